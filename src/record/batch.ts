@@ -1,0 +1,465 @@
+import { assert } from '../util/assert.js';
+import { crc32c } from '../util/crc32c.js';
+import { TributaryError } from '../util/errors.js';
+import { Reader, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../util/varint.js';
+
+/**
+ * Kafka's record batch, magic v2 (`DefaultRecordBatch`): the same bytes on disk, in
+ * memory and on the wire. Offsets within the batch are:
+ *
+ * ```
+ *  0 baseOffset            int64   stamped by the leader on append
+ *  8 batchLength           int32   bytes after this field (size on disk = batchLength + 12)
+ * 12 partitionLeaderEpoch  int32   stamped by the leader on append
+ * 16 magic                 int8    2
+ * 17 crc                   uint32  CRC-32C of bytes [21, end)
+ * 21 attributes            int16   bits 0-2 codec, 3 timestamp type, 4 transactional, 5 control, 6 delete horizon
+ * 23 lastOffsetDelta       int32
+ * 27 baseTimestamp         int64
+ * 35 maxTimestamp          int64
+ * 43 producerId            int64
+ * 51 producerEpoch         int16
+ * 53 baseSequence          int32
+ * 57 recordCount           int32
+ * 61 records ...                   (compressed as one block when the codec is not none)
+ * ```
+ *
+ * Because the CRC leaves out the first 21 bytes, a leader can stamp the base offset and
+ * its epoch into a producer's batch without recomputing the checksum; that is what makes
+ * "store exactly the bytes the producer sent" possible.
+ *
+ * All 64-bit fields are JavaScript numbers. Offsets, timestamps and producer ids stay far
+ * below 2^53 in practice; a value outside the safe range is rejected as corrupt.
+ * @internal
+ */
+export const batchHeaderBytes = 61;
+/** Bytes before the `batchLength` field's count starts: baseOffset (8) + batchLength (4). */
+export const batchLogOverheadBytes = 12;
+/** Where the CRC-covered region begins (the attributes field). */
+export const crcStartPosition = 21;
+
+export const positions = {
+  baseOffset: 0,
+  batchLength: 8,
+  partitionLeaderEpoch: 12,
+  magic: 16,
+  crc: 17,
+  attributes: 21,
+  lastOffsetDelta: 23,
+  baseTimestamp: 27,
+  maxTimestamp: 35,
+  producerId: 43,
+  producerEpoch: 51,
+  baseSequence: 53,
+  recordCount: 57,
+} as const;
+
+export const attributeBits = {
+  compressionMask: 0x07,
+  timestampType: 0x08,
+  transactional: 0x10,
+  control: 0x20,
+  deleteHorizon: 0x40,
+} as const;
+
+/** The codecs a batch may be compressed with, numbered as in the attributes' low 3 bits. */
+export const compressionTypes = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+/** A record batch compression codec: `'none'`, `'gzip'`, `'snappy'`, `'lz4'` or `'zstd'`. */
+export type CompressionType = (typeof compressionTypes)[number];
+
+/** `CreateTime`: the producer's timestamp; `LogAppendTime`: the broker's clock at append. */
+export type TimestampType = 'CreateTime' | 'LogAppendTime';
+
+/** A record header: a UTF-8 key and a byte value (or null). */
+export interface RecordHeader {
+  readonly key: string;
+  readonly value: Uint8Array | null;
+}
+
+/** A record as given to the batch encoder. */
+export interface RecordInput {
+  readonly key?: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers?: readonly RecordHeader[];
+  /** Milliseconds since the epoch; defaults to the batch's `now`. */
+  readonly timestamp?: number;
+}
+
+/** A record read out of a batch, with its absolute offset and timestamp. */
+export interface DecodedRecord {
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers: readonly RecordHeader[];
+}
+
+/** The 61-byte header of a v2 batch, decoded. */
+export interface BatchHeader {
+  readonly baseOffset: number;
+  readonly batchLength: number;
+  readonly partitionLeaderEpoch: number;
+  readonly magic: number;
+  readonly crc: number;
+  readonly attributes: number;
+  readonly lastOffsetDelta: number;
+  readonly baseTimestamp: number;
+  readonly maxTimestamp: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+  readonly recordCount: number;
+}
+
+/** Options for building a batch. Defaults are those of a non-idempotent producer. */
+export interface BatchOptions {
+  readonly baseOffset?: number;
+  readonly partitionLeaderEpoch?: number;
+  readonly producerId?: number;
+  readonly producerEpoch?: number;
+  readonly baseSequence?: number;
+  readonly transactional?: boolean;
+  readonly control?: boolean;
+  readonly timestampType?: TimestampType;
+  /** The timestamp given to records that carry none (CreateTime); defaults to `Date.now()`. */
+  readonly now?: number;
+}
+
+export function readInt64(buf: Buffer, pos: number): number {
+  return buf.readInt32BE(pos) * 4294967296 + buf.readUInt32BE(pos + 4);
+}
+
+export function writeInt64(buf: Buffer, pos: number, value: number): void {
+  const hi = Math.floor(value / 4294967296);
+  buf.writeInt32BE(hi, pos);
+  buf.writeUInt32BE(value - hi * 4294967296, pos + 4);
+}
+
+/** A Buffer view of any Uint8Array, without copying. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+const textEncoder = new TextEncoder();
+
+function sizeOfBytesField(bytes: Uint8Array | null | undefined): number {
+  return bytes == null ? 1 : sizeOfVarint(bytes.length) + bytes.length;
+}
+
+function headerKeyBytes(headers: readonly RecordHeader[] | undefined): Uint8Array[] | undefined {
+  return headers?.map((h) => textEncoder.encode(h.key));
+}
+
+/** Bytes one record takes inside a batch, its length prefix included. */
+function recordBodySize(record: RecordInput, timestampDelta: number, offsetDelta: number, keys: Uint8Array[] | undefined): number {
+  let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta);
+  size += sizeOfBytesField(record.key);
+  size += sizeOfBytesField(record.value);
+  const headers = record.headers ?? [];
+  size += sizeOfVarint(headers.length);
+  for (let i = 0; i < headers.length; i++) {
+    size += sizeOfBytesField(keys![i]!);
+    size += sizeOfBytesField(headers[i]!.value);
+  }
+  return size;
+}
+
+function writeBytesField(buf: Buffer, pos: number, bytes: Uint8Array | null | undefined): number {
+  if (bytes == null) return writeVarint(buf, pos, -1);
+  pos = writeVarint(buf, pos, bytes.length);
+  buf.set(bytes, pos);
+  return pos + bytes.length;
+}
+
+/**
+ * Encodes the records section (uncompressed) of a batch into a fresh buffer, returning
+ * it with the batch's base and max timestamps. Exported for the compressing encoder.
+ */
+export function encodeRecords(
+  records: readonly RecordInput[],
+  now: number,
+): { body: Buffer; baseTimestamp: number; maxTimestamp: number } {
+  assert(records.length > 0, 'a batch holds at least one record');
+  let baseTimestamp = Infinity;
+  let maxTimestamp = -Infinity;
+  for (const r of records) {
+    const ts = r.timestamp ?? now;
+    if (ts < baseTimestamp) baseTimestamp = ts;
+    if (ts > maxTimestamp) maxTimestamp = ts;
+  }
+  // Kafka takes the first record's timestamp as the base; deltas may be negative.
+  baseTimestamp = records[0]!.timestamp ?? now;
+  const keys: (Uint8Array[] | undefined)[] = new Array(records.length);
+  const sizes = new Array<number>(records.length);
+  let total = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const k = headerKeyBytes(r.headers);
+    keys[i] = k;
+    const body = recordBodySize(r, (r.timestamp ?? now) - baseTimestamp, i, k);
+    sizes[i] = body;
+    total += sizeOfVarint(body) + body;
+  }
+  const buf = Buffer.allocUnsafe(total);
+  let pos = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    pos = writeVarint(buf, pos, sizes[i]!);
+    buf[pos++] = 0; // record attributes: unused
+    pos = writeVarlong(buf, pos, (r.timestamp ?? now) - baseTimestamp);
+    pos = writeVarint(buf, pos, i);
+    pos = writeBytesField(buf, pos, r.key);
+    pos = writeBytesField(buf, pos, r.value);
+    const headers = r.headers ?? [];
+    pos = writeVarint(buf, pos, headers.length);
+    for (let h = 0; h < headers.length; h++) {
+      pos = writeBytesField(buf, pos, keys[i]![h]!);
+      pos = writeBytesField(buf, pos, headers[h]!.value);
+    }
+  }
+  assert(pos === total, 'record sizes were computed exactly');
+  return { body: buf, baseTimestamp, maxTimestamp };
+}
+
+/**
+ * Writes a complete batch around an already encoded (and possibly compressed) records
+ * section, computing the CRC.
+ */
+export function assembleBatch(
+  body: Uint8Array,
+  recordCount: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+  compression: CompressionType,
+  options: BatchOptions,
+): Buffer {
+  const buf = Buffer.allocUnsafe(batchHeaderBytes + body.length);
+  writeInt64(buf, positions.baseOffset, options.baseOffset ?? 0);
+  buf.writeInt32BE(batchHeaderBytes - batchLogOverheadBytes + body.length, positions.batchLength);
+  buf.writeInt32BE(options.partitionLeaderEpoch ?? -1, positions.partitionLeaderEpoch);
+  buf.writeInt8(2, positions.magic);
+  let attributes = compressionTypes.indexOf(compression);
+  assert(attributes >= 0, `known codec ${compression}`);
+  if (options.timestampType === 'LogAppendTime') attributes |= attributeBits.timestampType;
+  if (options.transactional) attributes |= attributeBits.transactional;
+  if (options.control) attributes |= attributeBits.control;
+  buf.writeInt16BE(attributes, positions.attributes);
+  buf.writeInt32BE(recordCount - 1, positions.lastOffsetDelta);
+  writeInt64(buf, positions.baseTimestamp, baseTimestamp);
+  writeInt64(buf, positions.maxTimestamp, maxTimestamp);
+  writeInt64(buf, positions.producerId, options.producerId ?? -1);
+  buf.writeInt16BE(options.producerEpoch ?? -1, positions.producerEpoch);
+  buf.writeInt32BE(options.baseSequence ?? -1, positions.baseSequence);
+  buf.writeInt32BE(recordCount, positions.recordCount);
+  buf.set(body, batchHeaderBytes);
+  buf.writeUInt32BE(crc32c(buf, crcStartPosition), positions.crc);
+  return buf;
+}
+
+/**
+ * Builds an uncompressed v2 batch from records. (Compressed batches are built by
+ * `encodeBatch` in `codecs/`, which compresses the same records section.)
+ */
+export function encodeBatchUncompressed(records: readonly RecordInput[], options: BatchOptions = {}): Buffer {
+  const { body, baseTimestamp, maxTimestamp } = encodeRecords(records, options.now ?? Date.now());
+  return assembleBatch(body, records.length, baseTimestamp, maxTimestamp, 'none', options);
+}
+
+/** Reads the 61-byte header at `pos`. The caller has checked that the bytes are there. */
+export function readBatchHeader(bytes: Uint8Array, pos = 0): BatchHeader {
+  const buf = asBuffer(bytes);
+  return {
+    baseOffset: readInt64(buf, pos + positions.baseOffset),
+    batchLength: buf.readInt32BE(pos + positions.batchLength),
+    partitionLeaderEpoch: buf.readInt32BE(pos + positions.partitionLeaderEpoch),
+    magic: buf.readInt8(pos + positions.magic),
+    crc: buf.readUInt32BE(pos + positions.crc),
+    attributes: buf.readInt16BE(pos + positions.attributes),
+    lastOffsetDelta: buf.readInt32BE(pos + positions.lastOffsetDelta),
+    baseTimestamp: readInt64(buf, pos + positions.baseTimestamp),
+    maxTimestamp: readInt64(buf, pos + positions.maxTimestamp),
+    producerId: readInt64(buf, pos + positions.producerId),
+    producerEpoch: buf.readInt16BE(pos + positions.producerEpoch),
+    baseSequence: buf.readInt32BE(pos + positions.baseSequence),
+    recordCount: buf.readInt32BE(pos + positions.recordCount),
+  };
+}
+
+export function compressionOf(attributes: number): CompressionType {
+  return compressionTypes[attributes & attributeBits.compressionMask] ?? 'none';
+}
+export function timestampTypeOf(attributes: number): TimestampType {
+  return attributes & attributeBits.timestampType ? 'LogAppendTime' : 'CreateTime';
+}
+export function isControlBatch(attributes: number): boolean {
+  return (attributes & attributeBits.control) !== 0;
+}
+export function isTransactionalBatch(attributes: number): boolean {
+  return (attributes & attributeBits.transactional) !== 0;
+}
+
+/** Why a batch failed {@link checkBatch}. */
+export type BatchProblem =
+  | 'truncated-header'
+  | 'bad-length'
+  | 'truncated-batch'
+  | 'bad-magic'
+  | 'bad-crc'
+  | 'bad-record-count'
+  | 'bad-offset-delta'
+  | 'bad-codec';
+
+/** Result of checking one batch in place. */
+export type BatchCheck = { readonly ok: true; readonly size: number } | { readonly ok: false; readonly problem: BatchProblem };
+
+/** The largest batch Tributary will consider well-formed at all (Kafka caps requests at 100 MiB). */
+export const batchBytesMax = 100 * 1024 * 1024;
+
+/**
+ * Checks the batch starting at `pos` without decoding its records: the header is whole,
+ * the length is in bounds and within `end`, magic is 2, the CRC matches, the record count
+ * agrees with the last offset delta, and the codec is known. This is the check recovery
+ * runs on every batch after the last clean point, and the broker runs on every appended
+ * batch; it costs one CRC pass.
+ */
+export function checkBatch(bytes: Uint8Array, pos: number, end: number): BatchCheck {
+  if (end - pos < batchHeaderBytes) return { ok: false, problem: 'truncated-header' };
+  const buf = asBuffer(bytes);
+  const batchLength = buf.readInt32BE(pos + positions.batchLength);
+  if (batchLength < batchHeaderBytes - batchLogOverheadBytes || batchLength > batchBytesMax) {
+    return { ok: false, problem: 'bad-length' };
+  }
+  const size = batchLength + batchLogOverheadBytes;
+  if (end - pos < size) return { ok: false, problem: 'truncated-batch' };
+  if (buf[pos + positions.magic] !== 2) return { ok: false, problem: 'bad-magic' };
+  if (crc32c(buf, pos + crcStartPosition, pos + size) !== buf.readUInt32BE(pos + positions.crc)) {
+    return { ok: false, problem: 'bad-crc' };
+  }
+  const attributes = buf.readInt16BE(pos + positions.attributes);
+  if ((attributes & attributeBits.compressionMask) >= compressionTypes.length) return { ok: false, problem: 'bad-codec' };
+  const recordCount = buf.readInt32BE(pos + positions.recordCount);
+  const lastOffsetDelta = buf.readInt32BE(pos + positions.lastOffsetDelta);
+  if (lastOffsetDelta < 0) return { ok: false, problem: 'bad-offset-delta' };
+  // Compaction may leave a batch with fewer records than its offset span (and an empty
+  // batch kept for its producer state), so recordCount may be below lastOffsetDelta + 1,
+  // never above it.
+  if (recordCount < 0 || recordCount > lastOffsetDelta + 1) return { ok: false, problem: 'bad-record-count' };
+  return { ok: true, size };
+}
+
+/** Stamps the base offset (outside the CRC). */
+export function setBaseOffset(bytes: Uint8Array, pos: number, baseOffset: number): void {
+  writeInt64(asBuffer(bytes), pos + positions.baseOffset, baseOffset);
+}
+
+/** Stamps the partition leader epoch (outside the CRC). */
+export function setPartitionLeaderEpoch(bytes: Uint8Array, pos: number, epoch: number): void {
+  asBuffer(bytes).writeInt32BE(epoch, pos + positions.partitionLeaderEpoch);
+}
+
+/**
+ * Turns a batch into a LogAppendTime batch stamped with `timestamp`, as a broker does
+ * for a topic with `message.timestamp.type=LogAppendTime`. The attributes and max
+ * timestamp are inside the CRC, so the CRC is recomputed: one pass over the batch.
+ */
+export function setLogAppendTime(bytes: Uint8Array, pos: number, timestamp: number): void {
+  const buf = asBuffer(bytes);
+  const attributes = buf.readInt16BE(pos + positions.attributes);
+  buf.writeInt16BE(attributes | attributeBits.timestampType, pos + positions.attributes);
+  writeInt64(buf, pos + positions.maxTimestamp, timestamp);
+  const size = buf.readInt32BE(pos + positions.batchLength) + batchLogOverheadBytes;
+  buf.writeUInt32BE(crc32c(buf, pos + crcStartPosition, pos + size), pos + positions.crc);
+}
+
+/** One batch's place in a buffer of concatenated batches. */
+export interface BatchSlice {
+  readonly position: number;
+  readonly size: number;
+  readonly header: BatchHeader;
+}
+
+/**
+ * The batches in a buffer of concatenated, already checked batches, in order. Stops at
+ * the first incomplete batch (a reader may hand back a partial batch at the end of a
+ * `maxBytes` limit).
+ */
+export function* iterateBatches(bytes: Uint8Array, start = 0, end = bytes.length): Generator<BatchSlice> {
+  const buf = asBuffer(bytes);
+  let pos = start;
+  while (end - pos >= batchHeaderBytes) {
+    const size = buf.readInt32BE(pos + positions.batchLength) + batchLogOverheadBytes;
+    if (size < batchHeaderBytes || end - pos < size) return;
+    yield { position: pos, size, header: readBatchHeader(buf, pos) };
+    pos += size;
+  }
+}
+
+function corrupt(why: string): TributaryError {
+  return new TributaryError('CORRUPT_MESSAGE', `corrupt record batch: ${why}`);
+}
+
+/**
+ * Decodes an uncompressed records section. `body` holds exactly the records; the result's
+ * byte fields are views into `body` (no copies), so they live as long as it does.
+ * Throws `CORRUPT_MESSAGE` on any inconsistency; never reads outside `body`.
+ */
+export function decodeRecordsSection(body: Uint8Array, header: BatchHeader): DecodedRecord[] {
+  const count = header.recordCount;
+  const out: DecodedRecord[] = new Array(count);
+  const r = new Reader(body);
+  const logAppend = timestampTypeOf(header.attributes) === 'LogAppendTime';
+  const textDecoder = new TextDecoder('utf-8', { fatal: true });
+  const bytesField = (what: string): Uint8Array | null => {
+    const len = r.varint();
+    if (len === undefined || len < -1) throw corrupt(`bad ${what} length`);
+    if (len === -1) return null;
+    if (len > r.remaining) throw corrupt(`${what} runs past the end of the batch`);
+    const v = body.subarray(r.pos, r.pos + len);
+    r.pos += len;
+    return v;
+  };
+  for (let i = 0; i < count; i++) {
+    const length = r.varint();
+    if (length === undefined || length < 0 || length > r.remaining) throw corrupt(`record ${i} has a bad length`);
+    const recordEnd = r.pos + length;
+    r.pos++; // attributes
+    const timestampDelta = r.varlong();
+    const offsetDelta = r.varint();
+    if (timestampDelta === undefined || offsetDelta === undefined) throw corrupt(`record ${i} header is truncated`);
+    if (offsetDelta < 0 || offsetDelta > header.lastOffsetDelta) throw corrupt(`record ${i} offset delta ${offsetDelta} is out of range`);
+    const key = bytesField('key');
+    const value = bytesField('value');
+    const headerCount = r.varint();
+    if (headerCount === undefined || headerCount < 0 || headerCount > r.remaining) throw corrupt('bad header count');
+    const headers: RecordHeader[] = new Array(headerCount);
+    for (let h = 0; h < headerCount; h++) {
+      const k = bytesField('header key');
+      if (k === null) throw corrupt('null header key');
+      let keyText: string;
+      try {
+        keyText = textDecoder.decode(k);
+      } catch (cause) {
+        throw corrupt('header key is not UTF-8');
+      }
+      headers[h] = { key: keyText, value: bytesField('header value') };
+    }
+    if (r.pos !== recordEnd) throw corrupt(`record ${i} length disagrees with its fields`);
+    out[i] = {
+      offset: header.baseOffset + offsetDelta,
+      timestamp: logAppend ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
+      key,
+      value,
+      headers,
+    };
+  }
+  if (r.pos !== body.length) throw corrupt('bytes left over after the last record');
+  return out;
+}
+
+/** Decodes the records of an uncompressed batch at `pos`. For any codec, use `decodeBatch` from `codecs/`. */
+export function decodeUncompressedBatch(bytes: Uint8Array, pos = 0): DecodedRecord[] {
+  const header = readBatchHeader(bytes, pos);
+  if (compressionOf(header.attributes) !== 'none') throw new TributaryError('UNSUPPORTED_COMPRESSION_TYPE', 'this batch is compressed; use decodeBatch');
+  const size = header.batchLength + batchLogOverheadBytes;
+  return decodeRecordsSection(asBuffer(bytes).subarray(pos + batchHeaderBytes, pos + size), header);
+}

@@ -1,0 +1,202 @@
+/**
+ * The contract of a partition log, implemented by `PartitionLog` (segment files) and
+ * `MemoryLog` (in memory, for tests and ephemeral use). One contract suite
+ * (`log-contract.ts`) runs against both.
+ *
+ * Concurrency and ordering: a log is used from one thread. Writes (`write`, `append`,
+ * `truncateTo`, `deleteRecords`...) take effect synchronously, in call order, before the
+ * method returns: offsets are assigned and the bytes are readable at once. Only
+ * durability is asynchronous: `append` resolves when the flush policy says the bytes are
+ * durable, and `sync()` forces it. This keeps every read consistent with every write
+ * (no interleaving inside an await) while fsync runs off the main thread, where appends
+ * that arrive meanwhile share the next fdatasync (group commit).
+ *
+ * Offsets are JavaScript numbers (safe integers). Reads return stored bytes as they are:
+ * whole v2 record batches, never re-encoded.
+ * @internal
+ */
+import type { CompressionType, TimestampType } from '../record/batch.js';
+
+/** When a log makes appended bytes durable. */
+export type FlushPolicy =
+  /** `append` resolves only after fdatasync covers the batch; concurrent appends share one sync. */
+  | 'always'
+  /** fdatasync every `flushIntervalMs`; `append` resolves once the bytes are written (survives a process crash, not a power loss, for up to the interval). */
+  | 'interval'
+  /** Never fsync on the write path (the OS writes back): survives a process crash, not a power loss. Segments are synced at roll and close. */
+  | 'os';
+
+/** `cleanup.policy`: delete old segments, compact by key, or both. */
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
+
+/** A log's configuration, with Kafka's topic config names in camelCase. */
+export interface LogConfig {
+  /** `segment.bytes`: roll when a segment would grow past this. Default 1 GiB. */
+  readonly segmentBytes: number;
+  /** `segment.ms`: roll a non-empty segment older than this (from its first batch's timestamp). Default 7 days. */
+  readonly segmentMs: number;
+  /** `index.interval.bytes`: bytes between sparse index entries. Default 4096. */
+  readonly indexIntervalBytes: number;
+  /** `segment.index.bytes`: the most bytes an index file may take; the segment rolls when full. Default 10 MiB. */
+  readonly segmentIndexBytes: number;
+  /** `retention.ms`: delete segments whose newest record is older; -1 keeps forever. Default 7 days. */
+  readonly retentionMs: number;
+  /** `retention.bytes`: delete oldest segments while the log is larger; -1 for no limit. Default -1. */
+  readonly retentionBytes: number;
+  /** `max.message.bytes`: the largest batch accepted. Default 1,048,588 (1 MiB + 12, Kafka's). */
+  readonly maxMessageBytes: number;
+  /** `cleanup.policy`. Default `delete`. */
+  readonly cleanupPolicy: CleanupPolicy;
+  /** `delete.retention.ms`: how long a tombstone survives compaction. Default 1 day. */
+  readonly deleteRetentionMs: number;
+  /** `min.compaction.lag.ms`: records younger than this are not compacted. Default 0. */
+  readonly minCompactionLagMs: number;
+  /** `min.cleanable.dirty.ratio`: compact when dirty bytes / total bytes reach this. Default 0.5. */
+  readonly minCleanableDirtyRatio: number;
+  /** `message.timestamp.type`. Default `CreateTime`. */
+  readonly messageTimestampType: TimestampType;
+  /** `compression.type`: `producer` keeps the producer's codec. Only `producer` is implemented by the log itself. */
+  readonly compressionType: 'producer' | CompressionType;
+  /** The flush policy. Default `os` (see docs/design/durability.md for why). */
+  readonly flushPolicy: FlushPolicy;
+  /** For `flushPolicy: 'interval'`: milliseconds between fsyncs. Default 1000. */
+  readonly flushIntervalMs: number;
+}
+
+/** What `write`/`append` did. */
+export interface LogAppendInfo {
+  /** Offset of the first record appended. */
+  readonly firstOffset: number;
+  /** Offset of the last record appended. */
+  readonly lastOffset: number;
+  /** The broker timestamp stamped on the batches if the log uses LogAppendTime, else -1. */
+  readonly logAppendTime: number;
+  /** Log start offset after the append. */
+  readonly logStartOffset: number;
+  /** Records appended (sum of the batches' record counts). */
+  readonly recordCount: number;
+  /** Batches appended. */
+  readonly batchCount: number;
+}
+
+export interface AppendOptions {
+  /**
+   * `true` (a leader's append, the default): the log assigns offsets, rewriting each
+   * batch's base offset to continue from the log end offset. `false` (a follower or Raft
+   * replica): the batches keep their offsets, which must start exactly at the log end
+   * offset and increase.
+   */
+  readonly assignOffsets?: boolean;
+  /** Stamped as each batch's partition leader epoch when assigning offsets; remembered in the epoch cache. */
+  readonly leaderEpoch?: number;
+  /** The broker's clock for LogAppendTime and segment age; defaults to the log's clock. */
+  readonly now?: number;
+}
+
+export interface ReadOptions {
+  /** Stop before the batch whose bytes would pass this many; at least one batch is returned even if larger (KIP-74). Default 1 MiB. */
+  readonly maxBytes?: number;
+  /** Return only batches whose last offset is below this (a leader reads below the high watermark). Default: the log end offset. */
+  readonly maxOffset?: number;
+}
+
+/** What `read` returns. */
+export interface LogReadResult {
+  /**
+   * Whole batches, concatenated, as stored. The first batch contains the requested offset
+   * (it may begin before it: a reader skips records below the offset it asked for). Empty
+   * when the offset is at the log end offset or at `maxOffset`.
+   */
+  readonly records: Uint8Array;
+  /** The log's start and end offsets when the read ran. */
+  readonly logStartOffset: number;
+  readonly logEndOffset: number;
+}
+
+/** The epoch that started at an offset: one entry of the leader epoch cache (KIP-101). */
+export interface EpochEntry {
+  readonly epoch: number;
+  readonly startOffset: number;
+}
+
+/** What recovery on open found and did, for logs and tests. */
+export interface RecoveryReport {
+  /** True when the clean-shutdown marker let recovery skip the scan. */
+  readonly clean: boolean;
+  readonly segmentsScanned: number;
+  readonly batchesScanned: number;
+  /** Bytes cut off a torn or corrupted tail. */
+  readonly bytesTruncated: number;
+  /** Why the tail was cut, if it was. */
+  readonly truncatedBecause?: string;
+  /** Index files rebuilt because they were missing or disagreed with the log. */
+  readonly indexesRebuilt: number;
+  readonly durationMs: number;
+}
+
+export interface Log {
+  readonly topic: string;
+  readonly partition: number;
+  /** First offset that can be read. */
+  readonly logStartOffset: number;
+  /** The offset the next record will get. */
+  readonly logEndOffset: number;
+  /** Everything below this offset is known durable (fsynced). */
+  readonly flushedOffset: number;
+  /** Total bytes of all segments. */
+  readonly sizeInBytes: number;
+  readonly config: LogConfig;
+
+  /**
+   * Writes one or more concatenated v2 batches. Checks each batch (CRC, magic, lengths;
+   * `CORRUPT_MESSAGE`), refuses any batch over `maxMessageBytes` (`MESSAGE_TOO_LARGE`),
+   * and on a follower append refuses offsets that do not continue the log
+   * (`INVALID_REQUEST`). Nothing is written unless every batch passes. The caller's
+   * buffer is copied; the caller may reuse it. Synchronous; returns before durability.
+   */
+  write(batches: Uint8Array, options?: AppendOptions): LogAppendInfo;
+  /** `write`, then wait as the flush policy says. */
+  append(batches: Uint8Array, options?: AppendOptions): Promise<LogAppendInfo>;
+  /** Reads whole batches from `offset`. `OFFSET_OUT_OF_RANGE` below the log start or above the log end. */
+  read(offset: number, options?: ReadOptions): LogReadResult;
+  /** The earliest offset whose timestamp is >= `timestamp` (the time index), or undefined if none is. */
+  offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | undefined;
+  /** Makes everything written so far durable (fdatasync), whatever the policy. Concurrent calls share a sync. */
+  sync(): Promise<void>;
+  /** Removes every record at or above `offset` (a follower truncating a divergent tail). Never below the log start. */
+  truncateTo(offset: number): void;
+  /** Empties the log and restarts it at `offset` (a replica installing a snapshot). */
+  truncateFullyAndStartAt(offset: number): void;
+  /** Raises the log start offset (DeleteRecords), durably; deletes segments wholly below it. Returns the new log start. */
+  deleteRecords(offset: number): Promise<number>;
+  /** Deletes whole segments past `retention.ms`/`retention.bytes` (never the active one, never at or above `upTo`). Returns segments deleted. */
+  enforceRetention(now?: number, upTo?: number): Promise<number>;
+  /** Compacts the inactive segments if the policy has `compact`. Returns whether anything was cleaned. */
+  compact(now?: number): Promise<boolean>;
+  /** The leader epoch cache: each epoch and the offset its first batch got. */
+  epochs(): readonly EpochEntry[];
+  /** KIP-101's OffsetsForLeaderEpoch: the end offset of `epoch` (the start of the next larger epoch, or the log end), with the largest epoch <= the one asked for. */
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } | undefined;
+  /** Flushes, writes the clean-shutdown marker and releases the folder lock. */
+  close(): Promise<void>;
+  /** Closes without flushing or marking clean: what a crash leaves (for tests of recovery). */
+  abandon(): void;
+}
+
+export const defaultLogConfig: LogConfig = Object.freeze({
+  segmentBytes: 1024 * 1024 * 1024,
+  segmentMs: 7 * 24 * 60 * 60 * 1000,
+  indexIntervalBytes: 4096,
+  segmentIndexBytes: 10 * 1024 * 1024,
+  retentionMs: 7 * 24 * 60 * 60 * 1000,
+  retentionBytes: -1,
+  maxMessageBytes: 1024 * 1024 + 12,
+  cleanupPolicy: 'delete',
+  deleteRetentionMs: 24 * 60 * 60 * 1000,
+  minCompactionLagMs: 0,
+  minCleanableDirtyRatio: 0.5,
+  messageTimestampType: 'CreateTime',
+  compressionType: 'producer',
+  flushPolicy: 'os',
+  flushIntervalMs: 1000,
+});

@@ -1,0 +1,63 @@
+import { type ErrorCode, errorCodes } from './error-codes.js';
+
+/** Context a {@link TributaryError} may carry, to say where it happened. */
+export interface TributaryErrorContext {
+  /** The topic the operation concerned. */
+  readonly topic?: string;
+  /** The partition the operation concerned. */
+  readonly partition?: number;
+  /** The option or argument that was invalid, for `INVALID_ARGUMENT` and `INVALID_CONFIG`. */
+  readonly option?: string;
+  /** What caused this error, when it wraps another. */
+  readonly cause?: unknown;
+}
+
+/**
+ * The one error class for every expected failure in Tributary: a bad argument, an unknown
+ * topic, a record too large, a leader that moved. Its `code` is one of Kafka's error
+ * names (see `errorCodes`), so code that handles Kafka errors handles these the same way,
+ * and `retriable` says whether retrying the same call may succeed.
+ *
+ * Bugs are not `TributaryError`s: they are `AssertionError`s, and should never be caught.
+ *
+ * @example
+ * ```ts
+ * import { TributaryError } from 'tributary';
+ *
+ * try {
+ *   throw new TributaryError('INVALID_TOPIC_EXCEPTION', 'topic name "a/b" has a character outside [a-zA-Z0-9._-]', { topic: 'a/b' });
+ * } catch (err) {
+ *   if (err instanceof TributaryError && err.code === 'INVALID_TOPIC_EXCEPTION') {
+ *     console.log(err.retriable); // false
+ *   }
+ * }
+ * ```
+ */
+export class TributaryError extends Error {
+  override name = 'TributaryError';
+  /** Kafka's name for the error, such as `'MESSAGE_TOO_LARGE'`. */
+  readonly code: ErrorCode;
+  /** Kafka's numeric code for the error (Tributary-only codes are below -100). */
+  readonly errorCode: number;
+  /** Whether retrying the same operation may succeed. */
+  readonly retriable: boolean;
+  readonly topic: string | undefined;
+  readonly partition: number | undefined;
+  readonly option: string | undefined;
+
+  constructor(code: ErrorCode, message?: string, context: TributaryErrorContext = {}) {
+    const info = errorCodes[code];
+    super(message ?? info.message, context.cause === undefined ? undefined : { cause: context.cause });
+    this.code = code;
+    this.errorCode = info.code;
+    this.retriable = info.retriable;
+    this.topic = context.topic;
+    this.partition = context.partition;
+    this.option = context.option;
+  }
+}
+
+/** Whether `err` is a `TributaryError`, optionally with the given code. */
+export function isTributaryError(err: unknown, code?: ErrorCode): err is TributaryError {
+  return err instanceof TributaryError && (code === undefined || err.code === code);
+}
