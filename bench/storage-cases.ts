@@ -1,0 +1,153 @@
+/**
+ * Storage benchmark cases, one per process: `tsx bench/storage-cases.ts <case> <dir>`.
+ * Each prints one JSON line with its figures and its peak RSS.
+ */
+import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { PartitionLog } from '../src/storage/partition-log.js';
+import { encodeBatchUncompressed, iterateBatches, type RecordInput } from '../src/record/batch.js';
+import { peakRssMiB, percentile, report } from './lib.js';
+
+const [caseName, dir] = process.argv.slice(2) as [string, string];
+const recordBytes = 100;
+const value = Buffer.alloc(recordBytes, 0x61);
+
+function batchOf(n: number, now: number): Buffer {
+  const records: RecordInput[] = Array.from({ length: n }, () => ({ value }));
+  return encodeBatchUncompressed(records, { now });
+}
+
+async function ceiling(): Promise<void> {
+  // The simplest log there is: each record length-prefixed into a 1 MiB buffer, written
+  // with fs.writeSync when full. No offsets, no index, no checksum: the ceiling.
+  const records = 5_000_000;
+  const fd = openSync(join(dir, 'ceiling.log'), 'w');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let pos = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < records; i++) {
+    if (pos + 4 + recordBytes > buf.length) {
+      writeSync(fd, buf, 0, pos);
+      pos = 0;
+    }
+    buf.writeUInt32BE(recordBytes, pos);
+    value.copy(buf, pos + 4);
+    pos += 4 + recordBytes;
+  }
+  writeSync(fd, buf, 0, pos);
+  const s = (performance.now() - t0) / 1000;
+  closeSync(fd);
+  report({ name: 'ceiling', recordsPerSec: records / s, mbPerSec: (records * (recordBytes + 4)) / s / 1e6, peakRssMiB: peakRssMiB() });
+}
+
+async function appendAndRead(): Promise<void> {
+  const batches = 5_000;
+  const perBatch = 1_000;
+  const now = Date.now();
+  // Distinct pre-encoded batches (encoding is the producer's cost, measured separately).
+  const encoded = Array.from({ length: 16 }, () => batchOf(perBatch, now));
+  const log = await PartitionLog.open({ dataDir: dir, topic: 'bench', partition: 0 });
+  const t0 = performance.now();
+  for (let i = 0; i < batches; i++) log.write(encoded[i & 15]!);
+  const appendS = (performance.now() - t0) / 1000;
+  // Encoding cost alone, for reference.
+  const t1 = performance.now();
+  for (let i = 0; i < 200; i++) batchOf(perBatch, now);
+  const encodeRecordsPerSec = (200 * perBatch) / ((performance.now() - t1) / 1000);
+  // Read back from the start, batch by batch, counting records from the headers.
+  const t2 = performance.now();
+  let offset = log.logStartOffset;
+  let read = 0;
+  while (offset < log.logEndOffset) {
+    const { records } = log.read(offset, { maxBytes: 1 << 20 });
+    for (const b of iterateBatches(records)) {
+      read += b.header.recordCount;
+      offset = b.header.baseOffset + b.header.lastOffsetDelta + 1;
+    }
+  }
+  const readS = (performance.now() - t2) / 1000;
+  const total = batches * perBatch;
+  if (read !== total) throw new Error(`read ${read} records, wrote ${total}`);
+  await log.close();
+  report({
+    name: 'append-read',
+    appendRecordsPerSec: total / appendS,
+    appendMbPerSec: (log.sizeInBytes / appendS) / 1e6,
+    readRecordsPerSec: total / readS,
+    encodeRecordsPerSec,
+    peakRssMiB: peakRssMiB(),
+  });
+}
+
+async function fdatasyncRate(): Promise<void> {
+  const fd = openSync(join(dir, 'fsync.probe'), 'w');
+  const block = Buffer.alloc(4096, 1);
+  const lat: number[] = [];
+  const t0 = performance.now();
+  while (performance.now() - t0 < 2000) {
+    const s = performance.now();
+    writeSync(fd, block);
+    fdatasyncSync(fd);
+    lat.push(performance.now() - s);
+  }
+  closeSync(fd);
+  lat.sort((a, b) => a - b);
+  report({ name: 'fdatasync', perSec: lat.length / ((performance.now() - t0) / 1000), p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), peakRssMiB: peakRssMiB() });
+}
+
+async function flushAlways(appenders: number): Promise<void> {
+  const log = await PartitionLog.open({ dataDir: dir, topic: `always${appenders}`, partition: 0, config: { flushPolicy: 'always' } });
+  const single = batchOf(1, Date.now());
+  const perAppender = appenders === 1 ? 2_000 : Math.ceil(40_000 / appenders);
+  const lat: number[] = [];
+  const syncsBefore = log.stats.syncs;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: appenders }, async () => {
+      for (let i = 0; i < perAppender; i++) {
+        const s = performance.now();
+        await log.append(single);
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  const s = (performance.now() - t0) / 1000;
+  const syncs = log.stats.syncs - syncsBefore;
+  await log.close();
+  lat.sort((a, b) => a - b);
+  const total = appenders * perAppender;
+  report({ name: `always-${appenders}`, recordsPerSec: total / s, p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), syncs, recordsPerSync: total / syncs, peakRssMiB: peakRssMiB() });
+}
+
+async function fill(): Promise<void> {
+  // Writes `argv[4]` MiB of 100-byte records with flush os and then waits to be killed.
+  const mib = Number(process.argv[4] ?? 1024);
+  const log = await PartitionLog.open({ dataDir: dir, topic: 'reopen', partition: 0 });
+  const batch = batchOf(1_000, Date.now());
+  while (log.sizeInBytes < mib * 1024 * 1024) log.write(batch);
+  process.stdout.write(`${JSON.stringify({ name: 'filled', bytes: log.sizeInBytes })}\n`);
+  setInterval(() => log.write(batch), 1); // still appending when the kill lands
+}
+
+async function reopen(): Promise<void> {
+  const t0 = performance.now();
+  const log = await PartitionLog.open({ dataDir: dir, topic: 'reopen', partition: 0 });
+  const ms = performance.now() - t0;
+  const result = { name: 'reopen', ms, bytes: log.sizeInBytes, clean: String(log.recovery.clean), bytesTruncated: log.recovery.bytesTruncated, batchesScanned: log.recovery.batchesScanned, peakRssMiB: peakRssMiB() };
+  await log.close();
+  report(result);
+}
+
+mkdirSync(dir, { recursive: true });
+const cases: Record<string, () => Promise<void>> = {
+  ceiling,
+  'append-read': appendAndRead,
+  fdatasync: fdatasyncRate,
+  'always-1': () => flushAlways(1),
+  'always-64': () => flushAlways(64),
+  fill,
+  reopen,
+};
+const run = cases[caseName];
+if (!run) throw new Error(`unknown case ${caseName}`);
+await run();
