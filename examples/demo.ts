@@ -53,7 +53,7 @@ try {
     }
   }
   say(`read back ${read} of ${sent} records in order; last: offset ${last?.offset} key ${last?.key} value ${last?.value}`);
-  const at = reopened.offsetForTimestamp(0);
+  const at = await reopened.offsetForTimestamp(0);
   say(`offsetForTimestamp(0) -> ${at?.offset}`);
   await reopened.close();
   if (read !== sent) throw new Error(`read ${read} records, sent ${sent}`);

@@ -123,6 +123,10 @@ export interface BatchOptions {
   readonly timestampType?: TimestampType;
   /** The timestamp given to records that carry none (CreateTime); defaults to `Date.now()`. */
   readonly now?: number;
+  /** @internal Compaction: keep the original batch's offset span. Default: record count - 1. */
+  readonly lastOffsetDelta?: number;
+  /** @internal Compaction: marks the batch with a delete horizon (KIP-534, attribute bit 6). */
+  readonly deleteHorizon?: boolean;
 }
 
 export function readInt64(buf: Buffer, pos: number): number {
@@ -178,6 +182,7 @@ function writeBytesField(buf: Buffer, pos: number, bytes: Uint8Array | null | un
 export function encodeRecords(
   records: readonly RecordInput[],
   now: number,
+  layout: { readonly offsetDeltas?: readonly number[]; readonly baseTimestamp?: number } = {},
 ): { body: Buffer; baseTimestamp: number; maxTimestamp: number } {
   assert(records.length > 0, 'a batch holds at least one record');
   let baseTimestamp = Infinity;
@@ -187,8 +192,10 @@ export function encodeRecords(
     if (ts < baseTimestamp) baseTimestamp = ts;
     if (ts > maxTimestamp) maxTimestamp = ts;
   }
-  // Kafka takes the first record's timestamp as the base; deltas may be negative.
-  baseTimestamp = records[0]!.timestamp ?? now;
+  // Kafka takes the first record's timestamp as the base; deltas may be negative. A
+  // compacted batch with a delete horizon keeps the horizon there instead (KIP-534).
+  baseTimestamp = layout.baseTimestamp ?? records[0]!.timestamp ?? now;
+  const deltas = layout.offsetDeltas;
   const keys: (Uint8Array[] | undefined)[] = new Array(records.length);
   const sizes = new Array<number>(records.length);
   let total = 0;
@@ -196,7 +203,7 @@ export function encodeRecords(
     const r = records[i]!;
     const k = headerKeyBytes(r.headers);
     keys[i] = k;
-    const body = recordBodySize(r, (r.timestamp ?? now) - baseTimestamp, i, k);
+    const body = recordBodySize(r, (r.timestamp ?? now) - baseTimestamp, deltas ? deltas[i]! : i, k);
     sizes[i] = body;
     total += sizeOfVarint(body) + body;
   }
@@ -207,7 +214,7 @@ export function encodeRecords(
     pos = writeVarint(buf, pos, sizes[i]!);
     buf[pos++] = 0; // record attributes: unused
     pos = writeVarlong(buf, pos, (r.timestamp ?? now) - baseTimestamp);
-    pos = writeVarint(buf, pos, i);
+    pos = writeVarint(buf, pos, deltas ? deltas[i]! : i);
     pos = writeBytesField(buf, pos, r.key);
     pos = writeBytesField(buf, pos, r.value);
     const headers = r.headers ?? [];
@@ -243,8 +250,9 @@ export function assembleBatch(
   if (options.timestampType === 'LogAppendTime') attributes |= attributeBits.timestampType;
   if (options.transactional) attributes |= attributeBits.transactional;
   if (options.control) attributes |= attributeBits.control;
+  if (options.deleteHorizon) attributes |= attributeBits.deleteHorizon;
   buf.writeInt16BE(attributes, positions.attributes);
-  buf.writeInt32BE(recordCount - 1, positions.lastOffsetDelta);
+  buf.writeInt32BE(options.lastOffsetDelta ?? recordCount - 1, positions.lastOffsetDelta);
   writeInt64(buf, positions.baseTimestamp, baseTimestamp);
   writeInt64(buf, positions.maxTimestamp, maxTimestamp);
   writeInt64(buf, positions.producerId, options.producerId ?? -1);

@@ -1,4 +1,6 @@
 import { fork } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PartitionLog } from '../../src/storage/partition-log.js';
 import { decodeUncompressedBatch, iterateBatches } from '../../src/record/batch.js';
@@ -91,7 +93,11 @@ export async function runCrashRounds(options: CrashRunOptions): Promise<CrashRun
       // Leave it as a crash would, so the next child also has to recover, unless a coin
       // says to close cleanly (exercising the clean-shutdown marker path as well).
       if (rng.chance(0.5)) await log.close();
-      else log.abandon();
+      else {
+        // As if this process had crashed too: its lock goes with it.
+        log.abandon();
+        rmSync(join(options.dataDir, 'crash-0', '.lock'), { force: true });
+      }
     }
     options.log?.(`round ${round + 1}/${options.kills}: ${roundAcks.length} acks, log end ${log.logEndOffset}`);
   }
