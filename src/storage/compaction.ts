@@ -78,7 +78,7 @@ export async function compactLog(ctx: CompactionContext, now: number, faults: Co
     total += seg.size;
     if (seg.nextOffset > firstDirty) dirty += seg.size;
   }
-  if (total === 0 || dirty === 0 || dirty / total < ctx.config.minCleanableDirtyRatio) return false;
+  if (total === 0 || dirty / total < ctx.config.minCleanableDirtyRatio) return false;
 
   // The latest offset of every key in the cleanable section.
   const latest = new Map<string, number>();

@@ -484,13 +484,15 @@ export class PartitionLog implements Log {
     if (!(maxBytes > 0)) throw new TributaryError('INVALID_FETCH_SIZE', `maxBytes must be positive, got ${options.maxBytes}`, this.context());
     const empty = { records: Buffer.alloc(0), logStartOffset: this._logStartOffset, logEndOffset: this.logEndOffset };
     if (offset >= maxOffset) return empty;
-    let i = this.segmentIndexFor(offset);
-    // After compaction a segment may end before the next one starts; move on past gaps.
-    while (i < this.segments.length && this.segments[i]!.nextOffset <= offset) i++;
-    if (i >= this.segments.length) return empty;
-    const seg = this.segments[i]!;
-    const found = this.findBatchPosition(seg, offset);
-    if (found === undefined) return empty;
+    // After compaction a segment may hold no batch at or after `offset` (its last records
+    // were superseded); the next segment then has the first one.
+    let seg: Segment | undefined;
+    let found: { position: number; size: number } | undefined;
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length && found === undefined; i++) {
+      seg = this.segments[i]!;
+      if (seg.nextOffset > offset) found = this.findBatchPosition(seg, offset);
+    }
+    if (seg === undefined || found === undefined) return empty;
     // Read maxBytes (or the first batch, if larger) from there, then trim to whole batches
     // below maxOffset.
     const want = Math.min(seg.size - found.position, Math.max(maxBytes, found.size));
