@@ -25,8 +25,11 @@ import type { Store } from './store.js';
  *    records without a key (possible only inside compressed batches, which the append
  *    path cannot inspect synchronously) are kept. Batches keep their base offset, offset
  *    span, producer fields, epoch and codec, so offsets never change and a reader sees
- *    gaps, as in Kafka. A batch left with no records is dropped, unless it belongs to an
- *    idempotent producer (its header then stays, empty, to preserve sequence numbers).
+ *    gaps inside batches, as in Kafka. A run of batches left with no records becomes one
+ *    empty batch spanning their offsets (Kafka drops them and leaves a gap): batch spans
+ *    then always tile the log, which lets recovery treat any gap as corruption of the
+ *    unchecksummed base offset field. An emptied batch of an idempotent producer keeps
+ *    its own header, to preserve its sequence numbers.
  * 4. Tombstones (null values) are kept with a delete horizon stamped into their batch the
  *    first time a clean keeps them (KIP-534: attribute bit 6, the horizon in
  *    baseTimestamp, record timestamps stay exact); a later clean after the horizon drops
@@ -96,9 +99,32 @@ export async function compactLog(ctx: CompactionContext, now: number, faults: Co
     if (!ctx.isOpen()) return cleanedAny;
     const parts: Buffer[] = [];
     let changed = false;
+    // Runs of dropped batches are replaced by one empty batch spanning their offsets, so
+    // batch offset spans always tile the log with no gap (recovery relies on it).
+    let gap: { start: number; end: number; maxTimestamp: number } | undefined;
+    const flushGap = (): void => {
+      if (gap === undefined) return;
+      parts.push(assembleBatch(Buffer.alloc(0), 0, gap.maxTimestamp, gap.maxTimestamp, 'none', { baseOffset: gap.start, lastOffsetDelta: gap.end - gap.start }));
+      gap = undefined;
+    };
+    const drop = (header: BatchHeader): void => {
+      const last = header.baseOffset + header.lastOffsetDelta;
+      if (gap === undefined) gap = { start: header.baseOffset, end: last, maxTimestamp: header.maxTimestamp };
+      else {
+        gap.end = last;
+        gap.maxTimestamp = Math.max(gap.maxTimestamp, header.maxTimestamp);
+      }
+    };
     await forEachBatch(seg, async (bytes, position, header, raw) => {
       if (isControlBatch(header.attributes)) {
+        flushGap();
         parts.push(raw);
+        return;
+      }
+      if (header.recordCount === 0 && header.producerId < 0) {
+        // An earlier clean's gap batch: merge it into the current run.
+        if (gap !== undefined) changed = true;
+        drop(header);
         return;
       }
       const records = await decodeBatch(bytes, position);
@@ -115,13 +141,19 @@ export async function compactLog(ctx: CompactionContext, now: number, faults: Co
       }
       const needsHorizon = tombstonesKept && horizon === undefined;
       if (kept.length === records.length && !needsHorizon) {
+        flushGap();
         parts.push(raw);
         return;
       }
       changed = true;
       const rebuilt = await rebuildBatch(header, kept, needsHorizon ? now + ctx.config.deleteRetentionMs : horizon);
-      if (rebuilt !== undefined) parts.push(rebuilt);
+      if (rebuilt === undefined) drop(header);
+      else {
+        flushGap();
+        parts.push(rebuilt);
+      }
     });
+    flushGap();
     if (!changed) continue;
     // A retention or truncation that ran while we awaited may have removed the segment.
     const index = ctx.segments().indexOf(seg);
@@ -143,9 +175,6 @@ export async function compactLog(ctx: CompactionContext, now: number, faults: Co
     faults?.afterStep?.('swapped', base);
     const replacement = new Segment(ctx.store, base, ctx.store.open(Segment.fileName(base, 'log'), false));
     replacement.rebuildFromHeaders(ctx.config.indexIntervalBytes);
-    // Keep the segment's offset span even if its last batches were dropped, so reads and
-    // retention see the same boundaries as before.
-    replacement.nextOffset = Math.max(replacement.nextOffset, seg.nextOffset);
     replacement.maxTimestamp = Math.max(replacement.maxTimestamp, seg.maxTimestamp);
     replacement.appendTimeIndexEntry();
     replacement.writeIndexFiles(true);
@@ -200,6 +229,8 @@ async function rebuildBatch(header: BatchHeader, kept: readonly DecodedRecord[],
     deleteHorizon: horizon !== undefined,
   };
   if (kept.length === 0) {
+    // An idempotent producer's batch keeps its (empty) header: the broker's producer state
+    // is rebuilt from the last batch of each producer.
     if (header.producerId < 0) return undefined;
     return assembleBatch(Buffer.alloc(0), 0, header.baseTimestamp, header.maxTimestamp, 'none', { ...options, deleteHorizon: false });
   }

@@ -210,15 +210,18 @@ export class PartitionLog implements Log {
       }
       if (nextBase <= recoveryPoint) indexesRebuilt++;
       segmentsScanned++;
-      const prevNext = i > 0 ? this.segments[i - 1]!.nextOffset : base;
-      const result = seg.scan(Math.max(base, prevNext), nextBase, this.config.indexIntervalBytes, (b, epoch) => {
-        const last = epochsFromScan[epochsFromScan.length - 1];
-        if (epoch >= 0 && (last === undefined || epoch > last.epoch)) epochsFromScan.push({ epoch, startOffset: b });
-      });
+      const previous = this.segments[i - 1];
+      const result =
+        previous !== undefined && previous.nextOffset !== base
+          ? { validBytes: 0, batches: 0, problem: `a gap: it starts at ${base}, the previous segment ends at ${previous.nextOffset}` }
+          : seg.scan(base, nextBase, this.config.indexIntervalBytes, (b, epoch) => {
+              const last = epochsFromScan[epochsFromScan.length - 1];
+              if (epoch >= 0 && (last === undefined || epoch > last.epoch)) epochsFromScan.push({ epoch, startOffset: b });
+            });
       batchesScanned += result.batches;
-      if (nextBase <= recoveryPoint) indexesRebuilt += 0;
       if (result.problem !== undefined) {
-        // Keep the longest valid prefix: cut here and drop every later segment.
+        // Keep the longest valid prefix: cut here and drop every later segment (and this
+        // one, if nothing of it is valid and it is not the first).
         bytesTruncated += seg.size - result.validBytes;
         truncatedBecause = `${result.problem} at byte ${result.validBytes} of segment ${base}`;
         seg.file.truncate(result.validBytes);
@@ -228,7 +231,9 @@ export class PartitionLog implements Log {
           f.close();
           for (const suffix of ['log', 'index', 'timeindex'] as const) store.remove(Segment.fileName(later, suffix));
         }
-        bases.length = i + 1;
+        if (result.validBytes === 0 && i > 0) {
+          this.segments.pop()!.deleteFiles();
+        }
         break;
       }
     }
@@ -333,8 +338,8 @@ export class PartitionLog implements Log {
       const base = readInt64(input, pos + positions.baseOffset);
       const lastDelta = input.readInt32BE(pos + positions.lastOffsetDelta);
       if (!assign) {
-        if (base < expected) {
-          throw new TributaryError('INVALID_REQUEST', `batch at offset ${base} does not continue the log (expected at least ${expected})`, this.context());
+        if (base !== expected) {
+          throw new TributaryError('INVALID_REQUEST', `batch at offset ${base} does not continue the log (expected ${expected})`, this.context());
         }
         expected = base + lastDelta + 1;
       }

@@ -254,7 +254,10 @@ export class Segment {
       if (!check.ok) return { validBytes: pos, batches, problem: check.problem };
       const base = readInt64(buf, at + positions.baseOffset);
       const last = base + buf.readInt32BE(at + positions.lastOffsetDelta);
-      if (base < expectedMin) return { validBytes: pos, batches, problem: 'offsets-out-of-order' };
+      // Batch spans tile the log (compaction leaves empty batches, never gaps), so a batch
+      // that does not start exactly where the previous one ended has a damaged base
+      // offset, the one field the CRC does not cover.
+      if (base !== expectedMin) return { validBytes: pos, batches, problem: 'offsets-out-of-order' };
       if (last >= maxOffsetExclusive) return { validBytes: pos, batches, problem: 'offset-beyond-next-segment' };
       const maxTs = readInt64(buf, at + positions.maxTimestamp);
       onBatch(base, buf.readInt32BE(at + positions.partitionLeaderEpoch));
