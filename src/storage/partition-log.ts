@@ -594,6 +594,11 @@ export class PartitionLog implements Log {
       // A batch is the unit of truncation: one that straddles `offset` goes whole.
       seg.truncateAt(found.position, this.config.indexIntervalBytes);
     }
+    // The batch that held `offset` began below the log start: nothing readable is left.
+    if (this.logEndOffset < this._logStartOffset) {
+      this.resetTo(this._logStartOffset);
+      return;
+    }
     this._flushedOffset = Math.min(this._flushedOffset, this.logEndOffset);
     this.truncateEpochsFrom(this.logEndOffset);
   }
