@@ -6,3 +6,40 @@
  */
 export { TributaryError, isTributaryError, type TributaryErrorContext } from './util/errors.js';
 export { errorCodes, type ErrorCode, type ErrorCodeInfo } from './util/error-codes.js';
+
+// The record format: Kafka's record batch v2.
+export {
+  encodeBatch,
+  decodeBatch,
+  decodeBatches,
+  codecFor,
+  type Codec,
+  type EncodeBatchOptions,
+} from './record/codecs/index.js';
+export {
+  iterateBatches,
+  readBatchHeader,
+  type BatchHeader,
+  type BatchSlice,
+  type CompressionType,
+  type DecodedRecord,
+  type RecordHeader,
+  type RecordInput,
+  type TimestampType,
+} from './record/batch.js';
+
+// The partition log.
+export { PartitionLog, MemoryLog, type PartitionLogOptions, type LogStats } from './storage/partition-log.js';
+export {
+  defaultLogConfig,
+  type Log,
+  type LogConfig,
+  type FlushPolicy,
+  type CleanupPolicy,
+  type LogAppendInfo,
+  type AppendOptions,
+  type ReadOptions,
+  type LogReadResult,
+  type EpochEntry,
+  type RecoveryReport,
+} from './storage/log.js';
