@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,14 +20,21 @@ async function reopenAfterKill(dir: string, mib: number): Promise<CaseResult> {
   return runCase(cases, ['reopen', dir]);
 }
 
+function clean(dir: string): void {
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
+}
+
 export async function storageBench(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
   try {
     const ceiling = await runCase(cases, ['ceiling', dir]);
+    clean(dir);
     const log = await runCase(cases, ['append-read', dir]);
+    clean(dir);
     const fsync = await runCase(cases, ['fdatasync', dir]);
     const one = await runCase(cases, ['always-1', dir]);
     const many = await runCase(cases, ['always-64', dir]);
+    clean(dir);
     const reopen = await reopenAfterKill(dir, 1024);
     const c = ceiling.recordsPerSec as number;
     const append = log.appendRecordsPerSec as number;

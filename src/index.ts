@@ -7,6 +7,8 @@
 export { TributaryError, isTributaryError, type TributaryErrorContext } from './util/errors.js';
 export { errorCodes, type ErrorCode, type ErrorCodeInfo } from './util/error-codes.js';
 
+export { systemClock, SimulatedClock, type Clock } from './util/clock.js';
+
 // The record format: Kafka's record batch v2.
 export {
   encodeBatch,
@@ -17,6 +19,7 @@ export {
   type EncodeBatchOptions,
 } from './record/codecs/index.js';
 export {
+  compressionTypes,
   iterateBatches,
   readBatchHeader,
   type BatchHeader,

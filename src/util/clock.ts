@@ -1,8 +1,8 @@
 /**
  * Time as the cores see it. Cores never call `Date.now()`; they are handed a `Clock` (or
  * a `now` in milliseconds) so that a simulation can run hours of timeouts in
- * microseconds and replay them exactly.
- * @internal
+ * microseconds and replay them exactly. Pass one to a log or cluster to control time
+ * in tests.
  */
 export interface Clock {
   /** Wall-clock milliseconds since the Unix epoch (record timestamps, retention). */
@@ -11,7 +11,7 @@ export interface Clock {
   monotonic(): number;
 }
 
-/** The real clock. @internal */
+/** The real clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   monotonic: () => performance.now(),
@@ -19,7 +19,15 @@ export const systemClock: Clock = {
 
 /**
  * A clock that moves only when told to. Both readings move together.
- * @internal
+ *
+ * @example
+ * ```ts
+ * import { SimulatedClock } from 'tributary';
+ *
+ * const clock = new SimulatedClock(0);
+ * clock.advance(1000);
+ * console.log(clock.now()); // 1000
+ * ```
  */
 export class SimulatedClock implements Clock {
   private ms: number;

@@ -66,3 +66,14 @@ export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
       : Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
   return nativeCrc32c(view) >>> 0;
 }
+
+/**
+ * Continues a CRC-32C: the CRC of `prefix ++ buf[start, end)` given `crc` = the CRC of
+ * `prefix`. Lets a batch whose header was re-stamped be checksummed without joining the
+ * header and the body into one buffer.
+ * @internal
+ */
+export function crc32cUpdate(crc: number, buf: Uint8Array, start = 0, end = buf.length): number {
+  if (end - start < nativeThresholdBytes) return crc32cJs(buf, start, end, crc);
+  return nativeCrc32c(Buffer.from(buf.buffer, buf.byteOffset + start, end - start), crc) >>> 0;
+}
