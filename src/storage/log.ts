@@ -98,6 +98,14 @@ export interface ReadOptions {
   readonly maxBytes?: number;
   /** Return only batches whose last offset is below this (a leader reads below the high watermark). Default: the log end offset. */
   readonly maxOffset?: number;
+  /**
+   * A buffer to read into, reused by the caller from one read to the next; the result is
+   * then a view of it, valid until the caller reuses it, and `maxBytes` is at most its
+   * length (a larger first batch is still returned, in a fresh buffer). Why: a fresh
+   * buffer per read costs a page fault per 4 KiB (reads ran at 1 to 4 GB/s here with a
+   * new 1 MiB buffer each time, 21 GB/s into a reused one).
+   */
+  readonly into?: Buffer;
 }
 
 /** What `read` returns. */

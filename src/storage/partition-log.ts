@@ -92,6 +92,8 @@ export class PartitionLog implements Log {
   recovery: RecoveryReport;
 
   private segments: Segment[] = [];
+  /** Where the last read ended, so a sequential reader skips the index (see readFromSegment). */
+  private readAhead: { segment: Segment; offset: number; position: number } | undefined;
   private _logStartOffset = 0;
   private _flushedOffset = 0;
   private epochCache: EpochEntry[] = [];
@@ -506,7 +508,7 @@ export class PartitionLog implements Log {
 
   read(offset: number, options: ReadOptions = {}): LogReadResult {
     this.assertOpen();
-    const maxBytes = Math.min(options.maxBytes ?? 1024 * 1024, readBytesMax);
+    const maxBytes = Math.min(options.maxBytes ?? options.into?.length ?? 1024 * 1024, options.into?.length ?? readBytesMax, readBytesMax);
     const maxOffset = Math.min(options.maxOffset ?? this.logEndOffset, this.logEndOffset);
     if (!Number.isSafeInteger(offset) || offset < this._logStartOffset || offset > this.logEndOffset) {
       throw new TributaryError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside the log [${this._logStartOffset}, ${this.logEndOffset}]`, this.context());
@@ -516,24 +518,72 @@ export class PartitionLog implements Log {
     if (offset >= maxOffset) return empty;
     // After compaction a segment may hold no batch at or after `offset` (its last records
     // were superseded); the next segment then has the first one.
-    let seg: Segment | undefined;
-    let found: { position: number; size: number } | undefined;
-    for (let i = this.segmentIndexFor(offset); i < this.segments.length && found === undefined; i++) {
-      seg = this.segments[i]!;
-      if (seg.nextOffset > offset) found = this.findBatchPosition(seg, offset);
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      if (seg.nextOffset <= offset) continue;
+      const records = this.readFromSegment(seg, offset, maxBytes, maxOffset, options.into);
+      if (records !== undefined) return { records, logStartOffset: this._logStartOffset, logEndOffset: this.logEndOffset };
     }
-    if (seg === undefined || found === undefined) return empty;
-    // Read maxBytes (or the first batch, if larger) from there, then trim to whole batches
-    // below maxOffset.
-    const want = Math.min(seg.size - found.position, Math.max(maxBytes, found.size));
-    const bytes = seg.readBytes(found.position, want);
-    let end = 0;
-    for (const b of iterateBatches(bytes)) {
-      if (b.header.baseOffset + b.header.lastOffsetDelta >= maxOffset) break;
-      if (end > 0 && b.position + b.size > maxBytes) break;
-      end = b.position + b.size;
+    return empty;
+  }
+
+  /**
+   * Whole batches from `seg` starting with the one that holds `offset`, or undefined if
+   * the segment has none at or after it.
+   *
+   * Why the read-ahead cache: a consumer reads sequentially, asking next for exactly the
+   * offset after the last batch it got. Remembering where that batch ended turns the
+   * next read into one pread at a known position, where an index lookup would cost a
+   * binary search plus a read of up to index.interval.bytes before the target.
+   */
+  private readFromSegment(seg: Segment, offset: number, maxBytes: number, maxOffset: number, into: Buffer | undefined): Buffer | undefined {
+    const readSpan = (position: number, length: number): Buffer => {
+      if (into !== undefined && length <= into.length) return into.subarray(0, seg.file.read(into, 0, length, position));
+      return seg.readBytes(position, length);
+    };
+    const cached = this.readAhead;
+    const known = cached !== undefined && cached.segment === seg && cached.offset === offset;
+    let start = known ? cached.position : seg.positionFor(offset);
+    // From an index position the target is within about index.interval.bytes plus one
+    // batch; read that much extra so that one read usually covers both.
+    const slack = known ? 0 : this.config.indexIntervalBytes * 2 + 64 * 1024;
+    let bytes = readSpan(start, Math.min(seg.size - start, maxBytes + slack));
+    let p = 0;
+    for (;;) {
+      if (p + positions.recordCount > bytes.length) {
+        if (start + p >= seg.size) return undefined;
+        // The batch holding `offset` lies beyond this read: read again from here.
+        start += p;
+        p = 0;
+        bytes = readSpan(start, Math.min(seg.size - start, maxBytes + slack));
+        continue;
+      }
+      const size = bytes.readInt32BE(p + positions.batchLength) + batchLogOverheadBytes;
+      const last = readInt64(bytes, p + positions.baseOffset) + bytes.readInt32BE(p + positions.lastOffsetDelta);
+      if (last >= offset) {
+        if (p + size > bytes.length) {
+          // A batch larger than what we read: read it (and what follows) whole.
+          start += p;
+          p = 0;
+          bytes = readSpan(start, Math.min(seg.size - start, Math.max(maxBytes, size)));
+        }
+        break;
+      }
+      p += size;
     }
-    return { records: bytes.subarray(0, end), logStartOffset: this._logStartOffset, logEndOffset: this.logEndOffset };
+    let end = p;
+    let nextOffset = offset;
+    while (end + positions.recordCount <= bytes.length) {
+      const size = bytes.readInt32BE(end + positions.batchLength) + batchLogOverheadBytes;
+      const last = readInt64(bytes, end + positions.baseOffset) + bytes.readInt32BE(end + positions.lastOffsetDelta);
+      if (last >= maxOffset || end + size > bytes.length) break;
+      if (end > p && end + size - p > maxBytes) break;
+      end += size;
+      nextOffset = last + 1;
+    }
+    if (end === p) return Buffer.alloc(0);
+    this.readAhead = { segment: seg, offset: nextOffset, position: start + end };
+    return bytes.subarray(p, end);
   }
 
   /** Index of the segment whose base offset is the greatest <= offset. */
@@ -610,6 +660,7 @@ export class PartitionLog implements Log {
       this.resetTo(this._logStartOffset);
       return;
     }
+    this.readAhead = undefined;
     while (this.segments.length > 1 && this.active.baseOffset >= offset) {
       this.segments.pop()!.deleteFiles();
     }
@@ -637,6 +688,7 @@ export class PartitionLog implements Log {
   }
 
   private resetTo(offset: number): void {
+    this.readAhead = undefined;
     for (const s of this.segments) s.deleteFiles();
     this.segments = [new Segment(this.store, offset, this.store.open(Segment.fileName(offset, 'log'), true))];
     this._logStartOffset = offset;
