@@ -546,7 +546,8 @@ export class PartitionLog implements Log {
     let start = known ? cached.position : seg.positionFor(offset);
     // From an index position the target is within about index.interval.bytes plus one
     // batch; read that much extra so that one read usually covers both.
-    const slack = known ? 0 : this.config.indexIntervalBytes * 2 + 64 * 1024;
+    // (With a caller's buffer, never more than it holds.)
+    const slack = known ? 0 : Math.min(this.config.indexIntervalBytes * 2 + 64 * 1024, into === undefined ? Infinity : into.length - maxBytes);
     let bytes = readSpan(start, Math.min(seg.size - start, maxBytes + slack));
     let p = 0;
     for (;;) {
