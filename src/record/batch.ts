@@ -144,35 +144,140 @@ export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-const textEncoder = new TextEncoder();
-
 function sizeOfBytesField(bytes: Uint8Array | null | undefined): number {
   return bytes == null ? 1 : sizeOfVarint(bytes.length) + bytes.length;
 }
 
-function headerKeyBytes(headers: readonly RecordHeader[] | undefined): Uint8Array[] | undefined {
-  return headers?.map((h) => textEncoder.encode(h.key));
-}
-
-/** Bytes one record takes inside a batch, its length prefix included. */
-function recordBodySize(record: RecordInput, timestampDelta: number, offsetDelta: number, keys: Uint8Array[] | undefined): number {
-  let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta);
-  size += sizeOfBytesField(record.key);
-  size += sizeOfBytesField(record.value);
-  const headers = record.headers ?? [];
-  size += sizeOfVarint(headers.length);
-  for (let i = 0; i < headers.length; i++) {
-    size += sizeOfBytesField(keys![i]!);
-    size += sizeOfBytesField(headers[i]!.value);
-  }
-  return size;
-}
+/**
+ * Below this many bytes a field is copied with a loop rather than `TypedArray.set`, whose
+ * fixed cost (about 20 ns a call) is more than a loop takes for a short key or header value.
+ */
+const copyLoopBytesMax = 16;
 
 function writeBytesField(buf: Buffer, pos: number, bytes: Uint8Array | null | undefined): number {
   if (bytes == null) return writeVarint(buf, pos, -1);
-  pos = writeVarint(buf, pos, bytes.length);
-  buf.set(bytes, pos);
-  return pos + bytes.length;
+  const length = bytes.length;
+  pos = writeVarint(buf, pos, length);
+  if (length <= copyLoopBytesMax) {
+    for (let i = 0; i < length; i++) buf[pos + i] = bytes[i]!;
+  } else {
+    buf.set(bytes, pos);
+  }
+  return pos + length;
+}
+
+/**
+ * UTF-8 length of a header key. Keys are short and almost always ASCII, for which a
+ * `charCodeAt` loop beats the call into `Buffer.byteLength` several times over.
+ */
+function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
+  return s.length;
+}
+
+/** Writes `s`, whose UTF-8 length is `length`, at `pos`; returns the position after it. */
+function writeUtf8(buf: Buffer, pos: number, s: string, length: number): number {
+  // A string is pure ASCII exactly when its UTF-8 length equals its UTF-16 length: every
+  // other code unit takes at least two bytes.
+  if (length === s.length) {
+    for (let i = 0; i < length; i++) buf[pos + i] = s.charCodeAt(i);
+    return pos + length;
+  }
+  return pos + buf.write(s, pos, length, 'utf8');
+}
+
+/** Where an encoded records section sits in its buffer, with the batch's timestamps. */
+interface EncodedRecords {
+  /** Holds the records at `[headroomBytes, length)`; the bytes before are unwritten. */
+  readonly buffer: Buffer;
+  readonly baseTimestamp: number;
+  readonly maxTimestamp: number;
+}
+
+/**
+ * Encodes the records section into a fresh buffer that leaves `headroomBytes` unwritten
+ * in front, so that an uncompressed batch can have its header written in place.
+ *
+ * Why two passes and the headroom: a record's length prefix comes before the record, so
+ * every size must be known before the first byte is written; the first pass measures
+ * (and remembers each record's size and each header key's UTF-8 length), the second
+ * writes, and nothing is encoded twice. Writing the records straight into the batch's
+ * final buffer, rather than into a records buffer that `assembleBatch` then copies behind
+ * a header, saves one allocation and one copy of the whole batch. For 1,000 records of
+ * 100 bytes (a 104 KiB batch) that copy was most of the encoding time: every batch lands
+ * in freshly allocated memory, so the copy pays a page fault per 4 KiB (about 300 µs for
+ * the 26 pages on the benchmark machine, against 2 µs for the same memcpy into memory
+ * already touched). Header keys are measured and written in place rather than encoded
+ * into a `Uint8Array` each: with one header per record, `TextEncoder.encode` alone cost
+ * more than the rest of the batch (1,000 records with a key and a header: about 1.1 ms
+ * before, 0.1 ms after).
+ */
+function encodeRecordsAt(
+  records: readonly RecordInput[],
+  now: number,
+  layout: { readonly offsetDeltas?: readonly number[]; readonly baseTimestamp?: number },
+  headroomBytes: number,
+): EncodedRecords {
+  const count = records.length;
+  assert(count > 0, 'a batch holds at least one record');
+  const deltas = layout.offsetDeltas;
+  assert(deltas === undefined || deltas.length === count, 'one offset delta per record');
+  // Kafka takes the first record's timestamp as the base; deltas may be negative. A
+  // compacted batch with a delete horizon keeps the horizon there instead (KIP-534).
+  const baseTimestamp = layout.baseTimestamp ?? records[0]!.timestamp ?? now;
+  let maxTimestamp = -Infinity;
+  const sizes = new Array<number>(count);
+  // UTF-8 lengths of the header keys, in the order they are written.
+  const keyLengths: number[] = [];
+  let total = headroomBytes;
+  for (let i = 0; i < count; i++) {
+    const r = records[i]!;
+    const timestamp = r.timestamp ?? now;
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+    let size = 1 + sizeOfVarlong(timestamp - baseTimestamp) + sizeOfVarint(deltas === undefined ? i : deltas[i]!);
+    size += sizeOfBytesField(r.key) + sizeOfBytesField(r.value);
+    const headers = r.headers;
+    if (headers === undefined) {
+      size += 1;
+    } else {
+      size += sizeOfVarint(headers.length);
+      for (let h = 0; h < headers.length; h++) {
+        const header = headers[h]!;
+        const keyLength = utf8Length(header.key);
+        keyLengths.push(keyLength);
+        size += sizeOfVarint(keyLength) + keyLength + sizeOfBytesField(header.value);
+      }
+    }
+    sizes[i] = size;
+    total += sizeOfVarint(size) + size;
+  }
+  const buf = Buffer.allocUnsafe(total);
+  let pos = headroomBytes;
+  let k = 0;
+  for (let i = 0; i < count; i++) {
+    const r = records[i]!;
+    pos = writeVarint(buf, pos, sizes[i]!);
+    buf[pos++] = 0; // record attributes: unused
+    pos = writeVarlong(buf, pos, (r.timestamp ?? now) - baseTimestamp);
+    pos = writeVarint(buf, pos, deltas === undefined ? i : deltas[i]!);
+    pos = writeBytesField(buf, pos, r.key);
+    pos = writeBytesField(buf, pos, r.value);
+    const headers = r.headers;
+    if (headers === undefined) {
+      buf[pos++] = 0; // varint 0: no headers
+    } else {
+      pos = writeVarint(buf, pos, headers.length);
+      for (let h = 0; h < headers.length; h++) {
+        const header = headers[h]!;
+        const keyLength = keyLengths[k++]!;
+        pos = writeVarint(buf, pos, keyLength);
+        pos = writeUtf8(buf, pos, header.key, keyLength);
+        pos = writeBytesField(buf, pos, header.value);
+      }
+    }
+  }
+  assert(pos === total, 'record sizes were computed exactly');
+  return { buffer: buf, baseTimestamp, maxTimestamp };
 }
 
 /**
@@ -184,65 +289,26 @@ export function encodeRecords(
   now: number,
   layout: { readonly offsetDeltas?: readonly number[]; readonly baseTimestamp?: number } = {},
 ): { body: Buffer; baseTimestamp: number; maxTimestamp: number } {
-  assert(records.length > 0, 'a batch holds at least one record');
-  let baseTimestamp = Infinity;
-  let maxTimestamp = -Infinity;
-  for (const r of records) {
-    const ts = r.timestamp ?? now;
-    if (ts < baseTimestamp) baseTimestamp = ts;
-    if (ts > maxTimestamp) maxTimestamp = ts;
-  }
-  // Kafka takes the first record's timestamp as the base; deltas may be negative. A
-  // compacted batch with a delete horizon keeps the horizon there instead (KIP-534).
-  baseTimestamp = layout.baseTimestamp ?? records[0]!.timestamp ?? now;
-  const deltas = layout.offsetDeltas;
-  const keys: (Uint8Array[] | undefined)[] = new Array(records.length);
-  const sizes = new Array<number>(records.length);
-  let total = 0;
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
-    const k = headerKeyBytes(r.headers);
-    keys[i] = k;
-    const body = recordBodySize(r, (r.timestamp ?? now) - baseTimestamp, deltas ? deltas[i]! : i, k);
-    sizes[i] = body;
-    total += sizeOfVarint(body) + body;
-  }
-  const buf = Buffer.allocUnsafe(total);
-  let pos = 0;
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
-    pos = writeVarint(buf, pos, sizes[i]!);
-    buf[pos++] = 0; // record attributes: unused
-    pos = writeVarlong(buf, pos, (r.timestamp ?? now) - baseTimestamp);
-    pos = writeVarint(buf, pos, deltas ? deltas[i]! : i);
-    pos = writeBytesField(buf, pos, r.key);
-    pos = writeBytesField(buf, pos, r.value);
-    const headers = r.headers ?? [];
-    pos = writeVarint(buf, pos, headers.length);
-    for (let h = 0; h < headers.length; h++) {
-      pos = writeBytesField(buf, pos, keys[i]![h]!);
-      pos = writeBytesField(buf, pos, headers[h]!.value);
-    }
-  }
-  assert(pos === total, 'record sizes were computed exactly');
-  return { body: buf, baseTimestamp, maxTimestamp };
+  const { buffer, baseTimestamp, maxTimestamp } = encodeRecordsAt(records, now, layout, 0);
+  return { body: buffer, baseTimestamp, maxTimestamp };
 }
 
 /**
- * Writes a complete batch around an already encoded (and possibly compressed) records
- * section, computing the CRC.
+ * Writes the 61-byte header at the start of `buf`, whose records section (`bodyBytes`
+ * long, possibly compressed) is already in place behind it, then the CRC.
  */
-export function assembleBatch(
-  body: Uint8Array,
+function writeBatchHeader(
+  buf: Buffer,
+  bodyBytes: number,
   recordCount: number,
   baseTimestamp: number,
   maxTimestamp: number,
   compression: CompressionType,
   options: BatchOptions,
-): Buffer {
-  const buf = Buffer.allocUnsafe(batchHeaderBytes + body.length);
+): void {
+  assert(buf.length === batchHeaderBytes + bodyBytes, 'the buffer holds exactly the batch');
   writeInt64(buf, positions.baseOffset, options.baseOffset ?? 0);
-  buf.writeInt32BE(batchHeaderBytes - batchLogOverheadBytes + body.length, positions.batchLength);
+  buf.writeInt32BE(batchHeaderBytes - batchLogOverheadBytes + bodyBytes, positions.batchLength);
   buf.writeInt32BE(options.partitionLeaderEpoch ?? -1, positions.partitionLeaderEpoch);
   buf.writeInt8(2, positions.magic);
   let attributes = compressionTypes.indexOf(compression);
@@ -259,8 +325,24 @@ export function assembleBatch(
   buf.writeInt16BE(options.producerEpoch ?? -1, positions.producerEpoch);
   buf.writeInt32BE(options.baseSequence ?? -1, positions.baseSequence);
   buf.writeInt32BE(recordCount, positions.recordCount);
-  buf.set(body, batchHeaderBytes);
   buf.writeUInt32BE(crc32c(buf, crcStartPosition), positions.crc);
+}
+
+/**
+ * Writes a complete batch around an already encoded (and possibly compressed) records
+ * section, computing the CRC.
+ */
+export function assembleBatch(
+  body: Uint8Array,
+  recordCount: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+  compression: CompressionType,
+  options: BatchOptions,
+): Buffer {
+  const buf = Buffer.allocUnsafe(batchHeaderBytes + body.length);
+  buf.set(body, batchHeaderBytes);
+  writeBatchHeader(buf, body.length, recordCount, baseTimestamp, maxTimestamp, compression, options);
   return buf;
 }
 
@@ -269,8 +351,9 @@ export function assembleBatch(
  * `encodeBatch` in `codecs/`, which compresses the same records section.)
  */
 export function encodeBatchUncompressed(records: readonly RecordInput[], options: BatchOptions = {}): Buffer {
-  const { body, baseTimestamp, maxTimestamp } = encodeRecords(records, options.now ?? Date.now());
-  return assembleBatch(body, records.length, baseTimestamp, maxTimestamp, 'none', options);
+  const { buffer, baseTimestamp, maxTimestamp } = encodeRecordsAt(records, options.now ?? Date.now(), {}, batchHeaderBytes);
+  writeBatchHeader(buffer, buffer.length - batchHeaderBytes, records.length, baseTimestamp, maxTimestamp, 'none', options);
+  return buffer;
 }
 
 /** Reads the 61-byte header at `pos`. The caller has checked that the bytes are there. */
