@@ -207,7 +207,8 @@ describe('metadata record codec', () => {
     // A replica count of 2^31 must not allocate: it is rejected before.
     expectCorrupt(Uint8Array.of(1, 3, 0, ...new Uint8Array(16), 0, 0x80, 0x80, 0x80, 0x80, 0x08));
     expectCorrupt(Uint8Array.of(0xff, 0xff), decodeMetadataRecords);
-    expectCorrupt(Uint8Array.of(2, 3, 1, 20, 0), decodeMetadataRecords); // two records announced, one present
+    expectCorrupt(Uint8Array.of(3, 1, 20, 0, 4, 1, 20), decodeMetadataRecords); // the second record is cut short
+    expectCorrupt(Uint8Array.of(4, 1, 20, 0, 0), decodeMetadataRecords); // a NoOp with a byte left over inside its length
   });
 
   it('never throws anything but CORRUPT_MESSAGE on random bytes, truncations and bit flips', () => {

@@ -418,28 +418,55 @@ export function encodeMetadataRecord(record: MetadataRecord): Uint8Array {
 }
 
 /**
- * Encodes many records into one buffer: an unsigned varint count, then each record as an
- * unsigned varint length and its bytes. A controller result appended as one Raft entry,
- * or a chunk of a snapshot, is one of these.
+ * Encodes a sequence of records into one buffer, each as an unsigned varint length and
+ * its bytes (no count: the buffer's end is the end of the sequence). A controller result
+ * appended as one Raft entry, or a chunk of a snapshot, is one of these.
  */
-export function encodeMetadataRecords(records: readonly MetadataRecord[]): Uint8Array {
-  scratch.reset();
-  scratch.uvarint(records.length);
-  for (const r of records) {
-    // Reserve the longest length prefix a record can need, write the body, then move it
-    // back over the unused bytes of the prefix.
-    const lengthAt = scratch.pos;
-    scratch.ensure(5);
-    scratch.pos += 5;
-    const bodyAt = scratch.pos;
-    writeBody(scratch, r);
-    const length = scratch.pos - bodyAt;
-    const prefix = sizeOfUnsignedVarint(length);
-    writeUnsignedVarint(scratch.buf, lengthAt, length);
-    scratch.buf.copyWithin(lengthAt + prefix, bodyAt, scratch.pos);
-    scratch.pos = lengthAt + prefix + length;
+export class MetadataRecordsWriter {
+  private readonly w = new Writer();
+  private count = 0;
+
+  /** Bytes written so far. */
+  get byteLength(): number {
+    return this.w.pos;
   }
-  return scratch.take();
+
+  /** Records written so far. */
+  get recordCount(): number {
+    return this.count;
+  }
+
+  add(record: MetadataRecord): void {
+    const w = this.w;
+    // Reserve the longest length prefix a record can need, write the body, then move it
+    // back over the unused bytes of the prefix (records are short: usually one byte).
+    const lengthAt = w.pos;
+    w.ensure(5);
+    w.pos += 5;
+    const bodyAt = w.pos;
+    writeBody(w, record);
+    const length = w.pos - bodyAt;
+    const prefix = sizeOfUnsignedVarint(length);
+    writeUnsignedVarint(w.buf, lengthAt, length);
+    w.buf.copyWithin(lengthAt + prefix, bodyAt, w.pos);
+    w.pos = lengthAt + prefix + length;
+    this.count++;
+  }
+
+  /** The bytes written, and a fresh start. */
+  take(): Uint8Array {
+    const out = this.w.take();
+    this.w.reset();
+    this.count = 0;
+    return out;
+  }
+}
+
+/** Encodes records as {@link MetadataRecordsWriter} does. */
+export function encodeMetadataRecords(records: Iterable<MetadataRecord>): Uint8Array {
+  const w = new MetadataRecordsWriter();
+  for (const r of records) w.add(r);
+  return w.take();
 }
 
 /** Thrown inside the decoder and turned into a `TributaryError` at its edge. */
@@ -652,28 +679,36 @@ export function decodeMetadataRecord(bytes: Uint8Array): MetadataRecord {
   }
 }
 
+/**
+ * Calls `fn` for each record of a buffer written by {@link MetadataRecordsWriter}, in
+ * order. Throws `CORRUPT_MESSAGE` at the first malformed record (after calling `fn` for
+ * the ones before it).
+ */
+export function forEachMetadataRecord(bytes: Uint8Array, fn: (record: MetadataRecord, index: number) => void): void {
+  const reader = new Reader(bytes);
+  const d = new Decoder(reader);
+  let index = 0;
+  while (reader.remaining > 0) {
+    let record: MetadataRecord;
+    try {
+      const length = d.uvarint();
+      if (length > reader.remaining) corrupt(`record ${index} of ${length} bytes runs past the end`);
+      const inner = new Decoder(new Reader(bytes, reader.pos, reader.pos + length));
+      record = readBody(inner);
+      if (inner.r.remaining !== 0) corrupt(`${inner.r.remaining} bytes left after record ${index}`);
+      reader.pos += length;
+    } catch (err) {
+      throw asTributaryError(err);
+    }
+    fn(record, index++);
+  }
+}
+
 /** Decodes the output of {@link encodeMetadataRecords}. Throws `CORRUPT_MESSAGE` for anything else. */
 export function decodeMetadataRecords(bytes: Uint8Array): MetadataRecord[] {
-  try {
-    const reader = new Reader(bytes);
-    const d = new Decoder(reader);
-    const count = d.uvarint();
-    // Every record takes at least 4 bytes (length, frame, apiKey, version).
-    if (count > reader.remaining / 4) corrupt(`a count of ${count} records cannot fit in ${reader.remaining} bytes`);
-    const out = new Array<MetadataRecord>(count);
-    for (let i = 0; i < count; i++) {
-      const length = d.uvarint();
-      if (length > reader.remaining) corrupt(`record ${i} of ${length} bytes runs past the end`);
-      const inner = new Decoder(new Reader(bytes, reader.pos, reader.pos + length));
-      out[i] = readBody(inner);
-      if (inner.r.remaining !== 0) corrupt(`${inner.r.remaining} bytes left after record ${i}`);
-      reader.pos += length;
-    }
-    if (reader.remaining !== 0) corrupt(`${reader.remaining} bytes left after ${count} records`);
-    return out;
-  } catch (err) {
-    throw asTributaryError(err);
-  }
+  const out: MetadataRecord[] = [];
+  forEachMetadataRecord(bytes, (r) => out.push(r));
+  return out;
 }
 
 /** A short human-readable name for a record's type, for messages. */
