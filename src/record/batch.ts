@@ -411,9 +411,10 @@ export const batchBytesMax = 100 * 1024 * 1024;
  * the length is in bounds and within `end`, magic is 2, the CRC matches, the record count
  * agrees with the last offset delta, and the codec is known. This is the check recovery
  * runs on every batch after the last clean point, and the broker runs on every appended
- * batch; it costs one CRC pass.
+ * batch; it costs one CRC pass. `verifyCrc = false` skips that pass, for a reader of
+ * bytes that were already checked (the decoder, given bytes from a checked log).
  */
-export function checkBatch(bytes: Uint8Array, pos: number, end: number): BatchCheck {
+export function checkBatch(bytes: Uint8Array, pos: number, end: number, verifyCrc = true): BatchCheck {
   if (end - pos < batchHeaderBytes) return { ok: false, problem: 'truncated-header' };
   const buf = asBuffer(bytes);
   const batchLength = buf.readInt32BE(pos + positions.batchLength);
@@ -423,7 +424,7 @@ export function checkBatch(bytes: Uint8Array, pos: number, end: number): BatchCh
   const size = batchLength + batchLogOverheadBytes;
   if (end - pos < size) return { ok: false, problem: 'truncated-batch' };
   if (buf[pos + positions.magic] !== 2) return { ok: false, problem: 'bad-magic' };
-  if (crc32c(buf, pos + crcStartPosition, pos + size) !== buf.readUInt32BE(pos + positions.crc)) {
+  if (verifyCrc && crc32c(buf, pos + crcStartPosition, pos + size) !== buf.readUInt32BE(pos + positions.crc)) {
     return { ok: false, problem: 'bad-crc' };
   }
   const attributes = buf.readInt16BE(pos + positions.attributes);
@@ -490,16 +491,24 @@ function corrupt(why: string): TributaryError {
 }
 
 /**
+ * The fewest bytes a record takes: its length, attributes, timestamp delta, offset delta,
+ * key length, value length and header count, one byte each.
+ */
+const recordBytesMin = 7;
+
+/**
  * Decodes an uncompressed records section. `body` holds exactly the records; the result's
  * byte fields are views into `body` (no copies), so they live as long as it does.
  * Throws `CORRUPT_MESSAGE` on any inconsistency; never reads outside `body`.
  */
 export function decodeRecordsSection(body: Uint8Array, header: BatchHeader): DecodedRecord[] {
   const count = header.recordCount;
+  // Checked before allocating: a garbled count must not size an array.
+  if (count < 0 || count > body.length / recordBytesMin) throw corrupt(`${count} records cannot fit in ${body.length} bytes`);
   const out: DecodedRecord[] = new Array(count);
   const r = new Reader(body);
+  const text = asBuffer(body);
   const logAppend = timestampTypeOf(header.attributes) === 'LogAppendTime';
-  const textDecoder = new TextDecoder('utf-8', { fatal: true });
   const bytesField = (what: string): Uint8Array | null => {
     const len = r.varint();
     if (len === undefined || len < -1) throw corrupt(`bad ${what} length`);
@@ -511,7 +520,7 @@ export function decodeRecordsSection(body: Uint8Array, header: BatchHeader): Dec
   };
   for (let i = 0; i < count; i++) {
     const length = r.varint();
-    if (length === undefined || length < 0 || length > r.remaining) throw corrupt(`record ${i} has a bad length`);
+    if (length === undefined || length < recordBytesMin - 1 || length > r.remaining) throw corrupt(`record ${i} has a bad length`);
     const recordEnd = r.pos + length;
     r.pos++; // attributes
     const timestampDelta = r.varlong();
@@ -526,13 +535,11 @@ export function decodeRecordsSection(body: Uint8Array, header: BatchHeader): Dec
     for (let h = 0; h < headerCount; h++) {
       const k = bytesField('header key');
       if (k === null) throw corrupt('null header key');
-      let keyText: string;
-      try {
-        keyText = textDecoder.decode(k);
-      } catch (cause) {
-        throw corrupt('header key is not UTF-8');
-      }
-      headers[h] = { key: keyText, value: bytesField('header value') };
+      // Kafka decodes header keys leniently (Java's new String(bytes, UTF_8) replaces a
+      // malformed sequence with U+FFFD) and so does this: a record Kafka serves must not
+      // be unreadable here.
+      const keyStart = k.byteOffset - body.byteOffset;
+      headers[h] = { key: text.toString('utf8', keyStart, keyStart + k.length), value: bytesField('header value') };
     }
     if (r.pos !== recordEnd) throw corrupt(`record ${i} length disagrees with its fields`);
     out[i] = {

@@ -1,0 +1,83 @@
+import { assert } from '../../util/assert.js';
+import { TributaryError } from '../../util/errors.js';
+import { batchBytesMax, type CompressionType } from '../batch.js';
+
+/**
+ * A compression codec for the records section of a batch. Kafka compresses the records
+ * of a batch as one block and leaves the 61-byte header plain, so a codec sees only that
+ * block.
+ *
+ * Contract:
+ * - `compress` returns bytes that Kafka's own clients (Java, librdkafka, KafkaJS with
+ *   the matching codec package) decompress to `data`. It may return a view of `data`
+ *   (the `none` codec does).
+ * - `decompress` accepts everything Kafka's clients send for this codec, and throws
+ *   `TributaryError('CORRUPT_MESSAGE')` for anything it cannot decompress, and for any
+ *   input that would decompress to more than {@link decompressedBytesMax} bytes.
+ * - Both throw `TributaryError('UNSUPPORTED_COMPRESSION_TYPE')`, naming the package to
+ *   install, when the codec's optional native package is missing.
+ */
+export interface Codec {
+  readonly name: CompressionType;
+  compress(data: Uint8Array): Promise<Buffer>;
+  /** Decompresses, refusing output over `decompressedBytesMax` with `CORRUPT_MESSAGE`. */
+  decompress(data: Uint8Array): Promise<Buffer>;
+}
+
+/**
+ * The most bytes one batch's records section may decompress to.
+ *
+ * Why a limit at all: a compressed batch is small on the wire and may be enormous in
+ * memory. Zeros compress about 1,000:1 under gzip and far more under lz4 or zstd (an
+ * RLE block of 4 bytes stands for 128 KiB), so a 1 MiB batch could otherwise ask for
+ * gigabytes. Every codec here refuses such a batch before it allocates the output:
+ * snappy, lz4 and zstd by bounding the output from the frame structure (see
+ * `snappyOutputBound`, `lz4OutputBound`, `zstdOutputBound`), gzip by stopping the
+ * inflater as soon as the output passes the limit.
+ *
+ * Why this value: it must be at least `batchBytesMax` (100 MiB, Kafka's request cap),
+ * since an uncompressed batch of that size is legal and compressing it must not make it
+ * unreadable; 128 MiB leaves headroom for the bounds, which may overestimate by up to
+ * one block (4 MiB for lz4's largest blocks).
+ */
+export const decompressedBytesMax = 128 * 1024 * 1024;
+assert(decompressedBytesMax >= batchBytesMax, 'a batch that fits uncompressed also fits once decompressed');
+
+/** @internal */
+export function outputTooLarge(codec: CompressionType, bytes?: number): TributaryError {
+  const claim = bytes === undefined ? 'more than' : `${bytes} bytes, over`;
+  return new TributaryError('CORRUPT_MESSAGE', `${codec} batch would decompress to ${claim} the ${decompressedBytesMax}-byte maximum`);
+}
+
+/** @internal */
+export function corrupt(codec: CompressionType, why: string, cause?: unknown): TributaryError {
+  return new TributaryError('CORRUPT_MESSAGE', `${codec} batch cannot be decompressed: ${why}`, cause === undefined ? {} : { cause });
+}
+
+/** @internal Wraps an error thrown by a native decompressor. */
+export function decompressFailed(codec: CompressionType, cause: unknown): TributaryError {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return corrupt(codec, message, cause);
+}
+
+/**
+ * Loads an optional native package on first use, once. The specifier is a variable on
+ * purpose: bundlers leave `import(variable)` alone, so an application bundle neither
+ * fails to build without the package nor inlines a native addon.
+ * @internal
+ */
+export function optionalPackage<T>(pkg: string, codec: CompressionType): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () => {
+    loading ??= (async () => {
+      try {
+        // These packages are CommonJS: an ESM import puts module.exports on `default`.
+        const mod = (await import(pkg)) as { default?: T } & T;
+        return mod.default ?? mod;
+      } catch (cause) {
+        throw new TributaryError('UNSUPPORTED_COMPRESSION_TYPE', `${codec} compression needs the optional package ${pkg}: npm install ${pkg}`, { cause });
+      }
+    })();
+    return loading;
+  };
+}

@@ -1,0 +1,146 @@
+import { asBuffer } from '../batch.js';
+import { corrupt, decompressedBytesMax, decompressFailed, optionalPackage, outputTooLarge, type Codec } from './codec.js';
+
+interface ZstdModule {
+  compress(data: Buffer, level?: number): Promise<Buffer>;
+  decompress(data: Buffer): Promise<Buffer>;
+}
+
+const zstd = optionalPackage<ZstdModule>('@mongodb-js/zstd', 'zstd');
+
+/** The level Kafka's producer uses by default (`compression.zstd.level`, zstd's own default). */
+const zstdLevel = 3;
+
+/**
+ * zstd frames (RFC 8878, section 3.1):
+ *
+ * ```
+ * frame   = magic 28 B5 2F FD | descriptor | [window] | [dict id] | [content size]
+ *           block* (the last one flagged) | [checksum u32]
+ * block   = header u24 LE (bit 0 last, bits 1-2 type, bits 3-23 size) | content
+ * skippable frame = magic 0x184D2A5? | size u32 LE | size bytes
+ * ```
+ */
+const frameMagic = 0xfd2fb528;
+const skippableMagicMask = 0xfffffff0;
+const skippableMagic = 0x184d2a50;
+/** No block decompresses to more than this, whatever the window (RFC 8878, 3.1.1.2.3). */
+const blockSizeMax = 128 * 1024;
+const blockRaw = 0;
+const blockRle = 1;
+const blockCompressed = 2;
+
+/**
+ * An upper bound on what a zstd records section decompresses to, from its frame and
+ * block headers alone, so a decompression bomb is refused before any output is
+ * allocated. Why not trust the frame's content size: it is optional, and neither
+ * Kafka's Java producer (zstd-jni streaming) nor `@mongodb-js/zstd` writes it. Instead,
+ * raw and RLE blocks state their output size, and a compressed block's output is at
+ * most the block maximum, min(window size, 128 KiB). The bound is exact but for the
+ * last compressed block of each frame.
+ *
+ * Worked example: an RLE block is 4 bytes and may stand for 128 KiB, a ratio of 32,768;
+ * a 1 MiB batch of them claims 32 GiB, which this bound sees from the headers alone
+ * (262,144 of them), where a decompressor would have started allocating.
+ *
+ * Throws `CORRUPT_MESSAGE` when the structure is malformed: bad magic, reserved bits or
+ * block type, or data that runs past the end.
+ * @internal
+ */
+export function zstdOutputBound(data: Uint8Array): number {
+  const buf = asBuffer(data);
+  let pos = 0;
+  let bound = 0;
+  const need = (bytes: number, what: string): void => {
+    if (buf.length - pos < bytes) throw corrupt('zstd', `${what} runs past the end`);
+  };
+  do {
+    need(4, 'frame magic');
+    const magic = buf.readUInt32LE(pos);
+    if ((magic & skippableMagicMask) >>> 0 === skippableMagic) {
+      need(8, 'skippable frame');
+      pos += 8 + buf.readUInt32LE(pos + 4);
+      need(0, 'skippable frame');
+      continue;
+    }
+    if (magic !== frameMagic) throw corrupt('zstd', `bad frame magic 0x${magic.toString(16)}`);
+    need(5, 'frame header');
+    const descriptor = buf[pos + 4]!;
+    pos += 5;
+    const contentSizeFlag = descriptor >> 6;
+    const singleSegment = (descriptor & 0x20) !== 0;
+    if ((descriptor & 0x08) !== 0) throw corrupt('zstd', 'reserved frame header bit is set');
+    const hasChecksum = (descriptor & 0x04) !== 0;
+    const dictIdBytes = [0, 1, 2, 4][descriptor & 3]!;
+    let windowSize = 0;
+    if (!singleSegment) {
+      need(1, 'window descriptor');
+      const exponent = buf[pos]! >> 3;
+      const mantissa = buf[pos]! & 7;
+      const base = 2 ** (10 + exponent);
+      windowSize = base + (base / 8) * mantissa;
+      pos += 1;
+    }
+    const contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][contentSizeFlag]!;
+    need(dictIdBytes + contentSizeBytes, 'frame header');
+    pos += dictIdBytes;
+    if (singleSegment) {
+      // With a single segment the window is the whole content, whose size is given.
+      const at = pos;
+      windowSize =
+        contentSizeBytes === 1 ? buf[at]! : contentSizeBytes === 2 ? buf.readUInt16LE(at) + 256 : contentSizeBytes === 4 ? buf.readUInt32LE(at) : buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * 2 ** 32;
+    }
+    pos += contentSizeBytes;
+    const blockMax = Math.min(windowSize, blockSizeMax);
+    for (;;) {
+      need(3, 'block header');
+      const header = buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16);
+      pos += 3;
+      const last = (header & 1) !== 0;
+      const type = (header >> 1) & 3;
+      const size = header >>> 3;
+      if (type === blockRaw) {
+        need(size, 'raw block');
+        bound += size;
+        pos += size;
+      } else if (type === blockRle) {
+        need(1, 'RLE block');
+        bound += size;
+        pos += 1;
+      } else if (type === blockCompressed) {
+        need(size, 'compressed block');
+        bound += blockMax;
+        pos += size;
+      } else {
+        throw corrupt('zstd', 'reserved block type');
+      }
+      if (last) break;
+    }
+    if (hasChecksum) {
+      need(4, 'content checksum');
+      pos += 4;
+    }
+  } while (pos < buf.length);
+  return bound;
+}
+
+/** zstd, one frame per records section, at Kafka's default level. */
+export const zstdCodec: Codec = {
+  name: 'zstd',
+  async compress(data) {
+    return (await zstd()).compress(asBuffer(data), zstdLevel);
+  },
+  async decompress(data) {
+    const lib = await zstd();
+    const bound = zstdOutputBound(data);
+    if (bound > decompressedBytesMax) throw outputTooLarge('zstd', bound);
+    let out: Buffer;
+    try {
+      out = await lib.decompress(asBuffer(data));
+    } catch (cause) {
+      throw decompressFailed('zstd', cause);
+    }
+    if (out.length > bound) throw outputTooLarge('zstd', out.length);
+    return out;
+  },
+};
