@@ -1,0 +1,353 @@
+/**
+ * The requests the controller handles and their responses, shaped after Kafka's
+ * (`clients/src/main/resources/common/message/*Request.json`): the same names, the same
+ * per-item results, and an `errorCode` that is one of Kafka's error names. A request that
+ * is invalid gets its error in the response; the controller never throws for one.
+ * @internal
+ */
+import type { ErrorCode } from '../util/error-codes.js';
+import type { ConfigSource } from './configs.js';
+import type { BrokerEndpoint, ConfigResourceType, MetadataRecord } from './records.js';
+import type { Uuid } from './uuid.js';
+
+/** What `Controller.handle` returns: records to append through Raft, and the response that is valid once they commit. */
+export interface ControllerResult<R> {
+  /** Records to append atomically and in this order; empty when nothing changes. */
+  readonly records: readonly MetadataRecord[];
+  readonly response: R;
+}
+
+// ---- CreateTopics (19) ----
+
+export interface CreatableReplicaAssignment {
+  readonly partitionIndex: number;
+  readonly brokerIds: readonly number[];
+}
+
+export interface CreatableTopicConfig {
+  readonly name: string;
+  readonly value: string | null;
+}
+
+export interface CreatableTopic {
+  readonly name: string;
+  /** -1 (or absent) for the controller's default `num.partitions`. Must be -1 when `assignments` is given. */
+  readonly numPartitions?: number;
+  /** -1 (or absent) for the controller's default `default.replication.factor`. Must be -1 when `assignments` is given. */
+  readonly replicationFactor?: number;
+  /** Explicit replicas for each partition, preferred leader first. */
+  readonly assignments?: readonly CreatableReplicaAssignment[];
+  readonly configs?: readonly CreatableTopicConfig[];
+}
+
+export interface CreateTopicsRequest {
+  readonly type: 'CreateTopics';
+  readonly topics: readonly CreatableTopic[];
+  /** Validate only: write nothing. */
+  readonly validateOnly?: boolean;
+}
+
+export interface CreatableTopicResult {
+  readonly name: string;
+  /** The new topic's id; the zero Uuid on error or with validateOnly. */
+  readonly topicId: Uuid;
+  readonly errorCode: ErrorCode;
+  readonly errorMessage: string | null;
+  /** -1 on error. */
+  readonly numPartitions: number;
+  /** -1 on error. */
+  readonly replicationFactor: number;
+}
+
+export interface CreateTopicsResponse {
+  readonly topics: readonly CreatableTopicResult[];
+}
+
+// ---- DeleteTopics (20) ----
+
+export interface DeleteTopicState {
+  /** The topic's name; give this or `topicId`. */
+  readonly name?: string;
+  readonly topicId?: Uuid;
+}
+
+export interface DeleteTopicsRequest {
+  readonly type: 'DeleteTopics';
+  readonly topics: readonly DeleteTopicState[];
+}
+
+export interface DeletableTopicResult {
+  readonly name: string | null;
+  readonly topicId: Uuid;
+  readonly errorCode: ErrorCode;
+  readonly errorMessage: string | null;
+}
+
+export interface DeleteTopicsResponse {
+  readonly responses: readonly DeletableTopicResult[];
+}
+
+// ---- CreatePartitions (37) ----
+
+export interface CreatePartitionsTopic {
+  readonly name: string;
+  /** The new total number of partitions. */
+  readonly count: number;
+  /** Replicas for each new partition, or null to let the controller place them. */
+  readonly assignments?: readonly (readonly number[])[] | null;
+}
+
+export interface CreatePartitionsRequest {
+  readonly type: 'CreatePartitions';
+  readonly topics: readonly CreatePartitionsTopic[];
+  readonly validateOnly?: boolean;
+}
+
+export interface CreatePartitionsTopicResult {
+  readonly name: string;
+  readonly errorCode: ErrorCode;
+  readonly errorMessage: string | null;
+}
+
+export interface CreatePartitionsResponse {
+  readonly results: readonly CreatePartitionsTopicResult[];
+}
+
+// ---- IncrementalAlterConfigs (44) and DescribeConfigs (32) ----
+
+/** Kafka's `AlterConfigOp.OpType`. */
+export type AlterConfigOp = 'SET' | 'DELETE' | 'APPEND' | 'SUBTRACT';
+
+export interface AlterableConfig {
+  readonly name: string;
+  readonly configOperation: AlterConfigOp;
+  readonly value: string | null;
+}
+
+export interface AlterConfigsResource {
+  readonly resourceType: ConfigResourceType;
+  /** A topic name; for brokers, a broker id or `''` for the cluster-wide default. */
+  readonly resourceName: string;
+  readonly configs: readonly AlterableConfig[];
+}
+
+export interface IncrementalAlterConfigsRequest {
+  readonly type: 'IncrementalAlterConfigs';
+  readonly resources: readonly AlterConfigsResource[];
+  readonly validateOnly?: boolean;
+}
+
+export interface AlterConfigsResourceResponse {
+  readonly resourceType: ConfigResourceType;
+  readonly resourceName: string;
+  readonly errorCode: ErrorCode;
+  readonly errorMessage: string | null;
+}
+
+export interface IncrementalAlterConfigsResponse {
+  readonly responses: readonly AlterConfigsResourceResponse[];
+}
+
+export interface DescribeConfigsResource {
+  readonly resourceType: ConfigResourceType;
+  readonly resourceName: string;
+  /** The config names to describe, or null for all. Unknown names are left out, as Kafka does. */
+  readonly configurationKeys?: readonly string[] | null;
+}
+
+export interface DescribeConfigsRequest {
+  readonly type: 'DescribeConfigs';
+  readonly resources: readonly DescribeConfigsResource[];
+}
+
+export interface DescribeConfigsResourceResult {
+  readonly name: string;
+  readonly value: string;
+  readonly readOnly: boolean;
+  readonly source: ConfigSource;
+  readonly isDefault: boolean;
+  readonly isSensitive: boolean;
+}
+
+export interface DescribeConfigsResult {
+  readonly resourceType: ConfigResourceType;
+  readonly resourceName: string;
+  readonly errorCode: ErrorCode;
+  readonly errorMessage: string | null;
+  readonly configs: readonly DescribeConfigsResourceResult[];
+}
+
+export interface DescribeConfigsResponse {
+  readonly results: readonly DescribeConfigsResult[];
+}
+
+// ---- BrokerRegistration (62), BrokerHeartbeat (63), UnregisterBroker (64) ----
+
+export interface BrokerRegistrationRequest {
+  readonly type: 'BrokerRegistration';
+  readonly brokerId: number;
+  /** Checked against the controller's cluster id when it has one. */
+  readonly clusterId?: string;
+  /** A Uuid the broker process picks at start: a new one is a new incarnation. */
+  readonly incarnationId: Uuid;
+  readonly listeners?: readonly BrokerEndpoint[];
+  readonly rack?: string | null;
+}
+
+export interface BrokerRegistrationResponse {
+  readonly errorCode: ErrorCode;
+  readonly errorMessage: string | null;
+  /** The broker's epoch: the offset of its RegisterBroker record; -1 on error. */
+  readonly brokerEpoch: number;
+}
+
+export interface BrokerHeartbeatRequest {
+  readonly type: 'BrokerHeartbeat';
+  readonly brokerId: number;
+  readonly brokerEpoch: number;
+  /** The offset of the last metadata record the broker has replayed. */
+  readonly currentMetadataOffset: number;
+  /** The broker asks to be (or stay) fenced. */
+  readonly wantFence?: boolean;
+  /** The broker is shutting down. */
+  readonly wantShutDown?: boolean;
+}
+
+export interface BrokerHeartbeatResponse {
+  readonly errorCode: ErrorCode;
+  readonly errorMessage: string | null;
+  /** Whether the broker has replayed its own registration record. */
+  readonly isCaughtUp: boolean;
+  readonly isFenced: boolean;
+  /** Whether the broker may shut down now. */
+  readonly shouldShutDown: boolean;
+}
+
+export interface UnregisterBrokerRequest {
+  readonly type: 'UnregisterBroker';
+  readonly brokerId: number;
+}
+
+export interface UnregisterBrokerResponse {
+  readonly errorCode: ErrorCode;
+  readonly errorMessage: string | null;
+}
+
+// ---- AlterPartition (56) ----
+
+export interface AlterPartitionPartition {
+  readonly partitionIndex: number;
+  /** The leader epoch the leader believes is current. */
+  readonly leaderEpoch: number;
+  readonly newIsr: readonly number[];
+  /** The partition epoch the leader believes is current. */
+  readonly partitionEpoch: number;
+}
+
+export interface AlterPartitionTopic {
+  readonly topicId: Uuid;
+  readonly partitions: readonly AlterPartitionPartition[];
+}
+
+export interface AlterPartitionRequest {
+  readonly type: 'AlterPartition';
+  /** The partition leader asking. */
+  readonly brokerId: number;
+  readonly brokerEpoch: number;
+  readonly topics: readonly AlterPartitionTopic[];
+}
+
+export interface AlterPartitionPartitionResult {
+  readonly partitionIndex: number;
+  readonly errorCode: ErrorCode;
+  readonly errorMessage: string | null;
+  /** The partition's state after the change (or as it is, on error when the partition exists; -1 otherwise). */
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+  readonly isr: readonly number[];
+  readonly partitionEpoch: number;
+}
+
+export interface AlterPartitionTopicResult {
+  readonly topicId: Uuid;
+  readonly partitions: readonly AlterPartitionPartitionResult[];
+}
+
+export interface AlterPartitionResponse {
+  /** A request-level error (a stale broker epoch); per-partition errors are in `topics`. */
+  readonly errorCode: ErrorCode;
+  readonly errorMessage: string | null;
+  readonly topics: readonly AlterPartitionTopicResult[];
+}
+
+// ---- ElectLeaders (43) ----
+
+/** Kafka's `ElectionType`: PREFERRED (0) or UNCLEAN (1). */
+export type ElectionType = 'PREFERRED' | 'UNCLEAN';
+
+export interface TopicPartitions {
+  readonly topic: string;
+  readonly partitions: readonly number[];
+}
+
+export interface ElectLeadersRequest {
+  readonly type: 'ElectLeaders';
+  readonly electionType: ElectionType;
+  /** The partitions to elect leaders for, or null for every partition. */
+  readonly topicPartitions: readonly TopicPartitions[] | null;
+}
+
+export interface PartitionElectionResult {
+  readonly partitionId: number;
+  readonly errorCode: ErrorCode;
+  readonly errorMessage: string | null;
+}
+
+export interface ReplicaElectionResult {
+  readonly topic: string;
+  readonly partitionResult: readonly PartitionElectionResult[];
+}
+
+export interface ElectLeadersResponse {
+  readonly errorCode: ErrorCode;
+  readonly errorMessage: string | null;
+  readonly replicaElectionResults: readonly ReplicaElectionResult[];
+}
+
+// ---- AllocateProducerIds (67) ----
+
+export interface AllocateProducerIdsRequest {
+  readonly type: 'AllocateProducerIds';
+  readonly brokerId: number;
+  readonly brokerEpoch: number;
+}
+
+export interface AllocateProducerIdsResponse {
+  readonly errorCode: ErrorCode;
+  readonly errorMessage: string | null;
+  /** The first id of the block; -1 on error. */
+  readonly producerIdStart: number;
+  /** Ids in the block; 0 on error. */
+  readonly producerIdLen: number;
+}
+
+/** Each request type with its response type. */
+export interface ControllerApis {
+  CreateTopics: [CreateTopicsRequest, CreateTopicsResponse];
+  DeleteTopics: [DeleteTopicsRequest, DeleteTopicsResponse];
+  CreatePartitions: [CreatePartitionsRequest, CreatePartitionsResponse];
+  IncrementalAlterConfigs: [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse];
+  DescribeConfigs: [DescribeConfigsRequest, DescribeConfigsResponse];
+  BrokerRegistration: [BrokerRegistrationRequest, BrokerRegistrationResponse];
+  BrokerHeartbeat: [BrokerHeartbeatRequest, BrokerHeartbeatResponse];
+  UnregisterBroker: [UnregisterBrokerRequest, UnregisterBrokerResponse];
+  AlterPartition: [AlterPartitionRequest, AlterPartitionResponse];
+  ElectLeaders: [ElectLeadersRequest, ElectLeadersResponse];
+  AllocateProducerIds: [AllocateProducerIdsRequest, AllocateProducerIdsResponse];
+}
+
+/** Any request the controller handles. */
+export type ControllerRequest = ControllerApis[keyof ControllerApis][0];
+
+/** The response type for a request type. */
+export type ControllerResponse<R extends ControllerRequest> = ControllerApis[R['type']][1];
