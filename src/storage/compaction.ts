@@ -1,7 +1,10 @@
 import {
   assembleBatch,
   attributeBits,
+  batchLogOverheadBytes,
+  positions,
   compressionOf,
+  decodeUncompressedBatch,
   encodeRecords,
   isControlBatch,
   iterateBatches,
@@ -9,39 +12,52 @@ import {
   type DecodedRecord,
 } from '../record/batch.js';
 import { codecFor, decodeBatch } from '../record/codecs/index.js';
+import { assert } from '../util/assert.js';
+import { groupSegmentsForCleaning } from './core/segment-plan.js';
 import type { LogConfig } from './log.js';
 import { Segment } from './segment.js';
-import type { Store } from './store.js';
+import type { Store, StoreFile } from './store.js';
 
 /**
  * Key-based compaction (`cleanup.policy=compact`), Kafka's log cleaner in miniature.
  *
- * 1. The cleanable section is every inactive segment whose newest record is older than
- *    `min.compaction.lag.ms` (the active segment is never cleaned). It is cleaned when
- *    its dirty part (segments not cleaned before, past the `cleaner-offset-checkpoint`)
- *    is at least `min.cleanable.dirty.ratio` of it.
+ * 1. The cleanable section is every inactive segment up to the first one holding a
+ *    record younger than `min.compaction.lag.ms` (the active segment is never cleaned).
+ *    It is cleaned when its dirty part (segments past the `cleaner-offset-checkpoint`,
+ *    not cleaned before) is at least `min.cleanable.dirty.ratio` of it.
  * 2. A map of key -> offset of its latest record is built over the cleanable section.
- * 3. Each cleanable segment is recopied keeping, for every key, only its latest record;
- *    records without a key (possible only inside compressed batches, which the append
- *    path cannot inspect synchronously) are kept. Batches keep their base offset, offset
- *    span, producer fields, epoch and codec, so offsets never change and a reader sees
- *    gaps inside batches, as in Kafka. A run of batches left with no records becomes one
- *    empty batch spanning their offsets (Kafka drops them and leaves a gap): batch spans
- *    then always tile the log, which lets recovery treat any gap as corruption of the
- *    unchecksummed base offset field. An emptied batch of an idempotent producer keeps
- *    its own header, to preserve its sequence numbers.
- * 4. Tombstones (null values) are kept with a delete horizon stamped into their batch the
- *    first time a clean keeps them (KIP-534: attribute bit 6, the horizon in
- *    baseTimestamp, record timestamps stay exact); a later clean after the horizon drops
- *    them. So a tombstone survives at least `delete.retention.ms` after the clean that
- *    first saw it, long enough for a consumer reading from the start to see the delete.
+ * 3. The cleanable segments are split into groups (`groupSegmentsForCleaning`), and each
+ *    group is recopied into ONE segment, keeping for every key only its latest record.
+ *    Records without a key (a compacted log refuses them at `write`, but a zstd batch
+ *    cannot be checked synchronously there) are kept. Batches keep their base offset,
+ *    offset span, producer fields, epoch and codec (records are re-encoded with the
+ *    original codec), so offsets never change and a reader sees gaps inside batches, as
+ *    in Kafka.
+ * 4. Empty batches: a batch of an idempotent or transactional producer (producerId >= 0)
+ *    left with no records is kept as an empty batch with its own header, as Kafka does,
+ *    because the broker rebuilds a producer's sequence state from its last batch. Any
+ *    other run of batches left with no records becomes ONE empty batch spanning their
+ *    offsets, where Kafka leaves a gap: batch spans then always tile the log, which lets
+ *    recovery treat any gap as damage to the base offset, the one field the CRC does not
+ *    cover. (Consumers skip empty batches, as they do Kafka's producer-state batches.)
+ * 5. Tombstones (null values) are kept with a delete horizon stamped into their batch the
+ *    first time a clean keeps them, Kafka's way (KIP-534: attribute bit 6, the horizon in
+ *    baseTimestamp; record timestamps stay exact, since their deltas are re-based); a
+ *    clean after the horizon drops them. So a tombstone survives at least
+ *    `delete.retention.ms` after the clean that first saw it, long enough for a consumer
+ *    reading from the start to see the delete.
  *
- * Crash safety, per segment: the cleaned copy is written to `<base>.log.cleaned` and
- * fsynced; the segment's index files are removed (a missing index is rebuilt on open);
- * then the copy is renamed over `<base>.log` (atomic) and the folder fsynced; then the
- * new indexes are written. A crash before the rename leaves the old segment (and a
- * `.cleaned` file that opening discards); after it, the new one. Either way every record
- * is there exactly once.
+ * Crash safety, per group, with Kafka's file suffixes (see `core/leftovers.ts` for what
+ * recovery does with each):
+ *
+ * ```
+ * write <base>.log.cleaned, fsync        'cleaned-written'    crash: .cleaned discarded, originals intact
+ * remove the originals' index files      'indexes-removed'    crash: indexes rebuilt on open
+ * rename to <base>.log.swap, fsync dir   'swap-renamed'       the commit point: from here recovery completes the swap
+ * remove the group's other .log files    'originals-deleted'
+ * rename .swap over <base>.log, fsync    'swapped'
+ * write the new indexes, fsync           'indexes-written'
+ * ```
  *
  * The key map holds every distinct key of the cleanable section in memory (as latin1
  * strings). Kafka bounds it with a fixed-size MD5 map and cleans in rounds; that is the
@@ -49,22 +65,33 @@ import type { Store } from './store.js';
  * @internal
  */
 export interface CompactionFaults {
-  /** Called after each step of cleaning a segment; a crash test exits the process here. */
+  /** @internal Called after each step of cleaning a group (named by its base offset); a crash test kills the process here. */
   afterStep?(step: CompactionStep, baseOffset: number): void;
 }
 
-export type CompactionStep = 'cleaned-written' | 'indexes-removed' | 'swapped' | 'indexes-written';
+export type CompactionStep = 'cleaned-written' | 'indexes-removed' | 'swap-renamed' | 'originals-deleted' | 'swapped' | 'indexes-written';
 
+/** What compaction needs from the log it cleans. */
 export interface CompactionContext {
   readonly store: Store;
   readonly config: LogConfig;
   segments(): readonly Segment[];
-  replaceSegment(index: number, seg: Segment): void;
-  context(): { topic: string; partition: number };
+  /** Replaces `count` segments from `first` with `seg`. */
+  replaceSegments(first: number, count: number, seg: Segment): void;
+  /** False once the log is closing: compaction stops between groups. */
   isOpen(): boolean;
+  /** Called before the first change to the log's files (removes the clean-shutdown marker). */
+  beforeChange(): void;
+  /** The log's clock, for the new segment's creation time. */
+  now(): number;
+  /** A step between the commit points failed: the log's files and its state no longer agree until it is reopened. */
+  failStorage(err: unknown): void;
 }
 
-const cleanerCheckpointFile = 'cleaner-offset-checkpoint';
+export const cleanerCheckpointFile = 'cleaner-offset-checkpoint';
+
+/** Bytes of cleaned output gathered before a write to the `.cleaned` file. */
+const cleanedWriteBytes = 1024 * 1024;
 
 export async function compactLog(ctx: CompactionContext, now: number, faults: CompactionFaults | undefined): Promise<boolean> {
   const all = ctx.segments();
@@ -74,131 +101,250 @@ export async function compactLog(ctx: CompactionContext, now: number, faults: Co
     cleanable.push(seg);
   }
   if (cleanable.length === 0) return false;
-  const firstDirty = Number.parseInt(ctx.store.readAll(cleanerCheckpointFile)?.toString('utf8') ?? '0', 10) || 0;
+  const checkpoint = readCleanerCheckpoint(ctx.store);
   let total = 0;
   let dirty = 0;
   for (const seg of cleanable) {
     total += seg.size;
-    if (seg.nextOffset > firstDirty) dirty += seg.size;
+    if (seg.nextOffset > checkpoint.firstDirtyOffset) dirty += seg.size;
   }
-  if (total === 0 || dirty / total < ctx.config.minCleanableDirtyRatio) return false;
+  // Clean when enough of the section is dirty, or when a tombstone kept by an earlier
+  // clean has passed its delete horizon (KIP-534), whatever the dirty ratio.
+  const dirtyEnough = dirty > 0 && dirty / total >= ctx.config.minCleanableDirtyRatio;
+  const horizonPassed = checkpoint.deleteHorizon >= 0 && now > checkpoint.deleteHorizon;
+  if (!dirtyEnough && !horizonPassed) return false;
 
   // The latest offset of every key in the cleanable section.
   const latest = new Map<string, number>();
   for (const seg of cleanable) {
     await forEachBatch(seg, async (bytes, position, header) => {
       if (isControlBatch(header.attributes)) return;
-      for (const r of await decodeBatch(bytes, position)) {
+      for (const r of await decodeRecords(bytes, position, header)) {
         if (r.key !== null) latest.set(keyString(r.key), r.offset);
       }
     });
+    if (!ctx.isOpen()) return false;
   }
 
+  const groups = groupSegmentsForCleaning(
+    cleanable.map((s) => ({
+      baseOffset: s.baseOffset,
+      nextOffset: s.nextOffset,
+      sizeBytes: s.size,
+      offsetIndexEntries: s.offsetIndex.length,
+      timeIndexEntries: s.timeIndex.length,
+    })),
+    ctx.config,
+  );
   let cleanedAny = false;
-  for (const seg of cleanable) {
+  let deleteHorizon = -1;
+  for (const groupIndexes of groups) {
+    const group = groupIndexes.map((i) => cleanable[i]!);
     if (!ctx.isOpen()) return cleanedAny;
-    const parts: Buffer[] = [];
-    let changed = false;
-    // Runs of dropped batches are replaced by one empty batch spanning their offsets, so
-    // batch offset spans always tile the log with no gap (recovery relies on it).
-    let gap: { start: number; end: number; maxTimestamp: number } | undefined;
-    const flushGap = (): void => {
-      if (gap === undefined) return;
-      parts.push(assembleBatch(Buffer.alloc(0), 0, gap.maxTimestamp, gap.maxTimestamp, 'none', { baseOffset: gap.start, lastOffsetDelta: gap.end - gap.start }));
-      gap = undefined;
-    };
-    const drop = (header: BatchHeader): void => {
-      const last = header.baseOffset + header.lastOffsetDelta;
-      if (gap === undefined) gap = { start: header.baseOffset, end: last, maxTimestamp: header.maxTimestamp };
-      else {
-        gap.end = last;
-        gap.maxTimestamp = Math.max(gap.maxTimestamp, header.maxTimestamp);
-      }
-    };
-    await forEachBatch(seg, async (bytes, position, header, raw) => {
-      if (isControlBatch(header.attributes)) {
-        flushGap();
-        parts.push(raw);
-        return;
-      }
-      if (header.recordCount === 0 && header.producerId < 0) {
-        // An earlier clean's gap batch: merge it into the current run.
-        if (gap !== undefined) changed = true;
-        drop(header);
-        return;
-      }
-      const records = await decodeBatch(bytes, position);
-      const horizon = header.attributes & attributeBits.deleteHorizon ? header.baseTimestamp : undefined;
-      let tombstonesKept = false;
-      const kept: DecodedRecord[] = [];
-      for (const r of records) {
-        if (r.key !== null && latest.get(keyString(r.key)) !== r.offset) continue;
-        if (r.value === null && r.key !== null) {
-          if (horizon !== undefined && now > horizon) continue;
-          tombstonesKept = true;
+    const result = await cleanGroup(ctx, group, latest, now, faults);
+    if (result.cleaned) cleanedAny = true;
+    if (result.deleteHorizon >= 0 && (deleteHorizon < 0 || result.deleteHorizon < deleteHorizon)) deleteHorizon = result.deleteHorizon;
+  }
+  if (!ctx.isOpen()) return cleanedAny;
+  const last = cleanable[cleanable.length - 1]!;
+  ctx.store.writeAtomic(cleanerCheckpointFile, Buffer.from(`${last.nextOffset} ${deleteHorizon}\n`));
+  return cleanedAny;
+}
+
+/**
+ * `cleaner-offset-checkpoint`: where the dirty section starts (everything below was
+ * cleaned), and the earliest delete horizon of a tombstone the last clean kept (-1 if
+ * none), so a clean runs once it passes even if nothing new is dirty.
+ */
+function readCleanerCheckpoint(store: Store): { firstDirtyOffset: number; deleteHorizon: number } {
+  const [dirtyText, horizonText] = (store.readAll(cleanerCheckpointFile)?.toString('utf8') ?? '').trim().split(' ');
+  const firstDirtyOffset = Number(dirtyText);
+  const deleteHorizon = Number(horizonText);
+  return {
+    firstDirtyOffset: Number.isSafeInteger(firstDirtyOffset) && firstDirtyOffset >= 0 ? firstDirtyOffset : 0,
+    deleteHorizon: Number.isSafeInteger(deleteHorizon) ? deleteHorizon : -1,
+  };
+}
+
+/**
+ * Recopies a group of segments into one. Returns whether the log changed, and the
+ * earliest delete horizon among the tombstones it keeps (-1 if none).
+ */
+async function cleanGroup(
+  ctx: CompactionContext,
+  group: Segment[],
+  latest: Map<string, number>,
+  now: number,
+  faults: CompactionFaults | undefined,
+): Promise<{ cleaned: boolean; deleteHorizon: number }> {
+  const base = group[0]!.baseOffset;
+  const sizesBefore = group.map((s) => s.size);
+  const cleanedName = `${Segment.fileName(base, 'log')}.cleaned`;
+  const swapName = `${Segment.fileName(base, 'log')}.swap`;
+  ctx.store.remove(cleanedName);
+  const out = ctx.store.open(cleanedName, true);
+  const writer = new CleanedWriter(out);
+  let changed = group.length > 1; // merging segments is a change in itself
+  let deleteHorizon = -1;
+  // Runs of dropped batches become one empty batch spanning their offsets, so batch
+  // offset spans always tile the log with no gap (recovery relies on it).
+  let gap: { start: number; end: number; maxTimestamp: number } | undefined;
+  const flushGap = (): void => {
+    if (gap === undefined) return;
+    writer.add(assembleBatch(Buffer.alloc(0), 0, gap.maxTimestamp, gap.maxTimestamp, 'none', { baseOffset: gap.start, lastOffsetDelta: gap.end - gap.start }));
+    gap = undefined;
+  };
+  const drop = (header: BatchHeader): void => {
+    const last = header.baseOffset + header.lastOffsetDelta;
+    if (gap === undefined) gap = { start: header.baseOffset, end: last, maxTimestamp: header.maxTimestamp };
+    else {
+      gap.end = last;
+      gap.maxTimestamp = Math.max(gap.maxTimestamp, header.maxTimestamp);
+    }
+  };
+  try {
+    for (const seg of group) {
+      await forEachBatch(seg, async (bytes, position, header, raw) => {
+        if (isControlBatch(header.attributes)) {
+          flushGap();
+          writer.add(raw);
+          return;
         }
-        kept.push(r);
-      }
-      const needsHorizon = tombstonesKept && horizon === undefined;
-      if (kept.length === records.length && !needsHorizon) {
-        flushGap();
-        parts.push(raw);
-        return;
-      }
-      changed = true;
-      const rebuilt = await rebuildBatch(header, kept, needsHorizon ? now + ctx.config.deleteRetentionMs : horizon);
-      if (rebuilt === undefined) drop(header);
-      else {
-        flushGap();
-        parts.push(rebuilt);
-      }
-    });
+        if (header.recordCount === 0 && header.producerId < 0) {
+          // An earlier clean's gap batch: merge it into the current run.
+          if (gap !== undefined) changed = true;
+          drop(header);
+          return;
+        }
+        const records = await decodeRecords(bytes, position, header);
+        const horizon = header.attributes & attributeBits.deleteHorizon ? header.baseTimestamp : undefined;
+        let tombstonesKept = false;
+        const kept: DecodedRecord[] = [];
+        for (const r of records) {
+          if (r.key !== null && latest.get(keyString(r.key)) !== r.offset) continue;
+          if (r.value === null && r.key !== null) {
+            if (horizon !== undefined && now > horizon) continue;
+            tombstonesKept = true;
+          }
+          kept.push(r);
+        }
+        const needsHorizon = tombstonesKept && horizon === undefined;
+        if (tombstonesKept) {
+          const h = horizon ?? now + ctx.config.deleteRetentionMs;
+          if (deleteHorizon < 0 || h < deleteHorizon) deleteHorizon = h;
+        }
+        if (kept.length === records.length && !needsHorizon) {
+          flushGap();
+          writer.add(raw);
+          return;
+        }
+        changed = true;
+        const rebuilt = await rebuildBatch(header, kept, needsHorizon ? now + ctx.config.deleteRetentionMs : horizon);
+        if (rebuilt === undefined) drop(header);
+        else {
+          flushGap();
+          writer.add(rebuilt);
+        }
+      });
+      if (!ctx.isOpen()) break;
+    }
     flushGap();
-    if (!changed) continue;
-    // A retention or truncation that ran while we awaited may have removed the segment.
-    const index = ctx.segments().indexOf(seg);
-    if (index === -1 || index === ctx.segments().length - 1) continue;
-    const base = seg.baseOffset;
-    const cleanedName = `${Segment.fileName(base, 'log')}.cleaned`;
+    writer.finish();
+  } catch (err) {
+    out.close();
     ctx.store.remove(cleanedName);
-    const out = ctx.store.open(cleanedName, true);
-    for (const p of parts) out.append(p, 0, p.length);
+    throw err;
+  }
+
+  // Between the awaits above, retention, truncation or a close may have changed the
+  // group: go on only if every segment is still there, unchanged, and not the active one.
+  const segments = ctx.segments();
+  const first = segments.indexOf(group[0]!);
+  const intact =
+    ctx.isOpen() &&
+    changed &&
+    first !== -1 &&
+    first + group.length < segments.length &&
+    group.every((s, i) => segments[first + i] === s && s.size === sizesBefore[i]);
+  if (!intact) {
+    out.close();
+    ctx.store.remove(cleanedName);
+    return { cleaned: false, deleteHorizon };
+  }
+
+  // From here on nothing awaits: the steps run in order with the log's state consistent
+  // at each one, and a crash at any of them leaves files recovery completes or discards.
+  try {
+    ctx.beforeChange();
     out.syncNow();
     out.close();
     faults?.afterStep?.('cleaned-written', base);
-    ctx.store.remove(Segment.fileName(base, 'index'));
-    ctx.store.remove(Segment.fileName(base, 'timeindex'));
+    for (const seg of group) {
+      ctx.store.remove(Segment.fileName(seg.baseOffset, 'index'));
+      ctx.store.remove(Segment.fileName(seg.baseOffset, 'timeindex'));
+    }
     faults?.afterStep?.('indexes-removed', base);
-    seg.file.close();
-    ctx.store.rename(cleanedName, Segment.fileName(base, 'log'));
+    ctx.store.rename(cleanedName, swapName);
+    ctx.store.syncDir();
+    faults?.afterStep?.('swap-renamed', base);
+    for (const seg of group) {
+      seg.deleted = true;
+      seg.file.close();
+    }
+    for (const seg of group.slice(1).reverse()) ctx.store.remove(Segment.fileName(seg.baseOffset, 'log'));
+    faults?.afterStep?.('originals-deleted', base);
+    ctx.store.rename(swapName, Segment.fileName(base, 'log'));
     ctx.store.syncDir();
     faults?.afterStep?.('swapped', base);
-    const replacement = new Segment(ctx.store, base, ctx.store.open(Segment.fileName(base, 'log'), false));
+    const replacement = new Segment(ctx.store, base, ctx.store.open(Segment.fileName(base, 'log'), false), ctx.now());
     replacement.rebuildFromHeaders(ctx.config.indexIntervalBytes);
-    replacement.maxTimestamp = Math.max(replacement.maxTimestamp, seg.maxTimestamp);
+    assert(replacement.nextOffset === group[group.length - 1]!.nextOffset, `the cleaned copy of segment ${base} covers the same offsets`);
     replacement.appendTimeIndexEntry();
     replacement.writeIndexFiles(true);
-    ctx.replaceSegment(index, replacement);
+    ctx.replaceSegments(first, group.length, replacement);
     faults?.afterStep?.('indexes-written', base);
-    cleanedAny = true;
+  } catch (err) {
+    ctx.failStorage(err);
+    throw err;
   }
-  const last = cleanable[cleanable.length - 1]!;
-  ctx.store.writeAtomic(cleanerCheckpointFile, Buffer.from(`${last.nextOffset}\n`));
-  return cleanedAny;
+  return { cleaned: true, deleteHorizon };
+}
+
+/** Gathers cleaned batches and appends them to the `.cleaned` file a megabyte at a time. */
+class CleanedWriter {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+  constructor(private readonly file: StoreFile) {}
+  add(batch: Buffer): void {
+    this.parts.push(batch);
+    this.bytes += batch.length;
+    if (this.bytes >= cleanedWriteBytes) this.finish();
+  }
+  finish(): void {
+    if (this.parts.length > 0) this.file.appendv(this.parts);
+    this.parts = [];
+    this.bytes = 0;
+  }
 }
 
 function keyString(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
+async function decodeRecords(bytes: Buffer, position: number, header: BatchHeader): Promise<DecodedRecord[]> {
+  return compressionOf(header.attributes) === 'none' ? decodeUncompressedBatch(bytes, position) : decodeBatch(bytes, position);
+}
+
+/** Calls `fn` for every batch of the segment, in order, reading it a few megabytes at a time. */
 async function forEachBatch(
   seg: Segment,
   fn: (bytes: Buffer, position: number, header: BatchHeader, raw: Buffer) => Promise<void>,
 ): Promise<void> {
   const chunkBytes = 4 * 1024 * 1024;
+  const size = seg.size;
   let pos = 0;
-  while (pos < seg.size) {
-    const bytes = seg.readBytes(pos, Math.min(chunkBytes, seg.size - pos));
+  while (pos < size) {
+    const bytes = seg.readBytes(pos, Math.min(chunkBytes, size - pos));
     let consumed = 0;
     for (const b of iterateBatches(bytes)) {
       await fn(bytes, b.position, b.header, bytes.subarray(b.position, b.position + b.size));
@@ -206,12 +352,15 @@ async function forEachBatch(
     }
     if (consumed === 0) {
       // One batch larger than the chunk: read it whole.
-      const size = bytes.readInt32BE(8) + 12;
-      const whole = seg.readBytes(pos, size);
+      const whole = seg.readBytes(pos, bytes.readInt32BE(positions.batchLength) + batchLogOverheadBytes);
       for (const b of iterateBatches(whole)) await fn(whole, b.position, b.header, whole.subarray(b.position, b.position + b.size));
-      consumed = size;
+      consumed = whole.length;
     }
+    assert(consumed > 0, `segment ${seg.baseOffset} holds whole batches at byte ${pos}`);
     pos += consumed;
+    // Let the event loop run between chunks: a clean of a large log must not stall the
+    // appends and reads of every other partition in the process.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
@@ -244,4 +393,3 @@ async function rebuildBatch(header: BatchHeader, kept: readonly DecodedRecord[],
   const maxTs = options.timestampType === 'LogAppendTime' ? header.maxTimestamp : maxTimestamp;
   return assembleBatch(section, kept.length, baseTimestamp, maxTs, compression, options);
 }
-

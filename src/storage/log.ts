@@ -139,6 +139,10 @@ export interface RecoveryReport {
   readonly truncatedBecause?: string;
   /** Index files rebuilt because they were missing or disagreed with the log. */
   readonly indexesRebuilt: number;
+  /** Whole segments removed because they lay after the point where the log was cut. */
+  readonly segmentsDeleted: number;
+  /** What was done with files an interrupted operation left (temporary files, compaction's `.cleaned`/`.swap`), one line each. */
+  readonly leftovers: readonly string[];
   readonly durationMs: number;
 }
 

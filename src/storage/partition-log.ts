@@ -1,29 +1,29 @@
 import { join } from 'node:path';
 import {
   asBuffer,
+  attributeBits,
+  batchBytesMax,
   batchHeaderBytes,
   batchLogOverheadBytes,
   checkBatch,
   compressionOf,
-  decodeRecordsSection,
-  iterateBatches,
-  positions,
-  readBatchHeader,
-  readInt64,
-  attributeBits,
   crcStartPosition,
-  setBaseOffset,
-  setPartitionLeaderEpoch,
+  decodeUncompressedBatch,
+  positions,
+  readInt64,
   writeInt64,
 } from '../record/batch.js';
-import { crc32c, crc32cUpdate } from '../util/crc32c.js';
+import { decodeBatch } from '../record/codecs/index.js';
 import { assert } from '../util/assert.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { crc32c, crc32cUpdate } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
 import { validateTopicName } from '../util/topic-name.js';
-import { parseSegmentFileName } from './core/offset-index.js';
 import { compactLog, type CompactionFaults } from './compaction.js';
-import { decodeBatch } from '../record/codecs/index.js';
+import { orphanIndexFiles, planLeftovers, segmentsReplacedBySwap } from './core/leftovers.js';
+import { parseSegmentFileName } from './core/offset-index.js';
+import { planRetention, rollReason } from './core/segment-plan.js';
+import { hasRecordWithoutKey } from './key-check.js';
 import {
   defaultLogConfig,
   type AppendOptions,
@@ -60,13 +60,22 @@ export interface LogStats {
   rolls: number;
 }
 
+/** Present only between a clean `close()` and the first change after the next open. */
 const cleanShutdownFile = '.kafka_cleanshutdown';
 const logStartCheckpointFile = 'log-start-offset-checkpoint';
 const epochCheckpointFile = 'leader-epoch-checkpoint';
+/** Every segment that ends at or below this offset is fsynced, with its index files. */
 const recoveryPointFile = 'recovery-point-offset-checkpoint';
 
 /** The most bytes one read returns, whatever `maxBytes` asks (Kafka's fetch.max.bytes is 50 MiB). */
 const readBytesMax = 64 * 1024 * 1024;
+/** `maxBytes` of a read that names none (Kafka's max.partition.fetch.bytes). */
+const readBytesDefault = 1024 * 1024;
+/** Headers of a write are stamped in a scratch buffer that grows to the largest write's batch count, up to this many. */
+const scratchBatchesMax = 4096;
+
+/** Returned by a read that found the index and the log disagreeing. */
+const indexMismatch = Symbol('index mismatch');
 
 /**
  * A partition's log: an ordered sequence of record batches in segment files, with
@@ -96,14 +105,27 @@ export class PartitionLog implements Log {
   private readAhead: { segment: Segment; offset: number; position: number } | undefined;
   private _logStartOffset = 0;
   private _flushedOffset = 0;
+  /** The recovery point as last written to its checkpoint. */
+  private recoveryPoint = 0;
   private epochCache: EpochEntry[] = [];
+  private closing = false;
   private closed = false;
-  private readonly clock: Clock;
-  private readonly faults: CompactionFaults | undefined;
+  private closeDone: Promise<void> | undefined;
+  /** Whether the clean-shutdown marker is on disk (removed before the first change). */
+  private cleanMarker = false;
+  /** Set when a write to the files failed in a way that leaves them disagreeing with memory: the log is offline until reopened. */
+  private storageError: TributaryError | undefined;
+  /** Bumped whenever the tail of the log is cut, so that a flush begun before it does not vouch for what came after. */
+  private generation = 0;
+  /** Flushes of rolled segments, in roll order. */
+  private rollFlushes: Promise<void> = Promise.resolve();
   private syncInFlight: Promise<void> | undefined;
   private syncWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
   private intervalTimer: NodeJS.Timeout | undefined;
-  private compacting = false;
+  private compaction: Promise<boolean> | undefined;
+  private headerScratch = Buffer.allocUnsafe(batchHeaderBytes * 16);
+  private readonly clock: Clock;
+  private readonly faults: CompactionFaults | undefined;
 
   /** @internal Use `PartitionLog.open` or `new MemoryLog(...)`. */
   protected constructor(
@@ -117,13 +139,15 @@ export class PartitionLog implements Log {
     this.config = validateConfig({ ...defaultLogConfig, ...config });
     this.clock = clock ?? systemClock;
     this.faults = faults;
-    this.recovery = { clean: true, segmentsScanned: 0, batchesScanned: 0, bytesTruncated: 0, indexesRebuilt: 0, durationMs: 0 };
+    this.recovery = { clean: true, segmentsScanned: 0, batchesScanned: 0, bytesTruncated: 0, indexesRebuilt: 0, segmentsDeleted: 0, leftovers: [], durationMs: 0 };
   }
 
   /**
    * Opens (creating if needed) the log of `topic`-`partition` under `dataDir`, recovering
-   * whatever a crash left. The topic name and partition are validated before any path is
-   * built. Fails with `LOG_DIR_LOCKED` if the log is open elsewhere.
+   * whatever a crash left. The topic name, partition and config are validated before any
+   * path is built. Fails with `LOG_DIR_LOCKED` if the log is open elsewhere. Never fails
+   * because of damaged data: recovery keeps the longest valid prefix and reports the rest
+   * in `recovery`.
    */
   static async open(options: PartitionLogOptions): Promise<PartitionLog> {
     validateTopicName(options.topic);
@@ -131,7 +155,6 @@ export class PartitionLog implements Log {
     if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) {
       throw new TributaryError('INVALID_ARGUMENT', 'dataDir must be a non-empty path', { option: 'dataDir' });
     }
-    // Config is checked before the folder is created or locked.
     validateConfig({ ...defaultLogConfig, ...options.config });
     const store = new FileStore(join(options.dataDir, `${options.topic}-${options.partition}`));
     try {
@@ -143,7 +166,6 @@ export class PartitionLog implements Log {
       throw err;
     }
   }
-
 
   get logStartOffset(): number {
     return this._logStartOffset;
@@ -173,131 +195,192 @@ export class PartitionLog implements Log {
   protected load(): void {
     const started = performance.now();
     const store = this.store;
+    const now = this.clock.now();
+    const interval = this.config.indexIntervalBytes;
     const names = store.list();
     const clean = names.includes(cleanShutdownFile);
-    // Leftovers of interrupted operations. A compaction writes `<base>.log.cleaned`,
-    // removes the old indexes, then renames it over `<base>.log`; the rename is atomic,
-    // so a `.cleaned` file is always an unfinished clean: discard it.
-    for (const name of names) {
-      if (name.endsWith('.cleaned') || name.endsWith('.deleted') || name.endsWith('.tmp') || name.endsWith('.swap')) store.remove(name);
+    this.cleanMarker = clean;
+    const leftovers: string[] = [];
+    let changed = false;
+
+    // Files of interrupted operations, decided by name (core/leftovers.ts).
+    const plan = planLeftovers(names);
+    for (const name of plan.remove) {
+      store.remove(name);
+      leftovers.push(`removed ${name}`);
     }
-    const bases = names
+    const mustScan = new Set<number>();
+    for (const swapBase of plan.swaps) {
+      leftovers.push(this.completeSwap(swapBase, mustScan, now));
+      changed = true;
+    }
+    for (const name of orphanIndexFiles(store.list())) {
+      store.remove(name);
+      leftovers.push(`removed ${name}`);
+    }
+    if (leftovers.length > 0) store.syncDir();
+
+    const bases = store
+      .list()
       .map(parseSegmentFileName)
       .filter((p): p is { baseOffset: number; suffix: string } => p !== undefined && p.suffix === 'log')
       .map((p) => p.baseOffset)
       .sort((a, b) => a - b);
-    // Index files with no log beside them are debris of a deleted segment.
-    const baseSet = new Set(bases);
-    for (const name of store.list()) {
-      const p = parseSegmentFileName(name);
-      if (p && (p.suffix === 'index' || p.suffix === 'timeindex') && !baseSet.has(p.baseOffset)) store.remove(name);
-    }
     const logStartCheckpoint = readNumberFile(store, logStartCheckpointFile);
     const recoveryPoint = clean ? Infinity : (readNumberFile(store, recoveryPointFile) ?? 0);
     const epochCheckpoint = readEpochCheckpoint(store);
     const epochsFromScan: EpochEntry[] = [];
-    let segmentsScanned = 0;
+    const scanned = new Set<Segment>();
     let batchesScanned = 0;
     let bytesTruncated = 0;
     let indexesRebuilt = 0;
+    let segmentsDeleted = 0;
     let truncatedBecause: string | undefined;
 
     if (bases.length === 0) bases.push(logStartCheckpoint ?? 0);
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i]!;
-      const seg = new Segment(store, base, store.open(Segment.fileName(base, 'log'), true));
+      const seg = new Segment(store, base, store.open(Segment.fileName(base, 'log'), true), now);
       this.segments.push(seg);
       const nextBase = bases[i + 1] ?? Infinity;
-      const mustScan = nextBase > recoveryPoint || !seg.loadIndexFiles();
-      if (!mustScan) {
-        seg.restoreTail();
-        continue;
-      }
-      if (nextBase <= recoveryPoint) indexesRebuilt++;
-      segmentsScanned++;
       const previous = this.segments[i - 1];
-      const result =
-        previous !== undefined && previous.nextOffset !== base
-          ? { validBytes: 0, batches: 0, problem: `a gap: it starts at ${base}, the previous segment ends at ${previous.nextOffset}` }
-          : seg.scan(base, nextBase, this.config.indexIntervalBytes, (b, epoch) => {
-              const last = epochsFromScan[epochsFromScan.length - 1];
-              if (epoch >= 0 && (last === undefined || epoch > last.epoch)) epochsFromScan.push({ epoch, startOffset: b });
-            });
-      batchesScanned += result.batches;
-      if (result.problem !== undefined) {
-        // Keep the longest valid prefix: cut here and drop every later segment (and this
-        // one, if nothing of it is valid and it is not the first).
-        bytesTruncated += seg.size - result.validBytes;
-        truncatedBecause = `${result.problem} at byte ${result.validBytes} of segment ${base}`;
-        seg.file.truncate(result.validBytes);
-        for (const later of bases.slice(i + 1)) {
-          const f = store.open(Segment.fileName(later, 'log'), false);
-          bytesTruncated += f.size;
-          f.close();
-          for (const suffix of ['log', 'index', 'timeindex'] as const) store.remove(Segment.fileName(later, suffix));
-        }
-        if (result.validBytes === 0 && i > 0) {
-          this.segments.pop()!.deleteFiles();
-        }
-        break;
+      let problem: string | undefined;
+      let validBytes = 0;
+      if (previous !== undefined && previous.nextOffset !== base) {
+        problem = `a gap: the segment starts at ${base}, the previous one ends at ${previous.nextOffset}`;
+      } else {
+        const trustable = nextBase <= recoveryPoint && !mustScan.has(base);
+        if (trustable && seg.loadIndexFiles() && seg.restoreTail()) continue;
+        if (trustable) indexesRebuilt++;
+        scanned.add(seg);
+        const result = seg.scan(base, nextBase, interval, (b, epoch) => {
+          const last = epochsFromScan[epochsFromScan.length - 1];
+          if (epoch >= 0 && (last === undefined || epoch > last.epoch)) epochsFromScan.push({ epoch, startOffset: b });
+        });
+        batchesScanned += result.batches;
+        validBytes = result.validBytes;
+        if (result.problem !== undefined) problem = result.problem;
       }
+      if (problem === undefined) continue;
+      // Keep the longest valid prefix: drop every later segment (last first, so a crash
+      // midway still leaves a prefix), then cut this one (dropping it too if nothing of
+      // it is valid and it is not the first).
+      changed = true;
+      truncatedBecause = `${problem} at byte ${validBytes} of segment ${base}`;
+      for (const later of bases.slice(i + 1).reverse()) {
+        const f = store.open(Segment.fileName(later, 'log'), false);
+        bytesTruncated += f.size;
+        f.close();
+        for (const suffix of ['log', 'index', 'timeindex'] as const) store.remove(Segment.fileName(later, suffix));
+        segmentsDeleted++;
+      }
+      bytesTruncated += seg.size - validBytes;
+      if (validBytes === 0 && i > 0) {
+        this.segments.pop()!.deleteFiles();
+        scanned.delete(seg);
+        segmentsDeleted++;
+      } else {
+        seg.truncateAt(validBytes, interval);
+        scanned.add(seg);
+      }
+      break;
     }
-    // Empty segments in the middle (left by compaction or by a crash right after a roll)
-    // are harmless for reads; an empty segment other than the last is removed for tidiness.
+    // An empty segment other than the last (a crash right after a roll, then a later
+    // roll) holds nothing: remove it.
     for (let i = this.segments.length - 2; i >= 0; i--) {
       const s = this.segments[i]!;
       if (s.isEmpty) {
         s.deleteFiles();
         this.segments.splice(i, 1);
+        scanned.delete(s);
+        changed = true;
       }
     }
 
     // The log start offset: the checkpoint, but never below the first segment.
     this._logStartOffset = Math.max(logStartCheckpoint ?? 0, this.segments[0]!.baseOffset);
     if (this._logStartOffset > this.logEndOffset) {
-      // Everything up to the log start was deleted and the tail was lost: start over there.
+      // Everything up to the log start was deleted and the tail was lost (a power loss
+      // after deleteRecords): start over there.
+      this.beforeChange();
       this.resetTo(this._logStartOffset);
+      changed = true;
     }
 
-    // The epoch cache: the checkpoint (written before the first batch of a new epoch), cut
-    // at the recovered log end, plus any epoch the scan saw after it.
-    let epochs = epochCheckpoint ?? [];
-    if (epochCheckpoint === undefined && !this.isEmptyLog()) epochs = this.rebuildEpochsFromHeaders();
+    // The epoch cache: the checkpoint (written before the first batch of each new epoch),
+    // cut at the recovered log end, plus any epoch the scan saw after it.
+    let epochs = epochCheckpoint ?? (this.isEmptyLog() ? [] : this.rebuildEpochsFromHeaders());
     epochs = epochs.filter((e) => e.startOffset < this.logEndOffset);
     for (const e of epochsFromScan) {
       const last = epochs[epochs.length - 1];
       if (last === undefined || e.epoch > last.epoch) epochs.push(e);
     }
     this.epochCache = epochs;
-    if (epochCheckpoint === undefined || epochs.length !== epochCheckpoint.length) this.writeEpochCheckpoint();
+    if (epochCheckpoint === undefined || !sameEpochs(epochs, epochCheckpoint)) this.writeEpochCheckpoint();
 
-    if (clean) {
-      store.remove(cleanShutdownFile);
-      store.syncDir();
-    } else {
-      // Make what recovery kept durable, so the next crash starts from here.
+    if (changed) this.beforeChange();
+    if (!clean || changed) {
+      // Make what recovery kept durable, so that the next crash starts from here.
       for (const s of this.segments) {
-        if (s.indexesDirty) s.writeIndexFiles(false);
+        if (!scanned.has(s)) continue;
+        if (s !== this.active && s.indexesDirty) s.writeIndexFiles(true);
         s.file.syncNow();
       }
-      writeNumberFile(store, recoveryPointFile, this.active.baseOffset);
+      store.syncDir();
+      this.writeRecoveryPoint(this.active.baseOffset);
+    } else {
+      this.recoveryPoint = readNumberFile(store, recoveryPointFile) ?? 0;
     }
     this._flushedOffset = this.logEndOffset;
     this.recovery = {
       clean,
-      segmentsScanned,
+      segmentsScanned: scanned.size,
       batchesScanned,
       bytesTruncated,
       ...(truncatedBecause === undefined ? {} : { truncatedBecause }),
       indexesRebuilt,
+      segmentsDeleted,
+      leftovers,
       durationMs: performance.now() - started,
     };
     if (this.config.flushPolicy === 'interval') {
       this.intervalTimer = setInterval(() => {
-        if (this._flushedOffset < this.logEndOffset) this.sync().catch(() => {});
+        if (this._flushedOffset < this.logEndOffset && this.storageError === undefined) this.sync().catch(() => {});
       }, this.config.flushIntervalMs);
       this.intervalTimer.unref();
     }
+  }
+
+  /**
+   * Completes a compaction that crashed after its commit point (see compaction.ts): the
+   * `.swap` file replaces every segment it covers. A swap that is itself damaged (it was
+   * fsynced before its rename, so only a failing disk does that) is discarded while the
+   * first original is still there to fall back on.
+   */
+  private completeSwap(swapBase: number, mustScan: Set<number>, now: number): string {
+    const store = this.store;
+    const swapName = `${Segment.fileName(swapBase, 'log')}.swap`;
+    const logName = Segment.fileName(swapBase, 'log');
+    const swap = new Segment(store, swapBase, store.open(swapName, false), now);
+    const check = swap.scan(swapBase, Infinity, this.config.indexIntervalBytes, () => {});
+    swap.file.close();
+    if (check.problem !== undefined && store.exists(logName)) {
+      store.remove(swapName);
+      return `discarded ${swapName}: ${check.problem} at byte ${check.validBytes}; kept the original segments`;
+    }
+    const bases = store
+      .list()
+      .map(parseSegmentFileName)
+      .filter((p): p is { baseOffset: number; suffix: string } => p !== undefined && p.suffix === 'log')
+      .map((p) => p.baseOffset);
+    const replaced = segmentsReplacedBySwap(bases, swapBase, swap.nextOffset);
+    for (const b of [...replaced].reverse()) {
+      for (const suffix of ['index', 'timeindex'] as const) store.remove(Segment.fileName(b, suffix));
+      if (b !== swapBase) store.remove(Segment.fileName(b, 'log'));
+    }
+    store.rename(swapName, logName);
+    mustScan.add(swapBase);
+    return `completed ${swapName}, replacing segment(s) ${replaced.join(', ') || 'none'}`;
   }
 
   private isEmptyLog(): boolean {
@@ -321,92 +404,124 @@ export class PartitionLog implements Log {
     return out;
   }
 
+  /** Removes the clean-shutdown marker before the first change to the log's files after open. */
+  private beforeChange(): void {
+    if (!this.cleanMarker) return;
+    this.store.remove(cleanShutdownFile);
+    this.store.syncDir();
+    this.cleanMarker = false;
+  }
+
+  private writeRecoveryPoint(offset: number): void {
+    writeNumberFile(this.store, recoveryPointFile, offset);
+    this.recoveryPoint = offset;
+  }
+
   // ------------------------------------------------------------------------- writing
 
   write(batches: Uint8Array, options: AppendOptions = {}): LogAppendInfo {
-    this.assertOpen();
+    this.assertUsable();
     const input = asBuffer(batches);
     if (input.length === 0) throw new TributaryError('INVALID_REQUEST', 'no record batches to append', this.context());
     const assign = options.assignOffsets ?? true;
     const now = options.now ?? this.clock.now();
+    const c = this.config;
     // Check every batch before writing any.
-    let pos = 0;
     let batchCount = 0;
     let recordCount = 0;
     let expected = this.logEndOffset;
-    while (pos < input.length) {
+    for (let pos = 0; pos < input.length; ) {
       const check = checkBatch(input, pos, input.length);
       if (!check.ok) throw new TributaryError('CORRUPT_MESSAGE', `batch ${batchCount} at byte ${pos} is invalid: ${check.problem}`, this.context());
-      if (check.size > this.config.maxMessageBytes) {
-        throw new TributaryError('MESSAGE_TOO_LARGE', `a batch of ${check.size} bytes is over max.message.bytes (${this.config.maxMessageBytes})`, this.context());
+      if (check.size > c.maxMessageBytes) {
+        throw new TributaryError('MESSAGE_TOO_LARGE', `a batch of ${check.size} bytes is over max.message.bytes (${c.maxMessageBytes})`, this.context());
       }
-      const base = readInt64(input, pos + positions.baseOffset);
+      const count = input.readInt32BE(pos + positions.recordCount);
       const lastDelta = input.readInt32BE(pos + positions.lastOffsetDelta);
-      if (!assign) {
+      if (assign) {
+        // Kafka's LogValidator: a producer's batch holds one record per offset it spans
+        // (only compaction, on the way to a follower, leaves fewer).
+        if (count !== lastDelta + 1) {
+          throw new TributaryError('INVALID_RECORD', `batch ${batchCount} holds ${count} records but spans ${lastDelta + 1} offsets`, this.context());
+        }
+      } else {
+        const base = readInt64(input, pos + positions.baseOffset);
         if (base !== expected) {
           throw new TributaryError('INVALID_REQUEST', `batch at offset ${base} does not continue the log (expected ${expected})`, this.context());
         }
         expected = base + lastDelta + 1;
       }
-      if (this.config.cleanupPolicy !== 'delete') this.checkKeysPresent(input, pos, check.size);
-      recordCount += input.readInt32BE(pos + positions.recordCount);
+      if (c.cleanupPolicy !== 'delete' && hasRecordWithoutKey(input, pos, check.size) === true) {
+        throw new TributaryError('CORRUPT_MESSAGE', 'a compacted topic only accepts records with a key', this.context());
+      }
+      recordCount += count;
       batchCount++;
       pos += check.size;
     }
-    // Stamp offsets, epochs and times into a copy of each 61-byte header, and write the
-    // headers and the caller's untouched record bytes with one writev. Why not copy the
-    // batches into one buffer and stamp that: for 100 KB batches the copy into freshly
-    // allocated memory cost more than the write itself (page faults on every new
-    // buffer): 330 us per batch against 50 us for header + writev, measured here.
-    let next = this.logEndOffset;
-    const firstOffset = assign ? next : readInt64(input, positions.baseOffset);
-    const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' && assign ? now : -1;
-    const parts: Buffer[] = [];
-    const spans: { base: number; last: number; maxTimestamp: number; size: number }[] = [];
+    assert(batchCount <= input.length / batchHeaderBytes, 'every batch is at least a header');
+
+    // Copy the 61-byte headers into a scratch buffer and stamp them there (base offset,
+    // leader epoch, LogAppendTime and its CRC), then write headers and the caller's
+    // untouched record bytes with one pwritev. Why not copy the batches into one buffer
+    // and stamp that: for 100 KB batches the copy into fresh memory cost more than the
+    // write itself (page faults on every new buffer): 330 us per batch against 50 us for
+    // header + writev, measured here.
+    const headers = this.scratchFor(batchCount);
+    const firstOffset = this.logEndOffset;
+    const logAppendTime = c.messageTimestampType === 'LogAppendTime' && assign ? now : -1;
+    const parts: Buffer[] = assign ? new Array<Buffer>(batchCount * 2) : [];
+    let next = firstOffset;
     let maxTimestampIn = -1;
-    for (let p = 0; p < input.length; ) {
+    for (let p = 0, i = 0; p < input.length; i++) {
       const size = input.readInt32BE(p + positions.batchLength) + batchLogOverheadBytes;
-      let header = input.subarray(p, p + batchHeaderBytes);
+      const h = i * batchHeaderBytes;
+      input.copy(headers, h, p, p + batchHeaderBytes);
       if (assign) {
-        header = Buffer.from(header);
-        setBaseOffset(header, 0, next);
-        if (options.leaderEpoch !== undefined) setPartitionLeaderEpoch(header, 0, options.leaderEpoch);
+        writeInt64(headers, h + positions.baseOffset, next);
+        if (options.leaderEpoch !== undefined) headers.writeInt32BE(options.leaderEpoch, h + positions.partitionLeaderEpoch);
         if (logAppendTime >= 0) {
-          header.writeInt16BE(header.readInt16BE(positions.attributes) | attributeBits.timestampType, positions.attributes);
-          writeInt64(header, positions.maxTimestamp, logAppendTime);
-          const crc = crc32cUpdate(crc32c(header, crcStartPosition, batchHeaderBytes), input, p + batchHeaderBytes, p + size);
-          header.writeUInt32BE(crc, positions.crc);
+          headers.writeInt16BE(headers.readInt16BE(h + positions.attributes) | attributeBits.timestampType, h + positions.attributes);
+          writeInt64(headers, h + positions.maxTimestamp, logAppendTime);
+          const crc = crc32cUpdate(crc32c(headers, h + crcStartPosition, h + batchHeaderBytes), input, p + batchHeaderBytes, p + size);
+          headers.writeUInt32BE(crc, h + positions.crc);
         }
-        parts.push(header);
-        if (size > batchHeaderBytes) parts.push(input.subarray(p + batchHeaderBytes, p + size));
+        parts[i * 2] = headers.subarray(h, h + batchHeaderBytes);
+        parts[i * 2 + 1] = input.subarray(p + batchHeaderBytes, p + size);
       }
-      const base = readInt64(header, positions.baseOffset);
-      const last = base + header.readInt32BE(positions.lastOffsetDelta);
-      const maxTimestamp = readInt64(header, positions.maxTimestamp);
-      spans.push({ base, last, maxTimestamp, size });
-      next = last + 1;
+      next = readInt64(headers, h + positions.baseOffset) + headers.readInt32BE(h + positions.lastOffsetDelta) + 1;
+      const maxTimestamp = readInt64(headers, h + positions.maxTimestamp);
       if (maxTimestamp > maxTimestampIn) maxTimestampIn = maxTimestamp;
-      this.noteEpoch(header.readInt32BE(positions.partitionLeaderEpoch), base);
       p += size;
     }
-    this.maybeRoll(input.length, firstOffset, next - 1, maxTimestampIn);
+    const lastOffset = next - 1;
+
+    this.beforeChange();
+    const reason = rollReason(this.active.facts(), { bytes: input.length, batchCount, lastOffset, maxTimestamp: maxTimestampIn, now: this.clock.now() }, c);
+    if (reason !== undefined) this.roll(firstOffset);
+    // The epoch checkpoint is written before the batches, so a crash can leave an entry
+    // past the log end (cut on load) but never a batch whose epoch the cache lacks.
+    for (let i = 0; i < batchCount; i++) {
+      const h = i * batchHeaderBytes;
+      this.noteEpoch(headers.readInt32BE(h + positions.partitionLeaderEpoch), readInt64(headers, h + positions.baseOffset));
+    }
     const seg = this.active;
     let position = seg.size;
-    if (assign) seg.file.appendv(parts);
-    else seg.file.append(input, 0, input.length);
-    for (const b of spans) {
-      seg.noteBatch(position, b.base, b.last, b.maxTimestamp, b.size, this.config.indexIntervalBytes);
-      position += b.size;
+    try {
+      if (assign) seg.file.appendv(parts);
+      else seg.file.append(input, 0, input.length);
+    } catch (err) {
+      this.truncateEpochsFrom(this.logEndOffset);
+      throw new TributaryError('KAFKA_STORAGE_ERROR', `writing to segment ${seg.baseOffset} failed: ${String(err)}`, { ...this.context(), cause: err });
+    }
+    for (let i = 0; i < batchCount; i++) {
+      const h = i * batchHeaderBytes;
+      const base = readInt64(headers, h + positions.baseOffset);
+      const size = headers.readInt32BE(h + positions.batchLength) + batchLogOverheadBytes;
+      seg.noteBatch(position, base, base + headers.readInt32BE(h + positions.lastOffsetDelta), readInt64(headers, h + positions.maxTimestamp), size, c.indexIntervalBytes);
+      position += size;
     }
     this.stats.batches += batchCount;
-    return {
-      firstOffset,
-      lastOffset: next - 1,
-      logAppendTime,
-      logStartOffset: this._logStartOffset,
-      recordCount,
-      batchCount,
-    };
+    return { firstOffset, lastOffset, logAppendTime, logStartOffset: this._logStartOffset, recordCount, batchCount };
   }
 
   async append(batches: Uint8Array, options?: AppendOptions): Promise<LogAppendInfo> {
@@ -415,14 +530,13 @@ export class PartitionLog implements Log {
     return info;
   }
 
-  /** Compacted logs refuse records without a key (Kafka: CORRUPT_MESSAGE). Compressed batches are checked by compaction, which keeps such records. */
-  private checkKeysPresent(input: Buffer, pos: number, size: number): void {
-    const header = readBatchHeader(input, pos);
-    if (compressionOf(header.attributes) !== 'none' || (header.attributes & 0x20) !== 0) return;
-    const records = decodeRecordsSection(input.subarray(pos + batchHeaderBytes, pos + size), header);
-    if (records.some((r) => r.key === null)) {
-      throw new TributaryError('CORRUPT_MESSAGE', 'a compacted topic only accepts records with a key', this.context());
-    }
+  /** A buffer for `batchCount` headers, reused from one write to the next (writes are synchronous). */
+  private scratchFor(batchCount: number): Buffer {
+    const bytes = batchCount * batchHeaderBytes;
+    if (bytes <= this.headerScratch.length) return this.headerScratch;
+    const scratch = Buffer.allocUnsafe(bytes);
+    if (batchCount <= scratchBatchesMax) this.headerScratch = scratch;
+    return scratch;
   }
 
   private noteEpoch(epoch: number, startOffset: number): void {
@@ -430,43 +544,56 @@ export class PartitionLog implements Log {
     const last = this.epochCache[this.epochCache.length - 1];
     if (last !== undefined && epoch <= last.epoch) return;
     this.epochCache.push({ epoch, startOffset });
-    // Written before the batch, so a crash can leave an entry past the log end (cut on
-    // load) but never a batch whose epoch the cache does not know.
     this.writeEpochCheckpoint();
   }
 
-  private maybeRoll(bytes: number, firstOffset: number, lastOffset: number, maxTimestampIn: number): void {
-    const seg = this.active;
-    if (seg.isEmpty) return;
-    const c = this.config;
-    const full = seg.size + bytes > c.segmentBytes;
-    const old = seg.firstBatchTimestamp >= 0 && maxTimestampIn - seg.firstBatchTimestamp > c.segmentMs;
-    const indexFull = (seg.offsetIndex.length + 1) * 8 > c.segmentIndexBytes || (seg.timeIndex.length + 1) * 12 > c.segmentIndexBytes;
-    const relativeOverflow = lastOffset - seg.baseOffset > 0x7fffffff;
-    if (full || old || indexFull || relativeOverflow) this.roll(firstOffset);
-  }
-
-  /** Starts a new active segment at `baseOffset`, making the old one durable first. */
+  /**
+   * Starts a new active segment at `baseOffset`. The old segment's index files are
+   * written at once; making it durable (fdatasync of the log and indexes, then the
+   * recovery point) happens off the write path, in roll order, as Kafka's
+   * `flushUptoOffsetExclusive` does: a full 1 GiB segment can take seconds to sync, and
+   * appends must not wait for it. Until its flush completes, recovery scans the segment.
+   */
   private roll(baseOffset: number): void {
     const old = this.active;
     old.appendTimeIndexEntry();
-    old.writeIndexFiles(true);
-    old.file.syncNow();
-    const seg = new Segment(this.store, baseOffset, this.store.open(Segment.fileName(baseOffset, 'log'), true));
-    this.segments.push(seg);
-    this.store.syncDir();
-    writeNumberFile(this.store, recoveryPointFile, baseOffset);
+    old.writeIndexFiles(false);
+    this.segments.push(new Segment(this.store, baseOffset, this.store.open(Segment.fileName(baseOffset, 'log'), true), this.clock.now()));
     this.stats.rolls++;
+    const generation = this.generation;
+    this.rollFlushes = this.rollFlushes.then(() => this.flushRolled(old, baseOffset, generation));
+  }
+
+  private async flushRolled(old: Segment, upTo: number, generation: number): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (!old.deleted) {
+        await old.file.sync();
+        await old.syncIndexFiles();
+      }
+      await this.store.syncDirAsync();
+    } catch (err) {
+      // A segment removed meanwhile (retention, truncation) has nothing left to make durable.
+      if (this.closed || old.deleted) return;
+      this.failStorage(err);
+      return;
+    }
+    if (this.closed || this.storageError !== undefined || generation !== this.generation) return;
+    this.stats.syncs++;
+    this.writeRecoveryPoint(upTo);
+    if (upTo > this._flushedOffset && upTo <= this.logEndOffset) this._flushedOffset = upTo;
   }
 
   /**
    * fdatasync of everything written so far. One sync runs at a time; callers that arrive
    * while it runs wait for the next one, which then covers all of them: with 64
    * concurrent appenders under `flush always`, each fdatasync (about 0.4 ms here) makes
-   * dozens of appends durable at once instead of one.
+   * dozens of appends durable at once instead of one. A sync also waits for the flushes
+   * of segments rolled before it began.
    */
   sync(): Promise<void> {
     this.assertOpen();
+    if (this.storageError !== undefined) return Promise.reject(this.storageError);
     return new Promise((resolve, reject) => {
       this.syncWaiters.push({ resolve, reject });
       if (this.syncInFlight === undefined) this.startSync();
@@ -478,16 +605,23 @@ export class PartitionLog implements Log {
     this.syncWaiters = [];
     const target = this.logEndOffset;
     const seg = this.active;
+    const generation = this.generation;
     this.stats.syncs++;
-    this.syncInFlight = seg.file.sync().then(
+    const activeSync = seg.file.sync().catch((err: unknown) => {
+      // A segment truncated away meanwhile has nothing left to make durable.
+      if (!seg.deleted && !this.closed) throw err;
+    });
+    this.syncInFlight = Promise.all([this.rollFlushes, activeSync]).then(
       () => {
-        if (target > this._flushedOffset) this._flushedOffset = target;
+        if (this.storageError !== undefined) {
+          for (const w of waiters) w.reject(this.storageError);
+          return;
+        }
+        if (generation === this.generation && target > this._flushedOffset) this._flushedOffset = target;
         for (const w of waiters) w.resolve();
       },
       (err: unknown) => {
-        const error = this.closed
-          ? new TributaryError('CLIENT_CLOSED', 'the log was closed before its data was synced', this.context())
-          : new TributaryError('KAFKA_STORAGE_ERROR', `fdatasync failed: ${String(err)}`, { ...this.context(), cause: err });
+        const error = this.closed ? new TributaryError('CLIENT_CLOSED', 'the log was closed before its data was synced', this.context()) : this.failStorage(err);
         for (const w of waiters) w.reject(error);
       },
     );
@@ -507,60 +641,98 @@ export class PartitionLog implements Log {
   // ------------------------------------------------------------------------- reading
 
   read(offset: number, options: ReadOptions = {}): LogReadResult {
-    this.assertOpen();
-    const maxBytes = Math.min(options.maxBytes ?? options.into?.length ?? 1024 * 1024, options.into?.length ?? readBytesMax, readBytesMax);
+    this.assertUsable();
+    const into = options.into;
+    const maxBytes = Math.min(options.maxBytes ?? into?.length ?? readBytesDefault, into?.length ?? readBytesMax, readBytesMax);
     const maxOffset = Math.min(options.maxOffset ?? this.logEndOffset, this.logEndOffset);
     if (!Number.isSafeInteger(offset) || offset < this._logStartOffset || offset > this.logEndOffset) {
       throw new TributaryError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside the log [${this._logStartOffset}, ${this.logEndOffset}]`, this.context());
     }
     if (!(maxBytes > 0)) throw new TributaryError('INVALID_FETCH_SIZE', `maxBytes must be positive, got ${options.maxBytes}`, this.context());
-    const empty = { records: Buffer.alloc(0), logStartOffset: this._logStartOffset, logEndOffset: this.logEndOffset };
-    if (offset >= maxOffset) return empty;
-    // After compaction a segment may hold no batch at or after `offset` (its last records
-    // were superseded); the next segment then has the first one.
+    if (offset >= maxOffset) return { records: Buffer.alloc(0), logStartOffset: this._logStartOffset, logEndOffset: this.logEndOffset };
+    // After compaction a segment may end in an empty batch; the batch holding `offset` is
+    // then still in the segment whose base offset is the greatest at or below it.
     for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
       const seg = this.segments[i]!;
       if (seg.nextOffset <= offset) continue;
-      const records = this.readFromSegment(seg, offset, maxBytes, maxOffset, options.into);
+      const records = this.readFromSegment(seg, offset, maxBytes, maxOffset, into);
       if (records !== undefined) return { records, logStartOffset: this._logStartOffset, logEndOffset: this.logEndOffset };
     }
-    return empty;
+    return { records: Buffer.alloc(0), logStartOffset: this._logStartOffset, logEndOffset: this.logEndOffset };
   }
 
   /**
    * Whole batches from `seg` starting with the one that holds `offset`, or undefined if
-   * the segment has none at or after it.
-   *
-   * Why the read-ahead cache: a consumer reads sequentially, asking next for exactly the
-   * offset after the last batch it got. Remembering where that batch ended turns the
-   * next read into one pread at a known position, where an index lookup would cost a
-   * binary search plus a read of up to index.interval.bytes before the target.
+   * the segment has none at or after it. If the index led the read astray (an index
+   * file that passed the cheap checks at open but is wrong in the middle), the segment's
+   * indexes are rebuilt by a checked scan and the read retried; if the scan finds the
+   * log itself damaged, the read fails with KAFKA_STORAGE_ERROR rather than return a
+   * damaged batch.
    */
   private readFromSegment(seg: Segment, offset: number, maxBytes: number, maxOffset: number, into: Buffer | undefined): Buffer | undefined {
+    const first = this.tryReadFromSegment(seg, offset, maxBytes, maxOffset, into);
+    if (first !== indexMismatch) return first;
+    this.repairIndexes(seg);
+    const second = this.tryReadFromSegment(seg, offset, maxBytes, maxOffset, into);
+    if (second !== indexMismatch) return second;
+    throw this.damaged(seg, `its batches do not follow one another at offset ${offset}`);
+  }
+
+  /**
+   * Why the read-ahead position: a consumer reads sequentially, asking next for exactly
+   * the offset after the last batch it got. Remembering where that batch ended turns the
+   * next read into one pread at a known position, where an index lookup would cost a
+   * binary search plus a read of up to index.interval.bytes before the target.
+   *
+   * Every batch walked over is checked against what the walk expects (magic, a sane
+   * length, and a base offset exactly after the previous batch: batch spans tile the
+   * log), which costs nothing next to the read and catches a wrong index position.
+   */
+  private tryReadFromSegment(
+    seg: Segment,
+    offset: number,
+    maxBytes: number,
+    maxOffset: number,
+    into: Buffer | undefined,
+  ): Buffer | undefined | typeof indexMismatch {
     const readSpan = (position: number, length: number): Buffer => {
       if (into !== undefined && length <= into.length) return into.subarray(0, seg.file.read(into, 0, length, position));
       return seg.readBytes(position, length);
     };
     const cached = this.readAhead;
     const known = cached !== undefined && cached.segment === seg && cached.offset === offset;
-    let start = known ? cached.position : seg.positionFor(offset);
+    let start: number;
+    let expected: number;
+    if (known) {
+      start = cached.position;
+      expected = cached.offset;
+    } else {
+      const entry = seg.lookup(offset);
+      start = entry.position;
+      expected = entry.baseOffset;
+    }
     // From an index position the target is within about index.interval.bytes plus one
-    // batch; read that much extra so that one read usually covers both.
-    // (With a caller's buffer, never more than it holds.)
+    // batch; read that much extra so that one read usually covers both (with a caller's
+    // buffer, never more than it holds).
     const slack = known ? 0 : Math.min(this.config.indexIntervalBytes * 2 + 64 * 1024, into === undefined ? Infinity : into.length - maxBytes);
     let bytes = readSpan(start, Math.min(seg.size - start, maxBytes + slack));
     let p = 0;
+    const sane = (at: number, size: number, base: number): boolean =>
+      base === expected && bytes[at + positions.magic] === 2 && size >= batchHeaderBytes && size <= batchBytesMax && start + at + size <= seg.size;
     for (;;) {
-      if (p + positions.recordCount > bytes.length) {
+      if (p + batchHeaderBytes > bytes.length) {
         if (start + p >= seg.size) return undefined;
         // The batch holding `offset` lies beyond this read: read again from here.
         start += p;
         p = 0;
         bytes = readSpan(start, Math.min(seg.size - start, maxBytes + slack));
+        if (bytes.length < batchHeaderBytes) return indexMismatch;
         continue;
       }
       const size = bytes.readInt32BE(p + positions.batchLength) + batchLogOverheadBytes;
-      const last = readInt64(bytes, p + positions.baseOffset) + bytes.readInt32BE(p + positions.lastOffsetDelta);
+      const base = readInt64(bytes, p + positions.baseOffset);
+      if (!sane(p, size, base)) return indexMismatch;
+      const last = base + bytes.readInt32BE(p + positions.lastOffsetDelta);
       if (last >= offset) {
         if (p + size > bytes.length) {
           // A batch larger than what we read: read it (and what follows) whole.
@@ -570,21 +742,43 @@ export class PartitionLog implements Log {
         }
         break;
       }
+      expected = last + 1;
       p += size;
     }
     let end = p;
     let nextOffset = offset;
-    while (end + positions.recordCount <= bytes.length) {
+    while (end + batchHeaderBytes <= bytes.length) {
       const size = bytes.readInt32BE(end + positions.batchLength) + batchLogOverheadBytes;
-      const last = readInt64(bytes, end + positions.baseOffset) + bytes.readInt32BE(end + positions.lastOffsetDelta);
+      const base = readInt64(bytes, end + positions.baseOffset);
+      if (!sane(end, size, base)) return indexMismatch;
+      const last = base + bytes.readInt32BE(end + positions.lastOffsetDelta);
       if (last >= maxOffset || end + size > bytes.length) break;
       if (end > p && end + size - p > maxBytes) break;
       end += size;
+      expected = last + 1;
       nextOffset = last + 1;
     }
     if (end === p) return Buffer.alloc(0);
     this.readAhead = { segment: seg, offset: nextOffset, position: start + end };
     return bytes.subarray(p, end);
+  }
+
+  /** Rebuilds a segment's indexes by a checked scan, after a read found them wrong. */
+  private repairIndexes(seg: Segment): void {
+    this.readAhead = undefined;
+    const next = this.segments[this.segments.indexOf(seg) + 1];
+    const nextOffsetBefore = seg.nextOffset;
+    const result = seg.scan(seg.baseOffset, next?.baseOffset ?? Infinity, this.config.indexIntervalBytes, () => {}, false);
+    if (result.problem !== undefined) throw this.damaged(seg, `${result.problem} at byte ${result.validBytes}`);
+    assert(seg.nextOffset === nextOffsetBefore, `a checked scan of segment ${seg.baseOffset} ends where the segment did`);
+  }
+
+  private damaged(seg: Segment, why: string): TributaryError {
+    return new TributaryError(
+      'KAFKA_STORAGE_ERROR',
+      `segment ${seg.baseOffset} of ${this.topic}-${this.partition} is damaged: ${why}; its records cannot be served`,
+      this.context(),
+    );
   }
 
   /** Index of the segment whose base offset is the greatest <= offset. */
@@ -602,49 +796,39 @@ export class PartitionLog implements Log {
     return found;
   }
 
-  /** Position and size of the first batch in `seg` whose last offset is >= offset. */
-  private findBatchPosition(seg: Segment, offset: number): { position: number; size: number } | undefined {
-    let pos = seg.positionFor(offset);
-    // One window covers the index gap (index.interval.bytes plus one batch) in the common case.
-    const windowBytes = Math.max(this.config.indexIntervalBytes * 2, 64 * 1024);
-    while (pos < seg.size) {
-      const window = seg.readBytes(pos, Math.min(windowBytes, seg.size - pos));
-      let p = 0;
-      while (p + positions.recordCount <= window.length) {
-        const size = window.readInt32BE(p + positions.batchLength) + batchLogOverheadBytes;
-        const last = readInt64(window, p + positions.baseOffset) + window.readInt32BE(p + positions.lastOffsetDelta);
-        if (last >= offset) return { position: pos + p, size };
-        p += size;
-      }
-      pos += p;
+  /** Position of the first batch in `seg` whose last offset is >= offset (headers only; the segment's batches were checked). */
+  private findBatchPosition(seg: Segment, offset: number): number | undefined {
+    const header = Buffer.allocUnsafe(batchHeaderBytes);
+    let pos = seg.lookup(offset).position;
+    while (pos + batchHeaderBytes <= seg.size) {
+      seg.file.read(header, 0, batchHeaderBytes, pos);
+      const last = readInt64(header, positions.baseOffset) + header.readInt32BE(positions.lastOffsetDelta);
+      if (last >= offset) return pos;
+      pos += header.readInt32BE(positions.batchLength) + batchLogOverheadBytes;
     }
     return undefined;
   }
 
   async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | undefined> {
-    this.assertOpen();
-    for (const seg of this.segments) {
-      if (seg.maxTimestamp < timestamp || seg.nextOffset <= this._logStartOffset) continue;
-      // Start from the last time-index entry below the target, then walk batches.
-      let from = seg.baseOffset;
-      const t = seg.timeIndex;
-      for (let i = t.length - 1; i >= 0; i--) {
-        if (t.keys[i]! < timestamp) {
-          from = seg.baseOffset + t.values[i]!;
-          break;
-        }
-      }
-      let offset = Math.max(from, this._logStartOffset, seg.baseOffset);
-      while (offset < seg.nextOffset) {
-        const { records } = this.read(offset, { maxBytes: 1024 * 1024 });
+    this.assertUsable();
+    for (const seg of [...this.segments]) {
+      if (seg.maxTimestamp < timestamp || seg.nextOffset <= this._logStartOffset || seg.deleted) continue;
+      let offset = Math.max(seg.offsetBeforeTimestamp(timestamp), this._logStartOffset, seg.baseOffset);
+      while (offset < seg.nextOffset && !seg.deleted) {
+        const { records } = this.read(offset, { maxBytes: readBytesDefault });
         if (records.length === 0) break;
-        for (const b of iterateBatches(records)) {
-          const last = b.header.baseOffset + b.header.lastOffsetDelta;
-          offset = last + 1;
-          if (b.header.maxTimestamp < timestamp) continue;
-          for (const r of await decodeBatch(records, b.position)) {
-            if (r.offset >= this._logStartOffset && r.timestamp >= timestamp) return { offset: r.offset, timestamp: r.timestamp };
+        const bytes = asBuffer(records);
+        for (let p = 0; p + batchHeaderBytes <= bytes.length; ) {
+          const size = bytes.readInt32BE(p + positions.batchLength) + batchLogOverheadBytes;
+          const last = readInt64(bytes, p + positions.baseOffset) + bytes.readInt32BE(p + positions.lastOffsetDelta);
+          if (readInt64(bytes, p + positions.maxTimestamp) >= timestamp) {
+            const compressed = compressionOf(bytes.readInt16BE(p + positions.attributes)) !== 'none';
+            for (const r of compressed ? await decodeBatch(bytes, p) : decodeUncompressedBatch(bytes, p)) {
+              if (r.offset >= offset && r.offset >= this._logStartOffset && r.timestamp >= timestamp) return { offset: r.offset, timestamp: r.timestamp };
+            }
           }
+          offset = last + 1;
+          p += size;
         }
       }
     }
@@ -654,23 +838,23 @@ export class PartitionLog implements Log {
   // --------------------------------------------------------------- truncation, deletion
 
   truncateTo(offset: number): void {
-    this.assertOpen();
+    this.assertUsable();
     if (!Number.isSafeInteger(offset) || offset < 0) throw new TributaryError('OFFSET_OUT_OF_RANGE', `cannot truncate to ${offset}`, this.context());
     if (offset >= this.logEndOffset) return;
+    this.beforeChange();
     if (offset <= this._logStartOffset) {
       this.resetTo(this._logStartOffset);
       return;
     }
+    this.generation++;
     this.readAhead = undefined;
-    while (this.segments.length > 1 && this.active.baseOffset >= offset) {
-      this.segments.pop()!.deleteFiles();
-    }
+    // Later segments first, so that a crash midway leaves a prefix of the log.
+    while (this.segments.length > 1 && this.active.baseOffset >= offset) this.segments.pop()!.deleteFiles();
     const seg = this.active;
-    const found = this.findBatchPosition(seg, offset);
-    if (found !== undefined) {
-      // A batch is the unit of truncation: one that straddles `offset` goes whole.
-      seg.truncateAt(found.position, this.config.indexIntervalBytes);
-    }
+    const position = this.findBatchPosition(seg, offset);
+    // A batch is the unit of truncation: one that straddles `offset` goes whole.
+    if (position !== undefined) seg.truncateAt(position, this.config.indexIntervalBytes);
+    if (this.recoveryPoint > seg.baseOffset) this.writeRecoveryPoint(seg.baseOffset);
     // The batch that held `offset` began below the log start: nothing readable is left.
     if (this.logEndOffset < this._logStartOffset) {
       this.resetTo(this._logStartOffset);
@@ -681,21 +865,29 @@ export class PartitionLog implements Log {
   }
 
   truncateFullyAndStartAt(offset: number): void {
-    this.assertOpen();
+    this.assertUsable();
     if (!Number.isSafeInteger(offset) || offset < 0) throw new TributaryError('OFFSET_OUT_OF_RANGE', `cannot start at ${offset}`, this.context());
+    this.beforeChange();
     this.resetTo(offset);
     this.epochCache = [];
     this.writeEpochCheckpoint();
   }
 
+  /**
+   * Deletes every segment and starts an empty one at `offset`. The checkpoints go first:
+   * a crash midway then finds the log start at `offset` above what is left and finishes
+   * the reset on open.
+   */
   private resetTo(offset: number): void {
+    this.generation++;
     this.readAhead = undefined;
-    for (const s of this.segments) s.deleteFiles();
-    this.segments = [new Segment(this.store, offset, this.store.open(Segment.fileName(offset, 'log'), true))];
+    writeNumberFile(this.store, logStartCheckpointFile, offset);
+    this.writeRecoveryPoint(offset);
+    for (const s of [...this.segments].reverse()) s.deleteFiles();
+    this.segments = [new Segment(this.store, offset, this.store.open(Segment.fileName(offset, 'log'), true), this.clock.now())];
+    this.store.syncDir();
     this._logStartOffset = offset;
     this._flushedOffset = offset;
-    writeNumberFile(this.store, logStartCheckpointFile, offset);
-    writeNumberFile(this.store, recoveryPointFile, offset);
     this.truncateEpochsFrom(offset);
   }
 
@@ -708,77 +900,90 @@ export class PartitionLog implements Log {
   }
 
   async deleteRecords(offset: number): Promise<number> {
-    this.assertOpen();
+    this.assertUsable();
     if (!Number.isSafeInteger(offset) || offset < 0 || offset > this.logEndOffset) {
-      throw new TributaryError('OFFSET_OUT_OF_RANGE', `cannot delete records before ${offset}: the log ends at ${this.logEndOffset}`, this.context());
+      throw new TributaryError('OFFSET_OUT_OF_RANGE', `cannot delete records before ${offset}: the log is [${this._logStartOffset}, ${this.logEndOffset}]`, this.context());
     }
     if (offset <= this._logStartOffset) return this._logStartOffset;
-    this.raiseLogStart(offset);
+    this.beforeChange();
+    let wholeBelow = 0;
+    while (wholeBelow < this.segments.length - 1 && this.segments[wholeBelow + 1]!.baseOffset <= offset) wholeBelow++;
+    this.deleteOldest(wholeBelow, offset);
     return this._logStartOffset;
   }
 
-  /** Raises the log start offset durably, then deletes the segments wholly below it. */
-  private raiseLogStart(offset: number): void {
-    this._logStartOffset = offset;
-    writeNumberFile(this.store, logStartCheckpointFile, offset);
-    while (this.segments.length > 1 && this.segments[1]!.baseOffset <= offset) {
-      this.segments.shift()!.deleteFiles();
+  async enforceRetention(now = this.clock.now(), upTo = this.logEndOffset): Promise<number> {
+    this.assertUsable();
+    const c = this.config;
+    const reasons = planRetention(
+      this.segments.map((s) => ({ baseOffset: s.baseOffset, sizeBytes: s.size, maxTimestamp: s.maxTimestamp })),
+      {
+        now,
+        retentionMs: c.retentionMs,
+        retentionBytes: c.retentionBytes,
+        logStartOffset: this._logStartOffset,
+        upTo,
+        logEndOffset: this.logEndOffset,
+        deleteEnabled: c.cleanupPolicy !== 'compact',
+      },
+    );
+    if (reasons.length === 0) return 0;
+    this.beforeChange();
+    this.deleteOldest(reasons.length, Math.max(this._logStartOffset, this.segments[reasons.length]!.baseOffset));
+    return reasons.length;
+  }
+
+  /**
+   * Raises the log start offset to `logStart`, durably (the checkpoint first: a crash
+   * then finds the segments below it still there and deletes them on the next
+   * retention), then deletes the `count` oldest segments, oldest first.
+   */
+  private deleteOldest(count: number, logStart: number): void {
+    assert(count < this.segments.length, 'the active segment is never deleted');
+    if (logStart > this._logStartOffset) {
+      this._logStartOffset = logStart;
+      writeNumberFile(this.store, logStartCheckpointFile, logStart);
     }
+    for (const seg of this.segments.splice(0, count)) seg.deleteFiles();
     // KIP-101: the earliest epoch now starts at the new log start.
-    const idx = this.epochCache.findLastIndex((e) => e.startOffset <= offset);
-    if (idx > 0 || (idx === 0 && this.epochCache[0]!.startOffset < offset)) {
-      this.epochCache = [{ epoch: this.epochCache[idx]!.epoch, startOffset: offset }, ...this.epochCache.slice(idx + 1)];
+    const idx = this.epochCache.findLastIndex((e) => e.startOffset <= logStart);
+    if (idx > 0 || (idx === 0 && this.epochCache[0]!.startOffset < logStart)) {
+      this.epochCache = [{ epoch: this.epochCache[idx]!.epoch, startOffset: logStart }, ...this.epochCache.slice(idx + 1)];
       this.writeEpochCheckpoint();
     }
   }
 
-  async enforceRetention(now = this.clock.now(), upTo = this.logEndOffset): Promise<number> {
-    this.assertOpen();
-    const c = this.config;
-    let deleted = 0;
-    let size = this.sizeInBytes;
-    while (this.segments.length > 1) {
-      const seg = this.segments[0]!;
-      if (seg.nextOffset > upTo) break;
-      const expired = c.retentionMs >= 0 && seg.maxTimestamp >= 0 && now - seg.maxTimestamp > c.retentionMs;
-      const tooBig = c.retentionBytes >= 0 && size - seg.size >= c.retentionBytes;
-      const belowStart = seg.nextOffset <= this._logStartOffset;
-      if (!(expired || tooBig || belowStart)) break;
-      size -= seg.size;
-      deleted++;
-      this.raiseLogStart(Math.max(this._logStartOffset, this.segments[1]!.baseOffset));
-    }
-    return deleted;
-  }
-
   async compact(now = this.clock.now()): Promise<boolean> {
-    this.assertOpen();
-    if (this.config.cleanupPolicy === 'delete' || this.compacting) return false;
-    this.compacting = true;
-    try {
-      return await compactLog(
-        {
-          store: this.store,
-          config: this.config,
-          segments: () => this.segments,
-          replaceSegment: (index, seg) => {
-            this.segments[index] = seg;
-          },
-          context: () => this.context(),
-          isOpen: () => !this.closed,
+    this.assertUsable();
+    if (this.config.cleanupPolicy === 'delete' || this.compaction !== undefined) return false;
+    this.compaction = compactLog(
+      {
+        store: this.store,
+        config: this.config,
+        segments: () => this.segments,
+        replaceSegments: (first, count, seg) => {
+          this.segments.splice(first, count, seg);
+          this.readAhead = undefined;
         },
-        now,
-        this.faults,
-      );
+        isOpen: () => !this.closing && !this.closed && this.storageError === undefined,
+        beforeChange: () => this.beforeChange(),
+        now: () => this.clock.now(),
+        failStorage: (err) => this.failStorage(err),
+      },
+      now,
+      this.faults,
+    );
+    try {
+      return await this.compaction;
     } finally {
-      this.compacting = false;
+      this.compaction = undefined;
     }
   }
 
   // ---------------------------------------------------------------------- epoch cache
 
   epochs(): readonly EpochEntry[] {
-    return this.epochCache;
+    return this.epochCache.slice();
   }
 
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } | undefined {
@@ -797,22 +1002,42 @@ export class PartitionLog implements Log {
 
   // ------------------------------------------------------------------------ lifecycle
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    if (this.syncInFlight) await this.syncInFlight.catch(() => {});
+  /**
+   * Waits for a running compaction to stop (it stops between groups), for the syncs in
+   * flight and for the flushes of rolled segments; then writes the active segment's
+   * indexes, fsyncs everything, writes the clean-shutdown marker and releases the folder.
+   * Appends waiting on a sync resolve. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    if (this.closeDone === undefined) {
+      this.closing = true;
+      this.closeDone = this.finishClose();
+    }
+    return this.closeDone;
+  }
+
+  private async finishClose(): Promise<void> {
+    if (this.compaction !== undefined) await this.compaction.catch(() => {});
+    if (this.syncInFlight !== undefined) await this.syncInFlight.catch(() => {});
+    await this.rollFlushes;
+    if (this.closed) return; // abandoned meanwhile
     this.closed = true;
     if (this.intervalTimer) clearInterval(this.intervalTimer);
     try {
+      if (this.storageError !== undefined) {
+        for (const w of this.syncWaiters.splice(0)) w.reject(this.storageError);
+        return;
+      }
       for (const seg of this.segments) {
         if (seg === this.active) seg.appendTimeIndexEntry();
         if (seg.indexesDirty || seg === this.active) seg.writeIndexFiles(true);
         seg.file.syncNow();
-        seg.file.close();
       }
       this._flushedOffset = this.logEndOffset;
       for (const w of this.syncWaiters.splice(0)) w.resolve();
       this.store.writeAtomic(cleanShutdownFile, Buffer.from(`${this.logEndOffset}\n`));
     } finally {
+      for (const seg of this.segments) seg.file.close();
       this.store.release();
     }
   }
@@ -820,6 +1045,7 @@ export class PartitionLog implements Log {
   abandon(): void {
     if (this.closed) return;
     this.closed = true;
+    this.closing = true;
     if (this.intervalTimer) clearInterval(this.intervalTimer);
     for (const seg of this.segments) seg.file.close();
     const err = new TributaryError('CLIENT_CLOSED', 'the log was abandoned', this.context());
@@ -827,8 +1053,23 @@ export class PartitionLog implements Log {
     if (this.store instanceof FileStore) forgetFolderLock(this.store.dir);
   }
 
+  /** Takes the log offline after a storage failure that leaves its files and memory disagreeing (Kafka marks the log dir offline). */
+  private failStorage(err: unknown): TributaryError {
+    this.storageError ??= new TributaryError(
+      'KAFKA_STORAGE_ERROR',
+      `the log's storage failed (${String((err as Error)?.message ?? err)}); reopen it to recover`,
+      { ...this.context(), cause: err },
+    );
+    return this.storageError;
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new TributaryError('CLIENT_CLOSED', `the log of ${this.topic}-${this.partition} is closed`, this.context());
+  }
+
+  private assertUsable(): void {
+    this.assertOpen();
+    if (this.storageError !== undefined) throw this.storageError;
   }
 
   private context(): { topic: string; partition: number } {
@@ -839,6 +1080,15 @@ export class PartitionLog implements Log {
 /**
  * A partition log in memory: the same engine and contract as the file-backed
  * `PartitionLog`, with nothing durable. For tests and ephemeral clusters.
+ *
+ * @example
+ * ```ts
+ * import { MemoryLog, encodeBatch } from 'tributary';
+ *
+ * const log = new MemoryLog({ topic: 'scratch', partition: 0 });
+ * await log.append(await encodeBatch([{ value: Buffer.from('hello') }]));
+ * console.log(log.logEndOffset); // 1
+ * ```
  */
 export class MemoryLog extends PartitionLog {
   constructor(options: { topic: string; partition: number; config?: Partial<LogConfig>; clock?: Clock }) {
@@ -860,24 +1110,26 @@ export function validateConfig(c: LogConfig): LogConfig {
   const bad = (option: string, why: string): never => {
     throw new TributaryError('INVALID_CONFIG', `${option}: ${why}`, { option });
   };
-  const posInt = (option: keyof LogConfig, min = 1): void => {
+  const int = (option: keyof LogConfig, min: number): void => {
     const v = c[option];
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) bad(option, `must be an integer >= ${min}, got ${String(v)}`);
   };
-  posInt('segmentBytes', batchHeaderBytes + batchLogOverheadBytes);
+  int('segmentBytes', batchHeaderBytes);
   if (c.segmentBytes > 0x7fffffff) bad('segmentBytes', 'must fit a 32-bit file position');
-  posInt('segmentMs');
-  posInt('indexIntervalBytes', 0);
-  posInt('segmentIndexBytes', 16);
-  posInt('retentionMs', -1);
-  posInt('retentionBytes', -1);
-  posInt('maxMessageBytes', 0);
-  posInt('deleteRetentionMs', 0);
-  posInt('minCompactionLagMs', 0);
-  posInt('flushIntervalMs');
+  int('segmentMs', 1);
+  int('indexIntervalBytes', 0);
+  // Room for a few entries of each index (Kafka's minimum is one entry).
+  int('segmentIndexBytes', 64);
+  int('retentionMs', -1);
+  int('retentionBytes', -1);
+  int('maxMessageBytes', 0);
+  int('deleteRetentionMs', 0);
+  int('minCompactionLagMs', 0);
+  int('flushIntervalMs', 1);
   if (!['delete', 'compact', 'compact,delete'].includes(c.cleanupPolicy)) bad('cleanupPolicy', `must be delete, compact or compact,delete, got ${String(c.cleanupPolicy)}`);
   if (!['always', 'interval', 'os'].includes(c.flushPolicy)) bad('flushPolicy', `must be always, interval or os, got ${String(c.flushPolicy)}`);
   if (!['CreateTime', 'LogAppendTime'].includes(c.messageTimestampType)) bad('messageTimestampType', `must be CreateTime or LogAppendTime`);
+  if (c.compressionType !== 'producer') bad('compressionType', 'only producer (keep the producer’s codec) is implemented by the log');
   if (typeof c.minCleanableDirtyRatio !== 'number' || !(c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1)) bad('minCleanableDirtyRatio', 'must be in [0, 1]');
   return Object.freeze({ ...c });
 }
@@ -885,12 +1137,18 @@ export function validateConfig(c: LogConfig): LogConfig {
 function readNumberFile(store: Store, name: string): number | undefined {
   const bytes = store.readAll(name);
   if (bytes === undefined) return undefined;
-  const n = Number.parseInt(bytes.toString('utf8'), 10);
-  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  const text = bytes.toString('utf8').trim();
+  if (!/^\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : undefined;
 }
 
 function writeNumberFile(store: Store, name: string, value: number): void {
   store.writeAtomic(name, Buffer.from(`${value}\n`));
+}
+
+function sameEpochs(a: readonly EpochEntry[], b: readonly EpochEntry[]): boolean {
+  return a.length === b.length && a.every((e, i) => e.epoch === b[i]!.epoch && e.startOffset === b[i]!.startOffset);
 }
 
 /** Kafka's leader-epoch-checkpoint: version line, count line, then "epoch startOffset" lines. */
@@ -904,12 +1162,10 @@ function readEpochCheckpoint(store: Store): EpochEntry[] | undefined {
   const out: EpochEntry[] = [];
   for (const line of lines.slice(2)) {
     const [e, s] = line.split(' ').map(Number);
-    if (!Number.isSafeInteger(e) || !Number.isSafeInteger(s)) return undefined;
+    if (!Number.isSafeInteger(e) || !Number.isSafeInteger(s) || e! < 0 || s! < 0) return undefined;
     const last = out[out.length - 1];
     if (last !== undefined && (e! <= last.epoch || s! < last.startOffset)) return undefined;
     out.push({ epoch: e!, startOffset: s! });
   }
   return out;
 }
-
-assert(batchHeaderBytes === 61, 'v2 header size');

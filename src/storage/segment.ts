@@ -1,20 +1,21 @@
-import {
-  batchHeaderBytes,
-  batchLogOverheadBytes,
-  checkBatch,
-  positions,
-  readInt64,
-  type BatchProblem,
-} from '../record/batch.js';
+import { batchHeaderBytes, batchLogOverheadBytes, positions, readInt64 } from '../record/batch.js';
 import { assert } from '../util/assert.js';
-import {
-  IndexEntries,
-  floorSlot,
-  offsetIndexEntryBytes,
-  segmentFileStem,
-  timeIndexEntryBytes,
-} from './core/offset-index.js';
+import { IndexEntries, ceilingSlot, floorSlot, offsetIndexEntryBytes, segmentFileStem, timeIndexEntryBytes } from './core/offset-index.js';
+import { shouldAddIndexEntry, type ActiveSegmentFacts } from './core/segment-plan.js';
+import { checkBatchRun, type TailProblem } from './core/torn-tail.js';
 import type { Store, StoreFile } from './store.js';
+
+/** Bytes recovery reads at a time when scanning a segment. */
+const scanChunkBytes = 8 * 1024 * 1024;
+
+/** What a scan of a segment found. */
+export interface ScanResult {
+  /** Bytes of whole, valid batches from the start of the segment. */
+  readonly validBytes: number;
+  readonly batches: number;
+  /** Why the segment stopped being valid before its end, if it did. */
+  readonly problem?: TailProblem;
+}
 
 /**
  * One segment of a partition log: a `.log` file of whole batches starting at
@@ -26,27 +27,37 @@ import type { Store, StoreFile } from './store.js';
  * Why in memory: an entry per 4 KiB of log is 16 bytes here, 4 MiB for a full 1 GiB
  * segment; writing each entry to its file as it is made would cost a system call per
  * batch on the hot path for a file that recovery rebuilds anyway.
+ *
+ * The offset index maps a batch's base offset (relative to the segment's) to the batch's
+ * position; the time index maps the largest timestamp so far to the last offset of the
+ * batch that holds it (both relative). Kafka keys its offset index by a batch's last
+ * offset instead; keying by the base offset lets a lookup land on the very batch it
+ * names, and lets a reader check that it did (see `PartitionLog.read`).
  * @internal
  */
 export class Segment {
-  /** relative offset of a batch's base offset -> byte position of the batch. */
-  readonly offsetIndex = new IndexEntries();
-  /** max timestamp so far -> relative offset of the batch that holds it. */
-  readonly timeIndex = new IndexEntries();
+  offsetIndex = new IndexEntries();
+  timeIndex = new IndexEntries();
   /** The offset after this segment's last batch (its base offset when empty). */
   nextOffset: number;
   /** Largest record timestamp in the segment, -1 if none. */
   maxTimestamp = -1;
+  /** Last offset of the batch holding `maxTimestamp` (absolute), -1 if none. */
   offsetOfMaxTimestamp = -1;
-  /** Timestamp of the first batch, for `segment.ms` (Kafka's rollingBasedTimestamp). */
+  /** Max timestamp of the first batch, for `segment.ms` (Kafka's rollingBasedTimestamp). */
   firstBatchTimestamp = -1;
   bytesSinceLastIndexEntry = 0;
+  /** Whether the in-memory indexes differ from the index files. */
   indexesDirty = false;
+  /** Set once the segment's files are removed; pending work on it is then moot. */
+  deleted = false;
 
   constructor(
     readonly store: Store,
     readonly baseOffset: number,
     readonly file: StoreFile,
+    /** When the segment was created or opened, by the log's clock (`segment.ms` for batches without timestamps). */
+    readonly createdMs: number,
   ) {
     this.nextOffset = baseOffset;
   }
@@ -63,14 +74,26 @@ export class Segment {
     return this.file.size === 0;
   }
 
+  /** The numbers the roll planner needs. */
+  facts(): ActiveSegmentFacts {
+    return {
+      baseOffset: this.baseOffset,
+      sizeBytes: this.size,
+      firstBatchTimestamp: this.firstBatchTimestamp,
+      createdMs: this.createdMs,
+      offsetIndexEntries: this.offsetIndex.length,
+      timeIndexEntries: this.timeIndex.length,
+    };
+  }
+
   /** Records a batch that now sits at `position`, updating the indexes as Kafka's LogSegment.append does. */
   noteBatch(position: number, baseOffset: number, lastOffset: number, maxTimestamp: number, size: number, indexIntervalBytes: number): void {
-    if (this.firstBatchTimestamp === -1 && position === 0) this.firstBatchTimestamp = maxTimestamp;
+    if (position === 0) this.firstBatchTimestamp = maxTimestamp;
     if (maxTimestamp > this.maxTimestamp) {
       this.maxTimestamp = maxTimestamp;
       this.offsetOfMaxTimestamp = lastOffset;
     }
-    if (position > 0 && this.bytesSinceLastIndexEntry >= indexIntervalBytes) {
+    if (shouldAddIndexEntry(this.bytesSinceLastIndexEntry, indexIntervalBytes)) {
       this.offsetIndex.push(baseOffset - this.baseOffset, position);
       this.appendTimeIndexEntry();
       this.bytesSinceLastIndexEntry = 0;
@@ -89,28 +112,30 @@ export class Segment {
     this.indexesDirty = true;
   }
 
-  /** Byte position from which to scan for `offset`: the last indexed batch at or before it. */
-  positionFor(offset: number): number {
+  /**
+   * Where to start looking for `offset`: the position of the last indexed batch whose
+   * base offset is at or below it, and that base offset (the start of the segment if no
+   * entry is).
+   */
+  lookup(offset: number): { position: number; baseOffset: number } {
     const slot = floorSlot(this.offsetIndex.keys, this.offsetIndex.length, offset - this.baseOffset);
-    return slot === -1 ? 0 : this.offsetIndex.values[slot]!;
+    if (slot === -1) return { position: 0, baseOffset: this.baseOffset };
+    return { position: this.offsetIndex.values[slot]!, baseOffset: this.baseOffset + this.offsetIndex.keys[slot]! };
+  }
+
+  /**
+   * The first offset from which a record could have a timestamp >= `timestamp`: the
+   * offset after the last time-index entry whose timestamp is below it (every record up
+   * to that entry's offset is older), or the segment's base offset.
+   */
+  offsetBeforeTimestamp(timestamp: number): number {
+    const slot = ceilingSlot(this.timeIndex.keys, this.timeIndex.length, timestamp) - 1;
+    return slot < 0 ? this.baseOffset : this.baseOffset + this.timeIndex.values[slot]!;
   }
 
   /** Writes both index files from memory (whole files; small) and optionally fsyncs them. */
   writeIndexFiles(sync: boolean): void {
-    const off = Buffer.allocUnsafe(this.offsetIndex.length * offsetIndexEntryBytes);
-    for (let i = 0; i < this.offsetIndex.length; i++) {
-      off.writeInt32BE(this.offsetIndex.keys[i]!, i * 8);
-      off.writeInt32BE(this.offsetIndex.values[i]!, i * 8 + 4);
-    }
-    const time = Buffer.allocUnsafe(this.timeIndex.length * timeIndexEntryBytes);
-    for (let i = 0; i < this.timeIndex.length; i++) {
-      const ts = this.timeIndex.keys[i]!;
-      const hi = Math.floor(ts / 4294967296);
-      time.writeInt32BE(hi, i * 12);
-      time.writeUInt32BE(ts - hi * 4294967296, i * 12 + 4);
-      time.writeInt32BE(this.timeIndex.values[i]!, i * 12 + 8);
-    }
-    for (const [suffix, bytes] of [['index', off], ['timeindex', time]] as const) {
+    for (const [suffix, bytes] of [['index', this.offsetIndexBytes()], ['timeindex', this.timeIndexBytes()]] as const) {
       const f = this.store.open(Segment.fileName(this.baseOffset, suffix), true);
       try {
         f.truncate(0);
@@ -123,150 +148,224 @@ export class Segment {
     this.indexesDirty = false;
   }
 
+  /** fdatasync of both index files, off the main thread. */
+  async syncIndexFiles(): Promise<void> {
+    for (const suffix of ['index', 'timeindex'] as const) {
+      const name = Segment.fileName(this.baseOffset, suffix);
+      if (!this.store.exists(name)) continue;
+      const f = this.store.open(name, false);
+      try {
+        await f.sync();
+      } finally {
+        f.close();
+      }
+    }
+  }
+
+  private offsetIndexBytes(): Buffer {
+    const out = Buffer.allocUnsafe(this.offsetIndex.length * offsetIndexEntryBytes);
+    for (let i = 0; i < this.offsetIndex.length; i++) {
+      out.writeInt32BE(this.offsetIndex.keys[i]!, i * offsetIndexEntryBytes);
+      out.writeInt32BE(this.offsetIndex.values[i]!, i * offsetIndexEntryBytes + 4);
+    }
+    return out;
+  }
+
+  private timeIndexBytes(): Buffer {
+    const out = Buffer.allocUnsafe(this.timeIndex.length * timeIndexEntryBytes);
+    for (let i = 0; i < this.timeIndex.length; i++) {
+      const ts = this.timeIndex.keys[i]!;
+      const hi = Math.floor(ts / 4294967296);
+      out.writeInt32BE(hi, i * timeIndexEntryBytes);
+      out.writeUInt32BE(ts - hi * 4294967296, i * timeIndexEntryBytes + 4);
+      out.writeInt32BE(this.timeIndex.values[i]!, i * timeIndexEntryBytes + 8);
+    }
+    return out;
+  }
+
   /**
-   * Loads the index files, checking them against the log: entries strictly increasing,
-   * positions inside the file, and the last offset entry pointing at a batch with that
-   * base offset. Returns false (leaving the indexes empty) when they are missing or do
-   * not agree, so the caller rebuilds them by scanning.
+   * Loads the index files and checks them against the log as far as is cheap: whole
+   * entries, keys and positions strictly increasing, positions inside the file, and the
+   * last offset entry pointing at a batch with that base offset. Returns false (leaving
+   * the indexes empty) when they are missing or do not agree, so the caller rebuilds
+   * them by scanning. Entries in the middle are checked as reads use them.
    */
   loadIndexFiles(): boolean {
     const off = this.store.readAll(Segment.fileName(this.baseOffset, 'index'));
     const time = this.store.readAll(Segment.fileName(this.baseOffset, 'timeindex'));
     if (off === undefined || time === undefined) return false;
     if (off.length % offsetIndexEntryBytes !== 0 || time.length % timeIndexEntryBytes !== 0) return false;
-    this.offsetIndex.clear();
-    this.timeIndex.clear();
+    this.offsetIndex = new IndexEntries(Math.max(16, off.length / offsetIndexEntryBytes));
+    this.timeIndex = new IndexEntries(Math.max(16, time.length / timeIndexEntryBytes));
     let prevRel = -1;
     let prevPos = 0;
-    for (let i = 0; i < off.length; i += 8) {
+    for (let i = 0; i < off.length; i += offsetIndexEntryBytes) {
       const rel = off.readInt32BE(i);
       const pos = off.readInt32BE(i + 4);
-      if (rel <= prevRel || pos <= prevPos || pos >= this.size) return this.resetIndexes();
+      if (rel <= prevRel || pos <= prevPos || pos + batchHeaderBytes > this.size) return this.resetIndexes();
       this.offsetIndex.push(rel, pos);
       prevRel = rel;
       prevPos = pos;
     }
-    let prevTs = -Infinity;
-    for (let i = 0; i < time.length; i += 12) {
+    let prevTs = -1;
+    prevRel = -1;
+    for (let i = 0; i < time.length; i += timeIndexEntryBytes) {
       const ts = readInt64(time, i);
       const rel = time.readInt32BE(i + 8);
-      if (ts < prevTs || rel < 0) return this.resetIndexes();
+      if (ts <= prevTs || rel < prevRel || !Number.isSafeInteger(ts)) return this.resetIndexes();
       this.timeIndex.push(ts, rel);
       prevTs = ts;
+      prevRel = rel;
     }
     if (this.offsetIndex.length > 0) {
-      const header = Buffer.allocUnsafe(positions.lastOffsetDelta);
+      const header = Buffer.allocUnsafe(batchHeaderBytes);
       const pos = this.offsetIndex.lastValue()!;
       if (this.file.read(header, 0, header.length, pos) !== header.length) return this.resetIndexes();
-      if (readInt64(header, positions.baseOffset) !== this.baseOffset + this.offsetIndex.lastKey()!) return this.resetIndexes();
+      if (readInt64(header, positions.baseOffset) !== this.baseOffset + this.offsetIndex.lastKey()! || header[positions.magic] !== 2) return this.resetIndexes();
     }
     return true;
   }
 
   private resetIndexes(): false {
-    this.offsetIndex.clear();
-    this.timeIndex.clear();
+    this.offsetIndex = new IndexEntries();
+    this.timeIndex = new IndexEntries();
     return false;
   }
 
   /**
    * Walks the batch headers from the last index entry to the end of the file, restoring
-   * `nextOffset`, the max timestamp and the index interval counter. Used on a clean open,
-   * where the log is trusted and only its tail (at most one index interval plus one
-   * batch) needs reading.
+   * `nextOffset`, the max timestamp and the index interval counter. Used for a segment
+   * recovery trusts (flushed, with sane indexes), where only its tail (at most one index
+   * interval plus one batch) needs reading. Returns false if the headers or the time
+   * index disagree with the log, so the caller scans the segment instead.
    */
-  restoreTail(): void {
-    const start = this.offsetIndex.length > 0 ? this.offsetIndex.lastValue()! : 0;
-    const lastTime = this.timeIndex.length > 0 ? this.timeIndex.lastKey()! : -1;
-    this.maxTimestamp = lastTime;
-    this.offsetOfMaxTimestamp = this.timeIndex.length > 0 ? this.baseOffset + this.timeIndex.lastValue()! : -1;
-    this.bytesSinceLastIndexEntry = 0;
+  restoreTail(): boolean {
+    const t = this.timeIndex;
+    this.maxTimestamp = t.length > 0 ? t.lastKey()! : -1;
+    this.offsetOfMaxTimestamp = t.length > 0 ? this.baseOffset + t.lastValue()! : -1;
     const header = Buffer.allocUnsafe(batchHeaderBytes);
-    let pos = start;
-    while (pos + batchHeaderBytes <= this.size) {
-      this.file.read(header, 0, batchHeaderBytes, pos);
+    if (this.size > 0) {
+      if (this.file.read(header, 0, batchHeaderBytes, 0) !== batchHeaderBytes) return false;
+      if (readInt64(header, positions.baseOffset) !== this.baseOffset) return false;
+      this.firstBatchTimestamp = readInt64(header, positions.maxTimestamp);
+    }
+    const from = this.lookup(Number.MAX_SAFE_INTEGER);
+    // Kafka's counter restarts at an entry and then counts the indexed batch itself, so
+    // it is the bytes from the last entry's batch to the end.
+    this.bytesSinceLastIndexEntry = this.size - from.position;
+    this.nextOffset = from.baseOffset;
+    let pos = from.position;
+    while (pos < this.size) {
+      if (this.file.read(header, 0, batchHeaderBytes, pos) !== batchHeaderBytes) return false;
       const size = header.readInt32BE(positions.batchLength) + batchLogOverheadBytes;
       const base = readInt64(header, positions.baseOffset);
       const last = base + header.readInt32BE(positions.lastOffsetDelta);
+      if (base !== this.nextOffset || size < batchHeaderBytes || pos + size > this.size || header[positions.magic] !== 2) return false;
       const maxTs = readInt64(header, positions.maxTimestamp);
-      if (pos === 0) this.firstBatchTimestamp = maxTs;
       if (maxTs > this.maxTimestamp) {
         this.maxTimestamp = maxTs;
         this.offsetOfMaxTimestamp = last;
       }
       this.nextOffset = last + 1;
-      if (pos > start || start === 0) this.bytesSinceLastIndexEntry += size;
-      else this.bytesSinceLastIndexEntry = size;
       pos += size;
     }
-    if (this.firstBatchTimestamp === -1 && this.size >= batchHeaderBytes) {
-      this.file.read(header, 0, batchHeaderBytes, 0);
-      this.firstBatchTimestamp = readInt64(header, positions.maxTimestamp);
-    }
+    this.indexesDirty = false;
+    return this.timeIndexAgrees();
   }
 
   /**
-   * Scans the whole segment, checking every batch (CRC, lengths, magic, offsets strictly
-   * increasing from `minOffset`, below `maxOffsetExclusive`) and rebuilding the indexes
-   * from scratch. Stops at the first bad batch and reports where: the caller truncates
-   * there. Calls `onBatch` for every good batch (the epoch cache uses it).
+   * Whether the time index agrees with the log: every entry names an offset inside the
+   * segment, and the last one names the last offset of a batch whose max timestamp it
+   * holds, which is the segment's max timestamp. (A plausible but wrong time index would
+   * otherwise skew retention and timestamp lookups without any read failing.)
+   */
+  private timeIndexAgrees(): boolean {
+    const t = this.timeIndex;
+    if (t.length === 0) return this.maxTimestamp < 0;
+    const lastRel = t.lastValue()!;
+    if (this.baseOffset + lastRel >= this.nextOffset) return false;
+    if (t.lastKey()! !== this.maxTimestamp) return false;
+    const target = this.baseOffset + lastRel;
+    const header = Buffer.allocUnsafe(batchHeaderBytes);
+    let { position, baseOffset: expected } = this.lookup(target);
+    while (position + batchHeaderBytes <= this.size) {
+      this.file.read(header, 0, batchHeaderBytes, position);
+      const base = readInt64(header, positions.baseOffset);
+      if (base !== expected) return false;
+      const last = base + header.readInt32BE(positions.lastOffsetDelta);
+      if (last >= target) return last === target && readInt64(header, positions.maxTimestamp) === t.lastKey();
+      position += header.readInt32BE(positions.batchLength) + batchLogOverheadBytes;
+      expected = last + 1;
+    }
+    return false;
+  }
+
+  /**
+   * Scans the whole segment, checking every batch (CRC, lengths, magic, offsets exactly
+   * continuing from `minOffset`, below `offsetLimit`) and rebuilding the indexes from
+   * scratch. Stops at the first bad batch and reports where: the caller truncates there.
+   * Calls `onBatch` for every good batch (the epoch cache uses it). With `keepOnProblem`
+   * false, a scan that finds a problem leaves the segment's state as it was.
    */
   scan(
     minOffset: number,
-    maxOffsetExclusive: number,
+    offsetLimit: number,
     indexIntervalBytes: number,
     onBatch: (baseOffset: number, epoch: number) => void,
-  ): { validBytes: number; batches: number; problem?: BatchProblem | 'offsets-out-of-order' | 'offset-beyond-next-segment' } {
-    this.offsetIndex.clear();
-    this.timeIndex.clear();
+    keepOnProblem = true,
+  ): ScanResult {
+    const saved = {
+      offsetIndex: this.offsetIndex,
+      timeIndex: this.timeIndex,
+      maxTimestamp: this.maxTimestamp,
+      offsetOfMaxTimestamp: this.offsetOfMaxTimestamp,
+      firstBatchTimestamp: this.firstBatchTimestamp,
+      bytesSinceLastIndexEntry: this.bytesSinceLastIndexEntry,
+      nextOffset: this.nextOffset,
+      indexesDirty: this.indexesDirty,
+    };
+    this.offsetIndex = new IndexEntries();
+    this.timeIndex = new IndexEntries();
     this.maxTimestamp = -1;
     this.offsetOfMaxTimestamp = -1;
     this.firstBatchTimestamp = -1;
     this.bytesSinceLastIndexEntry = 0;
     this.nextOffset = this.baseOffset;
     this.indexesDirty = true;
-    const chunkBytes = 8 * 1024 * 1024;
-    let buf = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(this.size, batchHeaderBytes)));
-    let chunkStart = 0;
-    let chunkEnd = 0;
-    let pos = 0;
-    let batches = 0;
-    let expectedMin = minOffset;
     const size = this.size;
+    let buf = Buffer.allocUnsafe(Math.min(scanChunkBytes, Math.max(size, batchHeaderBytes)));
+    let pos = 0;
+    let next = minOffset;
+    let batches = 0;
+    let problem: TailProblem | undefined;
     while (pos < size) {
-      if (pos + batchHeaderBytes > chunkEnd || pos + buf.readInt32BE(pos - chunkStart + positions.batchLength) + batchLogOverheadBytes > chunkEnd) {
-        // Refill so that the chunk starts at this batch; grow it if the batch is larger.
-        let want = Math.min(buf.length, size - pos);
-        if (pos + batchHeaderBytes <= chunkEnd) {
-          const need = buf.readInt32BE(pos - chunkStart + positions.batchLength) + batchLogOverheadBytes;
-          if (need > buf.length && need <= size - pos && need <= 128 * 1024 * 1024) {
-            buf = Buffer.allocUnsafe(need);
-            want = need;
-          }
-        }
-        const n = this.file.read(buf, 0, want, pos);
-        chunkStart = pos;
-        chunkEnd = pos + n;
-        if (n < batchHeaderBytes) return { validBytes: pos, batches, problem: 'truncated-header' };
+      const chunkStart = pos;
+      const chunk = buf;
+      const n = this.file.read(chunk, 0, Math.min(chunk.length, size - pos), pos);
+      const run = checkBatchRun(chunk, 0, n, next, offsetLimit, pos + n >= size, (p, base, last, batchSize) => {
+        onBatch(base, chunk.readInt32BE(p + positions.partitionLeaderEpoch));
+        this.noteBatch(chunkStart + p, base, last, readInt64(chunk, p + positions.maxTimestamp), batchSize, indexIntervalBytes);
+      });
+      pos += run.validBytes;
+      next = run.nextOffset;
+      batches += run.batches;
+      if (run.problem !== undefined) {
+        problem = run.problem;
+        break;
       }
-      const at = pos - chunkStart;
-      const check = checkBatch(buf, at, chunkEnd - chunkStart);
-      if (!check.ok) return { validBytes: pos, batches, problem: check.problem };
-      const base = readInt64(buf, at + positions.baseOffset);
-      const last = base + buf.readInt32BE(at + positions.lastOffsetDelta);
-      // Batch spans tile the log (compaction leaves empty batches, never gaps), so a batch
-      // that does not start exactly where the previous one ended has a damaged base
-      // offset, the one field the CRC does not cover.
-      if (base !== expectedMin) return { validBytes: pos, batches, problem: 'offsets-out-of-order' };
-      if (last >= maxOffsetExclusive) return { validBytes: pos, batches, problem: 'offset-beyond-next-segment' };
-      const maxTs = readInt64(buf, at + positions.maxTimestamp);
-      onBatch(base, buf.readInt32BE(at + positions.partitionLeaderEpoch));
-      this.noteBatch(pos, base, last, maxTs, check.size, indexIntervalBytes);
-      expectedMin = last + 1;
-      pos += check.size;
-      batches++;
+      if (run.needMore !== undefined && run.validBytes === 0) {
+        // One batch larger than the buffer: grow the buffer to hold it (or the rest of
+        // the file, whose end then shows the batch cut short).
+        if (run.needMore.batchBytes <= chunk.length) {
+          problem = 'truncated-batch'; // a short read: the file shrank under us
+          break;
+        }
+        buf = Buffer.allocUnsafe(Math.min(run.needMore.batchBytes, size - pos));
+      }
+      if (n === 0) break;
     }
-    return { validBytes: pos, batches };
+    if (problem !== undefined && !keepOnProblem) Object.assign(this, saved);
+    return { validBytes: pos, batches, ...(problem === undefined ? {} : { problem }) };
   }
 
   /** Cuts the segment at `position` (a batch boundary) and rebuilds its indexes from what remains. */
@@ -278,12 +377,12 @@ export class Segment {
 
   /**
    * Rebuilds the indexes and tail state by walking every batch header (no CRC check: the
-   * bytes were checked when written or recovered). Used after a truncation, which happens
-   * only on a follower whose log diverged, never on the hot path.
+   * bytes were checked when written or recovered). Used after a truncation and after
+   * compaction, never on the hot path.
    */
   rebuildFromHeaders(indexIntervalBytes: number): void {
-    this.offsetIndex.clear();
-    this.timeIndex.clear();
+    this.offsetIndex = new IndexEntries();
+    this.timeIndex = new IndexEntries();
     this.maxTimestamp = -1;
     this.offsetOfMaxTimestamp = -1;
     this.firstBatchTimestamp = -1;
@@ -295,6 +394,7 @@ export class Segment {
     while (pos + batchHeaderBytes <= this.size) {
       this.file.read(header, 0, batchHeaderBytes, pos);
       const size = header.readInt32BE(positions.batchLength) + batchLogOverheadBytes;
+      assert(size >= batchHeaderBytes, `a checked batch at byte ${pos} of segment ${this.baseOffset}`);
       const base = readInt64(header, positions.baseOffset);
       const last = base + header.readInt32BE(positions.lastOffsetDelta);
       this.noteBatch(pos, base, last, readInt64(header, positions.maxTimestamp), size, indexIntervalBytes);
@@ -309,7 +409,9 @@ export class Segment {
     return n === length ? buf : buf.subarray(0, n);
   }
 
+  /** Removes the segment's files, the log first: a crash midway leaves only index debris, which recovery removes. */
   deleteFiles(): void {
+    this.deleted = true;
     this.file.close();
     for (const suffix of ['log', 'index', 'timeindex'] as const) this.store.remove(Segment.fileName(this.baseOffset, suffix));
   }

@@ -18,8 +18,10 @@ import {
   writevSync,
   existsSync,
 } from 'node:fs';
+import { open as openAsync } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TributaryError } from '../util/errors.js';
+import { atomicWriteSuffix } from './core/leftovers.js';
 
 /**
  * Where a partition log keeps its files: a folder on disk (`FileStore`) or a map in
@@ -46,6 +48,8 @@ export interface Store {
   readAll(name: string): Buffer | undefined;
   /** Makes renames and removals in the folder durable. */
   syncDir(): void;
+  /** `syncDir` off the main thread. */
+  syncDirAsync(): Promise<void>;
   /** Releases the folder lock, if any. */
   release(): void;
   readonly description: string;
@@ -55,9 +59,13 @@ export interface StoreFile {
   readonly size: number;
   /** Reads up to `length` bytes at `position` into `buf[offset...]`; returns bytes read. */
   read(buf: Buffer, offset: number, length: number, position: number): number;
-  /** Writes at the end of the file. */
+  /**
+   * Writes at the end of the file. If the write fails (no space, an I/O error), the file
+   * is cut back to its size before the call, so a failed append leaves nothing behind,
+   * and the error is rethrown.
+   */
   append(buf: Uint8Array, offset: number, length: number): void;
-  /** Writes several buffers at the end of the file, in order, with one system call where it can. */
+  /** Writes several buffers at the end of the file, in order, with one system call where it can; fails as `append` does. */
   appendv(buffers: readonly Uint8Array[]): void;
   /** Writes at a position (index files rewritten in place). */
   writeAt(buf: Uint8Array, position: number): void;
@@ -95,7 +103,7 @@ export class FileStore implements Store {
     renameSync(join(this.dir, from), join(this.dir, to));
   }
   writeAtomic(name: string, data: Uint8Array): void {
-    const tmp = join(this.dir, `${name}.tmp`);
+    const tmp = join(this.dir, `${name}${atomicWriteSuffix}`);
     const fd = openSync(tmp, 'w');
     try {
       writeSync(fd, data);
@@ -120,6 +128,14 @@ export class FileStore implements Store {
       fsyncSync(fd);
     } finally {
       closeSync(fd);
+    }
+  }
+  async syncDirAsync(): Promise<void> {
+    const handle = await openAsync(this.dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
   }
   release(): void {
@@ -147,32 +163,50 @@ class DiskFile implements StoreFile {
     return done;
   }
   append(buf: Uint8Array, offset: number, length: number): void {
-    let done = 0;
-    while (done < length) done += writeSync(this.fd, buf, offset + done, length - done, this.size + done);
+    try {
+      let done = 0;
+      while (done < length) done += writeSync(this.fd, buf, offset + done, length - done, this.size + done);
+    } catch (err) {
+      this.cutBack();
+      throw err;
+    }
     this.size += length;
   }
   appendv(buffers: readonly Uint8Array[]): void {
     let total = 0;
     for (const b of buffers) total += b.length;
-    let done = writevSync(this.fd, buffers as Uint8Array[], this.size);
-    if (done < total) {
-      // A short write (rare for regular files): finish buffer by buffer.
-      let skip = done;
-      for (const b of buffers) {
-        if (skip >= b.length) {
-          skip -= b.length;
-          continue;
-        }
-        let off = skip;
-        skip = 0;
-        while (off < b.length) {
-          const n = writeSync(this.fd, b, off, b.length - off, this.size + done);
-          off += n;
-          done += n;
+    try {
+      let done = writevSync(this.fd, buffers as Uint8Array[], this.size);
+      if (done < total) {
+        // A short write (rare for regular files): finish buffer by buffer.
+        let skip = done;
+        for (const b of buffers) {
+          if (skip >= b.length) {
+            skip -= b.length;
+            continue;
+          }
+          let off = skip;
+          skip = 0;
+          while (off < b.length) {
+            const n = writeSync(this.fd, b, off, b.length - off, this.size + done);
+            off += n;
+            done += n;
+          }
         }
       }
+    } catch (err) {
+      this.cutBack();
+      throw err;
     }
     this.size += total;
+  }
+  /** After a failed append: drop whatever part of it reached the file (best effort; recovery would cut it too). */
+  private cutBack(): void {
+    try {
+      ftruncateSync(this.fd, this.size);
+    } catch {
+      // The file is in trouble already; the append's own error is the one to report.
+    }
   }
   writeAt(buf: Uint8Array, position: number): void {
     let done = 0;
@@ -200,13 +234,20 @@ class DiskFile implements StoreFile {
  * An exclusive lock on a folder, held for as long as a log is open in it.
  *
  * Within the process a registry of locked folders refuses a second open at once. Across
- * processes a `.lock` file holds the owner's pid: a folder whose lock names a live other
- * process is refused; a lock naming a dead process (one killed with SIGKILL leaves its
- * lock behind) or this same process without a registry entry (a log abandoned without
- * close, as tests of crashes do) is stale and taken over. Node has no portable flock;
- * the pid check is what PostgreSQL's postmaster.pid does, and shares its one weakness: a
- * pid reused by an unrelated live process makes a stale lock look held, which errs on
- * the safe side (a clear error, never two writers).
+ * processes a `.lock` file names its owner: the pid, and on Linux the process's start
+ * time (field 22 of `/proc/<pid>/stat`). A lock naming a live other process is refused
+ * with `LOG_DIR_LOCKED`. A lock is stale, and taken over, when its process is dead (a
+ * SIGKILLed process leaves its lock behind), when its pid now belongs to a process that
+ * started at another time (the pid was reused, as happens across container restarts),
+ * or when it names this very process but the registry does not hold it (a log abandoned
+ * without close, as crash tests do).
+ *
+ * Why not flock: Node has no portable advisory lock. The pid check is what PostgreSQL's
+ * postmaster.pid does. Its limits: a folder shared between machines (NFS) is not
+ * protected, because pids of another host mean nothing here; and two processes that find
+ * the same stale lock at the same instant race on the takeover (each re-reads the lock
+ * after taking it, which narrows the window to the gap between two renames, but does not
+ * close it). Both err towards a clear error rather than two writers in normal operation.
  */
 class FolderLock {
   private static readonly held = new Set<string>();
@@ -218,19 +259,24 @@ class FolderLock {
     if (FolderLock.held.has(dir)) {
       throw new TributaryError('LOG_DIR_LOCKED', `${dir} is already open in this process`);
     }
-    const path = join(dir, '.lock');
-    const mine = `${process.pid}\n`;
+    const path = join(dir, lockFileName);
+    const mine = ownerLine(process.pid);
     try {
       writeFileSync(path, mine, { flag: 'wx' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
-        throw new TributaryError('LOG_DIR_LOCKED', `${dir} is locked by process ${owner}`);
+      const owner = parseOwner(readFileOrEmpty(path));
+      if (owner !== undefined && isHeldBy(owner)) {
+        throw new TributaryError('LOG_DIR_LOCKED', `${dir} is locked by process ${owner.pid}`);
       }
-      // Stale: take it over atomically.
-      writeFileSync(`${path}.${process.pid}`, mine);
-      renameSync(`${path}.${process.pid}`, path);
+      // Stale: take it over atomically, then check that no other process did the same
+      // in between (the last rename wins; the loser sees the winner's line).
+      const tmp = `${path}.${process.pid}${atomicWriteSuffix}`;
+      writeFileSync(tmp, mine);
+      renameSync(tmp, path);
+      if (readFileOrEmpty(path) !== mine) {
+        throw new TributaryError('LOG_DIR_LOCKED', `${dir} was taken over by another process at the same time`);
+      }
     }
     FolderLock.held.add(dir);
     return new FolderLock(dir);
@@ -241,7 +287,7 @@ class FolderLock {
     this.released = true;
     FolderLock.held.delete(this.dir);
     try {
-      unlinkSync(join(this.dir, '.lock'));
+      unlinkSync(join(this.dir, lockFileName));
     } catch {
       // Already gone (the folder was removed); nothing to release.
     }
@@ -253,8 +299,37 @@ class FolderLock {
   }
 }
 
+const lockFileName = '.lock';
+
 export function forgetFolderLock(dir: string): void {
   FolderLock.forget(dir);
+}
+
+interface LockOwner {
+  readonly pid: number;
+  /** The process's start time in clock ticks since boot, if known. */
+  readonly startTime: string | undefined;
+}
+
+function ownerLine(pid: number): string {
+  const start = processStartTime(pid);
+  return start === undefined ? `${pid}\n` : `${pid} ${start}\n`;
+}
+
+function parseOwner(text: string): LockOwner | undefined {
+  const [pidText, startTime] = text.trim().split(' ');
+  const pid = Number(pidText);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  return { pid, startTime };
+}
+
+/** Whether the lock's owner is a live process other than this one's abandoned log. */
+function isHeldBy(owner: LockOwner): boolean {
+  if (owner.pid === process.pid) return false;
+  if (!isAlive(owner.pid)) return false;
+  const now = processStartTime(owner.pid);
+  // A live process with that pid, started at another time: the pid was reused.
+  return owner.startTime === undefined || now === undefined || now === owner.startTime;
 }
 
 function isAlive(pid: number): boolean {
@@ -263,6 +338,26 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), where there is a /proc. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function readFileOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
   }
 }
 
@@ -308,6 +403,9 @@ export class MemoryStore implements Store {
     return out;
   }
   syncDir(): void {}
+  syncDirAsync(): Promise<void> {
+    return Promise.resolve();
+  }
   release(): void {}
 }
 
