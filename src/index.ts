@@ -16,6 +16,7 @@ export {
   decodeBatches,
   codecFor,
   type Codec,
+  type DecodeBatchOptions,
   type EncodeBatchOptions,
 } from './record/codecs/index.js';
 export {
