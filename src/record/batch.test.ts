@@ -107,6 +107,13 @@ describe('record batch v2 round trips', () => {
     );
   });
 
+  it('header keys with unpaired surrogates are written as U+FFFD, as TextEncoder writes them', async () => {
+    const keys = ['a\ud800', '\udc00z', 'ok', 'ünï', '\ud83d\ude00'];
+    const batch = encodeBatchUncompressed([{ value: null, headers: keys.map((key) => ({ key, value: null })) }], { now: 0 });
+    const decoded = await decodeBatch(batch);
+    expect(decoded[0]!.headers.map((h) => h.key)).toEqual(keys.map((k) => new TextDecoder().decode(new TextEncoder().encode(k))));
+  });
+
   it('compaction layouts keep offset gaps and a delete horizon as the base timestamp', async () => {
     const records = [0, 3, 7].map((d) => ({ key: Buffer.from(`k${d}`), value: Buffer.from(`v${d}`), timestamp: 1_000 + d }));
     const { body, maxTimestamp } = encodeRecords(records, 0, { offsetDeltas: [0, 3, 7], baseTimestamp: 500 });
