@@ -208,6 +208,17 @@ describe('corrupt batches', () => {
     }
   });
 
+  it('decodeBatches stops at a partial batch but refuses an impossible length', async () => {
+    for (const length of [0, 48, -1, 2 ** 31 - 1]) {
+      const b = Buffer.concat([sample, sample]);
+      b.writeInt32BE(length, sample.length + positions.batchLength);
+      await expect(decodeBatches(b)).rejects.toSatisfy(isCorrupt);
+    }
+    // A length that is possible but runs past the end is a partial batch.
+    const partial = Buffer.concat([sample, sample.subarray(0, 30)]);
+    expect((await decodeBatches(partial)).length).toBe(8);
+  });
+
   it('decodeBatch refuses a bad CRC unless told the bytes were checked', async () => {
     const b = Buffer.from(sample);
     b[b.length - 1]! ^= 1; // the last header value byte: still decodes

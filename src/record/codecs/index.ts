@@ -1,14 +1,16 @@
 import { TributaryError } from '../../util/errors.js';
 import {
   asBuffer,
+  batchBytesMax,
   batchHeaderBytes,
+  batchLogOverheadBytes,
   checkBatch,
   compressionOf,
   decodeRecordsSection,
   encodeBatchUncompressed,
   encodeRecords,
   assembleBatch,
-  iterateBatches,
+  positions,
   readBatchHeader,
   type BatchOptions,
   type CompressionType,
@@ -135,12 +137,20 @@ export async function decodeBatch(bytes: Uint8Array, pos = 0, options: DecodeBat
 
 /**
  * Decodes every whole batch in a buffer of concatenated batches, in order. A partial
- * batch at the end (as a read bounded by `maxBytes` may return) is left out.
+ * batch at the end (as a read bounded by `maxBytes` may return) is left out; a batch
+ * whose length field is impossible is `CORRUPT_MESSAGE`, not the end of the data.
  */
 export async function decodeBatches(bytes: Uint8Array, options: DecodeBatchOptions = {}): Promise<DecodedRecord[]> {
+  const buf = asBuffer(bytes);
   const out: DecodedRecord[] = [];
-  for (const slice of iterateBatches(bytes)) {
-    for (const record of await decodeBatch(bytes, slice.position, options)) out.push(record);
+  let pos = 0;
+  while (buf.length - pos >= batchLogOverheadBytes) {
+    const batchLength = buf.readInt32BE(pos + positions.batchLength);
+    if (batchLength < batchHeaderBytes - batchLogOverheadBytes || batchLength > batchBytesMax) throw corruptBatch(`bad length ${batchLength} at position ${pos}`);
+    const size = batchLength + batchLogOverheadBytes;
+    if (buf.length - pos < size) break;
+    for (const record of await decodeBatch(buf, pos, options)) out.push(record);
+    pos += size;
   }
   return out;
 }
