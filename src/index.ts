@@ -47,3 +47,7 @@ export {
   type EpochEntry,
   type RecoveryReport,
 } from './storage/log.js';
+
+// Client building blocks.
+export { partitionForKey, type Partitioner } from './client/partitioner.js';
+export { serdes, type Serde } from './client/serde.js';

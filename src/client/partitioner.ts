@@ -1,0 +1,57 @@
+import { murmur2, toPositive } from '../util/murmur2.js';
+import type { Rng } from '../util/rng.js';
+
+/**
+ * Chooses a partition for a record. `key` is the serialized key (null for none);
+ * `partitionCount` the topic's current number of partitions. Must return an integer in
+ * [0, partitionCount).
+ */
+export type Partitioner = (input: { topic: string; key: Uint8Array | null; partitionCount: number }) => number;
+
+/**
+ * Kafka's partition for a keyed record: `toPositive(murmur2(key)) % partitionCount`,
+ * exactly as the Java client's `BuiltInPartitioner.partitionForKey`, over all partitions
+ * (not only available ones), so the same key lands on the same partition as with a Java
+ * producer, and stays there while the partition count is unchanged.
+ *
+ * @example
+ * ```ts
+ * import { partitionForKey } from 'tributary';
+ *
+ * const p = partitionForKey(new TextEncoder().encode('user-42'), 12);
+ * console.log(p >= 0 && p < 12); // true
+ * ```
+ */
+export function partitionForKey(key: Uint8Array, partitionCount: number): number {
+  return toPositive(murmur2(key)) % partitionCount;
+}
+
+/**
+ * The Java client's default partitioner (KIP-480 and KIP-794 without the adaptive
+ * weighting): keyed records by `partitionForKey`; records without a key stick to one
+ * partition until `batchSizeBytes` have gone to it, then move to another chosen at
+ * random, so null-key records form full batches instead of one small batch per partition.
+ * @internal
+ */
+export class StickyPartitioner {
+  private readonly sticky = new Map<string, { partition: number; bytes: number }>();
+
+  constructor(
+    private readonly rng: Rng,
+    private readonly batchSizeBytes = 16 * 1024,
+  ) {}
+
+  partition(topic: string, key: Uint8Array | null, partitionCount: number, recordBytes: number): number {
+    if (key !== null) return partitionForKey(key, partitionCount);
+    let s = this.sticky.get(topic);
+    if (s === undefined || s.partition >= partitionCount || s.bytes >= this.batchSizeBytes) {
+      let next = this.rng.int(partitionCount);
+      // Move on to a different partition when there is one.
+      if (s !== undefined && partitionCount > 1 && next === s.partition) next = (next + 1 + this.rng.int(partitionCount - 1)) % partitionCount;
+      s = { partition: next, bytes: 0 };
+      this.sticky.set(topic, s);
+    }
+    s.bytes += recordBytes;
+    return s.partition;
+  }
+}

@@ -1,0 +1,69 @@
+import { TributaryError } from '../util/errors.js';
+
+/**
+ * Turns values of type `T` into bytes and back. A `Topic<K, V>` holds one for its keys
+ * and one for its values, so `send` and reads are typed end to end. Any object with
+ * these two methods is a serde; `serdes` has the built-in ones.
+ */
+export interface Serde<T> {
+  serialize(value: T): Uint8Array;
+  deserialize(bytes: Uint8Array): T;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The built-in serdes.
+ *
+ * @example
+ * ```ts
+ * import { serdes } from 'tributary';
+ *
+ * interface Order { id: string; total: number }
+ * const orders = serdes.json<Order>();
+ * const bytes = orders.serialize({ id: 'o-1', total: 9.5 });
+ * console.log(orders.deserialize(bytes).total); // 9.5
+ * ```
+ */
+export const serdes = {
+  /** Raw bytes, passed through. */
+  bytes(): Serde<Uint8Array> {
+    return { serialize: (v) => v, deserialize: (b) => b };
+  },
+  /** UTF-8 text. Invalid UTF-8 on the way in raises `CORRUPT_MESSAGE`. */
+  string(): Serde<string> {
+    return {
+      serialize: (v) => encoder.encode(v),
+      deserialize: (b) => {
+        try {
+          return decoder.decode(b);
+        } catch (cause) {
+          throw new TributaryError('CORRUPT_MESSAGE', 'value is not valid UTF-8', { cause });
+        }
+      },
+    };
+  },
+  /** JSON as UTF-8. A value JSON cannot represent raises `INVALID_RECORD`; bytes that are not JSON raise `CORRUPT_MESSAGE`. */
+  json<T>(): Serde<T> {
+    return {
+      serialize: (v) => {
+        let text: string | undefined;
+        try {
+          text = JSON.stringify(v);
+        } catch (cause) {
+          throw new TributaryError('INVALID_RECORD', `value cannot be serialized as JSON: ${String((cause as Error).message)}`, { cause });
+        }
+        if (text === undefined) throw new TributaryError('INVALID_RECORD', `value of type ${typeof v} has no JSON form`);
+        return encoder.encode(text);
+      },
+      deserialize: (b) => {
+        try {
+          return JSON.parse(decoder.decode(b)) as T;
+        } catch (cause) {
+          throw new TributaryError('CORRUPT_MESSAGE', 'value is not valid UTF-8 JSON', { cause });
+        }
+      },
+    };
+  },
+} as const;
