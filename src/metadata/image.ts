@@ -334,6 +334,8 @@ export class MetadataDelta implements MetadataView {
   private features: Map<string, number> | undefined;
   /** Topics this delta made (new, or copied to change), whose partition arrays it may change in place. */
   private drafts = new Set<TopicImage>();
+  /** The last topic drafted: Partition records of one topic come in a run, and this saves a hash lookup for each. */
+  private lastDraft: TopicImage | undefined;
   private base: MetadataImage;
   nextProducerId: number;
   partitionCount: number;
@@ -448,6 +450,7 @@ export class MetadataDelta implements MetadataView {
         this.topicConfigs.delete(topic.name);
         this.partitionCount -= topic.partitions.length;
         this.drafts.delete(topic);
+        if (this.lastDraft === topic) this.lastDraft = undefined;
         return;
       }
       case ApiKey.FeatureLevel: {
@@ -485,6 +488,7 @@ export class MetadataDelta implements MetadataView {
     );
     // The drafts are now part of an image: any further change must copy them.
     this.drafts = new Set();
+    this.lastDraft = undefined;
     this.features = undefined;
     this.base = image;
     return image;
@@ -499,12 +503,18 @@ export class MetadataDelta implements MetadataView {
 
   /** The topic as a draft of this delta, copying it (and its partition array) on first change. */
   private draft(topicId: Uuid, what: string): TopicImage & { partitions: PartitionRegistration[] } {
+    const last = this.lastDraft;
+    if (last !== undefined && last.id === topicId) return last as TopicImage & { partitions: PartitionRegistration[] };
     const topic = this.topicsById.get(topicId);
     assert(topic !== undefined, `${what} for unknown topic id ${topicId}`);
-    if (this.drafts.has(topic)) return topic as TopicImage & { partitions: PartitionRegistration[] };
+    if (this.drafts.has(topic)) {
+      this.lastDraft = topic;
+      return topic as TopicImage & { partitions: PartitionRegistration[] };
+    }
     const copy = new TopicImage(topic.name, topic.id, topic.partitions.slice());
     this.drafts.add(copy);
     this.topicsById.set(topicId, copy);
+    this.lastDraft = copy;
     return copy as TopicImage & { partitions: PartitionRegistration[] };
   }
 
@@ -530,16 +540,14 @@ export class MetadataDelta implements MetadataView {
     const current = topic.partitions[r.partitionId];
     assert(current !== undefined, `PartitionChangeRecord for ${topic.name}-${r.partitionId}, which does not exist`);
     const replicas = r.replicas === undefined ? current.replicas : r.replicas.length === 0 ? noReplicas : r.replicas;
-    const pick = (changed: readonly number[] | null | undefined, was: readonly number[]): readonly number[] =>
-      changed === undefined ? shareWith(was, replicas) : shareWith(changed, replicas);
     topic.partitions[r.partitionId] = new PartitionRegistration(
       replicas,
-      pick(r.isr, current.isr),
+      shareWith(r.isr === undefined ? current.isr : r.isr, replicas),
       r.leader ?? current.leader,
       r.leader === undefined ? current.leaderEpoch : current.leaderEpoch + 1,
       current.partitionEpoch + 1,
-      pick(r.eligibleLeaderReplicas, current.eligibleLeaderReplicas),
-      pick(r.lastKnownElr, current.lastKnownElr),
+      shareWith(r.eligibleLeaderReplicas === undefined ? current.eligibleLeaderReplicas : r.eligibleLeaderReplicas, replicas),
+      shareWith(r.lastKnownElr === undefined ? current.lastKnownElr : r.lastKnownElr, replicas),
     );
   }
 }

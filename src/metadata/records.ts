@@ -479,6 +479,10 @@ function corrupt(why: string): never {
 }
 
 class Decoder {
+  /** Where the last Uuid was read, to reuse its string when the next one has the same bytes. */
+  private lastUuidAt = -1;
+  private lastUuid: Uuid = '';
+
   constructor(readonly r: Reader) {}
 
   u8(): number {
@@ -519,10 +523,21 @@ class Decoder {
   }
 
   uuid(): Uuid {
-    if (this.r.remaining < uuidBytes) corrupt('truncated Uuid');
-    const id = uuidFromBytes(this.r.buf, this.r.pos);
-    this.r.pos += uuidBytes;
-    return id;
+    const r = this.r;
+    if (r.remaining < uuidBytes) corrupt('truncated Uuid');
+    // A snapshot lists a topic's partitions one after another, each with the topic's id:
+    // comparing 16 bytes with the previous id is cheaper than printing a new string, and
+    // shares one string among them.
+    const buf = r.buf;
+    const at = this.lastUuidAt;
+    let same = at >= 0;
+    for (let i = 0; same && i < uuidBytes; i++) same = buf[at + i] === buf[r.pos + i];
+    if (!same) {
+      this.lastUuid = uuidFromBytes(buf, r.pos);
+      this.lastUuidAt = r.pos;
+    }
+    r.pos += uuidBytes;
+    return this.lastUuid;
   }
 
   nullableString(): string | null {
@@ -685,6 +700,9 @@ export function decodeMetadataRecord(bytes: Uint8Array): MetadataRecord {
  * the ones before it).
  */
 export function forEachMetadataRecord(bytes: Uint8Array, fn: (record: MetadataRecord, index: number) => void): void {
+  // One reader for the whole buffer: a record that reads past its length is caught by the
+  // position check after it (it cannot read past the buffer), and a million records need
+  // no million readers.
   const reader = new Reader(bytes);
   const d = new Decoder(reader);
   let index = 0;
@@ -693,10 +711,9 @@ export function forEachMetadataRecord(bytes: Uint8Array, fn: (record: MetadataRe
     try {
       const length = d.uvarint();
       if (length > reader.remaining) corrupt(`record ${index} of ${length} bytes runs past the end`);
-      const inner = new Decoder(new Reader(bytes, reader.pos, reader.pos + length));
-      record = readBody(inner);
-      if (inner.r.remaining !== 0) corrupt(`${inner.r.remaining} bytes left after record ${index}`);
-      reader.pos += length;
+      const end = reader.pos + length;
+      record = readBody(d);
+      if (reader.pos !== end) corrupt(`record ${index} takes ${reader.pos - end + length} bytes, not the ${length} its length says`);
     } catch (err) {
       throw asTributaryError(err);
     }
