@@ -161,6 +161,8 @@ describe('CreateTopics', () => {
     expect(topicError(q, { name: 't', numPartitions: 1.5 })).toBe('INVALID_PARTITIONS');
     expect(topicError(q, { name: 't', replicationFactor: 0 })).toBe('INVALID_REPLICATION_FACTOR');
     expect(topicError(q, { name: 't', replicationFactor: 3 })).toBe('INVALID_REPLICATION_FACTOR');
+    expect(topicError(q, { name: 't', replicationFactor: 5000 })).toBe('INVALID_REPLICATION_FACTOR');
+    expect(topicError(q, { name: 't', configs: [{ name: 'compression.type', value: 'x'.repeat(40_000) }] })).toBe('INVALID_CONFIG');
     const assign = (...lists: number[][]) => lists.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds }));
     expect(topicError(q, { name: 't', numPartitions: 1, assignments: assign([1]) })).toBe('INVALID_REQUEST');
     expect(topicError(q, { name: 't', assignments: [{ partitionIndex: 1, brokerIds: [1] }] })).toBe('INVALID_REPLICA_ASSIGNMENT');

@@ -649,6 +649,7 @@ export class Controller {
       if (np > this.config.numPartitionsMax) return fail('INVALID_PARTITIONS', `${np} partitions is over the maximum of ${this.config.numPartitionsMax}`);
       const rf = replicationFactor === -1 ? this.config.defaultReplicationFactor : replicationFactor;
       if (!Number.isInteger(rf) || rf < 1) return fail('INVALID_REPLICATION_FACTOR', `replication factor ${replicationFactor} must be at least 1 (or -1 for the default)`);
+      if (rf > partitionReplicasMax) return fail('INVALID_REPLICATION_FACTOR', `replication factor ${rf} is over the maximum of ${partitionReplicasMax}`);
       const usable = usableBrokers(view);
       if (rf > usable.length) return fail('INVALID_REPLICATION_FACTOR', `replication factor ${rf} is larger than the ${usable.length} available (registered, unfenced) brokers`);
       assignment = placeReplicas(usable, np, rf, this.rng);
@@ -662,6 +663,7 @@ export class Controller {
       const def = topicConfigDefs.get(c.name);
       if (def === undefined) return fail('INVALID_CONFIG', `unknown topic config ${JSON.stringify(c.name)}`);
       if (c.value === null) return fail('INVALID_REQUEST', `null value for config ${c.name}`);
+      if (!fitsString(c.value)) return fail('INVALID_CONFIG', `the value of ${c.name} is too long`);
       const problem = configValueProblem(def, c.value);
       if (problem !== undefined) return fail('INVALID_CONFIG', problem);
     }
