@@ -17,14 +17,15 @@
  *   from name to id. Changing one topic copies the ~4 trie nodes on its path (about 1 KB),
  *   not the map: 100,000 topics cost the same per change as 10.
  * - A topic owns a plain array of its partitions. Changing a partition copies that array
- *   (8 bytes a partition: 80 bytes for a 10-partition topic, 80 KB for the largest allowed
+ *   (8 bytes a partition: 80 bytes for a 10-partition topic, 800 KB for the largest allowed
  *   topic) and makes one new `PartitionRegistration`; every other partition object is
  *   shared. A `MetadataDelta` copies each touched topic once however many of its
  *   partitions change, so a broker failure that moves 30,000 leaders copies each topic once.
  * - A partition is one object of one hidden class with seven fields. When the ISR equals
  *   the replica list (the steady state) it is the same array, and empty ELR lists share
- *   one frozen empty array, so a healthy partition with 3 replicas is about 150 bytes
- *   (measured in scale.test.ts; see docs/design/controller.md for the numbers).
+ *   one frozen empty array, so a healthy partition with 3 replicas costs about 200 bytes
+ *   of heap in all, its topic's share included (measured in scale.test.ts; see
+ *   docs/design/controller.md for the numbers).
  * - Brokers and configs are persistent maps too, for the same reason at smaller scale.
  *
  * Heartbeat times are not in the image: they are the active controller's soft state.

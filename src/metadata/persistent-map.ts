@@ -4,10 +4,11 @@
  *
  * Why the metadata image needs one: the image is immutable, and every record makes a new
  * image. With a plain `Map` of 100,000 topics, one PartitionChange would copy 100,000
- * entries (about 2 ms and 3 MB of garbage; a broker failure that moves 30,000 leaders
- * would copy 3 billion entries). A HAMT copies only the path from the root to the changed
- * entry: 32-way branching means at most 7 levels for 32-bit hashes and about 4 for 100,000
- * keys, so `set` copies about 4 arrays of at most 32 slots (measured in image.test.ts).
+ * entries (measured here: about 40 ms a copy); a broker failure that moves 30,000
+ * leaders, applied one record at a time, would spend 20 minutes copying. A HAMT copies
+ * only the path from the root to the changed entry: 32-way branching means at most 7
+ * levels for 32-bit hashes and about 4 for 100,000 keys, so `set` copies about 4 arrays
+ * of at most 32 slots (persistent-map.test.ts counts them).
  *
  * Bulk changes use a {@link PersistentMapBuilder} (Clojure's "transient"): nodes created by
  * the builder carry its edit token and are mutated in place by later changes through the
