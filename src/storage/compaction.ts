@@ -1,7 +1,10 @@
 import {
   assembleBatch,
   attributeBits,
+  batchBytesMax,
+  batchHeaderBytes,
   batchLogOverheadBytes,
+  checkBatch,
   positions,
   compressionOf,
   decodeUncompressedBatch,
@@ -13,6 +16,7 @@ import {
 } from '../record/batch.js';
 import { codecFor, decodeBatch } from '../record/codecs/index.js';
 import { assert } from '../util/assert.js';
+import { TributaryError } from '../util/errors.js';
 import { groupSegmentsForCleaning } from './core/segment-plan.js';
 import type { LogConfig } from './log.js';
 import { Segment } from './segment.js';
@@ -22,7 +26,8 @@ import type { Store, StoreFile } from './store.js';
  * Key-based compaction (`cleanup.policy=compact`), Kafka's log cleaner in miniature.
  *
  * 1. The cleanable section is every inactive segment up to the first one holding a
- *    record younger than `min.compaction.lag.ms` (the active segment is never cleaned).
+ *    record younger than `min.compaction.lag.ms` or reaching the high watermark (the
+ *    active segment is never cleaned; Kafka's `firstUncleanableOffset`).
  *    It is cleaned when its dirty part (segments past the `cleaner-offset-checkpoint`,
  *    not cleaned before) is at least `min.cleanable.dirty.ratio` of it.
  * 2. A map of key -> offset of its latest record is built over the cleanable section.
@@ -93,10 +98,11 @@ export const cleanerCheckpointFile = 'cleaner-offset-checkpoint';
 /** Bytes of cleaned output gathered before a write to the `.cleaned` file. */
 const cleanedWriteBytes = 1024 * 1024;
 
-export async function compactLog(ctx: CompactionContext, now: number, faults: CompactionFaults | undefined): Promise<boolean> {
+export async function compactLog(ctx: CompactionContext, now: number, upTo: number, faults: CompactionFaults | undefined): Promise<boolean> {
   const all = ctx.segments();
   const cleanable: Segment[] = [];
   for (const seg of all.slice(0, -1)) {
+    if (seg.nextOffset > upTo) break;
     if (seg.maxTimestamp >= 0 && now - seg.maxTimestamp < ctx.config.minCompactionLagMs) break;
     cleanable.push(seg);
   }
@@ -347,13 +353,21 @@ async function forEachBatch(
     const bytes = seg.readBytes(pos, Math.min(chunkBytes, size - pos));
     let consumed = 0;
     for (const b of iterateBatches(bytes)) {
+      checked(seg, bytes, b.position, pos);
       await fn(bytes, b.position, b.header, bytes.subarray(b.position, b.position + b.size));
       consumed = b.position + b.size;
     }
     if (consumed === 0) {
       // One batch larger than the chunk: read it whole.
-      const whole = seg.readBytes(pos, bytes.readInt32BE(positions.batchLength) + batchLogOverheadBytes);
-      for (const b of iterateBatches(whole)) await fn(whole, b.position, b.header, whole.subarray(b.position, b.position + b.size));
+      const size = bytes.length >= batchHeaderBytes ? bytes.readInt32BE(positions.batchLength) + batchLogOverheadBytes : 0;
+      if (size < batchHeaderBytes || size > batchBytesMax || pos + size > seg.size) {
+        throw new TributaryError('KAFKA_STORAGE_ERROR', `segment ${seg.baseOffset} is damaged (a batch of ${size} bytes at byte ${pos}); it cannot be compacted`);
+      }
+      const whole = seg.readBytes(pos, size);
+      for (const b of iterateBatches(whole)) {
+        checked(seg, whole, b.position, pos);
+        await fn(whole, b.position, b.header, whole.subarray(b.position, b.position + b.size));
+      }
       consumed = whole.length;
     }
     assert(consumed > 0, `segment ${seg.baseOffset} holds whole batches at byte ${pos}`);
@@ -362,6 +376,20 @@ async function forEachBatch(
     // appends and reads of every other partition in the process.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+}
+
+/**
+ * The cleaner copies batches it keeps whole: it must not copy a damaged one into a new
+ * segment (where it would look freshly verified), so it checks every batch it reads that
+ * no one has checked since open, and stops the clean at a damaged one.
+ */
+function checked(seg: Segment, bytes: Buffer, at: number, chunkStart: number): void {
+  if (!seg.isUnchecked(chunkStart + at)) return;
+  const check = checkBatch(bytes, at, bytes.length);
+  if (!check.ok) {
+    throw new TributaryError('KAFKA_STORAGE_ERROR', `segment ${seg.baseOffset} is damaged (${check.problem} at byte ${chunkStart + at}); it cannot be compacted`);
+  }
+  seg.noteChecked(chunkStart + at, check.size);
 }
 
 async function rebuildBatch(header: BatchHeader, kept: readonly DecodedRecord[], horizon: number | undefined): Promise<Buffer | undefined> {

@@ -183,8 +183,13 @@ export interface Log {
   deleteRecords(offset: number): Promise<number>;
   /** Deletes whole segments past `retention.ms`/`retention.bytes` (never the active one, never at or above `upTo`). Returns segments deleted. */
   enforceRetention(now?: number, upTo?: number): Promise<number>;
-  /** Compacts the inactive segments if the policy has `compact`. Returns whether anything was cleaned. */
-  compact(now?: number): Promise<boolean>;
+  /**
+   * Compacts the inactive segments wholly below `upTo` (the high watermark; default the
+   * log end) if the policy has `compact`: a replica may yet truncate above the high
+   * watermark, and a clean there could have dropped the older value of a key whose newer
+   * one the truncation then removes. Returns whether anything was cleaned.
+   */
+  compact(now?: number, upTo?: number): Promise<boolean>;
   /** The leader epoch cache: each epoch and the offset its first batch got. */
   epochs(): readonly EpochEntry[];
   /** KIP-101's OffsetsForLeaderEpoch: the end offset of `epoch` (the start of the next larger epoch, or the log end), with the largest epoch <= the one asked for. */

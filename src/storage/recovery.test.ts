@@ -187,3 +187,191 @@ describe('recovery', () => {
     await log.close();
   });
 });
+
+describe('recovery of what a clean open trusts', () => {
+  const dirOf = (dataDir: string) => join(dataDir, 't-0');
+  const open = (dataDir: string) => PartitionLog.open({ dataDir, topic: 't', partition: 0, config });
+  const value = (o: number) => `value-${o}-${'x'.repeat(o % 50)}`;
+
+  /** Reads single offsets in a scrambled order, so every read goes through the index. */
+  async function readScrambled(log: PartitionLog, count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const o = (i * 37) % count;
+      const records = await decodeBatches(log.read(o).records);
+      expect(records.find((r) => r.offset === o) && Buffer.from(records.find((r) => r.offset === o)!.value!).toString()).toBe(value(o));
+    }
+  }
+
+  it('keeps the clean-shutdown marker from close until the first change after open', async () => {
+    const dataDir = tempDir();
+    await writeLog(dataDir, 60);
+    const marker = join(dirOf(dataDir), '.kafka_cleanshutdown');
+    expect(existsSync(marker)).toBe(true);
+    const first = await open(dataDir);
+    expect(first.recovery.clean).toBe(true);
+    expect(existsSync(marker)).toBe(true);
+    first.read(3);
+    first.abandon(); // a crash with nothing written since open: still clean
+    const second = await open(dataDir);
+    expect(second.recovery).toMatchObject({ clean: true, batchesScanned: 0 });
+    second.write(batch(60));
+    expect(existsSync(marker)).toBe(false);
+    second.abandon();
+    const third = await open(dataDir);
+    expect(third.recovery.clean).toBe(false);
+    expect(third.recovery.batchesScanned).toBeGreaterThan(0);
+    expect(third.logEndOffset).toBe(61);
+    await third.close();
+  });
+
+  it('repairs an index that passes the checks at open but points at the wrong bytes', async () => {
+    const dataDir = tempDir();
+    await writeLog(dataDir, 150);
+    const indexes = segmentFiles(dataDir, '.index');
+    for (const name of indexes.slice(0, 3)) {
+      const path = join(dirOf(dataDir), name);
+      const bytes = readFileSync(path);
+      // Shift every position but the last by one byte: still increasing, the last entry
+      // (the only one checked at open) still right.
+      for (let i = 0; i + 16 <= bytes.length; i += 8) bytes.writeInt32BE(bytes.readInt32BE(i + 4) + 1, i + 4);
+      writeFileSync(path, bytes);
+    }
+    const log = await open(dataDir);
+    expect(log.recovery.clean).toBe(true);
+    await readScrambled(log, 150);
+    await log.close();
+    // The repaired indexes were written back at close.
+    const again = await open(dataDir);
+    await readScrambled(again, 150);
+    await again.close();
+  });
+
+  it('rebuilds a time index that disagrees with its log, so retention and timestamp lookups stay right', async () => {
+    const dataDir = tempDir();
+    await writeLog(dataDir, 150);
+    const tidx = segmentFiles(dataDir, '.timeindex');
+    const path = join(dirOf(dataDir), tidx[0]!);
+    const bytes = readFileSync(path);
+    // A plausible last entry: a later timestamp, still increasing.
+    bytes.writeUInt32BE(bytes.readUInt32BE(bytes.length - 8) + 1_000_000, bytes.length - 8);
+    writeFileSync(path, bytes);
+    const log = await PartitionLog.open({ dataDir, topic: 't', partition: 0, config: { ...config, retentionMs: 100 } });
+    expect(log.recovery.indexesRebuilt).toBe(1);
+    for (let o = 0; o < 150; o += 11) expect((await log.offsetForTimestamp(1_000 + o))?.offset).toBe(o);
+    // Every record is at 1_000 + offset, so retention of 100 ms at 1_000 + 150 keeps
+    // only the segments reaching past 1_050.
+    await log.enforceRetention(1_150);
+    expect(log.logStartOffset).toBeGreaterThan(0);
+    expect(log.logStartOffset).toBeLessThanOrEqual(50);
+    await log.close();
+  });
+
+  it('never serves a damaged batch from a segment trusted without a scan', async () => {
+    const dataDir = tempDir();
+    await writeLog(dataDir, 150);
+    const files = segmentFiles(dataDir, '.log');
+    const second = join(dirOf(dataDir), files[1]!);
+    const bytes = readFileSync(second);
+    const victim = [...iterateBatches(bytes)][3]!;
+    bytes[victim.position + victim.size - 4]! ^= 0x20; // inside the value
+    writeFileSync(second, bytes);
+    const damagedOffset = victim.header.baseOffset;
+    const log = await open(dataDir);
+    expect(log.recovery.clean).toBe(true);
+    expect(() => log.read(damagedOffset)).toThrowError(expect.objectContaining({ code: 'KAFKA_STORAGE_ERROR' }));
+    // Everything before it reads (a read stops short of it), and so does everything after it.
+    expect((await decodeBatches(log.read(damagedOffset - 1).records)).map((r) => r.offset)).toEqual([damagedOffset - 1]);
+    expect((await decodeBatches(log.read(damagedOffset + 1).records))[0]!.offset).toBe(damagedOffset + 1);
+    // A sequential reader from the start gets every batch up to the damage, then the error.
+    let offset = 0;
+    const read: number[] = [];
+    expect(() => {
+      for (;;) {
+        const { records } = log.read(offset, { maxBytes: 512 });
+        for (const b of iterateBatches(records)) {
+          read.push(b.header.baseOffset);
+          offset = b.header.baseOffset + b.header.lastOffsetDelta + 1;
+        }
+      }
+    }).toThrowError(expect.objectContaining({ code: 'KAFKA_STORAGE_ERROR' }));
+    expect(read).toEqual(Array.from({ length: damagedOffset }, (_, i) => i));
+    await log.close();
+  });
+
+  it('finds a missing middle segment (a gap) and keeps the prefix before it', async () => {
+    const dataDir = tempDir();
+    await writeLog(dataDir, 200);
+    const files = segmentFiles(dataDir, '.log');
+    rmSync(join(dirOf(dataDir), files[2]!));
+    rmSync(join(dirOf(dataDir), '.kafka_cleanshutdown'));
+    const { log, count } = await readValid(dataDir);
+    expect(log.logEndOffset).toBe(Number(files[2]!.slice(0, 20)));
+    expect(count).toBe(log.logEndOffset);
+    expect(log.recovery.truncatedBecause).toMatch(/gap/);
+    expect(log.recovery.segmentsDeleted).toBe(files.length - 3); // the ones after the gap
+    expect(segmentFiles(dataDir, '.log')).toEqual(files.slice(0, 2));
+    await log.close();
+  });
+
+  it('rebuilds a deleted epoch checkpoint from the batch headers, and survives garbled recovery and cleaner checkpoints', async () => {
+    const dataDir = tempDir();
+    const log = await open(dataDir);
+    for (let i = 0; i < 60; i++) log.write(batch(i), { leaderEpoch: 1 + Math.floor(i / 20) });
+    const epochs = log.epochs();
+    expect(epochs).toEqual([
+      { epoch: 1, startOffset: 0 },
+      { epoch: 2, startOffset: 20 },
+      { epoch: 3, startOffset: 40 },
+    ]);
+    await log.close();
+    rmSync(join(dirOf(dataDir), 'leader-epoch-checkpoint'));
+    writeFileSync(join(dirOf(dataDir), 'recovery-point-offset-checkpoint'), '99999999999\n');
+    writeFileSync(join(dirOf(dataDir), 'cleaner-offset-checkpoint'), 'garbage');
+    rmSync(join(dirOf(dataDir), '.kafka_cleanshutdown'));
+    const { log: again, count } = await readValid(dataDir);
+    expect(count).toBe(60);
+    expect(again.epochs()).toEqual(epochs);
+    await again.close();
+  });
+
+  it('starts over at the log start when the checkpoint is past the recovered end (the tail was lost)', async () => {
+    const dataDir = tempDir();
+    await writeLog(dataDir, 30);
+    writeFileSync(join(dirOf(dataDir), 'log-start-offset-checkpoint'), '500\n');
+    const log = await open(dataDir);
+    expect([log.logStartOffset, log.logEndOffset]).toEqual([500, 500]);
+    expect((await log.append(batch(0))).firstOffset).toBe(500);
+    await log.close();
+  });
+
+  it('completes a committed compaction swap, discards a damaged one, and removes every other leftover', async () => {
+    const dataDir = tempDir();
+    await writeLog(dataDir, 150);
+    const dir = dirOf(dataDir);
+    const files = segmentFiles(dataDir, '.log');
+    // A swap covering the first two segments: their batches, whole (a clean that dropped nothing).
+    const swap = Buffer.concat([readFileSync(join(dir, files[0]!)), readFileSync(join(dir, files[1]!))]);
+    writeFileSync(join(dir, `${files[0]!}.swap`), swap);
+    writeFileSync(join(dir, `${files[2]!}.cleaned`), 'half a clean');
+    writeFileSync(join(dir, `${files[2]!.replace('.log', '.index')}.swap`), Buffer.alloc(8));
+    writeFileSync(join(dir, `${files[3]!}.deleted`), 'deleted');
+    writeFileSync(join(dir, 'log-start-offset-checkpoint.tmp'), '9');
+    writeFileSync(join(dir, '00000000000000099999.index'), Buffer.alloc(16));
+    const { log, count } = await readValid(dataDir);
+    expect(count).toBe(150);
+    expect(segmentFiles(dataDir, '.log')).toEqual([files[0], ...files.slice(2)]);
+    expect(log.recovery.leftovers.filter((l) => l.startsWith('completed'))).toHaveLength(1);
+    expect(log.recovery.leftovers.filter((l) => l.startsWith('removed'))).toHaveLength(5);
+    expect(readdirSync(dir).filter((f) => /\.(swap|cleaned|deleted|tmp)$/.test(f) || f.startsWith('00000000000000099999'))).toEqual([]);
+    await log.close();
+
+    // A damaged swap while the original is still there: the original wins.
+    const damaged = Buffer.from(readFileSync(join(dir, segmentFiles(dataDir, '.log')[1]!)));
+    damaged[damaged.length - 3]! ^= 0xff;
+    writeFileSync(join(dir, `${segmentFiles(dataDir, '.log')[1]!}.swap`), damaged);
+    const { log: again, count: again150 } = await readValid(dataDir);
+    expect(again150).toBe(150);
+    expect(again.recovery.leftovers[0]).toMatch(/^discarded .*bad-crc/);
+    await again.close();
+  });
+});

@@ -51,6 +51,17 @@ export class Segment {
   indexesDirty = false;
   /** Set once the segment's files are removed; pending work on it is then moot. */
   deleted = false;
+  /**
+   * Bytes in `[verifiedBytes, uncheckedEnd)` have not had their CRCs checked since the
+   * log was opened: a segment recovery trusted without a scan starts as all unchecked
+   * (0, its size). Everything else was checked: scanned by recovery, written by this
+   * process (every write is checked), or checked by an earlier read. A read checks the
+   * batches it returns from the unchecked range (see `PartitionLog.read`), so a damaged
+   * batch is never served, and a reader going through the range from its start moves
+   * `verifiedBytes` along, so each byte is checked once per open.
+   */
+  verifiedBytes = 0;
+  uncheckedEnd = 0;
 
   constructor(
     readonly store: Store,
@@ -270,6 +281,8 @@ export class Segment {
       pos += size;
     }
     this.indexesDirty = false;
+    this.verifiedBytes = 0;
+    this.uncheckedEnd = this.size;
     return this.timeIndexAgrees();
   }
 
@@ -365,6 +378,10 @@ export class Segment {
       if (n === 0) break;
     }
     if (problem !== undefined && !keepOnProblem) Object.assign(this, saved);
+    else {
+      this.verifiedBytes = pos;
+      this.uncheckedEnd = 0;
+    }
     return { validBytes: pos, batches, ...(problem === undefined ? {} : { problem }) };
   }
 
@@ -372,6 +389,7 @@ export class Segment {
   truncateAt(position: number, indexIntervalBytes: number): void {
     assert(position <= this.size, 'truncation inside the file');
     this.file.truncate(position);
+    this.uncheckedEnd = Math.min(this.uncheckedEnd, position);
     this.rebuildFromHeaders(indexIntervalBytes);
   }
 
@@ -400,6 +418,16 @@ export class Segment {
       this.noteBatch(pos, base, last, readInt64(header, positions.maxTimestamp), size, indexIntervalBytes);
       pos += size;
     }
+  }
+
+  /** Whether the batch at `position` has not been CRC-checked since open. */
+  isUnchecked(position: number): boolean {
+    return position >= this.verifiedBytes && position < this.uncheckedEnd;
+  }
+
+  /** Notes that the batch at `position` passed its CRC check. */
+  noteChecked(position: number, size: number): void {
+    if (position === this.verifiedBytes) this.verifiedBytes = position + size;
   }
 
   /** Reads `length` bytes at `position` into a fresh buffer. */
