@@ -322,6 +322,71 @@ export function logContract(name: string, makeLog: (config?: Partial<LogConfig>)
       await log.close(); // idempotent
     });
 
+    it('refuses a leader append whose batch spans more offsets than it holds records, but takes one from a follower', async () => {
+      const log = await makeLog();
+      const sparse = encodeBatchUncompressed([{ key: Buffer.from('k'), value: value(0) }], { lastOffsetDelta: 4 });
+      expect(() => log.write(sparse)).toThrowError(expect.objectContaining({ code: 'INVALID_RECORD' }));
+      expect(log.logEndOffset).toBe(0);
+      // A compacted batch replicated to a follower keeps its span.
+      await log.append(sparse, { assignOffsets: false });
+      expect(log.logEndOffset).toBe(5);
+      expect((await readAll(log)).map((r) => r.offset)).toEqual([0]);
+      await log.close();
+    });
+
+    it('refuses a read size that is not positive', async () => {
+      const log = await makeLog();
+      await log.append(batch(0, 1));
+      for (const maxBytes of [0, -1, Number.NaN]) {
+        expect(() => log.read(0, { maxBytes })).toThrowError(expect.objectContaining({ code: 'INVALID_FETCH_SIZE' }));
+      }
+      await log.close();
+    });
+
+    it('moves the earliest epoch up to a raised log start, and hands out snapshots of the cache', async () => {
+      const log = await makeLog({ segmentBytes: 200 });
+      for (let i = 0; i < 12; i++) await log.append(batch(i, 1), { leaderEpoch: i < 6 ? 2 : 4 });
+      const before = log.epochs();
+      await log.deleteRecords(3);
+      expect(log.epochs()).toEqual([
+        { epoch: 2, startOffset: 3 },
+        { epoch: 4, startOffset: 6 },
+      ]);
+      expect(before).toEqual([
+        { epoch: 2, startOffset: 0 },
+        { epoch: 4, startOffset: 6 },
+      ]);
+      await log.deleteRecords(8);
+      expect(log.epochs()).toEqual([{ epoch: 4, startOffset: 8 }]);
+      expect(log.endOffsetForEpoch(2)).toBeUndefined();
+      await log.close();
+    });
+
+    it('truncating to the log start or below empties the log there', async () => {
+      const log = await makeLog({ segmentBytes: 200 });
+      for (let i = 0; i < 10; i++) await log.append(batch(i, 1));
+      await log.deleteRecords(4);
+      log.truncateTo(2);
+      expect([log.logStartOffset, log.logEndOffset]).toEqual([4, 4]);
+      expect(log.read(4).records.length).toBe(0);
+      expect((await log.append(batch(0, 1))).firstOffset).toBe(4);
+      await log.close();
+    });
+
+    it('keeps retention and compaction below the high watermark', async () => {
+      const log = await makeLog({ segmentBytes: 200, retentionMs: 1, cleanupPolicy: 'compact,delete', minCleanableDirtyRatio: 0 });
+      for (let i = 0; i < 20; i++) await log.append(batch(i, 1, { key: () => 'same', timestamp: () => 1_000 }));
+      expect(await log.enforceRetention(1e12, 0)).toBe(0);
+      expect(await log.compact(1e12, 0)).toBe(false);
+      expect((await readAll(log)).length).toBe(20);
+      // With the high watermark at 8, only segments wholly below it are cleaned.
+      expect(await log.compact(1e12, 8)).toBe(true);
+      const after = (await readAll(log)).map((r) => r.offset);
+      expect(after.filter((o) => o >= 8)).toEqual(Array.from({ length: 12 }, (_, i) => 8 + i));
+      expect(after.filter((o) => o < 8).length).toBeLessThan(8);
+      await log.close();
+    });
+
     it('names the option in a bad config', async () => {
       await expect(makeLog({ segmentBytes: -5 })).rejects.toMatchObject({ code: 'INVALID_CONFIG', option: 'segmentBytes' });
       await expect(makeLog({ flushPolicy: 'sometimes' as never })).rejects.toMatchObject({ code: 'INVALID_CONFIG', option: 'flushPolicy' });

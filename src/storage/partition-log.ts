@@ -451,7 +451,8 @@ export class PartitionLog implements Log {
         }
         expected = base + lastDelta + 1;
       }
-      if (c.cleanupPolicy !== 'delete' && hasRecordWithoutKey(input, pos, check.size) === true) {
+      // A follower takes what its leader accepted (Kafka validates only on the leader).
+      if (assign && c.cleanupPolicy !== 'delete' && hasRecordWithoutKey(input, pos, check.size) === true) {
         throw new TributaryError('CORRUPT_MESSAGE', 'a compacted topic only accepts records with a key', this.context());
       }
       recordCount += count;
@@ -496,7 +497,7 @@ export class PartitionLog implements Log {
     const lastOffset = next - 1;
 
     this.beforeChange();
-    const reason = rollReason(this.active.facts(), { bytes: input.length, batchCount, lastOffset, maxTimestamp: maxTimestampIn, now: this.clock.now() }, c);
+    const reason = rollReason(this.active.facts(), { bytes: input.length, batchCount, lastOffset, maxTimestamp: maxTimestampIn, now }, c);
     if (reason !== undefined) this.roll(firstOffset);
     // The epoch checkpoint is written before the batches, so a crash can leave an entry
     // past the log end (cut on load) but never a batch whose epoch the cache lacks.
