@@ -305,7 +305,6 @@ async function cleanGroup(
     const replacement = new Segment(ctx.store, base, ctx.store.open(Segment.fileName(base, 'log'), false), ctx.now());
     replacement.rebuildFromHeaders(ctx.config.indexIntervalBytes);
     assert(replacement.nextOffset === group[group.length - 1]!.nextOffset, `the cleaned copy of segment ${base} covers the same offsets`);
-    replacement.appendTimeIndexEntry();
     replacement.writeIndexFiles(true);
     ctx.replaceSegments(first, group.length, replacement);
     faults?.afterStep?.('indexes-written', base);

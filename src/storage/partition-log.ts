@@ -557,7 +557,6 @@ export class PartitionLog implements Log {
    */
   private roll(baseOffset: number): void {
     const old = this.active;
-    old.appendTimeIndexEntry();
     old.writeIndexFiles(false);
     this.segments.push(new Segment(this.store, baseOffset, this.store.open(Segment.fileName(baseOffset, 'log'), true), this.clock.now()));
     this.stats.rolls++;
@@ -1060,7 +1059,6 @@ export class PartitionLog implements Log {
         return;
       }
       for (const seg of this.segments) {
-        if (seg === this.active) seg.appendTimeIndexEntry();
         if (seg.indexesDirty || seg === this.active) seg.writeIndexFiles(true);
         seg.file.syncNow();
       }

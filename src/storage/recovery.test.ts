@@ -375,3 +375,25 @@ describe('recovery of what a clean open trusts', () => {
     await again.close();
   });
 });
+
+describe('recovery leaves a log that needs no recovery', () => {
+  it('after a crash with unflushed rolled segments, the next clean open trusts everything it wrote', async () => {
+    const dataDir = tempDir();
+    const log = await PartitionLog.open({ dataDir, topic: 't', partition: 0, config });
+    for (let i = 0; i < 120; i++) log.write(batch(i)); // several rolls, their flushes not yet run
+    log.abandon();
+    const recovered = await PartitionLog.open({ dataDir, topic: 't', partition: 0, config });
+    expect(recovered.recovery.segmentsScanned).toBeGreaterThan(1);
+    await recovered.close();
+    const { log: clean, count } = await readValid(dataDir);
+    expect(clean.recovery).toMatchObject({ clean: true, segmentsScanned: 0, indexesRebuilt: 0, batchesScanned: 0 });
+    expect(count).toBe(120);
+    clean.write(batch(120));
+    clean.abandon();
+    // Only the active segment is scanned after this crash: the rest is below the recovery point.
+    const again = await PartitionLog.open({ dataDir, topic: 't', partition: 0, config });
+    expect(again.recovery).toMatchObject({ clean: false, segmentsScanned: 1, indexesRebuilt: 0 });
+    expect(again.logEndOffset).toBe(121);
+    await again.close();
+  });
+});

@@ -144,8 +144,14 @@ export class Segment {
     return slot < 0 ? this.baseOffset : this.baseOffset + this.timeIndex.values[slot]!;
   }
 
-  /** Writes both index files from memory (whole files; small) and optionally fsyncs them. */
+  /**
+   * Writes both index files from memory (whole files; small) and optionally fsyncs them.
+   * The time index gets its final entry first (the segment's max timestamp), as Kafka's
+   * `onBecomeInactiveSegment` does: an index file on disk is always complete, which is
+   * what recovery checks a trusted segment's time index against.
+   */
   writeIndexFiles(sync: boolean): void {
+    this.appendTimeIndexEntry();
     for (const [suffix, bytes] of [['index', this.offsetIndexBytes()], ['timeindex', this.timeIndexBytes()]] as const) {
       const f = this.store.open(Segment.fileName(this.baseOffset, suffix), true);
       try {
