@@ -315,11 +315,27 @@ export function logContract(name: string, makeLog: (config?: Partial<LogConfig>)
 
     it('refuses everything after close with CLIENT_CLOSED', async () => {
       const log = await makeLog();
+      await log.append(batch(0, 2));
       await log.close();
-      expect(() => log.write(batch(0, 1))).toThrowError(expect.objectContaining({ code: 'CLIENT_CLOSED' }));
-      expect(() => log.read(0)).toThrowError(expect.objectContaining({ code: 'CLIENT_CLOSED' }));
-      await expect(log.append(batch(0, 1))).rejects.toSatisfy((e: unknown) => isTributaryError(e, 'CLIENT_CLOSED'));
+      const closed = expect.objectContaining({ code: 'CLIENT_CLOSED' });
+      expect(() => log.write(batch(0, 1))).toThrowError(closed);
+      expect(() => log.read(0)).toThrowError(closed);
+      expect(() => log.truncateTo(0)).toThrowError(closed);
+      expect(() => log.truncateFullyAndStartAt(0)).toThrowError(closed);
+      expect(() => log.epochs()).toThrowError(closed);
+      expect(() => log.endOffsetForEpoch(0)).toThrowError(closed);
+      for (const call of [
+        () => log.append(batch(0, 1)),
+        () => log.sync(),
+        () => log.deleteRecords(1),
+        () => log.enforceRetention(),
+        () => log.compact(),
+        () => log.offsetForTimestamp(0),
+      ]) {
+        await expect(call()).rejects.toSatisfy((e: unknown) => isTributaryError(e, 'CLIENT_CLOSED'));
+      }
       await log.close(); // idempotent
+      log.abandon(); // and so is abandoning a closed log
     });
 
     it('refuses a leader append whose batch spans more offsets than it holds records, but takes one from a follower', async () => {

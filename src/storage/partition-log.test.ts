@@ -33,6 +33,11 @@ describe('bad input never reaches the file system', () => {
     await expect(PartitionLog.open({ dataDir, topic: 'ok', partition })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
     expect(readdirSync(dataDir)).toEqual([]);
   });
+  it('a data folder that cannot be used fails with KAFKA_STORAGE_ERROR', async () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'taken-0'), 'a file where the folder should be');
+    await expect(PartitionLog.open({ dataDir, topic: 'taken', partition: 0 })).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR' });
+  });
   it('a bad config is refused before anything is created', async () => {
     const dataDir = tempDir();
     await expect(PartitionLog.open({ dataDir, topic: 'ok', partition: 0, config: { segmentBytes: 0 } })).rejects.toMatchObject({ code: 'INVALID_CONFIG', option: 'segmentBytes' });

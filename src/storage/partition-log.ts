@@ -156,14 +156,21 @@ export class PartitionLog implements Log {
       throw new TributaryError('INVALID_ARGUMENT', 'dataDir must be a non-empty path', { option: 'dataDir' });
     }
     validateConfig({ ...defaultLogConfig, ...options.config });
-    const store = new FileStore(join(options.dataDir, `${options.topic}-${options.partition}`));
+    const context = { topic: options.topic, partition: options.partition };
+    const dir = join(options.dataDir, `${options.topic}-${options.partition}`);
+    let store: FileStore;
+    try {
+      store = new FileStore(dir);
+    } catch (err) {
+      throw asStorageError(err, `cannot open ${dir}`, context);
+    }
     try {
       const log = new PartitionLog(options.topic, options.partition, store, options.config, options.clock, options.faults);
       log.load();
       return log;
     } catch (err) {
       store.release();
-      throw err;
+      throw asStorageError(err, `cannot load ${dir}`, context);
     }
   }
 
@@ -592,8 +599,11 @@ export class PartitionLog implements Log {
    * of segments rolled before it began.
    */
   sync(): Promise<void> {
-    this.assertOpen();
-    if (this.storageError !== undefined) return Promise.reject(this.storageError);
+    try {
+      this.assertUsable();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise((resolve, reject) => {
       this.syncWaiters.push({ resolve, reject });
       if (this.syncInFlight === undefined) this.startSync();
@@ -1013,10 +1023,12 @@ export class PartitionLog implements Log {
   // ---------------------------------------------------------------------- epoch cache
 
   epochs(): readonly EpochEntry[] {
+    this.assertOpen();
     return this.epochCache.slice();
   }
 
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } | undefined {
+    this.assertOpen();
     const cache = this.epochCache;
     let i = cache.length - 1;
     while (i >= 0 && cache[i]!.epoch > epoch) i--;
@@ -1161,6 +1173,15 @@ export function validateConfig(c: LogConfig): LogConfig {
   if (c.compressionType !== 'producer') bad('compressionType', 'only producer (keep the producer’s codec) is implemented by the log');
   if (typeof c.minCleanableDirtyRatio !== 'number' || !(c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1)) bad('minCleanableDirtyRatio', 'must be in [0, 1]');
   return Object.freeze({ ...c });
+}
+
+/**
+ * An operating-system error (a folder that is a file, no permission, EIO) as
+ * `KAFKA_STORAGE_ERROR`; typed errors (the lock, a bad config) and bugs pass through.
+ */
+function asStorageError(err: unknown, what: string, context: { topic: string; partition: number }): unknown {
+  if (err instanceof TributaryError || !(err instanceof Error) || (err as NodeJS.ErrnoException).code === undefined) return err;
+  return new TributaryError('KAFKA_STORAGE_ERROR', `${what}: ${err.message}`, { ...context, cause: err });
 }
 
 function readNumberFile(store: Store, name: string): number | undefined {
