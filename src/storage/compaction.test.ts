@@ -193,6 +193,18 @@ describe('compaction', () => {
     await log.close();
   });
 
+  it('counts what is appended after a truncation below the cleaned section as dirty', async () => {
+    const log = new MemoryLog({ topic: 'retruncate', partition: 0, config: { ...config, segmentBytes: 200, minCleanableDirtyRatio: 0.5 } });
+    for (let i = 0; i < 12; i++) await log.append(keyed(`k${i % 3}`, `${i}`));
+    expect(await log.compact(1e12)).toBe(true);
+    log.truncateTo(2);
+    for (let i = 0; i < 12; i++) await log.append(keyed(`k${i % 3}`, `again-${i}`));
+    expect(await log.compact(1e12)).toBe(true);
+    const { records } = await readAll(log);
+    expect(records.filter((r) => Buffer.from(r.value!).toString().startsWith('again')).length).toBeLessThan(12);
+    await log.close();
+  });
+
   it('does nothing on a delete-policy log, and nothing when too little is dirty', async () => {
     const plain = new MemoryLog({ topic: 'plain', partition: 0, config: { segmentBytes: 200 } });
     for (let i = 0; i < 10; i++) await plain.append(keyed('k', `${i}`));

@@ -158,6 +158,17 @@ export async function compactLog(ctx: CompactionContext, now: number, upTo: numb
 }
 
 /**
+ * After the log was cut at `logEndOffset` (truncation, a reset), the cleaned section ends
+ * there at most: what is appended above it is dirty (Kafka's
+ * `LogCleanerManager.maybeTruncateCheckpoint`).
+ */
+export function truncateCleanerCheckpoint(store: Store, logEndOffset: number): void {
+  const checkpoint = readCleanerCheckpoint(store);
+  if (checkpoint.firstDirtyOffset <= logEndOffset) return;
+  store.writeAtomic(cleanerCheckpointFile, Buffer.from(`${logEndOffset} ${checkpoint.deleteHorizon}\n`));
+}
+
+/**
  * `cleaner-offset-checkpoint`: where the dirty section starts (everything below was
  * cleaned), and the earliest delete horizon of a tombstone the last clean kept (-1 if
  * none), so a clean runs once it passes even if nothing new is dirty.

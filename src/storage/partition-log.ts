@@ -19,7 +19,7 @@ import { type Clock, systemClock } from '../util/clock.js';
 import { crc32c, crc32cUpdate } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
 import { validateTopicName } from '../util/topic-name.js';
-import { compactLog, type CompactionFaults } from './compaction.js';
+import { compactLog, truncateCleanerCheckpoint, type CompactionFaults } from './compaction.js';
 import { orphanIndexFiles, planLeftovers, segmentsReplacedBySwap } from './core/leftovers.js';
 import { parseSegmentFileName } from './core/offset-index.js';
 import { planRetention, rollReason } from './core/segment-plan.js';
@@ -901,6 +901,7 @@ export class PartitionLog implements Log {
     }
     this._flushedOffset = Math.min(this._flushedOffset, this.logEndOffset);
     this.truncateEpochsFrom(this.logEndOffset);
+    truncateCleanerCheckpoint(this.store, this.logEndOffset);
   }
 
   truncateFullyAndStartAt(offset: number): void {
@@ -928,6 +929,7 @@ export class PartitionLog implements Log {
     this._logStartOffset = offset;
     this._flushedOffset = offset;
     this.truncateEpochsFrom(offset);
+    truncateCleanerCheckpoint(this.store, offset);
   }
 
   private truncateEpochsFrom(offset: number): void {
