@@ -74,6 +74,9 @@ const readBytesDefault = 1024 * 1024;
 /** Headers of a write are stamped in a scratch buffer that grows to the largest write's batch count, up to this many. */
 const scratchBatchesMax = 4096;
 
+assert(readBytesDefault <= readBytesMax, 'a read asks by default for no more than any read may');
+assert(scratchBatchesMax * batchHeaderBytes <= readBytesMax, 'the header scratch buffer stays small');
+
 /** Returned by a read that found the index and the log disagreeing. */
 const indexMismatch = Symbol('index mismatch');
 

@@ -5,6 +5,7 @@ import {
   fstatSync,
   fsyncSync,
   ftruncateSync,
+  linkSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -21,7 +22,7 @@ import {
 import { open as openAsync } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TributaryError } from '../util/errors.js';
-import { atomicWriteSuffix } from './core/leftovers.js';
+import { atomicWriteSuffix, lockFilePrefix } from './core/leftovers.js';
 
 /**
  * Where a partition log keeps its files: a folder on disk (`FileStore`) or a map in
@@ -249,6 +250,8 @@ class DiskFile implements StoreFile {
  * after taking it, which narrows the window to the gap between two renames, but does not
  * close it). Both err towards a clear error rather than two writers in normal operation.
  */
+const lockFileName = lockFilePrefix;
+
 class FolderLock {
   private static readonly held = new Set<string>();
   private released = false;
@@ -261,8 +264,13 @@ class FolderLock {
     }
     const path = join(dir, lockFileName);
     const mine = ownerLine(process.pid);
+    // The lock file appears with its content in one step (a hard link to a finished
+    // temporary file; link fails if the name exists), so no process ever reads a lock
+    // that exists but does not yet name its owner.
+    const tmp = `${path}.${process.pid}${atomicWriteSuffix}`;
+    writeFileSync(tmp, mine);
     try {
-      writeFileSync(path, mine, { flag: 'wx' });
+      linkSync(tmp, path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = parseOwner(readFileOrEmpty(path));
@@ -271,12 +279,17 @@ class FolderLock {
       }
       // Stale: take it over atomically, then check that no other process did the same
       // in between (the last rename wins; the loser sees the winner's line).
-      const tmp = `${path}.${process.pid}${atomicWriteSuffix}`;
-      writeFileSync(tmp, mine);
       renameSync(tmp, path);
       if (readFileOrEmpty(path) !== mine) {
         throw new TributaryError('LOG_DIR_LOCKED', `${dir} was taken over by another process at the same time`);
       }
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+    // Temporary files of takeovers that died midway (their process is gone).
+    for (const name of readdirSync(dir)) {
+      const m = /^\.lock\.(\d+)\.tmp$/.exec(name);
+      if (m !== null && !isAlive(Number(m[1]))) rmSync(join(dir, name), { force: true });
     }
     FolderLock.held.add(dir);
     return new FolderLock(dir);
@@ -298,8 +311,6 @@ class FolderLock {
     FolderLock.held.delete(dir);
   }
 }
-
-const lockFileName = '.lock';
 
 export function forgetFolderLock(dir: string): void {
   FolderLock.forget(dir);

@@ -19,6 +19,7 @@ describe('planLeftovers', () => {
       'leader-epoch-checkpoint',
       'leader-epoch-checkpoint.tmp',
       '.lock',
+      '.lock.4242.tmp',
       'unrelated.txt',
     ];
     const plan = planLeftovers(names);

@@ -31,11 +31,16 @@ export interface LeftoverPlan {
 
 /** Suffix of the temporary file an atomic small-file write renames into place. */
 export const atomicWriteSuffix = '.tmp';
+/** The folder lock's file name, and the prefix of its temporary files. */
+export const lockFilePrefix = '.lock';
 
 export function planLeftovers(names: readonly string[]): LeftoverPlan {
   const remove: string[] = [];
   const swaps: number[] = [];
   for (const name of names) {
+    // The folder lock's own temporary files belong to processes trying to take the lock
+    // right now; the lock cleans up after dead ones.
+    if (name.startsWith(lockFilePrefix)) continue;
     if (name.endsWith(atomicWriteSuffix)) {
       remove.push(name);
       continue;
