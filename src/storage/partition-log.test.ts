@@ -110,6 +110,41 @@ describe('the folder lock', () => {
     expect(await second.message).toEqual({ opened: false, code: 'LOG_DIR_LOCKED' });
     await log.close();
   }, 60_000);
+
+  it('lets exactly one of several processes opening at the same instant have it', async () => {
+    const dataDir = tempDir();
+    const script = join(dataDir, 'racer.mts');
+    writeFileSync(
+      script,
+      `import { PartitionLog } from ${JSON.stringify(join(process.cwd(), 'src/storage/partition-log.ts'))};
+       process.send!({ ready: true });
+       process.once('message', async () => {
+         try {
+           await PartitionLog.open({ dataDir: ${JSON.stringify(dataDir)}, topic: 'raced', partition: 0 });
+           process.send!({ opened: true });
+           setInterval(() => {}, 1000);
+         } catch (err) {
+           process.send!({ opened: false, code: (err as { code?: string }).code });
+         }
+       });`,
+    );
+    const racers = Array.from({ length: 4 }, () => {
+      const child = fork(script, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      const messages: { ready?: boolean; opened?: boolean; code?: string }[] = [];
+      const next = () => new Promise<(typeof messages)[number]>((resolve) => child.once('message', (m) => resolve(m as (typeof messages)[number])));
+      return { child, ready: next(), next };
+    });
+    try {
+      for (const r of racers) await r.ready;
+      const results = racers.map((r) => r.next());
+      for (const r of racers) r.child.send('go');
+      const outcomes = await Promise.all(results);
+      expect(outcomes.filter((o) => o.opened).length).toBe(1);
+      expect(outcomes.filter((o) => !o.opened).every((o) => o.code === 'LOG_DIR_LOCKED')).toBe(true);
+    } finally {
+      for (const r of racers) r.child.kill('SIGKILL');
+    }
+  }, 60_000);
 });
 
 /** A FileStore whose files can be told to fail, and which counts writes and syncs. */
