@@ -350,6 +350,15 @@ export function logContract(name: string, makeLog: (config?: Partial<LogConfig>)
       await log.close();
     });
 
+    it('refuses a leader epoch that is not a non-negative int32', async () => {
+      const log = await makeLog();
+      for (const leaderEpoch of [-1, 1.5, 2 ** 31]) {
+        expect(() => log.write(batch(0, 1), { leaderEpoch })).toThrowError(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+      }
+      expect(log.logEndOffset).toBe(0);
+      await log.close();
+    });
+
     it('refuses a read size that is not positive', async () => {
       const log = await makeLog();
       await log.append(batch(0, 1));

@@ -436,6 +436,10 @@ export class PartitionLog implements Log {
     const assign = options.assignOffsets ?? true;
     const now = options.now ?? this.clock.now();
     const c = this.config;
+    const epoch = options.leaderEpoch;
+    if (epoch !== undefined && !(Number.isInteger(epoch) && epoch >= 0 && epoch <= 0x7fffffff)) {
+      throw new TributaryError('INVALID_REQUEST', `leaderEpoch must be an integer in [0, 2^31), got ${String(epoch)}`, this.context());
+    }
     // Check every batch before writing any.
     let batchCount = 0;
     let recordCount = 0;
@@ -489,7 +493,7 @@ export class PartitionLog implements Log {
       input.copy(headers, h, p, p + batchHeaderBytes);
       if (assign) {
         writeInt64(headers, h + positions.baseOffset, next);
-        if (options.leaderEpoch !== undefined) headers.writeInt32BE(options.leaderEpoch, h + positions.partitionLeaderEpoch);
+        if (epoch !== undefined) headers.writeInt32BE(epoch, h + positions.partitionLeaderEpoch);
         if (logAppendTime >= 0) {
           headers.writeInt16BE(headers.readInt16BE(h + positions.attributes) | attributeBits.timestampType, h + positions.attributes);
           writeInt64(headers, h + positions.maxTimestamp, logAppendTime);
