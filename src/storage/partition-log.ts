@@ -408,7 +408,9 @@ export class PartitionLog implements Log {
         const base = readInt64(header, positions.baseOffset);
         const last = out[out.length - 1];
         if (epoch >= 0 && (last === undefined || epoch > last.epoch)) out.push({ epoch, startOffset: base });
-        pos += header.readInt32BE(positions.batchLength) + batchLogOverheadBytes;
+        const size = header.readInt32BE(positions.batchLength) + batchLogOverheadBytes;
+        if (size < batchHeaderBytes) break; // damage: reads of it will say so; the epochs before it stand
+        pos += size;
       }
     }
     return out;
@@ -768,45 +770,27 @@ export class PartitionLog implements Log {
       const size = bytes.readInt32BE(end + positions.batchLength) + batchLogOverheadBytes;
       const base = readInt64(bytes, end + positions.baseOffset);
       if (!sane(end, size, base)) return indexMismatch;
+      if (end + size > bytes.length) break;
+      // A batch not CRC-checked since open is checked before any field of it is believed
+      // (a damaged last offset delta would otherwise pass for a batch beyond maxOffset).
+      // The whole batches before a damaged one are served; a read of it fails.
+      if (seg.isUnchecked(start + end)) {
+        if (!checkBatch(bytes, end, end + size).ok) {
+          if (end === p) throw this.damaged(seg, `the batch at byte ${start + end} fails its check`);
+          break;
+        }
+        seg.noteChecked(start + end, size);
+      }
       const last = base + bytes.readInt32BE(end + positions.lastOffsetDelta);
-      if (last >= maxOffset || end + size > bytes.length) break;
+      if (last >= maxOffset) break;
       if (end > p && end + size - p > maxBytes) break;
       end += size;
       expected = last + 1;
       nextOffset = last + 1;
     }
     if (end === p) return Buffer.alloc(0);
-    if (start + end > seg.verifiedBytes && start + p < seg.uncheckedEnd) {
-      const good = this.verifyBatches(seg, bytes, start, p, end);
-      if (good < end) {
-        // Serve the whole batches before the damaged one; a read of that one fails.
-        if (good === p) throw this.damaged(seg, `the batch at byte ${start + p} fails its check`);
-        end = good;
-        nextOffset = readInt64(bytes, good + positions.baseOffset);
-      }
-    }
     this.readAhead = { segment: seg, offset: nextOffset, position: start + end };
     return bytes.subarray(p, end);
-  }
-
-  /**
-   * CRC-checks the batches in `bytes[from, end)` (read from file position `start`) that
-   * no one has checked since the log was opened, and moves the segment's verified mark
-   * past those that continue it. Returns where the first damaged batch starts (`end` if
-   * none is). A consumer reading a trusted segment from its start thus
-   * pays one CRC pass per open, and reads at the tail (written, hence checked, by this
-   * process) pay none.
-   */
-  private verifyBatches(seg: Segment, bytes: Buffer, start: number, from: number, end: number): number {
-    for (let at = from; at < end; ) {
-      const size = bytes.readInt32BE(at + positions.batchLength) + batchLogOverheadBytes;
-      if (seg.isUnchecked(start + at)) {
-        if (!checkBatch(bytes, at, end).ok) return at;
-        seg.noteChecked(start + at, size);
-      }
-      at += size;
-    }
-    return end;
   }
 
   /** Rebuilds a segment's indexes by a checked scan, after a read found them wrong. */
@@ -850,7 +834,9 @@ export class PartitionLog implements Log {
       seg.file.read(header, 0, batchHeaderBytes, pos);
       const last = readInt64(header, positions.baseOffset) + header.readInt32BE(positions.lastOffsetDelta);
       if (last >= offset) return pos;
-      pos += header.readInt32BE(positions.batchLength) + batchLogOverheadBytes;
+      const size = header.readInt32BE(positions.batchLength) + batchLogOverheadBytes;
+      if (size < batchHeaderBytes || header[positions.magic] !== 2) throw this.damaged(seg, `no batch header at byte ${pos}`);
+      pos += size;
     }
     return undefined;
   }

@@ -313,7 +313,9 @@ export class Segment {
       if (base !== expected) return false;
       const last = base + header.readInt32BE(positions.lastOffsetDelta);
       if (last >= target) return last === target && readInt64(header, positions.maxTimestamp) === t.lastKey();
-      position += header.readInt32BE(positions.batchLength) + batchLogOverheadBytes;
+      const size = header.readInt32BE(positions.batchLength) + batchLogOverheadBytes;
+      if (size < batchHeaderBytes) return false;
+      position += size;
       expected = last + 1;
     }
     return false;
