@@ -1,19 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readQuorumState, writeQuorumState } from './quorum-state-file.js';
 import { deleteSnapshotsBefore, latestValidSnapshot, listSnapshots, snapshotFileName, writeSnapshot } from './snapshot-files.js';
+import { useTempDirs } from '../../test/helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-const temp = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'tributary-raft-files-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const temp = useTempDirs('tributary-raft-files-');
 
 describe('quorum-state', () => {
   it('round-trips and is absent at first', () => {

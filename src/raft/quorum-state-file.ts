@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../storage/atomic-file.js';
 import { TributaryError } from '../util/errors.js';
 
 /**
@@ -47,19 +48,5 @@ export function readQuorumState(dir: string): QuorumState | undefined {
 export function writeQuorumState(dir: string, state: QuorumState): void {
   mkdirSync(dir, { recursive: true });
   const body = `${JSON.stringify({ epoch: state.epoch, votedFor: state.votedFor, leaderId: state.leaderId, data_version: dataVersion })}\n`;
-  const tmp = join(dir, `${fileName}.partial`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, body);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, join(dir, fileName));
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
+  writeFileAtomic(dir, fileName, body, '.partial');
 }

@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../storage/atomic-file.js';
 import { crc32c } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
 
@@ -42,23 +43,7 @@ export function writeSnapshot(dir: string, id: SnapshotId, payload: Uint8Array):
   magic.copy(header, 0);
   header.writeUInt32BE(crc32c(payload), 8);
   header.writeUInt32BE(payload.length, 12);
-  const name = snapshotFileName(id);
-  const tmp = join(dir, `${name}.partial`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, header);
-    writeSync(fd, payload);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, join(dir, name));
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
+  writeFileAtomic(dir, snapshotFileName(id), Buffer.concat([header, payload]), '.partial');
 }
 
 /** The payload of a snapshot, or a `CORRUPT_MESSAGE` error if the file is damaged. */

@@ -1,22 +1,14 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { attributeBits, encodeBatchUncompressed, iterateBatches, type RecordInput } from '../record/batch.js';
 import { decodeBatch, decodeBatches, encodeBatch } from '../record/codecs/index.js';
 import type { CompactionStep } from './compaction.js';
 import type { LogConfig } from './log.js';
 import { MemoryLog, PartitionLog } from './partition-log.js';
+import { useTempDirs } from '../../test/helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'tributary-compact-'));
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('tributary-compact-');
 
 const config: Partial<LogConfig> = { cleanupPolicy: 'compact', segmentBytes: 1024, minCleanableDirtyRatio: 0 };
 type Written = Map<number, { key: string; value: string | null }>;

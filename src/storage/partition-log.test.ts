@@ -1,25 +1,17 @@
 import { fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeBatchUncompressed, iterateBatches } from '../record/batch.js';
 import { decodeBatches } from '../record/codecs/index.js';
 import { isTributaryError } from '../util/errors.js';
 import type { LogConfig } from './log.js';
 import { PartitionLog } from './partition-log.js';
 import { FileStore, type Store, type StoreFile } from './store.js';
+import { useTempDirs } from '../../test/helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'tributary-plog-'));
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('tributary-plog-');
 
 describe('bad input never reaches the file system', () => {
   const bad = ['', '.', '..', '../x', 'a/b', 'a\\b', 'a\0b', 'x'.repeat(250), 'spaces here', 'ünïcode'];

@@ -1,23 +1,15 @@
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeBatchUncompressed, iterateBatches } from '../record/batch.js';
 import { isTributaryError } from '../util/errors.js';
 import { decodeBatches } from '../record/codecs/index.js';
 import { Rng } from '../util/rng.js';
 import { PartitionLog } from './partition-log.js';
+import { useTempDirs } from '../../test/helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'tributary-recovery-'));
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('tributary-recovery-');
 
 const config = { segmentBytes: 4096, indexIntervalBytes: 256 };
 const batch = (i: number): Buffer =>

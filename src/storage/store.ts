@@ -3,7 +3,6 @@ import {
   fdatasync,
   fdatasyncSync,
   fstatSync,
-  fsyncSync,
   ftruncateSync,
   linkSync,
   mkdirSync,
@@ -21,6 +20,7 @@ import {
 } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncDir, writeFileAtomic } from './atomic-file.js';
 import { TributaryError } from '../util/errors.js';
 import { atomicWriteSuffix, lockFilePrefix } from './core/leftovers.js';
 
@@ -104,16 +104,7 @@ export class FileStore implements Store {
     renameSync(join(this.dir, from), join(this.dir, to));
   }
   writeAtomic(name: string, data: Uint8Array): void {
-    const tmp = join(this.dir, `${name}${atomicWriteSuffix}`);
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(this.dir, name));
-    this.syncDir();
+    writeFileAtomic(this.dir, name, data, atomicWriteSuffix);
   }
   readAll(name: string): Buffer | undefined {
     try {
@@ -124,12 +115,7 @@ export class FileStore implements Store {
     }
   }
   syncDir(): void {
-    const fd = openSync(this.dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fsyncDir(this.dir);
   }
   async syncDirAsync(): Promise<void> {
     const handle = await openAsync(this.dir, 'r');
