@@ -6,7 +6,9 @@ import { TributaryError } from '../util/errors.js';
  * these two methods is a serde; `serdes` has the built-in ones.
  */
 export interface Serde<T> {
+  /** The bytes for a value. Throws a `TributaryError` for a value it cannot encode. */
   serialize(value: T): Uint8Array;
+  /** The value for some bytes. Throws `CORRUPT_MESSAGE` for bytes it cannot decode. */
   deserialize(bytes: Uint8Array): T;
 }
 

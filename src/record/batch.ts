@@ -72,14 +72,19 @@ export type TimestampType = 'CreateTime' | 'LogAppendTime';
 
 /** A record header: a UTF-8 key and a byte value (or null). */
 export interface RecordHeader {
+  /** Header name. */
   readonly key: string;
+  /** Header value, or null. */
   readonly value: Uint8Array | null;
 }
 
 /** A record as given to the batch encoder. */
 export interface RecordInput {
+  /** The key, or null/absent for none. */
   readonly key?: Uint8Array | null;
+  /** The value, or null. */
   readonly value: Uint8Array | null;
+  /** Headers, in order; names may repeat. */
   readonly headers?: readonly RecordHeader[];
   /** Milliseconds since the epoch; defaults to the batch's `now`. */
   readonly timestamp?: number;
@@ -87,39 +92,65 @@ export interface RecordInput {
 
 /** A record read out of a batch, with its absolute offset and timestamp. */
 export interface DecodedRecord {
+  /** The record's offset in its partition. */
   readonly offset: number;
+  /** Milliseconds since the epoch. */
   readonly timestamp: number;
+  /** The key, or null. */
   readonly key: Uint8Array | null;
+  /** The value, or null (a tombstone on a compacted topic). */
   readonly value: Uint8Array | null;
+  /** Headers in the order they were written. */
   readonly headers: readonly RecordHeader[];
 }
 
 /** The 61-byte header of a v2 batch, decoded. */
 export interface BatchHeader {
+  /** Offset of the first record in the batch. */
   readonly baseOffset: number;
+  /** Bytes after the length field; the batch takes `batchLength + 12` bytes. */
   readonly batchLength: number;
+  /** Epoch of the leader that appended the batch (-1 before it is appended). */
   readonly partitionLeaderEpoch: number;
+  /** Format version: always 2. */
   readonly magic: number;
+  /** CRC-32C of the bytes from the attributes to the end of the batch. */
   readonly crc: number;
+  /** Codec (bits 0-2), timestamp type (3), transactional (4), control (5), delete horizon (6). */
   readonly attributes: number;
+  /** Offset of the last record minus `baseOffset`. */
   readonly lastOffsetDelta: number;
+  /** Timestamp the records' deltas are relative to (the delete horizon when bit 6 is set). */
   readonly baseTimestamp: number;
+  /** Largest record timestamp, or the broker's time for LogAppendTime. */
   readonly maxTimestamp: number;
+  /** Idempotent or transactional producer id, -1 for none. */
   readonly producerId: number;
+  /** The producer's epoch, -1 for none. */
   readonly producerEpoch: number;
+  /** Sequence number of the first record, -1 for none. */
   readonly baseSequence: number;
+  /** Number of records in the batch (compaction may leave fewer than the offset span). */
   readonly recordCount: number;
 }
 
 /** Options for building a batch. Defaults are those of a non-idempotent producer. */
 export interface BatchOptions {
+  /** Base offset to write (the log overwrites it on a leader append). Default 0. */
   readonly baseOffset?: number;
+  /** Partition leader epoch to write. Default -1. */
   readonly partitionLeaderEpoch?: number;
+  /** Producer id for idempotence. Default -1 (none). */
   readonly producerId?: number;
+  /** Producer epoch. Default -1. */
   readonly producerEpoch?: number;
+  /** Sequence number of the first record. Default -1. */
   readonly baseSequence?: number;
+  /** Marks the batch as part of a transaction. */
   readonly transactional?: boolean;
+  /** Marks the batch as a control batch (transaction markers, Raft control records). */
   readonly control?: boolean;
+  /** `CreateTime` (default) or `LogAppendTime`. */
   readonly timestampType?: TimestampType;
   /** The timestamp given to records that carry none (CreateTime); defaults to `Date.now()`. */
   readonly now?: number;
@@ -464,8 +495,11 @@ export function setLogAppendTime(bytes: Uint8Array, pos: number, timestamp: numb
 
 /** One batch's place in a buffer of concatenated batches. */
 export interface BatchSlice {
+  /** Byte position of the batch in the buffer. */
   readonly position: number;
+  /** Bytes the batch takes. */
   readonly size: number;
+  /** The batch's decoded header. */
   readonly header: BatchHeader;
 }
 

@@ -79,6 +79,7 @@ export interface LogAppendInfo {
   readonly batchCount: number;
 }
 
+/** Options for `write` and `append`. */
 export interface AppendOptions {
   /**
    * `true` (a leader's append, the default): the log assigns offsets, rewriting each
@@ -93,6 +94,7 @@ export interface AppendOptions {
   readonly now?: number;
 }
 
+/** Options for `read`. */
 export interface ReadOptions {
   /** Stop before the batch whose bytes would pass this many; at least one batch is returned even if larger (KIP-74). Default 1 MiB. */
   readonly maxBytes?: number;
@@ -118,12 +120,15 @@ export interface LogReadResult {
   readonly records: Uint8Array;
   /** The log's start and end offsets when the read ran. */
   readonly logStartOffset: number;
+  /** The log end offset when the read ran. */
   readonly logEndOffset: number;
 }
 
 /** The epoch that started at an offset: one entry of the leader epoch cache (KIP-101). */
 export interface EpochEntry {
+  /** A leader epoch. */
   readonly epoch: number;
+  /** The offset of the first batch written in that epoch. */
   readonly startOffset: number;
 }
 
@@ -131,7 +136,9 @@ export interface EpochEntry {
 export interface RecoveryReport {
   /** True when the clean-shutdown marker let recovery skip the scan. */
   readonly clean: boolean;
+  /** Segments read batch by batch. */
   readonly segmentsScanned: number;
+  /** Batches checked by the scan. */
   readonly batchesScanned: number;
   /** Bytes cut off a torn or corrupted tail. */
   readonly bytesTruncated: number;
@@ -143,10 +150,16 @@ export interface RecoveryReport {
   readonly segmentsDeleted: number;
   /** What was done with files an interrupted operation left (temporary files, compaction's `.cleaned`/`.swap`), one line each. */
   readonly leftovers: readonly string[];
+  /** How long opening took. */
   readonly durationMs: number;
 }
 
+/**
+ * The contract of a partition log; see the top of this file for the ordering and
+ * durability rules. `PartitionLog` (files) and `MemoryLog` (memory) implement it.
+ */
 export interface Log {
+  /** The topic and partition this log stores. */
   readonly topic: string;
   readonly partition: number;
   /** First offset that can be read. */
@@ -157,6 +170,7 @@ export interface Log {
   readonly flushedOffset: number;
   /** Total bytes of all segments. */
   readonly sizeInBytes: number;
+  /** The log's configuration, defaults filled in. */
   readonly config: LogConfig;
 
   /**
@@ -200,6 +214,7 @@ export interface Log {
   abandon(): void;
 }
 
+/** Kafka's defaults for a topic's log, except `flushPolicy` (see docs/design/durability.md). */
 export const defaultLogConfig: LogConfig = Object.freeze({
   segmentBytes: 1024 * 1024 * 1024,
   segmentMs: 7 * 24 * 60 * 60 * 1000,

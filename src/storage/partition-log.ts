@@ -42,9 +42,13 @@ import { FileStore, MemoryStore, forgetFolderLock, type Store } from './store.js
 export interface PartitionLogOptions {
   /** The data folder; the log lives in `<dataDir>/<topic>-<partition>`. */
   readonly dataDir: string;
+  /** Topic name, checked with Kafka's rule before any path is built. */
   readonly topic: string;
+  /** Partition number, 0 to 2^31 - 1. */
   readonly partition: number;
+  /** Overrides of `defaultLogConfig`. */
   readonly config?: Partial<LogConfig>;
+  /** The clock for LogAppendTime and retention; `systemClock` by default. */
   readonly clock?: Clock;
   /** @internal Crash tests stop a compaction between its steps. */
   readonly faults?: CompactionFaults;
@@ -98,7 +102,9 @@ const indexMismatch = Symbol('index mismatch');
  * ```
  */
 export class PartitionLog implements Log {
+  /** The log's configuration, defaults filled in. */
   readonly config: LogConfig;
+  /** Counters for benchmarks and monitoring. */
   readonly stats: LogStats = { syncs: 0, batches: 0, rolls: 0 };
   /** What recovery did when the log was opened. */
   recovery: RecoveryReport;
@@ -132,7 +138,9 @@ export class PartitionLog implements Log {
 
   /** @internal Use `PartitionLog.open` or `new MemoryLog(...)`. */
   protected constructor(
+    /** The topic this log stores. */
     readonly topic: string,
+    /** The partition this log stores. */
     readonly partition: number,
     private readonly store: Store,
     config: Partial<LogConfig> | undefined,

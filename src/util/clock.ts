@@ -40,10 +40,12 @@ export class SimulatedClock implements Clock {
   monotonic(): number {
     return this.ms;
   }
+  /** Moves both readings forward by `ms`. */
   advance(ms: number): void {
     if (ms < 0) throw new RangeError('a simulated clock cannot go backwards');
     this.ms += ms;
   }
+  /** Moves both readings forward to `ms` (never backwards). */
   set(ms: number): void {
     if (ms < this.ms) throw new RangeError('a simulated clock cannot go backwards');
     this.ms = ms;

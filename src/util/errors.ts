@@ -41,8 +41,11 @@ export class TributaryError extends Error {
   readonly errorCode: number;
   /** Whether retrying the same operation may succeed. */
   readonly retriable: boolean;
+  /** The topic concerned, when there is one. */
   readonly topic: string | undefined;
+  /** The partition concerned, when there is one. */
   readonly partition: number | undefined;
+  /** The option or argument that was invalid, when that is the error. */
   readonly option: string | undefined;
 
   constructor(code: ErrorCode, message?: string, context: TributaryErrorContext = {}) {

@@ -18,7 +18,9 @@ import { batchBytesMax, type CompressionType } from '../batch.js';
  *   install, when the codec's optional native package is missing.
  */
 export interface Codec {
+  /** The codec's name as Kafka spells it. */
   readonly name: CompressionType;
+  /** Compresses a batch's records section. */
   compress(data: Uint8Array): Promise<Buffer>;
   /** Decompresses, refusing output over `decompressedBytesMax` with `CORRUPT_MESSAGE`. */
   decompress(data: Uint8Array): Promise<Buffer>;
