@@ -4,11 +4,8 @@
  * Builds the partitions through the controller (as a cluster's CreateTopics would, 100
  * topics a request), then snapshots and restores the image.
  */
-import { Controller } from '../src/metadata/controller.js';
 import { restore, snapshot } from '../src/metadata/image.js';
-import type { MetadataRecord } from '../src/metadata/records.js';
-import { randomUuid } from '../src/metadata/uuid.js';
-import { Rng } from '../src/util/rng.js';
+import { controllerWithBrokers, createTopicsAtScale } from '../test/helpers/metadata-scale.js';
 import { peakRssMiB, report } from './lib.js';
 
 const [, topicsText, perTopicText] = process.argv.slice(2);
@@ -22,27 +19,10 @@ const heap = (): number => {
   return process.memoryUsage().heapUsed;
 };
 
-const controller = new Controller({ rng: new Rng(1), config: { metadataMaxIdleIntervalMs: 0 } });
-controller.activate(0, 0);
-let offset = 0;
-const run = (records: readonly MetadataRecord[]): void => {
-  for (const r of records) controller.replay(r, offset++);
-};
-const ids = new Rng(2);
-for (let b = 0; b < 6; b++) {
-  const reg = controller.handle({ type: 'BrokerRegistration', brokerId: b, incarnationId: randomUuid(ids) }, 0);
-  run(reg.records);
-  run(controller.handle({ type: 'BrokerHeartbeat', brokerId: b, brokerEpoch: reg.response.brokerEpoch, currentMetadataOffset: offset }, 0).records);
-}
+const { controller, run } = controllerWithBrokers();
 const before = heap();
 let t0 = performance.now();
-for (let t = 0; t < topics; t += 100) {
-  const batch = [];
-  for (let i = t; i < Math.min(topics, t + 100); i++) batch.push({ name: `topic-${i}`, numPartitions: perTopic, replicationFactor: 3 });
-  const result = controller.handle({ type: 'CreateTopics', topics: batch }, 0);
-  if (!result.response.topics.every((x) => x.errorCode === 'NONE')) throw new Error('CreateTopics failed');
-  run(result.records);
-}
+createTopicsAtScale(controller, run, topics, perTopic);
 const buildMs = performance.now() - t0;
 const image = controller.image;
 const partitions = topics * perTopic;

@@ -8,11 +8,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../util/rng.js';
-import { Controller } from './controller.js';
+import { controllerWithBrokers, createTopicsAtScale } from '../../test/helpers/metadata-scale.js';
 import { restore, snapshot } from './image.js';
-import type { MetadataRecord } from './records.js';
-import { randomUuid } from './uuid.js';
 
 /** The garbage collector, exposed at run time so that heap measurements mean something. */
 function exposeGc(): (() => void) | undefined {
@@ -36,27 +33,10 @@ describe('scale', () => {
     };
     const topics = 10_000;
     const partitionsPerTopic = 10;
-    const controller = new Controller({ rng: new Rng(1), config: { metadataMaxIdleIntervalMs: 0 } });
-    controller.activate(0, 0);
-    let offset = 0;
-    const run = (records: readonly MetadataRecord[]): void => {
-      for (const r of records) controller.replay(r, offset++);
-    };
-    const ids = new Rng(2);
-    for (let b = 0; b < 6; b++) {
-      const reg = controller.handle({ type: 'BrokerRegistration', brokerId: b, incarnationId: randomUuid(ids) }, 0);
-      run(reg.records);
-      run(controller.handle({ type: 'BrokerHeartbeat', brokerId: b, brokerEpoch: reg.response.brokerEpoch, currentMetadataOffset: offset }, 0).records);
-    }
+    const { controller, run, nextOffset } = controllerWithBrokers();
     const before = heap();
     let t0 = performance.now();
-    for (let t = 0; t < topics; t += 100) {
-      const batch = [];
-      for (let i = t; i < t + 100; i++) batch.push({ name: `topic-${i}`, numPartitions: partitionsPerTopic, replicationFactor: 3 });
-      const result = controller.handle({ type: 'CreateTopics', topics: batch }, 0);
-      expect(result.response.topics.every((x) => x.errorCode === 'NONE')).toBe(true);
-      run(result.records);
-    }
+    createTopicsAtScale(controller, run, topics, partitionsPerTopic);
     const image = controller.image;
     const buildMs = performance.now() - t0;
     const after = heap();
@@ -75,7 +55,7 @@ describe('scale', () => {
 
     // Fencing a broker scans every partition and moves a sixth of the leaderships.
     t0 = performance.now();
-    const fence = controller.handle({ type: 'BrokerHeartbeat', brokerId: 0, brokerEpoch: image.broker(0)!.epoch, currentMetadataOffset: offset, wantFence: true }, 0);
+    const fence = controller.handle({ type: 'BrokerHeartbeat', brokerId: 0, brokerEpoch: image.broker(0)!.epoch, currentMetadataOffset: nextOffset(), wantFence: true }, 0);
     const fenceMs = performance.now() - t0;
     run(fence.records);
 
