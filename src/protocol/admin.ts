@@ -1,0 +1,159 @@
+/**
+ * The admin APIs: CreateTopics (19), DeleteTopics (20), CreatePartitions (37), DeleteRecords
+ * (21), DescribeConfigs (32) and IncrementalAlterConfigs (44), shaped after Kafka's
+ * `*Request.json` and `*Response.json` at the versions in `api-keys.ts`.
+ *
+ * The per-topic and per-resource items are the controller's own (`src/metadata/requests.ts`):
+ * a broker hands a client's CreateTopics to the controller without copying a single topic,
+ * and the controller's results are the response's. Only the envelope differs: a protocol
+ * request carries `apiKey` and `timeoutMs`, a controller request carries `type`.
+ */
+import type {
+  AlterConfigsResource,
+  AlterConfigsResourceResponse,
+  CreatableTopic,
+  CreatableTopicResult,
+  CreatePartitionsTopic,
+  CreatePartitionsTopicResult,
+  DeletableTopicResult,
+  DeleteTopicState,
+  DescribeConfigsResource,
+  DescribeConfigsResult,
+} from '../metadata/requests.js';
+import type { ApiKey } from './api-keys.js';
+import type { ErrorCode } from './common.js';
+
+export type {
+  AlterableConfig,
+  AlterConfigOp,
+  AlterConfigsResource,
+  AlterConfigsResourceResponse,
+  CreatableReplicaAssignment,
+  CreatableTopic,
+  CreatableTopicConfig,
+  CreatableTopicResult,
+  CreatePartitionsTopic,
+  CreatePartitionsTopicResult,
+  DeletableTopicResult,
+  DeleteTopicState,
+  DescribeConfigsResource,
+  DescribeConfigsResourceResult,
+  DescribeConfigsResult,
+} from '../metadata/requests.js';
+export type { ConfigResourceType } from '../metadata/records.js';
+export type { ConfigSource } from '../metadata/configs.js';
+
+// ---- CreateTopics (19) ----
+
+export interface CreateTopicsRequest {
+  readonly apiKey: typeof ApiKey.CreateTopics;
+  readonly topics: readonly CreatableTopic[];
+  /** How long to wait for the topics to be created on the controller. */
+  readonly timeoutMs: number;
+  /** Check the request without creating anything. */
+  readonly validateOnly?: boolean;
+}
+
+export interface CreateTopicsResponse {
+  readonly apiKey: typeof ApiKey.CreateTopics;
+  readonly topics: readonly CreatableTopicResult[];
+  readonly throttleTimeMs?: number;
+}
+
+// ---- DeleteTopics (20) ----
+
+export interface DeleteTopicsRequest {
+  readonly apiKey: typeof ApiKey.DeleteTopics;
+  /** Each topic by name or (v6+) by id. */
+  readonly topics: readonly DeleteTopicState[];
+  readonly timeoutMs: number;
+}
+
+export interface DeleteTopicsResponse {
+  readonly apiKey: typeof ApiKey.DeleteTopics;
+  readonly responses: readonly DeletableTopicResult[];
+  readonly throttleTimeMs?: number;
+}
+
+// ---- CreatePartitions (37) ----
+
+export interface CreatePartitionsRequest {
+  readonly apiKey: typeof ApiKey.CreatePartitions;
+  readonly topics: readonly CreatePartitionsTopic[];
+  readonly timeoutMs: number;
+  readonly validateOnly?: boolean;
+}
+
+export interface CreatePartitionsResponse {
+  readonly apiKey: typeof ApiKey.CreatePartitions;
+  readonly results: readonly CreatePartitionsTopicResult[];
+  readonly throttleTimeMs?: number;
+}
+
+// ---- DeleteRecords (21) ----
+
+export interface DeleteRecordsPartition {
+  readonly partitionIndex: number;
+  /** Delete every record before this offset; -1 for the high watermark. */
+  readonly offset: number;
+}
+
+export interface DeleteRecordsTopic {
+  readonly name: string;
+  readonly partitions: readonly DeleteRecordsPartition[];
+}
+
+export interface DeleteRecordsRequest {
+  readonly apiKey: typeof ApiKey.DeleteRecords;
+  readonly topics: readonly DeleteRecordsTopic[];
+  readonly timeoutMs: number;
+}
+
+export interface DeleteRecordsPartitionResult {
+  readonly partitionIndex: number;
+  /** The partition's new log start offset; -1 on error. */
+  readonly lowWatermark: number;
+  readonly errorCode: ErrorCode;
+}
+
+export interface DeleteRecordsTopicResult {
+  readonly name: string;
+  readonly partitions: readonly DeleteRecordsPartitionResult[];
+}
+
+export interface DeleteRecordsResponse {
+  readonly apiKey: typeof ApiKey.DeleteRecords;
+  readonly topics: readonly DeleteRecordsTopicResult[];
+  readonly throttleTimeMs?: number;
+}
+
+// ---- DescribeConfigs (32) ----
+
+export interface DescribeConfigsRequest {
+  readonly apiKey: typeof ApiKey.DescribeConfigs;
+  readonly resources: readonly DescribeConfigsResource[];
+  /** Also list where else each value is set (v1+); Tributary answers without synonyms. */
+  readonly includeSynonyms?: boolean;
+  /** Also send each config's documentation (v3+); Tributary answers without it. */
+  readonly includeDocumentation?: boolean;
+}
+
+export interface DescribeConfigsResponse {
+  readonly apiKey: typeof ApiKey.DescribeConfigs;
+  readonly results: readonly DescribeConfigsResult[];
+  readonly throttleTimeMs?: number;
+}
+
+// ---- IncrementalAlterConfigs (44) ----
+
+export interface IncrementalAlterConfigsRequest {
+  readonly apiKey: typeof ApiKey.IncrementalAlterConfigs;
+  readonly resources: readonly AlterConfigsResource[];
+  readonly validateOnly?: boolean;
+}
+
+export interface IncrementalAlterConfigsResponse {
+  readonly apiKey: typeof ApiKey.IncrementalAlterConfigs;
+  readonly responses: readonly AlterConfigsResourceResponse[];
+  readonly throttleTimeMs?: number;
+}
