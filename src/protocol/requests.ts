@@ -4,9 +4,13 @@
  *
  * ```ts
  * interface Sender {
- *   send<K extends ApiKey>(request: RequestOf<K>): Promise<ResponseOf<K>>;
+ *   send<R extends Request>(request: R): Promise<ResponseFor<R>>;
  * }
  * ```
+ *
+ * (The type parameter is the request type, not the API key: TypeScript cannot infer `K`
+ * from an argument of type `RequestOf<K>`, but it infers `R` from the argument itself, and
+ * `ResponseFor<FetchRequest>` is `FetchResponse`.)
  *
  * A request is a plain, immutable object: the same value whether it was built by a
  * `Producer` in the same thread, copied across a `MessagePort` from a worker, or decoded
@@ -129,7 +133,7 @@ export type ResponseFor<R extends Request> = ResponseOf<R['apiKey']>;
  * whose offsets are -1, once the request has been handed over.
  */
 export interface Sender {
-  send<K extends ApiKey>(request: RequestOf<K>): Promise<ResponseOf<K>>;
+  send<R extends Request>(request: R): Promise<ResponseFor<R>>;
 }
 
 /**
@@ -138,5 +142,5 @@ export interface Sender {
  * here, and sends back what the promise resolves with.
  */
 export interface RequestHandler {
-  handle<K extends ApiKey>(request: RequestOf<K>): Promise<ResponseOf<K>>;
+  handle<R extends Request>(request: R): Promise<ResponseFor<R>>;
 }
