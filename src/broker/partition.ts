@@ -1,0 +1,785 @@
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { checkBatch, iterateBatches, type BatchHeader } from '../record/batch.js';
+import { writeFileAtomic } from '../storage/atomic-file.js';
+import type { Log, LogAppendInfo } from '../storage/log.js';
+import { assert } from '../util/assert.js';
+import type { ErrorCode } from '../util/error-codes.js';
+import { isTributaryError } from '../util/errors.js';
+import { IsrState } from './core/isr.js';
+import { LeaderEpochCache, type EpochEndOffset, type EpochStart } from './core/leader-epoch-cache.js';
+import { ProducerState, type ProducerBatch } from './core/producer-state.js';
+import { divergingEpoch, leaderEpochProblem, truncationOffset } from './core/replica-fetch.js';
+
+/**
+ * One replica of one partition on one broker: Kafka's `Partition` (leader and follower
+ * roles, ISR, high watermark, leader epochs, idempotent producers) over a `Log`.
+ *
+ * Everything here is synchronous and takes time as `now`: the broker (or a simulation)
+ * calls a method, gets back what to send, and drives the I/O. The log's own writes are
+ * synchronous (they reach the page cache before returning); durability is the caller's
+ * business, reported back through {@link Partition.markFlushed}.
+ *
+ * Contract, by role:
+ * - **Leader** (`makeLeader`): `appendAsLeader` for produce requests, `fetchAsLeader` for
+ *   follower and consumer fetches. ISR changes are proposals (`AlterIsrProposal`) the
+ *   caller sends to the controller; the outcome comes back through
+ *   `alterPartitionResponse` or as a metadata change through `makeLeader`.
+ * - **Follower** (`makeFollower`): `followerFetchRequest` says what to ask the leader,
+ *   `appendAsFollower` applies the answer (truncating a diverged tail first).
+ * - acks=all produces wait in a pending list; every call that can move the high
+ *   watermark or change leadership completes some of them, and `drainAcks` hands the
+ *   completions to the caller, who answers the producers.
+ *
+ * Durable state: the log (segments and its `leader-epoch-checkpoint`, both owned by the
+ * storage layer) and the high watermark, which the broker checkpoints for all its
+ * partitions in one `replication-offset-checkpoint` file ({@link writeHighWatermarkCheckpoint})
+ * and passes back on open, as Kafka does.
+ * @internal
+ */
+
+/** Settings of a partition replica, with Kafka's config names in the comments. */
+export interface PartitionConfig {
+  /** `min.insync.replicas`: the smallest ISR an acks=all produce is accepted with. Default 1. */
+  readonly minInsyncReplicas: number;
+  /** `replica.lag.time.max.ms`: an ISR member that has not caught up for this long is proposed for removal. Default 30000. */
+  readonly replicaLagTimeMaxMs: number;
+  /** How long an unanswered ISR change waits before it is proposed again. Default 1000. */
+  readonly alterPartitionRetryMs: number;
+  /**
+   * Tributary's choice beyond Kafka: when true, the leader counts only its own *flushed*
+   * offset toward the high watermark, and a follower fetches again only once what it
+   * appended is flushed (`followerFetchRequest` returns undefined until then), so every
+   * record below the high watermark is on disk on every ISR member: acknowledged records
+   * survive every replica losing power. When false (Kafka's default), acknowledged
+   * records survive process crashes and the loss of a minority of machines. Default false.
+   */
+  readonly hwRequiresFlush: boolean;
+}
+
+export const defaultPartitionConfig: PartitionConfig = Object.freeze({
+  minInsyncReplicas: 1,
+  replicaLagTimeMaxMs: 30_000,
+  alterPartitionRetryMs: 1000,
+  hwRequiresFlush: false,
+});
+
+/** The most acks=all produces one partition lets wait for the high watermark. */
+export const pendingAcksMax = 65_536;
+/** The most bytes one fetch returns from one partition (Kafka's max.partition.fetch.bytes default, 1 MiB). */
+export const fetchBytesDefault = 1024 * 1024;
+
+/** A partition's state as the controller committed it (a PartitionRecord or PartitionChangeRecord applied). */
+export interface LeaderAndIsr {
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+}
+
+export type PartitionRole = 'none' | 'leader' | 'follower';
+
+/** An ISR change the leader asks the controller for (one partition of an AlterPartition request). */
+export interface AlterIsrProposal {
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+  readonly newIsr: readonly number[];
+}
+
+/** Options of a produce. */
+export interface ProduceOptions {
+  /** 0, 1 or -1 (all). */
+  readonly acks: number;
+  /** For acks=all: how long the produce may wait for the high watermark (Kafka's request timeout). Default 30000. */
+  readonly timeoutMs?: number;
+  /** For acks=all: the caller's id for this produce, echoed in its `AckCompletion`. */
+  readonly token?: number;
+}
+
+/** What `appendAsLeader` did. */
+export type ProduceOutcome =
+  | {
+      readonly errorCode: 'NONE';
+      readonly firstOffset: number;
+      readonly lastOffset: number;
+      readonly logAppendTime: number;
+      /** The batch was a retry of one already in the log: nothing was appended, these are the original offsets. */
+      readonly duplicate: boolean;
+      /** acks=all: the answer comes later, as an `AckCompletion` with the produce's token. */
+      readonly pending: boolean;
+    }
+  | { readonly errorCode: ErrorCode; readonly message: string };
+
+/** The outcome of an acks=all produce, once the high watermark passed it or it failed. */
+export interface AckCompletion {
+  readonly token: number;
+  /** NONE, NOT_ENOUGH_REPLICAS_AFTER_APPEND, NOT_LEADER_OR_FOLLOWER (leadership changed) or REQUEST_TIMED_OUT. */
+  readonly errorCode: ErrorCode;
+  readonly firstOffset: number;
+  readonly lastOffset: number;
+}
+
+/** One partition of a Fetch request. `replicaId` -1 is a consumer. */
+export interface PartitionFetchRequest {
+  readonly replicaId: number;
+  readonly fetchOffset: number;
+  /** The epoch of the last batch in the follower's log (-1: none, or a consumer). */
+  readonly lastFetchedEpoch: number;
+  /** The leader epoch the sender believes is current (-1: do not check). */
+  readonly currentLeaderEpoch: number;
+  readonly maxBytes?: number;
+}
+
+/** One partition of a Fetch response. */
+export interface PartitionFetchResponse {
+  readonly errorCode: ErrorCode;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+  readonly logEndOffset: number;
+  /** The leader's epoch when it answered. */
+  readonly leaderEpoch: number;
+  /** Set when the follower's log diverged: truncate to this epoch's end, then fetch again. */
+  readonly divergingEpoch?: EpochEndOffset;
+  /** Whole batches from the fetch offset (empty on error or divergence). */
+  readonly records: Uint8Array;
+}
+
+/** What `fetchAsLeader` did beside answering. */
+export interface LeaderFetchOutcome {
+  readonly response: PartitionFetchResponse;
+  /** An ISR expansion to send to the controller. */
+  readonly proposal?: AlterIsrProposal;
+}
+
+/** What `appendAsFollower` did. */
+export interface FollowerAppendOutcome {
+  /** The response was for an older request (another epoch or fetch offset) and was dropped. */
+  readonly ignored: boolean;
+  readonly errorCode: ErrorCode;
+  /** The log end offset after a truncation, when there was one. */
+  readonly truncatedTo?: number;
+  readonly appended?: LogAppendInfo;
+}
+
+/** What `tick` did. */
+export interface PartitionTickOutcome {
+  /** An ISR shrink, or a retry of an unanswered change, to send to the controller. */
+  readonly proposal?: AlterIsrProposal;
+}
+
+/** The result of an AlterPartition for this partition, as the controller answered it. */
+export interface AlterPartitionResult {
+  readonly errorCode: ErrorCode;
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+  readonly isr: readonly number[];
+}
+
+/** Options of a `Partition`. */
+export interface PartitionOptions {
+  readonly log: Log;
+  readonly brokerId: number;
+  /** The high watermark from the broker's checkpoint (clamped to the log); default the log start. */
+  readonly highWatermark?: number;
+  readonly config?: Partial<PartitionConfig>;
+}
+
+interface PendingAck {
+  readonly token: number;
+  readonly firstOffset: number;
+  readonly lastOffset: number;
+  readonly deadlineMs: number;
+}
+
+interface PendingAlter {
+  readonly proposal: AlterIsrProposal;
+  sentMs: number;
+}
+
+const noRecords = new Uint8Array(0);
+
+export class Partition {
+  readonly config: PartitionConfig;
+  readonly log: Log;
+  readonly brokerId: number;
+
+  private roleValue: PartitionRole = 'none';
+  private leaderIdValue = -1;
+  private leaderEpochValue = -1;
+  private partitionEpochValue = -1;
+  private replicasValue: readonly number[] = [];
+  /** The ISR as the controller committed it. */
+  private committedIsr: readonly number[] = [];
+  /** Leader only: follower fetch state, the maximal ISR (committed plus a pending expansion) and the high watermark math. */
+  private isrState: IsrState | undefined;
+  private pendingAlter: PendingAlter | undefined;
+  private hw: number;
+  private flushed: number;
+  private readonly epochCache: LeaderEpochCache;
+  private readonly producers = new ProducerState();
+  private pendingAcks: PendingAck[] = [];
+  private completedAcks: AckCompletion[] = [];
+  private truncationCount = 0;
+
+  constructor(options: PartitionOptions) {
+    this.config = { ...defaultPartitionConfig, ...options.config };
+    assert(Number.isInteger(this.config.minInsyncReplicas) && this.config.minInsyncReplicas >= 1, 'minInsyncReplicas must be at least 1');
+    this.log = options.log;
+    this.brokerId = options.brokerId;
+    // Recovery: the log end offset is what the log recovered; the epoch history is the
+    // log's checkpoint (rebuilt by the storage layer from batch headers if it was lost).
+    this.epochCache = new LeaderEpochCache(this.log.epochs());
+    this.hw = clamp(options.highWatermark ?? this.log.logStartOffset, this.log.logStartOffset, this.log.logEndOffset);
+    // What was recovered from disk is on disk.
+    this.flushed = this.log.logEndOffset;
+    this.rebuildProducerState();
+  }
+
+  // ------------------------------------------------------------------------ accessors
+
+  get topic(): string {
+    return this.log.topic;
+  }
+  get partition(): number {
+    return this.log.partition;
+  }
+  get role(): PartitionRole {
+    return this.roleValue;
+  }
+  get leaderId(): number {
+    return this.leaderIdValue;
+  }
+  get leaderEpoch(): number {
+    return this.leaderEpochValue;
+  }
+  get partitionEpoch(): number {
+    return this.partitionEpochValue;
+  }
+  get replicas(): readonly number[] {
+    return this.replicasValue;
+  }
+  /** The ISR as committed by the controller (what `min.insync.replicas` is checked against before an append). */
+  get isr(): readonly number[] {
+    return this.committedIsr;
+  }
+  /** Leader only: the ISR the high watermark is computed over (committed plus any pending expansion). */
+  get maximalIsr(): readonly number[] {
+    return this.isrState?.isr ?? this.committedIsr;
+  }
+  get highWatermark(): number {
+    return this.hw;
+  }
+  get logEndOffset(): number {
+    return this.log.logEndOffset;
+  }
+  get logStartOffset(): number {
+    return this.log.logStartOffset;
+  }
+  /** What the caller has reported durable with `markFlushed`. */
+  get flushedOffset(): number {
+    return this.flushed;
+  }
+  /** The leader epoch history (the log's, plus the current leader epoch's start once this replica leads). */
+  get epochs(): readonly EpochStart[] {
+    return this.epochCache.entries;
+  }
+  /** How many times this replica cut its log (a diverged tail); for monitoring and tests. */
+  get truncations(): number {
+    return this.truncationCount;
+  }
+  /** acks=all produces waiting for the high watermark. */
+  get pendingAckCount(): number {
+    return this.pendingAcks.length;
+  }
+  /** The ISR change waiting for the controller, if any. */
+  get pendingIsrChange(): AlterIsrProposal | undefined {
+    return this.pendingAlter?.proposal;
+  }
+
+  // ------------------------------------------------------------------ metadata changes
+
+  /**
+   * Applies a committed partition state naming this broker as leader. Returns false when
+   * it is stale (an older leader epoch, or the same one at an older or equal partition
+   * epoch) and was ignored. A new leader epoch starts in the epoch cache at the log end
+   * offset (Kafka's `maybeAssignEpochStartOffset`), resets follower fetch state, and fails
+   * the acks=all produces of the previous term with NOT_LEADER_OR_FOLLOWER (their
+   * retries are duplicates and get the original offsets). The same leader epoch at a newer
+   * partition epoch is an ISR change: it is applied and clears a pending proposal.
+   */
+  makeLeader(state: LeaderAndIsr, now: number): boolean {
+    assert(state.leader === this.brokerId, `makeLeader on broker ${this.brokerId} for leader ${state.leader}`);
+    assert(state.isr.includes(this.brokerId) && state.replicas.includes(this.brokerId), 'a leader is a replica in its ISR');
+    if (this.isStale(state)) return false;
+    const newTerm = this.roleValue !== 'leader' || state.leaderEpoch !== this.leaderEpochValue;
+    this.leaderIdValue = this.brokerId;
+    this.leaderEpochValue = state.leaderEpoch;
+    this.partitionEpochValue = state.partitionEpoch;
+    this.replicasValue = [...state.replicas];
+    this.committedIsr = [...state.isr];
+    this.pendingAlter = undefined;
+    if (newTerm) {
+      this.failPendingAcks('NOT_LEADER_OR_FOLLOWER');
+      this.roleValue = 'leader';
+      const start = this.log.logEndOffset;
+      this.epochCache.assign(state.leaderEpoch, start);
+      this.isrState = new IsrState(this.brokerId, state.replicas, state.isr, start, this.hw, now);
+    } else {
+      this.isrState!.setIsr(state.isr, this.leaderEndForHw());
+    }
+    this.afterLeaderHwMayMove();
+    return true;
+  }
+
+  /**
+   * Applies a committed partition state in which this broker is a follower (`leader` may
+   * be -1: no leader, nothing to fetch). Stale states are ignored (returns false). A
+   * follower does not truncate here: it learns where its log diverged from its first
+   * fetch (Fetch v12's DivergingEpoch).
+   */
+  makeFollower(state: LeaderAndIsr, _now: number): boolean {
+    assert(state.leader !== this.brokerId, `makeFollower on broker ${this.brokerId}, which is the leader`);
+    if (this.isStale(state)) return false;
+    if (this.roleValue === 'leader' || state.leaderEpoch !== this.leaderEpochValue) this.failPendingAcks('NOT_LEADER_OR_FOLLOWER');
+    if (this.roleValue === 'leader') this.dropUnwrittenEpoch();
+    this.roleValue = 'follower';
+    this.leaderIdValue = state.leader;
+    this.leaderEpochValue = state.leaderEpoch;
+    this.partitionEpochValue = state.partitionEpoch;
+    this.replicasValue = [...state.replicas];
+    this.committedIsr = [...state.isr];
+    this.isrState = undefined;
+    this.pendingAlter = undefined;
+    return true;
+  }
+
+  private isStale(state: LeaderAndIsr): boolean {
+    if (state.leaderEpoch < this.leaderEpochValue) return true;
+    return state.leaderEpoch === this.leaderEpochValue && state.partitionEpoch <= this.partitionEpochValue;
+  }
+
+  /**
+   * A leader that wrote nothing in its epoch leaves no trace of it in the log; its cache
+   * entry at the log end (assigned by makeLeader) goes when it stops leading, so that the
+   * cache again matches the log's checkpoint.
+   */
+  private dropUnwrittenEpoch(): void {
+    this.epochCache.truncateFromEnd(this.log.logEndOffset);
+  }
+
+  // --------------------------------------------------------------------------- leader
+
+  /**
+   * Appends a produce request's batches as leader: Kafka's `appendRecordsToLeader`. In
+   * order: leadership; `acks` valid; for acks=all, the committed ISR at least
+   * `min.insync.replicas` (NOT_ENOUGH_REPLICAS, nothing appended); the idempotent
+   * producer rules (a duplicate returns the original offsets and appends nothing;
+   * OUT_OF_ORDER_SEQUENCE_NUMBER; INVALID_PRODUCER_EPOCH); then the append, which assigns
+   * offsets and stamps the leader epoch into each batch. An idempotent producer sends one
+   * batch per partition per request (as Kafka's clients do); a request with several
+   * batches of which one has a producer id is INVALID_REQUEST.
+   *
+   * acks=all returns `pending: true`; the answer arrives as an `AckCompletion` (see
+   * `drainAcks`) once the high watermark passes the last offset: NONE when the ISR it was
+   * computed over still has `min.insync.replicas` members, else
+   * NOT_ENOUGH_REPLICAS_AFTER_APPEND (the records are in the log and a retry will be a
+   * duplicate).
+   */
+  appendAsLeader(batches: Uint8Array, options: ProduceOptions, now: number): ProduceOutcome {
+    if (this.roleValue !== 'leader') return error('NOT_LEADER_OR_FOLLOWER', `broker ${this.brokerId} does not lead ${this.topic}-${this.partition}`);
+    const acks = options.acks;
+    if (acks !== 0 && acks !== 1 && acks !== -1) return error('INVALID_REQUIRED_ACKS', `acks must be 0, 1 or -1, got ${acks}`);
+    if (acks === -1) {
+      if (this.committedIsr.length < this.config.minInsyncReplicas) {
+        return error('NOT_ENOUGH_REPLICAS', `the ISR ${JSON.stringify(this.committedIsr)} is smaller than min.insync.replicas ${this.config.minInsyncReplicas}`);
+      }
+      if (this.pendingAcks.length >= pendingAcksMax) return error('REQUEST_TIMED_OUT', `${this.pendingAcks.length} acks=all produces are already waiting`);
+    }
+    const headers: BatchHeader[] = [];
+    for (let pos = 0; pos < batches.length; ) {
+      const check = checkBatch(batches, pos, batches.length);
+      if (!check.ok) return error('CORRUPT_MESSAGE', `batch ${headers.length} at byte ${pos} is invalid: ${check.problem}`);
+      const first = iterateBatches(batches, pos, pos + check.size).next();
+      assert(first.done !== true, 'a checked batch iterates');
+      headers.push(first.value.header);
+      pos += check.size;
+    }
+    if (headers.length === 0) return error('INVALID_REQUEST', 'no record batches to append');
+    if (headers.length > 1 && headers.some((h) => h.producerId >= 0)) return error('INVALID_REQUEST', 'an idempotent producer sends one batch per partition in a request');
+
+    const only = headers[0]!;
+    if (headers.length === 1 && only.producerId >= 0) {
+      const check = this.producers.check(producerBatchOf(only));
+      if (check.kind === 'error') return error(check.code, check.message);
+      if (check.kind === 'duplicate') return this.accepted(check.firstOffset, check.lastOffset, -1, true, options, now);
+    }
+    let info: LogAppendInfo;
+    try {
+      info = this.log.write(batches, { assignOffsets: true, leaderEpoch: this.leaderEpochValue, now });
+    } catch (err) {
+      if (isTributaryError(err)) return error(err.code, err.message);
+      throw err;
+    }
+    // The log stamped the leader epoch; its first batch opened the epoch in its cache at
+    // the offset makeLeader already assigned here.
+    let offset = info.firstOffset;
+    for (const h of headers) {
+      const count = h.lastOffsetDelta + 1;
+      this.producers.apply(producerBatchOf(h), offset, offset + count - 1, h.maxTimestamp);
+      offset += count;
+    }
+    assert(offset === info.lastOffset + 1, 'the batches span the offsets the log assigned');
+    assert(this.epochCache.latestEpoch === this.leaderEpochValue, 'the leader’s epoch is the latest in its cache');
+    const outcome = this.accepted(info.firstOffset, info.lastOffset, info.logAppendTime, false, options, now);
+    this.afterLeaderHwMayMove();
+    return outcome;
+  }
+
+  private accepted(firstOffset: number, lastOffset: number, logAppendTime: number, duplicate: boolean, options: ProduceOptions, now: number): ProduceOutcome {
+    const pending = options.acks === -1;
+    if (pending) {
+      this.pendingAcks.push({ token: options.token ?? -1, firstOffset, lastOffset, deadlineMs: now + (options.timeoutMs ?? 30_000) });
+      this.completeAcks();
+    }
+    return { errorCode: 'NONE', firstOffset, lastOffset, logAppendTime, duplicate, pending };
+  }
+
+  /**
+   * Serves a fetch as leader: Kafka's `Partition.fetchRecords`. Checks leadership and the
+   * sender's `currentLeaderEpoch` (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH). A follower
+   * that names a last fetched epoch gets `divergingEpoch` when its log is not a prefix of
+   * this one (and its fetch state is not updated); otherwise batches from its fetch offset
+   * up to the log end, and its fetch updates the ISR math: the high watermark may move
+   * (completing acks) and an expansion may be proposed. A consumer (replicaId -1) reads
+   * only below the high watermark. OFFSET_OUT_OF_RANGE below the log start or above the
+   * log end.
+   */
+  fetchAsLeader(request: PartitionFetchRequest, now: number): LeaderFetchOutcome {
+    const respond = (errorCode: ErrorCode, extra: { records?: Uint8Array; divergingEpoch?: EpochEndOffset } = {}): PartitionFetchResponse => ({
+      errorCode,
+      highWatermark: this.hw,
+      logStartOffset: this.log.logStartOffset,
+      logEndOffset: this.log.logEndOffset,
+      leaderEpoch: this.leaderEpochValue,
+      records: extra.records ?? noRecords,
+      ...(extra.divergingEpoch === undefined ? {} : { divergingEpoch: extra.divergingEpoch }),
+    });
+    if (this.roleValue !== 'leader') return { response: respond('NOT_LEADER_OR_FOLLOWER') };
+    const epochProblem = leaderEpochProblem(request.currentLeaderEpoch, this.leaderEpochValue);
+    if (epochProblem !== undefined) return { response: respond(epochProblem) };
+    const isFollower = request.replicaId >= 0;
+    if (isFollower && (request.replicaId === this.brokerId || !this.replicasValue.includes(request.replicaId))) {
+      return { response: respond('NOT_LEADER_OR_FOLLOWER') };
+    }
+    // The log end offset before the read: appends after it do not keep a follower from
+    // counting as caught up (Kafka's note in readRecords).
+    const logStart = this.log.logStartOffset;
+    const logEnd = this.log.logEndOffset;
+    const offset = request.fetchOffset;
+    if (!Number.isSafeInteger(offset) || offset < logStart) return { response: respond('OFFSET_OUT_OF_RANGE') };
+    if (isFollower && request.lastFetchedEpoch >= 0) {
+      const diverging = divergingEpoch(this.epochCache, logEnd, offset, request.lastFetchedEpoch);
+      if (diverging !== undefined) return { response: respond('NONE', { divergingEpoch: diverging }) };
+    }
+    if (offset > logEnd) return { response: respond('OFFSET_OUT_OF_RANGE') };
+    const maxBytes = request.maxBytes ?? fetchBytesDefault;
+    const maxOffset = isFollower ? logEnd : this.hw;
+    const records = offset < maxOffset ? this.log.read(offset, { maxBytes, maxOffset }).records : noRecords;
+    if (!isFollower) return { response: respond('NONE', { records }) };
+
+    const isr = this.isrState!;
+    const hwMoved = isr.onFollowerFetch(request.replicaId, offset, now, this.leaderEndForHw());
+    if (hwMoved) this.hw = isr.highWatermark;
+    let proposal: AlterIsrProposal | undefined;
+    if (this.pendingAlter === undefined) {
+      const expanded = isr.expandProposal(request.replicaId);
+      if (expanded !== undefined) {
+        proposal = this.propose(expanded, now);
+        // The high watermark now waits for the new member too (Kafka's maximal ISR,
+        // KIP-497): once the controller commits it, it may be elected.
+        isr.setIsr(expanded, this.leaderEndForHw());
+      }
+    }
+    this.afterLeaderHwMayMove();
+    return { response: respond('NONE', { records }), ...(proposal === undefined ? {} : { proposal }) };
+  }
+
+  /**
+   * Time passes: acks=all produces past their timeout fail with REQUEST_TIMED_OUT; a leader
+   * proposes to drop ISR members that have not caught up within `replica.lag.time.max.ms`
+   * (the ISR it computes the high watermark over keeps them until the controller commits
+   * the change), or re-sends an unanswered proposal.
+   */
+  tick(now: number): PartitionTickOutcome {
+    if (this.pendingAcks.some((a) => a.deadlineMs <= now)) {
+      const kept: PendingAck[] = [];
+      for (const a of this.pendingAcks) {
+        if (a.deadlineMs <= now) this.completedAcks.push({ token: a.token, errorCode: 'REQUEST_TIMED_OUT', firstOffset: a.firstOffset, lastOffset: a.lastOffset });
+        else kept.push(a);
+      }
+      this.pendingAcks = kept;
+    }
+    if (this.roleValue !== 'leader') return {};
+    const pending = this.pendingAlter;
+    if (pending !== undefined) {
+      if (now - pending.sentMs < this.config.alterPartitionRetryMs) return {};
+      pending.sentMs = now;
+      return { proposal: pending.proposal };
+    }
+    const shrunk = this.isrState!.shrinkProposal(now, this.config.replicaLagTimeMaxMs);
+    if (shrunk === undefined) return {};
+    return { proposal: this.propose(shrunk, now) };
+  }
+
+  /**
+   * The controller's answer to a proposal. Success at a newer partition epoch commits
+   * the ISR it returns. INELIGIBLE_REPLICA and OPERATION_NOT_ATTEMPTED say the change was
+   * not made: the maximal ISR goes back to the committed one. Any other error (a stale
+   * partition epoch, a controller change, a lost answer) leaves the proposal pending
+   * until a metadata change settles it or `tick` retries it: the change may have been
+   * made, and forgetting a pending expansion could let the high watermark pass a member
+   * the controller already counts (Kafka's `handleAlterPartitionError`).
+   */
+  alterPartitionResponse(result: AlterPartitionResult): void {
+    if (this.roleValue !== 'leader' || this.pendingAlter === undefined) return;
+    if (result.errorCode === 'NONE') {
+      if (result.leaderEpoch !== this.leaderEpochValue || result.partitionEpoch <= this.partitionEpochValue) return;
+      this.partitionEpochValue = result.partitionEpoch;
+      this.committedIsr = [...result.isr];
+      this.pendingAlter = undefined;
+      this.isrState!.setIsr(result.isr, this.leaderEndForHw());
+      this.afterLeaderHwMayMove();
+    } else if (result.errorCode === 'INELIGIBLE_REPLICA' || result.errorCode === 'OPERATION_NOT_ATTEMPTED') {
+      this.pendingAlter = undefined;
+      this.isrState!.setIsr(this.committedIsr, this.leaderEndForHw());
+      this.afterLeaderHwMayMove();
+    }
+  }
+
+  private propose(newIsr: readonly number[], now: number): AlterIsrProposal {
+    const proposal = { leaderEpoch: this.leaderEpochValue, partitionEpoch: this.partitionEpochValue, newIsr: [...newIsr] };
+    this.pendingAlter = { proposal, sentMs: now };
+    return proposal;
+  }
+
+  /** The leader's own contribution to the high watermark: its log end offset, or what is flushed of it. */
+  private leaderEndForHw(): number {
+    const end = this.log.logEndOffset;
+    return this.config.hwRequiresFlush ? Math.min(end, this.flushed) : end;
+  }
+
+  private afterLeaderHwMayMove(): void {
+    const isr = this.isrState;
+    if (isr === undefined) return;
+    isr.maybeAdvanceHighWatermark(this.leaderEndForHw());
+    assert(isr.highWatermark >= this.hw, 'the high watermark never moves back on a leader');
+    this.hw = isr.highWatermark;
+    assert(this.hw <= this.log.logEndOffset, 'the high watermark is within the log');
+    this.completeAcks();
+  }
+
+  /** Kafka's `checkEnoughReplicasReachOffset`, for every waiting produce. */
+  private completeAcks(): void {
+    if (this.pendingAcks.length === 0 || this.roleValue !== 'leader') return;
+    const enough = this.maximalIsr.length >= this.config.minInsyncReplicas;
+    let done = 0;
+    // Offsets increase along the list except for duplicates, which may point back: scan all.
+    const kept: PendingAck[] = [];
+    for (const a of this.pendingAcks) {
+      if (a.lastOffset < this.hw) {
+        this.completedAcks.push({ token: a.token, errorCode: enough ? 'NONE' : 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', firstOffset: a.firstOffset, lastOffset: a.lastOffset });
+        done++;
+      } else {
+        kept.push(a);
+      }
+    }
+    if (done > 0) this.pendingAcks = kept;
+  }
+
+  private failPendingAcks(code: ErrorCode): void {
+    for (const a of this.pendingAcks) this.completedAcks.push({ token: a.token, errorCode: code, firstOffset: a.firstOffset, lastOffset: a.lastOffset });
+    this.pendingAcks = [];
+  }
+
+  /** The acks=all outcomes decided since the last call, in the order they were decided. */
+  drainAcks(): AckCompletion[] {
+    const out = this.completedAcks;
+    this.completedAcks = [];
+    return out;
+  }
+
+  // ------------------------------------------------------------------------- follower
+
+  /**
+   * The fetch a follower sends its leader next: from its log end offset, naming the epoch
+   * of its last batch so that the leader can tell whether it diverged. Undefined when it is
+   * not a follower of a live leader, or (with `hwRequiresFlush`) while what it appended is
+   * not yet flushed: its fetch offset tells the leader it holds everything below it.
+   */
+  followerFetchRequest(maxBytes = fetchBytesDefault): PartitionFetchRequest | undefined {
+    if (this.roleValue !== 'follower' || this.leaderIdValue < 0) return undefined;
+    if (this.config.hwRequiresFlush && this.flushed < this.log.logEndOffset) return undefined;
+    return {
+      replicaId: this.brokerId,
+      fetchOffset: this.log.logEndOffset,
+      lastFetchedEpoch: this.epochCache.latestEpoch,
+      currentLeaderEpoch: this.leaderEpochValue,
+      maxBytes,
+    };
+  }
+
+  /**
+   * Applies the leader's answer to `request` (Kafka's `ReplicaFetcherThread.processPartitionData`).
+   * An answer to an older request (another leader epoch, or a fetch offset that is no
+   * longer the log end) is dropped. A diverging epoch truncates the log to where it
+   * diverged (Kafka's `truncateOnFetchResponse`); this never goes below the high
+   * watermark, which would lose committed records (asserted). Batches are appended with
+   * their offsets and epochs as the leader wrote them, the epoch cache and producer state
+   * follow them, and the high watermark becomes the leader's, capped at the log end.
+   * A follower whose fetch offset fell below the leader's log start starts over there.
+   */
+  appendAsFollower(request: PartitionFetchRequest, response: PartitionFetchResponse): FollowerAppendOutcome {
+    const ignored = { ignored: true, errorCode: response.errorCode };
+    if (this.roleValue !== 'follower' || request.currentLeaderEpoch !== this.leaderEpochValue || request.fetchOffset !== this.log.logEndOffset) return ignored;
+    if (response.errorCode === 'OFFSET_OUT_OF_RANGE' && request.fetchOffset < response.logStartOffset) {
+      // The leader deleted what this replica would fetch next (retention, DeleteRecords).
+      assert(response.logStartOffset >= this.hw, 'the leader’s log start is at or above our high watermark');
+      this.log.truncateFullyAndStartAt(response.logStartOffset);
+      this.afterTruncation();
+      this.hw = response.logStartOffset;
+      return { ignored: false, errorCode: 'NONE', truncatedTo: response.logStartOffset };
+    }
+    if (response.errorCode !== 'NONE') return { ignored: false, errorCode: response.errorCode };
+    if (response.divergingEpoch !== undefined) {
+      const decision = truncationOffset(this.epochCache, this.log.logEndOffset, response.divergingEpoch, this.hw);
+      assert(
+        decision.offset >= this.hw,
+        `${this.topic}-${this.partition} on broker ${this.brokerId}: truncation to ${decision.offset} (diverging epoch ${JSON.stringify(response.divergingEpoch)}) is below the high watermark ${this.hw}`,
+      );
+      this.log.truncateTo(decision.offset);
+      this.afterTruncation();
+      return { ignored: false, errorCode: 'NONE', truncatedTo: this.log.logEndOffset };
+    }
+    let appended: LogAppendInfo | undefined;
+    if (response.records.length > 0) {
+      appended = this.log.write(response.records, { assignOffsets: false });
+      for (const { header } of iterateBatches(response.records)) {
+        if (header.partitionLeaderEpoch >= 0) this.epochCache.assign(header.partitionLeaderEpoch, header.baseOffset);
+        this.producers.apply(producerBatchOf(header), header.baseOffset, header.baseOffset + header.lastOffsetDelta, header.maxTimestamp);
+      }
+    }
+    const hw = Math.min(response.highWatermark, this.log.logEndOffset);
+    if (hw > this.hw) this.hw = hw;
+    return { ignored: false, errorCode: 'NONE', ...(appended === undefined ? {} : { appended }) };
+  }
+
+  private afterTruncation(): void {
+    this.truncationCount++;
+    const end = this.log.logEndOffset;
+    this.epochCache.truncateFromEnd(end);
+    this.flushed = Math.min(this.flushed, end);
+    this.hw = Math.min(this.hw, end);
+    this.rebuildProducerState();
+  }
+
+  // ----------------------------------------------------------------------- durability
+
+  /**
+   * The caller made the log durable up to `offset` (it captured the log end offset, then
+   * `log.sync()` resolved). With `hwRequiresFlush` this may move a leader's high
+   * watermark and let a follower fetch again.
+   */
+  markFlushed(offset: number): void {
+    const next = Math.min(offset, this.log.logEndOffset);
+    if (next <= this.flushed) return;
+    this.flushed = next;
+    if (this.roleValue === 'leader') this.afterLeaderHwMayMove();
+  }
+
+  // ---------------------------------------------------------------------- recovery
+
+  /** Replays every batch header in the log into a fresh producer state (after open or a truncation). */
+  private rebuildProducerState(): void {
+    const batches: { batch: ProducerBatch; firstOffset: number; lastOffset: number; timestamp: number }[] = [];
+    let offset = this.log.logStartOffset;
+    const end = this.log.logEndOffset;
+    while (offset < end) {
+      const { records } = this.log.read(offset, { maxBytes: fetchBytesDefault });
+      let next = offset;
+      for (const { header } of iterateBatches(records)) {
+        const last = header.baseOffset + header.lastOffsetDelta;
+        if (header.producerId >= 0 && last >= offset) batches.push({ batch: producerBatchOf(header), firstOffset: header.baseOffset, lastOffset: last, timestamp: header.maxTimestamp });
+        next = Math.max(next, last + 1);
+      }
+      assert(next > offset, 'a read from below the log end returns a batch');
+      offset = next;
+    }
+    this.producers.rebuild(batches);
+  }
+}
+
+function producerBatchOf(h: BatchHeader): ProducerBatch {
+  return { producerId: h.producerId, producerEpoch: h.producerEpoch, baseSequence: h.baseSequence, offsetCount: h.lastOffsetDelta + 1 };
+}
+
+function error(errorCode: ErrorCode, message: string): ProduceOutcome {
+  return { errorCode, message };
+}
+
+function clamp(x: number, min: number, max: number): number {
+  return Math.max(min, Math.min(max, x));
+}
+
+// ------------------------------------------------------- replication-offset-checkpoint
+
+/** Kafka's per-broker high watermark file, in the data folder. */
+export const highWatermarkCheckpointFile = 'replication-offset-checkpoint';
+
+/** One line of the high watermark checkpoint. */
+export interface HighWatermarkEntry {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/**
+ * Writes the high watermarks of all a broker's partitions to
+ * `<dataDir>/replication-offset-checkpoint`, atomically (temporary file, fsync, rename),
+ * in Kafka's format: a version line `0`, a count line, then `topic partition offset`
+ * lines. Kafka writes it every `replica.high.watermark.checkpoint.interval.ms` (5 s);
+ * a stale value only makes a restarted replica start from a lower high watermark.
+ */
+export function writeHighWatermarkCheckpoint(dataDir: string, entries: readonly HighWatermarkEntry[]): void {
+  const lines = ['0', String(entries.length), ...entries.map((e) => `${e.topic} ${e.partition} ${e.offset}`)];
+  writeFileAtomic(dataDir, highWatermarkCheckpointFile, `${lines.join('\n')}\n`);
+}
+
+/**
+ * Reads `<dataDir>/replication-offset-checkpoint`: topic-partition (`topic-partition`) to
+ * high watermark. A missing or malformed file reads as empty: every replica then starts
+ * from its log start, which is safe (a lower high watermark holds back consumers and
+ * truncation never goes below it; nothing committed is lost).
+ */
+export function readHighWatermarkCheckpoint(dataDir: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let text: string;
+  try {
+    text = readFileSync(join(dataDir, highWatermarkCheckpointFile), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
+    throw err;
+  }
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  const count = Number(lines[1]);
+  if (lines[0] !== '0' || !Number.isInteger(count) || lines.length !== count + 2) return out;
+  const parsed = new Map<string, number>();
+  for (const line of lines.slice(2)) {
+    const parts = line.split(' ');
+    const offset = Number(parts[2]);
+    const partition = Number(parts[1]);
+    if (parts.length !== 3 || !Number.isSafeInteger(offset) || offset < 0 || !Number.isInteger(partition) || partition < 0) return out;
+    parsed.set(`${parts[0]}-${partition}`, offset);
+  }
+  return parsed;
+}
