@@ -1,0 +1,194 @@
+/**
+ * A bounded reader of Kafka's wire primitives (https://kafka.apache.org/protocol#protocol_types):
+ * big-endian fixed-width integers, unsigned varints, strings and bytes with an int16 or int32
+ * length, their compact forms (an unsigned varint of length + 1, 0 for null) and tagged
+ * fields (KIP-482).
+ *
+ * It never reads past its end and never allocates for a length it has not checked: a
+ * truncated input, a length past the end, an array count larger than the bytes left, a
+ * varint over 5 bytes, invalid UTF-8 or an int64 outside JavaScript's safe integers is a
+ * `TributaryError` with the reader's error code (`INVALID_REQUEST` when a broker reads a
+ * request, `CORRUPT_MESSAGE` when a client reads a response), never a `RangeError`.
+ * @internal
+ */
+import { isUuid, uuidBytes, uuidFromBytes, type Uuid } from '../../metadata/uuid.js';
+import type { ErrorCode } from '../../util/error-codes.js';
+import { TributaryError } from '../../util/errors.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export class WireReader {
+  private pos: number;
+  private readonly view: DataView;
+
+  constructor(
+    readonly buf: Uint8Array,
+    /** The code of every error this reader throws. */
+    readonly code: ErrorCode = 'INVALID_REQUEST',
+    start = 0,
+    readonly end = buf.length,
+  ) {
+    this.pos = start;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get position(): number {
+    return this.pos;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  /** Throws this reader's error; for decoders that find a value they cannot accept. */
+  fail(why: string): never {
+    throw new TributaryError(this.code, `malformed message at byte ${this.pos}: ${why}`);
+  }
+
+  private need(bytes: number, what: string): number {
+    if (bytes > this.end - this.pos) this.fail(`${what} needs ${bytes} bytes, ${this.end - this.pos} left`);
+    const at = this.pos;
+    this.pos += bytes;
+    return at;
+  }
+
+  int8(): number {
+    return this.view.getInt8(this.need(1, 'an int8'));
+  }
+
+  int16(): number {
+    return this.view.getInt16(this.need(2, 'an int16'));
+  }
+
+  int32(): number {
+    return this.view.getInt32(this.need(4, 'an int32'));
+  }
+
+  /** An int64 as a number; one outside ±(2^53 - 1) is an error, never a rounded value. */
+  int64(): number {
+    const at = this.need(8, 'an int64');
+    const value = this.view.getInt32(at) * 0x1_0000_0000 + this.view.getUint32(at + 4);
+    if (!Number.isSafeInteger(value)) this.fail('an int64 outside the safe integer range');
+    return value;
+  }
+
+  /** Kafka reads any non-zero byte as true. */
+  bool(): boolean {
+    return this.view.getUint8(this.need(1, 'a boolean')) !== 0;
+  }
+
+  uuid(): Uuid {
+    const at = this.need(uuidBytes, 'a Uuid');
+    const id = uuidFromBytes(this.buf, at);
+    if (!isUuid(id)) this.fail('a malformed Uuid');
+    return id;
+  }
+
+  /** An unsigned varint of at most 5 bytes (0 to 2^32 - 1). */
+  unsignedVarint(): number {
+    let result = 0;
+    for (let i = 0; i < 5; i++) {
+      const b = this.view.getUint8(this.need(1, 'a varint'));
+      result += (b & 0x7f) * 2 ** (7 * i);
+      if ((b & 0x80) === 0) {
+        if (result > 0xffffffff) this.fail('an unsigned varint over 32 bits');
+        return result;
+      }
+    }
+    return this.fail('a varint longer than 5 bytes');
+  }
+
+  private text(length: number): string {
+    const at = this.need(length, 'a string');
+    try {
+      return utf8.decode(this.buf.subarray(at, at + length));
+    } catch (err) {
+      throw new TributaryError(this.code, `malformed message at byte ${at}: a string that is not UTF-8`, { cause: err });
+    }
+  }
+
+  /** A string with an int16 length; or a compact string when `flexible`. */
+  string(flexible: boolean): string {
+    const s = this.nullableString(flexible);
+    if (s === null) this.fail('a null string where one is required');
+    return s;
+  }
+
+  /** A nullable string with an int16 length (-1 null); or a compact nullable string when `flexible`. */
+  nullableString(flexible: boolean): string | null {
+    const length = flexible ? this.unsignedVarint() - 1 : this.int16();
+    if (length < -1) this.fail(`a string length of ${length}`);
+    return length === -1 ? null : this.text(length);
+  }
+
+  /** Bytes with an int32 length; or compact bytes when `flexible`. A view into the input, not a copy. */
+  bytes(flexible: boolean): Uint8Array {
+    const b = this.nullableBytes(flexible);
+    if (b === null) this.fail('null bytes where they are required');
+    return b;
+  }
+
+  /** Nullable bytes with an int32 length (-1 null); or compact nullable bytes when `flexible`. A view, not a copy. */
+  nullableBytes(flexible: boolean): Uint8Array | null {
+    const length = flexible ? this.unsignedVarint() - 1 : this.int32();
+    if (length < -1) this.fail(`a bytes length of ${length}`);
+    if (length === -1) return null;
+    const at = this.need(length, 'bytes');
+    return this.buf.subarray(at, at + length);
+  }
+
+  /** An array with an int32 count; or a compact array when `flexible`. */
+  array<T>(flexible: boolean, item: (r: WireReader) => T): T[] {
+    const a = this.nullableArray(flexible, item);
+    if (a === null) this.fail('a null array where one is required');
+    return a;
+  }
+
+  /**
+   * A nullable array (-1 null) with an int32 count; or a compact nullable array when
+   * `flexible`. Every item takes at least one byte, so a count larger than the bytes left is
+   * refused before anything is allocated.
+   */
+  nullableArray<T>(flexible: boolean, item: (r: WireReader) => T): T[] | null {
+    const count = flexible ? this.unsignedVarint() - 1 : this.int32();
+    if (count < -1) this.fail(`an array count of ${count}`);
+    if (count === -1) return null;
+    if (count > this.remaining) this.fail(`an array of ${count} items in ${this.remaining} bytes`);
+    const out: T[] = [];
+    for (let i = 0; i < count; i++) out.push(item(this));
+    return out;
+  }
+
+  /**
+   * The tagged fields that end a flexible struct. `onTag` reads a known tag from a reader
+   * bounded to the field's bytes (which it must consume exactly); unknown tags are skipped,
+   * as KIP-482 requires. Tags must be strictly increasing.
+   */
+  taggedFields(onTag?: (tag: number, r: WireReader) => void): void {
+    const count = this.unsignedVarint();
+    if (count > this.remaining) this.fail(`${count} tagged fields in ${this.remaining} bytes`);
+    let previous = -1;
+    for (let i = 0; i < count; i++) {
+      const tag = this.unsignedVarint();
+      if (tag <= previous) this.fail(`tagged field ${tag} after ${previous}`);
+      previous = tag;
+      const size = this.unsignedVarint();
+      const at = this.need(size, `tagged field ${tag}`);
+      if (onTag !== undefined) {
+        const inner = new WireReader(this.buf, this.code, at, at + size);
+        onTag(tag, inner);
+        inner.done(`tagged field ${tag}`);
+      }
+    }
+  }
+
+  /** Skips the tagged fields when `flexible`; a no-op otherwise. */
+  tags(flexible: boolean, onTag?: (tag: number, r: WireReader) => void): void {
+    if (flexible) this.taggedFields(onTag);
+  }
+
+  /** Checks that every byte was read. */
+  done(what = 'the message'): void {
+    if (this.pos !== this.end) this.fail(`${this.end - this.pos} bytes left over after ${what}`);
+  }
+}
