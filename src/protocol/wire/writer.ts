@@ -27,6 +27,11 @@ export class WireWriter {
     return this.pos;
   }
 
+  /**
+   * Reserves `bytes` and returns where they start. It may replace `buf` and `view`, so
+   * callers read those only after calling it (`this.view.setInt32(this.ensure(4), v)` would
+   * write into the old buffer).
+   */
   private ensure(bytes: number): number {
     const at = this.pos;
     if (at + bytes > this.buf.length) {
@@ -47,19 +52,22 @@ export class WireWriter {
 
   int8(value: number): this {
     this.fits(value, -0x80, 0x7f, 'an int8');
-    this.view.setInt8(this.ensure(1), value);
+    const at = this.ensure(1);
+    this.view.setInt8(at, value);
     return this;
   }
 
   int16(value: number): this {
     this.fits(value, -0x8000, 0x7fff, 'an int16');
-    this.view.setInt16(this.ensure(2), value);
+    const at = this.ensure(2);
+    this.view.setInt16(at, value);
     return this;
   }
 
   int32(value: number): this {
     this.fits(value, -0x80000000, 0x7fffffff, 'an int32');
-    this.view.setInt32(this.ensure(4), value);
+    const at = this.ensure(4);
+    this.view.setInt32(at, value);
     return this;
   }
 
@@ -73,12 +81,14 @@ export class WireWriter {
   }
 
   bool(value: boolean): this {
-    this.view.setUint8(this.ensure(1), value ? 1 : 0);
+    const at = this.ensure(1);
+    this.view.setUint8(at, value ? 1 : 0);
     return this;
   }
 
   uuid(value: Uuid): this {
-    writeUuid(this.buf, this.ensure(16), value);
+    const at = this.ensure(16);
+    writeUuid(this.buf, at, value);
     return this;
   }
 
@@ -86,15 +96,18 @@ export class WireWriter {
     this.fits(value, 0, 0xffffffff, 'an unsigned varint');
     let v = value;
     while (v >= 0x80) {
-      this.buf[this.ensure(1)] = (v & 0x7f) | 0x80;
+      const at = this.ensure(1);
+      this.buf[at] = (v & 0x7f) | 0x80;
       v = Math.floor(v / 128);
     }
-    this.buf[this.ensure(1)] = v;
+    const last = this.ensure(1);
+    this.buf[last] = v;
     return this;
   }
 
   raw(bytes: Uint8Array): this {
-    this.buf.set(bytes, this.ensure(bytes.length));
+    const at = this.ensure(bytes.length);
+    this.buf.set(bytes, at);
     return this;
   }
 
