@@ -372,14 +372,12 @@ function pathText(path: readonly (string | number)[]): string {
  * The value is not copied: the caller must not let the sender change it afterwards (a
  * structured clone or a freshly decoded object is safe).
  *
- * @example
- * ```ts
- * import { ApiKey } from './api-keys.js';
- * import { validateRequest } from './validate.js';
  *
- * const request = validateRequest({ apiKey: ApiKey.Metadata, topics: null, allowAutoTopicCreation: false });
- * if (request.apiKey === ApiKey.Metadata) console.log(request.topics); // null
+ * ```ts
+ * const request = validateRequest(message.data); // from a MessagePort
+ * if (request.apiKey === ApiKey.Metadata) request.topics; // typed: MetadataRequestTopic[] | null
  * ```
+ * @internal
  */
 export function validateRequest(value: unknown): Request {
   let apiKey: unknown;
