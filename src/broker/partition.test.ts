@@ -294,6 +294,18 @@ describe('flush before acknowledging (hwRequiresFlush)', () => {
     a!.markFlushed(1);
     expect(a!.highWatermark).toBe(1);
     expect(a!.drainAcks().map((x) => x.errorCode)).toEqual(['NONE']);
+    // The follower's high watermark waits for its own flush too.
+    ok(a!.appendAsLeader(batch(['y']), { acks: 1 }, 3));
+    a!.markFlushed(2);
+    pump(a!, b!, 3); // b gets y and the high watermark 1
+    pump(a!, b!, 4); // nothing: b must flush first
+    expect(b!.highWatermark).toBe(1);
+    b!.markFlushed(2);
+    pump(a!, b!, 5);
+    expect(a!.highWatermark).toBe(2);
+    pump(a!, b!, 6);
+    expect(b!.logEndOffset).toBe(2);
+    expect(b!.highWatermark).toBe(2);
   });
 });
 

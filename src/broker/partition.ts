@@ -221,6 +221,8 @@ export class Partition {
   private pendingAcks: PendingAck[] = [];
   private completedAcks: AckCompletion[] = [];
   private truncationCount = 0;
+  /** Follower only: the last high watermark the leader sent (with `hwRequiresFlush`, ours waits for the flush to reach it). */
+  private leaderHwSeen = 0;
 
   constructor(options: PartitionOptions) {
     this.config = { ...defaultPartitionConfig, ...options.config };
@@ -343,6 +345,7 @@ export class Partition {
     if (this.isStale(state)) return false;
     if (this.roleValue === 'leader' || state.leaderEpoch !== this.leaderEpochValue) this.failPendingAcks('NOT_LEADER_OR_FOLLOWER');
     if (this.roleValue === 'leader') this.dropUnwrittenEpoch();
+    if (this.roleValue !== 'follower' || state.leaderEpoch !== this.leaderEpochValue) this.leaderHwSeen = this.hw;
     this.roleValue = 'follower';
     this.leaderIdValue = state.leader;
     this.leaderEpochValue = state.leaderEpoch;
@@ -669,9 +672,20 @@ export class Partition {
         this.producers.apply(producerBatchOf(header), header.baseOffset, header.baseOffset + header.lastOffsetDelta, header.maxTimestamp);
       }
     }
-    const hw = Math.min(response.highWatermark, this.log.logEndOffset);
-    if (hw > this.hw) this.hw = hw;
+    this.leaderHwSeen = response.highWatermark;
+    this.advanceFollowerHw();
     return { ignored: false, errorCode: 'NONE', ...(appended === undefined ? {} : { appended }) };
+  }
+
+  /**
+   * A follower's high watermark is the leader's, capped at its own log end offset (with
+   * `hwRequiresFlush`, at its flushed offset, so that the checkpointed high watermark never
+   * names records a power loss could take). It never moves back.
+   */
+  private advanceFollowerHw(): void {
+    const cap = this.config.hwRequiresFlush ? this.flushed : this.log.logEndOffset;
+    const hw = Math.min(this.leaderHwSeen, cap);
+    if (hw > this.hw) this.hw = hw;
   }
 
   private afterTruncation(): void {
@@ -695,6 +709,7 @@ export class Partition {
     if (next <= this.flushed) return;
     this.flushed = next;
     if (this.roleValue === 'leader') this.afterLeaderHwMayMove();
+    else if (this.roleValue === 'follower') this.advanceFollowerHw();
   }
 
   // ---------------------------------------------------------------------- recovery
