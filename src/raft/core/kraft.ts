@@ -217,6 +217,15 @@ export class RaftCore {
     if (this.role !== 'observer' && this.electionElapsed >= this.electionTimeout) this.startPreVote();
   }
 
+  /**
+   * Stands for election now instead of waiting for the election timeout (through
+   * pre-vote, like a timeout would). A lone voter wins at once; a new quorum's first
+   * voter, or a restarted former leader, saves a timeout. Always safe: an election is.
+   */
+  campaign(): void {
+    if (this.role === 'follower' || this.role === 'prospective' || this.role === 'candidate') this.startPreVote();
+  }
+
   propose(data: Uint8Array): { offset: number; epoch: number } | { error: 'NOT_LEADER'; leaderId: NodeId } {
     if (this.role !== 'leader') return { error: 'NOT_LEADER', leaderId: this.leaderId };
     const e = this.appendLocal(data);
@@ -515,6 +524,33 @@ export class RaftCore {
   }
 
   // ------------------------------------------------------------------ output
+
+  /**
+   * Whether this node leads and the leader-change entry of its epoch has committed: every
+   * entry before it is committed too, so a state machine that applied all committed
+   * entries holds the whole log and may start proposing (KRaft activates the controller
+   * only then).
+   */
+  get leaderReady(): boolean {
+    return this.role === 'leader' && this.highWatermark > this.epochStartOffset;
+  }
+
+  /** The snapshot the log starts after, if any. */
+  get latestSnapshot(): Snapshot | undefined {
+    return this.snapshot;
+  }
+
+  /** Whether `ready()` has anything to hand over. */
+  hasReady(): boolean {
+    return (
+      this.pendingHardState ||
+      this.pendingTruncate !== undefined ||
+      this.pendingSnapshot !== undefined ||
+      this.pendingEntries.length > 0 ||
+      this.pendingMessages.length > 0 ||
+      this.pendingCommitted.length > 0
+    );
+  }
 
   ready(): Ready {
     const r: Ready = {

@@ -1,0 +1,208 @@
+/**
+ * A controller node: a `RaftNode` replicating the metadata log, and the `QuorumController`
+ * that replays it (every voter holds the whole image, so a failover reloads nothing) and,
+ * on the leader, decides and proposes metadata changes.
+ * @internal
+ */
+import { QuorumController, type Outcome, type RaftView } from '../metadata/quorum-controller.js';
+import type { ControllerConfig } from '../metadata/controller.js';
+import type { MetadataImage } from '../metadata/image.js';
+import type { ControllerRequest, ControllerResponse } from '../metadata/requests.js';
+import type { InlineRaftNetwork } from '../raft/inline-network.js';
+import { RaftNode, type RaftNodeOptions } from '../raft/raft-node.js';
+import type { Entry, Snapshot } from '../raft/core/kraft.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { TributaryError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+
+export interface ControllerNodeOptions {
+  readonly id: number;
+  readonly voters: readonly number[];
+  readonly dataDir: string;
+  readonly network: InlineRaftNetwork;
+  readonly clock?: Clock;
+  readonly tickMs?: number;
+  readonly electionTimeoutMs?: number;
+  readonly controller?: Partial<ControllerConfig>;
+  /**
+   * Take a snapshot once this many bytes of records were committed since the last one
+   * (KRaft's `metadata.log.max.record.bytes.between.snapshots`, default 20 MiB).
+   */
+  readonly snapshotBytes?: number;
+  readonly seed?: number;
+}
+
+type ImageListener = (image: MetadataImage) => void;
+
+export class ControllerNode {
+  readonly id: number;
+  private readonly raft: RaftNode;
+  private readonly qc: QuorumController;
+  private readonly clock: Clock;
+  private readonly network: InlineRaftNetwork;
+  private readonly waiting = new Map<number, { resolve: (r: unknown) => void; reject: (e: unknown) => void }>();
+  private readonly listeners = new Set<ImageListener>();
+  private readonly timer: ReturnType<typeof setInterval>;
+  private bytesSinceSnapshot = 0;
+  private snapshotting = false;
+  private readonly snapshotBytes: number;
+  private readonly view: RaftView;
+
+  private constructor(options: ControllerNodeOptions, raft: RaftNode, qc: QuorumController, clock: Clock) {
+    this.id = options.id;
+    this.raft = raft;
+    this.qc = qc;
+    this.clock = clock;
+    this.network = options.network;
+    this.snapshotBytes = options.snapshotBytes ?? 20 * 1024 * 1024;
+    this.view = { get leaderReady() { return raft.core.leaderReady; }, propose: (d) => raft.propose(d) };
+    this.timer = setInterval(() => this.tickController(), options.tickMs ?? 50);
+    this.timer.unref?.();
+  }
+
+  static async open(options: ControllerNodeOptions): Promise<ControllerNode> {
+    const clock = options.clock ?? systemClock;
+    const qc = new QuorumController(new Rng(options.seed ?? (options.id * 7919 + 1) >>> 0), options.controller);
+    let self: ControllerNode | undefined;
+    const raftOptions: RaftNodeOptions = {
+      id: options.id,
+      voters: options.voters,
+      dataDir: options.dataDir,
+      transport: options.network.transportFor(options.id),
+      clock,
+      ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
+      ...(options.electionTimeoutMs !== undefined ? { electionTimeoutMs: options.electionTimeoutMs } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      stateMachine: {
+        apply: (entries) => {
+          if (self) self.applied(entries);
+          else qc.applyCommitted(entries);
+        },
+        restore: (s: Snapshot) => {
+          qc.restoreSnapshot(s);
+          self?.settle();
+        },
+        changed: () => self?.changed(),
+      },
+    };
+    const raft = await RaftNode.open(raftOptions);
+    self = new ControllerNode(options, raft, qc, clock);
+    options.network.register(options.id, raft);
+    return self;
+  }
+
+  /** This node's committed image (the same on every voter, up to replication lag). */
+  get image(): MetadataImage {
+    return this.qc.image;
+  }
+
+  /** Whether this node's controller is the active one (it leads and has committed its epoch's first entry). */
+  get isActive(): boolean {
+    return this.qc.isActive && !this.raft.isStopped;
+  }
+
+  get epoch(): number {
+    return this.raft.core.epoch;
+  }
+
+  get leaderId(): number {
+    return this.raft.core.leaderId;
+  }
+
+  get role(): string {
+    return this.raft.core.role;
+  }
+
+  get highWatermark(): number {
+    return this.raft.core.highWatermark;
+  }
+
+  get isStopped(): boolean {
+    return this.raft.isStopped;
+  }
+
+  /**
+   * Submits a request to this node's controller. Resolves with the response once the
+   * request's records have committed; rejects with a retriable `NOT_CONTROLLER` when
+   * this node is not (or stops being) the active controller.
+   */
+  submit<R extends ControllerRequest>(request: R): Promise<ControllerResponse<R>> {
+    if (this.raft.isStopped) return Promise.reject(new TributaryError('NOT_CONTROLLER', `controller ${this.id} is stopped`));
+    const r = this.qc.submit(this.view, request, this.clock.now());
+    if ('outcome' in r) return settleOutcome(r.outcome);
+    return new Promise((resolve, reject) => this.waiting.set(r.ticket, { resolve: resolve as (r: unknown) => void, reject }));
+  }
+
+  /** Calls `listener` with each new committed image. Returns the function that stops it. */
+  onImage(listener: ImageListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.network.unregister(this.id, this.raft);
+    await this.raft.close();
+    this.failWaiting('controller closed');
+  }
+
+  /** Stops at once, without a clean shutdown (failure tests). */
+  kill(): void {
+    clearInterval(this.timer);
+    this.network.unregister(this.id, this.raft);
+    this.raft.kill();
+    this.failWaiting('controller killed');
+  }
+
+  private applied(entries: readonly Entry[]): void {
+    const before = this.qc.image;
+    this.qc.applyCommitted(entries);
+    for (const e of entries) this.bytesSinceSnapshot += e.data?.length ?? 0;
+    this.settle();
+    if (this.qc.image !== before) for (const l of this.listeners) l(this.qc.image);
+    if (this.bytesSinceSnapshot >= this.snapshotBytes && !this.snapshotting) void this.snapshot();
+  }
+
+  private changed(): void {
+    this.qc.sync(this.view, this.raft.logEndOffset, this.clock.now());
+    this.settle();
+  }
+
+  /** Resolves the requests whose entries committed (or were replaced). */
+  private settle(): void {
+    for (const { ticket, outcome } of this.qc.takeAnswered()) {
+      const w = this.waiting.get(ticket);
+      if (!w) continue;
+      this.waiting.delete(ticket);
+      settleOutcome(outcome).then(w.resolve, w.reject);
+    }
+  }
+
+  private tickController(): void {
+    if (this.raft.isStopped) return;
+    this.qc.tick(this.view, this.clock.now());
+  }
+
+  private async snapshot(): Promise<void> {
+    this.snapshotting = true;
+    try {
+      const end = this.qc.appliedEndOffset;
+      const data = this.qc.takeSnapshot();
+      this.bytesSinceSnapshot = 0;
+      await this.raft.takeSnapshot(end, data);
+    } catch {
+      // A snapshot that cannot be written is retried after the next threshold; the log keeps everything meanwhile.
+    } finally {
+      this.snapshotting = false;
+    }
+  }
+
+  private failWaiting(why: string): void {
+    for (const w of this.waiting.values()) w.reject(new TributaryError('NOT_CONTROLLER', why));
+    this.waiting.clear();
+  }
+}
+
+function settleOutcome<R>(outcome: Outcome<R>): Promise<R> {
+  return outcome.ok ? Promise.resolve(outcome.response) : Promise.reject(new TributaryError('NOT_CONTROLLER', outcome.message));
+}

@@ -1,0 +1,213 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ControllerConfig } from '../metadata/controller.js';
+import type { MetadataImage } from '../metadata/image.js';
+import type { ControllerRequest, ControllerResponse } from '../metadata/requests.js';
+import { InlineRaftNetwork } from '../raft/inline-network.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { TributaryError, isTributaryError } from '../util/errors.js';
+import { ControllerNode } from './controller-node.js';
+
+/** Options of {@link MetadataQuorum.start}. */
+export interface MetadataQuorumOptions {
+  /** Voters: 1, 3 or 5. Default 3. */
+  readonly voters?: number;
+  /** Where each node keeps its files (`<dataDir>/node-<id>/`). Omitted: a temporary folder removed on close. */
+  readonly dataDir?: string;
+  /** Default 50 ms. */
+  readonly tickMs?: number;
+  /** Default 300 ms: a follower stands for election after [300, 600) ms without a leader. */
+  readonly electionTimeoutMs?: number;
+  /** The controller's settings (broker session timeout, default partitions, ...). */
+  readonly controller?: Partial<ControllerConfig>;
+  /** Bytes of committed records between snapshots. Default 20 MiB. */
+  readonly snapshotBytes?: number;
+  readonly clock?: Clock;
+}
+
+/** Options of {@link MetadataQuorum.submit}. */
+export interface SubmitOptions {
+  /** Give up (REQUEST_TIMED_OUT) after this long. Default 30,000 ms. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A KRaft-style metadata quorum of N controller voters in this process, each with its
+ * own Raft log on disk. Submit admin requests to it, watch the metadata image change,
+ * and kill or restart voters to see it fail over.
+ *
+ * @example
+ * ```ts
+ * import { MetadataQuorum } from 'tributary';
+ *
+ * await using quorum = await MetadataQuorum.start({ voters: 3 });
+ * await quorum.submit({ type: 'RegisterBroker', brokerId: 1, incarnationId: 'AAAAAAAAAAAAAAAAAAAAAA', listeners: [], rack: null });
+ * ```
+ * @internal until the Cluster composes it
+ */
+export class MetadataQuorum {
+  readonly voterIds: readonly number[];
+  private readonly nodes = new Map<number, ControllerNode>();
+  private readonly network = new InlineRaftNetwork();
+  private readonly ownsDir: boolean;
+  private closed = false;
+
+  private constructor(
+    private readonly options: MetadataQuorumOptions,
+    readonly dataDir: string,
+    ownsDir: boolean,
+  ) {
+    const n = options.voters ?? 3;
+    this.voterIds = Array.from({ length: n }, (_, i) => i + 1);
+    this.ownsDir = ownsDir;
+  }
+
+  static async start(options: MetadataQuorumOptions = {}): Promise<MetadataQuorum> {
+    const n = options.voters ?? 3;
+    if (![1, 3, 5].includes(n)) throw new TributaryError('INVALID_CONFIG', `voters must be 1, 3 or 5, got ${String(n)}`, { option: 'voters' });
+    const ownsDir = options.dataDir === undefined;
+    const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-quorum-'));
+    const q = new MetadataQuorum(options, dir, ownsDir);
+    try {
+      for (const id of q.voterIds) await q.restart(id);
+    } catch (err) {
+      await q.close();
+      throw err;
+    }
+    return q;
+  }
+
+  /** The node with this id, if running. */
+  node(id: number): ControllerNode | undefined {
+    return this.nodes.get(id);
+  }
+
+  /** The active controller, if there is one now. */
+  get active(): ControllerNode | undefined {
+    for (const n of this.nodes.values()) if (n.isActive) return n;
+    return undefined;
+  }
+
+  /** The active controller's committed image (or any running node's, when none is active). */
+  get image(): MetadataImage {
+    const n = this.active ?? this.nodes.values().next().value;
+    if (n === undefined) throw new TributaryError('CLIENT_CLOSED', 'no controller is running');
+    return n.image;
+  }
+
+  /** Waits until a controller is active and returns it. */
+  async waitForLeader(timeoutMs = 10_000): Promise<ControllerNode> {
+    const clock = this.options.clock ?? systemClock;
+    const deadline = clock.monotonic() + timeoutMs;
+    for (;;) {
+      this.assertOpen();
+      const a = this.active;
+      if (a) return a;
+      if (clock.monotonic() > deadline) throw new TributaryError('REQUEST_TIMED_OUT', `no controller became active within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /**
+   * Submits a request to the active controller, waiting for one and retrying on the next
+   * when leadership moves, and resolves once the request's records have committed.
+   */
+  async submit<R extends ControllerRequest>(request: R, options: SubmitOptions = {}): Promise<ControllerResponse<R>> {
+    const clock = this.options.clock ?? systemClock;
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const deadline = clock.monotonic() + timeoutMs;
+    for (;;) {
+      const left = deadline - clock.monotonic();
+      if (left <= 0) throw new TributaryError('REQUEST_TIMED_OUT', `request ${request.type} not committed within ${timeoutMs} ms`);
+      const leader = await this.waitForLeader(left);
+      try {
+        return await leader.submit(request);
+      } catch (err) {
+        if (!isTributaryError(err) || err.code !== 'NOT_CONTROLLER') throw err;
+      }
+    }
+  }
+
+  /** Calls `listener` with every image the active controller commits, whichever node that is. Returns the function that stops it. */
+  watch(listener: (image: MetadataImage) => void): () => void {
+    let last: MetadataImage | undefined;
+    const offs = new Map<number, () => void>();
+    const attach = (n: ControllerNode) =>
+      n.onImage((image) => {
+        if (last === undefined || image.offset > last.offset) {
+          last = image;
+          listener(image);
+        }
+      });
+    for (const [id, n] of this.nodes) offs.set(id, attach(n));
+    this.attachers.add(attach);
+    return () => {
+      this.attachers.delete(attach);
+      for (const off of offs.values()) off();
+    };
+  }
+
+  private readonly attachers = new Set<(n: ControllerNode) => () => void>();
+
+  /** Kills a voter: no clean shutdown, unsynced writes may be lost. */
+  kill(id: number): void {
+    const n = this.nodes.get(id);
+    if (!n) return;
+    this.nodes.delete(id);
+    n.kill();
+  }
+
+  /** Stops a voter cleanly. */
+  async stop(id: number): Promise<void> {
+    const n = this.nodes.get(id);
+    if (!n) return;
+    this.nodes.delete(id);
+    await n.close();
+  }
+
+  /** (Re)starts a stopped or killed voter from its files. */
+  async restart(id: number): Promise<ControllerNode> {
+    this.assertOpen();
+    if (!this.voterIds.includes(id)) throw new TributaryError('INVALID_ARGUMENT', `no voter ${id} in this quorum`, { option: 'id' });
+    const existing = this.nodes.get(id);
+    if (existing) return existing;
+    const o = this.options;
+    const n = await ControllerNode.open({
+      id,
+      voters: this.voterIds,
+      dataDir: join(this.dataDir, `node-${id}`),
+      network: this.network,
+      ...(o.clock ? { clock: o.clock } : {}),
+      ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
+      ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
+      ...(o.controller ? { controller: o.controller } : {}),
+      ...(o.snapshotBytes !== undefined ? { snapshotBytes: o.snapshotBytes } : {}),
+    });
+    this.nodes.set(id, n);
+    for (const attach of this.attachers) attach(n);
+    return n;
+  }
+
+  /** Cuts or restores the link between two voters. */
+  setLink(a: number, b: number, up: boolean): void {
+    this.network.setLink(a, b, up);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const nodes = [...this.nodes.values()];
+    this.nodes.clear();
+    await Promise.all(nodes.map((n) => n.close()));
+    if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the quorum is closed');
+  }
+}

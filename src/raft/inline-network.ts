@@ -1,0 +1,46 @@
+import type { Message, NodeId } from './core/kraft.js';
+import type { RaftTransport } from './raft-node.js';
+
+/** Where an inline network delivers a node's messages. */
+export interface RaftEndpoint {
+  receive(message: Message): void;
+}
+
+/**
+ * Raft messages between nodes in one thread: each message is delivered on a later turn
+ * of the event loop (never inside the sender's call), to the node registered under its
+ * `to` id, if any. Links can be cut both ways, for partition tests.
+ * @internal
+ */
+export class InlineRaftNetwork {
+  private readonly endpoints = new Map<NodeId, RaftEndpoint>();
+  private readonly cut = new Set<string>();
+
+  /** The transport a node sends with. */
+  transportFor(id: NodeId): RaftTransport {
+    return { send: (m) => this.deliver(id, m) };
+  }
+
+  register(id: NodeId, endpoint: RaftEndpoint): void {
+    this.endpoints.set(id, endpoint);
+  }
+
+  unregister(id: NodeId, endpoint?: RaftEndpoint): void {
+    if (endpoint === undefined || this.endpoints.get(id) === endpoint) this.endpoints.delete(id);
+  }
+
+  /** Cuts (or, with `false`, restores) the link between two nodes, both ways. */
+  setLink(a: NodeId, b: NodeId, up: boolean): void {
+    const key = a < b ? `${a}:${b}` : `${b}:${a}`;
+    if (up) this.cut.delete(key);
+    else this.cut.add(key);
+  }
+
+  private deliver(from: NodeId, m: Message): void {
+    setImmediate(() => {
+      const key = from < m.to ? `${from}:${m.to}` : `${m.to}:${from}`;
+      if (this.cut.has(key)) return;
+      this.endpoints.get(m.to)?.receive(m);
+    });
+  }
+}

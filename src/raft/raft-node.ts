@@ -1,0 +1,304 @@
+/**
+ * `RaftNode`: the shell around `RaftCore`. It owns one kind of I/O each and decides
+ * nothing:
+ *
+ * - time: a timer calls `core.tick()` every `tickMs`;
+ * - the log: the partition log `<dataDir>/__cluster_metadata-0`, one record batch per
+ *   entry (its base offset the entry's offset, its partition leader epoch the entry's
+ *   epoch; a leader-change entry is a LEADER_CHANGE control batch, as in KRaft);
+ * - the vote: the `quorum-state` file beside it, written atomically;
+ * - snapshots: KIP-630-named checkpoint files in the same folder;
+ * - messages: a `RaftTransport`.
+ *
+ * After every input it drains the core's `Ready` in the order the core's contract asks:
+ * vote, truncation, snapshot and entries made durable (fdatasync) first, then messages
+ * sent, then committed entries handed to the state machine. Inputs that arrive while a
+ * drain waits for the disk are stepped into the core at once and go out with the next
+ * drain: one fsync covers all of them (group commit).
+ * @internal
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeBatchUncompressed, iterateBatches, isControlBatch, decodeUncompressedBatch, readBatchHeader } from '../record/batch.js';
+import { encodeControlBatch } from '../record/control-record.js';
+import { PartitionLog } from '../storage/partition-log.js';
+import { assert } from '../util/assert.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { TributaryError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { RaftCore, type Entry, type Message, type NodeId, type Ready, type Snapshot } from './core/kraft.js';
+import { readQuorumState, writeQuorumState } from './quorum-state-file.js';
+import { deleteSnapshotsBefore, latestValidSnapshot, writeSnapshot } from './snapshot-files.js';
+
+/** The metadata log's topic name, as in KRaft. */
+export const metadataTopic = '__cluster_metadata';
+
+/** How a node's messages reach the others. `send` must not call back into the sender synchronously. */
+export interface RaftTransport {
+  send(message: Message): void;
+}
+
+/** What the node tells the state machine it replicates. */
+export interface RaftStateMachine {
+  /** Committed entries, in log order, each exactly once (after a restore, from the snapshot's end). */
+  apply(entries: readonly Entry[]): void;
+  /** Replace the whole state with a snapshot's (at open, or sent by the leader). */
+  restore(snapshot: Snapshot): void;
+  /** Called after every drain: leadership or the log may have changed. */
+  changed?(): void;
+}
+
+export interface RaftNodeOptions {
+  readonly id: NodeId;
+  readonly voters: readonly NodeId[];
+  /** The node's data folder; the log and its files go in `<dataDir>/__cluster_metadata-0`. */
+  readonly dataDir: string;
+  readonly transport: RaftTransport;
+  readonly stateMachine: RaftStateMachine;
+  readonly clock?: Clock;
+  /** Milliseconds per tick. Default 50. */
+  readonly tickMs?: number;
+  /**
+   * The election timeout: a follower that hears nothing from a leader for a time drawn
+   * from [electionTimeoutMs, 2 x electionTimeoutMs) stands for election. Default 300 ms
+   * (KRaft's `controller.quorum.election.timeout.ms` is 1000; an embedded quorum on one
+   * machine can afford less, and fails over in well under a second).
+   */
+  readonly electionTimeoutMs?: number;
+  /** The most entries one fetch answer carries. Default 512. */
+  readonly fetchEntriesMax?: number;
+  /** Seed of the node's election-timeout randomness. Default: from the node id and the clock. */
+  readonly seed?: number;
+}
+
+/** One member of the Raft quorum (a voter or an observer), on disk. */
+export class RaftNode {
+  readonly id: NodeId;
+  readonly core: RaftCore;
+  private readonly log: PartitionLog;
+  private readonly dir: string;
+  private readonly transport: RaftTransport;
+  private readonly sm: RaftStateMachine;
+  private readonly clock: Clock;
+  private readonly timer: ReturnType<typeof setInterval>;
+  private draining = false;
+  private drainAgain = false;
+  private stopped = false;
+  private failure: unknown;
+  private idleWaiters: (() => void)[] = [];
+
+  private constructor(options: RaftNodeOptions, log: PartitionLog, core: RaftCore) {
+    this.id = options.id;
+    this.log = log;
+    this.core = core;
+    this.dir = join(options.dataDir, `${metadataTopic}-0`);
+    this.transport = options.transport;
+    this.sm = options.stateMachine;
+    this.clock = options.clock ?? systemClock;
+    const tickMs = options.tickMs ?? 50;
+    this.timer = setInterval(() => this.tick(), tickMs);
+    // The timer alone does not keep a process alive: a program that forgets `close()`
+    // still exits.
+    this.timer.unref?.();
+  }
+
+  /** Opens (or creates) a node's log, vote and snapshot, and starts it as a follower or observer. */
+  static async open(options: RaftNodeOptions): Promise<RaftNode> {
+    const tickMs = options.tickMs ?? 50;
+    const electionTimeoutMs = options.electionTimeoutMs ?? 300;
+    if (!Number.isFinite(tickMs) || tickMs <= 0) throw new TributaryError('INVALID_CONFIG', `tickMs must be positive, got ${tickMs}`, { option: 'tickMs' });
+    const electionTicks = Math.max(2, Math.round(electionTimeoutMs / tickMs));
+    const dir = join(options.dataDir, `${metadataTopic}-0`);
+    mkdirSync(dir, { recursive: true });
+    const log = await PartitionLog.open({ dataDir: options.dataDir, topic: metadataTopic, partition: 0, config: { flushPolicy: 'os' }, ...(options.clock ? { clock: options.clock } : {}) });
+    try {
+      const vote = readQuorumState(dir);
+      const latest = latestValidSnapshot(dir);
+      const snapshot: Snapshot | undefined = latest ? { endOffset: latest.id.endOffset, epoch: latest.id.epoch, data: latest.payload } : undefined;
+      if (snapshot && (log.logEndOffset < snapshot.endOffset || log.logStartOffset > snapshot.endOffset)) log.truncateFullyAndStartAt(snapshot.endOffset);
+      if (!snapshot && log.logStartOffset > 0) {
+        throw new TributaryError('KAFKA_STORAGE_ERROR', `${dir}: the log starts at ${log.logStartOffset} but no valid snapshot covers what is before it`);
+      }
+      const entries = readEntries(log, snapshot?.endOffset ?? 0);
+      const seed = options.seed ?? ((options.id * 2654435761) ^ Math.floor(performance.now() * 1000)) >>> 0;
+      const core = new RaftCore(
+        { id: options.id, voters: options.voters, rng: new Rng(seed), electionTicks, checkQuorumTicks: Math.ceil(electionTicks * 1.5), fetchEntriesMax: options.fetchEntriesMax ?? 512 },
+        { ...(vote ? { hardState: { epoch: vote.epoch, votedFor: vote.votedFor } } : {}), ...(snapshot ? { snapshot } : {}), entries },
+      );
+      if (snapshot) options.stateMachine.restore(snapshot);
+      // Save an election timeout where it would only be waited out: a lone voter always
+      // wins; on a new quorum the lowest voter goes first; after a restart, the voter
+      // that led before.
+      const first = Math.min(...options.voters);
+      if (options.voters.includes(options.id) && (options.voters.length === 1 || (vote === undefined && options.id === first) || vote?.leaderId === options.id)) core.campaign();
+      const node = new RaftNode(options, log, core);
+      node.scheduleDrain();
+      return node;
+    } catch (err) {
+      await log.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** The log's end offset. */
+  get logEndOffset(): number {
+    return this.core.logEndOffset;
+  }
+
+  /** Takes a message from the transport. */
+  receive(message: Message): void {
+    if (this.stopped) return;
+    this.core.step(message);
+    this.scheduleDrain();
+  }
+
+  /** Proposes an entry (leaders only). */
+  propose(data: Uint8Array): { offset: number; epoch: number } | { error: 'NOT_LEADER'; leaderId: NodeId } {
+    this.assertRunning();
+    const p = this.core.propose(data);
+    this.scheduleDrain();
+    return p;
+  }
+
+  /**
+   * Records that the state machine's state after applying every entry before `endOffset`
+   * is `data`: writes it as a snapshot file, then lets the log drop what it covers.
+   */
+  async takeSnapshot(endOffset: number, data: Uint8Array): Promise<void> {
+    this.assertRunning();
+    if (endOffset <= this.core.logStartOffset) return;
+    this.core.takeSnapshot(endOffset, data);
+    const s = this.core.latestSnapshot!;
+    writeSnapshot(this.dir, { endOffset: s.endOffset, epoch: s.epoch }, s.data);
+    deleteSnapshotsBefore(this.dir, { endOffset: s.endOffset, epoch: s.epoch });
+    await this.log.deleteRecords(Math.min(endOffset, this.log.logEndOffset));
+  }
+
+  /** Runs the core's timers once; the interval timer calls this, and tests may too. */
+  tick(): void {
+    if (this.stopped) return;
+    this.core.tick();
+    this.scheduleDrain();
+  }
+
+  /** Resolves when nothing is waiting to be drained. */
+  idle(): Promise<void> {
+    if (!this.draining && !this.core.hasReady()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** A clean shutdown: stops, lets a drain in progress finish, closes the log cleanly. */
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.idle();
+    await this.log.close();
+  }
+
+  /**
+   * Stops at once without a clean shutdown, as if the process died: nothing more is
+   * written or sent, and the log's files are dropped as they are (what was not fsynced
+   * may or may not be on disk; what was is). For failure tests.
+   */
+  kill(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.log.abandon();
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private assertRunning(): void {
+    if (this.stopped) throw new TributaryError('CLIENT_CLOSED', `raft node ${this.id} is stopped`);
+    if (this.failure !== undefined) throw new TributaryError('KAFKA_STORAGE_ERROR', `raft node ${this.id} failed`, { cause: this.failure });
+  }
+
+  private scheduleDrain(): void {
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    if (!this.core.hasReady()) return;
+    this.draining = true;
+    // After the current turn: a burst of messages or proposals becomes one Ready.
+    queueMicrotask(() => void this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      do {
+        this.drainAgain = false;
+        while (!this.stopped && this.core.hasReady()) await this.handle(this.core.ready());
+      } while (this.drainAgain && !this.stopped);
+    } catch (err) {
+      // A disk that fails under the log: stop, as Kafka halts a broker whose metadata log
+      // cannot be written. Nothing after the failure is sent, so nothing unsafe escapes.
+      this.failure = err;
+      this.kill();
+    } finally {
+      this.draining = false;
+      if (!this.core.hasReady() || this.stopped) for (const w of this.idleWaiters.splice(0)) w();
+      else this.scheduleDrain();
+    }
+  }
+
+  private async handle(r: Ready): Promise<void> {
+    // 1. Durable: vote, truncation, snapshot, entries.
+    if (r.hardState) writeQuorumState(this.dir, { epoch: r.hardState.epoch, votedFor: r.hardState.votedFor, leaderId: this.core.leaderId });
+    if (r.snapshot) {
+      writeSnapshot(this.dir, { endOffset: r.snapshot.endOffset, epoch: r.snapshot.epoch }, r.snapshot.data);
+      this.log.truncateFullyAndStartAt(r.snapshot.endOffset);
+      deleteSnapshotsBefore(this.dir, { endOffset: r.snapshot.endOffset, epoch: r.snapshot.epoch });
+    }
+    if (r.truncateTo !== undefined && r.truncateTo < this.log.logEndOffset) this.log.truncateTo(r.truncateTo);
+    if (r.entries.length > 0) {
+      const now = this.clock.now();
+      for (const e of r.entries) {
+        if (e.offset < this.log.logEndOffset) continue; // already written by an earlier Ready
+        assert(e.offset === this.log.logEndOffset, `raft entry ${e.offset} continues the log at ${this.log.logEndOffset}`);
+        this.log.write(encodeEntry(e, e.epoch === this.core.epoch ? this.core.leaderId : -1, now), { assignOffsets: false });
+      }
+    }
+    if (r.entries.length > 0 || r.truncateTo !== undefined) await this.log.sync();
+    if (this.stopped) return;
+    // 2. Messages.
+    for (const m of r.messages) this.transport.send(m);
+    // 3. The state machine.
+    if (r.snapshot) this.sm.restore(r.snapshot);
+    if (r.committed.length > 0) this.sm.apply(r.committed);
+    this.sm.changed?.();
+  }
+}
+
+/** One entry as one record batch: data as the value of one record, or a LEADER_CHANGE control batch. */
+function encodeEntry(e: Entry, leaderId: NodeId, now: number): Buffer {
+  if (e.data === null) {
+    return encodeControlBatch({ type: 'LEADER_CHANGE', leaderId, voters: [], grantingVoters: [] }, { baseOffset: e.offset, partitionLeaderEpoch: e.epoch, now });
+  }
+  return encodeBatchUncompressed([{ key: null, value: e.data }], { baseOffset: e.offset, partitionLeaderEpoch: e.epoch, now });
+}
+
+/** Reads every entry from `from` to the log end. */
+function readEntries(log: PartitionLog, from: number): Entry[] {
+  const out: Entry[] = [];
+  let offset = Math.max(from, log.logStartOffset);
+  while (offset < log.logEndOffset) {
+    const { records } = log.read(offset, { maxBytes: 8 * 1024 * 1024 });
+    if (records.length === 0) break;
+    for (const slice of iterateBatches(records)) {
+      const bytes = records.subarray(slice.position, slice.position + slice.size);
+      const h = readBatchHeader(bytes);
+      if (h.baseOffset < offset) continue;
+      assert(h.baseOffset === offset, `metadata log batch at ${h.baseOffset}, expected ${offset}`);
+      const data = isControlBatch(h.attributes) ? null : (decodeUncompressedBatch(bytes)[0]!.value ?? new Uint8Array(0));
+      out.push({ offset, epoch: h.partitionLeaderEpoch, data: data === null ? null : Uint8Array.from(data) });
+      offset++;
+    }
+  }
+  return out;
+}
