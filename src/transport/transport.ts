@@ -1,0 +1,23 @@
+import type { Request, RequestHandler, ResponseFor } from '../protocol/requests.js';
+
+/**
+ * How a client's requests reach the cluster's nodes. One interface, several
+ * implementations: `InlineTransport` (a call in the same thread), later a worker's
+ * `MessagePort` and the Kafka wire protocol over TCP. Clients speak only this and
+ * `src/protocol/`, so the same `Producer` works over any of them.
+ *
+ * A request goes to one node, as in Kafka: produce and fetch to a partition's leader,
+ * admin requests to any node (which forwards to the controller), group requests to the
+ * group's coordinator. A node that cannot be reached makes `send` reject with a retriable
+ * `TributaryError` (`NETWORK_EXCEPTION`); every other outcome, errors included, is a
+ * response.
+ */
+export interface Transport {
+  /** Nodes to ask first, for metadata (the `bootstrap.servers` of a Kafka client). */
+  bootstrapNodes(): readonly number[];
+  /** Sends a request to a node and resolves with its response. */
+  send<R extends Request>(nodeId: number, request: R): Promise<ResponseFor<R>>;
+}
+
+/** What a node offers a transport: the handler of the requests sent to it. */
+export type NodeHandler = RequestHandler;
