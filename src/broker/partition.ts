@@ -11,32 +11,6 @@ import { LeaderEpochCache, type EpochEndOffset, type EpochStart } from './core/l
 import { ProducerState, type ProducerBatch } from './core/producer-state.js';
 import { divergingEpoch, leaderEpochProblem, truncationOffset } from './core/replica-fetch.js';
 
-/**
- * One replica of one partition on one broker: Kafka's `Partition` (leader and follower
- * roles, ISR, high watermark, leader epochs, idempotent producers) over a `Log`.
- *
- * Everything here is synchronous and takes time as `now`: the broker (or a simulation)
- * calls a method, gets back what to send, and drives the I/O. The log's own writes are
- * synchronous (they reach the page cache before returning); durability is the caller's
- * business, reported back through {@link Partition.markFlushed}.
- *
- * Contract, by role:
- * - **Leader** (`makeLeader`): `appendAsLeader` for produce requests, `fetchAsLeader` for
- *   follower and consumer fetches. ISR changes are proposals (`AlterIsrProposal`) the
- *   caller sends to the controller; the outcome comes back through
- *   `alterPartitionResponse` or as a metadata change through `makeLeader`.
- * - **Follower** (`makeFollower`): `followerFetchRequest` says what to ask the leader,
- *   `appendAsFollower` applies the answer (truncating a diverged tail first).
- * - acks=all produces wait in a pending list; every call that can move the high
- *   watermark or change leadership completes some of them, and `drainAcks` hands the
- *   completions to the caller, who answers the producers.
- *
- * Durable state: the log (segments and its `leader-epoch-checkpoint`, both owned by the
- * storage layer) and the high watermark, which the broker checkpoints for all its
- * partitions in one `replication-offset-checkpoint` file ({@link writeHighWatermarkCheckpoint})
- * and passes back on open, as Kafka does.
- * @internal
- */
 
 /** Settings of a partition replica, with Kafka's config names in the comments. */
 export interface PartitionConfig {
@@ -199,6 +173,32 @@ interface PendingAlter {
 
 const noRecords = new Uint8Array(0);
 
+/**
+ * One replica of one partition on one broker: Kafka's `Partition` (leader and follower
+ * roles, ISR, high watermark, leader epochs, idempotent producers) over a `Log`.
+ *
+ * Everything here is synchronous and takes time as `now`: the broker (or a simulation)
+ * calls a method, gets back what to send, and drives the I/O. The log's own writes are
+ * synchronous (they reach the page cache before returning); durability is the caller's
+ * business, reported back through {@link Partition.markFlushed}.
+ *
+ * Contract, by role:
+ * - **Leader** (`makeLeader`): `appendAsLeader` for produce requests, `fetchAsLeader` for
+ *   follower and consumer fetches. ISR changes are proposals (`AlterIsrProposal`) the
+ *   caller sends to the controller; the outcome comes back through
+ *   `alterPartitionResponse` or as a metadata change through `makeLeader`.
+ * - **Follower** (`makeFollower`): `followerFetchRequest` says what to ask the leader,
+ *   `appendAsFollower` applies the answer (truncating a diverged tail first).
+ * - acks=all produces wait in a pending list; every call that can move the high
+ *   watermark or change leadership completes some of them, and `drainAcks` hands the
+ *   completions to the caller, who answers the producers.
+ *
+ * Durable state: the log (segments and its `leader-epoch-checkpoint`, both owned by the
+ * storage layer) and the high watermark, which the broker checkpoints for all its
+ * partitions in one `replication-offset-checkpoint` file ({@link writeHighWatermarkCheckpoint})
+ * and passes back on open, as Kafka does.
+ * @internal
+ */
 export class Partition {
   readonly config: PartitionConfig;
   readonly log: Log;

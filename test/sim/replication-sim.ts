@@ -743,6 +743,14 @@ class Simulation {
           if (hw > partition.logEndOffset) this.fail(`broker ${b.id} partition ${p}: high watermark ${hw} above its log end ${partition.logEndOffset}`);
           for (let o = v.checkedBelowHw; o < hw; o++) this.noteCommitted(p, o, v.values[o]!, `below the high watermark of broker ${b.id}`);
           v.checkedBelowHw = Math.max(v.checkedBelowHw, hw);
+          // The partition's epoch cache is the log's (the storage layer's checkpoint), plus
+          // at most a leader's current epoch before its first batch.
+          const mine = partition.epochs;
+          const logs = b.logs[p]!.epochs();
+          const extra = mine.length - logs.length;
+          const same = logs.every((e, i) => e.epoch === mine[i]?.epoch && e.startOffset === mine[i]?.startOffset);
+          const leaderExtra = extra === 1 && partition.role === 'leader' && mine[mine.length - 1]!.epoch === partition.leaderEpoch && mine[mine.length - 1]!.startOffset === partition.logEndOffset;
+          if (!same || !(extra === 0 || leaderExtra)) this.fail(`broker ${b.id} partition ${p}: epoch cache ${JSON.stringify(mine)} disagrees with the log's ${JSON.stringify(logs)}`);
           if (partition.role === 'leader') {
             const key = `${b.id}/${b.incarnation}/${p}/${partition.leaderEpoch}`;
             const before = this.leaderHw.get(key) ?? -1;

@@ -1,5 +1,22 @@
 import { assert } from '../../util/assert.js';
 
+/** One entry of the epoch history: the epoch and the offset of its first record. @internal */
+export interface EpochStart {
+  readonly epoch: number;
+  readonly startOffset: number;
+}
+
+/** Kafka's `UNDEFINED_EPOCH`: no epoch. */
+export const undefinedEpoch = -1;
+/** Kafka's `UNDEFINED_EPOCH_OFFSET`: no offset. */
+export const undefinedEpochOffset = -1;
+
+/** What `endOffsetFor` answers: OffsetForLeaderEpoch's (leaderEpoch, endOffset). */
+export interface EpochEndOffset {
+  readonly epoch: number;
+  readonly endOffset: number;
+}
+
 /**
  * The leader epoch history of one replica (KIP-101): for each leader epoch, the offset of
  * the first record written in it. Kafka's `LeaderEpochFileCache`, as a pure core: the
@@ -18,22 +35,6 @@ import { assert } from '../../util/assert.js';
  * ```
  * @internal
  */
-export interface EpochStart {
-  readonly epoch: number;
-  readonly startOffset: number;
-}
-
-/** Kafka's `UNDEFINED_EPOCH`: no epoch. */
-export const undefinedEpoch = -1;
-/** Kafka's `UNDEFINED_EPOCH_OFFSET`: no offset. */
-export const undefinedEpochOffset = -1;
-
-/** What `endOffsetFor` answers: OffsetForLeaderEpoch's (leaderEpoch, endOffset). */
-export interface EpochEndOffset {
-  readonly epoch: number;
-  readonly endOffset: number;
-}
-
 export class LeaderEpochCache {
   private list: EpochStart[];
 
