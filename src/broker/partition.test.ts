@@ -288,24 +288,54 @@ describe('flush before acknowledging (hwRequiresFlush)', () => {
     pump(a!, b!, 1);
     expect(b!.logEndOffset).toBe(1);
     expect(b!.followerFetchRequest()).toBeUndefined();
-    b!.markFlushed(1);
+    b!.markFlushed({ offset: 1, truncations: 0 });
     pump(a!, b!, 2);
     expect(a!.highWatermark).toBe(0);
-    a!.markFlushed(1);
+    a!.markFlushed({ offset: 1, truncations: 0 });
     expect(a!.highWatermark).toBe(1);
     expect(a!.drainAcks().map((x) => x.errorCode)).toEqual(['NONE']);
     // The follower's high watermark waits for its own flush too.
     ok(a!.appendAsLeader(batch(['y']), { acks: 1 }, 3));
-    a!.markFlushed(2);
+    a!.markFlushed({ offset: 2, truncations: 0 });
     pump(a!, b!, 3); // b gets y and the high watermark 1
     pump(a!, b!, 4); // nothing: b must flush first
     expect(b!.highWatermark).toBe(1);
-    b!.markFlushed(2);
+    b!.markFlushed({ offset: 2, truncations: 0 });
     pump(a!, b!, 5);
     expect(a!.highWatermark).toBe(2);
     pump(a!, b!, 6);
     expect(b!.logEndOffset).toBe(2);
     expect(b!.highWatermark).toBe(2);
+  });
+
+  it('ignores a flush that began before a truncation', () => {
+    const [a, b] = cluster({ minInsyncReplicas: 1, hwRequiresFlush: true });
+    a!.makeLeader(state(1, 0, [1, 2]), 0);
+    b!.makeFollower(state(1, 0, [1, 2]), 0);
+    ok(a!.appendAsLeader(batch(['x']), { acks: 1 }, 0));
+    a!.markFlushed(a!.flushPoint());
+    pump(a!, b!, 1);
+    b!.markFlushed(b!.flushPoint());
+    // b's own tail in a later epoch that a never had (b led epoch 1 briefly).
+    b!.makeLeader(state(2, 1, [1, 2], 1), 2);
+    ok(b!.appendAsLeader(batch(['b1']), { acks: 1 }, 2));
+    ok(b!.appendAsLeader(batch(['b2']), { acks: 1 }, 2));
+    const stale = b!.flushPoint(); // a slow sync of offsets 0-2 begins...
+    b!.markFlushed(b!.flushPoint()); // (another, quicker one completes: b may fetch)
+    a!.makeLeader(state(1, 2, [1], 2), 3);
+    ok(a!.appendAsLeader(batch(['y']), { acks: 1 }, 3));
+    a!.markFlushed(a!.flushPoint());
+    b!.makeFollower(state(1, 2, [1], 2), 3);
+    pump(a!, b!, 4); // ...b truncates to 1
+    expect(b!.truncations).toBe(1);
+    expect(b!.logEndOffset).toBe(1);
+    pump(a!, b!, 5); // and appends a's y at 1
+    expect(valuesOf(b!.log)).toEqual(['x', 'y']);
+    b!.markFlushed(stale); // the old sync completes: it does not cover the new y
+    expect(b!.flushedOffset).toBe(1);
+    expect(b!.followerFetchRequest()).toBeUndefined();
+    b!.markFlushed(b!.flushPoint());
+    expect(b!.flushedOffset).toBe(2);
   });
 });
 

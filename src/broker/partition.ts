@@ -150,6 +150,12 @@ export interface AlterPartitionResult {
   readonly isr: readonly number[];
 }
 
+/** How far a flush reaches: the log end offset when it began, and the truncation count then. */
+export interface FlushPoint {
+  readonly offset: number;
+  readonly truncations: number;
+}
+
 /** Options of a `Partition`. */
 export interface PartitionOptions {
   readonly log: Log;
@@ -180,7 +186,8 @@ const noRecords = new Uint8Array(0);
  * Everything here is synchronous and takes time as `now`: the broker (or a simulation)
  * calls a method, gets back what to send, and drives the I/O. The log's own writes are
  * synchronous (they reach the page cache before returning); durability is the caller's
- * business, reported back through {@link Partition.markFlushed}.
+ * business, reported back through {@link Partition.markFlushed} (with the point taken by
+ * {@link Partition.flushPoint} before the sync began).
  *
  * Contract, by role:
  * - **Leader** (`makeLeader`): `appendAsLeader` for produce requests, `fetchAsLeader` for
@@ -700,12 +707,22 @@ export class Partition {
   // ----------------------------------------------------------------------- durability
 
   /**
-   * The caller made the log durable up to `offset` (it captured the log end offset, then
-   * `log.sync()` resolved). With `hwRequiresFlush` this may move a leader's high
+   * What a flush begun now will cover: take it, run `log.sync()`, then pass it to
+   * `markFlushed`. It carries the truncation count, because a sync that began before a
+   * truncation does not cover what was appended after it at the same offsets.
+   */
+  flushPoint(): FlushPoint {
+    return { offset: this.log.logEndOffset, truncations: this.truncationCount };
+  }
+
+  /**
+   * The caller made the log durable up to `point.offset` (see `flushPoint`). A point taken
+   * before a truncation is ignored. With `hwRequiresFlush` this may move a leader's high
    * watermark and let a follower fetch again.
    */
-  markFlushed(offset: number): void {
-    const next = Math.min(offset, this.log.logEndOffset);
+  markFlushed(point: FlushPoint): void {
+    if (point.truncations !== this.truncationCount) return;
+    const next = Math.min(point.offset, this.log.logEndOffset);
     if (next <= this.flushed) return;
     this.flushed = next;
     if (this.roleValue === 'leader') this.afterLeaderHwMayMove();

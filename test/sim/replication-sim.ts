@@ -668,7 +668,7 @@ class Simulation {
       if (proposal !== undefined) this.sendAlter(b, p, proposal);
       this.flushAcks(b, p);
       if (this.crashModel === 'power' && partition.flushedOffset < partition.logEndOffset && this.rng.chance(partition.role === 'leader' ? 0.3 : 0.5)) {
-        partition.markFlushed(partition.logEndOffset);
+        partition.markFlushed(partition.flushPoint());
         this.flushAcks(b, p);
       }
       if (partition.role === 'follower' && partition.leaderId > 0) {
