@@ -17,7 +17,8 @@
  * Invariants after every step: no two replicas, and no consumer, ever see different
  * records at an offset below a high watermark (committed records never change); every
  * acknowledged record is in the log of every ISR member; a leader's high watermark never
- * goes back within its term; a retried batch acknowledged twice got the same offsets;
+ * goes back within its term; every record a consumer read is, like an acknowledged one,
+ * on every ISR member from then on; a retried batch acknowledged twice got the same offsets;
  * no replica truncates below its high watermark (asserted inside `Partition`). Then faults
  * stop and, within a bound, every partition must have a leader and a full ISR, every
  * send must be acknowledged, and every acknowledged record must be readable exactly once,
@@ -182,9 +183,11 @@ class Simulation {
   private readonly tokenOwner = new Map<number, { producer: number; p: number; seq: number }>();
   /** Per partition: the record at each offset known committed (below some high watermark, read, or acked). */
   private readonly committed: (string | undefined)[][] = [];
-  /** Per partition: acknowledged offsets, in the order they were acknowledged, with their values. */
-  private readonly acked: { offset: number; value: string }[][] = [];
-  private readonly ackedValues = new Set<string>();
+  /**
+   * Per partition: records that must survive on every ISR member, in the order they were
+   * learned: acknowledged to a producer, or read by a consumer.
+   */
+  private readonly acked: { offset: number; value: string; how: 'acknowledged' | 'consumed' }[][] = [];
   private readonly consumerOffset: number[] = [];
   private readonly views = new Map<string, ReplicaView>();
   private readonly leaderHw = new Map<string, number>();
@@ -544,8 +547,7 @@ class Simulation {
         }
         f.values.forEach((value, i) => {
           const offset = body.firstOffset + i;
-          this.acked[owner.p]!.push({ offset, value });
-          this.ackedValues.add(value);
+          this.acked[owner.p]!.push({ offset, value, how: 'acknowledged' });
           this.noteCommitted(owner.p, offset, value, `acknowledged to producer ${producer.id}`);
         });
         this.ackedCount += f.values.length;
@@ -583,7 +585,9 @@ class Simulation {
       for (const r of decodeUncompressedBatch(response.records, position)) {
         if (r.offset < offset) continue;
         if (r.offset >= response.highWatermark) this.fail(`consumer read offset ${r.offset} at or above the high watermark ${response.highWatermark}`);
-        this.noteCommitted(p, r.offset, Buffer.from(r.value!).toString(), `read by a consumer from broker ${leader}`);
+        const value = Buffer.from(r.value!).toString();
+        this.noteCommitted(p, r.offset, value, `read by a consumer from broker ${leader}`);
+        this.acked[p]!.push({ offset: r.offset, value, how: 'consumed' });
         this.consumed++;
       }
       next = header.baseOffset + header.lastOffsetDelta + 1;
@@ -758,13 +762,13 @@ class Simulation {
             this.leaderHw.set(key, hw);
           }
         }
-        // Every acknowledged record is in every ISR member's log.
+        // Every acknowledged or consumed record is in every ISR member's log.
         if (reg.isr.includes(b.id)) {
           const acked = this.acked[p]!;
           for (; v.ackedVerified < acked.length; v.ackedVerified++) {
             const a = acked[v.ackedVerified]!;
             if (v.values[a.offset] !== a.value) {
-              this.fail(`acknowledged ${JSON.stringify(a.value)} at offset ${a.offset} of partition ${p} is missing from ISR member ${b.id} (it has ${JSON.stringify(v.values[a.offset])}); ISR ${JSON.stringify(reg.isr)}, leader ${reg.leader}`);
+              this.fail(`${a.how} ${JSON.stringify(a.value)} at offset ${a.offset} of partition ${p} is missing from ISR member ${b.id} (it has ${JSON.stringify(v.values[a.offset])}); ISR ${JSON.stringify(reg.isr)}, leader ${reg.leader}`);
             }
           }
         } else {
@@ -835,7 +839,7 @@ class Simulation {
         if (order < last) this.fail(`partition ${p}: producer ${producer}'s record ${value} comes after a later one`);
         lastSeqOf.set(producer!, order);
       }
-      for (const a of this.acked[p]!) if (!seen.has(a.value)) this.fail(`acknowledged ${a.value} is not in partition ${p}`);
+      for (const a of this.acked[p]!) if (leaderValues[a.offset] !== a.value) this.fail(`${a.how} ${a.value} is not at offset ${a.offset} of partition ${p}`);
     }
   }
 }
