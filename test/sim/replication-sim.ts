@@ -7,7 +7,8 @@
  * One seed chooses the cluster (1, 3 or 5 brokers), the crash model, the fault rates and
  * every event. Faults: messages lost, delayed and reordered between all nodes; network
  * partitions between brokers and the controller; broker crashes and restarts; killing a
- * partition's leader. Two crash models:
+ * partition's leader; brokers that lag behind the committed metadata (so replicas
+ * disagree about the leader epoch for a while). Two crash models:
  * - `process`: the process dies; its page cache survives, so the logs keep everything
  *   written (Tributary's default flush policy). Kafka's replication as is.
  * - `power`: the machine loses power; each log keeps only what was flushed. The
@@ -201,6 +202,8 @@ class Simulation {
   private partitionRate: number;
   private leaderKillRate: number;
   private sendRate: number;
+  /** The chance per step that a broker connected to the controller catches up with metadata (below 1: brokers lag, and disagree about epochs for a while). */
+  private readonly metadataApplyRate: number;
 
   // Counters.
   private sent = 0;
@@ -226,6 +229,7 @@ class Simulation {
     this.partitionRate = this.rng.pick([0, 0.005, 0.02]);
     this.leaderKillRate = this.rng.pick([0, 0.003, 0.01]);
     this.sendRate = this.rng.pick([0.1, 0.3]);
+    this.metadataApplyRate = this.rng.pick([1, 0.5, 0.2]);
     this.controller = new Controller({ rng: this.rng.fork(), config: { brokerSessionTimeoutMs, metadataMaxIdleIntervalMs: 0 } });
     for (let p = 0; p < this.partitionCount; p++) {
       this.committed.push([]);
@@ -663,7 +667,7 @@ class Simulation {
     }
     // A broker acts on partition metadata only once registered as this incarnation: its
     // registration took the previous incarnation out of every ISR and leadership.
-    if (toController && b.brokerEpoch >= 0) this.applyMetadata(b);
+    if (toController && b.brokerEpoch >= 0 && this.rng.chance(this.metadataApplyRate)) this.applyMetadata(b);
     if (b.appliedMetadataOffset < 0) return;
     for (let p = 0; p < this.partitionCount; p++) {
       const partition = b.replicas[p];
