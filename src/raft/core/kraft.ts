@@ -205,14 +205,17 @@ export class RaftCore {
       return;
     }
     this.electionElapsed++;
-    if (this.leaderId !== -1 && (this.role === 'follower' || this.role === 'observer')) {
-      // Pull: fetch whenever no fetch is outstanding (or the last one looks lost).
-      if (!this.fetchInFlight || this.ticks - this.fetchSentTick > 2) this.sendFetch(this.leaderId);
-    } else if (this.role === 'observer' && this.electionElapsed >= this.electionTimeout) {
-      // An observer with no leader asks a random voter; the answer names the leader.
+    if (this.role === 'observer' && this.electionElapsed >= this.electionTimeout) {
+      // An observer that heard nothing from a leader for an election timeout (it knows
+      // none, or the one it follows went silent: beginEpoch goes to voters only, so no
+      // one tells it about the next) asks a random voter; the answer names the leader.
+      this.leaderId = -1;
       const voters = [...this.voters];
       this.sendFetch(voters[this.rng.int(voters.length)]!);
       this.resetElectionTimer();
+    } else if (this.leaderId !== -1 && (this.role === 'follower' || this.role === 'observer')) {
+      // Pull: fetch whenever no fetch is outstanding (or the last one looks lost).
+      if (!this.fetchInFlight || this.ticks - this.fetchSentTick > 2) this.sendFetch(this.leaderId);
     }
     if (this.role !== 'observer' && this.electionElapsed >= this.electionTimeout) this.startPreVote();
   }
