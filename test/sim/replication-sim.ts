@@ -2,7 +2,8 @@
  * A seeded simulation of partition replication across brokers: the pure `Controller`
  * (its records replayed at once, no Raft) drives leadership, ISR and fencing; each broker
  * holds `Partition` replicas over `MemoryLog`s; idempotent producers send keyed records
- * with acks=all and retry; consumers read below the high watermark.
+ * with acks=all and retry, and now and then restart with a new producer epoch; consumers
+ * read below the high watermark.
  *
  * One seed chooses the cluster (1, 3 or 5 brokers), the crash model, the fault rates and
  * every event. Faults: messages lost, delayed and reordered between all nodes; network
@@ -142,12 +143,12 @@ interface InFlight {
   readonly values: string[];
   token: number;
   sentMs: number;
-  /** The offsets an acknowledgement of any attempt gave, to check retries land once. */
-  ackedFirstOffset?: number;
 }
 
 interface SimProducer {
   readonly id: number;
+  /** Bumped when the producer restarts: sequences start again at 0, and older epochs are fenced. */
+  epoch: number;
   readonly nextSeq: number[];
   readonly inFlight: (InFlight | undefined)[];
   readonly queued: string[][][];
@@ -176,12 +177,15 @@ class Simulation {
   private topicId: Uuid | undefined;
   private readonly brokers: SimBroker[] = [];
   private readonly producers: SimProducer[] = [];
-  private messages: Message[] = [];
+  /** Messages by delivery time (a multiple of the step), each list in sending order. */
+  private readonly messages = new Map<number, Message[]>();
   private messageSeq = 0;
   private now = 0;
   private step = 0;
   private nextToken = 1;
-  private readonly tokenOwner = new Map<number, { producer: number; p: number; seq: number }>();
+  /** Acknowledged batches (producer/epoch/partition/sequence) and the first offset they were given. */
+  private readonly ackedBatches = new Map<string, number>();
+  private readonly tokenOwner = new Map<number, { producer: number; epoch: number; p: number; seq: number }>();
   /** Per partition: the record at each offset known committed (below some high watermark, read, or acked). */
   private readonly committed: (string | undefined)[][] = [];
   /**
@@ -202,6 +206,7 @@ class Simulation {
   private partitionRate: number;
   private leaderKillRate: number;
   private sendRate: number;
+  private producerRestartRate: number;
   /** The chance per step that a broker connected to the controller catches up with metadata (below 1: brokers lag, and disagree about epochs for a while). */
   private readonly metadataApplyRate: number;
 
@@ -229,6 +234,7 @@ class Simulation {
     this.partitionRate = this.rng.pick([0, 0.005, 0.02]);
     this.leaderKillRate = this.rng.pick([0, 0.003, 0.01]);
     this.sendRate = this.rng.pick([0.1, 0.3]);
+    this.producerRestartRate = this.rng.pick([0, 0.002, 0.01]);
     this.metadataApplyRate = this.rng.pick([1, 0.5, 0.2]);
     this.controller = new Controller({ rng: this.rng.fork(), config: { brokerSessionTimeoutMs, metadataMaxIdleIntervalMs: 0 } });
     for (let p = 0; p < this.partitionCount; p++) {
@@ -281,6 +287,7 @@ class Simulation {
     for (const id of producerIds) {
       this.producers.push({
         id,
+        epoch: 0,
         nextSeq: new Array<number>(this.partitionCount).fill(0),
         inFlight: new Array<InFlight | undefined>(this.partitionCount).fill(undefined),
         queued: Array.from({ length: this.partitionCount }, () => []),
@@ -294,6 +301,7 @@ class Simulation {
     this.partitionRate = 0;
     this.leaderKillRate = 0;
     this.sendRate = 0;
+    this.producerRestartRate = 0;
     this.group.clear();
     this.healAtMs = -1;
     for (const b of this.brokers) if (!b.alive) b.restartAtMs = this.now;
@@ -394,15 +402,19 @@ class Simulation {
     return (this.group.get(a) ?? 0) === (this.group.get(b) ?? 0);
   }
 
-  private send(from: number, to: number, body: Body): void {
+  private send(from: number, to: number, body: Body, extraDelayMs = 0): void {
     if (this.rng.chance(this.loss)) return;
-    this.messages.push({ at: this.now + this.rng.between(1, this.delayMaxSteps) * stepMs, seq: this.messageSeq++, from, to, body });
+    const at = this.now + extraDelayMs + this.rng.between(1, this.delayMaxSteps) * stepMs;
+    const list = this.messages.get(at);
+    const m = { at, seq: this.messageSeq++, from, to, body };
+    if (list === undefined) this.messages.set(at, [m]);
+    else list.push(m);
   }
 
   private deliver(): void {
-    const due = this.messages.filter((m) => m.at <= this.now).sort((x, y) => x.at - y.at || x.seq - y.seq);
-    if (due.length === 0) return;
-    this.messages = this.messages.filter((m) => m.at > this.now);
+    const due = this.messages.get(this.now);
+    if (due === undefined) return;
+    this.messages.delete(this.now);
     for (const m of due) {
       if (!this.connected(m.from, m.to)) continue;
       if (m.to === controllerNode) this.controllerReceive(m);
@@ -495,6 +507,21 @@ class Simulation {
   // ----------------------------------------------------------------------- producers
 
   private produceStep(): void {
+    if (this.rng.chance(this.producerRestartRate)) {
+      // The producer restarts (InitProducerId gives it the next epoch): what it had in
+      // flight is abandoned unacknowledged (it may or may not be in the log), and its
+      // sequences start again at 0.
+      const producer = this.rng.pick(this.producers);
+      // A zombie: the old incarnation's retry of what it had in flight is still on its way,
+      // and arrives late; the partition must fence it once the new epoch has written there.
+      for (let p = 0; p < this.partitionCount; p++) {
+        const f = producer.inFlight[p];
+        if (f !== undefined && this.rng.chance(0.5)) this.sendProduce(producer, p, f, this.rng.between(5, 40) * stepMs);
+      }
+      producer.epoch++;
+      producer.nextSeq.fill(0);
+      producer.inFlight.fill(undefined);
+    }
     if (this.sendRate > 0 && this.rng.chance(this.sendRate)) {
       const producer = this.rng.pick(this.producers);
       const key = this.rng.pick(keys);
@@ -520,20 +547,20 @@ class Simulation {
     }
   }
 
-  private sendProduce(producer: SimProducer, p: number, f: InFlight): void {
+  private sendProduce(producer: SimProducer, p: number, f: InFlight, extraDelayMs = 0): void {
     const leader = this.controller.image.partition(this.topicId!, p)!.leader;
     f.sentMs = this.now;
     f.token = this.nextToken++;
-    this.tokenOwner.set(f.token, { producer: this.producers.indexOf(producer), p, seq: f.seq });
+    this.tokenOwner.set(f.token, { producer: this.producers.indexOf(producer), epoch: producer.epoch, p, seq: f.seq });
     if (leader < 0) {
       f.sentMs = this.now - producerRetryMs + 5 * stepMs; // no leader: look again soon
       return;
     }
     const batch = encodeBatchUncompressed(
       f.values.map((v) => ({ key: null, value: Buffer.from(v) })),
-      { producerId: producer.id, producerEpoch: 0, baseSequence: f.seq, now: this.now },
+      { producerId: producer.id, producerEpoch: producer.epoch, baseSequence: f.seq, now: this.now },
     );
-    this.send(clientNode, leader, { kind: 'produce', p, batch, token: f.token });
+    this.send(clientNode, leader, { kind: 'produce', p, batch, token: f.token }, extraDelayMs);
   }
 
   private producerReceive(body: Body): void {
@@ -541,14 +568,23 @@ class Simulation {
     const owner = this.tokenOwner.get(body.token);
     if (owner === undefined) return;
     const producer = this.producers[owner.producer]!;
+    if (body.errorCode === 'NONE') {
+      // Every attempt of one batch that is acknowledged must give the same offsets: the
+      // retries of an idempotent producer land once.
+      const key = `${producer.id}/${owner.epoch}/${owner.p}/${owner.seq}`;
+      const before = this.ackedBatches.get(key);
+      if (before !== undefined && before !== body.firstOffset) {
+        this.fail(`producer ${producer.id} epoch ${owner.epoch} batch ${owner.seq} on partition ${owner.p} acknowledged at ${before} and at ${body.firstOffset}`);
+      }
+      if (before !== undefined) return;
+    }
     const f = producer.inFlight[owner.p];
-    if (f === undefined || f.seq !== owner.seq) return; // an answer about a batch already acknowledged
+    // An answer about a batch already acknowledged, or sent by an earlier incarnation.
+    if (f === undefined || f.seq !== owner.seq || owner.epoch !== producer.epoch) return;
     switch (body.errorCode) {
       case 'NONE': {
         if (body.lastOffset - body.firstOffset + 1 !== f.values.length) this.fail(`batch of ${f.values.length} acknowledged at ${body.firstOffset}-${body.lastOffset}`);
-        if (f.ackedFirstOffset !== undefined && f.ackedFirstOffset !== body.firstOffset) {
-          this.fail(`producer ${producer.id} batch ${f.seq} on partition ${owner.p} acknowledged at ${f.ackedFirstOffset} and at ${body.firstOffset}`);
-        }
+        this.ackedBatches.set(`${producer.id}/${owner.epoch}/${owner.p}/${owner.seq}`, body.firstOffset);
         f.values.forEach((value, i) => {
           const offset = body.firstOffset + i;
           this.acked[owner.p]!.push({ offset, value, how: 'acknowledged' });
