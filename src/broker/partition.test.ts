@@ -265,6 +265,21 @@ describe('ISR changes', () => {
     expect(a!.highWatermark).toBe(2);
   });
 
+  it('starts follower state over when the replica set changes within a term (reassignment)', () => {
+    const [a] = cluster({ minInsyncReplicas: 1 });
+    const b4 = new Partition({ log: new MemoryLog({ topic: 't', partition: 0 }), brokerId: 4, config: { minInsyncReplicas: 1 } });
+    a!.makeLeader(state(1, 0, [1]), 0);
+    ok(a!.appendAsLeader(batch(['x']), { acks: 1 }, 0));
+    expect(a!.highWatermark).toBe(1);
+    // Broker 4 is added as a replica (same leader epoch, new partition epoch).
+    a!.makeLeader(state(1, 0, [1], 1, [1, 2, 3, 4]), 1);
+    b4.makeFollower(state(1, 0, [1], 1, [1, 2, 3, 4]), 1);
+    pump(a!, b4, 2);
+    const req = b4.followerFetchRequest()!;
+    expect(a!.fetchAsLeader(req, 3).proposal).toEqual({ leaderEpoch: 0, partitionEpoch: 1, newIsr: [1, 4] });
+    expect(a!.highWatermark).toBe(1);
+  });
+
   it('goes back to the committed ISR when the controller says the change was not made', () => {
     const [a, b] = cluster();
     a!.makeLeader(state(1, 0, [1, 3]), 0);

@@ -228,6 +228,8 @@ export class Partition {
   private pendingAcks: PendingAck[] = [];
   private completedAcks: AckCompletion[] = [];
   private truncationCount = 0;
+  /** Leader only: the log end offset when this term began. */
+  private leaderEpochStartOffset = 0;
   /** Follower only: the last high watermark the leader sent (with `hwRequiresFlush`, ours waits for the flush to reach it). */
   private leaderHwSeen = 0;
 
@@ -322,6 +324,7 @@ export class Partition {
     assert(state.isr.includes(this.brokerId) && state.replicas.includes(this.brokerId), 'a leader is a replica in its ISR');
     if (this.isStale(state)) return false;
     const newTerm = this.roleValue !== 'leader' || state.leaderEpoch !== this.leaderEpochValue;
+    const replicasChanged = !sameMembers(state.replicas, this.replicasValue);
     this.leaderIdValue = this.brokerId;
     this.leaderEpochValue = state.leaderEpoch;
     this.partitionEpochValue = state.partitionEpoch;
@@ -331,9 +334,13 @@ export class Partition {
     if (newTerm) {
       this.failPendingAcks('NOT_LEADER_OR_FOLLOWER');
       this.roleValue = 'leader';
-      const start = this.log.logEndOffset;
-      this.epochCache.assign(state.leaderEpoch, start);
-      this.isrState = new IsrState(this.brokerId, state.replicas, state.isr, start, this.hw, now);
+      this.leaderEpochStartOffset = this.log.logEndOffset;
+      this.epochCache.assign(state.leaderEpoch, this.leaderEpochStartOffset);
+      this.isrState = new IsrState(this.brokerId, state.replicas, state.isr, this.leaderEpochStartOffset, this.hw, now);
+    } else if (replicasChanged) {
+      // A reassignment within the term: follower fetch state starts over for the new
+      // replica set (the high watermark waits for the ISR's next fetches; it never drops).
+      this.isrState = new IsrState(this.brokerId, state.replicas, state.isr, this.leaderEpochStartOffset, this.hw, now);
     } else {
       this.isrState!.setIsr(state.isr, this.leaderEndForHw());
     }
@@ -749,6 +756,10 @@ export class Partition {
     }
     this.producers.rebuild(batches);
   }
+}
+
+function sameMembers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
 }
 
 function producerBatchOf(h: BatchHeader): ProducerBatch {
