@@ -57,7 +57,6 @@ export class ControllerNode {
     this.snapshotBytes = options.snapshotBytes ?? 20 * 1024 * 1024;
     this.view = { get leaderReady() { return raft.core.leaderReady; }, propose: (d) => raft.propose(d) };
     this.timer = setInterval(() => this.tickController(), options.tickMs ?? 50);
-    this.timer.unref?.();
   }
 
   static async open(options: ControllerNodeOptions): Promise<ControllerNode> {

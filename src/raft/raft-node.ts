@@ -56,7 +56,7 @@ export interface RaftNodeOptions {
   readonly transport: RaftTransport;
   readonly stateMachine: RaftStateMachine;
   readonly clock?: Clock;
-  /** Milliseconds per tick. Default 50. */
+  /** Milliseconds per tick. Default 10: fine-grained election timeouts make split votes rare. */
   readonly tickMs?: number;
   /**
    * The election timeout: a follower that hears nothing from a leader for a time drawn
@@ -95,16 +95,15 @@ export class RaftNode {
     this.transport = options.transport;
     this.sm = options.stateMachine;
     this.clock = options.clock ?? systemClock;
-    const tickMs = options.tickMs ?? 50;
+    const tickMs = options.tickMs ?? 10;
     this.timer = setInterval(() => this.tick(), tickMs);
-    // The timer alone does not keep a process alive: a program that forgets `close()`
-    // still exits.
-    this.timer.unref?.();
+    // The timer keeps the process alive while the node runs, as a listening server
+    // does: a program awaiting a commit must not exit under it. `close()` stops it.
   }
 
   /** Opens (or creates) a node's log, vote and snapshot, and starts it as a follower or observer. */
   static async open(options: RaftNodeOptions): Promise<RaftNode> {
-    const tickMs = options.tickMs ?? 50;
+    const tickMs = options.tickMs ?? 10;
     const electionTimeoutMs = options.electionTimeoutMs ?? 300;
     if (!Number.isFinite(tickMs) || tickMs <= 0) throw new TributaryError('INVALID_CONFIG', `tickMs must be positive, got ${tickMs}`, { option: 'tickMs' });
     const electionTicks = Math.max(2, Math.round(electionTimeoutMs / tickMs));
@@ -122,7 +121,7 @@ export class RaftNode {
       const entries = readEntries(log, snapshot?.endOffset ?? 0);
       const seed = options.seed ?? ((options.id * 2654435761) ^ Math.floor(performance.now() * 1000)) >>> 0;
       const core = new RaftCore(
-        { id: options.id, voters: options.voters, rng: new Rng(seed), electionTicks, checkQuorumTicks: Math.ceil(electionTicks * 1.5), fetchEntriesMax: options.fetchEntriesMax ?? 512 },
+        { id: options.id, voters: options.voters, rng: new Rng(seed), electionTicks, checkQuorumTicks: Math.ceil(electionTicks * 1.5), fetchEntriesMax: options.fetchEntriesMax ?? 512, fetchParkTicks: Math.max(1, Math.floor(electionTicks / 3)) },
         { ...(vote ? { hardState: { epoch: vote.epoch, votedFor: vote.votedFor } } : {}), ...(snapshot ? { snapshot } : {}), entries },
       );
       if (snapshot) options.stateMachine.restore(snapshot);

@@ -49,7 +49,8 @@ export type Message =
   | { type: 'vote'; from: NodeId; to: NodeId; epoch: number; lastEpoch: number; endOffset: number; preVote: boolean }
   | { type: 'voteResponse'; from: NodeId; to: NodeId; epoch: number; granted: boolean; preVote: boolean; leaderId: NodeId; leaderEpoch: number }
   | { type: 'beginEpoch'; from: NodeId; to: NodeId; epoch: number }
-  | { type: 'fetch'; from: NodeId; to: NodeId; epoch: number; fetchOffset: number; lastFetchedEpoch: number }
+  /** `highWatermark`: the fetcher's own; a caught-up fetcher that knows the leader's is parked (long poll). */
+  | { type: 'fetch'; from: NodeId; to: NodeId; epoch: number; fetchOffset: number; lastFetchedEpoch: number; highWatermark: number }
   | {
       type: 'fetchResponse';
       from: NodeId;
@@ -92,6 +93,14 @@ export interface RaftConfig {
   readonly checkQuorumTicks: number;
   /** The most entries one fetch response carries. */
   readonly fetchEntriesMax: number;
+  /**
+   * Long polling: the leader holds a fetch from a caught-up fetcher that already knows its
+   * high watermark for up to this many ticks, answering at once when entries are appended
+   * or the high watermark moves (KRaft parks fetches the same way). 0 answers at once.
+   * Default 0. A fetcher resends a fetch unanswered for `fetchParkTicks + 3` ticks;
+   * keep it well below the election timeout.
+   */
+  readonly fetchParkTicks?: number;
 }
 
 /** What a restarted node read back from stable storage. */
@@ -128,6 +137,10 @@ export class RaftCore {
   private ticks = 0;
   private epochStartOffset = 0;
   private fetchInFlight = false;
+  /** The leader this node stopped following because it went silent: refusals naming it are no reason to follow it again. */
+  private abandoned = { epoch: -1, leaderId: -1 };
+  /** Leader: fetches held for long polling, by fetcher, with the tick they arrived. */
+  private parked = new Map<NodeId, { m: Extract<Message, { type: 'fetch' }>; tick: number }>();
   private fetchSentTick = 0;
 
   // What the next Ready carries.
@@ -200,6 +213,7 @@ export class RaftCore {
   tick(): void {
     this.ticks++;
     if (this.role === 'leader') {
+      for (const [from, p] of this.parked) if (this.ticks - p.tick >= (this.config.fetchParkTicks ?? 0)) this.answerParked(from);
       const recent = [...this.voters].filter((v) => v === this.id || this.ticks - (this.lastFetchTick.get(v) ?? -Infinity) <= this.config.checkQuorumTicks);
       if (recent.length * 2 <= this.voters.size) this.resign();
       return;
@@ -215,7 +229,7 @@ export class RaftCore {
       this.resetElectionTimer();
     } else if (this.leaderId !== -1 && (this.role === 'follower' || this.role === 'observer')) {
       // Pull: fetch whenever no fetch is outstanding (or the last one looks lost).
-      if (!this.fetchInFlight || this.ticks - this.fetchSentTick > 2) this.sendFetch(this.leaderId);
+      if (!this.fetchInFlight || this.ticks - this.fetchSentTick > (this.config.fetchParkTicks ?? 0) + 2) this.sendFetch(this.leaderId);
     }
     if (this.role !== 'observer' && this.electionElapsed >= this.electionTimeout) this.startPreVote();
   }
@@ -292,6 +306,7 @@ export class RaftCore {
   }
 
   private startPreVote(): void {
+    if (this.leaderId !== -1 && this.leaderId !== this.id) this.abandoned = { epoch: this.epoch, leaderId: this.leaderId };
     this.role = 'prospective';
     this.leaderId = -1;
     this.votes = new Set([this.id]);
@@ -300,6 +315,10 @@ export class RaftCore {
     for (const v of this.voters) {
       if (v !== this.id) this.send({ type: 'vote', from: this.id, to: v, epoch: this.epoch, lastEpoch: this.lastEpoch(), endOffset: this.logEndOffset, preVote: true });
     }
+    // Ask the leader given up on too: if it answers, it was this node that was cut off,
+    // and it follows that leader again (voters refusing the pre-vote name it, but a
+    // refusal alone cannot tell a silent leader from a cut-off follower).
+    if (this.abandoned.epoch === this.epoch && this.abandoned.leaderId !== -1) this.sendFetch(this.abandoned.leaderId);
   }
 
   private startElection(): void {
@@ -339,7 +358,19 @@ export class RaftCore {
 
   private onVoteResponse(m: Extract<Message, { type: 'voteResponse' }>): void {
     if (!m.granted) {
-      if (m.leaderId !== -1 && m.leaderId !== this.id && m.leaderEpoch >= this.epoch && this.role !== 'leader') this.becomeFollower(m.leaderEpoch, m.leaderId);
+      // A refusal names the leader the voter follows. Follow it (a node that was cut off
+      // finds the leader elected meanwhile), unless it is the leader this node just gave
+      // up on for silence: the voter has not noticed yet that it is gone, and going back
+      // to it would wait out another election timeout for nothing.
+      const gaveUpOnIt = m.leaderEpoch === this.abandoned.epoch && m.leaderId === this.abandoned.leaderId;
+      if (m.leaderId !== -1 && m.leaderId !== this.id && m.leaderEpoch >= this.epoch && this.role !== 'leader' && !gaveUpOnIt) this.becomeFollower(m.leaderEpoch, m.leaderId);
+      else if (gaveUpOnIt && m.preVote && this.role === 'prospective') {
+        // The voter still hears that leader, or thinks it does: its own timeout is near
+        // (it last heard from it about when this node did). Ask again soon instead of a
+        // whole election timeout later; pre-votes disturb nobody.
+        const soon = this.electionElapsed + 1 + this.rng.int(Math.max(1, Math.floor(this.config.electionTicks / 6)));
+        this.electionTimeout = Math.min(this.electionTimeout, soon);
+      }
       return;
     }
     if (m.preVote && this.role === 'prospective' && m.epoch === this.epoch) {
@@ -352,6 +383,7 @@ export class RaftCore {
   }
 
   private becomeFollower(epoch: number, leaderId: NodeId): void {
+    this.parked.clear();
     if (epoch > this.epoch) {
       this.epoch = epoch;
       this.votedFor = -1;
@@ -364,6 +396,7 @@ export class RaftCore {
   }
 
   private becomeLeader(): void {
+    this.parked.clear();
     this.role = 'leader';
     this.leaderId = this.id;
     this.matched = new Map();
@@ -377,6 +410,7 @@ export class RaftCore {
   }
 
   private resign(): void {
+    this.parked.clear();
     this.role = 'follower';
     this.leaderId = -1;
     this.resetElectionTimer();
@@ -388,13 +422,14 @@ export class RaftCore {
     const e: Entry = { offset: this.logEndOffset, epoch: this.epoch, data };
     this.entries.push(e);
     this.pendingEntries.push(e);
+    for (const from of [...this.parked.keys()]) this.answerParked(from);
     return e;
   }
 
   private sendFetch(to: NodeId): void {
     this.fetchInFlight = true;
     this.fetchSentTick = this.ticks;
-    this.send({ type: 'fetch', from: this.id, to, epoch: this.epoch, fetchOffset: this.logEndOffset, lastFetchedEpoch: this.lastEpoch() });
+    this.send({ type: 'fetch', from: this.id, to, epoch: this.epoch, fetchOffset: this.logEndOffset, lastFetchedEpoch: this.lastEpoch(), highWatermark: this.highWatermark });
   }
 
   private onFetch(m: Extract<Message, { type: 'fetch' }>): void {
@@ -430,7 +465,32 @@ export class RaftCore {
       this.matched.set(m.from, Math.max(this.matched.get(m.from) ?? 0, m.fetchOffset));
       this.maybeAdvanceHighWatermark();
     }
+    this.parked.delete(m.from);
+    if ((this.config.fetchParkTicks ?? 0) > 0 && m.fetchOffset === this.logEndOffset && m.highWatermark === this.highWatermark) {
+      // Nothing new for it: hold the fetch until there is (long poll).
+      this.parked.set(m.from, { m, tick: this.ticks });
+      return;
+    }
     this.send({ ...base, highWatermark: this.highWatermark, entries: this.entriesBetween(m.fetchOffset, m.fetchOffset + this.config.fetchEntriesMax) });
+  }
+
+  /** Answers a parked fetch with what the leader has now (its log only grew since it was validated). */
+  private answerParked(from: NodeId): void {
+    const p = this.parked.get(from);
+    if (p === undefined) return;
+    this.parked.delete(from);
+    const m = p.m;
+    this.send({
+      type: 'fetchResponse',
+      from: this.id,
+      to: m.from,
+      epoch: this.epoch,
+      leaderId: this.leaderId,
+      fetchOffset: m.fetchOffset,
+      lastFetchedEpoch: m.lastFetchedEpoch,
+      entries: this.entriesBetween(m.fetchOffset, m.fetchOffset + this.config.fetchEntriesMax),
+      highWatermark: this.highWatermark,
+    });
   }
 
   private maybeAdvanceHighWatermark(): void {
@@ -443,6 +503,7 @@ export class RaftCore {
   private setHighWatermark(hw: number): void {
     if (hw <= this.highWatermark) return;
     this.highWatermark = hw;
+    if (this.role === 'leader') for (const from of [...this.parked.keys()]) this.answerParked(from);
     const from = Math.max(this.appliedOffset, this.logStart);
     this.pendingCommitted.push(...this.entriesBetween(from, hw));
     this.appliedOffset = hw;
@@ -491,8 +552,12 @@ export class RaftCore {
       this.sendFetch(m.from);
       return;
     }
+    const hwBefore = this.highWatermark;
     this.setHighWatermark(Math.min(m.highWatermark, this.logEndOffset));
-    if (m.entries.length > 0) this.sendFetch(m.from);
+    // Fetch again at once while there is news (entries, or a high watermark that moved):
+    // a leader that long-polls parks the next fetch until there is more, so new entries
+    // reach this node as soon as they are appended, not at its next tick.
+    if (m.entries.length > 0 || this.highWatermark !== hwBefore) this.sendFetch(m.from);
   }
 
   private truncate(to: number): void {
