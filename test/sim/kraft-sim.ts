@@ -130,6 +130,7 @@ function simulate(seed: number, options: SimOptions): SimResult {
   // Small fetches let a follower hold old entries without the new leader's first one,
   // the only way Raft's "figure 8" can arise when fetches carry whole runs.
   const fetchEntriesMax = rng.pick([1, 2, 8]);
+  const fetchParkTicks = rng.pick([0, 2]);
   // Metadata seeds cost about three hash seeds a step: a shorter safety phase keeps the
   // test run short (every tenth seed is one).
   const safetySteps = options.safetySteps ?? (metadata ? 250 : 400);
@@ -142,7 +143,7 @@ function simulate(seed: number, options: SimOptions): SimResult {
   // Drawn only in metadata mode, so hash-mode seeds replay as they always did.
   const mrng = metadata ? rng.fork() : undefined;
   const controllerConfig = { brokerSessionTimeoutMs: 3000 };
-  const config = (id: number) => ({ id, voters, rng: rng.fork(), electionTicks: 10, checkQuorumTicks: 15, fetchEntriesMax });
+  const config = (id: number) => ({ id, voters, rng: rng.fork(), electionTicks: 10, checkQuorumTicks: 15, fetchEntriesMax, fetchParkTicks });
 
   const nodes = new Map<number, SimNode>();
   for (const id of all) {
