@@ -1,0 +1,73 @@
+/**
+ * Retry timing shared by the clients: Kafka's `ExponentialBackoff` (KIP-580) and which
+ * errors mean "ask for metadata again".
+ * @internal
+ */
+import type { ErrorCode } from '../util/error-codes.js';
+import { errorCodes } from '../util/error-codes.js';
+import { TributaryError } from '../util/errors.js';
+import type { Rng } from '../util/rng.js';
+
+/**
+ * Kafka's exponential backoff: `initialMs * 2^attempts`, capped at `maxMs`, then spread
+ * by ±20% so that many clients retrying the same failure do not retry in lockstep. Attempt
+ * 0 waits about `initialMs`.
+ */
+export function backoffMs(attempts: number, initialMs: number, maxMs: number, rng: Rng): number {
+  if (initialMs === 0) return 0;
+  const exp = Math.min(maxMs, initialMs * 2 ** Math.min(attempts, 30));
+  const jitter = 0.8 + rng.float() * 0.4;
+  return Math.max(0, Math.min(maxMs, Math.round(exp * jitter)));
+}
+
+/**
+ * The errors after which a client's view of where partitions live may be stale, so it
+ * refreshes its metadata before retrying (Kafka's `InvalidMetadataException` family).
+ */
+const staleMetadataErrors: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'NETWORK_EXCEPTION',
+  'REPLICA_NOT_AVAILABLE',
+  'KAFKA_STORAGE_ERROR',
+  'UNKNOWN_TOPIC_ID',
+  'INCONSISTENT_TOPIC_ID',
+]);
+
+/** Whether an error means the metadata may be stale. */
+export function isStaleMetadataError(code: ErrorCode): boolean {
+  return staleMetadataErrors.has(code);
+}
+
+/** Whether retrying the same request may succeed (Kafka's `RetriableException`). */
+export function isRetriable(code: ErrorCode): boolean {
+  return errorCodes[code].retriable;
+}
+
+/** A promise that resolves after `ms` (at once for 0). */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Races `promise` against a timer: rejects with a retriable `REQUEST_TIMED_OUT` after
+ * `ms`. The timer is cleared as soon as the promise settles. (The request itself cannot be called back: its answer, if it comes, is ignored.)
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new TributaryError('REQUEST_TIMED_OUT', `${what}: no response within ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
