@@ -36,6 +36,7 @@ type ImageListener = (image: MetadataImage) => void;
 
 export class ControllerNode {
   readonly id: number;
+  private readonly voters: readonly number[];
   private readonly raft: RaftNode;
   private readonly qc: QuorumController;
   private readonly clock: Clock;
@@ -50,6 +51,7 @@ export class ControllerNode {
 
   private constructor(options: ControllerNodeOptions, raft: RaftNode, qc: QuorumController, clock: Clock) {
     this.id = options.id;
+    this.voters = options.voters;
     this.raft = raft;
     this.qc = qc;
     this.clock = clock;
@@ -98,6 +100,11 @@ export class ControllerNode {
   /** Whether this node's controller is the active one (it leads and has committed its epoch's first entry). */
   get isActive(): boolean {
     return this.qc.isActive && !this.raft.isStopped;
+  }
+
+  /** Whether this node votes in the quorum (an observer only follows the log). */
+  get isVoter(): boolean {
+    return this.voters.includes(this.id);
   }
 
   get epoch(): number {
@@ -154,6 +161,9 @@ export class ControllerNode {
   }
 
   private applied(entries: readonly Entry[]): void {
+    // Leadership first: one drain may carry both the loss of leadership and the new
+    // leader's entries, which the controller may replay only once deactivated.
+    this.qc.sync(this.view, this.raft.logEndOffset, this.clock.now());
     const before = this.qc.image;
     this.qc.applyCommitted(entries);
     for (const e of entries) this.bytesSinceSnapshot += e.data?.length ?? 0;

@@ -6,8 +6,9 @@ import type { MetadataImage } from '../metadata/image.js';
 import type { ControllerRequest, ControllerResponse } from '../metadata/requests.js';
 import { InlineRaftNetwork } from '../raft/inline-network.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { TributaryError, isTributaryError } from '../util/errors.js';
+import { TributaryError } from '../util/errors.js';
 import { ControllerNode } from './controller-node.js';
+import { submitToActive } from './submit.js';
 
 /** Options of {@link MetadataQuorum.start}. */
 export interface MetadataQuorumOptions {
@@ -114,19 +115,7 @@ export class MetadataQuorum {
    * when leadership moves, and resolves once the request's records have committed.
    */
   async submit<R extends ControllerRequest>(request: R, options: SubmitOptions = {}): Promise<ControllerResponse<R>> {
-    const clock = this.options.clock ?? systemClock;
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    const deadline = clock.monotonic() + timeoutMs;
-    for (;;) {
-      const left = deadline - clock.monotonic();
-      if (left <= 0) throw new TributaryError('REQUEST_TIMED_OUT', `request ${request.type} not committed within ${timeoutMs} ms`);
-      const leader = await this.waitForLeader(left);
-      try {
-        return await leader.submit(request);
-      } catch (err) {
-        if (!isTributaryError(err) || err.code !== 'NOT_CONTROLLER') throw err;
-      }
-    }
+    return submitToActive(() => this.active, request, this.options.clock ?? systemClock, options.timeoutMs ?? 30_000, () => this.closed);
   }
 
   /** Calls `listener` with every image the active controller commits, whichever node that is. Returns the function that stops it. */

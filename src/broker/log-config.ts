@@ -1,0 +1,47 @@
+import { effectiveTopicConfig } from '../metadata/configs.js';
+import type { MetadataView } from '../metadata/image.js';
+import type { CleanupPolicy, LogConfig } from '../storage/log.js';
+import type { TimestampType } from '../record/batch.js';
+
+const longMax = 9223372036854775807;
+
+/**
+ * A topic's log settings, from its configs in the metadata (its own, else the cluster's
+ * dynamic default, else Kafka's default). Kafka's flush settings map to the log's flush
+ * policy: `flush.messages=1` is `always` (fsync before acknowledging), a finite `flush.ms`
+ * is `interval`, and Kafka's defaults (both unbounded) are `os`.
+ * @internal
+ */
+export function logConfigFor(view: MetadataView, topic: string): Partial<LogConfig> {
+  const get = (name: string): string => effectiveTopicConfig(view, topic, name).value;
+  const num = (name: string): number => {
+    const n = Number(get(name));
+    return n >= longMax ? Number.MAX_SAFE_INTEGER : n;
+  };
+  const flushMessages = num('flush.messages');
+  const flushMs = num('flush.ms');
+  return {
+    segmentBytes: num('segment.bytes'),
+    segmentMs: num('segment.ms'),
+    indexIntervalBytes: num('index.interval.bytes'),
+    segmentIndexBytes: num('segment.index.bytes'),
+    retentionMs: num('retention.ms'),
+    retentionBytes: num('retention.bytes'),
+    maxMessageBytes: num('max.message.bytes'),
+    cleanupPolicy: get('cleanup.policy').split(',').map((s) => s.trim()).sort().join(',') as CleanupPolicy,
+    deleteRetentionMs: num('delete.retention.ms'),
+    minCompactionLagMs: num('min.compaction.lag.ms'),
+    minCleanableDirtyRatio: Number(get('min.cleanable.dirty.ratio')),
+    messageTimestampType: get('message.timestamp.type') as TimestampType,
+    // The log keeps each batch as the producer compressed it; recompressing to the topic's
+    // compression.type is not implemented, so that config is accepted and stored only.
+    compressionType: 'producer',
+    flushPolicy: flushMessages <= 1 ? 'always' : flushMs < Number.MAX_SAFE_INTEGER ? 'interval' : 'os',
+    ...(flushMs < Number.MAX_SAFE_INTEGER ? { flushIntervalMs: Math.max(1, flushMs) } : {}),
+  };
+}
+
+/** `min.insync.replicas` of a topic. */
+export function minInsyncReplicasFor(view: MetadataView, topic: string): number {
+  return Number(effectiveTopicConfig(view, topic, 'min.insync.replicas').value);
+}

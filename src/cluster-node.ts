@@ -1,0 +1,126 @@
+/**
+ * One node of a `Cluster`: a metadata replica (a controller voter for the first 1, 3 or
+ * 5 nodes, KRaft's combined mode; an observer otherwise) and a broker, in one data
+ * folder:
+ *
+ * ```
+ * <dataDir>/node-<id>/
+ *   meta.properties           node id and cluster id
+ *   __cluster_metadata-0/     the Raft log, its vote and snapshots
+ *   <topic>-<partition>/      the replicas this node hosts
+ *   replication-offset-checkpoint
+ * ```
+ * @internal
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Broker, type BrokerChannel, type BrokerConfig, type ControllerChannel } from './broker/broker.js';
+import { ControllerNode } from './controller/controller-node.js';
+import type { ControllerConfig } from './metadata/controller.js';
+import { randomUuid } from './metadata/uuid.js';
+import type { InlineRaftNetwork } from './raft/inline-network.js';
+import { writeFileAtomic } from './storage/atomic-file.js';
+import type { Clock } from './util/clock.js';
+import { TributaryError } from './util/errors.js';
+import { Rng } from './util/rng.js';
+
+export interface ClusterNodeOptions {
+  readonly id: number;
+  readonly voters: readonly number[];
+  readonly clusterId: string;
+  readonly dataDir: string;
+  readonly network: InlineRaftNetwork;
+  readonly controllerChannel: ControllerChannel;
+  readonly peers: BrokerChannel;
+  readonly clock: Clock;
+  readonly controller: Partial<ControllerConfig>;
+  readonly broker: Partial<BrokerConfig>;
+  readonly electionTimeoutMs?: number;
+  readonly onLeaderOpened: (topic: string, partition: number, replicas: readonly number[]) => void;
+}
+
+export class ClusterNode {
+  private constructor(
+    readonly id: number,
+    readonly metadata: ControllerNode,
+    readonly broker: Broker,
+    private readonly offImage: () => void,
+  ) {}
+
+  static async open(o: ClusterNodeOptions): Promise<ClusterNode> {
+    const dir = join(o.dataDir, `node-${o.id}`);
+    mkdirSync(dir, { recursive: true });
+    checkMetaProperties(dir, o.id, o.clusterId);
+    // Topic ids, placement and election timeouts: random per process, as in Kafka.
+    const seed = randomBytes(4).readUInt32BE(0);
+    const metadata = await ControllerNode.open({
+      id: o.id,
+      seed,
+      voters: o.voters,
+      dataDir: dir,
+      network: o.network,
+      clock: o.clock,
+      controller: o.controller,
+      ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
+    });
+    const broker = new Broker({
+      nodeId: o.id,
+      dataDir: dir,
+      controller: o.controllerChannel,
+      peers: o.peers,
+      clusterId: o.clusterId,
+      incarnationId: randomUuid(new Rng(seed ^ 0x5bd1e995)),
+      clock: o.clock,
+      config: o.broker,
+      onLeaderOpened: o.onLeaderOpened,
+    });
+    broker.applyImage(metadata.image);
+    const offImage = metadata.onImage((image) => broker.applyImage(image));
+    broker.start();
+    return new ClusterNode(o.id, metadata, broker, offImage);
+  }
+
+  get isController(): boolean {
+    return this.metadata.isVoter;
+  }
+
+  async close(): Promise<void> {
+    await this.broker.close();
+    this.offImage();
+    await this.metadata.close();
+  }
+
+  kill(): void {
+    this.broker.kill();
+    this.offImage();
+    this.metadata.kill();
+  }
+}
+
+/** Kafka's `meta.properties`: a node's folder names its node id and cluster id; a mismatch is refused. */
+function checkMetaProperties(dir: string, nodeId: number, clusterId: string): void {
+  const file = join(dir, 'meta.properties');
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (text === undefined) {
+    writeFileAtomic(dir, 'meta.properties', `version=1\nnode.id=${nodeId}\ncluster.id=${clusterId}\n`);
+    return;
+  }
+  const props = new Map(
+    text
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
+  );
+  if (props.get('node.id') !== String(nodeId) || props.get('cluster.id') !== clusterId) {
+    throw new TributaryError(
+      'INCONSISTENT_CLUSTER_ID',
+      `${file} belongs to node ${props.get('node.id')} of cluster ${props.get('cluster.id')}, not node ${nodeId} of cluster ${clusterId}`,
+    );
+  }
+}

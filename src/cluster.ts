@@ -1,0 +1,301 @@
+import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { BrokerConfig, ControllerChannel } from './broker/broker.js';
+import { ClusterNode } from './cluster-node.js';
+import { submitToActive } from './controller/submit.js';
+import type { MetadataImage } from './metadata/image.js';
+import { InlineRaftNetwork } from './raft/inline-network.js';
+import { writeFileAtomic } from './storage/atomic-file.js';
+import { InlineTransport } from './transport/inline.js';
+import type { Transport } from './transport/transport.js';
+import { systemClock, type Clock } from './util/clock.js';
+import { TributaryError } from './util/errors.js';
+
+/** Options of {@link Cluster.start}. */
+export interface ClusterOptions {
+  /** Nodes (brokers) in the cluster. Default 1. */
+  readonly nodes?: number;
+  /**
+   * How many of the nodes are also controller voters (KRaft's combined mode): 1, 3 or 5,
+   * at most `nodes`. Default: 3 when there are 3 nodes or more, else 1.
+   */
+  readonly controllers?: number;
+  /** Where the cluster keeps its files. Omitted: a temporary folder, removed on close. Given: reopened if it holds a cluster. */
+  readonly dataDir?: string;
+  /** `default.replication.factor` for topics created without one. Default: min(nodes, 3). */
+  readonly defaultReplicationFactor?: number;
+  /** `num.partitions` for topics created without a count. Default 1. */
+  readonly defaultPartitions?: number;
+  /** `broker.session.timeout.ms`: a node silent this long is fenced and loses its leaderships. Default 2000 (Kafka: 9000). */
+  readonly brokerSessionTimeoutMs?: number;
+  /** Raft's election timeout for the controller quorum. Default 300 ms. */
+  readonly electionTimeoutMs?: number;
+  /** Broker settings (heartbeat interval, replica lag, ...). */
+  readonly broker?: Partial<BrokerConfig>;
+  readonly clock?: Clock;
+}
+
+/** A node as {@link Cluster.describe} reports it. */
+export interface ClusterNodeInfo {
+  readonly id: number;
+  readonly running: boolean;
+  readonly controller: boolean;
+  readonly activeController: boolean;
+  readonly fenced: boolean;
+}
+
+/**
+ * A Kafka-compatible cluster inside this process: N nodes, each a broker, the first 1, 3
+ * or 5 also the controller quorum that keeps the metadata in a Raft log. Topics are
+ * replicated across the nodes; producers, consumers and admin clients reach them through
+ * {@link Cluster.transport}.
+ *
+ * @example
+ * ```ts
+ * import { Cluster } from 'tributary';
+ *
+ * await using cluster = await Cluster.start({ nodes: 3 });
+ * console.log(cluster.describe().length); // 3
+ * ```
+ */
+export class Cluster {
+  /** The cluster's id, kept in every node's meta.properties. */
+  readonly clusterId: string;
+  readonly dataDir: string;
+  /** How clients reach the nodes: requests carried within this thread. */
+  readonly transport: Transport;
+  private readonly inline: InlineTransport;
+  private readonly network = new InlineRaftNetwork();
+  private readonly nodes = new Map<number, ClusterNode>();
+  private readonly nodeIds: readonly number[];
+  private readonly voters: readonly number[];
+  private readonly clock: Clock;
+  private readonly ownsDir: boolean;
+  private closed = false;
+  private readonly closeHooks = new Set<() => Promise<void> | void>();
+
+  private constructor(
+    private readonly options: ClusterOptions,
+    dataDir: string,
+    ownsDir: boolean,
+    clusterId: string,
+  ) {
+    const n = options.nodes ?? 1;
+    const controllers = options.controllers ?? (n >= 3 ? 3 : 1);
+    this.nodeIds = Array.from({ length: n }, (_, i) => i + 1);
+    this.voters = this.nodeIds.slice(0, controllers);
+    this.dataDir = dataDir;
+    this.ownsDir = ownsDir;
+    this.clusterId = clusterId;
+    this.clock = options.clock ?? systemClock;
+    this.inline = new InlineTransport();
+    this.transport = this.inline;
+  }
+
+  /** Starts a cluster and resolves once every node is registered and serving. */
+  static async start(options: ClusterOptions = {}): Promise<Cluster> {
+    validateClusterOptions(options);
+    const ownsDir = options.dataDir === undefined;
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
+    mkdirSync(dataDir, { recursive: true });
+    const clusterId = readOrCreateClusterId(dataDir);
+    const cluster = new Cluster(options, dataDir, ownsDir, clusterId);
+    try {
+      await Promise.all(cluster.nodeIds.map((id) => cluster.openNode(id)));
+      await cluster.waitForNodes(cluster.nodeIds, 30_000);
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+    return cluster;
+  }
+
+  /** Node ids, 1 to N. */
+  get nodeIdList(): readonly number[] {
+    return this.nodeIds;
+  }
+
+  /** The metadata as the active controller has committed it. */
+  get metadata(): MetadataImage {
+    const n = this.activeController() ?? this.nodes.values().next().value;
+    if (!n) throw new TributaryError('CLIENT_CLOSED', 'no node is running');
+    return n.metadata.image;
+  }
+
+  /** Every node, with whether it runs, votes, leads the quorum and is fenced. */
+  describe(): ClusterNodeInfo[] {
+    const active = this.activeController()?.id ?? -1;
+    return this.nodeIds.map((id) => {
+      const n = this.nodes.get(id);
+      return { id, running: n !== undefined, controller: this.voters.includes(id), activeController: id === active, fenced: n ? n.broker.isFenced : true };
+    });
+  }
+
+  /** The node object (broker and metadata replica) for tests that look inside. @internal */
+  node(id: number): ClusterNode | undefined {
+    return this.nodes.get(id);
+  }
+
+  /** Stops a node cleanly: it hands over its leaderships first (controlled shutdown). */
+  async stopNode(id: number): Promise<void> {
+    this.checkNodeId(id);
+    const n = this.nodes.get(id);
+    if (!n) return;
+    this.nodes.delete(id);
+    this.inline.setNode(id, undefined);
+    await n.close();
+  }
+
+  /** Kills a node: no clean shutdown; the controller fences it once its session expires, and moves its leaderships. */
+  killNode(id: number): void {
+    this.checkNodeId(id);
+    const n = this.nodes.get(id);
+    if (!n) return;
+    this.nodes.delete(id);
+    this.inline.setNode(id, undefined);
+    n.kill();
+  }
+
+  /** Restarts a stopped or killed node from its files; resolves once it is registered again. */
+  async restartNode(id: number): Promise<void> {
+    this.checkNodeId(id);
+    this.checkOpen();
+    if (this.nodes.has(id)) return;
+    await this.openNode(id);
+    await this.waitForNodes([id], 30_000);
+  }
+
+  /**
+   * Runs `fn` when the cluster closes, before the nodes stop (clients made from the
+   * cluster register their own close here). Returns the function that removes it.
+   * @internal
+   */
+  onClose(fn: () => Promise<void> | void): () => void {
+    this.closeHooks.add(fn);
+    return () => this.closeHooks.delete(fn);
+  }
+
+  /** Closes every client made from the cluster, then every node, cleanly; removes a temporary data folder. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const hook of [...this.closeHooks]) await Promise.resolve(hook()).catch(() => {});
+    this.closeHooks.clear();
+    const nodes = [...this.nodes.values()];
+    this.nodes.clear();
+    for (const n of nodes) this.inline.setNode(n.id, undefined);
+    // Brokers first (a controlled shutdown needs the controller), then the quorum.
+    await Promise.all(nodes.map((n) => n.broker.close()));
+    await Promise.all(nodes.map((n) => n.close()));
+    if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private activeController(): ClusterNode | undefined {
+    for (const n of this.nodes.values()) if (n.metadata.isActive) return n;
+    return undefined;
+  }
+
+  private readonly controllerChannel: ControllerChannel = {
+    submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.closed),
+    activeControllerId: () => this.activeController()?.id ?? -1,
+  };
+
+  private async openNode(id: number): Promise<void> {
+    const o = this.options;
+    const n = this.nodeIds.length;
+    const node = await ClusterNode.open({
+      id,
+      voters: this.voters,
+      clusterId: this.clusterId,
+      dataDir: this.dataDir,
+      network: this.network,
+      controllerChannel: this.controllerChannel,
+      peers: this.inline,
+      clock: this.clock,
+      controller: {
+        clusterId: this.clusterId,
+        brokerSessionTimeoutMs: o.brokerSessionTimeoutMs ?? 2000,
+        defaultReplicationFactor: o.defaultReplicationFactor ?? Math.min(n, 3),
+        defaultNumPartitions: o.defaultPartitions ?? 1,
+      },
+      broker: o.broker ?? {},
+      ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
+      onLeaderOpened: (topic, partition, replicas) => {
+        for (const r of replicas) if (r !== id) void this.nodes.get(r)?.broker.openReplica(topic, partition);
+      },
+    });
+    if (this.closed) {
+      await node.close();
+      throw new TributaryError('CLIENT_CLOSED', 'the cluster closed while a node started');
+    }
+    this.nodes.set(id, node);
+    this.inline.setNode(id, node.broker);
+  }
+
+  private async waitForNodes(ids: readonly number[], timeoutMs: number): Promise<void> {
+    const deadline = this.clock.monotonic() + timeoutMs;
+    await Promise.all(
+      ids.map(async (id) => {
+        const n = this.nodes.get(id);
+        if (!n) return;
+        await Promise.race([
+          n.broker.whenRegistered(),
+          new Promise((_, reject) =>
+            setTimeout(() => reject(new TributaryError('REQUEST_TIMED_OUT', `node ${id} did not register with the controller within ${timeoutMs} ms`)), Math.max(0, deadline - this.clock.monotonic())).unref(),
+          ),
+        ]);
+      }),
+    );
+  }
+
+  private checkNodeId(id: number): void {
+    if (!this.nodeIds.includes(id)) throw new TributaryError('INVALID_ARGUMENT', `no node ${String(id)} in this cluster (nodes are ${this.nodeIds.join(', ')})`, { option: 'id' });
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the cluster is closed');
+  }
+}
+
+function validateClusterOptions(o: ClusterOptions): void {
+  const bad = (option: string, why: string): never => {
+    throw new TributaryError('INVALID_CONFIG', `${option} ${why}`, { option });
+  };
+  if (o === null || typeof o !== 'object') bad('options', 'must be an object');
+  const n = o.nodes ?? 1;
+  if (!Number.isInteger(n) || n < 1 || n > 100) bad('nodes', `must be an integer from 1 to 100, got ${String(o.nodes)}`);
+  if (o.controllers !== undefined && (![1, 3, 5].includes(o.controllers) || o.controllers > n)) bad('controllers', `must be 1, 3 or 5 and at most nodes (${n}), got ${String(o.controllers)}`);
+  if (o.dataDir !== undefined && (typeof o.dataDir !== 'string' || o.dataDir.length === 0)) bad('dataDir', 'must be a non-empty string');
+  if (o.defaultReplicationFactor !== undefined && (!Number.isInteger(o.defaultReplicationFactor) || o.defaultReplicationFactor < 1 || o.defaultReplicationFactor > n)) {
+    bad('defaultReplicationFactor', `must be an integer from 1 to nodes (${n}), got ${String(o.defaultReplicationFactor)}`);
+  }
+  if (o.defaultPartitions !== undefined && (!Number.isInteger(o.defaultPartitions) || o.defaultPartitions < 1)) bad('defaultPartitions', `must be a positive integer, got ${String(o.defaultPartitions)}`);
+  if (o.brokerSessionTimeoutMs !== undefined && (!Number.isFinite(o.brokerSessionTimeoutMs) || o.brokerSessionTimeoutMs < 100)) bad('brokerSessionTimeoutMs', `must be at least 100, got ${String(o.brokerSessionTimeoutMs)}`);
+  if (o.electionTimeoutMs !== undefined && (!Number.isFinite(o.electionTimeoutMs) || o.electionTimeoutMs < 20)) bad('electionTimeoutMs', `must be at least 20, got ${String(o.electionTimeoutMs)}`);
+}
+
+/** The cluster id lives in `<dataDir>/cluster.id`; a new cluster gets a random one (22 characters of base64url, like Kafka's). */
+function readOrCreateClusterId(dataDir: string): string {
+  try {
+    const id = readFileSync(join(dataDir, 'cluster.id'), 'utf8').trim();
+    if (/^[A-Za-z0-9_-]{22}$/.test(id)) return id;
+    throw new TributaryError('INCONSISTENT_CLUSTER_ID', `${join(dataDir, 'cluster.id')} does not hold a cluster id`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const id = randomBytes(16).toString('base64url');
+  writeFileAtomic(dataDir, 'cluster.id', `${id}\n`);
+  return id;
+}
