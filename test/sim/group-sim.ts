@@ -213,7 +213,12 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
   const replica = new GroupCoordinator({ rng: new Rng(0), config }); // replays the committed log, never active
   const requestsById = new Map<number, { client: string; incarnation: number; conn: number; corr: number; request: GroupRequest }>();
   const answered = new Set<number>();
-  /** memberId -> the generations the coordinator told it it joined (so with fresh metadata: its owned partitions). */
+  /**
+   * memberId -> the generations it joined with its current metadata: the replies to its
+   * own JoinGroups that it accepted. (Not every NONE reply the coordinator sends: a stale
+   * duplicate of an old JoinGroup can take the place of the member's fresh one, and then
+   * the leader saw old metadata.)
+   */
   const joinedGenerations = new Map<string, Set<number>>();
   let requestIdNext = 1;
   /** The committed offsets, as the log says, for the monotonicity check. */
@@ -278,12 +283,6 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
     if (r === undefined) fail(`a reply to unknown request ${to}`);
     if (answered.has(to)) fail(`request ${to} (${r!.request.type}) answered twice`);
     answered.add(to);
-    if (r!.request.type === 'JoinGroup' && (response as JoinGroupResponse).errorCode === 'NONE') {
-      const j = response as JoinGroupResponse;
-      let joined = joinedGenerations.get(j.memberId);
-      if (joined === undefined) joinedGenerations.set(j.memberId, (joined = new Set()));
-      joined.add(j.generationId);
-    }
     if (trace) trace(`${now} #${to} -> ${r!.client}: ${JSON.stringify(response, (k, v) => (v instanceof Uint8Array ? utf8Decode.decode(v) : v))}`);
     post({ toCoordinator: false, client: r!.client, incarnation: r!.incarnation, conn: r!.conn, epoch, corr: r!.corr, response }, deliverAt());
   }
@@ -553,6 +552,9 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
         c.memberId = r.memberId;
         c.generation = r.generationId;
         c.phase = 'syncing';
+        let joined = joinedGenerations.get(r.memberId);
+        if (joined === undefined) joinedGenerations.set(r.memberId, (joined = new Set()));
+        joined.add(r.generationId);
         const assignments = r.leader === c.memberId && !r.skipAssignment ? assign(r.members) : [];
         send(c, { type: 'SyncGroup', groupId, generationId: r.generationId, memberId: c.memberId, groupInstanceId: c.instanceId, protocolType: 'consumer', protocolName: r.protocolName, assignments });
         return;
