@@ -764,6 +764,7 @@ describe('GroupCoordinator: failover, replay and deactivation', () => {
     const out = s.apply(s.coordinator.deactivate());
     expect(out.replies).toEqual([{ to: b.id, response: expect.objectContaining({ errorCode: 'NOT_COORDINATOR' }), afterCommit: false }]);
     expect(s.coordinator.active).toBe(false);
+    expect(s.heartbeat('g', a!, 1)).toBe('NOT_COORDINATOR');
     expect(a).toBeDefined();
   });
 

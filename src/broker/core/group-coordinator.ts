@@ -28,6 +28,9 @@
  * - `tick(now)` completes rebalances whose time is up, expires members whose session
  *   timed out, and expires offsets (writing tombstones). `nextDeadline()` says when it
  *   next has something to do.
+ * - Before `activate` (or `loadFrom`) every request is answered
+ *   COORDINATOR_LOAD_IN_PROGRESS, after `deactivate` NOT_COORDINATOR; with
+ *   `options.partition`, a group of another partition gets NOT_COORDINATOR.
  *
  * ## Soft state
  *
@@ -248,6 +251,8 @@ export class GroupCoordinator {
   /** Offset commits emitted and not yet replayed, by group, topic and partition. */
   private readonly pendingCommits = new Map<string, number>();
   private activeFlag = false;
+  /** Deactivated: leadership of the partition moved away. */
+  private resigned = false;
   private lastNow = 0;
   private nextOffsetExpiryCheck = 0;
 
@@ -316,6 +321,7 @@ export class GroupCoordinator {
   activate(now: number): void {
     assert(!this.activeFlag, 'activate is called once per leadership');
     this.activeFlag = true;
+    this.resigned = false;
     this.lastNow = Math.max(this.lastNow, now);
     now = this.lastNow;
     this.groups.clear();
@@ -363,6 +369,7 @@ export class GroupCoordinator {
     this.groups.clear();
     this.pendingCommits.clear();
     this.activeFlag = false;
+    this.resigned = true;
     return out.done();
   }
 
@@ -434,7 +441,7 @@ export class GroupCoordinator {
     now = this.lastNow;
     const out = new Out();
     if (!this.activeFlag) {
-      out.reply(id, groupErrorResponse(request, 'COORDINATOR_LOAD_IN_PROGRESS'));
+      out.reply(id, groupErrorResponse(request, this.resigned ? 'NOT_COORDINATOR' : 'COORDINATOR_LOAD_IN_PROGRESS'));
       return out.done();
     }
     switch (request.type) {
