@@ -3,6 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { BrokerConfig, ControllerChannel } from './broker/broker.js';
+import { Admin, type AdminOptions } from './client/admin.js';
+import { Consumer } from './client/consumer.js';
+import type { ConsumerOptions, ProducerOptions } from './client/options.js';
+import { Producer } from './client/producer.js';
+import { Topic, type TopicSerdes } from './client/topic.js';
 import { ClusterNode } from './cluster-node.js';
 import { submitToActive } from './controller/submit.js';
 import type { MetadataImage } from './metadata/image.js';
@@ -137,6 +142,82 @@ export class Cluster {
   node(id: number): ClusterNode | undefined {
     return this.nodes.get(id);
   }
+
+  /**
+   * A producer on this cluster, closed (flushed first) when the cluster closes.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'tributary';
+   *
+   * await using cluster = await Cluster.start();
+   * await cluster.admin().createTopics([{ name: 'events' }]);
+   * const producer = cluster.producer({ lingerMs: 1 });
+   * const [meta] = await producer.send('events', [{ key: 'a', value: 'hello' }]);
+   * console.log(meta!.offset); // 0
+   * ```
+   */
+  producer(options: ProducerOptions = {}): Producer {
+    this.checkOpen();
+    const p = new Producer(this.transport, options, this.clock);
+    const off = this.onClose(() => p.close());
+    const close = p.close.bind(p);
+    p.close = () => {
+      off();
+      return close();
+    };
+    return p;
+  }
+
+  /** A consumer (no group) on this cluster, closed when the cluster closes. */
+  consumer(options: ConsumerOptions = {}): Consumer {
+    this.checkOpen();
+    const c = new Consumer(this.transport, options, this.clock);
+    const off = this.onClose(() => c.close());
+    const close = c.close.bind(c);
+    c.close = () => {
+      off();
+      return close();
+    };
+    return c;
+  }
+
+  /** An admin client on this cluster. */
+  admin(options: AdminOptions = {}): Admin {
+    this.checkOpen();
+    const a = new Admin(this.transport, { clock: this.clock, ...options });
+    this.onClose(() => a.close());
+    return a;
+  }
+
+  /**
+   * A typed handle on a topic: sends and reads records as `K` and `V` through the serdes.
+   * It shares one producer per cluster (made on first send) and makes a consumer per read.
+   *
+   * @example
+   * ```ts
+   * import { Cluster, serdes } from 'tributary';
+   *
+   * interface Order { id: string; total: number }
+   * await using cluster = await Cluster.start();
+   * await cluster.admin().createTopics([{ name: 'orders', partitions: 3 }]);
+   * const orders = cluster.topic('orders', { key: serdes.string, value: serdes.json<Order>() });
+   * await orders.send({ key: 'user-42', value: { id: 'o-1', total: 9.5 } });
+   * for await (const order of orders.consume({ from: 'earliest' })) {
+   *   console.log(order.value?.total); // 9.5
+   *   break;
+   * }
+   * ```
+   */
+  topic<K, V>(name: string, serdes: TopicSerdes<K, V>): Topic<K, V> {
+    this.checkOpen();
+    return new Topic(name, serdes, {
+      producer: () => (this.sharedProducer ??= this.producer({ lingerMs: 0 })),
+      consumer: (options) => this.consumer(options),
+    });
+  }
+
+  private sharedProducer: Producer | undefined;
 
   /** Stops a node cleanly: it hands over its leaderships first (controlled shutdown). */
   async stopNode(id: number): Promise<void> {

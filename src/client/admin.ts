@@ -1,0 +1,308 @@
+/**
+ * `Admin`: create, delete and describe topics, add partitions, read and change configs,
+ * list offsets, delete records and describe the cluster. Speaks only `src/protocol/`
+ * through a `Transport`.
+ */
+import { ApiKey } from '../protocol/api-keys.js';
+import type * as P from '../protocol/index.js';
+import type { Request, ResponseFor } from '../protocol/requests.js';
+import { ConfigResourceType } from '../metadata/records.js';
+import type { Transport } from '../transport/transport.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { errorCodes, type ErrorCode } from '../util/error-codes.js';
+import { TributaryError, isTributaryError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { MetadataCache } from './metadata-cache.js';
+import { delay } from './retry.js';
+
+/** A topic to create. */
+export interface NewTopic {
+  readonly name: string;
+  /** Partitions; default the cluster's `num.partitions`. */
+  readonly partitions?: number;
+  /** Replicas of each partition; default the cluster's `default.replication.factor`. */
+  readonly replicationFactor?: number;
+  /** Topic configs by Kafka's names, such as `{ 'cleanup.policy': 'compact', 'min.insync.replicas': '2' }`. */
+  readonly configs?: Readonly<Record<string, string>>;
+}
+
+/** A partition as {@link Admin.describeTopics} reports it. */
+export interface PartitionDescription {
+  readonly partition: number;
+  /** The leader's node id, or -1 while there is none. */
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+  /** Replicas on nodes that are down (fenced). */
+  readonly offlineReplicas: readonly number[];
+}
+
+/** A topic as {@link Admin.describeTopics} reports it. */
+export interface TopicDescription {
+  readonly name: string;
+  readonly topicId: string;
+  readonly internal: boolean;
+  readonly partitions: readonly PartitionDescription[];
+}
+
+/** One config entry with its effective value and where it came from. */
+export interface ConfigEntry {
+  readonly value: string | null;
+  readonly source: string;
+  readonly readOnly: boolean;
+}
+
+/** Where to list an offset: the earliest, the latest, or the first record at or after a timestamp. */
+export type OffsetSpec = 'earliest' | 'latest' | { readonly timestamp: number };
+
+/** An offset per partition, from {@link Admin.listOffsets}. */
+export interface PartitionOffset {
+  readonly partition: number;
+  /** The offset, or -1 when no record has a timestamp at or after the one asked for. */
+  readonly offset: number;
+  /** The record's timestamp for a timestamp lookup, else -1. */
+  readonly timestamp: number;
+}
+
+/** The cluster as {@link Admin.describeCluster} reports it. */
+export interface ClusterDescription {
+  readonly clusterId: string;
+  readonly controllerId: number;
+  readonly nodes: readonly { readonly id: number; readonly host: string; readonly port: number; readonly rack: string | null }[];
+}
+
+/** Options of an {@link Admin}. */
+export interface AdminOptions {
+  /** How long one admin call may take, retries included. Default 30000. */
+  readonly requestTimeoutMs?: number;
+  readonly clock?: Clock;
+}
+
+/**
+ * The admin client.
+ *
+ * @example
+ * ```ts
+ * import { Cluster } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * const admin = cluster.admin();
+ * await admin.createTopics([{ name: 'orders', partitions: 3 }]);
+ * console.log((await admin.listTopics()).includes('orders')); // true
+ * ```
+ */
+export class Admin {
+  private readonly clock: Clock;
+  private readonly timeoutMs: number;
+  private readonly metadata: MetadataCache;
+  private closed = false;
+
+  constructor(
+    private readonly transport: Transport,
+    options: AdminOptions = {},
+  ) {
+    if (options.requestTimeoutMs !== undefined && (!Number.isFinite(options.requestTimeoutMs) || options.requestTimeoutMs <= 0)) {
+      throw new TributaryError('INVALID_CONFIG', `requestTimeoutMs must be a positive number, got ${String(options.requestTimeoutMs)}`, { option: 'requestTimeoutMs' });
+    }
+    this.clock = options.clock ?? systemClock;
+    this.timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.metadata = new MetadataCache(transport, { metadataMaxAgeMs: 5000, retryBackoffMs: 20, retryBackoffMaxMs: 500, requestTimeoutMs: this.timeoutMs }, this.clock, new Rng(Date.now() >>> 0));
+  }
+
+  /**
+   * Creates topics. Resolves once every topic exists and each of its partitions has a
+   * leader; rejects with the first topic's error otherwise (`TOPIC_ALREADY_EXISTS`,
+   * `INVALID_TOPIC_EXCEPTION`, `INVALID_REPLICATION_FACTOR`, `INVALID_PARTITIONS`,
+   * `INVALID_CONFIG`, ...), naming the topic.
+   */
+  async createTopics(topics: readonly NewTopic[], options: { readonly validateOnly?: boolean } = {}): Promise<void> {
+    if (!Array.isArray(topics)) throw new TributaryError('INVALID_ARGUMENT', 'createTopics takes an array of topics', { option: 'topics' });
+    const res = await this.toAnyNode<P.CreateTopicsRequest>({
+      apiKey: ApiKey.CreateTopics,
+      timeoutMs: this.timeoutMs,
+      validateOnly: options.validateOnly ?? false,
+      topics: topics.map((t) => ({
+        name: t?.name,
+        numPartitions: t?.partitions ?? -1,
+        replicationFactor: t?.replicationFactor ?? -1,
+        configs: (Object.entries(t?.configs ?? {}) as [string, string][]).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    for (const r of res.topics) if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `topic "${r.name}": ${r.errorCode}`, { topic: r.name });
+    if (options.validateOnly) return;
+    await Promise.all(topics.map((t) => this.waitForLeaders(t.name)));
+  }
+
+  /** Deletes topics; rejects with the first topic's error (`UNKNOWN_TOPIC_OR_PARTITION`, ...). */
+  async deleteTopics(names: readonly string[]): Promise<void> {
+    if (!Array.isArray(names)) throw new TributaryError('INVALID_ARGUMENT', 'deleteTopics takes an array of names', { option: 'names' });
+    const res = await this.toAnyNode({ apiKey: ApiKey.DeleteTopics, timeoutMs: this.timeoutMs, topics: names.map((name) => ({ name })) });
+    for (const r of res.responses) if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `topic "${r.name}": ${r.errorCode}`, { topic: r.name ?? undefined });
+  }
+
+  /** The names of every topic, sorted. */
+  async listTopics(): Promise<string[]> {
+    const res = await this.toAnyNode({ apiKey: ApiKey.Metadata, topics: null, allowAutoTopicCreation: false });
+    return res.topics.map((t) => t.name ?? '').filter((n) => n !== '').sort();
+  }
+
+  /** Partitions, leaders, replicas and ISRs of topics; rejects with `UNKNOWN_TOPIC_OR_PARTITION` for a topic that does not exist. */
+  async describeTopics(names: readonly string[]): Promise<TopicDescription[]> {
+    const res = await this.toAnyNode({ apiKey: ApiKey.Metadata, topics: names.map((name) => ({ name })), allowAutoTopicCreation: false });
+    return res.topics.map((t) => {
+      if (t.errorCode !== 'NONE') throw new TributaryError(t.errorCode, `topic "${t.name}": ${t.errorCode}`, { topic: t.name ?? undefined });
+      return {
+        name: t.name ?? '',
+        topicId: t.topicId,
+        internal: t.isInternal,
+        partitions: [...t.partitions]
+          .sort((a, b) => a.partitionIndex - b.partitionIndex)
+          .map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: p.replicaNodes, isr: p.isrNodes, offlineReplicas: p.offlineReplicas })),
+      };
+    });
+  }
+
+  /** Grows a topic to `totalCount` partitions (Kafka never shrinks one). */
+  async createPartitions(topic: string, totalCount: number): Promise<void> {
+    const res = await this.toAnyNode({ apiKey: ApiKey.CreatePartitions, timeoutMs: this.timeoutMs, topics: [{ name: topic, count: totalCount, assignments: null }] });
+    for (const r of res.results) if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `topic "${r.name}": ${r.errorCode}`, { topic: r.name });
+    await this.waitForLeaders(topic, totalCount);
+  }
+
+  /** A topic's configs: every known config with its effective value and its source. */
+  async describeConfigs(topic: string): Promise<Record<string, ConfigEntry>> {
+    const res = await this.toAnyNode({ apiKey: ApiKey.DescribeConfigs, resources: [{ resourceType: ConfigResourceType.Topic, resourceName: topic, configurationKeys: null }] });
+    const r = res.results[0];
+    if (!r) throw new TributaryError('UNKNOWN_SERVER_ERROR', 'DescribeConfigs returned no result', { topic });
+    if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `topic "${topic}": ${r.errorCode}`, { topic });
+    const out: Record<string, ConfigEntry> = {};
+    for (const c of r.configs) out[c.name] = { value: c.value, source: c.source, readOnly: c.readOnly };
+    return out;
+  }
+
+  /** Sets (a string) or removes (null) topic configs, Kafka's IncrementalAlterConfigs. */
+  async alterConfigs(topic: string, changes: Readonly<Record<string, string | null>>, options: { readonly validateOnly?: boolean } = {}): Promise<void> {
+    const res = await this.toAnyNode({
+      apiKey: ApiKey.IncrementalAlterConfigs,
+      validateOnly: options.validateOnly ?? false,
+      resources: [
+        {
+          resourceType: ConfigResourceType.Topic,
+          resourceName: topic,
+          configs: Object.entries(changes).map(([name, value]) => (value === null ? { name, configOperation: 'DELETE' as const, value: null } : { name, configOperation: 'SET' as const, value })),
+        },
+      ],
+    });
+    for (const r of res.responses) if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `topic "${topic}": ${r.errorCode}`, { topic });
+  }
+
+  /** The earliest, latest, or first-at-a-timestamp offset of every partition of a topic. */
+  async listOffsets(topic: string, spec: OffsetSpec): Promise<PartitionOffset[]> {
+    const timestamp = spec === 'earliest' ? -2 : spec === 'latest' ? -1 : typeof spec === 'object' && spec !== null && Number.isSafeInteger(spec.timestamp) && spec.timestamp >= 0 ? spec.timestamp : undefined;
+    if (timestamp === undefined) throw new TributaryError('INVALID_ARGUMENT', `spec must be 'earliest', 'latest' or { timestamp } with a non-negative integer, got ${JSON.stringify(spec)}`, { option: 'spec', topic });
+    const info = await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs);
+    return Promise.all(
+      info.partitions.map((p) =>
+        this.toLeader<PartitionOffset>(topic, p.partition, async (leader) => {
+          const res = await this.transport.send(leader, { apiKey: ApiKey.ListOffsets, replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: p.partition, timestamp }] }] });
+          const r = res.topics[0]?.partitions[0];
+          if (!r) return { error: 'UNKNOWN_SERVER_ERROR' as ErrorCode };
+          if (r.errorCode !== 'NONE') return { error: r.errorCode };
+          return { value: { partition: p.partition, offset: r.offset, timestamp: r.timestamp } };
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Deletes every record before `offset` in each partition named (-1: up to the high
+   * watermark): raises the log start offset. Resolves with the new log start offsets.
+   */
+  async deleteRecords(topic: string, offsets: Readonly<Record<number, number>>): Promise<Record<number, number>> {
+    const out: Record<number, number> = {};
+    await Promise.all(
+      Object.entries(offsets).map(async ([key, offset]) => {
+        const partition = Number(key);
+        out[partition] = await this.toLeader<number>(topic, partition, async (leader) => {
+          const res = await this.transport.send(leader, { apiKey: ApiKey.DeleteRecords, timeoutMs: this.timeoutMs, topics: [{ name: topic, partitions: [{ partitionIndex: partition, offset }] }] });
+          const r = res.topics[0]?.partitions[0];
+          if (!r) return { error: 'UNKNOWN_SERVER_ERROR' as ErrorCode };
+          if (r.errorCode !== 'NONE') return { error: r.errorCode };
+          return { value: r.lowWatermark };
+        });
+      }),
+    );
+    return out;
+  }
+
+  /** The cluster id, the active controller and the live nodes. */
+  async describeCluster(): Promise<ClusterDescription> {
+    const res = await this.toAnyNode({ apiKey: ApiKey.DescribeCluster, includeClusterAuthorizedOperations: false });
+    return { clusterId: res.clusterId, controllerId: res.controllerId, nodes: res.brokers.map((b) => ({ id: b.brokerId, host: b.host, port: b.port, rack: b.rack })) };
+  }
+
+  /** Stops the client; further calls reject with `CLIENT_CLOSED`. */
+  close(): void {
+    this.closed = true;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** Sends to any live node, trying the next on a network error, until the timeout. */
+  private async toAnyNode<R extends Request>(request: R): Promise<ResponseFor<R>> {
+    if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the admin client is closed');
+    const deadline = this.clock.monotonic() + this.timeoutMs;
+    let last: unknown;
+    for (let attempt = 0; ; attempt++) {
+      const nodes = this.metadata.nodes();
+      for (const node of nodes) {
+        try {
+          return await this.transport.send(node, request);
+        } catch (err) {
+          if (!isTributaryError(err) || !err.retriable) throw err;
+          last = err;
+        }
+      }
+      if (this.clock.monotonic() >= deadline) throw last ?? new TributaryError('NETWORK_EXCEPTION', 'no node reachable');
+      await delay(Math.min(200, 10 * 2 ** attempt));
+    }
+  }
+
+  /** Runs `call` against a partition's leader, refreshing metadata and retrying on stale-leader errors, until the timeout. */
+  private async toLeader<T>(topic: string, partition: number, call: (leader: number) => Promise<{ value: T } | { error: ErrorCode }>): Promise<T> {
+    if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the admin client is closed');
+    const deadline = this.clock.monotonic() + this.timeoutMs;
+    for (;;) {
+      const info = await this.metadata.waitForTopic(topic, deadline);
+      if (!info.partitions[partition]) throw new TributaryError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${topic}" has no partition ${partition}`, { topic, partition });
+      const leader = this.metadata.leader(topic, partition);
+      let error: ErrorCode = 'LEADER_NOT_AVAILABLE';
+      if (leader) {
+        try {
+          const r = await call(leader.leaderId);
+          if ('value' in r) return r.value;
+          error = r.error;
+        } catch (err) {
+          if (!isTributaryError(err)) throw err;
+          error = err.code;
+        }
+      }
+      const retriable = errorCodes[error].retriable;
+      if (!retriable || this.clock.monotonic() >= deadline) throw new TributaryError(error, `topic "${topic}" partition ${partition}: ${error}`, { topic, partition });
+      this.metadata.invalidate(error);
+      await this.metadata.refresh().catch(() => undefined);
+    }
+  }
+
+  private async waitForLeaders(topic: string, partitions?: number): Promise<void> {
+    const deadline = this.clock.monotonic() + this.timeoutMs;
+    for (;;) {
+      this.metadata.invalidate('UNKNOWN_TOPIC_OR_PARTITION');
+      const info = await this.metadata.waitForTopic(topic, deadline);
+      if ((partitions === undefined || info.partitions.length >= partitions) && info.partitions.every((p) => p.leaderId >= 0)) return;
+      if (this.clock.monotonic() >= deadline) throw new TributaryError('LEADER_NOT_AVAILABLE', `topic "${topic}" has partitions without a leader`, { topic });
+      await delay(5);
+    }
+  }
+}
