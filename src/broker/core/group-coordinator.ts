@@ -202,7 +202,6 @@ const emptyBytes = new Uint8Array(0);
 const utf8 = new TextEncoder();
 
 const offsetKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-const pendingKey = (group: string, topic: string, partition: number): string => `${group}\u0000${topic}\u0000${partition}`;
 
 function stringTooLong(s: string): boolean {
   // A UTF-16 unit is at most 3 UTF-8 bytes, so short strings need no encoding.
@@ -248,8 +247,8 @@ export class GroupCoordinator {
 
   // Soft state: the active coordinator's alone.
   private readonly groups = new Map<string, Group>();
-  /** Offset commits emitted and not yet replayed, by group, topic and partition. */
-  private readonly pendingCommits = new Map<string, number>();
+  /** Offset commits emitted and not yet replayed: group -> topic and partition -> how many. */
+  private readonly pendingCommits = new Map<string, Map<string, { readonly topic: string; readonly partition: number; count: number }>>();
   private activeFlag = false;
   /** Deactivated: leadership of the partition moved away. */
   private resigned = false;
@@ -278,11 +277,11 @@ export class GroupCoordinator {
   replay(record: GroupRecord): void {
     if (record.type === 'OffsetCommit') {
       const { group, topic, partition } = record.key;
-      const pk = pendingKey(group, topic, partition);
-      const pending = this.pendingCommits.get(pk);
-      if (pending !== undefined) {
-        if (pending <= 1) this.pendingCommits.delete(pk);
-        else this.pendingCommits.set(pk, pending - 1);
+      const pending = this.pendingCommits.get(group);
+      const entry = pending?.get(offsetKey(topic, partition));
+      if (entry !== undefined && --entry.count === 0) {
+        pending!.delete(offsetKey(topic, partition));
+        if (pending!.size === 0) this.pendingCommits.delete(group);
       }
       let byGroup = this.offsets.get(group);
       if (record.value === null) {
@@ -1055,8 +1054,12 @@ export class GroupCoordinator {
         key: { group: req.groupId, topic: v.topic, partition: v.p.partitionIndex },
         value: { offset: v.p.committedOffset, leaderEpoch: v.p.committedLeaderEpoch, metadata, commitTimestamp: now, expireTimestamp: null },
       });
-      const pk = pendingKey(req.groupId, v.topic, v.p.partitionIndex);
-      this.pendingCommits.set(pk, (this.pendingCommits.get(pk) ?? 0) + 1);
+      let pending = this.pendingCommits.get(req.groupId);
+      if (pending === undefined) this.pendingCommits.set(req.groupId, (pending = new Map()));
+      const k = offsetKey(v.topic, v.p.partitionIndex);
+      const entry = pending.get(k);
+      if (entry === undefined) pending.set(k, { topic: v.topic, partition: v.p.partitionIndex, count: 1 });
+      else entry.count++;
     }
     respond(out.records.length > 0);
   }
@@ -1156,13 +1159,7 @@ export class GroupCoordinator {
       out.records.push({ type: 'OffsetCommit', key: { group: g.groupId, topic, partition }, value: null });
     };
     for (const c of offsets) tombstone(c.topic, c.partition);
-    const prefix = `${g.groupId}\u0000`;
-    for (const pk of this.pendingCommits.keys()) {
-      if (!pk.startsWith(prefix)) continue;
-      const rest = pk.slice(prefix.length);
-      const cut = rest.lastIndexOf('\u0000');
-      tombstone(rest.slice(0, cut), Number(rest.slice(cut + 1)));
-    }
+    for (const p of this.pendingCommits.get(g.groupId)?.values() ?? []) tombstone(p.topic, p.partition);
     out.records.push({ type: 'GroupMetadata', key: { group: g.groupId }, value: null });
     g.pendingMembers.clear();
     this.transition(g, 'Dead', now);
@@ -1179,16 +1176,14 @@ export class GroupCoordinator {
     for (const g of [...this.groups.values()]) {
       if (g.state !== 'Empty' || g.pendingMembers.size > 0) continue;
       const committed = [...(this.offsets.get(g.groupId)?.values() ?? [])];
-      const pendingPrefix = `${g.groupId}\u0000`;
-      const hasPending = (topic: string, partition: number): boolean => this.pendingCommits.has(pendingKey(g.groupId, topic, partition));
+      const pending = this.pendingCommits.get(g.groupId);
       const expired = committed.filter((c) => {
-        if (hasPending(c.topic, c.partition)) return false;
+        if (pending?.has(offsetKey(c.topic, c.partition))) return false;
         if (c.value.expireTimestamp !== null) return now >= c.value.expireTimestamp;
         const base = g.protocolType !== null ? g.stateTimestamp : c.value.commitTimestamp;
         return now - base >= retention;
       });
-      const anyPending = [...this.pendingCommits.keys()].some((k) => k.startsWith(pendingPrefix));
-      if (expired.length === committed.length && !anyPending) {
+      if (expired.length === committed.length && pending === undefined) {
         this.killGroup(g, committed, now, out);
         continue;
       }
