@@ -725,6 +725,21 @@ describe('GroupCoordinator: offset expiry', () => {
     expect(s.fetchOffsets('live')).toEqual({ 't:0': 1 });
   });
 
+  it('an Empty group loaded from a record without a state timestamp (v0, v1) expires each offset from its commit', () => {
+    const c = new GroupCoordinator({ rng: new Rng(1), config: { offsetsRetentionMs: 10 * day, offsetsRetentionCheckIntervalMs: day } });
+    c.loadFrom(
+      [
+        { type: 'GroupMetadata', key: { group: 'old' }, value: { protocolType: 'consumer', generation: 4, protocol: null, leader: null, currentStateTimestamp: -1, members: [] } },
+        { type: 'OffsetCommit', key: { group: 'old', topic: 't', partition: 0 }, value: { offset: 1, leaderEpoch: -1, metadata: '', commitTimestamp: 0, expireTimestamp: null } },
+        { type: 'OffsetCommit', key: { group: 'old', topic: 't', partition: 1 }, value: { offset: 1, leaderEpoch: -1, metadata: '', commitTimestamp: 5 * day, expireTimestamp: null } },
+      ],
+      6 * day,
+    );
+    expect(c.liveGroupMetadata('old')!.currentStateTimestamp).toBe(-1);
+    expect(c.tick(7 * day).records).toEqual([]);
+    expect(c.tick(10 * day).records).toEqual([{ type: 'OffsetCommit', key: { group: 'old', topic: 't', partition: 0 }, value: null }]);
+  });
+
   it('a commit on its way is never expired', () => {
     const s = new Shell({ offsetsRetentionMs: 1000, offsetsRetentionCheckIntervalMs: 1000 });
     s.commitOffsets('simple', '', -1, { 't:0': 1 });

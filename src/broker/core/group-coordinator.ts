@@ -177,6 +177,8 @@ interface Group {
   state: GroupState;
   /** When the group entered `state`. */
   stateTimestamp: number;
+  /** False for a group loaded from a GroupMetadataValue v0 or v1, which has no state timestamp. */
+  stateTimestampKnown: boolean;
   protocolType: string | null;
   protocolName: string | null;
   generationId: number;
@@ -331,6 +333,7 @@ export class GroupCoordinator {
       g.protocolName = v.protocol;
       g.leaderId = v.leader;
       g.stateTimestamp = v.currentStateTimestamp >= 0 ? v.currentStateTimestamp : now;
+      g.stateTimestampKnown = v.currentStateTimestamp >= 0;
       for (const m of v.members) {
         g.members.set(m.memberId, {
           memberId: m.memberId,
@@ -865,6 +868,7 @@ export class GroupCoordinator {
   private transition(g: Group, state: GroupState, now: number): void {
     g.state = state;
     g.stateTimestamp = now;
+    g.stateTimestampKnown = true;
   }
 
   /** Removes a member: answers what it waits for, and hands the leadership on. */
@@ -1180,7 +1184,8 @@ export class GroupCoordinator {
       const expired = committed.filter((c) => {
         if (pending?.has(offsetKey(c.topic, c.partition))) return false;
         if (c.value.expireTimestamp !== null) return now >= c.value.expireTimestamp;
-        const base = g.protocolType !== null ? g.stateTimestamp : c.value.commitTimestamp;
+        // Without a state timestamp (old records, or a group that only stores offsets): each commit's own.
+        const base = g.protocolType !== null && g.stateTimestampKnown ? g.stateTimestamp : c.value.commitTimestamp;
         return now - base >= retention;
       });
       if (expired.length === committed.length && pending === undefined) {
@@ -1202,6 +1207,7 @@ export class GroupCoordinator {
       groupId,
       state: 'Empty',
       stateTimestamp: now,
+      stateTimestampKnown: true,
       protocolType: null,
       protocolName: null,
       generationId: 0,
@@ -1224,7 +1230,7 @@ export class GroupCoordinator {
       generation: g.generationId,
       protocol: g.protocolName,
       leader: g.leaderId,
-      currentStateTimestamp: g.stateTimestamp,
+      currentStateTimestamp: g.stateTimestampKnown ? g.stateTimestamp : -1,
       members: [...g.members.values()].map((m) => ({
         memberId: m.memberId,
         groupInstanceId: m.groupInstanceId,
