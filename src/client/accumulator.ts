@@ -292,6 +292,8 @@ export class ProducerBatch {
   attempts = 0;
   /** Don't send again before (monotonic ms). */
   retryAtMs = 0;
+  /** The last attempt failed with a stale-metadata error: wait for fresh metadata before the next. */
+  awaitingMetadata = false;
   /** Whether the last attempt may have been appended although no answer said so (a network error or timeout). */
   outcomeUnknown = false;
   /** Set once the batch's answer is known, for in-order completion. */

@@ -79,9 +79,13 @@ export class MetadataCache {
     private readonly rng: Rng,
   ) {}
 
-  /** The cached topic, or undefined. Schedules a refresh when the data is older than `metadataMaxAgeMs`. */
+  /**
+   * The cached topic, or undefined; from now on every refresh asks for it. Schedules a
+   * refresh when the data is older than `metadataMaxAgeMs`.
+   */
   topic(name: string): TopicInfo | undefined {
-    if (this.clock.monotonic() - this.refreshedMs > this.options.metadataMaxAgeMs && this.inflight === undefined) {
+    this.want(name);
+    if (this.refreshCount > 0 && this.clock.monotonic() - this.refreshedMs > this.options.metadataMaxAgeMs && this.inflight === undefined) {
       this.stale = true;
       void this.refresh().catch(() => undefined);
     }
@@ -104,8 +108,12 @@ export class MetadataCache {
     if (!this.wanted.has(topic)) {
       this.wanted.add(topic);
       this.stale = true;
+      // A topic never asked about is asked about at once, not after the backoff (Kafka's
+      // requestUpdateForNewTopics): the backoff is for asking again about the same thing.
+      this.newTopics = true;
     }
   }
+  private newTopics = false;
 
   /** Marks the cache stale after an error, when the error says it may be. */
   invalidate(code: ErrorCode): void {
@@ -163,8 +171,10 @@ export class MetadataCache {
   }
 
   private async doRefresh(): Promise<void> {
-    const wait = this.attemptMs + (this.failures === 0 && this.refreshCount > 0 ? this.options.retryBackoffMs : this.failures === 0 ? 0 : backoffMs(this.failures - 1, this.options.retryBackoffMs, this.options.retryBackoffMaxMs, this.rng)) - this.clock.monotonic();
+    const backoff = this.failures > 0 ? backoffMs(this.failures - 1, this.options.retryBackoffMs, this.options.retryBackoffMaxMs, this.rng) : this.newTopics ? 0 : this.options.retryBackoffMs;
+    const wait = this.attemptMs + backoff - this.clock.monotonic();
     if (wait > 0) await delay(wait);
+    this.newTopics = false;
     this.attemptMs = this.clock.monotonic();
     this.stale = false;
     const nodes = this.candidateNodes();

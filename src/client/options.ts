@@ -120,8 +120,6 @@ export interface ConsumerOptions {
   readonly maxPartitionBytes?: number;
   /** `auto.offset.reset`: where to go when the position is out of range, or `'none'` to fail with `OFFSET_OUT_OF_RANGE`. Default `'latest'`. */
   readonly autoOffsetReset?: AutoOffsetReset;
-  /** `isolation.level`: `'read_uncommitted'` (default) or `'read_committed'`. */
-  readonly isolationLevel?: 'read_uncommitted' | 'read_committed';
   /** `check.crcs`: verify every batch's CRC-32C. Default true. */
   readonly checkCrcs?: boolean;
   /** `request.timeout.ms`: how long to wait for a response beyond `maxWaitMs`. Default 30000. */
@@ -142,7 +140,6 @@ export interface ResolvedConsumerOptions {
   readonly maxBytes: number;
   readonly maxPartitionBytes: number;
   readonly autoOffsetReset: AutoOffsetReset;
-  readonly isolationLevel: 'read_uncommitted' | 'read_committed';
   readonly checkCrcs: boolean;
   readonly requestTimeoutMs: number;
   readonly retryBackoffMs: number;
@@ -175,7 +172,6 @@ export const consumerDefaults = Object.freeze({
   maxBytes: 50 * 1024 * 1024,
   maxPartitionBytes: 1024 * 1024,
   autoOffsetReset: 'latest' as AutoOffsetReset,
-  isolationLevel: 'read_uncommitted' as const,
   checkCrcs: true,
   requestTimeoutMs: 30_000,
   retryBackoffMs: 100,
@@ -308,7 +304,7 @@ export function resolveProducerOptions(options: ProducerOptions = {}): ResolvedP
 }
 
 const consumerOptionNames = [
-  'clientId', 'maxWaitMs', 'minBytes', 'maxBytes', 'maxPartitionBytes', 'autoOffsetReset', 'isolationLevel', 'checkCrcs',
+  'clientId', 'maxWaitMs', 'minBytes', 'maxBytes', 'maxPartitionBytes', 'autoOffsetReset', 'checkCrcs',
   'requestTimeoutMs', 'retryBackoffMs', 'retryBackoffMaxMs', 'metadataMaxAgeMs',
 ] as const;
 
@@ -332,7 +328,6 @@ export function resolveConsumerOptions(options: ConsumerOptions = {}): ResolvedC
     maxBytes,
     maxPartitionBytes: integer(options, 'maxPartitionBytes', d.maxPartitionBytes, 1, 100 * 1024 * 1024, 'an integer from 1 to 104857600'),
     autoOffsetReset: oneOf<AutoOffsetReset>(options, 'autoOffsetReset', d.autoOffsetReset, ['earliest', 'latest', 'none']),
-    isolationLevel: oneOf(options, 'isolationLevel', d.isolationLevel, ['read_uncommitted', 'read_committed'] as const),
     checkCrcs: bool(options, 'checkCrcs', d.checkCrcs),
     requestTimeoutMs: integer(options, 'requestTimeoutMs', d.requestTimeoutMs, 1, durationMsMax, 'a positive integer'),
     retryBackoffMs,

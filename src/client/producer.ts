@@ -23,7 +23,7 @@ import {
 import { MetadataCache, type TopicInfo } from './metadata-cache.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { partitionForKey } from './partitioner.js';
-import { backoffMs, isRetriable, withTimeout } from './retry.js';
+import { backoffMs, isRetriable, isStaleMetadataError, withTimeout } from './retry.js';
 
 export type { ProducerRecord, RecordMetadata, ProducerHeader } from './accumulator.js';
 
@@ -600,7 +600,9 @@ export class Producer {
           wakeAt = Math.min(wakeAt, b.retryAtMs);
           break;
         }
-        const leader = this.metadata.leader(q.topic, q.partition);
+        // A retry after a stale-metadata error waits for the refresh it asked for, or it
+        // would go straight back to the node that just said it does not lead.
+        const leader = b.awaitingMetadata && this.metadata.isStale ? undefined : this.metadata.leader(q.topic, q.partition);
         if (leader === undefined) {
           needMetadata = true;
           wakeAt = Math.min(wakeAt, b.createdMs + o.deliveryTimeoutMs);
@@ -753,6 +755,7 @@ export class Producer {
     }
     if (retriable && now - b.createdMs < o.deliveryTimeoutMs) {
       b.outcomeUnknown ||= unknownOutcome;
+      b.awaitingMetadata = isStaleMetadataError(code);
       b.state = 'retry';
       b.retryAtMs = now + backoffMs(b.attempts - 1, o.retryBackoffMs, o.retryBackoffMaxMs, this.rng);
       q.requeue(b);

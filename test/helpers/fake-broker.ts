@@ -13,7 +13,7 @@
  *
  * Faults (`inject`) match by API and node and apply a given number of times: a partition
  * error instead of handling; a network error before the request is handled (nothing
- * happened) or after (it happened, the answer was lost); a delay; a duplicated request
+ * happened) or after (it happened, the answer was lost); a delayed answer (requests to a node are still handled in the order sent); a duplicated request
  * (handled twice, the client gets the second answer).
  */
 import { ApiKey } from '../../src/protocol/api-keys.js';
@@ -196,15 +196,19 @@ export class FakeCluster implements Transport {
     let errorFault: Extract<Fault, { kind: 'error' }> | undefined;
     let duplicate = false;
     let lostAfter = false;
+    let delayMs = 0;
     for (const f of matching) {
       if (f.kind === 'network-error' && f.after !== true) throw new TributaryError('NETWORK_EXCEPTION', `injected: node ${nodeId} dropped the ${api} request`);
       if (f.kind === 'network-error') lostAfter = true;
-      if (f.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, f.ms));
+      if (f.kind === 'delay') delayMs += f.ms;
       if (f.kind === 'duplicate') duplicate = true;
       if (f.kind === 'error') errorFault = f;
     }
+    // Requests to one node are handled in the order they were sent, as over one TCP
+    // connection; a delay holds the answer, not the handling.
     let response = await this.handle(nodeId, request, errorFault);
     if (duplicate) response = await this.handle(nodeId, request, undefined);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (lostAfter) throw new TributaryError('NETWORK_EXCEPTION', `injected: node ${nodeId} lost the answer to the ${api} request`);
     return response as ResponseFor<R>;
   }

@@ -1,0 +1,611 @@
+import { ApiKey } from '../protocol/api-keys.js';
+import type { FetchPartitionResponse, FetchRequest, FetchTopic } from '../protocol/fetch.js';
+import { decodeBatch } from '../record/codecs/index.js';
+import { isControlBatch, iterateBatches, type RecordHeader } from '../record/batch.js';
+import type { Transport } from '../transport/transport.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { ErrorCode } from '../util/error-codes.js';
+import { TributaryError, isTributaryError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { validateTopicName } from '../util/topic-name.js';
+import { MetadataCache } from './metadata-cache.js';
+import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './options.js';
+import { backoffMs, delay, isRetriable, isStaleMetadataError, withTimeout } from './retry.js';
+
+/**
+ * A topic and one of its partitions.
+ *
+ * @example
+ * ```ts
+ * import type { TopicPartition } from 'tributary';
+ *
+ * const tp: TopicPartition = { topic: 'orders', partition: 3 };
+ * console.log(`${tp.topic}-${tp.partition}`); // orders-3
+ * ```
+ */
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/**
+ * A record read from a partition, with where it sits and the epoch of the leader that
+ * appended it.
+ *
+ * @example
+ * ```ts
+ * import type { ConsumerRecord } from 'tributary';
+ *
+ * function show(r: ConsumerRecord): string {
+ *   return `${r.topic}-${r.partition}@${r.offset}: ${r.value === null ? 'null' : Buffer.from(r.value).toString()}`;
+ * }
+ * console.log(typeof show); // function
+ * ```
+ */
+export interface ConsumerRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** Milliseconds since the epoch (the producer's, or the broker's for LogAppendTime topics). */
+  readonly timestamp: number;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers: readonly RecordHeader[];
+  /** The epoch of the leader that appended the record's batch. */
+  readonly leaderEpoch: number;
+}
+
+/**
+ * The records one fetch returned for one partition, in offset order.
+ *
+ * @example
+ * ```ts
+ * import type { ConsumerBatch } from 'tributary';
+ *
+ * function lag(b: ConsumerBatch): number {
+ *   const last = b.records[b.records.length - 1];
+ *   return last === undefined ? 0 : b.highWatermark - last.offset - 1;
+ * }
+ * console.log(typeof lag); // function
+ * ```
+ */
+export interface ConsumerBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly ConsumerRecord[];
+  /** The partition's high watermark when the fetch was answered. */
+  readonly highWatermark: number;
+}
+
+/**
+ * Where `seek` moves a partition: an offset, the first or the next offset, or the first
+ * offset whose timestamp is at least the one given (the end of the log if none is).
+ */
+export type SeekTarget = number | 'earliest' | 'latest' | { readonly timestamp: number };
+
+interface PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  /** The next offset to hand out (and to fetch); undefined until reset or sought. */
+  position: number | undefined;
+  /** Bumped by every seek: answers to fetches sent before are dropped. */
+  generation: number;
+  resetting: boolean;
+  paused: boolean;
+  inFlight: boolean;
+  /** One fetch's data, waiting for the iterator. */
+  buffered: CompletedFetch | undefined;
+  retryAtMs: number;
+  retries: number;
+  /** A failure to hand to the iterator (OFFSET_OUT_OF_RANGE with autoOffsetReset 'none', a fatal fetch error). */
+  error: TributaryError | undefined;
+  assigned: boolean;
+}
+
+interface CompletedFetch {
+  readonly generation: number;
+  readonly fetchOffset: number;
+  readonly records: Uint8Array;
+  readonly highWatermark: number;
+}
+
+/** The key of a partition in the consumer's maps. */
+const keyOf = (topic: string, partition: number): string => `${partition}:${topic}`;
+
+/**
+ * A consumer without a group: you say which partitions to read (`assign`) and from where
+ * (`seek`), then iterate.
+ *
+ * How it fetches (Kafka's fetcher): one Fetch at a time per leader node, holding every
+ * assigned partition that node leads which is not paused and has no fetched data waiting;
+ * the broker holds it up to `maxWaitMs` until `minBytes` are there. A partition's data
+ * waits, one response's worth at most, until the iteration reaches it, and the partition
+ * is fetched again only then: a slow loop slows the fetching instead of filling memory.
+ * Leader changes are followed through the metadata cache (NOT_LEADER_OR_FOLLOWER,
+ * FENCED_LEADER_EPOCH refresh it and retry); an offset out of range resets the position as
+ * `autoOffsetReset` says, or fails the iteration with `OFFSET_OUT_OF_RANGE` for `'none'`.
+ *
+ * Decoding handles every codec, skips control batches, and skips records before the
+ * position inside a batch (a fetch returns whole batches).
+ *
+ * @example
+ * ```ts
+ * import { Consumer, type Transport } from 'tributary';
+ *
+ * declare const transport: Transport;
+ * const consumer = new Consumer(transport, { maxWaitMs: 100 });
+ * consumer.assign([{ topic: 'orders', partition: 0 }]);
+ * await consumer.seek({ topic: 'orders', partition: 0 }, 'earliest');
+ * for await (const record of consumer) {
+ *   console.log(record.offset, record.value);
+ *   if (record.offset >= 9) break;
+ * }
+ * await consumer.close();
+ * ```
+ */
+export class Consumer implements AsyncIterable<ConsumerRecord> {
+  /** The options in force, defaults filled in. @internal */
+  readonly options: ResolvedConsumerOptions;
+  private readonly metadata: MetadataCache;
+  private readonly rng: Rng;
+  private readonly states = new Map<string, PartitionState>();
+  /** Partitions with data waiting, in the order it arrived. */
+  private readyQueue: PartitionState[] = [];
+  private readonly busyNodes = new Set<number>();
+  private closed = false;
+  private signal: { promise: Promise<void>; resolve: () => void } | undefined;
+  private pumpTimer: ReturnType<typeof setTimeout> | undefined;
+  private pumpAtMs = Infinity;
+  /** Fetch requests sent so far (for monitoring and tests). */
+  fetchCount = 0;
+
+  constructor(
+    private readonly transport: Transport,
+    options: ConsumerOptions = {},
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.options = resolveConsumerOptions(options);
+    this.rng = new Rng(clock.now() ^ 0x5eed);
+    this.metadata = new MetadataCache(transport, this.options, clock, this.rng.fork());
+  }
+
+  /**
+   * Reads exactly these partitions from now on (replacing the previous assignment). A
+   * partition kept keeps its position; a new one starts where `seek` puts it, or where
+   * `autoOffsetReset` says if it is read before any seek.
+   */
+  assign(partitions: readonly TopicPartition[]): void {
+    this.checkOpen();
+    const next = new Map<string, PartitionState>();
+    for (const tp of partitions) {
+      checkTopicPartition(tp);
+      const key = keyOf(tp.topic, tp.partition);
+      const state = this.states.get(key) ?? {
+        topic: tp.topic,
+        partition: tp.partition,
+        position: undefined,
+        generation: 0,
+        resetting: false,
+        paused: false,
+        inFlight: false,
+        buffered: undefined,
+        retryAtMs: 0,
+        retries: 0,
+        error: undefined,
+        assigned: true,
+      };
+      next.set(key, state);
+      this.metadata.want(tp.topic);
+    }
+    for (const [key, s] of this.states) {
+      if (!next.has(key)) {
+        s.assigned = false;
+        s.generation++;
+        s.buffered = undefined;
+      }
+    }
+    this.states.clear();
+    for (const [k, s] of next) this.states.set(k, s);
+    this.readyQueue = this.readyQueue.filter((s) => s.assigned);
+    this.pump();
+  }
+
+  /**
+   * The partitions of a topic (Kafka's `partitionsFor`), waiting for the topic to appear
+   * for at most `requestTimeoutMs`; `UNKNOWN_TOPIC_OR_PARTITION` if it does not.
+   */
+  async partitionsFor(topic: string): Promise<number[]> {
+    this.checkOpen();
+    validateTopicName(topic);
+    const info = await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.options.requestTimeoutMs);
+    return info.partitions.map((p) => p.partition);
+  }
+
+  /** The assigned partitions. */
+  assignment(): TopicPartition[] {
+    return [...this.states.values()].map((s) => ({ topic: s.topic, partition: s.partition }));
+  }
+
+  /**
+   * Moves an assigned partition's position: to an offset, to `'earliest'` or `'latest'`,
+   * or to the first offset whose timestamp is at least `{ timestamp }` (ListOffsets; the
+   * end of the log when no record is that late). Data already fetched from the old
+   * position is dropped. Resolves once the position is known.
+   */
+  async seek(tp: TopicPartition, target: SeekTarget): Promise<void> {
+    this.checkOpen();
+    const s = this.stateOf(tp);
+    s.generation++;
+    s.buffered = undefined;
+    s.error = undefined;
+    if (typeof target === 'number') {
+      if (!Number.isSafeInteger(target) || target < 0) throw new TributaryError('INVALID_ARGUMENT', `an offset must be a non-negative integer, got ${String(target)}`, { topic: tp.topic, partition: tp.partition, option: 'offset' });
+      s.position = target;
+      s.resetting = false;
+      this.pump();
+      return;
+    }
+    let timestamp: number;
+    if (target === 'earliest') timestamp = -2;
+    else if (target === 'latest') timestamp = -1;
+    else if (typeof target === 'object' && target !== null && Number.isSafeInteger(target.timestamp) && target.timestamp >= 0) timestamp = target.timestamp;
+    else throw new TributaryError('INVALID_ARGUMENT', `seek target must be an offset, 'earliest', 'latest' or { timestamp }, got ${JSON.stringify(target)}`, { topic: tp.topic, partition: tp.partition, option: 'target' });
+    const generation = s.generation;
+    s.position = undefined;
+    s.resetting = true;
+    try {
+      const offset = await this.listOffset(s, timestamp);
+      if (s.generation === generation) s.position = offset;
+    } finally {
+      if (s.generation === generation) s.resetting = false;
+      this.pump();
+    }
+  }
+
+  /** The next offset the iteration will hand out for a partition, or undefined before it is known. */
+  position(tp: TopicPartition): number | undefined {
+    return this.stateOf(tp).position;
+  }
+
+  /** Stops fetching these partitions and handing out their records, until `resume`. */
+  pause(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) this.stateOf(tp).paused = true;
+  }
+
+  /** Fetches and hands out these partitions' records again. */
+  resume(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) {
+      const s = this.stateOf(tp);
+      s.paused = false;
+      if (s.buffered !== undefined && !this.readyQueue.includes(s)) this.readyQueue.push(s);
+    }
+    this.pump();
+    this.notify();
+  }
+
+  /** The paused partitions. */
+  paused(): TopicPartition[] {
+    return [...this.states.values()].filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.partition }));
+  }
+
+  /** Fetches sent and not yet answered (at most one per leader node). */
+  get fetchesInFlight(): number {
+    return this.busyNodes.size;
+  }
+
+  /** Ends every iteration (cleanly: the loops see `done`) and refuses further calls with CLIENT_CLOSED. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.pumpTimer !== undefined) clearTimeout(this.pumpTimer);
+    this.pumpTimer = undefined;
+    this.notify();
+  }
+
+  /** Records one at a time, in offset order within each partition. */
+  async *[Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
+    for await (const batch of this.batches()) yield* batch.records;
+  }
+
+  /**
+   * The records of each fetched partition chunk, as one batch: the cheaper way to
+   * consume many records. Ends when the consumer is closed.
+   */
+  async *batches(): AsyncGenerator<ConsumerBatch, void, undefined> {
+    while (!this.closed) {
+      const batch = await this.nextBatch();
+      if (batch === undefined) return;
+      if (batch.records.length > 0) yield batch;
+    }
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private checkOpen(): void {
+    if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the consumer is closed');
+  }
+
+  private stateOf(tp: TopicPartition): PartitionState {
+    checkTopicPartition(tp);
+    const s = this.states.get(keyOf(tp.topic, tp.partition));
+    if (s === undefined) throw new TributaryError('INVALID_ARGUMENT', `${tp.topic}-${tp.partition} is not assigned to this consumer`, { topic: tp.topic, partition: tp.partition });
+    return s;
+  }
+
+  private notify(): void {
+    const s = this.signal;
+    this.signal = undefined;
+    s?.resolve();
+  }
+
+  private waitForSignal(): Promise<void> {
+    if (this.signal === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.signal = { promise, resolve };
+    }
+    return this.signal.promise;
+  }
+
+  /** The next partition chunk with data (possibly empty after skipping), or undefined once closed. */
+  private async nextBatch(): Promise<ConsumerBatch | undefined> {
+    for (;;) {
+      if (this.closed) return undefined;
+      for (const s of this.states.values()) {
+        if (s.error !== undefined) {
+          const err = s.error;
+          s.error = undefined;
+          throw err;
+        }
+      }
+      const i = this.readyQueue.findIndex((s) => !s.paused);
+      if (i < 0) {
+        this.pump();
+        await this.waitForSignal();
+        continue;
+      }
+      const s = this.readyQueue.splice(i, 1)[0]!;
+      const fetched = s.buffered;
+      s.buffered = undefined;
+      if (fetched === undefined || fetched.generation !== s.generation || !s.assigned || s.position !== fetched.fetchOffset) continue;
+      const batch = await this.decode(s, fetched);
+      this.pump();
+      if (batch !== undefined) return batch;
+    }
+  }
+
+  /** Decodes a partition's fetched data from its position; moves the position past it. */
+  private async decode(s: PartitionState, fetched: CompletedFetch): Promise<ConsumerBatch | undefined> {
+    const records: ConsumerRecord[] = [];
+    let next = fetched.fetchOffset;
+    const generation = s.generation;
+    for (const slice of iterateBatches(fetched.records)) {
+      const h = slice.header;
+      const end = h.baseOffset + h.lastOffsetDelta + 1;
+      if (end <= next) continue;
+      if (!isControlBatch(h.attributes) && h.recordCount > 0) {
+        let decoded;
+        try {
+          decoded = await decodeBatch(fetched.records, slice.position, { verifyCrc: this.options.checkCrcs });
+        } catch (err) {
+          if (isTributaryError(err)) throw new TributaryError(err.code, `${s.topic}-${s.partition} at offset ${h.baseOffset}: ${err.message}`, { topic: s.topic, partition: s.partition, cause: err });
+          throw err;
+        }
+        for (const r of decoded) {
+          if (r.offset < next) continue;
+          records.push({ topic: s.topic, partition: s.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers, leaderEpoch: h.partitionLeaderEpoch });
+        }
+      }
+      next = end;
+    }
+    if (s.generation !== generation) return undefined; // sought while decoding
+    s.position = next;
+    s.retries = 0;
+    return { topic: s.topic, partition: s.partition, records, highWatermark: fetched.highWatermark };
+  }
+
+  /** Sends what can be sent: resets for partitions without a position, one fetch per free leader node. */
+  private pump(): void {
+    if (this.closed) return;
+    const now = this.clock.monotonic();
+    const byNode = new Map<number, PartitionState[]>();
+    let wakeAt = Infinity;
+    let needMetadata = false;
+    for (const s of this.states.values()) {
+      if (s.paused || s.inFlight || s.buffered !== undefined || s.resetting || s.error !== undefined) continue;
+      if (s.retryAtMs > now) {
+        wakeAt = Math.min(wakeAt, s.retryAtMs);
+        continue;
+      }
+      if (s.position === undefined) {
+        this.autoReset(s);
+        continue;
+      }
+      const leader = this.metadata.leader(s.topic, s.partition);
+      if (leader === undefined) {
+        needMetadata = true;
+        continue;
+      }
+      if (this.busyNodes.has(leader.leaderId)) continue;
+      let list = byNode.get(leader.leaderId);
+      if (list === undefined) byNode.set(leader.leaderId, (list = []));
+      list.push(s);
+    }
+    if (needMetadata) {
+      this.metadata.refresh().then(
+        () => this.pump(),
+        () => this.pumpAt(this.clock.monotonic() + this.options.retryBackoffMs),
+      );
+    }
+    if (wakeAt !== Infinity) this.pumpAt(wakeAt);
+    for (const [node, list] of byNode) void this.fetch(node, list);
+  }
+
+  private pumpAt(atMs: number): void {
+    if (atMs >= this.pumpAtMs || this.closed) return;
+    if (this.pumpTimer !== undefined) clearTimeout(this.pumpTimer);
+    this.pumpAtMs = atMs;
+    this.pumpTimer = setTimeout(() => {
+      this.pumpTimer = undefined;
+      this.pumpAtMs = Infinity;
+      this.pump();
+    }, Math.max(0, atMs - this.clock.monotonic()));
+  }
+
+  /** A partition without a position: `autoOffsetReset` says where to start. */
+  private autoReset(s: PartitionState): void {
+    const policy = this.options.autoOffsetReset;
+    if (policy === 'none') {
+      s.error = new TributaryError('OFFSET_OUT_OF_RANGE', `${s.topic}-${s.partition} has no position and autoOffsetReset is 'none': seek first`, { topic: s.topic, partition: s.partition });
+      this.notify();
+      return;
+    }
+    const generation = s.generation;
+    s.resetting = true;
+    this.listOffset(s, policy === 'earliest' ? -2 : -1).then(
+      (offset) => {
+        if (s.generation === generation) {
+          s.position = offset;
+          s.resetting = false;
+        }
+        this.pump();
+      },
+      (err: unknown) => {
+        if (s.generation === generation) {
+          s.resetting = false;
+          s.error = isTributaryError(err) ? err : new TributaryError('UNKNOWN_SERVER_ERROR', String(err));
+        }
+        this.notify();
+      },
+    );
+  }
+
+  private async fetch(node: number, partitions: PartitionState[]): Promise<void> {
+    const o = this.options;
+    this.busyNodes.add(node);
+    const sent = partitions.map((s) => ({ s, generation: s.generation, fetchOffset: s.position! }));
+    const topics: FetchTopic[] = [];
+    for (const { s, fetchOffset } of sent) {
+      s.inFlight = true;
+      let t = topics.find((x) => x.topic === s.topic);
+      if (t === undefined) topics.push((t = { topic: s.topic, partitions: [] }));
+      (t.partitions as FetchTopic['partitions'][number][]).push({
+        partition: s.partition,
+        currentLeaderEpoch: this.metadata.leader(s.topic, s.partition)?.leaderEpoch ?? -1,
+        fetchOffset,
+        partitionMaxBytes: o.maxPartitionBytes,
+      });
+    }
+    const request: FetchRequest = { apiKey: ApiKey.Fetch, replicaId: -1, maxWaitMs: o.maxWaitMs, minBytes: o.minBytes, maxBytes: o.maxBytes, isolationLevel: 0, topics };
+    this.fetchCount++;
+    try {
+      const response = await withTimeout(this.transport.send(node, request), o.maxWaitMs + o.requestTimeoutMs, `Fetch request to node ${node}`);
+      if (response.errorCode !== 'NONE') throw new TributaryError(response.errorCode, `Fetch request to node ${node} failed: ${response.errorCode}`);
+      for (const { s, generation, fetchOffset } of sent) {
+        s.inFlight = false;
+        let p: FetchPartitionResponse | undefined;
+        for (const t of response.responses) if (t.topic === s.topic) for (const x of t.partitions) if (x.partitionIndex === s.partition) p = x;
+        if (p === undefined || generation !== s.generation || !s.assigned) continue;
+        this.onPartition(s, p, generation, fetchOffset);
+      }
+    } catch (err) {
+      const code: ErrorCode = isTributaryError(err) ? err.code : 'UNKNOWN_SERVER_ERROR';
+      this.metadata.invalidate(code);
+      for (const { s } of sent) {
+        s.inFlight = false;
+        this.backoff(s);
+      }
+      if (!isTributaryError(err) || !err.retriable) {
+        for (const { s } of sent) s.error = isTributaryError(err) ? err : new TributaryError('UNKNOWN_SERVER_ERROR', String(err), { cause: err });
+      }
+    } finally {
+      this.busyNodes.delete(node);
+      this.pump();
+      this.notify();
+    }
+  }
+
+  private onPartition(s: PartitionState, p: FetchPartitionResponse, generation: number, fetchOffset: number): void {
+    const code = p.errorCode;
+    if (code === 'NONE') {
+      s.retries = 0;
+      if (p.records !== null && p.records.length > 0) {
+        s.buffered = { generation, fetchOffset, records: p.records, highWatermark: p.highWatermark };
+        this.readyQueue.push(s);
+      }
+      return;
+    }
+    if (code === 'OFFSET_OUT_OF_RANGE') {
+      const policy = this.options.autoOffsetReset;
+      if (policy === 'none') {
+        s.error = new TributaryError('OFFSET_OUT_OF_RANGE', `offset ${fetchOffset} is out of range for ${s.topic}-${s.partition} (log start ${p.logStartOffset}, high watermark ${p.highWatermark}) and autoOffsetReset is 'none'`, { topic: s.topic, partition: s.partition });
+      } else {
+        s.position = undefined; // pump resets it as the policy says
+      }
+      return;
+    }
+    this.metadata.invalidate(code);
+    if (isRetriable(code) || isStaleMetadataError(code)) {
+      this.backoff(s);
+      return;
+    }
+    s.error = new TributaryError(code, `fetching ${s.topic}-${s.partition} failed: ${code}`, { topic: s.topic, partition: s.partition });
+  }
+
+  private backoff(s: PartitionState): void {
+    s.retryAtMs = this.clock.monotonic() + backoffMs(s.retries, this.options.retryBackoffMs, this.options.retryBackoffMaxMs, this.rng);
+    s.retries++;
+  }
+
+  /** ListOffsets for one partition at its leader, retrying stale-metadata errors for up to `requestTimeoutMs`. */
+  private async listOffset(s: PartitionState, timestamp: number): Promise<number> {
+    const o = this.options;
+    const deadline = this.clock.monotonic() + o.requestTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      let code: ErrorCode;
+      let message: string;
+      try {
+        await this.metadata.waitForTopic(s.topic, deadline);
+        const leader = this.metadata.leader(s.topic, s.partition);
+        if (leader === undefined) {
+          code = 'LEADER_NOT_AVAILABLE';
+          message = `no leader for ${s.topic}-${s.partition}`;
+        } else {
+          const response = await withTimeout(
+            this.transport.send(leader.leaderId, {
+              apiKey: ApiKey.ListOffsets,
+              replicaId: -1,
+              isolationLevel: 0,
+              topics: [{ name: s.topic, partitions: [{ partitionIndex: s.partition, currentLeaderEpoch: leader.leaderEpoch, timestamp }] }],
+            }),
+            o.requestTimeoutMs,
+            `ListOffsets request to node ${leader.leaderId}`,
+          );
+          const p = response.topics.find((t) => t.name === s.topic)?.partitions.find((x) => x.partitionIndex === s.partition);
+          code = p?.errorCode ?? 'UNKNOWN_SERVER_ERROR';
+          message = `ListOffsets for ${s.topic}-${s.partition}: ${code}`;
+          if (p !== undefined && code === 'NONE') {
+            if (p.offset >= 0) return p.offset;
+            // No record at or after the timestamp: the end of the log, as a seek to it means.
+            if (timestamp >= 0) return this.listOffset(s, -1);
+            code = 'UNKNOWN_SERVER_ERROR';
+          }
+        }
+      } catch (err) {
+        if (!isTributaryError(err)) throw err;
+        code = err.code;
+        message = err.message;
+      }
+      this.metadata.invalidate(code);
+      if (!(isRetriable(code) || isStaleMetadataError(code)) || this.clock.monotonic() >= deadline || this.closed) {
+        throw new TributaryError(code, message, { topic: s.topic, partition: s.partition });
+      }
+      await delay(backoffMs(attempt, o.retryBackoffMs, o.retryBackoffMaxMs, this.rng));
+    }
+  }
+}
+
+function checkTopicPartition(tp: TopicPartition): void {
+  if (typeof tp !== 'object' || tp === null) throw new TributaryError('INVALID_ARGUMENT', `a partition must be { topic, partition }, got ${String(tp)}`, { option: 'partition' });
+  validateTopicName(tp.topic);
+  if (!Number.isInteger(tp.partition) || tp.partition < 0) throw new TributaryError('INVALID_ARGUMENT', `partition must be a non-negative integer, got ${String(tp.partition)}`, { topic: tp.topic, option: 'partition' });
+}

@@ -1,0 +1,256 @@
+import type { RecordHeader } from '../record/batch.js';
+import { TributaryError, isTributaryError } from '../util/errors.js';
+import { validateTopicName } from '../util/topic-name.js';
+import type { ProducerHeader, ProducerRecord, RecordMetadata } from './accumulator.js';
+import type { Consumer, ConsumerRecord, SeekTarget } from './consumer.js';
+import type { ConsumerOptions } from './options.js';
+import type { Producer } from './producer.js';
+import type { Serde } from './serde.js';
+
+/** A serde, or a function that makes one (so `serdes.string` works as well as `serdes.string()`). */
+export type SerdeLike<T> = Serde<T> | (() => Serde<T>);
+
+/**
+ * The key and value serdes of a {@link Topic}.
+ *
+ * @example
+ * ```ts
+ * import { serdes, type TopicSerdes } from 'tributary';
+ *
+ * const s: TopicSerdes<string, { total: number }> = { key: serdes.string, value: serdes.json<{ total: number }>() };
+ * console.log(typeof s.key); // function
+ * ```
+ */
+export interface TopicSerdes<K, V> {
+  readonly key: SerdeLike<K>;
+  readonly value: SerdeLike<V>;
+}
+
+/**
+ * Where a {@link Topic} gets its clients: one shared producer, and a new consumer per
+ * `consume` call. A cluster hands these in; tests may pass their own.
+ *
+ * @example
+ * ```ts
+ * import { Consumer, Producer, type TopicClients, type Transport } from 'tributary';
+ *
+ * declare const transport: Transport;
+ * const producer = new Producer(transport);
+ * const clients: TopicClients = { producer: () => producer, consumer: (options) => new Consumer(transport, options) };
+ * console.log(typeof clients.consumer); // function
+ * ```
+ */
+export interface TopicClients {
+  readonly producer: () => Producer;
+  readonly consumer: (options?: ConsumerOptions) => Consumer;
+}
+
+/**
+ * A record to send through a typed topic: the key and value are the topic's types.
+ *
+ * @example
+ * ```ts
+ * import type { TypedProducerRecord } from 'tributary';
+ *
+ * const r: TypedProducerRecord<string, { total: number }> = { key: 'user-42', value: { total: 9.5 } };
+ * console.log(r.value?.total); // 9.5
+ * ```
+ */
+export interface TypedProducerRecord<K, V> {
+  /** The key, or null/absent for none (no key: the sticky partition). */
+  readonly key?: K | null;
+  /** The value, or null for a tombstone. */
+  readonly value: V | null;
+  readonly headers?: Readonly<Record<string, Uint8Array | string | null>> | readonly ProducerHeader[];
+  readonly partition?: number;
+  readonly timestamp?: number;
+}
+
+/**
+ * A record read from a typed topic: key and value deserialized.
+ *
+ * @example
+ * ```ts
+ * import type { TypedConsumerRecord } from 'tributary';
+ *
+ * function total(r: TypedConsumerRecord<string, { total: number }>): number {
+ *   return r.value?.total ?? 0;
+ * }
+ * console.log(typeof total); // function
+ * ```
+ */
+export interface TypedConsumerRecord<K, V> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly key: K | null;
+  readonly value: V | null;
+  readonly headers: readonly RecordHeader[];
+  readonly leaderEpoch: number;
+}
+
+/**
+ * Options of {@link Topic.consume}.
+ *
+ * @example
+ * ```ts
+ * import type { ConsumeOptions } from 'tributary';
+ *
+ * const o: ConsumeOptions = { from: 'earliest', partitions: [0, 1] };
+ * console.log(o.from); // earliest
+ * ```
+ */
+export interface ConsumeOptions {
+  /** Where to start in every partition read: an offset, `'earliest'`, `'latest'` (default, as Kafka) or `{ timestamp }`. */
+  readonly from?: SeekTarget;
+  /** The partitions to read; default all of the topic's. */
+  readonly partitions?: readonly number[];
+  /** Options of the consumer made for this call. */
+  readonly consumer?: ConsumerOptions;
+}
+
+/**
+ * The records of one `consume` call: iterate with `for await`; `close()` (or leaving the
+ * loop) ends it and closes its consumer.
+ */
+export interface TopicStream<K, V> extends AsyncIterable<TypedConsumerRecord<K, V>> {
+  close(): Promise<void>;
+}
+
+function resolveSerde<T>(s: SerdeLike<T>, what: string, topic: string): Serde<T> {
+  const serde = typeof s === 'function' ? s() : s;
+  if (typeof serde !== 'object' || serde === null || typeof serde.serialize !== 'function' || typeof serde.deserialize !== 'function') {
+    throw new TributaryError('INVALID_ARGUMENT', `the ${what} serde of topic "${topic}" must have serialize and deserialize`, { topic, option: what });
+  }
+  return serde;
+}
+
+/**
+ * A typed handle on one topic: records go in as `K` and `V` and come out as `K` and `V`,
+ * through the topic's serdes. A serde that throws surfaces as a `TributaryError` naming the
+ * topic (and the partition and offset, when reading).
+ *
+ * @example
+ * ```ts
+ * import { Consumer, Producer, Topic, serdes, type Transport } from 'tributary';
+ *
+ * interface Order { id: string; total: number }
+ * declare const transport: Transport;
+ * const producer = new Producer(transport);
+ * const orders = new Topic('orders', { key: serdes.string, value: serdes.json<Order>() }, {
+ *   producer: () => producer,
+ *   consumer: (options) => new Consumer(transport, options),
+ * });
+ * await orders.send({ key: 'user-42', value: { id: 'o-1', total: 9.5 } });
+ * for await (const order of orders.consume({ from: 'earliest' })) {
+ *   console.log(order.key, order.value?.total);
+ *   break;
+ * }
+ * ```
+ */
+export class Topic<K, V> {
+  private readonly keySerde: Serde<K>;
+  private readonly valueSerde: Serde<V>;
+
+  constructor(
+    readonly name: string,
+    serdes: TopicSerdes<K, V>,
+    private readonly clients: TopicClients,
+  ) {
+    validateTopicName(name);
+    this.keySerde = resolveSerde(serdes.key, 'key', name);
+    this.valueSerde = resolveSerde(serdes.value, 'value', name);
+  }
+
+  /** Sends one record (or an array) to this topic; resolves with where each was written. */
+  send(record: TypedProducerRecord<K, V>): Promise<RecordMetadata>;
+  send(records: readonly TypedProducerRecord<K, V>[]): Promise<RecordMetadata[]>;
+  send(input: TypedProducerRecord<K, V> | readonly TypedProducerRecord<K, V>[]): Promise<RecordMetadata | RecordMetadata[]> {
+    try {
+      if (Array.isArray(input)) {
+        const list = input as readonly TypedProducerRecord<K, V>[];
+        const out = new Array<ProducerRecord>(list.length);
+        for (let i = 0; i < list.length; i++) out[i] = this.serialize(list[i]!, i);
+        return this.clients.producer().send(this.name, out);
+      }
+      return this.clients.producer().send(this.name, this.serialize(input as TypedProducerRecord<K, V>, 0));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Reads the topic (all partitions, or those given) from `from` on, with a consumer of its
+   * own, as typed records.
+   */
+  consume(options: ConsumeOptions = {}): TopicStream<K, V> {
+    let consumer: Consumer | undefined;
+    let closed = false;
+    const topic = this;
+    async function* records(): AsyncGenerator<TypedConsumerRecord<K, V>, void, undefined> {
+      if (closed) return;
+      consumer = topic.clients.consumer(options.consumer);
+      try {
+        const partitions = options.partitions ?? (await consumer.partitionsFor(topic.name));
+        const tps = partitions.map((partition) => ({ topic: topic.name, partition }));
+        consumer.assign(tps);
+        const from = options.from ?? 'latest';
+        await Promise.all(tps.map((tp) => consumer!.seek(tp, from)));
+        for await (const r of consumer) yield topic.deserialize(r);
+      } finally {
+        await consumer.close();
+      }
+    }
+    const generator = records();
+    return {
+      [Symbol.asyncIterator]: () => generator,
+      close: async () => {
+        closed = true;
+        await consumer?.close();
+        await generator.return(undefined);
+      },
+    };
+  }
+
+  private serialize(r: TypedProducerRecord<K, V>, index: number): ProducerRecord {
+    if (typeof r !== 'object' || r === null) throw new TributaryError('INVALID_RECORD', `topic "${this.name}": record ${index} must be an object`, { topic: this.name });
+    const key = r.key === undefined || r.key === null ? null : this.apply(() => this.keySerde.serialize(r.key as K), 'serialize the key', index);
+    const value = r.value === null ? null : this.apply(() => this.valueSerde.serialize(r.value as V), 'serialize the value', index);
+    return { key, value, headers: r.headers, partition: r.partition, timestamp: r.timestamp };
+  }
+
+  private apply<T>(fn: () => T, what: string, index: number): T {
+    try {
+      return fn();
+    } catch (err) {
+      const code = isTributaryError(err) ? err.code : 'INVALID_RECORD';
+      throw new TributaryError(code, `topic "${this.name}": cannot ${what} of record ${index}: ${(err as Error)?.message ?? String(err)}`, { topic: this.name, cause: err });
+    }
+  }
+
+  private deserialize(r: ConsumerRecord): TypedConsumerRecord<K, V> {
+    const read = <T>(serde: Serde<T>, bytes: Uint8Array | null, what: string): T | null => {
+      if (bytes === null) return null;
+      try {
+        return serde.deserialize(bytes);
+      } catch (err) {
+        throw new TributaryError('CORRUPT_MESSAGE', `topic "${this.name}": cannot deserialize the ${what} at ${r.topic}-${r.partition}@${r.offset}: ${(err as Error)?.message ?? String(err)}`, {
+          topic: this.name,
+          partition: r.partition,
+          cause: err,
+        });
+      }
+    };
+    return {
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      timestamp: r.timestamp,
+      key: read(this.keySerde, r.key, 'key'),
+      value: read(this.valueSerde, r.value, 'value'),
+      headers: r.headers,
+      leaderEpoch: r.leaderEpoch,
+    };
+  }
+}
