@@ -97,6 +97,8 @@ interface PartitionState {
   buffered: CompletedFetch | undefined;
   retryAtMs: number;
   retries: number;
+  /** The last fetch failed with a stale-metadata error: wait for fresh metadata before the next. */
+  awaitingMetadata: boolean;
   /** A failure to hand to the iterator (OFFSET_OUT_OF_RANGE with autoOffsetReset 'none', a fatal fetch error). */
   error: TributaryError | undefined;
   assigned: boolean;
@@ -193,6 +195,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         retries: 0,
         error: undefined,
         assigned: true,
+        awaitingMetadata: false,
       };
       next.set(key, state);
       this.metadata.want(tp.topic);
@@ -420,7 +423,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         this.autoReset(s);
         continue;
       }
-      const leader = this.metadata.leader(s.topic, s.partition);
+      if (s.awaitingMetadata && !this.metadata.isStale) s.awaitingMetadata = false;
+      const leader = s.awaitingMetadata ? undefined : this.metadata.leader(s.topic, s.partition);
       if (leader === undefined) {
         needMetadata = true;
         continue;
@@ -512,6 +516,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       this.metadata.invalidate(code);
       for (const { s } of sent) {
         s.inFlight = false;
+        s.awaitingMetadata = isStaleMetadataError(code);
         this.backoff(s);
       }
       if (!isTributaryError(err) || !err.retriable) {
@@ -545,6 +550,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     }
     this.metadata.invalidate(code);
     if (isRetriable(code) || isStaleMetadataError(code)) {
+      s.awaitingMetadata = isStaleMetadataError(code);
       this.backoff(s);
       return;
     }

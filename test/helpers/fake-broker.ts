@@ -11,7 +11,8 @@
  * offsets, gaps are OUT_OF_ORDER_SEQUENCE_NUMBER. Fetch long-polls: it answers as soon as
  * `minBytes` are readable or `maxWaitMs` passes.
  *
- * Faults (`inject`) match by API and node and apply a given number of times: a partition
+ * Faults (`inject`) match by API and node and apply a given number of times, at most one
+ * fault per request, in the order injected: a partition
  * error instead of handling; a network error before the request is handled (nothing
  * happened) or after (it happened, the answer was lost); a delayed answer (requests to a node are still handled in the order sent); a duplicated request
  * (handled twice, the client gets the second answer).
@@ -213,12 +214,14 @@ export class FakeCluster implements Transport {
     return response as ResponseFor<R>;
   }
 
+  /** The first injected fault that matches (one per request, so faults injected in a row hit requests in a row). */
   private takeFaults(api: FakeApi, node: number): Fault[] {
     const out: Fault[] = [];
     for (const f of this.faults) {
       if ((f.api === undefined || f.api === api) && (f.node === undefined || f.node === node) && f.times! > 0) {
         (f as { times: number }).times--;
         out.push(f);
+        break;
       }
     }
     this.faults = this.faults.filter((f) => f.times! > 0);

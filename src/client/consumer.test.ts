@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import { FakeCluster } from '../../test/helpers/fake-broker.js';
+import { encodeBatch } from '../record/codecs/index.js';
+import { encodeControlBatch } from '../record/control-record.js';
+import { compressionTypes } from '../record/batch.js';
+import { Consumer, type ConsumerRecord } from './consumer.js';
+import { Producer } from './producer.js';
+
+const text = (b: Uint8Array | null): string | null => (b === null ? null : Buffer.from(b).toString());
+const tp = (partition: number, topic = 't') => ({ topic, partition });
+
+async function take(consumer: Consumer, n: number): Promise<ConsumerRecord[]> {
+  const out: ConsumerRecord[] = [];
+  if (n === 0) return out;
+  for await (const r of consumer) {
+    out.push(r);
+    if (out.length >= n) break;
+  }
+  return out;
+}
+
+async function fill(cluster: FakeCluster, topic: string, partition: number, values: string[], timestamp?: (i: number) => number): Promise<void> {
+  const producer = new Producer(cluster, { lingerMs: 0 });
+  await producer.send(topic, values.map((value, i) => ({ value, partition, timestamp: timestamp?.(i) })));
+  await producer.close();
+}
+
+describe('Consumer', () => {
+  it('reads from earliest, latest, an offset or a timestamp (ListOffsets)', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 } });
+    await fill(cluster, 't', 0, ['a', 'b', 'c', 'd'], (i) => 1000 * (i + 1));
+    const c = new Consumer(cluster, { maxWaitMs: 20 });
+    c.assign([tp(0)]);
+    await c.seek(tp(0), 'earliest');
+    expect(c.position(tp(0))).toBe(0);
+    expect((await take(c, 4)).map((r) => text(r.value))).toEqual(['a', 'b', 'c', 'd']);
+    expect(c.position(tp(0))).toBe(4);
+    await c.seek(tp(0), 2);
+    expect((await take(c, 1))[0]).toMatchObject({ offset: 2, timestamp: 3000, topic: 't', partition: 0, leaderEpoch: 0 });
+    await c.seek(tp(0), { timestamp: 2500 });
+    expect(c.position(tp(0))).toBe(2);
+    await c.seek(tp(0), { timestamp: 99_999 });
+    expect(c.position(tp(0))).toBe(4);
+    await c.seek(tp(0), 'latest');
+    expect(c.position(tp(0))).toBe(4);
+    await fill(cluster, 't', 0, ['e']);
+    expect((await take(c, 1)).map((r) => text(r.value))).toEqual(['e']);
+    await expect(c.seek(tp(0), -1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(c.seek(tp(1), 0)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await c.close();
+  });
+
+  it('long-polls: a record produced while the fetch waits arrives without waiting out maxWaitMs', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 } });
+    const c = new Consumer(cluster, { maxWaitMs: 10_000 });
+    c.assign([tp(0)]);
+    await c.seek(tp(0), 'earliest');
+    const started = Date.now();
+    setTimeout(() => void fill(cluster, 't', 0, ['late']), 30);
+    expect((await take(c, 1)).map((r) => text(r.value))).toEqual(['late']);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await c.close();
+  });
+
+  it('reads several partitions on several leaders, one fetch per leader at a time, and follows a leader that moves', async () => {
+    const cluster = new FakeCluster({ nodes: [1, 2], topics: { t: 4 } });
+    for (let p = 0; p < 4; p++) await fill(cluster, 't', p, Array.from({ length: 5 }, (_, i) => `${p}-${i}`));
+    const c = new Consumer(cluster, { maxWaitMs: 20, retryBackoffMs: 2 });
+    c.assign([0, 1, 2, 3].map((p) => tp(p)));
+    await Promise.all([0, 1, 2, 3].map((p) => c.seek(tp(p), 'earliest')));
+    const first = await take(c, 20);
+    expect(first.length).toBe(20);
+    for (let p = 0; p < 4; p++) expect(first.filter((r) => r.partition === p).map((r) => r.offset)).toEqual([0, 1, 2, 3, 4]);
+    expect(cluster.stats.fetchesOutstandingMax).toBeLessThanOrEqual(2);
+    cluster.moveLeader('t', 0, 2);
+    await fill(cluster, 't', 0, ['moved']);
+    const after = await take(c, 1);
+    expect(after[0]).toMatchObject({ partition: 0, offset: 5, leaderEpoch: 1 });
+    await c.close();
+  });
+
+  it('pause stops a partition’s records until resume', async () => {
+    const cluster = new FakeCluster({ topics: { t: 2 } });
+    await fill(cluster, 't', 0, ['a0', 'a1']);
+    await fill(cluster, 't', 1, ['b0', 'b1']);
+    const c = new Consumer(cluster, { maxWaitMs: 20 });
+    c.assign([tp(0), tp(1)]);
+    await c.seek(tp(0), 'earliest');
+    await c.seek(tp(1), 'earliest');
+    c.pause([tp(0)]);
+    expect(c.paused()).toEqual([tp(0)]);
+    expect((await take(c, 2)).map((r) => text(r.value))).toEqual(['b0', 'b1']);
+    const fetchesBefore = cluster.stats.requests.Fetch;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(c.position(tp(0))).toBe(0);
+    c.resume([tp(0)]);
+    expect((await take(c, 2)).map((r) => text(r.value))).toEqual(['a0', 'a1']);
+    expect(cluster.stats.requests.Fetch).toBeGreaterThan(fetchesBefore);
+    await c.close();
+  });
+
+  it('fetches ahead a bounded amount: a slow loop slows fetching instead of buffering', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 } });
+    // 200 batches of 10 records, 100 bytes each.
+    for (let b = 0; b < 200; b++) cluster.append('t', 0, await encodeBatch(Array.from({ length: 10 }, () => ({ value: Buffer.alloc(100, b) }))));
+    const c = new Consumer(cluster, { maxWaitMs: 20, maxPartitionBytes: 2000 });
+    c.assign([tp(0)]);
+    await c.seek(tp(0), 'earliest');
+    let seen = 0;
+    for await (const r of c) {
+      seen++;
+      if (seen % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      // Each fetch returns about 2000 bytes (one or two batches); fetched data waits only
+      // while the loop reads the previous chunk: at most one fetch ahead.
+      expect(c.fetchCount * 10).toBeLessThanOrEqual(seen + 30);
+      if (r.offset === 999) break;
+    }
+    expect(seen).toBe(1000);
+    expect(cluster.stats.fetchesOutstandingMax).toBe(1);
+    // Once the loop stops, fetching stops: the data ahead of it is one response at most.
+    const count = c.fetchCount;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(c.fetchCount - count).toBeLessThanOrEqual(1);
+    await c.close();
+  });
+
+  it('resets an out-of-range position as autoOffsetReset says, or fails with OFFSET_OUT_OF_RANGE', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 } });
+    await fill(cluster, 't', 0, ['a', 'b', 'c']);
+    const earliest = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'earliest' });
+    earliest.assign([tp(0)]);
+    await earliest.seek(tp(0), 50);
+    expect((await take(earliest, 1))[0]!.offset).toBe(0);
+    const latest = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'latest' });
+    latest.assign([tp(0)]);
+    await latest.seek(tp(0), 50);
+    setTimeout(() => void fill(cluster, 't', 0, ['d']), 50);
+    expect((await take(latest, 1))[0]).toMatchObject({ offset: 3 });
+    const none = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'none' });
+    none.assign([tp(0)]);
+    await none.seek(tp(0), 50);
+    await expect(take(none, 1)).rejects.toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', topic: 't', partition: 0 });
+    const unset = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'none' });
+    unset.assign([tp(0)]);
+    await expect(take(unset, 1)).rejects.toMatchObject({ code: 'OFFSET_OUT_OF_RANGE' });
+    const defaulted = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'earliest' });
+    defaulted.assign([tp(0)]);
+    expect((await take(defaulted, 1))[0]!.offset).toBe(0);
+    for (const c of [earliest, latest, none, unset, defaulted]) await c.close();
+  });
+
+  it('skips records before the position inside a batch, and control batches', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 } });
+    cluster.append('t', 0, await encodeBatch(Array.from({ length: 10 }, (_, i) => ({ value: Buffer.from(`v${i}`) }))));
+    cluster.append('t', 0, encodeControlBatch({ type: 'COMMIT', coordinatorEpoch: 0 }, { producerId: 5, producerEpoch: 0 }));
+    cluster.append('t', 0, await encodeBatch([{ value: Buffer.from('after') }]));
+    const c = new Consumer(cluster, { maxWaitMs: 20 });
+    c.assign([tp(0)]);
+    await c.seek(tp(0), 7);
+    expect((await take(c, 4)).map((r) => [r.offset, text(r.value)])).toEqual([[7, 'v7'], [8, 'v8'], [9, 'v9'], [11, 'after']]);
+    expect(c.position(tp(0))).toBe(12);
+    await c.close();
+  });
+
+  it('decodes every codec', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 } });
+    for (const compression of compressionTypes) cluster.append('t', 0, await encodeBatch([{ key: Buffer.from(compression), value: Buffer.from(`${compression} `.repeat(20)) }], { compression }));
+    const c = new Consumer(cluster, { maxWaitMs: 20 });
+    c.assign([tp(0)]);
+    await c.seek(tp(0), 'earliest');
+    expect((await take(c, compressionTypes.length)).map((r) => text(r.key))).toEqual([...compressionTypes]);
+    await c.close();
+  });
+
+  it('retries through NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH and network errors', async () => {
+    const cluster = new FakeCluster({ nodes: [1, 2], topics: { t: 1 } });
+    await fill(cluster, 't', 0, ['a', 'b']);
+    cluster.inject({ api: 'Fetch', kind: 'error', code: 'NOT_LEADER_OR_FOLLOWER' });
+    cluster.inject({ api: 'Fetch', kind: 'network-error' });
+    cluster.inject({ api: 'Fetch', kind: 'error', code: 'FENCED_LEADER_EPOCH' });
+    const c = new Consumer(cluster, { maxWaitMs: 20, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
+    c.assign([tp(0)]);
+    await c.seek(tp(0), 'earliest');
+    expect((await take(c, 2)).map((r) => text(r.value))).toEqual(['a', 'b']);
+    expect(cluster.stats.requests.Fetch).toBeGreaterThanOrEqual(4);
+    await c.close();
+  });
+
+  it('close ends the iteration cleanly and refuses further calls', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 } });
+    const c = new Consumer(cluster, { maxWaitMs: 50 });
+    c.assign([tp(0)]);
+    await c.seek(tp(0), 'earliest');
+    const loop = (async () => {
+      let n = 0;
+      for await (const _ of c) n++;
+      return n;
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await c.close();
+    expect(await loop).toBe(0);
+    expect(() => c.assign([tp(0)])).toThrowError(expect.objectContaining({ code: 'CLIENT_CLOSED' }));
+  });
+
+  it('hands out whole fetched chunks with batches()', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 } });
+    await fill(cluster, 't', 0, ['a', 'b', 'c']);
+    const c = new Consumer(cluster, { maxWaitMs: 20, requestTimeoutMs: 100, retryBackoffMs: 5 });
+    c.assign([tp(0)]);
+    await c.seek(tp(0), 'earliest');
+    for await (const batch of c.batches()) {
+      expect(batch).toMatchObject({ topic: 't', partition: 0, highWatermark: 3 });
+      expect(batch.records.map((r) => text(r.value))).toEqual(['a', 'b', 'c']);
+      break;
+    }
+    expect(await c.partitionsFor('t')).toEqual([0]);
+    await expect(c.partitionsFor('missing')).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await c.close();
+  });
+});
