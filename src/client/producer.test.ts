@@ -204,6 +204,18 @@ describe('Producer', () => {
     expect((await first).map((m) => m.offset)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
+  it('reuses finished batch buffers without disturbing what was written', async () => {
+    const cluster = new FakeCluster({ topics: { t: 2 } });
+    const producer = new Producer(cluster, { acks: 1, bufferMemory: 4096, batchSize: 1024, maxRequestSize: 1024 });
+    const expected: string[][] = [[], []];
+    for (let round = 0; round < 20; round++) {
+      const records = Array.from({ length: 30 }, (_, i) => ({ value: `round ${round} record ${i} `.repeat(3), partition: i % 2 }));
+      for (const r of records) expected[r.partition]!.push(r.value);
+      await producer.send('t', records);
+    }
+    for (let p = 0; p < 2; p++) expect((await cluster.records('t', p)).map((r) => text(r.value))).toEqual(expected[p]);
+  });
+
   it('flush sends lingering batches at once; close flushes, then refuses sends', async () => {
     const cluster = new FakeCluster({ topics: { t: 1 } });
     const producer = new Producer(cluster, { lingerMs: 60_000 });
