@@ -320,8 +320,10 @@ export class ProducerBatch {
   /** Bytes the record would take in this batch, or -1 if it does not fit. */
   sizeIn(f: RecordFields, fields: number): number {
     const timestampDelta = this.recordCount === 0 ? 0 : f.timestamp - this.baseTimestamp;
-    const body = 1 + (timestampDelta === 0 ? 1 : sizeOfVarlong(timestampDelta)) + sizeOfVarint(this.recordCount) + fields;
-    const total = (body < 64 ? 1 : sizeOfVarint(body)) + body;
+    const count = this.recordCount;
+    // Zig-zag varints: 1 byte below 64, 2 below 8192.
+    const body = 1 + (timestampDelta === 0 ? 1 : sizeOfVarlong(timestampDelta)) + (count < 64 ? 1 : count < 8192 ? 2 : sizeOfVarint(count)) + fields;
+    const total = (body < 64 ? 1 : body < 8192 ? 2 : sizeOfVarint(body)) + body;
     if (this.pos + total > this.buffer.length) return -1;
     this.measuredBody = body;
     return total;

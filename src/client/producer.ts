@@ -378,13 +378,16 @@ export class Producer {
     const partitionCount = info.partitions.length;
     const o = this.options;
     const now = this.clock.monotonic();
+    const fieldsMax = o.maxRequestSize - recordOverheadBytesMax - batchHeaderBytes;
+    let lastPartition = -1;
+    let lastQueue: PartitionQueue | undefined;
     try {
       for (let i = start; i < records.length; i++) {
         if (op.settled) break; // a batch of this call already failed
         const r = records[i]!;
         this.measure(r, f, op.topic, op.now);
         const fields = fieldBytes(f);
-        this.checkSize(fields, op.topic, i);
+        if (fields > fieldsMax) this.checkSize(fields, op.topic, i);
         let sticky = false;
         let partition: number;
         if (r.partition !== undefined) {
@@ -406,8 +409,9 @@ export class Producer {
           if (state.sticky < 0 || state.sticky >= partitionCount) state.sticky = this.pickSticky(info, -1);
           partition = state.sticky;
         }
-        let q = this.queueOf(state, partition);
+        let q = partition === lastPartition ? lastQueue! : this.queueOf(state, partition);
         let tail = q.tail();
+        // The common case costs one sizeIn: the open batch has room.
         if (tail === undefined || tail.sizeIn(f, fields) < 0) {
           if (sticky && partitionCount > 1 && tail !== undefined) {
             // KIP-480: the sticky partition's batch is full; records without a key move on.
@@ -416,34 +420,33 @@ export class Producer {
             q = this.queueOf(state, partition);
             tail = q.tail();
           }
-        }
-        if (tail === undefined || tail.sizeIn(f, fields) < 0) {
-          if (tail !== undefined) {
-            tail.full = true;
-            this.ready.add(q);
-          }
-          const capacity = Math.max(o.batchSize, batchHeaderBytes + recordOverheadBytesMax + fields);
-          if (reserved >= capacity) {
-            if (reserved > capacity) this.pool.release(reserved - capacity);
-            reserved = 0;
-          } else {
-            if (reserved > 0) {
-              this.pool.release(reserved);
+          if (tail === undefined || tail.sizeIn(f, fields) < 0) {
+            if (tail !== undefined) tail.full = true;
+            const capacity = Math.max(o.batchSize, batchHeaderBytes + recordOverheadBytesMax + fields);
+            if (reserved >= capacity) {
+              if (reserved > capacity) this.pool.release(reserved - capacity);
               reserved = 0;
+            } else {
+              if (reserved > 0) {
+                this.pool.release(reserved);
+                reserved = 0;
+              }
+              if (!this.pool.tryReserve(capacity)) {
+                this.waitForMemory(op, i, info, capacity);
+                return;
+              }
             }
-            if (!this.pool.tryReserve(capacity)) {
-              this.waitForMemory(op, i, info, capacity);
-              return;
-            }
+            tail = new ProducerBatch(op.topic, partition, this.allocate(capacity), capacity, now);
+            q.push(tail);
+            this.incomplete.add(tail);
+            // A queue holding a batch is in `ready` until the drain empties it.
+            this.ready.add(q);
+            const size = tail.sizeIn(f, fields);
+            assert(size > 0, 'a new batch holds any record that passed checkSize');
           }
-          tail = new ProducerBatch(op.topic, partition, this.allocate(capacity), capacity, now);
-          q.push(tail);
-          this.incomplete.add(tail);
-          // A queue holding a batch is in `ready` until the drain empties it.
-          this.ready.add(q);
         }
-        const size = tail.sizeIn(f, fields);
-        assert(size > 0, 'a new batch holds any record that passed checkSize');
+        lastPartition = partition;
+        lastQueue = q;
         tail.append(f, op, i);
       }
     } catch (err) {
