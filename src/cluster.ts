@@ -322,7 +322,12 @@ export class Cluster {
       throw new TributaryError('CLIENT_CLOSED', 'the cluster closed while a node started');
     }
     this.nodes.set(id, node);
-    this.inline.setNode(id, node.broker);
+    // Reachable by clients and peers only once registered and caught up with the metadata
+    // (Kafka's broker serves only once RUNNING): a node just restarted would otherwise
+    // answer from an old image, calling live topics unknown.
+    void node.broker.whenRegistered().then(() => {
+      if (this.nodes.get(id) === node) this.inline.setNode(id, node.broker);
+    });
   }
 
   private async waitForNodes(ids: readonly number[], timeoutMs: number): Promise<void> {

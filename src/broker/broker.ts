@@ -16,7 +16,7 @@
  * - checkpoints high watermarks, enforces retention and compacts.
  * @internal
  */
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PartitionRegistration, MetadataImage, TopicImage } from '../metadata/image.js';
 import { describeConfigs } from '../metadata/controller.js';
@@ -27,6 +27,7 @@ import type { AbortedTransaction } from '../protocol/fetch.js';
 import type * as P from '../protocol/index.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
 import { validateRequest } from '../protocol/validate.js';
+import { writeFileAtomic } from '../storage/atomic-file.js';
 import { PartitionLog } from '../storage/partition-log.js';
 import { assert } from '../util/assert.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -121,11 +122,18 @@ class Wakeups {
     });
   }
 
+  /**
+   * Wakes the waiters on `key` on the next turn of the event loop, not in this one: a
+   * woken fetch that wakes another (two followers, an ISR change answered at once) must
+   * not chain microtasks forever and starve timers and I/O.
+   */
   wake(key: string): void {
     const set = this.waiters.get(key);
     if (!set || set.size === 0) return;
     this.waiters.delete(key);
-    for (const f of set) f();
+    setImmediate(() => {
+      for (const f of set) f();
+    });
   }
 
   wakeAll(): void {
@@ -149,6 +157,8 @@ export class Broker {
   private readonly seenTopics = new Map<Uuid, TopicImage>();
   private readonly hosted = new Map<string, Hosted>();
   private readonly opening = new Map<string, Promise<Hosted | undefined>>();
+  /** Partitions asked to open before this broker's metadata had them. */
+  private readonly wantOpen = new Set<string>();
   private readonly wakeups = new Wakeups();
   private readonly ackWaiters = new Map<number, (r: { errorCode: ErrorCode; firstOffset: number }) => void>();
   private nextToken = 1;
@@ -232,6 +242,13 @@ export class Broker {
       for (let p = 0; p < topic.partitions.length; p++) {
         const h = this.hosted.get(tpKey(topic.name, p));
         if (h && h.topicId === topic.id) this.applyPartition(h, topic.partitions[p]!, now);
+        else if (!h && topic.partitions[p]!.replicas.includes(this.nodeId) && (this.wantOpen.has(tpKey(topic.name, p)) || existsSync(join(this.dataDir, `${topic.name}-${p}`)))) {
+          // A replica its leader opened before this broker's metadata had the topic, or one
+          // with data from before a restart: open it now, so that it catches up and joins
+          // (or rejoins) the ISR without waiting for a client to touch it.
+          this.wantOpen.delete(tpKey(topic.name, p));
+          void this.openReplica(topic.name, p);
+        }
       }
     });
     for (const [id, topic] of this.seenTopics) {
@@ -273,8 +290,21 @@ export class Broker {
     const image = this.image;
     const t = image?.topic(topic);
     const reg = t?.partitions[partition];
-    if (!image || !t || !reg || !reg.replicas.includes(this.nodeId) || this.stopped) return undefined;
+    if (!image || !t || !reg) {
+      // Not in this broker's metadata yet (its leader is ahead of it): open it when it is.
+      if (!this.stopped) this.wantOpen.add(tpKey(topic, partition));
+      return undefined;
+    }
+    if (!reg.replicas.includes(this.nodeId) || this.stopped) return undefined;
+    // Kafka's partition.metadata: the folder names the topic id it holds, so a folder left
+    // by a deleted topic of the same name (deleted while this node was down) is not
+    // mistaken for the new topic's.
+    const folder = join(this.dataDir, `${topic}-${partition}`);
+    const idFile = join(folder, 'partition.metadata');
+    const recorded = readIfExists(idFile);
+    if (recorded !== undefined && !recorded.includes(`topic_id: ${t.id}`)) rmSync(folder, { recursive: true, force: true });
     const log = await PartitionLog.open({ dataDir: this.dataDir, topic, partition, config: logConfigFor(image, topic), clock: this.clock });
+    if (recorded === undefined || !recorded.includes(`topic_id: ${t.id}`)) writeFileAtomic(folder, 'partition.metadata', `version: 0\ntopic_id: ${t.id}\n`);
     if (this.stopped) {
       log.abandon();
       return undefined;
@@ -285,6 +315,10 @@ export class Broker {
       brokerId: this.nodeId,
       ...(hw !== undefined ? { highWatermark: hw } : {}),
       config: { minInsyncReplicas: minInsyncReplicasFor(image, topic), replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs },
+      isReplicaEligible: (id) => {
+        const b = this.image?.broker(id);
+        return b !== undefined && !b.fenced;
+      },
     });
     const h: Hosted = { topic, topicId: t.id, partition, replica };
     this.hosted.set(tpKey(topic, partition), h);
@@ -792,6 +826,15 @@ export class Broker {
 }
 
 const noAborted: readonly AbortedTransaction[] | null = null;
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

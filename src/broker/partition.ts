@@ -163,6 +163,13 @@ export interface PartitionOptions {
   /** The high watermark from the broker's checkpoint (clamped to the log); default the log start. */
   readonly highWatermark?: number;
   readonly config?: Partial<PartitionConfig>;
+  /**
+   * Whether a broker may join the ISR now: registered, unfenced and not shutting down in
+   * the leader's metadata (KIP-841). A fenced follower that fetches is not proposed, so
+   * the leader does not ask the controller again and again for a change it must refuse.
+   * Default: every broker.
+   */
+  readonly isReplicaEligible?: (brokerId: number) => boolean;
 }
 
 interface PendingAck {
@@ -210,6 +217,7 @@ export class Partition {
   readonly config: PartitionConfig;
   readonly log: Log;
   readonly brokerId: number;
+  private readonly isReplicaEligible: (brokerId: number) => boolean;
 
   private roleValue: PartitionRole = 'none';
   private leaderIdValue = -1;
@@ -238,6 +246,7 @@ export class Partition {
     assert(Number.isInteger(this.config.minInsyncReplicas) && this.config.minInsyncReplicas >= 1, 'minInsyncReplicas must be at least 1');
     this.log = options.log;
     this.brokerId = options.brokerId;
+    this.isReplicaEligible = options.isReplicaEligible ?? (() => true);
     // Recovery: the log end offset is what the log recovered; the epoch history is the
     // log's checkpoint (rebuilt by the storage layer from batch headers if it was lost).
     this.epochCache = new LeaderEpochCache(this.log.epochs());
@@ -509,7 +518,7 @@ export class Partition {
     const hwMoved = isr.onFollowerFetch(request.replicaId, offset, now, this.leaderEndForHw());
     if (hwMoved) this.hw = isr.highWatermark;
     let proposal: AlterIsrProposal | undefined;
-    if (this.pendingAlter === undefined) {
+    if (this.pendingAlter === undefined && this.isReplicaEligible(request.replicaId)) {
       const expanded = isr.expandProposal(request.replicaId);
       if (expanded !== undefined) {
         proposal = this.propose(expanded, now);

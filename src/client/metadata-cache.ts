@@ -222,8 +222,12 @@ export class MetadataCache {
       if (t.name === null) continue;
       if (t.errorCode !== 'NONE') {
         this.topicErrors.set(t.name, t.errorCode);
-        if (t.errorCode === 'UNKNOWN_TOPIC_OR_PARTITION') this.topics.delete(t.name);
-        if (this.topics.has(t.name) || isRetriableTopicError(t.errorCode)) needsRefresh ||= t.errorCode === 'LEADER_NOT_AVAILABLE';
+        // A topic the cache knows that one node calls unknown is most likely a node behind
+        // the controller (just restarted): keep what we know and ask again after the
+        // backoff. A topic never seen stays unknown until a refresh finds it. Either way a
+        // retriable topic error makes the cache stale, or a client waiting on it would
+        // wait for metadata.max.age.ms.
+        if (isRetriableTopicError(t.errorCode)) needsRefresh = true;
         continue;
       }
       this.topicErrors.delete(t.name);

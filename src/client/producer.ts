@@ -659,8 +659,12 @@ export class Producer {
       if (q.size === 0) this.ready.delete(q);
     }
     if (needMetadata) {
+      const before = this.metadata.refreshCount;
       this.metadata.refresh().then(
-        () => this.wake(),
+        // Drain again at once only if the refresh reached the cluster; a cache that was
+        // fresh and still has no leader waits a backoff (draining again at once would
+        // chain microtasks forever and starve the event loop).
+        () => (this.metadata.refreshCount !== before ? this.wake() : this.wakeAt(this.clock.monotonic() + o.retryBackoffMs)),
         () => this.wakeAt(this.clock.monotonic() + o.retryBackoffMs),
       );
     }

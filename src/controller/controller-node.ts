@@ -99,7 +99,7 @@ export class ControllerNode {
 
   /** Whether this node's controller is the active one (it leads and has committed its epoch's first entry). */
   get isActive(): boolean {
-    return this.qc.isActive && !this.raft.isStopped;
+    return this.qc.isActive && this.raft.core.leaderReady && !this.raft.isStopped;
   }
 
   /** Whether this node votes in the quorum (an observer only follows the log). */

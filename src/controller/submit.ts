@@ -26,6 +26,8 @@ export async function submitToActive<R extends ControllerRequest>(
         return await leader.submit(request);
       } catch (err) {
         if (!isTributaryError(err) || err.code !== 'NOT_CONTROLLER') throw err;
+        // Fall through to the wait: a controller that just lost leadership may still look
+        // active for a moment, and retrying it without a pause would spin.
       }
     }
     if (clock.monotonic() >= deadline) throw new TributaryError('REQUEST_TIMED_OUT', `request ${request.type} not committed within ${timeoutMs} ms`);

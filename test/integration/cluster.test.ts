@@ -1,0 +1,201 @@
+/**
+ * The cluster through its public API, on real files: start and close, ordering,
+ * restart from disk, failover under acks=all, and bad input.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Cluster } from '../../src/cluster.js';
+import type { ConsumerRecord } from '../../src/client/consumer.js';
+import { serdes } from '../../src/client/serde.js';
+import { useTempDirs } from '../helpers/temp-dirs.js';
+
+const tempDir = useTempDirs('tributary-cluster-');
+
+/** Reads every record below the high watermark of each partition of a topic. */
+async function readAll(cluster: Cluster, topic: string): Promise<Map<number, ConsumerRecord[]>> {
+  const admin = cluster.admin();
+  const ends = await admin.listOffsets(topic, 'latest');
+  const out = new Map<number, ConsumerRecord[]>();
+  const consumer = cluster.consumer({ maxWaitMs: 50 });
+  try {
+    const wanted = ends.filter((e) => e.offset > 0);
+    for (const e of ends) out.set(e.partition, []);
+    if (wanted.length === 0) return out;
+    consumer.assign(wanted.map((e) => ({ topic, partition: e.partition })));
+    await Promise.all(wanted.map((e) => consumer.seek({ topic, partition: e.partition }, 'earliest')));
+    let left = wanted.reduce((n, e) => n + e.offset, 0);
+    for await (const r of consumer) {
+      out.get(r.partition)!.push(r);
+      if (r.offset < ends.find((e) => e.partition === r.partition)!.offset) left--;
+      if (left <= 0) break;
+    }
+  } finally {
+    await consumer.close();
+  }
+  return out;
+}
+
+const text = (b: Uint8Array | null): string => Buffer.from(b ?? new Uint8Array()).toString();
+
+describe('Cluster', () => {
+  it('starts an ephemeral 1-node cluster in a temporary folder and removes it on close', async () => {
+    let dir: string;
+    {
+      await using cluster = await Cluster.start();
+      dir = cluster.dataDir;
+      expect(existsSync(dir)).toBe(true);
+      expect(cluster.describe()).toEqual([{ id: 1, running: true, controller: true, activeController: true, fenced: false }]);
+    }
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('keeps per-partition order: records read back in the order their sends resolved', async () => {
+    await using cluster = await Cluster.start({ nodes: 3 });
+    const admin = cluster.admin();
+    await admin.createTopics([{ name: 'ordered', partitions: 4, replicationFactor: 3 }]);
+    const producer = cluster.producer({ lingerMs: 2 });
+    const resolved = new Map<number, string[]>();
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const value = `v${i}`;
+      sends.push(
+        producer.send('ordered', { key: `key-${i % 17}`, value }).then((m) => {
+          let list = resolved.get(m.partition);
+          if (!list) resolved.set(m.partition, (list = []));
+          list.push(value);
+        }),
+      );
+    }
+    await Promise.all(sends);
+    const read = await readAll(cluster, 'ordered');
+    let total = 0;
+    for (const [partition, records] of read) {
+      expect(records.map((r) => text(r.value))).toEqual(resolved.get(partition) ?? []);
+      // Offsets are dense and increasing.
+      records.forEach((r, i) => expect(r.offset).toBe(i));
+      total += records.length;
+    }
+    expect(total).toBe(2000);
+    // The same key always lands on the same partition (Kafka's murmur2 partitioning).
+    const byKey = new Map<string, Set<number>>();
+    for (const [partition, records] of read) for (const r of records) (byKey.get(text(r.key)) ?? byKey.set(text(r.key), new Set()).get(text(r.key))!).add(partition);
+    for (const partitions of byKey.values()) expect(partitions.size).toBe(1);
+  });
+
+  it('reopens on the same dataDir with its topics, records and offsets', async () => {
+    const dataDir = tempDir();
+    {
+      await using cluster = await Cluster.start({ nodes: 3, dataDir });
+      await cluster.admin().createTopics([{ name: 'kept', partitions: 2, replicationFactor: 3, configs: { 'retention.ms': '-1' } }]);
+      const orders = cluster.topic('kept', { key: serdes.string, value: serdes.json<{ n: number }>() });
+      await orders.send(Array.from({ length: 100 }, (_, n) => ({ key: `k${n}`, value: { n } })));
+    }
+    {
+      await using cluster = await Cluster.start({ nodes: 3, dataDir });
+      const admin = cluster.admin();
+      expect(await admin.listTopics()).toEqual(['kept']);
+      expect((await admin.describeConfigs('kept'))['retention.ms']).toMatchObject({ value: '-1', source: 'TOPIC_CONFIG' });
+      const ends = await admin.listOffsets('kept', 'latest');
+      expect(ends.reduce((n, e) => n + e.offset, 0)).toBe(100);
+      const read = await readAll(cluster, 'kept');
+      const values = [...read.values()].flat().map((r) => JSON.parse(text(r.value)) as { n: number });
+      expect(values.map((v) => v.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, n) => n));
+    }
+  });
+
+  it('loses no acknowledged record when the leader of every partition is killed in turn (acks=all, RF 3, min.insync.replicas 2)', async () => {
+    const dataDir = tempDir();
+    await using cluster = await Cluster.start({ nodes: 3, dataDir, brokerSessionTimeoutMs: 1000 });
+    const admin = cluster.admin();
+    await admin.createTopics([{ name: 'payments', partitions: 3, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
+    const producer = cluster.producer({ acks: 'all', lingerMs: 1, deliveryTimeoutMs: 60_000 });
+    const acked = new Map<number, { offset: number; value: string }[]>();
+    let sent = 0;
+    let failed = 0;
+    let stop = false;
+    const sending = (async () => {
+      while (!stop) {
+        const batch = Array.from({ length: 20 }, (_, i) => ({ key: `acct-${(sent + i) % 31}`, value: `payment-${sent + i}` }));
+        sent += batch.length;
+        try {
+          const metas = await producer.send('payments', batch);
+          metas.forEach((m, i) => {
+            let list = acked.get(m.partition);
+            if (!list) acked.set(m.partition, (list = []));
+            list.push({ offset: m.offset, value: batch[i]!.value });
+          });
+        } catch {
+          failed += batch.length;
+        }
+      }
+    })();
+    // A consumer reads below the high watermark all along; nothing it sees may vanish later.
+    const seen: ConsumerRecord[] = [];
+    const watcher = cluster.consumer({ maxWaitMs: 20 });
+    watcher.assign([0, 1, 2].map((partition) => ({ topic: 'payments', partition })));
+    await Promise.all([0, 1, 2].map((partition) => watcher.seek({ topic: 'payments', partition }, 'earliest')));
+    const watching = (async () => {
+      for await (const r of watcher) seen.push(r);
+    })();
+
+    for (let partition = 0; partition < 3; partition++) {
+      await new Promise((r) => setTimeout(r, 150));
+      const [desc] = await admin.describeTopics(['payments']);
+      const leader = desc!.partitions[partition]!.leader;
+      cluster.killNode(leader);
+      await new Promise((r) => setTimeout(r, 300));
+      await cluster.restartNode(leader);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    stop = true;
+    await sending;
+    await producer.flush();
+    await watcher.close();
+    await watching;
+
+    const read = await readAll(cluster, 'payments');
+    let ackedCount = 0;
+    for (const [partition, list] of acked) {
+      const log = read.get(partition) ?? [];
+      const byOffset = new Map(log.map((r) => [r.offset, text(r.value)]));
+      for (const a of list) expect(byOffset.get(a.offset)).toBe(a.value);
+      ackedCount += list.length;
+      // Exactly once: no value twice in a partition (idempotence on).
+      const values = log.map((r) => text(r.value));
+      expect(new Set(values).size).toBe(values.length);
+    }
+    expect(ackedCount).toBeGreaterThan(100);
+    // Order: per partition, acknowledged values keep the order their sends were made in.
+    for (const list of acked.values()) {
+      const numbers = [...list].sort((a, b) => a.offset - b.offset).map((a) => Number(a.value.slice('payment-'.length)));
+      for (let i = 1; i < numbers.length; i++) expect(numbers[i]!).toBeGreaterThan(numbers[i - 1]!);
+    }
+    // Nothing a consumer saw below the high watermark was lost.
+    for (const r of seen) expect(read.get(r.partition)!.find((x) => x.offset === r.offset) && text(read.get(r.partition)!.find((x) => x.offset === r.offset)!.value)).toBe(text(r.value));
+    expect(failed).toBeLessThan(sent);
+  }, 60_000);
+
+  it('answers bad input with typed errors', async () => {
+    await expect(Cluster.start({ nodes: 0 })).rejects.toMatchObject({ name: 'TributaryError', code: 'INVALID_CONFIG', option: 'nodes' });
+    await expect(Cluster.start({ nodes: 2, controllers: 3 })).rejects.toMatchObject({ code: 'INVALID_CONFIG', option: 'controllers' });
+    await using cluster = await Cluster.start();
+    const admin = cluster.admin();
+    await expect(admin.createTopics([{ name: '../escape' }])).rejects.toMatchObject({ code: 'INVALID_TOPIC_EXCEPTION' });
+    expect(readdirSync(join(cluster.dataDir, '..')).some((f) => f === 'escape-0')).toBe(false);
+    await expect(admin.createTopics([{ name: 'x', partitions: 0 }])).rejects.toMatchObject({ code: 'INVALID_PARTITIONS' });
+    await expect(admin.createTopics([{ name: 'x', replicationFactor: 3 }])).rejects.toMatchObject({ code: 'INVALID_REPLICATION_FACTOR' });
+    await admin.createTopics([{ name: 'small', configs: { 'max.message.bytes': '2000' } }]);
+    await expect(admin.createTopics([{ name: 'small' }])).rejects.toMatchObject({ code: 'TOPIC_ALREADY_EXISTS' });
+    expect(() => cluster.producer({ lingerMs: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', option: 'lingerMs' }));
+    const producer = cluster.producer({ maxBlockMs: 200 });
+    await expect(producer.send('no-such-topic', { value: 'x' })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await expect(producer.send('small', { value: 'x', partition: 7 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', option: 'partition' });
+    await expect(producer.send('small', { value: Buffer.alloc(4000) })).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+    await expect(producer.send('small', { value: Buffer.alloc(2 * 1024 * 1024) })).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+    await expect(admin.describeTopics(['nope'])).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await producer.close();
+    await expect(producer.send('small', { value: 'x' })).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+    expect(() => cluster.killNode(9)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
