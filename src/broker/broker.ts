@@ -189,6 +189,36 @@ export class Broker {
     this.registered = new Promise((r) => (this.resolveRegistered = r));
   }
 
+  private groupHandler: ((request: Request) => Promise<unknown>) | undefined;
+
+  /** Sets the handler of the group APIs (FindCoordinator, JoinGroup, ..., OffsetFetch): the group coordinator's shell. */
+  setGroupHandler(handler: ((request: Request) => Promise<unknown>) | undefined): void {
+    this.groupHandler = handler;
+  }
+
+  /** The metadata image this broker follows, if it has one yet. */
+  get metadataImage(): MetadataImage | undefined {
+    return this.image;
+  }
+
+  /** Submits a request to the active controller (for shells hosted on this broker, such as the group coordinator). */
+  submitToController<R extends ControllerRequest>(request: R): Promise<ControllerResponse<R>> {
+    return this.controller.submit(request);
+  }
+
+  /**
+   * Resolves on the next change to a partition on this broker (an append, a high watermark
+   * move, a leadership change), or after `timeoutMs`.
+   */
+  waitForChange(topic: string, partition: number, timeoutMs: number): Promise<void> {
+    return this.wakeups.wait([tpKey(topic, partition)], timeoutMs);
+  }
+
+  /** Wakes whoever waits on a partition (a shell that changed it). */
+  notifyChange(topic: string, partition: number): void {
+    this.wakeups.wake(tpKey(topic, partition));
+  }
+
   /** Registers with the controller and starts the heartbeat, ISR and housekeeping timers. */
   start(): void {
     const every = (ms: number, fn: () => void) => this.timers.push(setInterval(fn, ms));
@@ -390,6 +420,18 @@ export class Broker {
         return this.deleteRecords(req);
       case ApiKey.DescribeCluster:
         return this.describeCluster();
+      case ApiKey.FindCoordinator:
+      case ApiKey.JoinGroup:
+      case ApiKey.SyncGroup:
+      case ApiKey.Heartbeat:
+      case ApiKey.LeaveGroup:
+      case ApiKey.OffsetCommit:
+      case ApiKey.OffsetFetch:
+      case ApiKey.ListGroups:
+      case ApiKey.DescribeGroups:
+      case ApiKey.DeleteGroups:
+        if (this.groupHandler === undefined) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `broker ${this.nodeId} has no group coordinator`);
+        return this.groupHandler(req);
       default:
         throw new TributaryError('UNSUPPORTED_VERSION', `broker ${this.nodeId} does not serve API ${req.apiKey} yet`);
     }
