@@ -51,3 +51,35 @@ export {
 // Client building blocks.
 export { partitionForKey, type Partitioner } from './client/partitioner.js';
 export { serdes, type Serde } from './client/serde.js';
+
+// The cluster and its clients.
+export { Cluster, type ClusterOptions, type ClusterNodeInfo } from './cluster.js';
+export { Producer } from './client/producer.js';
+export type { ProducerRecord, ProducerHeader, RecordMetadata } from './client/accumulator.js';
+export { Consumer, type ConsumerRecord, type ConsumerBatch, type TopicPartition, type SeekTarget } from './client/consumer.js';
+export {
+  Topic,
+  type TopicSerdes,
+  type TopicClients,
+  type TypedProducerRecord,
+  type TypedConsumerRecord,
+  type ConsumeOptions,
+  type TopicStream,
+  type SerdeLike,
+} from './client/topic.js';
+export type { ProducerOptions, ConsumerOptions, AutoOffsetReset } from './client/options.js';
+export {
+  Admin,
+  type AdminOptions,
+  type NewTopic,
+  type TopicDescription,
+  type PartitionDescription,
+  type ConfigEntry,
+  type OffsetSpec,
+  type PartitionOffset,
+  type ClusterDescription,
+} from './client/admin.js';
+export type { Transport } from './transport/transport.js';
+
+// The metadata quorum on its own (a Cluster runs one inside).
+export { MetadataQuorum, type MetadataQuorumOptions, type SubmitOptions } from './controller/metadata-quorum.js';

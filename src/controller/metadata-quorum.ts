@@ -43,9 +43,10 @@ export interface SubmitOptions {
  * import { MetadataQuorum } from 'tributary';
  *
  * await using quorum = await MetadataQuorum.start({ voters: 3 });
- * await quorum.submit({ type: 'RegisterBroker', brokerId: 1, incarnationId: 'AAAAAAAAAAAAAAAAAAAAAA', listeners: [], rack: null });
+ * const leader = await quorum.waitForLeader();
+ * const r = await quorum.submit({ type: 'CreateTopics', topics: [{ name: 'orders', numPartitions: 0 }] });
+ * console.log(leader.id, r.topics[0]!.errorCode); // e.g. 1 INVALID_PARTITIONS
  * ```
- * @internal until the Cluster composes it
  */
 export class MetadataQuorum {
   readonly voterIds: readonly number[];
