@@ -1,0 +1,118 @@
+/**
+ * `tributary/testing`: helpers for integration tests that run against a real Tributary
+ * cluster in the test's own process. Works with vitest and jest (pass their `beforeAll`
+ * and `afterAll`, or `beforeEach` and `afterEach` for a cluster per test).
+ * @packageDocumentation
+ */
+import { Cluster, type ClusterOptions } from './cluster.js';
+import { TributaryError } from './util/errors.js';
+
+export { Cluster, type ClusterOptions } from './cluster.js';
+
+type Hook = (fn: () => Promise<void> | void, timeout?: number) => void;
+
+/** The setup and teardown hooks of a test framework (vitest's and jest's have this shape). */
+export interface TestHooks {
+  readonly before: Hook;
+  readonly after: Hook;
+}
+
+/**
+ * Starts an ephemeral cluster before the tests (`before`) and closes it, removing its
+ * files, after them (`after`). Returns a function that gives the running cluster.
+ *
+ * @example
+ * ```ts
+ * import { beforeAll, afterAll, it, expect } from 'vitest';
+ * import { useCluster } from 'tributary/testing';
+ *
+ * const cluster = useCluster({ nodes: 1 }, { before: beforeAll, after: afterAll });
+ *
+ * it('round-trips a record', async () => {
+ *   await cluster().admin().createTopics([{ name: 'events' }]);
+ *   const [meta] = await cluster().producer().send('events', [{ value: 'hello' }]);
+ *   expect(meta!.offset).toBe(0);
+ * });
+ * ```
+ */
+export function useCluster(options: ClusterOptions, hooks: TestHooks): () => Cluster {
+  let cluster: Cluster | undefined;
+  hooks.before(async () => {
+    cluster = await Cluster.start(options);
+  }, 60_000);
+  hooks.after(async () => {
+    await cluster?.close();
+    cluster = undefined;
+  }, 60_000);
+  return () => {
+    if (cluster === undefined) throw new TributaryError('CLIENT_CLOSED', 'the test cluster is not running: call it inside a test, after the setup hook');
+    return cluster;
+  };
+}
+
+/** Options of {@link waitFor}. */
+export interface WaitForOptions {
+  /** Give up after this long. Default 5000 ms. */
+  readonly timeoutMs?: number;
+  /** Check this often. Default 10 ms. */
+  readonly intervalMs?: number;
+  /** Said in the error when the time runs out. */
+  readonly message?: string;
+}
+
+/**
+ * Waits until `condition` returns a truthy value (or a promise of one) and resolves with
+ * it; rejects with `REQUEST_TIMED_OUT` after `timeoutMs`, with the last error the
+ * condition threw, if any, as the cause.
+ *
+ * @example
+ * ```ts
+ * import { Cluster } from 'tributary';
+ * import { waitFor } from 'tributary/testing';
+ *
+ * await using cluster = await Cluster.start({ nodes: 3 });
+ * cluster.killNode(2);
+ * await waitFor(() => cluster.describe().find((n) => n.id === 2)?.running === false);
+ * ```
+ */
+export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitForOptions = {}): Promise<NonNullable<T>> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const intervalMs = options.intervalMs ?? 10;
+  const deadline = performance.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await condition();
+      if (value) return value as NonNullable<T>;
+    } catch (err) {
+      lastError = err;
+    }
+    if (performance.now() >= deadline) {
+      throw new TributaryError('REQUEST_TIMED_OUT', options.message ?? `condition not met within ${timeoutMs} ms`, lastError === undefined ? {} : { cause: lastError });
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
+ * Kills (no clean shutdown) the node that leads a partition and resolves with its id.
+ * The controller fences it once its session expires and elects a new leader from the ISR.
+ *
+ * @example
+ * ```ts
+ * import { Cluster } from 'tributary';
+ * import { killPartitionLeader } from 'tributary/testing';
+ *
+ * await using cluster = await Cluster.start({ nodes: 3 });
+ * await cluster.admin().createTopics([{ name: 'orders', replicationFactor: 3 }]);
+ * const killed = await killPartitionLeader(cluster, 'orders', 0);
+ * await cluster.restartNode(killed);
+ * ```
+ */
+export async function killPartitionLeader(cluster: Cluster, topic: string, partition: number): Promise<number> {
+  const [described] = await cluster.admin().describeTopics([topic]);
+  const leader = described?.partitions[partition]?.leader ?? -1;
+  if (leader < 0) throw new TributaryError('LEADER_NOT_AVAILABLE', `${topic}-${partition} has no leader to kill`, { topic, partition });
+  cluster.killNode(leader);
+  return leader;
+}
