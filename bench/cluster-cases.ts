@@ -1,0 +1,222 @@
+/**
+ * Cluster benchmark cases, one per process: `tsx bench/cluster-cases.ts <case> [args]`.
+ * Each prints one JSON line with its figures and its peak RSS.
+ * - `produce <nodes> <acks> <batched|single> <seconds>`: records a second from one
+ *   `Producer` to a topic of 1 partition replicated on every node, through the cluster's
+ *   in-process transport; `batched` sends arrays of 1,000 records, `single` one record a
+ *   call, many calls in flight either way.
+ * - `latency <ratePerSec> <seconds>`: a producer sends single records at a fixed rate
+ *   (acks=1, linger 0) to a 1-node cluster while a consumer long-polls; each record's
+ *   value starts with the `performance.now()` of its send, so the latency is the time the
+ *   consumer hands it out minus that.
+ * - `consume <records>`: fills a topic, then times a fresh consumer reading it from the
+ *   earliest offset.
+ * - `lifecycle <nodes> <runs>`: starts and closes an ephemeral cluster `runs` times.
+ */
+import { Cluster } from '../src/cluster.js';
+import type { ProducerOptions } from '../src/client/options.js';
+import type { Producer, ProducerRecord } from '../src/client/producer.js';
+import { peakRssMiB, percentile, report } from './lib.js';
+
+const [caseName, ...args] = process.argv.slice(2) as [string, ...string[]];
+const recordBytes = 100;
+const topic = 'bench';
+const batchRecords = 1_000;
+
+/** A producer tuned for throughput: big batches, a short linger. */
+function throughputProducer(cluster: Cluster, acks: 1 | 'all', extra: ProducerOptions = {}): Producer {
+  return cluster.producer({ acks, lingerMs: 1, batchSize: 512 * 1024, bufferMemory: 64 * 1024 * 1024, ...extra });
+}
+
+async function startWithTopic(nodes: number): Promise<Cluster> {
+  const cluster = await Cluster.start({ nodes });
+  await cluster.admin().createTopics([{ name: topic, partitions: 1, replicationFactor: nodes }]);
+  return cluster;
+}
+
+/**
+ * Keeps `window` calls of `fire` in flight until `seconds` have passed; returns the
+ * records acknowledged per second (`perCall` records a call).
+ */
+async function pipeline(fire: () => Promise<unknown>, window: number, perCall: number, seconds: number): Promise<{ recordsPerSec: number; records: number }> {
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < end) {
+      await fire();
+      done += perCall;
+    }
+  };
+  await Promise.all(Array.from({ length: window }, worker));
+  const s = (performance.now() - t0) / 1000;
+  return { recordsPerSec: done / s, records: done };
+}
+
+async function produce(): Promise<void> {
+  const [nodesText, acksText, mode, secondsText, optionsJson] = args;
+  const nodes = Number(nodesText);
+  const acks = acksText === 'all' ? 'all' : 1;
+  const seconds = Number(secondsText ?? 3);
+  const cluster = await startWithTopic(nodes);
+  const producer = throughputProducer(cluster, acks, optionsJson ? (JSON.parse(optionsJson) as ProducerOptions) : {});
+  const value = Buffer.alloc(recordBytes, 0x61);
+  const record: ProducerRecord = { value };
+  const records: ProducerRecord[] = Array.from({ length: batchRecords }, () => ({ value }));
+  // Either one call of 1,000 records, or 1,000 calls of one record (the promises of one
+  // partition resolve in offset order, so the last one's answer means all are answered).
+  const fire =
+    mode === 'batched'
+      ? () => producer.send(topic, records)
+      : () => {
+          for (let i = 0; i < batchRecords - 1; i++) void producer.send(topic, record);
+          return producer.send(topic, record);
+        };
+  // 32 chunks of 1,000 records in flight: 3.2 MB of records.
+  const window = 32;
+  // Warm up (JIT, log segment, replica fetchers), then measure.
+  await pipeline(fire, window, batchRecords, 1);
+  const cpu0 = process.cpuUsage();
+  const r = await pipeline(fire, window, batchRecords, seconds);
+  const cpu = process.cpuUsage(cpu0);
+  await producer.close();
+  await cluster.close();
+  report({ name: `produce-${nodes}-${acksText}-${mode}`, ...r, cpuPerRecordNs: ((cpu.user + cpu.system) * 1000) / r.records, peakRssMiB: peakRssMiB() });
+}
+
+async function latency(): Promise<void> {
+  const rate = Number(args[0] ?? 10_000);
+  const seconds = Number(args[1] ?? 5);
+  const cluster = await startWithTopic(1);
+  const producer = cluster.producer({ acks: 1, lingerMs: 0 });
+  const consumer = cluster.consumer({ maxWaitMs: 500 });
+  consumer.assign([{ topic, partition: 0 }]);
+  await consumer.seek({ topic, partition: 0 }, 'earliest');
+  const warmupMs = 1000;
+  const total = Math.round((rate * (seconds * 1000 + warmupMs)) / 1000);
+  const latencies: number[] = [];
+  let received = 0;
+  const reading = (async () => {
+    for await (const batch of consumer.batches()) {
+      const now = performance.now();
+      for (const r of batch.records) {
+        const sentAt = Buffer.from(r.value!.buffer, r.value!.byteOffset, r.value!.byteLength).readDoubleLE(0);
+        // The first second is warm-up (JIT, first fetches).
+        if (received >= (rate * warmupMs) / 1000) latencies.push(now - sentAt);
+        received++;
+      }
+      if (received >= total) break;
+    }
+  })();
+  // Paced by the clock: each timer tick sends, one call a record, the records whose time
+  // has come, each stamped when it is sent. Node timers fire about every millisecond, so
+  // at 10,000 a second records go in bursts of about 10.
+  let sent = 0;
+  const t0 = performance.now();
+  const sends: Promise<unknown>[] = [];
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000));
+      while (sent < due) {
+        const value = Buffer.allocUnsafe(recordBytes).fill(0x61);
+        value.writeDoubleLE(performance.now(), 0);
+        sends.push(producer.send(topic, { value }));
+        sent++;
+      }
+      if (sent >= total) resolve();
+      else setTimeout(tick, 0);
+    };
+    tick();
+  });
+  await Promise.all(sends);
+  await reading;
+  const elapsedS = (performance.now() - t0) / 1000;
+  await consumer.close();
+  await producer.close();
+  await cluster.close();
+  latencies.sort((a, b) => a - b);
+  report({
+    name: 'latency',
+    rate,
+    achievedRate: sent / elapsedS,
+    samples: latencies.length,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    p999Ms: percentile(latencies, 99.9),
+    maxMs: latencies[latencies.length - 1]!,
+    peakRssMiB: peakRssMiB(),
+  });
+}
+
+async function consume(): Promise<void> {
+  const records = Number(args[0] ?? 2_000_000);
+  const cluster = await startWithTopic(1);
+  const producer = throughputProducer(cluster, 1);
+  const value = Buffer.alloc(recordBytes, 0x62);
+  const call: ProducerRecord[] = Array.from({ length: batchRecords }, () => ({ value }));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < records) {
+        next += batchRecords;
+        await producer.send(topic, call);
+      }
+    }),
+  );
+  await producer.close();
+  const [end] = await cluster.admin().listOffsets(topic, 'latest');
+  const written = end!.offset;
+  const consumer = cluster.consumer({ maxWaitMs: 500 });
+  consumer.assign([{ topic, partition: 0 }]);
+  const t0 = performance.now();
+  await consumer.seek({ topic, partition: 0 }, 'earliest');
+  let read = 0;
+  let bytes = 0;
+  for await (const batch of consumer.batches()) {
+    read += batch.records.length;
+    for (const r of batch.records) bytes += r.value!.byteLength;
+    if (read >= written) break;
+  }
+  const s = (performance.now() - t0) / 1000;
+  await consumer.close();
+  await cluster.close();
+  if (read !== written || bytes !== written * recordBytes) throw new Error(`read ${read} records (${bytes} bytes), wrote ${written}`);
+  report({ name: 'consume', records: read, recordsPerSec: read / s, peakRssMiB: peakRssMiB() });
+}
+
+async function lifecycle(): Promise<void> {
+  const nodes = Number(args[0] ?? 1);
+  const runs = Number(args[1] ?? 20);
+  const start: number[] = [];
+  const close: number[] = [];
+  const total: number[] = [];
+  // One warm-up run, not counted: the first loads and compiles every module.
+  for (let i = -1; i < runs; i++) {
+    const t0 = performance.now();
+    const cluster = await Cluster.start({ nodes });
+    const t1 = performance.now();
+    await cluster.close();
+    const t2 = performance.now();
+    if (i < 0) continue;
+    start.push(t1 - t0);
+    close.push(t2 - t1);
+    total.push(t2 - t0);
+  }
+  for (const l of [start, close, total]) l.sort((a, b) => a - b);
+  report({
+    name: `lifecycle-${nodes}`,
+    runs,
+    startP50Ms: percentile(start, 50),
+    startMaxMs: start[start.length - 1]!,
+    closeP50Ms: percentile(close, 50),
+    closeMaxMs: close[close.length - 1]!,
+    totalP50Ms: percentile(total, 50),
+    totalMaxMs: total[total.length - 1]!,
+    peakRssMiB: peakRssMiB(),
+  });
+}
+
+const cases: Record<string, () => Promise<void>> = { produce, latency, consume, lifecycle };
+const run = cases[caseName];
+if (!run) throw new Error(`unknown case ${caseName}`);
+await run();

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fmt, runCase, table } from './lib.js';
+
+const cases = './cluster-cases.ts';
+const met = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+
+/**
+ * The cluster end to end (issue 4's targets), 100-byte records, side by side in one run:
+ * the storage layer's append rate as the ceiling; a `Producer` into a 1-node cluster with
+ * acks=1 (calls of 1,000 records, and single-record calls) and into a 3-node cluster with
+ * RF 3 and acks=all; producer-to-consumer latency at 10,000 records a second; a consumer
+ * reading a filled topic; and the time to start and close an ephemeral cluster.
+ */
+export async function clusterBench(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-cluster-'));
+  let log;
+  try {
+    log = await runCase('./storage-cases.ts', ['append-read', dir]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const ceiling = log.appendRecordsPerSec as number;
+  const acks1 = await runCase(cases, ['produce', '1', '1', 'batched', '3']);
+  const acks1Single = await runCase(cases, ['produce', '1', '1', 'single', '3']);
+  const acksAll = await runCase(cases, ['produce', '3', 'all', 'batched', '3']);
+  const latency = await runCase(cases, ['latency', '10000', '5']);
+  const consume = await runCase(cases, ['consume', '2000000']);
+  const one = await runCase(cases, ['lifecycle', '1', '20']);
+  const three = await runCase(cases, ['lifecycle', '3', '20']);
+
+  const a1 = acks1.recordsPerSec as number;
+  const a1s = acks1Single.recordsPerSec as number;
+  const aAll = acksAll.recordsPerSec as number;
+  const cpu = (r: typeof acks1): string => `${fmt(r.cpuPerRecordNs as number)} ns CPU/rec`;
+  const rows: (string | number)[][] = [
+    ['ceiling: PartitionLog append, pre-encoded batches of 1,000 (flush os)', `${fmt(ceiling)} rec/s`, '1.00', '', log.peakRssMiB as number],
+    ['Producer → 1 node, acks=1, calls of 1,000 records', `${fmt(a1)} rec/s, ${cpu(acks1)}`, `${fmt(a1 / ceiling, 2)} of ceiling`, `>= 2,000,000 rec/s: ${met(a1 >= 2_000_000)}`, acks1.peakRssMiB as number],
+    ['Producer → 1 node, acks=1, single-record calls', `${fmt(a1s)} rec/s, ${cpu(acks1Single)}`, `${fmt(a1s / ceiling, 2)} of ceiling, ${fmt(a1s / a1, 2)} of calls of 1,000`, '', acks1Single.peakRssMiB as number],
+    ['Producer → 3 nodes, RF 3, acks=all (idempotent), calls of 1,000 records', `${fmt(aAll)} rec/s, ${cpu(acksAll)}`, `${fmt(aAll / a1, 2)} of acks=1`, `>= 0.40 of acks=1: ${met(aAll / a1 >= 0.4)}`, acksAll.peakRssMiB as number],
+    [
+      `end-to-end latency, producer → consumer, 1 node, acks=1, ${fmt(latency.rate as number)} rec/s (${fmt(latency.samples as number)} samples)`,
+      `p50 ${fmt(latency.p50Ms as number, 2)} ms, p99 ${fmt(latency.p99Ms as number, 2)} ms, p99.9 ${fmt(latency.p999Ms as number, 2)} ms, max ${fmt(latency.maxMs as number, 1)} ms`,
+      '',
+      `p99 < 1 ms: ${met((latency.p99Ms as number) < 1)}`,
+      latency.peakRssMiB as number,
+    ],
+    ['Consumer reads a filled topic from earliest (2,000,000 records)', `${fmt(consume.recordsPerSec as number)} rec/s`, `${fmt((consume.recordsPerSec as number) / (log.readRecordsPerSec as number), 2)} of PartitionLog read (${fmt(log.readRecordsPerSec as number)} rec/s)`, '', consume.peakRssMiB as number],
+  ];
+  for (const [nodes, r, limit] of [
+    [1, one, 50],
+    [3, three, 250],
+  ] as const) {
+    rows.push([
+      `start + close an ephemeral ${nodes}-node cluster (${r.runs} runs)`,
+      `p50 ${fmt(r.totalP50Ms as number)} ms (start ${fmt(r.startP50Ms as number)}, close ${fmt(r.closeP50Ms as number)}), max ${fmt(r.totalMaxMs as number)} ms`,
+      '',
+      `p50 < ${limit} ms: ${met((r.totalP50Ms as number) < limit)}; max: ${met((r.totalMaxMs as number) < limit)}`,
+      r.peakRssMiB as number,
+    ]);
+  }
+  const intro =
+    'Each case in its own process, on the in-process transport, topics of 1 partition, data in a temporary folder (flush os). Throughput cases warm up for 1 s, then measure 3 s with 32 calls of 1,000 records in flight (batched: one call of 1,000; single: 1,000 calls of one), producer lingerMs 1, batchSize 512 KiB; CPU per record is the whole process (client and brokers). Latency: single-record sends paced by a timer (bursts of about 10 a millisecond), linger 0, consumer maxWaitMs 500; 1 s of warm-up is not counted.';
+  return `## Cluster (100-byte records)\n\n${intro}\n\n${table(['case', 'figure', 'ratio', 'target', 'peak RSS MiB'], rows)}\n`;
+}
