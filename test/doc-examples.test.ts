@@ -66,7 +66,7 @@ describe('TSDoc examples', () => {
       join(dir, 'tsconfig.json'),
       JSON.stringify({
         extends: '../../tsconfig.json',
-        compilerOptions: { noEmit: true, noUnusedLocals: false, paths: { tributary: ['../../src/index.ts'], 'tributary/*': ['../../src/*'] } },
+        compilerOptions: { noEmit: true, noUnusedLocals: false, paths: { tributary: ['../../src/index.ts'], 'tributary/testing': ['../../src/testing.ts'], 'tributary/*': ['../../src/*'] } },
         include: names,
       }),
     );
