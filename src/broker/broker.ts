@@ -459,11 +459,7 @@ export class Broker {
   private async produce(req: P.ProduceRequest): Promise<P.ProduceResponse> {
     const now = this.clock.monotonic();
     const wall = this.clock.now();
-    const responses = await Promise.all(
-      req.topicData.map(async (t) => ({
-        name: t.name,
-        partitionResponses: await Promise.all(
-          t.partitionData.map(async (pd): Promise<P.PartitionProduceResponse> => {
+    const responses = await perPartition(req.topicData, (t) => t.partitionData, (name, partitionResponses: P.PartitionProduceResponse[]) => ({ name, partitionResponses }), async (t, pd): Promise<P.PartitionProduceResponse> => {
             const fail = (errorCode: ErrorCode, errorMessage: string | null = null): P.PartitionProduceResponse => ({ index: pd.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage });
             const r = await this.leaderReplica(t.name, pd.index);
             if ('errorCode' in r) return fail(r.errorCode);
@@ -481,10 +477,7 @@ export class Broker {
             });
             if (ack.errorCode !== 'NONE') return fail(ack.errorCode);
             return { ...done, baseOffset: ack.firstOffset };
-          }),
-        ),
-      })),
-    );
+    });
     void wall;
     return { apiKey: ApiKey.Produce, responses, throttleTimeMs: 0 };
   }
@@ -562,11 +555,7 @@ export class Broker {
   }
 
   private async listOffsets(req: P.ListOffsetsRequest): Promise<P.ListOffsetsResponse> {
-    const topics = await Promise.all(
-      req.topics.map(async (t) => ({
-        name: t.name,
-        partitions: await Promise.all(
-          t.partitions.map(async (lp): Promise<P.ListOffsetsPartitionResponse> => {
+    const topics = await perPartition(req.topics, (t) => t.partitions, (name, partitions: P.ListOffsetsPartitionResponse[]) => ({ name, partitions }), async (t, lp): Promise<P.ListOffsetsPartitionResponse> => {
             const fail = (errorCode: ErrorCode): P.ListOffsetsPartitionResponse => ({ partitionIndex: lp.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
             const r = await this.leaderReplica(t.name, lp.partitionIndex);
             if ('errorCode' in r) return fail(r.errorCode);
@@ -582,10 +571,7 @@ export class Broker {
             // Only what consumers may read: a record at or past the high watermark is not found yet.
             if (found === undefined || found.offset >= p.highWatermark) return ok(-1);
             return ok(found.offset, found.timestamp);
-          }),
-        ),
-      })),
-    );
+    });
     return { apiKey: ApiKey.ListOffsets, topics, throttleTimeMs: 0 };
   }
 
@@ -635,11 +621,7 @@ export class Broker {
   }
 
   private async deleteRecords(req: P.DeleteRecordsRequest): Promise<P.DeleteRecordsResponse> {
-    const topics = await Promise.all(
-      req.topics.map(async (t) => ({
-        name: t.name,
-        partitions: await Promise.all(
-          t.partitions.map(async (dp): Promise<P.DeleteRecordsPartitionResult> => {
+    const topics = await perPartition(req.topics, (t) => t.partitions, (name, partitions: P.DeleteRecordsPartitionResult[]) => ({ name, partitions }), async (t, dp): Promise<P.DeleteRecordsPartitionResult> => {
             const r = await this.leaderReplica(t.name, dp.partitionIndex);
             if ('errorCode' in r) return { partitionIndex: dp.partitionIndex, lowWatermark: -1, errorCode: r.errorCode };
             const p = r.replica;
@@ -648,10 +630,7 @@ export class Broker {
             if (offset < 0 || offset > p.highWatermark) return { partitionIndex: dp.partitionIndex, lowWatermark: -1, errorCode: 'OFFSET_OUT_OF_RANGE' };
             const low = await p.log.deleteRecords(offset);
             return { partitionIndex: dp.partitionIndex, lowWatermark: low, errorCode: 'NONE' };
-          }),
-        ),
-      })),
-    );
+    });
     return { apiKey: ApiKey.DeleteRecords, topics, throttleTimeMs: 0 };
   }
 
@@ -868,6 +847,19 @@ export class Broker {
 }
 
 const noAborted: readonly AbortedTransaction[] | null = null;
+
+/**
+ * Answers each partition of a per-topic request concurrently, keeping the request's
+ * order: `fn` per partition, `shape` builds each topic's entry of the response.
+ */
+async function perPartition<T extends { readonly name: string }, In, Out, TopicOut>(
+  topics: readonly T[],
+  partitionsOf: (t: T) => readonly In[],
+  shape: (name: string, results: Out[]) => TopicOut,
+  fn: (t: T, p: In) => Promise<Out>,
+): Promise<TopicOut[]> {
+  return Promise.all(topics.map(async (t) => shape(t.name, await Promise.all(partitionsOf(t).map((p) => fn(t, p))))));
+}
 
 function readIfExists(file: string): string | undefined {
   try {
