@@ -42,7 +42,7 @@ export async function clusterBench(): Promise<string> {
     [
       `end-to-end latency, producer → consumer, 1 node, acks=1, ${fmt(latency.rate as number)} rec/s (${fmt(latency.samples as number)} samples)`,
       `p50 ${fmt(latency.p50Ms as number, 2)} ms, p99 ${fmt(latency.p99Ms as number, 2)} ms, p99.9 ${fmt(latency.p999Ms as number, 2)} ms, max ${fmt(latency.maxMs as number, 1)} ms`,
-      '',
+      `event loop delay of a 1 ms timer meanwhile: p50 ${fmt(latency.loopDelayP50Ms as number, 2)} ms, p99 ${fmt(latency.loopDelayP99Ms as number, 2)} ms`,
       `p99 < 1 ms: ${met((latency.p99Ms as number) < 1)}`,
       latency.peakRssMiB as number,
     ],
