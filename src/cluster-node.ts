@@ -17,6 +17,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Broker, type BrokerChannel, type BrokerConfig, type ControllerChannel } from './broker/broker.js';
 import { ControllerNode } from './controller/controller-node.js';
+import { groupShellOf, installGroupShell } from './broker/group-shell.js';
 import type { ControllerConfig } from './metadata/controller.js';
 import { randomUuid } from './metadata/uuid.js';
 import type { InlineRaftNetwork } from './raft/inline-network.js';
@@ -78,6 +79,7 @@ export class ClusterNode {
     broker.applyImage(metadata.image);
     const offImage = metadata.onImage((image) => broker.applyImage(image));
     broker.start();
+    installGroupShell(broker, { clock: o.clock });
     return new ClusterNode(o.id, metadata, broker, offImage);
   }
 
@@ -86,12 +88,14 @@ export class ClusterNode {
   }
 
   async close(): Promise<void> {
+    groupShellOf(this.broker)?.close();
     await this.broker.close();
     this.offImage();
     await this.metadata.close();
   }
 
   kill(): void {
+    groupShellOf(this.broker)?.close();
     this.broker.kill();
     this.offImage();
     this.metadata.kill();

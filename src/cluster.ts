@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { BrokerConfig, ControllerChannel } from './broker/broker.js';
 import { Admin, type AdminOptions } from './client/admin.js';
 import { Consumer } from './client/consumer.js';
+import { ConsumerGroup, type ConsumerGroupOptions } from './client/consumer-group.js';
 import type { ConsumerOptions, ProducerOptions } from './client/options.js';
 import { Producer } from './client/producer.js';
 import { Topic, type TopicSerdes } from './client/topic.js';
@@ -180,6 +181,34 @@ export class Cluster {
       return close();
     };
     return c;
+  }
+
+  /**
+   * A member of a consumer group on this cluster, closed (committing and leaving the
+   * group) when the cluster closes.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'tributary';
+   *
+   * await using cluster = await Cluster.start();
+   * await cluster.admin().createTopics([{ name: 'events', partitions: 2 }]);
+   * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], from: 'earliest' });
+   * await group.whenJoined();
+   * console.log(group.assignment().length); // 2
+   * await group.close();
+   * ```
+   */
+  consumerGroup<K = Uint8Array | null, V = Uint8Array | null>(options: ConsumerGroupOptions<K, V>): ConsumerGroup<K, V> {
+    this.checkOpen();
+    const g = new ConsumerGroup<K, V>(this.transport, options, this.clock);
+    const off = this.onClose(() => g.close());
+    const close = g.close.bind(g);
+    g.close = () => {
+      off();
+      return close();
+    };
+    return g;
   }
 
   /** An admin client on this cluster. */

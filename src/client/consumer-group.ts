@@ -1,0 +1,1036 @@
+/**
+ * `ConsumerGroup`: a consumer that shares its topics' partitions with the other members
+ * of a group through the group coordinator (Kafka's classic protocol: FindCoordinator,
+ * JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetFetch, OffsetCommit), and commits
+ * how far it got. The semantics (at-least-once, when commits happen, the rebalance events)
+ * are in docs/design/consumer-groups.md.
+ */
+import { ApiKey } from '../protocol/api-keys.js';
+import type * as P from '../protocol/index.js';
+import type { Request, ResponseFor } from '../protocol/requests.js';
+import type { Transport } from '../transport/transport.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { ErrorCode } from '../util/error-codes.js';
+import { TributaryError, isTributaryError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { validateTopicName } from '../util/topic-name.js';
+import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, type AssignorMember } from '../broker/core/assignors.js';
+import { Admin } from './admin.js';
+import { Consumer, type SeekTarget, type TopicPartition } from './consumer.js';
+import { backoffMs, delay, withTimeout } from './retry.js';
+import type { Serde } from './serde.js';
+import type { SerdeLike, TypedConsumerRecord } from './topic.js';
+
+/** The partition assignors a group's leader can run; every member of a group must name the same. */
+export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
+
+/**
+ * Options of a {@link ConsumerGroup}. Public names follow Kafka's consumer configs.
+ *
+ * @example
+ * ```ts
+ * import type { Cluster } from 'tributary';
+ *
+ * const o: Parameters<Cluster['consumerGroup']>[0] = { groupId: 'billing', topics: ['orders'], from: 'earliest' };
+ * console.log(o.groupId); // billing
+ * ```
+ */
+export interface ConsumerGroupOptions<K, V> {
+  /** `group.id`. Required. */
+  readonly groupId: string;
+  /** The topics to consume: names, or a pattern matched against every topic (checked every `metadataMaxAgeMs`). */
+  readonly topics: readonly string[] | RegExp;
+  /** `auto.offset.reset`: where a partition with no committed offset starts. Default `'latest'`. */
+  readonly from?: 'earliest' | 'latest';
+  /** Decodes keys; without it keys are bytes. */
+  readonly key?: SerdeLike<K>;
+  /** Decodes values; without it values are bytes. */
+  readonly value?: SerdeLike<V>;
+  /** `partition.assignment.strategy`. Default `'range'` (Kafka's first). */
+  readonly assignor?: AssignorName;
+  /** `session.timeout.ms`: silent this long, the member is removed. Default 10000 (Kafka: 45000). */
+  readonly sessionTimeoutMs?: number;
+  /** `heartbeat.interval.ms`. Default 1000 (Kafka: 3000); must be below `sessionTimeoutMs`. */
+  readonly heartbeatIntervalMs?: number;
+  /** `max.poll.interval.ms`: how long a rebalance waits for this member to rejoin (it finishes its current record first). Default 60000 (Kafka: 300000). */
+  readonly rebalanceTimeoutMs?: number;
+  /** `group.instance.id`: a static member (KIP-345), which keeps its partitions across restarts within the session timeout. */
+  readonly groupInstanceId?: string;
+  /** `enable.auto.commit`: commit processed records' offsets every `autoCommitIntervalMs`, on revocation and on close. Default true. */
+  readonly autoCommit?: boolean;
+  /** `auto.commit.interval.ms`. Default 1000 (Kafka: 5000). */
+  readonly autoCommitIntervalMs?: number;
+  /** `client.id`. Default `'tributary-consumer'`. */
+  readonly clientId?: string;
+  /** `fetch.max.wait.ms`. Default 500. */
+  readonly maxWaitMs?: number;
+  /** `request.timeout.ms`. Default 30000. */
+  readonly requestTimeoutMs?: number;
+  /** `metadata.max.age.ms`: how often the leader checks for new topics and partitions. Default 5000. */
+  readonly metadataMaxAgeMs?: number;
+}
+
+/** A rebalance event: `assigned` partitions added; `revoked` partitions given up cleanly (commit in the handler if you like); `lost` partitions taken away without a chance to commit. */
+export type RebalanceEvent = 'assigned' | 'revoked' | 'lost';
+
+/** A rebalance handler; the group awaits it before it goes on. */
+export type RebalanceHandler = (partitions: TopicPartition[]) => void | Promise<void>;
+
+/** One partition's lag: how far the member's position is behind the high watermark. */
+export interface PartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  /** The next offset the member will read, or undefined before it is known. */
+  readonly position: number | undefined;
+  readonly highWatermark: number;
+  readonly lag: number;
+}
+
+/** A batch as `run({ eachBatch })` receives it. */
+export interface TypedConsumerBatch<K, V> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly TypedConsumerRecord<K, V>[];
+  readonly highWatermark: number;
+}
+
+/** An offset to commit: the next offset the group should read for that partition. */
+export interface OffsetToCommit {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/** What `run` calls: one record at a time, or one fetched batch at a time. */
+export type RunHandlers<K, V> = { readonly eachRecord: (record: TypedConsumerRecord<K, V>) => void | Promise<void> } | { readonly eachBatch: (batch: TypedConsumerBatch<K, V>) => void | Promise<void> };
+
+interface Resolved {
+  readonly groupId: string;
+  readonly topics: readonly string[] | RegExp;
+  readonly from: 'earliest' | 'latest';
+  readonly assignor: AssignorName;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly groupInstanceId: string | null;
+  readonly autoCommit: boolean;
+  readonly autoCommitIntervalMs: number;
+  readonly clientId: string;
+  readonly maxWaitMs: number;
+  readonly requestTimeoutMs: number;
+  readonly metadataMaxAgeMs: number;
+}
+
+const optionNames = new Set(['groupId', 'topics', 'from', 'key', 'value', 'assignor', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'groupInstanceId', 'autoCommit', 'autoCommitIntervalMs', 'clientId', 'maxWaitMs', 'requestTimeoutMs', 'metadataMaxAgeMs']);
+
+function invalid(option: string, why: string, got: unknown): never {
+  throw new TributaryError('INVALID_CONFIG', `${option} ${why}, got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}`, { option });
+}
+
+/** Validates a group's options and fills in the defaults. @internal */
+export function resolveConsumerGroupOptions(o: ConsumerGroupOptions<unknown, unknown>): Resolved {
+  if (typeof o !== 'object' || o === null) invalid('options', 'must be an object', o);
+  for (const k of Object.keys(o)) if (!optionNames.has(k)) invalid(k, 'is not a consumer group option', k);
+  if (typeof o.groupId !== 'string' || o.groupId.length === 0 || o.groupId.length > 255) invalid('groupId', 'must be a non-empty string of at most 255 characters', o.groupId);
+  if (o.topics instanceof RegExp) {
+    if (o.topics.global || o.topics.sticky) invalid('topics', 'must be a RegExp without the g or y flag', o.topics);
+  } else if (!Array.isArray(o.topics) || o.topics.length === 0) invalid('topics', 'must be a non-empty array of topic names or a RegExp', o.topics);
+  else {
+    for (const t of o.topics) {
+      try {
+        validateTopicName(t);
+      } catch (err) {
+        throw new TributaryError('INVALID_CONFIG', `topics holds an invalid topic name: ${isTributaryError(err) ? err.message : String(err)}`, { option: 'topics', cause: err });
+      }
+    }
+  }
+  const oneOf = <T extends string>(name: string, v: unknown, allowed: readonly T[], d: T): T => {
+    if (v === undefined) return d;
+    if (!allowed.includes(v as T)) invalid(name, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`, v);
+    return v as T;
+  };
+  const int = (name: string, v: unknown, d: number, min: number, max = 2_147_483_647): number => {
+    if (v === undefined) return d;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) invalid(name, `must be an integer from ${min} to ${max}`, v);
+    return v;
+  };
+  const sessionTimeoutMs = int('sessionTimeoutMs', o.sessionTimeoutMs, 10_000, 1);
+  const heartbeatIntervalMs = int('heartbeatIntervalMs', o.heartbeatIntervalMs, Math.min(1000, Math.floor(sessionTimeoutMs / 3)), 1);
+  if (heartbeatIntervalMs >= sessionTimeoutMs) invalid('heartbeatIntervalMs', `must be below sessionTimeoutMs (${sessionTimeoutMs})`, heartbeatIntervalMs);
+  if (o.groupInstanceId !== undefined && (typeof o.groupInstanceId !== 'string' || o.groupInstanceId.length === 0 || o.groupInstanceId.length > 249)) invalid('groupInstanceId', 'must be a non-empty string of at most 249 characters', o.groupInstanceId);
+  if (o.autoCommit !== undefined && typeof o.autoCommit !== 'boolean') invalid('autoCommit', 'must be a boolean', o.autoCommit);
+  if (o.clientId !== undefined && (typeof o.clientId !== 'string' || o.clientId.length === 0)) invalid('clientId', 'must be a non-empty string', o.clientId);
+  for (const s of ['key', 'value'] as const) {
+    const v = o[s];
+    if (v === undefined) continue;
+    const serde = typeof v === 'function' ? (v as () => Serde<unknown>)() : v;
+    if (typeof serde !== 'object' || serde === null || typeof serde.deserialize !== 'function') invalid(s, 'must be a serde (an object with serialize and deserialize) or a function returning one', v);
+  }
+  return {
+    groupId: o.groupId,
+    topics: o.topics instanceof RegExp ? o.topics : [...new Set(o.topics)],
+    from: oneOf('from', o.from, ['earliest', 'latest'] as const, 'latest'),
+    assignor: oneOf('assignor', o.assignor, ['range', 'roundrobin', 'cooperative-sticky'] as const, 'range'),
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+    rebalanceTimeoutMs: int('rebalanceTimeoutMs', o.rebalanceTimeoutMs, 60_000, 1),
+    groupInstanceId: o.groupInstanceId ?? null,
+    autoCommit: o.autoCommit ?? true,
+    autoCommitIntervalMs: int('autoCommitIntervalMs', o.autoCommitIntervalMs, 1000, 1),
+    clientId: o.clientId ?? 'tributary-consumer',
+    maxWaitMs: int('maxWaitMs', o.maxWaitMs, 500, 0),
+    requestTimeoutMs: int('requestTimeoutMs', o.requestTimeoutMs, 30_000, 1),
+    metadataMaxAgeMs: int('metadataMaxAgeMs', o.metadataMaxAgeMs, 5000, 1),
+  };
+}
+
+// ------------------------------------------------------------------ ConsumerProtocol
+
+/** Kafka's ConsumerProtocolSubscription (versions 0-3, not flexible). @internal */
+export interface Subscription {
+  readonly topics: readonly string[];
+  readonly userData: Uint8Array | null;
+  readonly ownedPartitions: readonly TopicPartition[];
+  readonly generationId: number;
+  readonly rackId: string | null;
+}
+
+/** Kafka's ConsumerProtocolAssignment (versions 0-3, not flexible). @internal */
+export interface Assignment {
+  readonly partitions: readonly TopicPartition[];
+  readonly userData: Uint8Array | null;
+}
+
+class Writer {
+  private readonly parts: Buffer[] = [];
+  int16(v: number): this {
+    const b = Buffer.alloc(2);
+    b.writeInt16BE(v);
+    this.parts.push(b);
+    return this;
+  }
+  int32(v: number): this {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(v);
+    this.parts.push(b);
+    return this;
+  }
+  string(v: string | null): this {
+    if (v === null) return this.int16(-1);
+    const s = Buffer.from(v, 'utf8');
+    this.int16(s.length);
+    this.parts.push(s);
+    return this;
+  }
+  bytes(v: Uint8Array | null): this {
+    if (v === null) return this.int32(-1);
+    this.int32(v.length);
+    this.parts.push(Buffer.from(v));
+    return this;
+  }
+  done(): Uint8Array {
+    return new Uint8Array(Buffer.concat(this.parts));
+  }
+}
+
+class Reader {
+  private pos = 0;
+  private readonly buf: Buffer;
+  constructor(bytes: Uint8Array) {
+    this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+  private need(n: number): void {
+    if (n < 0 || this.pos + n > this.buf.length) throw new TributaryError('CORRUPT_MESSAGE', 'consumer protocol bytes are truncated');
+  }
+  int16(): number {
+    this.need(2);
+    const v = this.buf.readInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  int32(): number {
+    this.need(4);
+    const v = this.buf.readInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  string(): string | null {
+    const n = this.int16();
+    if (n === -1) return null;
+    this.need(n);
+    const v = this.buf.toString('utf8', this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+  bytes(): Uint8Array | null {
+    const n = this.int32();
+    if (n === -1) return null;
+    this.need(n);
+    const v = new Uint8Array(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return v;
+  }
+  array<T>(item: () => T): T[] {
+    const n = this.int32();
+    if (n === -1) return [];
+    if (n < 0 || n > this.buf.length) throw new TributaryError('CORRUPT_MESSAGE', `bad array length ${n}`);
+    return Array.from({ length: n }, item);
+  }
+}
+
+function writeTopicPartitions(w: Writer, tps: readonly TopicPartition[]): void {
+  const byTopic = new Map<string, number[]>();
+  for (const tp of tps) (byTopic.get(tp.topic) ?? byTopic.set(tp.topic, []).get(tp.topic)!).push(tp.partition);
+  w.int32(byTopic.size);
+  for (const [topic, ps] of byTopic) {
+    w.string(topic).int32(ps.length);
+    for (const p of ps) w.int32(p);
+  }
+}
+
+function readTopicPartitions(r: Reader): TopicPartition[] {
+  return r.array(() => {
+    const topic = r.string() ?? '';
+    return r.array(() => r.int32()).map((partition) => ({ topic, partition }));
+  }).flat();
+}
+
+/** The subscription bytes, at version 3 (version 0 and 1 readers ignore the fields they do not know). @internal */
+export function encodeSubscription(s: Subscription): Uint8Array {
+  const w = new Writer().int16(3).int32(s.topics.length);
+  for (const t of s.topics) w.string(t);
+  w.bytes(s.userData);
+  writeTopicPartitions(w, s.ownedPartitions);
+  return w.int32(s.generationId).string(s.rackId).done();
+}
+
+/** Reads any version of a subscription; a newer version is read as version 3 (its extra fields ignored), as Kafka does. @internal */
+export function decodeSubscription(bytes: Uint8Array): Subscription {
+  const r = new Reader(bytes);
+  const version = r.int16();
+  if (version < 0) throw new TributaryError('CORRUPT_MESSAGE', `subscription version ${version}`);
+  const topics = r.array(() => r.string() ?? '');
+  const userData = r.bytes();
+  const ownedPartitions = version >= 1 ? readTopicPartitions(r) : [];
+  const generationId = version >= 2 ? r.int32() : -1;
+  const rackId = version >= 3 ? r.string() : null;
+  return { topics, userData, ownedPartitions, generationId, rackId };
+}
+
+/** The assignment bytes, at version 3 (the same layout as 0). @internal */
+export function encodeAssignment(a: Assignment): Uint8Array {
+  const w = new Writer().int16(3);
+  writeTopicPartitions(w, a.partitions);
+  return w.bytes(a.userData).done();
+}
+
+/** Reads any version of an assignment; empty bytes (an error reply) are an empty assignment. @internal */
+export function decodeAssignment(bytes: Uint8Array): Assignment {
+  if (bytes.length === 0) return { partitions: [], userData: null };
+  const r = new Reader(bytes);
+  const version = r.int16();
+  if (version < 0) throw new TributaryError('CORRUPT_MESSAGE', `assignment version ${version}`);
+  const partitions = readTopicPartitions(r);
+  return { partitions, userData: r.bytes() };
+}
+
+/**
+ * The leader's assignment: every member's subscription in, bytes for each member out.
+ * For cooperative-sticky, ownership claims from an older generation than the newest
+ * claimed are dropped (a member that missed a generation may hold stale claims), as
+ * Kafka's assignor does. @internal
+ */
+export function computeAssignment(assignor: AssignorName, members: readonly { memberId: string; subscription: Subscription }[], counts: ReadonlyMap<string, number>): Map<string, TopicPartition[]> {
+  const newest = Math.max(-1, ...members.map((m) => m.subscription.generationId));
+  const input: AssignorMember[] = members.map((m) => ({
+    memberId: m.memberId,
+    topics: m.subscription.topics.filter((t) => counts.has(t)),
+    owned: m.subscription.generationId === newest ? m.subscription.ownedPartitions.filter((tp) => tp.partition < (counts.get(tp.topic) ?? 0)) : [],
+  }));
+  if (assignor === 'range') return rangeAssign(input, counts);
+  if (assignor === 'roundrobin') return roundRobinAssign(input, counts);
+  return cooperativeStickyAssign(input, counts).assignment;
+}
+
+// ------------------------------------------------------------------ the group
+
+const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Errors that mean "find the coordinator again". */
+const coordinatorErrors = new Set<ErrorCode>(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT']);
+
+/**
+ * A member of a consumer group. It joins as soon as it is made; iterate it (or `run` it)
+ * to get the records of the partitions the group gives it.
+ *
+ * - **At least once.** A record counts as processed once the loop body that received it
+ *   returned (the iteration asked for the next record), or once `eachRecord`/`eachBatch`
+ *   resolved. Only processed records are committed: automatically every
+ *   `autoCommitIntervalMs`, before a partition is given up, and on `close`; or by
+ *   `commit()`. After a crash the group resumes from the last commit, so records after it
+ *   are read again.
+ * - **Rebalances.** `on('revoked')` handlers run, and are awaited, after the record being
+ *   processed finishes and before the partition is given up; `on('assigned')` after the
+ *   new partitions' positions are known; `on('lost')` when the group took partitions away
+ *   without asking (this member's session expired).
+ * - Heartbeats go on their own timer, so a slow loop body does not end the session; it
+ *   only delays a rebalance (up to `rebalanceTimeoutMs`).
+ *
+ * @example
+ * ```ts
+ * import { Cluster, serdes } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'orders', partitions: 3 }]);
+ * await cluster.topic('orders', { key: serdes.string, value: serdes.string }).send({ key: 'k', value: 'hello' });
+ * const group = cluster.consumerGroup({ groupId: 'billing', topics: ['orders'], from: 'earliest', value: serdes.string });
+ * for await (const record of group) {
+ *   console.log(record.value); // hello
+ *   break;
+ * }
+ * await group.close();
+ * ```
+ */
+export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> implements AsyncIterable<TypedConsumerRecord<K, V>> {
+  /** The options in force, defaults filled in. @internal */
+  readonly options: Resolved;
+  private readonly inner: Consumer;
+  private readonly admin: Admin;
+  private readonly keySerde: Serde<K> | undefined;
+  private readonly valueSerde: Serde<V> | undefined;
+  private readonly rng: Rng;
+  private readonly handlers = new Map<RebalanceEvent, RebalanceHandler[]>();
+
+  private coordinatorId: number | undefined;
+  private memberIdValue = '';
+  private generation = -1;
+  /** The generation the owned partitions were last confirmed in. */
+  private ownedGeneration = -1;
+  private phase: 'unjoined' | 'joining' | 'stable' = 'unjoined';
+  private rejoinNeeded = true;
+  private lostNeeded = false;
+  private readonly owned = new Map<string, TopicPartition>();
+  /** Bumped whenever a partition is given or taken: records fetched before are dropped. */
+  private readonly epochs = new Map<string, number>();
+  private readonly revoking = new Set<string>();
+  /** Next offset to commit for each owned partition (one past the last processed record). */
+  private readonly processed = new Map<string, number>();
+  private readonly committed = new Map<string, number>();
+  private inFlight: { readonly keys: readonly string[]; readonly done: Deferred } | undefined;
+  private subscribedTopics: string[] = [];
+  private assignedCounts = new Map<string, number>();
+  private closed = false;
+  private fatal: TributaryError | undefined;
+  private iterating = false;
+  private wake: Deferred = deferred();
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private heartbeatInFlight = false;
+  private commitChain: Promise<void> = Promise.resolve();
+  private readonly membership: Promise<void>;
+  private readonly joinedOnce = deferred();
+  /** Rebalances completed (JoinGroup + SyncGroup) by this member. */
+  rebalances = 0;
+
+  constructor(
+    private readonly transport: Transport,
+    options: ConsumerGroupOptions<K, V>,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.options = resolveConsumerGroupOptions(options as ConsumerGroupOptions<unknown, unknown>);
+    const o = this.options;
+    const serde = <T>(s: SerdeLike<T> | undefined): Serde<T> | undefined => (s === undefined ? undefined : typeof s === 'function' ? s() : s);
+    this.keySerde = serde(options.key);
+    this.valueSerde = serde(options.value);
+    this.rng = new Rng((clock.now() ^ 0x6a09e667) >>> 0);
+    this.inner = new Consumer(transport, { clientId: o.clientId, maxWaitMs: o.maxWaitMs, autoOffsetReset: o.from, requestTimeoutMs: o.requestTimeoutMs }, clock);
+    this.admin = new Admin(transport, { clock, requestTimeoutMs: o.requestTimeoutMs });
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref?.();
+      this.timers.push(t);
+    };
+    every(o.heartbeatIntervalMs, () => void this.heartbeat());
+    if (o.autoCommit) every(o.autoCommitIntervalMs, () => void this.commitProcessed().catch(() => undefined));
+    this.membership = this.runMembership();
+  }
+
+  /** The member id the coordinator gave, or `''` before the first join. */
+  get memberId(): string {
+    return this.memberIdValue;
+  }
+
+  /** The generation this member last joined, or -1. */
+  get generationId(): number {
+    return this.generation;
+  }
+
+  /** Adds a rebalance handler. */
+  on(event: RebalanceEvent, handler: RebalanceHandler): this {
+    if (!['assigned', 'revoked', 'lost'].includes(event)) throw new TributaryError('INVALID_ARGUMENT', `event must be 'assigned', 'revoked' or 'lost', got ${String(event)}`, { option: 'event' });
+    if (typeof handler !== 'function') throw new TributaryError('INVALID_ARGUMENT', 'a rebalance handler must be a function', { option: 'handler' });
+    (this.handlers.get(event) ?? this.handlers.set(event, []).get(event)!).push(handler);
+    return this;
+  }
+
+  /** The partitions this member owns now. */
+  assignment(): TopicPartition[] {
+    return [...this.owned.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  }
+
+  /** Resolves once this member has joined the group for the first time. */
+  whenJoined(): Promise<void> {
+    return this.joinedOnce.promise;
+  }
+
+  /** Records one at a time; a record is processed once the loop body returns. One iteration (or `run`) at a time. */
+  async *[Symbol.asyncIterator](): AsyncIterator<TypedConsumerRecord<K, V>> {
+    for await (const batch of this.deliveries()) {
+      for (const record of batch.records) {
+        if (!this.stillValid(batch.key, batch.epoch)) break;
+        const done = deferred();
+        this.inFlight = { keys: [batch.key], done };
+        try {
+          yield record;
+          if (this.stillValid(batch.key, batch.epoch)) this.processed.set(batch.key, record.offset + 1);
+        } finally {
+          this.inFlight = undefined;
+          done.resolve();
+        }
+      }
+    }
+  }
+
+  /**
+   * Calls a handler for every record (or every fetched batch) until the group is closed;
+   * rejects with the first error of a handler or of the group. A record (or batch) is
+   * processed once its handler resolves.
+   */
+  async run(handlers: RunHandlers<K, V>): Promise<void> {
+    if (typeof handlers !== 'object' || handlers === null || (!('eachRecord' in handlers) && !('eachBatch' in handlers))) {
+      throw new TributaryError('INVALID_ARGUMENT', 'run takes { eachRecord } or { eachBatch }', { option: 'handlers' });
+    }
+    if ('eachRecord' in handlers) {
+      for await (const record of this) await handlers.eachRecord(record);
+      return;
+    }
+    for await (const batch of this.deliveries()) {
+      const done = deferred();
+      this.inFlight = { keys: [batch.key], done };
+      try {
+        await handlers.eachBatch({ topic: batch.topic, partition: batch.partition, records: batch.records, highWatermark: batch.highWatermark });
+        const last = batch.records[batch.records.length - 1];
+        if (last !== undefined && this.stillValid(batch.key, batch.epoch)) this.processed.set(batch.key, last.offset + 1);
+      } finally {
+        this.inFlight = undefined;
+        done.resolve();
+      }
+    }
+  }
+
+  /**
+   * Commits offsets: without an argument, one past the last processed record of every
+   * owned partition; with one, exactly those offsets. Rejects with the coordinator's error
+   * (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID when the group moved on).
+   */
+  async commit(offsets?: readonly OffsetToCommit[]): Promise<void> {
+    if (offsets !== undefined) {
+      if (!Array.isArray(offsets)) throw new TributaryError('INVALID_ARGUMENT', 'commit takes an array of { topic, partition, offset }', { option: 'offsets' });
+      for (const o of offsets) {
+        if (typeof o !== 'object' || o === null || !Number.isSafeInteger(o.offset) || o.offset < 0 || !Number.isInteger(o.partition) || o.partition < 0) {
+          throw new TributaryError('INVALID_ARGUMENT', `an offset to commit must be { topic, partition, offset } with non-negative integers, got ${JSON.stringify(o)}`, { option: 'offsets' });
+        }
+        validateTopicName(o.topic);
+      }
+      return this.sendCommit(offsets);
+    }
+    return this.commitProcessed(true);
+  }
+
+  /** Stops handing out (and fetching) these owned partitions' records until `resume`. */
+  pause(partitions: readonly TopicPartition[]): void {
+    this.inner.pause(partitions);
+  }
+
+  /** Hands out these partitions' records again. */
+  resume(partitions: readonly TopicPartition[]): void {
+    this.inner.resume(partitions);
+  }
+
+  /** Moves an owned partition's position; the next commit of it will follow from there once records are processed. */
+  async seek(tp: TopicPartition, target: SeekTarget): Promise<void> {
+    const key = tpKey(tp.topic, tp.partition);
+    if (!this.owned.has(key)) throw new TributaryError('INVALID_ARGUMENT', `${tp.topic}-${tp.partition} is not assigned to this member`, { topic: tp.topic, partition: tp.partition });
+    this.bump(key);
+    await this.inner.seek(tp, target);
+    const p = this.inner.position(tp);
+    if (p !== undefined) this.processed.set(key, p);
+  }
+
+  /** Each owned partition's position, high watermark (ListOffsets) and lag. */
+  async lag(): Promise<PartitionLag[]> {
+    const out: PartitionLag[] = [];
+    const byTopic = new Map<string, TopicPartition[]>();
+    for (const tp of this.owned.values()) (byTopic.get(tp.topic) ?? byTopic.set(tp.topic, []).get(tp.topic)!).push(tp);
+    for (const [topic, tps] of byTopic) {
+      const ends = await this.admin.listOffsets(topic, 'latest');
+      for (const tp of tps) {
+        const hw = ends.find((e) => e.partition === tp.partition)?.offset ?? 0;
+        let position: number | undefined;
+        try {
+          position = this.inner.position(tp);
+        } catch {
+          position = undefined;
+        }
+        const from = position ?? this.committed.get(tpKey(tp.topic, tp.partition)) ?? hw;
+        out.push({ topic, partition: tp.partition, position, highWatermark: hw, lag: Math.max(0, hw - from) });
+      }
+    }
+    return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  }
+
+  /**
+   * Leaves the group: the `revoked` handlers run, processed offsets are committed (with
+   * `autoCommit`), and a LeaveGroup tells the coordinator at once, so the others rebalance
+   * without waiting for this member's session to expire (a static member does not leave:
+   * it keeps its place for `sessionTimeoutMs`). Iterations end.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.wake.resolve();
+    const owned = this.assignment();
+    if (owned.length > 0 && this.generation >= 0) {
+      await this.emit('revoked', owned).catch(() => undefined);
+      if (this.options.autoCommit) await this.commitProcessed().catch(() => undefined);
+    }
+    if (this.memberIdValue !== '' && this.options.groupInstanceId === null && this.coordinatorId !== undefined) {
+      await withTimeout(
+        this.send(this.coordinatorId, { apiKey: ApiKey.LeaveGroup, groupId: this.options.groupId, members: [{ memberId: this.memberIdValue, groupInstanceId: null, reason: 'the consumer is closing' }] }),
+        this.options.requestTimeoutMs,
+        'LeaveGroup',
+      ).catch(() => undefined);
+    }
+    await this.inner.close();
+    this.admin.close();
+    await this.membership.catch(() => undefined);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /**
+   * Stops heartbeating and fetching without leaving or committing, as if the process died
+   * (for failure tests): the coordinator removes the member once its session expires.
+   * @internal
+   */
+  async kill(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.wake.resolve();
+    await this.inner.close();
+    this.admin.close();
+  }
+
+  // ------------------------------------------------------------------ delivery
+
+  private stillValid(key: string, epoch: number): boolean {
+    return !this.closed && this.owned.has(key) && !this.revoking.has(key) && (this.epochs.get(key) ?? 0) === epoch;
+  }
+
+  private bump(key: string): void {
+    this.epochs.set(key, (this.epochs.get(key) ?? 0) + 1);
+  }
+
+  /** Fetched batches of owned partitions, decoded, each with the partition epoch it belongs to. */
+  private async *deliveries(): AsyncGenerator<TypedConsumerBatch<K, V> & { key: string; epoch: number }> {
+    if (this.iterating) throw new TributaryError('INVALID_ARGUMENT', 'a consumer group is iterated by one loop (or run) at a time');
+    if (this.closed) return;
+    this.iterating = true;
+    try {
+      const source = this.inner.batches();
+      for (;;) {
+        if (this.fatal !== undefined) throw this.fatal;
+        const next = await Promise.race([source.next(), this.fatalSignal()]);
+        if (this.fatal !== undefined) throw this.fatal;
+        if (next.done === true) return;
+        const b = next.value;
+        const key = tpKey(b.topic, b.partition);
+        const epoch = this.epochs.get(key) ?? 0;
+        if (!this.stillValid(key, epoch)) continue;
+        const records = b.records.map((r) => ({
+          ...r,
+          key: (r.key === null || this.keySerde === undefined ? r.key : this.keySerde.deserialize(r.key)) as K | null,
+          value: (r.value === null || this.valueSerde === undefined ? r.value : this.valueSerde.deserialize(r.value)) as V | null,
+        }));
+        yield { topic: b.topic, partition: b.partition, records, highWatermark: b.highWatermark, key, epoch };
+      }
+    } finally {
+      this.iterating = false;
+    }
+  }
+
+  private fatalWaiter: Deferred | undefined;
+  private fatalSignal(): Promise<{ done: true; value: undefined }> {
+    this.fatalWaiter ??= deferred();
+    return this.fatalWaiter.promise.then(() => ({ done: true as const, value: undefined }));
+  }
+
+  private fail(err: TributaryError): void {
+    this.fatal ??= err;
+    this.fatalWaiter?.resolve();
+    void this.inner.close();
+  }
+
+  // ------------------------------------------------------------------ commits
+
+  /** Commits processed offsets that moved since the last commit (of the owned partitions, or `only`). */
+  private commitProcessed(force = false): Promise<void> {
+    const offsets: OffsetToCommit[] = [];
+    for (const [key, offset] of this.processed) {
+      const tp = this.owned.get(key);
+      if (tp === undefined || (!force && this.committed.get(key) === offset)) continue;
+      if (this.committed.get(key) === offset) continue;
+      offsets.push({ topic: tp.topic, partition: tp.partition, offset });
+    }
+    if (offsets.length === 0) return Promise.resolve();
+    return this.sendCommit(offsets);
+  }
+
+  /** Sends commits one at a time, in order, so an older commit never lands after a newer one. */
+  private sendCommit(offsets: readonly OffsetToCommit[]): Promise<void> {
+    const run = this.commitChain.then(() => this.doCommit(offsets));
+    this.commitChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doCommit(offsets: readonly OffsetToCommit[]): Promise<void> {
+    const byTopic = new Map<string, P.OffsetCommitRequestPartition[]>();
+    for (const o of offsets) (byTopic.get(o.topic) ?? byTopic.set(o.topic, []).get(o.topic)!).push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, committedMetadata: null });
+    const request: P.OffsetCommitRequest = {
+      apiKey: ApiKey.OffsetCommit,
+      groupId: this.options.groupId,
+      generationId: this.generation,
+      memberId: this.memberIdValue,
+      groupInstanceId: this.options.groupInstanceId,
+      topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+    };
+    const res = await this.toCoordinator(request);
+    let error: ErrorCode = 'NONE';
+    for (const t of res.topics) {
+      for (const p of t.partitions) {
+        if (p.errorCode === 'NONE') this.committed.set(tpKey(t.name, p.partitionIndex), offsets.find((o) => o.topic === t.name && o.partition === p.partitionIndex)!.offset);
+        else error = p.errorCode;
+      }
+    }
+    if (error !== 'NONE') {
+      if (error === 'UNKNOWN_MEMBER_ID' || error === 'ILLEGAL_GENERATION' || error === 'FENCED_INSTANCE_ID') this.requestRejoin(error !== 'FENCED_INSTANCE_ID');
+      throw new TributaryError(error, `committing offsets of group ${this.options.groupId} failed: ${error}`);
+    }
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  private send<R extends Request>(node: number, request: R): Promise<ResponseFor<R>> {
+    return this.transport.send(node, request);
+  }
+
+  /** Finds the group's coordinator, retrying until it is known (or the group closes). */
+  private async findCoordinator(): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.coordinatorId !== undefined) return this.coordinatorId;
+      if (this.closed && attempt > 0) throw new TributaryError('CLIENT_CLOSED', 'the consumer group is closed');
+      const nodes = this.transport.bootstrapNodes();
+      const node = nodes[attempt % Math.max(1, nodes.length)];
+      if (node !== undefined) {
+        try {
+          const res = await withTimeout(this.send(node, { apiKey: ApiKey.FindCoordinator, keyType: 0, coordinatorKeys: [this.options.groupId] }), this.options.requestTimeoutMs, 'FindCoordinator');
+          const c = res.coordinators[0];
+          if (c !== undefined && c.errorCode === 'NONE') {
+            this.coordinatorId = c.nodeId;
+            return c.nodeId;
+          }
+          if (c !== undefined && c.errorCode === 'INVALID_GROUP_ID') throw new TributaryError('INVALID_GROUP_ID', `group id ${JSON.stringify(this.options.groupId)} is invalid`);
+        } catch (err) {
+          if (!isTributaryError(err) || !err.retriable) throw err;
+        }
+      }
+      await delay(backoffMs(attempt, 50, 1000, this.rng));
+    }
+  }
+
+  /** A request to the coordinator, finding it again on coordinator errors, for up to `requestTimeoutMs`. */
+  private async toCoordinator<R extends P.OffsetCommitRequest | P.OffsetFetchRequest>(request: R): Promise<ResponseFor<R>> {
+    const deadline = this.clock.monotonic() + this.options.requestTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      let code: ErrorCode;
+      try {
+        const node = await this.findCoordinator();
+        const res = await withTimeout(this.send(node, request), this.options.requestTimeoutMs, `${request.apiKey === ApiKey.OffsetCommit ? 'OffsetCommit' : 'OffsetFetch'}`);
+        code = 'errorCode' in res ? (res as P.OffsetFetchResponse).errorCode : ((res as P.OffsetCommitResponse).topics[0]?.partitions[0]?.errorCode ?? 'NONE');
+        if (!coordinatorErrors.has(code)) return res;
+      } catch (err) {
+        if (!isTributaryError(err) || !coordinatorErrors.has(err.code)) throw err;
+        code = err.code;
+      }
+      this.coordinatorId = undefined;
+      if (this.clock.monotonic() >= deadline) throw new TributaryError(code, `the coordinator of group ${this.options.groupId} did not answer: ${code}`);
+      await delay(backoffMs(attempt, 50, 1000, this.rng));
+    }
+  }
+
+  // ------------------------------------------------------------------ membership
+
+  private requestRejoin(lost: boolean): void {
+    this.rejoinNeeded = true;
+    if (lost) this.lostNeeded = true;
+    this.wake.resolve();
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.closed || this.phase !== 'stable' || this.heartbeatInFlight || this.generation < 0) return;
+    const node = this.coordinatorId;
+    if (node === undefined) return;
+    this.heartbeatInFlight = true;
+    try {
+      const generation = this.generation;
+      const res = await withTimeout(
+        this.send(node, { apiKey: ApiKey.Heartbeat, groupId: this.options.groupId, generationId: generation, memberId: this.memberIdValue, groupInstanceId: this.options.groupInstanceId }),
+        this.options.sessionTimeoutMs,
+        'Heartbeat',
+      );
+      if (this.generation !== generation || this.phase !== 'stable') return;
+      const code = res.errorCode;
+      if (code === 'REBALANCE_IN_PROGRESS') this.requestRejoin(false);
+      else if (code === 'UNKNOWN_MEMBER_ID' || code === 'ILLEGAL_GENERATION') this.requestRejoin(true);
+      else if (code === 'FENCED_INSTANCE_ID') this.fail(new TributaryError(code, `another member took group.instance.id ${this.options.groupInstanceId}`));
+      else if (coordinatorErrors.has(code)) this.coordinatorId = undefined;
+    } catch (err) {
+      if (isTributaryError(err) && coordinatorErrors.has(err.code)) this.coordinatorId = undefined;
+    } finally {
+      this.heartbeatInFlight = false;
+    }
+  }
+
+  /** The membership loop: join when needed, watch the subscription otherwise. */
+  private async runMembership(): Promise<void> {
+    let failures = 0;
+    let checkedAt = this.clock.monotonic();
+    while (!this.closed) {
+      if (!this.rejoinNeeded) {
+        const wake = this.wake;
+        await Promise.race([wake.promise, delay(Math.max(1, this.options.metadataMaxAgeMs - (this.clock.monotonic() - checkedAt)))]);
+        if (this.wake === wake && !this.closed && !this.rejoinNeeded) this.wake = deferred();
+        if (this.clock.monotonic() - checkedAt >= this.options.metadataMaxAgeMs && !this.closed) {
+          checkedAt = this.clock.monotonic();
+          if (await this.subscriptionChanged().catch(() => false)) this.rejoinNeeded = true;
+        }
+        continue;
+      }
+      try {
+        await this.joinOnce();
+        failures = 0;
+        this.wake = deferred();
+      } catch (err) {
+        if (this.closed) return;
+        const e = isTributaryError(err) ? err : new TributaryError('UNKNOWN_SERVER_ERROR', String(err), { cause: err });
+        if (!e.retriable && !coordinatorErrors.has(e.code) && !['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'MEMBER_ID_REQUIRED'].includes(e.code)) {
+          this.fail(e);
+          return;
+        }
+        if (coordinatorErrors.has(e.code)) this.coordinatorId = undefined;
+        await delay(backoffMs(failures++, 50, 1000, this.rng));
+      }
+    }
+  }
+
+  /** Whether the topics this member subscribes to (a pattern), or their partition counts (the leader), changed. */
+  private async subscriptionChanged(): Promise<boolean> {
+    const topics = await this.resolveTopics();
+    if (topics.join('\u0000') !== this.subscribedTopics.join('\u0000')) return true;
+    if (this.assignedCounts.size === 0) return false;
+    const counts = await this.partitionCounts([...this.assignedCounts.keys()]);
+    for (const [t, n] of this.assignedCounts) if (counts.get(t) !== n) return true;
+    return false;
+  }
+
+  private async resolveTopics(): Promise<string[]> {
+    const t = this.options.topics;
+    if (!(t instanceof RegExp)) return [...t].sort();
+    const all = await this.admin.listTopics();
+    return all.filter((name) => !name.startsWith('__') && t.test(name)).sort();
+  }
+
+  private async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (topics.length === 0) return counts;
+    const nodes = this.transport.bootstrapNodes();
+    const res = await withTimeout(this.send(nodes[this.rng.int(Math.max(1, nodes.length))] ?? 1, { apiKey: ApiKey.Metadata, topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false }), this.options.requestTimeoutMs, 'Metadata');
+    for (const t of res.topics) if (t.errorCode === 'NONE' && t.name !== null && t.partitions.length > 0) counts.set(t.name, t.partitions.length);
+    return counts;
+  }
+
+  private async joinOnce(): Promise<void> {
+    const o = this.options;
+    const cooperative = o.assignor === 'cooperative-sticky';
+    if (this.lostNeeded) {
+      this.lostNeeded = false;
+      await this.lose(this.assignment());
+    }
+    // Eager protocols give everything up before rejoining; cooperative keeps consuming.
+    if (!cooperative && this.owned.size > 0) await this.revoke(this.assignment());
+    const node = await this.findCoordinator();
+    this.subscribedTopics = await this.resolveTopics();
+    const subscription = encodeSubscription({ topics: this.subscribedTopics, userData: null, ownedPartitions: cooperative ? this.assignment() : [], generationId: cooperative ? this.ownedGeneration : -1, rackId: null });
+    this.phase = 'joining';
+    try {
+      const join = await withTimeout(
+        this.send(node, {
+          apiKey: ApiKey.JoinGroup,
+          groupId: o.groupId,
+          sessionTimeoutMs: o.sessionTimeoutMs,
+          rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+          memberId: this.memberIdValue,
+          groupInstanceId: o.groupInstanceId,
+          protocolType: 'consumer',
+          protocols: [{ name: o.assignor, metadata: subscription }],
+          reason: null,
+        }),
+        o.rebalanceTimeoutMs + o.requestTimeoutMs,
+        'JoinGroup',
+      );
+      if (join.errorCode === 'MEMBER_ID_REQUIRED') {
+        this.memberIdValue = join.memberId;
+        throw new TributaryError('MEMBER_ID_REQUIRED', 'rejoin with the member id given');
+      }
+      if (join.errorCode === 'UNKNOWN_MEMBER_ID' || join.errorCode === 'FENCED_INSTANCE_ID') {
+        if (join.errorCode === 'FENCED_INSTANCE_ID') throw new TributaryError(join.errorCode, `another member took group.instance.id ${o.groupInstanceId}`);
+        this.memberIdValue = '';
+        this.lostNeeded = true;
+      }
+      if (join.errorCode !== 'NONE') throw new TributaryError(join.errorCode, `JoinGroup of group ${o.groupId}: ${join.errorCode}`);
+      this.memberIdValue = join.memberId;
+      if (cooperative && this.owned.size > 0 && join.generationId !== this.ownedGeneration + 1) {
+        // A generation passed without us: what we owned may have been given to others.
+        await this.lose(this.assignment());
+      }
+      let assignments: P.SyncGroupRequestAssignment[] = [];
+      if (join.leader === join.memberId && !(join as { skipAssignment?: boolean }).skipAssignment) {
+        const members = join.members.map((m) => ({ memberId: m.memberId, subscription: decodeSubscription(m.metadata) }));
+        const counts = await this.partitionCounts([...new Set(members.flatMap((m) => m.subscription.topics))]);
+        const plan = computeAssignment((join.protocolName as AssignorName | null) ?? o.assignor, members, counts);
+        assignments = members.map((m) => ({ memberId: m.memberId, assignment: encodeAssignment({ partitions: plan.get(m.memberId) ?? [], userData: null }) }));
+        this.assignedCounts = counts;
+      } else {
+        this.assignedCounts = new Map();
+      }
+      const sync = await withTimeout(
+        this.send(node, { apiKey: ApiKey.SyncGroup, groupId: o.groupId, generationId: join.generationId, memberId: join.memberId, groupInstanceId: o.groupInstanceId, protocolType: 'consumer', protocolName: join.protocolName, assignments }),
+        o.rebalanceTimeoutMs + o.requestTimeoutMs,
+        'SyncGroup',
+      );
+      if (sync.errorCode === 'UNKNOWN_MEMBER_ID') {
+        this.memberIdValue = '';
+        this.lostNeeded = true;
+      }
+      if (sync.errorCode === 'ILLEGAL_GENERATION') this.lostNeeded = true;
+      if (sync.errorCode !== 'NONE') throw new TributaryError(sync.errorCode, `SyncGroup of group ${o.groupId}: ${sync.errorCode}`);
+      this.generation = join.generationId;
+      this.rejoinNeeded = false;
+      this.phase = 'stable';
+      this.rebalances++;
+      const assigned = decodeAssignment(sync.assignment).partitions;
+      const next = new Set(assigned.map((tp) => tpKey(tp.topic, tp.partition)));
+      const revoked = this.assignment().filter((tp) => !next.has(tpKey(tp.topic, tp.partition)));
+      const added = assigned.filter((tp) => !this.owned.has(tpKey(tp.topic, tp.partition)));
+      if (revoked.length > 0) {
+        await this.revoke(revoked);
+        // KIP-429: what this member gave up goes to its new owner in the next rebalance.
+        if (cooperative) this.rejoinNeeded = true;
+      }
+      this.ownedGeneration = join.generationId;
+      if (added.length > 0) await this.assign(added);
+      this.joinedOnce.resolve();
+    } finally {
+      if (this.phase === 'joining') this.phase = this.generation >= 0 ? 'stable' : 'unjoined';
+    }
+  }
+
+  /** Waits for the record being processed of these partitions, runs the `revoked` handlers, commits, gives them up. */
+  private async revoke(tps: readonly TopicPartition[]): Promise<void> {
+    const keys = tps.map((tp) => tpKey(tp.topic, tp.partition));
+    for (const k of keys) this.revoking.add(k);
+    try {
+      const inFlight = this.inFlight;
+      if (inFlight !== undefined && inFlight.keys.some((k) => keys.includes(k))) await inFlight.done.promise;
+      await this.emit('revoked', [...tps]).catch(() => undefined);
+      if (this.options.autoCommit) await this.commitProcessed().catch(() => undefined);
+    } finally {
+      for (const k of keys) {
+        this.revoking.delete(k);
+        this.drop(k);
+      }
+      this.inner.assign(this.assignment());
+    }
+  }
+
+  /** Partitions taken away without a commit. */
+  private async lose(tps: readonly TopicPartition[]): Promise<void> {
+    if (tps.length === 0) return;
+    for (const tp of tps) this.drop(tpKey(tp.topic, tp.partition));
+    this.inner.assign(this.assignment());
+    await this.emit('lost', [...tps]).catch(() => undefined);
+  }
+
+  private drop(key: string): void {
+    this.owned.delete(key);
+    this.processed.delete(key);
+    this.committed.delete(key);
+    this.bump(key);
+  }
+
+  /** Takes new partitions: their committed offsets (or `from`), then the `assigned` handlers. */
+  private async assign(tps: readonly TopicPartition[]): Promise<void> {
+    const byTopic = new Map<string, number[]>();
+    for (const tp of tps) (byTopic.get(tp.topic) ?? byTopic.set(tp.topic, []).get(tp.topic)!).push(tp.partition);
+    const res = await this.toCoordinator({ apiKey: ApiKey.OffsetFetch, groupId: this.options.groupId, topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })) });
+    if (res.errorCode !== 'NONE') throw new TributaryError(res.errorCode, `OffsetFetch of group ${this.options.groupId}: ${res.errorCode}`);
+    for (const tp of tps) {
+      const key = tpKey(tp.topic, tp.partition);
+      this.owned.set(key, tp);
+      this.bump(key);
+    }
+    this.inner.assign(this.assignment());
+    await Promise.all(
+      tps.map(async (tp) => {
+        const key = tpKey(tp.topic, tp.partition);
+        const c = res.topics.find((t) => t.name === tp.topic)?.partitions.find((p) => p.partitionIndex === tp.partition);
+        const offset = c !== undefined && c.errorCode === 'NONE' && c.committedOffset >= 0 ? c.committedOffset : undefined;
+        if (offset !== undefined) {
+          this.committed.set(key, offset);
+          this.processed.set(key, offset);
+        }
+        await this.inner.seek(tp, offset ?? this.options.from);
+        const p = this.inner.position(tp);
+        if (offset === undefined && p !== undefined) this.processed.set(key, p);
+      }),
+    );
+    await this.emit('assigned', [...tps]).catch(() => undefined);
+  }
+
+  private async emit(event: RebalanceEvent, tps: TopicPartition[]): Promise<void> {
+    for (const h of this.handlers.get(event) ?? []) await h(tps);
+  }
+}
