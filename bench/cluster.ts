@@ -16,8 +16,12 @@ const met = (ok: boolean): string => (ok ? 'met' : 'MISSED');
 export async function clusterBench(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-cluster-'));
   let log;
+  let fsync;
   try {
     log = await runCase('./storage-cases.ts', ['append-read', dir]);
+    // Starting and closing a cluster fsyncs a few dozen times (metadata log, checkpoints,
+    // atomic files), one after another: this disk's fsync latency in the same run.
+    fsync = await runCase('./storage-cases.ts', ['fdatasync', dir]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -48,6 +52,7 @@ export async function clusterBench(): Promise<string> {
     ],
     ['Consumer reads a filled topic from earliest (2,000,000 records)', `${fmt(consume.recordsPerSec as number)} rec/s`, `${fmt((consume.recordsPerSec as number) / (log.readRecordsPerSec as number), 2)} of PartitionLog read (${fmt(log.readRecordsPerSec as number)} rec/s)`, '', consume.peakRssMiB as number],
   ];
+  rows.push(['fdatasync of 4 KiB on this disk (context for start + close)', `${fmt(fsync.perSec as number)} /s, p50 ${fmt(fsync.p50Ms as number, 2)} ms, p99 ${fmt(fsync.p99Ms as number, 2)} ms`, '', '', fsync.peakRssMiB as number]);
   for (const [nodes, r, limit] of [
     [1, one, 50],
     [3, three, 250],
