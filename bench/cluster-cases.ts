@@ -199,19 +199,23 @@ async function lifecycle(): Promise<void> {
   const start: number[] = [];
   const close: number[] = [];
   const total: number[] = [];
+  const cpu: number[] = [];
   // One warm-up run, not counted: the first loads and compiles every module.
   for (let i = -1; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const cluster = await Cluster.start({ nodes });
     const t1 = performance.now();
     await cluster.close();
     const t2 = performance.now();
+    const c = process.cpuUsage(c0);
     if (i < 0) continue;
+    cpu.push((c.user + c.system) / 1000);
     start.push(t1 - t0);
     close.push(t2 - t1);
     total.push(t2 - t0);
   }
-  for (const l of [start, close, total]) l.sort((a, b) => a - b);
+  for (const l of [start, close, total, cpu]) l.sort((a, b) => a - b);
   report({
     name: `lifecycle-${nodes}`,
     runs,
@@ -221,6 +225,8 @@ async function lifecycle(): Promise<void> {
     closeMaxMs: close[close.length - 1]!,
     totalP50Ms: percentile(total, 50),
     totalMaxMs: total[total.length - 1]!,
+    // CPU of the whole process (every thread) per start + close: the rest is waiting (fsyncs, timers).
+    cpuP50Ms: percentile(cpu, 50),
     peakRssMiB: peakRssMiB(),
   });
 }

@@ -59,7 +59,7 @@ export async function clusterBench(): Promise<string> {
   ] as const) {
     rows.push([
       `start + close an ephemeral ${nodes}-node cluster (${r.runs} runs)`,
-      `p50 ${fmt(r.totalP50Ms as number)} ms (start ${fmt(r.startP50Ms as number)}, close ${fmt(r.closeP50Ms as number)}), max ${fmt(r.totalMaxMs as number)} ms`,
+      `p50 ${fmt(r.totalP50Ms as number)} ms (start ${fmt(r.startP50Ms as number)}, close ${fmt(r.closeP50Ms as number)}; CPU ${fmt(r.cpuP50Ms as number)}), max ${fmt(r.totalMaxMs as number)} ms`,
       '',
       `p50 < ${limit} ms: ${met((r.totalP50Ms as number) < limit)}; max: ${met((r.totalMaxMs as number) < limit)}`,
       r.peakRssMiB as number,
