@@ -1,11 +1,14 @@
 /**
  * Long simulation runs: `npm run sim -- --seeds 100000` (from seed 1, or `--from N`),
- * `npm run sim -- --seed N` to replay one seed, `--only raft|...` to pick a simulation.
+ * `npm run sim -- --seed N` to replay one seed, `--only raft|replication|group` to pick a simulation.
  */
+import { runGroupSimulation } from './group-sim.js';
 import { runKraftSimulation } from './kraft-sim.js';
+import { runReplicationSimulation } from './replication-sim.js';
 
 type Sim = (seed: number) => unknown;
-const sims: Record<string, Sim> = { raft: runKraftSimulation };
+/** The Raft core with the metadata quorum, broker replication, and the group coordinator. */
+const sims: Record<string, Sim> = { raft: runKraftSimulation, replication: runReplicationSimulation, group: runGroupSimulation };
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,6 +31,7 @@ if (!Number.isSafeInteger(from) || !Number.isSafeInteger(count) || count < 1) {
 let failed = 0;
 for (const [name, run] of selected) {
   const started = performance.now();
+  const failedBefore = failed;
   for (let seed = from; seed < from + count; seed++) {
     try {
       const result = run(seed);
@@ -38,6 +42,6 @@ for (const [name, run] of selected) {
       if (one !== undefined) console.error((err as Error).stack);
     }
   }
-  console.log(`${name}: ${count} seeds from ${from}, ${failed} failed, ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`${name}: ${count} seeds from ${from}, ${failed - failedBefore} failed, ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 process.exit(failed === 0 ? 0 : 1);
