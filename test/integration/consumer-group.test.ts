@@ -178,6 +178,77 @@ describe('consumer groups', () => {
     await Promise.all([runA, runB]);
   });
 
+  it('3 nodes, 12 partitions, 4 members killed and added while a producer writes keyed records: every record is read, in order per key', async () => {
+    await using cluster = await Cluster.start({ nodes: 3 });
+    await cluster.admin().createTopics([{ name: 'stream', partitions: 12, replicationFactor: 3 }]);
+    const keys = 24;
+    const producer = cluster.topic('stream', { key: serdes.string, value: serdes.string });
+    /** Every delivery, in the order the members saw them, with who saw it. */
+    const deliveries: { member: number; key: string; seq: number }[] = [];
+    const members: { id: number; group: ConsumerGroup<string, string>; run: Promise<void> }[] = [];
+    let nextMember = 0;
+    const add = (): void => {
+      const id = nextMember++;
+      const group = cluster.consumerGroup({ groupId: 'chaos', topics: ['stream'], from: 'earliest', key: serdes.string, value: serdes.string, ...fast });
+      const run = (async () => {
+        for await (const r of group) deliveries.push({ member: id, key: r.key!, seq: Number(r.value!.split(':')[1]) });
+      })().catch(() => undefined);
+      members.push({ id, group, run });
+    };
+    for (let i = 0; i < 4; i++) add();
+    let sent = 0;
+    let stop = false;
+    const sending = (async () => {
+      while (!stop) {
+        const batch = Array.from({ length: 24 }, (_, i) => ({ key: `key-${(sent + i) % keys}`, value: `key-${(sent + i) % keys}:${sent + i}` }));
+        await producer.send(batch);
+        sent += batch.length;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await pause(800);
+    await members[0]!.group.kill(); // dies: its partitions move after the session timeout
+    await pause(400);
+    add();
+    await pause(400);
+    await members[1]!.group.close(); // leaves: its partitions move at once
+    await pause(400);
+    add();
+    await pause(800);
+    stop = true;
+    await sending;
+    const live = members.filter((m) => m.id !== 0 && m.id !== 1);
+    await until('every record read', () => new Set(deliveries.map((d) => d.seq)).size >= sent, 15_000);
+    const seqs = new Set(deliveries.map((d) => d.seq));
+    for (let i = 0; i < sent; i++) expect(seqs.has(i), `record ${i} read`).toBe(true);
+    // Per key, records arrive in the order they were written: each member sees a key's
+    // records in increasing order, and the first delivery of each record follows the
+    // first delivery of the record before it.
+    const firstSeen: number[][] = Array.from({ length: keys }, () => []);
+    const firstIndex = new Set<number>();
+    for (const d of deliveries) {
+      if (firstIndex.has(d.seq)) continue;
+      firstIndex.add(d.seq);
+      firstSeen[Number(d.key.slice(4))]!.push(d.seq);
+    }
+    for (const list of firstSeen) expect(list).toEqual([...list].sort((a, b) => a - b));
+    const byMemberKey = new Map<string, number>();
+    let regressions = 0;
+    for (const d of deliveries) {
+      const k = `${d.member}/${d.key}`;
+      if ((byMemberKey.get(k) ?? -1) >= d.seq) regressions++;
+      byMemberKey.set(k, d.seq);
+    }
+    expect(regressions).toBe(0);
+    const duplicates = deliveries.length - seqs.size;
+    console.log(`chaos: ${sent} records, ${deliveries.length} deliveries, ${duplicates} duplicates (member killed once, left once, added twice)`);
+    // The live members split the 12 partitions between them.
+    await until('a stable split among the live members', () => live.reduce((n, m) => n + m.group.assignment().length, 0) === 12 && new Set(live.map((m) => m.group.generationId)).size === 1);
+    for (const m of live) await m.group.close();
+    await Promise.all(members.map((m) => m.run));
+  });
+
   it('rejects bad options, naming the option', async () => {
     await using cluster = await Cluster.start();
     const bad: [Record<string, unknown>, string][] = [
