@@ -8,6 +8,7 @@ import { Cluster } from '../../src/cluster.js';
 import type { ConsumerGroup } from '../../src/client/consumer-group.js';
 import type { TopicPartition } from '../../src/client/consumer.js';
 import { serdes } from '../../src/client/serde.js';
+import { ApiKey } from '../../src/protocol/api-keys.js';
 import { isTributaryError } from '../../src/util/errors.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 
@@ -247,6 +248,86 @@ describe('consumer groups', () => {
     await until('a stable split among the live members', () => live.reduce((n, m) => n + m.group.assignment().length, 0) === 12 && new Set(live.map((m) => m.group.generationId)).size === 1);
     for (const m of live) await m.group.close();
     await Promise.all(members.map((m) => m.run));
+  });
+
+  it('run({ eachBatch }), a pattern subscription, manual commits, lag, pause, resume and seek', async () => {
+    await using cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 'api-1', partitions: 2 }]);
+    const t = cluster.topic('api-1', { key: serdes.string, value: serdes.string });
+    await t.send(Array.from({ length: 20 }, (_, i) => ({ value: `v${i}`, partition: i % 2 })));
+    const assigned: string[] = [];
+    const g = cluster.consumerGroup({ groupId: 'g6', topics: /^api-\d$/, from: 'earliest', autoCommit: false, value: serdes.string, ...fast });
+    g.on('assigned', (tps) => void assigned.push(...tps.map(key)));
+    await g.whenJoined();
+    expect(assigned.sort()).toEqual(['api-1-0', 'api-1-1']);
+    expect((await g.lag()).map((l) => l.lag)).toEqual([10, 10]);
+    const batches: { partition: number; offsets: number[] }[] = [];
+    const running = g.run({ eachBatch: (b) => void batches.push({ partition: b.partition, offsets: b.records.map((r) => r.offset) }) });
+    await until('20 records', () => batches.reduce((n, b) => n + b.offsets.length, 0) >= 20);
+    expect((await g.lag()).map((l) => [l.highWatermark, l.lag])).toEqual([
+      [10, 0],
+      [10, 0],
+    ]);
+    // autoCommit is off: only the manual commit is stored.
+    await g.commit([{ topic: 'api-1', partition: 0, offset: 4 }]);
+    await g.close();
+    await running;
+
+    const h = cluster.consumerGroup({ groupId: 'g6', topics: ['api-1'], from: 'latest', autoCommit: false, value: serdes.string, ...fast });
+    await h.whenJoined();
+    // Partition 0 resumes at the commit; partition 1 has none and starts where `from` says.
+    expect((await h.lag()).map((l) => [l.partition, l.position])).toEqual([
+      [0, 4],
+      [1, 10],
+    ]);
+    h.pause([{ topic: 'api-1', partition: 0 }]);
+    await t.send({ value: 'late', partition: 1 });
+    const seen: { partition: number; offset: number }[] = [];
+    const it = h[Symbol.asyncIterator]();
+    const first = await it.next();
+    seen.push({ partition: first.value!.partition, offset: first.value!.offset });
+    expect(seen).toEqual([{ partition: 1, offset: 10 }]);
+    h.resume([{ topic: 'api-1', partition: 0 }]);
+    const next = await it.next();
+    expect([next.value!.partition, next.value!.offset]).toEqual([0, 4]);
+    await h.seek({ topic: 'api-1', partition: 0 }, 1);
+    const again = await it.next();
+    expect([again.value!.partition, again.value!.offset]).toEqual([0, 1]);
+    // The loop body of offset 1 returned once next() is called: commit() commits up to it.
+    const pending = it.next();
+    await h.commit();
+    await it.return!();
+    await h.close();
+    void pending;
+    const fetched = await cluster.transport.send(1, { apiKey: ApiKey.OffsetFetch, groupId: 'g6', topics: [{ name: 'api-1', partitionIndexes: [0, 1] }] });
+    expect(fetched.topics[0]!.partitions.map((p) => [p.partitionIndex, p.committedOffset])).toEqual([
+      [0, 2],
+      [1, 11],
+    ]);
+  });
+
+  it('a static member (groupInstanceId) that closes keeps its place: its return within the session timeout gets its partitions back without a rebalance', async () => {
+    await using cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 'static', partitions: 4 }]);
+    const opts = { groupId: 'g7', topics: ['static'], from: 'earliest', ...fast, sessionTimeoutMs: 3000 } as const;
+    const a = cluster.consumerGroup({ ...opts, groupInstanceId: 'a' });
+    const b = cluster.consumerGroup({ ...opts, groupInstanceId: 'b' });
+    const runs = [drain(a, []), drain(b, [])];
+    await until('a split', () => a.assignment().length === 2 && b.assignment().length === 2 && a.generationId === b.generationId);
+    const generation = a.generationId;
+    const bOwned = b.assignment().map(key);
+    await b.close();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(a.generationId).toBe(generation);
+    expect(a.assignment().length).toBe(2);
+    const b2 = cluster.consumerGroup({ ...opts, groupInstanceId: 'b' });
+    runs.push(drain(b2, []));
+    await until('b is back', () => b2.assignment().length === 2);
+    expect(b2.assignment().map(key)).toEqual(bOwned);
+    expect(a.generationId).toBe(generation);
+    await a.close();
+    await b2.close();
+    await Promise.all(runs);
   });
 
   it('rejects bad options, naming the option', async () => {
