@@ -330,6 +330,45 @@ describe('consumer groups', () => {
     await Promise.all(runs);
   });
 
+  it('members follow the coordinator when its broker is killed: they keep their partitions, commit to the new one, and lose nothing', async () => {
+    await using cluster = await Cluster.start({ nodes: 3, brokerSessionTimeoutMs: 600 });
+    await cluster.admin().createTopics([{ name: 'moving', partitions: 4, replicationFactor: 3 }]);
+    // A group whose coordinator is not the active controller, so the quorum keeps its leader.
+    const active = cluster.describe().find((n) => n.activeController)!.id;
+    let groupId = '';
+    for (let i = 0; i < 100 && groupId === ''; i++) {
+      const c = (await cluster.transport.send(1, { apiKey: ApiKey.FindCoordinator, keyType: 0, coordinatorKeys: [`mv-${i}`] })).coordinators[0]!;
+      if (c.errorCode === 'NONE' && c.nodeId !== active) groupId = `mv-${i}`;
+    }
+    const coordinator = (await cluster.transport.send(1, { apiKey: ApiKey.FindCoordinator, keyType: 0, coordinatorKeys: [groupId] })).coordinators[0]!.nodeId;
+    const seen: { value: string | null; partition: number; offset: number }[] = [];
+    const a = cluster.consumerGroup({ groupId, topics: ['moving'], from: 'earliest', value: serdes.string, ...fast });
+    const b = cluster.consumerGroup({ groupId, topics: ['moving'], from: 'earliest', value: serdes.string, ...fast });
+    const runs = [drain(a, seen), drain(b, seen)];
+    await until('a split', () => a.assignment().length === 2 && b.assignment().length === 2 && a.generationId === b.generationId);
+    const generation = a.generationId;
+    await produce(cluster, 'moving', 100);
+    await until('100 records', () => seen.length >= 100);
+    cluster.killNode(coordinator);
+    await produce(cluster, 'moving', 100, 100);
+    await until('200 records', () => new Set(seen.map((r) => r.value)).size >= 200, 15_000);
+    // The new coordinator loaded the generation from the log: the members heartbeat into
+    // it and keep their partitions; their commits land there.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.generationId).toBe(generation);
+    expect(a.assignment().length + b.assignment().length).toBe(4);
+    await a.commit();
+    await b.commit();
+    const moved = (await cluster.transport.send(cluster.nodeIdList.find((id) => id !== coordinator)!, { apiKey: ApiKey.FindCoordinator, keyType: 0, coordinatorKeys: [groupId] })).coordinators[0]!.nodeId;
+    expect(moved).not.toBe(coordinator);
+    const fetched = await cluster.transport.send(moved, { apiKey: ApiKey.OffsetFetch, groupId, topics: [{ name: 'moving', partitionIndexes: [0, 1, 2, 3] }] });
+    const committedTotal = fetched.topics[0]!.partitions.reduce((n, p) => n + p.committedOffset, 0);
+    expect(committedTotal).toBe(200);
+    await a.close();
+    await b.close();
+    await Promise.all(runs);
+  });
+
   it('rejects bad options, naming the option', async () => {
     await using cluster = await Cluster.start();
     const bad: [Record<string, unknown>, string][] = [
