@@ -442,7 +442,7 @@ export class Partition {
     }
     let info: LogAppendInfo;
     try {
-      info = this.log.write(batches, { assignOffsets: true, leaderEpoch: this.leaderEpochValue, now });
+      info = this.log.write(batches, { assignOffsets: true, leaderEpoch: this.leaderEpochValue, now, crcVerified: true });
     } catch (err) {
       if (isTributaryError(err)) return error(err.code, err.message);
       throw err;

@@ -214,7 +214,8 @@ export class Producer {
     const single = !Array.isArray(input);
     const records = single ? [input as ProducerRecord] : (input as readonly ProducerRecord[]);
     try {
-      validateTopicName(topic);
+      // A topic this producer already sends to was validated the first time.
+      if (!this.topics.has(topic)) validateTopicName(topic);
       if (!single) this.validate(topic, records);
     } catch (err) {
       return Promise.reject(err);
