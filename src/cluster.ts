@@ -19,7 +19,20 @@ import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
 
-/** Options of {@link Cluster.start}. */
+/**
+ * Options of {@link Cluster.start}.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type ClusterOptions } from 'tributary';
+ *
+ * const options: ClusterOptions = { nodes: 3, defaultPartitions: 6, brokerSessionTimeoutMs: 1000 };
+ * await using cluster = await Cluster.start(options);
+ * await cluster.admin().createTopics([{ name: 'orders' }]);
+ * const [orders] = await cluster.admin().describeTopics(['orders']);
+ * console.log(orders!.partitions.length, orders!.partitions[0]!.replicas.length); // 6 3
+ * ```
+ */
 export interface ClusterOptions {
   /** Nodes (brokers) in the cluster. Default 1. */
   readonly nodes?: number;
@@ -43,7 +56,20 @@ export interface ClusterOptions {
   readonly clock?: Clock;
 }
 
-/** A node as {@link Cluster.describe} reports it. */
+/**
+ * A node as {@link Cluster.describe} reports it.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type ClusterNodeInfo } from 'tributary';
+ *
+ * await using cluster = await Cluster.start({ nodes: 3 });
+ * await cluster.stopNode(3);
+ * const nodes: ClusterNodeInfo[] = cluster.describe();
+ * console.log(nodes.filter((n) => n.running).map((n) => n.id)); // [ 1, 2 ]
+ * console.log(nodes.find((n) => n.activeController)?.controller); // true
+ * ```
+ */
 export interface ClusterNodeInfo {
   readonly id: number;
   readonly running: boolean;

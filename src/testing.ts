@@ -11,7 +11,24 @@ export { Cluster, type ClusterOptions } from './cluster.js';
 
 type Hook = (fn: () => Promise<void> | void, timeout?: number) => void;
 
-/** The setup and teardown hooks of a test framework (vitest's and jest's have this shape). */
+/**
+ * The setup and teardown hooks of a test framework (vitest's and jest's have this shape).
+ *
+ * @example
+ * ```ts
+ * import { afterEach, beforeEach, expect, it } from 'vitest';
+ * import { useCluster, type TestHooks } from 'tributary/testing';
+ *
+ * // A fresh cluster for every test.
+ * const perTest: TestHooks = { before: beforeEach, after: afterEach };
+ * const cluster = useCluster({ nodes: 3 }, perTest);
+ *
+ * it('creates a topic', async () => {
+ *   await cluster().admin().createTopics([{ name: 'orders' }]);
+ *   expect(await cluster().admin().listTopics()).toContain('orders');
+ * });
+ * ```
+ */
 export interface TestHooks {
   readonly before: Hook;
   readonly after: Hook;
@@ -50,7 +67,26 @@ export function useCluster(options: ClusterOptions, hooks: TestHooks): () => Clu
   };
 }
 
-/** Options of {@link waitFor}. */
+/**
+ * Options of {@link waitFor}.
+ *
+ * @example
+ * ```ts
+ * import { Cluster } from 'tributary';
+ * import { killPartitionLeader, waitFor, type WaitForOptions } from 'tributary/testing';
+ *
+ * await using cluster = await Cluster.start({ nodes: 3 });
+ * await cluster.admin().createTopics([{ name: 'orders', replicationFactor: 3 }]);
+ * const killed = await killPartitionLeader(cluster, 'orders', 0);
+ * const options: WaitForOptions = { timeoutMs: 10_000, intervalMs: 50, message: 'no new leader for orders-0' };
+ * const leader = await waitFor(async () => {
+ *   const [orders] = await cluster.admin().describeTopics(['orders']);
+ *   const l = orders!.partitions[0]!.leader;
+ *   return l >= 0 && l !== killed ? l : undefined;
+ * }, options);
+ * console.log(leader !== killed); // true
+ * ```
+ */
 export interface WaitForOptions {
   /** Give up after this long. Default 5000 ms. */
   readonly timeoutMs?: number;

@@ -19,7 +19,24 @@ import { crc32c } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
 import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../util/varint.js';
 
-/** A header of a record to send: a name and a value (text is sent as UTF-8). */
+/**
+ * A header of a record to send: a name and a value (text is sent as UTF-8).
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type ProducerHeader } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events' }]);
+ * // A list, unlike an object, may repeat a name.
+ * const headers: ProducerHeader[] = [
+ *   { key: 'trace-id', value: '4bf92f3577b34da6' },
+ *   { key: 'hop', value: 'gateway' },
+ *   { key: 'hop', value: 'billing' },
+ * ];
+ * await cluster.producer().send('events', { value: 'charged', headers });
+ * ```
+ */
 export interface ProducerHeader {
   readonly key: string;
   readonly value: Uint8Array | string | null;

@@ -15,7 +15,23 @@ import { Rng } from '../util/rng.js';
 import { MetadataCache } from './metadata-cache.js';
 import { delay } from './retry.js';
 
-/** A topic to create. */
+/**
+ * A topic to create.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type NewTopic } from 'tributary';
+ *
+ * await using cluster = await Cluster.start({ nodes: 3 });
+ * const profiles: NewTopic = {
+ *   name: 'user-profiles',
+ *   partitions: 6,
+ *   replicationFactor: 3,
+ *   configs: { 'cleanup.policy': 'compact', 'min.insync.replicas': '2' },
+ * };
+ * await cluster.admin().createTopics([profiles]);
+ * ```
+ */
 export interface NewTopic {
   readonly name: string;
   /** Partitions; default the cluster's `num.partitions`. */
@@ -26,7 +42,22 @@ export interface NewTopic {
   readonly configs?: Readonly<Record<string, string>>;
 }
 
-/** A partition as {@link Admin.describeTopics} reports it. */
+/**
+ * A partition as {@link Admin.describeTopics} reports it.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type PartitionDescription } from 'tributary';
+ *
+ * await using cluster = await Cluster.start({ nodes: 3 });
+ * const admin = cluster.admin();
+ * await admin.createTopics([{ name: 'orders', partitions: 3, replicationFactor: 3 }]);
+ * const [orders] = await admin.describeTopics(['orders']);
+ * const underReplicated = orders!.partitions.filter((p: PartitionDescription) => p.isr.length < p.replicas.length);
+ * for (const p of orders!.partitions) console.log(p.partition, 'led by', p.leader, 'isr', p.isr);
+ * console.log(underReplicated.length);
+ * ```
+ */
 export interface PartitionDescription {
   readonly partition: number;
   /** The leader's node id, or -1 while there is none. */
@@ -38,7 +69,20 @@ export interface PartitionDescription {
   readonly offlineReplicas: readonly number[];
 }
 
-/** A topic as {@link Admin.describeTopics} reports it. */
+/**
+ * A topic as {@link Admin.describeTopics} reports it.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type TopicDescription } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * const admin = cluster.admin();
+ * await admin.createTopics([{ name: 'orders', partitions: 3 }]);
+ * const [orders]: TopicDescription[] = await admin.describeTopics(['orders']);
+ * console.log(orders!.name, orders!.partitions.length, orders!.internal); // orders 3 false
+ * ```
+ */
 export interface TopicDescription {
   readonly name: string;
   readonly topicId: string;
@@ -46,17 +90,59 @@ export interface TopicDescription {
   readonly partitions: readonly PartitionDescription[];
 }
 
-/** One config entry with its effective value and where it came from. */
+/**
+ * One config entry with its effective value and where it came from.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type ConfigEntry } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * const admin = cluster.admin();
+ * await admin.createTopics([{ name: 'orders', configs: { 'retention.ms': '3600000' } }]);
+ * const configs = await admin.describeConfigs('orders');
+ * const retention: ConfigEntry | undefined = configs['retention.ms'];
+ * console.log(retention?.value, retention?.source, retention?.readOnly);
+ * ```
+ */
 export interface ConfigEntry {
   readonly value: string | null;
   readonly source: string;
   readonly readOnly: boolean;
 }
 
-/** Where to list an offset: the earliest, the latest, or the first record at or after a timestamp. */
+/**
+ * Where to list an offset: the earliest, the latest, or the first record at or after a timestamp.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type OffsetSpec } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * const admin = cluster.admin();
+ * await admin.createTopics([{ name: 'orders' }]);
+ * const anHourAgo: OffsetSpec = { timestamp: Date.now() - 60 * 60 * 1000 };
+ * const [first] = await admin.listOffsets('orders', anHourAgo);
+ * console.log(first!.offset); // -1: no record is that recent yet
+ * ```
+ */
 export type OffsetSpec = 'earliest' | 'latest' | { readonly timestamp: number };
 
-/** An offset per partition, from {@link Admin.listOffsets}. */
+/**
+ * An offset per partition, from {@link Admin.listOffsets}.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type PartitionOffset } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * const admin = cluster.admin();
+ * await admin.createTopics([{ name: 'orders', partitions: 2 }]);
+ * await cluster.producer().send('orders', [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }]);
+ * const latest: PartitionOffset[] = await admin.listOffsets('orders', 'latest');
+ * console.log(latest.map((p) => `${p.partition}:${p.offset}`)); // [ '0:2', '1:0' ]
+ * ```
+ */
 export interface PartitionOffset {
   readonly partition: number;
   /** The offset, or -1 when no record has a timestamp at or after the one asked for. */
@@ -65,14 +151,40 @@ export interface PartitionOffset {
   readonly timestamp: number;
 }
 
-/** The cluster as {@link Admin.describeCluster} reports it. */
+/**
+ * The cluster as {@link Admin.describeCluster} reports it.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type ClusterDescription } from 'tributary';
+ *
+ * await using cluster = await Cluster.start({ nodes: 3 });
+ * const description: ClusterDescription = await cluster.admin().describeCluster();
+ * console.log(description.clusterId === cluster.clusterId); // true
+ * console.log(description.controllerId, description.nodes.map((n) => n.id));
+ * ```
+ */
 export interface ClusterDescription {
   readonly clusterId: string;
   readonly controllerId: number;
   readonly nodes: readonly { readonly id: number; readonly host: string; readonly port: number; readonly rack: string | null }[];
 }
 
-/** Options of an {@link Admin}. */
+/**
+ * Options of an {@link Admin}.
+ *
+ * @example
+ * ```ts
+ * import { Admin, Cluster, type AdminOptions } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * // Give up on an admin call, retries included, after 5 s.
+ * const options: AdminOptions = { requestTimeoutMs: 5000 };
+ * const admin = new Admin(cluster.transport, options); // or cluster.admin(options)
+ * console.log(await admin.listTopics());
+ * admin.close();
+ * ```
+ */
 export interface AdminOptions {
   /** How long one admin call may take, retries included. Default 30000. */
   readonly requestTimeoutMs?: number;

@@ -80,6 +80,22 @@ export interface ConsumerBatch {
 /**
  * Where `seek` moves a partition: an offset, the first or the next offset, or the first
  * offset whose timestamp is at least the one given (the end of the log if none is).
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type SeekTarget } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'orders' }]);
+ * const consumer = cluster.consumer();
+ * const tp = { topic: 'orders', partition: 0 };
+ * consumer.assign([tp]);
+ * // Replay the last hour.
+ * const from: SeekTarget = { timestamp: Date.now() - 60 * 60 * 1000 };
+ * await consumer.seek(tp, from);
+ * await consumer.seek(tp, 'earliest'); // or from the start
+ * await consumer.close();
+ * ```
  */
 export type SeekTarget = number | 'earliest' | 'latest' | { readonly timestamp: number };
 

@@ -93,7 +93,23 @@ export interface ResolvedProducerOptions {
 /** Kafka's cap on in-flight requests for an idempotent producer: the broker remembers the last 5 batches. */
 export const idempotentInFlightMax = 5;
 
-/** Where `auto.offset.reset` sends a consumer whose position is out of range. */
+/**
+ * Where `auto.offset.reset` sends a consumer whose position is out of range.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type AutoOffsetReset } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'orders' }]);
+ * // Fail with OFFSET_OUT_OF_RANGE instead of silently jumping when records were deleted under us.
+ * const autoOffsetReset: AutoOffsetReset = 'none';
+ * const consumer = cluster.consumer({ autoOffsetReset });
+ * consumer.assign([{ topic: 'orders', partition: 0 }]);
+ * await consumer.seek({ topic: 'orders', partition: 0 }, 0);
+ * await consumer.close();
+ * ```
+ */
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
 
 /**

@@ -5,6 +5,22 @@ import type { Rng } from '../util/rng.js';
  * Chooses a partition for a record. `key` is the serialized key (null for none);
  * `partitionCount` the topic's current number of partitions. Must return an integer in
  * [0, partitionCount).
+ *
+ * @example
+ * ```ts
+ * import { Cluster, partitionForKey, type Partitioner } from 'tributary';
+ *
+ * // Records keyed 'vip-...' go to partition 0; the others spread over the rest by Kafka's hash.
+ * const vipFirst: Partitioner = ({ key, partitionCount }) => {
+ *   if (key === null || partitionCount === 1) return 0;
+ *   if (Buffer.from(key).toString().startsWith('vip-')) return 0;
+ *   return 1 + partitionForKey(key, partitionCount - 1);
+ * };
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'orders', partitions: 4 }]);
+ * const [meta] = await cluster.producer({ partitioner: vipFirst }).send('orders', [{ key: 'vip-7', value: 'order' }]);
+ * console.log(meta!.partition); // 0
+ * ```
  */
 export type Partitioner = (input: { topic: string; key: Uint8Array | null; partitionCount: number }) => number;
 

@@ -4,6 +4,25 @@ import { TributaryError } from '../util/errors.js';
  * Turns values of type `T` into bytes and back. A `Topic<K, V>` holds one for its keys
  * and one for its values, so `send` and reads are typed end to end. Any object with
  * these two methods is a serde; `serdes` has the built-in ones.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, TributaryError, serdes, type Serde } from 'tributary';
+ *
+ * // Dates as ISO-8601 text.
+ * const isoDate: Serde<Date> = {
+ *   serialize: (d) => new TextEncoder().encode(d.toISOString()),
+ *   deserialize: (bytes) => {
+ *     const d = new Date(new TextDecoder().decode(bytes));
+ *     if (Number.isNaN(d.getTime())) throw new TributaryError('CORRUPT_MESSAGE', 'not an ISO-8601 date');
+ *     return d;
+ *   },
+ * };
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'logins' }]);
+ * const logins = cluster.topic('logins', { key: serdes.string, value: isoDate });
+ * await logins.send({ key: 'user-42', value: new Date() });
+ * ```
  */
 export interface Serde<T> {
   /** The bytes for a value. Throws a `TributaryError` for a value it cannot encode. */

@@ -7,7 +7,20 @@ import type { ConsumerOptions } from './options.js';
 import type { Producer } from './producer.js';
 import type { Serde } from './serde.js';
 
-/** A serde, or a function that makes one (so `serdes.string` works as well as `serdes.string()`). */
+/**
+ * A serde, or a function that makes one (so `serdes.string` works as well as `serdes.string()`).
+ *
+ * @example
+ * ```ts
+ * import { Cluster, serdes, type SerdeLike } from 'tributary';
+ *
+ * const key: SerdeLike<string> = serdes.string; // the factory itself
+ * const value: SerdeLike<{ total: number }> = serdes.json<{ total: number }>(); // or a serde
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'orders' }]);
+ * await cluster.topic('orders', { key, value }).send({ key: 'user-42', value: { total: 9.5 } });
+ * ```
+ */
 export type SerdeLike<T> = Serde<T> | (() => Serde<T>);
 
 /**
@@ -113,6 +126,23 @@ export interface ConsumeOptions {
 /**
  * The records of one `consume` call: iterate with `for await`; `close()` (or leaving the
  * loop) ends it and closes its consumer.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, serdes, type TopicStream } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'orders' }]);
+ * const orders = cluster.topic('orders', { key: serdes.string, value: serdes.json<{ total: number }>() });
+ * await orders.send([{ key: 'a', value: { total: 1 } }, { key: 'b', value: { total: 2 } }]);
+ * const stream: TopicStream<string, { total: number }> = orders.consume({ from: 'earliest' });
+ * let sum = 0;
+ * for await (const order of stream) {
+ *   sum += order.value?.total ?? 0;
+ *   if (order.offset === 1) break; // leaving the loop closes the stream
+ * }
+ * console.log(sum); // 3
+ * ```
  */
 export interface TopicStream<K, V> extends AsyncIterable<TypedConsumerRecord<K, V>> {
   close(): Promise<void>;

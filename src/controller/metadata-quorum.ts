@@ -10,7 +10,18 @@ import { TributaryError } from '../util/errors.js';
 import { ControllerNode } from './controller-node.js';
 import { submitToActive } from './submit.js';
 
-/** Options of {@link MetadataQuorum.start}. */
+/**
+ * Options of {@link MetadataQuorum.start}.
+ *
+ * @example
+ * ```ts
+ * import { MetadataQuorum, type MetadataQuorumOptions } from 'tributary';
+ *
+ * const options: MetadataQuorumOptions = { voters: 5, electionTimeoutMs: 150, snapshotBytes: 1024 * 1024 };
+ * await using quorum = await MetadataQuorum.start(options);
+ * console.log(quorum.voterIds); // [ 1, 2, 3, 4, 5 ]
+ * ```
+ */
 export interface MetadataQuorumOptions {
   /** Voters: 1, 3 or 5. Default 3. */
   readonly voters?: number;
@@ -27,7 +38,19 @@ export interface MetadataQuorumOptions {
   readonly clock?: Clock;
 }
 
-/** Options of {@link MetadataQuorum.submit}. */
+/**
+ * Options of {@link MetadataQuorum.submit}.
+ *
+ * @example
+ * ```ts
+ * import { MetadataQuorum, type SubmitOptions } from 'tributary';
+ *
+ * await using quorum = await MetadataQuorum.start({ voters: 3 });
+ * // Fail with REQUEST_TIMED_OUT unless a controller commits the request within 5 s.
+ * const options: SubmitOptions = { timeoutMs: 5000 };
+ * await quorum.submit({ type: 'CreateTopics', topics: [{ name: 'orders', numPartitions: 3 }] }, options);
+ * ```
+ */
 export interface SubmitOptions {
   /** Give up (REQUEST_TIMED_OUT) after this long. Default 30,000 ms. */
   readonly timeoutMs?: number;

@@ -62,15 +62,63 @@ export const attributeBits = {
   deleteHorizon: 0x40,
 } as const;
 
-/** The codecs a batch may be compressed with, numbered as in the attributes' low 3 bits. */
+/**
+ * The codecs a batch may be compressed with, numbered as in the attributes' low 3 bits.
+ *
+ * @example
+ * ```ts
+ * import { compressionTypes, type CompressionType } from 'tributary';
+ *
+ * function parseCompression(text: string): CompressionType {
+ *   const found = compressionTypes.find((c) => c === text);
+ *   if (found === undefined) throw new Error(`compression must be one of ${compressionTypes.join(', ')}`);
+ *   return found;
+ * }
+ * console.log(parseCompression('zstd')); // zstd
+ * ```
+ */
 export const compressionTypes = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
-/** A record batch compression codec: `'none'`, `'gzip'`, `'snappy'`, `'lz4'` or `'zstd'`. */
+/**
+ * A record batch compression codec: `'none'`, `'gzip'`, `'snappy'`, `'lz4'` or `'zstd'`.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type CompressionType } from 'tributary';
+ *
+ * const compression: CompressionType = 'gzip';
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'logs' }]);
+ * await cluster.producer({ compression }).send('logs', { value: 'GET /index.html 200' });
+ * ```
+ */
 export type CompressionType = (typeof compressionTypes)[number];
 
-/** `CreateTime`: the producer's timestamp; `LogAppendTime`: the broker's clock at append. */
+/**
+ * `CreateTime`: the producer's timestamp; `LogAppendTime`: the broker's clock at append.
+ *
+ * @example
+ * ```ts
+ * import { MemoryLog, type TimestampType } from 'tributary';
+ *
+ * const messageTimestampType: TimestampType = 'LogAppendTime';
+ * const log = new MemoryLog({ topic: 'audit', partition: 0, config: { messageTimestampType } });
+ * console.log(log.config.messageTimestampType); // LogAppendTime
+ * ```
+ */
 export type TimestampType = 'CreateTime' | 'LogAppendTime';
 
-/** A record header: a UTF-8 key and a byte value (or null). */
+/**
+ * A record header: a UTF-8 key and a byte value (or null).
+ *
+ * @example
+ * ```ts
+ * import { decodeBatch, encodeBatch, type RecordHeader } from 'tributary';
+ *
+ * const headers: RecordHeader[] = [{ key: 'trace-id', value: Buffer.from('4bf92f35') }, { key: 'retry', value: null }];
+ * const [record] = await decodeBatch(await encodeBatch([{ value: Buffer.from('hello'), headers }]));
+ * console.log(record?.headers.map((h) => h.key)); // [ 'trace-id', 'retry' ]
+ * ```
+ */
 export interface RecordHeader {
   /** Header name. */
   readonly key: string;
@@ -78,7 +126,21 @@ export interface RecordHeader {
   readonly value: Uint8Array | null;
 }
 
-/** A record as given to the batch encoder. */
+/**
+ * A record as given to the batch encoder.
+ *
+ * @example
+ * ```ts
+ * import { encodeBatch, type RecordInput } from 'tributary';
+ *
+ * const records: RecordInput[] = [
+ *   { key: Buffer.from('user-1'), value: Buffer.from('{"clicks":3}'), timestamp: 1_700_000_000_000 },
+ *   { key: Buffer.from('user-2'), value: null }, // a tombstone
+ * ];
+ * const batch = await encodeBatch(records);
+ * console.log(batch.length > 61); // true
+ * ```
+ */
 export interface RecordInput {
   /** The key, or null/absent for none. */
   readonly key?: Uint8Array | null;
@@ -90,7 +152,18 @@ export interface RecordInput {
   readonly timestamp?: number;
 }
 
-/** A record read out of a batch, with its absolute offset and timestamp. */
+/**
+ * A record read out of a batch, with its absolute offset and timestamp.
+ *
+ * @example
+ * ```ts
+ * import { decodeBatch, encodeBatch, type DecodedRecord } from 'tributary';
+ *
+ * const batch = await encodeBatch([{ key: Buffer.from('k'), value: Buffer.from('hello') }], { baseOffset: 7 });
+ * const records: DecodedRecord[] = await decodeBatch(batch);
+ * for (const r of records) console.log(r.offset, Buffer.from(r.value ?? []).toString()); // 7 hello
+ * ```
+ */
 export interface DecodedRecord {
   /** The record's offset in its partition. */
   readonly offset: number;
@@ -104,7 +177,18 @@ export interface DecodedRecord {
   readonly headers: readonly RecordHeader[];
 }
 
-/** The 61-byte header of a v2 batch, decoded. */
+/**
+ * The 61-byte header of a v2 batch, decoded.
+ *
+ * @example
+ * ```ts
+ * import { encodeBatch, readBatchHeader, type BatchHeader } from 'tributary';
+ *
+ * const header: BatchHeader = readBatchHeader(await encodeBatch([{ value: null }, { value: null }], { baseOffset: 5 }));
+ * const lastOffset = header.baseOffset + header.lastOffsetDelta;
+ * console.log(header.recordCount, lastOffset, header.producerId); // 2 6 -1
+ * ```
+ */
 export interface BatchHeader {
   /** Offset of the first record in the batch. */
   readonly baseOffset: number;
@@ -386,7 +470,18 @@ export function encodeBatchUncompressed(records: readonly RecordInput[], options
   return buffer;
 }
 
-/** Reads the 61-byte header at `pos`. The caller has checked that the bytes are there. */
+/**
+ * Reads the 61-byte header at `pos`. The caller has checked that the bytes are there.
+ *
+ * @example
+ * ```ts
+ * import { encodeBatch, readBatchHeader } from 'tributary';
+ *
+ * const batch = await encodeBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }], { baseOffset: 100 });
+ * const header = readBatchHeader(batch);
+ * console.log(header.magic, header.baseOffset, header.recordCount); // 2 100 2
+ * ```
+ */
 export function readBatchHeader(bytes: Uint8Array, pos = 0): BatchHeader {
   const buf = asBuffer(bytes);
   return {
@@ -493,7 +588,20 @@ export function setLogAppendTime(bytes: Uint8Array, pos: number, timestamp: numb
   buf.writeUInt32BE(crc32c(buf, pos + crcStartPosition, pos + size), pos + positions.crc);
 }
 
-/** One batch's place in a buffer of concatenated batches. */
+/**
+ * One batch's place in a buffer of concatenated batches.
+ *
+ * @example
+ * ```ts
+ * import { MemoryLog, encodeBatch, iterateBatches, type BatchSlice } from 'tributary';
+ *
+ * const log = new MemoryLog({ topic: 'orders', partition: 0 });
+ * log.write(await encodeBatch([{ value: Buffer.from('a') }]));
+ * log.write(await encodeBatch([{ value: Buffer.from('b') }, { value: Buffer.from('c') }]));
+ * const slices: BatchSlice[] = [...iterateBatches(log.read(0).records)];
+ * console.log(slices.map((s) => s.header.baseOffset)); // [ 0, 1 ]
+ * ```
+ */
 export interface BatchSlice {
   /** Byte position of the batch in the buffer. */
   readonly position: number;
@@ -507,6 +615,18 @@ export interface BatchSlice {
  * The batches in a buffer of concatenated, already checked batches, in order. Stops at
  * the first incomplete batch (a reader may hand back a partial batch at the end of a
  * `maxBytes` limit).
+ *
+ * @example
+ * ```ts
+ * import { MemoryLog, encodeBatch, iterateBatches } from 'tributary';
+ *
+ * const log = new MemoryLog({ topic: 'orders', partition: 0 });
+ * log.write(await encodeBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }]));
+ * log.write(await encodeBatch([{ value: Buffer.from('c') }]));
+ * for (const { position, size, header } of iterateBatches(log.read(0).records)) {
+ *   console.log(position, size, header.baseOffset, header.recordCount);
+ * }
+ * ```
  */
 export function* iterateBatches(bytes: Uint8Array, start = 0, end = bytes.length): Generator<BatchSlice> {
   const buf = asBuffer(bytes);

@@ -11,6 +11,28 @@ import type { Request, RequestHandler, ResponseFor } from '../protocol/requests.
  * group's coordinator. A node that cannot be reached makes `send` reject with a retriable
  * `TributaryError` (`NETWORK_EXCEPTION`); every other outcome, errors included, is a
  * response.
+ *
+ * @example
+ * ```ts
+ * import { Admin, Cluster, Consumer, Producer, type Transport } from 'tributary';
+ *
+ * await using cluster = await Cluster.start({ nodes: 3 });
+ * const transport: Transport = cluster.transport;
+ * console.log(transport.bootstrapNodes().length > 0); // true
+ * const admin = new Admin(transport);
+ * await admin.createTopics([{ name: 'orders' }]);
+ * const producer = new Producer(transport, { acks: 'all' });
+ * await producer.send('orders', { key: 'user-42', value: 'hello' });
+ * const consumer = new Consumer(transport);
+ * consumer.assign([{ topic: 'orders', partition: 0 }]);
+ * await consumer.seek({ topic: 'orders', partition: 0 }, 'earliest');
+ * for await (const record of consumer) {
+ *   console.log(record.offset); // 0
+ *   break;
+ * }
+ * await Promise.all([producer.close(), consumer.close()]);
+ * admin.close();
+ * ```
  */
 export interface Transport {
   /** Nodes to ask first, for metadata (the `bootstrap.servers` of a Kafka client). */

@@ -3,6 +3,17 @@
  * a `now` in milliseconds) so that a simulation can run hours of timeouts in
  * microseconds and replay them exactly. Pass one to a log or cluster to control time
  * in tests.
+ *
+ * @example
+ * ```ts
+ * import { MemoryLog, encodeBatch, type Clock } from 'tributary';
+ *
+ * // A clock that reads a fixed wall time, for a reproducible LogAppendTime stamp.
+ * const frozen: Clock = { now: () => 1_700_000_000_000, monotonic: () => performance.now() };
+ * const log = new MemoryLog({ topic: 'audit', partition: 0, clock: frozen, config: { messageTimestampType: 'LogAppendTime' } });
+ * const info = log.write(await encodeBatch([{ value: Buffer.from('login') }]));
+ * console.log(info.logAppendTime); // 1700000000000
+ * ```
  */
 export interface Clock {
   /** Wall-clock milliseconds since the Unix epoch (record timestamps, retention). */
@@ -11,7 +22,18 @@ export interface Clock {
   monotonic(): number;
 }
 
-/** The real clock. */
+/**
+ * The real clock.
+ *
+ * @example
+ * ```ts
+ * import { PartitionLog, systemClock } from 'tributary';
+ *
+ * const log = await PartitionLog.open({ dataDir: '/tmp/tributary-example', topic: 'orders', partition: 0, clock: systemClock });
+ * console.log(systemClock.now() > 0); // true
+ * await log.close();
+ * ```
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   monotonic: () => performance.now(),

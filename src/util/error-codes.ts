@@ -7,6 +7,14 @@
  * over the Kafka protocol: the wire codec maps them to the Kafka code in `wireCode`.
  *
  * This file is generated from the table in Kafka's `Errors.java`; keep the two in step.
+ *
+ * @example
+ * ```ts
+ * import { errorCodes, type ErrorCodeInfo } from 'tributary';
+ *
+ * const info: ErrorCodeInfo = errorCodes.NOT_LEADER_OR_FOLLOWER;
+ * console.log(info.code, info.retriable); // 6 true
+ * ```
  */
 export interface ErrorCodeInfo {
   /** Kafka's numeric error code (or a Tributary-only code below -100). */
@@ -23,7 +31,19 @@ function kafka(code: number, retriable: boolean, message: string): ErrorCodeInfo
   return { code, retriable, message, wireCode: code };
 }
 
-/** @internal */
+/**
+ * Every error code by name, with its number, `retriable` flag, message and wire code.
+ *
+ * @example
+ * ```ts
+ * import { errorCodes } from 'tributary';
+ *
+ * console.log(errorCodes.MESSAGE_TOO_LARGE.code); // 10
+ * console.log(errorCodes.REQUEST_TIMED_OUT.retriable); // true
+ * console.log(errorCodes.CLIENT_CLOSED.wireCode); // -1
+ * ```
+ * @internal
+ */
 export const errorCodes = {
   UNKNOWN_SERVER_ERROR: kafka(-1, false, 'The server experienced an unexpected error when processing the request.'),
   NONE: kafka(0, false, 'No error.'),
@@ -153,7 +173,20 @@ export const errorCodes = {
   INVALID_ARGUMENT: { code: -103, retriable: false, message: 'An argument or option passed to Tributary is invalid.', wireCode: 42 },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
-/** The name of one of Kafka's (or Tributary's) error codes, such as `'NOT_LEADER_OR_FOLLOWER'`. */
+/**
+ * The name of one of Kafka's (or Tributary's) error codes, such as `'NOT_LEADER_OR_FOLLOWER'`.
+ *
+ * @example
+ * ```ts
+ * import { errorCodes, isTributaryError, type ErrorCode } from 'tributary';
+ *
+ * const worthRetrying = (code: ErrorCode): boolean => errorCodes[code].retriable;
+ * function codeOf(err: unknown): ErrorCode {
+ *   return isTributaryError(err) ? err.code : 'UNKNOWN_SERVER_ERROR';
+ * }
+ * console.log(worthRetrying(codeOf(new Error('boom')))); // false
+ * ```
+ */
 export type ErrorCode = keyof typeof errorCodes;
 
 const byNumber = new Map<number, ErrorCode>();

@@ -1,6 +1,17 @@
 import { type ErrorCode, errorCodes } from './error-codes.js';
 
-/** Context a {@link TributaryError} may carry, to say where it happened. */
+/**
+ * Context a {@link TributaryError} may carry, to say where it happened.
+ *
+ * @example
+ * ```ts
+ * import { TributaryError, type TributaryErrorContext } from 'tributary';
+ *
+ * const context: TributaryErrorContext = { topic: 'orders', option: 'retention.ms' };
+ * const err = new TributaryError('INVALID_CONFIG', 'retention.ms must be -1 or more, got -5', context);
+ * console.log(err.topic, err.option); // orders retention.ms
+ * ```
+ */
 export interface TributaryErrorContext {
   /** The topic the operation concerned. */
   readonly topic?: string;
@@ -60,7 +71,24 @@ export class TributaryError extends Error {
   }
 }
 
-/** Whether `err` is a `TributaryError`, optionally with the given code. */
+/**
+ * Whether `err` is a `TributaryError`, optionally with the given code.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, isTributaryError } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * const admin = cluster.admin();
+ * await admin.createTopics([{ name: 'orders' }]);
+ * try {
+ *   await admin.createTopics([{ name: 'orders' }]);
+ * } catch (err) {
+ *   if (!isTributaryError(err, 'TOPIC_ALREADY_EXISTS')) throw err;
+ *   console.log(err.topic); // orders
+ * }
+ * ```
+ */
 export function isTributaryError(err: unknown, code?: ErrorCode): err is TributaryError {
   return err instanceof TributaryError && (code === undefined || err.code === code);
 }

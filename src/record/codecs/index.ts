@@ -61,7 +61,18 @@ export function codecFor(type: CompressionType): Codec {
   return codecs[type];
 }
 
-/** Options for {@link encodeBatch}: the batch header fields, and the codec. */
+/**
+ * Options for {@link encodeBatch}: the batch header fields, and the codec.
+ *
+ * @example
+ * ```ts
+ * import { decodeBatch, encodeBatch, type EncodeBatchOptions } from 'tributary';
+ *
+ * const options: EncodeBatchOptions = { compression: 'gzip', baseOffset: 10, now: 1_700_000_000_000 };
+ * const [record] = await decodeBatch(await encodeBatch([{ value: Buffer.from('hello') }], options));
+ * console.log(record?.offset, record?.timestamp); // 10 1700000000000
+ * ```
+ */
 export interface EncodeBatchOptions extends BatchOptions {
   /** The codec for the records section. Default `none`. */
   readonly compression?: CompressionType;
@@ -89,7 +100,19 @@ export async function encodeBatch(records: readonly RecordInput[], options: Enco
   return assembleBatch(section, records.length, baseTimestamp, maxTimestamp, compression, options);
 }
 
-/** Options for {@link decodeBatch}. */
+/** Options for {@link decodeBatch}. *
+ * @example
+ * ```ts
+ * import { MemoryLog, decodeBatch, encodeBatch, type DecodeBatchOptions } from 'tributary';
+ *
+ * const log = new MemoryLog({ topic: 'orders', partition: 0 });
+ * log.write(await encodeBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }]));
+ * // The log checked every batch's CRC on append: no need to check it again.
+ * const options: DecodeBatchOptions = { verifyCrc: false };
+ * const records = await decodeBatch(log.read(0).records, 0, options);
+ * console.log(records.length); // 2
+ * ```
+ */
 export interface DecodeBatchOptions {
   /**
    * Whether to verify the batch's CRC-32C before decoding. Default `true`. Turn it off
@@ -139,6 +162,16 @@ export async function decodeBatch(bytes: Uint8Array, pos = 0, options: DecodeBat
  * Decodes every whole batch in a buffer of concatenated batches, in order. A partial
  * batch at the end (as a read bounded by `maxBytes` may return) is left out; a batch
  * whose length field is impossible is `CORRUPT_MESSAGE`, not the end of the data.
+ *
+ * @example
+ * ```ts
+ * import { decodeBatches, encodeBatch } from 'tributary';
+ *
+ * const first = await encodeBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }], { baseOffset: 0 });
+ * const second = await encodeBatch([{ value: Buffer.from('c') }], { baseOffset: 2, compression: 'gzip' });
+ * const records = await decodeBatches(Buffer.concat([first, second]));
+ * console.log(records.map((r) => r.offset)); // [ 0, 1, 2 ]
+ * ```
  */
 export async function decodeBatches(bytes: Uint8Array, options: DecodeBatchOptions = {}): Promise<DecodedRecord[]> {
   const buf = asBuffer(bytes);
