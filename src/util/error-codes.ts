@@ -42,7 +42,6 @@ function kafka(code: number, retriable: boolean, message: string): ErrorCodeInfo
  * console.log(errorCodes.REQUEST_TIMED_OUT.retriable); // true
  * console.log(errorCodes.CLIENT_CLOSED.wireCode); // -1
  * ```
- * @internal
  */
 export const errorCodes = {
   UNKNOWN_SERVER_ERROR: kafka(-1, false, 'The server experienced an unexpected error when processing the request.'),

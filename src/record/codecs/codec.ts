@@ -16,6 +16,17 @@ import { batchBytesMax, type CompressionType } from '../batch.js';
  *   input that would decompress to more than {@link decompressedBytesMax} bytes.
  * - Both throw `TributaryError('UNSUPPORTED_COMPRESSION_TYPE')`, naming the package to
  *   install, when the codec's optional native package is missing.
+ *
+ * @example
+ * ```ts
+ * import { codecFor, type Codec } from 'tributary';
+ *
+ * async function roundTrips(codec: Codec, data: Buffer): Promise<boolean> {
+ *   return (await codec.decompress(await codec.compress(data))).equals(data);
+ * }
+ * const gzip: Codec = codecFor('gzip');
+ * console.log(gzip.name, await roundTrips(gzip, Buffer.from('hello '.repeat(100)))); // gzip true
+ * ```
  */
 export interface Codec {
   /** The codec's name as Kafka spells it. */
