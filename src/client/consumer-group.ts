@@ -16,7 +16,7 @@ import { Rng } from '../util/rng.js';
 import { validateTopicName } from '../util/topic-name.js';
 import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, type AssignorMember } from '../broker/core/assignors.js';
 import { Admin } from './admin.js';
-import { Consumer, type SeekTarget, type TopicPartition } from './consumer.js';
+import { Consumer, type ConsumerBatch, type SeekTarget, type TopicPartition } from './consumer.js';
 import { backoffMs, delay, withTimeout } from './retry.js';
 import type { Serde } from './serde.js';
 import type { SerdeLike, TypedConsumerRecord } from './topic.js';
@@ -496,19 +496,34 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
   /** Records one at a time; a record is processed once the loop body returns. One iteration (or `run`) at a time. */
   async *[Symbol.asyncIterator](): AsyncIterator<TypedConsumerRecord<K, V>> {
     for await (const batch of this.deliveries()) {
-      for (const record of batch.records) {
-        if (!this.stillValid(batch.key, batch.epoch)) break;
-        const done = deferred();
-        this.inFlight = { keys: [batch.key], done };
-        try {
-          yield record;
-          if (this.stillValid(batch.key, batch.epoch)) this.processed.set(batch.key, record.offset + 1);
-        } finally {
-          this.inFlight = undefined;
-          done.resolve();
+      let delivered = 0;
+      try {
+        for (const record of batch.records) {
+          if (!this.stillValid(batch.key, batch.epoch)) break;
+          const done = deferred();
+          this.inFlight = { keys: [batch.key], done };
+          try {
+            yield record;
+            if (this.stillValid(batch.key, batch.epoch)) this.processed.set(batch.key, record.offset + 1);
+            delivered++;
+          } finally {
+            this.inFlight = undefined;
+            done.resolve();
+          }
         }
+      } finally {
+        // The loop ended inside the batch (break, throw): the records it did not process
+        // are read again, by the next loop or by the partition's next owner.
+        if (delivered < batch.records.length) this.rewind(batch, batch.records[delivered]!.offset);
       }
     }
+  }
+
+  /** Moves a partition back to `offset` after a loop ended before processing it. */
+  private rewind(batch: { topic: string; partition: number; key: string; epoch: number }, offset: number): void {
+    if (!this.stillValid(batch.key, batch.epoch)) return;
+    this.bump(batch.key);
+    void this.inner.seek({ topic: batch.topic, partition: batch.partition }, offset).catch(() => undefined);
   }
 
   /**
@@ -528,7 +543,12 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       const done = deferred();
       this.inFlight = { keys: [batch.key], done };
       try {
-        await handlers.eachBatch({ topic: batch.topic, partition: batch.partition, records: batch.records, highWatermark: batch.highWatermark });
+        try {
+          await handlers.eachBatch({ topic: batch.topic, partition: batch.partition, records: batch.records, highWatermark: batch.highWatermark });
+        } catch (err) {
+          this.rewind(batch, batch.records[0]!.offset);
+          throw err;
+        }
         const last = batch.records[batch.records.length - 1];
         if (last !== undefined && this.stillValid(batch.key, batch.epoch)) this.processed.set(batch.key, last.offset + 1);
       } finally {
@@ -554,7 +574,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       }
       return this.sendCommit(offsets);
     }
-    return this.commitProcessed(true);
+    return this.commitProcessed();
   }
 
   /** Stops handing out (and fetching) these owned partitions' records until `resume`. */
@@ -624,7 +644,8 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     }
     await this.inner.close();
     this.admin.close();
-    await this.membership.catch(() => undefined);
+    // Not awaited: a static member's JoinGroup may stay parked until the rebalance ends.
+    void this.membership.catch(() => undefined);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -659,8 +680,9 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     if (this.iterating) throw new TributaryError('INVALID_ARGUMENT', 'a consumer group is iterated by one loop (or run) at a time');
     if (this.closed) return;
     this.iterating = true;
+    let source: AsyncGenerator<ConsumerBatch, void, undefined> | undefined;
     try {
-      const source = this.inner.batches();
+      source = this.inner.batches();
       for (;;) {
         if (this.fatal !== undefined) throw this.fatal;
         const next = await Promise.race([source.next(), this.fatalSignal()]);
@@ -679,6 +701,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       }
     } finally {
       this.iterating = false;
+      void source?.return(undefined).catch(() => undefined);
     }
   }
 
@@ -696,13 +719,12 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
 
   // ------------------------------------------------------------------ commits
 
-  /** Commits processed offsets that moved since the last commit (of the owned partitions, or `only`). */
-  private commitProcessed(force = false): Promise<void> {
+  /** Commits the processed offsets of the owned partitions that moved since their last commit. */
+  private commitProcessed(): Promise<void> {
     const offsets: OffsetToCommit[] = [];
     for (const [key, offset] of this.processed) {
       const tp = this.owned.get(key);
-      if (tp === undefined || (!force && this.committed.get(key) === offset)) continue;
-      if (this.committed.get(key) === offset) continue;
+      if (tp === undefined || this.committed.get(key) === offset) continue;
       offsets.push({ topic: tp.topic, partition: tp.partition, offset });
     }
     if (offsets.length === 0) return Promise.resolve();
@@ -735,8 +757,8 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
         else error = p.errorCode;
       }
     }
+    // A fenced commit says the group moved on; the heartbeat finds out what to do about it.
     if (error !== 'NONE') {
-      if (error === 'UNKNOWN_MEMBER_ID' || error === 'ILLEGAL_GENERATION' || error === 'FENCED_INSTANCE_ID') this.requestRejoin(error !== 'FENCED_INSTANCE_ID');
       throw new TributaryError(error, `committing offsets of group ${this.options.groupId} failed: ${error}`);
     }
   }
@@ -862,7 +884,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     if (topics.join('\u0000') !== this.subscribedTopics.join('\u0000')) return true;
     if (this.assignedCounts.size === 0) return false;
     const counts = await this.partitionCounts([...this.assignedCounts.keys()]);
-    for (const [t, n] of this.assignedCounts) if (counts.get(t) !== n) return true;
+    for (const [t, n] of this.assignedCounts) if ((counts.get(t) ?? 0) !== n) return true;
     return false;
   }
 
@@ -932,7 +954,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
         const counts = await this.partitionCounts([...new Set(members.flatMap((m) => m.subscription.topics))]);
         const plan = computeAssignment((join.protocolName as AssignorName | null) ?? o.assignor, members, counts);
         assignments = members.map((m) => ({ memberId: m.memberId, assignment: encodeAssignment({ partitions: plan.get(m.memberId) ?? [], userData: null }) }));
-        this.assignedCounts = counts;
+        this.assignedCounts = new Map([...new Set(members.flatMap((m) => m.subscription.topics))].map((t) => [t, counts.get(t) ?? 0]));
       } else {
         this.assignedCounts = new Map();
       }
@@ -951,21 +973,30 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       this.rejoinNeeded = false;
       this.phase = 'stable';
       this.rebalances++;
-      const assigned = decodeAssignment(sync.assignment).partitions;
-      const next = new Set(assigned.map((tp) => tpKey(tp.topic, tp.partition)));
-      const revoked = this.assignment().filter((tp) => !next.has(tpKey(tp.topic, tp.partition)));
-      const added = assigned.filter((tp) => !this.owned.has(tpKey(tp.topic, tp.partition)));
-      if (revoked.length > 0) {
-        await this.revoke(revoked);
-        // KIP-429: what this member gave up goes to its new owner in the next rebalance.
-        if (cooperative) this.rejoinNeeded = true;
+      try {
+        await this.takeAssignment(decodeAssignment(sync.assignment).partitions, join.generationId, cooperative);
+      } catch (err) {
+        this.rejoinNeeded = true;
+        throw err;
       }
-      this.ownedGeneration = join.generationId;
-      if (added.length > 0) await this.assign(added);
       this.joinedOnce.resolve();
     } finally {
       if (this.phase === 'joining') this.phase = this.generation >= 0 ? 'stable' : 'unjoined';
     }
+  }
+
+  /** Gives up what the new assignment lacks and takes what it adds. */
+  private async takeAssignment(assigned: readonly TopicPartition[], generationId: number, cooperative: boolean): Promise<void> {
+    const next = new Set(assigned.map((tp) => tpKey(tp.topic, tp.partition)));
+    const revoked = this.assignment().filter((tp) => !next.has(tpKey(tp.topic, tp.partition)));
+    const added = assigned.filter((tp) => !this.owned.has(tpKey(tp.topic, tp.partition)));
+    if (revoked.length > 0) {
+      await this.revoke(revoked);
+      // KIP-429: what this member gave up goes to its new owner in the next rebalance.
+      if (cooperative) this.rejoinNeeded = true;
+    }
+    this.ownedGeneration = generationId;
+    if (added.length > 0) await this.assign(added);
   }
 
   /** Waits for the record being processed of these partitions, runs the `revoked` handlers, commits, gives them up. */
