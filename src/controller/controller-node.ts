@@ -4,7 +4,7 @@
  * on the leader, decides and proposes metadata changes.
  * @internal
  */
-import { QuorumController, type Outcome, type RaftView } from '../metadata/quorum-controller.js';
+import { QuorumController, packSnapshot, type Outcome, type RaftView } from '../metadata/quorum-controller.js';
 import type { ControllerConfig } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { ControllerRequest, ControllerResponse } from '../metadata/requests.js';
@@ -195,10 +195,17 @@ export class ControllerNode {
   private async snapshot(): Promise<void> {
     this.snapshotting = true;
     try {
-      const end = this.qc.appliedEndOffset;
-      const data = this.qc.takeSnapshot();
+      // Encode a chunk a turn: a million partitions take a second to encode, and every
+      // node of an in-process cluster shares this thread (elections must not wait).
+      const { endOffset, imageOffset, chunks } = this.qc.snapshotInParts();
       this.bytesSinceSnapshot = 0;
-      await this.raft.takeSnapshot(end, data);
+      const parts: Uint8Array[] = [];
+      for (let next = chunks.next(); next.done !== true; next = chunks.next()) {
+        parts.push(next.value);
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.raft.isStopped) return;
+      }
+      await this.raft.takeSnapshot(endOffset, packSnapshot(imageOffset, parts));
     } catch {
       // A snapshot that cannot be written is retried after the next threshold; the log keeps everything meanwhile.
     } finally {

@@ -628,15 +628,23 @@ export const snapshotChunkBytesMax = 1 << 20;
  * record alone is larger. `restore(snapshot(image), image.offset)` equals `image`.
  */
 export function snapshot(image: MetadataImage, chunkBytesMax = snapshotChunkBytesMax): Uint8Array[] {
+  return [...snapshotChunks(image, chunkBytesMax)];
+}
+
+/**
+ * The chunks of {@link snapshot}, one at a time, so that a shell can encode a large image
+ * between other work (a million partitions take about a second to encode) instead of
+ * blocking for all of it. Images are immutable: the image keeps describing the same
+ * offset however long the encoding takes.
+ */
+export function* snapshotChunks(image: MetadataImage, chunkBytesMax = snapshotChunkBytesMax): Generator<Uint8Array> {
   assert(chunkBytesMax > 0, 'chunkBytesMax must be positive');
-  const chunks: Uint8Array[] = [];
   const w = new MetadataRecordsWriter();
   for (const record of snapshotRecords(image)) {
     w.add(record);
-    if (w.byteLength >= chunkBytesMax) chunks.push(w.take());
+    if (w.byteLength >= chunkBytesMax) yield w.take();
   }
-  if (w.recordCount > 0) chunks.push(w.take());
-  return chunks;
+  if (w.recordCount > 0) yield w.take();
 }
 
 /**

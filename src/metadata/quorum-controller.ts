@@ -36,7 +36,7 @@ import { assert } from '../util/assert.js';
 import { TributaryError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { Controller, type ControllerConfig, type TickOutcome } from './controller.js';
-import { MetadataImage, restore, snapshot } from './image.js';
+import { MetadataImage, restore, snapshot, snapshotChunks } from './image.js';
 import { decodeMetadataRecords, encodeMetadataRecords, type MetadataRecord } from './records.js';
 import type { ControllerRequest, ControllerResponse } from './requests.js';
 
@@ -137,6 +137,15 @@ export class QuorumController {
   }
 
   /**
+   * The same snapshot in parts: the Raft offset it covers, and the image's chunks to
+   * encode one at a time (then `packSnapshot`), so a shell can interleave other work.
+   */
+  snapshotInParts(): { readonly endOffset: number; readonly imageOffset: number; readonly chunks: Iterator<Uint8Array> } {
+    const image = this.controller.image;
+    return { endOffset: this.appliedEnd, imageOffset: image.offset, chunks: snapshotChunks(image) };
+  }
+
+  /**
    * Follows leadership after every change to the Raft core: activates the controller
    * once the node leads with its leader-change entry committed (and applied), and
    * deactivates it when the node no longer leads.
@@ -194,13 +203,17 @@ function notController(why: string): { ok: false; error: 'NOT_CONTROLLER'; messa
 
 /** Snapshot layout: u8 version, f64 image offset, u32 chunk count, then (u32 length, bytes) per chunk. */
 export function encodeSnapshot(image: MetadataImage): Uint8Array {
-  const chunks = snapshot(image);
+  return packSnapshot(image.offset, snapshot(image));
+}
+
+/** The snapshot bytes for an image at `imageOffset` encoded as `chunks`. */
+export function packSnapshot(imageOffset: number, chunks: readonly Uint8Array[]): Uint8Array {
   let size = 1 + 8 + 4;
   for (const c of chunks) size += 4 + c.length;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   view.setUint8(0, snapshotVersion);
-  view.setFloat64(1, image.offset);
+  view.setFloat64(1, imageOffset);
   view.setUint32(9, chunks.length);
   let pos = 13;
   for (const c of chunks) {
