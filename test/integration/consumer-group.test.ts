@@ -128,7 +128,7 @@ describe('consumer groups', () => {
   it('after a restart of the whole cluster on the same dataDir, the group resumes from its committed offsets', async () => {
     const dataDir = tempDir();
     {
-      await using cluster = await Cluster.start({ nodes: 3, dataDir });
+      await using cluster = await Cluster.start({ nodes: 3, dataDir, brokerSessionTimeoutMs: 600 });
       await cluster.admin().createTopics([{ name: 'ledger', partitions: 3, replicationFactor: 3 }]);
       await produce(cluster, 'ledger', 90);
       const g = cluster.consumerGroup({ groupId: 'g4', topics: ['ledger'], from: 'earliest', value: serdes.string, ...fast });
@@ -140,7 +140,7 @@ describe('consumer groups', () => {
       await g.close();
     }
     {
-      await using cluster = await Cluster.start({ nodes: 3, dataDir });
+      await using cluster = await Cluster.start({ nodes: 3, dataDir, brokerSessionTimeoutMs: 600 });
       const g = cluster.consumerGroup({ groupId: 'g4', topics: ['ledger'], from: 'earliest', value: serdes.string, ...fast });
       const seen: { value: string | null; partition: number; offset: number }[] = [];
       const run = drain(g, seen);
@@ -342,6 +342,25 @@ describe('consumer groups', () => {
     expect(g.assignment().map(key)).toEqual(['metrics-a-0', 'metrics-a-1', 'metrics-a-2', 'metrics-b-0', 'metrics-b-1']);
     await g.close();
     await run;
+  });
+
+  it('heartbeats go on while a loop body is slower than the session timeout: the member keeps its partitions', async () => {
+    await using cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 'slow', partitions: 2 }]);
+    await produce(cluster, 'slow', 4);
+    const lost: string[] = [];
+    const g = cluster.consumerGroup({ groupId: 'g10', topics: ['slow'], from: 'earliest', ...fast, sessionTimeoutMs: 1000 });
+    g.on('lost', (tps) => void lost.push(...tps.map(key)));
+    let n = 0;
+    for await (const r of g) {
+      void r;
+      if (n === 0) await new Promise((resolve) => setTimeout(resolve, 1600)); // session timeout 1000
+      if (++n === 4) break;
+    }
+    expect(lost).toEqual([]);
+    expect(g.rebalances).toBe(1);
+    expect(g.assignment().length).toBe(2);
+    await g.close();
   });
 
   it('a static member (groupInstanceId) that closes keeps its place: its return within the session timeout gets its partitions back without a rebalance', async () => {
