@@ -15,8 +15,20 @@ async function findCoordinator(cluster: Cluster, groupId: string, via = cluster.
   return res.coordinators[0]!;
 }
 
+/** What each node knows of a `__consumer_offsets` partition, for failure messages. */
+function describePartition(cluster: Cluster, partition: number): string {
+  return JSON.stringify(
+    cluster.nodeIdList.map((id) => {
+      const b = cluster.node(id)?.broker;
+      const reg = b?.metadataImage?.topic(offsetsTopic)?.partitions[partition];
+      const r = b?.replica(offsetsTopic, partition);
+      return { id, leader: reg?.leader, leaderEpoch: reg?.leaderEpoch, isr: reg?.isr, role: r?.role, replicaEpoch: r?.leaderEpoch, hw: r?.highWatermark, leo: r?.logEndOffset, coordinators: b ? [...groupShellOf(b)!.coordinators()] : [] };
+    }),
+  );
+}
+
 /** Retries a request while the coordinator is loading or moving (what a client does). */
-async function retry<T>(what: string, fn: () => Promise<T>, ok: (t: T) => boolean, timeoutMs = 10_000): Promise<T> {
+async function retry<T>(what: string | (() => string), fn: () => Promise<T>, ok: (t: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let last: T | unknown;
@@ -26,7 +38,7 @@ async function retry<T>(what: string, fn: () => Promise<T>, ok: (t: T) => boolea
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`${what}: gave up, last ${JSON.stringify(last)}`);
+    if (Date.now() > deadline) throw new Error(`${typeof what === 'string' ? what : what()}: gave up, last ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -65,6 +77,8 @@ describe('GroupShell', () => {
     await cluster.admin().createTopics([{ name: 'items', partitions: 1 }]);
     const c = await findCoordinator(cluster, 'g');
     const other = cluster.nodeIdList.find((id) => id !== c.nodeId)!;
+    // Before its metadata has the topic a broker says COORDINATOR_NOT_AVAILABLE; after, NOT_COORDINATOR.
+    await retry('the topic at the other broker', async () => cluster.node(other)!.broker.metadataImage?.topic(offsetsTopic) !== undefined, (known) => known);
     const wrong = await cluster.transport.send(other, commitRequest('g', 'items', 5));
     expect(wrong.topics[0]!.partitions[0]!.errorCode).toBe('NOT_COORDINATOR');
     const ok = await retry('commit', () => cluster.transport.send(c.nodeId, commitRequest('g', 'items', 5)), (r) => r.topics[0]!.partitions[0]!.errorCode === 'NONE');
@@ -87,7 +101,7 @@ describe('GroupShell', () => {
   });
 
   it('moves to the next leader when the coordinator is killed: it loads the committed offsets and serves', async () => {
-    await using cluster = await Cluster.start({ nodes: 3, brokerSessionTimeoutMs: 600 });
+    await using cluster = await Cluster.start({ nodes: 3, brokerSessionTimeoutMs: 1000 });
     await cluster.admin().createTopics([{ name: 'items', partitions: 1 }]);
     // A group whose coordinator is not the active controller, so killing it keeps the quorum's leader.
     const active = cluster.describe().find((n) => n.activeController)!.id;
@@ -102,7 +116,12 @@ describe('GroupShell', () => {
     }
     expect(groupId).not.toBe('');
     for (let offset = 1; offset <= 20; offset++) {
-      await retry('commit', () => cluster.transport.send(first!.nodeId, commitRequest(groupId, 'items', offset)), (r) => r.topics[0]!.partitions[0]!.errorCode === 'NONE');
+      await retry(
+        () => `commit to ${first!.nodeId}: ${describePartition(cluster, partitionForGroup(groupId, 10))}`,
+        () => cluster.transport.send(first!.nodeId, commitRequest(groupId, 'items', offset)),
+        (r) => r.topics[0]!.partitions[0]!.errorCode === 'NONE',
+        20_000,
+      );
     }
     cluster.killNode(first!.nodeId);
     const moved = await retry('a new coordinator', () => findCoordinator(cluster, groupId), (c) => c.errorCode === 'NONE' && c.nodeId !== first!.nodeId);
