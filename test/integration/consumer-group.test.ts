@@ -208,15 +208,15 @@ describe('consumer groups', () => {
       }
     })();
     const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    await pause(800);
+    await pause(500);
     await members[0]!.group.kill(); // dies: its partitions move after the session timeout
-    await pause(400);
+    await pause(300);
     add();
-    await pause(400);
+    await pause(300);
     await members[1]!.group.close(); // leaves: its partitions move at once
-    await pause(400);
+    await pause(300);
     add();
-    await pause(800);
+    await pause(600);
     stop = true;
     await sending;
     const live = members.filter((m) => m.id !== 0 && m.id !== 1);
