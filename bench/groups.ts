@@ -1,0 +1,32 @@
+import { fmt, runCase, table } from './lib.js';
+
+/**
+ * Consumer groups (issue 5's targets): time from `consumerGroup(...)` to the first record
+ * of a new group; time for a group to settle after a member joins and after one leaves,
+ * eager (range) and cooperative; records/s of a group of 1 and of 4 in one process; and
+ * the latency through a group. A 1-node ephemeral cluster, each case in its own process.
+ */
+export async function groupsBench(): Promise<string> {
+  const rows: (string | number)[][] = [];
+  const first = await runCase('./groups-cases.ts', ['first', '20']);
+  rows.push(['new group: consumerGroup() to first record (20 groups)', `p50 ${fmt(first.p50Ms as number, 1)} ms, max ${fmt(first.maxMs as number, 1)} ms`, `< 20 ms: ${(first.p50Ms as number) < 20 ? 'met' : 'MISSED'}`, first.peakRssMiB as number]);
+  for (const assignor of ['range', 'cooperative-sticky']) {
+    const s = await runCase('./groups-cases.ts', ['settle', assignor, '3']);
+    rows.push([
+      `settle after a join / a leave, ${assignor} (3 rounds, 2 -> 3 -> 2 members, 12 partitions)`,
+      `join p50 ${fmt(s.joinP50Ms as number)} ms (max ${fmt(s.joinMaxMs as number)}); leave p50 ${fmt(s.leaveP50Ms as number)} ms (max ${fmt(s.leaveMaxMs as number)})`,
+      `leave < 50 ms: ${(s.leaveP50Ms as number) < 50 ? 'met' : 'MISSED'}`,
+      s.peakRssMiB as number,
+    ]);
+  }
+  let single = 0;
+  for (const members of [1, 4]) {
+    const t = await runCase('./groups-cases.ts', ['throughput', String(members), '300000']);
+    const rate = t.perSecond as number;
+    if (members === 1) single = rate;
+    rows.push([`group of ${members} reading 300,000 records of 100 bytes (12 partitions)`, `${fmt(rate)} rec/s${members === 1 ? '' : ` (${fmt(rate / single, 2)} of 1 member)`}`, members === 4 ? `>= 1 member: ${rate >= single ? 'met' : 'MISSED'}` : '', t.peakRssMiB as number]);
+  }
+  const l = await runCase('./groups-cases.ts', ['latency', '10000', '3']);
+  rows.push(['end-to-end latency through a group of 1, 10,000 rec/s', `p50 ${fmt(l.p50Ms as number, 2)} ms, p99 ${fmt(l.p99Ms as number, 2)} ms, p99.9 ${fmt(l.p999Ms as number, 2)} ms (${fmt(l.samples as number)} samples)`, '', l.peakRssMiB as number]);
+  return `## Consumer groups\n\nA 1-node ephemeral cluster per case; default group settings (heartbeat 1,000 ms, session 10,000 ms, initial rebalance delay 0).\n\n${table(['case', 'figure', 'target', 'peak RSS MiB'], rows)}\n`;
+}
