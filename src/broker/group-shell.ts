@@ -284,8 +284,12 @@ export class GroupShell {
       void this.ensureOffsetsTopic().catch(() => undefined);
       return groupErrorResponse(request, 'COORDINATOR_NOT_AVAILABLE');
     }
-    const slot = this.slots.get(partitionForGroup(groupId, t.partitions.length));
-    if (slot === undefined || slot.state === 'dead') return groupErrorResponse(request, 'NOT_COORDINATOR');
+    const p = partitionForGroup(groupId, t.partitions.length);
+    const slot = this.slots.get(p);
+    if (slot === undefined || slot.state === 'dead') {
+      // Leader by the metadata but no coordinator yet: the next tick starts loading one.
+      return groupErrorResponse(request, t.partitions[p]!.leader === this.broker.nodeId ? 'COORDINATOR_LOAD_IN_PROGRESS' : 'NOT_COORDINATOR');
+    }
     return this.submit(slot, request);
   }
 
