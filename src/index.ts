@@ -83,3 +83,16 @@ export type { Transport } from './transport/transport.js';
 
 // The metadata quorum on its own (a Cluster runs one inside).
 export { MetadataQuorum, type MetadataQuorumOptions, type SubmitOptions } from './controller/metadata-quorum.js';
+
+// Consumer groups.
+export {
+  ConsumerGroup,
+  type ConsumerGroupOptions,
+  type RebalanceEvent,
+  type RebalanceHandler,
+  type PartitionLag,
+  type TypedConsumerBatch,
+  type OffsetToCommit,
+  type AssignorName,
+  type RunHandlers,
+} from './client/consumer-group.js';

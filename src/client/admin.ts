@@ -410,7 +410,9 @@ export class Admin {
   private async waitForLeaders(topic: string, partitions?: number): Promise<void> {
     const deadline = this.clock.monotonic() + this.timeoutMs;
     for (;;) {
+      // Ask the cluster each time: the cache may hold the topic as it was before the change.
       this.metadata.invalidate('UNKNOWN_TOPIC_OR_PARTITION');
+      await this.metadata.refresh().catch(() => undefined);
       const info = await this.metadata.waitForTopic(topic, deadline);
       if ((partitions === undefined || info.partitions.length >= partitions) && info.partitions.every((p) => p.leaderId >= 0)) return;
       if (this.clock.monotonic() >= deadline) throw new TributaryError('LEADER_NOT_AVAILABLE', `topic "${topic}" has partitions without a leader`, { topic });

@@ -21,7 +21,21 @@ import { backoffMs, delay, withTimeout } from './retry.js';
 import type { Serde } from './serde.js';
 import type { SerdeLike, TypedConsumerRecord } from './topic.js';
 
-/** The partition assignors a group's leader can run; every member of a group must name the same. */
+/**
+ * The partition assignors a group's leader can run; every member of a group must name the
+ * same.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type AssignorName } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events', partitions: 6 }]);
+ * const assignor: AssignorName = 'cooperative-sticky';
+ * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], assignor });
+ * await group.close();
+ * ```
+ */
 export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
 
 /**
@@ -70,13 +84,62 @@ export interface ConsumerGroupOptions<K, V> {
   readonly metadataMaxAgeMs?: number;
 }
 
-/** A rebalance event: `assigned` partitions added; `revoked` partitions given up cleanly (commit in the handler if you like); `lost` partitions taken away without a chance to commit. */
+/**
+ * A rebalance event: `assigned` partitions added; `revoked` partitions given up cleanly
+ * (commit in the handler if you like); `lost` partitions taken away without a chance to
+ * commit.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type RebalanceEvent } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events', partitions: 2 }]);
+ * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'] });
+ * for (const event of ['assigned', 'revoked', 'lost'] satisfies RebalanceEvent[]) {
+ *   group.on(event, (partitions) => console.log(event, partitions.length));
+ * }
+ * await group.close();
+ * ```
+ */
 export type RebalanceEvent = 'assigned' | 'revoked' | 'lost';
 
-/** A rebalance handler; the group awaits it before it goes on. */
+/**
+ * A rebalance handler; the group awaits it before it goes on, so a `revoked` handler can
+ * commit before the partitions move.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type RebalanceHandler } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events' }]);
+ * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], autoCommit: false });
+ * const onRevoked: RebalanceHandler = async () => {
+ *   await group.commit();
+ * };
+ * group.on('revoked', onRevoked);
+ * await group.close();
+ * ```
+ */
 export type RebalanceHandler = (partitions: TopicPartition[]) => void | Promise<void>;
 
-/** One partition's lag: how far the member's position is behind the high watermark. */
+/**
+ * One partition's lag: how far the member's position is behind the high watermark.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type PartitionLag } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events' }]);
+ * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], from: 'earliest' });
+ * await group.whenJoined();
+ * const lags: PartitionLag[] = await group.lag();
+ * console.log(lags.reduce((n, l) => n + l.lag, 0)); // 0
+ * await group.close();
+ * ```
+ */
 export interface PartitionLag {
   readonly topic: string;
   readonly partition: number;
@@ -86,7 +149,21 @@ export interface PartitionLag {
   readonly lag: number;
 }
 
-/** A batch as `run({ eachBatch })` receives it. */
+/**
+ * A batch as `run({ eachBatch })` receives it.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, serdes, type TypedConsumerBatch } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events' }]);
+ * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], value: serdes.string });
+ * const handle = (batch: TypedConsumerBatch<Uint8Array | null, string>) => console.log(batch.partition, batch.records.length);
+ * void group.run({ eachBatch: handle });
+ * await group.close();
+ * ```
+ */
 export interface TypedConsumerBatch<K, V> {
   readonly topic: string;
   readonly partition: number;
@@ -94,14 +171,43 @@ export interface TypedConsumerBatch<K, V> {
   readonly highWatermark: number;
 }
 
-/** An offset to commit: the next offset the group should read for that partition. */
+/**
+ * An offset to commit: the next offset the group should read for that partition.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type OffsetToCommit } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events' }]);
+ * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], autoCommit: false });
+ * await group.whenJoined();
+ * const offsets: OffsetToCommit[] = [{ topic: 'events', partition: 0, offset: 0 }];
+ * await group.commit(offsets);
+ * await group.close();
+ * ```
+ */
 export interface OffsetToCommit {
   readonly topic: string;
   readonly partition: number;
   readonly offset: number;
 }
 
-/** What `run` calls: one record at a time, or one fetched batch at a time. */
+/**
+ * What `run` calls: one record at a time, or one fetched batch at a time.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, serdes, type RunHandlers } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events' }]);
+ * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], value: serdes.string });
+ * const handlers: RunHandlers<Uint8Array | null, string> = { eachRecord: (r) => console.log(r.offset, r.value) };
+ * void group.run(handlers);
+ * await group.close();
+ * ```
+ */
 export type RunHandlers<K, V> = { readonly eachRecord: (record: TypedConsumerRecord<K, V>) => void | Promise<void> } | { readonly eachBatch: (batch: TypedConsumerBatch<K, V>) => void | Promise<void> };
 
 interface Resolved {

@@ -176,6 +176,40 @@ describe('Cluster', () => {
     expect(failed).toBeLessThan(sent);
   }, 60_000);
 
+  it('admin: adds partitions, alters and describes configs, lists offsets by time, deletes records, describes the cluster', async () => {
+    await using cluster = await Cluster.start({ nodes: 3 });
+    const admin = cluster.admin();
+    await admin.createTopics([{ name: 'grow', partitions: 1, replicationFactor: 2 }]);
+    await admin.createPartitions('grow', 3);
+    const [grown] = await admin.describeTopics(['grow']);
+    expect(grown!.partitions.map((p) => p.partition)).toEqual([0, 1, 2]);
+    expect(grown!.partitions.every((p) => p.leader >= 0 && p.replicas.length === 2)).toBe(true);
+    await expect(admin.createPartitions('grow', 2)).rejects.toMatchObject({ code: 'INVALID_PARTITIONS' });
+
+    await admin.alterConfigs('grow', { 'retention.ms': '3600000', 'cleanup.policy': 'compact' });
+    const configs = await admin.describeConfigs('grow');
+    expect(configs['retention.ms']).toMatchObject({ value: '3600000', source: 'TOPIC_CONFIG' });
+    expect(configs['cleanup.policy']).toMatchObject({ value: 'compact', source: 'TOPIC_CONFIG' });
+    await admin.alterConfigs('grow', { 'cleanup.policy': null });
+    expect((await admin.describeConfigs('grow'))['cleanup.policy']).toMatchObject({ value: 'delete', source: 'DEFAULT_CONFIG' });
+    await expect(admin.alterConfigs('grow', { 'retention.ms': 'soon' })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+
+    const producer = cluster.producer();
+    const t0 = Date.now();
+    await producer.send('grow', Array.from({ length: 10 }, (_, i) => ({ value: `a${i}`, partition: 0, timestamp: t0 + i })));
+    await producer.send('grow', Array.from({ length: 10 }, (_, i) => ({ value: `b${i}`, partition: 0, timestamp: t0 + 1000 + i })));
+    expect((await admin.listOffsets('grow', 'latest')).find((p) => p.partition === 0)!.offset).toBe(20);
+    expect((await admin.listOffsets('grow', { timestamp: t0 + 1000 })).find((p) => p.partition === 0)).toMatchObject({ offset: 10, timestamp: t0 + 1000 });
+    expect(await admin.deleteRecords('grow', { 0: 5 })).toEqual({ 0: 5 });
+    expect((await admin.listOffsets('grow', 'earliest')).find((p) => p.partition === 0)!.offset).toBe(5);
+
+    const described = await admin.describeCluster();
+    expect(described.nodes.map((n) => n.id)).toEqual([1, 2, 3]);
+    expect([1, 2, 3]).toContain(described.controllerId);
+    await admin.deleteTopics(['grow']);
+    expect(await admin.listTopics()).toEqual([]);
+  });
+
   it('answers bad input with typed errors', async () => {
     await expect(Cluster.start({ nodes: 0 })).rejects.toMatchObject({ name: 'TributaryError', code: 'INVALID_CONFIG', option: 'nodes' });
     await expect(Cluster.start({ nodes: 2, controllers: 3 })).rejects.toMatchObject({ code: 'INVALID_CONFIG', option: 'controllers' });
