@@ -59,6 +59,15 @@ export interface GroupShellConfig {
   readonly tickIntervalMs: number;
   /** How long a write may wait for the high watermark before the coordinator gives up and reloads. Default 30000. */
   readonly commitTimeoutMs: number;
+  /**
+   * How long a Heartbeat answered NONE may be held before it is answered, unless the
+   * group starts a rebalance meanwhile, which then answers it REBALANCE_IN_PROGRESS at
+   * once. A client that heartbeats again as soon as a held answer comes (Tributary's does)
+   * learns of a rebalance within milliseconds instead of a heartbeat interval; any other
+   * client just sees a slower answer. Kept below the shortest session (1000 ms). 0 never
+   * holds. Default 400.
+   */
+  readonly heartbeatHoldMs: number;
   /** The coordinator core's settings (session timeout bounds, offset retention, ...). */
   readonly coordinator: Partial<GroupCoordinatorConfig>;
 }
@@ -73,6 +82,7 @@ export const defaultGroupShellConfig: GroupShellConfig = {
   offsetsTopicReplicationFactor: undefined,
   tickIntervalMs: 50,
   commitTimeoutMs: 30_000,
+  heartbeatHoldMs: 400,
   coordinator: { groupMinSessionTimeoutMs: 1000 },
 };
 
@@ -104,6 +114,8 @@ interface Slot {
   /** The offset after the last record this coordinator appended. */
   writtenEnd: number;
   watching: boolean;
+  /** Held heartbeats, woken when anything but a heartbeat changes the slot's groups. */
+  readonly held: Set<() => void>;
 }
 
 /**
@@ -169,7 +181,7 @@ export class GroupShell {
       case ApiKey.SyncGroup:
         return { apiKey: ApiKey.SyncGroup, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, { type: 'SyncGroup', groupId: request.groupId, generationId: request.generationId, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null, protocolType: request.protocolType ?? null, protocolName: request.protocolName ?? null, assignments: request.assignments })) };
       case ApiKey.Heartbeat:
-        return { apiKey: ApiKey.Heartbeat, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, { type: 'Heartbeat', groupId: request.groupId, generationId: request.generationId, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null })) };
+        return { apiKey: ApiKey.Heartbeat, throttleTimeMs: 0, ...(await this.heartbeat(request)) };
       case ApiKey.LeaveGroup:
         return { apiKey: ApiKey.LeaveGroup, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, { type: 'LeaveGroup', groupId: request.groupId, members: request.members })) };
       case ApiKey.OffsetCommit:
@@ -299,6 +311,45 @@ export class GroupShell {
       slot.waiting.set(id, { request, resolve });
       const out = slot.coordinator.handle(id, request, this.clock.now());
       this.apply(slot, out);
+      if (request.type !== 'Heartbeat') this.wakeHeld(slot);
+    });
+  }
+
+  /**
+   * A Heartbeat, held while it would be answered NONE (see `heartbeatHoldMs`): asked again
+   * whenever another request or a tick changes the slot, and answered as soon as the
+   * answer is anything else, or when the hold runs out. Each asking counts as a heartbeat,
+   * so the member's session stays alive while it waits.
+   */
+  private async heartbeat(request: P.HeartbeatRequest): Promise<{ errorCode: ErrorCode }> {
+    const hb = { type: 'Heartbeat', groupId: request.groupId, generationId: request.generationId, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null } as const;
+    const until = this.clock.monotonic() + this.config.heartbeatHoldMs;
+    for (;;) {
+      const res = (await this.forGroup(request.groupId, hb)) as { errorCode: ErrorCode };
+      const left = until - this.clock.monotonic();
+      if (res.errorCode !== 'NONE' || left <= 0 || this.closed) return res;
+      const image = this.broker.metadataImage?.topic(offsetsTopic);
+      const slot = image ? this.slots.get(partitionForGroup(request.groupId, image.partitions.length)) : undefined;
+      if (slot === undefined || slot.state !== 'active') return res;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          slot.held.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, left);
+        slot.held.add(wake);
+      });
+    }
+  }
+
+  /** Wakes the held heartbeats of a slot on the next turn (never inside the request that changed it). */
+  private wakeHeld(slot: Slot): void {
+    if (slot.held.size === 0) return;
+    const wakes = [...slot.held];
+    slot.held.clear();
+    setImmediate(() => {
+      for (const w of wakes) w();
     });
   }
 
@@ -430,6 +481,7 @@ export class GroupShell {
   private drop(slot: Slot): void {
     if (slot.state === 'dead') return;
     slot.state = 'dead';
+    this.wakeHeld(slot);
     if (this.slots.get(slot.partition) === slot) this.slots.delete(slot.partition);
     const out = slot.coordinator.active ? slot.coordinator.deactivate() : { records: [], replies: [] };
     for (const r of out.replies) this.reply(slot, r.to, r.response);
@@ -463,6 +515,7 @@ export class GroupShell {
     for (const slot of this.slots.values()) {
       if (slot.state !== 'active' || slot.coordinator.nextDeadline() > now) continue;
       this.apply(slot, slot.coordinator.tick(now));
+      this.wakeHeld(slot);
     }
   }
 
@@ -484,6 +537,7 @@ export class GroupShell {
       writes: [],
       writtenEnd: replica.logEndOffset,
       watching: false,
+      held: new Set(),
     };
     this.slots.set(partition, slot);
     void this.load(slot).catch(() => this.drop(slot));

@@ -932,6 +932,8 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     const node = this.coordinatorId;
     if (node === undefined) return;
     this.heartbeatInFlight = true;
+    const sentAt = this.clock.monotonic();
+    let again = false;
     try {
       const generation = this.generation;
       const res = await withTimeout(
@@ -941,6 +943,11 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       );
       if (this.generation !== generation || this.phase !== 'stable') return;
       const code = res.errorCode;
+      // A coordinator that holds heartbeats (Tributary's does, until the group changes or
+      // its hold runs out) answers late: heartbeat again at once, so that one is always
+      // waiting there to bring news of a rebalance. One that answers at once is asked
+      // again at the next interval, as Kafka's clients do.
+      again = code === 'NONE' && this.clock.monotonic() - sentAt >= Math.min(50, this.options.heartbeatIntervalMs / 4);
       if (code === 'REBALANCE_IN_PROGRESS') this.requestRejoin(false);
       else if (code === 'UNKNOWN_MEMBER_ID' || code === 'ILLEGAL_GENERATION') this.requestRejoin(true);
       else if (code === 'FENCED_INSTANCE_ID') this.fail(new TributaryError(code, `another member took group.instance.id ${this.options.groupInstanceId}`));
@@ -949,6 +956,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       if (isTributaryError(err) && coordinatorErrors.has(err.code)) this.coordinatorId = undefined;
     } finally {
       this.heartbeatInFlight = false;
+      if (again && !this.closed) setImmediate(() => void this.heartbeat());
     }
   }
 
@@ -979,7 +987,8 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
           return;
         }
         if (coordinatorErrors.has(e.code)) this.coordinatorId = undefined;
-        await delay(backoffMs(failures++, 50, 1000, this.rng));
+        // MEMBER_ID_REQUIRED is the protocol's first step (KIP-394), not a failure: rejoin at once.
+        if (e.code !== 'MEMBER_ID_REQUIRED') await delay(backoffMs(failures++, 50, 1000, this.rng));
       }
     }
   }
@@ -1079,6 +1088,9 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       this.rejoinNeeded = false;
       this.phase = 'stable';
       this.rebalances++;
+      // Heartbeat at once in the new generation: a coordinator that holds heartbeats then
+      // has one waiting to bring news of the next rebalance.
+      setImmediate(() => void this.heartbeat());
       try {
         await this.takeAssignment(decodeAssignment(sync.assignment).partitions, join.generationId, cooperative);
       } catch (err) {
