@@ -78,6 +78,8 @@ export {
   type OffsetSpec,
   type PartitionOffset,
   type ClusterDescription,
+  type GroupListing,
+  type GroupDescription,
 } from './client/admin.js';
 export type { Transport } from './transport/transport.js';
 

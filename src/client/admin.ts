@@ -12,6 +12,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { errorCodes, type ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { decodeAssignment } from './consumer-group.js';
 import { MetadataCache } from './metadata-cache.js';
 import { delay } from './retry.js';
 
@@ -168,6 +169,57 @@ export interface ClusterDescription {
   readonly clusterId: string;
   readonly controllerId: number;
   readonly nodes: readonly { readonly id: number; readonly host: string; readonly port: number; readonly rack: string | null }[];
+}
+
+/**
+ * A group as {@link Admin.listGroups} reports it.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type GroupListing } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * const groups: GroupListing[] = await cluster.admin().listGroups();
+ * console.log(groups.map((g) => `${g.groupId}: ${g.state}`));
+ * ```
+ */
+export interface GroupListing {
+  readonly groupId: string;
+  /** `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Stable` or `Dead`. */
+  readonly state: string;
+  readonly protocolType: string;
+}
+
+/**
+ * A group as {@link Admin.describeGroup} reports it: its members and what they own, and
+ * its committed offsets with their lag.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type GroupDescription } from 'tributary';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events' }]);
+ * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'] });
+ * await group.whenJoined();
+ * const d: GroupDescription = await cluster.admin().describeGroup('audit');
+ * console.log(d.state, d.members.length); // Stable 1
+ * await group.close();
+ * ```
+ */
+export interface GroupDescription {
+  readonly groupId: string;
+  readonly state: string;
+  /** The assignor the group runs (`range`, `cooperative-sticky`, ...), or `''` between generations. */
+  readonly protocol: string;
+  readonly members: readonly {
+    readonly memberId: string;
+    readonly groupInstanceId: string | null;
+    readonly clientId: string;
+    readonly assignment: readonly { readonly topic: string; readonly partition: number }[];
+  }[];
+  /** Committed offsets, with the partition's end (high watermark) and the lag between them. */
+  readonly offsets: readonly { readonly topic: string; readonly partition: number; readonly committed: number; readonly end: number; readonly lag: number }[];
 }
 
 /**
@@ -354,6 +406,101 @@ export class Admin {
     return { clusterId: res.clusterId, controllerId: res.controllerId, nodes: res.brokers.map((b) => ({ id: b.brokerId, host: b.host, port: b.port, rack: b.rack })) };
   }
 
+  /** Every consumer group in the cluster (each node lists the groups it coordinates). */
+  async listGroups(): Promise<GroupListing[]> {
+    this.checkOpen();
+    await this.metadata.refresh().catch(() => undefined);
+    const nodes = this.metadata.nodes();
+    const lists = await Promise.all(
+      nodes.map(async (node) => {
+        try {
+          const r = await this.transport.send(node, { apiKey: ApiKey.ListGroups });
+          if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, `ListGroups at node ${node}: ${r.errorCode}`);
+          return r.groups;
+        } catch (err) {
+          if (isTributaryError(err) && (err.code === 'NETWORK_EXCEPTION' || err.code === 'COORDINATOR_NOT_AVAILABLE')) return [];
+          throw err;
+        }
+      }),
+    );
+    const byId = new Map<string, GroupListing>();
+    for (const g of lists.flat()) byId.set(g.groupId, { groupId: g.groupId, state: g.groupState, protocolType: g.protocolType });
+    return [...byId.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+  }
+
+  /** A group's members with their partitions, and its committed offsets with their lag. Rejects with `GROUP_ID_NOT_FOUND` for a group that does not exist. */
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    const described = await this.toCoordinator<P.DescribedGroup>(groupId, async (node) => {
+      const r = await this.transport.send(node, { apiKey: ApiKey.DescribeGroups, groups: [groupId] });
+      const g = r.groups[0];
+      return g === undefined ? { error: 'UNKNOWN_SERVER_ERROR' as ErrorCode } : g.errorCode !== 'NONE' ? { error: g.errorCode } : { value: g };
+    });
+    const fetched = await this.toCoordinator<P.OffsetFetchResponse>(groupId, async (node) => {
+      const r = await this.transport.send(node, { apiKey: ApiKey.OffsetFetch, groupId, topics: null });
+      return r.errorCode !== 'NONE' ? { error: r.errorCode } : { value: r };
+    });
+    if (described.groupState === 'Dead' && fetched.topics.length === 0) throw new TributaryError('GROUP_ID_NOT_FOUND', `group "${groupId}" does not exist`);
+    const offsets: { topic: string; partition: number; committed: number; end: number; lag: number }[] = [];
+    for (const t of fetched.topics) {
+      const ends = new Map((await this.listOffsets(t.name, 'latest').catch(() => [] as PartitionOffset[])).map((e) => [e.partition, e.offset]));
+      for (const p of t.partitions) {
+        if (p.committedOffset < 0) continue;
+        const end = ends.get(p.partitionIndex) ?? -1;
+        offsets.push({ topic: t.name, partition: p.partitionIndex, committed: p.committedOffset, end, lag: end < 0 ? -1 : Math.max(0, end - p.committedOffset) });
+      }
+    }
+    offsets.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+    return {
+      groupId,
+      state: described.groupState,
+      protocol: described.protocolData,
+      members: described.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        assignment: described.protocolType === 'consumer' && m.memberAssignment.length > 0 ? decodeAssignment(m.memberAssignment).partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition })) : [],
+      })),
+      offsets,
+    };
+  }
+
+  /**
+   * Moves a group's committed offsets for a topic to the earliest or latest offset, the
+   * first record at or after a timestamp, or a given offset, for every partition. The group
+   * must have no members (stop its consumers first): a live group would overwrite them.
+   * Rejects with the coordinator's error otherwise (`UNKNOWN_MEMBER_ID` for a group with members).
+   */
+  async resetGroupOffsets(groupId: string, topic: string, to: OffsetSpec | number): Promise<{ partition: number; offset: number }[]> {
+    const targets =
+      typeof to === 'number'
+        ? (await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs)).partitions.map((p) => ({ partition: p.partition, offset: to }))
+        : await Promise.all(
+            (await this.listOffsets(topic, to)).map(async (p) => ({ partition: p.partition, offset: p.offset >= 0 ? p.offset : (await this.listOffsets(topic, 'latest')).find((e) => e.partition === p.partition)!.offset })),
+          );
+    if (typeof to === 'number' && (!Number.isSafeInteger(to) || to < 0)) throw new TributaryError('INVALID_ARGUMENT', `offset must be a non-negative integer, got ${to}`, { option: 'to', topic });
+    await this.toCoordinator<undefined>(groupId, async (node) => {
+      const r = await this.transport.send(node, {
+        apiKey: ApiKey.OffsetCommit,
+        groupId,
+        generationId: -1,
+        memberId: '',
+        topics: [{ name: topic, partitions: targets.map((t) => ({ partitionIndex: t.partition, committedOffset: t.offset, committedMetadata: null })) }],
+      });
+      const failed = r.topics.flatMap((t) => t.partitions).find((p) => p.errorCode !== 'NONE');
+      return failed ? { error: failed.errorCode } : { value: undefined };
+    });
+    return targets;
+  }
+
+  /** Deletes a group and its committed offsets. Rejects with `NON_EMPTY_GROUP` while it has members, `GROUP_ID_NOT_FOUND` when there is none. */
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.toCoordinator<undefined>(groupId, async (node) => {
+      const r = await this.transport.send(node, { apiKey: ApiKey.DeleteGroups, groupsNames: [groupId] });
+      const res = r.results[0];
+      return res === undefined ? { error: 'UNKNOWN_SERVER_ERROR' as ErrorCode } : res.errorCode !== 'NONE' ? { error: res.errorCode } : { value: undefined };
+    });
+  }
+
   /** Stops the client; further calls reject with `CLIENT_CLOSED`. */
   close(): void {
     this.closed = true;
@@ -377,6 +524,36 @@ export class Admin {
         }
       }
       if (this.clock.monotonic() >= deadline) throw last ?? new TributaryError('NETWORK_EXCEPTION', 'no node reachable');
+      await delay(Math.min(200, 10 * 2 ** attempt));
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the admin client is closed');
+  }
+
+  /** Runs `call` against a group's coordinator (FindCoordinator first), retrying while the coordinator moves or loads, until the timeout. */
+  private async toCoordinator<T>(groupId: string, call: (node: number) => Promise<{ value: T } | { error: ErrorCode }>): Promise<T> {
+    this.checkOpen();
+    if (typeof groupId !== 'string' || groupId.length === 0) throw new TributaryError('INVALID_GROUP_ID', 'a group id is a non-empty string', { option: 'groupId' });
+    const deadline = this.clock.monotonic() + this.timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      let error: ErrorCode;
+      try {
+        const found = await this.toAnyNode({ apiKey: ApiKey.FindCoordinator, keyType: 0, coordinatorKeys: [groupId] });
+        const c = found.coordinators[0];
+        if (c === undefined || c.errorCode !== 'NONE') error = c?.errorCode ?? 'COORDINATOR_NOT_AVAILABLE';
+        else {
+          const r = await call(c.nodeId);
+          if ('value' in r) return r.value;
+          error = r.error;
+        }
+      } catch (err) {
+        if (!isTributaryError(err)) throw err;
+        error = err.code;
+      }
+      const retriable = error === 'NOT_COORDINATOR' || error === 'COORDINATOR_LOAD_IN_PROGRESS' || error === 'COORDINATOR_NOT_AVAILABLE' || error === 'NETWORK_EXCEPTION';
+      if (!retriable || this.clock.monotonic() >= deadline) throw new TributaryError(error, `group "${groupId}": ${error}`);
       await delay(Math.min(200, 10 * 2 ** attempt));
     }
   }
