@@ -305,6 +305,12 @@ export class RaftCore {
     return lastEpoch > mine || (lastEpoch === mine && endOffset >= this.logEndOffset);
   }
 
+  /** Whether (lastEpoch, endOffset) is strictly more up to date than this node's log. */
+  private logStrictlyBehind(lastEpoch: number, endOffset: number): boolean {
+    const mine = this.lastEpoch();
+    return lastEpoch > mine || (lastEpoch === mine && endOffset > this.logEndOffset);
+  }
+
   private startPreVote(): void {
     if (this.leaderId !== -1 && this.leaderId !== this.id) this.abandoned = { epoch: this.epoch, leaderId: this.leaderId };
     this.role = 'prospective';
@@ -343,6 +349,12 @@ export class RaftCore {
       // disrupt a healthy quorum.
       const hasLiveLeader = this.role === 'leader' || (this.leaderId !== -1 && this.electionElapsed < this.config.electionTicks);
       granted = m.epoch === this.epoch && !hasLiveLeader && this.logUpToDate(m.lastEpoch, m.endOffset);
+      // Two voters that lost the same leader stand at about the same moment; if each
+      // granted the other's pre-vote, both would become candidates and split the vote,
+      // costing another election timeout. A prospective voter therefore refuses the
+      // pre-vote of a voter with a higher id whose log is no better than its own: the
+      // lower id goes first. (Pre-votes decide nothing; a better log still always wins.)
+      if (granted && this.role === 'prospective' && m.from > this.id && !this.logStrictlyBehind(m.lastEpoch, m.endOffset)) granted = false;
     } else {
       granted = m.epoch === this.epoch && (this.votedFor === -1 || this.votedFor === m.from) && this.role !== 'leader' && this.logUpToDate(m.lastEpoch, m.endOffset);
       if (granted && this.votedFor === -1) {
