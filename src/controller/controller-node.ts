@@ -84,6 +84,10 @@ export class ControllerNode {
           self?.settle();
         },
         changed: () => self?.changed(),
+        truncated: (offset) => {
+          qc.truncated(offset);
+          self?.settle();
+        },
       },
     };
     const raft = await RaftNode.open(raftOptions);

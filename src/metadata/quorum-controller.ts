@@ -119,6 +119,22 @@ export class QuorumController {
     }
   }
 
+  /**
+   * The log was truncated to `offset` (a diverged tail dropped): the entries at and after
+   * it are gone from this node, and since the leader's log differs there they can never
+   * commit. Their requests are answered NOT_CONTROLLER now rather than when (if ever) this
+   * node's log grows past them again.
+   */
+  truncated(offset: number): void {
+    const kept: Ticket[] = [];
+    for (const t of this.tickets) {
+      if (t.offset >= offset) this.answer(t.ticket, notController(`its records at offset ${t.offset} were truncated: a newer leader's log differs there`));
+      else kept.push(t);
+    }
+    this.tickets.length = 0;
+    this.tickets.push(...kept);
+  }
+
   /** Replaces the state with a snapshot's (a follower too far behind, or a restart). */
   restoreSnapshot(s: Snapshot): void {
     const { image } = decodeSnapshot(s.data);

@@ -46,6 +46,8 @@ export interface RaftStateMachine {
   restore(snapshot: Snapshot): void;
   /** Called after every drain: leadership or the log may have changed. */
   changed?(): void;
+  /** The log was truncated to `offset`: uncommitted entries at and after it are gone. */
+  truncated?(offset: number): void;
 }
 
 export interface RaftNodeOptions {
@@ -268,6 +270,7 @@ export class RaftNode {
     // 2. Messages.
     for (const m of r.messages) this.transport.send(m);
     // 3. The state machine.
+    if (r.truncateTo !== undefined) this.sm.truncated?.(r.truncateTo);
     if (r.snapshot) this.sm.restore(r.snapshot);
     if (r.committed.length > 0) this.sm.apply(r.committed);
     this.sm.changed?.();

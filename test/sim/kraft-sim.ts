@@ -188,6 +188,7 @@ function simulate(seed: number, options: SimOptions): SimResult {
   }
 
   function apply(node: SimNode, r: Ready): void {
+    if (r.truncateTo !== undefined && node.qc) node.qc.truncated(r.truncateTo);
     if (r.snapshot && node.qc) {
       node.qc.restoreSnapshot(r.snapshot);
       node.applied = r.snapshot.endOffset;
@@ -511,7 +512,10 @@ function simulate(seed: number, options: SimOptions): SimResult {
     if (target !== undefined && committed[target]?.epoch === targetEpoch && [...nodes.values()].every((n) => n.applied > target!)) {
       if (metadata) {
         // Every request still waiting is answered once the nodes holding it catch up.
-        for (let j = 0; j < answerStepsMax && waiting.size > 0; j++, steps++) step(false);
+        // The bound grows with what the slowest node must still fetch, as the liveness bound does.
+        const lag = Math.max(...[...nodes.values()].map((n) => n.core?.logEndOffset ?? 0)) - Math.min(...[...nodes.values()].map((n) => n.applied));
+        const answerBound = answerStepsMax + Math.ceil(lag / fetchEntriesMax) * (2 * delayMax + 2);
+        for (let j = 0; j < answerBound && waiting.size > 0; j++, steps++) step(false);
         if (waiting.size > 0) fail(`${waiting.size} requests never answered, e.g. ${[...waiting.values()][0]!.what}`);
         checkImages(true);
       }
