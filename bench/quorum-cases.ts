@@ -72,8 +72,16 @@ try {
       await createOne(q, `after-kill-${k}`);
       times.push(performance.now() - killedAt);
       await q.restart(leader.id);
-      // Let the restarted voter catch up before the next kill.
-      for (let i = 0; i < 500 && q.node(leader.id)!.highWatermark < q.active!.highWatermark; i++) await new Promise((r) => setTimeout(r, 10));
+      // Let the restarted voter catch up, image included, before the next kill: all three
+      // voters share this process, and a voter restoring a million-partition snapshot
+      // (about 1.7 s of synchronous work) would stall the next failover with it.
+      for (let i = 0; i < 3000; i++) {
+        const active = q.active;
+        const back = q.node(leader.id);
+        if (active && back && back.highWatermark >= active.highWatermark && back.image.offset >= active.image.offset) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
     const partitions = q.image.partitionCount;
     await q.close();
