@@ -62,7 +62,7 @@ describe('Consumer', () => {
     await c.close();
   });
 
-  it('reads several partitions on several leaders, one fetch per leader at a time, and follows a leader that moves', async () => {
+  it('reads several partitions on several leaders, at most one fetch per partition and one with records to come per leader, and follows a leader that moves', async () => {
     const cluster = new FakeCluster({ nodes: [1, 2], topics: { t: 4 } });
     for (let p = 0; p < 4; p++) await fill(cluster, 't', p, Array.from({ length: 5 }, (_, i) => `${p}-${i}`));
     const c = new Consumer(cluster, { maxWaitMs: 20, retryBackoffMs: 2 });
@@ -71,7 +71,9 @@ describe('Consumer', () => {
     const first = await take(c, 20);
     expect(first.length).toBe(20);
     for (let p = 0; p < 4; p++) expect(first.filter((r) => r.partition === p).map((r) => r.offset)).toEqual([0, 1, 2, 3, 4]);
-    expect(cluster.stats.fetchesOutstandingMax).toBeLessThanOrEqual(2);
+    // One fetch per leader with records to come (2), and long polls on partitions at their
+    // end never hold those back: in all, never more fetches than partitions.
+    expect(cluster.stats.fetchesOutstandingMax).toBeLessThanOrEqual(4);
     cluster.moveLeader('t', 0, 2);
     await fill(cluster, 't', 0, ['moved']);
     const after = await take(c, 1);

@@ -169,7 +169,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private readonly states = new Map<string, PartitionState>();
   /** Partitions with data waiting, in the order it arrived. */
   private readyQueue: PartitionState[] = [];
-  private readonly busyNodes = new Set<number>();
+  /** Fetch requests in flight. */
+  private fetchesOut = 0;
   private closed = false;
   private signal: { promise: Promise<void>; resolve: () => void } | undefined;
   private pumpTimer: ReturnType<typeof setTimeout> | undefined;
@@ -307,9 +308,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     return [...this.states.values()].filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.partition }));
   }
 
-  /** Fetches sent and not yet answered (at most one per leader node). */
+  /** Fetches sent and not yet answered (at most one per partition). */
   get fetchesInFlight(): number {
-    return this.busyNodes.size;
+    return this.fetchesOut;
   }
 
   /** Ends every iteration (cleanly: the loops see `done`) and refuses further calls with CLIENT_CLOSED. */
@@ -445,7 +446,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         needMetadata = true;
         continue;
       }
-      if (this.busyNodes.has(leader.leaderId)) continue;
+      // No gate per node: a fetch in flight may be a long poll on partitions at their end,
+      // waiting up to maxWaitMs, and must not hold back partitions of the same leader that
+      // have records to read. What bounds the fetching is per partition: at most one fetch
+      // in flight and one answer buffered.
       let list = byNode.get(leader.leaderId);
       if (list === undefined) byNode.set(leader.leaderId, (list = []));
       list.push(s);
@@ -505,7 +509,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   private async fetch(node: number, partitions: PartitionState[]): Promise<void> {
     const o = this.options;
-    this.busyNodes.add(node);
+    this.fetchesOut++;
     const sent = partitions.map((s) => ({ s, generation: s.generation, fetchOffset: s.position! }));
     const topics: FetchTopic[] = [];
     for (const { s, fetchOffset } of sent) {
@@ -543,7 +547,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         for (const { s } of sent) s.error = isTributaryError(err) ? err : new TributaryError('UNKNOWN_SERVER_ERROR', String(err), { cause: err });
       }
     } finally {
-      this.busyNodes.delete(node);
+      this.fetchesOut--;
       this.pump();
       this.notify();
     }

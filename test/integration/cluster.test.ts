@@ -210,6 +210,24 @@ describe('Cluster', () => {
     expect(await admin.listTopics()).toEqual([]);
   });
 
+  it('a consumer\'s long poll on a partition at its end does not hold back another partition of the same leader', async () => {
+    await using cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 'two', partitions: 2 }]);
+    const producer = cluster.producer();
+    await producer.send('two', { value: 'b0', partition: 1 });
+    // A minute-long poll: were the long poll on partition 0 to hold back partition 1, the
+    // second read below would wait for it (and the test time out).
+    const c = cluster.consumer({ maxWaitMs: 60_000 });
+    c.assign([0, 1].map((partition) => ({ topic: 'two', partition })));
+    await Promise.all([0, 1].map((partition) => c.seek({ topic: 'two', partition }, 'earliest')));
+    const it = c[Symbol.asyncIterator]();
+    expect(text((await it.next()).value!.value)).toBe('b0');
+    await new Promise((r) => setTimeout(r, 20)); // both partitions at their end now, long-polling
+    await producer.send('two', { value: 'b1', partition: 1 });
+    expect(text((await it.next()).value!.value)).toBe('b1');
+    await c.close();
+  }, 30_000);
+
   it('answers bad input with typed errors', async () => {
     await expect(Cluster.start({ nodes: 0 })).rejects.toMatchObject({ name: 'TributaryError', code: 'INVALID_CONFIG', option: 'nodes' });
     await expect(Cluster.start({ nodes: 2, controllers: 3 })).rejects.toMatchObject({ code: 'INVALID_CONFIG', option: 'controllers' });
