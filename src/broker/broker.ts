@@ -20,6 +20,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PartitionRegistration, MetadataImage, TopicImage } from '../metadata/image.js';
 import { describeConfigs } from '../metadata/controller.js';
+import { ConfigResourceType } from '../metadata/records.js';
 import type { ControllerRequest, ControllerResponse } from '../metadata/requests.js';
 import type { Uuid } from '../metadata/uuid.js';
 import { ApiKey } from '../protocol/api-keys.js';
@@ -263,6 +264,7 @@ export class Broker {
     // Registered and now caught up with our own registration: ask to be unfenced at once
     // rather than at the next heartbeat.
     if (this.fenced && this.brokerEpoch >= 0 && image.offset >= this.brokerEpoch && !this.heartbeatInFlight) void this.heartbeat();
+    this.applyConfigChanges(image);
     const now = this.clock.monotonic();
     const live = new Set<Uuid>();
     image.forEachTopic((topic) => {
@@ -287,6 +289,37 @@ export class Broker {
       for (let p = 0; p < topic.partitions.length; p++) void this.dropReplica(topic.name, p, topic.id, true);
     }
   }
+
+  /**
+   * Dynamic topic configs: when a topic's configs (or the cluster-wide defaults) change in
+   * the metadata, the open logs of that topic get the new settings, and its replicas the
+   * new min.insync.replicas (images share unchanged config maps, so a reference compare
+   * finds the changes).
+   */
+  private applyConfigChanges(image: MetadataImage): void {
+    const defaults = image.configs(ConfigResourceType.Broker, '');
+    const defaultsChanged = defaults !== this.seenDefaultConfigs;
+    this.seenDefaultConfigs = defaults;
+    const changed = new Set<string>();
+    for (const h of this.hosted.values()) {
+      if (changed.has(h.topic)) continue;
+      const configs = image.configs(ConfigResourceType.Topic, h.topic);
+      if (defaultsChanged || this.seenTopicConfigs.get(h.topic) !== configs) changed.add(h.topic);
+      this.seenTopicConfigs.set(h.topic, configs);
+    }
+    if (changed.size === 0) return;
+    for (const h of this.hosted.values()) {
+      if (!changed.has(h.topic)) continue;
+      try {
+        (h.replica.log as PartitionLog).updateConfig(logConfigFor(image, h.topic));
+      } catch {
+        // A value the log refuses keeps the old one; the controller validated it already.
+      }
+    }
+  }
+
+  private seenDefaultConfigs: unknown;
+  private readonly seenTopicConfigs = new Map<string, unknown>();
 
   private applyPartition(h: Hosted, reg: PartitionRegistration, now: number): void {
     if (!reg.replicas.includes(this.nodeId)) {

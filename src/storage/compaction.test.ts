@@ -156,7 +156,7 @@ describe('compaction', () => {
     for (const compression of ['none', 'gzip', 'snappy', 'lz4'] as const) {
       const batch = await encodeBatch(keyless, { compression });
       const end = log.logEndOffset;
-      expect(() => log.write(batch)).toThrowError(expect.objectContaining({ code: 'CORRUPT_MESSAGE' }));
+      expect(() => log.write(batch)).toThrowError(expect.objectContaining({ code: 'INVALID_RECORD' }));
       expect(log.logEndOffset).toBe(end);
       await log.append(await encodeBatch([{ key: Buffer.from('k'), value: Buffer.from('ok') }], { compression }));
     }

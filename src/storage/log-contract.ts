@@ -268,7 +268,7 @@ export function logContract(name: string, makeLog: (config?: Partial<LogConfig>)
       expect(after.length).toBeLessThan(keys.length);
       expect(log.logEndOffset).toBe(keys.length);
       // Compacted topics refuse records without a key.
-      expect(() => log.write(batch(0, 1))).toThrowError(expect.objectContaining({ code: 'CORRUPT_MESSAGE' }));
+      expect(() => log.write(batch(0, 1))).toThrowError(expect.objectContaining({ code: 'INVALID_RECORD' }));
       await log.close();
     });
 

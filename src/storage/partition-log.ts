@@ -133,7 +133,8 @@ const indexMismatch = Symbol('index mismatch');
  */
 export class PartitionLog implements Log {
   /** The log's configuration, defaults filled in. */
-  readonly config: LogConfig;
+  /** The log's configuration; `updateConfig` replaces it when the topic's configs change. */
+  config: LogConfig;
   /** Counters for benchmarks and monitoring. */
   readonly stats: LogStats = { syncs: 0, batches: 0, rolls: 0 };
   /** What recovery did when the log was opened. */
@@ -469,6 +470,18 @@ export class PartitionLog implements Log {
 
   // ------------------------------------------------------------------------- writing
 
+  /**
+   * Applies changed topic configs to the open log (Kafka's dynamic topic config): retention,
+   * cleanup policy, segment sizes and the other limits take effect from the next append,
+   * roll or retention pass. The flush policy and its interval keep the values the log was
+   * opened with (they own a timer); they take effect at the next open. Throws
+   * `INVALID_CONFIG` for a bad value, leaving the config as it was.
+   */
+  updateConfig(changes: Partial<LogConfig>): void {
+    const { flushPolicy: _p, flushIntervalMs: _i, ...rest } = changes;
+    this.config = validateConfig({ ...this.config, ...rest });
+  }
+
   write(batches: Uint8Array, options: AppendOptions = {}): LogAppendInfo {
     this.assertUsable();
     const input = asBuffer(batches);
@@ -507,7 +520,8 @@ export class PartitionLog implements Log {
       }
       // A follower takes what its leader accepted (Kafka validates only on the leader).
       if (assign && c.cleanupPolicy !== 'delete' && hasRecordWithoutKey(input, pos, check.size) === true) {
-        throw new TributaryError('CORRUPT_MESSAGE', 'a compacted topic only accepts records with a key', this.context());
+        // Kafka's answer since KIP-467: INVALID_RECORD, not retriable (a retry would fail the same way).
+        throw new TributaryError('INVALID_RECORD', 'a compacted topic only accepts records with a key', this.context());
       }
       recordCount += count;
       batchCount++;

@@ -194,10 +194,11 @@ describe('Cluster', () => {
     expect((await admin.describeConfigs('grow'))['cleanup.policy']).toMatchObject({ value: 'delete', source: 'DEFAULT_CONFIG' });
     await expect(admin.alterConfigs('grow', { 'retention.ms': 'soon' })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
 
-    const producer = cluster.producer();
+    // Keyed: the cleanup policy was toggled above, and a node's metadata may lag by a moment.
+    const producer = cluster.producer({ deliveryTimeoutMs: 20_000, requestTimeoutMs: 10_000 });
     const t0 = Date.now();
-    await producer.send('grow', Array.from({ length: 10 }, (_, i) => ({ value: `a${i}`, partition: 0, timestamp: t0 + i })));
-    await producer.send('grow', Array.from({ length: 10 }, (_, i) => ({ value: `b${i}`, partition: 0, timestamp: t0 + 1000 + i })));
+    await producer.send('grow', Array.from({ length: 10 }, (_, i) => ({ key: `a${i}`, value: `a${i}`, partition: 0, timestamp: t0 + i })));
+    await producer.send('grow', Array.from({ length: 10 }, (_, i) => ({ key: `b${i}`, value: `b${i}`, partition: 0, timestamp: t0 + 1000 + i })));
     expect((await admin.listOffsets('grow', 'latest')).find((p) => p.partition === 0)!.offset).toBe(20);
     expect((await admin.listOffsets('grow', { timestamp: t0 + 1000 })).find((p) => p.partition === 0)).toMatchObject({ offset: 10, timestamp: t0 + 1000 });
     expect(await admin.deleteRecords('grow', { 0: 5 })).toEqual({ 0: 5 });
@@ -227,6 +228,22 @@ describe('Cluster', () => {
     expect(text((await it.next()).value!.value)).toBe('b1');
     await c.close();
   }, 30_000);
+
+  it('topic configs changed at runtime reach the open logs: a topic made compacted refuses records without a key, and accepts them again once it is not', async () => {
+    await using cluster = await Cluster.start();
+    const admin = cluster.admin();
+    await admin.createTopics([{ name: 'dyn' }]);
+    const producer = cluster.producer({ deliveryTimeoutMs: 5000, requestTimeoutMs: 2000 });
+    await producer.send('dyn', { value: 'no key, before' }); // opens the log with cleanup.policy=delete
+    await admin.alterConfigs('dyn', { 'cleanup.policy': 'compact' });
+    const replica = () => cluster.node(1)!.broker.replica('dyn', 0)!;
+    for (let i = 0; i < 200 && (replica().log as { config: { cleanupPolicy: string } }).config.cleanupPolicy !== 'compact'; i++) await new Promise((r) => setTimeout(r, 5));
+    await expect(producer.send('dyn', { value: 'no key' })).rejects.toMatchObject({ code: 'INVALID_RECORD' });
+    await producer.send('dyn', { key: 'k', value: 'keyed' });
+    await admin.alterConfigs('dyn', { 'cleanup.policy': null });
+    for (let i = 0; i < 200 && (replica().log as { config: { cleanupPolicy: string } }).config.cleanupPolicy !== 'delete'; i++) await new Promise((r) => setTimeout(r, 5));
+    await producer.send('dyn', { value: 'no key, after' });
+  });
 
   it('answers bad input with typed errors', async () => {
     await expect(Cluster.start({ nodes: 0 })).rejects.toMatchObject({ name: 'TributaryError', code: 'INVALID_CONFIG', option: 'nodes' });
