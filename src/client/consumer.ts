@@ -134,9 +134,10 @@ const keyOf = (topic: string, partition: number): string => `${partition}:${topi
  * A consumer without a group: you say which partitions to read (`assign`) and from where
  * (`seek`), then iterate.
  *
- * How it fetches (Kafka's fetcher): one Fetch at a time per leader node, holding every
- * assigned partition that node leads which is not paused and has no fetched data waiting;
- * the broker holds it up to `maxWaitMs` until `minBytes` are there. A partition's data
+ * How it fetches: a Fetch per leader node holding every assigned partition that node
+ * leads which is not paused, has no fetched data waiting and no fetch in flight; the
+ * broker holds it up to `maxWaitMs` until `minBytes` are there. (No gate per node: a long
+ * poll on partitions at their end must not hold back partitions with records to read.) A partition's data
  * waits, one response's worth at most, until the iteration reaches it, and the partition
  * is fetched again only then: a slow loop slows the fetching instead of filling memory.
  * Leader changes are followed through the metadata cache (NOT_LEADER_OR_FOLLOWER,
@@ -423,7 +424,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     return { topic: s.topic, partition: s.partition, records, highWatermark: fetched.highWatermark };
   }
 
-  /** Sends what can be sent: resets for partitions without a position, one fetch per free leader node. */
+  /** Sends what can be sent: resets for partitions without a position, one fetch per leader node for its fetchable partitions. */
   private pump(): void {
     if (this.closed) return;
     const now = this.clock.monotonic();
