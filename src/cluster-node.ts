@@ -83,10 +83,6 @@ export class ClusterNode {
     return new ClusterNode(o.id, metadata, broker, offImage);
   }
 
-  get isController(): boolean {
-    return this.metadata.isVoter;
-  }
-
   async close(): Promise<void> {
     groupShellOf(this.broker)?.close();
     await this.broker.close();

@@ -18,6 +18,7 @@ import { InlineTransport } from './transport/inline.js';
 import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
+import { withTimeout } from './util/timeout.js';
 
 /**
  * Options of {@link Cluster.start}.
@@ -386,17 +387,10 @@ export class Cluster {
   }
 
   private async waitForNodes(ids: readonly number[], timeoutMs: number): Promise<void> {
-    const deadline = this.clock.monotonic() + timeoutMs;
     await Promise.all(
       ids.map(async (id) => {
         const n = this.nodes.get(id);
-        if (!n) return;
-        await Promise.race([
-          n.broker.whenRegistered(),
-          new Promise((_, reject) =>
-            setTimeout(() => reject(new TributaryError('REQUEST_TIMED_OUT', `node ${id} did not register with the controller within ${timeoutMs} ms`)), Math.max(0, deadline - this.clock.monotonic())).unref(),
-          ),
-        ]);
+        if (n) await withTimeout(n.broker.whenRegistered(), timeoutMs, `node ${id} registering with the controller`);
       }),
     );
   }

@@ -6,6 +6,7 @@
  */
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { TributaryError } from './util/errors.js';
+import { delay } from './util/timeout.js';
 
 export { Cluster, type ClusterOptions } from './cluster.js';
 
@@ -126,7 +127,7 @@ export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitF
     if (performance.now() >= deadline) {
       throw new TributaryError('REQUEST_TIMED_OUT', options.message ?? `condition not met within ${timeoutMs} ms`, lastError === undefined ? {} : { cause: lastError });
     }
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await delay(intervalMs);
   }
 }
 

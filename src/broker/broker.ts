@@ -30,10 +30,10 @@ import type { Request, ResponseFor } from '../protocol/requests.js';
 import { validateRequest } from '../protocol/validate.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import { PartitionLog } from '../storage/partition-log.js';
-import { assert } from '../util/assert.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
+import { delay, withTimeout } from '../util/timeout.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal, type PartitionFetchRequest, type PartitionFetchResponse } from './partition.js';
 
@@ -237,10 +237,6 @@ export class Broker {
 
   get isFenced(): boolean {
     return this.fenced;
-  }
-
-  get partitionCount(): number {
-    return this.hosted.size;
   }
 
   /** The replica of a partition on this broker, if open. */
@@ -491,7 +487,6 @@ export class Broker {
 
   private async produce(req: P.ProduceRequest): Promise<P.ProduceResponse> {
     const now = this.clock.monotonic();
-    const wall = this.clock.now();
     const responses = await perPartition(req.topicData, (t) => t.partitionData, (name, partitionResponses: P.PartitionProduceResponse[]) => ({ name, partitionResponses }), async (t, pd): Promise<P.PartitionProduceResponse> => {
             const fail = (errorCode: ErrorCode, errorMessage: string | null = null): P.PartitionProduceResponse => ({ index: pd.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage });
             const r = await this.leaderReplica(t.name, pd.index);
@@ -511,7 +506,6 @@ export class Broker {
             if (ack.errorCode !== 'NONE') return fail(ack.errorCode);
             return { ...done, baseOffset: ack.firstOffset };
     });
-    void wall;
     return { apiKey: ApiKey.Produce, responses, throttleTimeMs: 0 };
   }
 
@@ -698,7 +692,7 @@ export class Broker {
   private async fetchFrom(leaderId: number): Promise<void> {
     let backoffMs = 0;
     while (!this.stopped) {
-      if (backoffMs > 0) await sleep(backoffMs);
+      if (backoffMs > 0) await delay(backoffMs);
       const parts: { h: Hosted; req: PartitionFetchRequest }[] = [];
       for (const h of this.hosted.values()) {
         if (h.replica.role !== 'follower' || h.replica.leaderId !== leaderId) continue;
@@ -851,7 +845,7 @@ export class Broker {
     if (this.stopped) return;
     if (this.brokerEpoch >= 0) {
       try {
-        await withTimeout(this.controller.submit({ type: 'BrokerHeartbeat', brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.image?.offset ?? -1, wantShutDown: true }), 2000);
+        await withTimeout(this.controller.submit({ type: 'BrokerHeartbeat', brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.image?.offset ?? -1, wantShutDown: true }), 2000, 'controlled shutdown');
       } catch {
         // No controller: shut down anyway; the controller fences this broker when its session expires.
       }
@@ -902,25 +896,3 @@ function readIfExists(file: string): string | undefined {
     throw err;
   }
 }
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new TributaryError('REQUEST_TIMED_OUT', `no answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
-}
-
-void assert;

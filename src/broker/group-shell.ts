@@ -34,6 +34,7 @@ import { assert } from '../util/assert.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
+import { delay } from '../util/timeout.js';
 import { Rng } from '../util/rng.js';
 import type { Broker } from './broker.js';
 import { GroupCoordinator, type GroupCoordinatorConfig, type GroupOutput } from './core/group-coordinator.js';
@@ -252,7 +253,7 @@ export class GroupShell {
       const image = ready();
       if (image !== undefined) return image;
       if (this.clock.monotonic() > deadline || this.closed) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `${offsetsTopic} has no leader for some partition yet`);
-      await new Promise((r) => setTimeout(r, 10));
+      await delay(10);
     }
   }
 

@@ -471,13 +471,16 @@ export class Admin {
    * Rejects with the coordinator's error otherwise (`UNKNOWN_MEMBER_ID` for a group with members).
    */
   async resetGroupOffsets(groupId: string, topic: string, to: OffsetSpec | number): Promise<{ partition: number; offset: number }[]> {
-    const targets =
-      typeof to === 'number'
-        ? (await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs)).partitions.map((p) => ({ partition: p.partition, offset: to }))
-        : await Promise.all(
-            (await this.listOffsets(topic, to)).map(async (p) => ({ partition: p.partition, offset: p.offset >= 0 ? p.offset : (await this.listOffsets(topic, 'latest')).find((e) => e.partition === p.partition)!.offset })),
-          );
     if (typeof to === 'number' && (!Number.isSafeInteger(to) || to < 0)) throw new TributaryError('INVALID_ARGUMENT', `offset must be a non-negative integer, got ${to}`, { option: 'to', topic });
+    let targets: { partition: number; offset: number }[];
+    if (typeof to === 'number') {
+      targets = (await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs)).partitions.map((p) => ({ partition: p.partition, offset: to }));
+    } else {
+      const found = await this.listOffsets(topic, to);
+      // No record at or after the timestamp: the partition's end, looked up once for all.
+      const ends = found.some((p) => p.offset < 0) ? await this.listOffsets(topic, 'latest') : [];
+      targets = found.map((p) => ({ partition: p.partition, offset: p.offset >= 0 ? p.offset : ends.find((e) => e.partition === p.partition)!.offset }));
+    }
     await this.toCoordinator<undefined>(groupId, async (node) => {
       const r = await this.transport.send(node, {
         apiKey: ApiKey.OffsetCommit,

@@ -456,12 +456,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       list.push(s);
     }
     if (needMetadata) {
-      const before = this.metadata.refreshCount;
       this.metadata.refresh().then(
         // A refresh that reached the cluster may have found the leader: pump now. One that
         // did not (the cache was fresh, yet a partition has no leader) must not pump again
         // at once, or pump and refresh would chain microtasks forever: wait a backoff.
-        () => (this.metadata.refreshCount !== before ? this.pump() : this.pumpAt(this.clock.monotonic() + this.options.retryBackoffMs)),
+        (asked) => (asked ? this.pump() : this.pumpAt(this.clock.monotonic() + this.options.retryBackoffMs)),
         () => this.pumpAt(this.clock.monotonic() + this.options.retryBackoffMs),
       );
     }

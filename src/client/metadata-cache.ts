@@ -68,7 +68,7 @@ export class MetadataCache {
   private attemptMs = -Infinity;
   private failures = 0;
   private stale = true;
-  private inflight: Promise<void> | undefined;
+  private inflight: Promise<boolean> | undefined;
   /** Refreshes that reached the cluster (for tests and monitoring). */
   refreshCount = 0;
 
@@ -127,12 +127,14 @@ export class MetadataCache {
 
   /**
    * Refreshes the wanted topics if the cache is stale (waiting out the backoff since the
-   * last attempt first); shares a refresh already under way. Rejects only when no node
-   * answered (`NETWORK_EXCEPTION` or `REQUEST_TIMED_OUT`).
+   * last attempt first); shares a refresh already under way. Resolves true when it asked
+   * the cluster, false when the cache was fresh and nothing was asked (a caller that finds
+   * no leader in a fresh cache must then wait a backoff, not look again at once). Rejects
+   * only when no node answered (`NETWORK_EXCEPTION` or `REQUEST_TIMED_OUT`).
    */
-  refresh(): Promise<void> {
+  refresh(): Promise<boolean> {
     if (this.inflight !== undefined) return this.inflight;
-    if (!this.isStale) return Promise.resolve();
+    if (!this.isStale) return Promise.resolve(false);
     const p = this.doRefresh().finally(() => {
       this.inflight = undefined;
     });
@@ -163,14 +165,14 @@ export class MetadataCache {
       }
       this.stale = true;
       try {
-        await withDeadline(this.refresh(), deadlineMs - now);
+        await withDeadline(this.refresh().then(() => undefined), deadlineMs - now);
       } catch (err) {
         if (!isTributaryError(err) || !err.retriable) throw err;
       }
     }
   }
 
-  private async doRefresh(): Promise<void> {
+  private async doRefresh(): Promise<boolean> {
     const backoff = this.failures > 0 ? backoffMs(this.failures - 1, this.options.retryBackoffMs, this.options.retryBackoffMaxMs, this.rng) : this.newTopics ? 0 : this.options.retryBackoffMs;
     const wait = this.attemptMs + backoff - this.clock.monotonic();
     if (wait > 0) await delay(wait);
@@ -193,7 +195,7 @@ export class MetadataCache {
         this.refreshCount++;
         this.apply(response);
         this.failures = 0;
-        return;
+        return true;
       } catch (err) {
         if (!isTributaryError(err) || !err.retriable) throw err;
         lastError = err;

@@ -23,7 +23,7 @@ import {
 import { MetadataCache, type TopicInfo } from './metadata-cache.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { partitionForKey } from './partitioner.js';
-import { backoffMs, isRetriable, isStaleMetadataError, withTimeout } from './retry.js';
+import { backoffMs, delay, isRetriable, isStaleMetadataError, withTimeout } from './retry.js';
 
 export type { ProducerRecord, RecordMetadata, ProducerHeader } from './accumulator.js';
 
@@ -660,12 +660,11 @@ export class Producer {
       if (q.size === 0) this.ready.delete(q);
     }
     if (needMetadata) {
-      const before = this.metadata.refreshCount;
       this.metadata.refresh().then(
-        // Drain again at once only if the refresh reached the cluster; a cache that was
+        // Drain again at once only if the refresh asked the cluster; a cache that was
         // fresh and still has no leader waits a backoff (draining again at once would
         // chain microtasks forever and starve the event loop).
-        () => (this.metadata.refreshCount !== before ? this.wake() : this.wakeAt(this.clock.monotonic() + o.retryBackoffMs)),
+        (asked) => (asked ? this.wake() : this.wakeAt(this.clock.monotonic() + o.retryBackoffMs)),
         () => this.wakeAt(this.clock.monotonic() + o.retryBackoffMs),
       );
     }
@@ -858,7 +857,7 @@ export class Producer {
           if (this.closed && this.incomplete.size === 0) throw err;
         }
         this.expireWaiting();
-        await new Promise((resolve) => setTimeout(resolve, backoffMs(attempts, o.retryBackoffMs, o.retryBackoffMaxMs, this.rng)));
+        await delay(backoffMs(attempts, o.retryBackoffMs, o.retryBackoffMaxMs, this.rng));
       }
     };
     this.producerIdPromise = attempt().then(

@@ -47,27 +47,4 @@ export function isRetriable(code: ErrorCode): boolean {
   return errorCodes[code].retriable;
 }
 
-/** A promise that resolves after `ms` (at once for 0). */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Races `promise` against a timer: rejects with a retriable `REQUEST_TIMED_OUT` after
- * `ms`. The timer is cleared as soon as the promise settles. (The request itself cannot be called back: its answer, if it comes, is ignored.)
- */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new TributaryError('REQUEST_TIMED_OUT', `${what}: no response within ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
-}
+export { delay, withTimeout } from '../util/timeout.js';

@@ -36,7 +36,6 @@ type ImageListener = (image: MetadataImage) => void;
 
 export class ControllerNode {
   readonly id: number;
-  private readonly voters: readonly number[];
   private readonly raft: RaftNode;
   private readonly qc: QuorumController;
   private readonly clock: Clock;
@@ -51,7 +50,6 @@ export class ControllerNode {
 
   private constructor(options: ControllerNodeOptions, raft: RaftNode, qc: QuorumController, clock: Clock) {
     this.id = options.id;
-    this.voters = options.voters;
     this.raft = raft;
     this.qc = qc;
     this.clock = clock;
@@ -104,11 +102,6 @@ export class ControllerNode {
   /** Whether this node's controller is the active one (it leads and has committed its epoch's first entry). */
   get isActive(): boolean {
     return this.qc.isActive && this.raft.core.leaderReady && !this.raft.isStopped;
-  }
-
-  /** Whether this node votes in the quorum (an observer only follows the log). */
-  get isVoter(): boolean {
-    return this.voters.includes(this.id);
   }
 
   get epoch(): number {

@@ -7,6 +7,7 @@ import type { ControllerRequest, ControllerResponse } from '../metadata/requests
 import { InlineRaftNetwork } from '../raft/inline-network.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
+import { delay } from '../util/timeout.js';
 import { ControllerNode } from './controller-node.js';
 import { submitToActive } from './submit.js';
 
@@ -130,7 +131,7 @@ export class MetadataQuorum {
       const a = this.active;
       if (a) return a;
       if (clock.monotonic() > deadline) throw new TributaryError('REQUEST_TIMED_OUT', `no controller became active within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 5));
+      await delay(5);
     }
   }
 

@@ -1,6 +1,7 @@
 import type { ControllerRequest, ControllerResponse } from '../metadata/requests.js';
 import type { Clock } from '../util/clock.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
+import { delay } from '../util/timeout.js';
 import type { ControllerNode } from './controller-node.js';
 
 /**
@@ -31,6 +32,6 @@ export async function submitToActive<R extends ControllerRequest>(
       }
     }
     if (clock.monotonic() >= deadline) throw new TributaryError('REQUEST_TIMED_OUT', `request ${request.type} not committed within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 2));
+    await delay(2);
   }
 }
