@@ -25,7 +25,7 @@ import { withTimeout } from './util/timeout.js';
  *
  * @example
  * ```ts
- * import { Cluster, type ClusterOptions } from 'tributary';
+ * import { Cluster, type ClusterOptions } from 'tributary-log';
  *
  * const options: ClusterOptions = { nodes: 3, defaultPartitions: 6, brokerSessionTimeoutMs: 1000 };
  * await using cluster = await Cluster.start(options);
@@ -62,7 +62,7 @@ export interface ClusterOptions {
  *
  * @example
  * ```ts
- * import { Cluster, type ClusterNodeInfo } from 'tributary';
+ * import { Cluster, type ClusterNodeInfo } from 'tributary-log';
  *
  * await using cluster = await Cluster.start({ nodes: 3 });
  * await cluster.stopNode(3);
@@ -87,7 +87,7 @@ export interface ClusterNodeInfo {
  *
  * @example
  * ```ts
- * import { Cluster } from 'tributary';
+ * import { Cluster } from 'tributary-log';
  *
  * await using cluster = await Cluster.start({ nodes: 3 });
  * console.log(cluster.describe().length); // 3
@@ -176,7 +176,7 @@ export class Cluster {
    *
    * @example
    * ```ts
-   * import { Cluster } from 'tributary';
+   * import { Cluster } from 'tributary-log';
    *
    * await using cluster = await Cluster.start();
    * await cluster.admin().createTopics([{ name: 'events' }]);
@@ -216,7 +216,7 @@ export class Cluster {
    *
    * @example
    * ```ts
-   * import { Cluster } from 'tributary';
+   * import { Cluster } from 'tributary-log';
    *
    * await using cluster = await Cluster.start();
    * await cluster.admin().createTopics([{ name: 'events', partitions: 2 }]);
@@ -252,7 +252,7 @@ export class Cluster {
    *
    * @example
    * ```ts
-   * import { Cluster, serdes } from 'tributary';
+   * import { Cluster, serdes } from 'tributary-log';
    *
    * interface Order { id: string; total: number }
    * await using cluster = await Cluster.start();

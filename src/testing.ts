@@ -18,7 +18,7 @@ type Hook = (fn: () => Promise<void> | void, timeout?: number) => void;
  * @example
  * ```ts
  * import { afterEach, beforeEach, expect, it } from 'vitest';
- * import { useCluster, type TestHooks } from 'tributary/testing';
+ * import { useCluster, type TestHooks } from 'tributary-log/testing';
  *
  * // A fresh cluster for every test.
  * const perTest: TestHooks = { before: beforeEach, after: afterEach };
@@ -42,7 +42,7 @@ export interface TestHooks {
  * @example
  * ```ts
  * import { beforeAll, afterAll, it, expect } from 'vitest';
- * import { useCluster } from 'tributary/testing';
+ * import { useCluster } from 'tributary-log/testing';
  *
  * const cluster = useCluster({ nodes: 1 }, { before: beforeAll, after: afterAll });
  *
@@ -73,8 +73,8 @@ export function useCluster(options: ClusterOptions, hooks: TestHooks): () => Clu
  *
  * @example
  * ```ts
- * import { Cluster } from 'tributary';
- * import { killPartitionLeader, waitFor, type WaitForOptions } from 'tributary/testing';
+ * import { Cluster } from 'tributary-log';
+ * import { killPartitionLeader, waitFor, type WaitForOptions } from 'tributary-log/testing';
  *
  * await using cluster = await Cluster.start({ nodes: 3 });
  * await cluster.admin().createTopics([{ name: 'orders', replicationFactor: 3 }]);
@@ -104,8 +104,8 @@ export interface WaitForOptions {
  *
  * @example
  * ```ts
- * import { Cluster } from 'tributary';
- * import { waitFor } from 'tributary/testing';
+ * import { Cluster } from 'tributary-log';
+ * import { waitFor } from 'tributary-log/testing';
  *
  * await using cluster = await Cluster.start({ nodes: 3 });
  * cluster.killNode(2);
@@ -137,8 +137,8 @@ export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitF
  *
  * @example
  * ```ts
- * import { Cluster } from 'tributary';
- * import { killPartitionLeader } from 'tributary/testing';
+ * import { Cluster } from 'tributary-log';
+ * import { killPartitionLeader } from 'tributary-log/testing';
  *
  * await using cluster = await Cluster.start({ nodes: 3 });
  * await cluster.admin().createTopics([{ name: 'orders', replicationFactor: 3 }]);

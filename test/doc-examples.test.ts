@@ -1,6 +1,6 @@
 /**
  * Every `@example` in the source's TSDoc must compile: the code blocks are extracted into
- * a temporary folder, `tributary` is mapped to `src/index.ts`, and `tsc` checks them with
+ * a temporary folder, `tributary-log` is mapped to `src/index.ts`, and `tsc` checks them with
  * the project's strict settings. An example that drifts from the API fails here.
  */
 import { execFileSync } from 'node:child_process';
@@ -66,7 +66,7 @@ describe('TSDoc examples', () => {
       join(dir, 'tsconfig.json'),
       JSON.stringify({
         extends: '../../tsconfig.json',
-        compilerOptions: { noEmit: true, noUnusedLocals: false, paths: { tributary: ['../../src/index.ts'], 'tributary/testing': ['../../src/testing.ts'], 'tributary/*': ['../../src/*'] } },
+        compilerOptions: { noEmit: true, noUnusedLocals: false, paths: { 'tributary-log': ['../../src/index.ts'], 'tributary-log/testing': ['../../src/testing.ts'] } },
         include: names,
       }),
     );

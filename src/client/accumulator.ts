@@ -24,7 +24,7 @@ import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../util/
  *
  * @example
  * ```ts
- * import { Cluster, type ProducerHeader } from 'tributary';
+ * import { Cluster, type ProducerHeader } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'events' }]);
@@ -49,7 +49,7 @@ export interface ProducerHeader {
  *
  * @example
  * ```ts
- * import type { ProducerRecord } from 'tributary';
+ * import type { ProducerRecord } from 'tributary-log';
  *
  * const record: ProducerRecord = { key: 'user-42', value: '{"clicks":3}', headers: { source: 'web' } };
  * console.log(record.key); // user-42
@@ -75,7 +75,7 @@ export interface ProducerRecord {
  *
  * @example
  * ```ts
- * import type { RecordMetadata } from 'tributary';
+ * import type { RecordMetadata } from 'tributary-log';
  *
  * const written: RecordMetadata = { topic: 'orders', partition: 0, offset: 41, timestamp: 1_700_000_000_000 };
  * console.log(`${written.topic}-${written.partition}@${written.offset}`); // orders-0@41

@@ -21,7 +21,7 @@ import { delay } from './retry.js';
  *
  * @example
  * ```ts
- * import { Cluster, type NewTopic } from 'tributary';
+ * import { Cluster, type NewTopic } from 'tributary-log';
  *
  * await using cluster = await Cluster.start({ nodes: 3 });
  * const profiles: NewTopic = {
@@ -48,7 +48,7 @@ export interface NewTopic {
  *
  * @example
  * ```ts
- * import { Cluster, type PartitionDescription } from 'tributary';
+ * import { Cluster, type PartitionDescription } from 'tributary-log';
  *
  * await using cluster = await Cluster.start({ nodes: 3 });
  * const admin = cluster.admin();
@@ -75,7 +75,7 @@ export interface PartitionDescription {
  *
  * @example
  * ```ts
- * import { Cluster, type TopicDescription } from 'tributary';
+ * import { Cluster, type TopicDescription } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * const admin = cluster.admin();
@@ -96,7 +96,7 @@ export interface TopicDescription {
  *
  * @example
  * ```ts
- * import { Cluster, type ConfigEntry } from 'tributary';
+ * import { Cluster, type ConfigEntry } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * const admin = cluster.admin();
@@ -117,7 +117,7 @@ export interface ConfigEntry {
  *
  * @example
  * ```ts
- * import { Cluster, type OffsetSpec } from 'tributary';
+ * import { Cluster, type OffsetSpec } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * const admin = cluster.admin();
@@ -134,7 +134,7 @@ export type OffsetSpec = 'earliest' | 'latest' | { readonly timestamp: number };
  *
  * @example
  * ```ts
- * import { Cluster, type PartitionOffset } from 'tributary';
+ * import { Cluster, type PartitionOffset } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * const admin = cluster.admin();
@@ -157,7 +157,7 @@ export interface PartitionOffset {
  *
  * @example
  * ```ts
- * import { Cluster, type ClusterDescription } from 'tributary';
+ * import { Cluster, type ClusterDescription } from 'tributary-log';
  *
  * await using cluster = await Cluster.start({ nodes: 3 });
  * const description: ClusterDescription = await cluster.admin().describeCluster();
@@ -176,7 +176,7 @@ export interface ClusterDescription {
  *
  * @example
  * ```ts
- * import { Cluster, type GroupListing } from 'tributary';
+ * import { Cluster, type GroupListing } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * const groups: GroupListing[] = await cluster.admin().listGroups();
@@ -196,7 +196,7 @@ export interface GroupListing {
  *
  * @example
  * ```ts
- * import { Cluster, type GroupDescription } from 'tributary';
+ * import { Cluster, type GroupDescription } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'events' }]);
@@ -227,7 +227,7 @@ export interface GroupDescription {
  *
  * @example
  * ```ts
- * import { Admin, Cluster, type AdminOptions } from 'tributary';
+ * import { Admin, Cluster, type AdminOptions } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * // Give up on an admin call, retries included, after 5 s.
@@ -248,7 +248,7 @@ export interface AdminOptions {
  *
  * @example
  * ```ts
- * import { Cluster } from 'tributary';
+ * import { Cluster } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * const admin = cluster.admin();

@@ -27,7 +27,7 @@ import type { SerdeLike, TypedConsumerRecord } from './topic.js';
  *
  * @example
  * ```ts
- * import { Cluster, type AssignorName } from 'tributary';
+ * import { Cluster, type AssignorName } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'events', partitions: 6 }]);
@@ -43,7 +43,7 @@ export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
  *
  * @example
  * ```ts
- * import type { Cluster } from 'tributary';
+ * import type { Cluster } from 'tributary-log';
  *
  * const o: Parameters<Cluster['consumerGroup']>[0] = { groupId: 'billing', topics: ['orders'], from: 'earliest' };
  * console.log(o.groupId); // billing
@@ -91,7 +91,7 @@ export interface ConsumerGroupOptions<K, V> {
  *
  * @example
  * ```ts
- * import { Cluster, type RebalanceEvent } from 'tributary';
+ * import { Cluster, type RebalanceEvent } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'events', partitions: 2 }]);
@@ -110,7 +110,7 @@ export type RebalanceEvent = 'assigned' | 'revoked' | 'lost';
  *
  * @example
  * ```ts
- * import { Cluster, type RebalanceHandler } from 'tributary';
+ * import { Cluster, type RebalanceHandler } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'events' }]);
@@ -129,7 +129,7 @@ export type RebalanceHandler = (partitions: TopicPartition[]) => void | Promise<
  *
  * @example
  * ```ts
- * import { Cluster, type PartitionLag } from 'tributary';
+ * import { Cluster, type PartitionLag } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'events' }]);
@@ -154,7 +154,7 @@ export interface PartitionLag {
  *
  * @example
  * ```ts
- * import { Cluster, serdes, type TypedConsumerBatch } from 'tributary';
+ * import { Cluster, serdes, type TypedConsumerBatch } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'events' }]);
@@ -176,7 +176,7 @@ export interface TypedConsumerBatch<K, V> {
  *
  * @example
  * ```ts
- * import { Cluster, type OffsetToCommit } from 'tributary';
+ * import { Cluster, type OffsetToCommit } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'events' }]);
@@ -198,7 +198,7 @@ export interface OffsetToCommit {
  *
  * @example
  * ```ts
- * import { Cluster, serdes, type RunHandlers } from 'tributary';
+ * import { Cluster, serdes, type RunHandlers } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'events' }]);
@@ -495,7 +495,7 @@ const coordinatorErrors = new Set<ErrorCode>(['NOT_COORDINATOR', 'COORDINATOR_NO
  *
  * @example
  * ```ts
- * import { Cluster, serdes } from 'tributary';
+ * import { Cluster, serdes } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'orders', partitions: 3 }]);

@@ -17,7 +17,7 @@ import { backoffMs, delay, isRetriable, isStaleMetadataError, withTimeout } from
  *
  * @example
  * ```ts
- * import type { TopicPartition } from 'tributary';
+ * import type { TopicPartition } from 'tributary-log';
  *
  * const tp: TopicPartition = { topic: 'orders', partition: 3 };
  * console.log(`${tp.topic}-${tp.partition}`); // orders-3
@@ -34,7 +34,7 @@ export interface TopicPartition {
  *
  * @example
  * ```ts
- * import type { ConsumerRecord } from 'tributary';
+ * import type { ConsumerRecord } from 'tributary-log';
  *
  * function show(r: ConsumerRecord): string {
  *   return `${r.topic}-${r.partition}@${r.offset}: ${r.value === null ? 'null' : Buffer.from(r.value).toString()}`;
@@ -60,7 +60,7 @@ export interface ConsumerRecord {
  *
  * @example
  * ```ts
- * import type { ConsumerBatch } from 'tributary';
+ * import type { ConsumerBatch } from 'tributary-log';
  *
  * function lag(b: ConsumerBatch): number {
  *   const last = b.records[b.records.length - 1];
@@ -83,7 +83,7 @@ export interface ConsumerBatch {
  *
  * @example
  * ```ts
- * import { Cluster, type SeekTarget } from 'tributary';
+ * import { Cluster, type SeekTarget } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'orders' }]);
@@ -149,7 +149,7 @@ const keyOf = (topic: string, partition: number): string => `${partition}:${topi
  *
  * @example
  * ```ts
- * import { Consumer, type Transport } from 'tributary';
+ * import { Consumer, type Transport } from 'tributary-log';
  *
  * declare const transport: Transport;
  * const consumer = new Consumer(transport, { maxWaitMs: 100 });

@@ -14,7 +14,7 @@ import type { Partitioner } from './partitioner.js';
  *
  * @example
  * ```ts
- * import type { ProducerOptions } from 'tributary';
+ * import type { ProducerOptions } from 'tributary-log';
  *
  * const options: ProducerOptions = { acks: 'all', lingerMs: 5, compression: 'zstd' };
  * console.log(options.lingerMs); // 5
@@ -98,7 +98,7 @@ export const idempotentInFlightMax = 5;
  *
  * @example
  * ```ts
- * import { Cluster, type AutoOffsetReset } from 'tributary';
+ * import { Cluster, type AutoOffsetReset } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'orders' }]);
@@ -117,7 +117,7 @@ export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
  *
  * @example
  * ```ts
- * import type { ConsumerOptions } from 'tributary';
+ * import type { ConsumerOptions } from 'tributary-log';
  *
  * const options: ConsumerOptions = { maxWaitMs: 100, autoOffsetReset: 'earliest' };
  * console.log(options.autoOffsetReset); // earliest

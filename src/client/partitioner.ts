@@ -8,7 +8,7 @@ import type { Rng } from '../util/rng.js';
  *
  * @example
  * ```ts
- * import { Cluster, partitionForKey, type Partitioner } from 'tributary';
+ * import { Cluster, partitionForKey, type Partitioner } from 'tributary-log';
  *
  * // Records keyed 'vip-...' go to partition 0; the others spread over the rest by Kafka's hash.
  * const vipFirst: Partitioner = ({ key, partitionCount }) => {
@@ -32,7 +32,7 @@ export type Partitioner = (input: { topic: string; key: Uint8Array | null; parti
  *
  * @example
  * ```ts
- * import { partitionForKey } from 'tributary';
+ * import { partitionForKey } from 'tributary-log';
  *
  * const p = partitionForKey(new TextEncoder().encode('user-42'), 12);
  * console.log(p >= 0 && p < 12); // true

@@ -133,7 +133,7 @@ interface Request {
  *
  * @example
  * ```ts
- * import { Producer, type Transport } from 'tributary';
+ * import { Producer, type Transport } from 'tributary-log';
  *
  * declare const transport: Transport;
  * const producer = new Producer(transport, { lingerMs: 5 });

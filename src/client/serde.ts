@@ -7,7 +7,7 @@ import { TributaryError } from '../util/errors.js';
  *
  * @example
  * ```ts
- * import { Cluster, TributaryError, serdes, type Serde } from 'tributary';
+ * import { Cluster, TributaryError, serdes, type Serde } from 'tributary-log';
  *
  * // Dates as ISO-8601 text.
  * const isoDate: Serde<Date> = {
@@ -39,7 +39,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  *
  * @example
  * ```ts
- * import { serdes } from 'tributary';
+ * import { serdes } from 'tributary-log';
  *
  * interface Order { id: string; total: number }
  * const orders = serdes.json<Order>();

@@ -12,7 +12,7 @@ import type { Serde } from './serde.js';
  *
  * @example
  * ```ts
- * import { Cluster, serdes, type SerdeLike } from 'tributary';
+ * import { Cluster, serdes, type SerdeLike } from 'tributary-log';
  *
  * const key: SerdeLike<string> = serdes.string; // the factory itself
  * const value: SerdeLike<{ total: number }> = serdes.json<{ total: number }>(); // or a serde
@@ -28,7 +28,7 @@ export type SerdeLike<T> = Serde<T> | (() => Serde<T>);
  *
  * @example
  * ```ts
- * import { serdes, type TopicSerdes } from 'tributary';
+ * import { serdes, type TopicSerdes } from 'tributary-log';
  *
  * const s: TopicSerdes<string, { total: number }> = { key: serdes.string, value: serdes.json<{ total: number }>() };
  * console.log(typeof s.key); // function
@@ -45,7 +45,7 @@ export interface TopicSerdes<K, V> {
  *
  * @example
  * ```ts
- * import { Consumer, Producer, type TopicClients, type Transport } from 'tributary';
+ * import { Consumer, Producer, type TopicClients, type Transport } from 'tributary-log';
  *
  * declare const transport: Transport;
  * const producer = new Producer(transport);
@@ -63,7 +63,7 @@ export interface TopicClients {
  *
  * @example
  * ```ts
- * import type { TypedProducerRecord } from 'tributary';
+ * import type { TypedProducerRecord } from 'tributary-log';
  *
  * const r: TypedProducerRecord<string, { total: number }> = { key: 'user-42', value: { total: 9.5 } };
  * console.log(r.value?.total); // 9.5
@@ -84,7 +84,7 @@ export interface TypedProducerRecord<K, V> {
  *
  * @example
  * ```ts
- * import type { TypedConsumerRecord } from 'tributary';
+ * import type { TypedConsumerRecord } from 'tributary-log';
  *
  * function total(r: TypedConsumerRecord<string, { total: number }>): number {
  *   return r.value?.total ?? 0;
@@ -108,7 +108,7 @@ export interface TypedConsumerRecord<K, V> {
  *
  * @example
  * ```ts
- * import type { ConsumeOptions } from 'tributary';
+ * import type { ConsumeOptions } from 'tributary-log';
  *
  * const o: ConsumeOptions = { from: 'earliest', partitions: [0, 1] };
  * console.log(o.from); // earliest
@@ -129,7 +129,7 @@ export interface ConsumeOptions {
  *
  * @example
  * ```ts
- * import { Cluster, serdes, type TopicStream } from 'tributary';
+ * import { Cluster, serdes, type TopicStream } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'orders' }]);
@@ -163,7 +163,7 @@ function resolveSerde<T>(s: SerdeLike<T>, what: string, topic: string): Serde<T>
  *
  * @example
  * ```ts
- * import { Consumer, Producer, Topic, serdes, type Transport } from 'tributary';
+ * import { Consumer, Producer, Topic, serdes, type Transport } from 'tributary-log';
  *
  * interface Order { id: string; total: number }
  * declare const transport: Transport;

@@ -16,7 +16,7 @@ import { submitToActive } from './submit.js';
  *
  * @example
  * ```ts
- * import { MetadataQuorum, type MetadataQuorumOptions } from 'tributary';
+ * import { MetadataQuorum, type MetadataQuorumOptions } from 'tributary-log';
  *
  * const options: MetadataQuorumOptions = { voters: 5, electionTimeoutMs: 150, snapshotBytes: 1024 * 1024 };
  * await using quorum = await MetadataQuorum.start(options);
@@ -44,7 +44,7 @@ export interface MetadataQuorumOptions {
  *
  * @example
  * ```ts
- * import { MetadataQuorum, type SubmitOptions } from 'tributary';
+ * import { MetadataQuorum, type SubmitOptions } from 'tributary-log';
  *
  * await using quorum = await MetadataQuorum.start({ voters: 3 });
  * // Fail with REQUEST_TIMED_OUT unless a controller commits the request within 5 s.
@@ -64,7 +64,7 @@ export interface SubmitOptions {
  *
  * @example
  * ```ts
- * import { MetadataQuorum } from 'tributary';
+ * import { MetadataQuorum } from 'tributary-log';
  *
  * await using quorum = await MetadataQuorum.start({ voters: 3 });
  * const leader = await quorum.waitForLeader();

@@ -67,7 +67,7 @@ export const attributeBits = {
  *
  * @example
  * ```ts
- * import { compressionTypes, type CompressionType } from 'tributary';
+ * import { compressionTypes, type CompressionType } from 'tributary-log';
  *
  * function parseCompression(text: string): CompressionType {
  *   const found = compressionTypes.find((c) => c === text);
@@ -83,7 +83,7 @@ export const compressionTypes = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as con
  *
  * @example
  * ```ts
- * import { Cluster, type CompressionType } from 'tributary';
+ * import { Cluster, type CompressionType } from 'tributary-log';
  *
  * const compression: CompressionType = 'gzip';
  * await using cluster = await Cluster.start();
@@ -98,7 +98,7 @@ export type CompressionType = (typeof compressionTypes)[number];
  *
  * @example
  * ```ts
- * import { MemoryLog, type TimestampType } from 'tributary';
+ * import { MemoryLog, type TimestampType } from 'tributary-log';
  *
  * const messageTimestampType: TimestampType = 'LogAppendTime';
  * const log = new MemoryLog({ topic: 'audit', partition: 0, config: { messageTimestampType } });
@@ -112,7 +112,7 @@ export type TimestampType = 'CreateTime' | 'LogAppendTime';
  *
  * @example
  * ```ts
- * import { decodeBatch, encodeBatch, type RecordHeader } from 'tributary';
+ * import { decodeBatch, encodeBatch, type RecordHeader } from 'tributary-log';
  *
  * const headers: RecordHeader[] = [{ key: 'trace-id', value: Buffer.from('4bf92f35') }, { key: 'retry', value: null }];
  * const [record] = await decodeBatch(await encodeBatch([{ value: Buffer.from('hello'), headers }]));
@@ -131,7 +131,7 @@ export interface RecordHeader {
  *
  * @example
  * ```ts
- * import { encodeBatch, type RecordInput } from 'tributary';
+ * import { encodeBatch, type RecordInput } from 'tributary-log';
  *
  * const records: RecordInput[] = [
  *   { key: Buffer.from('user-1'), value: Buffer.from('{"clicks":3}'), timestamp: 1_700_000_000_000 },
@@ -157,7 +157,7 @@ export interface RecordInput {
  *
  * @example
  * ```ts
- * import { decodeBatch, encodeBatch, type DecodedRecord } from 'tributary';
+ * import { decodeBatch, encodeBatch, type DecodedRecord } from 'tributary-log';
  *
  * const batch = await encodeBatch([{ key: Buffer.from('k'), value: Buffer.from('hello') }], { baseOffset: 7 });
  * const records: DecodedRecord[] = await decodeBatch(batch);
@@ -182,7 +182,7 @@ export interface DecodedRecord {
  *
  * @example
  * ```ts
- * import { encodeBatch, readBatchHeader, type BatchHeader } from 'tributary';
+ * import { encodeBatch, readBatchHeader, type BatchHeader } from 'tributary-log';
  *
  * const header: BatchHeader = readBatchHeader(await encodeBatch([{ value: null }, { value: null }], { baseOffset: 5 }));
  * const lastOffset = header.baseOffset + header.lastOffsetDelta;
@@ -475,7 +475,7 @@ export function encodeBatchUncompressed(records: readonly RecordInput[], options
  *
  * @example
  * ```ts
- * import { encodeBatch, readBatchHeader } from 'tributary';
+ * import { encodeBatch, readBatchHeader } from 'tributary-log';
  *
  * const batch = await encodeBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }], { baseOffset: 100 });
  * const header = readBatchHeader(batch);
@@ -593,7 +593,7 @@ export function setLogAppendTime(bytes: Uint8Array, pos: number, timestamp: numb
  *
  * @example
  * ```ts
- * import { MemoryLog, encodeBatch, iterateBatches, type BatchSlice } from 'tributary';
+ * import { MemoryLog, encodeBatch, iterateBatches, type BatchSlice } from 'tributary-log';
  *
  * const log = new MemoryLog({ topic: 'orders', partition: 0 });
  * log.write(await encodeBatch([{ value: Buffer.from('a') }]));
@@ -618,7 +618,7 @@ export interface BatchSlice {
  *
  * @example
  * ```ts
- * import { MemoryLog, encodeBatch, iterateBatches } from 'tributary';
+ * import { MemoryLog, encodeBatch, iterateBatches } from 'tributary-log';
  *
  * const log = new MemoryLog({ topic: 'orders', partition: 0 });
  * log.write(await encodeBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }]));

@@ -22,7 +22,7 @@ import type { CompressionType, TimestampType } from '../record/batch.js';
  *
  * @example
  * ```ts
- * import { PartitionLog, encodeBatch, type FlushPolicy } from 'tributary';
+ * import { PartitionLog, encodeBatch, type FlushPolicy } from 'tributary-log';
  *
  * // Every append resolves only once fdatasync covers it: no acknowledged write is lost to a power cut.
  * const flushPolicy: FlushPolicy = 'always';
@@ -45,7 +45,7 @@ export type FlushPolicy =
  *
  * @example
  * ```ts
- * import { MemoryLog, type CleanupPolicy } from 'tributary';
+ * import { MemoryLog, type CleanupPolicy } from 'tributary-log';
  *
  * // Keep the latest value of every key (a changelog), and drop records older than 30 days.
  * const cleanupPolicy: CleanupPolicy = 'compact,delete';
@@ -60,7 +60,7 @@ export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
  *
  * @example
  * ```ts
- * import { PartitionLog, type LogConfig } from 'tributary';
+ * import { PartitionLog, type LogConfig } from 'tributary-log';
  *
  * const config: Partial<LogConfig> = { segmentBytes: 16 * 1024 * 1024, retentionBytes: 1024 * 1024 * 1024, maxMessageBytes: 4 * 1024 * 1024 };
  * const log = await PartitionLog.open({ dataDir: '/tmp/tributary-example', topic: 'metrics', partition: 0, config });
@@ -106,7 +106,7 @@ export interface LogConfig {
  *
  * @example
  * ```ts
- * import { MemoryLog, encodeBatch, type LogAppendInfo } from 'tributary';
+ * import { MemoryLog, encodeBatch, type LogAppendInfo } from 'tributary-log';
  *
  * const log = new MemoryLog({ topic: 'orders', partition: 0 });
  * log.write(await encodeBatch([{ value: Buffer.from('a') }]));
@@ -134,7 +134,7 @@ export interface LogAppendInfo {
  *
  * @example
  * ```ts
- * import { MemoryLog, encodeBatch, type AppendOptions } from 'tributary';
+ * import { MemoryLog, encodeBatch, type AppendOptions } from 'tributary-log';
  *
  * const log = new MemoryLog({ topic: 'orders', partition: 0 });
  * // A leader in epoch 4 appends: the log assigns offsets and remembers where epoch 4 began.
@@ -172,7 +172,7 @@ export interface AppendOptions {
  *
  * @example
  * ```ts
- * import { MemoryLog, encodeBatch, type ReadOptions } from 'tributary';
+ * import { MemoryLog, encodeBatch, type ReadOptions } from 'tributary-log';
  *
  * const log = new MemoryLog({ topic: 'orders', partition: 0 });
  * for (let i = 0; i < 10; i++) log.write(await encodeBatch([{ value: Buffer.from(`order ${i}`) }]));
@@ -203,7 +203,7 @@ export interface ReadOptions {
  *
  * @example
  * ```ts
- * import { MemoryLog, decodeBatches, encodeBatch, type LogReadResult } from 'tributary';
+ * import { MemoryLog, decodeBatches, encodeBatch, type LogReadResult } from 'tributary-log';
  *
  * const log = new MemoryLog({ topic: 'orders', partition: 0 });
  * log.write(await encodeBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }]));
@@ -231,7 +231,7 @@ export interface LogReadResult {
  *
  * @example
  * ```ts
- * import { MemoryLog, encodeBatch, type EpochEntry } from 'tributary';
+ * import { MemoryLog, encodeBatch, type EpochEntry } from 'tributary-log';
  *
  * const log = new MemoryLog({ topic: 'orders', partition: 0 });
  * log.write(await encodeBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }]), { leaderEpoch: 1 });
@@ -252,7 +252,7 @@ export interface EpochEntry {
  *
  * @example
  * ```ts
- * import { PartitionLog, type RecoveryReport } from 'tributary';
+ * import { PartitionLog, type RecoveryReport } from 'tributary-log';
  *
  * const log = await PartitionLog.open({ dataDir: '/tmp/tributary-example', topic: 'orders', partition: 0 });
  * const report: RecoveryReport = log.recovery;
@@ -287,7 +287,7 @@ export interface RecoveryReport {
  *
  * @example
  * ```ts
- * import { MemoryLog, PartitionLog, encodeBatch, type Log } from 'tributary';
+ * import { MemoryLog, PartitionLog, encodeBatch, type Log } from 'tributary-log';
  *
  * async function appendText(log: Log, text: string): Promise<number> {
  *   const info = await log.append(await encodeBatch([{ value: Buffer.from(text) }]));
@@ -361,7 +361,7 @@ export interface Log {
  *
  * @example
  * ```ts
- * import { MemoryLog, defaultLogConfig } from 'tributary';
+ * import { MemoryLog, defaultLogConfig } from 'tributary-log';
  *
  * console.log(defaultLogConfig.segmentBytes, defaultLogConfig.flushPolicy); // 1073741824 os
  * const log = new MemoryLog({ topic: 'orders', partition: 0, config: { retentionMs: defaultLogConfig.retentionMs * 2 } });

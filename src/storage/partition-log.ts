@@ -43,7 +43,7 @@ import { FileStore, MemoryStore, forgetFolderLock, type Store } from './store.js
  *
  * @example
  * ```ts
- * import { PartitionLog, SimulatedClock, type PartitionLogOptions } from 'tributary';
+ * import { PartitionLog, SimulatedClock, type PartitionLogOptions } from 'tributary-log';
  *
  * const options: PartitionLogOptions = {
  *   dataDir: '/tmp/tributary-example',
@@ -76,7 +76,7 @@ export interface PartitionLogOptions {
  *
  * @example
  * ```ts
- * import { MemoryLog, encodeBatch, type LogStats } from 'tributary';
+ * import { MemoryLog, encodeBatch, type LogStats } from 'tributary-log';
  *
  * const log = new MemoryLog({ topic: 'orders', partition: 0 });
  * log.write(await encodeBatch([{ value: Buffer.from('a') }]));
@@ -122,7 +122,7 @@ const indexMismatch = Symbol('index mismatch');
  *
  * @example
  * ```ts
- * import { PartitionLog, encodeBatch } from 'tributary';
+ * import { PartitionLog, encodeBatch } from 'tributary-log';
  *
  * const log = await PartitionLog.open({ dataDir: '/tmp/tributary-example', topic: 'orders', partition: 0 });
  * const info = await log.append(await encodeBatch([{ key: Buffer.from('k'), value: Buffer.from('hello') }]));
@@ -1171,7 +1171,7 @@ export class PartitionLog implements Log {
  *
  * @example
  * ```ts
- * import { MemoryLog, encodeBatch } from 'tributary';
+ * import { MemoryLog, encodeBatch } from 'tributary-log';
  *
  * const log = new MemoryLog({ topic: 'scratch', partition: 0 });
  * await log.append(await encodeBatch([{ value: Buffer.from('hello') }]));

@@ -14,7 +14,7 @@ import type { Request, RequestHandler, ResponseFor } from '../protocol/requests.
  *
  * @example
  * ```ts
- * import { Admin, Cluster, Consumer, Producer, type Transport } from 'tributary';
+ * import { Admin, Cluster, Consumer, Producer, type Transport } from 'tributary-log';
  *
  * await using cluster = await Cluster.start({ nodes: 3 });
  * const transport: Transport = cluster.transport;

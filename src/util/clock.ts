@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { MemoryLog, encodeBatch, type Clock } from 'tributary';
+ * import { MemoryLog, encodeBatch, type Clock } from 'tributary-log';
  *
  * // A clock that reads a fixed wall time, for a reproducible LogAppendTime stamp.
  * const frozen: Clock = { now: () => 1_700_000_000_000, monotonic: () => performance.now() };
@@ -27,7 +27,7 @@ export interface Clock {
  *
  * @example
  * ```ts
- * import { PartitionLog, systemClock } from 'tributary';
+ * import { PartitionLog, systemClock } from 'tributary-log';
  *
  * const log = await PartitionLog.open({ dataDir: '/tmp/tributary-example', topic: 'orders', partition: 0, clock: systemClock });
  * console.log(systemClock.now() > 0); // true
@@ -44,7 +44,7 @@ export const systemClock: Clock = {
  *
  * @example
  * ```ts
- * import { SimulatedClock } from 'tributary';
+ * import { SimulatedClock } from 'tributary-log';
  *
  * const clock = new SimulatedClock(0);
  * clock.advance(1000);

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { errorCodes, type ErrorCodeInfo } from 'tributary';
+ * import { errorCodes, type ErrorCodeInfo } from 'tributary-log';
  *
  * const info: ErrorCodeInfo = errorCodes.NOT_LEADER_OR_FOLLOWER;
  * console.log(info.code, info.retriable); // 6 true
@@ -36,7 +36,7 @@ function kafka(code: number, retriable: boolean, message: string): ErrorCodeInfo
  *
  * @example
  * ```ts
- * import { errorCodes } from 'tributary';
+ * import { errorCodes } from 'tributary-log';
  *
  * console.log(errorCodes.MESSAGE_TOO_LARGE.code); // 10
  * console.log(errorCodes.REQUEST_TIMED_OUT.retriable); // true
@@ -177,7 +177,7 @@ export const errorCodes = {
  *
  * @example
  * ```ts
- * import { errorCodes, isTributaryError, type ErrorCode } from 'tributary';
+ * import { errorCodes, isTributaryError, type ErrorCode } from 'tributary-log';
  *
  * const worthRetrying = (code: ErrorCode): boolean => errorCodes[code].retriable;
  * function codeOf(err: unknown): ErrorCode {

@@ -5,7 +5,7 @@ import { type ErrorCode, errorCodes } from './error-codes.js';
  *
  * @example
  * ```ts
- * import { TributaryError, type TributaryErrorContext } from 'tributary';
+ * import { TributaryError, type TributaryErrorContext } from 'tributary-log';
  *
  * const context: TributaryErrorContext = { topic: 'orders', option: 'retention.ms' };
  * const err = new TributaryError('INVALID_CONFIG', 'retention.ms must be -1 or more, got -5', context);
@@ -33,7 +33,7 @@ export interface TributaryErrorContext {
  *
  * @example
  * ```ts
- * import { TributaryError } from 'tributary';
+ * import { TributaryError } from 'tributary-log';
  *
  * try {
  *   throw new TributaryError('INVALID_TOPIC_EXCEPTION', 'topic name "a/b" has a character outside [a-zA-Z0-9._-]', { topic: 'a/b' });
@@ -76,7 +76,7 @@ export class TributaryError extends Error {
  *
  * @example
  * ```ts
- * import { Cluster, isTributaryError } from 'tributary';
+ * import { Cluster, isTributaryError } from 'tributary-log';
  *
  * await using cluster = await Cluster.start();
  * const admin = cluster.admin();

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killPartitionLeader, useCluster, waitFor } from '../../src/testing.js';
 
-describe('tributary/testing', () => {
+describe('tributary-log/testing', () => {
   const cluster = useCluster({ nodes: 3, brokerSessionTimeoutMs: 500 }, { before: beforeAll, after: afterAll });
 
   it('gives a running cluster to the tests of a file', async () => {

@@ -19,7 +19,7 @@ import { batchBytesMax, type CompressionType } from '../batch.js';
  *
  * @example
  * ```ts
- * import { codecFor, type Codec } from 'tributary';
+ * import { codecFor, type Codec } from 'tributary-log';
  *
  * async function roundTrips(codec: Codec, data: Buffer): Promise<boolean> {
  *   return (await codec.decompress(await codec.compress(data))).equals(data);

@@ -50,7 +50,7 @@ const codecs: Readonly<Record<CompressionType, Codec>> = {
  *
  * @example
  * ```ts
- * import { codecFor } from 'tributary';
+ * import { codecFor } from 'tributary-log';
  *
  * const gzip = codecFor('gzip');
  * const packed = await gzip.compress(Buffer.from('hello '.repeat(100)));
@@ -66,7 +66,7 @@ export function codecFor(type: CompressionType): Codec {
  *
  * @example
  * ```ts
- * import { decodeBatch, encodeBatch, type EncodeBatchOptions } from 'tributary';
+ * import { decodeBatch, encodeBatch, type EncodeBatchOptions } from 'tributary-log';
  *
  * const options: EncodeBatchOptions = { compression: 'gzip', baseOffset: 10, now: 1_700_000_000_000 };
  * const [record] = await decodeBatch(await encodeBatch([{ value: Buffer.from('hello') }], options));
@@ -84,7 +84,7 @@ export interface EncodeBatchOptions extends BatchOptions {
  *
  * @example
  * ```ts
- * import { encodeBatch, decodeBatch } from 'tributary';
+ * import { encodeBatch, decodeBatch } from 'tributary-log';
  *
  * const batch = await encodeBatch([{ key: Buffer.from('user-1'), value: Buffer.from('{"n":1}') }], { compression: 'zstd' });
  * const [record] = await decodeBatch(batch);
@@ -103,7 +103,7 @@ export async function encodeBatch(records: readonly RecordInput[], options: Enco
 /** Options for {@link decodeBatch}. *
  * @example
  * ```ts
- * import { MemoryLog, decodeBatch, encodeBatch, type DecodeBatchOptions } from 'tributary';
+ * import { MemoryLog, decodeBatch, encodeBatch, type DecodeBatchOptions } from 'tributary-log';
  *
  * const log = new MemoryLog({ topic: 'orders', partition: 0 });
  * log.write(await encodeBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }]));
@@ -137,7 +137,7 @@ function corruptBatch(why: string): TributaryError {
  *
  * @example
  * ```ts
- * import { encodeBatch, decodeBatch } from 'tributary';
+ * import { encodeBatch, decodeBatch } from 'tributary-log';
  *
  * const batch = await encodeBatch([{ value: Buffer.from('a') }, { value: null }], { baseOffset: 41 });
  * const records = await decodeBatch(batch);
@@ -165,7 +165,7 @@ export async function decodeBatch(bytes: Uint8Array, pos = 0, options: DecodeBat
  *
  * @example
  * ```ts
- * import { decodeBatches, encodeBatch } from 'tributary';
+ * import { decodeBatches, encodeBatch } from 'tributary-log';
  *
  * const first = await encodeBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }], { baseOffset: 0 });
  * const second = await encodeBatch([{ value: Buffer.from('c') }], { baseOffset: 2, compression: 'gzip' });
