@@ -14,6 +14,7 @@ import { submitToActive } from './controller/submit.js';
 import type { MetadataImage } from './metadata/image.js';
 import { InlineRaftNetwork } from './raft/inline-network.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
+import { FolderLock } from './storage/folder-lock.js';
 import { InlineTransport } from './transport/inline.js';
 import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -108,6 +109,7 @@ export class Cluster {
   private readonly ownsDir: boolean;
   private closed = false;
   private readonly closeHooks = new Set<() => Promise<void> | void>();
+  private dirLock: FolderLock | undefined;
 
   private constructor(
     private readonly options: ClusterOptions,
@@ -133,8 +135,17 @@ export class Cluster {
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
     mkdirSync(dataDir, { recursive: true });
-    const clusterId = readOrCreateClusterId(dataDir);
-    const cluster = new Cluster(options, dataDir, ownsDir, clusterId);
+    // One live cluster per data folder, whatever path reaches it and from whichever thread
+    // (storage/folder-lock.ts): two would hand out the same offsets.
+    const dirLock = FolderLock.acquire(dataDir);
+    let cluster: Cluster;
+    try {
+      cluster = new Cluster(options, dataDir, ownsDir, readOrCreateClusterId(dataDir));
+    } catch (err) {
+      dirLock.release();
+      throw err;
+    }
+    cluster.dirLock = dirLock;
     try {
       await Promise.all(cluster.nodeIds.map((id) => cluster.openNode(id)));
       await cluster.waitForNodes(cluster.nodeIds, 30_000);
@@ -326,6 +337,7 @@ export class Cluster {
     // Brokers first (a controlled shutdown needs the controller), then the quorum.
     await Promise.all(nodes.map((n) => n.broker.close()));
     await Promise.all(nodes.map((n) => n.close()));
+    this.dirLock?.release();
     if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
