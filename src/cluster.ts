@@ -9,7 +9,7 @@ import { ConsumerGroup, type ConsumerGroupOptions } from './client/consumer-grou
 import type { ConsumerOptions, ProducerOptions } from './client/options.js';
 import { Producer } from './client/producer.js';
 import { Topic, type TopicSerdes } from './client/topic.js';
-import { ClusterNode } from './cluster-node.js';
+import { ClusterNode, checkNodeFolders } from './cluster-node.js';
 import { submitToActive } from './controller/submit.js';
 import type { MetadataImage } from './metadata/image.js';
 import { InlineRaftNetwork } from './raft/inline-network.js';
@@ -147,6 +147,7 @@ export class Cluster {
     }
     cluster.dirLock = dirLock;
     try {
+      checkNodeFolders(dataDir, cluster.nodeIds, cluster.clusterId, cluster.voters);
       await Promise.all(cluster.nodeIds.map((id) => cluster.openNode(id)));
       await cluster.waitForNodes(cluster.nodeIds, 30_000);
     } catch (err) {
