@@ -609,6 +609,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
         'LeaveGroup',
       ).catch(() => undefined);
     }
+    this.owned.clear();
     await this.inner.close();
     this.admin.close();
     // Not awaited: a static member's JoinGroup may stay parked until the rebalance ends.
