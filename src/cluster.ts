@@ -10,6 +10,7 @@ import type { ConsumerOptions, ProducerOptions } from './client/options.js';
 import { Producer } from './client/producer.js';
 import { Topic, type TopicSerdes } from './client/topic.js';
 import { ClusterNode, checkNodeFolders } from './cluster-node.js';
+import { validateClusterOptions } from './cluster-options.js';
 import { submitToActive } from './controller/submit.js';
 import type { MetadataImage } from './metadata/image.js';
 import { InlineRaftNetwork } from './raft/inline-network.js';
@@ -51,8 +52,13 @@ export interface ClusterOptions {
   readonly defaultPartitions?: number;
   /** `broker.session.timeout.ms`: a node silent this long is fenced and loses its leaderships. Default 2000 (Kafka: 9000). */
   readonly brokerSessionTimeoutMs?: number;
-  /** Raft's election timeout for the controller quorum. Default 300 ms. */
+  /** Raft's election timeout for the controller quorum, 20 to 60000 ms. Default 300 ms. */
   readonly electionTimeoutMs?: number;
+  /**
+   * `auto.create.topics.enable`: a producer's send to a topic that does not exist creates
+   * it, with `defaultPartitions` and `defaultReplicationFactor`, as Kafka does. Default true.
+   */
+  readonly autoCreateTopics?: boolean;
   /** Broker settings (heartbeat interval, replica lag, ...). */
   readonly broker?: Partial<BrokerConfig>;
   readonly clock?: Clock;
@@ -388,7 +394,7 @@ export class Cluster {
         defaultReplicationFactor: o.defaultReplicationFactor ?? Math.min(n, 3),
         defaultNumPartitions: o.defaultPartitions ?? 1,
       },
-      broker: o.broker ?? {},
+      broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}) },
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
       onLeaderOpened: (topic, partition, replicas) => {
         for (const r of replicas) if (r !== id) void this.nodes.get(r)?.broker.openReplica(topic, partition);
@@ -423,23 +429,6 @@ export class Cluster {
   private checkOpen(): void {
     if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the cluster is closed');
   }
-}
-
-function validateClusterOptions(o: ClusterOptions): void {
-  const bad = (option: string, why: string): never => {
-    throw new TributaryError('INVALID_CONFIG', `${option} ${why}`, { option });
-  };
-  if (o === null || typeof o !== 'object') bad('options', 'must be an object');
-  const n = o.nodes ?? 1;
-  if (!Number.isInteger(n) || n < 1 || n > 100) bad('nodes', `must be an integer from 1 to 100, got ${String(o.nodes)}`);
-  if (o.controllers !== undefined && (![1, 3, 5].includes(o.controllers) || o.controllers > n)) bad('controllers', `must be 1, 3 or 5 and at most nodes (${n}), got ${String(o.controllers)}`);
-  if (o.dataDir !== undefined && (typeof o.dataDir !== 'string' || o.dataDir.length === 0)) bad('dataDir', 'must be a non-empty string');
-  if (o.defaultReplicationFactor !== undefined && (!Number.isInteger(o.defaultReplicationFactor) || o.defaultReplicationFactor < 1 || o.defaultReplicationFactor > n)) {
-    bad('defaultReplicationFactor', `must be an integer from 1 to nodes (${n}), got ${String(o.defaultReplicationFactor)}`);
-  }
-  if (o.defaultPartitions !== undefined && (!Number.isInteger(o.defaultPartitions) || o.defaultPartitions < 1)) bad('defaultPartitions', `must be a positive integer, got ${String(o.defaultPartitions)}`);
-  if (o.brokerSessionTimeoutMs !== undefined && (!Number.isFinite(o.brokerSessionTimeoutMs) || o.brokerSessionTimeoutMs < 100)) bad('brokerSessionTimeoutMs', `must be at least 100, got ${String(o.brokerSessionTimeoutMs)}`);
-  if (o.electionTimeoutMs !== undefined && (!Number.isFinite(o.electionTimeoutMs) || o.electionTimeoutMs < 20)) bad('electionTimeoutMs', `must be at least 20, got ${String(o.electionTimeoutMs)}`);
 }
 
 /** The cluster id lives in `<dataDir>/cluster.id`; a new cluster gets a random one (22 characters of base64url, like Kafka's). */

@@ -35,6 +35,7 @@ import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { delay, withTimeout } from '../util/timeout.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
+import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { Wakeups } from './wakeups.js';
 import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal, type PartitionFetchRequest, type PartitionFetchResponse } from './partition.js';
@@ -63,6 +64,8 @@ export interface BrokerConfig {
   readonly highWatermarkCheckpointIntervalMs: number;
   /** `log.retention.check.interval.ms`: retention and compaction run this often. Default 60000 (Kafka: 300000). */
   readonly logRetentionCheckIntervalMs: number;
+  /** `auto.create.topics.enable`: a Metadata request that allows it creates the missing topics it names. Default true. */
+  readonly autoCreateTopicsEnable: boolean;
   /** The host and port the broker advertises in metadata. */
   readonly host: string;
   readonly port: number;
@@ -74,6 +77,7 @@ export const defaultBrokerConfig: BrokerConfig = {
   replicaFetchWaitMaxMs: 500,
   highWatermarkCheckpointIntervalMs: 5000,
   logRetentionCheckIntervalMs: 60_000,
+  autoCreateTopicsEnable: true,
   host: 'localhost',
   port: 0,
 };
@@ -125,6 +129,7 @@ export class Broker {
   private nextToken = 1;
   private readonly fetchers = new Map<number, Promise<void>>();
   private readonly hwCheckpoint: Map<string, number>;
+  private readonly topicMetadata: AutoTopicCreationManager;
 
   private brokerEpoch = -1;
   private fenced = true;
@@ -148,6 +153,7 @@ export class Broker {
     this.onLeaderOpened = options.onLeaderOpened;
     this.hwCheckpoint = readHighWatermarkCheckpoint(this.dataDir);
     this.registered = new Promise((r) => (this.resolveRegistered = r));
+    this.topicMetadata = new AutoTopicCreationManager({ clusterId: this.clusterId, host: this.config.host, controller: this.controller, autoCreateTopicsEnable: this.config.autoCreateTopicsEnable });
   }
 
   private groupHandler: ((request: Request) => Promise<unknown>) | undefined;
@@ -379,7 +385,7 @@ export class Broker {
       case ApiKey.ListOffsets:
         return this.listOffsets(req);
       case ApiKey.Metadata:
-        return this.metadata(req);
+        return this.topicMetadata.metadata(this.requireImage(), req);
       case ApiKey.ApiVersions:
         return { apiKey: ApiKey.ApiVersions, errorCode: 'NONE', apiKeys: [], throttleTimeMs: 0 } satisfies P.ApiVersionsResponse;
       case ApiKey.InitProducerId:
@@ -557,41 +563,6 @@ export class Broker {
             return ok(found.offset, found.timestamp);
     });
     return { apiKey: ApiKey.ListOffsets, topics, throttleTimeMs: 0 };
-  }
-
-  private metadata(req: P.MetadataRequest): P.MetadataResponse {
-    const image = this.requireImage();
-    const brokers: P.MetadataResponseBroker[] = [];
-    image.forEachBroker((b) => {
-      if (!b.fenced) brokers.push({ nodeId: b.id, host: b.endpoints[0]?.host ?? this.config.host, port: b.endpoints[0]?.port ?? 0, rack: b.rack });
-    });
-    brokers.sort((a, b) => a.nodeId - b.nodeId);
-    const describe = (t: TopicImage): P.MetadataResponseTopic => ({
-      errorCode: 'NONE',
-      name: t.name,
-      topicId: t.id,
-      isInternal: t.name.startsWith('__'),
-      partitions: t.partitions.map((p, i) => ({
-        errorCode: p.leader < 0 ? 'LEADER_NOT_AVAILABLE' : 'NONE',
-        partitionIndex: i,
-        leaderId: p.leader,
-        leaderEpoch: p.leaderEpoch,
-        replicaNodes: p.replicas,
-        isrNodes: p.isr,
-        offlineReplicas: p.replicas.filter((r) => image.broker(r)?.fenced !== false),
-      })),
-      topicAuthorizedOperations: -2147483648,
-    });
-    const topics: P.MetadataResponseTopic[] = [];
-    if (req.topics === null) image.forEachTopic((t) => topics.push(describe(t)));
-    else {
-      for (const rt of req.topics) {
-        const t = rt.name !== null ? image.topic(rt.name) : rt.topicId !== undefined ? image.topicById(rt.topicId) : undefined;
-        if (t) topics.push(describe(t));
-        else topics.push({ errorCode: 'UNKNOWN_TOPIC_OR_PARTITION', name: rt.name, topicId: rt.topicId ?? '', isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 } as P.MetadataResponseTopic);
-      }
-    }
-    return { apiKey: ApiKey.Metadata, brokers, clusterId: this.clusterId, controllerId: this.controller.activeControllerId(), topics, throttleTimeMs: 0 };
   }
 
   private describeCluster(): P.DescribeClusterResponse {
