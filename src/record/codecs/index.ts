@@ -24,8 +24,11 @@ import { snappyCodec } from './snappy.js';
 import { zstdCodec } from './zstd.js';
 
 export { decompressedBytesMax, type Codec } from './codec.js';
+/** @internal */
 export { snappyDecompressSync, snappyOutputBound, snappyXerialFrame } from './snappy.js';
+/** @internal */
 export { lz4DecompressSync, lz4OutputBound } from './lz4.js';
+/** @internal */
 export { zstdDecompressSync, zstdOutputBound } from './zstd.js';
 
 /** The identity codec, so that every compression type has a codec. */
