@@ -199,9 +199,13 @@ function decompressBlock(src: Buffer, s: number, end: number, dst: Buffer, d: nu
     }
     if (literals > end - s) throw corrupt('lz4', 'literals run past the end of their block');
     if (literals > dst.length - d) throw corrupt('lz4', 'output runs past its bound');
-    src.copy(dst, d, s, s + literals);
-    s += literals;
-    d += literals;
+    // Short runs by hand: a Buffer.copy call costs more than a few byte moves.
+    if (literals < 16) for (let k = 0; k < literals; k++) dst[d++] = src[s++]!;
+    else {
+      src.copy(dst, d, s, s + literals);
+      s += literals;
+      d += literals;
+    }
     if (s === end) return d;
     if (end - s < 2) throw corrupt('lz4', 'a match offset runs past the end of its block');
     const offset = src[s]! | (src[s + 1]! << 8);
@@ -215,11 +219,11 @@ function decompressBlock(src: Buffer, s: number, end: number, dst: Buffer, d: nu
     }
     length += minMatch;
     if (length > dst.length - d) throw corrupt('lz4', 'output runs past its bound');
-    if (offset >= length) {
+    if (offset >= length && length >= 16) {
       dst.copy(dst, d, d - offset, d - offset + length);
       d += length;
     } else {
-      // Overlapping match: a run that repeats its last `offset` bytes, copied byte by byte.
+      // Short or overlapping (a run repeating its last `offset` bytes): byte by byte.
       for (let k = 0; k < length; k++, d++) dst[d] = dst[d - offset]!;
     }
   }
