@@ -33,7 +33,9 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { delay, withTimeout } from '../util/timeout.js';
+import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
+import { Wakeups } from './wakeups.js';
 import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal, type PartitionFetchRequest, type PartitionFetchResponse } from './partition.js';
 
 /** How a broker reaches the active controller: submit a request, resolve with its committed response. */
@@ -97,48 +99,6 @@ interface Hosted {
   readonly topicId: Uuid;
   readonly partition: number;
   readonly replica: Partition;
-}
-
-/** Waiters for news on a partition (an append, a high watermark move, a leadership change). */
-class Wakeups {
-  private readonly waiters = new Map<string, Set<() => void>>();
-
-  wait(keys: readonly string[], timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        for (const k of keys) this.waiters.get(k)?.delete(finish);
-        resolve();
-      };
-      const timer = setTimeout(finish, Math.max(0, timeoutMs));
-      for (const k of keys) {
-        let set = this.waiters.get(k);
-        if (!set) this.waiters.set(k, (set = new Set()));
-        set.add(finish);
-      }
-    });
-  }
-
-  /**
-   * Wakes the waiters on `key` on the next turn of the event loop, not in this one: a
-   * woken fetch that wakes another (two followers, an ISR change answered at once) must
-   * not chain microtasks forever and starve timers and I/O.
-   */
-  wake(key: string): void {
-    const set = this.waiters.get(key);
-    if (!set || set.size === 0) return;
-    this.waiters.delete(key);
-    setImmediate(() => {
-      for (const f of set) f();
-    });
-  }
-
-  wakeAll(): void {
-    for (const key of [...this.waiters.keys()]) this.wake(key);
-  }
 }
 
 /** One partition replica host. */
@@ -423,14 +383,10 @@ export class Broker {
         return { apiKey: ApiKey.ApiVersions, errorCode: 'NONE', apiKeys: [], throttleTimeMs: 0 } satisfies P.ApiVersionsResponse;
       case ApiKey.InitProducerId:
         return this.initProducerId();
-      case ApiKey.CreateTopics: {
-        const r = await this.controller.submit({ type: 'CreateTopics', topics: req.topics, validateOnly: req.validateOnly ?? false });
-        return { apiKey: ApiKey.CreateTopics, topics: r.topics } satisfies P.CreateTopicsResponse;
-      }
-      case ApiKey.DeleteTopics: {
-        const r = await this.controller.submit({ type: 'DeleteTopics', topics: req.topics });
-        return { apiKey: ApiKey.DeleteTopics, responses: r.responses } satisfies P.DeleteTopicsResponse;
-      }
+      case ApiKey.CreateTopics:
+        return { apiKey: ApiKey.CreateTopics, topics: await createTopicsFromClient(req, (r) => this.controller.submit(r)) } satisfies P.CreateTopicsResponse;
+      case ApiKey.DeleteTopics:
+        return { apiKey: ApiKey.DeleteTopics, responses: await deleteTopicsFromClient(req, this.image, (r) => this.controller.submit(r)) } satisfies P.DeleteTopicsResponse;
       case ApiKey.CreatePartitions: {
         const r = await this.controller.submit({ type: 'CreatePartitions', topics: req.topics, validateOnly: req.validateOnly ?? false });
         return { apiKey: ApiKey.CreatePartitions, results: r.results } satisfies P.CreatePartitionsResponse;
@@ -488,6 +444,7 @@ export class Broker {
     const now = this.clock.monotonic();
     const responses = await perPartition(req.topicData, (t) => t.partitionData, (name, partitionResponses: P.PartitionProduceResponse[]) => ({ name, partitionResponses }), async (t, pd): Promise<P.PartitionProduceResponse> => {
             const fail = (errorCode: ErrorCode, errorMessage: string | null = null): P.PartitionProduceResponse => ({ index: pd.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage });
+            if (isInternalTopic(t.name)) return fail('INVALID_TOPIC_EXCEPTION', internalProduceMessage(t.name));
             const r = await this.leaderReplica(t.name, pd.index);
             if ('errorCode' in r) return fail(r.errorCode);
             const p = r.replica;
