@@ -14,7 +14,6 @@
  * - runs one replica fetcher per leader it follows;
  * - registers with the controller and heartbeats, and sends ISR changes (AlterPartition);
  * - checkpoints high watermarks, enforces retention and compacts.
- * @internal
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

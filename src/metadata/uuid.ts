@@ -7,7 +7,6 @@
  * costs V8 about 40 bytes and is a `Map` key as it is, where a `Uint8Array` costs over
  * 100 bytes and compares by identity. On the wire and in metadata records it is the 16
  * raw bytes.
- * @internal
  */
 import { assert } from '../util/assert.js';
 import type { Rng } from '../util/rng.js';

@@ -1,6 +1,5 @@
 /**
  * What the wire codec of one API provides, and the error-code mapping every codec uses.
- * @internal
  */
 import { errorCodeFromNumber, errorCodes, type ErrorCode } from '../../util/error-codes.js';
 import type { ApiKey } from '../api-keys.js';

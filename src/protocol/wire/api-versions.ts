@@ -13,7 +13,6 @@
  * UNSUPPORTED_VERSION and its own ranges, so a client reading a response whose error code is
  * UNSUPPORTED_VERSION reads it as v0 whatever version it asked for (`decodeResponse` in
  * `codec.ts` does that).
- * @internal
  */
 import { ApiKey } from '../api-keys.js';
 import type { ApiVersionsRequest, ApiVersionsResponse, ApiVersion, FinalizedFeatureKey, SupportedFeatureKey } from '../cluster.js';

@@ -11,7 +11,6 @@
  * Server side: `decodeRequest(message)`, then `validateRequest`, handle it, then
  * `encodeResponse(response, { apiVersion, correlationId })` with the request's header.
  * Client side: `encodeRequest(request, header)`, then `decodeResponse(apiKey, apiVersion, message)`.
- * @internal
  */
 import { assert } from '../../util/assert.js';
 import type { ErrorCode } from '../../util/error-codes.js';

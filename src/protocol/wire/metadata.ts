@@ -13,7 +13,6 @@
  *           clusterAuthorizedOperations int32 (v8-v10)
  * ```
  * Flexible versions end every struct, and the body, with tagged fields (none defined here).
- * @internal
  */
 import { zeroUuid } from '../../metadata/uuid.js';
 import { TributaryError } from '../../util/errors.js';
