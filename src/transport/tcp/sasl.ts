@@ -138,7 +138,9 @@ export class SaslSession {
     if (proofAt < 0) return fail('invalid client-final-message');
     const withoutProof = text.slice(0, proofAt);
     const attrs = parseAttributes(withoutProof);
-    if (attrs.get('r') !== s.nonce) return fail('invalid nonce');
+    // Kafka accepts a final nonce that ends with the server's (ScramSaslServer): librdkafka
+    // 2.0 sends the client's nonce, then the server's whole nonce, which starts with it again.
+    if (!(attrs.get('r') ?? '').endsWith(s.nonce)) return fail('invalid nonce');
     const proof = Buffer.from(text.slice(proofAt + 3), 'base64');
     const hash = hashOf(mechanism);
     const credential = this.users.scramCredential(s.user, mechanism)!;
