@@ -2,8 +2,8 @@
  * Produce (0) and InitProducerId (22).
  *
  * Produce is described from v0 because it is advertised from v0 (librdkafka below 2.11.1
- * compresses only when Produce v0 is in the broker's range); `wire/served.ts` answers v0-v2
- * with UNSUPPORTED_VERSION, as Kafka 4.0 does.
+ * compresses only when Produce v0 is in the broker's range); `wire/versions.ts` serves only
+ * v3-v9 and refuses v0-v2 with UNSUPPORTED_VERSION, as Kafka 4.0 does.
  *
  * Transcribed from apache/kafka `clients/src/main/resources/common/message/<Name>Request.json`
  * and `<Name>Response.json` (commit 1eb7644), restricted to the versions Tributary speaks; see

@@ -89,21 +89,20 @@ export interface DecodedRequest {
   readonly header: RequestHeader;
   readonly request: Request;
   /**
-   * False when the broker must answer UNSUPPORTED_VERSION instead of handling the request:
-   * - an ApiVersions request above the highest version: KIP-511 says to answer it anyway, in
-   *   v0, with the versions we advertise. Its body is not read (it may be a layout we do
-   *   not know); `request` has no client fields.
-   * - a Produce v0-v2 request (advertised, not served; see `versions.ts`): it is decoded,
-   *   so the answer can name its partitions (`errorResponse` builds it).
+   * False only for an ApiVersions request of a version above the codec's: KIP-511 says to
+   * answer it anyway, in v0, with UNSUPPORTED_VERSION and `advertisedApiVersions`. Its
+   * body is not read (it may be a layout we do not know); `request` has no client fields.
    */
   readonly versionSupported: boolean;
 }
 
 /**
  * Decodes one request message (without its size prefix). Throws `INVALID_REQUEST` for
- * malformed bytes, and `UNSUPPORTED_VERSION` for an unknown API or version (except the
- * cases in {@link DecodedRequest}); the message names the API, version and correlation id
- * when they could be read. The decoded request still needs `validateRequest` before it is
+ * malformed bytes, and `UNSUPPORTED_VERSION` for an unknown API or a version not served
+ * (except the ApiVersions case in {@link DecodedRequest}); the message names the API,
+ * version and correlation id when they could be read. Produce v0-v2 are advertised but
+ * not served (`versions.ts`): like Kafka 4.0's socket server, the codec refuses them, and
+ * the listener closes the connection. The decoded request still needs `validateRequest` before it is
  * trusted: the codec checks encoding, not meaning.
  */
 export function decodeRequest(message: Uint8Array): DecodedRequest {
@@ -114,7 +113,7 @@ export function decodeRequest(message: Uint8Array): DecodedRequest {
     return { header, request: { apiKey: ApiKey.ApiVersions }, versionSupported: false };
   }
   const spec = specFor(apiKey);
-  if (spec === undefined || !isAdvertised(apiKey, apiVersion)) {
+  if (spec === undefined || !isServed(apiKey, apiVersion)) {
     throw new TributaryError('UNSUPPORTED_VERSION', `no wire codec for ${apiName(apiKey)} v${apiVersion} (correlation id ${correlationId})`);
   }
   const plan = planFor(spec.request, apiVersion, `${apiName(apiKey)} request`);
@@ -123,7 +122,7 @@ export function decodeRequest(message: Uint8Array): DecodedRequest {
   r.done(`${apiName(apiKey)} v${apiVersion} request`);
   const fromWire = adapters[apiKey]?.request?.fromWire;
   if (fromWire) value = fromWire(apiVersion, value, (why) => r.fail(why));
-  return { header, request: value as unknown as Request, versionSupported: isServed(apiKey, apiVersion) };
+  return { header, request: value as unknown as Request, versionSupported: true };
 }
 
 /** What a broker writes in every response header: the request's correlation id, and the version to answer in. */

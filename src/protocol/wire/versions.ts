@@ -3,9 +3,10 @@
  *
  * They differ for one API. librdkafka below 2.11.1 compresses a batch only when Produce v0
  * is inside the broker's range (librdkafka#4956), so Produce is advertised from v0, as
- * Kafka 4.0 does (KAFKA-18659); v0-v2 predate the v2 record batch, so a request in one of
- * them is decoded (to learn its topics and partitions) and answered UNSUPPORTED_VERSION.
- * Clients pick the highest version both sides support, so only a client too old for record
+ * Kafka 4.0 does (KAFKA-18659, apache/kafka#18727: "advertise, but disable support for it
+ * everywhere else"); v0-v2 predate the v2 record batch, so `decodeRequest` refuses them with
+ * UNSUPPORTED_VERSION (the descriptions still cover them, so a response can be encoded
+ * should a listener want to answer one). Clients pick the highest version both sides support, so only a client too old for record
  * batch v2 ever sends one.
  *
  * Every other range is the description's `validVersions`, chosen in
