@@ -220,11 +220,9 @@ export class WireWriter {
     if (this.chunks === null || bytes.length < externalBytesMin) return this.raw(bytes);
     if (this.pos > this.chunkStart) this.chunks.push(this.buf.subarray(this.chunkStart, this.pos));
     this.chunks.push(bytes);
-    // Start a fresh buffer: the pieces already taken keep referencing the old one.
-    this.buf = new Uint8Array(Math.max(initialBytes, this.buf.length - this.pos));
-    this.view = new DataView(this.buf.buffer);
-    this.pos = 0;
-    this.chunkStart = 0;
+    // Later writes go after `pos`, so the piece just taken is never overwritten; if the
+    // buffer grows, the piece keeps referencing the old one.
+    this.chunkStart = this.pos;
     return this;
   }
 
