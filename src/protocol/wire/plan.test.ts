@@ -13,6 +13,9 @@ import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../../util/errors.js';
 import { apiSpecs } from '../schema/index.js';
 import { versionBounds, type MessageSpec } from '../schema/spec.js';
+import { validateRequest } from '../validate.js';
+import { decodeRequest, decodeResponse, isServed } from './codec.js';
+import { requestHeaderVersion, responseHeaderVersion, writeRequestHeader, writeResponseHeader } from './header.js';
 import { expected, structArb } from './message-arbitrary.js';
 import { planFor } from './plan.js';
 import { WireReader } from './reader.js';
@@ -142,4 +145,36 @@ describe('encoding refuses what a version cannot carry', () => {
     const r = new WireReader(w.finish().slice(), 'CORRUPT_MESSAGE');
     expect(planFor(join.response, 6, 'JoinGroup response').read(r, {})).toMatchObject({ protocolName: '' });
   });
+});
+
+describe('through the codec (headers and adapters): random valid bodies decode, and validate, or fail typed', () => {
+  const served = cases.filter((c) => isServed(c.spec.apiKey, c.version));
+  for (const kind of ['request', 'response'] as const) {
+    it(`every served ${kind} version (property)`, () => {
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...served.filter((c) => c.spec.type === kind)).chain((c) => fc.tuple(fc.constant(c), structArb(c.spec.fields, c.version))),
+          ([c, value]) => {
+            const w = new WireWriter();
+            if (kind === 'request') writeRequestHeader(w, { apiKey: c.spec.apiKey, apiVersion: c.version, correlationId: 9, clientId: 'x' }, requestHeaderVersion(c.spec.apiKey, c.version));
+            else writeResponseHeader(w, 9, responseHeaderVersion(c.spec.apiKey, c.version));
+            planFor(c.spec, c.version, c.label).write(w, value);
+            const message = w.finish().slice();
+            if (kind === 'request') {
+              try {
+                validateRequest(decodeRequest(message).request);
+              } catch (err) {
+                // A random value may be out of a field's range (a negative partition): a typed refusal.
+                if (!(err instanceof TributaryError)) throw err;
+                expect(['INVALID_REQUEST', 'INVALID_REQUIRED_ACKS']).toContain(err.code);
+              }
+            } else {
+              typedOnly('CORRUPT_MESSAGE', () => decodeResponse(c.spec.apiKey as never, c.version, message));
+            }
+          },
+        ),
+        { numRuns: 3000 },
+      );
+    });
+  }
 });
