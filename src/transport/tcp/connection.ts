@@ -72,6 +72,9 @@ type AuthState = 'handshake' | 'authenticate' | 'raw' | 'done';
 export class Connection {
   private readonly reader: FrameReader;
   private readonly slots: Slot[] = [];
+  /** Requests cut from the stream and not yet taken (the queue was full when they arrived). */
+  private readonly inbox: Uint8Array[] = [];
+  private taking = false;
   private paused = false;
   private closed = false;
   private auth: AuthState;
@@ -95,7 +98,7 @@ export class Connection {
       else socket.setTimeout(settings.connectionsMaxIdleMs);
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.updateFlow());
+    socket.on('drain', () => this.take());
     socket.on('error', () => this.close(undefined));
     socket.on('close', () => this.close(undefined));
   }
@@ -106,12 +109,33 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.closeReason !== undefined) return;
     try {
-      this.reader.push(chunk, (message) => this.onMessage(message));
+      this.reader.push(chunk, (message) => this.inbox.push(message));
     } catch (err) {
-      this.close(isTributaryError(err) ? err.message : String(err));
+      // A size out of range: the requests before it are still answered, then the connection closes.
+      this.inbox.push(new Uint8Array(0));
+      this.closeReason = isTributaryError(err) ? err.message : String(err);
     }
+    this.take();
+  }
+
+  private closeReason: string | undefined;
+
+  /** Takes requests from the inbox while the queue of unanswered ones has room. */
+  private take(): void {
+    if (this.taking) return;
+    this.taking = true;
+    try {
+      while (!this.closed && this.inbox.length > 0 && this.slots.length < this.settings.queuedMaxRequests) {
+        const message = this.inbox.shift()!;
+        if (message.length === 0 && this.closeReason !== undefined) this.enqueueClose(this.closeReason);
+        else this.onMessage(message);
+      }
+    } finally {
+      this.taking = false;
+    }
+    this.updateFlow();
   }
 
   private onMessage(message: Uint8Array): void {
@@ -153,7 +177,7 @@ export class Connection {
     this.updateFlow();
     handler.handle(request, context).then(
       (response) => {
-        if (!noResponse) slot.frames = encodeFrames(response as Response, respond);
+        if (!noResponse) slot.frames = encodeFrames(response as Response, { ...respond, request });
       },
       (err: unknown) => {
         // The broker refused the request outright (it failed validation, or the node is
@@ -265,6 +289,7 @@ export class Connection {
         this.settings.log?.(`${this.clientHost}: closing the connection: ${slot.close}`);
         this.closed = true;
         this.slots.length = 0;
+        this.inbox.length = 0;
         this.socket.end();
         this.socket.destroySoon();
         this.onClose();
@@ -272,13 +297,13 @@ export class Connection {
       }
     }
     if (corked) this.socket.uncork();
-    this.updateFlow();
+    this.take();
   }
 
   /** Stops reading while too many requests wait for answers or the client is not reading its answers. */
   private updateFlow(): void {
     if (this.closed) return;
-    const full = this.slots.length >= this.settings.queuedMaxRequests || this.socket.writableNeedDrain;
+    const full = this.slots.length >= this.settings.queuedMaxRequests || this.inbox.length > 0 || this.socket.writableNeedDrain;
     if (full && !this.paused) {
       this.paused = true;
       this.socket.pause();
@@ -293,21 +318,19 @@ export class Connection {
     this.closed = true;
     if (why !== undefined) this.settings.log?.(`${this.clientHost}: closing the connection: ${why}`);
     this.slots.length = 0;
+    this.inbox.length = 0;
     this.socket.destroy();
     this.onClose();
   }
 }
 
-type ChunkEncoder = (response: Response, header: codec.ResponseHeaderInput) => readonly Uint8Array[];
-
 /**
- * Fetch answers go out as several chunks when the codec offers it: the header and fields,
- * then each partition's records exactly as the log returned them, written together with one
- * writev, so the batches are never copied into a response buffer or decoded.
+ * Fetch answers go out as several chunks: the header and fields, then each partition's
+ * records exactly as the log returned them, written together with one vectored write, so
+ * the batches are never copied into a response buffer or decoded.
  */
 function encodeFrames(response: Response, header: codec.ResponseHeaderInput): readonly Uint8Array[] {
-  const chunks = (codec as unknown as { encodeResponseChunks?: ChunkEncoder }).encodeResponseChunks;
-  if (chunks !== undefined && response.apiKey === ApiKey.Fetch) return chunks(response, header);
+  if (response.apiKey === ApiKey.Fetch) return codec.encodeResponseChunks(response, header);
   return [codec.encodeResponse(response, header)];
 }
 

@@ -77,11 +77,6 @@ const saslApiVersions: readonly ApiVersion[] = [
   { apiKey: saslAuthenticateKey, ...saslAuthenticateVersions },
 ];
 
-/** The APIs the codec advertises: `advertisedApiVersions` when the codec has it (Produce 0-9 while serving 3-9), else the versions it serves. */
-function codecApiVersions(): readonly ApiVersion[] {
-  const advertised = (codec as unknown as { advertisedApiVersions?: readonly ApiVersion[] }).advertisedApiVersions;
-  return advertised ?? codec.wireApiVersions;
-}
 
 export class KafkaListener {
   readonly host: string;
@@ -101,7 +96,9 @@ export class KafkaListener {
     if (options.sasl !== undefined) validateSaslOptions(options.sasl);
     this.sasl = options.sasl !== undefined ? new SaslUsers(options.sasl) : undefined;
     this.listenerName = options.tls ? (options.sasl ? 'SASL_SSL' : 'SSL') : options.sasl ? 'SASL_PLAINTEXT' : 'PLAINTEXT';
-    const own = codecApiVersions().filter((v) => v.apiKey !== saslHandshakeKey && v.apiKey !== saslAuthenticateKey);
+    // What the codec advertises (Produce 0-9 while it serves 3-9, as Kafka 4.0 does), with
+    // the SASL APIs as this listener answers them.
+    const own = codec.advertisedApiVersions.filter((v) => v.apiKey !== saslHandshakeKey && v.apiKey !== saslAuthenticateKey);
     this.apiVersions = [...own, ...saslApiVersions].sort((a, b) => a.apiKey - b.apiKey);
   }
 
