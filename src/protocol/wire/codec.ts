@@ -36,11 +36,11 @@ export { advertisedApiVersions, servedApiVersions, isServed, isAdvertised, type 
 export const frameBytesMax = 100 * 1024 * 1024;
 
 /**
- * The APIs the wire codec serves, with the versions it encodes and decodes for real work
- * (the same as `servedApiVersions`). An ApiVersions response answers
- * `advertisedApiVersions`, which differs for Produce (advertised from v0, served from v3).
+ * What an ApiVersions response answers: the same list as `advertisedApiVersions` (this is
+ * its older name). It differs from `servedApiVersions` only for Produce, advertised from v0
+ * and served from v3 (`versions.ts`).
  */
-export const wireApiVersions: readonly WireApiVersion[] = servedApiVersions;
+export const wireApiVersions: readonly WireApiVersion[] = advertisedApiVersions;
 
 type Obj = Record<string, unknown>;
 

@@ -8,7 +8,7 @@ import type { ApiVersionsResponse, MetadataRequest, MetadataResponse } from '../
 import type { Request, Response } from '../requests.js';
 import { sampleRequests } from '../samples.js';
 import { validateRequest } from '../validate.js';
-import { advertisedApiVersions, decodeRequest, decodeResponse, encodeRequest, encodeResponse, wireApiVersions } from './codec.js';
+import { advertisedApiVersions, decodeRequest, decodeResponse, encodeRequest, encodeResponse, servedApiVersions, wireApiVersions } from './codec.js';
 import { WireReader } from './reader.js';
 import { WireWriter } from './writer.js';
 
@@ -314,8 +314,13 @@ describe('round trips', () => {
       0: '0-9', 1: '4-12', 2: '1-7', 3: '0-12', 8: '2-8', 9: '1-8', 10: '0-4', 11: '0-7', 12: '0-4', 13: '0-5', 14: '0-5', 15: '0-5', 16: '0-4',
       17: '0-1', 18: '0-4', 19: '2-7', 20: '1-6', 21: '0-2', 22: '0-4', 23: '2-4', 32: '1-4', 36: '0-2', 37: '0-3', 42: '0-2', 44: '0-1', 60: '0-1',
     });
-    expect(wireApiVersions.find((a) => a.apiKey === ApiKey.Produce)).toEqual({ apiKey: ApiKey.Produce, minVersion: 3, maxVersion: 9 });
-    expect(wireApiVersions.filter((a) => a.apiKey !== ApiKey.Produce)).toEqual(advertisedApiVersions.filter((a) => a.apiKey !== ApiKey.Produce));
+    expect(wireApiVersions).toBe(advertisedApiVersions);
+    expect(servedApiVersions.find((a) => a.apiKey === ApiKey.Produce)).toEqual({ apiKey: ApiKey.Produce, minVersion: 3, maxVersion: 9 });
+    expect(servedApiVersions.filter((a) => a.apiKey !== ApiKey.Produce)).toEqual(advertisedApiVersions.filter((a) => a.apiKey !== ApiKey.Produce));
+    for (const version of [0, 1, 2]) {
+      const frame = unhex(`0000 000${version} 0000000b ffff 0001 00007530 00000000`);
+      expect(thrown(() => decodeRequest(frame))).toMatchObject({ code: 'UNSUPPORTED_VERSION', message: `no wire codec for Produce v${version} (correlation id 11)` });
+    }
   });
 });
 
