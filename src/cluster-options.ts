@@ -5,6 +5,7 @@
  * @internal
  */
 import type { BrokerConfig } from './broker/broker.js';
+import { validateListenOptions } from './cluster-listeners.js';
 import { TributaryError } from './util/errors.js';
 import { bool, checkOptions, clockRule, custom, durationMs, int, invalidConfig, object, str, type OptionRules } from './util/options.js';
 
@@ -38,6 +39,10 @@ const clusterRules: OptionRules = {
   autoCreateTopics: bool,
   broker: object(brokerRules),
   clock: clockRule,
+  // Checked field by field in validateListenOptions (cluster-listeners.ts).
+  listen: object(),
+  sasl: object(),
+  tls: object(),
 };
 
 /** Names users bring from Kafka's server.properties or other tools, mapped to ours. */
@@ -86,4 +91,5 @@ export function validateClusterOptions(o: unknown): void {
   if (options.electionTimeoutMs !== undefined && options.electionTimeoutMs >= session && options.brokerSessionTimeoutMs !== undefined) {
     throw new TributaryError('INVALID_CONFIG', `electionTimeoutMs (${options.electionTimeoutMs}) must be below brokerSessionTimeoutMs (${session}): brokers would be fenced before a new controller is elected`, { option: 'electionTimeoutMs' });
   }
+  validateListenOptions(o as Parameters<typeof validateListenOptions>[0], n);
 }

@@ -37,6 +37,7 @@ import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage,
 import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { Wakeups } from './wakeups.js';
+import type { RequestContext } from './request-context.js';
 import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal, type PartitionFetchRequest, type PartitionFetchResponse } from './partition.js';
 
 /** How a broker reaches the active controller: submit a request, resolve with its committed response. */
@@ -155,10 +156,10 @@ export class Broker {
     this.topicMetadata = new AutoTopicCreationManager({ clusterId: this.clusterId, host: this.config.host, controller: this.controller, autoCreateTopicsEnable: this.config.autoCreateTopicsEnable });
   }
 
-  private groupHandler: ((request: Request) => Promise<unknown>) | undefined;
+  private groupHandler: ((request: Request, context?: RequestContext) => Promise<unknown>) | undefined;
 
   /** Sets the handler of the group APIs (FindCoordinator, JoinGroup, ..., OffsetFetch): the group coordinator's shell. */
-  setGroupHandler(handler: ((request: Request) => Promise<unknown>) | undefined): void {
+  setGroupHandler(handler: ((request: Request, context?: RequestContext) => Promise<unknown>) | undefined): void {
     this.groupHandler = handler;
   }
 
@@ -367,15 +368,13 @@ export class Broker {
 
   // ------------------------------------------------------------------ requests
 
-  /** Answers one request. Bad input gets an error response or a typed error, never a crash. */
-  async handle<R extends Request>(request: R): Promise<ResponseFor<R>> {
+  /** Answers one request (`context`: who sent it, when it came over a socket). Bad input gets an error response or a typed error, never a crash. */
+  async handle<R extends Request>(request: R, context?: RequestContext): Promise<ResponseFor<R>> {
     if (this.stopped) throw new TributaryError('NETWORK_EXCEPTION', `broker ${this.nodeId} is stopped`);
-    const req = validateRequest(request);
-    const res = await this.dispatch(req);
-    return res as ResponseFor<R>;
+    return (await this.dispatch(validateRequest(request), context)) as ResponseFor<R>;
   }
 
-  private async dispatch(req: Request): Promise<unknown> {
+  private async dispatch(req: Request, context: RequestContext | undefined): Promise<unknown> {
     switch (req.apiKey) {
       case ApiKey.Produce:
         return this.produce(req);
@@ -421,7 +420,7 @@ export class Broker {
       case ApiKey.DescribeGroups:
       case ApiKey.DeleteGroups:
         if (this.groupHandler === undefined) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `broker ${this.nodeId} has no group coordinator`);
-        return this.groupHandler(req);
+        return this.groupHandler(req, context);
       default:
         throw new TributaryError('UNSUPPORTED_VERSION', `broker ${this.nodeId} does not serve API ${req.apiKey} yet`);
     }
