@@ -15,6 +15,7 @@ import type { MetadataImage } from './metadata/image.js';
 import { InlineRaftNetwork } from './raft/inline-network.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
+import type { Store } from './storage/store.js';
 import { InlineTransport } from './transport/inline.js';
 import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -56,6 +57,8 @@ export interface ClusterOptions {
   /** Broker settings (heartbeat interval, replica lag, ...). */
   readonly broker?: Partial<BrokerConfig>;
   readonly clock?: Clock;
+  /** @internal Opens each partition folder's store (disk-fault tests inject failures and count syncs). */
+  readonly openStore?: (dir: string) => Store;
 }
 
 /**
@@ -381,6 +384,7 @@ export class Cluster {
         defaultNumPartitions: o.defaultPartitions ?? 1,
       },
       broker: o.broker ?? {},
+      ...(o.openStore ? { openStore: o.openStore } : {}),
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
       onLeaderOpened: (topic, partition, replicas) => {
         for (const r of replicas) if (r !== id) void this.nodes.get(r)?.broker.openReplica(topic, partition);

@@ -29,13 +29,16 @@ import type * as P from '../protocol/index.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
 import { validateRequest } from '../protocol/validate.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
-import { PartitionLog } from '../storage/partition-log.js';
+import type { PartitionLog } from '../storage/partition-log.js';
+import type { Store } from '../storage/store.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { delay, withTimeout } from '../util/timeout.js';
+import { LogManager, asStorageFault, isStorageFault } from './log-manager.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
+import { describeClusterResponse, metadataResponse, type ClusterView } from './metadata-response.js';
 import { Wakeups } from './wakeups.js';
 import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal, type PartitionFetchRequest, type PartitionFetchResponse } from './partition.js';
 
@@ -91,6 +94,8 @@ export interface BrokerOptions {
   readonly config?: Partial<BrokerConfig>;
   /** Called when this broker opens a partition it leads, so that its followers open theirs. */
   readonly onLeaderOpened?: (topic: string, partition: number, replicas: readonly number[]) => void;
+  /** Opens a partition folder's store (fault-injection tests); default a `FileStore`. */
+  readonly openStore?: (dir: string) => Store;
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -125,6 +130,8 @@ export class Broker {
   private nextToken = 1;
   private readonly fetchers = new Map<number, Promise<void>>();
   private readonly hwCheckpoint: Map<string, number>;
+  /** The logs as storage: opening, flush-always durability, offline replicas. */
+  readonly logs: LogManager;
 
   private brokerEpoch = -1;
   private fenced = true;
@@ -147,6 +154,7 @@ export class Broker {
     this.incarnationId = options.incarnationId;
     this.onLeaderOpened = options.onLeaderOpened;
     this.hwCheckpoint = readHighWatermarkCheckpoint(this.dataDir);
+    this.logs = new LogManager({ dataDir: this.dataDir, nodeId: this.nodeId, clock: this.clock, ...(options.openStore ? { openStore: options.openStore } : {}) });
     this.registered = new Promise((r) => (this.resolveRegistered = r));
   }
 
@@ -314,7 +322,18 @@ export class Broker {
       if (!this.stopped) this.wantOpen.add(tpKey(topic, partition));
       return undefined;
     }
-    if (!reg.replicas.includes(this.nodeId) || this.stopped) return undefined;
+    if (!reg.replicas.includes(this.nodeId) || this.stopped || this.logs.isOffline(topic, partition)) return undefined;
+    try {
+      return await this.openLog(topic, partition, image, t);
+    } catch (err) {
+      // A storage fault on one folder takes that replica offline, never the process.
+      this.logs.markOffline(topic, partition, t.id, err);
+      void this.heartbeat();
+      return undefined;
+    }
+  }
+
+  private async openLog(topic: string, partition: number, image: MetadataImage, t: TopicImage): Promise<Hosted | undefined> {
     // Kafka's partition.metadata: the folder names the topic id it holds, so a folder left
     // by a deleted topic of the same name (deleted while this node was down) is not
     // mistaken for the new topic's.
@@ -322,23 +341,29 @@ export class Broker {
     const idFile = join(folder, 'partition.metadata');
     const recorded = readIfExists(idFile);
     if (recorded !== undefined && !recorded.includes(`topic_id: ${t.id}`)) rmSync(folder, { recursive: true, force: true });
-    const log = await PartitionLog.open({ dataDir: this.dataDir, topic, partition, config: logConfigFor(image, topic), clock: this.clock });
-    if (recorded === undefined || !recorded.includes(`topic_id: ${t.id}`)) writeFileAtomic(folder, 'partition.metadata', `version: 0\ntopic_id: ${t.id}\n`);
-    if (this.stopped) {
-      log.abandon();
-      return undefined;
-    }
+    const log = await this.logs.open(topic, partition, logConfigFor(image, topic));
     const hw = this.hwCheckpoint.get(`${topic}-${partition}`);
-    const replica = new Partition({
-      log,
-      brokerId: this.nodeId,
-      ...(hw !== undefined ? { highWatermark: hw } : {}),
-      config: { minInsyncReplicas: minInsyncReplicasFor(image, topic), replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs },
-      isReplicaEligible: (id) => {
-        const b = this.image?.broker(id);
-        return b !== undefined && !b.fenced;
-      },
-    });
+    let replica: Partition;
+    try {
+      if (recorded === undefined || !recorded.includes(`topic_id: ${t.id}`)) writeFileAtomic(folder, 'partition.metadata', `version: 0\ntopic_id: ${t.id}\n`);
+      if (this.stopped) throw new TributaryError('NETWORK_EXCEPTION', `broker ${this.nodeId} stopped while ${topic}-${partition} opened`);
+      replica = new Partition({
+        log,
+        brokerId: this.nodeId,
+        ...(hw !== undefined ? { highWatermark: hw } : {}),
+        // Under flush always a record counts toward the high watermark only once synced, on
+        // the leader and on every follower (docs/design/durability.md).
+        config: { minInsyncReplicas: minInsyncReplicasFor(image, topic), replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs, hwRequiresFlush: log.config.flushPolicy === 'always' },
+        isReplicaEligible: (id) => {
+          const b = this.image?.broker(id);
+          return b !== undefined && !b.fenced;
+        },
+      });
+    } catch (err) {
+      log.abandon(); // a damaged batch read while loading the producer state, a folder turned read-only
+      if (this.stopped) return undefined;
+      throw err;
+    }
     const h: Hosted = { topic, topicId: t.id, partition, replica };
     this.hosted.set(tpKey(topic, partition), h);
     // The newest registration: the image may have moved on while the log opened.
@@ -379,7 +404,7 @@ export class Broker {
       case ApiKey.ListOffsets:
         return this.listOffsets(req);
       case ApiKey.Metadata:
-        return this.metadata(req);
+        return metadataResponse(this.requireImage(), req, this.view());
       case ApiKey.ApiVersions:
         return { apiKey: ApiKey.ApiVersions, errorCode: 'NONE', apiKeys: [], throttleTimeMs: 0 } satisfies P.ApiVersionsResponse;
       case ApiKey.InitProducerId:
@@ -404,7 +429,7 @@ export class Broker {
       case ApiKey.DeleteRecords:
         return this.deleteRecords(req);
       case ApiKey.DescribeCluster:
-        return this.describeCluster();
+        return describeClusterResponse(this.requireImage(), this.view());
       case ApiKey.FindCoordinator:
       case ApiKey.JoinGroup:
       case ApiKey.SyncGroup:
@@ -422,23 +447,47 @@ export class Broker {
     }
   }
 
+  private view(): ClusterView {
+    return { host: this.config.host, clusterId: this.clusterId, controllerId: this.controller.activeControllerId() };
+  }
+
   private requireImage(): MetadataImage {
     if (!this.image) throw new TributaryError('LEADER_NOT_AVAILABLE', `broker ${this.nodeId} has no metadata yet`);
     return this.image;
   }
 
   /** The replica for a request that must reach the partition's leader: opened, or why not. */
-  private async leaderReplica(topic: string, partition: number): Promise<{ replica: Partition } | { errorCode: ErrorCode }> {
+  private async leaderReplica(topic: string, partition: number): Promise<{ replica: Partition; hosted: Hosted } | { errorCode: ErrorCode }> {
     const image = this.image;
     const t = image?.topic(topic);
     if (!image || !t) return { errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' };
     const reg = t.partitions[partition];
     if (!reg) return { errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' };
     if (reg.leader !== this.nodeId) return { errorCode: reg.leader < 0 ? 'LEADER_NOT_AVAILABLE' : 'NOT_LEADER_OR_FOLLOWER' };
+    if (this.logs.isOffline(topic, partition)) return { errorCode: 'KAFKA_STORAGE_ERROR' };
     const h = await this.openReplica(topic, partition);
     if (!h) return { errorCode: 'NOT_LEADER_OR_FOLLOWER' };
     if (h.replica.role !== 'leader') return { errorCode: 'NOT_LEADER_OR_FOLLOWER' };
-    return { replica: h.replica };
+    return { replica: h.replica, hosted: h };
+  }
+
+  /** A storage fault on an open replica: it goes offline, its waiting produces fail, the controller hears at once. */
+  private storageFailed(h: Hosted, err: unknown): void {
+    if (this.hosted.get(tpKey(h.topic, h.partition)) !== h) return;
+    this.hosted.delete(tpKey(h.topic, h.partition));
+    this.logs.markOffline(h.topic, h.partition, h.topicId, err, h.replica.log as PartitionLog);
+    h.replica.failAllAcks('KAFKA_STORAGE_ERROR');
+    this.settleAcks(h.replica);
+    this.wakeups.wake(tpKey(h.topic, h.partition));
+    void this.heartbeat();
+  }
+
+  /** Syncs what a replica appended (flush always), then lets its high watermark or its fetcher move; false if the sync failed. */
+  private flushReplica(h: Hosted): Promise<boolean> {
+    return this.logs.flush(h.replica).then(
+      () => (this.settleAcks(h.replica), this.wakeups.wake(tpKey(h.topic, h.partition)), true),
+      (err: unknown) => (isStorageFault(err) && this.storageFailed(h, err), false),
+    );
   }
 
   private async produce(req: P.ProduceRequest): Promise<P.ProduceResponse> {
@@ -451,9 +500,21 @@ export class Broker {
             const p = r.replica;
             if (pd.records === null || pd.records.length === 0) return fail('INVALID_REQUEST', 'no records');
             const token = this.nextToken++;
-            const outcome = p.appendAsLeader(pd.records, { acks: req.acks, timeoutMs: req.timeoutMs, token }, now);
+            let outcome: ReturnType<Partition['appendAsLeader']>;
+            try {
+              outcome = p.appendAsLeader(pd.records, { acks: req.acks, timeoutMs: req.timeoutMs, token }, now);
+            } catch (err) {
+              if (!isStorageFault(err)) throw err;
+              outcome = { errorCode: 'KAFKA_STORAGE_ERROR', message: asStorageFault(err, t.name, pd.index).message };
+            }
             this.wakeups.wake(tpKey(t.name, pd.index));
-            if (outcome.errorCode !== 'NONE' || !('firstOffset' in outcome)) return fail(outcome.errorCode, 'message' in outcome ? outcome.message : null);
+            const seen = this.logs.afterLeaderAppend(t.name, pd.index, outcome.errorCode, 'message' in outcome ? outcome.message : undefined);
+            if (seen.offline) this.storageFailed(r.hosted, new TributaryError('KAFKA_STORAGE_ERROR', seen.message ?? 'a write failed'));
+            if (outcome.errorCode !== 'NONE' || !('firstOffset' in outcome)) return fail(outcome.errorCode, seen.message ?? null);
+            // Flush always: acks=1 answers after the sync that covers the append; acks=all
+            // after the high watermark passes it, which needs every ISR member's sync.
+            const synced = p.config.hwRequiresFlush && !outcome.duplicate ? this.flushReplica(r.hosted) : undefined;
+            if (synced !== undefined && req.acks === 1 && !(await synced)) return fail('KAFKA_STORAGE_ERROR', 'the sync of the append failed');
             const done = { index: pd.index, errorCode: 'NONE' as ErrorCode, baseOffset: outcome.firstOffset, logAppendTimeMs: outcome.logAppendTime >= 0 ? outcome.logAppendTime : -1, logStartOffset: p.logStartOffset };
             if (!outcome.pending) return done;
             const ack = await new Promise<{ errorCode: ErrorCode; firstOffset: number }>((resolve) => {
@@ -507,10 +568,19 @@ export class Broker {
         }
         const p = r.replica;
         const hwBefore = p.highWatermark;
-        const out = p.fetchAsLeader(
-          { replicaId: req.replicaId, fetchOffset: fp.fetchOffset, lastFetchedEpoch: isFollower ? (fp.lastFetchedEpoch ?? -1) : -1, currentLeaderEpoch: fp.currentLeaderEpoch ?? -1, maxBytes: Math.max(1, Math.min(fp.partitionMaxBytes, budget)) },
-          now,
-        );
+        let out: ReturnType<Partition['fetchAsLeader']>;
+        try {
+          out = p.fetchAsLeader(
+            { replicaId: req.replicaId, fetchOffset: fp.fetchOffset, lastFetchedEpoch: isFollower ? (fp.lastFetchedEpoch ?? -1) : -1, currentLeaderEpoch: fp.currentLeaderEpoch ?? -1, maxBytes: Math.max(1, Math.min(fp.partitionMaxBytes, budget)) },
+            now,
+          );
+        } catch (err) {
+          if (!isStorageFault(err)) throw err;
+          this.storageFailed(r.hosted, err); // a damaged batch, an unreadable file
+          errors = true;
+          partitions.push(fail('KAFKA_STORAGE_ERROR'));
+          continue;
+        }
         if (out.proposal) void this.alterPartition(t.topic, fp.partition, out.proposal);
         if (p.highWatermark !== hwBefore) {
           this.settleAcks(p);
@@ -557,51 +627,6 @@ export class Broker {
             return ok(found.offset, found.timestamp);
     });
     return { apiKey: ApiKey.ListOffsets, topics, throttleTimeMs: 0 };
-  }
-
-  private metadata(req: P.MetadataRequest): P.MetadataResponse {
-    const image = this.requireImage();
-    const brokers: P.MetadataResponseBroker[] = [];
-    image.forEachBroker((b) => {
-      if (!b.fenced) brokers.push({ nodeId: b.id, host: b.endpoints[0]?.host ?? this.config.host, port: b.endpoints[0]?.port ?? 0, rack: b.rack });
-    });
-    brokers.sort((a, b) => a.nodeId - b.nodeId);
-    const describe = (t: TopicImage): P.MetadataResponseTopic => ({
-      errorCode: 'NONE',
-      name: t.name,
-      topicId: t.id,
-      isInternal: t.name.startsWith('__'),
-      partitions: t.partitions.map((p, i) => ({
-        errorCode: p.leader < 0 ? 'LEADER_NOT_AVAILABLE' : 'NONE',
-        partitionIndex: i,
-        leaderId: p.leader,
-        leaderEpoch: p.leaderEpoch,
-        replicaNodes: p.replicas,
-        isrNodes: p.isr,
-        offlineReplicas: p.replicas.filter((r) => image.broker(r)?.fenced !== false),
-      })),
-      topicAuthorizedOperations: -2147483648,
-    });
-    const topics: P.MetadataResponseTopic[] = [];
-    if (req.topics === null) image.forEachTopic((t) => topics.push(describe(t)));
-    else {
-      for (const rt of req.topics) {
-        const t = rt.name !== null ? image.topic(rt.name) : rt.topicId !== undefined ? image.topicById(rt.topicId) : undefined;
-        if (t) topics.push(describe(t));
-        else topics.push({ errorCode: 'UNKNOWN_TOPIC_OR_PARTITION', name: rt.name, topicId: rt.topicId ?? '', isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 } as P.MetadataResponseTopic);
-      }
-    }
-    return { apiKey: ApiKey.Metadata, brokers, clusterId: this.clusterId, controllerId: this.controller.activeControllerId(), topics, throttleTimeMs: 0 };
-  }
-
-  private describeCluster(): P.DescribeClusterResponse {
-    const image = this.requireImage();
-    const brokers: P.DescribeClusterBroker[] = [];
-    image.forEachBroker((b) => {
-      if (!b.fenced) brokers.push({ brokerId: b.id, host: b.endpoints[0]?.host ?? this.config.host, port: b.endpoints[0]?.port ?? 0, rack: b.rack });
-    });
-    brokers.sort((a, b) => a.brokerId - b.brokerId);
-    return { apiKey: ApiKey.DescribeCluster, errorCode: 'NONE', errorMessage: null, clusterId: this.clusterId, controllerId: this.controller.activeControllerId(), brokers, clusterAuthorizedOperations: -2147483648, throttleTimeMs: 0 };
   }
 
   private async deleteRecords(req: P.DeleteRecordsRequest): Promise<P.DeleteRecordsResponse> {
@@ -681,6 +706,7 @@ export class Broker {
       if (this.stopped) return;
       backoffMs = 0;
       let failed = false;
+      const flushes: Promise<boolean>[] = [];
       for (const t of res.responses) {
         for (const pr of t.partitions) {
           const part = parts.find((x) => x.h.topic === t.topic && x.h.partition === pr.partitionIndex);
@@ -697,13 +723,16 @@ export class Broker {
           try {
             const out = part.h.replica.appendAsFollower(part.req, response);
             if (!out.ignored && out.errorCode !== 'NONE') failed = true;
+            if (out.appended !== undefined && part.h.replica.config.hwRequiresFlush) flushes.push(this.flushReplica(part.h));
           } catch (err) {
-            if (!isTributaryError(err)) throw err;
+            if (isStorageFault(err)) this.storageFailed(part.h, err);
+            else if (!isTributaryError(err)) throw err;
             failed = true;
           }
           this.wakeups.wake(tpKey(t.topic, pr.partitionIndex));
         }
       }
+      await Promise.all(flushes); // flush always: a follower fetches on only once what it copied is synced
       if (failed) backoffMs = 100; // a leader that moved: the metadata will say where
     }
   }
@@ -758,7 +787,8 @@ export class Broker {
         if (r.errorCode !== 'NONE') return; // e.g. the old incarnation's session still lives: try again next beat
         this.brokerEpoch = r.brokerEpoch;
       }
-      const r = await this.controller.submit({ type: 'BrokerHeartbeat', brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.image?.offset ?? -1 });
+      const offline = this.logs.offlineReplicas();
+      const r = await this.controller.submit({ type: 'BrokerHeartbeat', brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.image?.offset ?? -1, ...(offline.length > 0 ? { offlineReplicas: offline } : {}) });
       if (r.errorCode === 'STALE_BROKER_EPOCH' || r.errorCode === 'BROKER_ID_NOT_REGISTERED') this.brokerEpoch = -1;
     } catch {
       // No active controller right now: the next beat tries again.

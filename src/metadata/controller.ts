@@ -66,6 +66,7 @@ import {
   topicConfigDefs,
 } from './configs.js';
 import { electLeader, partitionChange, removeReplica, type PartitionChangeFields } from './election.js';
+import { alterPartitionProblem, offlineReplicaChange } from './partition-change-checks.js';
 import { MetadataDelta, MetadataImage, type MetadataView, type PartitionRegistration } from './image.js';
 import { placeReplicas } from './placement.js';
 import {
@@ -575,7 +576,20 @@ export class Controller {
       this.fence(txn, req.brokerId);
       isFenced = true;
     }
+    if (!isFenced) this.takeOffline(txn, req.brokerId, req.offlineReplicas ?? []);
     return { ...ok, isCaughtUp, isFenced, shouldShutDown: wantShutDown && isFenced };
+  }
+
+  /** Replicas whose storage failed on `brokerId` leave their ISRs and leaderships (partition-change-checks.ts). */
+  private takeOffline(txn: Txn, brokerId: number, offline: NonNullable<BrokerHeartbeatRequest['offlineReplicas']>): void {
+    for (const { topicId, partitionIndex } of offline.slice(0, partitionsPerTopicMax)) {
+      const topic = typeof topicId === 'string' ? txn.delta.topicById(topicId) : undefined;
+      const part = topic?.partitions[partitionIndex];
+      if (topic === undefined || part === undefined) continue;
+      const fields = offlineReplicaChange(part, brokerId, txn.usable, isTrue(effectiveTopicConfig(txn.delta, topic.name, 'unclean.leader.election.enable').value));
+      const change = fields && partitionChange(topic.id, partitionIndex, part, fields);
+      if (change !== undefined) txn.emit(change);
+    }
   }
 
   private unregisterBroker(txn: Txn, req: UnregisterBrokerRequest): UnregisterBrokerResponse {
@@ -970,31 +984,6 @@ function electionChange(topicId: Uuid, partitionId: number, part: PartitionRegis
   const election = electLeader(part.replicas, part.isr, usable, uncleanOk);
   if (election.leader === noLeader) return undefined;
   return partitionChange(topicId, partitionId, part, election.unclean ? { leader: election.leader, isr: [election.leader] } : { leader: election.leader });
-}
-
-/** Why an AlterPartition proposal is invalid, with Kafka's error codes, or undefined. */
-function alterPartitionProblem(
-  brokerId: number,
-  p: AlterPartitionRequest['topics'][number]['partitions'][number],
-  part: PartitionRegistration,
-  partitionCount: number,
-  usable: (id: number) => boolean,
-): Failure | undefined {
-  assert(p.partitionIndex < partitionCount, 'partition checked to exist');
-  if (p.leaderEpoch < part.leaderEpoch) return fail('FENCED_LEADER_EPOCH', `leader epoch ${p.leaderEpoch} is older than the current ${part.leaderEpoch}`);
-  // A newer epoch than the controller's own: the sender has seen a controller this one has not.
-  if (p.leaderEpoch > part.leaderEpoch) return fail('NOT_CONTROLLER', `leader epoch ${p.leaderEpoch} is newer than this controller's ${part.leaderEpoch}`);
-  if (part.leader !== brokerId) return fail('INVALID_REQUEST', `broker ${brokerId} is not the leader (${part.leader})`);
-  if (p.partitionEpoch !== part.partitionEpoch) return fail('INVALID_UPDATE_VERSION', `partition epoch ${p.partitionEpoch} is not the current ${part.partitionEpoch}`);
-  const isr = p.newIsr;
-  if (isr.length === 0 || isr.length > partitionReplicasMax) return fail('INVALID_REQUEST', 'the new ISR is empty');
-  if (new Set(isr).size !== isr.length) return fail('INVALID_REQUEST', `the new ISR ${isr} lists a replica twice`);
-  if (!isr.includes(brokerId)) return fail('INVALID_REQUEST', `the new ISR ${isr} does not include the leader ${brokerId}`);
-  for (const r of isr) {
-    if (!part.replicas.includes(r)) return fail('INVALID_REQUEST', `ISR member ${r} is not a replica (${part.replicas})`);
-    if (!usable(r)) return fail('INELIGIBLE_REPLICA', `ISR member ${r} is fenced or not registered`);
-  }
-  return undefined;
 }
 
 /**
