@@ -10,7 +10,6 @@
  *   <topic>-<partition>/      the replicas this node hosts
  *   replication-offset-checkpoint
  * ```
- * @internal
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';

@@ -14,7 +14,6 @@
  * - runs one replica fetcher per leader it follows;
  * - registers with the controller and heartbeats, and sends ISR changes (AlterPartition);
  * - checkpoints high watermarks, enforces retention and compacts.
- * @internal
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,9 +36,11 @@ import { TributaryError, isTributaryError } from '../util/errors.js';
 import { delay, withTimeout } from '../util/timeout.js';
 import { LogManager, asStorageFault, isStorageFault } from './log-manager.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
+import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
-import { describeClusterResponse, metadataResponse, type ClusterView } from './metadata-response.js';
+import { describeClusterResponse, type ClusterView } from './metadata-response.js';
 import { Wakeups } from './wakeups.js';
+import type { RequestContext } from './request-context.js';
 import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal, type PartitionFetchRequest, type PartitionFetchResponse } from './partition.js';
 
 /** How a broker reaches the active controller: submit a request, resolve with its committed response. */
@@ -66,6 +67,8 @@ export interface BrokerConfig {
   readonly highWatermarkCheckpointIntervalMs: number;
   /** `log.retention.check.interval.ms`: retention and compaction run this often. Default 60000 (Kafka: 300000). */
   readonly logRetentionCheckIntervalMs: number;
+  /** `auto.create.topics.enable`: a Metadata request that allows it creates the missing topics it names. Default true. */
+  readonly autoCreateTopicsEnable: boolean;
   /** The host and port the broker advertises in metadata. */
   readonly host: string;
   readonly port: number;
@@ -77,6 +80,7 @@ export const defaultBrokerConfig: BrokerConfig = {
   replicaFetchWaitMaxMs: 500,
   highWatermarkCheckpointIntervalMs: 5000,
   logRetentionCheckIntervalMs: 60_000,
+  autoCreateTopicsEnable: true,
   host: 'localhost',
   port: 0,
 };
@@ -132,6 +136,7 @@ export class Broker {
   private readonly hwCheckpoint: Map<string, number>;
   /** The logs as storage: opening, flush-always durability, offline replicas. */
   readonly logs: LogManager;
+  private readonly topicMetadata: AutoTopicCreationManager;
 
   private brokerEpoch = -1;
   private fenced = true;
@@ -156,12 +161,13 @@ export class Broker {
     this.hwCheckpoint = readHighWatermarkCheckpoint(this.dataDir);
     this.logs = new LogManager({ dataDir: this.dataDir, nodeId: this.nodeId, clock: this.clock, ...(options.openStore ? { openStore: options.openStore } : {}) });
     this.registered = new Promise((r) => (this.resolveRegistered = r));
+    this.topicMetadata = new AutoTopicCreationManager({ clusterId: this.clusterId, host: this.config.host, controller: this.controller, autoCreateTopicsEnable: this.config.autoCreateTopicsEnable });
   }
 
-  private groupHandler: ((request: Request) => Promise<unknown>) | undefined;
+  private groupHandler: ((request: Request, context?: RequestContext) => Promise<unknown>) | undefined;
 
   /** Sets the handler of the group APIs (FindCoordinator, JoinGroup, ..., OffsetFetch): the group coordinator's shell. */
-  setGroupHandler(handler: ((request: Request) => Promise<unknown>) | undefined): void {
+  setGroupHandler(handler: ((request: Request, context?: RequestContext) => Promise<unknown>) | undefined): void {
     this.groupHandler = handler;
   }
 
@@ -387,15 +393,13 @@ export class Broker {
 
   // ------------------------------------------------------------------ requests
 
-  /** Answers one request. Bad input gets an error response or a typed error, never a crash. */
-  async handle<R extends Request>(request: R): Promise<ResponseFor<R>> {
+  /** Answers one request (`context`: who sent it, when it came over a socket). Bad input gets an error response or a typed error, never a crash. */
+  async handle<R extends Request>(request: R, context?: RequestContext): Promise<ResponseFor<R>> {
     if (this.stopped) throw new TributaryError('NETWORK_EXCEPTION', `broker ${this.nodeId} is stopped`);
-    const req = validateRequest(request);
-    const res = await this.dispatch(req);
-    return res as ResponseFor<R>;
+    return (await this.dispatch(validateRequest(request), context)) as ResponseFor<R>;
   }
 
-  private async dispatch(req: Request): Promise<unknown> {
+  private async dispatch(req: Request, context: RequestContext | undefined): Promise<unknown> {
     switch (req.apiKey) {
       case ApiKey.Produce:
         return this.produce(req);
@@ -404,7 +408,7 @@ export class Broker {
       case ApiKey.ListOffsets:
         return this.listOffsets(req);
       case ApiKey.Metadata:
-        return metadataResponse(this.requireImage(), req, this.view());
+        return this.topicMetadata.metadata(this.requireImage(), req);
       case ApiKey.ApiVersions:
         return { apiKey: ApiKey.ApiVersions, errorCode: 'NONE', apiKeys: [], throttleTimeMs: 0 } satisfies P.ApiVersionsResponse;
       case ApiKey.InitProducerId:
@@ -441,7 +445,7 @@ export class Broker {
       case ApiKey.DescribeGroups:
       case ApiKey.DeleteGroups:
         if (this.groupHandler === undefined) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `broker ${this.nodeId} has no group coordinator`);
-        return this.groupHandler(req);
+        return this.groupHandler(req, context);
       default:
         throw new TributaryError('UNSUPPORTED_VERSION', `broker ${this.nodeId} does not serve API ${req.apiKey} yet`);
     }
