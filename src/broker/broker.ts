@@ -15,7 +15,7 @@
  * - registers with the controller and heartbeats, and sends ISR changes (AlterPartition);
  * - checkpoints high watermarks, enforces retention and compacts.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PartitionRegistration, MetadataImage, TopicImage } from '../metadata/image.js';
 import { describeConfigs } from '../metadata/controller.js';
@@ -33,15 +33,17 @@ import type { Store } from '../storage/store.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
-import { delay, withTimeout } from '../util/timeout.js';
+import { withTimeout } from '../util/timeout.js';
 import { LogManager, asStorageFault, isStorageFault } from './log-manager.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
 import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { describeClusterResponse, type ClusterView } from './metadata-response.js';
+import { ReplicaFetchers } from './replica-fetcher.js';
+import { perPartition, readIfExists } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';
 import type { RequestContext } from './request-context.js';
-import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal, type PartitionFetchRequest, type PartitionFetchResponse } from './partition.js';
+import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal } from './partition.js';
 
 /** How a broker reaches the active controller: submit a request, resolve with its committed response. */
 export interface ControllerChannel {
@@ -132,7 +134,7 @@ export class Broker {
   private readonly wakeups = new Wakeups();
   private readonly ackWaiters = new Map<number, (r: { errorCode: ErrorCode; firstOffset: number }) => void>();
   private nextToken = 1;
-  private readonly fetchers = new Map<number, Promise<void>>();
+  private readonly fetchers: ReplicaFetchers;
   private readonly hwCheckpoint: Map<string, number>;
   /** The logs as storage: opening, flush-always durability, offline replicas. */
   readonly logs: LogManager;
@@ -161,6 +163,18 @@ export class Broker {
     this.hwCheckpoint = readHighWatermarkCheckpoint(this.dataDir);
     this.logs = new LogManager({ dataDir: this.dataDir, nodeId: this.nodeId, clock: this.clock, ...(options.openStore ? { openStore: options.openStore } : {}) });
     this.registered = new Promise((r) => (this.resolveRegistered = r));
+    const key = (r: { topic: string; partition: number }) => tpKey(r.topic, r.partition);
+    this.fetchers = new ReplicaFetchers({
+      nodeId: this.nodeId,
+      peers: this.peers,
+      fetchWaitMaxMs: this.config.replicaFetchWaitMaxMs,
+      isStopped: () => this.stopped,
+      hosted: () => this.hosted.values(),
+      isHosted: (r) => this.hosted.get(key(r)) === r,
+      storageFailed: (r, err) => this.storageFailed(r as Hosted, err),
+      flush: (r) => this.flushReplica(r as Hosted),
+      changed: (r) => this.wakeups.wake(key(r)),
+    });
     this.topicMetadata = new AutoTopicCreationManager({ clusterId: this.clusterId, host: this.config.host, controller: this.controller, autoCreateTopicsEnable: this.config.autoCreateTopicsEnable });
   }
 
@@ -300,7 +314,7 @@ export class Broker {
     if (reg.leader === this.nodeId) h.replica.makeLeader(state, now);
     else {
       h.replica.makeFollower(state, now);
-      if (reg.leader >= 0) this.ensureFetcher(reg.leader);
+      if (reg.leader >= 0) this.fetchers.ensure(reg.leader);
     }
     this.settleAcks(h.replica);
     this.wakeups.wake(tpKey(h.topic, h.partition));
@@ -668,79 +682,6 @@ export class Broker {
 
   // ------------------------------------------------------------------ replication
 
-  private ensureFetcher(leaderId: number): void {
-    if (this.fetchers.has(leaderId) || this.stopped) return;
-    const run = this.fetchFrom(leaderId).finally(() => this.fetchers.delete(leaderId));
-    this.fetchers.set(leaderId, run);
-  }
-
-  /** One replica fetcher: pulls every partition this broker follows on `leaderId`, until there are none. */
-  private async fetchFrom(leaderId: number): Promise<void> {
-    let backoffMs = 0;
-    while (!this.stopped) {
-      if (backoffMs > 0) await delay(backoffMs);
-      const parts: { h: Hosted; req: PartitionFetchRequest }[] = [];
-      for (const h of this.hosted.values()) {
-        if (h.replica.role !== 'follower' || h.replica.leaderId !== leaderId) continue;
-        const req = h.replica.followerFetchRequest();
-        if (req) parts.push({ h, req });
-      }
-      if (parts.length === 0) return;
-      const byTopic = new Map<string, P.FetchPartition[]>();
-      for (const { h, req } of parts) {
-        let list = byTopic.get(h.topic);
-        if (!list) byTopic.set(h.topic, (list = []));
-        list.push({ partition: h.partition, fetchOffset: req.fetchOffset, lastFetchedEpoch: req.lastFetchedEpoch, currentLeaderEpoch: req.currentLeaderEpoch, partitionMaxBytes: req.maxBytes ?? 1024 * 1024 });
-      }
-      let res: P.FetchResponse;
-      try {
-        res = await this.peers.send(leaderId, {
-          apiKey: ApiKey.Fetch,
-          replicaId: this.nodeId,
-          maxWaitMs: this.config.replicaFetchWaitMaxMs,
-          minBytes: 1,
-          maxBytes: 10 * 1024 * 1024,
-          isolationLevel: 0,
-          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-        });
-      } catch {
-        backoffMs = 100; // the leader is unreachable: wait for it, or for the metadata to move on
-        continue;
-      }
-      if (this.stopped) return;
-      backoffMs = 0;
-      let failed = false;
-      const flushes: Promise<boolean>[] = [];
-      for (const t of res.responses) {
-        for (const pr of t.partitions) {
-          const part = parts.find((x) => x.h.topic === t.topic && x.h.partition === pr.partitionIndex);
-          if (!part || this.hosted.get(tpKey(t.topic, pr.partitionIndex)) !== part.h) continue;
-          const response: PartitionFetchResponse = {
-            errorCode: pr.errorCode,
-            highWatermark: pr.highWatermark,
-            logStartOffset: pr.logStartOffset,
-            logEndOffset: -1,
-            leaderEpoch: part.req.currentLeaderEpoch,
-            ...(pr.divergingEpoch ? { divergingEpoch: pr.divergingEpoch } : {}),
-            records: pr.records ?? new Uint8Array(0),
-          };
-          try {
-            const out = part.h.replica.appendAsFollower(part.req, response);
-            if (!out.ignored && out.errorCode !== 'NONE') failed = true;
-            if (out.appended !== undefined && part.h.replica.config.hwRequiresFlush) flushes.push(this.flushReplica(part.h));
-          } catch (err) {
-            if (isStorageFault(err)) this.storageFailed(part.h, err);
-            else if (!isTributaryError(err)) throw err;
-            failed = true;
-          }
-          this.wakeups.wake(tpKey(t.topic, pr.partitionIndex));
-        }
-      }
-      await Promise.all(flushes); // flush always: a follower fetches on only once what it copied is synced
-      if (failed) backoffMs = 100; // a leader that moved: the metadata will say where
-    }
-  }
-
   private async alterPartition(topic: string, partition: number, proposal: AlterIsrProposal): Promise<void> {
     const h = this.hosted.get(tpKey(topic, partition));
     if (!h) return;
@@ -865,25 +806,3 @@ export class Broker {
 }
 
 const noAborted: readonly AbortedTransaction[] | null = null;
-
-/**
- * Answers each partition of a per-topic request concurrently, keeping the request's
- * order: `fn` per partition, `shape` builds each topic's entry of the response.
- */
-async function perPartition<T extends { readonly name: string }, In, Out, TopicOut>(
-  topics: readonly T[],
-  partitionsOf: (t: T) => readonly In[],
-  shape: (name: string, results: Out[]) => TopicOut,
-  fn: (t: T, p: In) => Promise<Out>,
-): Promise<TopicOut[]> {
-  return Promise.all(topics.map(async (t) => shape(t.name, await Promise.all(partitionsOf(t).map((p) => fn(t, p))))));
-}
-
-function readIfExists(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
