@@ -79,7 +79,10 @@ describe('disk faults', () => {
     expect(cluster.node(sick)!.broker.logs.describeOffline()).toEqual([]);
   }, 120_000);
 
-  it('EPERM on a file at restart: that partition is offline, the node and every other partition serve, and it returns once the fault is gone', async () => {
+  it.each([
+    { what: 'EPERM on a segment file (immutable)', fault: { folder: 'pair-0', ops: ['open'], errno: 'EPERM' } as const },
+    { what: 'EACCES on the folder (unreadable)', fault: { folder: 'pair-0', ops: ['list', 'open', 'writeAtomic'], errno: 'EACCES' } as const },
+  ])('$what at restart: that partition is offline, the node and every other partition serve, and it returns once the fault is gone', async ({ fault }) => {
     const disks = new DiskFaults();
     const dataDir = tempDir();
     await using cluster = await Cluster.start({ nodes: 1, dataDir, openStore: disks.openStore });
@@ -88,7 +91,7 @@ describe('disk faults', () => {
     for (const v of range('a', 5)) await producer.send('pair', [{ value: v, partition: 0 }, { value: v, partition: 1 }]);
     await cluster.stopNode(1);
 
-    disks.add({ folder: 'pair-0', ops: ['open'], errno: 'EPERM' }); // an immutable segment file
+    disks.add({ ...fault, ops: [...fault.ops] });
     await cluster.restartNode(1);
     await eventually(() => cluster.node(1)!.broker.logs.describeOffline().length === 1, 'pair-0 to be reported offline');
     await eventually(async () => (await partitionOf(cluster, 'pair', 0)).leader === -1, 'the controller to take pair-0 off its leader');
