@@ -16,6 +16,7 @@ import type { MetadataImage } from './metadata/image.js';
 import { InlineRaftNetwork } from './raft/inline-network.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
+import type { Store } from './storage/store.js';
 import { InlineTransport } from './transport/inline.js';
 import { ClusterListeners, validateListenOptions, type ListenOptions } from './cluster-listeners.js';
 import type { SaslOptions } from './transport/tcp/sasl.js';
@@ -65,6 +66,8 @@ export interface ClusterOptions {
   /** Broker settings (heartbeat interval, replica lag, ...). */
   readonly broker?: Partial<BrokerConfig>;
   readonly clock?: Clock;
+  /** @internal Opens each partition folder's store (disk-fault tests inject failures and count syncs). */
+  readonly openStore?: (dir: string) => Store;
   /**
    * Gives every node a TCP listener speaking the Kafka protocol, for any Kafka client
    * (KafkaJS, librdkafka, the Java client): `{}` for 127.0.0.1 on free ports, or a
@@ -435,6 +438,7 @@ export class Cluster {
         defaultNumPartitions: o.defaultPartitions ?? 1,
       },
       broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}), ...this.listeners?.advertised(id) },
+      ...(o.openStore ? { openStore: o.openStore } : {}),
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
       onLeaderOpened: (topic, partition, replicas) => {
         for (const r of replicas) if (r !== id) void this.nodes.get(r)?.broker.openReplica(topic, partition);
