@@ -39,6 +39,8 @@ export interface ClusterNodeOptions {
   readonly broker: Partial<BrokerConfig>;
   readonly electionTimeoutMs?: number;
   readonly onLeaderOpened: (topic: string, partition: number, replicas: readonly number[]) => void;
+  /** This run of the cluster (see `Transport.clusterRunId`). */
+  readonly clusterRunId?: string;
 }
 
 export class ClusterNode {
@@ -79,7 +81,7 @@ export class ClusterNode {
     broker.applyImage(metadata.image);
     const offImage = metadata.onImage((image) => broker.applyImage(image));
     broker.start();
-    installGroupShell(broker, { clock: o.clock });
+    installGroupShell(broker, { clock: o.clock, ...(o.clusterRunId !== undefined ? { clusterRunId: o.clusterRunId } : {}) });
     return new ClusterNode(o.id, metadata, broker, offImage);
   }
 

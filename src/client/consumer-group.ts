@@ -15,6 +15,7 @@ import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { validateTopicName } from '../util/topic-name.js';
+import { inProcessClientHost } from '../broker/core/group-requests.js';
 import { Admin } from './admin.js';
 import { Consumer, type ConsumerBatch, type SeekTarget, type TopicPartition } from './consumer.js';
 import { computeAssignment, decodeAssignment, encodeAssignment, encodeSubscription, decodeSubscription } from './consumer-protocol.js';
@@ -932,6 +933,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
           protocolType: 'consumer',
           protocols: [{ name: o.assignor, metadata: subscription }],
           reason: null,
+          ...(this.transport.clusterRunId !== undefined ? { clientHost: inProcessClientHost(this.transport.clusterRunId) } : {}),
         }),
         o.rebalanceTimeoutMs + o.requestTimeoutMs,
         'JoinGroup',

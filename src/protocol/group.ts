@@ -64,6 +64,14 @@ export interface JoinGroupRequest {
   readonly protocols: readonly JoinGroupRequestProtocol[];
   /** Why the member is joining, for the coordinator's log (v8+). */
   readonly reason?: string | null;
+  /**
+   * Not a field of Kafka's JoinGroup: the request context's client host, which Kafka takes
+   * from the connection. A listener sets it from the peer's address, whatever the bytes
+   * say; a client in the cluster's own process sends `in-process:<cluster run id>`
+   * (`inProcessClientHost`), which lets a restarted cluster drop the members of an
+   * earlier run at once.
+   */
+  readonly clientHost?: string;
 }
 
 export interface JoinGroupResponseMember {
