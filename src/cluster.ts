@@ -9,12 +9,17 @@ import { ConsumerGroup, type ConsumerGroupOptions } from './client/consumer-grou
 import type { ConsumerOptions, ProducerOptions } from './client/options.js';
 import { Producer } from './client/producer.js';
 import { Topic, type TopicSerdes } from './client/topic.js';
-import { ClusterNode } from './cluster-node.js';
+import { ClusterNode, checkNodeFolders } from './cluster-node.js';
+import { validateClusterOptions } from './cluster-options.js';
 import { submitToActive } from './controller/submit.js';
 import type { MetadataImage } from './metadata/image.js';
 import { InlineRaftNetwork } from './raft/inline-network.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
+import { FolderLock } from './storage/folder-lock.js';
 import { InlineTransport } from './transport/inline.js';
+import { ClusterListeners, validateListenOptions, type ListenOptions } from './cluster-listeners.js';
+import type { SaslOptions } from './transport/tcp/sasl.js';
+import type { TlsOptions } from './transport/tcp/listener.js';
 import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
@@ -50,11 +55,28 @@ export interface ClusterOptions {
   readonly defaultPartitions?: number;
   /** `broker.session.timeout.ms`: a node silent this long is fenced and loses its leaderships. Default 2000 (Kafka: 9000). */
   readonly brokerSessionTimeoutMs?: number;
-  /** Raft's election timeout for the controller quorum. Default 300 ms. */
+  /** Raft's election timeout for the controller quorum, 20 to 60000 ms. Default 300 ms. */
   readonly electionTimeoutMs?: number;
+  /**
+   * `auto.create.topics.enable`: a producer's send to a topic that does not exist creates
+   * it, with `defaultPartitions` and `defaultReplicationFactor`, as Kafka does. Default true.
+   */
+  readonly autoCreateTopics?: boolean;
   /** Broker settings (heartbeat interval, replica lag, ...). */
   readonly broker?: Partial<BrokerConfig>;
   readonly clock?: Clock;
+  /**
+   * Gives every node a TCP listener speaking the Kafka protocol, for any Kafka client
+   * (KafkaJS, librdkafka, the Java client): `{}` for 127.0.0.1 on free ports, or a
+   * `host`, a `port` (0 = any free port) or a list of ports, one per node. The addresses
+   * are in {@link Cluster.bootstrapServers} and in every node's metadata, and a restarted
+   * node keeps its port. Limits use Kafka's config names (`socketRequestMaxBytes`, ...).
+   */
+  readonly listen?: ListenOptions;
+  /** With `listen`: clients must authenticate with SASL/PLAIN or SCRAM-SHA-256/512 as one of these users. */
+  readonly sasl?: SaslOptions;
+  /** With `listen`: the listeners speak TLS with this PEM key and certificate (and require client certificates signed by `ca`, when given). */
+  readonly tls?: TlsOptions;
 }
 
 /**
@@ -108,6 +130,8 @@ export class Cluster {
   private readonly ownsDir: boolean;
   private closed = false;
   private readonly closeHooks = new Set<() => Promise<void> | void>();
+  private dirLock: FolderLock | undefined;
+  private readonly listeners: ClusterListeners | undefined;
 
   private constructor(
     private readonly options: ClusterOptions,
@@ -126,6 +150,7 @@ export class Cluster {
     // A new run id each start: in-process group members of an earlier run (before a crash) are dropped at once.
     this.inline = new InlineTransport(randomUUID());
     this.transport = this.inline;
+    if (options.listen !== undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
   }
 
   /** Starts a cluster and resolves once every node is registered and serving. */
@@ -134,9 +159,20 @@ export class Cluster {
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
     mkdirSync(dataDir, { recursive: true });
-    const clusterId = readOrCreateClusterId(dataDir);
-    const cluster = new Cluster(options, dataDir, ownsDir, clusterId);
+    // One live cluster per data folder, whatever path reaches it and from whichever thread
+    // (storage/folder-lock.ts): two would hand out the same offsets.
+    const dirLock = FolderLock.acquire(dataDir);
+    let cluster: Cluster;
     try {
+      cluster = new Cluster(options, dataDir, ownsDir, readOrCreateClusterId(dataDir));
+    } catch (err) {
+      dirLock.release();
+      throw err;
+    }
+    cluster.dirLock = dirLock;
+    try {
+      checkNodeFolders(dataDir, cluster.nodeIds, cluster.clusterId, cluster.voters);
+      await cluster.listeners?.listenAll();
       await Promise.all(cluster.nodeIds.map((id) => cluster.openNode(id)));
       await cluster.waitForNodes(cluster.nodeIds, 30_000);
     } catch (err) {
@@ -144,6 +180,24 @@ export class Cluster {
       throw err;
     }
     return cluster;
+  }
+
+  /**
+   * The `host:port` of every node's listener, comma-separated: what a Kafka client takes as
+   * `bootstrap.servers` (KafkaJS: `brokers: cluster.bootstrapServers.split(',')`). Only for
+   * a cluster started with `listen`.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start({ nodes: 3, listen: { port: 0 } });
+   * console.log(cluster.bootstrapServers.split(',').length); // 3
+   * ```
+   */
+  get bootstrapServers(): string {
+    if (this.listeners === undefined) throw new TributaryError('INVALID_CONFIG', 'the cluster has no listeners: start it with the listen option', { option: 'listen' });
+    return this.listeners.bootstrapServers;
   }
 
   /** Node ids, 1 to N. */
@@ -239,13 +293,21 @@ export class Cluster {
     return g;
   }
 
-  /** An admin client on this cluster. */
+  /**
+   * An admin client on this cluster. It holds nothing to release: make one per call if you
+   * like. Once the cluster closes, its calls reject with `CLIENT_CLOSED`.
+   */
   admin(options: AdminOptions = {}): Admin {
     this.checkOpen();
-    const a = new Admin(this.transport, { clock: this.clock, ...options });
-    this.onClose(() => a.close());
-    return a;
+    // No close hook per admin (20,000 calls once left 20,000 hooks behind): the admin's
+    // transport refuses requests once the cluster is closed.
+    return new Admin(this.adminTransport, { clock: this.clock, ...options });
   }
+
+  private readonly adminTransport: Transport = {
+    bootstrapNodes: () => this.transport.bootstrapNodes(),
+    send: (nodeId, request) => (this.closed ? Promise.reject(new TributaryError('CLIENT_CLOSED', 'the cluster is closed')) : this.transport.send(nodeId, request)),
+  };
 
   /**
    * A typed handle on a topic: sends and reads records as `K` and `V` through the serdes.
@@ -283,6 +345,7 @@ export class Cluster {
     if (!n) return;
     this.nodes.delete(id);
     this.inline.setNode(id, undefined);
+    await this.listeners?.closeNode(id);
     await n.close();
   }
 
@@ -293,6 +356,7 @@ export class Cluster {
     if (!n) return;
     this.nodes.delete(id);
     this.inline.setNode(id, undefined);
+    void this.listeners?.closeNode(id);
     n.kill();
   }
 
@@ -301,6 +365,7 @@ export class Cluster {
     this.checkNodeId(id);
     this.checkOpen();
     if (this.nodes.has(id)) return;
+    await this.listeners?.listenNode(id);
     await this.openNode(id);
     await this.waitForNodes([id], 30_000);
   }
@@ -321,12 +386,14 @@ export class Cluster {
     this.closed = true;
     for (const hook of [...this.closeHooks]) await Promise.resolve(hook()).catch(() => {});
     this.closeHooks.clear();
+    await this.listeners?.closeAll();
     const nodes = [...this.nodes.values()];
     this.nodes.clear();
     for (const n of nodes) this.inline.setNode(n.id, undefined);
     // Brokers first (a controlled shutdown needs the controller), then the quorum.
     await Promise.all(nodes.map((n) => n.broker.close()));
     await Promise.all(nodes.map((n) => n.close()));
+    this.dirLock?.release();
     if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
@@ -369,7 +436,7 @@ export class Cluster {
         defaultReplicationFactor: o.defaultReplicationFactor ?? Math.min(n, 3),
         defaultNumPartitions: o.defaultPartitions ?? 1,
       },
-      broker: o.broker ?? {},
+      broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}), ...this.listeners?.advertised(id) },
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
       onLeaderOpened: (topic, partition, replicas) => {
         for (const r of replicas) if (r !== id) void this.nodes.get(r)?.broker.openReplica(topic, partition);
@@ -384,7 +451,9 @@ export class Cluster {
     // (Kafka's broker serves only once RUNNING): a node just restarted would otherwise
     // answer from an old image, calling live topics unknown.
     void node.broker.whenRegistered().then(() => {
-      if (this.nodes.get(id) === node) this.inline.setNode(id, node.broker);
+      if (this.nodes.get(id) !== node) return;
+      this.inline.setNode(id, node.broker);
+      this.listeners?.setServing(id, node.broker);
     });
   }
 
@@ -404,23 +473,6 @@ export class Cluster {
   private checkOpen(): void {
     if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the cluster is closed');
   }
-}
-
-function validateClusterOptions(o: ClusterOptions): void {
-  const bad = (option: string, why: string): never => {
-    throw new TributaryError('INVALID_CONFIG', `${option} ${why}`, { option });
-  };
-  if (o === null || typeof o !== 'object') bad('options', 'must be an object');
-  const n = o.nodes ?? 1;
-  if (!Number.isInteger(n) || n < 1 || n > 100) bad('nodes', `must be an integer from 1 to 100, got ${String(o.nodes)}`);
-  if (o.controllers !== undefined && (![1, 3, 5].includes(o.controllers) || o.controllers > n)) bad('controllers', `must be 1, 3 or 5 and at most nodes (${n}), got ${String(o.controllers)}`);
-  if (o.dataDir !== undefined && (typeof o.dataDir !== 'string' || o.dataDir.length === 0)) bad('dataDir', 'must be a non-empty string');
-  if (o.defaultReplicationFactor !== undefined && (!Number.isInteger(o.defaultReplicationFactor) || o.defaultReplicationFactor < 1 || o.defaultReplicationFactor > n)) {
-    bad('defaultReplicationFactor', `must be an integer from 1 to nodes (${n}), got ${String(o.defaultReplicationFactor)}`);
-  }
-  if (o.defaultPartitions !== undefined && (!Number.isInteger(o.defaultPartitions) || o.defaultPartitions < 1)) bad('defaultPartitions', `must be a positive integer, got ${String(o.defaultPartitions)}`);
-  if (o.brokerSessionTimeoutMs !== undefined && (!Number.isFinite(o.brokerSessionTimeoutMs) || o.brokerSessionTimeoutMs < 100)) bad('brokerSessionTimeoutMs', `must be at least 100, got ${String(o.brokerSessionTimeoutMs)}`);
-  if (o.electionTimeoutMs !== undefined && (!Number.isFinite(o.electionTimeoutMs) || o.electionTimeoutMs < 20)) bad('electionTimeoutMs', `must be at least 20, got ${String(o.electionTimeoutMs)}`);
 }
 
 /** The cluster id lives in `<dataDir>/cluster.id`; a new cluster gets a random one (22 characters of base64url, like Kafka's). */

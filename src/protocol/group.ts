@@ -65,11 +65,12 @@ export interface JoinGroupRequest {
   /** Why the member is joining, for the coordinator's log (v8+). */
   readonly reason?: string | null;
   /**
-   * Not a field of Kafka's JoinGroup: the request context's client host, which Kafka takes
-   * from the connection. A listener sets it from the peer's address, whatever the bytes
-   * say; a client in the cluster's own process sends `in-process:<cluster run id>`
-   * (`inProcessClientHost`), which lets a restarted cluster drop the members of an
-   * earlier run at once.
+   * Not a field of Kafka's JoinGroup, which takes the client host from the connection (the
+   * `RequestContext` a listener passes, and then this is ignored): a client in the
+   * cluster's own process, which has no connection, says here that it lives in that
+   * process, in one run of the cluster (`in-process:<cluster run id>`,
+   * `inProcessClientHost`), which lets a cluster restarted after a crash drop the members
+   * of an earlier run at once.
    */
   readonly clientHost?: string;
 }
@@ -198,6 +199,8 @@ export interface OffsetCommitRequest {
   /** '' for a commit from outside the group. */
   readonly memberId: string;
   readonly groupInstanceId?: string | null;
+  /** How long to keep the offsets (v2-v4), or -1 for the broker's `offsets.retention.minutes`. */
+  readonly retentionTimeMs?: number;
   readonly topics: readonly OffsetCommitRequestTopic[];
 }
 
