@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { BrokerConfig, ControllerChannel } from './broker/broker.js';
 import { Admin, type AdminOptions } from './client/admin.js';
 import { Consumer } from './client/consumer.js';
@@ -150,7 +150,8 @@ export class Cluster {
     this.ownsDir = ownsDir;
     this.clusterId = clusterId;
     this.clock = options.clock ?? systemClock;
-    this.inline = new InlineTransport();
+    // A new run id each start: in-process group members of an earlier run (before a crash) are dropped at once.
+    this.inline = new InlineTransport(randomUUID());
     this.transport = this.inline;
     if (options.listen !== undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
   }
@@ -431,6 +432,7 @@ export class Cluster {
       controllerChannel: this.controllerChannel,
       peers: this.inline,
       clock: this.clock,
+      clusterRunId: this.inline.clusterRunId!,
       controller: {
         clusterId: this.clusterId,
         brokerSessionTimeoutMs: o.brokerSessionTimeoutMs ?? 2000,
