@@ -247,7 +247,8 @@ export class Cluster {
   /** An admin client on this cluster. */
   admin(options: AdminOptions = {}): Admin {
     this.checkOpen();
-    const a = new Admin(this.transport, { clock: this.clock, ...options });
+    // A non-object is passed through as it is, for Admin to refuse (spreading it would hide it).
+    const a = new Admin(this.transport, typeof options === 'object' && options !== null && !Array.isArray(options) ? { clock: this.clock, ...options } : options);
     this.onClose(() => a.close());
     return a;
   }

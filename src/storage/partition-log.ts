@@ -18,7 +18,7 @@ import { assert } from '../util/assert.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { crc32c, crc32cUpdate } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
-import { validateTopicName } from '../util/topic-name.js';
+import { checkConfigNames, checkLogOptions, checkTimes, validateConfig } from './log-options.js';
 import { compactLog, truncateCleanerCheckpoint, type CompactionFaults } from './compaction.js';
 import { orphanIndexFiles, planLeftovers, segmentsReplacedBySwap } from './core/leftovers.js';
 import { parseSegmentFileName } from './core/offset-index.js';
@@ -192,11 +192,7 @@ export class PartitionLog implements Log {
    * in `recovery`.
    */
   static async open(options: PartitionLogOptions): Promise<PartitionLog> {
-    validateTopicName(options.topic);
-    validatePartition(options.partition, options.topic);
-    if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) {
-      throw new TributaryError('INVALID_ARGUMENT', 'dataDir must be a non-empty path', { option: 'dataDir' });
-    }
+    checkLogOptions(options, 'a PartitionLog');
     validateConfig({ ...defaultLogConfig, ...options.config });
     const context = { topic: options.topic, partition: options.partition };
     const dir = join(options.dataDir, `${options.topic}-${options.partition}`);
@@ -478,6 +474,7 @@ export class PartitionLog implements Log {
    * `INVALID_CONFIG` for a bad value, leaving the config as it was.
    */
   updateConfig(changes: Partial<LogConfig>): void {
+    checkConfigNames(changes);
     const { flushPolicy: _p, flushIntervalMs: _i, ...rest } = changes;
     this.config = validateConfig({ ...this.config, ...rest });
   }
@@ -895,6 +892,7 @@ export class PartitionLog implements Log {
 
   async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | undefined> {
     this.assertUsable();
+    checkTimes({ timestamp });
     for (const seg of [...this.segments]) {
       if (seg.maxTimestamp < timestamp || seg.nextOffset <= this._logStartOffset || seg.deleted) continue;
       let offset = Math.max(seg.offsetBeforeTimestamp(timestamp), this._logStartOffset, seg.baseOffset);
@@ -1000,6 +998,7 @@ export class PartitionLog implements Log {
 
   async enforceRetention(now = this.clock.now(), upTo = this.logEndOffset): Promise<number> {
     this.assertUsable();
+    checkTimes({ now, upTo });
     const c = this.config;
     const reasons = planRetention(
       this.segments.map((s) => ({ baseOffset: s.baseOffset, sizeBytes: s.size, maxTimestamp: s.maxTimestamp })),
@@ -1041,6 +1040,7 @@ export class PartitionLog implements Log {
 
   async compact(now = this.clock.now(), upTo = this.logEndOffset): Promise<boolean> {
     this.assertUsable();
+    checkTimes({ now, upTo });
     if (this.config.cleanupPolicy === 'delete' || this.compaction !== undefined) return false;
     this.compaction = compactLog(
       {
@@ -1180,46 +1180,10 @@ export class PartitionLog implements Log {
  */
 export class MemoryLog extends PartitionLog {
   constructor(options: { topic: string; partition: number; config?: Partial<LogConfig>; clock?: Clock }) {
-    validateTopicName(options.topic);
-    validatePartition(options.partition, options.topic);
+    checkLogOptions(options, 'a MemoryLog');
     super(options.topic, options.partition, new MemoryStore(), options.config, options.clock, undefined);
     this.load();
   }
-}
-
-function validatePartition(partition: unknown, topic: string): asserts partition is number {
-  if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0 || partition > 0x7fffffff) {
-    throw new TributaryError('UNKNOWN_TOPIC_OR_PARTITION', `partition must be an integer in [0, 2^31), got ${String(partition)}`, { topic });
-  }
-}
-
-/** Checks every config value and names the option that is wrong. @internal */
-export function validateConfig(c: LogConfig): LogConfig {
-  const bad = (option: string, why: string): never => {
-    throw new TributaryError('INVALID_CONFIG', `${option}: ${why}`, { option });
-  };
-  const int = (option: keyof LogConfig, min: number): void => {
-    const v = c[option];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) bad(option, `must be an integer >= ${min}, got ${String(v)}`);
-  };
-  int('segmentBytes', batchHeaderBytes);
-  if (c.segmentBytes > 0x7fffffff) bad('segmentBytes', 'must fit a 32-bit file position');
-  int('segmentMs', 1);
-  int('indexIntervalBytes', 0);
-  // Room for a few entries of each index (Kafka's minimum is one entry).
-  int('segmentIndexBytes', 64);
-  int('retentionMs', -1);
-  int('retentionBytes', -1);
-  int('maxMessageBytes', 0);
-  int('deleteRetentionMs', 0);
-  int('minCompactionLagMs', 0);
-  int('flushIntervalMs', 1);
-  if (!['delete', 'compact', 'compact,delete'].includes(c.cleanupPolicy)) bad('cleanupPolicy', `must be delete, compact or compact,delete, got ${String(c.cleanupPolicy)}`);
-  if (!['always', 'interval', 'os'].includes(c.flushPolicy)) bad('flushPolicy', `must be always, interval or os, got ${String(c.flushPolicy)}`);
-  if (!['CreateTime', 'LogAppendTime'].includes(c.messageTimestampType)) bad('messageTimestampType', `must be CreateTime or LogAppendTime`);
-  if (c.compressionType !== 'producer') bad('compressionType', 'only producer (keep the producer’s codec) is implemented by the log');
-  if (typeof c.minCleanableDirtyRatio !== 'number' || !(c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1)) bad('minCleanableDirtyRatio', 'must be in [0, 1]');
-  return Object.freeze({ ...c });
 }
 
 /**
@@ -1266,3 +1230,5 @@ function readEpochCheckpoint(store: Store): EpochEntry[] | undefined {
   }
   return out;
 }
+
+export { validateConfig };

@@ -471,7 +471,7 @@ const topicTarget: FuzzTarget<Cluster> = {
       const stream = t.consume(o.value as never);
       try {
         const it = stream[Symbol.asyncIterator]();
-        await Promise.race([it.next(), new Promise((r) => setTimeout(r, 200))]);
+        await Promise.race([it.next(), new Promise((r) => setTimeout(r, 1000))]);
       } finally {
         await stream.close();
       }
@@ -511,7 +511,7 @@ const recordFormat: FuzzTarget = {
     const garbage = rng.pick([rng.bytes(rng.int(200)), new Uint8Array(61), new Uint8Array(0), ...hostile]);
     switch (which) {
       case 0: {
-        const recs = arg(rng, [[{ value: Buffer.from('a') }], [{ key: null, value: null }]], 0.5, [null, 5, [5], [{ value: 5 }], [{ value: 'a', headers: 5 }], 'x', [{ value: Buffer.from('a'), timestamp: -1 }]]);
+        const recs = arg(rng, [[{ value: Buffer.from('a') }], [{ key: null, value: null }]], 0.5, [null, 5, [5], [{ value: 5 }], [{ value: 'a', headers: 5 }], 'x', [{ value: Buffer.from('a'), timestamp: 'x' }]]);
         const o = arg(rng, [{}, { compression: 'gzip' }, { baseOffset: 5 }], 0.3, [{ compression: 'zip' }, { baseOffset: -1 }, 5, { producerId: 'x' }]);
         return call(`encodeBatch(${describe(recs.value)}, ${describe(o.value)})`, recs.bad || o.bad ? 'invalid' : 'any', () => encodeBatch(recs.value as never, o.value as never));
       }
