@@ -19,6 +19,7 @@ import { InlineTransport } from './transport/inline.js';
 import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
+import { isPlainObject } from './util/options.js';
 import { withTimeout } from './util/timeout.js';
 
 /**
@@ -226,7 +227,7 @@ export class Cluster {
    *
    * await using cluster = await Cluster.start();
    * await cluster.admin().createTopics([{ name: 'events', partitions: 2 }]);
-   * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], from: 'earliest' });
+   * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], autoOffsetReset: 'earliest' });
    * await group.whenJoined();
    * console.log(group.assignment().length); // 2
    * await group.close();
@@ -248,7 +249,7 @@ export class Cluster {
   admin(options: AdminOptions = {}): Admin {
     this.checkOpen();
     // A non-object is passed through as it is, for Admin to refuse (spreading it would hide it).
-    const a = new Admin(this.transport, typeof options === 'object' && options !== null && !Array.isArray(options) ? { clock: this.clock, ...options } : options);
+    const a = new Admin(this.transport, isPlainObject(options) ? { clock: this.clock, ...options } : options);
     this.onClose(() => a.close());
     return a;
   }

@@ -46,7 +46,7 @@ export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
  * ```ts
  * import type { Cluster } from 'tributary-log';
  *
- * const o: Parameters<Cluster['consumerGroup']>[0] = { groupId: 'billing', topics: ['orders'], from: 'earliest' };
+ * const o: Parameters<Cluster['consumerGroup']>[0] = { groupId: 'billing', topics: ['orders'], autoOffsetReset: 'earliest' };
  * console.log(o.groupId); // billing
  * ```
  */
@@ -136,7 +136,7 @@ export type RebalanceHandler = (partitions: TopicPartition[]) => void | Promise<
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'events' }]);
- * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], from: 'earliest' });
+ * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], autoOffsetReset: 'earliest' });
  * await group.whenJoined();
  * const lags: PartitionLag[] = await group.lag();
  * console.log(lags.reduce((n, l) => n + l.lag, 0)); // 0
@@ -426,7 +426,7 @@ const coordinatorErrors = new Set<ErrorCode>(['NOT_COORDINATOR', 'COORDINATOR_NO
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'orders', partitions: 3 }]);
  * await cluster.topic('orders', { key: serdes.string, value: serdes.string }).send({ key: 'k', value: 'hello' });
- * const group = cluster.consumerGroup({ groupId: 'billing', topics: ['orders'], from: 'earliest', value: serdes.string });
+ * const group = cluster.consumerGroup({ groupId: 'billing', topics: ['orders'], autoOffsetReset: 'earliest', value: serdes.string });
  * for await (const record of group) {
  *   console.log(record.value); // hello
  *   break;

@@ -37,10 +37,14 @@ export function checkLogOptions(options: unknown, what: 'a PartitionLog' | 'a Me
   }
 }
 
-/** Refuses a config name the log does not know, naming the nearest known one. */
-export function checkConfigNames(changes: unknown): void {
+/**
+ * Checks config changes for an open log: known names (a misspelt one names the nearest),
+ * and every value, the flush settings included although the open log keeps its own.
+ */
+export function checkConfigChanges(current: LogConfig, changes: unknown): void {
   if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) throw new TributaryError('INVALID_CONFIG', 'config changes must be an object', { option: 'config' });
   for (const key of Object.keys(changes)) if (!configNames.includes(key)) throw unknownOption(key, configNames, 'a log config');
+  validateConfig({ ...current, ...(changes as Partial<LogConfig>) });
 }
 
 /** Checks time and offset arguments (ms since the epoch, offsets): safe integers, `timestamp` may be -1 or -2 (latest, earliest) nowhere here. */

@@ -18,7 +18,7 @@ import { assert } from '../util/assert.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { crc32c, crc32cUpdate } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
-import { checkConfigNames, checkLogOptions, checkTimes, validateConfig } from './log-options.js';
+import { checkConfigChanges, checkLogOptions, checkTimes, validateConfig } from './log-options.js';
 import { compactLog, truncateCleanerCheckpoint, type CompactionFaults } from './compaction.js';
 import { orphanIndexFiles, planLeftovers, segmentsReplacedBySwap } from './core/leftovers.js';
 import { parseSegmentFileName } from './core/offset-index.js';
@@ -474,7 +474,7 @@ export class PartitionLog implements Log {
    * `INVALID_CONFIG` for a bad value, leaving the config as it was.
    */
   updateConfig(changes: Partial<LogConfig>): void {
-    checkConfigNames(changes);
+    checkConfigChanges(this.config, changes);
     const { flushPolicy: _p, flushIntervalMs: _i, ...rest } = changes;
     this.config = validateConfig({ ...this.config, ...rest });
   }
@@ -1076,6 +1076,7 @@ export class PartitionLog implements Log {
 
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } | undefined {
     this.assertOpen();
+    checkTimes({ epoch: epoch === -1 ? 0 : epoch });
     const cache = this.epochCache;
     let i = cache.length - 1;
     while (i >= 0 && cache[i]!.epoch > epoch) i--;
