@@ -621,8 +621,8 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
 
   /** Moves an owned partition's position; the next commit of it will follow from there once records are processed. */
   async seek(tp: TopicPartition, target: SeekTarget): Promise<void> {
-    const key = tpKey(tp.topic, tp.partition);
-    if (!this.owned.has(key)) throw new TributaryError('INVALID_ARGUMENT', `${tp.topic}-${tp.partition} is not assigned to this member`, { topic: tp.topic, partition: tp.partition });
+    const key = typeof tp === 'object' && tp !== null ? tpKey(tp.topic, tp.partition) : '';
+    if (!this.owned.has(key)) throw new TributaryError('INVALID_ARGUMENT', `${key === '' ? String(tp) : `${tp.topic}-${tp.partition}`} is not a partition assigned to this member`, { option: 'tp' });
     this.bump(key);
     await this.inner.seek(tp, target);
     const p = this.inner.position(tp);

@@ -433,7 +433,9 @@ const consumerGroup: FuzzTarget<Cluster> = {
   ...clusterState,
   next(rng, cluster) {
     const o = optionsFrom(rng, groupSpecs, 0.5);
-    const options = { groupId: 'fuzz-group', topics: [fuzzTopic], ...o.options, ...(o.options.groupId === undefined ? { groupId: fresh('fuzz-group') } : {}) };
+    // A fresh group each time: a static member (groupInstanceId) of an earlier input does
+    // not leave on close, and a new member would wait out its session, as in Kafka.
+    const options = { topics: [fuzzTopic], ...o.options, groupId: o.options.groupId === 'fuzz-group' || o.options.groupId === undefined ? fresh('fuzz-group') : o.options.groupId };
     const which = rng.int(3);
     return call(`consumerGroup(${describe(options)}) ${which} ${o.bad}`, o.expect, async () => {
       const g = cluster.consumerGroup(options as never);
