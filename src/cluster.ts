@@ -288,8 +288,14 @@ export class Cluster {
     this.checkNodeId(id);
     const n = this.nodes.get(id);
     if (!n) return;
-    this.nodes.delete(id);
     this.inline.setNode(id, undefined);
+    // The node stays findable as the active controller while its broker shuts down: the
+    // controlled shutdown of the controller's own broker goes to that controller. Removed
+    // first, the shutdown found no controller, timed out, and left the broker unfenced, so
+    // the next controller placed new replicas on the stopped node for a session timeout.
+    await n.broker.close();
+    this.silenced.add(id);
+    this.nodes.delete(id);
     await n.close();
   }
 
@@ -299,6 +305,7 @@ export class Cluster {
     const n = this.nodes.get(id);
     if (!n) return;
     this.nodes.delete(id);
+    this.silenced.add(id);
     this.inline.setNode(id, undefined);
     n.kill();
   }
@@ -352,12 +359,22 @@ export class Cluster {
     return undefined;
   }
 
-  private readonly controllerChannel: ControllerChannel = {
-    submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.closed),
-    activeControllerId: () => this.activeController()?.id ?? -1,
-  };
+  /**
+   * Nodes whose broker has stopped (shut down or killed): a request it left waiting for a
+   * controller (a heartbeat caught in a failover) is dropped, not handed to the next
+   * controller, where it would unfence the stopped broker again.
+   */
+  private readonly silenced = new Set<number>();
+
+  private controllerChannelFor(id: number): ControllerChannel {
+    return {
+      submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.closed || this.silenced.has(id)),
+      activeControllerId: () => this.activeController()?.id ?? -1,
+    };
+  }
 
   private async openNode(id: number): Promise<void> {
+    this.silenced.delete(id);
     const o = this.options;
     const n = this.nodeIds.length;
     const node = await ClusterNode.open({
@@ -366,7 +383,7 @@ export class Cluster {
       clusterId: this.clusterId,
       dataDir: this.dataDir,
       network: this.network,
-      controllerChannel: this.controllerChannel,
+      controllerChannel: this.controllerChannelFor(id),
       peers: this.inline,
       clock: this.clock,
       controller: {
