@@ -15,7 +15,7 @@ import { Rng } from '../util/rng.js';
 import { decodeAssignment } from './consumer-group.js';
 import { MetadataCache } from './metadata-cache.js';
 import { delay, withTimeout } from './retry.js';
-import { bool, checkOptions, clockRule, custom, describeValue, durationMs, int, type OptionRules } from '../util/options.js';
+import { bool, checkOptions, clockRule, custom, describeValue, durationMs, type OptionRules } from '../util/options.js';
 import { validateTopicName } from '../util/topic-name.js';
 
 /** A group id: a non-empty string of at most 255 characters. */
@@ -280,8 +280,9 @@ const adminRules: OptionRules = { requestTimeoutMs: durationMs(1), clock: clockR
 const createTopicsRules: OptionRules = { validateOnly: bool, ifNotExists: bool };
 const newTopicRules: OptionRules = {
   name: custom('a topic name', (v) => typeof v === 'string'),
-  partitions: int(1, 1_000_000),
-  replicationFactor: int(1, 1000),
+  // Types here; ranges at the controller, with Kafka's codes (INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR).
+  partitions: custom('an integer', (v) => Number.isSafeInteger(v)),
+  replicationFactor: custom('an integer', (v) => Number.isSafeInteger(v)),
   configs: custom('an object of config names to string values', (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')),
 };
 const newTopicAliases = { numPartitions: 'partitions', replicas: 'replicationFactor', config: 'configs', configEntries: 'configs', topic: 'name' };

@@ -96,7 +96,7 @@ const clusterStart: FuzzTarget = {
   next(rng) {
     if (rng.chance(0.1)) {
       const v = rng.pick(hostile);
-      return call(`Cluster.start(${describe(v)})`, v === undefined ? 'any' : 'invalid', async () => (await Cluster.start(v as never)).close(), 30_000);
+      return call(`Cluster.start(${describe(v)})`, v === undefined || isEmptyPlainObject(v) ? 'any' : 'invalid', async () => (await Cluster.start(v as never)).close(), 30_000);
     }
     const o = optionsFrom(rng, clusterSpecs, 0.7);
     return call(`Cluster.start(${describe(o.options)}) ${o.bad}`, o.expect, async () => {
@@ -169,7 +169,7 @@ const admin: FuzzTarget<Cluster> = {
     switch (which) {
       case 0: {
         const t = arg(rng, [{ name: fresh('fz') }, { name: fresh('fz'), partitions: 2 }, { name: fresh('fz'), configs: { 'retention.ms': '1000' } }], 0.5, [
-          null, 5, { name: 5 }, { name: 'a/b' }, { name: 'ok', partitions: 0 }, { name: 'ok', partitions: 'x' }, { name: 'ok', replicationFactor: 5 },
+          null, 5, { name: 5 }, { name: 'a/b' }, { name: 'ok', partitions: 0 }, { name: 'ok', partitions: 'x' }, { name: 'ok', replicationFactor: 5 }, { name: 'ok', partitions: 0 }, { name: 'ok', replicationFactor: 1.5 },
           { name: 'ok', configs: { 'retention.ms': 5 } }, { name: 'ok', configs: { 'no.such.config': '1' } }, { name: 'ok', partition: 2 }, { name: 'ok', partitions: 1e12 },
           { name: '__cluster_metadata' },
         ]);
