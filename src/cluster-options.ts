@@ -5,6 +5,7 @@
  * @internal
  */
 import type { BrokerConfig } from './broker/broker.js';
+import { validateListenOptions } from './cluster-listeners.js';
 import { bool, checkOptions, clockRule, custom, durationMs, electionTimeoutMsMax, int, invalidConfig, object, str, type OptionRules } from './util/options.js';
 
 /** Broker settings as `Cluster.start({ broker })` takes them. */
@@ -30,6 +31,10 @@ const clusterRules: OptionRules = {
   autoCreateTopics: bool,
   broker: object(brokerRules),
   clock: clockRule,
+  // Checked field by field in validateListenOptions (cluster-listeners.ts).
+  listen: object(),
+  sasl: object(),
+  tls: object(),
 };
 
 /** Names users bring from Kafka's server.properties or other tools, mapped to ours. */
@@ -75,4 +80,5 @@ export function validateClusterOptions(o: unknown): void {
   const fetchWait = options.broker?.replicaFetchWaitMaxMs;
   // Kafka's rule: a follower waiting longer than the lag time at the leader would drop out of the ISR while it waits.
   if (fetchWait !== undefined && fetchWait > lag) throw invalidConfig('broker.replicaFetchWaitMaxMs', `must be at most broker.replicaLagTimeMaxMs (${lag})`, fetchWait);
+  validateListenOptions(o as Parameters<typeof validateListenOptions>[0], n);
 }

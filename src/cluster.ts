@@ -9,13 +9,17 @@ import { ConsumerGroup, type ConsumerGroupOptions } from './client/consumer-grou
 import type { ConsumerOptions, ProducerOptions } from './client/options.js';
 import { Producer } from './client/producer.js';
 import { Topic, type TopicSerdes } from './client/topic.js';
-import { ClusterNode } from './cluster-node.js';
+import { ClusterNode, checkNodeFolders } from './cluster-node.js';
 import { validateClusterOptions } from './cluster-options.js';
 import { submitToActive } from './controller/submit.js';
 import type { MetadataImage } from './metadata/image.js';
 import { InlineRaftNetwork } from './raft/inline-network.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
+import { FolderLock } from './storage/folder-lock.js';
 import { InlineTransport } from './transport/inline.js';
+import { ClusterListeners, validateListenOptions, type ListenOptions } from './cluster-listeners.js';
+import type { SaslOptions } from './transport/tcp/sasl.js';
+import type { TlsOptions } from './transport/tcp/listener.js';
 import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
@@ -62,6 +66,18 @@ export interface ClusterOptions {
   /** Broker settings (heartbeat interval, replica lag, ...). */
   readonly broker?: Partial<BrokerConfig>;
   readonly clock?: Clock;
+  /**
+   * Gives every node a TCP listener speaking the Kafka protocol, for any Kafka client
+   * (KafkaJS, librdkafka, the Java client): `{}` for 127.0.0.1 on free ports, or a
+   * `host`, a `port` (0 = any free port) or a list of ports, one per node. The addresses
+   * are in {@link Cluster.bootstrapServers} and in every node's metadata, and a restarted
+   * node keeps its port. Limits use Kafka's config names (`socketRequestMaxBytes`, ...).
+   */
+  readonly listen?: ListenOptions;
+  /** With `listen`: clients must authenticate with SASL/PLAIN or SCRAM-SHA-256/512 as one of these users. */
+  readonly sasl?: SaslOptions;
+  /** With `listen`: the listeners speak TLS with this PEM key and certificate (and require client certificates signed by `ca`, when given). */
+  readonly tls?: TlsOptions;
 }
 
 /**
@@ -115,6 +131,8 @@ export class Cluster {
   private readonly ownsDir: boolean;
   private closed = false;
   private readonly closeHooks = new Set<() => Promise<void> | void>();
+  private dirLock: FolderLock | undefined;
+  private readonly listeners: ClusterListeners | undefined;
 
   private constructor(
     private readonly options: ClusterOptions,
@@ -132,6 +150,7 @@ export class Cluster {
     this.clock = options.clock ?? systemClock;
     this.inline = new InlineTransport();
     this.transport = this.inline;
+    if (options.listen !== undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
   }
 
   /** Starts a cluster and resolves once every node is registered and serving. */
@@ -140,9 +159,20 @@ export class Cluster {
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
     mkdirSync(dataDir, { recursive: true });
-    const clusterId = readOrCreateClusterId(dataDir);
-    const cluster = new Cluster(options, dataDir, ownsDir, clusterId);
+    // One live cluster per data folder, whatever path reaches it and from whichever thread
+    // (storage/folder-lock.ts): two would hand out the same offsets.
+    const dirLock = FolderLock.acquire(dataDir);
+    let cluster: Cluster;
     try {
+      cluster = new Cluster(options, dataDir, ownsDir, readOrCreateClusterId(dataDir));
+    } catch (err) {
+      dirLock.release();
+      throw err;
+    }
+    cluster.dirLock = dirLock;
+    try {
+      checkNodeFolders(dataDir, cluster.nodeIds, cluster.clusterId, cluster.voters);
+      await cluster.listeners?.listenAll();
       await Promise.all(cluster.nodeIds.map((id) => cluster.openNode(id)));
       await cluster.waitForNodes(cluster.nodeIds, 30_000);
     } catch (err) {
@@ -150,6 +180,24 @@ export class Cluster {
       throw err;
     }
     return cluster;
+  }
+
+  /**
+   * The `host:port` of every node's listener, comma-separated: what a Kafka client takes as
+   * `bootstrap.servers` (KafkaJS: `brokers: cluster.bootstrapServers.split(',')`). Only for
+   * a cluster started with `listen`.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start({ nodes: 3, listen: { port: 0 } });
+   * console.log(cluster.bootstrapServers.split(',').length); // 3
+   * ```
+   */
+  get bootstrapServers(): string {
+    if (this.listeners === undefined) throw new TributaryError('INVALID_CONFIG', 'the cluster has no listeners: start it with the listen option', { option: 'listen' });
+    return this.listeners.bootstrapServers;
   }
 
   /** Node ids, 1 to N. */
@@ -245,14 +293,22 @@ export class Cluster {
     return g;
   }
 
-  /** An admin client on this cluster. */
+  /**
+   * An admin client on this cluster. It holds nothing to release: make one per call if you
+   * like. Once the cluster closes, its calls reject with `CLIENT_CLOSED`.
+   */
   admin(options: AdminOptions = {}): Admin {
     this.checkOpen();
-    // A non-object is passed through as it is, for Admin to refuse (spreading it would hide it).
-    const a = new Admin(this.transport, isPlainObject(options) ? { clock: this.clock, ...options } : options);
-    this.onClose(() => a.close());
-    return a;
+    // No close hook per admin (20,000 calls once left 20,000 hooks behind): the admin's
+    // transport refuses requests once the cluster is closed. A non-object is passed
+    // through as it is, for Admin to refuse (spreading it would hide it).
+    return new Admin(this.adminTransport, isPlainObject(options) ? { clock: this.clock, ...options } : options);
   }
+
+  private readonly adminTransport: Transport = {
+    bootstrapNodes: () => this.transport.bootstrapNodes(),
+    send: (nodeId, request) => (this.closed ? Promise.reject(new TributaryError('CLIENT_CLOSED', 'the cluster is closed')) : this.transport.send(nodeId, request)),
+  };
 
   /**
    * A typed handle on a topic: sends and reads records as `K` and `V` through the serdes.
@@ -289,6 +345,7 @@ export class Cluster {
     const n = this.nodes.get(id);
     if (!n) return;
     this.inline.setNode(id, undefined);
+    await this.listeners?.closeNode(id);
     // The node stays findable as the active controller while its broker shuts down: the
     // controlled shutdown of the controller's own broker goes to that controller. Removed
     // first, the shutdown found no controller, timed out, and left the broker unfenced, so
@@ -307,6 +364,7 @@ export class Cluster {
     this.nodes.delete(id);
     this.silenced.add(id);
     this.inline.setNode(id, undefined);
+    void this.listeners?.closeNode(id);
     n.kill();
   }
 
@@ -315,6 +373,7 @@ export class Cluster {
     this.checkNodeId(id);
     this.checkOpen();
     if (this.nodes.has(id)) return;
+    await this.listeners?.listenNode(id);
     await this.openNode(id);
     await this.waitForNodes([id], 30_000);
   }
@@ -335,12 +394,14 @@ export class Cluster {
     this.closed = true;
     for (const hook of [...this.closeHooks]) await Promise.resolve(hook()).catch(() => {});
     this.closeHooks.clear();
+    await this.listeners?.closeAll();
     const nodes = [...this.nodes.values()];
     this.nodes.clear();
     for (const n of nodes) this.inline.setNode(n.id, undefined);
     // Brokers first (a controlled shutdown needs the controller), then the quorum.
     await Promise.all(nodes.map((n) => n.broker.close()));
     await Promise.all(nodes.map((n) => n.close()));
+    this.dirLock?.release();
     if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
@@ -392,7 +453,7 @@ export class Cluster {
         defaultReplicationFactor: o.defaultReplicationFactor ?? Math.min(n, 3),
         defaultNumPartitions: o.defaultPartitions ?? 1,
       },
-      broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}) },
+      broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}), ...this.listeners?.advertised(id) },
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
       onLeaderOpened: (topic, partition, replicas) => {
         for (const r of replicas) if (r !== id) void this.nodes.get(r)?.broker.openReplica(topic, partition);
@@ -407,7 +468,9 @@ export class Cluster {
     // (Kafka's broker serves only once RUNNING): a node just restarted would otherwise
     // answer from an old image, calling live topics unknown.
     void node.broker.whenRegistered().then(() => {
-      if (this.nodes.get(id) === node) this.inline.setNode(id, node.broker);
+      if (this.nodes.get(id) !== node) return;
+      this.inline.setNode(id, node.broker);
+      this.listeners?.setServing(id, node.broker);
     });
   }
 

@@ -14,7 +14,6 @@
  * - runs one replica fetcher per leader it follows;
  * - registers with the controller and heartbeats, and sends ISR changes (AlterPartition);
  * - checkpoints high watermarks, enforces retention and compacts.
- * @internal
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,8 +33,11 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { delay, withTimeout } from '../util/timeout.js';
+import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
 import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
+import { Wakeups } from './wakeups.js';
+import type { RequestContext } from './request-context.js';
 import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal, type PartitionFetchRequest, type PartitionFetchResponse } from './partition.js';
 
 /** How a broker reaches the active controller: submit a request, resolve with its committed response. */
@@ -104,48 +106,6 @@ interface Hosted {
   readonly replica: Partition;
 }
 
-/** Waiters for news on a partition (an append, a high watermark move, a leadership change). */
-class Wakeups {
-  private readonly waiters = new Map<string, Set<() => void>>();
-
-  wait(keys: readonly string[], timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        for (const k of keys) this.waiters.get(k)?.delete(finish);
-        resolve();
-      };
-      const timer = setTimeout(finish, Math.max(0, timeoutMs));
-      for (const k of keys) {
-        let set = this.waiters.get(k);
-        if (!set) this.waiters.set(k, (set = new Set()));
-        set.add(finish);
-      }
-    });
-  }
-
-  /**
-   * Wakes the waiters on `key` on the next turn of the event loop, not in this one: a
-   * woken fetch that wakes another (two followers, an ISR change answered at once) must
-   * not chain microtasks forever and starve timers and I/O.
-   */
-  wake(key: string): void {
-    const set = this.waiters.get(key);
-    if (!set || set.size === 0) return;
-    this.waiters.delete(key);
-    setImmediate(() => {
-      for (const f of set) f();
-    });
-  }
-
-  wakeAll(): void {
-    for (const key of [...this.waiters.keys()]) this.wake(key);
-  }
-}
-
 /** One partition replica host. */
 export class Broker {
   readonly nodeId: number;
@@ -196,10 +156,10 @@ export class Broker {
     this.topicMetadata = new AutoTopicCreationManager({ clusterId: this.clusterId, host: this.config.host, controller: this.controller, autoCreateTopicsEnable: this.config.autoCreateTopicsEnable });
   }
 
-  private groupHandler: ((request: Request) => Promise<unknown>) | undefined;
+  private groupHandler: ((request: Request, context?: RequestContext) => Promise<unknown>) | undefined;
 
   /** Sets the handler of the group APIs (FindCoordinator, JoinGroup, ..., OffsetFetch): the group coordinator's shell. */
-  setGroupHandler(handler: ((request: Request) => Promise<unknown>) | undefined): void {
+  setGroupHandler(handler: ((request: Request, context?: RequestContext) => Promise<unknown>) | undefined): void {
     this.groupHandler = handler;
   }
 
@@ -408,15 +368,13 @@ export class Broker {
 
   // ------------------------------------------------------------------ requests
 
-  /** Answers one request. Bad input gets an error response or a typed error, never a crash. */
-  async handle<R extends Request>(request: R): Promise<ResponseFor<R>> {
+  /** Answers one request (`context`: who sent it, when it came over a socket). Bad input gets an error response or a typed error, never a crash. */
+  async handle<R extends Request>(request: R, context?: RequestContext): Promise<ResponseFor<R>> {
     if (this.stopped) throw new TributaryError('NETWORK_EXCEPTION', `broker ${this.nodeId} is stopped`);
-    const req = validateRequest(request);
-    const res = await this.dispatch(req);
-    return res as ResponseFor<R>;
+    return (await this.dispatch(validateRequest(request), context)) as ResponseFor<R>;
   }
 
-  private async dispatch(req: Request): Promise<unknown> {
+  private async dispatch(req: Request, context: RequestContext | undefined): Promise<unknown> {
     switch (req.apiKey) {
       case ApiKey.Produce:
         return this.produce(req);
@@ -430,14 +388,10 @@ export class Broker {
         return { apiKey: ApiKey.ApiVersions, errorCode: 'NONE', apiKeys: [], throttleTimeMs: 0 } satisfies P.ApiVersionsResponse;
       case ApiKey.InitProducerId:
         return this.initProducerId();
-      case ApiKey.CreateTopics: {
-        const r = await this.controller.submit({ type: 'CreateTopics', topics: req.topics, validateOnly: req.validateOnly ?? false });
-        return { apiKey: ApiKey.CreateTopics, topics: r.topics } satisfies P.CreateTopicsResponse;
-      }
-      case ApiKey.DeleteTopics: {
-        const r = await this.controller.submit({ type: 'DeleteTopics', topics: req.topics });
-        return { apiKey: ApiKey.DeleteTopics, responses: r.responses } satisfies P.DeleteTopicsResponse;
-      }
+      case ApiKey.CreateTopics:
+        return { apiKey: ApiKey.CreateTopics, topics: await createTopicsFromClient(req, (r) => this.controller.submit(r)) } satisfies P.CreateTopicsResponse;
+      case ApiKey.DeleteTopics:
+        return { apiKey: ApiKey.DeleteTopics, responses: await deleteTopicsFromClient(req, this.image, (r) => this.controller.submit(r)) } satisfies P.DeleteTopicsResponse;
       case ApiKey.CreatePartitions: {
         const r = await this.controller.submit({ type: 'CreatePartitions', topics: req.topics, validateOnly: req.validateOnly ?? false });
         return { apiKey: ApiKey.CreatePartitions, results: r.results } satisfies P.CreatePartitionsResponse;
@@ -466,7 +420,7 @@ export class Broker {
       case ApiKey.DescribeGroups:
       case ApiKey.DeleteGroups:
         if (this.groupHandler === undefined) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `broker ${this.nodeId} has no group coordinator`);
-        return this.groupHandler(req);
+        return this.groupHandler(req, context);
       default:
         throw new TributaryError('UNSUPPORTED_VERSION', `broker ${this.nodeId} does not serve API ${req.apiKey} yet`);
     }
@@ -495,6 +449,7 @@ export class Broker {
     const now = this.clock.monotonic();
     const responses = await perPartition(req.topicData, (t) => t.partitionData, (name, partitionResponses: P.PartitionProduceResponse[]) => ({ name, partitionResponses }), async (t, pd): Promise<P.PartitionProduceResponse> => {
             const fail = (errorCode: ErrorCode, errorMessage: string | null = null): P.PartitionProduceResponse => ({ index: pd.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage });
+            if (isInternalTopic(t.name)) return fail('INVALID_TOPIC_EXCEPTION', internalProduceMessage(t.name));
             const r = await this.leaderReplica(t.name, pd.index);
             if ('errorCode' in r) return fail(r.errorCode);
             const p = r.replica;

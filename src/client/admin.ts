@@ -12,7 +12,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { errorCodes, type ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { decodeAssignment } from './consumer-group.js';
+import { decodeAssignment } from './consumer-protocol.js';
 import { MetadataCache } from './metadata-cache.js';
 import { delay, withTimeout } from './retry.js';
 import { bool, checkOptions, clockRule, custom, describeValue, durationMs, type OptionRules } from '../util/options.js';

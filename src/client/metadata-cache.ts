@@ -1,6 +1,5 @@
 /**
  * The client's view of where each partition lives: Kafka's client-side `Metadata`.
- * @internal
  */
 import { ApiKey } from '../protocol/api-keys.js';
 import type { MetadataResponse } from '../protocol/cluster.js';

@@ -18,7 +18,7 @@ import { assert } from '../util/assert.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { crc32c, crc32cUpdate } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
-import { checkConfigChanges, checkLogOptions, checkTimes, validateConfig } from './log-options.js';
+import { checkConfigChanges, checkLogOptions, checkTimes } from './log-options.js';
 import { compactLog, truncateCleanerCheckpoint, type CompactionFaults } from './compaction.js';
 import { orphanIndexFiles, planLeftovers, segmentsReplacedBySwap } from './core/leftovers.js';
 import { parseSegmentFileName } from './core/offset-index.js';
@@ -36,7 +36,10 @@ import {
   type RecoveryReport,
 } from './log.js';
 import { Segment } from './segment.js';
-import { FileStore, MemoryStore, forgetFolderLock, type Store } from './store.js';
+import { FileStore, MemoryStore, type Store } from './store.js';
+import { asStorageError, readEpochCheckpoint, readNumberFile, sameEpochs, validateConfig, writeNumberFile } from './log-checks.js';
+
+export { validateConfig } from './log-checks.js';
 
 /**
  * Options for {@link PartitionLog.open}.
@@ -69,6 +72,8 @@ export interface PartitionLogOptions {
   readonly clock?: Clock;
   /** @internal Crash tests stop a compaction between its steps. */
   readonly faults?: CompactionFaults;
+  /** @internal Opens the folder's store (fault-injection tests wrap the `FileStore`). */
+  readonly openStore?: (dir: string) => Store;
 }
 
 /**
@@ -196,9 +201,9 @@ export class PartitionLog implements Log {
     validateConfig({ ...defaultLogConfig, ...options.config });
     const context = { topic: options.topic, partition: options.partition };
     const dir = join(options.dataDir, `${options.topic}-${options.partition}`);
-    let store: FileStore;
+    let store: Store;
     try {
-      store = new FileStore(dir);
+      store = options.openStore?.(dir) ?? new FileStore(dir);
     } catch (err) {
       throw asStorageError(err, `cannot open ${dir}`, context);
     }
@@ -1139,7 +1144,7 @@ export class PartitionLog implements Log {
     for (const seg of this.segments) seg.file.close();
     const err = new TributaryError('CLIENT_CLOSED', 'the log was abandoned', this.context());
     for (const w of this.syncWaiters.splice(0)) w.reject(err);
-    if (this.store instanceof FileStore) forgetFolderLock(this.store.dir);
+    this.store.forget();
   }
 
   /** Takes the log offline after a storage failure that leaves its files and memory disagreeing (Kafka marks the log dir offline). */
@@ -1186,50 +1191,3 @@ export class MemoryLog extends PartitionLog {
     this.load();
   }
 }
-
-/**
- * An operating-system error (a folder that is a file, no permission, EIO) as
- * `KAFKA_STORAGE_ERROR`; typed errors (the lock, a bad config) and bugs pass through.
- */
-function asStorageError(err: unknown, what: string, context: { topic: string; partition: number }): unknown {
-  if (err instanceof TributaryError || !(err instanceof Error) || (err as NodeJS.ErrnoException).code === undefined) return err;
-  return new TributaryError('KAFKA_STORAGE_ERROR', `${what}: ${err.message}`, { ...context, cause: err });
-}
-
-function readNumberFile(store: Store, name: string): number | undefined {
-  const bytes = store.readAll(name);
-  if (bytes === undefined) return undefined;
-  const text = bytes.toString('utf8').trim();
-  if (!/^\d+$/.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
-function writeNumberFile(store: Store, name: string, value: number): void {
-  store.writeAtomic(name, Buffer.from(`${value}\n`));
-}
-
-function sameEpochs(a: readonly EpochEntry[], b: readonly EpochEntry[]): boolean {
-  return a.length === b.length && a.every((e, i) => e.epoch === b[i]!.epoch && e.startOffset === b[i]!.startOffset);
-}
-
-/** Kafka's leader-epoch-checkpoint: version line, count line, then "epoch startOffset" lines. */
-function readEpochCheckpoint(store: Store): EpochEntry[] | undefined {
-  const bytes = store.readAll(epochCheckpointFile);
-  if (bytes === undefined) return undefined;
-  const lines = bytes.toString('utf8').split('\n').filter((l) => l.length > 0);
-  if (lines[0] !== '0') return undefined;
-  const count = Number(lines[1]);
-  if (!Number.isInteger(count) || lines.length !== count + 2) return undefined;
-  const out: EpochEntry[] = [];
-  for (const line of lines.slice(2)) {
-    const [e, s] = line.split(' ').map(Number);
-    if (!Number.isSafeInteger(e) || !Number.isSafeInteger(s) || e! < 0 || s! < 0) return undefined;
-    const last = out[out.length - 1];
-    if (last !== undefined && (e! <= last.epoch || s! < last.startOffset)) return undefined;
-    out.push({ epoch: e!, startOffset: s! });
-  }
-  return out;
-}
-
-export { validateConfig };
