@@ -89,6 +89,9 @@ const clusterSpecs: Record<string, OptionSpec> = {
     invalid: [{ port: 'x' }, { port: -1 }, { port: 70_000 }, { heartbeatIntervalMs: 0 }, { heartbeatInterval: 100 }, 'x', { replicaLagTimeMaxMs: 'x' }, { heartbeatIntervalMs: 1e12 }, { host: 5 }, { host: '' }, null, [], { replicaFetchWaitMaxMs: -1 }],
   },
   clock: { valid: [undefined], invalid: [{}, 'x', 5, null] },
+  // Listeners open sockets: only refusals here (the wire fuzzer covers the listener itself).
+  listen: { valid: [undefined], invalid: [5, 'x', { port: 'x' }, { nope: 1 }, { port: -1 }, []] },
+  sasl: { valid: [undefined], invalid: [5, { mechanism: 'x' }] },
 };
 
 const clusterStart: FuzzTarget = {
