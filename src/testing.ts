@@ -8,6 +8,10 @@ import type { ConsumerGroup } from './client/consumer-group.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { TributaryError } from './util/errors.js';
 import { delay } from './util/timeout.js';
+import { validateClusterOptions } from './cluster-options.js';
+import { checkOptions, durationMs, func, required, str, type OptionRules } from './util/options.js';
+
+const waitForRules: OptionRules = { timeoutMs: durationMs(0), intervalMs: durationMs(1), message: str(0, 10_000) };
 
 export { Cluster, type ClusterOptions } from './cluster.js';
 
@@ -55,6 +59,8 @@ export interface TestHooks {
  * ```
  */
 export function useCluster(options: ClusterOptions, hooks: TestHooks): () => Cluster {
+  validateClusterOptions(options);
+  checkOptions(hooks, { before: required(func), after: required(func) }, 'a TestHooks', { aliases: { beforeAll: 'before', beforeEach: 'before', afterAll: 'after', afterEach: 'after' } });
   let cluster: Cluster | undefined;
   hooks.before(async () => {
     cluster = await Cluster.start(options);
@@ -114,6 +120,8 @@ export interface WaitForOptions {
  * ```
  */
 export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitForOptions = {}): Promise<NonNullable<T>> {
+  if (typeof condition !== 'function') throw new TributaryError('INVALID_ARGUMENT', 'waitFor takes a function that returns a truthy value when the condition is met', { option: 'condition' });
+  checkOptions(options, waitForRules, 'a waitFor', { aliases: { timeout: 'timeoutMs', interval: 'intervalMs' } });
   const timeoutMs = options.timeoutMs ?? 5000;
   const intervalMs = options.intervalMs ?? 10;
   const deadline = performance.now() + timeoutMs;
@@ -176,6 +184,8 @@ export async function crashGroupMember<K, V>(group: ConsumerGroup<K, V>): Promis
  * ```
  */
 export async function killPartitionLeader(cluster: Cluster, topic: string, partition: number): Promise<number> {
+  if (!(cluster instanceof Cluster)) throw new TributaryError('INVALID_ARGUMENT', 'killPartitionLeader takes the Cluster first', { option: 'cluster' });
+  if (!Number.isInteger(partition) || partition < 0) throw new TributaryError('INVALID_ARGUMENT', `partition must be a non-negative integer, got ${String(partition)}`, { option: 'partition', topic });
   const [described] = await cluster.admin().describeTopics([topic]);
   const leader = described?.partitions[partition]?.leader ?? -1;
   if (leader < 0) throw new TributaryError('LEADER_NOT_AVAILABLE', `${topic}-${partition} has no leader to kill`, { topic, partition });

@@ -48,7 +48,7 @@ export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
  * ```ts
  * import type { Cluster } from 'tributary-log';
  *
- * const o: Parameters<Cluster['consumerGroup']>[0] = { groupId: 'billing', topics: ['orders'], from: 'earliest' };
+ * const o: Parameters<Cluster['consumerGroup']>[0] = { groupId: 'billing', topics: ['orders'], autoOffsetReset: 'earliest' };
  * console.log(o.groupId); // billing
  * ```
  */
@@ -138,7 +138,7 @@ export type RebalanceHandler = (partitions: TopicPartition[]) => void | Promise<
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'events' }]);
- * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], from: 'earliest' });
+ * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], autoOffsetReset: 'earliest' });
  * await group.whenJoined();
  * const lags: PartitionLag[] = await group.lag();
  * console.log(lags.reduce((n, l) => n + l.lag, 0)); // 0
@@ -259,7 +259,7 @@ const coordinatorErrors = new Set<ErrorCode>(['NOT_COORDINATOR', 'COORDINATOR_NO
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'orders', partitions: 3 }]);
  * await cluster.topic('orders', { key: serdes.string, value: serdes.string }).send({ key: 'k', value: 'hello' });
- * const group = cluster.consumerGroup({ groupId: 'billing', topics: ['orders'], from: 'earliest', value: serdes.string });
+ * const group = cluster.consumerGroup({ groupId: 'billing', topics: ['orders'], autoOffsetReset: 'earliest', value: serdes.string });
  * for await (const record of group) {
  *   console.log(record.value); // hello
  *   break;
@@ -414,8 +414,8 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
 
   /** Moves an owned partition's position; the next commit of it will follow from there once records are processed. */
   async seek(tp: TopicPartition, target: SeekTarget): Promise<void> {
-    const key = tpKey(tp.topic, tp.partition);
-    if (!this.owned.has(key)) throw new TributaryError('INVALID_ARGUMENT', `${tp.topic}-${tp.partition} is not assigned to this member`, { topic: tp.topic, partition: tp.partition });
+    const key = typeof tp === 'object' && tp !== null ? tpKey(tp.topic, tp.partition) : '';
+    if (!this.owned.has(key)) throw new TributaryError('INVALID_ARGUMENT', `${key === '' ? String(tp) : `${tp.topic}-${tp.partition}`} is not a partition assigned to this member`, { option: 'tp' });
     this.delivery.bump(key);
     await this.inner.seek(tp, target);
     const p = this.inner.position(tp);
