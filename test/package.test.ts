@@ -14,9 +14,9 @@
  * CI's `npm ci` has just filled it), and the registry otherwise.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,20 +119,41 @@ async function runScripts(dir: string): Promise<Record<string, unknown>[]> {
   return results;
 }
 
-beforeAll(async () => {
-  const { encodeBatch } = await import('../src/record/codecs/index.js');
-  zstdBatch = await encodeBatch([{ value: Buffer.from('written by zstd') }], { compression: 'zstd' });
-  work = mkdtempSync(join(tmpdir(), 'tributary-package-'));
-  const { stdout } = await sh('npm', ['pack', '--json', '--pack-destination', work], root);
-  const [packed] = JSON.parse(stdout.slice(stdout.search(/^\[$/m))) as { filename: string; size: number; files: { path: string }[] }[];
-  tarball = join(work, packed!.filename);
-}, stepTimeoutMs);
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [path] : [];
+  });
+}
 
-afterAll(() => {
-  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+describe('the published types', () => {
+  it('no comment that says @internal stands before an import (stripInternal would drop the import, and the build of the types fails)', () => {
+    const offenders: string[] = [];
+    for (const file of sourceFiles(join(root, 'src'))) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/\/\*((?:(?!\*\/)[\s\S])*)\*\/\s*\n(import |export \{[^}]*\} from |export \* from )/g)) {
+        if (m[1]!.includes('@internal') && !/^\s*@internal\s*$/.test(m[1]!.replace(/^\*/, ''))) offenders.push(relative(root, file));
+      }
+    }
+    expect(offenders, 'take @internal out of these file header comments').toEqual([]);
+  });
 });
 
 describe('the packed package', () => {
+  beforeAll(async () => {
+    const { encodeBatch } = await import('../src/record/codecs/index.js');
+    zstdBatch = await encodeBatch([{ value: Buffer.from('written by zstd') }], { compression: 'zstd' });
+    work = mkdtempSync(join(tmpdir(), 'tributary-package-'));
+    const { stdout } = await sh('npm', ['pack', '--json', '--pack-destination', work], root);
+    const [packed] = JSON.parse(stdout.slice(stdout.search(/^\[$/m))) as { filename: string; size: number; files: { path: string }[] }[];
+    tarball = join(work, packed!.filename);
+  }, stepTimeoutMs);
+
+  afterAll(() => {
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+
   it('ships no source maps, no internal declarations, and every file `files` names', async () => {
     const { stdout } = await sh('tar', ['-tzf', tarball], work);
     const files = stdout.trim().split('\n');
