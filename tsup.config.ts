@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', testing: 'src/testing.ts' },
+  entry: { index: 'src/index.ts', testing: 'src/testing.ts', cli: 'src/cli/main.ts' },
   format: ['esm', 'cjs'],
   // Both entry points share one copy of the library (a chunk each format's entry files
   // import), so `Cluster` from `tributary-log/testing` is `Cluster` from `tributary-log`

@@ -10,12 +10,16 @@ import type { ConsumerOptions, ProducerOptions } from './client/options.js';
 import { Producer } from './client/producer.js';
 import { Topic, type TopicSerdes } from './client/topic.js';
 import { ClusterNode, checkNodeFolders } from './cluster-node.js';
+import { validateClusterOptions } from './cluster-options.js';
 import { submitToActive } from './controller/submit.js';
 import type { MetadataImage } from './metadata/image.js';
 import { InlineRaftNetwork } from './raft/inline-network.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
 import { InlineTransport } from './transport/inline.js';
+import { ClusterListeners, validateListenOptions, type ListenOptions } from './cluster-listeners.js';
+import type { SaslOptions } from './transport/tcp/sasl.js';
+import type { TlsOptions } from './transport/tcp/listener.js';
 import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
@@ -51,11 +55,28 @@ export interface ClusterOptions {
   readonly defaultPartitions?: number;
   /** `broker.session.timeout.ms`: a node silent this long is fenced and loses its leaderships. Default 2000 (Kafka: 9000). */
   readonly brokerSessionTimeoutMs?: number;
-  /** Raft's election timeout for the controller quorum. Default 300 ms. */
+  /** Raft's election timeout for the controller quorum, 20 to 60000 ms. Default 300 ms. */
   readonly electionTimeoutMs?: number;
+  /**
+   * `auto.create.topics.enable`: a producer's send to a topic that does not exist creates
+   * it, with `defaultPartitions` and `defaultReplicationFactor`, as Kafka does. Default true.
+   */
+  readonly autoCreateTopics?: boolean;
   /** Broker settings (heartbeat interval, replica lag, ...). */
   readonly broker?: Partial<BrokerConfig>;
   readonly clock?: Clock;
+  /**
+   * Gives every node a TCP listener speaking the Kafka protocol, for any Kafka client
+   * (KafkaJS, librdkafka, the Java client): `{}` for 127.0.0.1 on free ports, or a
+   * `host`, a `port` (0 = any free port) or a list of ports, one per node. The addresses
+   * are in {@link Cluster.bootstrapServers} and in every node's metadata, and a restarted
+   * node keeps its port. Limits use Kafka's config names (`socketRequestMaxBytes`, ...).
+   */
+  readonly listen?: ListenOptions;
+  /** With `listen`: clients must authenticate with SASL/PLAIN or SCRAM-SHA-256/512 as one of these users. */
+  readonly sasl?: SaslOptions;
+  /** With `listen`: the listeners speak TLS with this PEM key and certificate (and require client certificates signed by `ca`, when given). */
+  readonly tls?: TlsOptions;
 }
 
 /**
@@ -110,6 +131,7 @@ export class Cluster {
   private closed = false;
   private readonly closeHooks = new Set<() => Promise<void> | void>();
   private dirLock: FolderLock | undefined;
+  private readonly listeners: ClusterListeners | undefined;
 
   private constructor(
     private readonly options: ClusterOptions,
@@ -127,6 +149,7 @@ export class Cluster {
     this.clock = options.clock ?? systemClock;
     this.inline = new InlineTransport();
     this.transport = this.inline;
+    if (options.listen !== undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
   }
 
   /** Starts a cluster and resolves once every node is registered and serving. */
@@ -148,6 +171,7 @@ export class Cluster {
     cluster.dirLock = dirLock;
     try {
       checkNodeFolders(dataDir, cluster.nodeIds, cluster.clusterId, cluster.voters);
+      await cluster.listeners?.listenAll();
       await Promise.all(cluster.nodeIds.map((id) => cluster.openNode(id)));
       await cluster.waitForNodes(cluster.nodeIds, 30_000);
     } catch (err) {
@@ -155,6 +179,24 @@ export class Cluster {
       throw err;
     }
     return cluster;
+  }
+
+  /**
+   * The `host:port` of every node's listener, comma-separated: what a Kafka client takes as
+   * `bootstrap.servers` (KafkaJS: `brokers: cluster.bootstrapServers.split(',')`). Only for
+   * a cluster started with `listen`.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start({ nodes: 3, listen: { port: 0 } });
+   * console.log(cluster.bootstrapServers.split(',').length); // 3
+   * ```
+   */
+  get bootstrapServers(): string {
+    if (this.listeners === undefined) throw new TributaryError('INVALID_CONFIG', 'the cluster has no listeners: start it with the listen option', { option: 'listen' });
+    return this.listeners.bootstrapServers;
   }
 
   /** Node ids, 1 to N. */
@@ -302,6 +344,7 @@ export class Cluster {
     if (!n) return;
     this.nodes.delete(id);
     this.inline.setNode(id, undefined);
+    await this.listeners?.closeNode(id);
     await n.close();
   }
 
@@ -312,6 +355,7 @@ export class Cluster {
     if (!n) return;
     this.nodes.delete(id);
     this.inline.setNode(id, undefined);
+    void this.listeners?.closeNode(id);
     n.kill();
   }
 
@@ -320,6 +364,7 @@ export class Cluster {
     this.checkNodeId(id);
     this.checkOpen();
     if (this.nodes.has(id)) return;
+    await this.listeners?.listenNode(id);
     await this.openNode(id);
     await this.waitForNodes([id], 30_000);
   }
@@ -340,6 +385,7 @@ export class Cluster {
     this.closed = true;
     for (const hook of [...this.closeHooks]) await Promise.resolve(hook()).catch(() => {});
     this.closeHooks.clear();
+    await this.listeners?.closeAll();
     const nodes = [...this.nodes.values()];
     this.nodes.clear();
     for (const n of nodes) this.inline.setNode(n.id, undefined);
@@ -388,7 +434,7 @@ export class Cluster {
         defaultReplicationFactor: o.defaultReplicationFactor ?? Math.min(n, 3),
         defaultNumPartitions: o.defaultPartitions ?? 1,
       },
-      broker: o.broker ?? {},
+      broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}), ...this.listeners?.advertised(id) },
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
       onLeaderOpened: (topic, partition, replicas) => {
         for (const r of replicas) if (r !== id) void this.nodes.get(r)?.broker.openReplica(topic, partition);
@@ -403,7 +449,9 @@ export class Cluster {
     // (Kafka's broker serves only once RUNNING): a node just restarted would otherwise
     // answer from an old image, calling live topics unknown.
     void node.broker.whenRegistered().then(() => {
-      if (this.nodes.get(id) === node) this.inline.setNode(id, node.broker);
+      if (this.nodes.get(id) !== node) return;
+      this.inline.setNode(id, node.broker);
+      this.listeners?.setServing(id, node.broker);
     });
   }
 
@@ -423,23 +471,6 @@ export class Cluster {
   private checkOpen(): void {
     if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the cluster is closed');
   }
-}
-
-function validateClusterOptions(o: ClusterOptions): void {
-  const bad = (option: string, why: string): never => {
-    throw new TributaryError('INVALID_CONFIG', `${option} ${why}`, { option });
-  };
-  if (o === null || typeof o !== 'object') bad('options', 'must be an object');
-  const n = o.nodes ?? 1;
-  if (!Number.isInteger(n) || n < 1 || n > 100) bad('nodes', `must be an integer from 1 to 100, got ${String(o.nodes)}`);
-  if (o.controllers !== undefined && (![1, 3, 5].includes(o.controllers) || o.controllers > n)) bad('controllers', `must be 1, 3 or 5 and at most nodes (${n}), got ${String(o.controllers)}`);
-  if (o.dataDir !== undefined && (typeof o.dataDir !== 'string' || o.dataDir.length === 0)) bad('dataDir', 'must be a non-empty string');
-  if (o.defaultReplicationFactor !== undefined && (!Number.isInteger(o.defaultReplicationFactor) || o.defaultReplicationFactor < 1 || o.defaultReplicationFactor > n)) {
-    bad('defaultReplicationFactor', `must be an integer from 1 to nodes (${n}), got ${String(o.defaultReplicationFactor)}`);
-  }
-  if (o.defaultPartitions !== undefined && (!Number.isInteger(o.defaultPartitions) || o.defaultPartitions < 1)) bad('defaultPartitions', `must be a positive integer, got ${String(o.defaultPartitions)}`);
-  if (o.brokerSessionTimeoutMs !== undefined && (!Number.isFinite(o.brokerSessionTimeoutMs) || o.brokerSessionTimeoutMs < 100)) bad('brokerSessionTimeoutMs', `must be at least 100, got ${String(o.brokerSessionTimeoutMs)}`);
-  if (o.electionTimeoutMs !== undefined && (!Number.isFinite(o.electionTimeoutMs) || o.electionTimeoutMs < 20)) bad('electionTimeoutMs', `must be at least 20, got ${String(o.electionTimeoutMs)}`);
 }
 
 /** The cluster id lives in `<dataDir>/cluster.id`; a new cluster gets a random one (22 characters of base64url, like Kafka's). */

@@ -34,8 +34,10 @@ import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { delay, withTimeout } from '../util/timeout.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
+import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { Wakeups } from './wakeups.js';
+import type { RequestContext } from './request-context.js';
 import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal, type PartitionFetchRequest, type PartitionFetchResponse } from './partition.js';
 
 /** How a broker reaches the active controller: submit a request, resolve with its committed response. */
@@ -62,6 +64,8 @@ export interface BrokerConfig {
   readonly highWatermarkCheckpointIntervalMs: number;
   /** `log.retention.check.interval.ms`: retention and compaction run this often. Default 60000 (Kafka: 300000). */
   readonly logRetentionCheckIntervalMs: number;
+  /** `auto.create.topics.enable`: a Metadata request that allows it creates the missing topics it names. Default true. */
+  readonly autoCreateTopicsEnable: boolean;
   /** The host and port the broker advertises in metadata. */
   readonly host: string;
   readonly port: number;
@@ -73,6 +77,7 @@ export const defaultBrokerConfig: BrokerConfig = {
   replicaFetchWaitMaxMs: 500,
   highWatermarkCheckpointIntervalMs: 5000,
   logRetentionCheckIntervalMs: 60_000,
+  autoCreateTopicsEnable: true,
   host: 'localhost',
   port: 0,
 };
@@ -124,6 +129,7 @@ export class Broker {
   private nextToken = 1;
   private readonly fetchers = new Map<number, Promise<void>>();
   private readonly hwCheckpoint: Map<string, number>;
+  private readonly topicMetadata: AutoTopicCreationManager;
 
   private brokerEpoch = -1;
   private fenced = true;
@@ -147,12 +153,13 @@ export class Broker {
     this.onLeaderOpened = options.onLeaderOpened;
     this.hwCheckpoint = readHighWatermarkCheckpoint(this.dataDir);
     this.registered = new Promise((r) => (this.resolveRegistered = r));
+    this.topicMetadata = new AutoTopicCreationManager({ clusterId: this.clusterId, host: this.config.host, controller: this.controller, autoCreateTopicsEnable: this.config.autoCreateTopicsEnable });
   }
 
-  private groupHandler: ((request: Request) => Promise<unknown>) | undefined;
+  private groupHandler: ((request: Request, context?: RequestContext) => Promise<unknown>) | undefined;
 
   /** Sets the handler of the group APIs (FindCoordinator, JoinGroup, ..., OffsetFetch): the group coordinator's shell. */
-  setGroupHandler(handler: ((request: Request) => Promise<unknown>) | undefined): void {
+  setGroupHandler(handler: ((request: Request, context?: RequestContext) => Promise<unknown>) | undefined): void {
     this.groupHandler = handler;
   }
 
@@ -361,15 +368,13 @@ export class Broker {
 
   // ------------------------------------------------------------------ requests
 
-  /** Answers one request. Bad input gets an error response or a typed error, never a crash. */
-  async handle<R extends Request>(request: R): Promise<ResponseFor<R>> {
+  /** Answers one request (`context`: who sent it, when it came over a socket). Bad input gets an error response or a typed error, never a crash. */
+  async handle<R extends Request>(request: R, context?: RequestContext): Promise<ResponseFor<R>> {
     if (this.stopped) throw new TributaryError('NETWORK_EXCEPTION', `broker ${this.nodeId} is stopped`);
-    const req = validateRequest(request);
-    const res = await this.dispatch(req);
-    return res as ResponseFor<R>;
+    return (await this.dispatch(validateRequest(request), context)) as ResponseFor<R>;
   }
 
-  private async dispatch(req: Request): Promise<unknown> {
+  private async dispatch(req: Request, context: RequestContext | undefined): Promise<unknown> {
     switch (req.apiKey) {
       case ApiKey.Produce:
         return this.produce(req);
@@ -378,7 +383,7 @@ export class Broker {
       case ApiKey.ListOffsets:
         return this.listOffsets(req);
       case ApiKey.Metadata:
-        return this.metadata(req);
+        return this.topicMetadata.metadata(this.requireImage(), req);
       case ApiKey.ApiVersions:
         return { apiKey: ApiKey.ApiVersions, errorCode: 'NONE', apiKeys: [], throttleTimeMs: 0 } satisfies P.ApiVersionsResponse;
       case ApiKey.InitProducerId:
@@ -415,7 +420,7 @@ export class Broker {
       case ApiKey.DescribeGroups:
       case ApiKey.DeleteGroups:
         if (this.groupHandler === undefined) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `broker ${this.nodeId} has no group coordinator`);
-        return this.groupHandler(req);
+        return this.groupHandler(req, context);
       default:
         throw new TributaryError('UNSUPPORTED_VERSION', `broker ${this.nodeId} does not serve API ${req.apiKey} yet`);
     }
@@ -556,41 +561,6 @@ export class Broker {
             return ok(found.offset, found.timestamp);
     });
     return { apiKey: ApiKey.ListOffsets, topics, throttleTimeMs: 0 };
-  }
-
-  private metadata(req: P.MetadataRequest): P.MetadataResponse {
-    const image = this.requireImage();
-    const brokers: P.MetadataResponseBroker[] = [];
-    image.forEachBroker((b) => {
-      if (!b.fenced) brokers.push({ nodeId: b.id, host: b.endpoints[0]?.host ?? this.config.host, port: b.endpoints[0]?.port ?? 0, rack: b.rack });
-    });
-    brokers.sort((a, b) => a.nodeId - b.nodeId);
-    const describe = (t: TopicImage): P.MetadataResponseTopic => ({
-      errorCode: 'NONE',
-      name: t.name,
-      topicId: t.id,
-      isInternal: t.name.startsWith('__'),
-      partitions: t.partitions.map((p, i) => ({
-        errorCode: p.leader < 0 ? 'LEADER_NOT_AVAILABLE' : 'NONE',
-        partitionIndex: i,
-        leaderId: p.leader,
-        leaderEpoch: p.leaderEpoch,
-        replicaNodes: p.replicas,
-        isrNodes: p.isr,
-        offlineReplicas: p.replicas.filter((r) => image.broker(r)?.fenced !== false),
-      })),
-      topicAuthorizedOperations: -2147483648,
-    });
-    const topics: P.MetadataResponseTopic[] = [];
-    if (req.topics === null) image.forEachTopic((t) => topics.push(describe(t)));
-    else {
-      for (const rt of req.topics) {
-        const t = rt.name !== null ? image.topic(rt.name) : rt.topicId !== undefined ? image.topicById(rt.topicId) : undefined;
-        if (t) topics.push(describe(t));
-        else topics.push({ errorCode: 'UNKNOWN_TOPIC_OR_PARTITION', name: rt.name, topicId: rt.topicId ?? '', isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 } as P.MetadataResponseTopic);
-      }
-    }
-    return { apiKey: ApiKey.Metadata, brokers, clusterId: this.clusterId, controllerId: this.controller.activeControllerId(), topics, throttleTimeMs: 0 };
   }
 
   private describeCluster(): P.DescribeClusterResponse {

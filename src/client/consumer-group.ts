@@ -19,6 +19,7 @@ import { Admin } from './admin.js';
 import { Consumer, type ConsumerBatch, type SeekTarget, type TopicPartition } from './consumer.js';
 import { computeAssignment, decodeAssignment, encodeAssignment, encodeSubscription, decodeSubscription } from './consumer-protocol.js';
 import { backoffMs, withTimeout } from './retry.js';
+import type { ResolvedConsumerGroupOptions } from './consumer-group-options.js';
 import type { Serde } from './serde.js';
 import type { SerdeLike, TypedConsumerRecord } from './topic.js';
 
@@ -55,7 +56,9 @@ export interface ConsumerGroupOptions<K, V> {
   readonly groupId: string;
   /** The topics to consume: names, or a pattern matched against every topic (checked every `metadataMaxAgeMs`). */
   readonly topics: readonly string[] | RegExp;
-  /** `auto.offset.reset`: where a partition with no committed offset starts. Default `'latest'`. */
+  /** `auto.offset.reset`: where a partition with no committed offset starts, as the consumer's option of that name. Default `'latest'`. */
+  readonly autoOffsetReset?: 'earliest' | 'latest';
+  /** @deprecated Use `autoOffsetReset` (one name for consumers and groups); `from` still works. */
   readonly from?: 'earliest' | 'latest';
   /** Decodes keys; without it keys are bytes. */
   readonly key?: SerdeLike<K>;
@@ -211,85 +214,8 @@ export interface OffsetToCommit {
  */
 export type RunHandlers<K, V> = { readonly eachRecord: (record: TypedConsumerRecord<K, V>) => void | Promise<void> } | { readonly eachBatch: (batch: TypedConsumerBatch<K, V>) => void | Promise<void> };
 
-interface Resolved {
-  readonly groupId: string;
-  readonly topics: readonly string[] | RegExp;
-  readonly from: 'earliest' | 'latest';
-  readonly assignor: AssignorName;
-  readonly sessionTimeoutMs: number;
-  readonly heartbeatIntervalMs: number;
-  readonly rebalanceTimeoutMs: number;
-  readonly groupInstanceId: string | null;
-  readonly autoCommit: boolean;
-  readonly autoCommitIntervalMs: number;
-  readonly clientId: string;
-  readonly maxWaitMs: number;
-  readonly requestTimeoutMs: number;
-  readonly metadataMaxAgeMs: number;
-}
-
-const optionNames = new Set(['groupId', 'topics', 'from', 'key', 'value', 'assignor', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'groupInstanceId', 'autoCommit', 'autoCommitIntervalMs', 'clientId', 'maxWaitMs', 'requestTimeoutMs', 'metadataMaxAgeMs']);
-
-function invalid(option: string, why: string, got: unknown): never {
-  throw new TributaryError('INVALID_CONFIG', `${option} ${why}, got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}`, { option });
-}
-
-/** Validates a group's options and fills in the defaults. @internal */
-export function resolveConsumerGroupOptions(o: ConsumerGroupOptions<unknown, unknown>): Resolved {
-  if (typeof o !== 'object' || o === null) invalid('options', 'must be an object', o);
-  for (const k of Object.keys(o)) if (!optionNames.has(k)) invalid(k, 'is not a consumer group option', k);
-  if (typeof o.groupId !== 'string' || o.groupId.length === 0 || o.groupId.length > 255) invalid('groupId', 'must be a non-empty string of at most 255 characters', o.groupId);
-  if (o.topics instanceof RegExp) {
-    if (o.topics.global || o.topics.sticky) invalid('topics', 'must be a RegExp without the g or y flag', o.topics);
-  } else if (!Array.isArray(o.topics) || o.topics.length === 0) invalid('topics', 'must be a non-empty array of topic names or a RegExp', o.topics);
-  else {
-    for (const t of o.topics) {
-      try {
-        validateTopicName(t);
-      } catch (err) {
-        throw new TributaryError('INVALID_CONFIG', `topics holds an invalid topic name: ${isTributaryError(err) ? err.message : String(err)}`, { option: 'topics', cause: err });
-      }
-    }
-  }
-  const oneOf = <T extends string>(name: string, v: unknown, allowed: readonly T[], d: T): T => {
-    if (v === undefined) return d;
-    if (!allowed.includes(v as T)) invalid(name, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`, v);
-    return v as T;
-  };
-  const int = (name: string, v: unknown, d: number, min: number, max = 2_147_483_647): number => {
-    if (v === undefined) return d;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) invalid(name, `must be an integer from ${min} to ${max}`, v);
-    return v;
-  };
-  const sessionTimeoutMs = int('sessionTimeoutMs', o.sessionTimeoutMs, 10_000, 1);
-  const heartbeatIntervalMs = int('heartbeatIntervalMs', o.heartbeatIntervalMs, Math.min(1000, Math.floor(sessionTimeoutMs / 3)), 1);
-  if (heartbeatIntervalMs >= sessionTimeoutMs) invalid('heartbeatIntervalMs', `must be below sessionTimeoutMs (${sessionTimeoutMs})`, heartbeatIntervalMs);
-  if (o.groupInstanceId !== undefined && (typeof o.groupInstanceId !== 'string' || o.groupInstanceId.length === 0 || o.groupInstanceId.length > 249)) invalid('groupInstanceId', 'must be a non-empty string of at most 249 characters', o.groupInstanceId);
-  if (o.autoCommit !== undefined && typeof o.autoCommit !== 'boolean') invalid('autoCommit', 'must be a boolean', o.autoCommit);
-  if (o.clientId !== undefined && (typeof o.clientId !== 'string' || o.clientId.length === 0)) invalid('clientId', 'must be a non-empty string', o.clientId);
-  for (const s of ['key', 'value'] as const) {
-    const v = o[s];
-    if (v === undefined) continue;
-    const serde = typeof v === 'function' ? (v as () => Serde<unknown>)() : v;
-    if (typeof serde !== 'object' || serde === null || typeof serde.deserialize !== 'function') invalid(s, 'must be a serde (an object with serialize and deserialize) or a function returning one', v);
-  }
-  return {
-    groupId: o.groupId,
-    topics: o.topics instanceof RegExp ? o.topics : [...new Set(o.topics)],
-    from: oneOf('from', o.from, ['earliest', 'latest'] as const, 'latest'),
-    assignor: oneOf('assignor', o.assignor, ['range', 'roundrobin', 'cooperative-sticky'] as const, 'range'),
-    sessionTimeoutMs,
-    heartbeatIntervalMs,
-    rebalanceTimeoutMs: int('rebalanceTimeoutMs', o.rebalanceTimeoutMs, 60_000, 1),
-    groupInstanceId: o.groupInstanceId ?? null,
-    autoCommit: o.autoCommit ?? true,
-    autoCommitIntervalMs: int('autoCommitIntervalMs', o.autoCommitIntervalMs, 1000, 1),
-    clientId: o.clientId ?? 'tributary-consumer',
-    maxWaitMs: int('maxWaitMs', o.maxWaitMs, 500, 0),
-    requestTimeoutMs: int('requestTimeoutMs', o.requestTimeoutMs, 30_000, 1),
-    metadataMaxAgeMs: int('metadataMaxAgeMs', o.metadataMaxAgeMs, 5000, 1),
-  };
-}
+import { resolveConsumerGroupOptions } from './consumer-group-options.js';
+export { resolveConsumerGroupOptions };
 
 // ------------------------------------------------------------------ the group
 
@@ -346,7 +272,7 @@ const coordinatorErrors = new Set<ErrorCode>(['NOT_COORDINATOR', 'COORDINATOR_NO
  */
 export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> implements AsyncIterable<TypedConsumerRecord<K, V>> {
   /** The options in force, defaults filled in. @internal */
-  readonly options: Resolved;
+  readonly options: ResolvedConsumerGroupOptions;
   private readonly inner: Consumer;
   private readonly admin: Admin;
   private readonly keySerde: Serde<K> | undefined;
@@ -609,6 +535,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
         'LeaveGroup',
       ).catch(() => undefined);
     }
+    this.owned.clear();
     await this.inner.close();
     this.admin.close();
     // Not awaited: a static member's JoinGroup may stay parked until the rebalance ends.

@@ -136,8 +136,8 @@ export function splitList(value: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** Where an effective config value came from: Kafka's `DescribeConfigsResponse` ConfigSource names. */
-export type ConfigSource = 'TOPIC_CONFIG' | 'DYNAMIC_BROKER_CONFIG' | 'DYNAMIC_DEFAULT_BROKER_CONFIG' | 'DEFAULT_CONFIG';
+import type { ConfigSource } from '../protocol/common.js';
+export type { ConfigSource };
 
 export interface EffectiveConfig {
   readonly name: string;

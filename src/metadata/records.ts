@@ -42,6 +42,7 @@
 import { assert, unreachable } from '../util/assert.js';
 import { TributaryError } from '../util/errors.js';
 import { Reader, sizeOfUnsignedVarint, writeUnsignedVarint, writeVarint, writeVarlong } from '../util/varint.js';
+import { ConfigResourceType } from '../protocol/common.js';
 import { uuidBytes, uuidFromBytes, writeUuid, type Uuid } from './uuid.js';
 
 /** KRaft's apiKey for each metadata record type; the discriminant of {@link MetadataRecord}. */
@@ -60,9 +61,8 @@ export const ApiKey = {
   NoOp: 20,
 } as const;
 
-/** Kafka's `ConfigResource.Type` numbers, as ConfigRecord stores them. */
-export const ConfigResourceType = { Topic: 2, Broker: 4 } as const;
-export type ConfigResourceType = (typeof ConfigResourceType)[keyof typeof ConfigResourceType];
+// Kafka's `ConfigResource.Type` numbers, as ConfigRecord stores them, are the protocol's.
+export { ConfigResourceType };
 
 /** Kafka's "no leader" value for a partition. */
 export const noLeader = -1;

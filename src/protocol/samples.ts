@@ -102,6 +102,8 @@ export const sampleRequests: { readonly [K in ApiKey]: RequestOf<K> } = {
   },
   [ApiKey.DescribeGroups]: { apiKey: ApiKey.DescribeGroups, groups: ['billing'], includeAuthorizedOperations: false },
   [ApiKey.ListGroups]: { apiKey: ApiKey.ListGroups, statesFilter: ['Stable'] },
+  [ApiKey.SaslHandshake]: { apiKey: ApiKey.SaslHandshake, mechanism: 'PLAIN' },
+  [ApiKey.SaslAuthenticate]: { apiKey: ApiKey.SaslAuthenticate, authBytes: new TextEncoder().encode('\u0000alice\u0000secret') },
   [ApiKey.ApiVersions]: { apiKey: ApiKey.ApiVersions, clientSoftwareName: 'tributary', clientSoftwareVersion: '0.0.0' },
   [ApiKey.CreateTopics]: {
     apiKey: ApiKey.CreateTopics,

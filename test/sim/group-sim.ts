@@ -126,7 +126,7 @@ interface Client {
   ownedLife: number;
   conn: number;
   awaiting: Map<number, Awaited>;
-  inbox: { corr: number; response: GroupResponse; life: number }[];
+  inbox: { corr: number; response: GroupResponse; life: number; epoch: number }[];
   nextHeartbeat: number;
   nextCommit: number;
   rejoinAt: number;
@@ -234,6 +234,13 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
    * the leader saw old metadata.)
    */
   const joinedGenerations = new Map<string, Set<number>>();
+  /**
+   * At each failover, the coordinator epoch that began and the generation it loaded: the
+   * generations above it, formed by earlier epochs, are gone. A JoinGroup reply of such a
+   * generation that a paused member reads after the failover does not count as joining
+   * the generation of that number the new coordinator forms.
+   */
+  const lostAbove: { readonly epoch: number; readonly loaded: number }[] = [];
   let requestIdNext = 1;
   /** The committed offsets, as the log says, for the monotonicity check. */
   const committedOffsets = new Map<string, number>();
@@ -368,6 +375,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
     // gone; the new one will hand out the same numbers again.
     const loaded = coordinator.groupGeneration(groupId) ?? 0;
     for (const joined of joinedGenerations.values()) for (const g of joined) if (g > loaded) joined.delete(g);
+    lostAbove.push({ epoch, loaded });
     checkReplay();
   }
 
@@ -504,13 +512,13 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
     return false;
   }
 
-  function onResponse(c: Client, corr: number, response: GroupResponse, life: number): void {
+  function onResponse(c: Client, corr: number, response: GroupResponse, life: number, sentInEpoch: number): void {
     const awaited = c.awaiting.get(corr);
     if (awaited === undefined) return; // stale: a duplicate, or a request given up on
     c.awaiting.delete(corr);
     switch (awaited.type) {
       case 'JoinGroup':
-        return onJoin(c, response as JoinGroupResponse);
+        return onJoin(c, response as JoinGroupResponse, sentInEpoch);
       case 'SyncGroup':
         return onSync(c, response as SyncGroupResponse, life);
       case 'Heartbeat':
@@ -552,7 +560,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
   // The offsets each commit carried, to credit them when acknowledged.
   const commitContents = new Map<number, { topic: string; partition: number; offset: number }[]>();
 
-  function onJoin(c: Client, r: JoinGroupResponse): void {
+  function onJoin(c: Client, r: JoinGroupResponse, sentInEpoch: number): void {
     switch (r.errorCode) {
       case 'NONE': {
         // Cooperative: a member keeps its partitions into the next generation only, whose
@@ -570,7 +578,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
         c.phase = 'syncing';
         let joined = joinedGenerations.get(r.memberId);
         if (joined === undefined) joinedGenerations.set(r.memberId, (joined = new Set()));
-        joined.add(r.generationId);
+        if (!lostAbove.some((l) => l.epoch > sentInEpoch && r.generationId > l.loaded)) joined.add(r.generationId);
         const assignments = r.leader === c.memberId && !r.skipAssignment ? assign(r.members) : [];
         send(c, { type: 'SyncGroup', groupId, generationId: r.generationId, memberId: c.memberId, groupInstanceId: c.instanceId, protocolType: 'consumer', protocolName: r.protocolName, assignments });
         return;
@@ -655,7 +663,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
       return;
     }
     if (now < c.pausedUntil) return;
-    for (const m of c.inbox.splice(0)) onResponse(c, m.corr, m.response, m.life);
+    for (const m of c.inbox.splice(0)) onResponse(c, m.corr, m.response, m.life, m.epoch);
     if (!c.alive) return;
     for (const [corr, a] of [...c.awaiting]) {
       if (now < a.deadline) continue;
@@ -732,8 +740,8 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
       }
       const c = byName.get(m.client);
       if (c === undefined || !c.alive || c.incarnation !== m.incarnation || c.conn !== m.conn) continue;
-      if (now < c.pausedUntil) c.inbox.push({ corr: m.corr, response: m.response!, life: m.life ?? 0 });
-      else onResponse(c, m.corr, m.response!, m.life ?? 0);
+      if (now < c.pausedUntil) c.inbox.push({ corr: m.corr, response: m.response!, life: m.life ?? 0, epoch: m.epoch });
+      else onResponse(c, m.corr, m.response!, m.life ?? 0, m.epoch);
     }
   }
 
