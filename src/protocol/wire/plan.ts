@@ -321,8 +321,6 @@ function compileStruct(fields: readonly FieldSpec[], ctx: Ctx): StructCodec {
     writeDefaults.push(d);
   }
   tagged.sort((a, b) => a.tag - b.tag);
-  const n = readKeys.length;
-  const m = writeKeys.length;
 
   const readTags = (r: WireReader, o: Obj): void => {
     const count = r.unsignedVarint();
@@ -360,27 +358,64 @@ function compileStruct(fields: readonly FieldSpec[], ctx: Ctx): StructCodec {
     }
   };
 
-  return {
-    read(r, o) {
-      for (let i = 0; i < n; i++) {
-        const read = readers[i];
-        o[readKeys[i]!] = read === null ? readDefaults[i] : read!(r);
-      }
-      if (flexible) readTags(r, o);
-      return o;
-    },
-    write(w, o) {
-      for (const a of absent) {
-        const v = o[a.key];
-        if (!a.field.ignorable && !isDefault(a.field, v, a.d)) cannot(ctx, `${a.key} (${JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? `${x.length} bytes` : x))})`);
-      }
-      for (let i = 0; i < m; i++) {
-        const v = o[writeKeys[i]!];
-        writers[i]!(w, v === undefined ? writeDefaults[i] : v);
-      }
-      if (flexible) writeTags(w, o);
-    },
+  const checkAbsent = (o: Obj): void => {
+    for (const a of absent) {
+      const v = o[a.key];
+      if (!a.field.ignorable && !isDefault(a.field, v, a.d)) cannot(ctx, `${a.key} (${JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? `${x.length} bytes` : x))})`);
+    }
   };
+  return generateStruct({ readKeys, readers, readDefaults, writeKeys, writers, writeDefaults, checkAbsent: absent.length > 0 ? checkAbsent : null, readTags: flexible ? readTags : null, writeTags: flexible ? writeTags : null });
+}
+
+interface StructParts {
+  readonly readKeys: readonly string[];
+  readonly readers: readonly (Read | null)[];
+  readonly readDefaults: readonly unknown[];
+  readonly writeKeys: readonly string[];
+  readonly writers: readonly Write[];
+  readonly writeDefaults: readonly unknown[];
+  readonly checkAbsent: ((o: Obj) => void) | null;
+  readonly readTags: ((r: WireReader, o: Obj) => void) | null;
+  readonly writeTags: ((w: WireWriter, o: Obj) => void) | null;
+}
+
+/**
+ * The struct's reader and writer as generated functions, one statement per field, as Kafka
+ * generates Java from the same descriptions. Why generate: each field's property name is a
+ * constant in its own statement (`o["leaderEpoch"] = ...`), so V8 gives every access a
+ * monomorphic inline cache; a loop over `o[keys[i]]` shares one megamorphic keyed access
+ * among all fields of all messages. Worked example: decoding a Metadata v12 answer of 1,000
+ * partitions stores about 8,000 properties; measured on this machine the generated form
+ * takes a fraction of the loop's time (see docs/design/protocol.md). The generated source
+ * holds no data from a message: only the description's field names, quoted by
+ * `JSON.stringify`, and indexes into the closures passed in.
+ */
+function generateStruct(p: StructParts): StructCodec {
+  const key = (k: string): string => `o[${JSON.stringify(k)}]`;
+  let readBody = '';
+  p.readKeys.forEach((k, i) => {
+    readBody += p.readers[i] === null ? `${key(k)} = readDefaults[${i}];\n` : `${key(k)} = readers[${i}](r);\n`;
+  });
+  if (p.readTags) readBody += 'readTags(r, o);\n';
+  readBody += 'return o;';
+  let writeBody = p.checkAbsent ? 'checkAbsent(o);\n' : '';
+  writeBody += 'let v;\n';
+  p.writeKeys.forEach((k, i) => {
+    writeBody += `v = ${key(k)}; writers[${i}](w, v === undefined ? writeDefaults[${i}] : v);\n`;
+  });
+  if (p.writeTags) writeBody += 'writeTags(w, o);\n';
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the description, see above
+  const make = new Function(
+    'readers',
+    'readDefaults',
+    'writers',
+    'writeDefaults',
+    'checkAbsent',
+    'readTags',
+    'writeTags',
+    `return { read(r, o) {\n${readBody}\n}, write(w, o) {\n${writeBody}\n} };`,
+  ) as (...args: unknown[]) => StructCodec;
+  return make(p.readers, p.readDefaults, p.writers, p.writeDefaults, p.checkAbsent, p.readTags, p.writeTags);
 }
 
 const cache = new WeakMap<MessageSpec, (Plan | undefined)[]>();
