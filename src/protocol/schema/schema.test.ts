@@ -109,4 +109,21 @@ describe('message descriptions', () => {
     };
     for (const spec of specs) check(spec.fields);
   });
+
+  it('give every array item at least one byte at every version, so a count is bounded by the bytes left', () => {
+    // The reader refuses a count larger than the bytes left; that bounds the work only if
+    // no item can be empty (a struct with no field in a non-flexible version would be).
+    const check = (fields: readonly FieldSpec[], version: number, flexible: boolean, path: string): void => {
+      for (const f of fields) {
+        if (!inVersions(f.versions, version) || f.fields === undefined) continue;
+        const present = f.fields.filter((g) => inVersions(g.versions, version));
+        expect(present.length > 0 || flexible, `${path}${f.name} v${version}`).toBe(true);
+        check(f.fields, version, flexible, `${path}${f.name}.`);
+      }
+    };
+    for (const spec of specs) {
+      const [low, high] = versionBounds(spec.validVersions)!;
+      for (let v = low; v <= high; v++) check(spec.fields, v, inVersions(spec.flexibleVersions, v), `${spec.apiKey} ${spec.type} `);
+    }
+  });
 });

@@ -404,7 +404,6 @@ function generateStruct(p: StructParts): StructCodec {
     writeBody += `v = ${key(k)}; writers[${i}](w, v === undefined ? writeDefaults[${i}] : v);\n`;
   });
   if (p.writeTags) writeBody += 'writeTags(w, o);\n';
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the description, see above
   const make = new Function(
     'readers',
     'readDefaults',
