@@ -6,7 +6,7 @@
  * exceptions. The run-time tests check the descriptions' own consistency.
  */
 import { describe, expect, it } from 'vitest';
-import { ApiKey } from '../api-keys.js';
+import { ApiKey, apiVersions } from '../api-keys.js';
 import type { RequestOf, ResponseOf } from '../requests.js';
 import { apiSpecs } from './index.js';
 import { inVersions, versionBounds, type Disagreement, type FieldSpec, type MessageSpec } from './spec.js';
@@ -98,6 +98,18 @@ describe('message descriptions', () => {
           for (let v = low; v <= high; v++) if (inVersions(field.taggedVersions, v)) expect(inVersions(spec.flexibleVersions, v)).toBe(true);
         }
       }
+    }
+  });
+
+  it('hold the ranges of the in-process table (api-keys.ts), flexible from the same version', () => {
+    for (const range of Object.values(apiVersions)) {
+      const spec = (apiSpecs as Record<number, { request: MessageSpec }>)[range.apiKey]!.request;
+      const [low, high] = versionBounds(spec.validVersions)!;
+      // Produce is described (and advertised) from v0 but served from v3.
+      expect([range.apiKey === ApiKey.Produce ? 3 : low, high], range.name).toEqual([range.minVersion, range.maxVersion]);
+      const flexible = versionBounds(spec.flexibleVersions);
+      if (flexible !== null) expect(range.flexibleFrom, range.name).toBe(flexible[0]);
+      else expect(range.flexibleFrom, range.name).toBeGreaterThan(high);
     }
   });
 
