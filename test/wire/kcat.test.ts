@@ -30,7 +30,7 @@ interface KcatMetadata {
 
 const codecIds = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
 
-describe('kcat over the wire, 3 nodes', () => {
+describe('kcat over the wire, 3 nodes', { timeout: 300_000 }, () => {
   it('-L lists the brokers at their real addresses and a topic with its leaders', async () => {
     await cluster.admin().createTopics([{ name: 'kcat-meta', partitions: 3, replicationFactor: 3 }]);
     const md = JSON.parse(await runKcat(kcatBase(b, ['-L', '-J', '-t', 'kcat-meta']))) as KcatMetadata;
