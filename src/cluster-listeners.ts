@@ -96,7 +96,8 @@ export class ClusterListeners {
   }
 
   get bootstrapServers(): string {
-    return this.nodeIds.map((id) => `${this.advertisedHost}:${this.listeners.get(id)!.port}`).join(',');
+    const host = this.advertisedHost.includes(':') ? `[${this.advertisedHost}]` : this.advertisedHost;
+    return this.nodeIds.map((id) => `${host}:${this.listeners.get(id)!.port}`).join(',');
   }
 
   /** A node's listener, for tests and the command line. */
