@@ -100,6 +100,8 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     ...(rf !== undefined ? { defaultReplicationFactor: rf } : {}),
     listen: {
       port: parsePorts(flag(f, 'port'), nodes),
+      // Connections closed for a reason (a failed login, an oversized or unknown request) are worth a line.
+      log: (line) => io.log(line),
       ...(host !== undefined ? { host } : {}),
       ...(advertisedHost !== undefined ? { advertisedHost } : {}),
     },
