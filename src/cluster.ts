@@ -9,11 +9,13 @@ import { ConsumerGroup, type ConsumerGroupOptions } from './client/consumer-grou
 import type { ConsumerOptions, ProducerOptions } from './client/options.js';
 import { Producer } from './client/producer.js';
 import { Topic, type TopicSerdes } from './client/topic.js';
-import { ClusterNode } from './cluster-node.js';
+import { ClusterNode, checkNodeFolders } from './cluster-node.js';
+import { validateClusterOptions } from './cluster-options.js';
 import { submitToActive } from './controller/submit.js';
 import type { MetadataImage } from './metadata/image.js';
 import { InlineRaftNetwork } from './raft/inline-network.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
+import { FolderLock } from './storage/folder-lock.js';
 import { InlineTransport } from './transport/inline.js';
 import { ClusterListeners, validateListenOptions, type ListenOptions } from './cluster-listeners.js';
 import type { SaslOptions } from './transport/tcp/sasl.js';
@@ -53,8 +55,13 @@ export interface ClusterOptions {
   readonly defaultPartitions?: number;
   /** `broker.session.timeout.ms`: a node silent this long is fenced and loses its leaderships. Default 2000 (Kafka: 9000). */
   readonly brokerSessionTimeoutMs?: number;
-  /** Raft's election timeout for the controller quorum. Default 300 ms. */
+  /** Raft's election timeout for the controller quorum, 20 to 60000 ms. Default 300 ms. */
   readonly electionTimeoutMs?: number;
+  /**
+   * `auto.create.topics.enable`: a producer's send to a topic that does not exist creates
+   * it, with `defaultPartitions` and `defaultReplicationFactor`, as Kafka does. Default true.
+   */
+  readonly autoCreateTopics?: boolean;
   /** Broker settings (heartbeat interval, replica lag, ...). */
   readonly broker?: Partial<BrokerConfig>;
   readonly clock?: Clock;
@@ -123,6 +130,7 @@ export class Cluster {
   private readonly ownsDir: boolean;
   private closed = false;
   private readonly closeHooks = new Set<() => Promise<void> | void>();
+  private dirLock: FolderLock | undefined;
   private readonly listeners: ClusterListeners | undefined;
 
   private constructor(
@@ -150,9 +158,19 @@ export class Cluster {
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
     mkdirSync(dataDir, { recursive: true });
-    const clusterId = readOrCreateClusterId(dataDir);
-    const cluster = new Cluster(options, dataDir, ownsDir, clusterId);
+    // One live cluster per data folder, whatever path reaches it and from whichever thread
+    // (storage/folder-lock.ts): two would hand out the same offsets.
+    const dirLock = FolderLock.acquire(dataDir);
+    let cluster: Cluster;
     try {
+      cluster = new Cluster(options, dataDir, ownsDir, readOrCreateClusterId(dataDir));
+    } catch (err) {
+      dirLock.release();
+      throw err;
+    }
+    cluster.dirLock = dirLock;
+    try {
+      checkNodeFolders(dataDir, cluster.nodeIds, cluster.clusterId, cluster.voters);
       await cluster.listeners?.listenAll();
       await Promise.all(cluster.nodeIds.map((id) => cluster.openNode(id)));
       await cluster.waitForNodes(cluster.nodeIds, 30_000);
@@ -274,13 +292,21 @@ export class Cluster {
     return g;
   }
 
-  /** An admin client on this cluster. */
+  /**
+   * An admin client on this cluster. It holds nothing to release: make one per call if you
+   * like. Once the cluster closes, its calls reject with `CLIENT_CLOSED`.
+   */
   admin(options: AdminOptions = {}): Admin {
     this.checkOpen();
-    const a = new Admin(this.transport, { clock: this.clock, ...options });
-    this.onClose(() => a.close());
-    return a;
+    // No close hook per admin (20,000 calls once left 20,000 hooks behind): the admin's
+    // transport refuses requests once the cluster is closed.
+    return new Admin(this.adminTransport, { clock: this.clock, ...options });
   }
+
+  private readonly adminTransport: Transport = {
+    bootstrapNodes: () => this.transport.bootstrapNodes(),
+    send: (nodeId, request) => (this.closed ? Promise.reject(new TributaryError('CLIENT_CLOSED', 'the cluster is closed')) : this.transport.send(nodeId, request)),
+  };
 
   /**
    * A typed handle on a topic: sends and reads records as `K` and `V` through the serdes.
@@ -366,6 +392,7 @@ export class Cluster {
     // Brokers first (a controlled shutdown needs the controller), then the quorum.
     await Promise.all(nodes.map((n) => n.broker.close()));
     await Promise.all(nodes.map((n) => n.close()));
+    this.dirLock?.release();
     if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
@@ -407,7 +434,7 @@ export class Cluster {
         defaultReplicationFactor: o.defaultReplicationFactor ?? Math.min(n, 3),
         defaultNumPartitions: o.defaultPartitions ?? 1,
       },
-      broker: { ...o.broker, ...this.listeners?.advertised(id) },
+      broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}), ...this.listeners?.advertised(id) },
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
       onLeaderOpened: (topic, partition, replicas) => {
         for (const r of replicas) if (r !== id) void this.nodes.get(r)?.broker.openReplica(topic, partition);
@@ -444,24 +471,6 @@ export class Cluster {
   private checkOpen(): void {
     if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the cluster is closed');
   }
-}
-
-function validateClusterOptions(o: ClusterOptions): void {
-  const bad = (option: string, why: string): never => {
-    throw new TributaryError('INVALID_CONFIG', `${option} ${why}`, { option });
-  };
-  if (o === null || typeof o !== 'object') bad('options', 'must be an object');
-  const n = o.nodes ?? 1;
-  if (!Number.isInteger(n) || n < 1 || n > 100) bad('nodes', `must be an integer from 1 to 100, got ${String(o.nodes)}`);
-  if (o.controllers !== undefined && (![1, 3, 5].includes(o.controllers) || o.controllers > n)) bad('controllers', `must be 1, 3 or 5 and at most nodes (${n}), got ${String(o.controllers)}`);
-  if (o.dataDir !== undefined && (typeof o.dataDir !== 'string' || o.dataDir.length === 0)) bad('dataDir', 'must be a non-empty string');
-  if (o.defaultReplicationFactor !== undefined && (!Number.isInteger(o.defaultReplicationFactor) || o.defaultReplicationFactor < 1 || o.defaultReplicationFactor > n)) {
-    bad('defaultReplicationFactor', `must be an integer from 1 to nodes (${n}), got ${String(o.defaultReplicationFactor)}`);
-  }
-  if (o.defaultPartitions !== undefined && (!Number.isInteger(o.defaultPartitions) || o.defaultPartitions < 1)) bad('defaultPartitions', `must be a positive integer, got ${String(o.defaultPartitions)}`);
-  if (o.brokerSessionTimeoutMs !== undefined && (!Number.isFinite(o.brokerSessionTimeoutMs) || o.brokerSessionTimeoutMs < 100)) bad('brokerSessionTimeoutMs', `must be at least 100, got ${String(o.brokerSessionTimeoutMs)}`);
-  if (o.electionTimeoutMs !== undefined && (!Number.isFinite(o.electionTimeoutMs) || o.electionTimeoutMs < 20)) bad('electionTimeoutMs', `must be at least 20, got ${String(o.electionTimeoutMs)}`);
-  validateListenOptions(o, n);
 }
 
 /** The cluster id lives in `<dataDir>/cluster.id`; a new cluster gets a random one (22 characters of base64url, like Kafka's). */

@@ -14,7 +14,6 @@
  * - runs one replica fetcher per leader it follows;
  * - registers with the controller and heartbeats, and sends ISR changes (AlterPartition);
  * - checkpoints high watermarks, enforces retention and compacts.
- * @internal
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +33,10 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { delay, withTimeout } from '../util/timeout.js';
+import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
+import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
+import { Wakeups } from './wakeups.js';
 import type { RequestContext } from './request-context.js';
 import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal, type PartitionFetchRequest, type PartitionFetchResponse } from './partition.js';
 
@@ -62,6 +64,8 @@ export interface BrokerConfig {
   readonly highWatermarkCheckpointIntervalMs: number;
   /** `log.retention.check.interval.ms`: retention and compaction run this often. Default 60000 (Kafka: 300000). */
   readonly logRetentionCheckIntervalMs: number;
+  /** `auto.create.topics.enable`: a Metadata request that allows it creates the missing topics it names. Default true. */
+  readonly autoCreateTopicsEnable: boolean;
   /** The host and port the broker advertises in metadata. */
   readonly host: string;
   readonly port: number;
@@ -73,6 +77,7 @@ export const defaultBrokerConfig: BrokerConfig = {
   replicaFetchWaitMaxMs: 500,
   highWatermarkCheckpointIntervalMs: 5000,
   logRetentionCheckIntervalMs: 60_000,
+  autoCreateTopicsEnable: true,
   host: 'localhost',
   port: 0,
 };
@@ -101,48 +106,6 @@ interface Hosted {
   readonly replica: Partition;
 }
 
-/** Waiters for news on a partition (an append, a high watermark move, a leadership change). */
-class Wakeups {
-  private readonly waiters = new Map<string, Set<() => void>>();
-
-  wait(keys: readonly string[], timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        for (const k of keys) this.waiters.get(k)?.delete(finish);
-        resolve();
-      };
-      const timer = setTimeout(finish, Math.max(0, timeoutMs));
-      for (const k of keys) {
-        let set = this.waiters.get(k);
-        if (!set) this.waiters.set(k, (set = new Set()));
-        set.add(finish);
-      }
-    });
-  }
-
-  /**
-   * Wakes the waiters on `key` on the next turn of the event loop, not in this one: a
-   * woken fetch that wakes another (two followers, an ISR change answered at once) must
-   * not chain microtasks forever and starve timers and I/O.
-   */
-  wake(key: string): void {
-    const set = this.waiters.get(key);
-    if (!set || set.size === 0) return;
-    this.waiters.delete(key);
-    setImmediate(() => {
-      for (const f of set) f();
-    });
-  }
-
-  wakeAll(): void {
-    for (const key of [...this.waiters.keys()]) this.wake(key);
-  }
-}
-
 /** One partition replica host. */
 export class Broker {
   readonly nodeId: number;
@@ -166,6 +129,7 @@ export class Broker {
   private nextToken = 1;
   private readonly fetchers = new Map<number, Promise<void>>();
   private readonly hwCheckpoint: Map<string, number>;
+  private readonly topicMetadata: AutoTopicCreationManager;
 
   private brokerEpoch = -1;
   private fenced = true;
@@ -189,6 +153,7 @@ export class Broker {
     this.onLeaderOpened = options.onLeaderOpened;
     this.hwCheckpoint = readHighWatermarkCheckpoint(this.dataDir);
     this.registered = new Promise((r) => (this.resolveRegistered = r));
+    this.topicMetadata = new AutoTopicCreationManager({ clusterId: this.clusterId, host: this.config.host, controller: this.controller, autoCreateTopicsEnable: this.config.autoCreateTopicsEnable });
   }
 
   private groupHandler: ((request: Request, context?: RequestContext) => Promise<unknown>) | undefined;
@@ -418,19 +383,15 @@ export class Broker {
       case ApiKey.ListOffsets:
         return this.listOffsets(req);
       case ApiKey.Metadata:
-        return this.metadata(req);
+        return this.topicMetadata.metadata(this.requireImage(), req);
       case ApiKey.ApiVersions:
         return { apiKey: ApiKey.ApiVersions, errorCode: 'NONE', apiKeys: [], throttleTimeMs: 0 } satisfies P.ApiVersionsResponse;
       case ApiKey.InitProducerId:
         return this.initProducerId();
-      case ApiKey.CreateTopics: {
-        const r = await this.controller.submit({ type: 'CreateTopics', topics: req.topics, validateOnly: req.validateOnly ?? false });
-        return { apiKey: ApiKey.CreateTopics, topics: r.topics } satisfies P.CreateTopicsResponse;
-      }
-      case ApiKey.DeleteTopics: {
-        const r = await this.controller.submit({ type: 'DeleteTopics', topics: req.topics });
-        return { apiKey: ApiKey.DeleteTopics, responses: r.responses } satisfies P.DeleteTopicsResponse;
-      }
+      case ApiKey.CreateTopics:
+        return { apiKey: ApiKey.CreateTopics, topics: await createTopicsFromClient(req, (r) => this.controller.submit(r)) } satisfies P.CreateTopicsResponse;
+      case ApiKey.DeleteTopics:
+        return { apiKey: ApiKey.DeleteTopics, responses: await deleteTopicsFromClient(req, this.image, (r) => this.controller.submit(r)) } satisfies P.DeleteTopicsResponse;
       case ApiKey.CreatePartitions: {
         const r = await this.controller.submit({ type: 'CreatePartitions', topics: req.topics, validateOnly: req.validateOnly ?? false });
         return { apiKey: ApiKey.CreatePartitions, results: r.results } satisfies P.CreatePartitionsResponse;
@@ -488,6 +449,7 @@ export class Broker {
     const now = this.clock.monotonic();
     const responses = await perPartition(req.topicData, (t) => t.partitionData, (name, partitionResponses: P.PartitionProduceResponse[]) => ({ name, partitionResponses }), async (t, pd): Promise<P.PartitionProduceResponse> => {
             const fail = (errorCode: ErrorCode, errorMessage: string | null = null): P.PartitionProduceResponse => ({ index: pd.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage });
+            if (isInternalTopic(t.name)) return fail('INVALID_TOPIC_EXCEPTION', internalProduceMessage(t.name));
             const r = await this.leaderReplica(t.name, pd.index);
             if ('errorCode' in r) return fail(r.errorCode);
             const p = r.replica;
@@ -599,41 +561,6 @@ export class Broker {
             return ok(found.offset, found.timestamp);
     });
     return { apiKey: ApiKey.ListOffsets, topics, throttleTimeMs: 0 };
-  }
-
-  private metadata(req: P.MetadataRequest): P.MetadataResponse {
-    const image = this.requireImage();
-    const brokers: P.MetadataResponseBroker[] = [];
-    image.forEachBroker((b) => {
-      if (!b.fenced) brokers.push({ nodeId: b.id, host: b.endpoints[0]?.host ?? this.config.host, port: b.endpoints[0]?.port ?? 0, rack: b.rack });
-    });
-    brokers.sort((a, b) => a.nodeId - b.nodeId);
-    const describe = (t: TopicImage): P.MetadataResponseTopic => ({
-      errorCode: 'NONE',
-      name: t.name,
-      topicId: t.id,
-      isInternal: t.name.startsWith('__'),
-      partitions: t.partitions.map((p, i) => ({
-        errorCode: p.leader < 0 ? 'LEADER_NOT_AVAILABLE' : 'NONE',
-        partitionIndex: i,
-        leaderId: p.leader,
-        leaderEpoch: p.leaderEpoch,
-        replicaNodes: p.replicas,
-        isrNodes: p.isr,
-        offlineReplicas: p.replicas.filter((r) => image.broker(r)?.fenced !== false),
-      })),
-      topicAuthorizedOperations: -2147483648,
-    });
-    const topics: P.MetadataResponseTopic[] = [];
-    if (req.topics === null) image.forEachTopic((t) => topics.push(describe(t)));
-    else {
-      for (const rt of req.topics) {
-        const t = rt.name !== null ? image.topic(rt.name) : rt.topicId !== undefined ? image.topicById(rt.topicId) : undefined;
-        if (t) topics.push(describe(t));
-        else topics.push({ errorCode: 'UNKNOWN_TOPIC_OR_PARTITION', name: rt.name, topicId: rt.topicId ?? '', isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 } as P.MetadataResponseTopic);
-      }
-    }
-    return { apiKey: ApiKey.Metadata, brokers, clusterId: this.clusterId, controllerId: this.controller.activeControllerId(), topics, throttleTimeMs: 0 };
   }
 
   private describeCluster(): P.DescribeClusterResponse {

@@ -21,7 +21,6 @@
  *
  * Requests arrive in the protocol's shapes (`src/protocol/group.ts`) and are mapped to the
  * core's (`core/group-requests.ts`) and back.
- * @internal
  */
 import { randomBytes } from 'node:crypto';
 import type { MetadataImage } from '../metadata/image.js';

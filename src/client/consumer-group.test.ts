@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isTributaryError } from '../util/errors.js';
-import { computeAssignment, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, resolveConsumerGroupOptions, type Subscription } from './consumer-group.js';
+import { resolveConsumerGroupOptions } from './consumer-group.js';
+import { computeAssignment, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, type Subscription } from './consumer-protocol.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 

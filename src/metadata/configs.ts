@@ -7,7 +7,6 @@
  * checks that they parse and are in range. A topic's effective value is resolved the
  * way Kafka resolves it: the topic's own value, else the dynamic broker config for the
  * cluster default (resource name `''`), else the static default.
- * @internal
  */
 import { ConfigResourceType } from './records.js';
 import type { MetadataView } from './image.js';

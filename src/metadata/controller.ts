@@ -44,11 +44,12 @@
  * When each broker last heartbeated is not in the log (Kafka's
  * `BrokerHeartbeatManager`): it is the active controller's alone, every broker gets a
  * fresh session when a controller activates, and only its consequences (a FenceBroker
- * record) are written.
+ * record) are written. Registration, heartbeats, sessions and fencing live in
+ * `cluster-control.ts` (Kafka's `ClusterControlManager`), as functions this class calls
+ * with its sessions and the request's `Txn`.
  *
  * Requests are typed, and an invalid one gets Kafka's error code in its response. Throws
  * are only for bugs (AssertionError).
- * @internal
  */
 import { assert } from '../util/assert.js';
 import type { ErrorCode } from '../util/error-codes.js';
@@ -65,21 +66,30 @@ import {
   splitList,
   topicConfigDefs,
 } from './configs.js';
-import { electLeader, partitionChange, removeReplica, type PartitionChangeFields } from './election.js';
+import {
+  brokerHeartbeat,
+  checkBrokerEpoch,
+  electLeaderless,
+  expiredBrokers,
+  fenceBroker,
+  presumeSessions,
+  registerBroker,
+  unregisterBroker,
+  type BrokerSessions,
+} from './cluster-control.js';
+import { Txn, fail, fitsString, isBrokerId, ok, type Failure } from './controller-txn.js';
+import { electLeader, partitionChange, type PartitionChangeFields } from './election.js';
 import { MetadataDelta, MetadataImage, type MetadataView, type PartitionRegistration } from './image.js';
 import { placeReplicas } from './placement.js';
 import {
   ApiKey,
-  brokerEndpointsMax,
   ConfigResourceType,
   encodeMetadataRecord,
   metadataInt64Max,
   metadataRecordName,
-  metadataStringBytesMax,
   noLeader,
   partitionReplicasMax,
   type MetadataRecord,
-  type PartitionChangeRecord,
 } from './records.js';
 import type {
   AllocateProducerIdsRequest,
@@ -89,9 +99,7 @@ import type {
   AlterPartitionResponse,
   AlterPartitionTopicResult,
   AlterConfigsResourceResponse,
-  BrokerHeartbeatRequest,
   BrokerHeartbeatResponse,
-  BrokerRegistrationRequest,
   BrokerRegistrationResponse,
   CreatableTopic,
   CreatableTopicResult,
@@ -114,10 +122,9 @@ import type {
   ControllerRequest,
   ControllerResponse,
   ControllerResult,
-  UnregisterBrokerRequest,
   UnregisterBrokerResponse,
 } from './requests.js';
-import { isUuid, randomUuid, zeroUuid, type Uuid } from './uuid.js';
+import { randomUuid, zeroUuid, type Uuid } from './uuid.js';
 
 /** The controller's settings, with Kafka's config names in the comments. */
 export interface ControllerConfig {
@@ -183,47 +190,6 @@ interface Pending {
   readonly record: MetadataRecord;
 }
 
-/**
- * Records being decided for one request: each record is replayed into a delta as soon as
- * it is emitted, so that the rest of the request is validated against it (the second of
- * two topics named alike sees the first).
- */
-class Txn {
-  readonly delta: MetadataDelta;
-  readonly records: MetadataRecord[] = [];
-
-  constructor(
-    base: MetadataImage,
-    readonly firstOffset: number,
-  ) {
-    this.delta = new MetadataDelta(base);
-  }
-
-  /** The offset the next emitted record will have. */
-  get nextOffset(): number {
-    return this.firstOffset + this.records.length;
-  }
-
-  emit(record: MetadataRecord): void {
-    this.records.push(record);
-    this.delta.replay(record);
-  }
-
-  /** Whether a broker may lead or join an ISR: registered and unfenced. */
-  usable = (brokerId: number): boolean => {
-    const b = this.delta.broker(brokerId);
-    return b !== undefined && !b.fenced;
-  };
-}
-
-type Failure = { readonly code: ErrorCode; readonly message: string };
-
-const ok = { errorCode: 'NONE', errorMessage: null } as const;
-
-function fail(code: ErrorCode, message: string): Failure {
-  return { code, message };
-}
-
 /** The pure metadata controller. See the file comment for its contract. */
 export class Controller {
   readonly config: ControllerConfig;
@@ -240,8 +206,8 @@ export class Controller {
 
   private active = false;
   private nextOffsetValue = -1;
-  /** Soft state of the active controller: when each broker last heartbeated (or registered). */
-  private readonly lastContactMs = new Map<number, number>();
+  /** Soft state of the active controller: when each broker was last heard from (see cluster-control.ts). */
+  private readonly sessions: BrokerSessions = new Map();
   private lastWriteMs = 0;
 
   constructor(options: ControllerOptions) {
@@ -291,22 +257,21 @@ export class Controller {
 
   /** When the broker last heartbeated to this (active) controller, or undefined. */
   lastContact(brokerId: number): number | undefined {
-    return this.lastContactMs.get(brokerId);
+    return this.sessions.get(brokerId)?.lastContactMs;
   }
 
   /**
    * Becomes the active controller. `nextOffset` is the offset the first record it emits
    * will get (the Raft log end offset); every committed record before it has been replayed.
-   * Every registered broker starts a fresh session at `now`, as in Kafka: a new controller
-   * knows nothing of heartbeats sent to the old one.
+   * Every registered broker starts a fresh, presumed session at `now`, as in Kafka: a new
+   * controller knows nothing of heartbeats sent to the old one (see cluster-control.ts).
    */
   activate(nextOffset: number, now: number): void {
     assert(!this.active, 'activate() on an active controller');
     assert(Number.isSafeInteger(nextOffset) && nextOffset > this.committedOffset, `activate(${nextOffset}) at or below the committed offset ${this.committedOffset}`);
     this.active = true;
     this.nextOffsetValue = nextOffset;
-    this.lastContactMs.clear();
-    this.image.forEachBroker((b) => this.lastContactMs.set(b.id, now));
+    presumeSessions(this.image, this.sessions, now);
     this.lastWriteMs = now;
   }
 
@@ -317,7 +282,7 @@ export class Controller {
     this.pending = [];
     this.pendingHead = 0;
     this.speculative = null;
-    this.lastContactMs.clear();
+    this.sessions.clear();
   }
 
   /**
@@ -387,13 +352,13 @@ export class Controller {
         validateOnly = request.validateOnly === true;
         break;
       case 'BrokerRegistration':
-        response = this.registerBroker(txn, request, now);
+        response = registerBroker(txn, this.sessions, this.config, request, now);
         break;
       case 'BrokerHeartbeat':
-        response = this.brokerHeartbeat(txn, request, now);
+        response = brokerHeartbeat(txn, this.sessions, request, now);
         break;
       case 'UnregisterBroker':
-        response = this.unregisterBroker(txn, request);
+        response = unregisterBroker(txn, this.sessions, request);
         break;
       case 'AlterPartition':
         response = this.alterPartition(txn, request);
@@ -412,12 +377,8 @@ export class Controller {
   tick(now: number): ControllerResult<TickOutcome> {
     if (!this.active || this.uncommittedRecordCount >= this.config.uncommittedRecordsMax) return { records: [], response: { fencedBrokers: [] } };
     const txn = new Txn(this.speculativeImage, this.nextOffsetValue);
-    const stale: number[] = [];
-    txn.delta.forEachBroker((b) => {
-      if (!b.fenced && !this.hasValidSession(b.id, now)) stale.push(b.id);
-    });
-    stale.sort((a, b) => a - b);
-    for (const id of stale) this.fence(txn, id);
+    const stale = expiredBrokers(txn.delta, this.sessions, now, this.config.brokerSessionTimeoutMs);
+    for (const id of stale) fenceBroker(txn, id);
     if (txn.records.length === 0 && this.config.metadataMaxIdleIntervalMs > 0 && now - this.lastWriteMs >= this.config.metadataMaxIdleIntervalMs) {
       txn.emit({ apiKey: ApiKey.NoOp });
     }
@@ -432,167 +393,6 @@ export class Controller {
     this.nextOffsetValue = txn.nextOffset;
     this.lastWriteMs = now;
     return txn.records;
-  }
-
-  private hasValidSession(brokerId: number, now: number): boolean {
-    const last = this.lastContactMs.get(brokerId);
-    return last !== undefined && now < last + this.config.brokerSessionTimeoutMs;
-  }
-
-  // ---- broker lifecycle ----
-
-  /**
-   * Takes `brokerId` out of every ISR and leadership (see `removeReplica`), then fences it.
-   * The partition changes come first and the fence last, as in Kafka's `handleBrokerFenced`.
-   */
-  private fence(txn: Txn, brokerId: number): void {
-    this.removeFromPartitions(txn, brokerId);
-    const b = txn.delta.broker(brokerId);
-    assert(b !== undefined && !b.fenced, `fence(${brokerId}) of a broker that is not registered and unfenced`);
-    txn.emit({ apiKey: ApiKey.FenceBroker, brokerId, brokerEpoch: b.epoch });
-  }
-
-  /**
-   * Every partition with `brokerId` in its ISR or as its leader loses it. This scans every
-   * partition: an index from broker to partitions would cost memory per partition on every
-   * controller and broker, to speed up an event (fencing) that happens a few times a day;
-   * the scan takes tens of milliseconds at a million partitions (see scale.test.ts).
-   */
-  private removeFromPartitions(txn: Txn, brokerId: number): void {
-    const changes: PartitionChangeRecord[] = [];
-    txn.delta.forEachTopic((topic) => {
-      let uncleanOk: boolean | undefined;
-      for (let p = 0; p < topic.partitions.length; p++) {
-        const part = topic.partitions[p]!;
-        if (part.leader !== brokerId && !part.isr.includes(brokerId)) continue;
-        uncleanOk ??= isTrue(effectiveTopicConfig(txn.delta, topic.name, 'unclean.leader.election.enable').value);
-        const change = partitionChange(topic.id, p, part, removeReplica(part, brokerId, txn.usable, uncleanOk));
-        if (change !== undefined) changes.push(change);
-      }
-    });
-    for (const c of changes) txn.emit(c);
-  }
-
-  /**
-   * Elects a leader for every leaderless partition that can now have one: from its ISR, or
-   * (where `unclean.leader.election.enable` is true) from any usable replica. Run after a
-   * broker is unfenced and after unclean election is enabled. `topics`, when given,
-   * limits the scan to those topic names.
-   */
-  private electLeaderless(txn: Txn, topics?: ReadonlySet<string>): void {
-    const changes: PartitionChangeRecord[] = [];
-    txn.delta.forEachTopic((topic) => {
-      if (topics !== undefined && !topics.has(topic.name)) return;
-      let uncleanOk: boolean | undefined;
-      for (let p = 0; p < topic.partitions.length; p++) {
-        const part = topic.partitions[p]!;
-        if (part.leader !== noLeader) continue;
-        uncleanOk ??= isTrue(effectiveTopicConfig(txn.delta, topic.name, 'unclean.leader.election.enable').value);
-        const change = electionChange(topic.id, p, part, txn.usable, uncleanOk);
-        if (change !== undefined) changes.push(change);
-      }
-    });
-    for (const c of changes) txn.emit(c);
-  }
-
-  private registerBroker(txn: Txn, req: BrokerRegistrationRequest, now: number): BrokerRegistrationResponse {
-    const failure = (f: Failure): BrokerRegistrationResponse => ({ errorCode: f.code, errorMessage: f.message, brokerEpoch: -1 });
-    if (this.config.clusterId !== undefined && req.clusterId !== undefined && req.clusterId !== this.config.clusterId) {
-      return failure(fail('INCONSISTENT_CLUSTER_ID', `cluster id ${JSON.stringify(req.clusterId)} is not this cluster's ${JSON.stringify(this.config.clusterId)}`));
-    }
-    if (!isBrokerId(req.brokerId)) return failure(fail('INVALID_REGISTRATION', `broker id ${req.brokerId} is not a non-negative int32`));
-    if (!isUuid(req.incarnationId) || req.incarnationId === zeroUuid) return failure(fail('INVALID_REGISTRATION', `incarnation id ${JSON.stringify(req.incarnationId)} is not a Uuid`));
-    const listeners = req.listeners ?? [];
-    if (listeners.length > brokerEndpointsMax) return failure(fail('INVALID_REGISTRATION', `${listeners.length} listeners is over ${brokerEndpointsMax}`));
-    const names = new Set<string>();
-    for (const l of listeners) {
-      const bad =
-        !Number.isInteger(l.port) || l.port < 0 || l.port > 0xffff
-          ? `port ${l.port}`
-          : !Number.isInteger(l.securityProtocol) || l.securityProtocol < 0 || l.securityProtocol > 0x7fff
-            ? `security protocol ${l.securityProtocol}`
-            : !fitsString(l.name) || !fitsString(l.host)
-              ? 'name or host too long'
-              : names.has(l.name)
-                ? `listener ${l.name} listed twice`
-                : undefined;
-      if (bad !== undefined) return failure(fail('INVALID_REGISTRATION', `invalid listener ${JSON.stringify(l.name)}: ${bad}`));
-      names.add(l.name);
-    }
-    const rack = req.rack ?? null;
-    if (rack !== null && !fitsString(rack)) return failure(fail('INVALID_REGISTRATION', 'rack too long'));
-    const existing = txn.delta.broker(req.brokerId);
-    if (existing !== undefined && existing.incarnationId !== req.incarnationId && this.hasValidSession(req.brokerId, now)) {
-      return failure(fail('DUPLICATE_BROKER_REGISTRATION', `broker ${req.brokerId} is registered by another incarnation whose session has not expired`));
-    }
-    // A new registration is a new broker epoch and starts fenced. If the old one was
-    // serving, its ISR memberships and leaderships go first: the restarted process may
-    // have lost records it had acknowledged (Tributary, like Kafka, need not fsync them).
-    if (existing !== undefined && !existing.fenced) this.removeFromPartitions(txn, req.brokerId);
-    const brokerEpoch = txn.nextOffset;
-    txn.emit({
-      apiKey: ApiKey.RegisterBroker,
-      brokerId: req.brokerId,
-      incarnationId: req.incarnationId,
-      brokerEpoch,
-      endpoints: listeners.map((l) => ({ name: l.name, host: l.host, port: l.port, securityProtocol: l.securityProtocol })),
-      rack,
-      fenced: true,
-    });
-    this.lastContactMs.set(req.brokerId, now);
-    return { ...ok, brokerEpoch };
-  }
-
-  /**
-   * A heartbeat keeps the broker's session alive and moves it through the fencing states:
-   * a fenced broker is unfenced once it has replayed its own registration record (Kafka
-   * 3.7+'s rule: "caught up" is a fixed target, where the committed offset would move
-   * with every NoOp and could keep a busy cluster's brokers fenced forever); an unfenced
-   * broker asking to be fenced, or shutting down, is fenced.
-   */
-  private brokerHeartbeat(txn: Txn, req: BrokerHeartbeatRequest, now: number): BrokerHeartbeatResponse {
-    const failure = (f: Failure): BrokerHeartbeatResponse => ({ errorCode: f.code, errorMessage: f.message, isCaughtUp: false, isFenced: true, shouldShutDown: false });
-    const stale = this.checkBrokerEpoch(txn, req.brokerId, req.brokerEpoch);
-    if (stale !== undefined) return failure(stale);
-    if (!Number.isSafeInteger(req.currentMetadataOffset) || req.currentMetadataOffset < -1) {
-      return failure(fail('INVALID_REQUEST', `currentMetadataOffset ${req.currentMetadataOffset} is not an offset`));
-    }
-    this.lastContactMs.set(req.brokerId, now);
-    const broker = txn.delta.broker(req.brokerId)!;
-    const isCaughtUp = req.currentMetadataOffset >= broker.epoch;
-    const wantShutDown = req.wantShutDown === true;
-    let isFenced = broker.fenced;
-    if (broker.fenced) {
-      if (!wantShutDown && req.wantFence !== true && isCaughtUp) {
-        txn.emit({ apiKey: ApiKey.UnfenceBroker, brokerId: req.brokerId, brokerEpoch: broker.epoch });
-        this.electLeaderless(txn);
-        isFenced = false;
-      }
-    } else if (wantShutDown || req.wantFence === true) {
-      // A shutting-down broker hands over its leaderships and leaves the ISRs at once.
-      // (Kafka's controlled shutdown first moves leaders and waits for the other brokers
-      // to see it; the outcome, once they have, is the same.)
-      this.fence(txn, req.brokerId);
-      isFenced = true;
-    }
-    return { ...ok, isCaughtUp, isFenced, shouldShutDown: wantShutDown && isFenced };
-  }
-
-  private unregisterBroker(txn: Txn, req: UnregisterBrokerRequest): UnregisterBrokerResponse {
-    const broker = isBrokerId(req.brokerId) ? txn.delta.broker(req.brokerId) : undefined;
-    if (broker === undefined) return { errorCode: 'BROKER_ID_NOT_REGISTERED', errorMessage: `broker ${req.brokerId} is not registered` };
-    this.removeFromPartitions(txn, req.brokerId);
-    txn.emit({ apiKey: ApiKey.UnregisterBroker, brokerId: req.brokerId, brokerEpoch: broker.epoch });
-    this.lastContactMs.delete(req.brokerId);
-    return ok;
-  }
-
-  /** Kafka's `checkBrokerEpoch`: STALE_BROKER_EPOCH for an unknown broker or another epoch. */
-  private checkBrokerEpoch(txn: Txn, brokerId: number, brokerEpoch: number): Failure | undefined {
-    const broker = isBrokerId(brokerId) ? txn.delta.broker(brokerId) : undefined;
-    if (broker === undefined) return fail('STALE_BROKER_EPOCH', `no registration found for broker ${brokerId}`);
-    if (broker.epoch !== brokerEpoch) return fail('STALE_BROKER_EPOCH', `broker ${brokerId} is registered with epoch ${broker.epoch}, not ${brokerEpoch}`);
-    return undefined;
   }
 
   // ---- topics ----
@@ -800,8 +600,8 @@ export class Controller {
     }
     // Enabling unclean election gives leaderless partitions a leader now, as Kafka's
     // controller does, rather than at the next broker event.
-    if (uncleanEnabledClusterWide) this.electLeaderless(txn);
-    else if (uncleanEnabled.size > 0) this.electLeaderless(txn, uncleanEnabled);
+    if (uncleanEnabledClusterWide) electLeaderless(txn);
+    else if (uncleanEnabled.size > 0) electLeaderless(txn, uncleanEnabled);
     return { responses };
   }
 
@@ -871,7 +671,7 @@ export class Controller {
    * INVALID_UPDATE_VERSION), so that a stale proposal can never undo a newer change.
    */
   private alterPartition(txn: Txn, req: AlterPartitionRequest): AlterPartitionResponse {
-    const stale = this.checkBrokerEpoch(txn, req.brokerId, req.brokerEpoch);
+    const stale = checkBrokerEpoch(txn, req.brokerId, req.brokerEpoch);
     if (stale !== undefined) return { errorCode: stale.code, errorMessage: stale.message, topics: [] };
     const topics: AlterPartitionTopicResult[] = [];
     for (const t of req.topics) {
@@ -956,20 +756,13 @@ export class Controller {
   }
 
   private allocateProducerIds(txn: Txn, req: AllocateProducerIdsRequest): AllocateProducerIdsResponse {
-    const stale = this.checkBrokerEpoch(txn, req.brokerId, req.brokerEpoch);
+    const stale = checkBrokerEpoch(txn, req.brokerId, req.brokerEpoch);
     if (stale !== undefined) return { errorCode: stale.code, errorMessage: stale.message, producerIdStart: -1, producerIdLen: 0 };
     const start = txn.delta.nextProducerId;
     if (start + producerIdBlockSize > metadataInt64Max) return { errorCode: 'UNKNOWN_SERVER_ERROR', errorMessage: 'producer ids are exhausted', producerIdStart: -1, producerIdLen: 0 };
     txn.emit({ apiKey: ApiKey.ProducerIds, brokerId: req.brokerId, brokerEpoch: req.brokerEpoch, nextProducerId: start + producerIdBlockSize });
     return { ...ok, producerIdStart: start, producerIdLen: producerIdBlockSize };
   }
-}
-
-/** The partition change that gives a leaderless partition a leader, if it can have one. */
-function electionChange(topicId: Uuid, partitionId: number, part: PartitionRegistration, usable: (id: number) => boolean, uncleanOk: boolean): PartitionChangeRecord | undefined {
-  const election = electLeader(part.replicas, part.isr, usable, uncleanOk);
-  if (election.leader === noLeader) return undefined;
-  return partitionChange(topicId, partitionId, part, election.unclean ? { leader: election.leader, isr: [election.leader] } : { leader: election.leader });
 }
 
 /** Why an AlterPartition proposal is invalid, with Kafka's error codes, or undefined. */
@@ -1026,18 +819,8 @@ function usableBrokers(view: MetadataView): number[] {
   return out;
 }
 
-function isBrokerId(id: unknown): id is number {
-  return typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= 0x7fffffff;
-}
-
 function isBrokerIdText(text: string): boolean {
   return /^\d{1,10}$/.test(text) && Number(text) <= 0x7fffffff;
-}
-
-const textEncoder = new TextEncoder();
-
-function fitsString(s: string): boolean {
-  return s.length <= metadataStringBytesMax && textEncoder.encode(s).length <= metadataStringBytesMax;
 }
 
 function sameRecord(a: MetadataRecord, b: MetadataRecord): boolean {

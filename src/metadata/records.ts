@@ -38,7 +38,6 @@
  * Decoding never trusts its input: an unknown apiKey or version, a truncated field, a
  * length past the end, invalid UTF-8, an out-of-range value or bytes left over is a
  * `TributaryError` with code `CORRUPT_MESSAGE`, never a `RangeError` or a huge allocation.
- * @internal
  */
 import { assert, unreachable } from '../util/assert.js';
 import { TributaryError } from '../util/errors.js';

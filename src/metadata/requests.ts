@@ -3,7 +3,6 @@
  * (`clients/src/main/resources/common/message/*Request.json`): the same names, the same
  * per-item results, and an `errorCode` that is one of Kafka's error names. A request that
  * is invalid gets its error in the response; the controller never throws for one.
- * @internal
  */
 import type { ErrorCode } from '../util/error-codes.js';
 import type { ConfigSource } from './configs.js';

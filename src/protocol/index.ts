@@ -2,7 +2,6 @@
  * The protocol layer: the request and response types every client call is made of, their
  * validation, and the Kafka wire codec that translates them at the edge. See
  * docs/design/protocol.md.
- * @internal
  */
 export {
   ApiKey,

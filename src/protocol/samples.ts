@@ -2,7 +2,6 @@
  * One well-formed request of every API, with every optional field set, for tests: the
  * validator's, the wire codec's, and a transport contract suite that sends each request
  * through a transport and checks that it arrives equal.
- * @internal
  */
 import { ApiKey } from './api-keys.js';
 import { CoordinatorType, IsolationLevel, ListOffsetsTimestamp } from './common.js';

@@ -15,7 +15,6 @@
  * sent, then committed entries handed to the state machine. Inputs that arrive while a
  * drain waits for the disk are stepped into the core at once and go out with the next
  * drain: one fsync covers all of them (group commit).
- * @internal
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +26,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { RaftCore, type Entry, type Message, type NodeId, type Ready, type Snapshot } from './core/kraft.js';
-import { readQuorumState, writeQuorumState } from './quorum-state-file.js';
+import { readQuorumState, writeQuorumState, type QuorumState } from './quorum-state-file.js';
 import { deleteSnapshotsBefore, latestValidSnapshot, writeSnapshot } from './snapshot-files.js';
 
 /** The metadata log's topic name, as in KRaft. */
@@ -88,8 +87,10 @@ export class RaftNode {
   private stopped = false;
   private failure: unknown;
   private idleWaiters: (() => void)[] = [];
+  /** What the quorum-state file holds now. */
+  private quorumState: QuorumState | undefined;
 
-  private constructor(options: RaftNodeOptions, log: PartitionLog, core: RaftCore) {
+  private constructor(options: RaftNodeOptions, log: PartitionLog, core: RaftCore, quorumState: QuorumState | undefined) {
     this.id = options.id;
     this.log = log;
     this.core = core;
@@ -97,6 +98,7 @@ export class RaftNode {
     this.transport = options.transport;
     this.sm = options.stateMachine;
     this.clock = options.clock ?? systemClock;
+    this.quorumState = quorumState;
     const tickMs = options.tickMs ?? 10;
     this.timer = setInterval(() => this.tick(), tickMs);
     // The timer keeps the process alive while the node runs, as a listening server
@@ -132,7 +134,7 @@ export class RaftNode {
       // that led before.
       const first = Math.min(...options.voters);
       if (options.voters.includes(options.id) && (options.voters.length === 1 || (vote === undefined && options.id === first) || vote?.leaderId === options.id)) core.campaign();
-      const node = new RaftNode(options, log, core);
+      const node = new RaftNode(options, log, core, vote);
       node.scheduleDrain();
       return node;
     } catch (err) {
@@ -250,7 +252,13 @@ export class RaftNode {
 
   private async handle(r: Ready): Promise<void> {
     // 1. Durable: vote, truncation, snapshot, entries.
-    if (r.hardState) writeQuorumState(this.dir, { epoch: r.hardState.epoch, votedFor: r.hardState.votedFor, leaderId: this.core.leaderId });
+    if (r.hardState) this.writeQuorumState({ epoch: r.hardState.epoch, votedFor: r.hardState.votedFor, leaderId: this.core.leaderId });
+    else if (this.quorumState !== undefined && this.quorumState.epoch === this.core.epoch && this.core.leaderId !== -1 && this.quorumState.leaderId !== this.core.leaderId) {
+      // The leader of the current epoch became known after the vote was written: record
+      // it (once an epoch), so that after a restart that leader campaigns at once instead
+      // of every voter waiting out an election timeout (300 to 600 ms).
+      this.writeQuorumState({ ...this.quorumState, leaderId: this.core.leaderId });
+    }
     if (r.snapshot) {
       writeSnapshot(this.dir, { endOffset: r.snapshot.endOffset, epoch: r.snapshot.epoch }, r.snapshot.data);
       this.log.truncateFullyAndStartAt(r.snapshot.endOffset);
@@ -274,6 +282,11 @@ export class RaftNode {
     if (r.snapshot) this.sm.restore(r.snapshot);
     if (r.committed.length > 0) this.sm.apply(r.committed);
     this.sm.changed?.();
+  }
+
+  private writeQuorumState(state: QuorumState): void {
+    writeQuorumState(this.dir, state);
+    this.quorumState = state;
   }
 }
 

@@ -16,7 +16,6 @@
  * `encodeResponse(response, { apiVersion, correlationId, request })` with the request's
  * header (or `encodeResponseChunks` for a zero-copy Fetch answer).
  * Client side: `encodeRequest(request, header)`, then `decodeResponse(apiKey, apiVersion, message)`.
- * @internal
  */
 import { assert } from '../../util/assert.js';
 import { TributaryError } from '../../util/errors.js';

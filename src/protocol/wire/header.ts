@@ -11,7 +11,6 @@
  * A flexible version of an API uses request header v2 and response header v1; the client id
  * keeps its int16 length even then. ApiVersions always answers with response header v0, so
  * a client that does not yet know which versions the broker speaks can read the answer.
- * @internal
  */
 import { ApiKey } from '../api-keys.js';
 import { apiSpecs } from '../schema/index.js';

@@ -9,7 +9,6 @@
  * varint over 5 bytes, invalid UTF-8 or an int64 outside JavaScript's safe integers is a
  * `TributaryError` with the reader's error code (`INVALID_REQUEST` when a broker reads a
  * request, `CORRUPT_MESSAGE` when a client reads a response), never a `RangeError`.
- * @internal
  */
 import { isUuid, uuidBytes, uuidFromBytes, type Uuid } from '../../util/uuid.js';
 import type { ErrorCode } from '../../util/error-codes.js';

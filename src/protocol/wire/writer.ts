@@ -3,7 +3,6 @@
  * not fit their wire type (an int16 of 40,000, a string longer than 32,767 bytes, a
  * non-integer) are bugs in the caller, which validated its input first, so they are
  * assertions, not `TributaryError`s.
- * @internal
  */
 import { writeUuid, type Uuid } from '../../util/uuid.js';
 import { assert } from '../../util/assert.js';
