@@ -37,7 +37,7 @@ describe('FrameReader', () => {
   });
 
   it('cut right after a size prefix, then a chunk of four bytes or more, reads the body as body', () => {
-    const body = Uint8Array.from([0, 0, 0, 9, 1, 2, 3, 4]);
+    const body = Uint8Array.from([0, 0, 0, 2, 1, 2, 3, 4]); // whose first bytes read as a size of 2
     const stream = framed([body]);
     const reader = new FrameReader(100);
     const out: Uint8Array[] = [];
