@@ -13,9 +13,10 @@
  * (a field the version lacks gets its default, so a v0 message decodes to the same shape as
  * a v12 one), error codes become names, and byte fields are views into the input, not
  * copies. Encoders take the in-process object: a property that is missing gets the field's
- * default, a field the version lacks must hold its default unless Kafka marks it ignorable
- * (otherwise `UNSUPPORTED_VERSION`: the version cannot carry it), and tagged fields are
- * written only when they differ from their default.
+ * default, and tagged fields are written only when they differ from their default. In a
+ * request, a field the version lacks must hold its default unless Kafka marks it ignorable
+ * (otherwise `UNSUPPORTED_VERSION`: the version cannot carry it); a response drops it (see
+ * `Ctx.lenient`).
  * @internal
  */
 import { assert } from '../../util/assert.js';
@@ -144,8 +145,16 @@ function isDefault(f: FieldSpec, value: unknown, d: unknown): boolean {
 interface Ctx {
   readonly version: number;
   readonly flexible: boolean;
-  /** Responses write null into a non-nullable field as its empty value (Kafka does so for JoinGroup's protocolName before v7); requests refuse. */
-  readonly lenientNulls: boolean;
+  /**
+   * Responses are lenient, requests strict. A broker's in-process response is the same
+   * whatever version the client asked in, so a response encoder drops every field the
+   * version lacks (a ListOffsets v2 answer has no `leaderEpoch`, though the broker filled
+   * it) and writes a null in a field the version cannot make null as its empty value (as
+   * Kafka does for JoinGroup's `protocolName` before v7). A request encoder refuses both
+   * with UNSUPPORTED_VERSION unless Kafka marks the field ignorable: a client that asked for
+   * something the negotiated version cannot say must not have it silently dropped.
+   */
+  readonly lenient: boolean;
   readonly what: string;
 }
 
@@ -184,7 +193,7 @@ function scalarReader(type: string, nullable: boolean, flexible: boolean): Read 
 function scalarWriter(type: string, nullable: boolean, flexible: boolean, emptyForNull: unknown, ctx: Ctx, name: string): Write {
   const orEmpty = (v: unknown): unknown => {
     if (v !== null) return v;
-    if (ctx.lenientNulls) return emptyForNull;
+    if (ctx.lenient) return emptyForNull;
     return cannot(ctx, `a null ${name}`);
   };
   switch (type) {
@@ -262,7 +271,7 @@ function fieldCodec(f: FieldSpec, ctx: Ctx): FieldCodec {
     read: nullable ? (r) => r.nullableArray(flexible, item) : (r) => r.array(flexible, item),
     write: (w, v) => {
       if (v === null && !nullable) {
-        if (!ctx.lenientNulls) cannot(ctx, `a null ${f.name}`);
+        if (!ctx.lenient) cannot(ctx, `a null ${f.name}`);
         v = emptyArray;
       }
       w.nullableArray(flexible, v as readonly unknown[] | null, itemWrite);
@@ -276,7 +285,7 @@ interface StructCodec {
 }
 
 function compileStruct(fields: readonly FieldSpec[], ctx: Ctx): StructCodec {
-  const { version, flexible } = ctx;
+  const { version, flexible, lenient } = ctx;
   // Decoding: properties in description order, each read from the wire or set to its default.
   const readKeys: string[] = [];
   const readers: (Read | null)[] = [];
@@ -361,10 +370,10 @@ function compileStruct(fields: readonly FieldSpec[], ctx: Ctx): StructCodec {
   const checkAbsent = (o: Obj): void => {
     for (const a of absent) {
       const v = o[a.key];
-      if (!a.field.ignorable && !isDefault(a.field, v, a.d)) cannot(ctx, `${a.key} (${JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? `${x.length} bytes` : x))})`);
+      if (!lenient && !a.field.ignorable && !isDefault(a.field, v, a.d)) cannot(ctx, `${a.key} (${JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? `${x.length} bytes` : x))})`);
     }
   };
-  return generateStruct({ readKeys, readers, readDefaults, writeKeys, writers, writeDefaults, checkAbsent: absent.length > 0 ? checkAbsent : null, readTags: flexible ? readTags : null, writeTags: flexible ? writeTags : null });
+  return generateStruct({ readKeys, readers, readDefaults, writeKeys, writers, writeDefaults, checkAbsent: absent.length > 0 && !lenient ? checkAbsent : null, readTags: flexible ? readTags : null, writeTags: flexible ? writeTags : null });
 }
 
 interface StructParts {
@@ -430,7 +439,7 @@ export function planFor(spec: MessageSpec, version: number, what: string): Plan 
   if (plan === undefined) {
     assert(inVersions(spec.validVersions, version), `${what} v${version} is in the description's versions`);
     const flexible = inVersions(spec.flexibleVersions, version);
-    const s = compileStruct(spec.fields, { version, flexible, lenientNulls: spec.type === 'response', what });
+    const s = compileStruct(spec.fields, { version, flexible, lenient: spec.type === 'response', what });
     plan = { version, flexible, read: s.read, write: s.write };
     plans[version] = plan;
   }
