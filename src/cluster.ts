@@ -18,7 +18,7 @@ import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
 import type { Store } from './storage/store.js';
 import { InlineTransport } from './transport/inline.js';
-import { ClusterListeners, validateListenOptions, type ListenOptions } from './cluster-listeners.js';
+import { ClusterListeners, type ListenOptions } from './cluster-listeners.js';
 import type { SaslOptions } from './transport/tcp/sasl.js';
 import type { TlsOptions } from './transport/tcp/listener.js';
 import type { Transport } from './transport/transport.js';
