@@ -56,6 +56,8 @@ export interface BrokerConnectionOptions {
   readonly connectionSetupTimeoutMs: number;
   /** The largest answer accepted. */
   readonly frameBytesMax: number;
+  /** Caps on negotiated versions, by API key. */
+  readonly apiVersionsMax: Readonly<Record<number, number>>;
 }
 
 interface Waiting {
@@ -125,7 +127,9 @@ export class BrokerConnection {
     if (ours === undefined || theirs === undefined || Math.max(ours.minVersion, theirs.min) > Math.min(ours.maxVersion, theirs.max)) {
       throw new TributaryError('UNSUPPORTED_VERSION', `${this.label}: no version of ${apiName(apiKey)} that both sides serve (ours ${ours ? `${ours.minVersion}-${ours.maxVersion}` : 'none'}, the broker's ${theirs ? `${theirs.min}-${theirs.max}` : 'none'})`);
     }
-    return Math.min(ours.maxVersion, theirs.max);
+    const best = Math.min(ours.maxVersion, theirs.max);
+    const cap = this.options.apiVersionsMax[apiKey];
+    return cap === undefined ? best : Math.max(Math.max(ours.minVersion, theirs.min), Math.min(best, cap));
   }
 
   /** Sends a request and resolves with its answer. */
@@ -171,7 +175,7 @@ export class BrokerConnection {
       const response = await this.enqueue<ApiVersionsResponse>({
         what: `ApiVersions v${v}`,
         frame: (correlationId) => encodeRequest({ apiKey: ApiKey.ApiVersions, clientSoftwareName: softwareName, clientSoftwareVersion: softwareVersion }, { apiVersion: v, correlationId, clientId: this.options.clientId }),
-        decode: (message) => decodeResponse(ApiKey.ApiVersions, v, message).response,
+        decode: (message) => decodeApiVersions(v, message),
         timeoutMs: this.options.requestTimeoutMs,
       });
       if (response.errorCode === 'NONE') {
@@ -183,7 +187,7 @@ export class BrokerConnection {
       }
       // KIP-511: the broker answered in v0 with its own range; ask again below what we sent.
       const theirs = response.apiKeys.find((a) => (a.apiKey as number) === ApiKey.ApiVersions);
-      version = Math.max(0, Math.min(v - 1, theirs?.maxVersion ?? v - 1));
+      version = theirs === undefined ? 0 : Math.max(0, Math.min(v - 1, theirs.maxVersion));
     }
     throw new TributaryError('UNSUPPORTED_VERSION', `${this.label}: no ApiVersions version both sides speak`);
   }
@@ -296,6 +300,25 @@ export class BrokerConnection {
     }
     head.resolve(value);
     this.pump();
+  }
+}
+
+/**
+ * Reads an ApiVersions answer. KIP-511 says a broker that does not know the version asked
+ * answers UNSUPPORTED_VERSION in v0 with its own ranges; not every broker manages that
+ * body (librdkafka 2.0.2's mock cluster answers a v3 request with a body that is neither v0
+ * nor v3: `test/remote/fixtures/rdkafka-mock-apiversions-v3.hex`). An answer whose error
+ * code reads UNSUPPORTED_VERSION but whose body does not is taken as "no ranges given", and
+ * the client falls back to v0, as Java's client does when the answer names no ApiVersions range.
+ */
+function decodeApiVersions(version: number, message: Uint8Array): ApiVersionsResponse {
+  try {
+    return decodeResponse(ApiKey.ApiVersions, version, message).response;
+  } catch (err) {
+    if (message.length >= 6 && new DataView(message.buffer, message.byteOffset, message.byteLength).getInt16(4) === 35) {
+      return { apiKey: ApiKey.ApiVersions, errorCode: 'UNSUPPORTED_VERSION', apiKeys: [], throttleTimeMs: 0 };
+    }
+    throw err;
   }
 }
 

@@ -56,6 +56,12 @@ export interface TcpClientOptions {
   readonly reconnectBackoffMaxMs?: number;
   /** `socket.connection.setup.timeout.ms`: connecting, ApiVersions and SASL. Default 10000. */
   readonly connectionSetupTimeoutMs?: number;
+  /**
+   * @internal Caps the version of an API (by API key) below what negotiation would pick:
+   * for a broker known to answer a version wrongly (librdkafka 2.0.2's mock cluster and
+   * ListOffsets v4+, `test/remote/fixtures/`).
+   */
+  readonly apiVersionsMax?: Readonly<Record<number, number>>;
 }
 
 interface Address {
@@ -227,6 +233,7 @@ export class TcpClientTransport implements Transport {
         requestTimeoutMs: this.requestTimeoutMs,
         connectionSetupTimeoutMs: this.connectionSetupTimeoutMs,
         frameBytesMax,
+        apiVersionsMax: this.options.apiVersionsMax ?? {},
       });
     } catch (err) {
       node.failures++;
