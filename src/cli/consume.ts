@@ -12,7 +12,7 @@
 import type { RecordHeader } from '../record/batch.js';
 import { flag, intFlag, parseCommandLine, UsageError, type FlagSpec } from './args.js';
 import type { Command, CommandIo } from './command.js';
-import { clientFlags, clientFlagsUsage, parsePosition, reportErrors, withClients } from './remote.js';
+import { clientFlags, clientFlagsUsage, errorLine, parsePosition, reportErrors, withClients } from './remote.js';
 
 const flags: Record<string, FlagSpec> = {
   ...clientFlags,
@@ -47,6 +47,9 @@ Options:
                       \\n newline  \\t tab
 ${clientFlagsUsage}
 `;
+
+/** With --group, printed records are committed at least this often (and on exit). */
+const commitEveryRecords = 500;
 
 interface PrintableRecord {
   readonly topic: string;
@@ -155,18 +158,44 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   return reportErrors('consume', io, () =>
     withClients(f, io, async (clients) => {
       let count = 0;
+      /** Partition -> the offset after the last record printed, not yet committed (--group). */
+      const printed = new Map<number, number>();
+      let sinceCommit = 0;
       const print = (r: PrintableRecord) => {
         io.stdout(format(r));
+        if (groupId !== undefined) {
+          printed.set(r.partition, r.offset + 1);
+          sinceCommit++;
+        }
         count++;
         if (count % 1000 === 0) io.progress?.(`${count} records`);
       };
       let iterator: AsyncIterator<PrintableRecord>;
       let close: () => Promise<void>;
+      /** With --group: commits what was printed (the next offset per partition); a no-op without. */
+      let commitPrinted = async (): Promise<void> => {};
       /** Partition -> the offset to stop at (--exit); a partition leaves the map once reached. */
       const ends = new Map<number, number>();
       if (groupId !== undefined) {
-        const group = clients.consumerGroup({ groupId, topics: [topic], autoOffsetReset: from as 'earliest' | 'latest', clientId: 'tributary-cli' });
-        iterator = group[Symbol.asyncIterator]();
+        // Commits are the command's own: exactly the records it printed, the last one
+        // included (a group counts a record as processed only once the next is asked for,
+        // and the command stops asking after the last).
+        const group = clients.consumerGroup({ groupId, topics: [topic], autoOffsetReset: from as 'earliest' | 'latest', clientId: 'tributary-cli', autoCommit: false });
+        const inner = group[Symbol.asyncIterator]();
+        commitPrinted = async () => {
+          if (printed.size === 0) return;
+          const offsets = [...printed].map(([partition, next]) => ({ topic, partition, offset: next }));
+          printed.clear();
+          sinceCommit = 0;
+          await group.commit(offsets).catch((err: unknown) => errorLine(io, `tributary consume: commit failed: ${err instanceof Error ? err.message : String(err)}`));
+        };
+        iterator = {
+          next: async () => {
+            if (sinceCommit >= commitEveryRecords) await commitPrinted();
+            return inner.next();
+          },
+          return: async () => (await inner.return?.()) ?? { done: true, value: undefined },
+        };
         close = () => group.close();
       } else {
         const consumer = clients.consumer({ clientId: 'tributary-cli', maxWaitMs: 200, autoOffsetReset: from === 'earliest' ? 'earliest' : 'latest' });
@@ -180,8 +209,9 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
             const admin = clients.admin();
             try {
               for (const e of await admin.listOffsets(topic, 'latest')) {
+                if (!partitions.includes(e.partition)) continue;
                 const at = consumer.position({ topic, partition: e.partition });
-                if (partitions.includes(e.partition) && e.offset > (at ?? 0)) ends.set(e.partition, e.offset);
+                if (e.offset > (at ?? 0)) ends.set(e.partition, e.offset);
               }
             } finally {
               admin.close();
@@ -209,8 +239,8 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
         }
       } finally {
         io.progress?.(undefined);
-        // Ends the iteration: the last record printed counts as processed, so a group commits it on close.
         await Promise.race([iterator.return?.(), new Promise((r) => setTimeout(r, 1000).unref())]);
+        await commitPrinted();
         await close();
       }
       return 0;

@@ -1,33 +1,13 @@
 #!/usr/bin/env node
 /**
  * `tributary <command> [options]`: the command line. Each command lives in its own file
- * and registers here; `tributary --help` lists them.
+ * and registers in `dispatch.ts`; `tributary --help` lists them.
  * @internal
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { isTributaryError } from '../util/errors.js';
-import { nearest, UsageError } from './args.js';
-import type { Command, CommandIo } from './command.js';
-import { consume } from './consume.js';
-import { dumpLog } from './dump-log.js';
-import { groups } from './groups.js';
-import { produce } from './produce.js';
-import { serve } from './serve.js';
-import { topics } from './topics.js';
-
-const commands: readonly Command[] = [serve, topics, produce, consume, groups, dumpLog];
-
-function help(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
-  return `Usage: tributary <command> [options]
-
-Commands:
-${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
-
-Run "tributary <command> --help" for a command's options.
-`;
-}
+import type { CommandIo } from './command.js';
+import { dispatch } from './dispatch.js';
 
 const io: CommandIo = {
   stdout: (text) => process.stdout.write(text),
@@ -53,38 +33,13 @@ const io: CommandIo = {
     }),
 };
 
-async function main(argv: readonly string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(help());
-    return name === undefined ? 1 : 0;
-  }
-  const command = commands.find((c) => c.name === name);
-  if (command === undefined) {
-    const near = nearest(name, Object.fromEntries(commands.map((c) => [c.name, { value: false }]))).replace('--', '');
-    process.stderr.write(`tributary: unknown command ${JSON.stringify(name)}${near}\n\n${help()}`);
-    return 2;
-  }
-  try {
-    return await command.run(rest, io);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`tributary ${name}: ${err.message}\nRun "tributary ${name} --help" for its options.\n`);
-      return 2;
-    }
-    // A TributaryError is an expected failure (the cluster said no, or could not be reached): its message, not a trace.
-    process.stderr.write(`tributary ${name}: ${isTributaryError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    return 1;
-  }
-}
-
-// \`tributary consume ... | head\`: the reader went away; that is the end of the output, not a failure.
+// `tributary consume ... | head`: the reader went away; that is the end of the output, not a failure.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
   throw err;
 });
 
-main(process.argv.slice(2)).then(
+dispatch(process.argv.slice(2), io).then(
   (code) => {
     process.exitCode = code;
     // Everything is closed by now; a handle some library left open must not keep the process up.
