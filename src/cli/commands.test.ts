@@ -1,10 +1,12 @@
 /**
  * The client commands end to end against a served cluster: each command line runs
  * through `dispatch` exactly as the `bin` runs it (flags, exit codes, stdout and stderr),
- * with its clients connected to a cluster with a Kafka listener.
+ * its clients connected with `connect()` over TCP to a cluster with a Kafka listener.
+ * The last test runs the real `tributary` process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../cluster.js';
+import { connect } from '../connect.js';
 import type { CommandIo } from './command.js';
 import { dispatch } from './dispatch.js';
 import type { RemoteClients } from './remote.js';
@@ -20,16 +22,10 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-/** The clients for `--bootstrap-server`: the served cluster's own. */
-async function connect(servers: string): Promise<RemoteClients> {
+/** The clients for `--bootstrap-server`: over TCP, as the `bin` connects. */
+async function remote(servers: string): Promise<RemoteClients> {
   expect(servers).toBe(bs);
-  return {
-    admin: cluster.admin.bind(cluster),
-    producer: cluster.producer.bind(cluster),
-    consumer: cluster.consumer.bind(cluster),
-    consumerGroup: cluster.consumerGroup.bind(cluster),
-    close: async () => {},
-  };
+  return connect({ bootstrapServers: servers, clientId: 'tributary-cli-test' });
 }
 
 interface Ran {
@@ -52,7 +48,7 @@ async function cli(argv: readonly string[], options: { stdin?: readonly string[]
     },
     stdoutIsTty: false,
     progress: () => {},
-    connect,
+    connect: remote,
   };
   const code = await dispatch(argv, io);
   return { code, out, err };

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { connect } from '../connect.js';
 import type { CommandIo } from './command.js';
 import { dispatch } from './dispatch.js';
 
@@ -16,6 +17,7 @@ const io: CommandIo = {
   stderr: (text) => process.stderr.write(text),
   stdinLines: () => createInterface({ input: process.stdin, crlfDelay: Infinity }),
   stdoutIsTty: process.stdout.isTTY === true,
+  connect: async (bootstrapServers) => connect({ bootstrapServers, clientId: 'tributary-cli' }),
   progress: (line) => {
     // Only for a person at a terminal: a pipe or a log file gets no carriage returns.
     if (process.stderr.isTTY !== true) return;
