@@ -4,6 +4,9 @@
  * its clients connected with `connect()` over TCP to a cluster with a Kafka listener.
  * The last test runs the real `tributary` process.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../cluster.js';
 import { connect } from '../connect.js';
@@ -242,4 +245,51 @@ describe('tributary groups', () => {
     const stray = await cli(['groups', '--bootstrap-server', bs, '--list', '--topic', 't']);
     expect(stray.code).toBe(2);
   }, 120_000);
+});
+
+describe('the tributary process', () => {
+  const main = join(fileURLToPath(new URL('.', import.meta.url)), 'main.ts');
+  function run(args: readonly string[], stdin?: string): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
+    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += String(d)));
+    child.stderr!.on('data', (d) => (err += String(d)));
+    if (stdin !== undefined) child.stdin!.end(stdin);
+    const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
+    return { child, done };
+  }
+
+  it('creates a topic, pipes records in and out, and stops on SIGTERM with exit code 0', async () => {
+    const created = await run(['topics', '--bootstrap-server', bs, '--create', 'cli-child', '--partitions', '1']).done;
+    expect(created).toEqual({ code: 0, out: 'Created topic cli-child.\n', err: '' });
+    const produced = await run(['produce', 'cli-child', '--bootstrap-server', bs, '--key-separator', '=', '--compression', 'lz4'], 'a=1\nb=2\nc=3\n').done;
+    expect(produced).toEqual({ code: 0, out: '', err: '' });
+    const consumed = await run(['consume', 'cli-child', '--bootstrap-server', bs, '--from', 'earliest', '--max', '3', '--format', 'json']).done;
+    expect(consumed.err).toBe('');
+    expect(consumed.code).toBe(0);
+    expect(consumed.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { offset: number; key: string; value: string }).map((r) => [r.offset, r.key, r.value])).toEqual([
+      [0, 'a', '1'],
+      [1, 'b', '2'],
+      [2, 'c', '3'],
+    ]);
+
+    // A consumer waiting at the end stops on SIGTERM, cleanly, after printing what came.
+    const waiting = run(['consume', 'cli-child', '--bootstrap-server', bs, '--group', 'cli-child-group', '--from', 'earliest']);
+    let out = '';
+    waiting.child.stdout!.on('data', (d) => (out += String(d)));
+    const deadline = Date.now() + 60_000;
+    while (out.split('\n').length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    waiting.child.kill('SIGTERM');
+    const stopped = await waiting.done;
+    expect(stopped.code).toBe(0);
+    expect(stopped.out).toBe('1\n2\n3\n');
+    // What it printed is committed.
+    const d = await cluster.admin().describeGroup('cli-child-group');
+    expect(d.offsets.map((o) => [o.partition, o.committed, o.lag])).toEqual([[0, 3, 0]]);
+
+    const unreachable = await run(['topics', '--bootstrap-server', '127.0.0.1:1', '--list', '--request-timeout-ms', '2000']).done;
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.err).toMatch(/^tributary topics: [A-Z_]+: /);
+  }, 180_000);
 });

@@ -6,7 +6,7 @@
  */
 import type { Cluster } from '../cluster.js';
 import { isTributaryError } from '../util/errors.js';
-import { flag, UsageError, type FlagSpec, type ParsedFlags } from './args.js';
+import { flag, intFlag, UsageError, type FlagSpec, type ParsedFlags } from './args.js';
 import type { CommandIo } from './command.js';
 
 /** The client factories of a `Cluster` or of `connect()`, and a way to let go of them. */
@@ -15,10 +15,12 @@ export type RemoteClients = Pick<Cluster, 'admin' | 'producer' | 'consumer' | 'c
 /** The flags every client command takes. */
 export const clientFlags: Record<string, FlagSpec> = {
   'bootstrap-server': { value: true },
+  'request-timeout-ms': { value: true },
   help: { value: false },
 };
 
 export const clientFlagsUsage = `  --bootstrap-server H:P[,H:P...]  the cluster to talk to (required)
+  --request-timeout-ms MS          give up on an admin call after MS, retries included (default 30000)
   --help                           this text`;
 
 /** Connects with `--bootstrap-server`, runs `body`, and lets go of the clients however it ends. */
@@ -28,10 +30,12 @@ export async function withClients<T>(f: ParsedFlags, io: CommandIo, body: (clien
   for (const s of servers.split(',')) {
     if (!/^[^\s:]+:\d{1,5}$/.test(s.trim()) && !/^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(s.trim())) throw new UsageError(`--bootstrap-server: ${JSON.stringify(s)} is not host:port`);
   }
+  const requestTimeoutMs = intFlag(f, 'request-timeout-ms', 1, 2 ** 31 - 1);
   if (io.connect === undefined) throw new Error('this tributary has no client transport');
   const clients = await io.connect(servers);
+  const admin: RemoteClients['admin'] = (options = {}) => clients.admin({ ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}), ...options });
   try {
-    return await body(clients);
+    return await body({ admin, producer: (o) => clients.producer(o), consumer: (o) => clients.consumer(o), consumerGroup: (o) => clients.consumerGroup(o), close: () => clients.close() });
   } finally {
     await clients.close();
   }
