@@ -23,6 +23,14 @@ export interface ClientOwner {
   isClosed(): boolean;
   /** What the owner calls itself in errors: `the cluster`, `the connection`. */
   readonly name: string;
+  /**
+   * A transport of its own for each producer, consumer and group member, released when the
+   * client closes; omitted: every client uses `transport`. Over TCP each client needs its
+   * own connections, as each Kafka client has its own `NetworkClient`: a broker answers a
+   * connection's requests in order, so one member's JoinGroup (held until the rebalance
+   * completes) would hold back another member's heartbeats on a shared connection.
+   */
+  readonly clientTransport?: () => { readonly transport: Transport; release(): void };
 }
 
 export class ClientFactories {
@@ -54,17 +62,17 @@ export class ClientFactories {
 
   producer(options: ProducerOptions = {}): Producer {
     this.checkOpen();
-    return this.tracked(new Producer(this.owner.transport, options, this.owner.clock));
+    return this.tracked((t) => new Producer(t, options, this.owner.clock));
   }
 
   consumer(options: ConsumerOptions = {}): Consumer {
     this.checkOpen();
-    return this.tracked(new Consumer(this.owner.transport, options, this.owner.clock));
+    return this.tracked((t) => new Consumer(t, options, this.owner.clock));
   }
 
   consumerGroup<K = Uint8Array | null, V = Uint8Array | null>(options: ConsumerGroupOptions<K, V>): ConsumerGroup<K, V> {
     this.checkOpen();
-    return this.tracked(new ConsumerGroup<K, V>(this.owner.transport, options, this.owner.clock));
+    return this.tracked((t) => new ConsumerGroup<K, V>(t, options, this.owner.clock));
   }
 
   admin(options: AdminOptions = {}): Admin {
@@ -91,13 +99,21 @@ export class ClientFactories {
     return new TributaryError('CLIENT_CLOSED', `${this.owner.name} is closed`);
   }
 
-  /** Closes the client with its owner; a client closed first removes its hook. */
-  private tracked<C extends { close(): Promise<void> }>(client: C): C {
+  /** Makes a client on its transport and closes it with its owner; a client closed first removes its hook. */
+  private tracked<C extends { close(): Promise<void> }>(make: (transport: Transport) => C): C {
+    const own = this.owner.clientTransport?.();
+    let client: C;
+    try {
+      client = make(own?.transport ?? this.owner.transport);
+    } catch (err) {
+      own?.release();
+      throw err;
+    }
     const off = this.onClose(() => client.close());
     const close = client.close.bind(client);
     client.close = () => {
       off();
-      return close();
+      return close().finally(() => own?.release());
     };
     return client;
   }

@@ -40,7 +40,8 @@ export interface ConnectOptions extends TcpClientOptions {
  * A cluster reached over TCP: the same client factories as a `Cluster` (`topic()`,
  * `producer()`, `consumer()`, `consumerGroup()`, `admin()`), and `close()`, which closes
  * every client made from it (flushing producers, committing and leaving groups), then every
- * connection.
+ * connection. Each producer, consumer and group member has connections of its own, as
+ * each Kafka client does; the admin clients share one set.
  */
 export class RemoteCluster {
   /** How the clients reach the brokers: Kafka's wire protocol over TCP. */
@@ -48,12 +49,29 @@ export class RemoteCluster {
   private readonly tcp: TcpClientTransport;
   private readonly factories: ClientFactories;
   private closed = false;
+  private readonly clientTransports = new Set<TcpClientTransport>();
 
   /** @internal Use {@link connect}. */
   constructor(options: ConnectOptions) {
     this.tcp = new TcpClientTransport(options);
     this.transport = this.tcp;
-    this.factories = new ClientFactories({ transport: this.tcp, clock: options.clock ?? systemClock, isClosed: () => this.closed, name: 'the connection' });
+    this.factories = new ClientFactories({
+      transport: this.tcp,
+      clock: options.clock ?? systemClock,
+      isClosed: () => this.closed,
+      name: 'the connection',
+      clientTransport: () => {
+        const transport = new TcpClientTransport(options);
+        this.clientTransports.add(transport);
+        return {
+          transport,
+          release: () => {
+            this.clientTransports.delete(transport);
+            transport.close();
+          },
+        };
+      },
+    });
   }
 
   /** A producer, closed (flushed first) when the connection closes. */
@@ -86,6 +104,8 @@ export class RemoteCluster {
     if (this.closed) return;
     this.closed = true;
     await this.factories.closeAll();
+    for (const t of this.clientTransports) t.close();
+    this.clientTransports.clear();
     this.tcp.close();
   }
 
