@@ -6,7 +6,7 @@
  * turns into 2).
  * @internal
  */
-import type { RemoteClients } from './remote.js';
+import type { ClientSecurity, RemoteClients } from './remote.js';
 
 export interface CommandIo {
   /** Machine-readable output (stdout). */
@@ -28,7 +28,7 @@ export interface CommandIo {
    */
   progress?(line: string | undefined): void;
   /** Connects to a cluster by its `host:port,...` list: the TCP client in the real `tributary`, an in-process cluster in tests. */
-  connect?(bootstrapServers: string): Promise<RemoteClients>;
+  connect?(bootstrapServers: string, security?: ClientSecurity): Promise<RemoteClients>;
 }
 
 export interface Command {

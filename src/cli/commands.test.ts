@@ -12,7 +12,7 @@ import { Cluster } from '../cluster.js';
 import { connect } from '../connect.js';
 import type { CommandIo } from './command.js';
 import { dispatch } from './dispatch.js';
-import type { RemoteClients } from './remote.js';
+import type { ClientSecurity, RemoteClients } from './remote.js';
 
 let cluster: Cluster;
 let bs: string;
@@ -26,9 +26,8 @@ afterAll(async () => {
 });
 
 /** The clients for `--bootstrap-server`: over TCP, as the `bin` connects. */
-async function remote(servers: string): Promise<RemoteClients> {
-  expect(servers).toBe(bs);
-  return connect({ bootstrapServers: servers, clientId: 'tributary-cli-test' });
+async function remote(servers: string, security: ClientSecurity = {}): Promise<RemoteClients> {
+  return connect({ bootstrapServers: servers, clientId: 'tributary-cli-test', ...security });
 }
 
 interface Ran {
@@ -245,6 +244,25 @@ describe('tributary groups', () => {
     const stray = await cli(['groups', '--bootstrap-server', bs, '--list', '--topic', 't']);
     expect(stray.code).toBe(2);
   }, 120_000);
+});
+
+describe('SASL', () => {
+  it('logs in with --user and fails clearly with a wrong password', async () => {
+    await using secured = await Cluster.start({ listen: { port: 0 }, sasl: { users: { alice: 'secret' } } });
+    for (const mechanism of ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']) {
+      const ok = await cli(['topics', '--bootstrap-server', secured.bootstrapServers, '--create', `sasl-${mechanism.toLowerCase()}`, '--user', 'alice:secret', '--sasl-mechanism', mechanism]);
+      expect(ok.err).toBe('');
+      expect(ok.code).toBe(0);
+    }
+    const listed = await cli(['topics', '--bootstrap-server', secured.bootstrapServers, '--list', '--user', 'alice:secret', '--exclude-internal']);
+    expect(listed.out).toBe('sasl-plain\nsasl-scram-sha-256\nsasl-scram-sha-512\n');
+    const wrong = await cli(['topics', '--bootstrap-server', secured.bootstrapServers, '--list', '--user', 'alice:guess', '--request-timeout-ms', '5000']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.out).toBe('');
+    expect(wrong.err).toMatch(/^tributary topics: [A-Z_]+: /);
+    const badMechanism = await cli(['topics', '--bootstrap-server', secured.bootstrapServers, '--list', '--user', 'alice:secret', '--sasl-mechanism', 'GSSAPI']);
+    expect(badMechanism.code).toBe(2);
+  }, 60_000);
 });
 
 describe('the tributary process', () => {

@@ -17,7 +17,7 @@ const io: CommandIo = {
   stderr: (text) => process.stderr.write(text),
   stdinLines: () => createInterface({ input: process.stdin, crlfDelay: Infinity }),
   stdoutIsTty: process.stdout.isTTY === true,
-  connect: async (bootstrapServers) => connect({ bootstrapServers, clientId: 'tributary-cli' }),
+  connect: async (bootstrapServers, security = {}) => connect({ bootstrapServers, clientId: 'tributary-cli', ...security }),
   progress: (line) => {
     // Only for a person at a terminal: a pipe or a log file gets no carriage returns.
     if (process.stderr.isTTY !== true) return;

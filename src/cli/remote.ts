@@ -16,11 +16,49 @@ export type RemoteClients = Pick<Cluster, 'admin' | 'producer' | 'consumer' | 'c
 export const clientFlags: Record<string, FlagSpec> = {
   'bootstrap-server': { value: true },
   'request-timeout-ms': { value: true },
+  user: { value: true },
+  'sasl-mechanism': { value: true },
+  tls: { value: false },
+  'tls-ca': { value: true },
+  'tls-cert': { value: true },
+  'tls-key': { value: true },
   help: { value: false },
 };
 
+/** SASL and TLS for the connection, from `--user`, `--sasl-mechanism` and `--tls*`. */
+export interface ClientSecurity {
+  readonly sasl?: { readonly mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; readonly username: string; readonly password: string };
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+}
+
+const saslMechanisms = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+
+function securityOf(f: ParsedFlags, io: CommandIo): ClientSecurity {
+  const user = flag(f, 'user');
+  const mechanism = flag(f, 'sasl-mechanism');
+  if (mechanism !== undefined && user === undefined) throw new UsageError('--sasl-mechanism needs --user NAME:PASSWORD');
+  if (mechanism !== undefined && !(saslMechanisms as readonly string[]).includes(mechanism)) throw new UsageError(`--sasl-mechanism wants one of ${saslMechanisms.join(', ')}, got ${JSON.stringify(mechanism)}`);
+  let sasl: ClientSecurity['sasl'];
+  if (user !== undefined) {
+    const colon = user.indexOf(':');
+    if (colon <= 0) throw new UsageError(`--user wants NAME:PASSWORD, got ${JSON.stringify(user)}`);
+    sasl = { mechanism: (mechanism ?? 'SCRAM-SHA-512') as (typeof saslMechanisms)[number], username: user.slice(0, colon), password: user.slice(colon + 1) };
+  }
+  const ca = flag(f, 'tls-ca');
+  const cert = flag(f, 'tls-cert');
+  const key = flag(f, 'tls-key');
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const tlsWanted = f.has('tls') || ca !== undefined || cert !== undefined;
+  const tls = tlsWanted ? { ...(ca !== undefined ? { ca: io.readFile(ca) } : {}), ...(cert !== undefined ? { cert: io.readFile(cert) } : {}), ...(key !== undefined ? { key: io.readFile(key) } : {}) } : undefined;
+  return { ...(sasl ? { sasl } : {}), ...(tls ? { tls } : {}) };
+}
+
 export const clientFlagsUsage = `  --bootstrap-server H:P[,H:P...]  the cluster to talk to (required)
   --request-timeout-ms MS          give up on an admin call after MS, retries included (default 30000)
+  --user NAME:PASSWORD             authenticate with SASL
+  --sasl-mechanism M               PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default SCRAM-SHA-512)
+  --tls                            speak TLS (--tls-ca FILE: trust this CA; --tls-cert FILE
+                                   --tls-key FILE: present this client certificate)
   --help                           this text`;
 
 /** Connects with `--bootstrap-server`, runs `body`, and lets go of the clients however it ends. */
@@ -32,7 +70,7 @@ export async function withClients<T>(f: ParsedFlags, io: CommandIo, body: (clien
   }
   const requestTimeoutMs = intFlag(f, 'request-timeout-ms', 1, 2 ** 31 - 1);
   if (io.connect === undefined) throw new Error('this tributary has no client transport');
-  const clients = await io.connect(servers);
+  const clients = await io.connect(servers, securityOf(f, io));
   const admin: RemoteClients['admin'] = (options = {}) => clients.admin({ ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}), ...options });
   try {
     return await body({ admin, producer: (o) => clients.producer(o), consumer: (o) => clients.consumer(o), consumerGroup: (o) => clients.consumerGroup(o), close: () => clients.close() });
