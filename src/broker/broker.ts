@@ -711,6 +711,8 @@ export class Broker {
       const out = h.replica.tick(now);
       if (out.proposal) void this.alterPartition(h.topic, h.partition, out.proposal);
       this.settleAcks(h.replica);
+      // Flush always, for appends no produce flushed (the group coordinator's writes).
+      if (h.replica.config.hwRequiresFlush && h.replica.flushedOffset < h.replica.logEndOffset) void this.flushReplica(h);
     }
   }
 
