@@ -40,6 +40,8 @@ export interface ClusterNodeOptions {
   readonly electionTimeoutMs?: number;
   readonly openStore?: (dir: string) => Store;
   readonly onLeaderOpened: (topic: string, partition: number, replicas: readonly number[]) => void;
+  /** This run of the cluster (see `Transport.clusterRunId`). */
+  readonly clusterRunId?: string;
 }
 
 export class ClusterNode {
@@ -81,7 +83,7 @@ export class ClusterNode {
     broker.applyImage(metadata.image);
     const offImage = metadata.onImage((image) => broker.applyImage(image));
     broker.start();
-    installGroupShell(broker, { clock: o.clock });
+    installGroupShell(broker, { clock: o.clock, ...(o.clusterRunId !== undefined ? { clusterRunId: o.clusterRunId } : {}) });
     return new ClusterNode(o.id, metadata, broker, offImage);
   }
 

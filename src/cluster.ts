@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { BrokerConfig, ControllerChannel } from './broker/broker.js';
 import { Admin, type AdminOptions } from './client/admin.js';
 import { Consumer } from './client/consumer.js';
@@ -18,12 +18,13 @@ import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
 import type { Store } from './storage/store.js';
 import { InlineTransport } from './transport/inline.js';
-import { ClusterListeners, validateListenOptions, type ListenOptions } from './cluster-listeners.js';
+import { ClusterListeners, type ListenOptions } from './cluster-listeners.js';
 import type { SaslOptions } from './transport/tcp/sasl.js';
 import type { TlsOptions } from './transport/tcp/listener.js';
 import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
+import { isPlainObject } from './util/options.js';
 import { withTimeout } from './util/timeout.js';
 
 /**
@@ -150,7 +151,8 @@ export class Cluster {
     this.ownsDir = ownsDir;
     this.clusterId = clusterId;
     this.clock = options.clock ?? systemClock;
-    this.inline = new InlineTransport();
+    // A new run id each start: in-process group members of an earlier run (before a crash) are dropped at once.
+    this.inline = new InlineTransport(randomUUID());
     this.transport = this.inline;
     if (options.listen !== undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
   }
@@ -277,7 +279,7 @@ export class Cluster {
    *
    * await using cluster = await Cluster.start();
    * await cluster.admin().createTopics([{ name: 'events', partitions: 2 }]);
-   * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], from: 'earliest' });
+   * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], autoOffsetReset: 'earliest' });
    * await group.whenJoined();
    * console.log(group.assignment().length); // 2
    * await group.close();
@@ -302,8 +304,9 @@ export class Cluster {
   admin(options: AdminOptions = {}): Admin {
     this.checkOpen();
     // No close hook per admin (20,000 calls once left 20,000 hooks behind): the admin's
-    // transport refuses requests once the cluster is closed.
-    return new Admin(this.adminTransport, { clock: this.clock, ...options });
+    // transport refuses requests once the cluster is closed. A non-object is passed
+    // through as it is, for Admin to refuse (spreading it would hide it).
+    return new Admin(this.adminTransport, isPlainObject(options) ? { clock: this.clock, ...options } : options);
   }
 
   private readonly adminTransport: Transport = {
@@ -345,9 +348,15 @@ export class Cluster {
     this.checkNodeId(id);
     const n = this.nodes.get(id);
     if (!n) return;
-    this.nodes.delete(id);
     this.inline.setNode(id, undefined);
     await this.listeners?.closeNode(id);
+    // The node stays findable as the active controller while its broker shuts down: the
+    // controlled shutdown of the controller's own broker goes to that controller. Removed
+    // first, the shutdown found no controller, timed out, and left the broker unfenced, so
+    // the next controller placed new replicas on the stopped node for a session timeout.
+    await n.broker.close();
+    this.silenced.add(id);
+    this.nodes.delete(id);
     await n.close();
   }
 
@@ -357,6 +366,7 @@ export class Cluster {
     const n = this.nodes.get(id);
     if (!n) return;
     this.nodes.delete(id);
+    this.silenced.add(id);
     this.inline.setNode(id, undefined);
     void this.listeners?.closeNode(id);
     n.kill();
@@ -414,12 +424,22 @@ export class Cluster {
     return undefined;
   }
 
-  private readonly controllerChannel: ControllerChannel = {
-    submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.closed),
-    activeControllerId: () => this.activeController()?.id ?? -1,
-  };
+  /**
+   * Nodes whose broker has stopped (shut down or killed): a request it left waiting for a
+   * controller (a heartbeat caught in a failover) is dropped, not handed to the next
+   * controller, where it would unfence the stopped broker again.
+   */
+  private readonly silenced = new Set<number>();
+
+  private controllerChannelFor(id: number): ControllerChannel {
+    return {
+      submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.closed || this.silenced.has(id)),
+      activeControllerId: () => this.activeController()?.id ?? -1,
+    };
+  }
 
   private async openNode(id: number): Promise<void> {
+    this.silenced.delete(id);
     const o = this.options;
     const n = this.nodeIds.length;
     const node = await ClusterNode.open({
@@ -428,9 +448,10 @@ export class Cluster {
       clusterId: this.clusterId,
       dataDir: this.dataDir,
       network: this.network,
-      controllerChannel: this.controllerChannel,
+      controllerChannel: this.controllerChannelFor(id),
       peers: this.inline,
       clock: this.clock,
+      clusterRunId: this.inline.clusterRunId!,
       controller: {
         clusterId: this.clusterId,
         brokerSessionTimeoutMs: o.brokerSessionTimeoutMs ?? 2000,

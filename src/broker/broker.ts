@@ -777,6 +777,8 @@ export class Broker {
   /** A clean shutdown: leaves the ISRs and leaderships (controlled shutdown), checkpoints, closes every log. */
   async close(): Promise<void> {
     if (this.stopped) return;
+    // No periodic heartbeat after the shutdown one: it would unfence this broker again.
+    for (const t of this.timers) clearInterval(t);
     if (this.brokerEpoch >= 0) {
       try {
         await withTimeout(this.controller.submit({ type: 'BrokerHeartbeat', brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.image?.offset ?? -1, wantShutDown: true }), 2000, 'controlled shutdown');

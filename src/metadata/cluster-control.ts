@@ -23,7 +23,6 @@
  * register. A session this controller has heard from still refuses a new incarnation
  * (DUPLICATE_BROKER_REGISTRATION) until it expires: two live processes claiming one
  * broker id must not take turns.
- * @internal
  */
 import { assert } from '../util/assert.js';
 import { effectiveTopicConfig, isTrue } from './configs.js';
