@@ -35,6 +35,8 @@ const clusterRules: OptionRules = {
   listen: object(),
   sasl: object(),
   tls: object(),
+  // @internal: disk-fault tests wrap each partition folder's store.
+  openStore: custom('a function', (v) => typeof v === 'function'),
 };
 
 /** Names users bring from Kafka's server.properties or other tools, mapped to ours. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { BrokerConfig, ControllerChannel } from './broker/broker.js';
 import { Admin, type AdminOptions } from './client/admin.js';
 import { Consumer } from './client/consumer.js';
@@ -16,8 +16,9 @@ import type { MetadataImage } from './metadata/image.js';
 import { InlineRaftNetwork } from './raft/inline-network.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
+import type { Store } from './storage/store.js';
 import { InlineTransport } from './transport/inline.js';
-import { ClusterListeners, validateListenOptions, type ListenOptions } from './cluster-listeners.js';
+import { ClusterListeners, type ListenOptions } from './cluster-listeners.js';
 import type { SaslOptions } from './transport/tcp/sasl.js';
 import type { TlsOptions } from './transport/tcp/listener.js';
 import type { Transport } from './transport/transport.js';
@@ -66,6 +67,8 @@ export interface ClusterOptions {
   /** Broker settings (heartbeat interval, replica lag, ...). */
   readonly broker?: Partial<BrokerConfig>;
   readonly clock?: Clock;
+  /** @internal Opens each partition folder's store (disk-fault tests inject failures and count syncs). */
+  readonly openStore?: (dir: string) => Store;
   /**
    * Gives every node a TCP listener speaking the Kafka protocol, for any Kafka client
    * (KafkaJS, librdkafka, the Java client): `{}` for 127.0.0.1 on free ports, or a
@@ -148,7 +151,8 @@ export class Cluster {
     this.ownsDir = ownsDir;
     this.clusterId = clusterId;
     this.clock = options.clock ?? systemClock;
-    this.inline = new InlineTransport();
+    // A new run id each start: in-process group members of an earlier run (before a crash) are dropped at once.
+    this.inline = new InlineTransport(randomUUID());
     this.transport = this.inline;
     if (options.listen !== undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
   }
@@ -447,6 +451,7 @@ export class Cluster {
       controllerChannel: this.controllerChannelFor(id),
       peers: this.inline,
       clock: this.clock,
+      clusterRunId: this.inline.clusterRunId!,
       controller: {
         clusterId: this.clusterId,
         brokerSessionTimeoutMs: o.brokerSessionTimeoutMs ?? 2000,
@@ -454,6 +459,7 @@ export class Cluster {
         defaultNumPartitions: o.defaultPartitions ?? 1,
       },
       broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}), ...this.listeners?.advertised(id) },
+      ...(o.openStore ? { openStore: o.openStore } : {}),
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
       onLeaderOpened: (topic, partition, replicas) => {
         for (const r of replicas) if (r !== id) void this.nodes.get(r)?.broker.openReplica(topic, partition);

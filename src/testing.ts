@@ -4,6 +4,7 @@
  * and `afterAll`, or `beforeEach` and `afterEach` for a cluster per test).
  * @packageDocumentation
  */
+import type { ConsumerGroup } from './client/consumer-group.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { TributaryError } from './util/errors.js';
 import { delay } from './util/timeout.js';
@@ -137,6 +138,34 @@ export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitF
     }
     await delay(intervalMs);
   }
+}
+
+/**
+ * Crashes one consumer group member, as if its process died: it stops heartbeating,
+ * fetching and committing at once, and never leaves the group. The coordinator removes it
+ * when its `sessionTimeoutMs` runs out, and the group then gives its partitions to the
+ * other members, which read again whatever it processed after its last commit. Its loops
+ * and `run()` end. (A member that should leave cleanly is closed with `close()` instead.)
+ *
+ * @example
+ * ```ts
+ * import { Cluster } from 'tributary-log';
+ * import { crashGroupMember, waitFor } from 'tributary-log/testing';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'jobs', partitions: 2 }]);
+ * const options = { groupId: 'workers', topics: ['jobs'], sessionTimeoutMs: 2000 };
+ * const a = cluster.consumerGroup(options);
+ * const b = cluster.consumerGroup(options);
+ * await waitFor(() => a.assignment().length === 1 && b.assignment().length === 1);
+ * await crashGroupMember(b);
+ * // b's partition moves to a once b's session has run out.
+ * await waitFor(() => a.assignment().length === 2, { timeoutMs: 30_000 });
+ * await a.close();
+ * ```
+ */
+export async function crashGroupMember<K, V>(group: ConsumerGroup<K, V>): Promise<void> {
+  await group.kill();
 }
 
 /**

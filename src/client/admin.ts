@@ -200,24 +200,31 @@ export interface GroupListing {
 }
 
 /**
- * A group as {@link Admin.describeGroup} reports it: its members and what they own, and
- * its committed offsets with their lag.
+ * A group as {@link Admin.describeGroup} reports it: the node that coordinates it, its
+ * members and what they own, and its committed offsets with their lag.
  *
  * @example
  * ```ts
  * import { Cluster, type GroupDescription } from 'tributary-log';
  *
- * await using cluster = await Cluster.start();
+ * await using cluster = await Cluster.start({ nodes: 3 });
  * await cluster.admin().createTopics([{ name: 'events' }]);
  * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'] });
  * await group.whenJoined();
  * const d: GroupDescription = await cluster.admin().describeGroup('audit');
  * console.log(d.state, d.members.length); // Stable 1
+ * // The coordinator: kill it to test a coordinator failover.
+ * cluster.killNode(d.coordinator);
  * await group.close();
  * ```
  */
 export interface GroupDescription {
   readonly groupId: string;
+  /**
+   * The id of the node that coordinates the group (the leader of its
+   * `__consumer_offsets` partition) when it answered; it moves when that node fails.
+   */
+  readonly coordinator: number;
   readonly state: string;
   /** The assignor the group runs (`range`, `cooperative-sticky`, ...), or `''` between generations. */
   readonly protocol: string;
@@ -518,7 +525,7 @@ export class Admin {
     return [...byId.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
   }
 
-  /** A group's members with their partitions, and its committed offsets with their lag. Rejects with `GROUP_ID_NOT_FOUND` for a group that does not exist. */
+  /** A group's coordinator, its members with their partitions, and its committed offsets with their lag. Rejects with `GROUP_ID_NOT_FOUND` for a group that does not exist. */
   async describeGroup(groupId: string): Promise<GroupDescription> {
     this.checkOpen();
     checkGroupId(groupId);
@@ -526,7 +533,9 @@ export class Admin {
   }
 
   private async describeGroupOf(groupId: string): Promise<GroupDescription> {
+    let coordinator = -1;
     const described = await this.toCoordinator<P.DescribedGroup>(groupId, async (node) => {
+      coordinator = node;
       const r = await this.transport.send(node, { apiKey: ApiKey.DescribeGroups, groups: [groupId] });
       const g = r.groups[0];
       return g === undefined ? { error: 'UNKNOWN_SERVER_ERROR' as ErrorCode } : g.errorCode !== 'NONE' ? { error: g.errorCode } : { value: g };
@@ -548,6 +557,7 @@ export class Admin {
     offsets.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
     return {
       groupId,
+      coordinator,
       state: described.groupState,
       protocol: described.protocolData,
       members: described.members.map((m) => ({
