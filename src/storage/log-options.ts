@@ -54,3 +54,9 @@ export function checkTimes(values: Readonly<Record<string, unknown>>): void {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new TributaryError('INVALID_ARGUMENT', `${name} must be a non-negative integer, got ${String(v)}`, { option: name });
   }
 }
+
+/** The options of `read`: an object (a cheap check, on the read path). */
+export function checkReadOptions<T extends object>(options: T): T {
+  if (typeof options !== 'object' || options === null) throw new TributaryError('INVALID_ARGUMENT', `read options must be an object, got ${options === null ? 'null' : typeof options}`, { option: 'options' });
+  return options;
+}

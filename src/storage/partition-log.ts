@@ -18,7 +18,7 @@ import { assert } from '../util/assert.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { crc32c, crc32cUpdate } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
-import { checkConfigChanges, checkLogOptions, checkTimes } from './log-options.js';
+import { checkConfigChanges, checkLogOptions, checkReadOptions, checkTimes } from './log-options.js';
 import { compactLog, truncateCleanerCheckpoint, type CompactionFaults } from './compaction.js';
 import { orphanIndexFiles, planLeftovers, segmentsReplacedBySwap } from './core/leftovers.js';
 import { parseSegmentFileName } from './core/offset-index.js';
@@ -715,7 +715,7 @@ export class PartitionLog implements Log {
 
   read(offset: number, options: ReadOptions = {}): LogReadResult {
     this.assertUsable();
-    const into = options.into;
+    const into = checkReadOptions(options).into;
     const maxBytes = Math.min(options.maxBytes ?? into?.length ?? readBytesDefault, into?.length ?? readBytesMax, readBytesMax);
     const maxOffset = Math.min(options.maxOffset ?? this.logEndOffset, this.logEndOffset);
     if (!Number.isSafeInteger(offset) || offset < this._logStartOffset || offset > this.logEndOffset) {
