@@ -10,6 +10,7 @@ import type { ConsumerOptions, ProducerOptions } from './client/options.js';
 import { Producer } from './client/producer.js';
 import { Topic, type TopicSerdes } from './client/topic.js';
 import { ClusterNode } from './cluster-node.js';
+import { ClusterStats, type ClusterMetrics } from './observe/cluster-metrics.js';
 import { submitToActive } from './controller/submit.js';
 import type { MetadataImage } from './metadata/image.js';
 import { InlineRaftNetwork } from './raft/inline-network.js';
@@ -18,6 +19,7 @@ import { InlineTransport } from './transport/inline.js';
 import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
+import { isLogLevel, makeLogger, type Logger, type LogLevel } from './util/logger.js';
 import { withTimeout } from './util/timeout.js';
 
 /**
@@ -55,6 +57,13 @@ export interface ClusterOptions {
   /** Broker settings (heartbeat interval, replica lag, ...). */
   readonly broker?: Partial<BrokerConfig>;
   readonly clock?: Clock;
+  /**
+   * Where the cluster and the consumer groups made from it log: `console`, a pino logger,
+   * or any {@link Logger}. Default `console`, warnings and errors only.
+   */
+  readonly logger?: Logger;
+  /** The least severe level logged. Default `'warn'` on the default `console`; with a `logger` of your own, everything (it filters by its own level, as pino does). */
+  readonly logLevel?: LogLevel;
 }
 
 /**
@@ -107,7 +116,12 @@ export class Cluster {
   private readonly clock: Clock;
   private readonly ownsDir: boolean;
   private closed = false;
+  /** Set once the brokers have closed and the quorum is closing: requests to the controller stop. */
+  private quorumClosed = false;
   private readonly closeHooks = new Set<() => Promise<void> | void>();
+  /** The cluster's logger, behind its level. @internal */
+  readonly log: Logger;
+  private readonly stats = new ClusterStats();
 
   private constructor(
     private readonly options: ClusterOptions,
@@ -125,6 +139,7 @@ export class Cluster {
     this.clock = options.clock ?? systemClock;
     this.inline = new InlineTransport();
     this.transport = this.inline;
+    this.log = makeLogger(options.logger, options.logLevel);
   }
 
   /** Starts a cluster and resolves once every node is registered and serving. */
@@ -135,6 +150,7 @@ export class Cluster {
     mkdirSync(dataDir, { recursive: true });
     const clusterId = readOrCreateClusterId(dataDir);
     const cluster = new Cluster(options, dataDir, ownsDir, clusterId);
+    const started = performance.now();
     try {
       await Promise.all(cluster.nodeIds.map((id) => cluster.openNode(id)));
       await cluster.waitForNodes(cluster.nodeIds, 30_000);
@@ -142,6 +158,8 @@ export class Cluster {
       await cluster.close();
       throw err;
     }
+    const ms = Math.round(performance.now() - started);
+    cluster.log.info({ clusterId, dataDir, nodes: cluster.nodeIds.length, ms }, `cluster started: ${cluster.nodeIds.length} node(s) in ${ms} ms`);
     return cluster;
   }
 
@@ -164,6 +182,35 @@ export class Cluster {
       const n = this.nodes.get(id);
       return { id, running: n !== undefined, controller: this.voters.includes(id), activeController: id === active, fenced: n ? n.broker.isFenced : true };
     });
+  }
+
+  /**
+   * The cluster's metrics as of now: records and bytes in and out (in total and per
+   * topic), request latency by API, under-replicated and offline partitions, the active
+   * controller and elections. For Prometheus, pass it to {@link prometheusText}.
+   *
+   * @example
+   * ```ts
+   * import { Cluster, prometheusText } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start();
+   * await cluster.admin().createTopics([{ name: 'events' }]);
+   * await cluster.producer().send('events', [{ value: 'hello' }]);
+   * const m = cluster.metrics();
+   * console.log(m.recordsIn, m.bytesIn > 0, m.offlinePartitions); // 1 true 0
+   * console.log(prometheusText(m).includes('tributary_records_in_total 1')); // true
+   * ```
+   */
+  metrics(): ClusterMetrics {
+    const running = [...this.nodes.values()];
+    const active = this.activeController();
+    const image = active?.metadata.image ?? running[0]?.metadata.image;
+    const fenced = this.nodeIds.filter((id) => image?.broker(id)?.fenced !== false).length;
+    return this.stats.snapshot(
+      running.map((n) => n.broker.stats),
+      image,
+      { total: this.nodeIds.length, running: running.length, fenced, activeControllerId: active?.id ?? -1 },
+    );
   }
 
   /** The node object (broker and metadata replica) for tests that look inside. @internal */
@@ -228,7 +275,7 @@ export class Cluster {
    */
   consumerGroup<K = Uint8Array | null, V = Uint8Array | null>(options: ConsumerGroupOptions<K, V>): ConsumerGroup<K, V> {
     this.checkOpen();
-    const g = new ConsumerGroup<K, V>(this.transport, options, this.clock);
+    const g = new ConsumerGroup<K, V>(this.transport, { logger: this.log, ...options }, this.clock);
     const off = this.onClose(() => g.close());
     const close = g.close.bind(g);
     g.close = () => {
@@ -288,8 +335,12 @@ export class Cluster {
     this.checkNodeId(id);
     const n = this.nodes.get(id);
     if (!n) return;
-    this.nodes.delete(id);
     this.inline.setNode(id, undefined);
+    // The controlled shutdown first, while this node's controller (if it is the active
+    // one) still counts: otherwise the broker finds no controller and is not fenced.
+    await n.broker.close();
+    this.nodes.delete(id);
+    this.stats.retire(n.broker.stats);
     await n.close();
   }
 
@@ -300,6 +351,7 @@ export class Cluster {
     if (!n) return;
     this.nodes.delete(id);
     this.inline.setNode(id, undefined);
+    this.stats.retire(n.broker.stats);
     n.kill();
   }
 
@@ -329,10 +381,14 @@ export class Cluster {
     for (const hook of [...this.closeHooks]) await Promise.resolve(hook()).catch(() => {});
     this.closeHooks.clear();
     const nodes = [...this.nodes.values()];
-    this.nodes.clear();
     for (const n of nodes) this.inline.setNode(n.id, undefined);
-    // Brokers first (a controlled shutdown needs the controller), then the quorum.
+    // Brokers first, each with a controlled shutdown (it needs the active controller, so
+    // the nodes stay listed until then): fenced, they restart without waiting out a
+    // session. Then the quorum.
     await Promise.all(nodes.map((n) => n.broker.close()));
+    this.quorumClosed = true;
+    this.nodes.clear();
+    for (const n of nodes) this.stats.retire(n.broker.stats);
     await Promise.all(nodes.map((n) => n.close()));
     if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
@@ -353,7 +409,7 @@ export class Cluster {
   }
 
   private readonly controllerChannel: ControllerChannel = {
-    submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.closed),
+    submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.quorumClosed),
     activeControllerId: () => this.activeController()?.id ?? -1,
   };
 
@@ -376,6 +432,8 @@ export class Cluster {
         defaultNumPartitions: o.defaultPartitions ?? 1,
       },
       broker: o.broker ?? {},
+      logger: this.log,
+      onControllerActivated: () => this.stats.controllerElections++,
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
       onLeaderOpened: (topic, partition, replicas) => {
         for (const r of replicas) if (r !== id) void this.nodes.get(r)?.broker.openReplica(topic, partition);
@@ -427,6 +485,10 @@ function validateClusterOptions(o: ClusterOptions): void {
   if (o.defaultPartitions !== undefined && (!Number.isInteger(o.defaultPartitions) || o.defaultPartitions < 1)) bad('defaultPartitions', `must be a positive integer, got ${String(o.defaultPartitions)}`);
   if (o.brokerSessionTimeoutMs !== undefined && (!Number.isFinite(o.brokerSessionTimeoutMs) || o.brokerSessionTimeoutMs < 100)) bad('brokerSessionTimeoutMs', `must be at least 100, got ${String(o.brokerSessionTimeoutMs)}`);
   if (o.electionTimeoutMs !== undefined && (!Number.isFinite(o.electionTimeoutMs) || o.electionTimeoutMs < 20)) bad('electionTimeoutMs', `must be at least 20, got ${String(o.electionTimeoutMs)}`);
+  if (o.logLevel !== undefined && !isLogLevel(o.logLevel)) bad('logLevel', `must be 'debug', 'info', 'warn', 'error' or 'silent', got ${JSON.stringify(o.logLevel)}`);
+  if (o.logger !== undefined && (o.logger === null || ['debug', 'info', 'warn', 'error'].some((m) => typeof (o.logger as unknown as Record<string, unknown>)[m] !== 'function'))) {
+    bad('logger', 'must have debug, info, warn and error methods (console and pino loggers do)');
+  }
 }
 
 /** The cluster id lives in `<dataDir>/cluster.id`; a new cluster gets a random one (22 characters of base64url, like Kafka's). */

@@ -29,12 +29,16 @@ import type * as P from '../protocol/index.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
 import { validateRequest } from '../protocol/validate.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
-import { PartitionLog } from '../storage/partition-log.js';
+import type { PartitionLog } from '../storage/partition-log.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { delay, withTimeout } from '../util/timeout.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import { BrokerTopicStats } from './broker-topic-stats.js';
+import { Wakeups } from './delayed-operation-purgatory.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
+import { openPartitionLog } from './log-manager.js';
 import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal, type PartitionFetchRequest, type PartitionFetchResponse } from './partition.js';
 
 /** How a broker reaches the active controller: submit a request, resolve with its committed response. */
@@ -89,6 +93,7 @@ export interface BrokerOptions {
   readonly config?: Partial<BrokerConfig>;
   /** Called when this broker opens a partition it leads, so that its followers open theirs. */
   readonly onLeaderOpened?: (topic: string, partition: number, replicas: readonly number[]) => void;
+  readonly logger?: Logger;
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -98,48 +103,6 @@ interface Hosted {
   readonly topicId: Uuid;
   readonly partition: number;
   readonly replica: Partition;
-}
-
-/** Waiters for news on a partition (an append, a high watermark move, a leadership change). */
-class Wakeups {
-  private readonly waiters = new Map<string, Set<() => void>>();
-
-  wait(keys: readonly string[], timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        for (const k of keys) this.waiters.get(k)?.delete(finish);
-        resolve();
-      };
-      const timer = setTimeout(finish, Math.max(0, timeoutMs));
-      for (const k of keys) {
-        let set = this.waiters.get(k);
-        if (!set) this.waiters.set(k, (set = new Set()));
-        set.add(finish);
-      }
-    });
-  }
-
-  /**
-   * Wakes the waiters on `key` on the next turn of the event loop, not in this one: a
-   * woken fetch that wakes another (two followers, an ISR change answered at once) must
-   * not chain microtasks forever and starve timers and I/O.
-   */
-  wake(key: string): void {
-    const set = this.waiters.get(key);
-    if (!set || set.size === 0) return;
-    this.waiters.delete(key);
-    setImmediate(() => {
-      for (const f of set) f();
-    });
-  }
-
-  wakeAll(): void {
-    for (const key of [...this.waiters.keys()]) this.wake(key);
-  }
 }
 
 /** One partition replica host. */
@@ -153,6 +116,9 @@ export class Broker {
   private readonly clusterId: string;
   private readonly incarnationId: Uuid;
   private readonly onLeaderOpened: BrokerOptions['onLeaderOpened'];
+  private readonly log: Logger;
+  /** Records, bytes and request times (Kafka's BrokerTopicStats and RequestMetrics). */
+  readonly stats: BrokerTopicStats;
 
   private image: MetadataImage | undefined;
   private readonly seenTopics = new Map<Uuid, TopicImage>();
@@ -186,6 +152,8 @@ export class Broker {
     this.clusterId = options.clusterId;
     this.incarnationId = options.incarnationId;
     this.onLeaderOpened = options.onLeaderOpened;
+    this.log = options.logger ?? silentLogger;
+    this.stats = new BrokerTopicStats(this.nodeId, this.log);
     this.hwCheckpoint = readHighWatermarkCheckpoint(this.dataDir);
     this.registered = new Promise((r) => (this.resolveRegistered = r));
   }
@@ -323,8 +291,10 @@ export class Broker {
       return;
     }
     const state = { leader: reg.leader, leaderEpoch: reg.leaderEpoch, partitionEpoch: reg.partitionEpoch, replicas: reg.replicas, isr: reg.isr };
-    if (reg.leader === this.nodeId) h.replica.makeLeader(state, now);
-    else {
+    if (reg.leader === this.nodeId) {
+      if (h.replica.role !== 'leader' || h.replica.leaderEpoch < reg.leaderEpoch) this.stats.becameLeader(h.topic, h.partition, reg.leaderEpoch);
+      h.replica.makeLeader(state, now);
+    } else {
       h.replica.makeFollower(state, now);
       if (reg.leader >= 0) this.ensureFetcher(reg.leader);
     }
@@ -362,7 +332,7 @@ export class Broker {
     const idFile = join(folder, 'partition.metadata');
     const recorded = readIfExists(idFile);
     if (recorded !== undefined && !recorded.includes(`topic_id: ${t.id}`)) rmSync(folder, { recursive: true, force: true });
-    const log = await PartitionLog.open({ dataDir: this.dataDir, topic, partition, config: logConfigFor(image, topic), clock: this.clock });
+    const log = await openPartitionLog({ dataDir: this.dataDir, topic, partition, config: logConfigFor(image, topic), clock: this.clock }, this.nodeId, this.log);
     if (recorded === undefined || !recorded.includes(`topic_id: ${t.id}`)) writeFileAtomic(folder, 'partition.metadata', `version: 0\ntopic_id: ${t.id}\n`);
     if (this.stopped) {
       log.abandon();
@@ -406,7 +376,8 @@ export class Broker {
   async handle<R extends Request>(request: R): Promise<ResponseFor<R>> {
     if (this.stopped) throw new TributaryError('NETWORK_EXCEPTION', `broker ${this.nodeId} is stopped`);
     const req = validateRequest(request);
-    const res = await this.dispatch(req);
+    const started = performance.now();
+    const res = await this.dispatch(req).finally(() => this.stats.request(req.apiKey, performance.now() - started));
     return res as ResponseFor<R>;
   }
 
@@ -497,6 +468,7 @@ export class Broker {
             const outcome = p.appendAsLeader(pd.records, { acks: req.acks, timeoutMs: req.timeoutMs, token }, now);
             this.wakeups.wake(tpKey(t.name, pd.index));
             if (outcome.errorCode !== 'NONE' || !('firstOffset' in outcome)) return fail(outcome.errorCode, 'message' in outcome ? outcome.message : null);
+            if (!outcome.duplicate) this.stats.produced(t.name, pd.index, outcome.firstOffset, outcome.lastOffset, pd.records.length);
             const done = { index: pd.index, errorCode: 'NONE' as ErrorCode, baseOffset: outcome.firstOffset, logAppendTimeMs: outcome.logAppendTime >= 0 ? outcome.logAppendTime : -1, logStartOffset: p.logStartOffset };
             if (!outcome.pending) return done;
             const ack = await new Promise<{ errorCode: ErrorCode; firstOffset: number }>((resolve) => {
@@ -560,6 +532,7 @@ export class Broker {
           this.wakeups.wake(tpKey(t.topic, fp.partition));
         }
         const res = out.response;
+        this.stats.fetched(req.replicaId, t.topic, fp.partition, fp.fetchOffset, res.records, res.highWatermark);
         if (res.errorCode !== 'NONE') errors = true;
         if (res.divergingEpoch) errors = true; // answer at once: the follower must truncate
         bytes += res.records.length;
@@ -846,8 +819,8 @@ export class Broker {
     if (this.brokerEpoch >= 0) {
       try {
         await withTimeout(this.controller.submit({ type: 'BrokerHeartbeat', brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.image?.offset ?? -1, wantShutDown: true }), 2000, 'controlled shutdown');
-      } catch {
-        // No controller: shut down anyway; the controller fences this broker when its session expires.
+      } catch (err) {
+        this.log.warn({ nodeId: this.nodeId, err }, `node ${this.nodeId}: controlled shutdown failed (no active controller?); stopping anyway, the controller fences it when its session expires`);
       }
     }
     this.checkpointHighWatermarks();

@@ -12,11 +12,15 @@ import type { Transport } from '../transport/transport.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
+import { channels, type GroupRebalanceEvent } from '../util/channels.js';
+import { silentLogger, type Logger } from '../util/logger.js';
 import { Rng } from '../util/rng.js';
 import { validateTopicName } from '../util/topic-name.js';
 import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, type AssignorMember } from '../broker/core/assignors.js';
 import { Admin } from './admin.js';
+import type { ConsumerMetrics } from './client-metrics.js';
 import { Consumer, type ConsumerBatch, type SeekTarget, type TopicPartition } from './consumer.js';
+import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, type Subscription } from './consumer-protocol.js';
 import { backoffMs, delay, withTimeout } from './retry.js';
 import type { Serde } from './serde.js';
 import type { SerdeLike, TypedConsumerRecord } from './topic.js';
@@ -82,6 +86,8 @@ export interface ConsumerGroupOptions<K, V> {
   readonly requestTimeoutMs?: number;
   /** `metadata.max.age.ms`: how often the leader checks for new topics and partitions. Default 5000. */
   readonly metadataMaxAgeMs?: number;
+  /** Where the member logs (failed auto-commits, rebalances); default silent, or the cluster's logger for `cluster.consumerGroup`. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -227,7 +233,7 @@ interface Resolved {
   readonly metadataMaxAgeMs: number;
 }
 
-const optionNames = new Set(['groupId', 'topics', 'from', 'key', 'value', 'assignor', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'groupInstanceId', 'autoCommit', 'autoCommitIntervalMs', 'clientId', 'maxWaitMs', 'requestTimeoutMs', 'metadataMaxAgeMs']);
+const optionNames = new Set(['groupId', 'topics', 'from', 'key', 'value', 'assignor', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'groupInstanceId', 'autoCommit', 'autoCommitIntervalMs', 'clientId', 'maxWaitMs', 'requestTimeoutMs', 'metadataMaxAgeMs', 'logger']);
 
 function invalid(option: string, why: string, got: unknown): never {
   throw new TributaryError('INVALID_CONFIG', `${option} ${why}, got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}`, { option });
@@ -292,153 +298,7 @@ export function resolveConsumerGroupOptions(o: ConsumerGroupOptions<unknown, unk
 
 // ------------------------------------------------------------------ ConsumerProtocol
 
-/** Kafka's ConsumerProtocolSubscription (versions 0-3, not flexible). @internal */
-export interface Subscription {
-  readonly topics: readonly string[];
-  readonly userData: Uint8Array | null;
-  readonly ownedPartitions: readonly TopicPartition[];
-  readonly generationId: number;
-  readonly rackId: string | null;
-}
-
-/** Kafka's ConsumerProtocolAssignment (versions 0-3, not flexible). @internal */
-export interface Assignment {
-  readonly partitions: readonly TopicPartition[];
-  readonly userData: Uint8Array | null;
-}
-
-class Writer {
-  private readonly parts: Buffer[] = [];
-  int16(v: number): this {
-    const b = Buffer.alloc(2);
-    b.writeInt16BE(v);
-    this.parts.push(b);
-    return this;
-  }
-  int32(v: number): this {
-    const b = Buffer.alloc(4);
-    b.writeInt32BE(v);
-    this.parts.push(b);
-    return this;
-  }
-  string(v: string | null): this {
-    if (v === null) return this.int16(-1);
-    const s = Buffer.from(v, 'utf8');
-    this.int16(s.length);
-    this.parts.push(s);
-    return this;
-  }
-  bytes(v: Uint8Array | null): this {
-    if (v === null) return this.int32(-1);
-    this.int32(v.length);
-    this.parts.push(Buffer.from(v));
-    return this;
-  }
-  done(): Uint8Array {
-    return new Uint8Array(Buffer.concat(this.parts));
-  }
-}
-
-class Reader {
-  private pos = 0;
-  private readonly buf: Buffer;
-  constructor(bytes: Uint8Array) {
-    this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  }
-  private need(n: number): void {
-    if (n < 0 || this.pos + n > this.buf.length) throw new TributaryError('CORRUPT_MESSAGE', 'consumer protocol bytes are truncated');
-  }
-  int16(): number {
-    this.need(2);
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
-  }
-  int32(): number {
-    this.need(4);
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  string(): string | null {
-    const n = this.int16();
-    if (n === -1) return null;
-    this.need(n);
-    const v = this.buf.toString('utf8', this.pos, this.pos + n);
-    this.pos += n;
-    return v;
-  }
-  bytes(): Uint8Array | null {
-    const n = this.int32();
-    if (n === -1) return null;
-    this.need(n);
-    const v = new Uint8Array(this.buf.subarray(this.pos, this.pos + n));
-    this.pos += n;
-    return v;
-  }
-  array<T>(item: () => T): T[] {
-    const n = this.int32();
-    if (n === -1) return [];
-    if (n < 0 || n > this.buf.length) throw new TributaryError('CORRUPT_MESSAGE', `bad array length ${n}`);
-    return Array.from({ length: n }, item);
-  }
-}
-
-function writeTopicPartitions(w: Writer, tps: readonly TopicPartition[]): void {
-  const byTopic = new Map<string, number[]>();
-  for (const tp of tps) (byTopic.get(tp.topic) ?? byTopic.set(tp.topic, []).get(tp.topic)!).push(tp.partition);
-  w.int32(byTopic.size);
-  for (const [topic, ps] of byTopic) {
-    w.string(topic).int32(ps.length);
-    for (const p of ps) w.int32(p);
-  }
-}
-
-function readTopicPartitions(r: Reader): TopicPartition[] {
-  return r.array(() => {
-    const topic = r.string() ?? '';
-    return r.array(() => r.int32()).map((partition) => ({ topic, partition }));
-  }).flat();
-}
-
-/** The subscription bytes, at version 3 (version 0 and 1 readers ignore the fields they do not know). @internal */
-export function encodeSubscription(s: Subscription): Uint8Array {
-  const w = new Writer().int16(3).int32(s.topics.length);
-  for (const t of s.topics) w.string(t);
-  w.bytes(s.userData);
-  writeTopicPartitions(w, s.ownedPartitions);
-  return w.int32(s.generationId).string(s.rackId).done();
-}
-
-/** Reads any version of a subscription; a newer version is read as version 3 (its extra fields ignored), as Kafka does. @internal */
-export function decodeSubscription(bytes: Uint8Array): Subscription {
-  const r = new Reader(bytes);
-  const version = r.int16();
-  if (version < 0) throw new TributaryError('CORRUPT_MESSAGE', `subscription version ${version}`);
-  const topics = r.array(() => r.string() ?? '');
-  const userData = r.bytes();
-  const ownedPartitions = version >= 1 ? readTopicPartitions(r) : [];
-  const generationId = version >= 2 ? r.int32() : -1;
-  const rackId = version >= 3 ? r.string() : null;
-  return { topics, userData, ownedPartitions, generationId, rackId };
-}
-
-/** The assignment bytes, at version 3 (the same layout as 0). @internal */
-export function encodeAssignment(a: Assignment): Uint8Array {
-  const w = new Writer().int16(3);
-  writeTopicPartitions(w, a.partitions);
-  return w.bytes(a.userData).done();
-}
-
-/** Reads any version of an assignment; empty bytes (an error reply) are an empty assignment. @internal */
-export function decodeAssignment(bytes: Uint8Array): Assignment {
-  if (bytes.length === 0) return { partitions: [], userData: null };
-  const r = new Reader(bytes);
-  const version = r.int16();
-  if (version < 0) throw new TributaryError('CORRUPT_MESSAGE', `assignment version ${version}`);
-  const partitions = readTopicPartitions(r);
-  return { partitions, userData: r.bytes() };
-}
+export { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, type Assignment, type Subscription } from './consumer-protocol.js';
 
 /**
  * The leader's assignment: every member's subscription in, bytes for each member out.
@@ -547,6 +407,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
   private readonly joinedOnce = deferred();
   /** Rebalances completed (JoinGroup + SyncGroup) by this member. */
   rebalances = 0;
+  private readonly log: Logger;
 
   constructor(
     private readonly transport: Transport,
@@ -567,8 +428,24 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       this.timers.push(t);
     };
     every(o.heartbeatIntervalMs, () => void this.heartbeat());
-    if (o.autoCommit) every(o.autoCommitIntervalMs, () => void this.commitProcessed().catch(() => undefined));
+    this.log = options.logger ?? silentLogger;
+    if (o.autoCommit) every(o.autoCommitIntervalMs, () => void this.commitProcessed().catch((err: unknown) => this.commitFailed(err, 'auto-commit')));
     this.membership = this.runMembership();
+  }
+
+  /** The underlying consumer's metrics (records, bytes, fetch latency, lag), with the group and its rebalances. */
+  metrics(): ConsumerMetrics {
+    return { ...this.inner.metrics(), groupId: this.options.groupId, rebalances: this.rebalances };
+  }
+
+  private commitFailed(err: unknown, what: string): void {
+    this.log.warn({ groupId: this.options.groupId, memberId: this.memberIdValue, err }, `group ${this.options.groupId}: ${what} failed, so these records may be read again: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  private rebalanced(generationId: number, assignment: readonly TopicPartition[]): void {
+    const groupId = this.options.groupId;
+    this.log.info({ groupId, memberId: this.memberIdValue, generationId, partitions: assignment.length }, `group ${groupId}: joined generation ${generationId} with ${assignment.length} partition(s)`);
+    if (channels.rebalance.hasSubscribers) channels.rebalance.publish({ groupId, memberId: this.memberIdValue, generationId, assignment: assignment.map((tp) => ({ topic: tp.topic, partition: tp.partition })) } satisfies GroupRebalanceEvent);
   }
 
   /** The member id the coordinator gave, or `''` before the first join. */
@@ -739,7 +616,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     const owned = this.assignment();
     if (owned.length > 0 && this.generation >= 0) {
       await this.emit('revoked', owned).catch(() => undefined);
-      if (this.options.autoCommit) await this.commitProcessed().catch(() => undefined);
+      if (this.options.autoCommit) await this.commitProcessed().catch((err: unknown) => this.commitFailed(err, 'commit on close'));
     }
     if (this.memberIdValue !== '' && this.options.groupInstanceId === null && this.coordinatorId !== undefined) {
       await withTimeout(
@@ -1092,7 +969,9 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       // has one waiting to bring news of the next rebalance.
       setImmediate(() => void this.heartbeat());
       try {
-        await this.takeAssignment(decodeAssignment(sync.assignment).partitions, join.generationId, cooperative);
+        const assignment = decodeAssignment(sync.assignment).partitions;
+        await this.takeAssignment(assignment, join.generationId, cooperative);
+        this.rebalanced(join.generationId, assignment);
       } catch (err) {
         this.rejoinNeeded = true;
         throw err;
@@ -1125,7 +1004,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       const inFlight = this.inFlight;
       if (inFlight !== undefined && inFlight.keys.some((k) => keys.includes(k))) await inFlight.done.promise;
       await this.emit('revoked', [...tps]).catch(() => undefined);
-      if (this.options.autoCommit) await this.commitProcessed().catch(() => undefined);
+      if (this.options.autoCommit) await this.commitProcessed().catch((err: unknown) => this.commitFailed(err, 'commit before giving partitions up'));
     } finally {
       for (const k of keys) {
         this.revoking.delete(k);

@@ -1,0 +1,62 @@
+/**
+ * What a consumer (or a consumer group member) reports about itself: records and bytes
+ * it received, how long its fetches took, and its lag on each partition it reads.
+ */
+import type { LatencySummary } from '../util/metrics.js';
+
+/**
+ * One partition a consumer reads: its position (the next offset it fetches), the
+ * partition's high watermark as of the last fetch, and the lag between them (-1 while
+ * either is unknown).
+ *
+ * @example
+ * ```ts
+ * import type { ConsumerPartitionMetrics } from 'tributary-log';
+ *
+ * const behind = (p: ConsumerPartitionMetrics): boolean => p.lag > 1000;
+ * console.log(behind({ topic: 'orders', partition: 0, position: 10, highWatermark: 5000, lag: 4990 })); // true
+ * ```
+ */
+export interface ConsumerPartitionMetrics {
+  readonly topic: string;
+  readonly partition: number;
+  readonly position: number;
+  readonly highWatermark: number;
+  readonly lag: number;
+}
+
+/**
+ * A consumer's metrics, from `consumer.metrics()` or `group.metrics()` (which adds the
+ * group). Counters count from the client's creation. Format it for Prometheus with
+ * {@link prometheusText}.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type ConsumerMetrics } from 'tributary-log';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events' }]);
+ * await cluster.producer().send('events', [{ value: 'a' }, { value: 'b' }, { value: 'c' }]);
+ * const consumer = cluster.consumer();
+ * consumer.assign([{ topic: 'events', partition: 0 }]);
+ * await consumer.seek({ topic: 'events', partition: 0 }, 0);
+ * for await (const record of consumer) if (record.offset === 2) break; // read all three
+ * const m: ConsumerMetrics = consumer.metrics();
+ * console.log(m.recordsConsumed, m.partitions[0]?.highWatermark, m.lag); // 3 3 0
+ * await consumer.close();
+ * ```
+ */
+export interface ConsumerMetrics {
+  readonly kind: 'consumer';
+  readonly clientId: string;
+  /** The group, for a consumer group member. */
+  readonly groupId?: string;
+  /** Rebalances this member completed, for a consumer group member. */
+  readonly rebalances?: number;
+  readonly recordsConsumed: number;
+  readonly bytesConsumed: number;
+  readonly fetchLatencyMs: LatencySummary;
+  /** The sum of the partitions' known lags. */
+  readonly lag: number;
+  readonly partitions: readonly ConsumerPartitionMetrics[];
+}
