@@ -453,12 +453,26 @@ export class Cluster {
   }
 
   private async waitForNodes(ids: readonly number[], timeoutMs: number): Promise<void> {
-    await Promise.all(
-      ids.map(async (id) => {
-        const n = this.nodes.get(id);
-        if (n) await withTimeout(n.broker.whenRegistered(), timeoutMs, `node ${id} registering with the controller`);
-      }),
-    );
+    // A long wait says what it waits for, every couple of seconds (no quorum yet, a
+    // registration refused while an old incarnation's session lives, ...).
+    const waiting = new Set(ids);
+    const started = performance.now();
+    const progress = setInterval(() => {
+      const active = this.activeController()?.id ?? -1;
+      const s = Math.round((performance.now() - started) / 1000);
+      this.log.info({ nodes: [...waiting], activeControllerId: active, waitedMs: Math.round(performance.now() - started) }, `still waiting for node(s) ${[...waiting].join(', ')} to register (${s} s; ${active < 0 ? 'no active controller yet' : `controller ${active}`})`);
+    }, progressIntervalMs);
+    try {
+      await Promise.all(
+        ids.map(async (id) => {
+          const n = this.nodes.get(id);
+          if (n) await withTimeout(n.broker.whenRegistered(), timeoutMs, `node ${id} registering with the controller`);
+          waiting.delete(id);
+        }),
+      );
+    } finally {
+      clearInterval(progress);
+    }
   }
 
   private checkNodeId(id: number): void {
@@ -469,6 +483,9 @@ export class Cluster {
     if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the cluster is closed');
   }
 }
+
+/** How often a long wait (for nodes to register) logs what it waits for. */
+const progressIntervalMs = 2000;
 
 function validateClusterOptions(o: ClusterOptions): void {
   const bad = (option: string, why: string): never => {

@@ -19,13 +19,13 @@ export const recoveryReportMsMin = 1000;
 /** Kafka's clean-shutdown marker: its absence means the log must be recovered. */
 const cleanShutdownFile = '.kafka_cleanshutdown';
 
-export async function openPartitionLog(options: PartitionLogOptions, nodeId: number, log: Logger): Promise<PartitionLog> {
+export async function openPartitionLog(options: PartitionLogOptions, nodeId: number, log: Logger, reportBytesMin = recoveryReportBytesMin): Promise<PartitionLog> {
   const { topic, partition } = options;
   const bytes = uncleanSegmentBytes(join(options.dataDir, `${topic}-${partition}`));
   const where = { nodeId, topic, partition };
   const mb = (n: number): string => (n / 1e6).toFixed(1);
   if (bytes > 0) {
-    const say = bytes >= recoveryReportBytesMin ? log.info : log.debug;
+    const say = bytes >= reportBytesMin ? log.info : log.debug;
     say({ ...where, bytes }, `recovering ${topic}-${partition} after an unclean shutdown: ${mb(bytes)} MB of segments to check`);
     if (channels.recovery.hasSubscribers) channels.recovery.publish({ phase: 'start', ...where, bytes } satisfies RecoveryEvent);
   }
@@ -34,7 +34,7 @@ export async function openPartitionLog(options: PartitionLogOptions, nodeId: num
   if (!r.clean && (bytes > 0 || r.bytesScanned > 0)) {
     const rate = r.durationMs > 0 ? r.bytesScanned / (r.durationMs / 1000) : 0;
     const fields = { ...where, bytesScanned: r.bytesScanned, segmentsScanned: r.segmentsScanned, durationMs: Math.round(r.durationMs), bytesPerSecond: Math.round(rate), bytesTruncated: r.bytesTruncated };
-    const say = bytes >= recoveryReportBytesMin || r.durationMs >= recoveryReportMsMin ? log.info : log.debug;
+    const say = bytes >= reportBytesMin || r.durationMs >= recoveryReportMsMin ? log.info : log.debug;
     say(fields, `recovered ${topic}-${partition}: checked ${mb(r.bytesScanned)} MB in ${r.segmentsScanned} segments in ${Math.round(r.durationMs)} ms (${mb(rate)} MB/s)`);
     if (r.bytesTruncated > 0 || r.segmentsDeleted > 0) {
       log.warn({ ...fields, truncatedBecause: r.truncatedBecause }, `recovery cut ${r.bytesTruncated} bytes from ${topic}-${partition}: ${r.truncatedBecause ?? 'damaged tail'}`);

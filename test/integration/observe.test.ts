@@ -167,6 +167,19 @@ describe('diagnostics channels', () => {
   });
 });
 
+describe('progress of long waits', () => {
+  it('a node that must wait to register says so while it waits', async () => {
+    const messages: string[] = [];
+    const logger: Logger = { debug() {}, info: (_f, msg) => messages.push(String(msg)), warn: (_f, msg) => messages.push(String(msg)), error() {} };
+    // The controller heard from node 3's old incarnation, so the new one waits out its session (6 s).
+    await using cluster = await Cluster.start({ nodes: 3, brokerSessionTimeoutMs: 6000, logger });
+    cluster.killNode(3);
+    await cluster.restartNode(3);
+    expect(messages.some((m) => m.startsWith('still waiting for node(s) 3 to register'))).toBe(true);
+    expect(messages.some((m) => m.startsWith('node 3 fenced: no heartbeat'))).toBe(true);
+  }, 60_000);
+});
+
 describe('metrics', () => {
   it('cluster.metrics(): records and bytes in and out, request latency, partitions, controller, elections', async () => {
     await using cluster = await Cluster.start({ nodes: 3, logLevel: 'silent' });
