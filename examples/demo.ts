@@ -5,7 +5,7 @@
  * reads everything back to show that no acknowledged record was lost, none was written
  * twice, and each partition kept its order.
  */
-import { Cluster, serdes } from '../src/index.js';
+import { Cluster, serdes } from 'tributary-log';
 
 interface Payment {
   readonly id: number;

@@ -3,8 +3,8 @@
  * container to wait for. Runs with the project's tests (`npx vitest run examples`).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { serdes } from '../src/index.js';
-import { useCluster, waitFor } from '../src/testing.js';
+import { serdes } from 'tributary-log';
+import { useCluster, waitFor } from 'tributary-log/testing';
 
 const cluster = useCluster({ nodes: 1 }, { before: beforeAll, after: afterAll });
 

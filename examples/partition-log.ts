@@ -7,9 +7,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PartitionLog } from '../src/storage/partition-log.js';
-import { encodeBatch, decodeBatch } from '../src/record/codecs/index.js';
-import { iterateBatches } from '../src/record/batch.js';
+import { PartitionLog, encodeBatch, decodeBatch, iterateBatches } from 'tributary-log';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tributary-demo-'));
 const say = (line: string): void => console.log(line);

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cluster, serdes } from '../src/index.js';
+import { Cluster, serdes } from 'tributary-log';
 
 interface OrderPlaced {
   readonly orderId: string;

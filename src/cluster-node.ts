@@ -10,7 +10,6 @@
  *   <topic>-<partition>/      the replicas this node hosts
  *   replication-offset-checkpoint
  * ```
- * @internal
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -58,7 +57,7 @@ export class ClusterNode {
   static async open(o: ClusterNodeOptions): Promise<ClusterNode> {
     const dir = join(o.dataDir, `node-${o.id}`);
     mkdirSync(dir, { recursive: true });
-    checkMetaProperties(dir, o.id, o.clusterId);
+    checkMetaProperties(dir, o.id, o.clusterId, o.voters);
     // Topic ids, placement and election timeouts: random per process, as in Kafka.
     const seed = randomBytes(4).readUInt32BE(0);
     const metadata = await ControllerNode.open({
@@ -136,8 +135,21 @@ function fencingReporter(nodeId: number, initial: MetadataImage, log: Logger): (
   };
 }
 
-/** Kafka's `meta.properties`: a node's folder names its node id and cluster id; a mismatch is refused. */
-function checkMetaProperties(dir: string, nodeId: number, clusterId: string): void {
+/** Checks every node folder a cluster will open before any opens, so that a refused start writes nothing. */
+export function checkNodeFolders(dataDir: string, ids: readonly number[], clusterId: string, voters: readonly number[]): void {
+  for (const id of ids) checkMetaProperties(join(dataDir, `node-${id}`), id, clusterId, voters, true);
+}
+
+/**
+ * Kafka's `meta.properties`: a node's folder names its node id and cluster id; a mismatch
+ * is refused. It also records the controller voters the folder was formatted with
+ * (`controller.quorum.voters`, ids only; KIP-853 keeps them in a bootstrap checkpoint).
+ * Reopening with another voter set is refused: the metadata log never recorded such a
+ * change, so a new majority could elect a voter that lacks committed records and lose
+ * them (three voters reopened as one, or one reopened as three whose two new, empty
+ * voters outvote it). A folder from before the key existed gets it on this open.
+ */
+function checkMetaProperties(dir: string, nodeId: number, clusterId: string, voters: readonly number[], readOnly = false): void {
   const file = join(dir, 'meta.properties');
   let text: string | undefined;
   try {
@@ -145,10 +157,8 @@ function checkMetaProperties(dir: string, nodeId: number, clusterId: string): vo
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  if (text === undefined) {
-    writeFileAtomic(dir, 'meta.properties', `version=1\nnode.id=${nodeId}\ncluster.id=${clusterId}\n`);
-    return;
-  }
+  const write = () => writeFileAtomic(dir, 'meta.properties', `version=1\nnode.id=${nodeId}\ncluster.id=${clusterId}\ncontroller.quorum.voters=${voters.join(',')}\n`);
+  if (text === undefined) return readOnly ? undefined : write();
   const props = new Map(
     text
       .split('\n')
@@ -159,6 +169,15 @@ function checkMetaProperties(dir: string, nodeId: number, clusterId: string): vo
     throw new TributaryError(
       'INCONSISTENT_CLUSTER_ID',
       `${file} belongs to node ${props.get('node.id')} of cluster ${props.get('cluster.id')}, not node ${nodeId} of cluster ${clusterId}`,
+    );
+  }
+  const recorded = props.get('controller.quorum.voters');
+  if (recorded === undefined) return readOnly ? undefined : write();
+  if (recorded !== voters.join(',')) {
+    const ids = recorded.split(',');
+    throw new TributaryError(
+      'INCONSISTENT_VOTER_SET',
+      `the data folder was formatted with controller voters [${ids.join(', ')}] (${file}), not [${voters.join(', ')}]: changing the voters of an existing metadata quorum is not supported and could lose committed metadata; start it with controllers: ${ids.length}`,
     );
   }
 }

@@ -9,17 +9,22 @@ import { ConsumerGroup, type ConsumerGroupOptions } from './client/consumer-grou
 import type { ConsumerOptions, ProducerOptions } from './client/options.js';
 import { Producer } from './client/producer.js';
 import { Topic, type TopicSerdes } from './client/topic.js';
-import { ClusterNode } from './cluster-node.js';
+import { ClusterNode, checkNodeFolders } from './cluster-node.js';
 import { ClusterStats, type ClusterMetrics } from './observe/cluster-metrics.js';
+import { validateClusterOptions } from './cluster-options.js';
 import { submitToActive } from './controller/submit.js';
 import type { MetadataImage } from './metadata/image.js';
 import { InlineRaftNetwork } from './raft/inline-network.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
+import { FolderLock } from './storage/folder-lock.js';
 import { InlineTransport } from './transport/inline.js';
+import { ClusterListeners, validateListenOptions, type ListenOptions } from './cluster-listeners.js';
+import type { SaslOptions } from './transport/tcp/sasl.js';
+import type { TlsOptions } from './transport/tcp/listener.js';
 import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
-import { isLogLevel, makeLogger, type Logger, type LogLevel } from './util/logger.js';
+import { makeLogger, type Logger, type LogLevel } from './util/logger.js';
 import { withTimeout } from './util/timeout.js';
 
 /**
@@ -52,11 +57,28 @@ export interface ClusterOptions {
   readonly defaultPartitions?: number;
   /** `broker.session.timeout.ms`: a node silent this long is fenced and loses its leaderships. Default 2000 (Kafka: 9000). */
   readonly brokerSessionTimeoutMs?: number;
-  /** Raft's election timeout for the controller quorum. Default 300 ms. */
+  /** Raft's election timeout for the controller quorum, 20 to 60000 ms. Default 300 ms. */
   readonly electionTimeoutMs?: number;
+  /**
+   * `auto.create.topics.enable`: a producer's send to a topic that does not exist creates
+   * it, with `defaultPartitions` and `defaultReplicationFactor`, as Kafka does. Default true.
+   */
+  readonly autoCreateTopics?: boolean;
   /** Broker settings (heartbeat interval, replica lag, ...). */
   readonly broker?: Partial<BrokerConfig>;
   readonly clock?: Clock;
+  /**
+   * Gives every node a TCP listener speaking the Kafka protocol, for any Kafka client
+   * (KafkaJS, librdkafka, the Java client): `{}` for 127.0.0.1 on free ports, or a
+   * `host`, a `port` (0 = any free port) or a list of ports, one per node. The addresses
+   * are in {@link Cluster.bootstrapServers} and in every node's metadata, and a restarted
+   * node keeps its port. Limits use Kafka's config names (`socketRequestMaxBytes`, ...).
+   */
+  readonly listen?: ListenOptions;
+  /** With `listen`: clients must authenticate with SASL/PLAIN or SCRAM-SHA-256/512 as one of these users. */
+  readonly sasl?: SaslOptions;
+  /** With `listen`: the listeners speak TLS with this PEM key and certificate (and require client certificates signed by `ca`, when given). */
+  readonly tls?: TlsOptions;
   /**
    * Where the cluster and the consumer groups made from it log: `console`, a pino logger,
    * or any {@link Logger}. Default `console`, warnings and errors only.
@@ -122,6 +144,8 @@ export class Cluster {
   /** The cluster's logger, behind its level. @internal */
   readonly log: Logger;
   private readonly stats = new ClusterStats();
+  private dirLock: FolderLock | undefined;
+  private readonly listeners: ClusterListeners | undefined;
 
   private constructor(
     private readonly options: ClusterOptions,
@@ -140,6 +164,7 @@ export class Cluster {
     this.inline = new InlineTransport();
     this.transport = this.inline;
     this.log = makeLogger(options.logger, options.logLevel);
+    if (options.listen !== undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
   }
 
   /** Starts a cluster and resolves once every node is registered and serving. */
@@ -148,10 +173,21 @@ export class Cluster {
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
     mkdirSync(dataDir, { recursive: true });
-    const clusterId = readOrCreateClusterId(dataDir);
-    const cluster = new Cluster(options, dataDir, ownsDir, clusterId);
+    // One live cluster per data folder, whatever path reaches it and from whichever thread
+    // (storage/folder-lock.ts): two would hand out the same offsets.
+    const dirLock = FolderLock.acquire(dataDir);
+    let cluster: Cluster;
+    try {
+      cluster = new Cluster(options, dataDir, ownsDir, readOrCreateClusterId(dataDir));
+    } catch (err) {
+      dirLock.release();
+      throw err;
+    }
+    cluster.dirLock = dirLock;
     const started = performance.now();
     try {
+      checkNodeFolders(dataDir, cluster.nodeIds, cluster.clusterId, cluster.voters);
+      await cluster.listeners?.listenAll();
       await Promise.all(cluster.nodeIds.map((id) => cluster.openNode(id)));
       await cluster.waitForNodes(cluster.nodeIds, 30_000);
     } catch (err) {
@@ -159,8 +195,26 @@ export class Cluster {
       throw err;
     }
     const ms = Math.round(performance.now() - started);
-    cluster.log.info({ clusterId, dataDir, nodes: cluster.nodeIds.length, ms }, `cluster started: ${cluster.nodeIds.length} node(s) in ${ms} ms`);
+    cluster.log.info({ clusterId: cluster.clusterId, dataDir, nodes: cluster.nodeIds.length, ms }, `cluster started: ${cluster.nodeIds.length} node(s) in ${ms} ms`);
     return cluster;
+  }
+
+  /**
+   * The `host:port` of every node's listener, comma-separated: what a Kafka client takes as
+   * `bootstrap.servers` (KafkaJS: `brokers: cluster.bootstrapServers.split(',')`). Only for
+   * a cluster started with `listen`.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start({ nodes: 3, listen: { port: 0 } });
+   * console.log(cluster.bootstrapServers.split(',').length); // 3
+   * ```
+   */
+  get bootstrapServers(): string {
+    if (this.listeners === undefined) throw new TributaryError('INVALID_CONFIG', 'the cluster has no listeners: start it with the listen option', { option: 'listen' });
+    return this.listeners.bootstrapServers;
   }
 
   /** Node ids, 1 to N. */
@@ -182,6 +236,11 @@ export class Cluster {
       const n = this.nodes.get(id);
       return { id, running: n !== undefined, controller: this.voters.includes(id), activeController: id === active, fenced: n ? n.broker.isFenced : true };
     });
+  }
+
+  /** The node object (broker and metadata replica) for tests that look inside. @internal */
+  node(id: number): ClusterNode | undefined {
+    return this.nodes.get(id);
   }
 
   /**
@@ -213,10 +272,6 @@ export class Cluster {
     );
   }
 
-  /** The node object (broker and metadata replica) for tests that look inside. @internal */
-  node(id: number): ClusterNode | undefined {
-    return this.nodes.get(id);
-  }
 
   /**
    * A producer on this cluster, closed (flushed first) when the cluster closes.
@@ -336,6 +391,7 @@ export class Cluster {
     const n = this.nodes.get(id);
     if (!n) return;
     this.inline.setNode(id, undefined);
+    await this.listeners?.closeNode(id);
     // The controlled shutdown first, while this node's controller (if it is the active
     // one) still counts: otherwise the broker finds no controller and is not fenced.
     await n.broker.close();
@@ -352,6 +408,7 @@ export class Cluster {
     this.nodes.delete(id);
     this.inline.setNode(id, undefined);
     this.stats.retire(n.broker.stats);
+    void this.listeners?.closeNode(id);
     n.kill();
   }
 
@@ -360,6 +417,7 @@ export class Cluster {
     this.checkNodeId(id);
     this.checkOpen();
     if (this.nodes.has(id)) return;
+    await this.listeners?.listenNode(id);
     await this.openNode(id);
     await this.waitForNodes([id], 30_000);
   }
@@ -380,6 +438,7 @@ export class Cluster {
     this.closed = true;
     for (const hook of [...this.closeHooks]) await Promise.resolve(hook()).catch(() => {});
     this.closeHooks.clear();
+    await this.listeners?.closeAll();
     const nodes = [...this.nodes.values()];
     for (const n of nodes) this.inline.setNode(n.id, undefined);
     // Brokers first, each with a controlled shutdown (it needs the active controller, so
@@ -390,6 +449,7 @@ export class Cluster {
     this.nodes.clear();
     for (const n of nodes) this.stats.retire(n.broker.stats);
     await Promise.all(nodes.map((n) => n.close()));
+    this.dirLock?.release();
     if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
@@ -431,7 +491,7 @@ export class Cluster {
         defaultReplicationFactor: o.defaultReplicationFactor ?? Math.min(n, 3),
         defaultNumPartitions: o.defaultPartitions ?? 1,
       },
-      broker: o.broker ?? {},
+      broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}), ...this.listeners?.advertised(id) },
       logger: this.log,
       onControllerActivated: () => this.stats.controllerElections++,
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
@@ -448,7 +508,9 @@ export class Cluster {
     // (Kafka's broker serves only once RUNNING): a node just restarted would otherwise
     // answer from an old image, calling live topics unknown.
     void node.broker.whenRegistered().then(() => {
-      if (this.nodes.get(id) === node) this.inline.setNode(id, node.broker);
+      if (this.nodes.get(id) !== node) return;
+      this.inline.setNode(id, node.broker);
+      this.listeners?.setServing(id, node.broker);
     });
   }
 
@@ -484,30 +546,6 @@ export class Cluster {
   }
 }
 
-/** How often a long wait (for nodes to register) logs what it waits for. */
-const progressIntervalMs = 2000;
-
-function validateClusterOptions(o: ClusterOptions): void {
-  const bad = (option: string, why: string): never => {
-    throw new TributaryError('INVALID_CONFIG', `${option} ${why}`, { option });
-  };
-  if (o === null || typeof o !== 'object') bad('options', 'must be an object');
-  const n = o.nodes ?? 1;
-  if (!Number.isInteger(n) || n < 1 || n > 100) bad('nodes', `must be an integer from 1 to 100, got ${String(o.nodes)}`);
-  if (o.controllers !== undefined && (![1, 3, 5].includes(o.controllers) || o.controllers > n)) bad('controllers', `must be 1, 3 or 5 and at most nodes (${n}), got ${String(o.controllers)}`);
-  if (o.dataDir !== undefined && (typeof o.dataDir !== 'string' || o.dataDir.length === 0)) bad('dataDir', 'must be a non-empty string');
-  if (o.defaultReplicationFactor !== undefined && (!Number.isInteger(o.defaultReplicationFactor) || o.defaultReplicationFactor < 1 || o.defaultReplicationFactor > n)) {
-    bad('defaultReplicationFactor', `must be an integer from 1 to nodes (${n}), got ${String(o.defaultReplicationFactor)}`);
-  }
-  if (o.defaultPartitions !== undefined && (!Number.isInteger(o.defaultPartitions) || o.defaultPartitions < 1)) bad('defaultPartitions', `must be a positive integer, got ${String(o.defaultPartitions)}`);
-  if (o.brokerSessionTimeoutMs !== undefined && (!Number.isFinite(o.brokerSessionTimeoutMs) || o.brokerSessionTimeoutMs < 100)) bad('brokerSessionTimeoutMs', `must be at least 100, got ${String(o.brokerSessionTimeoutMs)}`);
-  if (o.electionTimeoutMs !== undefined && (!Number.isFinite(o.electionTimeoutMs) || o.electionTimeoutMs < 20)) bad('electionTimeoutMs', `must be at least 20, got ${String(o.electionTimeoutMs)}`);
-  if (o.logLevel !== undefined && !isLogLevel(o.logLevel)) bad('logLevel', `must be 'debug', 'info', 'warn', 'error' or 'silent', got ${JSON.stringify(o.logLevel)}`);
-  if (o.logger !== undefined && (o.logger === null || ['debug', 'info', 'warn', 'error'].some((m) => typeof (o.logger as unknown as Record<string, unknown>)[m] !== 'function'))) {
-    bad('logger', 'must have debug, info, warn and error methods (console and pino loggers do)');
-  }
-}
-
 /** The cluster id lives in `<dataDir>/cluster.id`; a new cluster gets a random one (22 characters of base64url, like Kafka's). */
 function readOrCreateClusterId(dataDir: string): string {
   try {
@@ -521,3 +559,6 @@ function readOrCreateClusterId(dataDir: string): string {
   writeFileAtomic(dataDir, 'cluster.id', `${id}\n`);
   return id;
 }
+
+/** How often a long wait (for nodes to register) logs what it waits for. */
+const progressIntervalMs = 2000;

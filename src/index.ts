@@ -54,6 +54,9 @@ export { serdes, type Serde } from './client/serde.js';
 
 // The cluster and its clients.
 export { Cluster, type ClusterOptions, type ClusterNodeInfo } from './cluster.js';
+export type { ListenOptions } from './cluster-listeners.js';
+export type { SaslMechanism, SaslOptions } from './transport/tcp/sasl.js';
+export type { TlsOptions } from './transport/tcp/listener.js';
 export { Producer } from './client/producer.js';
 export type { ProducerRecord, ProducerHeader, RecordMetadata } from './client/accumulator.js';
 export { Consumer, type ConsumerRecord, type ConsumerBatch, type TopicPartition, type SeekTarget } from './client/consumer.js';
@@ -72,6 +75,7 @@ export {
   Admin,
   type AdminOptions,
   type NewTopic,
+  type CreateTopicsOptions,
   type TopicDescription,
   type PartitionDescription,
   type ConfigEntry,

@@ -1,5 +1,5 @@
 /**
- * `tributary/testing`: helpers for integration tests that run against a real Tributary
+ * `tributary-log/testing`: helpers for integration tests that run against a real Tributary
  * cluster in the test's own process. Works with vitest and jest (pass their `beforeAll`
  * and `afterAll`, or `beforeEach` and `afterEach` for a cluster per test).
  * @packageDocumentation

@@ -2,7 +2,8 @@
  * Checks the shape of the source tree, in the spirit of TigerBeetle's tidy.zig:
  * - imports point only down the layers (ARCHITECTURE.md);
  * - a pure core (`src/<layer>/core/` and all of `src/metadata/`) imports only other cores,
- *   `src/util/` and `src/record/`, no `node:` module, and never reads the clock, the
+ *   `src/util/`, `src/record/` and the request language in `src/protocol/` (pure data,
+ *   types and codecs), no `node:` module, and never reads the clock, the
  *   global random source or timers.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -14,7 +15,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src');
 
 /** Bottom to top. A file may import from its own layer and the layers before it. */
-const layers = ['util', 'record', 'storage', 'raft', 'metadata', 'protocol', 'broker', 'transport', 'client', '(top)'];
+const layers = ['util', 'record', 'protocol', 'storage', 'raft', 'metadata', 'broker', 'transport', 'client', '(top)'];
 
 function layerOf(file: string): number {
   const rel = relative(src, file).split(sep);
@@ -78,7 +79,7 @@ describe('tidy', () => {
         }
         const target = resolve(dirname(file), spec);
         const rel = relative(src, target).split(sep);
-        const ok = rel.includes('core') || rel[0] === 'util' || rel[0] === 'record' || (rel[0] === 'metadata' && relative(src, file).startsWith('metadata'));
+        const ok = rel.includes('core') || rel[0] === 'util' || rel[0] === 'record' || rel[0] === 'protocol' || (rel[0] === 'metadata' && relative(src, file).startsWith('metadata'));
         if (!ok) violations.push(`${relative(root, file)} imports ${spec}`);
       }
     }

@@ -32,7 +32,8 @@ export class BrokerTopicStats {
 
   constructor(
     private readonly nodeId: number,
-    private readonly log: Logger,
+    /** The broker's logger. */
+    readonly log: Logger,
   ) {}
 
   request(apiKey: number, ms: number): void {
@@ -71,7 +72,12 @@ export class BrokerTopicStats {
     }
   }
 
-  becameLeader(topic: string, partition: number, leaderEpoch: number): void {
+  /** A partition's leadership as the metadata now has it, against what the replica had (-1: not leader). */
+  leadership(topic: string, partition: number, wasLeaderAt: number, leaderAt: number): void {
+    if (leaderAt >= 0 && leaderAt > wasLeaderAt) this.becameLeader(topic, partition, leaderAt);
+  }
+
+  private becameLeader(topic: string, partition: number, leaderEpoch: number): void {
     this.leaderElections++;
     this.log.debug({ nodeId: this.nodeId, topic, partition, leaderEpoch }, `node ${this.nodeId} leads ${topic}-${partition} (leader epoch ${leaderEpoch})`);
     if (channels.election.hasSubscribers) channels.election.publish({ type: 'partition', nodeId: this.nodeId, topic, partition, leaderEpoch } satisfies ElectionEvent);

@@ -14,7 +14,6 @@
  * - runs one replica fetcher per leader it follows;
  * - registers with the controller and heartbeats, and sends ISR changes (AlterPartition);
  * - checkpoints high watermarks, enforces retention and compacts.
- * @internal
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +23,6 @@ import { ConfigResourceType } from '../metadata/records.js';
 import type { ControllerRequest, ControllerResponse } from '../metadata/requests.js';
 import type { Uuid } from '../metadata/uuid.js';
 import { ApiKey } from '../protocol/api-keys.js';
-import type { AbortedTransaction } from '../protocol/fetch.js';
 import type * as P from '../protocol/index.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
 import { validateRequest } from '../protocol/validate.js';
@@ -36,9 +34,13 @@ import { TributaryError, isTributaryError } from '../util/errors.js';
 import { delay, withTimeout } from '../util/timeout.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { BrokerTopicStats } from './broker-topic-stats.js';
-import { Wakeups } from './delayed-operation-purgatory.js';
+import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
+import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { openPartitionLog } from './log-manager.js';
+import { noAborted, perPartition } from './request-handler-helper.js';
+import { Wakeups } from './wakeups.js';
+import type { RequestContext } from './request-context.js';
 import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal, type PartitionFetchRequest, type PartitionFetchResponse } from './partition.js';
 
 /** How a broker reaches the active controller: submit a request, resolve with its committed response. */
@@ -65,6 +67,8 @@ export interface BrokerConfig {
   readonly highWatermarkCheckpointIntervalMs: number;
   /** `log.retention.check.interval.ms`: retention and compaction run this often. Default 60000 (Kafka: 300000). */
   readonly logRetentionCheckIntervalMs: number;
+  /** `auto.create.topics.enable`: a Metadata request that allows it creates the missing topics it names. Default true. */
+  readonly autoCreateTopicsEnable: boolean;
   /** The host and port the broker advertises in metadata. */
   readonly host: string;
   readonly port: number;
@@ -76,6 +80,7 @@ export const defaultBrokerConfig: BrokerConfig = {
   replicaFetchWaitMaxMs: 500,
   highWatermarkCheckpointIntervalMs: 5000,
   logRetentionCheckIntervalMs: 60_000,
+  autoCreateTopicsEnable: true,
   host: 'localhost',
   port: 0,
 };
@@ -116,8 +121,6 @@ export class Broker {
   private readonly clusterId: string;
   private readonly incarnationId: Uuid;
   private readonly onLeaderOpened: BrokerOptions['onLeaderOpened'];
-  private readonly log: Logger;
-  /** Records, bytes and request times (Kafka's BrokerTopicStats and RequestMetrics). */
   readonly stats: BrokerTopicStats;
 
   private image: MetadataImage | undefined;
@@ -131,6 +134,7 @@ export class Broker {
   private nextToken = 1;
   private readonly fetchers = new Map<number, Promise<void>>();
   private readonly hwCheckpoint: Map<string, number>;
+  private readonly topicMetadata: AutoTopicCreationManager;
 
   private brokerEpoch = -1;
   private fenced = true;
@@ -152,16 +156,16 @@ export class Broker {
     this.clusterId = options.clusterId;
     this.incarnationId = options.incarnationId;
     this.onLeaderOpened = options.onLeaderOpened;
-    this.log = options.logger ?? silentLogger;
-    this.stats = new BrokerTopicStats(this.nodeId, this.log);
+    this.stats = new BrokerTopicStats(this.nodeId, options.logger ?? silentLogger);
     this.hwCheckpoint = readHighWatermarkCheckpoint(this.dataDir);
     this.registered = new Promise((r) => (this.resolveRegistered = r));
+    this.topicMetadata = new AutoTopicCreationManager({ clusterId: this.clusterId, host: this.config.host, controller: this.controller, autoCreateTopicsEnable: this.config.autoCreateTopicsEnable });
   }
 
-  private groupHandler: ((request: Request) => Promise<unknown>) | undefined;
+  private groupHandler: ((request: Request, context?: RequestContext) => Promise<unknown>) | undefined;
 
   /** Sets the handler of the group APIs (FindCoordinator, JoinGroup, ..., OffsetFetch): the group coordinator's shell. */
-  setGroupHandler(handler: ((request: Request) => Promise<unknown>) | undefined): void {
+  setGroupHandler(handler: ((request: Request, context?: RequestContext) => Promise<unknown>) | undefined): void {
     this.groupHandler = handler;
   }
 
@@ -291,10 +295,9 @@ export class Broker {
       return;
     }
     const state = { leader: reg.leader, leaderEpoch: reg.leaderEpoch, partitionEpoch: reg.partitionEpoch, replicas: reg.replicas, isr: reg.isr };
-    if (reg.leader === this.nodeId) {
-      if (h.replica.role !== 'leader' || h.replica.leaderEpoch < reg.leaderEpoch) this.stats.becameLeader(h.topic, h.partition, reg.leaderEpoch);
-      h.replica.makeLeader(state, now);
-    } else {
+    this.stats.leadership(h.topic, h.partition, h.replica.role === 'leader' ? h.replica.leaderEpoch : -1, reg.leader === this.nodeId ? reg.leaderEpoch : -1);
+    if (reg.leader === this.nodeId) h.replica.makeLeader(state, now);
+    else {
       h.replica.makeFollower(state, now);
       if (reg.leader >= 0) this.ensureFetcher(reg.leader);
     }
@@ -332,7 +335,7 @@ export class Broker {
     const idFile = join(folder, 'partition.metadata');
     const recorded = readIfExists(idFile);
     if (recorded !== undefined && !recorded.includes(`topic_id: ${t.id}`)) rmSync(folder, { recursive: true, force: true });
-    const log = await openPartitionLog({ dataDir: this.dataDir, topic, partition, config: logConfigFor(image, topic), clock: this.clock }, this.nodeId, this.log);
+    const log = await openPartitionLog({ dataDir: this.dataDir, topic, partition, config: logConfigFor(image, topic), clock: this.clock }, this.nodeId, this.stats.log);
     if (recorded === undefined || !recorded.includes(`topic_id: ${t.id}`)) writeFileAtomic(folder, 'partition.metadata', `version: 0\ntopic_id: ${t.id}\n`);
     if (this.stopped) {
       log.abandon();
@@ -372,16 +375,15 @@ export class Broker {
 
   // ------------------------------------------------------------------ requests
 
-  /** Answers one request. Bad input gets an error response or a typed error, never a crash. */
-  async handle<R extends Request>(request: R): Promise<ResponseFor<R>> {
+  /** Answers one request (`context`: who sent it, when it came over a socket). Bad input gets an error response or a typed error, never a crash. */
+  async handle<R extends Request>(request: R, context?: RequestContext): Promise<ResponseFor<R>> {
     if (this.stopped) throw new TributaryError('NETWORK_EXCEPTION', `broker ${this.nodeId} is stopped`);
     const req = validateRequest(request);
     const started = performance.now();
-    const res = await this.dispatch(req).finally(() => this.stats.request(req.apiKey, performance.now() - started));
-    return res as ResponseFor<R>;
+    return (await this.dispatch(req, context).finally(() => this.stats.request(req.apiKey, performance.now() - started))) as ResponseFor<R>;
   }
 
-  private async dispatch(req: Request): Promise<unknown> {
+  private async dispatch(req: Request, context: RequestContext | undefined): Promise<unknown> {
     switch (req.apiKey) {
       case ApiKey.Produce:
         return this.produce(req);
@@ -390,19 +392,15 @@ export class Broker {
       case ApiKey.ListOffsets:
         return this.listOffsets(req);
       case ApiKey.Metadata:
-        return this.metadata(req);
+        return this.topicMetadata.metadata(this.requireImage(), req);
       case ApiKey.ApiVersions:
         return { apiKey: ApiKey.ApiVersions, errorCode: 'NONE', apiKeys: [], throttleTimeMs: 0 } satisfies P.ApiVersionsResponse;
       case ApiKey.InitProducerId:
         return this.initProducerId();
-      case ApiKey.CreateTopics: {
-        const r = await this.controller.submit({ type: 'CreateTopics', topics: req.topics, validateOnly: req.validateOnly ?? false });
-        return { apiKey: ApiKey.CreateTopics, topics: r.topics } satisfies P.CreateTopicsResponse;
-      }
-      case ApiKey.DeleteTopics: {
-        const r = await this.controller.submit({ type: 'DeleteTopics', topics: req.topics });
-        return { apiKey: ApiKey.DeleteTopics, responses: r.responses } satisfies P.DeleteTopicsResponse;
-      }
+      case ApiKey.CreateTopics:
+        return { apiKey: ApiKey.CreateTopics, topics: await createTopicsFromClient(req, (r) => this.controller.submit(r)) } satisfies P.CreateTopicsResponse;
+      case ApiKey.DeleteTopics:
+        return { apiKey: ApiKey.DeleteTopics, responses: await deleteTopicsFromClient(req, this.image, (r) => this.controller.submit(r)) } satisfies P.DeleteTopicsResponse;
       case ApiKey.CreatePartitions: {
         const r = await this.controller.submit({ type: 'CreatePartitions', topics: req.topics, validateOnly: req.validateOnly ?? false });
         return { apiKey: ApiKey.CreatePartitions, results: r.results } satisfies P.CreatePartitionsResponse;
@@ -431,7 +429,7 @@ export class Broker {
       case ApiKey.DescribeGroups:
       case ApiKey.DeleteGroups:
         if (this.groupHandler === undefined) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `broker ${this.nodeId} has no group coordinator`);
-        return this.groupHandler(req);
+        return this.groupHandler(req, context);
       default:
         throw new TributaryError('UNSUPPORTED_VERSION', `broker ${this.nodeId} does not serve API ${req.apiKey} yet`);
     }
@@ -460,6 +458,7 @@ export class Broker {
     const now = this.clock.monotonic();
     const responses = await perPartition(req.topicData, (t) => t.partitionData, (name, partitionResponses: P.PartitionProduceResponse[]) => ({ name, partitionResponses }), async (t, pd): Promise<P.PartitionProduceResponse> => {
             const fail = (errorCode: ErrorCode, errorMessage: string | null = null): P.PartitionProduceResponse => ({ index: pd.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage });
+            if (isInternalTopic(t.name)) return fail('INVALID_TOPIC_EXCEPTION', internalProduceMessage(t.name));
             const r = await this.leaderReplica(t.name, pd.index);
             if ('errorCode' in r) return fail(r.errorCode);
             const p = r.replica;
@@ -573,41 +572,6 @@ export class Broker {
             return ok(found.offset, found.timestamp);
     });
     return { apiKey: ApiKey.ListOffsets, topics, throttleTimeMs: 0 };
-  }
-
-  private metadata(req: P.MetadataRequest): P.MetadataResponse {
-    const image = this.requireImage();
-    const brokers: P.MetadataResponseBroker[] = [];
-    image.forEachBroker((b) => {
-      if (!b.fenced) brokers.push({ nodeId: b.id, host: b.endpoints[0]?.host ?? this.config.host, port: b.endpoints[0]?.port ?? 0, rack: b.rack });
-    });
-    brokers.sort((a, b) => a.nodeId - b.nodeId);
-    const describe = (t: TopicImage): P.MetadataResponseTopic => ({
-      errorCode: 'NONE',
-      name: t.name,
-      topicId: t.id,
-      isInternal: t.name.startsWith('__'),
-      partitions: t.partitions.map((p, i) => ({
-        errorCode: p.leader < 0 ? 'LEADER_NOT_AVAILABLE' : 'NONE',
-        partitionIndex: i,
-        leaderId: p.leader,
-        leaderEpoch: p.leaderEpoch,
-        replicaNodes: p.replicas,
-        isrNodes: p.isr,
-        offlineReplicas: p.replicas.filter((r) => image.broker(r)?.fenced !== false),
-      })),
-      topicAuthorizedOperations: -2147483648,
-    });
-    const topics: P.MetadataResponseTopic[] = [];
-    if (req.topics === null) image.forEachTopic((t) => topics.push(describe(t)));
-    else {
-      for (const rt of req.topics) {
-        const t = rt.name !== null ? image.topic(rt.name) : rt.topicId !== undefined ? image.topicById(rt.topicId) : undefined;
-        if (t) topics.push(describe(t));
-        else topics.push({ errorCode: 'UNKNOWN_TOPIC_OR_PARTITION', name: rt.name, topicId: rt.topicId ?? '', isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 } as P.MetadataResponseTopic);
-      }
-    }
-    return { apiKey: ApiKey.Metadata, brokers, clusterId: this.clusterId, controllerId: this.controller.activeControllerId(), topics, throttleTimeMs: 0 };
   }
 
   private describeCluster(): P.DescribeClusterResponse {
@@ -820,7 +784,7 @@ export class Broker {
       try {
         await withTimeout(this.controller.submit({ type: 'BrokerHeartbeat', brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.image?.offset ?? -1, wantShutDown: true }), 2000, 'controlled shutdown');
       } catch (err) {
-        this.log.warn({ nodeId: this.nodeId, err }, `node ${this.nodeId}: controlled shutdown failed (no active controller?); stopping anyway, the controller fences it when its session expires`);
+        this.stats.log.warn({ nodeId: this.nodeId, err }, `node ${this.nodeId}: controlled shutdown failed (no active controller?); stopping anyway, the controller fences it when its session expires`);
       }
     }
     this.checkpointHighWatermarks();
@@ -844,21 +808,6 @@ export class Broker {
     for (const w of this.ackWaiters.values()) w({ errorCode: 'NOT_LEADER_OR_FOLLOWER', firstOffset: -1 });
     this.ackWaiters.clear();
   }
-}
-
-const noAborted: readonly AbortedTransaction[] | null = null;
-
-/**
- * Answers each partition of a per-topic request concurrently, keeping the request's
- * order: `fn` per partition, `shape` builds each topic's entry of the response.
- */
-async function perPartition<T extends { readonly name: string }, In, Out, TopicOut>(
-  topics: readonly T[],
-  partitionsOf: (t: T) => readonly In[],
-  shape: (name: string, results: Out[]) => TopicOut,
-  fn: (t: T, p: In) => Promise<Out>,
-): Promise<TopicOut[]> {
-  return Promise.all(topics.map(async (t) => shape(t.name, await Promise.all(partitionsOf(t).map((p) => fn(t, p))))));
 }
 
 function readIfExists(file: string): string | undefined {

@@ -21,7 +21,6 @@
  *
  * Requests arrive in the protocol's shapes (`src/protocol/group.ts`) and are mapped to the
  * core's (`core/group-requests.ts`) and back.
- * @internal
  */
 import { randomBytes } from 'node:crypto';
 import type { MetadataImage } from '../metadata/image.js';
@@ -41,6 +40,7 @@ import { GroupCoordinator, type GroupCoordinatorConfig, type GroupOutput } from 
 import { decodeGroupRecord, encodeGroupRecordKey, encodeGroupRecordValue, partitionForGroup, type GroupRecord } from './core/group-records.js';
 import { groupErrorResponse, type GroupRequest, type GroupResponse, type GroupState } from './core/group-requests.js';
 import type { Partition } from './partition.js';
+import { inlineContext, isInline, type RequestContext } from './request-context.js';
 
 /** Kafka's name for the internal topic of offsets and group metadata. */
 export const offsetsTopic = '__consumer_offsets';
@@ -171,18 +171,24 @@ export class GroupShell {
     return this.slots.get(partition)?.coordinator;
   }
 
-  /** Answers one group API request (FindCoordinator and the group APIs). */
-  async handle(request: Request): Promise<unknown> {
+  /**
+   * Answers one group API request (FindCoordinator and the group APIs). `context` says who
+   * sent it: JoinGroup records its client id and host, and only a client in this process
+   * (no context) has its Heartbeat held (see `heartbeatHoldMs`); a wire client is answered
+   * at once, as Kafka's coordinator answers.
+   */
+  async handle(request: Request, context?: RequestContext): Promise<unknown> {
+    const ctx = context ?? inlineContext;
     if (this.closed) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `the group coordinator of broker ${this.broker.nodeId} is closed`);
     switch (request.apiKey) {
       case ApiKey.FindCoordinator:
         return this.findCoordinator(request);
       case ApiKey.JoinGroup:
-        return { apiKey: ApiKey.JoinGroup, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, { type: 'JoinGroup', groupId: request.groupId, sessionTimeoutMs: request.sessionTimeoutMs, rebalanceTimeoutMs: request.rebalanceTimeoutMs, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null, protocolType: request.protocolType, protocols: request.protocols, clientId: 'consumer', clientHost: 'inline', reason: request.reason ?? null })) };
+        return { apiKey: ApiKey.JoinGroup, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, { type: 'JoinGroup', groupId: request.groupId, sessionTimeoutMs: request.sessionTimeoutMs, rebalanceTimeoutMs: request.rebalanceTimeoutMs, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null, protocolType: request.protocolType, protocols: request.protocols, clientId: ctx.clientId, clientHost: ctx.clientHost, reason: request.reason ?? null })) };
       case ApiKey.SyncGroup:
         return { apiKey: ApiKey.SyncGroup, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, { type: 'SyncGroup', groupId: request.groupId, generationId: request.generationId, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null, protocolType: request.protocolType ?? null, protocolName: request.protocolName ?? null, assignments: request.assignments })) };
       case ApiKey.Heartbeat:
-        return { apiKey: ApiKey.Heartbeat, throttleTimeMs: 0, ...(await this.heartbeat(request)) };
+        return { apiKey: ApiKey.Heartbeat, throttleTimeMs: 0, ...(await this.heartbeat(request, isInline(context) ? this.config.heartbeatHoldMs : 0)) };
       case ApiKey.LeaveGroup:
         return { apiKey: ApiKey.LeaveGroup, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, { type: 'LeaveGroup', groupId: request.groupId, members: request.members })) };
       case ApiKey.OffsetCommit:
@@ -322,9 +328,9 @@ export class GroupShell {
    * answer is anything else, or when the hold runs out. Each asking counts as a heartbeat,
    * so the member's session stays alive while it waits.
    */
-  private async heartbeat(request: P.HeartbeatRequest): Promise<{ errorCode: ErrorCode }> {
+  private async heartbeat(request: P.HeartbeatRequest, holdMs: number): Promise<{ errorCode: ErrorCode }> {
     const hb = { type: 'Heartbeat', groupId: request.groupId, generationId: request.generationId, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null } as const;
-    const until = this.clock.monotonic() + this.config.heartbeatHoldMs;
+    const until = this.clock.monotonic() + holdMs;
     for (;;) {
       const res = (await this.forGroup(request.groupId, hb)) as { errorCode: ErrorCode };
       const left = until - this.clock.monotonic();
@@ -591,7 +597,7 @@ export class GroupShell {
 /** Installs a shell on a broker and starts it; returns it. */
 export function installGroupShell(broker: Broker, options: { readonly clock?: Clock; readonly config?: Partial<GroupShellConfig> } = {}): GroupShell {
   const shell = new GroupShell(broker, options);
-  broker.setGroupHandler((request) => shell.handle(request));
+  broker.setGroupHandler((request, context) => shell.handle(request, context));
   shells.set(broker, shell);
   shell.start();
   return shell;

@@ -211,7 +211,6 @@ const noRecords = new Uint8Array(0);
  * storage layer) and the high watermark, which the broker checkpoints for all its
  * partitions in one `replication-offset-checkpoint` file ({@link writeHighWatermarkCheckpoint})
  * and passes back on open, as Kafka does.
- * @internal
  */
 export class Partition {
   readonly config: PartitionConfig;

@@ -2,7 +2,6 @@
  * The producer's record accumulator: records are encoded into their partition's open
  * batch the moment `send` is called, straight into the bytes that will travel (Kafka's
  * `RecordAccumulator` and `MemoryRecordsBuilder`), under a memory bound (`BufferPool`).
- * @internal
  */
 import {
   assembleBatch,
@@ -255,7 +254,7 @@ export interface RecordFields {
   timestamp: number;
 }
 
-/** A header with its name's UTF-8 bytes and its value as bytes. @internal */
+/** A header with its name's UTF-8 bytes and its value as bytes. */
 export interface EncodedHeader {
   readonly key: Buffer;
   readonly value: Uint8Array | null;

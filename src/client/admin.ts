@@ -12,9 +12,18 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { errorCodes, type ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { decodeAssignment } from './consumer-group.js';
+import { decodeAssignment } from './consumer-protocol.js';
 import { MetadataCache } from './metadata-cache.js';
-import { delay } from './retry.js';
+import { delay, withTimeout } from './retry.js';
+import { bool, checkOptions, clockRule, custom, describeValue, durationMs, int, type OptionRules } from '../util/options.js';
+import { validateTopicName } from '../util/topic-name.js';
+
+/** A group id: a non-empty string of at most 255 characters. */
+function checkGroupId(groupId: unknown): asserts groupId is string {
+  if (typeof groupId !== 'string' || groupId.length === 0 || groupId.length > 255) {
+    throw new TributaryError('INVALID_GROUP_ID', `a group id is a non-empty string of at most 255 characters, got ${describeValue(groupId)}`, { option: 'groupId' });
+  }
+}
 
 /**
  * A topic to create.
@@ -238,10 +247,44 @@ export interface GroupDescription {
  * ```
  */
 export interface AdminOptions {
-  /** How long one admin call may take, retries included. Default 30000. */
+  /** How long one admin call may take, retries included: a bound, also when the cluster has no controller. Default 30000. */
   readonly requestTimeoutMs?: number;
   readonly clock?: Clock;
 }
+
+/**
+ * Options of {@link Admin.createTopics}.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type CreateTopicsOptions } from 'tributary-log';
+ *
+ * await using cluster = await Cluster.start();
+ * const options: CreateTopicsOptions = { ifNotExists: true };
+ * await cluster.admin().createTopics([{ name: 'orders' }], options);
+ * await cluster.admin().createTopics([{ name: 'orders' }], options); // no TOPIC_ALREADY_EXISTS
+ * ```
+ */
+export interface CreateTopicsOptions {
+  /** Check the request and report what would fail, creating nothing (Kafka's `validateOnly`). Default false. */
+  readonly validateOnly?: boolean;
+  /**
+   * A topic that already exists is not an error: it is left as it is (its partitions and
+   * configs are not compared with the request), as `kafka-topics.sh --if-not-exists` does.
+   * Default false: `TOPIC_ALREADY_EXISTS`.
+   */
+  readonly ifNotExists?: boolean;
+}
+
+const adminRules: OptionRules = { requestTimeoutMs: durationMs(1), clock: clockRule };
+const createTopicsRules: OptionRules = { validateOnly: bool, ifNotExists: bool };
+const newTopicRules: OptionRules = {
+  name: custom('a topic name', (v) => typeof v === 'string'),
+  partitions: int(1, 1_000_000),
+  replicationFactor: int(1, 1000),
+  configs: custom('an object of config names to string values', (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')),
+};
+const newTopicAliases = { numPartitions: 'partitions', replicas: 'replicationFactor', config: 'configs', configEntries: 'configs', topic: 'name' };
 
 /**
  * The admin client.
@@ -266,9 +309,7 @@ export class Admin {
     private readonly transport: Transport,
     options: AdminOptions = {},
   ) {
-    if (options.requestTimeoutMs !== undefined && (!Number.isFinite(options.requestTimeoutMs) || options.requestTimeoutMs <= 0)) {
-      throw new TributaryError('INVALID_CONFIG', `requestTimeoutMs must be a positive number, got ${String(options.requestTimeoutMs)}`, { option: 'requestTimeoutMs' });
-    }
+    checkOptions(options, adminRules, 'an admin');
     this.clock = options.clock ?? systemClock;
     this.timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.metadata = new MetadataCache(transport, { metadataMaxAgeMs: 5000, retryBackoffMs: 20, retryBackoffMaxMs: 500, requestTimeoutMs: this.timeoutMs }, this.clock, new Rng(Date.now() >>> 0));
@@ -280,40 +321,76 @@ export class Admin {
    * `INVALID_TOPIC_EXCEPTION`, `INVALID_REPLICATION_FACTOR`, `INVALID_PARTITIONS`,
    * `INVALID_CONFIG`, ...), naming the topic.
    */
-  async createTopics(topics: readonly NewTopic[], options: { readonly validateOnly?: boolean } = {}): Promise<void> {
+  async createTopics(topics: readonly NewTopic[], options: CreateTopicsOptions = {}): Promise<void> {
+    this.checkOpen();
+    checkOptions(options, createTopicsRules, 'a createTopics');
     if (!Array.isArray(topics)) throw new TributaryError('INVALID_ARGUMENT', 'createTopics takes an array of topics', { option: 'topics' });
-    const res = await this.toAnyNode<P.CreateTopicsRequest>({
-      apiKey: ApiKey.CreateTopics,
-      timeoutMs: this.timeoutMs,
-      validateOnly: options.validateOnly ?? false,
-      topics: topics.map((t) => ({
-        name: t?.name,
-        numPartitions: t?.partitions ?? -1,
-        replicationFactor: t?.replicationFactor ?? -1,
-        configs: (Object.entries(t?.configs ?? {}) as [string, string][]).map(([name, value]) => ({ name, value })),
-      })),
+    for (const t of topics) {
+      checkOptions(t, newTopicRules, 'a NewTopic', { aliases: newTopicAliases });
+      validateTopicName(t.name);
+    }
+    await this.bounded('createTopics', async () => {
+      const deadline = this.clock.monotonic() + this.timeoutMs;
+      for (let attempt = 0; ; attempt++) {
+        const res = await this.toAnyNode<P.CreateTopicsRequest>({
+          apiKey: ApiKey.CreateTopics,
+          timeoutMs: this.timeoutMs,
+          validateOnly: options.validateOnly ?? false,
+          topics: topics.map((t) => ({
+            name: t.name,
+            numPartitions: t.partitions ?? -1,
+            replicationFactor: t.replicationFactor ?? -1,
+            configs: (Object.entries(t.configs ?? {}) as [string, string][]).map(([name, value]) => ({ name, value })),
+          })),
+        });
+        const failed = res.topics.find((r) => r.errorCode !== 'NONE' && !(options.ifNotExists && r.errorCode === 'TOPIC_ALREADY_EXISTS'));
+        if (failed === undefined) break;
+        // A controller that has just taken over may not yet have heard from every broker
+        // (the old controller's node is fenced, the others re-register): a replication
+        // factor that the cluster's registered brokers can hold is retried until the
+        // timeout instead of refused. Kafka's placer refuses at once; a test that stops
+        // the controller and creates a topic would otherwise fail at random.
+        if (failed.errorCode === 'INVALID_REPLICATION_FACTOR' && (await this.mayReachReplicationFactor(topics, failed.name)) && this.clock.monotonic() < deadline) {
+          await delay(Math.min(200, 10 * 2 ** attempt));
+          continue;
+        }
+        throw new TributaryError(failed.errorCode, failed.errorMessage ?? `topic "${failed.name}": ${failed.errorCode}`, { topic: failed.name });
+      }
+      if (options.validateOnly) return;
+      await Promise.all(topics.map((t) => this.waitForLeaders(t.name)));
     });
-    for (const r of res.topics) if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `topic "${r.name}": ${r.errorCode}`, { topic: r.name });
-    if (options.validateOnly) return;
-    await Promise.all(topics.map((t) => this.waitForLeaders(t.name)));
+  }
+
+  /** Whether the cluster has (registered, perhaps fenced) brokers enough for the topic's replication factor. */
+  private async mayReachReplicationFactor(topics: readonly NewTopic[], name: string): Promise<boolean> {
+    const rf = topics.find((t) => t.name === name)?.replicationFactor;
+    if (rf === undefined) return false;
+    const cluster = await this.toAnyNode({ apiKey: ApiKey.DescribeCluster, includeClusterAuthorizedOperations: false }).catch(() => undefined);
+    return cluster !== undefined && rf <= cluster.brokers.length + 1;
   }
 
   /** Deletes topics; rejects with the first topic's error (`UNKNOWN_TOPIC_OR_PARTITION`, ...). */
   async deleteTopics(names: readonly string[]): Promise<void> {
+    this.checkOpen();
     if (!Array.isArray(names)) throw new TributaryError('INVALID_ARGUMENT', 'deleteTopics takes an array of names', { option: 'names' });
-    const res = await this.toAnyNode({ apiKey: ApiKey.DeleteTopics, timeoutMs: this.timeoutMs, topics: names.map((name) => ({ name })) });
+    for (const name of names) validateTopicName(name);
+    const res = await this.bounded('deleteTopics', () => this.toAnyNode({ apiKey: ApiKey.DeleteTopics, timeoutMs: this.timeoutMs, topics: names.map((name) => ({ name })) }));
     for (const r of res.responses) if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `topic "${r.name}": ${r.errorCode}`, { topic: r.name ?? undefined });
   }
 
   /** The names of every topic, sorted. */
   async listTopics(): Promise<string[]> {
-    const res = await this.toAnyNode({ apiKey: ApiKey.Metadata, topics: null, allowAutoTopicCreation: false });
+    this.checkOpen();
+    const res = await this.bounded('listTopics', () => this.toAnyNode({ apiKey: ApiKey.Metadata, topics: null, allowAutoTopicCreation: false }));
     return res.topics.map((t) => t.name ?? '').filter((n) => n !== '').sort();
   }
 
   /** Partitions, leaders, replicas and ISRs of topics; rejects with `UNKNOWN_TOPIC_OR_PARTITION` for a topic that does not exist. */
   async describeTopics(names: readonly string[]): Promise<TopicDescription[]> {
-    const res = await this.toAnyNode({ apiKey: ApiKey.Metadata, topics: names.map((name) => ({ name })), allowAutoTopicCreation: false });
+    this.checkOpen();
+    if (!Array.isArray(names)) throw new TributaryError('INVALID_ARGUMENT', 'describeTopics takes an array of names', { option: 'names' });
+    for (const name of names) validateTopicName(name);
+    const res = await this.bounded('describeTopics', () => this.toAnyNode({ apiKey: ApiKey.Metadata, topics: names.map((name) => ({ name })), allowAutoTopicCreation: false }));
     return res.topics.map((t) => {
       if (t.errorCode !== 'NONE') throw new TributaryError(t.errorCode, `topic "${t.name}": ${t.errorCode}`, { topic: t.name ?? undefined });
       return {
@@ -329,14 +406,21 @@ export class Admin {
 
   /** Grows a topic to `totalCount` partitions (Kafka never shrinks one). */
   async createPartitions(topic: string, totalCount: number): Promise<void> {
-    const res = await this.toAnyNode({ apiKey: ApiKey.CreatePartitions, timeoutMs: this.timeoutMs, topics: [{ name: topic, count: totalCount, assignments: null }] });
-    for (const r of res.results) if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `topic "${r.name}": ${r.errorCode}`, { topic: r.name });
-    await this.waitForLeaders(topic, totalCount);
+    this.checkOpen();
+    validateTopicName(topic);
+    if (!Number.isInteger(totalCount) || totalCount < 1 || totalCount > 1_000_000) throw new TributaryError('INVALID_PARTITIONS', `totalCount must be an integer from 1 to 1000000, got ${describeValue(totalCount)}`, { topic, option: 'totalCount' });
+    await this.bounded('createPartitions', async () => {
+      const res = await this.toAnyNode({ apiKey: ApiKey.CreatePartitions, timeoutMs: this.timeoutMs, topics: [{ name: topic, count: totalCount, assignments: null }] });
+      for (const r of res.results) if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `topic "${r.name}": ${r.errorCode}`, { topic: r.name });
+      await this.waitForLeaders(topic, totalCount);
+    });
   }
 
   /** A topic's configs: every known config with its effective value and its source. */
   async describeConfigs(topic: string): Promise<Record<string, ConfigEntry>> {
-    const res = await this.toAnyNode({ apiKey: ApiKey.DescribeConfigs, resources: [{ resourceType: ConfigResourceType.Topic, resourceName: topic, configurationKeys: null }] });
+    this.checkOpen();
+    validateTopicName(topic);
+    const res = await this.bounded('describeConfigs', () => this.toAnyNode({ apiKey: ApiKey.DescribeConfigs, resources: [{ resourceType: ConfigResourceType.Topic, resourceName: topic, configurationKeys: null }] }));
     const r = res.results[0];
     if (!r) throw new TributaryError('UNKNOWN_SERVER_ERROR', 'DescribeConfigs returned no result', { topic });
     if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `topic "${topic}": ${r.errorCode}`, { topic });
@@ -347,7 +431,13 @@ export class Admin {
 
   /** Sets (a string) or removes (null) topic configs, Kafka's IncrementalAlterConfigs. */
   async alterConfigs(topic: string, changes: Readonly<Record<string, string | null>>, options: { readonly validateOnly?: boolean } = {}): Promise<void> {
-    const res = await this.toAnyNode({
+    this.checkOpen();
+    validateTopicName(topic);
+    if (typeof changes !== 'object' || changes === null || Array.isArray(changes) || !Object.values(changes).every((v) => v === null || typeof v === 'string')) {
+      throw new TributaryError('INVALID_ARGUMENT', `changes must be an object of config names to a string (set) or null (remove), got ${describeValue(changes)}`, { topic, option: 'changes' });
+    }
+    checkOptions(options, { validateOnly: bool }, 'an alterConfigs');
+    const res = await this.bounded('alterConfigs', () => this.toAnyNode({
       apiKey: ApiKey.IncrementalAlterConfigs,
       validateOnly: options.validateOnly ?? false,
       resources: [
@@ -357,12 +447,18 @@ export class Admin {
           configs: Object.entries(changes).map(([name, value]) => (value === null ? { name, configOperation: 'DELETE' as const, value: null } : { name, configOperation: 'SET' as const, value })),
         },
       ],
-    });
+    }));
     for (const r of res.responses) if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `topic "${topic}": ${r.errorCode}`, { topic });
   }
 
   /** The earliest, latest, or first-at-a-timestamp offset of every partition of a topic. */
   async listOffsets(topic: string, spec: OffsetSpec): Promise<PartitionOffset[]> {
+    this.checkOpen();
+    validateTopicName(topic);
+    return this.bounded('listOffsets', () => this.listOffsetsOf(topic, spec));
+  }
+
+  private async listOffsetsOf(topic: string, spec: OffsetSpec): Promise<PartitionOffset[]> {
     const timestamp = spec === 'earliest' ? -2 : spec === 'latest' ? -1 : typeof spec === 'object' && spec !== null && Number.isSafeInteger(spec.timestamp) && spec.timestamp >= 0 ? spec.timestamp : undefined;
     if (timestamp === undefined) throw new TributaryError('INVALID_ARGUMENT', `spec must be 'earliest', 'latest' or { timestamp } with a non-negative integer, got ${JSON.stringify(spec)}`, { option: 'spec', topic });
     const info = await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs);
@@ -384,8 +480,15 @@ export class Admin {
    * watermark): raises the log start offset. Resolves with the new log start offsets.
    */
   async deleteRecords(topic: string, offsets: Readonly<Record<number, number>>): Promise<Record<number, number>> {
+    this.checkOpen();
+    validateTopicName(topic);
+    if (typeof offsets !== 'object' || offsets === null || Array.isArray(offsets)) throw new TributaryError('INVALID_ARGUMENT', `offsets must be an object of partition to offset, got ${describeValue(offsets)}`, { topic, option: 'offsets' });
+    for (const [key, offset] of Object.entries(offsets)) {
+      if (!/^(0|[1-9][0-9]{0,9})$/.test(key) || Number(key) > 0x7fffffff) throw new TributaryError('INVALID_ARGUMENT', `a partition must be an integer from 0 to 2147483647, got ${JSON.stringify(key)}`, { topic, option: 'offsets' });
+      if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < -1) throw new TributaryError('INVALID_ARGUMENT', `the offset of partition ${key} must be -1 or a non-negative integer, got ${describeValue(offset)}`, { topic, option: 'offsets' });
+    }
     const out: Record<number, number> = {};
-    await Promise.all(
+    await this.bounded('deleteRecords', () => Promise.all(
       Object.entries(offsets).map(async ([key, offset]) => {
         const partition = Number(key);
         out[partition] = await this.toLeader<number>(topic, partition, async (leader) => {
@@ -396,19 +499,24 @@ export class Admin {
           return { value: r.lowWatermark };
         });
       }),
-    );
+    ));
     return out;
   }
 
   /** The cluster id, the active controller and the live nodes. */
   async describeCluster(): Promise<ClusterDescription> {
-    const res = await this.toAnyNode({ apiKey: ApiKey.DescribeCluster, includeClusterAuthorizedOperations: false });
+    this.checkOpen();
+    const res = await this.bounded('describeCluster', () => this.toAnyNode({ apiKey: ApiKey.DescribeCluster, includeClusterAuthorizedOperations: false }));
     return { clusterId: res.clusterId, controllerId: res.controllerId, nodes: res.brokers.map((b) => ({ id: b.brokerId, host: b.host, port: b.port, rack: b.rack })) };
   }
 
   /** Every consumer group in the cluster (each node lists the groups it coordinates). */
   async listGroups(): Promise<GroupListing[]> {
     this.checkOpen();
+    return this.bounded('listGroups', () => this.listGroupsOf());
+  }
+
+  private async listGroupsOf(): Promise<GroupListing[]> {
     await this.metadata.refresh().catch(() => undefined);
     const nodes = this.metadata.nodes();
     const lists = await Promise.all(
@@ -430,6 +538,12 @@ export class Admin {
 
   /** A group's members with their partitions, and its committed offsets with their lag. Rejects with `GROUP_ID_NOT_FOUND` for a group that does not exist. */
   async describeGroup(groupId: string): Promise<GroupDescription> {
+    this.checkOpen();
+    checkGroupId(groupId);
+    return this.bounded('describeGroup', () => this.describeGroupOf(groupId));
+  }
+
+  private async describeGroupOf(groupId: string): Promise<GroupDescription> {
     const described = await this.toCoordinator<P.DescribedGroup>(groupId, async (node) => {
       const r = await this.transport.send(node, { apiKey: ApiKey.DescribeGroups, groups: [groupId] });
       const g = r.groups[0];
@@ -442,7 +556,7 @@ export class Admin {
     if (described.groupState === 'Dead' && fetched.topics.length === 0) throw new TributaryError('GROUP_ID_NOT_FOUND', `group "${groupId}" does not exist`);
     const offsets: { topic: string; partition: number; committed: number; end: number; lag: number }[] = [];
     for (const t of fetched.topics) {
-      const ends = new Map((await this.listOffsets(t.name, 'latest').catch(() => [] as PartitionOffset[])).map((e) => [e.partition, e.offset]));
+      const ends = new Map((await this.listOffsetsOf(t.name, 'latest').catch(() => [] as PartitionOffset[])).map((e) => [e.partition, e.offset]));
       for (const p of t.partitions) {
         if (p.committedOffset < 0) continue;
         const end = ends.get(p.partitionIndex) ?? -1;
@@ -471,14 +585,21 @@ export class Admin {
    * Rejects with the coordinator's error otherwise (`UNKNOWN_MEMBER_ID` for a group with members).
    */
   async resetGroupOffsets(groupId: string, topic: string, to: OffsetSpec | number): Promise<{ partition: number; offset: number }[]> {
+    this.checkOpen();
+    checkGroupId(groupId);
+    validateTopicName(topic);
+    return this.bounded('resetGroupOffsets', () => this.resetGroupOffsetsOf(groupId, topic, to));
+  }
+
+  private async resetGroupOffsetsOf(groupId: string, topic: string, to: OffsetSpec | number): Promise<{ partition: number; offset: number }[]> {
     if (typeof to === 'number' && (!Number.isSafeInteger(to) || to < 0)) throw new TributaryError('INVALID_ARGUMENT', `offset must be a non-negative integer, got ${to}`, { option: 'to', topic });
     let targets: { partition: number; offset: number }[];
     if (typeof to === 'number') {
       targets = (await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs)).partitions.map((p) => ({ partition: p.partition, offset: to }));
     } else {
-      const found = await this.listOffsets(topic, to);
+      const found = await this.listOffsetsOf(topic, to);
       // No record at or after the timestamp: the partition's end, looked up once for all.
-      const ends = found.some((p) => p.offset < 0) ? await this.listOffsets(topic, 'latest') : [];
+      const ends = found.some((p) => p.offset < 0) ? await this.listOffsetsOf(topic, 'latest') : [];
       targets = found.map((p) => ({ partition: p.partition, offset: p.offset >= 0 ? p.offset : ends.find((e) => e.partition === p.partition)!.offset }));
     }
     await this.toCoordinator<undefined>(groupId, async (node) => {
@@ -497,11 +618,13 @@ export class Admin {
 
   /** Deletes a group and its committed offsets. Rejects with `NON_EMPTY_GROUP` while it has members, `GROUP_ID_NOT_FOUND` when there is none. */
   async deleteGroup(groupId: string): Promise<void> {
-    await this.toCoordinator<undefined>(groupId, async (node) => {
+    this.checkOpen();
+    checkGroupId(groupId);
+    await this.bounded('deleteGroup', () => this.toCoordinator<undefined>(groupId, async (node) => {
       const r = await this.transport.send(node, { apiKey: ApiKey.DeleteGroups, groupsNames: [groupId] });
       const res = r.results[0];
       return res === undefined ? { error: 'UNKNOWN_SERVER_ERROR' as ErrorCode } : res.errorCode !== 'NONE' ? { error: res.errorCode } : { value: undefined };
-    });
+    }));
   }
 
   /** Stops the client; further calls reject with `CLIENT_CLOSED`. */
@@ -535,10 +658,19 @@ export class Admin {
     if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the admin client is closed');
   }
 
+  /**
+   * Runs one admin call within `requestTimeoutMs`, retries included: a bound even when a
+   * request waits on a controller that is not there (a lost quorum), whose own wait is
+   * longer. The work left behind is not called back; its outcome is ignored.
+   */
+  private bounded<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return withTimeout(call(), this.timeoutMs, `admin ${what}`);
+  }
+
   /** Runs `call` against a group's coordinator (FindCoordinator first), retrying while the coordinator moves or loads, until the timeout. */
   private async toCoordinator<T>(groupId: string, call: (node: number) => Promise<{ value: T } | { error: ErrorCode }>): Promise<T> {
     this.checkOpen();
-    if (typeof groupId !== 'string' || groupId.length === 0) throw new TributaryError('INVALID_GROUP_ID', 'a group id is a non-empty string', { option: 'groupId' });
+    checkGroupId(groupId);
     const deadline = this.clock.monotonic() + this.timeoutMs;
     for (let attempt = 0; ; attempt++) {
       let error: ErrorCode;

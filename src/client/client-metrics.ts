@@ -1,7 +1,10 @@
 /**
  * What a consumer (or a consumer group member) reports about itself: records and bytes
- * it received, how long its fetches took, and its lag on each partition it reads.
+ * it received, how long its fetches took, and its lag on each partition it reads; and
+ * what a group member logs and publishes (failed commits, rebalances).
  */
+import { channels, type GroupRebalanceEvent } from '../util/channels.js';
+import type { Logger } from '../util/logger.js';
 import type { LatencySummary } from '../util/metrics.js';
 
 /**
@@ -59,4 +62,15 @@ export interface ConsumerMetrics {
   /** The sum of the partitions' known lags. */
   readonly lag: number;
   readonly partitions: readonly ConsumerPartitionMetrics[];
+}
+
+/** A commit the member could not make: a warning, never silence (its records may be read again). @internal */
+export function commitFailed(log: Logger, groupId: string, err: unknown, what: string): void {
+  log.warn({ groupId, err }, `group ${groupId}: ${what} failed, so these records may be read again: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/** A member joined a generation with its assignment: logged, and published on `tributary:rebalance`. @internal */
+export function rebalanced(log: Logger, groupId: string, memberId: string, generationId: number, assignment: readonly { readonly topic: string; readonly partition: number }[]): void {
+  log.info({ groupId, memberId, generationId, partitions: assignment.length }, `group ${groupId}: joined generation ${generationId} with ${assignment.length} partition(s)`);
+  if (channels.rebalance.hasSubscribers) channels.rebalance.publish({ groupId, memberId, generationId, assignment: assignment.map((tp) => ({ topic: tp.topic, partition: tp.partition })) } satisfies GroupRebalanceEvent);
 }

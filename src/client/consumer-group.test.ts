@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isTributaryError } from '../util/errors.js';
-import { computeAssignment, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, resolveConsumerGroupOptions, type Subscription } from './consumer-group.js';
+import { resolveConsumerGroupOptions } from './consumer-group.js';
+import { computeAssignment, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, type Subscription } from './consumer-protocol.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -111,6 +112,7 @@ describe('options', () => {
       maxWaitMs: 500,
       requestTimeoutMs: 30_000,
       metadataMaxAgeMs: 5000,
+      logger: expect.objectContaining({ warn: expect.any(Function) }),
     });
     // A short session gets a heartbeat a third of it by default.
     expect(resolveConsumerGroupOptions({ groupId: 'g', topics: /orders-.*/, sessionTimeoutMs: 1500 }).heartbeatIntervalMs).toBe(500);

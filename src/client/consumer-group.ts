@@ -5,6 +5,7 @@
  * how far it got. The semantics (at-least-once, when commits happen, the rebalance events)
  * are in docs/design/consumer-groups.md.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
@@ -12,16 +13,16 @@ import type { Transport } from '../transport/transport.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
-import { channels, type GroupRebalanceEvent } from '../util/channels.js';
-import { silentLogger, type Logger } from '../util/logger.js';
+import { deferred, type Deferred } from '../util/deferred.js';
+import type { Logger } from '../util/logger.js';
 import { Rng } from '../util/rng.js';
 import { validateTopicName } from '../util/topic-name.js';
-import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, type AssignorMember } from '../broker/core/assignors.js';
 import { Admin } from './admin.js';
-import type { ConsumerMetrics } from './client-metrics.js';
+import { commitFailed, rebalanced, type ConsumerMetrics } from './client-metrics.js';
 import { Consumer, type ConsumerBatch, type SeekTarget, type TopicPartition } from './consumer.js';
-import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, type Subscription } from './consumer-protocol.js';
-import { backoffMs, delay, withTimeout } from './retry.js';
+import { computeAssignment, decodeAssignment, encodeAssignment, encodeSubscription, decodeSubscription } from './consumer-protocol.js';
+import { backoffMs, withTimeout } from './retry.js';
+import type { ResolvedConsumerGroupOptions } from './consumer-group-options.js';
 import type { Serde } from './serde.js';
 import type { SerdeLike, TypedConsumerRecord } from './topic.js';
 
@@ -58,7 +59,9 @@ export interface ConsumerGroupOptions<K, V> {
   readonly groupId: string;
   /** The topics to consume: names, or a pattern matched against every topic (checked every `metadataMaxAgeMs`). */
   readonly topics: readonly string[] | RegExp;
-  /** `auto.offset.reset`: where a partition with no committed offset starts. Default `'latest'`. */
+  /** `auto.offset.reset`: where a partition with no committed offset starts, as the consumer's option of that name. Default `'latest'`. */
+  readonly autoOffsetReset?: 'earliest' | 'latest';
+  /** @deprecated Use `autoOffsetReset` (one name for consumers and groups); `from` still works. */
   readonly from?: 'earliest' | 'latest';
   /** Decodes keys; without it keys are bytes. */
   readonly key?: SerdeLike<K>;
@@ -216,122 +219,15 @@ export interface OffsetToCommit {
  */
 export type RunHandlers<K, V> = { readonly eachRecord: (record: TypedConsumerRecord<K, V>) => void | Promise<void> } | { readonly eachBatch: (batch: TypedConsumerBatch<K, V>) => void | Promise<void> };
 
-interface Resolved {
-  readonly groupId: string;
-  readonly topics: readonly string[] | RegExp;
-  readonly from: 'earliest' | 'latest';
-  readonly assignor: AssignorName;
-  readonly sessionTimeoutMs: number;
-  readonly heartbeatIntervalMs: number;
-  readonly rebalanceTimeoutMs: number;
-  readonly groupInstanceId: string | null;
-  readonly autoCommit: boolean;
-  readonly autoCommitIntervalMs: number;
-  readonly clientId: string;
-  readonly maxWaitMs: number;
-  readonly requestTimeoutMs: number;
-  readonly metadataMaxAgeMs: number;
-}
-
-const optionNames = new Set(['groupId', 'topics', 'from', 'key', 'value', 'assignor', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'groupInstanceId', 'autoCommit', 'autoCommitIntervalMs', 'clientId', 'maxWaitMs', 'requestTimeoutMs', 'metadataMaxAgeMs', 'logger']);
-
-function invalid(option: string, why: string, got: unknown): never {
-  throw new TributaryError('INVALID_CONFIG', `${option} ${why}, got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}`, { option });
-}
-
-/** Validates a group's options and fills in the defaults. @internal */
-export function resolveConsumerGroupOptions(o: ConsumerGroupOptions<unknown, unknown>): Resolved {
-  if (typeof o !== 'object' || o === null) invalid('options', 'must be an object', o);
-  for (const k of Object.keys(o)) if (!optionNames.has(k)) invalid(k, 'is not a consumer group option', k);
-  if (typeof o.groupId !== 'string' || o.groupId.length === 0 || o.groupId.length > 255) invalid('groupId', 'must be a non-empty string of at most 255 characters', o.groupId);
-  if (o.topics instanceof RegExp) {
-    if (o.topics.global || o.topics.sticky) invalid('topics', 'must be a RegExp without the g or y flag', o.topics);
-  } else if (!Array.isArray(o.topics) || o.topics.length === 0) invalid('topics', 'must be a non-empty array of topic names or a RegExp', o.topics);
-  else {
-    for (const t of o.topics) {
-      try {
-        validateTopicName(t);
-      } catch (err) {
-        throw new TributaryError('INVALID_CONFIG', `topics holds an invalid topic name: ${isTributaryError(err) ? err.message : String(err)}`, { option: 'topics', cause: err });
-      }
-    }
-  }
-  const oneOf = <T extends string>(name: string, v: unknown, allowed: readonly T[], d: T): T => {
-    if (v === undefined) return d;
-    if (!allowed.includes(v as T)) invalid(name, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`, v);
-    return v as T;
-  };
-  const int = (name: string, v: unknown, d: number, min: number, max = 2_147_483_647): number => {
-    if (v === undefined) return d;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) invalid(name, `must be an integer from ${min} to ${max}`, v);
-    return v;
-  };
-  const sessionTimeoutMs = int('sessionTimeoutMs', o.sessionTimeoutMs, 10_000, 1);
-  const heartbeatIntervalMs = int('heartbeatIntervalMs', o.heartbeatIntervalMs, Math.min(1000, Math.floor(sessionTimeoutMs / 3)), 1);
-  if (heartbeatIntervalMs >= sessionTimeoutMs) invalid('heartbeatIntervalMs', `must be below sessionTimeoutMs (${sessionTimeoutMs})`, heartbeatIntervalMs);
-  if (o.groupInstanceId !== undefined && (typeof o.groupInstanceId !== 'string' || o.groupInstanceId.length === 0 || o.groupInstanceId.length > 249)) invalid('groupInstanceId', 'must be a non-empty string of at most 249 characters', o.groupInstanceId);
-  if (o.autoCommit !== undefined && typeof o.autoCommit !== 'boolean') invalid('autoCommit', 'must be a boolean', o.autoCommit);
-  if (o.clientId !== undefined && (typeof o.clientId !== 'string' || o.clientId.length === 0)) invalid('clientId', 'must be a non-empty string', o.clientId);
-  for (const s of ['key', 'value'] as const) {
-    const v = o[s];
-    if (v === undefined) continue;
-    const serde = typeof v === 'function' ? (v as () => Serde<unknown>)() : v;
-    if (typeof serde !== 'object' || serde === null || typeof serde.deserialize !== 'function') invalid(s, 'must be a serde (an object with serialize and deserialize) or a function returning one', v);
-  }
-  return {
-    groupId: o.groupId,
-    topics: o.topics instanceof RegExp ? o.topics : [...new Set(o.topics)],
-    from: oneOf('from', o.from, ['earliest', 'latest'] as const, 'latest'),
-    assignor: oneOf('assignor', o.assignor, ['range', 'roundrobin', 'cooperative-sticky'] as const, 'range'),
-    sessionTimeoutMs,
-    heartbeatIntervalMs,
-    rebalanceTimeoutMs: int('rebalanceTimeoutMs', o.rebalanceTimeoutMs, 60_000, 1),
-    groupInstanceId: o.groupInstanceId ?? null,
-    autoCommit: o.autoCommit ?? true,
-    autoCommitIntervalMs: int('autoCommitIntervalMs', o.autoCommitIntervalMs, 1000, 1),
-    clientId: o.clientId ?? 'tributary-consumer',
-    maxWaitMs: int('maxWaitMs', o.maxWaitMs, 500, 0),
-    requestTimeoutMs: int('requestTimeoutMs', o.requestTimeoutMs, 30_000, 1),
-    metadataMaxAgeMs: int('metadataMaxAgeMs', o.metadataMaxAgeMs, 5000, 1),
-  };
-}
-
-// ------------------------------------------------------------------ ConsumerProtocol
-
-export { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, type Assignment, type Subscription } from './consumer-protocol.js';
-
-/**
- * The leader's assignment: every member's subscription in, bytes for each member out.
- * For cooperative-sticky, ownership claims from an older generation than the newest
- * claimed are dropped (a member that missed a generation may hold stale claims), as
- * Kafka's assignor does. @internal
- */
-export function computeAssignment(assignor: AssignorName, members: readonly { memberId: string; subscription: Subscription }[], counts: ReadonlyMap<string, number>): Map<string, TopicPartition[]> {
-  const newest = Math.max(-1, ...members.map((m) => m.subscription.generationId));
-  const input: AssignorMember[] = members.map((m) => ({
-    memberId: m.memberId,
-    topics: m.subscription.topics.filter((t) => counts.has(t)),
-    owned: m.subscription.generationId === newest ? m.subscription.ownedPartitions.filter((tp) => tp.partition < (counts.get(tp.topic) ?? 0)) : [],
-  }));
-  if (assignor === 'range') return rangeAssign(input, counts);
-  if (assignor === 'roundrobin') return roundRobinAssign(input, counts);
-  return cooperativeStickyAssign(input, counts).assignment;
-}
+import { resolveConsumerGroupOptions } from './consumer-group-options.js';
+export { resolveConsumerGroupOptions };
 
 // ------------------------------------------------------------------ the group
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
-interface Deferred {
-  readonly promise: Promise<void>;
-  readonly resolve: () => void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
+/** The group whose `run` handler is running, so that a `close` from inside it does not wait for itself. */
+const handlerScope = new AsyncLocalStorage<object>();
 
 /** Errors that mean "find the coordinator again". */
 const coordinatorErrors = new Set<ErrorCode>(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT']);
@@ -370,7 +266,7 @@ const coordinatorErrors = new Set<ErrorCode>(['NOT_COORDINATOR', 'COORDINATOR_NO
  */
 export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> implements AsyncIterable<TypedConsumerRecord<K, V>> {
   /** The options in force, defaults filled in. @internal */
-  readonly options: Resolved;
+  readonly options: ResolvedConsumerGroupOptions;
   private readonly inner: Consumer;
   private readonly admin: Admin;
   private readonly keySerde: Serde<K> | undefined;
@@ -397,6 +293,9 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
   private subscribedTopics: string[] = [];
   private assignedCounts = new Map<string, number>();
   private closed = false;
+  private closing: Promise<void> | undefined;
+  /** Wakes every `sleep` at once (close, kill), so no timer of this member outlives it. */
+  private readonly sleepers = new Set<() => void>();
   private fatal: TributaryError | undefined;
   private iterating = false;
   private wake: Deferred = deferred();
@@ -407,7 +306,6 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
   private readonly joinedOnce = deferred();
   /** Rebalances completed (JoinGroup + SyncGroup) by this member. */
   rebalances = 0;
-  private readonly log: Logger;
 
   constructor(
     private readonly transport: Transport,
@@ -428,24 +326,13 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       this.timers.push(t);
     };
     every(o.heartbeatIntervalMs, () => void this.heartbeat());
-    this.log = options.logger ?? silentLogger;
-    if (o.autoCommit) every(o.autoCommitIntervalMs, () => void this.commitProcessed().catch((err: unknown) => this.commitFailed(err, 'auto-commit')));
+    if (o.autoCommit) every(o.autoCommitIntervalMs, () => void this.commitProcessed().catch((err: unknown) => commitFailed(this.options.logger, this.options.groupId, err, 'auto-commit')));
     this.membership = this.runMembership();
   }
 
   /** The underlying consumer's metrics (records, bytes, fetch latency, lag), with the group and its rebalances. */
   metrics(): ConsumerMetrics {
     return { ...this.inner.metrics(), groupId: this.options.groupId, rebalances: this.rebalances };
-  }
-
-  private commitFailed(err: unknown, what: string): void {
-    this.log.warn({ groupId: this.options.groupId, memberId: this.memberIdValue, err }, `group ${this.options.groupId}: ${what} failed, so these records may be read again: ${err instanceof Error ? err.message : String(err)}`);
-  }
-
-  private rebalanced(generationId: number, assignment: readonly TopicPartition[]): void {
-    const groupId = this.options.groupId;
-    this.log.info({ groupId, memberId: this.memberIdValue, generationId, partitions: assignment.length }, `group ${groupId}: joined generation ${generationId} with ${assignment.length} partition(s)`);
-    if (channels.rebalance.hasSubscribers) channels.rebalance.publish({ groupId, memberId: this.memberIdValue, generationId, assignment: assignment.map((tp) => ({ topic: tp.topic, partition: tp.partition })) } satisfies GroupRebalanceEvent);
   }
 
   /** The member id the coordinator gave, or `''` before the first join. */
@@ -487,7 +374,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
           this.inFlight = { keys: [batch.key], done };
           try {
             yield record;
-            if (this.stillValid(batch.key, batch.epoch)) this.processed.set(batch.key, record.offset + 1);
+            if (this.counts(batch.key, batch.epoch)) this.processed.set(batch.key, record.offset + 1);
             delivered++;
           } finally {
             this.inFlight = undefined;
@@ -510,16 +397,30 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
   }
 
   /**
-   * Calls a handler for every record (or every fetched batch) until the group is closed;
-   * rejects with the first error of a handler or of the group. A record (or batch) is
-   * processed once its handler resolves.
+   * Calls a handler for every record (or every fetched batch) until the group is closed.
+   * A record (or batch) is processed once its handler resolves.
+   *
+   * A handler that throws (or an error of the group) ends the member: it closes as
+   * `close()` does (the `revoked` handlers run, what it processed is committed, it leaves
+   * the group so the others take its partitions at once), and then `run` rejects with that
+   * error. The record (or batch) whose handler threw is not committed: its partition's
+   * next owner reads it again.
    */
   async run(handlers: RunHandlers<K, V>): Promise<void> {
     if (typeof handlers !== 'object' || handlers === null || (!('eachRecord' in handlers) && !('eachBatch' in handlers))) {
       throw new TributaryError('INVALID_ARGUMENT', 'run takes { eachRecord } or { eachBatch }', { option: 'handlers' });
     }
+    try {
+      await this.runHandlers(handlers);
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  private async runHandlers(handlers: RunHandlers<K, V>): Promise<void> {
     if ('eachRecord' in handlers) {
-      for await (const record of this) await handlers.eachRecord(record);
+      for await (const record of this) await handlerScope.run(this, () => handlers.eachRecord(record));
       return;
     }
     for await (const batch of this.deliveries()) {
@@ -527,13 +428,13 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       this.inFlight = { keys: [batch.key], done };
       try {
         try {
-          await handlers.eachBatch({ topic: batch.topic, partition: batch.partition, records: batch.records, highWatermark: batch.highWatermark });
+          await handlerScope.run(this, () => handlers.eachBatch({ topic: batch.topic, partition: batch.partition, records: batch.records, highWatermark: batch.highWatermark }));
         } catch (err) {
           this.rewind(batch, batch.records[0]!.offset);
           throw err;
         }
         const last = batch.records[batch.records.length - 1];
-        if (last !== undefined && this.stillValid(batch.key, batch.epoch)) this.processed.set(batch.key, last.offset + 1);
+        if (last !== undefined && this.counts(batch.key, batch.epoch)) this.processed.set(batch.key, last.offset + 1);
       } finally {
         this.inFlight = undefined;
         done.resolve();
@@ -603,20 +504,28 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
   }
 
   /**
-   * Leaves the group: the `revoked` handlers run, processed offsets are committed (with
-   * `autoCommit`), and a LeaveGroup tells the coordinator at once, so the others rebalance
-   * without waiting for this member's session to expire (a static member does not leave:
-   * it keeps its place for `sessionTimeoutMs`). Iterations end.
+   * Leaves the group: the record (or batch) being processed finishes first (waited for up
+   * to `rebalanceTimeoutMs`), the `revoked` handlers run, processed offsets are committed
+   * (with `autoCommit`), and a LeaveGroup tells the coordinator at once, so the others
+   * rebalance without waiting for this member's session to expire (a static member does
+   * not leave: it keeps its place for `sessionTimeoutMs`). Iterations end; no timer of the
+   * member is left behind. Inside a `for await` loop over the group, `break` before
+   * awaiting `close()` (or do not await it there): the body being run is the record it
+   * waits for. Inside a `run` handler it does not wait for that handler.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const t of this.timers) clearInterval(t);
-    this.wake.resolve();
+  close(): Promise<void> {
+    this.closing ??= this.leave();
+    return this.closing;
+  }
+
+  private async leave(): Promise<void> {
+    this.stop();
+    const inFlight = this.inFlight;
+    if (inFlight !== undefined && handlerScope.getStore() !== this) await withTimeout(inFlight.done.promise, this.options.rebalanceTimeoutMs, 'the record in flight').catch(() => undefined);
     const owned = this.assignment();
     if (owned.length > 0 && this.generation >= 0) {
       await this.emit('revoked', owned).catch(() => undefined);
-      if (this.options.autoCommit) await this.commitProcessed().catch((err: unknown) => this.commitFailed(err, 'commit on close'));
+      if (this.options.autoCommit) await this.commitProcessed().catch((err: unknown) => commitFailed(this.options.logger, this.options.groupId, err, 'commit on leaving'));
     }
     if (this.memberIdValue !== '' && this.options.groupInstanceId === null && this.coordinatorId !== undefined) {
       await withTimeout(
@@ -625,6 +534,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
         'LeaveGroup',
       ).catch(() => undefined);
     }
+    this.owned.clear();
     await this.inner.close();
     this.admin.close();
     // Not awaited: a static member's JoinGroup may stay parked until the rebalance ends.
@@ -641,17 +551,47 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
    * @internal
    */
   async kill(): Promise<void> {
-    this.closed = true;
-    for (const t of this.timers) clearInterval(t);
-    this.wake.resolve();
+    this.closing ??= Promise.resolve();
+    this.stop();
     await this.inner.close();
     this.admin.close();
   }
 
+  private stop(): void {
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.wake.resolve();
+    for (const wake of [...this.sleepers]) wake();
+  }
+
+  /** Waits `ms`, or less if `wake` resolves or the member stops; leaves no timer behind. */
+  private sleep(ms: number, wake?: Deferred): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+      void wake?.promise.then(done);
+    });
+  }
+
   // ------------------------------------------------------------------ delivery
 
+  /** Whether records of this partition epoch may still be handed out. */
   private stillValid(key: string, epoch: number): boolean {
-    return !this.closed && this.owned.has(key) && !this.revoking.has(key) && (this.epochs.get(key) ?? 0) === epoch;
+    return !this.closed && !this.revoking.has(key) && this.counts(key, epoch);
+  }
+
+  /**
+   * Whether a record of this partition epoch that a handler finished counts as processed:
+   * the partition is still this member's, in that epoch. A revoke or a close in the
+   * meantime does not matter: both wait for the record in flight, then commit it.
+   */
+  private counts(key: string, epoch: number): boolean {
+    return this.owned.has(key) && (this.epochs.get(key) ?? 0) === epoch;
   }
 
   private bump(key: string): void {
@@ -668,7 +608,9 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       source = this.inner.batches();
       for (;;) {
         if (this.fatal !== undefined) throw this.fatal;
-        const next = await Promise.race([source.next(), this.fatalSignal()]);
+        // Not raced against a signal of `fail`: `fail` closes the inner consumer, which ends
+        // this wait. (A race against a promise that never settles keeps every result alive.)
+        const next = await source.next();
         if (this.fatal !== undefined) throw this.fatal;
         if (next.done === true) return;
         const b = next.value;
@@ -688,15 +630,8 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     }
   }
 
-  private fatalWaiter: Deferred | undefined;
-  private fatalSignal(): Promise<{ done: true; value: undefined }> {
-    this.fatalWaiter ??= deferred();
-    return this.fatalWaiter.promise.then(() => ({ done: true as const, value: undefined }));
-  }
-
   private fail(err: TributaryError): void {
     this.fatal ??= err;
-    this.fatalWaiter?.resolve();
     void this.inner.close();
   }
 
@@ -756,7 +691,6 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
   private async findCoordinator(): Promise<number> {
     for (let attempt = 0; ; attempt++) {
       if (this.coordinatorId !== undefined) return this.coordinatorId;
-      if (this.closed && attempt > 0) throw new TributaryError('CLIENT_CLOSED', 'the consumer group is closed');
       const nodes = this.transport.bootstrapNodes();
       const node = nodes[attempt % Math.max(1, nodes.length)];
       if (node !== undefined) {
@@ -772,7 +706,9 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
           if (!isTributaryError(err) || !err.retriable) throw err;
         }
       }
-      await delay(backoffMs(attempt, 50, 1000, this.rng));
+      // A closing member asks once (for its last commit), and does not wait to ask again.
+      if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the consumer group is closed');
+      await this.sleep(backoffMs(attempt, 50, 1000, this.rng));
     }
   }
 
@@ -792,7 +728,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       }
       this.coordinatorId = undefined;
       if (this.clock.monotonic() >= deadline) throw new TributaryError(code, `the coordinator of group ${this.options.groupId} did not answer: ${code}`);
-      await delay(backoffMs(attempt, 50, 1000, this.rng));
+      await this.sleep(backoffMs(attempt, 50, 1000, this.rng));
     }
   }
 
@@ -844,7 +780,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     while (!this.closed) {
       if (!this.rejoinNeeded) {
         const wake = this.wake;
-        await Promise.race([wake.promise, delay(Math.max(1, this.options.metadataMaxAgeMs - (this.clock.monotonic() - checkedAt)))]);
+        await this.sleep(Math.max(1, this.options.metadataMaxAgeMs - (this.clock.monotonic() - checkedAt)), wake);
         if (this.wake === wake && !this.closed && !this.rejoinNeeded) this.wake = deferred();
         if (this.clock.monotonic() - checkedAt >= this.options.metadataMaxAgeMs && !this.closed) {
           checkedAt = this.clock.monotonic();
@@ -865,7 +801,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
         }
         if (coordinatorErrors.has(e.code)) this.coordinatorId = undefined;
         // MEMBER_ID_REQUIRED is the protocol's first step (KIP-394), not a failure: rejoin at once.
-        if (e.code !== 'MEMBER_ID_REQUIRED') await delay(backoffMs(failures++, 50, 1000, this.rng));
+        if (e.code !== 'MEMBER_ID_REQUIRED') await this.sleep(backoffMs(failures++, 50, 1000, this.rng));
       }
     }
   }
@@ -969,9 +905,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       // has one waiting to bring news of the next rebalance.
       setImmediate(() => void this.heartbeat());
       try {
-        const assignment = decodeAssignment(sync.assignment).partitions;
-        await this.takeAssignment(assignment, join.generationId, cooperative);
-        this.rebalanced(join.generationId, assignment);
+        await this.takeAssignment(decodeAssignment(sync.assignment).partitions, join.generationId, cooperative);
       } catch (err) {
         this.rejoinNeeded = true;
         throw err;
@@ -994,6 +928,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     }
     this.ownedGeneration = generationId;
     if (added.length > 0) await this.assign(added);
+    rebalanced(this.options.logger, this.options.groupId, this.memberIdValue, generationId, assigned);
   }
 
   /** Waits for the record being processed of these partitions, runs the `revoked` handlers, commits, gives them up. */
@@ -1004,7 +939,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       const inFlight = this.inFlight;
       if (inFlight !== undefined && inFlight.keys.some((k) => keys.includes(k))) await inFlight.done.promise;
       await this.emit('revoked', [...tps]).catch(() => undefined);
-      if (this.options.autoCommit) await this.commitProcessed().catch((err: unknown) => this.commitFailed(err, 'commit before giving partitions up'));
+      if (this.options.autoCommit) await this.commitProcessed().catch((err: unknown) => commitFailed(this.options.logger, this.options.groupId, err, 'commit before giving partitions up'));
     } finally {
       for (const k of keys) {
         this.revoking.delete(k);

@@ -1,10 +1,15 @@
 /**
- * Kafka's `ConsumerProtocol`: the bytes a consumer group's members put in JoinGroup
- * (their subscription) and the leader puts in SyncGroup (each member's assignment), in
- * versions 0 to 3 (not flexible), which every Kafka client reads.
+ * Kafka's `ConsumerProtocol`: the bytes a consumer group's members exchange through the
+ * coordinator, which stores them opaquely. A member's subscription (topics, the partitions
+ * it owns and their generation, KIP-429) goes in its JoinGroup; the leader's assignment
+ * for each member comes back in SyncGroup. Versions 0 to 3 read, 3 written, not flexible,
+ * so a Java or KafkaJS member can share a group. Also the leader's assignment step, which
+ * turns every member's subscription into each one's partitions.
  * @internal
  */
+import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, type AssignorMember } from '../broker/core/assignors.js';
 import { TributaryError } from '../util/errors.js';
+import type { AssignorName } from './consumer-group.js';
 import type { TopicPartition } from './consumer.js';
 
 /** Kafka's ConsumerProtocolSubscription (versions 0-3, not flexible). @internal */
@@ -155,3 +160,20 @@ export function decodeAssignment(bytes: Uint8Array): Assignment {
   return { partitions, userData: r.bytes() };
 }
 
+/**
+ * The leader's assignment: every member's subscription in, bytes for each member out.
+ * For cooperative-sticky, ownership claims from an older generation than the newest
+ * claimed are dropped (a member that missed a generation may hold stale claims), as
+ * Kafka's assignor does. @internal
+ */
+export function computeAssignment(assignor: AssignorName, members: readonly { memberId: string; subscription: Subscription }[], counts: ReadonlyMap<string, number>): Map<string, TopicPartition[]> {
+  const newest = Math.max(-1, ...members.map((m) => m.subscription.generationId));
+  const input: AssignorMember[] = members.map((m) => ({
+    memberId: m.memberId,
+    topics: m.subscription.topics.filter((t) => counts.has(t)),
+    owned: m.subscription.generationId === newest ? m.subscription.ownedPartitions.filter((tp) => tp.partition < (counts.get(tp.topic) ?? 0)) : [],
+  }));
+  if (assignor === 'range') return rangeAssign(input, counts);
+  if (assignor === 'roundrobin') return roundRobinAssign(input, counts);
+  return cooperativeStickyAssign(input, counts).assignment;
+}

@@ -219,4 +219,20 @@ describe('Consumer', () => {
     await expect(c.partitionsFor('missing')).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
     await c.close();
   });
+
+  it('a seek issued before the next fetch is honoured at once: 12 partitions sought one after another are not auto-reset and long-polled first', async () => {
+    // maxWaitMs is far beyond the test's timeout: a partition that waits for a long poll
+    // at the wrong position (the auto-reset 'latest') never delivers within it.
+    const cluster = new FakeCluster({ topics: { t: 12 } });
+    for (let p = 0; p < 12; p++) await fill(cluster, 't', p, [`p${p}`]);
+    for (const iterateFirst of [false, true]) {
+      const c = new Consumer(cluster, { maxWaitMs: 120_000 });
+      c.assign(Array.from({ length: 12 }, (_, p) => tp(p)));
+      const got = iterateFirst ? take(c, 12) : undefined;
+      for (let p = 0; p < 12; p++) await c.seek(tp(p), 'earliest');
+      const records = await (got ?? take(c, 12));
+      expect(records.map((r) => text(r.value)).sort()).toEqual(Array.from({ length: 12 }, (_, p) => `p${p}`).sort());
+      await c.close();
+    }
+  }, 30_000);
 });

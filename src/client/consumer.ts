@@ -110,7 +110,13 @@ interface PartitionState {
   generation: number;
   resetting: boolean;
   paused: boolean;
-  inFlight: boolean;
+  /**
+   * The generation of the fetch in flight, if any. A seek bumps the generation, so the
+   * partition may be fetched again at once from its new position: the old fetch (maybe a
+   * long poll at an auto-reset position, waiting up to `maxWaitMs`) is ignored when it
+   * answers, instead of holding the sought partition back until then.
+   */
+  inFlight: number | undefined;
   /** One fetch's data, waiting for the iterator. */
   buffered: CompletedFetch | undefined;
   retryAtMs: number;
@@ -213,7 +219,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         generation: 0,
         resetting: false,
         paused: false,
-        inFlight: false,
+        inFlight: undefined,
         buffered: undefined,
         retryAtMs: 0,
         retries: 0,
@@ -459,7 +465,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     let wakeAt = Infinity;
     let needMetadata = false;
     for (const s of this.states.values()) {
-      if (s.paused || s.inFlight || s.buffered !== undefined || s.resetting || s.error !== undefined) continue;
+      if (s.paused || s.inFlight === s.generation || s.buffered !== undefined || s.resetting || s.error !== undefined) continue;
       if (s.retryAtMs > now) {
         wakeAt = Math.min(wakeAt, s.retryAtMs);
         continue;
@@ -539,8 +545,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.fetchesOut++;
     const sent = partitions.map((s) => ({ s, generation: s.generation, fetchOffset: s.position! }));
     const topics: FetchTopic[] = [];
-    for (const { s, fetchOffset } of sent) {
-      s.inFlight = true;
+    for (const { s, generation, fetchOffset } of sent) {
+      s.inFlight = generation;
       let t = topics.find((x) => x.topic === s.topic);
       if (t === undefined) topics.push((t = { topic: s.topic, partitions: [] }));
       (t.partitions as FetchTopic['partitions'][number][]).push({
@@ -558,7 +564,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       this.fetchLatency.record(performance.now() - started);
       if (response.errorCode !== 'NONE') throw new TributaryError(response.errorCode, `Fetch request to node ${node} failed: ${response.errorCode}`);
       for (const { s, generation, fetchOffset } of sent) {
-        s.inFlight = false;
+        if (s.inFlight === generation) s.inFlight = undefined;
         let p: FetchPartitionResponse | undefined;
         for (const t of response.responses) if (t.topic === s.topic) for (const x of t.partitions) if (x.partitionIndex === s.partition) p = x;
         if (p === undefined || generation !== s.generation || !s.assigned) continue;
@@ -567,13 +573,15 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     } catch (err) {
       const code: ErrorCode = isTributaryError(err) ? err.code : 'UNKNOWN_SERVER_ERROR';
       this.metadata.invalidate(code);
-      for (const { s } of sent) {
-        s.inFlight = false;
+      // Only the partitions still at the generation this fetch was for: one sought meanwhile has its own fetch.
+      const current = sent.filter(({ s, generation }) => s.generation === generation);
+      for (const { s } of current) {
+        s.inFlight = undefined;
         s.awaitingMetadata = isStaleMetadataError(code);
         this.backoff(s);
       }
       if (!isTributaryError(err) || !err.retriable) {
-        for (const { s } of sent) s.error = isTributaryError(err) ? err : new TributaryError('UNKNOWN_SERVER_ERROR', String(err), { cause: err });
+        for (const { s } of current) s.error = isTributaryError(err) ? err : new TributaryError('UNKNOWN_SERVER_ERROR', String(err), { cause: err });
       }
     } finally {
       this.fetchesOut--;

@@ -1,6 +1,5 @@
 /**
  * The client's view of where each partition lives: Kafka's client-side `Metadata`.
- * @internal
  */
 import { ApiKey } from '../protocol/api-keys.js';
 import type { MetadataResponse } from '../protocol/cluster.js';
@@ -9,6 +8,7 @@ import type { Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
+import { validateTopicName } from '../util/topic-name.js';
 import { backoffMs, delay, isStaleMetadataError, withTimeout } from './retry.js';
 
 /** One partition as the last Metadata response described it. */
@@ -37,6 +37,11 @@ export interface MetadataCacheOptions {
   readonly retryBackoffMaxMs: number;
   /** How long one Metadata request may take. */
   readonly requestTimeoutMs: number;
+  /**
+   * Whether the Metadata requests let the broker create the topics they name that do not
+   * exist (when the broker's `auto.create.topics.enable` allows). The producer's do.
+   */
+  readonly allowAutoTopicCreation?: boolean;
 }
 
 /**
@@ -106,6 +111,9 @@ export class MetadataCache {
   /** Adds a topic to those every refresh asks about. */
   want(topic: string): void {
     if (!this.wanted.has(topic)) {
+      // A name the cluster would refuse never joins the refresh set: one bad call must not
+      // make every later refresh fail (INVALID_TOPIC_EXCEPTION here, at the call).
+      validateTopicName(topic);
       this.wanted.add(topic);
       this.stale = true;
       // A topic never asked about is asked about at once, not after the backoff (Kafka's
@@ -187,7 +195,7 @@ export class MetadataCache {
           this.transport.send(node, {
             apiKey: ApiKey.Metadata,
             topics: [...this.wanted].map((name) => ({ name })),
-            allowAutoTopicCreation: false,
+            allowAutoTopicCreation: this.options.allowAutoTopicCreation ?? false,
           }),
           this.options.requestTimeoutMs,
           `Metadata request to node ${node}`,

@@ -6,7 +6,7 @@
  */
 import type { CompressionType } from '../record/batch.js';
 import { compressionTypes } from '../record/batch.js';
-import { TributaryError } from '../util/errors.js';
+import { bool, checkOptions, custom, durationMs, func, int, invalidConfig, oneOf, str, type OptionRules } from '../util/options.js';
 import type { Partitioner } from './partitioner.js';
 
 /**
@@ -88,6 +88,8 @@ export interface ResolvedProducerOptions {
   readonly metadataMaxAgeMs: number;
   readonly partitioner: Partitioner | undefined;
   readonly randomSeed: number | undefined;
+  /** The producer's Metadata requests let the broker create missing topics (Kafka's producer always does). */
+  readonly allowAutoTopicCreation: true;
 }
 
 /** Kafka's cap on in-flight requests for an idempotent producer: the broker remembers the last 5 batches. */
@@ -146,6 +148,12 @@ export interface ConsumerOptions {
   readonly retryBackoffMaxMs?: number;
   /** `metadata.max.age.ms`. Default 300000. */
   readonly metadataMaxAgeMs?: number;
+  /**
+   * `allow.auto.create.topics`: whether assigning a topic that does not exist creates it
+   * (when the cluster's `autoCreateTopics` allows). Default false, as librdkafka's (Kafka's
+   * Java consumer defaults to true; a consumer that creates what it meant to read hides typos).
+   */
+  readonly allowAutoCreateTopics?: boolean;
 }
 
 /** Consumer options with every default filled in. @internal */
@@ -161,6 +169,7 @@ export interface ResolvedConsumerOptions {
   readonly retryBackoffMs: number;
   readonly retryBackoffMaxMs: number;
   readonly metadataMaxAgeMs: number;
+  readonly allowAutoTopicCreation: boolean;
 }
 
 /** Kafka's producer defaults (3.x). @internal */
@@ -195,71 +204,36 @@ export const consumerDefaults = Object.freeze({
   metadataMaxAgeMs: 300_000,
 });
 
-/** The longest time any option may name: 2^31 - 1 ms, the most a Node timer can wait. */
-const durationMsMax = 2 ** 31 - 1;
+// The one validation helper (tables of rules, "did you mean" for unknown names) is shared
+// with every other options parser; this file keeps the tables and the rules between options.
+export { invalidConfig };
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return 'a function';
-  if (value === null) return 'null';
-  if (typeof value === 'object') {
-    try {
-      return JSON.stringify(value) ?? String(value);
-    } catch {
-      return 'an object';
-    }
-  }
-  return String(value);
-}
+/** Names users bring from KafkaJS or Kafka's Java client, mapped to ours. */
+const producerAliases: Record<string, string> = {
+  linger: 'lingerMs', 'linger.ms': 'lingerMs', 'batch.size': 'batchSize', 'compression.type': 'compression', compressionType: 'compression',
+  idempotence: 'idempotent', enableIdempotence: 'idempotent', 'enable.idempotence': 'idempotent', maxInFlightRequests: 'maxInFlight',
+  'client.id': 'clientId', timeout: 'requestTimeoutMs', requestTimeout: 'requestTimeoutMs', retry: 'retryBackoffMs', createPartitioner: 'partitioner',
+};
 
-/** @internal */
-export function invalidConfig(option: string, expected: string, got: unknown): TributaryError {
-  return new TributaryError('INVALID_CONFIG', `${option} ${expected}, got ${describe(got)}`, { option });
-}
-
-/** An integer in [min, max], or the default when absent. */
-function integer(options: object, option: string, fallback: number, min: number, max: number, words: string): number {
-  const value = (options as Record<string, unknown>)[option];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalidConfig(option, `must be ${words}`, value);
-  return value;
-}
-
-function oneOf<T>(options: object, option: string, fallback: T, allowed: readonly T[]): T {
-  const value = (options as Record<string, unknown>)[option];
-  if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) throw invalidConfig(option, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value);
-  return value as T;
-}
-
-function bool(options: object, option: string, fallback: boolean): boolean {
-  const value = (options as Record<string, unknown>)[option];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw invalidConfig(option, 'must be true or false', value);
-  return value;
-}
-
-function text(options: object, option: string, fallback: string): string {
-  const value = (options as Record<string, unknown>)[option];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || value.length === 0 || value.length > 255) throw invalidConfig(option, 'must be a non-empty string of at most 255 characters', value);
-  return value;
-}
-
-function checkKnown(options: object, known: readonly string[], what: string): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new TributaryError('INVALID_CONFIG', `${key} is not a ${what} option (known: ${known.join(', ')})`, { option: key });
-    }
-  }
-}
-
-const producerOptionNames = [
-  'clientId', 'acks', 'idempotent', 'batchSize', 'lingerMs', 'compression', 'bufferMemory', 'maxBlockMs', 'maxRequestSize',
-  'deliveryTimeoutMs', 'requestTimeoutMs', 'retryBackoffMs', 'retryBackoffMaxMs', 'maxInFlight', 'metadataMaxAgeMs',
-  'partitioner', 'randomSeed',
-] as const;
+const producerRules: OptionRules = {
+  clientId: str(),
+  acks: oneOf([0, 1, -1, 'all']),
+  idempotent: bool,
+  batchSize: int(0, 100 * 1024 * 1024),
+  lingerMs: durationMs(),
+  compression: oneOf(compressionTypes),
+  bufferMemory: int(1024, 2 ** 40, 'an integer of at least 1024'),
+  maxBlockMs: durationMs(),
+  maxRequestSize: int(1024, 100 * 1024 * 1024),
+  deliveryTimeoutMs: durationMs(1),
+  requestTimeoutMs: durationMs(1),
+  retryBackoffMs: durationMs(),
+  retryBackoffMaxMs: durationMs(),
+  maxInFlight: int(1, 1000),
+  metadataMaxAgeMs: durationMs(),
+  partitioner: func,
+  randomSeed: custom('an integer', (v) => typeof v === 'number' && Number.isSafeInteger(v)),
+};
 
 /**
  * Checks every producer option and fills in the defaults. Throws `INVALID_CONFIG` naming
@@ -269,60 +243,73 @@ const producerOptionNames = [
  * @internal
  */
 export function resolveProducerOptions(options: ProducerOptions = {}): ResolvedProducerOptions {
-  if (typeof options !== 'object' || options === null) throw invalidConfig('options', 'must be an object', options);
-  checkKnown(options, producerOptionNames, 'producer');
+  checkOptions(options, producerRules, 'a producer', { aliases: producerAliases });
   const d = producerDefaults;
-  const rawAcks = oneOf<0 | 1 | -1 | 'all'>(options, 'acks', 'all', [0, 1, -1, 'all']);
+  const rawAcks = options.acks ?? 'all';
   const acks: 0 | 1 | -1 = rawAcks === 'all' ? -1 : rawAcks;
-  const explicitIdempotent = options.idempotent;
-  const idempotent = bool(options, 'idempotent', acks === -1);
-  if (idempotent && acks !== -1 && explicitIdempotent === true) throw invalidConfig('idempotent', 'needs acks "all" (an idempotent producer waits for every in-sync replica)', true);
-  const maxInFlight = integer(options, 'maxInFlight', d.maxInFlight, 1, 1000, 'an integer from 1 to 1000');
+  const idempotent = options.idempotent ?? acks === -1;
+  if (idempotent && acks !== -1) throw invalidConfig('idempotent', 'needs acks "all" (an idempotent producer waits for every in-sync replica)', true);
+  const maxInFlight = options.maxInFlight ?? d.maxInFlight;
   if (idempotent && maxInFlight > idempotentInFlightMax) {
     throw invalidConfig('maxInFlight', `must be at most ${idempotentInFlightMax} with idempotence (the broker remembers ${idempotentInFlightMax} batches)`, maxInFlight);
   }
-  const maxRequestSize = integer(options, 'maxRequestSize', d.maxRequestSize, 1024, 100 * 1024 * 1024, 'an integer from 1024 to 104857600');
-  const bufferMemory = integer(options, 'bufferMemory', d.bufferMemory, 1024, 2 ** 40, 'an integer of at least 1024');
-  const batchSize = integer(options, 'batchSize', d.batchSize, 0, maxRequestSize, `an integer from 0 to maxRequestSize (${maxRequestSize})`);
+  const maxRequestSize = options.maxRequestSize ?? d.maxRequestSize;
+  const bufferMemory = options.bufferMemory ?? d.bufferMemory;
   if (maxRequestSize > bufferMemory) throw invalidConfig('maxRequestSize', `must be at most bufferMemory (${bufferMemory})`, maxRequestSize);
-  const lingerMs = integer(options, 'lingerMs', d.lingerMs, 0, durationMsMax, 'a non-negative integer');
-  const requestTimeoutMs = integer(options, 'requestTimeoutMs', d.requestTimeoutMs, 1, durationMsMax, 'a positive integer');
-  const deliveryTimeoutMs = integer(options, 'deliveryTimeoutMs', d.deliveryTimeoutMs, 1, durationMsMax, 'a positive integer');
+  const batchSize = options.batchSize ?? d.batchSize;
+  if (batchSize > maxRequestSize) throw invalidConfig('batchSize', `must be an integer from 0 to maxRequestSize (${maxRequestSize})`, batchSize);
+  const lingerMs = options.lingerMs ?? d.lingerMs;
+  const requestTimeoutMs = options.requestTimeoutMs ?? d.requestTimeoutMs;
+  const deliveryTimeoutMs = options.deliveryTimeoutMs ?? d.deliveryTimeoutMs;
   if (deliveryTimeoutMs < lingerMs + requestTimeoutMs && options.deliveryTimeoutMs !== undefined) {
     throw invalidConfig('deliveryTimeoutMs', `must be at least lingerMs + requestTimeoutMs (${lingerMs + requestTimeoutMs})`, deliveryTimeoutMs);
   }
-  const retryBackoffMs = integer(options, 'retryBackoffMs', d.retryBackoffMs, 0, durationMsMax, 'a non-negative integer');
-  const retryBackoffMaxMs = integer(options, 'retryBackoffMaxMs', Math.max(d.retryBackoffMaxMs, retryBackoffMs), 0, durationMsMax, 'a non-negative integer');
+  const retryBackoffMs = options.retryBackoffMs ?? d.retryBackoffMs;
+  const retryBackoffMaxMs = options.retryBackoffMaxMs ?? Math.max(d.retryBackoffMaxMs, retryBackoffMs);
   if (retryBackoffMaxMs < retryBackoffMs) throw invalidConfig('retryBackoffMaxMs', `must be at least retryBackoffMs (${retryBackoffMs})`, retryBackoffMaxMs);
-  const partitioner = options.partitioner;
-  if (partitioner !== undefined && typeof partitioner !== 'function') throw invalidConfig('partitioner', 'must be a function', partitioner);
-  const randomSeed = options.randomSeed;
-  if (randomSeed !== undefined && (typeof randomSeed !== 'number' || !Number.isInteger(randomSeed))) throw invalidConfig('randomSeed', 'must be an integer', randomSeed);
   return {
-    clientId: text(options, 'clientId', d.clientId),
+    clientId: options.clientId ?? d.clientId,
     acks,
     idempotent,
     batchSize,
     lingerMs,
-    compression: oneOf<CompressionType>(options, 'compression', d.compression, compressionTypes),
+    compression: options.compression ?? d.compression,
     bufferMemory,
-    maxBlockMs: integer(options, 'maxBlockMs', d.maxBlockMs, 0, durationMsMax, 'a non-negative integer'),
+    maxBlockMs: options.maxBlockMs ?? d.maxBlockMs,
     maxRequestSize,
     deliveryTimeoutMs,
     requestTimeoutMs,
     retryBackoffMs,
     retryBackoffMaxMs,
     maxInFlight,
-    metadataMaxAgeMs: integer(options, 'metadataMaxAgeMs', d.metadataMaxAgeMs, 0, durationMsMax, 'a non-negative integer'),
-    partitioner,
-    randomSeed,
+    metadataMaxAgeMs: options.metadataMaxAgeMs ?? d.metadataMaxAgeMs,
+    partitioner: options.partitioner,
+    randomSeed: options.randomSeed,
+    allowAutoTopicCreation: true,
   };
 }
 
-const consumerOptionNames = [
-  'clientId', 'maxWaitMs', 'minBytes', 'maxBytes', 'maxPartitionBytes', 'autoOffsetReset', 'checkCrcs',
-  'requestTimeoutMs', 'retryBackoffMs', 'retryBackoffMaxMs', 'metadataMaxAgeMs',
-] as const;
+/** Names users bring from KafkaJS or Kafka's Java client, mapped to ours. */
+const consumerAliases: Record<string, string> = {
+  from: 'autoOffsetReset', fromBeginning: 'autoOffsetReset', 'auto.offset.reset': 'autoOffsetReset', offsetReset: 'autoOffsetReset',
+  maxWaitTimeInMs: 'maxWaitMs', 'fetch.max.wait.ms': 'maxWaitMs', 'fetch.min.bytes': 'minBytes', 'fetch.max.bytes': 'maxBytes',
+  maxBytesPerPartition: 'maxPartitionBytes', 'max.partition.fetch.bytes': 'maxPartitionBytes', 'allow.auto.create.topics': 'allowAutoCreateTopics', allowAutoTopicCreation: 'allowAutoCreateTopics', 'client.id': 'clientId', 'check.crcs': 'checkCrcs',
+};
+
+const consumerRules: OptionRules = {
+  clientId: str(),
+  maxWaitMs: durationMs(),
+  minBytes: int(0, 100 * 1024 * 1024),
+  maxBytes: int(1, 100 * 1024 * 1024),
+  maxPartitionBytes: int(1, 100 * 1024 * 1024),
+  autoOffsetReset: oneOf(['earliest', 'latest', 'none']),
+  checkCrcs: bool,
+  requestTimeoutMs: durationMs(1),
+  retryBackoffMs: durationMs(),
+  retryBackoffMaxMs: durationMs(),
+  metadataMaxAgeMs: durationMs(),
+  allowAutoCreateTopics: bool,
+};
 
 /**
  * Checks every consumer option and fills in the defaults. Throws `INVALID_CONFIG` naming
@@ -330,24 +317,26 @@ const consumerOptionNames = [
  * @internal
  */
 export function resolveConsumerOptions(options: ConsumerOptions = {}): ResolvedConsumerOptions {
-  if (typeof options !== 'object' || options === null) throw invalidConfig('options', 'must be an object', options);
-  checkKnown(options, consumerOptionNames, 'consumer');
+  checkOptions(options, consumerRules, 'a consumer', { aliases: consumerAliases });
   const d = consumerDefaults;
-  const maxBytes = integer(options, 'maxBytes', d.maxBytes, 1, 100 * 1024 * 1024, 'an integer from 1 to 104857600');
-  const retryBackoffMs = integer(options, 'retryBackoffMs', d.retryBackoffMs, 0, durationMsMax, 'a non-negative integer');
-  const retryBackoffMaxMs = integer(options, 'retryBackoffMaxMs', Math.max(d.retryBackoffMaxMs, retryBackoffMs), 0, durationMsMax, 'a non-negative integer');
+  const maxBytes = options.maxBytes ?? d.maxBytes;
+  const minBytes = options.minBytes ?? d.minBytes;
+  if (minBytes > maxBytes) throw invalidConfig('minBytes', `must be an integer from 0 to maxBytes (${maxBytes})`, minBytes);
+  const retryBackoffMs = options.retryBackoffMs ?? d.retryBackoffMs;
+  const retryBackoffMaxMs = options.retryBackoffMaxMs ?? Math.max(d.retryBackoffMaxMs, retryBackoffMs);
   if (retryBackoffMaxMs < retryBackoffMs) throw invalidConfig('retryBackoffMaxMs', `must be at least retryBackoffMs (${retryBackoffMs})`, retryBackoffMaxMs);
   return {
-    clientId: text(options, 'clientId', d.clientId),
-    maxWaitMs: integer(options, 'maxWaitMs', d.maxWaitMs, 0, durationMsMax, 'a non-negative integer'),
-    minBytes: integer(options, 'minBytes', d.minBytes, 0, maxBytes, `an integer from 0 to maxBytes (${maxBytes})`),
+    clientId: options.clientId ?? d.clientId,
+    maxWaitMs: options.maxWaitMs ?? d.maxWaitMs,
+    minBytes,
     maxBytes,
-    maxPartitionBytes: integer(options, 'maxPartitionBytes', d.maxPartitionBytes, 1, 100 * 1024 * 1024, 'an integer from 1 to 104857600'),
-    autoOffsetReset: oneOf<AutoOffsetReset>(options, 'autoOffsetReset', d.autoOffsetReset, ['earliest', 'latest', 'none']),
-    checkCrcs: bool(options, 'checkCrcs', d.checkCrcs),
-    requestTimeoutMs: integer(options, 'requestTimeoutMs', d.requestTimeoutMs, 1, durationMsMax, 'a positive integer'),
+    maxPartitionBytes: options.maxPartitionBytes ?? d.maxPartitionBytes,
+    autoOffsetReset: options.autoOffsetReset ?? d.autoOffsetReset,
+    checkCrcs: options.checkCrcs ?? d.checkCrcs,
+    requestTimeoutMs: options.requestTimeoutMs ?? d.requestTimeoutMs,
     retryBackoffMs,
     retryBackoffMaxMs,
-    metadataMaxAgeMs: integer(options, 'metadataMaxAgeMs', d.metadataMaxAgeMs, 0, durationMsMax, 'a non-negative integer'),
+    metadataMaxAgeMs: options.metadataMaxAgeMs ?? d.metadataMaxAgeMs,
+    allowAutoTopicCreation: options.allowAutoCreateTopics ?? false,
   };
 }

@@ -1,5 +1,7 @@
 import { murmur2, toPositive } from '../util/murmur2.js';
 import type { Rng } from '../util/rng.js';
+import { TributaryError } from '../util/errors.js';
+import { describeValue } from '../util/options.js';
 
 /**
  * Chooses a partition for a record. `key` is the serialized key (null for none);
@@ -39,7 +41,30 @@ export type Partitioner = (input: { topic: string; key: Uint8Array | null; parti
  * ```
  */
 export function partitionForKey(key: Uint8Array, partitionCount: number): number {
+  if (!(key instanceof Uint8Array)) throw new TributaryError('INVALID_ARGUMENT', `partitionForKey takes the key as bytes (a Uint8Array), got ${describeValue(key)}`, { option: 'key' });
+  if (!Number.isInteger(partitionCount) || partitionCount < 1 || partitionCount > 0x7fffffff) {
+    throw new TributaryError('INVALID_ARGUMENT', `partitionCount must be a positive integer, got ${describeValue(partitionCount)}`, { option: 'partitionCount' });
+  }
   return toPositive(murmur2(key)) % partitionCount;
+}
+
+/**
+ * Calls a user's partitioner for one record. Whatever it does (throws, returns something
+ * that is not a partition of the topic) becomes an `INVALID_ARGUMENT` for that send, with
+ * what it threw as the cause: a partitioner's bug fails its call, never the producer.
+ * @internal
+ */
+export function choosePartition(partitioner: Partitioner, topic: string, key: Uint8Array | null, partitionCount: number): number {
+  let partition: unknown;
+  try {
+    partition = partitioner({ topic, key, partitionCount });
+  } catch (err) {
+    throw new TributaryError('INVALID_ARGUMENT', `the partitioner threw for topic "${topic}": ${err instanceof Error ? err.message : describeValue(err)}`, { topic, option: 'partitioner', cause: err });
+  }
+  if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
+    throw new TributaryError('INVALID_ARGUMENT', `the partitioner returned ${describeValue(partition)} for topic "${topic}" with ${partitionCount} partitions`, { topic, option: 'partitioner' });
+  }
+  return partition;
 }
 
 /**

@@ -7,7 +7,6 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { validateTopicName } from '../util/topic-name.js';
 import {
   BufferPool,
   ProducerBatch,
@@ -22,7 +21,8 @@ import {
 } from './accumulator.js';
 import { MetadataCache, type TopicInfo } from './metadata-cache.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
-import { partitionForKey } from './partitioner.js';
+import { choosePartition, partitionForKey } from './partitioner.js';
+import { checkSendArguments } from './send-arguments.js';
 import { backoffMs, delay, isRetriable, isStaleMetadataError, withTimeout } from './retry.js';
 
 export type { ProducerRecord, RecordMetadata, ProducerHeader } from './accumulator.js';
@@ -215,7 +215,7 @@ export class Producer {
     const records = single ? [input as ProducerRecord] : (input as readonly ProducerRecord[]);
     try {
       // A topic this producer already sends to was validated the first time.
-      if (!this.topics.has(topic)) validateTopicName(topic);
+      if (!this.topics.has(topic)) checkSendArguments(topic, input);
       if (!single) this.validate(topic, records);
     } catch (err) {
       return Promise.reject(err);
@@ -397,11 +397,7 @@ export class Producer {
             throw new TributaryError('INVALID_ARGUMENT', `partition ${String(partition)} is not in [0, ${partitionCount}) for topic "${op.topic}"`, { topic: op.topic, option: 'partition' });
           }
         } else if (o.partitioner !== undefined) {
-          const keyBytes = f.key === null ? null : typeof f.key === 'string' ? Buffer.from(f.key, 'utf8') : f.key;
-          partition = o.partitioner({ topic: op.topic, key: keyBytes, partitionCount });
-          if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
-            throw new TributaryError('INVALID_ARGUMENT', `the partitioner returned ${String(partition)} for topic "${op.topic}" with ${partitionCount} partitions`, { topic: op.topic, option: 'partitioner' });
-          }
+          partition = choosePartition(o.partitioner, op.topic, f.key === null ? null : typeof f.key === 'string' ? Buffer.from(f.key, 'utf8') : f.key, partitionCount);
         } else if (f.key !== null) {
           if (typeof f.key === 'string') f.key = Buffer.from(f.key, 'utf8');
           partition = partitionForKey(f.key, partitionCount);

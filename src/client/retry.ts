@@ -1,7 +1,6 @@
 /**
  * Retry timing shared by the clients: Kafka's `ExponentialBackoff` (KIP-580) and which
  * errors mean "ask for metadata again".
- * @internal
  */
 import type { ErrorCode } from '../util/error-codes.js';
 import { errorCodes } from '../util/error-codes.js';

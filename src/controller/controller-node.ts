@@ -2,7 +2,6 @@
  * A controller node: a `RaftNode` replicating the metadata log, and the `QuorumController`
  * that replays it (every voter holds the whole image, so a failover reloads nothing) and,
  * on the leader, decides and proposes metadata changes.
- * @internal
  */
 import { QuorumController, packSnapshot, type Outcome, type RaftView } from '../metadata/quorum-controller.js';
 import type { ControllerConfig } from '../metadata/controller.js';

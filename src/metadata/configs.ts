@@ -7,7 +7,6 @@
  * checks that they parse and are in range. A topic's effective value is resolved the
  * way Kafka resolves it: the topic's own value, else the dynamic broker config for the
  * cluster default (resource name `''`), else the static default.
- * @internal
  */
 import { ConfigResourceType } from './records.js';
 import type { MetadataView } from './image.js';
@@ -137,8 +136,8 @@ export function splitList(value: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** Where an effective config value came from: Kafka's `DescribeConfigsResponse` ConfigSource names. */
-export type ConfigSource = 'TOPIC_CONFIG' | 'DYNAMIC_BROKER_CONFIG' | 'DYNAMIC_DEFAULT_BROKER_CONFIG' | 'DEFAULT_CONFIG';
+import type { ConfigSource } from '../protocol/common.js';
+export type { ConfigSource };
 
 export interface EffectiveConfig {
   readonly name: string;

@@ -50,7 +50,6 @@
  *
  * Requests are typed, and an invalid one gets Kafka's error code in its response. Throws
  * are only for bugs (AssertionError).
- * @internal
  */
 import { assert } from '../util/assert.js';
 import type { ErrorCode } from '../util/error-codes.js';

@@ -2,7 +2,6 @@
  * Leader election and ISR changes for one partition: the decisions behind Kafka's
  * `PartitionChangeBuilder`, as pure functions of the partition and of which brokers are
  * usable (registered and unfenced).
- * @internal
  */
 import { ApiKey, noLeader, type PartitionChangeRecord } from './records.js';
 import type { PartitionRegistration } from './image.js';

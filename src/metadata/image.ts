@@ -29,7 +29,6 @@
  * - Brokers and configs are persistent maps too, for the same reason at smaller scale.
  *
  * Heartbeat times are not in the image: they are the active controller's soft state.
- * @internal
  */
 import { assert } from '../util/assert.js';
 import { topicCollisionKey } from '../util/topic-name.js';

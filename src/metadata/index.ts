@@ -3,7 +3,6 @@
  * the pure `Controller` that decides which records to write. Everything here is pure:
  * no I/O, no timers, no clock; the metadata quorum (Raft plus this controller) is
  * composed elsewhere.
- * @internal
  */
 export { ApiKey, ConfigResourceType, noLeader, partitionReplicasMax, brokerEndpointsMax, metadataInt64Max, metadataFrameVersion } from './records.js';
 export {

@@ -17,7 +17,6 @@
  *
  * Keys are strings or numbers (topic ids and names, broker ids), compared with `===`.
  * Iteration order is the hash order: deterministic for a given set of keys, not insertion.
- * @internal
  */
 import { assert } from '../util/assert.js';
 

@@ -14,7 +14,6 @@
  * Worked example: brokers [1,2,3], 6 partitions, RF 2, start 0, shift 0:
  * p0 [1,2], p1 [2,3], p2 [3,1], then the shift becomes 1: p3 [1,3], p4 [2,1], p5 [3,2].
  * Every broker leads 2 partitions and follows 2.
- * @internal
  */
 import { assert } from '../util/assert.js';
 import type { Rng } from '../util/rng.js';

@@ -29,7 +29,6 @@
  * epoch it was proposed in, the response stands; anything else there (a new leader
  * overwrote it) means NOT_CONTROLLER, and the caller retries on the new leader. An answer
  * is never given for records that did not commit.
- * @internal
  */
 import type { Entry, Snapshot } from '../raft/core/kraft.js';
 import { assert } from '../util/assert.js';

@@ -38,11 +38,11 @@
  * Decoding never trusts its input: an unknown apiKey or version, a truncated field, a
  * length past the end, invalid UTF-8, an out-of-range value or bytes left over is a
  * `TributaryError` with code `CORRUPT_MESSAGE`, never a `RangeError` or a huge allocation.
- * @internal
  */
 import { assert, unreachable } from '../util/assert.js';
 import { TributaryError } from '../util/errors.js';
 import { Reader, sizeOfUnsignedVarint, writeUnsignedVarint, writeVarint, writeVarlong } from '../util/varint.js';
+import { ConfigResourceType } from '../protocol/common.js';
 import { uuidBytes, uuidFromBytes, writeUuid, type Uuid } from './uuid.js';
 
 /** KRaft's apiKey for each metadata record type; the discriminant of {@link MetadataRecord}. */
@@ -61,9 +61,8 @@ export const ApiKey = {
   NoOp: 20,
 } as const;
 
-/** Kafka's `ConfigResource.Type` numbers, as ConfigRecord stores them. */
-export const ConfigResourceType = { Topic: 2, Broker: 4 } as const;
-export type ConfigResourceType = (typeof ConfigResourceType)[keyof typeof ConfigResourceType];
+// Kafka's `ConfigResource.Type` numbers, as ConfigRecord stores them, are the protocol's.
+export { ConfigResourceType };
 
 /** Kafka's "no leader" value for a partition. */
 export const noLeader = -1;

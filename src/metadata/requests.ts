@@ -3,12 +3,48 @@
  * (`clients/src/main/resources/common/message/*Request.json`): the same names, the same
  * per-item results, and an `errorCode` that is one of Kafka's error names. A request that
  * is invalid gets its error in the response; the controller never throws for one.
- * @internal
  */
 import type { ErrorCode } from '../util/error-codes.js';
 import type { ConfigSource } from './configs.js';
 import type { BrokerEndpoint, ConfigResourceType, MetadataRecord } from './records.js';
 import type { Uuid } from './uuid.js';
+import type {
+  AlterableConfig,
+  AlterConfigOp,
+  AlterConfigsResource,
+  AlterConfigsResourceResponse,
+  CreatableReplicaAssignment,
+  CreatableTopic,
+  CreatableTopicConfig,
+  CreatableTopicResult,
+  CreatePartitionsTopic,
+  CreatePartitionsTopicResult,
+  DeletableTopicResult,
+  DeleteTopicState,
+  DescribeConfigsResource,
+  DescribeConfigsResourceResult,
+  DescribeConfigsResult,
+} from '../protocol/admin-items.js';
+
+// The per-topic and per-resource items of the admin requests are the protocol's (the client
+// sends them, the controller answers them); they are re-exported here for the controller.
+export type {
+  AlterableConfig,
+  AlterConfigOp,
+  AlterConfigsResource,
+  AlterConfigsResourceResponse,
+  CreatableReplicaAssignment,
+  CreatableTopic,
+  CreatableTopicConfig,
+  CreatableTopicResult,
+  CreatePartitionsTopic,
+  CreatePartitionsTopicResult,
+  DeletableTopicResult,
+  DeleteTopicState,
+  DescribeConfigsResource,
+  DescribeConfigsResourceResult,
+  DescribeConfigsResult,
+};
 
 /** What `Controller.handle` returns: records to append through Raft, and the response that is valid once they commit. */
 export interface ControllerResult<R> {
@@ -19,44 +55,11 @@ export interface ControllerResult<R> {
 
 // ---- CreateTopics (19) ----
 
-export interface CreatableReplicaAssignment {
-  readonly partitionIndex: number;
-  readonly brokerIds: readonly number[];
-}
-
-export interface CreatableTopicConfig {
-  readonly name: string;
-  readonly value: string | null;
-}
-
-export interface CreatableTopic {
-  readonly name: string;
-  /** -1 (or absent) for the controller's default `num.partitions`. Must be -1 when `assignments` is given. */
-  readonly numPartitions?: number;
-  /** -1 (or absent) for the controller's default `default.replication.factor`. Must be -1 when `assignments` is given. */
-  readonly replicationFactor?: number;
-  /** Explicit replicas for each partition, preferred leader first. */
-  readonly assignments?: readonly CreatableReplicaAssignment[];
-  readonly configs?: readonly CreatableTopicConfig[];
-}
-
 export interface CreateTopicsRequest {
   readonly type: 'CreateTopics';
   readonly topics: readonly CreatableTopic[];
   /** Validate only: write nothing. */
   readonly validateOnly?: boolean;
-}
-
-export interface CreatableTopicResult {
-  readonly name: string;
-  /** The new topic's id; the zero Uuid on error or with validateOnly. */
-  readonly topicId: Uuid;
-  readonly errorCode: ErrorCode;
-  readonly errorMessage: string | null;
-  /** -1 on error. */
-  readonly numPartitions: number;
-  /** -1 on error. */
-  readonly replicationFactor: number;
 }
 
 export interface CreateTopicsResponse {
@@ -65,22 +68,9 @@ export interface CreateTopicsResponse {
 
 // ---- DeleteTopics (20) ----
 
-export interface DeleteTopicState {
-  /** The topic's name; give this or `topicId`. */
-  readonly name?: string;
-  readonly topicId?: Uuid;
-}
-
 export interface DeleteTopicsRequest {
   readonly type: 'DeleteTopics';
   readonly topics: readonly DeleteTopicState[];
-}
-
-export interface DeletableTopicResult {
-  readonly name: string | null;
-  readonly topicId: Uuid;
-  readonly errorCode: ErrorCode;
-  readonly errorMessage: string | null;
 }
 
 export interface DeleteTopicsResponse {
@@ -89,24 +79,10 @@ export interface DeleteTopicsResponse {
 
 // ---- CreatePartitions (37) ----
 
-export interface CreatePartitionsTopic {
-  readonly name: string;
-  /** The new total number of partitions. */
-  readonly count: number;
-  /** Replicas for each new partition, or null to let the controller place them. */
-  readonly assignments?: readonly (readonly number[])[] | null;
-}
-
 export interface CreatePartitionsRequest {
   readonly type: 'CreatePartitions';
   readonly topics: readonly CreatePartitionsTopic[];
   readonly validateOnly?: boolean;
-}
-
-export interface CreatePartitionsTopicResult {
-  readonly name: string;
-  readonly errorCode: ErrorCode;
-  readonly errorMessage: string | null;
 }
 
 export interface CreatePartitionsResponse {
@@ -115,66 +91,19 @@ export interface CreatePartitionsResponse {
 
 // ---- IncrementalAlterConfigs (44) and DescribeConfigs (32) ----
 
-/** Kafka's `AlterConfigOp.OpType`. */
-export type AlterConfigOp = 'SET' | 'DELETE' | 'APPEND' | 'SUBTRACT';
-
-export interface AlterableConfig {
-  readonly name: string;
-  readonly configOperation: AlterConfigOp;
-  readonly value: string | null;
-}
-
-export interface AlterConfigsResource {
-  readonly resourceType: ConfigResourceType;
-  /** A topic name; for brokers, a broker id or `''` for the cluster-wide default. */
-  readonly resourceName: string;
-  readonly configs: readonly AlterableConfig[];
-}
-
 export interface IncrementalAlterConfigsRequest {
   readonly type: 'IncrementalAlterConfigs';
   readonly resources: readonly AlterConfigsResource[];
   readonly validateOnly?: boolean;
 }
 
-export interface AlterConfigsResourceResponse {
-  readonly resourceType: ConfigResourceType;
-  readonly resourceName: string;
-  readonly errorCode: ErrorCode;
-  readonly errorMessage: string | null;
-}
-
 export interface IncrementalAlterConfigsResponse {
   readonly responses: readonly AlterConfigsResourceResponse[];
-}
-
-export interface DescribeConfigsResource {
-  readonly resourceType: ConfigResourceType;
-  readonly resourceName: string;
-  /** The config names to describe, or null for all. Unknown names are left out, as Kafka does. */
-  readonly configurationKeys?: readonly string[] | null;
 }
 
 export interface DescribeConfigsRequest {
   readonly type: 'DescribeConfigs';
   readonly resources: readonly DescribeConfigsResource[];
-}
-
-export interface DescribeConfigsResourceResult {
-  readonly name: string;
-  readonly value: string;
-  readonly readOnly: boolean;
-  readonly source: ConfigSource;
-  readonly isDefault: boolean;
-  readonly isSensitive: boolean;
-}
-
-export interface DescribeConfigsResult {
-  readonly resourceType: ConfigResourceType;
-  readonly resourceName: string;
-  readonly errorCode: ErrorCode;
-  readonly errorMessage: string | null;
-  readonly configs: readonly DescribeConfigsResourceResult[];
 }
 
 export interface DescribeConfigsResponse {

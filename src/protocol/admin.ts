@@ -3,7 +3,7 @@
  * (21), DescribeConfigs (32) and IncrementalAlterConfigs (44), shaped after Kafka's
  * `*Request.json` and `*Response.json` at the versions in `api-keys.ts`.
  *
- * The per-topic and per-resource items are the controller's own (`src/metadata/requests.ts`):
+ * The per-topic and per-resource items (`admin-items.ts`) are shared with the controller:
  * a broker hands a client's CreateTopics to the controller without copying a single topic,
  * and the controller's results are the response's. Only the envelope differs: a protocol
  * request carries `apiKey` and `timeoutMs`, a controller request carries `type`.
@@ -19,7 +19,7 @@ import type {
   DeleteTopicState,
   DescribeConfigsResource,
   DescribeConfigsResult,
-} from '../metadata/requests.js';
+} from './admin-items.js';
 import type { ApiKey } from './api-keys.js';
 import type { ErrorCode } from './common.js';
 
@@ -39,9 +39,8 @@ export type {
   DescribeConfigsResource,
   DescribeConfigsResourceResult,
   DescribeConfigsResult,
-} from '../metadata/requests.js';
-export type { ConfigResourceType } from '../metadata/records.js';
-export type { ConfigSource } from '../metadata/configs.js';
+} from './admin-items.js';
+export type { ConfigResourceType, ConfigSource } from './common.js';
 
 // ---- CreateTopics (19) ----
 

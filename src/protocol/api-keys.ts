@@ -44,6 +44,7 @@ export const ApiKey = {
   SyncGroup: 14,
   DescribeGroups: 15,
   ListGroups: 16,
+  SaslHandshake: 17,
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
@@ -51,6 +52,7 @@ export const ApiKey = {
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
   DescribeConfigs: 32,
+  SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
   IncrementalAlterConfigs: 44,
@@ -93,7 +95,7 @@ export const apiVersions: { readonly [K in ApiKey]: ApiVersionRange } = {
   [ApiKey.ListOffsets]: range('ListOffsets', 1, 7, 6), // 3 / 7
   [ApiKey.Metadata]: range('Metadata', 0, 12, 9), // 6 / 13
   [ApiKey.OffsetCommit]: range('OffsetCommit', 2, 8, 8), // 5 / 9
-  [ApiKey.OffsetFetch]: range('OffsetFetch', 1, 7, 6), // 4 / 9
+  [ApiKey.OffsetFetch]: range('OffsetFetch', 1, 8, 6), // 4 / 9
   [ApiKey.FindCoordinator]: range('FindCoordinator', 0, 4, 3), // 2 / 2
   [ApiKey.JoinGroup]: range('JoinGroup', 0, 7, 6), // 5 / 5
   [ApiKey.Heartbeat]: range('Heartbeat', 0, 4, 4), // 3 / 3
@@ -101,13 +103,15 @@ export const apiVersions: { readonly [K in ApiKey]: ApiVersionRange } = {
   [ApiKey.SyncGroup]: range('SyncGroup', 0, 5, 4), // 3 / 3
   [ApiKey.DescribeGroups]: range('DescribeGroups', 0, 5, 5), // 2 / ?
   [ApiKey.ListGroups]: range('ListGroups', 0, 4, 3), // 2 / ?
-  [ApiKey.ApiVersions]: range('ApiVersions', 0, 3, 3), // 2 / 3
+  [ApiKey.SaslHandshake]: range('SaslHandshake', 0, 1, 2), // 1 / 1 (never flexible)
+  [ApiKey.ApiVersions]: range('ApiVersions', 0, 4, 3), // 2 / 3
   [ApiKey.CreateTopics]: range('CreateTopics', 2, 7, 5), // 3 / 4
   [ApiKey.DeleteTopics]: range('DeleteTopics', 1, 6, 4), // 1 / ?
   [ApiKey.DeleteRecords]: range('DeleteRecords', 0, 2, 2), // 1 / ?
   [ApiKey.InitProducerId]: range('InitProducerId', 0, 4, 2), // 1 / 4
   [ApiKey.OffsetForLeaderEpoch]: range('OffsetForLeaderEpoch', 2, 4, 4), // none / 2
   [ApiKey.DescribeConfigs]: range('DescribeConfigs', 1, 4, 4), // 2 / ?
+  [ApiKey.SaslAuthenticate]: range('SaslAuthenticate', 0, 2, 2), // 1 / 0-1
   [ApiKey.CreatePartitions]: range('CreatePartitions', 0, 3, 2), // 1 / ?
   [ApiKey.DeleteGroups]: range('DeleteGroups', 0, 2, 2), // 1 / ?
   [ApiKey.IncrementalAlterConfigs]: range('IncrementalAlterConfigs', 0, 1, 1), // none / ?

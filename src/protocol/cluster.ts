@@ -49,6 +49,8 @@ export interface ApiVersionsResponse {
   readonly finalizedFeaturesEpoch?: number;
   /** Tagged (v3+). */
   readonly finalizedFeatures?: readonly FinalizedFeatureKey[];
+  /** Tagged (v3+); always false: there is no ZooKeeper to migrate from. */
+  readonly zkMigrationReady?: boolean;
 }
 
 // ---- Metadata (3) ----

@@ -4,7 +4,26 @@
  * them.
  */
 export type { ErrorCode } from '../util/error-codes.js';
-export type { Uuid } from '../metadata/uuid.js';
+export type { Uuid } from '../util/uuid.js';
+
+/** Kafka's `ConfigResource.Type` numbers, as DescribeConfigs, IncrementalAlterConfigs and ConfigRecord carry them. */
+export const ConfigResourceType = { Topic: 2, Broker: 4 } as const;
+export type ConfigResourceType = (typeof ConfigResourceType)[keyof typeof ConfigResourceType];
+
+/**
+ * Where an effective config value came from: Kafka's `DescribeConfigsResponse` ConfigSource
+ * names. The wire carries them as int8 (`configSourceNumbers`).
+ */
+export type ConfigSource =
+  | 'UNKNOWN'
+  | 'TOPIC_CONFIG'
+  | 'DYNAMIC_BROKER_CONFIG'
+  | 'DYNAMIC_DEFAULT_BROKER_CONFIG'
+  | 'STATIC_BROKER_CONFIG'
+  | 'DEFAULT_CONFIG'
+  | 'DYNAMIC_BROKER_LOGGER_CONFIG'
+  | 'CLIENT_METRICS_CONFIG'
+  | 'GROUP_CONFIG';
 
 /** Kafka's `IsolationLevel`: which records a Fetch or ListOffsets may see. */
 export const IsolationLevel = {

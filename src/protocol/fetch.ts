@@ -58,12 +58,24 @@ export interface FetchRequest {
   readonly forgottenTopicsData?: readonly ForgottenTopic[];
   /** The consumer's rack, for fetching from the closest replica (KIP-392); '' for none. */
   readonly rackId?: string;
+  /** The cluster id the fetcher believes in (tagged, v12+; KRaft followers), or null. */
+  readonly clusterId?: string | null;
 }
 
 /** The end of the last epoch the leader and a fetching follower agree on (KIP-595). */
 export interface EpochEndOffset {
   readonly epoch: number;
   readonly endOffset: number;
+}
+
+export interface LeaderIdAndEpoch {
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+}
+
+export interface SnapshotId {
+  readonly endOffset: number;
+  readonly epoch: number;
 }
 
 export interface AbortedTransaction {
@@ -81,6 +93,10 @@ export interface FetchPartitionResponse {
   readonly logStartOffset: number;
   /** Set when the follower's log diverged from the leader's: truncate to here, then fetch again. */
   readonly divergingEpoch?: EpochEndOffset;
+  /** The current leader, when this broker is not it (tagged, v12+; KIP-951). */
+  readonly currentLeader?: LeaderIdAndEpoch;
+  /** The snapshot to fetch instead, when the offset is below the log start (tagged, v12+; KRaft). */
+  readonly snapshotId?: SnapshotId;
   /** Aborted transactions in the returned range (read_committed only), or null. */
   readonly abortedTransactions: readonly AbortedTransaction[] | null;
   /** A replica the consumer should fetch from instead (KIP-392), or -1. */

@@ -190,6 +190,8 @@ export interface OffsetCommitRequest {
   /** '' for a commit from outside the group. */
   readonly memberId: string;
   readonly groupInstanceId?: string | null;
+  /** How long to keep the offsets (v2-v4), or -1 for the broker's `offsets.retention.minutes`. */
+  readonly retentionTimeMs?: number;
   readonly topics: readonly OffsetCommitRequestTopic[];
 }
 

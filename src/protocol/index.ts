@@ -2,7 +2,6 @@
  * The protocol layer: the request and response types every client call is made of, their
  * validation, and the Kafka wire codec that translates them at the edge. See
  * docs/design/protocol.md.
- * @internal
  */
 export {
   ApiKey,
@@ -30,6 +29,7 @@ export type * from './fetch.js';
 export type * from './cluster.js';
 export type * from './admin.js';
 export type * from './group.js';
+export type * from './sasl.js';
 export { validateRequest, validateRequestOf, requestBytesMax, requestItemsMax, requestStringLengthMax } from './validate.js';
 export { sampleRequests } from './samples.js';
 export {
@@ -37,8 +37,13 @@ export {
   decodeRequest,
   encodeResponse,
   decodeResponse,
+  encodeResponseChunks,
   frameBytesMax,
   wireApiVersions,
+  advertisedApiVersions,
+  servedApiVersions,
+  isServed,
+  type WireApiVersion,
   type DecodedRequest,
   type DecodedResponse,
   type RequestHeaderInput,

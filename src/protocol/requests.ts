@@ -74,6 +74,7 @@ import type {
   SyncGroupRequest,
   SyncGroupResponse,
 } from './group.js';
+import type { SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse } from './sasl.js';
 import type { InitProducerIdRequest, InitProducerIdResponse, ProduceRequest, ProduceResponse } from './produce.js';
 
 /** Each API's request and response types, by API key. */
@@ -91,6 +92,7 @@ export interface Apis {
   [ApiKey.SyncGroup]: { request: SyncGroupRequest; response: SyncGroupResponse };
   [ApiKey.DescribeGroups]: { request: DescribeGroupsRequest; response: DescribeGroupsResponse };
   [ApiKey.ListGroups]: { request: ListGroupsRequest; response: ListGroupsResponse };
+  [ApiKey.SaslHandshake]: { request: SaslHandshakeRequest; response: SaslHandshakeResponse };
   [ApiKey.ApiVersions]: { request: ApiVersionsRequest; response: ApiVersionsResponse };
   [ApiKey.CreateTopics]: { request: CreateTopicsRequest; response: CreateTopicsResponse };
   [ApiKey.DeleteTopics]: { request: DeleteTopicsRequest; response: DeleteTopicsResponse };
@@ -98,6 +100,7 @@ export interface Apis {
   [ApiKey.InitProducerId]: { request: InitProducerIdRequest; response: InitProducerIdResponse };
   [ApiKey.OffsetForLeaderEpoch]: { request: OffsetForLeaderEpochRequest; response: OffsetForLeaderEpochResponse };
   [ApiKey.DescribeConfigs]: { request: DescribeConfigsRequest; response: DescribeConfigsResponse };
+  [ApiKey.SaslAuthenticate]: { request: SaslAuthenticateRequest; response: SaslAuthenticateResponse };
   [ApiKey.CreatePartitions]: { request: CreatePartitionsRequest; response: CreatePartitionsResponse };
   [ApiKey.DeleteGroups]: { request: DeleteGroupsRequest; response: DeleteGroupsResponse };
   [ApiKey.IncrementalAlterConfigs]: { request: IncrementalAlterConfigsRequest; response: IncrementalAlterConfigsResponse };

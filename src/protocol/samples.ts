@@ -2,7 +2,6 @@
  * One well-formed request of every API, with every optional field set, for tests: the
  * validator's, the wire codec's, and a transport contract suite that sends each request
  * through a transport and checks that it arrives equal.
- * @internal
  */
 import { ApiKey } from './api-keys.js';
 import { CoordinatorType, IsolationLevel, ListOffsetsTimestamp } from './common.js';
@@ -103,6 +102,8 @@ export const sampleRequests: { readonly [K in ApiKey]: RequestOf<K> } = {
   },
   [ApiKey.DescribeGroups]: { apiKey: ApiKey.DescribeGroups, groups: ['billing'], includeAuthorizedOperations: false },
   [ApiKey.ListGroups]: { apiKey: ApiKey.ListGroups, statesFilter: ['Stable'] },
+  [ApiKey.SaslHandshake]: { apiKey: ApiKey.SaslHandshake, mechanism: 'PLAIN' },
+  [ApiKey.SaslAuthenticate]: { apiKey: ApiKey.SaslAuthenticate, authBytes: new TextEncoder().encode('\u0000alice\u0000secret') },
   [ApiKey.ApiVersions]: { apiKey: ApiKey.ApiVersions, clientSoftwareName: 'tributary', clientSoftwareVersion: '0.0.0' },
   [ApiKey.CreateTopics]: {
     apiKey: ApiKey.CreateTopics,

@@ -18,7 +18,7 @@
  * failure is built on the way out, by the exception). A Fetch from a follower for 10,000
  * partitions is 10,000 small objects visited, tens of microseconds.
  */
-import { isUuid } from '../metadata/uuid.js';
+import { isUuid } from '../util/uuid.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
 import { ApiKey, apiName, isApiKey } from './api-keys.js';
@@ -205,6 +205,7 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
     ),
     forgottenTopicsData: optional(array(struct({ topic: string, partitions: array(partitionIndex) }))),
     rackId: optional(string),
+    clusterId: optional(nullable(string)),
   }),
   [ApiKey.ListOffsets]: api(ApiKey.ListOffsets, {
     replicaId,
@@ -233,6 +234,7 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
     generationId: int32,
     memberId: string,
     groupInstanceId: optional(nullable(string)),
+    retentionTimeMs: optional(int64),
     topics: array(
       struct({
         name: string,
@@ -285,6 +287,8 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
     includeAuthorizedOperations: optional(bool),
   }),
   [ApiKey.ListGroups]: api(ApiKey.ListGroups, { statesFilter: optional(array(string)) }),
+  [ApiKey.SaslHandshake]: api(ApiKey.SaslHandshake, { mechanism: string }),
+  [ApiKey.SaslAuthenticate]: api(ApiKey.SaslAuthenticate, { authBytes: bytes }),
   [ApiKey.ApiVersions]: api(ApiKey.ApiVersions, {
     clientSoftwareName: optional(string),
     clientSoftwareVersion: optional(string),

@@ -10,7 +10,6 @@ export interface RaftEndpoint {
  * Raft messages between nodes in one thread: each message is delivered on a later turn
  * of the event loop (never inside the sender's call), to the node registered under its
  * `to` id, if any. Links can be cut both ways, for partition tests.
- * @internal
  */
 export class InlineRaftNetwork {
   private readonly endpoints = new Map<NodeId, RaftEndpoint>();

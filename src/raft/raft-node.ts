@@ -15,7 +15,6 @@
  * sent, then committed entries handed to the state machine. Inputs that arrive while a
  * drain waits for the disk are stepped into the core at once and go out with the next
  * drain: one fsync covers all of them (group commit).
- * @internal
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,6 @@
 /**
  * The record layer: Kafka's record batch v2, the same bytes on disk and on the wire, its
  * compression codecs and its control records. Layers above import from here.
- * @internal
  */
 export {
   attributeBits,
@@ -46,14 +45,12 @@ export {
   decodeBatches,
   decompressedBytesMax,
   encodeBatch,
-  lz4OutputBound,
-  snappyOutputBound,
-  snappyXerialFrame,
-  zstdOutputBound,
   type Codec,
   type DecodeBatchOptions,
   type EncodeBatchOptions,
 } from './codecs/index.js';
+/** @internal */
+export { lz4OutputBound, snappyOutputBound, snappyXerialFrame, zstdOutputBound } from './codecs/index.js';
 export {
   controlRecordTypeIds,
   decodeControlBatch,

@@ -13,7 +13,6 @@
  *
  * Offsets are JavaScript numbers (safe integers). Reads return stored bytes as they are:
  * whole v2 record batches, never re-encoded.
- * @internal
  */
 import type { CompressionType, TimestampType } from '../record/batch.js';
 

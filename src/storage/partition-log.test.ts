@@ -162,6 +162,7 @@ class FaultyStore implements Store {
   syncDir = () => this.inner.syncDir();
   syncDirAsync = () => this.inner.syncDirAsync();
   release = () => this.inner.release();
+  forget = () => this.inner.forget();
   open(name: string, create: boolean): StoreFile {
     const file = this.inner.open(name, create);
     const store = this;

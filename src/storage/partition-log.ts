@@ -36,7 +36,10 @@ import {
   type RecoveryReport,
 } from './log.js';
 import { Segment } from './segment.js';
-import { FileStore, MemoryStore, forgetFolderLock, type Store } from './store.js';
+import { FileStore, MemoryStore, type Store } from './store.js';
+import { asStorageError, readEpochCheckpoint, readNumberFile, sameEpochs, validateConfig, validatePartition, writeNumberFile } from './log-checks.js';
+
+export { validateConfig } from './log-checks.js';
 
 /**
  * Options for {@link PartitionLog.open}.
@@ -69,6 +72,8 @@ export interface PartitionLogOptions {
   readonly clock?: Clock;
   /** @internal Crash tests stop a compaction between its steps. */
   readonly faults?: CompactionFaults;
+  /** @internal Opens the folder's store (fault-injection tests wrap the `FileStore`). */
+  readonly openStore?: (dir: string) => Store;
 }
 
 /**
@@ -199,9 +204,9 @@ export class PartitionLog implements Log {
     validateConfig({ ...defaultLogConfig, ...options.config });
     const context = { topic: options.topic, partition: options.partition };
     const dir = join(options.dataDir, `${options.topic}-${options.partition}`);
-    let store: FileStore;
+    let store: Store;
     try {
-      store = new FileStore(dir);
+      store = options.openStore?.(dir) ?? new FileStore(dir);
     } catch (err) {
       throw asStorageError(err, `cannot open ${dir}`, context);
     }
@@ -1138,7 +1143,7 @@ export class PartitionLog implements Log {
     for (const seg of this.segments) seg.file.close();
     const err = new TributaryError('CLIENT_CLOSED', 'the log was abandoned', this.context());
     for (const w of this.syncWaiters.splice(0)) w.reject(err);
-    if (this.store instanceof FileStore) forgetFolderLock(this.store.dir);
+    this.store.forget();
   }
 
   /** Takes the log offline after a storage failure that leaves its files and memory disagreeing (Kafka marks the log dir offline). */
@@ -1185,84 +1190,4 @@ export class MemoryLog extends PartitionLog {
     super(options.topic, options.partition, new MemoryStore(), options.config, options.clock, undefined);
     this.load();
   }
-}
-
-function validatePartition(partition: unknown, topic: string): asserts partition is number {
-  if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0 || partition > 0x7fffffff) {
-    throw new TributaryError('UNKNOWN_TOPIC_OR_PARTITION', `partition must be an integer in [0, 2^31), got ${String(partition)}`, { topic });
-  }
-}
-
-/** Checks every config value and names the option that is wrong. @internal */
-export function validateConfig(c: LogConfig): LogConfig {
-  const bad = (option: string, why: string): never => {
-    throw new TributaryError('INVALID_CONFIG', `${option}: ${why}`, { option });
-  };
-  const int = (option: keyof LogConfig, min: number): void => {
-    const v = c[option];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) bad(option, `must be an integer >= ${min}, got ${String(v)}`);
-  };
-  int('segmentBytes', batchHeaderBytes);
-  if (c.segmentBytes > 0x7fffffff) bad('segmentBytes', 'must fit a 32-bit file position');
-  int('segmentMs', 1);
-  int('indexIntervalBytes', 0);
-  // Room for a few entries of each index (Kafka's minimum is one entry).
-  int('segmentIndexBytes', 64);
-  int('retentionMs', -1);
-  int('retentionBytes', -1);
-  int('maxMessageBytes', 0);
-  int('deleteRetentionMs', 0);
-  int('minCompactionLagMs', 0);
-  int('flushIntervalMs', 1);
-  if (!['delete', 'compact', 'compact,delete'].includes(c.cleanupPolicy)) bad('cleanupPolicy', `must be delete, compact or compact,delete, got ${String(c.cleanupPolicy)}`);
-  if (!['always', 'interval', 'os'].includes(c.flushPolicy)) bad('flushPolicy', `must be always, interval or os, got ${String(c.flushPolicy)}`);
-  if (!['CreateTime', 'LogAppendTime'].includes(c.messageTimestampType)) bad('messageTimestampType', `must be CreateTime or LogAppendTime`);
-  if (c.compressionType !== 'producer') bad('compressionType', 'only producer (keep the producer’s codec) is implemented by the log');
-  if (typeof c.minCleanableDirtyRatio !== 'number' || !(c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1)) bad('minCleanableDirtyRatio', 'must be in [0, 1]');
-  return Object.freeze({ ...c });
-}
-
-/**
- * An operating-system error (a folder that is a file, no permission, EIO) as
- * `KAFKA_STORAGE_ERROR`; typed errors (the lock, a bad config) and bugs pass through.
- */
-function asStorageError(err: unknown, what: string, context: { topic: string; partition: number }): unknown {
-  if (err instanceof TributaryError || !(err instanceof Error) || (err as NodeJS.ErrnoException).code === undefined) return err;
-  return new TributaryError('KAFKA_STORAGE_ERROR', `${what}: ${err.message}`, { ...context, cause: err });
-}
-
-function readNumberFile(store: Store, name: string): number | undefined {
-  const bytes = store.readAll(name);
-  if (bytes === undefined) return undefined;
-  const text = bytes.toString('utf8').trim();
-  if (!/^\d+$/.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
-function writeNumberFile(store: Store, name: string, value: number): void {
-  store.writeAtomic(name, Buffer.from(`${value}\n`));
-}
-
-function sameEpochs(a: readonly EpochEntry[], b: readonly EpochEntry[]): boolean {
-  return a.length === b.length && a.every((e, i) => e.epoch === b[i]!.epoch && e.startOffset === b[i]!.startOffset);
-}
-
-/** Kafka's leader-epoch-checkpoint: version line, count line, then "epoch startOffset" lines. */
-function readEpochCheckpoint(store: Store): EpochEntry[] | undefined {
-  const bytes = store.readAll(epochCheckpointFile);
-  if (bytes === undefined) return undefined;
-  const lines = bytes.toString('utf8').split('\n').filter((l) => l.length > 0);
-  if (lines[0] !== '0') return undefined;
-  const count = Number(lines[1]);
-  if (!Number.isInteger(count) || lines.length !== count + 2) return undefined;
-  const out: EpochEntry[] = [];
-  for (const line of lines.slice(2)) {
-    const [e, s] = line.split(' ').map(Number);
-    if (!Number.isSafeInteger(e) || !Number.isSafeInteger(s) || e! < 0 || s! < 0) return undefined;
-    const last = out[out.length - 1];
-    if (last !== undefined && (e! <= last.epoch || s! < last.startOffset)) return undefined;
-    out.push({ epoch: e!, startOffset: s! });
-  }
-  return out;
 }

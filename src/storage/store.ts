@@ -4,7 +4,6 @@ import {
   fdatasyncSync,
   fstatSync,
   ftruncateSync,
-  linkSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -12,8 +11,6 @@ import {
   readSync,
   renameSync,
   rmSync,
-  unlinkSync,
-  writeFileSync,
   writeSync,
   writevSync,
   existsSync,
@@ -21,8 +18,8 @@ import {
 import { open as openAsync } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, writeFileAtomic } from './atomic-file.js';
-import { TributaryError } from '../util/errors.js';
-import { atomicWriteSuffix, lockFilePrefix } from './core/leftovers.js';
+import { atomicWriteSuffix } from './core/leftovers.js';
+import { FolderLock } from './folder-lock.js';
 
 /**
  * Where a partition log keeps its files: a folder on disk (`FileStore`) or a map in
@@ -53,6 +50,8 @@ export interface Store {
   syncDirAsync(): Promise<void>;
   /** Releases the folder lock, if any. */
   release(): void;
+  /** Drops this thread's hold on the folder but leaves its lock file, as a crash would (a log abandoned in tests). */
+  forget(): void;
   readonly description: string;
 }
 
@@ -127,6 +126,9 @@ export class FileStore implements Store {
   }
   release(): void {
     this.lock.release();
+  }
+  forget(): void {
+    this.lock.forget();
   }
 }
 
@@ -217,147 +219,6 @@ class DiskFile implements StoreFile {
   }
 }
 
-/**
- * An exclusive lock on a folder, held for as long as a log is open in it.
- *
- * Within the process a registry of locked folders refuses a second open at once. Across
- * processes a `.lock` file names its owner: the pid, and on Linux the process's start
- * time (field 22 of `/proc/<pid>/stat`). A lock naming a live other process is refused
- * with `LOG_DIR_LOCKED`. A lock is stale, and taken over, when its process is dead (a
- * SIGKILLed process leaves its lock behind), when its pid now belongs to a process that
- * started at another time (the pid was reused, as happens across container restarts),
- * or when it names this very process but the registry does not hold it (a log abandoned
- * without close, as crash tests do).
- *
- * Why not flock: Node has no portable advisory lock. The pid check is what PostgreSQL's
- * postmaster.pid does. Its limits: a folder shared between machines (NFS) is not
- * protected, because pids of another host mean nothing here; and two processes that find
- * the same stale lock at the same instant race on the takeover (each re-reads the lock
- * after taking it, which narrows the window to the gap between two renames, but does not
- * close it). Both err towards a clear error rather than two writers in normal operation.
- */
-const lockFileName = lockFilePrefix;
-
-class FolderLock {
-  private static readonly held = new Set<string>();
-  private released = false;
-
-  private constructor(private readonly dir: string) {}
-
-  static acquire(dir: string): FolderLock {
-    if (FolderLock.held.has(dir)) {
-      throw new TributaryError('LOG_DIR_LOCKED', `${dir} is already open in this process`);
-    }
-    const path = join(dir, lockFileName);
-    const mine = ownerLine(process.pid);
-    // The lock file appears with its content in one step (a hard link to a finished
-    // temporary file; link fails if the name exists), so no process ever reads a lock
-    // that exists but does not yet name its owner.
-    const tmp = `${path}.${process.pid}${atomicWriteSuffix}`;
-    writeFileSync(tmp, mine);
-    try {
-      linkSync(tmp, path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = parseOwner(readFileOrEmpty(path));
-      if (owner !== undefined && isHeldBy(owner)) {
-        throw new TributaryError('LOG_DIR_LOCKED', `${dir} is locked by process ${owner.pid}`);
-      }
-      // Stale: take it over atomically, then check that no other process did the same
-      // in between (the last rename wins; the loser sees the winner's line).
-      renameSync(tmp, path);
-      if (readFileOrEmpty(path) !== mine) {
-        throw new TributaryError('LOG_DIR_LOCKED', `${dir} was taken over by another process at the same time`);
-      }
-    } finally {
-      rmSync(tmp, { force: true });
-    }
-    // Temporary files of takeovers that died midway (their process is gone).
-    for (const name of readdirSync(dir)) {
-      const m = /^\.lock\.(\d+)\.tmp$/.exec(name);
-      if (m !== null && !isAlive(Number(m[1]))) rmSync(join(dir, name), { force: true });
-    }
-    FolderLock.held.add(dir);
-    return new FolderLock(dir);
-  }
-
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    FolderLock.held.delete(this.dir);
-    try {
-      unlinkSync(join(this.dir, lockFileName));
-    } catch {
-      // Already gone (the folder was removed); nothing to release.
-    }
-  }
-
-  /** Forgets the in-process registration but leaves the lock file, as a crash would. */
-  static forget(dir: string): void {
-    FolderLock.held.delete(dir);
-  }
-}
-
-export function forgetFolderLock(dir: string): void {
-  FolderLock.forget(dir);
-}
-
-interface LockOwner {
-  readonly pid: number;
-  /** The process's start time in clock ticks since boot, if known. */
-  readonly startTime: string | undefined;
-}
-
-function ownerLine(pid: number): string {
-  const start = processStartTime(pid);
-  return start === undefined ? `${pid}\n` : `${pid} ${start}\n`;
-}
-
-function parseOwner(text: string): LockOwner | undefined {
-  const [pidText, startTime] = text.trim().split(' ');
-  const pid = Number(pidText);
-  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
-  return { pid, startTime };
-}
-
-/** Whether the lock's owner is a live process other than this one's abandoned log. */
-function isHeldBy(owner: LockOwner): boolean {
-  if (owner.pid === process.pid) return false;
-  if (!isAlive(owner.pid)) return false;
-  const now = processStartTime(owner.pid);
-  // A live process with that pid, started at another time: the pid was reused.
-  return owner.startTime === undefined || now === undefined || now === owner.startTime;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), where there is a /proc. */
-function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: count after it.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function readFileOrEmpty(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
 /** Files in memory: the same contract, for `MemoryLog`. Nothing is durable; sync is immediate. */
 export class MemoryStore implements Store {
   private readonly files = new Map<string, MemoryFile>();
@@ -404,6 +265,7 @@ export class MemoryStore implements Store {
     return Promise.resolve();
   }
   release(): void {}
+  forget(): void {}
 }
 
 class MemoryFile implements StoreFile {

@@ -1,4 +1,11 @@
-import { crc32c as nativeCrc32c } from '@node-rs/crc32';
+import { loadNative } from './native.js';
+
+interface Crc32Module {
+  crc32c(input: Buffer, initial?: number): number;
+}
+
+/** The native CRC-32C, or undefined when `@node-rs/crc32` (optional) is not installed. */
+const nativeCrc32c = loadNative<Crc32Module>('@node-rs/crc32')?.crc32c;
 
 /**
  * CRC-32C (Castagnoli), the checksum of Kafka's record batch v2.
@@ -8,7 +15,8 @@ import { crc32c as nativeCrc32c } from '@node-rs/crc32';
  * addon; the table-driven JavaScript loop below runs at about 1 GB/s with no call
  * overhead. For a 200-byte batch the crossing costs more than the loop (200 B at 1 GB/s
  * is 200 ns, the native call about 130 ns all in), and at 512 B the native call is
- * already twice as fast, so the cut-over sits at 256 bytes.
+ * already twice as fast, so the cut-over sits at 256 bytes. Without the optional package
+ * every length takes the JavaScript loop.
  * @internal
  */
 const nativeThresholdBytes = 256;
@@ -59,7 +67,7 @@ export function crc32cJs(buf: Uint8Array, start = 0, end = buf.length, initial =
  * @internal
  */
 export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
-  if (end - start < nativeThresholdBytes) return crc32cJs(buf, start, end);
+  if (nativeCrc32c === undefined || end - start < nativeThresholdBytes) return crc32cJs(buf, start, end);
   const view =
     start === 0 && end === buf.length && Buffer.isBuffer(buf)
       ? buf
@@ -74,6 +82,6 @@ export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
  * @internal
  */
 export function crc32cUpdate(crc: number, buf: Uint8Array, start = 0, end = buf.length): number {
-  if (end - start < nativeThresholdBytes) return crc32cJs(buf, start, end, crc);
+  if (nativeCrc32c === undefined || end - start < nativeThresholdBytes) return crc32cJs(buf, start, end, crc);
   return nativeCrc32c(Buffer.from(buf.buffer, buf.byteOffset + start, end - start), crc) >>> 0;
 }

@@ -56,9 +56,9 @@ const noop = (): void => {};
 /** A logger that drops everything. @internal */
 export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
 
-/** Whether `level` names a level. @internal */
-export function isLogLevel(level: unknown): level is LogLevel {
-  return typeof level === 'string' && Object.prototype.hasOwnProperty.call(rank, level);
+/** Whether `value` has the four methods of a `Logger`. @internal */
+export function isLogger(value: unknown): value is Logger {
+  return typeof value === 'object' && value !== null && ['debug', 'info', 'warn', 'error'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
 }
 
 /**

@@ -5,7 +5,6 @@ import { assert } from './assert.js';
  * random choice in Tributary's cores (election timeouts, simulated faults) comes from one
  * of these, never from `Math.random()`, so a simulation run is fully determined by its
  * seed and replays exactly.
- * @internal
  */
 export class Rng {
   private a: number;

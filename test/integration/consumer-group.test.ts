@@ -14,10 +14,15 @@ import { useTempDirs } from '../helpers/temp-dirs.js';
 
 const tempDir = useTempDirs('tributary-groups-');
 
-/** Fast settings for tests: short sessions and heartbeats, short fetch waits. */
-const fast = { heartbeatIntervalMs: 100, sessionTimeoutMs: 1500, maxWaitMs: 20, autoCommitIntervalMs: 100 } as const;
+/**
+ * Fast settings for tests: short heartbeats and fetch waits. The session is long enough
+ * that a loaded machine (event loop late by seconds) never expires a live member; a test
+ * that needs a dead member expired sets a shorter one, and never asserts how long
+ * anything took (only what happened, within bounds that hold at load 10).
+ */
+const fast = { heartbeatIntervalMs: 100, sessionTimeoutMs: 10_000, maxWaitMs: 20, autoCommitIntervalMs: 100 } as const;
 
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -51,7 +56,6 @@ describe('consumer groups', () => {
     await until('the first record', () => seenA.length > 0);
     const firstRecordMs = Date.now() - started;
     console.log(`time to first record of a new group: ${firstRecordMs} ms`);
-    expect(firstRecordMs).toBeLessThan(3000);
     await until('all 60 records', () => seenA.length >= 60);
     expect(a.assignment().length).toBe(6);
 
@@ -78,7 +82,8 @@ describe('consumer groups', () => {
     await using cluster = await Cluster.start();
     await cluster.admin().createTopics([{ name: 'jobs', partitions: 4 }]);
     const a = cluster.consumerGroup({ groupId: 'g2', topics: ['jobs'], from: 'earliest', value: serdes.string, ...fast });
-    const b = cluster.consumerGroup({ groupId: 'g2', topics: ['jobs'], from: 'earliest', value: serdes.string, ...fast });
+    // b's session outlasts the test: a gets b's partitions only because b's close leaves.
+    const b = cluster.consumerGroup({ groupId: 'g2', topics: ['jobs'], from: 'earliest', value: serdes.string, ...fast, sessionTimeoutMs: 300_000 });
     const seenA: { value: string | null; partition: number; offset: number }[] = [];
     const seenB: typeof seenA = [];
     const runA = drain(a, seenA);
@@ -92,7 +97,6 @@ describe('consumer groups', () => {
     await until('a owns every partition', () => a.assignment().length === 4 && a.generationId > generation);
     const rebalanceMs = Date.now() - leftAt;
     console.log(`rebalance after a leave: ${rebalanceMs} ms`);
-    expect(rebalanceMs).toBeLessThan(1500); // far below the 1500 ms session timeout plus a heartbeat
     await produce(cluster, 'jobs', 100, 200);
     await until('all 300 records', () => new Set([...seenA, ...seenB].map((r) => r.value)).size >= 300);
     const all = [...seenA, ...seenB].map((r) => r.value);
@@ -110,17 +114,17 @@ describe('consumer groups', () => {
     await using cluster = await Cluster.start();
     await cluster.admin().createTopics([{ name: 'beats', partitions: 2 }]);
     const a = cluster.consumerGroup({ groupId: 'g3', topics: ['beats'], from: 'earliest', ...fast });
-    const b = cluster.consumerGroup({ groupId: 'g3', topics: ['beats'], from: 'earliest', ...fast });
+    const b = cluster.consumerGroup({ groupId: 'g3', topics: ['beats'], from: 'earliest', ...fast, sessionTimeoutMs: 3000 });
     const runA = drain(a, []);
     const runB = drain(b, []);
     await until('a split', () => a.assignment().length === 1 && b.assignment().length === 1 && a.generationId === b.generationId);
     const died = Date.now();
     await b.kill();
-    await until('a owns both partitions', () => a.assignment().length === 2, 10_000);
+    await until('a owns both partitions', () => a.assignment().length === 2);
     const removedMs = Date.now() - died;
-    console.log(`a dead member's partitions moved after ${removedMs} ms (session timeout 1500)`);
-    expect(removedMs).toBeGreaterThanOrEqual(1000);
-    expect(removedMs).toBeLessThan(5000);
+    console.log(`a dead member's partitions moved after ${removedMs} ms (session timeout 3000)`);
+    // Not before its session ran out (elapsed time only grows under load).
+    expect(removedMs).toBeGreaterThanOrEqual(2000);
     await a.close();
     await Promise.all([runA, runB]);
   });
@@ -128,7 +132,7 @@ describe('consumer groups', () => {
   it('after a restart of the whole cluster on the same dataDir, the group resumes from its committed offsets', async () => {
     const dataDir = tempDir();
     {
-      await using cluster = await Cluster.start({ nodes: 3, dataDir, brokerSessionTimeoutMs: 600 });
+      await using cluster = await Cluster.start({ nodes: 3, dataDir, });
       await cluster.admin().createTopics([{ name: 'ledger', partitions: 3, replicationFactor: 3 }]);
       await produce(cluster, 'ledger', 90);
       const g = cluster.consumerGroup({ groupId: 'g4', topics: ['ledger'], from: 'earliest', value: serdes.string, ...fast });
@@ -140,13 +144,13 @@ describe('consumer groups', () => {
       await g.close();
     }
     {
-      await using cluster = await Cluster.start({ nodes: 3, dataDir, brokerSessionTimeoutMs: 600 });
+      await using cluster = await Cluster.start({ nodes: 3, dataDir, });
       const g = cluster.consumerGroup({ groupId: 'g4', topics: ['ledger'], from: 'earliest', value: serdes.string, ...fast });
       const seen: { value: string | null; partition: number; offset: number }[] = [];
       const run = drain(g, seen);
       // 49 processed and committed before the restart (the 50th was being processed when
       // the loop broke, so it is read again): 41 remain.
-      await until('the rest', () => seen.length >= 41, 15_000);
+      await until('the rest', () => seen.length >= 41);
       await new Promise((r) => setTimeout(r, 200));
       expect(seen.length).toBe(41);
       const values = new Set(seen.map((r) => r.value));
@@ -154,7 +158,7 @@ describe('consumer groups', () => {
       await g.close();
       await run;
     }
-  });
+  }, 180_000);
 
   it('cooperative-sticky: when a member joins, only the partitions that move are revoked', async () => {
     await using cluster = await Cluster.start();
@@ -188,15 +192,16 @@ describe('consumer groups', () => {
     const deliveries: { member: number; key: string; seq: number }[] = [];
     const members: { id: number; group: ConsumerGroup<string, string>; run: Promise<void> }[] = [];
     let nextMember = 0;
-    const add = (): void => {
+    const add = (sessionTimeoutMs: number = fast.sessionTimeoutMs): void => {
       const id = nextMember++;
-      const group = cluster.consumerGroup({ groupId: 'chaos', topics: ['stream'], from: 'earliest', key: serdes.string, value: serdes.string, ...fast });
+      const group = cluster.consumerGroup({ groupId: 'chaos', topics: ['stream'], from: 'earliest', key: serdes.string, value: serdes.string, ...fast, sessionTimeoutMs });
       const run = (async () => {
         for await (const r of group) deliveries.push({ member: id, key: r.key!, seq: Number(r.value!.split(':')[1]) });
       })().catch(() => undefined);
       members.push({ id, group, run });
     };
-    for (let i = 0; i < 4; i++) add();
+    add(3000); // the member that will be killed: its partitions move once its session runs out
+    for (let i = 1; i < 4; i++) add();
     let sent = 0;
     let stop = false;
     const sending = (async () => {
@@ -220,7 +225,7 @@ describe('consumer groups', () => {
     stop = true;
     await sending;
     const live = members.filter((m) => m.id !== 0 && m.id !== 1);
-    await until('every record read', () => new Set(deliveries.map((d) => d.seq)).size >= sent, 15_000);
+    await until('every record read', () => new Set(deliveries.map((d) => d.seq)).size >= sent);
     const seqs = new Set(deliveries.map((d) => d.seq));
     for (let i = 0; i < sent; i++) expect(seqs.has(i), `record ${i} read`).toBe(true);
     // Per key, records arrive in the order they were written: each member sees a key's
@@ -248,7 +253,7 @@ describe('consumer groups', () => {
     await until('a stable split among the live members', () => live.reduce((n, m) => n + m.group.assignment().length, 0) === 12 && new Set(live.map((m) => m.group.generationId)).size === 1);
     for (const m of live) await m.group.close();
     await Promise.all(members.map((m) => m.run));
-  });
+  }, 180_000);
 
   it('run({ eachBatch }), a pattern subscription, manual commits, lag, pause, resume and seek', async () => {
     await using cluster = await Cluster.start();
@@ -349,12 +354,12 @@ describe('consumer groups', () => {
     await cluster.admin().createTopics([{ name: 'slow', partitions: 2 }]);
     await produce(cluster, 'slow', 4);
     const lost: string[] = [];
-    const g = cluster.consumerGroup({ groupId: 'g10', topics: ['slow'], from: 'earliest', ...fast, sessionTimeoutMs: 1000 });
+    const g = cluster.consumerGroup({ groupId: 'g10', topics: ['slow'], from: 'earliest', ...fast, sessionTimeoutMs: 3000 });
     g.on('lost', (tps) => void lost.push(...tps.map(key)));
     let n = 0;
     for await (const r of g) {
       void r;
-      if (n === 0) await new Promise((resolve) => setTimeout(resolve, 1600)); // session timeout 1000
+      if (n === 0) await new Promise((resolve) => setTimeout(resolve, 5000)); // session timeout 3000
       if (++n === 4) break;
     }
     expect(lost).toEqual([]);
@@ -366,7 +371,8 @@ describe('consumer groups', () => {
   it('a static member (groupInstanceId) that closes keeps its place: its return within the session timeout gets its partitions back without a rebalance', async () => {
     await using cluster = await Cluster.start();
     await cluster.admin().createTopics([{ name: 'static', partitions: 4 }]);
-    const opts = { groupId: 'g7', topics: ['static'], from: 'earliest', ...fast, sessionTimeoutMs: 3000 } as const;
+    // A session far longer than the test: b's return is always within it, however loaded the machine.
+    const opts = { groupId: 'g7', topics: ['static'], from: 'earliest', ...fast, sessionTimeoutMs: 300_000 } as const;
     const a = cluster.consumerGroup({ ...opts, groupInstanceId: 'a' });
     const b = cluster.consumerGroup({ ...opts, groupInstanceId: 'b' });
     const runs = [drain(a, []), drain(b, [])];
@@ -388,7 +394,7 @@ describe('consumer groups', () => {
   });
 
   it('members follow the coordinator when its broker is killed: they keep their partitions, commit to the new one, and lose nothing', async () => {
-    await using cluster = await Cluster.start({ nodes: 3, brokerSessionTimeoutMs: 600 });
+    await using cluster = await Cluster.start({ nodes: 3, });
     await cluster.admin().createTopics([{ name: 'moving', partitions: 4, replicationFactor: 3 }]);
     // A group whose coordinator is not the active controller, so the quorum keeps its leader.
     const active = cluster.describe().find((n) => n.activeController)!.id;
@@ -408,7 +414,7 @@ describe('consumer groups', () => {
     await until('100 records', () => seen.length >= 100);
     cluster.killNode(coordinator);
     await produce(cluster, 'moving', 100, 100);
-    await until('200 records', () => new Set(seen.map((r) => r.value)).size >= 200, 15_000);
+    await until('200 records', () => new Set(seen.map((r) => r.value)).size >= 200);
     // The new coordinator loaded the generation from the log: the members heartbeat into
     // it and keep their partitions; their commits land there.
     await new Promise((r) => setTimeout(r, 300));
@@ -424,7 +430,7 @@ describe('consumer groups', () => {
     await a.close();
     await b.close();
     await Promise.all(runs);
-  });
+  }, 180_000);
 
   it('rejects bad options, naming the option', async () => {
     await using cluster = await Cluster.start();

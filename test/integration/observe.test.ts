@@ -128,7 +128,8 @@ describe('diagnostics channels', () => {
     await group.close();
     expect(produced).toEqual([expect.objectContaining({ nodeId: 1, topic: 'events', records: 2, baseOffset: 0 })]);
     expect(produced[0]!.bytes).toBeGreaterThan(0);
-    expect(fetched.filter((f) => f.topic === 'events' && f.replicaId === -1).reduce((s, f) => s + f.records, 0)).toBe(2);
+    // At least the two records (a rebalance may make the group fetch some again).
+    expect(fetched.filter((f) => f.topic === 'events' && f.replicaId === -1).reduce((s, f) => s + f.records, 0)).toBeGreaterThanOrEqual(2);
     expect(rebalanced[0]).toMatchObject({ groupId: 'g', generationId: expect.any(Number) });
     expect(rebalanced[0]!.assignment.filter((tp) => tp.topic === 'events').length).toBe(2);
     expect(elected).toContainEqual({ type: 'controller', nodeId: 1, epoch: expect.any(Number) });
@@ -207,10 +208,10 @@ describe('metrics', () => {
     // A node stops: its replicas leave the ISRs; the partition only it held goes offline.
     const solo = (await cluster.admin().describeTopics(['solo']))[0]!.partitions[0]!.leader;
     await cluster.stopNode(solo);
+    // Fenced by its controlled shutdown (or, on a machine too loaded for it, by its session).
+    await until(() => cluster.metrics().offlinePartitions === 1 && cluster.metrics().underReplicatedPartitions === 3, 'the stopped node fenced');
     const after = cluster.metrics();
     expect(after.runningNodes).toBe(2);
-    expect(after.offlinePartitions).toBe(1);
-    expect(after.underReplicatedPartitions).toBe(3);
     // Counters survive the node's stop.
     expect(after.recordsIn).toBe(30);
     expect(after.recordsOut).toBe(30);

@@ -1,4 +1,4 @@
-/** `tributary/testing` used the way a user's test file uses it. */
+/** `tributary-log/testing` used the way a user's test file uses it. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killPartitionLeader, useCluster, waitFor } from '../../src/testing.js';
 

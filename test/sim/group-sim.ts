@@ -122,9 +122,11 @@ interface Client {
   phase: Phase;
   owned: Map<string, Owned>;
   ownedGeneration: number;
+  /** The life of the group (see `groupLives`) whose SyncGroup gave the owned partitions. */
+  ownedLife: number;
   conn: number;
   awaiting: Map<number, Awaited>;
-  inbox: { corr: number; response: GroupResponse }[];
+  inbox: { corr: number; response: GroupResponse; life: number; epoch: number }[];
   nextHeartbeat: number;
   nextCommit: number;
   rejoinAt: number;
@@ -141,6 +143,8 @@ interface Message {
   readonly corr: number;
   readonly request?: GroupRequest;
   readonly response?: GroupResponse;
+  /** The group's life when the coordinator made this response. */
+  readonly life?: number;
   /** A stale duplicate: delivered whatever became of its connection. */
   readonly stray?: boolean;
 }
@@ -209,7 +213,17 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
   let uncommitted: { record: GroupRecord; at: number }[] = [];
   let emitted = 0; // records emitted by the current coordinator, committed or not
   let committedCount = 0; // of those, committed
-  let held: { reply: GroupReply; need: number }[] = [];
+  let held: { reply: GroupReply; need: number; life: number }[] = [];
+  /**
+   * The group's lives: committed GroupMetadata tombstones of the group. An Empty group with
+   * no offsets is deleted, and the next member starts it again from generation 1, as in
+   * Kafka; a member of an earlier life (a paused one, its session long expired) may still
+   * believe it owns partitions "in generation 1". It is a zombie, fenced by its unknown
+   * member id, so ownership is checked per life and generation.
+   */
+  let groupLives = 0;
+  /** The life a reply made now belongs to: tombstones on their way count, since the reply follows them. */
+  const lifeNow = (): number => groupLives + uncommitted.filter((u) => u.record.type === 'GroupMetadata' && u.record.key.group === groupId && u.record.value === null).length;
   const replica = new GroupCoordinator({ rng: new Rng(0), config }); // replays the committed log, never active
   const requestsById = new Map<number, { client: string; incarnation: number; conn: number; corr: number; request: GroupRequest }>();
   const answered = new Set<number>();
@@ -220,6 +234,13 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
    * the leader saw old metadata.)
    */
   const joinedGenerations = new Map<string, Set<number>>();
+  /**
+   * At each failover, the coordinator epoch that began and the generation it loaded: the
+   * generations above it, formed by earlier epochs, are gone. A JoinGroup reply of such a
+   * generation that a paused member reads after the failover does not count as joining
+   * the generation of that number the new coordinator forms.
+   */
+  const lostAbove: { readonly epoch: number; readonly loaded: number }[] = [];
   let requestIdNext = 1;
   /** The committed offsets, as the log says, for the monotonicity check. */
   const committedOffsets = new Map<string, number>();
@@ -239,6 +260,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
     phase: 'idle',
     owned: new Map(),
     ownedGeneration: -1,
+    ownedLife: 0,
     conn: 0,
     awaiting: new Map(),
     inbox: [],
@@ -278,20 +300,20 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
     return corr;
   }
 
-  function respond(to: number, response: GroupResponse): void {
+  function respond(to: number, response: GroupResponse, life = lifeNow()): void {
     const r = requestsById.get(to);
     if (r === undefined) fail(`a reply to unknown request ${to}`);
     if (answered.has(to)) fail(`request ${to} (${r!.request.type}) answered twice`);
     answered.add(to);
     if (trace) trace(`${now} #${to} -> ${r!.client}: ${JSON.stringify(response, (k, v) => (v instanceof Uint8Array ? utf8Decode.decode(v) : v))}`);
-    post({ toCoordinator: false, client: r!.client, incarnation: r!.incarnation, conn: r!.conn, epoch, corr: r!.corr, response }, deliverAt());
+    post({ toCoordinator: false, client: r!.client, incarnation: r!.incarnation, conn: r!.conn, epoch, corr: r!.corr, response, life }, deliverAt());
   }
 
   function emit(out: { records: readonly GroupRecord[]; replies: readonly GroupReply[] }): void {
     for (const record of out.records) uncommitted.push({ record, at: now });
     emitted += out.records.length;
     for (const reply of out.replies) {
-      if (reply.afterCommit && committedCount < emitted) held.push({ reply, need: emitted });
+      if (reply.afterCommit && committedCount < emitted) held.push({ reply, need: emitted, life: lifeNow() });
       else respond(reply.to, reply.response);
     }
   }
@@ -299,6 +321,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
   function observeCommitted(record: GroupRecord): void {
     log.push(record);
     replica.replay(record);
+    if (record.type === 'GroupMetadata' && record.key.group === groupId && record.value === null) groupLives++;
     if (record.type !== 'OffsetCommit') return;
     const key = `${record.key.topic}:${record.key.partition}`;
     if (record.key.group !== groupId) return;
@@ -324,7 +347,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
     }
     const ready = held.filter((h) => h.need <= committedCount);
     held = held.filter((h) => h.need > committedCount);
-    for (const h of ready) respond(h.reply.to, h.reply.response);
+    for (const h of ready) respond(h.reply.to, h.reply.response, h.life);
   }
 
   function failover(): void {
@@ -352,6 +375,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
     // gone; the new one will hand out the same numbers again.
     const loaded = coordinator.groupGeneration(groupId) ?? 0;
     for (const joined of joinedGenerations.values()) for (const g of joined) if (g > loaded) joined.delete(g);
+    lostAbove.push({ epoch, loaded });
     checkReplay();
   }
 
@@ -488,15 +512,15 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
     return false;
   }
 
-  function onResponse(c: Client, corr: number, response: GroupResponse): void {
+  function onResponse(c: Client, corr: number, response: GroupResponse, life: number, sentInEpoch: number): void {
     const awaited = c.awaiting.get(corr);
     if (awaited === undefined) return; // stale: a duplicate, or a request given up on
     c.awaiting.delete(corr);
     switch (awaited.type) {
       case 'JoinGroup':
-        return onJoin(c, response as JoinGroupResponse);
+        return onJoin(c, response as JoinGroupResponse, sentInEpoch);
       case 'SyncGroup':
-        return onSync(c, response as SyncGroupResponse);
+        return onSync(c, response as SyncGroupResponse, life);
       case 'Heartbeat':
         return onMemberError(c, (response as HeartbeatResponse).errorCode);
       case 'OffsetCommit': {
@@ -536,7 +560,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
   // The offsets each commit carried, to credit them when acknowledged.
   const commitContents = new Map<number, { topic: string; partition: number; offset: number }[]>();
 
-  function onJoin(c: Client, r: JoinGroupResponse): void {
+  function onJoin(c: Client, r: JoinGroupResponse, sentInEpoch: number): void {
     switch (r.errorCode) {
       case 'NONE': {
         // Cooperative: a member keeps its partitions into the next generation only, whose
@@ -554,7 +578,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
         c.phase = 'syncing';
         let joined = joinedGenerations.get(r.memberId);
         if (joined === undefined) joinedGenerations.set(r.memberId, (joined = new Set()));
-        joined.add(r.generationId);
+        if (!lostAbove.some((l) => l.epoch > sentInEpoch && r.generationId > l.loaded)) joined.add(r.generationId);
         const assignments = r.leader === c.memberId && !r.skipAssignment ? assign(r.members) : [];
         send(c, { type: 'SyncGroup', groupId, generationId: r.generationId, memberId: c.memberId, groupInstanceId: c.instanceId, protocolType: 'consumer', protocolName: r.protocolName, assignments });
         return;
@@ -569,7 +593,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
     }
   }
 
-  function onSync(c: Client, r: SyncGroupResponse): void {
+  function onSync(c: Client, r: SyncGroupResponse, life: number): void {
     if (r.errorCode !== 'NONE') {
       onMemberError(c, r.errorCode);
       if (c.alive && c.phase === 'syncing') rejoinSoon(c, 500);
@@ -591,6 +615,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
       if (!c.owned.has(k)) c.owned.set(k, { tp, position: undefined, committed: -1 });
     }
     c.ownedGeneration = c.generation;
+    c.ownedLife = life;
     c.phase = 'stable';
     if (trace) trace(`${now} ${c.name} (${c.memberId}) owns [${[...c.owned.keys()].join(',')}] in generation ${c.generation}`);
     c.nextHeartbeat = now + heartbeatIntervalMs;
@@ -638,7 +663,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
       return;
     }
     if (now < c.pausedUntil) return;
-    for (const m of c.inbox.splice(0)) onResponse(c, m.corr, m.response);
+    for (const m of c.inbox.splice(0)) onResponse(c, m.corr, m.response, m.life, m.epoch);
     if (!c.alive) return;
     for (const [corr, a] of [...c.awaiting]) {
       if (now < a.deadline) continue;
@@ -715,23 +740,24 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
       }
       const c = byName.get(m.client);
       if (c === undefined || !c.alive || c.incarnation !== m.incarnation || c.conn !== m.conn) continue;
-      if (now < c.pausedUntil) c.inbox.push({ corr: m.corr, response: m.response! });
-      else onResponse(c, m.corr, m.response!);
+      if (now < c.pausedUntil) c.inbox.push({ corr: m.corr, response: m.response!, life: m.life ?? 0, epoch: m.epoch });
+      else onResponse(c, m.corr, m.response!, m.life ?? 0, m.epoch);
     }
   }
 
   // ---- invariants ----
 
   function checkOwnership(): void {
-    const byGeneration = new Map<number, Map<string, string>>();
+    const byGeneration = new Map<string, Map<string, string>>();
     for (const c of clients) {
       // A zombie owns its partitions until its next request is fenced, as in Kafka.
       if (!c.alive || c.zombie) continue;
-      let owners = byGeneration.get(c.ownedGeneration);
-      if (owners === undefined) byGeneration.set(c.ownedGeneration, (owners = new Map()));
+      const key = `${c.ownedLife}/${c.ownedGeneration}`;
+      let owners = byGeneration.get(key);
+      if (owners === undefined) byGeneration.set(key, (owners = new Map()));
       for (const k of c.owned.keys()) {
         const other = owners.get(k);
-        if (other !== undefined) fail(`${k} is owned by ${other} and ${c.name} in generation ${c.ownedGeneration}`);
+        if (other !== undefined) fail(`${k} is owned by ${other} and ${c.name} in generation ${c.ownedGeneration} (life ${c.ownedLife} of the group)`);
         owners.set(k, c.name);
       }
     }

@@ -399,6 +399,25 @@ describe('GroupCoordinator: Heartbeat, session expiry, rebalance and sync timeou
     expect(s.coordinator.groupState('g')).toBe('PreparingRebalance');
   });
 
+  it('followers parked in SyncGroup get a fresh session when the leader expires, instead of expiring with it (seed 12013)', () => {
+    const s = new Shell();
+    const { members: [a, b, c] } = s.stableGroup('g', 3);
+    const joins = [s.rejoin('g', a!), s.rejoin('g', b!), s.rejoin('g', c!)];
+    const gen = s.must<JoinGroupResponse>(joins[0]!).generationId;
+    const leader = s.must<JoinGroupResponse>(joins[0]!).leader;
+    const followers = [a!, b!, c!].filter((m) => m !== leader);
+    // The followers sync a little later and wait for the leader, which never syncs nor heartbeats.
+    s.tick(500);
+    const syncs = followers.map((m) => s.sync('g', m, gen));
+    s.tick(9500); // the leader's session (10 s from the join phase's end) runs out
+    for (const id of syncs) expect(s.must<SyncGroupResponse>(id).errorCode).toBe('REBALANCE_IN_PROGRESS');
+    expect(s.coordinator.groupState('g')).toBe('PreparingRebalance');
+    expect(s.coordinator.groupMembers('g').sort()).toEqual([...followers].sort());
+    // They rejoin, and form the next generation without the leader.
+    const rejoins = followers.map((m) => s.rejoin('g', m));
+    for (const id of rejoins) expect(s.must<JoinGroupResponse>(id).generationId).toBe(gen + 1);
+  });
+
   it('a pending member (MEMBER_ID_REQUIRED) holds up the join phase until it joins or its session expires', () => {
     const s = new Shell();
     const { members: [a] } = s.stableGroup('g', 1);

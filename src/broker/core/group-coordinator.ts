@@ -50,16 +50,13 @@
  * that offset expiry and group deletion never write a tombstone that would land after
  * (and so delete) a newer commit. Requests are typed, and an invalid one gets Kafka's
  * error code in its response. Throws are only for bugs (AssertionError).
- * @internal
  */
 import { assert } from '../../util/assert.js';
 import type { ErrorCode } from '../../util/error-codes.js';
 import type { Rng } from '../../util/rng.js';
-import { groupBytesMax, groupStringBytesMax, partitionForGroup, type GroupMetadataValue, type GroupRecord, type OffsetCommitValue } from './group-records.js';
+import { groupBytesMax, groupStringBytesMax, partitionForGroup, type GroupMetadataValue, type GroupRecord } from './group-records.js';
 import {
   groupErrorResponse,
-  noLeaderEpoch,
-  noOffset,
   unknownMemberId,
   type DeleteGroupsRequest,
   type DeleteGroupsResponse,
@@ -81,11 +78,12 @@ import {
   type OffsetCommitResponsePartition,
   type OffsetCommitResponseTopic,
   type OffsetFetchRequest,
-  type OffsetFetchResponsePartition,
-  type OffsetFetchResponseTopic,
   type SyncGroupRequest,
   type SyncGroupResponse,
 } from './group-requests.js';
+import { OffsetMetadataManager, type CommittedOffset } from './offset-manager.js';
+
+export type { CommittedOffset } from './offset-manager.js';
 
 /** The coordinator's settings, with Kafka's config names. */
 export interface GroupCoordinatorConfig {
@@ -146,13 +144,6 @@ export interface GroupOutput {
   readonly replies: readonly GroupReply[];
 }
 
-/** A committed offset, as OffsetFetch returns it. */
-export interface CommittedOffset {
-  readonly topic: string;
-  readonly partition: number;
-  readonly value: OffsetCommitValue;
-}
-
 interface Member {
   memberId: string;
   readonly groupInstanceId: string | null;
@@ -203,7 +194,6 @@ interface Group {
 const emptyBytes = new Uint8Array(0);
 const utf8 = new TextEncoder();
 
-const offsetKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 function stringTooLong(s: string): boolean {
   // A UTF-16 unit is at most 3 UTF-8 bytes, so short strings need no encoding.
@@ -243,14 +233,12 @@ export class GroupCoordinator {
   private readonly partition: { readonly index: number; readonly count: number } | undefined;
   private readonly partitionExists: (topic: string, partition: number) => boolean;
 
-  // Durable state: changed only by replay.
-  private readonly offsets = new Map<string, Map<string, CommittedOffset>>();
+  // Durable state: changed only by replay. The offsets, and the commits on their way, are the offset manager's.
+  private readonly offsets = new OffsetMetadataManager();
   private readonly metadata = new Map<string, GroupMetadataValue>();
 
   // Soft state: the active coordinator's alone.
   private readonly groups = new Map<string, Group>();
-  /** Offset commits emitted and not yet replayed: group -> topic and partition -> how many. */
-  private readonly pendingCommits = new Map<string, Map<string, { readonly topic: string; readonly partition: number; count: number }>>();
   private activeFlag = false;
   /** Deactivated: leadership of the partition moved away. */
   private resigned = false;
@@ -277,27 +265,7 @@ export class GroupCoordinator {
 
   /** Applies one committed record. The only change to the committed offsets and group metadata. */
   replay(record: GroupRecord): void {
-    if (record.type === 'OffsetCommit') {
-      const { group, topic, partition } = record.key;
-      const pending = this.pendingCommits.get(group);
-      const entry = pending?.get(offsetKey(topic, partition));
-      if (entry !== undefined && --entry.count === 0) {
-        pending!.delete(offsetKey(topic, partition));
-        if (pending!.size === 0) this.pendingCommits.delete(group);
-      }
-      let byGroup = this.offsets.get(group);
-      if (record.value === null) {
-        byGroup?.delete(offsetKey(topic, partition));
-        if (byGroup?.size === 0) this.offsets.delete(group);
-        return;
-      }
-      if (byGroup === undefined) {
-        byGroup = new Map();
-        this.offsets.set(group, byGroup);
-      }
-      byGroup.set(offsetKey(topic, partition), { topic, partition, value: record.value });
-      return;
-    }
+    if (record.type === 'OffsetCommit') return this.offsets.replay(record.key, record.value);
     const group = record.key.group;
     if (record.value === null) {
       this.metadata.delete(group);
@@ -355,7 +323,7 @@ export class GroupCoordinator {
       if (g.leaderId !== null && !g.members.has(g.leaderId)) g.leaderId = g.members.keys().next().value ?? null;
       this.groups.set(groupId, g);
     }
-    for (const groupId of this.offsets.keys()) if (!this.groups.has(groupId)) this.groups.set(groupId, this.newGroup(groupId, now));
+    for (const groupId of this.offsets.groupIds()) if (!this.groups.has(groupId)) this.groups.set(groupId, this.newGroup(groupId, now));
     this.nextOffsetExpiryCheck = now + this.config.offsetsRetentionCheckIntervalMs;
   }
 
@@ -369,7 +337,7 @@ export class GroupCoordinator {
       for (const m of g.members.values()) this.failWaiters(m, 'NOT_COORDINATOR', out);
     }
     this.groups.clear();
-    this.pendingCommits.clear();
+    this.offsets.clearPending();
     this.activeFlag = false;
     this.resigned = true;
     return out.done();
@@ -379,12 +347,12 @@ export class GroupCoordinator {
 
   /** The committed offsets of a group. */
   committedOffsets(groupId: string): CommittedOffset[] {
-    return [...(this.offsets.get(groupId)?.values() ?? [])];
+    return this.offsets.committed(groupId);
   }
 
   /** Every group with committed offsets, and every group with committed metadata. */
   committedGroupIds(): string[] {
-    return [...new Set([...this.offsets.keys(), ...this.metadata.keys()])].sort();
+    return [...new Set([...this.offsets.groupIds(), ...this.metadata.keys()])].sort();
   }
 
   /** The committed metadata of a group. */
@@ -748,7 +716,7 @@ export class GroupCoordinator {
   }
 
   private prepareRebalance(g: Group, now: number, out: Out): void {
-    if (g.state === 'CompletingRebalance') this.resetAndPropagateAssignmentError(g, 'REBALANCE_IN_PROGRESS', out);
+    if (g.state === 'CompletingRebalance') this.resetAndPropagateAssignmentError(g, 'REBALANCE_IN_PROGRESS', now, out);
     g.syncDeadline = undefined;
     g.pendingSync.clear();
     if (g.state === 'Empty') {
@@ -855,12 +823,19 @@ export class GroupCoordinator {
     return [...votes].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))[0]![0];
   }
 
-  private resetAndPropagateAssignmentError(g: Group, errorCode: ErrorCode, out: Out): void {
+  /**
+   * Answers the parked SyncGroups with an error. Each of those members gets a fresh session
+   * from now, as Kafka's `propagateAssignment` gives it: its session did not run while it
+   * waited for us, and without this every member whose sync was parked since the join
+   * phase would expire in the same tick as the member that made the group rebalance.
+   */
+  private resetAndPropagateAssignmentError(g: Group, errorCode: ErrorCode, now: number, out: Out): void {
     for (const m of g.members.values()) {
       m.assignment = emptyBytes;
       if (m.syncWaiter !== undefined) {
         out.reply(m.syncWaiter, syncError(errorCode));
         m.syncWaiter = undefined;
+        m.heartbeatDeadline = now + m.sessionTimeoutMs;
       }
     }
   }
@@ -1058,12 +1033,7 @@ export class GroupCoordinator {
         key: { group: req.groupId, topic: v.topic, partition: v.p.partitionIndex },
         value: { offset: v.p.committedOffset, leaderEpoch: v.p.committedLeaderEpoch, metadata, commitTimestamp: now, expireTimestamp: null },
       });
-      let pending = this.pendingCommits.get(req.groupId);
-      if (pending === undefined) this.pendingCommits.set(req.groupId, (pending = new Map()));
-      const k = offsetKey(v.topic, v.p.partitionIndex);
-      const entry = pending.get(k);
-      if (entry === undefined) pending.set(k, { topic: v.topic, partition: v.p.partitionIndex, count: 1 });
-      else entry.count++;
+      this.offsets.addPending(req.groupId, v.topic, v.p.partitionIndex);
     }
     respond(out.records.length > 0);
   }
@@ -1072,26 +1042,7 @@ export class GroupCoordinator {
 
   private fetch(id: number, req: OffsetFetchRequest, out: Out): void {
     if (!this.ownsGroup(req.groupId)) return out.reply(id, { errorCode: 'NOT_COORDINATOR', topics: [] });
-    const dead = this.groups.get(req.groupId)?.state === 'Dead';
-    const offsets = dead ? undefined : this.offsets.get(req.groupId);
-    const partitionOf = (topic: string, partition: number): OffsetFetchResponsePartition => {
-      const c = offsets?.get(offsetKey(topic, partition));
-      if (c === undefined) return { partitionIndex: partition, committedOffset: noOffset, committedLeaderEpoch: noLeaderEpoch, metadata: '', errorCode: 'NONE' };
-      return { partitionIndex: partition, committedOffset: c.value.offset, committedLeaderEpoch: c.value.leaderEpoch, metadata: c.value.metadata, errorCode: 'NONE' };
-    };
-    let topics: OffsetFetchResponseTopic[];
-    if (req.topics === null) {
-      const byTopic = new Map<string, OffsetFetchResponsePartition[]>();
-      for (const c of [...(offsets?.values() ?? [])].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))) {
-        let list = byTopic.get(c.topic);
-        if (list === undefined) byTopic.set(c.topic, (list = []));
-        list.push(partitionOf(c.topic, c.partition));
-      }
-      topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
-    } else {
-      topics = req.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => partitionOf(t.name, p)) }));
-    }
-    out.reply(id, { errorCode: 'NONE', topics });
+    out.reply(id, this.offsets.fetch(req, this.groups.get(req.groupId)?.state === 'Dead'));
   }
 
   // ---- ListGroups, DescribeGroups ----
@@ -1142,7 +1093,7 @@ export class GroupCoordinator {
       if (g === undefined || g.state === 'Dead') results.push({ groupId, errorCode: 'GROUP_ID_NOT_FOUND' });
       else if (g.state !== 'Empty') results.push({ groupId, errorCode: 'NON_EMPTY_GROUP' });
       else {
-        this.killGroup(g, [...(this.offsets.get(groupId)?.values() ?? [])], now, out);
+        this.killGroup(g, this.offsets.committed(groupId), now, out);
         results.push({ groupId, errorCode: 'NONE' });
       }
     }
@@ -1157,13 +1108,13 @@ export class GroupCoordinator {
   private killGroup(g: Group, offsets: readonly CommittedOffset[], now: number, out: Out): void {
     const seen = new Set<string>();
     const tombstone = (topic: string, partition: number): void => {
-      const k = offsetKey(topic, partition);
+      const k = `${topic}\u0000${partition}`;
       if (seen.has(k)) return;
       seen.add(k);
       out.records.push({ type: 'OffsetCommit', key: { group: g.groupId, topic, partition }, value: null });
     };
     for (const c of offsets) tombstone(c.topic, c.partition);
-    for (const p of this.pendingCommits.get(g.groupId)?.values() ?? []) tombstone(p.topic, p.partition);
+    for (const p of this.offsets.pending(g.groupId)) tombstone(p.topic, p.partition);
     out.records.push({ type: 'GroupMetadata', key: { group: g.groupId }, value: null });
     g.pendingMembers.clear();
     this.transition(g, 'Dead', now);
@@ -1179,17 +1130,10 @@ export class GroupCoordinator {
     const retention = this.config.offsetsRetentionMs;
     for (const g of [...this.groups.values()]) {
       if (g.state !== 'Empty' || g.pendingMembers.size > 0) continue;
-      const committed = [...(this.offsets.get(g.groupId)?.values() ?? [])];
-      const pending = this.pendingCommits.get(g.groupId);
-      const expired = committed.filter((c) => {
-        if (pending?.has(offsetKey(c.topic, c.partition))) return false;
-        if (c.value.expireTimestamp !== null) return now >= c.value.expireTimestamp;
-        // Without a state timestamp (old records, or a group that only stores offsets): each commit's own.
-        const base = g.protocolType !== null && g.stateTimestampKnown ? g.stateTimestamp : c.value.commitTimestamp;
-        return now - base >= retention;
-      });
-      if (expired.length === committed.length && pending === undefined) {
-        this.killGroup(g, committed, now, out);
+      // Without a state timestamp (old records, or a group that only stores offsets): each commit's own.
+      const { expired, all } = this.offsets.expired(g.groupId, now, retention, g.protocolType !== null && g.stateTimestampKnown ? g.stateTimestamp : undefined);
+      if (all) {
+        this.killGroup(g, expired, now, out);
         continue;
       }
       for (const c of expired) out.records.push({ type: 'OffsetCommit', key: { group: g.groupId, topic: c.topic, partition: c.partition }, value: null });

@@ -34,7 +34,6 @@
  * Decoding never trusts its input: an unknown version, a truncated field, a length past
  * the end, invalid UTF-8, a null where null is not allowed, or bytes left over is a
  * `TributaryError` with code `CORRUPT_MESSAGE`, never a `RangeError` or a huge allocation.
- * @internal
  */
 import { assert } from '../../util/assert.js';
 import { TributaryError } from '../../util/errors.js';

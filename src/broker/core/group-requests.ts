@@ -13,7 +13,6 @@
  * ListGroups' type filter (KIP-848 groups do not exist here).
  *
  * An invalid request gets its error in the response; the coordinator never throws for one.
- * @internal
  */
 import type { ErrorCode } from '../../util/error-codes.js';
 

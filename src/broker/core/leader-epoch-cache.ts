@@ -1,6 +1,6 @@
 import { assert } from '../../util/assert.js';
 
-/** One entry of the epoch history: the epoch and the offset of its first record. @internal */
+/** One entry of the epoch history: the epoch and the offset of its first record. */
 export interface EpochStart {
   readonly epoch: number;
   readonly startOffset: number;

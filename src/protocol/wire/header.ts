@@ -11,9 +11,10 @@
  * A flexible version of an API uses request header v2 and response header v1; the client id
  * keeps its int16 length even then. ApiVersions always answers with response header v0, so
  * a client that does not yet know which versions the broker speaks can read the answer.
- * @internal
  */
-import { ApiKey, isFlexibleVersion } from '../api-keys.js';
+import { ApiKey } from '../api-keys.js';
+import { apiSpecs } from '../schema/index.js';
+import { inVersions } from '../schema/spec.js';
 import type { WireReader } from './reader.js';
 import type { WireWriter } from './writer.js';
 
@@ -25,13 +26,18 @@ export interface RequestHeader {
   readonly clientId: string | null;
 }
 
-export function requestHeaderVersion(apiKey: ApiKey, apiVersion: number): 1 | 2 {
-  return isFlexibleVersion(apiKey, apiVersion) ? 2 : 1;
+function isFlexible(apiKey: number, apiVersion: number): boolean {
+  const spec = (apiSpecs as Record<number, { readonly request: { readonly flexibleVersions: Parameters<typeof inVersions>[0] } } | undefined>)[apiKey];
+  return spec !== undefined && inVersions(spec.request.flexibleVersions, apiVersion);
 }
 
-export function responseHeaderVersion(apiKey: ApiKey, apiVersion: number): 0 | 1 {
+export function requestHeaderVersion(apiKey: number, apiVersion: number): 1 | 2 {
+  return isFlexible(apiKey, apiVersion) ? 2 : 1;
+}
+
+export function responseHeaderVersion(apiKey: number, apiVersion: number): 0 | 1 {
   if (apiKey === ApiKey.ApiVersions) return 0;
-  return isFlexibleVersion(apiKey, apiVersion) ? 1 : 0;
+  return isFlexible(apiKey, apiVersion) ? 1 : 0;
 }
 
 export function writeRequestHeader(w: WireWriter, header: RequestHeader, version: 1 | 2): void {

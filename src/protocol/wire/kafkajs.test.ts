@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { zeroUuid } from '../../metadata/uuid.js';
+import { zeroUuid } from '../../util/uuid.js';
 import { ApiKey } from '../api-keys.js';
 import type { ApiVersionsResponse, MetadataRequest, MetadataResponse } from '../cluster.js';
 import { decodeRequest, encodeRequest, encodeResponse } from './codec.js';
@@ -60,7 +60,7 @@ describe('ApiVersions against KafkaJS', () => {
       expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(theirs).toString('hex'));
       const decoded = decodeRequest(theirs.subarray(4));
       expect(decoded.header).toEqual({ apiKey: ApiKey.ApiVersions, apiVersion: version, correlationId: 7, clientId });
-      expect(decoded.request).toEqual({ apiKey: ApiKey.ApiVersions });
+      expect(decoded.request).toEqual({ apiKey: ApiKey.ApiVersions, clientSoftwareName: '', clientSoftwareVersion: '' });
     });
 
     it(`v${version}: KafkaJS reads our response`, async () => {

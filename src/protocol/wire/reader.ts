@@ -9,9 +9,8 @@
  * varint over 5 bytes, invalid UTF-8 or an int64 outside JavaScript's safe integers is a
  * `TributaryError` with the reader's error code (`INVALID_REQUEST` when a broker reads a
  * request, `CORRUPT_MESSAGE` when a client reads a response), never a `RangeError`.
- * @internal
  */
-import { isUuid, uuidBytes, uuidFromBytes, type Uuid } from '../../metadata/uuid.js';
+import { isUuid, uuidBytes, uuidFromBytes, type Uuid } from '../../util/uuid.js';
 import type { ErrorCode } from '../../util/error-codes.js';
 import { TributaryError } from '../../util/errors.js';
 
@@ -62,6 +61,14 @@ export class WireReader {
 
   int32(): number {
     return this.view.getInt32(this.need(4, 'an int32'));
+  }
+
+  uint16(): number {
+    return this.view.getUint16(this.need(2, 'a uint16'));
+  }
+
+  float64(): number {
+    return this.view.getFloat64(this.need(8, 'a float64'));
   }
 
   /** An int64 as a number; one outside ±(2^53 - 1) is an error, never a rounded value. */
@@ -185,6 +192,11 @@ export class WireReader {
   /** Skips the tagged fields when `flexible`; a no-op otherwise. */
   tags(flexible: boolean, onTag?: (tag: number, r: WireReader) => void): void {
     if (flexible) this.taggedFields(onTag);
+  }
+
+  /** Moves past `bytes` bytes (an unknown tagged field). */
+  skip(bytes: number): void {
+    this.need(bytes, 'skipped bytes');
   }
 
   /** Checks that every byte was read. */

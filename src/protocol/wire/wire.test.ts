@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { zeroUuid } from '../../metadata/uuid.js';
+import { zeroUuid } from '../../util/uuid.js';
 import { AssertionError } from '../../util/assert.js';
 import { TributaryError } from '../../util/errors.js';
 import { ApiKey } from '../api-keys.js';
@@ -8,7 +8,7 @@ import type { ApiVersionsResponse, MetadataRequest, MetadataResponse } from '../
 import type { Request, Response } from '../requests.js';
 import { sampleRequests } from '../samples.js';
 import { validateRequest } from '../validate.js';
-import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, wireApiVersions } from './codec.js';
+import { advertisedApiVersions, decodeRequest, decodeResponse, encodeRequest, encodeResponse, servedApiVersions, wireApiVersions } from './codec.js';
 import { WireReader } from './reader.js';
 import { WireWriter } from './writer.js';
 
@@ -122,7 +122,7 @@ describe('flexible versions, against bytes written by hand from Kafka’s schema
     const feature = `02 0e${ascii('kraft.version')} 0000 0001 00`.replace(/\s/g, '');
     const expected = `00000001 0000 02 0003 0000 000c 00 00000000 02 00 ${(feature.length / 2).toString(16).padStart(2, '0')}${feature} 01 08 0000000000000005`.replace(/\s/g, '');
     expect(hex(out.subarray(4))).toBe(expected);
-    expect(decodeResponse(ApiKey.ApiVersions, 3, out.subarray(4)).response).toEqual(response);
+    expect(decodeResponse(ApiKey.ApiVersions, 3, out.subarray(4)).response).toEqual({ ...response, zkMigrationReady: false });
   });
 
   it('Metadata v12 request and response', () => {
@@ -163,6 +163,18 @@ describe('flexible versions, against bytes written by hand from Kafka’s schema
     expect(decodeResponse(ApiKey.Metadata, 12, out.subarray(4))).toEqual({ correlationId: 2, response });
   });
 });
+
+/**
+ * A Metadata response the broker could send at `version`: authorized operations (not
+ * ignorable in Kafka's schema) at their default where the version lacks them.
+ */
+function carryable(r: MetadataResponse, version: number): MetadataResponse {
+  return {
+    ...r,
+    clusterAuthorizedOperations: version >= 8 && version <= 10 ? r.clusterAuthorizedOperations : -2147483648,
+    topics: r.topics.map((t) => ({ ...t, topicAuthorizedOperations: version >= 8 ? t.topicAuthorizedOperations : -2147483648 })),
+  };
+}
 
 /** What a Metadata response looks like after a trip through `version`: the fields it lacks at their defaults. */
 function metadataResponseAt(r: MetadataResponse, version: number): MetadataResponse {
@@ -231,7 +243,7 @@ describe('round trips', () => {
   it('Metadata responses at every version keep what the version carries (property)', () => {
     fc.assert(
       fc.property(metadataResponseArb, fc.integer({ min: 0, max: 12 }), int32, (response, version, correlationId) => {
-        const frame = encodeResponse(response, { apiVersion: version, correlationId });
+        const frame = encodeResponse(carryable(response, version), { apiVersion: version, correlationId });
         expect(new DataView(frame.buffer).getInt32(0)).toBe(frame.length - 4);
         const decoded = decodeResponse(ApiKey.Metadata, version, frame.subarray(4));
         expect(decoded.correlationId).toBe(correlationId);
@@ -252,7 +264,13 @@ describe('round trips', () => {
       fc.property(requestArb, fc.integer({ min: 0, max: 12 }), (fields, version) => {
         const request: MetadataRequest = { apiKey: ApiKey.Metadata, ...fields };
         const byIdOnly = request.topics !== null && request.topics.some((t) => t.name === null);
-        if (version < 10 && byIdOnly) {
+        // Kafka's rule: a field the version lacks must hold its default unless it is ignorable.
+        const cannotCarry =
+          (version < 10 && byIdOnly) ||
+          (version < 4 && !request.allowAutoTopicCreation) ||
+          ((version < 8 || version > 10) && request.includeClusterAuthorizedOperations === true) ||
+          (version < 8 && request.includeTopicAuthorizedOperations === true);
+        if (cannotCarry) {
           expect(thrown(() => encodeRequest(request, { apiVersion: version, correlationId: 0, clientId: 'c' })).code).toBe('UNSUPPORTED_VERSION');
           return;
         }
@@ -280,31 +298,39 @@ describe('round trips', () => {
       finalizedFeaturesEpoch: 9,
       finalizedFeatures: [{ name: 'metadata.version', maxVersionLevel: 20, minVersionLevel: 20 }],
     };
-    for (let version = 0; version <= 3; version++) {
+    for (let version = 0; version <= 4; version++) {
       const decoded = decodeResponse(ApiKey.ApiVersions, version, encodeResponse(full, { apiVersion: version, correlationId: 5 }).subarray(4));
       expect(decoded.response).toEqual(
-        version === 3
-          ? full
-          : { ...full, throttleTimeMs: version >= 1 ? 3 : 0, supportedFeatures: [], finalizedFeaturesEpoch: -1, finalizedFeatures: [] },
+        version >= 3
+          ? { ...full, zkMigrationReady: false }
+          : { ...full, throttleTimeMs: version >= 1 ? 3 : 0, supportedFeatures: [], finalizedFeaturesEpoch: -1, finalizedFeatures: [], zkMigrationReady: false },
       );
     }
   });
 
-  it('advertises exactly the APIs with a codec', () => {
-    expect(wireApiVersions).toEqual([
-      { apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 12 },
-      { apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 3 },
-    ]);
+  it('advertises the ranges of wire.md section 0, and serves Produce from v3 only', () => {
+    const ranges = Object.fromEntries(advertisedApiVersions.map((a) => [a.apiKey, `${a.minVersion}-${a.maxVersion}`]));
+    expect(ranges).toEqual({
+      0: '0-9', 1: '4-12', 2: '1-7', 3: '0-12', 8: '2-8', 9: '1-8', 10: '0-4', 11: '0-7', 12: '0-4', 13: '0-5', 14: '0-5', 15: '0-5', 16: '0-4',
+      17: '0-1', 18: '0-4', 19: '2-7', 20: '1-6', 21: '0-2', 22: '0-4', 23: '2-4', 32: '1-4', 36: '0-2', 37: '0-3', 42: '0-2', 44: '0-1', 60: '0-1',
+    });
+    expect(wireApiVersions).toBe(advertisedApiVersions);
+    expect(servedApiVersions.find((a) => a.apiKey === ApiKey.Produce)).toEqual({ apiKey: ApiKey.Produce, minVersion: 3, maxVersion: 9 });
+    expect(servedApiVersions.filter((a) => a.apiKey !== ApiKey.Produce)).toEqual(advertisedApiVersions.filter((a) => a.apiKey !== ApiKey.Produce));
+    for (const version of [0, 1, 2]) {
+      const frame = unhex(`0000 000${version} 0000000b ffff 0001 00007530 00000000`);
+      expect(thrown(() => decodeRequest(frame))).toMatchObject({ code: 'UNSUPPORTED_VERSION', message: `no wire codec for Produce v${version} (correlation id 11)` });
+    }
   });
 });
 
 describe('versions the codec does not speak', () => {
-  it('KIP-511: an ApiVersions request above v3 is answered in v0 with UNSUPPORTED_VERSION, and the client reads it as v0', () => {
-    // A v4 request from a newer client: header v2, a body we do not parse.
-    const message = unhex(`0012 0004 0000002a 0001${ascii('x')} 00 05${ascii('next')} 02${ascii('9')} 00 ff ff`);
+  it('KIP-511: an ApiVersions request above v4 is answered in v0 with UNSUPPORTED_VERSION, and the client reads it as v0', () => {
+    // A v5 request from a newer client: header v2, a body we do not parse.
+    const message = unhex(`0012 0005 0000002a 0001${ascii('x')} 00 05${ascii('next')} 02${ascii('9')} 00 ff ff`);
     const decoded = decodeRequest(message);
     expect(decoded.versionSupported).toBe(false);
-    expect(decoded.header).toEqual({ apiKey: ApiKey.ApiVersions, apiVersion: 4, correlationId: 42, clientId: 'x' });
+    expect(decoded.header).toEqual({ apiKey: ApiKey.ApiVersions, apiVersion: 5, correlationId: 42, clientId: 'x' });
     const answer: ApiVersionsResponse = { apiKey: ApiKey.ApiVersions, errorCode: 'UNSUPPORTED_VERSION', apiKeys: [...wireApiVersions], throttleTimeMs: 0 };
     const frame = encodeResponse(answer, { apiVersion: 0, correlationId: 42 });
     // The client asked for v3 and gets v0 bytes back; it must still read them.
@@ -317,11 +343,12 @@ describe('versions the codec does not speak', () => {
   it('any other unknown API or version is UNSUPPORTED_VERSION, naming the correlation id', () => {
     const metadata13 = unhex(`0003 000d 00000007 ffff 00 00 01 00 00`);
     expect(thrown(() => decodeRequest(metadata13))).toMatchObject({ code: 'UNSUPPORTED_VERSION', message: 'no wire codec for Metadata v13 (correlation id 7)' });
-    const produce = unhex(`0000 0009 00000008 ffff 00`);
-    expect(thrown(() => decodeRequest(produce)).message).toBe('no wire codec for Produce v9 (correlation id 8)');
+    const produce = unhex(`0000 000a 00000008 ffff 00`);
+    expect(thrown(() => decodeRequest(produce)).message).toBe('no wire codec for Produce v10 (correlation id 8)');
     const unknownApi = unhex(`03e7 0000 00000009 ffff`);
     expect(thrown(() => decodeRequest(unknownApi)).message).toBe('no wire codec for ApiKey(999) v0 (correlation id 9)');
-    expect(thrown(() => encodeRequest(sampleRequests[ApiKey.Fetch], { apiVersion: 12, correlationId: 0, clientId: null })).code).toBe('UNSUPPORTED_VERSION');
+    expect(thrown(() => encodeRequest(sampleRequests[ApiKey.Fetch], { apiVersion: 13, correlationId: 0, clientId: null })).code).toBe('UNSUPPORTED_VERSION');
+    expect(thrown(() => encodeRequest(sampleRequests[ApiKey.Produce], { apiVersion: 2, correlationId: 0, clientId: null })).code).toBe('UNSUPPORTED_VERSION');
     expect(thrown(() => decodeResponse(ApiKey.Metadata, 13, new Uint8Array(8))).code).toBe('UNSUPPORTED_VERSION');
   });
 
@@ -346,10 +373,10 @@ function sampleMessages(): { kind: 'request' | 'response'; apiKey: typeof ApiKey
   for (let version = 0; version <= 12; version++) {
     const request: Request = version === 0 ? { ...sampleRequests[ApiKey.Metadata], topics: null } : sampleRequests[ApiKey.Metadata];
     out.push({ kind: 'request', apiKey: ApiKey.Metadata, version, message: encodeRequest(request, { apiVersion: version, correlationId: 3, clientId: 'c' }).subarray(4) });
-    const response: Response = metadataResponse;
+    const response: Response = carryable(metadataResponse, version);
     out.push({ kind: 'response', apiKey: ApiKey.Metadata, version, message: encodeResponse(response, { apiVersion: version, correlationId: 3 }).subarray(4) });
   }
-  for (let version = 0; version <= 3; version++) {
+  for (let version = 0; version <= 4; version++) {
     out.push({ kind: 'request', apiKey: ApiKey.ApiVersions, version, message: encodeRequest(sampleRequests[ApiKey.ApiVersions], { apiVersion: version, correlationId: 3, clientId: 'c' }).subarray(4) });
     out.push({ kind: 'response', apiKey: ApiKey.ApiVersions, version, message: encodeResponse(apiVersionsResponse, { apiVersion: version, correlationId: 3 }).subarray(4) });
   }

@@ -18,7 +18,6 @@ import type { Rng } from '../../util/rng.js';
  * A crash may happen anywhere in between: what was not persisted is lost, and messages
  * not sent are lost, which Raft tolerates. No timers, files, sockets or promises in here; time is ticks,
  * randomness the injected `Rng`.
- * @internal
  */
 export type NodeId = number;
 

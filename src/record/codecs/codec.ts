@@ -14,8 +14,10 @@ import { batchBytesMax, type CompressionType } from '../batch.js';
  * - `decompress` accepts everything Kafka's clients send for this codec, and throws
  *   `TributaryError('CORRUPT_MESSAGE')` for anything it cannot decompress, and for any
  *   input that would decompress to more than {@link decompressedBytesMax} bytes.
- * - Both throw `TributaryError('UNSUPPORTED_COMPRESSION_TYPE')`, naming the package to
- *   install, when the codec's optional native package is missing.
+ * - Native packages are optional: without one, the codec runs in JavaScript (slower,
+ *   same bytes). The one exception is zstd compression, which has no JavaScript
+ *   implementation: it throws `TributaryError('UNSUPPORTED_COMPRESSION_TYPE')` naming the
+ *   package to install (zstd decompression works without it).
  *
  * @example
  * ```ts
@@ -71,26 +73,4 @@ export function corrupt(codec: CompressionType, why: string, cause?: unknown): T
 export function decompressFailed(codec: CompressionType, cause: unknown): TributaryError {
   const message = cause instanceof Error ? cause.message : String(cause);
   return corrupt(codec, message, cause);
-}
-
-/**
- * Loads an optional native package on first use, once. The specifier is a variable on
- * purpose: bundlers leave `import(variable)` alone, so an application bundle neither
- * fails to build without the package nor inlines a native addon.
- * @internal
- */
-export function optionalPackage<T>(pkg: string, codec: CompressionType): () => Promise<T> {
-  let loading: Promise<T> | undefined;
-  return () => {
-    loading ??= (async () => {
-      try {
-        // These packages are CommonJS: an ESM import puts module.exports on `default`.
-        const mod = (await import(pkg)) as { default?: T } & T;
-        return mod.default ?? mod;
-      } catch (cause) {
-        throw new TributaryError('UNSUPPORTED_COMPRESSION_TYPE', `${codec} compression needs the optional package ${pkg}: npm install ${pkg}`, { cause });
-      }
-    })();
-    return loading;
-  };
 }

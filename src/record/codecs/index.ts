@@ -24,9 +24,12 @@ import { snappyCodec } from './snappy.js';
 import { zstdCodec } from './zstd.js';
 
 export { decompressedBytesMax, type Codec } from './codec.js';
-export { snappyOutputBound, snappyXerialFrame } from './snappy.js';
-export { lz4OutputBound } from './lz4.js';
-export { zstdOutputBound } from './zstd.js';
+/** @internal */
+export { snappyDecompressSync, snappyOutputBound, snappyXerialFrame } from './snappy.js';
+/** @internal */
+export { lz4DecompressSync, lz4OutputBound } from './lz4.js';
+/** @internal */
+export { zstdDecompressSync, zstdOutputBound } from './zstd.js';
 
 /** The identity codec, so that every compression type has a codec. */
 const noneCodec: Codec = {
@@ -44,9 +47,10 @@ const codecs: Readonly<Record<CompressionType, Codec>> = {
 };
 
 /**
- * The codec for a compression type. The native codecs (snappy, lz4, zstd) load their
- * package on first use, so asking for one never fails; using it fails with
- * `UNSUPPORTED_COMPRESSION_TYPE` if the package is not installed.
+ * The codec for a compression type. The codecs with native packages (snappy, lz4, zstd)
+ * load their optional package on first use and run in JavaScript without it, so asking
+ * for one never fails; only zstd compression without `@mongodb-js/zstd` fails, with
+ * `UNSUPPORTED_COMPRESSION_TYPE`.
  *
  * @example
  * ```ts
@@ -132,8 +136,7 @@ function corruptBatch(why: string): TributaryError {
  * The batch is checked first (length, magic 2, CRC unless `verifyCrc` is off, record
  * count, codec), and every 64-bit field must be a safe integer. Byte fields of an
  * uncompressed batch are views into `bytes`, of a compressed batch views into the
- * decompressed buffer: no copies. Throws `CORRUPT_MESSAGE` on malformed input, and
- * `UNSUPPORTED_COMPRESSION_TYPE` when the batch's codec package is not installed.
+ * decompressed buffer: no copies. Throws `CORRUPT_MESSAGE` on malformed input.
  *
  * @example
  * ```ts

@@ -1,12 +1,16 @@
 import { asBuffer } from '../batch.js';
-import { corrupt, decompressedBytesMax, decompressFailed, optionalPackage, outputTooLarge, type Codec } from './codec.js';
+import { loadNative } from '../../util/native.js';
+import { corrupt, decompressedBytesMax, decompressFailed, outputTooLarge, type Codec } from './codec.js';
+import { lz4CompressFrameJs, lz4DecompressFrameJs } from './lz4-js.js';
 
 interface Lz4Module {
   compressFrame(data: Buffer): Promise<Buffer>;
   decompressFrame(data: Buffer): Promise<Buffer>;
+  decompressFrameSync(data: Buffer): Buffer;
 }
 
-const lz4 = optionalPackage<Lz4Module>('lz4-napi', 'lz4');
+/** The optional native `lz4-napi`, loaded on first use; without it, `lz4-js.ts` serves. */
+const native = (): Lz4Module | undefined => loadNative<Lz4Module>('lz4-napi');
 
 /**
  * Kafka's lz4 is the standard LZ4 frame format (magic v2 batches never use the broken
@@ -93,16 +97,23 @@ export function lz4OutputBound(data: Uint8Array): number {
   return bound;
 }
 
-/** lz4, as one standard LZ4 frame (see above). */
+function checkedBound(data: Uint8Array): number {
+  const bound = lz4OutputBound(data);
+  if (bound > decompressedBytesMax) throw outputTooLarge('lz4', bound);
+  return bound;
+}
+
+/** lz4, as one standard LZ4 frame (see above): `lz4-napi` when installed, else JavaScript. */
 export const lz4Codec: Codec = {
   name: 'lz4',
   async compress(data) {
-    return (await lz4()).compressFrame(asBuffer(data));
+    const lib = native();
+    return lib === undefined ? lz4CompressFrameJs(data) : lib.compressFrame(asBuffer(data));
   },
   async decompress(data) {
-    const lib = await lz4();
-    const bound = lz4OutputBound(data);
-    if (bound > decompressedBytesMax) throw outputTooLarge('lz4', bound);
+    const bound = checkedBound(data);
+    const lib = native();
+    if (lib === undefined) return lz4DecompressFrameJs(data, bound);
     let out: Buffer;
     try {
       out = await lib.decompressFrame(asBuffer(data));
@@ -114,3 +125,22 @@ export const lz4Codec: Codec = {
     return out;
   },
 };
+
+/**
+ * Decompresses an lz4 records section synchronously (for checks that run inside a
+ * synchronous append), with the same bound and errors as {@link lz4Codec}.
+ * @internal
+ */
+export function lz4DecompressSync(data: Uint8Array): Buffer {
+  const bound = checkedBound(data);
+  const lib = native();
+  if (lib === undefined) return lz4DecompressFrameJs(data, bound);
+  let out: Buffer;
+  try {
+    out = lib.decompressFrameSync(asBuffer(data));
+  } catch (cause) {
+    throw decompressFailed('lz4', cause);
+  }
+  if (out.length > bound) throw outputTooLarge('lz4', out.length);
+  return out;
+}

@@ -1,13 +1,52 @@
 import { Reader } from '../../util/varint.js';
 import { asBuffer } from '../batch.js';
-import { corrupt, decompressedBytesMax, decompressFailed, optionalPackage, outputTooLarge, type Codec } from './codec.js';
+import { loadDependency, loadNative } from '../../util/native.js';
+import { corrupt, decompressedBytesMax, decompressFailed, outputTooLarge, type Codec } from './codec.js';
 
-interface SnappyModule {
+/** What a snappy implementation offers, on raw (unframed) snappy blocks. */
+interface Snappy {
   compress(data: Buffer): Promise<Buffer>;
-  uncompress(data: Buffer): Promise<Buffer>;
+  uncompress(block: Buffer): Promise<Buffer>;
+  uncompressSync(block: Buffer): Buffer;
 }
 
-const snappy = optionalPackage<SnappyModule>('@napi-rs/snappy', 'snappy');
+interface SnappyNative {
+  compress(data: Buffer): Promise<Buffer>;
+  uncompress(data: Buffer, options: { asBuffer: true }): Promise<Buffer>;
+  uncompressSync(data: Buffer, options: { asBuffer: true }): Buffer;
+}
+
+interface SnappyJs {
+  compress(data: Buffer): Buffer;
+  uncompress(data: Buffer, maxLength?: number): Buffer;
+}
+
+let implementation: Snappy | undefined;
+
+/**
+ * The optional native `snappy` package (napi-rs, prebuilt for every common platform) when
+ * installed; otherwise `snappyjs`, the pure JavaScript implementation KafkaJS's own snappy
+ * codec uses; slower, but it reads and writes the same raw blocks.
+ */
+function snappy(): Snappy {
+  if (implementation !== undefined) return implementation;
+  const lib = loadNative<SnappyNative>('snappy');
+  if (lib !== undefined) {
+    implementation = {
+      compress: (data) => lib.compress(data),
+      uncompress: (block) => lib.uncompress(block, { asBuffer: true }),
+      uncompressSync: (block) => lib.uncompressSync(block, { asBuffer: true }),
+    };
+  } else {
+    const js = loadDependency<SnappyJs>('snappyjs');
+    implementation = {
+      compress: async (data) => js.compress(data),
+      uncompress: async (block) => js.uncompress(block),
+      uncompressSync: (block) => js.uncompress(block),
+    };
+  }
+  return implementation;
+}
 
 /**
  * The stream header of xerial snappy-java's `SnappyOutputStream`, which Kafka's Java
@@ -69,18 +108,23 @@ export function snappyOutputBound(data: Uint8Array): number {
   return total;
 }
 
+function checkedBlocks(data: Uint8Array): Buffer[] {
+  const blocks = snappyBlocks(asBuffer(data));
+  let bound = 0;
+  for (const block of blocks) bound += declaredLength(block);
+  if (bound > decompressedBytesMax) throw outputTooLarge('snappy', bound);
+  return blocks;
+}
+
 /** snappy, raw blocks on compression; raw or xerial-framed on decompression. */
 export const snappyCodec: Codec = {
   name: 'snappy',
   async compress(data) {
-    return (await snappy()).compress(asBuffer(data));
+    return snappy().compress(asBuffer(data));
   },
   async decompress(data) {
-    const lib = await snappy();
-    const blocks = snappyBlocks(asBuffer(data));
-    let bound = 0;
-    for (const block of blocks) bound += declaredLength(block);
-    if (bound > decompressedBytesMax) throw outputTooLarge('snappy', bound);
+    const blocks = checkedBlocks(data);
+    const lib = snappy();
     const out: Buffer[] = [];
     for (const block of blocks) {
       try {
@@ -94,13 +138,29 @@ export const snappyCodec: Codec = {
 };
 
 /**
+ * Decompresses a snappy records section (raw or xerial-framed) synchronously, for checks
+ * that run inside a synchronous append, with the same bound and errors as {@link snappyCodec}.
+ * @internal
+ */
+export function snappyDecompressSync(data: Uint8Array): Buffer {
+  const blocks = checkedBlocks(data);
+  const lib = snappy();
+  try {
+    const out = blocks.map((block) => lib.uncompressSync(block));
+    return out.length === 1 ? out[0]! : Buffer.concat(out);
+  } catch (cause) {
+    throw decompressFailed('snappy', cause);
+  }
+}
+
+/**
  * Compresses `data` as a xerial snappy-java stream, the form Kafka's Java producer
  * sends. Tributary's own producer sends raw blocks (as librdkafka does); this exists so
  * tests and tools can produce what Java clients produce.
  * @internal
  */
 export async function snappyXerialFrame(data: Uint8Array, blockBytes = xerialBlockBytes): Promise<Buffer> {
-  const lib = await snappy();
+  const lib = snappy();
   const header = Buffer.alloc(xerialHeaderBytes);
   xerialMagic.copy(header, 0);
   header.writeInt32BE(xerialVersion, 8);

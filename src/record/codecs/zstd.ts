@@ -1,12 +1,39 @@
 import { asBuffer } from '../batch.js';
-import { corrupt, decompressedBytesMax, decompressFailed, optionalPackage, outputTooLarge, type Codec } from './codec.js';
+import { TributaryError } from '../../util/errors.js';
+import { loadDependency, loadNative } from '../../util/native.js';
+import { corrupt, decompressedBytesMax, decompressFailed, outputTooLarge, type Codec } from './codec.js';
 
 interface ZstdModule {
   compress(data: Buffer, level?: number): Promise<Buffer>;
   decompress(data: Buffer): Promise<Buffer>;
 }
 
-const zstd = optionalPackage<ZstdModule>('@mongodb-js/zstd', 'zstd');
+interface Fzstd {
+  decompress(data: Uint8Array, out?: Uint8Array): Uint8Array;
+}
+
+/**
+ * zstd has two implementations here. The optional native `@mongodb-js/zstd` compresses and
+ * decompresses. Without it, `fzstd` (pure JavaScript, decompression only) still reads
+ * every zstd batch a Kafka client sends, and compressing is refused with
+ * UNSUPPORTED_COMPRESSION_TYPE naming the package: no maintained JavaScript zstd
+ * compressor exists. Why `@mongodb-js/zstd` 1.x: later majors fetch their binary from
+ * GitHub at install time (prebuild-install) and build from source when that fails,
+ * where 1.x ships prebuilt binaries as registry packages.
+ */
+const nativePackage = '@mongodb-js/zstd';
+const native = (): ZstdModule | undefined => loadNative<ZstdModule>(nativePackage);
+
+function decompressJs(data: Uint8Array, bound: number): Buffer {
+  let out: Uint8Array;
+  try {
+    out = loadDependency<Fzstd>('fzstd').decompress(asBuffer(data));
+  } catch (cause) {
+    throw decompressFailed('zstd', cause);
+  }
+  if (out.length > bound) throw outputTooLarge('zstd', out.length);
+  return Buffer.from(out.buffer, out.byteOffset, out.length);
+}
 
 /** The level Kafka's producer uses by default (`compression.zstd.level`, zstd's own default). */
 const zstdLevel = 3;
@@ -26,6 +53,13 @@ const skippableMagicMask = 0xfffffff0;
 const skippableMagic = 0x184d2a50;
 /** No block decompresses to more than this, whatever the window (RFC 8878, 3.1.1.2.3). */
 const blockSizeMax = 128 * 1024;
+/**
+ * The largest window a frame may ask for: 128 MiB, zstd's own default limit for decoders
+ * (`ZSTD_WINDOWLOG_LIMIT_DEFAULT`, 2^27), which Kafka's zstd-jni also applies. A decoder
+ * allocates the window up front, so a 4-byte header claiming a 2 GiB window would
+ * otherwise cost 2 GiB before a single block is read.
+ */
+const windowBytesMax = 2 ** 27;
 const blockRaw = 0;
 const blockRle = 1;
 const blockCompressed = 2;
@@ -91,6 +125,7 @@ export function zstdOutputBound(data: Uint8Array): number {
         contentSizeBytes === 1 ? buf[at]! : contentSizeBytes === 2 ? buf.readUInt16LE(at) + 256 : contentSizeBytes === 4 ? buf.readUInt32LE(at) : buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * 2 ** 32;
     }
     pos += contentSizeBytes;
+    if (windowSize > windowBytesMax) throw corrupt('zstd', `window of ${windowSize} bytes is over the ${windowBytesMax}-byte maximum`);
     const blockMax = Math.min(windowSize, blockSizeMax);
     for (;;) {
       need(3, 'block header');
@@ -124,16 +159,26 @@ export function zstdOutputBound(data: Uint8Array): number {
   return bound;
 }
 
+function checkedBound(data: Uint8Array): number {
+  const bound = zstdOutputBound(data);
+  if (bound > decompressedBytesMax) throw outputTooLarge('zstd', bound);
+  return bound;
+}
+
 /** zstd, one frame per records section, at Kafka's default level. */
 export const zstdCodec: Codec = {
   name: 'zstd',
   async compress(data) {
-    return (await zstd()).compress(asBuffer(data), zstdLevel);
+    const lib = native();
+    if (lib === undefined) {
+      throw new TributaryError('UNSUPPORTED_COMPRESSION_TYPE', `zstd compression needs the optional package ${nativePackage} (reading zstd batches does not): npm install ${nativePackage}`);
+    }
+    return lib.compress(asBuffer(data), zstdLevel);
   },
   async decompress(data) {
-    const lib = await zstd();
-    const bound = zstdOutputBound(data);
-    if (bound > decompressedBytesMax) throw outputTooLarge('zstd', bound);
+    const bound = checkedBound(data);
+    const lib = native();
+    if (lib === undefined) return decompressJs(data, bound);
     let out: Buffer;
     try {
       out = await lib.decompress(asBuffer(data));
@@ -144,3 +189,13 @@ export const zstdCodec: Codec = {
     return out;
   },
 };
+
+/**
+ * Decompresses a zstd records section synchronously (for checks that run inside a
+ * synchronous append), with the same bound and errors as {@link zstdCodec}. The native
+ * package has no synchronous call, so this is always the JavaScript decoder.
+ * @internal
+ */
+export function zstdDecompressSync(data: Uint8Array): Buffer {
+  return decompressJs(data, checkedBound(data));
+}

@@ -18,7 +18,6 @@
  * - `.deleted` files (Kafka renames segments so before deleting them) are removed.
  * - Index files whose `.log` is gone are debris of a deleted segment: removed once swaps
  *   are complete (see `orphanIndexFiles`).
- * @internal
  */
 import { parseSegmentFileName } from './offset-index.js';
 

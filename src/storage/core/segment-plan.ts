@@ -3,7 +3,6 @@
  * add a sparse index entry, when to roll, which segments retention deletes, and how
  * compaction groups segments. The shell (`partition-log.ts`) gathers the numbers and
  * does what these return; the tests check them exhaustively against Kafka's rules.
- * @internal
  */
 import { offsetIndexEntryBytes, timeIndexEntryBytes } from './offset-index.js';
 

@@ -3,7 +3,6 @@
  * Recovery reads a segment in chunks and feeds each chunk here; this decides, batch by
  * batch, whether the bytes are a whole, intact batch that continues the log, and if not,
  * whether more bytes are needed (the chunk ended mid-batch) or the log is damaged there.
- * @internal
  */
 import { batchHeaderBytes, batchLogOverheadBytes, checkBatch, positions, readInt64, type BatchProblem } from '../../record/batch.js';
 

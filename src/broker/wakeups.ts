@@ -1,13 +1,4 @@
-/**
- * Where requests wait for something to happen on a partition: a long-polled fetch for
- * records or for the high watermark to move, a shell for a leadership change. Kafka's
- * `DelayedOperationPurgatory` holds delayed produces and fetches keyed by partition and
- * completes them when the partition changes; this is its small form: waiters by key,
- * woken by `wake(key)` or their timeout.
- * @internal
- */
-
-/** Waiters for news on a partition (an append, a high watermark move, a leadership change). */
+/** Waiters for news on a partition (an append, a high watermark move, a leadership change). @internal */
 export class Wakeups {
   private readonly waiters = new Map<string, Set<() => void>>();
 

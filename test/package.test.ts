@@ -1,0 +1,186 @@
+/**
+ * The package as a user gets it: `npm pack` (which builds `dist/`), `@arethetypeswrong/cli`
+ * and `publint` on the tarball, then the tarball installed by file into two fresh
+ * projects in a temporary folder, one with the optional native packages and one with
+ * `--omit=optional`, where an ES module and a CommonJS script import `tributary-log` and
+ * `tributary-log/testing` by name and use them.
+ *
+ * What must hold: each class exists once (`Cluster` from either entry point is the same
+ * class, an error a cluster from `useCluster` throws is `instanceof TributaryError` from
+ * the main entry), in both module formats; and without the native packages the library
+ * loads and works on its JavaScript fallbacks (CRC-32C, snappy, lz4, reading zstd).
+ *
+ * npm resolves the tarball's dependencies through its cache first (`--prefer-offline`;
+ * CI's `npm ci` has just filled it), and the registry otherwise.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const stepTimeoutMs = 240_000;
+let work: string;
+let tarball: string;
+
+async function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+  try {
+    return await run(cmd, args, { cwd, env: { ...process.env, ...env }, timeout: stepTimeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  }
+}
+
+/** A fresh project with the tarball installed by file. */
+async function project(name: string, npmFlags: string[]): Promise<string> {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, version: '1.0.0' }));
+  await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...npmFlags, tarball], dir);
+  return dir;
+}
+
+/**
+ * The script both projects run, as an ES module or CommonJS: the same body, only the
+ * imports differ. It prints one JSON line of findings.
+ */
+function script(format: 'esm' | 'cjs'): string {
+  const imports =
+    format === 'esm'
+      ? `import * as main from 'tributary-log';\nimport * as testing from 'tributary-log/testing';\nimport { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n`
+      : `const main = require('tributary-log');\nconst testing = require('tributary-log/testing');\n`;
+  return `${imports}
+(async () => {
+  const out = { format: '${format}' };
+  out.clusterSame = testing.Cluster === main.Cluster;
+  const before = [];
+  const after = [];
+  const cluster = testing.useCluster({ nodes: 1 }, { before: (fn) => before.push(fn), after: (fn) => after.push(fn) });
+  try {
+    cluster();
+  } catch (err) {
+    out.notStartedIsTributaryError = err instanceof main.TributaryError && err.code === 'CLIENT_CLOSED';
+  }
+  for (const fn of before) await fn();
+  try {
+    out.startedIsCluster = cluster() instanceof main.Cluster;
+    try {
+      await cluster().admin().createTopics([{ name: 'no/slashes' }]);
+    } catch (err) {
+      out.clusterErrorIsTributaryError = err instanceof main.TributaryError && main.isTributaryError(err);
+    }
+    out.timeoutIsTributaryError = await testing.waitFor(() => false, { timeoutMs: 1 }).catch((err) => err instanceof main.TributaryError);
+    const compressions = ['none', 'gzip', 'snappy', 'lz4'];
+    try { require.resolve('@mongodb-js/zstd'); compressions.push('zstd'); } catch {}
+    out.native = ['@node-rs/crc32', 'snappy', 'lz4-napi', '@mongodb-js/zstd'].filter((pkg) => { try { require.resolve(pkg); return true; } catch { return false; } });
+    await cluster().admin().createTopics([{ name: 'orders', partitions: 1 }]);
+    for (const compression of compressions) {
+      const producer = cluster().producer({ compression });
+      // Big enough that the CRC-32C takes its native path when there is one.
+      await producer.send('orders', [{ key: compression, value: compression.repeat(200) }, { key: compression, value: 'x' }]);
+      await producer.close();
+    }
+    const values = [];
+    for await (const record of cluster().topic('orders', { key: main.serdes.string, value: main.serdes.string }).consume({ from: 'earliest' })) {
+      values.push(record.key + ':' + record.value.length);
+      if (values.length === compressions.length * 2) break;
+    }
+    out.consumed = values;
+    const zstdBatch = Buffer.from(${JSON.stringify(zstdBatchHex())}, 'hex');
+    out.zstdRead = (await main.decodeBatch(zstdBatch)).map((r) => r.value.toString());
+    out.zstdWrite = await main.encodeBatch([{ value: Buffer.from('z') }], { compression: 'zstd' }).then(() => 'ok', (err) => err instanceof main.TributaryError ? err.code : String(err));
+  } finally {
+    for (const fn of after) await fn();
+  }
+  console.log(JSON.stringify(out));
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+}
+
+/** A zstd batch of one record, 'written by zstd', made once by the native codec (checked in `beforeAll`). */
+let zstdBatch: Buffer | undefined;
+function zstdBatchHex(): string {
+  return zstdBatch!.toString('hex');
+}
+
+async function runScripts(dir: string): Promise<Record<string, unknown>[]> {
+  writeFileSync(join(dir, 'check.mjs'), script('esm'));
+  writeFileSync(join(dir, 'check.cjs'), script('cjs'));
+  const results: Record<string, unknown>[] = [];
+  for (const file of ['check.mjs', 'check.cjs']) {
+    const { stdout } = await sh(process.execPath, [file], dir);
+    results.push(JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>);
+  }
+  return results;
+}
+
+beforeAll(async () => {
+  const { encodeBatch } = await import('../src/record/codecs/index.js');
+  zstdBatch = await encodeBatch([{ value: Buffer.from('written by zstd') }], { compression: 'zstd' });
+  work = mkdtempSync(join(tmpdir(), 'tributary-package-'));
+  const { stdout } = await sh('npm', ['pack', '--json', '--pack-destination', work], root);
+  const [packed] = JSON.parse(stdout.slice(stdout.search(/^\[$/m))) as { filename: string; size: number; files: { path: string }[] }[];
+  tarball = join(work, packed!.filename);
+}, stepTimeoutMs);
+
+afterAll(() => {
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the packed package', () => {
+  it('ships no source maps, no internal declarations, and every file `files` names', async () => {
+    const { stdout } = await sh('tar', ['-tzf', tarball], work);
+    const files = stdout.trim().split('\n');
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(['package/LICENSE', 'package/README.md', 'package/CHANGELOG.md', 'package/dist/index.js', 'package/dist/index.cjs', 'package/dist/testing.js', 'package/dist/testing.cjs']));
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { files: string[] };
+    for (const entry of pkg.files) expect(existsSync(join(root, entry)), entry).toBe(true);
+    await sh('tar', ['-xzf', tarball, '-C', work, 'package/dist'], work);
+    for (const dts of files.filter((f) => f.endsWith('.d.ts') || f.endsWith('.d.cts'))) {
+      expect(readFileSync(join(work, dts), 'utf8'), dts).not.toContain('@internal');
+    }
+  });
+
+  it('is clean under @arethetypeswrong/cli (every entry point, every module resolution) and publint --strict', async () => {
+    const attw = await sh(join(root, 'node_modules/.bin/attw'), [tarball, '--format', 'ascii'], work);
+    expect(attw.stdout).toContain('No problems found');
+    const publint = await sh(join(root, 'node_modules/.bin/publint'), ['run', '--strict', tarball], work);
+    expect(publint.stdout).toContain('All good');
+  }, stepTimeoutMs);
+
+  it('installs by name; ESM and CommonJS each see one copy of every class across entry points', async () => {
+    const dir = await project('with-native', []);
+    for (const result of await runScripts(dir)) {
+      expect(result).toMatchObject({
+        clusterSame: true,
+        notStartedIsTributaryError: true,
+        startedIsCluster: true,
+        clusterErrorIsTributaryError: true,
+        timeoutIsTributaryError: true,
+        native: ['@node-rs/crc32', 'snappy', 'lz4-napi', '@mongodb-js/zstd'],
+        consumed: ['none:800', 'none:1', 'gzip:800', 'gzip:1', 'snappy:1200', 'snappy:1', 'lz4:600', 'lz4:1', 'zstd:800', 'zstd:1'],
+        zstdRead: ['written by zstd'],
+        zstdWrite: 'ok',
+      });
+    }
+  }, stepTimeoutMs * 2);
+
+  it('without the optional native packages (--omit=optional) it loads and works on its JavaScript fallbacks', async () => {
+    const dir = await project('without-native', ['--omit=optional']);
+    for (const result of await runScripts(dir)) {
+      expect(result).toMatchObject({
+        clusterSame: true,
+        clusterErrorIsTributaryError: true,
+        native: [],
+        consumed: ['none:800', 'none:1', 'gzip:800', 'gzip:1', 'snappy:1200', 'snappy:1', 'lz4:600', 'lz4:1'],
+        zstdRead: ['written by zstd'],
+        zstdWrite: 'UNSUPPORTED_COMPRESSION_TYPE',
+      });
+    }
+  }, stepTimeoutMs * 2);
+});

@@ -1,0 +1,146 @@
+/**
+ * kcat 1.7.1 (Debian; librdkafka 2.0.2) against a 3-node cluster with listeners:
+ * metadata (`-L`), producing with every compression codec (`-P -z`), consuming from the
+ * beginning and from a timestamp (`-C -o s@TS`), and a balanced consumer group of two
+ * (`-G`). librdkafka 2.0.2 is the client with the version traps (wire.md §1.3): a
+ * compressed batch that arrives uncompressed, or a group consumer that never starts,
+ * fails here.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, kcat, kcatBase, requireClients, runKcat, start, type Running } from './helpers/clients.js';
+import { readAll, startWireCluster, storedCodecs, text, type WireCluster } from './helpers/cluster.js';
+
+let cluster: WireCluster;
+let b: string;
+
+beforeAll(async () => {
+  requireClients();
+  cluster = await startWireCluster({ nodes: 3 });
+  b = cluster.bootstrapServers;
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.close();
+}, 120_000);
+
+interface KcatMetadata {
+  brokers: { id: number; name: string }[];
+  topics: { topic: string; partitions: { partition: number; leader: number; replicas: { id: number }[]; isrs: { id: number }[] }[] }[];
+}
+
+const codecIds = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
+
+describe('kcat over the wire, 3 nodes', () => {
+  it('-L lists the brokers at their real addresses and a topic with its leaders', async () => {
+    await cluster.admin().createTopics([{ name: 'kcat-meta', partitions: 3, replicationFactor: 3 }]);
+    const md = JSON.parse(await runKcat(kcatBase(b, ['-L', '-J', '-t', 'kcat-meta']))) as KcatMetadata;
+    expect(md.brokers.map((x) => x.id).sort()).toEqual([1, 2, 3]);
+    expect(md.brokers.map((x) => x.name).sort()).toEqual(b.split(',').sort());
+    const t = md.topics.find((x) => x.topic === 'kcat-meta')!;
+    expect(t.partitions.map((p) => p.partition).sort()).toEqual([0, 1, 2]);
+    const [own] = await cluster.admin().describeTopics(['kcat-meta']);
+    for (const p of t.partitions) {
+      expect(p.leader).toBe(own!.partitions[p.partition]!.leader);
+      expect(p.replicas.map((r) => r.id).sort()).toEqual([1, 2, 3]);
+      expect(p.isrs.map((r) => r.id).sort()).toEqual([1, 2, 3]);
+    }
+  });
+
+  for (const codec of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
+    it(`-P -z ${codec}: the batches reach the log compressed, and every record reads back`, async () => {
+      const topic = `kcat-${codec}`;
+      await cluster.admin().createTopics([{ name: topic, partitions: 1, replicationFactor: 3 }]);
+      // Repetitive values, so that compressing shrinks the batch (librdkafka sends a batch
+      // uncompressed when compression does not make it smaller).
+      const lines = Array.from({ length: 300 }, (_, i) => `key${i % 10}:${codec}-${i}-${'abcdefghij'.repeat(8)}`);
+      await runKcat(kcatBase(b, ['-P', '-t', topic, '-p', '0', '-K', ':', '-z', codec, '-X', 'linger.ms=50']), { input: `${lines.join('\n')}\n` });
+      const records = await readAll(cluster, topic);
+      expect(records.map((r) => `${text(r.key)}:${text(r.value)}`)).toEqual(lines);
+      const [desc] = await cluster.admin().describeTopics([topic]);
+      const stored = storedCodecs(cluster, desc!.partitions[0]!.leader, topic, 0);
+      expect(stored.length).toBeGreaterThan(0);
+      expect(new Set(stored)).toEqual(new Set([codecIds[codec]]));
+      // And on a follower, as replicated: the same bytes, still compressed.
+      await eventually('the followers to hold every batch', () => {
+        for (const r of desc!.partitions[0]!.replicas) if (storedCodecs(cluster, r, topic, 0).length !== stored.length) return undefined;
+        return true;
+      });
+      // kcat reads its own records back (it decompresses what the broker sends as stored).
+      const back = await runKcat(kcatBase(b, ['-C', '-t', topic, '-o', 'beginning', '-e', '-f', '%k:%s\\n']));
+      expect(back.trim().split('\n')).toEqual(lines);
+    });
+  }
+
+  it('-C from the beginning and from a timestamp', async () => {
+    const topic = 'kcat-consume';
+    await cluster.admin().createTopics([{ name: topic, partitions: 1, replicationFactor: 3 }]);
+    const producer = cluster.producer({ acks: 'all' });
+    const t0 = Date.now() - 600_000;
+    await producer.send(topic, Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, timestamp: t0 + i * 1000 })));
+    const all = await runKcat(kcatBase(b, ['-C', '-t', topic, '-o', 'beginning', '-e', '-f', '%o %T %k %s\\n']));
+    expect(all.trim().split('\n')).toEqual(Array.from({ length: 20 }, (_, i) => `${i} ${t0 + i * 1000} k${i} v${i}`));
+    // s@TS: the first record whose timestamp is at or after TS (ListOffsets v1+).
+    const fromTs = await runKcat(kcatBase(b, ['-C', '-t', topic, '-o', `s@${t0 + 12_500}`, '-e', '-f', '%o %s\\n']));
+    expect(fromTs.trim().split('\n')).toEqual(Array.from({ length: 7 }, (_, i) => `${13 + i} v${13 + i}`));
+    // A relative start, and an end offset.
+    const tail = await runKcat(kcatBase(b, ['-C', '-t', topic, '-o', '-3', '-e', '-f', '%o\\n']));
+    expect(tail.trim().split('\n')).toEqual(['17', '18', '19']);
+  });
+
+  it('-G: two members share a topic, balanced, and commit what they read', async () => {
+    const topic = 'kcat-group';
+    const group = 'kcat-group-1';
+    await cluster.admin().createTopics([{ name: topic, partitions: 4, replicationFactor: 3 }]);
+    const producer = cluster.producer({ acks: 'all' });
+    for (let p = 0; p < 4; p++) await producer.send(topic, Array.from({ length: 10 }, (_, i) => ({ partition: p, value: `p${p}-${i}` })));
+    const member = (): Running =>
+      start(kcat, kcatBase(b, ['-G', group, topic, '-o', 'beginning', '-f', '%p %o %s\\n', '-X', 'session.timeout.ms=30000', '-X', 'heartbeat.interval.ms=500', '-X', 'auto.commit.interval.ms=200']), { timeoutMs: 300_000 });
+    // kcat prints each assignment on stderr: "% Group kcat-group-1 rebalanced (memberid ...): assigned: kcat-group [0], kcat-group [1]".
+    const assigned = (m: Running): number[] | undefined => {
+      const lines = m.stderr().split('\n').filter((l) => l.includes('rebalanced') && l.includes('assigned'));
+      const last = lines[lines.length - 1];
+      return last === undefined ? undefined : [...last.matchAll(/\[(\d+)\]/g)].map((x) => Number(x[1])).sort();
+    };
+    const revoked = (m: Running): number => m.stderr().split('\n').filter((l) => l.includes('revoked')).length;
+    const consumed = (m: Running): Set<string> => new Set(m.stdout().trim().split('\n').filter(Boolean));
+    const first = member();
+    const second = member();
+    try {
+      await eventually(
+        'a balanced group of two',
+        () => {
+          const a = assigned(first);
+          const c = assigned(second);
+          if (!a || !c || a.length !== 2 || c.length !== 2) return undefined;
+          // Only once each member's latest event is an assignment (not a revoke after it).
+          return new Set([...a, ...c]).size === 4 ? true : undefined;
+        },
+        180_000,
+        200,
+      );
+      await eventually('every record consumed by one member or the other', () => (new Set([...consumed(first), ...consumed(second)]).size >= 40 ? true : undefined), 120_000);
+      const all = new Set([...consumed(first), ...consumed(second)]);
+      for (let p = 0; p < 4; p++) for (let i = 0; i < 10; i++) expect(all).toContain(`${p} ${i} p${p}-${i}`);
+      // Each member read the partitions it was last assigned (and possibly others before the rebalance).
+      for (const m of [first, second]) {
+        const mine = assigned(m)!;
+        const parts = new Set([...consumed(m)].map((l) => Number(l.split(' ')[0])));
+        for (const p of mine) expect(parts.has(p) || revoked(m) > 0).toBe(true);
+      }
+      // The auto-commits reach every partition's end.
+      await eventually(
+        'committed offsets at 10 on every partition',
+        async () => {
+          const { offsets } = await cluster.admin().describeGroup(group);
+          return offsets.length === 4 && offsets.every((o) => o.committed === 10) ? true : undefined;
+        },
+        120_000,
+        500,
+      );
+    } finally {
+      first.child.kill('SIGTERM');
+      second.child.kill('SIGTERM');
+      await Promise.all([first.done, second.done]);
+    }
+  });
+});

@@ -1,0 +1,28 @@
+"""AdminClient: create topics, describe a topic's configs, list groups, delete topics.
+
+usage: admin.py BOOTSTRAP TOPIC PARTITIONS [REPLICATION_FACTOR]"""
+import sys
+from confluent_kafka.admin import AdminClient, NewTopic, ConfigResource
+from common import base_config, report, sasl_config
+
+bootstrap, topic, partitions = sys.argv[1], sys.argv[2], int(sys.argv[3])
+replication = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+conf = base_config(bootstrap)
+conf.update(sasl_config(None))
+a = AdminClient(conf)
+out = {}
+futures = a.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=replication,
+                                    config={'retention.ms': '3600000'})], operation_timeout=60, request_timeout=60)
+futures[topic].result()
+md = a.list_topics(topic=topic, timeout=60)
+out['created_partitions'] = len(md.topics[topic].partitions)
+res = ConfigResource(ConfigResource.Type.TOPIC, topic)
+configs = a.describe_configs([res], request_timeout=60)[res].result()
+out['configs'] = {k: v.value for k, v in configs.items()}
+groups = a.list_groups(timeout=60)
+out['groups'] = sorted(g.id for g in groups)
+dfut = a.delete_topics([topic], operation_timeout=60, request_timeout=60)
+dfut[topic].result()
+md = a.list_topics(timeout=60)
+out['after_delete'] = topic in md.topics
+report(out)
