@@ -100,7 +100,7 @@ export {
 } from './util/channels.js';
 export type { LatencySummary } from './util/metrics.js';
 export type { ClusterMetrics, TopicTraffic } from './observe/cluster-metrics.js';
-export type { ConsumerMetrics, ConsumerPartitionMetrics } from './client/client-metrics.js';
+export type { ConsumerMetrics, ConsumerPartitionMetrics, ProducerMetrics } from './client/client-metrics.js';
 export { prometheusText } from './observe/prometheus.js';
 
 // The metadata quorum on its own (a Cluster runs one inside).

@@ -5,7 +5,7 @@
  */
 import { channels, type GroupRebalanceEvent } from '../util/channels.js';
 import type { Logger } from '../util/logger.js';
-import type { LatencySummary } from '../util/metrics.js';
+import { LatencyHistogram, type LatencySummary } from '../util/metrics.js';
 
 /**
  * One partition a consumer reads: its position (the next offset it fetches), the
@@ -73,4 +73,49 @@ export function commitFailed(log: Logger, groupId: string, err: unknown, what: s
 export function rebalanced(log: Logger, groupId: string, memberId: string, generationId: number, assignment: readonly { readonly topic: string; readonly partition: number }[]): void {
   log.info({ groupId, memberId, generationId, partitions: assignment.length }, `group ${groupId}: joined generation ${generationId} with ${assignment.length} partition(s)`);
   if (channels.rebalance.hasSubscribers) channels.rebalance.publish({ groupId, memberId, generationId, assignment: assignment.map((tp) => ({ topic: tp.topic, partition: tp.partition })) } satisfies GroupRebalanceEvent);
+}
+
+/**
+ * A producer's metrics, from `producer.metrics()`: records and bytes the cluster
+ * acknowledged, failed batch attempts (a retried batch counts each failure), the time a
+ * Produce request took, and what waits in memory. Format it with {@link prometheusText}.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type ProducerMetrics } from 'tributary-log';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events' }]);
+ * const producer = cluster.producer({ clientId: 'writer' });
+ * await producer.send('events', [{ value: 'a' }, { value: 'b' }]);
+ * const m: ProducerMetrics = producer.metrics();
+ * console.log(m.recordsSent, m.batchErrors, m.produceLatencyMs.count); // 2 0 1
+ * ```
+ */
+export interface ProducerMetrics {
+  readonly kind: 'producer';
+  readonly clientId: string;
+  readonly recordsSent: number;
+  readonly bytesSent: number;
+  readonly batchErrors: number;
+  readonly produceLatencyMs: LatencySummary;
+  readonly bufferedBytes: number;
+  readonly requestsInFlight: number;
+}
+
+/** A producer's counters. @internal */
+export class ProducerCounts {
+  records = 0;
+  bytes = 0;
+  errors = 0;
+  readonly latency = new LatencyHistogram();
+
+  sent(records: number, bytes: number): void {
+    this.records += records;
+    this.bytes += bytes;
+  }
+
+  snapshot(clientId: string, bufferedBytes: number, requestsInFlight: number): ProducerMetrics {
+    return { kind: 'producer', clientId, recordsSent: this.records, bytesSent: this.bytes, batchErrors: this.errors, produceLatencyMs: this.latency.summary(), bufferedBytes, requestsInFlight };
+  }
 }

@@ -3,7 +3,7 @@
  * snapshots: counters end in `_total`, latencies are histograms in seconds, per-topic
  * and per-partition values carry labels. Serve it from any HTTP handler.
  */
-import type { ConsumerMetrics } from '../client/client-metrics.js';
+import type { ConsumerMetrics, ProducerMetrics } from '../client/client-metrics.js';
 import type { LatencySummary } from '../util/metrics.js';
 import type { ClusterMetrics } from './cluster-metrics.js';
 
@@ -47,10 +47,10 @@ function formatValue(v: number): string {
 }
 
 /**
- * Formats metrics snapshots (from `cluster.metrics()`, `consumer.metrics()`,
- * `group.metrics()`) as Prometheus text, names prefixed `tributary_`. Pass several
- * snapshots to expose them from one endpoint; a consumer's series carry its `client_id`
- * (and `group_id`) label.
+ * Formats metrics snapshots (from `cluster.metrics()`, `producer.metrics()`,
+ * `consumer.metrics()`, `group.metrics()`) as Prometheus text, names prefixed
+ * `tributary_`. Pass several snapshots to expose them from one endpoint; a client's
+ * series carry its `client_id` (and `group_id`) label.
  *
  * @example
  * ```ts
@@ -67,13 +67,31 @@ function formatValue(v: number): string {
  * server.close();
  * ```
  */
-export function prometheusText(...snapshots: readonly (ClusterMetrics | ConsumerMetrics)[]): string {
+export function prometheusText(...snapshots: readonly (ClusterMetrics | ProducerMetrics | ConsumerMetrics)[]): string {
   const out = new Exposition();
   const clusters = snapshots.filter((m): m is ClusterMetrics => m.kind === 'cluster');
+  const producers = snapshots.filter((m): m is ProducerMetrics => m.kind === 'producer');
   const consumers = snapshots.filter((m): m is ConsumerMetrics => m.kind === 'consumer');
   for (const m of clusters) clusterText(out, m);
+  if (producers.length > 0) producerText(out, producers);
   if (consumers.length > 0) consumerText(out, consumers);
   return out.text();
+}
+
+function producerText(out: Exposition, ms: readonly ProducerMetrics[]): void {
+  const series = [
+    ['tributary_producer_records_sent_total', 'counter', 'Records the cluster acknowledged.', 'recordsSent'],
+    ['tributary_producer_bytes_sent_total', 'counter', 'Bytes of record batches the cluster acknowledged.', 'bytesSent'],
+    ['tributary_producer_batch_errors_total', 'counter', 'Failed batch attempts (each retry that failed counts).', 'batchErrors'],
+    ['tributary_producer_buffered_bytes', 'gauge', 'Bytes of records waiting in memory.', 'bufferedBytes'],
+    ['tributary_producer_requests_in_flight', 'gauge', 'Produce requests sent and not yet answered.', 'requestsInFlight'],
+  ] as const;
+  for (const [name, type, help, key] of series) {
+    out.family(name, type, help);
+    for (const m of ms) out.sample(name, m[key], { client_id: m.clientId });
+  }
+  out.family('tributary_producer_request_latency_seconds', 'histogram', 'Time a Produce request took, acknowledgement included.');
+  for (const m of ms) out.histogram('tributary_producer_request_latency_seconds', m.produceLatencyMs, { client_id: m.clientId });
 }
 
 function clusterText(out: Exposition, m: ClusterMetrics): void {

@@ -217,7 +217,7 @@ describe('metrics', () => {
     expect(after.recordsOut).toBe(30);
   });
 
-  it('consumer.metrics() reports records, fetch latency and lag; prometheusText formats cluster and consumer metrics', async () => {
+  it('consumer.metrics() reports records, fetch latency and lag; producer.metrics() records sent and latency; prometheusText formats them all', async () => {
     await using cluster = await Cluster.start({ logLevel: 'silent' });
     await cluster.admin().createTopics([{ name: 'events' }]);
     const producer = cluster.producer({ lingerMs: 1 });
@@ -233,7 +233,12 @@ describe('metrics', () => {
     expect(cm).toMatchObject({ kind: 'consumer', clientId: 'reader', recordsConsumed: 5, partitions: [{ topic: 'events', partition: 0, position: 5, highWatermark: 10, lag: 5 }] });
     expect(cm.fetchLatencyMs.count).toBeGreaterThanOrEqual(1);
 
-    const text = prometheusText(cluster.metrics(), cm);
+    const pm = producer.metrics();
+    expect(pm).toMatchObject({ kind: 'producer', recordsSent: 10, batchErrors: 0, requestsInFlight: 0 });
+    expect(pm.bytesSent).toBeGreaterThan(0);
+    expect(pm.produceLatencyMs.count).toBeGreaterThanOrEqual(2);
+
+    const text = prometheusText(cluster.metrics(), pm, cm);
     for (const line of text.trimEnd().split('\n')) {
       expect(line).toMatch(/^(# (HELP|TYPE) tributary_\w+ .+|tributary_\w+(\{(\w+="[^"]*",?)+\})? (-?[\d.e+-]+|\+Inf|NaN))$/);
     }
@@ -242,6 +247,7 @@ describe('metrics', () => {
     expect(text).toContain('tributary_consumer_lag{client_id="reader",topic="events",partition="0"} 5');
     expect(text).toMatch(/tributary_request_latency_seconds_bucket\{api="Produce",le="\+Inf"\} \d+/);
     expect(text).toContain('# TYPE tributary_under_replicated_partitions gauge');
+    expect(text).toMatch(/tributary_producer_records_sent_total\{client_id="[^"]+"\} 10/);
     await consumer.close();
   });
 });
