@@ -8,9 +8,10 @@
  * @internal
  */
 import type { Broker } from './broker/broker.js';
-import { KafkaListener, type ListenerLimits, type TlsOptions } from './transport/tcp/listener.js';
-import type { SaslOptions } from './transport/tcp/sasl.js';
+import { defaultListenerLimits, KafkaListener, validateLimits, type ListenerLimits, type TlsOptions } from './transport/tcp/listener.js';
+import { validateSaslOptions, type SaslOptions } from './transport/tcp/sasl.js';
 import { TributaryError } from './util/errors.js';
+import { unknownOption } from './util/options.js';
 
 /**
  * Where the nodes of a cluster listen for Kafka clients.
@@ -96,7 +97,8 @@ export class ClusterListeners {
   }
 
   get bootstrapServers(): string {
-    return this.nodeIds.map((id) => `${this.advertisedHost}:${this.listeners.get(id)!.port}`).join(',');
+    const host = this.advertisedHost.includes(':') ? `[${this.advertisedHost}]` : this.advertisedHost;
+    return this.nodeIds.map((id) => `${host}:${this.listeners.get(id)!.port}`).join(',');
   }
 
   /** A node's listener, for tests and the command line. */
@@ -133,5 +135,11 @@ export function validateListenOptions(o: { readonly listen?: ListenOptions; read
     const fixed = l.port.filter((p) => p !== 0);
     if (new Set(fixed).size !== fixed.length) bad('listen.port', `has the same port twice: ${JSON.stringify(l.port)}`);
   }
+  const known = ['host', 'advertisedHost', 'port', 'log', ...Object.keys(defaultListenerLimits)];
+  for (const key of Object.keys(l)) if (!known.includes(key)) throw unknownOption(`listen.${key}`, known, 'a listen');
+  if (l.log !== undefined && typeof l.log !== 'function') bad('listen.log', 'must be a function');
+  const { host: _h, advertisedHost: _a, port: _p, log: _l, ...limits } = l;
+  validateLimits({ ...defaultListenerLimits, ...limits });
+  if (o.sasl !== undefined) validateSaslOptions(o.sasl);
   if (o.tls !== undefined && (o.tls === null || typeof o.tls !== 'object' || o.tls.key === undefined || o.tls.cert === undefined)) bad('tls', 'needs a key and a cert (PEM)');
 }

@@ -22,6 +22,7 @@ import type { MetadataImage } from './metadata/image.js';
 import { randomUuid } from './metadata/uuid.js';
 import type { InlineRaftNetwork } from './raft/inline-network.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
+import type { Store } from './storage/store.js';
 import type { Clock } from './util/clock.js';
 import { channels, type FencingEvent } from './util/channels.js';
 import { TributaryError } from './util/errors.js';
@@ -40,10 +41,13 @@ export interface ClusterNodeOptions {
   readonly controller: Partial<ControllerConfig>;
   readonly broker: Partial<BrokerConfig>;
   readonly electionTimeoutMs?: number;
+  readonly openStore?: (dir: string) => Store;
   readonly onLeaderOpened: (topic: string, partition: number, replicas: readonly number[]) => void;
   readonly logger?: Logger;
   /** Called each time this node's controller becomes the active one. */
   readonly onControllerActivated?: (epoch: number) => void;
+  /** This run of the cluster (see `Transport.clusterRunId`). */
+  readonly clusterRunId?: string;
 }
 
 export class ClusterNode {
@@ -83,6 +87,7 @@ export class ClusterNode {
       config: o.broker,
       onLeaderOpened: o.onLeaderOpened,
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
+      ...(o.openStore ? { openStore: o.openStore } : {}),
     });
     broker.applyImage(metadata.image);
     const fencing = fencingReporter(o.id, metadata.image, o.logger ?? silentLogger);
@@ -91,7 +96,7 @@ export class ClusterNode {
       fencing(image, metadata.isActive);
     });
     broker.start();
-    installGroupShell(broker, { clock: o.clock });
+    installGroupShell(broker, { clock: o.clock, ...(o.clusterRunId !== undefined ? { clusterRunId: o.clusterRunId } : {}) });
     return new ClusterNode(o.id, metadata, broker, offImage);
   }
 

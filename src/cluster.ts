@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { BrokerConfig, ControllerChannel } from './broker/broker.js';
 import { Admin, type AdminOptions } from './client/admin.js';
 import { Consumer } from './client/consumer.js';
@@ -17,14 +17,16 @@ import type { MetadataImage } from './metadata/image.js';
 import { InlineRaftNetwork } from './raft/inline-network.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
+import type { Store } from './storage/store.js';
 import { InlineTransport } from './transport/inline.js';
-import { ClusterListeners, validateListenOptions, type ListenOptions } from './cluster-listeners.js';
+import { ClusterListeners, type ListenOptions } from './cluster-listeners.js';
 import type { SaslOptions } from './transport/tcp/sasl.js';
 import type { TlsOptions } from './transport/tcp/listener.js';
 import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
 import { makeLogger, type Logger, type LogLevel } from './util/logger.js';
+import { isPlainObject } from './util/options.js';
 import { withTimeout } from './util/timeout.js';
 
 /**
@@ -67,6 +69,8 @@ export interface ClusterOptions {
   /** Broker settings (heartbeat interval, replica lag, ...). */
   readonly broker?: Partial<BrokerConfig>;
   readonly clock?: Clock;
+  /** @internal Opens each partition folder's store (disk-fault tests inject failures and count syncs). */
+  readonly openStore?: (dir: string) => Store;
   /**
    * Gives every node a TCP listener speaking the Kafka protocol, for any Kafka client
    * (KafkaJS, librdkafka, the Java client): `{}` for 127.0.0.1 on free ports, or a
@@ -140,10 +144,10 @@ export class Cluster {
   private closed = false;
   /** Set once the brokers have closed and the quorum is closing: requests to the controller stop. */
   private quorumClosed = false;
-  private readonly closeHooks = new Set<() => Promise<void> | void>();
   /** The cluster's logger, behind its level. @internal */
   readonly log: Logger;
   private readonly stats = new ClusterStats();
+  private readonly closeHooks = new Set<() => Promise<void> | void>();
   private dirLock: FolderLock | undefined;
   private readonly listeners: ClusterListeners | undefined;
 
@@ -161,7 +165,8 @@ export class Cluster {
     this.ownsDir = ownsDir;
     this.clusterId = clusterId;
     this.clock = options.clock ?? systemClock;
-    this.inline = new InlineTransport();
+    // A new run id each start: in-process group members of an earlier run (before a crash) are dropped at once.
+    this.inline = new InlineTransport(randomUUID());
     this.transport = this.inline;
     this.log = makeLogger(options.logger, options.logLevel);
     if (options.listen !== undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
@@ -239,10 +244,6 @@ export class Cluster {
   }
 
   /** The node object (broker and metadata replica) for tests that look inside. @internal */
-  node(id: number): ClusterNode | undefined {
-    return this.nodes.get(id);
-  }
-
   /**
    * The cluster's metrics as of now: records and bytes in and out (in total and per
    * topic), request latency by API, under-replicated and offline partitions, the active
@@ -272,6 +273,10 @@ export class Cluster {
     );
   }
 
+  /** The node object (broker and metadata replica) for tests that look inside. @internal */
+  node(id: number): ClusterNode | undefined {
+    return this.nodes.get(id);
+  }
 
   /**
    * A producer on this cluster, closed (flushed first) when the cluster closes.
@@ -322,7 +327,7 @@ export class Cluster {
    *
    * await using cluster = await Cluster.start();
    * await cluster.admin().createTopics([{ name: 'events', partitions: 2 }]);
-   * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], from: 'earliest' });
+   * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], autoOffsetReset: 'earliest' });
    * await group.whenJoined();
    * console.log(group.assignment().length); // 2
    * await group.close();
@@ -347,8 +352,9 @@ export class Cluster {
   admin(options: AdminOptions = {}): Admin {
     this.checkOpen();
     // No close hook per admin (20,000 calls once left 20,000 hooks behind): the admin's
-    // transport refuses requests once the cluster is closed.
-    return new Admin(this.adminTransport, { clock: this.clock, ...options });
+    // transport refuses requests once the cluster is closed. A non-object is passed
+    // through as it is, for Admin to refuse (spreading it would hide it).
+    return new Admin(this.adminTransport, isPlainObject(options) ? { clock: this.clock, ...options } : options);
   }
 
   private readonly adminTransport: Transport = {
@@ -392,9 +398,12 @@ export class Cluster {
     if (!n) return;
     this.inline.setNode(id, undefined);
     await this.listeners?.closeNode(id);
-    // The controlled shutdown first, while this node's controller (if it is the active
-    // one) still counts: otherwise the broker finds no controller and is not fenced.
+    // The node stays findable as the active controller while its broker shuts down: the
+    // controlled shutdown of the controller's own broker goes to that controller. Removed
+    // first, the shutdown found no controller, timed out, and left the broker unfenced, so
+    // the next controller placed new replicas on the stopped node for a session timeout.
     await n.broker.close();
+    this.silenced.add(id);
     this.nodes.delete(id);
     this.stats.retire(n.broker.stats);
     await n.close();
@@ -406,6 +415,7 @@ export class Cluster {
     const n = this.nodes.get(id);
     if (!n) return;
     this.nodes.delete(id);
+    this.silenced.add(id);
     this.inline.setNode(id, undefined);
     this.stats.retire(n.broker.stats);
     void this.listeners?.closeNode(id);
@@ -443,8 +453,13 @@ export class Cluster {
     for (const n of nodes) this.inline.setNode(n.id, undefined);
     // Brokers first, each with a controlled shutdown (it needs the active controller, so
     // the nodes stay listed until then): fenced, they restart without waiting out a
-    // session. Then the quorum.
-    await Promise.all(nodes.map((n) => n.broker.close()));
+    // session (a request a broker left waiting is dropped once it has closed). Then the quorum.
+    await Promise.all(
+      nodes.map(async (n) => {
+        await n.broker.close();
+        this.silenced.add(n.id);
+      }),
+    );
     this.quorumClosed = true;
     this.nodes.clear();
     for (const n of nodes) this.stats.retire(n.broker.stats);
@@ -468,12 +483,22 @@ export class Cluster {
     return undefined;
   }
 
-  private readonly controllerChannel: ControllerChannel = {
-    submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.quorumClosed),
-    activeControllerId: () => this.activeController()?.id ?? -1,
-  };
+  /**
+   * Nodes whose broker has stopped (shut down or killed): a request it left waiting for a
+   * controller (a heartbeat caught in a failover) is dropped, not handed to the next
+   * controller, where it would unfence the stopped broker again.
+   */
+  private readonly silenced = new Set<number>();
+
+  private controllerChannelFor(id: number): ControllerChannel {
+    return {
+      submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.quorumClosed || this.silenced.has(id)),
+      activeControllerId: () => this.activeController()?.id ?? -1,
+    };
+  }
 
   private async openNode(id: number): Promise<void> {
+    this.silenced.delete(id);
     const o = this.options;
     const n = this.nodeIds.length;
     const node = await ClusterNode.open({
@@ -482,9 +507,10 @@ export class Cluster {
       clusterId: this.clusterId,
       dataDir: this.dataDir,
       network: this.network,
-      controllerChannel: this.controllerChannel,
+      controllerChannel: this.controllerChannelFor(id),
       peers: this.inline,
       clock: this.clock,
+      clusterRunId: this.inline.clusterRunId!,
       controller: {
         clusterId: this.clusterId,
         brokerSessionTimeoutMs: o.brokerSessionTimeoutMs ?? 2000,
@@ -492,6 +518,7 @@ export class Cluster {
         defaultNumPartitions: o.defaultPartitions ?? 1,
       },
       broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}), ...this.listeners?.advertised(id) },
+      ...(o.openStore ? { openStore: o.openStore } : {}),
       logger: this.log,
       onControllerActivated: () => this.stats.controllerElections++,
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),

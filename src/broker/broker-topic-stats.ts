@@ -9,7 +9,7 @@
 import { apiName } from '../protocol/api-keys.js';
 import { positions, batchLogOverheadBytes } from '../record/batch.js';
 import { channels, type ElectionEvent, type FetchEvent, type ProduceEvent } from '../util/channels.js';
-import type { Logger } from '../util/logger.js';
+import { silentLogger, type Logger } from '../util/logger.js';
 import { LatencyHistogram } from '../util/metrics.js';
 
 /** Records and bytes into (produced) and out of (fetched by consumers) a topic, or the broker. */
@@ -32,9 +32,13 @@ export class BrokerTopicStats {
 
   constructor(
     private readonly nodeId: number,
-    /** The broker's logger. */
-    readonly log: Logger,
-  ) {}
+    logger: Logger | undefined,
+  ) {
+    this.log = logger ?? silentLogger;
+  }
+
+  /** The broker's logger. */
+  readonly log: Logger;
 
   request(apiKey: number, ms: number): void {
     const name = apiName(apiKey);

@@ -42,8 +42,10 @@ describe('tributary serve', () => {
       await admin.connect();
       const described = await admin.describeCluster();
       expect(described.brokers.map((b) => `${b.host}:${b.port}`).sort()).toEqual([...brokers].sort());
+      await admin.createTopics({ topics: [{ topic: 'serve-orders', numPartitions: 2, replicationFactor: 3 }], waitForLeaders: true });
       await admin.disconnect();
       expect(p.stderr()).toMatch(/node 1 registered at 127\.0\.0\.1:\d+/);
+      await until(() => p.stderr().includes('topic serve-orders created: 2 partitions, replication factor 3'), 'the topic in the log');
       p.child.kill('SIGTERM');
       expect(await p.exited).toBe(0);
       expect(p.stderr()).toContain('stopped');

@@ -78,6 +78,8 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     io.stdout(usage);
     return 0;
   }
+  // Listen for the signals first: one that comes while the cluster starts stops it as soon as it is up.
+  const stopped = io.untilSignal();
   const nodes = intFlag(f, 'nodes', 1, 100) ?? 1;
   const host = flag(f, 'host');
   const advertisedHost = flag(f, 'advertised-host');
@@ -98,6 +100,8 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     ...(rf !== undefined ? { defaultReplicationFactor: rf } : {}),
     listen: {
       port: parsePorts(flag(f, 'port'), nodes),
+      // Connections closed for a reason (a failed login, an oversized or unknown request) are worth a line.
+      log: (line) => io.log(line),
       ...(host !== undefined ? { host } : {}),
       ...(advertisedHost !== undefined ? { advertisedHost } : {}),
     },
@@ -135,7 +139,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const watcher = setInterval(follow, 100);
   io.log(`cluster ${cluster.clusterId}: ${nodes} node${nodes === 1 ? '' : 's'}, data in ${cluster.dataDir}`);
   io.stdout(`bootstrap.servers=${cluster.bootstrapServers}\n`);
-  await io.untilSignal();
+  await stopped;
   io.log('shutting down');
   clearInterval(watcher);
   await cluster.close();

@@ -12,21 +12,24 @@
  *   `lastFetchedEpoch`, KIP-595's truncation without OffsetForLeaderEpoch).
  * - The floor is Kafka 4.0's (KIP-896 removed Produce v0-2, Fetch v0-3, ListOffsets v0,
  *   OffsetCommit v0-1, OffsetFetch v0, and every version older than the v2 record batch
- *   format, which is the only one Tributary stores).
+ *   format, which is the only one Tributary stores), except where an old librdkafka's
+ *   feature checks need a version inside the range (JoinGroup, SyncGroup, Heartbeat,
+ *   LeaveGroup from v0; Produce is advertised from v0 but served from v3, see
+ *   `wire/versions.ts`).
  *
  * Where a later version changes the shape of a request rather than adding a field, the range
  * stops before it, and the in-process types keep the older shape:
  * - Fetch stops at v12: v13 names topics by id instead of name.
- * - OffsetFetch stops at v7: v8 batches several groups in one request.
- * - OffsetCommit stops at v8 and OffsetFetch at v7: v9 is KIP-848's consumer protocol.
+ * - OffsetCommit stops at v8 and OffsetFetch at v8: v9 is KIP-848's consumer protocol.
+ *   OffsetFetch v8 batches groups; the wire adapter turns it into the one-group shape.
  * - Produce stops at v9: v10 and v11 add only KIP-951's leader-discovery tagged fields.
  *
  * Worked example: for Metadata, KafkaJS (max v6) negotiates v6 and librdkafka 2.x (max
  * v12 or v13) negotiates v12; both are in [0, 12], and v9..v12 are flexible.
  *
- * The codec for each API lives under `wire/`; until an API has one, it is not advertised
- * over the Kafka protocol (see `wireApiKeys` in `wire/codec.ts`), but its in-process types
- * are complete.
+ * These are the ranges the wire codec serves; the descriptions in `schema/` hold the same
+ * ranges as their `validVersions` (a test checks they agree), and `wire/versions.ts` says
+ * what an ApiVersions response advertises.
  */
 
 /** Kafka's number for each API (`org.apache.kafka.common.protocol.ApiKeys`). */

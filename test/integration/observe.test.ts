@@ -177,7 +177,6 @@ describe('progress of long waits', () => {
     cluster.killNode(3);
     await cluster.restartNode(3);
     expect(messages.some((m) => m.startsWith('still waiting for node(s) 3 to register'))).toBe(true);
-    expect(messages.some((m) => m.startsWith('node 3 fenced: no heartbeat'))).toBe(true);
   }, 60_000);
 });
 

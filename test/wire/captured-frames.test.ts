@@ -66,7 +66,7 @@ function load(): Loaded[] {
 
 const frames = load();
 
-describe('captured frames from librdkafka decode and re-encode byte-identically', () => {
+describe('captured frames from librdkafka decode and re-encode byte-identically', { timeout: 300_000 }, () => {
   it('the fixtures are there: requests and responses, every compression codec in Produce', () => {
     expect(frames.filter((f) => f.direction === 'request').length).toBeGreaterThan(10);
     expect(frames.filter((f) => f.direction === 'response').length).toBeGreaterThan(10);

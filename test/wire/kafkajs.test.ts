@@ -35,7 +35,7 @@ afterAll(async () => {
   await cluster?.close();
 }, 120_000);
 
-describe('KafkaJS over the wire, 3 nodes', () => {
+describe('KafkaJS over the wire, 3 nodes', { timeout: 300_000 }, () => {
   it('admin creates, describes and deletes topics', async () => {
     const created = await admin.createTopics({
       topics: [{ topic: 'kjs-admin', numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'retention.ms', value: '3600000' }] }],

@@ -30,7 +30,7 @@ interface KcatMetadata {
 
 const codecIds = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
 
-describe('kcat over the wire, 3 nodes', () => {
+describe('kcat over the wire, 3 nodes', { timeout: 300_000 }, () => {
   it('-L lists the brokers at their real addresses and a topic with its leaders', async () => {
     await cluster.admin().createTopics([{ name: 'kcat-meta', partitions: 3, replicationFactor: 3 }]);
     const md = JSON.parse(await runKcat(kcatBase(b, ['-L', '-J', '-t', 'kcat-meta']))) as KcatMetadata;
@@ -94,7 +94,8 @@ describe('kcat over the wire, 3 nodes', () => {
     const producer = cluster.producer({ acks: 'all' });
     for (let p = 0; p < 4; p++) await producer.send(topic, Array.from({ length: 10 }, (_, i) => ({ partition: p, value: `p${p}-${i}` })));
     const member = (): Running =>
-      start(kcat, kcatBase(b, ['-G', group, topic, '-o', 'beginning', '-f', '%p %o %s\\n', '-X', 'session.timeout.ms=30000', '-X', 'heartbeat.interval.ms=500', '-X', 'auto.commit.interval.ms=200']), { timeoutMs: 300_000 });
+      start(kcat, kcatBase(b, ['-G', group, topic, '-o', 'beginning', '-u', '-f', '%p %o %s\\n', '-X', 'session.timeout.ms=30000', '-X', 'heartbeat.interval.ms=500', '-X', 'auto.commit.interval.ms=200']), { timeoutMs: 300_000 });
+    // -u: unbuffered output, so that what a member consumed shows before it exits.
     // kcat prints each assignment on stderr: "% Group kcat-group-1 rebalanced (memberid ...): assigned: kcat-group [0], kcat-group [1]".
     const assigned = (m: Running): number[] | undefined => {
       const lines = m.stderr().split('\n').filter((l) => l.includes('rebalanced') && l.includes('assigned'));

@@ -44,7 +44,7 @@ async function expectAllAcknowledged(topic: string, acked: readonly string[], ex
   if (exactlyOnce) expect(values.length).toBe(have.size);
 }
 
-describe('a leader killed while a client produces with acks=all', () => {
+describe('a leader killed while a client produces with acks=all', { timeout: 300_000 }, () => {
   it('KafkaJS retries, and no acknowledged record is lost', async () => {
     const topic = 'kill-kafkajs';
     const leader = await topicWithLeader(topic);

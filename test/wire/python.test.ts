@@ -34,7 +34,7 @@ interface Consumed {
   assignment: number[];
 }
 
-describe('confluent-kafka-python over the wire, 3 nodes', () => {
+describe('confluent-kafka-python over the wire, 3 nodes', { timeout: 300_000 }, () => {
   it('an idempotent Producer gets a delivery report for every record, and a group Consumer reads and commits them', async () => {
     const topic = 'py-records';
     await cluster.admin().createTopics([{ name: topic, partitions: 3, replicationFactor: 3 }]);

@@ -49,7 +49,7 @@ const kcatSasl = (mechanism: string, username: string, password: string): string
   `sasl.password=${password}`,
 ];
 
-describe('SASL on the listeners', () => {
+describe('SASL on the listeners', { timeout: 300_000 }, () => {
   for (const mechanism of mechanisms) {
     it(`KafkaJS ${mechanism}: the right user gets in, produces and reads metadata; a wrong password is refused`, async () => {
       const ok = kafkajs(mechanism, 'alice', users.alice).admin();

@@ -17,8 +17,10 @@ export const CreateTopicsRequest = {
   fields: [
     { name: 'topics', type: '[]struct', versions: '2+', fields: [
       { name: 'name', type: 'string', versions: '2+' },
-      { name: 'numPartitions', type: 'int32', versions: '2+' },
-      { name: 'replicationFactor', type: 'int16', versions: '2+' },
+      // Kafka's JSON gives no default (0); -1 ("the broker's default") is what an in-process
+      // request without the field means, so that is what the encoder writes for it.
+      { name: 'numPartitions', type: 'int32', versions: '2+', default: -1 },
+      { name: 'replicationFactor', type: 'int16', versions: '2+', default: -1 },
       { name: 'assignments', type: '[]struct', versions: '2+', fields: [
         { name: 'partitionIndex', type: 'int32', versions: '2+' },
         { name: 'brokerIds', type: '[]int32', versions: '2+' },

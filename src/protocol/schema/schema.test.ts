@@ -6,7 +6,7 @@
  * exceptions. The run-time tests check the descriptions' own consistency.
  */
 import { describe, expect, it } from 'vitest';
-import { ApiKey } from '../api-keys.js';
+import { ApiKey, apiVersions } from '../api-keys.js';
 import type { RequestOf, ResponseOf } from '../requests.js';
 import { apiSpecs } from './index.js';
 import { inVersions, versionBounds, type Disagreement, type FieldSpec, type MessageSpec } from './spec.js';
@@ -51,7 +51,8 @@ type Exceptions = {
   [ApiKey.DeleteTopics]: { request: '(top): topicNames is only in the description'; response: never };
   [ApiKey.CreatePartitions]: { request: 'topics: assignments is an array of arrays in the in-process type'; response: never };
   [ApiKey.DescribeConfigs]: { request: never; response: 'results.configs: isDefault is only in the in-process type' };
-  [ApiKey.JoinGroup]: { request: '(top): reason is only in the in-process type'; response: never };
+  // clientHost: the request context an in-process member sends (its cluster run), see consumer-groups.md.
+  [ApiKey.JoinGroup]: { request: '(top): reason is only in the in-process type' | '(top): clientHost is only in the in-process type'; response: never };
 };
 type ExceptionOf<K extends Keyed, D extends 'request' | 'response'> = K extends keyof Exceptions ? Exceptions[K][D] : never;
 
@@ -101,6 +102,18 @@ describe('message descriptions', () => {
     }
   });
 
+  it('hold the ranges of the in-process table (api-keys.ts), flexible from the same version', () => {
+    for (const range of Object.values(apiVersions)) {
+      const spec = (apiSpecs as Record<number, { request: MessageSpec }>)[range.apiKey]!.request;
+      const [low, high] = versionBounds(spec.validVersions)!;
+      // Produce is described (and advertised) from v0 but served from v3.
+      expect([range.apiKey === ApiKey.Produce ? 3 : low, high], range.name).toEqual([range.minVersion, range.maxVersion]);
+      const flexible = versionBounds(spec.flexibleVersions);
+      if (flexible !== null) expect(range.flexibleFrom, range.name).toBe(flexible[0]);
+      else expect(range.flexibleFrom, range.name).toBeGreaterThan(high);
+    }
+  });
+
   it('use each tag once per struct', () => {
     const check = (fields: readonly FieldSpec[]): void => {
       const tags = fields.filter((f) => f.tag !== undefined).map((f) => f.tag);
@@ -108,5 +121,22 @@ describe('message descriptions', () => {
       for (const f of fields) if (f.fields) check(f.fields);
     };
     for (const spec of specs) check(spec.fields);
+  });
+
+  it('give every array item at least one byte at every version, so a count is bounded by the bytes left', () => {
+    // The reader refuses a count larger than the bytes left; that bounds the work only if
+    // no item can be empty (a struct with no field in a non-flexible version would be).
+    const check = (fields: readonly FieldSpec[], version: number, flexible: boolean, path: string): void => {
+      for (const f of fields) {
+        if (!inVersions(f.versions, version) || f.fields === undefined) continue;
+        const present = f.fields.filter((g) => inVersions(g.versions, version));
+        expect(present.length > 0 || flexible, `${path}${f.name} v${version}`).toBe(true);
+        check(f.fields, version, flexible, `${path}${f.name}.`);
+      }
+    };
+    for (const spec of specs) {
+      const [low, high] = versionBounds(spec.validVersions)!;
+      for (let v = low; v <= high; v++) check(spec.fields, v, inVersions(spec.flexibleVersions, v), `${spec.apiKey} ${spec.type} `);
+    }
   });
 });

@@ -181,3 +181,11 @@ describe('flexible versions against hand-written bytes', () => {
     expect(decodeRequest(unhex(body)).request).toEqual({ apiKey: ApiKey.FindCoordinator, keyType: 0, coordinatorKeys: ['g'] });
   });
 });
+
+describe('defaults an in-process request leaves out', () => {
+  it('CreateTopics without numPartitions or replicationFactor asks for the broker defaults (-1), not 0', () => {
+    const frame = encodeRequest({ apiKey: ApiKey.CreateTopics, topics: [{ name: 't' }], timeoutMs: 1000 }, { apiVersion: 7, correlationId: 1, clientId: null });
+    // header v2 | 1 topic: name, numPartitions -1, replicationFactor -1, no assignments, no configs, tags | timeout | validateOnly | tags
+    expect(hex(frame.subarray(4))).toBe(clean(`0013 0007 00000001 ffff 00 02 02${ascii('t')} ffffffff ffff 01 01 00 000003e8 00 00`));
+  });
+});

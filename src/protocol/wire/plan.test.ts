@@ -125,7 +125,16 @@ describe('malformed input is a typed error, never a crash', () => {
   });
 });
 
-describe('encoding refuses what a version cannot carry', () => {
+describe('encoding refuses what a request version cannot carry, and drops it from a response', () => {
+  it('a broker response holding fields the version lacks is written without them', () => {
+    const listOffsets = apiSpecs[2].response;
+    const w = new WireWriter();
+    const value = { throttleTimeMs: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: 'NONE', timestamp: -1, offset: 5, leaderEpoch: 7 }] }] };
+    planFor(listOffsets, 2, 'ListOffsets response').write(w, value);
+    const read = planFor(listOffsets, 2, 'ListOffsets response').read(new WireReader(w.finish().slice(), 'CORRUPT_MESSAGE'), {});
+    expect(read).toEqual({ ...value, topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: 'NONE', timestamp: -1, offset: 5, leaderEpoch: -1 }] }] });
+  });
+
   it('a non-ignorable field the version lacks is UNSUPPORTED_VERSION; an ignorable one is dropped', () => {
     const fetch = apiSpecs[1].request;
     const w = new WireWriter();

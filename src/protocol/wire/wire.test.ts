@@ -8,7 +8,7 @@ import type { ApiVersionsResponse, MetadataRequest, MetadataResponse } from '../
 import type { Request, Response } from '../requests.js';
 import { sampleRequests } from '../samples.js';
 import { validateRequest } from '../validate.js';
-import { advertisedApiVersions, decodeRequest, decodeResponse, encodeRequest, encodeResponse, servedApiVersions, wireApiVersions } from './codec.js';
+import { advertisedApiVersions, decodeRequest, decodeResponse, encodeRequest, encodeResponse, encodeResponseChunks, servedApiVersions, wireApiVersions } from './codec.js';
 import { WireReader } from './reader.js';
 import { WireWriter } from './writer.js';
 
@@ -438,5 +438,37 @@ describe('decoders never crash (fuzz)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('zero-copy Fetch answers', () => {
+  it('encodeResponseChunks gives the same bytes as encodeResponse, with large record batches passed by reference', () => {
+    const big = new Uint8Array(10_000).map((_, i) => i & 0xff);
+    const small = new Uint8Array([1, 2, 3]);
+    const partition = (partitionIndex: number, records: Uint8Array | null) => ({
+      partitionIndex,
+      errorCode: 'NONE' as const,
+      highWatermark: 10,
+      lastStableOffset: 10,
+      logStartOffset: 0,
+      abortedTransactions: null,
+      preferredReadReplica: -1,
+      records,
+    });
+    const response: Response = {
+      apiKey: ApiKey.Fetch,
+      errorCode: 'NONE',
+      sessionId: 0,
+      throttleTimeMs: 0,
+      responses: [{ topic: 'orders', partitions: [partition(0, big), partition(1, small), partition(2, null), partition(3, big)] }],
+    };
+    for (const apiVersion of [4, 11, 12]) {
+      const whole = encodeResponse(response, { apiVersion, correlationId: 5 });
+      const chunks = encodeResponseChunks(response, { apiVersion, correlationId: 5 });
+      expect(hex(Buffer.concat(chunks))).toBe(hex(whole));
+      expect(chunks.filter((c) => c === big)).toHaveLength(2); // the log's bytes themselves, not copies
+      expect(chunks).not.toContain(small); // small ones are cheaper to copy
+      expect(new DataView(chunks[0]!.buffer, chunks[0]!.byteOffset).getInt32(0)).toBe(whole.length - 4);
+    }
   });
 });

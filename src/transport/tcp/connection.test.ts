@@ -124,7 +124,12 @@ describe('Connection', () => {
     await until(() => c.answers.length === 1, 'the metadata answer');
     await new Promise((r) => setTimeout(r, 100));
     expect(c.answers.map((a) => a.readInt32BE(0))).toEqual([2]);
-    c.socket.destroy();
+    // An acks=0 Produce that failed closes the connection, as in Kafka: the producer learns of it no other way.
+    c.socket.write(produce);
+    await until(() => calls.length === 3, 'the third request');
+    calls[2]!.resolve({ apiKey: ApiKey.Produce, responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage: null }] }], throttleTimeMs: 0 });
+    await until(() => c.closed, 'the close');
+    expect(c.answers).toHaveLength(1);
   });
 
   it('closes connections above max.connections as they are accepted', async () => {

@@ -23,6 +23,7 @@ import type { Socket } from 'node:net';
 import type { RequestContext, ListenerName } from '../../broker/request-context.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import type { ApiVersion } from '../../protocol/cluster.js';
+import type { ProduceResponse } from '../../protocol/produce.js';
 import type { Request, Response, ResponseFor } from '../../protocol/requests.js';
 import * as codec from '../../protocol/wire/codec.js';
 import { isTributaryError, TributaryError } from '../../util/errors.js';
@@ -178,6 +179,12 @@ export class Connection {
     handler.handle(request, context).then(
       (response) => {
         if (!noResponse) slot.frames = encodeFrames(response as Response, { ...respond, request });
+        else {
+          // acks=0 gets no answer; an error closes the connection instead, as Kafka's
+          // KafkaApis does, so the producer refreshes its metadata and reconnects.
+          const failed = (response as ProduceResponse).responses.flatMap((t) => t.partitionResponses.filter((p) => p.errorCode !== 'NONE').map((p) => `${t.name}-${p.index} ${p.errorCode}`));
+          if (failed.length > 0) slot.close = `Produce with acks=0 failed: ${failed.slice(0, 5).join(', ')}`;
+        }
       },
       (err: unknown) => {
         // The broker refused the request outright (it failed validation, or the node is

@@ -29,9 +29,10 @@ export class FrameReader {
   /** Takes a chunk of the stream and calls `onFrame` for every message it completes, in order. */
   push(chunk: Uint8Array, onFrame: (message: Uint8Array) => void): void {
     if (chunk.length === 0) return;
-    // Fast path: nothing buffered, whole messages inside this chunk are views of it.
+    // Fast path: nothing buffered and no size read ahead, so whole messages inside this
+    // chunk are views of it.
     let at = 0;
-    if (this.buffered === 0) {
+    if (this.buffered === 0 && this.size < 0) {
       while (chunk.length - at >= 4) {
         const size = readSize(chunk, at);
         this.check(size);
@@ -66,6 +67,7 @@ export class FrameReader {
 
   /** Removes the first `n` buffered bytes: a view when they lie in the first chunk, else one copy. */
   private take(n: number): Uint8Array {
+    if (n === 0) return new Uint8Array(0);
     const first = this.chunks[0]!;
     let out: Uint8Array;
     if (first.length >= n) {

@@ -185,7 +185,8 @@ function toPem(value: string | Uint8Array): string | Buffer {
   return typeof value === 'string' ? value : Buffer.from(value);
 }
 
-function validateLimits(l: ListenerLimits): void {
+/** Checks a listener's limits; throws `INVALID_CONFIG` naming the Kafka config. */
+export function validateLimits(l: ListenerLimits): void {
   const check = (name: keyof ListenerLimits, kafka: string, min: number) => {
     const v = l[name];
     if (!Number.isInteger(v) || v < min) throw new TributaryError('INVALID_CONFIG', `${kafka} must be an integer of at least ${min}, got ${String(v)}`, { option: name });

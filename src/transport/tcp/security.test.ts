@@ -159,4 +159,18 @@ describe('TLS on the listeners', () => {
     await expect(untrusting.connect()).rejects.toThrow();
     await untrusting.disconnect().catch(() => {});
   }, 60_000);
+
+  it('with a ca, requires a client certificate it signed (mutual TLS)', async () => {
+    const key = readFileSync(join(testdata, 'key.pem'), 'utf8');
+    const cert = readFileSync(join(testdata, 'cert.pem'), 'utf8');
+    // The test certificate is self-signed: it is its own CA, and the client presents it too.
+    await using cluster = await Cluster.start({ nodes: 1, listen: {}, tls: { key, cert, ca: cert } });
+    const withCert = kafkaFor(cluster, undefined, { ca: [cert], key, cert }).admin();
+    await withCert.connect();
+    expect((await withCert.describeCluster()).brokers).toHaveLength(1);
+    await withCert.disconnect();
+    const without = kafkaFor(cluster, undefined, { ca: [cert] }).admin();
+    await expect(without.connect().then(() => without.describeCluster())).rejects.toThrow();
+    await without.disconnect().catch(() => {});
+  }, 60_000);
 });

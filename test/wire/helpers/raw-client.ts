@@ -40,14 +40,23 @@ export class RawConnection {
   private waiters: (() => void)[] = [];
   closed = false;
   error: Error | undefined;
+  /** False: complete frames are counted in `received` and dropped, not kept for `next()` (the fuzzer's pool). */
+  keep = true;
+  received = 0;
 
   private constructor(readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
       this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
       while (this.buf.length >= 4) {
         const size = this.buf.readInt32BE(0);
+        if (size < 0) {
+          // Not Kafka framing: a broker never sends this. Stop reading.
+          this.socket.destroy();
+          break;
+        }
         if (this.buf.length < 4 + size) break;
-        this.frames.push(Buffer.from(this.buf.subarray(4, 4 + size)));
+        this.received++;
+        if (this.keep) this.frames.push(Buffer.from(this.buf.subarray(4, 4 + size)));
         this.buf = this.buf.subarray(4 + size);
       }
       this.wake();

@@ -1,9 +1,11 @@
 /**
- * Helpers shared by the broker's request handlers (Kafka's `RequestHandlerHelper`).
+ * Small helpers of the broker's request handlers, kept out of `broker.ts`.
  * @internal
  */
+import { readFileSync } from 'node:fs';
 import type { AbortedTransaction } from '../protocol/fetch.js';
 
+/** The aborted transactions of a fetch answer: none (no transactions yet). */
 export const noAborted: readonly AbortedTransaction[] | null = null;
 
 /**
@@ -17,4 +19,14 @@ export async function perPartition<T extends { readonly name: string }, In, Out,
   fn: (t: T, p: In) => Promise<Out>,
 ): Promise<TopicOut[]> {
   return Promise.all(topics.map(async (t) => shape(t.name, await Promise.all(partitionsOf(t).map((p) => fn(t, p))))));
+}
+
+/** A small file's text, or undefined if it does not exist. */
+export function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
