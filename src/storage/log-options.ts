@@ -23,7 +23,8 @@ const logOptionRules: OptionRules = {
   config: object(configRules),
   clock: clockRule,
   faults: object(),
-  openStore: custom('a function', (v) => typeof v === 'function'),
+  // @internal: disk-fault tests open each folder's store through a wrapper.
+  openStore: custom('a function opening a folder\'s store', (v) => typeof v === 'function'),
 };
 
 /** Checks the options of `PartitionLog.open` or `new MemoryLog` (`dataDir` only for the first). */
