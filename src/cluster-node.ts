@@ -21,6 +21,7 @@ import type { ControllerConfig } from './metadata/controller.js';
 import { randomUuid } from './metadata/uuid.js';
 import type { InlineRaftNetwork } from './raft/inline-network.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
+import type { Store } from './storage/store.js';
 import type { Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
 import { Rng } from './util/rng.js';
@@ -37,7 +38,10 @@ export interface ClusterNodeOptions {
   readonly controller: Partial<ControllerConfig>;
   readonly broker: Partial<BrokerConfig>;
   readonly electionTimeoutMs?: number;
+  readonly openStore?: (dir: string) => Store;
   readonly onLeaderOpened: (topic: string, partition: number, replicas: readonly number[]) => void;
+  /** This run of the cluster (see `Transport.clusterRunId`). */
+  readonly clusterRunId?: string;
 }
 
 export class ClusterNode {
@@ -74,11 +78,12 @@ export class ClusterNode {
       clock: o.clock,
       config: o.broker,
       onLeaderOpened: o.onLeaderOpened,
+      ...(o.openStore ? { openStore: o.openStore } : {}),
     });
     broker.applyImage(metadata.image);
     const offImage = metadata.onImage((image) => broker.applyImage(image));
     broker.start();
-    installGroupShell(broker, { clock: o.clock });
+    installGroupShell(broker, { clock: o.clock, ...(o.clusterRunId !== undefined ? { clusterRunId: o.clusterRunId } : {}) });
     return new ClusterNode(o.id, metadata, broker, offImage);
   }
 

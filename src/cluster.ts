@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { BrokerConfig, ControllerChannel } from './broker/broker.js';
 import { Admin, type AdminOptions } from './client/admin.js';
 import { Consumer } from './client/consumer.js';
@@ -16,6 +16,7 @@ import type { MetadataImage } from './metadata/image.js';
 import { InlineRaftNetwork } from './raft/inline-network.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
+import type { Store } from './storage/store.js';
 import { InlineTransport } from './transport/inline.js';
 import { ClusterListeners, type ListenOptions } from './cluster-listeners.js';
 import type { SaslOptions } from './transport/tcp/sasl.js';
@@ -23,6 +24,7 @@ import type { TlsOptions } from './transport/tcp/listener.js';
 import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
+import { isPlainObject } from './util/options.js';
 import { withTimeout } from './util/timeout.js';
 
 /**
@@ -65,6 +67,8 @@ export interface ClusterOptions {
   /** Broker settings (heartbeat interval, replica lag, ...). */
   readonly broker?: Partial<BrokerConfig>;
   readonly clock?: Clock;
+  /** @internal Opens each partition folder's store (disk-fault tests inject failures and count syncs). */
+  readonly openStore?: (dir: string) => Store;
   /**
    * Gives every node a TCP listener speaking the Kafka protocol, for any Kafka client
    * (KafkaJS, librdkafka, the Java client): `{}` for 127.0.0.1 on free ports, or a
@@ -147,7 +151,8 @@ export class Cluster {
     this.ownsDir = ownsDir;
     this.clusterId = clusterId;
     this.clock = options.clock ?? systemClock;
-    this.inline = new InlineTransport();
+    // A new run id each start: in-process group members of an earlier run (before a crash) are dropped at once.
+    this.inline = new InlineTransport(randomUUID());
     this.transport = this.inline;
     if (options.listen !== undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
   }
@@ -274,7 +279,7 @@ export class Cluster {
    *
    * await using cluster = await Cluster.start();
    * await cluster.admin().createTopics([{ name: 'events', partitions: 2 }]);
-   * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], from: 'earliest' });
+   * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], autoOffsetReset: 'earliest' });
    * await group.whenJoined();
    * console.log(group.assignment().length); // 2
    * await group.close();
@@ -299,8 +304,9 @@ export class Cluster {
   admin(options: AdminOptions = {}): Admin {
     this.checkOpen();
     // No close hook per admin (20,000 calls once left 20,000 hooks behind): the admin's
-    // transport refuses requests once the cluster is closed.
-    return new Admin(this.adminTransport, { clock: this.clock, ...options });
+    // transport refuses requests once the cluster is closed. A non-object is passed
+    // through as it is, for Admin to refuse (spreading it would hide it).
+    return new Admin(this.adminTransport, isPlainObject(options) ? { clock: this.clock, ...options } : options);
   }
 
   private readonly adminTransport: Transport = {
@@ -342,9 +348,15 @@ export class Cluster {
     this.checkNodeId(id);
     const n = this.nodes.get(id);
     if (!n) return;
-    this.nodes.delete(id);
     this.inline.setNode(id, undefined);
     await this.listeners?.closeNode(id);
+    // The node stays findable as the active controller while its broker shuts down: the
+    // controlled shutdown of the controller's own broker goes to that controller. Removed
+    // first, the shutdown found no controller, timed out, and left the broker unfenced, so
+    // the next controller placed new replicas on the stopped node for a session timeout.
+    await n.broker.close();
+    this.silenced.add(id);
+    this.nodes.delete(id);
     await n.close();
   }
 
@@ -354,6 +366,7 @@ export class Cluster {
     const n = this.nodes.get(id);
     if (!n) return;
     this.nodes.delete(id);
+    this.silenced.add(id);
     this.inline.setNode(id, undefined);
     void this.listeners?.closeNode(id);
     n.kill();
@@ -411,12 +424,22 @@ export class Cluster {
     return undefined;
   }
 
-  private readonly controllerChannel: ControllerChannel = {
-    submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.closed),
-    activeControllerId: () => this.activeController()?.id ?? -1,
-  };
+  /**
+   * Nodes whose broker has stopped (shut down or killed): a request it left waiting for a
+   * controller (a heartbeat caught in a failover) is dropped, not handed to the next
+   * controller, where it would unfence the stopped broker again.
+   */
+  private readonly silenced = new Set<number>();
+
+  private controllerChannelFor(id: number): ControllerChannel {
+    return {
+      submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.closed || this.silenced.has(id)),
+      activeControllerId: () => this.activeController()?.id ?? -1,
+    };
+  }
 
   private async openNode(id: number): Promise<void> {
+    this.silenced.delete(id);
     const o = this.options;
     const n = this.nodeIds.length;
     const node = await ClusterNode.open({
@@ -425,9 +448,10 @@ export class Cluster {
       clusterId: this.clusterId,
       dataDir: this.dataDir,
       network: this.network,
-      controllerChannel: this.controllerChannel,
+      controllerChannel: this.controllerChannelFor(id),
       peers: this.inline,
       clock: this.clock,
+      clusterRunId: this.inline.clusterRunId!,
       controller: {
         clusterId: this.clusterId,
         brokerSessionTimeoutMs: o.brokerSessionTimeoutMs ?? 2000,
@@ -435,6 +459,7 @@ export class Cluster {
         defaultNumPartitions: o.defaultPartitions ?? 1,
       },
       broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}), ...this.listeners?.advertised(id) },
+      ...(o.openStore ? { openStore: o.openStore } : {}),
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
       onLeaderOpened: (topic, partition, replicas) => {
         for (const r of replicas) if (r !== id) void this.nodes.get(r)?.broker.openReplica(topic, partition);

@@ -75,6 +75,7 @@ export {
   Admin,
   type AdminOptions,
   type NewTopic,
+  type CreateTopicsOptions,
   type TopicDescription,
   type PartitionDescription,
   type ConfigEntry,

@@ -4,9 +4,14 @@
  * and `afterAll`, or `beforeEach` and `afterEach` for a cluster per test).
  * @packageDocumentation
  */
+import type { ConsumerGroup } from './client/consumer-group.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { TributaryError } from './util/errors.js';
 import { delay } from './util/timeout.js';
+import { validateClusterOptions } from './cluster-options.js';
+import { checkOptions, durationMs, func, required, str, type OptionRules } from './util/options.js';
+
+const waitForRules: OptionRules = { timeoutMs: durationMs(0), intervalMs: durationMs(1), message: str(0, 10_000) };
 
 export { Cluster, type ClusterOptions } from './cluster.js';
 
@@ -54,6 +59,8 @@ export interface TestHooks {
  * ```
  */
 export function useCluster(options: ClusterOptions, hooks: TestHooks): () => Cluster {
+  validateClusterOptions(options);
+  checkOptions(hooks, { before: required(func), after: required(func) }, 'a TestHooks', { aliases: { beforeAll: 'before', beforeEach: 'before', afterAll: 'after', afterEach: 'after' } });
   let cluster: Cluster | undefined;
   hooks.before(async () => {
     cluster = await Cluster.start(options);
@@ -113,6 +120,8 @@ export interface WaitForOptions {
  * ```
  */
 export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitForOptions = {}): Promise<NonNullable<T>> {
+  if (typeof condition !== 'function') throw new TributaryError('INVALID_ARGUMENT', 'waitFor takes a function that returns a truthy value when the condition is met', { option: 'condition' });
+  checkOptions(options, waitForRules, 'a waitFor', { aliases: { timeout: 'timeoutMs', interval: 'intervalMs' } });
   const timeoutMs = options.timeoutMs ?? 5000;
   const intervalMs = options.intervalMs ?? 10;
   const deadline = performance.now() + timeoutMs;
@@ -132,6 +141,34 @@ export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitF
 }
 
 /**
+ * Crashes one consumer group member, as if its process died: it stops heartbeating,
+ * fetching and committing at once, and never leaves the group. The coordinator removes it
+ * when its `sessionTimeoutMs` runs out, and the group then gives its partitions to the
+ * other members, which read again whatever it processed after its last commit. Its loops
+ * and `run()` end. (A member that should leave cleanly is closed with `close()` instead.)
+ *
+ * @example
+ * ```ts
+ * import { Cluster } from 'tributary-log';
+ * import { crashGroupMember, waitFor } from 'tributary-log/testing';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'jobs', partitions: 2 }]);
+ * const options = { groupId: 'workers', topics: ['jobs'], sessionTimeoutMs: 2000 };
+ * const a = cluster.consumerGroup(options);
+ * const b = cluster.consumerGroup(options);
+ * await waitFor(() => a.assignment().length === 1 && b.assignment().length === 1);
+ * await crashGroupMember(b);
+ * // b's partition moves to a once b's session has run out.
+ * await waitFor(() => a.assignment().length === 2, { timeoutMs: 30_000 });
+ * await a.close();
+ * ```
+ */
+export async function crashGroupMember<K, V>(group: ConsumerGroup<K, V>): Promise<void> {
+  await group.kill();
+}
+
+/**
  * Kills (no clean shutdown) the node that leads a partition and resolves with its id.
  * The controller fences it once its session expires and elects a new leader from the ISR.
  *
@@ -147,6 +184,8 @@ export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitF
  * ```
  */
 export async function killPartitionLeader(cluster: Cluster, topic: string, partition: number): Promise<number> {
+  if (!(cluster instanceof Cluster)) throw new TributaryError('INVALID_ARGUMENT', 'killPartitionLeader takes the Cluster first', { option: 'cluster' });
+  if (!Number.isInteger(partition) || partition < 0) throw new TributaryError('INVALID_ARGUMENT', `partition must be a non-negative integer, got ${String(partition)}`, { option: 'partition', topic });
   const [described] = await cluster.admin().describeTopics([topic]);
   const leader = described?.partitions[partition]?.leader ?? -1;
   if (leader < 0) throw new TributaryError('LEADER_NOT_AVAILABLE', `${topic}-${partition} has no leader to kill`, { topic, partition });

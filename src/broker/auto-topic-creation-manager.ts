@@ -25,9 +25,9 @@ import type { ErrorCode } from '../util/error-codes.js';
 import { isTributaryError } from '../util/errors.js';
 import { validateTopicName } from '../util/topic-name.js';
 import type { ControllerChannel } from './broker.js';
+// Topic names only the cluster itself creates: a client's Metadata request never creates them.
+import { internalTopicNames, isInternalTopic } from './internal-topics.js';
 
-/** Topic names only the cluster itself creates: a client's Metadata request never creates them. */
-const internalTopicNames: ReadonlySet<string> = new Set(['__cluster_metadata', '__consumer_offsets', '__transaction_state']);
 
 /** The most topics one broker creates at once; more wait for the next Metadata request. */
 export const autoCreateInFlightMax = 1000;
@@ -66,7 +66,7 @@ export class AutoTopicCreationManager {
       errorCode: 'NONE',
       name: t.name,
       topicId: t.id,
-      isInternal: t.name.startsWith('__'),
+      isInternal: isInternalTopic(t.name),
       partitions: t.partitions.map((p, i) => ({
         errorCode: p.leader < 0 ? 'LEADER_NOT_AVAILABLE' : 'NONE',
         partitionIndex: i,

@@ -15,7 +15,7 @@
  * - registers with the controller and heartbeats, and sends ISR changes (AlterPartition);
  * - checkpoints high watermarks, enforces retention and compacts.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PartitionRegistration, MetadataImage, TopicImage } from '../metadata/image.js';
 import { describeConfigs } from '../metadata/controller.js';
@@ -28,17 +28,22 @@ import type * as P from '../protocol/index.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
 import { validateRequest } from '../protocol/validate.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
-import { PartitionLog } from '../storage/partition-log.js';
+import type { PartitionLog } from '../storage/partition-log.js';
+import type { Store } from '../storage/store.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
-import { delay, withTimeout } from '../util/timeout.js';
+import { withTimeout } from '../util/timeout.js';
+import { LogManager, asStorageFault, isStorageFault } from './log-manager.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
 import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
+import { describeClusterResponse, type ClusterView } from './metadata-response.js';
+import { ReplicaFetchers } from './replica-fetcher.js';
+import { perPartition, readIfExists } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';
 import type { RequestContext } from './request-context.js';
-import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal, type PartitionFetchRequest, type PartitionFetchResponse } from './partition.js';
+import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal } from './partition.js';
 
 /** How a broker reaches the active controller: submit a request, resolve with its committed response. */
 export interface ControllerChannel {
@@ -95,6 +100,8 @@ export interface BrokerOptions {
   readonly config?: Partial<BrokerConfig>;
   /** Called when this broker opens a partition it leads, so that its followers open theirs. */
   readonly onLeaderOpened?: (topic: string, partition: number, replicas: readonly number[]) => void;
+  /** Opens a partition folder's store (fault-injection tests); default a `FileStore`. */
+  readonly openStore?: (dir: string) => Store;
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -127,8 +134,10 @@ export class Broker {
   private readonly wakeups = new Wakeups();
   private readonly ackWaiters = new Map<number, (r: { errorCode: ErrorCode; firstOffset: number }) => void>();
   private nextToken = 1;
-  private readonly fetchers = new Map<number, Promise<void>>();
+  private readonly fetchers: ReplicaFetchers;
   private readonly hwCheckpoint: Map<string, number>;
+  /** The logs as storage: opening, flush-always durability, offline replicas. */
+  readonly logs: LogManager;
   private readonly topicMetadata: AutoTopicCreationManager;
 
   private brokerEpoch = -1;
@@ -152,7 +161,20 @@ export class Broker {
     this.incarnationId = options.incarnationId;
     this.onLeaderOpened = options.onLeaderOpened;
     this.hwCheckpoint = readHighWatermarkCheckpoint(this.dataDir);
+    this.logs = new LogManager({ dataDir: this.dataDir, nodeId: this.nodeId, clock: this.clock, ...(options.openStore ? { openStore: options.openStore } : {}) });
     this.registered = new Promise((r) => (this.resolveRegistered = r));
+    const key = (r: { topic: string; partition: number }) => tpKey(r.topic, r.partition);
+    this.fetchers = new ReplicaFetchers({
+      nodeId: this.nodeId,
+      peers: this.peers,
+      fetchWaitMaxMs: this.config.replicaFetchWaitMaxMs,
+      isStopped: () => this.stopped,
+      hosted: () => this.hosted.values(),
+      isHosted: (r) => this.hosted.get(key(r)) === r,
+      storageFailed: (r, err) => this.storageFailed(r as Hosted, err),
+      flush: (r) => this.flushReplica(r as Hosted),
+      changed: (r) => this.wakeups.wake(key(r)),
+    });
     this.topicMetadata = new AutoTopicCreationManager({ clusterId: this.clusterId, host: this.config.host, controller: this.controller, autoCreateTopicsEnable: this.config.autoCreateTopicsEnable });
   }
 
@@ -292,7 +314,7 @@ export class Broker {
     if (reg.leader === this.nodeId) h.replica.makeLeader(state, now);
     else {
       h.replica.makeFollower(state, now);
-      if (reg.leader >= 0) this.ensureFetcher(reg.leader);
+      if (reg.leader >= 0) this.fetchers.ensure(reg.leader);
     }
     this.settleAcks(h.replica);
     this.wakeups.wake(tpKey(h.topic, h.partition));
@@ -320,7 +342,18 @@ export class Broker {
       if (!this.stopped) this.wantOpen.add(tpKey(topic, partition));
       return undefined;
     }
-    if (!reg.replicas.includes(this.nodeId) || this.stopped) return undefined;
+    if (!reg.replicas.includes(this.nodeId) || this.stopped || this.logs.isOffline(topic, partition)) return undefined;
+    try {
+      return await this.openLog(topic, partition, image, t);
+    } catch (err) {
+      // A storage fault on one folder takes that replica offline, never the process.
+      this.logs.markOffline(topic, partition, t.id, err);
+      void this.heartbeat();
+      return undefined;
+    }
+  }
+
+  private async openLog(topic: string, partition: number, image: MetadataImage, t: TopicImage): Promise<Hosted | undefined> {
     // Kafka's partition.metadata: the folder names the topic id it holds, so a folder left
     // by a deleted topic of the same name (deleted while this node was down) is not
     // mistaken for the new topic's.
@@ -328,23 +361,29 @@ export class Broker {
     const idFile = join(folder, 'partition.metadata');
     const recorded = readIfExists(idFile);
     if (recorded !== undefined && !recorded.includes(`topic_id: ${t.id}`)) rmSync(folder, { recursive: true, force: true });
-    const log = await PartitionLog.open({ dataDir: this.dataDir, topic, partition, config: logConfigFor(image, topic), clock: this.clock });
-    if (recorded === undefined || !recorded.includes(`topic_id: ${t.id}`)) writeFileAtomic(folder, 'partition.metadata', `version: 0\ntopic_id: ${t.id}\n`);
-    if (this.stopped) {
-      log.abandon();
-      return undefined;
-    }
+    const log = await this.logs.open(topic, partition, logConfigFor(image, topic));
     const hw = this.hwCheckpoint.get(`${topic}-${partition}`);
-    const replica = new Partition({
-      log,
-      brokerId: this.nodeId,
-      ...(hw !== undefined ? { highWatermark: hw } : {}),
-      config: { minInsyncReplicas: minInsyncReplicasFor(image, topic), replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs },
-      isReplicaEligible: (id) => {
-        const b = this.image?.broker(id);
-        return b !== undefined && !b.fenced;
-      },
-    });
+    let replica: Partition;
+    try {
+      if (recorded === undefined || !recorded.includes(`topic_id: ${t.id}`)) writeFileAtomic(folder, 'partition.metadata', `version: 0\ntopic_id: ${t.id}\n`);
+      if (this.stopped) throw new TributaryError('NETWORK_EXCEPTION', `broker ${this.nodeId} stopped while ${topic}-${partition} opened`);
+      replica = new Partition({
+        log,
+        brokerId: this.nodeId,
+        ...(hw !== undefined ? { highWatermark: hw } : {}),
+        // Under flush always a record counts toward the high watermark only once synced, on
+        // the leader and on every follower (docs/design/durability.md).
+        config: { minInsyncReplicas: minInsyncReplicasFor(image, topic), replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs, hwRequiresFlush: log.config.flushPolicy === 'always' },
+        isReplicaEligible: (id) => {
+          const b = this.image?.broker(id);
+          return b !== undefined && !b.fenced;
+        },
+      });
+    } catch (err) {
+      log.abandon(); // a damaged batch read while loading the producer state, a folder turned read-only
+      if (this.stopped) return undefined;
+      throw err;
+    }
     const h: Hosted = { topic, topicId: t.id, partition, replica };
     this.hosted.set(tpKey(topic, partition), h);
     // The newest registration: the image may have moved on while the log opened.
@@ -408,7 +447,7 @@ export class Broker {
       case ApiKey.DeleteRecords:
         return this.deleteRecords(req);
       case ApiKey.DescribeCluster:
-        return this.describeCluster();
+        return describeClusterResponse(this.requireImage(), this.view());
       case ApiKey.FindCoordinator:
       case ApiKey.JoinGroup:
       case ApiKey.SyncGroup:
@@ -426,23 +465,47 @@ export class Broker {
     }
   }
 
+  private view(): ClusterView {
+    return { host: this.config.host, clusterId: this.clusterId, controllerId: this.controller.activeControllerId() };
+  }
+
   private requireImage(): MetadataImage {
     if (!this.image) throw new TributaryError('LEADER_NOT_AVAILABLE', `broker ${this.nodeId} has no metadata yet`);
     return this.image;
   }
 
   /** The replica for a request that must reach the partition's leader: opened, or why not. */
-  private async leaderReplica(topic: string, partition: number): Promise<{ replica: Partition } | { errorCode: ErrorCode }> {
+  private async leaderReplica(topic: string, partition: number): Promise<{ replica: Partition; hosted: Hosted } | { errorCode: ErrorCode }> {
     const image = this.image;
     const t = image?.topic(topic);
     if (!image || !t) return { errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' };
     const reg = t.partitions[partition];
     if (!reg) return { errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' };
     if (reg.leader !== this.nodeId) return { errorCode: reg.leader < 0 ? 'LEADER_NOT_AVAILABLE' : 'NOT_LEADER_OR_FOLLOWER' };
+    if (this.logs.isOffline(topic, partition)) return { errorCode: 'KAFKA_STORAGE_ERROR' };
     const h = await this.openReplica(topic, partition);
     if (!h) return { errorCode: 'NOT_LEADER_OR_FOLLOWER' };
     if (h.replica.role !== 'leader') return { errorCode: 'NOT_LEADER_OR_FOLLOWER' };
-    return { replica: h.replica };
+    return { replica: h.replica, hosted: h };
+  }
+
+  /** A storage fault on an open replica: it goes offline, its waiting produces fail, the controller hears at once. */
+  private storageFailed(h: Hosted, err: unknown): void {
+    if (this.hosted.get(tpKey(h.topic, h.partition)) !== h) return;
+    this.hosted.delete(tpKey(h.topic, h.partition));
+    this.logs.markOffline(h.topic, h.partition, h.topicId, err, h.replica.log as PartitionLog);
+    h.replica.failAllAcks('KAFKA_STORAGE_ERROR');
+    this.settleAcks(h.replica);
+    this.wakeups.wake(tpKey(h.topic, h.partition));
+    void this.heartbeat();
+  }
+
+  /** Syncs what a replica appended (flush always), then lets its high watermark or its fetcher move; false if the sync failed. */
+  private flushReplica(h: Hosted): Promise<boolean> {
+    return this.logs.flush(h.replica).then(
+      () => (this.settleAcks(h.replica), this.wakeups.wake(tpKey(h.topic, h.partition)), true),
+      (err: unknown) => (isStorageFault(err) && this.storageFailed(h, err), false),
+    );
   }
 
   private async produce(req: P.ProduceRequest): Promise<P.ProduceResponse> {
@@ -455,9 +518,21 @@ export class Broker {
             const p = r.replica;
             if (pd.records === null || pd.records.length === 0) return fail('INVALID_REQUEST', 'no records');
             const token = this.nextToken++;
-            const outcome = p.appendAsLeader(pd.records, { acks: req.acks, timeoutMs: req.timeoutMs, token }, now);
+            let outcome: ReturnType<Partition['appendAsLeader']>;
+            try {
+              outcome = p.appendAsLeader(pd.records, { acks: req.acks, timeoutMs: req.timeoutMs, token }, now);
+            } catch (err) {
+              if (!isStorageFault(err)) throw err;
+              outcome = { errorCode: 'KAFKA_STORAGE_ERROR', message: asStorageFault(err, t.name, pd.index).message };
+            }
             this.wakeups.wake(tpKey(t.name, pd.index));
-            if (outcome.errorCode !== 'NONE' || !('firstOffset' in outcome)) return fail(outcome.errorCode, 'message' in outcome ? outcome.message : null);
+            const seen = this.logs.afterLeaderAppend(t.name, pd.index, outcome.errorCode, 'message' in outcome ? outcome.message : undefined);
+            if (seen.offline) this.storageFailed(r.hosted, new TributaryError('KAFKA_STORAGE_ERROR', seen.message ?? 'a write failed'));
+            if (outcome.errorCode !== 'NONE' || !('firstOffset' in outcome)) return fail(outcome.errorCode, seen.message ?? null);
+            // Flush always: acks=1 answers after the sync that covers the append; acks=all
+            // after the high watermark passes it, which needs every ISR member's sync.
+            const synced = p.config.hwRequiresFlush && !outcome.duplicate ? this.flushReplica(r.hosted) : undefined;
+            if (synced !== undefined && req.acks === 1 && !(await synced)) return fail('KAFKA_STORAGE_ERROR', 'the sync of the append failed');
             const done = { index: pd.index, errorCode: 'NONE' as ErrorCode, baseOffset: outcome.firstOffset, logAppendTimeMs: outcome.logAppendTime >= 0 ? outcome.logAppendTime : -1, logStartOffset: p.logStartOffset };
             if (!outcome.pending) return done;
             const ack = await new Promise<{ errorCode: ErrorCode; firstOffset: number }>((resolve) => {
@@ -511,10 +586,19 @@ export class Broker {
         }
         const p = r.replica;
         const hwBefore = p.highWatermark;
-        const out = p.fetchAsLeader(
-          { replicaId: req.replicaId, fetchOffset: fp.fetchOffset, lastFetchedEpoch: isFollower ? (fp.lastFetchedEpoch ?? -1) : -1, currentLeaderEpoch: fp.currentLeaderEpoch ?? -1, maxBytes: Math.max(1, Math.min(fp.partitionMaxBytes, budget)) },
-          now,
-        );
+        let out: ReturnType<Partition['fetchAsLeader']>;
+        try {
+          out = p.fetchAsLeader(
+            { replicaId: req.replicaId, fetchOffset: fp.fetchOffset, lastFetchedEpoch: isFollower ? (fp.lastFetchedEpoch ?? -1) : -1, currentLeaderEpoch: fp.currentLeaderEpoch ?? -1, maxBytes: Math.max(1, Math.min(fp.partitionMaxBytes, budget)) },
+            now,
+          );
+        } catch (err) {
+          if (!isStorageFault(err)) throw err;
+          this.storageFailed(r.hosted, err); // a damaged batch, an unreadable file
+          errors = true;
+          partitions.push(fail('KAFKA_STORAGE_ERROR'));
+          continue;
+        }
         if (out.proposal) void this.alterPartition(t.topic, fp.partition, out.proposal);
         if (p.highWatermark !== hwBefore) {
           this.settleAcks(p);
@@ -563,16 +647,6 @@ export class Broker {
     return { apiKey: ApiKey.ListOffsets, topics, throttleTimeMs: 0 };
   }
 
-  private describeCluster(): P.DescribeClusterResponse {
-    const image = this.requireImage();
-    const brokers: P.DescribeClusterBroker[] = [];
-    image.forEachBroker((b) => {
-      if (!b.fenced) brokers.push({ brokerId: b.id, host: b.endpoints[0]?.host ?? this.config.host, port: b.endpoints[0]?.port ?? 0, rack: b.rack });
-    });
-    brokers.sort((a, b) => a.brokerId - b.brokerId);
-    return { apiKey: ApiKey.DescribeCluster, errorCode: 'NONE', errorMessage: null, clusterId: this.clusterId, controllerId: this.controller.activeControllerId(), brokers, clusterAuthorizedOperations: -2147483648, throttleTimeMs: 0 };
-  }
-
   private async deleteRecords(req: P.DeleteRecordsRequest): Promise<P.DeleteRecordsResponse> {
     const topics = await perPartition(req.topics, (t) => t.partitions, (name, partitions: P.DeleteRecordsPartitionResult[]) => ({ name, partitions }), async (t, dp): Promise<P.DeleteRecordsPartitionResult> => {
             const r = await this.leaderReplica(t.name, dp.partitionIndex);
@@ -607,75 +681,6 @@ export class Broker {
   }
 
   // ------------------------------------------------------------------ replication
-
-  private ensureFetcher(leaderId: number): void {
-    if (this.fetchers.has(leaderId) || this.stopped) return;
-    const run = this.fetchFrom(leaderId).finally(() => this.fetchers.delete(leaderId));
-    this.fetchers.set(leaderId, run);
-  }
-
-  /** One replica fetcher: pulls every partition this broker follows on `leaderId`, until there are none. */
-  private async fetchFrom(leaderId: number): Promise<void> {
-    let backoffMs = 0;
-    while (!this.stopped) {
-      if (backoffMs > 0) await delay(backoffMs);
-      const parts: { h: Hosted; req: PartitionFetchRequest }[] = [];
-      for (const h of this.hosted.values()) {
-        if (h.replica.role !== 'follower' || h.replica.leaderId !== leaderId) continue;
-        const req = h.replica.followerFetchRequest();
-        if (req) parts.push({ h, req });
-      }
-      if (parts.length === 0) return;
-      const byTopic = new Map<string, P.FetchPartition[]>();
-      for (const { h, req } of parts) {
-        let list = byTopic.get(h.topic);
-        if (!list) byTopic.set(h.topic, (list = []));
-        list.push({ partition: h.partition, fetchOffset: req.fetchOffset, lastFetchedEpoch: req.lastFetchedEpoch, currentLeaderEpoch: req.currentLeaderEpoch, partitionMaxBytes: req.maxBytes ?? 1024 * 1024 });
-      }
-      let res: P.FetchResponse;
-      try {
-        res = await this.peers.send(leaderId, {
-          apiKey: ApiKey.Fetch,
-          replicaId: this.nodeId,
-          maxWaitMs: this.config.replicaFetchWaitMaxMs,
-          minBytes: 1,
-          maxBytes: 10 * 1024 * 1024,
-          isolationLevel: 0,
-          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-        });
-      } catch {
-        backoffMs = 100; // the leader is unreachable: wait for it, or for the metadata to move on
-        continue;
-      }
-      if (this.stopped) return;
-      backoffMs = 0;
-      let failed = false;
-      for (const t of res.responses) {
-        for (const pr of t.partitions) {
-          const part = parts.find((x) => x.h.topic === t.topic && x.h.partition === pr.partitionIndex);
-          if (!part || this.hosted.get(tpKey(t.topic, pr.partitionIndex)) !== part.h) continue;
-          const response: PartitionFetchResponse = {
-            errorCode: pr.errorCode,
-            highWatermark: pr.highWatermark,
-            logStartOffset: pr.logStartOffset,
-            logEndOffset: -1,
-            leaderEpoch: part.req.currentLeaderEpoch,
-            ...(pr.divergingEpoch ? { divergingEpoch: pr.divergingEpoch } : {}),
-            records: pr.records ?? new Uint8Array(0),
-          };
-          try {
-            const out = part.h.replica.appendAsFollower(part.req, response);
-            if (!out.ignored && out.errorCode !== 'NONE') failed = true;
-          } catch (err) {
-            if (!isTributaryError(err)) throw err;
-            failed = true;
-          }
-          this.wakeups.wake(tpKey(t.topic, pr.partitionIndex));
-        }
-      }
-      if (failed) backoffMs = 100; // a leader that moved: the metadata will say where
-    }
-  }
 
   private async alterPartition(topic: string, partition: number, proposal: AlterIsrProposal): Promise<void> {
     const h = this.hosted.get(tpKey(topic, partition));
@@ -727,7 +732,8 @@ export class Broker {
         if (r.errorCode !== 'NONE') return; // e.g. the old incarnation's session still lives: try again next beat
         this.brokerEpoch = r.brokerEpoch;
       }
-      const r = await this.controller.submit({ type: 'BrokerHeartbeat', brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.image?.offset ?? -1 });
+      const offline = this.logs.offlineReplicas();
+      const r = await this.controller.submit({ type: 'BrokerHeartbeat', brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.image?.offset ?? -1, ...(offline.length > 0 ? { offlineReplicas: offline } : {}) });
       if (r.errorCode === 'STALE_BROKER_EPOCH' || r.errorCode === 'BROKER_ID_NOT_REGISTERED') this.brokerEpoch = -1;
     } catch {
       // No active controller right now: the next beat tries again.
@@ -769,6 +775,8 @@ export class Broker {
   /** A clean shutdown: leaves the ISRs and leaderships (controlled shutdown), checkpoints, closes every log. */
   async close(): Promise<void> {
     if (this.stopped) return;
+    // No periodic heartbeat after the shutdown one: it would unfence this broker again.
+    for (const t of this.timers) clearInterval(t);
     if (this.brokerEpoch >= 0) {
       try {
         await withTimeout(this.controller.submit({ type: 'BrokerHeartbeat', brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.image?.offset ?? -1, wantShutDown: true }), 2000, 'controlled shutdown');
@@ -800,25 +808,3 @@ export class Broker {
 }
 
 const noAborted: readonly AbortedTransaction[] | null = null;
-
-/**
- * Answers each partition of a per-topic request concurrently, keeping the request's
- * order: `fn` per partition, `shape` builds each topic's entry of the response.
- */
-async function perPartition<T extends { readonly name: string }, In, Out, TopicOut>(
-  topics: readonly T[],
-  partitionsOf: (t: T) => readonly In[],
-  shape: (name: string, results: Out[]) => TopicOut,
-  fn: (t: T, p: In) => Promise<Out>,
-): Promise<TopicOut[]> {
-  return Promise.all(topics.map(async (t) => shape(t.name, await Promise.all(partitionsOf(t).map((p) => fn(t, p))))));
-}
-
-function readIfExists(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}

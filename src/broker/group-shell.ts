@@ -133,11 +133,14 @@ export class GroupShell {
   private creating: Promise<void> | undefined;
   private closed = false;
   private readonly rng: Rng;
+  /** The run of the cluster this broker belongs to: coordinators drop in-process members of earlier runs on load. */
+  private readonly clusterRunId: string | undefined;
 
   constructor(
     private readonly broker: Broker,
-    options: { readonly clock?: Clock; readonly config?: Partial<GroupShellConfig>; readonly seed?: number } = {},
+    options: { readonly clock?: Clock; readonly config?: Partial<GroupShellConfig>; readonly seed?: number; readonly clusterRunId?: string } = {},
   ) {
+    this.clusterRunId = options.clusterRunId;
     this.config = { ...defaultGroupShellConfig, ...options.config, coordinator: { ...defaultGroupShellConfig.coordinator, ...options.config?.coordinator } };
     assert(Number.isInteger(this.config.offsetsTopicPartitions) && this.config.offsetsTopicPartitions >= 1, 'offsetsTopicPartitions is a positive integer');
     this.clock = options.clock ?? systemClock;
@@ -184,7 +187,7 @@ export class GroupShell {
       case ApiKey.FindCoordinator:
         return this.findCoordinator(request);
       case ApiKey.JoinGroup:
-        return { apiKey: ApiKey.JoinGroup, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, { type: 'JoinGroup', groupId: request.groupId, sessionTimeoutMs: request.sessionTimeoutMs, rebalanceTimeoutMs: request.rebalanceTimeoutMs, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null, protocolType: request.protocolType, protocols: request.protocols, clientId: ctx.clientId, clientHost: ctx.clientHost, reason: request.reason ?? null })) };
+        return { apiKey: ApiKey.JoinGroup, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, { type: 'JoinGroup', groupId: request.groupId, sessionTimeoutMs: request.sessionTimeoutMs, rebalanceTimeoutMs: request.rebalanceTimeoutMs, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null, protocolType: request.protocolType, protocols: request.protocols, clientId: ctx.clientId, clientHost: context === undefined ? (request.clientHost ?? ctx.clientHost) : ctx.clientHost, reason: request.reason ?? null })) };
       case ApiKey.SyncGroup:
         return { apiKey: ApiKey.SyncGroup, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, { type: 'SyncGroup', groupId: request.groupId, generationId: request.generationId, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null, protocolType: request.protocolType ?? null, protocolName: request.protocolName ?? null, assignments: request.assignments })) };
       case ApiKey.Heartbeat:
@@ -534,6 +537,7 @@ export class GroupShell {
         rng: this.rng.fork(),
         config: this.config.coordinator,
         partition: { index: partition, count },
+        ...(this.clusterRunId !== undefined ? { clusterRunId: this.clusterRunId } : {}),
         partitionExists: (topic, p) => {
           const reg = this.broker.metadataImage?.topic(topic);
           return reg !== undefined && p >= 0 && p < reg.partitions.length;
@@ -595,7 +599,7 @@ export class GroupShell {
 }
 
 /** Installs a shell on a broker and starts it; returns it. */
-export function installGroupShell(broker: Broker, options: { readonly clock?: Clock; readonly config?: Partial<GroupShellConfig> } = {}): GroupShell {
+export function installGroupShell(broker: Broker, options: { readonly clock?: Clock; readonly config?: Partial<GroupShellConfig>; readonly clusterRunId?: string } = {}): GroupShell {
   const shell = new GroupShell(broker, options);
   broker.setGroupHandler((request, context) => shell.handle(request, context));
   shells.set(broker, shell);

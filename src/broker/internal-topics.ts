@@ -11,7 +11,6 @@
  * is INVALID_TOPIC_EXCEPTION ("Cannot append to internal topic", ReplicaManager). Kafka
  * lets an authorized client create or delete `__consumer_offsets`; Tributary, which has
  * no ACLs, refuses both with INVALID_REQUEST, as Kafka's topic tool refuses the delete.
- * @internal
  */
 import type { MetadataImage } from '../metadata/image.js';
 import type { CreateTopicsRequest, CreateTopicsResponse, CreatableTopicResult, DeleteTopicsRequest, DeleteTopicsResponse, DeletableTopicResult } from '../metadata/requests.js';

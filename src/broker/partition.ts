@@ -627,6 +627,11 @@ export class Partition {
     this.pendingAcks = [];
   }
 
+  /** The replica is going away (its storage failed): every waiting acks=all produce fails with `code`. */
+  failAllAcks(code: ErrorCode): void {
+    this.failPendingAcks(code);
+  }
+
   /** The acks=all outcomes decided since the last call, in the order they were decided. */
   drainAcks(): AckCompletion[] {
     const out = this.completedAcks;

@@ -312,6 +312,8 @@ export class ProducerBatch {
   awaitingMetadata = false;
   /** Whether the last attempt may have been appended although no answer said so (a network error or timeout). */
   outcomeUnknown = false;
+  /** The last attempt's storage error (a full disk), kept so that a batch that expires says why rather than only that time ran out. */
+  storageError: string | undefined;
   /** Set once the batch's answer is known, for in-order completion. */
   result: { baseOffset: number; logAppendTime: number } | { error: TributaryError } | undefined;
   /** Resolved when the batch is done; created only when someone (flush) waits. */

@@ -15,7 +15,7 @@ import { Rng } from '../util/rng.js';
 import { decodeAssignment } from './consumer-protocol.js';
 import { MetadataCache } from './metadata-cache.js';
 import { delay, withTimeout } from './retry.js';
-import { bool, checkOptions, clockRule, custom, describeValue, durationMs, int, type OptionRules } from '../util/options.js';
+import { bool, checkOptions, clockRule, custom, describeValue, durationMs, type OptionRules } from '../util/options.js';
 import { validateTopicName } from '../util/topic-name.js';
 
 /** A group id: a non-empty string of at most 255 characters. */
@@ -200,24 +200,31 @@ export interface GroupListing {
 }
 
 /**
- * A group as {@link Admin.describeGroup} reports it: its members and what they own, and
- * its committed offsets with their lag.
+ * A group as {@link Admin.describeGroup} reports it: the node that coordinates it, its
+ * members and what they own, and its committed offsets with their lag.
  *
  * @example
  * ```ts
  * import { Cluster, type GroupDescription } from 'tributary-log';
  *
- * await using cluster = await Cluster.start();
+ * await using cluster = await Cluster.start({ nodes: 3 });
  * await cluster.admin().createTopics([{ name: 'events' }]);
  * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'] });
  * await group.whenJoined();
  * const d: GroupDescription = await cluster.admin().describeGroup('audit');
  * console.log(d.state, d.members.length); // Stable 1
+ * // The coordinator: kill it to test a coordinator failover.
+ * cluster.killNode(d.coordinator);
  * await group.close();
  * ```
  */
 export interface GroupDescription {
   readonly groupId: string;
+  /**
+   * The id of the node that coordinates the group (the leader of its
+   * `__consumer_offsets` partition) when it answered; it moves when that node fails.
+   */
+  readonly coordinator: number;
   readonly state: string;
   /** The assignor the group runs (`range`, `cooperative-sticky`, ...), or `''` between generations. */
   readonly protocol: string;
@@ -280,8 +287,9 @@ const adminRules: OptionRules = { requestTimeoutMs: durationMs(1), clock: clockR
 const createTopicsRules: OptionRules = { validateOnly: bool, ifNotExists: bool };
 const newTopicRules: OptionRules = {
   name: custom('a topic name', (v) => typeof v === 'string'),
-  partitions: int(1, 1_000_000),
-  replicationFactor: int(1, 1000),
+  // Types here; ranges at the controller, with Kafka's codes (INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR).
+  partitions: custom('an integer', (v) => Number.isSafeInteger(v)),
+  replicationFactor: custom('an integer', (v) => Number.isSafeInteger(v)),
   configs: custom('an object of config names to string values', (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')),
 };
 const newTopicAliases = { numPartitions: 'partitions', replicas: 'replicationFactor', config: 'configs', configEntries: 'configs', topic: 'name' };
@@ -330,43 +338,24 @@ export class Admin {
       validateTopicName(t.name);
     }
     await this.bounded('createTopics', async () => {
-      const deadline = this.clock.monotonic() + this.timeoutMs;
-      for (let attempt = 0; ; attempt++) {
-        const res = await this.toAnyNode<P.CreateTopicsRequest>({
-          apiKey: ApiKey.CreateTopics,
-          timeoutMs: this.timeoutMs,
-          validateOnly: options.validateOnly ?? false,
-          topics: topics.map((t) => ({
-            name: t.name,
-            numPartitions: t.partitions ?? -1,
-            replicationFactor: t.replicationFactor ?? -1,
-            configs: (Object.entries(t.configs ?? {}) as [string, string][]).map(([name, value]) => ({ name, value })),
-          })),
-        });
-        const failed = res.topics.find((r) => r.errorCode !== 'NONE' && !(options.ifNotExists && r.errorCode === 'TOPIC_ALREADY_EXISTS'));
-        if (failed === undefined) break;
-        // A controller that has just taken over may not yet have heard from every broker
-        // (the old controller's node is fenced, the others re-register): a replication
-        // factor that the cluster's registered brokers can hold is retried until the
-        // timeout instead of refused. Kafka's placer refuses at once; a test that stops
-        // the controller and creates a topic would otherwise fail at random.
-        if (failed.errorCode === 'INVALID_REPLICATION_FACTOR' && (await this.mayReachReplicationFactor(topics, failed.name)) && this.clock.monotonic() < deadline) {
-          await delay(Math.min(200, 10 * 2 ** attempt));
-          continue;
-        }
-        throw new TributaryError(failed.errorCode, failed.errorMessage ?? `topic "${failed.name}": ${failed.errorCode}`, { topic: failed.name });
+      const res = await this.toAnyNode<P.CreateTopicsRequest>({
+        apiKey: ApiKey.CreateTopics,
+        timeoutMs: this.timeoutMs,
+        validateOnly: options.validateOnly ?? false,
+        topics: topics.map((t) => ({
+          name: t.name,
+          numPartitions: t.partitions ?? -1,
+          replicationFactor: t.replicationFactor ?? -1,
+          configs: (Object.entries(t.configs ?? {}) as [string, string][]).map(([name, value]) => ({ name, value })),
+        })),
+      });
+      for (const r of res.topics) {
+        if (r.errorCode === 'NONE' || (options.ifNotExists && r.errorCode === 'TOPIC_ALREADY_EXISTS')) continue;
+        throw new TributaryError(r.errorCode, r.errorMessage ?? `topic "${r.name}": ${r.errorCode}`, { topic: r.name });
       }
       if (options.validateOnly) return;
       await Promise.all(topics.map((t) => this.waitForLeaders(t.name)));
     });
-  }
-
-  /** Whether the cluster has (registered, perhaps fenced) brokers enough for the topic's replication factor. */
-  private async mayReachReplicationFactor(topics: readonly NewTopic[], name: string): Promise<boolean> {
-    const rf = topics.find((t) => t.name === name)?.replicationFactor;
-    if (rf === undefined) return false;
-    const cluster = await this.toAnyNode({ apiKey: ApiKey.DescribeCluster, includeClusterAuthorizedOperations: false }).catch(() => undefined);
-    return cluster !== undefined && rf <= cluster.brokers.length + 1;
   }
 
   /** Deletes topics; rejects with the first topic's error (`UNKNOWN_TOPIC_OR_PARTITION`, ...). */
@@ -536,7 +525,7 @@ export class Admin {
     return [...byId.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
   }
 
-  /** A group's members with their partitions, and its committed offsets with their lag. Rejects with `GROUP_ID_NOT_FOUND` for a group that does not exist. */
+  /** A group's coordinator, its members with their partitions, and its committed offsets with their lag. Rejects with `GROUP_ID_NOT_FOUND` for a group that does not exist. */
   async describeGroup(groupId: string): Promise<GroupDescription> {
     this.checkOpen();
     checkGroupId(groupId);
@@ -544,7 +533,9 @@ export class Admin {
   }
 
   private async describeGroupOf(groupId: string): Promise<GroupDescription> {
+    let coordinator = -1;
     const described = await this.toCoordinator<P.DescribedGroup>(groupId, async (node) => {
+      coordinator = node;
       const r = await this.transport.send(node, { apiKey: ApiKey.DescribeGroups, groups: [groupId] });
       const g = r.groups[0];
       return g === undefined ? { error: 'UNKNOWN_SERVER_ERROR' as ErrorCode } : g.errorCode !== 'NONE' ? { error: g.errorCode } : { value: g };
@@ -566,6 +557,7 @@ export class Admin {
     offsets.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
     return {
       groupId,
+      coordinator,
       state: described.groupState,
       protocol: described.protocolData,
       members: described.members.map((m) => ({

@@ -5,7 +5,6 @@
  * how far it got. The semantics (at-least-once, when commits happen, the rebalance events)
  * are in docs/design/consumer-groups.md.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
@@ -15,9 +14,11 @@ import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { validateTopicName } from '../util/topic-name.js';
+import { inProcessClientHost } from '../broker/core/group-requests.js';
 import { Admin } from './admin.js';
-import { Consumer, type ConsumerBatch, type SeekTarget, type TopicPartition } from './consumer.js';
+import { Consumer, type SeekTarget, type TopicPartition } from './consumer.js';
 import { computeAssignment, decodeAssignment, encodeAssignment, encodeSubscription, decodeSubscription } from './consumer-protocol.js';
+import { GroupDelivery, tpKey } from './group-delivery.js';
 import { backoffMs, withTimeout } from './retry.js';
 import type { ResolvedConsumerGroupOptions } from './consumer-group-options.js';
 import type { Serde } from './serde.js';
@@ -47,7 +48,7 @@ export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
  * ```ts
  * import type { Cluster } from 'tributary-log';
  *
- * const o: Parameters<Cluster['consumerGroup']>[0] = { groupId: 'billing', topics: ['orders'], from: 'earliest' };
+ * const o: Parameters<Cluster['consumerGroup']>[0] = { groupId: 'billing', topics: ['orders'], autoOffsetReset: 'earliest' };
  * console.log(o.groupId); // billing
  * ```
  */
@@ -137,7 +138,7 @@ export type RebalanceHandler = (partitions: TopicPartition[]) => void | Promise<
  *
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'events' }]);
- * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], from: 'earliest' });
+ * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], autoOffsetReset: 'earliest' });
  * await group.whenJoined();
  * const lags: PartitionLag[] = await group.lag();
  * console.log(lags.reduce((n, l) => n + l.lag, 0)); // 0
@@ -219,7 +220,6 @@ export { resolveConsumerGroupOptions };
 
 // ------------------------------------------------------------------ the group
 
-const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 interface Deferred {
   readonly promise: Promise<void>;
@@ -231,9 +231,6 @@ function deferred(): Deferred {
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
 }
-
-/** The group whose `run` handler is running, so that a `close` from inside it does not wait for itself. */
-const handlerScope = new AsyncLocalStorage<object>();
 
 /** Errors that mean "find the coordinator again". */
 const coordinatorErrors = new Set<ErrorCode>(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT']);
@@ -262,7 +259,7 @@ const coordinatorErrors = new Set<ErrorCode>(['NOT_COORDINATOR', 'COORDINATOR_NO
  * await using cluster = await Cluster.start();
  * await cluster.admin().createTopics([{ name: 'orders', partitions: 3 }]);
  * await cluster.topic('orders', { key: serdes.string, value: serdes.string }).send({ key: 'k', value: 'hello' });
- * const group = cluster.consumerGroup({ groupId: 'billing', topics: ['orders'], from: 'earliest', value: serdes.string });
+ * const group = cluster.consumerGroup({ groupId: 'billing', topics: ['orders'], autoOffsetReset: 'earliest', value: serdes.string });
  * for await (const record of group) {
  *   console.log(record.value); // hello
  *   break;
@@ -275,8 +272,8 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
   readonly options: ResolvedConsumerGroupOptions;
   private readonly inner: Consumer;
   private readonly admin: Admin;
-  private readonly keySerde: Serde<K> | undefined;
-  private readonly valueSerde: Serde<V> | undefined;
+  /** Hands out the owned partitions' records and says which were processed. */
+  private readonly delivery: GroupDelivery<K, V>;
   private readonly rng: Rng;
   private readonly handlers = new Map<RebalanceEvent, RebalanceHandler[]>();
 
@@ -289,13 +286,9 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
   private rejoinNeeded = true;
   private lostNeeded = false;
   private readonly owned = new Map<string, TopicPartition>();
-  /** Bumped whenever a partition is given or taken: records fetched before are dropped. */
-  private readonly epochs = new Map<string, number>();
-  private readonly revoking = new Set<string>();
   /** Next offset to commit for each owned partition (one past the last processed record). */
   private readonly processed = new Map<string, number>();
   private readonly committed = new Map<string, number>();
-  private inFlight: { readonly keys: readonly string[]; readonly done: Deferred } | undefined;
   private subscribedTopics: string[] = [];
   private assignedCounts = new Map<string, number>();
   private closed = false;
@@ -303,7 +296,6 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
   /** Wakes every `sleep` at once (close, kill), so no timer of this member outlives it. */
   private readonly sleepers = new Set<() => void>();
   private fatal: TributaryError | undefined;
-  private iterating = false;
   private wake: Deferred = deferred();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private heartbeatInFlight = false;
@@ -321,10 +313,10 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     this.options = resolveConsumerGroupOptions(options as ConsumerGroupOptions<unknown, unknown>);
     const o = this.options;
     const serde = <T>(s: SerdeLike<T> | undefined): Serde<T> | undefined => (s === undefined ? undefined : typeof s === 'function' ? s() : s);
-    this.keySerde = serde(options.key);
-    this.valueSerde = serde(options.value);
     this.rng = new Rng((clock.now() ^ 0x6a09e667) >>> 0);
     this.inner = new Consumer(transport, { clientId: o.clientId, maxWaitMs: o.maxWaitMs, autoOffsetReset: o.from, requestTimeoutMs: o.requestTimeoutMs }, clock);
+    const host = { inner: this.inner, owned: this.owned, processed: this.processed, isClosed: () => this.closed, fatal: () => this.fatal };
+    this.delivery = new GroupDelivery<K, V>(host, serde(options.key), serde(options.value));
     this.admin = new Admin(transport, { clock, requestTimeoutMs: o.requestTimeoutMs });
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(fn, ms);
@@ -365,36 +357,8 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
   }
 
   /** Records one at a time; a record is processed once the loop body returns. One iteration (or `run`) at a time. */
-  async *[Symbol.asyncIterator](): AsyncIterator<TypedConsumerRecord<K, V>> {
-    for await (const batch of this.deliveries()) {
-      let delivered = 0;
-      try {
-        for (const record of batch.records) {
-          if (!this.stillValid(batch.key, batch.epoch)) break;
-          const done = deferred();
-          this.inFlight = { keys: [batch.key], done };
-          try {
-            yield record;
-            if (this.counts(batch.key, batch.epoch)) this.processed.set(batch.key, record.offset + 1);
-            delivered++;
-          } finally {
-            this.inFlight = undefined;
-            done.resolve();
-          }
-        }
-      } finally {
-        // The loop ended inside the batch (break, throw): the records it did not process
-        // are read again, by the next loop or by the partition's next owner.
-        if (delivered < batch.records.length) this.rewind(batch, batch.records[delivered]!.offset);
-      }
-    }
-  }
-
-  /** Moves a partition back to `offset` after a loop ended before processing it. */
-  private rewind(batch: { topic: string; partition: number; key: string; epoch: number }, offset: number): void {
-    if (!this.stillValid(batch.key, batch.epoch)) return;
-    this.bump(batch.key);
-    void this.inner.seek({ topic: batch.topic, partition: batch.partition }, offset).catch(() => undefined);
+  [Symbol.asyncIterator](): AsyncIterator<TypedConsumerRecord<K, V>> {
+    return this.delivery.records();
   }
 
   /**
@@ -412,34 +376,10 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       throw new TributaryError('INVALID_ARGUMENT', 'run takes { eachRecord } or { eachBatch }', { option: 'handlers' });
     }
     try {
-      await this.runHandlers(handlers);
+      await this.delivery.run(handlers, this);
     } catch (err) {
       await this.close();
       throw err;
-    }
-  }
-
-  private async runHandlers(handlers: RunHandlers<K, V>): Promise<void> {
-    if ('eachRecord' in handlers) {
-      for await (const record of this) await handlerScope.run(this, () => handlers.eachRecord(record));
-      return;
-    }
-    for await (const batch of this.deliveries()) {
-      const done = deferred();
-      this.inFlight = { keys: [batch.key], done };
-      try {
-        try {
-          await handlerScope.run(this, () => handlers.eachBatch({ topic: batch.topic, partition: batch.partition, records: batch.records, highWatermark: batch.highWatermark }));
-        } catch (err) {
-          this.rewind(batch, batch.records[0]!.offset);
-          throw err;
-        }
-        const last = batch.records[batch.records.length - 1];
-        if (last !== undefined && this.counts(batch.key, batch.epoch)) this.processed.set(batch.key, last.offset + 1);
-      } finally {
-        this.inFlight = undefined;
-        done.resolve();
-      }
     }
   }
 
@@ -474,9 +414,9 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
 
   /** Moves an owned partition's position; the next commit of it will follow from there once records are processed. */
   async seek(tp: TopicPartition, target: SeekTarget): Promise<void> {
-    const key = tpKey(tp.topic, tp.partition);
-    if (!this.owned.has(key)) throw new TributaryError('INVALID_ARGUMENT', `${tp.topic}-${tp.partition} is not assigned to this member`, { topic: tp.topic, partition: tp.partition });
-    this.bump(key);
+    const key = typeof tp === 'object' && tp !== null ? tpKey(tp.topic, tp.partition) : '';
+    if (!this.owned.has(key)) throw new TributaryError('INVALID_ARGUMENT', `${key === '' ? String(tp) : `${tp.topic}-${tp.partition}`} is not a partition assigned to this member`, { option: 'tp' });
+    this.delivery.bump(key);
     await this.inner.seek(tp, target);
     const p = this.inner.position(tp);
     if (p !== undefined) this.processed.set(key, p);
@@ -521,8 +461,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
 
   private async leave(): Promise<void> {
     this.stop();
-    const inFlight = this.inFlight;
-    if (inFlight !== undefined && handlerScope.getStore() !== this) await withTimeout(inFlight.done.promise, this.options.rebalanceTimeoutMs, 'the record in flight').catch(() => undefined);
+    await this.delivery.settle(this.options.rebalanceTimeoutMs, this);
     const owned = this.assignment();
     if (owned.length > 0 && this.generation >= 0) {
       await this.emit('revoked', owned).catch(() => undefined);
@@ -577,58 +516,6 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       this.sleepers.add(done);
       void wake?.promise.then(done);
     });
-  }
-
-  // ------------------------------------------------------------------ delivery
-
-  /** Whether records of this partition epoch may still be handed out. */
-  private stillValid(key: string, epoch: number): boolean {
-    return !this.closed && !this.revoking.has(key) && this.counts(key, epoch);
-  }
-
-  /**
-   * Whether a record of this partition epoch that a handler finished counts as processed:
-   * the partition is still this member's, in that epoch. A revoke or a close in the
-   * meantime does not matter: both wait for the record in flight, then commit it.
-   */
-  private counts(key: string, epoch: number): boolean {
-    return this.owned.has(key) && (this.epochs.get(key) ?? 0) === epoch;
-  }
-
-  private bump(key: string): void {
-    this.epochs.set(key, (this.epochs.get(key) ?? 0) + 1);
-  }
-
-  /** Fetched batches of owned partitions, decoded, each with the partition epoch it belongs to. */
-  private async *deliveries(): AsyncGenerator<TypedConsumerBatch<K, V> & { key: string; epoch: number }> {
-    if (this.iterating) throw new TributaryError('INVALID_ARGUMENT', 'a consumer group is iterated by one loop (or run) at a time');
-    if (this.closed) return;
-    this.iterating = true;
-    let source: AsyncGenerator<ConsumerBatch, void, undefined> | undefined;
-    try {
-      source = this.inner.batches();
-      for (;;) {
-        if (this.fatal !== undefined) throw this.fatal;
-        // Not raced against a signal of `fail`: `fail` closes the inner consumer, which ends
-        // this wait. (A race against a promise that never settles keeps every result alive.)
-        const next = await source.next();
-        if (this.fatal !== undefined) throw this.fatal;
-        if (next.done === true) return;
-        const b = next.value;
-        const key = tpKey(b.topic, b.partition);
-        const epoch = this.epochs.get(key) ?? 0;
-        if (!this.stillValid(key, epoch)) continue;
-        const records = b.records.map((r) => ({
-          ...r,
-          key: (r.key === null || this.keySerde === undefined ? r.key : this.keySerde.deserialize(r.key)) as K | null,
-          value: (r.value === null || this.valueSerde === undefined ? r.value : this.valueSerde.deserialize(r.value)) as V | null,
-        }));
-        yield { topic: b.topic, partition: b.partition, records, highWatermark: b.highWatermark, key, epoch };
-      }
-    } finally {
-      this.iterating = false;
-      void source?.return(undefined).catch(() => undefined);
-    }
   }
 
   private fail(err: TributaryError): void {
@@ -858,6 +745,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
           protocolType: 'consumer',
           protocols: [{ name: o.assignor, metadata: subscription }],
           reason: null,
+          ...(this.transport.clusterRunId !== undefined ? { clientHost: inProcessClientHost(this.transport.clusterRunId) } : {}),
         }),
         o.rebalanceTimeoutMs + o.requestTimeoutMs,
         'JoinGroup',
@@ -934,17 +822,13 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
   /** Waits for the record being processed of these partitions, runs the `revoked` handlers, commits, gives them up. */
   private async revoke(tps: readonly TopicPartition[]): Promise<void> {
     const keys = tps.map((tp) => tpKey(tp.topic, tp.partition));
-    for (const k of keys) this.revoking.add(k);
     try {
-      const inFlight = this.inFlight;
-      if (inFlight !== undefined && inFlight.keys.some((k) => keys.includes(k))) await inFlight.done.promise;
+      await this.delivery.stopHandingOut(keys);
       await this.emit('revoked', [...tps]).catch(() => undefined);
       if (this.options.autoCommit) await this.commitProcessed().catch(() => undefined);
     } finally {
-      for (const k of keys) {
-        this.revoking.delete(k);
-        this.drop(k);
-      }
+      this.delivery.release(keys);
+      for (const k of keys) this.drop(k);
       this.inner.assign(this.assignment());
     }
   }
@@ -961,7 +845,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     this.owned.delete(key);
     this.processed.delete(key);
     this.committed.delete(key);
-    this.bump(key);
+    this.delivery.bump(key);
   }
 
   /** Takes new partitions: their committed offsets (or `from`), then the `assigned` handlers. */
@@ -973,7 +857,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     for (const tp of tps) {
       const key = tpKey(tp.topic, tp.partition);
       this.owned.set(key, tp);
-      this.bump(key);
+      this.delivery.bump(key);
     }
     this.inner.assign(this.assignment());
     await Promise.all(

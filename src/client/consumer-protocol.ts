@@ -5,7 +5,6 @@
  * for each member comes back in SyncGroup. Versions 0 to 3 read, 3 written, not flexible,
  * so a Java or KafkaJS member can share a group. Also the leader's assignment step, which
  * turns every member's subscription into each one's partitions.
- * @internal
  */
 import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, type AssignorMember } from '../broker/core/assignors.js';
 import { TributaryError } from '../util/errors.js';

@@ -202,6 +202,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
    */
   assign(partitions: readonly TopicPartition[]): void {
     this.checkOpen();
+    checkPartitionList(partitions);
     const next = new Map<string, PartitionState>();
     for (const tp of partitions) {
       checkTopicPartition(tp);
@@ -296,11 +297,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /** Stops fetching these partitions and handing out their records, until `resume`. */
   pause(partitions: readonly TopicPartition[]): void {
+    checkPartitionList(partitions);
     for (const tp of partitions) this.stateOf(tp).paused = true;
   }
 
   /** Fetches and hands out these partitions' records again. */
   resume(partitions: readonly TopicPartition[]): void {
+    checkPartitionList(partitions);
     for (const tp of partitions) {
       const s = this.stateOf(tp);
       s.paused = false;
@@ -640,6 +643,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       await delay(backoffMs(attempt, o.retryBackoffMs, o.retryBackoffMaxMs, this.rng));
     }
   }
+}
+
+function checkPartitionList(partitions: unknown): void {
+  if (!Array.isArray(partitions)) throw new TributaryError('INVALID_ARGUMENT', `partitions must be an array of { topic, partition }, got ${partitions === null ? 'null' : typeof partitions}`, { option: 'partitions' });
+  for (const tp of partitions) checkTopicPartition(tp as TopicPartition);
 }
 
 function checkTopicPartition(tp: TopicPartition): void {

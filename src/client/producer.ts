@@ -767,6 +767,7 @@ export class Producer {
         this.resetNeeded = true;
       }
     }
+    b.storageError = code === 'KAFKA_STORAGE_ERROR' ? (message ?? code) : undefined;
     if (retriable && now - b.createdMs < o.deliveryTimeoutMs) {
       b.outcomeUnknown ||= unknownOutcome;
       b.awaitingMetadata = isStaleMetadataError(code);
@@ -781,20 +782,19 @@ export class Producer {
       this.resetNeeded = true;
     }
     const why = retriable ? `${message ?? code} (gave up after ${now - b.createdMs} ms, deliveryTimeoutMs ${o.deliveryTimeoutMs})` : (message ?? errorMessageOf(code));
-    b.result = { error: new TributaryError(retriable ? 'REQUEST_TIMED_OUT' : code, `${b.topic}-${b.partition}: ${why}`, { topic: b.topic, partition: b.partition }) };
+    b.result = { error: new TributaryError(retriable && code !== 'KAFKA_STORAGE_ERROR' ? 'REQUEST_TIMED_OUT' : code, `${b.topic}-${b.partition}: ${why}`, { topic: b.topic, partition: b.partition }) };
     this.settle(q);
   }
 
-  /** A batch that waited too long to be sent at all: `REQUEST_TIMED_OUT`. */
+  /** A batch that waited too long to be sent at all: `REQUEST_TIMED_OUT`, or `KAFKA_STORAGE_ERROR` if its last attempt failed on storage (a full disk says so). */
   private expire(q: PartitionQueue, b: ProducerBatch, now: number): void {
     if (b.state === 'open') {
       b.state = 'closed';
       q.pending.push(b);
     }
     if (this.options.idempotent && b.baseSequence >= 0) this.resetNeeded = true;
-    b.result = {
-      error: new TributaryError('REQUEST_TIMED_OUT', `expiring ${b.recordCount} record(s) for ${b.topic}-${b.partition}: ${now - b.createdMs} ms has passed since batch creation (deliveryTimeoutMs ${this.options.deliveryTimeoutMs})`, { topic: b.topic, partition: b.partition }),
-    };
+    const why = b.storageError !== undefined ? `: the last attempt failed: ${b.storageError}` : '';
+    b.result = { error: new TributaryError(b.storageError !== undefined ? 'KAFKA_STORAGE_ERROR' : 'REQUEST_TIMED_OUT', `expiring ${b.recordCount} record(s) for ${b.topic}-${b.partition}: ${now - b.createdMs} ms has passed since batch creation (deliveryTimeoutMs ${this.options.deliveryTimeoutMs})${why}`, { topic: b.topic, partition: b.partition }) };
     this.settle(q);
   }
 

@@ -32,6 +32,11 @@ export interface Serde<T> {
 }
 
 const encoder = new TextEncoder();
+
+/** Bytes a serde is given to decode must be bytes: anything else is the caller's mistake, not corrupt data. */
+function checkBytes(b: unknown): asserts b is Uint8Array {
+  if (!(b instanceof Uint8Array)) throw new TributaryError('INVALID_ARGUMENT', `deserialize takes bytes (a Uint8Array), got ${b === null ? 'null' : typeof b}`, { option: 'bytes' });
+}
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -50,13 +55,26 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export const serdes = {
   /** Raw bytes, passed through. */
   bytes(): Serde<Uint8Array> {
-    return { serialize: (v) => v, deserialize: (b) => b };
+    return {
+      serialize: (v) => {
+        if (!(v instanceof Uint8Array)) throw new TributaryError('INVALID_RECORD', `the bytes serde takes a Uint8Array, got ${v === null ? 'null' : typeof v}`);
+        return v;
+      },
+      deserialize: (b) => {
+        checkBytes(b);
+        return b;
+      },
+    };
   },
   /** UTF-8 text. Invalid UTF-8 on the way in raises `CORRUPT_MESSAGE`. */
   string(): Serde<string> {
     return {
-      serialize: (v) => encoder.encode(v),
+      serialize: (v) => {
+        if (typeof v !== 'string') throw new TributaryError('INVALID_RECORD', `the string serde takes a string, got ${v === null ? 'null' : typeof v}`);
+        return encoder.encode(v);
+      },
       deserialize: (b) => {
+        checkBytes(b);
         try {
           return decoder.decode(b);
         } catch (cause) {
@@ -79,6 +97,7 @@ export const serdes = {
         return encoder.encode(text);
       },
       deserialize: (b) => {
+        checkBytes(b);
         try {
           return JSON.parse(decoder.decode(b)) as T;
         } catch (cause) {

@@ -3,7 +3,8 @@ import { TributaryError, isTributaryError } from '../util/errors.js';
 import { validateTopicName } from '../util/topic-name.js';
 import type { ProducerHeader, ProducerRecord, RecordMetadata } from './accumulator.js';
 import type { Consumer, ConsumerRecord, SeekTarget } from './consumer.js';
-import type { ConsumerOptions } from './options.js';
+import { resolveConsumerOptions, type ConsumerOptions } from './options.js';
+import { checkOptions, custom, object, type OptionRules } from '../util/options.js';
 import type { Producer } from './producer.js';
 import type { Serde } from './serde.js';
 
@@ -179,6 +180,14 @@ function resolveSerde<T>(s: SerdeLike<T>, what: string, topic: string): Serde<T>
  * }
  * ```
  */
+const consumeRules: OptionRules = {
+  from: custom("an offset, 'earliest', 'latest' or { timestamp }", (v) =>
+    v === 'earliest' || v === 'latest' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'object' && v !== null && Number.isSafeInteger((v as { timestamp?: unknown }).timestamp) && (v as { timestamp: number }).timestamp >= 0),
+  ),
+  partitions: custom('an array of partition numbers', (v) => Array.isArray(v) && v.every((p) => Number.isInteger(p) && p >= 0 && p <= 0x7fffffff)),
+  consumer: object(),
+};
+
 export class Topic<K, V> {
   private readonly keySerde: Serde<K>;
   private readonly valueSerde: Serde<V>;
@@ -215,6 +224,8 @@ export class Topic<K, V> {
    * own, as typed records.
    */
   consume(options: ConsumeOptions = {}): TopicStream<K, V> {
+    checkOptions(options, consumeRules, 'a consume', { aliases: { form: 'from', fromBeginning: 'from', partition: 'partitions' } });
+    if (options.consumer !== undefined) resolveConsumerOptions(options.consumer);
     let consumer: Consumer | undefined;
     let closed = false;
     const topic = this;
@@ -222,7 +233,10 @@ export class Topic<K, V> {
       if (closed) return;
       consumer = topic.clients.consumer(options.consumer);
       try {
-        const partitions = options.partitions ?? (await consumer.partitionsFor(topic.name));
+        const all = await consumer.partitionsFor(topic.name);
+        const partitions = options.partitions ?? all;
+        const missing = partitions.find((p) => !all.includes(p));
+        if (missing !== undefined) throw new TributaryError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${topic.name}" has no partition ${missing} (it has ${all.length})`, { topic: topic.name, partition: missing });
         const tps = partitions.map((partition) => ({ topic: topic.name, partition }));
         consumer.assign(tps);
         const from = options.from ?? 'latest';

@@ -7,6 +7,7 @@ import type { ControllerRequest, ControllerResponse } from '../metadata/requests
 import { InlineRaftNetwork } from '../raft/inline-network.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
+import { checkOptions, clockRule, custom, durationMs, electionTimeoutMsMax, int, object, str, type OptionRules } from '../util/options.js';
 import { delay } from '../util/timeout.js';
 import { ControllerNode } from './controller-node.js';
 import { submitToActive } from './submit.js';
@@ -38,6 +39,26 @@ export interface MetadataQuorumOptions {
   readonly snapshotBytes?: number;
   readonly clock?: Clock;
 }
+
+const controllerRules: OptionRules = {
+  brokerSessionTimeoutMs: durationMs(100, 3_600_000),
+  defaultNumPartitions: int(1, 100_000),
+  defaultReplicationFactor: int(1, 100),
+  metadataMaxIdleIntervalMs: durationMs(0),
+  numPartitionsMax: int(1, 1_000_000),
+  uncommittedRecordsMax: int(1, 2 ** 30),
+  clusterId: str(1, 64),
+};
+
+const quorumRules: OptionRules = {
+  voters: custom('1, 3 or 5', (v) => v === 1 || v === 3 || v === 5),
+  dataDir: str(1, 4096),
+  tickMs: durationMs(1, 10_000),
+  electionTimeoutMs: durationMs(20, electionTimeoutMsMax),
+  controller: object(controllerRules),
+  snapshotBytes: int(1024, 2 ** 40),
+  clock: clockRule,
+};
 
 /**
  * Options of {@link MetadataQuorum.submit}.
@@ -90,8 +111,7 @@ export class MetadataQuorum {
   }
 
   static async start(options: MetadataQuorumOptions = {}): Promise<MetadataQuorum> {
-    const n = options.voters ?? 3;
-    if (![1, 3, 5].includes(n)) throw new TributaryError('INVALID_CONFIG', `voters must be 1, 3 or 5, got ${String(n)}`, { option: 'voters' });
+    checkOptions(options, quorumRules, 'a metadata quorum');
     const ownsDir = options.dataDir === undefined;
     const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-quorum-'));
     const q = new MetadataQuorum(options, dir, ownsDir);

@@ -23,7 +23,6 @@
  * register. A session this controller has heard from still refuses a new incarnation
  * (DUPLICATE_BROKER_REGISTRATION) until it expires: two live processes claiming one
  * broker id must not take turns.
- * @internal
  */
 import { assert } from '../util/assert.js';
 import { effectiveTopicConfig, isTrue } from './configs.js';
@@ -171,7 +170,32 @@ export function brokerHeartbeat(txn: Txn, sessions: BrokerSessions, req: BrokerH
     fenceBroker(txn, req.brokerId);
     isFenced = true;
   }
+  if (!isFenced) takeOffline(txn, req.brokerId, req.offlineReplicas ?? []);
   return { ...ok, isCaughtUp, isFenced, shouldShutDown: wantShutDown && isFenced };
+}
+
+/** The most offline replicas one heartbeat is read for (the rest wait for the next). */
+const offlineReplicasPerHeartbeatMax = 10_000;
+
+/**
+ * Replicas whose storage failed on `brokerId` (the heartbeat's `offlineReplicas`, Kafka's
+ * offline log directories): like a fenced broker, but for those partitions only, the
+ * replica leaves the ISR and, if it led, a healthy ISR member leads. It stays a replica,
+ * so it catches up and rejoins once its broker restarts with the fault gone. As for a
+ * fenced broker, the last ISR member stays in the ISR, and the partition is left without
+ * a leader unless unclean election is allowed. Nothing is emitted for a replica already
+ * out, so a broker that repeats its list in every heartbeat writes no records.
+ */
+function takeOffline(txn: Txn, brokerId: number, offline: NonNullable<BrokerHeartbeatRequest['offlineReplicas']>): void {
+  for (const { topicId, partitionIndex } of offline.slice(0, offlineReplicasPerHeartbeatMax)) {
+    const topic = typeof topicId === 'string' ? txn.delta.topicById(topicId) : undefined;
+    const part = topic?.partitions[partitionIndex];
+    if (topic === undefined || part === undefined || !part.replicas.includes(brokerId)) continue;
+    if (part.leader !== brokerId && !part.isr.includes(brokerId)) continue;
+    const uncleanOk = isTrue(effectiveTopicConfig(txn.delta, topic.name, 'unclean.leader.election.enable').value);
+    const change = partitionChange(topic.id, partitionIndex, part, removeReplica(part, brokerId, txn.usable, uncleanOk));
+    if (change !== undefined) txn.emit(change);
+  }
 }
 
 export function unregisterBroker(txn: Txn, sessions: BrokerSessions, req: UnregisterBrokerRequest): UnregisterBrokerResponse {

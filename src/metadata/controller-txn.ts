@@ -2,7 +2,6 @@
  * What the controller's parts share while deciding one request: the `Txn` that collects
  * its records (each replayed into a delta at once, so later checks in the same request
  * see earlier records), and the small helpers for Kafka-style failures.
- * @internal
  */
 import type { ErrorCode } from '../util/error-codes.js';
 import { MetadataDelta, type MetadataImage } from './image.js';

@@ -140,6 +140,12 @@ export interface BrokerHeartbeatRequest {
   readonly wantFence?: boolean;
   /** The broker is shutting down. */
   readonly wantShutDown?: boolean;
+  /**
+   * Replicas whose storage failed on this broker (Kafka's `OfflineLogDirs`, per partition
+   * here: each partition folder is its own log directory). The controller moves their
+   * leadership away and takes them out of their ISRs.
+   */
+  readonly offlineReplicas?: readonly { readonly topicId: Uuid; readonly partitionIndex: number }[];
 }
 
 export interface BrokerHeartbeatResponse {

@@ -64,6 +64,15 @@ export interface JoinGroupRequest {
   readonly protocols: readonly JoinGroupRequestProtocol[];
   /** Why the member is joining, for the coordinator's log (v8+). */
   readonly reason?: string | null;
+  /**
+   * Not a field of Kafka's JoinGroup, which takes the client host from the connection (the
+   * `RequestContext` a listener passes, and then this is ignored): a client in the
+   * cluster's own process, which has no connection, says here that it lives in that
+   * process, in one run of the cluster (`in-process:<cluster run id>`,
+   * `inProcessClientHost`), which lets a cluster restarted after a crash drop the members
+   * of an earlier run at once.
+   */
+  readonly clientHost?: string;
 }
 
 export interface JoinGroupResponseMember {

@@ -262,6 +262,7 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
     protocolType: string,
     protocols: array(struct({ name: string, metadata: bytes })),
     reason: optional(nullable(string)),
+    clientHost: optional(string),
   }),
   [ApiKey.Heartbeat]: api(ApiKey.Heartbeat, {
     groupId: string,

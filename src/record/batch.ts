@@ -256,7 +256,15 @@ export function writeInt64(buf: Buffer, pos: number, value: number): void {
 
 /** A Buffer view of any Uint8Array, without copying. */
 export function asBuffer(bytes: Uint8Array): Buffer {
+  if (!(bytes instanceof Uint8Array)) throw new TributaryError('INVALID_ARGUMENT', `record batch bytes must be a Uint8Array (or Buffer), got ${bytes === null ? 'null' : typeof bytes}`, { option: 'bytes' });
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Checks a position argument into `buf`: an integer from 0 to the buffer's length. */
+export function checkPosition(buf: Uint8Array, pos: unknown, option = 'pos'): asserts pos is number {
+  if (typeof pos !== 'number' || !Number.isInteger(pos) || pos < 0 || pos > buf.length) {
+    throw new TributaryError('INVALID_ARGUMENT', `${option} must be an integer from 0 to ${buf.length} (the buffer's length), got ${String(pos)}`, { option });
+  }
 }
 
 function sizeOfBytesField(bytes: Uint8Array | null | undefined): number {
@@ -484,6 +492,8 @@ export function encodeBatchUncompressed(records: readonly RecordInput[], options
  */
 export function readBatchHeader(bytes: Uint8Array, pos = 0): BatchHeader {
   const buf = asBuffer(bytes);
+  checkPosition(buf, pos);
+  if (buf.length - pos < batchHeaderBytes) throw new TributaryError('CORRUPT_MESSAGE', `a batch header is ${batchHeaderBytes} bytes; ${buf.length - pos} remain at position ${pos}`);
   return {
     baseOffset: readInt64(buf, pos + positions.baseOffset),
     batchLength: buf.readInt32BE(pos + positions.batchLength),
@@ -628,8 +638,14 @@ export interface BatchSlice {
  * }
  * ```
  */
-export function* iterateBatches(bytes: Uint8Array, start = 0, end = bytes.length): Generator<BatchSlice> {
+export function iterateBatches(bytes: Uint8Array, start = 0, end?: number): Generator<BatchSlice> {
   const buf = asBuffer(bytes);
+  checkPosition(buf, start, 'start');
+  if (end !== undefined) checkPosition(buf, end, 'end');
+  return batchesOf(buf, start, end ?? buf.length);
+}
+
+function* batchesOf(buf: Buffer, start: number, end: number): Generator<BatchSlice> {
   let pos = start;
   while (end - pos >= batchHeaderBytes) {
     const size = buf.readInt32BE(pos + positions.batchLength) + batchLogOverheadBytes;

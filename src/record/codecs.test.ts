@@ -281,6 +281,16 @@ describe('decompression bombs', () => {
     await expect(codecFor('zstd').decompress(bomb)).rejects.toSatisfy(refusedAsTooLarge);
   });
 
+  it('zstd refuses a frame that asks for a window over 128 MiB before any decoder allocates it', async () => {
+    // Window descriptor exponent 20: a 1 GiB window, then one raw block of one byte.
+    const huge = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 20 << 3, 0x09, 0x00, 0x00, 0x61]);
+    expect(() => zstdOutputBound(huge)).toThrow(/window of 1073741824 bytes/);
+    await expect(codecFor('zstd').decompress(huge)).rejects.toSatisfy((e: unknown) => isCorrupt(e) && /window/.test((e as Error).message));
+    // Exponent 17 (128 MiB) is the largest accepted.
+    const largest = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 17 << 3, 0x09, 0x00, 0x00, 0x61]);
+    expect(zstdOutputBound(largest)).toBe(1);
+  });
+
   it('zstd bound covers frames with and without content size, checksums and skippable frames', async () => {
     await fc.assert(
       fc.asyncProperty(dataArb, async (data) => {

@@ -1,7 +1,6 @@
 /**
  * Checks of a partition log's inputs and config, and its small checkpoint files (read and
  * written through the log's `Store`), kept out of `partition-log.ts`.
- * @internal
  */
 import { batchHeaderBytes } from '../record/batch.js';
 import { TributaryError } from '../util/errors.js';
@@ -16,7 +15,7 @@ export function validatePartition(partition: unknown, topic: string): asserts pa
   }
 }
 
-/** Checks every config value and names the option that is wrong. @internal */
+/** Checks every config value and names the option that is wrong. */
 export function validateConfig(c: LogConfig): LogConfig {
   const bad = (option: string, why: string): never => {
     throw new TributaryError('INVALID_CONFIG', `${option}: ${why}`, { option });

@@ -18,7 +18,7 @@ import { assert } from '../util/assert.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { crc32c, crc32cUpdate } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
-import { validateTopicName } from '../util/topic-name.js';
+import { checkConfigChanges, checkLogOptions, checkTimes } from './log-options.js';
 import { compactLog, truncateCleanerCheckpoint, type CompactionFaults } from './compaction.js';
 import { orphanIndexFiles, planLeftovers, segmentsReplacedBySwap } from './core/leftovers.js';
 import { parseSegmentFileName } from './core/offset-index.js';
@@ -37,7 +37,7 @@ import {
 } from './log.js';
 import { Segment } from './segment.js';
 import { FileStore, MemoryStore, type Store } from './store.js';
-import { asStorageError, readEpochCheckpoint, readNumberFile, sameEpochs, validateConfig, validatePartition, writeNumberFile } from './log-checks.js';
+import { asStorageError, readEpochCheckpoint, readNumberFile, sameEpochs, validateConfig, writeNumberFile } from './log-checks.js';
 
 export { validateConfig } from './log-checks.js';
 
@@ -197,11 +197,7 @@ export class PartitionLog implements Log {
    * in `recovery`.
    */
   static async open(options: PartitionLogOptions): Promise<PartitionLog> {
-    validateTopicName(options.topic);
-    validatePartition(options.partition, options.topic);
-    if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) {
-      throw new TributaryError('INVALID_ARGUMENT', 'dataDir must be a non-empty path', { option: 'dataDir' });
-    }
+    checkLogOptions(options, 'a PartitionLog');
     validateConfig({ ...defaultLogConfig, ...options.config });
     const context = { topic: options.topic, partition: options.partition };
     const dir = join(options.dataDir, `${options.topic}-${options.partition}`);
@@ -483,6 +479,7 @@ export class PartitionLog implements Log {
    * `INVALID_CONFIG` for a bad value, leaving the config as it was.
    */
   updateConfig(changes: Partial<LogConfig>): void {
+    checkConfigChanges(this.config, changes);
     const { flushPolicy: _p, flushIntervalMs: _i, ...rest } = changes;
     this.config = validateConfig({ ...this.config, ...rest });
   }
@@ -900,6 +897,7 @@ export class PartitionLog implements Log {
 
   async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | undefined> {
     this.assertUsable();
+    checkTimes({ timestamp });
     for (const seg of [...this.segments]) {
       if (seg.maxTimestamp < timestamp || seg.nextOffset <= this._logStartOffset || seg.deleted) continue;
       let offset = Math.max(seg.offsetBeforeTimestamp(timestamp), this._logStartOffset, seg.baseOffset);
@@ -1005,6 +1003,7 @@ export class PartitionLog implements Log {
 
   async enforceRetention(now = this.clock.now(), upTo = this.logEndOffset): Promise<number> {
     this.assertUsable();
+    checkTimes({ now, upTo });
     const c = this.config;
     const reasons = planRetention(
       this.segments.map((s) => ({ baseOffset: s.baseOffset, sizeBytes: s.size, maxTimestamp: s.maxTimestamp })),
@@ -1046,6 +1045,7 @@ export class PartitionLog implements Log {
 
   async compact(now = this.clock.now(), upTo = this.logEndOffset): Promise<boolean> {
     this.assertUsable();
+    checkTimes({ now, upTo });
     if (this.config.cleanupPolicy === 'delete' || this.compaction !== undefined) return false;
     this.compaction = compactLog(
       {
@@ -1081,6 +1081,7 @@ export class PartitionLog implements Log {
 
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } | undefined {
     this.assertOpen();
+    checkTimes({ epoch: epoch === -1 ? 0 : epoch });
     const cache = this.epochCache;
     let i = cache.length - 1;
     while (i >= 0 && cache[i]!.epoch > epoch) i--;
@@ -1185,8 +1186,7 @@ export class PartitionLog implements Log {
  */
 export class MemoryLog extends PartitionLog {
   constructor(options: { topic: string; partition: number; config?: Partial<LogConfig>; clock?: Clock }) {
-    validateTopicName(options.topic);
-    validatePartition(options.partition, options.topic);
+    checkLogOptions(options, 'a MemoryLog');
     super(options.topic, options.partition, new MemoryStore(), options.config, options.clock, undefined);
     this.load();
   }

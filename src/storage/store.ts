@@ -29,7 +29,6 @@ import { FolderLock } from './folder-lock.js';
  *
  * Every method is synchronous except `StoreFile.sync`, which runs fdatasync in the
  * thread pool so appends can go on meanwhile (group commit).
- * @internal
  */
 export interface Store {
   /** Names of the files in the folder. */

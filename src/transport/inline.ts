@@ -11,6 +11,9 @@ import type { NodeHandler, Transport } from './transport.js';
 export class InlineTransport implements Transport {
   private readonly nodes = new Map<number, NodeHandler>();
 
+  /** @param clusterRunId the run of the cluster whose nodes this transport reaches (see {@link Transport.clusterRunId}). */
+  constructor(readonly clusterRunId?: string) {}
+
   /** Makes a node reachable (or, with `undefined`, unreachable: a stopped or killed node). */
   setNode(nodeId: number, handler: NodeHandler | undefined): void {
     if (handler === undefined) this.nodes.delete(nodeId);

@@ -39,6 +39,15 @@ export interface Transport {
   bootstrapNodes(): readonly number[];
   /** Sends a request to a node and resolves with its response. */
   send<R extends Request>(nodeId: number, request: R): Promise<ResponseFor<R>>;
+  /**
+   * Set only by a transport to a cluster in this same process: that cluster's run id (a
+   * random id each `Cluster.start` draws). A consumer group member made through it tells
+   * the coordinator it lives in that run, so a cluster restarted after a crash drops such
+   * members at once: they died with the process and can never heartbeat again. A
+   * transport that crosses a process boundary leaves it undefined, and its members are
+   * never dropped for it.
+   */
+  readonly clusterRunId?: string;
 }
 
 /** What a node offers a transport: the handler of the requests sent to it. */

@@ -17,6 +17,13 @@ import { TributaryError } from './errors.js';
 /** The longest time any option may name: 2^31 - 1 ms, the most a Node timer can wait. */
 export const durationMsMax = 2 ** 31 - 1;
 
+/**
+ * The longest Raft election timeout: a minute. A quorum whose timeout is longer than a
+ * broker session would fence brokers before it elected a new controller, and one of
+ * 10^12 ms (accepted before) never elected again after its leader stopped.
+ */
+export const electionTimeoutMsMax = 60_000;
+
 /** How one option is checked: `words` says what is expected, `ok` whether a value is it. */
 export interface OptionRule {
   readonly words: string;
@@ -29,6 +36,13 @@ export interface OptionRule {
 
 /** The rules of an options object, by option name. */
 export type OptionRules = Readonly<Record<string, OptionRule>>;
+
+/** An object literal (or one without a prototype): not an array, a Map, a RegExp, a Date. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
 
 /** An integer in [min, max]. */
 export function int(min: number, max: number, words?: string): OptionRule {
@@ -62,7 +76,7 @@ export const func: OptionRule = { words: 'a function', ok: (v) => typeof v === '
 
 /** A plain object whose fields follow `fields` (unknown fields refused), or any object without `fields`. */
 export function object(fields?: OptionRules): OptionRule {
-  return { words: 'an object', ok: (v) => typeof v === 'object' && v !== null && !Array.isArray(v), ...(fields ? { fields } : {}) };
+  return { words: 'an object', ok: isPlainObject, ...(fields ? { fields } : {}) };
 }
 
 /** Any value `ok` accepts, described by `words`. */
@@ -169,7 +183,7 @@ export function checkOptions(options: unknown, rules: OptionRules, what: string,
     for (const [name, rule] of Object.entries(rules)) if (rule.required) throw invalidConfig(`${prefix}${name}`, `must be ${rule.words}`, undefined);
     return;
   }
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidConfig(prefix === '' ? 'options' : prefix.slice(0, -1), 'must be an object', options);
+  if (!isPlainObject(options)) throw invalidConfig(prefix === '' ? 'options' : prefix.slice(0, -1), 'must be an object', options);
   const known = Object.keys(rules);
   const record = options as Record<string, unknown>;
   for (const key of Object.keys(record)) {

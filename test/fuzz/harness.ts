@@ -69,6 +69,10 @@ export interface FuzzOptions {
   readonly runs: number;
   /** Default bound of one call. Default 20 s (generous: a loaded machine). */
   readonly boundMs?: number;
+  /** Run only the inputs of this target (the same inputs as in the whole run: replay). */
+  readonly only?: string;
+  /** Run only this input index (with `only`, or alone). */
+  readonly index?: number;
   /** Called after each input (progress). */
   readonly onProgress?: (done: number, runs: number) => void;
 }
@@ -105,11 +109,12 @@ export async function runFuzz(targets: readonly FuzzTarget<any>[], options: Fuzz
   const states = new Map<string, unknown>();
   try {
     for (const t of targets) perTarget[t.name] = zero();
-    const rng = new Rng(options.seed >>> 0);
     for (let i = 0; i < options.runs; i++) {
       const target = targets[i % targets.length]!;
-      // Each input gets its own stream, so one input replays without the ones before it.
-      const inputRng = new Rng((rng.nextU32() ^ i) >>> 0);
+      if ((options.only !== undefined && target.name !== options.only) || (options.index !== undefined && i !== options.index)) continue;
+      // Each input gets its own stream from the seed and its index, so one input replays
+      // without the ones before it (`--only`, `--index`).
+      const inputRng = new Rng((Math.imul(options.seed >>> 0, 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0);
       if (!states.has(target.name)) states.set(target.name, target.setup ? await target.setup() : undefined);
       let c: FuzzCase;
       try {
@@ -189,7 +194,7 @@ export function formatReport(report: FuzzReport, replayArgs = `--runs ${report.r
     if (n === 0) continue;
     lines.push(`  ${name.padEnd(28)} ${String(n).padStart(6)} inputs  typed ${t.typed}  ok ${t.ok}  crash ${t.crash}  hang ${t.hang}  untyped ${t.untyped}  silent ${t.silent}`);
   }
-  for (const f of report.findings.slice(0, 50)) lines.push(`  ${f.outcome.toUpperCase()} ${f.target} #${f.index}: ${f.input}\n      ${f.detail}`);
+  for (const f of report.findings.slice(0, 50)) lines.push(`  ${f.outcome.toUpperCase()} ${f.target} #${f.index} (--index ${f.index}): ${f.input}\n      ${f.detail}`);
   if (report.findings.length > 50) lines.push(`  ... ${report.findings.length - 50} more findings`);
   lines.push(`replay: npm run fuzz -- --seed ${report.seed} ${replayArgs}`);
   return lines.join('\n');

@@ -6,7 +6,8 @@
  *   npm run fuzz                         500 inputs from a random seed
  *   npm run fuzz -- --runs 20000         a long run
  *   npm run fuzz -- --seed 1234          replay a run (with the same --runs)
- *   npm run fuzz -- --only Admin         one target (see --list)
+ *   npm run fuzz -- --only Admin         one target's inputs of that run (see --list)
+ *   npm run fuzz -- --seed 1234 --index 341   one input of that run
  *
  * Target lists are pluggable: each entry of `suites` is a list of targets and the flag
  * that sizes it; a wire-frame fuzzer adds its list here (`--frames N`).
@@ -47,13 +48,16 @@ for (const suite of suites) {
     console.error(`--${suite.flag} must be a non-negative integer`);
     process.exit(2);
   }
-  const targets = only === undefined ? suite.targets : suite.targets.filter((t) => t.name === only);
-  if (runs === 0 || targets.length === 0) continue;
+  const targets = suite.targets;
+  if (runs === 0 || (only !== undefined && !targets.some((t) => t.name === only))) continue;
+  const index = arg('index') !== undefined ? Number(arg('index')) : undefined;
   const started = performance.now();
   let last = 0;
   const report = await runFuzz(targets, {
     seed,
     runs,
+    ...(only !== undefined ? { only } : {}),
+    ...(index !== undefined ? { index } : {}),
     onProgress: (done, total) => {
       if (performance.now() - last > 5000) {
         last = performance.now();

@@ -152,6 +152,8 @@ interface Message {
 interface Subscription {
   readonly topics: string[];
   readonly owned: [string, number][];
+  /** The generation the owned partitions were given in (KIP-429's ConsumerProtocolSubscription v2 field). */
+  readonly generation: number;
 }
 
 export function runGroupSimulation(seed: number, options: GroupSimOptions = {}): GroupSimResult {
@@ -415,13 +417,20 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
 
   function subscriptionOf(c: Client): Uint8Array {
     const owned: [string, number][] = [...c.owned.values()].map((o) => [o.tp.topic, o.tp.partition]);
-    return encode({ topics, owned: cooperative || assignor === 'sticky' ? owned : [] } satisfies Subscription);
+    return encode({ topics, owned: cooperative || assignor === 'sticky' ? owned : [], generation: c.ownedGeneration } satisfies Subscription);
   }
 
   function assign(members: readonly JoinGroupResponse['members'][number][]): { memberId: string; assignment: Uint8Array }[] {
-    const input: AssignorMember[] = members.map((m) => {
-      const s = JSON.parse(utf8Decode.decode(m.metadata)) as Subscription;
-      return { memberId: m.memberId, topics: s.topics, owned: s.owned.map(([topic, partition]) => ({ topic, partition })) };
+    const subscriptions = members.map((m) => JSON.parse(utf8Decode.decode(m.metadata)) as Subscription);
+    // As the real client's leader does (computeAssignment): cooperative claims from an
+    // older generation than the newest claimed are dropped. A member that missed a
+    // generation (a stale duplicate of its JoinGroup stood in for it, seed 90666) may claim
+    // what that generation gave another member.
+    const newest = Math.max(-1, ...subscriptions.map((s) => s.generation));
+    const input: AssignorMember[] = members.map((m, i) => {
+      const s = subscriptions[i]!;
+      const owned = !cooperative || s.generation === newest ? s.owned : [];
+      return { memberId: m.memberId, topics: s.topics, owned: owned.map(([topic, partition]) => ({ topic, partition })) };
     });
     let result: Assignment;
     if (assignor === 'range') result = rangeAssign(input, topicCounts);

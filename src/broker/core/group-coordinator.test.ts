@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../util/rng.js';
 import { GroupCoordinator, type GroupCoordinatorConfig, type GroupOutput, type GroupReply } from './group-coordinator.js';
 import { partitionForGroup, type GroupRecord } from './group-records.js';
+import { inProcessClientHost } from './group-requests.js';
 import type {
   DeleteGroupsResponse,
   DescribeGroupsResponse,
@@ -789,6 +790,29 @@ describe('GroupCoordinator: failover, replay and deactivation', () => {
     expect(next.groupMembers('g')).toEqual([a]);
     expect(next.groupState('g')).toBe('PreparingRebalance');
     expect(b).toBeDefined();
+  });
+
+  it('a coordinator of a new cluster run drops in-process members of an earlier run at its first tick; other members keep their sessions', () => {
+    const s = new Shell();
+    const { members, generation } = s.stableGroup('g', 3);
+    // The same group as written by members of three kinds: in-process in an earlier run of
+    // the cluster (it crashed), in-process in this run, and a remote client.
+    const hosts = [inProcessClientHost('run-1'), inProcessClientHost('run-2'), '/10.0.0.7'];
+    const records = s.committed.map((r): GroupRecord =>
+      r.type === 'GroupMetadata' && r.value !== null ? { ...r, value: { ...r.value, members: r.value.members.map((m) => ({ ...m, clientHost: hosts[members.indexOf(m.memberId)]! })) } } : r,
+    );
+    for (const [clusterRunId, survivors] of [
+      ['run-2', [members[1], members[2]]],
+      [undefined, members], // a coordinator that is told no run drops nobody
+    ] as const) {
+      const next = new GroupCoordinator({ rng: new Rng(2), ...(clusterRunId !== undefined ? { clusterRunId } : {}) });
+      next.loadFrom(records, 50_000);
+      expect(next.nextDeadline()).toBe(clusterRunId === undefined ? 60_000 : 50_000);
+      next.tick(50_001);
+      expect(next.groupMembers('g').sort()).toEqual([...survivors].sort());
+      expect(next.groupState('g')).toBe(clusterRunId === undefined ? 'Stable' : 'PreparingRebalance');
+      expect(next.groupGeneration('g')).toBe(generation);
+    }
   });
 
   it('deactivate answers every parked request NOT_COORDINATOR', () => {

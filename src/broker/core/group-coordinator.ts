@@ -57,6 +57,7 @@ import type { Rng } from '../../util/rng.js';
 import { groupBytesMax, groupStringBytesMax, partitionForGroup, type GroupMetadataValue, type GroupRecord } from './group-records.js';
 import {
   groupErrorResponse,
+  inProcessClientHost,
   unknownMemberId,
   type DeleteGroupsRequest,
   type DeleteGroupsResponse,
@@ -127,6 +128,14 @@ export interface GroupCoordinatorOptions {
   readonly partition?: { readonly index: number; readonly count: number };
   /** Whether a topic partition exists (from the metadata image); commits to others get UNKNOWN_TOPIC_OR_PARTITION. Default: all exist. */
   readonly partitionExists?: (topic: string, partition: number) => boolean;
+  /**
+   * The current run of the cluster this coordinator serves in. A loaded member whose client
+   * host says it lived in the cluster's process in another run (`inProcessClientHost`) died
+   * with that process: it is loaded with its session already over, so its partitions move
+   * at the first tick instead of after its session timeout. Members of any other client
+   * host (a remote client's address) keep their full session.
+   */
+  readonly clusterRunId?: string;
 }
 
 /** One reply: `to` is the id given to `handle` with the request it answers. */
@@ -232,6 +241,7 @@ export class GroupCoordinator {
   private readonly rng: Rng;
   private readonly partition: { readonly index: number; readonly count: number } | undefined;
   private readonly partitionExists: (topic: string, partition: number) => boolean;
+  private readonly clusterRunId: string | undefined;
 
   // Durable state: changed only by replay. The offsets, and the commits on their way, are the offset manager's.
   private readonly offsets = new OffsetMetadataManager();
@@ -254,6 +264,7 @@ export class GroupCoordinator {
     this.rng = options.rng;
     this.partition = options.partition;
     this.partitionExists = options.partitionExists ?? (() => true);
+    this.clusterRunId = options.clusterRunId;
   }
 
   /** Whether this coordinator serves requests (between `activate`/`loadFrom` and `deactivate`). */
@@ -315,7 +326,7 @@ export class GroupCoordinator {
           joinWaiter: undefined,
           syncWaiter: undefined,
           isNew: false,
-          heartbeatDeadline: now + m.sessionTimeout,
+          heartbeatDeadline: this.diedWithAnEarlierRun(m.clientHost) ? now : now + m.sessionTimeout,
         });
         if (m.groupInstanceId !== null) g.staticMembers.set(m.groupInstanceId, m.memberId);
       }
@@ -341,6 +352,11 @@ export class GroupCoordinator {
     this.activeFlag = false;
     this.resigned = true;
     return out.done();
+  }
+
+  private diedWithAnEarlierRun(clientHost: string): boolean {
+    const here = this.clusterRunId === undefined ? undefined : inProcessClientHost(this.clusterRunId);
+    return here !== undefined && clientHost !== here && clientHost.startsWith(inProcessClientHost(''));
   }
 
   // ---- inspection ----

@@ -18,6 +18,15 @@ import type { ErrorCode } from '../../util/error-codes.js';
 
 /** Kafka's member id of a member that has none yet (`JoinGroupRequest.UNKNOWN_MEMBER_ID`). */
 export const unknownMemberId = '';
+
+/**
+ * The client host of a member that lives in the cluster's own process, in run `runId` of
+ * that cluster. After a crash such members are gone for good: a coordinator that knows the
+ * current run (`GroupCoordinatorOptions.clusterRunId`) expires those of other runs at once.
+ */
+export function inProcessClientHost(runId: string): string {
+  return `in-process:${runId}`;
+}
 /** Kafka's generation of a commit from outside group management (`OffsetCommitRequest.DEFAULT_GENERATION_ID`). */
 export const noGeneration = -1;
 /** Kafka's leader epoch when none is known (`RecordBatch.NO_PARTITION_LEADER_EPOCH`). */

@@ -6,7 +6,6 @@
  * write a tombstone that lands after a newer commit), and the answers that read them
  * (OffsetFetch, expiry). The membership half, and the contract both halves keep, are in
  * `group-coordinator.ts`. Pure: no I/O, no timers.
- * @internal
  */
 import type { OffsetCommitKey, OffsetCommitValue } from './group-records.js';
 import { noLeaderEpoch, noOffset, type OffsetFetchRequest, type OffsetFetchResponse, type OffsetFetchResponsePartition, type OffsetFetchResponseTopic } from './group-requests.js';

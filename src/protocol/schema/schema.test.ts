@@ -51,7 +51,8 @@ type Exceptions = {
   [ApiKey.DeleteTopics]: { request: '(top): topicNames is only in the description'; response: never };
   [ApiKey.CreatePartitions]: { request: 'topics: assignments is an array of arrays in the in-process type'; response: never };
   [ApiKey.DescribeConfigs]: { request: never; response: 'results.configs: isDefault is only in the in-process type' };
-  [ApiKey.JoinGroup]: { request: '(top): reason is only in the in-process type'; response: never };
+  // clientHost: the request context an in-process member sends (its cluster run), see consumer-groups.md.
+  [ApiKey.JoinGroup]: { request: '(top): reason is only in the in-process type' | '(top): clientHost is only in the in-process type'; response: never };
 };
 type ExceptionOf<K extends Keyed, D extends 'request' | 'response'> = K extends keyof Exceptions ? Exceptions[K][D] : never;
 

@@ -1,6 +1,7 @@
 import { TributaryError } from '../../util/errors.js';
 import {
   asBuffer,
+  checkPosition,
   batchBytesMax,
   batchHeaderBytes,
   batchLogOverheadBytes,
@@ -17,6 +18,7 @@ import {
   type DecodedRecord,
   type RecordInput,
 } from '../batch.js';
+import { checkBatchInput } from '../batch-input.js';
 import type { Codec } from './codec.js';
 import { gzipCodec } from './gzip.js';
 import { lz4Codec } from './lz4.js';
@@ -62,7 +64,9 @@ const codecs: Readonly<Record<CompressionType, Codec>> = {
  * ```
  */
 export function codecFor(type: CompressionType): Codec {
-  return codecs[type];
+  const codec = Object.hasOwn(codecs, type) ? codecs[type] : undefined;
+  if (codec === undefined) throw new TributaryError('UNSUPPORTED_COMPRESSION_TYPE', `compression must be one of ${Object.keys(codecs).map((c) => JSON.stringify(c)).join(', ')}, got ${typeof type === 'string' ? JSON.stringify(type) : String(type)}`, { option: 'compression' });
+  return codec;
 }
 
 /**
@@ -96,6 +100,7 @@ export interface EncodeBatchOptions extends BatchOptions {
  * ```
  */
 export async function encodeBatch(records: readonly RecordInput[], options: EncodeBatchOptions = {}): Promise<Buffer> {
+  checkBatchInput(records, options);
   if (records.length === 0) throw new TributaryError('INVALID_RECORD', 'a batch needs at least one record');
   const compression = options.compression ?? 'none';
   if (compression === 'none') return encodeBatchUncompressed(records, options);
@@ -149,6 +154,7 @@ function corruptBatch(why: string): TributaryError {
  */
 export async function decodeBatch(bytes: Uint8Array, pos = 0, options: DecodeBatchOptions = {}): Promise<DecodedRecord[]> {
   const buf = asBuffer(bytes);
+  checkPosition(buf, pos);
   const check = checkBatch(buf, pos, buf.length, options.verifyCrc ?? true);
   if (!check.ok) throw corruptBatch(check.problem);
   const header = readBatchHeader(buf, pos);

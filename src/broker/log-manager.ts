@@ -1,0 +1,206 @@
+/**
+ * `LogManager`: a broker's partition logs as storage, Kafka's `LogManager` in miniature.
+ * It opens logs (through an injectable store, for fault-injection tests), makes them
+ * durable under `flush always` (group commit), and keeps the replicas whose storage failed
+ * offline.
+ *
+ * **Offline replicas** (Kafka's offline log directories; here each partition folder is
+ * its own directory). A storage fault on one replica (EACCES or EPERM on a folder or a
+ * file, EIO, a failed fsync, a damaged batch found by a read) must not take the process
+ * down, nor the other partitions: the replica is dropped from the broker and listed
+ * offline; requests for it are answered `KAFKA_STORAGE_ERROR`; the broker's heartbeat
+ * names it (`offlineReplicas`), and the controller moves its leadership to a healthy ISR
+ * member and takes it out of the ISR (`electionForOfflineReplica`). It stays offline until
+ * the broker restarts, when it is opened again (the fault gone) and catches up as a
+ * follower. A full disk (ENOSPC) is the one fault that does not take a replica offline:
+ * the failed write left nothing behind (it is cut back), so the log is intact and takes
+ * the next write once there is room; producers get `KAFKA_STORAGE_ERROR` saying the disk
+ * is full.
+ *
+ * **A damaged batch** in a segment recovery trusted (below the recovery point, or after a
+ * clean shutdown) is found by the first read that reaches it. The replica goes offline,
+ * and its recovery point is reset so that the next open scans every segment: recovery cuts
+ * the log at the first invalid batch (and drops the segments after it), the follower then
+ * fetches the rest again from the leader. What was cut is reported (`reports`, and a
+ * process warning). Kafka truncates at the first invalid batch only when it recovers after
+ * an unclean shutdown; reading on past a damaged batch would serve records after a hole.
+ * @internal
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Uuid } from '../metadata/uuid.js';
+import { writeFileAtomic } from '../storage/atomic-file.js';
+import type { LogConfig } from '../storage/log.js';
+import { PartitionLog } from '../storage/partition-log.js';
+import type { Store } from '../storage/store.js';
+import type { Clock } from '../util/clock.js';
+import { TributaryError, isTributaryError } from '../util/errors.js';
+import type { Partition } from './partition.js';
+
+export interface LogManagerOptions {
+  readonly dataDir: string;
+  readonly nodeId: number;
+  readonly clock: Clock;
+  /** Opens a partition folder's store; default a `FileStore`. */
+  readonly openStore?: (dir: string) => Store;
+}
+
+/** A replica whose storage failed. */
+export interface OfflineReplica {
+  readonly topic: string;
+  readonly partition: number;
+  readonly topicId: Uuid;
+  readonly reason: string;
+}
+
+/** Something storage did that a user should hear of: a replica taken offline, records cut by recovery. */
+export interface StorageReport {
+  readonly topic: string;
+  readonly partition: number;
+  readonly message: string;
+}
+
+/** The most reports kept (the oldest are dropped first). */
+export const storageReportsMax = 1000;
+
+const key = (topic: string, partition: number): string => `${topic}-${partition}`;
+
+/** The operating-system error code (`EACCES`, `ENOSPC`, ...) behind an error, following causes. */
+export function errnoOf(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+    const message = (e as Error).message;
+    const m = typeof message === 'string' ? /\b(E(?:NOSPC|ACCES|PERM|IO|ROFS|DQUOT))\b/.exec(message) : null;
+    if (m !== null) return m[1];
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Whether an error is a storage fault (an OS error, or the log's own KAFKA_STORAGE_ERROR), rather than a bug or a refusal. */
+export function isStorageFault(err: unknown): boolean {
+  if (isTributaryError(err)) return err.code === 'KAFKA_STORAGE_ERROR';
+  return errnoOf(err) !== undefined;
+}
+
+/** Whether a storage fault is a full disk, which leaves the log intact. */
+export function isDiskFull(errOrMessage: unknown): boolean {
+  const errno = typeof errOrMessage === 'string' ? /\b(ENOSPC|EDQUOT)\b/.exec(errOrMessage)?.[1] : errnoOf(errOrMessage);
+  return errno === 'ENOSPC' || errno === 'EDQUOT';
+}
+
+/** A storage fault as the message a client gets. */
+export function storageFaultMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return isDiskFull(err) ? `the disk is full (${text}); the write was not made and can be retried once there is room` : text;
+}
+
+export class LogManager {
+  private readonly offline = new Map<string, OfflineReplica>();
+  /** Replicas whose last write failed on a full disk: a later out-of-sequence answer is the disk's fault. */
+  private readonly diskFull = new Set<string>();
+  readonly reports: StorageReport[] = [];
+
+  constructor(private readonly options: LogManagerOptions) {}
+
+  /** Opens a replica's log; what recovery cut is reported. */
+  async open(topic: string, partition: number, config: Partial<LogConfig>): Promise<PartitionLog> {
+    const openStore = this.options.openStore;
+    const log = await PartitionLog.open({ dataDir: this.options.dataDir, topic, partition, config, clock: this.options.clock, ...(openStore ? { openStore } : {}) });
+    const r = log.recovery;
+    if (r.bytesTruncated > 0 || r.segmentsDeleted > 0) {
+      this.report(topic, partition, `recovery cut ${r.bytesTruncated} byte(s) and ${r.segmentsDeleted} later segment(s) at the first invalid batch (${r.truncatedBecause ?? 'no reason given'}); the log now ends at offset ${log.logEndOffset}`);
+    }
+    return log;
+  }
+
+  isOffline(topic: string, partition: number): boolean {
+    return this.offline.has(key(topic, partition));
+  }
+
+  /** The replicas offline, for the broker heartbeat. */
+  offlineReplicas(): { topicId: Uuid; partitionIndex: number }[] {
+    return [...this.offline.values()].map((o) => ({ topicId: o.topicId, partitionIndex: o.partition }));
+  }
+
+  /** Offline replicas with their reasons. */
+  describeOffline(): OfflineReplica[] {
+    return [...this.offline.values()];
+  }
+
+  /**
+   * Takes a replica offline after a storage fault; `log` (if it was open) is dropped as a
+   * crash would drop it. A damaged batch resets the recovery point, so the next open scans
+   * the whole log and cuts it there.
+   */
+  markOffline(topic: string, partition: number, topicId: Uuid, err: unknown, log?: PartitionLog): void {
+    const k = key(topic, partition);
+    if (this.offline.has(k)) return;
+    const reason = err instanceof Error ? err.message : String(err);
+    this.offline.set(k, { topic, partition, topicId, reason });
+    this.diskFull.delete(k);
+    log?.abandon();
+    if (/damaged|invalid|corrupt|crc/i.test(reason) && errnoOf(err) === undefined) this.scanOnNextOpen(topic, partition);
+    this.report(topic, partition, `replica offline on broker ${this.options.nodeId} until restart: ${reason}`);
+  }
+
+  /**
+   * The outcome of a leader append, seen by storage: a full disk is remembered (and named
+   * in the message), a later OUT_OF_ORDER_SEQUENCE_NUMBER while it lasts is the disk's
+   * fault and says so, a success clears it. Returns the error to answer, if any, and
+   * whether the replica must go offline.
+   */
+  afterLeaderAppend(topic: string, partition: number, errorCode: string, message: string | undefined): { message?: string; offline: boolean } {
+    const k = key(topic, partition);
+    if (errorCode === 'NONE') {
+      this.diskFull.delete(k);
+      return { offline: false };
+    }
+    if (errorCode === 'KAFKA_STORAGE_ERROR') {
+      if (isDiskFull(message ?? '')) {
+        this.diskFull.add(k);
+        return { message: storageFaultMessage(new Error(message)), offline: false };
+      }
+      return { ...(message !== undefined ? { message } : {}), offline: true };
+    }
+    if (errorCode === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && this.diskFull.has(k)) {
+      return { message: `an earlier batch of this producer could not be written because the disk is full (ENOSPC); ${message ?? ''}`, offline: false };
+    }
+    return { ...(message !== undefined ? { message } : {}), offline: false };
+  }
+
+  /**
+   * Makes what `replica` has appended durable (fdatasync; concurrent calls share one:
+   * the log's group commit), then tells the replica, which may move its high watermark
+   * (a leader) or fetch again (a follower). Rejects with KAFKA_STORAGE_ERROR if the sync
+   * failed.
+   */
+  async flush(replica: Partition): Promise<void> {
+    const point = replica.flushPoint();
+    await (replica.log as PartitionLog).sync();
+    replica.markFlushed(point);
+  }
+
+  private scanOnNextOpen(topic: string, partition: number): void {
+    const dir = join(this.options.dataDir, key(topic, partition));
+    try {
+      rmSync(join(dir, '.kafka_cleanshutdown'), { force: true });
+      writeFileAtomic(dir, 'recovery-point-offset-checkpoint', '0\n');
+    } catch {
+      // The folder itself is failing: the next open reports what it finds.
+    }
+  }
+
+  private report(topic: string, partition: number, message: string): void {
+    this.reports.push({ topic, partition, message });
+    if (this.reports.length > storageReportsMax) this.reports.shift();
+    process.emitWarning(`${topic}-${partition}: ${message}`, { code: 'TRIBUTARY_STORAGE' });
+  }
+}
+
+/** A typed KAFKA_STORAGE_ERROR for a fault that reached the broker as an OS error. */
+export function asStorageFault(err: unknown, topic: string, partition: number): TributaryError {
+  if (isTributaryError(err)) return err;
+  return new TributaryError('KAFKA_STORAGE_ERROR', storageFaultMessage(err), { topic, partition, cause: err });
+}

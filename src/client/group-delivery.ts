@@ -1,0 +1,203 @@
+/**
+ * The delivery half of a consumer group member: it hands out the records of the
+ * partitions the member owns, to one loop (or `run`) at a time, and says which records
+ * were processed. (Kafka's consumer splits the same way: the `ConsumerCoordinator` owns
+ * membership and commits, the fetch and the poll loop hand out records.) Membership,
+ * commits and rebalances are `consumer-group.ts`'s; the semantics are in
+ * docs/design/consumer-groups.md, "At least once".
+ *
+ * Each owned partition has an epoch, bumped whenever the partition is given, taken, sought
+ * or rewound: records fetched in an older epoch are dropped. A record (or `eachBatch`
+ * batch) is in flight from the moment it is handed out until its loop body (or handler)
+ * returns; then it counts as processed if its partition is still owned in the same
+ * epoch, even if a revoke or a close began meanwhile (both wait for it, then commit it).
+ * @internal
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { TributaryError } from '../util/errors.js';
+import type { Consumer, ConsumerBatch, TopicPartition } from './consumer.js';
+import type { RunHandlers, TypedConsumerBatch } from './consumer-group.js';
+import type { Serde } from './serde.js';
+import { withTimeout } from './retry.js';
+import type { TypedConsumerRecord } from './topic.js';
+
+/** What delivery reads of its member. */
+export interface DeliveryHost {
+  readonly inner: Consumer;
+  /** The owned partitions, by `tpKey`. */
+  readonly owned: ReadonlyMap<string, TopicPartition>;
+  /** The next offset to commit per owned partition: delivery moves it as records are processed. */
+  readonly processed: Map<string, number>;
+  readonly isClosed: () => boolean;
+  /** The error that ended the member, if one did. */
+  readonly fatal: () => TributaryError | undefined;
+}
+
+/** The key of a partition in the member's maps. */
+export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/** The member whose `run` handler is running, so that a `close` from inside it does not wait for itself. */
+const handlerScope = new AsyncLocalStorage<object>();
+
+interface InFlight {
+  readonly key: string;
+  readonly done: Promise<void>;
+}
+
+type Delivered<K, V> = TypedConsumerBatch<K, V> & { readonly key: string; readonly epoch: number };
+
+export class GroupDelivery<K, V> {
+  private readonly epochs = new Map<string, number>();
+  private readonly revoking = new Set<string>();
+  private inFlight: InFlight | undefined;
+  private iterating = false;
+
+  constructor(
+    private readonly host: DeliveryHost,
+    private readonly keySerde: Serde<K> | undefined,
+    private readonly valueSerde: Serde<V> | undefined,
+  ) {}
+
+  /** Records one at a time; a record is processed once the loop body returns (asks for the next). */
+  async *records(): AsyncGenerator<TypedConsumerRecord<K, V>, void, undefined> {
+    for await (const batch of this.deliveries()) {
+      let delivered = 0;
+      try {
+        for (const record of batch.records) {
+          if (!this.stillValid(batch.key, batch.epoch)) break;
+          const end = this.begin(batch.key);
+          try {
+            yield record;
+            if (this.counts(batch.key, batch.epoch)) this.host.processed.set(batch.key, record.offset + 1);
+            delivered++;
+          } finally {
+            end();
+          }
+        }
+      } finally {
+        // The loop ended inside the batch (break, throw): the records it did not process
+        // are read again, by the next loop or by the partition's next owner.
+        if (delivered < batch.records.length) this.rewind(batch, batch.records[delivered]!.offset);
+      }
+    }
+  }
+
+  /** Calls the handlers until the member closes; `owner` names the member for `settle`. A handler's error is thrown. */
+  async run(handlers: RunHandlers<K, V>, owner: object): Promise<void> {
+    if ('eachRecord' in handlers) {
+      for await (const record of this.records()) await handlerScope.run(owner, () => handlers.eachRecord(record));
+      return;
+    }
+    for await (const batch of this.deliveries()) {
+      const end = this.begin(batch.key);
+      try {
+        try {
+          await handlerScope.run(owner, () => handlers.eachBatch({ topic: batch.topic, partition: batch.partition, records: batch.records, highWatermark: batch.highWatermark }));
+        } catch (err) {
+          this.rewind(batch, batch.records[0]!.offset);
+          throw err;
+        }
+        const last = batch.records[batch.records.length - 1];
+        if (last !== undefined && this.counts(batch.key, batch.epoch)) this.host.processed.set(batch.key, last.offset + 1);
+      } finally {
+        end();
+      }
+    }
+  }
+
+  /**
+   * Stops handing out records of these partitions (they are being given up) and resolves
+   * once the record or batch in flight, if it is one of theirs, is done. `release` undoes
+   * the mark once they are gone.
+   */
+  async stopHandingOut(keys: readonly string[]): Promise<void> {
+    for (const k of keys) this.revoking.add(k);
+    const inFlight = this.inFlight;
+    if (inFlight !== undefined && keys.includes(inFlight.key)) await inFlight.done;
+  }
+
+  release(keys: readonly string[]): void {
+    for (const k of keys) this.revoking.delete(k);
+  }
+
+  /**
+   * Resolves once the record or batch in flight is done, or after `ms`. Called from
+   * inside a `run` handler of `owner`, it does not wait: that handler is the one in flight.
+   */
+  async settle(ms: number, owner: object): Promise<void> {
+    const inFlight = this.inFlight;
+    if (inFlight === undefined || handlerScope.getStore() === owner) return;
+    await withTimeout(inFlight.done, ms, 'the record in flight').catch(() => undefined);
+  }
+
+  /** A new epoch for a partition: what was fetched before is dropped. */
+  bump(key: string): void {
+    this.epochs.set(key, (this.epochs.get(key) ?? 0) + 1);
+  }
+
+  private begin(key: string): () => void {
+    let end!: () => void;
+    const done = new Promise<void>((resolve) => (end = resolve));
+    this.inFlight = { key, done };
+    return () => {
+      this.inFlight = undefined;
+      end();
+    };
+  }
+
+  /** Whether records of this partition epoch may still be handed out. */
+  private stillValid(key: string, epoch: number): boolean {
+    return !this.host.isClosed() && !this.revoking.has(key) && this.counts(key, epoch);
+  }
+
+  /**
+   * Whether a record of this partition epoch that a handler finished counts as processed:
+   * the partition is still this member's, in that epoch. A revoke or a close in the
+   * meantime does not matter: both wait for the record in flight, then commit it.
+   */
+  private counts(key: string, epoch: number): boolean {
+    return this.host.owned.has(key) && (this.epochs.get(key) ?? 0) === epoch;
+  }
+
+  /** Moves a partition back to `offset` after a loop ended before processing it. */
+  private rewind(batch: { topic: string; partition: number; key: string; epoch: number }, offset: number): void {
+    if (!this.stillValid(batch.key, batch.epoch)) return;
+    this.bump(batch.key);
+    void this.host.inner.seek({ topic: batch.topic, partition: batch.partition }, offset).catch(() => undefined);
+  }
+
+  /** Fetched batches of owned partitions, decoded, each with the partition epoch it belongs to. */
+  private async *deliveries(): AsyncGenerator<Delivered<K, V>, void, undefined> {
+    if (this.iterating) throw new TributaryError('INVALID_ARGUMENT', 'a consumer group is iterated by one loop (or run) at a time');
+    if (this.host.isClosed()) return;
+    this.iterating = true;
+    let source: AsyncGenerator<ConsumerBatch, void, undefined> | undefined;
+    try {
+      source = this.host.inner.batches();
+      for (;;) {
+        const fatal = this.host.fatal();
+        if (fatal !== undefined) throw fatal;
+        // Not raced against a signal of the member's failure: a failure closes the inner
+        // consumer, which ends this wait. (A race against a promise that never settles
+        // keeps every result alive: 35 MiB per 100,000 small records.)
+        const next = await source.next();
+        const failed = this.host.fatal();
+        if (failed !== undefined) throw failed;
+        if (next.done === true) return;
+        const b = next.value;
+        const key = tpKey(b.topic, b.partition);
+        const epoch = this.epochs.get(key) ?? 0;
+        if (!this.stillValid(key, epoch)) continue;
+        const records = b.records.map((r) => ({
+          ...r,
+          key: (r.key === null || this.keySerde === undefined ? r.key : this.keySerde.deserialize(r.key)) as K | null,
+          value: (r.value === null || this.valueSerde === undefined ? r.value : this.valueSerde.deserialize(r.value)) as V | null,
+        }));
+        yield { topic: b.topic, partition: b.partition, records, highWatermark: b.highWatermark, key, epoch };
+      }
+    } finally {
+      this.iterating = false;
+      void source?.return(undefined).catch(() => undefined);
+    }
+  }
+}
