@@ -134,7 +134,7 @@ export class KafkaListener {
     server.on('tlsClientError', (_err, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
-        reject(new TributaryError('INVALID_CONFIG', `cannot listen on ${this.host}:${this.boundPort}: ${err.message}`, { option: 'listen', cause: err } as never));
+        reject(new TributaryError('INVALID_CONFIG', `cannot listen on ${this.host}:${this.boundPort}: ${err.message}`, { option: 'listen', cause: err }));
       };
       server.once('error', onError);
       server.listen({ host: this.host, port: this.boundPort, exclusive: true }, () => {
