@@ -7,8 +7,8 @@
  *   a child process, bench/wire-kafkajs.ts) doing the same. For each: records a second
  *   (wall time of the whole run of the client, start-up included), and the CPU this
  *   process (the cluster) spent per record; for the child clients also their own CPU.
- * - `latency <ratePerSec> <seconds>`: a kcat producer fed one line at a time at a fixed
- *   rate, a kcat consumer long-polling (unbuffered output); each line carries the
+ * - `latency <ratePerSec> <seconds>`: a kcat producer fed 128-byte lines (127-byte
+ *   records, see below) at a fixed rate, a kcat consumer long-polling (unbuffered output); each line carries the
  *   `performance.now()` of its write to the producer's stdin, and the latency is the time
  *   the consumer's stdout gives it back, both read in this process.
  */
@@ -173,14 +173,19 @@ async function latency(): Promise<void> {
   const topic = 'latency';
   await cluster.admin().createTopics([{ name: topic, partitions: 1 }]);
   const b = cluster.bootstrapServers;
-  const consumer = spawn(kcat, ['-b', b, '-C', '-t', topic, '-p', '0', '-o', 'end', '-u', '-q', '-X', 'fetch.wait.max.ms=500', '-X', 'fetch.min.bytes=1', '-X', 'fetch.error.backoff.ms=0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const consumer = spawn(kcat, ['-b', b, '-C', '-t', topic, '-p', '0', '-o', 'end', '-u', '-X', 'fetch.wait.max.ms=500', '-X', 'fetch.min.bytes=1', '-X', 'fetch.error.backoff.ms=0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const producer = spawn(kcat, ['-b', b, '-P', '-t', topic, '-p', '0', '-X', 'acks=1', '-X', 'linger.ms=0'], { stdio: ['pipe', 'ignore', 'inherit'] });
   const warmupMs = 1000;
   const total = Math.round((rate * (seconds * 1000 + warmupMs)) / 1000);
   const latencies: number[] = [];
   let received = 0;
+  let sent = 0;
   let pending = '';
-  const done = new Promise<void>((resolve) => {
+  const done = new Promise<void>((resolve, reject) => {
+    consumer.on('close', (code, signal) => reject(new Error(`the kcat consumer exited (${code ?? signal}) after ${received} records`)));
+    producer.on('close', (code, signal) => {
+      if (sent < total) reject(new Error(`the kcat producer exited (${code ?? signal}) after ${sent} records`));
+    });
     consumer.stdout.on('data', (d: Buffer) => {
       const now = performance.now();
       pending += d.toString();
@@ -196,8 +201,15 @@ async function latency(): Promise<void> {
   });
   // Give the consumer time to connect and reach the end before the first record.
   await new Promise((r) => setTimeout(r, 2000));
-  const pad = 'x'.repeat(60);
-  let sent = 0;
+  // kcat reads its input 128 bytes at a time with fread, which blocks until it has all 128,
+  // and reads again before it looks for the next delimiter (kcat input.c,
+  // inbuf_read_to_delimeter): a line reaches librdkafka only once 128 bytes after its
+  // start have arrived. Lines of exactly 128 bytes (127-byte records) make each fread end
+  // on a line's end, so no record waits for the next one. The stamp is padded to 127.
+  const line = (): string => {
+    const stamp = `${performance.now().toFixed(3)} `;
+    return `${stamp}${'x'.repeat(127 - stamp.length)}\n`;
+  };
   const t0 = performance.now();
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   setTimeout(() => loopDelay.enable(), warmupMs);
@@ -206,7 +218,7 @@ async function latency(): Promise<void> {
       const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000));
       let chunk = '';
       while (sent < due) {
-        chunk += `${performance.now().toFixed(3)} ${pad}\n`;
+        chunk += line();
         sent++;
       }
       if (chunk) producer.stdin.write(chunk);
@@ -215,14 +227,21 @@ async function latency(): Promise<void> {
     };
     tick();
   });
+  // End of input: kcat produces whatever it still holds.
+  producer.stdin.end();
   const timeout = setTimeout(() => consumer.kill('SIGKILL'), 60_000);
-  await done;
+  try {
+    await done;
+  } catch (err) {
+    const [end] = await cluster.admin().listOffsets(topic, 'latest');
+    throw new Error(`${String(err)}; ${sent} written to the producer, the log ends at ${end!.offset}`);
+  }
   clearTimeout(timeout);
   const elapsedS = (performance.now() - t0) / 1000;
   loopDelay.disable();
-  producer.stdin.end();
+  const exited = (c: typeof consumer | typeof producer): Promise<unknown> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.on('close', r)));
   consumer.kill('SIGTERM');
-  await new Promise((r) => producer.on('close', r));
+  await Promise.all([exited(consumer), exited(producer)]);
   await cluster.close();
   latencies.sort((a, x) => a - x);
   report({
