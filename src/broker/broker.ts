@@ -38,7 +38,7 @@ import { LogManager, asStorageFault, isStorageFault } from './log-manager.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
 import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
-import { describeClusterResponse, type ClusterView } from './metadata-response.js';
+import { describeClusterResponse } from './metadata-response.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
 import { perPartition, readIfExists } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';
@@ -447,7 +447,7 @@ export class Broker {
       case ApiKey.DeleteRecords:
         return this.deleteRecords(req);
       case ApiKey.DescribeCluster:
-        return describeClusterResponse(this.requireImage(), this.view());
+        return describeClusterResponse(this.requireImage(), { host: this.config.host, clusterId: this.clusterId, controllerId: this.controller.activeControllerId() });
       case ApiKey.FindCoordinator:
       case ApiKey.JoinGroup:
       case ApiKey.SyncGroup:
@@ -463,10 +463,6 @@ export class Broker {
       default:
         throw new TributaryError('UNSUPPORTED_VERSION', `broker ${this.nodeId} does not serve API ${req.apiKey} yet`);
     }
-  }
-
-  private view(): ClusterView {
-    return { host: this.config.host, clusterId: this.clusterId, controllerId: this.controller.activeControllerId() };
   }
 
   private requireImage(): MetadataImage {
@@ -711,6 +707,8 @@ export class Broker {
       const out = h.replica.tick(now);
       if (out.proposal) void this.alterPartition(h.topic, h.partition, out.proposal);
       this.settleAcks(h.replica);
+      // Flush always, for appends no produce flushed (the group coordinator's writes).
+      if (h.replica.config.hwRequiresFlush && h.replica.flushedOffset < h.replica.logEndOffset) void this.flushReplica(h);
     }
   }
 

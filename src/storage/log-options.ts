@@ -23,6 +23,7 @@ const logOptionRules: OptionRules = {
   config: object(configRules),
   clock: clockRule,
   faults: object(),
+  openStore: custom('a function', (v) => typeof v === 'function'),
 };
 
 /** Checks the options of `PartitionLog.open` or `new MemoryLog` (`dataDir` only for the first). */
