@@ -26,17 +26,8 @@ import type { ProduceRequest, ProduceResponse } from '../../protocol/produce.js'
 import type { Request, Response, ResponseFor } from '../../protocol/requests.js';
 import { decodeResponse, encodeRequest, servedApiVersions } from '../../protocol/wire/codec.js';
 import { isTributaryError, TributaryError } from '../../util/errors.js';
-import {
-  decodeSaslAuthenticateResponse,
-  decodeSaslHandshakeResponse,
-  encodeSaslAuthenticateRequest,
-  encodeSaslHandshakeRequest,
-  saslError,
-  saslExchange,
-  type SaslClientOptions,
-} from './client-sasl.js';
+import { saslExchange, type SaslClientOptions } from './client-sasl.js';
 import { FrameReader } from './frame-reader.js';
-import { saslAuthenticateKey, saslHandshakeKey } from './sasl-frames.js';
 
 /** The ApiVersions version asked first: v3 carries the client's name and version (KIP-511). */
 const apiVersionsFirst = 3;
@@ -192,32 +183,29 @@ export class BrokerConnection {
     throw new TributaryError('UNSUPPORTED_VERSION', `${this.label}: no ApiVersions version both sides speak`);
   }
 
+  /**
+   * SaslHandshake v1, then SaslAuthenticate at the highest version both sides serve, until
+   * the mechanism's exchange is complete. Kafka closes the connection after a failure, so
+   * the error is the broker's code (SASL_AUTHENTICATION_FAILED, UNSUPPORTED_SASL_MECHANISM),
+   * never retriable.
+   */
   private async authenticate(sasl: SaslClientOptions): Promise<void> {
-    const handshake = this.versions.get(saslHandshakeKey);
-    const authenticate = this.versions.get(saslAuthenticateKey);
-    if (handshake === undefined || handshake.max < 1 || authenticate === undefined) {
+    const handshake = this.versions.get(ApiKey.SaslHandshake);
+    if (handshake === undefined || handshake.max < 1 || !this.versions.has(ApiKey.SaslAuthenticate)) {
       throw new TributaryError('ILLEGAL_SASL_STATE', `${this.label} does not offer SaslHandshake v1 and SaslAuthenticate`);
     }
-    const clientId = this.options.clientId;
-    const hs = await this.enqueue<ReturnType<typeof decodeSaslHandshakeResponse>>({
-      what: 'SaslHandshake v1',
-      frame: (correlationId) => encodeSaslHandshakeRequest(correlationId, clientId, sasl.mechanism),
-      decode: decodeSaslHandshakeResponse,
-      timeoutMs: this.options.requestTimeoutMs,
-    });
-    if (hs.errorCode !== 0) throw saslError(hs.errorCode, `${this.label}: SASL mechanism ${sasl.mechanism} refused (the broker offers ${hs.mechanisms.join(', ') || 'none'})`);
+    const hs = await this.send({ apiKey: ApiKey.SaslHandshake, mechanism: sasl.mechanism });
+    if (hs.errorCode !== 'NONE') {
+      throw new TributaryError(hs.errorCode, `${this.label}: SASL mechanism ${sasl.mechanism} refused (${hs.errorCode}; the broker offers ${hs.mechanisms.join(', ') || 'none'})`);
+    }
     const exchange = saslExchange(sasl);
     let token: Uint8Array | null = exchange.first();
     while (token !== null) {
-      const t: Uint8Array = token;
-      const answer = await this.enqueue<ReturnType<typeof decodeSaslAuthenticateResponse>>({
-        what: 'SaslAuthenticate',
-        frame: (correlationId) => encodeSaslAuthenticateRequest(correlationId, clientId, t),
-        decode: decodeSaslAuthenticateResponse,
-        timeoutMs: this.options.requestTimeoutMs,
-      });
-      if (answer.errorCode !== 0) throw saslError(answer.errorCode, `${this.label}: ${answer.errorMessage ?? 'SASL authentication failed'}`);
-      token = exchange.next(answer.token);
+      const answer = await this.send({ apiKey: ApiKey.SaslAuthenticate, authBytes: token });
+      if (answer.errorCode !== 'NONE') {
+        throw new TributaryError(answer.errorCode === 'UNKNOWN_SERVER_ERROR' ? 'SASL_AUTHENTICATION_FAILED' : answer.errorCode, `${this.label}: ${answer.errorMessage ?? 'SASL authentication failed'}`);
+      }
+      token = exchange.next(answer.authBytes);
     }
   }
 

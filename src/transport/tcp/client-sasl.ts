@@ -1,19 +1,14 @@
 /**
  * The client side of SASL/PLAIN (RFC 4616) and SASL/SCRAM-SHA-256 and -512 (RFC 5802,
  * RFC 7677), as Kafka's `SaslClientAuthenticator` speaks them: a SaslHandshake v1 naming
- * the mechanism, then SaslAuthenticate requests carrying the tokens. The listener's side
- * of the same exchange is `sasl.ts` and `sasl-frames.ts` (whose API keys and version
- * ranges this file reuses).
- *
- * Only SaslHandshake v1 is used (v0's bare token frames predate Kafka 1.0), and
- * SaslAuthenticate v1 (non-flexible; v2 adds nothing a client needs but tagged fields).
+ * the mechanism, then SaslAuthenticate requests carrying the tokens (both through the wire
+ * codec, `client-connection.ts`). This file holds the mechanisms' token exchanges; the
+ * listener's side of the same exchange is `sasl.ts`.
  * @internal
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TributaryError } from '../../util/errors.js';
-import { errorCodeFromNumber } from '../../util/error-codes.js';
 import type { SaslMechanism } from './sasl.js';
-import { saslAuthenticateKey, saslHandshakeKey } from './sasl-frames.js';
 
 /** What `connect({ sasl })` takes: Kafka's `sasl.mechanism`, `sasl.username`, `sasl.password`. */
 export interface SaslClientOptions {
@@ -107,95 +102,4 @@ function parseAttributes(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const part of text.split(',')) if (part[1] === '=') out.set(part[0]!, part.slice(2));
   return out;
-}
-
-// ------------------------------------------------------------------ frames
-
-function header(apiKey: number, apiVersion: number, correlationId: number, clientId: string | null): Buffer {
-  const id = clientId === null ? null : Buffer.from(clientId, 'utf8');
-  const b = Buffer.alloc(10);
-  b.writeInt16BE(apiKey, 0);
-  b.writeInt16BE(apiVersion, 2);
-  b.writeInt32BE(correlationId, 4);
-  b.writeInt16BE(id === null ? -1 : id.length, 8);
-  return id === null ? b : Buffer.concat([b, id]);
-}
-
-function frame(parts: readonly Buffer[]): Uint8Array {
-  const body = Buffer.concat(parts);
-  const size = Buffer.alloc(4);
-  size.writeInt32BE(body.length);
-  return Buffer.concat([size, body]);
-}
-
-/** A SaslHandshake v1 request frame. */
-export function encodeSaslHandshakeRequest(correlationId: number, clientId: string | null, mechanism: string): Uint8Array {
-  const m = Buffer.from(mechanism, 'utf8');
-  const len = Buffer.alloc(2);
-  len.writeInt16BE(m.length);
-  return frame([header(saslHandshakeKey, 1, correlationId, clientId), len, m]);
-}
-
-/** A SaslAuthenticate v1 request frame. */
-export function encodeSaslAuthenticateRequest(correlationId: number, clientId: string | null, token: Uint8Array): Uint8Array {
-  const len = Buffer.alloc(4);
-  len.writeInt32BE(token.length);
-  return frame([header(saslAuthenticateKey, 1, correlationId, clientId), len, Buffer.from(token)]);
-}
-
-class Cursor {
-  private at = 0;
-  private readonly view: DataView;
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  private need(n: number): number {
-    if (n < 0 || this.at + n > this.bytes.length) throw new TributaryError('CORRUPT_MESSAGE', 'a SASL response is truncated');
-    const at = this.at;
-    this.at += n;
-    return at;
-  }
-  int16(): number {
-    return this.view.getInt16(this.need(2));
-  }
-  int32(): number {
-    return this.view.getInt32(this.need(4));
-  }
-  bytesOf(n: number): Uint8Array {
-    const at = this.need(n);
-    return this.bytes.subarray(at, at + n);
-  }
-  string(): string | null {
-    const n = this.int16();
-    return n < 0 ? null : Buffer.from(this.bytesOf(n)).toString('utf8');
-  }
-}
-
-/** Reads a SaslHandshake response (after its correlation id): the error and the broker's mechanisms. */
-export function decodeSaslHandshakeResponse(message: Uint8Array): { correlationId: number; errorCode: number; mechanisms: string[] } {
-  const c = new Cursor(message);
-  const correlationId = c.int32();
-  const errorCode = c.int16();
-  const n = c.int32();
-  if (n < 0 || n > 1000) throw new TributaryError('CORRUPT_MESSAGE', `a SaslHandshake response lists ${n} mechanisms`);
-  const mechanisms: string[] = [];
-  for (let i = 0; i < n; i++) mechanisms.push(c.string() ?? '');
-  return { correlationId, errorCode, mechanisms };
-}
-
-/** Reads a SaslAuthenticate v1 response. */
-export function decodeSaslAuthenticateResponse(message: Uint8Array): { correlationId: number; errorCode: number; errorMessage: string | null; token: Uint8Array } {
-  const c = new Cursor(message);
-  const correlationId = c.int32();
-  const errorCode = c.int16();
-  const errorMessage = c.string();
-  const n = c.int32();
-  const token = c.bytesOf(n);
-  return { correlationId, errorCode, errorMessage, token };
-}
-
-/** The typed error for a SASL error number from the broker. */
-export function saslError(errorNumber: number, message: string): TributaryError {
-  const code = errorCodeFromNumber(errorNumber);
-  return new TributaryError(code === 'NONE' ? 'SASL_AUTHENTICATION_FAILED' : code, message);
 }

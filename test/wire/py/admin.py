@@ -2,6 +2,7 @@
 
 usage: admin.py BOOTSTRAP TOPIC PARTITIONS [REPLICATION_FACTOR]"""
 import sys
+import time
 from confluent_kafka.admin import AdminClient, NewTopic, ConfigResource
 from common import base_config, report, sasl_config
 
@@ -23,6 +24,13 @@ groups = a.list_groups(timeout=60)
 out['groups'] = sorted(g.id for g in groups)
 dfut = a.delete_topics([topic], operation_timeout=60, request_timeout=60)
 dfut[topic].result()
-md = a.list_topics(timeout=60)
-out['after_delete'] = topic in md.topics
+# The brokers learn of the deletion from the metadata log a moment after the controller
+# answers (as in Kafka): look again until it is gone, for up to 60 s.
+deadline = time.time() + 60
+while True:
+    md = a.list_topics(timeout=60)
+    out['after_delete'] = topic in md.topics
+    if not out['after_delete'] or time.time() > deadline:
+        break
+    time.sleep(0.2)
 report(out)
