@@ -163,6 +163,9 @@ describe('tributary produce and consume', () => {
       expect(bad.code).toBe(2);
       expect(bad.err).toContain(message);
     }
+    const unknown = await cli(['consume', 'cli-nosuch', '--bootstrap-server', bs, '--max', '1']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain('UNKNOWN_TOPIC_OR_PARTITION');
     const noTopic = await cli(['consume', '--bootstrap-server', bs]);
     expect(noTopic.code).toBe(2);
     const badFrom = await cli(['consume', 'cli-gzip', '--bootstrap-server', bs, '--from', 'yesterday']);

@@ -201,7 +201,13 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
         const consumer = clients.consumer({ clientId: 'tributary-cli', maxWaitMs: 200, autoOffsetReset: from === 'earliest' ? 'earliest' : 'latest' });
         close = () => consumer.close();
         try {
-          const partitions = partition !== undefined ? [partition] : await consumer.partitionsFor(topic);
+          // Through the admin client: a topic that does not exist fails at once (within
+          // --request-timeout-ms) with UNKNOWN_TOPIC_OR_PARTITION, instead of after the consumer's metadata wait.
+          const admin = clients.admin();
+          const described = await admin.describeTopics([topic]).finally(() => admin.close());
+          const all = described[0]!.partitions.map((p) => p.partition).sort((a, b) => a - b);
+          if (partition !== undefined && !all.includes(partition)) throw new UsageError(`--partition ${partition}: ${topic} has partitions 0 to ${all.length - 1}`);
+          const partitions = partition !== undefined ? [partition] : all;
           const tps = partitions.map((p) => ({ topic, partition: p }));
           consumer.assign(tps);
           for (const tp of tps) await consumer.seek(tp, from);

@@ -54,7 +54,8 @@ function securityOf(f: ParsedFlags, io: CommandIo): ClientSecurity {
 }
 
 export const clientFlagsUsage = `  --bootstrap-server H:P[,H:P...]  the cluster to talk to (required)
-  --request-timeout-ms MS          give up on an admin call after MS, retries included (default 30000)
+  --request-timeout-ms MS          give up on an admin call, or on sending a record, after MS,
+                                   retries included (default 30000; 120000 for a record)
   --user NAME:PASSWORD             authenticate with SASL
   --sasl-mechanism M               PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default SCRAM-SHA-512)
   --tls                            speak TLS (--tls-ca FILE: trust this CA; --tls-cert FILE
@@ -73,7 +74,10 @@ export async function withClients<T>(f: ParsedFlags, io: CommandIo, body: (clien
   const clients = await io.connect(servers, securityOf(f, io));
   const admin: RemoteClients['admin'] = (options = {}) => clients.admin({ ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}), ...options });
   try {
-    return await body({ admin, producer: (o) => clients.producer(o), consumer: (o) => clients.consumer(o), consumerGroup: (o) => clients.consumerGroup(o), close: () => clients.close() });
+    // A producer gives up on a record after the same bound (Kafka's rule: delivery.timeout.ms >= linger.ms + request.timeout.ms).
+    const producer: RemoteClients['producer'] = (options = {}) =>
+      clients.producer(requestTimeoutMs === undefined ? options : { requestTimeoutMs, deliveryTimeoutMs: requestTimeoutMs + (options.lingerMs ?? 0), maxBlockMs: requestTimeoutMs, ...options });
+    return await body({ admin, producer, consumer: (o) => clients.consumer(o), consumerGroup: (o) => clients.consumerGroup(o), close: () => clients.close() });
   } finally {
     await clients.close();
   }
