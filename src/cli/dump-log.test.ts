@@ -22,10 +22,11 @@ const fixture = join(fixtures, 'orders-0');
 const expected = readFileSync(join(fixtures, 'expected.txt'), 'utf8');
 const tempDir = useTempDirs('tributary-dump-log-');
 
-async function cli(argv: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+async function cli(argv: readonly string[], progress: (string | undefined)[] = []): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const io: CommandIo = {
+    progress: (line) => progress.push(line),
     stdout: (t) => (out += t),
     log: (l) => (err += `${l}\n`),
     stderr: (t) => (err += t),
@@ -44,7 +45,9 @@ function digest(dir: string): string {
 
 describe('tributary dump-log', () => {
   it('prints the fixture\'s batches and records as kafka-dump-log does', async () => {
-    const dumped = await cli(['dump-log', fixture, '--print-data']);
+    const progress: (string | undefined)[] = [];
+    const dumped = await cli(['dump-log', fixture, '--print-data'], progress);
+    expect(progress).toEqual([`file 1 of 2: ${join(fixture, '00000000000000000000.log')}`, `file 2 of 2: ${join(fixture, '00000000000000000005.log')}`, undefined]);
     expect(dumped.err).toBe('');
     expect(dumped.code).toBe(0);
     expect(dumped.out.replaceAll(fixture, '<fixture>')).toBe(expected);
@@ -93,6 +96,17 @@ describe('tributary dump-log', () => {
     } finally {
       await log.close();
     }
+  });
+
+  it('every command explains itself with --help (exit 0) and a bare tributary is a usage error (exit 2)', async () => {
+    for (const name of ['serve', 'topics', 'produce', 'consume', 'groups', 'dump-log']) {
+      const help = await cli([name, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.out).toMatch(new RegExp(`^Usage: tributary ${name}`));
+    }
+    const bare = await cli([]);
+    expect(bare.code).toBe(2);
+    expect(bare.err).toContain('Commands:');
   });
 
   it('fails clearly on a path with no segments, and on a missing one', async () => {
