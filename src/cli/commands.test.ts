@@ -236,6 +236,27 @@ describe('tributary groups', () => {
     const again = await cli(['consume', 'cli-events', '--bootstrap-server', bs, '--group', 'cli-audit', '--max', '5', '--format', '%p:%o\\n']);
     expect(again.out.trimEnd().split('\n').sort()).toEqual(['0:1', '0:2', '0:3', '0:4', '1:1']);
 
+    // A live member: its id and partitions show; the group cannot be moved or deleted under it.
+    const remote = connect({ bootstrapServers: bs, clientId: 'live-member' });
+    try {
+      const member = remote.consumerGroup({ groupId: 'cli-audit', topics: ['cli-events'] });
+      await member.whenJoined();
+      const live = await cli(['groups', '--bootstrap-server', bs, '--describe', 'cli-audit']);
+      expect(live.code).toBe(0);
+      expect(live.out).toMatch(/^Group cli-audit: state Stable, 1 member, assignor \S+, coordinator 1/);
+      const memberRows = live.out.split('\n').filter((l) => l.includes('live-member'));
+      // Two offset rows (one per partition) and the member's own row with both partitions.
+      expect(memberRows).toHaveLength(3);
+      expect(memberRows[2]).toMatch(/live-member\s+-\s+cli-events-0,cli-events-1$/);
+      const busyReset = await cli(['groups', '--bootstrap-server', bs, '--reset-offsets', 'cli-audit', '--topic', 'cli-events', '--to', 'latest', '--execute']);
+      expect(busyReset.code).toBe(1);
+      const busyDelete = await cli(['groups', '--bootstrap-server', bs, '--delete', 'cli-audit']);
+      expect(busyDelete.code).toBe(1);
+      expect(busyDelete.err).toContain('NON_EMPTY_GROUP');
+    } finally {
+      await remote.close();
+    }
+
     expect(await cli(['groups', '--bootstrap-server', bs, '--delete', 'cli-audit'])).toEqual({ code: 0, out: 'Deleted group cli-audit.\n', err: '' });
     const gone = await cli(['groups', '--bootstrap-server', bs, '--describe', 'cli-audit']);
     expect(gone.code).toBe(1);
