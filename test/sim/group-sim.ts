@@ -609,7 +609,8 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
       return;
     }
     if (c.phase !== 'syncing') return;
-    const assigned = (JSON.parse(utf8Decode.decode(r.assignment)) as [string, number][]).map(([topic, partition]) => ({ topic, partition }));
+    // Empty bytes are an empty assignment (a member the leader gave nothing), as the real client reads them.
+    const assigned = (r.assignment.length === 0 ? [] : (JSON.parse(utf8Decode.decode(r.assignment)) as [string, number][])).map(([topic, partition]) => ({ topic, partition }));
     const keys = new Set(assigned.map(tpKey));
     let revoked = 0;
     for (const k of [...c.owned.keys()]) {

@@ -38,7 +38,9 @@ for (const [name, run] of selected) {
       if (one !== undefined) console.log(name, JSON.stringify(result));
     } catch (err) {
       failed++;
-      console.error((err as Error).message);
+      const message = (err as Error).message;
+      // A simulation's own failures name their seed; anything else (a bug in the model) gets it here.
+      console.error(message.includes(`seed ${seed}`) ? message : `${name} seed ${seed}: ${message}`);
       if (one !== undefined) console.error((err as Error).stack);
     }
   }

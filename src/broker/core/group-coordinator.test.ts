@@ -419,6 +419,24 @@ describe('GroupCoordinator: Heartbeat, session expiry, rebalance and sync timeou
     for (const id of rejoins) expect(s.must<JoinGroupResponse>(id).generationId).toBe(gen + 1);
   });
 
+  it('a leader SyncGroup that assigns to a member the group does not have (computed for a generation a failover lost) is refused and the group rebalances (seed 25056)', () => {
+    const s = new Shell();
+    const { members: [a, b] } = s.stableGroup('g', 2);
+    const joins = [s.rejoin('g', a!), s.rejoin('g', b!)];
+    const join = s.must<JoinGroupResponse>(joins[0]!);
+    const leader = join.leader;
+    const follower = [a!, b!].find((m) => m !== leader)!;
+    const parked = s.sync('g', follower, join.generationId);
+    const stale = s.sync('g', leader, join.generationId, [
+      { memberId: leader, assignment: sub(1) },
+      { memberId: 'gone-member', assignment: sub(2) },
+    ]);
+    expect(s.must<SyncGroupResponse>(stale).errorCode).toBe('REBALANCE_IN_PROGRESS');
+    expect(s.must<SyncGroupResponse>(parked).errorCode).toBe('REBALANCE_IN_PROGRESS');
+    expect(s.coordinator.groupState('g')).toBe('PreparingRebalance');
+    expect(s.coordinator.groupMembers('g').sort()).toEqual([a!, b!].sort());
+  });
+
   it('a pending member (MEMBER_ID_REQUIRED) holds up the join phase until it joins or its session expires', () => {
     const s = new Shell();
     const { members: [a] } = s.stableGroup('g', 1);

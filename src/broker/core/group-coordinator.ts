@@ -914,6 +914,13 @@ export class GroupCoordinator {
         return fail('REBALANCE_IN_PROGRESS');
       case 'CompletingRebalance': {
         if (req.assignments.some((a) => a.assignment.length > groupBytesMax)) return fail('INVALID_REQUEST');
+        if (g.leaderId === m.memberId && req.assignments.some((a) => !g.members.has(a.memberId))) {
+          // Computed for members this generation does not have: a SyncGroup of a generation
+          // a failover lost, whose number the next coordinator gave again (seed 25056).
+          // Kafka would store it and leave partitions with no owner; a rebalance fixes it.
+          fail('REBALANCE_IN_PROGRESS');
+          return this.prepareRebalance(g, now, out);
+        }
         if (m.syncWaiter !== undefined) out.reply(m.syncWaiter, syncError('REBALANCE_IN_PROGRESS'));
         m.syncWaiter = id;
         g.pendingSync.delete(m.memberId);
