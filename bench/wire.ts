@@ -33,6 +33,20 @@ export async function wireBench(): Promise<string> {
       `>= 2,000,000 rec/s: ${met(n('kcatConsumeRecordsPerSec') >= 2_000_000)}`,
       '',
     ],
+    [
+      'peer: the same kcat -P into librdkafka\'s mock broker (C, in memory)',
+      `${fmt(n('mockProduceRecordsPerSec'))} rec/s; kcat ${fmt(n('mockProduceClientCpuNsPerRecord'))} ns CPU/rec`,
+      `Tributary ${fmt(n('kcatProduceRecordsPerSec') / n('mockProduceRecordsPerSec'), 2)} of it`,
+      '',
+      '',
+    ],
+    [
+      `peer: the same kcat -C from librdkafka's mock broker (it keeps only the newest ${fmt(n('mockConsumeRecords'))} records)`,
+      `${fmt(n('mockConsumeRecordsPerSec'))} rec/s; kcat ${fmt(n('mockConsumeClientCpuNsPerRecord'))} ns CPU/rec`,
+      `Tributary ${fmt(n('kcatConsumeRecordsPerSec') / n('mockConsumeRecordsPerSec'), 2)} of it`,
+      '',
+      '',
+    ],
     ['KafkaJS producer, acks=1, calls of 1,000, 32 in flight (own process)', `${fmt(n('kafkajsProduceRecordsPerSec'))} rec/s`, `${fmt(n('kafkajsProduceRecordsPerSec') / inP, 2)} of in-process`, '', ''],
     [
       'KafkaJS consumer group from the beginning (join included)',
@@ -51,6 +65,6 @@ export async function wireBench(): Promise<string> {
   ];
   rows[0]![4] = t.peakRssMiB as number;
   const intro =
-    'One process holds the cluster (1 node, listener on 127.0.0.1) and the in-process clients; kcat (Debian 1.7.1, librdkafka 2.0.2) and KafkaJS 2.2.4 run as child processes. Each client gets its own topic of 1 partition. Rates are wall time over the whole client run (connection and metadata included); broker CPU is this process over that run (process.cpuUsage), client CPU is the child\'s (bash `times`). Latency: lines written to the kcat producer\'s stdin at a fixed rate, each stamped with performance.now(), read back from an unbuffered kcat consumer\'s stdout in the same process; 1 s of warm-up is not counted.';
+    `One process holds the cluster (1 node, listener on 127.0.0.1) and the in-process clients; kcat (Debian 1.7.1, librdkafka 2.0.2) and KafkaJS 2.2.4 run as child processes. Each client gets its own topic of 1 partition. Rates are wall time over the whole client run (connection and metadata included); broker CPU is this process over that run (process.cpuUsage), client CPU is the child\'s (bash \`times\`). Latency: lines written to the kcat producer\'s stdin at a fixed rate, each stamped with performance.now(), read back from an unbuffered kcat consumer\'s stdout in the same process; 1 s of warm-up is not counted; the lines are 128 bytes (127-byte records), because kcat reads its input 128 bytes at a time and holds a shorter line until more input comes. 1-minute load average of this shared 2-core machine: ${fmt(t.loadAverage1m as number, 1)} during the throughput cases, ${fmt(l.loadAverage1m as number, 1)} during the latency case.`;
   return `## Wire protocol (100-byte records)\n\n${intro}\n\n${table(['case', 'figure', 'ratio', 'target', 'peak RSS MiB'], rows)}\n`;
 }

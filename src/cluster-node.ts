@@ -18,12 +18,15 @@ import { Broker, type BrokerChannel, type BrokerConfig, type ControllerChannel }
 import { ControllerNode } from './controller/controller-node.js';
 import { groupShellOf, installGroupShell } from './broker/group-shell.js';
 import type { ControllerConfig } from './metadata/controller.js';
+import type { MetadataImage } from './metadata/image.js';
 import { randomUuid } from './metadata/uuid.js';
 import type { InlineRaftNetwork } from './raft/inline-network.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import type { Store } from './storage/store.js';
 import type { Clock } from './util/clock.js';
+import { channels, type FencingEvent } from './util/channels.js';
 import { TributaryError } from './util/errors.js';
+import { silentLogger, type Logger } from './util/logger.js';
 import { Rng } from './util/rng.js';
 
 export interface ClusterNodeOptions {
@@ -40,6 +43,9 @@ export interface ClusterNodeOptions {
   readonly electionTimeoutMs?: number;
   readonly openStore?: (dir: string) => Store;
   readonly onLeaderOpened: (topic: string, partition: number, replicas: readonly number[]) => void;
+  readonly logger?: Logger;
+  /** Called each time this node's controller becomes the active one. */
+  readonly onControllerActivated?: (epoch: number) => void;
   /** This run of the cluster (see `Transport.clusterRunId`). */
   readonly clusterRunId?: string;
 }
@@ -66,6 +72,8 @@ export class ClusterNode {
       network: o.network,
       clock: o.clock,
       controller: o.controller,
+      ...(o.logger !== undefined ? { logger: o.logger } : {}),
+      ...(o.onControllerActivated !== undefined ? { onActivated: o.onControllerActivated } : {}),
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
     });
     const broker = new Broker({
@@ -78,10 +86,15 @@ export class ClusterNode {
       clock: o.clock,
       config: o.broker,
       onLeaderOpened: o.onLeaderOpened,
+      ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(o.openStore ? { openStore: o.openStore } : {}),
     });
     broker.applyImage(metadata.image);
-    const offImage = metadata.onImage((image) => broker.applyImage(image));
+    const fencing = fencingReporter(o.id, metadata.image, o.logger ?? silentLogger);
+    const offImage = metadata.onImage((image) => {
+      broker.applyImage(image);
+      fencing(image, metadata.isActive);
+    });
     broker.start();
     installGroupShell(broker, { clock: o.clock, ...(o.clusterRunId !== undefined ? { clusterRunId: o.clusterRunId } : {}) });
     return new ClusterNode(o.id, metadata, broker, offImage);
@@ -100,6 +113,31 @@ export class ClusterNode {
     this.offImage();
     this.metadata.kill();
   }
+}
+
+/**
+ * Reports brokers fenced or unfenced at the same broker epoch (a new registration is not
+ * a fencing), from the images this node replays: to `tributary:fencing` and the log, by
+ * the active controller's node only, so each change is reported once.
+ */
+function fencingReporter(nodeId: number, initial: MetadataImage, log: Logger): (image: MetadataImage, active: boolean) => void {
+  const seen = new Map<number, { epoch: number; fenced: boolean }>();
+  const note = (image: MetadataImage, report: boolean): void => {
+    image.forEachBroker((b) => {
+      const before = seen.get(b.id);
+      seen.set(b.id, { epoch: b.epoch, fenced: b.fenced });
+      if (!report || before === undefined || before.epoch !== b.epoch || before.fenced === b.fenced) return;
+      log.info({ nodeId: b.id, brokerEpoch: b.epoch, controllerId: nodeId }, b.fenced ? `node ${b.id} fenced` : `node ${b.id} unfenced: it serves`);
+      if (channels.fencing.hasSubscribers) channels.fencing.publish({ nodeId: b.id, brokerEpoch: b.epoch, fenced: b.fenced } satisfies FencingEvent);
+    });
+  };
+  note(initial, false);
+  let last = initial;
+  return (image, active) => {
+    if (image === last) return;
+    last = image;
+    note(image, active);
+  };
 }
 
 /** Checks every node folder a cluster will open before any opens, so that a refused start writes nothing. */

@@ -6,7 +6,8 @@
  */
 import type { BrokerConfig } from './broker/broker.js';
 import { validateListenOptions } from './cluster-listeners.js';
-import { bool, checkOptions, clockRule, custom, durationMs, electionTimeoutMsMax, int, invalidConfig, object, str, type OptionRules } from './util/options.js';
+import { isLogger } from './util/logger.js';
+import { bool, checkOptions, clockRule, custom, durationMs, electionTimeoutMsMax, int, invalidConfig, object, oneOf, str, type OptionRules } from './util/options.js';
 
 /** Broker settings as `Cluster.start({ broker })` takes them. */
 const brokerRules: OptionRules = {
@@ -35,6 +36,8 @@ const clusterRules: OptionRules = {
   listen: object(),
   sasl: object(),
   tls: object(),
+  logger: custom('a logger (debug, info, warn and error methods, as console and pino have)', isLogger),
+  logLevel: oneOf(['debug', 'info', 'warn', 'error', 'silent']),
   // @internal: disk-fault tests wrap each partition folder's store.
   openStore: custom('a function', (v) => typeof v === 'function'),
 };

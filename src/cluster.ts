@@ -10,6 +10,7 @@ import type { ConsumerOptions, ProducerOptions } from './client/options.js';
 import { Producer } from './client/producer.js';
 import { Topic, type TopicSerdes } from './client/topic.js';
 import { ClusterNode, checkNodeFolders } from './cluster-node.js';
+import { ClusterStats, type ClusterMetrics } from './observe/cluster-metrics.js';
 import { validateClusterOptions } from './cluster-options.js';
 import { submitToActive } from './controller/submit.js';
 import type { MetadataImage } from './metadata/image.js';
@@ -24,6 +25,7 @@ import type { TlsOptions } from './transport/tcp/listener.js';
 import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
+import { makeLogger, type Logger, type LogLevel } from './util/logger.js';
 import { isPlainObject } from './util/options.js';
 import { withTimeout } from './util/timeout.js';
 
@@ -81,6 +83,13 @@ export interface ClusterOptions {
   readonly sasl?: SaslOptions;
   /** With `listen`: the listeners speak TLS with this PEM key and certificate (and require client certificates signed by `ca`, when given). */
   readonly tls?: TlsOptions;
+  /**
+   * Where the cluster and the consumer groups made from it log: `console`, a pino logger,
+   * or any {@link Logger}. Default `console`, warnings and errors only.
+   */
+  readonly logger?: Logger;
+  /** The least severe level logged. Default `'warn'` on the default `console`; with a `logger` of your own, everything (it filters by its own level, as pino does). */
+  readonly logLevel?: LogLevel;
 }
 
 /**
@@ -133,6 +142,11 @@ export class Cluster {
   private readonly clock: Clock;
   private readonly ownsDir: boolean;
   private closed = false;
+  /** Set once the brokers have closed and the quorum is closing: requests to the controller stop. */
+  private quorumClosed = false;
+  /** The cluster's logger, behind its level. @internal */
+  readonly log: Logger;
+  private readonly stats = new ClusterStats();
   private readonly closeHooks = new Set<() => Promise<void> | void>();
   private dirLock: FolderLock | undefined;
   private readonly listeners: ClusterListeners | undefined;
@@ -154,6 +168,7 @@ export class Cluster {
     // A new run id each start: in-process group members of an earlier run (before a crash) are dropped at once.
     this.inline = new InlineTransport(randomUUID());
     this.transport = this.inline;
+    this.log = makeLogger(options.logger, options.logLevel);
     if (options.listen !== undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
   }
 
@@ -174,6 +189,7 @@ export class Cluster {
       throw err;
     }
     cluster.dirLock = dirLock;
+    const started = performance.now();
     try {
       checkNodeFolders(dataDir, cluster.nodeIds, cluster.clusterId, cluster.voters);
       await cluster.listeners?.listenAll();
@@ -183,6 +199,8 @@ export class Cluster {
       await cluster.close();
       throw err;
     }
+    const ms = Math.round(performance.now() - started);
+    cluster.log.info({ clusterId: cluster.clusterId, dataDir, nodes: cluster.nodeIds.length, ms }, `cluster started: ${cluster.nodeIds.length} node(s) in ${ms} ms`);
     return cluster;
   }
 
@@ -223,6 +241,36 @@ export class Cluster {
       const n = this.nodes.get(id);
       return { id, running: n !== undefined, controller: this.voters.includes(id), activeController: id === active, fenced: n ? n.broker.isFenced : true };
     });
+  }
+
+  /** The node object (broker and metadata replica) for tests that look inside. @internal */
+  /**
+   * The cluster's metrics as of now: records and bytes in and out (in total and per
+   * topic), request latency by API, under-replicated and offline partitions, the active
+   * controller and elections. For Prometheus, pass it to {@link prometheusText}.
+   *
+   * @example
+   * ```ts
+   * import { Cluster, prometheusText } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start();
+   * await cluster.admin().createTopics([{ name: 'events' }]);
+   * await cluster.producer().send('events', [{ value: 'hello' }]);
+   * const m = cluster.metrics();
+   * console.log(m.recordsIn, m.bytesIn > 0, m.offlinePartitions); // 1 true 0
+   * console.log(prometheusText(m).includes('tributary_records_in_total 1')); // true
+   * ```
+   */
+  metrics(): ClusterMetrics {
+    const running = [...this.nodes.values()];
+    const active = this.activeController();
+    const image = active?.metadata.image ?? running[0]?.metadata.image;
+    const fenced = this.nodeIds.filter((id) => image?.broker(id)?.fenced !== false).length;
+    return this.stats.snapshot(
+      running.map((n) => n.broker.stats),
+      image,
+      { total: this.nodeIds.length, running: running.length, fenced, activeControllerId: active?.id ?? -1 },
+    );
   }
 
   /** The node object (broker and metadata replica) for tests that look inside. @internal */
@@ -287,7 +335,7 @@ export class Cluster {
    */
   consumerGroup<K = Uint8Array | null, V = Uint8Array | null>(options: ConsumerGroupOptions<K, V>): ConsumerGroup<K, V> {
     this.checkOpen();
-    const g = new ConsumerGroup<K, V>(this.transport, options, this.clock);
+    const g = new ConsumerGroup<K, V>(this.transport, { logger: this.log, ...options }, this.clock);
     const off = this.onClose(() => g.close());
     const close = g.close.bind(g);
     g.close = () => {
@@ -357,6 +405,7 @@ export class Cluster {
     await n.broker.close();
     this.silenced.add(id);
     this.nodes.delete(id);
+    this.stats.retire(n.broker.stats);
     await n.close();
   }
 
@@ -368,6 +417,7 @@ export class Cluster {
     this.nodes.delete(id);
     this.silenced.add(id);
     this.inline.setNode(id, undefined);
+    this.stats.retire(n.broker.stats);
     void this.listeners?.closeNode(id);
     n.kill();
   }
@@ -400,10 +450,19 @@ export class Cluster {
     this.closeHooks.clear();
     await this.listeners?.closeAll();
     const nodes = [...this.nodes.values()];
-    this.nodes.clear();
     for (const n of nodes) this.inline.setNode(n.id, undefined);
-    // Brokers first (a controlled shutdown needs the controller), then the quorum.
-    await Promise.all(nodes.map((n) => n.broker.close()));
+    // Brokers first, each with a controlled shutdown (it needs the active controller, so
+    // the nodes stay listed until then): fenced, they restart without waiting out a
+    // session (a request a broker left waiting is dropped once it has closed). Then the quorum.
+    await Promise.all(
+      nodes.map(async (n) => {
+        await n.broker.close();
+        this.silenced.add(n.id);
+      }),
+    );
+    this.quorumClosed = true;
+    this.nodes.clear();
+    for (const n of nodes) this.stats.retire(n.broker.stats);
     await Promise.all(nodes.map((n) => n.close()));
     this.dirLock?.release();
     if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
@@ -433,7 +492,7 @@ export class Cluster {
 
   private controllerChannelFor(id: number): ControllerChannel {
     return {
-      submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.closed || this.silenced.has(id)),
+      submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.quorumClosed || this.silenced.has(id)),
       activeControllerId: () => this.activeController()?.id ?? -1,
     };
   }
@@ -460,6 +519,8 @@ export class Cluster {
       },
       broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}), ...this.listeners?.advertised(id) },
       ...(o.openStore ? { openStore: o.openStore } : {}),
+      logger: this.log,
+      onControllerActivated: () => this.stats.controllerElections++,
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
       onLeaderOpened: (topic, partition, replicas) => {
         for (const r of replicas) if (r !== id) void this.nodes.get(r)?.broker.openReplica(topic, partition);
@@ -481,12 +542,26 @@ export class Cluster {
   }
 
   private async waitForNodes(ids: readonly number[], timeoutMs: number): Promise<void> {
-    await Promise.all(
-      ids.map(async (id) => {
-        const n = this.nodes.get(id);
-        if (n) await withTimeout(n.broker.whenRegistered(), timeoutMs, `node ${id} registering with the controller`);
-      }),
-    );
+    // A long wait says what it waits for, every couple of seconds (no quorum yet, a
+    // registration refused while an old incarnation's session lives, ...).
+    const waiting = new Set(ids);
+    const started = performance.now();
+    const progress = setInterval(() => {
+      const active = this.activeController()?.id ?? -1;
+      const s = Math.round((performance.now() - started) / 1000);
+      this.log.info({ nodes: [...waiting], activeControllerId: active, waitedMs: Math.round(performance.now() - started) }, `still waiting for node(s) ${[...waiting].join(', ')} to register (${s} s; ${active < 0 ? 'no active controller yet' : `controller ${active}`})`);
+    }, progressIntervalMs);
+    try {
+      await Promise.all(
+        ids.map(async (id) => {
+          const n = this.nodes.get(id);
+          if (n) await withTimeout(n.broker.whenRegistered(), timeoutMs, `node ${id} registering with the controller`);
+          waiting.delete(id);
+        }),
+      );
+    } finally {
+      clearInterval(progress);
+    }
   }
 
   private checkNodeId(id: number): void {
@@ -511,3 +586,6 @@ function readOrCreateClusterId(dataDir: string): string {
   writeFileAtomic(dataDir, 'cluster.id', `${id}\n`);
   return id;
 }
+
+/** How often a long wait (for nodes to register) logs what it waits for. */
+const progressIntervalMs = 2000;

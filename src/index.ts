@@ -87,6 +87,22 @@ export {
 } from './client/admin.js';
 export type { Transport } from './transport/transport.js';
 
+// Logs, diagnostics channels and metrics.
+export type { Logger, LogLevel } from './util/logger.js';
+export {
+  diagnosticChannels,
+  type ProduceEvent,
+  type FetchEvent,
+  type GroupRebalanceEvent,
+  type ElectionEvent,
+  type FencingEvent,
+  type RecoveryEvent,
+} from './util/channels.js';
+export type { LatencySummary } from './util/metrics.js';
+export type { ClusterMetrics, TopicTraffic } from './observe/cluster-metrics.js';
+export type { ConsumerMetrics, ConsumerPartitionMetrics, ProducerMetrics } from './client/client-metrics.js';
+export { prometheusText } from './observe/prometheus.js';
+
 // The metadata quorum on its own (a Cluster runs one inside).
 export { MetadataQuorum, type MetadataQuorumOptions, type SubmitOptions } from './controller/metadata-quorum.js';
 

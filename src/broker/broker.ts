@@ -23,7 +23,6 @@ import { ConfigResourceType } from '../metadata/records.js';
 import type { ControllerRequest, ControllerResponse } from '../metadata/requests.js';
 import type { Uuid } from '../metadata/uuid.js';
 import { ApiKey } from '../protocol/api-keys.js';
-import type { AbortedTransaction } from '../protocol/fetch.js';
 import type * as P from '../protocol/index.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
 import { validateRequest } from '../protocol/validate.js';
@@ -33,14 +32,16 @@ import type { Store } from '../storage/store.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
 import { withTimeout } from '../util/timeout.js';
+import { BrokerTopicStats } from './broker-topic-stats.js';
 import { LogManager, asStorageFault, isStorageFault } from './log-manager.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
 import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { describeClusterResponse } from './metadata-response.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
-import { perPartition, readIfExists } from './request-helpers.js';
+import { noAborted, perPartition, readIfExists } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';
 import type { RequestContext } from './request-context.js';
 import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal } from './partition.js';
@@ -100,6 +101,7 @@ export interface BrokerOptions {
   readonly config?: Partial<BrokerConfig>;
   /** Called when this broker opens a partition it leads, so that its followers open theirs. */
   readonly onLeaderOpened?: (topic: string, partition: number, replicas: readonly number[]) => void;
+  readonly logger?: Logger;
   /** Opens a partition folder's store (fault-injection tests); default a `FileStore`. */
   readonly openStore?: (dir: string) => Store;
 }
@@ -138,6 +140,7 @@ export class Broker {
   private readonly hwCheckpoint: Map<string, number>;
   /** The logs as storage: opening, flush-always durability, offline replicas. */
   readonly logs: LogManager;
+  readonly stats: BrokerTopicStats;
   private readonly topicMetadata: AutoTopicCreationManager;
 
   private brokerEpoch = -1;
@@ -160,8 +163,9 @@ export class Broker {
     this.clusterId = options.clusterId;
     this.incarnationId = options.incarnationId;
     this.onLeaderOpened = options.onLeaderOpened;
+    this.stats = new BrokerTopicStats(this.nodeId, options.logger);
     this.hwCheckpoint = readHighWatermarkCheckpoint(this.dataDir);
-    this.logs = new LogManager({ dataDir: this.dataDir, nodeId: this.nodeId, clock: this.clock, ...(options.openStore ? { openStore: options.openStore } : {}) });
+    this.logs = new LogManager({ dataDir: this.dataDir, nodeId: this.nodeId, clock: this.clock, log: this.stats.log, ...(options.openStore ? { openStore: options.openStore } : {}) });
     this.registered = new Promise((r) => (this.resolveRegistered = r));
     const key = (r: { topic: string; partition: number }) => tpKey(r.topic, r.partition);
     this.fetchers = new ReplicaFetchers({
@@ -214,7 +218,7 @@ export class Broker {
     every(this.config.heartbeatIntervalMs, () => void this.heartbeat());
     every(100, () => this.tickPartitions());
     every(this.config.highWatermarkCheckpointIntervalMs, () => this.checkpointHighWatermarks());
-    every(this.config.logRetentionCheckIntervalMs, () => void this.housekeeping());
+    every(this.config.logRetentionCheckIntervalMs, () => void this.logs.cleanupLogs([...this.hosted.values()].map((h) => h.replica), this.clock.now()));
     void this.heartbeat();
   }
 
@@ -311,6 +315,7 @@ export class Broker {
       return;
     }
     const state = { leader: reg.leader, leaderEpoch: reg.leaderEpoch, partitionEpoch: reg.partitionEpoch, replicas: reg.replicas, isr: reg.isr };
+    this.stats.leadership(h.topic, h.partition, h.replica.role === 'leader' ? h.replica.leaderEpoch : -1, reg.leader === this.nodeId ? reg.leaderEpoch : -1);
     if (reg.leader === this.nodeId) h.replica.makeLeader(state, now);
     else {
       h.replica.makeFollower(state, now);
@@ -410,7 +415,9 @@ export class Broker {
   /** Answers one request (`context`: who sent it, when it came over a socket). Bad input gets an error response or a typed error, never a crash. */
   async handle<R extends Request>(request: R, context?: RequestContext): Promise<ResponseFor<R>> {
     if (this.stopped) throw new TributaryError('NETWORK_EXCEPTION', `broker ${this.nodeId} is stopped`);
-    return (await this.dispatch(validateRequest(request), context)) as ResponseFor<R>;
+    const req = validateRequest(request);
+    const started = performance.now();
+    return (await this.dispatch(req, context).finally(() => this.stats.request(req.apiKey, performance.now() - started))) as ResponseFor<R>;
   }
 
   private async dispatch(req: Request, context: RequestContext | undefined): Promise<unknown> {
@@ -529,6 +536,7 @@ export class Broker {
             // after the high watermark passes it, which needs every ISR member's sync.
             const synced = p.config.hwRequiresFlush && !outcome.duplicate ? this.flushReplica(r.hosted) : undefined;
             if (synced !== undefined && req.acks === 1 && !(await synced)) return fail('KAFKA_STORAGE_ERROR', 'the sync of the append failed');
+            if (!outcome.duplicate) this.stats.produced(t.name, pd.index, outcome.firstOffset, outcome.lastOffset, pd.records.length);
             const done = { index: pd.index, errorCode: 'NONE' as ErrorCode, baseOffset: outcome.firstOffset, logAppendTimeMs: outcome.logAppendTime >= 0 ? outcome.logAppendTime : -1, logStartOffset: p.logStartOffset };
             if (!outcome.pending) return done;
             const ack = await new Promise<{ errorCode: ErrorCode; firstOffset: number }>((resolve) => {
@@ -601,6 +609,7 @@ export class Broker {
           this.wakeups.wake(tpKey(t.topic, fp.partition));
         }
         const res = out.response;
+        this.stats.fetched(req.replicaId, t.topic, fp.partition, fp.fetchOffset, res.records, res.highWatermark);
         if (res.errorCode !== 'NONE') errors = true;
         if (res.divergingEpoch) errors = true; // answer at once: the follower must truncate
         bytes += res.records.length;
@@ -756,18 +765,6 @@ export class Broker {
     }
   }
 
-  private async housekeeping(): Promise<void> {
-    for (const h of [...this.hosted.values()]) {
-      const log = h.replica.log as PartitionLog;
-      try {
-        if (log.config.cleanupPolicy.includes('delete')) await log.enforceRetention(this.clock.now(), h.replica.highWatermark);
-        if (log.config.cleanupPolicy.includes('compact')) await log.compact(this.clock.now(), h.replica.highWatermark);
-      } catch {
-        // A log taken offline reports itself on its next read or write.
-      }
-    }
-  }
-
   // ------------------------------------------------------------------ shutdown
 
   /** A clean shutdown: leaves the ISRs and leaderships (controlled shutdown), checkpoints, closes every log. */
@@ -778,8 +775,8 @@ export class Broker {
     if (this.brokerEpoch >= 0) {
       try {
         await withTimeout(this.controller.submit({ type: 'BrokerHeartbeat', brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.image?.offset ?? -1, wantShutDown: true }), 2000, 'controlled shutdown');
-      } catch {
-        // No controller: shut down anyway; the controller fences this broker when its session expires.
+      } catch (err) {
+        this.stats.log.warn({ nodeId: this.nodeId, err }, `node ${this.nodeId}: controlled shutdown failed (no active controller?); stopping anyway, the controller fences it when its session expires`);
       }
     }
     this.checkpointHighWatermarks();
@@ -804,5 +801,3 @@ export class Broker {
     this.ackWaiters.clear();
   }
 }
-
-const noAborted: readonly AbortedTransaction[] | null = null;

@@ -31,10 +31,12 @@ import { join } from 'node:path';
 import type { Uuid } from '../metadata/uuid.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import type { LogConfig } from '../storage/log.js';
-import { PartitionLog } from '../storage/partition-log.js';
+import type { PartitionLog } from '../storage/partition-log.js';
 import type { Store } from '../storage/store.js';
 import type { Clock } from '../util/clock.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import { openPartitionLog } from './log-loader.js';
 import type { Partition } from './partition.js';
 
 export interface LogManagerOptions {
@@ -43,6 +45,8 @@ export interface LogManagerOptions {
   readonly clock: Clock;
   /** Opens a partition folder's store; default a `FileStore`. */
   readonly openStore?: (dir: string) => Store;
+  /** Where recovery progress is logged (log-loader.ts). */
+  readonly log?: Logger;
 }
 
 /** A replica whose storage failed. */
@@ -107,12 +111,25 @@ export class LogManager {
   /** Opens a replica's log; what recovery cut is reported. */
   async open(topic: string, partition: number, config: Partial<LogConfig>): Promise<PartitionLog> {
     const openStore = this.options.openStore;
-    const log = await PartitionLog.open({ dataDir: this.options.dataDir, topic, partition, config, clock: this.options.clock, ...(openStore ? { openStore } : {}) });
+    const log = await openPartitionLog({ dataDir: this.options.dataDir, topic, partition, config, clock: this.options.clock, ...(openStore ? { openStore } : {}) }, this.options.nodeId, this.options.log ?? silentLogger);
     const r = log.recovery;
     if (r.bytesTruncated > 0 || r.segmentsDeleted > 0) {
       this.report(topic, partition, `recovery cut ${r.bytesTruncated} byte(s) and ${r.segmentsDeleted} later segment(s) at the first invalid batch (${r.truncatedBecause ?? 'no reason given'}); the log now ends at offset ${log.logEndOffset}`);
     }
     return log;
+  }
+
+  /** Kafka's `cleanupLogs`: retention and compaction of each replica's log, up to its high watermark. */
+  async cleanupLogs(replicas: readonly Partition[], now: number): Promise<void> {
+    for (const replica of replicas) {
+      const log = replica.log as PartitionLog;
+      try {
+        if (log.config.cleanupPolicy.includes('delete')) await log.enforceRetention(now, replica.highWatermark);
+        if (log.config.cleanupPolicy.includes('compact')) await log.compact(now, replica.highWatermark);
+      } catch {
+        // A log taken offline reports itself on its next read or write.
+      }
+    }
   }
 
   isOffline(topic: string, partition: number): boolean {

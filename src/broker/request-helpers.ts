@@ -3,6 +3,10 @@
  * @internal
  */
 import { readFileSync } from 'node:fs';
+import type { AbortedTransaction } from '../protocol/fetch.js';
+
+/** The aborted transactions of a fetch answer: none (no transactions yet). */
+export const noAborted: readonly AbortedTransaction[] | null = null;
 
 /**
  * Answers each partition of a per-topic request concurrently, keeping the request's

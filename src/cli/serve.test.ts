@@ -3,6 +3,7 @@
  * to it, and SIGTERM stops it cleanly (exit code 0).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
@@ -61,6 +62,15 @@ describe('tributary serve', () => {
     const bad = start(['serve', '--nodes', 'many']);
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toContain('--nodes must be an integer');
+    // A port in use: a clear error and exit code 1, nothing left behind.
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as { port: number }).port;
+    const busy = start(['serve', '--port', String(port)]);
+    expect(await busy.exited).toBe(1);
+    expect(busy.stderr()).toContain(`cannot listen on 127.0.0.1:${port}`);
+    expect(busy.stdout()).toBe('');
+    taken.close();
     const top = start(['--help']);
     expect(await top.exited).toBe(0);
     expect(top.stdout()).toContain('serve');

@@ -530,3 +530,63 @@ export function measureHeaders(f: RecordFields, headers: ProducerRecord['headers
   f.headers = list.length === 0 ? undefined : list;
   f.headersBytes = list.length === 0 ? 1 : bytes;
 }
+
+/** One partition's batches: those waiting to be sent, and those sent and not yet answered, in order. */
+export class PartitionQueue {
+  /** Batches to send, oldest first; the last may be open. `head` indexes the first. */
+  private items: ProducerBatch[] = [];
+  private head = 0;
+  /** Batches handed to the sender and not yet finished, in send (= sequence) order. */
+  readonly pending: ProducerBatch[] = [];
+  inFlight = 0;
+  /** Batches waiting in `items` to be sent again. While there are any, one request at a time. */
+  retries = 0;
+  nextSequence = 0;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+  peek(): ProducerBatch | undefined {
+    return this.items[this.head];
+  }
+  /** The open batch records go into, if any. */
+  tail(): ProducerBatch | undefined {
+    const last = this.items[this.items.length - 1];
+    return last !== undefined && last.state === 'open' && !last.full && this.items.length > this.head ? last : undefined;
+  }
+  push(b: ProducerBatch): void {
+    this.items.push(b);
+  }
+  shift(): ProducerBatch {
+    const b = this.items[this.head]!;
+    this.items[this.head] = undefined as unknown as ProducerBatch;
+    this.head++;
+    // Compact now and then, so the array does not grow without bound.
+    if (this.head > 64 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return b;
+  }
+  /** Puts a batch to retry back in front of the unsent ones, in the order the batches were first sent. */
+  requeue(b: ProducerBatch): void {
+    let i = this.head;
+    while (i < this.items.length && this.items[i]!.attempts > 0 && this.items[i]!.sendOrder < b.sendOrder) i++;
+    if (i === this.head && this.head > 0) {
+      this.head--;
+      this.items[this.head] = b;
+    } else {
+      this.items.splice(i, 0, b);
+    }
+    this.retries++;
+  }
+  /** Every batch waiting to be sent, oldest first. */
+  unsent(): ProducerBatch[] {
+    return this.items.slice(this.head);
+  }
+}

@@ -5,6 +5,7 @@
  */
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { bool, checkOptions, custom, durationMs, invalidConfig, oneOf, required, str, type OptionRules } from '../util/options.js';
+import { isLogger, silentLogger, type Logger } from '../util/logger.js';
 import { validateTopicName } from '../util/topic-name.js';
 import type { AssignorName, ConsumerGroupOptions } from './consumer-group.js';
 import type { Serde } from './serde.js';
@@ -26,6 +27,7 @@ export interface ResolvedConsumerGroupOptions {
   readonly maxWaitMs: number;
   readonly requestTimeoutMs: number;
   readonly metadataMaxAgeMs: number;
+  readonly logger: Logger;
 }
 
 const isSerdeLike = (v: unknown): boolean => {
@@ -62,6 +64,7 @@ const groupRules: OptionRules = {
   maxWaitMs: durationMs(),
   requestTimeoutMs: durationMs(1),
   metadataMaxAgeMs: durationMs(1),
+  logger: custom('a logger (debug, info, warn and error methods, as console and pino have)', isLogger),
 };
 
 /** Names users bring from KafkaJS or Kafka's Java client, mapped to ours. */
@@ -114,5 +117,6 @@ export function resolveConsumerGroupOptions(o: ConsumerGroupOptions<unknown, unk
     maxWaitMs: o.maxWaitMs ?? 500,
     requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
     metadataMaxAgeMs: o.metadataMaxAgeMs ?? 5000,
+    logger: o.logger ?? silentLogger,
   };
 }

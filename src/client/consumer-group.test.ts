@@ -112,6 +112,7 @@ describe('options', () => {
       maxWaitMs: 500,
       requestTimeoutMs: 30_000,
       metadataMaxAgeMs: 5000,
+      logger: expect.objectContaining({ warn: expect.any(Function) }),
     });
     // A short session gets a heartbeat a third of it by default.
     expect(resolveConsumerGroupOptions({ groupId: 'g', topics: /orders-.*/, sessionTimeoutMs: 1500 }).heartbeatIntervalMs).toBe(500);

@@ -12,10 +12,13 @@ import type { Transport } from '../transport/transport.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
+import { deferred, type Deferred } from '../util/deferred.js';
+import type { Logger } from '../util/logger.js';
 import { Rng } from '../util/rng.js';
 import { validateTopicName } from '../util/topic-name.js';
 import { inProcessClientHost } from '../broker/core/group-requests.js';
 import { Admin } from './admin.js';
+import { commitFailed, rebalanced, type ConsumerMetrics } from './client-metrics.js';
 import { Consumer, type SeekTarget, type TopicPartition } from './consumer.js';
 import { computeAssignment, decodeAssignment, encodeAssignment, encodeSubscription, decodeSubscription } from './consumer-protocol.js';
 import { GroupDelivery, tpKey } from './group-delivery.js';
@@ -87,6 +90,8 @@ export interface ConsumerGroupOptions<K, V> {
   readonly requestTimeoutMs?: number;
   /** `metadata.max.age.ms`: how often the leader checks for new topics and partitions. Default 5000. */
   readonly metadataMaxAgeMs?: number;
+  /** Where the member logs (failed auto-commits, rebalances); default silent, or the cluster's logger for `cluster.consumerGroup`. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -220,18 +225,6 @@ export { resolveConsumerGroupOptions };
 
 // ------------------------------------------------------------------ the group
 
-
-interface Deferred {
-  readonly promise: Promise<void>;
-  readonly resolve: () => void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
 /** Errors that mean "find the coordinator again". */
 const coordinatorErrors = new Set<ErrorCode>(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT']);
 
@@ -324,8 +317,13 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       this.timers.push(t);
     };
     every(o.heartbeatIntervalMs, () => void this.heartbeat());
-    if (o.autoCommit) every(o.autoCommitIntervalMs, () => void this.commitProcessed().catch(() => undefined));
+    if (o.autoCommit) every(o.autoCommitIntervalMs, () => void this.commitProcessed().catch((err: unknown) => commitFailed(o.logger, o.groupId, err, 'auto-commit')));
     this.membership = this.runMembership();
+  }
+
+  /** The underlying consumer's metrics (records, bytes, fetch latency, lag), with the group and its rebalances. */
+  metrics(): ConsumerMetrics {
+    return { ...this.inner.metrics(), groupId: this.options.groupId, rebalances: this.rebalances };
   }
 
   /** The member id the coordinator gave, or `''` before the first join. */
@@ -465,7 +463,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     const owned = this.assignment();
     if (owned.length > 0 && this.generation >= 0) {
       await this.emit('revoked', owned).catch(() => undefined);
-      if (this.options.autoCommit) await this.commitProcessed().catch(() => undefined);
+      if (this.options.autoCommit) await this.commitProcessed().catch((err: unknown) => commitFailed(this.options.logger, this.options.groupId, err, 'commit on leaving'));
     }
     if (this.memberIdValue !== '' && this.options.groupInstanceId === null && this.coordinatorId !== undefined) {
       await withTimeout(
@@ -817,6 +815,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     }
     this.ownedGeneration = generationId;
     if (added.length > 0) await this.assign(added);
+    rebalanced(this.options.logger, this.options.groupId, this.memberIdValue, generationId, assigned);
   }
 
   /** Waits for the record being processed of these partitions, runs the `revoked` handlers, commits, gives them up. */
@@ -825,7 +824,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     try {
       await this.delivery.stopHandingOut(keys);
       await this.emit('revoked', [...tps]).catch(() => undefined);
-      if (this.options.autoCommit) await this.commitProcessed().catch(() => undefined);
+      if (this.options.autoCommit) await this.commitProcessed().catch((err: unknown) => commitFailed(this.options.logger, this.options.groupId, err, 'commit before giving partitions up'));
     } finally {
       this.delivery.release(keys);
       for (const k of keys) this.drop(k);

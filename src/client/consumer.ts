@@ -8,6 +8,8 @@ import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { validateTopicName } from '../util/topic-name.js';
+import type { ConsumerMetrics, ConsumerPartitionMetrics } from './client-metrics.js';
+import { LatencyHistogram } from '../util/metrics.js';
 import { MetadataCache } from './metadata-cache.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './options.js';
 import { backoffMs, delay, isRetriable, isStaleMetadataError, withTimeout } from './retry.js';
@@ -124,6 +126,8 @@ interface PartitionState {
   /** A failure to hand to the iterator (OFFSET_OUT_OF_RANGE with autoOffsetReset 'none', a fatal fetch error). */
   error: TributaryError | undefined;
   assigned: boolean;
+  /** The partition's high watermark as of the last fetch, or -1. */
+  highWatermark: number;
 }
 
 interface CompletedFetch {
@@ -184,6 +188,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private pumpAtMs = Infinity;
   /** Fetch requests sent so far (for monitoring and tests). */
   fetchCount = 0;
+  private readonly consumed = { records: 0, bytes: 0 };
+  private readonly fetchLatency = new LatencyHistogram();
 
   constructor(
     private readonly transport: Transport,
@@ -221,6 +227,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         error: undefined,
         assigned: true,
         awaitingMetadata: false,
+        highWatermark: -1,
       };
       next.set(key, state);
       this.metadata.want(tp.topic);
@@ -348,6 +355,24 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     }
   }
 
+  /**
+   * Records and bytes received, fetch latency, and the lag of each assigned partition:
+   * its high watermark as of the last fetch minus the consumer's position (the next
+   * offset it fetches), -1 while either is unknown.
+   */
+  metrics(): ConsumerMetrics {
+    const partitions: ConsumerPartitionMetrics[] = [];
+    let lag = 0;
+    for (const s of this.states.values()) {
+      const known = s.position !== undefined && s.highWatermark >= 0;
+      const l = known ? Math.max(0, s.highWatermark - s.position!) : -1;
+      if (l > 0) lag += l;
+      partitions.push({ topic: s.topic, partition: s.partition, position: s.position ?? -1, highWatermark: s.highWatermark, lag: l });
+    }
+    partitions.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+    return { kind: 'consumer', clientId: this.options.clientId, recordsConsumed: this.consumed.records, bytesConsumed: this.consumed.bytes, fetchLatencyMs: this.fetchLatency.summary(), lag, partitions };
+  }
+
   // ------------------------------------------------------------------ internals
 
   private checkOpen(): void {
@@ -428,6 +453,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       next = end;
     }
     if (s.generation !== generation) return undefined; // sought while decoding
+    this.consumed.records += records.length;
+    this.consumed.bytes += fetched.records.length;
     s.position = next;
     s.retries = 0;
     return { topic: s.topic, partition: s.partition, records, highWatermark: fetched.highWatermark };
@@ -535,7 +562,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     const request: FetchRequest = { apiKey: ApiKey.Fetch, replicaId: -1, maxWaitMs: o.maxWaitMs, minBytes: o.minBytes, maxBytes: o.maxBytes, isolationLevel: 0, topics };
     this.fetchCount++;
     try {
+      const started = performance.now();
       const response = await withTimeout(this.transport.send(node, request), o.maxWaitMs + o.requestTimeoutMs, `Fetch request to node ${node}`);
+      this.fetchLatency.record(performance.now() - started);
       if (response.errorCode !== 'NONE') throw new TributaryError(response.errorCode, `Fetch request to node ${node} failed: ${response.errorCode}`);
       for (const { s, generation, fetchOffset } of sent) {
         if (s.inFlight === generation) s.inFlight = undefined;
@@ -568,6 +597,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     const code = p.errorCode;
     if (code === 'NONE') {
       s.retries = 0;
+      s.highWatermark = p.highWatermark;
       if (p.records !== null && p.records.length > 0) {
         s.buffered = { generation, fetchOffset, records: p.records, highWatermark: p.highWatermark };
         this.readyQueue.push(s);

@@ -9,6 +9,7 @@ import { TributaryError, isTributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import {
   BufferPool,
+  PartitionQueue,
   ProducerBatch,
   SendOp,
   fieldBytes,
@@ -19,6 +20,7 @@ import {
   type RecordFields,
   type RecordMetadata,
 } from './accumulator.js';
+import { ProducerCounts, type ProducerMetrics } from './client-metrics.js';
 import { MetadataCache, type TopicInfo } from './metadata-cache.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { choosePartition, partitionForKey } from './partitioner.js';
@@ -29,66 +31,6 @@ export type { ProducerRecord, RecordMetadata, ProducerHeader } from './accumulat
 
 /** Sequence numbers wrap from 2^31 - 1 to 0, as Kafka's do. */
 const sequenceModulo = 2 ** 31;
-
-/** One partition's batches: those waiting to be sent, and those sent and not yet answered, in order. */
-class PartitionQueue {
-  /** Batches to send, oldest first; the last may be open. `head` indexes the first. */
-  private items: ProducerBatch[] = [];
-  private head = 0;
-  /** Batches handed to the sender and not yet finished, in send (= sequence) order. */
-  readonly pending: ProducerBatch[] = [];
-  inFlight = 0;
-  /** Batches waiting in `items` to be sent again. While there are any, one request at a time. */
-  retries = 0;
-  nextSequence = 0;
-
-  constructor(
-    readonly topic: string,
-    readonly partition: number,
-  ) {}
-
-  get size(): number {
-    return this.items.length - this.head;
-  }
-  peek(): ProducerBatch | undefined {
-    return this.items[this.head];
-  }
-  /** The open batch records go into, if any. */
-  tail(): ProducerBatch | undefined {
-    const last = this.items[this.items.length - 1];
-    return last !== undefined && last.state === 'open' && !last.full && this.items.length > this.head ? last : undefined;
-  }
-  push(b: ProducerBatch): void {
-    this.items.push(b);
-  }
-  shift(): ProducerBatch {
-    const b = this.items[this.head]!;
-    this.items[this.head] = undefined as unknown as ProducerBatch;
-    this.head++;
-    // Compact now and then, so the array does not grow without bound.
-    if (this.head > 64 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return b;
-  }
-  /** Puts a batch to retry back in front of the unsent ones, in the order the batches were first sent. */
-  requeue(b: ProducerBatch): void {
-    let i = this.head;
-    while (i < this.items.length && this.items[i]!.attempts > 0 && this.items[i]!.sendOrder < b.sendOrder) i++;
-    if (i === this.head && this.head > 0) {
-      this.head--;
-      this.items[this.head] = b;
-    } else {
-      this.items.splice(i, 0, b);
-    }
-    this.retries++;
-  }
-  /** Every batch waiting to be sent, oldest first. */
-  unsent(): ProducerBatch[] {
-    return this.items.slice(this.head);
-  }
-}
 
 interface TopicState {
   readonly name: string;
@@ -104,6 +46,7 @@ interface Request {
   readonly node: number;
   readonly batches: ProducerBatch[];
   bytes: number;
+  sentAtMs?: number;
 }
 
 /**
@@ -170,6 +113,7 @@ export class Producer {
   /** A batch with a sequence number failed: new sequences need a new producer epoch. */
   private resetNeeded = false;
   private requestsInFlight = 0;
+  private readonly counts = new ProducerCounts();
   private sendOrder = 0;
 
   /** Buffers of `batchSize` bytes whose batches are finished, for the next batches (Kafka's BufferPool free list). */
@@ -196,6 +140,11 @@ export class Producer {
   /** Bytes of batches open or waiting for an answer (at most `bufferMemory`). */
   get bufferedBytes(): number {
     return this.pool.used;
+  }
+
+  /** Records and bytes acknowledged, failed batch attempts, Produce request latency, what is buffered. */
+  metrics(): ProducerMetrics {
+    return this.counts.snapshot(this.options.clientId, this.bufferedBytes, this.requestsInFlight);
   }
 
   /** Produce requests sent and not yet answered. */
@@ -695,6 +644,7 @@ export class Producer {
     }
     const request: ProduceRequest = { apiKey: ApiKey.Produce, transactionalId: null, acks: o.acks, timeoutMs: o.requestTimeoutMs, topicData };
     this.requestsInFlight++;
+    r.sentAtMs = performance.now();
     withTimeout(this.transport.send(r.node, request), o.requestTimeoutMs, `Produce request to node ${r.node}`).then(
       (response) => this.handleResponse(r, response),
       (err: unknown) => this.requestFailed(r, err, true),
@@ -703,6 +653,7 @@ export class Producer {
 
   private handleResponse(r: Request, response: ProduceResponse): void {
     this.requestsInFlight--;
+    this.counts.latency.record(performance.now() - r.sentAtMs!);
     for (const b of r.batches) {
       let p: PartitionProduceResponse | undefined;
       for (const t of response.responses) {
@@ -739,6 +690,7 @@ export class Producer {
   private succeed(b: ProducerBatch, baseOffset: number, logAppendTime: number): void {
     const q = this.queueFor(b);
     q.inFlight--;
+    this.counts.sent(b.recordCount, b.bytes?.length ?? 0);
     b.result = { baseOffset, logAppendTime };
     this.settle(q);
   }
@@ -752,6 +704,7 @@ export class Producer {
   private failed(b: ProducerBatch, code: ErrorCode, message: string | undefined, unknownOutcome: boolean): void {
     const q = this.queueFor(b);
     q.inFlight--;
+    this.counts.errors++;
     this.metadata.invalidate(code);
     const now = this.clock.monotonic();
     const o = this.options;

@@ -4,7 +4,7 @@ import { validateTopicName } from '../util/topic-name.js';
 import type { ProducerHeader, ProducerRecord, RecordMetadata } from './accumulator.js';
 import type { Consumer, ConsumerRecord, SeekTarget } from './consumer.js';
 import { resolveConsumerOptions, type ConsumerOptions } from './options.js';
-import { checkOptions, custom, object, type OptionRules } from '../util/options.js';
+import { checkOptions, custom, object, required, type OptionRules } from '../util/options.js';
 import type { Producer } from './producer.js';
 import type { Serde } from './serde.js';
 
@@ -198,6 +198,7 @@ export class Topic<K, V> {
     private readonly clients: TopicClients,
   ) {
     validateTopicName(name);
+    checkOptions(serdes, { key: required(custom('a serde', () => true)), value: required(custom('a serde', () => true)) }, 'a topic serdes');
     this.keySerde = resolveSerde(serdes.key, 'key', name);
     this.valueSerde = resolveSerde(serdes.value, 'value', name);
   }

@@ -10,8 +10,10 @@ import type { ControllerRequest, ControllerResponse } from '../metadata/requests
 import type { InlineRaftNetwork } from '../raft/inline-network.js';
 import { RaftNode, type RaftNodeOptions } from '../raft/raft-node.js';
 import type { Entry, Snapshot } from '../raft/core/kraft.js';
+import { channels, type ElectionEvent } from '../util/channels.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
+import { silentLogger, type Logger } from '../util/logger.js';
 import { Rng } from '../util/rng.js';
 
 export interface ControllerNodeOptions {
@@ -29,6 +31,9 @@ export interface ControllerNodeOptions {
    */
   readonly snapshotBytes?: number;
   readonly seed?: number;
+  readonly logger?: Logger;
+  /** Called each time this node's controller becomes the active one. */
+  readonly onActivated?: (epoch: number) => void;
 }
 
 type ImageListener = (image: MetadataImage) => void;
@@ -46,6 +51,9 @@ export class ControllerNode {
   private snapshotting = false;
   private readonly snapshotBytes: number;
   private readonly view: RaftView;
+  private readonly log: Logger;
+  private readonly onActivated: ((epoch: number) => void) | undefined;
+  private wasActive = false;
 
   private constructor(options: ControllerNodeOptions, raft: RaftNode, qc: QuorumController, clock: Clock) {
     this.id = options.id;
@@ -54,6 +62,8 @@ export class ControllerNode {
     this.clock = clock;
     this.network = options.network;
     this.snapshotBytes = options.snapshotBytes ?? 20 * 1024 * 1024;
+    this.log = options.logger ?? silentLogger;
+    this.onActivated = options.onActivated;
     this.view = { get leaderReady() { return raft.core.leaderReady; }, propose: (d) => raft.propose(d) };
     this.timer = setInterval(() => this.tickController(), options.tickMs ?? 50);
   }
@@ -164,6 +174,7 @@ export class ControllerNode {
     this.qc.applyCommitted(entries);
     for (const e of entries) this.bytesSinceSnapshot += e.data?.length ?? 0;
     this.settle();
+    this.noteLeadership();
     if (this.qc.image !== before) for (const l of this.listeners) l(this.qc.image);
     if (this.bytesSinceSnapshot >= this.snapshotBytes && !this.snapshotting) void this.snapshot();
   }
@@ -171,6 +182,22 @@ export class ControllerNode {
   private changed(): void {
     this.qc.sync(this.view, this.raft.logEndOffset, this.clock.now());
     this.settle();
+    this.noteLeadership();
+  }
+
+  /** Reports this node's controller becoming (or ceasing to be) the active one. */
+  private noteLeadership(): void {
+    const active = this.qc.isActive;
+    if (active === this.wasActive) return;
+    this.wasActive = active;
+    const epoch = this.raft.core.epoch;
+    if (!active) {
+      this.log.info({ nodeId: this.id, epoch }, `node ${this.id} is no longer the active controller`);
+      return;
+    }
+    this.log.info({ nodeId: this.id, epoch }, `node ${this.id} is the active controller (epoch ${epoch})`);
+    this.onActivated?.(epoch);
+    if (channels.election.hasSubscribers) channels.election.publish({ type: 'controller', nodeId: this.id, epoch } satisfies ElectionEvent);
   }
 
   /** Resolves the requests whose entries committed (or were replaced). */
@@ -185,7 +212,10 @@ export class ControllerNode {
 
   private tickController(): void {
     if (this.raft.isStopped) return;
-    this.qc.tick(this.view, this.clock.now());
+    const outcome = this.qc.tick(this.view, this.clock.now());
+    for (const id of outcome?.fencedBrokers ?? []) {
+      this.log.warn({ nodeId: id, controllerId: this.id }, `node ${id} fenced: no heartbeat within the broker session timeout; its partitions move to other replicas`);
+    }
   }
 
   private async snapshot(): Promise<void> {

@@ -322,7 +322,9 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
   }),
   [ApiKey.InitProducerId]: api(ApiKey.InitProducerId, {
     transactionalId: nullable(string),
-    transactionTimeoutMs: timeoutMs,
+    // Any int32: an idempotent producer without a transactional id has no transaction
+    // timeout, and librdkafka sends -1 there (Kafka ignores it when the id is null).
+    transactionTimeoutMs: int32,
     producerId: optional(int(-1, Number.MAX_SAFE_INTEGER, 'a producer id or -1')),
     producerEpoch: optional(int(-1, 0x7fff, 'a producer epoch or -1')),
   }),

@@ -23,7 +23,8 @@ const logOptionRules: OptionRules = {
   config: object(configRules),
   clock: clockRule,
   faults: object(),
-  openStore: custom('a function', (v) => typeof v === 'function'),
+  // @internal: disk-fault tests open each folder's store through a wrapper.
+  openStore: custom('a function opening a folder\'s store', (v) => typeof v === 'function'),
 };
 
 /** Checks the options of `PartitionLog.open` or `new MemoryLog` (`dataDir` only for the first). */
@@ -53,4 +54,10 @@ export function checkTimes(values: Readonly<Record<string, unknown>>): void {
   for (const [name, v] of Object.entries(values)) {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new TributaryError('INVALID_ARGUMENT', `${name} must be a non-negative integer, got ${String(v)}`, { option: name });
   }
+}
+
+/** The options of `read`: an object (a cheap check, on the read path). */
+export function checkReadOptions<T extends object>(options: T): T {
+  if (typeof options !== 'object' || options === null) throw new TributaryError('INVALID_ARGUMENT', `read options must be an object, got ${options === null ? 'null' : typeof options}`, { option: 'options' });
+  return options;
 }

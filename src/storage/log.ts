@@ -266,6 +266,8 @@ export interface RecoveryReport {
   readonly segmentsScanned: number;
   /** Batches checked by the scan. */
   readonly batchesScanned: number;
+  /** Bytes of the segments the scan read (the ones past the recovery point, after any cut). */
+  readonly bytesScanned: number;
   /** Bytes cut off a torn or corrupted tail. */
   readonly bytesTruncated: number;
   /** Why the tail was cut, if it was. */

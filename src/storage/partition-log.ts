@@ -18,7 +18,7 @@ import { assert } from '../util/assert.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { crc32c, crc32cUpdate } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
-import { checkConfigChanges, checkLogOptions, checkTimes } from './log-options.js';
+import { checkConfigChanges, checkLogOptions, checkReadOptions, checkTimes } from './log-options.js';
 import { compactLog, truncateCleanerCheckpoint, type CompactionFaults } from './compaction.js';
 import { orphanIndexFiles, planLeftovers, segmentsReplacedBySwap } from './core/leftovers.js';
 import { parseSegmentFileName } from './core/offset-index.js';
@@ -137,8 +137,7 @@ const indexMismatch = Symbol('index mismatch');
  * ```
  */
 export class PartitionLog implements Log {
-  /** The log's configuration, defaults filled in. */
-  /** The log's configuration; `updateConfig` replaces it when the topic's configs change. */
+  /** The log's configuration, defaults filled in; `updateConfig` replaces it when the topic's configs change. */
   config: LogConfig;
   /** Counters for benchmarks and monitoring. */
   readonly stats: LogStats = { syncs: 0, batches: 0, rolls: 0 };
@@ -186,7 +185,7 @@ export class PartitionLog implements Log {
     this.config = validateConfig({ ...defaultLogConfig, ...config });
     this.clock = clock ?? systemClock;
     this.faults = faults;
-    this.recovery = { clean: true, segmentsScanned: 0, batchesScanned: 0, bytesTruncated: 0, indexesRebuilt: 0, segmentsDeleted: 0, leftovers: [], durationMs: 0 };
+    this.recovery = { clean: true, segmentsScanned: 0, batchesScanned: 0, bytesScanned: 0, bytesTruncated: 0, indexesRebuilt: 0, segmentsDeleted: 0, leftovers: [], durationMs: 0 };
   }
 
   /**
@@ -386,6 +385,7 @@ export class PartitionLog implements Log {
       clean,
       segmentsScanned: scanned.size,
       batchesScanned,
+      bytesScanned: [...scanned].reduce((n, s) => n + s.size, 0),
       bytesTruncated,
       ...(truncatedBecause === undefined ? {} : { truncatedBecause }),
       indexesRebuilt,
@@ -715,7 +715,7 @@ export class PartitionLog implements Log {
 
   read(offset: number, options: ReadOptions = {}): LogReadResult {
     this.assertUsable();
-    const into = options.into;
+    const into = checkReadOptions(options).into;
     const maxBytes = Math.min(options.maxBytes ?? into?.length ?? readBytesDefault, into?.length ?? readBytesMax, readBytesMax);
     const maxOffset = Math.min(options.maxOffset ?? this.logEndOffset, this.logEndOffset);
     if (!Number.isSafeInteger(offset) || offset < this._logStartOffset || offset > this.logEndOffset) {

@@ -504,7 +504,7 @@ const serdeTarget: FuzzTarget = {
 const partitionerTarget: FuzzTarget = {
   name: 'partitionForKey',
   next(rng) {
-    const key = arg(rng, [new Uint8Array([1, 2]), new Uint8Array(0), Buffer.from('k')], 0.5);
+    const key = arg(rng, [new Uint8Array([1, 2]), new Uint8Array(0), Buffer.from('k')], 0.5, [null, undefined, 'k', 5, [1, 2], {}, new Date(0)]);
     const n = arg(rng, [1, 12], 0.5, [0, -1, 1.5, 'x', NaN, null, Infinity]);
     return call(`partitionForKey(${describe(key.value)}, ${describe(n.value)})`, key.bad || n.bad ? 'invalid' : 'any', () => partitionForKey(key.value as never, n.value as never));
   },

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Cluster, MetadataQuorum, TributaryError, isTributaryError, serdes } from '../../src/index.js';
-import { useCluster } from '../../src/testing.js';
+import { useCluster, waitFor } from '../../src/testing.js';
 
 const typed = (code: string, more: Record<string, unknown> = {}) => expect.objectContaining({ name: 'TributaryError', code, ...more });
 
@@ -115,7 +115,8 @@ describe('bad input through the public API', () => {
       const active = cluster.describe().find((n) => n.activeController)!.id;
       await cluster.stopNode(active);
       await admin.createTopics([{ name: `after-stop-${round}`, partitions: 6, replicationFactor: 2 }]);
-      const [t] = await admin.describeTopics([`after-stop-${round}`]);
+      // Any broker answers describeTopics; one just restarted may not have the topic yet (Kafka's metadata is eventually consistent too).
+      const [t] = await waitFor(() => admin.describeTopics([`after-stop-${round}`]).catch(() => undefined), { timeoutMs: 20_000 });
       // The stopped node was fenced by its controlled shutdown: no replica is placed on it.
       for (const p of t!.partitions) {
         expect(p.replicas).toHaveLength(2);

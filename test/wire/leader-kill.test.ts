@@ -30,6 +30,13 @@ async function topicWithLeader(topic: string): Promise<number> {
   return d!.partitions[0]!.leader;
 }
 
+/** The partition is led by another node now: the kill did land on the leader, and the clients followed the move. */
+async function expectLeaderMoved(topic: string, killed: number): Promise<void> {
+  const [d] = await cluster.admin().describeTopics([topic]);
+  expect(d!.partitions[0]!.leader).not.toBe(killed);
+  expect(d!.partitions[0]!.leader).toBeGreaterThan(0);
+}
+
 /** Brings every node back and waits until the topic's ISR is whole again, for the next client. */
 async function heal(): Promise<void> {
   for (const n of cluster.describe()) if (!n.running) await cluster.restartNode(n.id);
@@ -78,8 +85,7 @@ describe('a leader killed while a client produces with acks=all', { timeout: 300
     // Retries carried every send through the failover.
     expect(failed).toEqual([]);
     expect(acked).toHaveLength(total);
-    const [d] = await cluster.admin().describeTopics([topic]);
-    expect(d!.partitions[0]!.leader).not.toBe(leader);
+    await expectLeaderMoved(topic, leader);
 
     // Read back through KafkaJS.
     const seen = new Set<string>();
@@ -111,6 +117,7 @@ describe('a leader killed while a client produces with acks=all', { timeout: 300
     const r = await p.done;
     // kcat exits 0 only when every message was delivered (acks=all); a failed delivery is logged and makes the exit status 1.
     expect({ code: r.code, stderr: r.stderr.split('\n').filter((l) => /fail|error/i.test(l) && !/Disconnected|Connect to|Receive failed|Broker transport|brokers are down|Send failed/i.test(l)) }).toEqual({ code: 0, stderr: [] });
+    await expectLeaderMoved(topic, leader);
     const back = await runKcat(kcatBase(cluster.bootstrapServers, ['-C', '-t', topic, '-o', 'beginning', '-e', '-f', '%s\\n']));
     const got = new Set(back.trim().split('\n'));
     expect(lines.filter((l) => !got.has(l))).toEqual([]);
@@ -136,6 +143,7 @@ describe('a leader killed while a client produces with acks=all', { timeout: 300
     expect(out.failed).toEqual([]);
     expect(out.unflushed).toBe(0);
     expect(out.acked).toHaveLength(400);
+    await expectLeaderMoved(topic, leader);
     const acked = out.acked.map((a) => a.value);
     // Idempotence: the retried batches were not appended twice, so the reported offsets are dense.
     expect(out.acked.map((a) => a.offset).sort((x, y) => x - y)).toEqual(out.acked.map((_, i) => i));

@@ -132,6 +132,24 @@ describe('Connection', () => {
     expect(c.answers).toHaveLength(1);
   });
 
+  it('closes an idle connection (connections.max.idle.ms) and one stopped mid-frame, but not one waiting for an answer', async () => {
+    const { listener: l, calls } = start({ connectionsMaxIdleMs: 300 });
+    await l.listen();
+    const idle = new Client(l.port);
+    const mid = new Client(l.port);
+    mid.socket.write(metadataRequest(1).subarray(0, 9));
+    const waiting = new Client(l.port);
+    waiting.socket.write(metadataRequest(2));
+    await until(() => idle.closed && mid.closed, 'the idle connections closed');
+    expect(mid.answers).toHaveLength(0);
+    // The connection with a request in flight stays open however long the answer takes.
+    expect(calls).toHaveLength(1);
+    expect(waiting.closed).toBe(false);
+    calls[0]!.resolve(metadataResponse(2));
+    await until(() => waiting.answers.length === 1, 'the late answer');
+    await until(() => waiting.closed, 'the idle close after the answer');
+  });
+
   it('closes connections above max.connections as they are accepted', async () => {
     const { listener: l } = start({ maxConnections: 2 });
     await l.listen();

@@ -26,19 +26,11 @@ import type { ApiVersion } from '../../protocol/cluster.js';
 import type { ProduceResponse } from '../../protocol/produce.js';
 import type { Request, Response, ResponseFor } from '../../protocol/requests.js';
 import * as codec from '../../protocol/wire/codec.js';
+import type { ErrorCode } from '../../util/error-codes.js';
 import { isTributaryError, TributaryError } from '../../util/errors.js';
 import { FrameReader } from './frame-reader.js';
 import { SaslSession, type SaslMechanism, type SaslUsers } from './sasl.js';
-import {
-  decodeSaslAuthenticate,
-  decodeSaslHandshake,
-  encodeRawToken,
-  encodeSaslAuthenticateResponse,
-  encodeSaslHandshakeResponse,
-  peekHeader,
-  saslAuthenticateKey,
-  saslHandshakeKey,
-} from './sasl-frames.js';
+import { encodeRawToken, peekHeader } from './raw-frames.js';
 import { refuseTransactions } from './unsupported.js';
 
 /** What a listener hands requests to: the node's broker. */
@@ -148,8 +140,8 @@ export class Connection {
     } catch (err) {
       return this.enqueueClose(isTributaryError(err) ? err.message : String(err));
     }
-    if (header.apiKey === saslHandshakeKey) return this.handshake(message, header);
-    if (header.apiKey === saslAuthenticateKey) return this.authenticate(message, header);
+    if (header.apiKey === ApiKey.SaslHandshake) return this.handshake(message);
+    if (header.apiKey === ApiKey.SaslAuthenticate) return this.authenticate(message);
     if (header.apiKey !== ApiKey.ApiVersions && this.auth !== 'done') {
       // Kafka's SaslServerAuthenticator: anything else before authentication is an illegal SASL state, and the connection closes.
       return this.enqueueClose(`${apiLabel(header.apiKey)} before SASL authentication completed`);
@@ -201,49 +193,54 @@ export class Connection {
 
   // ------------------------------------------------------------------ SASL
 
-  private handshake(message: Uint8Array, header: ReturnType<typeof peekHeader>): void {
-    const users = this.settings.sasl;
-    if (header.apiVersion < 0 || header.apiVersion > 1) return this.enqueueClose(`SaslHandshake v${header.apiVersion} is not supported`);
-    let mechanism: string;
+  /** Decodes a SASL request with the codec; a malformed one closes the connection. */
+  private decodeSasl(message: Uint8Array): codec.DecodedRequest | undefined {
     try {
-      mechanism = decodeSaslHandshake(message, header);
+      return codec.decodeRequest(message);
     } catch (err) {
-      return this.enqueueClose(String(err));
+      this.enqueueClose(isTributaryError(err) ? err.message : String(err));
+      return undefined;
     }
-    if (users === undefined || this.auth !== 'handshake') {
-      // ILLEGAL_SASL_STATE (34): a listener without SASL, or a second handshake.
-      return this.enqueueFrames([encodeSaslHandshakeResponse(header.correlationId, 34, users?.mechanisms ?? [])], 'SaslHandshake out of place');
-    }
-    if (!users.mechanisms.includes(mechanism as SaslMechanism)) {
-      // UNSUPPORTED_SASL_MECHANISM (33), with the ones we do offer; Kafka then closes.
-      return this.enqueueFrames([encodeSaslHandshakeResponse(header.correlationId, 33, users.mechanisms)], `SASL mechanism ${mechanism} is not enabled`);
-    }
-    this.session = new SaslSession(mechanism as SaslMechanism, users);
-    this.auth = header.apiVersion === 0 ? 'raw' : 'authenticate';
-    this.enqueueFrames([encodeSaslHandshakeResponse(header.correlationId, 0, users.mechanisms)]);
   }
 
-  private authenticate(message: Uint8Array, header: ReturnType<typeof peekHeader>): void {
-    const version = header.apiVersion;
-    if (version < 0 || version > 2) return this.enqueueClose(`SaslAuthenticate v${version} is not supported`);
-    let token: Uint8Array;
-    try {
-      token = decodeSaslAuthenticate(message, header);
-    } catch (err) {
-      return this.enqueueClose(String(err));
+  private handshake(message: Uint8Array): void {
+    const users = this.settings.sasl;
+    const decoded = this.decodeSasl(message);
+    if (decoded === undefined || decoded.request.apiKey !== ApiKey.SaslHandshake) return;
+    const { mechanism } = decoded.request;
+    const respond = { apiVersion: decoded.header.apiVersion, correlationId: decoded.header.correlationId };
+    const answer = (errorCode: ErrorCode, mechanisms: readonly string[]) => codec.encodeResponse({ apiKey: ApiKey.SaslHandshake, errorCode, mechanisms }, respond);
+    if (users === undefined || this.auth !== 'handshake') {
+      // A listener without SASL, or a second handshake.
+      return this.enqueueFrames([answer('ILLEGAL_SASL_STATE', users?.mechanisms ?? [])], 'SaslHandshake out of place');
     }
+    if (!users.mechanisms.includes(mechanism as SaslMechanism)) {
+      // With the mechanisms we do offer; Kafka then closes.
+      return this.enqueueFrames([answer('UNSUPPORTED_SASL_MECHANISM', users.mechanisms)], `SASL mechanism ${mechanism} is not enabled`);
+    }
+    this.session = new SaslSession(mechanism as SaslMechanism, users);
+    this.auth = respond.apiVersion === 0 ? 'raw' : 'authenticate';
+    this.enqueueFrames([answer('NONE', users.mechanisms)]);
+  }
+
+  private authenticate(message: Uint8Array): void {
+    const decoded = this.decodeSasl(message);
+    if (decoded === undefined || decoded.request.apiKey !== ApiKey.SaslAuthenticate) return;
+    const respond = { apiVersion: decoded.header.apiVersion, correlationId: decoded.header.correlationId };
+    const answer = (errorCode: ErrorCode, errorMessage: string | null, authBytes: Uint8Array) =>
+      codec.encodeResponse({ apiKey: ApiKey.SaslAuthenticate, errorCode, errorMessage, authBytes, sessionLifetimeMs: 0 }, respond);
     if (this.auth !== 'authenticate' || this.session === undefined) {
-      return this.enqueueFrames([encodeSaslAuthenticateResponse(header.correlationId, version, 34, 'SaslAuthenticate before a SaslHandshake v1 or after authentication', new Uint8Array(0))], 'SaslAuthenticate out of place');
+      return this.enqueueFrames([answer('ILLEGAL_SASL_STATE', 'SaslAuthenticate before a SaslHandshake v1 or after authentication', new Uint8Array(0))], 'SaslAuthenticate out of place');
     }
     try {
-      const step = this.session.step(token);
+      const step = this.session.step(decoded.request.authBytes);
       if (step.user !== undefined) this.authenticated(step.user);
-      this.enqueueFrames([encodeSaslAuthenticateResponse(header.correlationId, version, 0, null, step.token)]);
+      this.enqueueFrames([answer('NONE', null, step.token)]);
     } catch (err) {
       const e = isTributaryError(err) ? err : new TributaryError('SASL_AUTHENTICATION_FAILED', String(err));
-      // Kafka answers SASL_AUTHENTICATION_FAILED (58) with its message, then closes the connection.
+      // Kafka answers SASL_AUTHENTICATION_FAILED with its message, then closes the connection.
       this.settings.log?.(`${this.clientHost}: ${e.message}`);
-      this.enqueueFrames([encodeSaslAuthenticateResponse(header.correlationId, version, e.errorCode, e.message, new Uint8Array(0))], e.message);
+      this.enqueueFrames([answer(e.code, e.message, new Uint8Array(0))], e.message);
     }
   }
 

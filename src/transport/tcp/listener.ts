@@ -28,7 +28,6 @@ import * as codec from '../../protocol/wire/codec.js';
 import { TributaryError } from '../../util/errors.js';
 import { Connection, type ContextHandler } from './connection.js';
 import { SaslUsers, validateSaslOptions, type SaslOptions } from './sasl.js';
-import { saslAuthenticateKey, saslAuthenticateVersions, saslHandshakeKey, saslHandshakeVersions } from './sasl-frames.js';
 
 /** TLS settings of a listener: PEM key and certificate, and a CA to require client certificates from. */
 export interface TlsOptions {
@@ -71,12 +70,6 @@ export interface KafkaListenerOptions {
   readonly log?: (line: string) => void;
 }
 
-/** SaslHandshake and SaslAuthenticate, which every listener answers (a listener without SASL with ILLEGAL_SASL_STATE), as Kafka's do. */
-const saslApiVersions: readonly ApiVersion[] = [
-  { apiKey: saslHandshakeKey, ...saslHandshakeVersions },
-  { apiKey: saslAuthenticateKey, ...saslAuthenticateVersions },
-];
-
 
 export class KafkaListener {
   readonly host: string;
@@ -96,10 +89,10 @@ export class KafkaListener {
     if (options.sasl !== undefined) validateSaslOptions(options.sasl);
     this.sasl = options.sasl !== undefined ? new SaslUsers(options.sasl) : undefined;
     this.listenerName = options.tls ? (options.sasl ? 'SASL_SSL' : 'SSL') : options.sasl ? 'SASL_PLAINTEXT' : 'PLAINTEXT';
-    // What the codec advertises (Produce 0-9 while it serves 3-9, as Kafka 4.0 does), with
-    // the SASL APIs as this listener answers them.
-    const own = codec.advertisedApiVersions.filter((v) => v.apiKey !== saslHandshakeKey && v.apiKey !== saslAuthenticateKey);
-    this.apiVersions = [...own, ...saslApiVersions].sort((a, b) => a.apiKey - b.apiKey);
+    // What the codec advertises (Produce 0-9 while it serves 3-9, as Kafka 4.0 does), the
+    // SASL APIs included: every listener answers them, one without SASL with
+    // ILLEGAL_SASL_STATE, as Kafka's do.
+    this.apiVersions = codec.advertisedApiVersions;
   }
 
   /** The bound port (after `listen()`), or the port asked for. */
@@ -134,7 +127,7 @@ export class KafkaListener {
     server.on('tlsClientError', (_err, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
-        reject(new TributaryError('INVALID_CONFIG', `cannot listen on ${this.host}:${this.boundPort}: ${err.message}`, { option: 'listen', cause: err } as never));
+        reject(new TributaryError('INVALID_CONFIG', `cannot listen on ${this.host}:${this.boundPort}: ${err.message}`, { option: 'listen', cause: err }));
       };
       server.once('error', onError);
       server.listen({ host: this.host, port: this.boundPort, exclusive: true }, () => {

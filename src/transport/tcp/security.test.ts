@@ -21,7 +21,8 @@ function kafkaFor(cluster: Cluster, sasl: SASLOptions | undefined, ssl?: object)
     logLevel: logLevel.NOTHING,
     ...(sasl ? { sasl } : {}),
     ...(ssl ? { ssl } : {}),
-    connectionTimeout: 5000,
+    connectionTimeout: 30_000,
+    authenticationTimeout: 30_000,
     retry: { retries: 0 },
   });
 }

@@ -1,0 +1,54 @@
+/**
+ * Opening a partition's log with progress reports, as Kafka's `LogLoader` and
+ * `LogManager` log the loading of each log. Recovery after an unclean shutdown reads every segment past the
+ * recovery point, synchronously (a 218 MB partition took 3 s): before it starts, the
+ * log says how much it is about to check; after, how much it read and how fast (what it
+ * cut, `LogManager` reports). The same start and end go to `tributary:recovery`.
+ * @internal
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PartitionLog, type PartitionLogOptions } from '../storage/partition-log.js';
+import { channels, type RecoveryEvent } from '../util/channels.js';
+import type { Logger } from '../util/logger.js';
+
+/** Recoveries of logs this large (segment bytes) or this slow are logged at info level; smaller ones at debug. */
+export const recoveryReportBytesMin = 16 * 1024 * 1024;
+export const recoveryReportMsMin = 1000;
+
+/** Kafka's clean-shutdown marker: its absence means the log must be recovered. */
+const cleanShutdownFile = '.kafka_cleanshutdown';
+
+export async function openPartitionLog(options: PartitionLogOptions, nodeId: number, log: Logger, reportBytesMin = recoveryReportBytesMin): Promise<PartitionLog> {
+  const { topic, partition } = options;
+  const bytes = uncleanSegmentBytes(join(options.dataDir, `${topic}-${partition}`));
+  const where = { nodeId, topic, partition };
+  const mb = (n: number): string => (n / 1e6).toFixed(1);
+  if (bytes > 0) {
+    const say = bytes >= reportBytesMin ? log.info : log.debug;
+    say({ ...where, bytes }, `recovering ${topic}-${partition} after an unclean shutdown: ${mb(bytes)} MB of segments to check`);
+    if (channels.recovery.hasSubscribers) channels.recovery.publish({ phase: 'start', ...where, bytes } satisfies RecoveryEvent);
+  }
+  const opened = await PartitionLog.open(options);
+  const r = opened.recovery;
+  if (!r.clean && (bytes > 0 || r.bytesScanned > 0)) {
+    const rate = r.durationMs > 0 ? r.bytesScanned / (r.durationMs / 1000) : 0;
+    const fields = { ...where, bytesScanned: r.bytesScanned, segmentsScanned: r.segmentsScanned, durationMs: Math.round(r.durationMs), bytesPerSecond: Math.round(rate), bytesTruncated: r.bytesTruncated };
+    const say = bytes >= reportBytesMin || r.durationMs >= recoveryReportMsMin ? log.info : log.debug;
+    say(fields, `recovered ${topic}-${partition}: checked ${mb(r.bytesScanned)} MB in ${r.segmentsScanned} segments in ${Math.round(r.durationMs)} ms (${mb(rate)} MB/s)`);
+    if (channels.recovery.hasSubscribers) channels.recovery.publish({ phase: 'end', ...where, bytes: r.bytesScanned, durationMs: r.durationMs, bytesTruncated: r.bytesTruncated } satisfies RecoveryEvent);
+  }
+  return opened;
+}
+
+/** The bytes of a log folder's segment files when it lacks the clean-shutdown marker, else 0. */
+function uncleanSegmentBytes(dir: string): number {
+  if (!existsSync(dir) || existsSync(join(dir, cleanShutdownFile))) return 0;
+  let total = 0;
+  try {
+    for (const name of readdirSync(dir)) if (name.endsWith('.log')) total += statSync(join(dir, name)).size;
+  } catch {
+    return 0; // the open that follows reports what is wrong with the folder
+  }
+  return total;
+}
