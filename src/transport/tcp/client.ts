@@ -28,7 +28,6 @@ import type { FindCoordinatorResponse } from '../../protocol/group.js';
 import type { MetadataResponse } from '../../protocol/cluster.js';
 import type { Request, ResponseFor } from '../../protocol/requests.js';
 import { frameBytesMax } from '../../protocol/wire/codec.js';
-import { backoffMs } from '../../client/retry.js';
 import { isTributaryError, TributaryError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import type { Transport } from '../transport.js';
@@ -102,6 +101,17 @@ function positiveInt(value: number | undefined, name: string, fallback: number, 
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < min) throw new TributaryError('INVALID_CONFIG', `${name} must be an integer >= ${min}`, { option: name });
   return value;
+}
+
+/**
+ * `reconnect.backoff.ms * 2^failures`, capped at `reconnect.backoff.max.ms`, spread by ±20%
+ * so that many clients that lost the same broker do not all dial it again at once (Kafka's
+ * `ExponentialBackoff`; the clients' own copy is in `client/retry.ts`, above this layer).
+ */
+function reconnectBackoffMs(failures: number, initialMs: number, maxMs: number, rng: Rng): number {
+  if (initialMs === 0) return 0;
+  const exp = Math.min(maxMs, initialMs * 2 ** Math.min(failures, 30));
+  return Math.max(0, Math.min(maxMs, Math.round(exp * (0.8 + rng.float() * 0.4))));
 }
 
 export class TcpClientTransport implements Transport {
@@ -237,7 +247,7 @@ export class TcpClientTransport implements Transport {
       });
     } catch (err) {
       node.failures++;
-      node.notBeforeMs = performance.now() + backoffMs(node.failures - 1, this.reconnectBackoffMs, this.reconnectBackoffMaxMs, this.rng);
+      node.notBeforeMs = performance.now() + reconnectBackoffMs(node.failures - 1, this.reconnectBackoffMs, this.reconnectBackoffMaxMs, this.rng);
       if (isTributaryError(err) && !err.retriable) throw err;
       throw isTributaryError(err) && err.code === 'NETWORK_EXCEPTION' ? err : new TributaryError('NETWORK_EXCEPTION', `node ${nodeId} (${host}:${port}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
@@ -249,7 +259,7 @@ export class TcpClientTransport implements Transport {
     node.failures = 0;
     connection.onClose = () => {
       // A connection that dies is redialled on next use, after the backoff.
-      node.notBeforeMs = performance.now() + backoffMs(0, this.reconnectBackoffMs, this.reconnectBackoffMaxMs, this.rng);
+      node.notBeforeMs = performance.now() + reconnectBackoffMs(0, this.reconnectBackoffMs, this.reconnectBackoffMaxMs, this.rng);
     };
     return connection;
   }
