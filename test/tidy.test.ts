@@ -32,6 +32,8 @@ const layers = [
   'broker',
   'transport', // inline.ts and transport.ts (client side), tcp/ (the Kafka listener, which hands requests to a Broker)
   'client',
+  'client-factories.ts', // the client factories shared by Cluster and connect()
+  'connect.ts', // connect(): the clients over TCP to a remote cluster
   'observe', // cluster.metrics(): reads the broker's and the clients' counters
   'cluster-node.ts',
   'cluster-listeners.ts',
