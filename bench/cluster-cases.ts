@@ -12,6 +12,10 @@
  * - `consume <records>`: fills a topic, then times a fresh consumer reading it from the
  *   earliest offset.
  * - `lifecycle <nodes> <runs>`: starts and closes an ephemeral cluster `runs` times.
+ * - `stall <window|linger0> <seconds>`: a producer flat out on a 1-node cluster (32 calls
+ *   of one record in flight, or one call at a time with linger 0) while
+ *   `monitorEventLoopDelay` watches the loop: its p99 and max stall, the records a second
+ *   and the CPU a record (issue 13, item 3).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Cluster } from '../src/cluster.js';
@@ -254,7 +258,51 @@ async function lifecycle(): Promise<void> {
   });
 }
 
-const cases: Record<string, () => Promise<void>> = { produce, latency, consume, lifecycle };
+async function stall(): Promise<void> {
+  const mode = args[0] ?? 'window';
+  const seconds = Number(args[1] ?? 3);
+  const cluster = await startWithTopic(1);
+  const producer = cluster.producer({ acks: 1, lingerMs: 0 });
+  const record: ProducerRecord = { value: Buffer.alloc(recordBytes, 0x61) };
+  const window = mode === 'linger0' ? 1 : 32;
+  await pipeline(() => producer.send(topic, record), window, 1, 1);
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  // A setImmediate chain counts the loop's turns and the longest gap between two (the
+  // histogram takes no sample at all while the loop never turns, and then reads 0).
+  let turns = 0;
+  let lastTurnMs = performance.now();
+  let longestGapMs = 0;
+  let watching = true;
+  const turn = (): void => {
+    const now = performance.now();
+    turns++;
+    longestGapMs = Math.max(longestGapMs, now - lastTurnMs);
+    lastTurnMs = now;
+    if (watching) setImmediate(turn);
+  };
+  setImmediate(turn);
+  const cpu0 = process.cpuUsage();
+  const r = await pipeline(() => producer.send(topic, record), window, 1, seconds);
+  const cpu = process.cpuUsage(cpu0);
+  watching = false;
+  longestGapMs = Math.max(longestGapMs, performance.now() - lastTurnMs);
+  delay.disable();
+  await producer.close();
+  await cluster.close();
+  report({
+    name: `stall-${mode}`,
+    recordsPerSec: r.recordsPerSec,
+    cpuPerRecordNs: ((cpu.user + cpu.system) * 1000) / r.records,
+    loopDelayP99Ms: delay.percentile(99) / 1e6,
+    loopDelayMaxMs: delay.max / 1e6,
+    loopTurns: turns,
+    longestTurnGapMs: longestGapMs,
+    peakRssMiB: peakRssMiB(),
+  });
+}
+
+const cases: Record<string, () => Promise<void>> = { produce, latency, consume, lifecycle, stall };
 const run = cases[caseName];
 if (!run) throw new Error(`unknown case ${caseName}`);
 await run();

@@ -1,15 +1,24 @@
 import type { Request, ResponseFor } from '../protocol/requests.js';
 import { TributaryError } from '../util/errors.js';
 import type { NodeHandler, Transport } from './transport.js';
+import { TurnBudget } from './turn-budget.js';
+
+/** Requests one turn of the event loop may carry before the rest wait for the next turn (see {@link TurnBudget}). */
+const requestsPerTurnMax = Number(process.env.TRIB_RPT ?? 64);
+/** Microseconds of requests one turn may carry, whichever bound comes first. */
+const turnBudgetUs = Number(process.env.TRIB_TUS ?? 2_000);
 
 /**
  * Requests carried within the thread: `send` calls the node's handler directly (on a
- * later microtask, never inside the caller's turn). The request object itself is handed
+ * later microtask, never inside the caller's turn), or, once this turn of the event loop
+ * has carried its budget of requests, on the next turn, so timers and I/O keep running
+ * under a producer flat out. The request object itself is handed
  * over, not copied: the broker must treat it as read-only, and so must the client once
  * it is sent.
  */
 export class InlineTransport implements Transport {
   private readonly nodes = new Map<number, NodeHandler>();
+  private readonly budget = new TurnBudget(requestsPerTurnMax, turnBudgetUs);
 
   /** @param clusterRunId the run of the cluster whose nodes this transport reaches (see {@link Transport.clusterRunId}). */
   constructor(readonly clusterRunId?: string) {}
@@ -25,7 +34,7 @@ export class InlineTransport implements Transport {
   }
 
   async send<R extends Request>(nodeId: number, request: R): Promise<ResponseFor<R>> {
-    await Promise.resolve();
+    await (this.budget.take() ?? Promise.resolve());
     const handler = this.nodes.get(nodeId);
     if (handler === undefined) throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId} is not reachable`);
     return handler.handle(request);
