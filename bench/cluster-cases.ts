@@ -16,11 +16,17 @@
  *   of one record in flight, or one call at a time with linger 0) while
  *   `monitorEventLoopDelay` watches the loop: its p99 and max stall, the records a second
  *   and the CPU a record (issue 13, item 3).
+ * - `yield-ab <window|linger0> <rounds>`: the in-process transport's yield strategies
+ *   side by side in one process, interleaved round by round (the machine is shared, so
+ *   runs minutes apart are not comparable): none (the loop never turns), a `setImmediate`
+ *   per request, and the budget (64 requests or 2 ms a turn); median records a second and
+ *   CPU a record of each.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Cluster } from '../src/cluster.js';
 import type { ProducerOptions } from '../src/client/options.js';
 import type { Producer, ProducerRecord } from '../src/client/producer.js';
+import { inlineTurnBudget } from '../src/transport/turn-budget.js';
 import { peakRssMiB, percentile, report } from './lib.js';
 
 const [caseName, ...args] = process.argv.slice(2) as [string, ...string[]];
@@ -302,7 +308,39 @@ async function stall(): Promise<void> {
   });
 }
 
-const cases: Record<string, () => Promise<void>> = { produce, latency, consume, lifecycle, stall };
+async function yieldAb(): Promise<void> {
+  const mode = args[0] ?? 'window';
+  const rounds = Number(args[1] ?? 5);
+  const strategies = { none: { requestsMax: Infinity, budgetUs: Infinity }, perRequest: { requestsMax: 1, budgetUs: Infinity }, budget: { requestsMax: 64, budgetUs: 2_000 } };
+  const record: ProducerRecord = { value: Buffer.alloc(recordBytes, 0x61) };
+  const window = mode === 'linger0' ? 1 : 32;
+  const seen: Record<string, { rates: number[]; cpus: number[] }> = {};
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, budget] of Object.entries(strategies)) {
+      Object.assign(inlineTurnBudget, budget);
+      const cluster = await startWithTopic(1);
+      const producer = cluster.producer({ acks: 1, lingerMs: 0 });
+      await pipeline(() => producer.send(topic, record), window, 1, 0.3);
+      const cpu0 = process.cpuUsage();
+      const r = await pipeline(() => producer.send(topic, record), window, 1, 1);
+      const cpu = process.cpuUsage(cpu0);
+      await producer.close();
+      await cluster.close();
+      const s = (seen[name] ??= { rates: [], cpus: [] });
+      s.rates.push(r.recordsPerSec);
+      s.cpus.push(((cpu.user + cpu.system) * 1000) / r.records);
+    }
+  }
+  const result: Record<string, number | string> = { name: `yield-ab-${mode}`, rounds };
+  for (const [name, s] of Object.entries(seen)) {
+    result[`${name}RecordsPerSec`] = percentile(s.rates.sort((a, b) => a - b), 50);
+    result[`${name}CpuPerRecordNs`] = percentile(s.cpus.sort((a, b) => a - b), 50);
+  }
+  result.peakRssMiB = peakRssMiB();
+  report(result);
+}
+
+const cases: Record<string, () => Promise<void>> = { produce, latency, consume, lifecycle, stall, 'yield-ab': yieldAb };
 const run = cases[caseName];
 if (!run) throw new Error(`unknown case ${caseName}`);
 await run();

@@ -1,12 +1,7 @@
 import type { Request, ResponseFor } from '../protocol/requests.js';
 import { TributaryError } from '../util/errors.js';
 import type { NodeHandler, Transport } from './transport.js';
-import { TurnBudget } from './turn-budget.js';
-
-/** Requests one turn of the event loop may carry before the rest wait for the next turn (see {@link TurnBudget}). */
-const requestsPerTurnMax = Number(process.env.TRIB_RPT ?? 64);
-/** Microseconds of requests one turn may carry, whichever bound comes first. */
-const turnBudgetUs = Number(process.env.TRIB_TUS ?? 2_000);
+import { TurnBudget, inlineTurnBudget } from './turn-budget.js';
 
 /**
  * Requests carried within the thread: `send` calls the node's handler directly (on a
@@ -18,7 +13,7 @@ const turnBudgetUs = Number(process.env.TRIB_TUS ?? 2_000);
  */
 export class InlineTransport implements Transport {
   private readonly nodes = new Map<number, NodeHandler>();
-  private readonly budget = new TurnBudget(requestsPerTurnMax, turnBudgetUs);
+  private readonly budget = new TurnBudget(inlineTurnBudget.requestsMax, inlineTurnBudget.budgetUs);
 
   /** @param clusterRunId the run of the cluster whose nodes this transport reaches (see {@link Transport.clusterRunId}). */
   constructor(readonly clusterRunId?: string) {}

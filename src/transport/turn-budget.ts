@@ -46,3 +46,11 @@ export class TurnBudget {
     return new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+/**
+ * The budget each new in-process transport takes: 64 requests or 2 ms a turn. A setting
+ * for the benchmarks (which compare it with a boundary per request and with none), not an
+ * option: change it only before a cluster starts.
+ * @internal
+ */
+export const inlineTurnBudget = { requestsMax: 64, budgetUs: 2_000 };
