@@ -19,6 +19,9 @@ import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
 import type { Store } from './storage/store.js';
 import { InlineTransport } from './transport/inline.js';
+import { MessageChannel } from 'node:worker_threads';
+import type { ClusterHandle } from './connect-handle.js';
+import { PortServer } from './transport/port/port-server.js';
 import { ClusterListeners, type ListenOptions } from './cluster-listeners.js';
 import type { SaslOptions } from './transport/tcp/sasl.js';
 import type { TlsOptions } from './transport/tcp/listener.js';
@@ -359,8 +362,36 @@ export class Cluster {
 
   private readonly adminTransport: Transport = {
     bootstrapNodes: () => this.transport.bootstrapNodes(),
-    send: (nodeId, request) => (this.closed ? Promise.reject(new TributaryError('CLIENT_CLOSED', 'the cluster is closed')) : this.transport.send(nodeId, request)),
+    send: (nodeId, request, options) => (this.closed ? Promise.reject(new TributaryError('CLIENT_CLOSED', 'the cluster is closed')) : this.transport.send(nodeId, request, options)),
+    close: async () => {},
   };
+
+  private readonly portServers = new Set<PortServer>();
+
+  /**
+   * A handle for another thread: post it to a worker (with `handle.port` in the transfer
+   * list) and connect it there with `connectHandle`, which gives the same client factories
+   * as this cluster. One handle per worker; the cluster answers its requests in this thread.
+   *
+   * @example
+   * ```ts
+   * import { Worker } from 'node:worker_threads';
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start();
+   * const handle = cluster.createHandle();
+   * const worker = new Worker('./worker.js', { workerData: handle, transferList: [handle.port] });
+   * await new Promise((resolve) => worker.once('exit', resolve));
+   * ```
+   */
+  createHandle(): ClusterHandle {
+    this.checkOpen();
+    const { port1, port2 } = new MessageChannel();
+    const server = new PortServer(port1, (id) => this.inline.handler(id), this.log, (s) => this.portServers.delete(s));
+    this.portServers.add(server);
+    port2.unref();
+    return { kind: 'tributary-cluster-handle', port: port2, clusterId: this.clusterId, runId: this.inline.clusterRunId!, nodeIds: this.nodeIds };
+  }
 
   /**
    * A typed handle on a topic: sends and reads records as `K` and `V` through the serdes.
@@ -446,6 +477,7 @@ export class Cluster {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const server of [...this.portServers]) server.close();
     for (const hook of [...this.closeHooks]) await Promise.resolve(hook()).catch(() => {});
     this.closeHooks.clear();
     await this.listeners?.closeAll();
