@@ -1,7 +1,7 @@
 import type { RequestContext } from '../broker/request-context.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
 import { TributaryError } from '../util/errors.js';
-import type { NodeHandler, SendOptions, Transport } from './transport.js';
+import { isRequestShaped, type NodeHandler, type SendOptions, type Transport } from './transport.js';
 
 /**
  * Requests carried within the thread: `send` calls the node's handler directly (on a
@@ -42,6 +42,7 @@ export class InlineTransport implements Transport {
     if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the transport is closed');
     const signal = options?.signal;
     if (signal?.aborted) throw abortError(signal);
+    if (!isRequestShaped(request)) throw new TributaryError('INVALID_REQUEST', 'not a request: an object with a numeric apiKey');
     await Promise.resolve();
     if (this.closed) throw new TributaryError('NETWORK_EXCEPTION', 'the transport closed before the request was sent');
     const handler = this.nodes.get(nodeId);

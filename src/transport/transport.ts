@@ -91,3 +91,8 @@ export interface SendOptions {
 export interface NodeHandler {
   handle<R extends Request>(request: R, context?: RequestContext): Promise<ResponseFor<R>>;
 }
+
+/** Whether `request` can be a request at all (an object with a numeric `apiKey`); what it means is the node's to check. @internal */
+export function isRequestShaped(request: unknown): boolean {
+  return request !== null && typeof request === 'object' && typeof (request as { apiKey?: unknown }).apiKey === 'number';
+}

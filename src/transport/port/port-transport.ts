@@ -2,7 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Request, ResponseFor } from '../../protocol/requests.js';
 import { TributaryError } from '../../util/errors.js';
 import { abortError } from '../inline.js';
-import type { SendOptions, Transport } from '../transport.js';
+import { isRequestShaped, type SendOptions, type Transport } from '../transport.js';
 import { forTransfer, rebuildError, type ToClient, type ToServer } from './messages.js';
 
 interface Pending {
@@ -56,6 +56,7 @@ export class PortTransport implements Transport {
     if (this.state === 'broken') return Promise.reject(this.refused ?? new TributaryError('NETWORK_EXCEPTION', 'the port to the cluster is closed'));
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (!isRequestShaped(request)) return Promise.reject(new TributaryError('INVALID_REQUEST', 'not a request: an object with a numeric apiKey'));
     const id = this.nextId++;
     return new Promise<ResponseFor<R>>((resolve, reject) => {
       const p: Pending = { resolve: resolve as (v: unknown) => void, reject, signal, onAbort: undefined };
