@@ -1,6 +1,6 @@
 /**
  * A worker thread for the worker tests: connects the cluster handle it was given and plays
- * one role. Run with `execArgv: ['--import', 'tsx']` (a Worker does not go through vitest's
+ * one role. Started through client-worker.mjs, which registers tsx (a Worker does not go through vitest's
  * transform).
  */
 import { parentPort, workerData } from 'node:worker_threads';

@@ -1,17 +1,17 @@
 /**
  * Clients in real worker threads against a cluster in this thread, through
  * `cluster.createHandle()` and `connectHandle()`. The workers run TypeScript through tsx
- * (`--import tsx`): a Worker does not go through vitest's transform.
+ * (client-worker.mjs registers it): a Worker does not go through vitest's transform.
  */
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cluster, connectHandle, isTributaryError, type ClusterHandle } from '../../src/index.js';
 
-const workerFile = new URL('./client-worker.ts', import.meta.url);
+const workerFile = new URL('./client-worker.mjs', import.meta.url);
 const started: Worker[] = [];
 
 function startWorker(data: Record<string, unknown> & { handle: ClusterHandle }): Worker {
-  const w = new Worker(workerFile, { workerData: data, transferList: [data.handle.port], execArgv: ['--import', 'tsx'] });
+  const w = new Worker(workerFile, { workerData: data, transferList: [data.handle.port] });
   started.push(w);
   return w;
 }
@@ -149,7 +149,7 @@ describe('clients in worker threads', () => {
     // Posted to a second worker: the port went with the first post.
     const twice = cluster.createHandle();
     const w = startWorker({ role: 'consume', handle: twice, topic: 't', groupId: 'g' });
-    expect(() => new Worker(workerFile, { workerData: { role: 'consume', handle: twice }, transferList: [twice.port], execArgv: ['--import', 'tsx'] })).toThrow();
+    expect(() => new Worker(workerFile, { workerData: { role: 'consume', handle: twice }, transferList: [twice.port] })).toThrow();
     await w.terminate();
 
     // Used after the cluster closed.
