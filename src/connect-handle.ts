@@ -41,22 +41,20 @@ const connectedPorts = new WeakSet<MessagePort>();
  *
  * @example
  * ```ts
- * // main.ts
- * import { Worker } from 'node:worker_threads';
- * import { Cluster } from 'tributary-log';
+ * import { Worker, isMainThread, workerData } from 'node:worker_threads';
+ * import { Cluster, connectHandle, type ClusterHandle } from 'tributary-log';
  *
- * await using cluster = await Cluster.start({ nodes: 3 });
- * await cluster.admin().createTopics([{ name: 'events' }]);
- * const handle = cluster.createHandle();
- * const worker = new Worker(new URL('./producer-worker.js', import.meta.url), { workerData: handle, transferList: [handle.port] });
- * await new Promise((resolve) => worker.once('exit', resolve));
- *
- * // producer-worker.ts
- * import { workerData } from 'node:worker_threads';
- * import { connectHandle, type ClusterHandle } from 'tributary-log';
- *
- * await using remote = await connectHandle(workerData as ClusterHandle);
- * await remote.producer({ acks: 'all' }).send('events', [{ key: 'k', value: 'from a worker' }]);
+ * if (isMainThread) {
+ *   await using cluster = await Cluster.start({ nodes: 3 });
+ *   await cluster.admin().createTopics([{ name: 'events' }]);
+ *   const handle = cluster.createHandle();
+ *   const worker = new Worker(new URL(import.meta.url), { workerData: handle, transferList: [handle.port] });
+ *   await new Promise((resolve) => worker.once('exit', resolve));
+ * } else {
+ *   await using remote = await connectHandle(workerData as ClusterHandle);
+ *   const [meta] = await remote.producer({ acks: 'all' }).send('events', [{ key: 'k', value: 'from a worker' }]);
+ *   console.log(meta!.offset); // 0
+ * }
  * ```
  */
 export async function connectHandle(handle: ClusterHandle, options: ConnectHandleOptions = {}): Promise<ConnectedCluster> {

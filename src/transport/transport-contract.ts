@@ -37,9 +37,8 @@ async function rejection(p: Promise<unknown>): Promise<TributaryError> {
 
 /**
  * The conformance suite every `Transport` passes (the rules written on `Transport`): run it
- * from a test file with the implementation's `make`.
+ * from a test file with the implementation's `make` (transport-contract.test.ts):
  *
- * @example
  * ```ts
  * import { InlineTransport } from './inline.js';
  * import { transportContract } from './transport-contract.js';
