@@ -1,10 +1,12 @@
 import { MessagePort, threadId } from 'node:worker_threads';
-import { Admin, type AdminOptions } from './client/admin.js';
-import { Consumer } from './client/consumer.js';
-import { ConsumerGroup, type ConsumerGroupOptions } from './client/consumer-group.js';
+import type { Admin, AdminOptions } from './client/admin.js';
+import type { Consumer } from './client/consumer.js';
+import type { ConsumerGroup, ConsumerGroupOptions } from './client/consumer-group.js';
 import type { ConsumerOptions, ProducerOptions } from './client/options.js';
-import { Producer } from './client/producer.js';
-import { Topic, type TopicSerdes } from './client/topic.js';
+import type { Producer } from './client/producer.js';
+import type { Topic, TopicSerdes } from './client/topic.js';
+import { ClientFactories } from './client-factories.js';
+import { systemClock } from './util/clock.js';
 import { PortTransport } from './transport/port/port-transport.js';
 import type { Transport } from './transport/transport.js';
 import { TributaryError } from './util/errors.js';
@@ -81,53 +83,48 @@ export async function connectHandle(handle: ClusterHandle, options: ConnectHandl
  * factories as `Cluster`. Made by {@link connectHandle}.
  */
 export class ConnectedCluster {
-  private readonly closeHooks = new Set<() => Promise<void> | void>();
-  private sharedProducer: Producer | undefined;
+  private readonly factories: ClientFactories;
   private closed = false;
 
-  /** @internal */
+  /** @internal Use {@link connectHandle}. */
   constructor(
     readonly clusterId: string,
-    /** How the clients made here reach the cluster. */
+    /** How the clients made here reach the cluster: a `MessagePort` to its thread. */
     readonly transport: Transport,
-  ) {}
+  ) {
+    this.factories = new ClientFactories({ transport, clock: systemClock, isClosed: () => this.closed, name: 'the connection' });
+  }
 
   /** A producer, closed (flushed first) when this connection closes. */
   producer(options: ProducerOptions = {}): Producer {
-    return this.track(new Producer(this.transport, options));
+    return this.factories.producer(options);
   }
 
   /** A consumer (no group), closed when this connection closes. */
   consumer(options: ConsumerOptions = {}): Consumer {
-    return this.track(new Consumer(this.transport, options));
+    return this.factories.consumer(options);
   }
 
   /** A member of a consumer group, closed (committing and leaving) when this connection closes. */
   consumerGroup<K = Uint8Array | null, V = Uint8Array | null>(options: ConsumerGroupOptions<K, V>): ConsumerGroup<K, V> {
-    return this.track(new ConsumerGroup<K, V>(this.transport, options));
+    return this.factories.consumerGroup(options);
   }
 
   /** An admin client; its calls reject with `CLIENT_CLOSED` once this connection closes. */
   admin(options: AdminOptions = {}): Admin {
-    this.checkOpen();
-    return new Admin(this.transport, options);
+    return this.factories.admin(options);
   }
 
   /** A typed handle on a topic (one shared producer per connection). */
   topic<K, V>(name: string, serdes: TopicSerdes<K, V>): Topic<K, V> {
-    this.checkOpen();
-    return new Topic(name, serdes, {
-      producer: () => (this.sharedProducer ??= this.producer({ lingerMs: 0 })),
-      consumer: (options) => this.consumer(options),
-    });
+    return this.factories.topic(name, serdes);
   }
 
   /** Closes every client made here, then the port. */
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.factories.closeAll();
     this.closed = true;
-    for (const hook of [...this.closeHooks]) await Promise.resolve(hook()).catch(() => {});
-    this.closeHooks.clear();
     await this.transport.close();
   }
 
@@ -137,22 +134,5 @@ export class ConnectedCluster {
 
   get isClosed(): boolean {
     return this.closed;
-  }
-
-  private track<C extends { close(): Promise<void> }>(client: C): C {
-    this.checkOpen();
-    const off = (): boolean => this.closeHooks.delete(hook);
-    const close = client.close.bind(client);
-    const hook = (): Promise<void> => close();
-    this.closeHooks.add(hook);
-    client.close = () => {
-      off();
-      return close();
-    };
-    return client;
-  }
-
-  private checkOpen(): void {
-    if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the connection to the cluster is closed');
   }
 }

@@ -66,7 +66,7 @@ export interface Transport {
    * Closes the transport: requests in flight reject with retriable `NETWORK_EXCEPTION`, new
    * ones with `CLIENT_CLOSED`. It closes only the transport, never the nodes behind it.
    */
-  close(): Promise<void>;
+  close(): Promise<void> | void;
   /**
    * Set only by a transport to a cluster in this same process: that cluster's run id (a
    * random id each `Cluster.start` draws). A consumer group member made through it tells

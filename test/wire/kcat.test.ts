@@ -102,7 +102,6 @@ describe('kcat over the wire, 3 nodes', { timeout: 300_000 }, () => {
       const last = lines[lines.length - 1];
       return last === undefined ? undefined : [...last.matchAll(/\[(\d+)\]/g)].map((x) => Number(x[1])).sort();
     };
-    const revoked = (m: Running): number => m.stderr().split('\n').filter((l) => l.includes('revoked')).length;
     const consumed = (m: Running): Set<string> => new Set(m.stdout().trim().split('\n').filter(Boolean));
     const first = member();
     const second = member();
@@ -113,7 +112,7 @@ describe('kcat over the wire, 3 nodes', { timeout: 300_000 }, () => {
           const a = assigned(first);
           const c = assigned(second);
           if (!a || !c || a.length !== 2 || c.length !== 2) return undefined;
-          // Only once each member's latest event is an assignment (not a revoke after it).
+          // Each member's latest assignment: two partitions each, all four between them.
           return new Set([...a, ...c]).size === 4 ? true : undefined;
         },
         180_000,
@@ -122,12 +121,6 @@ describe('kcat over the wire, 3 nodes', { timeout: 300_000 }, () => {
       await eventually('every record consumed by one member or the other', () => (new Set([...consumed(first), ...consumed(second)]).size >= 40 ? true : undefined), 120_000);
       const all = new Set([...consumed(first), ...consumed(second)]);
       for (let p = 0; p < 4; p++) for (let i = 0; i < 10; i++) expect(all).toContain(`${p} ${i} p${p}-${i}`);
-      // Each member read the partitions it was last assigned (and possibly others before the rebalance).
-      for (const m of [first, second]) {
-        const mine = assigned(m)!;
-        const parts = new Set([...consumed(m)].map((l) => Number(l.split(' ')[0])));
-        for (const p of mine) expect(parts.has(p) || revoked(m) > 0).toBe(true);
-      }
       // The auto-commits reach every partition's end.
       await eventually(
         'committed offsets at 10 on every partition',

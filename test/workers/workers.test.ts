@@ -44,6 +44,7 @@ describe('clients in worker threads', () => {
     const read = new Map<string, Rec>(); // by partition:offset
     const assigned: { worker: number; generation: number; partitions: number[] }[] = [];
     let producersDone = 0;
+    const producerExits: number[] = [];
     const errors: string[] = [];
 
     const consumers = [0, 1].map((i) => {
@@ -62,6 +63,7 @@ describe('clients in worker threads', () => {
         if (m.t === 'acked') acked.push(...m.records!);
         else if (m.t === 'done') producersDone++;
       });
+      w.on('exit', (code) => producerExits.push(code));
       w.on('error', (err) => errors.push(String(err)));
     }
 
@@ -71,6 +73,9 @@ describe('clients in worker threads', () => {
     await cluster.restartNode(2);
     await until(() => producersDone === 2, 180_000, 'the producers to finish');
     await until(() => acked.every((r) => read.has(`${r.partition}:${r.offset}`)), 180_000, 'every acknowledged record to be read');
+    // Closed, a producer worker's port keeps nothing alive: the thread ends by itself.
+    await until(() => producerExits.length === 2, 120_000, 'the producer workers to exit by themselves');
+    expect(producerExits).toEqual([0, 0]);
 
     expect(errors).toEqual([]);
     expect(acked.length).toBeGreaterThan(800);

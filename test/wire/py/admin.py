@@ -15,8 +15,16 @@ out = {}
 futures = a.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=replication,
                                     config={'retention.ms': '3600000'})], operation_timeout=60, request_timeout=60)
 futures[topic].result()
-md = a.list_topics(topic=topic, timeout=60)
-out['created_partitions'] = len(md.topics[topic].partitions)
+# Every broker learns of the new topic from the metadata log a moment after the controller
+# answers (as in Kafka), and list_topics may ask another broker: look until it has them all.
+deadline = time.time() + 60
+while True:
+    md = a.list_topics(topic=topic, timeout=60)
+    t = md.topics.get(topic)
+    out['created_partitions'] = len(t.partitions) if t is not None and t.error is None else 0
+    if out['created_partitions'] >= partitions or time.time() > deadline:
+        break
+    time.sleep(0.2)
 res = ConfigResource(ConfigResource.Type.TOPIC, topic)
 configs = a.describe_configs([res], request_timeout=60)[res].result()
 out['configs'] = {k: v.value for k, v in configs.items()}
