@@ -54,6 +54,7 @@ describe('MetadataCache', () => {
     let epoch = 5;
     const transport: Transport = {
       bootstrapNodes: () => [1],
+      close: async () => {},
       send: async <R extends Request>(_node: number, _request: R) => {
         const response: MetadataResponse = {
           apiKey: ApiKey.Metadata,
