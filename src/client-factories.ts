@@ -41,7 +41,8 @@ export class ClientFactories {
   constructor(private readonly owner: ClientOwner) {
     this.adminTransport = {
       bootstrapNodes: () => owner.transport.bootstrapNodes(),
-      send: (nodeId, request) => (owner.isClosed() ? Promise.reject(this.closedError()) : owner.transport.send(nodeId, request)),
+      send: (nodeId, request, options) => (owner.isClosed() ? Promise.reject(this.closedError()) : owner.transport.send(nodeId, request, options)),
+      close: async () => {},
     };
   }
 

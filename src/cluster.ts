@@ -20,6 +20,9 @@ import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
 import type { Store } from './storage/store.js';
 import { InlineTransport } from './transport/inline.js';
+import { MessageChannel } from 'node:worker_threads';
+import type { ClusterHandle } from './connect-handle.js';
+import { PortServer } from './transport/port/port-server.js';
 import { ClusterListeners, type ListenOptions } from './cluster-listeners.js';
 import type { SaslOptions } from './transport/tcp/sasl.js';
 import type { TlsOptions } from './transport/tcp/listener.js';
@@ -330,6 +333,33 @@ export class Cluster {
     return this.factories.admin(options);
   }
 
+  private readonly portServers = new Set<PortServer>();
+
+  /**
+   * A handle for another thread: post it to a worker (with `handle.port` in the transfer
+   * list) and connect it there with `connectHandle`, which gives the same client factories
+   * as this cluster. One handle per worker; the cluster answers its requests in this thread.
+   *
+   * @example
+   * ```ts
+   * import { Worker } from 'node:worker_threads';
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start();
+   * const handle = cluster.createHandle();
+   * const worker = new Worker('./worker.js', { workerData: handle, transferList: [handle.port] });
+   * await new Promise((resolve) => worker.once('exit', resolve));
+   * ```
+   */
+  createHandle(): ClusterHandle {
+    this.checkOpen();
+    const { port1, port2 } = new MessageChannel();
+    const server = new PortServer(port1, (id) => this.inline.handler(id), this.log, (s) => this.portServers.delete(s));
+    this.portServers.add(server);
+    port2.unref();
+    return { kind: 'tributary-cluster-handle', port: port2, clusterId: this.clusterId, runId: this.inline.clusterRunId!, nodeIds: this.nodeIds };
+  }
+
   /**
    * A typed handle on a topic: sends and reads records as `K` and `V` through the serdes.
    * It shares one producer per cluster (made on first send) and makes a consumer per read.
@@ -407,6 +437,7 @@ export class Cluster {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const server of [...this.portServers]) server.close();
     await this.factories.closeAll();
     await this.listeners?.closeAll();
     const nodes = [...this.nodes.values()];

@@ -87,7 +87,8 @@ export {
   type GroupListing,
   type GroupDescription,
 } from './client/admin.js';
-export type { Transport } from './transport/transport.js';
+export type { Transport, SendOptions } from './transport/transport.js';
+export { connectHandle, ConnectedCluster, type ClusterHandle, type ConnectHandleOptions } from './connect-handle.js';
 
 // Logs, diagnostics channels and metrics.
 export type { Logger, LogLevel } from './util/logger.js';

@@ -46,6 +46,22 @@ describe('openPartitionLog', () => {
     await log.close();
   });
 
+  it('announces only the bytes at or after the recovery point, which is what it then scans', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tributary-log-manager-'));
+    dirs.push(dataDir);
+    const log = await PartitionLog.open({ dataDir, topic: 't', partition: 0, config: { segmentBytes: 8 * 1024 } });
+    for (let i = 0; i < 60; i++) await log.append(await encodeBatch([{ key: Buffer.from(`k${i}`), value: Buffer.alloc(1000, i) }]));
+    await log.sync(); // waits for the flushes of the rolled segments, which move the recovery point
+    log.abandon();
+    const { logger, lines } = recorder();
+    const reopened = await openPartitionLog({ dataDir, topic: 't', partition: 0 }, 1, logger, 1);
+    expect(reopened.segmentCount).toBeGreaterThan(4);
+    expect(reopened.recovery.segmentsScanned).toBe(1);
+    expect(lines[0]!.fields.bytes).toBe(reopened.recovery.bytesScanned);
+    expect(reopened.recovery.bytesScanned).toBeLessThan(reopened.sizeInBytes / 4);
+    await reopened.close();
+  });
+
   it('below the size it logs at debug, with what was cut; a clean log says nothing', async () => {
     const dataDir = await crashedLog(5);
     const folder = join(dataDir, 't-0');

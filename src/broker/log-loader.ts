@@ -6,7 +6,7 @@
  * cut, `LogManager` reports). The same start and end go to `tributary:recovery`.
  * @internal
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PartitionLog, type PartitionLogOptions } from '../storage/partition-log.js';
 import { channels, type RecoveryEvent } from '../util/channels.js';
@@ -18,6 +18,7 @@ export const recoveryReportMsMin = 1000;
 
 /** Kafka's clean-shutdown marker: its absence means the log must be recovered. */
 const cleanShutdownFile = '.kafka_cleanshutdown';
+const recoveryPointFile = 'recovery-point-offset-checkpoint';
 
 export async function openPartitionLog(options: PartitionLogOptions, nodeId: number, log: Logger, reportBytesMin = recoveryReportBytesMin): Promise<PartitionLog> {
   const { topic, partition } = options;
@@ -41,14 +42,28 @@ export async function openPartitionLog(options: PartitionLogOptions, nodeId: num
   return opened;
 }
 
-/** The bytes of a log folder's segment files when it lacks the clean-shutdown marker, else 0. */
+/**
+ * The bytes recovery will scan in a log folder that lacks the clean-shutdown marker (else
+ * 0): its segment files at or after the recovery point, the segments below it being
+ * durable and trusted (Kafka's `recovery-point-offset-checkpoint`).
+ */
 function uncleanSegmentBytes(dir: string): number {
   if (!existsSync(dir) || existsSync(join(dir, cleanShutdownFile))) return 0;
   let total = 0;
   try {
-    for (const name of readdirSync(dir)) if (name.endsWith('.log')) total += statSync(join(dir, name)).size;
+    const point = recoveryPointOf(dir);
+    for (const name of readdirSync(dir)) if (name.endsWith('.log') && Number(name.slice(0, -4)) >= point) total += statSync(join(dir, name)).size;
   } catch {
     return 0; // the open that follows reports what is wrong with the folder
   }
   return total;
+}
+
+function recoveryPointOf(dir: string): number {
+  try {
+    const n = Number(readFileSync(join(dir, recoveryPointFile), 'utf8').trim());
+    return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+  } catch {
+    return 0;
+  }
 }

@@ -36,6 +36,7 @@ import {
   type RecoveryReport,
 } from './log.js';
 import { Segment } from './segment.js';
+import { epochsFromHeaders } from './log-loader.js';
 import { FileStore, MemoryStore, type Store } from './store.js';
 import { asStorageError, readEpochCheckpoint, readNumberFile, sameEpochs, validateConfig, writeNumberFile } from './log-checks.js';
 
@@ -163,6 +164,9 @@ export class PartitionLog implements Log {
   private generation = 0;
   /** Flushes of rolled segments, in roll order. */
   private rollFlushes: Promise<void> = Promise.resolve();
+  /** Rolled segments waiting for their flush, in roll order, and whether a flush runs. */
+  private rolled: { segment: Segment; upTo: number; generation: number }[] = [];
+  private rollFlushing = false;
   private syncInFlight: Promise<void> | undefined;
   private syncWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
   private intervalTimer: NodeJS.Timeout | undefined;
@@ -358,7 +362,7 @@ export class PartitionLog implements Log {
 
     // The epoch cache: the checkpoint (written before the first batch of each new epoch),
     // cut at the recovered log end, plus any epoch the scan saw after it.
-    let epochs = epochCheckpoint ?? (this.isEmptyLog() ? [] : this.rebuildEpochsFromHeaders());
+    let epochs = epochCheckpoint ?? (this.isEmptyLog() ? [] : epochsFromHeaders(this.segments));
     epochs = epochs.filter((e) => e.startOffset < this.logEndOffset);
     for (const e of epochsFromScan) {
       const last = epochs[epochs.length - 1];
@@ -435,25 +439,6 @@ export class PartitionLog implements Log {
 
   private isEmptyLog(): boolean {
     return this.segments.every((s) => s.isEmpty);
-  }
-
-  private rebuildEpochsFromHeaders(): EpochEntry[] {
-    const out: EpochEntry[] = [];
-    const header = Buffer.allocUnsafe(batchHeaderBytes);
-    for (const seg of this.segments) {
-      let pos = 0;
-      while (pos + batchHeaderBytes <= seg.size) {
-        seg.file.read(header, 0, batchHeaderBytes, pos);
-        const epoch = header.readInt32BE(positions.partitionLeaderEpoch);
-        const base = readInt64(header, positions.baseOffset);
-        const last = out[out.length - 1];
-        if (epoch >= 0 && (last === undefined || epoch > last.epoch)) out.push({ epoch, startOffset: base });
-        const size = header.readInt32BE(positions.batchLength) + batchLogOverheadBytes;
-        if (size < batchHeaderBytes) break; // damage: reads of it will say so; the epochs before it stand
-        pos += size;
-      }
-    }
-    return out;
   }
 
   /** Removes the clean-shutdown marker before the first change to the log's files after open. */
@@ -624,34 +609,44 @@ export class PartitionLog implements Log {
    * recovery point) happens off the write path, in roll order, as Kafka's
    * `flushUptoOffsetExclusive` does: a full 1 GiB segment can take seconds to sync, and
    * appends must not wait for it. Until its flush completes, recovery scans the segment.
+   * Rolls that queue while a flush runs are flushed together, their fsyncs in parallel,
+   * with one folder sync and one recovery-point write: a bulk load of 16 KiB segments
+   * rolls faster than five serial fsyncs per roll complete, and the recovery point then
+   * lagged hundreds of segments behind, each of them rescanned after a crash.
    */
   private roll(baseOffset: number): void {
     const old = this.active;
     old.writeIndexFiles(false);
     this.segments.push(new Segment(this.store, baseOffset, this.store.open(Segment.fileName(baseOffset, 'log'), true), this.clock.now()));
     this.stats.rolls++;
-    const generation = this.generation;
-    this.rollFlushes = this.rollFlushes.then(() => this.flushRolled(old, baseOffset, generation));
+    this.rolled.push({ segment: old, upTo: baseOffset, generation: this.generation });
+    if (this.rolled.length === 1 && !this.rollFlushing) this.rollFlushes = this.rollFlushes.then(() => this.flushRolled());
   }
 
-  private async flushRolled(old: Segment, upTo: number, generation: number): Promise<void> {
-    if (this.closed) return;
+  private async flushRolled(): Promise<void> {
+    this.rollFlushing = true;
     try {
-      if (!old.deleted) {
-        await old.file.sync();
-        await old.syncIndexFiles();
+      while (this.rolled.length > 0 && !this.closed) {
+        const batch = this.rolled.splice(0);
+        try {
+          // A segment removed meanwhile (retention, truncation) has nothing left to make durable.
+          const syncOne = async (s: Segment): Promise<void> => (s.deleted ? undefined : Promise.all([s.file.sync(), s.syncIndexFiles()]).then(() => undefined, (err: unknown) => { if (!s.deleted) throw err; }));
+          await Promise.all(batch.map((r) => syncOne(r.segment)));
+          await this.store.syncDirAsync();
+        } catch (err) {
+          if (!this.closed) this.failStorage(err);
+          return;
+        }
+        const upTo = batch.filter((r) => r.generation === this.generation).at(-1)?.upTo;
+        if (this.closed || this.storageError !== undefined || upTo === undefined) continue;
+        this.stats.syncs++;
+        this.writeRecoveryPoint(upTo);
+        if (upTo > this._flushedOffset && upTo <= this.logEndOffset) this._flushedOffset = upTo;
       }
-      await this.store.syncDirAsync();
-    } catch (err) {
-      // A segment removed meanwhile (retention, truncation) has nothing left to make durable.
-      if (this.closed || old.deleted) return;
-      this.failStorage(err);
-      return;
+    } finally {
+      this.rollFlushing = false;
+      this.rolled = [];
     }
-    if (this.closed || this.storageError !== undefined || generation !== this.generation) return;
-    this.stats.syncs++;
-    this.writeRecoveryPoint(upTo);
-    if (upTo > this._flushedOffset && upTo <= this.logEndOffset) this._flushedOffset = upTo;
   }
 
   /**
