@@ -12,11 +12,21 @@
  * - `consume <records>`: fills a topic, then times a fresh consumer reading it from the
  *   earliest offset.
  * - `lifecycle <nodes> <runs>`: starts and closes an ephemeral cluster `runs` times.
+ * - `stall <window|linger0> <seconds>`: a producer flat out on a 1-node cluster (32 calls
+ *   of one record in flight, or one call at a time with linger 0) while
+ *   `monitorEventLoopDelay` watches the loop: its p99 and max stall, the records a second
+ *   and the CPU a record (issue 13, item 3).
+ * - `yield-ab <window|linger0> <rounds>`: the in-process transport's yield strategies
+ *   side by side in one process, interleaved round by round (the machine is shared, so
+ *   runs minutes apart are not comparable): none (the loop never turns), a `setImmediate`
+ *   per request, and the budget (64 requests or 2 ms a turn); median records a second and
+ *   CPU a record of each.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Cluster } from '../src/cluster.js';
 import type { ProducerOptions } from '../src/client/options.js';
 import type { Producer, ProducerRecord } from '../src/client/producer.js';
+import { inlineTurnBudget } from '../src/transport/turn-budget.js';
 import { peakRssMiB, percentile, report } from './lib.js';
 
 const [caseName, ...args] = process.argv.slice(2) as [string, ...string[]];
@@ -254,7 +264,85 @@ async function lifecycle(): Promise<void> {
   });
 }
 
-const cases: Record<string, () => Promise<void>> = { produce, latency, consume, lifecycle };
+async function stall(): Promise<void> {
+  const mode = args[0] ?? 'window';
+  const seconds = Number(args[1] ?? 3);
+  const cluster = await startWithTopic(1);
+  const producer = cluster.producer({ acks: 1, lingerMs: 0 });
+  const record: ProducerRecord = { value: Buffer.alloc(recordBytes, 0x61) };
+  const window = mode === 'linger0' ? 1 : 32;
+  await pipeline(() => producer.send(topic, record), window, 1, 1);
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  // A setImmediate chain counts the loop's turns and the longest gap between two (the
+  // histogram takes no sample at all while the loop never turns, and then reads 0).
+  let turns = 0;
+  let lastTurnMs = performance.now();
+  let longestGapMs = 0;
+  let watching = true;
+  const turn = (): void => {
+    const now = performance.now();
+    turns++;
+    longestGapMs = Math.max(longestGapMs, now - lastTurnMs);
+    lastTurnMs = now;
+    if (watching) setImmediate(turn);
+  };
+  setImmediate(turn);
+  const cpu0 = process.cpuUsage();
+  const r = await pipeline(() => producer.send(topic, record), window, 1, seconds);
+  const cpu = process.cpuUsage(cpu0);
+  watching = false;
+  longestGapMs = Math.max(longestGapMs, performance.now() - lastTurnMs);
+  delay.disable();
+  await producer.close();
+  await cluster.close();
+  report({
+    name: `stall-${mode}`,
+    recordsPerSec: r.recordsPerSec,
+    cpuPerRecordNs: ((cpu.user + cpu.system) * 1000) / r.records,
+    loopDelayP99Ms: delay.percentile(99) / 1e6,
+    loopDelayMaxMs: delay.max / 1e6,
+    loopTurns: turns,
+    longestTurnGapMs: longestGapMs,
+    peakRssMiB: peakRssMiB(),
+  });
+}
+
+async function yieldAb(): Promise<void> {
+  const mode = args[0] ?? 'window';
+  const rounds = Number(args[1] ?? 5);
+  const strategies = { none: { requestsMax: Infinity, budgetUs: Infinity }, perRequest: { requestsMax: 1, budgetUs: Infinity }, budget: { requestsMax: 64, budgetUs: 2_000 } };
+  const record: ProducerRecord = { value: Buffer.alloc(recordBytes, 0x61) };
+  const window = mode === 'linger0' ? 1 : 32;
+  const seen: Record<string, { rates: number[]; cpus: number[] }> = {};
+  for (let round = 0; round < rounds; round++) {
+    // Rotated each round, so no strategy always runs right after another's cluster closed.
+    const order = Object.entries(strategies);
+    for (const [name, budget] of [...order.slice(round % 3), ...order.slice(0, round % 3)]) {
+      Object.assign(inlineTurnBudget, budget);
+      const cluster = await startWithTopic(1);
+      const producer = cluster.producer({ acks: 1, lingerMs: 0 });
+      await pipeline(() => producer.send(topic, record), window, 1, 0.3);
+      const cpu0 = process.cpuUsage();
+      const r = await pipeline(() => producer.send(topic, record), window, 1, 1);
+      const cpu = process.cpuUsage(cpu0);
+      await producer.close();
+      await cluster.close();
+      const s = (seen[name] ??= { rates: [], cpus: [] });
+      s.rates.push(r.recordsPerSec);
+      s.cpus.push(((cpu.user + cpu.system) * 1000) / r.records);
+    }
+  }
+  const result: Record<string, number | string> = { name: `yield-ab-${mode}`, rounds };
+  for (const [name, s] of Object.entries(seen)) {
+    result[`${name}RecordsPerSec`] = percentile(s.rates.sort((a, b) => a - b), 50);
+    result[`${name}CpuPerRecordNs`] = percentile(s.cpus.sort((a, b) => a - b), 50);
+  }
+  result.peakRssMiB = peakRssMiB();
+  report(result);
+}
+
+const cases: Record<string, () => Promise<void>> = { produce, latency, consume, lifecycle, stall, 'yield-ab': yieldAb };
 const run = cases[caseName];
 if (!run) throw new Error(`unknown case ${caseName}`);
 await run();

@@ -31,6 +31,7 @@ export async function clusterBench(): Promise<string> {
   const acksAll = await runCase(cases, ['produce', '3', 'all', 'batched', '5']);
   const latency = await runCase(cases, ['latency', '10000', '5']);
   const consume = await runCase(cases, ['consume', '2000000']);
+  const stalls = [await runCase(cases, ['stall', 'window', '3']), await runCase(cases, ['stall', 'linger0', '3'])];
   const one = await runCase(cases, ['lifecycle', '1', '20']);
   const three = await runCase(cases, ['lifecycle', '3', '20']);
 
@@ -52,6 +53,15 @@ export async function clusterBench(): Promise<string> {
     ],
     ['Consumer reads a filled topic from earliest (2,000,000 records), median of 3 passes', `${fmt(consume.recordsPerSec as number)} rec/s; passes ${fmt(consume.worstRecordsPerSec as number)} to ${fmt(consume.bestRecordsPerSec as number)}`, `${fmt((consume.recordsPerSec as number) / (log.readRecordsPerSec as number), 2)} of PartitionLog read (${fmt(log.readRecordsPerSec as number)} rec/s)`, '', consume.peakRssMiB as number],
   ];
+  for (const st of stalls) {
+    rows.push([
+      `event loop under a producer flat out, 1 node, acks=1, linger 0, ${st.name === 'stall-window' ? '32 single-record calls in flight' : 'one single-record call at a time'} (3 s)`,
+      `loop delay p99 ${fmt(st.loopDelayP99Ms as number, 1)} ms, max ${fmt(st.loopDelayMaxMs as number, 1)} ms; ${fmt(st.loopTurns as number)} loop turns, longest gap ${fmt(st.longestTurnGapMs as number, 1)} ms; ${fmt(st.recordsPerSec as number)} rec/s, ${fmt(st.cpuPerRecordNs as number)} ns CPU/rec`,
+      '',
+      `p99 and max < 20 ms: ${met((st.loopDelayP99Ms as number) < 20 && (st.loopDelayMaxMs as number) < 20 && (st.loopTurns as number) > 1)}`,
+      st.peakRssMiB as number,
+    ]);
+  }
   rows.push(['fdatasync of 4 KiB on this disk (context for start + close)', `${fmt(fsync.perSec as number)} /s, p50 ${fmt(fsync.p50Ms as number, 2)} ms, p99 ${fmt(fsync.p99Ms as number, 2)} ms`, '', '', fsync.peakRssMiB as number]);
   for (const [nodes, r, limit] of [
     [1, one, 50],

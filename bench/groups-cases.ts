@@ -4,7 +4,8 @@
  * - `settle <assignor> <rounds>`: a group of 2 over 12 partitions; a third member joins, then
  *   one leaves (close): time until the members own every partition exactly once again;
  * - `throughput <members> <records>`: records/s a group of N members in this process reads
- *   from a filled 12-partition topic;
+ *   from a filled 12-partition topic, and, first, records/s a bare consumer (assigned all
+ *   12 partitions, no group) reads from the very same topic: like with like;
  * - `latency <rate> <seconds>`: producer -> group of 1, receive time minus send time.
  */
 import { Cluster } from '../src/cluster.js';
@@ -94,9 +95,26 @@ try {
     const members = Number(a);
     const records = Number(b);
     await fill(cluster, 'events', 12, records);
+    // The bare consumer first, on the same records: every partition assigned, from earliest.
+    const bare = cluster.consumer({ maxWaitMs: 500 });
+    const tps = Array.from({ length: 12 }, (_, partition) => ({ topic: 'events', partition }));
+    bare.assign(tps);
+    const bareCpu0 = process.cpuUsage();
+    const bareT0 = now();
+    for (const tp of tps) await bare.seek(tp, 'earliest');
+    let bareRead = 0;
+    for await (const batch of bare.batches()) {
+      bareRead += batch.records.length;
+      if (bareRead >= records) break;
+    }
+    const bareSeconds = (now() - bareT0) / 1000;
+    const bareCpu = process.cpuUsage(bareCpu0);
+    await bare.close();
+    if (bareRead !== records) throw new Error(`bare consumer read ${bareRead} records, wrote ${records}`);
     const groupId = `throughput-${members}`;
     const group = Array.from({ length: members }, () => cluster.consumerGroup({ groupId, topics: ['events'], from: 'earliest', autoCommitIntervalMs: 1000 }));
     let read = 0;
+    const cpu0 = process.cpuUsage();
     const t0 = now();
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
@@ -110,8 +128,18 @@ try {
     }
     await finished;
     const seconds = (now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     await Promise.all(group.map((g) => g.close()));
-    report({ name: 'group-throughput', members, records, perSecond: records / seconds, peakRssMiB: peakRssMiB() });
+    report({
+      name: 'group-throughput',
+      members,
+      records,
+      perSecond: records / seconds,
+      cpuPerRecordNs: ((cpu.user + cpu.system) * 1000) / records,
+      barePerSecond: records / bareSeconds,
+      bareCpuPerRecordNs: ((bareCpu.user + bareCpu.system) * 1000) / records,
+      peakRssMiB: peakRssMiB(),
+    });
   } else if (mode === 'latency') {
     const rate = Number(a);
     const seconds = Number(b);

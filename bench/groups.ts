@@ -4,7 +4,9 @@ import { fmt, runCase, table } from './lib.js';
  * Consumer groups (issue 5's targets): time from `consumerGroup(...)` to the first record
  * of a new group; time for a group to settle after a member joins and after one leaves,
  * eager (range) and cooperative; records/s of a group of 1 and of 4 in one process; and
- * the latency through a group. A 1-node ephemeral cluster, each case in its own process.
+ * the latency through a group. Each throughput case first reads the very same records
+ * with a bare consumer (all partitions assigned, no group), so the group is compared with
+ * like; CPU a record is the whole process's (`process.cpuUsage`). A 1-node ephemeral cluster, each case in its own process.
  */
 export async function groupsBench(): Promise<string> {
   const rows: (string | number)[][] = [];
@@ -23,8 +25,20 @@ export async function groupsBench(): Promise<string> {
   for (const members of [1, 4]) {
     const t = await runCase('./groups-cases.ts', ['throughput', String(members), '300000']);
     const rate = t.perSecond as number;
+    const bare = t.barePerSecond as number;
     if (members === 1) single = rate;
-    rows.push([`group of ${members} reading 300,000 records of 100 bytes (12 partitions)`, `${fmt(rate)} rec/s${members === 1 ? '' : ` (${fmt(rate / single, 2)} of 1 member)`}`, members === 4 ? `>= 1 member: ${rate >= single ? 'met' : 'MISSED'}` : '', t.peakRssMiB as number]);
+    rows.push([
+      `bare consumer (no group, all 12 partitions assigned) reading the same 300,000 records`,
+      `${fmt(bare)} rec/s, ${fmt(t.bareCpuPerRecordNs as number)} ns CPU/rec`,
+      '',
+      t.peakRssMiB as number,
+    ]);
+    rows.push([
+      `group of ${members} reading 300,000 records of 100 bytes (12 partitions)`,
+      `${fmt(rate)} rec/s, ${fmt(t.cpuPerRecordNs as number)} ns CPU/rec; ${fmt(rate / bare, 2)} of the bare consumer on the same records${members === 1 ? '' : `, ${fmt(rate / single, 2)} of 1 member`}`,
+      members === 4 ? `>= 1 member: ${rate >= single ? 'met' : 'MISSED'}` : `>= 0.9 of bare: ${rate / bare >= 0.9 ? 'met' : 'MISSED'}`,
+      t.peakRssMiB as number,
+    ]);
   }
   const l = await runCase('./groups-cases.ts', ['latency', '10000', '3']);
   rows.push(['end-to-end latency through a group of 1, 10,000 rec/s', `p50 ${fmt(l.p50Ms as number, 2)} ms, p99 ${fmt(l.p99Ms as number, 2)} ms, p99.9 ${fmt(l.p999Ms as number, 2)} ms (${fmt(l.samples as number)} samples)`, '', l.peakRssMiB as number]);

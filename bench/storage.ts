@@ -37,13 +37,16 @@ export async function storageBench(): Promise<string> {
     clean(dir);
     const reopen = await reopenAfterKill(dir, 1024);
     const c = ceiling.recordsPerSec as number;
+    const cRead = ceiling.readRecordsPerSec as number;
     const append = log.appendRecordsPerSec as number;
     const read = log.readRecordsPerSec as number;
+    const cpu = (ns: number | string | undefined): string => `${fmt(ns as number)} ns CPU/rec`;
     const rows: (string | number)[][] = [
-      ['ceiling: length-prefixed records, 1 MiB fs.writeSync', `${fmt(c)} rec/s, ${fmt(ceiling.mbPerSec as number)} MB/s`, '1.00', '', ceiling.peakRssMiB as number],
-      ['PartitionLog append, batches of 1,000 (flush os)', `${fmt(append)} rec/s, ${fmt(log.appendMbPerSec as number)} MB/s`, (append / c).toFixed(2), `>= 0.40 of ceiling: ${append / c >= 0.4 ? 'met' : 'MISSED'}`, log.peakRssMiB as number],
-      ['PartitionLog read from start, into a reused 1 MiB buffer', `${fmt(read)} rec/s`, (read / c).toFixed(2), `>= append: ${read >= append ? 'met' : 'MISSED'}`, log.peakRssMiB as number],
-      ['PartitionLog read from start, a fresh buffer per read', `${fmt(log.readFreshRecordsPerSec as number)} rec/s`, ((log.readFreshRecordsPerSec as number) / c).toFixed(2), '', log.peakRssMiB as number],
+      ['ceiling: the same batch bytes, one fs.writeSync a batch', `${fmt(c)} rec/s, ${fmt(ceiling.mbPerSec as number)} MB/s, ${cpu(ceiling.cpuPerRecordNs)}`, '1.00', '', ceiling.peakRssMiB as number],
+      ['PartitionLog append, the same batches of 1,000 (flush os)', `${fmt(append)} rec/s, ${fmt(log.appendMbPerSec as number)} MB/s, ${cpu(log.appendCpuPerRecordNs)}`, (append / c).toFixed(2), `>= 0.40 of ceiling: ${append / c >= 0.4 ? 'met' : 'MISSED'}`, log.peakRssMiB as number],
+      ["read ceiling: the ceiling's file, fs.readSync into a reused 1 MiB buffer", `${fmt(cRead)} rec/s, ${cpu(ceiling.readCpuPerRecordNs)}`, '1.00 (read)', '', ceiling.peakRssMiB as number],
+      ['PartitionLog read from start, into a reused 1 MiB buffer', `${fmt(read)} rec/s, ${cpu(log.readCpuPerRecordNs)}`, `${(read / cRead).toFixed(2)} (read)`, `>= append: ${read >= append ? 'met' : 'MISSED'}`, log.peakRssMiB as number],
+      ['PartitionLog read from start, a fresh buffer per read', `${fmt(log.readFreshRecordsPerSec as number)} rec/s`, `${((log.readFreshRecordsPerSec as number) / cRead).toFixed(2)} (read)`, '', log.peakRssMiB as number],
       ['(batch encoding, producer side, for reference)', `${fmt(log.encodeRecordsPerSec as number)} rec/s`, ((log.encodeRecordsPerSec as number) / c).toFixed(2), '', ''],
       ['fdatasync of 4 KiB on this disk', `${fmt(fsync.perSec as number)} /s, p50 ${fmt(fsync.p50Ms as number, 2)} ms, p99 ${fmt(fsync.p99Ms as number, 2)} ms`, '', '', fsync.peakRssMiB as number],
       ['flush always, 1 appender, single records', `${fmt(one.recordsPerSec as number)} rec/s, p50 ${fmt(one.p50Ms as number, 2)} ms, p99 ${fmt(one.p99Ms as number, 2)} ms, ${fmt(one.recordsPerSync as number, 1)} rec/sync`, ((one.recordsPerSec as number) / (fsync.perSec as number)).toFixed(2) + ' of fsync rate', '', one.peakRssMiB as number],

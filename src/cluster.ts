@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { BrokerConfig, ControllerChannel } from './broker/broker.js';
-import { Admin, type AdminOptions } from './client/admin.js';
-import { Consumer } from './client/consumer.js';
-import { ConsumerGroup, type ConsumerGroupOptions } from './client/consumer-group.js';
+import type { Admin, AdminOptions } from './client/admin.js';
+import type { Consumer } from './client/consumer.js';
+import type { ConsumerGroup, ConsumerGroupOptions } from './client/consumer-group.js';
 import type { ConsumerOptions, ProducerOptions } from './client/options.js';
-import { Producer } from './client/producer.js';
-import { Topic, type TopicSerdes } from './client/topic.js';
+import type { Producer } from './client/producer.js';
+import type { Topic, TopicSerdes } from './client/topic.js';
+import { ClientFactories } from './client-factories.js';
 import { ClusterNode, checkNodeFolders } from './cluster-node.js';
 import { ClusterStats, type ClusterMetrics } from './observe/cluster-metrics.js';
 import { validateClusterOptions } from './cluster-options.js';
@@ -19,6 +20,9 @@ import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
 import type { Store } from './storage/store.js';
 import { InlineTransport } from './transport/inline.js';
+import { MessageChannel } from 'node:worker_threads';
+import type { ClusterHandle } from './connect-handle.js';
+import { PortServer } from './transport/port/port-server.js';
 import { ClusterListeners, type ListenOptions } from './cluster-listeners.js';
 import type { SaslOptions } from './transport/tcp/sasl.js';
 import type { TlsOptions } from './transport/tcp/listener.js';
@@ -26,7 +30,6 @@ import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
 import { makeLogger, type Logger, type LogLevel } from './util/logger.js';
-import { isPlainObject } from './util/options.js';
 import { withTimeout } from './util/timeout.js';
 
 /**
@@ -147,7 +150,7 @@ export class Cluster {
   /** The cluster's logger, behind its level. @internal */
   readonly log: Logger;
   private readonly stats = new ClusterStats();
-  private readonly closeHooks = new Set<() => Promise<void> | void>();
+  private readonly factories: ClientFactories;
   private dirLock: FolderLock | undefined;
   private readonly listeners: ClusterListeners | undefined;
 
@@ -170,6 +173,7 @@ export class Cluster {
     this.transport = this.inline;
     this.log = makeLogger(options.logger, options.logLevel);
     if (options.listen !== undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
+    this.factories = new ClientFactories({ transport: this.transport, clock: this.clock, isClosed: () => this.closed, name: 'the cluster' });
   }
 
   /** Starts a cluster and resolves once every node is registered and serving. */
@@ -293,28 +297,12 @@ export class Cluster {
    * ```
    */
   producer(options: ProducerOptions = {}): Producer {
-    this.checkOpen();
-    const p = new Producer(this.transport, options, this.clock);
-    const off = this.onClose(() => p.close());
-    const close = p.close.bind(p);
-    p.close = () => {
-      off();
-      return close();
-    };
-    return p;
+    return this.factories.producer(options);
   }
 
   /** A consumer (no group) on this cluster, closed when the cluster closes. */
   consumer(options: ConsumerOptions = {}): Consumer {
-    this.checkOpen();
-    const c = new Consumer(this.transport, options, this.clock);
-    const off = this.onClose(() => c.close());
-    const close = c.close.bind(c);
-    c.close = () => {
-      off();
-      return close();
-    };
-    return c;
+    return this.factories.consumer(options);
   }
 
   /**
@@ -334,15 +322,7 @@ export class Cluster {
    * ```
    */
   consumerGroup<K = Uint8Array | null, V = Uint8Array | null>(options: ConsumerGroupOptions<K, V>): ConsumerGroup<K, V> {
-    this.checkOpen();
-    const g = new ConsumerGroup<K, V>(this.transport, { logger: this.log, ...options }, this.clock);
-    const off = this.onClose(() => g.close());
-    const close = g.close.bind(g);
-    g.close = () => {
-      off();
-      return close();
-    };
-    return g;
+    return this.factories.consumerGroup<K, V>({ logger: this.log, ...options });
   }
 
   /**
@@ -350,17 +330,35 @@ export class Cluster {
    * like. Once the cluster closes, its calls reject with `CLIENT_CLOSED`.
    */
   admin(options: AdminOptions = {}): Admin {
-    this.checkOpen();
-    // No close hook per admin (20,000 calls once left 20,000 hooks behind): the admin's
-    // transport refuses requests once the cluster is closed. A non-object is passed
-    // through as it is, for Admin to refuse (spreading it would hide it).
-    return new Admin(this.adminTransport, isPlainObject(options) ? { clock: this.clock, ...options } : options);
+    return this.factories.admin(options);
   }
 
-  private readonly adminTransport: Transport = {
-    bootstrapNodes: () => this.transport.bootstrapNodes(),
-    send: (nodeId, request) => (this.closed ? Promise.reject(new TributaryError('CLIENT_CLOSED', 'the cluster is closed')) : this.transport.send(nodeId, request)),
-  };
+  private readonly portServers = new Set<PortServer>();
+
+  /**
+   * A handle for another thread: post it to a worker (with `handle.port` in the transfer
+   * list) and connect it there with `connectHandle`, which gives the same client factories
+   * as this cluster. One handle per worker; the cluster answers its requests in this thread.
+   *
+   * @example
+   * ```ts
+   * import { Worker } from 'node:worker_threads';
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start();
+   * const handle = cluster.createHandle();
+   * const worker = new Worker('./worker.js', { workerData: handle, transferList: [handle.port] });
+   * await new Promise((resolve) => worker.once('exit', resolve));
+   * ```
+   */
+  createHandle(): ClusterHandle {
+    this.checkOpen();
+    const { port1, port2 } = new MessageChannel();
+    const server = new PortServer(port1, (id) => this.inline.handler(id), this.log, (s) => this.portServers.delete(s));
+    this.portServers.add(server);
+    port2.unref();
+    return { kind: 'tributary-cluster-handle', port: port2, clusterId: this.clusterId, runId: this.inline.clusterRunId!, nodeIds: this.nodeIds };
+  }
 
   /**
    * A typed handle on a topic: sends and reads records as `K` and `V` through the serdes.
@@ -382,14 +380,8 @@ export class Cluster {
    * ```
    */
   topic<K, V>(name: string, serdes: TopicSerdes<K, V>): Topic<K, V> {
-    this.checkOpen();
-    return new Topic(name, serdes, {
-      producer: () => (this.sharedProducer ??= this.producer({ lingerMs: 0 })),
-      consumer: (options) => this.consumer(options),
-    });
+    return this.factories.topic(name, serdes);
   }
-
-  private sharedProducer: Producer | undefined;
 
   /** Stops a node cleanly: it hands over its leaderships first (controlled shutdown). */
   async stopNode(id: number): Promise<void> {
@@ -438,16 +430,15 @@ export class Cluster {
    * @internal
    */
   onClose(fn: () => Promise<void> | void): () => void {
-    this.closeHooks.add(fn);
-    return () => this.closeHooks.delete(fn);
+    return this.factories.onClose(fn);
   }
 
   /** Closes every client made from the cluster, then every node, cleanly; removes a temporary data folder. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const hook of [...this.closeHooks]) await Promise.resolve(hook()).catch(() => {});
-    this.closeHooks.clear();
+    for (const server of [...this.portServers]) server.close();
+    await this.factories.closeAll();
     await this.listeners?.closeAll();
     const nodes = [...this.nodes.values()];
     for (const n of nodes) this.inline.setNode(n.id, undefined);

@@ -54,6 +54,8 @@ export { serdes, type Serde } from './client/serde.js';
 
 // The cluster and its clients.
 export { Cluster, type ClusterOptions, type ClusterNodeInfo } from './cluster.js';
+export { connect, RemoteCluster, type ConnectOptions } from './connect.js';
+export type { SaslClientOptions } from './transport/tcp/client-sasl.js';
 export type { ListenOptions } from './cluster-listeners.js';
 export type { SaslMechanism, SaslOptions } from './transport/tcp/sasl.js';
 export type { TlsOptions } from './transport/tcp/listener.js';
@@ -85,7 +87,8 @@ export {
   type GroupListing,
   type GroupDescription,
 } from './client/admin.js';
-export type { Transport } from './transport/transport.js';
+export type { Transport, SendOptions } from './transport/transport.js';
+export { connectHandle, ConnectedCluster, type ClusterHandle, type ConnectHandleOptions } from './connect-handle.js';
 
 // Logs, diagnostics channels and metrics.
 export type { Logger, LogLevel } from './util/logger.js';

@@ -1,6 +1,7 @@
 /**
  * Checks the shape of the source tree, in the spirit of TigerBeetle's tidy.zig:
- * - imports point only down the layers (ARCHITECTURE.md);
+ * - every folder and top-level file of `src/` has a place in the layers, and imports point
+ *   only down them (ARCHITECTURE.md, with the changes in docs/design/layers.md);
  * - a pure core (`src/<layer>/core/` and all of `src/metadata/`) imports only other cores,
  *   `src/util/`, `src/record/` and the request language in `src/protocol/` (pure data,
  *   types and codecs), no `node:` module, and never reads the clock, the
@@ -14,14 +15,42 @@ import { describe, expect, it } from 'vitest';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src');
 
-/** Bottom to top. A file may import from its own layer and the layers before it. */
-const layers = ['util', 'record', 'protocol', 'storage', 'raft', 'metadata', 'broker', 'transport', 'client', '(top)'];
+/**
+ * Bottom to top: every folder of `src/` and every file at its top is one unit here, and a
+ * file may import only from its own unit and the units before it (docs/design/layers.md
+ * gives the reasons for this order). A new folder or top-level file fails the test until
+ * it is placed in this list.
+ */
+const layers = [
+  'util',
+  'record',
+  'protocol',
+  'storage',
+  'raft',
+  'metadata',
+  'controller', // the metadata quorum's shells: RaftNode + the pure Controller
+  'broker',
+  'transport', // inline.ts and transport.ts (client side), tcp/ (the Kafka listener, which hands requests to a Broker)
+  'client',
+  'client-factories.ts', // the client factories shared by Cluster and connect()
+  'connect.ts', // connect(): the clients over TCP to a remote cluster
+  'observe', // cluster.metrics(): reads the broker's and the clients' counters
+  'cluster-node.ts',
+  'cluster-listeners.ts',
+  'cluster-options.ts',
+  'cluster.ts',
+  'cli',
+  'testing.ts',
+  'index.ts',
+];
+
+/** The unit of a source file: its folder under `src/`, or its own name at the top (an import's `.js` names the `.ts`). */
+function unitOf(file: string): string {
+  return relative(src, file).split(sep)[0]!.replace(/\.js$/, '.ts');
+}
 
 function layerOf(file: string): number {
-  const rel = relative(src, file).split(sep);
-  if (rel.length === 1) return layers.indexOf('(top)');
-  const i = layers.indexOf(rel[0]!);
-  return i === -1 ? layers.indexOf('(top)') : i;
+  return layers.indexOf(unitOf(file));
 }
 
 function isPure(file: string): boolean {
@@ -55,6 +84,12 @@ describe('tidy', () => {
     expect(files.length).toBeGreaterThan(5);
   });
 
+  it('every folder and top-level file of src/ has a place in the layers', () => {
+    const units = readdirSync(src).filter((name) => statSync(join(src, name)).isDirectory() || (name.endsWith('.ts') && !name.endsWith('.test.ts')));
+    expect(units.filter((u) => !layers.includes(u))).toEqual([]);
+    expect(layers.filter((u) => !units.includes(u))).toEqual([]);
+  });
+
   it('imports point only down the layers', () => {
     const violations: string[] = [];
     for (const file of files) {
@@ -62,8 +97,13 @@ describe('tidy', () => {
       for (const spec of importsOf(file)) {
         if (!spec.startsWith('.')) continue;
         const target = resolve(dirname(file), spec);
+        if (!target.startsWith(src + sep)) {
+          violations.push(`${relative(root, file)} imports ${spec}, outside src/`);
+          continue;
+        }
         const to = layerOf(target);
-        if (to > from) violations.push(`${relative(root, file)} imports ${spec} (${layers[from]} -> ${layers[to]})`);
+        if (to === -1 || from === -1) violations.push(`${relative(root, file)} imports ${spec}, which has no place in the layers`);
+        else if (to > from) violations.push(`${relative(root, file)} imports ${spec} (${layers[from]} -> ${layers[to]})`);
       }
     }
     expect(violations).toEqual([]);

@@ -774,7 +774,10 @@ export class Broker {
     for (const t of this.timers) clearInterval(t);
     if (this.brokerEpoch >= 0) {
       try {
-        await withTimeout(this.controller.submit({ type: 'BrokerHeartbeat', brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.image?.offset ?? -1, wantShutDown: true }), 2000, 'controlled shutdown');
+        // 10 s, not 2: on a loaded machine the quorum's commit of this heartbeat took longer
+        // than 2 s, the broker stopped unfenced, and new replicas went to the stopped node
+        // (Kafka's broker waits minutes for its controlled shutdown).
+        await withTimeout(this.controller.submit({ type: 'BrokerHeartbeat', brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.image?.offset ?? -1, wantShutDown: true }), 10_000, 'controlled shutdown');
       } catch (err) {
         this.stats.log.warn({ nodeId: this.nodeId, err }, `node ${this.nodeId}: controlled shutdown failed (no active controller?); stopping anyway, the controller fences it when its session expires`);
       }

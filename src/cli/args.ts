@@ -18,16 +18,33 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Parses `argv` (after the command name) against `specs`. */
+/** Parses `argv` (after the command name) against `specs`; no positional arguments. */
 export function parseFlags(argv: readonly string[], specs: Readonly<Record<string, FlagSpec>>): ParsedFlags {
+  return parseCommandLine(argv, specs, 0).flags;
+}
+
+/**
+ * Parses `argv` against `specs`, allowing up to `positionalsMax` arguments that are not
+ * flags (`tributary consume orders ...`). `--` ends the flags: what follows is positional.
+ */
+export function parseCommandLine(argv: readonly string[], specs: Readonly<Record<string, FlagSpec>>, positionalsMax: number): { flags: ParsedFlags; positionals: string[] } {
   const out: ParsedFlags = new Map();
+  const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--')) {
+      if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) throw new UsageError(`unknown option ${arg}${nearest(arg.replace(/^-+/, ''), specs)}`);
+      positionals.push(arg);
+      continue;
+    }
     const eq = arg.indexOf('=');
     const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
     const spec = specs[name];
-    if (spec === undefined) throw new UsageError(`unknown option --${name}`);
+    if (spec === undefined) throw new UsageError(`unknown option --${name}${nearest(name, specs)}`);
     let value = 'true';
     if (spec.value) {
       if (eq >= 0) value = arg.slice(eq + 1);
@@ -43,7 +60,40 @@ export function parseFlags(argv: readonly string[], specs: Readonly<Record<strin
     list.push(value);
     out.set(name, list);
   }
-  return out;
+  if (positionals.length > positionalsMax) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[positionalsMax])}`);
+  return { flags: out, positionals };
+}
+
+/** `; did you mean --x?` for the flag closest to a mistyped one (edit distance), or ''. */
+export function nearest(name: string, specs: Readonly<Record<string, FlagSpec>>): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of Object.keys(specs)) {
+    const d = candidate.startsWith(name) && name.length >= 2 ? 1 : editDistance(name, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean --${best}?` : '';
+}
+
+/** Levenshtein distance, two rows. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** Exactly one of `names` given, else a usage error listing them. */
+export function oneOf(flags: ParsedFlags, names: readonly string[]): string {
+  const given = names.filter((n) => flags.has(n));
+  if (given.length !== 1) throw new UsageError(given.length === 0 ? `say what to do: one of ${names.map((n) => `--${n}`).join(', ')}` : `${given.map((n) => `--${n}`).join(' and ')} cannot go together`);
+  return given[0]!;
 }
 
 /** A flag's single value, or undefined. */

@@ -1,4 +1,5 @@
-import type { Request, RequestHandler, ResponseFor } from '../protocol/requests.js';
+import type { RequestContext } from '../broker/request-context.js';
+import type { Request, ResponseFor } from '../protocol/requests.js';
 
 /**
  * How a client's requests reach the cluster's nodes. One interface, several
@@ -12,6 +13,28 @@ import type { Request, RequestHandler, ResponseFor } from '../protocol/requests.
  * `TributaryError` (`NETWORK_EXCEPTION`); every other outcome, errors included, is a
  * response.
  *
+ * The contract every implementation keeps (checked by `transport-contract.ts`, run against
+ * each of them):
+ * - **Order per node.** Requests to one node reach its handler in the order `send` was
+ *   called.
+ * - **Errors.** A node's answer, error codes included, resolves. `send` rejects only with a
+ *   `TributaryError`: `NETWORK_EXCEPTION` (retriable) when the node cannot be reached or the
+ *   link broke with the request in flight; `CLIENT_CLOSED` once the transport is closed;
+ *   `REQUEST_ABORTED` when the request's `signal` aborted first; or the handler's own typed
+ *   error, with its code, `retriable` flag and message, whatever thread it was thrown in.
+ * - **Close.** `close()` rejects every request in flight with retriable `NETWORK_EXCEPTION`
+ *   (the producer retries it elsewhere or reports it) and refuses new ones with
+ *   `CLIENT_CLOSED`. Closing twice is a no-op.
+ * - **Abort.** An aborted request rejects at once with `REQUEST_ABORTED` and leaves nothing
+ *   behind (no listener on the signal, no pending entry); the node may still have acted on
+ *   it, as after a timeout in Kafka.
+ * - **Byte ownership.** The request, and every byte array in it, stays the caller's: a
+ *   transport never changes or detaches them (a producer resends the same encoded batch on a
+ *   retry). A transport that moves bytes to another thread copies them into buffers it
+ *   allocated itself and transfers those. The response, and its byte arrays, belong to the
+ *   caller once `send` resolves; the node must not change them afterwards.
+ *
+ 
  * @example
  * ```ts
  * import { Admin, Cluster, Consumer, Producer, type Transport } from 'tributary-log';
@@ -37,8 +60,13 @@ import type { Request, RequestHandler, ResponseFor } from '../protocol/requests.
 export interface Transport {
   /** Nodes to ask first, for metadata (the `bootstrap.servers` of a Kafka client). */
   bootstrapNodes(): readonly number[];
-  /** Sends a request to a node and resolves with its response. */
-  send<R extends Request>(nodeId: number, request: R): Promise<ResponseFor<R>>;
+  /** Sends a request to a node and resolves with its response (the rules above). */
+  send<R extends Request>(nodeId: number, request: R, options?: SendOptions): Promise<ResponseFor<R>>;
+  /**
+   * Closes the transport: requests in flight reject with retriable `NETWORK_EXCEPTION`, new
+   * ones with `CLIENT_CLOSED`. It closes only the transport, never the nodes behind it.
+   */
+  close(): Promise<void> | void;
   /**
    * Set only by a transport to a cluster in this same process: that cluster's run id (a
    * random id each `Cluster.start` draws). A consumer group member made through it tells
@@ -50,5 +78,21 @@ export interface Transport {
   readonly clusterRunId?: string;
 }
 
-/** What a node offers a transport: the handler of the requests sent to it. */
-export type NodeHandler = RequestHandler;
+/** Per-request options of {@link Transport.send}. */
+export interface SendOptions {
+  /** Aborts the request: `send` rejects with `REQUEST_ABORTED` (see the contract above). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * What a node offers a transport: the handler of the requests sent to it. The transport
+ * passes who sent the request (`context`: listener, client id, client host) when it knows.
+ */
+export interface NodeHandler {
+  handle<R extends Request>(request: R, context?: RequestContext): Promise<ResponseFor<R>>;
+}
+
+/** Whether `request` can be a request at all (an object with a numeric `apiKey`); what it means is the node's to check. @internal */
+export function isRequestShaped(request: unknown): boolean {
+  return request !== null && typeof request === 'object' && typeof (request as { apiKey?: unknown }).apiKey === 'number';
+}

@@ -170,6 +170,7 @@ export const errorCodes = {
   LOG_DIR_LOCKED: { code: -101, retriable: false, message: 'The data folder is locked by another Tributary process or another open log in this process.', wireCode: 56 },
   CLIENT_CLOSED: { code: -102, retriable: false, message: 'The client or log was used after close().', wireCode: -1 },
   INVALID_ARGUMENT: { code: -103, retriable: false, message: 'An argument or option passed to Tributary is invalid.', wireCode: 42 },
+  REQUEST_ABORTED: { code: -104, retriable: false, message: 'The request was aborted by its AbortSignal before a response arrived.', wireCode: -1 },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 /**

@@ -183,6 +183,8 @@ export class FakeCluster implements Transport {
 
   // ------------------------------------------------------------------------ transport
 
+  async close(): Promise<void> {}
+
   bootstrapNodes(): readonly number[] {
     return this.nodeIds;
   }

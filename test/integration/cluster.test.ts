@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
 import type { ConsumerRecord } from '../../src/client/consumer.js';
 import { serdes } from '../../src/client/serde.js';
+import { waitFor } from '../../src/testing.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 
 const tempDir = useTempDirs('tributary-cluster-');
@@ -139,15 +140,24 @@ describe('Cluster', () => {
       for await (const r of watcher) seen.push(r);
     })();
 
+    // Acknowledgements are counted, not timed: before each kill, and after the last restart,
+    // the test waits for 40 more (on a loaded machine fixed sleeps saw too few, and the
+    // ackedCount bound below failed for that). A failover after which nothing is ever
+    // acknowledged again fails the wait.
+    const ackedNow = (): number => [...acked.values()].reduce((n, list) => n + list.length, 0);
+    const moreAcked = async (what: string): Promise<void> => {
+      const target = ackedNow() + 40;
+      await waitFor(() => ackedNow() >= target, { timeoutMs: 120_000, intervalMs: 20, message: `40 more acknowledged records ${what} (have ${ackedNow()}, failed ${failed})` });
+    };
     for (let partition = 0; partition < 3; partition++) {
-      await new Promise((r) => setTimeout(r, 150));
+      await moreAcked(`before killing the leader of partition ${partition}`);
       const [desc] = await admin.describeTopics(['payments']);
       const leader = desc!.partitions[partition]!.leader;
       cluster.killNode(leader);
       await new Promise((r) => setTimeout(r, 300));
       await cluster.restartNode(leader);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await moreAcked('after the last restart');
     stop = true;
     await sending;
     await producer.flush();
@@ -174,7 +184,7 @@ describe('Cluster', () => {
     // Nothing a consumer saw below the high watermark was lost.
     for (const r of seen) expect(read.get(r.partition)!.find((x) => x.offset === r.offset) && text(read.get(r.partition)!.find((x) => x.offset === r.offset)!.value)).toBe(text(r.value));
     expect(failed).toBeLessThan(sent);
-  }, 60_000);
+  }, 240_000);
 
   it('admin: adds partitions, alters and describes configs, lists offsets by time, deletes records, describes the cluster', async () => {
     await using cluster = await Cluster.start({ nodes: 3 });

@@ -101,6 +101,7 @@ describe('logger', () => {
     // A transport on which every OffsetCommit fails (an ACL would do this on Kafka).
     const refusing: Transport = {
       bootstrapNodes: () => cluster.transport.bootstrapNodes(),
+      close: async () => {},
       send: (node, request) => (request.apiKey === 8 ? Promise.reject(new TributaryError('GROUP_AUTHORIZATION_FAILED', 'no commits for you')) : cluster.transport.send(node, request)),
     };
     const warnings: string[] = [];

@@ -130,7 +130,7 @@ describe('a leader killed while a client produces with acks=all', { timeout: 300
     const leader = await topicWithLeader(topic);
     let killed = false;
     const produced = runPython<{ acked: { offset: number; value: string }[]; failed: unknown[]; unflushed: number }>('producer.py', [cluster.bootstrapServers, topic, 400, 'all', 'none', 10], {
-      timeoutMs: 300_000,
+      timeoutMs: 420_000,
       onStderr: (t) => {
         if (!killed && /sent (1[5-9]\d|[2-9]\d\d)/.test(t)) {
           killed = true;
@@ -151,5 +151,6 @@ describe('a leader killed while a client produces with acks=all', { timeout: 300
     expect([...consumed.values].sort()).toEqual([...acked].sort());
     await expectAllAcknowledged(topic, acked, true);
     await heal();
-  });
+    // The producer may take up to its 5 min message.timeout.ms (+ flush), the reader 3 min.
+  }, 720_000);
 });

@@ -16,7 +16,13 @@ conf = base_config(bootstrap, {
     'acks': acks,
     'compression.type': compression,
     'linger.ms': 5,
-    'message.timeout.ms': 120000,
+    # Bounds for a loaded machine (load 10 on 2 cores), where a failover that takes a second
+    # idle can take a minute: a record is given up only after 5 minutes, and a ProduceRequest
+    # waits a minute for its acks=all answer (librdkafka's defaults are 30 s for both, and
+    # 120 s here timed messages out in combined runs). Retries stay librdkafka's (unbounded
+    # in count, bounded by message.timeout.ms).
+    'message.timeout.ms': 300000,
+    'request.timeout.ms': 60000,
     'retry.backoff.ms': 100,
 })
 conf.update(sasl_config(None))
@@ -46,5 +52,5 @@ for i in range(count):
         if i % 50 == 0:
             sys.stderr.write(f"sent {i}\n")
             sys.stderr.flush()
-remaining = p.flush(180)
+remaining = p.flush(330)
 report({'acked': acked, 'failed': failed, 'unflushed': remaining})

@@ -1,0 +1,23 @@
+import { fmt, runCase, table } from './lib.js';
+
+/**
+ * Tributary's clients over TCP (issue 12): its Producer through `connect()` to a
+ * `tributary serve` child process vs KafkaJS to the same server (target: at least 2x
+ * KafkaJS) and vs the in-process Producer; its Consumer over TCP vs the in-process one.
+ * 100-byte records, calls of 1,000, 32 in flight, acks=1.
+ */
+export async function remoteBench(records = 200_000): Promise<string> {
+  const r = await runCase('./remote-cases.ts', [String(records)]);
+  const n = (k: string): number => r[k] as number;
+  const tcp = n('tcpProduceRecordsPerSec');
+  const kjs = n('kafkajsProduceRecordsPerSec');
+  const inP = n('inprocProduceRecordsPerSec');
+  const rows = [
+    ['Producer over TCP (connect()) to tributary serve', `${fmt(tcp)} rec/s`, `${fmt(tcp / kjs, 2)}x KafkaJS (target >= 2: ${tcp / kjs >= 2 ? 'met' : 'MISSED'})`, `${fmt(tcp / inP, 2)} of in-process`],
+    ['KafkaJS producer to the same server', `${fmt(kjs)} rec/s`, '1.00', `${fmt(kjs / inP, 2)} of in-process`],
+    ['in-process Producer, in-process cluster', `${fmt(inP)} rec/s`, '', '1.00'],
+    ['Consumer over TCP, from earliest', `${fmt(n('tcpConsumeRecordsPerSec'))} rec/s`, '', `${fmt(n('tcpConsumeRecordsPerSec') / n('inprocConsumeRecordsPerSec'), 2)} of in-process`],
+    ['in-process Consumer, from earliest', `${fmt(n('inprocConsumeRecordsPerSec'))} rec/s`, '', '1.00'],
+  ];
+  return `## Remote clients (${fmt(records)} records of 100 bytes, one run)\n\n${table(['case', 'rate', 'vs KafkaJS', 'vs in-process'], rows)}\n`;
+}

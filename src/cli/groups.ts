@@ -1,0 +1,139 @@
+/**
+ * `tributary groups`: list, describe, move and delete consumer groups, as Kafka's
+ * `kafka-consumer-groups.sh` does.
+ *
+ * ```sh
+ * tributary groups --bootstrap-server 127.0.0.1:9092 --describe audit
+ * tributary groups --bootstrap-server 127.0.0.1:9092 --reset-offsets audit --topic orders --to earliest --execute
+ * ```
+ * @internal
+ */
+import { flag, oneOf, parseCommandLine, UsageError, type FlagSpec } from './args.js';
+import type { Command, CommandIo } from './command.js';
+import { clientFlags, clientFlagsUsage, errorLine, parsePosition, reportErrors, table, withClients } from './remote.js';
+
+const flags: Record<string, FlagSpec> = {
+  ...clientFlags,
+  list: { value: false },
+  describe: { value: true },
+  'reset-offsets': { value: true },
+  delete: { value: true },
+  topic: { value: true },
+  to: { value: true },
+  execute: { value: false },
+  'dry-run': { value: false },
+  format: { value: true },
+};
+
+const usage = `Usage: tributary groups --bootstrap-server H:P ACTION [options]
+
+Actions (one):
+  --list                    the groups' ids, one a line
+  --describe ID             the group's state, members and what each owns, and every
+                            committed offset with the log end offset and the lag
+  --reset-offsets ID        move the group's committed offsets for a topic (the group must
+                            have no members: stop its consumers first)
+      --topic T             the topic (required)
+      --to POS              earliest, latest, an offset, or an ISO time (required)
+      --execute             do it; without it the new offsets are only shown (a dry run,
+                            as Kafka's tool does)
+  --delete ID               delete the group and its committed offsets (it must be empty)
+Options:
+  --format json             --list and --describe as JSON, for scripts
+${clientFlagsUsage}
+`;
+
+async function run(argv: readonly string[], io: CommandIo): Promise<number> {
+  const { flags: f } = parseCommandLine(argv, flags, 0);
+  if (f.has('help')) {
+    io.stdout(usage);
+    return 0;
+  }
+  const action = oneOf(f, ['list', 'describe', 'reset-offsets', 'delete']);
+  const format = flag(f, 'format');
+  if (format !== undefined && format !== 'json' && format !== 'table') throw new UsageError(`--format wants json or table, got ${JSON.stringify(format)}`);
+  const json = format === 'json';
+  if (action !== 'reset-offsets') {
+    for (const only of ['topic', 'to', 'execute', 'dry-run']) if (f.has(only)) throw new UsageError(`--${only} goes with --reset-offsets`);
+  }
+  let topic: string | undefined;
+  let to: ReturnType<typeof parsePosition> | undefined;
+  if (action === 'reset-offsets') {
+    topic = flag(f, 'topic');
+    if (topic === undefined) throw new UsageError('--reset-offsets needs --topic T');
+    const toText = flag(f, 'to');
+    if (toText === undefined) throw new UsageError('--reset-offsets needs --to earliest|latest|OFFSET|TIME');
+    to = parsePosition(toText, 'to');
+    if (f.has('execute') && f.has('dry-run')) throw new UsageError('--execute and --dry-run cannot go together');
+  }
+
+  return reportErrors('groups', io, () =>
+    withClients(f, io, async (clients) => {
+      const admin = clients.admin();
+      try {
+        switch (action) {
+          case 'list': {
+            const groups = await admin.listGroups();
+            io.stdout(json ? `${JSON.stringify(groups)}\n` : groups.map((g) => `${g.groupId}\n`).join(''));
+            return 0;
+          }
+          case 'describe': {
+            const d = await admin.describeGroup(flag(f, 'describe')!);
+            if (json) {
+              io.stdout(`${JSON.stringify(d)}\n`);
+              return 0;
+            }
+            const owner = new Map<string, { memberId: string; clientId: string }>();
+            for (const m of d.members) for (const tp of m.assignment) owner.set(`${tp.partition}:${tp.topic}`, m);
+            const rows: (string | number)[][] = [['TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'CLIENT-ID']];
+            const seen = new Set<string>();
+            for (const o of d.offsets) {
+              const key = `${o.partition}:${o.topic}`;
+              seen.add(key);
+              const m = owner.get(key);
+              rows.push([o.topic, o.partition, o.committed, o.end < 0 ? '-' : o.end, o.lag < 0 ? '-' : o.lag, m?.memberId ?? '-', m?.clientId ?? '-']);
+            }
+            // Owned partitions without a committed offset yet.
+            for (const m of d.members) for (const tp of m.assignment) if (!seen.has(`${tp.partition}:${tp.topic}`)) rows.push([tp.topic, tp.partition, '-', '-', '-', m.memberId, m.clientId]);
+            let out = `Group ${d.groupId}: state ${d.state}, ${d.members.length} member${d.members.length === 1 ? '' : 's'}${d.protocol ? `, assignor ${d.protocol}` : ''}, coordinator ${d.coordinator}\n\n`;
+            out += table(rows);
+            if (d.members.length > 0) {
+              out += `\n${table([['CONSUMER-ID', 'CLIENT-ID', 'GROUP-INSTANCE-ID', 'PARTITIONS'], ...d.members.map((m) => [m.memberId, m.clientId, m.groupInstanceId ?? '-', m.assignment.map((tp) => `${tp.topic}-${tp.partition}`).join(',') || '-'])])}`;
+            }
+            io.stdout(out);
+            return 0;
+          }
+          case 'reset-offsets': {
+            const groupId = flag(f, 'reset-offsets')!;
+            let planned: { partition: number; offset: number }[];
+            if (f.has('execute')) {
+              planned = await admin.resetGroupOffsets(groupId, topic!, to!);
+            } else {
+              if (typeof to === 'number') planned = (await admin.listOffsets(topic!, 'latest')).map((p) => ({ partition: p.partition, offset: to as number }));
+              else {
+                const found = await admin.listOffsets(topic!, to!);
+                const ends = found.some((p) => p.offset < 0) ? await admin.listOffsets(topic!, 'latest') : [];
+                planned = found.map((p) => ({ partition: p.partition, offset: p.offset >= 0 ? p.offset : (ends.find((e) => e.partition === p.partition)?.offset ?? -1) }));
+              }
+            }
+            planned.sort((a, b) => a.partition - b.partition);
+            io.stdout(table([['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'], ...planned.map((p) => [groupId, topic!, p.partition, p.offset])]));
+            if (!f.has('execute')) errorLine(io, 'Dry run: nothing changed. Add --execute to move the offsets.');
+            return 0;
+          }
+          case 'delete': {
+            const groupId = flag(f, 'delete')!;
+            await admin.deleteGroup(groupId);
+            io.stdout(`Deleted group ${groupId}.\n`);
+            return 0;
+          }
+        }
+        throw new UsageError(`unknown action --${action}`);
+      } finally {
+        admin.close();
+      }
+    }),
+  );
+}
+
+export const groups: Command = { name: 'groups', summary: 'list, describe, reset and delete consumer groups (kafka-consumer-groups.sh)', run };

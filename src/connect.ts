@@ -1,0 +1,145 @@
+/**
+ * `connect()`: Tributary's clients on a cluster reached over the Kafka wire protocol: Apache
+ * Kafka, any Kafka-compatible broker, or a Tributary cluster in another process
+ * (`tributary serve`, or a service started with `listen`).
+ */
+import type { Admin, AdminOptions } from './client/admin.js';
+import type { Consumer } from './client/consumer.js';
+import type { ConsumerGroup, ConsumerGroupOptions } from './client/consumer-group.js';
+import type { ConsumerOptions, ProducerOptions } from './client/options.js';
+import type { Producer } from './client/producer.js';
+import type { Topic, TopicSerdes } from './client/topic.js';
+import { ClientFactories } from './client-factories.js';
+import { TcpClientTransport, type TcpClientOptions } from './transport/tcp/client.js';
+import type { Transport } from './transport/transport.js';
+import { systemClock, type Clock } from './util/clock.js';
+
+/**
+ * Options of {@link connect}, by the names of Kafka's client configs.
+ *
+ * @example
+ * ```ts
+ * import { type ConnectOptions } from 'tributary-log';
+ *
+ * const options: ConnectOptions = {
+ *   bootstrapServers: 'kafka-1:9092,kafka-2:9092',
+ *   clientId: 'billing',
+ *   sasl: { mechanism: 'SCRAM-SHA-512', username: 'billing', password: 'secret' },
+ *   tls: true,
+ *   requestTimeoutMs: 30_000,
+ * };
+ * console.log(options.clientId); // billing
+ * ```
+ */
+export interface ConnectOptions extends TcpClientOptions {
+  /** The clock the clients use for their timers. Default: the system clock. */
+  readonly clock?: Clock;
+}
+
+/**
+ * A cluster reached over TCP: the same client factories as a `Cluster` (`topic()`,
+ * `producer()`, `consumer()`, `consumerGroup()`, `admin()`), and `close()`, which closes
+ * every client made from it (flushing producers, committing and leaving groups), then every
+ * connection. Each producer, consumer and group member has connections of its own, as
+ * each Kafka client does; the admin clients share one set.
+ */
+export class RemoteCluster {
+  /** How the clients reach the brokers: Kafka's wire protocol over TCP. */
+  readonly transport: Transport;
+  private readonly tcp: TcpClientTransport;
+  private readonly factories: ClientFactories;
+  private closed = false;
+  private readonly clientTransports = new Set<TcpClientTransport>();
+
+  /** @internal Use {@link connect}. */
+  constructor(options: ConnectOptions) {
+    this.tcp = new TcpClientTransport(options);
+    this.transport = this.tcp;
+    this.factories = new ClientFactories({
+      transport: this.tcp,
+      clock: options.clock ?? systemClock,
+      isClosed: () => this.closed,
+      name: 'the connection',
+      clientTransport: () => {
+        const transport = new TcpClientTransport(options);
+        this.clientTransports.add(transport);
+        return {
+          transport,
+          release: () => {
+            this.clientTransports.delete(transport);
+            transport.close();
+          },
+        };
+      },
+    });
+  }
+
+  /** A producer, closed (flushed first) when the connection closes. */
+  producer(options: ProducerOptions = {}): Producer {
+    return this.factories.producer(options);
+  }
+
+  /** A consumer (no group), closed when the connection closes. */
+  consumer(options: ConsumerOptions = {}): Consumer {
+    return this.factories.consumer(options);
+  }
+
+  /** A member of a consumer group (Kafka's classic protocol), closed (committing and leaving) when the connection closes. */
+  consumerGroup<K = Uint8Array | null, V = Uint8Array | null>(options: ConsumerGroupOptions<K, V>): ConsumerGroup<K, V> {
+    return this.factories.consumerGroup<K, V>(options);
+  }
+
+  /** An admin client. Once the connection closes, its calls reject with `CLIENT_CLOSED`. */
+  admin(options: AdminOptions = {}): Admin {
+    return this.factories.admin(options);
+  }
+
+  /** A typed handle on a topic (see `Cluster.topic`). */
+  topic<K, V>(name: string, serdes: TopicSerdes<K, V>): Topic<K, V> {
+    return this.factories.topic(name, serdes);
+  }
+
+  /** Closes every client made from this connection, then every socket. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.factories.closeAll();
+    for (const t of this.clientTransports) t.close();
+    this.clientTransports.clear();
+    this.tcp.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+/**
+ * Connects Tributary's clients to a Kafka cluster (or a Tributary cluster in another
+ * process) over the Kafka wire protocol. Code written against `Cluster.start(...)` runs
+ * unchanged against the result: replace the one line.
+ *
+ * Nothing is dialled until a client sends its first request; a bad address shows up there,
+ * as a retriable `NETWORK_EXCEPTION` the clients retry until their timeouts.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, connect } from 'tributary-log';
+ *
+ * // A cluster in another process would be started with `tributary serve`; here, in this one.
+ * await using served = await Cluster.start({ nodes: 3, listen: { port: 0 } });
+ *
+ * await using cluster = connect({ bootstrapServers: served.bootstrapServers, clientId: 'billing' });
+ * await cluster.admin().createTopics([{ name: 'orders', partitions: 3 }]);
+ * const producer = cluster.producer({ acks: 'all' });
+ * const [meta] = await producer.send('orders', [{ key: 'user-42', value: 'hello' }]);
+ * console.log(meta!.offset); // 0
+ * ```
+ */
+export function connect(options: ConnectOptions): RemoteCluster {
+  return new RemoteCluster(options);
+}

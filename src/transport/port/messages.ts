@@ -1,0 +1,68 @@
+import { errorCodes, type ErrorCode } from '../../util/error-codes.js';
+import { TributaryError } from '../../util/errors.js';
+
+/**
+ * The messages on a port between a client thread and the cluster's thread. One request
+ * or answer per message; record batches ride inside as byte arrays whose buffers are
+ * transferred, never one message per record.
+ * @internal
+ */
+export type ToServer =
+  | { readonly t: 'hello'; readonly clientId: string; readonly clientHost: string }
+  | { readonly t: 'req'; readonly id: number; readonly node: number; readonly req: unknown }
+  | { readonly t: 'abort'; readonly id: number }
+  | { readonly t: 'bye' };
+
+/** @internal */
+export type ToClient =
+  | { readonly t: 'welcome' }
+  | { readonly t: 'res'; readonly id: number; readonly res: unknown }
+  | { readonly t: 'err'; readonly id: number; readonly code: string; readonly message: string }
+  | { readonly t: 'refused'; readonly code: string; readonly message: string }
+  | { readonly t: 'closed' };
+
+/**
+ * Copies every byte array in `value` into a buffer of its own and lists those buffers for
+ * transfer. The caller's arrays are never detached (the ownership rule of `Transport`: a
+ * producer resends the same batch on a retry), and a pooled `Buffer` never lands in a
+ * transfer list. Objects and arrays are rebuilt only where they hold bytes.
+ * @internal
+ */
+export function forTransfer(value: unknown, transfer: ArrayBuffer[]): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Uint8Array) {
+    const copy = new Uint8Array(value.byteLength);
+    copy.set(value);
+    transfer.push(copy.buffer);
+    return copy;
+  }
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      const w = forTransfer(v, transfer);
+      if (w !== v) (out ??= value.slice())[i] = w;
+    }
+    return out ?? value;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    const w = forTransfer(v, transfer);
+    if (w !== v) (out ??= { ...(value as Record<string, unknown>) })[key] = w;
+  }
+  return out ?? value;
+}
+
+/** An error as it crosses: its code and message (a `TributaryError` keeps its code; anything else becomes `UNKNOWN_SERVER_ERROR`). @internal */
+export function errorFields(err: unknown): { code: string; message: string } {
+  if (err instanceof TributaryError) return { code: err.code, message: err.message };
+  return { code: 'UNKNOWN_SERVER_ERROR', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** The `TributaryError` rebuilt on the receiving side, with the same code, retriable flag and message. @internal */
+export function rebuildError(code: unknown, message: unknown): TributaryError {
+  const c = typeof code === 'string' && Object.hasOwn(errorCodes, code) ? (code as ErrorCode) : 'UNKNOWN_SERVER_ERROR';
+  return new TributaryError(c, typeof message === 'string' ? message : undefined);
+}

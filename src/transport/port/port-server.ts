@@ -1,0 +1,142 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { RequestContext } from '../../broker/request-context.js';
+import type { Request } from '../../protocol/requests.js';
+import { TributaryError } from '../../util/errors.js';
+import type { Logger } from '../../util/logger.js';
+import type { NodeHandler } from '../transport.js';
+import { errorFields, forTransfer, type ToClient } from './messages.js';
+
+/**
+ * The cluster's side of a port from a client thread: answers each request by calling the
+ * node's handler, in the order the requests arrive. Garbage on the port is answered with a
+ * typed error where it names a request, and dropped with a warning where it does not;
+ * nothing posted on the port can throw in the cluster's thread. The port is unref'd: a
+ * client's port never keeps the cluster's thread alive.
+ * @internal
+ */
+export class PortServer {
+  private context: RequestContext | undefined;
+  private readonly aborted = new Set<number>();
+  private readonly inFlight = new Set<number>();
+  private open = true;
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly nodeHandler: (nodeId: number) => NodeHandler | undefined,
+    private readonly log: Logger,
+    private readonly onGone: (server: PortServer) => void,
+  ) {
+    port.on('message', (m: unknown) => {
+      try {
+        this.onMessage(m);
+      } catch (err) {
+        this.log.warn({ err }, 'dropped a message from a client thread');
+      }
+    });
+    port.on('close', () => this.gone());
+    port.unref();
+  }
+
+  /** Tells the client the cluster closed, and closes the port. */
+  close(): void {
+    if (!this.open) return;
+    this.post({ t: 'closed' });
+    this.gone();
+  }
+
+  private gone(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.port.close();
+    this.onGone(this);
+  }
+
+  private onMessage(m: unknown): void {
+    if (!this.open) return;
+    if (m === null || typeof m !== 'object' || typeof (m as { t?: unknown }).t !== 'string') {
+      this.log.warn({ type: typeof m }, 'dropped a message that is not a request from a client thread');
+      return;
+    }
+    const msg = m as Record<string, unknown>;
+    switch (msg.t) {
+      case 'hello': {
+        if (this.context !== undefined) {
+          this.post({ t: 'refused', code: 'INVALID_REQUEST', message: 'this cluster handle is already connected: make one handle per connect' });
+          this.gone();
+          return;
+        }
+        const clientId = typeof msg.clientId === 'string' ? msg.clientId : '';
+        const clientHost = typeof msg.clientHost === 'string' ? msg.clientHost : 'worker';
+        this.context = { listenerName: 'inline', clientId, clientHost, principal: null };
+        this.post({ t: 'welcome' });
+        return;
+      }
+      case 'abort':
+        if (typeof msg.id === 'number' && this.inFlight.has(msg.id)) this.aborted.add(msg.id);
+        return;
+      case 'bye':
+        this.gone();
+        return;
+      case 'req':
+        this.request(msg);
+        return;
+      default:
+        this.log.warn({ t: String(msg.t).slice(0, 40) }, 'dropped a message of unknown type from a client thread');
+    }
+  }
+
+  private request(msg: Record<string, unknown>): void {
+    const id = msg.id;
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || this.inFlight.has(id)) {
+      this.log.warn({ id: typeof id }, 'dropped a request without a usable correlation id from a client thread');
+      return;
+    }
+    const fail = (err: TributaryError): void => this.post({ t: 'err', id, ...errorFields(err) });
+    if (this.context === undefined) return fail(new TributaryError('INVALID_REQUEST', 'a request came before the handshake'));
+    const req = msg.req;
+    if (req === null || typeof req !== 'object' || typeof (req as { apiKey?: unknown }).apiKey !== 'number') {
+      return fail(new TributaryError('INVALID_REQUEST', 'the message carries no request (an object with an apiKey)'));
+    }
+    const node = msg.node;
+    const handler = typeof node === 'number' ? this.nodeHandler(node) : undefined;
+    if (handler === undefined) return fail(new TributaryError('NETWORK_EXCEPTION', `node ${String(node)} is not reachable`));
+    this.inFlight.add(id);
+    let answer: Promise<unknown>;
+    try {
+      answer = handler.handle(req as Request, this.context);
+    } catch (err) {
+      answer = Promise.reject(err);
+    }
+    answer.then(
+      (res) => {
+        if (this.done(id)) {
+          const transfer: ArrayBuffer[] = [];
+          const out = forTransfer(res, transfer);
+          try {
+            this.port.postMessage({ t: 'res', id, res: out } satisfies ToClient, transfer);
+          } catch (err) {
+            this.post({ t: 'err', id, code: 'UNKNOWN_SERVER_ERROR', message: `the response cannot cross the thread boundary: ${(err as Error).message}` });
+          }
+        }
+      },
+      (err: unknown) => {
+        if (this.done(id)) this.post({ t: 'err', id, ...errorFields(err) });
+      },
+    );
+  }
+
+  /** Whether the answer to `id` is still wanted. */
+  private done(id: number): boolean {
+    this.inFlight.delete(id);
+    return !this.aborted.delete(id) && this.open;
+  }
+
+  private post(m: ToClient): void {
+    if (!this.open) return;
+    try {
+      this.port.postMessage(m);
+    } catch (err) {
+      this.log.warn({ err }, 'could not answer a client thread');
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { Request, ResponseFor } from '../../protocol/requests.js';
+import { TributaryError } from '../../util/errors.js';
+import { abortError } from '../inline.js';
+import { isRequestShaped, type SendOptions, type Transport } from '../transport.js';
+import { forTransfer, rebuildError, type ToClient, type ToServer } from './messages.js';
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: TributaryError): void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/**
+ * The client side of a `MessagePort` to a cluster in another thread (the server side is
+ * `PortServer`). Requests carry a correlation id; byte arrays are copied once into buffers
+ * of the transport's own and transferred (see the ownership rule of `Transport`); errors
+ * come back as codes and are rebuilt as `TributaryError`s. The port is unref'd while no
+ * request is in flight, so an idle client never keeps its thread alive.
+ * @internal
+ */
+export class PortTransport implements Transport {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private state: 'open' | 'closed' | 'broken' = 'open';
+  private refused: TributaryError | undefined;
+  private welcomed: (() => void) | undefined;
+  private failWelcome: ((err: TributaryError) => void) | undefined;
+  /** Resolves once the cluster's thread accepted the port; rejects with its typed refusal. */
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly nodeIds: readonly number[],
+    readonly clusterRunId: string | undefined,
+    hello: { clientId: string; clientHost: string },
+  ) {
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.welcomed = resolve;
+      this.failWelcome = reject;
+    });
+    this.ready.catch(() => {});
+    port.on('message', (m: ToClient) => this.onMessage(m));
+    port.on('close', () => this.broke(new TributaryError('NETWORK_EXCEPTION', 'the port to the cluster closed with the request in flight')));
+    this.post({ t: 'hello', ...hello });
+    port.ref(); // until welcomed
+  }
+
+  bootstrapNodes(): readonly number[] {
+    return this.nodeIds;
+  }
+
+  send<R extends Request>(nodeId: number, request: R, options?: SendOptions): Promise<ResponseFor<R>> {
+    if (this.state === 'closed') return Promise.reject(new TributaryError('CLIENT_CLOSED', 'the transport is closed'));
+    if (this.state === 'broken') return Promise.reject(this.refused ?? new TributaryError('NETWORK_EXCEPTION', 'the port to the cluster is closed'));
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (!isRequestShaped(request)) return Promise.reject(new TributaryError('INVALID_REQUEST', 'not a request: an object with a numeric apiKey'));
+    const id = this.nextId++;
+    return new Promise<ResponseFor<R>>((resolve, reject) => {
+      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, signal, onAbort: undefined };
+      if (signal !== undefined) {
+        p.onAbort = () => {
+          if (!this.settle(id)) return;
+          this.post({ t: 'abort', id });
+          reject(abortError(signal));
+        };
+        signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      this.pending.set(id, p);
+      if (this.pending.size === 1) this.port.ref();
+      const transfer: ArrayBuffer[] = [];
+      const req = forTransfer(request, transfer);
+      try {
+        this.port.postMessage({ t: 'req', id, node: nodeId, req } satisfies ToServer, transfer);
+      } catch (err) {
+        this.settle(id);
+        reject(new TributaryError('INVALID_REQUEST', `the request cannot cross the thread boundary: ${(err as Error).message}`));
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasOpen = this.state === 'open';
+    this.state = 'closed';
+    this.failAll(new TributaryError('NETWORK_EXCEPTION', 'the transport closed with the request in flight'));
+    this.failWelcome?.(new TributaryError('CLIENT_CLOSED', 'the transport is closed'));
+    if (wasOpen) this.post({ t: 'bye' });
+    this.port.close();
+  }
+
+  private onMessage(m: ToClient): void {
+    if (m === null || typeof m !== 'object') return;
+    switch (m.t) {
+      case 'welcome':
+        this.welcomed?.();
+        if (this.pending.size === 0) this.port.unref();
+        return;
+      case 'res': {
+        const p = this.pending.get(m.id);
+        if (p && this.settle(m.id)) p.resolve(m.res);
+        return;
+      }
+      case 'err': {
+        const p = this.pending.get(m.id);
+        if (p && this.settle(m.id)) p.reject(rebuildError(m.code, m.message));
+        return;
+      }
+      case 'refused':
+        this.refused = rebuildError(m.code, m.message);
+        this.broke(this.refused);
+        this.port.close();
+        return;
+      case 'closed':
+        this.refused = new TributaryError('CLIENT_CLOSED', 'the cluster is closed');
+        this.broke(new TributaryError('NETWORK_EXCEPTION', 'the cluster closed with the request in flight'));
+        this.port.close();
+        return;
+    }
+  }
+
+  /** Removes a pending request; false when it was settled already. */
+  private settle(id: number): boolean {
+    const p = this.pending.get(id);
+    if (!p) return false;
+    this.pending.delete(id);
+    if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+    if (this.pending.size === 0 && this.state === 'open') this.port.unref();
+    return true;
+  }
+
+  private broke(err: TributaryError): void {
+    if (this.state === 'open') this.state = 'broken';
+    this.failWelcome?.(this.refused ?? err);
+    this.failAll(err);
+  }
+
+  private failAll(err: TributaryError): void {
+    for (const [id, p] of [...this.pending]) if (this.settle(id)) p.reject(err);
+  }
+
+  private post(m: ToServer): void {
+    try {
+      this.port.postMessage(m);
+    } catch {
+      // a closed port: nothing to tell
+    }
+  }
+}
