@@ -34,6 +34,7 @@ const layers = [
   'client',
   'client-factories.ts', // the client factories shared by Cluster and connect()
   'connect.ts', // connect(): the clients over TCP to a remote cluster
+  'connect-handle.ts', // connectHandle(): the clients in a worker, over a cluster's MessagePort
   'observe', // cluster.metrics(): reads the broker's and the clients' counters
   'cluster-node.ts',
   'cluster-listeners.ts',

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
 
-/** The cluster's close hooks (private): one per open client it must close. */
-const hookCount = (cluster: Cluster): number => (cluster as unknown as { closeHooks: Set<unknown> }).closeHooks.size;
+/** The cluster's close hooks (private, in its ClientFactories): one per open client it must close. */
+const hookCount = (cluster: Cluster): number => (cluster as unknown as { factories: { closeHooks: Set<unknown> } }).factories.closeHooks.size;
 
 describe('cluster.admin()', () => {
   it('adds no close hook per call, and its calls reject with CLIENT_CLOSED once the cluster is closed', async () => {
