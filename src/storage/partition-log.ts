@@ -158,6 +158,8 @@ export class PartitionLog implements Log {
   private closeDone: Promise<void> | undefined;
   /** Whether the clean-shutdown marker is on disk (removed before the first change). */
   private cleanMarker = false;
+  /** A new partition's folder entries are not yet fsynced (load skipped it): its first sync does. */
+  private dirUnsynced = false;
   /** Set when a write to the files failed in a way that leaves them disagreeing with memory: the log is offline until reopened. */
   private storageError: TributaryError | undefined;
   /** Bumped whenever the tail of the log is cut, so that a flush begun before it does not vouch for what came after. */
@@ -290,6 +292,8 @@ export class PartitionLog implements Log {
     let segmentsDeleted = 0;
     let truncatedBecause: string | undefined;
 
+    // A new partition: nothing to recover and nothing worth an fsync until its first write.
+    const fresh = (this.dirUnsynced = bases.length === 0 && leftovers.length === 0 && !names.some((n) => n.endsWith('checkpoint')));
     if (bases.length === 0) bases.push(logStartCheckpoint ?? 0);
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i]!;
@@ -369,10 +373,10 @@ export class PartitionLog implements Log {
       if (last === undefined || e.epoch > last.epoch) epochs.push(e);
     }
     this.epochCache = epochs;
-    if (epochCheckpoint === undefined || !sameEpochs(epochs, epochCheckpoint)) this.writeEpochCheckpoint();
+    if (!fresh && (epochCheckpoint === undefined || !sameEpochs(epochs, epochCheckpoint))) this.writeEpochCheckpoint();
 
     if (changed) this.beforeChange();
-    if (!clean || changed) {
+    if (!fresh && (!clean || changed)) {
       // Make what recovery kept durable, so that the next crash starts from here.
       for (const s of this.segments) {
         if (!scanned.has(s)) continue;
@@ -675,7 +679,8 @@ export class PartitionLog implements Log {
     const seg = this.active;
     const generation = this.generation;
     this.stats.syncs++;
-    const activeSync = seg.file.sync().catch((err: unknown) => {
+    const dirSync = this.dirUnsynced ? ((this.dirUnsynced = false), this.store.syncDirAsync()) : undefined; // a new partition's first sync makes its files' names durable too
+    const activeSync = Promise.all([seg.file.sync(), dirSync]).catch((err: unknown) => {
       // A segment truncated away meanwhile has nothing left to make durable.
       if (!seg.deleted && !this.closed) throw err;
     });
