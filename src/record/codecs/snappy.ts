@@ -90,6 +90,16 @@ function snappyBlocks(buf: Buffer): Buffer[] {
   return blocks;
 }
 
+/**
+ * The most a snappy block can expand: its densest element is a copy with a 2-byte offset,
+ * 3 bytes that emit up to 64 (21.3x); a 4-byte-offset copy emits 64 from 5 bytes, a
+ * 1-byte-offset one 11 from 2. So a block of n bytes never decompresses to more than 22n.
+ * Worked example: a 200-byte block that declares 50 MiB is garbage, and refusing it here
+ * spares the decoder (the JavaScript fallback above all) from allocating and filling 50 MiB
+ * before it finds out.
+ */
+const snappyExpansionMax = 22;
+
 function declaredLength(block: Buffer): number {
   const declared = new Reader(block).unsignedVarint();
   if (declared === undefined) throw corrupt('snappy', 'a block does not start with its length');
@@ -113,6 +123,10 @@ function checkedBlocks(data: Uint8Array): Buffer[] {
   let bound = 0;
   for (const block of blocks) bound += declaredLength(block);
   if (bound > decompressedBytesMax) throw outputTooLarge('snappy', bound);
+  for (const block of blocks) {
+    const declared = declaredLength(block);
+    if (declared > block.length * snappyExpansionMax) throw corrupt('snappy', `a block of ${block.length} bytes cannot decompress to the ${declared} it declares`);
+  }
   return blocks;
 }
 
