@@ -814,8 +814,10 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       if (cooperative) this.rejoinNeeded = true;
     }
     this.ownedGeneration = generationId;
-    if (added.length > 0) await this.assign(added);
+    // Reported before the new partitions are taken: records of them may be handed out (and
+    // the group closed) while `assign` still runs, and the event must come first.
     rebalanced(this.options.logger, this.options.groupId, this.memberIdValue, generationId, assigned);
+    if (added.length > 0) await this.assign(added);
   }
 
   /** Waits for the record being processed of these partitions, runs the `revoked` handlers, commits, gives them up. */
