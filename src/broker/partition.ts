@@ -400,8 +400,10 @@ export class Partition {
   /**
    * Appends a produce request's batches as leader: Kafka's `appendRecordsToLeader`. In
    * order: leadership; `acks` valid; for acks=all, the committed ISR at least
-   * `min.insync.replicas` (NOT_ENOUGH_REPLICAS, nothing appended); the idempotent
-   * producer rules (a duplicate returns the original offsets and appends nothing;
+   * `min.insync.replicas` (NOT_ENOUGH_REPLICAS, nothing appended); the one check of the
+   * bytes (`validateBatches`: CRC and structure, CORRUPT_MESSAGE; `max.message.bytes`,
+   * MESSAGE_TOO_LARGE; one record per offset and, on a compacted topic, keys,
+   * INVALID_RECORD), whose result the log trusts; the idempotent producer rules (a duplicate returns the original offsets and appends nothing;
    * OUT_OF_ORDER_SEQUENCE_NUMBER; INVALID_PRODUCER_EPOCH); then the append, which assigns
    * offsets and stamps the leader epoch into each batch. An idempotent producer sends one
    * batch per partition per request (as Kafka's clients do); a request with several
@@ -668,9 +670,11 @@ export class Partition {
    * An answer to an older request (another leader epoch, or a fetch offset that is no
    * longer the log end) is dropped. A diverging epoch truncates the log to where it
    * diverged (Kafka's `truncateOnFetchResponse`); this never goes below the high
-   * watermark, which would lose committed records (asserted). Batches are appended with
-   * their offsets and epochs as the leader wrote them, the epoch cache and producer state
-   * follow them, and the high watermark becomes the leader's, capped at the log end.
+   * watermark, which would lose committed records (asserted). The fetched batches are
+   * checked once, here where they enter this replica (CRC, structure, offsets continuing
+   * the log; a failed check is returned as its error code and nothing is appended), and
+   * appended with their offsets and epochs as the leader wrote them; the epoch cache and
+   * producer state follow them, and the high watermark becomes the leader's, capped at the log end.
    * A follower whose fetch offset fell below the leader's log start starts over there.
    */
   appendAsFollower(request: PartitionFetchRequest, response: PartitionFetchResponse): FollowerAppendOutcome {
