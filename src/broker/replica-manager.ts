@@ -61,7 +61,7 @@ export interface ReplicaManagerOptions {
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /** A replica this broker hosts, and what `settle` last saw of it. */
-interface Hosted {
+export interface Hosted {
   readonly topic: string;
   readonly topicId: Uuid;
   readonly partition: number;

@@ -494,6 +494,7 @@ export class PartitionLog implements Log {
    * writes them, so a batch is parsed and checksummed once on its way in. `options` must
    * agree with the rules they were checked under (asserted), and nothing may have been
    * written to this log since the check.
+   * @internal
    */
   appendValidated(validated: ValidatedBatches, options: AppendOptions = {}): LogAppendInfo {
     this.assertUsable();
