@@ -13,7 +13,7 @@
 import { assert } from '../util/assert.js';
 import { isTributaryError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
-import { validateTopicName } from '../util/topic-name.js';
+import { isInternalTopic, validateTopicName } from '../util/topic-name.js';
 import { checkBrokerEpoch } from './cluster-control.js';
 import { configValueProblem, topicConfigDefs } from './configs.js';
 import { fail, fitsString, isBrokerId, ok, type Failure, type Txn } from './controller-txn.js';
@@ -198,6 +198,11 @@ export function createPartitions(txn: Txn, req: CreatePartitionsRequest, setting
 }
 
 function createPartitionsFor(txn: Txn, name: string, count: number, assignments: readonly (readonly number[])[] | null, settings: ReplicationSettings): Failure | undefined {
+  // The group coordinator finds a group's partition of __consumer_offsets by hashing its
+  // id modulo the partition count: a new count would move every group to a partition
+  // that holds none of its offsets. Kafka's broker leaves this to its topic tool, which
+  // refuses it with this message; here the controller refuses it, for every client.
+  if (isInternalTopic(name)) return fail('INVALID_REQUEST', `The number of partitions for the internal topic ${name} cannot be changed.`);
   const topic = txn.delta.topic(name);
   if (topic === undefined) return fail('UNKNOWN_TOPIC_OR_PARTITION', `topic ${JSON.stringify(name)} does not exist`);
   const current = topic.partitions.length;
