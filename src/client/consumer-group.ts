@@ -16,7 +16,7 @@ import { deferred, type Deferred } from '../util/deferred.js';
 import type { Logger } from '../util/logger.js';
 import { Rng } from '../util/rng.js';
 import { validateTopicName } from '../util/topic-name.js';
-import { inProcessClientHost } from '../broker/core/group-requests.js';
+import { inProcessClientHost } from '../protocol/group.js';
 import { Admin } from './admin.js';
 import { commitFailed, rebalanced, type ConsumerMetrics } from './client-metrics.js';
 import { Consumer, type SeekTarget, type TopicPartition } from './consumer.js';
