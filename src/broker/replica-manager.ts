@@ -303,6 +303,9 @@ export class ReplicaManager {
     if (!h || h.topicId !== topicId) return;
     this.hosted.delete(key);
     this.hwCheckpoint.delete(`${topic}-${partition}`);
+    // Its waiting acks=all produces would otherwise wait for a replica nobody ticks.
+    h.replica.failAllAcks('NOT_LEADER_OR_FOLLOWER');
+    this.settle(h);
     this.wakeups.wake(key);
     await this.o.logs.close(topic, partition);
     if (deleteFiles) rmSync(join(this.o.dataDir, `${topic}-${partition}`), { recursive: true, force: true });
