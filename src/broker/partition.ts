@@ -404,7 +404,8 @@ export class Partition {
    * bytes (`validateBatches`: CRC and structure, CORRUPT_MESSAGE; `max.message.bytes`,
    * MESSAGE_TOO_LARGE; one record per offset and, on a compacted topic, keys,
    * INVALID_RECORD), whose result the log trusts; the idempotent producer rules (a
-   * duplicate returns the original offsets and appends nothing; OUT_OF_ORDER_SEQUENCE_NUMBER; INVALID_PRODUCER_EPOCH); then the append, which assigns
+   * duplicate returns the original offsets and appends nothing;
+   * OUT_OF_ORDER_SEQUENCE_NUMBER; INVALID_PRODUCER_EPOCH); then the append, which assigns
    * offsets and stamps the leader epoch into each batch. An idempotent producer sends one
    * batch per partition per request (as Kafka's clients do); a request with several
    * batches of which one has a producer id is INVALID_REQUEST.
