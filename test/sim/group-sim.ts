@@ -3,7 +3,7 @@
  * seed chooses the members (dynamic or static), the assignor (an eager one, or
  * cooperative-sticky with its revoke-then-rejoin protocol), the topics, the fault rates
  * and every event. Members join, sync (the leader computes the assignment with
- * src/broker/core/assignors.ts), heartbeat, consume and commit increasing offsets; they
+ * src/client/assignors.ts), heartbeat, consume and commit increasing offsets; they
  * crash and restart, pause (and miss heartbeats), leave and come back. The coordinator
  * fails over: a new one is built by replaying only the committed records, and the
  * records that were not committed are lost (or some prefix of them survives).
@@ -32,7 +32,7 @@
  * every live member in its latest generation and every partition assigned, within a
  * bound. A failure throws with the seed and a command that replays it.
  */
-import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, stickyAssign, type Assignment, type AssignorMember, type TopicPartition } from '../../src/broker/core/assignors.js';
+import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, stickyAssign, type Assignment, type AssignorMember, type TopicPartition } from '../../src/client/assignors.js';
 import { GroupCoordinator, groupErrorResponse, type GroupCoordinatorConfig, type GroupReply, type GroupRequest, type GroupResponse, type GroupResponseFor } from '../../src/broker/core/group-coordinator.js';
 import type { GroupRecord } from '../../src/broker/core/group-records.js';
 import { ApiKey, apiName } from '../../src/protocol/api-keys.js';
