@@ -1,11 +1,15 @@
 /**
- * A growable writer of Kafka's wire primitives, the mirror of `WireReader`. Values that do
- * not fit their wire type (an int16 of 40,000, a string longer than 32,767 bytes, a
+ * The one growable byte writer, the mirror of `ByteReader`: Kafka's wire primitives, the
+ * varints of record batches and metadata records, and length-prefixed sections. Values
+ * that do not fit their type (an int16 of 40,000, a string longer than 32,767 bytes, a
  * non-integer) are bugs in the caller, which validated its input first, so they are
- * assertions, not `TributaryError`s.
+ * assertions, not `TributaryError`s. A writer can be reused (`reset`), so encoding a
+ * million records allocates only what `take` returns.
+ * @internal
  */
-import { writeUuid, type Uuid } from '../../util/uuid.js';
-import { assert } from '../../util/assert.js';
+import { writeUuid, type Uuid } from './uuid.js';
+import { assert } from './assert.js';
+import { sizeOfUnsignedVarint, writeUnsignedVarint, writeVarint, writeVarlong } from './varint.js';
 
 const utf8 = new TextEncoder();
 
@@ -19,7 +23,7 @@ const initialBytes = 256;
  */
 export const externalBytesMin = 4096;
 
-export class WireWriter {
+export class ByteWriter {
   private buf: Uint8Array;
   private view: DataView;
   private pos = 0;
@@ -38,6 +42,14 @@ export class WireWriter {
 
   get position(): number {
     return this.pos;
+  }
+
+  /** Makes room for `bytes` more bytes at `pos` without moving it. */
+  private reserve(bytes: number): void {
+    if (this.pos + bytes > this.buf.length) {
+      this.ensure(bytes);
+      this.pos -= bytes;
+    }
   }
 
   /**
@@ -119,16 +131,50 @@ export class WireWriter {
     return this;
   }
 
+  uint8(value: number): this {
+    this.fits(value, 0, 0xff, 'a uint8');
+    this.buf[this.ensure(1)] = value;
+    return this;
+  }
+
   unsignedVarint(value: number): this {
     this.fits(value, 0, 0xffffffff, 'an unsigned varint');
-    let v = value;
-    while (v >= 0x80) {
-      const at = this.ensure(1);
-      this.buf[at] = (v & 0x7f) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    const last = this.ensure(1);
-    this.buf[last] = v;
+    this.reserve(5);
+    this.pos = writeUnsignedVarint(this.buf, this.pos, value);
+    return this;
+  }
+
+  /** A zig-zag varint (int32). */
+  varint(value: number): this {
+    this.fits(value, -0x80000000, 0x7fffffff, 'an int32');
+    this.reserve(5);
+    this.pos = writeVarint(this.buf, this.pos, value);
+    return this;
+  }
+
+  /** A zig-zag varlong (int64 within the safe integer range). */
+  varlong(value: number): this {
+    assert(Number.isSafeInteger(value), `${value} is not a safe int64`);
+    this.reserve(10);
+    this.pos = writeVarlong(this.buf, this.pos, value);
+    return this;
+  }
+
+  /**
+   * A section prefixed with its length as an unsigned varint, written by `write`. The
+   * longest prefix (5 bytes) is reserved first and the section moved back over the unused
+   * part, so the section is written once, in place: records are short, and the move is
+   * usually of a few dozen bytes by 4.
+   */
+  lengthPrefixed(write: (w: this) => void): this {
+    const lengthAt = this.ensure(5);
+    const bodyAt = this.pos;
+    write(this);
+    const length = this.pos - bodyAt;
+    const prefix = sizeOfUnsignedVarint(length);
+    writeUnsignedVarint(this.buf, lengthAt, length);
+    this.buf.copyWithin(lengthAt + prefix, bodyAt, this.pos);
+    this.pos = lengthAt + prefix + length;
     return this;
   }
 
@@ -164,11 +210,11 @@ export class WireWriter {
     return this.raw(value);
   }
 
-  array<T>(flexible: boolean, items: readonly T[], item: (w: WireWriter, value: T) => void): this {
+  array<T>(flexible: boolean, items: readonly T[], item: (w: ByteWriter, value: T) => void): this {
     return this.nullableArray(flexible, items, item);
   }
 
-  nullableArray<T>(flexible: boolean, items: readonly T[] | null, item: (w: WireWriter, value: T) => void): this {
+  nullableArray<T>(flexible: boolean, items: readonly T[] | null, item: (w: ByteWriter, value: T) => void): this {
     if (items === null) return flexible ? this.unsignedVarint(0) : this.int32(-1);
     if (flexible) this.unsignedVarint(items.length + 1);
     else this.int32(items.length);
@@ -181,14 +227,14 @@ export class WireWriter {
    * in increasing tag order. `fields` lists the fields to write; undefined entries are left
    * out (a tagged field at its default is not sent).
    */
-  taggedFields(fields: readonly (readonly [tag: number, write: (w: WireWriter) => void] | undefined)[] = []): this {
+  taggedFields(fields: readonly (readonly [tag: number, write: (w: ByteWriter) => void] | undefined)[] = []): this {
     const present = fields.filter((f) => f !== undefined);
     this.unsignedVarint(present.length);
     let previous = -1;
     for (const [tag, write] of present) {
       assert(tag > previous, 'tagged fields are written in increasing tag order');
       previous = tag;
-      const inner = new WireWriter(64);
+      const inner = new ByteWriter(64);
       write(inner);
       const bytes = inner.finish();
       this.unsignedVarint(tag).unsignedVarint(bytes.length).raw(bytes);
@@ -197,7 +243,7 @@ export class WireWriter {
   }
 
   /** Writes the (empty, or given) tagged fields when `flexible`; a no-op otherwise. */
-  tags(flexible: boolean, fields?: readonly (readonly [tag: number, write: (w: WireWriter) => void] | undefined)[]): this {
+  tags(flexible: boolean, fields?: readonly (readonly [tag: number, write: (w: ByteWriter) => void] | undefined)[]): this {
     return flexible ? this.taggedFields(fields) : this;
   }
 
@@ -242,5 +288,17 @@ export class WireWriter {
   /** The bytes written: a view into the writer's buffer, valid until the next write. */
   finish(): Uint8Array {
     return this.buf.subarray(0, this.pos);
+  }
+
+  /** A copy of the bytes written, which outlives the writer's reuse. */
+  take(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+
+  /** Starts over, keeping the buffer (not in chunked mode, whose pieces may still be in use). */
+  reset(): this {
+    assert(this.chunks === null, 'reset() of a chunked writer');
+    this.pos = 0;
+    return this;
   }
 }
