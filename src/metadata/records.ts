@@ -242,7 +242,7 @@ function int32(w: ByteWriter, v: number): void {
 
 /** An int64 field: a zig-zag varlong, exact within `metadataInt64Max`. */
 function int64(w: ByteWriter, v: number): void {
-  assert(Number.isInteger(v) && Math.abs(v) <= metadataInt64Max, `int64 field out of range: ${v}`);
+  if (!(Number.isInteger(v) && Math.abs(v) <= metadataInt64Max)) assert(false, `int64 field out of range: ${v}`);
   w.varlong(v);
 }
 
@@ -257,7 +257,7 @@ function int32s(w: ByteWriter, v: readonly number[] | null): void {
     w.unsignedVarint(0);
     return;
   }
-  assert(v.length <= partitionReplicasMax, `replica list of ${v.length} is over ${partitionReplicasMax}`);
+  if (v.length > partitionReplicasMax) assert(false, `replica list of ${v.length} is over ${partitionReplicasMax}`);
   w.unsignedVarint(v.length + 1);
   for (const x of v) w.varint(x);
 }

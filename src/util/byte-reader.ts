@@ -15,8 +15,11 @@
  * that starts with the reader's `context` (what is being read), never a `RangeError`.
  *
  * Performance: the reads on the hot paths (a record's varints in a fetched batch, a
- * request's fields) are a bounds compare and a byte load each, as before there was one
- * reader; the failure path (building the message) runs only when the input is bad.
+ * request's fields) are a bounds compare and byte loads, and the failure path (building
+ * the message) runs only when the input is bad. Fixed-width integers are assembled from
+ * bytes rather than read through a `DataView`: a reader is made per record of
+ * `__consumer_offsets` or per consumer protocol message, and a `DataView` for each doubled
+ * the cost of decoding an OffsetCommit record (450 to 900 ns).
  * @internal
  */
 import { isUuid, uuidBytes, uuidFromBytes, type Uuid } from './uuid.js';
@@ -27,7 +30,6 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class ByteReader {
   private pos: number;
-  private readonly view: DataView;
 
   constructor(
     readonly buf: Uint8Array,
@@ -39,7 +41,6 @@ export class ByteReader {
     readonly context = 'malformed message',
   ) {
     this.pos = start;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   get position(): number {
@@ -63,7 +64,7 @@ export class ByteReader {
   }
 
   int8(): number {
-    return this.view.getInt8(this.need(1, 'an int8'));
+    return (this.buf[this.need(1, 'an int8')]! << 24) >> 24;
   }
 
   uint8(): number {
@@ -71,36 +72,47 @@ export class ByteReader {
   }
 
   int16(): number {
-    return this.view.getInt16(this.need(2, 'an int16'));
+    const at = this.need(2, 'an int16');
+    const b = this.buf;
+    return ((b[at]! << 24) | (b[at + 1]! << 16)) >> 16;
   }
 
   int32(): number {
-    return this.view.getInt32(this.need(4, 'an int32'));
+    const at = this.need(4, 'an int32');
+    const b = this.buf;
+    return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
   }
 
   uint16(): number {
-    return this.view.getUint16(this.need(2, 'a uint16'));
+    const at = this.need(2, 'a uint16');
+    return (this.buf[at]! << 8) | this.buf[at + 1]!;
   }
 
   uint32(): number {
-    return this.view.getUint32(this.need(4, 'a uint32'));
+    const at = this.need(4, 'a uint32');
+    const b = this.buf;
+    return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
   }
 
   float64(): number {
-    return this.view.getFloat64(this.need(8, 'a float64'));
+    const at = this.need(8, 'a float64');
+    return new DataView(this.buf.buffer, this.buf.byteOffset + at, 8).getFloat64(0);
   }
 
   /** An int64 as a number; one outside ±(2^53 - 1) is an error, never a rounded value. */
   int64(): number {
     const at = this.need(8, 'an int64');
-    const value = this.view.getInt32(at) * 0x1_0000_0000 + this.view.getUint32(at + 4);
+    const b = this.buf;
+    const high = (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+    const low = ((b[at + 4]! << 24) | (b[at + 5]! << 16) | (b[at + 6]! << 8) | b[at + 7]!) >>> 0;
+    const value = high * 0x1_0000_0000 + low;
     if (!Number.isSafeInteger(value)) this.fail('an int64 outside the safe integer range');
     return value;
   }
 
   /** Kafka reads any non-zero byte as true. */
   bool(): boolean {
-    return this.view.getUint8(this.need(1, 'a boolean')) !== 0;
+    return this.buf[this.need(1, 'a boolean')] !== 0;
   }
 
   uuid(): Uuid {
@@ -114,7 +126,7 @@ export class ByteReader {
   unsignedVarint(): number {
     let result = 0;
     for (let i = 0; i < 5; i++) {
-      const b = this.view.getUint8(this.need(1, 'a varint'));
+      const b = this.buf[this.need(1, 'a varint')]!;
       result += (b & 0x7f) * 2 ** (7 * i);
       if ((b & 0x80) === 0) {
         if (result > 0xffffffff) this.fail('an unsigned varint over 32 bits');

@@ -202,6 +202,11 @@ export function encodeGroupRecordValue(record: GroupRecord): Uint8Array | null {
 
 // ---- decoding ----
 
+/** A reader of a record's key or value: every read bounded, CORRUPT_MESSAGE when malformed. */
+function reader(bytes: Uint8Array): ByteReader {
+  return new ByteReader(bytes, 'CORRUPT_MESSAGE', 0, bytes.length, '__consumer_offsets record');
+}
+
 /** An array count, checked against the bytes left (each element takes at least `elementBytesMin`). */
 function readCount(r: ByteReader, what: string, elementBytesMin: number): number {
   const n = r.int32();
@@ -262,7 +267,6 @@ function decodeGroupMetadataValue(r: ByteReader): GroupMetadataValue {
  * coordinator understands.
  */
 export function decodeGroupRecord(key: Uint8Array, value: Uint8Array | null): GroupRecord {
-  const reader = (bytes: Uint8Array): ByteReader => new ByteReader(bytes, 'CORRUPT_MESSAGE', 0, bytes.length, '__consumer_offsets record');
   const k = reader(key);
   const keyVersion = k.int16();
   if (keyVersion === 0 || keyVersion === 1) {
