@@ -10,10 +10,11 @@
  * at a time and lets the promises it woke settle before the next, so a seed replays
  * exactly (the test runs one twice and compares the traces).
  *
- * The network delivers each client's requests to a node in the order sent, after random
- * delays; a lost request is lost before it is handled (nothing happened) or after (it
- * happened, the answer is lost), and the client hears NETWORK_EXCEPTION after a while,
- * as a broken connection tells it; a member is sometimes cut off from every node for up
+ * The network is TCP-like: each client has a connection to each node that delivers
+ * requests, and answers, in order after random delays; a lost message (a request before
+ * it is handled, or an answer) breaks the connection, and every request on it that is
+ * unanswered fails with NETWORK_EXCEPTION a while later (handled or not: the client
+ * cannot tell), as a broken connection tells it; a member is sometimes cut off from every node for up
  * to twice its session timeout (its session expires, and it finds out late). Members are killed (no commit, no LeaveGroup: their
  * session expires) and replaced, close cleanly and come back; their handlers are
  * sometimes slower than the auto-commit interval; the coordinator fails over to another
@@ -35,12 +36,13 @@ import { GroupCoordinator, type GroupCoordinatorConfig, type GroupOutput } from 
 import type { GroupRecord } from '../../src/broker/core/group-records.js';
 import { groupErrorResponse, type GroupRequest, type GroupResponse } from '../../src/broker/core/group-requests.js';
 import { ConsumerGroup } from '../../src/client/consumer-group.js';
+import { Producer } from '../../src/client/producer.js';
 import type { AssignorName } from '../../src/client/consumer-group-options.js';
 import { ApiKey, apiName } from '../../src/protocol/api-keys.js';
 import type { Request, ResponseFor } from '../../src/protocol/requests.js';
-import { encodeBatchUncompressed } from '../../src/record/batch.js';
+import { iterateBatches } from '../../src/record/batch.js';
 import type { SendOptions, Transport } from '../../src/transport/transport.js';
-import { SimulatedTimerClock, startTimer } from '../../src/util/clock.js';
+import { SimulatedTimerClock, startTimer, type ClockTimer } from '../../src/util/clock.js';
 import { TributaryError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import { delay } from '../../src/util/timeout.js';
@@ -63,6 +65,12 @@ export interface ClientSimResult {
   readonly members: number;
   readonly partitions: number;
   readonly records: number;
+  /** Sends the producer gave up on while faults lasted (delivery timeouts): allowed then, never after. */
+  readonly failedSends: number;
+  /** Times the producer bumped its epoch (a sequence was lost: its sequences start over). */
+  readonly epochBumps: number;
+  /** Records written twice because their batch was sent again under a new epoch (see the note above `duplicatesAcrossEpochBump`). */
+  readonly duplicatesAcrossEpochBump: number;
   /** Records whose handler ran more than once (at least once allows it: a kill, a lost commit). */
   readonly redelivered: number;
   readonly rebalances: number;
@@ -203,13 +211,30 @@ interface NetworkFaults {
   readonly brokenConnectionMs: number;
 }
 
-/** One client's connections: requests to a node arrive in the order sent. */
+/** One connection of a client to a node: requests arrive, and answers return, in order. */
+interface Connection {
+  broken: boolean;
+  /** The client has heard that it broke: the next request opens a new connection. */
+  closed: boolean;
+  /** When the last request sent on it arrives, and the last answer returns. */
+  arrival: number;
+  delivery: number;
+  /** The rejections of its requests not yet answered, called when it breaks. */
+  readonly unanswered: Set<(err: TributaryError) => void>;
+}
+
+/**
+ * One client's connections, as TCP's: requests to a node arrive in the order sent, answers
+ * return in order. A lost message breaks the connection: nothing more is handled or
+ * answered on it, and after `brokenConnectionMs` every request on it that is unanswered
+ * fails with NETWORK_EXCEPTION (handled or not: the client cannot tell); what the client
+ * sends on it until then is lost too. The next request opens a new connection.
+ */
 class SimTransport implements Transport {
   private closed = false;
   /** Until when every request of this client is lost (a network partition around it). */
   isolatedUntil = 0;
-  /** When the last request sent to each node arrives there. */
-  private readonly arrivals = new Map<number, number>();
+  private readonly connections = new Map<number, Connection>();
 
   constructor(
     private readonly name: string,
@@ -230,31 +255,61 @@ class SimTransport implements Transport {
     this.closed = true;
   }
 
+  private connection(node: number): Connection {
+    let c = this.connections.get(node);
+    if (c === undefined || c.closed) {
+      c = { broken: false, closed: false, arrival: 0, delivery: 0, unanswered: new Set() };
+      this.connections.set(node, c);
+    }
+    return c;
+  }
+
+  private break(c: Connection, node: number): void {
+    if (c.broken) return;
+    c.broken = true;
+    startTimer(this.clock, this.faults.brokenConnectionMs, () => {
+      c.closed = true;
+      for (const reject of [...c.unanswered]) reject(new TributaryError('NETWORK_EXCEPTION', `${this.name}: the connection to node ${node} broke`));
+      c.unanswered.clear();
+    });
+  }
+
   send<R extends Request>(node: number, request: R, options?: SendOptions): Promise<ResponseFor<R>> {
     if (this.closed) return Promise.reject(new TributaryError('CLIENT_CLOSED', `${this.name}'s transport is closed`));
     this.observe(this.name, node, request);
     const now = this.clock.now();
-    const lossAt = now < this.isolatedUntil ? 'before' : this.faults.enabled && this.rng.chance(this.faults.loss) ? (this.rng.chance(0.5) ? 'before' : 'after') : undefined;
-    const arrival = Math.max(now + this.rng.between(1, this.faults.delayMaxMs), this.arrivals.get(node) ?? 0);
-    this.arrivals.set(node, arrival);
+    const lost = (): boolean => this.clock.now() < this.isolatedUntil || (this.faults.enabled && this.rng.chance(this.faults.loss));
+    const c = this.connection(node);
+    c.arrival = Math.max(now + this.rng.between(1, this.faults.delayMaxMs), c.arrival);
     return new Promise<ResponseFor<R>>((resolve, reject) => {
       let settled = false;
-      const settle = (fn: () => void): void => {
+      const fail = (err: TributaryError): void => {
         if (settled) return;
         settled = true;
-        fn();
+        c.unanswered.delete(fail);
+        reject(err);
       };
-      const broken = (): void => void startTimer(this.clock, this.faults.brokenConnectionMs, () => settle(() => reject(new TributaryError('NETWORK_EXCEPTION', `${this.name}: the connection to node ${node} broke`))));
-      options?.signal?.addEventListener('abort', () => settle(() => reject(new TributaryError('REQUEST_ABORTED', 'aborted'))), { once: true });
-      startTimer(this.clock, arrival - now, () => {
-        if (lossAt === 'before') return broken();
+      c.unanswered.add(fail);
+      options?.signal?.addEventListener('abort', () => fail(new TributaryError('REQUEST_ABORTED', 'aborted')), { once: true });
+      const answer = (outcome: { response: unknown } | { error: unknown }): void => {
+        if (c.broken) return;
+        if (lost()) return this.break(c, node);
+        c.delivery = Math.max(this.clock.now() + this.rng.between(1, this.faults.delayMaxMs), c.delivery);
+        startTimer(this.clock, c.delivery - this.clock.now(), () => {
+          if (c.broken || settled) return;
+          settled = true;
+          c.unanswered.delete(fail);
+          if ('response' in outcome) resolve(outcome.response as ResponseFor<R>);
+          else reject(outcome.error);
+        });
+      };
+      startTimer(this.clock, c.arrival - now, () => {
+        if (c.broken) return;
+        if (lost()) return this.break(c, node);
         const handled: Promise<unknown> = groupApis.has(request.apiKey) ? this.coordinator.handle(node, request, this.name) : this.data.send(node, request);
         handled.then(
-          (response) => {
-            if (lossAt === 'after') return broken();
-            startTimer(this.clock, this.rng.between(1, this.faults.delayMaxMs), () => settle(() => resolve(response as ResponseFor<R>)));
-          },
-          (err: unknown) => startTimer(this.clock, this.rng.between(1, this.faults.delayMaxMs), () => settle(() => reject(err))),
+          (response) => answer({ response }),
+          (error: unknown) => answer({ error }),
         );
       });
     });
@@ -268,10 +323,44 @@ interface Incarnation {
   state: 'live' | 'closing' | 'closed' | 'killed';
 }
 
+/**
+ * Routes the global `setTimeout` to the simulated clock while a run lasts: the `Producer`
+ * still starts its timers (linger, retry backoff, request timeouts) with the global
+ * functions rather than through its clock (`producer.ts`, being split along Kafka's
+ * names, is to take them from the clock with its sender core), so the simulation catches
+ * them. Everything else of the run already waits through the clock. Returns the undo.
+ */
+function routeGlobalTimers(clock: SimulatedTimerClock): () => void {
+  const saved = { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
+  const simulated = new WeakSet<object>();
+  globalThis.setTimeout = ((fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    const t = clock.setTimer(() => fn(...args), ms ?? 0);
+    simulated.add(t);
+    return Object.assign(t, { unref: () => t, ref: () => t, hasRef: () => true, refresh: () => t });
+  }) as unknown as typeof setTimeout;
+  globalThis.clearTimeout = ((t: unknown) => {
+    if (typeof t === 'object' && t !== null && simulated.has(t)) clock.clearTimer(t as ClockTimer);
+    else saved.clearTimeout(t as Parameters<typeof clearTimeout>[0]);
+  }) as typeof clearTimeout;
+  return () => {
+    globalThis.setTimeout = saved.setTimeout;
+    globalThis.clearTimeout = saved.clearTimeout;
+  };
+}
+
 /** Runs one seed; resolves with what happened, or rejects naming the seed. */
 export async function runClientSimulation(seed: number, options: ClientSimOptions = {}): Promise<ClientSimResult> {
-  const rng = new Rng(seed);
   const clock = new SimulatedTimerClock(1_700_000_000_000);
+  const restore = routeGlobalTimers(clock);
+  try {
+    return await simulate(seed, options, clock);
+  } finally {
+    restore();
+  }
+}
+
+async function simulate(seed: number, options: ClientSimOptions, clock: SimulatedTimerClock): Promise<ClientSimResult> {
+  const rng = new Rng(seed);
   const start = clock.now();
   const nodes = Array.from({ length: rng.between(1, 3) }, (_, i) => i + 1);
   const assignor: AssignorName = options.assignor ?? rng.pick(['range', 'roundrobin', 'cooperative-sticky'] as const);
@@ -325,16 +414,34 @@ export async function runClientSimulation(seed: number, options: ClientSimOption
   let redelivered = 0;
   let commitsSent = 0;
   let produced = 0;
+  /** InitProducerId requests that bump the producer's epoch (after a sequence was lost). */
+  let epochBumps = 0;
 
+  /**
+   * Violations found inside a client's call (a commit being sent): thrown there, they
+   * would reach the client as a failed request, which it retries. The driver fails on
+   * them after the step.
+   */
+  const violations: string[] = [];
   const observe = (client: string, node: number, request: Request): void => {
-    note(`${client}>${node} ${apiName(request.apiKey)}${request.apiKey === ApiKey.OffsetCommit ? ` g${request.generationId} ${request.topics.map((t) => t.partitions.map((p) => `${t.name}-${p.partitionIndex}@${p.committedOffset}`).join(' ')).join(' ')}` : ''}`);
+    let detail = '';
+    if (request.apiKey === ApiKey.OffsetCommit) detail = ` g${request.generationId} ${request.topics.map((t) => t.partitions.map((p) => `${t.name}-${p.partitionIndex}@${p.committedOffset}`).join(' ')).join(' ')}`;
+    if (request.apiKey === ApiKey.Produce) {
+      for (const t of request.topicData) {
+        for (const p of t.partitionData) {
+          for (const b of iterateBatches(p.records ?? new Uint8Array())) detail += ` ${t.name}-${p.index} pid ${b.header.producerId} epoch ${b.header.producerEpoch} seq ${b.header.baseSequence}+${b.header.lastOffsetDelta + 1}`;
+        }
+      }
+    }
+    note(`${client}>${node} ${apiName(request.apiKey)}${detail}`);
+    if (request.apiKey === ApiKey.InitProducerId && (request.producerId ?? -1) >= 0) epochBumps++;
     if (request.apiKey !== ApiKey.OffsetCommit) return;
     commitsSent++;
     for (const t of request.topics) {
       for (const p of t.partitions) {
         const state = processed.get(`${t.name}-${p.partitionIndex}`);
-        if (state === undefined) fail(`${client} committed ${t.name}-${p.partitionIndex}, which does not exist`);
-        if (p.committedOffset > state!.prefix) fail(`${client} committed offset ${p.committedOffset} of ${t.name}-${p.partitionIndex}, but the record at ${state!.prefix} was never processed`);
+        if (state === undefined) violations.push(`${client} committed ${t.name}-${p.partitionIndex}, which does not exist`);
+        else if (p.committedOffset > state.prefix) violations.push(`${client} committed offset ${p.committedOffset} of ${t.name}-${p.partitionIndex}, but the record at ${state.prefix} was not processed`);
       }
     }
   };
@@ -396,15 +503,40 @@ export async function runClientSimulation(seed: number, options: ClientSimOption
   const live = (): Incarnation[] => members.filter((m) => m.state === 'live' || m.state === 'closing');
   for (let i = 0; i < memberCount; i++) startMember();
 
+  // ---- the producer: the real, idempotent `Producer` ----
+  const producerTransport = new SimTransport('p', clock, rng.fork(), faults, nodes, data, coordinator, observe);
+  const deliveryTimeoutMs = rng.pick([2000, 5000]);
+  const producer = new Producer(producerTransport, { clientId: 'p', idempotent: true, acks: 'all', lingerMs: rng.pick([0, 5]), requestTimeoutMs: 1000, deliveryTimeoutMs, retryBackoffMs: 50, retryBackoffMaxMs: 500, randomSeed: seed }, clock);
+  /** Every record sent: its topic, key and value, and what the producer answered. */
+  const sends: { topic: string; key: string; value: string; outcome: 'pending' | 'acked' | 'failed'; partition?: number; offset?: number; error?: string; late: boolean; bumpsAtSend: number; bumpsAtAnswer?: number }[] = [];
+  let failedSends = 0;
+  const send = (late: boolean): void => {
+    const topic = [...topicCounts.keys()][rng.int(topicCounts.size)]!;
+    const s = { topic, key: `k${rng.int(8)}`, value: `r${produced++}`, outcome: 'pending' as 'pending' | 'acked' | 'failed', late, partition: undefined as number | undefined, offset: undefined as number | undefined, error: undefined as string | undefined, bumpsAtSend: epochBumps, bumpsAtAnswer: undefined as number | undefined };
+    sends.push(s);
+    producer.send(topic, { key: s.key, value: s.value }).then(
+      (md) => {
+        s.bumpsAtAnswer = epochBumps;
+        s.outcome = 'acked';
+        s.partition = md.partition;
+        s.offset = md.offset;
+      },
+      (err: unknown) => {
+        s.bumpsAtAnswer = epochBumps;
+        s.outcome = 'failed';
+        s.error = String(err);
+        failedSends++;
+        note(`send ${s.value} failed: ${s.error}`);
+      },
+    );
+  };
+
   // ---- production and chaos, on the clock ----
   let chaos = true;
   const produce = (): void => {
     if (!chaos) return;
     const n = rng.between(0, 3);
-    for (let i = 0; i < n; i++) {
-      const p = partitions[rng.int(partitions.length)]!;
-      data.append(p.topic, p.partition, encodeBatchUncompressed([{ key: null, value: Buffer.from(`r${produced++}`) }], { now: clock.now() }));
-    }
+    for (let i = 0; i < n; i++) send(false);
     startTimer(clock, 50, produce);
   };
   startTimer(clock, 0, produce);
@@ -418,6 +550,11 @@ export async function runClientSimulation(seed: number, options: ClientSimOption
       const m = running[rng.int(running.length)]!;
       m.transport.isolatedUntil = clock.now() + rng.between(500, 2 * sessionTimeoutMs);
       note(`${m.name} isolated until ${m.transport.isolatedUntil - start}`);
+    }
+    if (rng.chance(isolateRate)) {
+      // Long enough, batches expire: the producer must start its sequences over under a new epoch.
+      producerTransport.isolatedUntil = clock.now() + rng.between(200, 2 * deliveryTimeoutMs);
+      note(`producer isolated until ${producerTransport.isolatedUntil - start}`);
     }
     if (members.filter((m) => m.state === 'live').length < memberCount && rng.chance(0.05)) startMember();
     if (rng.chance(failoverRate)) {
@@ -448,6 +585,7 @@ export async function runClientSimulation(seed: number, options: ClientSimOption
     if (!clock.runNext()) fail('no timer is pending: the simulation stalled');
     timers++;
     await turn();
+    if (violations.length > 0) fail(violations.join('; '));
     checkOwnership();
     if (runErrors.length > 0) fail(`run() rejected: ${runErrors.join('; ')}`);
   };
@@ -458,11 +596,22 @@ export async function runClientSimulation(seed: number, options: ClientSimOption
   // Liveness: faults and production stop; the killed are replaced; everything must be processed and committed.
   chaos = false;
   faults.enabled = false;
+  producerTransport.isolatedUntil = 0;
+  for (const m of members) m.transport.isolatedUntil = 0;
   note('faults stop');
   while (live().filter((m) => m.state === 'live').length < memberCount) startMember();
+  // Records sent now could join a batch made while faults lasted, and expire with it; the
+  // last ones go once every earlier send is answered.
+  let lateSent = false;
   const deadline = clock.now() + livenessMs;
   const ends = (): Map<string, number> => new Map(partitions.map((p) => [p.key, data.log(p.topic, p.partition).logEndOffset]));
   const done = (): boolean => {
+    if (sends.some((x) => x.outcome === 'pending')) return false;
+    if (!lateSent) {
+      lateSent = true;
+      for (let i = 0; i < 20; i++) send(true);
+      return false;
+    }
     const committed = coordinator.committed();
     for (const [key, end] of ends()) if (processed.get(key)!.prefix < end || (committed.get(key) ?? 0) < end) return false;
     return coordinator.stable();
@@ -470,10 +619,50 @@ export async function runClientSimulation(seed: number, options: ClientSimOption
   while (!done()) {
     if (clock.now() > deadline) {
       const committed = coordinator.committed();
-      fail(`not every record was processed and committed within ${livenessMs} ms of the faults stopping: ${[...ends()].map(([k, end]) => `${k} end ${end} processed ${processed.get(k)!.prefix} committed ${committed.get(k) ?? 'none'}`).join(', ')}`);
+      const pending = sends.filter((x) => x.outcome === 'pending').length;
+      fail(`not every record was processed and committed (or sent: ${pending} sends unanswered) within ${livenessMs} ms of the faults stopping: ${[...ends()].map(([k, end]) => `${k} end ${end} processed ${processed.get(k)!.prefix} committed ${committed.get(k) ?? 'none'}`).join(', ')}`);
     }
     await step();
   }
+  // The producer's invariants: once faults stopped, every send succeeds; no record is in
+  // a log twice (idempotence through retries and epoch bumps); every acknowledged record is
+  // where it was acknowledged; one key's acknowledged records keep their order.
+  const lateFailed = sends.filter((x) => x.late && x.outcome !== 'acked');
+  if (lateFailed.length > 0) fail(`${lateFailed.length} of the sends made after the faults stopped failed, such as ${lateFailed[0]!.value}: ${lateFailed[0]!.error}`);
+  const where = new Map<string, string>();
+  /** Every place a value is at: more than one only for the duplicates above. */
+  const places = new Map<string, string[]>();
+  const sendOf = new Map(sends.map((x) => [x.value, x]));
+  let duplicatesAcrossEpochBump = 0;
+  for (const p of partitions) {
+    for (const r of await data.records(p.topic, p.partition)) {
+      const value = Buffer.from(r.value ?? new Uint8Array()).toString();
+      const here = `${p.key}@${r.offset}`;
+      places.set(value, [...(places.get(value) ?? []), here]);
+      if (where.has(value)) {
+        // A known hole, left to the producer's split (docs/design/consumer-groups.md, "The
+        // client simulation"): a batch whose outcome was unknown (its connection broke) when
+        // the producer bumped its epoch is sent again under the new epoch, and if the first
+        // attempt was written the broker cannot tell. Any other duplicate fails.
+        const x = sendOf.get(value);
+        if (x === undefined || x.bumpsAtAnswer === undefined || x.bumpsAtAnswer === x.bumpsAtSend) fail(`${value} is in the log twice: ${where.get(value)} and ${here}`);
+        duplicatesAcrossEpochBump++;
+        note(`${value} is in the log twice (${where.get(value)} and ${here}), sent across an epoch bump`);
+        continue;
+      }
+      where.set(value, here);
+    }
+  }
+  const lastOffsetOfKey = new Map<string, number>();
+  for (const x of sends) {
+    if (x.outcome !== 'acked') continue;
+    const at = `${x.topic}-${x.partition}@${x.offset}`;
+    if (!(places.get(x.value) ?? []).includes(at)) fail(`${x.value} was acknowledged at ${at} but is ${where.has(x.value) ? `at ${where.get(x.value)}` : 'not in the log'}`);
+    const k = `${x.topic}-${x.partition}/${x.key}`;
+    if ((lastOffsetOfKey.get(k) ?? -1) > x.offset!) fail(`${x.value} of key ${x.key} is at ${at}, before a record of that key sent earlier`);
+    lastOffsetOfKey.set(k, x.offset!);
+  }
+  void producer.close();
   // Every live member closes cleanly, as the cluster's close would.
   for (const m of members.filter((x) => x.state === 'live')) close(m);
   const closeBy = clock.now() + 30_000;
@@ -488,6 +677,9 @@ export async function runClientSimulation(seed: number, options: ClientSimOption
     members: memberCount,
     partitions: partitions.length,
     records: produced,
+    failedSends,
+    epochBumps,
+    duplicatesAcrossEpochBump,
     redelivered,
     rebalances,
     commitsSent,
