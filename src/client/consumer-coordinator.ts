@@ -18,7 +18,7 @@ import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { deferred, type Deferred } from '../util/deferred.js';
 import { Rng } from '../util/rng.js';
-import { inProcessClientHost } from '../broker/core/group-requests.js';
+import { inProcessClientHost } from '../protocol/group.js';
 import type { Admin } from './admin.js';
 import { commitFailed, rebalanced } from './client-metrics.js';
 import type { Consumer, TopicPartition } from './consumer.js';
