@@ -32,9 +32,8 @@
  *   (every record delivered, at least once).
  * A failure throws with the seed and the command that replays it.
  */
-import { GroupCoordinator, type GroupCoordinatorConfig, type GroupOutput } from '../../src/broker/core/group-coordinator.js';
+import { GroupCoordinator, groupErrorResponse, type GroupCoordinatorConfig, type GroupOutput, type GroupRequest, type GroupResponse } from '../../src/broker/core/group-coordinator.js';
 import type { GroupRecord } from '../../src/broker/core/group-records.js';
-import { groupErrorResponse, type GroupRequest, type GroupResponse } from '../../src/broker/core/group-requests.js';
 import { ConsumerGroup } from '../../src/client/consumer-group.js';
 import { Producer } from '../../src/client/producer.js';
 import type { AssignorName } from '../../src/client/consumer-group-options.js';
@@ -87,36 +86,6 @@ export interface ClientSimResult {
 const groupId = 'sim-group';
 
 const groupApis = new Set<number>([ApiKey.FindCoordinator, ApiKey.JoinGroup, ApiKey.SyncGroup, ApiKey.Heartbeat, ApiKey.LeaveGroup, ApiKey.OffsetCommit, ApiKey.OffsetFetch]);
-
-/**
- * The request of the protocol as the coordinator core takes it (the same mapping as the
- * broker's `GroupShell`).
- */
-function toCoreRequest(request: Request, clientId: string): GroupRequest {
-  switch (request.apiKey) {
-    case ApiKey.JoinGroup:
-      return { type: 'JoinGroup', groupId: request.groupId, sessionTimeoutMs: request.sessionTimeoutMs, rebalanceTimeoutMs: request.rebalanceTimeoutMs, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null, protocolType: request.protocolType, protocols: request.protocols, clientId, clientHost: 'sim', reason: request.reason ?? null };
-    case ApiKey.SyncGroup:
-      return { type: 'SyncGroup', groupId: request.groupId, generationId: request.generationId, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null, protocolType: request.protocolType ?? null, protocolName: request.protocolName ?? null, assignments: request.assignments };
-    case ApiKey.Heartbeat:
-      return { type: 'Heartbeat', groupId: request.groupId, generationId: request.generationId, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null };
-    case ApiKey.LeaveGroup:
-      return { type: 'LeaveGroup', groupId: request.groupId, members: request.members };
-    case ApiKey.OffsetCommit:
-      return {
-        type: 'OffsetCommit',
-        groupId: request.groupId,
-        generationId: request.generationId,
-        memberId: request.memberId,
-        groupInstanceId: request.groupInstanceId ?? null,
-        topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, committedOffset: p.committedOffset, committedLeaderEpoch: p.committedLeaderEpoch ?? -1, committedMetadata: p.committedMetadata })) })),
-      };
-    case ApiKey.OffsetFetch:
-      return { type: 'OffsetFetch', groupId: request.groupId, topics: request.topics };
-    default:
-      throw new Error(`not a group request: ${request.apiKey}`);
-  }
-}
 
 /**
  * The coordinator's shell in the simulation: one core at a time, on one node; its records
@@ -180,13 +149,13 @@ class SimCoordinator {
         coordinators: request.coordinatorKeys.map((key) => ({ key, nodeId: loading ? -1 : this.node, host: 'sim', port: 0, errorCode: loading ? 'COORDINATOR_NOT_AVAILABLE' : 'NONE', errorMessage: null })),
       });
     }
-    const core = toCoreRequest(request, clientId);
+    const core = request as GroupRequest;
     if (node !== this.node) return Promise.resolve({ apiKey: request.apiKey, throttleTimeMs: 0, ...groupErrorResponse(core, 'NOT_COORDINATOR') });
     if (this.core === undefined) return Promise.resolve({ apiKey: request.apiKey, throttleTimeMs: 0, ...groupErrorResponse(core, 'COORDINATOR_LOAD_IN_PROGRESS') });
     return new Promise((resolve) => {
       const id = this.nextId++;
       this.waiting.set(id, { apiKey: request.apiKey, resolve });
-      this.apply(this.core!.handle(id, core, this.clock.now()));
+      this.apply(this.core!.handle(id, core, this.clock.now(), { clientId, clientHost: 'sim' }));
     });
   }
 
@@ -468,7 +437,8 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
     group
       .run({
         eachRecord: async (record) => {
-          const ms = rng.chance(slowRate) ? rng.between(500, 2500) : rng.between(0, 20);
+          // Slow handlers are one of the faults: once faults stop, a backlog drains at 0 to 20 ms a record.
+          const ms = chaos && rng.chance(slowRate) ? rng.between(500, 2500) : rng.between(0, 20);
           await delay(ms, clock);
           // A killed process never finishes what it was doing.
           if (me.state === 'killed') return new Promise<void>(() => undefined);
