@@ -35,6 +35,7 @@ describe('consumer group client simulation', () => {
     // The producer lost sequences (batches expired while it was cut off) and started them over under new epochs.
     expect(sum((r) => r.epochBumps)).toBeGreaterThan(50);
     expect(sum((r) => r.failedSends)).toBeGreaterThan(0);
+    expect(sum((r) => r.staticMembers)).toBeGreaterThan(0);
     expect(Math.min(...results.map((r) => r.rebalances))).toBeGreaterThan(0);
   }, 900_000);
 

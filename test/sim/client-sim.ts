@@ -62,6 +62,7 @@ export interface ClientSimResult {
   readonly seed: number;
   readonly assignor: AssignorName;
   readonly members: number;
+  readonly staticMembers: number;
   readonly partitions: number;
   readonly records: number;
   /** Sends the producer gave up on while faults lasted (delivery timeouts): allowed then, never after. */
@@ -287,6 +288,8 @@ class SimTransport implements Transport {
 
 interface Incarnation {
   readonly name: string;
+  /** The member's place in the group: static members (KIP-345) keep `group.instance.id` `s<slot>` across incarnations. */
+  readonly slot: number;
   readonly group: ConsumerGroup;
   readonly transport: SimTransport;
   state: 'live' | 'closing' | 'closed' | 'killed';
@@ -334,6 +337,8 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
   const nodes = Array.from({ length: rng.between(1, 3) }, (_, i) => i + 1);
   const assignor: AssignorName = options.assignor ?? rng.pick(['range', 'roundrobin', 'cooperative-sticky'] as const);
   const memberCount = rng.between(2, 5);
+  // Drawn apart from the seed's main stream, so that a seed without static members runs as it did before they existed.
+  const staticCount = new Rng(seed ^ 0x5ea7ed).pick([0, 0, 1, memberCount]);
   const topicCounts = new Map<string, number>([['orders', rng.between(1, 6)]]);
   if (rng.chance(0.4)) topicCounts.set('payments', rng.between(1, 3));
   const faults: NetworkFaults = { enabled: true, loss: rng.pick([0, 0.003, 0.01]), delayMaxMs: rng.pick([2, 10, 40]), brokenConnectionMs: rng.pick([100, 1000]) };
@@ -358,7 +363,7 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
   };
   const safetyMs = options.safetyMs ?? 20_000;
   const livenessMs = options.livenessMs ?? 60_000;
-  const describe = `${nodes.length} nodes, ${memberCount} members, ${assignor}, partitions ${[...topicCounts].map(([t, n]) => `${t}:${n}`).join(' ')}, loss ${faults.loss}, kill ${killRate}, isolate ${isolateRate}, failover ${failoverRate}, slow ${slowRate}`;
+  const describe = `${nodes.length} nodes, ${memberCount} members (${staticCount} static), ${assignor}, partitions ${[...topicCounts].map(([t, n]) => `${t}:${n}`).join(' ')}, loss ${faults.loss}, kill ${killRate}, isolate ${isolateRate}, failover ${failoverRate}, slow ${slowRate}`;
   const fail = (why: string): never => {
     throw new Error(`client simulation failed (seed ${seed}; ${describe}) at ${clock.now() - start} ms: ${why}\nreplay: npm run sim -- --only clients --seed ${seed}`);
   };
@@ -423,11 +428,17 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
   let failovers = 0;
   let lost = 0;
   const runErrors: string[] = [];
-  const startMember = (): Incarnation => {
+  /**
+   * Starts a member in a free place: one whose last incarnation is gone (killed, or closed:
+   * a static member that is still closing would be fenced by its successor).
+   */
+  const startMember = (): Incarnation | undefined => {
+    const slot = Array.from({ length: memberCount }, (_, i) => i).find((i) => !members.some((m) => m.slot === i && m.state !== 'killed' && m.state !== 'closed'));
+    if (slot === undefined) return undefined;
     const name = `m${incarnations++}`;
     const transport = new SimTransport(name, clock, rng.fork(), faults, nodes, data, coordinator, observe);
-    const group = new ConsumerGroup(transport, { ...memberOptions, clientId: name }, clock);
-    const me: Incarnation = { name, group, transport, state: 'live' };
+    const group = new ConsumerGroup(transport, { ...memberOptions, clientId: name, ...(slot < staticCount ? { groupInstanceId: `s${slot}` } : {}) }, clock);
+    const me: Incarnation = { name, slot, group, transport, state: 'live' };
     group.on('lost', (tps) => {
       lost += tps.length;
       note(`${name} lost ${tps.map((tp) => `${tp.topic}-${tp.partition}`).join(' ')}`);
@@ -569,7 +580,13 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
   producerTransport.isolatedUntil = 0;
   for (const m of members) m.transport.isolatedUntil = 0;
   note('faults stop');
-  while (live().filter((m) => m.state === 'live').length < memberCount) startMember();
+  const replaceBy = clock.now() + 30_000;
+  while (live().filter((m) => m.state === 'live').length < memberCount) {
+    if (startMember() === undefined) {
+      if (clock.now() > replaceBy) fail('closing members did not finish within 30 s');
+      await step();
+    }
+  }
   // Records sent now could join a batch made while faults lasted, and expire with it; the
   // last ones go once every earlier send is answered.
   let lateSent = false;
@@ -645,6 +662,7 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
     seed,
     assignor,
     members: memberCount,
+    staticMembers: staticCount,
     partitions: partitions.length,
     records: produced,
     failedSends,
