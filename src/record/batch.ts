@@ -671,56 +671,108 @@ const recordBytesMin = 7;
  * Throws `CORRUPT_MESSAGE` on any inconsistency; never reads outside `body`.
  */
 export function decodeRecordsSection(body: Uint8Array, header: BatchHeader): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  decodeRecordsSectionWith(body, header, -Infinity, plainRecord, out);
+  return out;
+}
+
+const plainRecord: RecordMaker<DecodedRecord> = (offset, timestamp, key, value, headers) => ({ offset, timestamp, key, value, headers });
+
+/**
+ * Makes one record object of a reader's own shape from a decoded record's parts (the
+ * consumer makes its `ConsumerRecord` here, so a record costs one object, not two).
+ */
+export type RecordMaker<T> = (offset: number, timestamp: number, key: Uint8Array | null, value: Uint8Array | null, headers: readonly RecordHeader[]) => T;
+
+/** The headers of a record without any: one shared, frozen empty list. */
+const noHeaders: readonly RecordHeader[] = Object.freeze([]);
+
+/**
+ * {@link decodeRecordsSection} for a reader that makes its own record objects: pushes
+ * `make(...)` onto `out` for every record at or past `fromOffset` (the records before it
+ * are checked, and skipped without an object). Every record is checked as
+ * `decodeRecordsSection` checks it; a record without headers shares one empty list.
+ */
+export function decodeRecordsSectionWith<T>(body: Uint8Array, header: BatchHeader, fromOffset: number, make: RecordMaker<T>, out: T[]): void {
   const count = header.recordCount;
-  // Checked before allocating: a garbled count must not size an array.
+  // Checked before anything is made: a garbled count must not size anything.
   if (count < 0 || count > body.length / recordBytesMin) throw corrupt(`${count} records cannot fit in ${body.length} bytes`);
-  const out: DecodedRecord[] = new Array(count);
   const r = new Reader(body);
+  const buf = body;
+  const end = body.length;
   const text = asBuffer(body);
+  const arrayBuffer = text.buffer;
+  const base = text.byteOffset;
   const logAppend = timestampTypeOf(header.attributes) === 'LogAppendTime';
+  const baseOffset = header.baseOffset;
+  const lastOffsetDelta = header.lastOffsetDelta;
+  // A zig-zag varint: one byte (the usual case) inline, else the Reader; undefined when truncated.
+  const varint = (): number | undefined => {
+    const p = r.pos;
+    if (p < end) {
+      const b = buf[p]!;
+      if (b < 0x80) {
+        r.pos = p + 1;
+        return (b >>> 1) ^ -(b & 1);
+      }
+    }
+    return r.varint();
+  };
+  // A key, value or header value: its length, then its bytes, as a view (no copy).
   const bytesField = (what: string): Uint8Array | null => {
-    const len = r.varint();
+    const len = varint();
     if (len === undefined || len < -1) throw corrupt(`bad ${what} length`);
     if (len === -1) return null;
-    if (len > r.remaining) throw corrupt(`${what} runs past the end of the batch`);
-    const v = body.subarray(r.pos, r.pos + len);
+    if (len > end - r.pos) throw corrupt(`${what} runs past the end of the batch`);
+    const v = Buffer.from(arrayBuffer, base + r.pos, len);
     r.pos += len;
     return v;
   };
   for (let i = 0; i < count; i++) {
-    const length = r.varint();
-    if (length === undefined || length < recordBytesMin - 1 || length > r.remaining) throw corrupt(`record ${i} has a bad length`);
+    const length = varint();
+    if (length === undefined || length < recordBytesMin - 1 || length > end - r.pos) throw corrupt(`record ${i} has a bad length`);
     const recordEnd = r.pos + length;
     r.pos++; // attributes
     const timestampDelta = r.varlong();
-    const offsetDelta = r.varint();
+    const offsetDelta = varint();
     if (timestampDelta === undefined || offsetDelta === undefined) throw corrupt(`record ${i} header is truncated`);
-    if (offsetDelta < 0 || offsetDelta > header.lastOffsetDelta) throw corrupt(`record ${i} offset delta ${offsetDelta} is out of range`);
-    const key = bytesField('key');
-    const value = bytesField('value');
-    const headerCount = r.varint();
-    if (headerCount === undefined || headerCount < 0 || headerCount > r.remaining) throw corrupt('bad header count');
-    const headers: RecordHeader[] = new Array(headerCount);
-    for (let h = 0; h < headerCount; h++) {
-      const k = bytesField('header key');
-      if (k === null) throw corrupt('null header key');
-      // Kafka decodes header keys leniently (Java's new String(bytes, UTF_8) replaces a
-      // malformed sequence with U+FFFD) and so does this: a record Kafka serves must not
-      // be unreadable here.
-      const keyStart = k.byteOffset - body.byteOffset;
-      headers[h] = { key: text.toString('utf8', keyStart, keyStart + k.length), value: bytesField('header value') };
+    if (offsetDelta < 0 || offsetDelta > lastOffsetDelta) throw corrupt(`record ${i} offset delta ${offsetDelta} is out of range`);
+    const offset = baseOffset + offsetDelta;
+    const wanted = offset >= fromOffset;
+    let key: Uint8Array | null = null;
+    let value: Uint8Array | null = null;
+    if (wanted) {
+      key = bytesField('key');
+      value = bytesField('value');
+    } else {
+      // Skipped: checked, not viewed.
+      for (const what of ['key', 'value']) {
+        const len = varint();
+        if (len === undefined || len < -1) throw corrupt(`bad ${what} length`);
+        if (len > end - r.pos) throw corrupt(`${what} runs past the end of the batch`);
+        if (len > 0) r.pos += len;
+      }
+    }
+    const headerCount = varint();
+    if (headerCount === undefined || headerCount < 0 || headerCount > end - r.pos) throw corrupt('bad header count');
+    let headers = noHeaders;
+    if (headerCount > 0) {
+      const list: RecordHeader[] = new Array(headerCount);
+      for (let h = 0; h < headerCount; h++) {
+        const k = bytesField('header key');
+        if (k === null) throw corrupt('null header key');
+        // Kafka decodes header keys leniently (Java's new String(bytes, UTF_8) replaces a
+        // malformed sequence with U+FFFD) and so does this: a record Kafka serves must not
+        // be unreadable here.
+        const keyStart = k.byteOffset - text.byteOffset;
+        list[h] = { key: text.toString('utf8', keyStart, keyStart + k.length), value: bytesField('header value') };
+      }
+      headers = list;
     }
     if (r.pos !== recordEnd) throw corrupt(`record ${i} length disagrees with its fields`);
-    out[i] = {
-      offset: header.baseOffset + offsetDelta,
-      timestamp: logAppend ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
-      key,
-      value,
-      headers,
-    };
+    if (wanted) out.push(make(offset, logAppend ? header.maxTimestamp : header.baseTimestamp + timestampDelta, key, value, headers));
   }
-  if (r.pos !== body.length) throw corrupt('bytes left over after the last record');
-  return out;
+  if (r.pos !== end) throw corrupt('bytes left over after the last record');
 }
 
 /** Decodes the records of an uncompressed batch at `pos`. For any codec, use `decodeBatch` from `codecs/`. */
