@@ -1,7 +1,8 @@
 import { assert } from '../util/assert.js';
 import { crc32c } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
-import { Reader, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../util/varint.js';
+import { ByteReader } from '../util/byte-reader.js';
+import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../util/varint.js';
 
 /**
  * Kafka's record batch, magic v2 (`DefaultRecordBatch`): the same bytes on disk, in
@@ -697,45 +698,28 @@ export function decodeRecordsSectionWith<T>(body: Uint8Array, header: BatchHeade
   const count = header.recordCount;
   // Checked before anything is made: a garbled count must not size anything.
   if (count < 0 || count > body.length / recordBytesMin) throw corrupt(`${count} records cannot fit in ${body.length} bytes`);
-  const r = new Reader(body);
-  const buf = body;
-  const end = body.length;
+  // Every read is bounded by the reader, which throws CORRUPT_MESSAGE ("corrupt record
+  // batch at byte ...") for a truncated field or an overlong varint; what is checked here
+  // are the values, which only the batch's own rules can judge.
+  const r = new ByteReader(body, 'CORRUPT_MESSAGE', 0, body.length, 'corrupt record batch');
   const text = asBuffer(body);
-  const arrayBuffer = text.buffer;
-  const base = text.byteOffset;
   const logAppend = timestampTypeOf(header.attributes) === 'LogAppendTime';
   const baseOffset = header.baseOffset;
   const lastOffsetDelta = header.lastOffsetDelta;
-  // A zig-zag varint: one byte (the usual case) inline, else the Reader; undefined when truncated.
-  const varint = (): number | undefined => {
-    const p = r.pos;
-    if (p < end) {
-      const b = buf[p]!;
-      if (b < 0x80) {
-        r.pos = p + 1;
-        return (b >>> 1) ^ -(b & 1);
-      }
-    }
-    return r.varint();
-  };
-  // A key, value or header value: its length, then its bytes, as a view (no copy).
   const bytesField = (what: string): Uint8Array | null => {
-    const len = varint();
-    if (len === undefined || len < -1) throw corrupt(`bad ${what} length`);
+    const len = r.varint();
+    if (len < -1) throw corrupt(`bad ${what} length`);
     if (len === -1) return null;
-    if (len > end - r.pos) throw corrupt(`${what} runs past the end of the batch`);
-    const v = Buffer.from(arrayBuffer, base + r.pos, len);
-    r.pos += len;
-    return v;
+    if (len > r.remaining) throw corrupt(`${what} runs past the end of the batch`);
+    return r.take(len);
   };
   for (let i = 0; i < count; i++) {
-    const length = varint();
-    if (length === undefined || length < recordBytesMin - 1 || length > end - r.pos) throw corrupt(`record ${i} has a bad length`);
-    const recordEnd = r.pos + length;
-    r.pos++; // attributes
+    const length = r.varint();
+    if (length < recordBytesMin - 1 || length > r.remaining) throw corrupt(`record ${i} has a bad length`);
+    const recordEnd = r.position + length;
+    r.skip(1); // attributes
     const timestampDelta = r.varlong();
-    const offsetDelta = varint();
-    if (timestampDelta === undefined || offsetDelta === undefined) throw corrupt(`record ${i} header is truncated`);
+    const offsetDelta = r.varint();
     if (offsetDelta < 0 || offsetDelta > lastOffsetDelta) throw corrupt(`record ${i} offset delta ${offsetDelta} is out of range`);
     const offset = baseOffset + offsetDelta;
     const wanted = offset >= fromOffset;
@@ -745,16 +729,16 @@ export function decodeRecordsSectionWith<T>(body: Uint8Array, header: BatchHeade
       key = bytesField('key');
       value = bytesField('value');
     } else {
-      // Skipped: checked, not viewed.
+      // Below the reader's position: checked, not viewed.
       for (const what of ['key', 'value']) {
-        const len = varint();
-        if (len === undefined || len < -1) throw corrupt(`bad ${what} length`);
-        if (len > end - r.pos) throw corrupt(`${what} runs past the end of the batch`);
-        if (len > 0) r.pos += len;
+        const len = r.varint();
+        if (len < -1) throw corrupt(`bad ${what} length`);
+        if (len > r.remaining) throw corrupt(`${what} runs past the end of the batch`);
+        if (len > 0) r.skip(len);
       }
     }
-    const headerCount = varint();
-    if (headerCount === undefined || headerCount < 0 || headerCount > end - r.pos) throw corrupt('bad header count');
+    const headerCount = r.varint();
+    if (headerCount < 0 || headerCount > r.remaining) throw corrupt('bad header count');
     let headers = noHeaders;
     if (headerCount > 0) {
       const list: RecordHeader[] = new Array(headerCount);
@@ -764,15 +748,15 @@ export function decodeRecordsSectionWith<T>(body: Uint8Array, header: BatchHeade
         // Kafka decodes header keys leniently (Java's new String(bytes, UTF_8) replaces a
         // malformed sequence with U+FFFD) and so does this: a record Kafka serves must not
         // be unreadable here.
-        const keyStart = k.byteOffset - text.byteOffset;
+        const keyStart = k.byteOffset - body.byteOffset;
         list[h] = { key: text.toString('utf8', keyStart, keyStart + k.length), value: bytesField('header value') };
       }
       headers = list;
     }
-    if (r.pos !== recordEnd) throw corrupt(`record ${i} length disagrees with its fields`);
+    if (r.position !== recordEnd) throw corrupt(`record ${i} length disagrees with its fields`);
     if (wanted) out.push(make(offset, logAppend ? header.maxTimestamp : header.baseTimestamp + timestampDelta, key, value, headers));
   }
-  if (r.pos !== end) throw corrupt('bytes left over after the last record');
+  if (r.position !== body.length) throw corrupt('bytes left over after the last record');
 }
 
 /** Decodes the records of an uncompressed batch at `pos`. For any codec, use `decodeBatch` from `codecs/`. */
