@@ -183,7 +183,7 @@ export class PartitionQueue {
   /** Batches waiting in `items` to be sent again. While there are any, one request at a time. */
   retries = 0;
   nextSequence = 0;
-  /** Bytes of the partition's last batch that filled past its first buffer: a busy partition's next batch starts that big. */
+  /** Bytes the partition's last batch held when it was sent: its next batch starts that big (a busy partition's batches start big, a quiet one's small). */
   lastBatchBytes = 0;
 
   constructor(
@@ -459,7 +459,11 @@ export class RecordAccumulator {
             const needed = batchHeaderBytes + recordOverheadBytesMax + fields;
             const limit = Math.max(o.batchSize, needed);
             // Memory reserved while this call waited was sized for this very record.
-            const capacity = reserved > 0 ? Math.min(limit, Math.max(needed, reserved)) : this.firstCapacity(q, needed, limit, (needed - batchHeaderBytes) * (records.length - i));
+            // The rest of the call counts only when it goes here too (judged by its next record).
+            const next = records[i + 1];
+            const together =
+              next !== undefined && typeof next === 'object' && next !== null && o.partitioner === undefined && (r.partition !== undefined ? next.partition === partition : next.partition === undefined && (partitionCount === 1 || (sticky && (next.key ?? null) === null)));
+            const capacity = reserved > 0 ? Math.min(limit, Math.max(needed, reserved)) : this.firstCapacity(q, needed, limit, together ? (needed - batchHeaderBytes) * (records.length - i) : 0);
             if (reserved >= capacity) {
               if (reserved > capacity) this.pool.release(reserved - capacity);
               reserved = 0;
@@ -536,7 +540,7 @@ export class RecordAccumulator {
 
   /**
    * The first buffer of a new batch: big enough for the record (`needed` bytes), for the
-   * rest of the call (`callBytes`, when it is an array) and for as much as the partition's
+   * rest of the call (`callBytes`, when it goes to this partition too) and for as much as the partition's
    * last batch held, rounded up to a size class of the pool (1 KiB up to `batchSize` in
    * steps of 4x), at most `limit`. Why not a whole `batchSize` each, as Kafka's clients
    * do: a batch reserves its buffer's bytes of `bufferMemory`, and with keyed records

@@ -312,5 +312,17 @@ describe('Producer', () => {
     await producer.flush();
     expect((await Promise.all(sends)).map((m) => m.offset)).toEqual(Array.from({ length: 200 }, () => 0));
     expect(producer.bufferedBytes).toBe(0);
+    // The same as one array call whose records go to 200 partitions, keyed or explicit.
+    for (const records of [
+      Array.from({ length: 200 }, (_, p) => ({ value: `again for ${p}`, partition: p })),
+      Array.from({ length: 400 }, (_, i) => ({ key: `key-${i}`, value: `keyed ${i}` })),
+    ]) {
+      const call = producer.send('t', records);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(producer.bufferedBytes).toBeLessThanOrEqual(200 * 1024);
+      await producer.flush();
+      expect((await call).length).toBe(records.length);
+    }
+    expect(producer.bufferedBytes).toBe(0);
   });
 });
