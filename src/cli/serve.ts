@@ -18,6 +18,7 @@ import { isTributaryError } from '../util/errors.js';
 import { flag, intFlag, parseFlags, UsageError, type FlagSpec } from './args.js';
 import type { Command, CommandIo } from './command.js';
 import { describeChanges } from './events.js';
+import { runControl } from './serve-control.js';
 
 const flags: Record<string, FlagSpec> = {
   nodes: { value: true },
@@ -32,6 +33,7 @@ const flags: Record<string, FlagSpec> = {
   'tls-key': { value: true },
   'tls-cert': { value: true },
   'tls-ca': { value: true },
+  control: { value: false },
   help: { value: false },
 };
 
@@ -56,6 +58,11 @@ Options:
   --tls-key FILE --tls-cert FILE [--tls-ca FILE]
                             speak TLS with this PEM key and certificate (and require
                             client certificates signed by the CA)
+  --control                 read commands on stdin, one a line, and answer each with
+                            one JSON line on stdout (after the bootstrap line):
+                              kill-node N | stop-node N | restart-node N | nodes | help
+                            e.g. {"command":"kill-node 2","ok":true}; the end of stdin
+                            stops the cluster as SIGTERM does
   --help                    this text
 `;
 
@@ -79,7 +86,9 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     return 0;
   }
   // Listen for the signals first: one that comes while the cluster starts stops it as soon as it is up.
-  const stopped = io.untilSignal();
+  const signalled = io.untilSignal();
+  const control = f.has('control');
+  if (control && io.stdinLines === undefined) throw new UsageError('--control needs a standard input');
   const nodes = intFlag(f, 'nodes', 1, 100) ?? 1;
   const host = flag(f, 'host');
   const advertisedHost = flag(f, 'advertised-host');
@@ -139,6 +148,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const watcher = setInterval(follow, 100);
   io.log(`cluster ${cluster.clusterId}: ${nodes} node${nodes === 1 ? '' : 's'}, data in ${cluster.dataDir}`);
   io.stdout(`bootstrap.servers=${cluster.bootstrapServers}\n`);
+  const stopped = control ? Promise.race([signalled, runControl(cluster, io.stdinLines!(), (line) => io.stdout(line), (line) => io.log(line))]) : signalled;
   await stopped;
   io.log('shutting down');
   clearInterval(watcher);
