@@ -64,6 +64,17 @@ interface Waiting {
   correlationId?: number;
 }
 
+/**
+ * How a caller gives up on a request (its `AbortSignal` fired): `aborted` is set, and `drop`
+ * (set by the connection once the request is queued) removes it while it is still queued.
+ * A request already on the wire stays in the in-flight list, so its answer is still matched
+ * by correlation id, and is thrown away; the caller's promise has already rejected.
+ */
+export interface Cancel {
+  aborted: boolean;
+  drop: (() => void) | undefined;
+}
+
 export class BrokerConnection {
   private readonly reader: FrameReader;
   private readonly inFlight: Waiting[] = [];
@@ -73,6 +84,8 @@ export class BrokerConnection {
   private versions = new Map<number, { min: number; max: number }>();
   /** Called once when the connection closes, for whatever reason. */
   onClose: ((reason: string) => void) | undefined;
+  /** Resolves once the socket has closed. */
+  readonly closed: Promise<void>;
 
   private constructor(
     private readonly socket: Socket,
@@ -83,6 +96,10 @@ export class BrokerConnection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('close', () => this.close('the broker closed the connection'));
+    this.closed = new Promise<void>((resolve) => {
+      if (socket.closed) resolve();
+      else socket.once('close', () => resolve());
+    });
   }
 
   /** Connects, negotiates versions and authenticates; rejects with a typed error. */
@@ -123,8 +140,8 @@ export class BrokerConnection {
     return cap === undefined ? best : Math.max(Math.max(ours.minVersion, theirs.min), Math.min(best, cap));
   }
 
-  /** Sends a request and resolves with its answer. */
-  send<R extends Request>(request: R): Promise<ResponseFor<R>> {
+  /** Sends a request and resolves with its answer (`cancel`: see {@link Cancel}). */
+  send<R extends Request>(request: R, cancel?: Cancel): Promise<ResponseFor<R>> {
     const apiVersion = this.versionFor(request.apiKey);
     const wire = adaptForVersion(request, apiVersion);
     const clientId = this.options.clientId;
@@ -135,7 +152,7 @@ export class BrokerConnection {
       frame: (correlationId) => encodeRequest(wire, { apiVersion, correlationId, clientId }),
       decode: noResponse ? undefined : (message) => decodeResponse(request.apiKey, apiVersion, message).response,
       timeoutMs,
-    }).then((r) => (noResponse ? (unanswered(request as ProduceRequest) as ResponseFor<R>) : r));
+    }, cancel).then((r) => (noResponse ? (unanswered(request as ProduceRequest) as ResponseFor<R>) : r));
   }
 
   /** Closes the socket; every request still waiting rejects with a retriable NETWORK_EXCEPTION. */
@@ -211,7 +228,7 @@ export class BrokerConnection {
 
   // ------------------------------------------------------------------ requests
 
-  private enqueue<T>(w: Omit<Waiting, 'resolve' | 'reject'>): Promise<T> {
+  private enqueue<T>(w: Omit<Waiting, 'resolve' | 'reject'>, cancel?: Cancel): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.closedReason !== undefined) {
         reject(new TributaryError('NETWORK_EXCEPTION', `${this.label}: ${w.what}: ${this.closedReason}`));
@@ -220,6 +237,14 @@ export class BrokerConnection {
       const waiting: Waiting = { ...w, resolve: resolve as (v: unknown) => void, reject };
       waiting.timer = setTimeout(() => this.timedOut(waiting), w.timeoutMs);
       this.queued.push(waiting);
+      if (cancel !== undefined) {
+        cancel.drop = () => {
+          const i = this.queued.indexOf(waiting);
+          if (i < 0) return; // on the wire: its answer is matched and dropped
+          this.queued.splice(i, 1);
+          clearTimeout(waiting.timer);
+        };
+      }
       this.pump();
     });
   }

@@ -14,7 +14,8 @@
  *
  * What closes a connection, as in Kafka: a size outside [0, `socket.request.max.bytes`],
  * an unknown API key, a version the codec does not serve (except ApiVersions, answered
- * in v0 per KIP-511), bytes that do not decode, a request before SASL authentication
+ * in v0 per KIP-511), bytes that do not decode, a request the broker refuses whole whose
+ * API has no error answer in `protocol/error-response.ts` (those that have one get it), a request before SASL authentication
  * completes, a failed authentication, and `connections.max.idle.ms` without traffic.
  * Earlier requests on the connection are answered first.
  * @internal
@@ -26,6 +27,7 @@ import type { ApiVersion } from '../../protocol/cluster.js';
 import type { ProduceResponse } from '../../protocol/produce.js';
 import type { Request, Response, ResponseFor } from '../../protocol/requests.js';
 import * as codec from '../../protocol/wire/codec.js';
+import { errorResponse } from '../../protocol/error-response.js';
 import type { ErrorCode } from '../../util/error-codes.js';
 import { isTributaryError, TributaryError } from '../../util/errors.js';
 import { FrameReader } from './frame-reader.js';
@@ -180,8 +182,12 @@ export class Connection {
       },
       (err: unknown) => {
         // The broker refused the request outright (it failed validation, or the node is
-        // stopping). Kafka closes the connection when it cannot build an answer.
-        slot.close = `${apiLabel(request.apiKey)}: ${isTributaryError(err) ? err.message : String(err)}`;
+        // stopping). As Kafka's getErrorResponse: the API's answer with the error's code in
+        // every error field, where the API has one; otherwise (and for a stopping node, and
+        // for acks=0, which has no answer) the connection closes, as Kafka's does.
+        const answer = isTributaryError(err) && err.code !== 'NETWORK_EXCEPTION' && !noResponse ? errorResponse(request, err.code, err.message) : undefined;
+        if (answer !== undefined) slot.frames = encodeFrames(answer, { ...respond, request });
+        else slot.close = `${apiLabel(request.apiKey)}: ${isTributaryError(err) ? err.message : String(err)}`;
       },
     ).catch((err: unknown) => {
       slot.close = `${apiLabel(request.apiKey)} response: ${String(err)}`;
