@@ -343,7 +343,11 @@ function openSocket(o: BrokerConnectionOptions): Promise<Socket> {
     const fail = (err: Error): void => {
       clearTimeout(timer);
       socket.destroy();
-      reject(new TributaryError('NETWORK_EXCEPTION', `broker ${o.host}:${o.port}: cannot connect: ${err.message}`, { cause: err }));
+      // A certificate that does not verify will not verify on the next try either: fatal, as
+      // Kafka's SslAuthenticationException is, so the caller hears why at once instead of
+      // retrying until its timeout.
+      if (o.tls !== undefined && isCertificateError(err)) reject(new TributaryError('SSL_AUTHENTICATION_FAILED', `broker ${o.host}:${o.port}: TLS: ${err.message}`, { cause: err }));
+      else reject(new TributaryError('NETWORK_EXCEPTION', `broker ${o.host}:${o.port}: cannot connect: ${err.message}`, { cause: err }));
     };
     socket.once('error', fail);
     socket.once(event, () => {
@@ -352,6 +356,12 @@ function openSocket(o: BrokerConnectionOptions): Promise<Socket> {
       resolve(socket);
     });
   });
+}
+
+/** Whether a TLS connection failed because a certificate did not verify (Node's and OpenSSL's codes). */
+function isCertificateError(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_TLSV1_ALERT/.test(code);
 }
 
 function isIp(host: string): boolean {

@@ -1,0 +1,62 @@
+/**
+ * The command line against a `tributary serve` child process that speaks SASL over TLS
+ * (SASL_SSL): `--tls --tls-ca FILE --user NAME:PASSWORD` on every client command, each run
+ * as the real `tributary` process; outputs and exit codes checked, and refusals that say why.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { root, startServe, type Served } from './mock-harness.js';
+
+const testdata = join(root, 'src', 'transport', 'tcp', 'testdata');
+const cert = join(testdata, 'cert.pem');
+const key = join(testdata, 'key.pem');
+
+let served: Served;
+beforeAll(async () => {
+  served = await startServe(['--tls-key', key, '--tls-cert', cert, '--user', 'alice:secret'], 1);
+}, 150_000);
+afterAll(async () => {
+  await served?.stop();
+});
+
+function run(args: readonly string[], stdin?: string): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...args], { cwd: root, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += String(d)));
+    child.stderr!.on('data', (d) => (err += String(d)));
+    if (stdin !== undefined) child.stdin!.end(stdin);
+    child.on('exit', (code) => resolve({ code, out, err }));
+  });
+}
+
+describe('the command line over SASL_SSL', () => {
+  it('topics, produce, consume and groups with --tls --tls-ca and --user; refused without them', async () => {
+    const secure = ['--bootstrap-server', served.bootstrapServers, '--tls', '--tls-ca', cert, '--user', 'alice:secret'];
+    expect(await run(['topics', ...secure, '--create', 'tls-orders', '--partitions', '2'])).toEqual({ code: 0, out: 'Created topic tls-orders.\n', err: '' });
+    expect(await run(['produce', 'tls-orders', ...secure, '--key-separator', ':', '--partition', '0'], 'k1:one\nk2:two\n')).toEqual({ code: 0, out: '', err: '' });
+    const consumed = await run(['consume', 'tls-orders', ...secure, '--from', 'earliest', '--max', '2', '--group', 'tls-readers', '--format', 'json']);
+    expect(consumed.err).toBe('');
+    expect(consumed.code).toBe(0);
+    expect(consumed.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { key: string; value: string }).map((r) => `${r.key}=${r.value}`)).toEqual(['k1=one', 'k2=two']);
+    const groups = await run(['groups', ...secure, '--list']);
+    expect(groups.code).toBe(0);
+    expect(groups.out.split('\n')).toContain('tls-readers');
+    const listed = await run(['topics', ...secure, '--list', '--exclude-internal']);
+    expect(listed).toEqual({ code: 0, out: 'tls-orders\n', err: '' });
+    // The server's certificate is self-signed: without --tls-ca it is not trusted.
+    const untrusted = await run(['topics', '--bootstrap-server', served.bootstrapServers, '--tls', '--user', 'alice:secret', '--list', '--request-timeout-ms', '3000']);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.out).toBe('');
+    expect(untrusted.err).toMatch(/^tributary topics: SSL_AUTHENTICATION_FAILED: broker 127\.0\.0\.1:\d+: TLS: self[- ]signed certificate/);
+    // A wrong password over TLS, and plaintext to a TLS listener, fail with exit code 1 too.
+    const wrong = await run(['topics', '--bootstrap-server', served.bootstrapServers, '--tls', '--tls-ca', cert, '--user', 'alice:guess', '--list', '--request-timeout-ms', '3000']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/SASL_AUTHENTICATION_FAILED/);
+    const plain = await run(['topics', '--bootstrap-server', served.bootstrapServers, '--user', 'alice:secret', '--list', '--request-timeout-ms', '3000']);
+    expect(plain.code).toBe(1);
+    expect(plain.out).toBe('');
+  }, 240_000);
+});
