@@ -75,7 +75,12 @@ export interface BrokerConfig {
   /** The host and port the broker advertises in metadata. */
   readonly host: string;
   readonly port: number;
+  /** Its listener's name, which is its security protocol (registered with Kafka's id for it). Default PLAINTEXT. */
+  readonly listenerName?: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
 }
+
+/** Kafka's `SecurityProtocol` ids. */
+const securityProtocolIds = { PLAINTEXT: 0, SSL: 1, SASL_PLAINTEXT: 2, SASL_SSL: 3 } as const;
 
 export const defaultBrokerConfig: BrokerConfig = {
   heartbeatIntervalMs: 250,
@@ -733,7 +738,7 @@ export class Broker {
           brokerId: this.nodeId,
           clusterId: this.clusterId,
           incarnationId: this.incarnationId,
-          listeners: [{ name: 'PLAINTEXT', host: this.config.host, port: this.config.port, securityProtocol: 0 }],
+          listeners: [{ name: this.config.listenerName ?? 'PLAINTEXT', host: this.config.host, port: this.config.port, securityProtocol: securityProtocolIds[this.config.listenerName ?? 'PLAINTEXT'] }],
           rack: null,
         });
         if (r.errorCode !== 'NONE') return; // e.g. the old incarnation's session still lives: try again next beat
