@@ -137,6 +137,7 @@ export class TcpClientTransport implements Transport {
   private readonly connectionSetupTimeoutMs: number;
   /** Connections opened so far (for tests and monitoring). */
   connectionsOpened = 0;
+  private retiredReauthentications = 0;
 
   constructor(private readonly options: TcpClientOptions) {
     if (options === null || typeof options !== 'object') throw new TributaryError('INVALID_CONFIG', 'connect() takes an options object', { option: 'options' });
@@ -220,6 +221,13 @@ export class TcpClientTransport implements Transport {
     return this.closing;
   }
 
+  /** SASL re-authentications (KIP-368) done so far on every connection (for tests and monitoring). */
+  get reauthentications(): number {
+    let n = this.retiredReauthentications;
+    for (const s of this.nodes.values()) if (s.ready !== undefined && !s.ready.isClosed) n += s.ready.reauthentications;
+    return n;
+  }
+
   /** Open connections (for tests). */
   async openConnections(): Promise<number> {
     let n = 0;
@@ -298,6 +306,7 @@ export class TcpClientTransport implements Transport {
     }
     node.failures = 0;
     connection.onClose = () => {
+      this.retiredReauthentications += connection.reauthentications;
       // A connection that dies is redialled on next use, after the backoff.
       node.notBeforeMs = performance.now() + reconnectBackoffMs(0, this.reconnectBackoffMs, this.reconnectBackoffMaxMs, this.rng);
     };

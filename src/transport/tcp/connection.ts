@@ -46,6 +46,8 @@ export interface ConnectionSettings {
   readonly socketRequestMaxBytes: number;
   readonly connectionsMaxIdleMs: number;
   readonly queuedMaxRequests: number;
+  /** `connections.max.reauth.ms`: a SASL session's lifetime (KIP-368); 0 for none. */
+  readonly connectionsMaxReauthMs: number;
   /** The SASL users, when the listener requires authentication. */
   readonly sasl: SaslUsers | undefined;
   /** The APIs and versions advertised in ApiVersions responses. */
@@ -75,6 +77,10 @@ export class Connection {
   private auth: AuthState;
   private session: SaslSession | undefined;
   private principal: string | null = null;
+  /** When the SASL session ends (monotonic ms; KIP-368), or undefined for never. */
+  private sessionEndsAtMs: number | undefined;
+  /** A SaslHandshake came after authentication: the client re-authenticates (KIP-368). */
+  private reauthenticating = false;
   private readonly clientHost: string;
 
   constructor(
@@ -148,6 +154,10 @@ export class Connection {
       // Kafka's SaslServerAuthenticator: anything else before authentication is an illegal SASL state, and the connection closes.
       return this.enqueueClose(`${apiLabel(header.apiKey)} before SASL authentication completed`);
     }
+    if (this.sessionEndsAtMs !== undefined && performance.now() >= this.sessionEndsAtMs) {
+      // KIP-368: the client did not authenticate again within its session (connections.max.reauth.ms).
+      return this.enqueueClose(`${apiLabel(header.apiKey)} after the SASL session expired (connections.max.reauth.ms ${this.settings.connectionsMaxReauthMs})`);
+    }
     let decoded: codec.DecodedRequest;
     try {
       decoded = codec.decodeRequest(message);
@@ -216,10 +226,13 @@ export class Connection {
     const { mechanism } = decoded.request;
     const respond = { apiVersion: decoded.header.apiVersion, correlationId: decoded.header.correlationId };
     const answer = (errorCode: ErrorCode, mechanisms: readonly string[]) => codec.encodeResponse({ apiKey: ApiKey.SaslHandshake, errorCode, mechanisms }, respond);
-    if (users === undefined || this.auth !== 'handshake') {
+    // KIP-368: a SaslHandshake v1+ after authentication starts a re-authentication.
+    const reauth = users !== undefined && this.auth === 'done' && this.principal !== null && respond.apiVersion >= 1;
+    if (users === undefined || (this.auth !== 'handshake' && !reauth)) {
       // A listener without SASL, or a second handshake.
       return this.enqueueFrames([answer('ILLEGAL_SASL_STATE', users?.mechanisms ?? [])], 'SaslHandshake out of place');
     }
+    this.reauthenticating = reauth;
     if (!users.mechanisms.includes(mechanism as SaslMechanism)) {
       // With the mechanisms we do offer; Kafka then closes.
       return this.enqueueFrames([answer('UNSUPPORTED_SASL_MECHANISM', users.mechanisms)], `SASL mechanism ${mechanism} is not enabled`);
@@ -233,15 +246,19 @@ export class Connection {
     const decoded = this.decodeSasl(message);
     if (decoded === undefined || decoded.request.apiKey !== ApiKey.SaslAuthenticate) return;
     const respond = { apiVersion: decoded.header.apiVersion, correlationId: decoded.header.correlationId };
-    const answer = (errorCode: ErrorCode, errorMessage: string | null, authBytes: Uint8Array) =>
-      codec.encodeResponse({ apiKey: ApiKey.SaslAuthenticate, errorCode, errorMessage, authBytes, sessionLifetimeMs: 0 }, respond);
+    const answer = (errorCode: ErrorCode, errorMessage: string | null, authBytes: Uint8Array, sessionLifetimeMs = 0) =>
+      codec.encodeResponse({ apiKey: ApiKey.SaslAuthenticate, errorCode, errorMessage, authBytes, sessionLifetimeMs }, respond);
     if (this.auth !== 'authenticate' || this.session === undefined) {
       return this.enqueueFrames([answer('ILLEGAL_SASL_STATE', 'SaslAuthenticate before a SaslHandshake v1 or after authentication', new Uint8Array(0))], 'SaslAuthenticate out of place');
     }
     try {
       const step = this.session.step(decoded.request.authBytes);
+      if (step.user !== undefined && this.reauthenticating && step.user !== this.principal) {
+        // Kafka's SaslServerAuthenticator: the principal may not change on re-authentication.
+        throw new TributaryError('SASL_AUTHENTICATION_FAILED', `re-authentication as ${step.user} on a connection authenticated as ${this.principal} (the principal cannot change)`);
+      }
       if (step.user !== undefined) this.authenticated(step.user);
-      this.enqueueFrames([answer('NONE', null, step.token)]);
+      this.enqueueFrames([answer('NONE', null, step.token, step.user !== undefined ? this.settings.connectionsMaxReauthMs : 0)]);
     } catch (err) {
       const e = isTributaryError(err) ? err : new TributaryError('SASL_AUTHENTICATION_FAILED', String(err));
       // Kafka answers SASL_AUTHENTICATION_FAILED with its message, then closes the connection.
@@ -267,6 +284,9 @@ export class Connection {
     this.auth = 'done';
     this.principal = user;
     this.session = undefined;
+    this.reauthenticating = false;
+    const lifetimeMs = this.settings.connectionsMaxReauthMs;
+    this.sessionEndsAtMs = lifetimeMs > 0 ? performance.now() + lifetimeMs : undefined;
   }
 
   // ------------------------------------------------------------------ answers in order
