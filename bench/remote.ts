@@ -6,7 +6,8 @@ import { fmt, runCase, table } from './lib.js';
  * KafkaJS) and vs the in-process Producer; its Consumer over TCP vs a KafkaJS consumer
  * reading the same records and vs the in-process Consumer. CPU per record counts the bench
  * process and the `serve` child together.
- * 100-byte records, calls of 1,000, 32 in flight, acks=1.
+ * 100-byte records, calls of 1,000, 32 in flight, acks=1, Tributary's producers with a
+ * 128 KiB batchSize (one batch per call, as KafkaJS sends it).
  */
 export async function remoteBench(records = 200_000): Promise<string> {
   const r = await runCase('./remote-cases.ts', [String(records)]);

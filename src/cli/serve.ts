@@ -29,6 +29,7 @@ const flags: Record<string, FlagSpec> = {
   partitions: { value: true },
   'replication-factor': { value: true },
   'sasl-mechanism': { value: true, repeat: true },
+  'connections-max-reauth-ms': { value: true },
   user: { value: true, repeat: true },
   'tls-key': { value: true },
   'tls-cert': { value: true },
@@ -55,6 +56,9 @@ Options:
   --replication-factor N    default.replication.factor (default min(nodes, 3))
   --user NAME:PASSWORD      require SASL and accept this user (repeatable)
   --sasl-mechanism M        PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (repeatable; default all)
+  --connections-max-reauth-ms MS
+                            a SASL session lasts MS; clients re-authenticate on the same
+                            connection before it ends (KIP-368; default 0: forever)
   --tls-key FILE --tls-cert FILE [--tls-ca FILE]
                             speak TLS with this PEM key and certificate (and require
                             client certificates signed by the CA)
@@ -95,6 +99,8 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const users = f.get('user');
   const mechanisms = f.get('sasl-mechanism');
   if (mechanisms && !users) throw new UsageError('--sasl-mechanism needs at least one --user');
+  const reauthMs = intFlag(f, 'connections-max-reauth-ms', 0, 2 ** 31 - 1);
+  if (reauthMs !== undefined && !users) throw new UsageError('--connections-max-reauth-ms needs at least one --user');
   const tlsKey = flag(f, 'tls-key');
   const tlsCert = flag(f, 'tls-cert');
   const tlsCa = flag(f, 'tls-ca');
@@ -111,6 +117,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
       port: parsePorts(flag(f, 'port'), nodes),
       // Connections closed for a reason (a failed login, an oversized or unknown request) are worth a line.
       log: (line) => io.log(line),
+      ...(reauthMs !== undefined ? { connectionsMaxReauthMs: reauthMs } : {}),
       ...(host !== undefined ? { host } : {}),
       ...(advertisedHost !== undefined ? { advertisedHost } : {}),
     },

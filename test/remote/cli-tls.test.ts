@@ -4,8 +4,11 @@
  * as the real `tributary` process; outputs and exit codes checked, and refusals that say why.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKey } from '../../src/protocol/api-keys.js';
+import { TcpClientTransport } from '../../src/transport/tcp/client.js';
 import { root, startServe, type Served } from './mock-harness.js';
 
 const testdata = join(root, 'src', 'transport', 'tcp', 'testdata');
@@ -14,7 +17,7 @@ const key = join(testdata, 'key.pem');
 
 let served: Served;
 beforeAll(async () => {
-  served = await startServe(['--tls-key', key, '--tls-cert', cert, '--user', 'alice:secret'], 1);
+  served = await startServe(['--tls-key', key, '--tls-cert', cert, '--user', 'alice:secret', '--connections-max-reauth-ms', '2000'], 1);
 }, 150_000);
 afterAll(async () => {
   await served?.stop();
@@ -59,4 +62,17 @@ describe('the command line over SASL_SSL', () => {
     expect(plain.code).toBe(1);
     expect(plain.out).toBe('');
   }, 240_000);
+
+  it('--connections-max-reauth-ms: a client re-authenticates on its connection over TLS', async () => {
+    const t = new TcpClientTransport({ bootstrapServers: served.bootstrapServers, tls: { ca: readFileSync(cert, 'utf8') }, sasl: { mechanism: 'SCRAM-SHA-512', username: 'alice', password: 'secret' } });
+    try {
+      while (t.reauthentications < 1) {
+        await t.send(-1, { apiKey: ApiKey.Metadata, topics: [], allowAutoTopicCreation: false });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(t.connectionsOpened).toBe(1);
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
 });
