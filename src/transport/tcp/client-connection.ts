@@ -49,6 +49,8 @@ export interface BrokerConnectionOptions {
   readonly frameBytesMax: number;
   /** Caps on negotiated versions, by API key. */
   readonly apiVersionsMax: Readonly<Record<number, number>>;
+  /** Aborted when the client closes: a connection being set up gives up at once (NETWORK_EXCEPTION). */
+  readonly signal?: AbortSignal;
 }
 
 interface Waiting {
@@ -118,6 +120,9 @@ export class BrokerConnection {
     const socket = await openSocket(options);
     const connection = new BrokerConnection(socket, options);
     const timer = setTimeout(() => connection.close(`connection setup took more than ${options.connectionSetupTimeoutMs} ms`), options.connectionSetupTimeoutMs);
+    const onAbort = (): void => connection.close('the client closed');
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await connection.negotiate();
       if (options.sasl !== undefined) await connection.authenticate(options.sasl);
@@ -127,6 +132,7 @@ export class BrokerConnection {
       throw err;
     } finally {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -391,8 +397,10 @@ function openSocket(o: BrokerConnectionOptions): Promise<Socket> {
     const socket = o.tls === undefined ? netConnect({ host: o.host, port: o.port }) : tlsConnect({ servername: isIp(o.host) ? undefined : o.host, ...o.tls, host: o.host, port: o.port });
     const event = o.tls === undefined ? 'connect' : 'secureConnect';
     const timer = setTimeout(() => fail(new Error(`no connection within ${o.connectionSetupTimeoutMs} ms`)), o.connectionSetupTimeoutMs);
+    const onAbort = (): void => fail(new Error('the client closed'));
     const fail = (err: Error): void => {
       clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       // A certificate that does not verify will not verify on the next try either: fatal, as
       // Kafka's SslAuthenticationException is, so the caller hears why at once instead of
@@ -401,8 +409,11 @@ function openSocket(o: BrokerConnectionOptions): Promise<Socket> {
       else reject(new TributaryError('NETWORK_EXCEPTION', `broker ${o.host}:${o.port}: cannot connect: ${err.message}`, { cause: err }));
     };
     socket.once('error', fail);
+    if (o.signal?.aborted) return fail(new Error('the client closed'));
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     socket.once(event, () => {
       clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
       socket.off('error', fail);
       resolve(socket);
     });

@@ -126,6 +126,8 @@ export class TcpClientTransport implements Transport {
   private learned: number[] = [];
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Aborted by close(): connections being set up give up at once. */
+  private readonly closeSignal = new AbortController();
   private readonly rng = new Rng((Date.now() ^ (process.pid << 8)) >>> 0);
   private readonly sleeps = new Set<{ timer: ReturnType<typeof setTimeout>; resolve: () => void }>();
   private readonly clientId: string;
@@ -207,6 +209,7 @@ export class TcpClientTransport implements Transport {
       s.resolve();
     }
     this.sleeps.clear();
+    this.closeSignal.abort();
     const sockets: Promise<void>[] = [];
     for (const n of this.nodes.values()) {
       // A connection being opened closes itself when it sees `closed` (open() below).
@@ -292,6 +295,7 @@ export class TcpClientTransport implements Transport {
         connectionSetupTimeoutMs: this.connectionSetupTimeoutMs,
         frameBytesMax,
         apiVersionsMax: this.options.apiVersionsMax ?? {},
+        signal: this.closeSignal.signal,
       });
     } catch (err) {
       node.failures++;
@@ -302,6 +306,7 @@ export class TcpClientTransport implements Transport {
     this.connectionsOpened++;
     if (this.closed) {
       connection.close('the client closed');
+      await connection.closed;
       throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId}: the client closed before the request was sent`);
     }
     node.failures = 0;
