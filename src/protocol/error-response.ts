@@ -18,7 +18,19 @@ import { errorCodes, type ErrorCode } from '../util/error-codes.js';
 import { zeroUuid } from '../util/uuid.js';
 
 /** The APIs {@link errorResponse} answers. */
-export const errorResponseApis: ReadonlySet<number> = new Set([ApiKey.Produce, ApiKey.ListOffsets, ApiKey.Metadata, ApiKey.InitProducerId, ApiKey.JoinGroup, ApiKey.SyncGroup, ApiKey.Heartbeat]);
+export const errorResponseApis: ReadonlySet<number> = new Set([
+  ApiKey.Produce,
+  ApiKey.Fetch,
+  ApiKey.ListOffsets,
+  ApiKey.Metadata,
+  ApiKey.OffsetCommit,
+  ApiKey.FindCoordinator,
+  ApiKey.InitProducerId,
+  ApiKey.JoinGroup,
+  ApiKey.SyncGroup,
+  ApiKey.Heartbeat,
+  ApiKey.LeaveGroup,
+]);
 
 /**
  * The API's error answer to `request` with `code` (a Tributary-only code, which has no
@@ -41,6 +53,43 @@ export function errorResponse(request: Request, code: ErrorCode, message: string
         })),
         throttleTimeMs: 0,
       };
+    case ApiKey.Fetch:
+      // Kafka's FetchRequest.getErrorResponse: every partition asked for, with the error, and no records.
+      return {
+        apiKey: ApiKey.Fetch,
+        errorCode: 'NONE',
+        sessionId: 0,
+        responses: list<{ topic: unknown; partitions: unknown }>(request.topics).map((t) => ({
+          topic: text(t?.topic),
+          partitions: list<{ partition: unknown }>(t?.partitions).map((p) => ({
+            partitionIndex: int(p?.partition),
+            errorCode,
+            highWatermark: -1,
+            lastStableOffset: -1,
+            logStartOffset: -1,
+            abortedTransactions: null,
+            preferredReadReplica: -1,
+            records: null,
+          })),
+        })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.OffsetCommit:
+      return {
+        apiKey: ApiKey.OffsetCommit,
+        topics: list<{ name: unknown; partitions: unknown }>(request.topics).map((t) => ({
+          name: text(t?.name),
+          partitions: list<{ partitionIndex: unknown }>(t?.partitions).map((p) => ({ partitionIndex: int(p?.partitionIndex), errorCode })),
+        })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.FindCoordinator: {
+      // v0-v3 carry one key (the codec maps it to and from this list); v4+ one coordinator per key.
+      const keys = list<unknown>(request.coordinatorKeys).map(text);
+      return { apiKey: ApiKey.FindCoordinator, coordinators: (keys.length > 0 ? keys : ['']).map((key) => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage: message })), throttleTimeMs: 0 };
+    }
+    case ApiKey.LeaveGroup:
+      return { apiKey: ApiKey.LeaveGroup, errorCode, members: [], throttleTimeMs: 0 };
     case ApiKey.ListOffsets:
       return {
         apiKey: ApiKey.ListOffsets,
