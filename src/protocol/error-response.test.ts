@@ -27,12 +27,13 @@ describe('errorResponse', () => {
     const name = Object.entries(ApiKey).find(([, k]) => k === apiKey)![0];
     it(`${name}: encodes at every served version, and carries the error`, () => {
       const request = sampleRequests[apiKey as ApiKey] as Request;
+      const api = apiKey as ApiKey;
       const answer = errorResponse(request, 'NOT_COORDINATOR', 'the coordinator moved')!;
       expect(answer.apiKey).toBe(apiKey);
       const range = servedApiVersions.find((a) => a.apiKey === apiKey)!;
       for (let v = range.minVersion; v <= range.maxVersion; v++) {
         const frame = encodeResponse(answer, { apiVersion: v, correlationId: 7, request });
-        const back = decodeResponse(apiKey, v, frame.subarray(4)).response;
+        const back = decodeResponse(api, v, frame.subarray(4)).response;
         const codes = errorCodes(back).filter((c) => c !== 'NONE');
         // Every error field says it (Fetch keeps its top-level code NONE, as Kafka does).
         expect(codes.length, `${name} v${v}`).toBeGreaterThan(0);

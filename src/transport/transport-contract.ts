@@ -167,11 +167,12 @@ export function transportContract(name: string, make: MakeTransport, options: Co
 
     it('close rejects requests in flight retriably and refuses new ones with CLIENT_CLOSED', async () => {
       const { transport: t, teardown } = await make(new Map([[1, never]]));
-      const inFlight = [t.send(1, seqRequest(1)), t.send(1, seqRequest(2))];
+      // Handled from the start, as a client awaiting its send is: they may reject inside close().
+      const inFlight = [t.send(1, seqRequest(1)), t.send(1, seqRequest(2))].map((p) => p.then(() => undefined, (e: unknown) => e));
       await new Promise((r) => setImmediate(r));
       await t.close();
       for (const p of inFlight) {
-        const err = await rejection(p);
+        const err = await rejection(p.then((e) => Promise.reject(e)));
         expect([err.code, err.retriable]).toEqual(['NETWORK_EXCEPTION', true]);
       }
       const after = await rejection(t.send(1, seqRequest(3)));

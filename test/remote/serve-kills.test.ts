@@ -147,7 +147,7 @@ describe('`tributary serve --control` in a child process', () => {
     const first = await serve(['--data-dir', dataDir]);
     const before = connect({ bootstrapServers: first.bootstrapServers, clientId: 'serve-sigkill' });
     await before.admin().createTopics([{ name: 'journal', partitions: 3, replicationFactor: 3 }]);
-    const producer = before.producer({ acks: 'all', deliveryTimeoutMs: 10_000 });
+    const producer = before.producer({ acks: 'all', requestTimeoutMs: 5_000, deliveryTimeoutMs: 10_000 });
     const p = producing(producer, 'journal', 'j');
     await p.more(300);
     // Killed mid-produce: sends in flight fail, the ones acknowledged must survive.
