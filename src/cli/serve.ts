@@ -11,7 +11,9 @@
  * ```
  * @internal
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Cluster, type ClusterOptions } from '../cluster.js';
+import { diagnosticChannels, type RecoveryEvent } from '../util/channels.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { SaslMechanism } from '../transport/tcp/sasl.js';
 import { isTributaryError } from '../util/errors.js';
@@ -138,7 +140,23 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     ...(tlsKey !== undefined && tlsCert !== undefined ? { tls: { key: io.readFile(tlsKey), cert: io.readFile(tlsCert), ...(tlsCa !== undefined ? { ca: io.readFile(tlsCa) } : {}) } } : {}),
   };
 
-  const cluster = await Cluster.start(options);
+  // Recovery after an unclean shutdown can take a while on a large data folder: say what is
+  // being checked (a progress line, only on a terminal), and how many logs were, once up.
+  let recovered = 0;
+  const onRecovery = (message: unknown): void => {
+    const e = message as RecoveryEvent;
+    if (e.phase === 'start') io.progress?.(`recovering ${e.topic}-${e.partition} on node ${e.nodeId}: ${(e.bytes / 1e6).toFixed(1)} MB to check (${recovered} logs recovered so far)`);
+    else recovered++;
+  };
+  subscribe(diagnosticChannels.recovery, onRecovery);
+  let cluster: Cluster;
+  try {
+    cluster = await Cluster.start(options);
+  } finally {
+    unsubscribe(diagnosticChannels.recovery, onRecovery);
+    io.progress?.(undefined);
+  }
+  if (recovered > 0) io.log(`recovered ${recovered} partition log${recovered === 1 ? '' : 's'} after an unclean shutdown`);
   let image: MetadataImage | undefined;
   const follow = () => {
     let next: MetadataImage;
