@@ -4,7 +4,8 @@
  * as the real `tributary` process; outputs and exit codes checked, and refusals that say why.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/protocol/api-keys.js';
@@ -62,6 +63,41 @@ describe('the command line over SASL_SSL', () => {
     expect(plain.code).toBe(1);
     expect(plain.out).toBe('');
   }, 240_000);
+
+  it('--command-config: the client properties of Kafka\'s scripts (Java names) and of kcat -F (librdkafka names)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-command-config-'));
+    try {
+      const java = join(dir, 'client.properties');
+      writeFileSync(
+        java,
+        ['# as for kafka-topics.sh --command-config', 'security.protocol=SASL_SSL', 'sasl.mechanism=SCRAM-SHA-256', 'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="secret";', `ssl.truststore.location=${cert}`, 'ssl.truststore.type=PEM', 'linger.ms=5', ''].join('\n'),
+      );
+      const rdkafka = join(dir, 'rdkafka.conf');
+      writeFileSync(rdkafka, ['security.protocol=sasl_ssl', 'sasl.mechanisms=PLAIN', 'sasl.username=alice', 'sasl.password=secret', `ssl.ca.location=${cert}`, ''].join('\n'));
+      for (const file of [java, rdkafka]) {
+        const listed = await run(['topics', '--bootstrap-server', served.bootstrapServers, '--command-config', file, '--list', '--exclude-internal']);
+        expect(listed.err).toBe('');
+        expect(listed.code).toBe(0);
+        expect(listed.out.split('\n')).toContain('tls-orders');
+      }
+      // A flag beside the file wins: the wrong password is used, and refused.
+      const wrong = await run(['topics', '--bootstrap-server', served.bootstrapServers, '--command-config', rdkafka, '--user', 'alice:guess', '--list', '--request-timeout-ms', '3000']);
+      expect(wrong.code).toBe(1);
+      expect(wrong.err).toMatch(/SASL_AUTHENTICATION_FAILED/);
+      // A JKS truststore cannot be read, and says so; a missing file is one line, exit code 1.
+      const jks = join(dir, 'jks.properties');
+      writeFileSync(jks, ['security.protocol=SSL', 'ssl.truststore.location=/etc/kafka/truststore.jks', ''].join('\n'));
+      const refused = await run(['topics', '--bootstrap-server', served.bootstrapServers, '--command-config', jks, '--list']);
+      expect(refused.code).toBe(2);
+      expect(refused.err).toContain('ssl.truststore.type=PEM');
+      const missing = await run(['topics', '--bootstrap-server', served.bootstrapServers, '--command-config', join(dir, 'nope.properties'), '--list']);
+      expect(missing.code).toBe(1);
+      expect(missing.err.trimEnd().split('\n')).toHaveLength(1);
+      expect(missing.err).toMatch(/^tributary topics: INVALID_CONFIG: --command-config: cannot read /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('--connections-max-reauth-ms: a client re-authenticates on its connection over TLS', async () => {
     const t = new TcpClientTransport({ bootstrapServers: served.bootstrapServers, tls: { ca: readFileSync(cert, 'utf8') }, sasl: { mechanism: 'SCRAM-SHA-512', username: 'alice', password: 'secret' } });
