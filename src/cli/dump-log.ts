@@ -100,7 +100,7 @@ function dumpIndex(path: string, kind: 'index' | 'timeindex', baseOffset: number
   const fd = openSync(path, 'r');
   let bytes: Buffer;
   try {
-    bytes = new Reader(fd).bytes(0, Number.MAX_SAFE_INTEGER);
+    bytes = new FileWindow(fd).bytes(0, Number.MAX_SAFE_INTEGER);
   } finally {
     closeSync(fd);
   }
@@ -114,7 +114,7 @@ function dumpIndex(path: string, kind: 'index' | 'timeindex', baseOffset: number
     const log = join(dirname(path), `${segmentFileStem(baseOffset)}.log`);
     const logFd = existsSync(log) ? openSync(log, 'r') : undefined;
     try {
-      const reader = logFd === undefined ? undefined : new Reader(logFd);
+      const reader = logFd === undefined ? undefined : new FileWindow(logFd);
       let prevOffset = -1;
       let prevPosition = -1;
       for (let i = 0; i < whole; i += entryBytes) {
