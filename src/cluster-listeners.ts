@@ -91,9 +91,10 @@ export class ClusterListeners {
     await Promise.all(this.nodeIds.map((id) => this.closeNode(id)));
   }
 
-  /** The host and port a node advertises in its registration (and so in metadata). */
-  advertised(id: number): { host: string; port: number } {
-    return { host: this.advertisedHost, port: this.listeners.get(id)!.port };
+  /** The host, port and listener name (its security protocol) a node advertises in its registration (and so in metadata). */
+  advertised(id: number): { host: string; port: number; listenerName: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL' } {
+    const listener = this.listeners.get(id)!;
+    return { host: this.advertisedHost, port: listener.port, listenerName: listener.listenerName as 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL' };
   }
 
   get bootstrapServers(): string {

@@ -67,7 +67,7 @@ export class RemoteCluster {
           transport,
           release: () => {
             this.clientTransports.delete(transport);
-            transport.close();
+            void transport.close();
           },
         };
       },
@@ -104,9 +104,9 @@ export class RemoteCluster {
     if (this.closed) return;
     this.closed = true;
     await this.factories.closeAll();
-    for (const t of this.clientTransports) t.close();
+    const closing = [...this.clientTransports].map((t) => t.close());
     this.clientTransports.clear();
-    this.tcp.close();
+    await Promise.all([...closing, this.tcp.close()]);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
