@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { BrokerConfig, ControllerChannel } from './broker/broker.js';
+import type { BrokerConfig } from './broker/broker.js';
 import type { Admin, AdminOptions } from './client/admin.js';
 import type { Consumer } from './client/consumer.js';
 import type { ConsumerGroup, ConsumerGroupOptions } from './client/consumer-group.js';
@@ -13,9 +13,10 @@ import { ClientFactories } from './client-factories.js';
 import { ClusterNode, checkNodeFolders } from './cluster-node.js';
 import { ClusterStats, type ClusterMetrics } from './observe/cluster-metrics.js';
 import { validateClusterOptions } from './cluster-options.js';
-import { submitToActive } from './controller/submit.js';
 import type { MetadataImage } from './metadata/image.js';
-import { InlineRaftNetwork } from './raft/inline-network.js';
+import { RaftLinks } from './node/raft-link.js';
+import { WorkerNodes } from './cluster/worker-nodes.js';
+import type { NodeWorkerData } from './cluster/worker-protocol.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
 import type { Store } from './storage/store.js';
@@ -91,6 +92,17 @@ export interface ClusterOptions {
    * or any {@link Logger}. Default `console`, warnings and errors only.
    */
   readonly logger?: Logger;
+  /**
+   * Where the nodes run. `'inline'` (the default): every node in the calling thread.
+   * `'per-node'`: each node in a worker thread of its own, so the brokers' CRC checks,
+   * appends, Raft and group timers run in parallel and off the calling thread's event
+   * loop; the nodes talk to each other over `MessagePort`s, and the calling thread keeps
+   * the same `Cluster` API (clients, topics, `createHandle()`, `stopNode`, `restartNode`;
+   * `killNode` terminates the node's worker mid-write). Node objects and the synchronous
+   * views of their internals (`metadata`, `metrics()`) are not available there; they
+   * throw `INVALID_CONFIG` naming the mode, as do `clock`, `openStore` and `listen`.
+   */
+  readonly threads?: 'inline' | 'per-node';
   /** The least severe level logged. Default `'warn'` on the default `console`; with a `logger` of your own, everything (it filters by its own level, as pino does). */
   readonly logLevel?: LogLevel;
 }
@@ -138,21 +150,27 @@ export class Cluster {
   /** How clients reach the nodes: requests carried within this thread. */
   readonly transport: Transport;
   private readonly inline: InlineTransport;
-  private readonly network = new InlineRaftNetwork();
+  /**
+   * How the nodes reach each other: every request between nodes (to the active
+   * controller, Raft, replica fetches, OpenReplica) is a message through it, answered by
+   * each node's `NodeEndpoint`. Clients never see it: theirs is `transport`.
+   */
+  private readonly nodeNet = new InlineTransport();
+  private readonly raftLinks = new RaftLinks();
   private readonly nodes = new Map<number, ClusterNode>();
   private readonly nodeIds: readonly number[];
   private readonly voters: readonly number[];
   private readonly clock: Clock;
   private readonly ownsDir: boolean;
   private closed = false;
-  /** Set once the brokers have closed and the quorum is closing: requests to the controller stop. */
-  private quorumClosed = false;
   /** The cluster's logger, behind its level. @internal */
   readonly log: Logger;
   private readonly stats = new ClusterStats();
   private readonly factories: ClientFactories;
   private dirLock: FolderLock | undefined;
   private readonly listeners: ClusterListeners | undefined;
+  /** The nodes' workers, with `threads: 'per-node'`. */
+  private readonly workers: WorkerNodes | undefined;
 
   private constructor(
     private readonly options: ClusterOptions,
@@ -173,6 +191,9 @@ export class Cluster {
     this.transport = this.inline;
     this.log = makeLogger(options.logger, options.logLevel);
     if (options.listen !== undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
+    if (options.threads === 'per-node') {
+      this.workers = new WorkerNodes((id) => this.nodeSettings(id), this.inline.clusterRunId!, this.log, () => this.stats.controllerElections++);
+    }
     this.factories = new ClientFactories({ transport: this.transport, clock: this.clock, isClosed: () => this.closed, name: 'the cluster' });
   }
 
@@ -233,6 +254,7 @@ export class Cluster {
 
   /** The metadata as the active controller has committed it. */
   get metadata(): MetadataImage {
+    if (this.workers) throw perNodeError('cluster.metadata');
     const n = this.activeController() ?? this.nodes.values().next().value;
     if (!n) throw new TributaryError('CLIENT_CLOSED', 'no node is running');
     return n.metadata.image;
@@ -240,6 +262,14 @@ export class Cluster {
 
   /** Every node, with whether it runs, votes, leads the quorum and is fenced. */
   describe(): ClusterNodeInfo[] {
+    const workers = this.workers;
+    if (workers) {
+      const active = this.activeControllerId();
+      return this.nodeIds.map((id) => {
+        const st = workers.status(id);
+        return { id, running: st !== undefined, controller: this.voters.includes(id), activeController: id === active, fenced: st?.fenced ?? true };
+      });
+    }
     const active = this.activeController()?.id ?? -1;
     return this.nodeIds.map((id) => {
       const n = this.nodes.get(id);
@@ -266,6 +296,7 @@ export class Cluster {
    * ```
    */
   metrics(): ClusterMetrics {
+    if (this.workers) throw perNodeError('cluster.metrics()');
     const running = [...this.nodes.values()];
     const active = this.activeController();
     const image = active?.metadata.image ?? running[0]?.metadata.image;
@@ -275,6 +306,11 @@ export class Cluster {
       image,
       { total: this.nodeIds.length, running: running.length, fenced, activeControllerId: active?.id ?? -1 },
     );
+  }
+
+  /** Cuts (or, with `up`, restores) the Raft link between two nodes, both ways: partition tests. @internal */
+  setRaftLink(a: number, b: number, up: boolean): void {
+    this.raftLinks.setLink(a, b, up);
   }
 
   /** The node object (broker and metadata replica) for tests that look inside. @internal */
@@ -386,29 +422,42 @@ export class Cluster {
   /** Stops a node cleanly: it hands over its leaderships first (controlled shutdown). */
   async stopNode(id: number): Promise<void> {
     this.checkNodeId(id);
+    if (this.workers) {
+      if (!this.workers.has(id)) return;
+      this.inline.setNode(id, undefined);
+      await this.workers.closeBroker(id);
+      await this.workers.close(id);
+      return;
+    }
     const n = this.nodes.get(id);
     if (!n) return;
     this.inline.setNode(id, undefined);
     await this.listeners?.closeNode(id);
-    // The node stays findable as the active controller while its broker shuts down: the
-    // controlled shutdown of the controller's own broker goes to that controller. Removed
-    // first, the shutdown found no controller, timed out, and left the broker unfenced, so
-    // the next controller placed new replicas on the stopped node for a session timeout.
-    await n.broker.close();
-    this.silenced.add(id);
+    // The node stays reachable by the other nodes (as the active controller, say) while its
+    // broker shuts down: the controlled shutdown of the controller's own broker goes to
+    // that controller. Removed first, the shutdown found no controller, timed out, and left
+    // the broker unfenced, so the next controller placed new replicas on the stopped node
+    // for a session timeout.
+    await n.closeBroker();
     this.nodes.delete(id);
     this.stats.retire(n.broker.stats);
     await n.close();
+    if (this.nodeNet.handler(id) === n.endpoint) this.nodeNet.setNode(id, undefined);
   }
 
   /** Kills a node: no clean shutdown; the controller fences it once its session expires, and moves its leaderships. */
   killNode(id: number): void {
     this.checkNodeId(id);
+    if (this.workers) {
+      this.inline.setNode(id, undefined);
+      this.workers.kill(id);
+      return;
+    }
     const n = this.nodes.get(id);
     if (!n) return;
     this.nodes.delete(id);
-    this.silenced.add(id);
     this.inline.setNode(id, undefined);
+    this.nodeNet.setNode(id, undefined);
     this.stats.retire(n.broker.stats);
     void this.listeners?.closeNode(id);
     n.kill();
@@ -418,7 +467,7 @@ export class Cluster {
   async restartNode(id: number): Promise<void> {
     this.checkNodeId(id);
     this.checkOpen();
-    if (this.nodes.has(id)) return;
+    if (this.nodes.has(id) || this.workers?.has(id)) return;
     await this.listeners?.listenNode(id);
     await this.openNode(id);
     await this.waitForNodes([id], 30_000);
@@ -440,21 +489,27 @@ export class Cluster {
     for (const server of [...this.portServers]) server.close();
     await this.factories.closeAll();
     await this.listeners?.closeAll();
+    if (this.workers) {
+      const workers = this.workers;
+      for (const id of this.nodeIds) this.inline.setNode(id, undefined);
+      const ids = workers.ids;
+      await Promise.all(ids.map((id) => workers.closeBroker(id)));
+      await Promise.all(ids.map((id) => workers.close(id)));
+      this.dirLock?.release();
+      if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
+      return;
+    }
     const nodes = [...this.nodes.values()];
     for (const n of nodes) this.inline.setNode(n.id, undefined);
     // Brokers first, each with a controlled shutdown (it needs the active controller, so
     // the nodes stay listed until then): fenced, they restart without waiting out a
     // session (a request a broker left waiting is dropped once it has closed). Then the quorum.
-    await Promise.all(
-      nodes.map(async (n) => {
-        await n.broker.close();
-        this.silenced.add(n.id);
-      }),
-    );
-    this.quorumClosed = true;
+    await Promise.all(nodes.map((n) => n.closeBroker()));
     this.nodes.clear();
     for (const n of nodes) this.stats.retire(n.broker.stats);
     await Promise.all(nodes.map((n) => n.close()));
+    for (const n of nodes) this.nodeNet.setNode(n.id, undefined);
+    await this.nodeNet.close();
     this.dirLock?.release();
     if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
@@ -469,38 +524,23 @@ export class Cluster {
 
   // ------------------------------------------------------------------ internals
 
-  private activeController(): ClusterNode | undefined {
-    for (const n of this.nodes.values()) if (n.metadata.isActive) return n;
-    return undefined;
+  private activeControllerId(): number {
+    if (this.workers) {
+      for (const id of this.workers.ids) if (this.workers.status(id)?.active) return id;
+      return -1;
+    }
+    return this.activeController()?.id ?? -1;
   }
 
-  /**
-   * Nodes whose broker has stopped (shut down or killed): a request it left waiting for a
-   * controller (a heartbeat caught in a failover) is dropped, not handed to the next
-   * controller, where it would unfence the stopped broker again.
-   */
-  private readonly silenced = new Set<number>();
-
-  private controllerChannelFor(id: number): ControllerChannel {
-    return {
-      submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.quorumClosed || this.silenced.has(id)),
-      activeControllerId: () => this.activeController()?.id ?? -1,
-    };
-  }
-
-  private async openNode(id: number): Promise<void> {
-    this.silenced.delete(id);
+  /** What a node needs to open, as plain data (it crosses to a node's worker as is). */
+  private nodeSettings(id: number): NodeWorkerData {
     const o = this.options;
     const n = this.nodeIds.length;
-    const node = await ClusterNode.open({
+    return {
       id,
       voters: this.voters,
       clusterId: this.clusterId,
       dataDir: this.dataDir,
-      network: this.network,
-      controllerChannel: this.controllerChannelFor(id),
-      peers: this.inline,
-      clock: this.clock,
       clusterRunId: this.inline.clusterRunId!,
       controller: {
         clusterId: this.clusterId,
@@ -509,16 +549,51 @@ export class Cluster {
         defaultNumPartitions: o.defaultPartitions ?? 1,
       },
       broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}), ...this.listeners?.advertised(id) },
+      ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
+      logLevel: o.logLevel ?? (o.logger === undefined ? 'warn' : 'debug'),
+    };
+  }
+
+  private activeController(): ClusterNode | undefined {
+    for (const n of this.nodes.values()) if (n.metadata.isActive) return n;
+    return undefined;
+  }
+
+  private async openNode(id: number): Promise<void> {
+    const o = this.options;
+    const workers = this.workers;
+    if (workers) {
+      await workers.open(id);
+      if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the cluster closed while a node started');
+      void workers.registered(id).then(
+        () => {
+          if (workers.has(id)) this.inline.setNode(id, workers.handler(id));
+        },
+        () => {},
+      );
+      return;
+    }
+    const s = this.nodeSettings(id);
+    const node = await ClusterNode.open({
+      id,
+      voters: s.voters,
+      clusterId: s.clusterId,
+      dataDir: s.dataDir,
+      nodes: this.nodeNet,
+      register: (endpoint) => this.nodeNet.setNode(id, endpoint),
+      isRaftLinkCut: this.raftLinks.isCut,
+      clock: this.clock,
+      clusterRunId: s.clusterRunId,
+      controller: s.controller,
+      broker: s.broker,
       ...(o.openStore ? { openStore: o.openStore } : {}),
       logger: this.log,
       onControllerActivated: () => this.stats.controllerElections++,
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
-      onLeaderOpened: (topic, partition, replicas) => {
-        for (const r of replicas) if (r !== id) void this.nodes.get(r)?.broker.openReplica(topic, partition);
-      },
     });
     if (this.closed) {
       await node.close();
+      this.nodeNet.setNode(id, undefined);
       throw new TributaryError('CLIENT_CLOSED', 'the cluster closed while a node started');
     }
     this.nodes.set(id, node);
@@ -528,6 +603,7 @@ export class Cluster {
     void node.broker.whenRegistered().then(() => {
       if (this.nodes.get(id) !== node) return;
       this.inline.setNode(id, node.broker);
+      node.setServing(true);
       this.listeners?.setServing(id, node.broker);
     });
   }
@@ -538,7 +614,7 @@ export class Cluster {
     const waiting = new Set(ids);
     const started = performance.now();
     const progress = setInterval(() => {
-      const active = this.activeController()?.id ?? -1;
+      const active = this.activeControllerId();
       const s = Math.round((performance.now() - started) / 1000);
       this.log.info({ nodes: [...waiting], activeControllerId: active, waitedMs: Math.round(performance.now() - started) }, `still waiting for node(s) ${[...waiting].join(', ')} to register (${s} s; ${active < 0 ? 'no active controller yet' : `controller ${active}`})`);
     }, progressIntervalMs);
@@ -547,6 +623,7 @@ export class Cluster {
         ids.map(async (id) => {
           const n = this.nodes.get(id);
           if (n) await withTimeout(n.broker.whenRegistered(), timeoutMs, `node ${id} registering with the controller`);
+          else if (this.workers?.has(id)) await withTimeout(this.workers.registered(id), timeoutMs, `node ${id} registering with the controller`);
           waiting.delete(id);
         }),
       );
@@ -580,3 +657,8 @@ function readOrCreateClusterId(dataDir: string): string {
 
 /** How often a long wait (for nodes to register) logs what it waits for. */
 const progressIntervalMs = 2000;
+
+/** The typed error of a `Cluster` member that needs the node objects, in a cluster whose nodes live in workers. */
+function perNodeError(what: string): TributaryError {
+  return new TributaryError('INVALID_CONFIG', `${what} is not available with threads: 'per-node': the nodes live in worker threads; use the admin client (describeCluster, describeTopics) instead`, { option: 'threads' });
+}

@@ -36,9 +36,11 @@ const layers = [
   'connect.ts', // connect(): the clients over TCP to a remote cluster
   'connect-handle.ts', // connectHandle(): the clients in a worker, over a cluster's MessagePort
   'observe', // cluster.metrics(): reads the broker's and the clients' counters
+  'node', // what one node asks another, as messages: the controller link, Raft over a transport, the node endpoint
   'cluster-node.ts',
   'cluster-listeners.ts',
   'cluster-options.ts',
+  'cluster', // threads: 'per-node': the node worker's entry and the supervisor's side of it
   'cluster.ts',
   'cli',
   'testing.ts',
