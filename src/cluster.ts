@@ -16,6 +16,7 @@ import { validateClusterOptions } from './cluster-options.js';
 import type { MetadataImage } from './metadata/image.js';
 import { RaftLinks } from './node/raft-link.js';
 import { WorkerNodes } from './cluster/worker-nodes.js';
+import { PortMembers } from './cluster/port-members.js';
 import type { NodeWorkerData } from './cluster/worker-protocol.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
@@ -390,7 +391,20 @@ export class Cluster {
   createHandle(): ClusterHandle {
     this.checkOpen();
     const { port1, port2 } = new MessageChannel();
-    const server = new PortServer(port1, (id) => this.inline.handler(id), this.log, (s) => this.portServers.delete(s));
+    // Group members that join through this port leave at once when its thread is seen to exit.
+    const members = new PortMembers();
+    const server = new PortServer(
+      port1,
+      (id) => {
+        const h = this.inline.handler(id);
+        return h && members.wrap(id, h);
+      },
+      this.log,
+      (s, how) => {
+        this.portServers.delete(s);
+        if (how === 'exited' && !this.closed) void members.leaveAll((id) => this.inline.handler(id), this.log);
+      },
+    );
     this.portServers.add(server);
     port2.unref();
     return { kind: 'tributary-cluster-handle', port: port2, clusterId: this.clusterId, runId: this.inline.clusterRunId!, nodeIds: this.nodeIds };

@@ -24,7 +24,8 @@ export class PortServer {
     private readonly port: MessagePort,
     private readonly nodeHandler: (nodeId: number) => NodeHandler | undefined,
     private readonly log: Logger,
-    private readonly onGone: (server: PortServer) => void,
+    /** Called once, when the port is done with: `exited` when it closed without a goodbye (the client's thread ended or was terminated). */
+    private readonly onGone: (server: PortServer, how: 'exited' | 'bye' | 'closed') => void,
   ) {
     port.on('message', (m: unknown) => {
       try {
@@ -33,7 +34,7 @@ export class PortServer {
         this.log.warn({ err }, 'dropped a message from a client thread');
       }
     });
-    port.on('close', () => this.gone());
+    port.on('close', () => this.gone('exited'));
     port.unref();
   }
 
@@ -41,14 +42,14 @@ export class PortServer {
   close(): void {
     if (!this.open) return;
     this.post({ t: 'closed' });
-    this.gone();
+    this.gone('closed');
   }
 
-  private gone(): void {
+  private gone(how: 'exited' | 'bye' | 'closed'): void {
     if (!this.open) return;
     this.open = false;
     this.port.close();
-    this.onGone(this);
+    this.onGone(this, how);
   }
 
   private onMessage(m: unknown): void {
@@ -62,7 +63,7 @@ export class PortServer {
       case 'hello': {
         if (this.context !== undefined) {
           this.post({ t: 'refused', code: 'INVALID_REQUEST', message: 'this cluster handle is already connected: make one handle per connect' });
-          this.gone();
+          this.gone('closed');
           return;
         }
         const clientId = typeof msg.clientId === 'string' ? msg.clientId : '';
@@ -75,7 +76,7 @@ export class PortServer {
         if (typeof msg.id === 'number' && this.inFlight.has(msg.id)) this.aborted.add(msg.id);
         return;
       case 'bye':
-        this.gone();
+        this.gone('bye');
         return;
       case 'req':
         this.request(msg);

@@ -1,0 +1,75 @@
+/**
+ * `Cluster.start({ threads: 'per-node' })`: each node in a worker of its own. The public
+ * API from the calling thread; what needs the node objects throws a typed error naming
+ * the mode; one owner per data folder holds across the workers.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Cluster, isTributaryError } from '../../src/index.js';
+import { systemClock } from '../../src/util/clock.js';
+
+describe("threads: 'per-node'", () => {
+  it('runs each node in a worker: clients, stop, kill (mid-write) and restart from the calling thread; every acknowledged record survives', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tributary-per-node-'));
+    try {
+      await using cluster = await Cluster.start({ nodes: 3, threads: 'per-node', dataDir });
+      expect(cluster.describe().filter((n) => n.running)).toHaveLength(3);
+      expect(cluster.describe().filter((n) => n.activeController)).toHaveLength(1);
+      // The synchronous views of node internals need the node objects: typed errors naming the mode.
+      expect(() => cluster.metadata).toThrow(/per-node/);
+      expect(() => cluster.metrics()).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+      // One owner per data folder, whichever thread the nodes live in.
+      await expect(Cluster.start({ nodes: 3, dataDir })).rejects.toSatisfy((e) => isTributaryError(e, 'LOG_DIR_LOCKED'));
+
+      await cluster.admin().createTopics([{ name: 'orders', partitions: 3, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
+      const producer = cluster.producer({ acks: 'all', lingerMs: 1 });
+      const acked = new Map<string, string>(); // partition:offset -> value
+      let i = 0;
+      const send = async (n: number): Promise<void> => {
+        for (let k = 0; k < n; k++, i++) {
+          const value = String(i);
+          try {
+            const [m] = await producer.send('orders', [{ key: `k${i % 7}`, value }]);
+            acked.set(`${m!.partition}:${m!.offset}`, value);
+          } catch (err) {
+            if (!isTributaryError(err)) throw err;
+          }
+        }
+      };
+      await send(50);
+      // Killed while a send is in flight: the worker is terminated wherever it is.
+      const inFlight = send(50);
+      cluster.killNode(2);
+      await inFlight;
+      await send(50);
+      await cluster.restartNode(2);
+      await cluster.stopNode(1);
+      await send(50);
+      await cluster.restartNode(1);
+      expect(cluster.describe().filter((n) => n.running)).toHaveLength(3);
+      expect(acked.size).toBeGreaterThan(100);
+
+      // Every acknowledged record is there, read through a handle as well as from this thread.
+      const consumer = cluster.consumer();
+      consumer.assign([0, 1, 2].map((partition) => ({ topic: 'orders', partition })));
+      for (let p = 0; p < 3; p++) await consumer.seek({ topic: 'orders', partition: p }, 'earliest');
+      const read = new Map<string, string>();
+      for await (const r of consumer) {
+        read.set(`${r.partition}:${r.offset}`, Buffer.from(r.value as Uint8Array).toString());
+        if ([...acked.keys()].every((k) => read.has(k))) break;
+      }
+      for (const [k, v] of acked) expect(read.get(k)).toBe(v);
+      await consumer.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it('refuses what cannot cross to a worker, naming the option', async () => {
+    await expect(Cluster.start({ threads: 'per-node', clock: systemClock })).rejects.toSatisfy((e) => isTributaryError(e, 'INVALID_CONFIG') && /clock/.test((e as Error).message));
+    await expect(Cluster.start({ threads: 'per-node', listen: {} })).rejects.toSatisfy((e) => isTributaryError(e, 'INVALID_CONFIG') && /listen/.test((e as Error).message));
+    await expect(Cluster.start({ threads: 'sideways' as never })).rejects.toSatisfy((e) => isTributaryError(e, 'INVALID_CONFIG'));
+  });
+});
