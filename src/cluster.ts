@@ -17,6 +17,7 @@ import type { MetadataImage } from './metadata/image.js';
 import { RaftLinks } from './node/raft-link.js';
 import { WorkerNodes } from './cluster/worker-nodes.js';
 import { PortMembers } from './cluster/port-members.js';
+import { ClusterWorker } from './cluster/cluster-in-worker.js';
 import type { NodeWorkerData } from './cluster/worker-protocol.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
@@ -102,8 +103,11 @@ export interface ClusterOptions {
    * `killNode` terminates the node's worker mid-write). Node objects and the synchronous
    * views of their internals (`metadata`, `metrics()`) are not available there; they
    * throw `INVALID_CONFIG` naming the mode, as do `clock`, `openStore` and `listen`.
+   * `'worker'`: the whole cluster in one worker thread, the same API in the calling
+   * thread (its clients reach the worker over a `MessagePort`); `listen` works there,
+   * `metadata`, `metrics()`, `clock` and `openStore` do not.
    */
-  readonly threads?: 'inline' | 'per-node';
+  readonly threads?: 'inline' | 'per-node' | 'worker';
   /** The least severe level logged. Default `'warn'` on the default `console`; with a `logger` of your own, everything (it filters by its own level, as pino does). */
   readonly logLevel?: LogLevel;
 }
@@ -172,12 +176,15 @@ export class Cluster {
   private readonly listeners: ClusterListeners | undefined;
   /** The nodes' workers, with `threads: 'per-node'`. */
   private readonly workers: WorkerNodes | undefined;
+  /** The whole cluster's worker, with `threads: 'worker'`. */
+  private readonly remote: ClusterWorker | undefined;
 
   private constructor(
     private readonly options: ClusterOptions,
     dataDir: string,
     ownsDir: boolean,
     clusterId: string,
+    remote?: ClusterWorker,
   ) {
     const n = options.nodes ?? 1;
     const controllers = options.controllers ?? (n >= 3 ? 3 : 1);
@@ -188,10 +195,11 @@ export class Cluster {
     this.clusterId = clusterId;
     this.clock = options.clock ?? systemClock;
     // A new run id each start: in-process group members of an earlier run (before a crash) are dropped at once.
-    this.inline = new InlineTransport(randomUUID());
+    this.inline = new InlineTransport(remote?.runId ?? randomUUID());
+    this.remote = remote;
     this.transport = this.inline;
     this.log = makeLogger(options.logger, options.logLevel);
-    if (options.listen !== undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
+    if (options.listen !== undefined && remote === undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
     if (options.threads === 'per-node') {
       this.workers = new WorkerNodes((id) => this.nodeSettings(id), this.inline.clusterRunId!, this.log, () => this.stats.controllerElections++);
     }
@@ -201,6 +209,7 @@ export class Cluster {
   /** Starts a cluster and resolves once every node is registered and serving. */
   static async start(options: ClusterOptions = {}): Promise<Cluster> {
     validateClusterOptions(options);
+    if (options.threads === 'worker') return Cluster.startInWorker(options);
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
     mkdirSync(dataDir, { recursive: true });
@@ -230,6 +239,30 @@ export class Cluster {
     return cluster;
   }
 
+  /** `threads: 'worker'`: the whole cluster in one worker; this thread keeps the same API. */
+  private static async startInWorker(options: ClusterOptions): Promise<Cluster> {
+    const ownsDir = options.dataDir === undefined;
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
+    // Functions stay here (the logger gets the worker's lines); the rest is plain data.
+    const { logger: _logger, clock: _clock, openStore: _openStore, threads: _threads, ...plain } = options;
+    const log = makeLogger(options.logger, options.logLevel);
+    let remote: ClusterWorker;
+    try {
+      remote = await ClusterWorker.start({ ...plain, dataDir }, options.logLevel ?? (options.logger === undefined ? 'warn' : 'debug'), log);
+    } catch (err) {
+      if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+      throw err;
+    }
+    const cluster = new Cluster(options, dataDir, ownsDir, remote.clusterId, remote);
+    const route = (): void => {
+      if (cluster.closed) return;
+      for (const n of remote.nodes) cluster.inline.setNode(n.id, n.running ? remote.handler(n.id) : undefined);
+    };
+    remote.watch(route);
+    route();
+    return cluster;
+  }
+
   /**
    * The `host:port` of every node's listener, comma-separated: what a Kafka client takes as
    * `bootstrap.servers` (KafkaJS: `brokers: cluster.bootstrapServers.split(',')`). Only for
@@ -244,6 +277,7 @@ export class Cluster {
    * ```
    */
   get bootstrapServers(): string {
+    if (this.remote?.bootstrapServers !== undefined) return this.remote.bootstrapServers;
     if (this.listeners === undefined) throw new TributaryError('INVALID_CONFIG', 'the cluster has no listeners: start it with the listen option', { option: 'listen' });
     return this.listeners.bootstrapServers;
   }
@@ -255,7 +289,7 @@ export class Cluster {
 
   /** The metadata as the active controller has committed it. */
   get metadata(): MetadataImage {
-    if (this.workers) throw perNodeError('cluster.metadata');
+    if (this.workers || this.remote) throw this.threadsError('cluster.metadata');
     const n = this.activeController() ?? this.nodes.values().next().value;
     if (!n) throw new TributaryError('CLIENT_CLOSED', 'no node is running');
     return n.metadata.image;
@@ -263,6 +297,7 @@ export class Cluster {
 
   /** Every node, with whether it runs, votes, leads the quorum and is fenced. */
   describe(): ClusterNodeInfo[] {
+    if (this.remote) return this.remote.nodes.map((n) => ({ ...n }));
     const workers = this.workers;
     if (workers) {
       const active = this.activeControllerId();
@@ -297,7 +332,7 @@ export class Cluster {
    * ```
    */
   metrics(): ClusterMetrics {
-    if (this.workers) throw perNodeError('cluster.metrics()');
+    if (this.workers || this.remote) throw this.threadsError('cluster.metrics()');
     const running = [...this.nodes.values()];
     const active = this.activeController();
     const image = active?.metadata.image ?? running[0]?.metadata.image;
@@ -311,7 +346,9 @@ export class Cluster {
 
   /** Cuts (or, with `up`, restores) the Raft link between two nodes, both ways: partition tests. @internal */
   setRaftLink(a: number, b: number, up: boolean): void {
-    this.raftLinks.setLink(a, b, up);
+    if (this.workers) this.workers.setRaftLink(a, b, up);
+    else if (this.remote) void this.remote.op('setRaftLink', a, b, up).catch(() => {});
+    else this.raftLinks.setLink(a, b, up);
   }
 
   /** The node object (broker and metadata replica) for tests that look inside. @internal */
@@ -436,6 +473,11 @@ export class Cluster {
   /** Stops a node cleanly: it hands over its leaderships first (controlled shutdown). */
   async stopNode(id: number): Promise<void> {
     this.checkNodeId(id);
+    if (this.remote) {
+      this.inline.setNode(id, undefined);
+      await this.remote.op('stopNode', id);
+      return;
+    }
     if (this.workers) {
       if (!this.workers.has(id)) return;
       this.inline.setNode(id, undefined);
@@ -462,6 +504,11 @@ export class Cluster {
   /** Kills a node: no clean shutdown; the controller fences it once its session expires, and moves its leaderships. */
   killNode(id: number): void {
     this.checkNodeId(id);
+    if (this.remote) {
+      this.inline.setNode(id, undefined);
+      void this.remote.op('killNode', id).catch(() => {});
+      return;
+    }
     if (this.workers) {
       this.inline.setNode(id, undefined);
       this.workers.kill(id);
@@ -481,6 +528,11 @@ export class Cluster {
   async restartNode(id: number): Promise<void> {
     this.checkNodeId(id);
     this.checkOpen();
+    if (this.remote) {
+      await this.remote.op('restartNode', id);
+      if (!this.closed) this.inline.setNode(id, this.remote.handler(id));
+      return;
+    }
     if (this.nodes.has(id) || this.workers?.has(id)) return;
     await this.listeners?.listenNode(id);
     await this.openNode(id);
@@ -503,6 +555,12 @@ export class Cluster {
     for (const server of [...this.portServers]) server.close();
     await this.factories.closeAll();
     await this.listeners?.closeAll();
+    if (this.remote) {
+      for (const id of this.nodeIds) this.inline.setNode(id, undefined);
+      await this.remote.close();
+      if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
+      return;
+    }
     if (this.workers) {
       const workers = this.workers;
       for (const id of this.nodeIds) this.inline.setNode(id, undefined);
@@ -650,6 +708,12 @@ export class Cluster {
     if (!this.nodeIds.includes(id)) throw new TributaryError('INVALID_ARGUMENT', `no node ${String(id)} in this cluster (nodes are ${this.nodeIds.join(', ')})`, { option: 'id' });
   }
 
+  /** The typed error of a member that needs the node objects, in a cluster whose nodes live in workers. */
+  private threadsError(what: string): TributaryError {
+    const mode = this.remote ? 'worker' : 'per-node';
+    return new TributaryError('INVALID_CONFIG', `${what} is not available with threads: '${mode}': the nodes live in worker threads; use the admin client (describeCluster, describeTopics) instead`, { option: 'threads' });
+  }
+
   private checkOpen(): void {
     if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the cluster is closed');
   }
@@ -672,7 +736,3 @@ function readOrCreateClusterId(dataDir: string): string {
 /** How often a long wait (for nodes to register) logs what it waits for. */
 const progressIntervalMs = 2000;
 
-/** The typed error of a `Cluster` member that needs the node objects, in a cluster whose nodes live in workers. */
-function perNodeError(what: string): TributaryError {
-  return new TributaryError('INVALID_CONFIG', `${what} is not available with threads: 'per-node': the nodes live in worker threads; use the admin client (describeCluster, describeTopics) instead`, { option: 'threads' });
-}

@@ -42,6 +42,7 @@ const layers = [
   'cluster-options.ts',
   'cluster', // threads: 'per-node': the node worker's entry and the supervisor's side of it
   'cluster.ts',
+  'cluster-worker.ts', // threads: 'worker': the entry of the worker that runs a whole cluster
   'cli',
   'testing.ts',
   'index.ts',

@@ -15,7 +15,8 @@ import type { NodeHandler } from '../transport/transport.js';
 import { systemClock } from '../util/clock.js';
 import { errorFields } from '../transport/port/messages.js';
 import { TributaryError } from '../util/errors.js';
-import { makeLogger, type Logger } from '../util/logger.js';
+import type { Logger } from '../util/logger.js';
+import { forwardingLogger } from './worker-log.js';
 import { PeerTransport } from './peer-transport.js';
 import type { FromNodeWorker, NodeStatus, NodeWorkerData, ToNodeWorker } from './worker-protocol.js';
 
@@ -28,32 +29,10 @@ const links = new RaftLinks();
 const peers = new PeerTransport(data.id, () => endpoint);
 
 function post(m: FromNodeWorker): void {
-  try {
-    control.postMessage(m);
-  } catch {
-    // Fields that cannot be cloned: sent as text.
-    if (m.t === 'log') control.postMessage({ ...m, fields: { text: safeText(m.fields) } });
-  }
+  control.postMessage(m);
 }
 
-function safeText(v: unknown): string {
-  try {
-    return JSON.stringify(v, (_k, x: unknown) => (x instanceof Error ? { ...errorFields(x) } : typeof x === 'bigint' ? String(x) : x));
-  } catch {
-    return String(v);
-  }
-}
-
-/** Log lines go to the supervisor's logger (the calling thread's), filtered here by level first. */
-const forward = (level: 'debug' | 'info' | 'warn' | 'error') => (fields: object, msg?: string) => post({ t: 'log', level, fields: plainFields(fields), msg });
-const log: Logger = makeLogger({ debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') }, data.logLevel);
-
-/** An error in a log line crosses as its code and message (structured clone drops a class). */
-function plainFields(fields: object): object {
-  const out: Record<string, unknown> = { ...fields };
-  for (const [k, v] of Object.entries(out)) if (v instanceof Error) out[k] = { ...errorFields(v), stack: v.stack };
-  return out;
-}
+const log: Logger = forwardingLogger(post, data.logLevel);
 
 const clientHandler: NodeHandler = {
   handle: (request, context) => {

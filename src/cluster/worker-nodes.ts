@@ -10,21 +10,26 @@ import type { Logger } from '../util/logger.js';
 import type { FromNodeWorker, NodeStatus, NodeWorkerData, ToNodeWorker } from './worker-protocol.js';
 
 /**
- * The worker entry, wherever this module runs from: the built `node-worker.js` (or
- * `.cjs`) beside this file's chunk in `dist/`, or, when this module is TypeScript run
- * through tsx or vitest, `node-worker.ts` loaded through tsx registered inside the new
- * thread (a worker does not inherit the loader of the thread that starts it).
+ * Starts a worker on one of Tributary's worker entries, wherever this module runs from:
+ * the built entry (`distName`.js, or .cjs) beside this file's chunk in `dist/`, or, when
+ * this module is TypeScript run through tsx or vitest, the TypeScript entry
+ * (`srcPath`, relative to this file) loaded through tsx registered inside the new thread
+ * (a worker does not inherit the loader of the thread that starts it).
+ * @internal
  */
-function startWorker(data: NodeWorkerData): Worker {
+export function startWorkerEntry(srcPath: string, distName: string, workerData: unknown): Worker {
   const here = import.meta.url;
-  const options = { workerData: data, stdout: false, stderr: false };
-  if (!here.endsWith('.ts')) return new Worker(new URL(here.endsWith('.cjs') ? './node-worker.cjs' : './node-worker.js', here), options);
-  const entry = new URL('./node-worker.ts', here).href;
+  if (!here.endsWith('.ts')) return new Worker(new URL(`./${distName}${here.endsWith('.cjs') ? '.cjs' : '.js'}`, here), { workerData });
+  const entry = new URL(srcPath, here).href;
   // tsx's ESM entry (`require.resolve` would give its CommonJS one, which cannot register the hooks from here).
   const tsxPackage = createRequire(here).resolve('tsx/package.json');
   const tsx = pathToFileURL(join(dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { ...options, eval: true });
+  return new Worker(boot, { workerData, eval: true });
+}
+
+function startWorker(data: NodeWorkerData): Worker {
+  return startWorkerEntry('./node-worker.ts', 'node-worker', data);
 }
 
 /** One node's worker, as the supervisor sees it. */

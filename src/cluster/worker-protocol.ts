@@ -8,6 +8,7 @@ import type { BrokerConfig } from '../broker/broker.js';
 import type { ControllerConfig } from '../metadata/controller.js';
 import type { LogLevel } from '../util/logger.js';
 import type { MessagePort } from 'node:worker_threads';
+import type { LogLine } from './worker-log.js';
 
 /** Everything a node worker needs to open its node: plain data (it crosses in `workerData`). */
 export interface NodeWorkerData {
@@ -43,6 +44,6 @@ export type FromNodeWorker =
   | { readonly t: 'registered' }
   | { readonly t: 'status'; readonly status: NodeStatus }
   | { readonly t: 'activated' }
-  | { readonly t: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly fields: unknown; readonly msg: string | undefined }
+  | LogLine
   | { readonly t: 'brokerClosed' }
   | { readonly t: 'closed' };

@@ -1,5 +1,6 @@
 /**
- * `Cluster.start({ threads: 'per-node' })`: each node in a worker of its own. The public
+ * `Cluster.start({ threads: 'per-node' })`: each node in a worker of its own; `'worker'`:
+ * the whole cluster in one worker. The public
  * API from the calling thread; what needs the node objects throws a typed error naming
  * the mode; one owner per data folder holds across the workers.
  */
@@ -10,15 +11,15 @@ import { describe, expect, it } from 'vitest';
 import { Cluster, isTributaryError } from '../../src/index.js';
 import { systemClock } from '../../src/util/clock.js';
 
-describe("threads: 'per-node'", () => {
-  it('runs each node in a worker: clients, stop, kill (mid-write) and restart from the calling thread; every acknowledged record survives', async () => {
+describe("threads: 'per-node' and 'worker'", () => {
+  it.each(['per-node', 'worker'] as const)('threads: %s: clients, stop, kill (mid-write) and restart from the calling thread; every acknowledged record survives', async (threads) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tributary-per-node-'));
     try {
-      await using cluster = await Cluster.start({ nodes: 3, threads: 'per-node', dataDir });
+      await using cluster = await Cluster.start({ nodes: 3, threads, dataDir });
       expect(cluster.describe().filter((n) => n.running)).toHaveLength(3);
       expect(cluster.describe().filter((n) => n.activeController)).toHaveLength(1);
       // The synchronous views of node internals need the node objects: typed errors naming the mode.
-      expect(() => cluster.metadata).toThrow(/per-node/);
+      expect(() => cluster.metadata).toThrow(new RegExp(`threads: '${threads}'`));
       expect(() => cluster.metrics()).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
       // One owner per data folder, whichever thread the nodes live in.
       await expect(Cluster.start({ nodes: 3, dataDir })).rejects.toSatisfy((e) => isTributaryError(e, 'LOG_DIR_LOCKED'));
@@ -69,7 +70,20 @@ describe("threads: 'per-node'", () => {
 
   it('refuses what cannot cross to a worker, naming the option', async () => {
     await expect(Cluster.start({ threads: 'per-node', clock: systemClock })).rejects.toSatisfy((e) => isTributaryError(e, 'INVALID_CONFIG') && /clock/.test((e as Error).message));
+    await expect(Cluster.start({ threads: 'worker', openStore: () => undefined as never })).rejects.toSatisfy((e) => isTributaryError(e, 'INVALID_CONFIG') && /openStore/.test((e as Error).message));
     await expect(Cluster.start({ threads: 'per-node', listen: {} })).rejects.toSatisfy((e) => isTributaryError(e, 'INVALID_CONFIG') && /listen/.test((e as Error).message));
     await expect(Cluster.start({ threads: 'sideways' as never })).rejects.toSatisfy((e) => isTributaryError(e, 'INVALID_CONFIG'));
   });
+});
+
+describe("threads: 'worker'", () => {
+  it('listens for Kafka clients from inside the worker, and its handles relay to it', async () => {
+    await using cluster = await Cluster.start({ nodes: 1, threads: 'worker', listen: {} });
+    expect(cluster.bootstrapServers).toMatch(/^127\.0\.0\.1:\d+$/);
+    await cluster.admin().createTopics([{ name: 'relayed' }]);
+    const { connectHandle } = await import('../../src/index.js');
+    await using remote = await connectHandle(cluster.createHandle());
+    const [m] = await remote.producer().send('relayed', [{ value: 'via the calling thread' }]);
+    expect(m!.offset).toBe(0);
+  }, 120_000);
 });

@@ -37,7 +37,7 @@ afterEach(async () => {
 });
 
 describe('clients in worker threads', () => {
-  it.each(['inline', 'per-node'] as const)('threads: %s: two producer workers and a group of two consumer workers, with nodes killed and restarted: every acknowledged record read, per-key order kept', async (threads) => {
+  it.each(['inline', 'per-node', 'worker'] as const)('threads: %s: two producer workers and a group of two consumer workers, with nodes killed and restarted: every acknowledged record read, per-key order kept', async (threads) => {
     await using cluster = await Cluster.start({ nodes: 3, threads });
     await cluster.admin().createTopics([{ name: 'events', partitions: 6, replicationFactor: 3 }]);
     const acked: Rec[] = [];
