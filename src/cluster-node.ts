@@ -63,6 +63,8 @@ export interface ClusterNodeOptions {
 export class ClusterNode {
   /** Set once the broker has stopped: its requests still waiting for a controller are dropped. */
   private brokerStopped = false;
+  /** Set once the broker's controlled shutdown began. */
+  private brokerClosing = false;
 
   private constructor(
     readonly id: number,
@@ -97,7 +99,7 @@ export class ClusterNode {
     const broker = new Broker({
       nodeId: o.id,
       dataDir: dir,
-      controller: new ControllerLink(o.nodes, () => metadata.leaderId, o.clock, () => self?.brokerStopped ?? false),
+      controller: new ControllerLink(o.nodes, () => metadata.leaderId, o.clock, () => self?.brokerStopped ?? false, () => self?.brokerClosing ?? false),
       peers: o.nodes,
       clusterId: o.clusterId,
       incarnationId: randomUuid(new Rng(seed ^ 0x5bd1e995)),
@@ -135,6 +137,7 @@ export class ClusterNode {
    */
   async closeBroker(): Promise<void> {
     this.endpoint.serving = false;
+    this.brokerClosing = true;
     await this.broker.close();
     this.brokerStopped = true;
   }

@@ -21,7 +21,8 @@ const backoffMaxMs = 64;
  *
  * Once `isStopped()` (this node's broker has stopped), a request still waiting is
  * dropped with `CLIENT_CLOSED` rather than handed to the next controller, where a
- * heartbeat caught in a failover would unfence the stopped broker again.
+ * heartbeat caught in a failover would unfence the stopped broker again; once
+ * `isClosing()` (its controlled shutdown began), so is a periodic heartbeat.
  * @internal
  */
 export class ControllerLink implements ControllerChannel {
@@ -30,6 +31,7 @@ export class ControllerLink implements ControllerChannel {
     private readonly leaderId: () => number,
     private readonly clock: Clock,
     private readonly isStopped: () => boolean,
+    private readonly isClosing: () => boolean = () => false,
     private readonly timeoutMs = 30_000,
   ) {}
 
@@ -42,6 +44,11 @@ export class ControllerLink implements ControllerChannel {
     let backoffMs = backoffMinMs;
     for (;;) {
       if (this.isStopped()) throw new TributaryError('CLIENT_CLOSED', 'the broker stopped with the request for the controller waiting');
+      // Once the broker's controlled shutdown began, a periodic heartbeat still waiting
+      // here must not reach the controller after the shutdown's: it would unfence it.
+      if (this.isClosing() && request.type === 'BrokerHeartbeat' && !(request as { wantShutDown?: boolean }).wantShutDown) {
+        throw new TributaryError('CLIENT_CLOSED', 'the broker is shutting down');
+      }
       const leader = this.leaderId();
       if (leader >= 0) {
         try {
