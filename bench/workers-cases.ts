@@ -170,7 +170,7 @@ async function main(which: string): Promise<void> {
     }
     const first = times[0]!;
     times.sort((a, b) => a - b);
-    report({ name: which, firstMs: Math.round(first), medianMs: Math.round(times[2]!) });
+    report({ name: which, firstMs: Math.round(first), medianMs: Math.round(times[2]!), allMs: times.map((t) => Math.round(t)).join(" ") });
   } else if (which.startsWith('group:')) {
     const cluster = await Cluster.start();
     await cluster.admin().createTopics([{ name: 'bench', partitions: 4 }]);

@@ -81,8 +81,9 @@ describe("threads: 'worker'", () => {
     await using cluster = await Cluster.start({ nodes: 1, threads: 'worker', listen: {} });
     expect(cluster.bootstrapServers).toMatch(/^127\.0\.0\.1:\d+$/);
     await cluster.admin().createTopics([{ name: 'relayed' }]);
-    const { connectHandle } = await import('../../src/index.js');
-    await using remote = await connectHandle(cluster.createHandle());
+    // connect() takes a handle as well as bootstrap servers (connectHandle is its alias).
+    const { connect } = await import('../../src/index.js');
+    await using remote = await connect(cluster.createHandle());
     const [m] = await remote.producer().send('relayed', [{ value: 'via the calling thread' }]);
     expect(m!.offset).toBe(0);
   }, 120_000);
