@@ -105,13 +105,61 @@ export class LogManager {
   /** Replicas whose last write failed on a full disk: a later out-of-sequence answer is the disk's fault. */
   private readonly diskFull = new Set<string>();
   readonly reports: StorageReport[] = [];
+  /** The logs open now, by topic-partition: this manager opens, reconfigures, closes and abandons them. */
+  private readonly logs = new Map<string, PartitionLog>();
 
   constructor(private readonly options: LogManagerOptions) {}
+
+  /** The open log of a partition, if any. */
+  get(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(key(topic, partition));
+  }
+
+  /** Applies changed topic configs to the open logs of `topic`; a value a log refuses keeps the old one. */
+  updateConfig(topic: string, config: Partial<LogConfig>): void {
+    for (const log of this.logs.values()) {
+      if (log.topic !== topic) continue;
+      try {
+        log.updateConfig(config);
+      } catch {
+        // The controller validated it already.
+      }
+    }
+  }
+
+  /** Closes a partition's log (flush, clean-shutdown marker) and forgets it. */
+  async close(topic: string, partition: number): Promise<void> {
+    const log = this.logs.get(key(topic, partition));
+    if (log === undefined) return;
+    this.logs.delete(key(topic, partition));
+    await log.close().catch(() => {});
+  }
+
+  /** Drops a partition's log as a crash would (no flush, no marker) and forgets it. */
+  abandon(topic: string, partition: number): void {
+    const log = this.logs.get(key(topic, partition));
+    this.logs.delete(key(topic, partition));
+    log?.abandon();
+  }
+
+  /** Closes every open log (a clean shutdown). */
+  async closeAll(): Promise<void> {
+    const logs = [...this.logs.values()];
+    this.logs.clear();
+    await Promise.all(logs.map((log) => log.close().catch(() => {})));
+  }
+
+  /** Drops every open log as a crash would. */
+  abandonAll(): void {
+    for (const log of this.logs.values()) log.abandon();
+    this.logs.clear();
+  }
 
   /** Opens a replica's log; what recovery cut is reported. */
   async open(topic: string, partition: number, config: Partial<LogConfig>): Promise<PartitionLog> {
     const openStore = this.options.openStore;
     const log = await openPartitionLog({ dataDir: this.options.dataDir, topic, partition, config, clock: this.options.clock, ...(openStore ? { openStore } : {}) }, this.options.nodeId, this.options.log ?? silentLogger);
+    this.logs.set(key(topic, partition), log);
     const r = log.recovery;
     if (r.bytesTruncated > 0 || r.segmentsDeleted > 0) {
       this.report(topic, partition, `recovery cut ${r.bytesTruncated} byte(s) and ${r.segmentsDeleted} later segment(s) at the first invalid batch (${r.truncatedBecause ?? 'no reason given'}); the log now ends at offset ${log.logEndOffset}`);
@@ -122,7 +170,7 @@ export class LogManager {
   /** Kafka's `cleanupLogs`: retention and compaction of each replica's log, up to its high watermark. */
   async cleanupLogs(replicas: readonly Partition[], now: number): Promise<void> {
     for (const replica of replicas) {
-      const log = replica.log as PartitionLog;
+      const log = replica.log;
       try {
         if (log.config.cleanupPolicy.includes('delete')) await log.enforceRetention(now, replica.highWatermark);
         if (log.config.cleanupPolicy.includes('compact')) await log.compact(now, replica.highWatermark);
@@ -147,17 +195,17 @@ export class LogManager {
   }
 
   /**
-   * Takes a replica offline after a storage fault; `log` (if it was open) is dropped as a
+   * Takes a replica offline after a storage fault; its log (if it was open) is dropped as a
    * crash would drop it. A damaged batch resets the recovery point, so the next open scans
    * the whole log and cuts it there.
    */
-  markOffline(topic: string, partition: number, topicId: Uuid, err: unknown, log?: PartitionLog): void {
+  markOffline(topic: string, partition: number, topicId: Uuid, err: unknown): void {
     const k = key(topic, partition);
     if (this.offline.has(k)) return;
     const reason = err instanceof Error ? err.message : String(err);
     this.offline.set(k, { topic, partition, topicId, reason });
     this.diskFull.delete(k);
-    log?.abandon();
+    this.abandon(topic, partition);
     if (/damaged|invalid|corrupt|crc/i.test(reason) && errnoOf(err) === undefined) this.scanOnNextOpen(topic, partition);
     this.report(topic, partition, `replica offline on broker ${this.options.nodeId} until restart: ${reason}`);
   }
@@ -195,7 +243,7 @@ export class LogManager {
    */
   async flush(replica: Partition): Promise<void> {
     const point = replica.flushPoint();
-    await (replica.log as PartitionLog).sync();
+    await replica.log.sync();
     replica.markFlushed(point);
   }
 

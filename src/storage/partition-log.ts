@@ -23,7 +23,7 @@ import { compactLog, truncateCleanerCheckpoint, type CompactionFaults } from './
 import { orphanIndexFiles, planLeftovers, segmentsReplacedBySwap } from './core/leftovers.js';
 import { parseSegmentFileName } from './core/offset-index.js';
 import { planRetention, rollReason } from './core/segment-plan.js';
-import { hasRecordWithoutKey } from './key-check.js';
+import { validateBatches, type ValidatedBatches } from './log-validator.js';
 import {
   defaultLogConfig,
   type AppendOptions,
@@ -475,8 +475,29 @@ export class PartitionLog implements Log {
 
   write(batches: Uint8Array, options: AppendOptions = {}): LogAppendInfo {
     this.assertUsable();
-    const input = asBuffer(batches);
-    if (input.length === 0) throw new TributaryError('INVALID_REQUEST', 'no record batches to append', this.context());
+    // Check every batch before writing any.
+    const checked = validateBatches(batches, {
+      assignOffsets: options.assignOffsets ?? true,
+      nextOffset: this.logEndOffset,
+      maxMessageBytes: this.config.maxMessageBytes,
+      // A follower takes what its leader accepted (Kafka validates only on the leader).
+      keysRequired: this.config.cleanupPolicy !== 'delete',
+      verifyCrc: options.crcVerified !== true,
+    });
+    if (!checked.ok) throw new TributaryError(checked.errorCode, checked.message, this.context());
+    return this.appendValidated(checked.value, options);
+  }
+
+  /**
+   * `write` of batches the caller has already checked with `validateBatches` (the
+   * partition, where the bytes entered): the log trusts the check and only stamps and
+   * writes them, so a batch is parsed and checksummed once on its way in. `options` must
+   * agree with the rules they were checked under (asserted), and nothing may have been
+   * written to this log since the check.
+   */
+  appendValidated(validated: ValidatedBatches, options: AppendOptions = {}): LogAppendInfo {
+    this.assertUsable();
+    const input = validated.bytes;
     const assign = options.assignOffsets ?? true;
     const now = options.now ?? this.clock.now();
     const c = this.config;
@@ -484,40 +505,10 @@ export class PartitionLog implements Log {
     if (epoch !== undefined && !(Number.isInteger(epoch) && epoch >= 0 && epoch <= 0x7fffffff)) {
       throw new TributaryError('INVALID_REQUEST', `leaderEpoch must be an integer in [0, 2^31), got ${String(epoch)}`, this.context());
     }
-    // Check every batch before writing any.
-    let batchCount = 0;
-    let recordCount = 0;
-    let expected = this.logEndOffset;
-    for (let pos = 0; pos < input.length; ) {
-      const check = checkBatch(input, pos, input.length, options.crcVerified !== true);
-      if (!check.ok) throw new TributaryError('CORRUPT_MESSAGE', `batch ${batchCount} at byte ${pos} is invalid: ${check.problem}`, this.context());
-      if (check.size > c.maxMessageBytes) {
-        throw new TributaryError('MESSAGE_TOO_LARGE', `a batch of ${check.size} bytes is over max.message.bytes (${c.maxMessageBytes})`, this.context());
-      }
-      const count = input.readInt32BE(pos + positions.recordCount);
-      const lastDelta = input.readInt32BE(pos + positions.lastOffsetDelta);
-      if (assign) {
-        // Kafka's LogValidator: a producer's batch holds one record per offset it spans
-        // (only compaction, on the way to a follower, leaves fewer).
-        if (count !== lastDelta + 1) {
-          throw new TributaryError('INVALID_RECORD', `batch ${batchCount} holds ${count} records but spans ${lastDelta + 1} offsets`, this.context());
-        }
-      } else {
-        const base = readInt64(input, pos + positions.baseOffset);
-        if (base !== expected) {
-          throw new TributaryError('INVALID_REQUEST', `batch at offset ${base} does not continue the log (expected ${expected})`, this.context());
-        }
-        expected = base + lastDelta + 1;
-      }
-      // A follower takes what its leader accepted (Kafka validates only on the leader).
-      if (assign && c.cleanupPolicy !== 'delete' && hasRecordWithoutKey(input, pos, check.size) === true) {
-        // Kafka's answer since KIP-467: INVALID_RECORD, not retriable (a retry would fail the same way).
-        throw new TributaryError('INVALID_RECORD', 'a compacted topic only accepts records with a key', this.context());
-      }
-      recordCount += count;
-      batchCount++;
-      pos += check.size;
-    }
+    assert(validated.rules.assignOffsets === assign, 'batches are appended as they were checked (leader or follower)');
+    assert(assign || validated.rules.nextOffset === this.logEndOffset, 'a follower’s batches were checked against this log end');
+    const batchCount = validated.batches.length;
+    const recordCount = validated.recordCount;
     assert(batchCount <= input.length / batchHeaderBytes, 'every batch is at least a header');
 
     // Copy the 61-byte headers into a scratch buffer and stamp them there (base offset,
