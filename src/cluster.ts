@@ -201,7 +201,13 @@ export class Cluster {
     this.log = makeLogger(options.logger, options.logLevel);
     if (options.listen !== undefined && remote === undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
     if (options.threads === 'per-node') {
-      this.workers = new WorkerNodes((id) => this.nodeSettings(id), this.inline.clusterRunId!, this.log, () => this.stats.controllerElections++);
+      this.workers = new WorkerNodes(
+        (id) => this.nodeSettings(id),
+        this.inline.clusterRunId!,
+        this.log,
+        () => this.stats.controllerElections++,
+        (id) => this.inline.setNode(id, undefined),
+      );
     }
     this.factories = new ClientFactories({ transport: this.transport, clock: this.clock, isClosed: () => this.closed, name: 'the cluster' });
   }

@@ -139,6 +139,8 @@ export class WorkerNodes {
     private readonly runId: string,
     private readonly log: Logger,
     private readonly onActivated: () => void,
+    /** A node's worker ended without being asked to (an uncaught error in it): the node is down. */
+    private readonly onLost: (id: number) => void = () => {},
   ) {}
 
   get ids(): number[] {
@@ -162,6 +164,12 @@ export class WorkerNodes {
     await this.exits.get(id);
     const w = new WorkerNode(id, startWorker(this.settings(id)), this.runId, this.log, this.onActivated);
     this.exits.set(id, w.exited);
+    void w.exited.then(() => {
+      if (this.nodes.get(id) !== w) return; // stopped or killed: already let go
+      this.nodes.delete(id);
+      this.log.error({ nodeId: id }, `node ${id}'s worker exited on its own: the node is down until restartNode(${id})`);
+      this.onLost(id);
+    });
     for (const [pid, p] of this.nodes) {
       const out = new MessageChannel();
       w.post({ t: 'peer', id: pid, port: out.port1 }, [out.port1]);

@@ -7,6 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Cluster, isTributaryError } from '../../src/index.js';
 import { systemClock } from '../../src/util/clock.js';
@@ -87,4 +89,33 @@ describe("threads: 'worker'", () => {
     const [m] = await remote.producer().send('relayed', [{ value: 'via the calling thread' }]);
     expect(m!.offset).toBe(0);
   }, 120_000);
+});
+
+describe('closed, a cluster with its nodes in workers lets the process exit', () => {
+  for (const threads of ['per-node', 'worker'] as const) {
+    it(`threads: ${threads}: no worker, port or timer is left behind (a node killed, a group used)`, async () => {
+      const child = fileURLToPath(new URL('./exit-child.ts', import.meta.url));
+      const { code, out, err } = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
+        const p = spawn(process.execPath, ['--import', 'tsx', child, threads], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        // Far beyond its work even at load 10: still alive then, something holds its event loop.
+        const limit = setTimeout(() => {
+          err += '\nstill running after 150 s: killed';
+          p.kill('SIGKILL');
+        }, 150_000);
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        p.on('error', reject);
+        p.on('exit', (c) => {
+          clearTimeout(limit);
+          resolve({ code: c, out, err });
+        });
+      });
+      expect(code, err).toBe(0);
+      const report = JSON.parse(out.trim().split('\n').pop()!) as { read: number; resources: string[] };
+      expect(report.read).toBe(10);
+      expect(report.resources.filter((r) => r === 'Timeout' || r === 'Immediate' || r === 'MessagePort' || r === 'Worker')).toEqual([]);
+    }, 200_000);
+  }
 });
