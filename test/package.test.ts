@@ -103,6 +103,13 @@ function script(format: 'esm' | 'cjs'): string {
     } finally {
       await perNode.close();
     }
+    const inWorker = await main.Cluster.start({ nodes: 1, threads: 'worker' });
+    try {
+      await inWorker.admin().createTopics([{ name: 'in-a-worker' }]);
+      out.workerOffset = (await inWorker.producer().send('in-a-worker', [{ value: 'w' }]))[0].offset;
+    } finally {
+      await inWorker.close();
+    }
   } finally {
     for (const fn of after) await fn();
   }
@@ -205,6 +212,7 @@ describe('the packed package', () => {
         zstdRead: ['written by zstd'],
         zstdWrite: 'ok',
         perNodeOffset: 0,
+        workerOffset: 0,
       });
     }
   }, stepTimeoutMs * 2);
@@ -220,6 +228,7 @@ describe('the packed package', () => {
         zstdRead: ['written by zstd'],
         zstdWrite: 'UNSUPPORTED_COMPRESSION_TYPE',
         perNodeOffset: 0,
+        workerOffset: 0,
       });
     }
   }, stepTimeoutMs * 2);
