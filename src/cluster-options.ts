@@ -91,9 +91,8 @@ export function validateClusterOptions(o: unknown): void {
   // Kafka's rule: a follower waiting longer than the lag time at the leader would drop out of the ISR while it waits.
   if (fetchWait !== undefined && fetchWait > lag) throw invalidConfig('broker.replicaFetchWaitMaxMs', `must be at most broker.replicaLagTimeMaxMs (${lag})`, fetchWait);
   if (options.threads === 'per-node' || options.threads === 'worker') {
-    // Functions and objects of this thread cannot reach a node in another thread (a
-    // whole cluster in one worker does listen: its listeners live in that worker).
-    for (const name of options.threads === 'worker' ? (['clock', 'openStore'] as const) : (['clock', 'openStore', 'listen'] as const)) {
+    // Functions of this thread cannot reach a node in another thread.
+    for (const name of ['clock', 'openStore'] as const) {
       if (options[name] !== undefined) throw invalidConfig(name, `is not supported with threads: '${options.threads}' (the nodes live in worker threads)`, options[name]);
     }
   }

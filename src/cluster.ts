@@ -102,7 +102,9 @@ export interface ClusterOptions {
    * the same `Cluster` API (clients, topics, `createHandle()`, `stopNode`, `restartNode`;
    * `killNode` terminates the node's worker mid-write). Node objects and the synchronous
    * views of their internals (`metadata`, `metrics()`) are not available there; they
-   * throw `INVALID_CONFIG` naming the mode, as do `clock`, `openStore` and `listen`.
+   * throw `INVALID_CONFIG` naming the mode, as do `clock` and `openStore`; `listen` binds
+   * the listeners in the calling thread, which relays each request, with its context, to
+   * the node's worker.
    * `'worker'`: the whole cluster in one worker thread, the same API in the calling
    * thread (its clients reach the worker over a `MessagePort`); `listen` works there,
    * `metadata`, `metrics()`, `clock` and `openStore` do not.
@@ -206,7 +208,10 @@ export class Cluster {
         this.inline.clusterRunId!,
         this.log,
         () => this.stats.controllerElections++,
-        (id) => this.inline.setNode(id, undefined),
+        (id) => {
+          this.inline.setNode(id, undefined);
+          void this.listeners?.closeNode(id);
+        },
       );
     }
     this.factories = new ClientFactories({ transport: this.transport, clock: this.clock, isClosed: () => this.closed, name: 'the cluster' });
@@ -487,6 +492,7 @@ export class Cluster {
     if (this.workers) {
       if (!this.workers.has(id)) return;
       this.inline.setNode(id, undefined);
+      await this.listeners?.closeNode(id);
       await this.workers.closeBroker(id);
       await this.workers.close(id);
       return;
@@ -517,6 +523,7 @@ export class Cluster {
     }
     if (this.workers) {
       this.inline.setNode(id, undefined);
+      void this.listeners?.closeNode(id);
       this.workers.kill(id);
       return;
     }
@@ -645,7 +652,9 @@ export class Cluster {
       if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the cluster closed while a node started');
       void workers.registered(id).then(
         () => {
-          if (workers.has(id)) this.inline.setNode(id, workers.handler(id));
+          if (!workers.has(id)) return;
+          this.inline.setNode(id, workers.handler(id));
+          this.listeners?.setServing(id, workers.handler(id)!);
         },
         () => {},
       );

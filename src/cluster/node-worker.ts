@@ -47,7 +47,8 @@ control.on('message', (m: ToNodeWorker) => {
       peers.link(m.id, m.port);
       return;
     case 'serve':
-      new PortServer(m.port, (id) => (id !== data.id ? undefined : m.kind === 'peer' ? endpoint : serving ? clientHandler : undefined), log, () => {});
+      // The supervisor's own port ('clients') relays requests from its Kafka listeners with their context.
+      new PortServer(m.port, (id) => (id !== data.id ? undefined : m.kind === 'peer' ? endpoint : serving ? clientHandler : undefined), log, () => {}, m.kind === 'clients');
       return;
     case 'raftLink':
       links.setLink(m.a, m.b, m.up);

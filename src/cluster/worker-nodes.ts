@@ -117,7 +117,7 @@ class WorkerNode {
   }
 
   /** A handler that forwards to the broker in the worker. */
-  readonly handler: NodeHandler = { handle: (request) => this.clients.send(this.id, request) };
+  readonly handler: NodeHandler = { handle: (request, context) => this.clients.sendAs(this.id, request, context) };
 }
 
 /**

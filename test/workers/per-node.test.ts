@@ -73,9 +73,28 @@ describe("threads: 'per-node' and 'worker'", () => {
   it('refuses what cannot cross to a worker, naming the option', async () => {
     await expect(Cluster.start({ threads: 'per-node', clock: systemClock })).rejects.toSatisfy((e) => isTributaryError(e, 'INVALID_CONFIG') && /clock/.test((e as Error).message));
     await expect(Cluster.start({ threads: 'worker', openStore: () => undefined as never })).rejects.toSatisfy((e) => isTributaryError(e, 'INVALID_CONFIG') && /openStore/.test((e as Error).message));
-    await expect(Cluster.start({ threads: 'per-node', listen: {} })).rejects.toSatisfy((e) => isTributaryError(e, 'INVALID_CONFIG') && /listen/.test((e as Error).message));
     await expect(Cluster.start({ threads: 'sideways' as never })).rejects.toSatisfy((e) => isTributaryError(e, 'INVALID_CONFIG'));
   });
+});
+
+describe("threads: 'per-node' with listen", () => {
+  it('serves Kafka clients over TCP from the calling thread, each request relayed with its context to the node in its worker', async () => {
+    await using cluster = await Cluster.start({ nodes: 3, threads: 'per-node', listen: {} });
+    expect(cluster.bootstrapServers.split(',')).toHaveLength(3);
+    const { connect } = await import('../../src/index.js');
+    await using remote = connect({ bootstrapServers: cluster.bootstrapServers, clientId: 'tcp-client' });
+    await remote.admin().createTopics([{ name: 'over-tcp', partitions: 2, replicationFactor: 3 }]);
+    const [m] = await remote.producer({ acks: 'all' }).send('over-tcp', [{ key: 'k', value: 'over tcp' }]);
+    // A group over TCP: JoinGroup sees the socket's context (its client id), not the relay's.
+    const group = remote.consumerGroup({ groupId: 'tcp-group', topics: ['over-tcp'], autoOffsetReset: 'earliest' });
+    for await (const r of group) {
+      expect(r.offset).toBe(m!.offset);
+      break;
+    }
+    const described = await remote.admin().describeGroup('tcp-group');
+    expect(described.members.map((x) => x.clientId)).toEqual(['tcp-client']);
+    await group.close();
+  }, 180_000);
 });
 
 describe("threads: 'worker'", () => {

@@ -26,6 +26,8 @@ export class PortServer {
     private readonly log: Logger,
     /** Called once, when the port is done with: `exited` when it closed without a goodbye (the client's thread ended or was terminated). */
     private readonly onGone: (server: PortServer, how: 'exited' | 'bye' | 'closed') => void,
+    /** Whether a request's own context (`ctx`) is believed: only on a port that the cluster itself holds the other end of. */
+    private readonly trustContext = false,
   ) {
     port.on('message', (m: unknown) => {
       try {
@@ -104,7 +106,7 @@ export class PortServer {
     this.inFlight.add(id);
     let answer: Promise<unknown>;
     try {
-      answer = handler.handle(req as Request, this.context);
+      answer = handler.handle(req as Request, this.trustContext && isContext(msg.ctx) ? msg.ctx : this.context);
     } catch (err) {
       answer = Promise.reject(err);
     }
@@ -140,4 +142,10 @@ export class PortServer {
       this.log.warn({ err }, 'could not answer a client thread');
     }
   }
+}
+
+function isContext(v: unknown): v is RequestContext {
+  if (v === null || typeof v !== 'object') return false;
+  const c = v as Record<string, unknown>;
+  return typeof c.listenerName === 'string' && typeof c.clientId === 'string' && typeof c.clientHost === 'string' && (c.principal === null || typeof c.principal === 'string');
 }
