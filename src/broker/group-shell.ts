@@ -598,8 +598,8 @@ export class GroupShell {
   }
 }
 
-/** Installs a shell on a broker and starts it; returns it. */
-export function installGroupShell(broker: Broker, options: { readonly clock?: Clock; readonly config?: Partial<GroupShellConfig>; readonly clusterRunId?: string } = {}): GroupShell {
+/** Installs a shell on a broker and starts it; returns it. `seed` fixes the member ids the coordinators hand out (random otherwise). */
+export function installGroupShell(broker: Broker, options: { readonly clock?: Clock; readonly config?: Partial<GroupShellConfig>; readonly seed?: number; readonly clusterRunId?: string } = {}): GroupShell {
   const shell = new GroupShell(broker, options);
   broker.setGroupHandler((request, context) => shell.handle(request, context));
   shells.set(broker, shell);

@@ -3,7 +3,7 @@ import type { FetchPartitionResponse, FetchRequest, FetchTopic } from '../protoc
 import { decodeBatch } from '../record/codecs/index.js';
 import { isControlBatch, iterateBatches, type RecordHeader } from '../record/batch.js';
 import type { Transport } from '../transport/transport.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -184,7 +184,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private fetchesOut = 0;
   private closed = false;
   private signal: { promise: Promise<void>; resolve: () => void } | undefined;
-  private pumpTimer: ReturnType<typeof setTimeout> | undefined;
+  private pumpTimer: ClockTimer | undefined;
   private pumpAtMs = Infinity;
   /** Fetch requests sent so far (for monitoring and tests). */
   fetchCount = 0;
@@ -333,7 +333,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Ends every iteration (cleanly: the loops see `done`) and refuses further calls with CLIENT_CLOSED. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.pumpTimer !== undefined) clearTimeout(this.pumpTimer);
+    stopTimer(this.clock, this.pumpTimer);
     this.pumpTimer = undefined;
     this.notify();
   }
@@ -506,13 +506,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   private pumpAt(atMs: number): void {
     if (atMs >= this.pumpAtMs || this.closed) return;
-    if (this.pumpTimer !== undefined) clearTimeout(this.pumpTimer);
+    stopTimer(this.clock, this.pumpTimer);
     this.pumpAtMs = atMs;
-    this.pumpTimer = setTimeout(() => {
+    this.pumpTimer = startTimer(this.clock, atMs - this.clock.monotonic(), () => {
       this.pumpTimer = undefined;
       this.pumpAtMs = Infinity;
       this.pump();
-    }, Math.max(0, atMs - this.clock.monotonic()));
+    });
   }
 
   /** A partition without a position: `autoOffsetReset` says where to start. */
@@ -563,7 +563,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.fetchCount++;
     try {
       const started = performance.now();
-      const response = await withTimeout(this.transport.send(node, request), o.maxWaitMs + o.requestTimeoutMs, `Fetch request to node ${node}`);
+      const response = await withTimeout(this.transport.send(node, request), o.maxWaitMs + o.requestTimeoutMs, `Fetch request to node ${node}`, this.clock);
       this.fetchLatency.record(performance.now() - started);
       if (response.errorCode !== 'NONE') throw new TributaryError(response.errorCode, `Fetch request to node ${node} failed: ${response.errorCode}`);
       for (const { s, generation, fetchOffset } of sent) {
@@ -650,6 +650,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
             }),
             o.requestTimeoutMs,
             `ListOffsets request to node ${leader.leaderId}`,
+            this.clock,
           );
           const p = response.topics.find((t) => t.name === s.topic)?.partitions.find((x) => x.partitionIndex === s.partition);
           code = p?.errorCode ?? 'UNKNOWN_SERVER_ERROR';
@@ -670,7 +671,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       if (!(isRetriable(code) || isStaleMetadataError(code)) || this.clock.monotonic() >= deadline || this.closed) {
         throw new TributaryError(code, message, { topic: s.topic, partition: s.partition });
       }
-      await delay(backoffMs(attempt, o.retryBackoffMs, o.retryBackoffMaxMs, this.rng));
+      await delay(backoffMs(attempt, o.retryBackoffMs, o.retryBackoffMaxMs, this.rng), this.clock);
     }
   }
 }

@@ -14,6 +14,7 @@
  * @internal
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Clock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import type { Consumer, ConsumerBatch, TopicPartition } from './consumer.js';
 import type { Serde } from './serde.js';
@@ -62,6 +63,8 @@ export type RunHandlers<K, V> = { readonly eachRecord: (record: TypedConsumerRec
 /** What delivery reads of its member. @internal */
 export interface DeliveryHost {
   readonly inner: Consumer;
+  /** The member's clock: `settle` waits on it. */
+  readonly clock: Clock;
   /** The owned partitions, by `tpKey`. */
   readonly owned: ReadonlyMap<string, TopicPartition>;
   /** The next offset to commit per owned partition: delivery moves it as records are processed. */
@@ -165,7 +168,7 @@ export class GroupDelivery<K, V> {
   async settle(ms: number, owner: object): Promise<void> {
     const inFlight = this.inFlight;
     if (inFlight === undefined || handlerScope.getStore() === owner) return;
-    await withTimeout(inFlight.done, ms, 'the record in flight').catch(() => undefined);
+    await withTimeout(inFlight.done, ms, 'the record in flight', this.host.clock).catch(() => undefined);
   }
 
   /** A new epoch for a partition: what was fetched before is dropped. */

@@ -332,6 +332,47 @@ describe('GroupCoordinator: JoinGroup and SyncGroup', () => {
   });
 });
 
+describe('GroupCoordinator: the request language', () => {
+  it('takes requests as the wire decodes them: optional fields left out get Kafka defaults, and the context gives the client id and host', () => {
+    const c = new GroupCoordinator({ rng: new Rng(5) });
+    c.loadFrom([], 0);
+    const replies = new Map<number, GroupReply>();
+    // Commits at once what the coordinator returns.
+    const send = (id: number, request: GroupRequest, context?: { clientId: string; clientHost?: string }): void => {
+      const out = c.handle(id, request, 0, context);
+      for (const r of out.records) c.replay(r);
+      for (const r of out.replies) replies.set(r.to, r);
+    };
+    const response = <T>(id: number): T => replies.get(id)!.response as T;
+    // A JoinGroup v4 carries no group instance id; the context names the client, and its host wins over the request's.
+    const join = { apiKey: ApiKey.JoinGroup, groupId: 'g', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, protocolType: 'consumer', protocols: [{ name: 'range', metadata: sub(1) }], clientHost: 'in-process:r1' } as const;
+    const wire = { clientId: 'wire-client', clientHost: '/10.0.0.9' };
+    send(1, { ...join, memberId: '' }, wire);
+    const memberId = response<JoinGroupResponse>(1).memberId;
+    expect(memberId.startsWith('wire-client-')).toBe(true);
+    send(2, { ...join, memberId }, wire);
+    expect(response<JoinGroupResponse>(2)).toMatchObject({ errorCode: 'NONE', generationId: 1, leader: memberId, skipAssignment: false });
+    // A SyncGroup v3 carries no protocol type or name.
+    send(3, { apiKey: ApiKey.SyncGroup, groupId: 'g', generationId: 1, memberId, assignments: [{ memberId, assignment: sub(7) }] });
+    expect(response<SyncGroupResponse>(3)).toMatchObject({ errorCode: 'NONE', assignment: sub(7) });
+    // An OffsetCommit v5 carries no leader epoch: -1 is stored.
+    send(4, { apiKey: ApiKey.OffsetCommit, groupId: 'g', generationId: 1, memberId, topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 42, committedMetadata: null }] }] });
+    expect(c.committedOffsets('g')).toEqual([{ topic: 't', partition: 0, value: { offset: 42, leaderEpoch: -1, metadata: '', commitTimestamp: 0, expireTimestamp: null } }]);
+    // A ListGroups v3 carries no state filter: every group.
+    send(5, { apiKey: ApiKey.ListGroups });
+    expect(response<ListGroupsResponse>(5).groups).toEqual([{ groupId: 'g', protocolType: 'consumer', groupState: 'Stable' }]);
+    send(6, { apiKey: ApiKey.DescribeGroups, groups: ['g'] });
+    expect(response<DescribeGroupsResponse>(6).groups[0]!.members).toMatchObject([{ memberId, groupInstanceId: null, clientId: 'wire-client', clientHost: '/10.0.0.9' }]);
+    // With no context the client id is empty, and the JoinGroup's own client host is kept.
+    send(7, { ...join, groupId: 'h', memberId: '' });
+    const other = response<JoinGroupResponse>(7).memberId;
+    expect(other.startsWith('-')).toBe(true);
+    send(8, { ...join, groupId: 'h', memberId: other });
+    send(9, { apiKey: ApiKey.DescribeGroups, groups: ['h'] });
+    expect(response<DescribeGroupsResponse>(9).groups[0]!.members).toMatchObject([{ memberId: other, clientId: '', clientHost: 'in-process:r1' }]);
+  });
+});
+
 describe('GroupCoordinator: Heartbeat, session expiry, rebalance and sync timeouts', () => {
   it('heartbeat errors by name', () => {
     const s = new Shell();

@@ -9,20 +9,17 @@
  * docs/design/groups.md. Pure: no I/O, no timers, `now` passed in.
  */
 import type * as P from '../../protocol/group.js';
+import { inProcessClientHost } from '../../protocol/group.js';
 import { assert } from '../../util/assert.js';
 import type { ErrorCode } from '../../util/error-codes.js';
 import type { Rng } from '../../util/rng.js';
-import { inProcessClientHost } from '../../protocol/group.js';
-import { ClassicGroup, emptyBytes, isInt32, sameProtocols, stringTooLong, unknownMemberId, type ClassicGroupMember, type GroupState } from './classic-group.js';
-import type { CoordinatorResult, DescribedGroupBody, GroupRequestContext, GroupResponseFor } from './coordinator-result.js';
+import { ClassicGroup, emptyBytes, isInt32, joinError, sameProtocols, stringTooLong, syncError, unknownMemberId, type ClassicGroupMember, type GroupState } from './classic-group.js';
+import type { CoordinatorResult, DescribedGroupBody, GroupRequestContext } from './coordinator-result.js';
 import type { GroupCoordinatorConfig } from './group-coordinator.js';
 import { groupBytesMax, type GroupMetadataKey, type GroupMetadataValue } from './group-records.js';
 
 /** The most protocols one JoinGroup may list. Kafka has no limit; a consumer lists one per assignor. */
 export const protocolsPerMemberMax = 64;
-
-type JoinGroupResponse = GroupResponseFor<P.JoinGroupRequest>;
-type SyncGroupResponse = GroupResponseFor<P.SyncGroupRequest>;
 
 /** A JoinGroup with what its context adds, and the optional fields given their defaults. */
 type Join = P.JoinGroupRequest & { readonly groupInstanceId: string | null; readonly clientId: string; readonly clientHost: string };
@@ -73,14 +70,14 @@ export class GroupMetadataManager {
    */
   activate(now: number, offsetGroupIds: Iterable<string>): void {
     this.groups.clear();
-    for (const [groupId, v] of this.metadata) this.groups.set(groupId, ClassicGroup.fromMetadata(groupId, v, now, (host) => this.diedWithAnEarlierRun(host)));
-    for (const groupId of offsetGroupIds) if (!this.groups.has(groupId)) this.groups.set(groupId, new ClassicGroup(groupId, now));
+    for (const [groupId, v] of this.metadata) this.groups.set(groupId, ClassicGroup.fromMetadata(groupId, v, now, this.config.groupInitialRebalanceDelayMs, (host) => this.diedWithAnEarlierRun(host)));
+    for (const groupId of offsetGroupIds) if (!this.groups.has(groupId)) this.groups.set(groupId, new ClassicGroup(groupId, now, this.config.groupInitialRebalanceDelayMs));
   }
 
   /** Answers every parked request `errorCode` and drops the soft state. */
   deactivate(out: CoordinatorResult): void {
     for (const g of this.groups.values()) {
-      for (const m of g.members.values()) this.failWaiters(m, 'NOT_COORDINATOR', out);
+      for (const m of g.members.values()) g.failWaiters(m, 'NOT_COORDINATOR', out);
     }
     this.groups.clear();
   }
@@ -128,19 +125,19 @@ export class GroupMetadataManager {
       for (const [memberId, deadline] of [...g.pendingMembers]) if (now >= deadline) g.pendingMembers.delete(memberId);
       for (const m of [...g.members.values()]) {
         const keptAlive = m.syncWaiter !== undefined || (m.joinWaiter !== undefined && !m.isNew);
-        if (!keptAlive && now >= m.heartbeatDeadline) this.removeMemberAndUpdateGroup(g, m, now, out);
+        if (!keptAlive && now >= m.heartbeatDeadline) g.removeMemberAndUpdateGroup(m, now, out);
       }
       if (g.syncDeadline !== undefined && now >= g.syncDeadline) {
         g.syncDeadline = undefined;
         if ((g.state === 'CompletingRebalance' || g.state === 'Stable') && g.pendingSync.size > 0) {
           for (const memberId of [...g.pendingSync]) {
             const m = g.members.get(memberId);
-            if (m !== undefined) this.removeMember(g, m, out);
+            if (m !== undefined) g.removeMember(m, out);
           }
-          this.prepareRebalance(g, now, out);
+          g.prepareRebalance(now, out);
         }
       }
-      this.checkGroupJoin(g, now, out);
+      g.checkJoin(now, out);
     }
   }
 
@@ -170,13 +167,13 @@ export class GroupMetadataManager {
     let g = this.groups.get(req.groupId);
     if (g === undefined) {
       if (!isUnknown) return fail('UNKNOWN_MEMBER_ID');
-      g = new ClassicGroup(req.groupId, now);
+      g = new ClassicGroup(req.groupId, now, this.config.groupInitialRebalanceDelayMs);
       this.groups.set(req.groupId, g);
     }
     if (g.state === 'Dead') return fail('COORDINATOR_NOT_AVAILABLE');
     if (!g.acceptJoiningMember(req.memberId, this.config.groupMaxSize)) {
       const m = g.members.get(req.memberId);
-      if (m !== undefined) this.removeMemberAndUpdateGroup(g, m, now, out);
+      if (m !== undefined) g.removeMemberAndUpdateGroup(m, now, out);
       return fail('GROUP_MAX_SIZE_REACHED', unknownMemberId);
     }
     if (!g.supportsProtocols(req.protocolType, req.protocols, req.memberId)) return fail('INCONSISTENT_GROUP_PROTOCOL');
@@ -215,14 +212,14 @@ export class GroupMetadataManager {
         return;
       case 'CompletingRebalance':
         // The same metadata: the member missed its JoinGroup reply; give it again.
-        if (sameProtocols(m.protocols, req.protocols)) out.reply(id, joinResult(g, m.memberId, g.leaderId === m.memberId));
+        if (sameProtocols(m.protocols, req.protocols)) out.reply(id, g.joinResult(m.memberId, g.leaderId === m.memberId));
         else this.updateMemberAndRebalance(g, m, id, req, now, out);
         return;
       case 'Stable':
         // The leader rejoining forces a rebalance (it may have seen topic metadata change);
         // a follower with unchanged metadata just gets the current generation.
         if (g.leaderId === m.memberId || !sameProtocols(m.protocols, req.protocols)) this.updateMemberAndRebalance(g, m, id, req, now, out);
-        else out.reply(id, joinResult(g, m.memberId, false));
+        else out.reply(id, g.joinResult(m.memberId, false));
         return;
       case 'Empty':
       case 'Dead':
@@ -252,15 +249,15 @@ export class GroupMetadataManager {
     if (g.leaderId === null) g.leaderId = memberId;
     g.members.set(memberId, m);
     if (m.groupInstanceId !== null) g.staticMembers.set(m.groupInstanceId, memberId);
-    this.maybePrepareRebalance(g, now, out);
+    g.maybePrepareRebalance(now, out);
   }
 
   private updateMemberAndRebalance(g: ClassicGroup, m: ClassicGroupMember, id: number, req: Join, now: number, out: CoordinatorResult): void {
     m.protocols = req.protocols;
     m.rebalanceTimeoutMs = req.rebalanceTimeoutMs > 0 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs;
     m.sessionTimeoutMs = req.sessionTimeoutMs;
-    this.parkJoin(m, id, out);
-    this.maybePrepareRebalance(g, now, out);
+    g.parkJoin(m, id, out);
+    g.maybePrepareRebalance(now, out);
   }
 
   /**
@@ -272,7 +269,7 @@ export class GroupMetadataManager {
   private replaceStaticMember(g: ClassicGroup, oldMemberId: string, newMemberId: string, id: number, req: Join, now: number, out: CoordinatorResult): void {
     const m = g.members.get(oldMemberId);
     assert(m !== undefined && m.groupInstanceId === req.groupInstanceId, 'a static member id maps to a member with that instance id');
-    this.failWaiters(m, 'FENCED_INSTANCE_ID', out);
+    g.failWaiters(m, 'FENCED_INSTANCE_ID', out);
     const wasLeader = g.leaderId === oldMemberId;
     const unchanged = sameProtocols(m.protocols, req.protocols);
     // Re-insert under the new id (it moves to the end of the join order, as in Kafka).
@@ -294,20 +291,20 @@ export class GroupMetadataManager {
           out.records.push(g.metadataRecord());
           // KIP-814: a replaced leader is told it leads but must not compute an assignment,
           // because a Stable group would not hand a new one out.
-          const result = joinResult(g, newMemberId, wasLeader);
+          const result = g.joinResult(newMemberId, wasLeader);
           out.reply(id, { ...result, skipAssignment: wasLeader }, true);
           return;
         }
-        this.parkJoin(m, id, out);
-        this.prepareRebalance(g, now, out);
+        g.parkJoin(m, id, out);
+        g.prepareRebalance(now, out);
         return;
       case 'CompletingRebalance':
         // The leader may be assigning to the old id: rebalance so the new id gets a share.
-        this.parkJoin(m, id, out);
-        this.prepareRebalance(g, now, out);
+        g.parkJoin(m, id, out);
+        g.prepareRebalance(now, out);
         return;
       case 'PreparingRebalance':
-        this.parkJoin(m, id, out);
+        g.parkJoin(m, id, out);
         return;
       case 'Empty':
       case 'Dead':
@@ -315,133 +312,11 @@ export class GroupMetadataManager {
     }
   }
 
-  private parkJoin(m: ClassicGroupMember, id: number, out: CoordinatorResult): void {
-    // A second JoinGroup while one is parked (a retry): the older one is answered now.
-    if (m.joinWaiter !== undefined) out.reply(m.joinWaiter, joinError('REBALANCE_IN_PROGRESS', m.memberId));
-    m.joinWaiter = id;
-  }
-
   // ---- the rebalance ----
-
-  private maybePrepareRebalance(g: ClassicGroup, now: number, out: CoordinatorResult): void {
-    if (g.state === 'Stable' || g.state === 'CompletingRebalance' || g.state === 'Empty') this.prepareRebalance(g, now, out);
-  }
-
-  private prepareRebalance(g: ClassicGroup, now: number, out: CoordinatorResult): void {
-    if (g.state === 'CompletingRebalance') this.resetAndPropagateAssignmentError(g, 'REBALANCE_IN_PROGRESS', now, out);
-    g.syncDeadline = undefined;
-    g.pendingSync.clear();
-    if (g.state === 'Empty') {
-      // Kafka's InitialDelayedJoin: wait for more members before the first generation.
-      const delay = this.config.groupInitialRebalanceDelayMs;
-      g.initialDelay = true;
-      g.joinDeadline = now + delay;
-      g.initialDelayRemainingMs = Math.max(g.rebalanceTimeoutMs() - delay, 0);
-      g.newMemberAdded = false;
-    } else {
-      g.initialDelay = false;
-      g.joinDeadline = now + g.rebalanceTimeoutMs();
-    }
-    g.transitionTo('PreparingRebalance', now);
-  }
 
   /** Completes the join phase of a group when every member has rejoined, or when its time is up. */
   checkJoin(groupId: string, now: number, out: CoordinatorResult): void {
-    const g = this.groups.get(groupId);
-    if (g !== undefined) this.checkGroupJoin(g, now, out);
-  }
-
-  private checkGroupJoin(g: ClassicGroup, now: number, out: CoordinatorResult): void {
-    if (g.state !== 'PreparingRebalance') return;
-    if (g.initialDelay) {
-      if (now < g.joinDeadline) return;
-      const delay = this.config.groupInitialRebalanceDelayMs;
-      if (g.newMemberAdded && g.initialDelayRemainingMs > 0 && delay > 0) {
-        g.newMemberAdded = false;
-        const next = Math.min(delay, g.initialDelayRemainingMs);
-        g.initialDelayRemainingMs = Math.max(g.initialDelayRemainingMs - next, 0);
-        g.joinDeadline = now + next;
-        return;
-      }
-      this.completeJoin(g, now, out);
-      return;
-    }
-    let awaiting = 0;
-    for (const m of g.members.values()) if (m.joinWaiter !== undefined) awaiting++;
-    if ((awaiting === g.members.size && g.pendingMembers.size === 0) || now >= g.joinDeadline) this.completeJoin(g, now, out);
-  }
-
-  private completeJoin(g: ClassicGroup, now: number, out: CoordinatorResult): void {
-    // Dynamic members that did not rejoin in time are out; static ones stay until their session expires.
-    for (const m of [...g.members.values()]) if (m.joinWaiter === undefined && m.groupInstanceId === null) this.removeMember(g, m, out);
-    if (!g.electJoinedLeader() && g.members.size > 0) {
-      // Only static members that have not rejoined remain: wait another rebalance timeout.
-      g.initialDelay = false;
-      g.joinDeadline = now + g.rebalanceTimeoutMs();
-      return;
-    }
-    g.generationId++;
-    g.pendingSync.clear();
-    g.syncDeadline = undefined;
-    if (g.members.size === 0) {
-      g.protocolName = null;
-      g.leaderId = null;
-      g.transitionTo('Empty', now);
-      out.records.push(g.metadataRecord());
-      return;
-    }
-    g.protocolName = g.selectProtocol();
-    g.transitionTo('CompletingRebalance', now);
-    for (const m of g.members.values()) {
-      if (m.joinWaiter !== undefined) {
-        out.reply(m.joinWaiter, joinResult(g, m.memberId, m.memberId === g.leaderId));
-        m.joinWaiter = undefined;
-      }
-      m.isNew = false;
-      m.heartbeatDeadline = now + m.sessionTimeoutMs;
-      g.pendingSync.add(m.memberId);
-    }
-    g.syncDeadline = now + g.rebalanceTimeoutMs();
-  }
-
-  /**
-   * Answers the parked SyncGroups with an error. Each of those members gets a fresh session
-   * from now, as Kafka's `propagateAssignment` gives it: its session did not run while it
-   * waited for us, and without this every member whose sync was parked since the join
-   * phase would expire in the same tick as the member that made the group rebalance.
-   */
-  private resetAndPropagateAssignmentError(g: ClassicGroup, errorCode: ErrorCode, now: number, out: CoordinatorResult): void {
-    for (const m of g.members.values()) {
-      m.assignment = emptyBytes;
-      if (m.syncWaiter !== undefined) {
-        out.reply(m.syncWaiter, syncError(errorCode));
-        m.syncWaiter = undefined;
-        m.heartbeatDeadline = now + m.sessionTimeoutMs;
-      }
-    }
-  }
-
-  /** Removes a member: answers what it waits for, and hands the leadership on. */
-  private removeMember(g: ClassicGroup, m: ClassicGroupMember, out: CoordinatorResult): void {
-    this.failWaiters(m, 'UNKNOWN_MEMBER_ID', out);
-    g.members.delete(m.memberId);
-    if (m.groupInstanceId !== null && g.staticMembers.get(m.groupInstanceId) === m.memberId) g.staticMembers.delete(m.groupInstanceId);
-    g.pendingSync.delete(m.memberId);
-    if (g.leaderId === m.memberId) g.leaderId = g.members.keys().next().value ?? null;
-  }
-
-  /** Kafka's `removeMemberAndUpdateGroup`: a member left or expired; the group rebalances. */
-  private removeMemberAndUpdateGroup(g: ClassicGroup, m: ClassicGroupMember, now: number, out: CoordinatorResult): void {
-    this.removeMember(g, m, out);
-    if (g.state === 'Stable' || g.state === 'CompletingRebalance') this.maybePrepareRebalance(g, now, out);
-    // In PreparingRebalance, the caller's checkJoin may now complete the rebalance.
-  }
-
-  private failWaiters(m: ClassicGroupMember, errorCode: ErrorCode, out: CoordinatorResult): void {
-    if (m.joinWaiter !== undefined) out.reply(m.joinWaiter, joinError(errorCode, m.memberId));
-    if (m.syncWaiter !== undefined) out.reply(m.syncWaiter, syncError(errorCode));
-    m.joinWaiter = undefined;
-    m.syncWaiter = undefined;
+    this.groups.get(groupId)?.checkJoin(now, out);
   }
 
   // ---- SyncGroup ----
@@ -474,7 +349,7 @@ export class GroupMetadataManager {
           // a failover lost, whose number the next coordinator gave again (seed 25056).
           // Kafka would store it and leave partitions with no owner; a rebalance fixes it.
           fail('REBALANCE_IN_PROGRESS');
-          return this.prepareRebalance(g, now, out);
+          return g.prepareRebalance(now, out);
         }
         if (m.syncWaiter !== undefined) out.reply(m.syncWaiter, syncError('REBALANCE_IN_PROGRESS'));
         m.syncWaiter = id;
@@ -540,7 +415,7 @@ export class GroupMetadataManager {
       if (g.pendingMembers.delete(memberId)) errorCode = 'NONE';
       else if (g.isStaticMemberFenced(l.groupInstanceId, memberId)) errorCode = 'FENCED_INSTANCE_ID';
       else if (m === undefined) errorCode = 'UNKNOWN_MEMBER_ID';
-      else this.removeMemberAndUpdateGroup(g, m, now, out);
+      else g.removeMemberAndUpdateGroup(m, now, out);
       results.push({ memberId: l.memberId, groupInstanceId: l.groupInstanceId, errorCode });
     }
     out.reply(id, { errorCode: 'NONE', members: results });
@@ -553,31 +428,14 @@ export class GroupMetadataManager {
     const groups = [...this.groups.values()]
       .filter((g) => filter.length === 0 || filter.includes(g.state))
       .sort((a, b) => (a.groupId < b.groupId ? -1 : 1))
-      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state }));
+      .map((g) => g.asListedGroup());
     out.reply(id, { errorCode: 'NONE', groups });
   }
 
   describe(id: number, req: P.DescribeGroupsRequest, out: CoordinatorResult): void {
     const groups = req.groups.map((groupId): DescribedGroupBody => {
       if (!this.ownsGroup(groupId)) return { errorCode: 'NOT_COORDINATOR', groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
-      const g = this.groups.get(groupId);
-      if (g === undefined) return { errorCode: 'NONE', groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
-      const stable = g.state === 'Stable';
-      return {
-        errorCode: 'NONE',
-        groupId,
-        groupState: g.state,
-        protocolType: g.protocolType ?? '',
-        protocolData: stable ? (g.protocolName ?? '') : '',
-        members: [...g.members.values()].map((m) => ({
-          memberId: m.memberId,
-          groupInstanceId: m.groupInstanceId,
-          clientId: m.clientId,
-          clientHost: m.clientHost,
-          memberMetadata: stable ? g.subscriptionOf(m) : emptyBytes,
-          memberAssignment: stable ? m.assignment : emptyBytes,
-        })),
-      };
+      return this.groups.get(groupId)?.asDescribedGroup() ?? { errorCode: 'NONE', groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
     });
     out.reply(id, { groups });
   }
@@ -595,7 +453,7 @@ export class GroupMetadataManager {
     if (g === undefined) {
       // A group Kafka manages nothing for: allowed only outside group management.
       if (generationId >= 0) return 'ILLEGAL_GENERATION';
-      this.groups.set(groupId, new ClassicGroup(groupId, now));
+      this.groups.set(groupId, new ClassicGroup(groupId, now, this.config.groupInitialRebalanceDelayMs));
       return 'NONE';
     }
     if (g.state === 'Dead') return 'COORDINATOR_NOT_AVAILABLE';
@@ -647,27 +505,6 @@ export class GroupMetadataManager {
     const s = hex() + hex() + hex() + hex();
     return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
   }
-}
-
-function joinResult(g: ClassicGroup, memberId: string, withMembers: boolean): JoinGroupResponse {
-  return {
-    errorCode: 'NONE',
-    generationId: g.generationId,
-    protocolType: g.protocolType,
-    protocolName: g.protocolName,
-    leader: g.leaderId ?? '',
-    skipAssignment: false,
-    memberId,
-    members: withMembers ? g.currentMemberMetadata() : [],
-  };
-}
-
-function joinError(errorCode: ErrorCode, memberId: string): JoinGroupResponse {
-  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] };
-}
-
-function syncError(errorCode: ErrorCode): SyncGroupResponse {
-  return { errorCode, protocolType: null, protocolName: null, assignment: emptyBytes };
 }
 
 export type { GroupState };
