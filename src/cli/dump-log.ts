@@ -69,7 +69,7 @@ function segmentFiles(path: string): string[] {
 }
 
 /** Reads a file forward in chunks, never writing: a window over the file. */
-class Reader {
+class FileWindow {
   private buf = Buffer.alloc(0);
   private bufStart = 0;
   readonly size: number;
@@ -102,7 +102,7 @@ function text(b: Uint8Array | null): string {
 async function dumpFile(path: string, printData: boolean, io: CommandIo): Promise<boolean> {
   const fd = openSync(path, 'r');
   try {
-    const reader = new Reader(fd);
+    const reader = new FileWindow(fd);
     const parsed = parseSegmentFileName(basename(path));
     io.stdout(`Dumping ${path}\n`);
     if (parsed !== undefined) io.stdout(`Log starting offset: ${parsed.baseOffset}\n`);

@@ -1,7 +1,8 @@
 import { assert } from '../util/assert.js';
 import { crc32c } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
-import { Reader, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../util/varint.js';
+import { ByteReader } from '../util/byte-reader.js';
+import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../util/varint.js';
 
 /**
  * Kafka's record batch, magic v2 (`DefaultRecordBatch`): the same bytes on disk, in
@@ -675,31 +676,31 @@ export function decodeRecordsSection(body: Uint8Array, header: BatchHeader): Dec
   // Checked before allocating: a garbled count must not size an array.
   if (count < 0 || count > body.length / recordBytesMin) throw corrupt(`${count} records cannot fit in ${body.length} bytes`);
   const out: DecodedRecord[] = new Array(count);
-  const r = new Reader(body);
+  // Every read is bounded by the reader, which throws CORRUPT_MESSAGE ("corrupt record
+  // batch at byte ...") for a truncated field or an overlong varint; what is checked here
+  // are the values, which only the batch's own rules can judge.
+  const r = new ByteReader(body, 'CORRUPT_MESSAGE', 0, body.length, 'corrupt record batch');
   const text = asBuffer(body);
   const logAppend = timestampTypeOf(header.attributes) === 'LogAppendTime';
   const bytesField = (what: string): Uint8Array | null => {
     const len = r.varint();
-    if (len === undefined || len < -1) throw corrupt(`bad ${what} length`);
+    if (len < -1) throw corrupt(`bad ${what} length`);
     if (len === -1) return null;
     if (len > r.remaining) throw corrupt(`${what} runs past the end of the batch`);
-    const v = body.subarray(r.pos, r.pos + len);
-    r.pos += len;
-    return v;
+    return r.take(len);
   };
   for (let i = 0; i < count; i++) {
     const length = r.varint();
-    if (length === undefined || length < recordBytesMin - 1 || length > r.remaining) throw corrupt(`record ${i} has a bad length`);
-    const recordEnd = r.pos + length;
-    r.pos++; // attributes
+    if (length < recordBytesMin - 1 || length > r.remaining) throw corrupt(`record ${i} has a bad length`);
+    const recordEnd = r.position + length;
+    r.skip(1); // attributes
     const timestampDelta = r.varlong();
     const offsetDelta = r.varint();
-    if (timestampDelta === undefined || offsetDelta === undefined) throw corrupt(`record ${i} header is truncated`);
     if (offsetDelta < 0 || offsetDelta > header.lastOffsetDelta) throw corrupt(`record ${i} offset delta ${offsetDelta} is out of range`);
     const key = bytesField('key');
     const value = bytesField('value');
     const headerCount = r.varint();
-    if (headerCount === undefined || headerCount < 0 || headerCount > r.remaining) throw corrupt('bad header count');
+    if (headerCount < 0 || headerCount > r.remaining) throw corrupt('bad header count');
     const headers: RecordHeader[] = new Array(headerCount);
     for (let h = 0; h < headerCount; h++) {
       const k = bytesField('header key');
@@ -710,7 +711,7 @@ export function decodeRecordsSection(body: Uint8Array, header: BatchHeader): Dec
       const keyStart = k.byteOffset - body.byteOffset;
       headers[h] = { key: text.toString('utf8', keyStart, keyStart + k.length), value: bytesField('header value') };
     }
-    if (r.pos !== recordEnd) throw corrupt(`record ${i} length disagrees with its fields`);
+    if (r.position !== recordEnd) throw corrupt(`record ${i} length disagrees with its fields`);
     out[i] = {
       offset: header.baseOffset + offsetDelta,
       timestamp: logAppend ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
@@ -719,7 +720,7 @@ export function decodeRecordsSection(body: Uint8Array, header: BatchHeader): Dec
       headers,
     };
   }
-  if (r.pos !== body.length) throw corrupt('bytes left over after the last record');
+  if (r.position !== body.length) throw corrupt('bytes left over after the last record');
   return out;
 }
 
