@@ -229,7 +229,8 @@ export class GroupDelivery<K, V> {
         const key = tpKey(b.topic, b.partition);
         const epoch = this.epochs.get(key) ?? 0;
         if (!this.stillValid(key, epoch)) continue;
-        const records = b.records.map((r) => ({
+        // Without serdes the records are handed out as the consumer made them (one object each).
+        const records = this.keySerde === undefined && this.valueSerde === undefined ? (b.records as unknown as TypedConsumerRecord<K, V>[]) : b.records.map((r) => ({
           ...r,
           key: (r.key === null || this.keySerde === undefined ? r.key : this.keySerde.deserialize(r.key)) as K | null,
           value: (r.value === null || this.valueSerde === undefined ? r.value : this.valueSerde.deserialize(r.value)) as V | null,

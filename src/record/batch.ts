@@ -672,16 +672,40 @@ const recordBytesMin = 7;
  * Throws `CORRUPT_MESSAGE` on any inconsistency; never reads outside `body`.
  */
 export function decodeRecordsSection(body: Uint8Array, header: BatchHeader): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  decodeRecordsSectionWith(body, header, -Infinity, plainRecord, out);
+  return out;
+}
+
+const plainRecord: RecordMaker<DecodedRecord> = (offset, timestamp, key, value, headers) => ({ offset, timestamp, key, value, headers });
+
+/**
+ * Makes one record object of a reader's own shape from a decoded record's parts (the
+ * consumer makes its `ConsumerRecord` here, so a record costs one object, not two).
+ */
+export type RecordMaker<T> = (offset: number, timestamp: number, key: Uint8Array | null, value: Uint8Array | null, headers: readonly RecordHeader[]) => T;
+
+/** The headers of a record without any: one shared, frozen empty list. */
+const noHeaders: readonly RecordHeader[] = Object.freeze([]);
+
+/**
+ * {@link decodeRecordsSection} for a reader that makes its own record objects: pushes
+ * `make(...)` onto `out` for every record at or past `fromOffset` (the records before it
+ * are checked, and skipped without an object). Every record is checked as
+ * `decodeRecordsSection` checks it; a record without headers shares one empty list.
+ */
+export function decodeRecordsSectionWith<T>(body: Uint8Array, header: BatchHeader, fromOffset: number, make: RecordMaker<T>, out: T[]): void {
   const count = header.recordCount;
-  // Checked before allocating: a garbled count must not size an array.
+  // Checked before anything is made: a garbled count must not size anything.
   if (count < 0 || count > body.length / recordBytesMin) throw corrupt(`${count} records cannot fit in ${body.length} bytes`);
-  const out: DecodedRecord[] = new Array(count);
   // Every read is bounded by the reader, which throws CORRUPT_MESSAGE ("corrupt record
   // batch at byte ...") for a truncated field or an overlong varint; what is checked here
   // are the values, which only the batch's own rules can judge.
   const r = new ByteReader(body, 'CORRUPT_MESSAGE', 0, body.length, 'corrupt record batch');
   const text = asBuffer(body);
   const logAppend = timestampTypeOf(header.attributes) === 'LogAppendTime';
+  const baseOffset = header.baseOffset;
+  const lastOffsetDelta = header.lastOffsetDelta;
   const bytesField = (what: string): Uint8Array | null => {
     const len = r.varint();
     if (len < -1) throw corrupt(`bad ${what} length`);
@@ -696,32 +720,43 @@ export function decodeRecordsSection(body: Uint8Array, header: BatchHeader): Dec
     r.skip(1); // attributes
     const timestampDelta = r.varlong();
     const offsetDelta = r.varint();
-    if (offsetDelta < 0 || offsetDelta > header.lastOffsetDelta) throw corrupt(`record ${i} offset delta ${offsetDelta} is out of range`);
-    const key = bytesField('key');
-    const value = bytesField('value');
+    if (offsetDelta < 0 || offsetDelta > lastOffsetDelta) throw corrupt(`record ${i} offset delta ${offsetDelta} is out of range`);
+    const offset = baseOffset + offsetDelta;
+    const wanted = offset >= fromOffset;
+    let key: Uint8Array | null = null;
+    let value: Uint8Array | null = null;
+    if (wanted) {
+      key = bytesField('key');
+      value = bytesField('value');
+    } else {
+      // Below the reader's position: checked, not viewed.
+      for (const what of ['key', 'value']) {
+        const len = r.varint();
+        if (len < -1) throw corrupt(`bad ${what} length`);
+        if (len > r.remaining) throw corrupt(`${what} runs past the end of the batch`);
+        if (len > 0) r.skip(len);
+      }
+    }
     const headerCount = r.varint();
     if (headerCount < 0 || headerCount > r.remaining) throw corrupt('bad header count');
-    const headers: RecordHeader[] = new Array(headerCount);
-    for (let h = 0; h < headerCount; h++) {
-      const k = bytesField('header key');
-      if (k === null) throw corrupt('null header key');
-      // Kafka decodes header keys leniently (Java's new String(bytes, UTF_8) replaces a
-      // malformed sequence with U+FFFD) and so does this: a record Kafka serves must not
-      // be unreadable here.
-      const keyStart = k.byteOffset - body.byteOffset;
-      headers[h] = { key: text.toString('utf8', keyStart, keyStart + k.length), value: bytesField('header value') };
+    let headers = noHeaders;
+    if (headerCount > 0) {
+      const list: RecordHeader[] = new Array(headerCount);
+      for (let h = 0; h < headerCount; h++) {
+        const k = bytesField('header key');
+        if (k === null) throw corrupt('null header key');
+        // Kafka decodes header keys leniently (Java's new String(bytes, UTF_8) replaces a
+        // malformed sequence with U+FFFD) and so does this: a record Kafka serves must not
+        // be unreadable here.
+        const keyStart = k.byteOffset - body.byteOffset;
+        list[h] = { key: text.toString('utf8', keyStart, keyStart + k.length), value: bytesField('header value') };
+      }
+      headers = list;
     }
     if (r.position !== recordEnd) throw corrupt(`record ${i} length disagrees with its fields`);
-    out[i] = {
-      offset: header.baseOffset + offsetDelta,
-      timestamp: logAppend ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
-      key,
-      value,
-      headers,
-    };
+    if (wanted) out.push(make(offset, logAppend ? header.maxTimestamp : header.baseTimestamp + timestampDelta, key, value, headers));
   }
   if (r.position !== body.length) throw corrupt('bytes left over after the last record');
-  return out;
 }
 
 /** Decodes the records of an uncompressed batch at `pos`. For any codec, use `decodeBatch` from `codecs/`. */
