@@ -11,7 +11,7 @@ import type { RaftNetwork } from '../raft/inline-network.js';
 import { RaftNode, type RaftNodeOptions } from '../raft/raft-node.js';
 import type { Entry, Snapshot } from '../raft/core/kraft.js';
 import { channels, type ElectionEvent } from '../util/channels.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { every, nextTurn, systemClock, type Clock, type RepeatingTimer } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { Rng } from '../util/rng.js';
@@ -46,7 +46,7 @@ export class ControllerNode {
   private readonly network: RaftNetwork;
   private readonly waiting = new Map<number, { resolve: (r: unknown) => void; reject: (e: unknown) => void }>();
   private readonly listeners = new Set<ImageListener>();
-  private readonly timer: ReturnType<typeof setInterval>;
+  private readonly timer: RepeatingTimer;
   private bytesSinceSnapshot = 0;
   private snapshotting = false;
   private readonly snapshotBytes: number;
@@ -65,7 +65,7 @@ export class ControllerNode {
     this.log = options.logger ?? silentLogger;
     this.onActivated = options.onActivated;
     this.view = { get leaderReady() { return raft.core.leaderReady; }, propose: (d) => raft.propose(d) };
-    this.timer = setInterval(() => this.tickController(), options.tickMs ?? 50);
+    this.timer = every(clock, options.tickMs ?? 50, () => this.tickController());
   }
 
   static async open(options: ControllerNodeOptions): Promise<ControllerNode> {
@@ -152,7 +152,7 @@ export class ControllerNode {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer.stop();
     this.network.unregister(this.id, this.raft);
     await this.raft.close();
     this.failWaiting('controller closed');
@@ -160,7 +160,7 @@ export class ControllerNode {
 
   /** Stops at once, without a clean shutdown (failure tests). */
   kill(): void {
-    clearInterval(this.timer);
+    this.timer.stop();
     this.network.unregister(this.id, this.raft);
     this.raft.kill();
     this.failWaiting('controller killed');
@@ -228,7 +228,7 @@ export class ControllerNode {
       const parts: Uint8Array[] = [];
       for (let next = chunks.next(); next.done !== true; next = chunks.next()) {
         parts.push(next.value);
-        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise<void>((resolve) => nextTurn(this.clock, resolve));
         if (this.raft.isStopped) return;
       }
       await this.raft.takeSnapshot(endOffset, packSnapshot(imageOffset, parts));
