@@ -58,6 +58,10 @@ export interface ClusterNodeOptions {
   readonly onControllerActivated?: (epoch: number) => void;
   /** This run of the cluster (see `Transport.clusterRunId`). */
   readonly clusterRunId?: string;
+  /** Seeds this node's randomness (topic ids, placement, election timeouts, member ids); random per process otherwise. `Cluster` has no seed yet: a simulation passes one. */
+  readonly seed?: number;
+  /** Opens the metadata log's store (a simulation keeps it in memory); default a `FileStore`. */
+  readonly openMetadataStore?: (dir: string) => Store;
 }
 
 export class ClusterNode {
@@ -81,7 +85,7 @@ export class ClusterNode {
     const endpoint = new NodeEndpoint(o.id, new TransportRaftNetwork(o.nodes, o.isRaftLinkCut));
     o.register(endpoint);
     // Topic ids, placement and election timeouts: random per process, as in Kafka.
-    const seed = randomBytes(4).readUInt32BE(0);
+    const seed = o.seed ?? randomBytes(4).readUInt32BE(0);
     const metadata = await ControllerNode.open({
       id: o.id,
       seed,
@@ -90,6 +94,7 @@ export class ClusterNode {
       network: endpoint.raft,
       clock: o.clock,
       controller: o.controller,
+      ...(o.openMetadataStore !== undefined ? { openStore: o.openMetadataStore } : {}),
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(o.onControllerActivated !== undefined ? { onActivated: o.onControllerActivated } : {}),
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),

@@ -31,6 +31,8 @@ export interface ControllerNodeOptions {
    */
   readonly snapshotBytes?: number;
   readonly seed?: number;
+  /** Opens the Raft log's store; default a `FileStore`. */
+  readonly openStore?: RaftNodeOptions['openStore'];
   readonly logger?: Logger;
   /** Called each time this node's controller becomes the active one. */
   readonly onActivated?: (epoch: number) => void;
@@ -81,6 +83,7 @@ export class ControllerNode {
       ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
       ...(options.electionTimeoutMs !== undefined ? { electionTimeoutMs: options.electionTimeoutMs } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.openStore !== undefined ? { openStore: options.openStore } : {}),
       stateMachine: {
         apply: (entries) => {
           if (self) self.applied(entries);

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { encodeBatchUncompressed, iterateBatches, isControlBatch, decodeUncompressedBatch, readBatchHeader } from '../record/batch.js';
 import { encodeControlBatch } from '../record/control-record.js';
 import { PartitionLog } from '../storage/partition-log.js';
+import type { Store } from '../storage/store.js';
 import { assert } from '../util/assert.js';
 import { every, systemClock, type Clock, type RepeatingTimer } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
@@ -70,6 +71,8 @@ export interface RaftNodeOptions {
   readonly fetchEntriesMax?: number;
   /** Seed of the node's election-timeout randomness. Default: from the node id and the clock. */
   readonly seed?: number;
+  /** Opens the log's store (a simulation keeps it in memory); default a `FileStore`. The vote and snapshots stay files. */
+  readonly openStore?: (dir: string) => Store;
 }
 
 /** One member of the Raft quorum (a voter or an observer), on disk. */
@@ -113,7 +116,7 @@ export class RaftNode {
     const electionTicks = Math.max(2, Math.round(electionTimeoutMs / tickMs));
     const dir = join(options.dataDir, `${metadataTopic}-0`);
     mkdirSync(dir, { recursive: true });
-    const log = await PartitionLog.open({ dataDir: options.dataDir, topic: metadataTopic, partition: 0, config: { flushPolicy: 'os' }, ...(options.clock ? { clock: options.clock } : {}) });
+    const log = await PartitionLog.open({ dataDir: options.dataDir, topic: metadataTopic, partition: 0, config: { flushPolicy: 'os' }, ...(options.clock ? { clock: options.clock } : {}), ...(options.openStore ? { openStore: options.openStore } : {}) });
     try {
       const vote = readQuorumState(dir);
       const latest = latestValidSnapshot(dir);
