@@ -6,10 +6,12 @@ import { runNodeSimulation, type NodeSimResult } from './node-sim.js';
  * `Admin`, idempotent `Producer` and `Consumer`, on a simulated clock and network, one
  * node killed mid-production: every acknowledged record read back where it was
  * acknowledged, per-key order kept. A failure names its seed and the command that
- * replays it; NODE_SIM_SEED=<n> runs that one seed alone.
+ * replays it; NODE_SIM_SEED=<n> runs that one seed alone; `npm run sim -- --only nodes --seeds N`
+ * runs any number. Mutation check: acknowledging an acks=all produce at the leader's log
+ * end instead of the high watermark (`Partition.completeAcks`) fails 11 of seeds 1-40.
  */
 const only = process.env['NODE_SIM_SEED'];
-const seeds = only !== undefined ? [Number(only)] : Array.from({ length: 8 }, (_, i) => i + 1);
+const seeds = only !== undefined ? [Number(only)] : Array.from({ length: 20 }, (_, i) => i + 1);
 
 describe('node simulation', () => {
   it(`${seeds.length} seeds: an election, a topic, keyed acks=all sends with a node killed, every acknowledged record read back in per-key order`, async () => {
@@ -24,8 +26,11 @@ describe('node simulation', () => {
     }
     if (only !== undefined) return;
     // The runs must exercise what the invariants are about.
-    expect(results.reduce((n, r) => n + r.acked, 0)).toBeGreaterThan(500);
-    expect(new Set(results.map((r) => r.killed)).size).toBeGreaterThan(1);
+    expect(results.reduce((n, r) => n + r.acked, 0)).toBeGreaterThan(2000);
+    expect(new Set(results.map((r) => r.killed)).size).toBe(3);
+    // Some runs kill the active controller (a new one is elected mid-production), some a follower.
+    expect(results.filter((r) => r.killedController).length).toBeGreaterThan(0);
+    expect(results.filter((r) => !r.killedController).length).toBeGreaterThan(0);
   }, 600_000);
 
   it('a seed replays exactly: the same acknowledgements at the same simulated times', async () => {
