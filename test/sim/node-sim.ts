@@ -12,13 +12,17 @@
  *
  * The run: the quorum elects a controller and the brokers register; a topic with three
  * replicas per partition and `min.insync.replicas` 2 is created; the producer sends keyed
- * records (acks=all) over simulated time, and one node (any: the active controller, a
- * leader) is killed in the middle; then a consumer reads every partition from the start.
+ * records (acks=all) over simulated time while the network loses messages (0 to 3%), and
+ * one node (any: the active controller, a leader) is killed in the middle and, in half
+ * the runs, restarted from its stores a while later; then faults stop and a consumer
+ * reads every partition from the start up to the last acknowledged offset.
  *
  * Invariants (replication's): every acknowledged record is read back at the offset it was
  * acknowledged with; no record is read that was never sent; per key, the records read are
- * in the order sent (a record the producer gave up on may be missing, never reordered or
- * duplicated); and the run finishes (an election, the registrations, every send settled,
+ * in the order sent, first occurrences (a record the producer gave up on may be missing;
+ * a record may be written twice when its batch was sent again under a new producer epoch,
+ * the known hole client-sim counts as `duplicatesAcrossEpochBump`: counted here, not
+ * failed); and the run finishes (an election, the registrations, every send settled,
  * everything read) within bounds of simulated time. A failure throws with the seed and
  * the command that replays it.
  *
@@ -34,6 +38,7 @@ import { ClusterNode } from '../../src/cluster-node.js';
 import { Admin } from '../../src/client/admin.js';
 import { Consumer, type ConsumerRecord } from '../../src/client/consumer.js';
 import { Producer } from '../../src/client/producer.js';
+import { NodeApiKey } from '../../src/node/node-requests.js';
 import type { Request, ResponseFor } from '../../src/protocol/requests.js';
 import { MemoryStore, type Store } from '../../src/storage/store.js';
 import type { NodeHandler, SendOptions, Transport } from '../../src/transport/transport.js';
@@ -50,6 +55,14 @@ export interface NodeSimResult {
   readonly killed: number;
   /** Whether the node killed was the active controller then. */
   readonly killedController: boolean;
+  /** Whether the killed node was restarted (from its stores) while the producer sent. */
+  readonly restarted: boolean;
+  /** Records read twice (first occurrences are checked for order): a batch sent again under a new producer epoch after its sequence was lost (see client-sim's `duplicatesAcrossEpochBump`). */
+  readonly duplicates: number;
+  /** Sends the producer gave up on, by error code (allowed while faults last). */
+  readonly failures: Readonly<Record<string, number>>;
+  /** Messages the network lost (requests and answers, between nodes and to clients). */
+  readonly lost: number;
   readonly timers: number;
   readonly simulatedMs: number;
   /** A digest of every acknowledgement (record, partition, offset, time): equal for two runs of one seed. */
@@ -70,12 +83,30 @@ class SimNet implements Transport {
   private readonly lastArrival = new Map<number, number>();
   private readonly inFlight = new Map<number, Set<(err: TributaryError) => void>>();
   private closed = false;
+  /** Messages lost (a request or its answer). */
+  lost = 0;
 
+  /**
+   * @param loss the chance that a request or its answer is lost while `faulty()`: a lost
+   *   Raft message is simply gone (Raft retries, as over KRaft's own channel); any other
+   *   request fails with NETWORK_EXCEPTION `brokenMs` later, handled or not (the sender
+   *   cannot tell), as a broken connection tells it.
+   */
   constructor(
     private readonly clock: SimulatedTimerClock,
     private readonly rng: Rng,
     private readonly delayMaxMs: number,
+    private readonly loss = 0,
+    private readonly faulty: () => boolean = () => false,
   ) {}
+
+  private lose(request: Request, fail: (err: TributaryError) => void, finishRaft: () => void): boolean {
+    if (this.loss === 0 || !this.faulty() || !this.rng.chance(this.loss)) return false;
+    this.lost++;
+    if ((request.apiKey as number) === NodeApiKey.Raft) finishRaft();
+    else startTimer(this.clock, this.rng.between(100, 1000), () => fail(new TributaryError('NETWORK_EXCEPTION', 'the connection broke with the request in flight')));
+    return true;
+  }
 
   setNode(id: number, handler: NodeHandler | undefined): void {
     if (handler !== undefined) {
@@ -112,11 +143,17 @@ class SimNet implements Transport {
       const now = this.clock.now();
       const arrival = Math.max(now + this.rng.between(0, this.delayMaxMs), this.lastArrival.get(nodeId) ?? 0);
       this.lastArrival.set(nodeId, arrival);
+      // A lost Raft message resolves at once for its sender (the link answers nothing): it is simply gone.
+      const gone = (): void => finish(undefined, {} as ResponseFor<R>);
+      if (this.lose(request, fail, gone)) return;
       startTimer(this.clock, arrival - now, () => {
         if (settled) return;
         const handler = this.handlers.get(nodeId);
         if (handler === undefined) return fail(new TributaryError('NETWORK_EXCEPTION', `node ${nodeId} is not reachable`));
-        const back = (err: unknown, value?: ResponseFor<R>): void => void startTimer(this.clock, this.rng.between(0, this.delayMaxMs), () => finish(err, value));
+        const back = (err: unknown, value?: ResponseFor<R>): void => {
+          if (settled || this.lose(request, fail, gone)) return;
+          startTimer(this.clock, this.rng.between(0, this.delayMaxMs), () => finish(err, value));
+        };
         handler.handle(request).then(
           (v) => back(undefined, v),
           (e: unknown) => back(e ?? new TributaryError('UNKNOWN_SERVER_ERROR')),
@@ -169,8 +206,11 @@ export async function runNodeSimulation(seed: number): Promise<NodeSimResult> {
 async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): Promise<NodeSimResult> {
   const rng = new Rng(seed);
   const start = clock.now();
-  const nodeNet = new SimNet(clock, rng.fork(), 3);
-  const clientNet = new SimNet(clock, rng.fork(), 3);
+  // Faults (message loss) last while the producer sends; they stop before everything is read back.
+  let faulty = false;
+  const loss = rng.pick([0, 0.002, 0.01, 0.03]);
+  const nodeNet = new SimNet(clock, rng.fork(), 3, loss, () => faulty);
+  const clientNet = new SimNet(clock, rng.fork(), 3, loss, () => faulty);
   const stores = new Map<string, Store>();
   const memory = (d: string): Store => {
     let s = stores.get(d);
@@ -213,7 +253,9 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): 
 
   // ---- three nodes ----
   const nodes = new Map<number, ClusterNode>();
-  const opened = nodeIds.map((id) =>
+  /** Opens (or, after a kill, reopens from its stores) one node; each opening draws another seed (a new incarnation). */
+  let openings = 0;
+  const open = (id: number): Promise<ClusterNode> =>
     ClusterNode.open({
       id,
       voters: nodeIds,
@@ -227,17 +269,20 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): 
       openStore: memory,
       openMetadataStore: memory,
       logger: silentLogger,
-      seed: (seed * 31 + id) >>> 0,
-    }).then((n) => void nodes.set(id, n)),
-  );
-  await until('opening the nodes', Promise.all(opened), 5_000);
-  const registered = [...nodes.values()].map((n) =>
+      seed: (seed * 31 + id + 1000 * openings++) >>> 0,
+    }).then((n) => {
+      nodes.set(id, n);
+      return n;
+    });
+  /** Serves clients and peers once registered (as `Cluster` does). */
+  const serveWhenRegistered = (n: ClusterNode): Promise<void> =>
     n.broker.whenRegistered().then(() => {
+      if (nodes.get(n.id) !== n) return;
       clientNet.setNode(n.id, n.broker);
       n.setServing(true);
-    }),
-  );
-  await until('electing a controller and registering the brokers', Promise.all(registered), 20_000);
+    });
+  await until('opening the nodes', Promise.all(nodeIds.map(open)), 5_000);
+  await until('electing a controller and registering the brokers', Promise.all([...nodes.values()].map(serveWhenRegistered)), 20_000);
 
   // ---- a topic, and keyed sends with a kill in the middle ----
   const partitions = 1 + rng.int(4);
@@ -253,6 +298,7 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): 
   const acked = new Map<number, { partition: number; offset: number }>();
   const digest: string[] = [];
   let settled = 0;
+  const failures: Record<string, number> = {};
   const sends: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
     const at = Math.round((spreadMs * i) / count);
@@ -267,7 +313,9 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): 
               settled++;
               resolve();
             },
-            () => {
+            (err: unknown) => {
+              const code = err instanceof TributaryError ? err.code : String(err);
+              failures[code] = (failures[code] ?? 0) + 1;
               settled++;
               resolve();
             },
@@ -276,14 +324,23 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): 
       }),
     );
   }
+  const restartAfterMs = rng.pick([undefined, 500 + rng.int(3000)]);
+  let restarted: Promise<void> = Promise.resolve();
   startTimer(clock, killAt - clock.now(), () => {
     const n = nodes.get(killed)!;
     killedController = n.metadata.isActive;
     nodeNet.setNode(killed, undefined);
     clientNet.setNode(killed, undefined);
     n.kill();
+    nodes.delete(killed);
+    if (restartAfterMs !== undefined) {
+      restarted = new Promise<void>((resolve, reject) => startTimer(clock, restartAfterMs, () => void open(killed).then(serveWhenRegistered).then(resolve, reject)));
+    }
   });
+  faulty = true;
   await until('every send settling', Promise.all(sends), spreadMs + 60_000);
+  faulty = false;
+  await until('the killed node restarting', new Promise<void>((resolve, reject) => startTimer(clock, (restartAfterMs ?? 0) + 1, () => void restarted.then(resolve, reject))), 30_000);
   if (settled !== count) fail(`${count - settled} sends never settled`);
   if (acked.size === 0) fail('no send was acknowledged');
 
@@ -292,34 +349,46 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): 
   const tps = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }));
   consumer.assign(tps);
   for (const tp of tps) await until('seeking', consumer.seek(tp, 'earliest'), 20_000);
-  const want = new Set(acked.keys());
+  // Read every partition up to its last acknowledged offset (records after it may be read too).
+  const want = new Set([...acked.values()].map((md) => `${md.partition}:${md.offset}`));
   const read: ConsumerRecord[] = [];
   const reading = (async () => {
     if (want.size === 0) return;
     for await (const r of consumer) {
       read.push(r);
-      want.delete(Number(Buffer.from(r.value!).toString()));
+      want.delete(`${r.partition}:${r.offset}`);
       if (want.size === 0) return;
     }
   })();
   try {
     await until('reading every acknowledged record', reading, 60_000);
   } catch (err) {
-    fail(`${err instanceof Error ? err.message : String(err)} (still unread: ${[...want].slice(0, 10).join(', ')})`);
+    fail(`${err instanceof Error ? err.message : String(err)} (acknowledged offsets still unread: ${[...want].slice(0, 10).join(', ')})`);
   }
 
   // ---- the invariants ----
   const at = new Map<string, number>();
   const lastByKey = new Map<string, number>();
+  const seen = new Set<number>();
+  let duplicates = 0;
   for (const r of read) {
     const i = Number(Buffer.from(r.value!).toString());
     if (!Number.isSafeInteger(i) || i < 0 || i >= count) fail(`record ${r.partition}:${r.offset} was never sent`);
     const key = Buffer.from(r.key!).toString();
     if (key !== `k${i % keys}`) fail(`record ${i} read with key ${key}`);
     at.set(`${r.partition}:${r.offset}`, i);
+    if (seen.has(i)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(i);
     const last = lastByKey.get(key);
-    if (last !== undefined && i <= last) fail(`key ${key}: record ${i} read after record ${last} (out of order or duplicated)`);
+    if (last !== undefined && i < last) fail(`key ${key}: record ${i} (${acked.has(i) ? 'acknowledged' : 'not acknowledged'}) at ${r.partition}:${r.offset} read after record ${last} (${acked.has(last) ? 'acknowledged' : 'not acknowledged'})`);
     lastByKey.set(key, i);
+  }
+  if (process.env['NODE_SIM_DEBUG'] !== undefined) {
+    for (const r of read) console.log(`read ${r.partition}:${r.offset} = ${Buffer.from(r.value!).toString()} (leader epoch ${r.leaderEpoch})`);
+    for (const [i, md] of acked) console.log(`acked ${i} at ${md.partition}:${md.offset}`);
   }
   for (const [i, md] of acked) {
     const found = at.get(`${md.partition}:${md.offset}`);
@@ -329,8 +398,8 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): 
   await until('closing the clients', Promise.all([producer.close(), consumer.close()]), 30_000);
   admin.close();
   clientNet.close();
-  const closing = [...nodes.entries()].filter(([id]) => id !== killed).map(([, n]) => n.close());
+  const closing = [...nodes.values()].map((n) => n.close());
   await until('closing the nodes', Promise.all(closing), 30_000);
   nodeNet.close();
-  return { seed, sent: count, acked: acked.size, read: read.length, killed, killedController, timers, simulatedMs: clock.now() - start, digest: digest.join(' ') };
+  return { seed, sent: count, acked: acked.size, read: read.length, killed, killedController, restarted: restartAfterMs !== undefined, duplicates, failures, lost: nodeNet.lost + clientNet.lost, timers, simulatedMs: clock.now() - start, digest: digest.join(' ') };
 }
