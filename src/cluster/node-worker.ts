@@ -18,6 +18,7 @@ import { TributaryError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { forwardingLogger } from './worker-log.js';
 import { PeerTransport } from './peer-transport.js';
+import { imageCopy, statsCopy } from './node-reads.js';
 import type { FromNodeWorker, NodeStatus, NodeWorkerData, ToNodeWorker } from './worker-protocol.js';
 
 const control = parentPort!;
@@ -28,8 +29,8 @@ let serving = false;
 const links = new RaftLinks();
 const peers = new PeerTransport(data.id, () => endpoint);
 
-function post(m: FromNodeWorker): void {
-  control.postMessage(m);
+function post(m: FromNodeWorker, transfer: ArrayBuffer[] = []): void {
+  control.postMessage(m, transfer);
 }
 
 const log: Logger = forwardingLogger(post, data.logLevel);
@@ -57,6 +58,14 @@ control.on('message', (m: ToNodeWorker) => {
       serving = false;
       void (node?.closeBroker() ?? Promise.resolve()).finally(() => post({ t: 'brokerClosed' }));
       return;
+    case 'read':
+      if (node === undefined) post({ t: 'read', id: m.id });
+      else if (m.what === 'stats') post({ t: 'read', id: m.id, stats: statsCopy(node.broker.stats) });
+      else {
+        const { copy, transfer } = imageCopy(node.metadata.image);
+        post({ t: 'read', id: m.id, image: copy }, transfer);
+      }
+      return;
     case 'close':
       serving = false;
       void (node?.close() ?? Promise.resolve())
@@ -64,7 +73,7 @@ control.on('message', (m: ToNodeWorker) => {
         .finally(async () => {
           clearInterval(statusTimer);
           await peers.close();
-          post({ t: 'closed' });
+          post({ t: 'closed', ...(node !== undefined ? { stats: statsCopy(node.broker.stats) } : {}) });
         });
       return;
   }

@@ -9,6 +9,7 @@ import type { ControllerConfig } from '../metadata/controller.js';
 import type { LogLevel } from '../util/logger.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { LogLine } from './worker-log.js';
+import type { ImageCopy, NodeStatsCopy } from './node-reads.js';
 
 /** Everything a node worker needs to open its node: plain data (it crosses in `workerData`). */
 export interface NodeWorkerData {
@@ -30,7 +31,9 @@ export type ToNodeWorker =
   | { readonly t: 'serve'; readonly kind: 'peer' | 'clients'; readonly port: MessagePort }
   | { readonly t: 'raftLink'; readonly a: number; readonly b: number; readonly up: boolean }
   | { readonly t: 'closeBroker' }
-  | { readonly t: 'close' };
+  | { readonly t: 'close' }
+  /** Read the node's internals: its broker's counts, or its metadata image (answered by `read` with the same `id`). */
+  | { readonly t: 'read'; readonly id: number; readonly what: 'stats' | 'image' };
 
 export interface NodeStatus {
   readonly active: boolean;
@@ -46,4 +49,6 @@ export type FromNodeWorker =
   | { readonly t: 'activated' }
   | LogLine
   | { readonly t: 'brokerClosed' }
-  | { readonly t: 'closed' };
+  /** `stats`: the broker's final counts (the supervisor keeps them past the node's run). */
+  | { readonly t: 'closed'; readonly stats?: NodeStatsCopy }
+  | { readonly t: 'read'; readonly id: number; readonly stats?: NodeStatsCopy; readonly image?: ImageCopy };
