@@ -9,7 +9,7 @@ import { TributaryError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { MetadataImage } from '../metadata/image.js';
 import { imageFromCopy, statsFromCopy, type NodeStats, type NodeStatsCopy } from './node-reads.js';
-import type { FromNodeWorker, NodeStatus, NodeWorkerData, ToNodeWorker } from './worker-protocol.js';
+import type { FromNodeWorker, NodeStatus, NodeWorkerData, StartMarks, ToNodeWorker } from './worker-protocol.js';
 
 /**
  * Starts a worker on one of Tributary's worker entries, wherever this module runs from:
@@ -44,6 +44,9 @@ class WorkerNode {
   readonly exited: Promise<void>;
   /** The broker's counts as last read (or as it closed): what a killed node leaves to the cluster's totals. */
   lastStats: NodeStatsCopy | undefined;
+  /** When the worker was made, and the start's phases it reported (wall-clock ms). */
+  private readonly createdAt = performance.timeOrigin + performance.now();
+  private marks: StartMarks | undefined;
   private gone = false;
   private readonly waiting = new Map<string, { resolve: () => void; reject: (e: unknown) => void }[]>();
   private readonly reads = new Map<number, { resolve: (m: Extract<FromNodeWorker, { t: 'read' }>) => void; reject: (e: unknown) => void }>();
@@ -86,6 +89,19 @@ class WorkerNode {
           if (m.stats !== undefined) this.lastStats = m.stats;
           this.settle(m.t);
           return;
+        case 'opened':
+          this.marks = m.marks;
+          this.settle(m.t);
+          return;
+        case 'registered': {
+          const k = this.marks;
+          if (k !== undefined) {
+            const ms = (t: number): number => Math.round(t - this.createdAt);
+            log.debug({ nodeId: id, loadedMs: ms(k.loadedAt), openedMs: ms(k.openedAt), registeredMs: ms(m.at) }, `node ${id}'s worker: entry loaded ${ms(k.loadedAt)} ms, node open ${ms(k.openedAt)} ms, registered ${ms(m.at)} ms after new Worker`);
+          }
+          this.settle(m.t);
+          return;
+        }
         default:
           this.settle(m.t);
       }
@@ -215,6 +231,10 @@ export class WorkerNodes {
       w.post({ t: 'raftLink', a, b, up: false });
     }
     this.nodes.set(id, w);
+    // Told to open once the nodes started in the same turn (Cluster.start opens all at once)
+    // are linked to it as well: the first voter campaigns as it opens, and its vote
+    // requests must find its peers.
+    setImmediate(() => w.post({ t: 'open' }));
     try {
       await w.opened;
     } catch (err) {
