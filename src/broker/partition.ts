@@ -7,7 +7,7 @@ import { assert } from '../util/assert.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { isTributaryError } from '../util/errors.js';
 import { IsrState } from './core/isr.js';
-import { LeaderEpochCache, type EpochEndOffset, type EpochStart } from './core/leader-epoch-cache.js';
+import type { LeaderEpochCache, EpochEndOffset, EpochStart } from './core/leader-epoch-cache.js';
 import { ProducerState, type ProducerBatch } from './core/producer-state.js';
 import { divergingEpoch, leaderEpochProblem, truncationOffset } from './core/replica-fetch.js';
 
@@ -248,7 +248,7 @@ export class Partition {
     this.isReplicaEligible = options.isReplicaEligible ?? (() => true);
     // Recovery: the log end offset is what the log recovered; the epoch history is the
     // log's checkpoint (rebuilt by the storage layer from batch headers if it was lost).
-    this.epochCache = new LeaderEpochCache(this.log.epochs());
+    this.epochCache = this.log.leaderEpochCache;
     this.hw = clamp(options.highWatermark ?? this.log.logStartOffset, this.log.logStartOffset, this.log.logEndOffset);
     // What was recovered from disk is on disk.
     this.flushed = this.log.logEndOffset;
@@ -695,7 +695,6 @@ export class Partition {
     if (response.records.length > 0) {
       appended = this.log.write(response.records, { assignOffsets: false });
       for (const { header } of iterateBatches(response.records)) {
-        if (header.partitionLeaderEpoch >= 0) this.epochCache.assign(header.partitionLeaderEpoch, header.baseOffset);
         this.producers.apply(producerBatchOf(header), header.baseOffset, header.baseOffset + header.lastOffsetDelta, header.maxTimestamp);
       }
     }
