@@ -26,7 +26,6 @@ import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
 import { validateRequest } from '../protocol/validate.js';
-import { writeFileAtomic } from '../storage/atomic-file.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { Store } from '../storage/store.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -41,7 +40,7 @@ import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { describeClusterResponse } from './metadata-response.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
-import { noAborted, perPartition, readIfExists } from './request-helpers.js';
+import { noAborted, perPartition } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';
 import type { RequestContext } from './request-context.js';
 import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AlterIsrProposal } from './partition.js';
@@ -359,18 +358,11 @@ export class Broker {
   }
 
   private async openLog(topic: string, partition: number, image: MetadataImage, t: TopicImage): Promise<Hosted | undefined> {
-    // Kafka's partition.metadata: the folder names the topic id it holds, so a folder left
-    // by a deleted topic of the same name (deleted while this node was down) is not
-    // mistaken for the new topic's.
-    const folder = join(this.dataDir, `${topic}-${partition}`);
-    const idFile = join(folder, 'partition.metadata');
-    const recorded = readIfExists(idFile);
-    if (recorded !== undefined && !recorded.includes(`topic_id: ${t.id}`)) rmSync(folder, { recursive: true, force: true });
-    const log = await this.logs.open(topic, partition, logConfigFor(image, topic));
+    // The log manager checks and writes Kafka's partition.metadata (the topic id a folder holds).
+    const log = await this.logs.open(topic, partition, logConfigFor(image, topic), t.id);
     const hw = this.hwCheckpoint.get(`${topic}-${partition}`);
     let replica: Partition;
     try {
-      if (recorded === undefined || !recorded.includes(`topic_id: ${t.id}`)) writeFileAtomic(folder, 'partition.metadata', `version: 0\ntopic_id: ${t.id}\n`);
       if (this.stopped) throw new TributaryError('NETWORK_EXCEPTION', `broker ${this.nodeId} stopped while ${topic}-${partition} opened`);
       replica = new Partition({
         log,
@@ -786,6 +778,7 @@ export class Broker {
     this.stop();
     await Promise.all([...this.hosted.values()].map((h) => (h.replica.log as PartitionLog).close().catch(() => {})));
     this.hosted.clear();
+    this.logs.close();
   }
 
   /** Stops at once without a clean shutdown (failure tests): no checkpoint, logs dropped as they are. */
@@ -794,6 +787,7 @@ export class Broker {
     this.stop();
     for (const h of this.hosted.values()) (h.replica.log as PartitionLog).abandon();
     this.hosted.clear();
+    this.logs.abandon();
   }
 
   private stop(): void {

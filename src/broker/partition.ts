@@ -700,7 +700,22 @@ export class Partition {
     }
     this.leaderHwSeen = response.highWatermark;
     this.advanceFollowerHw();
+    this.followLeaderLogStart(response.logStartOffset);
     return { ignored: false, errorCode: 'NONE', ...(appended === undefined ? {} : { appended }) };
+  }
+
+  /**
+   * Kafka's follower `maybeIncrementLogStartOffset`: records the leader deleted
+   * (DeleteRecords, retention) go here too, up to our high watermark, and the log start
+   * offset is checkpointed by the log. Before, a follower never moved its log start: a
+   * deleteRecords reached no follower's checkpoint, and a follower elected leader served
+   * the deleted records again.
+   */
+  private followLeaderLogStart(leaderLogStart: number): void {
+    const start = Math.min(leaderLogStart, this.hw);
+    if (!(start > this.log.logStartOffset)) return;
+    // The work is synchronous; a failure shows in the log's next read or write too.
+    void this.log.deleteRecords(start).catch(() => {});
   }
 
   /**

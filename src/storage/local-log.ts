@@ -108,6 +108,8 @@ export class LocalLog {
     this.readAhead = undefined;
     for (const s of [...this.segments].reverse()) s.deleteFiles();
     this.segments = [this.newSegment(offset)];
+    // Created now, not at its first write: its file says where the log starts, with the checkpoint.
+    this.active.file.materialize?.();
   }
 
   /** Closes every segment's file. */

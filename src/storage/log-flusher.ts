@@ -16,6 +16,8 @@ export interface FlusherHost {
   readonly checkpoints: LogCheckpoints;
   readonly stats: { syncs: number };
   activeSegment(): Segment;
+  /** Makes the epoch file durable if it was written without an fsync (before the batches it covers are vouched for). */
+  syncEpochFile(): Promise<void>;
   logEndOffset(): number;
   /** Bumped whenever the tail of the log is cut, so that a flush begun before it does not vouch for what came after. */
   generation(): number;
@@ -87,7 +89,7 @@ export class LogFlusher {
         try {
           // A segment removed meanwhile (retention, truncation) has nothing left to make durable.
           const syncOne = async (s: Segment): Promise<void> => (s.deleted ? undefined : Promise.all([s.file.sync(), s.syncIndexFiles()]).then(() => undefined, (err: unknown) => { if (!s.deleted) throw err; }));
-          await Promise.all(batch.map((r) => syncOne(r.segment)));
+          await Promise.all([...batch.map((r) => syncOne(r.segment)), host.syncEpochFile()]);
           await host.store.syncDirAsync();
         } catch (err) {
           if (!host.isClosed()) host.failStorage(err);
@@ -128,7 +130,7 @@ export class LogFlusher {
     const generation = host.generation();
     host.stats.syncs++;
     const dirSync = this.dirUnsynced ? ((this.dirUnsynced = false), host.store.syncDirAsync()) : undefined; // a new partition's first sync makes its files' names durable too
-    const activeSync = Promise.all([seg.file.sync(), dirSync]).catch((err: unknown) => {
+    const activeSync = Promise.all([seg.file.sync(), dirSync, host.syncEpochFile()]).catch((err: unknown) => {
       // A segment truncated away meanwhile has nothing left to make durable.
       if (!seg.deleted && !host.isClosed()) throw err;
     });

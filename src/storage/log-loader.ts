@@ -100,9 +100,15 @@ export function loadLog(host: LoaderHost): { logStartOffset: number; recovery: R
     let validBytes = 0;
     if (previous !== undefined && previous.nextOffset !== base) {
       problem = `a gap: the segment starts at ${base}, the previous one ends at ${previous.nextOffset}`;
+    } else if (seg.isEmpty && nextBase === Infinity) {
+      // An empty active segment (often one never written, whose file does not exist): nothing to check.
+      continue;
     } else {
       const trustable = nextBase <= recoveryPoint && !mustScan.has(base);
-      if (trustable && seg.loadIndexFiles() && seg.restoreTail()) continue;
+      if (trustable && seg.loadIndexFiles() && seg.restoreTail()) {
+        seg.file.markClean?.(); // below the recovery point, or closed cleanly: it was fsynced
+        continue;
+      }
       if (trustable) indexesRebuilt++;
       scanned.add(seg);
       const result = seg.scan(base, nextBase, interval, (b, epoch) => {

@@ -75,6 +75,8 @@ export interface PartitionLogOptions {
   readonly faults?: CompactionFaults;
   /** @internal Opens the folder's store (fault-injection tests wrap the `FileStore`). */
   readonly openStore?: (dir: string) => Store;
+  /** @internal Where the log's checkpoints live (a `LogManager` keeps them per data folder); its own folder by default. */
+  readonly checkpoints?: (store: Store) => LogCheckpoints;
 }
 
 /**
@@ -147,6 +149,8 @@ export class PartitionLog implements Log {
   private closeDone: Promise<void> | undefined;
   /** Whether the clean-shutdown marker is on disk (removed before the first change). */
   private cleanMarker = false;
+  /** Whether anything changed since open (a log opened clean and left alone closes without a sync). */
+  private changed = false;
   /** Set when a write to the files failed in a way that leaves them disagreeing with memory: the log is offline until reopened. */
   private storageError: TributaryError | undefined;
   /** Bumped whenever the tail of the log is cut, so that a flush begun before it does not vouch for what came after. */
@@ -181,6 +185,7 @@ export class PartitionLog implements Log {
       checkpoints: this.checkpoints,
       stats: this.stats,
       activeSegment: () => this.local.active,
+      syncEpochFile: () => this.leaderEpochCache.syncIfNeeded(),
       logEndOffset: () => this.logEndOffset,
       generation: () => this.generation,
       isClosed: () => log.closed,
@@ -209,7 +214,7 @@ export class PartitionLog implements Log {
       throw asStorageError(err, `cannot open ${dir}`, context);
     }
     try {
-      const log = new PartitionLog(options.topic, options.partition, store, options.config, options.clock, options.faults);
+      const log = new PartitionLog(options.topic, options.partition, store, options.config, options.clock, options.faults, options.checkpoints?.(store));
       log.load();
       return log;
     } catch (err) {
@@ -268,6 +273,7 @@ export class PartitionLog implements Log {
 
   /** Removes the clean-shutdown marker before the first change to the log's files after open. */
   private beforeChange(): void {
+    this.changed = true;
     if (!this.cleanMarker) return;
     this.checkpoints.removeCleanMarker();
     this.cleanMarker = false;
@@ -622,9 +628,19 @@ export class PartitionLog implements Log {
         return;
       }
       const active = this.local.active;
-      for (const seg of this.local.segments) {
-        if (seg.indexesDirty || seg === active) seg.writeIndexFiles(true);
-        seg.file.syncNow();
+      if (this.changed || !this.recovery.clean) {
+        // The fdatasyncs run in the thread pool, side by side (a broker closes all its logs
+        // at once: 10,000 partitions are 30,000 of them).
+        const syncs: Promise<void>[] = [this.leaderEpochCache.syncIfNeeded()];
+        for (const seg of this.local.segments) {
+          // An empty active segment gets no index files: its file may not even exist.
+          if (seg.indexesDirty || (seg === active && !seg.isEmpty)) {
+            seg.writeIndexFiles(false);
+            syncs.push(seg.syncIndexFiles());
+          }
+          syncs.push(seg.file.sync());
+        }
+        await Promise.all(syncs);
       }
       this.flusher.flushedOffset = this.logEndOffset;
       this.flusher.settleWaiters();
