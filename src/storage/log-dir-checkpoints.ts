@@ -126,9 +126,9 @@ export class LogDirCheckpoints {
       read(): CheckpointedState {
         self.openNow.add(k);
         const names = store.list();
-        if (names.length === 0) {
-          // No folder (or an empty one): whatever is recorded here belongs to a folder that
-          // was removed (a deleted topic of the same name).
+        if (names.every((n) => n.startsWith('.lock') || n === 'partition.metadata')) {
+          // An empty folder (a lock or a topic id at most): whatever is recorded here belongs
+          // to a folder that was removed (a deleted topic of the same name).
           self.forget(topic, partition);
           return { clean: false, recoveryPoint: undefined, logStartOffset: undefined, known: false };
         }
