@@ -19,12 +19,15 @@
  *   loads from the committed log;
  * - ticks every core on a timer (rebalance and session deadlines, offset expiry).
  *
- * Requests arrive in the protocol's shapes (`src/protocol/group.ts`) and are mapped to the
- * core's (`core/group-requests.ts`) and back.
+ * Requests arrive in the protocol's shapes (`src/protocol/group.ts`), which the core speaks
+ * too; the shell adds the envelope of each response (`apiKey`, `throttleTimeMs`,
+ * DescribeGroups' `authorizedOperations`) and splits DescribeGroups and DeleteGroups by
+ * group, ListGroups by coordinator.
  */
 import { randomBytes } from 'node:crypto';
 import type { MetadataImage } from '../metadata/image.js';
 import { ApiKey } from '../protocol/api-keys.js';
+import { authorizedOperationsOmitted } from '../protocol/common.js';
 import type * as P from '../protocol/index.js';
 import type { Request } from '../protocol/requests.js';
 import { encodeBatchUncompressed, isControlBatch, iterateBatches } from '../record/batch.js';
@@ -36,9 +39,17 @@ import { TributaryError, isTributaryError } from '../util/errors.js';
 import { delay } from '../util/timeout.js';
 import { Rng } from '../util/rng.js';
 import type { Broker } from './broker.js';
-import { GroupCoordinator, type GroupCoordinatorConfig, type GroupOutput } from './core/group-coordinator.js';
+import {
+  GroupCoordinator,
+  groupErrorResponse,
+  type GroupCoordinatorConfig,
+  type GroupOutput,
+  type GroupRequest,
+  type GroupRequestContext,
+  type GroupResponse,
+  type GroupResponseFor,
+} from './core/group-coordinator.js';
 import { decodeGroupRecord, encodeGroupRecordKey, encodeGroupRecordValue, partitionForGroup, type GroupRecord } from './core/group-records.js';
-import { groupErrorResponse, type GroupRequest, type GroupResponse, type GroupState } from './core/group-requests.js';
 import type { Partition } from './partition.js';
 import { inlineContext, isInline, type RequestContext } from './request-context.js';
 
@@ -186,29 +197,18 @@ export class GroupShell {
     switch (request.apiKey) {
       case ApiKey.FindCoordinator:
         return this.findCoordinator(request);
-      case ApiKey.JoinGroup:
-        return { apiKey: ApiKey.JoinGroup, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, { type: 'JoinGroup', groupId: request.groupId, sessionTimeoutMs: request.sessionTimeoutMs, rebalanceTimeoutMs: request.rebalanceTimeoutMs, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null, protocolType: request.protocolType, protocols: request.protocols, clientId: ctx.clientId, clientHost: context === undefined ? (request.clientHost ?? ctx.clientHost) : ctx.clientHost, reason: request.reason ?? null })) };
-      case ApiKey.SyncGroup:
-        return { apiKey: ApiKey.SyncGroup, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, { type: 'SyncGroup', groupId: request.groupId, generationId: request.generationId, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null, protocolType: request.protocolType ?? null, protocolName: request.protocolName ?? null, assignments: request.assignments })) };
+      case ApiKey.JoinGroup: {
+        // A wire client's host is its connection's; an in-process member says which run of the cluster it lives in.
+        const clientHost = context === undefined ? (request.clientHost ?? ctx.clientHost) : ctx.clientHost;
+        return { apiKey: request.apiKey, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, request, { clientId: ctx.clientId, clientHost })) };
+      }
       case ApiKey.Heartbeat:
-        return { apiKey: ApiKey.Heartbeat, throttleTimeMs: 0, ...(await this.heartbeat(request, isInline(context) ? this.config.heartbeatHoldMs : 0)) };
+        return { apiKey: request.apiKey, throttleTimeMs: 0, ...(await this.heartbeat(request, isInline(context) ? this.config.heartbeatHoldMs : 0)) };
+      case ApiKey.SyncGroup:
       case ApiKey.LeaveGroup:
-        return { apiKey: ApiKey.LeaveGroup, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, { type: 'LeaveGroup', groupId: request.groupId, members: request.members })) };
       case ApiKey.OffsetCommit:
-        return {
-          apiKey: ApiKey.OffsetCommit,
-          throttleTimeMs: 0,
-          ...(await this.forGroup(request.groupId, {
-            type: 'OffsetCommit',
-            groupId: request.groupId,
-            generationId: request.generationId,
-            memberId: request.memberId,
-            groupInstanceId: request.groupInstanceId ?? null,
-            topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, committedOffset: p.committedOffset, committedLeaderEpoch: p.committedLeaderEpoch ?? -1, committedMetadata: p.committedMetadata })) })),
-          })),
-        };
       case ApiKey.OffsetFetch:
-        return { apiKey: ApiKey.OffsetFetch, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, { type: 'OffsetFetch', groupId: request.groupId, topics: request.topics })) };
+        return { apiKey: request.apiKey, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, request)) };
       case ApiKey.ListGroups:
         return this.listGroups(request);
       case ApiKey.DescribeGroups:
@@ -298,7 +298,7 @@ export class GroupShell {
   // ------------------------------------------------------------------ group requests
 
   /** Hands a request to the coordinator of its group's partition, or answers why not. */
-  private async forGroup(groupId: string, request: GroupRequest): Promise<GroupResponse> {
+  private async forGroup<R extends GroupRequest>(groupId: string, request: R, context?: GroupRequestContext): Promise<GroupResponseFor<R>> {
     const image = this.broker.metadataImage;
     const t = image?.topic(offsetsTopic);
     if (t === undefined) {
@@ -312,16 +312,17 @@ export class GroupShell {
       // Leader by the metadata but no coordinator yet: the next tick starts loading one.
       return groupErrorResponse(request, t.partitions[p]!.leader === this.broker.nodeId ? 'COORDINATOR_LOAD_IN_PROGRESS' : 'NOT_COORDINATOR');
     }
-    return this.submit(slot, request);
+    return this.submit(slot, request, context);
   }
 
-  private submit(slot: Slot, request: GroupRequest): Promise<GroupResponse> {
+  private submit<R extends GroupRequest>(slot: Slot, request: R, context?: GroupRequestContext): Promise<GroupResponseFor<R>> {
     return new Promise((resolve) => {
       const id = this.nextId++;
-      slot.waiting.set(id, { request, resolve });
-      const out = slot.coordinator.handle(id, request, this.clock.now());
+      // The core answers each request with its own response type (GroupResponseFor<R>).
+      slot.waiting.set(id, { request, resolve: resolve as (response: GroupResponse) => void });
+      const out = slot.coordinator.handle(id, request, this.clock.now(), context);
       this.apply(slot, out);
-      if (request.type !== 'Heartbeat') this.wakeHeld(slot);
+      if (request.apiKey !== ApiKey.Heartbeat) this.wakeHeld(slot);
     });
   }
 
@@ -331,11 +332,10 @@ export class GroupShell {
    * answer is anything else, or when the hold runs out. Each asking counts as a heartbeat,
    * so the member's session stays alive while it waits.
    */
-  private async heartbeat(request: P.HeartbeatRequest, holdMs: number): Promise<{ errorCode: ErrorCode }> {
-    const hb = { type: 'Heartbeat', groupId: request.groupId, generationId: request.generationId, memberId: request.memberId, groupInstanceId: request.groupInstanceId ?? null } as const;
+  private async heartbeat(request: P.HeartbeatRequest, holdMs: number): Promise<GroupResponseFor<P.HeartbeatRequest>> {
     const until = this.clock.monotonic() + holdMs;
     for (;;) {
-      const res = (await this.forGroup(request.groupId, hb)) as { errorCode: ErrorCode };
+      const res = await this.forGroup(request.groupId, request);
       const left = until - this.clock.monotonic();
       if (res.errorCode !== 'NONE' || left <= 0 || this.closed) return res;
       const image = this.broker.metadataImage?.topic(offsetsTopic);
@@ -365,7 +365,7 @@ export class GroupShell {
 
   private async listGroups(req: P.ListGroupsRequest): Promise<P.ListGroupsResponse> {
     const slots = [...this.slots.values()].filter((s) => s.state !== 'dead');
-    const results = await Promise.all(slots.map((s) => this.submit(s, { type: 'ListGroups', statesFilter: (req.statesFilter ?? []) as GroupState[] }) as Promise<{ errorCode: ErrorCode; groups: P.ListedGroup[] }>));
+    const results = await Promise.all(slots.map((s) => this.submit(s, req)));
     const failed = results.find((r) => r.errorCode !== 'NONE');
     return { apiKey: ApiKey.ListGroups, throttleTimeMs: 0, errorCode: failed?.errorCode ?? 'NONE', groups: results.flatMap((r) => r.groups).sort((a, b) => (a.groupId < b.groupId ? -1 : 1)) };
   }
@@ -373,8 +373,8 @@ export class GroupShell {
   private async describeGroups(req: P.DescribeGroupsRequest): Promise<P.DescribeGroupsResponse> {
     const groups = await Promise.all(
       req.groups.map(async (groupId): Promise<P.DescribedGroup> => {
-        const r = (await this.forGroup(groupId, { type: 'DescribeGroups', groups: [groupId] })) as { groups: readonly Omit<P.DescribedGroup, 'authorizedOperations'>[] };
-        return { ...r.groups[0]!, authorizedOperations: -2147483648 };
+        const r = await this.forGroup(groupId, { apiKey: ApiKey.DescribeGroups, groups: [groupId] });
+        return { ...r.groups[0]!, authorizedOperations: authorizedOperationsOmitted };
       }),
     );
     return { apiKey: ApiKey.DescribeGroups, throttleTimeMs: 0, groups };
@@ -383,7 +383,7 @@ export class GroupShell {
   private async deleteGroups(req: P.DeleteGroupsRequest): Promise<P.DeleteGroupsResponse> {
     const results = await Promise.all(
       req.groupsNames.map(async (groupId) => {
-        const r = (await this.forGroup(groupId, { type: 'DeleteGroups', groupsNames: [groupId] })) as P.DeleteGroupsResponse;
+        const r = await this.forGroup(groupId, { apiKey: ApiKey.DeleteGroups, groupsNames: [groupId] });
         return r.results[0]!;
       }),
     );
@@ -598,8 +598,8 @@ export class GroupShell {
   }
 }
 
-/** Installs a shell on a broker and starts it; returns it. */
-export function installGroupShell(broker: Broker, options: { readonly clock?: Clock; readonly config?: Partial<GroupShellConfig>; readonly clusterRunId?: string } = {}): GroupShell {
+/** Installs a shell on a broker and starts it; returns it. `seed` fixes the member ids the coordinators hand out (random otherwise). */
+export function installGroupShell(broker: Broker, options: { readonly clock?: Clock; readonly config?: Partial<GroupShellConfig>; readonly seed?: number; readonly clusterRunId?: string } = {}): GroupShell {
   const shell = new GroupShell(broker, options);
   broker.setGroupHandler((request, context) => shell.handle(request, context));
   shells.set(broker, shell);

@@ -15,13 +15,11 @@
 import type { MetadataImage } from '../metadata/image.js';
 import type { CreateTopicsRequest, CreateTopicsResponse, CreatableTopicResult, DeleteTopicsRequest, DeleteTopicsResponse, DeletableTopicResult } from '../metadata/requests.js';
 import { zeroUuid } from '../metadata/uuid.js';
+import { internalTopicNames, isInternalTopic } from '../util/topic-name.js';
 
-/** The reserved names (`__transaction_state` is reserved before transactions exist, as the issue asks). */
-export const internalTopicNames: ReadonlySet<string> = new Set(['__cluster_metadata', '__consumer_offsets', '__transaction_state']);
-
-export function isInternalTopic(name: string | null | undefined): boolean {
-  return typeof name === 'string' && internalTopicNames.has(name);
-}
+// The reserved names live in util/ beside Kafka's other topic-name rules, so that the
+// controller refuses a new partition count for them too (replication-control.ts).
+export { internalTopicNames, isInternalTopic };
 
 /** The message of a produce refused because its topic is internal. */
 export function internalProduceMessage(topic: string): string {

@@ -122,9 +122,64 @@ export class LogManager {
   readonly reports: StorageReport[] = [];
   /** The recovery points, log start offsets and clean-shutdown marker of every log in the data folder. */
   private readonly checkpoints: LogDirCheckpoints;
+  /** The logs open now, by topic-partition: this manager opens, reconfigures, closes and abandons them. */
+  private readonly logs = new Map<string, PartitionLog>();
 
   constructor(private readonly options: LogManagerOptions) {
     this.checkpoints = LogDirCheckpoints.open(options.dataDir, options.checkpointDelayMs);
+  }
+
+  /** The open log of a partition, if any. */
+  get(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(key(topic, partition));
+  }
+
+  /** Applies changed topic configs to the open logs of `topic`; a value a log refuses keeps the old one. */
+  updateConfig(topic: string, config: Partial<LogConfig>): void {
+    for (const log of this.logs.values()) {
+      if (log.topic !== topic) continue;
+      try {
+        log.updateConfig(config);
+      } catch {
+        // The controller validated it already.
+      }
+    }
+  }
+
+  /** Closes a partition's log (flush, clean-shutdown marker) and forgets it. */
+  async close(topic: string, partition: number): Promise<void> {
+    const log = this.logs.get(key(topic, partition));
+    if (log === undefined) return;
+    this.logs.delete(key(topic, partition));
+    await log.close().catch(() => {});
+  }
+
+  /** Drops a partition's log as a crash would (no flush, no marker) and forgets it. */
+  abandon(topic: string, partition: number): void {
+    const log = this.logs.get(key(topic, partition));
+    this.logs.delete(key(topic, partition));
+    log?.abandon();
+  }
+
+  /** Closes every open log (a clean shutdown). */
+  async closeAll(): Promise<void> {
+    const logs = [...this.logs.values()];
+    this.logs.clear();
+    await Promise.all(logs.map((log) => log.close().catch(() => {})));
+    // Then the data folder's checkpoints and its clean-shutdown marker (log-dir-checkpoints.ts).
+    try {
+      this.checkpoints.close();
+    } catch (err) {
+      // No marker: the next start recovers from the recovery points, which is safe.
+      this.options.log?.warn({ nodeId: this.options.nodeId, err }, `node ${this.options.nodeId}: could not write the clean-shutdown checkpoints: ${String(err)}`);
+    }
+  }
+
+  /** Drops every open log as a crash would. */
+  abandonAll(): void {
+    for (const log of this.logs.values()) log.abandon();
+    this.logs.clear();
+    this.checkpoints.abandon(); // a crash writes no more checkpoints
   }
 
   /**
@@ -158,11 +213,12 @@ export class LogManager {
       undefined,
       checkpoints.peek(topic, partition),
     );
+    this.logs.set(key(topic, partition), log);
     if (topicId !== undefined && recorded !== String(topicId) && (this.options.openStore !== undefined || readdirSync(folder).some((n) => n.endsWith('.log')))) {
       try {
         writeMetadata();
       } catch (err) {
-        log.abandon();
+        this.abandon(topic, partition);
         throw err;
       }
     }
@@ -176,7 +232,7 @@ export class LogManager {
   /** Kafka's `cleanupLogs`: retention and compaction of each replica's log, up to its high watermark. */
   async cleanupLogs(replicas: readonly Partition[], now: number): Promise<void> {
     for (const replica of replicas) {
-      const log = replica.log as PartitionLog;
+      const log = replica.log;
       try {
         if (log.config.cleanupPolicy.includes('delete')) await log.enforceRetention(now, replica.highWatermark);
         if (log.config.cleanupPolicy.includes('compact')) await log.compact(now, replica.highWatermark);
@@ -201,17 +257,17 @@ export class LogManager {
   }
 
   /**
-   * Takes a replica offline after a storage fault; `log` (if it was open) is dropped as a
+   * Takes a replica offline after a storage fault; its log (if it was open) is dropped as a
    * crash would drop it. A damaged batch resets the recovery point, so the next open scans
    * the whole log and cuts it there.
    */
-  markOffline(topic: string, partition: number, topicId: Uuid, err: unknown, log?: PartitionLog): void {
+  markOffline(topic: string, partition: number, topicId: Uuid, err: unknown): void {
     const k = key(topic, partition);
     if (this.offline.has(k)) return;
     const reason = err instanceof Error ? err.message : String(err);
     this.offline.set(k, { topic, partition, topicId, reason });
     this.diskFull.delete(k);
-    log?.abandon();
+    this.abandon(topic, partition);
     if (/damaged|invalid|corrupt|crc/i.test(reason) && errnoOf(err) === undefined) this.scanOnNextOpen(topic, partition);
     this.report(topic, partition, `replica offline on broker ${this.options.nodeId} until restart: ${reason}`);
   }
@@ -249,23 +305,8 @@ export class LogManager {
    */
   async flush(replica: Partition): Promise<void> {
     const point = replica.flushPoint();
-    await (replica.log as PartitionLog).sync();
+    await replica.log.sync();
     replica.markFlushed(point);
-  }
-
-  /** Writes the data folder's checkpoints and clean-shutdown marker; call once every log is closed. */
-  close(): void {
-    try {
-      this.checkpoints.close();
-    } catch (err) {
-      // No marker: the next start recovers from the recovery points, which is safe.
-      this.options.log?.warn({ nodeId: this.options.nodeId, err }, `node ${this.options.nodeId}: could not write the clean-shutdown checkpoints: ${String(err)}`);
-    }
-  }
-
-  /** Stops writing checkpoints (the broker was killed, as a crash would). */
-  abandon(): void {
-    this.checkpoints.abandon();
   }
 
   private scanOnNextOpen(topic: string, partition: number): void {

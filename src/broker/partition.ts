@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { checkBatch, iterateBatches, type BatchHeader } from '../record/batch.js';
+import { iterateBatches, type BatchHeader } from '../record/batch.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
-import type { Log, LogAppendInfo } from '../storage/log.js';
+import type { LogAppendInfo } from '../storage/log.js';
+import { validateBatches, type ValidationRules } from '../storage/log-validator.js';
+import type { PartitionLog } from '../storage/partition-log.js';
 import { assert } from '../util/assert.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { isTributaryError } from '../util/errors.js';
@@ -158,7 +160,7 @@ export interface FlushPoint {
 
 /** Options of a `Partition`. */
 export interface PartitionOptions {
-  readonly log: Log;
+  readonly log: PartitionLog;
   readonly brokerId: number;
   /** The high watermark from the broker's checkpoint (clamped to the log); default the log start. */
   readonly highWatermark?: number;
@@ -214,7 +216,7 @@ const noRecords = new Uint8Array(0);
  */
 export class Partition {
   readonly config: PartitionConfig;
-  readonly log: Log;
+  readonly log: PartitionLog;
   readonly brokerId: number;
   private readonly isReplicaEligible: (brokerId: number) => boolean;
 
@@ -398,8 +400,10 @@ export class Partition {
   /**
    * Appends a produce request's batches as leader: Kafka's `appendRecordsToLeader`. In
    * order: leadership; `acks` valid; for acks=all, the committed ISR at least
-   * `min.insync.replicas` (NOT_ENOUGH_REPLICAS, nothing appended); the idempotent
-   * producer rules (a duplicate returns the original offsets and appends nothing;
+   * `min.insync.replicas` (NOT_ENOUGH_REPLICAS, nothing appended); the one check of the
+   * bytes (`validateBatches`: CRC and structure, CORRUPT_MESSAGE; `max.message.bytes`,
+   * MESSAGE_TOO_LARGE; one record per offset and, on a compacted topic, keys,
+   * INVALID_RECORD), whose result the log trusts; the idempotent producer rules (a duplicate returns the original offsets and appends nothing;
    * OUT_OF_ORDER_SEQUENCE_NUMBER; INVALID_PRODUCER_EPOCH); then the append, which assigns
    * offsets and stamps the leader epoch into each batch. An idempotent producer sends one
    * batch per partition per request (as Kafka's clients do); a request with several
@@ -421,19 +425,15 @@ export class Partition {
       }
       if (this.pendingAcks.length >= pendingAcksMax) return error('REQUEST_TIMED_OUT', `${this.pendingAcks.length} acks=all produces are already waiting`);
     }
-    const headers: BatchHeader[] = [];
-    for (let pos = 0; pos < batches.length; ) {
-      const check = checkBatch(batches, pos, batches.length);
-      if (!check.ok) return error('CORRUPT_MESSAGE', `batch ${headers.length} at byte ${pos} is invalid: ${check.problem}`);
-      const first = iterateBatches(batches, pos, pos + check.size).next();
-      assert(first.done !== true, 'a checked batch iterates');
-      headers.push(first.value.header);
-      pos += check.size;
-    }
-    if (headers.length === 0) return error('INVALID_REQUEST', 'no record batches to append');
-    if (headers.length > 1 && headers.some((h) => h.producerId >= 0)) return error('INVALID_REQUEST', 'an idempotent producer sends one batch per partition in a request');
+    // The one check of these bytes (CRC, structure, size, the topic's rules): what it read
+    // serves the producer checks here and goes down to the log, which does not check again.
+    const checked = validateBatches(batches, this.validationRules(true));
+    if (!checked.ok) return error(checked.errorCode, checked.message);
+    const validated = checked.value;
+    const headers = validated.batches;
+    if (headers.length > 1 && headers.some((b) => b.header.producerId >= 0)) return error('INVALID_REQUEST', 'an idempotent producer sends one batch per partition in a request');
 
-    const only = headers[0]!;
+    const only = headers[0]!.header;
     if (headers.length === 1 && only.producerId >= 0) {
       const check = this.producers.check(producerBatchOf(only));
       if (check.kind === 'error') return error(check.code, check.message);
@@ -441,7 +441,7 @@ export class Partition {
     }
     let info: LogAppendInfo;
     try {
-      info = this.log.write(batches, { assignOffsets: true, leaderEpoch: this.leaderEpochValue, now, crcVerified: true });
+      info = this.log.appendValidated(validated, { assignOffsets: true, leaderEpoch: this.leaderEpochValue, now });
     } catch (err) {
       if (isTributaryError(err)) return error(err.code, err.message);
       throw err;
@@ -449,7 +449,7 @@ export class Partition {
     // The log stamped the leader epoch; its first batch opened the epoch in its cache at
     // the offset makeLeader already assigned here.
     let offset = info.firstOffset;
-    for (const h of headers) {
+    for (const { header: h } of headers) {
       const count = h.lastOffsetDelta + 1;
       this.producers.apply(producerBatchOf(h), offset, offset + count - 1, h.maxTimestamp);
       offset += count;
@@ -459,6 +459,12 @@ export class Partition {
     const outcome = this.accepted(info.firstOffset, info.lastOffset, info.logAppendTime, false, options, now);
     this.afterLeaderHwMayMove();
     return outcome;
+  }
+
+  /** What batches entering this replica are checked against: the log's limits and the topic's rules. */
+  private validationRules(assignOffsets: boolean): ValidationRules {
+    const c = this.log.config;
+    return { assignOffsets, nextOffset: this.log.logEndOffset, maxMessageBytes: c.maxMessageBytes, keysRequired: c.cleanupPolicy !== 'delete' };
   }
 
   private accepted(firstOffset: number, lastOffset: number, logAppendTime: number, duplicate: boolean, options: ProduceOptions, now: number): ProduceOutcome {
@@ -664,9 +670,11 @@ export class Partition {
    * An answer to an older request (another leader epoch, or a fetch offset that is no
    * longer the log end) is dropped. A diverging epoch truncates the log to where it
    * diverged (Kafka's `truncateOnFetchResponse`); this never goes below the high
-   * watermark, which would lose committed records (asserted). Batches are appended with
-   * their offsets and epochs as the leader wrote them, the epoch cache and producer state
-   * follow them, and the high watermark becomes the leader's, capped at the log end.
+   * watermark, which would lose committed records (asserted). The fetched batches are
+   * checked once, here where they enter this replica (CRC, structure, offsets continuing
+   * the log; a failed check is returned as its error code and nothing is appended), and
+   * appended with their offsets and epochs as the leader wrote them; the epoch cache and
+   * producer state follow them, and the high watermark becomes the leader's, capped at the log end.
    * A follower whose fetch offset fell below the leader's log start starts over there.
    */
   appendAsFollower(request: PartitionFetchRequest, response: PartitionFetchResponse): FollowerAppendOutcome {
@@ -693,8 +701,13 @@ export class Partition {
     }
     let appended: LogAppendInfo | undefined;
     if (response.records.length > 0) {
-      appended = this.log.write(response.records, { assignOffsets: false });
-      for (const { header } of iterateBatches(response.records)) {
+      // The fetched bytes enter this replica here: one check (CRC, structure, offsets
+      // continuing the log), whose headers serve the producer state too (the log assigns
+      // each batch's epoch in the one epoch cache as it writes it).
+      const checked = validateBatches(response.records, this.validationRules(false));
+      if (!checked.ok) return { ignored: false, errorCode: checked.errorCode };
+      appended = this.log.appendValidated(checked.value, { assignOffsets: false });
+      for (const { header } of checked.value.batches) {
         this.producers.apply(producerBatchOf(header), header.baseOffset, header.baseOffset + header.lastOffsetDelta, header.maxTimestamp);
       }
     }

@@ -1,22 +1,19 @@
 /**
- * The producer's record accumulator: records are encoded into their partition's open
- * batch the moment `send` is called, straight into the bytes that will travel (Kafka's
- * `RecordAccumulator` and `MemoryRecordsBuilder`), under a memory bound (`BufferPool`).
+ * The producer's record accumulator (Kafka's `RecordAccumulator`): records are encoded
+ * into their partition's open batch the moment `send` is called, straight into the bytes
+ * that will travel (`ProducerBatch`), under a memory bound (`BufferPool`). The sender
+ * (`sender.ts`) drains the queues this fills.
  */
-import {
-  assembleBatch,
-  batchHeaderBytes,
-  batchLogOverheadBytes,
-  crcStartPosition,
-  positions,
-  writeInt64,
-  type CompressionType,
-} from '../record/batch.js';
-import { codecFor } from '../record/codecs/index.js';
+import { batchHeaderBytes } from '../record/batch.js';
 import { assert } from '../util/assert.js';
-import { crc32c } from '../util/crc32c.js';
-import { TributaryError } from '../util/errors.js';
-import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../util/varint.js';
+import type { Clock } from '../util/clock.js';
+import { TributaryError, isTributaryError } from '../util/errors.js';
+import type { Rng } from '../util/rng.js';
+import type { BufferPool } from './buffer-pool.js';
+import type { MetadataCache, TopicInfo } from './metadata-cache.js';
+import type { ResolvedProducerOptions } from './options.js';
+import { choosePartition, partitionForKey } from './partitioner.js';
+import { ProducerBatch, fieldBytes, measureHeaders, recordOverheadBytesMax, utf8Bytes, type RecordFields } from './producer-batch.js';
 
 /**
  * A header of a record to send: a name and a value (text is sent as UTF-8).
@@ -87,85 +84,6 @@ export interface RecordMetadata {
   readonly timestamp: number;
 }
 
-// ------------------------------------------------------------------------ buffer pool
-
-interface MemoryWaiter {
-  readonly bytes: number;
-  readonly resolve: () => void;
-  readonly reject: (err: unknown) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
-/**
- * `buffer.memory`: the bytes of batches that are open or waiting for their answer, at most
- * `limit`. A batch reserves its capacity when it is opened and gives it back when its
- * answer (or its failure) comes. Waiters are served first come, first served, so a large
- * record is not starved by a stream of small ones.
- */
-export class BufferPool {
-  private usedBytes = 0;
-  private readonly waiters: MemoryWaiter[] = [];
-
-  constructor(readonly limit: number) {}
-
-  get used(): number {
-    return this.usedBytes;
-  }
-  get waiting(): number {
-    return this.waiters.length;
-  }
-
-  /** Reserves `bytes` now if they are free and nobody waits ahead; returns whether it did. */
-  tryReserve(bytes: number): boolean {
-    assert(bytes <= this.limit, 'a reservation fits the pool');
-    if (this.waiters.length > 0 || this.usedBytes + bytes > this.limit) return false;
-    this.usedBytes += bytes;
-    return true;
-  }
-
-  /**
-   * Reserves `bytes`, waiting for other batches to give memory back for at most
-   * `timeoutMs`; then rejects with a retriable `REQUEST_TIMED_OUT` naming `bufferMemory`.
-   */
-  reserve(bytes: number, timeoutMs: number): Promise<void> {
-    if (this.tryReserve(bytes)) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const waiter: MemoryWaiter = { bytes, resolve, reject, timer: undefined };
-      waiter.timer = setTimeout(() => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(new TributaryError('REQUEST_TIMED_OUT', `failed to allocate ${bytes} bytes of bufferMemory (${this.limit}) within maxBlockMs (${timeoutMs} ms): records are produced faster than the cluster acknowledges them`, { option: 'bufferMemory' }));
-        this.serve();
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
-  }
-
-  release(bytes: number): void {
-    this.usedBytes -= bytes;
-    assert(this.usedBytes >= 0, 'released no more than was reserved');
-    this.serve();
-  }
-
-  /** Rejects every waiter (the producer closed). */
-  failWaiters(err: unknown): void {
-    for (const w of this.waiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.reject(err);
-    }
-  }
-
-  private serve(): void {
-    while (this.waiters.length > 0) {
-      const w = this.waiters[0]!;
-      if (this.usedBytes + w.bytes > this.limit) return;
-      this.waiters.shift();
-      clearTimeout(w.timer);
-      this.usedBytes += w.bytes;
-      w.resolve();
-    }
-  }
-}
 
 // ----------------------------------------------------------------------- send calls
 
@@ -238,299 +156,6 @@ export class SendOp {
   }
 }
 
-// -------------------------------------------------------------------------- batches
-
-/** The parts of a record, measured, ready to be written into a batch (reused: no allocation per record). */
-export interface RecordFields {
-  key: Uint8Array | string | null;
-  /** UTF-8 bytes of the key, -1 for null. */
-  keyBytes: number;
-  value: Uint8Array | string | null;
-  valueBytes: number;
-  /** Normalized headers, or undefined for none. */
-  headers: readonly EncodedHeader[] | undefined;
-  /** Bytes of the headers section: the count and every header. */
-  headersBytes: number;
-  timestamp: number;
-}
-
-/** A header with its name's UTF-8 bytes and its value as bytes. */
-export interface EncodedHeader {
-  readonly key: Buffer;
-  readonly value: Uint8Array | null;
-}
-
-/** The bytes of the record part that does not depend on its place in the batch. */
-export function fieldBytes(f: RecordFields): number {
-  return (f.keyBytes < 0 ? 1 : sizeOfVarint(f.keyBytes) + f.keyBytes) + (f.valueBytes < 0 ? 1 : sizeOfVarint(f.valueBytes) + f.valueBytes) + f.headersBytes;
-}
-
-/** The most bytes the varints that depend on the batch (length, timestamp delta, offset delta, attributes) can take. */
-export const recordOverheadBytesMax = 5 + 1 + 10 + 5;
-
-/** The batch state a partition's queue and the sender move it through. */
-export type BatchState = 'open' | 'closed' | 'in-flight' | 'retry' | 'done';
-
-/**
- * One batch of one partition, built in place: the records section is written into
- * `buffer` from byte 61 on as records arrive, and the 61-byte header is written in front
- * of it when the batch is sent (uncompressed), so the bytes that travel are the bytes the
- * records were written into; nothing is copied. A compressed batch compresses its records
- * section into a new buffer when it is closed.
- *
- * Which call each record came from is kept as runs: consecutive records of one call
- * share one entry (`owners[i]`, first index `starts[i]`, `counts[i]` records), so a call
- * of a thousand records to one partition costs one entry, not a thousand.
- */
-export class ProducerBatch {
-  state: BatchState = 'open';
-  /** No more records go in (it filled up, or a record waits for memory behind it): send it without lingering. */
-  full = false;
-  /** Write position: the end of the records section so far. */
-  pos = batchHeaderBytes;
-  recordCount = 0;
-  baseTimestamp = 0;
-  maxTimestamp = -1;
-  readonly owners: SendOp[] = [];
-  readonly starts: number[] = [];
-  readonly counts: number[] = [];
-  /** The bytes to send, once closed. */
-  bytes: Buffer | undefined;
-  /** Sequence of the first record (idempotence), -1 before it is assigned. */
-  baseSequence = -1;
-  producerId = -1;
-  producerEpoch = -1;
-  /** The order in which the producer first sent its batches: retries go back in this order. */
-  sendOrder = -1;
-  /** The leader epoch the last attempt was sent under. */
-  leaderEpoch = -1;
-  /** Sends of this batch so far. */
-  attempts = 0;
-  /** Don't send again before (monotonic ms). */
-  retryAtMs = 0;
-  /** The last attempt failed with a stale-metadata error: wait for fresh metadata before the next. */
-  awaitingMetadata = false;
-  /** Whether the last attempt may have been appended although no answer said so (a network error or timeout). */
-  outcomeUnknown = false;
-  /** The last attempt's storage error (a full disk), kept so that a batch that expires says why rather than only that time ran out. */
-  storageError: string | undefined;
-  /** Set once the batch's answer is known, for in-order completion. */
-  result: { baseOffset: number; logAppendTime: number } | { error: TributaryError } | undefined;
-  /** Resolved when the batch is done; created only when someone (flush) waits. */
-  private doneWaiters: (() => void)[] | undefined;
-
-  constructor(
-    readonly topic: string,
-    readonly partition: number,
-    readonly buffer: Buffer,
-      /** Bytes reserved in the pool for this batch. */
-    readonly reservedBytes: number,
-    readonly createdMs: number,
-  ) {}
-
-  get capacity(): number {
-    return this.buffer.length;
-  }
-
-  /** The record body (after its length) that `sizeIn` measured last, for `append`. */
-  private measuredBody = 0;
-
-  /** Bytes the record would take in this batch, or -1 if it does not fit. */
-  sizeIn(f: RecordFields, fields: number): number {
-    const timestampDelta = this.recordCount === 0 ? 0 : f.timestamp - this.baseTimestamp;
-    const count = this.recordCount;
-    // Zig-zag varints: 1 byte below 64, 2 below 8192.
-    const body = 1 + (timestampDelta === 0 ? 1 : sizeOfVarlong(timestampDelta)) + (count < 64 ? 1 : count < 8192 ? 2 : sizeOfVarint(count)) + fields;
-    const total = (body < 64 ? 1 : body < 8192 ? 2 : sizeOfVarint(body)) + body;
-    if (this.pos + total > this.buffer.length) return -1;
-    this.measuredBody = body;
-    return total;
-  }
-
-  /**
-   * Writes the record that `sizeIn` just measured (and said fits), for result `index` of
-   * `op`. Written exactly as `DefaultRecord.writeTo`: length, attributes, timestamp delta,
-   * offset delta, key, value, headers.
-   */
-  append(f: RecordFields, op: SendOp, index: number): void {
-    assert(this.state === 'open', 'records go into open batches only');
-    const buf = this.buffer;
-    if (this.recordCount === 0) this.baseTimestamp = f.timestamp;
-    if (f.timestamp > this.maxTimestamp) this.maxTimestamp = f.timestamp;
-    const timestampDelta = f.timestamp - this.baseTimestamp;
-    const body = this.measuredBody;
-    let pos = writeVarint(buf, this.pos, body);
-    buf[pos++] = 0;
-    pos = writeVarlong(buf, pos, timestampDelta);
-    pos = writeVarint(buf, pos, this.recordCount);
-    pos = writeField(buf, pos, f.key, f.keyBytes);
-    pos = writeField(buf, pos, f.value, f.valueBytes);
-    const headers = f.headers;
-    if (headers === undefined) {
-      buf[pos++] = 0;
-    } else {
-      pos = writeVarint(buf, pos, headers.length);
-      for (const h of headers) {
-        pos = writeField(buf, pos, h.key, h.key.length);
-        pos = writeField(buf, pos, h.value, h.value === null ? -1 : h.value.length);
-      }
-    }
-    assert(pos <= buf.length, 'a record is written only where it fits');
-    this.pos = pos;
-    // Extend the last run when this record follows it in the same call.
-    const runs = this.owners.length;
-    if (runs > 0 && this.owners[runs - 1] === op && this.starts[runs - 1]! + this.counts[runs - 1]! === index) {
-      this.counts[runs - 1]!++;
-    } else {
-      this.owners.push(op);
-      this.starts.push(index);
-      this.counts.push(1);
-    }
-    this.recordCount++;
-  }
-
-  /**
-   * Closes the batch and produces the bytes to send: for `none`, the header written in
-   * front of the records in place; otherwise the records section compressed behind a new
-   * header. The producer fields are stamped later, by `stamp`.
-   */
-  close(): void {
-    assert(this.recordCount > 0 && this.state === 'open', 'only open batches with records are closed');
-    this.state = 'closed';
-    this.bytes = this.buffer.subarray(0, this.pos);
-    writeHeader(this.bytes, this.recordCount, this.baseTimestamp, this.maxTimestamp, 0);
-  }
-
-  /** `close` for a compressed batch: the records section is compressed behind a new header. */
-  async closeCompressed(compression: CompressionType): Promise<void> {
-    assert(this.recordCount > 0 && this.state === 'open', 'only open batches with records are closed');
-    this.state = 'closed';
-    const section = await codecFor(compression).compress(this.buffer.subarray(batchHeaderBytes, this.pos));
-    this.bytes = assembleBatch(section, this.recordCount, this.baseTimestamp, this.maxTimestamp, compression, {});
-  }
-
-  /** Writes the producer id, epoch and base sequence into the header and recomputes the CRC. */
-  stamp(producerId: number, producerEpoch: number, baseSequence: number): void {
-    const bytes = this.bytes;
-    assert(bytes !== undefined, 'a batch is closed before it is stamped');
-    this.producerId = producerId;
-    this.producerEpoch = producerEpoch;
-    this.baseSequence = baseSequence;
-    writeInt64(bytes, positions.producerId, producerId);
-    bytes.writeInt16BE(producerEpoch, positions.producerEpoch);
-    bytes.writeInt32BE(baseSequence, positions.baseSequence);
-    bytes.writeUInt32BE(crc32c(bytes, crcStartPosition), positions.crc);
-  }
-
-  /** Calls `fn` once the batch is done (at once if it is). */
-  onDone(fn: () => void): void {
-    if (this.state === 'done') fn();
-    else (this.doneWaiters ??= []).push(fn);
-  }
-
-  /** Hands every record its result (or the error) and wakes those waiting. */
-  finish(): void {
-    const result = this.result;
-    assert(result !== undefined, 'a batch finishes with a result');
-    this.state = 'done';
-    const owners = this.owners;
-    if ('error' in result) {
-      for (const op of owners) op.fail(result.error);
-    } else {
-      let offset = result.baseOffset;
-      for (let i = 0; i < owners.length; i++) {
-        const count = this.counts[i]!;
-        owners[i]!.complete(this.starts[i]!, count, this.partition, offset, result.logAppendTime);
-        if (offset >= 0) offset += count;
-      }
-    }
-    const waiters = this.doneWaiters;
-    this.doneWaiters = undefined;
-    if (waiters !== undefined) for (const w of waiters) w();
-  }
-}
-
-function writeField(buf: Buffer, pos: number, v: Uint8Array | string | null, length: number): number {
-  if (v === null) return writeVarint(buf, pos, -1);
-  pos = writeVarint(buf, pos, length);
-  if (typeof v === 'string') {
-    // ASCII text (the common case) is its own UTF-8: copy the code units.
-    if (length === v.length && length <= 64) {
-      for (let i = 0; i < length; i++) buf[pos + i] = v.charCodeAt(i);
-    } else {
-      buf.write(v, pos, length, 'utf8');
-    }
-  } else if (length <= 16) {
-    for (let i = 0; i < length; i++) buf[pos + i] = v[i]!;
-  } else {
-    buf.set(v, pos);
-  }
-  return pos + length;
-}
-
-/** Writes a v2 batch header in front of `records` already in `buf` (producer fields -1), with its CRC. */
-function writeHeader(buf: Buffer, recordCount: number, baseTimestamp: number, maxTimestamp: number, attributes: number): void {
-  writeInt64(buf, positions.baseOffset, 0);
-  buf.writeInt32BE(buf.length - batchLogOverheadBytes, positions.batchLength);
-  buf.writeInt32BE(-1, positions.partitionLeaderEpoch);
-  buf[positions.magic] = 2;
-  buf.writeInt16BE(attributes, positions.attributes);
-  buf.writeInt32BE(recordCount - 1, positions.lastOffsetDelta);
-  writeInt64(buf, positions.baseTimestamp, baseTimestamp);
-  writeInt64(buf, positions.maxTimestamp, maxTimestamp);
-  writeInt64(buf, positions.producerId, -1);
-  buf.writeInt16BE(-1, positions.producerEpoch);
-  buf.writeInt32BE(-1, positions.baseSequence);
-  buf.writeInt32BE(recordCount, positions.recordCount);
-  buf.writeUInt32BE(crc32c(buf, crcStartPosition), positions.crc);
-}
-
-/** Kafka's UTF-8 length of a string, with a fast path for ASCII. */
-export function utf8Bytes(s: string): number {
-  const n = s.length;
-  if (n <= 64) {
-    let i = 0;
-    while (i < n && s.charCodeAt(i) < 0x80) i++;
-    if (i === n) return n;
-  }
-  return Buffer.byteLength(s, 'utf8');
-}
-
-const headerEncoder = new TextEncoder();
-
-/** Normalizes a record's headers (object or list) into names and values as bytes; fills `f.headers`/`f.headersBytes`. */
-export function measureHeaders(f: RecordFields, headers: ProducerRecord['headers']): void {
-  if (headers === undefined || headers === null) {
-    f.headers = undefined;
-    f.headersBytes = 1;
-    return;
-  }
-  const list: EncodedHeader[] = [];
-  const add = (key: unknown, value: unknown): void => {
-    if (typeof key !== 'string') throw new TributaryError('INVALID_RECORD', `a header name must be a string, got ${typeof key}`);
-    let v: Uint8Array | null;
-    if (value === null || value === undefined) v = null;
-    else if (typeof value === 'string') v = headerEncoder.encode(value);
-    else if (value instanceof Uint8Array) v = value;
-    else throw new TributaryError('INVALID_RECORD', `header "${key}" must be a string, bytes or null, got ${typeof value}`);
-    list.push({ key: Buffer.from(key, 'utf8'), value: v });
-  };
-  if (Array.isArray(headers)) {
-    for (const h of headers as readonly ProducerHeader[]) {
-      if (typeof h !== 'object' || h === null) throw new TributaryError('INVALID_RECORD', 'a header must be an object with key and value');
-      add(h.key, h.value);
-    }
-  } else if (typeof headers === 'object') {
-    for (const key of Object.keys(headers)) add(key, (headers as Record<string, unknown>)[key]);
-  } else {
-    throw new TributaryError('INVALID_RECORD', `headers must be an object or an array, got ${typeof headers}`);
-  }
-  let bytes = sizeOfVarint(list.length);
-  for (const h of list) bytes += sizeOfVarint(h.key.length) + h.key.length + (h.value === null ? 1 : sizeOfVarint(h.value.length) + h.value.length);
-  f.headers = list.length === 0 ? undefined : list;
-  f.headersBytes = list.length === 0 ? 1 : bytes;
-}
-
 /** One partition's batches: those waiting to be sent, and those sent and not yet answered, in order. */
 export class PartitionQueue {
   /** Batches to send, oldest first; the last may be open. `head` indexes the first. */
@@ -589,4 +214,338 @@ export class PartitionQueue {
   unsent(): ProducerBatch[] {
     return this.items.slice(this.head);
   }
+}
+
+// ------------------------------------------------------------------ the accumulator
+
+interface TopicState {
+  readonly name: string;
+  readonly queues: PartitionQueue[];
+  /** The partition records without a key go to (KIP-480), or -1 before the first. */
+  sticky: number;
+  /** The metadata wait of the calls that came before the topic was known. */
+  waiting: Promise<TopicInfo> | undefined;
+}
+
+/**
+ * Appends the records of `send` calls to their partitions' queues, in call order, under
+ * the memory bound; keeps the queues that have batches to send (`ready`) and every batch
+ * not yet finished (`incomplete`, for `flush`). Calls `wake` when there is something new
+ * to send.
+ */
+export class RecordAccumulator {
+  private readonly topics = new Map<string, TopicState>();
+  /** Queues with batches waiting to be sent. */
+  readonly ready = new Set<PartitionQueue>();
+  /** Batches not yet finished, for `flush`. */
+  readonly incomplete = new Set<ProducerBatch>();
+  /** Calls whose records are not all in batches yet (waiting for metadata or memory). */
+  readonly appending = new Set<SendOp>();
+  private readonly appendWaiters = new Map<SendOp, (() => void)[]>();
+  /** Calls waiting for an earlier call that waits for memory: records are appended in call order. */
+  private readonly blockedOps: SendOp[] = [];
+  private blocking = false;
+  private readonly scratch: RecordFields = { key: null, keyBytes: -1, value: null, valueBytes: -1, headers: undefined, headersBytes: 1, timestamp: 0 };
+
+  constructor(
+    private readonly options: ResolvedProducerOptions,
+    private readonly metadata: MetadataCache,
+    readonly pool: BufferPool,
+    private readonly clock: Clock,
+    private readonly rng: Rng,
+    private readonly wake: () => void,
+  ) {}
+
+  /** Whether the producer has sent to `topic` before (its arguments were checked then). */
+  knows(topic: string): boolean {
+    return this.topics.has(topic);
+  }
+
+  /** Appends a call's records now, or once its topic's metadata (or memory for an earlier call) is there. */
+  append(op: SendOp): void {
+    const info = this.metadata.topic(op.topic);
+    const state = this.topics.get(op.topic);
+    if (info === undefined || info.partitions.length === 0 || state === undefined || state.waiting) {
+      this.appendWhenKnown(op);
+    } else if (this.blocking) {
+      this.appending.add(op);
+      this.blockedOps.push(op);
+    } else {
+      this.appendFrom(op, 0, info, 0);
+    }
+  }
+
+  /** Resolves once every call still appending (waiting for metadata or memory) has its records in batches. */
+  async appended(): Promise<void> {
+    for (const op of [...this.appending]) await this.appendedOf(op);
+  }
+
+  /** The queue of a batch's partition. */
+  queueFor(b: ProducerBatch): PartitionQueue {
+    return this.topics.get(b.topic)!.queues[b.partition]!;
+  }
+
+  /** Every partition queue (for a new producer epoch: sequences start again). */
+  *queues(): Generator<PartitionQueue> {
+    for (const state of this.topics.values()) for (const q of state.queues) if (q !== undefined) yield q;
+  }
+
+  /** A finished batch leaves: its memory goes back to the pool, its buffer to the free list when nobody may still read it. */
+  deallocate(b: ProducerBatch): void {
+    this.incomplete.delete(b);
+    this.pool.release(b.reservedBytes);
+    if (!b.outcomeUnknown) this.pool.deallocate(b.buffer);
+  }
+  /** Checks every record of an array call before any is appended: types, and sizes against `maxRequestSize`. */
+  validate(topic: string, records: readonly ProducerRecord[]): void {
+    const limit = this.options.maxRequestSize - batchHeaderBytes - recordOverheadBytesMax;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      if (typeof r !== 'object' || r === null) throw new TributaryError('INVALID_RECORD', `record ${i} must be an object, got ${r === null ? 'null' : typeof r}`, { topic });
+      const bound = boundOf(r.key, 'key', i, topic) + boundOf(r.value, 'value', i, topic);
+      if (bound > limit || r.headers !== undefined) {
+        // The cheap bound (3 bytes per UTF-16 unit) says it might not fit: measure exactly.
+        const f = this.scratch;
+        this.measure(r, f, topic, 0);
+        this.checkSize(fieldBytes(f), topic, i);
+      }
+    }
+  }
+
+  private checkSize(fields: number, topic: string, index: number): void {
+    const size = fields + recordOverheadBytesMax + batchHeaderBytes;
+    if (size > this.options.maxRequestSize) {
+      throw new TributaryError('MESSAGE_TOO_LARGE', `record ${index} is ${size} bytes with its batch header, more than maxRequestSize (${this.options.maxRequestSize})`, { topic });
+    }
+  }
+
+  /** Fills `f` from a record; throws `INVALID_RECORD` for a bad field. Returns nothing: sizes are in `f`. */
+  private measure(r: ProducerRecord, f: RecordFields, topic: string, now: number): void {
+    if (typeof r !== 'object' || r === null) throw new TributaryError('INVALID_RECORD', `a record must be an object, got ${r === null ? 'null' : typeof r}`, { topic });
+    const key = r.key ?? null;
+    if (key === null) f.keyBytes = -1;
+    else if (typeof key === 'string') f.keyBytes = utf8Bytes(key);
+    else if (key instanceof Uint8Array) f.keyBytes = key.length;
+    else throw new TributaryError('INVALID_RECORD', `a record key must be a string, bytes or null, got ${typeof key}`, { topic });
+    f.key = key;
+    const value = r.value;
+    if (value === null) f.valueBytes = -1;
+    else if (typeof value === 'string') f.valueBytes = utf8Bytes(value);
+    else if (value instanceof Uint8Array) f.valueBytes = value.length;
+    else throw new TributaryError('INVALID_RECORD', `a record value must be a string, bytes or null, got ${value === undefined ? 'undefined' : typeof value}`, { topic });
+    f.value = value;
+    if (r.headers === undefined) {
+      f.headers = undefined;
+      f.headersBytes = 1;
+    } else {
+      measureHeaders(f, r.headers);
+    }
+    const ts = r.timestamp;
+    if (ts !== undefined && (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0)) {
+      throw new TributaryError('INVALID_RECORD', `a record timestamp must be a non-negative integer (ms since the epoch), got ${String(ts)}`, { topic });
+    }
+    f.timestamp = ts ?? now;
+  }
+
+  private stateOf(topic: string): TopicState {
+    let s = this.topics.get(topic);
+    if (s === undefined) {
+      s = { name: topic, queues: [], sticky: -1, waiting: undefined };
+      this.topics.set(topic, s);
+    }
+    return s;
+  }
+
+  private queueOf(state: TopicState, partition: number): PartitionQueue {
+    let q = state.queues[partition];
+    if (q === undefined) {
+      while (state.queues.length <= partition) state.queues.push(new PartitionQueue(state.name, state.queues.length));
+      q = state.queues[partition]!;
+    }
+    return q;
+  }
+
+  /** Waits for the topic's metadata (at most `maxBlockMs`), then appends. Calls for one topic keep their order. */
+  private appendWhenKnown(op: SendOp): void {
+    this.appending.add(op);
+    const state = this.stateOf(op.topic);
+    if (state.waiting === undefined) {
+      state.waiting = this.metadata.waitForTopic(op.topic, this.clock.monotonic() + this.options.maxBlockMs).finally(() => {
+        state.waiting = undefined;
+      });
+    }
+    state.waiting.then(
+      (info) => {
+        if (this.blocking) this.blockedOps.push(op);
+        else this.appendFrom(op, 0, info, 0);
+      },
+      (err: unknown) => {
+        op.fail(err);
+        this.doneAppending(op);
+      },
+    );
+  }
+
+  /**
+   * Appends the records of `op` from index `start` into their partitions' batches. When a
+   * new batch needs memory that is not free, the rest of the call (and every later call)
+   * waits for it: records are appended in call order. `reserved` is memory already
+   * reserved for the first new batch.
+   */
+  private appendFrom(op: SendOp, start: number, info: TopicInfo, reserved: number): void {
+    const records = op.records;
+    const f = this.scratch;
+    const state = this.stateOf(op.topic);
+    const partitionCount = info.partitions.length;
+    const o = this.options;
+    const now = this.clock.monotonic();
+    const fieldsMax = o.maxRequestSize - recordOverheadBytesMax - batchHeaderBytes;
+    let lastPartition = -1;
+    let lastQueue: PartitionQueue | undefined;
+    try {
+      for (let i = start; i < records.length; i++) {
+        if (op.settled) break; // a batch of this call already failed
+        const r = records[i]!;
+        this.measure(r, f, op.topic, op.now);
+        const fields = fieldBytes(f);
+        if (fields > fieldsMax) this.checkSize(fields, op.topic, i);
+        let sticky = false;
+        let partition: number;
+        if (r.partition !== undefined) {
+          partition = r.partition;
+          if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
+            throw new TributaryError('INVALID_ARGUMENT', `partition ${String(partition)} is not in [0, ${partitionCount}) for topic "${op.topic}"`, { topic: op.topic, option: 'partition' });
+          }
+        } else if (o.partitioner !== undefined) {
+          partition = choosePartition(o.partitioner, op.topic, f.key === null ? null : typeof f.key === 'string' ? Buffer.from(f.key, 'utf8') : f.key, partitionCount);
+        } else if (f.key !== null) {
+          if (typeof f.key === 'string') f.key = Buffer.from(f.key, 'utf8');
+          partition = partitionForKey(f.key, partitionCount);
+        } else {
+          sticky = true;
+          if (state.sticky < 0 || state.sticky >= partitionCount) state.sticky = this.pickSticky(info, -1);
+          partition = state.sticky;
+        }
+        let q = partition === lastPartition ? lastQueue! : this.queueOf(state, partition);
+        let tail = q.tail();
+        // The common case costs one sizeIn: the open batch has room.
+        if (tail === undefined || tail.sizeIn(f, fields) < 0) {
+          if (sticky && partitionCount > 1 && tail !== undefined) {
+            // KIP-480: the sticky partition's batch is full; records without a key move on.
+            state.sticky = this.pickSticky(info, partition);
+            partition = state.sticky;
+            q = this.queueOf(state, partition);
+            tail = q.tail();
+          }
+          if (tail === undefined || tail.sizeIn(f, fields) < 0) {
+            if (tail !== undefined) tail.full = true;
+            const capacity = Math.max(o.batchSize, batchHeaderBytes + recordOverheadBytesMax + fields);
+            if (reserved >= capacity) {
+              if (reserved > capacity) this.pool.release(reserved - capacity);
+              reserved = 0;
+            } else {
+              if (reserved > 0) {
+                this.pool.release(reserved);
+                reserved = 0;
+              }
+              if (!this.pool.tryReserve(capacity)) {
+                this.waitForMemory(op, i, info, capacity);
+                return;
+              }
+            }
+            tail = new ProducerBatch(op.topic, partition, this.pool.allocate(capacity), capacity, now);
+            q.push(tail);
+            this.incomplete.add(tail);
+            // A queue holding a batch is in `ready` until the drain empties it.
+            this.ready.add(q);
+            const size = tail.sizeIn(f, fields);
+            assert(size > 0, 'a new batch holds any record that passed checkSize');
+          }
+        }
+        lastPartition = partition;
+        lastQueue = q;
+        tail.append(f, op, i);
+      }
+    } catch (err) {
+      if (reserved > 0) this.pool.release(reserved);
+      if (!isTributaryError(err)) throw err;
+      op.fail(err);
+    }
+    this.doneAppending(op);
+    this.wake();
+  }
+
+  private waitForMemory(op: SendOp, index: number, info: TopicInfo, bytes: number): void {
+    this.blocking = true;
+    this.appending.add(op);
+    // Whatever is in batches goes now: that is what will free the memory.
+    this.wake();
+    this.pool.reserve(bytes, this.options.maxBlockMs).then(
+      () => {
+        this.blocking = false;
+        const latest = this.metadata.topic(op.topic) ?? info;
+        this.appendFrom(op, index, latest.partitions.length >= info.partitions.length ? latest : info, bytes);
+        this.resumeBlocked();
+      },
+      (err: unknown) => {
+        this.blocking = false;
+        op.fail(err);
+        this.doneAppending(op);
+        this.resumeBlocked();
+      },
+    );
+  }
+
+  private resumeBlocked(): void {
+    while (!this.blocking && this.blockedOps.length > 0) {
+      const op = this.blockedOps.shift()!;
+      const info = this.metadata.topic(op.topic);
+      if (info === undefined) {
+        this.appending.delete(op);
+        this.appendWhenKnown(op);
+      } else {
+        this.appendFrom(op, 0, info, 0);
+      }
+    }
+  }
+
+  private doneAppending(op: SendOp): void {
+    if (!this.appending.delete(op)) return;
+    const waiters = this.appendWaiters.get(op);
+    if (waiters !== undefined) {
+      this.appendWaiters.delete(op);
+      for (const w of waiters) w();
+    }
+  }
+
+  private appendedOf(op: SendOp): Promise<void> {
+    if (!this.appending.has(op)) return Promise.resolve();
+    return new Promise((resolve) => {
+      let list = this.appendWaiters.get(op);
+      if (list === undefined) this.appendWaiters.set(op, (list = []));
+      list.push(resolve);
+    });
+  }
+
+  /** A partition for records without a key: one with a leader if any, not `avoid` when there is another. */
+  private pickSticky(info: TopicInfo, avoid: number): number {
+    const n = info.partitions.length;
+    const candidates: number[] = [];
+    for (const p of info.partitions) if (p.leaderId >= 0 && p.partition !== avoid) candidates.push(p.partition);
+    if (candidates.length > 0) return candidates[this.rng.int(candidates.length)]!;
+    if (n === 1) return 0;
+    const next = this.rng.int(n - 1);
+    return avoid >= 0 && next >= avoid ? next + 1 : next;
+  }
+}
+
+/** An upper bound of a key's or value's UTF-8 bytes, checking its type. */
+function boundOf(v: unknown, what: string, index: number, topic: string): number {
+  if (v === null || v === undefined) {
+    if (v === undefined && what === 'value') throw new TributaryError('INVALID_RECORD', `record ${index} has no value (use null for none)`, { topic });
+    return 0;
+  }
+  if (typeof v === 'string') return v.length * 3;
+  if (v instanceof Uint8Array) return v.length;
+  throw new TributaryError('INVALID_RECORD', `record ${index}: a ${what} must be a string, bytes or null, got ${typeof v}`, { topic });
 }

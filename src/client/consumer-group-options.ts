@@ -1,14 +1,81 @@
 /**
- * The options of a consumer group checked and filled in: the table of rules for the
- * shared options checker, and the rules between options.
- * @internal
+ * The options of a consumer group: the public `ConsumerGroupOptions` (Kafka's consumer
+ * configs), and the same checked and filled in (the table of rules for the shared options
+ * checker, and the rules between options).
  */
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { bool, checkOptions, custom, durationMs, invalidConfig, oneOf, required, str, type OptionRules } from '../util/options.js';
 import { isLogger, silentLogger, type Logger } from '../util/logger.js';
 import { validateTopicName } from '../util/topic-name.js';
-import type { AssignorName, ConsumerGroupOptions } from './consumer-group.js';
 import type { Serde } from './serde.js';
+import type { SerdeLike } from './topic.js';
+
+/**
+ * The partition assignors a group's leader can run; every member of a group must name the
+ * same.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type AssignorName } from 'tributary-log';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events', partitions: 6 }]);
+ * const assignor: AssignorName = 'cooperative-sticky';
+ * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], assignor });
+ * await group.close();
+ * ```
+ */
+export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
+
+/**
+ * Options of a {@link ConsumerGroup}. Public names follow Kafka's consumer configs.
+ *
+ * @example
+ * ```ts
+ * import type { Cluster } from 'tributary-log';
+ *
+ * const o: Parameters<Cluster['consumerGroup']>[0] = { groupId: 'billing', topics: ['orders'], autoOffsetReset: 'earliest' };
+ * console.log(o.groupId); // billing
+ * ```
+ */
+export interface ConsumerGroupOptions<K, V> {
+  /** `group.id`. Required. */
+  readonly groupId: string;
+  /** The topics to consume: names, or a pattern matched against every topic (checked every `metadataMaxAgeMs`). */
+  readonly topics: readonly string[] | RegExp;
+  /** `auto.offset.reset`: where a partition with no committed offset starts, as the consumer's option of that name. Default `'latest'`. */
+  readonly autoOffsetReset?: 'earliest' | 'latest';
+  /** @deprecated Use `autoOffsetReset` (one name for consumers and groups); `from` still works. */
+  readonly from?: 'earliest' | 'latest';
+  /** Decodes keys; without it keys are bytes. */
+  readonly key?: SerdeLike<K>;
+  /** Decodes values; without it values are bytes. */
+  readonly value?: SerdeLike<V>;
+  /** `partition.assignment.strategy`. Default `'range'` (Kafka's first). */
+  readonly assignor?: AssignorName;
+  /** `session.timeout.ms`: silent this long, the member is removed. Default 10000 (Kafka: 45000). */
+  readonly sessionTimeoutMs?: number;
+  /** `heartbeat.interval.ms`. Default 1000 (Kafka: 3000); must be below `sessionTimeoutMs`. */
+  readonly heartbeatIntervalMs?: number;
+  /** `max.poll.interval.ms`: how long a rebalance waits for this member to rejoin (it finishes its current record first). Default 60000 (Kafka: 300000). */
+  readonly rebalanceTimeoutMs?: number;
+  /** `group.instance.id`: a static member (KIP-345), which keeps its partitions across restarts within the session timeout. */
+  readonly groupInstanceId?: string;
+  /** `enable.auto.commit`: commit processed records' offsets every `autoCommitIntervalMs`, on revocation and on close. Default true. */
+  readonly autoCommit?: boolean;
+  /** `auto.commit.interval.ms`. Default 1000 (Kafka: 5000). */
+  readonly autoCommitIntervalMs?: number;
+  /** `client.id`. Default `'tributary-consumer'`. */
+  readonly clientId?: string;
+  /** `fetch.max.wait.ms`. Default 500. */
+  readonly maxWaitMs?: number;
+  /** `request.timeout.ms`. Default 30000. */
+  readonly requestTimeoutMs?: number;
+  /** `metadata.max.age.ms`: how often the leader checks for new topics and partitions. Default 5000. */
+  readonly metadataMaxAgeMs?: number;
+  /** Where the member logs (failed auto-commits, rebalances); default silent, or the cluster's logger for `cluster.consumerGroup`. */
+  readonly logger?: Logger;
+}
 
 /** A group's options with every default filled in. @internal */
 export interface ResolvedConsumerGroupOptions {

@@ -6,9 +6,9 @@
  * so a Java or KafkaJS member can share a group. Also the leader's assignment step, which
  * turns every member's subscription into each one's partitions.
  */
-import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, type AssignorMember } from '../broker/core/assignors.js';
+import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, type AssignorMember } from './assignors.js';
 import { TributaryError } from '../util/errors.js';
-import type { AssignorName } from './consumer-group.js';
+import type { AssignorName } from './consumer-group-options.js';
 import type { TopicPartition } from './consumer.js';
 
 /** Kafka's ConsumerProtocolSubscription (versions 0-3, not flexible). @internal */

@@ -16,12 +16,50 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { TributaryError } from '../util/errors.js';
 import type { Consumer, ConsumerBatch, TopicPartition } from './consumer.js';
-import type { RunHandlers, TypedConsumerBatch } from './consumer-group.js';
 import type { Serde } from './serde.js';
 import { withTimeout } from './retry.js';
 import type { TypedConsumerRecord } from './topic.js';
 
-/** What delivery reads of its member. */
+/**
+ * A batch as `run({ eachBatch })` receives it.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, serdes, type TypedConsumerBatch } from 'tributary-log';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events' }]);
+ * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], value: serdes.string });
+ * const handle = (batch: TypedConsumerBatch<Uint8Array | null, string>) => console.log(batch.partition, batch.records.length);
+ * void group.run({ eachBatch: handle });
+ * await group.close();
+ * ```
+ */
+export interface TypedConsumerBatch<K, V> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly TypedConsumerRecord<K, V>[];
+  readonly highWatermark: number;
+}
+
+/**
+ * What `run` calls: one record at a time, or one fetched batch at a time.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, serdes, type RunHandlers } from 'tributary-log';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events' }]);
+ * const group = cluster.consumerGroup({ groupId: 'audit', topics: ['events'], value: serdes.string });
+ * const handlers: RunHandlers<Uint8Array | null, string> = { eachRecord: (r) => console.log(r.offset, r.value) };
+ * void group.run(handlers);
+ * await group.close();
+ * ```
+ */
+export type RunHandlers<K, V> = { readonly eachRecord: (record: TypedConsumerRecord<K, V>) => void | Promise<void> } | { readonly eachBatch: (batch: TypedConsumerBatch<K, V>) => void | Promise<void> };
+
+/** What delivery reads of its member. @internal */
 export interface DeliveryHost {
   readonly inner: Consumer;
   /** The owned partitions, by `tpKey`. */

@@ -48,83 +48,54 @@
  * `cluster-control.ts` (Kafka's `ClusterControlManager`), as functions this class calls
  * with its sessions and the request's `Txn`.
  *
+ * ## The parts
+ *
+ * This class owns only what is stateful: the committed and speculative images, the
+ * pending records, activation and the sessions. What each request does is decided by
+ * stateless functions of the request's `Txn` (over the speculative image) and the
+ * request, in one file per part of Kafka's `QuorumController`:
+ *
+ * - `cluster-control.ts` (`ClusterControlManager`): broker registration, heartbeats,
+ *   sessions, fencing, and the elections broker events cause;
+ * - `replication-control.ts` (`ReplicationControlManager`): topics, partitions,
+ *   AlterPartition and ElectLeaders;
+ * - `configuration-control.ts` (`ConfigurationControlManager`): IncrementalAlterConfigs
+ *   and DescribeConfigs;
+ * - `producer-id-control.ts` (`ProducerIdControlManager`): AllocateProducerIds.
+ *
  * Requests are typed, and an invalid one gets Kafka's error code in its response. Throws
  * are only for bugs (AssertionError).
  */
 import { assert } from '../util/assert.js';
 import type { ErrorCode } from '../util/error-codes.js';
-import { isTributaryError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
-import { validateTopicName } from '../util/topic-name.js';
-import {
-  brokerConfigDefs,
-  configDefs,
-  configValueProblem,
-  effectiveBrokerConfig,
-  effectiveTopicConfig,
-  isTrue,
-  splitList,
-  topicConfigDefs,
-} from './configs.js';
-import {
-  brokerHeartbeat,
-  checkBrokerEpoch,
-  electLeaderless,
-  expiredBrokers,
-  fenceBroker,
-  presumeSessions,
-  registerBroker,
-  unregisterBroker,
-  type BrokerSessions,
-} from './cluster-control.js';
-import { Txn, fail, fitsString, isBrokerId, ok, type Failure } from './controller-txn.js';
-import { electLeader, partitionChange, type PartitionChangeFields } from './election.js';
-import { MetadataDelta, MetadataImage, type MetadataView, type PartitionRegistration } from './image.js';
-import { placeReplicas } from './placement.js';
-import {
-  ApiKey,
-  ConfigResourceType,
-  encodeMetadataRecord,
-  metadataInt64Max,
-  metadataRecordName,
-  noLeader,
-  partitionReplicasMax,
-  type MetadataRecord,
-} from './records.js';
+import { brokerHeartbeat, expiredBrokers, fenceBroker, presumeSessions, registerBroker, unregisterBroker, type BrokerSessions } from './cluster-control.js';
+import { describeConfigs, incrementalAlterConfigs } from './configuration-control.js';
+import { Txn } from './controller-txn.js';
+import { MetadataDelta, MetadataImage } from './image.js';
+import { allocateProducerIds, producerIdBlockSize } from './producer-id-control.js';
+import { ApiKey, encodeMetadataRecord, metadataRecordName, type MetadataRecord } from './records.js';
+import { alterPartition, createPartitions, createTopics, deleteTopics, electLeaders, type ReplicationSettings } from './replication-control.js';
 import type {
-  AllocateProducerIdsRequest,
   AllocateProducerIdsResponse,
-  AlterPartitionPartitionResult,
-  AlterPartitionRequest,
   AlterPartitionResponse,
-  AlterPartitionTopicResult,
-  AlterConfigsResourceResponse,
   BrokerHeartbeatResponse,
   BrokerRegistrationResponse,
-  CreatableTopic,
-  CreatableTopicResult,
-  CreatePartitionsRequest,
   CreatePartitionsResponse,
-  CreatePartitionsTopicResult,
-  CreateTopicsRequest,
   CreateTopicsResponse,
-  DeletableTopicResult,
-  DeleteTopicsRequest,
   DeleteTopicsResponse,
-  DescribeConfigsRequest,
   DescribeConfigsResponse,
-  DescribeConfigsResult,
-  ElectLeadersRequest,
   ElectLeadersResponse,
-  IncrementalAlterConfigsRequest,
   IncrementalAlterConfigsResponse,
-  PartitionElectionResult,
   ControllerRequest,
   ControllerResponse,
   ControllerResult,
   UnregisterBrokerResponse,
 } from './requests.js';
-import { randomUuid, zeroUuid, type Uuid } from './uuid.js';
+import { zeroUuid } from './uuid.js';
+
+// The parts' own exports that are the controller's public face.
+export { describeConfigs, producerIdBlockSize };
 
 /** The controller's settings, with Kafka's config names in the comments. */
 export interface ControllerConfig {
@@ -158,9 +129,6 @@ export const partitionsPerTopicMax = 100_000;
  */
 export const uncommittedRecordsMax = 1 << 20;
 
-/** Producer ids handed to a broker at a time (Kafka's `ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE`). */
-export const producerIdBlockSize = 1000;
-
 export const defaultControllerConfig: ControllerConfig = {
   brokerSessionTimeoutMs: 9000,
   defaultNumPartitions: 1,
@@ -193,7 +161,8 @@ interface Pending {
 /** The pure metadata controller. See the file comment for its contract. */
 export class Controller {
   readonly config: ControllerConfig;
-  private readonly rng: Rng;
+  /** What replication control needs: the settings and the source of topic ids and placement. */
+  private readonly replication: ReplicationSettings;
 
   private committedImage: MetadataImage;
   /** Committed records replayed but not yet folded into `committedImage` (folded lazily, so a long replay makes one image, not one per record). */
@@ -211,8 +180,8 @@ export class Controller {
   private lastWriteMs = 0;
 
   constructor(options: ControllerOptions) {
-    this.rng = options.rng;
     this.config = { ...defaultControllerConfig, ...options.config };
+    this.replication = { config: this.config, rng: options.rng };
     assert(this.config.brokerSessionTimeoutMs > 0, 'brokerSessionTimeoutMs must be positive');
     assert(this.config.numPartitionsMax >= 1 && this.config.numPartitionsMax <= partitionsPerTopicMax, `numPartitionsMax must be 1 to ${partitionsPerTopicMax}`);
     assert(this.config.defaultNumPartitions >= 1 && this.config.defaultNumPartitions <= this.config.numPartitionsMax, 'defaultNumPartitions must be 1 to numPartitionsMax');
@@ -337,18 +306,18 @@ export class Controller {
     let validateOnly = false;
     switch (request.type) {
       case 'CreateTopics':
-        response = this.createTopics(txn, request);
+        response = createTopics(txn, request, this.replication);
         validateOnly = request.validateOnly === true;
         break;
       case 'DeleteTopics':
-        response = this.deleteTopics(txn, request);
+        response = deleteTopics(txn, request);
         break;
       case 'CreatePartitions':
-        response = this.createPartitions(txn, request);
+        response = createPartitions(txn, request, this.replication);
         validateOnly = request.validateOnly === true;
         break;
       case 'IncrementalAlterConfigs':
-        response = this.incrementalAlterConfigs(txn, request);
+        response = incrementalAlterConfigs(txn, request);
         validateOnly = request.validateOnly === true;
         break;
       case 'BrokerRegistration':
@@ -361,13 +330,13 @@ export class Controller {
         response = unregisterBroker(txn, this.sessions, request);
         break;
       case 'AlterPartition':
-        response = this.alterPartition(txn, request);
+        response = alterPartition(txn, request);
         break;
       case 'ElectLeaders':
-        response = this.electLeaders(txn, request);
+        response = electLeaders(txn, request);
         break;
       case 'AllocateProducerIds':
-        response = this.allocateProducerIds(txn, request);
+        response = allocateProducerIds(txn, request);
         break;
     }
     return { records: validateOnly ? [] : this.commit(txn, now), response };
@@ -394,433 +363,6 @@ export class Controller {
     this.lastWriteMs = now;
     return txn.records;
   }
-
-  // ---- topics ----
-
-  private createTopics(txn: Txn, req: CreateTopicsRequest): CreateTopicsResponse {
-    const counts = new Map<string, number>();
-    for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
-    const results: CreatableTopicResult[] = [];
-    for (const t of req.topics) {
-      const failure = (f: Failure): CreatableTopicResult => ({ name: t.name, topicId: zeroUuid, errorCode: f.code, errorMessage: f.message, numPartitions: -1, replicationFactor: -1 });
-      if (counts.get(t.name)! > 1) {
-        results.push(failure(fail('INVALID_REQUEST', `topic ${JSON.stringify(t.name)} is listed more than once`)));
-        continue;
-      }
-      const outcome = this.createTopic(txn, t, req.validateOnly === true);
-      results.push('code' in outcome ? failure(outcome) : outcome);
-    }
-    return { topics: results };
-  }
-
-  private createTopic(txn: Txn, t: CreatableTopic, validateOnly: boolean): CreatableTopicResult | Failure {
-    try {
-      validateTopicName(t.name);
-    } catch (err) {
-      if (isTributaryError(err, 'INVALID_TOPIC_EXCEPTION')) return fail('INVALID_TOPIC_EXCEPTION', err.message);
-      throw err;
-    }
-    const view = txn.delta;
-    if (view.topicIdOf(t.name) !== undefined) return fail('TOPIC_ALREADY_EXISTS', `topic ${t.name} already exists`);
-    const collision = view.collidingTopic(t.name);
-    if (collision !== undefined) return fail('INVALID_TOPIC_EXCEPTION', `topic ${t.name} collides with existing topic ${collision} ('.' and '_' are the same in metric names)`);
-
-    const numPartitions = t.numPartitions ?? -1;
-    const replicationFactor = t.replicationFactor ?? -1;
-    let assignment: (readonly number[])[];
-    if (t.assignments !== undefined && t.assignments.length > 0) {
-      if (numPartitions !== -1 || replicationFactor !== -1) {
-        return fail('INVALID_REQUEST', 'numPartitions and replicationFactor must be -1 when assignments are given');
-      }
-      if (t.assignments.length > this.config.numPartitionsMax) return fail('INVALID_PARTITIONS', `${t.assignments.length} partitions is over the maximum of ${this.config.numPartitionsMax}`);
-      const byIndex = new Array<readonly number[] | undefined>(t.assignments.length);
-      for (const a of t.assignments) {
-        if (!Number.isInteger(a.partitionIndex) || a.partitionIndex < 0 || a.partitionIndex >= t.assignments.length || byIndex[a.partitionIndex] !== undefined) {
-          return fail('INVALID_REPLICA_ASSIGNMENT', `partition indexes must be 0 to ${t.assignments.length - 1}, each once; got ${a.partitionIndex}`);
-        }
-        byIndex[a.partitionIndex] = a.brokerIds;
-      }
-      assignment = byIndex as (readonly number[])[];
-      const problem = validateAssignment(view, assignment, assignment[0]!.length, 0, txn.usable);
-      if (problem !== undefined) return problem;
-    } else {
-      const np = numPartitions === -1 ? this.config.defaultNumPartitions : numPartitions;
-      if (!Number.isInteger(np) || np < 1) return fail('INVALID_PARTITIONS', `number of partitions ${numPartitions} must be at least 1 (or -1 for the default)`);
-      if (np > this.config.numPartitionsMax) return fail('INVALID_PARTITIONS', `${np} partitions is over the maximum of ${this.config.numPartitionsMax}`);
-      const rf = replicationFactor === -1 ? this.config.defaultReplicationFactor : replicationFactor;
-      if (!Number.isInteger(rf) || rf < 1) return fail('INVALID_REPLICATION_FACTOR', `replication factor ${replicationFactor} must be at least 1 (or -1 for the default)`);
-      if (rf > partitionReplicasMax) return fail('INVALID_REPLICATION_FACTOR', `replication factor ${rf} is over the maximum of ${partitionReplicasMax}`);
-      const usable = usableBrokers(view);
-      if (rf > usable.length) return fail('INVALID_REPLICATION_FACTOR', `replication factor ${rf} is larger than the ${usable.length} available (registered, unfenced) brokers`);
-      assignment = placeReplicas(usable, np, rf, this.rng);
-    }
-
-    const configs = t.configs ?? [];
-    const seen = new Set<string>();
-    for (const c of configs) {
-      if (seen.has(c.name)) return fail('INVALID_REQUEST', `config ${c.name} is given more than once`);
-      seen.add(c.name);
-      const def = topicConfigDefs.get(c.name);
-      if (def === undefined) return fail('INVALID_CONFIG', `unknown topic config ${JSON.stringify(c.name)}`);
-      if (c.value === null) return fail('INVALID_REQUEST', `null value for config ${c.name}`);
-      if (!fitsString(c.value)) return fail('INVALID_CONFIG', `the value of ${c.name} is too long`);
-      const problem = configValueProblem(def, c.value);
-      if (problem !== undefined) return fail('INVALID_CONFIG', problem);
-    }
-
-    let topicId = randomUuid(this.rng);
-    while (view.topicById(topicId) !== undefined) topicId = randomUuid(this.rng);
-    txn.emit({ apiKey: ApiKey.Topic, name: t.name, topicId });
-    for (const c of configs) txn.emit({ apiKey: ApiKey.Config, resourceType: ConfigResourceType.Topic, resourceName: t.name, name: c.name, value: c.value });
-    this.emitNewPartitions(txn, topicId, 0, assignment);
-    return {
-      name: t.name,
-      topicId: validateOnly ? zeroUuid : topicId,
-      ...ok,
-      numPartitions: assignment.length,
-      replicationFactor: assignment[0]!.length,
-    };
-  }
-
-  /** Partition records for new partitions: ISR = the usable replicas, leader = the first of them. */
-  private emitNewPartitions(txn: Txn, topicId: Uuid, firstPartition: number, assignment: readonly (readonly number[])[]): void {
-    for (let i = 0; i < assignment.length; i++) {
-      const replicas = [...assignment[i]!];
-      const isr = replicas.filter(txn.usable);
-      assert(isr.length > 0, 'a new partition needs a usable replica; validation should have said so');
-      txn.emit({
-        apiKey: ApiKey.Partition,
-        topicId,
-        partitionId: firstPartition + i,
-        replicas,
-        isr,
-        leader: isr[0]!,
-        leaderEpoch: 0,
-        partitionEpoch: 0,
-        eligibleLeaderReplicas: null,
-        lastKnownElr: null,
-      });
-    }
-  }
-
-  private deleteTopics(txn: Txn, req: DeleteTopicsRequest): DeleteTopicsResponse {
-    const responses: DeletableTopicResult[] = [];
-    const resolved = req.topics.map((t) => (t.name !== undefined ? txn.delta.topicIdOf(t.name) : t.topicId !== undefined && txn.delta.topicById(t.topicId) ? t.topicId : undefined));
-    const counts = new Map<Uuid, number>();
-    for (const id of resolved) if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
-    req.topics.forEach((t, i) => {
-      const id = resolved[i];
-      const name = t.name ?? null;
-      const topicId = t.topicId ?? zeroUuid;
-      if (id === undefined) {
-        responses.push(
-          t.name !== undefined || t.topicId === undefined
-            ? { name, topicId, errorCode: 'UNKNOWN_TOPIC_OR_PARTITION', errorMessage: `topic ${JSON.stringify(t.name ?? null)} does not exist` }
-            : { name, topicId, errorCode: 'UNKNOWN_TOPIC_ID', errorMessage: `topic id ${t.topicId} does not exist` },
-        );
-        return;
-      }
-      if (counts.get(id)! > 1) {
-        responses.push({ name, topicId, errorCode: 'INVALID_REQUEST', errorMessage: 'the topic is listed more than once' });
-        return;
-      }
-      const topic = txn.delta.topicById(id)!;
-      txn.emit({ apiKey: ApiKey.RemoveTopic, topicId: id });
-      responses.push({ name: topic.name, topicId: id, ...ok });
-    });
-    return { responses };
-  }
-
-  private createPartitions(txn: Txn, req: CreatePartitionsRequest): CreatePartitionsResponse {
-    const counts = new Map<string, number>();
-    for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
-    const results: CreatePartitionsTopicResult[] = [];
-    for (const t of req.topics) {
-      const f = counts.get(t.name)! > 1 ? fail('INVALID_REQUEST', `topic ${JSON.stringify(t.name)} is listed more than once`) : this.createPartitionsFor(txn, t.name, t.count, t.assignments ?? null);
-      results.push(f === undefined ? { name: t.name, ...ok } : { name: t.name, errorCode: f.code, errorMessage: f.message });
-    }
-    return { results };
-  }
-
-  private createPartitionsFor(txn: Txn, name: string, count: number, assignments: readonly (readonly number[])[] | null): Failure | undefined {
-    const topic = txn.delta.topic(name);
-    if (topic === undefined) return fail('UNKNOWN_TOPIC_OR_PARTITION', `topic ${JSON.stringify(name)} does not exist`);
-    const current = topic.partitions.length;
-    if (!Number.isInteger(count) || count <= current) {
-      return fail('INVALID_PARTITIONS', count === current ? `topic already has ${current} partitions` : `topic has ${current} partitions; the count can only grow, not become ${count}`);
-    }
-    if (count > this.config.numPartitionsMax) return fail('INVALID_PARTITIONS', `${count} partitions is over the maximum of ${this.config.numPartitionsMax}`);
-    const rf = topic.partitions[0]!.replicas.length;
-    let assignment: readonly (readonly number[])[];
-    if (assignments !== null) {
-      if (assignments.length !== count - current) return fail('INVALID_REPLICA_ASSIGNMENT', `${assignments.length} assignments given for ${count - current} new partitions`);
-      const problem = validateAssignment(txn.delta, assignments, rf, current, txn.usable);
-      if (problem !== undefined) return problem;
-      assignment = assignments;
-    } else {
-      const usable = usableBrokers(txn.delta);
-      if (rf > usable.length) return fail('INVALID_REPLICATION_FACTOR', `the topic's replication factor ${rf} is larger than the ${usable.length} available brokers`);
-      assignment = placeReplicas(usable, count - current, rf, this.rng, current);
-    }
-    this.emitNewPartitions(txn, topic.id, current, assignment);
-    return undefined;
-  }
-
-  // ---- configs ----
-
-  private incrementalAlterConfigs(txn: Txn, req: IncrementalAlterConfigsRequest): IncrementalAlterConfigsResponse {
-    const key = (r: { resourceType: number; resourceName: string }): string => `${r.resourceType}:${r.resourceName}`;
-    const counts = new Map<string, number>();
-    for (const r of req.resources) counts.set(key(r), (counts.get(key(r)) ?? 0) + 1);
-    const responses: AlterConfigsResourceResponse[] = [];
-    const uncleanEnabled = new Set<string>();
-    let uncleanEnabledClusterWide = false;
-    for (const r of req.resources) {
-      const respond = (f: Failure | undefined): void => {
-        responses.push({ resourceType: r.resourceType, resourceName: r.resourceName, ...(f === undefined ? ok : { errorCode: f.code, errorMessage: f.message }) });
-      };
-      if (counts.get(key(r))! > 1) {
-        respond(fail('INVALID_REQUEST', 'the resource is listed more than once'));
-        continue;
-      }
-      const planned = this.planConfigChanges(txn.delta, r.resourceType, r.resourceName, r.configs);
-      if ('code' in planned) {
-        respond(planned);
-        continue;
-      }
-      for (const [name, value] of planned) {
-        txn.emit({ apiKey: ApiKey.Config, resourceType: r.resourceType, resourceName: r.resourceName, name, value });
-      }
-      const unclean = planned.get('unclean.leader.election.enable');
-      if (unclean !== undefined && unclean !== null && isTrue(unclean)) {
-        if (r.resourceType === ConfigResourceType.Topic) uncleanEnabled.add(r.resourceName);
-        else if (r.resourceName === '') uncleanEnabledClusterWide = true;
-      }
-      respond(undefined);
-    }
-    // Enabling unclean election gives leaderless partitions a leader now, as Kafka's
-    // controller does, rather than at the next broker event.
-    if (uncleanEnabledClusterWide) electLeaderless(txn);
-    else if (uncleanEnabled.size > 0) electLeaderless(txn, uncleanEnabled);
-    return { responses };
-  }
-
-  /** The new value (null to delete) of each config that changes, or why the resource's changes are invalid. */
-  private planConfigChanges(
-    view: MetadataView,
-    resourceType: ConfigResourceType,
-    resourceName: string,
-    changes: IncrementalAlterConfigsRequest['resources'][number]['configs'],
-  ): Map<string, string | null> | Failure {
-    if (resourceType === ConfigResourceType.Topic) {
-      if (view.topicIdOf(resourceName) === undefined) return fail('UNKNOWN_TOPIC_OR_PARTITION', `topic ${JSON.stringify(resourceName)} does not exist`);
-    } else if (resourceType === ConfigResourceType.Broker) {
-      if (resourceName !== '' && !isBrokerIdText(resourceName)) return fail('INVALID_REQUEST', `broker resource name ${JSON.stringify(resourceName)} is not a broker id or ''`);
-    } else {
-      return fail('INVALID_REQUEST', `unsupported resource type ${String(resourceType)}`);
-    }
-    const defs = configDefs(resourceType);
-    const current = view.configs(resourceType, resourceName);
-    const planned = new Map<string, string | null>();
-    const seen = new Set<string>();
-    for (const c of changes) {
-      if (seen.has(c.name)) return fail('INVALID_REQUEST', `config ${c.name} is altered more than once`);
-      seen.add(c.name);
-      const def = defs.get(c.name);
-      if (def === undefined) return fail('INVALID_CONFIG', `unknown ${resourceType === ConfigResourceType.Topic ? 'topic' : 'broker'} config ${JSON.stringify(c.name)}`);
-      let next: string | null;
-      switch (c.configOperation) {
-        case 'SET':
-          if (c.value === null) return fail('INVALID_CONFIG', `SET of ${c.name} needs a value`);
-          next = c.value;
-          break;
-        case 'DELETE':
-          next = null;
-          break;
-        case 'APPEND':
-        case 'SUBTRACT': {
-          if (def.type !== 'list') return fail('INVALID_CONFIG', `${c.configOperation} applies only to list configs, and ${c.name} is a ${def.type}`);
-          if (c.value === null) return fail('INVALID_CONFIG', `${c.configOperation} of ${c.name} needs a value`);
-          const effective =
-            resourceType === ConfigResourceType.Topic ? effectiveTopicConfig(view, resourceName, c.name).value : effectiveBrokerConfig(view, resourceName, c.name).value;
-          const items = splitList(effective);
-          const operands = splitList(c.value);
-          const nextItems = c.configOperation === 'APPEND' ? [...items, ...operands.filter((o) => !items.includes(o))] : items.filter((i) => !operands.includes(i));
-          next = nextItems.join(',');
-          break;
-        }
-        default:
-          return fail('INVALID_REQUEST', `unknown config operation ${JSON.stringify(c.configOperation)}`);
-      }
-      if (next !== null) {
-        if (!fitsString(next)) return fail('INVALID_CONFIG', `the value of ${c.name} is too long`);
-        const problem = configValueProblem(def, next);
-        if (problem !== undefined) return fail('INVALID_CONFIG', problem);
-      }
-      if ((current.get(c.name) ?? null) !== next) planned.set(c.name, next);
-    }
-    return planned;
-  }
-
-  // ---- partitions ----
-
-  /**
-   * An ISR change proposed by a partition's leader (Kafka's AlterPartition, KIP-497),
-   * fenced by the leader epoch (a deposed leader gets FENCED_LEADER_EPOCH) and by the
-   * partition epoch (a leader that has not seen the latest change gets
-   * INVALID_UPDATE_VERSION), so that a stale proposal can never undo a newer change.
-   */
-  private alterPartition(txn: Txn, req: AlterPartitionRequest): AlterPartitionResponse {
-    const stale = checkBrokerEpoch(txn, req.brokerId, req.brokerEpoch);
-    if (stale !== undefined) return { errorCode: stale.code, errorMessage: stale.message, topics: [] };
-    const topics: AlterPartitionTopicResult[] = [];
-    for (const t of req.topics) {
-      const partitions: AlterPartitionPartitionResult[] = [];
-      for (const p of t.partitions) {
-        const topic = txn.delta.topicById(t.topicId);
-        const part = topic?.partitions[p.partitionIndex];
-        const failure = (f: Failure): AlterPartitionPartitionResult =>
-          part === undefined
-            ? { partitionIndex: p.partitionIndex, errorCode: f.code, errorMessage: f.message, leaderId: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1 }
-            : { partitionIndex: p.partitionIndex, errorCode: f.code, errorMessage: f.message, leaderId: part.leader, leaderEpoch: part.leaderEpoch, isr: part.isr, partitionEpoch: part.partitionEpoch };
-        if (topic === undefined) {
-          partitions.push(failure(fail('UNKNOWN_TOPIC_ID', `topic id ${t.topicId} does not exist`)));
-          continue;
-        }
-        if (part === undefined) {
-          partitions.push(failure(fail('UNKNOWN_TOPIC_OR_PARTITION', `${topic.name}-${p.partitionIndex} does not exist`)));
-          continue;
-        }
-        const problem = alterPartitionProblem(req.brokerId, p, part, topic.partitions.length, txn.usable);
-        if (problem !== undefined) {
-          partitions.push(failure(problem));
-          continue;
-        }
-        const change = partitionChange(topic.id, p.partitionIndex, part, { isr: [...p.newIsr] });
-        if (change !== undefined) txn.emit(change);
-        const after = txn.delta.topicById(t.topicId)!.partitions[p.partitionIndex]!;
-        partitions.push({ partitionIndex: p.partitionIndex, ...ok, leaderId: after.leader, leaderEpoch: after.leaderEpoch, isr: after.isr, partitionEpoch: after.partitionEpoch });
-      }
-      topics.push({ topicId: t.topicId, partitions });
-    }
-    return { ...ok, topics };
-  }
-
-  private electLeaders(txn: Txn, req: ElectLeadersRequest): ElectLeadersResponse {
-    if (req.electionType !== 'PREFERRED' && req.electionType !== 'UNCLEAN') {
-      return { errorCode: 'INVALID_REQUEST', errorMessage: `unknown election type ${JSON.stringify(req.electionType)}`, replicaElectionResults: [] };
-    }
-    const all = req.topicPartitions === null;
-    const targets: { topic: string; partitions: readonly number[] }[] = [];
-    if (all) {
-      const names: string[] = [];
-      txn.delta.forEachTopic((t) => names.push(t.name));
-      names.sort();
-      for (const name of names) targets.push({ topic: name, partitions: txn.delta.topicById(txn.delta.topicIdOf(name)!)!.partitions.map((_, i) => i) });
-    } else {
-      targets.push(...req.topicPartitions);
-    }
-    const results = [];
-    for (const { topic: name, partitions } of targets) {
-      const partitionResult: PartitionElectionResult[] = [];
-      for (const partitionId of partitions) {
-        const f = this.electLeader(txn, req.electionType, name, partitionId);
-        // Electing every partition reports only the partitions it tried, as Kafka does.
-        if (all && f?.code === 'ELECTION_NOT_NEEDED') continue;
-        partitionResult.push(f === undefined ? { partitionId, ...ok } : { partitionId, errorCode: f.code, errorMessage: f.message });
-      }
-      if (!all || partitionResult.length > 0) results.push({ topic: name, partitionResult });
-    }
-    return { ...ok, replicaElectionResults: results };
-  }
-
-  private electLeader(txn: Txn, type: 'PREFERRED' | 'UNCLEAN', name: string, partitionId: number): Failure | undefined {
-    const id = txn.delta.topicIdOf(name);
-    const part = id === undefined ? undefined : txn.delta.topicById(id)!.partitions[partitionId];
-    if (id === undefined || part === undefined) return fail('UNKNOWN_TOPIC_OR_PARTITION', `${name}-${partitionId} does not exist`);
-    let fields: PartitionChangeFields;
-    if (type === 'PREFERRED') {
-      const preferred = part.preferredLeader;
-      if (part.leader === preferred) return fail('ELECTION_NOT_NEEDED', `broker ${preferred} already leads ${name}-${partitionId}`);
-      if (!part.isr.includes(preferred) || !txn.usable(preferred)) return fail('PREFERRED_LEADER_NOT_AVAILABLE', `the preferred leader ${preferred} of ${name}-${partitionId} is not in the ISR or not available`);
-      fields = { leader: preferred };
-    } else {
-      if (part.leader !== noLeader && txn.usable(part.leader)) return fail('ELECTION_NOT_NEEDED', `${name}-${partitionId} has leader ${part.leader}`);
-      const election = electLeader(part.replicas, part.isr, txn.usable, true);
-      if (election.leader === noLeader) return fail('ELIGIBLE_LEADERS_NOT_AVAILABLE', `no replica of ${name}-${partitionId} is available`);
-      fields = election.unclean ? { leader: election.leader, isr: [election.leader] } : { leader: election.leader };
-    }
-    const change = partitionChange(id, partitionId, part, fields);
-    if (change !== undefined) txn.emit(change);
-    return undefined;
-  }
-
-  private allocateProducerIds(txn: Txn, req: AllocateProducerIdsRequest): AllocateProducerIdsResponse {
-    const stale = checkBrokerEpoch(txn, req.brokerId, req.brokerEpoch);
-    if (stale !== undefined) return { errorCode: stale.code, errorMessage: stale.message, producerIdStart: -1, producerIdLen: 0 };
-    const start = txn.delta.nextProducerId;
-    if (start + producerIdBlockSize > metadataInt64Max) return { errorCode: 'UNKNOWN_SERVER_ERROR', errorMessage: 'producer ids are exhausted', producerIdStart: -1, producerIdLen: 0 };
-    txn.emit({ apiKey: ApiKey.ProducerIds, brokerId: req.brokerId, brokerEpoch: req.brokerEpoch, nextProducerId: start + producerIdBlockSize });
-    return { ...ok, producerIdStart: start, producerIdLen: producerIdBlockSize };
-  }
-}
-
-/** Why an AlterPartition proposal is invalid, with Kafka's error codes, or undefined. */
-function alterPartitionProblem(
-  brokerId: number,
-  p: AlterPartitionRequest['topics'][number]['partitions'][number],
-  part: PartitionRegistration,
-  partitionCount: number,
-  usable: (id: number) => boolean,
-): Failure | undefined {
-  assert(p.partitionIndex < partitionCount, 'partition checked to exist');
-  if (p.leaderEpoch < part.leaderEpoch) return fail('FENCED_LEADER_EPOCH', `leader epoch ${p.leaderEpoch} is older than the current ${part.leaderEpoch}`);
-  // A newer epoch than the controller's own: the sender has seen a controller this one has not.
-  if (p.leaderEpoch > part.leaderEpoch) return fail('NOT_CONTROLLER', `leader epoch ${p.leaderEpoch} is newer than this controller's ${part.leaderEpoch}`);
-  if (part.leader !== brokerId) return fail('INVALID_REQUEST', `broker ${brokerId} is not the leader (${part.leader})`);
-  if (p.partitionEpoch !== part.partitionEpoch) return fail('INVALID_UPDATE_VERSION', `partition epoch ${p.partitionEpoch} is not the current ${part.partitionEpoch}`);
-  const isr = p.newIsr;
-  if (isr.length === 0 || isr.length > partitionReplicasMax) return fail('INVALID_REQUEST', 'the new ISR is empty');
-  if (new Set(isr).size !== isr.length) return fail('INVALID_REQUEST', `the new ISR ${isr} lists a replica twice`);
-  if (!isr.includes(brokerId)) return fail('INVALID_REQUEST', `the new ISR ${isr} does not include the leader ${brokerId}`);
-  for (const r of isr) {
-    if (!part.replicas.includes(r)) return fail('INVALID_REQUEST', `ISR member ${r} is not a replica (${part.replicas})`);
-    if (!usable(r)) return fail('INELIGIBLE_REPLICA', `ISR member ${r} is fenced or not registered`);
-  }
-  return undefined;
-}
-
-/**
- * Checks explicit replica assignments: each partition lists `replicationFactor` distinct
- * registered brokers, at least one of them usable (it will be the leader). Partitions are
- * numbered from `firstPartition` in the messages.
- */
-function validateAssignment(view: MetadataView, assignment: readonly (readonly number[])[], replicationFactor: number, firstPartition: number, usable: (id: number) => boolean): Failure | undefined {
-  for (let i = 0; i < assignment.length; i++) {
-    const replicas = assignment[i]!;
-    const p = firstPartition + i;
-    if (replicas.length === 0) return fail('INVALID_REPLICA_ASSIGNMENT', `partition ${p} has no replicas`);
-    if (replicas.length > partitionReplicasMax) return fail('INVALID_REPLICA_ASSIGNMENT', `partition ${p} has ${replicas.length} replicas, over ${partitionReplicasMax}`);
-    if (replicas.length !== replicationFactor) return fail('INVALID_REPLICA_ASSIGNMENT', `partition ${p} has ${replicas.length} replicas; every partition must have ${replicationFactor}`);
-    if (new Set(replicas).size !== replicas.length) return fail('INVALID_REPLICA_ASSIGNMENT', `partition ${p} lists a broker twice: ${replicas}`);
-    for (const b of replicas) {
-      if (!isBrokerId(b) || view.broker(b) === undefined) return fail('INVALID_REPLICA_ASSIGNMENT', `partition ${p} names broker ${b}, which is not registered`);
-    }
-    if (!replicas.some(usable)) return fail('INVALID_REPLICA_ASSIGNMENT', `all brokers of partition ${p} (${replicas}) are fenced`);
-  }
-  return undefined;
-}
-
-function usableBrokers(view: MetadataView): number[] {
-  const out: number[] = [];
-  view.forEachBroker((b) => {
-    if (!b.fenced) out.push(b.id);
-  });
-  return out;
-}
-
-function isBrokerIdText(text: string): boolean {
-  return /^\d{1,10}$/.test(text) && Number(text) <= 0x7fffffff;
 }
 
 function sameRecord(a: MetadataRecord, b: MetadataRecord): boolean {
@@ -830,43 +372,6 @@ function sameRecord(a: MetadataRecord, b: MetadataRecord): boolean {
   if (x.length !== y.length) return false;
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
-}
-
-/**
- * DescribeConfigs, served from an image (no records): every requested config of each
- * resource with its effective value and where the value came from.
- */
-export function describeConfigs(view: MetadataView, req: DescribeConfigsRequest): DescribeConfigsResponse {
-  const results: DescribeConfigsResult[] = [];
-  for (const r of req.resources) {
-    const failure = (code: ErrorCode, message: string): DescribeConfigsResult => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode: code, errorMessage: message, configs: [] });
-    let names: string[];
-    if (r.resourceType === ConfigResourceType.Topic) {
-      if (view.topicIdOf(r.resourceName) === undefined) {
-        results.push(failure('UNKNOWN_TOPIC_OR_PARTITION', `topic ${JSON.stringify(r.resourceName)} does not exist`));
-        continue;
-      }
-      names = [...topicConfigDefs.keys()];
-    } else if (r.resourceType === ConfigResourceType.Broker) {
-      if (r.resourceName !== '' && !isBrokerIdText(r.resourceName)) {
-        results.push(failure('INVALID_REQUEST', `broker resource name ${JSON.stringify(r.resourceName)} is not a broker id or ''`));
-        continue;
-      }
-      names = [...brokerConfigDefs.keys()];
-    } else {
-      results.push(failure('INVALID_REQUEST', `unsupported resource type ${String(r.resourceType)}`));
-      continue;
-    }
-    const wanted = r.configurationKeys ?? null;
-    if (wanted !== null) names = names.filter((n) => wanted.includes(n));
-    names.sort();
-    const configs = names.map((name) => {
-      const e = r.resourceType === ConfigResourceType.Topic ? effectiveTopicConfig(view, r.resourceName, name) : effectiveBrokerConfig(view, r.resourceName, name);
-      return { name, value: e.value, readOnly: false, source: e.source, isDefault: e.source === 'DEFAULT_CONFIG', isSensitive: false };
-    });
-    results.push({ resourceType: r.resourceType, resourceName: r.resourceName, ...ok, configs });
-  }
-  return { results };
 }
 
 /** A response to `request` in which everything failed with `code` (a controller that is not active, or is overloaded). */

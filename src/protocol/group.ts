@@ -10,6 +10,15 @@
 import type { ApiKey } from './api-keys.js';
 import type { CoordinatorType, ErrorCode } from './common.js';
 
+/**
+ * The client host of a member that lives in the cluster's own process, in run `runId` of
+ * that cluster ({@link JoinGroupRequest.clientHost}). After a crash such members are gone
+ * for good: a coordinator that knows the current run expires those of other runs at once.
+ */
+export function inProcessClientHost(runId: string): string {
+  return `in-process:${runId}`;
+}
+
 // ---- FindCoordinator (10) ----
 
 export interface FindCoordinatorRequest {
@@ -92,6 +101,12 @@ export interface JoinGroupResponse {
   readonly protocolName: string | null;
   /** The leader's member id. */
   readonly leader: string;
+  /**
+   * KIP-814 (v9+, above the versions served on the wire, so only in-process members see
+   * it): the member is the leader but must not compute an assignment (a static leader
+   * rejoined a Stable group, which keeps its assignment).
+   */
+  readonly skipAssignment?: boolean;
   /** The member id the coordinator gave this member (also with MEMBER_ID_REQUIRED). */
   readonly memberId: string;
   /** Every member with its subscription, for the leader only; empty for the others. */

@@ -24,7 +24,7 @@ import { LocalLog, readBytesDefault, readBytesMax } from './local-log.js';
 import { FolderCheckpoints, type LogCheckpoints } from './log-checkpoints.js';
 import { LogFlusher } from './log-flusher.js';
 import { loadLog } from './log-loader.js';
-import { validateBatches } from './log-validator.js';
+import { validateBatches, type ValidatedBatches } from './log-validator.js';
 import {
   defaultLogConfig,
   type AppendOptions,
@@ -296,8 +296,29 @@ export class PartitionLog implements Log {
 
   write(batches: Uint8Array, options: AppendOptions = {}): LogAppendInfo {
     this.assertUsable();
-    const input = asBuffer(batches);
-    if (input.length === 0) throw new TributaryError('INVALID_REQUEST', 'no record batches to append', this.context());
+    // Check every batch before writing any.
+    const checked = validateBatches(batches, {
+      assignOffsets: options.assignOffsets ?? true,
+      nextOffset: this.logEndOffset,
+      maxMessageBytes: this.config.maxMessageBytes,
+      // A follower takes what its leader accepted (Kafka validates only on the leader).
+      keysRequired: this.config.cleanupPolicy !== 'delete',
+      verifyCrc: options.crcVerified !== true,
+    });
+    if (!checked.ok) throw new TributaryError(checked.errorCode, checked.message, this.context());
+    return this.appendValidated(checked.value, options);
+  }
+
+  /**
+   * `write` of batches the caller has already checked with `validateBatches` (the
+   * partition, where the bytes entered): the log trusts the check and only stamps and
+   * writes them, so a batch is parsed and checksummed once on its way in. `options` must
+   * agree with the rules they were checked under (asserted), and nothing may have been
+   * written to this log since the check.
+   */
+  appendValidated(validated: ValidatedBatches, options: AppendOptions = {}): LogAppendInfo {
+    this.assertUsable();
+    const input = validated.bytes;
     const assign = options.assignOffsets ?? true;
     const now = options.now ?? this.clock.now();
     const c = this.config;
@@ -305,8 +326,11 @@ export class PartitionLog implements Log {
     if (epoch !== undefined && !(Number.isInteger(epoch) && epoch >= 0 && epoch <= 0x7fffffff)) {
       throw new TributaryError('INVALID_REQUEST', `leaderEpoch must be an integer in [0, 2^31), got ${String(epoch)}`, this.context());
     }
-    // Check every batch before writing any (log-validator.ts).
-    const { batchCount, recordCount } = validateBatches(input, { assignOffsets: assign, crcVerified: options.crcVerified === true, logEndOffset: this.logEndOffset }, c, this.context());
+    assert(validated.rules.assignOffsets === assign, 'batches are appended as they were checked (leader or follower)');
+    assert(assign || validated.rules.nextOffset === this.logEndOffset, 'a follower’s batches were checked against this log end');
+    const batchCount = validated.batches.length;
+    const recordCount = validated.recordCount;
+    assert(batchCount <= input.length / batchHeaderBytes, 'every batch is at least a header');
 
     // Copy the 61-byte headers into a scratch buffer and stamp them there (base offset,
     // leader epoch, LogAppendTime and its CRC), then write headers and the caller's

@@ -26,6 +26,20 @@ export function validateTopicName(topic: unknown): asserts topic is string {
   if (!legal.test(name)) fail('it may contain only ASCII letters, digits, ".", "_" and "-"');
 }
 
+/**
+ * Kafka's internal topics (`org.apache.kafka.common.internals.Topic`): names the cluster
+ * itself owns. `__transaction_state` is reserved before transactions exist. What a client
+ * may not do to them is decided where its requests enter (`broker/internal-topics.ts`)
+ * and, for a partition count, by the controller (`metadata/replication-control.ts`).
+ * @internal
+ */
+export const internalTopicNames: ReadonlySet<string> = new Set(['__cluster_metadata', '__consumer_offsets', '__transaction_state']);
+
+/** @internal */
+export function isInternalTopic(name: string | null | undefined): boolean {
+  return typeof name === 'string' && internalTopicNames.has(name);
+}
+
 /** Kafka warns that `.` and `_` collide in metric names; topics that differ only by them collide. @internal */
 export function topicCollisionKey(topic: string): string {
   return topic.replaceAll('.', '_');

@@ -3,7 +3,7 @@
  * seed chooses the members (dynamic or static), the assignor (an eager one, or
  * cooperative-sticky with its revoke-then-rejoin protocol), the topics, the fault rates
  * and every event. Members join, sync (the leader computes the assignment with
- * src/broker/core/assignors.ts), heartbeat, consume and commit increasing offsets; they
+ * src/client/assignors.ts), heartbeat, consume and commit increasing offsets; they
  * crash and restart, pause (and miss heartbeats), leave and come back. The coordinator
  * fails over: a new one is built by replaying only the committed records, and the
  * records that were not committed are lost (or some prefix of them survives).
@@ -32,20 +32,18 @@
  * every live member in its latest generation and every partition assigned, within a
  * bound. A failure throws with the seed and a command that replays it.
  */
-import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, stickyAssign, type Assignment, type AssignorMember, type TopicPartition } from '../../src/broker/core/assignors.js';
-import { GroupCoordinator, type GroupCoordinatorConfig, type GroupReply } from '../../src/broker/core/group-coordinator.js';
+import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, stickyAssign, type Assignment, type AssignorMember, type TopicPartition } from '../../src/client/assignors.js';
+import { GroupCoordinator, groupErrorResponse, type GroupCoordinatorConfig, type GroupReply, type GroupRequest, type GroupResponse, type GroupResponseFor } from '../../src/broker/core/group-coordinator.js';
 import type { GroupRecord } from '../../src/broker/core/group-records.js';
-import {
-  groupErrorResponse,
-  type GroupRequest,
-  type GroupResponse,
-  type HeartbeatResponse,
-  type JoinGroupResponse,
-  type OffsetCommitResponse,
-  type OffsetFetchResponse,
-  type SyncGroupResponse,
-} from '../../src/broker/core/group-requests.js';
+import { ApiKey, apiName } from '../../src/protocol/api-keys.js';
+import type * as P from '../../src/protocol/group.js';
 import { Rng } from '../../src/util/rng.js';
+
+type HeartbeatResponse = GroupResponseFor<P.HeartbeatRequest>;
+type JoinGroupResponse = GroupResponseFor<P.JoinGroupRequest>;
+type OffsetCommitResponse = GroupResponseFor<P.OffsetCommitRequest>;
+type OffsetFetchResponse = GroupResponseFor<P.OffsetFetchRequest>;
+type SyncGroupResponse = GroupResponseFor<P.SyncGroupRequest>;
 
 export type SimAssignor = 'range' | 'roundrobin' | 'sticky' | 'cooperative-sticky';
 
@@ -98,7 +96,7 @@ interface Owned {
 type Phase = 'idle' | 'joining' | 'syncing' | 'stable';
 
 interface Awaited {
-  readonly type: GroupRequest['type'];
+  readonly type: GroupRequest['apiKey'];
   readonly deadline: number;
   readonly generation: number;
 }
@@ -291,21 +289,21 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
     network.push({ ...m, at: when, seq: seq++ });
   }
 
-  const duplicable = new Set<GroupRequest['type']>(['Heartbeat', 'JoinGroup', 'SyncGroup', 'LeaveGroup', 'OffsetFetch']);
+  const duplicable = new Set<GroupRequest['apiKey']>([ApiKey.Heartbeat, ApiKey.JoinGroup, ApiKey.SyncGroup, ApiKey.LeaveGroup, ApiKey.OffsetFetch]);
 
   function send(c: Client, request: GroupRequest, timeoutMs = requestTimeoutMs): number {
     const corr = corrNext++;
-    c.awaiting.set(corr, { type: request.type, deadline: now + timeoutMs, generation: c.ownedGeneration });
+    c.awaiting.set(corr, { type: request.apiKey, deadline: now + timeoutMs, generation: c.ownedGeneration });
     const m = { toCoordinator: true, client: c.name, incarnation: c.incarnation, conn: c.conn, epoch, corr, request };
     post(m, deliverAt());
-    if (faults && duplicable.has(request.type) && rng.chance(duplicate)) post({ ...m, stray: true }, now + rng.between(5, 80) * stepMs);
+    if (faults && duplicable.has(request.apiKey) && rng.chance(duplicate)) post({ ...m, stray: true }, now + rng.between(5, 80) * stepMs);
     return corr;
   }
 
   function respond(to: number, response: GroupResponse, life = lifeNow()): void {
     const r = requestsById.get(to);
     if (r === undefined) fail(`a reply to unknown request ${to}`);
-    if (answered.has(to)) fail(`request ${to} (${r!.request.type}) answered twice`);
+    if (answered.has(to)) fail(`request ${to} (${apiName(r!.request.apiKey)}) answered twice`);
     answered.add(to);
     if (trace) trace(`${now} #${to} -> ${r!.client}: ${JSON.stringify(response, (k, v) => (v instanceof Uint8Array ? utf8Decode.decode(v) : v))}`);
     post({ toCoordinator: false, client: r!.client, incarnation: r!.incarnation, conn: r!.conn, epoch, corr: r!.corr, response, life }, deliverAt());
@@ -406,7 +404,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
     requestsById.set(id, { client: m.client, incarnation: m.incarnation, conn: m.conn, corr: m.corr, request: m.request! });
     if (m.epoch !== epoch) return respond(id, groupErrorResponse(m.request!, 'NOT_COORDINATOR'));
     if (coordinator === undefined) return respond(id, groupErrorResponse(m.request!, 'COORDINATOR_NOT_AVAILABLE'));
-    emit(coordinator.handle(id, m.request!, now));
+    emit(coordinator.handle(id, m.request!, now, { clientId: m.client }));
   }
 
   // ---- the members ----
@@ -489,7 +487,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
     send(
       c,
       {
-        type: 'JoinGroup',
+        apiKey: ApiKey.JoinGroup,
         groupId,
         sessionTimeoutMs,
         rebalanceTimeoutMs,
@@ -497,7 +495,6 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
         groupInstanceId: c.instanceId,
         protocolType: 'consumer',
         protocols: [{ name: assignor, metadata: subscriptionOf(c) }],
-        clientId: c.name,
       },
       rebalanceTimeoutMs + requestTimeoutMs,
     );
@@ -513,10 +510,10 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
     if (byTopic.size === 0) return;
     const contents = [...byTopic].flatMap(([topic, ps]) => ps.map((p) => ({ topic, partition: p.partitionIndex, offset: p.committedOffset })));
     commitContents.set(corrNext, contents);
-    send(c, { type: 'OffsetCommit', groupId, generationId: c.ownedGeneration, memberId: c.memberId, groupInstanceId: c.instanceId, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) });
+    send(c, { apiKey: ApiKey.OffsetCommit, groupId, generationId: c.ownedGeneration, memberId: c.memberId, groupInstanceId: c.instanceId, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) });
   }
 
-  function inFlight(c: Client, type: GroupRequest['type']): boolean {
+  function inFlight(c: Client, type: GroupRequest['apiKey']): boolean {
     for (const a of c.awaiting.values()) if (a.type === type) return true;
     return false;
   }
@@ -526,13 +523,13 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
     if (awaited === undefined) return; // stale: a duplicate, or a request given up on
     c.awaiting.delete(corr);
     switch (awaited.type) {
-      case 'JoinGroup':
+      case ApiKey.JoinGroup:
         return onJoin(c, response as JoinGroupResponse, sentInEpoch);
-      case 'SyncGroup':
+      case ApiKey.SyncGroup:
         return onSync(c, response as SyncGroupResponse, life);
-      case 'Heartbeat':
+      case ApiKey.Heartbeat:
         return onMemberError(c, (response as HeartbeatResponse).errorCode);
-      case 'OffsetCommit': {
+      case ApiKey.OffsetCommit: {
         const r = response as OffsetCommitResponse;
         for (const t of r.topics) {
           for (const p of t.partitions) {
@@ -548,7 +545,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
         if (code !== undefined) onMemberError(c, code);
         return;
       }
-      case 'OffsetFetch': {
+      case ApiKey.OffsetFetch: {
         const r = response as OffsetFetchResponse;
         if (r.errorCode !== 'NONE' || awaited.generation !== c.ownedGeneration) return;
         for (const t of r.topics) {
@@ -589,7 +586,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
         if (joined === undefined) joinedGenerations.set(r.memberId, (joined = new Set()));
         if (!lostAbove.some((l) => l.epoch > sentInEpoch && r.generationId > l.loaded)) joined.add(r.generationId);
         const assignments = r.leader === c.memberId && !r.skipAssignment ? assign(r.members) : [];
-        send(c, { type: 'SyncGroup', groupId, generationId: r.generationId, memberId: c.memberId, groupInstanceId: c.instanceId, protocolType: 'consumer', protocolName: r.protocolName, assignments });
+        send(c, { apiKey: ApiKey.SyncGroup, groupId, generationId: r.generationId, memberId: c.memberId, groupInstanceId: c.instanceId, protocolType: 'consumer', protocolName: r.protocolName, assignments });
         return;
       }
       case 'MEMBER_ID_REQUIRED':
@@ -679,22 +676,22 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
       if (now < a.deadline) continue;
       c.awaiting.delete(corr);
       c.conn++; // the request timed out: close the connection and open another
-      if (a.type === 'JoinGroup' || a.type === 'SyncGroup') rejoinSoon(c);
+      if (a.type === ApiKey.JoinGroup || a.type === ApiKey.SyncGroup) rejoinSoon(c);
     }
-    if (c.phase === 'idle' && now >= c.rejoinAt && !inFlight(c, 'JoinGroup') && !inFlight(c, 'SyncGroup')) sendJoin(c);
+    if (c.phase === 'idle' && now >= c.rejoinAt && !inFlight(c, ApiKey.JoinGroup) && !inFlight(c, ApiKey.SyncGroup)) sendJoin(c);
     if (c.phase !== 'stable') return;
-    if (now >= c.nextHeartbeat && !inFlight(c, 'Heartbeat')) {
+    if (now >= c.nextHeartbeat && !inFlight(c, ApiKey.Heartbeat)) {
       c.nextHeartbeat = now + heartbeatIntervalMs;
-      send(c, { type: 'Heartbeat', groupId, generationId: c.generation, memberId: c.memberId, groupInstanceId: c.instanceId });
+      send(c, { apiKey: ApiKey.Heartbeat, groupId, generationId: c.generation, memberId: c.memberId, groupInstanceId: c.instanceId });
     }
     for (const o of c.owned.values()) if (o.position !== undefined) o.position += rng.int(4);
     const unfetched = [...c.owned.values()].filter((o) => o.position === undefined);
-    if (unfetched.length > 0 && !inFlight(c, 'OffsetFetch')) {
+    if (unfetched.length > 0 && !inFlight(c, ApiKey.OffsetFetch)) {
       const byTopic = new Map<string, number[]>();
       for (const o of unfetched) byTopic.set(o.tp.topic, [...(byTopic.get(o.tp.topic) ?? []), o.tp.partition]);
-      send(c, { type: 'OffsetFetch', groupId, topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })) });
+      send(c, { apiKey: ApiKey.OffsetFetch, groupId, topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })) });
     }
-    if (now >= c.nextCommit && !inFlight(c, 'OffsetCommit')) {
+    if (now >= c.nextCommit && !inFlight(c, ApiKey.OffsetCommit)) {
       c.nextCommit = now + commitIntervalMs;
       sendCommit(c);
     }
@@ -715,7 +712,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
         epoch,
         corr,
         request: {
-          type: 'OffsetCommit',
+          apiKey: ApiKey.OffsetCommit,
           groupId,
           generationId: -1,
           memberId: '',
@@ -845,7 +842,7 @@ export function runGroupSimulation(seed: number, options: GroupSimOptions = {}):
             byName.set(replacement.name, replacement);
           }
         } else if (c.instanceId === null && c.phase === 'stable' && rng.chance(leaveRate)) {
-          send(c, { type: 'LeaveGroup', groupId, members: [{ memberId: c.memberId, groupInstanceId: null }] });
+          send(c, { apiKey: ApiKey.LeaveGroup, groupId, members: [{ memberId: c.memberId, groupInstanceId: null }] });
           die(c, rng.between(20, 150) * stepMs);
         }
       }

@@ -1,22 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ApiKey, apiName } from '../../protocol/api-keys.js';
+import { inProcessClientHost } from '../../protocol/group.js';
+import type * as P from '../../protocol/group.js';
 import { Rng } from '../../util/rng.js';
-import { GroupCoordinator, type GroupCoordinatorConfig, type GroupOutput, type GroupReply } from './group-coordinator.js';
+import { GroupCoordinator, type GroupCoordinatorConfig, type GroupOutput, type GroupReply, type GroupRequest, type GroupResponseFor } from './group-coordinator.js';
 import { partitionForGroup, type GroupRecord } from './group-records.js';
-import { inProcessClientHost } from './group-requests.js';
-import type {
-  DeleteGroupsResponse,
-  DescribeGroupsResponse,
-  GroupRequest,
-  HeartbeatResponse,
-  JoinGroupRequest,
-  JoinGroupResponse,
-  LeaveGroupResponse,
-  ListGroupsResponse,
-  OffsetCommitResponse,
-  OffsetFetchResponse,
-  SyncGroupResponse,
-} from './group-requests.js';
+
+/** A JoinGroup with the client id its request header would carry, which the stand-in shell passes as the request context. */
+type JoinGroupRequest = P.JoinGroupRequest & { readonly clientId?: string };
+type JoinGroupResponse = GroupResponseFor<P.JoinGroupRequest>;
+type SyncGroupResponse = GroupResponseFor<P.SyncGroupRequest>;
+type HeartbeatResponse = GroupResponseFor<P.HeartbeatRequest>;
+type LeaveGroupResponse = GroupResponseFor<P.LeaveGroupRequest>;
+type OffsetCommitResponse = GroupResponseFor<P.OffsetCommitRequest>;
+type OffsetFetchResponse = GroupResponseFor<P.OffsetFetchRequest>;
+type ListGroupsResponse = GroupResponseFor<P.ListGroupsRequest>;
+type DescribeGroupsResponse = GroupResponseFor<P.DescribeGroupsRequest>;
+type DeleteGroupsResponse = GroupResponseFor<P.DeleteGroupsRequest>;
 
 const sub = (...b: number[]): Uint8Array => new Uint8Array(b);
 
@@ -61,7 +62,8 @@ class Shell {
   send(request: GroupRequest): number {
     const id = this.nextId++;
     this.requests.set(id, request);
-    this.apply(this.coordinator.handle(id, request, this.now));
+    const clientId = (request as JoinGroupRequest).clientId;
+    this.apply(this.coordinator.handle(id, request, this.now, clientId === undefined ? undefined : { clientId }));
     return id;
   }
 
@@ -72,7 +74,7 @@ class Shell {
   /** The response to a request that must have been answered. */
   must<T>(id: number): T {
     const r = this.reply<T>(id);
-    expect(r, `request ${id} (${this.requests.get(id)?.type}) has no reply`).toBeDefined();
+    expect(r, `request ${id} (${apiName(this.requests.get(id)?.apiKey ?? -1)}) has no reply`).toBeDefined();
     return r!;
   }
 
@@ -85,7 +87,7 @@ class Shell {
 
   joinRequest(group: string, memberId: string, extra: Partial<JoinGroupRequest> = {}): JoinGroupRequest {
     return {
-      type: 'JoinGroup',
+      apiKey: ApiKey.JoinGroup,
       groupId: group,
       sessionTimeoutMs: 10_000,
       rebalanceTimeoutMs: 30_000,
@@ -111,11 +113,11 @@ class Shell {
   }
 
   sync(group: string, memberId: string, generationId: number, assignments: { memberId: string; assignment: Uint8Array }[] = [], groupInstanceId: string | null = null): number {
-    return this.send({ type: 'SyncGroup', groupId: group, generationId, memberId, groupInstanceId, protocolType: 'consumer', protocolName: null, assignments });
+    return this.send({ apiKey: ApiKey.SyncGroup, groupId: group, generationId, memberId, groupInstanceId, protocolType: 'consumer', protocolName: null, assignments });
   }
 
   heartbeat(group: string, memberId: string, generationId: number, groupInstanceId: string | null = null): HeartbeatResponse['errorCode'] {
-    return this.must<HeartbeatResponse>(this.send({ type: 'Heartbeat', groupId: group, generationId, memberId, groupInstanceId })).errorCode;
+    return this.must<HeartbeatResponse>(this.send({ apiKey: ApiKey.Heartbeat, groupId: group, generationId, memberId, groupInstanceId })).errorCode;
   }
 
   commitOffsets(group: string, memberId: string, generationId: number, offsets: Record<string, number>, groupInstanceId: string | null = null): number {
@@ -125,7 +127,7 @@ class Shell {
       if (!byTopic.has(topic)) byTopic.set(topic, []);
       byTopic.get(topic)!.push({ partitionIndex: Number(p), committedOffset: offset, committedLeaderEpoch: 3, committedMetadata: null });
     }
-    return this.send({ type: 'OffsetCommit', groupId: group, generationId, memberId, groupInstanceId, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) });
+    return this.send({ apiKey: ApiKey.OffsetCommit, groupId: group, generationId, memberId, groupInstanceId, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) });
   }
 
   commitErrors(id: number): string[] {
@@ -133,7 +135,7 @@ class Shell {
   }
 
   fetchOffsets(group: string): Record<string, number> {
-    const r = this.must<OffsetFetchResponse>(this.send({ type: 'OffsetFetch', groupId: group, topics: null }));
+    const r = this.must<OffsetFetchResponse>(this.send({ apiKey: ApiKey.OffsetFetch, groupId: group, topics: null }));
     expect(r.errorCode).toBe('NONE');
     return Object.fromEntries(r.topics.flatMap((t) => t.partitions.map((p) => [`${t.name}:${p.partitionIndex}`, p.committedOffset])));
   }
@@ -222,13 +224,13 @@ describe('GroupCoordinator: JoinGroup and SyncGroup', () => {
     expect(err(s.sync('nope', members[0]!, generation))).toBe('UNKNOWN_MEMBER_ID');
     expect(err(s.sync('g', 'stranger', generation))).toBe('UNKNOWN_MEMBER_ID');
     expect(err(s.sync('g', members[1]!, generation + 1))).toBe('ILLEGAL_GENERATION');
-    expect(err(s.send({ type: 'SyncGroup', groupId: 'g', generationId: generation, memberId: members[1]!, groupInstanceId: null, protocolType: 'connect', protocolName: null, assignments: [] }))).toBe(
+    expect(err(s.send({ apiKey: ApiKey.SyncGroup, groupId: 'g', generationId: generation, memberId: members[1]!, groupInstanceId: null, protocolType: 'connect', protocolName: null, assignments: [] }))).toBe(
       'INCONSISTENT_GROUP_PROTOCOL',
     );
-    expect(err(s.send({ type: 'SyncGroup', groupId: 'g', generationId: generation, memberId: members[1]!, groupInstanceId: null, protocolType: null, protocolName: 'roundrobin', assignments: [] }))).toBe(
+    expect(err(s.send({ apiKey: ApiKey.SyncGroup, groupId: 'g', generationId: generation, memberId: members[1]!, groupInstanceId: null, protocolType: null, protocolName: 'roundrobin', assignments: [] }))).toBe(
       'INCONSISTENT_GROUP_PROTOCOL',
     );
-    expect(err(s.send({ type: 'SyncGroup', groupId: '', generationId: generation, memberId: members[1]!, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] }))).toBe('INVALID_GROUP_ID');
+    expect(err(s.send({ apiKey: ApiKey.SyncGroup, groupId: '', generationId: generation, memberId: members[1]!, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] }))).toBe('INVALID_GROUP_ID');
     // Stable: the current assignment at once.
     const again = s.sync('g', members[1]!, generation);
     expect(s.must<SyncGroupResponse>(again)).toMatchObject({ errorCode: 'NONE', assignment: sub(1) });
@@ -320,13 +322,54 @@ describe('GroupCoordinator: JoinGroup and SyncGroup', () => {
 
   it('requests before activation get COORDINATOR_LOAD_IN_PROGRESS; groups of another partition NOT_COORDINATOR', () => {
     const c = new GroupCoordinator({ rng: new Rng(1) });
-    const out = c.handle(1, { type: 'Heartbeat', groupId: 'g', generationId: 1, memberId: 'm', groupInstanceId: null }, 0);
+    const out = c.handle(1, { apiKey: ApiKey.Heartbeat, groupId: 'g', generationId: 1, memberId: 'm', groupInstanceId: null }, 0);
     expect(out.replies).toEqual([{ to: 1, response: { errorCode: 'COORDINATOR_LOAD_IN_PROGRESS' }, afterCommit: false }]);
     const index = partitionForGroup('group', 50);
     const s = new Shell({}, { partition: { index: (index + 1) % 50, count: 50 } });
     expect(s.must<JoinGroupResponse>(s.send(s.joinRequest('group', ''))).errorCode).toBe('NOT_COORDINATOR');
     const mine = new Shell({}, { partition: { index, count: 50 } });
     expect(mine.must<JoinGroupResponse>(mine.send(mine.joinRequest('group', ''))).errorCode).toBe('MEMBER_ID_REQUIRED');
+  });
+});
+
+describe('GroupCoordinator: the request language', () => {
+  it('takes requests as the wire decodes them: optional fields left out get Kafka defaults, and the context gives the client id and host', () => {
+    const c = new GroupCoordinator({ rng: new Rng(5) });
+    c.loadFrom([], 0);
+    const replies = new Map<number, GroupReply>();
+    // Commits at once what the coordinator returns.
+    const send = (id: number, request: GroupRequest, context?: { clientId: string; clientHost?: string }): void => {
+      const out = c.handle(id, request, 0, context);
+      for (const r of out.records) c.replay(r);
+      for (const r of out.replies) replies.set(r.to, r);
+    };
+    const response = <T>(id: number): T => replies.get(id)!.response as T;
+    // A JoinGroup v4 carries no group instance id; the context names the client, and its host wins over the request's.
+    const join = { apiKey: ApiKey.JoinGroup, groupId: 'g', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, protocolType: 'consumer', protocols: [{ name: 'range', metadata: sub(1) }], clientHost: 'in-process:r1' } as const;
+    const wire = { clientId: 'wire-client', clientHost: '/10.0.0.9' };
+    send(1, { ...join, memberId: '' }, wire);
+    const memberId = response<JoinGroupResponse>(1).memberId;
+    expect(memberId.startsWith('wire-client-')).toBe(true);
+    send(2, { ...join, memberId }, wire);
+    expect(response<JoinGroupResponse>(2)).toMatchObject({ errorCode: 'NONE', generationId: 1, leader: memberId, skipAssignment: false });
+    // A SyncGroup v3 carries no protocol type or name.
+    send(3, { apiKey: ApiKey.SyncGroup, groupId: 'g', generationId: 1, memberId, assignments: [{ memberId, assignment: sub(7) }] });
+    expect(response<SyncGroupResponse>(3)).toMatchObject({ errorCode: 'NONE', assignment: sub(7) });
+    // An OffsetCommit v5 carries no leader epoch: -1 is stored.
+    send(4, { apiKey: ApiKey.OffsetCommit, groupId: 'g', generationId: 1, memberId, topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 42, committedMetadata: null }] }] });
+    expect(c.committedOffsets('g')).toEqual([{ topic: 't', partition: 0, value: { offset: 42, leaderEpoch: -1, metadata: '', commitTimestamp: 0, expireTimestamp: null } }]);
+    // A ListGroups v3 carries no state filter: every group.
+    send(5, { apiKey: ApiKey.ListGroups });
+    expect(response<ListGroupsResponse>(5).groups).toEqual([{ groupId: 'g', protocolType: 'consumer', groupState: 'Stable' }]);
+    send(6, { apiKey: ApiKey.DescribeGroups, groups: ['g'] });
+    expect(response<DescribeGroupsResponse>(6).groups[0]!.members).toMatchObject([{ memberId, groupInstanceId: null, clientId: 'wire-client', clientHost: '/10.0.0.9' }]);
+    // With no context the client id is empty, and the JoinGroup's own client host is kept.
+    send(7, { ...join, groupId: 'h', memberId: '' });
+    const other = response<JoinGroupResponse>(7).memberId;
+    expect(other.startsWith('-')).toBe(true);
+    send(8, { ...join, groupId: 'h', memberId: other });
+    send(9, { apiKey: ApiKey.DescribeGroups, groups: ['h'] });
+    expect(response<DescribeGroupsResponse>(9).groups[0]!.members).toMatchObject([{ memberId: other, clientId: '', clientHost: 'in-process:r1' }]);
   });
 });
 
@@ -490,7 +533,7 @@ describe('GroupCoordinator: static membership (KIP-345)', () => {
     expect(s.must<SyncGroupResponse>(s.sync('g', old, 1, [], 'i1')).errorCode).toBe('FENCED_INSTANCE_ID');
     expect(s.must<JoinGroupResponse>(staticJoin(s, 'i1', old)).errorCode).toBe('FENCED_INSTANCE_ID');
     expect(s.commitErrors(s.commitOffsets('g', old, 1, { 't:0': 5 }, 'i1'))).toEqual(['FENCED_INSTANCE_ID']);
-    expect(s.must<LeaveGroupResponse>(s.send({ type: 'LeaveGroup', groupId: 'g', members: [{ memberId: old, groupInstanceId: 'i1' }] })).members[0]!.errorCode).toBe('FENCED_INSTANCE_ID');
+    expect(s.must<LeaveGroupResponse>(s.send({ apiKey: ApiKey.LeaveGroup, groupId: 'g', members: [{ memberId: old, groupInstanceId: 'i1' }] })).members[0]!.errorCode).toBe('FENCED_INSTANCE_ID');
   });
 
   it('a follower static member that restarts is not told to assign, and the leader keeps leading', () => {
@@ -536,7 +579,7 @@ describe('GroupCoordinator: static membership (KIP-345)', () => {
     const s = new Shell();
     const a = s.must<JoinGroupResponse>(staticJoin(s, 'a'));
     s.sync('g', a.memberId, 1, [], 'a');
-    const r = s.must<LeaveGroupResponse>(s.send({ type: 'LeaveGroup', groupId: 'g', members: [{ memberId: '', groupInstanceId: 'a' }] }));
+    const r = s.must<LeaveGroupResponse>(s.send({ apiKey: ApiKey.LeaveGroup, groupId: 'g', members: [{ memberId: '', groupInstanceId: 'a' }] }));
     expect(r.members).toEqual([{ memberId: '', groupInstanceId: 'a', errorCode: 'NONE' }]);
     expect(s.coordinator.groupState('g')).toBe('Empty');
   });
@@ -548,7 +591,7 @@ describe('GroupCoordinator: LeaveGroup', () => {
     const { members: [a, b, c], generation } = s.stableGroup('g', 3);
     const r = s.must<LeaveGroupResponse>(
       s.send({
-        type: 'LeaveGroup',
+        apiKey: ApiKey.LeaveGroup,
         groupId: 'g',
         members: [
           { memberId: c!, groupInstanceId: null },
@@ -567,18 +610,18 @@ describe('GroupCoordinator: LeaveGroup', () => {
     expect(s.heartbeat('g', b!, generation)).toBe('REBALANCE_IN_PROGRESS');
     const joins = [s.rejoin('g', a!), s.rejoin('g', b!)];
     expect(s.must<JoinGroupResponse>(joins[1]!).generationId).toBe(generation + 1);
-    const unknown = s.must<LeaveGroupResponse>(s.send({ type: 'LeaveGroup', groupId: 'nope', members: [{ memberId: 'x', groupInstanceId: null }] }));
+    const unknown = s.must<LeaveGroupResponse>(s.send({ apiKey: ApiKey.LeaveGroup, groupId: 'nope', members: [{ memberId: 'x', groupInstanceId: null }] }));
     expect(unknown).toEqual({ errorCode: 'NONE', members: [{ memberId: 'x', groupInstanceId: null, errorCode: 'UNKNOWN_MEMBER_ID' }] });
-    expect(s.must<LeaveGroupResponse>(s.send({ type: 'LeaveGroup', groupId: '', members: [] })).errorCode).toBe('INVALID_GROUP_ID');
+    expect(s.must<LeaveGroupResponse>(s.send({ apiKey: ApiKey.LeaveGroup, groupId: '', members: [] })).errorCode).toBe('INVALID_GROUP_ID');
   });
 
   it('the last member leaving during a rebalance completes it into an Empty group; a parked member that leaves is answered', () => {
     const s = new Shell();
     const { members: [a, b] } = s.stableGroup('g', 2);
     const joinA = s.rejoin('g', a!);
-    s.send({ type: 'LeaveGroup', groupId: 'g', members: [{ memberId: a!, groupInstanceId: null }] });
+    s.send({ apiKey: ApiKey.LeaveGroup, groupId: 'g', members: [{ memberId: a!, groupInstanceId: null }] });
     expect(s.must<JoinGroupResponse>(joinA).errorCode).toBe('UNKNOWN_MEMBER_ID');
-    s.send({ type: 'LeaveGroup', groupId: 'g', members: [{ memberId: b!, groupInstanceId: null }] });
+    s.send({ apiKey: ApiKey.LeaveGroup, groupId: 'g', members: [{ memberId: b!, groupInstanceId: null }] });
     expect(s.coordinator.groupState('g')).toBe('Empty');
     expect(s.coordinator.committedGroupMetadata('g')!.members).toEqual([]);
   });
@@ -595,7 +638,7 @@ describe('GroupCoordinator: OffsetCommit and OffsetFetch', () => {
     expect(s.fetchOffsets('g')).toEqual({}); // not committed yet
     s.commit();
     expect(s.fetchOffsets('g')).toEqual({ 't:0': 10, 't:1': 20, 'u:0': 5 });
-    const r = s.must<OffsetFetchResponse>(s.send({ type: 'OffsetFetch', groupId: 'g', topics: [{ name: 't', partitionIndexes: [1, 7] }] }));
+    const r = s.must<OffsetFetchResponse>(s.send({ apiKey: ApiKey.OffsetFetch, groupId: 'g', topics: [{ name: 't', partitionIndexes: [1, 7] }] }));
     expect(r.topics).toEqual([
       {
         name: 't',
@@ -628,14 +671,14 @@ describe('GroupCoordinator: OffsetCommit and OffsetFetch', () => {
     expect(s.coordinator.groupState('simple')).toBe('Empty');
     expect(s.commitErrors(s.commitOffsets('simple', '', -1, { 't:0': 3 }))).toEqual(['NONE']);
     expect(s.fetchOffsets('simple')).toEqual({ 't:0': 3 });
-    const l = s.must<ListGroupsResponse>(s.send({ type: 'ListGroups', statesFilter: [] }));
+    const l = s.must<ListGroupsResponse>(s.send({ apiKey: ApiKey.ListGroups, statesFilter: [] }));
     expect(l.groups).toEqual([{ groupId: 'simple', protocolType: '', groupState: 'Empty' }]);
   });
 
   it('per-partition errors: unknown partitions, metadata too large, offsets out of range', () => {
     const s = new Shell({ offsetMetadataMaxBytes: 4 }, { partitionExists: (t, p) => t === 't' && p < 2 });
     const id = s.send({
-      type: 'OffsetCommit',
+      apiKey: ApiKey.OffsetCommit,
       groupId: 'x',
       generationId: -1,
       memberId: '',
@@ -666,10 +709,10 @@ describe('GroupCoordinator: ListGroups, DescribeGroups, DeleteGroups', () => {
     s.commitOffsets('offsets-only', '', -1, { 't:0': 1 });
     s.join('joining');
     const list = (statesFilter: ('Stable' | 'Empty' | 'CompletingRebalance')[]): string[] =>
-      s.must<ListGroupsResponse>(s.send({ type: 'ListGroups', statesFilter })).groups.map((g) => `${g.groupId}:${g.groupState}:${g.protocolType}`);
+      s.must<ListGroupsResponse>(s.send({ apiKey: ApiKey.ListGroups, statesFilter })).groups.map((g) => `${g.groupId}:${g.groupState}:${g.protocolType}`);
     expect(list([])).toEqual(['joining:CompletingRebalance:consumer', 'offsets-only:Empty:', 'stable:Stable:consumer']);
     expect(list(['Stable', 'Empty'])).toEqual(['offsets-only:Empty:', 'stable:Stable:consumer']);
-    const d = s.must<DescribeGroupsResponse>(s.send({ type: 'DescribeGroups', groups: ['stable', 'joining', 'nope'] }));
+    const d = s.must<DescribeGroupsResponse>(s.send({ apiKey: ApiKey.DescribeGroups, groups: ['stable', 'joining', 'nope'] }));
     expect(d.groups[0]).toEqual({
       errorCode: 'NONE',
       groupId: 'stable',
@@ -687,7 +730,7 @@ describe('GroupCoordinator: ListGroups, DescribeGroups, DeleteGroups', () => {
     s.stableGroup('busy', 1);
     s.commitOffsets('old', '', -1, { 't:0': 1, 't:1': 2 });
     s.hold = true;
-    const id = s.send({ type: 'DeleteGroups', groupsNames: ['busy', 'nope', 'old'] });
+    const id = s.send({ apiKey: ApiKey.DeleteGroups, groupsNames: ['busy', 'nope', 'old'] });
     expect(s.replies.get(id)).toMatchObject({
       afterCommit: true,
       response: {
@@ -706,7 +749,7 @@ describe('GroupCoordinator: ListGroups, DescribeGroups, DeleteGroups', () => {
     expect(s.coordinator.groupState('old')).toBe('Dead');
     expect(s.must<JoinGroupResponse>(s.send(s.joinRequest('old', ''))).errorCode).toBe('COORDINATOR_NOT_AVAILABLE');
     expect(s.commitErrors(s.commitOffsets('old', '', -1, { 't:0': 9 }))).toEqual(['COORDINATOR_NOT_AVAILABLE']);
-    expect(s.must<DeleteGroupsResponse>(s.send({ type: 'DeleteGroups', groupsNames: ['old'] })).results[0]!.errorCode).toBe('GROUP_ID_NOT_FOUND');
+    expect(s.must<DeleteGroupsResponse>(s.send({ apiKey: ApiKey.DeleteGroups, groupsNames: ['old'] })).results[0]!.errorCode).toBe('GROUP_ID_NOT_FOUND');
     s.commit();
     expect(s.coordinator.groupState('old')).toBeUndefined();
     expect(s.coordinator.committedOffsets('old')).toEqual([]);
@@ -717,7 +760,7 @@ describe('GroupCoordinator: ListGroups, DescribeGroups, DeleteGroups', () => {
     const s = new Shell();
     s.hold = true;
     s.commitOffsets('g', '', -1, { 't:4': 1 });
-    s.send({ type: 'DeleteGroups', groupsNames: ['g'] });
+    s.send({ apiKey: ApiKey.DeleteGroups, groupsNames: ['g'] });
     s.commit();
     expect(s.coordinator.committedOffsets('g')).toEqual([]);
   });
@@ -802,7 +845,7 @@ describe('GroupCoordinator: failover, replay and deactivation', () => {
     expect(next.groupGeneration('g')).toBe(generation);
     expect(next.committedOffsets('g')).toEqual(s.coordinator.committedOffsets('g'));
     expect(next.liveGroupMetadata('g')).toEqual(s.coordinator.liveGroupMetadata('g'));
-    const hb = next.handle(1, { type: 'Heartbeat', groupId: 'g', generationId: generation, memberId: a!, groupInstanceId: null }, 59_000);
+    const hb = next.handle(1, { apiKey: ApiKey.Heartbeat, groupId: 'g', generationId: generation, memberId: a!, groupInstanceId: null }, 59_000);
     expect(hb.replies[0]!.response).toEqual({ errorCode: 'NONE' });
     next.tick(60_000); // b's session, counted from the load, is over
     expect(next.groupMembers('g')).toEqual([a]);
@@ -859,7 +902,7 @@ describe('GroupCoordinator: failover, replay and deactivation', () => {
         const known = new Map<string, { memberId: string; generation: number; instance: string | null }[]>(groups.map((g) => [g, []]));
         const learn = (group: string, id: number): void => {
           const r = s.reply<JoinGroupResponse>(id);
-          if (r?.errorCode === 'NONE') known.get(group)!.push({ memberId: r.memberId, generation: r.generationId, instance: (s.requests.get(id) as JoinGroupRequest).groupInstanceId });
+          if (r?.errorCode === 'NONE') known.get(group)!.push({ memberId: r.memberId, generation: r.generationId, instance: (s.requests.get(id) as JoinGroupRequest).groupInstanceId ?? null });
           if (r?.errorCode === 'MEMBER_ID_REQUIRED') known.get(group)!.push({ memberId: r.memberId, generation: -1, instance: null });
         };
         const pending: [string, number][] = [];
@@ -884,7 +927,7 @@ describe('GroupCoordinator: failover, replay and deactivation', () => {
               if (m) s.heartbeat(a.group, m.memberId, m.generation, m.instance);
               break;
             case 'leave':
-              if (m) s.send({ type: 'LeaveGroup', groupId: a.group, members: [{ memberId: m.memberId, groupInstanceId: m.instance }] });
+              if (m) s.send({ apiKey: ApiKey.LeaveGroup, groupId: a.group, members: [{ memberId: m.memberId, groupInstanceId: m.instance }] });
               break;
             case 'commit':
               if (m) s.commitOffsets(a.group, m.memberId, m.generation, { [`t:${a.pick % 3}`]: a.offset }, m.instance);
@@ -893,7 +936,7 @@ describe('GroupCoordinator: failover, replay and deactivation', () => {
               s.commitOffsets(a.group, '', -1, { [`t:${a.pick % 3}`]: a.offset });
               break;
             case 'delete':
-              s.send({ type: 'DeleteGroups', groupsNames: [a.group] });
+              s.send({ apiKey: ApiKey.DeleteGroups, groupsNames: [a.group] });
               break;
             case 'tick':
               s.tick(a.ms);

@@ -34,7 +34,8 @@ function agree<T extends true>(): T | undefined {
  * - CreatePartitions carries each new partition's replicas as `{ brokerIds }`; in process, a
  *   plain array of broker ids.
  * - DescribeConfigs: `isDefault` existed only in v0 (not served); it is derived from `source`.
- * - JoinGroup: `reason` arrives in v8 (not served); the in-process request already has it.
+ * - JoinGroup: `reason` arrives in v8 and `skipAssignment` in v9 (not served); the in-process
+ *   request and response already have them.
  */
 type Exceptions = {
   [ApiKey.FindCoordinator]: {
@@ -52,7 +53,8 @@ type Exceptions = {
   [ApiKey.CreatePartitions]: { request: 'topics: assignments is an array of arrays in the in-process type'; response: never };
   [ApiKey.DescribeConfigs]: { request: never; response: 'results.configs: isDefault is only in the in-process type' };
   // clientHost: the request context an in-process member sends (its cluster run), see consumer-groups.md.
-  [ApiKey.JoinGroup]: { request: '(top): reason is only in the in-process type' | '(top): clientHost is only in the in-process type'; response: never };
+  // skipAssignment: KIP-814, v9+ (not served); in-process members of a static leader see it.
+  [ApiKey.JoinGroup]: { request: '(top): reason is only in the in-process type' | '(top): clientHost is only in the in-process type'; response: '(top): skipAssignment is only in the in-process type' };
 };
 type ExceptionOf<K extends Keyed, D extends 'request' | 'response'> = K extends keyof Exceptions ? Exceptions[K][D] : never;
 

@@ -1,4 +1,4 @@
-import { assert } from '../../util/assert.js';
+import { assert } from '../util/assert.js';
 
 /**
  * Partition assignors for consumer groups, pure functions, after Kafka's client-side

@@ -1,0 +1,225 @@
+/**
+ * The offsets half of a group coordinator, in the shape of Kafka's
+ * `OffsetMetadataManager`: OffsetCommit (checked against the membership half, the
+ * `GroupMetadataManager`, as Kafka's `validateOffsetCommit` does) and OffsetFetch; the
+ * committed offsets of every group of one `__consumer_offsets` partition (durable state,
+ * changed only by {@link OffsetMetadataManager.replay}); the commits emitted and not yet
+ * replayed (soft state, so that expiry and deletion never write a tombstone that lands
+ * after a newer commit); and the tombstones of expiry and deletion. The contract both
+ * halves keep is in group-coordinator.ts. Pure: no I/O, no timers.
+ */
+import { noLeaderEpoch } from '../../protocol/common.js';
+import type * as P from '../../protocol/group.js';
+import type { ErrorCode } from '../../util/error-codes.js';
+import { isInt32, stringTooLong } from './classic-group.js';
+import type { CoordinatorResult, GroupResponseFor } from './coordinator-result.js';
+import type { GroupMetadataManager } from './group-metadata-manager.js';
+import type { OffsetCommitKey, OffsetCommitValue } from './group-records.js';
+
+/** The offset OffsetFetch returns for a partition with no committed offset (`OffsetFetchResponse.INVALID_OFFSET`). */
+const noOffset = -1;
+
+type OffsetFetchResponse = GroupResponseFor<P.OffsetFetchRequest>;
+
+export interface OffsetMetadataManagerOptions {
+  /** The membership half, which says whether a member may commit. */
+  readonly groups: GroupMetadataManager;
+  /** Whether this coordinator serves a group (its partition of `__consumer_offsets`). */
+  readonly ownsGroup: (groupId: string) => boolean;
+  /** Whether a topic partition exists (from the metadata image). */
+  readonly partitionExists: (topic: string, partition: number) => boolean;
+  /** `offset.metadata.max.bytes`. */
+  readonly offsetMetadataMaxBytes: number;
+}
+
+/** A committed offset, as OffsetFetch returns it. */
+export interface CommittedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly value: OffsetCommitValue;
+}
+
+const offsetKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+export class OffsetMetadataManager {
+  // Durable: group -> topic and partition -> the committed offset.
+  private readonly offsets = new Map<string, Map<string, CommittedOffset>>();
+  /** Offset commits emitted and not yet replayed: group -> topic and partition -> how many. */
+  private readonly pendingCommits = new Map<string, Map<string, { readonly topic: string; readonly partition: number; count: number }>>();
+
+  constructor(private readonly options: OffsetMetadataManagerOptions) {}
+
+  /** Applies one committed OffsetCommit record (a tombstone when `value` is null). */
+  replay(key: OffsetCommitKey, value: OffsetCommitValue | null): void {
+    const { group, topic, partition } = key;
+    const k = offsetKey(topic, partition);
+    const pending = this.pendingCommits.get(group);
+    const entry = pending?.get(k);
+    if (entry !== undefined && --entry.count === 0) {
+      pending!.delete(k);
+      if (pending!.size === 0) this.pendingCommits.delete(group);
+    }
+    let byGroup = this.offsets.get(group);
+    if (value === null) {
+      byGroup?.delete(k);
+      if (byGroup?.size === 0) this.offsets.delete(group);
+      return;
+    }
+    if (byGroup === undefined) this.offsets.set(group, (byGroup = new Map()));
+    byGroup.set(k, { topic, partition, value });
+  }
+
+  /** Notes a commit record emitted for this partition; it is pending until replayed. */
+  private addPending(group: string, topic: string, partition: number): void {
+    let pending = this.pendingCommits.get(group);
+    if (pending === undefined) this.pendingCommits.set(group, (pending = new Map()));
+    const entry = pending.get(offsetKey(topic, partition));
+    if (entry === undefined) pending.set(offsetKey(topic, partition), { topic, partition, count: 1 });
+    else entry.count++;
+  }
+
+  /** The partitions of a group with a commit on its way. */
+  private pending(group: string): readonly { readonly topic: string; readonly partition: number }[] {
+    return [...(this.pendingCommits.get(group)?.values() ?? [])];
+  }
+
+  /** Forgets the pending commits (leadership moved; they commit or not without us). */
+  clearPending(): void {
+    this.pendingCommits.clear();
+  }
+
+  /** The committed offsets of a group. */
+  committed(group: string): CommittedOffset[] {
+    return [...(this.offsets.get(group)?.values() ?? [])];
+  }
+
+  /** The groups with committed offsets. */
+  groupIds(): IterableIterator<string> {
+    return this.offsets.keys();
+  }
+
+  // ---- OffsetCommit ----
+
+  commit(id: number, req: P.OffsetCommitRequest, now: number, out: CoordinatorResult): void {
+    const results = new Map<P.OffsetCommitRequestTopic, P.OffsetCommitResponsePartition[]>();
+    const respond = (afterCommit: boolean): void => {
+      const topics: P.OffsetCommitResponseTopic[] = req.topics.map((t) => ({ name: t.name, partitions: results.get(t)! }));
+      out.reply(id, { topics }, afterCommit);
+    };
+    const all = (errorCode: ErrorCode): void => {
+      for (const t of req.topics) results.set(t, t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })));
+      respond(false);
+    };
+    if (stringTooLong(req.groupId)) return all('INVALID_GROUP_ID');
+    if (!this.options.ownsGroup(req.groupId)) return all('NOT_COORDINATOR');
+    // As Kafka's request handler does before the coordinator sees it: unknown partitions first.
+    const valid: { topic: string; p: P.OffsetCommitRequestPartition; result: { partitionIndex: number; errorCode: ErrorCode } }[] = [];
+    for (const t of req.topics) {
+      const list: { partitionIndex: number; errorCode: ErrorCode }[] = [];
+      results.set(t, list);
+      for (const p of t.partitions) {
+        const result = { partitionIndex: p.partitionIndex, errorCode: 'NONE' as ErrorCode };
+        list.push(result);
+        if (t.name === '' || stringTooLong(t.name) || !isInt32(p.partitionIndex) || p.partitionIndex < 0 || !this.options.partitionExists(t.name, p.partitionIndex)) {
+          result.errorCode = 'UNKNOWN_TOPIC_OR_PARTITION';
+        } else valid.push({ topic: t.name, p, result });
+      }
+    }
+    const fenced = this.options.groups.validateOffsetCommit(req.groupId, req.memberId, req.groupInstanceId ?? null, req.generationId, now);
+    if (fenced !== 'NONE') {
+      for (const v of valid) v.result.errorCode = fenced;
+      return respond(false);
+    }
+    for (const v of valid) {
+      const metadata = v.p.committedMetadata ?? '';
+      const leaderEpoch = v.p.committedLeaderEpoch ?? noLeaderEpoch;
+      if (metadata.length > this.options.offsetMetadataMaxBytes || stringTooLong(metadata)) {
+        v.result.errorCode = 'OFFSET_METADATA_TOO_LARGE';
+        continue;
+      }
+      if (!Number.isSafeInteger(v.p.committedOffset) || !isInt32(leaderEpoch)) {
+        v.result.errorCode = 'INVALID_COMMIT_OFFSET_SIZE';
+        continue;
+      }
+      out.records.push({
+        type: 'OffsetCommit',
+        key: { group: req.groupId, topic: v.topic, partition: v.p.partitionIndex },
+        value: { offset: v.p.committedOffset, leaderEpoch, metadata, commitTimestamp: now, expireTimestamp: null },
+      });
+      this.addPending(req.groupId, v.topic, v.p.partitionIndex);
+    }
+    respond(out.records.length > 0);
+  }
+
+  // ---- OffsetFetch ----
+
+  /** OffsetFetch: committed offsets only (-1 where none); a Dead group has none. */
+  fetch(id: number, req: P.OffsetFetchRequest, out: CoordinatorResult): void {
+    if (!this.options.ownsGroup(req.groupId)) return out.reply(id, { errorCode: 'NOT_COORDINATOR', topics: [] });
+    out.reply(id, this.fetchCommitted(req, this.options.groups.group(req.groupId)?.state === 'Dead'));
+  }
+
+  private fetchCommitted(req: P.OffsetFetchRequest, dead: boolean): OffsetFetchResponse {
+    const offsets = dead ? undefined : this.offsets.get(req.groupId);
+    const partitionOf = (topic: string, partition: number): P.OffsetFetchResponsePartition => {
+      const c = offsets?.get(offsetKey(topic, partition));
+      if (c === undefined) return { partitionIndex: partition, committedOffset: noOffset, committedLeaderEpoch: noLeaderEpoch, metadata: '', errorCode: 'NONE' };
+      return { partitionIndex: partition, committedOffset: c.value.offset, committedLeaderEpoch: c.value.leaderEpoch, metadata: c.value.metadata, errorCode: 'NONE' };
+    };
+    let topics: P.OffsetFetchResponseTopic[];
+    if (req.topics === null) {
+      const byTopic = new Map<string, P.OffsetFetchResponsePartition[]>();
+      for (const c of [...(offsets?.values() ?? [])].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))) {
+        let list = byTopic.get(c.topic);
+        if (list === undefined) byTopic.set(c.topic, (list = []));
+        list.push(partitionOf(c.topic, c.partition));
+      }
+      topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+    } else {
+      topics = req.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => partitionOf(t.name, p)) }));
+    }
+    return { errorCode: 'NONE', topics };
+  }
+
+  // ---- expiry and deletion ----
+
+  /**
+   * Tombstones for every committed offset of a group and for every commit still on its
+   * way (so none lands after the tombstones and revives an offset): Kafka's
+   * `deleteAllOffsets`, for DeleteGroups and for a group whose offsets all expired.
+   */
+  deleteAllOffsets(group: string, out: CoordinatorResult): void {
+    const seen = new Set<string>();
+    const tombstone = (topic: string, partition: number): void => {
+      const k = offsetKey(topic, partition);
+      if (seen.has(k)) return;
+      seen.add(k);
+      out.records.push({ type: 'OffsetCommit', key: { group, topic, partition }, value: null });
+    };
+    for (const c of this.committed(group)) tombstone(c.topic, c.partition);
+    for (const p of this.pending(group)) tombstone(p.topic, p.partition);
+  }
+
+  /**
+   * Kafka's `cleanupExpiredOffsets`, for an Empty group: tombstones for its offsets that
+   * expire at `now`, `retentionMs` after `emptySince` (or, when that is unknown, after
+   * each commit's own timestamp), or at a v1 record's expire timestamp; never one with a
+   * commit on its way. True when every committed offset expired and nothing is pending:
+   * the group has no offsets left and may be deleted.
+   */
+  cleanupExpiredOffsets(group: string, now: number, retentionMs: number, emptySince: number | undefined, out: CoordinatorResult): boolean {
+    const committed = this.committed(group);
+    const pending = this.pendingCommits.get(group);
+    const expired = committed.filter((c) => {
+      if (pending?.has(offsetKey(c.topic, c.partition))) return false;
+      if (c.value.expireTimestamp !== null) return now >= c.value.expireTimestamp;
+      return now - (emptySince ?? c.value.commitTimestamp) >= retentionMs;
+    });
+    if (expired.length === committed.length && pending === undefined) {
+      this.deleteAllOffsets(group, out);
+      return true;
+    }
+    for (const c of expired) out.records.push({ type: 'OffsetCommit', key: { group, topic: c.topic, partition: c.partition }, value: null });
+    return false;
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * `KafkaApis`: the one place where a broker routes each request kind to its handler,
+ * Kafka's class of that name. A request is validated once here, where it enters the
+ * broker (`validateRequest`), and timed for the request metrics; then:
+ *
+ * - Produce and Fetch go to the `ReplicaManager`; ListOffsets and DeleteRecords read or
+ *   cut the leader's replica it finds;
+ * - Metadata (with automatic topic creation), DescribeCluster and DescribeConfigs are
+ *   answered from the metadata image;
+ * - CreateTopics, DeleteTopics, CreatePartitions and IncrementalAlterConfigs are
+ *   forwarded to the active controller;
+ * - InitProducerId takes an id from the `ProducerIdManager`;
+ * - the group APIs go to the group coordinator's shell, if the broker has one.
+ *
+ * Bad input gets an error response or a typed error, never a crash.
+ * @internal
+ */
+import { describeConfigs } from '../metadata/controller.js';
+import type { MetadataImage } from '../metadata/image.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import type * as P from '../protocol/index.js';
+import type { Request, ResponseFor } from '../protocol/requests.js';
+import { validateRequest } from '../protocol/validate.js';
+import type { Clock } from '../util/clock.js';
+import type { ErrorCode } from '../util/error-codes.js';
+import { TributaryError, isTributaryError } from '../util/errors.js';
+import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
+import type { BrokerConfig, ControllerChannel } from './broker.js';
+import type { BrokerTopicStats } from './broker-topic-stats.js';
+import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
+import { describeClusterResponse } from './metadata-response.js';
+import type { ProducerIdManager } from './producer-id-manager.js';
+import type { ReplicaManager } from './replica-manager.js';
+import type { RequestContext } from './request-context.js';
+import { perPartition } from './request-helpers.js';
+
+/** The group coordinator's shell, as the broker hands it the group APIs. */
+export type GroupHandler = (request: Request, context?: RequestContext) => Promise<unknown>;
+
+export interface KafkaApisOptions {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly config: BrokerConfig;
+  readonly clock: Clock;
+  readonly controller: ControllerChannel;
+  readonly replicaManager: ReplicaManager;
+  readonly producerIds: ProducerIdManager;
+  readonly stats: BrokerTopicStats;
+}
+
+export class KafkaApis {
+  private readonly topicMetadata: AutoTopicCreationManager;
+  private groupHandler: GroupHandler | undefined;
+
+  constructor(private readonly o: KafkaApisOptions) {
+    this.topicMetadata = new AutoTopicCreationManager({ clusterId: o.clusterId, host: o.config.host, controller: o.controller, autoCreateTopicsEnable: o.config.autoCreateTopicsEnable });
+  }
+
+  setGroupHandler(handler: GroupHandler | undefined): void {
+    this.groupHandler = handler;
+  }
+
+  /** Answers one request (`context`: who sent it, when it came over a socket). */
+  async handle<R extends Request>(request: R, context?: RequestContext): Promise<ResponseFor<R>> {
+    const req = validateRequest(request);
+    const started = performance.now();
+    return (await this.dispatch(req, context).finally(() => this.o.stats.request(req.apiKey, performance.now() - started))) as ResponseFor<R>;
+  }
+
+  private async dispatch(req: Request, context: RequestContext | undefined): Promise<unknown> {
+    const { controller } = this.o;
+    switch (req.apiKey) {
+      case ApiKey.Produce:
+        return this.handleProduce(req);
+      case ApiKey.Fetch:
+        return this.o.replicaManager.fetchMessages(req);
+      case ApiKey.ListOffsets:
+        return this.handleListOffsets(req);
+      case ApiKey.Metadata:
+        return this.topicMetadata.metadata(this.requireImage(), req);
+      case ApiKey.ApiVersions:
+        return { apiKey: ApiKey.ApiVersions, errorCode: 'NONE', apiKeys: [], throttleTimeMs: 0 } satisfies P.ApiVersionsResponse;
+      case ApiKey.InitProducerId:
+        return this.handleInitProducerId();
+      case ApiKey.CreateTopics:
+        return { apiKey: ApiKey.CreateTopics, topics: await createTopicsFromClient(req, (r) => controller.submit(r)) } satisfies P.CreateTopicsResponse;
+      case ApiKey.DeleteTopics:
+        return { apiKey: ApiKey.DeleteTopics, responses: await deleteTopicsFromClient(req, this.o.replicaManager.metadataImage, (r) => controller.submit(r)) } satisfies P.DeleteTopicsResponse;
+      case ApiKey.CreatePartitions: {
+        const r = await controller.submit({ type: 'CreatePartitions', topics: req.topics, validateOnly: req.validateOnly ?? false });
+        return { apiKey: ApiKey.CreatePartitions, results: r.results } satisfies P.CreatePartitionsResponse;
+      }
+      case ApiKey.IncrementalAlterConfigs: {
+        const r = await controller.submit({ type: 'IncrementalAlterConfigs', resources: req.resources, validateOnly: req.validateOnly ?? false });
+        return { apiKey: ApiKey.IncrementalAlterConfigs, responses: r.responses } satisfies P.IncrementalAlterConfigsResponse;
+      }
+      case ApiKey.DescribeConfigs: {
+        const r = describeConfigs(this.requireImage(), { type: 'DescribeConfigs', resources: req.resources });
+        return { apiKey: ApiKey.DescribeConfigs, results: r.results } satisfies P.DescribeConfigsResponse;
+      }
+      case ApiKey.DeleteRecords:
+        return this.handleDeleteRecords(req);
+      case ApiKey.DescribeCluster:
+        return describeClusterResponse(this.requireImage(), { host: this.o.config.host, clusterId: this.o.clusterId, controllerId: controller.activeControllerId() });
+      case ApiKey.FindCoordinator:
+      case ApiKey.JoinGroup:
+      case ApiKey.SyncGroup:
+      case ApiKey.Heartbeat:
+      case ApiKey.LeaveGroup:
+      case ApiKey.OffsetCommit:
+      case ApiKey.OffsetFetch:
+      case ApiKey.ListGroups:
+      case ApiKey.DescribeGroups:
+      case ApiKey.DeleteGroups:
+        if (this.groupHandler === undefined) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `broker ${this.o.nodeId} has no group coordinator`);
+        return this.groupHandler(req, context);
+      default:
+        throw new TributaryError('UNSUPPORTED_VERSION', `broker ${this.o.nodeId} does not serve API ${req.apiKey} yet`);
+    }
+  }
+
+  private requireImage(): MetadataImage {
+    const image = this.o.replicaManager.metadataImage;
+    if (!image) throw new TributaryError('LEADER_NOT_AVAILABLE', `broker ${this.o.nodeId} has no metadata yet`);
+    return image;
+  }
+
+  private async handleProduce(req: P.ProduceRequest): Promise<P.ProduceResponse> {
+    const now = this.o.clock.monotonic();
+    const responses = await perPartition(req.topicData, (t) => t.partitionData, (name, partitionResponses: P.PartitionProduceResponse[]) => ({ name, partitionResponses }), async (t, pd): Promise<P.PartitionProduceResponse> => {
+      if (isInternalTopic(t.name)) return { index: pd.index, errorCode: 'INVALID_TOPIC_EXCEPTION', baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage: internalProduceMessage(t.name) };
+      return this.o.replicaManager.appendRecords(t.name, pd.index, pd.records, req.acks, req.timeoutMs, now);
+    });
+    return { apiKey: ApiKey.Produce, responses, throttleTimeMs: 0 };
+  }
+
+  private async handleListOffsets(req: P.ListOffsetsRequest): Promise<P.ListOffsetsResponse> {
+    const topics = await perPartition(req.topics, (t) => t.partitions, (name, partitions: P.ListOffsetsPartitionResponse[]) => ({ name, partitions }), async (t, lp): Promise<P.ListOffsetsPartitionResponse> => {
+      const fail = (errorCode: ErrorCode): P.ListOffsetsPartitionResponse => ({ partitionIndex: lp.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
+      const r = await this.o.replicaManager.leaderPartition(t.name, lp.partitionIndex);
+      if ('errorCode' in r) return fail(r.errorCode);
+      const p = r.replica;
+      if (lp.currentLeaderEpoch !== undefined && lp.currentLeaderEpoch >= 0 && lp.currentLeaderEpoch !== p.leaderEpoch) {
+        return fail(lp.currentLeaderEpoch < p.leaderEpoch ? 'FENCED_LEADER_EPOCH' : 'UNKNOWN_LEADER_EPOCH');
+      }
+      const ok = (offset: number, timestamp = -1): P.ListOffsetsPartitionResponse => ({ partitionIndex: lp.partitionIndex, errorCode: 'NONE', timestamp, offset, leaderEpoch: p.leaderEpoch });
+      if (lp.timestamp === -1) return ok(p.highWatermark);
+      if (lp.timestamp === -2) return ok(p.logStartOffset);
+      if (lp.timestamp < 0) return fail('UNSUPPORTED_VERSION');
+      const found = await p.log.offsetForTimestamp(lp.timestamp);
+      // Only what consumers may read: a record at or past the high watermark is not found yet.
+      if (found === undefined || found.offset >= p.highWatermark) return ok(-1);
+      return ok(found.offset, found.timestamp);
+    });
+    return { apiKey: ApiKey.ListOffsets, topics, throttleTimeMs: 0 };
+  }
+
+  private async handleDeleteRecords(req: P.DeleteRecordsRequest): Promise<P.DeleteRecordsResponse> {
+    const topics = await perPartition(req.topics, (t) => t.partitions, (name, partitions: P.DeleteRecordsPartitionResult[]) => ({ name, partitions }), async (t, dp): Promise<P.DeleteRecordsPartitionResult> => {
+      const r = await this.o.replicaManager.leaderPartition(t.name, dp.partitionIndex);
+      if ('errorCode' in r) return { partitionIndex: dp.partitionIndex, lowWatermark: -1, errorCode: r.errorCode };
+      const p = r.replica;
+      // -1 means "up to the high watermark", as in Kafka.
+      const offset = dp.offset === -1 ? p.highWatermark : dp.offset;
+      if (offset < 0 || offset > p.highWatermark) return { partitionIndex: dp.partitionIndex, lowWatermark: -1, errorCode: 'OFFSET_OUT_OF_RANGE' };
+      const low = await p.log.deleteRecords(offset);
+      return { partitionIndex: dp.partitionIndex, lowWatermark: low, errorCode: 'NONE' };
+    });
+    return { apiKey: ApiKey.DeleteRecords, topics, throttleTimeMs: 0 };
+  }
+
+  private async handleInitProducerId(): Promise<P.InitProducerIdResponse> {
+    try {
+      const producerId = await this.o.producerIds.generateProducerId();
+      return { apiKey: ApiKey.InitProducerId, errorCode: 'NONE', producerId, producerEpoch: 0, throttleTimeMs: 0 };
+    } catch (err) {
+      const code: ErrorCode = isTributaryError(err) ? err.code : 'UNKNOWN_SERVER_ERROR';
+      return { apiKey: ApiKey.InitProducerId, errorCode: code, producerId: -1, producerEpoch: -1, throttleTimeMs: 0 };
+    }
+  }
+}

@@ -1,0 +1,533 @@
+/**
+ * `ReplicaManager`: the partition replicas this broker hosts, Kafka's class of that name.
+ *
+ * - It follows the metadata image: each partition this broker holds a replica of becomes
+ *   a leader or a follower as the controller committed it, and the replica of a deleted
+ *   topic or a moved partition goes.
+ * - It opens a replica's log (through the `LogManager`) on first use: a produce, a fetch,
+ *   its leader opening it, or data from before a restart. So a cluster can hold many
+ *   partitions with no file for most of them.
+ * - It appends produced batches (acks 0, 1 and all) and serves fetches (consumers and
+ *   followers). A fetch without enough data waits, up to `maxWaitMs`, until the change
+ *   it waits for (Kafka's delayed fetch in its purgatory).
+ * - It runs one replica fetcher per leader it follows (replica-fetcher.ts).
+ * - It sends ISR changes to the controller (AlterPartition) and checkpoints high
+ *   watermarks.
+ *
+ * **One place settles what a partition did.** Every call into a `Partition` (the pure
+ * core) is followed by `settle`, and nothing else: it sends the ISR change the call
+ * proposed, hands the acks=all completions the core decided to the produces waiting for
+ * them (Kafka's delayed produce), and wakes the fetches waiting on the partition when its
+ * high watermark, log start or end, leader epoch, partition epoch or role moved. A fetch
+ * is woken only by a change, so two long-polling fetches never wake each other in a loop.
+ * @internal
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MetadataImage, PartitionRegistration, TopicImage } from '../metadata/image.js';
+import { ConfigResourceType } from '../metadata/records.js';
+import type { Uuid } from '../metadata/uuid.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import type * as P from '../protocol/index.js';
+import type { Clock } from '../util/clock.js';
+import type { ErrorCode } from '../util/error-codes.js';
+import { TributaryError } from '../util/errors.js';
+import type { BrokerChannel, BrokerConfig, BrokerOptions, ControllerChannel } from './broker.js';
+import type { BrokerTopicStats } from './broker-topic-stats.js';
+import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
+import { asStorageFault, isStorageFault, type LogManager } from './log-manager.js';
+import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AckCompletion, type AlterIsrProposal } from './partition.js';
+import { ReplicaFetchers } from './replica-fetcher.js';
+import { noAborted } from './request-helpers.js';
+import { Wakeups } from './wakeups.js';
+
+export interface ReplicaManagerOptions {
+  readonly nodeId: number;
+  readonly dataDir: string;
+  readonly clock: Clock;
+  readonly config: BrokerConfig;
+  readonly controller: ControllerChannel;
+  readonly peers: BrokerChannel;
+  readonly logs: LogManager;
+  readonly stats: BrokerTopicStats;
+  /** The broker epoch every AlterPartition carries. */
+  readonly brokerEpoch: () => number;
+  /** Heartbeats now: a replica went offline and the controller should hear at once. */
+  readonly heartbeat: () => void;
+  readonly onLeaderOpened?: BrokerOptions['onLeaderOpened'];
+}
+
+const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/** A replica this broker hosts, and what `settle` last saw of it. */
+interface Hosted {
+  readonly topic: string;
+  readonly topicId: Uuid;
+  readonly partition: number;
+  readonly replica: Partition;
+  seen: { hw: number; logStart: number; logEnd: number; leaderEpoch: number; partitionEpoch: number; role: string };
+}
+
+/** The replica for a request that must reach the partition's leader, or why not. */
+export type LeaderLookup = { readonly replica: Partition } | { readonly errorCode: ErrorCode };
+
+export class ReplicaManager {
+  private readonly o: ReplicaManagerOptions;
+  private image: MetadataImage | undefined;
+  private readonly seenTopics = new Map<Uuid, TopicImage>();
+  private seenDefaultConfigs: unknown;
+  private readonly seenTopicConfigs = new Map<string, unknown>();
+  private readonly hosted = new Map<string, Hosted>();
+  private readonly opening = new Map<string, Promise<Hosted | undefined>>();
+  /** Partitions asked to open before this broker's metadata had them. */
+  private readonly wantOpen = new Set<string>();
+  private readonly wakeups = new Wakeups();
+  /** acks=all produces waiting for their completion, by token. */
+  private readonly ackWaiters = new Map<number, (c: Pick<AckCompletion, 'errorCode' | 'firstOffset'>) => void>();
+  private nextToken = 1;
+  private readonly fetchers: ReplicaFetchers;
+  private readonly hwCheckpoint: Map<string, number>;
+  private stopped = false;
+
+  constructor(options: ReplicaManagerOptions) {
+    this.o = options;
+    this.hwCheckpoint = readHighWatermarkCheckpoint(options.dataDir);
+    const key = (r: { topic: string; partition: number }) => tpKey(r.topic, r.partition);
+    this.fetchers = new ReplicaFetchers({
+      nodeId: options.nodeId,
+      peers: options.peers,
+      fetchWaitMaxMs: options.config.replicaFetchWaitMaxMs,
+      isStopped: () => this.stopped,
+      hosted: () => this.hosted.values(),
+      isHosted: (r) => this.hosted.get(key(r)) === r,
+      storageFailed: (r, err) => this.storageFailed(r as Hosted, err),
+      flush: (r) => this.flushReplica(r as Hosted),
+      changed: (r) => this.settle(r as Hosted),
+    });
+  }
+
+  get metadataImage(): MetadataImage | undefined {
+    return this.image;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** The replica of a partition on this broker, if open. */
+  replica(topic: string, partition: number): Partition | undefined {
+    return this.hosted.get(tpKey(topic, partition))?.replica;
+  }
+
+  /** Resolves on the next change to a partition (see `settle`), or after `timeoutMs`. */
+  waitForChange(topic: string, partition: number, timeoutMs: number): Promise<void> {
+    return this.wakeups.wait([tpKey(topic, partition)], timeoutMs);
+  }
+
+  /** A shell on this broker changed a replica (the group coordinator's appends): settle it. */
+  notifyChange(topic: string, partition: number): void {
+    const h = this.hosted.get(tpKey(topic, partition));
+    if (h !== undefined) this.settle(h);
+    else this.wakeups.wake(tpKey(topic, partition));
+  }
+
+  // ------------------------------------------------------------------ settling
+
+  /** See the top of this file: the one place where what a partition did is acted on. */
+  private settle(h: Hosted, proposal?: AlterIsrProposal): void {
+    if (proposal !== undefined) void this.alterPartition(h, proposal);
+    const p = h.replica;
+    for (const c of p.drainAcks()) {
+      const w = this.ackWaiters.get(c.token);
+      if (w !== undefined) {
+        this.ackWaiters.delete(c.token);
+        w(c);
+      }
+    }
+    const s = h.seen;
+    if (p.highWatermark !== s.hw || p.logEndOffset !== s.logEnd || p.logStartOffset !== s.logStart || p.leaderEpoch !== s.leaderEpoch || p.partitionEpoch !== s.partitionEpoch || p.role !== s.role) {
+      h.seen = seenOf(p);
+      this.wakeups.wake(tpKey(h.topic, h.partition));
+    }
+  }
+
+  /** The completion of an acks=all produce, registered before the append so that `settle` finds it. */
+  private ackFor(token: number): Promise<Pick<AckCompletion, 'errorCode' | 'firstOffset'>> {
+    return new Promise((resolve) => this.ackWaiters.set(token, resolve));
+  }
+
+  // ------------------------------------------------------------------ metadata
+
+  /** Follows a new committed image: roles of the open replicas, topic configs, deleted topics. */
+  applyImage(image: MetadataImage): void {
+    if (this.stopped) return;
+    this.image = image;
+    this.applyConfigChanges(image);
+    const now = this.o.clock.monotonic();
+    const live = new Set<Uuid>();
+    image.forEachTopic((topic) => {
+      live.add(topic.id);
+      if (this.seenTopics.get(topic.id) === topic) return;
+      this.seenTopics.set(topic.id, topic);
+      for (let p = 0; p < topic.partitions.length; p++) {
+        const h = this.hosted.get(tpKey(topic.name, p));
+        if (h && h.topicId === topic.id) this.applyPartition(h, topic.partitions[p]!, now);
+        else if (!h && topic.partitions[p]!.replicas.includes(this.o.nodeId) && (this.wantOpen.has(tpKey(topic.name, p)) || existsSync(join(this.o.dataDir, `${topic.name}-${p}`)))) {
+          // A replica its leader opened before this broker's metadata had the topic, or one
+          // with data from before a restart: open it now, so that it catches up and joins
+          // (or rejoins) the ISR without waiting for a client to touch it.
+          this.wantOpen.delete(tpKey(topic.name, p));
+          void this.openReplica(topic.name, p);
+        }
+      }
+    });
+    for (const [id, topic] of this.seenTopics) {
+      if (live.has(id)) continue;
+      this.seenTopics.delete(id);
+      for (let p = 0; p < topic.partitions.length; p++) void this.dropReplica(topic.name, p, topic.id, true);
+    }
+  }
+
+  /**
+   * Dynamic topic configs: when a topic's configs (or the cluster-wide defaults) change in
+   * the metadata, the open logs of that topic get the new settings (images share
+   * unchanged config maps, so a reference compare finds the changes).
+   */
+  private applyConfigChanges(image: MetadataImage): void {
+    const defaults = image.configs(ConfigResourceType.Broker, '');
+    const defaultsChanged = defaults !== this.seenDefaultConfigs;
+    this.seenDefaultConfigs = defaults;
+    const changed = new Set<string>();
+    for (const h of this.hosted.values()) {
+      if (changed.has(h.topic)) continue;
+      const configs = image.configs(ConfigResourceType.Topic, h.topic);
+      if (defaultsChanged || this.seenTopicConfigs.get(h.topic) !== configs) changed.add(h.topic);
+      this.seenTopicConfigs.set(h.topic, configs);
+    }
+    for (const topic of changed) this.o.logs.updateConfig(topic, logConfigFor(image, topic));
+  }
+
+  private applyPartition(h: Hosted, reg: PartitionRegistration, now: number): void {
+    if (!reg.replicas.includes(this.o.nodeId)) {
+      void this.dropReplica(h.topic, h.partition, h.topicId, true);
+      return;
+    }
+    const state = { leader: reg.leader, leaderEpoch: reg.leaderEpoch, partitionEpoch: reg.partitionEpoch, replicas: reg.replicas, isr: reg.isr };
+    this.o.stats.leadership(h.topic, h.partition, h.replica.role === 'leader' ? h.replica.leaderEpoch : -1, reg.leader === this.o.nodeId ? reg.leaderEpoch : -1);
+    if (reg.leader === this.o.nodeId) h.replica.makeLeader(state, now);
+    else {
+      h.replica.makeFollower(state, now);
+      if (reg.leader >= 0) this.fetchers.ensure(reg.leader);
+    }
+    this.settle(h);
+  }
+
+  /** Opens this broker's replica of a partition, if the metadata gives it one. */
+  async openReplica(topic: string, partition: number): Promise<Hosted | undefined> {
+    const key = tpKey(topic, partition);
+    const open = this.hosted.get(key);
+    if (open) return open;
+    let pending = this.opening.get(key);
+    if (pending === undefined) {
+      pending = this.doOpen(topic, partition).finally(() => this.opening.delete(key));
+      this.opening.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async doOpen(topic: string, partition: number): Promise<Hosted | undefined> {
+    const image = this.image;
+    const t = image?.topic(topic);
+    const reg = t?.partitions[partition];
+    if (!image || !t || !reg) {
+      // Not in this broker's metadata yet (its leader is ahead of it): open it when it is.
+      if (!this.stopped) this.wantOpen.add(tpKey(topic, partition));
+      return undefined;
+    }
+    if (!reg.replicas.includes(this.o.nodeId) || this.stopped || this.o.logs.isOffline(topic, partition)) return undefined;
+    try {
+      return await this.openLog(topic, partition, image, t);
+    } catch (err) {
+      // A storage fault on one folder takes that replica offline, never the process.
+      this.o.logs.markOffline(topic, partition, t.id, err);
+      this.o.heartbeat();
+      return undefined;
+    }
+  }
+
+  private async openLog(topic: string, partition: number, image: MetadataImage, t: TopicImage): Promise<Hosted | undefined> {
+    // The log manager checks and writes Kafka's partition.metadata (the topic id a folder holds).
+    const log = await this.o.logs.open(topic, partition, logConfigFor(image, topic), t.id);
+    const hw = this.hwCheckpoint.get(`${topic}-${partition}`);
+    let replica: Partition;
+    try {
+      if (this.stopped) throw new TributaryError('NETWORK_EXCEPTION', `broker ${this.o.nodeId} stopped while ${topic}-${partition} opened`);
+      replica = new Partition({
+        log,
+        brokerId: this.o.nodeId,
+        ...(hw !== undefined ? { highWatermark: hw } : {}),
+        // Under flush always a record counts toward the high watermark only once synced, on
+        // the leader and on every follower (docs/design/durability.md).
+        config: { minInsyncReplicas: minInsyncReplicasFor(image, topic), replicaLagTimeMaxMs: this.o.config.replicaLagTimeMaxMs, hwRequiresFlush: log.config.flushPolicy === 'always' },
+        isReplicaEligible: (id) => {
+          const b = this.image?.broker(id);
+          return b !== undefined && !b.fenced;
+        },
+      });
+    } catch (err) {
+      this.o.logs.abandon(topic, partition); // a damaged batch read while loading the producer state, a folder turned read-only
+      if (this.stopped) return undefined;
+      throw err;
+    }
+    const h: Hosted = { topic, topicId: t.id, partition, replica, seen: seenOf(replica) };
+    this.hosted.set(tpKey(topic, partition), h);
+    // The newest registration: the image may have moved on while the log opened.
+    const latest = this.image?.topic(topic);
+    if (latest && latest.id === t.id && latest.partitions[partition]) this.applyPartition(h, latest.partitions[partition], this.o.clock.monotonic());
+    else void this.dropReplica(topic, partition, t.id, false);
+    if (replica.role === 'leader') this.o.onLeaderOpened?.(topic, partition, replica.replicas);
+    return h;
+  }
+
+  private async dropReplica(topic: string, partition: number, topicId: Uuid, deleteFiles: boolean): Promise<void> {
+    const key = tpKey(topic, partition);
+    const h = this.hosted.get(key);
+    if (!h || h.topicId !== topicId) return;
+    this.hosted.delete(key);
+    this.hwCheckpoint.delete(`${topic}-${partition}`);
+    this.wakeups.wake(key);
+    await this.o.logs.close(topic, partition);
+    if (deleteFiles) rmSync(join(this.o.dataDir, `${topic}-${partition}`), { recursive: true, force: true });
+  }
+
+  /** The replica for a request that must reach the partition's leader: opened, or why not. */
+  async leaderPartition(topic: string, partition: number): Promise<LeaderLookup> {
+    const r = await this.leaderReplica(topic, partition);
+    return 'errorCode' in r ? r : { replica: r.replica };
+  }
+
+  private async leaderReplica(topic: string, partition: number): Promise<Hosted | { errorCode: ErrorCode }> {
+    const image = this.image;
+    const t = image?.topic(topic);
+    if (!image || !t) return { errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' };
+    const reg = t.partitions[partition];
+    if (!reg) return { errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' };
+    if (reg.leader !== this.o.nodeId) return { errorCode: reg.leader < 0 ? 'LEADER_NOT_AVAILABLE' : 'NOT_LEADER_OR_FOLLOWER' };
+    if (this.o.logs.isOffline(topic, partition)) return { errorCode: 'KAFKA_STORAGE_ERROR' };
+    const h = await this.openReplica(topic, partition);
+    if (!h) return { errorCode: 'NOT_LEADER_OR_FOLLOWER' };
+    if (h.replica.role !== 'leader') return { errorCode: 'NOT_LEADER_OR_FOLLOWER' };
+    return h;
+  }
+
+  /** A storage fault on an open replica: it goes offline, its waiting produces fail, the controller hears at once. */
+  private storageFailed(h: Hosted, err: unknown): void {
+    if (this.hosted.get(tpKey(h.topic, h.partition)) !== h) return;
+    this.hosted.delete(tpKey(h.topic, h.partition));
+    this.o.logs.markOffline(h.topic, h.partition, h.topicId, err);
+    h.replica.failAllAcks('KAFKA_STORAGE_ERROR');
+    this.settle(h);
+    this.wakeups.wake(tpKey(h.topic, h.partition)); // gone: whoever waits on it hears so at once
+    this.o.heartbeat();
+  }
+
+  /** Syncs what a replica appended (flush always), then lets its high watermark or its fetcher move; false if the sync failed. */
+  private flushReplica(h: Hosted): Promise<boolean> {
+    return this.o.logs.flush(h.replica).then(
+      () => (this.settle(h), true),
+      (err: unknown) => (isStorageFault(err) && this.storageFailed(h, err), false),
+    );
+  }
+
+  // ------------------------------------------------------------------ produce
+
+  /**
+   * Appends one partition's batches of a produce request as its leader (Kafka's
+   * `appendRecords`): answers at once for acks 0 and 1 (under flush always, acks=1 after
+   * the sync that covers the append), and for acks=all once the partition core completes
+   * the produce (the high watermark passed it, or it failed or timed out).
+   */
+  async appendRecords(topic: string, index: number, records: Uint8Array | null, acks: number, timeoutMs: number, now: number): Promise<P.PartitionProduceResponse> {
+    const fail = (errorCode: ErrorCode, errorMessage: string | null = null): P.PartitionProduceResponse => ({ index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage });
+    const h = await this.leaderReplica(topic, index);
+    if ('errorCode' in h) return fail(h.errorCode);
+    const p = h.replica;
+    if (records === null || records.length === 0) return fail('INVALID_REQUEST', 'no records');
+    const token = this.nextToken++;
+    let outcome: ReturnType<Partition['appendAsLeader']>;
+    try {
+      outcome = p.appendAsLeader(records, { acks, timeoutMs, token }, now);
+    } catch (err) {
+      if (!isStorageFault(err)) throw err;
+      outcome = { errorCode: 'KAFKA_STORAGE_ERROR', message: asStorageFault(err, topic, index).message };
+    }
+    const acked = 'pending' in outcome && outcome.pending ? this.ackFor(token) : undefined;
+    this.settle(h);
+    const seen = this.o.logs.afterLeaderAppend(topic, index, outcome.errorCode, 'message' in outcome ? outcome.message : undefined);
+    if (seen.offline) this.storageFailed(h, new TributaryError('KAFKA_STORAGE_ERROR', seen.message ?? 'a write failed'));
+    if (outcome.errorCode !== 'NONE' || !('firstOffset' in outcome)) return fail(outcome.errorCode, seen.message ?? null);
+    // Flush always: acks=1 answers after the sync that covers the append; acks=all
+    // after the high watermark passes it, which needs every ISR member's sync.
+    const synced = p.config.hwRequiresFlush && !outcome.duplicate ? this.flushReplica(h) : undefined;
+    if (synced !== undefined && acks === 1 && !(await synced)) return fail('KAFKA_STORAGE_ERROR', 'the sync of the append failed');
+    if (!outcome.duplicate) this.o.stats.produced(topic, index, outcome.firstOffset, outcome.lastOffset, records.length);
+    const done = { index, errorCode: 'NONE' as ErrorCode, baseOffset: outcome.firstOffset, logAppendTimeMs: outcome.logAppendTime >= 0 ? outcome.logAppendTime : -1, logStartOffset: p.logStartOffset };
+    if (acked === undefined) return done;
+    const ack = await acked;
+    if (ack.errorCode !== 'NONE') return fail(ack.errorCode);
+    return { ...done, baseOffset: ack.firstOffset };
+  }
+
+  // ------------------------------------------------------------------ fetch
+
+  /** Serves a Fetch (consumers and followers), waiting up to `maxWaitMs` for `minBytes` (Kafka's delayed fetch). */
+  async fetchMessages(req: P.FetchRequest): Promise<P.FetchResponse> {
+    const start = this.o.clock.monotonic();
+    const keys = req.topics.flatMap((t) => t.partitions.map((p) => tpKey(t.topic, p.partition)));
+    for (;;) {
+      const { response, bytes, errors } = await this.readFromLocalLog(req);
+      const waited = this.o.clock.monotonic() - start;
+      if (bytes >= Math.max(1, req.minBytes) || errors || waited >= req.maxWaitMs || this.stopped) return response;
+      await this.wakeups.wait(keys, req.maxWaitMs - waited);
+    }
+  }
+
+  private async readFromLocalLog(req: P.FetchRequest): Promise<{ response: P.FetchResponse; bytes: number; errors: boolean }> {
+    const now = this.o.clock.monotonic();
+    const isFollower = req.replicaId >= 0;
+    let bytes = 0;
+    let errors = false;
+    let budget = req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024;
+    const responses: P.FetchTopicResponse[] = [];
+    for (const t of req.topics) {
+      const partitions: P.FetchPartitionResponse[] = [];
+      for (const fp of t.partitions) {
+        const fail = (errorCode: ErrorCode): P.FetchPartitionResponse => ({ partitionIndex: fp.partition, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, preferredReadReplica: -1, records: null });
+        const h = await this.leaderReplica(t.topic, fp.partition);
+        if ('errorCode' in h) {
+          errors = true;
+          partitions.push(fail(h.errorCode));
+          continue;
+        }
+        let out: ReturnType<Partition['fetchAsLeader']>;
+        try {
+          out = h.replica.fetchAsLeader(
+            { replicaId: req.replicaId, fetchOffset: fp.fetchOffset, lastFetchedEpoch: isFollower ? (fp.lastFetchedEpoch ?? -1) : -1, currentLeaderEpoch: fp.currentLeaderEpoch ?? -1, maxBytes: Math.max(1, Math.min(fp.partitionMaxBytes, budget)) },
+            now,
+          );
+        } catch (err) {
+          if (!isStorageFault(err)) throw err;
+          this.storageFailed(h, err); // a damaged batch, an unreadable file
+          errors = true;
+          partitions.push(fail('KAFKA_STORAGE_ERROR'));
+          continue;
+        }
+        // A follower's fetch may move the high watermark (completing acks) and propose an ISR expansion.
+        this.settle(h, out.proposal);
+        const res = out.response;
+        this.o.stats.fetched(req.replicaId, t.topic, fp.partition, fp.fetchOffset, res.records, res.highWatermark);
+        if (res.errorCode !== 'NONE') errors = true;
+        if (res.divergingEpoch) errors = true; // answer at once: the follower must truncate
+        bytes += res.records.length;
+        budget = Math.max(0, budget - res.records.length);
+        partitions.push({
+          partitionIndex: fp.partition,
+          errorCode: res.errorCode,
+          highWatermark: res.highWatermark,
+          lastStableOffset: res.highWatermark,
+          logStartOffset: res.logStartOffset,
+          ...(res.divergingEpoch ? { divergingEpoch: res.divergingEpoch } : {}),
+          abortedTransactions: noAborted,
+          preferredReadReplica: -1,
+          records: res.records,
+        });
+      }
+      responses.push({ topic: t.topic, partitions });
+    }
+    return { response: { apiKey: ApiKey.Fetch, errorCode: 'NONE', sessionId: 0, responses, throttleTimeMs: 0 }, bytes, errors };
+  }
+
+  // ------------------------------------------------------------------ ISR changes
+
+  /** Sends an ISR change to the controller (Kafka's `AlterPartitionManager`) and hands the answer to the replica. */
+  private async alterPartition(h: Hosted, proposal: AlterIsrProposal): Promise<void> {
+    try {
+      const r = await this.o.controller.submit({
+        type: 'AlterPartition',
+        brokerId: this.o.nodeId,
+        brokerEpoch: this.o.brokerEpoch(),
+        topics: [{ topicId: h.topicId, partitions: [{ partitionIndex: h.partition, leaderEpoch: proposal.leaderEpoch, newIsr: proposal.newIsr, partitionEpoch: proposal.partitionEpoch }] }],
+      });
+      const pr = r.topics[0]?.partitions[0];
+      if (this.hosted.get(tpKey(h.topic, h.partition)) !== h) return;
+      h.replica.alterPartitionResponse(
+        pr ? { errorCode: pr.errorCode, leaderEpoch: pr.leaderEpoch, partitionEpoch: pr.partitionEpoch, isr: pr.isr } : { errorCode: r.errorCode, leaderEpoch: -1, partitionEpoch: -1, isr: [] },
+      );
+      this.settle(h);
+    } catch {
+      // The controller moved or is unreachable: the partition retries the proposal on its own.
+    }
+  }
+
+  // ------------------------------------------------------------------ housekeeping
+
+  /** Time passes for every replica: acks=all timeouts, ISR shrinks, and (flush always) syncs no produce asked for. */
+  tick(): void {
+    if (this.stopped) return;
+    const now = this.o.clock.monotonic();
+    for (const h of this.hosted.values()) {
+      const out = h.replica.tick(now);
+      this.settle(h, out.proposal);
+      // Flush always, for appends no produce flushed (the group coordinator's writes).
+      if (h.replica.config.hwRequiresFlush && h.replica.flushedOffset < h.replica.logEndOffset) void this.flushReplica(h);
+    }
+  }
+
+  /** Kafka's `checkpointHighWatermarks`: every replica's high watermark into `replication-offset-checkpoint`. */
+  checkpointHighWatermarks(): void {
+    if (this.stopped) return;
+    for (const h of this.hosted.values()) this.hwCheckpoint.set(`${h.topic}-${h.partition}`, h.replica.highWatermark);
+    const entries = [...this.hwCheckpoint].map(([k, offset]) => {
+      const i = k.lastIndexOf('-');
+      return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)), offset };
+    });
+    try {
+      writeHighWatermarkCheckpoint(this.o.dataDir, entries);
+    } catch {
+      // A full disk: the next checkpoint tries again; the logs themselves are intact.
+    }
+  }
+
+  /** Retention and compaction of every hosted replica's log, each up to its high watermark. */
+  cleanupLogs(): Promise<void> {
+    return this.o.logs.cleanupLogs([...this.hosted.values()].map((h) => h.replica), this.o.clock.now());
+  }
+
+  // ------------------------------------------------------------------ shutdown
+
+  /** A clean shutdown (after the controlled shutdown): checkpoints, stops, closes every log. */
+  async shutdown(): Promise<void> {
+    this.checkpointHighWatermarks();
+    this.stop();
+    this.hosted.clear();
+    await this.o.logs.closeAll();
+  }
+
+  /** Stops at once (failure tests): no checkpoint, the logs dropped as a crash leaves them. */
+  kill(): void {
+    this.stop();
+    this.hosted.clear();
+    this.o.logs.abandonAll();
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    this.wakeups.wakeAll();
+    for (const w of this.ackWaiters.values()) w({ errorCode: 'NOT_LEADER_OR_FOLLOWER', firstOffset: -1 });
+    this.ackWaiters.clear();
+  }
+}
+
+function seenOf(p: Partition): Hosted['seen'] {
+  return { hw: p.highWatermark, logStart: p.logStartOffset, logEnd: p.logEndOffset, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, role: p.role };
+}

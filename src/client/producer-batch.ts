@@ -1,0 +1,312 @@
+/**
+ * One batch of one partition as the producer builds it (Kafka's `ProducerBatch` and its
+ * `MemoryRecordsBuilder`): records are written into the bytes that will travel, and the
+ * 61-byte header goes in front when the batch is closed.
+ */
+import {
+  assembleBatch,
+  batchHeaderBytes,
+  batchLogOverheadBytes,
+  crcStartPosition,
+  positions,
+  writeInt64,
+  type CompressionType,
+} from '../record/batch.js';
+import { codecFor } from '../record/codecs/index.js';
+import { assert } from '../util/assert.js';
+import { crc32c } from '../util/crc32c.js';
+import { TributaryError } from '../util/errors.js';
+import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../util/varint.js';
+import type { ProducerHeader, ProducerRecord, SendOp } from './accumulator.js';
+
+/** The parts of a record, measured, ready to be written into a batch (reused: no allocation per record). */
+export interface RecordFields {
+  key: Uint8Array | string | null;
+  /** UTF-8 bytes of the key, -1 for null. */
+  keyBytes: number;
+  value: Uint8Array | string | null;
+  valueBytes: number;
+  /** Normalized headers, or undefined for none. */
+  headers: readonly EncodedHeader[] | undefined;
+  /** Bytes of the headers section: the count and every header. */
+  headersBytes: number;
+  timestamp: number;
+}
+
+/** A header with its name's UTF-8 bytes and its value as bytes. */
+export interface EncodedHeader {
+  readonly key: Buffer;
+  readonly value: Uint8Array | null;
+}
+
+/** The bytes of the record part that does not depend on its place in the batch. */
+export function fieldBytes(f: RecordFields): number {
+  return (f.keyBytes < 0 ? 1 : sizeOfVarint(f.keyBytes) + f.keyBytes) + (f.valueBytes < 0 ? 1 : sizeOfVarint(f.valueBytes) + f.valueBytes) + f.headersBytes;
+}
+
+/** The most bytes the varints that depend on the batch (length, timestamp delta, offset delta, attributes) can take. */
+export const recordOverheadBytesMax = 5 + 1 + 10 + 5;
+
+/** The batch state a partition's queue and the sender move it through. */
+export type BatchState = 'open' | 'closed' | 'in-flight' | 'retry' | 'done';
+
+/**
+ * One batch of one partition, built in place: the records section is written into
+ * `buffer` from byte 61 on as records arrive, and the 61-byte header is written in front
+ * of it when the batch is sent (uncompressed), so the bytes that travel are the bytes the
+ * records were written into; nothing is copied. A compressed batch compresses its records
+ * section into a new buffer when it is closed.
+ *
+ * Which call each record came from is kept as runs: consecutive records of one call
+ * share one entry (`owners[i]`, first index `starts[i]`, `counts[i]` records), so a call
+ * of a thousand records to one partition costs one entry, not a thousand.
+ */
+export class ProducerBatch {
+  state: BatchState = 'open';
+  /** No more records go in (it filled up, or a record waits for memory behind it): send it without lingering. */
+  full = false;
+  /** Write position: the end of the records section so far. */
+  pos = batchHeaderBytes;
+  recordCount = 0;
+  baseTimestamp = 0;
+  maxTimestamp = -1;
+  readonly owners: SendOp[] = [];
+  readonly starts: number[] = [];
+  readonly counts: number[] = [];
+  /** The bytes to send, once closed. */
+  bytes: Buffer | undefined;
+  /** Sequence of the first record (idempotence), -1 before it is assigned. */
+  baseSequence = -1;
+  producerId = -1;
+  producerEpoch = -1;
+  /** The order in which the producer first sent its batches: retries go back in this order. */
+  sendOrder = -1;
+  /** The leader epoch the last attempt was sent under. */
+  leaderEpoch = -1;
+  /** Sends of this batch so far. */
+  attempts = 0;
+  /** Don't send again before (monotonic ms). */
+  retryAtMs = 0;
+  /** The last attempt failed with a stale-metadata error: wait for fresh metadata before the next. */
+  awaitingMetadata = false;
+  /** Whether the last attempt may have been appended although no answer said so (a network error or timeout). */
+  outcomeUnknown = false;
+  /** The last attempt's storage error (a full disk), kept so that a batch that expires says why rather than only that time ran out. */
+  storageError: string | undefined;
+  /** Set once the batch's answer is known, for in-order completion. */
+  result: { baseOffset: number; logAppendTime: number } | { error: TributaryError } | undefined;
+  /** Resolved when the batch is done; created only when someone (flush) waits. */
+  private doneWaiters: (() => void)[] | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly buffer: Buffer,
+      /** Bytes reserved in the pool for this batch. */
+    readonly reservedBytes: number,
+    readonly createdMs: number,
+  ) {}
+
+  get capacity(): number {
+    return this.buffer.length;
+  }
+
+  /** The record body (after its length) that `sizeIn` measured last, for `append`. */
+  private measuredBody = 0;
+
+  /** Bytes the record would take in this batch, or -1 if it does not fit. */
+  sizeIn(f: RecordFields, fields: number): number {
+    const timestampDelta = this.recordCount === 0 ? 0 : f.timestamp - this.baseTimestamp;
+    const count = this.recordCount;
+    // Zig-zag varints: 1 byte below 64, 2 below 8192.
+    const body = 1 + (timestampDelta === 0 ? 1 : sizeOfVarlong(timestampDelta)) + (count < 64 ? 1 : count < 8192 ? 2 : sizeOfVarint(count)) + fields;
+    const total = (body < 64 ? 1 : body < 8192 ? 2 : sizeOfVarint(body)) + body;
+    if (this.pos + total > this.buffer.length) return -1;
+    this.measuredBody = body;
+    return total;
+  }
+
+  /**
+   * Writes the record that `sizeIn` just measured (and said fits), for result `index` of
+   * `op`. Written exactly as `DefaultRecord.writeTo`: length, attributes, timestamp delta,
+   * offset delta, key, value, headers.
+   */
+  append(f: RecordFields, op: SendOp, index: number): void {
+    assert(this.state === 'open', 'records go into open batches only');
+    const buf = this.buffer;
+    if (this.recordCount === 0) this.baseTimestamp = f.timestamp;
+    if (f.timestamp > this.maxTimestamp) this.maxTimestamp = f.timestamp;
+    const timestampDelta = f.timestamp - this.baseTimestamp;
+    const body = this.measuredBody;
+    let pos = writeVarint(buf, this.pos, body);
+    buf[pos++] = 0;
+    pos = writeVarlong(buf, pos, timestampDelta);
+    pos = writeVarint(buf, pos, this.recordCount);
+    pos = writeField(buf, pos, f.key, f.keyBytes);
+    pos = writeField(buf, pos, f.value, f.valueBytes);
+    const headers = f.headers;
+    if (headers === undefined) {
+      buf[pos++] = 0;
+    } else {
+      pos = writeVarint(buf, pos, headers.length);
+      for (const h of headers) {
+        pos = writeField(buf, pos, h.key, h.key.length);
+        pos = writeField(buf, pos, h.value, h.value === null ? -1 : h.value.length);
+      }
+    }
+    assert(pos <= buf.length, 'a record is written only where it fits');
+    this.pos = pos;
+    // Extend the last run when this record follows it in the same call.
+    const runs = this.owners.length;
+    if (runs > 0 && this.owners[runs - 1] === op && this.starts[runs - 1]! + this.counts[runs - 1]! === index) {
+      this.counts[runs - 1]!++;
+    } else {
+      this.owners.push(op);
+      this.starts.push(index);
+      this.counts.push(1);
+    }
+    this.recordCount++;
+  }
+
+  /**
+   * Closes the batch and produces the bytes to send: for `none`, the header written in
+   * front of the records in place; otherwise the records section compressed behind a new
+   * header. The producer fields are stamped later, by `stamp`.
+   */
+  close(): void {
+    assert(this.recordCount > 0 && this.state === 'open', 'only open batches with records are closed');
+    this.state = 'closed';
+    this.bytes = this.buffer.subarray(0, this.pos);
+    writeHeader(this.bytes, this.recordCount, this.baseTimestamp, this.maxTimestamp, 0);
+  }
+
+  /** `close` for a compressed batch: the records section is compressed behind a new header. */
+  async closeCompressed(compression: CompressionType): Promise<void> {
+    assert(this.recordCount > 0 && this.state === 'open', 'only open batches with records are closed');
+    this.state = 'closed';
+    const section = await codecFor(compression).compress(this.buffer.subarray(batchHeaderBytes, this.pos));
+    this.bytes = assembleBatch(section, this.recordCount, this.baseTimestamp, this.maxTimestamp, compression, {});
+  }
+
+  /** Writes the producer id, epoch and base sequence into the header and recomputes the CRC. */
+  stamp(producerId: number, producerEpoch: number, baseSequence: number): void {
+    const bytes = this.bytes;
+    assert(bytes !== undefined, 'a batch is closed before it is stamped');
+    this.producerId = producerId;
+    this.producerEpoch = producerEpoch;
+    this.baseSequence = baseSequence;
+    writeInt64(bytes, positions.producerId, producerId);
+    bytes.writeInt16BE(producerEpoch, positions.producerEpoch);
+    bytes.writeInt32BE(baseSequence, positions.baseSequence);
+    bytes.writeUInt32BE(crc32c(bytes, crcStartPosition), positions.crc);
+  }
+
+  /** Calls `fn` once the batch is done (at once if it is). */
+  onDone(fn: () => void): void {
+    if (this.state === 'done') fn();
+    else (this.doneWaiters ??= []).push(fn);
+  }
+
+  /** Hands every record its result (or the error) and wakes those waiting. */
+  finish(): void {
+    const result = this.result;
+    assert(result !== undefined, 'a batch finishes with a result');
+    this.state = 'done';
+    const owners = this.owners;
+    if ('error' in result) {
+      for (const op of owners) op.fail(result.error);
+    } else {
+      let offset = result.baseOffset;
+      for (let i = 0; i < owners.length; i++) {
+        const count = this.counts[i]!;
+        owners[i]!.complete(this.starts[i]!, count, this.partition, offset, result.logAppendTime);
+        if (offset >= 0) offset += count;
+      }
+    }
+    const waiters = this.doneWaiters;
+    this.doneWaiters = undefined;
+    if (waiters !== undefined) for (const w of waiters) w();
+  }
+}
+
+function writeField(buf: Buffer, pos: number, v: Uint8Array | string | null, length: number): number {
+  if (v === null) return writeVarint(buf, pos, -1);
+  pos = writeVarint(buf, pos, length);
+  if (typeof v === 'string') {
+    // ASCII text (the common case) is its own UTF-8: copy the code units.
+    if (length === v.length && length <= 64) {
+      for (let i = 0; i < length; i++) buf[pos + i] = v.charCodeAt(i);
+    } else {
+      buf.write(v, pos, length, 'utf8');
+    }
+  } else if (length <= 16) {
+    for (let i = 0; i < length; i++) buf[pos + i] = v[i]!;
+  } else {
+    buf.set(v, pos);
+  }
+  return pos + length;
+}
+
+/** Writes a v2 batch header in front of `records` already in `buf` (producer fields -1), with its CRC. */
+function writeHeader(buf: Buffer, recordCount: number, baseTimestamp: number, maxTimestamp: number, attributes: number): void {
+  writeInt64(buf, positions.baseOffset, 0);
+  buf.writeInt32BE(buf.length - batchLogOverheadBytes, positions.batchLength);
+  buf.writeInt32BE(-1, positions.partitionLeaderEpoch);
+  buf[positions.magic] = 2;
+  buf.writeInt16BE(attributes, positions.attributes);
+  buf.writeInt32BE(recordCount - 1, positions.lastOffsetDelta);
+  writeInt64(buf, positions.baseTimestamp, baseTimestamp);
+  writeInt64(buf, positions.maxTimestamp, maxTimestamp);
+  writeInt64(buf, positions.producerId, -1);
+  buf.writeInt16BE(-1, positions.producerEpoch);
+  buf.writeInt32BE(-1, positions.baseSequence);
+  buf.writeInt32BE(recordCount, positions.recordCount);
+  buf.writeUInt32BE(crc32c(buf, crcStartPosition), positions.crc);
+}
+
+/** Kafka's UTF-8 length of a string, with a fast path for ASCII. */
+export function utf8Bytes(s: string): number {
+  const n = s.length;
+  if (n <= 64) {
+    let i = 0;
+    while (i < n && s.charCodeAt(i) < 0x80) i++;
+    if (i === n) return n;
+  }
+  return Buffer.byteLength(s, 'utf8');
+}
+
+const headerEncoder = new TextEncoder();
+
+/** Normalizes a record's headers (object or list) into names and values as bytes; fills `f.headers`/`f.headersBytes`. */
+export function measureHeaders(f: RecordFields, headers: ProducerRecord['headers']): void {
+  if (headers === undefined || headers === null) {
+    f.headers = undefined;
+    f.headersBytes = 1;
+    return;
+  }
+  const list: EncodedHeader[] = [];
+  const add = (key: unknown, value: unknown): void => {
+    if (typeof key !== 'string') throw new TributaryError('INVALID_RECORD', `a header name must be a string, got ${typeof key}`);
+    let v: Uint8Array | null;
+    if (value === null || value === undefined) v = null;
+    else if (typeof value === 'string') v = headerEncoder.encode(value);
+    else if (value instanceof Uint8Array) v = value;
+    else throw new TributaryError('INVALID_RECORD', `header "${key}" must be a string, bytes or null, got ${typeof value}`);
+    list.push({ key: Buffer.from(key, 'utf8'), value: v });
+  };
+  if (Array.isArray(headers)) {
+    for (const h of headers as readonly ProducerHeader[]) {
+      if (typeof h !== 'object' || h === null) throw new TributaryError('INVALID_RECORD', 'a header must be an object with key and value');
+      add(h.key, h.value);
+    }
+  } else if (typeof headers === 'object') {
+    for (const key of Object.keys(headers)) add(key, (headers as Record<string, unknown>)[key]);
+  } else {
+    throw new TributaryError('INVALID_RECORD', `headers must be an object or an array, got ${typeof headers}`);
+  }
+  let bytes = sizeOfVarint(list.length);
+  for (const h of list) bytes += sizeOfVarint(h.key.length) + h.key.length + (h.value === null ? 1 : sizeOfVarint(h.value.length) + h.value.length);
+  f.headers = list.length === 0 ? undefined : list;
+  f.headersBytes = list.length === 0 ? 1 : bytes;
+}
+

@@ -1,0 +1,62 @@
+/**
+ * How many times the bytes of one produced batch are checksummed on their way from a
+ * `Producer` through a 3-node cluster (RF 3, acks=all, idempotent) to a `Consumer`
+ * (issue 13 item 4). The CRC-32C function is wrapped and every pass over at least the
+ * batch's record bytes is counted, so a new check on the write path shows up here.
+ *
+ * Where the passes are today, for one batch:
+ * - the producer: 2 (the batch's header CRC, then again once the producer id and
+ *   sequence are stamped in; the first is thrown away, `client/accumulator.ts`);
+ * - the leader: 1, where the bytes enter its partition (`Partition.appendAsLeader`
+ *   validates them once and hands the result to the log, which does not check again);
+ * - each follower: 1, where the fetched bytes enter its partition (`appendAsFollower`);
+ * - the consumer: 1 (`checkCrcs`, on by default).
+ */
+import { describe, expect, it, vi } from 'vitest';
+
+const passes = { count: 0, minBytes: Number.POSITIVE_INFINITY };
+
+vi.mock('../../src/util/crc32c.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/util/crc32c.js')>();
+  const note = (start: number, end: number): void => {
+    if (end - start >= passes.minBytes) passes.count++;
+  };
+  return {
+    ...real,
+    crc32c: (buf: Uint8Array, start = 0, end = buf.length) => (note(start, end), real.crc32c(buf, start, end)),
+    crc32cUpdate: (crc: number, buf: Uint8Array, start = 0, end = buf.length) => (note(start, end), real.crc32cUpdate(crc, buf, start, end)),
+  };
+});
+
+const { Cluster } = await import('../../src/cluster.js');
+
+describe('CRC passes per batch on the write path', () => {
+  it('RF 3, acks=all, idempotent: 2 in the producer, 1 on the leader, 1 on each follower, 1 in the consumer', async () => {
+    await using cluster = await Cluster.start({ nodes: 3 });
+    await cluster.admin().createTopics([{ name: 'crc', partitions: 1, replicationFactor: 3 }]);
+    const producer = cluster.producer({ acks: 'all', idempotent: true, lingerMs: 0 });
+    // Warm up: producer id, metadata, the replicas open and the followers fetching.
+    await producer.send('crc', { value: Buffer.from('warm') });
+    const records = Array.from({ length: 10 }, (_, i) => ({ value: Buffer.alloc(1000, i) }));
+    // Only passes over at least the records' bytes (10 KB, one batch under the 16 KiB batch.size) count: the metadata quorum, group
+    // and warm-up traffic in the same process are far smaller.
+    passes.minBytes = 10_000;
+    passes.count = 0;
+    await producer.send('crc', records);
+    // acks=all: both followers appended the batch before the high watermark passed it.
+    const afterProduce = passes.count;
+    const consumer = cluster.consumer({ maxWaitMs: 50 });
+    consumer.assign([{ topic: 'crc', partition: 0 }]);
+    await consumer.seek({ topic: 'crc', partition: 0 }, 'earliest');
+    let seen = 0;
+    for await (const r of consumer) {
+      if (r.value?.length === 1000) seen++;
+      if (seen === 10) break;
+    }
+    const afterConsume = passes.count - afterProduce;
+    passes.minBytes = Number.POSITIVE_INFINITY;
+    await consumer.close();
+    await producer.close();
+    expect({ afterProduce, afterConsume }).toEqual({ afterProduce: 2 + 1 + 2, afterConsume: 1 });
+  });
+});
