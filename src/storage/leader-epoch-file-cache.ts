@@ -24,10 +24,18 @@ export const epochCheckpointFile = 'leader-epoch-checkpoint';
 export class LeaderEpochFileCache extends LeaderEpochCache {
   /** The entries as the file holds them (undefined: no file, or one that failed to parse). */
   private durable: readonly EpochStart[] | undefined;
-  /** The file was last written without an fsync (before a write): the next flush syncs it. */
+  /** The file was last written without an fsync: the next flush syncs it. */
   private unsynced = false;
+  /** The file lacks epochs of batches written since (see `flushBeforeWrite`). */
+  private behind = false;
 
-  constructor(private readonly store: Store, entries: readonly EpochStart[], durable: readonly EpochStart[] | undefined) {
+  constructor(
+    private readonly store: Store,
+    entries: readonly EpochStart[],
+    durable: readonly EpochStart[] | undefined,
+    /** Write the file at the next flush rather than before the batches (a broker's logs; see `flushBeforeWrite`). */
+    private readonly deferWrites = false,
+  ) {
     super(entries);
     this.durable = durable?.map((e) => ({ ...e }));
   }
@@ -54,24 +62,26 @@ export class LeaderEpochFileCache extends LeaderEpochCache {
   }
 
   /**
-   * Before batches are written: the file gets the epochs it lacks. Without an fsync: the
-   * batches are not synced either. Whatever syncs them (the flusher's sync, the flush of
-   * a rolled segment before the recovery point passes it, close) syncs this file first
-   * (`syncIfNeeded`), so a segment recovery trusts never holds an epoch the file lacks;
-   * a segment recovery scans adds the epochs it sees. Why: an atomic write with its two
-   * fsyncs, on the first record of every partition, was most of what a topic of 10,000
-   * partitions cost until each had accepted one record.
+   * Before batches are written. A log opened on its own writes the file here, without
+   * an fsync. A broker's log (`deferWrites`) only marks it as behind: whatever vouches for the batches (the flusher's sync, the flush of a rolled segment
+   * before the recovery point passes it, close) writes and syncs it first
+   * (`syncIfNeeded`). A crash before that leaves the file behind the log, and that is
+   * safe: the batches it lacks lie past the recovery point, where recovery scans every
+   * batch and adds the epochs it sees (a missing or garbled file is rebuilt from the
+   * batch headers). Why: writing the file on the write path created a file (a temporary
+   * one and a rename) on the first record of every partition, 1.6 ms each here: most of
+   * what a topic of 10,000 partitions cost until each had accepted one record.
    */
   flushBeforeWrite(): void {
     if (this.isDurable) return;
     if (this.store.writeReplacing === undefined) return this.write();
-    this.store.writeReplacing(epochCheckpointFile, this.fileBytes());
-    this.durable = this.list.map((e) => ({ ...e }));
-    this.unsynced = true;
+    this.behind = true;
+    if (!this.deferWrites) this.writeUnsynced();
   }
 
-  /** Makes a file written by `flushBeforeWrite` durable (fsync of it and of the folder). */
+  /** Writes the file if it is behind, and makes it durable (fsync of it and of the folder). */
   async syncIfNeeded(): Promise<void> {
+    if (this.behind) this.writeUnsynced();
     if (!this.unsynced) return;
     this.unsynced = false;
     try {
@@ -88,8 +98,9 @@ export class LeaderEpochFileCache extends LeaderEpochCache {
     }
   }
 
-  /** `syncIfNeeded`, synchronously (close). */
+  /** `syncIfNeeded`, synchronously. */
   syncIfNeededNow(): void {
+    if (this.behind) this.writeUnsynced();
     if (!this.unsynced) return;
     const f = this.store.open(epochCheckpointFile, false);
     try {
@@ -99,6 +110,14 @@ export class LeaderEpochFileCache extends LeaderEpochCache {
     }
     this.store.syncDir();
     this.unsynced = false;
+  }
+
+  private writeUnsynced(): void {
+    this.behind = false;
+    if (this.isDurable) return;
+    this.store.writeReplacing!(epochCheckpointFile, this.fileBytes());
+    this.durable = this.list.map((e) => ({ ...e }));
+    this.unsynced = true;
   }
 
   /** Cuts the history at `endOffset` (a truncation); the file follows at once if it held a removed entry. */
@@ -126,6 +145,7 @@ export class LeaderEpochFileCache extends LeaderEpochCache {
     this.store.writeAtomic(epochCheckpointFile, this.fileBytes());
     this.durable = this.list.map((e) => ({ ...e }));
     this.unsynced = false;
+    this.behind = false;
   }
 
   private fileBytes(): Buffer {

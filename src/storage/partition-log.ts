@@ -178,7 +178,8 @@ export class PartitionLog implements Log {
     this.recovery = { clean: true, segmentsScanned: 0, batchesScanned: 0, bytesScanned: 0, bytesTruncated: 0, indexesRebuilt: 0, segmentsDeleted: 0, leftovers: [], durationMs: 0 };
     this.checkpoints = checkpoints ?? new FolderCheckpoints(store);
     this.local = new LocalLog(store, topic, partition, this.clock, () => this.config);
-    this.leaderEpochCache = new LeaderEpochFileCache(store, [], undefined);
+    // A broker's log (its checkpoints kept per data folder) writes its epoch file at flushes only.
+    this.leaderEpochCache = new LeaderEpochFileCache(store, [], undefined, checkpoints !== undefined);
     const log = this;
     this.flusher = new LogFlusher({
       store,
