@@ -20,7 +20,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -163,7 +163,33 @@ function svg(rows: Row[]): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${yTicks}${xTicks}<text x="${w / 2}" y="${h - 15}" font-size="12" text-anchor="middle">partitions (log scale), 1-node cluster</text>${lines.join('')}${legend}</svg>\n`;
 }
 
-if (process.argv[2] !== '--crash-child') {
+/** `--plot results.md`: the SVG of a results file's table (rows written by earlier runs). */
+function rowsFromMarkdown(text: string): Row[] {
+  const sec = (cell: string): number => (cell.endsWith(' ms') ? Number(cell.slice(0, -3)) : Number(cell.replace(/ s$/, '')) * 1000);
+  const rows: Row[] = [];
+  for (const line of text.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    if (cells.length < 12 || !/^\d+$/.test(cells[1]!)) continue;
+    rows.push({
+      partitions: Number(cells[1]),
+      createMs: sec(cells[2]!),
+      readyMs: sec(cells[3]!),
+      heapMiB: parseFloat(cells[4]!),
+      rssMiB: parseFloat(cells[5]!),
+      fds: Number(cells[6]),
+      keyedPerSecond: Number(cells[7]!.replace(/[^\d]/g, '')),
+      closeMs: sec(cells[8]!),
+      restartMs: sec(cells[9]!),
+      restartReadyMs: sec(cells[10]!),
+    });
+  }
+  return rows;
+}
+
+if (process.argv[2] === '--plot') {
+  const file = process.argv[3]!;
+  writeFileSync(file.replace(/\.md$/, '.svg'), svg(rowsFromMarkdown(readFileSync(file, 'utf8'))));
+} else if (process.argv[2] !== '--crash-child') {
   const args = process.argv.slice(2);
   const outAt = args.indexOf('--out');
   const out = outAt >= 0 ? args.splice(outAt, 2)[1] : undefined;
