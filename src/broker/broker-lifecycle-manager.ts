@@ -23,7 +23,8 @@ export interface BrokerLifecycleOptions {
   readonly incarnationId: Uuid;
   readonly controller: ControllerChannel;
   /** The address the broker advertises (its listener, once bound). */
-  readonly endpoint: () => { readonly host: string; readonly port: number };
+  /** Where the broker is reached, and its listener's name (its security protocol: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL). */
+  readonly endpoint: () => { readonly host: string; readonly port: number; readonly name?: keyof typeof securityProtocolIds };
   /** The offset of the metadata image the broker has applied (-1 before the first). */
   readonly metadataOffset: () => number;
   /** The replicas whose storage failed, named in every heartbeat. */
@@ -33,6 +34,9 @@ export interface BrokerLifecycleOptions {
 
 /** How long a controlled shutdown waits for the controller to commit it. */
 export const controlledShutdownTimeoutMs = 10_000;
+
+/** Kafka's `SecurityProtocol` ids, by listener name. */
+const securityProtocolIds = { PLAINTEXT: 0, SSL: 1, SASL_PLAINTEXT: 2, SASL_SSL: 3 } as const;
 
 export class BrokerLifecycleManager {
   private epoch = -1;
@@ -83,13 +87,13 @@ export class BrokerLifecycleManager {
     const o = this.options;
     try {
       if (this.epoch < 0) {
-        const { host, port } = o.endpoint();
+        const { host, port, name = 'PLAINTEXT' } = o.endpoint();
         const r = await o.controller.submit({
           type: 'BrokerRegistration',
           brokerId: o.nodeId,
           clusterId: o.clusterId,
           incarnationId: o.incarnationId,
-          listeners: [{ name: 'PLAINTEXT', host, port, securityProtocol: 0 }],
+          listeners: [{ name, host, port, securityProtocol: securityProtocolIds[name] }],
           rack: null,
         });
         if (r.errorCode !== 'NONE') return; // e.g. the old incarnation's session still lives: try again next beat

@@ -61,6 +61,8 @@ export interface BrokerConfig {
   /** The host and port the broker advertises in metadata. */
   readonly host: string;
   readonly port: number;
+  /** Its listener's name, which is its security protocol (registered with Kafka's id for it). Default PLAINTEXT. */
+  readonly listenerName?: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
 }
 
 export const defaultBrokerConfig: BrokerConfig = {
@@ -117,7 +119,7 @@ export class Broker {
       clusterId: options.clusterId,
       incarnationId: options.incarnationId,
       controller: this.controller,
-      endpoint: () => ({ host: this.config.host, port: this.config.port }),
+      endpoint: () => ({ host: this.config.host, port: this.config.port, name: this.config.listenerName ?? 'PLAINTEXT' }),
       metadataOffset: () => this.replicas.metadataImage?.offset ?? -1,
       offlineReplicas: () => this.logs.offlineReplicas(),
       log: this.stats.log,

@@ -403,7 +403,8 @@ export class Partition {
    * `min.insync.replicas` (NOT_ENOUGH_REPLICAS, nothing appended); the one check of the
    * bytes (`validateBatches`: CRC and structure, CORRUPT_MESSAGE; `max.message.bytes`,
    * MESSAGE_TOO_LARGE; one record per offset and, on a compacted topic, keys,
-   * INVALID_RECORD), whose result the log trusts; the idempotent producer rules (a duplicate returns the original offsets and appends nothing;
+   * INVALID_RECORD), whose result the log trusts; the idempotent producer rules (a
+   * duplicate returns the original offsets and appends nothing;
    * OUT_OF_ORDER_SEQUENCE_NUMBER; INVALID_PRODUCER_EPOCH); then the append, which assigns
    * offsets and stamps the leader epoch into each batch. An idempotent producer sends one
    * batch per partition per request (as Kafka's clients do); a request with several
@@ -674,7 +675,8 @@ export class Partition {
    * checked once, here where they enter this replica (CRC, structure, offsets continuing
    * the log; a failed check is returned as its error code and nothing is appended), and
    * appended with their offsets and epochs as the leader wrote them; the epoch cache and
-   * producer state follow them, and the high watermark becomes the leader's, capped at the log end.
+   * producer state follow them, and the high watermark becomes the leader's, capped at
+   * the log end.
    * A follower whose fetch offset fell below the leader's log start starts over there.
    */
   appendAsFollower(request: PartitionFetchRequest, response: PartitionFetchResponse): FollowerAppendOutcome {

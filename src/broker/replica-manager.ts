@@ -60,7 +60,7 @@ export interface ReplicaManagerOptions {
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /** A replica this broker hosts, and what `settle` last saw of it. */
-interface Hosted {
+export interface Hosted {
   readonly topic: string;
   readonly topicId: Uuid;
   readonly partition: number;
@@ -295,6 +295,9 @@ export class ReplicaManager {
     if (!h || h.topicId !== topicId) return;
     this.hosted.delete(key);
     this.hwCheckpoint.delete(`${topic}-${partition}`);
+    // Its waiting acks=all produces would otherwise wait for a replica nobody ticks.
+    h.replica.failAllAcks('NOT_LEADER_OR_FOLLOWER');
+    this.settle(h);
     this.wakeups.wake(key);
     await this.o.logs.close(topic, partition);
     if (deleteFiles) rmSync(join(this.o.dataDir, `${topic}-${partition}`), { recursive: true, force: true });

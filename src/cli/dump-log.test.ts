@@ -47,7 +47,8 @@ describe('tributary dump-log', () => {
   it('prints the fixture\'s batches and records as kafka-dump-log does', async () => {
     const progress: (string | undefined)[] = [];
     const dumped = await cli(['dump-log', fixture, '--print-data'], progress);
-    expect(progress).toEqual([`file 1 of 2: ${join(fixture, '00000000000000000000.log')}`, `file 2 of 2: ${join(fixture, '00000000000000000005.log')}`, undefined]);
+    const files = ['00000000000000000000.log', '00000000000000000000.index', '00000000000000000000.timeindex', '00000000000000000005.log', '00000000000000000005.index', '00000000000000000005.timeindex'];
+    expect(progress).toEqual([...files.map((name, i) => `file ${i + 1} of 6: ${join(fixture, name)}`), undefined]);
     expect(dumped.err).toBe('');
     expect(dumped.code).toBe(0);
     expect(dumped.out.replaceAll(fixture, '<fixture>')).toBe(expected);
@@ -57,6 +58,31 @@ describe('tributary dump-log', () => {
     expect(batches.out.split('\n').filter((l) => l.startsWith('baseOffset:'))).toHaveLength(2);
     expect(batches.out).not.toContain('| offset:');
     expect(batches.out).toContain('compresscodec: gzip crcValid: true');
+  });
+
+  it('prints the .index and .timeindex entries, and reports an index that does not match its log (exit 1)', async () => {
+    const dumped = await cli(['dump-log', fixture]);
+    expect(dumped.code).toBe(0);
+    // The second batch (offset 2) starts at byte 89 of the first segment; 1796558400012 is its largest timestamp.
+    expect(dumped.out).toContain(`Dumping ${join(fixture, '00000000000000000000.index')}\noffset: 2 position: 89\n`);
+    expect(dumped.out).toContain(`Dumping ${join(fixture, '00000000000000000000.timeindex')}\ntimestamp: 1796558400012 offset: 4\n`);
+    expect(dumped.out).toContain(`Dumping ${join(fixture, '00000000000000000005.index')}\noffset: 6 position: 70\n`);
+    expect(dumped.out).not.toContain('Mismatches');
+    // One index file on its own.
+    const one = await cli(['dump-log', join(fixture, '00000000000000000005.timeindex')]);
+    expect([one.code, one.out.split('\n')[1]]).toEqual([0, 'timestamp: 1796558400030 offset: 6']);
+
+    const bad = tempDir();
+    cpSync(fixture, bad, { recursive: true });
+    // Position 90: inside the batch that starts at 89; and a half entry at the end of the time index.
+    writeFileSync(join(bad, '00000000000000000000.index'), Buffer.from([0, 0, 0, 2, 0, 0, 0, 90]));
+    writeFileSync(join(bad, '00000000000000000005.timeindex'), Buffer.concat([readFileSync(join(fixture, '00000000000000000005.timeindex')), Buffer.from([1, 2, 3])]));
+    const badDump = await cli(['dump-log', bad]);
+    expect(badDump.code).toBe(1);
+    expect(badDump.out).toContain(`Mismatches in ${join(bad, '00000000000000000000.index')}:\n  Index offset: 2, log offset:`);
+    expect(badDump.out).toContain(`Mismatches in ${join(bad, '00000000000000000005.timeindex')}:\n  3 bytes at the end are not a whole entry (12 bytes each)`);
+    // The batches themselves are still sound and printed.
+    expect(badDump.out.split('\n').filter((l) => l.startsWith('baseOffset:'))).toHaveLength(4);
   });
 
   it('reports a torn tail (exit 0) and a bad CRC (exit 1)', async () => {
@@ -143,5 +169,21 @@ describe('tributary dump-log', () => {
     expect(usage.err).toContain('did you mean --print-data?');
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('unknown command "dumplog"; did you mean dump-log?');
+  }, 120_000);
+
+  it('shows progress only when stderr is a terminal', async () => {
+    // `script` (util-linux) runs the command on a pseudo-terminal; the run above, with stderr a
+    // pipe, printed nothing on stderr at all.
+    const command = [process.execPath, '--import', 'tsx', join(here, 'main.ts'), 'dump-log', fixture].map((a) => `'${a}'`).join(' ');
+    const onTty = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += String(d)));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    expect(onTty.code).toBe(0);
+    expect(onTty.out).toContain(`\r\x1b[Kfile 1 of 6: ${join(fixture, '00000000000000000000.log')}`);
+    expect(onTty.out).toContain('\r\x1b[K'); // cleared at the end
+    expect(onTty.out.replaceAll('\r\n', '\n')).toContain('baseOffset: 6 lastOffset: 6');
   }, 120_000);
 });

@@ -1,6 +1,7 @@
 /**
  * `tributary dump-log DIR|FILE`: prints the batches (and with `--print-data` the records)
- * of segment files, as Kafka's `kafka-dump-log.sh` does, for the data folder of a stopped
+ * of segment files, and the entries of their `.index` and `.timeindex` files, as Kafka's
+ * `kafka-dump-log.sh` does, for the data folder of a stopped
  * cluster or a single `.log` file. It only reads: it opens files read-only, never takes
  * the folder lock and never writes, so it is safe on a folder a cluster is using (what it
  * shows of the active segment may then end mid-write).
@@ -14,11 +15,11 @@
  * ```
  * @internal
  */
-import { closeSync, openSync, readdirSync, readSync, statSync, fstatSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync, fstatSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { decodeBatch } from '../record/codecs/index.js';
 import { attributeBits, batchHeaderBytes, batchLogOverheadBytes, checkBatch, compressionOf, crcStartPosition, readBatchHeader, timestampTypeOf } from '../record/batch.js';
-import { parseSegmentFileName } from '../storage/core/offset-index.js';
+import { offsetIndexEntryBytes, parseSegmentFileName, segmentFileStem, timeIndexEntryBytes } from '../storage/core/offset-index.js';
 import { crc32c } from '../util/crc32c.js';
 import { parseCommandLine, UsageError, type FlagSpec } from './args.js';
 import type { Command, CommandIo } from './command.js';
@@ -31,45 +32,126 @@ const flags: Record<string, FlagSpec> = {
 
 const usage = `Usage: tributary dump-log DIR|FILE [options]
 
-Prints the record batches of segment files (.log): every .log file under DIR (a data
-folder, or one partition's folder), or FILE. Read-only: safe on the folder of a running
-cluster, and never takes its lock.
+Prints the record batches of segment files (.log), and the entries of their offset
+(.index) and time (.timeindex) indexes: every such file under DIR (a data folder, or
+one partition's folder), or FILE. Read-only: safe on the folder of a running cluster,
+and never takes its lock.
 
 Per batch: baseOffset lastOffset count baseSequence lastSequence producerId producerEpoch
 partitionLeaderEpoch isTransactional isControl deleteHorizonMs position CreateTime (or
 LogAppendTime) size magic compresscodec crcValid.
+
+Per index entry: "offset: O position: P" (.index), "timestamp: T offset: O"
+(.timeindex); then "Mismatches in FILE:" for entries that do not increase, or (.index)
+that do not point at a batch with that base offset in the .log beside it.
 
 Options:
   --print-data   also print each record: offset, timestamp, key and value sizes, header
                  keys, key and payload (as text)
   --help         this text
 
-Exit code 0 when every batch is sound (a torn tail is reported, and is not a failure);
-1 when a batch is corrupt or a file cannot be read.
+Exit code 0 when every batch and index is sound (a torn tail is reported, and is not a
+failure); 1 when a batch is corrupt, an index mismatches, or a file cannot be read.
 `;
 
 /** Bytes read from a file at a time; a batch larger than this is read on its own. */
 const readChunkBytes = 8 * 1024 * 1024;
 
-/** The `.log` files under `path`, in folder then offset order. */
+const suffixOrder: Record<string, number> = { log: 0, index: 1, timeindex: 2 };
+
+/**
+ * The segment files under `path` (`.log`, `.index`, `.timeindex`), in folder order, then by
+ * base offset, each segment's log before its indexes. Other files (a `.swap`, a
+ * checkpoint) are left out.
+ */
 function segmentFiles(path: string): string[] {
   const st = statSync(path);
   if (st.isFile()) return [path];
   const out: string[] = [];
   const walk = (dir: string) => {
     const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const here: { path: string; baseOffset: number; order: number }[] = [];
     for (const e of entries) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.isFile() && e.name.endsWith('.log')) out.push(p);
+      else if (e.isFile()) {
+        const parsed = parseSegmentFileName(e.name);
+        if (parsed !== undefined && parsed.suffix in suffixOrder) here.push({ path: p, baseOffset: parsed.baseOffset, order: suffixOrder[parsed.suffix]! });
+      }
     }
+    here.sort((a, b) => a.baseOffset - b.baseOffset || a.order - b.order);
+    out.push(...here.map((h) => h.path));
   };
   walk(path);
   return out;
 }
 
+/**
+ * Dumps an offset index (`.index`: entries of relative offset int32, position int32) or a
+ * time index (`.timeindex`: timestamp int64, relative offset int32), as kafka-dump-log
+ * does: one line an entry with the absolute offset. Then checks what an index must be
+ * (whole entries; offsets, positions and timestamps increasing) and, for an offset index
+ * beside its `.log`, that each position is the start of a batch with that base offset
+ * (Tributary keys its offset index by a batch's base offset). A mismatch is printed as
+ * kafka-dump-log prints it, and makes the dump unsound (exit code 1), though recovery would
+ * rebuild such an index from the log.
+ */
+function dumpIndex(path: string, kind: 'index' | 'timeindex', baseOffset: number, io: CommandIo): boolean {
+  const fd = openSync(path, 'r');
+  let bytes: Buffer;
+  try {
+    bytes = new FileWindow(fd).bytes(0, Number.MAX_SAFE_INTEGER);
+  } finally {
+    closeSync(fd);
+  }
+  io.stdout(`Dumping ${path}\n`);
+  const entryBytes = kind === 'index' ? offsetIndexEntryBytes : timeIndexEntryBytes;
+  const problems: string[] = [];
+  const whole = bytes.length - (bytes.length % entryBytes);
+  if (whole !== bytes.length) problems.push(`${bytes.length - whole} bytes at the end are not a whole entry (${entryBytes} bytes each)`);
+  let out = '';
+  if (kind === 'index') {
+    const log = join(dirname(path), `${segmentFileStem(baseOffset)}.log`);
+    const logFd = existsSync(log) ? openSync(log, 'r') : undefined;
+    try {
+      const reader = logFd === undefined ? undefined : new FileWindow(logFd);
+      let prevOffset = -1;
+      let prevPosition = -1;
+      for (let i = 0; i < whole; i += entryBytes) {
+        const offset = baseOffset + bytes.readInt32BE(i);
+        const position = bytes.readInt32BE(i + 4);
+        out += `offset: ${offset} position: ${position}\n`;
+        if (offset <= prevOffset || position <= prevPosition) problems.push(`entry ${i / entryBytes} (offset ${offset}, position ${position}) does not increase`);
+        prevOffset = offset;
+        prevPosition = position;
+        if (reader !== undefined) {
+          const head = reader.bytes(position, batchHeaderBytes);
+          const found = head.length < batchHeaderBytes ? undefined : readBatchHeader(head, 0).baseOffset;
+          if (found !== offset) problems.push(`Index offset: ${offset}, log offset: ${found ?? 'none (past the end of the log)'} at position ${position}`);
+        }
+      }
+    } finally {
+      if (logFd !== undefined) closeSync(logFd);
+    }
+  } else {
+    let prevTimestamp = -Infinity;
+    let prevOffset = -1;
+    for (let i = 0; i < whole; i += entryBytes) {
+      const timestamp = Number(bytes.readBigInt64BE(i));
+      const offset = baseOffset + bytes.readInt32BE(i + 8);
+      out += `timestamp: ${timestamp} offset: ${offset}\n`;
+      if (timestamp < prevTimestamp || offset < prevOffset) problems.push(`entry ${i / entryBytes} (timestamp ${timestamp}, offset ${offset}) goes backwards`);
+      prevTimestamp = timestamp;
+      prevOffset = offset;
+    }
+  }
+  io.stdout(out);
+  if (problems.length > 0) io.stdout(`Mismatches in ${path}:\n${problems.map((p) => `  ${p}\n`).join('')}`);
+  return problems.length === 0;
+}
+
 /** Reads a file forward in chunks, never writing: a window over the file. */
-class Reader {
+class FileWindow {
   private buf = Buffer.alloc(0);
   private bufStart = 0;
   readonly size: number;
@@ -102,7 +184,7 @@ function text(b: Uint8Array | null): string {
 async function dumpFile(path: string, printData: boolean, io: CommandIo): Promise<boolean> {
   const fd = openSync(path, 'r');
   try {
-    const reader = new Reader(fd);
+    const reader = new FileWindow(fd);
     const parsed = parseSegmentFileName(basename(path));
     io.stdout(`Dumping ${path}\n`);
     if (parsed !== undefined) io.stdout(`Log starting offset: ${parsed.baseOffset}\n`);
@@ -169,7 +251,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     errorLine(io, `tributary dump-log: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
-  if (files.length === 0) {
+  if (!files.some((file) => file.endsWith('.log')) && !statSync(path).isFile()) {
     errorLine(io, `tributary dump-log: no .log segment files under ${path}`);
     return 1;
   }
@@ -177,7 +259,10 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   for (const [i, file] of files.entries()) {
     io.progress?.(`file ${i + 1} of ${files.length}: ${file}`);
     try {
-      if (!(await dumpFile(file, f.has('print-data'), io))) sound = false;
+      const parsed = parseSegmentFileName(basename(file));
+      const kind = parsed?.suffix;
+      const ok = kind === 'index' || kind === 'timeindex' ? dumpIndex(file, kind, parsed!.baseOffset, io) : await dumpFile(file, f.has('print-data'), io);
+      if (!ok) sound = false;
     } catch (err) {
       sound = false;
       errorLine(io, `tributary dump-log: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);

@@ -31,4 +31,13 @@ describe('describeChanges', () => {
     expect(lines.some((l) => l.startsWith('leader moved: ') && l.includes(`events-orders-0 ${victim} -> `))).toBe(true);
     expect(describeChanges(cluster.metadata, cluster.metadata)).toEqual([]);
   }, 120_000);
+
+  it('registers a SASL listener under its security protocol, and says so', async () => {
+    await using cluster = await Cluster.start({ nodes: 1, listen: { port: 0 }, sasl: { users: { alice: 'secret' } } });
+    const endpoint = cluster.metadata.broker(1)!.endpoints[0]!;
+    expect([endpoint.name, endpoint.securityProtocol, `${endpoint.host}:${endpoint.port}`]).toEqual(['SASL_PLAINTEXT', 2, cluster.bootstrapServers]);
+    expect(describeChanges(undefined, cluster.metadata)).toContain(`node 1 registered at ${cluster.bootstrapServers} (SASL_PLAINTEXT)`);
+    await using plain = await Cluster.start({ nodes: 1, listen: { port: 0 } });
+    expect(plain.metadata.broker(1)!.endpoints[0]).toMatchObject({ name: 'PLAINTEXT', securityProtocol: 0 });
+  }, 60_000);
 });

@@ -11,7 +11,8 @@ export function describeChanges(before: MetadataImage | undefined, after: Metada
   const lines: string[] = [];
   after.forEachBroker((b) => {
     const old = before?.broker(b.id);
-    const where = b.endpoints[0] ? ` at ${b.endpoints[0].host}:${b.endpoints[0].port}` : '';
+    const e = b.endpoints[0];
+    const where = e ? ` at ${e.host}:${e.port}${e.name !== 'PLAINTEXT' ? ` (${e.name})` : ''}` : '';
     if (old === undefined || old.epoch !== b.epoch) lines.push(`node ${b.id} registered${where}${b.fenced ? ' (fenced until caught up)' : ''}`);
     else if (!old.fenced && b.fenced) lines.push(`node ${b.id} fenced`);
     else if (old.fenced && !b.fenced) lines.push(`node ${b.id} unfenced${where}`);

@@ -5,7 +5,7 @@
  * @internal
  */
 import type { Cluster } from '../cluster.js';
-import { isTributaryError } from '../util/errors.js';
+import { isTributaryError, TributaryError } from '../util/errors.js';
 import { flag, intFlag, UsageError, type FlagSpec, type ParsedFlags } from './args.js';
 import type { CommandIo } from './command.js';
 
@@ -22,6 +22,7 @@ export const clientFlags: Record<string, FlagSpec> = {
   'tls-ca': { value: true },
   'tls-cert': { value: true },
   'tls-key': { value: true },
+  'command-config': { value: true },
   help: { value: false },
 };
 
@@ -33,9 +34,67 @@ export interface ClientSecurity {
 
 const saslMechanisms = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 
+/**
+ * The client properties file of Kafka's scripts (`--command-config`, Java property names)
+ * and of librdkafka (`-F` in kcat), as far as they say how to connect: `security.protocol`,
+ * `sasl.mechanism` (`sasl.mechanisms`), `sasl.username` and `sasl.password`, or
+ * `sasl.jaas.config` with `username="..." password="..."`, `ssl.ca.location` (or
+ * `ssl.truststore.location` of type PEM), `ssl.certificate.location` and `ssl.key.location`.
+ * Anything else (producer and consumer tuning) is left to the flags and ignored, as
+ * Kafka's scripts ignore configs that do not apply.
+ */
+function commandConfig(text: string, path: string): { user?: string; mechanism?: string; tls: boolean; ca?: string; cert?: string; key?: string } {
+  const props = new Map<string, string>();
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    const m = /^([^=:\s]+)\s*[=:]\s*(.*)$/.exec(line);
+    if (!m) throw new UsageError(`--command-config ${path}: ${JSON.stringify(line)} is not key=value`);
+    props.set(m[1]!, m[2]!);
+  }
+  const protocol = (props.get('security.protocol') ?? 'PLAINTEXT').toUpperCase();
+  if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(protocol)) throw new UsageError(`--command-config ${path}: security.protocol ${protocol} is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL`);
+  let username = props.get('sasl.username');
+  let password = props.get('sasl.password');
+  const jaas = props.get('sasl.jaas.config');
+  if (jaas !== undefined) {
+    username ??= /username\s*=\s*"([^"]*)"/.exec(jaas)?.[1];
+    password ??= /password\s*=\s*"([^"]*)"/.exec(jaas)?.[1];
+  }
+  const sasl = protocol.startsWith('SASL_');
+  if (sasl && (username === undefined || password === undefined)) throw new UsageError(`--command-config ${path}: security.protocol ${protocol} needs sasl.username and sasl.password (or sasl.jaas.config)`);
+  const trustType = props.get('ssl.truststore.type');
+  const truststore = props.get('ssl.truststore.location');
+  if (truststore !== undefined && trustType?.toUpperCase() !== 'PEM') throw new UsageError(`--command-config ${path}: ssl.truststore.location needs ssl.truststore.type=PEM (a JKS or PKCS12 store cannot be read; give ssl.ca.location FILE.pem)`);
+  const ca = props.get('ssl.ca.location') ?? truststore;
+  const cert = props.get('ssl.certificate.location');
+  const key = props.get('ssl.key.location');
+  const mechanism = props.get('sasl.mechanism') ?? props.get('sasl.mechanisms');
+  return {
+    ...(sasl ? { user: `${username}:${password}` } : {}),
+    ...(sasl && mechanism !== undefined ? { mechanism: mechanism.toUpperCase() } : {}),
+    tls: protocol === 'SSL' || protocol === 'SASL_SSL',
+    ...(ca !== undefined ? { ca } : {}),
+    ...(cert !== undefined ? { cert } : {}),
+    ...(key !== undefined ? { key } : {}),
+  };
+}
+
+/** A file a flag names; one that cannot be read is `INVALID_CONFIG` (exit code 1, one line), not a stack trace. */
+function readFileFor(io: CommandIo, path: string, option: string): string {
+  try {
+    return io.readFile(path);
+  } catch (err) {
+    throw new TributaryError('INVALID_CONFIG', `--${option}: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, { option });
+  }
+}
+
 function securityOf(f: ParsedFlags, io: CommandIo): ClientSecurity {
-  const user = flag(f, 'user');
-  const mechanism = flag(f, 'sasl-mechanism');
+  const configPath = flag(f, 'command-config');
+  const file = configPath === undefined ? undefined : commandConfig(readFileFor(io, configPath, 'command-config'), configPath);
+  // A flag given beside the file wins over the file.
+  const user = flag(f, 'user') ?? file?.user;
+  const mechanism = flag(f, 'sasl-mechanism') ?? file?.mechanism;
   if (mechanism !== undefined && user === undefined) throw new UsageError('--sasl-mechanism needs --user NAME:PASSWORD');
   if (mechanism !== undefined && !(saslMechanisms as readonly string[]).includes(mechanism)) throw new UsageError(`--sasl-mechanism wants one of ${saslMechanisms.join(', ')}, got ${JSON.stringify(mechanism)}`);
   let sasl: ClientSecurity['sasl'];
@@ -44,12 +103,14 @@ function securityOf(f: ParsedFlags, io: CommandIo): ClientSecurity {
     if (colon <= 0) throw new UsageError(`--user wants NAME:PASSWORD, got ${JSON.stringify(user)}`);
     sasl = { mechanism: (mechanism ?? 'SCRAM-SHA-512') as (typeof saslMechanisms)[number], username: user.slice(0, colon), password: user.slice(colon + 1) };
   }
-  const ca = flag(f, 'tls-ca');
-  const cert = flag(f, 'tls-cert');
-  const key = flag(f, 'tls-key');
+  const ca = flag(f, 'tls-ca') ?? file?.ca;
+  const cert = flag(f, 'tls-cert') ?? file?.cert;
+  const key = flag(f, 'tls-key') ?? file?.key;
   if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-  const tlsWanted = f.has('tls') || ca !== undefined || cert !== undefined;
-  const tls = tlsWanted ? { ...(ca !== undefined ? { ca: io.readFile(ca) } : {}), ...(cert !== undefined ? { cert: io.readFile(cert) } : {}), ...(key !== undefined ? { key: io.readFile(key) } : {}) } : undefined;
+  const tlsWanted = f.has('tls') || file?.tls === true || ca !== undefined || cert !== undefined;
+  const tls = tlsWanted
+    ? { ...(ca !== undefined ? { ca: readFileFor(io, ca, 'tls-ca') } : {}), ...(cert !== undefined ? { cert: readFileFor(io, cert, 'tls-cert') } : {}), ...(key !== undefined ? { key: readFileFor(io, key, 'tls-key') } : {}) }
+    : undefined;
   return { ...(sasl ? { sasl } : {}), ...(tls ? { tls } : {}) };
 }
 
@@ -60,6 +121,10 @@ export const clientFlagsUsage = `  --bootstrap-server H:P[,H:P...]  the cluster 
   --sasl-mechanism M               PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default SCRAM-SHA-512)
   --tls                            speak TLS (--tls-ca FILE: trust this CA; --tls-cert FILE
                                    --tls-key FILE: present this client certificate)
+  --command-config FILE            the same from a client properties file, as Kafka's scripts
+                                   and kcat -F read it: security.protocol, sasl.mechanism,
+                                   sasl.username/sasl.password or sasl.jaas.config,
+                                   ssl.ca.location, ssl.certificate.location, ssl.key.location
   --help                           this text`;
 
 /** Connects with `--bootstrap-server`, runs `body`, and lets go of the clients however it ends. */

@@ -11,13 +11,16 @@
  * ```
  * @internal
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Cluster, type ClusterOptions } from '../cluster.js';
+import { diagnosticChannels, type RecoveryEvent } from '../util/channels.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { SaslMechanism } from '../transport/tcp/sasl.js';
 import { isTributaryError } from '../util/errors.js';
 import { flag, intFlag, parseFlags, UsageError, type FlagSpec } from './args.js';
 import type { Command, CommandIo } from './command.js';
 import { describeChanges } from './events.js';
+import { runControl } from './serve-control.js';
 
 const flags: Record<string, FlagSpec> = {
   nodes: { value: true },
@@ -28,10 +31,12 @@ const flags: Record<string, FlagSpec> = {
   partitions: { value: true },
   'replication-factor': { value: true },
   'sasl-mechanism': { value: true, repeat: true },
+  'connections-max-reauth-ms': { value: true },
   user: { value: true, repeat: true },
   'tls-key': { value: true },
   'tls-cert': { value: true },
   'tls-ca': { value: true },
+  control: { value: false },
   help: { value: false },
 };
 
@@ -53,9 +58,17 @@ Options:
   --replication-factor N    default.replication.factor (default min(nodes, 3))
   --user NAME:PASSWORD      require SASL and accept this user (repeatable)
   --sasl-mechanism M        PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (repeatable; default all)
+  --connections-max-reauth-ms MS
+                            a SASL session lasts MS; clients re-authenticate on the same
+                            connection before it ends (KIP-368; default 0: forever)
   --tls-key FILE --tls-cert FILE [--tls-ca FILE]
                             speak TLS with this PEM key and certificate (and require
                             client certificates signed by the CA)
+  --control                 read commands on stdin, one a line, and answer each with
+                            one JSON line on stdout (after the bootstrap line):
+                              kill-node N | stop-node N | restart-node N | nodes | help
+                            e.g. {"command":"kill-node 2","ok":true}; the end of stdin
+                            stops the cluster as SIGTERM does
   --help                    this text
 `;
 
@@ -79,13 +92,17 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     return 0;
   }
   // Listen for the signals first: one that comes while the cluster starts stops it as soon as it is up.
-  const stopped = io.untilSignal();
+  const signalled = io.untilSignal();
+  const control = f.has('control');
+  if (control && io.stdinLines === undefined) throw new UsageError('--control needs a standard input');
   const nodes = intFlag(f, 'nodes', 1, 100) ?? 1;
   const host = flag(f, 'host');
   const advertisedHost = flag(f, 'advertised-host');
   const users = f.get('user');
   const mechanisms = f.get('sasl-mechanism');
   if (mechanisms && !users) throw new UsageError('--sasl-mechanism needs at least one --user');
+  const reauthMs = intFlag(f, 'connections-max-reauth-ms', 0, 2 ** 31 - 1);
+  if (reauthMs !== undefined && !users) throw new UsageError('--connections-max-reauth-ms needs at least one --user');
   const tlsKey = flag(f, 'tls-key');
   const tlsCert = flag(f, 'tls-cert');
   const tlsCa = flag(f, 'tls-ca');
@@ -102,6 +119,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
       port: parsePorts(flag(f, 'port'), nodes),
       // Connections closed for a reason (a failed login, an oversized or unknown request) are worth a line.
       log: (line) => io.log(line),
+      ...(reauthMs !== undefined ? { connectionsMaxReauthMs: reauthMs } : {}),
       ...(host !== undefined ? { host } : {}),
       ...(advertisedHost !== undefined ? { advertisedHost } : {}),
     },
@@ -122,7 +140,23 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     ...(tlsKey !== undefined && tlsCert !== undefined ? { tls: { key: io.readFile(tlsKey), cert: io.readFile(tlsCert), ...(tlsCa !== undefined ? { ca: io.readFile(tlsCa) } : {}) } } : {}),
   };
 
-  const cluster = await Cluster.start(options);
+  // Recovery after an unclean shutdown can take a while on a large data folder: say what is
+  // being checked (a progress line, only on a terminal), and how many logs were, once up.
+  let recovered = 0;
+  const onRecovery = (message: unknown): void => {
+    const e = message as RecoveryEvent;
+    if (e.phase === 'start') io.progress?.(`recovering ${e.topic}-${e.partition} on node ${e.nodeId}: ${(e.bytes / 1e6).toFixed(1)} MB to check (${recovered} logs recovered so far)`);
+    else recovered++;
+  };
+  subscribe(diagnosticChannels.recovery, onRecovery);
+  let cluster: Cluster;
+  try {
+    cluster = await Cluster.start(options);
+  } finally {
+    unsubscribe(diagnosticChannels.recovery, onRecovery);
+    io.progress?.(undefined);
+  }
+  if (recovered > 0) io.log(`recovered ${recovered} partition log${recovered === 1 ? '' : 's'} after an unclean shutdown`);
   let image: MetadataImage | undefined;
   const follow = () => {
     let next: MetadataImage;
@@ -139,6 +173,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const watcher = setInterval(follow, 100);
   io.log(`cluster ${cluster.clusterId}: ${nodes} node${nodes === 1 ? '' : 's'}, data in ${cluster.dataDir}`);
   io.stdout(`bootstrap.servers=${cluster.bootstrapServers}\n`);
+  const stopped = control ? Promise.race([signalled, runControl(cluster, io.stdinLines!(), (line) => io.stdout(line), (line) => io.log(line))]) : signalled;
   await stopped;
   io.log('shutting down');
   clearInterval(watcher);

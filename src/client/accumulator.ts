@@ -103,7 +103,8 @@ export class SendOp {
   /** Records not yet answered (appended or not). */
   remaining: number;
   settled = false;
-  private readonly runs: number[] = [];
+  /** Runs of results (5 numbers each), made only when a call's results come in more than one run. */
+  private runs: number[] | undefined;
 
   constructor(
     readonly topic: string,
@@ -118,10 +119,27 @@ export class SendOp {
     this.remaining = records.length;
   }
 
-  /** Records `count` results from index `first`; resolves the call when it has them all. */
+  /**
+   * Records `count` results from index `first`; resolves the call when it has them all.
+   * The common cases make nothing but the results: a single record's one object, and a
+   * call answered in one run (all its records in one batch) its array, in one loop.
+   */
   complete(first: number, count: number, partition: number, baseOffset: number, logAppendTime: number): void {
     if (this.settled) return;
-    this.runs.push(first, count, partition, baseOffset, logAppendTime);
+    if (count === this.remaining && this.runs === undefined) {
+      this.remaining = 0;
+      this.settled = true;
+      if (this.single) {
+        const timestamp = logAppendTime >= 0 ? logAppendTime : (this.records[0]!.timestamp ?? this.now);
+        this.resolveFn({ topic: this.topic, partition, offset: baseOffset < 0 ? -1 : baseOffset, timestamp });
+      } else {
+        const results = new Array<RecordMetadata>(this.records.length);
+        this.fill(results, first, count, partition, baseOffset, logAppendTime);
+        this.resolveFn(results);
+      }
+      return;
+    }
+    (this.runs ??= []).push(first, count, partition, baseOffset, logAppendTime);
     this.remaining -= count;
     if (this.remaining === 0) {
       this.settled = true;
@@ -130,23 +148,21 @@ export class SendOp {
   }
 
   private results(): RecordMetadata[] {
-    const records = this.records;
-    const results = new Array<RecordMetadata>(records.length);
-    const topic = this.topic;
-    const runs = this.runs;
-    for (let r = 0; r < runs.length; r += 5) {
-      const first = runs[r]!;
-      const count = runs[r + 1]!;
-      const partition = runs[r + 2]!;
-      const baseOffset = runs[r + 3]!;
-      const logAppendTime = runs[r + 4]!;
-      for (let i = 0; i < count; i++) {
-        const index = first + i;
-        const timestamp = logAppendTime >= 0 ? logAppendTime : (records[index]!.timestamp ?? this.now);
-        results[index] = { topic, partition, offset: baseOffset < 0 ? -1 : baseOffset + i, timestamp };
-      }
-    }
+    const results = new Array<RecordMetadata>(this.records.length);
+    const runs = this.runs!;
+    for (let r = 0; r < runs.length; r += 5) this.fill(results, runs[r]!, runs[r + 1]!, runs[r + 2]!, runs[r + 3]!, runs[r + 4]!);
     return results;
+  }
+
+  private fill(results: RecordMetadata[], first: number, count: number, partition: number, baseOffset: number, logAppendTime: number): void {
+    const records = this.records;
+    const topic = this.topic;
+    const now = this.now;
+    for (let i = 0; i < count; i++) {
+      const index = first + i;
+      const timestamp = logAppendTime >= 0 ? logAppendTime : (records[index]!.timestamp ?? now);
+      results[index] = { topic, partition, offset: baseOffset < 0 ? -1 : baseOffset + i, timestamp };
+    }
   }
 
   fail(err: unknown): void {
@@ -167,6 +183,8 @@ export class PartitionQueue {
   /** Batches waiting in `items` to be sent again. While there are any, one request at a time. */
   retries = 0;
   nextSequence = 0;
+  /** Bytes the partition's last batch held when it was sent: its next batch starts that big (a busy partition's batches start big, a quiet one's small). */
+  lastBatchBytes = 0;
 
   constructor(
     readonly topic: string,
@@ -398,7 +416,6 @@ export class RecordAccumulator {
     const state = this.stateOf(op.topic);
     const partitionCount = info.partitions.length;
     const o = this.options;
-    const now = this.clock.monotonic();
     const fieldsMax = o.maxRequestSize - recordOverheadBytesMax - batchHeaderBytes;
     let lastPartition = -1;
     let lastQueue: PartitionQueue | undefined;
@@ -429,7 +446,7 @@ export class RecordAccumulator {
         let q = partition === lastPartition ? lastQueue! : this.queueOf(state, partition);
         let tail = q.tail();
         // The common case costs one sizeIn: the open batch has room.
-        if (tail === undefined || tail.sizeIn(f, fields) < 0) {
+        if (tail === undefined || !this.fits(tail, f, fields)) {
           if (sticky && partitionCount > 1 && tail !== undefined) {
             // KIP-480: the sticky partition's batch is full; records without a key move on.
             state.sticky = this.pickSticky(info, partition);
@@ -437,9 +454,16 @@ export class RecordAccumulator {
             q = this.queueOf(state, partition);
             tail = q.tail();
           }
-          if (tail === undefined || tail.sizeIn(f, fields) < 0) {
+          if (tail === undefined || !this.fits(tail, f, fields)) {
             if (tail !== undefined) tail.full = true;
-            const capacity = Math.max(o.batchSize, batchHeaderBytes + recordOverheadBytesMax + fields);
+            const needed = batchHeaderBytes + recordOverheadBytesMax + fields;
+            const limit = Math.max(o.batchSize, needed);
+            // Memory reserved while this call waited was sized for this very record.
+            // The rest of the call counts only when it goes here too (judged by its next record).
+            const next = records[i + 1];
+            const together =
+              next !== undefined && typeof next === 'object' && next !== null && o.partitioner === undefined && (r.partition !== undefined ? next.partition === partition : next.partition === undefined && (partitionCount === 1 || (sticky && (next.key ?? null) === null)));
+            const capacity = reserved > 0 ? Math.min(limit, Math.max(needed, reserved)) : this.firstCapacity(q, needed, limit, together ? (needed - batchHeaderBytes) * (records.length - i) : 0);
             if (reserved >= capacity) {
               if (reserved > capacity) this.pool.release(reserved - capacity);
               reserved = 0;
@@ -453,18 +477,30 @@ export class RecordAccumulator {
                 return;
               }
             }
-            tail = new ProducerBatch(op.topic, partition, this.pool.allocate(capacity), capacity, now);
+            tail = new ProducerBatch(op.topic, partition, this.pool.allocate(capacity), capacity, this.clock.monotonic(), limit);
             q.push(tail);
             this.incomplete.add(tail);
             // A queue holding a batch is in `ready` until the drain empties it.
             this.ready.add(q);
-            const size = tail.sizeIn(f, fields);
-            assert(size > 0, 'a new batch holds any record that passed checkSize');
+            assert(tail.sizeIn(f, fields) > 0 && tail.pos + tail.sizeIn(f, fields) <= tail.capacity, 'a new batch holds any record that passed checkSize');
           }
         }
         lastPartition = partition;
         lastQueue = q;
         tail.append(f, op, i);
+        // The rest of an array call that goes to the same partition: one pass a record
+        // (appendRun), while the records are plain, fit and the partition cannot change
+        // (an explicit partition; or no partitioner, and no key or one partition).
+        if (i + 1 < records.length && o.partitioner === undefined) {
+          const explicit = r.partition !== undefined;
+          if (explicit || sticky || partitionCount === 1) {
+            const keys = explicit || partitionCount === 1;
+            for (;;) {
+              i += tail.appendRun(op, i + 1, explicit, keys);
+              if (tail.wantedBytes === 0 || !this.grow(tail, tail.wantedBytes)) break;
+            }
+          }
+        }
       }
     } catch (err) {
       if (reserved > 0) this.pool.release(reserved);
@@ -473,6 +509,47 @@ export class RecordAccumulator {
     }
     this.doneAppending(op);
     this.wake();
+  }
+
+  /**
+   * Whether the record measured in `f` fits in the open batch `b`, growing its buffer when
+   * it has room under its limit but not in the buffer it has (and the pool has the memory).
+   */
+  private fits(b: ProducerBatch, f: RecordFields, fields: number): boolean {
+    const size = b.sizeIn(f, fields);
+    if (size < 0) return false;
+    return b.pos + size <= b.capacity || this.grow(b, b.pos + size);
+  }
+
+  /**
+   * Moves an open batch into a bigger buffer (at least `bytes`, at least 4x, at most its
+   * limit), reserving the difference; false if the pool has not got it (the batch is then
+   * full, and the next record waits for memory for a batch of its own, as Kafka's would).
+   */
+  private grow(b: ProducerBatch, bytes: number): boolean {
+    const capacity = Math.min(b.limit, this.pool.sizeClass(Math.max(bytes, b.capacity * 4)));
+    if (!this.pool.tryReserve(capacity - b.reservedBytes)) return false;
+    const old = b.buffer;
+    const next = this.pool.allocate(capacity);
+    old.copy(next, batchHeaderBytes, batchHeaderBytes, b.pos);
+    b.buffer = next;
+    b.reservedBytes = capacity;
+    this.pool.deallocate(old);
+    return true;
+  }
+
+  /**
+   * The first buffer of a new batch: big enough for the record (`needed` bytes), for the
+   * rest of the call (`callBytes`, when it goes to this partition too) and for as much as the partition's
+   * last batch held, rounded up to a size class of the pool (1 KiB up to `batchSize` in
+   * steps of 4x), at most `limit`. Why not a whole `batchSize` each, as Kafka's clients
+   * do: a batch reserves its buffer's bytes of `bufferMemory`, and with keyed records
+   * spread over thousands of partitions most batches hold one record: 10,000 partitions ×
+   * 16 KiB would be 160 MiB reserved for a megabyte of records, and sends would wait for
+   * memory that holds nothing.
+   */
+  private firstCapacity(q: PartitionQueue, needed: number, limit: number, callBytes: number): number {
+    return Math.min(limit, this.pool.sizeClass(Math.max(needed, q.lastBatchBytes, callBytes + batchHeaderBytes)));
   }
 
   private waitForMemory(op: SendOp, index: number, info: TopicInfo, bytes: number): void {

@@ -5,6 +5,9 @@
 import { assert } from '../util/assert.js';
 import { TributaryError } from '../util/errors.js';
 
+/** The smallest batch buffer (a batch starts there and grows by 4x up to `batchSize`). */
+const smallestBytes = 1024;
+
 interface MemoryWaiter {
   readonly bytes: number;
   readonly resolve: () => void;
@@ -21,8 +24,9 @@ interface MemoryWaiter {
 export class BufferPool {
   private usedBytes = 0;
   private readonly waiters: MemoryWaiter[] = [];
-  /** Buffers of `batchSize` bytes whose batches are finished, for the next batches. */
-  private free: Buffer[] = [];
+  /** Buffers whose batches are finished, by size, for the next batches (Kafka keeps one list, of `batchSize` buffers). */
+  private readonly free = new Map<number, Buffer[]>();
+  private freeBytes = 0;
 
   constructor(
     readonly limit: number,
@@ -70,12 +74,14 @@ export class BufferPool {
   }
 
   /**
-   * A batch buffer: one of `batchSize` bytes from the free list when there is one, else a
-   * new one. Why reuse: every new 16 KiB buffer is memory the garbage collector is told
-   * about, and at a few hundred MB a second of new batches V8 ran a full collection every
-   * few milliseconds. Worked example, 3,000,000 records of 100 bytes to a broker that
-   * answers at once: 25% of the CPU profile was the collector with a new buffer per batch
-   * (about 1 µs of CPU a record in all); with the free list, see docs/design/clients.md.
+   * A batch buffer of `capacity` bytes: from the free list of its size when there is one,
+   * else a new one. Why reuse: every new 16 KiB buffer is memory the garbage collector is
+   * told about, and at a few hundred MB a second of new batches V8 ran a full collection
+   * every few milliseconds. Worked example, 3,000,000 records of 100 bytes to a broker
+   * that answers at once: 25% of the CPU profile was the collector with a new buffer per
+   * batch (about 1 µs of CPU a record in all); with the free list, see
+   * docs/design/clients.md. Batches come in a few sizes (`sizeClass`: `batchSize`, a
+   * quarter of it, a sixteenth, ...), each with its own list.
    *
    * This relies on a transport contract: once a request is answered, neither the
    * transport nor the broker holds on to its bytes (the log copies what it appends; a
@@ -85,21 +91,40 @@ export class BufferPool {
    * does not give those back).
    */
   allocate(capacity: number): Buffer {
-    if (capacity === this.batchSize) {
-      const free = this.free.pop();
-      if (free !== undefined) return free;
+    const free = this.free.get(capacity)?.pop();
+    if (free !== undefined) {
+      this.freeBytes -= free.length;
+      return free;
     }
     return Buffer.allocUnsafeSlow(capacity);
   }
 
-  /** Gives a finished batch's buffer back to the free list (only whole `batchSize` buffers of their own, while the list holds less than `limit`). */
+  /** Gives a buffer back to the free list of its size (only a size class, a buffer of its own, while the lists hold less than `limit`). */
   deallocate(buf: Buffer): void {
-    if (buf.length === this.batchSize && buf.buffer.byteLength === buf.length && this.free.length * buf.length < this.limit) this.free.push(buf);
+    const n = buf.length;
+    if (n === 0 || buf.buffer.byteLength !== n || this.freeBytes + n > this.limit || this.sizeClass(n) !== n) return;
+    let list = this.free.get(n);
+    if (list === undefined) this.free.set(n, (list = []));
+    list.push(buf);
+    this.freeBytes += n;
   }
 
-  /** Drops the free list (the producer closed). */
+  /**
+   * The buffer size a batch of at least `bytes` takes: `batchSize` divided by a power of 4,
+   * at least `smallestBytes` (or `batchSize` itself when that is smaller); `bytes` itself
+   * beyond `batchSize` (a record bigger than a batch).
+   */
+  sizeClass(bytes: number): number {
+    if (bytes >= this.batchSize) return bytes;
+    let c = this.batchSize;
+    while (c % 4 === 0 && c / 4 >= bytes && c / 4 >= smallestBytes) c /= 4;
+    return c;
+  }
+
+  /** Drops the free lists (the producer closed). */
   clearFree(): void {
-    this.free = [];
+    this.free.clear();
+    this.freeBytes = 0;
   }
 
   /** Rejects every waiter (the producer closed). */

@@ -13,7 +13,7 @@ import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
 import type { Transport } from '../transport/transport.js';
-import type { Clock } from '../util/clock.js';
+import { startTimer, stopTimer, type Clock, type ClockTimer } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { deferred, type Deferred } from '../util/deferred.js';
@@ -134,7 +134,8 @@ export class ConsumerCoordinator implements DeliveryHost {
   private readonly sleepers = new Set<() => void>();
   private fatalError: TributaryError | undefined;
   private wake: Deferred = deferred();
-  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  /** The heartbeat and auto-commit timers, each rescheduled when it fires, by name. */
+  private readonly timers = new Map<string, ClockTimer>();
   private heartbeatInFlight = false;
   private commitChain: Promise<void> = Promise.resolve();
   private membership: Promise<void> = Promise.resolve();
@@ -145,7 +146,8 @@ export class ConsumerCoordinator implements DeliveryHost {
   constructor(
     private readonly transport: Transport,
     private readonly options: ResolvedConsumerGroupOptions,
-    private readonly clock: Clock,
+    /** The member's time: every timer and timeout of the member is this clock's. */
+    readonly clock: Clock,
     /** The member's fetcher: membership assigns it the owned partitions and seeks them. */
     readonly inner: Consumer,
     private readonly admin: Admin,
@@ -157,13 +159,21 @@ export class ConsumerCoordinator implements DeliveryHost {
   start(handover: Handover): void {
     this.handover = handover;
     const o = this.options;
-    const every = (ms: number, fn: () => void) => {
-      const t = setInterval(fn, ms);
-      t.unref?.();
-      this.timers.push(t);
+    // Every timer is the clock's: on a simulated clock with timers the whole member runs
+    // in simulated time (test/sim/client-sim.ts), on the system clock these are unref'd
+    // real timers that never keep the process alive.
+    const every = (name: string, ms: number, fn: () => void) => {
+      const arm = (): void => {
+        if (this.closed) return;
+        this.timers.set(name, startTimer(this.clock, ms, () => {
+          arm();
+          fn();
+        }, true));
+      };
+      arm();
     };
-    every(o.heartbeatIntervalMs, () => void this.heartbeat());
-    if (o.autoCommit) every(o.autoCommitIntervalMs, () => void this.commitProcessed().catch((err: unknown) => commitFailed(o.logger, o.groupId, err, 'auto-commit')));
+    every('heartbeat', o.heartbeatIntervalMs, () => void this.heartbeat());
+    if (o.autoCommit) every('auto-commit', o.autoCommitIntervalMs, () => void this.commitProcessed().catch((err: unknown) => commitFailed(o.logger, o.groupId, err, 'auto-commit')));
     this.membership = this.runMembership();
   }
 
@@ -213,6 +223,7 @@ export class ConsumerCoordinator implements DeliveryHost {
         this.send(this.coordinatorId, { apiKey: ApiKey.LeaveGroup, groupId: this.options.groupId, members: [{ memberId: this.memberIdValue, groupInstanceId: null, reason: 'the consumer is closing' }] }),
         this.options.requestTimeoutMs,
         'LeaveGroup',
+        this.clock,
       ).catch(() => undefined);
     }
     this.owned.clear();
@@ -225,7 +236,8 @@ export class ConsumerCoordinator implements DeliveryHost {
   /** Stops the timers, the loop and every wait, without leaving or committing. */
   stop(): void {
     this.closed = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers.values()) stopTimer(this.clock, t);
+    this.timers.clear();
     this.wake.resolve();
     for (const wake of [...this.sleepers]) wake();
   }
@@ -234,11 +246,11 @@ export class ConsumerCoordinator implements DeliveryHost {
   private sleep(ms: number, wake?: Deferred): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
-        clearTimeout(timer);
+        stopTimer(this.clock, timer);
         this.sleepers.delete(done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = startTimer(this.clock, ms, done);
       this.sleepers.add(done);
       void wake?.promise.then(done);
     });
@@ -309,7 +321,7 @@ export class ConsumerCoordinator implements DeliveryHost {
       const node = nodes[attempt % Math.max(1, nodes.length)];
       if (node !== undefined) {
         try {
-          const res = await withTimeout(this.send(node, { apiKey: ApiKey.FindCoordinator, keyType: 0, coordinatorKeys: [this.options.groupId] }), this.options.requestTimeoutMs, 'FindCoordinator');
+          const res = await withTimeout(this.send(node, { apiKey: ApiKey.FindCoordinator, keyType: 0, coordinatorKeys: [this.options.groupId] }), this.options.requestTimeoutMs, 'FindCoordinator', this.clock);
           const c = res.coordinators[0];
           if (c !== undefined && c.errorCode === 'NONE') {
             this.coordinatorId = c.nodeId;
@@ -333,7 +345,7 @@ export class ConsumerCoordinator implements DeliveryHost {
       let code: ErrorCode;
       try {
         const node = await this.findCoordinator();
-        const res = await withTimeout(this.send(node, request), this.options.requestTimeoutMs, `${request.apiKey === ApiKey.OffsetCommit ? 'OffsetCommit' : 'OffsetFetch'}`);
+        const res = await withTimeout(this.send(node, request), this.options.requestTimeoutMs, `${request.apiKey === ApiKey.OffsetCommit ? 'OffsetCommit' : 'OffsetFetch'}`, this.clock);
         code = 'errorCode' in res ? (res as P.OffsetFetchResponse).errorCode : ((res as P.OffsetCommitResponse).topics[0]?.partitions[0]?.errorCode ?? 'NONE');
         if (!coordinatorErrors.has(code)) return res;
       } catch (err) {
@@ -367,6 +379,7 @@ export class ConsumerCoordinator implements DeliveryHost {
         this.send(node, { apiKey: ApiKey.Heartbeat, groupId: this.options.groupId, generationId: generation, memberId: this.memberIdValue, groupInstanceId: this.options.groupInstanceId }),
         this.options.sessionTimeoutMs,
         'Heartbeat',
+        this.clock,
       );
       if (this.generation !== generation || this.phase !== 'stable') return;
       const code = res.errorCode;
@@ -383,7 +396,7 @@ export class ConsumerCoordinator implements DeliveryHost {
       if (isTributaryError(err) && coordinatorErrors.has(err.code)) this.coordinatorId = undefined;
     } finally {
       this.heartbeatInFlight = false;
-      if (again && !this.closed) setImmediate(() => void this.heartbeat());
+      if (again && !this.closed) startTimer(this.clock, 0, () => void this.heartbeat());
     }
   }
 
@@ -441,7 +454,7 @@ export class ConsumerCoordinator implements DeliveryHost {
     const counts = new Map<string, number>();
     if (topics.length === 0) return counts;
     const nodes = this.transport.bootstrapNodes();
-    const res = await withTimeout(this.send(nodes[this.rng.int(Math.max(1, nodes.length))] ?? 1, { apiKey: ApiKey.Metadata, topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false }), this.options.requestTimeoutMs, 'Metadata');
+    const res = await withTimeout(this.send(nodes[this.rng.int(Math.max(1, nodes.length))] ?? 1, { apiKey: ApiKey.Metadata, topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false }), this.options.requestTimeoutMs, 'Metadata', this.clock);
     for (const t of res.topics) if (t.errorCode === 'NONE' && t.name !== null && t.partitions.length > 0) counts.set(t.name, t.partitions.length);
     return counts;
   }
@@ -475,6 +488,7 @@ export class ConsumerCoordinator implements DeliveryHost {
         }),
         o.rebalanceTimeoutMs + o.requestTimeoutMs,
         'JoinGroup',
+        this.clock,
       );
       if (join.errorCode === 'MEMBER_ID_REQUIRED') {
         this.memberIdValue = join.memberId;
@@ -505,6 +519,7 @@ export class ConsumerCoordinator implements DeliveryHost {
         this.send(node, { apiKey: ApiKey.SyncGroup, groupId: o.groupId, generationId: join.generationId, memberId: join.memberId, groupInstanceId: o.groupInstanceId, protocolType: 'consumer', protocolName: join.protocolName, assignments }),
         o.rebalanceTimeoutMs + o.requestTimeoutMs,
         'SyncGroup',
+        this.clock,
       );
       if (sync.errorCode === 'UNKNOWN_MEMBER_ID') {
         this.memberIdValue = '';
@@ -518,7 +533,7 @@ export class ConsumerCoordinator implements DeliveryHost {
       this.rebalances++;
       // Heartbeat at once in the new generation: a coordinator that holds heartbeats then
       // has one waiting to bring news of the next rebalance.
-      setImmediate(() => void this.heartbeat());
+      startTimer(this.clock, 0, () => void this.heartbeat());
       try {
         await this.takeAssignment(decodeAssignment(sync.assignment).partitions, join.generationId, cooperative);
       } catch (err) {

@@ -7,7 +7,8 @@
  * turns every member's subscription into each one's partitions.
  */
 import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, type AssignorMember } from './assignors.js';
-import { TributaryError } from '../util/errors.js';
+import { ByteReader } from '../util/byte-reader.js';
+import { ByteWriter } from '../util/byte-writer.js';
 import type { AssignorName } from './consumer-group-options.js';
 import type { TopicPartition } from './consumer.js';
 
@@ -26,137 +27,76 @@ export interface Assignment {
   readonly userData: Uint8Array | null;
 }
 
-class Writer {
-  private readonly parts: Buffer[] = [];
-  int16(v: number): this {
-    const b = Buffer.alloc(2);
-    b.writeInt16BE(v);
-    this.parts.push(b);
-    return this;
-  }
-  int32(v: number): this {
-    const b = Buffer.alloc(4);
-    b.writeInt32BE(v);
-    this.parts.push(b);
-    return this;
-  }
-  string(v: string | null): this {
-    if (v === null) return this.int16(-1);
-    const s = Buffer.from(v, 'utf8');
-    this.int16(s.length);
-    this.parts.push(s);
-    return this;
-  }
-  bytes(v: Uint8Array | null): this {
-    if (v === null) return this.int32(-1);
-    this.int32(v.length);
-    this.parts.push(Buffer.from(v));
-    return this;
-  }
-  done(): Uint8Array {
-    return new Uint8Array(Buffer.concat(this.parts));
-  }
+/** A reader of consumer protocol bytes, which come from other members through the coordinator: every read bounded, CORRUPT_MESSAGE when malformed. */
+function reader(bytes: Uint8Array): ByteReader {
+  return new ByteReader(bytes, 'CORRUPT_MESSAGE', 0, bytes.length, 'corrupt consumer protocol message');
 }
 
-class Reader {
-  private pos = 0;
-  private readonly buf: Buffer;
-  constructor(bytes: Uint8Array) {
-    this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  }
-  private need(n: number): void {
-    if (n < 0 || this.pos + n > this.buf.length) throw new TributaryError('CORRUPT_MESSAGE', 'consumer protocol bytes are truncated');
-  }
-  int16(): number {
-    this.need(2);
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
-  }
-  int32(): number {
-    this.need(4);
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  string(): string | null {
-    const n = this.int16();
-    if (n === -1) return null;
-    this.need(n);
-    const v = this.buf.toString('utf8', this.pos, this.pos + n);
-    this.pos += n;
-    return v;
-  }
-  bytes(): Uint8Array | null {
-    const n = this.int32();
-    if (n === -1) return null;
-    this.need(n);
-    const v = new Uint8Array(this.buf.subarray(this.pos, this.pos + n));
-    this.pos += n;
-    return v;
-  }
-  array<T>(item: () => T): T[] {
-    const n = this.int32();
-    if (n === -1) return [];
-    if (n < 0 || n > this.buf.length) throw new TributaryError('CORRUPT_MESSAGE', `bad array length ${n}`);
-    return Array.from({ length: n }, item);
-  }
+/** An int32-counted array; null (-1) reads as empty, as Kafka's assignors treat it. */
+function readArray<T>(r: ByteReader, item: (r: ByteReader) => T): T[] {
+  return r.nullableArray(false, item) ?? [];
 }
 
-function writeTopicPartitions(w: Writer, tps: readonly TopicPartition[]): void {
+/** Nullable bytes, copied out of the (shared) response buffer. */
+function readBytes(r: ByteReader): Uint8Array | null {
+  const bytes = r.nullableBytes(false);
+  return bytes === null ? null : new Uint8Array(bytes);
+}
+
+function writeTopicPartitions(w: ByteWriter, tps: readonly TopicPartition[]): void {
   const byTopic = new Map<string, number[]>();
   for (const tp of tps) (byTopic.get(tp.topic) ?? byTopic.set(tp.topic, []).get(tp.topic)!).push(tp.partition);
   w.int32(byTopic.size);
   for (const [topic, ps] of byTopic) {
-    w.string(topic).int32(ps.length);
+    w.string(false, topic).int32(ps.length);
     for (const p of ps) w.int32(p);
   }
 }
 
-function readTopicPartitions(r: Reader): TopicPartition[] {
-  return r.array(() => {
-    const topic = r.string() ?? '';
-    return r.array(() => r.int32()).map((partition) => ({ topic, partition }));
+function readTopicPartitions(r: ByteReader): TopicPartition[] {
+  return readArray(r, (r) => {
+    const topic = r.nullableString(false) ?? '';
+    return readArray(r, (r) => r.int32()).map((partition) => ({ topic, partition }));
   }).flat();
 }
 
 /** The subscription bytes, at version 3 (version 0 and 1 readers ignore the fields they do not know). @internal */
 export function encodeSubscription(s: Subscription): Uint8Array {
-  const w = new Writer().int16(3).int32(s.topics.length);
-  for (const t of s.topics) w.string(t);
-  w.bytes(s.userData);
+  const w = new ByteWriter().int16(3).int32(s.topics.length);
+  for (const t of s.topics) w.string(false, t);
+  w.nullableBytes(false, s.userData);
   writeTopicPartitions(w, s.ownedPartitions);
-  return w.int32(s.generationId).string(s.rackId).done();
+  return w.int32(s.generationId).nullableString(false, s.rackId).take();
 }
 
 /** Reads any version of a subscription; a newer version is read as version 3 (its extra fields ignored), as Kafka does. @internal */
 export function decodeSubscription(bytes: Uint8Array): Subscription {
-  const r = new Reader(bytes);
+  const r = reader(bytes);
   const version = r.int16();
-  if (version < 0) throw new TributaryError('CORRUPT_MESSAGE', `subscription version ${version}`);
-  const topics = r.array(() => r.string() ?? '');
-  const userData = r.bytes();
+  if (version < 0) r.fail(`subscription version ${version}`);
+  const topics = readArray(r, (r) => r.nullableString(false) ?? '');
+  const userData = readBytes(r);
   const ownedPartitions = version >= 1 ? readTopicPartitions(r) : [];
   const generationId = version >= 2 ? r.int32() : -1;
-  const rackId = version >= 3 ? r.string() : null;
+  const rackId = version >= 3 ? r.nullableString(false) : null;
   return { topics, userData, ownedPartitions, generationId, rackId };
 }
 
 /** The assignment bytes, at version 3 (the same layout as 0). @internal */
 export function encodeAssignment(a: Assignment): Uint8Array {
-  const w = new Writer().int16(3);
+  const w = new ByteWriter().int16(3);
   writeTopicPartitions(w, a.partitions);
-  return w.bytes(a.userData).done();
+  return w.nullableBytes(false, a.userData).take();
 }
 
 /** Reads any version of an assignment; empty bytes (an error reply) are an empty assignment. @internal */
 export function decodeAssignment(bytes: Uint8Array): Assignment {
   if (bytes.length === 0) return { partitions: [], userData: null };
-  const r = new Reader(bytes);
+  const r = reader(bytes);
   const version = r.int16();
-  if (version < 0) throw new TributaryError('CORRUPT_MESSAGE', `assignment version ${version}`);
+  if (version < 0) r.fail(`assignment version ${version}`);
   const partitions = readTopicPartitions(r);
-  return { partitions, userData: r.bytes() };
+  return { partitions, userData: readBytes(r) };
 }
 
 /**

@@ -5,6 +5,10 @@ import { encodeControlBatch } from '../record/control-record.js';
 import { compressionTypes } from '../record/batch.js';
 import { Consumer, type ConsumerRecord } from './consumer.js';
 import { Producer } from './producer.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import type { FetchResponse } from '../protocol/fetch.js';
+import type { Request } from '../protocol/requests.js';
+import type { Transport } from '../transport/transport.js';
 
 const text = (b: Uint8Array | null): string | null => (b === null ? null : Buffer.from(b).toString());
 const tp = (partition: number, topic = 't') => ({ topic, partition });
@@ -235,4 +239,48 @@ describe('Consumer', () => {
       await c.close();
     }
   }, 30_000);
+
+  it('checks CRCs of bytes that came from another process, not of a cluster in this one unless asked (checkCrcs)', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 } });
+    await fill(cluster, 't', 0, ['hello', 'world']);
+    // A transport whose Fetch answers arrive with the last value byte flipped (damage on
+    // the way); `clusterRunId` says whether it reaches a cluster in this process.
+    const damaging = (clusterRunId: string | undefined): Transport => ({
+      clusterRunId,
+      bootstrapNodes: () => cluster.bootstrapNodes(),
+      close: () => undefined,
+      send: (async (node: number, request: Request) => {
+        const response = await cluster.send(node, request);
+        if (request.apiKey === ApiKey.Fetch) {
+          for (const t of (response as FetchResponse).responses) {
+            for (const p of t.partitions) {
+              if (p.records === null || p.records.length === 0) continue;
+              const copy = Buffer.from(p.records);
+              copy[copy.length - 2]! ^= 0x20; // 'd' -> 'D'
+              (p as { records: Uint8Array }).records = copy;
+            }
+          }
+        }
+        return response;
+      }) as Transport['send'],
+    });
+    const read = async (transport: Transport, options: { checkCrcs?: boolean }): Promise<string[] | string> => {
+      const c = new Consumer(transport, { maxWaitMs: 20, ...options });
+      c.assign([tp(0)]);
+      await c.seek(tp(0), 'earliest');
+      try {
+        return (await take(c, 2)).map((r) => text(r.value)!);
+      } catch (err) {
+        return (err as { code: string }).code;
+      } finally {
+        await c.close();
+      }
+    };
+    // Over a transport to another process (no clusterRunId): checked by default.
+    expect(await read(damaging(undefined), {})).toBe('CORRUPT_MESSAGE');
+    expect(await read(damaging(undefined), { checkCrcs: false })).toEqual(['hello', 'worlD']);
+    // To a cluster in this process: not checked again by default; checked when asked.
+    expect(await read(damaging('this-run'), {})).toEqual(['hello', 'worlD']);
+    expect(await read(damaging('this-run'), { checkCrcs: true })).toBe('CORRUPT_MESSAGE');
+  });
 });

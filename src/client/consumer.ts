@@ -1,9 +1,9 @@
 import { ApiKey } from '../protocol/api-keys.js';
 import type { FetchPartitionResponse, FetchRequest, FetchTopic } from '../protocol/fetch.js';
-import { decodeBatch } from '../record/codecs/index.js';
-import { isControlBatch, iterateBatches, type RecordHeader } from '../record/batch.js';
+import { decodeBatchWith } from '../record/codecs/index.js';
+import { isControlBatch, iterateBatches, type RecordHeader, type RecordMaker } from '../record/batch.js';
 import type { Transport } from '../transport/transport.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -184,12 +184,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private fetchesOut = 0;
   private closed = false;
   private signal: { promise: Promise<void>; resolve: () => void } | undefined;
-  private pumpTimer: ReturnType<typeof setTimeout> | undefined;
+  private pumpTimer: ClockTimer | undefined;
   private pumpAtMs = Infinity;
   /** Fetch requests sent so far (for monitoring and tests). */
   fetchCount = 0;
   private readonly consumed = { records: 0, bytes: 0 };
   private readonly fetchLatency = new LatencyHistogram();
+  /** Whether fetched batches' CRCs are checked (see the constructor). */
+  private readonly verifyCrc: boolean;
 
   constructor(
     private readonly transport: Transport,
@@ -197,6 +199,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     private readonly clock: Clock = systemClock,
   ) {
     this.options = resolveConsumerOptions(options);
+    // Checked where the bytes crossed a process boundary (a transport to a cluster elsewhere:
+    // TCP, or one a user wrote); in this process, the leader checked them once where the
+    // producer's bytes entered the cluster (Partition.appendAsLeader), and a follower where
+    // they entered it. `checkCrcs: true` checks anyway (a disk that may rot under the log).
+    this.verifyCrc = options.checkCrcs !== undefined ? this.options.checkCrcs : transport.clusterRunId === undefined;
     this.rng = new Rng(clock.now() ^ 0x5eed);
     this.metadata = new MetadataCache(transport, this.options, clock, this.rng.fork());
   }
@@ -333,7 +340,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Ends every iteration (cleanly: the loops see `done`) and refuses further calls with CLIENT_CLOSED. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.pumpTimer !== undefined) clearTimeout(this.pumpTimer);
+    stopTimer(this.clock, this.pumpTimer);
     this.pumpTimer = undefined;
     this.notify();
   }
@@ -428,26 +435,31 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     }
   }
 
-  /** Decodes a partition's fetched data from its position; moves the position past it. */
+  /**
+   * Decodes a partition's fetched data from its position; moves the position past it.
+   * Each record is made once, by the decoder (`decodeBatchWith`): one object a record, no
+   * intermediate record, no headers list for a record without headers; records below the
+   * position are checked and skipped without an object.
+   */
   private async decode(s: PartitionState, fetched: CompletedFetch): Promise<ConsumerBatch | undefined> {
     const records: ConsumerRecord[] = [];
     let next = fetched.fetchOffset;
     const generation = s.generation;
+    const topic = s.topic;
+    const partition = s.partition;
     for (const slice of iterateBatches(fetched.records)) {
       const h = slice.header;
       const end = h.baseOffset + h.lastOffsetDelta + 1;
       if (end <= next) continue;
       if (!isControlBatch(h.attributes) && h.recordCount > 0) {
-        let decoded;
+        const leaderEpoch = h.partitionLeaderEpoch;
+        const make: RecordMaker<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({ topic, partition, offset, timestamp, key, value, headers, leaderEpoch });
         try {
-          decoded = await decodeBatch(fetched.records, slice.position, { verifyCrc: this.options.checkCrcs });
+          const pending = decodeBatchWith(fetched.records, slice.position, this.verifyCrc, next, make, records);
+          if (pending !== undefined) await pending;
         } catch (err) {
           if (isTributaryError(err)) throw new TributaryError(err.code, `${s.topic}-${s.partition} at offset ${h.baseOffset}: ${err.message}`, { topic: s.topic, partition: s.partition, cause: err });
           throw err;
-        }
-        for (const r of decoded) {
-          if (r.offset < next) continue;
-          records.push({ topic: s.topic, partition: s.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers, leaderEpoch: h.partitionLeaderEpoch });
         }
       }
       next = end;
@@ -506,13 +518,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   private pumpAt(atMs: number): void {
     if (atMs >= this.pumpAtMs || this.closed) return;
-    if (this.pumpTimer !== undefined) clearTimeout(this.pumpTimer);
+    stopTimer(this.clock, this.pumpTimer);
     this.pumpAtMs = atMs;
-    this.pumpTimer = setTimeout(() => {
+    this.pumpTimer = startTimer(this.clock, atMs - this.clock.monotonic(), () => {
       this.pumpTimer = undefined;
       this.pumpAtMs = Infinity;
       this.pump();
-    }, Math.max(0, atMs - this.clock.monotonic()));
+    });
   }
 
   /** A partition without a position: `autoOffsetReset` says where to start. */
@@ -563,7 +575,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.fetchCount++;
     try {
       const started = performance.now();
-      const response = await withTimeout(this.transport.send(node, request), o.maxWaitMs + o.requestTimeoutMs, `Fetch request to node ${node}`);
+      const response = await withTimeout(this.transport.send(node, request), o.maxWaitMs + o.requestTimeoutMs, `Fetch request to node ${node}`, this.clock);
       this.fetchLatency.record(performance.now() - started);
       if (response.errorCode !== 'NONE') throw new TributaryError(response.errorCode, `Fetch request to node ${node} failed: ${response.errorCode}`);
       for (const { s, generation, fetchOffset } of sent) {
@@ -650,6 +662,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
             }),
             o.requestTimeoutMs,
             `ListOffsets request to node ${leader.leaderId}`,
+            this.clock,
           );
           const p = response.topics.find((t) => t.name === s.topic)?.partitions.find((x) => x.partitionIndex === s.partition);
           code = p?.errorCode ?? 'UNKNOWN_SERVER_ERROR';
@@ -670,7 +683,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       if (!(isRetriable(code) || isStaleMetadataError(code)) || this.clock.monotonic() >= deadline || this.closed) {
         throw new TributaryError(code, message, { topic: s.topic, partition: s.partition });
       }
-      await delay(backoffMs(attempt, o.retryBackoffMs, o.retryBackoffMaxMs, this.rng));
+      await delay(backoffMs(attempt, o.retryBackoffMs, o.retryBackoffMaxMs, this.rng), this.clock);
     }
   }
 }

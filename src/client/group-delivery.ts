@@ -14,6 +14,7 @@
  * @internal
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Clock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import type { Consumer, ConsumerBatch, TopicPartition } from './consumer.js';
 import type { Serde } from './serde.js';
@@ -62,6 +63,8 @@ export type RunHandlers<K, V> = { readonly eachRecord: (record: TypedConsumerRec
 /** What delivery reads of its member. @internal */
 export interface DeliveryHost {
   readonly inner: Consumer;
+  /** The member's clock: `settle` waits on it. */
+  readonly clock: Clock;
   /** The owned partitions, by `tpKey`. */
   readonly owned: ReadonlyMap<string, TopicPartition>;
   /** The next offset to commit per owned partition: delivery moves it as records are processed. */
@@ -165,7 +168,7 @@ export class GroupDelivery<K, V> {
   async settle(ms: number, owner: object): Promise<void> {
     const inFlight = this.inFlight;
     if (inFlight === undefined || handlerScope.getStore() === owner) return;
-    await withTimeout(inFlight.done, ms, 'the record in flight').catch(() => undefined);
+    await withTimeout(inFlight.done, ms, 'the record in flight', this.host.clock).catch(() => undefined);
   }
 
   /** A new epoch for a partition: what was fetched before is dropped. */
@@ -226,7 +229,8 @@ export class GroupDelivery<K, V> {
         const key = tpKey(b.topic, b.partition);
         const epoch = this.epochs.get(key) ?? 0;
         if (!this.stillValid(key, epoch)) continue;
-        const records = b.records.map((r) => ({
+        // Without serdes the records are handed out as the consumer made them (one object each).
+        const records = this.keySerde === undefined && this.valueSerde === undefined ? (b.records as unknown as TypedConsumerRecord<K, V>[]) : b.records.map((r) => ({
           ...r,
           key: (r.key === null || this.keySerde === undefined ? r.key : this.keySerde.deserialize(r.key)) as K | null,
           value: (r.value === null || this.valueSerde === undefined ? r.value : this.valueSerde.deserialize(r.value)) as V | null,

@@ -4,7 +4,7 @@
 import { ApiKey } from '../protocol/api-keys.js';
 import type { MetadataResponse } from '../protocol/cluster.js';
 import type { Transport } from '../transport/transport.js';
-import type { Clock } from '../util/clock.js';
+import { startTimer, stopTimer, type Clock, type ClockTimer } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
@@ -173,7 +173,7 @@ export class MetadataCache {
       }
       this.stale = true;
       try {
-        await withDeadline(this.refresh().then(() => undefined), deadlineMs - now);
+        await withDeadline(this.refresh().then(() => undefined), deadlineMs - now, this.clock);
       } catch (err) {
         if (!isTributaryError(err) || !err.retriable) throw err;
       }
@@ -183,7 +183,7 @@ export class MetadataCache {
   private async doRefresh(): Promise<boolean> {
     const backoff = this.failures > 0 ? backoffMs(this.failures - 1, this.options.retryBackoffMs, this.options.retryBackoffMaxMs, this.rng) : this.newTopics ? 0 : this.options.retryBackoffMs;
     const wait = this.attemptMs + backoff - this.clock.monotonic();
-    if (wait > 0) await delay(wait);
+    if (wait > 0) await delay(wait, this.clock);
     this.newTopics = false;
     this.attemptMs = this.clock.monotonic();
     this.stale = false;
@@ -199,6 +199,7 @@ export class MetadataCache {
           }),
           this.options.requestTimeoutMs,
           `Metadata request to node ${node}`,
+          this.clock,
         );
         this.refreshCount++;
         this.apply(response);
@@ -268,11 +269,11 @@ function isRetriableTopicError(code: ErrorCode): boolean {
 }
 
 /** Waits for `p` at most `ms`; resolves (without its value) either way, or rejects with its error. */
-async function withDeadline(p: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+async function withDeadline(p: Promise<void>, ms: number, clock: Clock): Promise<void> {
+  let timer: ClockTimer | undefined;
   try {
-    await Promise.race([p, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
+    await Promise.race([p, new Promise<void>((resolve) => { timer = startTimer(clock, ms, resolve); })]);
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    stopTimer(clock, timer);
   }
 }

@@ -138,7 +138,13 @@ export interface ConsumerOptions {
   readonly maxPartitionBytes?: number;
   /** `auto.offset.reset`: where to go when the position is out of range, or `'none'` to fail with `OFFSET_OUT_OF_RANGE`. Default `'latest'`. */
   readonly autoOffsetReset?: AutoOffsetReset;
-  /** `check.crcs`: verify every batch's CRC-32C. Default true. */
+  /**
+   * `check.crcs`: verify every fetched batch's CRC-32C. Default: verified when the bytes
+   * came from another process (over TCP, or any transport that does not reach a cluster in
+   * this process), not verified from a cluster in this process (inline or in a worker),
+   * whose leader checked every batch's CRC where it entered the cluster. `true` verifies
+   * always (say, to catch a disk that corrupts data at rest), `false` never.
+   */
   readonly checkCrcs?: boolean;
   /** `request.timeout.ms`: how long to wait for a response beyond `maxWaitMs`. Default 30000. */
   readonly requestTimeoutMs?: number;

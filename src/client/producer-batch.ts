@@ -98,13 +98,19 @@ export class ProducerBatch {
   /** Resolved when the batch is done; created only when someone (flush) waits. */
   private doneWaiters: (() => void)[] | undefined;
 
+  /** Whether the CRC in the header is up to date (written once, when the batch is first sent). */
+  private crcWritten = false;
+
   constructor(
     readonly topic: string,
     readonly partition: number,
-    readonly buffer: Buffer,
-      /** Bytes reserved in the pool for this batch. */
-    readonly reservedBytes: number,
+    /** The bytes records are written into; a small batch starts small and grows up to `limit` (see `RecordAccumulator.grow`). */
+    public buffer: Buffer,
+    /** Bytes reserved in the pool for this batch: the length of `buffer`. */
+    public reservedBytes: number,
     readonly createdMs: number,
+    /** The most bytes the batch may grow to: `batchSize`, or one record's size if larger. */
+    readonly limit: number,
   ) {}
 
   get capacity(): number {
@@ -114,14 +120,14 @@ export class ProducerBatch {
   /** The record body (after its length) that `sizeIn` measured last, for `append`. */
   private measuredBody = 0;
 
-  /** Bytes the record would take in this batch, or -1 if it does not fit. */
+  /** Bytes the record would take in this batch, or -1 if it does not fit within `limit` (the buffer may need to grow first). */
   sizeIn(f: RecordFields, fields: number): number {
     const timestampDelta = this.recordCount === 0 ? 0 : f.timestamp - this.baseTimestamp;
     const count = this.recordCount;
     // Zig-zag varints: 1 byte below 64, 2 below 8192.
     const body = 1 + (timestampDelta === 0 ? 1 : sizeOfVarlong(timestampDelta)) + (count < 64 ? 1 : count < 8192 ? 2 : sizeOfVarint(count)) + fields;
     const total = (body < 64 ? 1 : body < 8192 ? 2 : sizeOfVarint(body)) + body;
-    if (this.pos + total > this.buffer.length) return -1;
+    if (this.pos + total > this.limit) return -1;
     this.measuredBody = body;
     return total;
   }
@@ -168,6 +174,89 @@ export class ProducerBatch {
     this.recordCount++;
   }
 
+  /** After `appendRun` stopped at a record that fits under `limit` but not in the buffer: the bytes the buffer needs. */
+  wantedBytes = 0;
+
+  /**
+   * The fast path of a call whose records go to this batch's partition: writes records of
+   * `op` from `from` on, one pass each (measure and write, no intermediate object), as
+   * long as they are plain (no headers; a key only if `keys`; `partition` absent, or equal
+   * to `partition` when `explicit`) and fit. Returns how many it wrote; it stops at the
+   * first record it does not take, leaving that record to the general path (which checks
+   * it and says what is wrong with it). When it stopped because the buffer is too small
+   * (the record fits under `limit`), `wantedBytes` says how big the buffer must be.
+   * The bytes are exactly those of `append`.
+   */
+  appendRun(op: SendOp, from: number, explicit: boolean, keys: boolean): number {
+    assert(this.state === 'open' && this.recordCount > 0, 'a run continues an open batch');
+    const records = op.records;
+    const partition = explicit ? this.partition : undefined;
+    const now = op.now;
+    const limit = this.limit;
+    const buf = this.buffer;
+    let pos = this.pos;
+    let count = this.recordCount;
+    const base = this.baseTimestamp;
+    let maxTimestamp = this.maxTimestamp;
+    let i = from;
+    this.wantedBytes = 0;
+    for (; i < records.length; i++) {
+      const r = records[i]!;
+      if (typeof r !== 'object' || r === null || r.headers !== undefined || r.partition !== partition) break;
+      const key = r.key ?? null;
+      const value = r.value;
+      let keyBytes = -1;
+      if (key !== null) {
+        if (!keys) break;
+        if (typeof key === 'string') keyBytes = utf8Bytes(key);
+        else if (key instanceof Uint8Array) keyBytes = key.length;
+        else break;
+      }
+      let valueBytes = -1;
+      if (value !== null) {
+        if (typeof value === 'string') valueBytes = utf8Bytes(value);
+        else if (value instanceof Uint8Array) valueBytes = value.length;
+        else break;
+      }
+      let timestamp = r.timestamp;
+      if (timestamp === undefined) timestamp = now;
+      else if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0) break;
+      const delta = timestamp - base;
+      const fields = (keyBytes < 0 ? 1 : sizeOfVarint(keyBytes) + keyBytes) + (valueBytes < 0 ? 1 : sizeOfVarint(valueBytes) + valueBytes) + 1;
+      const body = 1 + (delta === 0 ? 1 : sizeOfVarlong(delta)) + (count < 64 ? 1 : count < 8192 ? 2 : sizeOfVarint(count)) + fields;
+      const total = (body < 64 ? 1 : body < 8192 ? 2 : sizeOfVarint(body)) + body;
+      if (pos + total > buf.length) {
+        if (pos + total <= limit) this.wantedBytes = pos + total;
+        break;
+      }
+      pos = writeVarint(buf, pos, body);
+      buf[pos++] = 0;
+      pos = delta === 0 ? ((buf[pos] = 0), pos + 1) : writeVarlong(buf, pos, delta);
+      pos = count < 64 ? ((buf[pos] = count << 1), pos + 1) : writeVarint(buf, pos, count);
+      pos = writeField(buf, pos, key, keyBytes);
+      pos = writeField(buf, pos, value, valueBytes);
+      buf[pos++] = 0;
+      if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+      count++;
+    }
+    const n = i - from;
+    if (n > 0) {
+      assert(pos <= buf.length, 'a run is written only where it fits');
+      this.pos = pos;
+      this.recordCount = count;
+      this.maxTimestamp = maxTimestamp;
+      const runs = this.owners.length;
+      if (runs > 0 && this.owners[runs - 1] === op && this.starts[runs - 1]! + this.counts[runs - 1]! === from) {
+        this.counts[runs - 1]! += n;
+      } else {
+        this.owners.push(op);
+        this.starts.push(from);
+        this.counts.push(n);
+      }
+    }
+    return n;
+  }
+
   /**
    * Closes the batch and produces the bytes to send: for `none`, the header written in
    * front of the records in place; otherwise the records section compressed behind a new
@@ -180,15 +269,31 @@ export class ProducerBatch {
     writeHeader(this.bytes, this.recordCount, this.baseTimestamp, this.maxTimestamp, 0);
   }
 
+  /**
+   * Writes the CRC into the header, once: a batch is checksummed when it is first sent,
+   * after `stamp` wrote the producer fields (which the CRC covers), not when it is closed.
+   * Why: an idempotent producer stamps every batch, so a CRC written at close was always
+   * computed again at stamp (one wasted pass over every byte sent). A retry resends the
+   * same bytes with the same CRC.
+   */
+  writeCrc(): void {
+    const bytes = this.bytes;
+    assert(bytes !== undefined, 'a batch is closed before its CRC is written');
+    if (this.crcWritten) return;
+    bytes.writeUInt32BE(crc32c(bytes, crcStartPosition), positions.crc);
+    this.crcWritten = true;
+  }
+
   /** `close` for a compressed batch: the records section is compressed behind a new header. */
   async closeCompressed(compression: CompressionType): Promise<void> {
     assert(this.recordCount > 0 && this.state === 'open', 'only open batches with records are closed');
     this.state = 'closed';
     const section = await codecFor(compression).compress(this.buffer.subarray(batchHeaderBytes, this.pos));
     this.bytes = assembleBatch(section, this.recordCount, this.baseTimestamp, this.maxTimestamp, compression, {});
+    this.crcWritten = true;
   }
 
-  /** Writes the producer id, epoch and base sequence into the header and recomputes the CRC. */
+  /** Writes the producer id, epoch and base sequence into the header; the CRC follows (`writeCrc`). */
   stamp(producerId: number, producerEpoch: number, baseSequence: number): void {
     const bytes = this.bytes;
     assert(bytes !== undefined, 'a batch is closed before it is stamped');
@@ -198,7 +303,7 @@ export class ProducerBatch {
     writeInt64(bytes, positions.producerId, producerId);
     bytes.writeInt16BE(producerEpoch, positions.producerEpoch);
     bytes.writeInt32BE(baseSequence, positions.baseSequence);
-    bytes.writeUInt32BE(crc32c(bytes, crcStartPosition), positions.crc);
+    this.crcWritten = false;
   }
 
   /** Calls `fn` once the batch is done (at once if it is). */
@@ -247,7 +352,7 @@ function writeField(buf: Buffer, pos: number, v: Uint8Array | string | null, len
   return pos + length;
 }
 
-/** Writes a v2 batch header in front of `records` already in `buf` (producer fields -1), with its CRC. */
+/** Writes a v2 batch header in front of `records` already in `buf` (producer fields -1); the CRC is written when the batch is sent. */
 function writeHeader(buf: Buffer, recordCount: number, baseTimestamp: number, maxTimestamp: number, attributes: number): void {
   writeInt64(buf, positions.baseOffset, 0);
   buf.writeInt32BE(buf.length - batchLogOverheadBytes, positions.batchLength);
@@ -261,7 +366,6 @@ function writeHeader(buf: Buffer, recordCount: number, baseTimestamp: number, ma
   buf.writeInt16BE(-1, positions.producerEpoch);
   buf.writeInt32BE(-1, positions.baseSequence);
   buf.writeInt32BE(recordCount, positions.recordCount);
-  buf.writeUInt32BE(crc32c(buf, crcStartPosition), positions.crc);
 }
 
 /** Kafka's UTF-8 length of a string, with a fast path for ASCII. */

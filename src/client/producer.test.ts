@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeCluster } from '../../test/helpers/fake-broker.js';
-import { compressionTypes, readBatchHeader, iterateBatches } from '../record/batch.js';
+import { checkBatch, compressionTypes, readBatchHeader, iterateBatches } from '../record/batch.js';
 import { Rng } from '../util/rng.js';
 import { Producer } from './producer.js';
 import type { RecordMetadata } from './accumulator.js';
@@ -270,5 +270,59 @@ describe('Producer', () => {
     const { records } = cluster.log('t', 0).read(0);
     const last = [...iterateBatches(records)].pop()!;
     expect(readBatchHeader(records, last.position)).toMatchObject({ producerEpoch: 1, baseSequence: 0 });
+  });
+
+  it('writes an array call to one partition in one pass with the same bytes, growing small batches, with a correct CRC', async () => {
+    // The same records as one array call (the one-pass run) and as single sends in one
+    // turn (the general path, one record at a time): byte for byte the same records section.
+    const ts = 1_700_000_000_000;
+    const records = Array.from({ length: 700 }, (_, i) => ({
+      key: i % 3 === 0 ? null : i % 3 === 1 ? `key-${i}` : Buffer.from(`k${i}`),
+      value: i % 5 === 0 ? null : i % 5 === 1 ? 'é'.repeat(i % 40) : Buffer.alloc(i % 200, i),
+      timestamp: ts + (i % 7) * 1000 - 3000,
+      partition: 1,
+    }));
+    const bodies: Buffer[] = [];
+    for (const mode of ['array', 'singles'] as const) {
+      const cluster = new FakeCluster({ topics: { t: 2 } });
+      const producer = new Producer(cluster, { acks: 1, batchSize: 256 * 1024, lingerMs: 5 });
+      const sent = mode === 'array' ? await producer.send('t', records) : await Promise.all(records.map((r) => producer.send('t', r)));
+      expect(sent.map((m) => [m.partition, m.offset, m.timestamp])).toEqual(records.map((r, i) => [1, i, r.timestamp]));
+      const { records: bytes } = cluster.log('t', 1).read(0, { maxBytes: 1 << 22 });
+      const batches = [...iterateBatches(bytes)];
+      expect(batches.length).toBe(1);
+      // The CRC the broker checked is the one on the wire: checkBatch recomputes it.
+      expect(checkBatch(bytes, 0, bytes.length)).toMatchObject({ ok: true });
+      bodies.push(Buffer.from(bytes.subarray(61)));
+      const back = await cluster.records('t', 1);
+      expect(back.map((r) => r.key === null ? null : text(r.key))).toEqual(records.map((r) => (r.key === null ? null : typeof r.key === 'string' ? r.key : r.key.toString())));
+      expect(back.map((r) => r.value === null ? null : Buffer.from(r.value).toString('hex'))).toEqual(records.map((r) => (r.value === null ? null : Buffer.from(r.value).toString('hex'))));
+    }
+    expect(bodies[0]!.equals(bodies[1]!)).toBe(true);
+  });
+
+  it('does not reserve a whole batchSize for a batch of one record', async () => {
+    const cluster = new FakeCluster({ topics: { t: 200 } });
+    // 200 partitions × a 16 KiB batch each would be 3.2 MB, over bufferMemory.
+    const producer = new Producer(cluster, { acks: 1, batchSize: 16384, bufferMemory: 1 << 20, lingerMs: 60_000, maxBlockMs: 100 });
+    const sends = Array.from({ length: 200 }, (_, p) => producer.send('t', { value: `one record for ${p}`, partition: p }));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(producer.bufferedBytes).toBeLessThanOrEqual(200 * 1024);
+    expect(producer.bufferedBytes).toBeGreaterThan(0);
+    await producer.flush();
+    expect((await Promise.all(sends)).map((m) => m.offset)).toEqual(Array.from({ length: 200 }, () => 0));
+    expect(producer.bufferedBytes).toBe(0);
+    // The same as one array call whose records go to 200 partitions, keyed or explicit.
+    for (const records of [
+      Array.from({ length: 200 }, (_, p) => ({ value: `again for ${p}`, partition: p })),
+      Array.from({ length: 400 }, (_, i) => ({ key: `key-${i}`, value: `keyed ${i}` })),
+    ]) {
+      const call = producer.send('t', records);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(producer.bufferedBytes).toBeLessThanOrEqual(200 * 1024);
+      await producer.flush();
+      expect((await call).length).toBe(records.length);
+    }
+    expect(producer.bufferedBytes).toBe(0);
   });
 });

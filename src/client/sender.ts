@@ -155,6 +155,7 @@ export class Sender implements IdempotenceHost {
         if (b.state === 'open') {
           b.sendOrder = this.sendOrder++;
           q.pending.push(b);
+          q.lastBatchBytes = b.pos;
           if (o.compression === 'none') b.close();
           else compress.push(b.closeCompressed(o.compression));
         }
@@ -215,6 +216,7 @@ export class Sender implements IdempotenceHost {
     const topicData: TopicProduceData[] = [];
     for (const b of r.batches) {
       if (o.idempotent) this.txn.stamp(b, this.accumulator.queueFor(b));
+      b.writeCrc();
       let t = topicData.find((x) => x.name === b.topic);
       if (t === undefined) topicData.push((t = { name: b.topic, partitionData: [] }));
       (t.partitionData as { index: number; records: Uint8Array | null }[]).push({ index: b.partition, records: b.bytes! });

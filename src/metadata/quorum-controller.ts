@@ -32,7 +32,7 @@
  */
 import type { Entry, Snapshot } from '../raft/core/kraft.js';
 import { assert } from '../util/assert.js';
-import { TributaryError } from '../util/errors.js';
+import { ByteReader } from '../util/byte-reader.js';
 import type { Rng } from '../util/rng.js';
 import { Controller, type ControllerConfig, type TickOutcome } from './controller.js';
 import { MetadataImage, restore, snapshot, snapshotChunks } from './image.js';
@@ -240,23 +240,15 @@ export function packSnapshot(imageOffset: number, chunks: readonly Uint8Array[])
 }
 
 export function decodeSnapshot(data: Uint8Array): { image: MetadataImage } {
-  const corrupt = (why: string) => new TributaryError('CORRUPT_MESSAGE', `metadata snapshot: ${why}`);
-  if (data.length < 13) throw corrupt('shorter than its header');
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  if (view.getUint8(0) !== snapshotVersion) throw corrupt(`unknown version ${view.getUint8(0)}`);
-  const offset = view.getFloat64(1);
-  if (!Number.isSafeInteger(offset) || offset < -1) throw corrupt(`bad image offset ${offset}`);
-  const count = view.getUint32(9);
+  const r = new ByteReader(data, 'CORRUPT_MESSAGE', 0, data.length, 'metadata snapshot');
+  const version = r.uint8();
+  if (version !== snapshotVersion) r.fail(`unknown version ${version}`);
+  const offset = r.float64();
+  if (!Number.isSafeInteger(offset) || offset < -1) r.fail(`bad image offset ${offset}`);
+  const count = r.uint32();
   const chunks: Uint8Array[] = [];
-  let pos = 13;
-  for (let i = 0; i < count; i++) {
-    if (pos + 4 > data.length) throw corrupt('truncated chunk length');
-    const length = view.getUint32(pos);
-    if (pos + 4 + length > data.length) throw corrupt('truncated chunk');
-    chunks.push(data.subarray(pos + 4, pos + 4 + length));
-    pos += 4 + length;
-  }
-  if (pos !== data.length) throw corrupt('bytes after the last chunk');
+  for (let i = 0; i < count; i++) chunks.push(r.take(r.uint32(), 'a chunk'));
+  r.done('the last chunk');
   return { image: restore(chunks, offset) };
 }
 

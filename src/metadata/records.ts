@@ -40,10 +40,10 @@
  * `TributaryError` with code `CORRUPT_MESSAGE`, never a `RangeError` or a huge allocation.
  */
 import { assert, unreachable } from '../util/assert.js';
-import { TributaryError } from '../util/errors.js';
-import { Reader, sizeOfUnsignedVarint, writeUnsignedVarint, writeVarint, writeVarlong } from '../util/varint.js';
+import { ByteReader } from '../util/byte-reader.js';
+import { ByteWriter } from '../util/byte-writer.js';
 import { ConfigResourceType } from '../protocol/common.js';
-import { uuidBytes, uuidFromBytes, writeUuid, type Uuid } from './uuid.js';
+import { uuidBytes, uuidFromBytes, type Uuid } from './uuid.js';
 
 /** KRaft's apiKey for each metadata record type; the discriminant of {@link MetadataRecord}. */
 export const ApiKey = {
@@ -229,175 +229,115 @@ const changeElr = 8;
 const changeLastKnownElr = 16;
 const changeKnownBits = 31;
 
-const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
-
 /**
- * A growable output buffer, reused across calls: encoding a million records allocates
- * only the returned copies, not a scratch buffer each.
+ * The writer behind `encodeMetadataRecord`, reused across calls: encoding a million records
+ * allocates only the returned copies, not a scratch buffer each.
  */
-class Writer {
-  buf = new Uint8Array(256);
-  pos = 0;
+const scratch = new ByteWriter();
 
-  reset(): void {
-    this.pos = 0;
-  }
-
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-  }
-
-  u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = v & 0xff;
-  }
-
-  bool(v: boolean): void {
-    this.u8(v ? 1 : 0);
-  }
-
-  uvarint(v: number): void {
-    assert(Number.isInteger(v) && v >= 0 && v <= 0xffffffff, `unsigned varint out of range: ${v}`);
-    this.ensure(5);
-    this.pos = writeUnsignedVarint(this.buf, this.pos, v);
-  }
-
-  int32(v: number): void {
-    assert(Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff, `int32 out of range: ${v}`);
-    this.ensure(5);
-    this.pos = writeVarint(this.buf, this.pos, v);
-  }
-
-  int64(v: number): void {
-    assert(Number.isInteger(v) && Math.abs(v) <= metadataInt64Max, `int64 field out of range: ${v}`);
-    this.ensure(10);
-    this.pos = writeVarlong(this.buf, this.pos, v);
-  }
-
-  uuid(v: Uuid): void {
-    this.ensure(uuidBytes);
-    writeUuid(this.buf, this.pos, v);
-    this.pos += uuidBytes;
-  }
-
-  string(v: string | null): void {
-    if (v === null) {
-      this.uvarint(0);
-      return;
-    }
-    const bytes = utf8Encoder.encode(v);
-    assert(bytes.length <= metadataStringBytesMax, `string field of ${bytes.length} bytes is over ${metadataStringBytesMax}`);
-    this.uvarint(bytes.length + 1);
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
-  }
-
-  int32s(v: readonly number[] | null): void {
-    if (v === null) {
-      this.uvarint(0);
-      return;
-    }
-    assert(v.length <= partitionReplicasMax, `replica list of ${v.length} is over ${partitionReplicasMax}`);
-    this.uvarint(v.length + 1);
-    for (const x of v) this.int32(x);
-  }
-
-  bytes(v: Uint8Array): void {
-    this.ensure(v.length);
-    this.buf.set(v, this.pos);
-    this.pos += v.length;
-  }
-
-  take(): Uint8Array {
-    return this.buf.slice(0, this.pos);
-  }
+/** An int32 field: a zig-zag varint. */
+function int32(w: ByteWriter, v: number): void {
+  w.varint(v);
 }
 
-const scratch = new Writer();
+/** An int64 field: a zig-zag varlong, exact within `metadataInt64Max`. */
+function int64(w: ByteWriter, v: number): void {
+  if (!(Number.isInteger(v) && Math.abs(v) <= metadataInt64Max)) assert(false, `int64 field out of range: ${v}`);
+  w.varlong(v);
+}
 
-function writeBody(w: Writer, r: MetadataRecord): void {
-  w.uvarint(metadataFrameVersion);
-  w.uvarint(r.apiKey);
-  w.uvarint(currentVersion);
+/** A string field: unsigned varint length + 1 (0 is null), then UTF-8 (the wire's compact string). */
+function string(w: ByteWriter, v: string | null): void {
+  w.nullableString(true, v);
+}
+
+/** An int32 array field: unsigned varint count + 1 (0 is null), then each element as a varint. */
+function int32s(w: ByteWriter, v: readonly number[] | null): void {
+  if (v === null) {
+    w.unsignedVarint(0);
+    return;
+  }
+  if (v.length > partitionReplicasMax) assert(false, `replica list of ${v.length} is over ${partitionReplicasMax}`);
+  w.unsignedVarint(v.length + 1);
+  for (const x of v) w.varint(x);
+}
+
+function writeBody(w: ByteWriter, r: MetadataRecord): void {
+  w.unsignedVarint(metadataFrameVersion);
+  w.unsignedVarint(r.apiKey);
+  w.unsignedVarint(currentVersion);
   switch (r.apiKey) {
     case ApiKey.RegisterBroker:
-      w.int32(r.brokerId);
+      int32(w, r.brokerId);
       w.uuid(r.incarnationId);
-      w.int64(r.brokerEpoch);
+      int64(w, r.brokerEpoch);
       assert(r.endpoints.length <= brokerEndpointsMax, `${r.endpoints.length} endpoints is over ${brokerEndpointsMax}`);
-      w.uvarint(r.endpoints.length);
+      w.unsignedVarint(r.endpoints.length);
       for (const e of r.endpoints) {
         assert(Number.isInteger(e.port) && e.port >= 0 && e.port <= 0xffff, `port out of range: ${e.port}`);
-        w.string(e.name);
-        w.string(e.host);
-        w.int32(e.port);
-        w.int32(e.securityProtocol);
+        string(w, e.name);
+        string(w, e.host);
+        int32(w, e.port);
+        int32(w, e.securityProtocol);
       }
-      w.string(r.rack);
+      string(w, r.rack);
       w.bool(r.fenced);
       return;
     case ApiKey.UnregisterBroker:
     case ApiKey.FenceBroker:
     case ApiKey.UnfenceBroker:
-      w.int32(r.brokerId);
-      w.int64(r.brokerEpoch);
+      int32(w, r.brokerId);
+      int64(w, r.brokerEpoch);
       return;
     case ApiKey.Topic:
-      w.string(r.name);
+      string(w, r.name);
       w.uuid(r.topicId);
       return;
     case ApiKey.Partition:
       w.uuid(r.topicId);
-      w.int32(r.partitionId);
-      w.int32s(r.replicas);
-      w.int32s(r.isr);
-      w.int32(r.leader);
-      w.int32(r.leaderEpoch);
-      w.int32(r.partitionEpoch);
-      w.int32s(r.eligibleLeaderReplicas);
-      w.int32s(r.lastKnownElr);
+      int32(w, r.partitionId);
+      int32s(w, r.replicas);
+      int32s(w, r.isr);
+      int32(w, r.leader);
+      int32(w, r.leaderEpoch);
+      int32(w, r.partitionEpoch);
+      int32s(w, r.eligibleLeaderReplicas);
+      int32s(w, r.lastKnownElr);
       return;
     case ApiKey.PartitionChange: {
       w.uuid(r.topicId);
-      w.int32(r.partitionId);
+      int32(w, r.partitionId);
       let mask = 0;
       if (r.isr !== undefined) mask |= changeIsr;
       if (r.leader !== undefined) mask |= changeLeader;
       if (r.replicas !== undefined) mask |= changeReplicas;
       if (r.eligibleLeaderReplicas !== undefined) mask |= changeElr;
       if (r.lastKnownElr !== undefined) mask |= changeLastKnownElr;
-      w.uvarint(mask);
-      if (r.isr !== undefined) w.int32s(r.isr);
-      if (r.leader !== undefined) w.int32(r.leader);
-      if (r.replicas !== undefined) w.int32s(r.replicas);
-      if (r.eligibleLeaderReplicas !== undefined) w.int32s(r.eligibleLeaderReplicas);
-      if (r.lastKnownElr !== undefined) w.int32s(r.lastKnownElr);
+      w.unsignedVarint(mask);
+      if (r.isr !== undefined) int32s(w, r.isr);
+      if (r.leader !== undefined) int32(w, r.leader);
+      if (r.replicas !== undefined) int32s(w, r.replicas);
+      if (r.eligibleLeaderReplicas !== undefined) int32s(w, r.eligibleLeaderReplicas);
+      if (r.lastKnownElr !== undefined) int32s(w, r.lastKnownElr);
       return;
     }
     case ApiKey.Config:
-      w.u8(r.resourceType);
-      w.string(r.resourceName);
-      w.string(r.name);
-      w.string(r.value);
+      w.uint8(r.resourceType);
+      string(w, r.resourceName);
+      string(w, r.name);
+      string(w, r.value);
       return;
     case ApiKey.RemoveTopic:
       w.uuid(r.topicId);
       return;
     case ApiKey.FeatureLevel:
-      w.string(r.name);
-      w.int32(r.featureLevel);
+      string(w, r.name);
+      int32(w, r.featureLevel);
       return;
     case ApiKey.ProducerIds:
-      w.int32(r.brokerId);
-      w.int64(r.brokerEpoch);
-      w.int64(r.nextProducerId);
+      int32(w, r.brokerId);
+      int64(w, r.brokerEpoch);
+      int64(w, r.nextProducerId);
       return;
     case ApiKey.NoOp:
       return;
@@ -411,8 +351,7 @@ function writeBody(w: Writer, r: MetadataRecord): void {
  * malformed Uuid) are bugs in the caller and fail an assertion.
  */
 export function encodeMetadataRecord(record: MetadataRecord): Uint8Array {
-  scratch.reset();
-  writeBody(scratch, record);
+  writeBody(scratch.reset(), record);
   return scratch.take();
 }
 
@@ -422,12 +361,12 @@ export function encodeMetadataRecord(record: MetadataRecord): Uint8Array {
  * appended as one Raft entry, or a chunk of a snapshot, is one of these.
  */
 export class MetadataRecordsWriter {
-  private readonly w = new Writer();
+  private readonly w = new ByteWriter();
   private count = 0;
 
   /** Bytes written so far. */
   get byteLength(): number {
-    return this.w.pos;
+    return this.w.position;
   }
 
   /** Records written so far. */
@@ -436,19 +375,7 @@ export class MetadataRecordsWriter {
   }
 
   add(record: MetadataRecord): void {
-    const w = this.w;
-    // Reserve the longest length prefix a record can need, write the body, then move it
-    // back over the unused bytes of the prefix (records are short: usually one byte).
-    const lengthAt = w.pos;
-    w.ensure(5);
-    w.pos += 5;
-    const bodyAt = w.pos;
-    writeBody(w, record);
-    const length = w.pos - bodyAt;
-    const prefix = sizeOfUnsignedVarint(length);
-    writeUnsignedVarint(w.buf, lengthAt, length);
-    w.buf.copyWithin(lengthAt + prefix, bodyAt, w.pos);
-    w.pos = lengthAt + prefix + length;
+    this.w.lengthPrefixed((w) => writeBody(w, record));
     this.count++;
   }
 
@@ -468,74 +395,70 @@ export function encodeMetadataRecords(records: Iterable<MetadataRecord>): Uint8A
   return w.take();
 }
 
-/** Thrown inside the decoder and turned into a `TributaryError` at its edge. */
-class Corrupt {
-  constructor(readonly why: string) {}
-}
+/** What every decoding error's message starts with. */
+const context = 'corrupt metadata record';
 
-function corrupt(why: string): never {
-  throw new Corrupt(why);
-}
-
+/**
+ * The metadata fields over the one bounded reader, which throws `CORRUPT_MESSAGE` for a
+ * truncated field, an overlong varint, a length past the end or invalid UTF-8.
+ */
 class Decoder {
   /** Where the last Uuid was read, to reuse its string when the next one has the same bytes. */
   private lastUuidAt = -1;
   private lastUuid: Uuid = '';
 
-  constructor(readonly r: Reader) {}
+  constructor(readonly r: ByteReader) {}
+
+  fail(why: string): never {
+    return this.r.fail(why);
+  }
 
   u8(): number {
-    if (this.r.pos >= this.r.end) corrupt('truncated');
-    return this.r.buf[this.r.pos++]!;
+    return this.r.uint8();
   }
 
   bool(): boolean {
     const b = this.u8();
-    if (b > 1) corrupt(`a boolean byte is ${b}`);
+    if (b > 1) this.fail(`a boolean byte is ${b}`);
     return b === 1;
   }
 
   uvarint(): number {
-    const v = this.r.unsignedVarint();
-    if (v === undefined) corrupt('truncated or overlong unsigned varint');
-    return v;
+    return this.r.unsignedVarint();
   }
 
   int32(): number {
-    const v = this.r.varint();
-    if (v === undefined) corrupt('truncated or overlong varint');
-    return v;
+    return this.r.varint();
   }
 
   /** An int32 that must be at least `min` (an id, an epoch). */
   int32Min(min: number, what: string): number {
     const v = this.int32();
-    if (v < min) corrupt(`${what} is ${v}, below ${min}`);
+    if (v < min) this.fail(`${what} is ${v}, below ${min}`);
     return v;
   }
 
   int64(): number {
     const v = this.r.varlong();
-    if (v === undefined) corrupt('truncated, overlong or unsafe varlong');
-    if (Math.abs(v) > metadataInt64Max) corrupt(`int64 ${v} is out of range`);
+    if (Math.abs(v) > metadataInt64Max) this.fail(`int64 ${v} is out of range`);
     return v;
   }
 
   uuid(): Uuid {
     const r = this.r;
-    if (r.remaining < uuidBytes) corrupt('truncated Uuid');
+    const pos = r.position;
+    r.skip(uuidBytes, 'a Uuid');
     // A snapshot lists a topic's partitions one after another, each with the topic's id:
     // comparing 16 bytes with the previous id is cheaper than printing a new string, and
     // shares one string among them.
     const buf = r.buf;
     const at = this.lastUuidAt;
     let same = at >= 0;
-    for (let i = 0; same && i < uuidBytes; i++) same = buf[at + i] === buf[r.pos + i];
+    for (let i = 0; same && i < uuidBytes; i++) same = buf[at + i] === buf[pos + i];
     if (!same) {
-      this.lastUuid = uuidFromBytes(buf, r.pos);
-      this.lastUuidAt = r.pos;
+      this.lastUuid = uuidFromBytes(buf, pos);
+      this.lastUuidAt = pos;
     }
-    r.pos += uuidBytes;
     return this.lastUuid;
   }
 
@@ -543,21 +466,13 @@ class Decoder {
     const n = this.uvarint();
     if (n === 0) return null;
     const length = n - 1;
-    if (length > metadataStringBytesMax) corrupt(`string of ${length} bytes is over ${metadataStringBytesMax}`);
-    if (length > this.r.remaining) corrupt('string runs past the end');
-    let text: string;
-    try {
-      text = utf8Decoder.decode(this.r.buf.subarray(this.r.pos, this.r.pos + length));
-    } catch {
-      corrupt('string is not valid UTF-8');
-    }
-    this.r.pos += length;
-    return text;
+    if (length > metadataStringBytesMax) this.fail(`string of ${length} bytes is over ${metadataStringBytesMax}`);
+    return this.r.text(length);
   }
 
   string(what: string): string {
     const s = this.nullableString();
-    if (s === null) corrupt(`${what} is null`);
+    if (s === null) this.fail(`${what} is null`);
     return s;
   }
 
@@ -567,8 +482,8 @@ class Decoder {
     const count = n - 1;
     // Each element takes at least one byte, so a count past the remaining bytes is a lie
     // that would otherwise allocate a huge array.
-    if (count > partitionReplicasMax) corrupt(`${what} has ${count} entries, over ${partitionReplicasMax}`);
-    if (count > this.r.remaining) corrupt(`${what} runs past the end`);
+    if (count > partitionReplicasMax) this.fail(`${what} has ${count} entries, over ${partitionReplicasMax}`);
+    if (count > this.r.remaining) this.fail(`${what} runs past the end`);
     const out = new Array<number>(count);
     for (let i = 0; i < count; i++) out[i] = this.int32Min(min, what);
     return out;
@@ -576,30 +491,30 @@ class Decoder {
 
   int32s(min: number, what: string): number[] {
     const v = this.nullableInt32s(min, what);
-    if (v === null) corrupt(`${what} is null`);
+    if (v === null) this.fail(`${what} is null`);
     return v;
   }
 }
 
 function readBody(d: Decoder): MetadataRecord {
   const frame = d.uvarint();
-  if (frame !== metadataFrameVersion) corrupt(`unknown frame version ${frame}`);
+  if (frame !== metadataFrameVersion) d.fail(`unknown frame version ${frame}`);
   const apiKey = d.uvarint();
   const version = d.uvarint();
-  if (version > currentVersion) corrupt(`apiKey ${apiKey} version ${version} is newer than this code reads (${currentVersion})`);
+  if (version > currentVersion) d.fail(`apiKey ${apiKey} version ${version} is newer than this code reads (${currentVersion})`);
   switch (apiKey) {
     case ApiKey.RegisterBroker: {
       const brokerId = d.int32Min(0, 'broker id');
       const incarnationId = d.uuid();
       const brokerEpoch = d.int64();
       const endpointCount = d.uvarint();
-      if (endpointCount > brokerEndpointsMax) corrupt(`${endpointCount} endpoints is over ${brokerEndpointsMax}`);
+      if (endpointCount > brokerEndpointsMax) d.fail(`${endpointCount} endpoints is over ${brokerEndpointsMax}`);
       const endpoints: BrokerEndpoint[] = [];
       for (let i = 0; i < endpointCount; i++) {
         const name = d.string('endpoint name');
         const host = d.string('endpoint host');
         const port = d.int32();
-        if (port < 0 || port > 0xffff) corrupt(`port ${port} is out of range`);
+        if (port < 0 || port > 0xffff) d.fail(`port ${port} is out of range`);
         const securityProtocol = d.int32();
         endpoints.push({ name, host, port, securityProtocol });
       }
@@ -637,7 +552,7 @@ function readBody(d: Decoder): MetadataRecord {
       const topicId = d.uuid();
       const partitionId = d.int32Min(0, 'partition id');
       const mask = d.uvarint();
-      if (mask > changeKnownBits) corrupt(`unknown PartitionChange fields in mask ${mask}`);
+      if (mask > changeKnownBits) d.fail(`unknown PartitionChange fields in mask ${mask}`);
       const change: { -readonly [K in keyof PartitionChangeRecord]: PartitionChangeRecord[K] } = { apiKey: ApiKey.PartitionChange, topicId, partitionId };
       if (mask & changeIsr) change.isr = d.int32s(0, 'isr');
       if (mask & changeLeader) change.leader = d.int32Min(noLeader, 'leader');
@@ -648,7 +563,7 @@ function readBody(d: Decoder): MetadataRecord {
     }
     case ApiKey.Config: {
       const resourceType = d.u8();
-      if (resourceType !== ConfigResourceType.Topic && resourceType !== ConfigResourceType.Broker) corrupt(`unknown config resource type ${resourceType}`);
+      if (resourceType !== ConfigResourceType.Topic && resourceType !== ConfigResourceType.Broker) d.fail(`unknown config resource type ${resourceType}`);
       const resourceName = d.string('resource name');
       const name = d.string('config name');
       const value = d.nullableString();
@@ -659,38 +574,29 @@ function readBody(d: Decoder): MetadataRecord {
     case ApiKey.FeatureLevel: {
       const name = d.string('feature name');
       const featureLevel = d.int32();
-      if (featureLevel < 0 || featureLevel > 0x7fff) corrupt(`feature level ${featureLevel} is not an int16 >= 0`);
+      if (featureLevel < 0 || featureLevel > 0x7fff) d.fail(`feature level ${featureLevel} is not an int16 >= 0`);
       return { apiKey: ApiKey.FeatureLevel, name, featureLevel };
     }
     case ApiKey.ProducerIds: {
       const brokerId = d.int32Min(0, 'broker id');
       const brokerEpoch = d.int64();
       const nextProducerId = d.int64();
-      if (nextProducerId < 0) corrupt(`next producer id ${nextProducerId} is negative`);
+      if (nextProducerId < 0) d.fail(`next producer id ${nextProducerId} is negative`);
       return { apiKey: ApiKey.ProducerIds, brokerId, brokerEpoch, nextProducerId };
     }
     case ApiKey.NoOp:
       return { apiKey: ApiKey.NoOp };
     default:
-      return corrupt(`unknown metadata record apiKey ${apiKey}`);
+      return d.fail(`unknown metadata record apiKey ${apiKey}`);
   }
-}
-
-function asTributaryError(err: unknown): unknown {
-  if (err instanceof Corrupt) return new TributaryError('CORRUPT_MESSAGE', `corrupt metadata record: ${err.why}`);
-  return err;
 }
 
 /** Decodes one record encoded by {@link encodeMetadataRecord}. Throws `CORRUPT_MESSAGE` for anything else. */
 export function decodeMetadataRecord(bytes: Uint8Array): MetadataRecord {
-  try {
-    const d = new Decoder(new Reader(bytes));
-    const record = readBody(d);
-    if (d.r.remaining !== 0) corrupt(`${d.r.remaining} bytes left after the record`);
-    return record;
-  } catch (err) {
-    throw asTributaryError(err);
-  }
+  const d = new Decoder(new ByteReader(bytes, 'CORRUPT_MESSAGE', 0, bytes.length, context));
+  const record = readBody(d);
+  if (d.r.remaining !== 0) d.fail(`${d.r.remaining} bytes left after the record`);
+  return record;
 }
 
 /**
@@ -702,20 +608,15 @@ export function forEachMetadataRecord(bytes: Uint8Array, fn: (record: MetadataRe
   // One reader for the whole buffer: a record that reads past its length is caught by the
   // position check after it (it cannot read past the buffer), and a million records need
   // no million readers.
-  const reader = new Reader(bytes);
+  const reader = new ByteReader(bytes, 'CORRUPT_MESSAGE', 0, bytes.length, context);
   const d = new Decoder(reader);
   let index = 0;
   while (reader.remaining > 0) {
-    let record: MetadataRecord;
-    try {
-      const length = d.uvarint();
-      if (length > reader.remaining) corrupt(`record ${index} of ${length} bytes runs past the end`);
-      const end = reader.pos + length;
-      record = readBody(d);
-      if (reader.pos !== end) corrupt(`record ${index} takes ${reader.pos - end + length} bytes, not the ${length} its length says`);
-    } catch (err) {
-      throw asTributaryError(err);
-    }
+    const length = d.uvarint();
+    if (length > reader.remaining) d.fail(`record ${index} of ${length} bytes runs past the end`);
+    const end = reader.position + length;
+    const record = readBody(d);
+    if (reader.position !== end) d.fail(`record ${index} takes ${reader.position - end + length} bytes, not the ${length} its length says`);
     fn(record, index++);
   }
 }

@@ -50,5 +50,5 @@ export {
   type ResponseHeaderInput,
 } from './wire/codec.js';
 export type { RequestHeader } from './wire/header.js';
-export { WireReader } from './wire/reader.js';
-export { WireWriter } from './wire/writer.js';
+export { ByteReader } from '../util/byte-reader.js';
+export { ByteWriter } from '../util/byte-writer.js';

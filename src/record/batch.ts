@@ -1,7 +1,8 @@
 import { assert } from '../util/assert.js';
 import { crc32c } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
-import { Reader, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../util/varint.js';
+import { ByteReader } from '../util/byte-reader.js';
+import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../util/varint.js';
 
 /**
  * Kafka's record batch, magic v2 (`DefaultRecordBatch`): the same bytes on disk, in
@@ -671,56 +672,91 @@ const recordBytesMin = 7;
  * Throws `CORRUPT_MESSAGE` on any inconsistency; never reads outside `body`.
  */
 export function decodeRecordsSection(body: Uint8Array, header: BatchHeader): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  decodeRecordsSectionWith(body, header, -Infinity, plainRecord, out);
+  return out;
+}
+
+const plainRecord: RecordMaker<DecodedRecord> = (offset, timestamp, key, value, headers) => ({ offset, timestamp, key, value, headers });
+
+/**
+ * Makes one record object of a reader's own shape from a decoded record's parts (the
+ * consumer makes its `ConsumerRecord` here, so a record costs one object, not two).
+ */
+export type RecordMaker<T> = (offset: number, timestamp: number, key: Uint8Array | null, value: Uint8Array | null, headers: readonly RecordHeader[]) => T;
+
+/** The headers of a record without any: one shared, frozen empty list. */
+const noHeaders: readonly RecordHeader[] = Object.freeze([]);
+
+/**
+ * {@link decodeRecordsSection} for a reader that makes its own record objects: pushes
+ * `make(...)` onto `out` for every record at or past `fromOffset` (the records before it
+ * are checked, and skipped without an object). Every record is checked as
+ * `decodeRecordsSection` checks it; a record without headers shares one empty list.
+ */
+export function decodeRecordsSectionWith<T>(body: Uint8Array, header: BatchHeader, fromOffset: number, make: RecordMaker<T>, out: T[]): void {
   const count = header.recordCount;
-  // Checked before allocating: a garbled count must not size an array.
+  // Checked before anything is made: a garbled count must not size anything.
   if (count < 0 || count > body.length / recordBytesMin) throw corrupt(`${count} records cannot fit in ${body.length} bytes`);
-  const out: DecodedRecord[] = new Array(count);
-  const r = new Reader(body);
+  // Every read is bounded by the reader, which throws CORRUPT_MESSAGE ("corrupt record
+  // batch at byte ...") for a truncated field or an overlong varint; what is checked here
+  // are the values, which only the batch's own rules can judge.
+  const r = new ByteReader(body, 'CORRUPT_MESSAGE', 0, body.length, 'corrupt record batch');
   const text = asBuffer(body);
   const logAppend = timestampTypeOf(header.attributes) === 'LogAppendTime';
+  const baseOffset = header.baseOffset;
+  const lastOffsetDelta = header.lastOffsetDelta;
   const bytesField = (what: string): Uint8Array | null => {
     const len = r.varint();
-    if (len === undefined || len < -1) throw corrupt(`bad ${what} length`);
+    if (len < -1) throw corrupt(`bad ${what} length`);
     if (len === -1) return null;
     if (len > r.remaining) throw corrupt(`${what} runs past the end of the batch`);
-    const v = body.subarray(r.pos, r.pos + len);
-    r.pos += len;
-    return v;
+    return r.take(len);
   };
   for (let i = 0; i < count; i++) {
     const length = r.varint();
-    if (length === undefined || length < recordBytesMin - 1 || length > r.remaining) throw corrupt(`record ${i} has a bad length`);
-    const recordEnd = r.pos + length;
-    r.pos++; // attributes
+    if (length < recordBytesMin - 1 || length > r.remaining) throw corrupt(`record ${i} has a bad length`);
+    const recordEnd = r.position + length;
+    r.skip(1); // attributes
     const timestampDelta = r.varlong();
     const offsetDelta = r.varint();
-    if (timestampDelta === undefined || offsetDelta === undefined) throw corrupt(`record ${i} header is truncated`);
-    if (offsetDelta < 0 || offsetDelta > header.lastOffsetDelta) throw corrupt(`record ${i} offset delta ${offsetDelta} is out of range`);
-    const key = bytesField('key');
-    const value = bytesField('value');
-    const headerCount = r.varint();
-    if (headerCount === undefined || headerCount < 0 || headerCount > r.remaining) throw corrupt('bad header count');
-    const headers: RecordHeader[] = new Array(headerCount);
-    for (let h = 0; h < headerCount; h++) {
-      const k = bytesField('header key');
-      if (k === null) throw corrupt('null header key');
-      // Kafka decodes header keys leniently (Java's new String(bytes, UTF_8) replaces a
-      // malformed sequence with U+FFFD) and so does this: a record Kafka serves must not
-      // be unreadable here.
-      const keyStart = k.byteOffset - body.byteOffset;
-      headers[h] = { key: text.toString('utf8', keyStart, keyStart + k.length), value: bytesField('header value') };
+    if (offsetDelta < 0 || offsetDelta > lastOffsetDelta) throw corrupt(`record ${i} offset delta ${offsetDelta} is out of range`);
+    const offset = baseOffset + offsetDelta;
+    const wanted = offset >= fromOffset;
+    let key: Uint8Array | null = null;
+    let value: Uint8Array | null = null;
+    if (wanted) {
+      key = bytesField('key');
+      value = bytesField('value');
+    } else {
+      // Below the reader's position: checked, not viewed.
+      for (const what of ['key', 'value']) {
+        const len = r.varint();
+        if (len < -1) throw corrupt(`bad ${what} length`);
+        if (len > r.remaining) throw corrupt(`${what} runs past the end of the batch`);
+        if (len > 0) r.skip(len);
+      }
     }
-    if (r.pos !== recordEnd) throw corrupt(`record ${i} length disagrees with its fields`);
-    out[i] = {
-      offset: header.baseOffset + offsetDelta,
-      timestamp: logAppend ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
-      key,
-      value,
-      headers,
-    };
+    const headerCount = r.varint();
+    if (headerCount < 0 || headerCount > r.remaining) throw corrupt('bad header count');
+    let headers = noHeaders;
+    if (headerCount > 0) {
+      const list: RecordHeader[] = new Array(headerCount);
+      for (let h = 0; h < headerCount; h++) {
+        const k = bytesField('header key');
+        if (k === null) throw corrupt('null header key');
+        // Kafka decodes header keys leniently (Java's new String(bytes, UTF_8) replaces a
+        // malformed sequence with U+FFFD) and so does this: a record Kafka serves must not
+        // be unreadable here.
+        const keyStart = k.byteOffset - body.byteOffset;
+        list[h] = { key: text.toString('utf8', keyStart, keyStart + k.length), value: bytesField('header value') };
+      }
+      headers = list;
+    }
+    if (r.position !== recordEnd) throw corrupt(`record ${i} length disagrees with its fields`);
+    if (wanted) out.push(make(offset, logAppend ? header.maxTimestamp : header.baseTimestamp + timestampDelta, key, value, headers));
   }
-  if (r.pos !== body.length) throw corrupt('bytes left over after the last record');
-  return out;
+  if (r.position !== body.length) throw corrupt('bytes left over after the last record');
 }
 
 /** Decodes the records of an uncompressed batch at `pos`. For any codec, use `decodeBatch` from `codecs/`. */

@@ -1,12 +1,12 @@
 import { assert } from '../util/assert.js';
 import { TributaryError } from '../util/errors.js';
-import { Reader, sizeOfUnsignedVarint, writeUnsignedVarint } from '../util/varint.js';
+import { ByteReader } from '../util/byte-reader.js';
+import { sizeOfUnsignedVarint, writeUnsignedVarint } from '../util/varint.js';
 import {
   asBuffer,
   encodeBatchUncompressed,
   isControlBatch,
   readBatchHeader,
-  readInt64,
   writeInt64,
   type BatchHeader,
   type DecodedRecord,
@@ -147,54 +147,11 @@ export function encodeControlRecordValue(record: ControlRecord): Buffer {
   }
 }
 
-/** A bounds-checked reader for the fixed-width and flexible-version fields of a value. */
-class ValueReader {
-  private readonly reader: Reader;
-  constructor(private readonly buf: Buffer) {
-    this.reader = new Reader(buf);
-  }
-  private take(bytes: number, what: string): number {
-    const at = this.reader.pos;
-    if (this.reader.remaining < bytes) throw corrupt(`${what} runs past the end of the value`);
-    this.reader.pos += bytes;
-    return at;
-  }
-  int16(what: string): number {
-    return this.buf.readInt16BE(this.take(2, what));
-  }
-  int32(what: string): number {
-    return this.buf.readInt32BE(this.take(4, what));
-  }
-  int64(what: string): number {
-    const value = readInt64(this.buf, this.take(8, what));
-    if (!Number.isSafeInteger(value)) throw corrupt(`${what} is outside the safe integer range`);
-    return value;
-  }
-  unsignedVarint(what: string): number {
-    const value = this.reader.unsignedVarint();
-    if (value === undefined) throw corrupt(`${what} is not a valid varint`);
-    return value;
-  }
-  /** Skips a tagged-field section: a count, then (tag, size, bytes) for each field. */
-  taggedFields(what: string): void {
-    const count = this.unsignedVarint(`${what} tagged field count`);
-    for (let i = 0; i < count; i++) {
-      this.unsignedVarint(`${what} tag`);
-      this.take(this.unsignedVarint(`${what} tagged field size`), `${what} tagged field`);
-    }
-  }
-  voters(what: string): number[] {
-    const lengthPlusOne = this.unsignedVarint(`${what} length`);
-    if (lengthPlusOne === 0) throw corrupt(`${what} is null`);
-    const length = lengthPlusOne - 1;
-    if (length > this.reader.remaining / voterBytesMin) throw corrupt(`${length} ${what} cannot fit in the value`);
-    const ids: number[] = [];
-    for (let i = 0; i < length; i++) {
-      ids.push(this.int32(`${what} id`));
-      this.taggedFields(what);
-    }
-    return ids;
-  }
+/** A voter of a compact voters array: its int32 id, then its own tagged fields. */
+function readVoter(r: ByteReader): number {
+  const id = r.int32();
+  r.taggedFields();
+  return id;
 }
 
 /**
@@ -208,30 +165,30 @@ export function decodeControlRecord(record: { readonly key: Uint8Array | null; r
   const type = typeNames.get(typeId);
   if (type === undefined) return { type: 'UNKNOWN', typeId, value: record.value };
   if (record.value === null) throw corrupt(`${type} record has no value`);
-  const r = new ValueReader(asBuffer(record.value));
+  const r = new ByteReader(record.value, 'CORRUPT_MESSAGE', 0, record.value.length, `corrupt ${type} control record value`);
   switch (type) {
     case 'ABORT':
     case 'COMMIT': {
-      if (r.int16('end transaction marker version') < 0) throw corrupt('negative end transaction marker version');
-      return { type, coordinatorEpoch: r.int32('coordinator epoch') };
+      if (r.int16() < 0) throw corrupt('negative end transaction marker version');
+      return { type, coordinatorEpoch: r.int32() };
     }
     case 'LEADER_CHANGE': {
-      r.int16('leader change version');
-      const leaderId = r.int32('leader id');
-      const voters = r.voters('voters');
-      const grantingVoters = r.voters('granting voters');
-      r.taggedFields('leader change');
+      r.int16(); // its Version, read without requiring 0
+      const leaderId = r.int32();
+      const voters = r.array(true, readVoter);
+      const grantingVoters = r.array(true, readVoter);
+      r.taggedFields();
       return { type, leaderId, voters, grantingVoters };
     }
     case 'SNAPSHOT_HEADER': {
-      r.int16('snapshot header version');
-      const lastContainedLogTimestamp = r.int64('last contained log timestamp');
-      r.taggedFields('snapshot header');
+      r.int16(); // Version
+      const lastContainedLogTimestamp = r.int64();
+      r.taggedFields();
       return { type, lastContainedLogTimestamp };
     }
     case 'SNAPSHOT_FOOTER': {
-      r.int16('snapshot footer version');
-      r.taggedFields('snapshot footer');
+      r.int16(); // Version
+      r.taggedFields();
       return { type };
     }
   }

@@ -161,8 +161,9 @@ export interface AppendOptions {
   readonly now?: number;
   /**
    * @internal The caller has just checked these exact bytes with `checkBatch`, CRC
-   * included (a partition leader does before its producer checks), so the log checks
-   * their structure but does not compute the CRC again: a third of an append's CPU.
+   * included, so the log checks their structure but does not compute the CRC again: a
+   * third of an append's CPU. (A partition no longer needs it: it checks once with
+   * `validateBatches` and calls `PartitionLog.appendValidated`.)
    */
   readonly crcVerified?: boolean;
 }

@@ -1,8 +1,13 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ApiKey } from '../protocol/api-keys.js';
-import type { Request } from '../protocol/requests.js';
+import type { MetadataResponse } from '../protocol/cluster.js';
+import type { ProduceResponse } from '../protocol/produce.js';
+import type { SyncGroupResponse } from '../protocol/group.js';
+import type { Request, Response } from '../protocol/requests.js';
+import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
+import { zeroUuid } from '../util/uuid.js';
 import type { NodeHandler, Transport } from './transport.js';
 
 /**
@@ -11,20 +16,83 @@ import type { NodeHandler, Transport } from './transport.js';
  */
 export type MakeTransport = (handlers: ReadonlyMap<number, NodeHandler>) => Promise<{ transport: Transport; teardown(): Promise<void> }>;
 
-type Echo = { apiKey: number; seq?: number; records?: Uint8Array | null; errorCode?: string };
+/** How the implementation carries requests. */
+export interface ContractOptions {
+  /**
+   * The Kafka wire protocol, which cannot carry an exception: a handler's thrown error
+   * comes back as the API's error answer with the error's code (Kafka's
+   * `getErrorResponse`), not as a rejection.
+   */
+  readonly wire?: boolean;
+}
 
-/** A node that answers each request with its own fields (byte arrays copied), in arrival order. */
+/*
+ * The suite speaks real Kafka requests, so that a transport that encodes them (TCP) carries
+ * them like the others: a Metadata request whose topic names carry a sequence number (or,
+ * `error=CODE`, an error to answer), a SyncGroup request whose assignment bytes come back
+ * in its answer, and a Produce request whose records' size comes back as the base offset.
+ */
+const metadata = (names: readonly string[]): Request => ({ apiKey: ApiKey.Metadata, topics: names.map((name) => ({ name })), allowAutoTopicCreation: false });
+const seqRequest = (seq: number): Request => metadata([`seq-${seq}`]);
+const sync = (assignment: Uint8Array): Request => ({
+  apiKey: ApiKey.SyncGroup,
+  groupId: 'contract',
+  generationId: 1,
+  memberId: 'member-1',
+  groupInstanceId: null,
+  protocolType: 'consumer',
+  protocolName: 'range',
+  assignments: [{ memberId: 'member-1', assignment }],
+});
+const produce = (records: Uint8Array | null): Request => ({ apiKey: ApiKey.Produce, transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 'contract', partitionData: [{ index: 0, records }] }] });
+
+/** The sequence number of an answer to {@link seqRequest}. */
+function seqOf(answer: unknown): number {
+  const name = (answer as MetadataResponse).topics[0]?.name ?? '';
+  return Number(name.slice('seq-'.length));
+}
+
+/** A node that answers each request with what it carried (byte arrays copied), in arrival order. */
 function echoNode(seen: number[] = []): NodeHandler {
-  return {
-    handle: (async (request: Echo) => {
-      if (request.seq !== undefined) seen.push(request.seq);
-      return { ...request, records: request.records == null ? request.records : request.records.slice(), echoed: true };
-    }) as unknown as NodeHandler['handle'],
+  const handle = async (request: Request): Promise<Response> => {
+    switch (request.apiKey) {
+      case ApiKey.Metadata: {
+        const names = (request.topics ?? []).map((t) => t.name ?? '');
+        for (const name of names) if (name.startsWith('seq-')) seen.push(Number(name.slice(4)));
+        return {
+          apiKey: ApiKey.Metadata,
+          brokers: [],
+          clusterId: 'contract',
+          controllerId: -1,
+          topics: names.map((name) => ({
+            errorCode: (name.startsWith('error=') ? name.slice('error='.length) : 'NONE') as ErrorCode,
+            name,
+            topicId: zeroUuid,
+            isInternal: false,
+            partitions: [],
+            topicAuthorizedOperations: -2147483648,
+          })),
+          throttleTimeMs: 0,
+        };
+      }
+      case ApiKey.SyncGroup:
+        return { apiKey: ApiKey.SyncGroup, errorCode: 'NONE', protocolType: 'consumer', protocolName: 'range', assignment: request.assignments[0]!.assignment.slice(), throttleTimeMs: 0 };
+      case ApiKey.Produce: {
+        const records = request.topicData[0]!.partitionData[0]!.records;
+        return {
+          apiKey: ApiKey.Produce,
+          responses: [{ name: 'contract', partitionResponses: [{ index: 0, errorCode: 'NONE', baseOffset: records === null ? -1 : records.length, logAppendTimeMs: -1, logStartOffset: 0 }] }],
+          throttleTimeMs: 0,
+        };
+      }
+      default:
+        throw new TributaryError('INVALID_REQUEST', `the echo node does not answer API ${request.apiKey}`);
+    }
   };
+  return { handle: handle as unknown as NodeHandler['handle'] };
 }
 
 const never: NodeHandler = { handle: () => new Promise(() => {}) };
-const req = (fields: Omit<Echo, 'apiKey'>): Request => ({ apiKey: ApiKey.Metadata, ...fields }) as unknown as Request;
 
 async function rejection(p: Promise<unknown>): Promise<TributaryError> {
   const err = await p.then(
@@ -50,7 +118,7 @@ async function rejection(p: Promise<unknown>): Promise<TributaryError> {
  * });
  * ```
  */
-export function transportContract(name: string, make: MakeTransport): void {
+export function transportContract(name: string, make: MakeTransport, options: ContractOptions = {}): void {
   describe(`Transport contract: ${name}`, () => {
     const withTransport = async (handlers: Map<number, NodeHandler>, fn: (t: Transport) => Promise<void>): Promise<void> => {
       const { transport, teardown } = await make(handlers);
@@ -64,43 +132,50 @@ export function transportContract(name: string, make: MakeTransport): void {
     it('keeps the order of requests to one node', async () => {
       const seen: number[] = [];
       await withTransport(new Map([[1, echoNode(seen)], [2, echoNode()]]), async (t) => {
-        const answers = await Promise.all(Array.from({ length: 200 }, (_, seq) => t.send(seq % 3 === 0 ? 2 : 1, req({ seq }))));
-        expect(answers.map((a) => (a as unknown as Echo).seq)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+        const answers = await Promise.all(Array.from({ length: 200 }, (_, seq) => t.send(seq % 3 === 0 ? 2 : 1, seqRequest(seq))));
+        expect(answers.map(seqOf)).toEqual(Array.from({ length: 200 }, (_, i) => i));
         expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 3 !== 0));
       });
     });
 
-    it('resolves error answers as responses, rejects a thrown error with its code, retriable flag and message', async () => {
+    it('resolves error answers as responses; a thrown error keeps its code (and, off the wire, its retriable flag and message)', async () => {
       const throwing: NodeHandler = {
         handle: async () => {
           throw new TributaryError('NOT_LEADER_OR_FOLLOWER', 'node 3 leads no partition here');
         },
       };
       await withTransport(new Map([[1, echoNode()], [3, throwing]]), async (t) => {
-        const answer = (await t.send(1, req({ errorCode: 'NOT_CONTROLLER' }))) as unknown as Echo;
-        expect(answer.errorCode).toBe('NOT_CONTROLLER');
-        const err = await rejection(t.send(3, req({})));
-        expect([err.code, err.retriable, err.message]).toEqual(['NOT_LEADER_OR_FOLLOWER', true, 'node 3 leads no partition here']);
+        const answer = (await t.send(1, metadata(['error=NOT_CONTROLLER']))) as MetadataResponse;
+        expect(answer.topics[0]!.errorCode).toBe('NOT_CONTROLLER');
+        if (options.wire) {
+          // Kafka's getErrorResponse: the topic asked for, with the error's code.
+          const failed = (await t.send(3, metadata(['orders']))) as MetadataResponse;
+          expect(failed.topics.map((x) => [x.name, x.errorCode])).toEqual([['orders', 'NOT_LEADER_OR_FOLLOWER']]);
+        } else {
+          const err = await rejection(t.send(3, metadata(['orders'])));
+          expect([err.code, err.retriable, err.message]).toEqual(['NOT_LEADER_OR_FOLLOWER', true, 'node 3 leads no partition here']);
+        }
       });
     });
 
     it('rejects a request to an unreachable node with retriable NETWORK_EXCEPTION', async () => {
       await withTransport(new Map([[1, echoNode()]]), async (t) => {
-        const err = await rejection(t.send(2, req({})));
+        const err = await rejection(t.send(2, seqRequest(1)));
         expect([err.code, err.retriable]).toEqual(['NETWORK_EXCEPTION', true]);
       });
     });
 
     it('close rejects requests in flight retriably and refuses new ones with CLIENT_CLOSED', async () => {
       const { transport: t, teardown } = await make(new Map([[1, never]]));
-      const inFlight = [t.send(1, req({ seq: 1 })), t.send(1, req({ seq: 2 }))];
+      // Handled from the start, as a client awaiting its send is: they may reject inside close().
+      const inFlight = [t.send(1, seqRequest(1)), t.send(1, seqRequest(2))].map((p) => p.then(() => undefined, (e: unknown) => e));
       await new Promise((r) => setImmediate(r));
       await t.close();
       for (const p of inFlight) {
-        const err = await rejection(p);
+        const err = await rejection(p.then((e) => Promise.reject(e)));
         expect([err.code, err.retriable]).toEqual(['NETWORK_EXCEPTION', true]);
       }
-      const after = await rejection(t.send(1, req({})));
+      const after = await rejection(t.send(1, seqRequest(3)));
       expect([after.code, after.retriable]).toEqual(['CLIENT_CLOSED', false]);
       await t.close(); // twice: a no-op
       await teardown();
@@ -109,7 +184,7 @@ export function transportContract(name: string, make: MakeTransport): void {
     it('abort rejects with REQUEST_ABORTED and leaves no listener behind', async () => {
       await withTransport(new Map([[1, never], [2, echoNode()]]), async (t) => {
         const ac = new AbortController();
-        const p = t.send(1, req({}), { signal: ac.signal });
+        const p = t.send(1, seqRequest(1), { signal: ac.signal });
         p.catch(() => {});
         await new Promise((r) => setImmediate(r));
         expect(getEventListeners(ac.signal, 'abort').length).toBe(1);
@@ -118,14 +193,14 @@ export function transportContract(name: string, make: MakeTransport): void {
         expect([err.code, err.retriable]).toEqual(['REQUEST_ABORTED', false]);
         expect(getEventListeners(ac.signal, 'abort').length).toBe(0);
         // Already aborted: refused before it is sent.
-        const pre = await rejection(t.send(2, req({}), { signal: ac.signal }));
+        const pre = await rejection(t.send(2, seqRequest(2), { signal: ac.signal }));
         expect(pre.code).toBe('REQUEST_ABORTED');
         // Answered: the listener is gone too.
         const live = new AbortController();
-        await t.send(2, req({ seq: 1 }), { signal: live.signal });
+        await t.send(2, seqRequest(3), { signal: live.signal });
         expect(getEventListeners(live.signal, 'abort').length).toBe(0);
         // The transport still works after an abort.
-        expect(((await t.send(2, req({ seq: 7 }))) as unknown as Echo).seq).toBe(7);
+        expect(seqOf(await t.send(2, seqRequest(7)))).toBe(7);
       });
     });
 
@@ -135,19 +210,23 @@ export function transportContract(name: string, make: MakeTransport): void {
         for (let i = 0; i < big.length; i++) big[i] = (i * 31 + 7) & 0xff;
         const sizes = [0, 1, 100, 8191, 65_536, 1 << 20];
         for (const size of sizes) {
-          const records = big.subarray(13, 13 + size); // a view into a larger buffer, at an offset
-          const copy = records.slice();
-          const answer = (await t.send(1, req({ records }))) as unknown as Echo;
-          expect(records.byteLength).toBe(size);
-          expect(Buffer.from(records).equals(Buffer.from(copy))).toBe(true);
-          expect(answer.records).toBeInstanceOf(Uint8Array);
-          expect(Buffer.from(answer.records!).equals(Buffer.from(copy))).toBe(true);
+          const bytes = big.subarray(13, 13 + size); // a view into a larger buffer, at an offset
+          const copy = bytes.slice();
+          const answer = (await t.send(1, sync(bytes))) as SyncGroupResponse;
+          expect(bytes.byteLength).toBe(size);
+          expect(Buffer.from(bytes).equals(Buffer.from(copy))).toBe(true);
+          expect(answer.assignment).toBeInstanceOf(Uint8Array);
+          expect(Buffer.from(answer.assignment).equals(Buffer.from(copy))).toBe(true);
+          const produced = (await t.send(1, produce(bytes))) as ProduceResponse;
+          expect(produced.responses[0]!.partitionResponses[0]!.baseOffset).toBe(size);
+          expect(Buffer.from(bytes).equals(Buffer.from(copy))).toBe(true);
         }
         const pooled = Buffer.from('a pooled Buffer from the 8 KiB slab');
-        const answer = (await t.send(1, req({ records: pooled }))) as unknown as Echo;
-        expect(Buffer.from(answer.records!).toString()).toBe('a pooled Buffer from the 8 KiB slab');
+        const answer = (await t.send(1, sync(pooled))) as SyncGroupResponse;
+        expect(Buffer.from(answer.assignment).toString()).toBe('a pooled Buffer from the 8 KiB slab');
         expect(pooled.byteLength).toBe(35);
-        expect((await t.send(1, req({ records: null }))) as unknown as Echo).toMatchObject({ records: null });
+        const none = (await t.send(1, produce(null))) as ProduceResponse;
+        expect(none.responses[0]!.partitionResponses[0]!.baseOffset).toBe(-1);
       });
     });
 

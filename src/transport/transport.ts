@@ -22,6 +22,9 @@ import type { Request, ResponseFor } from '../protocol/requests.js';
  *   link broke with the request in flight; `CLIENT_CLOSED` once the transport is closed;
  *   `REQUEST_ABORTED` when the request's `signal` aborted first; or the handler's own typed
  *   error, with its code, `retriable` flag and message, whatever thread it was thrown in.
+ *   The Kafka wire protocol cannot carry an exception: over TCP a handler's thrown error
+ *   comes back as the API's error answer with its code in every error field (Kafka's
+ *   `getErrorResponse`, `protocol/error-response.ts`), which resolves.
  * - **Close.** `close()` rejects every request in flight with retriable `NETWORK_EXCEPTION`
  *   (the producer retries it elsewhere or reports it) and refuses new ones with
  *   `CLIENT_CLOSED`. Closing twice is a no-op.

@@ -20,6 +20,37 @@ export interface Clock {
   now(): number;
   /** Monotonic milliseconds for measuring intervals (timeouts); never goes backwards. */
   monotonic(): number;
+  /**
+   * Calls `fn` once, when `ms` more of monotonic time has passed (on a later turn of the
+   * event loop, never inside this call). Optional: code that waits on a clock without
+   * timers (`startTimer`) falls back to the real `setTimeout`. A clock that has timers
+   * makes every wait of the code given it happen in its time: a simulation runs the real
+   * clients' timeouts, heartbeats and backoffs in its own order, from a seed.
+   */
+  setTimer?(fn: () => void, ms: number): ClockTimer;
+  /** Cancels a timer this clock started; a timer that fired or was cleared is ignored. */
+  clearTimer?(timer: ClockTimer): void;
+}
+
+/** A timer a `Clock` started: opaque, for `clearTimer`. */
+export type ClockTimer = object;
+
+/**
+ * Starts a timer on `clock` (its own timers, or the real `setTimeout` for a clock without
+ * them). `unref` lets the process exit while the timer waits (real timers only).
+ * @internal
+ */
+export function startTimer(clock: Clock, ms: number, fn: () => void, unref = false): ClockTimer {
+  const t = clock.setTimer !== undefined ? clock.setTimer(fn, Math.max(0, ms)) : setTimeout(fn, Math.max(0, ms));
+  if (unref) (t as { unref?: () => void }).unref?.();
+  return t;
+}
+
+/** Cancels a timer `startTimer` started on the same clock. @internal */
+export function stopTimer(clock: Clock, timer: ClockTimer | undefined): void {
+  if (timer === undefined) return;
+  if (clock.clearTimer !== undefined) clock.clearTimer(timer);
+  else clearTimeout(timer as ReturnType<typeof setTimeout>);
 }
 
 /**
@@ -37,10 +68,14 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   monotonic: () => performance.now(),
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
 };
 
 /**
- * A clock that moves only when told to. Both readings move together.
+ * A clock that moves only when told to. Both readings move together. It has no timers:
+ * code given it waits on real timers, measured on its readings (see `SimulatedTimerClock`
+ * for one whose timers fire as it moves).
  *
  * @example
  * ```ts
@@ -52,7 +87,7 @@ export const systemClock: Clock = {
  * ```
  */
 export class SimulatedClock implements Clock {
-  private ms: number;
+  protected ms: number;
   constructor(startMs = 1_700_000_000_000) {
     this.ms = startMs;
   }
@@ -65,11 +100,68 @@ export class SimulatedClock implements Clock {
   /** Moves both readings forward by `ms`. */
   advance(ms: number): void {
     if (ms < 0) throw new RangeError('a simulated clock cannot go backwards');
-    this.ms += ms;
+    this.set(this.ms + ms);
   }
   /** Moves both readings forward to `ms` (never backwards). */
   set(ms: number): void {
     if (ms < this.ms) throw new RangeError('a simulated clock cannot go backwards');
     this.ms = ms;
+  }
+}
+
+interface PendingTimer {
+  readonly at: number;
+  readonly seq: number;
+  readonly fn: () => void;
+}
+
+/**
+ * A simulated clock with timers, which fire only as it moves: `advance` and `set` fire
+ * every timer that falls due on the way, in the order of their due times (then of their
+ * starting), each with the clock reading its due time; `runNext` moves to the next timer
+ * alone and fires it, so a driver that awaits between timers (a simulation of
+ * asynchronous code, `test/sim/client-sim.ts`) sees each one's effects before the next.
+ * Everything given this clock waits in its time: heartbeats, request timeouts, backoffs.
+ * @internal
+ */
+export class SimulatedTimerClock extends SimulatedClock {
+  private seq = 0;
+  /** Pending timers, unordered: a simulation has tens of them, and a scan is cheaper than keeping a heap. */
+  private readonly timers = new Map<number, PendingTimer>();
+  setTimer(fn: () => void, ms: number): ClockTimer {
+    const seq = this.seq++;
+    this.timers.set(seq, { at: this.ms + Math.max(0, ms), seq, fn });
+    return { seq };
+  }
+  clearTimer(timer: ClockTimer): void {
+    this.timers.delete((timer as { seq: number }).seq);
+  }
+  /** When the next timer falls due, or undefined with none pending. */
+  nextTimerAt(): number | undefined {
+    return this.earliest()?.at;
+  }
+  /** How many timers are pending. */
+  pendingTimers(): number {
+    return this.timers.size;
+  }
+  /** Moves to the next timer's due time (if later) and fires it alone; false with none pending. */
+  runNext(): boolean {
+    const t = this.earliest();
+    if (t === undefined) return false;
+    this.timers.delete(t.seq);
+    if (t.at > this.ms) this.ms = t.at;
+    t.fn();
+    return true;
+  }
+  /** Moves both readings forward to `ms`, firing the timers due on the way. */
+  override set(ms: number): void {
+    if (ms < this.ms) throw new RangeError('a simulated clock cannot go backwards');
+    for (let t = this.earliest(); t !== undefined && t.at <= ms; t = this.earliest()) this.runNext();
+    this.ms = ms;
+  }
+  private earliest(): PendingTimer | undefined {
+    let best: PendingTimer | undefined;
+    for (const t of this.timers.values()) if (best === undefined || t.at < best.at || (t.at === best.at && t.seq < best.seq)) best = t;
+    return best;
   }
 }

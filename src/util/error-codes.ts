@@ -171,6 +171,7 @@ export const errorCodes = {
   CLIENT_CLOSED: { code: -102, retriable: false, message: 'The client or log was used after close().', wireCode: -1 },
   INVALID_ARGUMENT: { code: -103, retriable: false, message: 'An argument or option passed to Tributary is invalid.', wireCode: 42 },
   REQUEST_ABORTED: { code: -104, retriable: false, message: 'The request was aborted by its AbortSignal before a response arrived.', wireCode: -1 },
+  SSL_AUTHENTICATION_FAILED: { code: -105, retriable: false, message: 'The TLS handshake failed: the broker’s certificate is not trusted, or it refused ours (Kafka’s SslAuthenticationException).', wireCode: -1 },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 /**

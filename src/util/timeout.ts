@@ -1,8 +1,9 @@
+import { startTimer, stopTimer, systemClock, type Clock } from './clock.js';
 import { TributaryError } from './errors.js';
 
-/** A promise that resolves after `ms` (on the next timer turn for 0). */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** A promise that resolves after `ms` of `clock`'s time (on the next timer turn for 0). */
+export function delay(ms: number, clock: Clock = systemClock): Promise<void> {
+  return new Promise((resolve) => void startTimer(clock, ms, resolve));
 }
 
 /**
@@ -10,16 +11,16 @@ export function delay(ms: number): Promise<void> {
  * `what` after `ms`. The timer is cleared as soon as the promise settles. (The work itself
  * is not called back: its outcome, if it comes, is ignored.)
  */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string, clock: Clock = systemClock): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new TributaryError('REQUEST_TIMED_OUT', `${what}: no response within ${ms} ms`)), Math.max(0, ms));
+    const t = startTimer(clock, ms, () => reject(new TributaryError('REQUEST_TIMED_OUT', `${what}: no response within ${ms} ms`)));
     promise.then(
       (v) => {
-        clearTimeout(t);
+        stopTimer(clock, t);
         resolve(v);
       },
       (e: unknown) => {
-        clearTimeout(t);
+        stopTimer(clock, t);
         reject(e);
       },
     );

@@ -4,7 +4,8 @@ import { crc32c, crc32cJs } from './crc32c.js';
 import { murmur2, toPositive } from './murmur2.js';
 import { Rng } from './rng.js';
 import { SimulatedClock } from './clock.js';
-import { Reader, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong, writeUnsignedVarint, sizeOfUnsignedVarint } from './varint.js';
+import { ByteReader } from './byte-reader.js';
+import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong, writeUnsignedVarint, sizeOfUnsignedVarint } from './varint.js';
 import { validateTopicName } from './topic-name.js';
 import { TributaryError, isTributaryError } from './errors.js';
 import { errorCodeFromNumber, errorCodes } from './error-codes.js';
@@ -58,9 +59,9 @@ describe('varint', () => {
         const buf = new Uint8Array(10);
         const end = writeVarint(buf, 0, n);
         expect(end).toBe(sizeOfVarint(n));
-        const r = new Reader(buf, 0, end);
+        const r = new ByteReader(buf, 'CORRUPT_MESSAGE', 0, end);
         expect(r.varint()).toBe(n);
-        expect(r.pos).toBe(end);
+        expect(r.position).toBe(end);
       }),
     );
   });
@@ -70,7 +71,7 @@ describe('varint', () => {
         const buf = new Uint8Array(10);
         const end = writeVarlong(buf, 0, n);
         expect(end).toBe(sizeOfVarlong(n));
-        expect(new Reader(buf, 0, end).varlong()).toBe(n);
+        expect(new ByteReader(buf, 'CORRUPT_MESSAGE', 0, end).varlong()).toBe(n);
       }),
     );
   });
@@ -80,7 +81,7 @@ describe('varint', () => {
         const buf = new Uint8Array(10);
         const end = writeUnsignedVarint(buf, 0, n);
         expect(end).toBe(sizeOfUnsignedVarint(n));
-        expect(new Reader(buf, 0, end).unsignedVarint()).toBe(n);
+        expect(new ByteReader(buf, 'CORRUPT_MESSAGE', 0, end).unsignedVarint()).toBe(n);
       }),
     );
   });
@@ -90,11 +91,12 @@ describe('varint', () => {
     expect(Array.from(buf.subarray(0, writeVarint(buf, 0, 1)))).toEqual([2]);
     expect(Array.from(buf.subarray(0, writeVarint(buf, 0, 300)))).toEqual([0xd8, 0x04]);
   });
-  it('returns undefined on truncated or overlong input instead of throwing', () => {
-    expect(new Reader(new Uint8Array([0x80, 0x80])).varint()).toBeUndefined();
-    expect(new Reader(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x01])).varint()).toBeUndefined();
-    expect(new Reader(new Uint8Array(11).fill(0xff)).varlong()).toBeUndefined();
-    expect(new Reader(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])).varlong()).toBeUndefined();
+  it('refuses truncated or overlong input with the reader’s code instead of reading on', () => {
+    const corrupt = (read: () => unknown): void => expect(read).toThrow(expect.objectContaining({ code: 'CORRUPT_MESSAGE' }));
+    corrupt(() => new ByteReader(new Uint8Array([0x80, 0x80]), 'CORRUPT_MESSAGE').varint());
+    corrupt(() => new ByteReader(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), 'CORRUPT_MESSAGE').varint());
+    corrupt(() => new ByteReader(new Uint8Array(11).fill(0xff), 'CORRUPT_MESSAGE').varlong());
+    corrupt(() => new ByteReader(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), 'CORRUPT_MESSAGE').varlong());
   });
 });
 

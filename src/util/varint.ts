@@ -7,7 +7,8 @@
  * `varint` covers int32 (at most 5 bytes). `varlong` covers the int64 fields (timestamp
  * deltas) within JavaScript's safe integer range, which holds every millisecond timestamp
  * and offset a log can reach; a varlong beyond 2^53 is reported as corrupt rather than
- * silently rounded.
+ * silently rounded. Reading them is `ByteReader`'s (`varint`, `varlong`, `unsignedVarint`),
+ * which bounds every read.
  * @internal
  */
 
@@ -79,72 +80,4 @@ export function writeVarlong(buf: Uint8Array, pos: number, value: number): numbe
   }
   buf[pos++] = v;
   return pos;
-}
-
-/**
- * A cursor over a byte array for decoding. It never reads past `end`: a read that would
- * is reported by returning `undefined` from the `try*` methods, so a decoder can turn a
- * truncated or garbled input into a typed error instead of a `RangeError`.
- */
-export class Reader {
-  pos: number;
-  constructor(
-    readonly buf: Uint8Array,
-    start = 0,
-    readonly end = buf.length,
-  ) {
-    this.pos = start;
-  }
-
-  get remaining(): number {
-    return this.end - this.pos;
-  }
-
-  /** A zig-zag int32, or undefined when the input ends or the varint is over 5 bytes. */
-  varint(): number | undefined {
-    let result = 0;
-    let shift = 0;
-    const buf = this.buf;
-    for (let i = 0; i < 5; i++) {
-      if (this.pos >= this.end) return undefined;
-      const b = buf[this.pos++]!;
-      result |= (b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return (result >>> 1) ^ -(result & 1);
-      shift += 7;
-    }
-    return undefined;
-  }
-
-  /** An unsigned varint (no zig-zag) of at most 5 bytes, or undefined. */
-  unsignedVarint(): number | undefined {
-    let result = 0;
-    let shift = 0;
-    const buf = this.buf;
-    for (let i = 0; i < 5; i++) {
-      if (this.pos >= this.end) return undefined;
-      const b = buf[this.pos++]!;
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7;
-    }
-    return undefined;
-  }
-
-  /** A zig-zag int64 within the safe integer range, or undefined. */
-  varlong(): number | undefined {
-    let result = 0;
-    let multiplier = 1;
-    const buf = this.buf;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) return undefined;
-      const b = buf[this.pos++]!;
-      result += (b & 0x7f) * multiplier;
-      if ((b & 0x80) === 0) {
-        if (result > Number.MAX_SAFE_INTEGER) return undefined;
-        return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
-      }
-      multiplier *= 128;
-    }
-    return undefined;
-  }
 }

@@ -27,7 +27,7 @@ import { ProducerState } from '../../src/broker/core/producer-state.js';
 import { MemoryLog } from '../../src/storage/partition-log.js';
 import type { LogConfig } from '../../src/storage/log.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { systemClock, type Clock } from '../../src/util/clock.js';
+import { startTimer, stopTimer, systemClock, type Clock } from '../../src/util/clock.js';
 import type { ErrorCode } from '../../src/util/error-codes.js';
 import { TributaryError, isTributaryError } from '../../src/util/errors.js';
 
@@ -211,7 +211,7 @@ export class FakeCluster implements Transport {
     // connection; a delay holds the answer, not the handling.
     let response = await this.handle(nodeId, request, errorFault);
     if (duplicate) response = await this.handle(nodeId, request, undefined);
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (delayMs > 0) await new Promise((resolve) => startTimer(this.clock, delayMs, () => resolve(undefined)));
     if (lostAfter) throw new TributaryError('NETWORK_EXCEPTION', `injected: node ${nodeId} lost the answer to the ${api} request`);
     return response as ResponseFor<R>;
   }
@@ -322,9 +322,10 @@ export class FakeCluster implements Transport {
         }
         // Long poll: wait for an append to one of the partitions, or the deadline.
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, remaining);
+          // The clock's timer: a simulation (test/sim/client-sim.ts) runs long polls in its time.
+          const timer = startTimer(this.clock, remaining, resolve);
           const wake = (): void => {
-            clearTimeout(timer);
+            stopTimer(this.clock, timer);
             resolve();
           };
           for (const t of request.topics) for (const fp of t.partitions) this.partitions.get(t.topic)?.[fp.partition]?.waiters.push(wake);

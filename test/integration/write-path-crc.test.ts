@@ -5,12 +5,13 @@
  * batch's record bytes is counted, so a new check on the write path shows up here.
  *
  * Where the passes are today, for one batch:
- * - the producer: 2 (the batch's header CRC, then again once the producer id and
- *   sequence are stamped in; the first is thrown away, `client/accumulator.ts`);
+ * - the producer: 1, when the batch is first sent, after the producer id and sequence
+ *   are stamped in (`ProducerBatch.writeCrc`);
  * - the leader: 1, where the bytes enter its partition (`Partition.appendAsLeader`
  *   validates them once and hands the result to the log, which does not check again);
  * - each follower: 1, where the fetched bytes enter its partition (`appendAsFollower`);
- * - the consumer: 1 (`checkCrcs`, on by default).
+ * - the consumer: 1 where the bytes crossed a process boundary (over TCP), none from a
+ *   cluster in the same process (`checkCrcs` left to its default).
  */
 import { describe, expect, it, vi } from 'vitest';
 
@@ -29,10 +30,11 @@ vi.mock('../../src/util/crc32c.js', async (importOriginal) => {
 });
 
 const { Cluster } = await import('../../src/cluster.js');
+const { connect } = await import('../../src/connect.js');
 
 describe('CRC passes per batch on the write path', () => {
-  it('RF 3, acks=all, idempotent: 2 in the producer, 1 on the leader, 1 on each follower, 1 in the consumer', async () => {
-    await using cluster = await Cluster.start({ nodes: 3 });
+  it('RF 3, acks=all, idempotent: 1 in the producer, 1 on the leader, 1 on each follower, none in a consumer in the process, 1 over TCP', async () => {
+    await using cluster = await Cluster.start({ nodes: 3, listen: { port: 0 } });
     await cluster.admin().createTopics([{ name: 'crc', partitions: 1, replicationFactor: 3 }]);
     const producer = cluster.producer({ acks: 'all', idempotent: true, lingerMs: 0 });
     // Warm up: producer id, metadata, the replicas open and the followers fetching.
@@ -54,9 +56,22 @@ describe('CRC passes per batch on the write path', () => {
       if (seen === 10) break;
     }
     const afterConsume = passes.count - afterProduce;
-    passes.minBytes = Number.POSITIVE_INFINITY;
     await consumer.close();
+    // The same batch read over TCP: the bytes crossed a process boundary, so they are checked.
+    await using remote = connect({ bootstrapServers: cluster.bootstrapServers });
+    const overTcp = remote.consumer({ maxWaitMs: 50 });
+    overTcp.assign([{ topic: 'crc', partition: 0 }]);
+    await overTcp.seek({ topic: 'crc', partition: 0 }, 1);
+    const before = passes.count;
+    seen = 0;
+    for await (const r of overTcp) {
+      if (r.value?.length === 1000) seen++;
+      if (seen === 10) break;
+    }
+    const afterTcpConsume = passes.count - before;
+    passes.minBytes = Number.POSITIVE_INFINITY;
+    await overTcp.close();
     await producer.close();
-    expect({ afterProduce, afterConsume }).toEqual({ afterProduce: 2 + 1 + 2, afterConsume: 1 });
+    expect({ afterProduce, afterConsume, afterTcpConsume }).toEqual({ afterProduce: 1 + 1 + 2, afterConsume: 0, afterTcpConsume: 1 });
   });
 });

@@ -187,4 +187,27 @@ describe('TCP client against a hostile broker', () => {
     t.close();
     expect((await failure(t.send(-1, metadataRequest))).code).toBe('CLIENT_CLOSED');
   });
+
+  it('mute from the start (no ApiVersions answer): close() gives up the connection being set up at once', async () => {
+    const sockets = new Set<Socket>();
+    const mute = createServer((socket) => {
+      sockets.add(socket);
+      socket.resume(); // reads (and drops) what comes, so it sees the client's end
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
+    try {
+      // Setup would wait 10 minutes; close() must not.
+      const t = new TcpClientTransport({ bootstrapServers: `127.0.0.1:${(mute.address() as { port: number }).port}`, connectionSetupTimeoutMs: 600_000, requestTimeoutMs: 600_000 });
+      const pending = failure(t.send(-1, metadataRequest));
+      await expect.poll(() => sockets.size, { timeout: 10_000 }).toBe(1);
+      await t.close();
+      const err = await pending;
+      expect([err.code, err.retriable]).toEqual(['NETWORK_EXCEPTION', true]);
+      await expect.poll(() => sockets.size, { timeout: 10_000 }).toBe(0);
+    } finally {
+      await new Promise<void>((r) => mute.close(() => r()));
+    }
+  });
 });

@@ -10,6 +10,17 @@ export interface Served {
   readonly bootstrapServers: string;
   readonly child: ChildProcess;
   stop(): Promise<void>;
+  /** Lines printed on stdout after the bootstrap line (`serve --control` answers). */
+  readonly lines: string[];
+  /** Sends a `serve --control` command and resolves with its JSON answer. */
+  control(command: string, timeoutMs?: number): Promise<ControlAnswer>;
+}
+
+export interface ControlAnswer {
+  readonly command: string;
+  readonly ok: boolean;
+  readonly nodes?: readonly { id: number; running: boolean; controller: boolean; fenced: boolean }[];
+  readonly error?: { code: string; message: string };
 }
 
 function start(command: string, args: readonly string[], timeoutMs: number): Promise<Served> {
@@ -30,16 +41,48 @@ function start(command: string, args: readonly string[], timeoutMs: number): Pro
   };
   return new Promise<Served>((resolvePromise, reject) => {
     let out = '';
+    let bootstrapped = false;
+    const lines: string[] = [];
+    const waiters: ((line: string) => void)[] = [];
+    // One command at a time: each answer is the next line.
+    let chain: Promise<unknown> = Promise.resolve();
+    const control = (command: string, timeoutMs = 120_000): Promise<ControlAnswer> => {
+      const next = chain.then(
+        () =>
+          new Promise<ControlAnswer>((ok, fail) => {
+            const t = setTimeout(() => fail(new Error(`no answer to ${JSON.stringify(command)} within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+            waiters.push((line) => {
+              clearTimeout(t);
+              ok(JSON.parse(line) as ControlAnswer);
+            });
+            child.stdin!.write(`${command}\n`);
+          }),
+      );
+      chain = next.catch(() => undefined);
+      return next;
+    };
     const timer = setTimeout(() => {
       void stop();
       reject(new Error(`${command} did not print bootstrap.servers within ${timeoutMs} ms; stderr: ${stderr}`));
     }, timeoutMs);
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
-      const m = /bootstrap\.servers=(\S+)/.exec(out);
+      if (bootstrapped) {
+        let nl: number;
+        while ((nl = out.indexOf('\n')) >= 0) {
+          const line = out.slice(0, nl);
+          out = out.slice(nl + 1);
+          lines.push(line);
+          waiters.shift()?.(line);
+        }
+        return;
+      }
+      const m = /bootstrap\.servers=(\S+)\n/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolvePromise({ bootstrapServers: m[1]!, child, stop });
+        bootstrapped = true;
+        out = out.slice(m.index + m[0].length);
+        resolvePromise({ bootstrapServers: m[1]!, child, stop, lines, control });
       }
     });
     child.once('exit', (code) => {
@@ -54,7 +97,9 @@ export function startMockCluster(): Promise<Served> {
   return start('/usr/bin/python3', [join(here, 'mock-cluster.py')], 60_000);
 }
 
-/** `tributary serve --nodes 3 --port 0` as a child process. */
-export function startServe(extra: readonly string[] = []): Promise<Served> {
-  return start(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'src', 'cli', 'main.ts'), 'serve', '--nodes', '3', '--port', '0', ...extra], 120_000);
+/** `tributary serve --nodes 3 --port 0` as a child process (the real process: a SIGKILL kills the cluster). */
+export function startServe(extra: readonly string[] = [], nodes = 3): Promise<Served> {
+  // `node --import tsx`, not tsx's own bin: that one runs the program in a grandchild, which a
+  // SIGKILL of the child would leave running (holding the data folder's lock).
+  return start(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'serve', '--nodes', String(nodes), '--port', '0', ...extra], 120_000);
 }

@@ -36,7 +36,8 @@
  * `TributaryError` with code `CORRUPT_MESSAGE`, never a `RangeError` or a huge allocation.
  */
 import { assert } from '../../util/assert.js';
-import { TributaryError } from '../../util/errors.js';
+import { ByteReader } from '../../util/byte-reader.js';
+import { ByteWriter } from '../../util/byte-writer.js';
 
 export interface OffsetCommitKey {
   readonly group: string;
@@ -107,9 +108,6 @@ export const groupStringBytesMax = 0x7fff;
 export const groupBytesMax = 1 << 20;
 /** The most members one GroupMetadataValue may list. */
 export const groupMembersMax = 100_000;
-/** Int64 fields are JavaScript numbers: exact below 2^53. */
-const int64Max = Number.MAX_SAFE_INTEGER;
-
 const offsetCommitKeyVersion = 1;
 const groupMetadataKeyVersion = 2;
 const offsetCommitValueVersion = 3;
@@ -132,85 +130,28 @@ export function partitionForGroup(groupId: string, partitionCount: number): numb
 
 // ---- encoding ----
 
-const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+/** A string field: int16 length (-1 null), then UTF-8; the writer asserts it fits `groupStringBytesMax` (Kafka's 32,767). */
+function writeString(w: ByteWriter, v: string | null): void {
+  w.nullableString(false, v);
+}
 
-class Writer {
-  private buf = new Uint8Array(64);
-  private view = new DataView(this.buf.buffer);
-  private pos = 0;
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-
-  int16(v: number): void {
-    assert(Number.isInteger(v) && v >= -0x8000 && v <= 0x7fff, `int16 out of range: ${v}`);
-    this.ensure(2);
-    this.view.setInt16(this.pos, v);
-    this.pos += 2;
-  }
-
-  int32(v: number): void {
-    assert(Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff, `int32 out of range: ${v}`);
-    this.ensure(4);
-    this.view.setInt32(this.pos, v);
-    this.pos += 4;
-  }
-
-  int64(v: number): void {
-    assert(Number.isSafeInteger(v), `int64 field out of the safe integer range: ${v}`);
-    this.ensure(8);
-    this.view.setInt32(this.pos, Math.floor(v / 0x100000000));
-    this.view.setUint32(this.pos + 4, v >>> 0);
-    this.pos += 8;
-  }
-
-  string(v: string | null): void {
-    if (v === null) {
-      this.int16(-1);
-      return;
-    }
-    const bytes = utf8Encoder.encode(v);
-    assert(bytes.length <= groupStringBytesMax, `string field of ${bytes.length} bytes is over ${groupStringBytesMax}`);
-    this.int16(bytes.length);
-    this.raw(bytes);
-  }
-
-  bytes(v: Uint8Array): void {
-    assert(v.length <= groupBytesMax, `bytes field of ${v.length} bytes is over ${groupBytesMax}`);
-    this.int32(v.length);
-    this.raw(v);
-  }
-
-  raw(v: Uint8Array): void {
-    this.ensure(v.length);
-    this.buf.set(v, this.pos);
-    this.pos += v.length;
-  }
-
-  take(): Uint8Array {
-    return this.buf.slice(0, this.pos);
-  }
+/** A bytes field: int32 length, then the bytes. */
+function writeBytes(w: ByteWriter, v: Uint8Array): void {
+  assert(v.length <= groupBytesMax, `bytes field of ${v.length} bytes is over ${groupBytesMax}`);
+  w.bytes(false, v);
 }
 
 /** The key bytes of a record. Fields out of their type's range are bugs in the caller and fail an assertion. */
 export function encodeGroupRecordKey(record: GroupRecord): Uint8Array {
-  const w = new Writer();
+  const w = new ByteWriter();
   if (record.type === 'OffsetCommit') {
     w.int16(offsetCommitKeyVersion);
-    w.string(record.key.group);
-    w.string(record.key.topic);
+    writeString(w, record.key.group);
+    writeString(w, record.key.topic);
     w.int32(record.key.partition);
   } else {
     w.int16(groupMetadataKeyVersion);
-    w.string(record.key.group);
+    writeString(w, record.key.group);
   }
   return w.take();
 }
@@ -218,42 +159,42 @@ export function encodeGroupRecordKey(record: GroupRecord): Uint8Array {
 /** The value bytes of a record, or null for a tombstone. */
 export function encodeGroupRecordValue(record: GroupRecord): Uint8Array | null {
   if (record.value === null) return null;
-  const w = new Writer();
+  const w = new ByteWriter();
   if (record.type === 'OffsetCommit') {
     const v = record.value;
     if (v.expireTimestamp !== null) {
       assert(v.leaderEpoch === -1, 'OffsetCommitValue v1 (with an expire timestamp) has no leader epoch');
       w.int16(offsetCommitValueVersionWithExpiry);
       w.int64(v.offset);
-      w.string(v.metadata);
+      writeString(w, v.metadata);
       w.int64(v.commitTimestamp);
       w.int64(v.expireTimestamp);
     } else {
       w.int16(offsetCommitValueVersion);
       w.int64(v.offset);
       w.int32(v.leaderEpoch);
-      w.string(v.metadata);
+      writeString(w, v.metadata);
       w.int64(v.commitTimestamp);
     }
   } else {
     const v = record.value;
     w.int16(groupMetadataValueVersion);
-    w.string(v.protocolType);
+    writeString(w, v.protocolType);
     w.int32(v.generation);
-    w.string(v.protocol);
-    w.string(v.leader);
+    writeString(w, v.protocol);
+    writeString(w, v.leader);
     w.int64(v.currentStateTimestamp);
     assert(v.members.length <= groupMembersMax, `${v.members.length} members is over ${groupMembersMax}`);
     w.int32(v.members.length);
     for (const m of v.members) {
-      w.string(m.memberId);
-      w.string(m.groupInstanceId);
-      w.string(m.clientId);
-      w.string(m.clientHost);
+      writeString(w, m.memberId);
+      writeString(w, m.groupInstanceId);
+      writeString(w, m.clientId);
+      writeString(w, m.clientHost);
       w.int32(m.rebalanceTimeout);
       w.int32(m.sessionTimeout);
-      w.bytes(m.subscription);
-      w.bytes(m.assignment);
+      writeBytes(w, m.subscription);
+      writeBytes(w, m.assignment);
     }
   }
   return w.take();
@@ -261,132 +202,62 @@ export function encodeGroupRecordValue(record: GroupRecord): Uint8Array | null {
 
 // ---- decoding ----
 
-/** Thrown inside the decoder and turned into a `TributaryError` at its edge. */
-class Corrupt {
-  constructor(readonly why: string) {}
+/** A reader of a record's key or value: every read bounded, CORRUPT_MESSAGE when malformed. */
+function reader(bytes: Uint8Array): ByteReader {
+  return new ByteReader(bytes, 'CORRUPT_MESSAGE', 0, bytes.length, '__consumer_offsets record');
 }
 
-function corrupt(why: string): never {
-  throw new Corrupt(why);
+/** An array count, checked against the bytes left (each element takes at least `elementBytesMin`). */
+function readCount(r: ByteReader, what: string, elementBytesMin: number): number {
+  const n = r.int32();
+  if (n < 0) r.fail(`${what} count is ${n}`);
+  if (n * elementBytesMin > r.remaining) r.fail(`${what} count ${n} runs past the end`);
+  return n;
 }
 
-class Reader {
-  private pos = 0;
-  private readonly view: DataView;
-
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-
-  private need(n: number, what: string): void {
-    if (this.buf.length - this.pos < n) corrupt(`truncated ${what}`);
-  }
-
-  int16(what: string): number {
-    this.need(2, what);
-    const v = this.view.getInt16(this.pos);
-    this.pos += 2;
-    return v;
-  }
-
-  int32(what: string): number {
-    this.need(4, what);
-    const v = this.view.getInt32(this.pos);
-    this.pos += 4;
-    return v;
-  }
-
-  int64(what: string): number {
-    this.need(8, what);
-    const high = this.view.getInt32(this.pos);
-    const low = this.view.getUint32(this.pos + 4);
-    this.pos += 8;
-    const v = high * 0x100000000 + low;
-    if (!Number.isSafeInteger(v) || Math.abs(v) > int64Max) corrupt(`${what} ${v} is outside the safe integer range`);
-    return v;
-  }
-
-  nullableString(what: string): string | null {
-    const n = this.int16(`${what} length`);
-    if (n === -1) return null;
-    if (n < 0) corrupt(`${what} has length ${n}`);
-    this.need(n, what);
-    let text: string;
-    try {
-      text = utf8Decoder.decode(this.buf.subarray(this.pos, this.pos + n));
-    } catch {
-      corrupt(`${what} is not valid UTF-8`);
-    }
-    this.pos += n;
-    return text;
-  }
-
-  string(what: string): string {
-    const s = this.nullableString(what);
-    if (s === null) corrupt(`${what} is null`);
-    return s;
-  }
-
-  bytes(what: string): Uint8Array {
-    const n = this.int32(`${what} length`);
-    if (n < 0) corrupt(`${what} has length ${n}`);
-    this.need(n, what);
-    const out = this.buf.slice(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-
-  /** An array count, checked against the bytes left (each element takes at least `elementBytesMin`). */
-  count(what: string, elementBytesMin: number): number {
-    const n = this.int32(`${what} count`);
-    if (n < 0) corrupt(`${what} count is ${n}`);
-    if (n * elementBytesMin > this.buf.length - this.pos) corrupt(`${what} count ${n} runs past the end`);
-    return n;
-  }
-
-  end(what: string): void {
-    if (this.pos !== this.buf.length) corrupt(`${this.buf.length - this.pos} bytes left over after the ${what}`);
-  }
+/** A bytes field, sliced out of the record's bytes (a copy when they are a plain Uint8Array, as the log's reads give them). */
+function readBytes(r: ByteReader): Uint8Array {
+  return r.bytes(false).slice();
 }
 
 /** The smallest encoded member: four empty strings, two int32s, two empty byte arrays. */
 const memberBytesMin = 4 * 2 + 2 * 4 + 2 * 4;
 
-function decodeOffsetCommitValue(r: Reader): OffsetCommitValue {
-  const version = r.int16('value version');
-  if (version < 0 || version > 3) corrupt(`OffsetCommitValue version ${version} is not 0 to 3`);
-  const offset = r.int64('offset');
-  const leaderEpoch = version >= 3 ? r.int32('leader epoch') : -1;
-  const metadata = r.string('metadata');
-  const commitTimestamp = r.int64('commit timestamp');
-  const expireTimestamp = version === 1 ? r.int64('expire timestamp') : null;
-  r.end('OffsetCommitValue');
+function decodeOffsetCommitValue(r: ByteReader): OffsetCommitValue {
+  const version = r.int16();
+  if (version < 0 || version > 3) r.fail(`OffsetCommitValue version ${version} is not 0 to 3`);
+  const offset = r.int64();
+  const leaderEpoch = version >= 3 ? r.int32() : -1;
+  const metadata = r.string(false);
+  const commitTimestamp = r.int64();
+  const expireTimestamp = version === 1 ? r.int64() : null;
+  r.done('OffsetCommitValue');
   return { offset, leaderEpoch, metadata, commitTimestamp, expireTimestamp };
 }
 
-function decodeGroupMetadataValue(r: Reader): GroupMetadataValue {
-  const version = r.int16('value version');
-  if (version < 0 || version > 3) corrupt(`GroupMetadataValue version ${version} is not 0 to 3`);
-  const protocolType = r.string('protocol type');
-  const generation = r.int32('generation');
-  const protocol = r.nullableString('protocol');
-  const leader = r.nullableString('leader');
-  const currentStateTimestamp = version >= 2 ? r.int64('current state timestamp') : -1;
-  const count = r.count('members', memberBytesMin - (version < 1 ? 4 : 0) - (version < 3 ? 2 : 0));
+function decodeGroupMetadataValue(r: ByteReader): GroupMetadataValue {
+  const version = r.int16();
+  if (version < 0 || version > 3) r.fail(`GroupMetadataValue version ${version} is not 0 to 3`);
+  const protocolType = r.string(false);
+  const generation = r.int32();
+  const protocol = r.nullableString(false);
+  const leader = r.nullableString(false);
+  const currentStateTimestamp = version >= 2 ? r.int64() : -1;
+  const count = readCount(r, 'members', memberBytesMin - (version < 1 ? 4 : 0) - (version < 3 ? 2 : 0));
   const members: GroupMemberValue[] = [];
   for (let i = 0; i < count; i++) {
-    const memberId = r.string('member id');
-    const groupInstanceId = version >= 3 ? r.nullableString('group instance id') : null;
-    const clientId = r.string('client id');
-    const clientHost = r.string('client host');
-    const sessionTimeoutV0 = version === 0 ? r.int32('session timeout') : undefined;
-    const rebalanceTimeout = version >= 1 ? r.int32('rebalance timeout') : sessionTimeoutV0!;
-    const sessionTimeout = sessionTimeoutV0 ?? r.int32('session timeout');
-    const subscription = r.bytes('subscription');
-    const assignment = r.bytes('assignment');
+    const memberId = r.string(false);
+    const groupInstanceId = version >= 3 ? r.nullableString(false) : null;
+    const clientId = r.string(false);
+    const clientHost = r.string(false);
+    const sessionTimeoutV0 = version === 0 ? r.int32() : undefined;
+    const rebalanceTimeout = version >= 1 ? r.int32() : sessionTimeoutV0!;
+    const sessionTimeout = sessionTimeoutV0 ?? r.int32();
+    const subscription = readBytes(r);
+    const assignment = readBytes(r);
     members.push({ memberId, groupInstanceId, clientId, clientHost, rebalanceTimeout, sessionTimeout, subscription, assignment });
   }
-  r.end('GroupMetadataValue');
+  r.done('GroupMetadataValue');
   return { protocolType, generation, protocol, leader, currentStateTimestamp, members };
 }
 
@@ -396,24 +267,19 @@ function decodeGroupMetadataValue(r: Reader): GroupMetadataValue {
  * coordinator understands.
  */
 export function decodeGroupRecord(key: Uint8Array, value: Uint8Array | null): GroupRecord {
-  try {
-    const k = new Reader(key);
-    const keyVersion = k.int16('key version');
-    if (keyVersion === 0 || keyVersion === 1) {
-      const group = k.string('group');
-      const topic = k.string('topic');
-      const partition = k.int32('partition');
-      k.end('OffsetCommitKey');
-      return { type: 'OffsetCommit', key: { group, topic, partition }, value: value === null ? null : decodeOffsetCommitValue(new Reader(value)) };
-    }
-    if (keyVersion === 2) {
-      const group = k.string('group');
-      k.end('GroupMetadataKey');
-      return { type: 'GroupMetadata', key: { group }, value: value === null ? null : decodeGroupMetadataValue(new Reader(value)) };
-    }
-    return corrupt(`key version ${keyVersion} is not an offset commit (0, 1) or group metadata (2) key`);
-  } catch (err) {
-    if (err instanceof Corrupt) throw new TributaryError('CORRUPT_MESSAGE', `__consumer_offsets record: ${err.why}`);
-    throw err;
+  const k = reader(key);
+  const keyVersion = k.int16();
+  if (keyVersion === 0 || keyVersion === 1) {
+    const group = k.string(false);
+    const topic = k.string(false);
+    const partition = k.int32();
+    k.done('OffsetCommitKey');
+    return { type: 'OffsetCommit', key: { group, topic, partition }, value: value === null ? null : decodeOffsetCommitValue(reader(value)) };
   }
+  if (keyVersion === 2) {
+    const group = k.string(false);
+    k.done('GroupMetadataKey');
+    return { type: 'GroupMetadata', key: { group }, value: value === null ? null : decodeGroupMetadataValue(reader(value)) };
+  }
+  return k.fail(`key version ${keyVersion} is not an offset commit (0, 1) or group metadata (2) key`);
 }

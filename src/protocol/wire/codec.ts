@@ -25,9 +25,9 @@ import { apiSpecs, type ApiSpec } from '../schema/index.js';
 import { adapters } from './adapters.js';
 import { readRequestHeaderFields, readResponseHeader, requestHeaderVersion, responseHeaderVersion, writeRequestHeader, writeResponseHeader, type RequestHeader } from './header.js';
 import { planFor } from './plan.js';
-import { WireReader } from './reader.js';
+import { ByteReader } from '../../util/byte-reader.js';
 import { advertisedApiVersions, isAdvertised, isServed, servedApiVersions, type WireApiVersion } from './versions.js';
-import { WireWriter } from './writer.js';
+import { ByteWriter } from '../../util/byte-writer.js';
 
 export { advertisedApiVersions, servedApiVersions, isServed, isAdvertised, type WireApiVersion };
 
@@ -49,7 +49,7 @@ function specFor(apiKey: number): ApiSpec | undefined {
 
 const apiVersionsMax = advertisedApiVersions.find((a) => a.apiKey === ApiKey.ApiVersions)!.maxVersion;
 
-function sizedFrame(w: WireWriter): Uint8Array {
+function sizedFrame(w: ByteWriter): Uint8Array {
   const bytes = w.finish();
   const frame = bytes.slice(); // own the bytes: the writer's buffer is larger than the frame
   new DataView(frame.buffer).setInt32(0, frame.length - 4);
@@ -76,7 +76,7 @@ export function encodeRequest(request: Request, header: RequestHeaderInput): Uin
   const plan = planFor(spec.request, header.apiVersion, `${apiName(request.apiKey)} request`);
   const toWire = adapters[request.apiKey]?.request?.toWire;
   const value = toWire ? toWire(header.apiVersion, request as unknown as Obj) : (request as unknown as Obj);
-  const w = new WireWriter();
+  const w = new ByteWriter();
   w.int32(0);
   writeRequestHeader(w, { apiKey: request.apiKey, ...header }, plan.flexible ? 2 : 1);
   plan.write(w, value);
@@ -105,7 +105,7 @@ export interface DecodedRequest {
  * trusted: the codec checks encoding, not meaning.
  */
 export function decodeRequest(message: Uint8Array): DecodedRequest {
-  const r = new WireReader(message, 'INVALID_REQUEST');
+  const r = new ByteReader(message, 'INVALID_REQUEST');
   const header = readRequestHeaderFields(r);
   const { apiKey, apiVersion, correlationId } = header;
   if (apiKey === ApiKey.ApiVersions && apiVersion > apiVersionsMax) {
@@ -135,7 +135,7 @@ export interface ResponseHeaderInput {
   readonly request?: Request;
 }
 
-function writeResponse(w: WireWriter, response: Response, header: ResponseHeaderInput): void {
+function writeResponse(w: ByteWriter, response: Response, header: ResponseHeaderInput): void {
   const spec = specFor(response.apiKey);
   assert(spec !== undefined && isAdvertised(response.apiKey, header.apiVersion), `a ${apiName(response.apiKey)} v${header.apiVersion} response answers a request that was decoded`);
   const plan = planFor(spec.response, header.apiVersion, `${apiName(response.apiKey)} response`);
@@ -148,7 +148,7 @@ function writeResponse(w: WireWriter, response: Response, header: ResponseHeader
 
 /** Encodes a response as one frame (size prefix included), in the version of the request it answers. */
 export function encodeResponse(response: Response, header: ResponseHeaderInput): Uint8Array {
-  const w = new WireWriter();
+  const w = new ByteWriter();
   writeResponse(w, response, header);
   return sizedFrame(w);
 }
@@ -161,7 +161,7 @@ export function encodeResponse(response: Response, header: ResponseHeaderInput):
  * caller must not change those bytes until the write completes.
  */
 export function encodeResponseChunks(response: Response, header: ResponseHeaderInput): Uint8Array[] {
-  const w = new WireWriter().chunked();
+  const w = new ByteWriter().chunked();
   writeResponse(w, response, header);
   const chunks = w.finishChunks();
   let total = 0;
@@ -188,7 +188,7 @@ export function decodeResponse<K extends ApiKey>(apiKey: K, apiVersion: number, 
   if (spec === undefined || !isAdvertised(apiKey, apiVersion)) {
     throw new TributaryError('UNSUPPORTED_VERSION', `no wire codec for ${apiName(apiKey)} v${apiVersion}`);
   }
-  const r = new WireReader(message, 'CORRUPT_MESSAGE');
+  const r = new ByteReader(message, 'CORRUPT_MESSAGE');
   const correlationId = readResponseHeader(r, responseHeaderVersion(apiKey, apiVersion));
   let version = apiVersion;
   if (apiKey === ApiKey.ApiVersions && r.remaining >= 2) {

@@ -15,8 +15,8 @@
 import { ApiKey } from '../api-keys.js';
 import { apiSpecs } from '../schema/index.js';
 import { inVersions } from '../schema/spec.js';
-import type { WireReader } from './reader.js';
-import type { WireWriter } from './writer.js';
+import type { ByteReader } from '../../util/byte-reader.js';
+import type { ByteWriter } from '../../util/byte-writer.js';
 
 export interface RequestHeader {
   readonly apiKey: number;
@@ -40,13 +40,13 @@ export function responseHeaderVersion(apiKey: number, apiVersion: number): 0 | 1
   return isFlexible(apiKey, apiVersion) ? 1 : 0;
 }
 
-export function writeRequestHeader(w: WireWriter, header: RequestHeader, version: 1 | 2): void {
+export function writeRequestHeader(w: ByteWriter, header: RequestHeader, version: 1 | 2): void {
   w.int16(header.apiKey).int16(header.apiVersion).int32(header.correlationId).nullableString(false, header.clientId);
   w.tags(version === 2);
 }
 
 /** Reads the fields common to v1 and v2; the caller reads the tagged fields once it knows the version. */
-export function readRequestHeaderFields(r: WireReader): RequestHeader {
+export function readRequestHeaderFields(r: ByteReader): RequestHeader {
   const apiKey = r.int16();
   const apiVersion = r.int16();
   const correlationId = r.int32();
@@ -54,11 +54,11 @@ export function readRequestHeaderFields(r: WireReader): RequestHeader {
   return { apiKey, apiVersion, correlationId, clientId };
 }
 
-export function writeResponseHeader(w: WireWriter, correlationId: number, version: 0 | 1): void {
+export function writeResponseHeader(w: ByteWriter, correlationId: number, version: 0 | 1): void {
   w.int32(correlationId).tags(version === 1);
 }
 
-export function readResponseHeader(r: WireReader, version: 0 | 1): number {
+export function readResponseHeader(r: ByteReader, version: 0 | 1): number {
   const correlationId = r.int32();
   r.tags(version === 1);
   return correlationId;

@@ -18,8 +18,8 @@ import { inVersions, type FieldSpec, type MessageSpec } from '../schema/spec.js'
 import { decodeRequest, encodeRequest, isServed } from './codec.js';
 import { structArb } from './message-arbitrary.js';
 import { configSourceNumbers, planFor } from './plan.js';
-import { WireReader } from './reader.js';
-import { WireWriter } from './writer.js';
+import { ByteReader } from '../../util/byte-reader.js';
+import { ByteWriter } from '../../util/byte-writer.js';
 
 const require = createRequire(import.meta.url);
 
@@ -253,13 +253,13 @@ describe('Tributary responses: KafkaJS decodes every field', () => {
         for (const raw of samples) {
           const safe = withoutUnsupported(raw) as Obj;
           const value = quirks.adjust ? quirks.adjust(safe, version) : safe;
-          const w = new WireWriter();
+          const w = new ByteWriter();
           planFor(spec, version, `${apiName(apiKey)} response`).write(w, value);
           const body = Buffer.from(w.finish());
           const decodedByThem = (await response.decode(body)) as Obj;
           const theirs = quirks.theirs ? quirks.theirs(decodedByThem) : decodedByThem;
           // What we meant to send, read back by our own decoder, in wire order.
-          const ours = planFor(spec, version, `${apiName(apiKey)} response`).read(new WireReader(body, 'CORRUPT_MESSAGE'), {});
+          const ours = planFor(spec, version, `${apiName(apiKey)} response`).read(new ByteReader(body, 'CORRUPT_MESSAGE'), {});
           const theirValues = theirLeaves(theirs, skip, []);
           const ourValues = ourLeaves(spec.fields, version, ours, []);
           if (quirks.unordered) expect(theirValues.sort()).toEqual(ourValues.sort());

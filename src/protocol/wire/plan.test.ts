@@ -18,8 +18,8 @@ import { decodeRequest, decodeResponse, isServed } from './codec.js';
 import { requestHeaderVersion, responseHeaderVersion, writeRequestHeader, writeResponseHeader } from './header.js';
 import { expected, structArb } from './message-arbitrary.js';
 import { planFor } from './plan.js';
-import { WireReader } from './reader.js';
-import { WireWriter } from './writer.js';
+import { ByteReader } from '../../util/byte-reader.js';
+import { ByteWriter } from '../../util/byte-writer.js';
 
 type Obj = Record<string, unknown>;
 
@@ -38,13 +38,13 @@ for (const api of Object.values(apiSpecs)) {
 }
 
 function encode(c: Case, value: Obj): Uint8Array {
-  const w = new WireWriter();
+  const w = new ByteWriter();
   planFor(c.spec, c.version, c.label).write(w, value);
   return w.finish().slice();
 }
 
 function decode(c: Case, bytes: Uint8Array, code: 'INVALID_REQUEST' | 'CORRUPT_MESSAGE' = 'CORRUPT_MESSAGE'): Obj {
-  const r = new WireReader(bytes, code);
+  const r = new ByteReader(bytes, code);
   const out = planFor(c.spec, c.version, c.label).read(r, {});
   r.done();
   return out;
@@ -128,30 +128,30 @@ describe('malformed input is a typed error, never a crash', () => {
 describe('encoding refuses what a request version cannot carry, and drops it from a response', () => {
   it('a broker response holding fields the version lacks is written without them', () => {
     const listOffsets = apiSpecs[2].response;
-    const w = new WireWriter();
+    const w = new ByteWriter();
     const value = { throttleTimeMs: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: 'NONE', timestamp: -1, offset: 5, leaderEpoch: 7 }] }] };
     planFor(listOffsets, 2, 'ListOffsets response').write(w, value);
-    const read = planFor(listOffsets, 2, 'ListOffsets response').read(new WireReader(w.finish().slice(), 'CORRUPT_MESSAGE'), {});
+    const read = planFor(listOffsets, 2, 'ListOffsets response').read(new ByteReader(w.finish().slice(), 'CORRUPT_MESSAGE'), {});
     expect(read).toEqual({ ...value, topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: 'NONE', timestamp: -1, offset: 5, leaderEpoch: -1 }] }] });
   });
 
   it('a non-ignorable field the version lacks is UNSUPPORTED_VERSION; an ignorable one is dropped', () => {
     const fetch = apiSpecs[1].request;
-    const w = new WireWriter();
+    const w = new ByteWriter();
     const base = { replicaId: -1, maxWaitMs: 1, minBytes: 1, maxBytes: 1, isolationLevel: 0, topics: [{ topic: 't', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1, lastFetchedEpoch: 4 }] }] };
     expect(() => planFor(fetch, 11, 'Fetch request').write(w, base)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }));
-    planFor(fetch, 11, 'Fetch request').write(new WireWriter(), { ...base, topics: [{ topic: 't', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1, currentLeaderEpoch: 3 }] }] });
-    planFor(fetch, 8, 'Fetch request').write(new WireWriter(), { ...base, rackId: 'rack-a', topics: [] });
+    planFor(fetch, 11, 'Fetch request').write(new ByteWriter(), { ...base, topics: [{ topic: 't', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1, currentLeaderEpoch: 3 }] }] });
+    planFor(fetch, 8, 'Fetch request').write(new ByteWriter(), { ...base, rackId: 'rack-a', topics: [] });
   });
 
   it('a null in a request field the version cannot make null is UNSUPPORTED_VERSION; a response writes it empty (Kafka does so for JoinGroup before v7)', () => {
     const join = apiSpecs[11];
-    expect(() => planFor(join.request, 4, 'JoinGroup request').write(new WireWriter(), { groupId: null, sessionTimeoutMs: 1, memberId: '', protocolType: 'consumer', protocols: [] })).toThrow(
+    expect(() => planFor(join.request, 4, 'JoinGroup request').write(new ByteWriter(), { groupId: null, sessionTimeoutMs: 1, memberId: '', protocolType: 'consumer', protocols: [] })).toThrow(
       expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }),
     );
-    const w = new WireWriter();
+    const w = new ByteWriter();
     planFor(join.response, 6, 'JoinGroup response').write(w, { errorCode: 'UNKNOWN_MEMBER_ID', generationId: -1, protocolName: null, leader: '', memberId: '', members: [] });
-    const r = new WireReader(w.finish().slice(), 'CORRUPT_MESSAGE');
+    const r = new ByteReader(w.finish().slice(), 'CORRUPT_MESSAGE');
     expect(planFor(join.response, 6, 'JoinGroup response').read(r, {})).toMatchObject({ protocolName: '' });
   });
 });
@@ -164,7 +164,7 @@ describe('through the codec (headers and adapters): random valid bodies decode, 
         fc.property(
           fc.constantFrom(...served.filter((c) => c.spec.type === kind)).chain((c) => fc.tuple(fc.constant(c), structArb(c.spec.fields, c.version))),
           ([c, value]) => {
-            const w = new WireWriter();
+            const w = new ByteWriter();
             if (kind === 'request') writeRequestHeader(w, { apiKey: c.spec.apiKey, apiVersion: c.version, correlationId: 9, clientId: 'x' }, requestHeaderVersion(c.spec.apiKey, c.version));
             else writeResponseHeader(w, 9, responseHeaderVersion(c.spec.apiKey, c.version));
             planFor(c.spec, c.version, c.label).write(w, value);

@@ -25,21 +25,21 @@ import { TributaryError } from '../../util/errors.js';
 import { zeroUuid } from '../../util/uuid.js';
 import type { ConfigSource } from '../common.js';
 import { inVersions, type FieldMapping, type FieldSpec, type MessageSpec } from '../schema/spec.js';
-import type { WireReader } from './reader.js';
-import { WireWriter } from './writer.js';
+import type { ByteReader } from '../../util/byte-reader.js';
+import { ByteWriter } from '../../util/byte-writer.js';
 
 type Obj = Record<string, unknown>;
-type Read = (r: WireReader) => unknown;
-type Write = (w: WireWriter, value: unknown) => void;
+type Read = (r: ByteReader) => unknown;
+type Write = (w: ByteWriter, value: unknown) => void;
 
 /** The compiled codec of one message at one version. */
 export interface Plan {
   readonly version: number;
   readonly flexible: boolean;
   /** Reads the body into `into` (which may already hold `apiKey`) and returns it. */
-  readonly read: (r: WireReader, into: Obj) => Obj;
+  readonly read: (r: ByteReader, into: Obj) => Obj;
   /** Writes the body of `value`. */
-  readonly write: (w: WireWriter, value: Obj) => void;
+  readonly write: (w: ByteWriter, value: Obj) => void;
 }
 
 // ---- value mappings: what the wire carries as a number and the in-process value names ----
@@ -280,8 +280,8 @@ function fieldCodec(f: FieldSpec, ctx: Ctx): FieldCodec {
 }
 
 interface StructCodec {
-  read(r: WireReader, into: Obj): Obj;
-  write(w: WireWriter, value: Obj): void;
+  read(r: ByteReader, into: Obj): Obj;
+  write(w: ByteWriter, value: Obj): void;
 }
 
 function compileStruct(fields: readonly FieldSpec[], ctx: Ctx): StructCodec {
@@ -331,7 +331,7 @@ function compileStruct(fields: readonly FieldSpec[], ctx: Ctx): StructCodec {
   }
   tagged.sort((a, b) => a.tag - b.tag);
 
-  const readTags = (r: WireReader, o: Obj): void => {
+  const readTags = (r: ByteReader, o: Obj): void => {
     const count = r.unsignedVarint();
     if (count > r.remaining) r.fail(`${count} tagged fields in ${r.remaining} bytes`);
     let previous = -1;
@@ -352,7 +352,7 @@ function compileStruct(fields: readonly FieldSpec[], ctx: Ctx): StructCodec {
     }
   };
 
-  const writeTags = (w: WireWriter, o: Obj): void => {
+  const writeTags = (w: ByteWriter, o: Obj): void => {
     let present = 0;
     for (const t of tagged) if (!isDefault(t.field, o[t.key], t.d)) present++;
     w.unsignedVarint(present);
@@ -360,7 +360,7 @@ function compileStruct(fields: readonly FieldSpec[], ctx: Ctx): StructCodec {
     for (const t of tagged) {
       const v = o[t.key];
       if (isDefault(t.field, v, t.d)) continue;
-      const inner = new WireWriter(64);
+      const inner = new ByteWriter(64);
       t.codec.write(inner, v);
       const bytes = inner.finish();
       w.unsignedVarint(t.tag).unsignedVarint(bytes.length).raw(bytes);
@@ -384,8 +384,8 @@ interface StructParts {
   readonly writers: readonly Write[];
   readonly writeDefaults: readonly unknown[];
   readonly checkAbsent: ((o: Obj) => void) | null;
-  readonly readTags: ((r: WireReader, o: Obj) => void) | null;
-  readonly writeTags: ((w: WireWriter, o: Obj) => void) | null;
+  readonly readTags: ((r: ByteReader, o: Obj) => void) | null;
+  readonly writeTags: ((w: ByteWriter, o: Obj) => void) | null;
 }
 
 /**

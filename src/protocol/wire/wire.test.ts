@@ -9,8 +9,8 @@ import type { Request, Response } from '../requests.js';
 import { sampleRequests } from '../samples.js';
 import { validateRequest } from '../validate.js';
 import { advertisedApiVersions, decodeRequest, decodeResponse, encodeRequest, encodeResponse, encodeResponseChunks, servedApiVersions, wireApiVersions } from './codec.js';
-import { WireReader } from './reader.js';
-import { WireWriter } from './writer.js';
+import { ByteReader } from '../../util/byte-reader.js';
+import { ByteWriter } from '../../util/byte-writer.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -36,16 +36,16 @@ function tributaryErrorOrValue<T>(fn: () => T): T | TributaryError {
   }
 }
 
-describe('WireReader and WireWriter', () => {
+describe('ByteReader and ByteWriter', () => {
   it('round-trip every primitive, classic and compact', () => {
     for (const flexible of [false, true]) {
-      const w = new WireWriter(4); // small, so it must grow
+      const w = new ByteWriter(4); // small, so it must grow
       w.int8(-128).int16(-2).int32(0x7fffffff).int64(-1).int64(2 ** 53 - 1).int64(-(2 ** 40) - 5).bool(true).bool(false);
       w.uuid('AAECAwQFBgcICQoLDA0ODw').unsignedVarint(0).unsignedVarint(300).unsignedVarint(0xffffffff);
       w.string(flexible, 'héllo').nullableString(flexible, null).bytes(flexible, new Uint8Array([1, 2])).nullableBytes(flexible, null);
       w.array(flexible, [1, -1], (w, n) => w.int32(n)).nullableArray(flexible, null, (w, n: number) => w.int32(n));
       w.taggedFields([[1, (w) => w.int32(7)], undefined, [5, (w) => w.string(true, 'x')]]);
-      const r = new WireReader(w.finish());
+      const r = new ByteReader(w.finish());
       expect([r.int8(), r.int16(), r.int32(), r.int64(), r.int64(), r.int64(), r.bool(), r.bool()]).toEqual([-128, -2, 0x7fffffff, -1, 2 ** 53 - 1, -(2 ** 40) - 5, true, false]);
       expect([r.uuid(), r.unsignedVarint(), r.unsignedVarint(), r.unsignedVarint()]).toEqual(['AAECAwQFBgcICQoLDA0ODw', 0, 300, 0xffffffff]);
       expect([r.string(flexible), r.nullableString(flexible), [...r.bytes(flexible)], r.nullableBytes(flexible)]).toEqual(['héllo', null, [1, 2], null]);
@@ -61,13 +61,13 @@ describe('WireReader and WireWriter', () => {
   });
 
   it('writes the exact bytes Kafka specifies', () => {
-    const w = new WireWriter();
+    const w = new ByteWriter();
     w.string(false, 'ab').string(true, 'ab').nullableString(true, null).nullableString(false, null).unsignedVarint(300).int64(-2);
     expect(hex(w.finish())).toBe('00026162' + '036162' + '00' + 'ffff' + 'ac02' + 'fffffffffffffffe');
   });
 
   it('refuses truncation, lengths past the end, long varints, unsafe int64s and bad UTF-8 with the reader’s code', () => {
-    const cases: [string, (r: WireReader) => unknown, string][] = [
+    const cases: [string, (r: ByteReader) => unknown, string][] = [
       ['0001', (r) => r.int32(), 'an int32 needs 4 bytes, 2 left'],
       ['0005616263', (r) => r.string(false), 'a string needs 5 bytes, 3 left'],
       ['ffff', (r) => r.string(false), 'a null string where one is required'],
@@ -85,16 +85,16 @@ describe('WireReader and WireWriter', () => {
       ['0101020000', (r) => r.taggedFields((_t, r) => r.int8()), '1 bytes left over after tagged field 1'],
     ];
     for (const [bytes, read, message] of cases) {
-      const err = thrown(() => read(new WireReader(unhex(bytes), 'CORRUPT_MESSAGE')));
+      const err = thrown(() => read(new ByteReader(unhex(bytes), 'CORRUPT_MESSAGE')));
       expect(err.code).toBe('CORRUPT_MESSAGE');
       expect(err.message).toContain(message);
     }
   });
 
   it('refuses out-of-range values on write as bugs', () => {
-    expect(() => new WireWriter().int16(40_000)).toThrow(AssertionError);
-    expect(() => new WireWriter().int64(2 ** 53)).toThrow(AssertionError);
-    expect(() => new WireWriter().string(false, 'x'.repeat(0x8000))).toThrow(AssertionError);
+    expect(() => new ByteWriter().int16(40_000)).toThrow(AssertionError);
+    expect(() => new ByteWriter().int64(2 ** 53)).toThrow(AssertionError);
+    expect(() => new ByteWriter().string(false, 'x'.repeat(0x8000))).toThrow(AssertionError);
   });
 });
 
@@ -203,9 +203,9 @@ function metadataResponseAt(r: MetadataResponse, version: number): MetadataRespo
 const int32 = fc.integer({ min: -0x80000000, max: 0x7fffffff });
 const name = fc.string({ maxLength: 20 });
 const uuidArb = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => {
-  const w = new WireWriter();
+  const w = new ByteWriter();
   w.raw(b);
-  return new WireReader(w.finish()).uuid();
+  return new ByteReader(w.finish()).uuid();
 });
 const errorCode = fc.constantFrom('NONE' as const, 'LEADER_NOT_AVAILABLE' as const, 'UNKNOWN_TOPIC_OR_PARTITION' as const, 'TOPIC_AUTHORIZATION_FAILED' as const);
 const metadataResponseArb: fc.Arbitrary<MetadataResponse> = fc.record({

@@ -8,6 +8,7 @@ import {
   checkBatch,
   compressionOf,
   decodeRecordsSection,
+  decodeRecordsSectionWith,
   encodeBatchUncompressed,
   encodeRecords,
   assembleBatch,
@@ -17,6 +18,7 @@ import {
   type CompressionType,
   type DecodedRecord,
   type RecordInput,
+  type RecordMaker,
 } from '../batch.js';
 import { checkBatchInput } from '../batch-input.js';
 import type { Codec } from './codec.js';
@@ -165,6 +167,35 @@ export async function decodeBatch(bytes: Uint8Array, pos = 0, options: DecodeBat
   const compression = compressionOf(header.attributes);
   const body = compression === 'none' ? section : await codecFor(compression).decompress(section);
   return decodeRecordsSection(body, header);
+}
+
+/**
+ * {@link decodeBatch} for a reader that makes its own record objects (the consumer):
+ * checks the batch the same way, then pushes `make(...)` onto `out` for every record at
+ * or past `fromOffset`. An uncompressed batch is decoded at once (no promise: returns
+ * undefined); a compressed one returns the promise of its decompression and decoding.
+ * @internal
+ */
+export function decodeBatchWith<T>(bytes: Uint8Array, pos: number, verifyCrc: boolean, fromOffset: number, make: RecordMaker<T>, out: T[]): Promise<void> | undefined {
+  const buf = asBuffer(bytes);
+  checkPosition(buf, pos);
+  const check = checkBatch(buf, pos, buf.length, verifyCrc);
+  if (!check.ok) throw corruptBatch(check.problem);
+  const header = readBatchHeader(buf, pos);
+  if (!Number.isSafeInteger(header.baseOffset) || !Number.isSafeInteger(header.baseTimestamp) || !Number.isSafeInteger(header.maxTimestamp) || !Number.isSafeInteger(header.producerId)) {
+    for (const field of ['baseOffset', 'baseTimestamp', 'maxTimestamp', 'producerId'] as const) {
+      if (!Number.isSafeInteger(header[field])) throw corruptBatch(`${field} is outside the safe integer range`);
+    }
+  }
+  const section = buf.subarray(pos + batchHeaderBytes, pos + check.size);
+  const compression = compressionOf(header.attributes);
+  if (compression === 'none') {
+    decodeRecordsSectionWith(section, header, fromOffset, make, out);
+    return undefined;
+  }
+  return codecFor(compression)
+    .decompress(section)
+    .then((body) => decodeRecordsSectionWith(body, header, fromOffset, make, out));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Reader } from '../../util/varint.js';
+import { ByteReader } from '../../util/byte-reader.js';
 import { asBuffer } from '../batch.js';
 import { loadDependency, loadNative } from '../../util/native.js';
 import { corrupt, decompressedBytesMax, decompressFailed, outputTooLarge, type Codec } from './codec.js';
@@ -101,9 +101,8 @@ function snappyBlocks(buf: Buffer): Buffer[] {
 const snappyExpansionMax = 22;
 
 function declaredLength(block: Buffer): number {
-  const declared = new Reader(block).unsignedVarint();
-  if (declared === undefined) throw corrupt('snappy', 'a block does not start with its length');
-  return declared;
+  // A block that does not start with its length is CORRUPT_MESSAGE from the reader.
+  return new ByteReader(block, 'CORRUPT_MESSAGE', 0, block.length, 'corrupt snappy block length').unsignedVarint();
 }
 
 /**

@@ -49,6 +49,8 @@ export interface BrokerConnectionOptions {
   readonly frameBytesMax: number;
   /** Caps on negotiated versions, by API key. */
   readonly apiVersionsMax: Readonly<Record<number, number>>;
+  /** Aborted when the client closes: a connection being set up gives up at once (NETWORK_EXCEPTION). */
+  readonly signal?: AbortSignal;
 }
 
 interface Waiting {
@@ -64,15 +66,39 @@ interface Waiting {
   correlationId?: number;
 }
 
+/**
+ * How a caller gives up on a request (its `AbortSignal` fired): `aborted` is set, and `drop`
+ * (set by the connection once the request is queued) removes it while it is still queued.
+ * A request already on the wire stays in the in-flight list, so its answer is still matched
+ * by correlation id, and is thrown away; the caller's promise has already rejected.
+ */
+export interface Cancel {
+  aborted: boolean;
+  drop: (() => void) | undefined;
+}
+
 export class BrokerConnection {
   private readonly reader: FrameReader;
   private readonly inFlight: Waiting[] = [];
   private readonly queued: Waiting[] = [];
+  /** Re-authentication requests (KIP-368): written before anything queued, which waits for them. */
+  private readonly urgent: Waiting[] = [];
+  /**
+   * KIP-368: when the broker gave the SASL session a lifetime, the monotonic time from which
+   * the next request waits for a re-authentication first (85-95% of the lifetime, as
+   * Kafka's clients pick it), and whether one is running.
+   */
+  private reauthDueAtMs: number | undefined;
+  private reauthenticating = false;
+  /** Re-authentications done on this connection (KIP-368; for tests and monitoring). */
+  reauthentications = 0;
   private nextCorrelationId = 0;
   private closedReason: string | undefined;
   private versions = new Map<number, { min: number; max: number }>();
   /** Called once when the connection closes, for whatever reason. */
   onClose: ((reason: string) => void) | undefined;
+  /** Resolves once the socket has closed. */
+  readonly closed: Promise<void>;
 
   private constructor(
     private readonly socket: Socket,
@@ -83,6 +109,10 @@ export class BrokerConnection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('close', () => this.close('the broker closed the connection'));
+    this.closed = new Promise<void>((resolve) => {
+      if (socket.closed) resolve();
+      else socket.once('close', () => resolve());
+    });
   }
 
   /** Connects, negotiates versions and authenticates; rejects with a typed error. */
@@ -90,6 +120,9 @@ export class BrokerConnection {
     const socket = await openSocket(options);
     const connection = new BrokerConnection(socket, options);
     const timer = setTimeout(() => connection.close(`connection setup took more than ${options.connectionSetupTimeoutMs} ms`), options.connectionSetupTimeoutMs);
+    const onAbort = (): void => connection.close('the client closed');
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await connection.negotiate();
       if (options.sasl !== undefined) await connection.authenticate(options.sasl);
@@ -99,6 +132,7 @@ export class BrokerConnection {
       throw err;
     } finally {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -123,8 +157,12 @@ export class BrokerConnection {
     return cap === undefined ? best : Math.max(Math.max(ours.minVersion, theirs.min), Math.min(best, cap));
   }
 
-  /** Sends a request and resolves with its answer. */
-  send<R extends Request>(request: R): Promise<ResponseFor<R>> {
+  /** Sends a request and resolves with its answer (`cancel`: see {@link Cancel}). */
+  send<R extends Request>(request: R, cancel?: Cancel): Promise<ResponseFor<R>> {
+    return this.sendAs(request, cancel, false);
+  }
+
+  private sendAs<R extends Request>(request: R, cancel: Cancel | undefined, urgent: boolean): Promise<ResponseFor<R>> {
     const apiVersion = this.versionFor(request.apiKey);
     const wire = adaptForVersion(request, apiVersion);
     const clientId = this.options.clientId;
@@ -135,7 +173,7 @@ export class BrokerConnection {
       frame: (correlationId) => encodeRequest(wire, { apiVersion, correlationId, clientId }),
       decode: noResponse ? undefined : (message) => decodeResponse(request.apiKey, apiVersion, message).response,
       timeoutMs,
-    }).then((r) => (noResponse ? (unanswered(request as ProduceRequest) as ResponseFor<R>) : r));
+    }, cancel, urgent).then((r) => (noResponse ? (unanswered(request as ProduceRequest) as ResponseFor<R>) : r));
   }
 
   /** Closes the socket; every request still waiting rejects with a retriable NETWORK_EXCEPTION. */
@@ -143,8 +181,9 @@ export class BrokerConnection {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     this.socket.destroy();
-    const waiting = [...this.inFlight, ...this.queued];
+    const waiting = [...this.inFlight, ...this.urgent, ...this.queued];
     this.inFlight.length = 0;
+    this.urgent.length = 0;
     this.queued.length = 0;
     for (const w of waiting) {
       if (w.timer !== undefined) clearTimeout(w.timer);
@@ -187,31 +226,58 @@ export class BrokerConnection {
    * SaslHandshake v1, then SaslAuthenticate at the highest version both sides serve, until
    * the mechanism's exchange is complete. Kafka closes the connection after a failure, so
    * the error is the broker's code (SASL_AUTHENTICATION_FAILED, UNSUPPORTED_SASL_MECHANISM),
-   * never retriable.
+   * never retriable. The last answer's `sessionLifetimeMs` (KIP-368) sets when the next
+   * re-authentication is due; `urgent` sends the exchange ahead of queued requests (a
+   * re-authentication on a connection in use).
    */
-  private async authenticate(sasl: SaslClientOptions): Promise<void> {
+  private async authenticate(sasl: SaslClientOptions, urgent = false): Promise<void> {
     const handshake = this.versions.get(ApiKey.SaslHandshake);
     if (handshake === undefined || handshake.max < 1 || !this.versions.has(ApiKey.SaslAuthenticate)) {
       throw new TributaryError('ILLEGAL_SASL_STATE', `${this.label} does not offer SaslHandshake v1 and SaslAuthenticate`);
     }
-    const hs = await this.send({ apiKey: ApiKey.SaslHandshake, mechanism: sasl.mechanism });
+    const hs = await this.sendAs({ apiKey: ApiKey.SaslHandshake, mechanism: sasl.mechanism }, undefined, urgent);
     if (hs.errorCode !== 'NONE') {
       throw new TributaryError(hs.errorCode, `${this.label}: SASL mechanism ${sasl.mechanism} refused (${hs.errorCode}; the broker offers ${hs.mechanisms.join(', ') || 'none'})`);
     }
     const exchange = saslExchange(sasl);
     let token: Uint8Array | null = exchange.first();
+    let lifetimeMs = 0;
     while (token !== null) {
-      const answer = await this.send({ apiKey: ApiKey.SaslAuthenticate, authBytes: token });
+      const answer = await this.sendAs({ apiKey: ApiKey.SaslAuthenticate, authBytes: token }, undefined, urgent);
       if (answer.errorCode !== 'NONE') {
         throw new TributaryError(answer.errorCode === 'UNKNOWN_SERVER_ERROR' ? 'SASL_AUTHENTICATION_FAILED' : answer.errorCode, `${this.label}: ${answer.errorMessage ?? 'SASL authentication failed'}`);
       }
+      lifetimeMs = answer.sessionLifetimeMs ?? 0;
       token = exchange.next(answer.authBytes);
     }
+    // Kafka's clients re-authenticate at a random 85-95% of the session's lifetime, so that
+    // many connections opened together do not all re-authenticate at once.
+    this.reauthDueAtMs = lifetimeMs > 0 ? performance.now() + lifetimeMs * (0.85 + Math.random() * 0.1) : undefined;
+  }
+
+  /**
+   * KIP-368: authenticates again on this connection, once nothing is in flight (the broker
+   * takes nothing else meanwhile); queued requests wait for it. A failure closes the
+   * connection (its requests reject with retriable NETWORK_EXCEPTION; the next connection
+   * authenticates afresh and reports a refusal as it would).
+   */
+  private async reauthenticate(): Promise<void> {
+    this.reauthenticating = true;
+    try {
+      await this.authenticate(this.options.sasl!, true);
+      this.reauthentications++;
+    } catch (err) {
+      this.close(`SASL re-authentication failed: ${isTributaryError(err) ? err.message : String(err)}`);
+      return;
+    } finally {
+      this.reauthenticating = false;
+    }
+    this.pump();
   }
 
   // ------------------------------------------------------------------ requests
 
-  private enqueue<T>(w: Omit<Waiting, 'resolve' | 'reject'>): Promise<T> {
+  private enqueue<T>(w: Omit<Waiting, 'resolve' | 'reject'>, cancel?: Cancel, urgent = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.closedReason !== undefined) {
         reject(new TributaryError('NETWORK_EXCEPTION', `${this.label}: ${w.what}: ${this.closedReason}`));
@@ -219,15 +285,32 @@ export class BrokerConnection {
       }
       const waiting: Waiting = { ...w, resolve: resolve as (v: unknown) => void, reject };
       waiting.timer = setTimeout(() => this.timedOut(waiting), w.timeoutMs);
-      this.queued.push(waiting);
+      (urgent ? this.urgent : this.queued).push(waiting);
+      if (cancel !== undefined) {
+        cancel.drop = () => {
+          const i = this.queued.indexOf(waiting);
+          if (i < 0) return; // on the wire: its answer is matched and dropped
+          this.queued.splice(i, 1);
+          clearTimeout(waiting.timer);
+        };
+      }
       this.pump();
     });
   }
 
   /** Writes queued requests while fewer than `maxInFlight` are unanswered. */
   private pump(): void {
-    while (this.closedReason === undefined && this.queued.length > 0 && this.inFlight.length < this.options.maxInFlight) {
-      const w = this.queued.shift()!;
+    // KIP-368: a re-authentication that is due starts once nothing is in flight, before the next request.
+    if (this.reauthDueAtMs !== undefined && !this.reauthenticating && this.closedReason === undefined && this.queued.length > 0 && this.inFlight.length === 0 && performance.now() >= this.reauthDueAtMs) {
+      this.reauthDueAtMs = undefined;
+      void this.reauthenticate();
+      return;
+    }
+    while (this.closedReason === undefined && this.inFlight.length < this.options.maxInFlight) {
+      let w: Waiting;
+      if (this.urgent.length > 0) w = this.urgent.shift()!;
+      else if (!this.reauthenticating && (this.reauthDueAtMs === undefined || performance.now() < this.reauthDueAtMs) && this.queued.length > 0) w = this.queued.shift()!;
+      else break;
       const correlationId = this.nextCorrelationId;
       this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
       let frame: Uint8Array;
@@ -251,10 +334,9 @@ export class BrokerConnection {
   private timedOut(w: Waiting): void {
     w.timer = undefined;
     const i = this.inFlight.indexOf(w);
-    const j = this.queued.indexOf(w);
-    if (i < 0 && j < 0) return;
-    if (i >= 0) this.inFlight.splice(i, 1);
-    else this.queued.splice(j, 1);
+    const list = i >= 0 ? this.inFlight : this.queued.includes(w) ? this.queued : this.urgent.includes(w) ? this.urgent : undefined;
+    if (list === undefined) return;
+    list.splice(list.indexOf(w), 1);
     w.reject(new TributaryError('REQUEST_TIMED_OUT', `${this.label}: ${w.what}: no response within ${w.timeoutMs} ms (request.timeout.ms)`));
     // A late answer would no longer match the oldest request: start afresh, as Kafka's client does.
     if (i >= 0) this.close(`${w.what} timed out`);
@@ -315,18 +397,33 @@ function openSocket(o: BrokerConnectionOptions): Promise<Socket> {
     const socket = o.tls === undefined ? netConnect({ host: o.host, port: o.port }) : tlsConnect({ servername: isIp(o.host) ? undefined : o.host, ...o.tls, host: o.host, port: o.port });
     const event = o.tls === undefined ? 'connect' : 'secureConnect';
     const timer = setTimeout(() => fail(new Error(`no connection within ${o.connectionSetupTimeoutMs} ms`)), o.connectionSetupTimeoutMs);
+    const onAbort = (): void => fail(new Error('the client closed'));
     const fail = (err: Error): void => {
       clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
       socket.destroy();
-      reject(new TributaryError('NETWORK_EXCEPTION', `broker ${o.host}:${o.port}: cannot connect: ${err.message}`, { cause: err }));
+      // A certificate that does not verify will not verify on the next try either: fatal, as
+      // Kafka's SslAuthenticationException is, so the caller hears why at once instead of
+      // retrying until its timeout.
+      if (o.tls !== undefined && isCertificateError(err)) reject(new TributaryError('SSL_AUTHENTICATION_FAILED', `broker ${o.host}:${o.port}: TLS: ${err.message}`, { cause: err }));
+      else reject(new TributaryError('NETWORK_EXCEPTION', `broker ${o.host}:${o.port}: cannot connect: ${err.message}`, { cause: err }));
     };
     socket.once('error', fail);
+    if (o.signal?.aborted) return fail(new Error('the client closed'));
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     socket.once(event, () => {
       clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
       socket.off('error', fail);
       resolve(socket);
     });
   });
+}
+
+/** Whether a TLS connection failed because a certificate did not verify (Node's and OpenSSL's codes). */
+function isCertificateError(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_TLSV1_ALERT/.test(code);
 }
 
 function isIp(host: string): boolean {

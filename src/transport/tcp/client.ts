@@ -18,8 +18,13 @@
  * first, then rejects with a retriable `NETWORK_EXCEPTION` if the connection fails again,
  * and the clients refresh their metadata and retry, as they do for NOT_LEADER_OR_FOLLOWER.
  *
- * `close()` closes every socket and clears every timer: nothing keeps the event loop alive
- * after it.
+ * It keeps the `Transport` contract (checked by `transport-contract.ts`): a request aborted
+ * by its signal rejects at once with `REQUEST_ABORTED` (one still queued is dropped; one on
+ * the wire stays in the connection's list so its answer is matched and thrown away);
+ * `close()` rejects every request in flight, those waiting for a connection or a reconnect
+ * backoff included, with retriable `NETWORK_EXCEPTION`, and later ones with
+ * `CLIENT_CLOSED`. `close()` clears every timer and resolves once every socket has
+ * closed: nothing keeps the event loop alive after it.
  * @internal
  */
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
@@ -30,8 +35,9 @@ import type { Request, ResponseFor } from '../../protocol/requests.js';
 import { frameBytesMax } from '../../protocol/wire/codec.js';
 import { isTributaryError, TributaryError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
-import type { Transport } from '../transport.js';
-import { BrokerConnection } from './client-connection.js';
+import { abortError } from '../inline.js';
+import { isRequestShaped, type SendOptions, type Transport } from '../transport.js';
+import { BrokerConnection, type Cancel } from './client-connection.js';
 import type { SaslClientOptions } from './client-sasl.js';
 import { saslMechanisms } from './sasl.js';
 
@@ -119,6 +125,9 @@ export class TcpClientTransport implements Transport {
   private readonly bootstrapIds: readonly number[];
   private learned: number[] = [];
   private closed = false;
+  private closing: Promise<void> | undefined;
+  /** Aborted by close(): connections being set up give up at once. */
+  private readonly closeSignal = new AbortController();
   private readonly rng = new Rng((Date.now() ^ (process.pid << 8)) >>> 0);
   private readonly sleeps = new Set<{ timer: ReturnType<typeof setTimeout>; resolve: () => void }>();
   private readonly clientId: string;
@@ -130,6 +139,7 @@ export class TcpClientTransport implements Transport {
   private readonly connectionSetupTimeoutMs: number;
   /** Connections opened so far (for tests and monitoring). */
   connectionsOpened = 0;
+  private retiredReauthentications = 0;
 
   constructor(private readonly options: TcpClientOptions) {
     if (options === null || typeof options !== 'object') throw new TributaryError('INVALID_CONFIG', 'connect() takes an options object', { option: 'options' });
@@ -154,10 +164,32 @@ export class TcpClientTransport implements Transport {
     return [...this.learned, ...this.bootstrapIds];
   }
 
-  async send<R extends Request>(nodeId: number, request: R): Promise<ResponseFor<R>> {
+  async send<R extends Request>(nodeId: number, request: R, options?: SendOptions): Promise<ResponseFor<R>> {
     if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the connection to the cluster is closed');
+    if (!isRequestShaped(request)) throw new TributaryError('INVALID_REQUEST', `not a request: ${request === null ? 'null' : typeof request}`);
+    const signal = options?.signal;
+    if (signal === undefined) return this.sendNow(nodeId, request, undefined);
+    if (signal.aborted) throw abortError(signal);
+    const cancel: Cancel = { aborted: false, drop: undefined };
+    return new Promise<ResponseFor<R>>((resolve, reject) => {
+      const onAbort = (): void => {
+        cancel.aborted = true;
+        cancel.drop?.();
+        reject(abortError(signal));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.sendNow(nodeId, request, cancel)
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  private async sendNow<R extends Request>(nodeId: number, request: R, cancel: Cancel | undefined): Promise<ResponseFor<R>> {
     const connection = await this.connection(nodeId);
-    const response = await connection.send(request);
+    if (cancel?.aborted) throw new TributaryError('REQUEST_ABORTED', 'the request was aborted before it was sent');
+    // close() ran while this request waited for its connection: it was in flight.
+    if (this.closed) throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId}: the client closed before the request was sent`);
+    const response = await connection.send(request, cancel);
     if (request.apiKey === ApiKey.Metadata) this.learnBrokers((response as MetadataResponse).brokers);
     else if (request.apiKey === ApiKey.FindCoordinator) {
       this.learnBrokers((response as FindCoordinatorResponse).coordinators.filter((c) => c.errorCode === 'NONE' && c.nodeId >= 0));
@@ -165,19 +197,38 @@ export class TcpClientTransport implements Transport {
     return response;
   }
 
-  /** Closes every connection; later sends reject with `CLIENT_CLOSED`. */
-  close(): void {
-    if (this.closed) return;
+  /**
+   * Closes every connection: requests in flight reject with retriable `NETWORK_EXCEPTION`,
+   * later sends with `CLIENT_CLOSED`. Resolves once every socket has closed; twice is a no-op.
+   */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
     this.closed = true;
     for (const s of this.sleeps) {
       clearTimeout(s.timer);
       s.resolve();
     }
     this.sleeps.clear();
+    this.closeSignal.abort();
+    const sockets: Promise<void>[] = [];
     for (const n of this.nodes.values()) {
-      n.ready?.close('the client closed');
+      // A connection being opened closes itself when it sees `closed` (open() below).
+      if (n.opening !== undefined) sockets.push(n.opening.then((c) => c.closed, () => undefined));
+      if (n.ready !== undefined) {
+        n.ready.close('the client closed');
+        sockets.push(n.ready.closed);
+      }
       n.ready = undefined;
     }
+    this.closing = Promise.all(sockets).then(() => undefined);
+    return this.closing;
+  }
+
+  /** SASL re-authentications (KIP-368) done so far on every connection (for tests and monitoring). */
+  get reauthentications(): number {
+    let n = this.retiredReauthentications;
+    for (const s of this.nodes.values()) if (s.ready !== undefined && !s.ready.isClosed) n += s.ready.reauthentications;
+    return n;
   }
 
   /** Open connections (for tests). */
@@ -229,7 +280,7 @@ export class TcpClientTransport implements Transport {
   private async open(node: NodeState, nodeId: number): Promise<BrokerConnection> {
     const wait = node.notBeforeMs - performance.now();
     if (wait > 0) await this.sleep(wait);
-    if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the connection to the cluster is closed');
+    if (this.closed) throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId}: the client closed before the request was sent`);
     const { host, port } = node.address;
     let connection: BrokerConnection;
     try {
@@ -244,6 +295,7 @@ export class TcpClientTransport implements Transport {
         connectionSetupTimeoutMs: this.connectionSetupTimeoutMs,
         frameBytesMax,
         apiVersionsMax: this.options.apiVersionsMax ?? {},
+        signal: this.closeSignal.signal,
       });
     } catch (err) {
       node.failures++;
@@ -254,10 +306,12 @@ export class TcpClientTransport implements Transport {
     this.connectionsOpened++;
     if (this.closed) {
       connection.close('the client closed');
-      throw new TributaryError('CLIENT_CLOSED', 'the connection to the cluster is closed');
+      await connection.closed;
+      throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId}: the client closed before the request was sent`);
     }
     node.failures = 0;
     connection.onClose = () => {
+      this.retiredReauthentications += connection.reauthentications;
       // A connection that dies is redialled on next use, after the backoff.
       node.notBeforeMs = performance.now() + reconnectBackoffMs(0, this.reconnectBackoffMs, this.reconnectBackoffMaxMs, this.rng);
     };

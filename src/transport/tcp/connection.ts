@@ -14,7 +14,8 @@
  *
  * What closes a connection, as in Kafka: a size outside [0, `socket.request.max.bytes`],
  * an unknown API key, a version the codec does not serve (except ApiVersions, answered
- * in v0 per KIP-511), bytes that do not decode, a request before SASL authentication
+ * in v0 per KIP-511), bytes that do not decode, a request the broker refuses whole whose
+ * API has no error answer in `protocol/error-response.ts` (those that have one get it), a request before SASL authentication
  * completes, a failed authentication, and `connections.max.idle.ms` without traffic.
  * Earlier requests on the connection are answered first.
  * @internal
@@ -26,6 +27,7 @@ import type { ApiVersion } from '../../protocol/cluster.js';
 import type { ProduceResponse } from '../../protocol/produce.js';
 import type { Request, Response, ResponseFor } from '../../protocol/requests.js';
 import * as codec from '../../protocol/wire/codec.js';
+import { errorResponse } from '../../protocol/error-response.js';
 import type { ErrorCode } from '../../util/error-codes.js';
 import { isTributaryError, TributaryError } from '../../util/errors.js';
 import { FrameReader } from './frame-reader.js';
@@ -44,6 +46,8 @@ export interface ConnectionSettings {
   readonly socketRequestMaxBytes: number;
   readonly connectionsMaxIdleMs: number;
   readonly queuedMaxRequests: number;
+  /** `connections.max.reauth.ms`: a SASL session's lifetime (KIP-368); 0 for none. */
+  readonly connectionsMaxReauthMs: number;
   /** The SASL users, when the listener requires authentication. */
   readonly sasl: SaslUsers | undefined;
   /** The APIs and versions advertised in ApiVersions responses. */
@@ -73,6 +77,10 @@ export class Connection {
   private auth: AuthState;
   private session: SaslSession | undefined;
   private principal: string | null = null;
+  /** When the SASL session ends (monotonic ms; KIP-368), or undefined for never. */
+  private sessionEndsAtMs: number | undefined;
+  /** A SaslHandshake came after authentication: the client re-authenticates (KIP-368). */
+  private reauthenticating = false;
   private readonly clientHost: string;
 
   constructor(
@@ -146,6 +154,10 @@ export class Connection {
       // Kafka's SaslServerAuthenticator: anything else before authentication is an illegal SASL state, and the connection closes.
       return this.enqueueClose(`${apiLabel(header.apiKey)} before SASL authentication completed`);
     }
+    if (this.sessionEndsAtMs !== undefined && performance.now() >= this.sessionEndsAtMs) {
+      // KIP-368: the client did not authenticate again within its session (connections.max.reauth.ms).
+      return this.enqueueClose(`${apiLabel(header.apiKey)} after the SASL session expired (connections.max.reauth.ms ${this.settings.connectionsMaxReauthMs})`);
+    }
     let decoded: codec.DecodedRequest;
     try {
       decoded = codec.decodeRequest(message);
@@ -180,8 +192,12 @@ export class Connection {
       },
       (err: unknown) => {
         // The broker refused the request outright (it failed validation, or the node is
-        // stopping). Kafka closes the connection when it cannot build an answer.
-        slot.close = `${apiLabel(request.apiKey)}: ${isTributaryError(err) ? err.message : String(err)}`;
+        // stopping). As Kafka's getErrorResponse: the API's answer with the error's code in
+        // every error field, where the API has one; otherwise (and for a stopping node, and
+        // for acks=0, which has no answer) the connection closes, as Kafka's does.
+        const answer = isTributaryError(err) && err.code !== 'NETWORK_EXCEPTION' && !noResponse ? errorResponse(request, err.code, err.message) : undefined;
+        if (answer !== undefined) slot.frames = encodeFrames(answer, { ...respond, request });
+        else slot.close = `${apiLabel(request.apiKey)}: ${isTributaryError(err) ? err.message : String(err)}`;
       },
     ).catch((err: unknown) => {
       slot.close = `${apiLabel(request.apiKey)} response: ${String(err)}`;
@@ -210,10 +226,13 @@ export class Connection {
     const { mechanism } = decoded.request;
     const respond = { apiVersion: decoded.header.apiVersion, correlationId: decoded.header.correlationId };
     const answer = (errorCode: ErrorCode, mechanisms: readonly string[]) => codec.encodeResponse({ apiKey: ApiKey.SaslHandshake, errorCode, mechanisms }, respond);
-    if (users === undefined || this.auth !== 'handshake') {
+    // KIP-368: a SaslHandshake v1+ after authentication starts a re-authentication.
+    const reauth = users !== undefined && this.auth === 'done' && this.principal !== null && respond.apiVersion >= 1;
+    if (users === undefined || (this.auth !== 'handshake' && !reauth)) {
       // A listener without SASL, or a second handshake.
       return this.enqueueFrames([answer('ILLEGAL_SASL_STATE', users?.mechanisms ?? [])], 'SaslHandshake out of place');
     }
+    this.reauthenticating = reauth;
     if (!users.mechanisms.includes(mechanism as SaslMechanism)) {
       // With the mechanisms we do offer; Kafka then closes.
       return this.enqueueFrames([answer('UNSUPPORTED_SASL_MECHANISM', users.mechanisms)], `SASL mechanism ${mechanism} is not enabled`);
@@ -227,15 +246,19 @@ export class Connection {
     const decoded = this.decodeSasl(message);
     if (decoded === undefined || decoded.request.apiKey !== ApiKey.SaslAuthenticate) return;
     const respond = { apiVersion: decoded.header.apiVersion, correlationId: decoded.header.correlationId };
-    const answer = (errorCode: ErrorCode, errorMessage: string | null, authBytes: Uint8Array) =>
-      codec.encodeResponse({ apiKey: ApiKey.SaslAuthenticate, errorCode, errorMessage, authBytes, sessionLifetimeMs: 0 }, respond);
+    const answer = (errorCode: ErrorCode, errorMessage: string | null, authBytes: Uint8Array, sessionLifetimeMs = 0) =>
+      codec.encodeResponse({ apiKey: ApiKey.SaslAuthenticate, errorCode, errorMessage, authBytes, sessionLifetimeMs }, respond);
     if (this.auth !== 'authenticate' || this.session === undefined) {
       return this.enqueueFrames([answer('ILLEGAL_SASL_STATE', 'SaslAuthenticate before a SaslHandshake v1 or after authentication', new Uint8Array(0))], 'SaslAuthenticate out of place');
     }
     try {
       const step = this.session.step(decoded.request.authBytes);
+      if (step.user !== undefined && this.reauthenticating && step.user !== this.principal) {
+        // Kafka's SaslServerAuthenticator: the principal may not change on re-authentication.
+        throw new TributaryError('SASL_AUTHENTICATION_FAILED', `re-authentication as ${step.user} on a connection authenticated as ${this.principal} (the principal cannot change)`);
+      }
       if (step.user !== undefined) this.authenticated(step.user);
-      this.enqueueFrames([answer('NONE', null, step.token)]);
+      this.enqueueFrames([answer('NONE', null, step.token, step.user !== undefined ? this.settings.connectionsMaxReauthMs : 0)]);
     } catch (err) {
       const e = isTributaryError(err) ? err : new TributaryError('SASL_AUTHENTICATION_FAILED', String(err));
       // Kafka answers SASL_AUTHENTICATION_FAILED with its message, then closes the connection.
@@ -261,6 +284,9 @@ export class Connection {
     this.auth = 'done';
     this.principal = user;
     this.session = undefined;
+    this.reauthenticating = false;
+    const lifetimeMs = this.settings.connectionsMaxReauthMs;
+    this.sessionEndsAtMs = lifetimeMs > 0 ? performance.now() + lifetimeMs : undefined;
   }
 
   // ------------------------------------------------------------------ answers in order

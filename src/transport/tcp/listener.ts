@@ -47,6 +47,13 @@ export interface ListenerLimits {
   readonly connectionsMaxIdleMs: number;
   /** Unanswered requests per connection before its socket stops being read. Default 100. */
   readonly queuedMaxRequestsPerConnection: number;
+  /**
+   * `connections.max.reauth.ms` (KIP-368): with SASL, a session lasts this long; the client
+   * learns it from SaslAuthenticate (v1+) and must authenticate again on the same
+   * connection before it ends, or the connection is closed at its next request. Default 0:
+   * sessions never end.
+   */
+  readonly connectionsMaxReauthMs: number;
 }
 
 export const defaultListenerLimits: ListenerLimits = {
@@ -54,6 +61,7 @@ export const defaultListenerLimits: ListenerLimits = {
   maxConnections: 2_147_483_647,
   connectionsMaxIdleMs: 600_000,
   queuedMaxRequestsPerConnection: 100,
+  connectionsMaxReauthMs: 0,
 };
 
 export interface KafkaListenerOptions {
@@ -163,6 +171,7 @@ export class KafkaListener {
         socketRequestMaxBytes: this.limits.socketRequestMaxBytes,
         connectionsMaxIdleMs: this.limits.connectionsMaxIdleMs,
         queuedMaxRequests: this.limits.queuedMaxRequestsPerConnection,
+        connectionsMaxReauthMs: this.limits.connectionsMaxReauthMs,
         sasl: this.sasl,
         apiVersions: () => this.apiVersions,
         handler: this.options.handler,
@@ -188,4 +197,5 @@ export function validateLimits(l: ListenerLimits): void {
   check('maxConnections', 'max.connections', 1);
   check('connectionsMaxIdleMs', 'connections.max.idle.ms', 1);
   check('queuedMaxRequestsPerConnection', 'queued.max.requests.per.connection', 1);
+  check('connectionsMaxReauthMs', 'connections.max.reauth.ms', 0);
 }

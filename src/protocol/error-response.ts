@@ -1,0 +1,130 @@
+/**
+ * The answer a request gets when handling it failed as a whole: Kafka's
+ * `AbstractRequest.getErrorResponse(throttleTimeMs, exception)`. An exception cannot cross
+ * the wire, so Kafka's broker puts the error's code in every error field of the API's
+ * response (per partition for Produce and ListOffsets, per topic for Metadata, at the top
+ * for the group APIs) and answers that; a client then reacts as to any error answer
+ * (retries NOT_LEADER_OR_FOLLOWER, reports INVALID_REQUIRED_ACKS).
+ *
+ * Tributary's broker throws a typed error for a request that fails validation (acks 2, a
+ * partition index -1); the listener answers it with this instead of closing the
+ * connection. An API not listed here still closes the connection (the client reconnects
+ * and sees a retriable NETWORK_EXCEPTION), as Kafka does when it cannot build an answer.
+ * @internal
+ */
+import { ApiKey } from './api-keys.js';
+import type { Request, Response } from './requests.js';
+import { errorCodes, type ErrorCode } from '../util/error-codes.js';
+import { zeroUuid } from '../util/uuid.js';
+
+/** The APIs {@link errorResponse} answers. */
+export const errorResponseApis: ReadonlySet<number> = new Set([
+  ApiKey.Produce,
+  ApiKey.Fetch,
+  ApiKey.ListOffsets,
+  ApiKey.Metadata,
+  ApiKey.OffsetCommit,
+  ApiKey.FindCoordinator,
+  ApiKey.InitProducerId,
+  ApiKey.JoinGroup,
+  ApiKey.SyncGroup,
+  ApiKey.Heartbeat,
+  ApiKey.LeaveGroup,
+]);
+
+/**
+ * The API's error answer to `request` with `code` (a Tributary-only code, which has no
+ * number on the wire, becomes UNKNOWN_SERVER_ERROR), or undefined when the API has none here.
+ * Arrays of the request that are not arrays (a request that failed validation may be any
+ * shape) give empty arrays.
+ */
+export function errorResponse(request: Request, code: ErrorCode, message: string): Response | undefined {
+  const errorCode: ErrorCode = errorCodes[code].code >= 0 ? code : 'UNKNOWN_SERVER_ERROR';
+  const list = <T>(value: unknown): readonly T[] => (Array.isArray(value) ? (value as T[]) : []);
+  const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+  const int = (value: unknown): number => (typeof value === 'number' && Number.isInteger(value) ? value : -1);
+  switch (request.apiKey) {
+    case ApiKey.Produce:
+      return {
+        apiKey: ApiKey.Produce,
+        responses: list<{ name: unknown; partitionData: unknown }>(request.topicData).map((t) => ({
+          name: text(t?.name),
+          partitionResponses: list<{ index: unknown }>(t?.partitionData).map((p) => ({ index: int(p?.index), errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage: message })),
+        })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.Fetch:
+      // Kafka's FetchRequest.getErrorResponse: every partition asked for, with the error, and no records.
+      return {
+        apiKey: ApiKey.Fetch,
+        errorCode: 'NONE',
+        sessionId: 0,
+        responses: list<{ topic: unknown; partitions: unknown }>(request.topics).map((t) => ({
+          topic: text(t?.topic),
+          partitions: list<{ partition: unknown }>(t?.partitions).map((p) => ({
+            partitionIndex: int(p?.partition),
+            errorCode,
+            highWatermark: -1,
+            lastStableOffset: -1,
+            logStartOffset: -1,
+            abortedTransactions: null,
+            preferredReadReplica: -1,
+            records: null,
+          })),
+        })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.OffsetCommit:
+      return {
+        apiKey: ApiKey.OffsetCommit,
+        topics: list<{ name: unknown; partitions: unknown }>(request.topics).map((t) => ({
+          name: text(t?.name),
+          partitions: list<{ partitionIndex: unknown }>(t?.partitions).map((p) => ({ partitionIndex: int(p?.partitionIndex), errorCode })),
+        })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.FindCoordinator: {
+      // v0-v3 carry one key (the codec maps it to and from this list); v4+ one coordinator per key.
+      const keys = list<unknown>(request.coordinatorKeys).map(text);
+      return { apiKey: ApiKey.FindCoordinator, coordinators: (keys.length > 0 ? keys : ['']).map((key) => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage: message })), throttleTimeMs: 0 };
+    }
+    case ApiKey.LeaveGroup:
+      return { apiKey: ApiKey.LeaveGroup, errorCode, members: [], throttleTimeMs: 0 };
+    case ApiKey.ListOffsets:
+      return {
+        apiKey: ApiKey.ListOffsets,
+        topics: list<{ name: unknown; partitions: unknown }>(request.topics).map((t) => ({
+          name: text(t?.name),
+          partitions: list<{ partitionIndex: unknown }>(t?.partitions).map((p) => ({ partitionIndex: int(p?.partitionIndex), errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 })),
+        })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.Metadata:
+      // Kafka's MetadataRequest.getErrorResponse: every topic asked for, with the error; no brokers.
+      return {
+        apiKey: ApiKey.Metadata,
+        brokers: [],
+        clusterId: null,
+        controllerId: -1,
+        topics: list<{ name: unknown; topicId?: unknown }>(request.topics).map((t) => ({
+          errorCode,
+          name: typeof t?.name === 'string' ? t.name : null,
+          topicId: (t?.topicId as never) ?? zeroUuid,
+          isInternal: false,
+          partitions: [],
+          topicAuthorizedOperations: -2147483648,
+        })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.InitProducerId:
+      return { apiKey: ApiKey.InitProducerId, errorCode, producerId: -1, producerEpoch: -1, throttleTimeMs: 0 };
+    case ApiKey.JoinGroup:
+      return { apiKey: ApiKey.JoinGroup, errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: text(request.memberId), members: [], throttleTimeMs: 0 };
+    case ApiKey.SyncGroup:
+      return { apiKey: ApiKey.SyncGroup, errorCode, protocolType: null, protocolName: null, assignment: new Uint8Array(0), throttleTimeMs: 0 };
+    case ApiKey.Heartbeat:
+      return { apiKey: ApiKey.Heartbeat, errorCode, throttleTimeMs: 0 };
+    default:
+      return undefined;
+  }
+}
