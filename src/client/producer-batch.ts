@@ -189,7 +189,7 @@ export class ProducerBatch {
    */
   appendRun(op: SendOp, from: number, explicit: boolean, keys: boolean): number {
     assert(this.state === 'open' && this.recordCount > 0, 'a run continues an open batch');
-    const records = op.records;
+    const records = op.input as readonly ProducerRecord[];
     const partition = explicit ? this.partition : undefined;
     const now = op.now;
     const limit = this.limit;
