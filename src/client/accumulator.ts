@@ -100,9 +100,12 @@ export interface RecordMetadata {
  * broker: completing went from about 12% of the CPU profile to about 9%.
  */
 export class SendOp {
-  /** Records not yet answered (appended or not). */
+  /** Records not yet answered (appended or not); -1 once the call is settled. */
   remaining: number;
-  settled = false;
+  /** Whether the call has its answer (results or error): `remaining` is then -1. */
+  get settled(): boolean {
+    return this.remaining < 0;
+  }
   /** Runs of results (5 numbers each), made only when a call's results come in more than one run. */
   private runs: number[] | undefined;
 
@@ -120,12 +123,13 @@ export class SendOp {
     private readonly resolveFn: (value: RecordMetadata[] | RecordMetadata) => void,
     private readonly rejectFn: (err: unknown) => void,
   ) {
-    this.count = single ? 1 : (input as readonly ProducerRecord[]).length;
-    this.remaining = this.count;
+    this.remaining = single ? 1 : (input as readonly ProducerRecord[]).length;
   }
 
-  /** Records in the call. */
-  readonly count: number;
+  /** Records in the call. (A getter, not a field: every field is 8 bytes a call in flight.) */
+  get count(): number {
+    return this.single ? 1 : (this.input as readonly ProducerRecord[]).length;
+  }
 
   /** The call's record at `index`. */
   record(index: number): ProducerRecord {
@@ -140,8 +144,7 @@ export class SendOp {
   complete(first: number, count: number, partition: number, baseOffset: number, logAppendTime: number): void {
     if (this.settled) return;
     if (count === this.remaining && this.runs === undefined) {
-      this.remaining = 0;
-      this.settled = true;
+      this.remaining = -1;
       if (this.single) {
         const timestamp = logAppendTime >= 0 ? logAppendTime : ((this.input as ProducerRecord).timestamp ?? this.now);
         this.resolveFn({ topic: this.topic, partition, offset: baseOffset < 0 ? -1 : baseOffset, timestamp });
@@ -155,7 +158,7 @@ export class SendOp {
     (this.runs ??= []).push(first, count, partition, baseOffset, logAppendTime);
     this.remaining -= count;
     if (this.remaining === 0) {
-      this.settled = true;
+      this.remaining = -1;
       this.resolveFn(this.single ? this.results()[0]! : this.results());
     }
   }
@@ -179,7 +182,7 @@ export class SendOp {
 
   fail(err: unknown): void {
     if (this.settled) return;
-    this.settled = true;
+    this.remaining = -1;
     this.rejectFn(err);
   }
 }
