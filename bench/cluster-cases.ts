@@ -287,7 +287,11 @@ async function stall(): Promise<void> {
   // Gaps between turns of 20 ms or more, and the garbage collector's pauses: a long gap
   // that holds a long pause is the collector's (or the scheduler's, descheduling the
   // process in the middle of one), not a chain of our work.
-  const longGaps: [number, number][] = [];
+  // Each long gap also keeps the CPU time the process used during it (every thread): a
+  // gap in which the process ran for less than half of it was mostly spent waiting for a
+  // core (the machine is shared), not running a chain of work.
+  const longGaps: [number, number, number][] = [];
+  let lastCpuUs = ((c0) => c0.user + c0.system)(process.cpuUsage());
   const gcPauses: [number, number][] = [];
   const gcObserver = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcPauses.push([e.startTime, e.duration]);
@@ -296,7 +300,10 @@ async function stall(): Promise<void> {
   const turn = (): void => {
     const now = performance.now();
     turns++;
-    if (now - lastTurnMs >= 20) longGaps.push([lastTurnMs, now]);
+    const c = process.cpuUsage();
+    const cpuUs = c.user + c.system;
+    if (now - lastTurnMs >= 20) longGaps.push([lastTurnMs, now, (cpuUs - lastCpuUs) / 1000]);
+    lastCpuUs = cpuUs;
     longestGapMs = Math.max(longestGapMs, now - lastTurnMs);
     lastTurnMs = now;
     if (watching) setImmediate(turn);
@@ -313,16 +320,22 @@ async function stall(): Promise<void> {
   await cluster.close();
   // Of the long gaps, those that hold a collector pause of at least half the gap.
   let gapsWithGc = 0;
-  for (const [from, to] of longGaps) {
+  let gapsWaiting = 0;
+  let longestRunningGapMs = 0;
+  for (const [from, to, cpuMs] of longGaps) {
     let paused = 0;
     for (const [start, duration] of gcPauses) if (start >= from && start < to) paused += duration;
     if (paused * 2 >= to - from) gapsWithGc++;
+    if (cpuMs * 2 < to - from) gapsWaiting++;
+    else longestRunningGapMs = Math.max(longestRunningGapMs, to - from);
   }
   const pauses = gcPauses.map(([, d]) => d).sort((a, b) => a - b);
   report({
     name: `stall-${mode}`,
     gapsOver20Ms: longGaps.length,
     gapsOver20MsMostlyGc: gapsWithGc,
+    gapsOver20MsMostlyWaiting: gapsWaiting,
+    longestGapRunningMs: longestRunningGapMs,
     gcPauses: pauses.length,
     gcPauseP99Ms: percentile(pauses, 99),
     gcPauseMaxMs: pauses[pauses.length - 1] ?? 0,

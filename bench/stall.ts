@@ -9,8 +9,11 @@ const met = (ok: boolean): string => (ok ? 'met' : 'MISSED');
  * either 32 single-record calls in flight or one at a time, 3 s each, `runs` times each
  * (interleaved: the machine is shared, and one run says little about the longest stall).
  * Each row: `monitorEventLoopDelay` p99 and max, the loop's turns and longest gap, the gaps
- * of 20 ms or more and how many of them were mostly a garbage-collector pause (by the
- * `gc` performance entries), and the load average when the run started.
+ * of 20 ms or more, how many of them the process mostly waited for a core (it used less CPU
+ * time, every thread counted, than half the gap) and how many were mostly a
+ * garbage-collector pause (by the `gc` performance entries), the longest gap in which the
+ * process mostly ran (a chain of work, or a collection), and the load average when the
+ * run started.
  */
 export async function stallBench(runs = 3): Promise<string> {
   const rows: (string | number)[][] = [];
@@ -23,7 +26,7 @@ export async function stallBench(runs = 3): Promise<string> {
       rows.push([
         `${mode === 'window' ? '32 single-record calls in flight' : 'one single-record call at a time'} (run ${run + 1}, load ${fmt(load, 1)})`,
         `p99 ${fmt(p99, 1)} ms, max ${fmt(max, 1)} ms`,
-        `${fmt(st.loopTurns as number)} turns, longest gap ${fmt(st.longestTurnGapMs as number, 1)} ms; ${fmt(st.gapsOver20Ms as number)} gaps >= 20 ms, ${fmt(st.gapsOver20MsMostlyGc as number)} of them mostly GC`,
+        `${fmt(st.loopTurns as number)} turns, longest gap ${fmt(st.longestTurnGapMs as number, 1)} ms; ${fmt(st.gapsOver20Ms as number)} gaps >= 20 ms: ${fmt(st.gapsOver20MsMostlyWaiting as number)} mostly waiting for a core, ${fmt(st.gapsOver20MsMostlyGc as number)} mostly GC; longest gap the process mostly ran: ${fmt(st.longestGapRunningMs as number, 1)} ms`,
         `${fmt(st.gcPauses as number)} pauses, p99 ${fmt(st.gcPauseP99Ms as number, 1)} ms, max ${fmt(st.gcPauseMaxMs as number, 1)} ms`,
         `${fmt(st.recordsPerSec as number)} rec/s, ${fmt(st.cpuPerRecordNs as number)} ns CPU/rec`,
         `p99 and max < 20 ms: ${met(p99 < 20 && max < 20 && (st.loopTurns as number) > 1)}`,
