@@ -291,6 +291,7 @@ async function stall(): Promise<void> {
   // gap in which the process ran for less than half of it was mostly spent waiting for a
   // core (the machine is shared), not running a chain of work.
   const longGaps: [number, number, number][] = [];
+  let maxGapCpuMs = 0;
   let lastCpuUs = ((c0) => c0.user + c0.system)(process.cpuUsage());
   const gcPauses: [number, number][] = [];
   const gcObserver = new PerformanceObserver((list) => {
@@ -303,6 +304,9 @@ async function stall(): Promise<void> {
     const c = process.cpuUsage();
     const cpuUs = c.user + c.system;
     if (now - lastTurnMs >= 20) longGaps.push([lastTurnMs, now, (cpuUs - lastCpuUs) / 1000]);
+    // The stall in work rather than in time: CPU used between two turns (every thread, so
+    // an upper bound on the main thread's chain), whatever the scheduler did meanwhile.
+    maxGapCpuMs = Math.max(maxGapCpuMs, (cpuUs - lastCpuUs) / 1000);
     lastCpuUs = cpuUs;
     longestGapMs = Math.max(longestGapMs, now - lastTurnMs);
     lastTurnMs = now;
@@ -336,6 +340,7 @@ async function stall(): Promise<void> {
     gapsOver20MsMostlyGc: gapsWithGc,
     gapsOver20MsMostlyWaiting: gapsWaiting,
     longestGapRunningMs: longestRunningGapMs,
+    maxGapCpuMs,
     gcPauses: pauses.length,
     gcPauseP99Ms: percentile(pauses, 99),
     gcPauseMaxMs: pauses[pauses.length - 1] ?? 0,
