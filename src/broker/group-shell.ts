@@ -323,7 +323,9 @@ export class GroupShell {
    * the top of this file).
    */
   private coreNow(): number {
-    return this.clock.monotonic() + this.coreTimeOffset;
+    // Whole milliseconds: the core writes this into records (int64 timestamps), and
+    // `performance.now()` has fractions.
+    return Math.floor(this.clock.monotonic() + this.coreTimeOffset);
   }
 
   private async createOffsetsTopic(): Promise<void> {
