@@ -1,7 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', testing: 'src/testing.ts', cli: 'src/cli/main.ts' },
+  // node-worker and cluster-worker: the entries of the workers of threads: 'per-node' and
+  // 'worker', started by URL beside the chunk that starts them.
+  entry: { index: 'src/index.ts', testing: 'src/testing.ts', cli: 'src/cli/main.ts', 'node-worker': 'src/cluster/node-worker.ts', 'cluster-worker': 'src/cluster-worker.ts' },
   format: ['esm', 'cjs'],
   // Both entry points share one copy of the library (a chunk each format's entry files
   // import), so `Cluster` from `tributary-log/testing` is `Cluster` from `tributary-log`

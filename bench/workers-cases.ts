@@ -1,18 +1,38 @@
 /**
- * One case of the workers section: a Producer sending 100-byte records in calls of 1,000
- * (four calls in flight) to a 1-node cluster in this thread, either from this thread
- * (`main`) or from a worker thread through `cluster.createHandle()` (`worker`). Prints
- * records/s. Run by bench/workers.ts in a fresh process each.
+ * The cases of the workers section, each run in a fresh process by bench/workers.ts
+ * (`tsx bench/workers-cases.ts <case>`), each printing one JSON line:
+ *
+ * - `main` / `worker`: a Producer sending 100-byte records in calls of 1,000 (four calls
+ *   in flight) to a 1-node cluster in this thread, from this thread or from a worker
+ *   through `cluster.createHandle()`. records/s.
+ * - `rf3:inline` / `rf3:per-node`: the same Producer in this thread against a 3-node
+ *   cluster, a topic of 3 partitions with replication factor 3, acks=all, the nodes in
+ *   this thread or one worker each. records/s and CPU µs per record (the whole process:
+ *   `process.cpuUsage()` counts every thread).
+ * - `start:inline` / `start:per-node` / `start:per-node@dist`: start and close a 3-node
+ *   cluster, five times; the median and the first (`@dist`: from the built package).
+ * - `group:main` / `group:worker`: one consumer group member reading 200,000 records
+ *   already in a 4-partition topic, in this thread or in a worker. records/s.
+ * - `e2e`: a producer in one worker and a consumer in another, 10,000 records/s in calls
+ *   of 10 every millisecond, for 5 s after a 1 s warm-up, against a 1-node cluster in this
+ *   thread: latency from the send call to the consumer's hands, p50 and p99.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Cluster, connectHandle, type ClusterHandle, type Producer } from '../src/index.js';
-import { report } from './lib.js';
+import { percentile, report } from './lib.js';
 
 const CALLS = 300;
 const PER_CALL = 1000;
 const IN_FLIGHT = 4;
+const GROUP_RECORDS = 200_000;
+const E2E_RATE = 10_000;
+const E2E_MS = 5000;
+const E2E_WARMUP_MS = 1000;
 
-async function drive(producer: Producer): Promise<number> {
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across the threads of a process. */
+const now = (): number => performance.timeOrigin + performance.now();
+
+async function drive(producer: Producer, calls = CALLS): Promise<number> {
   const value = new Uint8Array(100).fill(7);
   const records = Array.from({ length: PER_CALL }, (_, i) => ({ key: `k${i % 64}`, value }));
   await producer.send('bench', records); // warm-up
@@ -20,35 +40,163 @@ async function drive(producer: Producer): Promise<number> {
   let next = 0;
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
-      while (next++ < CALLS) await producer.send('bench', records);
+      while (next++ < calls) await producer.send('bench', records);
     }),
   );
-  return (CALLS * PER_CALL) / ((performance.now() - started) / 1000);
+  return (calls * PER_CALL) / ((performance.now() - started) / 1000);
 }
 
-if (!isMainThread) {
-  const remote = await connectHandle(workerData as ClusterHandle);
-  const rate = await drive(remote.producer({ lingerMs: 0 }));
-  await remote.close();
-  parentPort!.postMessage(rate);
-} else {
-  const where = process.argv[2] ?? 'main';
-  const cluster = await Cluster.start();
-  await cluster.admin().createTopics([{ name: 'bench', partitions: 4 }]);
-  let rate: number;
-  if (where === 'worker') {
-    const handle = cluster.createHandle();
-    // A worker does not inherit `--import tsx` on Node 20: register tsx in it, then load this file.
-    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-    const w = new Worker(boot, { eval: true, workerData: handle, transferList: [handle.port] });
-    rate = await new Promise<number>((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
-    });
-    await w.terminate();
-  } else {
-    rate = await drive(cluster.producer({ lingerMs: 0 }));
-  }
-  await cluster.close();
-  report({ name: where, recordsPerSec: Math.round(rate) });
+interface WorkerJob {
+  role: 'produce' | 'group' | 'e2e-produce' | 'e2e-consume';
+  handle: ClusterHandle;
 }
+
+function startWorker(job: WorkerJob): Worker {
+  // A worker does not inherit `--import tsx` on Node 20: register tsx in it, then load this file.
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  return new Worker(boot, { eval: true, workerData: job, transferList: [job.handle.port] });
+}
+
+function firstMessage<T>(w: Worker): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+}
+
+async function readGroup(group: { run(h: { eachBatch: (b: { records: readonly unknown[] }) => void }): Promise<void>; close(): Promise<void> }): Promise<number> {
+  let n = 0;
+  let started = 0;
+  await new Promise<void>((resolve, reject) => {
+    group
+      .run({
+        eachBatch: (b) => {
+          if (started === 0) started = performance.now();
+          n += b.records.length;
+          if (n >= GROUP_RECORDS) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  const rate = n / ((performance.now() - started) / 1000);
+  await group.close();
+  return rate;
+}
+
+async function inWorker(job: WorkerJob): Promise<void> {
+  const remote = await connectHandle(job.handle);
+  const port = parentPort!;
+  if (job.role === 'produce') port.postMessage(await drive(remote.producer({ lingerMs: 0 })));
+  else if (job.role === 'group') port.postMessage(await readGroup(remote.consumerGroup({ groupId: 'bench', topics: ['bench'], autoOffsetReset: 'earliest' }) as never));
+  else if (job.role === 'e2e-produce') {
+    const producer = remote.producer({ lingerMs: 0, acks: 1 });
+    const started = performance.now();
+    let sent = 0;
+    const pending: Promise<unknown>[] = [];
+    while (performance.now() - started < E2E_WARMUP_MS + E2E_MS) {
+      const due = Math.floor(((performance.now() - started) / 1000) * E2E_RATE);
+      if (due > sent) {
+        const records = Array.from({ length: due - sent }, () => ({ value: String(now()) }));
+        sent = due;
+        pending.push(producer.send('bench', records));
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await Promise.all(pending);
+    port.postMessage({ sent });
+  } else {
+    const consumer = remote.consumer({ maxWaitMs: 100 });
+    consumer.assign([{ topic: 'bench', partition: 0 }]);
+    await consumer.seek({ topic: 'bench', partition: 0 }, 'latest');
+    port.postMessage('ready');
+    const latencies: number[] = [];
+    const started = performance.now();
+    for await (const r of consumer) {
+      const at = now();
+      if (performance.now() - started > E2E_WARMUP_MS) latencies.push(at - Number(Buffer.from(r.value as Uint8Array).toString()));
+      if (performance.now() - started > E2E_WARMUP_MS + E2E_MS) break;
+    }
+    await consumer.close();
+    latencies.sort((a, b) => a - b);
+    port.postMessage({ n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99) });
+  }
+  await remote.close();
+}
+
+async function fill(cluster: Cluster, n: number): Promise<void> {
+  const producer = cluster.producer({ lingerMs: 5 });
+  const value = new Uint8Array(100).fill(1);
+  for (let i = 0; i < n; i += PER_CALL) await producer.send('bench', Array.from({ length: PER_CALL }, (_, k) => ({ key: `k${k % 64}`, value })));
+  await producer.close();
+}
+
+async function main(which: string): Promise<void> {
+  if (which === 'main' || which === 'worker') {
+    const cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 'bench', partitions: 4 }]);
+    let rate: number;
+    if (which === 'worker') {
+      const w = startWorker({ role: 'produce', handle: cluster.createHandle() });
+      rate = await firstMessage<number>(w);
+      await w.terminate();
+    } else rate = await drive(cluster.producer({ lingerMs: 0 }));
+    await cluster.close();
+    report({ name: which, recordsPerSec: Math.round(rate) });
+  } else if (which.startsWith('rf3:')) {
+    const threads = which.slice(4) as 'inline' | 'per-node';
+    const cluster = await Cluster.start({ nodes: 3, threads });
+    await cluster.admin().createTopics([{ name: 'bench', partitions: 3, replicationFactor: 3 }]);
+    const producer = cluster.producer({ lingerMs: 0, acks: 'all' });
+    await drive(producer, 5); // warm-up: leaders and followers open
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const rate = await drive(producer, 150);
+    const wallS = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    const records = 151 * PER_CALL;
+    await cluster.close();
+    report({ name: which, recordsPerSec: Math.round(rate), cpuUsPerRecord: Number(((used.user + used.system) / records).toFixed(2)), cores: Number(((used.user + used.system) / 1e6 / wallS).toFixed(2)) });
+  } else if (which.startsWith('start:')) {
+    // `start:per-node@dist`: the built package (what users run: no TypeScript to load in each worker).
+    const [threads, from] = which.slice(6).split('@') as ['inline' | 'per-node', string | undefined];
+    const distUrl: string = new URL('../dist/index.js', import.meta.url).href;
+    const Start = from === 'dist' ? ((await import(distUrl)) as { Cluster: typeof Cluster }).Cluster : Cluster;
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      const cluster = await Start.start({ nodes: 3, threads });
+      await cluster.close();
+      times.push(performance.now() - t);
+    }
+    const first = times[0]!;
+    times.sort((a, b) => a - b);
+    report({ name: which, firstMs: Math.round(first), medianMs: Math.round(times[2]!), allMs: times.map((t) => Math.round(t)).join(" ") });
+  } else if (which.startsWith('group:')) {
+    const cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 'bench', partitions: 4 }]);
+    await fill(cluster, GROUP_RECORDS);
+    let rate: number;
+    if (which === 'group:worker') {
+      const w = startWorker({ role: 'group', handle: cluster.createHandle() });
+      rate = await firstMessage<number>(w);
+      await w.terminate();
+    } else rate = await readGroup(cluster.consumerGroup({ groupId: 'bench', topics: ['bench'], autoOffsetReset: 'earliest' }) as never);
+    await cluster.close();
+    report({ name: which, recordsPerSec: Math.round(rate) });
+  } else if (which === 'e2e') {
+    const cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 'bench', partitions: 1 }]);
+    const consumer = startWorker({ role: 'e2e-consume', handle: cluster.createHandle() });
+    await firstMessage<string>(consumer);
+    const result = firstMessage<{ n: number; p50: number; p99: number }>(consumer);
+    const producer = startWorker({ role: 'e2e-produce', handle: cluster.createHandle() });
+    const { sent } = await firstMessage<{ sent: number }>(producer);
+    const r = await result;
+    await Promise.all([producer.terminate(), consumer.terminate()]);
+    await cluster.close();
+    report({ name: which, sent, measured: r.n, p50Ms: Number(r.p50.toFixed(3)), p99Ms: Number(r.p99.toFixed(3)) });
+  } else throw new Error(`no case ${which}`);
+}
+
+if (!isMainThread) await inWorker(workerData as WorkerJob);
+else await main(process.argv[2] ?? 'main');

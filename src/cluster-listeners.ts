@@ -7,7 +7,7 @@
  * broker that is down.
  * @internal
  */
-import type { Broker } from './broker/broker.js';
+import type { ContextHandler } from './transport/tcp/connection.js';
 import { defaultListenerLimits, KafkaListener, validateLimits, type ListenerLimits, type TlsOptions } from './transport/tcp/listener.js';
 import { validateSaslOptions, type SaslOptions } from './transport/tcp/sasl.js';
 import { TributaryError } from './util/errors.js';
@@ -38,7 +38,7 @@ export interface ListenOptions extends Partial<ListenerLimits> {
 
 export class ClusterListeners {
   private readonly listeners = new Map<number, KafkaListener>();
-  private readonly serving = new Map<number, Broker>();
+  private readonly serving = new Map<number, ContextHandler>();
   private readonly advertisedHost: string;
 
   constructor(
@@ -77,7 +77,7 @@ export class ClusterListeners {
   }
 
   /** The node serves: its listener hands requests to this broker. */
-  setServing(id: number, broker: Broker): void {
+  setServing(id: number, broker: ContextHandler): void {
     this.serving.set(id, broker);
   }
 

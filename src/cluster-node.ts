@@ -14,13 +14,17 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Broker, type BrokerChannel, type BrokerConfig, type ControllerChannel } from './broker/broker.js';
+import { Broker, type BrokerConfig } from './broker/broker.js';
 import { ControllerNode } from './controller/controller-node.js';
 import { groupShellOf, installGroupShell } from './broker/group-shell.js';
 import type { ControllerConfig } from './metadata/controller.js';
 import type { MetadataImage } from './metadata/image.js';
 import { randomUuid } from './metadata/uuid.js';
-import type { InlineRaftNetwork } from './raft/inline-network.js';
+import { ControllerLink } from './node/controller-link.js';
+import { NodeEndpoint } from './node/node-endpoint.js';
+import { NodeApiKey, sendNodeRequest } from './node/node-requests.js';
+import { TransportRaftNetwork } from './node/raft-link.js';
+import type { Transport } from './transport/transport.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import type { Store } from './storage/store.js';
 import type { Clock } from './util/clock.js';
@@ -34,15 +38,21 @@ export interface ClusterNodeOptions {
   readonly voters: readonly number[];
   readonly clusterId: string;
   readonly dataDir: string;
-  readonly network: InlineRaftNetwork;
-  readonly controllerChannel: ControllerChannel;
-  readonly peers: BrokerChannel;
+  /**
+   * How this node reaches the other nodes (and they it): every request between nodes
+   * (to the active controller, Raft's messages, replica fetches, OpenReplica) goes
+   * through it. The node's own `NodeEndpoint` answers the other side, handed to
+   * `register` as soon as it exists.
+   */
+  readonly nodes: Transport;
+  readonly register: (endpoint: NodeEndpoint) => void;
+  /** Drops every Raft message between two nodes (partition tests). */
+  readonly isRaftLinkCut?: (a: number, b: number) => boolean;
   readonly clock: Clock;
   readonly controller: Partial<ControllerConfig>;
   readonly broker: Partial<BrokerConfig>;
   readonly electionTimeoutMs?: number;
   readonly openStore?: (dir: string) => Store;
-  readonly onLeaderOpened: (topic: string, partition: number, replicas: readonly number[]) => void;
   readonly logger?: Logger;
   /** Called each time this node's controller becomes the active one. */
   readonly onControllerActivated?: (epoch: number) => void;
@@ -53,10 +63,16 @@ export interface ClusterNodeOptions {
 }
 
 export class ClusterNode {
+  /** Set once the broker has stopped: its requests still waiting for a controller are dropped. */
+  private brokerStopped = false;
+  /** Set once the broker's controlled shutdown began. */
+  private brokerClosing = false;
+
   private constructor(
     readonly id: number,
     readonly metadata: ControllerNode,
     readonly broker: Broker,
+    readonly endpoint: NodeEndpoint,
     private readonly offImage: () => void,
   ) {}
 
@@ -64,6 +80,8 @@ export class ClusterNode {
     const dir = join(o.dataDir, `node-${o.id}`);
     mkdirSync(dir, { recursive: true });
     checkMetaProperties(dir, o.id, o.clusterId, o.voters);
+    const endpoint = new NodeEndpoint(o.id, new TransportRaftNetwork(o.nodes, o.isRaftLinkCut));
+    o.register(endpoint);
     // Topic ids, placement and election timeouts: random per process, as in Kafka.
     const seed = o.seed ?? randomBytes(4).readUInt32BE(0);
     const metadata = await ControllerNode.open({
@@ -71,23 +89,28 @@ export class ClusterNode {
       seed,
       voters: o.voters,
       dataDir: dir,
-      network: o.network,
+      network: endpoint.raft,
       clock: o.clock,
       controller: o.controller,
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(o.onControllerActivated !== undefined ? { onActivated: o.onControllerActivated } : {}),
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
     });
+    endpoint.metadata = metadata;
+    let self: ClusterNode | undefined;
     const broker = new Broker({
       nodeId: o.id,
       dataDir: dir,
-      controller: o.controllerChannel,
-      peers: o.peers,
+      controller: new ControllerLink(o.nodes, () => metadata.leaderId, o.clock, () => self?.brokerStopped ?? false, () => self?.brokerClosing ?? false),
+      peers: o.nodes,
       clusterId: o.clusterId,
       incarnationId: randomUuid(new Rng(seed ^ 0x5bd1e995)),
       clock: o.clock,
       config: o.broker,
-      onLeaderOpened: o.onLeaderOpened,
+      // A leader's replica opened: its followers open theirs, told by a message.
+      onLeaderOpened: (topic, partition, replicas) => {
+        for (const r of replicas) if (r !== o.id) sendNodeRequest(o.nodes, r, { apiKey: NodeApiKey.OpenReplica, topic, partition }).catch(() => {});
+      },
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(o.openStore ? { openStore: o.openStore } : {}),
     });
@@ -99,17 +122,38 @@ export class ClusterNode {
     });
     broker.start();
     installGroupShell(broker, { clock: o.clock, seed: (seed ^ 0x2545f491) >>> 0, ...(o.clusterRunId !== undefined ? { clusterRunId: o.clusterRunId } : {}) });
-    return new ClusterNode(o.id, metadata, broker, offImage);
+    endpoint.broker = broker;
+    self = new ClusterNode(o.id, metadata, broker, endpoint, offImage);
+    return self;
+  }
+
+  /** The broker serves the other nodes' replica fetches (once registered), or stops serving them. */
+  setServing(serving: boolean): void {
+    this.endpoint.serving = serving;
+  }
+
+  /**
+   * Stops the broker cleanly (a controlled shutdown through the active controller), then
+   * drops whatever it still has waiting for a controller. The metadata replica runs on
+   * until `close`.
+   */
+  async closeBroker(): Promise<void> {
+    this.endpoint.serving = false;
+    this.brokerClosing = true;
+    await this.broker.close();
+    this.brokerStopped = true;
   }
 
   async close(): Promise<void> {
     groupShellOf(this.broker)?.close();
-    await this.broker.close();
+    await this.closeBroker();
     this.offImage();
     await this.metadata.close();
   }
 
   kill(): void {
+    this.brokerStopped = true;
+    this.endpoint.serving = false;
     groupShellOf(this.broker)?.close();
     this.broker.kill();
     this.offImage();

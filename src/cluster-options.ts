@@ -38,6 +38,7 @@ const clusterRules: OptionRules = {
   tls: object(),
   logger: custom('a logger (debug, info, warn and error methods, as console and pino have)', isLogger),
   logLevel: oneOf(['debug', 'info', 'warn', 'error', 'silent']),
+  threads: oneOf(['inline', 'per-node', 'worker']),
   // @internal: disk-fault tests wrap each partition folder's store.
   openStore: custom('a function', (v) => typeof v === 'function'),
 };
@@ -67,6 +68,10 @@ interface ClusterOptionsShape {
   readonly brokerSessionTimeoutMs?: number;
   readonly electionTimeoutMs?: number;
   readonly broker?: Partial<BrokerConfig>;
+  readonly threads?: string;
+  readonly clock?: unknown;
+  readonly openStore?: unknown;
+  readonly listen?: unknown;
 }
 
 /** Checks `Cluster.start`'s options; throws `INVALID_CONFIG` naming the first bad one. */
@@ -85,5 +90,11 @@ export function validateClusterOptions(o: unknown): void {
   const fetchWait = options.broker?.replicaFetchWaitMaxMs;
   // Kafka's rule: a follower waiting longer than the lag time at the leader would drop out of the ISR while it waits.
   if (fetchWait !== undefined && fetchWait > lag) throw invalidConfig('broker.replicaFetchWaitMaxMs', `must be at most broker.replicaLagTimeMaxMs (${lag})`, fetchWait);
+  if (options.threads === 'per-node' || options.threads === 'worker') {
+    // Functions of this thread cannot reach a node in another thread.
+    for (const name of ['clock', 'openStore'] as const) {
+      if (options[name] !== undefined) throw invalidConfig(name, `is not supported with threads: '${options.threads}' (the nodes live in worker threads)`, options[name]);
+    }
+  }
   validateListenOptions(o as Parameters<typeof validateListenOptions>[0], n);
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { BrokerConfig, ControllerChannel } from './broker/broker.js';
+import type { BrokerConfig } from './broker/broker.js';
 import type { Admin, AdminOptions } from './client/admin.js';
 import type { Consumer } from './client/consumer.js';
 import type { ConsumerGroup, ConsumerGroupOptions } from './client/consumer-group.js';
@@ -13,9 +13,12 @@ import { ClientFactories } from './client-factories.js';
 import { ClusterNode, checkNodeFolders } from './cluster-node.js';
 import { ClusterStats, type ClusterMetrics } from './observe/cluster-metrics.js';
 import { validateClusterOptions } from './cluster-options.js';
-import { submitToActive } from './controller/submit.js';
 import type { MetadataImage } from './metadata/image.js';
-import { InlineRaftNetwork } from './raft/inline-network.js';
+import { RaftLinks } from './node/raft-link.js';
+import { WorkerNodes } from './cluster/worker-nodes.js';
+import { PortMembers } from './cluster/port-members.js';
+import { ClusterWorker } from './cluster/cluster-in-worker.js';
+import type { NodeWorkerData } from './cluster/worker-protocol.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock } from './storage/folder-lock.js';
 import type { Store } from './storage/store.js';
@@ -91,6 +94,22 @@ export interface ClusterOptions {
    * or any {@link Logger}. Default `console`, warnings and errors only.
    */
   readonly logger?: Logger;
+  /**
+   * Where the nodes run. `'inline'` (the default): every node in the calling thread.
+   * `'per-node'`: each node in a worker thread of its own, so the brokers' CRC checks,
+   * appends, Raft and group timers run in parallel and off the calling thread's event
+   * loop; the nodes talk to each other over `MessagePort`s, and the calling thread keeps
+   * the same `Cluster` API (clients, topics, `createHandle()`, `stopNode`, `restartNode`;
+   * `killNode` terminates the node's worker mid-write). Node objects and the synchronous
+   * views of their internals (`metadata`, `metrics()`) are not available there; they
+   * throw `INVALID_CONFIG` naming the mode, as do `clock` and `openStore`; `listen` binds
+   * the listeners in the calling thread, which relays each request, with its context, to
+   * the node's worker.
+   * `'worker'`: the whole cluster in one worker thread, the same API in the calling
+   * thread (its clients reach the worker over a `MessagePort`); `listen` works there,
+   * `metadata`, `metrics()`, `clock` and `openStore` do not.
+   */
+  readonly threads?: 'inline' | 'per-node' | 'worker';
   /** The least severe level logged. Default `'warn'` on the default `console`; with a `logger` of your own, everything (it filters by its own level, as pino does). */
   readonly logLevel?: LogLevel;
 }
@@ -138,27 +157,36 @@ export class Cluster {
   /** How clients reach the nodes: requests carried within this thread. */
   readonly transport: Transport;
   private readonly inline: InlineTransport;
-  private readonly network = new InlineRaftNetwork();
+  /**
+   * How the nodes reach each other: every request between nodes (to the active
+   * controller, Raft, replica fetches, OpenReplica) is a message through it, answered by
+   * each node's `NodeEndpoint`. Clients never see it: theirs is `transport`.
+   */
+  private readonly nodeNet = new InlineTransport();
+  private readonly raftLinks = new RaftLinks();
   private readonly nodes = new Map<number, ClusterNode>();
   private readonly nodeIds: readonly number[];
   private readonly voters: readonly number[];
   private readonly clock: Clock;
   private readonly ownsDir: boolean;
   private closed = false;
-  /** Set once the brokers have closed and the quorum is closing: requests to the controller stop. */
-  private quorumClosed = false;
   /** The cluster's logger, behind its level. @internal */
   readonly log: Logger;
   private readonly stats = new ClusterStats();
   private readonly factories: ClientFactories;
   private dirLock: FolderLock | undefined;
   private readonly listeners: ClusterListeners | undefined;
+  /** The nodes' workers, with `threads: 'per-node'`. */
+  private readonly workers: WorkerNodes | undefined;
+  /** The whole cluster's worker, with `threads: 'worker'`. */
+  private readonly remote: ClusterWorker | undefined;
 
   private constructor(
     private readonly options: ClusterOptions,
     dataDir: string,
     ownsDir: boolean,
     clusterId: string,
+    remote?: ClusterWorker,
   ) {
     const n = options.nodes ?? 1;
     const controllers = options.controllers ?? (n >= 3 ? 3 : 1);
@@ -169,16 +197,30 @@ export class Cluster {
     this.clusterId = clusterId;
     this.clock = options.clock ?? systemClock;
     // A new run id each start: in-process group members of an earlier run (before a crash) are dropped at once.
-    this.inline = new InlineTransport(randomUUID());
+    this.inline = new InlineTransport(remote?.runId ?? randomUUID());
+    this.remote = remote;
     this.transport = this.inline;
     this.log = makeLogger(options.logger, options.logLevel);
-    if (options.listen !== undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
+    if (options.listen !== undefined && remote === undefined) this.listeners = new ClusterListeners(options, this.nodeIds);
+    if (options.threads === 'per-node') {
+      this.workers = new WorkerNodes(
+        (id) => this.nodeSettings(id),
+        this.inline.clusterRunId!,
+        this.log,
+        () => this.stats.controllerElections++,
+        (id) => {
+          this.inline.setNode(id, undefined);
+          void this.listeners?.closeNode(id);
+        },
+      );
+    }
     this.factories = new ClientFactories({ transport: this.transport, clock: this.clock, isClosed: () => this.closed, name: 'the cluster' });
   }
 
   /** Starts a cluster and resolves once every node is registered and serving. */
   static async start(options: ClusterOptions = {}): Promise<Cluster> {
     validateClusterOptions(options);
+    if (options.threads === 'worker') return Cluster.startInWorker(options);
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
     mkdirSync(dataDir, { recursive: true });
@@ -208,6 +250,30 @@ export class Cluster {
     return cluster;
   }
 
+  /** `threads: 'worker'`: the whole cluster in one worker; this thread keeps the same API. */
+  private static async startInWorker(options: ClusterOptions): Promise<Cluster> {
+    const ownsDir = options.dataDir === undefined;
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
+    // Functions stay here (the logger gets the worker's lines); the rest is plain data.
+    const { logger: _logger, clock: _clock, openStore: _openStore, threads: _threads, ...plain } = options;
+    const log = makeLogger(options.logger, options.logLevel);
+    let remote: ClusterWorker;
+    try {
+      remote = await ClusterWorker.start({ ...plain, dataDir }, options.logLevel ?? (options.logger === undefined ? 'warn' : 'debug'), log);
+    } catch (err) {
+      if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+      throw err;
+    }
+    const cluster = new Cluster(options, dataDir, ownsDir, remote.clusterId, remote);
+    const route = (): void => {
+      if (cluster.closed) return;
+      for (const n of remote.nodes) cluster.inline.setNode(n.id, n.running ? remote.handler(n.id) : undefined);
+    };
+    remote.watch(route);
+    route();
+    return cluster;
+  }
+
   /**
    * The `host:port` of every node's listener, comma-separated: what a Kafka client takes as
    * `bootstrap.servers` (KafkaJS: `brokers: cluster.bootstrapServers.split(',')`). Only for
@@ -222,6 +288,7 @@ export class Cluster {
    * ```
    */
   get bootstrapServers(): string {
+    if (this.remote?.bootstrapServers !== undefined) return this.remote.bootstrapServers;
     if (this.listeners === undefined) throw new TributaryError('INVALID_CONFIG', 'the cluster has no listeners: start it with the listen option', { option: 'listen' });
     return this.listeners.bootstrapServers;
   }
@@ -233,6 +300,7 @@ export class Cluster {
 
   /** The metadata as the active controller has committed it. */
   get metadata(): MetadataImage {
+    if (this.workers || this.remote) throw this.threadsError('cluster.metadata');
     const n = this.activeController() ?? this.nodes.values().next().value;
     if (!n) throw new TributaryError('CLIENT_CLOSED', 'no node is running');
     return n.metadata.image;
@@ -240,6 +308,15 @@ export class Cluster {
 
   /** Every node, with whether it runs, votes, leads the quorum and is fenced. */
   describe(): ClusterNodeInfo[] {
+    if (this.remote) return this.remote.nodes.map((n) => ({ ...n }));
+    const workers = this.workers;
+    if (workers) {
+      const active = this.activeControllerId();
+      return this.nodeIds.map((id) => {
+        const st = workers.status(id);
+        return { id, running: st !== undefined, controller: this.voters.includes(id), activeController: id === active, fenced: st?.fenced ?? true };
+      });
+    }
     const active = this.activeController()?.id ?? -1;
     return this.nodeIds.map((id) => {
       const n = this.nodes.get(id);
@@ -266,6 +343,7 @@ export class Cluster {
    * ```
    */
   metrics(): ClusterMetrics {
+    if (this.workers || this.remote) throw this.threadsError('cluster.metrics()');
     const running = [...this.nodes.values()];
     const active = this.activeController();
     const image = active?.metadata.image ?? running[0]?.metadata.image;
@@ -275,6 +353,13 @@ export class Cluster {
       image,
       { total: this.nodeIds.length, running: running.length, fenced, activeControllerId: active?.id ?? -1 },
     );
+  }
+
+  /** Cuts (or, with `up`, restores) the Raft link between two nodes, both ways: partition tests. @internal */
+  setRaftLink(a: number, b: number, up: boolean): void {
+    if (this.workers) this.workers.setRaftLink(a, b, up);
+    else if (this.remote) void this.remote.op('setRaftLink', a, b, up).catch(() => {});
+    else this.raftLinks.setLink(a, b, up);
   }
 
   /** The node object (broker and metadata replica) for tests that look inside. @internal */
@@ -354,7 +439,20 @@ export class Cluster {
   createHandle(): ClusterHandle {
     this.checkOpen();
     const { port1, port2 } = new MessageChannel();
-    const server = new PortServer(port1, (id) => this.inline.handler(id), this.log, (s) => this.portServers.delete(s));
+    // Group members that join through this port leave at once when its thread is seen to exit.
+    const members = new PortMembers();
+    const server = new PortServer(
+      port1,
+      (id) => {
+        const h = this.inline.handler(id);
+        return h && members.wrap(id, h);
+      },
+      this.log,
+      (s, how) => {
+        this.portServers.delete(s);
+        if (how === 'exited' && !this.closed) void members.leaveAll((id) => this.inline.handler(id), this.log);
+      },
+    );
     this.portServers.add(server);
     port2.unref();
     return { kind: 'tributary-cluster-handle', port: port2, clusterId: this.clusterId, runId: this.inline.clusterRunId!, nodeIds: this.nodeIds };
@@ -386,29 +484,54 @@ export class Cluster {
   /** Stops a node cleanly: it hands over its leaderships first (controlled shutdown). */
   async stopNode(id: number): Promise<void> {
     this.checkNodeId(id);
+    if (this.remote) {
+      this.inline.setNode(id, undefined);
+      await this.remote.op('stopNode', id);
+      return;
+    }
+    if (this.workers) {
+      if (!this.workers.has(id)) return;
+      this.inline.setNode(id, undefined);
+      await this.listeners?.closeNode(id);
+      await this.workers.closeBroker(id);
+      await this.workers.close(id);
+      return;
+    }
     const n = this.nodes.get(id);
     if (!n) return;
     this.inline.setNode(id, undefined);
     await this.listeners?.closeNode(id);
-    // The node stays findable as the active controller while its broker shuts down: the
-    // controlled shutdown of the controller's own broker goes to that controller. Removed
-    // first, the shutdown found no controller, timed out, and left the broker unfenced, so
-    // the next controller placed new replicas on the stopped node for a session timeout.
-    await n.broker.close();
-    this.silenced.add(id);
+    // The node stays reachable by the other nodes (as the active controller, say) while its
+    // broker shuts down: the controlled shutdown of the controller's own broker goes to
+    // that controller. Removed first, the shutdown found no controller, timed out, and left
+    // the broker unfenced, so the next controller placed new replicas on the stopped node
+    // for a session timeout.
+    await n.closeBroker();
     this.nodes.delete(id);
     this.stats.retire(n.broker.stats);
     await n.close();
+    if (this.nodeNet.handler(id) === n.endpoint) this.nodeNet.setNode(id, undefined);
   }
 
   /** Kills a node: no clean shutdown; the controller fences it once its session expires, and moves its leaderships. */
   killNode(id: number): void {
     this.checkNodeId(id);
+    if (this.remote) {
+      this.inline.setNode(id, undefined);
+      void this.remote.op('killNode', id).catch(() => {});
+      return;
+    }
+    if (this.workers) {
+      this.inline.setNode(id, undefined);
+      void this.listeners?.closeNode(id);
+      this.workers.kill(id);
+      return;
+    }
     const n = this.nodes.get(id);
     if (!n) return;
     this.nodes.delete(id);
-    this.silenced.add(id);
     this.inline.setNode(id, undefined);
+    this.nodeNet.setNode(id, undefined);
     this.stats.retire(n.broker.stats);
     void this.listeners?.closeNode(id);
     n.kill();
@@ -418,7 +541,12 @@ export class Cluster {
   async restartNode(id: number): Promise<void> {
     this.checkNodeId(id);
     this.checkOpen();
-    if (this.nodes.has(id)) return;
+    if (this.remote) {
+      await this.remote.op('restartNode', id);
+      if (!this.closed) this.inline.setNode(id, this.remote.handler(id));
+      return;
+    }
+    if (this.nodes.has(id) || this.workers?.has(id)) return;
     await this.listeners?.listenNode(id);
     await this.openNode(id);
     await this.waitForNodes([id], 30_000);
@@ -440,21 +568,33 @@ export class Cluster {
     for (const server of [...this.portServers]) server.close();
     await this.factories.closeAll();
     await this.listeners?.closeAll();
+    if (this.remote) {
+      for (const id of this.nodeIds) this.inline.setNode(id, undefined);
+      await this.remote.close();
+      if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
+      return;
+    }
+    if (this.workers) {
+      const workers = this.workers;
+      for (const id of this.nodeIds) this.inline.setNode(id, undefined);
+      const ids = workers.ids;
+      await Promise.all(ids.map((id) => workers.closeBroker(id)));
+      await Promise.all(ids.map((id) => workers.close(id)));
+      this.dirLock?.release();
+      if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
+      return;
+    }
     const nodes = [...this.nodes.values()];
     for (const n of nodes) this.inline.setNode(n.id, undefined);
     // Brokers first, each with a controlled shutdown (it needs the active controller, so
     // the nodes stay listed until then): fenced, they restart without waiting out a
     // session (a request a broker left waiting is dropped once it has closed). Then the quorum.
-    await Promise.all(
-      nodes.map(async (n) => {
-        await n.broker.close();
-        this.silenced.add(n.id);
-      }),
-    );
-    this.quorumClosed = true;
+    await Promise.all(nodes.map((n) => n.closeBroker()));
     this.nodes.clear();
     for (const n of nodes) this.stats.retire(n.broker.stats);
     await Promise.all(nodes.map((n) => n.close()));
+    for (const n of nodes) this.nodeNet.setNode(n.id, undefined);
+    await this.nodeNet.close();
     this.dirLock?.release();
     if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
@@ -469,38 +609,23 @@ export class Cluster {
 
   // ------------------------------------------------------------------ internals
 
-  private activeController(): ClusterNode | undefined {
-    for (const n of this.nodes.values()) if (n.metadata.isActive) return n;
-    return undefined;
+  private activeControllerId(): number {
+    if (this.workers) {
+      for (const id of this.workers.ids) if (this.workers.status(id)?.active) return id;
+      return -1;
+    }
+    return this.activeController()?.id ?? -1;
   }
 
-  /**
-   * Nodes whose broker has stopped (shut down or killed): a request it left waiting for a
-   * controller (a heartbeat caught in a failover) is dropped, not handed to the next
-   * controller, where it would unfence the stopped broker again.
-   */
-  private readonly silenced = new Set<number>();
-
-  private controllerChannelFor(id: number): ControllerChannel {
-    return {
-      submit: (request) => submitToActive(() => this.activeController()?.metadata, request, this.clock, 30_000, () => this.quorumClosed || this.silenced.has(id)),
-      activeControllerId: () => this.activeController()?.id ?? -1,
-    };
-  }
-
-  private async openNode(id: number): Promise<void> {
-    this.silenced.delete(id);
+  /** What a node needs to open, as plain data (it crosses to a node's worker as is). */
+  private nodeSettings(id: number): NodeWorkerData {
     const o = this.options;
     const n = this.nodeIds.length;
-    const node = await ClusterNode.open({
+    return {
       id,
       voters: this.voters,
       clusterId: this.clusterId,
       dataDir: this.dataDir,
-      network: this.network,
-      controllerChannel: this.controllerChannelFor(id),
-      peers: this.inline,
-      clock: this.clock,
       clusterRunId: this.inline.clusterRunId!,
       controller: {
         clusterId: this.clusterId,
@@ -509,16 +634,53 @@ export class Cluster {
         defaultNumPartitions: o.defaultPartitions ?? 1,
       },
       broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}), ...this.listeners?.advertised(id) },
+      ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
+      logLevel: o.logLevel ?? (o.logger === undefined ? 'warn' : 'debug'),
+    };
+  }
+
+  private activeController(): ClusterNode | undefined {
+    for (const n of this.nodes.values()) if (n.metadata.isActive) return n;
+    return undefined;
+  }
+
+  private async openNode(id: number): Promise<void> {
+    const o = this.options;
+    const workers = this.workers;
+    if (workers) {
+      await workers.open(id);
+      if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the cluster closed while a node started');
+      void workers.registered(id).then(
+        () => {
+          if (!workers.has(id)) return;
+          this.inline.setNode(id, workers.handler(id));
+          this.listeners?.setServing(id, workers.handler(id)!);
+        },
+        () => {},
+      );
+      return;
+    }
+    const s = this.nodeSettings(id);
+    const node = await ClusterNode.open({
+      id,
+      voters: s.voters,
+      clusterId: s.clusterId,
+      dataDir: s.dataDir,
+      nodes: this.nodeNet,
+      register: (endpoint) => this.nodeNet.setNode(id, endpoint),
+      isRaftLinkCut: this.raftLinks.isCut,
+      clock: this.clock,
+      clusterRunId: s.clusterRunId,
+      controller: s.controller,
+      broker: s.broker,
       ...(o.openStore ? { openStore: o.openStore } : {}),
       logger: this.log,
       onControllerActivated: () => this.stats.controllerElections++,
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
-      onLeaderOpened: (topic, partition, replicas) => {
-        for (const r of replicas) if (r !== id) void this.nodes.get(r)?.broker.openReplica(topic, partition);
-      },
     });
     if (this.closed) {
       await node.close();
+      this.nodeNet.setNode(id, undefined);
       throw new TributaryError('CLIENT_CLOSED', 'the cluster closed while a node started');
     }
     this.nodes.set(id, node);
@@ -528,6 +690,7 @@ export class Cluster {
     void node.broker.whenRegistered().then(() => {
       if (this.nodes.get(id) !== node) return;
       this.inline.setNode(id, node.broker);
+      node.setServing(true);
       this.listeners?.setServing(id, node.broker);
     });
   }
@@ -538,7 +701,7 @@ export class Cluster {
     const waiting = new Set(ids);
     const started = performance.now();
     const progress = setInterval(() => {
-      const active = this.activeController()?.id ?? -1;
+      const active = this.activeControllerId();
       const s = Math.round((performance.now() - started) / 1000);
       this.log.info({ nodes: [...waiting], activeControllerId: active, waitedMs: Math.round(performance.now() - started) }, `still waiting for node(s) ${[...waiting].join(', ')} to register (${s} s; ${active < 0 ? 'no active controller yet' : `controller ${active}`})`);
     }, progressIntervalMs);
@@ -547,6 +710,7 @@ export class Cluster {
         ids.map(async (id) => {
           const n = this.nodes.get(id);
           if (n) await withTimeout(n.broker.whenRegistered(), timeoutMs, `node ${id} registering with the controller`);
+          else if (this.workers?.has(id)) await withTimeout(this.workers.registered(id), timeoutMs, `node ${id} registering with the controller`);
           waiting.delete(id);
         }),
       );
@@ -557,6 +721,12 @@ export class Cluster {
 
   private checkNodeId(id: number): void {
     if (!this.nodeIds.includes(id)) throw new TributaryError('INVALID_ARGUMENT', `no node ${String(id)} in this cluster (nodes are ${this.nodeIds.join(', ')})`, { option: 'id' });
+  }
+
+  /** The typed error of a member that needs the node objects, in a cluster whose nodes live in workers. */
+  private threadsError(what: string): TributaryError {
+    const mode = this.remote ? 'worker' : 'per-node';
+    return new TributaryError('INVALID_CONFIG', `${what} is not available with threads: '${mode}': the nodes live in worker threads; use the admin client (describeCluster, describeTopics) instead`, { option: 'threads' });
   }
 
   private checkOpen(): void {
@@ -580,3 +750,4 @@ function readOrCreateClusterId(dataDir: string): string {
 
 /** How often a long wait (for nodes to register) logs what it waits for. */
 const progressIntervalMs = 2000;
+

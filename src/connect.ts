@@ -3,6 +3,7 @@
  * Kafka, any Kafka-compatible broker, or a Tributary cluster in another process
  * (`tributary serve`, or a service started with `listen`).
  */
+import { connectHandle, type ClusterHandle, type ConnectedCluster, type ConnectHandleOptions } from './connect-handle.js';
 import type { Admin, AdminOptions } from './client/admin.js';
 import type { Consumer } from './client/consumer.js';
 import type { ConsumerGroup, ConsumerGroupOptions } from './client/consumer-group.js';
@@ -140,6 +141,26 @@ export class RemoteCluster {
  * console.log(meta!.offset); // 0
  * ```
  */
-export function connect(options: ConnectOptions): RemoteCluster {
-  return new RemoteCluster(options);
+export function connect(options: ConnectOptions): RemoteCluster;
+/**
+ * Connects a {@link ClusterHandle} (from `cluster.createHandle()`, posted to this thread)
+ * and resolves with the same client factories as the cluster: the same as
+ * {@link connectHandle}, which stays as its alias.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, connect } from 'tributary-log';
+ *
+ * await using cluster = await Cluster.start();
+ * await cluster.admin().createTopics([{ name: 'events' }]);
+ * // In a worker, the handle arrives in workerData; here it is connected in the same thread.
+ * await using remote = await connect(cluster.createHandle());
+ * const [meta] = await remote.producer().send('events', [{ value: 'hello' }]);
+ * console.log(meta!.offset); // 0
+ * ```
+ */
+export function connect(handle: ClusterHandle, options?: ConnectHandleOptions): Promise<ConnectedCluster>;
+export function connect(target: ConnectOptions | ClusterHandle, options?: ConnectHandleOptions): RemoteCluster | Promise<ConnectedCluster> {
+  if (target !== null && typeof target === 'object' && (target as { kind?: unknown }).kind === 'tributary-cluster-handle') return connectHandle(target as ClusterHandle, options);
+  return new RemoteCluster(target as ConnectOptions);
 }

@@ -95,6 +95,21 @@ function script(format: 'esm' | 'cjs'): string {
     const zstdBatch = Buffer.from(${JSON.stringify(zstdBatchHex())}, 'hex');
     out.zstdRead = (await main.decodeBatch(zstdBatch)).map((r) => r.value.toString());
     out.zstdWrite = await main.encodeBatch([{ value: Buffer.from('z') }], { compression: 'zstd' }).then(() => 'ok', (err) => err instanceof main.TributaryError ? err.code : String(err));
+    // Nodes in workers: the worker entry resolves beside the built chunk, in either module format.
+    const perNode = await main.Cluster.start({ nodes: 2, threads: 'per-node' });
+    try {
+      await perNode.admin().createTopics([{ name: 'in-workers' }]);
+      out.perNodeOffset = (await perNode.producer().send('in-workers', [{ value: 'w' }]))[0].offset;
+    } finally {
+      await perNode.close();
+    }
+    const inWorker = await main.Cluster.start({ nodes: 1, threads: 'worker' });
+    try {
+      await inWorker.admin().createTopics([{ name: 'in-a-worker' }]);
+      out.workerOffset = (await inWorker.producer().send('in-a-worker', [{ value: 'w' }]))[0].offset;
+    } finally {
+      await inWorker.close();
+    }
   } finally {
     for (const fn of after) await fn();
   }
@@ -196,6 +211,8 @@ describe('the packed package', () => {
         consumed: ['none:800', 'none:1', 'gzip:800', 'gzip:1', 'snappy:1200', 'snappy:1', 'lz4:600', 'lz4:1', 'zstd:800', 'zstd:1'],
         zstdRead: ['written by zstd'],
         zstdWrite: 'ok',
+        perNodeOffset: 0,
+        workerOffset: 0,
       });
     }
   }, stepTimeoutMs * 2);
@@ -210,6 +227,8 @@ describe('the packed package', () => {
         consumed: ['none:800', 'none:1', 'gzip:800', 'gzip:1', 'snappy:1200', 'snappy:1', 'lz4:600', 'lz4:1'],
         zstdRead: ['written by zstd'],
         zstdWrite: 'UNSUPPORTED_COMPRESSION_TYPE',
+        perNodeOffset: 0,
+        workerOffset: 0,
       });
     }
   }, stepTimeoutMs * 2);

@@ -33,13 +33,16 @@ const layers = [
   'transport', // inline.ts and transport.ts (client side), tcp/ (the Kafka listener, which hands requests to a Broker)
   'client',
   'client-factories.ts', // the client factories shared by Cluster and connect()
-  'connect.ts', // connect(): the clients over TCP to a remote cluster
   'connect-handle.ts', // connectHandle(): the clients in a worker, over a cluster's MessagePort
+  'connect.ts', // connect(): the clients over TCP to a remote cluster, or over a cluster handle (connectHandle)
   'observe', // cluster.metrics(): reads the broker's and the clients' counters
+  'node', // what one node asks another, as messages: the controller link, Raft over a transport, the node endpoint
   'cluster-node.ts',
   'cluster-listeners.ts',
   'cluster-options.ts',
+  'cluster', // threads: 'per-node': the node worker's entry and the supervisor's side of it
   'cluster.ts',
+  'cluster-worker.ts', // threads: 'worker': the entry of the worker that runs a whole cluster
   'cli',
   'testing.ts',
   'index.ts',

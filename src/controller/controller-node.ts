@@ -7,7 +7,7 @@ import { QuorumController, packSnapshot, type Outcome, type RaftView } from '../
 import type { ControllerConfig } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { ControllerRequest, ControllerResponse } from '../metadata/requests.js';
-import type { InlineRaftNetwork } from '../raft/inline-network.js';
+import type { RaftNetwork } from '../raft/inline-network.js';
 import { RaftNode, type RaftNodeOptions } from '../raft/raft-node.js';
 import type { Entry, Snapshot } from '../raft/core/kraft.js';
 import { channels, type ElectionEvent } from '../util/channels.js';
@@ -20,7 +20,7 @@ export interface ControllerNodeOptions {
   readonly id: number;
   readonly voters: readonly number[];
   readonly dataDir: string;
-  readonly network: InlineRaftNetwork;
+  readonly network: RaftNetwork;
   readonly clock?: Clock;
   readonly tickMs?: number;
   readonly electionTimeoutMs?: number;
@@ -43,7 +43,7 @@ export class ControllerNode {
   private readonly raft: RaftNode;
   private readonly qc: QuorumController;
   private readonly clock: Clock;
-  private readonly network: InlineRaftNetwork;
+  private readonly network: RaftNetwork;
   private readonly waiting = new Map<number, { resolve: (r: unknown) => void; reject: (e: unknown) => void }>();
   private readonly listeners = new Set<ImageListener>();
   private readonly timer: ReturnType<typeof setInterval>;

@@ -7,11 +7,25 @@ export interface RaftEndpoint {
 }
 
 /**
+ * How a Raft node's messages reach its peers: the node sends with `transportFor(id)` and
+ * is handed the messages sent to it through the endpoint it registered. Delivery is
+ * best-effort (a lost message is a lost message: Raft retries), never inside the
+ * sender's call. `InlineRaftNetwork` is one (a `MetadataQuorum`'s voters in one thread);
+ * a cluster's nodes use one that carries each message as a request through the nodes'
+ * transport (`src/node/raft-link.ts`).
+ */
+export interface RaftNetwork {
+  transportFor(id: NodeId): RaftTransport;
+  register(id: NodeId, endpoint: RaftEndpoint): void;
+  unregister(id: NodeId, endpoint?: RaftEndpoint): void;
+}
+
+/**
  * Raft messages between nodes in one thread: each message is delivered on a later turn
  * of the event loop (never inside the sender's call), to the node registered under its
  * `to` id, if any. Links can be cut both ways, for partition tests.
  */
-export class InlineRaftNetwork {
+export class InlineRaftNetwork implements RaftNetwork {
   private readonly endpoints = new Map<NodeId, RaftEndpoint>();
   private readonly cut = new Set<string>();
 

@@ -42,7 +42,7 @@ import type { Request, ResponseFor } from '../../src/protocol/requests.js';
 import { iterateBatches } from '../../src/record/batch.js';
 import type { SendOptions, Transport } from '../../src/transport/transport.js';
 import { SimulatedTimerClock, startTimer, type ClockTimer } from '../../src/util/clock.js';
-import { TributaryError } from '../../src/util/errors.js';
+import { TributaryError, isTributaryError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import { delay } from '../../src/util/timeout.js';
 import { FakeCluster } from '../helpers/fake-broker.js';
@@ -79,6 +79,8 @@ export interface ClientSimResult {
   readonly closes: number;
   readonly failovers: number;
   readonly lost: number;
+  /** Static members fenced (FENCED_INSTANCE_ID) and replaced. */
+  readonly fenced: number;
   readonly timers: number;
   /** A digest of every request sent, in order, with its time: equal for two runs of one seed. */
   readonly digest: string;
@@ -427,6 +429,7 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
   let closes = 0;
   let failovers = 0;
   let lost = 0;
+  let fenced = 0;
   const runErrors: string[] = [];
   /**
    * Starts a member in a free place: one whose last incarnation is gone (killed, or closed:
@@ -445,23 +448,51 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
     });
     group.on('assigned', (tps) => note(`${name} assigned g${group.generationId} ${tps.map((tp) => `${tp.topic}-${tp.partition}`).join(' ')}`));
     group.on('revoked', (tps) => note(`${name} revoked ${tps.map((tp) => `${tp.topic}-${tp.partition}`).join(' ')}`));
-    group
-      .run({
-        eachRecord: async (record) => {
-          // Slow handlers are one of the faults: once faults stop, a backlog drains at 0 to 20 ms a record.
-          const ms = chaos && rng.chance(slowRate) ? rng.between(500, 2500) : rng.between(0, 20);
-          await delay(ms, clock);
-          // A killed process never finishes what it was doing.
-          if (me.state === 'killed') return new Promise<void>(() => undefined);
-          const state = processed.get(`${record.topic}-${record.partition}`)!;
-          if (state.done.has(record.offset)) redelivered++;
-          state.done.add(record.offset);
-          while (state.done.has(state.prefix)) state.prefix++;
-        },
-      })
-      .catch((err: unknown) => runErrors.push(`${name}: ${String(err)}`));
+    // How the member consumes: run({ eachRecord }), run({ eachBatch }) (a batch counts once its
+    // handler returns), or a for await loop (a record counts once the body asks for the next).
+    // Drawn apart from the main stream, as the static members are.
+    const mode = new Rng((seed * 7919 + incarnations) >>> 0).pick(['eachRecord', 'eachRecord', 'eachBatch', 'for await'] as const);
+    const handle = async (topic: string, partition: number, offsets: readonly number[]): Promise<void> => {
+      // Slow handlers are one of the faults: once faults stop, a backlog drains at 0 to 20 ms a call.
+      const ms = chaos && rng.chance(slowRate) ? rng.between(500, 2500) : rng.between(0, 20);
+      await delay(ms, clock);
+      // A killed process never finishes what it was doing.
+      if (me.state === 'killed') return new Promise<void>(() => undefined);
+      const state = processed.get(`${topic}-${partition}`)!;
+      for (const offset of offsets) {
+        if (state.done.has(offset)) redelivered++;
+        state.done.add(offset);
+      }
+      while (state.done.has(state.prefix)) state.prefix++;
+    };
+    const consuming =
+      mode === 'eachRecord'
+        ? group.run({ eachRecord: (r) => handle(r.topic, r.partition, [r.offset]) })
+        : mode === 'eachBatch'
+          ? group.run({ eachBatch: (b) => handle(b.topic, b.partition, b.records.map((r) => r.offset)) })
+          : (async () => {
+              for await (const r of group) await handle(r.topic, r.partition, [r.offset]);
+            })();
+    consuming.catch((err: unknown) => {
+      // A static member is fenced when the coordinator's committed metadata names another
+      // member id for its group.instance.id: after a failover in the middle of the rebalance
+      // that gave it its id, the new coordinator knows only its predecessor's (Kafka's
+      // coordinator answers FENCED_INSTANCE_ID there too). The member ends; a successor
+      // takes its place. Any other error fails the run.
+      if (isTributaryError(err) && err.code === 'FENCED_INSTANCE_ID' && slot < staticCount && me.state === 'live') {
+        fenced++;
+        me.state = 'closing';
+        note(`${name} fenced: ${err.message}`);
+        void group.close().then(() => {
+          me.state = 'closed';
+          transport.close();
+        });
+        return;
+      }
+      runErrors.push(`${name}: ${String(err)}`);
+    });
     members.push(me);
-    note(`${name} started`);
+    note(`${name} started (${mode}${slot < staticCount ? `, static s${slot}` : ''})`);
     return me;
   };
   const kill = (m: Incarnation): void => {
@@ -675,6 +706,7 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
     closes,
     failovers,
     lost,
+    fenced,
     timers,
     digest: digest.toString(16),
   };

@@ -9,7 +9,8 @@ import { TributaryError } from '../../util/errors.js';
  */
 export type ToServer =
   | { readonly t: 'hello'; readonly clientId: string; readonly clientHost: string }
-  | { readonly t: 'req'; readonly id: number; readonly node: number; readonly req: unknown }
+  /** `ctx`: who sent the request, relayed by a port the server trusts to say so (a cluster's own relay); ignored otherwise. */
+  | { readonly t: 'req'; readonly id: number; readonly node: number; readonly req: unknown; readonly ctx?: unknown }
   | { readonly t: 'abort'; readonly id: number }
   | { readonly t: 'bye' };
 

@@ -24,7 +24,10 @@ export class PortServer {
     private readonly port: MessagePort,
     private readonly nodeHandler: (nodeId: number) => NodeHandler | undefined,
     private readonly log: Logger,
-    private readonly onGone: (server: PortServer) => void,
+    /** Called once, when the port is done with: `exited` when it closed without a goodbye (the client's thread ended or was terminated). */
+    private readonly onGone: (server: PortServer, how: 'exited' | 'bye' | 'closed') => void,
+    /** Whether a request's own context (`ctx`) is believed: only on a port that the cluster itself holds the other end of. */
+    private readonly trustContext = false,
   ) {
     port.on('message', (m: unknown) => {
       try {
@@ -33,7 +36,7 @@ export class PortServer {
         this.log.warn({ err }, 'dropped a message from a client thread');
       }
     });
-    port.on('close', () => this.gone());
+    port.on('close', () => this.gone('exited'));
     port.unref();
   }
 
@@ -41,14 +44,14 @@ export class PortServer {
   close(): void {
     if (!this.open) return;
     this.post({ t: 'closed' });
-    this.gone();
+    this.gone('closed');
   }
 
-  private gone(): void {
+  private gone(how: 'exited' | 'bye' | 'closed'): void {
     if (!this.open) return;
     this.open = false;
     this.port.close();
-    this.onGone(this);
+    this.onGone(this, how);
   }
 
   private onMessage(m: unknown): void {
@@ -62,7 +65,7 @@ export class PortServer {
       case 'hello': {
         if (this.context !== undefined) {
           this.post({ t: 'refused', code: 'INVALID_REQUEST', message: 'this cluster handle is already connected: make one handle per connect' });
-          this.gone();
+          this.gone('closed');
           return;
         }
         const clientId = typeof msg.clientId === 'string' ? msg.clientId : '';
@@ -75,7 +78,7 @@ export class PortServer {
         if (typeof msg.id === 'number' && this.inFlight.has(msg.id)) this.aborted.add(msg.id);
         return;
       case 'bye':
-        this.gone();
+        this.gone('bye');
         return;
       case 'req':
         this.request(msg);
@@ -103,7 +106,7 @@ export class PortServer {
     this.inFlight.add(id);
     let answer: Promise<unknown>;
     try {
-      answer = handler.handle(req as Request, this.context);
+      answer = handler.handle(req as Request, this.trustContext && isContext(msg.ctx) ? msg.ctx : this.context);
     } catch (err) {
       answer = Promise.reject(err);
     }
@@ -139,4 +142,10 @@ export class PortServer {
       this.log.warn({ err }, 'could not answer a client thread');
     }
   }
+}
+
+function isContext(v: unknown): v is RequestContext {
+  if (v === null || typeof v !== 'object') return false;
+  const c = v as Record<string, unknown>;
+  return typeof c.listenerName === 'string' && typeof c.clientId === 'string' && typeof c.clientHost === 'string' && (c.principal === null || typeof c.principal === 'string');
 }

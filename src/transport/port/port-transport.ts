@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { RequestContext } from '../../broker/request-context.js';
 import type { Request, ResponseFor } from '../../protocol/requests.js';
 import { TributaryError } from '../../util/errors.js';
 import { abortError } from '../inline.js';
@@ -52,6 +53,16 @@ export class PortTransport implements Transport {
   }
 
   send<R extends Request>(nodeId: number, request: R, options?: SendOptions): Promise<ResponseFor<R>> {
+    return this.sendAs(nodeId, request, undefined, options);
+  }
+
+  /**
+   * `send`, telling the server who sent the request (a cluster relaying a request that came
+   * in on a Kafka listener to a node in a worker). Only a server made to trust its port's
+   * contexts uses it.
+   * @internal
+   */
+  sendAs<R extends Request>(nodeId: number, request: R, context: RequestContext | undefined, options?: SendOptions): Promise<ResponseFor<R>> {
     if (this.state === 'closed') return Promise.reject(new TributaryError('CLIENT_CLOSED', 'the transport is closed'));
     if (this.state === 'broken') return Promise.reject(this.refused ?? new TributaryError('NETWORK_EXCEPTION', 'the port to the cluster is closed'));
     const signal = options?.signal;
@@ -73,7 +84,7 @@ export class PortTransport implements Transport {
       const transfer: ArrayBuffer[] = [];
       const req = forTransfer(request, transfer);
       try {
-        this.port.postMessage({ t: 'req', id, node: nodeId, req } satisfies ToServer, transfer);
+        this.port.postMessage({ t: 'req', id, node: nodeId, req, ...(context !== undefined ? { ctx: context } : {}) } satisfies ToServer, transfer);
       } catch (err) {
         this.settle(id);
         reject(new TributaryError('INVALID_REQUEST', `the request cannot cross the thread boundary: ${(err as Error).message}`));

@@ -1,0 +1,75 @@
+/**
+ * The entry of the worker that runs a whole cluster for `Cluster.start({ threads:
+ * 'worker' })`: an inline cluster in this thread (CRC, compression, Raft ticks and group
+ * timers all off the calling thread's event loop), answering the calling thread's clients
+ * over a cluster handle's port, its supervisor's operations (stop, kill, restart, close)
+ * over the worker's own port, and reporting the nodes' status and its log lines back.
+ * @internal
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Cluster, type ClusterOptions } from './cluster.js';
+import type { FromClusterWorker, ToClusterWorker } from './cluster/cluster-worker-protocol.js';
+import { forwardingLogger } from './cluster/worker-log.js';
+import { errorFields } from './transport/port/messages.js';
+import type { LogLevel } from './util/logger.js';
+
+const control = parentPort!;
+const data = workerData as { options: ClusterOptions; logLevel: LogLevel };
+const post = (m: FromClusterWorker, transfer: import('node:worker_threads').TransferListItem[] = []): void => control.postMessage(m, transfer);
+
+async function main(): Promise<void> {
+  let cluster: Cluster;
+  try {
+    cluster = await Cluster.start({ ...data.options, threads: 'inline', logger: forwardingLogger(post, data.logLevel), logLevel: data.logLevel });
+  } catch (err) {
+    post({ t: 'failed', ...errorFields(err) });
+    return;
+  }
+  let last = '';
+  const report = (): void => {
+    if (cluster.isClosed) return;
+    const nodes = cluster.describe();
+    const text = JSON.stringify(nodes);
+    if (text === last) return;
+    last = text;
+    post({ t: 'status', nodes });
+  };
+  report();
+  const statusTimer = setInterval(report, 10);
+  const handle = cluster.createHandle();
+  let bootstrapServers: string | undefined;
+  try {
+    bootstrapServers = cluster.bootstrapServers;
+  } catch {
+    bootstrapServers = undefined;
+  }
+  post({ t: 'started', clusterId: cluster.clusterId, nodeIds: cluster.nodeIdList, runId: handle.runId, bootstrapServers, port: handle.port }, [handle.port]);
+  control.on('message', (m: ToClusterWorker) => {
+    if (m?.t !== 'op') return;
+    const [a, b, c] = m.args;
+    const run = async (): Promise<void> => {
+      switch (m.op) {
+        case 'stopNode':
+          return cluster.stopNode(a as number);
+        case 'restartNode':
+          return cluster.restartNode(a as number);
+        case 'killNode':
+          return cluster.killNode(a as number);
+        case 'setRaftLink':
+          return cluster.setRaftLink(a as number, b as number, c as boolean);
+        case 'close':
+          clearInterval(statusTimer);
+          return cluster.close();
+      }
+    };
+    run().then(
+      () => {
+        report();
+        post({ t: 'done', id: m.id });
+      },
+      (err: unknown) => post({ t: 'done', id: m.id, ...errorFields(err) }),
+    );
+  });
+}
+
+void main();

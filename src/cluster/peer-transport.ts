@@ -1,0 +1,58 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { Request, ResponseFor } from '../protocol/requests.js';
+import { PortTransport } from '../transport/port/port-transport.js';
+import type { NodeHandler, SendOptions, Transport } from '../transport/transport.js';
+import { TributaryError } from '../util/errors.js';
+
+/**
+ * A node's way to the other nodes when each node lives in a worker of its own: one
+ * `PortTransport` per peer, over a `MessageChannel` the supervisor made between the two
+ * workers (the supervisor hands over a new port when a peer restarts, and the old one
+ * closes with the dead worker, failing what was in flight with `NETWORK_EXCEPTION`).
+ * A request to the node itself (its own controller, say) goes straight to its endpoint.
+ * @internal
+ */
+export class PeerTransport implements Transport {
+  private readonly links = new Map<number, PortTransport>();
+  private closed = false;
+
+  constructor(
+    private readonly selfId: number,
+    private readonly self: () => NodeHandler | undefined,
+  ) {}
+
+  /** The port to peer `id` (replaces an older one: the peer restarted). */
+  link(id: number, port: MessagePort): void {
+    void this.links.get(id)?.close();
+    if (this.closed) {
+      port.close();
+      return;
+    }
+    const t = new PortTransport(port, [id], undefined, { clientId: `node-${this.selfId}`, clientHost: `node-${this.selfId}` });
+    this.links.set(id, t);
+  }
+
+  bootstrapNodes(): readonly number[] {
+    return [this.selfId, ...this.links.keys()].sort((a, b) => a - b);
+  }
+
+  async send<R extends Request>(nodeId: number, request: R, options?: SendOptions): Promise<ResponseFor<R>> {
+    if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the transport is closed');
+    if (nodeId === this.selfId) {
+      const h = this.self();
+      if (h === undefined) throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId} is not reachable`);
+      await Promise.resolve();
+      return h.handle(request);
+    }
+    const t = this.links.get(nodeId);
+    if (t === undefined) throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId} is not reachable`);
+    return t.send(nodeId, request, options);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.links.values()].map((t) => t.close()));
+    this.links.clear();
+  }
+}

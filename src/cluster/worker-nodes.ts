@@ -1,0 +1,235 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, Worker, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { rebuildError } from '../transport/port/messages.js';
+import { PortTransport } from '../transport/port/port-transport.js';
+import type { NodeHandler } from '../transport/transport.js';
+import { TributaryError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import type { FromNodeWorker, NodeStatus, NodeWorkerData, ToNodeWorker } from './worker-protocol.js';
+
+/**
+ * Starts a worker on one of Tributary's worker entries, wherever this module runs from:
+ * the built entry (`distName`.js, or .cjs) beside this file's chunk in `dist/`, or, when
+ * this module is TypeScript run through tsx or vitest, the TypeScript entry
+ * (`srcPath`, relative to this file) loaded through tsx registered inside the new thread
+ * (a worker does not inherit the loader of the thread that starts it).
+ * @internal
+ */
+export function startWorkerEntry(srcPath: string, distName: string, workerData: unknown): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL(`./${distName}${here.endsWith('.cjs') ? '.cjs' : '.js'}`, here), { workerData });
+  const entry = new URL(srcPath, here).href;
+  // tsx's ESM entry (`require.resolve` would give its CommonJS one, which cannot register the hooks from here).
+  const tsxPackage = createRequire(here).resolve('tsx/package.json');
+  const tsx = pathToFileURL(join(dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(boot, { workerData, eval: true });
+}
+
+function startWorker(data: NodeWorkerData): Worker {
+  return startWorkerEntry('./node-worker.ts', 'node-worker', data);
+}
+
+/** One node's worker, as the supervisor sees it. */
+class WorkerNode {
+  status: NodeStatus = { active: false, fenced: true, leaderId: -1 };
+  /** The supervisor's own link to the node's broker (its clients' requests go here). */
+  readonly clients: PortTransport;
+  readonly opened: Promise<void>;
+  readonly registered: Promise<void>;
+  readonly exited: Promise<void>;
+  private gone = false;
+  private readonly waiting = new Map<string, { resolve: () => void; reject: (e: unknown) => void }[]>();
+
+  constructor(
+    readonly id: number,
+    readonly worker: Worker,
+    runId: string,
+    log: Logger,
+    onActivated: () => void,
+  ) {
+    this.opened = this.next('opened');
+    this.registered = this.next('registered');
+    this.opened.catch(() => {});
+    this.registered.catch(() => {});
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (m: FromNodeWorker) => {
+      switch (m.t) {
+        case 'status':
+          this.status = m.status;
+          return;
+        case 'activated':
+          onActivated();
+          return;
+        case 'log':
+          log[m.level]((m.fields ?? {}) as object, m.msg);
+          return;
+        case 'failed':
+          this.failAll(rebuildError(m.code, m.message));
+          return;
+        default:
+          this.settle(m.t);
+      }
+    });
+    worker.on('error', (err) => log.error({ nodeId: id, err }, `node ${id}'s worker failed`));
+    worker.once('exit', () => {
+      this.gone = true;
+      this.status = { active: false, fenced: true, leaderId: -1 };
+      this.failAll(new TributaryError('NETWORK_EXCEPTION', `node ${id}'s worker exited`));
+      void this.clients.close();
+    });
+    const { port1, port2 } = new MessageChannel();
+    this.post({ t: 'serve', kind: 'clients', port: port2 }, [port2]);
+    // What the broker sees of the calling thread's clients: the context of an in-thread client.
+    this.clients = new PortTransport(port1, [id], runId, { clientId: 'consumer', clientHost: 'inline' });
+  }
+
+  post(m: ToNodeWorker, transfer: TransferListItem[] = []): void {
+    if (this.gone) {
+      for (const t of transfer) (t as MessagePort).close?.();
+      return;
+    }
+    this.worker.postMessage(m, transfer);
+  }
+
+  /** Resolves when the worker next posts a message of type `t`; rejects if it fails or exits first. */
+  next(t: string): Promise<void> {
+    if (this.gone) return Promise.reject(new TributaryError('NETWORK_EXCEPTION', `node ${this.id}'s worker exited`));
+    return new Promise((resolve, reject) => {
+      const list = this.waiting.get(t) ?? [];
+      list.push({ resolve, reject });
+      this.waiting.set(t, list);
+    });
+  }
+
+  private settle(t: string): void {
+    const list = this.waiting.get(t);
+    this.waiting.delete(t);
+    for (const w of list ?? []) w.resolve();
+  }
+
+  private failAll(err: unknown): void {
+    const all = [...this.waiting.values()].flat();
+    this.waiting.clear();
+    for (const w of all) w.reject(err);
+  }
+
+  /** A handler that forwards to the broker in the worker. */
+  readonly handler: NodeHandler = { handle: (request, context) => this.clients.sendAs(this.id, request, context) };
+}
+
+/**
+ * The nodes of a `threads: 'per-node'` cluster, one worker each: starts a node's worker
+ * and wires it to every running peer (a `MessageChannel` each way, so a node's requests
+ * to a peer never pass through this thread), stops it cleanly, kills it
+ * (`worker.terminate()`, mid-write), and keeps the status each worker reports for
+ * `describe()`. Requests from this thread's clients go to a node's broker over a port of
+ * their own (`handler(id)`).
+ * @internal
+ */
+export class WorkerNodes {
+  private readonly nodes = new Map<number, WorkerNode>();
+  private readonly exits = new Map<number, Promise<void>>();
+  private readonly cuts = new Set<string>();
+
+  constructor(
+    private readonly settings: (id: number) => NodeWorkerData,
+    private readonly runId: string,
+    private readonly log: Logger,
+    private readonly onActivated: () => void,
+    /** A node's worker ended without being asked to (an uncaught error in it): the node is down. */
+    private readonly onLost: (id: number) => void = () => {},
+  ) {}
+
+  get ids(): number[] {
+    return [...this.nodes.keys()];
+  }
+
+  has(id: number): boolean {
+    return this.nodes.has(id);
+  }
+
+  status(id: number): NodeStatus | undefined {
+    return this.nodes.get(id)?.status;
+  }
+
+  handler(id: number): NodeHandler | undefined {
+    return this.nodes.get(id)?.handler;
+  }
+
+  /** Starts node `id` in a new worker (once the worker of its last run has exited), and resolves once its node has opened. */
+  async open(id: number): Promise<void> {
+    await this.exits.get(id);
+    const w = new WorkerNode(id, startWorker(this.settings(id)), this.runId, this.log, this.onActivated);
+    this.exits.set(id, w.exited);
+    void w.exited.then(() => {
+      if (this.nodes.get(id) !== w) return; // stopped or killed: already let go
+      this.nodes.delete(id);
+      this.log.error({ nodeId: id }, `node ${id}'s worker exited on its own: the node is down until restartNode(${id})`);
+      this.onLost(id);
+    });
+    for (const [pid, p] of this.nodes) {
+      const out = new MessageChannel();
+      w.post({ t: 'peer', id: pid, port: out.port1 }, [out.port1]);
+      p.post({ t: 'serve', kind: 'peer', port: out.port2 }, [out.port2]);
+      const back = new MessageChannel();
+      p.post({ t: 'peer', id, port: back.port1 }, [back.port1]);
+      w.post({ t: 'serve', kind: 'peer', port: back.port2 }, [back.port2]);
+    }
+    for (const key of this.cuts) {
+      const [a, b] = key.split(':').map(Number) as [number, number];
+      w.post({ t: 'raftLink', a, b, up: false });
+    }
+    this.nodes.set(id, w);
+    try {
+      await w.opened;
+    } catch (err) {
+      if (this.nodes.get(id) === w) this.nodes.delete(id);
+      await w.worker.terminate();
+      throw err;
+    }
+  }
+
+  /** Resolves once node `id` has registered with the controller (and serves). */
+  registered(id: number): Promise<void> {
+    return this.nodes.get(id)?.registered ?? Promise.resolve();
+  }
+
+  /** Stops node `id`'s broker cleanly (controlled shutdown); its metadata replica runs on. */
+  async closeBroker(id: number): Promise<void> {
+    const w = this.nodes.get(id);
+    if (!w) return;
+    const done = w.next('brokerClosed');
+    w.post({ t: 'closeBroker' });
+    await done.catch(() => {});
+  }
+
+  /** Closes node `id` cleanly and ends its worker. */
+  async close(id: number): Promise<void> {
+    const w = this.nodes.get(id);
+    if (!w) return;
+    const done = w.next('closed');
+    w.post({ t: 'close' });
+    await done.catch(() => {});
+    this.nodes.delete(id);
+    await w.worker.terminate();
+  }
+
+  /** Kills node `id`: its worker is terminated wherever it is (mid-write included). */
+  kill(id: number): void {
+    const w = this.nodes.get(id);
+    if (!w) return;
+    this.nodes.delete(id);
+    void w.clients.close();
+    void w.worker.terminate();
+  }
+
+  setRaftLink(a: number, b: number, up: boolean): void {
+    const key = a < b ? `${a}:${b}` : `${b}:${a}`;
+    if (up) this.cuts.delete(key);
+    else this.cuts.add(key);
+    for (const w of this.nodes.values()) w.post({ t: 'raftLink', a, b, up });
+  }
+}

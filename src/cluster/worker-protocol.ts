@@ -1,0 +1,49 @@
+/**
+ * The messages between a `Cluster` in the calling thread (the supervisor) and a node
+ * running in a worker of its own (`node-worker.ts`). Requests between nodes and from
+ * clients do not travel here: they go over `MessagePort`s of their own (port transports).
+ * @internal
+ */
+import type { BrokerConfig } from '../broker/broker.js';
+import type { ControllerConfig } from '../metadata/controller.js';
+import type { LogLevel } from '../util/logger.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { LogLine } from './worker-log.js';
+
+/** Everything a node worker needs to open its node: plain data (it crosses in `workerData`). */
+export interface NodeWorkerData {
+  readonly id: number;
+  readonly voters: readonly number[];
+  readonly clusterId: string;
+  readonly dataDir: string;
+  readonly clusterRunId: string;
+  readonly controller: Partial<ControllerConfig>;
+  readonly broker: Partial<BrokerConfig>;
+  readonly electionTimeoutMs?: number;
+  readonly logLevel: LogLevel;
+}
+
+export type ToNodeWorker =
+  /** A port to peer `id`: this node's requests to it go there. */
+  | { readonly t: 'peer'; readonly id: number; readonly port: MessagePort }
+  /** A port whose requests this node answers: `peer` ones with its node endpoint, `clients` ones with its broker (once serving). */
+  | { readonly t: 'serve'; readonly kind: 'peer' | 'clients'; readonly port: MessagePort }
+  | { readonly t: 'raftLink'; readonly a: number; readonly b: number; readonly up: boolean }
+  | { readonly t: 'closeBroker' }
+  | { readonly t: 'close' };
+
+export interface NodeStatus {
+  readonly active: boolean;
+  readonly fenced: boolean;
+  readonly leaderId: number;
+}
+
+export type FromNodeWorker =
+  | { readonly t: 'opened' }
+  | { readonly t: 'failed'; readonly code: string; readonly message: string }
+  | { readonly t: 'registered' }
+  | { readonly t: 'status'; readonly status: NodeStatus }
+  | { readonly t: 'activated' }
+  | LogLine
+  | { readonly t: 'brokerClosed' }
+  | { readonly t: 'closed' };

@@ -1,0 +1,67 @@
+import type { ControllerChannel } from '../broker/broker.js';
+import type { ControllerRequest, ControllerResponse } from '../metadata/requests.js';
+import type { Transport } from '../transport/transport.js';
+import type { Clock } from '../util/clock.js';
+import { TributaryError, isTributaryError } from '../util/errors.js';
+import { delay } from '../util/timeout.js';
+import { NodeApiKey, sendNodeRequest } from './node-requests.js';
+
+/** The first pause before a retry, and the longest: a new controller is usually known within one election. */
+const backoffMinMs = 2;
+const backoffMaxMs = 64;
+
+/**
+ * A broker's way to the active controller, as a message: each request goes through the
+ * nodes' transport to the node this node's own metadata replica names as the Raft
+ * leader (what Kafka's `NodeToControllerChannelManager` does with the controller id from
+ * its metadata cache). A `NOT_CONTROLLER` answer (the leader moved, or has not committed
+ * its epoch yet), an unreachable node or no known leader: wait (2 ms, doubling up to
+ * 64 ms), look again, retry, until `timeoutMs` has passed (`REQUEST_TIMED_OUT`). Any
+ * other error is the request's.
+ *
+ * Once `isStopped()` (this node's broker has stopped), a request still waiting is
+ * dropped with `CLIENT_CLOSED` rather than handed to the next controller, where a
+ * heartbeat caught in a failover would unfence the stopped broker again; once
+ * `isClosing()` (its controlled shutdown began), so is a periodic heartbeat.
+ * @internal
+ */
+export class ControllerLink implements ControllerChannel {
+  constructor(
+    private readonly nodes: Transport,
+    private readonly leaderId: () => number,
+    private readonly clock: Clock,
+    private readonly isStopped: () => boolean,
+    private readonly isClosing: () => boolean = () => false,
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  activeControllerId(): number {
+    return this.leaderId();
+  }
+
+  async submit<R extends ControllerRequest>(request: R): Promise<ControllerResponse<R>> {
+    const deadline = this.clock.monotonic() + this.timeoutMs;
+    let backoffMs = backoffMinMs;
+    for (;;) {
+      if (this.isStopped()) throw new TributaryError('CLIENT_CLOSED', 'the broker stopped with the request for the controller waiting');
+      // Once the broker's controlled shutdown began, a periodic heartbeat still waiting
+      // here must not reach the controller after the shutdown's: it would unfence it.
+      if (this.isClosing() && request.type === 'BrokerHeartbeat' && !(request as { wantShutDown?: boolean }).wantShutDown) {
+        throw new TributaryError('CLIENT_CLOSED', 'the broker is shutting down');
+      }
+      const leader = this.leaderId();
+      if (leader >= 0) {
+        try {
+          return (await sendNodeRequest(this.nodes, leader, { apiKey: NodeApiKey.Controller, request })) as ControllerResponse<R>;
+        } catch (err) {
+          if (!isTributaryError(err) || (err.code !== 'NOT_CONTROLLER' && err.code !== 'NETWORK_EXCEPTION')) throw err;
+          // A controller that just lost leadership may still be named leader for a
+          // moment: retrying it at once would spin.
+        }
+      }
+      if (this.clock.monotonic() >= deadline) throw new TributaryError('REQUEST_TIMED_OUT', `request ${request.type} not committed within ${this.timeoutMs} ms`);
+      await delay(backoffMs);
+      backoffMs = Math.min(backoffMs * 2, backoffMaxMs);
+    }
+  }
+}
