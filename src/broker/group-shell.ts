@@ -22,7 +22,7 @@
  * Every wait of the shell is a timer of its `Clock` (`startTimer`): the tick, a held
  * heartbeat, the polls for a leader of `__consumer_offsets` and for the high watermark,
  * the wake of held heartbeats. On a `SimulatedTimerClock` the shell runs in simulated
- * time, in the order its driver fires the timers (`group-shell.sim.test.ts`).
+ * time, in the order its driver fires the timers (`test/sim/group-shell-sim.ts`).
  *
  * One time base (docs/design/groups.md, "Time and determinism"): the core's `now` is the
  * clock's monotonic reading shifted by the wall time at start (`coreNow`), so that a jump
@@ -111,7 +111,7 @@ export const defaultGroupShellConfig: GroupShellConfig = {
 
 /**
  * What the shell uses of its broker: a `Broker`, or a stand-in that a simulation drives
- * (`group-shell.sim.test.ts`). `waitForChange` must wait on the same clock as the shell
+ * (`test/sim/group-shell-sim.ts`). `waitForChange` must wait on the same clock as the shell
  * for the shell to run in simulated time.
  */
 export type GroupShellBroker = Pick<Broker, 'nodeId' | 'metadataImage' | 'submitToController' | 'replica' | 'openReplica' | 'notifyChange' | 'waitForChange'> & {
