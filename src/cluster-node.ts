@@ -124,7 +124,7 @@ export class ClusterNode {
       fencing(image, metadata.isActive);
     });
     broker.start();
-    installGroupShell(broker, { clock: o.clock, ...(o.clusterRunId !== undefined ? { clusterRunId: o.clusterRunId } : {}) });
+    installGroupShell(broker, { clock: o.clock, seed: (seed ^ 0x2545f491) >>> 0, ...(o.clusterRunId !== undefined ? { clusterRunId: o.clusterRunId } : {}) });
     endpoint.broker = broker;
     self = new ClusterNode(o.id, metadata, broker, endpoint, offImage);
     return self;
