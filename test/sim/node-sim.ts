@@ -27,9 +27,8 @@
  * the command that replays it.
  *
  * What still runs on real turns (and is settled between timers): the storage flusher's
- * `setImmediate` between syncs and the group shell's tick (`setInterval`, being moved
- * onto the clock); the metadata log's vote and snapshot files are real files in a
- * temporary folder (synchronous writes).
+ * `setImmediate` between syncs; the metadata log's vote and snapshot files are real files
+ * in a temporary folder (synchronous writes).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
