@@ -312,6 +312,26 @@ describe('Producer', () => {
     await producer.close();
   });
 
+  it('lets the epoch bump go on once an unresolved batch expires while it waits for its retry', async () => {
+    // The batch to t-0 is written and its answer lost; its retry is due long after its
+    // delivery timeout. The batch to t-1 fails for good, so a bump is due, held by the first
+    // (unresolved). A send to t-1 after the first's delivery timeout must expire the first
+    // and let the bump go on, not wait behind it.
+    const cluster = new FakeCluster({ nodes: [1, 2], topics: { t: 2 } });
+    const producer = new Producer(cluster, { retryBackoffMs: 30_000, retryBackoffMaxMs: 30_000, requestTimeoutMs: 500, deliveryTimeoutMs: 1000 });
+    await producer.send('t', [{ value: 'w0', partition: 0 }, { value: 'w1', partition: 1 }]);
+    cluster.inject({ api: 'Produce', node: 1, kind: 'network-error', after: true });
+    cluster.inject({ api: 'Produce', node: 2, kind: 'error', code: 'INVALID_RECORD' });
+    const lost = producer.send('t', { value: 'a', partition: 0 });
+    lost.catch(() => {});
+    await expect(producer.send('t', { value: 'b', partition: 1 })).rejects.toMatchObject({ code: 'INVALID_RECORD' });
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(await producer.send('t', { value: 'c', partition: 1 })).toMatchObject({ partition: 1, offset: 1 });
+    await expect(lost).rejects.toMatchObject({ code: 'REQUEST_TIMED_OUT' });
+    expect((await cluster.records('t', 0)).map((r) => text(r.value))).toEqual(['w0', 'a']);
+    await producer.close();
+  });
+
   it('writes an array call to one partition in one pass with the same bytes, growing small batches, with a correct CRC', async () => {
     // The same records as one array call (the one-pass run) and as single sends in one
     // turn (the general path, one record at a time): byte for byte the same records section.

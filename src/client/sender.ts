@@ -112,6 +112,8 @@ export class Sender implements IdempotenceHost {
     // unresolved (may have been written: `TransactionManager.isUnresolved`); until then only
     // those batches are sent, as they are, so that none is numbered again and written twice.
     const bumping = o.idempotent && this.txn.resetNeeded;
+    // Expire first: an unresolved batch past its delivery timeout fails, and no longer holds the bump.
+    if (bumping) this.expireWaiting();
     if (o.idempotent && (this.txn.producerId < 0 || this.txn.initializing || (bumping && this.requestsInFlight === 0 && !this.unresolvedHead()))) {
       this.txn.initProducerId();
       this.expireWaiting();
