@@ -22,7 +22,7 @@
  *   per request, and the budget (64 requests or 2 ms a turn); median records a second and
  *   CPU a record of each.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Cluster } from '../src/cluster.js';
 import type { ProducerOptions } from '../src/client/options.js';
 import type { Producer, ProducerRecord } from '../src/client/producer.js';
@@ -284,9 +284,30 @@ async function stall(): Promise<void> {
   let lastTurnMs = performance.now();
   let longestGapMs = 0;
   let watching = true;
+  // Gaps between turns of 20 ms or more, and the garbage collector's pauses: a long gap
+  // that holds a long pause is the collector's (or the scheduler's, descheduling the
+  // process in the middle of one), not a chain of our work.
+  // Each long gap also keeps the CPU time the process used during it (every thread): a
+  // gap in which the process ran for less than half of it was mostly spent waiting for a
+  // core (the machine is shared), not running a chain of work.
+  const longGaps: [number, number, number][] = [];
+  let maxGapCpuMs = 0;
+  let lastCpuUs = ((c0) => c0.user + c0.system)(process.cpuUsage());
+  const gcPauses: [number, number][] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcPauses.push([e.startTime, e.duration]);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const turn = (): void => {
     const now = performance.now();
     turns++;
+    const c = process.cpuUsage();
+    const cpuUs = c.user + c.system;
+    if (now - lastTurnMs >= 20) longGaps.push([lastTurnMs, now, (cpuUs - lastCpuUs) / 1000]);
+    // The stall in work rather than in time: CPU used between two turns (every thread, so
+    // an upper bound on the main thread's chain), whatever the scheduler did meanwhile.
+    maxGapCpuMs = Math.max(maxGapCpuMs, (cpuUs - lastCpuUs) / 1000);
+    lastCpuUs = cpuUs;
     longestGapMs = Math.max(longestGapMs, now - lastTurnMs);
     lastTurnMs = now;
     if (watching) setImmediate(turn);
@@ -298,10 +319,32 @@ async function stall(): Promise<void> {
   watching = false;
   longestGapMs = Math.max(longestGapMs, performance.now() - lastTurnMs);
   delay.disable();
+  gcObserver.disconnect();
   await producer.close();
   await cluster.close();
+  // Of the long gaps, those that hold a collector pause of at least half the gap.
+  let gapsWithGc = 0;
+  let gapsWaiting = 0;
+  let longestRunningGapMs = 0;
+  for (const [from, to, cpuMs] of longGaps) {
+    let paused = 0;
+    for (const [start, duration] of gcPauses) if (start >= from && start < to) paused += duration;
+    if (paused * 2 >= to - from) gapsWithGc++;
+    if (cpuMs * 2 < to - from) gapsWaiting++;
+    else longestRunningGapMs = Math.max(longestRunningGapMs, to - from);
+  }
+  const pauses = gcPauses.map(([, d]) => d).sort((a, b) => a - b);
   report({
     name: `stall-${mode}`,
+    gapsOver20Ms: longGaps.length,
+    gapsOver20MsMostlyGc: gapsWithGc,
+    gapsOver20MsMostlyWaiting: gapsWaiting,
+    longestGapRunningMs: longestRunningGapMs,
+    maxGapCpuMs,
+    gcPauses: pauses.length,
+    gcPauseP99Ms: percentile(pauses, 99),
+    gcPauseMaxMs: pauses[pauses.length - 1] ?? 0,
+    gcPauseTotalMs: pauses.reduce((a, b) => a + b, 0),
     recordsPerSec: r.recordsPerSec,
     cpuPerRecordNs: ((cpu.user + cpu.system) * 1000) / r.records,
     loopDelayP99Ms: delay.percentile(99) / 1e6,

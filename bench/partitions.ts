@@ -1,37 +1,221 @@
 /**
- * `npx tsx bench/partitions.ts [partitions...]` (default 1000): on a 1-node cluster, one
- * topic of N partitions: the time from `createTopics` until every partition has accepted
- * one record (one record sent to each, explicitly partitioned), then a clean close and the
- * time of the restart until every partition has accepted one more record.
+ * `npx tsx bench/partitions.ts [--out file.md] [partitions...]` (default 1 100 1000 10000):
+ * on a 1-node cluster with a data folder, one topic of N partitions:
+ *
+ * - create: `createTopics` until it answers;
+ * - ready: from `createTopics` until every partition has accepted one record (one record
+ *   sent to each, explicitly partitioned);
+ * - heap, RSS and open descriptors (`/proc/self/fd`) once every partition holds a record;
+ * - keyed produce: records with distinct keys (so spread over every partition) sent in
+ *   calls of 1,000, acks=1, for a fixed count; records per second;
+ * - clean restart: `close()`, then `Cluster.start` on the folder, and the time until every
+ *   partition has accepted one more record.
+ *
+ * `--crash MiB`: a child process bulk-loads MiB into a 4-partition topic (64 MiB
+ * segments) and SIGKILLs itself 2 s later; the parent times `Cluster.start` plus the first `listOffsets` on the folder,
+ * warm (the page cache still holds the files), and counts the bytes recovery scanned.
+ *
+ * With `--out`, the results are also written as a markdown table, and an SVG plot beside
+ * it (same name, `.svg`).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { subscribe } from 'node:diagnostics_channel';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Cluster } from '../src/index.js';
 
-async function everyPartitionAccepts(cluster: Cluster, partitions: number): Promise<void> {
+const self = fileURLToPath(import.meta.url);
+const keyedRecords = 200_000;
+
+async function everyPartitionAccepts(cluster: Cluster, topic: string, partitions: number): Promise<void> {
   const producer = cluster.producer({ lingerMs: 5 });
-  await Promise.all(Array.from({ length: partitions }, (_, p) => producer.send('bench', [{ partition: p, value: `v${p}` }])));
+  // Bounded in flight: 100,000 pending sends would measure the promise queue, not the log.
+  const window = 2000;
+  for (let from = 0; from < partitions; from += window) {
+    await Promise.all(Array.from({ length: Math.min(window, partitions - from) }, (_, i) => producer.send(topic, [{ partition: from + i, value: `v${from + i}` }])));
+  }
   await producer.close();
 }
 
-for (const partitions of (process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['1000']).map(Number)) {
+async function keyedRate(cluster: Cluster, topic: string): Promise<number> {
+  const producer = cluster.producer({ acks: 1, lingerMs: 1 });
+  const value = 'x'.repeat(100);
+  const t0 = performance.now();
+  const calls: Promise<unknown>[] = [];
+  for (let i = 0; i < keyedRecords; i += 1000) {
+    calls.push(producer.send(topic, Array.from({ length: 1000 }, (_, j) => ({ key: `key-${i + j}`, value }))));
+    if (calls.length >= 8) await calls.shift();
+  }
+  await Promise.all(calls);
+  const ms = performance.now() - t0;
+  await producer.close();
+  return keyedRecords / (ms / 1000);
+}
+
+const fds = (): number => readdirSync('/proc/self/fd').length;
+const mib = (n: number): number => n / 1024 / 1024;
+
+interface Row {
+  partitions: number;
+  createMs: number;
+  readyMs: number;
+  heapMiB: number;
+  rssMiB: number;
+  fds: number;
+  keyedPerSecond: number;
+  closeMs: number;
+  restartMs: number;
+  restartReadyMs: number;
+}
+
+async function measure(partitions: number): Promise<Row> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-partitions-'));
   try {
     let cluster = await Cluster.start({ nodes: 1, dataDir });
     const t0 = performance.now();
     await cluster.admin().createTopics([{ name: 'bench', partitions }]);
-    await everyPartitionAccepts(cluster, partitions);
+    const createMs = performance.now() - t0;
+    await everyPartitionAccepts(cluster, 'bench', partitions);
     const readyMs = performance.now() - t0;
-    await cluster.close();
+    globalThis.gc?.();
+    const mem = process.memoryUsage();
+    const openFds = fds();
+    const keyedPerSecond = await keyedRate(cluster, 'bench');
     const t1 = performance.now();
-    cluster = await Cluster.start({ nodes: 1, dataDir });
-    const startMs = performance.now() - t1;
-    await everyPartitionAccepts(cluster, partitions);
-    const restartMs = performance.now() - t1;
     await cluster.close();
-    console.log(`${partitions} partitions: create until every partition accepted a record ${(readyMs / 1000).toFixed(2)} s; clean restart ${(startMs / 1000).toFixed(2)} s, until every partition accepted a record ${(restartMs / 1000).toFixed(2)} s`);
+    const closeMs = performance.now() - t1;
+    const t2 = performance.now();
+    cluster = await Cluster.start({ nodes: 1, dataDir });
+    const restartMs = performance.now() - t2;
+    await everyPartitionAccepts(cluster, 'bench', partitions);
+    const restartReadyMs = performance.now() - t2;
+    await cluster.close();
+    return { partitions, createMs, readyMs, heapMiB: mib(mem.heapUsed), rssMiB: mib(mem.rss), fds: openFds, keyedPerSecond, closeMs, restartMs, restartReadyMs };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--crash-child') {
+  const [, , , dataDir, mibText] = process.argv;
+  const cluster = await Cluster.start({ nodes: 1, dataDir: dataDir! });
+  // 64 MiB segments: the active segment is always scanned after a crash (Kafka's too), so
+  // what the recovery point saves shows only once segments roll.
+  await cluster.admin().createTopics([{ name: 'bulk', partitions: 4, configs: { 'segment.bytes': String(64 * 1024 * 1024) } }]);
+  const producer = cluster.producer({ acks: 1, lingerMs: 1 });
+  const value = Buffer.alloc(1000, 7);
+  const target = Number(mibText) * 1024 * 1024;
+  const calls: Promise<unknown>[] = [];
+  for (let sent = 0, i = 0; sent < target; sent += 1000 * 1000, i++) {
+    calls.push(producer.send('bulk', Array.from({ length: 1000 }, (_, j) => ({ partition: (i + j) % 4, value }))));
+    if (calls.length >= 8) await calls.shift();
+  }
+  await Promise.all(calls);
+  // The kill lands 2 s after the last acknowledgement: rolled segments are flushed and the
+  // data folder's recovery points written (they may wait up to 1 s), the tails are not.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  process.kill(process.pid, 'SIGKILL');
+}
+
+async function crashReopen(sizeMiB: number): Promise<{ startMs: number; scannedMiB: number; totalMiB: number }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-crash-reopen-'));
+  try {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', self, '--crash-child', dataDir, String(sizeMiB)], { stdio: 'inherit' });
+    if (child.signal !== 'SIGKILL') throw new Error(`the crash child ended with ${child.status ?? child.signal}`);
+    let scanned = 0;
+    subscribe('tributary:recovery', (m) => {
+      const e = m as { phase: string; bytes: number };
+      if (e.phase === 'end') scanned += e.bytes;
+    });
+    const du = spawnSync('du', ['-sb', join(dataDir, 'node-1')], { encoding: 'utf8' });
+    const totalMiB = mib(Number(du.stdout.split('\t')[0]));
+    const t0 = performance.now();
+    const cluster = await Cluster.start({ nodes: 1, dataDir });
+    await cluster.admin().listOffsets('bulk', 'latest');
+    const startMs = performance.now() - t0;
+    await cluster.close();
+    return { startMs, scannedMiB: mib(scanned), totalMiB };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function svg(rows: Row[]): string {
+  const w = 640;
+  const h = 360;
+  const pad = 60;
+  const xs = rows.map((r) => Math.log10(r.partitions));
+  const xMax = Math.max(...xs, 1);
+  const series: { name: string; color: string; values: number[] }[] = [
+    { name: 'ready after create (s)', color: '#d62728', values: rows.map((r) => r.readyMs / 1000) },
+    { name: 'clean restart (s)', color: '#1f77b4', values: rows.map((r) => r.restartMs / 1000) },
+    { name: 'ready after restart (s)', color: '#2ca02c', values: rows.map((r) => r.restartReadyMs / 1000) },
+  ];
+  const yMax = Math.max(...series.flatMap((s) => s.values), 0.1);
+  const x = (v: number): number => pad + (v / xMax) * (w - 2 * pad);
+  const y = (v: number): number => h - pad - (v / yMax) * (h - 2 * pad);
+  const lines = series.map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${s.values.map((v, i) => `${x(xs[i]!).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>` + s.values.map((v, i) => `<circle cx="${x(xs[i]!).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${s.color}"/>`).join(''));
+  const legend = series.map((s, i) => `<text x="${pad + 10}" y="${pad - 30 + i * 14}" fill="${s.color}" font-size="12">${s.name}</text>`).join('');
+  const xTicks = rows.map((r, i) => `<text x="${x(xs[i]!).toFixed(1)}" y="${h - pad + 18}" font-size="11" text-anchor="middle">${r.partitions}</text>`).join('');
+  const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text x="${pad - 6}" y="${y(f * yMax).toFixed(1)}" font-size="11" text-anchor="end">${(f * yMax).toFixed(1)}</text><line x1="${pad}" x2="${w - pad}" y1="${y(f * yMax).toFixed(1)}" y2="${y(f * yMax).toFixed(1)}" stroke="#ddd"/>`).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${yTicks}${xTicks}<text x="${w / 2}" y="${h - 15}" font-size="12" text-anchor="middle">partitions (log scale), 1-node cluster</text>${lines.join('')}${legend}</svg>\n`;
+}
+
+/** `--plot results.md`: the SVG of a results file's table (rows written by earlier runs). */
+function rowsFromMarkdown(text: string): Row[] {
+  const sec = (cell: string): number => (cell.endsWith(' ms') ? Number(cell.slice(0, -3)) : Number(cell.replace(/ s$/, '')) * 1000);
+  const rows: Row[] = [];
+  for (const line of text.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    if (cells.length < 12 || !/^\d+$/.test(cells[1]!)) continue;
+    rows.push({
+      partitions: Number(cells[1]),
+      createMs: sec(cells[2]!),
+      readyMs: sec(cells[3]!),
+      heapMiB: parseFloat(cells[4]!),
+      rssMiB: parseFloat(cells[5]!),
+      fds: Number(cells[6]),
+      keyedPerSecond: Number(cells[7]!.replace(/[^\d]/g, '')),
+      closeMs: sec(cells[8]!),
+      restartMs: sec(cells[9]!),
+      restartReadyMs: sec(cells[10]!),
+    });
+  }
+  return rows;
+}
+
+if (process.argv[2] === '--plot') {
+  const file = process.argv[3]!;
+  writeFileSync(file.replace(/\.md$/, '.svg'), svg(rowsFromMarkdown(readFileSync(file, 'utf8'))));
+} else if (process.argv[2] !== '--crash-child') {
+  const args = process.argv.slice(2);
+  const outAt = args.indexOf('--out');
+  const out = outAt >= 0 ? args.splice(outAt, 2)[1] : undefined;
+  const crashAt = args.indexOf('--crash');
+  const crashMiB = crashAt >= 0 ? Number(args.splice(crashAt, 2)[1]) : undefined;
+  const counts = (args.length > 0 ? args : ['1', '100', '1000', '10000']).map(Number);
+  const rows: Row[] = [];
+  const lines: string[] = [];
+  const say = (line: string): void => {
+    console.log(line);
+    lines.push(line);
+  };
+  say('| partitions | create | ready (every partition accepted a record) | heap | RSS | fds | keyed produce | close | clean restart (Cluster.start) | ready after restart |');
+  say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const n of counts) {
+    const r = await measure(n);
+    rows.push(r);
+    say(`| ${n} | ${r.createMs.toFixed(0)} ms | ${(r.readyMs / 1000).toFixed(2)} s | ${r.heapMiB.toFixed(0)} MiB | ${r.rssMiB.toFixed(0)} MiB | ${r.fds} | ${Math.round(r.keyedPerSecond).toLocaleString('en')} rec/s | ${(r.closeMs / 1000).toFixed(2)} s | ${(r.restartMs / 1000).toFixed(2)} s | ${(r.restartReadyMs / 1000).toFixed(2)} s |`);
+  }
+  if (crashMiB !== undefined) {
+    const c = await crashReopen(crashMiB);
+    say('');
+    say(`Reopen after a SIGKILL following a bulk load of ${crashMiB} MiB (${c.totalMiB.toFixed(0)} MiB in the node folder, 4 partitions, warm): Cluster.start + listOffsets ${(c.startMs / 1000).toFixed(2)} s, recovery scanned ${c.scannedMiB.toFixed(1)} MiB.`);
+  }
+  if (out !== undefined) {
+    writeFileSync(out, `${lines.join('\n')}\n`);
+    writeFileSync(out.replace(/\.md$/, '.svg'), svg(rows));
   }
 }

@@ -20,9 +20,19 @@ export const recoveryReportMsMin = 1000;
 const cleanShutdownFile = '.kafka_cleanshutdown';
 const recoveryPointFile = 'recovery-point-offset-checkpoint';
 
-export async function openPartitionLog(options: PartitionLogOptions, nodeId: number, log: Logger, reportBytesMin = recoveryReportBytesMin): Promise<PartitionLog> {
+/**
+ * `checkpointed`: what the data folder's checkpoints say of the log (a `LogManager`'s);
+ * without it, the log's own folder is read for them.
+ */
+export async function openPartitionLog(
+  options: PartitionLogOptions,
+  nodeId: number,
+  log: Logger,
+  reportBytesMin = recoveryReportBytesMin,
+  checkpointed?: { clean: boolean; recoveryPoint: number | undefined },
+): Promise<PartitionLog> {
   const { topic, partition } = options;
-  const bytes = uncleanSegmentBytes(join(options.dataDir, `${topic}-${partition}`));
+  const bytes = uncleanSegmentBytes(join(options.dataDir, `${topic}-${partition}`), checkpointed);
   const where = { nodeId, topic, partition };
   const mb = (n: number): string => (n / 1e6).toFixed(1);
   if (bytes > 0) {
@@ -47,11 +57,11 @@ export async function openPartitionLog(options: PartitionLogOptions, nodeId: num
  * 0): its segment files at or after the recovery point, the segments below it being
  * durable and trusted (Kafka's `recovery-point-offset-checkpoint`).
  */
-function uncleanSegmentBytes(dir: string): number {
-  if (!existsSync(dir) || existsSync(join(dir, cleanShutdownFile))) return 0;
+function uncleanSegmentBytes(dir: string, checkpointed: { clean: boolean; recoveryPoint: number | undefined } | undefined): number {
+  if (!existsSync(dir) || (checkpointed?.clean ?? existsSync(join(dir, cleanShutdownFile)))) return 0;
   let total = 0;
   try {
-    const point = recoveryPointOf(dir);
+    const point = checkpointed?.recoveryPoint ?? recoveryPointOf(dir);
     for (const name of readdirSync(dir)) if (name.endsWith('.log') && Number(name.slice(0, -4)) >= point) total += statSync(join(dir, name)).size;
   } catch {
     return 0; // the open that follows reports what is wrong with the folder

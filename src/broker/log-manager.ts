@@ -26,13 +26,14 @@
  * an unclean shutdown; reading on past a damaged batch would serve records after a hole.
  * @internal
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Uuid } from '../metadata/uuid.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
+import { LogDirCheckpoints } from '../storage/log-dir-checkpoints.js';
 import type { LogConfig } from '../storage/log.js';
 import type { PartitionLog } from '../storage/partition-log.js';
-import type { Store } from '../storage/store.js';
+import { FileStore, type Store } from '../storage/store.js';
 import type { Clock } from '../util/clock.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -47,6 +48,20 @@ export interface LogManagerOptions {
   readonly openStore?: (dir: string) => Store;
   /** Where recovery progress is logged (log-loader.ts). */
   readonly log?: Logger;
+  /** How long a raised recovery point may wait to be written with the others (log-dir-checkpoints.ts). */
+  readonly checkpointDelayMs?: number;
+}
+
+/** Kafka's `partition.metadata`: the topic id a partition folder holds. */
+const partitionMetadataFile = 'partition.metadata';
+
+/** The topic id a `partition.metadata` names, or undefined if the file is missing or garbled. */
+function recordedTopicId(folder: string): string | undefined {
+  try {
+    return /^topic_id: (\S+)$/m.exec(readFileSync(join(folder, partitionMetadataFile), 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 /** A replica whose storage failed. */
@@ -105,10 +120,14 @@ export class LogManager {
   /** Replicas whose last write failed on a full disk: a later out-of-sequence answer is the disk's fault. */
   private readonly diskFull = new Set<string>();
   readonly reports: StorageReport[] = [];
+  /** The recovery points, log start offsets and clean-shutdown marker of every log in the data folder. */
+  private readonly checkpoints: LogDirCheckpoints;
   /** The logs open now, by topic-partition: this manager opens, reconfigures, closes and abandons them. */
   private readonly logs = new Map<string, PartitionLog>();
 
-  constructor(private readonly options: LogManagerOptions) {}
+  constructor(private readonly options: LogManagerOptions) {
+    this.checkpoints = LogDirCheckpoints.open(options.dataDir, options.checkpointDelayMs);
+  }
 
   /** The open log of a partition, if any. */
   get(topic: string, partition: number): PartitionLog | undefined {
@@ -147,19 +166,62 @@ export class LogManager {
     const logs = [...this.logs.values()];
     this.logs.clear();
     await Promise.all(logs.map((log) => log.close().catch(() => {})));
+    // Then the data folder's checkpoints and its clean-shutdown marker (log-dir-checkpoints.ts).
+    try {
+      this.checkpoints.close();
+    } catch (err) {
+      // No marker: the next start recovers from the recovery points, which is safe.
+      this.options.log?.warn({ nodeId: this.options.nodeId, err }, `node ${this.options.nodeId}: could not write the clean-shutdown checkpoints: ${String(err)}`);
+    }
   }
 
   /** Drops every open log as a crash would. */
   abandonAll(): void {
     for (const log of this.logs.values()) log.abandon();
     this.logs.clear();
+    this.checkpoints.abandon(); // a crash writes no more checkpoints
   }
 
-  /** Opens a replica's log; what recovery cut is reported. */
-  async open(topic: string, partition: number, config: Partial<LogConfig>): Promise<PartitionLog> {
-    const openStore = this.options.openStore;
-    const log = await openPartitionLog({ dataDir: this.options.dataDir, topic, partition, config, clock: this.options.clock, ...(openStore ? { openStore } : {}) }, this.options.nodeId, this.options.log ?? silentLogger);
+  /**
+   * Opens a replica's log; what recovery cut is reported. With `topicId`, the folder's
+   * `partition.metadata` is checked first (Kafka's): a folder left by a deleted topic of
+   * the same name (deleted while this node was down) is removed, not taken for the new
+   * topic's; the file is written before the folder's first file, without an fsync (a
+   * missing or garbled one is written again, never taken for another topic's).
+   */
+  async open(topic: string, partition: number, config: Partial<LogConfig>, topicId?: Uuid): Promise<PartitionLog> {
+    const folder = join(this.options.dataDir, `${topic}-${partition}`);
+    const recorded = topicId === undefined ? undefined : recordedTopicId(folder);
+    if (recorded !== undefined && recorded !== String(topicId)) {
+      rmSync(folder, { recursive: true, force: true });
+      this.checkpoints.forget(topic, partition);
+    }
+    const writeMetadata = (): void => {
+      if (topicId === undefined) return;
+      const tmp = join(folder, `${partitionMetadataFile}.tmp`);
+      writeFileSync(tmp, `version: 0\ntopic_id: ${String(topicId)}\n`);
+      renameSync(tmp, join(folder, partitionMetadataFile));
+    };
+    // Without a store of the tests' own: no lock per partition (the Cluster locks the data
+    // folder), and no file until the first record.
+    const openStore = this.options.openStore ?? ((dir: string) => new FileStore(dir, { lock: false, beforeFirstFile: () => recordedTopicId(folder) !== String(topicId) && writeMetadata() }));
+    const checkpoints = this.checkpoints;
+    const log = await openPartitionLog(
+      { dataDir: this.options.dataDir, topic, partition, config, clock: this.options.clock, openStore, checkpoints: (store) => checkpoints.forLog(topic, partition, store) },
+      this.options.nodeId,
+      this.options.log ?? silentLogger,
+      undefined,
+      checkpoints.peek(topic, partition),
+    );
     this.logs.set(key(topic, partition), log);
+    if (topicId !== undefined && recorded !== String(topicId) && (this.options.openStore !== undefined || readdirSync(folder).some((n) => n.endsWith('.log')))) {
+      try {
+        writeMetadata();
+      } catch (err) {
+        this.abandon(topic, partition);
+        throw err;
+      }
+    }
     const r = log.recovery;
     if (r.bytesTruncated > 0 || r.segmentsDeleted > 0) {
       this.report(topic, partition, `recovery cut ${r.bytesTruncated} byte(s) and ${r.segmentsDeleted} later segment(s) at the first invalid batch (${r.truncatedBecause ?? 'no reason given'}); the log now ends at offset ${log.logEndOffset}`);
@@ -248,6 +310,11 @@ export class LogManager {
   }
 
   private scanOnNextOpen(topic: string, partition: number): void {
+    try {
+      this.checkpoints.requestScan(topic, partition);
+    } catch {
+      // The folder's own files below still say so.
+    }
     const dir = join(this.options.dataDir, key(topic, partition));
     try {
       rmSync(join(dir, '.kafka_cleanshutdown'), { force: true });

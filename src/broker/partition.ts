@@ -9,7 +9,7 @@ import { assert } from '../util/assert.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { isTributaryError } from '../util/errors.js';
 import { IsrState } from './core/isr.js';
-import { LeaderEpochCache, type EpochEndOffset, type EpochStart } from './core/leader-epoch-cache.js';
+import type { LeaderEpochCache, EpochEndOffset, EpochStart } from './core/leader-epoch-cache.js';
 import { ProducerState, type ProducerBatch } from './core/producer-state.js';
 import { divergingEpoch, leaderEpochProblem, truncationOffset } from './core/replica-fetch.js';
 
@@ -250,7 +250,7 @@ export class Partition {
     this.isReplicaEligible = options.isReplicaEligible ?? (() => true);
     // Recovery: the log end offset is what the log recovered; the epoch history is the
     // log's checkpoint (rebuilt by the storage layer from batch headers if it was lost).
-    this.epochCache = new LeaderEpochCache(this.log.epochs());
+    this.epochCache = this.log.leaderEpochCache;
     this.hw = clamp(options.highWatermark ?? this.log.logStartOffset, this.log.logStartOffset, this.log.logEndOffset);
     // What was recovered from disk is on disk.
     this.flushed = this.log.logEndOffset;
@@ -704,18 +704,33 @@ export class Partition {
     let appended: LogAppendInfo | undefined;
     if (response.records.length > 0) {
       // The fetched bytes enter this replica here: one check (CRC, structure, offsets
-      // continuing the log), whose headers serve the epoch cache and producer state too.
+      // continuing the log), whose headers serve the producer state too (the log assigns
+      // each batch's epoch in the one epoch cache as it writes it).
       const checked = validateBatches(response.records, this.validationRules(false));
       if (!checked.ok) return { ignored: false, errorCode: checked.errorCode };
       appended = this.log.appendValidated(checked.value, { assignOffsets: false });
       for (const { header } of checked.value.batches) {
-        if (header.partitionLeaderEpoch >= 0) this.epochCache.assign(header.partitionLeaderEpoch, header.baseOffset);
         this.producers.apply(producerBatchOf(header), header.baseOffset, header.baseOffset + header.lastOffsetDelta, header.maxTimestamp);
       }
     }
     this.leaderHwSeen = response.highWatermark;
     this.advanceFollowerHw();
+    this.followLeaderLogStart(response.logStartOffset);
     return { ignored: false, errorCode: 'NONE', ...(appended === undefined ? {} : { appended }) };
+  }
+
+  /**
+   * Kafka's follower `maybeIncrementLogStartOffset`: records the leader deleted
+   * (DeleteRecords, retention) go here too, up to our high watermark, and the log start
+   * offset is checkpointed by the log. Before, a follower never moved its log start: a
+   * deleteRecords reached no follower's checkpoint, and a follower elected leader served
+   * the deleted records again.
+   */
+  private followLeaderLogStart(leaderLogStart: number): void {
+    const start = Math.min(leaderLogStart, this.hw);
+    if (!(start > this.log.logStartOffset)) return;
+    // The work is synchronous; a failure shows in the log's next read or write too.
+    void this.log.deleteRecords(start).catch(() => {});
   }
 
   /**

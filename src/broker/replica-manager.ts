@@ -29,7 +29,6 @@ import { ConfigResourceType } from '../metadata/records.js';
 import type { Uuid } from '../metadata/uuid.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
-import { writeFileAtomic } from '../storage/atomic-file.js';
 import type { Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
@@ -39,7 +38,7 @@ import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { asStorageFault, isStorageFault, type LogManager } from './log-manager.js';
 import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AckCompletion, type AlterIsrProposal } from './partition.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
-import { noAborted, readIfExists } from './request-helpers.js';
+import { noAborted } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';
 
 export interface ReplicaManagerOptions {
@@ -82,7 +81,7 @@ export class ReplicaManager {
   private readonly opening = new Map<string, Promise<Hosted | undefined>>();
   /** Partitions asked to open before this broker's metadata had them. */
   private readonly wantOpen = new Set<string>();
-  private readonly wakeups = new Wakeups();
+  private readonly wakeups: Wakeups;
   /** acks=all produces waiting for their completion, by token. */
   private readonly ackWaiters = new Map<number, (c: Pick<AckCompletion, 'errorCode' | 'firstOffset'>) => void>();
   private nextToken = 1;
@@ -92,6 +91,7 @@ export class ReplicaManager {
 
   constructor(options: ReplicaManagerOptions) {
     this.o = options;
+    this.wakeups = new Wakeups(options.clock);
     this.hwCheckpoint = readHighWatermarkCheckpoint(options.dataDir);
     const key = (r: { topic: string; partition: number }) => tpKey(r.topic, r.partition);
     this.fetchers = new ReplicaFetchers({
@@ -257,18 +257,11 @@ export class ReplicaManager {
   }
 
   private async openLog(topic: string, partition: number, image: MetadataImage, t: TopicImage): Promise<Hosted | undefined> {
-    // Kafka's partition.metadata: the folder names the topic id it holds, so a folder left
-    // by a deleted topic of the same name (deleted while this node was down) is not
-    // mistaken for the new topic's.
-    const folder = join(this.o.dataDir, `${topic}-${partition}`);
-    const idFile = join(folder, 'partition.metadata');
-    const recorded = readIfExists(idFile);
-    if (recorded !== undefined && !recorded.includes(`topic_id: ${t.id}`)) rmSync(folder, { recursive: true, force: true });
-    const log = await this.o.logs.open(topic, partition, logConfigFor(image, topic));
+    // The log manager checks and writes Kafka's partition.metadata (the topic id a folder holds).
+    const log = await this.o.logs.open(topic, partition, logConfigFor(image, topic), t.id);
     const hw = this.hwCheckpoint.get(`${topic}-${partition}`);
     let replica: Partition;
     try {
-      if (recorded === undefined || !recorded.includes(`topic_id: ${t.id}`)) writeFileAtomic(folder, 'partition.metadata', `version: 0\ntopic_id: ${t.id}\n`);
       if (this.stopped) throw new TributaryError('NETWORK_EXCEPTION', `broker ${this.o.nodeId} stopped while ${topic}-${partition} opened`);
       replica = new Partition({
         log,

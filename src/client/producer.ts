@@ -50,6 +50,16 @@ export type { ProducerRecord, RecordMetadata, ProducerHeader } from './accumulat
  * await producer.close();
  * ```
  */
+/** Where `capture` leaves a new promise's resolving functions, for the line after `new Promise(capture)`. */
+const captured = {
+  resolve: undefined as unknown as (v: RecordMetadata | RecordMetadata[]) => void,
+  reject: undefined as unknown as (e: unknown) => void,
+};
+function capture(resolve: (v: RecordMetadata | RecordMetadata[]) => void, reject: (e: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 export class Producer {
   /** The options in force, defaults filled in. @internal */
   readonly options: ResolvedProducerOptions;
@@ -98,22 +108,17 @@ export class Producer {
   send(topic: string, input: ProducerRecord | readonly ProducerRecord[]): Promise<RecordMetadata | RecordMetadata[]> {
     if (this.closed) return Promise.reject(new TributaryError('CLIENT_CLOSED', 'the producer is closed', { topic }));
     const single = !Array.isArray(input);
-    const records = single ? [input as ProducerRecord] : (input as readonly ProducerRecord[]);
     try {
       // A topic this producer already sends to was validated the first time.
       if (!this.accumulator.knows(topic)) checkSendArguments(topic, input);
-      if (!single) this.accumulator.validate(topic, records);
+      if (!single) this.accumulator.validate(topic, input as readonly ProducerRecord[]);
     } catch (err) {
       return Promise.reject(err);
     }
-    if (records.length === 0) return Promise.resolve([]);
-    let resolve!: (v: RecordMetadata | RecordMetadata[]) => void;
-    let reject!: (e: unknown) => void;
-    const promise = new Promise<RecordMetadata | RecordMetadata[]>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    this.accumulator.append(new SendOp(topic, records, this.clock.now(), single, resolve, reject));
+    if (!single && (input as readonly ProducerRecord[]).length === 0) return Promise.resolve([]);
+    // One executor for every call (`capture`), not a closure and its context a call.
+    const promise = new Promise<RecordMetadata | RecordMetadata[]>(capture);
+    this.accumulator.append(new SendOp(topic, input, this.clock.now(), single, captured.resolve, captured.reject));
     return promise;
   }
 

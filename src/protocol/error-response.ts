@@ -30,6 +30,8 @@ export const errorResponseApis: ReadonlySet<number> = new Set([
   ApiKey.SyncGroup,
   ApiKey.Heartbeat,
   ApiKey.LeaveGroup,
+  ApiKey.CreateTopics,
+  ApiKey.DeleteTopics,
 ]);
 
 /**
@@ -90,6 +92,18 @@ export function errorResponse(request: Request, code: ErrorCode, message: string
     }
     case ApiKey.LeaveGroup:
       return { apiKey: ApiKey.LeaveGroup, errorCode, members: [], throttleTimeMs: 0 };
+    case ApiKey.CreateTopics:
+      return {
+        apiKey: ApiKey.CreateTopics,
+        topics: list<{ name: unknown }>(request.topics).map((t) => ({ name: text(t?.name), topicId: zeroUuid, errorCode, errorMessage: message, numPartitions: -1, replicationFactor: -1, configs: null })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.DeleteTopics:
+      return {
+        apiKey: ApiKey.DeleteTopics,
+        responses: list<{ name?: unknown; topicId?: unknown }>(request.topics).map((t) => ({ name: typeof t?.name === 'string' ? t.name : null, topicId: typeof t?.topicId === 'string' ? t.topicId : zeroUuid, errorCode, errorMessage: message })),
+        throttleTimeMs: 0,
+      };
     case ApiKey.ListOffsets:
       return {
         apiKey: ApiKey.ListOffsets,

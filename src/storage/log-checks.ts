@@ -4,10 +4,8 @@
  */
 import { batchHeaderBytes } from '../record/batch.js';
 import { TributaryError } from '../util/errors.js';
-import type { EpochEntry, LogConfig } from './log.js';
+import type { LogConfig } from './log.js';
 import type { Store } from './store.js';
-
-const epochCheckpointFile = 'leader-epoch-checkpoint';
 
 export function validatePartition(partition: unknown, topic: string): asserts partition is number {
   if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0 || partition > 0x7fffffff) {
@@ -64,27 +62,4 @@ export function readNumberFile(store: Store, name: string): number | undefined {
 
 export function writeNumberFile(store: Store, name: string, value: number): void {
   store.writeAtomic(name, Buffer.from(`${value}\n`));
-}
-
-export function sameEpochs(a: readonly EpochEntry[], b: readonly EpochEntry[]): boolean {
-  return a.length === b.length && a.every((e, i) => e.epoch === b[i]!.epoch && e.startOffset === b[i]!.startOffset);
-}
-
-/** Kafka's leader-epoch-checkpoint: version line, count line, then "epoch startOffset" lines. */
-export function readEpochCheckpoint(store: Store): EpochEntry[] | undefined {
-  const bytes = store.readAll(epochCheckpointFile);
-  if (bytes === undefined) return undefined;
-  const lines = bytes.toString('utf8').split('\n').filter((l) => l.length > 0);
-  if (lines[0] !== '0') return undefined;
-  const count = Number(lines[1]);
-  if (!Number.isInteger(count) || lines.length !== count + 2) return undefined;
-  const out: EpochEntry[] = [];
-  for (const line of lines.slice(2)) {
-    const [e, s] = line.split(' ').map(Number);
-    if (!Number.isSafeInteger(e) || !Number.isSafeInteger(s) || e! < 0 || s! < 0) return undefined;
-    const last = out[out.length - 1];
-    if (last !== undefined && (e! <= last.epoch || s! < last.startOffset)) return undefined;
-    out.push({ epoch: e!, startOffset: s! });
-  }
-  return out;
 }

@@ -25,6 +25,8 @@ const logOptionRules: OptionRules = {
   faults: object(),
   // @internal: disk-fault tests open each folder's store through a wrapper.
   openStore: custom('a function opening a folder\'s store', (v) => typeof v === 'function'),
+  // @internal: a LogManager keeps the checkpoints of all its logs per data folder.
+  checkpoints: custom('a function giving a log its checkpoints', (v) => typeof v === 'function'),
 };
 
 /** Checks the options of `PartitionLog.open` or `new MemoryLog` (`dataDir` only for the first). */

@@ -15,6 +15,7 @@
  * whole v2 record batches, never re-encoded.
  */
 import type { CompressionType, TimestampType } from '../record/batch.js';
+import type { LeaderEpochCache } from './core/leader-epoch-cache.js';
 
 /**
  * When a log makes appended bytes durable.
@@ -306,6 +307,13 @@ export interface Log {
   /** The topic and partition this log stores. */
   readonly topic: string;
   readonly partition: number;
+  /**
+   * The leader epoch history (KIP-101) and its checkpoint file: the log assigns each
+   * batch's epoch as it writes it; a replica assigns a new leader's epoch at the log end
+   * and reads it to answer OffsetForLeaderEpoch and to find where a follower diverged.
+   * One object per replica: nothing else keeps a copy. @internal
+   */
+  readonly leaderEpochCache: LeaderEpochCache;
   /** First offset that can be read. */
   readonly logStartOffset: number;
   /** The offset the next record will get. */

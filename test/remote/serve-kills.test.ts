@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type ConsumerGroup, type Producer, type RemoteCluster } from '../../src/index.js';
 import { startServe, type Served } from './mock-harness.js';
+import { readAll } from '../helpers/read-all.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -59,28 +60,6 @@ function producing(producer: Producer, topic: string, prefix: string) {
       await running;
     },
   };
-}
-
-/** Every record of `topic` read from the start with a plain consumer: value -> times seen. */
-async function readAll(cluster: RemoteCluster, topic: string, partitions: number): Promise<Map<string, number>> {
-  const admin = cluster.admin();
-  const end = await admin.listOffsets(topic, 'latest');
-  const total = end.reduce((n, p) => n + p.offset, 0);
-  const consumer = cluster.consumer();
-  const parts = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }));
-  consumer.assign(parts);
-  for (const p of parts) await consumer.seek(p, 'earliest');
-  const found = new Map<string, number>();
-  let read = 0;
-  if (total > 0) {
-    for await (const r of consumer) {
-      const v = Buffer.from(r.value!).toString();
-      found.set(v, (found.get(v) ?? 0) + 1);
-      if (++read === total) break;
-    }
-  }
-  await consumer.close();
-  return found;
 }
 
 describe('`tributary serve --control` in a child process', () => {

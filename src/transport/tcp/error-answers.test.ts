@@ -25,6 +25,11 @@ describe('error answers over the wire', () => {
       ]);
       const negative = await t.send(leader, { ...bad, acks: 1, topicData: [{ name: 'acks', partitionData: [{ index: -1, records: new Uint8Array(70) }] }] });
       expect(negative.responses[0]!.partitionResponses[0]!.errorCode).not.toBe('NONE');
+      // An admin request refused whole: the error per topic, as Kafka's CreateTopics answer has it.
+      const created = await t.send(leader, { apiKey: ApiKey.CreateTopics, topics: [{ name: 'never-made', numPartitions: 1, replicationFactor: 1 }], timeoutMs: -5 });
+      expect(created.topics.map((x) => [x.name, x.errorCode !== 'NONE'])).toEqual([['never-made', true]]);
+      expect(created.topics[0]!.errorMessage).toContain('timeoutMs');
+      expect(await cluster.admin().listTopics()).not.toContain('never-made');
       // Still the same connections: nothing was closed.
       const opened = t.connectionsOpened;
       await t.send(leader, { apiKey: ApiKey.Metadata, topics: [], allowAutoTopicCreation: false });

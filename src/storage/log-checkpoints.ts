@@ -1,0 +1,72 @@
+/**
+ * Where a log keeps the small facts that outlive it: the clean-shutdown marker, the
+ * recovery point and the log start offset. Kafka keeps them per log directory, in one
+ * file each for all the logs in it (`recovery-point-offset-checkpoint`,
+ * `log-start-offset-checkpoint`, `.kafka_cleanshutdown`), owned by the `LogManager`; a
+ * log opened on its own (`PartitionLog.open` without a manager) keeps them in its own
+ * folder, in files of the same names (`FolderCheckpoints`). The log does not care which.
+ * @internal
+ */
+import { readNumberFile, writeNumberFile } from './log-checks.js';
+import type { Store } from './store.js';
+
+/** Present only between a clean `close()` and the first change after the next open. */
+export const cleanShutdownFile = '.kafka_cleanshutdown';
+export const logStartCheckpointFile = 'log-start-offset-checkpoint';
+/** Every segment that ends at or below this offset is fsynced, with its index files. */
+export const recoveryPointFile = 'recovery-point-offset-checkpoint';
+
+/** What the previous run left for one log. */
+export interface CheckpointedState {
+  /** The log was closed cleanly and not changed since: every segment can be trusted. */
+  readonly clean: boolean;
+  readonly recoveryPoint: number | undefined;
+  readonly logStartOffset: number | undefined;
+  /** Whether anything at all is recorded for the log (a new partition has nothing). */
+  readonly known: boolean;
+}
+
+/**
+ * The contract. Ordering: `removeCleanMarker` is durable before it returns (it precedes
+ * the first change to the log's files); `writeLogStartOffset` too (segments below it are
+ * deleted after it returns); `writeRecoveryPoint` with `lowered` too (segments below the
+ * old point are about to change). A raised recovery point may reach the disk later: a
+ * stale one only makes recovery scan more.
+ */
+export interface LogCheckpoints {
+  read(): CheckpointedState;
+  removeCleanMarker(): void;
+  writeRecoveryPoint(offset: number, lowered: boolean): void;
+  writeLogStartOffset(offset: number): void;
+  /** Everything is durable and the log is closing: the next open trusts every segment. */
+  markCleanShutdown(logEndOffset: number, recoveryPoint: number): void;
+}
+
+/** The checkpoints of a log in files of its own folder (a log opened without a `LogManager`). */
+export class FolderCheckpoints implements LogCheckpoints {
+  constructor(private readonly store: Store) {}
+
+  read(): CheckpointedState {
+    const names = this.store.list();
+    const clean = names.includes(cleanShutdownFile);
+    return {
+      clean,
+      recoveryPoint: readNumberFile(this.store, recoveryPointFile),
+      logStartOffset: readNumberFile(this.store, logStartCheckpointFile),
+      known: names.some((n) => n.endsWith('checkpoint')) || clean,
+    };
+  }
+  removeCleanMarker(): void {
+    this.store.remove(cleanShutdownFile);
+    this.store.syncDir();
+  }
+  writeRecoveryPoint(offset: number): void {
+    writeNumberFile(this.store, recoveryPointFile, offset);
+  }
+  writeLogStartOffset(offset: number): void {
+    writeNumberFile(this.store, logStartCheckpointFile, offset);
+  }
+  markCleanShutdown(logEndOffset: number): void {
+    this.store.writeAtomic(cleanShutdownFile, Buffer.from(`${logEndOffset}\n`));
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * The checkpoints of every log in one data folder, as Kafka keeps them per log directory
+ * and its `LogManager` owns them: one `recovery-point-offset-checkpoint`, one
+ * `log-start-offset-checkpoint` and one `.kafka_cleanshutdown` marker for all the
+ * partitions in the folder, instead of three files in each partition's folder.
+ *
+ * Why: each of those per-partition files was an atomic write (a temporary file, an
+ * fsync, a rename, a folder fsync), and a topic of 10,000 partitions paid them 10,000
+ * times at creation and again at every clean shutdown. Here a new partition costs
+ * nothing until it holds data; a raised recovery point is written with the others a
+ * moment later (`checkpointDelayMs`; a stale point only makes recovery scan more); a
+ * lowered point and a raised log start offset are written at once, before the change
+ * they guard.
+ *
+ * Files (Kafka's formats): the two checkpoints are a version line `0`, a count line,
+ * then `topic partition offset` lines (offsets of 0 are left out: they are the
+ * default). The marker lists, one `topic partition` a line, the logs that were closed
+ * cleanly and not changed since: each of them opens without a scan. Kafka's marker is
+ * empty because Kafka loads every log of the folder at startup; logs here open as the
+ * metadata names them, and a folder the marker does not name (an offline replica, a log
+ * opened but never closed) must still be scanned.
+ *
+ * The marker is removed when the folder is opened (one folder fsync per start): from then
+ * on, which logs are clean is known in memory only, and a crash leaves no marker.
+ *
+ * **Older folders.** A partition folder written before this (the frozen fixture
+ * `test/fixtures/disk-format/v1/`) holds its own three files. A log with no entry here
+ * and no mention in the marker reads them; once its values are in this folder's files
+ * (written durably), its own files are removed. Until then its own marker is removed
+ * before its first change, as before.
+ * @internal
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fsyncDir, writeFileAtomic } from './atomic-file.js';
+import { cleanShutdownFile, logStartCheckpointFile, recoveryPointFile, type CheckpointedState, type LogCheckpoints } from './log-checkpoints.js';
+import { readNumberFile } from './log-checks.js';
+import type { Store } from './store.js';
+
+/** How long a raised recovery point may wait to be written with the others. */
+export const checkpointDelayMsDefault = 1000;
+
+const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+function readOffsets(dir: string, name: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let text: string;
+  try {
+    text = readFileSync(join(dir, name), 'utf8');
+  } catch {
+    return out;
+  }
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  const count = Number(lines[1]);
+  // A garbled file reads as empty: every log then recovers from its first segment (safe).
+  if (lines[0] !== '0' || !Number.isInteger(count) || lines.length !== count + 2) return out;
+  for (const line of lines.slice(2)) {
+    const parts = line.split(' ');
+    const partition = Number(parts[1]);
+    const offset = Number(parts[2]);
+    if (parts.length !== 3 || !Number.isInteger(partition) || partition < 0 || !Number.isSafeInteger(offset) || offset < 0) return new Map();
+    out.set(key(parts[0]!, partition), offset);
+  }
+  return out;
+}
+
+function formatOffsets(offsets: Map<string, number>): string {
+  const lines: string[] = [];
+  for (const [k, offset] of offsets) {
+    const [topic, partition] = k.split('\u0000');
+    lines.push(`${topic} ${partition} ${offset}`);
+  }
+  return `0\n${lines.length}\n${lines.map((l) => `${l}\n`).join('')}`;
+}
+
+export class LogDirCheckpoints {
+  private readonly recoveryPoints: Map<string, number>;
+  private readonly logStartOffsets: Map<string, number>;
+  /** Logs the marker named at open (closed cleanly, unchanged since). */
+  private readonly cleanAtOpen: Set<string>;
+  /** Logs closed cleanly in this run. */
+  private readonly closedClean = new Set<string>();
+  /** Logs opened in this run and not closed cleanly since. */
+  private readonly openNow = new Set<string>();
+  /** Logs that changed since they were last known clean. */
+  private readonly changed = new Set<string>();
+  /** Logs that must be scanned at their next open (a damaged batch was found in one). */
+  private readonly mustScan = new Set<string>();
+  /** Older partition folders whose own files go once their values are durably here. */
+  private readonly legacy = new Map<string, Store>();
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(readonly dir: string, private readonly delayMs: number) {
+    this.recoveryPoints = readOffsets(dir, recoveryPointFile);
+    this.logStartOffsets = readOffsets(dir, logStartCheckpointFile);
+    this.cleanAtOpen = new Set();
+    let marker: string | undefined;
+    try {
+      marker = readFileSync(join(dir, cleanShutdownFile), 'utf8');
+    } catch {
+      marker = undefined;
+    }
+    if (marker !== undefined) {
+      for (const line of marker.split('\n')) {
+        const m = /^(\S+) (\d+)$/.exec(line);
+        if (m !== null) this.cleanAtOpen.add(key(m[1]!, Number(m[2])));
+      }
+      rmSync(join(dir, cleanShutdownFile), { force: true });
+      fsyncDir(dir);
+    }
+  }
+
+  /** Opens the checkpoints of the data folder `dir` (which exists). */
+  static open(dir: string, delayMs = checkpointDelayMsDefault): LogDirCheckpoints {
+    return new LogDirCheckpoints(dir, delayMs);
+  }
+
+  /** The checkpoints of one log, whose folder is `store`. */
+  forLog(topic: string, partition: number, store: Store): LogCheckpoints {
+    const k = key(topic, partition);
+    const self = this;
+    let legacyMarker = false;
+    return {
+      read(): CheckpointedState {
+        self.openNow.add(k);
+        const names = store.list();
+        if (names.every((n) => n.startsWith('.lock') || n === 'partition.metadata')) {
+          // An empty folder (a lock or a topic id at most): whatever is recorded here belongs
+          // to a folder that was removed (a deleted topic of the same name).
+          self.forget(topic, partition);
+          return { clean: false, recoveryPoint: undefined, logStartOffset: undefined, known: false };
+        }
+        const known = self.recoveryPoints.has(k) || self.logStartOffsets.has(k) || self.cleanAtOpen.has(k) || self.closedClean.has(k);
+        if (!known && (names.includes(recoveryPointFile) || names.includes(logStartCheckpointFile) || names.includes(cleanShutdownFile))) {
+          // An older folder with checkpoints of its own: take them over.
+          legacyMarker = names.includes(cleanShutdownFile);
+          const rp = readNumberFile(store, recoveryPointFile);
+          const ls = readNumberFile(store, logStartCheckpointFile);
+          if (rp !== undefined && rp > 0) self.recoveryPoints.set(k, rp);
+          if (ls !== undefined && ls > 0) self.logStartOffsets.set(k, ls);
+          self.legacy.set(k, store);
+          self.schedule();
+          return { clean: legacyMarker && !self.mustScan.has(k), recoveryPoint: rp, logStartOffset: ls, known: true };
+        }
+        const clean = !self.mustScan.has(k) && !self.changed.has(k) && (self.cleanAtOpen.has(k) || self.closedClean.has(k));
+        return { clean, recoveryPoint: self.recoveryPoints.get(k) ?? 0, logStartOffset: self.logStartOffsets.get(k), known: true };
+      },
+      removeCleanMarker(): void {
+        self.changed.add(k);
+        self.closedClean.delete(k);
+        if (legacyMarker) {
+          store.remove(cleanShutdownFile);
+          store.syncDir();
+          legacyMarker = false;
+        }
+      },
+      writeRecoveryPoint(offset: number, lowered: boolean): void {
+        self.set(self.recoveryPoints, k, offset);
+        if (lowered) self.flush();
+        else self.schedule();
+      },
+      writeLogStartOffset(offset: number): void {
+        self.set(self.logStartOffsets, k, offset);
+        self.flush();
+      },
+      markCleanShutdown(_logEndOffset: number, recoveryPoint: number): void {
+        self.set(self.recoveryPoints, k, recoveryPoint);
+        self.changed.delete(k);
+        self.openNow.delete(k);
+        self.closedClean.add(k);
+        self.schedule();
+      },
+    };
+  }
+
+  /**
+   * What the checkpoints say of a log before it opens (for progress reports); undefined
+   * for a log they know nothing of (a new one, or an older folder with files of its own).
+   */
+  peek(topic: string, partition: number): { clean: boolean; recoveryPoint: number } | undefined {
+    const k = key(topic, partition);
+    const known = this.recoveryPoints.has(k) || this.logStartOffsets.has(k) || this.cleanAtOpen.has(k) || this.closedClean.has(k);
+    if (!known) return undefined;
+    const clean = !this.mustScan.has(k) && !this.changed.has(k) && (this.cleanAtOpen.has(k) || this.closedClean.has(k));
+    return { clean, recoveryPoint: this.recoveryPoints.get(k) ?? 0 };
+  }
+
+  /** The folder of a log was removed (topic deleted, or the folder held another topic): its entries go. */
+  forget(topic: string, partition: number): void {
+    const k = key(topic, partition);
+    const had = this.recoveryPoints.delete(k) || this.logStartOffsets.delete(k);
+    this.logStartOffsets.delete(k);
+    this.cleanAtOpen.delete(k);
+    this.closedClean.delete(k);
+    this.changed.delete(k);
+    this.legacy.delete(k);
+    if (had) this.schedule();
+  }
+
+  /** The next open of this log scans every segment (a damaged batch was found). */
+  requestScan(topic: string, partition: number): void {
+    const k = key(topic, partition);
+    this.mustScan.add(k);
+    this.cleanAtOpen.delete(k);
+    this.closedClean.delete(k);
+    this.recoveryPoints.delete(k);
+    this.dirty = true;
+    this.flush();
+  }
+
+  private set(map: Map<string, number>, k: string, offset: number): void {
+    if ((map.get(k) ?? 0) === offset) return;
+    if (offset === 0) map.delete(k);
+    else map.set(k, offset);
+    this.dirty = true;
+  }
+
+  private schedule(): void {
+    this.dirty = true;
+    if (this.timer !== undefined || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      try {
+        this.flush();
+      } catch {
+        // The next write tries again; a stale recovery point only makes recovery scan more.
+        this.dirty = true;
+      }
+    }, this.delayMs);
+    this.timer.unref();
+  }
+
+  /** Writes both checkpoint files now if anything changed; then removes older folders' own files. */
+  flush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.dirty) return;
+    this.dirty = false;
+    writeFileAtomic(this.dir, recoveryPointFile, formatOffsets(this.recoveryPoints));
+    writeFileAtomic(this.dir, logStartCheckpointFile, formatOffsets(this.logStartOffsets));
+    for (const [, store] of this.legacy) {
+      try {
+        // Its own marker goes too: which logs are clean is known in memory from here, and
+        // this folder's marker speaks for it after a clean shutdown.
+        store.remove(recoveryPointFile);
+        store.remove(logStartCheckpointFile);
+        store.remove(cleanShutdownFile);
+        store.syncDir();
+      } catch {
+        // Harmless: this folder's entries now take precedence.
+      }
+    }
+    this.legacy.clear();
+  }
+
+  /**
+   * A clean shutdown: every log is closed. Writes the checkpoints, then the marker naming
+   * every log that is clean.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    const clean: string[] = [];
+    for (const k of new Set([...this.cleanAtOpen, ...this.closedClean])) {
+      if (this.changed.has(k) || this.mustScan.has(k) || this.openNow.has(k)) continue;
+      const [topic, partition] = k.split('\u0000');
+      clean.push(`${topic} ${partition}\n`);
+    }
+    writeFileAtomic(this.dir, cleanShutdownFile, clean.join(''));
+  }
+
+  /** Stops without writing anything more (a crash, in tests). */
+  abandon(): void {
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
