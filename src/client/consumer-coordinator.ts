@@ -263,16 +263,30 @@ export class ConsumerCoordinator implements DeliveryHost {
 
   // ------------------------------------------------------------------ commits
 
-  /** Commits the processed offsets of the owned partitions that moved since their last commit. */
+  /**
+   * Commits the processed offsets of the owned partitions that moved since their last
+   * commit. The offsets are taken again when the commit's turn comes: one queued behind a
+   * slow commit must not carry a partition given up meanwhile, under the generation that
+   * took it away (it would move the new owner's committed offset back).
+   */
   commitProcessed(): Promise<void> {
+    if (this.uncommitted().length === 0) return Promise.resolve();
+    const run = this.commitChain.then(() => {
+      const offsets = this.uncommitted();
+      return offsets.length === 0 ? undefined : this.doCommit(offsets);
+    });
+    this.commitChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private uncommitted(): OffsetToCommit[] {
     const offsets: OffsetToCommit[] = [];
     for (const [key, offset] of this.processed) {
       const tp = this.owned.get(key);
       if (tp === undefined || this.committed.get(key) === offset) continue;
       offsets.push({ topic: tp.topic, partition: tp.partition, offset });
     }
-    if (offsets.length === 0) return Promise.resolve();
-    return this.sendCommit(offsets);
+    return offsets;
   }
 
   /** Sends commits one at a time, in order, so an older commit never lands after a newer one. */
