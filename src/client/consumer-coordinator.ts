@@ -263,16 +263,30 @@ export class ConsumerCoordinator implements DeliveryHost {
 
   // ------------------------------------------------------------------ commits
 
-  /** Commits the processed offsets of the owned partitions that moved since their last commit. */
+  /**
+   * Commits the processed offsets of the owned partitions that moved since their last
+   * commit. The offsets are taken again when the commit's turn comes: one queued behind a
+   * slow commit must not carry a partition given up meanwhile, under the generation that
+   * took it away (it would move the new owner's committed offset back).
+   */
   commitProcessed(): Promise<void> {
+    if (this.uncommitted().length === 0) return Promise.resolve();
+    const run = this.commitChain.then(() => {
+      const offsets = this.uncommitted();
+      return offsets.length === 0 ? undefined : this.doCommit(offsets);
+    });
+    this.commitChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private uncommitted(): OffsetToCommit[] {
     const offsets: OffsetToCommit[] = [];
     for (const [key, offset] of this.processed) {
       const tp = this.owned.get(key);
       if (tp === undefined || this.committed.get(key) === offset) continue;
       offsets.push({ topic: tp.topic, partition: tp.partition, offset });
     }
-    if (offsets.length === 0) return Promise.resolve();
-    return this.sendCommit(offsets);
+    return offsets;
   }
 
   /** Sends commits one at a time, in order, so an older commit never lands after a newer one. */
@@ -470,7 +484,9 @@ export class ConsumerCoordinator implements DeliveryHost {
     if (!cooperative && this.owned.size > 0) await this.revoke(this.assignment());
     const node = await this.findCoordinator();
     this.subscribedTopics = await this.resolveTopics();
-    const subscription = encodeSubscription({ topics: this.subscribedTopics, userData: null, ownedPartitions: cooperative ? this.assignment() : [], generationId: cooperative ? this.ownedGeneration : -1, rackId: null });
+    // What the subscription claims: the leader's plan withholds from others whatever is claimed.
+    const claimed = cooperative ? this.assignment() : [];
+    const subscription = encodeSubscription({ topics: this.subscribedTopics, userData: null, ownedPartitions: claimed, generationId: cooperative ? this.ownedGeneration : -1, rackId: null });
     this.phase = 'joining';
     try {
       const join = await withTimeout(
@@ -535,7 +551,7 @@ export class ConsumerCoordinator implements DeliveryHost {
       // has one waiting to bring news of the next rebalance.
       startTimer(this.clock, 0, () => void this.heartbeat());
       try {
-        await this.takeAssignment(decodeAssignment(sync.assignment).partitions, join.generationId, cooperative);
+        await this.takeAssignment(decodeAssignment(sync.assignment).partitions, join.generationId, cooperative, claimed);
       } catch (err) {
         this.rejoinNeeded = true;
         throw err;
@@ -546,16 +562,19 @@ export class ConsumerCoordinator implements DeliveryHost {
     }
   }
 
-  /** Gives up what the new assignment lacks and takes what it adds. */
-  private async takeAssignment(assigned: readonly TopicPartition[], generationId: number, cooperative: boolean): Promise<void> {
+  /**
+   * Gives up what the new assignment lacks and takes what it adds. `claimed` is what the
+   * JoinGroup's subscription said this member owned.
+   */
+  private async takeAssignment(assigned: readonly TopicPartition[], generationId: number, cooperative: boolean, claimed: readonly TopicPartition[]): Promise<void> {
     const next = new Set(assigned.map((tp) => tpKey(tp.topic, tp.partition)));
     const revoked = this.assignment().filter((tp) => !next.has(tpKey(tp.topic, tp.partition)));
     const added = assigned.filter((tp) => !this.owned.has(tpKey(tp.topic, tp.partition)));
-    if (revoked.length > 0) {
-      await this.revoke(revoked);
-      // KIP-429: what this member gave up goes to its new owner in the next rebalance.
-      if (cooperative) this.rejoinNeeded = true;
-    }
+    // KIP-429: what this member gave up goes to its new owner in the next rebalance. That
+    // counts what the subscription claimed, not only what is still owned: partitions lost
+    // since it was sent (a missed generation) were withheld from the others all the same.
+    if (cooperative && claimed.some((tp) => !next.has(tpKey(tp.topic, tp.partition)))) this.rejoinNeeded = true;
+    if (revoked.length > 0) await this.revoke(revoked);
     this.ownedGeneration = generationId;
     // Reported before the new partitions are taken: records of them may be handed out (and
     // the group closed) while `assign` still runs, and the event must come first.
