@@ -1,9 +1,9 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  // node-worker and cluster-worker: the entries of the workers of threads: 'per-node' and
-  // 'worker', started by URL beside the chunk that starts them.
-  entry: { index: 'src/index.ts', testing: 'src/testing.ts', cli: 'src/cli/main.ts', 'node-worker': 'src/cluster/node-worker.ts', 'cluster-worker': 'src/cluster-worker.ts' },
+export default defineConfig([{
+  // cluster-worker: the entry of the worker of threads: 'worker', started by URL beside
+  // the chunk that starts it.
+  entry: { index: 'src/index.ts', testing: 'src/testing.ts', cli: 'src/cli/main.ts', 'cluster-worker': 'src/cluster-worker.ts' },
   format: ['esm', 'cjs'],
   // Both entry points share one copy of the library (a chunk each format's entry files
   // import), so `Cluster` from `tributary-log/testing` is `Cluster` from `tributary-log`
@@ -21,4 +21,20 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   shims: true,
-});
+}, {
+  // node-worker: the entry of each node's worker with threads: 'per-node', bundled alone
+  // (no shared chunk) with only what a node needs: no clients, listeners or command line,
+  // 390 KB instead of the 555 KB chunk. Three workers load it at every start; it cost
+  // 120 ms of CPU instead of 163 ms. Nothing crosses to it but plain data and ports, so it
+  // needs no class identity with the package's chunk. Not cleaned: the first build cleans
+  // dist/ before either writes.
+  entry: { 'node-worker': 'src/cluster/node-worker.ts' },
+  format: ['esm', 'cjs'],
+  splitting: false,
+  dts: false,
+  sourcemap: false,
+  clean: false,
+  target: 'node20',
+  platform: 'node',
+  shims: true,
+}]);

@@ -58,6 +58,8 @@ export interface ClusterNodeOptions {
   readonly onControllerActivated?: (epoch: number) => void;
   /** This run of the cluster (see `Transport.clusterRunId`). */
   readonly clusterRunId?: string;
+  /** Seeds this node's randomness (topic ids, placement, election timeouts, member ids); random per process otherwise. `Cluster` has no seed yet: a simulation passes one. */
+  readonly seed?: number;
 }
 
 export class ClusterNode {
@@ -81,7 +83,7 @@ export class ClusterNode {
     const endpoint = new NodeEndpoint(o.id, new TransportRaftNetwork(o.nodes, o.isRaftLinkCut));
     o.register(endpoint);
     // Topic ids, placement and election timeouts: random per process, as in Kafka.
-    const seed = randomBytes(4).readUInt32BE(0);
+    const seed = o.seed ?? randomBytes(4).readUInt32BE(0);
     const metadata = await ControllerNode.open({
       id: o.id,
       seed,
@@ -119,7 +121,7 @@ export class ClusterNode {
       fencing(image, metadata.isActive);
     });
     broker.start();
-    installGroupShell(broker, { clock: o.clock, ...(o.clusterRunId !== undefined ? { clusterRunId: o.clusterRunId } : {}) });
+    installGroupShell(broker, { clock: o.clock, seed: (seed ^ 0x2545f491) >>> 0, ...(o.clusterRunId !== undefined ? { clusterRunId: o.clusterRunId } : {}) });
     endpoint.broker = broker;
     self = new ClusterNode(o.id, metadata, broker, endpoint, offImage);
     return self;

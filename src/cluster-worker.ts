@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import type { FromClusterWorker, ToClusterWorker } from './cluster/cluster-worker-protocol.js';
 import { forwardingLogger } from './cluster/worker-log.js';
+import { imageCopy } from './cluster/node-reads.js';
 import { errorFields } from './transport/port/messages.js';
 import type { LogLevel } from './util/logger.js';
 
@@ -47,8 +48,16 @@ async function main(): Promise<void> {
   control.on('message', (m: ToClusterWorker) => {
     if (m?.t !== 'op') return;
     const [a, b, c] = m.args;
-    const run = async (): Promise<void> => {
+    let transfer: ArrayBuffer[] = [];
+    const run = async (): Promise<unknown> => {
       switch (m.op) {
+        case 'metrics':
+          return cluster.metrics();
+        case 'metadata': {
+          const c = imageCopy(cluster.metadata);
+          transfer = c.transfer;
+          return c.copy;
+        }
         case 'stopNode':
           return cluster.stopNode(a as number);
         case 'restartNode':
@@ -63,9 +72,9 @@ async function main(): Promise<void> {
       }
     };
     run().then(
-      () => {
+      (value) => {
         report();
-        post({ t: 'done', id: m.id });
+        post({ t: 'done', id: m.id, ...(value !== undefined ? { value } : {}) }, transfer);
       },
       (err: unknown) => post({ t: 'done', id: m.id, ...errorFields(err) }),
     );

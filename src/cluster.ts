@@ -11,7 +11,7 @@ import type { Producer } from './client/producer.js';
 import type { Topic, TopicSerdes } from './client/topic.js';
 import { ClientFactories } from './client-factories.js';
 import { ClusterNode, checkNodeFolders } from './cluster-node.js';
-import { ClusterStats, type ClusterMetrics } from './observe/cluster-metrics.js';
+import { ClusterStats, type ClusterMetrics, type NodeStats } from './observe/cluster-metrics.js';
 import { validateClusterOptions } from './cluster-options.js';
 import type { MetadataImage } from './metadata/image.js';
 import { RaftLinks } from './node/raft-link.js';
@@ -102,12 +102,13 @@ export interface ClusterOptions {
    * the same `Cluster` API (clients, topics, `createHandle()`, `stopNode`, `restartNode`;
    * `killNode` terminates the node's worker mid-write). Node objects and the synchronous
    * views of their internals (`metadata`, `metrics()`) are not available there; they
-   * throw `INVALID_CONFIG` naming the mode, as do `clock` and `openStore`; `listen` binds
+   * throw `INVALID_CONFIG` naming the mode (their async forms `readMetadata()` and
+   * `readMetrics()` work in every mode), as do `clock` and `openStore`; `listen` binds
    * the listeners in the calling thread, which relays each request, with its context, to
    * the node's worker.
    * `'worker'`: the whole cluster in one worker thread, the same API in the calling
    * thread (its clients reach the worker over a `MessagePort`); `listen` works there,
-   * `metadata`, `metrics()`, `clock` and `openStore` do not.
+   * `readMetadata()` and `readMetrics()` too; `metadata`, `metrics()`, `clock` and `openStore` do not.
    */
   readonly threads?: 'inline' | 'per-node' | 'worker';
   /** The least severe level logged. Default `'warn'` on the default `console`; with a `logger` of your own, everything (it filters by its own level, as pino does). */
@@ -213,6 +214,7 @@ export class Cluster {
           void this.listeners?.closeNode(id);
         },
       );
+      this.workers.onRetire = (s) => this.stats.retire(s);
     }
     this.factories = new ClientFactories({ transport: this.transport, clock: this.clock, isClosed: () => this.closed, name: 'the cluster' });
   }
@@ -304,6 +306,62 @@ export class Cluster {
     const n = this.activeController() ?? this.nodes.values().next().value;
     if (!n) throw new TributaryError('CLIENT_CLOSED', 'no node is running');
     return n.metadata.image;
+  }
+
+  /**
+   * The metadata as the active controller has committed it, read now, in every `threads`
+   * mode: with nodes in workers the image crosses as its snapshot and is rebuilt here by
+   * replay (the synchronous {@link Cluster.metadata} needs the node objects in this thread).
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start({ nodes: 3, threads: 'per-node' });
+   * await cluster.admin().createTopics([{ name: 'orders', partitions: 3 }]);
+   * const image = await cluster.readMetadata();
+   * console.log(image.topic('orders')?.partitions.length, image.brokerList().length); // 3 3
+   * ```
+   */
+  async readMetadata(): Promise<MetadataImage> {
+    if (this.remote) return this.remote.readImage();
+    const workers = this.workers;
+    if (!workers) return this.metadata;
+    const active = this.activeControllerId();
+    for (const id of active >= 0 ? [active, ...workers.ids] : workers.ids) {
+      const image = await workers.readImage(id);
+      if (image !== undefined) return image;
+    }
+    throw new TributaryError('CLIENT_CLOSED', 'no node is running');
+  }
+
+  /**
+   * {@link Cluster.metrics}, read now, in every `threads` mode: with nodes in workers, each
+   * running node sends its counts (and the active controller its metadata image), and they
+   * are summed here as inline. Counters stay monotonic across restarts: a stopped node's
+   * final counts are kept; a killed node's are kept as of the last read of them.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start({ nodes: 3, threads: 'per-node' });
+   * await cluster.admin().createTopics([{ name: 'orders' }]);
+   * await cluster.producer().send('orders', [{ value: 'a' }]);
+   * const m = await cluster.readMetrics();
+   * console.log(m.recordsIn, m.runningNodes, m.activeControllerId > 0); // 1 3 true
+   * ```
+   */
+  async readMetrics(): Promise<ClusterMetrics> {
+    if (this.remote) return this.remote.readMetrics();
+    const workers = this.workers;
+    if (!workers) return this.metrics();
+    const ids = workers.ids;
+    const [stats, image] = await Promise.all([Promise.all(ids.map((id) => workers.readStats(id))), this.readMetadata().catch(() => undefined)]);
+    // A node killed while the reads were out has had its last read counts retired already: count it once.
+    const live = stats.filter((s, i) => s !== undefined && workers.has(ids[i]!)) as NodeStats[];
+    const fenced = this.nodeIds.filter((id) => image?.broker(id)?.fenced !== false).length;
+    return this.stats.snapshot(live, image, { total: this.nodeIds.length, running: workers.ids.length, fenced, activeControllerId: this.activeControllerId() });
   }
 
   /** Every node, with whether it runs, votes, leads the quorum and is fenced. */
@@ -726,7 +784,7 @@ export class Cluster {
   /** The typed error of a member that needs the node objects, in a cluster whose nodes live in workers. */
   private threadsError(what: string): TributaryError {
     const mode = this.remote ? 'worker' : 'per-node';
-    return new TributaryError('INVALID_CONFIG', `${what} is not available with threads: '${mode}': the nodes live in worker threads; use the admin client (describeCluster, describeTopics) instead`, { option: 'threads' });
+    return new TributaryError('INVALID_CONFIG', `${what} is not available with threads: '${mode}': the nodes live in worker threads; use ${what === 'cluster.metadata' ? 'await cluster.readMetadata()' : 'await cluster.readMetrics()'} (or the admin client) instead`, { option: 'threads' });
   }
 
   private checkOpen(): void {

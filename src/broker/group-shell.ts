@@ -19,6 +19,18 @@
  *   loads from the committed log;
  * - ticks every core on a timer (rebalance and session deadlines, offset expiry).
  *
+ * Every wait of the shell is a timer of its `Clock` (`startTimer`): the tick, a held
+ * heartbeat, the polls for a leader of `__consumer_offsets` and for the high watermark,
+ * the wake of held heartbeats. On a `SimulatedTimerClock` the shell runs in simulated
+ * time, in the order its driver fires the timers (`test/sim/group-shell-sim.ts`).
+ *
+ * One time base (docs/design/groups.md, "Time and determinism"): the core's `now` is the
+ * clock's monotonic reading shifted by the wall time at start (`coreNow`), so that a jump
+ * of the system clock neither expires every session at once nor stops them expiring,
+ * while the timestamps the core writes to records (`commitTimestamp`,
+ * `currentStateTimestamp`) stay close to wall time, which is what a later process, or
+ * Kafka, compares them with. The shell's own deadlines use the same monotonic reading.
+ *
  * Requests arrive in the protocol's shapes (`src/protocol/group.ts`), which the core speaks
  * too; the shell adds the envelope of each response (`apiKey`, `throttleTimeMs`,
  * DescribeGroups' `authorizedOperations`) and splits DescribeGroups and DeleteGroups by
@@ -33,12 +45,11 @@ import type { Request } from '../protocol/requests.js';
 import { encodeBatchUncompressed, isControlBatch, iterateBatches } from '../record/batch.js';
 import { decodeBatch } from '../record/codecs/index.js';
 import { assert } from '../util/assert.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
-import { delay } from '../util/timeout.js';
 import { Rng } from '../util/rng.js';
-import type { Broker } from './broker.js';
+import type { Broker, BrokerConfig } from './broker.js';
 import {
   GroupCoordinator,
   groupErrorResponse,
@@ -98,6 +109,21 @@ export const defaultGroupShellConfig: GroupShellConfig = {
   coordinator: { groupMinSessionTimeoutMs: 1000 },
 };
 
+/**
+ * What the shell uses of its broker: a `Broker`, or a stand-in that a simulation drives
+ * (`test/sim/group-shell-sim.ts`). `waitForChange` must wait on the same clock as the shell
+ * for the shell to run in simulated time.
+ */
+export type GroupShellBroker = Pick<Broker, 'nodeId' | 'metadataImage' | 'submitToController' | 'replica' | 'openReplica' | 'notifyChange' | 'waitForChange'> & {
+  readonly config: Pick<BrokerConfig, 'host'>;
+};
+
+/** How long `ensureOffsetsTopic` waits for every partition of `__consumer_offsets` to have a leader, and how often it looks. */
+const offsetsTopicWaitMs = 10_000;
+const offsetsTopicPollMs = 10;
+/** How long `watch` and `load` wait for a change to their partition before looking again. */
+const changePollMs = 100;
+
 /** The most bytes one read of `__consumer_offsets` returns while loading. */
 const loadReadBytesMax = 1024 * 1024;
 
@@ -140,7 +166,9 @@ export class GroupShell {
   private readonly clock: Clock;
   private readonly slots = new Map<number, Slot>();
   private nextId = 1;
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private timer: ClockTimer | undefined;
+  /** `coreNow() - clock.monotonic()`: the wall time at start, less the monotonic reading then. */
+  private readonly coreTimeOffset: number;
   private creating: Promise<void> | undefined;
   private closed = false;
   private readonly rng: Rng;
@@ -148,27 +176,41 @@ export class GroupShell {
   private readonly clusterRunId: string | undefined;
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: GroupShellBroker,
     options: { readonly clock?: Clock; readonly config?: Partial<GroupShellConfig>; readonly seed?: number; readonly clusterRunId?: string } = {},
   ) {
     this.clusterRunId = options.clusterRunId;
     this.config = { ...defaultGroupShellConfig, ...options.config, coordinator: { ...defaultGroupShellConfig.coordinator, ...options.config?.coordinator } };
     assert(Number.isInteger(this.config.offsetsTopicPartitions) && this.config.offsetsTopicPartitions >= 1, 'offsetsTopicPartitions is a positive integer');
     this.clock = options.clock ?? systemClock;
+    this.coreTimeOffset = this.clock.now() - this.clock.monotonic();
     this.rng = new Rng(options.seed ?? randomBytes(4).readUInt32BE(0));
   }
 
-  /** Starts the tick timer. */
+  /** Starts the tick timer (on the clock; it does not keep the process alive). */
   start(): void {
     if (this.timer !== undefined || this.closed) return;
-    this.timer = setInterval(() => this.tick(), this.config.tickIntervalMs);
-    this.timer.unref?.();
+    const next = (): void => {
+      this.timer = startTimer(
+        this.clock,
+        this.config.tickIntervalMs,
+        () => {
+          try {
+            this.tick();
+          } finally {
+            if (!this.closed) next();
+          }
+        },
+        true,
+      );
+    };
+    next();
   }
 
   /** Stops the timer and drops every coordinator (their waiting requests get NOT_COORDINATOR). */
   close(): void {
     this.closed = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
+    stopTimer(this.clock, this.timer);
     this.timer = undefined;
     for (const slot of [...this.slots.values()]) this.drop(slot);
   }
@@ -257,13 +299,33 @@ export class GroupShell {
     if (now !== undefined) return now;
     this.creating ??= this.createOffsetsTopic().finally(() => (this.creating = undefined));
     await this.creating;
-    const deadline = this.clock.monotonic() + 10_000;
-    for (;;) {
+    // Bounded by the clock's time, and also by the number of looks, for a clock that has
+    // no timers and stands still (a `SimulatedClock`): the polls then run on real timers,
+    // and the count ends them after about the same real time.
+    const deadline = this.clock.monotonic() + offsetsTopicWaitMs;
+    for (let polls = 0; ; polls++) {
       const image = ready();
       if (image !== undefined) return image;
-      if (this.clock.monotonic() > deadline || this.closed) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `${offsetsTopic} has no leader for some partition yet`);
-      await delay(10);
+      if (this.clock.monotonic() >= deadline || polls >= offsetsTopicWaitMs / offsetsTopicPollMs || this.closed) {
+        throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `${offsetsTopic} has no leader for some partition yet`);
+      }
+      await this.sleep(offsetsTopicPollMs);
     }
+  }
+
+  /** Resolves after `ms` of the clock's time. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => startTimer(this.clock, ms, resolve));
+  }
+
+  /**
+   * The core's time: monotonic, in wall-clock milliseconds as of the shell's start (see
+   * the top of this file).
+   */
+  private coreNow(): number {
+    // Whole milliseconds: the core writes this into records (int64 timestamps), and
+    // `performance.now()` has fractions.
+    return Math.floor(this.clock.monotonic() + this.coreTimeOffset);
   }
 
   private async createOffsetsTopic(): Promise<void> {
@@ -320,7 +382,7 @@ export class GroupShell {
       const id = this.nextId++;
       // The core answers each request with its own response type (GroupResponseFor<R>).
       slot.waiting.set(id, { request, resolve: resolve as (response: GroupResponse) => void });
-      const out = slot.coordinator.handle(id, request, this.clock.now(), context);
+      const out = slot.coordinator.handle(id, request, this.coreNow(), context);
       this.apply(slot, out);
       if (request.apiKey !== ApiKey.Heartbeat) this.wakeHeld(slot);
     });
@@ -343,22 +405,22 @@ export class GroupShell {
       if (slot === undefined || slot.state !== 'active') return res;
       await new Promise<void>((resolve) => {
         const wake = () => {
-          clearTimeout(timer);
+          stopTimer(this.clock, timer);
           slot.held.delete(wake);
           resolve();
         };
-        const timer = setTimeout(wake, left);
+        const timer = startTimer(this.clock, left, wake);
         slot.held.add(wake);
       });
     }
   }
 
-  /** Wakes the held heartbeats of a slot on the next turn (never inside the request that changed it). */
+  /** Wakes the held heartbeats of a slot on a timer of 0 ms (never inside the request that changed it). */
   private wakeHeld(slot: Slot): void {
     if (slot.held.size === 0) return;
     const wakes = [...slot.held];
     slot.held.clear();
-    setImmediate(() => {
+    startTimer(this.clock, 0, () => {
       for (const w of wakes) w();
     });
   }
@@ -460,7 +522,7 @@ export class GroupShell {
     slot.watching = true;
     try {
       while (slot.writes.length > 0 && slot.state !== 'dead' && !this.closed) {
-        await this.broker.waitForChange(offsetsTopic, slot.partition, 100);
+        await this.broker.waitForChange(offsetsTopic, slot.partition, changePollMs);
         this.settle(slot);
       }
     } finally {
@@ -521,7 +583,7 @@ export class GroupShell {
         this.startLoad(p, replica, t.partitions.length);
       }
     }
-    const now = this.clock.now();
+    const now = this.coreNow();
     for (const slot of this.slots.values()) {
       if (slot.state !== 'active' || slot.coordinator.nextDeadline() > now) continue;
       this.apply(slot, slot.coordinator.tick(now));
@@ -565,7 +627,7 @@ export class GroupShell {
       const replica = this.leaderReplica(slot);
       if (replica === undefined || slot.state === 'dead' || this.closed) return this.drop(slot);
       if (replica.highWatermark >= target) break;
-      await this.broker.waitForChange(offsetsTopic, slot.partition, 100);
+      await this.broker.waitForChange(offsetsTopic, slot.partition, changePollMs);
     }
     const replica = this.leaderReplica(slot)!;
     const records: GroupRecord[] = [];
@@ -593,7 +655,7 @@ export class GroupShell {
       offset = next;
     }
     if ((slot.state as Slot['state']) === 'dead' || this.leaderReplica(slot) === undefined) return this.drop(slot);
-    slot.coordinator.loadFrom(records, this.clock.now());
+    slot.coordinator.loadFrom(records, this.coreNow());
     slot.state = 'active';
   }
 }

@@ -81,7 +81,7 @@ export class ReplicaManager {
   private readonly opening = new Map<string, Promise<Hosted | undefined>>();
   /** Partitions asked to open before this broker's metadata had them. */
   private readonly wantOpen = new Set<string>();
-  private readonly wakeups = new Wakeups();
+  private readonly wakeups: Wakeups;
   /** acks=all produces waiting for their completion, by token. */
   private readonly ackWaiters = new Map<number, (c: Pick<AckCompletion, 'errorCode' | 'firstOffset'>) => void>();
   private nextToken = 1;
@@ -91,6 +91,7 @@ export class ReplicaManager {
 
   constructor(options: ReplicaManagerOptions) {
     this.o = options;
+    this.wakeups = new Wakeups(options.clock);
     this.hwCheckpoint = readHighWatermarkCheckpoint(options.dataDir);
     const key = (r: { topic: string; partition: number }) => tpKey(r.topic, r.partition);
     this.fetchers = new ReplicaFetchers({

@@ -1,6 +1,14 @@
-/** Waiters for news on a partition (an append, a high watermark move, a leadership change). @internal */
+import { startTimer, stopTimer, systemClock, type Clock } from '../util/clock.js';
+
+/**
+ * Waiters for news on a partition (an append, a high watermark move, a leadership change).
+ * A wait's timeout is a timer of the given clock, so that a simulated clock drives it.
+ * @internal
+ */
 export class Wakeups {
   private readonly waiters = new Map<string, Set<() => void>>();
+
+  constructor(private readonly clock: Clock = systemClock) {}
 
   wait(keys: readonly string[], timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
@@ -8,11 +16,11 @@ export class Wakeups {
       const finish = () => {
         if (done) return;
         done = true;
-        clearTimeout(timer);
+        stopTimer(this.clock, timer);
         for (const k of keys) this.waiters.get(k)?.delete(finish);
         resolve();
       };
-      const timer = setTimeout(finish, Math.max(0, timeoutMs));
+      const timer = startTimer(this.clock, timeoutMs, finish);
       for (const k of keys) {
         let set = this.waiters.get(k);
         if (!set) this.waiters.set(k, (set = new Set()));

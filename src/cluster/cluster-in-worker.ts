@@ -6,6 +6,9 @@ import { TributaryError } from '../util/errors.js';
 import type { Logger, LogLevel } from '../util/logger.js';
 import type { ClusterOp, FromClusterWorker, NodeInfo, ToClusterWorker } from './cluster-worker-protocol.js';
 import { startWorkerEntry } from './worker-nodes.js';
+import type { MetadataImage } from '../metadata/image.js';
+import type { ClusterMetrics } from '../observe/cluster-metrics.js';
+import { imageFromCopy, type ImageCopy } from './node-reads.js';
 
 /**
  * The calling thread's side of a cluster that runs whole in one worker (`threads:
@@ -17,7 +20,7 @@ import { startWorkerEntry } from './worker-nodes.js';
 export class ClusterWorker {
   nodes: readonly NodeInfo[] = [];
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
+  private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (e: unknown) => void }>();
   private exited = false;
   private onStatus: (() => void) | undefined;
 
@@ -62,7 +65,7 @@ export class ClusterWorker {
             const w = self?.waiting.get(m.id);
             if (!w) return;
             self!.waiting.delete(m.id);
-            if (m.code === undefined) w.resolve();
+            if (m.code === undefined) w.resolve(m.value);
             else w.reject(rebuildError(m.code, m.message));
             return;
           }
@@ -91,11 +94,21 @@ export class ClusterWorker {
     return { handle: (request) => this.transport.send(id, request) };
   }
 
-  /** Runs a supervisor operation in the worker. */
-  op(op: ClusterOp, ...args: (number | boolean)[]): Promise<void> {
+  /** The cluster's metrics, read in the worker now. */
+  async readMetrics(): Promise<ClusterMetrics> {
+    return (await this.op('metrics')) as ClusterMetrics;
+  }
+
+  /** The committed metadata image, read in the worker now (it crosses as snapshot chunks). */
+  async readImage(): Promise<MetadataImage> {
+    return imageFromCopy((await this.op('metadata')) as ImageCopy);
+  }
+
+  /** Runs a supervisor operation in the worker (resolves with what a read answers). */
+  op(op: ClusterOp, ...args: (number | boolean)[]): Promise<unknown> {
     if (this.exited) return Promise.reject(new TributaryError('CLIENT_CLOSED', "the cluster's worker exited"));
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.worker.postMessage({ t: 'op', id, op, args } satisfies ToClusterWorker);
     });

@@ -6,7 +6,7 @@
  */
 import type { LogLine } from './worker-log.js';
 
-export type ClusterOp = 'stopNode' | 'restartNode' | 'killNode' | 'setRaftLink' | 'close';
+export type ClusterOp = 'stopNode' | 'restartNode' | 'killNode' | 'setRaftLink' | 'close' | 'metrics' | 'metadata';
 
 export interface NodeInfo {
   readonly id: number;
@@ -22,5 +22,6 @@ export type FromClusterWorker =
   | { readonly t: 'started'; readonly clusterId: string; readonly nodeIds: readonly number[]; readonly runId: string; readonly bootstrapServers: string | undefined; readonly port: import('node:worker_threads').MessagePort }
   | { readonly t: 'failed'; readonly code: string; readonly message: string }
   | { readonly t: 'status'; readonly nodes: readonly NodeInfo[] }
-  | { readonly t: 'done'; readonly id: number; readonly code?: string; readonly message?: string }
+  /** `value`: what a read answers (`metrics`: a `ClusterMetrics`; `metadata`: an `ImageCopy`). */
+  | { readonly t: 'done'; readonly id: number; readonly code?: string; readonly message?: string; readonly value?: unknown }
   | LogLine;

@@ -18,8 +18,12 @@ import { TributaryError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { forwardingLogger } from './worker-log.js';
 import { PeerTransport } from './peer-transport.js';
+import { imageCopy, statsCopy } from './node-reads.js';
 import type { FromNodeWorker, NodeStatus, NodeWorkerData, ToNodeWorker } from './worker-protocol.js';
 
+/** Wall-clock ms (comparable across threads); `loadedAt`: once this entry's imports have loaded. */
+const wall = (): number => performance.timeOrigin + performance.now();
+const loadedAt = wall();
 const control = parentPort!;
 const data = workerData as NodeWorkerData;
 let node: ClusterNode | undefined;
@@ -28,11 +32,21 @@ let serving = false;
 const links = new RaftLinks();
 const peers = new PeerTransport(data.id, () => endpoint);
 
-function post(m: FromNodeWorker): void {
-  control.postMessage(m);
+function post(m: FromNodeWorker, transfer: ArrayBuffer[] = []): void {
+  control.postMessage(m, transfer);
 }
 
 const log: Logger = forwardingLogger(post, data.logLevel);
+
+// A peer's request that comes before this node's endpoint exists waits for it rather than
+// failing: the nodes open in parallel, and the lowest voter of a new quorum campaigns as
+// soon as it opens. Refused, its vote requests to the peers still loading were lost and
+// the first election waited out a whole election timeout (300 to 600 ms of every start).
+let endpointOpened: (ep: NodeEndpoint) => void = () => {};
+const endpointReady = new Promise<NodeEndpoint>((resolve) => (endpointOpened = resolve));
+const peerHandler: NodeHandler = {
+  handle: (request, context) => (endpoint !== undefined ? endpoint.handle(request, context) : endpointReady.then((ep) => ep.handle(request, context))),
+};
 
 const clientHandler: NodeHandler = {
   handle: (request, context) => {
@@ -48,7 +62,14 @@ control.on('message', (m: ToNodeWorker) => {
       return;
     case 'serve':
       // The supervisor's own port ('clients') relays requests from its Kafka listeners with their context.
-      new PortServer(m.port, (id) => (id !== data.id ? undefined : m.kind === 'peer' ? endpoint : serving ? clientHandler : undefined), log, () => {}, m.kind === 'clients');
+      new PortServer(m.port, (id) => (id !== data.id ? undefined : m.kind === 'peer' ? peerHandler : serving ? clientHandler : undefined), log, () => {}, m.kind === 'clients');
+      return;
+    case 'open':
+      // After the ports to the peers (the supervisor posts them first): opening runs
+      // through to the first campaign without yielding to this port's messages, and the
+      // lowest voter of a new quorum campaigns at once. Opened before them, its vote
+      // requests found no peer and the first election waited out a whole election timeout.
+      void main();
       return;
     case 'raftLink':
       links.setLink(m.a, m.b, m.up);
@@ -57,6 +78,14 @@ control.on('message', (m: ToNodeWorker) => {
       serving = false;
       void (node?.closeBroker() ?? Promise.resolve()).finally(() => post({ t: 'brokerClosed' }));
       return;
+    case 'read':
+      if (node === undefined) post({ t: 'read', id: m.id });
+      else if (m.what === 'stats') post({ t: 'read', id: m.id, stats: statsCopy(node.broker.stats) });
+      else {
+        const { copy, transfer } = imageCopy(node.metadata.image);
+        post({ t: 'read', id: m.id, image: copy }, transfer);
+      }
+      return;
     case 'close':
       serving = false;
       void (node?.close() ?? Promise.resolve())
@@ -64,7 +93,7 @@ control.on('message', (m: ToNodeWorker) => {
         .finally(async () => {
           clearInterval(statusTimer);
           await peers.close();
-          post({ t: 'closed' });
+          post({ t: 'closed', ...(node !== undefined ? { stats: statsCopy(node.broker.stats) } : {}) });
         });
       return;
   }
@@ -89,7 +118,10 @@ async function main(): Promise<void> {
       clusterId: data.clusterId,
       dataDir: data.dataDir,
       nodes: peers,
-      register: (ep) => (endpoint = ep),
+      register: (ep) => {
+        endpoint = ep;
+        endpointOpened(ep);
+      },
       isRaftLinkCut: links.isCut,
       clock: systemClock,
       clusterRunId: data.clusterRunId,
@@ -99,14 +131,15 @@ async function main(): Promise<void> {
       onControllerActivated: () => post({ t: 'activated' }),
       ...(data.electionTimeoutMs !== undefined ? { electionTimeoutMs: data.electionTimeoutMs } : {}),
     });
-    post({ t: 'opened' });
+    const openedAt = wall();
+    post({ t: 'opened', marks: { loadedAt, openedAt } });
     reportStatus();
     const opened = node;
     void opened.broker.whenRegistered().then(() => {
       serving = true;
       opened.setServing(true);
       reportStatus();
-      post({ t: 'registered' });
+      post({ t: 'registered', at: wall() });
     });
   } catch (err) {
     clearInterval(statusTimer);
@@ -114,4 +147,3 @@ async function main(): Promise<void> {
   }
 }
 
-void main();

@@ -7,7 +7,9 @@ import { PortTransport } from '../transport/port/port-transport.js';
 import type { NodeHandler } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import type { FromNodeWorker, NodeStatus, NodeWorkerData, ToNodeWorker } from './worker-protocol.js';
+import type { MetadataImage } from '../metadata/image.js';
+import { imageFromCopy, statsFromCopy, type NodeStats, type NodeStatsCopy } from './node-reads.js';
+import type { FromNodeWorker, NodeStatus, NodeWorkerData, StartMarks, ToNodeWorker } from './worker-protocol.js';
 
 /**
  * Starts a worker on one of Tributary's worker entries, wherever this module runs from:
@@ -40,8 +42,15 @@ class WorkerNode {
   readonly opened: Promise<void>;
   readonly registered: Promise<void>;
   readonly exited: Promise<void>;
+  /** The broker's counts as last read (or as it closed): what a killed node leaves to the cluster's totals. */
+  lastStats: NodeStatsCopy | undefined;
+  /** When the worker was made, and the start's phases it reported (wall-clock ms). */
+  private readonly createdAt = performance.timeOrigin + performance.now();
+  private marks: StartMarks | undefined;
   private gone = false;
   private readonly waiting = new Map<string, { resolve: () => void; reject: (e: unknown) => void }[]>();
+  private readonly reads = new Map<number, { resolve: (m: Extract<FromNodeWorker, { t: 'read' }>) => void; reject: (e: unknown) => void }>();
+  private nextRead = 1;
 
   constructor(
     readonly id: number,
@@ -69,6 +78,30 @@ class WorkerNode {
         case 'failed':
           this.failAll(rebuildError(m.code, m.message));
           return;
+        case 'read': {
+          const r = this.reads.get(m.id);
+          this.reads.delete(m.id);
+          if (m.stats !== undefined) this.lastStats = m.stats;
+          r?.resolve(m);
+          return;
+        }
+        case 'closed':
+          if (m.stats !== undefined) this.lastStats = m.stats;
+          this.settle(m.t);
+          return;
+        case 'opened':
+          this.marks = m.marks;
+          this.settle(m.t);
+          return;
+        case 'registered': {
+          const k = this.marks;
+          if (k !== undefined) {
+            const ms = (t: number): number => Math.round(t - this.createdAt);
+            log.debug({ nodeId: id, loadedMs: ms(k.loadedAt), openedMs: ms(k.openedAt), registeredMs: ms(m.at) }, `node ${id}'s worker: entry loaded ${ms(k.loadedAt)} ms, node open ${ms(k.openedAt)} ms, registered ${ms(m.at)} ms after new Worker`);
+          }
+          this.settle(m.t);
+          return;
+        }
         default:
           this.settle(m.t);
       }
@@ -104,6 +137,16 @@ class WorkerNode {
     });
   }
 
+  /** Reads the node's broker counts or metadata image (undefined before the node opened). */
+  read(what: 'stats' | 'image'): Promise<Extract<FromNodeWorker, { t: 'read' }>> {
+    if (this.gone) return Promise.reject(new TributaryError('NETWORK_EXCEPTION', `node ${this.id}'s worker exited`));
+    const id = this.nextRead++;
+    return new Promise((resolve, reject) => {
+      this.reads.set(id, { resolve, reject });
+      this.post({ t: 'read', id, what });
+    });
+  }
+
   private settle(t: string): void {
     const list = this.waiting.get(t);
     this.waiting.delete(t);
@@ -111,8 +154,10 @@ class WorkerNode {
   }
 
   private failAll(err: unknown): void {
-    const all = [...this.waiting.values()].flat();
+    const all: { reject: (e: unknown) => void }[] = [...this.waiting.values()].flat();
     this.waiting.clear();
+    all.push(...this.reads.values());
+    this.reads.clear();
     for (const w of all) w.reject(err);
   }
 
@@ -133,6 +178,8 @@ export class WorkerNodes {
   private readonly nodes = new Map<number, WorkerNode>();
   private readonly exits = new Map<number, Promise<void>>();
   private readonly cuts = new Set<string>();
+  /** Called with a node's last known counts when its run ends (stopped, killed or lost), so the cluster's counters stay monotonic. */
+  onRetire: (stats: NodeStats) => void = () => {};
 
   constructor(
     private readonly settings: (id: number) => NodeWorkerData,
@@ -167,6 +214,7 @@ export class WorkerNodes {
     void w.exited.then(() => {
       if (this.nodes.get(id) !== w) return; // stopped or killed: already let go
       this.nodes.delete(id);
+      this.retire(w);
       this.log.error({ nodeId: id }, `node ${id}'s worker exited on its own: the node is down until restartNode(${id})`);
       this.onLost(id);
     });
@@ -183,6 +231,10 @@ export class WorkerNodes {
       w.post({ t: 'raftLink', a, b, up: false });
     }
     this.nodes.set(id, w);
+    // Told to open once the nodes started in the same turn (Cluster.start opens all at once)
+    // are linked to it as well: the first voter campaigns as it opens, and its vote
+    // requests must find its peers.
+    setImmediate(() => w.post({ t: 'open' }));
     try {
       await w.opened;
     } catch (err) {
@@ -214,7 +266,28 @@ export class WorkerNodes {
     w.post({ t: 'close' });
     await done.catch(() => {});
     this.nodes.delete(id);
+    this.retire(w);
     await w.worker.terminate();
+  }
+
+  /** Node `id`'s broker counts, read from its worker now (undefined if it is not running). */
+  async readStats(id: number): Promise<NodeStats | undefined> {
+    const w = this.nodes.get(id);
+    const m = await w?.read('stats').catch(() => undefined);
+    return m?.stats !== undefined ? statsFromCopy(m.stats) : undefined;
+  }
+
+  /** Node `id`'s metadata image, read from its worker now (undefined if it is not running). */
+  async readImage(id: number): Promise<MetadataImage | undefined> {
+    const w = this.nodes.get(id);
+    const m = await w?.read('image').catch(() => undefined);
+    return m?.image !== undefined ? imageFromCopy(m.image) : undefined;
+  }
+
+  private retire(w: WorkerNode): void {
+    const s = w.lastStats;
+    w.lastStats = undefined;
+    if (s !== undefined) this.onRetire(statsFromCopy(s));
   }
 
   /** Kills node `id`: its worker is terminated wherever it is (mid-write included). */
@@ -222,6 +295,7 @@ export class WorkerNodes {
     const w = this.nodes.get(id);
     if (!w) return;
     this.nodes.delete(id);
+    this.retire(w);
     void w.clients.close();
     void w.worker.terminate();
   }

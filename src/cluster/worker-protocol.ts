@@ -9,6 +9,7 @@ import type { ControllerConfig } from '../metadata/controller.js';
 import type { LogLevel } from '../util/logger.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { LogLine } from './worker-log.js';
+import type { ImageCopy, NodeStatsCopy } from './node-reads.js';
 
 /** Everything a node worker needs to open its node: plain data (it crosses in `workerData`). */
 export interface NodeWorkerData {
@@ -29,8 +30,17 @@ export type ToNodeWorker =
   /** A port whose requests this node answers: `peer` ones with its node endpoint, `clients` ones with its broker (once serving). */
   | { readonly t: 'serve'; readonly kind: 'peer' | 'clients'; readonly port: MessagePort }
   | { readonly t: 'raftLink'; readonly a: number; readonly b: number; readonly up: boolean }
+  /** Open the node: posted after the ports to the peers and the cut links, so the node's first messages find its peers. */
+  | { readonly t: 'open' }
   | { readonly t: 'closeBroker' }
-  | { readonly t: 'close' };
+  | { readonly t: 'close' }
+  /** Read the node's internals: its broker's counts, or its metadata image (answered by `read` with the same `id`). */
+  | { readonly t: 'read'; readonly id: number; readonly what: 'stats' | 'image' };
+
+export interface StartMarks {
+  readonly loadedAt: number;
+  readonly openedAt: number;
+}
 
 export interface NodeStatus {
   readonly active: boolean;
@@ -39,11 +49,14 @@ export interface NodeStatus {
 }
 
 export type FromNodeWorker =
-  | { readonly t: 'opened' }
+  /** `marks`: wall-clock ms of its entry's imports loaded, and its node opened (the start's phases, logged at debug). */
+  | { readonly t: 'opened'; readonly marks: StartMarks }
   | { readonly t: 'failed'; readonly code: string; readonly message: string }
-  | { readonly t: 'registered' }
+  | { readonly t: 'registered'; readonly at: number }
   | { readonly t: 'status'; readonly status: NodeStatus }
   | { readonly t: 'activated' }
   | LogLine
   | { readonly t: 'brokerClosed' }
-  | { readonly t: 'closed' };
+  /** `stats`: the broker's final counts (the supervisor keeps them past the node's run). */
+  | { readonly t: 'closed'; readonly stats?: NodeStatsCopy }
+  | { readonly t: 'read'; readonly id: number; readonly stats?: NodeStatsCopy; readonly image?: ImageCopy };

@@ -16,6 +16,15 @@ import { NodeApiKey, sendNodeRequest } from './node-requests.js';
  */
 export class TransportRaftNetwork implements RaftNetwork {
   private endpoint: RaftEndpoint | undefined;
+  /**
+   * Messages that came before this node's Raft replica first registered, delivered when it
+   * does (then never again: after an unregister, messages are lost as on a network). The
+   * nodes open in parallel and the lowest voter of a new quorum campaigns as soon as it
+   * has opened, while its peers may still be loading (a worker each, with `threads:
+   * 'per-node'`): dropped, those vote requests cost every start a whole election timeout
+   * (300 to 600 ms). Bounded: a replica that never opens holds at most this many.
+   */
+  private early: Message[] | undefined = [];
 
   constructor(
     private readonly nodes: Transport,
@@ -33,6 +42,9 @@ export class TransportRaftNetwork implements RaftNetwork {
 
   register(_id: NodeId, endpoint: RaftEndpoint): void {
     this.endpoint = endpoint;
+    const early = this.early;
+    this.early = undefined;
+    for (const m of early ?? []) endpoint.receive(m);
   }
 
   unregister(_id: NodeId, endpoint?: RaftEndpoint): void {
@@ -41,9 +53,13 @@ export class TransportRaftNetwork implements RaftNetwork {
 
   /** A message for this node arrived. */
   deliver(message: Message): void {
-    this.endpoint?.receive(message);
+    if (this.endpoint !== undefined) this.endpoint.receive(message);
+    else if (this.early !== undefined && this.early.length < earlyMessagesMax) this.early.push(message);
   }
 }
+
+/** The most messages held for a Raft replica that has not registered yet. */
+const earlyMessagesMax = 256;
 
 /** The cut links of a cluster's Raft network (partition tests). @internal */
 export class RaftLinks {

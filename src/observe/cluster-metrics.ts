@@ -73,20 +73,23 @@ export interface ClusterMetrics {
   readonly requestLatencyMs: Readonly<Record<string, LatencySummary>>;
 }
 
+/** What `ClusterStats` reads of a broker's counts (a node in a worker sends a copy of them). @internal */
+export type NodeStats = Pick<BrokerTopicStats, 'total' | 'topics' | 'requestLatency' | 'leaderElections'>;
+
 /** Counts kept by a `Cluster` across node restarts. @internal */
 export class ClusterStats {
   controllerElections = 0;
   private readonly retired = { total: zero(), topics: new Map<string, TrafficCounts>(), latency: new Map<string, LatencyHistogram>(), leaderElections: 0 };
 
   /** Keeps a stopping node's counts. */
-  retire(stats: BrokerTopicStats): void {
+  retire(stats: NodeStats): void {
     add(this.retired.total, stats.total);
     for (const [name, t] of stats.topics) add(topicOf(this.retired.topics, name), t);
     for (const [api, h] of stats.requestLatency) h.addTo(histogramOf(this.retired.latency, api));
     this.retired.leaderElections += stats.leaderElections;
   }
 
-  snapshot(live: readonly BrokerTopicStats[], image: MetadataImage | undefined, nodes: { total: number; running: number; fenced: number; activeControllerId: number }): ClusterMetrics {
+  snapshot(live: readonly NodeStats[], image: MetadataImage | undefined, nodes: { total: number; running: number; fenced: number; activeControllerId: number }): ClusterMetrics {
     const total = zero();
     const topics = new Map<string, TrafficCounts>();
     const latency = new Map<string, LatencyHistogram>();

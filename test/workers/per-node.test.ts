@@ -42,6 +42,17 @@ describe("threads: 'per-node' and 'worker'", () => {
         }
       };
       await send(50);
+      // Their async forms work in every mode: each node's counts and the controller's image, read now.
+      const before = await cluster.readMetrics();
+      expect(before.recordsIn).toBeGreaterThanOrEqual(acked.size);
+      expect(before.topics.orders?.recordsIn).toBe(before.recordsIn);
+      expect(before.requestLatencyMs.Produce?.count).toBeGreaterThan(0);
+      expect([before.runningNodes, before.fencedNodes, before.partitions, before.offlinePartitions]).toEqual([3, 0, 3, 0]);
+      expect(before.activeControllerId).toBe(cluster.describe().find((n) => n.activeController)?.id);
+      const image = await cluster.readMetadata();
+      expect(image.topic('orders')?.partitions).toHaveLength(3);
+      expect(image.topic('orders')?.partitions.every((p) => p.replicas.length === 3)).toBe(true);
+      expect(image.brokerList().map((b) => [b.id, b.fenced])).toEqual([[1, false], [2, false], [3, false]]);
       // Killed while a send is in flight: the worker is terminated wherever it is.
       const inFlight = send(50);
       cluster.killNode(2);
@@ -53,6 +64,10 @@ describe("threads: 'per-node' and 'worker'", () => {
       await cluster.restartNode(1);
       expect(cluster.describe().filter((n) => n.running)).toHaveLength(3);
       expect(acked.size).toBeGreaterThan(100);
+      // Counters stay monotonic across a kill, a stop and restarts (the stopped node's final counts, the killed one's as last read).
+      const after = await cluster.readMetrics();
+      expect(after.recordsIn).toBeGreaterThan(before.recordsIn);
+      expect(after.runningNodes).toBe(3);
 
       // Every acknowledged record is there, read through a handle as well as from this thread.
       const consumer = cluster.consumer();

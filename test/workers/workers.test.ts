@@ -139,7 +139,9 @@ describe('clients in worker threads', () => {
 
     // Garbage posted on a handle's port: dropped or answered with a typed error.
     const handle = cluster.createHandle();
-    for (const garbage of [null, 42, 'hello', { t: 'req' }, { t: 'req', id: 'x' }, { t: 'nope' }, { t: 'abort', id: 99 }, new Uint8Array(8)]) handle.port.postMessage(garbage);
+    for (const garbage of [null, 42, 'hello', { t: 'req' }, { t: 'req', id: 'x' }, { t: 'nope' }, { t: 'abort', id: 99 }, new Uint8Array(8), { t: 'reqs' }, { t: 'reqs', list: 'x' }, { t: 'reqs', list: [null, 7, { id: 'y' }] }]) {
+      handle.port.postMessage(garbage);
+    }
     const answers: unknown[] = [];
     handle.port.on('message', (m) => answers.push(m));
     handle.port.postMessage({ t: 'req', id: 1, node: 1, req: { apiKey: 3 } }); // before the handshake
@@ -157,6 +159,11 @@ describe('clients in worker threads', () => {
     await expect(remote.transport.send(1, { apiKey: 9999 } as never)).rejects.toSatisfy((e) => isTributaryError(e));
     const [meta] = await remote.producer().send('t', [{ value: 'still fine' }]);
     expect(meta!.offset).toBe(0);
+    // Requests made in one turn cross in one message; one that cannot cross fails alone, typed.
+    const burst = Array.from({ length: 20 }, (_, i) => (i === 7 ? remote.transport.send(1, { apiKey: 3, topics: [{ name: 't' }], allowAutoTopicCreation: false, fn: () => {} } as never) : remote.transport.send(1, { apiKey: 3, topics: [{ name: 't' }], allowAutoTopicCreation: false } as never)));
+    const settled = await Promise.allSettled(burst);
+    expect(settled.map((r) => r.status)).toEqual(settled.map((_, i) => (i === 7 ? 'rejected' : 'fulfilled')));
+    expect(isTributaryError((settled[7] as PromiseRejectedResult).reason, 'INVALID_REQUEST')).toBe(true);
 
     // Posted to a second worker: the port went with the first post.
     const twice = cluster.createHandle();

@@ -11,6 +11,8 @@ export type ToServer =
   | { readonly t: 'hello'; readonly clientId: string; readonly clientHost: string }
   /** `ctx`: who sent the request, relayed by a port the server trusts to say so (a cluster's own relay); ignored otherwise. */
   | { readonly t: 'req'; readonly id: number; readonly node: number; readonly req: unknown; readonly ctx?: unknown }
+  /** Several requests ready in one turn, in one message (each as `req` without its `t`). */
+  | { readonly t: 'reqs'; readonly list: readonly { readonly id: number; readonly node: number; readonly req: unknown; readonly ctx?: unknown }[] }
   | { readonly t: 'abort'; readonly id: number }
   | { readonly t: 'bye' };
 
@@ -19,8 +21,66 @@ export type ToClient =
   | { readonly t: 'welcome' }
   | { readonly t: 'res'; readonly id: number; readonly res: unknown }
   | { readonly t: 'err'; readonly id: number; readonly code: string; readonly message: string }
+  /** Several answers ready in one turn, in one message. */
+  | { readonly t: 'answers'; readonly list: readonly Answer[] }
   | { readonly t: 'refused'; readonly code: string; readonly message: string }
   | { readonly t: 'closed' };
+
+/** @internal */
+export type Answer = { readonly t: 'res'; readonly id: number; readonly res: unknown } | { readonly t: 'err'; readonly id: number; readonly code: string; readonly message: string };
+
+/**
+ * Messages to post on a port, gathered for one turn and posted as one `postMessage` (a
+ * structured clone and a wake-up of the other thread each) when there are several: a
+ * producer's requests to a node's broker, or a node's answers, ready in the same turn.
+ * `wrap` makes the one message of several. Where a message cannot be cloned, the batch is
+ * posted one by one, so only that message fails (`onFail`).
+ * @internal
+ */
+export class Outbox<M> {
+  private list: { m: M; transfer: ArrayBuffer[] }[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly port: { postMessage(m: unknown, transfer?: ArrayBuffer[]): void },
+    private readonly wrap: (list: M[]) => unknown,
+    private readonly onFail: (m: M, err: unknown) => void,
+  ) {}
+
+  add(m: M, transfer: ArrayBuffer[]): void {
+    this.list.push({ m, transfer });
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Posts what is gathered now (before a message that must come after it). */
+  flush(): void {
+    this.scheduled = false;
+    const list = this.list;
+    if (list.length === 0) return;
+    this.list = [];
+    if (list.length > 1) {
+      try {
+        this.port.postMessage(this.wrap(list.map((e) => e.m)), list.flatMap((e) => e.transfer));
+        return;
+      } catch {
+        // one of them cannot cross: post each, so only that one fails
+      }
+    }
+    for (const e of list) {
+      try {
+        this.port.postMessage(e.m, e.transfer);
+      } catch (err) {
+        this.onFail(e.m, err);
+      }
+    }
+  }
+
+  clear(): void {
+    this.list = [];
+  }
+}
 
 /**
  * Copies every byte array in `value` into a buffer of its own and lists those buffers for

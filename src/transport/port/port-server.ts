@@ -4,7 +4,7 @@ import type { Request } from '../../protocol/requests.js';
 import { TributaryError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import type { NodeHandler } from '../transport.js';
-import { errorFields, forTransfer, type ToClient } from './messages.js';
+import { errorFields, forTransfer, Outbox, type Answer, type ToClient } from './messages.js';
 
 /**
  * The cluster's side of a port from a client thread: answers each request by calling the
@@ -19,6 +19,8 @@ export class PortServer {
   private readonly aborted = new Set<number>();
   private readonly inFlight = new Set<number>();
   private open = true;
+  /** Answers ready in one turn go in one message. */
+  private readonly outbox: Outbox<Answer>;
 
   constructor(
     private readonly port: MessagePort,
@@ -29,6 +31,14 @@ export class PortServer {
     /** Whether a request's own context (`ctx`) is believed: only on a port that the cluster itself holds the other end of. */
     private readonly trustContext = false,
   ) {
+    this.outbox = new Outbox(
+      port,
+      (list) => ({ t: 'answers', list }) satisfies ToClient,
+      (m, err) => {
+        if (m.t === 'res') this.post({ t: 'err', id: m.id, code: 'UNKNOWN_SERVER_ERROR', message: `the response cannot cross the thread boundary: ${(err as Error).message}` });
+        else this.log.warn({ err }, 'could not answer a client thread');
+      },
+    );
     port.on('message', (m: unknown) => {
       try {
         this.onMessage(m);
@@ -50,6 +60,7 @@ export class PortServer {
   private gone(how: 'exited' | 'bye' | 'closed'): void {
     if (!this.open) return;
     this.open = false;
+    this.outbox.clear();
     this.port.close();
     this.onGone(this, how);
   }
@@ -83,6 +94,16 @@ export class PortServer {
       case 'req':
         this.request(msg);
         return;
+      case 'reqs':
+        if (!Array.isArray(msg.list)) {
+          this.log.warn({}, 'dropped a batch of requests that is not a list from a client thread');
+          return;
+        }
+        for (const r of msg.list as unknown[]) {
+          if (r !== null && typeof r === 'object') this.request(r as Record<string, unknown>);
+          else this.log.warn({ type: typeof r }, 'dropped a message that is not a request from a client thread');
+        }
+        return;
       default:
         this.log.warn({ t: String(msg.t).slice(0, 40) }, 'dropped a message of unknown type from a client thread');
     }
@@ -94,7 +115,7 @@ export class PortServer {
       this.log.warn({ id: typeof id }, 'dropped a request without a usable correlation id from a client thread');
       return;
     }
-    const fail = (err: TributaryError): void => this.post({ t: 'err', id, ...errorFields(err) });
+    const fail = (err: TributaryError): void => this.answer({ t: 'err', id, ...errorFields(err) }, []);
     if (this.context === undefined) return fail(new TributaryError('INVALID_REQUEST', 'a request came before the handshake'));
     const req = msg.req;
     if (req === null || typeof req !== 'object' || typeof (req as { apiKey?: unknown }).apiKey !== 'number') {
@@ -114,16 +135,11 @@ export class PortServer {
       (res) => {
         if (this.done(id)) {
           const transfer: ArrayBuffer[] = [];
-          const out = forTransfer(res, transfer);
-          try {
-            this.port.postMessage({ t: 'res', id, res: out } satisfies ToClient, transfer);
-          } catch (err) {
-            this.post({ t: 'err', id, code: 'UNKNOWN_SERVER_ERROR', message: `the response cannot cross the thread boundary: ${(err as Error).message}` });
-          }
+          this.answer({ t: 'res', id, res: forTransfer(res, transfer) }, transfer);
         }
       },
       (err: unknown) => {
-        if (this.done(id)) this.post({ t: 'err', id, ...errorFields(err) });
+        if (this.done(id)) this.answer({ t: 'err', id, ...errorFields(err) }, []);
       },
     );
   }
@@ -134,8 +150,13 @@ export class PortServer {
     return !this.aborted.delete(id) && this.open;
   }
 
+  private answer(a: Answer, transfer: ArrayBuffer[]): void {
+    if (this.open) this.outbox.add(a, transfer);
+  }
+
   private post(m: ToClient): void {
     if (!this.open) return;
+    this.outbox.flush(); // after the answers before it
     try {
       this.port.postMessage(m);
     } catch (err) {

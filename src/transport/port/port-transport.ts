@@ -4,7 +4,7 @@ import type { Request, ResponseFor } from '../../protocol/requests.js';
 import { TributaryError } from '../../util/errors.js';
 import { abortError } from '../inline.js';
 import { isRequestShaped, type SendOptions, type Transport } from '../transport.js';
-import { forTransfer, rebuildError, type ToClient, type ToServer } from './messages.js';
+import { forTransfer, Outbox, rebuildError, type Answer, type ToClient, type ToServer } from './messages.js';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -30,6 +30,8 @@ export class PortTransport implements Transport {
   private failWelcome: ((err: TributaryError) => void) | undefined;
   /** Resolves once the cluster's thread accepted the port; rejects with its typed refusal. */
   readonly ready: Promise<void>;
+  /** Requests made in one turn go in one message. */
+  private readonly outbox: Outbox<Extract<ToServer, { t: 'req' }>>;
 
   constructor(
     private readonly port: MessagePort,
@@ -42,6 +44,14 @@ export class PortTransport implements Transport {
       this.failWelcome = reject;
     });
     this.ready.catch(() => {});
+    this.outbox = new Outbox(
+      port,
+      (list) => ({ t: 'reqs', list: list.map(({ t: _t, ...r }) => r) }) satisfies ToServer,
+      (m, err) => {
+        const p = this.pending.get(m.id);
+        if (p && this.settle(m.id)) p.reject(new TributaryError('INVALID_REQUEST', `the request cannot cross the thread boundary: ${(err as Error).message}`));
+      },
+    );
     port.on('message', (m: ToClient) => this.onMessage(m));
     port.on('close', () => this.broke(new TributaryError('NETWORK_EXCEPTION', 'the port to the cluster closed with the request in flight')));
     this.post({ t: 'hello', ...hello });
@@ -83,12 +93,7 @@ export class PortTransport implements Transport {
       if (this.pending.size === 1) this.port.ref();
       const transfer: ArrayBuffer[] = [];
       const req = forTransfer(request, transfer);
-      try {
-        this.port.postMessage({ t: 'req', id, node: nodeId, req, ...(context !== undefined ? { ctx: context } : {}) } satisfies ToServer, transfer);
-      } catch (err) {
-        this.settle(id);
-        reject(new TributaryError('INVALID_REQUEST', `the request cannot cross the thread boundary: ${(err as Error).message}`));
-      }
+      this.outbox.add({ t: 'req', id, node: nodeId, req, ...(context !== undefined ? { ctx: context } : {}) }, transfer);
     });
   }
 
@@ -96,6 +101,7 @@ export class PortTransport implements Transport {
     if (this.state === 'closed') return;
     const wasOpen = this.state === 'open';
     this.state = 'closed';
+    this.outbox.clear();
     this.failAll(new TributaryError('NETWORK_EXCEPTION', 'the transport closed with the request in flight'));
     this.failWelcome?.(new TributaryError('CLIENT_CLOSED', 'the transport is closed'));
     if (wasOpen) this.post({ t: 'bye' });
@@ -109,16 +115,13 @@ export class PortTransport implements Transport {
         this.welcomed?.();
         if (this.pending.size === 0) this.port.unref();
         return;
-      case 'res': {
-        const p = this.pending.get(m.id);
-        if (p && this.settle(m.id)) p.resolve(m.res);
+      case 'res':
+      case 'err':
+        this.answer(m);
         return;
-      }
-      case 'err': {
-        const p = this.pending.get(m.id);
-        if (p && this.settle(m.id)) p.reject(rebuildError(m.code, m.message));
+      case 'answers':
+        if (Array.isArray(m.list)) for (const a of m.list) if (a !== null && typeof a === 'object') this.answer(a);
         return;
-      }
       case 'refused':
         this.refused = rebuildError(m.code, m.message);
         this.broke(this.refused);
@@ -130,6 +133,13 @@ export class PortTransport implements Transport {
         this.port.close();
         return;
     }
+  }
+
+  private answer(m: Answer): void {
+    const p = this.pending.get(m.id);
+    if (!p || !this.settle(m.id)) return;
+    if (m.t === 'res') p.resolve(m.res);
+    else p.reject(rebuildError(m.code, m.message));
   }
 
   /** Removes a pending request; false when it was settled already. */
@@ -153,6 +163,7 @@ export class PortTransport implements Transport {
   }
 
   private post(m: ToServer): void {
+    this.outbox.flush(); // after the requests made before it (an abort after its request)
     try {
       this.port.postMessage(m);
     } catch {

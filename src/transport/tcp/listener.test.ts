@@ -99,7 +99,7 @@ describe('KafkaListener', () => {
       await cluster.admin().createTopics([{ name: 'wire-meta', partitions: 3 }]);
       // Every node's metadata has the topic once the nodes have caught up with the controller.
       let partitions = 0;
-      for (let i = 0; i < 100 && partitions !== 3; i++) {
+      for (let i = 0; i < 400 && partitions !== 3; i++) {
         partitions = await admin.fetchTopicMetadata({ topics: ['wire-meta'] }).then((m) => m.topics[0]!.partitions.length, () => 0);
         if (partitions !== 3) await new Promise((r) => setTimeout(r, 50));
       }
@@ -114,8 +114,16 @@ describe('KafkaListener', () => {
     const admin2 = kafka.admin();
     await admin2.connect();
     try {
-      const again = await admin2.describeCluster();
-      expect(again.brokers.find((b) => b.nodeId === 2) && `${again.brokers.find((b) => b.nodeId === 2)!.host}:${again.brokers.find((b) => b.nodeId === 2)!.port}`).toBe(before);
+      // The node answering may not have replayed node 2's new registration yet (its
+      // metadata follows the controller's): ask again until node 2 is listed.
+      let address: string | undefined;
+      for (let i = 0; i < 400 && address === undefined; i++) {
+        const again = await admin2.describeCluster();
+        const node2 = again.brokers.find((b) => b.nodeId === 2);
+        if (node2) address = `${node2.host}:${node2.port}`;
+        else await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(address).toBe(before);
     } finally {
       await admin2.disconnect();
     }
