@@ -60,6 +60,8 @@ export interface ClusterNodeOptions {
   readonly clusterRunId?: string;
   /** Seeds this node's randomness (topic ids, placement, election timeouts, member ids); random per process otherwise. `Cluster` has no seed yet: a simulation passes one. */
   readonly seed?: number;
+  /** Opens the metadata log's store (a simulation keeps it in memory); default a `FileStore`. */
+  readonly openMetadataStore?: (dir: string) => Store;
 }
 
 export class ClusterNode {
@@ -92,6 +94,7 @@ export class ClusterNode {
       network: endpoint.raft,
       clock: o.clock,
       controller: o.controller,
+      ...(o.openMetadataStore !== undefined ? { openStore: o.openMetadataStore } : {}),
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(o.onControllerActivated !== undefined ? { onActivated: o.onControllerActivated } : {}),
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),

@@ -13,6 +13,7 @@
  */
 import type { MetadataImage } from '../metadata/image.js';
 import type { Uuid } from '../metadata/uuid.js';
+import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { withTimeout } from '../util/timeout.js';
 import type { ControllerChannel } from './broker.js';
@@ -30,6 +31,8 @@ export interface BrokerLifecycleOptions {
   /** The replicas whose storage failed, named in every heartbeat. */
   readonly offlineReplicas: () => { topicId: Uuid; partitionIndex: number }[];
   readonly log: Logger;
+  /** Whose time the controlled shutdown's timeout runs in (default the system clock). */
+  readonly clock?: Clock;
 }
 
 /** How long a controlled shutdown waits for the controller to commit it. */
@@ -126,6 +129,7 @@ export class BrokerLifecycleManager {
         o.controller.submit({ type: 'BrokerHeartbeat', brokerId: o.nodeId, brokerEpoch: this.epoch, currentMetadataOffset: o.metadataOffset(), wantShutDown: true }),
         controlledShutdownTimeoutMs,
         'controlled shutdown',
+        o.clock,
       );
     } catch (err) {
       o.log.warn({ nodeId: o.nodeId, err }, `node ${o.nodeId}: controlled shutdown failed (no active controller?); stopping anyway, the controller fences it when its session expires`);

@@ -20,7 +20,7 @@ import type { ControllerRequest, ControllerResponse } from '../metadata/requests
 import type { Uuid } from '../metadata/uuid.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
 import type { Store } from '../storage/store.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { every as everyOn, systemClock, type Clock, type RepeatingTimer } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { BrokerLifecycleManager } from './broker-lifecycle-manager.js';
@@ -105,13 +105,14 @@ export class Broker {
   private readonly lifecycle: BrokerLifecycleManager;
   private readonly replicas: ReplicaManager;
   private readonly apis: KafkaApis;
-  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private readonly timers: RepeatingTimer[] = [];
+  private readonly clock: Clock;
 
   constructor(options: BrokerOptions) {
     this.nodeId = options.nodeId;
     this.config = { ...defaultBrokerConfig, ...options.config };
     this.controller = options.controller;
-    const clock: Clock = options.clock ?? systemClock;
+    const clock: Clock = (this.clock = options.clock ?? systemClock);
     this.stats = new BrokerTopicStats(this.nodeId, options.logger);
     this.logs = new LogManager({ dataDir: options.dataDir, nodeId: this.nodeId, clock, log: this.stats.log, ...(options.openStore ? { openStore: options.openStore } : {}) });
     this.lifecycle = new BrokerLifecycleManager({
@@ -123,6 +124,7 @@ export class Broker {
       metadataOffset: () => this.replicas.metadataImage?.offset ?? -1,
       offlineReplicas: () => this.logs.offlineReplicas(),
       log: this.stats.log,
+      clock,
     });
     this.replicas = new ReplicaManager({
       nodeId: this.nodeId,
@@ -171,7 +173,7 @@ export class Broker {
 
   /** Registers with the controller and starts the heartbeat, ISR and housekeeping timers. */
   start(): void {
-    const every = (ms: number, fn: () => void) => this.timers.push(setInterval(fn, ms));
+    const every = (ms: number, fn: () => void) => this.timers.push(everyOn(this.clock, ms, fn));
     every(this.config.heartbeatIntervalMs, () => void this.lifecycle.heartbeat());
     every(100, () => this.replicas.tick());
     every(this.config.highWatermarkCheckpointIntervalMs, () => this.replicas.checkpointHighWatermarks());
@@ -215,7 +217,7 @@ export class Broker {
   async close(): Promise<void> {
     if (this.replicas.isStopped) return;
     // No periodic heartbeat after the shutdown one: it would unfence this broker again.
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) t.stop();
     await this.lifecycle.controlledShutdown();
     await this.replicas.shutdown();
   }
@@ -223,7 +225,7 @@ export class Broker {
   /** Stops at once without a clean shutdown (failure tests): no checkpoint, logs dropped as they are. */
   kill(): void {
     if (this.replicas.isStopped) return;
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) t.stop();
     this.lifecycle.stop();
     this.replicas.kill();
   }

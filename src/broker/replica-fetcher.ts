@@ -11,6 +11,7 @@
  */
 import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
+import type { Clock } from '../util/clock.js';
 import { isTributaryError } from '../util/errors.js';
 import { delay } from '../util/timeout.js';
 import type { BrokerChannel } from './broker.js';
@@ -30,6 +31,8 @@ export interface FetcherHost {
   readonly peers: BrokerChannel;
   /** `replica.fetch.wait.max.ms`. */
   readonly fetchWaitMaxMs: number;
+  /** Whose time the backoff after a failed fetch waits in. */
+  readonly clock: Clock;
   isStopped(): boolean;
   /** The replicas hosted now. */
   hosted(): Iterable<FollowedReplica>;
@@ -65,7 +68,7 @@ export class ReplicaFetchers {
     const host = this.host;
     let backoffMs = 0;
     while (!host.isStopped()) {
-      if (backoffMs > 0) await delay(backoffMs);
+      if (backoffMs > 0) await delay(backoffMs, host.clock);
       const parts: { h: FollowedReplica; req: PartitionFetchRequest }[] = [];
       for (const h of host.hosted()) {
         if (h.replica.role !== 'follower' || h.replica.leaderId !== leaderId) continue;

@@ -98,6 +98,7 @@ export class ReplicaManager {
       nodeId: options.nodeId,
       peers: options.peers,
       fetchWaitMaxMs: options.config.replicaFetchWaitMaxMs,
+      clock: options.clock,
       isStopped: () => this.stopped,
       hosted: () => this.hosted.values(),
       isHosted: (r) => this.hosted.get(key(r)) === r,

@@ -1,4 +1,4 @@
-import { startTimer, stopTimer, systemClock, type Clock } from '../util/clock.js';
+import { nextTurn, startTimer, stopTimer, systemClock, type Clock } from '../util/clock.js';
 
 /**
  * Waiters for news on a partition (an append, a high watermark move, a leadership change).
@@ -38,7 +38,7 @@ export class Wakeups {
     const set = this.waiters.get(key);
     if (!set || set.size === 0) return;
     this.waiters.delete(key);
-    setImmediate(() => {
+    nextTurn(this.clock, () => {
       for (const f of set) f();
     });
   }

@@ -272,6 +272,66 @@ describe('Producer', () => {
     expect(readBatchHeader(records, last.position)).toMatchObject({ producerEpoch: 1, baseSequence: 0 });
   });
 
+  it('does not number a batch that may have been written again under a new epoch: it retries it as it was first', async () => {
+    // t-0 on node 1, t-1 on node 2. The batch to t-0 is written but its answer is lost;
+    // the batch to t-1 fails for good, so the producer must bump its epoch. Numbered again
+    // under the new epoch, the first would be written twice (the broker cannot tell).
+    const cluster = new FakeCluster({ nodes: [1, 2], topics: { t: 2 } });
+    const producer = new Producer(cluster, { retryBackoffMs: 20, retryBackoffMaxMs: 20 });
+    await producer.send('t', [{ value: 'w0', partition: 0 }, { value: 'w1', partition: 1 }]);
+    cluster.inject({ api: 'Produce', node: 1, kind: 'network-error', after: true });
+    cluster.inject({ api: 'Produce', node: 2, kind: 'error', code: 'INVALID_RECORD' });
+    const lost = producer.send('t', { value: 'a', partition: 0 });
+    const refused = producer.send('t', { value: 'b', partition: 1 });
+    await expect(refused).rejects.toMatchObject({ code: 'INVALID_RECORD' });
+    expect(await lost).toMatchObject({ partition: 0, offset: 1 });
+    expect((await producer.send('t', { value: 'c', partition: 0 })).offset).toBe(2);
+    expect((await cluster.records('t', 0)).map((r) => text(r.value))).toEqual(['w0', 'a', 'c']);
+    const { records } = cluster.log('t', 0).read(0);
+    const headers = [...iterateBatches(records)].map((b) => readBatchHeader(records, b.position));
+    expect(headers.map((h) => [h.producerEpoch, h.baseSequence])).toEqual([[0, 0], [0, 1], [1, 0]]);
+    expect(cluster.stats.requests.InitProducerId).toBe(2);
+    await producer.close();
+  });
+
+  it('fails a batch whose outcome stays unknown past its delivery timeout with REQUEST_TIMED_OUT, and writes it at most once', async () => {
+    const cluster = new FakeCluster({ nodes: [1, 2], topics: { t: 2 } });
+    const producer = new Producer(cluster, { retryBackoffMs: 10, retryBackoffMaxMs: 20, requestTimeoutMs: 200, deliveryTimeoutMs: 400 });
+    await producer.send('t', [{ value: 'w0', partition: 0 }, { value: 'w1', partition: 1 }]);
+    // Written, and every answer from node 1 lost until the batch expires: its outcome stays
+    // unknown, so it must not be numbered again (that attempt would be written).
+    cluster.inject({ api: 'Produce', node: 1, kind: 'network-error', after: true, times: 1_000_000 });
+    cluster.inject({ api: 'Produce', node: 2, kind: 'error', code: 'INVALID_RECORD' });
+    const lost = producer.send('t', { value: 'a', partition: 0 });
+    await expect(producer.send('t', { value: 'b', partition: 1 })).rejects.toMatchObject({ code: 'INVALID_RECORD' });
+    await expect(lost).rejects.toMatchObject({ code: 'REQUEST_TIMED_OUT', topic: 't', partition: 0 });
+    cluster.clearFaults();
+    expect((await producer.send('t', { value: 'c', partition: 0 })).offset).toBe(2);
+    expect((await producer.send('t', { value: 'd', partition: 1 })).offset).toBe(1);
+    expect((await cluster.records('t', 0)).map((r) => text(r.value))).toEqual(['w0', 'a', 'c']);
+    await producer.close();
+  });
+
+  it('lets the epoch bump go on once an unresolved batch expires while it waits for its retry', async () => {
+    // The batch to t-0 is written and its answer lost; its retry is due long after its
+    // delivery timeout. The batch to t-1 fails for good, so a bump is due, held by the first
+    // (unresolved). A send to t-1 after the first's delivery timeout must expire the first
+    // and let the bump go on, not wait behind it.
+    const cluster = new FakeCluster({ nodes: [1, 2], topics: { t: 2 } });
+    const producer = new Producer(cluster, { retryBackoffMs: 30_000, retryBackoffMaxMs: 30_000, requestTimeoutMs: 500, deliveryTimeoutMs: 1000 });
+    await producer.send('t', [{ value: 'w0', partition: 0 }, { value: 'w1', partition: 1 }]);
+    cluster.inject({ api: 'Produce', node: 1, kind: 'network-error', after: true });
+    cluster.inject({ api: 'Produce', node: 2, kind: 'error', code: 'INVALID_RECORD' });
+    const lost = producer.send('t', { value: 'a', partition: 0 });
+    lost.catch(() => {});
+    await expect(producer.send('t', { value: 'b', partition: 1 })).rejects.toMatchObject({ code: 'INVALID_RECORD' });
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(await producer.send('t', { value: 'c', partition: 1 })).toMatchObject({ partition: 1, offset: 1 });
+    await expect(lost).rejects.toMatchObject({ code: 'REQUEST_TIMED_OUT' });
+    expect((await cluster.records('t', 0)).map((r) => text(r.value))).toEqual(['w0', 'a']);
+    await producer.close();
+  });
+
   it('writes an array call to one partition in one pass with the same bytes, growing small batches, with a correct CRC', async () => {
     // The same records as one array call (the one-pass run) and as single sends in one
     // turn (the general path, one record at a time): byte for byte the same records section.

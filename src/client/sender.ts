@@ -108,12 +108,16 @@ export class Sender implements IdempotenceHost {
     this.drainScheduled = false;
     if (this.ready.size === 0) return;
     const o = this.options;
-    if (o.idempotent) {
-      if (this.txn.waitingForId) {
-        if (!this.txn.resetNeeded || this.requestsInFlight === 0) this.txn.initProducerId();
-        this.expireWaiting();
-        return;
-      }
+    // An epoch bump waits until no request is in flight and no partition's next batch is
+    // unresolved (may have been written: `TransactionManager.isUnresolved`); until then only
+    // those batches are sent, as they are, so that none is numbered again and written twice.
+    const bumping = o.idempotent && this.txn.resetNeeded;
+    // Expire first: an unresolved batch past its delivery timeout fails, and no longer holds the bump.
+    if (bumping) this.expireWaiting();
+    if (o.idempotent && (this.txn.producerId < 0 || this.txn.initializing || (bumping && this.requestsInFlight === 0 && !this.unresolvedHead()))) {
+      this.txn.initProducerId();
+      this.expireWaiting();
+      return;
     }
     const now = this.clock.monotonic();
     let wakeAt = Infinity;
@@ -133,6 +137,7 @@ export class Sender implements IdempotenceHost {
           this.expire(q, b, now);
           continue;
         }
+        if (bumping && !this.txn.isUnresolved(b)) break;
         if (b.state === 'open' && !b.full && o.lingerMs > 0 && this.flushing === 0 && now - b.createdMs < o.lingerMs) {
           wakeAt = Math.min(wakeAt, b.createdMs + o.lingerMs);
           break;
@@ -283,6 +288,7 @@ export class Sender implements IdempotenceHost {
     this.metadata.invalidate(code);
     const now = this.clock.monotonic();
     const o = this.options;
+    if (o.idempotent) this.txn.attemptFailed(b, code);
     let retriable = isRetriable(code);
     if (o.idempotent && (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || code === 'UNKNOWN_PRODUCER_ID')) {
       const earlier = q.pending.indexOf(b) > 0;
@@ -324,6 +330,15 @@ export class Sender implements IdempotenceHost {
     const why = b.storageError !== undefined ? `: the last attempt failed: ${b.storageError}` : '';
     b.result = { error: new TributaryError(b.storageError !== undefined ? 'KAFKA_STORAGE_ERROR' : 'REQUEST_TIMED_OUT', `expiring ${b.recordCount} record(s) for ${b.topic}-${b.partition}: ${now - b.createdMs} ms has passed since batch creation (deliveryTimeoutMs ${this.options.deliveryTimeoutMs})${why}`, { topic: b.topic, partition: b.partition }) };
     this.settle(q);
+  }
+
+  /** Whether some partition's next batch is unresolved (see `TransactionManager.isUnresolved`). */
+  private unresolvedHead(): boolean {
+    for (const q of this.ready) {
+      const b = q.peek();
+      if (b !== undefined && this.txn.isUnresolved(b)) return true;
+    }
+    return false;
   }
 
   /** Expires batches while the producer waits for its id (a cluster that does not answer). */

@@ -5,6 +5,7 @@
  */
 import { ApiKey } from '../protocol/api-keys.js';
 import type { Transport } from '../transport/transport.js';
+import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import type { PartitionQueue } from './accumulator.js';
@@ -36,6 +37,11 @@ export class TransactionManager {
   /** A batch with a sequence number failed: new sequences need a new producer epoch. */
   resetNeeded = false;
   private producerIdPromise: Promise<void> | undefined;
+  /**
+   * Batches whose last attempt the broker refused for its sequence (OUT_OF_ORDER_SEQUENCE_NUMBER
+   * or UNKNOWN_PRODUCER_ID): proven not written under their epoch, so safe to number again.
+   */
+  private readonly refusedForSequence = new WeakSet<ProducerBatch>();
 
   constructor(
     private readonly transport: Transport,
@@ -45,9 +51,29 @@ export class TransactionManager {
     private readonly host: IdempotenceHost,
   ) {}
 
-  /** Whether batches must wait for a producer id (none yet, or an epoch bump is due). */
-  get waitingForId(): boolean {
-    return this.producerId < 0 || this.resetNeeded;
+  /** Whether an InitProducerId (first or epoch bump) is under way: nothing is sent meanwhile. */
+  get initializing(): boolean {
+    return this.producerIdPromise !== undefined;
+  }
+
+  /**
+   * Whether `b` may have been written under the current epoch although no answer said so
+   * (KIP-360's unresolved sequence): it was sent under the current id and epoch, failed
+   * (a lost answer, a timeout, or a retriable error that can come after the append, such
+   * as NOT_LEADER_OR_FOLLOWER from a leader that lost its lead while waiting for acks),
+   * and no later answer proved it unwritten. Such a batch is never numbered again under a
+   * new epoch: before a bump it is retried as it is, until the broker answers for its
+   * sequence (written: success or DUPLICATE_SEQUENCE_NUMBER; not written:
+   * OUT_OF_ORDER_SEQUENCE_NUMBER) or its delivery timeout fails it with REQUEST_TIMED_OUT.
+   */
+  isUnresolved(b: ProducerBatch): boolean {
+    return b.attempts > 0 && b.baseSequence >= 0 && b.producerId === this.producerId && b.producerEpoch === this.producerEpoch && !this.refusedForSequence.has(b);
+  }
+
+  /** Records what a failed attempt of `b` proves about its sequence (see `isUnresolved`). */
+  attemptFailed(b: ProducerBatch, code: ErrorCode): void {
+    if (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || code === 'UNKNOWN_PRODUCER_ID') this.refusedForSequence.add(b);
+    else this.refusedForSequence.delete(b);
   }
 
   /** Whether `b` was numbered under another producer id or epoch than the current one (or one is due). */

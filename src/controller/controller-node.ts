@@ -11,7 +11,7 @@ import type { RaftNetwork } from '../raft/inline-network.js';
 import { RaftNode, type RaftNodeOptions } from '../raft/raft-node.js';
 import type { Entry, Snapshot } from '../raft/core/kraft.js';
 import { channels, type ElectionEvent } from '../util/channels.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { every, nextTurn, systemClock, type Clock, type RepeatingTimer } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { Rng } from '../util/rng.js';
@@ -31,6 +31,8 @@ export interface ControllerNodeOptions {
    */
   readonly snapshotBytes?: number;
   readonly seed?: number;
+  /** Opens the Raft log's store; default a `FileStore`. */
+  readonly openStore?: RaftNodeOptions['openStore'];
   readonly logger?: Logger;
   /** Called each time this node's controller becomes the active one. */
   readonly onActivated?: (epoch: number) => void;
@@ -46,7 +48,7 @@ export class ControllerNode {
   private readonly network: RaftNetwork;
   private readonly waiting = new Map<number, { resolve: (r: unknown) => void; reject: (e: unknown) => void }>();
   private readonly listeners = new Set<ImageListener>();
-  private readonly timer: ReturnType<typeof setInterval>;
+  private readonly timer: RepeatingTimer;
   private bytesSinceSnapshot = 0;
   private snapshotting = false;
   private readonly snapshotBytes: number;
@@ -65,7 +67,7 @@ export class ControllerNode {
     this.log = options.logger ?? silentLogger;
     this.onActivated = options.onActivated;
     this.view = { get leaderReady() { return raft.core.leaderReady; }, propose: (d) => raft.propose(d) };
-    this.timer = setInterval(() => this.tickController(), options.tickMs ?? 50);
+    this.timer = every(clock, options.tickMs ?? 50, () => this.tickController());
   }
 
   static async open(options: ControllerNodeOptions): Promise<ControllerNode> {
@@ -81,6 +83,7 @@ export class ControllerNode {
       ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
       ...(options.electionTimeoutMs !== undefined ? { electionTimeoutMs: options.electionTimeoutMs } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.openStore !== undefined ? { openStore: options.openStore } : {}),
       stateMachine: {
         apply: (entries) => {
           if (self) self.applied(entries);
@@ -152,7 +155,7 @@ export class ControllerNode {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer.stop();
     this.network.unregister(this.id, this.raft);
     await this.raft.close();
     this.failWaiting('controller closed');
@@ -160,7 +163,7 @@ export class ControllerNode {
 
   /** Stops at once, without a clean shutdown (failure tests). */
   kill(): void {
-    clearInterval(this.timer);
+    this.timer.stop();
     this.network.unregister(this.id, this.raft);
     this.raft.kill();
     this.failWaiting('controller killed');
@@ -228,7 +231,7 @@ export class ControllerNode {
       const parts: Uint8Array[] = [];
       for (let next = chunks.next(); next.done !== true; next = chunks.next()) {
         parts.push(next.value);
-        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise<void>((resolve) => nextTurn(this.clock, resolve));
         if (this.raft.isStopped) return;
       }
       await this.raft.takeSnapshot(endOffset, packSnapshot(imageOffset, parts));

@@ -96,7 +96,7 @@ export interface SubmitOptions {
 export class MetadataQuorum {
   readonly voterIds: readonly number[];
   private readonly nodes = new Map<number, ControllerNode>();
-  private readonly network = new InlineRaftNetwork();
+  private readonly network: InlineRaftNetwork;
   private readonly ownsDir: boolean;
   private closed = false;
 
@@ -108,6 +108,7 @@ export class MetadataQuorum {
     const n = options.voters ?? 3;
     this.voterIds = Array.from({ length: n }, (_, i) => i + 1);
     this.ownsDir = ownsDir;
+    this.network = new InlineRaftNetwork(options.clock);
   }
 
   static async start(options: MetadataQuorumOptions = {}): Promise<MetadataQuorum> {
@@ -151,7 +152,7 @@ export class MetadataQuorum {
       const a = this.active;
       if (a) return a;
       if (clock.monotonic() > deadline) throw new TributaryError('REQUEST_TIMED_OUT', `no controller became active within ${timeoutMs} ms`);
-      await delay(5);
+      await delay(5, clock);
     }
   }
 

@@ -32,6 +32,6 @@ export async function submitToActive<R extends ControllerRequest>(
       }
     }
     if (clock.monotonic() >= deadline) throw new TributaryError('REQUEST_TIMED_OUT', `request ${request.type} not committed within ${timeoutMs} ms`);
-    await delay(2);
+    await delay(2, clock);
   }
 }

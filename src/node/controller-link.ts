@@ -60,7 +60,7 @@ export class ControllerLink implements ControllerChannel {
         }
       }
       if (this.clock.monotonic() >= deadline) throw new TributaryError('REQUEST_TIMED_OUT', `request ${request.type} not committed within ${this.timeoutMs} ms`);
-      await delay(backoffMs);
+      await delay(backoffMs, this.clock);
       backoffMs = Math.min(backoffMs * 2, backoffMaxMs);
     }
   }

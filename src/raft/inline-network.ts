@@ -1,5 +1,6 @@
 import type { Message, NodeId } from './core/kraft.js';
 import type { RaftTransport } from './raft-node.js';
+import { nextTurn, systemClock, type Clock } from '../util/clock.js';
 
 /** Where an inline network delivers a node's messages. */
 export interface RaftEndpoint {
@@ -29,6 +30,9 @@ export class InlineRaftNetwork implements RaftNetwork {
   private readonly endpoints = new Map<NodeId, RaftEndpoint>();
   private readonly cut = new Set<string>();
 
+  /** `clock`: whose turns deliver the messages (a `SimulatedTimerClock` fires each delivery as a 0 ms timer). */
+  constructor(private readonly clock: Clock = systemClock) {}
+
   /** The transport a node sends with. */
   transportFor(id: NodeId): RaftTransport {
     return { send: (m) => this.deliver(id, m) };
@@ -50,7 +54,7 @@ export class InlineRaftNetwork implements RaftNetwork {
   }
 
   private deliver(from: NodeId, m: Message): void {
-    setImmediate(() => {
+    nextTurn(this.clock, () => {
       const key = from < m.to ? `${from}:${m.to}` : `${m.to}:${from}`;
       if (this.cut.has(key)) return;
       this.endpoints.get(m.to)?.receive(m);

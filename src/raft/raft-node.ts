@@ -2,7 +2,7 @@
  * `RaftNode`: the shell around `RaftCore`. It owns one kind of I/O each and decides
  * nothing:
  *
- * - time: a timer calls `core.tick()` every `tickMs`;
+ * - time: a timer of the clock calls `core.tick()` every `tickMs`;
  * - the log: the partition log `<dataDir>/__cluster_metadata-0`, one record batch per
  *   entry (its base offset the entry's offset, its partition leader epoch the entry's
  *   epoch; a leader-change entry is a LEADER_CHANGE control batch, as in KRaft);
@@ -21,8 +21,9 @@ import { join } from 'node:path';
 import { encodeBatchUncompressed, iterateBatches, isControlBatch, decodeUncompressedBatch, readBatchHeader } from '../record/batch.js';
 import { encodeControlBatch } from '../record/control-record.js';
 import { PartitionLog } from '../storage/partition-log.js';
+import type { Store } from '../storage/store.js';
 import { assert } from '../util/assert.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { every, systemClock, type Clock, type RepeatingTimer } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { RaftCore, type Entry, type Message, type NodeId, type Ready, type Snapshot } from './core/kraft.js';
@@ -70,6 +71,8 @@ export interface RaftNodeOptions {
   readonly fetchEntriesMax?: number;
   /** Seed of the node's election-timeout randomness. Default: from the node id and the clock. */
   readonly seed?: number;
+  /** Opens the log's store (a simulation keeps it in memory); default a `FileStore`. The vote and snapshots stay files. */
+  readonly openStore?: (dir: string) => Store;
 }
 
 /** One member of the Raft quorum (a voter or an observer), on disk. */
@@ -81,7 +84,7 @@ export class RaftNode {
   private readonly transport: RaftTransport;
   private readonly sm: RaftStateMachine;
   private readonly clock: Clock;
-  private readonly timer: ReturnType<typeof setInterval>;
+  private readonly timer: RepeatingTimer;
   private draining = false;
   private drainAgain = false;
   private stopped = false;
@@ -100,7 +103,7 @@ export class RaftNode {
     this.clock = options.clock ?? systemClock;
     this.quorumState = quorumState;
     const tickMs = options.tickMs ?? 10;
-    this.timer = setInterval(() => this.tick(), tickMs);
+    this.timer = every(this.clock, tickMs, () => this.tick());
     // The timer keeps the process alive while the node runs, as a listening server
     // does: a program awaiting a commit must not exit under it. `close()` stops it.
   }
@@ -113,7 +116,7 @@ export class RaftNode {
     const electionTicks = Math.max(2, Math.round(electionTimeoutMs / tickMs));
     const dir = join(options.dataDir, `${metadataTopic}-0`);
     mkdirSync(dir, { recursive: true });
-    const log = await PartitionLog.open({ dataDir: options.dataDir, topic: metadataTopic, partition: 0, config: { flushPolicy: 'os' }, ...(options.clock ? { clock: options.clock } : {}) });
+    const log = await PartitionLog.open({ dataDir: options.dataDir, topic: metadataTopic, partition: 0, config: { flushPolicy: 'os' }, ...(options.clock ? { clock: options.clock } : {}), ...(options.openStore ? { openStore: options.openStore } : {}) });
     try {
       const vote = readQuorumState(dir);
       const latest = latestValidSnapshot(dir);
@@ -194,7 +197,7 @@ export class RaftNode {
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.timer);
+    this.timer.stop();
     await this.idle();
     await this.log.close();
   }
@@ -207,7 +210,7 @@ export class RaftNode {
   kill(): void {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.timer);
+    this.timer.stop();
     this.log.abandon();
     for (const w of this.idleWaiters.splice(0)) w();
   }

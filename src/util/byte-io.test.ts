@@ -39,6 +39,18 @@ describe('ByteWriter and ByteReader', () => {
     );
   });
 
+  it('keeps a uint8 written where the buffer grows (the growth replaces the buffer)', () => {
+    for (let before = 0; before < 40; before++) {
+      const w = new ByteWriter(2);
+      for (let i = 0; i < before; i++) w.uint8(i);
+      w.uint8(0xab);
+      const bytes = w.take();
+      expect(bytes.length).toBe(before + 1);
+      expect(bytes[before]).toBe(0xab);
+      if (before > 0) expect(bytes[before - 1]).toBe(before - 1);
+    }
+  });
+
   it('round-trip zig-zag varints and varlongs, unsigned varints and uint8', () => {
     fc.assert(
       fc.property(fc.integer({ min: -0x80000000, max: 0x7fffffff }), fc.integer({ min: -(2 ** 51), max: 2 ** 51 }), fc.nat(0xffffffff), fc.nat(0xff), (a, b, c, d) => {

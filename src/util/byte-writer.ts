@@ -149,7 +149,9 @@ export class ByteWriter {
 
   uint8(value: number): this {
     this.fits(value, 0, 0xff, 'a uint8');
-    this.buf[this.ensure(1)] = value;
+    // ensure() first: it may replace `buf` (`this.buf[this.ensure(1)]` would write into the old one).
+    const at = this.ensure(1);
+    this.buf[at] = value;
     return this;
   }
 

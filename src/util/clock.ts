@@ -46,6 +46,55 @@ export function startTimer(clock: Clock, ms: number, fn: () => void, unref = fal
   return t;
 }
 
+/**
+ * Calls `fn` on a later turn of the event loop, never inside this call: `setImmediate`
+ * (after pending I/O, before timers due later) for the system clock or a clock without
+ * timers, a 0 ms timer of a clock with its own timers (a `SimulatedTimerClock`: the
+ * simulation's driver fires it in its order). A real 0 ms `setTimeout` would cost a
+ * millisecond a hop (Node clamps it to 1 ms), which a long-poll wakeup or a message
+ * between Raft nodes in one thread cannot afford.
+ * @internal
+ */
+export function nextTurn(clock: Clock, fn: () => void): void {
+  if (clock.setTimer === undefined || clock === systemClock) setImmediate(fn);
+  else clock.setTimer(fn, 0);
+}
+
+/** A repeating timer `every` started: `stop()` ends it (twice is a no-op). @internal */
+export interface RepeatingTimer {
+  stop(): void;
+}
+
+/**
+ * Calls `fn` every `ms` of `clock`'s time until stopped: a real `setInterval` for the
+ * system clock or a clock without timers (it keeps the process alive, as a listening
+ * server does), otherwise the clock's timer re-armed after each call, so that a simulated
+ * clock fires it in its own time.
+ * @internal
+ */
+export function every(clock: Clock, ms: number, fn: () => void): RepeatingTimer {
+  if (clock.setTimer === undefined || clock === systemClock) {
+    const t = setInterval(fn, ms);
+    return { stop: () => clearInterval(t) };
+  }
+  let stopped = false;
+  let timer: ClockTimer | undefined;
+  const arm = (): void => {
+    timer = clock.setTimer!(() => {
+      if (stopped) return;
+      arm();
+      fn();
+    }, ms);
+  };
+  arm();
+  return {
+    stop: () => {
+      stopped = true;
+      stopTimer(clock, timer);
+    },
+  };
+}
+
 /** Cancels a timer `startTimer` started on the same clock. @internal */
 export function stopTimer(clock: Clock, timer: ClockTimer | undefined): void {
   if (timer === undefined) return;

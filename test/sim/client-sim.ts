@@ -69,8 +69,6 @@ export interface ClientSimResult {
   readonly failedSends: number;
   /** Times the producer bumped its epoch (a sequence was lost: its sequences start over). */
   readonly epochBumps: number;
-  /** Records written twice because their batch was sent again under a new epoch (see the note above `duplicatesAcrossEpochBump`). */
-  readonly duplicatesAcrossEpochBump: number;
   /** Records whose handler ran more than once (at least once allows it: a kill, a lost commit). */
   readonly redelivered: number;
   readonly rebalances: number;
@@ -520,11 +518,11 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
   const deliveryTimeoutMs = rng.pick([2000, 5000]);
   const producer = new Producer(producerTransport, { clientId: 'p', idempotent: true, acks: 'all', lingerMs: rng.pick([0, 5]), requestTimeoutMs: 1000, deliveryTimeoutMs, retryBackoffMs: 50, retryBackoffMaxMs: 500, randomSeed: seed }, clock);
   /** Every record sent: its topic, key and value, and what the producer answered. */
-  const sends: { topic: string; key: string; value: string; outcome: 'pending' | 'acked' | 'failed'; partition?: number; offset?: number; error?: string; late: boolean; bumpsAtSend: number; bumpsAtAnswer?: number }[] = [];
+  const sends: { topic: string; key: string; value: string; outcome: 'pending' | 'acked' | 'failed'; partition?: number; offset?: number; error?: string; typed?: boolean; late: boolean; bumpsAtSend: number; bumpsAtAnswer?: number }[] = [];
   let failedSends = 0;
   const send = (late: boolean): void => {
     const topic = [...topicCounts.keys()][rng.int(topicCounts.size)]!;
-    const s = { topic, key: `k${rng.int(8)}`, value: `r${produced++}`, outcome: 'pending' as 'pending' | 'acked' | 'failed', late, partition: undefined as number | undefined, offset: undefined as number | undefined, error: undefined as string | undefined, bumpsAtSend: epochBumps, bumpsAtAnswer: undefined as number | undefined };
+    const s = { topic, key: `k${rng.int(8)}`, value: `r${produced++}`, outcome: 'pending' as 'pending' | 'acked' | 'failed', late, partition: undefined as number | undefined, offset: undefined as number | undefined, error: undefined as string | undefined, typed: undefined as boolean | undefined, bumpsAtSend: epochBumps, bumpsAtAnswer: undefined as number | undefined };
     sends.push(s);
     producer.send(topic, { key: s.key, value: s.value }).then(
       (md) => {
@@ -537,6 +535,7 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
         s.bumpsAtAnswer = epochBumps;
         s.outcome = 'failed';
         s.error = String(err);
+        s.typed = isTributaryError(err);
         failedSends++;
         note(`send ${s.value} failed: ${s.error}`);
       },
@@ -645,28 +644,22 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
   // The producer's invariants: once faults stopped, every send succeeds; no record is in
   // a log twice (idempotence through retries and epoch bumps); every acknowledged record is
   // where it was acknowledged; one key's acknowledged records keep their order.
+  const untyped = sends.find((x) => x.outcome === 'failed' && !x.typed);
+  if (untyped !== undefined) fail(`${untyped.value} failed with an error that is not a TributaryError: ${untyped.error}`);
   const lateFailed = sends.filter((x) => x.late && x.outcome !== 'acked');
   if (lateFailed.length > 0) fail(`${lateFailed.length} of the sends made after the faults stopped failed, such as ${lateFailed[0]!.value}: ${lateFailed[0]!.error}`);
   const where = new Map<string, string>();
-  /** Every place a value is at: more than one only for the duplicates above. */
-  const places = new Map<string, string[]>();
   const sendOf = new Map(sends.map((x) => [x.value, x]));
-  let duplicatesAcrossEpochBump = 0;
   for (const p of partitions) {
     for (const r of await data.records(p.topic, p.partition)) {
       const value = Buffer.from(r.value ?? new Uint8Array()).toString();
       const here = `${p.key}@${r.offset}`;
-      places.set(value, [...(places.get(value) ?? []), here]);
       if (where.has(value)) {
-        // A known hole, left to the producer's split (docs/design/consumer-groups.md, "The
-        // client simulation"): a batch whose outcome was unknown (its connection broke) when
-        // the producer bumped its epoch is sent again under the new epoch, and if the first
-        // attempt was written the broker cannot tell. Any other duplicate fails.
+        // Never, not even across an epoch bump: a batch that may have been written is not
+        // numbered again under a new epoch (docs/design/clients.md, "Ordering and idempotence").
         const x = sendOf.get(value);
-        if (x === undefined || x.bumpsAtAnswer === undefined || x.bumpsAtAnswer === x.bumpsAtSend) fail(`${value} is in the log twice: ${where.get(value)} and ${here}`);
-        duplicatesAcrossEpochBump++;
-        note(`${value} is in the log twice (${where.get(value)} and ${here}), sent across an epoch bump`);
-        continue;
+        const bumps = x === undefined || x.bumpsAtAnswer === undefined ? 0 : x.bumpsAtAnswer - x.bumpsAtSend;
+        fail(`${value} is in the log twice: ${where.get(value)} and ${here} (${bumps} epoch bump(s) between its send and its answer)`);
       }
       where.set(value, here);
     }
@@ -675,7 +668,7 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
   for (const x of sends) {
     if (x.outcome !== 'acked') continue;
     const at = `${x.topic}-${x.partition}@${x.offset}`;
-    if (!(places.get(x.value) ?? []).includes(at)) fail(`${x.value} was acknowledged at ${at} but is ${where.has(x.value) ? `at ${where.get(x.value)}` : 'not in the log'}`);
+    if (where.get(x.value) !== at) fail(`${x.value} was acknowledged at ${at} but is ${where.has(x.value) ? `at ${where.get(x.value)}` : 'not in the log'}`);
     const k = `${x.topic}-${x.partition}/${x.key}`;
     if ((lastOffsetOfKey.get(k) ?? -1) > x.offset!) fail(`${x.value} of key ${x.key} is at ${at}, before a record of that key sent earlier`);
     lastOffsetOfKey.set(k, x.offset!);
@@ -698,7 +691,6 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
     records: produced,
     failedSends,
     epochBumps,
-    duplicatesAcrossEpochBump,
     redelivered,
     rebalances,
     commitsSent,

@@ -1,16 +1,17 @@
 /**
  * Long simulation runs: `npm run sim -- --seeds 100000` (from seed 1, or `--from N`),
- * `npm run sim -- --seed N` to replay one seed, `--only raft|replication|group|group-shell|clients` to pick a simulation.
+ * `npm run sim -- --seed N` to replay one seed, `--only raft|replication|group|group-shell|clients|nodes` to pick a simulation.
  */
 import { runClientSimulation } from './client-sim.js';
 import { runGroupSimulation } from './group-sim.js';
 import { runShellSimulation } from './group-shell-sim.js';
 import { runKraftSimulation } from './kraft-sim.js';
+import { runNodeSimulation } from './node-sim.js';
 import { runReplicationSimulation } from './replication-sim.js';
 
 type Sim = (seed: number) => unknown;
-/** The Raft core with the metadata quorum, broker replication, the group coordinator, and the real consumer group client (asynchronous). */
-const sims: Record<string, Sim> = { raft: runKraftSimulation, replication: runReplicationSimulation, group: runGroupSimulation, 'group-shell': runShellSimulation, clients: runClientSimulation };
+/** The Raft core with the metadata quorum, broker replication, the group coordinator, the group coordinator's real shell, the real consumer group client, and three real nodes with the real clients (the last three asynchronous). */
+const sims: Record<string, Sim> = { raft: runKraftSimulation, replication: runReplicationSimulation, group: runGroupSimulation, 'group-shell': runShellSimulation, clients: runClientSimulation, nodes: runNodeSimulation };
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
