@@ -34,7 +34,8 @@ export interface CheckpointedState {
  * stale one only makes recovery scan more.
  */
 export interface LogCheckpoints {
-  read(): CheckpointedState;
+  /** `listed`: the folder's file names, if the caller has just listed it. */
+  read(listed?: readonly string[]): CheckpointedState;
   removeCleanMarker(): void;
   writeRecoveryPoint(offset: number, lowered: boolean): void;
   writeLogStartOffset(offset: number): void;
@@ -46,8 +47,8 @@ export interface LogCheckpoints {
 export class FolderCheckpoints implements LogCheckpoints {
   constructor(private readonly store: Store) {}
 
-  read(): CheckpointedState {
-    const names = this.store.list();
+  read(listed?: readonly string[]): CheckpointedState {
+    const names = listed ?? this.store.list();
     const clean = names.includes(cleanShutdownFile);
     return {
       clean,

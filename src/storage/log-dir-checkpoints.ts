@@ -123,9 +123,9 @@ export class LogDirCheckpoints {
     const self = this;
     let legacyMarker = false;
     return {
-      read(): CheckpointedState {
+      read(listed?: readonly string[]): CheckpointedState {
         self.openNow.add(k);
-        const names = store.list();
+        const names = listed ?? store.list();
         if (names.every((n) => n.startsWith('.lock') || n === 'partition.metadata')) {
           // An empty folder (a lock or a topic id at most): whatever is recorded here belongs
           // to a folder that was removed (a deleted topic of the same name).

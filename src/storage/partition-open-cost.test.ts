@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../test/helpers/temp-dirs.js';
-import { encodeBatch } from '../record/index.js';
+import { decodeBatches, encodeBatch } from '../record/index.js';
 import { PartitionLog } from './partition-log.js';
 import { FileStore, type Store, type StoreFile } from './store.js';
 
@@ -69,5 +69,38 @@ describe('the cost of a new partition', () => {
     const reopened = await PartitionLog.open({ dataDir, topic: 't', partition: 0 });
     expect(reopened.logEndOffset).toBe(2);
     await reopened.close();
+  });
+
+  it('a clean reopen of a small partition lists its folder once and touches no index file, and still finds every offset', async () => {
+    const dataDir = tempDir();
+    const first = await PartitionLog.open({ dataDir, topic: 't', partition: 0, config: { indexIntervalBytes: 64 } });
+    for (let i = 0; i < 40; i++) await first.append(await encodeBatch([{ value: Buffer.from(`v${i}`), timestamp: 1_000 + i }]));
+    await first.close();
+    const touched: string[] = [];
+    let listings = 0;
+    const recording = (dir: string): Store =>
+      new Proxy(new FileStore(dir), {
+        get(target, prop, receiver) {
+          if (prop === 'open') return (name: string, create: boolean) => (touched.push(name), target.open(name, create));
+          if (prop === 'readAll') return (name: string) => (touched.push(name), target.readAll(name));
+          if (prop === 'list') return () => (listings++, target.list());
+          const v = Reflect.get(target, prop, receiver) as unknown;
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+    const log = await PartitionLog.open({ dataDir, topic: 't', partition: 0, config: { indexIntervalBytes: 64 }, openStore: recording });
+    expect(log.recovery).toMatchObject({ clean: true, segmentsScanned: 0, indexesRebuilt: 0 });
+    expect(listings).toBe(1);
+    expect(touched.filter((n) => n.endsWith('index'))).toEqual([]);
+    expect(log.logEndOffset).toBe(40);
+    // The indexes rebuilt from the log serve offset and timestamp lookups.
+    for (let o = 0; o < 40; o += 3) {
+      const [first] = await decodeBatches(log.read(o, { maxBytes: 1 }).records);
+      expect(first).toMatchObject({ offset: o, timestamp: 1_000 + o });
+      expect((await log.offsetForTimestamp(1_000 + o))?.offset).toBe(o);
+    }
+    await log.append(await encodeBatch([{ value: Buffer.from('more') }]));
+    expect(log.logEndOffset).toBe(41);
+    await log.close();
   });
 });

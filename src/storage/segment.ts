@@ -293,6 +293,40 @@ export class Segment {
   }
 
   /**
+   * Restores a trusted segment's state (log end, max timestamp, both indexes) from the
+   * log file alone, in one read, without opening its index files: for a small active
+   * segment after a clean close, the common case of a broker with many quiet partitions,
+   * this saves two file opens per partition (Kafka's `LazyIndex` spares the same opens).
+   * The indexes are rebuilt in memory exactly as the appends built them; the index files
+   * stay as they are (not dirty). Returns false, leaving the segment as it was, if the
+   * segment is larger than `maxBytes` or its batch headers do not tile it.
+   */
+  restoreFromLog(indexIntervalBytes: number, maxBytes: number): boolean {
+    const size = this.size;
+    if (size === 0 || size > maxBytes) return false;
+    const buf = Buffer.allocUnsafe(size);
+    if (this.file.read(buf, 0, size, 0) !== size) return false;
+    const saved = { offsetIndex: this.offsetIndex, timeIndex: this.timeIndex, nextOffset: this.nextOffset, maxTimestamp: this.maxTimestamp, offsetOfMaxTimestamp: this.offsetOfMaxTimestamp, firstBatchTimestamp: this.firstBatchTimestamp, bytesSinceLastIndexEntry: this.bytesSinceLastIndexEntry };
+    this.offsetIndex = new IndexEntries();
+    this.timeIndex = new IndexEntries();
+    let pos = 0;
+    while (pos < size) {
+      const batchSize = pos + batchHeaderBytes <= size ? buf.readInt32BE(pos + positions.batchLength) + batchLogOverheadBytes : -1;
+      const base = batchSize < 0 ? -1 : readInt64(buf, pos + positions.baseOffset);
+      if (batchSize < batchHeaderBytes || pos + batchSize > size || base !== this.nextOffset || buf[pos + positions.magic] !== 2) {
+        Object.assign(this, saved);
+        return false;
+      }
+      this.noteBatch(pos, base, base + buf.readInt32BE(pos + positions.lastOffsetDelta), readInt64(buf, pos + positions.maxTimestamp), batchSize, indexIntervalBytes);
+      pos += batchSize;
+    }
+    this.indexesDirty = false;
+    this.verifiedBytes = 0;
+    this.uncheckedEnd = size;
+    return true;
+  }
+
+  /**
    * Whether the time index agrees with the log: every entry names an offset inside the
    * segment, and the last one names the last offset of a batch whose max timestamp it
    * holds, which is the segment's max timestamp. (A plausible but wrong time index would
