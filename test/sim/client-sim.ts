@@ -46,6 +46,7 @@ import { TributaryError, isTributaryError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import { delay } from '../../src/util/timeout.js';
 import { FakeCluster } from '../helpers/fake-broker.js';
+import { routeGlobalTimers } from './sim-timers.js';
 
 export interface ClientSimOptions {
   /** Simulated milliseconds with faults. Default 20000. */
@@ -293,31 +294,6 @@ interface Incarnation {
   readonly group: ConsumerGroup;
   readonly transport: SimTransport;
   state: 'live' | 'closing' | 'closed' | 'killed';
-}
-
-/**
- * Routes the global `setTimeout` to the simulated clock while a run lasts: the `Producer`
- * still starts its timers (linger, retry backoff, request timeouts) with the global
- * functions rather than through its clock (`producer.ts`, being split along Kafka's
- * names, is to take them from the clock with its sender core), so the simulation catches
- * them. Everything else of the run already waits through the clock. Returns the undo.
- */
-function routeGlobalTimers(clock: SimulatedTimerClock): () => void {
-  const saved = { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
-  const simulated = new WeakSet<object>();
-  globalThis.setTimeout = ((fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-    const t = clock.setTimer(() => fn(...args), ms ?? 0);
-    simulated.add(t);
-    return Object.assign(t, { unref: () => t, ref: () => t, hasRef: () => true, refresh: () => t });
-  }) as unknown as typeof setTimeout;
-  globalThis.clearTimeout = ((t: unknown) => {
-    if (typeof t === 'object' && t !== null && simulated.has(t)) clock.clearTimer(t as ClockTimer);
-    else saved.clearTimeout(t as Parameters<typeof clearTimeout>[0]);
-  }) as typeof clearTimeout;
-  return () => {
-    globalThis.setTimeout = saved.setTimeout;
-    globalThis.clearTimeout = saved.clearTimeout;
-  };
 }
 
 /** Runs one seed; resolves with what happened, or rejects naming the seed. */

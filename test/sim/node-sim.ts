@@ -44,6 +44,7 @@ import { SimulatedTimerClock, startTimer, type ClockTimer } from '../../src/util
 import { TributaryError } from '../../src/util/errors.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { Rng } from '../../src/util/rng.js';
+import { routeGlobalTimers } from './sim-timers.js';
 
 export interface NodeSimResult {
   readonly seed: number;
@@ -164,25 +165,6 @@ class SimNet implements Transport {
     this.closed = true;
     for (const set of this.inFlight.values()) for (const fail of [...set]) fail(new TributaryError('NETWORK_EXCEPTION', 'the transport closed'));
   }
-}
-
-/** Routes the global `setTimeout` to the clock while a run lasts (the producer's sender still starts its own; see client-sim.ts). Returns the undo. */
-function routeGlobalTimers(clock: SimulatedTimerClock): () => void {
-  const saved = { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
-  const simulated = new WeakSet<object>();
-  globalThis.setTimeout = ((fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-    const t = clock.setTimer(() => fn(...args), ms ?? 0);
-    simulated.add(t);
-    return Object.assign(t, { unref: () => t, ref: () => t, hasRef: () => true, refresh: () => t });
-  }) as unknown as typeof setTimeout;
-  globalThis.clearTimeout = ((t: unknown) => {
-    if (typeof t === 'object' && t !== null && simulated.has(t)) clock.clearTimer(t as ClockTimer);
-    else saved.clearTimeout(t as Parameters<typeof clearTimeout>[0]);
-  }) as typeof clearTimeout;
-  return () => {
-    globalThis.setTimeout = saved.setTimeout;
-    globalThis.clearTimeout = saved.clearTimeout;
-  };
 }
 
 /** Runs one seed; resolves with what happened, or rejects naming the seed. */
