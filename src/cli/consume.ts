@@ -9,7 +9,7 @@
  * ```
  * @internal
  */
-import type { RecordHeader } from '../record/batch.js';
+import type { ConsumerRecord } from '../client/consumer.js';
 import { flag, intFlag, parseCommandLine, UsageError, type FlagSpec } from './args.js';
 import type { Command, CommandIo } from './command.js';
 import { clientFlags, clientFlagsUsage, errorLine, parsePosition, reportErrors, withClients } from './remote.js';
@@ -51,15 +51,8 @@ ${clientFlagsUsage}
 /** With --group, printed records are committed at least this often (and on exit). */
 const commitEveryRecords = 500;
 
-interface PrintableRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  readonly timestamp: number;
-  readonly key: Uint8Array | null;
-  readonly value: Uint8Array | null;
-  readonly headers: readonly RecordHeader[];
-}
+/** What a printed record needs: a `ConsumerRecord` without its leader epoch. */
+type PrintableRecord = Omit<ConsumerRecord, 'leaderEpoch'>;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const text = (b: Uint8Array | null): string => (b === null ? '' : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
