@@ -36,7 +36,7 @@ import { ClusterNode } from '../../src/cluster-node.js';
 import { Admin } from '../../src/client/admin.js';
 import { Consumer, type ConsumerRecord } from '../../src/client/consumer.js';
 import { Producer } from '../../src/client/producer.js';
-import { NodeApiKey } from '../../src/node/node-requests.js';
+import { isRaftFrame } from '../../src/node/node-requests.js';
 import type { Request, ResponseFor } from '../../src/protocol/requests.js';
 import { MemoryStore, type Store } from '../../src/storage/store.js';
 import type { NodeHandler, SendOptions, Transport } from '../../src/transport/transport.js';
@@ -102,7 +102,7 @@ class SimNet implements Transport {
   private lose(request: Request, fail: (err: TributaryError) => void, finishRaft: () => void): boolean {
     if (this.loss === 0 || !this.faulty() || !this.rng.chance(this.loss)) return false;
     this.lost++;
-    if ((request.apiKey as number) === NodeApiKey.Raft) finishRaft();
+    if (isRaftFrame(request)) finishRaft();
     else startTimer(this.clock, this.rng.between(100, 1000), () => fail(new TributaryError('NETWORK_EXCEPTION', 'the connection broke with the request in flight')));
     return true;
   }
