@@ -22,7 +22,7 @@ import type { MetadataImage } from './metadata/image.js';
 import { randomUuid } from './metadata/uuid.js';
 import { ControllerLink } from './node/controller-link.js';
 import { NodeEndpoint } from './node/node-endpoint.js';
-import { BrokerLink, sendLeaderAndIsr } from './node/broker-link.js';
+import { BrokerLink, LeaderAndIsrSender } from './node/broker-link.js';
 import { TransportRaftNetwork } from './node/raft-link.js';
 import type { Transport } from './transport/transport.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
@@ -101,6 +101,7 @@ export class ClusterNode {
     });
     endpoint.metadata = metadata;
     let self: ClusterNode | undefined;
+    const leaderAndIsr = new LeaderAndIsrSender(o.nodes, o.id, o.clock);
     const broker = new Broker({
       nodeId: o.id,
       dataDir: dir,
@@ -111,7 +112,7 @@ export class ClusterNode {
       clock: o.clock,
       config: o.broker,
       // A leader's replica opened: its followers open theirs, told by a LeaderAndIsr request.
-      onLeaderOpened: (topic, partition, replicas) => sendLeaderAndIsr(o.nodes, o.id, metadata.image, topic, partition, replicas),
+      onLeaderOpened: (topic, partition, replicas) => leaderAndIsr.send(metadata.image, topic, partition, replicas),
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(o.openStore ? { openStore: o.openStore } : {}),
     });
@@ -124,7 +125,10 @@ export class ClusterNode {
     broker.start();
     installGroupShell(broker, { clock: o.clock, seed: (seed ^ 0x2545f491) >>> 0, ...(o.clusterRunId !== undefined ? { clusterRunId: o.clusterRunId } : {}) });
     endpoint.broker = broker;
-    self = new ClusterNode(o.id, metadata, broker, endpoint, offImage);
+    self = new ClusterNode(o.id, metadata, broker, endpoint, () => {
+      leaderAndIsr.close();
+      offImage();
+    });
     return self;
   }
 

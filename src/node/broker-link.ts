@@ -4,6 +4,8 @@ import type { Request, ResponseFor } from '../protocol/requests.js';
 import { decodeResponse, encodeRequest, servedApiVersions } from '../protocol/wire/codec.js';
 import { encodeNodeRequest, nodeApiVersion, type NodeRequestBody } from '../protocol/wire/node-codec.js';
 import type { Transport } from '../transport/transport.js';
+import { startTimer, stopTimer, type Clock, type ClockTimer } from '../util/clock.js';
+import { isTributaryError } from '../util/errors.js';
 import { zeroUuid } from '../util/uuid.js';
 import { sendFrame } from './node-requests.js';
 
@@ -42,9 +44,8 @@ export class BrokerLink implements BrokerChannel {
  * nobody has touched learns of the first use from the leader; LeaderAndIsr, the request
  * ZooKeeper-era controllers sent to make a broker a partition's leader or follower, is the
  * Kafka message that says exactly that. Sent by a broker, not a controller: `controllerId`
- * names the sender and `controllerEpoch` is -1. Lost messages are harmless: a follower
- * also opens its replica when its metadata names it and data from before a restart exists,
- * or on its own first use.
+ * names the sender and `controllerEpoch` is -1. A follower also opens its replica when its
+ * metadata names it and data from before a restart exists, or on its own first use; and `LeaderAndIsrSender` sends again what a broken link lost.
  * @internal
  */
 export function leaderAndIsrBody(selfId: number, image: MetadataImage, topic: string, partition: number): NodeRequestBody<4> {
@@ -78,9 +79,51 @@ export function leaderAndIsrBody(selfId: number, image: MetadataImage, topic: st
   };
 }
 
-/** Tells `followers` that this leader opened its replica of `topic`-`partition` (best effort). */
-export function sendLeaderAndIsr(nodes: Transport, selfId: number, image: MetadataImage, topic: string, partition: number, followers: readonly number[]): void {
-  const body = leaderAndIsrBody(selfId, image, topic, partition);
-  const frame = encodeNodeRequest(4, nodeApiVersion(4), body, 0, `broker-${selfId}`);
-  for (const r of followers) if (r !== selfId) sendFrame(nodes, r, 4, frame).catch(() => {});
+/** The first pause before a LeaderAndIsr is sent again, and the longest. */
+const retryMinMs = 50;
+const retryMaxMs = 2_000;
+/** How many times a LeaderAndIsr is sent to an unreachable follower (about 30 s in all). */
+const attemptsMax = 20;
+
+/**
+ * Sends a leader's LeaderAndIsr requests. A follower that never hears one never opens its
+ * replica of a partition nobody touched, and stays in the ISR without fetching until
+ * the leader shrinks it, so an acks=all produce waits that long: a request lost to a
+ * broken connection or an unreachable follower is sent again (retriable errors only,
+ * 50 ms doubling to 2 s, 20 times), until answered or `close()`.
+ * @internal
+ */
+export class LeaderAndIsrSender {
+  private readonly timers = new Set<ClockTimer>();
+  private closed = false;
+
+  constructor(
+    private readonly nodes: Transport,
+    private readonly selfId: number,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Tells `followers` that this leader opened its replica of `topic`-`partition`. */
+  send(image: MetadataImage, topic: string, partition: number, followers: readonly number[]): void {
+    const frame = encodeNodeRequest(4, nodeApiVersion(4), leaderAndIsrBody(this.selfId, image, topic, partition), 0, `broker-${this.selfId}`);
+    for (const r of followers) if (r !== this.selfId) this.attempt(r, frame, 1, retryMinMs);
+  }
+
+  private attempt(nodeId: number, frame: Uint8Array, n: number, backoffMs: number): void {
+    if (this.closed) return;
+    sendFrame(this.nodes, nodeId, 4, frame).catch((err: unknown) => {
+      if (this.closed || n >= attemptsMax || !isTributaryError(err) || !err.retriable) return;
+      const t = startTimer(this.clock, backoffMs, () => {
+        this.timers.delete(t);
+        this.attempt(nodeId, frame, n + 1, Math.min(backoffMs * 2, retryMaxMs));
+      });
+      this.timers.add(t);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) stopTimer(this.clock, t);
+    this.timers.clear();
+  }
 }

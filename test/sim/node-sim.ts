@@ -322,7 +322,7 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): 
   faulty = false;
   await until('the killed node restarting', new Promise<void>((resolve, reject) => startTimer(clock, (restartAfterMs ?? 0) + 1, () => void restarted.then(resolve, reject))), 30_000);
   if (settled !== count) fail(`${count - settled} sends never settled`);
-  if (acked.size === 0) fail('no send was acknowledged');
+  if (acked.size === 0) fail(`no send was acknowledged (${JSON.stringify(failures)}; lost ${nodeNet.lost}+${clientNet.lost})`);
 
   // ---- read everything back ----
   const consumer = new Consumer(clientNet, { clientId: 'c' }, clock);
