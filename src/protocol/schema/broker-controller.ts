@@ -2,7 +2,7 @@
  * What a broker sends the active controller: BrokerRegistration (62), BrokerHeartbeat
  * (63), AlterPartition (56), AllocateProducerIds (67), and Envelope (58), which carries a
  * client's admin request forwarded to the controller (KIP-590). And LeaderAndIsr (4), which
- * Tributary's partition leaders send their followers (see `node/replica-opening.ts`).
+ * Tributary's partition leaders send their followers (see `node/broker-link.ts`).
  *
  * Transcribed from apache/kafka `clients/src/main/resources/common/message/<Name>Request.json`
  * and `<Name>Response.json` (commit 1eb7644), restricted to the versions Tributary speaks;
