@@ -3,7 +3,7 @@ import type { RequestContext } from '../broker/request-context.js';
 import type { ControllerNode } from '../controller/controller-node.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
 import { validateRequest } from '../protocol/validate.js';
-import { decodeRequest, encodeResponse } from '../protocol/wire/codec.js';
+import { decodeRequest, encodeResponseChunks } from '../protocol/wire/codec.js';
 import { decodeNodeRequest, encodeNodeResponse, isNodeApi, peekRequestHeader, type NodeRequestBody } from '../protocol/wire/node-codec.js';
 import type { NodeHandler } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
@@ -50,8 +50,8 @@ export class NodeEndpoint implements NodeHandler {
     const decoded = decodeRequest(frame);
     const req = validateRequest(decoded.request);
     const response = await this.broker.handle(req, context);
-    const out = encodeResponse(response, { apiVersion: header.apiVersion, correlationId: header.correlationId, request: req });
-    return responseFrame(apiKey, out.subarray(4)) as unknown as ResponseFor<R>;
+    const chunks = encodeResponseChunks(response, { apiVersion: header.apiVersion, correlationId: header.correlationId, request: req });
+    return responseFrame(apiKey, joinWithoutSize(chunks)) as unknown as ResponseFor<R>;
   }
 
   private async nodeRequest(frame: Uint8Array): Promise<Uint8Array> {
@@ -82,4 +82,31 @@ export class NodeEndpoint implements NodeHandler {
       }
     }
   }
+}
+
+/**
+ * The pieces of an encoded response as one message without its 4-byte size. Why pieces:
+ * a Fetch answer's record batches are pieces of their own, by reference, so the message is
+ * assembled with one allocation of its exact size and one copy of the records. Worked
+ * example: a replica Fetch answer with 75 KB of batches, written whole, grows its writer
+ * from 256 bytes by doubling (nine reallocations, about 150 KB copied) and is then copied
+ * once more to its length. The buffer is a `Buffer`, so the batches decoded from it are
+ * `Buffer` views, as the log's own reads are.
+ */
+function joinWithoutSize(chunks: readonly Uint8Array[]): Uint8Array {
+  let size = -4;
+  for (const c of chunks) size += c.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = -4;
+  for (const c of chunks) {
+    if (at < 0) {
+      const skip = Math.min(-at, c.length);
+      out.set(c.subarray(skip), 0);
+      at += c.length;
+      continue;
+    }
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

@@ -61,9 +61,12 @@ function specOf(apiKey: number): ApiSpec | undefined {
 
 /** Whether `version` of `apiKey` is a node API version this codec serves (Fetch only in its KRaft form, v15-17). */
 export function isNodeApi(apiKey: number, version: number): boolean {
-  const spec = specOf(apiKey);
-  return spec !== undefined && Number.isInteger(version) && inVersions(spec.request.validVersions, version);
+  const bounds = served.get(apiKey);
+  return bounds !== undefined && Number.isInteger(version) && version >= bounds[0] && version <= bounds[1];
 }
+
+/** The served versions by api key, parsed once: `isNodeApi` runs for every message between nodes. */
+const served = new Map(Object.values(nodeApiSpecs).map((s) => [s.request.apiKey as number, versionBounds(s.request.validVersions)!] as const));
 
 /** Every version served of a node API, lowest first. */
 export function nodeApiVersions(apiKey: NodeApiKey): number[] {
