@@ -3,12 +3,17 @@ import type { ControllerRequest } from '../metadata/requests.js';
 import { decodeNodeRequest, decodeNodeResponse, encodeNodeRequest, encodeNodeResponse, nodeApiVersion } from '../protocol/wire/node-codec.js';
 import type { Message } from '../raft/core/kraft.js';
 import { encodeEntries } from '../raft/entry-batches.js';
+import { MetadataImage } from '../metadata/image.js';
+import type { Request } from '../protocol/requests.js';
 import { InlineTransport } from '../transport/inline.js';
+import type { Transport } from '../transport/transport.js';
+import { SimulatedTimerClock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import { metadataTopicId } from '../util/uuid.js';
 import { controllerRequestBody, controllerRequestFromBody, controllerResponseBody, controllerResponseFromBody } from './controller-messages.js';
 import { NodeEndpoint } from './node-endpoint.js';
-import { isRaftFrame, sendFrame } from './node-requests.js';
+import { LeaderAndIsrSender } from './broker-link.js';
+import { isRaftFrame, responseFrame, sendFrame } from './node-requests.js';
 import { TransportRaftNetwork } from './raft-link.js';
 import { raftRequestBody, raftRequestFromBody, raftResponseBody, raftResponseFromBody, type RaftRequest, type RaftResponse } from './raft-messages.js';
 
@@ -194,5 +199,59 @@ describe('the node endpoint', () => {
     await expect(first).rejects.toMatchObject({ code: 'REQUEST_TIMED_OUT' });
     net2.unregister(2);
     await expect(second).rejects.toMatchObject({ code: 'NETWORK_EXCEPTION' });
+  });
+});
+
+describe('LeaderAndIsr, a leader telling its followers', () => {
+  /** A transport to nodes 2 and 3 whose first `failures` sends to node 2 break (NETWORK_EXCEPTION). */
+  function flaky(failures: number): { nodes: Transport; sent: { nodeId: number; topic: string | undefined }[]; attempts: () => number } {
+    const sent: { nodeId: number; topic: string | undefined }[] = [];
+    let attempts = 0;
+    let left = failures;
+    const nodes: Transport = {
+      bootstrapNodes: () => [2, 3],
+      close: () => {},
+      send: (nodeId: number, request: Request) => {
+        const { frame } = request as unknown as { frame: Uint8Array };
+        const { body } = decodeNodeRequest(frame);
+        attempts++;
+        if (nodeId === 2 && left-- > 0) return Promise.reject(new TributaryError('NETWORK_EXCEPTION', 'broken'));
+        sent.push({ nodeId, topic: (body as { topicStates?: { topicName?: string }[] }).topicStates?.[0]?.topicName });
+        return Promise.resolve(responseFrame(4, encodeNodeResponse(4, 7, { errorCode: 'NONE', topics: [] })) as never);
+      },
+    };
+    return { nodes, sent, attempts: () => attempts };
+  }
+  const settle = async (clock: SimulatedTimerClock): Promise<void> => {
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setImmediate(r));
+      clock.advance(100);
+    }
+  };
+
+  it('is sent to every follower, and sent again while the link to one is broken', async () => {
+    const clock = new SimulatedTimerClock(0);
+    const { nodes, sent } = flaky(3);
+    const sender = new LeaderAndIsrSender(nodes, 1, clock);
+    sender.send(MetadataImage.empty, 'orders', 0, [1, 2, 3]);
+    await settle(clock);
+    expect(sent).toEqual([
+      { nodeId: 3, topic: 'orders' },
+      { nodeId: 2, topic: 'orders' },
+    ]);
+    sender.close();
+  });
+
+  it('stops sending again once closed', async () => {
+    const clock = new SimulatedTimerClock(0);
+    const { nodes, attempts } = flaky(1000);
+    const sender = new LeaderAndIsrSender(nodes, 1, clock);
+    sender.send(MetadataImage.empty, 'orders', 0, [2]);
+    await settle(clock);
+    const before = attempts();
+    expect(before).toBeGreaterThan(3); // it kept trying
+    sender.close();
+    await settle(clock);
+    expect(attempts()).toBe(before);
   });
 });
