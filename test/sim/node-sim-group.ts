@@ -37,11 +37,15 @@ import { Rng } from '../../src/util/rng.js';
 import { delay } from '../../src/util/timeout.js';
 
 const groupId = 'node-sim-group';
+/** NODE_SIM_GROUP_TRACE=1: every request of the members, with its answer, to debug a failing seed. */
+const groupTrace = process.env['NODE_SIM_GROUP_TRACE'] !== undefined;
 
 /** A member's own connection to the network: closed when it is killed, and watched for commits. */
 class MemberTransport implements Transport {
   closed = false;
   constructor(
+    private readonly name: string,
+    private readonly clock: SimulatedTimerClock,
     private readonly net: Transport,
     private readonly observe: (request: Request) => void,
   ) {}
@@ -51,7 +55,15 @@ class MemberTransport implements Transport {
   send<R extends Request>(node: number, request: R, options?: SendOptions): Promise<ResponseFor<R>> {
     if (this.closed) return Promise.reject(new TributaryError('NETWORK_EXCEPTION', 'the member is gone'));
     this.observe(request);
-    return this.net.send(node, request, options);
+    const sent = this.net.send(node, request, options);
+    if (groupTrace) {
+      const at = this.clock.now();
+      sent.then(
+        (r) => console.log(`${at}-${this.clock.now()} ${this.name}>${node} ${JSON.stringify(request).slice(0, 300)} -> ${JSON.stringify(r).slice(0, 300)}`),
+        (e: unknown) => console.log(`${at}-${this.clock.now()} ${this.name}>${node} ${JSON.stringify(request).slice(0, 300)} -> ${String(e)}`),
+      );
+    }
+    return sent;
   }
   close(): void {
     this.closed = true;
@@ -124,6 +136,8 @@ export class NodeSimGroup {
   private closes = 0;
   private redelivered = 0;
   private stopped = false;
+  /** What `settle` saw last, for the message when the group does not settle. */
+  private progress = 'not settling yet';
 
   constructor(private readonly ctx: NodeSimGroupContext) {
     // Its own stream: the producer's part of a seed draws what it drew before the group existed.
@@ -153,7 +167,7 @@ export class NodeSimGroup {
   }
 
   describe(): string {
-    return `group: ${this.memberCount} members, ${this.assignor}, session ${this.options.sessionTimeoutMs} ms, kill ${this.killRate}, close ${this.closeRate}, slow ${this.slowRate}`;
+    return `group: ${this.memberCount} members, ${this.assignor}, session ${this.options.sessionTimeoutMs} ms, kill ${this.killRate}, close ${this.closeRate}, slow ${this.slowRate}; last seen: ${this.progress}`;
   }
 
   /** Starts the members and the faults of the group (kills, closes, replacements) on the clock. */
@@ -190,7 +204,7 @@ export class NodeSimGroup {
 
   private startMember(): Member {
     const name = `g${this.incarnations++}`;
-    const transport = new MemberTransport(this.ctx.net, (r) => this.observe(name, r));
+    const transport = new MemberTransport(name, this.ctx.clock, this.ctx.net, (r) => this.observe(name, r));
     const group = new Group(transport, { ...this.options, clientId: name }, this.ctx.clock);
     const me: Member = { name, group, transport, state: 'live', last: new Map() };
     const forget = (tps: { topic: string; partition: number }[]): void => {
@@ -275,12 +289,20 @@ export class NodeSimGroup {
     const closing = (): boolean => this.members.some((m) => m.state === 'closing');
     for (;;) {
       await delay(250, this.ctx.clock);
-      if (closing()) continue;
-      const d = await admin.describeGroup(groupId).catch(() => undefined);
-      if (d === undefined || d.state !== 'Stable' || d.members.length !== this.memberCount) continue;
+      if (closing()) {
+        this.progress = 'members closing';
+        continue;
+      }
+      const members = this.members.filter((m) => m.state === 'live').map((m) => `${m.name} g${m.group.generationId} [${m.group.assignment().map((tp) => tp.partition).join(',')}]`).join(' ');
+      const d = await admin.describeGroup(groupId).catch((err: unknown) => String(err));
+      if (typeof d === 'string' || d.state !== 'Stable' || d.members.length !== this.memberCount) {
+        this.progress = `${members}; group ${typeof d === 'string' ? d : `${d.state} with ${d.members.length} members`}`;
+        continue;
+      }
       const ends = await admin.listOffsets(this.ctx.topic, 'latest').catch(() => undefined);
       if (ends === undefined || ends.length !== this.ctx.partitions) continue;
       const committed = new Map(d.offsets.filter((o) => o.topic === this.ctx.topic).map((o) => [o.partition, o.committed]));
+      this.progress = `${members}; ${ends.map((e) => `p${e.partition} end ${e.offset} processed ${this.processed[e.partition]!.prefix} committed ${committed.get(e.partition) ?? 'none'}`).join(', ')}`;
       if (ends.every((e) => this.processed[e.partition]!.prefix >= e.offset && (committed.get(e.partition) ?? 0) >= e.offset)) break;
     }
     for (const [i, md] of acked) {

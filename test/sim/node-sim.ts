@@ -351,7 +351,10 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string, w
 
   // ---- the group consumes and commits everything ----
   const settleFrom = clock.now();
-  if (group !== undefined) await until(`the group consuming and committing everything (${group.describe()})`, group.settle(admin, acked), 60_000);
+  if (group !== undefined) {
+    const g = group;
+    await until('the group consuming and committing everything', g.settle(admin, acked), 60_000).catch((err: unknown) => fail(`${err instanceof Error ? err.message : String(err)} (${g.describe()})`));
+  }
   const settleMs = clock.now() - settleFrom;
 
   // ---- read everything back ----
