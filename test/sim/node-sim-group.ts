@@ -75,7 +75,9 @@ interface Member {
   readonly group: ConsumerGroup;
   readonly transport: MemberTransport;
   state: 'live' | 'closing' | 'closed' | 'killed';
-  /** Per partition, the offset last processed since the member took it (reset when it gives it up). */
+  /** Per partition, how many times the member gave it up (revoked or lost): a handler that began before that belongs to an older ownership. */
+  readonly givenUp: Map<number, number>;
+  /** Per partition, the offset last processed in the current ownership. */
   readonly last: Map<number, number>;
 }
 
@@ -206,25 +208,39 @@ export class NodeSimGroup {
     const name = `g${this.incarnations++}`;
     const transport = new MemberTransport(name, this.ctx.clock, this.ctx.net, (r) => this.observe(name, r));
     const group = new Group(transport, { ...this.options, clientId: name }, this.ctx.clock);
-    const me: Member = { name, group, transport, state: 'live', last: new Map() };
+    const me: Member = { name, group, transport, state: 'live', givenUp: new Map(), last: new Map() };
     const forget = (tps: { topic: string; partition: number }[]): void => {
-      for (const tp of tps) me.last.delete(tp.partition);
+      for (const tp of tps) {
+        me.last.delete(tp.partition);
+        me.givenUp.set(tp.partition, (me.givenUp.get(tp.partition) ?? 0) + 1);
+      }
     };
-    group.on('revoked', forget);
-    group.on('lost', forget);
+    group.on('revoked', (tps) => {
+      if (groupTrace) console.log(`${this.ctx.clock.now()} ${name} revoked g${group.generationId} [${tps.map((tp) => tp.partition).join(',')}]`);
+      forget(tps);
+    });
+    group.on('lost', (tps) => {
+      if (groupTrace) console.log(`${this.ctx.clock.now()} ${name} lost g${group.generationId} [${tps.map((tp) => tp.partition).join(',')}]`);
+      forget(tps);
+    });
+    if (groupTrace) group.on('assigned', (tps) => console.log(`${this.ctx.clock.now()} ${name} assigned g${group.generationId} [${tps.map((tp) => tp.partition).join(',')}]`));
     const mode = new Rng((this.ctx.seed * 7919 + this.incarnations) >>> 0).pick(['eachRecord', 'eachRecord', 'eachBatch', 'for await'] as const);
     const handle = async (partition: number, records: readonly { offset: number; value: Uint8Array | null }[]): Promise<void> => {
+      // A handler may outlive its ownership (a `lost` does not wait for it): order is checked within one.
+      const ownership = me.givenUp.get(partition) ?? 0;
       const ms = this.ctx.faulty() && this.rng.chance(this.slowRate) ? this.rng.between(500, 2500) : this.rng.between(0, 20);
       await delay(ms, this.ctx.clock);
       // A killed process never finishes what it was doing.
       if (me.state === 'killed') return new Promise<void>(() => undefined);
       const state = this.processed[partition]!;
+      if (groupTrace) console.log(`${this.ctx.clock.now()} ${name} processed ${partition}:${records.map((r) => r.offset).join(',')}`);
       for (const r of records) {
         const value = Buffer.from(r.value ?? new Uint8Array()).toString();
         const before = state.values.get(r.offset);
         if (before !== undefined && before !== value) this.violations.push(`${name} read ${value} at ${partition}:${r.offset}, where ${before} was read before`);
         if (before !== undefined) this.redelivered++;
         state.values.set(r.offset, value);
+        if ((me.givenUp.get(partition) ?? 0) !== ownership) continue;
         const last = me.last.get(partition);
         if (last !== undefined && r.offset <= last) this.violations.push(`${name} processed ${partition}:${r.offset} after ${partition}:${last} while owning the partition`);
         me.last.set(partition, r.offset);

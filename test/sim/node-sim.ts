@@ -353,7 +353,10 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string, w
   const settleFrom = clock.now();
   if (group !== undefined) {
     const g = group;
-    await until('the group consuming and committing everything', g.settle(admin, acked), 60_000).catch((err: unknown) => fail(`${err instanceof Error ? err.message : String(err)} (${g.describe()})`));
+    await until('the group consuming and committing everything', g.settle(admin, acked), 60_000).catch((err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      fail(message.includes('(group: ') ? message : `${message} (${g.describe()})`);
+    });
   }
   const settleMs = clock.now() - settleFrom;
 
