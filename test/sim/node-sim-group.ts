@@ -48,6 +48,7 @@ class MemberTransport implements Transport {
     private readonly clock: SimulatedTimerClock,
     private readonly net: Transport,
     private readonly observe: (request: Request) => void,
+    private readonly answered: (response: unknown) => void,
   ) {}
   bootstrapNodes(): readonly number[] {
     return this.net.bootstrapNodes();
@@ -56,6 +57,7 @@ class MemberTransport implements Transport {
     if (this.closed) return Promise.reject(new TributaryError('NETWORK_EXCEPTION', 'the member is gone'));
     this.observe(request);
     const sent = this.net.send(node, request, options);
+    if (request.apiKey === ApiKey.FindCoordinator) sent.then((r) => this.answered(r), () => undefined);
     if (groupTrace) {
       const at = this.clock.now();
       sent.then(
@@ -90,8 +92,12 @@ export interface NodeSimGroupResult {
   readonly closes: number;
   /** Records whose handler ran more than once (at least once allows it). */
   readonly redelivered: number;
+  /** Times a member found the group's coordinator on another node than the last one found. */
+  readonly coordinatorMoves: number;
   /** Simulated ms from the faults stopping to the group consuming and committing everything. */
   readonly settleMs: number;
+  /** A digest of every record processed (member, partition, offset, time): equal for two runs of one seed. */
+  readonly digest: string;
 }
 
 /** What the group part needs of the node simulation. */
@@ -138,6 +144,9 @@ export class NodeSimGroup {
   private closes = 0;
   private redelivered = 0;
   private stopped = false;
+  private digest = 0x811c9dc5;
+  private coordinator: number | undefined;
+  private coordinatorMoves = 0;
   /** What `settle` saw last, for the message when the group does not settle. */
   private progress = 'not settling yet';
 
@@ -204,9 +213,17 @@ export class NodeSimGroup {
     }
   }
 
+  /** A FindCoordinator answer: counts the coordinator moving to another node (its node killed, its partition's leadership moved). */
+  private coordinatorFound(response: unknown): void {
+    const c = (response as { coordinators?: { nodeId: number; errorCode: string }[] }).coordinators?.[0];
+    if (c === undefined || c.errorCode !== 'NONE') return;
+    if (this.coordinator !== undefined && this.coordinator !== c.nodeId) this.coordinatorMoves++;
+    this.coordinator = c.nodeId;
+  }
+
   private startMember(): Member {
     const name = `g${this.incarnations++}`;
-    const transport = new MemberTransport(name, this.ctx.clock, this.ctx.net, (r) => this.observe(name, r));
+    const transport = new MemberTransport(name, this.ctx.clock, this.ctx.net, (r) => this.observe(name, r), (r) => this.coordinatorFound(r));
     const group = new Group(transport, { ...this.options, clientId: name }, this.ctx.clock);
     const me: Member = { name, group, transport, state: 'live', givenUp: new Map(), last: new Map() };
     const forget = (tps: { topic: string; partition: number }[]): void => {
@@ -233,7 +250,9 @@ export class NodeSimGroup {
       // A killed process never finishes what it was doing.
       if (me.state === 'killed') return new Promise<void>(() => undefined);
       const state = this.processed[partition]!;
-      if (groupTrace) console.log(`${this.ctx.clock.now()} ${name} processed ${partition}:${records.map((r) => r.offset).join(',')}`);
+      const line = `${this.ctx.clock.now()} ${name} processed ${partition}:${records.map((r) => r.offset).join(',')}`;
+      for (let i = 0; i < line.length; i++) this.digest = Math.imul(this.digest ^ line.charCodeAt(i), 0x01000193) >>> 0;
+      if (groupTrace) console.log(line);
       for (const r of records) {
         const value = Buffer.from(r.value ?? new Uint8Array()).toString();
         const before = state.values.get(r.offset);
@@ -344,7 +363,9 @@ export class NodeSimGroup {
       kills: this.kills,
       closes: this.closes,
       redelivered: this.redelivered,
+      coordinatorMoves: this.coordinatorMoves,
       settleMs,
+      digest: this.digest.toString(16),
     };
   }
 }
