@@ -27,7 +27,7 @@ import { TransportRaftNetwork } from './node/raft-link.js';
 import type { Transport } from './transport/transport.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import type { Store } from './storage/store.js';
-import { startTimer, type Clock } from './util/clock.js';
+import type { Clock } from './util/clock.js';
 import { channels, type FencingEvent } from './util/channels.js';
 import { TributaryError } from './util/errors.js';
 import { silentLogger, type Logger } from './util/logger.js';
@@ -63,10 +63,6 @@ export interface ClusterNodeOptions {
   /** Opens the metadata log's store (a simulation keeps it in memory); default a `FileStore`. */
   readonly openMetadataStore?: (dir: string) => Store;
 }
-
-/** How often a leader tells a follower to open its replica when the message is lost, and the longest wait between tries (about five minutes in all). */
-const openReplicaAttemptsMax = 40;
-const openReplicaBackoffMaxMs = 10_000;
 
 export class ClusterNode {
   /** Set once the broker has stopped: its requests still waiting for a controller are dropped. */
@@ -114,18 +110,9 @@ export class ClusterNode {
       incarnationId: randomUuid(new Rng(seed ^ 0x5bd1e995)),
       clock: o.clock,
       config: o.broker,
-      // A leader's replica opened: its followers open theirs, told by a message. A message
-      // lost (or a follower down) is sent again with backoff: a follower that never hears it
-      // never fetches, and the partition's ISR shrinks below min.insync.replicas for good
-      // once another replica fails (node simulation seed 13).
+      // A leader's replica opened: its followers open theirs, told by a message.
       onLeaderOpened: (topic, partition, replicas) => {
-        const tell = (r: number, attempt: number): void => {
-          sendNodeRequest(o.nodes, r, { apiKey: NodeApiKey.OpenReplica, topic, partition }).catch(() => {
-            if ((self?.brokerStopped ?? false) || attempt >= openReplicaAttemptsMax) return;
-            startTimer(o.clock, Math.min(openReplicaBackoffMaxMs, 100 * 2 ** attempt), () => tell(r, attempt + 1), true);
-          });
-        };
-        for (const r of replicas) if (r !== o.id) tell(r, 0);
+        for (const r of replicas) if (r !== o.id) sendNodeRequest(o.nodes, r, { apiKey: NodeApiKey.OpenReplica, topic, partition }).catch(() => {});
       },
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(o.openStore ? { openStore: o.openStore } : {}),
