@@ -131,6 +131,14 @@ export class Sender implements IdempotenceHost {
         const limit = q.retries > 0 ? 1 : o.maxInFlight;
         if (q.inFlight >= limit) break;
         const b = q.peek()!;
+        // A new batch of an idempotent producer waits while `maxInFlight` batches of its
+        // partition are unsettled, counted from the oldest unanswered one, not only those in
+        // flight: the broker remembers a producer's last 5 batches, and a retry of a batch
+        // whose answer was lost must still be among them to be answered as a duplicate (with
+        // answers out of order, later batches could otherwise push it out of that window,
+        // and the retry would be written twice). Until the partition's leader has
+        // acknowledged a batch under this producer id, one batch at a time (`ackedProducerId`).
+        if (b.attempts === 0 && o.idempotent && q.pending.length >= (q.ackedProducerId === this.txn.producerId ? o.maxInFlight : 1)) break;
         if (now - b.createdMs >= o.deliveryTimeoutMs) {
           q.shift();
           if (b.attempts > 0) q.retries--;
@@ -270,6 +278,7 @@ export class Sender implements IdempotenceHost {
   private succeed(b: ProducerBatch, baseOffset: number, logAppendTime: number): void {
     const q = this.accumulator.queueFor(b);
     q.inFlight--;
+    if (b.producerId >= 0) q.ackedProducerId = b.producerId;
     this.counts.sent(b.recordCount, b.bytes?.length ?? 0);
     b.result = { baseOffset, logAppendTime };
     this.settle(q);
@@ -277,9 +286,14 @@ export class Sender implements IdempotenceHost {
 
   /**
    * A batch's attempt failed with `code`. Retriable errors send it back to the front of its
-   * queue (after a backoff) until its delivery timeout; OUT_OF_ORDER_SEQUENCE_NUMBER is
-   * retriable when an earlier batch of the partition is unanswered or failed (the broker
-   * is waiting for that batch's sequence); otherwise the batch fails.
+   * queue (after a backoff) until its delivery timeout. OUT_OF_ORDER_SEQUENCE_NUMBER and
+   * UNKNOWN_PRODUCER_ID are retried too, as Kafka's idempotent producer does
+   * (`TransactionManager.canRetry`): when an earlier batch of the partition is unanswered
+   * or failed, the broker is waiting for that batch's sequence, and the batch is retried as
+   * it is; when it is the partition's first unsettled batch, the broker has lost this
+   * producer's sequence (it proved the batch unwritten: a written one would still be in its
+   * window of 5 and come back as a duplicate), so the producer bumps its epoch and the
+   * batch is numbered again under the new one.
    */
   private failed(b: ProducerBatch, code: ErrorCode, message: string | undefined, unknownOutcome: boolean): void {
     const q = this.accumulator.queueFor(b);
@@ -293,13 +307,11 @@ export class Sender implements IdempotenceHost {
     if (o.idempotent && (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || code === 'UNKNOWN_PRODUCER_ID')) {
       const earlier = q.pending.indexOf(b) > 0;
       const stale = this.txn.isStale(b);
-      if (earlier || stale) {
-        retriable = true;
-      } else {
-        // The broker lost this producer's sequence (a leader that lost data): this batch
-        // fails and the rest start over under a new epoch.
-        this.txn.resetNeeded = true;
-      }
+      // The first unsettled batch, under the current epoch: the broker lost this producer's
+      // sequence (a leader that lost data). Everything starts over under a new epoch, this
+      // batch first.
+      if (!earlier && !stale) this.txn.resetNeeded = true;
+      retriable = true;
     }
     b.storageError = code === 'KAFKA_STORAGE_ERROR' ? (message ?? code) : undefined;
     if (retriable && now - b.createdMs < o.deliveryTimeoutMs) {
