@@ -29,6 +29,7 @@ class LossyNetwork implements Transport {
   bootstrapNodes(): readonly number[] {
     return this.cluster.bootstrapNodes();
   }
+  close(): void {}
   send<R extends Request>(nodeId: number, request: R): Promise<ResponseFor<R>> {
     if (request.apiKey !== ApiKey.Produce) return this.cluster.send(nodeId, request);
     const n = ++this.produces;

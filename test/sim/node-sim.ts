@@ -6,7 +6,9 @@
  * `SimulatedTimerClock`, over a simulated network (`SimNet`: each request arrives after
  * a seeded delay, in order per node, and its answer returns after another; a killed node's
  * requests fail with NETWORK_EXCEPTION). Every wait of the nodes and clients is a timer of
- * the clock (the producer's few global `setTimeout`s are routed to it while a run lasts);
+ * the clock (the producer's sender core and shell, the admin and the consumer start none of
+ * their own: only the storage checkpoint timer, `log-dir-checkpoints.ts`, still uses the
+ * global `setTimeout`, routed to the clock while a run lasts);
  * the driver fires one timer at a time and lets what it woke settle before the next, so a
  * seed replays exactly (the test runs one twice and compares the digests).
  *
