@@ -7,7 +7,6 @@ import { BufferPool } from './buffer-pool.js';
 import type { ProducerMetrics } from './client-metrics.js';
 import { MetadataCache } from './metadata-cache.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
-import { Sender } from './sender.js';
 import { SenderShell } from './sender-shell.js';
 import { checkSendArguments } from './send-arguments.js';
 
@@ -82,7 +81,7 @@ export class Producer {
     this.pool = new BufferPool(this.options.bufferMemory, this.options.batchSize, clock);
     this.metadata = new MetadataCache(transport, this.options, clock, rng.fork());
     this.accumulator = new RecordAccumulator(this.options, this.metadata, this.pool, clock, rng, () => this.sender.wake());
-    this.sender = new SenderShell(new Sender(this.accumulator, this.metadata, this.options, rng), transport, this.metadata, this.options, clock, rng);
+    this.sender = new SenderShell(this.accumulator, transport, this.metadata, this.options, clock, rng);
   }
 
   /** Bytes of batches open or waiting for an answer (at most `bufferMemory`). */

@@ -14,7 +14,8 @@ import type { Rng } from '../util/rng.js';
 import type { MetadataCache } from './metadata-cache.js';
 import type { ResolvedProducerOptions } from './options.js';
 import { backoffMs, delay, isRetriable, withTimeout } from './retry.js';
-import type { ProduceRequestPlan, Sender } from './sender.js';
+import type { RecordAccumulator } from './accumulator.js';
+import { Sender, type ProduceRequestPlan } from './sender.js';
 
 export class SenderShell {
   private runScheduled = false;
@@ -27,14 +28,19 @@ export class SenderShell {
     this.run();
   };
 
+  /** The decisions: what to send, what an answer means. */
+  readonly core: Sender;
+
   constructor(
-    readonly core: Sender,
+    accumulator: RecordAccumulator,
     private readonly transport: Transport,
     private readonly metadata: MetadataCache,
     private readonly options: ResolvedProducerOptions,
     private readonly clock: Clock,
     private readonly rng: Rng,
-  ) {}
+  ) {
+    this.core = new Sender(accumulator, metadata, options, rng);
+  }
 
   /** Runs the core on the next microtask: records sent in the same turn share batches. */
   wake(): void {

@@ -3,6 +3,7 @@ import { FakeCluster } from '../../test/helpers/fake-broker.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
 import type { Transport } from '../transport/transport.js';
+import { SimulatedTimerClock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import { Producer } from './producer.js';
 
@@ -92,5 +93,40 @@ describe('Sender (idempotent producer) under lost requests and answers', () => {
     expect(sent.map((m) => m.offset)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect((await cluster.records('t', 0)).map((r) => text(r.value))).toEqual(['w', ...values]);
     await producer.close();
+  });
+});
+
+describe('Sender on its clock', () => {
+  it('lingers, backs off and times requests out in the time of the producer’s clock, with no real timer', async () => {
+    // Linger a minute and back off a minute: on real timers this test would wait minutes.
+    const clock = new SimulatedTimerClock(1_700_000_000_000);
+    const cluster = new FakeCluster({ topics: { t: 1 }, clock });
+    const producer = new Producer(cluster, { lingerMs: 60_000, retryBackoffMs: 60_000, retryBackoffMaxMs: 60_000, requestTimeoutMs: 30_000, deliveryTimeoutMs: 600_000 }, clock);
+    let written: number | undefined;
+    void producer.send('t', { value: 'a' }).then((m) => (written = m.offset));
+    await turns();
+    clock.advance(59_999);
+    await turns();
+    expect(cluster.stats.requests.Produce).toBe(0);
+    // The linger ends; the first attempt's answer is lost, so the batch waits its backoff.
+    cluster.inject({ api: 'Produce', kind: 'network-error', after: true });
+    clock.advance(1);
+    await turns();
+    expect(cluster.stats.requests.Produce).toBe(1);
+    clock.advance(30_000);
+    await turns();
+    expect(cluster.stats.requests.Produce).toBe(1);
+    expect(written).toBeUndefined();
+    for (let i = 0; i < 10 && written === undefined; i++) {
+      clock.advance(60_000);
+      await turns();
+    }
+    // The retry was a duplicate to the broker: the record is written once, at offset 0.
+    expect(written).toBe(0);
+    expect(cluster.stats.requests.Produce).toBe(2);
+    expect((await cluster.records('t', 0)).map((r) => text(r.value))).toEqual(['a']);
+    const closing = producer.close();
+    await turns();
+    await closing;
   });
 });
