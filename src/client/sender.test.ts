@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeCluster } from '../../test/helpers/fake-broker.js';
 import { ApiKey } from '../protocol/api-keys.js';
@@ -128,5 +129,20 @@ describe('Sender on its clock', () => {
     const closing = producer.close();
     await turns();
     await closing;
+  });
+});
+
+describe('the sender core', () => {
+  it('has no timers, no transport, no promises and reads no clock: time and answers come in, requests go out', () => {
+    const banned = /\bsetTimeout\(|\bsetImmediate\(|\bqueueMicrotask\(|\bPromise\b|\basync\b|\bawait\b|\bDate\.now\(|\bperformance\.now\(|\.monotonic\(|\btransport\b|\bTransport\b/;
+    const violations: string[] = [];
+    for (const file of ['sender.ts', 'transaction-manager.ts']) {
+      readFileSync(new URL(`./${file}`, import.meta.url), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (!/^\s*(\*|\/\/|\/\*)/.test(line) && banned.test(line.replace(/\/\/.*$/, ''))) violations.push(`${file}:${i + 1}: ${line.trim()}`);
+        });
+    }
+    expect(violations).toEqual([]);
   });
 });
