@@ -19,6 +19,7 @@ import type { Logger } from '../util/logger.js';
 import { forwardingLogger } from './worker-log.js';
 import { PeerTransport } from './peer-transport.js';
 import { imageCopy, statsCopy } from './node-reads.js';
+import { serveSyncReads } from './sync-read.js';
 import type { FromNodeWorker, NodeStatus, NodeWorkerData, ToNodeWorker } from './worker-protocol.js';
 
 /** Wall-clock ms (comparable across threads); `loadedAt`: once this entry's imports have loaded. */
@@ -37,6 +38,23 @@ function post(m: FromNodeWorker, transfer: ArrayBuffer[] = []): void {
 }
 
 const log: Logger = forwardingLogger(post, data.logLevel);
+
+// The supervisor's synchronous reads (`cluster.metrics()`, `cluster.metadata`): answered
+// from this event loop, like the `read` messages below, at once.
+if (data.syncRead !== undefined) {
+  serveSyncReads(
+    data.syncRead,
+    (what, known) => {
+      if (node === undefined) return { value: undefined };
+      if (what === 'stats') return { value: statsCopy(node.broker.stats) };
+      const image = node.metadata.image;
+      if (image.offset === known) return { value: 'same' };
+      const { copy, transfer } = imageCopy(image);
+      return { value: copy, transfer };
+    },
+    log,
+  );
+}
 
 // A peer's request that comes before this node's endpoint exists waits for it rather than
 // failing: the nodes open in parallel, and the lowest voter of a new quorum campaigns as

@@ -10,6 +10,7 @@ import type { LogLevel } from '../util/logger.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { LogLine } from './worker-log.js';
 import type { ImageCopy, NodeStatsCopy } from './node-reads.js';
+import type { SyncReadEnd } from './sync-read.js';
 
 /** Everything a node worker needs to open its node: plain data (it crosses in `workerData`). */
 export interface NodeWorkerData {
@@ -22,6 +23,8 @@ export interface NodeWorkerData {
   readonly broker: Partial<BrokerConfig>;
   readonly electionTimeoutMs?: number;
   readonly logLevel: LogLevel;
+  /** Where the supervisor reads the node's counts and image synchronously (added by `WorkerNodes`, its port transferred). */
+  readonly syncRead?: SyncReadEnd;
 }
 
 export type ToNodeWorker =
