@@ -10,6 +10,7 @@ import type { Logger } from '../util/logger.js';
 import type { MetadataImage } from '../metadata/image.js';
 import { imageFromCopy, statsFromCopy, type ImageCopy, type NodeStats, type NodeStatsCopy } from './node-reads.js';
 import { SyncReader } from './sync-read.js';
+import { putIdleWorker, takeIdleWorker } from './worker-pool.js';
 import type { FromNodeWorker, NodeStatus, NodeWorkerData, StartMarks, ToNodeWorker } from './worker-protocol.js';
 
 /**
@@ -49,6 +50,10 @@ class WorkerNode {
   private readonly createdAt = performance.timeOrigin + performance.now();
   private marks: StartMarks | undefined;
   private gone = false;
+  /** The node closed cleanly and its worker said nothing of the run is left: the worker may run another node. */
+  reusable = false;
+  private ended: () => void = () => {};
+  private readonly listeners: { message: (m: FromNodeWorker) => void; error: (err: Error) => void; exit: () => void };
   /** Whether the node has opened (before, a synchronous read would wait out the worker's boot). */
   private isOpen = false;
   private readonly waiting = new Map<string, { resolve: () => void; reject: (e: unknown) => void }[]>();
@@ -68,8 +73,9 @@ class WorkerNode {
     this.registered = this.next('registered');
     this.opened.catch(() => {});
     this.registered.catch(() => {});
-    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
-    worker.on('message', (m: FromNodeWorker) => {
+    // The run's end: the worker's exit, or its release to the pool of idle workers.
+    this.exited = new Promise((resolve) => (this.ended = resolve));
+    const message = (m: FromNodeWorker): void => {
       switch (m.t) {
         case 'status':
           this.status = m.status;
@@ -92,6 +98,7 @@ class WorkerNode {
         }
         case 'closed':
           if (m.stats !== undefined) this.lastStats = m.stats;
+          this.reusable = m.reusable === true;
           this.settle(m.t);
           return;
         case 'opened':
@@ -103,7 +110,7 @@ class WorkerNode {
           const k = this.marks;
           if (k !== undefined) {
             const ms = (t: number): number => Math.round(t - this.createdAt);
-            log.debug({ nodeId: id, loadedMs: ms(k.loadedAt), openedMs: ms(k.openedAt), registeredMs: ms(m.at) }, `node ${id}'s worker: entry loaded ${ms(k.loadedAt)} ms, node open ${ms(k.openedAt)} ms, registered ${ms(m.at)} ms after new Worker`);
+            log.debug({ nodeId: id, loadedMs: ms(k.loadedAt), openedMs: ms(k.openedAt), registeredMs: ms(m.at) }, `node ${id}'s worker: entry loaded ${ms(k.loadedAt)} ms, node open ${ms(k.openedAt)} ms, registered ${ms(m.at)} ms after the start (a new worker or an idle one)`);
           }
           this.settle(m.t);
           return;
@@ -111,15 +118,20 @@ class WorkerNode {
         default:
           this.settle(m.t);
       }
-    });
-    worker.on('error', (err) => log.error({ nodeId: id, err }, `node ${id}'s worker failed`));
-    worker.once('exit', () => {
+    };
+    const error = (err: Error): void => log.error({ nodeId: id, err }, `node ${id}'s worker failed`);
+    const exit = (): void => {
+      this.ended();
       this.gone = true;
       this.sync.close();
       this.status = { active: false, fenced: true, leaderId: -1 };
       this.failAll(new TributaryError('NETWORK_EXCEPTION', `node ${id}'s worker exited`));
       void this.clients.close();
-    });
+    };
+    this.listeners = { message, error, exit };
+    worker.on('message', message);
+    worker.on('error', error);
+    worker.once('exit', exit);
     const { port1, port2 } = new MessageChannel();
     this.post({ t: 'serve', kind: 'clients', port: port2 }, [port2]);
     // What the broker sees of the calling thread's clients: the context of an in-thread client.
@@ -132,6 +144,20 @@ class WorkerNode {
       return;
     }
     this.worker.postMessage(m, transfer);
+  }
+
+  /**
+   * Ends this run without ending the thread: the node closed cleanly (`reusable`), so the
+   * worker goes to the pool of idle workers for a later node. Its ports to this run close
+   * as at an exit.
+   */
+  release(): void {
+    const { message, error, exit } = this.listeners;
+    this.worker.off('message', message);
+    this.worker.off('error', error);
+    this.worker.off('exit', exit);
+    exit();
+    putIdleWorker(this.worker);
   }
 
   /** Resolves when the worker next posts a message of type `t`; rejects if it fails or exits first. */
@@ -231,7 +257,9 @@ export class WorkerNodes {
   async open(id: number): Promise<void> {
     await this.exits.get(id);
     const sync = new SyncReader(`node ${id}'s worker`);
-    const w = new WorkerNode(id, startWorker(this.settings(id), sync), sync, this.runId, this.log, this.onActivated);
+    const idle = takeIdleWorker();
+    if (idle !== undefined) idle.postMessage({ t: 'run', data: { ...this.settings(id), syncRead: sync.end } } satisfies ToNodeWorker, [sync.end.port]);
+    const w = new WorkerNode(id, idle ?? startWorker(this.settings(id), sync), sync, this.runId, this.log, this.onActivated);
     this.exits.set(id, w.exited);
     void w.exited.then(() => {
       if (this.nodes.get(id) !== w) return; // stopped or killed: already let go
@@ -289,7 +317,8 @@ export class WorkerNodes {
     await done.catch(() => {});
     this.nodes.delete(id);
     this.retire(w);
-    await w.worker.terminate();
+    if (w.reusable) w.release();
+    else await w.worker.terminate();
   }
 
   /** Node `id`'s broker counts, read from its worker now (undefined if it is not running). */
