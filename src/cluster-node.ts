@@ -27,7 +27,7 @@ import { TransportRaftNetwork } from './node/raft-link.js';
 import type { Transport } from './transport/transport.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import type { Store } from './storage/store.js';
-import type { Clock } from './util/clock.js';
+import { startTimer, type Clock } from './util/clock.js';
 import { channels, type FencingEvent } from './util/channels.js';
 import { TributaryError } from './util/errors.js';
 import { silentLogger, type Logger } from './util/logger.js';
@@ -101,6 +101,16 @@ export class ClusterNode {
     });
     endpoint.metadata = metadata;
     let self: ClusterNode | undefined;
+    // The message may be lost, or the follower down: asked again (backoff up to 5 s) while
+    // this node leads the partition, or a follower that never opened its replica would
+    // stay in the ISR without fetching, hold acks=all until shrunk out, then leave the
+    // partition short of min.insync.replicas for good.
+    const askToOpen = (r: number, topic: string, partition: number, attempt: number): void => {
+      sendNodeRequest(o.nodes, r, { apiKey: NodeApiKey.OpenReplica, topic, partition }).catch(() => {
+        if (self?.brokerStopped === true || broker.replica(topic, partition)?.role !== 'leader') return;
+        startTimer(o.clock, Math.min(5000, 100 * 2 ** attempt), () => askToOpen(r, topic, partition, attempt + 1), true);
+      });
+    };
     const broker = new Broker({
       nodeId: o.id,
       dataDir: dir,
@@ -112,7 +122,7 @@ export class ClusterNode {
       config: o.broker,
       // A leader's replica opened: its followers open theirs, told by a message.
       onLeaderOpened: (topic, partition, replicas) => {
-        for (const r of replicas) if (r !== o.id) sendNodeRequest(o.nodes, r, { apiKey: NodeApiKey.OpenReplica, topic, partition }).catch(() => {});
+        for (const r of replicas) if (r !== o.id) askToOpen(r, topic, partition, 0);
       },
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(o.openStore ? { openStore: o.openStore } : {}),
