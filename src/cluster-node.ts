@@ -101,7 +101,11 @@ export class ClusterNode {
     });
     endpoint.metadata = metadata;
     let self: ClusterNode | undefined;
-    const leaderAndIsr = new LeaderAndIsrSender(o.nodes, o.id, o.clock);
+    // Sent again while this node leads the partition and the follower is one of its replicas.
+    const leaderAndIsr = new LeaderAndIsrSender(o.nodes, o.id, o.clock, (r, topic, partition) => {
+      const replica = broker.replica(topic, partition);
+      return self?.brokerStopped !== true && replica?.role === 'leader' && replica.replicas.includes(r);
+    });
     const broker = new Broker({
       nodeId: o.id,
       dataDir: dir,

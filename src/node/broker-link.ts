@@ -5,7 +5,6 @@ import { decodeResponse, encodeRequest, servedApiVersions } from '../protocol/wi
 import { encodeNodeRequest, nodeApiVersion, type NodeRequestBody } from '../protocol/wire/node-codec.js';
 import type { Transport } from '../transport/transport.js';
 import { startTimer, stopTimer, type Clock, type ClockTimer } from '../util/clock.js';
-import { isTributaryError } from '../util/errors.js';
 import { zeroUuid } from '../util/uuid.js';
 import { sendFrame } from './node-requests.js';
 
@@ -80,17 +79,18 @@ export function leaderAndIsrBody(selfId: number, image: MetadataImage, topic: st
 }
 
 /** The first pause before a LeaderAndIsr is sent again, and the longest. */
-const retryMinMs = 50;
-const retryMaxMs = 2_000;
-/** How many times a LeaderAndIsr is sent to an unreachable follower (about 30 s in all). */
-const attemptsMax = 20;
+const retryMinMs = 100;
+const retryMaxMs = 30_000;
 
 /**
  * Sends a leader's LeaderAndIsr requests. A follower that never hears one never opens its
  * replica of a partition nobody touched, and stays in the ISR without fetching until
- * the leader shrinks it, so an acks=all produce waits that long: a request lost to a
- * broken connection or an unreachable follower is sent again (retriable errors only,
- * 50 ms doubling to 2 s, 20 times), until answered or `close()`.
+ * the leader shrinks it (an acks=all produce waits that long), then leaves the partition
+ * short of `min.insync.replicas` for good (a restarted follower opens only the replicas
+ * it has folders for). So a request that fails (a broken link, an unreachable follower)
+ * is sent again, 100 ms doubling to 30 s, for as long as `wanted(follower, topic,
+ * partition)` holds (this node still leads the partition, the follower is still one of
+ * its replicas), until answered or `close()`. The timers do not hold the process open.
  * @internal
  */
 export class LeaderAndIsrSender {
@@ -101,22 +101,28 @@ export class LeaderAndIsrSender {
     private readonly nodes: Transport,
     private readonly selfId: number,
     private readonly clock: Clock,
+    private readonly wanted: (follower: number, topic: string, partition: number) => boolean = () => true,
   ) {}
 
   /** Tells `followers` that this leader opened its replica of `topic`-`partition`. */
   send(image: MetadataImage, topic: string, partition: number, followers: readonly number[]): void {
     const frame = encodeNodeRequest(4, nodeApiVersion(4), leaderAndIsrBody(this.selfId, image, topic, partition), 0, `broker-${this.selfId}`);
-    for (const r of followers) if (r !== this.selfId) this.attempt(r, frame, 1, retryMinMs);
+    for (const r of followers) if (r !== this.selfId) this.attempt(r, topic, partition, frame, retryMinMs);
   }
 
-  private attempt(nodeId: number, frame: Uint8Array, n: number, backoffMs: number): void {
+  private attempt(follower: number, topic: string, partition: number, frame: Uint8Array, backoffMs: number): void {
     if (this.closed) return;
-    sendFrame(this.nodes, nodeId, 4, frame).catch((err: unknown) => {
-      if (this.closed || n >= attemptsMax || !isTributaryError(err) || !err.retriable) return;
-      const t = startTimer(this.clock, backoffMs, () => {
-        this.timers.delete(t);
-        this.attempt(nodeId, frame, n + 1, Math.min(backoffMs * 2, retryMaxMs));
-      });
+    sendFrame(this.nodes, follower, 4, frame).catch(() => {
+      if (this.closed || !this.wanted(follower, topic, partition)) return;
+      const t = startTimer(
+        this.clock,
+        backoffMs,
+        () => {
+          this.timers.delete(t);
+          this.attempt(follower, topic, partition, frame, Math.min(backoffMs * 2, retryMaxMs));
+        },
+        true,
+      );
       this.timers.add(t);
     });
   }
