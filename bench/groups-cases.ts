@@ -10,7 +10,11 @@
  */
 import { Cluster } from '../src/cluster.js';
 import type { ConsumerGroup } from '../src/client/consumer-group.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { peakRssMiB, percentile, report } from './lib.js';
+import { readLogsDirectly, type ReadCeiling } from './read-ceiling.js';
 
 const [mode, a, b] = process.argv.slice(2);
 const now = () => performance.now();
@@ -44,7 +48,11 @@ async function until(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   }
 }
 
-const cluster = await Cluster.start();
+// A data folder of our own: the throughput case reads its partitions again straight from
+// their logs once the cluster is closed (`readLogsDirectly`).
+const dataDir = mkdtempSync(join(tmpdir(), 'tributary-bench-groups-'));
+const cluster = await Cluster.start({ dataDir });
+let direct: (() => Promise<void>) | undefined;
 try {
   if (mode === 'first') {
     const groups = Number(a);
@@ -141,7 +149,7 @@ try {
     const seconds = (end - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     await Promise.all(group.map((g) => g.close()));
-    report({
+    const result = {
       name: 'group-throughput',
       members,
       records,
@@ -152,8 +160,13 @@ try {
       bareFromFirstPerSecond: (records - bareFirstRecords) / ((bareEnd - bareFirstAt) / 1000),
       firstRecordMs: firstAt - t0,
       bareCpuPerRecordNs: ((bareCpu.user + bareCpu.system) * 1000) / records,
-      peakRssMiB: peakRssMiB(),
-    });
+    };
+    // After the cluster closed: the same 12 partitions straight from their logs.
+    direct = async () => {
+      const d: ReadCeiling = await readLogsDirectly(dataDir, 'events', 12);
+      if (d.records !== records) throw new Error(`read ${d.records} records directly, wrote ${records}`);
+      report({ ...result, directPerSecond: records / d.seconds, directCpuPerRecordNs: d.cpuPerRecordNs, peakRssMiB: peakRssMiB() });
+    };
   } else if (mode === 'latency') {
     const rate = Number(a);
     const seconds = Number(b);
@@ -192,4 +205,9 @@ try {
   }
 } finally {
   await cluster.close();
+}
+try {
+  await direct?.();
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
 }
