@@ -337,7 +337,7 @@ export class RecordAccumulator {
 
   /** Appends a call's records now, or once its topic's metadata (or memory for an earlier call) is there. */
   append(op: SendOp): void {
-    const info = this.metadata.topic(op.topic);
+    const info = this.metadata.topicInRun(op.topic);
     const state = this.topics.get(op.topic);
     if (info === undefined || info.partitions.length === 0 || state === undefined || state.waiting) {
       this.appendWhenKnown(op);
