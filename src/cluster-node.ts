@@ -27,7 +27,7 @@ import { TransportRaftNetwork } from './node/raft-link.js';
 import type { Transport } from './transport/transport.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import type { Store } from './storage/store.js';
-import type { Clock } from './util/clock.js';
+import { startTimer, type Clock } from './util/clock.js';
 import { channels, type FencingEvent } from './util/channels.js';
 import { TributaryError } from './util/errors.js';
 import { silentLogger, type Logger } from './util/logger.js';
@@ -101,6 +101,18 @@ export class ClusterNode {
     });
     endpoint.metadata = metadata;
     let self: ClusterNode | undefined;
+    // The message may be lost, or the follower down: asked again (backoff from 100 ms to
+    // 30 s) while this node leads the partition and the follower is one of its replicas, or
+    // a follower that never opened its replica would stay in the ISR without fetching, hold
+    // acks=all until shrunk out, then leave the partition short of min.insync.replicas for
+    // good (a restarted follower opens only the replicas it has folders for).
+    const askToOpen = (r: number, topic: string, partition: number, attempt: number): void => {
+      sendNodeRequest(o.nodes, r, { apiKey: NodeApiKey.OpenReplica, topic, partition }).catch(() => {
+        const replica = broker.replica(topic, partition);
+        if (self?.brokerStopped === true || replica?.role !== 'leader' || !replica.replicas.includes(r)) return;
+        startTimer(o.clock, Math.min(30_000, 100 * 2 ** attempt), () => askToOpen(r, topic, partition, attempt + 1), true);
+      });
+    };
     const broker = new Broker({
       nodeId: o.id,
       dataDir: dir,
@@ -112,7 +124,7 @@ export class ClusterNode {
       config: o.broker,
       // A leader's replica opened: its followers open theirs, told by a message.
       onLeaderOpened: (topic, partition, replicas) => {
-        for (const r of replicas) if (r !== o.id) sendNodeRequest(o.nodes, r, { apiKey: NodeApiKey.OpenReplica, topic, partition }).catch(() => {});
+        for (const r of replicas) if (r !== o.id) askToOpen(r, topic, partition, 0);
       },
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(o.openStore ? { openStore: o.openStore } : {}),

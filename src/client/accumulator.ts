@@ -239,6 +239,14 @@ export class PartitionQueue {
   /** Batches waiting in `items` to be sent again. While there are any, one request at a time. */
   retries = 0;
   nextSequence = 0;
+  /**
+   * The producer id under which the partition's leader acknowledged a batch (-1: none yet).
+   * Until it does, the leader may not know the producer, and a leader that does not know
+   * it takes any sequence (Kafka's rule since KIP-360): so the sender sends the partition's
+   * first batch under an id alone, lest a later batch be written before an earlier one that
+   * was lost on the way.
+   */
+  ackedProducerId = -1;
   /** Bytes the partition's last batch held when it was sent: its next batch starts that big (a busy partition's batches start big, a quiet one's small). */
   lastBatchBytes = 0;
 

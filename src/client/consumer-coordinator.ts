@@ -382,12 +382,15 @@ export class ConsumerCoordinator implements DeliveryHost {
 
   private async heartbeat(): Promise<void> {
     if (this.closed || this.phase !== 'stable' || this.heartbeatInFlight || this.generation < 0) return;
-    const node = this.coordinatorId;
-    if (node === undefined) return;
     this.heartbeatInFlight = true;
-    const sentAt = this.clock.monotonic();
     let again = false;
     try {
+      // A coordinator error forgot the coordinator: find it again here, as Kafka's heartbeat
+      // thread does. Nothing else would while the member has nothing to commit, and it
+      // would own its partitions for good after the group moved on (node simulation seed 76).
+      const node = this.coordinatorId ?? (await this.findCoordinator().catch(() => undefined));
+      if (node === undefined || this.closed || this.phase !== 'stable') return;
+      const sentAt = this.clock.monotonic();
       const generation = this.generation;
       const res = await withTimeout(
         this.send(node, { apiKey: ApiKey.Heartbeat, groupId: this.options.groupId, generationId: generation, memberId: this.memberIdValue, groupInstanceId: this.options.groupInstanceId }),

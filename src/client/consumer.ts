@@ -652,6 +652,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       let message: string;
       try {
         await this.metadata.waitForTopic(s.topic, deadline);
+        // A stale cache (the last try failed with a stale-metadata error, or it aged) asks the
+        // cluster first: `waitForTopic` returns at once for a known topic, and a seek would
+        // ask a dead leader until its deadline, again on every rejoin (node simulation seed 44).
+        if (this.metadata.isStale) await this.metadata.refresh().catch(() => false);
         const leader = this.metadata.leader(s.topic, s.partition);
         if (leader === undefined) {
           code = 'LEADER_NOT_AVAILABLE';

@@ -7,7 +7,7 @@ import { BufferPool } from './buffer-pool.js';
 import type { ProducerMetrics } from './client-metrics.js';
 import { MetadataCache } from './metadata-cache.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
-import { Sender } from './sender.js';
+import { SenderShell } from './sender-shell.js';
 import { checkSendArguments } from './send-arguments.js';
 import { RecordMetadataList } from './record-metadata-list.js';
 
@@ -71,7 +71,7 @@ export class Producer {
   readonly metadata: MetadataCache;
   private readonly pool: BufferPool;
   private readonly accumulator: RecordAccumulator;
-  private readonly sender: Sender;
+  private readonly sender: SenderShell;
   private closed = false;
   private closePromise: Promise<void> | undefined;
 
@@ -82,10 +82,10 @@ export class Producer {
   ) {
     this.options = resolveProducerOptions(options);
     const rng = new Rng(this.options.randomSeed ?? (clock.now() ^ Math.floor(clock.monotonic() * 1000)));
-    this.pool = new BufferPool(this.options.bufferMemory, this.options.batchSize);
+    this.pool = new BufferPool(this.options.bufferMemory, this.options.batchSize, clock);
     this.metadata = new MetadataCache(transport, this.options, clock, rng.fork());
     this.accumulator = new RecordAccumulator(this.options, this.metadata, this.pool, clock, rng, () => this.sender.wake());
-    this.sender = new Sender(this.accumulator, transport, this.metadata, this.options, clock, rng);
+    this.sender = new SenderShell(this.accumulator, transport, this.metadata, this.options, clock, rng);
   }
 
   /** Bytes of batches open or waiting for an answer (at most `bufferMemory`). */
@@ -95,12 +95,12 @@ export class Producer {
 
   /** Records and bytes acknowledged, failed batch attempts, Produce request latency, what is buffered. */
   metrics(): ProducerMetrics {
-    return this.sender.counts.snapshot(this.options.clientId, this.bufferedBytes, this.sender.requestsInFlight);
+    return this.sender.core.counts.snapshot(this.options.clientId, this.bufferedBytes, this.sender.core.requestsInFlight);
   }
 
   /** Produce requests sent and not yet answered. */
   get requestsOutstanding(): number {
-    return this.sender.requestsInFlight;
+    return this.sender.core.requestsInFlight;
   }
 
   /**
@@ -155,7 +155,7 @@ export class Producer {
    * answers are the `send` promises'.
    */
   async flush(): Promise<void> {
-    this.sender.flushing++;
+    this.sender.core.flushing++;
     try {
       // Calls still appending (waiting for metadata or memory) first: their records are
       // part of "everything sent so far".
@@ -164,7 +164,7 @@ export class Producer {
       this.sender.wake();
       for (const b of batches) await new Promise<void>((resolve) => b.onDone(resolve));
     } finally {
-      this.sender.flushing--;
+      this.sender.core.flushing--;
     }
   }
 
@@ -174,7 +174,7 @@ export class Producer {
   close(): Promise<void> {
     this.closePromise ??= (async () => {
       this.closed = true;
-      this.sender.closed = true;
+      this.sender.core.closed = true;
       await this.flush();
       this.pool.clearFree();
       this.sender.stop();
