@@ -48,7 +48,7 @@ export function incrementalAlterConfigs(txn: Txn, req: IncrementalAlterConfigsRe
       respond(fail('INVALID_REQUEST', 'the resource is listed more than once'));
       continue;
     }
-    const planned = planConfigChanges(txn.delta, r.resourceType, r.resourceName, r.configs);
+    const planned = planConfigChanges(txn.delta, r.resourceType, r.resourceName, req.replace === true ? withUnlistedDeleted(txn.delta, r) : r.configs);
     if ('code' in planned) {
       respond(planned);
       continue;
@@ -68,6 +68,15 @@ export function incrementalAlterConfigs(txn: Txn, req: IncrementalAlterConfigsRe
   if (uncleanEnabledClusterWide) electLeaderless(txn);
   else if (uncleanEnabled.size > 0) electLeaderless(txn, uncleanEnabled);
   return { responses };
+}
+
+/** AlterConfigs' replacement as incremental changes: the resource's configs set now and not listed are deleted. */
+function withUnlistedDeleted(view: MetadataView, r: IncrementalAlterConfigsRequest['resources'][number]): IncrementalAlterConfigsRequest['resources'][number]['configs'] {
+  if (r.resourceType !== ConfigResourceType.Topic && r.resourceType !== ConfigResourceType.Broker) return r.configs;
+  if (r.resourceType === ConfigResourceType.Topic && view.topicIdOf(r.resourceName) === undefined) return r.configs;
+  const listed = new Set(r.configs.map((c) => c.name));
+  const unlisted = [...view.configs(r.resourceType, r.resourceName).keys()].filter((name) => !listed.has(name));
+  return [...r.configs, ...unlisted.map((name) => ({ name, configOperation: 'DELETE' as const, value: null }))];
 }
 
 /** The new value (null to delete) of each config that changes, or why the resource's changes are invalid. */

@@ -95,6 +95,11 @@ export interface IncrementalAlterConfigsRequest {
   readonly type: 'IncrementalAlterConfigs';
   readonly resources: readonly AlterConfigsResource[];
   readonly validateOnly?: boolean;
+  /**
+   * AlterConfigs (33), Kafka's older API: the configs listed replace the resource's
+   * dynamic configs, so each one set now and not listed is deleted in the same change.
+   */
+  readonly replace?: boolean;
 }
 
 export interface IncrementalAlterConfigsResponse {
