@@ -101,14 +101,16 @@ export class ClusterNode {
     });
     endpoint.metadata = metadata;
     let self: ClusterNode | undefined;
-    // The message may be lost, or the follower down: asked again (backoff up to 5 s) while
-    // this node leads the partition, or a follower that never opened its replica would
-    // stay in the ISR without fetching, hold acks=all until shrunk out, then leave the
-    // partition short of min.insync.replicas for good.
+    // The message may be lost, or the follower down: asked again (backoff from 100 ms to
+    // 30 s) while this node leads the partition and the follower is one of its replicas, or
+    // a follower that never opened its replica would stay in the ISR without fetching, hold
+    // acks=all until shrunk out, then leave the partition short of min.insync.replicas for
+    // good (a restarted follower opens only the replicas it has folders for).
     const askToOpen = (r: number, topic: string, partition: number, attempt: number): void => {
       sendNodeRequest(o.nodes, r, { apiKey: NodeApiKey.OpenReplica, topic, partition }).catch(() => {
-        if (self?.brokerStopped === true || broker.replica(topic, partition)?.role !== 'leader') return;
-        startTimer(o.clock, Math.min(5000, 100 * 2 ** attempt), () => askToOpen(r, topic, partition, attempt + 1), true);
+        const replica = broker.replica(topic, partition);
+        if (self?.brokerStopped === true || replica?.role !== 'leader' || !replica.replicas.includes(r)) return;
+        startTimer(o.clock, Math.min(30_000, 100 * 2 ** attempt), () => askToOpen(r, topic, partition, attempt + 1), true);
       });
     };
     const broker = new Broker({

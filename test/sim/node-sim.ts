@@ -33,6 +33,12 @@
  * with any error, is a producer that gave up or got stuck where it had to recover. A failure throws with the seed and
  * the command that replays it.
  *
+ * The consumer group part (`node-sim-group.ts`, unless NODE_SIM_GROUP=0): two or three
+ * real `ConsumerGroup` members consume the topic while the producer sends, through the
+ * brokers' group shell, with their own faults (kills, closes) and the group simulation's
+ * invariants, checked after every timer; once the sends settle, the group must consume
+ * and commit everything within 60 simulated seconds.
+ *
  * What still runs on real turns (and is settled between timers): the storage flusher's
  * `setImmediate` between syncs; the metadata log's vote and snapshot files are real files
  * in a temporary folder (synchronous writes).
