@@ -103,7 +103,7 @@ export class KafkaApis {
         return { apiKey: ApiKey.AlterConfigs, responses: r.responses } satisfies P.AlterConfigsResponse;
       }
       case ApiKey.DescribeConfigs: {
-        const r = describeConfigs(this.requireImage(), { type: 'DescribeConfigs', resources: req.resources });
+        const r = describeConfigs(this.requireImage(), { type: 'DescribeConfigs', resources: req.resources, includeSynonyms: req.includeSynonyms ?? false });
         return { apiKey: ApiKey.DescribeConfigs, results: r.results } satisfies P.DescribeConfigsResponse;
       }
       case ApiKey.DeleteRecords:
