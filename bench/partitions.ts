@@ -2,7 +2,7 @@
  * `npx tsx bench/partitions.ts [--out file.md] [partitions...]` (default 1 100 1000 10000):
  * on a 1-node cluster with a data folder, one topic of N partitions:
  *
- * - create: `createTopics` until it answers;
+ * - create: `createTopics` until it answers (in steps of 10,000 partitions past that: see `createAll`);
  * - ready: from `createTopics` until every partition has accepted one record (one record
  *   sent to each, explicitly partitioned);
  * - heap, RSS and open descriptors (`/proc/self/fd`) once every partition holds a record;
@@ -74,6 +74,26 @@ async function keyedRate(cluster: Cluster, partitions: number): Promise<number> 
   return keyedRecords / (ms / 1000);
 }
 
+/**
+ * Creates the topic (or topics) in requests of at most 10,000 metadata records, Kafka's
+ * limit per controller operation (`MAX_RECORDS_PER_USER_OP`): a topic of more partitions
+ * grows by `createPartitions` in steps. (One CreateTopics of 100,000 partitions got no
+ * answer within the admin's 30 s here: see bench/results/2026-12-07b-partitions.md.)
+ */
+async function createAll(cluster: Cluster, partitions: number): Promise<void> {
+  const admin = cluster.admin();
+  const step = 10_000;
+  if (manyTopics) {
+    // Two records a topic (the topic and its partition).
+    for (let from = 0; from < partitions; from += step / 2) {
+      await admin.createTopics(Array.from({ length: Math.min(step / 2, partitions - from) }, (_, i) => ({ name: `bench-${from + i}`, partitions: 1 })));
+    }
+    return;
+  }
+  await admin.createTopics([{ name: 'bench', partitions: Math.min(step, partitions) }]);
+  for (let total = step * 2; total - step < partitions; total += step) await admin.createPartitions('bench', Math.min(total, partitions));
+}
+
 /** The file floor (see the top): N times a folder, its `partition.metadata`, and a segment file with one record written. */
 function fileFloorMs(partitions: number, beside: string): number {
   const root = mkdtempSync(join(beside, 'floor-'));
@@ -126,7 +146,7 @@ async function measure(partitions: number): Promise<Row> {
     let cluster = await Cluster.start({ nodes: 1, dataDir });
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    await cluster.admin().createTopics(manyTopics ? Array.from({ length: partitions }, (_, n) => ({ name: `bench-${n}`, partitions: 1 })) : [{ name: 'bench', partitions }]);
+    await createAll(cluster, partitions);
     const createMs = performance.now() - t0;
     await everyPartitionAccepts(cluster, partitions);
     const readyMs = performance.now() - t0;
