@@ -139,30 +139,44 @@ interface Row {
   restartReadyMs: number;
 }
 
+/** A phase reached, on stderr (a run of 100,000 partitions takes long enough to want to know where it is). */
+const phase = (partitions: number, what: string, t0: number): void => {
+  const m = process.memoryUsage();
+  console.error(`[partitions ${partitions}] ${what} at ${((performance.now() - t0) / 1000).toFixed(1)} s, heap ${mib(m.heapUsed).toFixed(0)} MiB, RSS ${mib(m.rss).toFixed(0)} MiB, load ${loadavg()[0]!.toFixed(1)}`);
+};
+
 async function measure(partitions: number): Promise<Row> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-partitions-'));
+  const tStart = performance.now();
+  const say = (what: string): void => phase(partitions, what, tStart);
   try {
     const floorMs = fileFloorMs(partitions, dataDir);
+    say('file floor done');
     let cluster = await Cluster.start({ nodes: 1, dataDir });
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await createAll(cluster, partitions);
     const createMs = performance.now() - t0;
+    say('created');
     await everyPartitionAccepts(cluster, partitions);
     const readyMs = performance.now() - t0;
     const readyCpuMs = cpuMs(c0);
+    say('ready');
     globalThis.gc?.();
     const mem = process.memoryUsage();
     const openFds = fds();
     const c1 = process.cpuUsage();
     const keyedPerSecond = await keyedRate(cluster, partitions);
     const keyedCpuMs = cpuMs(c1);
+    say('keyed done');
     const t1 = performance.now();
     await cluster.close();
     const closeMs = performance.now() - t1;
+    say('closed');
     const t2 = performance.now();
     cluster = await Cluster.start({ nodes: 1, dataDir });
     const restartMs = performance.now() - t2;
+    say('restarted');
     await everyPartitionAccepts(cluster, partitions);
     const restartReadyMs = performance.now() - t2;
     await cluster.close();
