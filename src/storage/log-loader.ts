@@ -166,6 +166,9 @@ export function loadLog(host: LoaderHost): { logStartOffset: number; recovery: R
     }
   }
 
+  // Producer-state snapshots past the recovered log end describe a tail that is gone.
+  local.producerSnapshots.load(names, local.logEndOffset);
+
   // The log start offset: the checkpoint, but never below the first segment.
   let logStartOffset = Math.max(logStartCheckpoint ?? 0, segments[0]!.baseOffset);
   if (logStartOffset > local.logEndOffset) {
