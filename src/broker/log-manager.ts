@@ -223,6 +223,7 @@ export class LogManager {
       }
     }
     const r = log.recovery;
+    if (r.cleanShutdownDistrusted !== undefined) this.report(topic, partition, `${r.cleanShutdownDistrusted}: changed since its clean shutdown, so every segment was scanned`);
     if (r.bytesTruncated > 0 || r.segmentsDeleted > 0) {
       this.report(topic, partition, `recovery cut ${r.bytesTruncated} byte(s) and ${r.segmentsDeleted} later segment(s) at the first invalid batch (${r.truncatedBecause ?? 'no reason given'}); the log now ends at offset ${log.logEndOffset}`);
     }

@@ -20,6 +20,12 @@ export const recoveryPointFile = 'recovery-point-offset-checkpoint';
 export interface CheckpointedState {
   /** The log was closed cleanly and not changed since: every segment can be trusted. */
   readonly clean: boolean;
+  /**
+   * Where the log ended at that clean close, if the marker says (markers written before
+   * issue 13 do not). Recovery checks the files against it: a log that ends elsewhere was
+   * changed behind our back (a segment deleted, appended to or added), and is scanned.
+   */
+  readonly cleanLogEndOffset?: number;
   readonly recoveryPoint: number | undefined;
   readonly logStartOffset: number | undefined;
   /** Whether anything at all is recorded for the log (a new partition has nothing). */
@@ -50,8 +56,10 @@ export class FolderCheckpoints implements LogCheckpoints {
   read(listed?: readonly string[]): CheckpointedState {
     const names = listed ?? this.store.list();
     const clean = names.includes(cleanShutdownFile);
+    const cleanLogEndOffset = clean ? readNumberFile(this.store, cleanShutdownFile) : undefined;
     return {
       clean,
+      ...(cleanLogEndOffset === undefined ? {} : { cleanLogEndOffset }),
       recoveryPoint: readNumberFile(this.store, recoveryPointFile),
       logStartOffset: readNumberFile(this.store, logStartCheckpointFile),
       known: names.some((n) => n.endsWith('checkpoint')) || clean,

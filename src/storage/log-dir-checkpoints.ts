@@ -76,10 +76,10 @@ function formatOffsets(offsets: Map<string, number>): string {
 export class LogDirCheckpoints {
   private readonly recoveryPoints: Map<string, number>;
   private readonly logStartOffsets: Map<string, number>;
-  /** Logs the marker named at open (closed cleanly, unchanged since). */
-  private readonly cleanAtOpen: Set<string>;
-  /** Logs closed cleanly in this run. */
-  private readonly closedClean = new Set<string>();
+  /** Logs the marker named at open (closed cleanly, unchanged since), with their log end offsets if it gave them. */
+  private readonly cleanAtOpen: Map<string, number | undefined>;
+  /** Logs closed cleanly in this run, with their log end offsets. */
+  private readonly closedClean = new Map<string, number>();
   /** Logs opened in this run and not closed cleanly since. */
   private readonly openNow = new Set<string>();
   /** Logs that changed since they were last known clean. */
@@ -95,7 +95,7 @@ export class LogDirCheckpoints {
   private constructor(readonly dir: string, private readonly delayMs: number) {
     this.recoveryPoints = readOffsets(dir, recoveryPointFile);
     this.logStartOffsets = readOffsets(dir, logStartCheckpointFile);
-    this.cleanAtOpen = new Set();
+    this.cleanAtOpen = new Map();
     let marker: string | undefined;
     try {
       marker = readFileSync(join(dir, cleanShutdownFile), 'utf8');
@@ -105,7 +105,14 @@ export class LogDirCheckpoints {
     if (marker !== undefined) {
       for (const line of marker.split('\n')) {
         const m = /^(\S+) (\d+)$/.exec(line);
-        if (m !== null) this.cleanAtOpen.add(key(m[1]!, Number(m[2])));
+        if (m !== null) this.cleanAtOpen.set(key(m[1]!, Number(m[2])), undefined);
+      }
+      // Then, since issue 13, each clean log's end: `topic partition logEndOffset` lines
+      // (which a marker reader of an earlier version passes over).
+      for (const line of marker.split('\n')) {
+        const m = /^(\S+) (\d+) (\d+)$/.exec(line);
+        const k = m === null ? undefined : key(m[1]!, Number(m[2]));
+        if (k !== undefined && this.cleanAtOpen.has(k)) this.cleanAtOpen.set(k, Number(m![3]));
       }
       rmSync(join(dir, cleanShutdownFile), { force: true });
       fsyncDir(dir);
@@ -145,7 +152,14 @@ export class LogDirCheckpoints {
           return { clean: legacyMarker && !self.mustScan.has(k), recoveryPoint: rp, logStartOffset: ls, known: true };
         }
         const clean = !self.mustScan.has(k) && !self.changed.has(k) && (self.cleanAtOpen.has(k) || self.closedClean.has(k));
-        return { clean, recoveryPoint: self.recoveryPoints.get(k) ?? 0, logStartOffset: self.logStartOffsets.get(k), known: true };
+        const cleanLogEndOffset = self.closedClean.has(k) ? self.closedClean.get(k) : self.cleanAtOpen.get(k);
+        return {
+          clean,
+          ...(clean && cleanLogEndOffset !== undefined ? { cleanLogEndOffset } : {}),
+          recoveryPoint: self.recoveryPoints.get(k) ?? 0,
+          logStartOffset: self.logStartOffsets.get(k),
+          known: true,
+        };
       },
       removeCleanMarker(): void {
         self.changed.add(k);
@@ -165,11 +179,11 @@ export class LogDirCheckpoints {
         self.set(self.logStartOffsets, k, offset);
         self.flush();
       },
-      markCleanShutdown(_logEndOffset: number, recoveryPoint: number): void {
+      markCleanShutdown(logEndOffset: number, recoveryPoint: number): void {
         self.set(self.recoveryPoints, k, recoveryPoint);
         self.changed.delete(k);
         self.openNow.delete(k);
-        self.closedClean.add(k);
+        self.closedClean.set(k, logEndOffset);
         self.schedule();
       },
     };
@@ -264,12 +278,15 @@ export class LogDirCheckpoints {
     this.flush();
     this.closed = true;
     const clean: string[] = [];
-    for (const k of new Set([...this.cleanAtOpen, ...this.closedClean])) {
+    const ends: string[] = [];
+    for (const k of new Set([...this.cleanAtOpen.keys(), ...this.closedClean.keys()])) {
       if (this.changed.has(k) || this.mustScan.has(k) || this.openNow.has(k)) continue;
       const [topic, partition] = k.split('\u0000');
       clean.push(`${topic} ${partition}\n`);
+      const end = this.closedClean.has(k) ? this.closedClean.get(k) : this.cleanAtOpen.get(k);
+      if (end !== undefined) ends.push(`${topic} ${partition} ${end}\n`);
     }
-    writeFileAtomic(this.dir, cleanShutdownFile, clean.join(''));
+    writeFileAtomic(this.dir, cleanShutdownFile, clean.join('') + ends.join(''));
   }
 
   /** Stops without writing anything more (a crash, in tests). */
