@@ -4,7 +4,7 @@
  * segment deleted, appended to, or added) is scanned as after a crash instead of being
  * trusted. Both homes of the checkpoint: a log's own folder, and a broker's data folder.
  */
-import { appendFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../test/helpers/temp-dirs.js';
@@ -127,5 +127,37 @@ describe('the data folder marker', () => {
     const dataDir = tempDir();
     const end = await writeLog(opener(dataDir, 'data folder'), 30);
     expect(readFileSync(join(dataDir, '.kafka_cleanshutdown'), 'utf8')).toBe(`t 0\nt 0 ${end}\n`);
+  });
+});
+
+describe('the background check of what a clean open trusted unchecked', () => {
+  it('checks every trusted batch, a step at a time, and finds a damaged one with KAFKA_STORAGE_ERROR (never serving it)', async () => {
+    const dataDir = tempDir();
+    const open = opener(dataDir, 'own folder');
+    const end = await writeLog(open, 250);
+    // Intact: the steps end, each taking at most about its budget.
+    const intact = await open();
+    let steps = 0;
+    while (intact.verifyUnchecked(2048)) steps++;
+    expect(steps).toBeGreaterThan(intact.sizeInBytes / 4096);
+    expect(await valuesOf(intact)).toBe(end);
+    await intact.close();
+
+    const files = segments(dataDir);
+    const path = join(dataDir, 't-0', files[1]!);
+    const bytes = readFileSync(path);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    writeFileSync(path, bytes);
+    const log = await open();
+    expect(log.recovery).toMatchObject({ clean: true, segmentsScanned: 0 });
+    let error: unknown;
+    try {
+      while (log.verifyUnchecked(2048));
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({ code: 'KAFKA_STORAGE_ERROR' });
+    expect(String((error as Error).message)).toMatch(new RegExp(`segment ${Number(files[1]!.slice(0, 20))} of t-0 is damaged`));
+    await log.close();
   });
 });

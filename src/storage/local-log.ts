@@ -288,6 +288,41 @@ export class LocalLog {
     return undefined;
   }
 
+  /**
+   * CRC-checks up to about `budgetBytes` of the batches recovery trusted without checking
+   * (oldest first), exactly as a read of them would, moving each segment's "verified up
+   * to" mark; returns whether any remain. A damaged batch fails with
+   * KAFKA_STORAGE_ERROR, as a read of it does. A broker runs this in the background after
+   * open (log-manager.ts), so that damage below the recovery point is found without a
+   * reader, and without the open reading the whole log.
+   */
+  verifyUnchecked(budgetBytes: number): boolean {
+    let budget = budgetBytes;
+    for (const seg of this.segments) {
+      while (!seg.deleted && seg.verifiedBytes < seg.uncheckedEnd) {
+        if (budget <= 0) return true;
+        const start = seg.verifiedBytes;
+        let bytes = seg.readBytes(start, Math.min(seg.uncheckedEnd - start, Math.max(budget, batchHeaderBytes)));
+        let p = 0;
+        while (p + batchHeaderBytes <= bytes.length) {
+          const size = bytes.readInt32BE(p + positions.batchLength) + batchLogOverheadBytes;
+          if (size < batchHeaderBytes || size > batchBytesMax) throw this.damaged(seg, `no batch header at byte ${start + p}`);
+          if (p + size > bytes.length) {
+            if (p > 0) break; // the next round reads it whole
+            bytes = seg.readBytes(start, size);
+            if (bytes.length < size) throw this.damaged(seg, `the batch at byte ${start} is cut short`);
+          }
+          if (!checkBatch(bytes, p, p + size).ok) throw this.damaged(seg, `the batch at byte ${start + p} fails its check`);
+          seg.noteChecked(start + p, size);
+          p += size;
+        }
+        if (p === 0) throw this.damaged(seg, `no whole batch at byte ${start}`);
+        budget -= p;
+      }
+    }
+    return false;
+  }
+
   /** Rebuilds a segment's indexes by a checked scan, after a read found them wrong. */
   private repairIndexes(seg: Segment): void {
     this.readAhead = undefined;

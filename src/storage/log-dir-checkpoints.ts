@@ -80,6 +80,8 @@ export class LogDirCheckpoints {
   private readonly cleanAtOpen: Map<string, number | undefined>;
   /** Logs closed cleanly in this run, with their log end offsets. */
   private readonly closedClean = new Map<string, number>();
+  /** The topic id each log's folder holds (its `partition.metadata`), as the broker last checked or wrote it. */
+  private readonly topicIds = new Map<string, string>();
   /** Logs opened in this run and not closed cleanly since. */
   private readonly openNow = new Set<string>();
   /** Logs that changed since they were last known clean. */
@@ -107,12 +109,14 @@ export class LogDirCheckpoints {
         const m = /^(\S+) (\d+)$/.exec(line);
         if (m !== null) this.cleanAtOpen.set(key(m[1]!, Number(m[2])), undefined);
       }
-      // Then, since issue 13, each clean log's end: `topic partition logEndOffset` lines
-      // (which a marker reader of an earlier version passes over).
+      // Then, since issue 13, each clean log's end and topic id: `topic partition
+      // logEndOffset [topicId]` lines (which a marker reader of an earlier version passes over).
       for (const line of marker.split('\n')) {
-        const m = /^(\S+) (\d+) (\d+)$/.exec(line);
+        const m = /^(\S+) (\d+) (\d+)(?: (\S+))?$/.exec(line);
         const k = m === null ? undefined : key(m[1]!, Number(m[2]));
-        if (k !== undefined && this.cleanAtOpen.has(k)) this.cleanAtOpen.set(k, Number(m![3]));
+        if (k === undefined || !this.cleanAtOpen.has(k)) continue;
+        this.cleanAtOpen.set(k, Number(m![3]));
+        if (m![4] !== undefined) this.topicIds.set(k, m![4]);
       }
       rmSync(join(dir, cleanShutdownFile), { force: true });
       fsyncDir(dir);
@@ -201,6 +205,20 @@ export class LogDirCheckpoints {
     return { clean, recoveryPoint: this.recoveryPoints.get(k) ?? 0 };
   }
 
+  /**
+   * The topic id a log's folder held when it was closed cleanly, if the marker says and the
+   * log is still clean: the broker then need not read the folder's `partition.metadata`
+   * (the log's end is checked against its files all the same).
+   */
+  cleanTopicId(topic: string, partition: number): string | undefined {
+    return this.peek(topic, partition)?.clean === true ? this.topicIds.get(key(topic, partition)) : undefined;
+  }
+
+  /** The topic id the folder of a log holds (checked or written by the broker), for the marker. */
+  noteTopicId(topic: string, partition: number, topicId: string): void {
+    this.topicIds.set(key(topic, partition), topicId);
+  }
+
   /** The folder of a log was removed (topic deleted, or the folder held another topic): its entries go. */
   forget(topic: string, partition: number): void {
     const k = key(topic, partition);
@@ -210,6 +228,7 @@ export class LogDirCheckpoints {
     this.closedClean.delete(k);
     this.changed.delete(k);
     this.legacy.delete(k);
+    this.topicIds.delete(k);
     if (had) this.schedule();
   }
 
@@ -284,7 +303,8 @@ export class LogDirCheckpoints {
       const [topic, partition] = k.split('\u0000');
       clean.push(`${topic} ${partition}\n`);
       const end = this.closedClean.has(k) ? this.closedClean.get(k) : this.cleanAtOpen.get(k);
-      if (end !== undefined) ends.push(`${topic} ${partition} ${end}\n`);
+      const topicId = this.topicIds.get(k);
+      if (end !== undefined) ends.push(`${topic} ${partition} ${end}${topicId === undefined ? '' : ` ${topicId}`}\n`);
     }
     writeFileAtomic(this.dir, cleanShutdownFile, clean.join('') + ends.join(''));
   }

@@ -459,6 +459,12 @@ export class PartitionLog implements Log {
     return { records, logStartOffset: this._logStartOffset, logEndOffset: this.logEndOffset };
   }
 
+  /** CRC-checks up to about `budgetBytes` of what recovery trusted unchecked; whether any remains (`LocalLog.verifyUnchecked`). @internal */
+  verifyUnchecked(budgetBytes: number): boolean {
+    this.assertUsable();
+    return this.local.verifyUnchecked(budgetBytes);
+  }
+
   async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | undefined> {
     this.assertUsable();
     checkTimes({ timestamp });
