@@ -12,6 +12,7 @@ import { encodeBatchUncompressed } from '../record/batch.js';
 import { decodeBatches } from '../record/codecs/index.js';
 import { LogDirCheckpoints } from './log-dir-checkpoints.js';
 import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
+import { FileStore } from './store.js';
 
 const tempDir = useTempDirs('tributary-clean-check-');
 const config = { segmentBytes: 4096, indexIntervalBytes: 256 };
@@ -126,7 +127,7 @@ describe('the data folder marker', () => {
   it('names the clean logs as before, then gives their log ends in lines an earlier version passes over', async () => {
     const dataDir = tempDir();
     const end = await writeLog(opener(dataDir, 'data folder'), 30);
-    expect(readFileSync(join(dataDir, '.kafka_cleanshutdown'), 'utf8')).toBe(`t 0\nt 0 ${end}\n`);
+    expect(readFileSync(join(dataDir, '.kafka_cleanshutdown'), 'utf8')).toBe(`t 0\nt 0 ${end} - -\n`);
   });
 });
 
@@ -159,5 +160,56 @@ describe('the background check of what a clean open trusted unchecked', () => {
     expect(error).toMatchObject({ code: 'KAFKA_STORAGE_ERROR' });
     expect(String((error as Error).message)).toMatch(new RegExp(`segment ${Number(files[1]!.slice(0, 20))} of t-0 is damaged`));
     await log.close();
+  });
+});
+
+describe('the epoch history in the data folder marker', () => {
+  it('a clean open takes it from the marker without reading the epoch file; a garbled one sends it to the file', async () => {
+    const dataDir = tempDir();
+    const read: string[] = [];
+    const open = async (): Promise<PartitionLog> => {
+      const dirCheckpoints = LogDirCheckpoints.open(dataDir, 60_000);
+      const log = await PartitionLog.open({
+        dataDir,
+        topic: 't',
+        partition: 0,
+        config,
+        checkpoints: (store) => dirCheckpoints.forLog('t', 0, store),
+        openStore: (dir) =>
+          new Proxy(new FileStore(dir), {
+            get(target, prop, receiver) {
+              if (prop === 'readAll') return (name: string) => (read.push(name), target.readAll(name));
+              const v = Reflect.get(target, prop, receiver) as unknown;
+              return typeof v === 'function' ? v.bind(target) : v;
+            },
+          }),
+      });
+      const close = log.close.bind(log);
+      log.close = async () => {
+        await close();
+        dirCheckpoints.close();
+      };
+      return log;
+    };
+    const log = await open();
+    for (let i = 0; i < 10; i++) log.write(batch(i), { leaderEpoch: i < 4 ? 3 : 5 });
+    await log.close();
+    const history = [
+      { epoch: 3, startOffset: 0 },
+      { epoch: 5, startOffset: 4 },
+    ];
+    expect(readFileSync(join(dataDir, '.kafka_cleanshutdown'), 'utf8')).toBe('t 0\nt 0 10 - 3:0,5:4\n');
+    read.length = 0;
+    const clean = await open();
+    expect(clean.epochs()).toEqual(history);
+    expect(read).not.toContain('leader-epoch-checkpoint');
+    await clean.close();
+
+    writeFileSync(join(dataDir, '.kafka_cleanshutdown'), 't 0\nt 0 10 - 5:0,3:4\n'); // epochs out of order
+    read.length = 0;
+    const fromFile = await open();
+    expect(read).toContain('leader-epoch-checkpoint');
+    expect(fromFile.epochs()).toEqual(history);
+    await fromFile.close();
   });
 });

@@ -8,6 +8,7 @@
  * @internal
  */
 import { readNumberFile, writeNumberFile } from './log-checks.js';
+import type { EpochEntry } from './log.js';
 import type { Store } from './store.js';
 
 /** Present only between a clean `close()` and the first change after the next open. */
@@ -26,6 +27,8 @@ export interface CheckpointedState {
    * changed behind our back (a segment deleted, appended to or added), and is scanned.
    */
   readonly cleanLogEndOffset?: number;
+  /** The leader epoch history at that clean close, if the checkpoints keep it (a broker's data folder does): the epoch file need not be read. */
+  readonly cleanEpochs?: readonly EpochEntry[];
   readonly recoveryPoint: number | undefined;
   readonly logStartOffset: number | undefined;
   /** Whether anything at all is recorded for the log (a new partition has nothing). */
@@ -46,7 +49,7 @@ export interface LogCheckpoints {
   writeRecoveryPoint(offset: number, lowered: boolean): void;
   writeLogStartOffset(offset: number): void;
   /** Everything is durable and the log is closing: the next open trusts every segment. */
-  markCleanShutdown(logEndOffset: number, recoveryPoint: number): void;
+  markCleanShutdown(logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[]): void;
 }
 
 /** The checkpoints of a log in files of its own folder (a log opened without a `LogManager`). */

@@ -35,6 +35,7 @@ import { join } from 'node:path';
 import { fsyncDir, writeFileAtomic } from './atomic-file.js';
 import { cleanShutdownFile, logStartCheckpointFile, recoveryPointFile, type CheckpointedState, type LogCheckpoints } from './log-checkpoints.js';
 import { readNumberFile } from './log-checks.js';
+import type { EpochEntry } from './log.js';
 import type { Store } from './store.js';
 
 /** How long a raised recovery point may wait to be written with the others. */
@@ -73,6 +74,25 @@ function formatOffsets(offsets: Map<string, number>): string {
   return `0\n${lines.length}\n${lines.map((l) => `${l}\n`).join('')}`;
 }
 
+/** An epoch history as `epoch:startOffset,...`, or `-` for none. */
+function formatEpochs(epochs: readonly EpochEntry[]): string {
+  return epochs.length === 0 ? '-' : epochs.map((e) => `${e.epoch}:${e.startOffset}`).join(',');
+}
+
+function parseEpochs(text: string): EpochEntry[] | undefined {
+  if (text === '-') return [];
+  const out: EpochEntry[] = [];
+  for (const part of text.split(',')) {
+    const m = /^(\d+):(\d+)$/.exec(part);
+    if (m === null) return undefined;
+    const e = { epoch: Number(m[1]), startOffset: Number(m[2]) };
+    const last = out[out.length - 1];
+    if (!Number.isSafeInteger(e.startOffset) || e.epoch > 0x7fffffff || (last !== undefined && (e.epoch <= last.epoch || e.startOffset < last.startOffset))) return undefined;
+    out.push(e);
+  }
+  return out;
+}
+
 export class LogDirCheckpoints {
   private readonly recoveryPoints: Map<string, number>;
   private readonly logStartOffsets: Map<string, number>;
@@ -82,6 +102,8 @@ export class LogDirCheckpoints {
   private readonly closedClean = new Map<string, number>();
   /** The topic id each log's folder holds (its `partition.metadata`), as the broker last checked or wrote it. */
   private readonly topicIds = new Map<string, string>();
+  /** The epoch history of each clean log (its `leader-epoch-checkpoint`, synced before the clean close). */
+  private readonly epochs = new Map<string, readonly EpochEntry[]>();
   /** Logs opened in this run and not closed cleanly since. */
   private readonly openNow = new Set<string>();
   /** Logs that changed since they were last known clean. */
@@ -109,14 +131,18 @@ export class LogDirCheckpoints {
         const m = /^(\S+) (\d+)$/.exec(line);
         if (m !== null) this.cleanAtOpen.set(key(m[1]!, Number(m[2])), undefined);
       }
-      // Then, since issue 13, each clean log's end and topic id: `topic partition
-      // logEndOffset [topicId]` lines (which a marker reader of an earlier version passes over).
+      // Then, since issue 13, each clean log's end, topic id and epoch history:
+      // `topic partition logEndOffset topicId|- epoch:startOffset,...|-` lines (which a
+      // marker reader of an earlier version passes over).
       for (const line of marker.split('\n')) {
-        const m = /^(\S+) (\d+) (\d+)(?: (\S+))?$/.exec(line);
+        const m = /^(\S+) (\d+) (\d+) (\S+) (\S+)$/.exec(line);
         const k = m === null ? undefined : key(m[1]!, Number(m[2]));
         if (k === undefined || !this.cleanAtOpen.has(k)) continue;
+        const epochs = parseEpochs(m![5]!);
+        if (epochs === undefined) continue; // garbled: the files decide
         this.cleanAtOpen.set(k, Number(m![3]));
-        if (m![4] !== undefined) this.topicIds.set(k, m![4]);
+        if (m![4] !== '-') this.topicIds.set(k, m![4]!);
+        this.epochs.set(k, epochs);
       }
       rmSync(join(dir, cleanShutdownFile), { force: true });
       fsyncDir(dir);
@@ -157,9 +183,11 @@ export class LogDirCheckpoints {
         }
         const clean = !self.mustScan.has(k) && !self.changed.has(k) && (self.cleanAtOpen.has(k) || self.closedClean.has(k));
         const cleanLogEndOffset = self.closedClean.has(k) ? self.closedClean.get(k) : self.cleanAtOpen.get(k);
+        const cleanEpochs = self.epochs.get(k);
         return {
           clean,
           ...(clean && cleanLogEndOffset !== undefined ? { cleanLogEndOffset } : {}),
+          ...(clean && cleanLogEndOffset !== undefined && cleanEpochs !== undefined ? { cleanEpochs } : {}),
           recoveryPoint: self.recoveryPoints.get(k) ?? 0,
           logStartOffset: self.logStartOffsets.get(k),
           known: true,
@@ -183,8 +211,9 @@ export class LogDirCheckpoints {
         self.set(self.logStartOffsets, k, offset);
         self.flush();
       },
-      markCleanShutdown(logEndOffset: number, recoveryPoint: number): void {
+      markCleanShutdown(logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[]): void {
         self.set(self.recoveryPoints, k, recoveryPoint);
+        self.epochs.set(k, epochs.map((e) => ({ ...e })));
         self.changed.delete(k);
         self.openNow.delete(k);
         self.closedClean.set(k, logEndOffset);
@@ -229,6 +258,7 @@ export class LogDirCheckpoints {
     this.changed.delete(k);
     this.legacy.delete(k);
     this.topicIds.delete(k);
+    this.epochs.delete(k);
     if (had) this.schedule();
   }
 
@@ -303,8 +333,8 @@ export class LogDirCheckpoints {
       const [topic, partition] = k.split('\u0000');
       clean.push(`${topic} ${partition}\n`);
       const end = this.closedClean.has(k) ? this.closedClean.get(k) : this.cleanAtOpen.get(k);
-      const topicId = this.topicIds.get(k);
-      if (end !== undefined) ends.push(`${topic} ${partition} ${end}${topicId === undefined ? '' : ` ${topicId}`}\n`);
+      const epochs = this.epochs.get(k);
+      if (end !== undefined && epochs !== undefined) ends.push(`${topic} ${partition} ${end} ${this.topicIds.get(k) ?? '-'} ${formatEpochs(epochs)}\n`);
     }
     writeFileAtomic(this.dir, cleanShutdownFile, clean.join('') + ends.join(''));
   }

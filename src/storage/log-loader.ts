@@ -89,7 +89,8 @@ export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset
   const bases = segmentBases(store, touched || leftovers.length > 0 ? undefined : names);
   const logStartCheckpoint = state.logStartOffset;
   const recoveryPoint = clean ? Infinity : distrusted !== undefined ? 0 : (state.recoveryPoint ?? 0);
-  const epochCheckpoint = LeaderEpochFileCache.read(store);
+  // After a clean close the data folder's marker holds the epoch history the file held (a read per partition less).
+  const epochCheckpoint = clean && state.cleanEpochs !== undefined ? state.cleanEpochs.map((e) => ({ ...e })) : LeaderEpochFileCache.read(store);
   const epochsFromScan: EpochEntry[] = [];
   const scanned = new Set<Segment>();
   let batchesScanned = 0;

@@ -662,7 +662,7 @@ export class PartitionLog implements Log {
       }
       this.flusher.flushedOffset = this.logEndOffset;
       this.flusher.settleWaiters();
-      this.checkpoints.markCleanShutdown(this.logEndOffset, active.baseOffset);
+      this.checkpoints.markCleanShutdown(this.logEndOffset, active.baseOffset, this.leaderEpochCache.entries);
     } finally {
       this.local.closeFiles();
       this.store.release();
