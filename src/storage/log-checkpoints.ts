@@ -17,6 +17,12 @@ export const logStartCheckpointFile = 'log-start-offset-checkpoint';
 /** Every segment that ends at or below this offset is fsynced, with its index files. */
 export const recoveryPointFile = 'recovery-point-offset-checkpoint';
 
+/** The files of a log at its clean close: its segments' and producer-state snapshots' base offsets. */
+export interface CleanFiles {
+  readonly segments: readonly number[];
+  readonly snapshots: readonly number[];
+}
+
 /** What the previous run left for one log. */
 export interface CheckpointedState {
   /** The log was closed cleanly and not changed since: every segment can be trusted. */
@@ -49,7 +55,13 @@ export interface LogCheckpoints {
   writeRecoveryPoint(offset: number, lowered: boolean): void;
   writeLogStartOffset(offset: number): void;
   /** Everything is durable and the log is closing: the next open trusts every segment. */
-  markCleanShutdown(logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[]): void;
+  markCleanShutdown(logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[], files: CleanFiles): void;
+  /**
+   * The names of the segment and snapshot files a clean log had when it closed, if the
+   * checkpoints keep them (a broker's data folder does): the loader then need not list the
+   * folder. Undefined for a log not known clean.
+   */
+  cleanFileNames?(): string[] | undefined;
 }
 
 /** The checkpoints of a log in files of its own folder (a log opened without a `LogManager`). */

@@ -33,7 +33,9 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDir, writeFileAtomic } from './atomic-file.js';
-import { cleanShutdownFile, logStartCheckpointFile, recoveryPointFile, type CheckpointedState, type LogCheckpoints } from './log-checkpoints.js';
+import { segmentFileStem } from './core/offset-index.js';
+import { cleanShutdownFile, logStartCheckpointFile, recoveryPointFile, type CheckpointedState, type CleanFiles, type LogCheckpoints } from './log-checkpoints.js';
+import { snapshotFileName } from './producer-snapshots.js';
 import { readNumberFile } from './log-checks.js';
 import type { EpochEntry } from './log.js';
 import type { Store } from './store.js';
@@ -79,6 +81,17 @@ function formatEpochs(epochs: readonly EpochEntry[]): string {
   return epochs.length === 0 ? '-' : epochs.map((e) => `${e.epoch}:${e.startOffset}`).join(',');
 }
 
+function formatOffsetList(offsets: readonly number[]): string {
+  return offsets.length === 0 ? '-' : offsets.join(',');
+}
+
+/** Ascending offsets joined by commas, or `-` for none. */
+function parseOffsets(text: string): number[] | undefined {
+  if (text === '-') return [];
+  const out = text.split(',').map(Number);
+  return out.every((o, i) => Number.isSafeInteger(o) && o >= 0 && (i === 0 || o > out[i - 1]!)) && /^[\d,]+$/.test(text) ? out : undefined;
+}
+
 function parseEpochs(text: string): EpochEntry[] | undefined {
   if (text === '-') return [];
   const out: EpochEntry[] = [];
@@ -104,6 +117,8 @@ export class LogDirCheckpoints {
   private readonly topicIds = new Map<string, string>();
   /** The epoch history of each clean log (its `leader-epoch-checkpoint`, synced before the clean close). */
   private readonly epochs = new Map<string, readonly EpochEntry[]>();
+  /** The segment and snapshot files of each clean log at its close. */
+  private readonly files = new Map<string, CleanFiles>();
   /** Logs opened in this run and not closed cleanly since. */
   private readonly openNow = new Set<string>();
   /** Logs that changed since they were last known clean. */
@@ -131,18 +146,22 @@ export class LogDirCheckpoints {
         const m = /^(\S+) (\d+)$/.exec(line);
         if (m !== null) this.cleanAtOpen.set(key(m[1]!, Number(m[2])), undefined);
       }
-      // Then, since issue 13, each clean log's end, topic id and epoch history:
-      // `topic partition logEndOffset topicId|- epoch:startOffset,...|-` lines (which a
-      // marker reader of an earlier version passes over).
+      // Then, since issue 13, each clean log's end, topic id, epoch history and files:
+      // `topic partition logEndOffset topicId|- epoch:startOffset,...|- segments|- snapshots|-`
+      // lines, the last two base offsets joined by commas (a marker reader of an earlier
+      // version passes over these lines).
       for (const line of marker.split('\n')) {
-        const m = /^(\S+) (\d+) (\d+) (\S+) (\S+)$/.exec(line);
+        const m = /^(\S+) (\d+) (\d+) (\S+) (\S+) (\S+) (\S+)$/.exec(line);
         const k = m === null ? undefined : key(m[1]!, Number(m[2]));
         if (k === undefined || !this.cleanAtOpen.has(k)) continue;
         const epochs = parseEpochs(m![5]!);
-        if (epochs === undefined) continue; // garbled: the files decide
+        const segments = parseOffsets(m![6]!);
+        const snapshots = parseOffsets(m![7]!);
+        if (epochs === undefined || segments === undefined || snapshots === undefined) continue; // garbled: the files decide
         this.cleanAtOpen.set(k, Number(m![3]));
         if (m![4] !== '-') this.topicIds.set(k, m![4]!);
         this.epochs.set(k, epochs);
+        this.files.set(k, { segments, snapshots });
       }
       rmSync(join(dir, cleanShutdownFile), { force: true });
       fsyncDir(dir);
@@ -193,6 +212,12 @@ export class LogDirCheckpoints {
           known: true,
         };
       },
+      cleanFileNames(): string[] | undefined {
+        const files = self.files.get(k);
+        const clean = !self.mustScan.has(k) && !self.changed.has(k) && (self.cleanAtOpen.has(k) || self.closedClean.has(k));
+        if (!clean || files === undefined) return undefined;
+        return [...files.segments.map((b) => `${segmentFileStem(b)}.log`), ...files.snapshots.map(snapshotFileName)];
+      },
       removeCleanMarker(): void {
         self.changed.add(k);
         self.closedClean.delete(k);
@@ -211,9 +236,10 @@ export class LogDirCheckpoints {
         self.set(self.logStartOffsets, k, offset);
         self.flush();
       },
-      markCleanShutdown(logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[]): void {
+      markCleanShutdown(logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[], files: CleanFiles): void {
         self.set(self.recoveryPoints, k, recoveryPoint);
         self.epochs.set(k, epochs.map((e) => ({ ...e })));
+        self.files.set(k, { segments: [...files.segments], snapshots: [...files.snapshots] });
         self.changed.delete(k);
         self.openNow.delete(k);
         self.closedClean.set(k, logEndOffset);
@@ -259,6 +285,7 @@ export class LogDirCheckpoints {
     this.legacy.delete(k);
     this.topicIds.delete(k);
     this.epochs.delete(k);
+    this.files.delete(k);
     if (had) this.schedule();
   }
 
@@ -334,7 +361,10 @@ export class LogDirCheckpoints {
       clean.push(`${topic} ${partition}\n`);
       const end = this.closedClean.has(k) ? this.closedClean.get(k) : this.cleanAtOpen.get(k);
       const epochs = this.epochs.get(k);
-      if (end !== undefined && epochs !== undefined) ends.push(`${topic} ${partition} ${end} ${this.topicIds.get(k) ?? '-'} ${formatEpochs(epochs)}\n`);
+      const files = this.files.get(k);
+      if (end !== undefined && epochs !== undefined && files !== undefined) {
+        ends.push(`${topic} ${partition} ${end} ${this.topicIds.get(k) ?? '-'} ${formatEpochs(epochs)} ${formatOffsetList(files.segments)} ${formatOffsetList(files.snapshots)}\n`);
+      }
     }
     writeFileAtomic(this.dir, cleanShutdownFile, clean.join('') + ends.join(''));
   }

@@ -59,8 +59,10 @@ export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset
   const { store, config, local, checkpoints, flusher } = host;
   const now = host.clock.now();
   const interval = config.indexIntervalBytes;
-  // The folder is listed once; again only if leftovers changed it.
-  const names = store.list();
+  // The folder is listed once; again only if leftovers changed it. After a clean close a
+  // broker's data folder names the files instead (a listing per partition less).
+  const recorded = distrusted === undefined ? checkpoints.cleanFileNames?.() : undefined;
+  const names = recorded ?? store.list();
   const state = checkpoints.read(names);
   const clean = state.clean && distrusted === undefined;
   host.cleanMarker = state.clean;
@@ -177,8 +179,12 @@ export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset
   // in them is trusted: start over, scanning every segment. (A cut made above, at a
   // damaged batch, explains itself and is reported as such; the trusted segments before it
   // are CRC-checked by their first read, as always.)
-  if (clean && truncatedBecause === undefined && state.cleanLogEndOffset !== undefined && local.logEndOffset !== state.cleanLogEndOffset) {
-    const why = `the clean-shutdown checkpoint says the log ends at offset ${state.cleanLogEndOffset}, its files at ${local.logEndOffset}`;
+  // Without a listing, a segment added at the log end is looked for by name.
+  const added = recorded !== undefined && local.active.baseOffset !== local.logEndOffset && store.exists(Segment.fileName(local.logEndOffset, 'log'));
+  if (clean && truncatedBecause === undefined && state.cleanLogEndOffset !== undefined && (added || local.logEndOffset !== state.cleanLogEndOffset)) {
+    const why = added
+      ? `the clean-shutdown checkpoint says the log ends at offset ${state.cleanLogEndOffset}, and a segment file starts there`
+      : `the clean-shutdown checkpoint says the log ends at offset ${state.cleanLogEndOffset}, its files at ${local.logEndOffset}`;
     local.closeFiles();
     local.segments = [];
     return loadLog(host, why);

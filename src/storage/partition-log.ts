@@ -662,7 +662,9 @@ export class PartitionLog implements Log {
       }
       this.flusher.flushedOffset = this.logEndOffset;
       this.flusher.settleWaiters();
-      this.checkpoints.markCleanShutdown(this.logEndOffset, active.baseOffset, this.leaderEpochCache.entries);
+      // The files a listing would find (an empty segment may have none).
+      const files = { segments: this.local.segments.filter((seg) => seg.size > 0).map((seg) => seg.baseOffset), snapshots: [...this.local.producerSnapshots.onDisk] };
+      this.checkpoints.markCleanShutdown(this.logEndOffset, active.baseOffset, this.leaderEpochCache.entries, files);
     } finally {
       this.local.closeFiles();
       this.store.release();

@@ -61,6 +61,11 @@ export class ProducerSnapshots {
 
   constructor(private readonly store: Store) {}
 
+  /** The offsets of the snapshot files, ascending. */
+  get onDisk(): readonly number[] {
+    return this.offsets;
+  }
+
   /** The newest snapshot's offset, or undefined. */
   get latestOffset(): number | undefined {
     return this.offsets[this.offsets.length - 1];
