@@ -642,7 +642,7 @@ export class Admin {
         }
       }
       if (this.clock.monotonic() >= deadline) throw last ?? new TributaryError('NETWORK_EXCEPTION', 'no node reachable');
-      await delay(Math.min(200, 10 * 2 ** attempt));
+      await delay(Math.min(200, 10 * 2 ** attempt), this.clock);
     }
   }
 
@@ -656,7 +656,7 @@ export class Admin {
    * longer. The work left behind is not called back; its outcome is ignored.
    */
   private bounded<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return withTimeout(call(), this.timeoutMs, `admin ${what}`);
+    return withTimeout(call(), this.timeoutMs, `admin ${what}`, this.clock);
   }
 
   /** Runs `call` against a group's coordinator (FindCoordinator first), retrying while the coordinator moves or loads, until the timeout. */
@@ -681,7 +681,7 @@ export class Admin {
       }
       const retriable = error === 'NOT_COORDINATOR' || error === 'COORDINATOR_LOAD_IN_PROGRESS' || error === 'COORDINATOR_NOT_AVAILABLE' || error === 'NETWORK_EXCEPTION';
       if (!retriable || this.clock.monotonic() >= deadline) throw new TributaryError(error, `group "${groupId}": ${error}`);
-      await delay(Math.min(200, 10 * 2 ** attempt));
+      await delay(Math.min(200, 10 * 2 ** attempt), this.clock);
     }
   }
 
@@ -720,7 +720,7 @@ export class Admin {
       const info = await this.metadata.waitForTopic(topic, deadline);
       if ((partitions === undefined || info.partitions.length >= partitions) && info.partitions.every((p) => p.leaderId >= 0)) return;
       if (this.clock.monotonic() >= deadline) throw new TributaryError('LEADER_NOT_AVAILABLE', `topic "${topic}" has partitions without a leader`, { topic });
-      await delay(5);
+      await delay(5, this.clock);
     }
   }
 }

@@ -3,6 +3,7 @@
  * open or waiting for an answer, bounded, and a free list of batch buffers to reuse.
  */
 import { assert } from '../util/assert.js';
+import { startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 
 /** The smallest batch buffer (a batch starts there and grows by 4x up to `batchSize`). */
@@ -12,7 +13,7 @@ interface MemoryWaiter {
   readonly bytes: number;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: ClockTimer | undefined;
 }
 
 /**
@@ -32,6 +33,8 @@ export class BufferPool {
     readonly limit: number,
     /** The size of the buffers the free list keeps. */
     readonly batchSize: number,
+    /** Whose timers bound a wait for memory (`maxBlockMs`). */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   get used(): number {
@@ -57,12 +60,12 @@ export class BufferPool {
     if (this.tryReserve(bytes)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const waiter: MemoryWaiter = { bytes, resolve, reject, timer: undefined };
-      waiter.timer = setTimeout(() => {
+      waiter.timer = startTimer(this.clock, timeoutMs, () => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
         reject(new TributaryError('REQUEST_TIMED_OUT', `failed to allocate ${bytes} bytes of bufferMemory (${this.limit}) within maxBlockMs (${timeoutMs} ms): records are produced faster than the cluster acknowledges them`, { option: 'bufferMemory' }));
         this.serve();
-      }, timeoutMs);
+      });
       this.waiters.push(waiter);
     });
   }
@@ -130,7 +133,7 @@ export class BufferPool {
   /** Rejects every waiter (the producer closed). */
   failWaiters(err: unknown): void {
     for (const w of this.waiters.splice(0)) {
-      clearTimeout(w.timer);
+      stopTimer(this.clock, w.timer);
       w.reject(err);
     }
   }
@@ -140,7 +143,7 @@ export class BufferPool {
       const w = this.waiters[0]!;
       if (this.usedBytes + w.bytes > this.limit) return;
       this.waiters.shift();
-      clearTimeout(w.timer);
+      stopTimer(this.clock, w.timer);
       this.usedBytes += w.bytes;
       w.resolve();
     }

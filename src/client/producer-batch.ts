@@ -291,10 +291,13 @@ export class ProducerBatch {
     this.crcWritten = true;
   }
 
-  /** `close` for a compressed batch: the records section is compressed behind a new header. */
+  /**
+   * `close` for a compressed batch: the records section is compressed behind a new header.
+   * The sender core has already moved the batch on (to in flight); its shell compresses it
+   * before the request that carries it is encoded.
+   */
   async closeCompressed(compression: CompressionType): Promise<void> {
-    assert(this.recordCount > 0 && this.state === 'open', 'only open batches with records are closed');
-    this.state = 'closed';
+    assert(this.recordCount > 0 && this.bytes === undefined, 'a batch with records is closed once');
     const section = await codecFor(compression).compress(this.buffer.subarray(batchHeaderBytes, this.pos));
     this.bytes = assembleBatch(section, this.recordCount, this.baseTimestamp, this.maxTimestamp, compression, {});
     this.crcWritten = true;

@@ -1,13 +1,17 @@
 /**
- * The producer's sender (Kafka's `Sender`): drains the accumulator's ready batches into
- * Produce requests, one per leader node with at most one batch per partition, at most
- * `maxInFlight` requests per partition; hands answers back to the batches in order,
- * retries what can be retried, and expires what waited past its delivery timeout.
+ * The producer's sender as a core (Kafka's `Sender.sendProducerData` and `completeBatch`,
+ * with `RecordAccumulator.drain`): it takes time and answers and returns requests. No
+ * timers, no transport, no promises: `runOnce(now)` drains the accumulator's ready batches
+ * into Produce requests, one per leader node with at most one batch per partition, and says
+ * what else it needs (a metadata refresh, a producer id, to be woken at a time);
+ * `encode(request, now)` numbers and encodes a request's batches for the wire; the answers
+ * come back through `completed` and `requestFailed`, which hand them to the batches in
+ * order, retry what can be retried, and expire what waited past its delivery timeout.
+ * `SenderShell` (`sender-shell.ts`) does the I/O: the transport, the clock's timers,
+ * compression, the metadata refresh and InitProducerId.
  */
 import { ApiKey } from '../protocol/api-keys.js';
 import type { PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData } from '../protocol/produce.js';
-import type { Transport } from '../transport/transport.js';
-import type { Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
@@ -16,18 +20,39 @@ import { ProducerCounts } from './client-metrics.js';
 import type { MetadataCache } from './metadata-cache.js';
 import type { ResolvedProducerOptions } from './options.js';
 import type { ProducerBatch } from './producer-batch.js';
-import { backoffMs, isRetriable, isStaleMetadataError, withTimeout } from './retry.js';
-import { TransactionManager, type IdempotenceHost } from './transaction-manager.js';
+import { backoffMs, isRetriable, isStaleMetadataError } from './retry.js';
+import { TransactionManager } from './transaction-manager.js';
 
 /** What a drain decided to send to one node: one batch per partition, at most `maxRequestSize` bytes. */
-interface Request {
+export interface ProduceRequestPlan {
   readonly node: number;
   readonly batches: ProducerBatch[];
   bytes: number;
   sentAtMs?: number;
 }
 
-export class Sender implements IdempotenceHost {
+/**
+ * What `runOnce` wants done. Contract for the shell: first close `compress`'s batches with
+ * the producer's compression (they are the open batches of `requests` when compression is
+ * on), then `encode` and send each request in order and hand each answer back; refresh the
+ * metadata when `needMetadata` (then run again); run InitProducerId when `initProducerId`
+ * (then `producerIdAssigned` or `producerIdRefused`); run again at `wakeAtMs` at the latest.
+ */
+export interface SendPlan {
+  readonly requests: ProduceRequestPlan[];
+  readonly compress: ProducerBatch[];
+  readonly needMetadata: boolean;
+  /** An InitProducerId is due: `bump` (a new epoch for the current id) or not (a first id). */
+  readonly initProducerId: { readonly bump: boolean } | undefined;
+  /** When to run again if nothing else happens (Infinity: no need). */
+  readonly wakeAtMs: number;
+}
+
+/** Shared empty lists (never written to): a run with nothing to compress allocates none. */
+const noBatches: ProducerBatch[] = [];
+const nothingToDo: SendPlan = { requests: [], compress: noBatches, needMetadata: false, initProducerId: undefined, wakeAtMs: Infinity };
+
+export class Sender {
   readonly counts = new ProducerCounts();
   /** Produce requests sent and not yet answered. */
   requestsInFlight = 0;
@@ -35,41 +60,27 @@ export class Sender implements IdempotenceHost {
   flushing = 0;
   /** The producer refuses new sends. */
   closed = false;
-  private readonly txn: TransactionManager;
+  readonly txn = new TransactionManager();
   private sendOrder = 0;
-  private drainScheduled = false;
-  private wakeTimer: ReturnType<typeof setTimeout> | undefined;
-  private wakeAtMs = Infinity;
-  private readonly drainFn = (): void => this.drain();
   private readonly ready: Set<PartitionQueue>;
 
   constructor(
     private readonly accumulator: RecordAccumulator,
-    private readonly transport: Transport,
     private readonly metadata: MetadataCache,
     private readonly options: ResolvedProducerOptions,
-    private readonly clock: Clock,
     private readonly rng: Rng,
   ) {
     this.ready = accumulator.ready;
-    this.txn = new TransactionManager(transport, metadata, options, rng, this);
   }
 
-  /** Stops the linger timer (the producer closed and flushed). */
-  stop(): void {
-    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
-    this.wakeTimer = undefined;
-  }
-
+  /** Whether the producer is closed with nothing left to send (then a producer id is no longer worth waiting for). */
   closedAndIdle(): boolean {
     return this.closed && this.accumulator.incomplete.size === 0;
   }
 
-  queues(): Iterable<PartitionQueue> {
-    return this.accumulator.queues();
-  }
-
-  failWaiting(error: TributaryError): void {
+  /** The cluster refused a producer id: nothing can be sent idempotently, every waiting batch fails with `error`. */
+  producerIdRefused(error: TributaryError): void {
+    this.txn.initializing = false;
     for (const q of [...this.ready]) {
       while (q.size > 0) {
         const b = q.shift();
@@ -81,22 +92,9 @@ export class Sender implements IdempotenceHost {
     }
   }
 
-  /** Schedules a drain on the next microtask: records sent in the same turn share batches. */
-  wake(): void {
-    if (this.drainScheduled) return;
-    this.drainScheduled = true;
-    queueMicrotask(this.drainFn);
-  }
-
-  private wakeAt(atMs: number): void {
-    if (atMs >= this.wakeAtMs) return;
-    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
-    this.wakeAtMs = atMs;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = undefined;
-      this.wakeAtMs = Infinity;
-      this.drain();
-    }, Math.max(0, atMs - this.clock.monotonic()));
+  /** InitProducerId answered: a new id, or a new epoch after a lost sequence (then every partition numbers from 0 again). */
+  producerIdAssigned(producerId: number, producerEpoch: number, bump: boolean): void {
+    this.txn.assigned(producerId, producerEpoch, bump, this.accumulator.queues());
   }
 
   /**
@@ -104,33 +102,40 @@ export class Sender implements IdempotenceHost {
    * Kafka's clients do, and as the broker requires of an idempotent producer), up to
    * `maxInFlight` requests per partition, grouped by leader.
    */
-  private drain(): void {
-    this.drainScheduled = false;
-    if (this.ready.size === 0) return;
+  runOnce(now: number): SendPlan {
+    if (this.ready.size === 0) return nothingToDo;
     const o = this.options;
     // An epoch bump waits until no request is in flight and no partition's next batch is
     // unresolved (may have been written: `TransactionManager.isUnresolved`); until then only
     // those batches are sent, as they are, so that none is numbered again and written twice.
     const bumping = o.idempotent && this.txn.resetNeeded;
     // Expire first: an unresolved batch past its delivery timeout fails, and no longer holds the bump.
-    if (bumping) this.expireWaiting();
+    if (bumping) this.expireWaiting(now);
     if (o.idempotent && (this.txn.producerId < 0 || this.txn.initializing || (bumping && this.requestsInFlight === 0 && !this.unresolvedHead()))) {
-      this.txn.initProducerId();
-      this.expireWaiting();
-      return;
+      this.expireWaiting(now);
+      if (this.txn.initializing) return nothingToDo;
+      this.txn.initializing = true;
+      return { requests: [], compress: noBatches, needMetadata: false, initProducerId: { bump: this.txn.resetNeeded && this.txn.producerId >= 0 }, wakeAtMs: Infinity };
     }
-    const now = this.clock.monotonic();
     let wakeAt = Infinity;
     let needMetadata = false;
-    const requests: Request[] = [];
-    const byNode = new Map<number, Request[]>();
-    const compress: Promise<void>[] = [];
+    const requests: ProduceRequestPlan[] = [];
+    const byNode = new Map<number, ProduceRequestPlan[]>();
+    let compress: ProducerBatch[] | undefined;
     for (const q of this.ready) {
       let slot = 0;
       while (q.size > 0) {
         const limit = q.retries > 0 ? 1 : o.maxInFlight;
         if (q.inFlight >= limit) break;
         const b = q.peek()!;
+        // A new batch of an idempotent producer waits while `maxInFlight` batches of its
+        // partition are unsettled, counted from the oldest unanswered one, not only those in
+        // flight: the broker remembers a producer's last 5 batches, and a retry of a batch
+        // whose answer was lost must still be among them to be answered as a duplicate (with
+        // answers out of order, later batches could otherwise push it out of that window,
+        // and the retry would be written twice). Until the partition's leader has
+        // acknowledged a batch under this producer id, one batch at a time (`ackedProducerId`).
+        if (b.attempts === 0 && o.idempotent && q.pending.length >= (q.ackedProducerId === this.txn.producerId ? o.maxInFlight : 1)) break;
         if (now - b.createdMs >= o.deliveryTimeoutMs) {
           q.shift();
           if (b.attempts > 0) q.retries--;
@@ -162,7 +167,7 @@ export class Sender implements IdempotenceHost {
           q.pending.push(b);
           q.lastBatchBytes = b.pos;
           if (o.compression === 'none') b.close();
-          else compress.push(b.closeCompressed(o.compression));
+          else (compress ??= []).push(b);
         }
         b.state = 'in-flight';
         b.attempts++;
@@ -171,7 +176,7 @@ export class Sender implements IdempotenceHost {
         // goes into the node's k-th request, so each request holds one batch per partition.
         let list = byNode.get(leader.leaderId);
         if (list === undefined) byNode.set(leader.leaderId, (list = []));
-        let req: Request | undefined;
+        let req: ProduceRequestPlan | undefined;
         for (let k = slot; k < list.length; k++) {
           const candidate = list[k]!;
           if (candidate.bytes + b.capacity <= o.maxRequestSize && !candidate.batches.some((x) => x.topic === b.topic && x.partition === b.partition)) {
@@ -191,32 +196,12 @@ export class Sender implements IdempotenceHost {
       }
       if (q.size === 0) this.ready.delete(q);
     }
-    if (needMetadata) {
-      this.metadata.refresh().then(
-        // Drain again at once only if the refresh asked the cluster; a cache that was
-        // fresh and still has no leader waits a backoff (draining again at once would
-        // chain microtasks forever and starve the event loop).
-        (asked) => (asked ? this.wake() : this.wakeAt(this.clock.monotonic() + o.retryBackoffMs)),
-        () => this.wakeAt(this.clock.monotonic() + o.retryBackoffMs),
-      );
-    }
-    if (wakeAt !== Infinity) this.wakeAt(wakeAt);
-    if (requests.length === 0) return;
-    if (compress.length === 0) {
-      for (const r of requests) this.sendRequest(r);
-    } else {
-      Promise.all(compress).then(
-        () => {
-          for (const r of requests) this.sendRequest(r);
-        },
-        (err: unknown) => {
-          for (const r of requests) this.requestFailed(r, err, false);
-        },
-      );
-    }
+    if (requests.length === 0 && !needMetadata && wakeAt === Infinity) return nothingToDo;
+    return { requests, compress: compress ?? noBatches, needMetadata, initProducerId: undefined, wakeAtMs: wakeAt };
   }
 
-  private sendRequest(r: Request): void {
+  /** Numbers (idempotence) and checksums a request's batches, which `compress` closed, and builds the Produce request; counts it in flight. */
+  encode(r: ProduceRequestPlan, now: number): ProduceRequest {
     const o = this.options;
     const topicData: TopicProduceData[] = [];
     for (const b of r.batches) {
@@ -226,18 +211,15 @@ export class Sender implements IdempotenceHost {
       if (t === undefined) topicData.push((t = { name: b.topic, partitionData: [] }));
       (t.partitionData as { index: number; records: Uint8Array | null }[]).push({ index: b.partition, records: b.bytes! });
     }
-    const request: ProduceRequest = { apiKey: ApiKey.Produce, transactionalId: null, acks: o.acks, timeoutMs: o.requestTimeoutMs, topicData };
     this.requestsInFlight++;
-    r.sentAtMs = performance.now();
-    withTimeout(this.transport.send(r.node, request), o.requestTimeoutMs, `Produce request to node ${r.node}`).then(
-      (response) => this.handleResponse(r, response),
-      (err: unknown) => this.requestFailed(r, err, true),
-    );
+    r.sentAtMs = now;
+    return { apiKey: ApiKey.Produce, transactionalId: null, acks: o.acks, timeoutMs: o.requestTimeoutMs, topicData };
   }
 
-  private handleResponse(r: Request, response: ProduceResponse): void {
+  /** The answer to a request `encode` built. Run again afterwards: batches may be due. */
+  completed(r: ProduceRequestPlan, response: ProduceResponse, now: number): void {
     this.requestsInFlight--;
-    this.counts.latency.record(performance.now() - r.sentAtMs!);
+    this.counts.latency.record(now - r.sentAtMs!);
     for (const b of r.batches) {
       let p: PartitionProduceResponse | undefined;
       for (const t of response.responses) {
@@ -246,30 +228,34 @@ export class Sender implements IdempotenceHost {
       }
       if (p === undefined) {
         if (this.options.acks === 0) this.succeed(b, -1, -1);
-        else this.failed(b, 'UNKNOWN_SERVER_ERROR', 'the response did not answer for this partition', false);
+        else this.failed(b, 'UNKNOWN_SERVER_ERROR', 'the response did not answer for this partition', false, now);
         continue;
       }
       if (p.errorCode === 'NONE' || p.errorCode === 'DUPLICATE_SEQUENCE_NUMBER') this.succeed(b, this.options.acks === 0 ? -1 : p.baseOffset, p.logAppendTimeMs);
-      else this.failed(b, p.errorCode, p.errorMessage ?? undefined, false);
+      else this.failed(b, p.errorCode, p.errorMessage ?? undefined, false, now);
     }
-    this.wake();
   }
 
-  private requestFailed(r: Request, err: unknown, sent: boolean): void {
+  /**
+   * A request failed as a whole: `sent` when `encode` built it and the transport (or the
+   * request timeout) failed it, so its outcome is unknown; not sent when compressing its
+   * batches failed. Run again afterwards.
+   */
+  requestFailed(r: ProduceRequestPlan, err: unknown, sent: boolean, now: number): void {
     if (sent) this.requestsInFlight--;
     const code: ErrorCode = isTributaryError(err) ? err.code : 'UNKNOWN_SERVER_ERROR';
     if (!isTributaryError(err) && sent) {
       // Not a TributaryError: a bug in a transport. Fail the records rather than retry forever.
-      for (const b of r.batches) this.failed(b, 'UNKNOWN_SERVER_ERROR', String(err), false);
+      for (const b of r.batches) this.failed(b, 'UNKNOWN_SERVER_ERROR', String(err), false, now);
     } else {
-      for (const b of r.batches) this.failed(b, code, isTributaryError(err) ? err.message : String(err), sent);
+      for (const b of r.batches) this.failed(b, code, isTributaryError(err) ? err.message : String(err), sent, now);
     }
-    this.wake();
   }
 
   private succeed(b: ProducerBatch, baseOffset: number, logAppendTime: number): void {
     const q = this.accumulator.queueFor(b);
     q.inFlight--;
+    if (b.producerId >= 0) q.ackedProducerId = b.producerId;
     this.counts.sent(b.recordCount, b.bytes?.length ?? 0);
     b.result = { baseOffset, logAppendTime };
     this.settle(q);
@@ -277,29 +263,31 @@ export class Sender implements IdempotenceHost {
 
   /**
    * A batch's attempt failed with `code`. Retriable errors send it back to the front of its
-   * queue (after a backoff) until its delivery timeout; OUT_OF_ORDER_SEQUENCE_NUMBER is
-   * retriable when an earlier batch of the partition is unanswered or failed (the broker
-   * is waiting for that batch's sequence); otherwise the batch fails.
+   * queue (after a backoff) until its delivery timeout. OUT_OF_ORDER_SEQUENCE_NUMBER and
+   * UNKNOWN_PRODUCER_ID are retried too, as Kafka's idempotent producer does
+   * (`TransactionManager.canRetry`): when an earlier batch of the partition is unanswered
+   * or failed, the broker is waiting for that batch's sequence, and the batch is retried as
+   * it is; when it is the partition's first unsettled batch, the broker has lost this
+   * producer's sequence (it proved the batch unwritten: a written one would still be in its
+   * window of 5 and come back as a duplicate), so the producer bumps its epoch and the
+   * batch is numbered again under the new one.
    */
-  private failed(b: ProducerBatch, code: ErrorCode, message: string | undefined, unknownOutcome: boolean): void {
+  private failed(b: ProducerBatch, code: ErrorCode, message: string | undefined, unknownOutcome: boolean, now: number): void {
     const q = this.accumulator.queueFor(b);
     q.inFlight--;
     this.counts.errors++;
     this.metadata.invalidate(code);
-    const now = this.clock.monotonic();
     const o = this.options;
     if (o.idempotent) this.txn.attemptFailed(b, code);
     let retriable = isRetriable(code);
     if (o.idempotent && (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || code === 'UNKNOWN_PRODUCER_ID')) {
       const earlier = q.pending.indexOf(b) > 0;
       const stale = this.txn.isStale(b);
-      if (earlier || stale) {
-        retriable = true;
-      } else {
-        // The broker lost this producer's sequence (a leader that lost data): this batch
-        // fails and the rest start over under a new epoch.
-        this.txn.resetNeeded = true;
-      }
+      // The first unsettled batch, under the current epoch: the broker lost this producer's
+      // sequence (a leader that lost data). Everything starts over under a new epoch, this
+      // batch first.
+      if (!earlier && !stale) this.txn.resetNeeded = true;
+      retriable = true;
     }
     b.storageError = code === 'KAFKA_STORAGE_ERROR' ? (message ?? code) : undefined;
     if (retriable && now - b.createdMs < o.deliveryTimeoutMs) {
@@ -342,8 +330,7 @@ export class Sender implements IdempotenceHost {
   }
 
   /** Expires batches while the producer waits for its id (a cluster that does not answer). */
-  expireWaiting(): void {
-    const now = this.clock.monotonic();
+  expireWaiting(now: number): void {
     for (const q of this.ready) {
       while (q.size > 0 && q.inFlight === 0 && now - q.peek()!.createdMs >= this.options.deliveryTimeoutMs) {
         const b = q.shift();

@@ -1,60 +1,29 @@
 /**
  * Idempotence (the producer-id part of Kafka's `TransactionManager`): the producer id and
  * epoch from InitProducerId, the next sequence number of every partition, and the epoch
- * bump after a sequence was lost. Transactions proper are not offered yet.
+ * bump after a sequence was lost. State only: the sender core decides when an
+ * InitProducerId is due, its shell runs it (`sender-shell.ts`). Transactions proper are
+ * not offered yet.
  */
-import { ApiKey } from '../protocol/api-keys.js';
-import type { Transport } from '../transport/transport.js';
 import type { ErrorCode } from '../util/error-codes.js';
-import { TributaryError, isTributaryError } from '../util/errors.js';
-import type { Rng } from '../util/rng.js';
 import type { PartitionQueue } from './accumulator.js';
-import type { MetadataCache } from './metadata-cache.js';
-import type { ResolvedProducerOptions } from './options.js';
 import type { ProducerBatch } from './producer-batch.js';
-import { backoffMs, delay, isRetriable, withTimeout } from './retry.js';
 
 /** Sequence numbers wrap from 2^31 - 1 to 0, as Kafka's do. */
 const sequenceModulo = 2 ** 31;
 
-/** What the transaction manager asks of the sender it serves. */
-export interface IdempotenceHost {
-  /** Whether the producer is closed with nothing left to send (then a producer id is no longer worth waiting for). */
-  closedAndIdle(): boolean;
-  /** Expires batches that waited past their delivery timeout. */
-  expireWaiting(): void;
-  /** Every partition queue, to number from 0 again under a new epoch. */
-  queues(): Iterable<PartitionQueue>;
-  /** Drains again. */
-  wake(): void;
-  /** The cluster refused a producer id: every waiting batch fails with `error`. */
-  failWaiting(error: TributaryError): void;
-}
-
 export class TransactionManager {
   producerId = -1;
   producerEpoch = -1;
-  /** A batch with a sequence number failed: new sequences need a new producer epoch. */
+  /** A batch with a sequence failed: new sequences need a new producer epoch. */
   resetNeeded = false;
-  private producerIdPromise: Promise<void> | undefined;
+  /** An InitProducerId (first or epoch bump) is under way: nothing is sent meanwhile. */
+  initializing = false;
   /**
    * Batches whose last attempt the broker refused for its sequence (OUT_OF_ORDER_SEQUENCE_NUMBER
    * or UNKNOWN_PRODUCER_ID): proven not written under their epoch, so safe to number again.
    */
   private readonly refusedForSequence = new WeakSet<ProducerBatch>();
-
-  constructor(
-    private readonly transport: Transport,
-    private readonly metadata: MetadataCache,
-    private readonly options: ResolvedProducerOptions,
-    private readonly rng: Rng,
-    private readonly host: IdempotenceHost,
-  ) {}
-
-  /** Whether an InitProducerId (first or epoch bump) is under way: nothing is sent meanwhile. */
-  get initializing(): boolean {
-    return this.producerIdPromise !== undefined;
-  }
 
   /**
    * Whether `b` may have been written under the current epoch although no answer said so
@@ -93,52 +62,17 @@ export class TransactionManager {
     }
   }
 
-  /** Gets a producer id (and epoch) with InitProducerId, again after a sequence was lost. */
-  initProducerId(): void {
-    if (this.producerIdPromise !== undefined) return;
-    const o = this.options;
-    const bump = this.resetNeeded;
-    const attempt = async (): Promise<void> => {
-      for (let attempts = 0; ; attempts++) {
-        const nodes = this.metadata.nodes();
-        const node = nodes[attempts % Math.max(1, nodes.length)];
-        try {
-          if (node === undefined) throw new TributaryError('NETWORK_EXCEPTION', 'no node to ask for a producer id');
-          const response = await withTimeout(
-            this.transport.send(node, { apiKey: ApiKey.InitProducerId, transactionalId: null, transactionTimeoutMs: 60_000, producerId: bump ? this.producerId : -1, producerEpoch: bump ? this.producerEpoch : -1 }),
-            o.requestTimeoutMs,
-            `InitProducerId request to node ${node}`,
-          );
-          if (response.errorCode === 'NONE') {
-            this.producerId = response.producerId;
-            this.producerEpoch = response.producerEpoch;
-            return;
-          }
-          if (!isRetriable(response.errorCode)) throw new TributaryError(response.errorCode, `InitProducerId failed: ${response.errorCode}`);
-        } catch (err) {
-          if (!isTributaryError(err) || !err.retriable) throw err;
-          if (this.host.closedAndIdle()) throw err;
-        }
-        this.host.expireWaiting();
-        await delay(backoffMs(attempts, o.retryBackoffMs, o.retryBackoffMaxMs, this.rng));
-      }
-    };
-    this.producerIdPromise = attempt().then(
-      () => {
-        this.producerIdPromise = undefined;
-        if (bump) {
-          this.resetNeeded = false;
-          // New epoch, new sequences from 0 in every partition; batches to retry are
-          // stamped again when they are sent.
-          for (const q of this.host.queues()) q.nextSequence = 0;
-        }
-        this.host.wake();
-      },
-      (err: unknown) => {
-        this.producerIdPromise = undefined;
-        // The cluster refused to give a producer id: nothing can be sent idempotently.
-        this.host.failWaiting(isTributaryError(err) ? err : new TributaryError('UNKNOWN_SERVER_ERROR', String(err)));
-      },
-    );
+  /**
+   * InitProducerId answered. After a bump (a sequence was lost): new epoch, new sequences
+   * from 0 in every partition; batches to retry are stamped again when they are sent.
+   */
+  assigned(producerId: number, producerEpoch: number, bump: boolean, queues: Iterable<PartitionQueue>): void {
+    this.initializing = false;
+    this.producerId = producerId;
+    this.producerEpoch = producerEpoch;
+    if (bump) {
+      this.resetNeeded = false;
+      for (const q of queues) q.nextSequence = 0;
+    }
   }
 }

@@ -2,11 +2,11 @@
 import type { ClockTimer, SimulatedTimerClock } from '../../src/util/clock.js';
 
 /**
- * Routes the global `setTimeout` to the simulated clock while a run lasts: the `Producer`
- * still starts its timers (linger, retry backoff, request timeouts) with the global
- * functions rather than through its clock (`producer.ts`, being split along Kafka's
- * names, is to take them from the clock with its sender core), so the simulation catches
- * them. Everything else of the run already waits through the clock. Returns the undo.
+ * Routes the global `setTimeout` to the simulated clock while a run lasts, for what still
+ * starts its timers with the global functions rather than through its clock: the storage
+ * checkpoint timer (`log-dir-checkpoints.ts`). The clients (the `Producer`'s sender and
+ * buffer pool, `Admin`, `Consumer`, `ConsumerGroup`) take every timer from their clock.
+ * Returns the undo.
  */
 export function routeGlobalTimers(clock: SimulatedTimerClock): () => void {
   const saved = { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
