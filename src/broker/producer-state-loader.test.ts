@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../test/helpers/temp-dirs.js';
 import { encodeBatchUncompressed, iterateBatches, type BatchHeader } from '../record/batch.js';
-import type { LeaderAndIsr } from './core/isr.js';
 import { PartitionLog } from '../storage/partition-log.js';
 import { FileStore, type Store, type StoreFile } from '../storage/store.js';
-import { Partition, type ProduceOutcome } from './partition.js';
+import { Partition, type LeaderAndIsr, type ProduceOutcome } from './partition.js';
 
 const tempDir = useTempDirs('tributary-producer-snapshots-');
 const leader: LeaderAndIsr = { leader: 1, leaderEpoch: 1, partitionEpoch: 1, replicas: [1], isr: [1] };
