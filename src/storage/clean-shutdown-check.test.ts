@@ -218,3 +218,23 @@ describe('the epoch history and file names in the data folder marker', () => {
     await fromFile.close();
   });
 });
+
+describe('a clean log whose only segment is empty', () => {
+  it('reopens where it started (the marker names an empty segment file that exists, not one never created)', async () => {
+    const dataDir = tempDir();
+    const open = opener(dataDir, 'data folder');
+    const log = await open();
+    for (let i = 0; i < 5; i++) log.write(batch(i));
+    log.truncateFullyAndStartAt(50); // a follower that fell behind the leader's log start
+    await log.close();
+    const again = await open();
+    expect(again.recovery.clean).toBe(true);
+    expect([again.logStartOffset, again.logEndOffset]).toEqual([50, 50]);
+    await again.close();
+
+    const fresh = tempDir();
+    const never = await opener(fresh, 'data folder')();
+    await never.close(); // no record: no segment file
+    expect(readFileSync(join(fresh, '.kafka_cleanshutdown'), 'utf8')).toBe('t 0\nt 0 0 - - - -\n');
+  });
+});

@@ -663,7 +663,7 @@ export class PartitionLog implements Log {
       this.flusher.flushedOffset = this.logEndOffset;
       this.flusher.settleWaiters();
       // The files a listing would find (an empty segment may have none).
-      const files = { segments: this.local.segments.filter((seg) => seg.size > 0).map((seg) => seg.baseOffset), snapshots: [...this.local.producerSnapshots.onDisk] };
+      const files = { segments: this.local.segments.filter((seg) => seg.file.onDisk !== false).map((seg) => seg.baseOffset), snapshots: [...this.local.producerSnapshots.onDisk] };
       this.checkpoints.markCleanShutdown(this.logEndOffset, active.baseOffset, this.leaderEpochCache.entries, files);
     } finally {
       this.local.closeFiles();
