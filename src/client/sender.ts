@@ -48,7 +48,9 @@ export interface SendPlan {
   readonly wakeAtMs: number;
 }
 
-const nothingToDo: SendPlan = { requests: [], compress: [], needMetadata: false, initProducerId: undefined, wakeAtMs: Infinity };
+/** Shared empty lists (never written to): a run with nothing to compress allocates none. */
+const noBatches: ProducerBatch[] = [];
+const nothingToDo: SendPlan = { requests: [], compress: noBatches, needMetadata: false, initProducerId: undefined, wakeAtMs: Infinity };
 
 export class Sender {
   readonly counts = new ProducerCounts();
@@ -113,7 +115,7 @@ export class Sender {
       this.expireWaiting(now);
       if (this.txn.initializing) return nothingToDo;
       this.txn.initializing = true;
-      return { requests: [], compress: [], needMetadata: false, initProducerId: { bump: this.txn.resetNeeded && this.txn.producerId >= 0 }, wakeAtMs: Infinity };
+      return { requests: [], compress: noBatches, needMetadata: false, initProducerId: { bump: this.txn.resetNeeded && this.txn.producerId >= 0 }, wakeAtMs: Infinity };
     }
     let wakeAt = Infinity;
     let needMetadata = false;
@@ -195,7 +197,7 @@ export class Sender {
       if (q.size === 0) this.ready.delete(q);
     }
     if (requests.length === 0 && !needMetadata && wakeAt === Infinity) return nothingToDo;
-    return { requests, compress: compress ?? [], needMetadata, initProducerId: undefined, wakeAtMs: wakeAt };
+    return { requests, compress: compress ?? noBatches, needMetadata, initProducerId: undefined, wakeAtMs: wakeAt };
   }
 
   /** Numbers (idempotence) and checksums a request's batches, which `compress` closed, and builds the Produce request; counts it in flight. */

@@ -26,7 +26,7 @@ export function nodeSimShard(from: number, count: number): void {
     expect(new Set(groups.map((g) => g.assignor))).toEqual(new Set(['range', 'roundrobin', 'cooperative-sticky']));
     expect(sum((g) => g.kills)).toBeGreaterThan(count / 4);
     expect(sum((g) => g.closes)).toBeGreaterThan(count / 10);
-    expect(sum((g) => g.commitsSent)).toBeGreaterThan(count * 10);
+    expect(sum((g) => g.commitsSent)).toBeGreaterThan(count * 5);
     expect(sum((g) => g.rebalances)).toBeGreaterThan(count * 2);
     expect(sum((g) => g.redelivered)).toBeGreaterThan(0);
     // Some runs kill the node that coordinates the group (the leader of its __consumer_offsets partition): the members find the new one.
