@@ -11,11 +11,14 @@
  *   `process.cpuUsage()` counts every thread).
  * - `start:inline` / `start:per-node` / `start:per-node@dist`: start and close a 3-node
  *   cluster, five times; the median and the first (`@dist`: from the built package).
- * - `group:main` / `group:worker`: one consumer group member reading 200,000 records
- *   already in a 4-partition topic, in this thread or in a worker. records/s.
+ * - `group:main` / `group:worker`: one consumer group member reading 1,000,000 records
+ *   already in a 4-partition topic, in this thread or in a worker. records/s, and CPU µs
+ *   per record of the whole process while it reads.
  * - `e2e`: a producer in one worker and a consumer in another, 10,000 records/s in calls
- *   of 10 every millisecond, for 5 s after a 1 s warm-up, against a 1-node cluster in this
- *   thread: latency from the send call to the consumer's hands, p50 and p99.
+ *   of 10 every millisecond, for 5 s after a 1 s warm-up (counted from the producer's
+ *   start: its warm-up records are marked and not measured), against a 1-node cluster in
+ *   this thread: latency from the send call to the consumer's hands, p50 and p99.
+ *   `e2e:main`: the same producer and consumer in the cluster's thread, the peer.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Cluster, connectHandle, type ClusterHandle, type Producer } from '../src/index.js';
@@ -24,13 +27,23 @@ import { percentile, report } from './lib.js';
 const CALLS = 300;
 const PER_CALL = 1000;
 const IN_FLIGHT = 4;
-const GROUP_RECORDS = 200_000;
+/** 1,000,000: at 1-2 M rec/s, 200,000 were read in 100-200 ms, too short a span on a loaded machine. */
+const GROUP_RECORDS = Number(process.env.GROUP_RECORDS ?? 1_000_000);
 const E2E_RATE = 10_000;
 const E2E_MS = 5000;
 const E2E_WARMUP_MS = 1000;
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across the threads of a process. */
 const now = (): number => performance.timeOrigin + performance.now();
+if (process.env.E2E_DEBUG) {
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const h = monitorEventLoopDelay({ resolution: 2 }); h.enable();
+  const tag = isMainThread ? 'main' : (workerData as { role: string }).role;
+  let last = now(); const stalls: string[] = [];
+  setInterval(() => { const t = now(); if (t - last > 15) stalls.push(`${performance.now().toFixed(0)}:${(t - last).toFixed(0)}`); last = t; }, 5).unref();
+  process.on('exit', () => console.error(tag, 'eld p50', (h.percentile(50) / 1e6).toFixed(2), 'p99', (h.percentile(99) / 1e6).toFixed(2), 'max', (h.max / 1e6).toFixed(1), stalls.join(' ')));
+  if (!isMainThread) setTimeout(() => console.error(tag, 'eld p50', (h.percentile(50) / 1e6).toFixed(2), 'p99', (h.percentile(99) / 1e6).toFixed(2), 'max', (h.max / 1e6).toFixed(1), stalls.join(' ')), 7500).unref();
+}
 
 async function drive(producer: Producer, calls = CALLS): Promise<number> {
   const value = new Uint8Array(100).fill(7);
@@ -64,14 +77,19 @@ function firstMessage<T>(w: Worker): Promise<T> {
   });
 }
 
-async function readGroup(group: { run(h: { eachBatch: (b: { records: readonly unknown[] }) => void }): Promise<void>; close(): Promise<void> }): Promise<number> {
+/** Reads GROUP_RECORDS records as one group member: records/s, and CPU µs per record of the whole process (every thread) over the same span. */
+async function readGroup(group: { run(h: { eachBatch: (b: { records: readonly unknown[] }) => void }): Promise<void>; close(): Promise<void> }): Promise<{ rate: number; cpuUsPerRecord: number }> {
   let n = 0;
   let started = 0;
+  let cpu = process.cpuUsage();
   await new Promise<void>((resolve, reject) => {
     group
       .run({
         eachBatch: (b) => {
-          if (started === 0) started = performance.now();
+          if (started === 0) {
+            started = performance.now();
+            cpu = process.cpuUsage();
+          }
           n += b.records.length;
           if (n >= GROUP_RECORDS) resolve();
         },
@@ -79,8 +97,52 @@ async function readGroup(group: { run(h: { eachBatch: (b: { records: readonly un
       .catch(reject);
   });
   const rate = n / ((performance.now() - started) / 1000);
+  const used = process.cpuUsage(cpu);
   await group.close();
-  return rate;
+  return { rate, cpuUsPerRecord: (used.user + used.system) / n };
+}
+
+type Clients = Pick<Cluster, 'producer' | 'consumer'>;
+
+/** The e2e producer: 10,000 records/s in calls of about 10 every millisecond, each record's value its send time. */
+async function e2eProduce(remote: Clients): Promise<{ sent: number }> {
+  const producer = remote.producer({ lingerMs: 0, acks: 1 });
+  const started = performance.now();
+  let sent = 0;
+  const pending: Promise<unknown>[] = [];
+  while (performance.now() - started < E2E_WARMUP_MS + E2E_MS) {
+    const due = Math.floor(((performance.now() - started) / 1000) * E2E_RATE);
+    if (due > sent) {
+      // Records sent in the warm-up carry a `w`: the consumer measures from the producer's warm-up end, whenever each thread started.
+      const mark = performance.now() - started < E2E_WARMUP_MS ? 'w' : '';
+      const records = Array.from({ length: due - sent }, () => ({ value: mark + String(now()) }));
+      sent = due;
+      pending.push(producer.send('bench', records));
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  pending.push(producer.send('bench', [{ value: 'end' }]));
+  await Promise.all(pending);
+  await producer.close();
+  return { sent };
+}
+
+/** The e2e consumer: the latency of every record after the warm-up, from its send time to this thread's hands. */
+async function e2eConsume(remote: Clients, ready: () => void): Promise<{ n: number; p50: number; p99: number; max: number }> {
+  const consumer = remote.consumer({ maxWaitMs: 100 });
+  consumer.assign([{ topic: 'bench', partition: 0 }]);
+  await consumer.seek({ topic: 'bench', partition: 0 }, 'latest');
+  ready();
+  const latencies: number[] = [];
+  for await (const r of consumer) {
+    const at = now();
+    const value = Buffer.from(r.value as Uint8Array).toString();
+    if (value === 'end') break;
+    if (value[0] !== 'w') latencies.push(at - Number(value));
+  }
+  await consumer.close();
+  latencies.sort((a, b) => a - b);
+  return { n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN };
 }
 
 async function inWorker(job: WorkerJob): Promise<void> {
@@ -88,45 +150,19 @@ async function inWorker(job: WorkerJob): Promise<void> {
   const port = parentPort!;
   if (job.role === 'produce') port.postMessage(await drive(remote.producer({ lingerMs: 0 })));
   else if (job.role === 'group') port.postMessage(await readGroup(remote.consumerGroup({ groupId: 'bench', topics: ['bench'], autoOffsetReset: 'earliest' }) as never));
-  else if (job.role === 'e2e-produce') {
-    const producer = remote.producer({ lingerMs: 0, acks: 1 });
-    const started = performance.now();
-    let sent = 0;
-    const pending: Promise<unknown>[] = [];
-    while (performance.now() - started < E2E_WARMUP_MS + E2E_MS) {
-      const due = Math.floor(((performance.now() - started) / 1000) * E2E_RATE);
-      if (due > sent) {
-        const records = Array.from({ length: due - sent }, () => ({ value: String(now()) }));
-        sent = due;
-        pending.push(producer.send('bench', records));
-      }
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    await Promise.all(pending);
-    port.postMessage({ sent });
-  } else {
-    const consumer = remote.consumer({ maxWaitMs: 100 });
-    consumer.assign([{ topic: 'bench', partition: 0 }]);
-    await consumer.seek({ topic: 'bench', partition: 0 }, 'latest');
-    port.postMessage('ready');
-    const latencies: number[] = [];
-    const started = performance.now();
-    for await (const r of consumer) {
-      const at = now();
-      if (performance.now() - started > E2E_WARMUP_MS) latencies.push(at - Number(Buffer.from(r.value as Uint8Array).toString()));
-      if (performance.now() - started > E2E_WARMUP_MS + E2E_MS) break;
-    }
-    await consumer.close();
-    latencies.sort((a, b) => a - b);
-    port.postMessage({ n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99) });
-  }
+  else if (job.role === 'e2e-produce') port.postMessage(await e2eProduce(remote));
+  else port.postMessage(await e2eConsume(remote, () => port.postMessage('ready')));
   await remote.close();
 }
 
 async function fill(cluster: Cluster, n: number): Promise<void> {
   const producer = cluster.producer({ lingerMs: 5 });
   const value = new Uint8Array(100).fill(1);
-  for (let i = 0; i < n; i += PER_CALL) await producer.send('bench', Array.from({ length: PER_CALL }, (_, k) => ({ key: `k${k % 64}`, value })));
+  const records = Array.from({ length: PER_CALL }, (_, k) => ({ key: `k${k % 64}`, value }));
+  let next = 0;
+  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+    while ((next += PER_CALL) <= n) await producer.send('bench', records);
+  }));
   await producer.close();
 }
 
@@ -174,33 +210,46 @@ async function main(which: string): Promise<void> {
       cpus.push((used.user + used.system) / 1000);
     }
     const first = times[0]!;
+    const inOrder = times.map((t) => Math.round(t)).join(' ');
     times.sort((a, b) => a - b);
     cpus.sort((a, b) => a - b);
-    report({ name: which, firstMs: Math.round(first), medianMs: Math.round(times[2]!), cpuMs: Math.round(cpus[2]!), allMs: times.map((t) => Math.round(t)).join(' ') });
+    report({ name: which, firstMs: Math.round(first), medianMs: Math.round(times[2]!), cpuMs: Math.round(cpus[2]!), allMs: inOrder });
   } else if (which.startsWith('group:')) {
     const cluster = await Cluster.start();
     await cluster.admin().createTopics([{ name: 'bench', partitions: 4 }]);
     await fill(cluster, GROUP_RECORDS);
-    let rate: number;
+    let read: { rate: number; cpuUsPerRecord: number };
     if (which === 'group:worker') {
       const w = startWorker({ role: 'group', handle: cluster.createHandle() });
-      rate = await firstMessage<number>(w);
+      read = await firstMessage<{ rate: number; cpuUsPerRecord: number }>(w);
       await w.terminate();
-    } else rate = await readGroup(cluster.consumerGroup({ groupId: 'bench', topics: ['bench'], autoOffsetReset: 'earliest' }) as never);
+    } else read = await readGroup(cluster.consumerGroup({ groupId: 'bench', topics: ['bench'], autoOffsetReset: 'earliest' }) as never);
     await cluster.close();
-    report({ name: which, recordsPerSec: Math.round(rate) });
+    report({ name: which, recordsPerSec: Math.round(read.rate), cpuUsPerRecord: Number(read.cpuUsPerRecord.toFixed(2)) });
+  } else if (which === 'e2e:main') {
+    // The same producer and consumer, both in the cluster's thread: the peer of the worker row.
+    const cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 'bench', partitions: 1 }]);
+    let ready!: () => void;
+    const isReady = new Promise<void>((r) => (ready = r));
+    const result = e2eConsume(cluster, ready);
+    await isReady;
+    const { sent } = await e2eProduce(cluster);
+    const r = await result;
+    await cluster.close();
+    report({ name: which, sent, measured: r.n, p50Ms: Number(r.p50.toFixed(3)), p99Ms: Number(r.p99.toFixed(3)), maxMs: Number(r.max.toFixed(3)) });
   } else if (which === 'e2e') {
     const cluster = await Cluster.start();
     await cluster.admin().createTopics([{ name: 'bench', partitions: 1 }]);
     const consumer = startWorker({ role: 'e2e-consume', handle: cluster.createHandle() });
     await firstMessage<string>(consumer);
-    const result = firstMessage<{ n: number; p50: number; p99: number }>(consumer);
+    const result = firstMessage<{ n: number; p50: number; p99: number; max: number }>(consumer);
     const producer = startWorker({ role: 'e2e-produce', handle: cluster.createHandle() });
     const { sent } = await firstMessage<{ sent: number }>(producer);
     const r = await result;
     await Promise.all([producer.terminate(), consumer.terminate()]);
     await cluster.close();
-    report({ name: which, sent, measured: r.n, p50Ms: Number(r.p50.toFixed(3)), p99Ms: Number(r.p99.toFixed(3)) });
+    report({ name: which, sent, measured: r.n, p50Ms: Number(r.p50.toFixed(3)), p99Ms: Number(r.p99.toFixed(3)), maxMs: Number(r.max.toFixed(3)) });
   } else throw new Error(`no case ${which}`);
 }
 

@@ -11,11 +11,12 @@ import { Cluster, type ClusterOptions } from './cluster.js';
 import type { FromClusterWorker, ToClusterWorker } from './cluster/cluster-worker-protocol.js';
 import { forwardingLogger } from './cluster/worker-log.js';
 import { imageCopy } from './cluster/node-reads.js';
+import { serveSyncReads, type SyncReadEnd } from './cluster/sync-read.js';
 import { errorFields } from './transport/port/messages.js';
 import type { LogLevel } from './util/logger.js';
 
 const control = parentPort!;
-const data = workerData as { options: ClusterOptions; logLevel: LogLevel };
+const data = workerData as { options: ClusterOptions; logLevel: LogLevel; syncRead?: SyncReadEnd };
 const post = (m: FromClusterWorker, transfer: import('node:worker_threads').TransferListItem[] = []): void => control.postMessage(m, transfer);
 
 async function main(): Promise<void> {
@@ -25,6 +26,20 @@ async function main(): Promise<void> {
   } catch (err) {
     post({ t: 'failed', ...errorFields(err) });
     return;
+  }
+  // The calling thread's synchronous reads (`cluster.metrics()`, `cluster.metadata`).
+  if (data.syncRead !== undefined) {
+    serveSyncReads(
+      data.syncRead,
+      (what, known) => {
+        if (what === 'metrics') return { value: cluster.metrics() };
+        const image = cluster.metadata;
+        if (image.offset === known) return { value: 'same' };
+        const { copy, transfer } = imageCopy(image);
+        return { value: copy, transfer };
+      },
+      forwardingLogger(post, data.logLevel),
+    );
   }
   let last = '';
   const report = (): void => {

@@ -7,8 +7,9 @@
  *   cut the leader's replica it finds;
  * - Metadata (with automatic topic creation), DescribeCluster and DescribeConfigs are
  *   answered from the metadata image;
- * - CreateTopics, DeleteTopics, CreatePartitions and IncrementalAlterConfigs are
- *   forwarded to the active controller;
+ * - CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs and IncrementalAlterConfigs
+ *   are forwarded to the active controller (AlterConfigs as IncrementalAlterConfigs that
+ *   replaces the resource's configs);
  * - InitProducerId takes an id from the `ProducerIdManager`;
  * - the group APIs go to the group coordinator's shell, if the broker has one.
  *
@@ -94,8 +95,15 @@ export class KafkaApis {
         const r = await controller.submit({ type: 'IncrementalAlterConfigs', resources: req.resources, validateOnly: req.validateOnly ?? false });
         return { apiKey: ApiKey.IncrementalAlterConfigs, responses: r.responses } satisfies P.IncrementalAlterConfigsResponse;
       }
+      case ApiKey.AlterConfigs: {
+        // Kafka's older API: SET each listed config (DELETE for a null value), and the
+        // controller deletes the resource's other dynamic configs in the same change.
+        const resources = req.resources.map((r) => ({ ...r, configs: r.configs.map((c) => ({ name: c.name, value: c.value, configOperation: c.value === null ? ('DELETE' as const) : ('SET' as const) })) }));
+        const r = await controller.submit({ type: 'IncrementalAlterConfigs', resources, validateOnly: req.validateOnly ?? false, replace: true });
+        return { apiKey: ApiKey.AlterConfigs, responses: r.responses } satisfies P.AlterConfigsResponse;
+      }
       case ApiKey.DescribeConfigs: {
-        const r = describeConfigs(this.requireImage(), { type: 'DescribeConfigs', resources: req.resources });
+        const r = describeConfigs(this.requireImage(), { type: 'DescribeConfigs', resources: req.resources, includeSynonyms: req.includeSynonyms ?? false });
         return { apiKey: ApiKey.DescribeConfigs, results: r.results } satisfies P.DescribeConfigsResponse;
       }
       case ApiKey.DeleteRecords:

@@ -442,7 +442,9 @@ export class Partition {
     }
     let info: LogAppendInfo;
     try {
-      info = this.log.appendValidated(validated, { assignOffsets: true, leaderEpoch: this.leaderEpochValue, now });
+      // Not `now`: that is monotonic time (acks deadlines, ISR lag); the log stamps
+      // LogAppendTime and rolls segments by its own wall clock.
+      info = this.log.appendValidated(validated, { assignOffsets: true, leaderEpoch: this.leaderEpochValue });
     } catch (err) {
       if (isTributaryError(err)) return error(err.code, err.message);
       throw err;

@@ -9,6 +9,7 @@ import { startWorkerEntry } from './worker-nodes.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { ClusterMetrics } from '../observe/cluster-metrics.js';
 import { imageFromCopy, type ImageCopy } from './node-reads.js';
+import { SyncReader } from './sync-read.js';
 
 /**
  * The calling thread's side of a cluster that runs whole in one worker (`threads:
@@ -31,11 +32,14 @@ export class ClusterWorker {
     readonly runId: string,
     readonly bootstrapServers: string | undefined,
     private readonly transport: PortTransport,
+    /** `cluster.metrics()` and `cluster.metadata`, read in the worker synchronously (`sync-read.ts`). */
+    private readonly sync: SyncReader,
   ) {}
 
   /** Starts the worker and its cluster (`options`: plain data; the folder is the worker's to lock). */
   static async start(options: object, logLevel: LogLevel, log: Logger): Promise<ClusterWorker> {
-    const worker = startWorkerEntry('../cluster-worker.ts', 'cluster-worker', { options, logLevel });
+    const sync = new SyncReader("the cluster's worker");
+    const worker = startWorkerEntry('../cluster-worker.ts', 'cluster-worker', { options, logLevel, syncRead: sync.end }, [sync.end.port]);
     let self: ClusterWorker | undefined;
     let pendingStatus: readonly NodeInfo[] = [];
     return new Promise<ClusterWorker>((resolve, reject) => {
@@ -52,7 +56,7 @@ export class ClusterWorker {
             return;
           case 'started': {
             const transport = new PortTransport(m.port, m.nodeIds, m.runId, { clientId: 'consumer', clientHost: 'inline' });
-            self = new ClusterWorker(worker, m.clusterId, m.nodeIds, m.runId, m.bootstrapServers, transport);
+            self = new ClusterWorker(worker, m.clusterId, m.nodeIds, m.runId, m.bootstrapServers, transport, sync);
             self.nodes = pendingStatus;
             transport.ready.then(() => resolve(self!), reject);
             return;
@@ -77,6 +81,7 @@ export class ClusterWorker {
         reject(err);
         if (!self) return;
         self.exited = true;
+        sync.close();
         for (const w of self.waiting.values()) w.reject(err);
         self.waiting.clear();
         void self.transport.close();
@@ -102,6 +107,19 @@ export class ClusterWorker {
   /** The committed metadata image, read in the worker now (it crosses as snapshot chunks). */
   async readImage(): Promise<MetadataImage> {
     return imageFromCopy((await this.op('metadata')) as ImageCopy);
+  }
+
+  /** The cluster's metrics, read in the worker now, synchronously. */
+  metricsNow(): ClusterMetrics {
+    if (this.exited) throw new TributaryError('CLIENT_CLOSED', "the cluster's worker exited");
+    return this.sync.read('metrics') as ClusterMetrics;
+  }
+
+  /** The committed metadata image, read in the worker now, synchronously; `known` is reused while the image keeps its offset. */
+  imageNow(known: MetadataImage | undefined): MetadataImage {
+    if (this.exited) throw new TributaryError('CLIENT_CLOSED', "the cluster's worker exited");
+    const c = this.sync.read('image', known?.offset ?? -2) as ImageCopy | 'same';
+    return c === 'same' && known !== undefined ? known : imageFromCopy(c as ImageCopy);
   }
 
   /** Runs a supervisor operation in the worker (resolves with what a read answers). */

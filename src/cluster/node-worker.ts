@@ -4,9 +4,13 @@
  * supervisor's clients on the ports it is handed, and reports its status, its log lines
  * and its lifecycle to the supervisor (`worker-protocol.ts`). Killing the node is
  * terminating this worker: nothing here runs on the way out.
+ *
+ * A worker whose node closed cleanly may run another node later (`run`, from the
+ * supervisor's pool of idle workers, `worker-pool.ts`): everything of a node's run lives
+ * in one `NodeRun`, and nothing of it outlives its close.
  * @internal
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ClusterNode } from '../cluster-node.js';
 import type { NodeEndpoint } from '../node/node-endpoint.js';
 import { RaftLinks } from '../node/raft-link.js';
@@ -19,131 +23,192 @@ import type { Logger } from '../util/logger.js';
 import { forwardingLogger } from './worker-log.js';
 import { PeerTransport } from './peer-transport.js';
 import { imageCopy, statsCopy } from './node-reads.js';
+import { serveSyncReads } from './sync-read.js';
 import type { FromNodeWorker, NodeStatus, NodeWorkerData, ToNodeWorker } from './worker-protocol.js';
 
-/** Wall-clock ms (comparable across threads); `loadedAt`: once this entry's imports have loaded. */
+/** Wall-clock ms (comparable across threads). */
 const wall = (): number => performance.timeOrigin + performance.now();
-const loadedAt = wall();
 const control = parentPort!;
-const data = workerData as NodeWorkerData;
-let node: ClusterNode | undefined;
-let endpoint: NodeEndpoint | undefined;
-let serving = false;
-const links = new RaftLinks();
-const peers = new PeerTransport(data.id, () => endpoint);
 
 function post(m: FromNodeWorker, transfer: ArrayBuffer[] = []): void {
   control.postMessage(m, transfer);
 }
 
-const log: Logger = forwardingLogger(post, data.logLevel);
+/** One node's run in this worker, from its data to its close. */
+class NodeRun {
+  private node: ClusterNode | undefined;
+  private endpoint: NodeEndpoint | undefined;
+  private serving = false;
+  private readonly links = new RaftLinks();
+  private readonly peers: PeerTransport;
+  private readonly log: Logger;
+  /** The ports this run answers on (closed with it, as a thread's exit closes them). */
+  private readonly served: MessagePort[] = [];
+  private readonly stopSyncReads: () => void;
+  private readonly statusTimer: ReturnType<typeof setInterval>;
+  private last: NodeStatus | undefined;
+  // A peer's request that comes before this node's endpoint exists waits for it rather than
+  // failing: the nodes open in parallel, and the lowest voter of a new quorum campaigns as
+  // soon as it opens. Refused, its vote requests to the peers still loading were lost and
+  // the first election waited out a whole election timeout (300 to 600 ms of every start).
+  private endpointOpened: (ep: NodeEndpoint) => void = () => {};
+  private readonly endpointReady = new Promise<NodeEndpoint>((resolve) => (this.endpointOpened = resolve));
+  private readonly peerHandler: NodeHandler = {
+    handle: (request, context) => (this.endpoint !== undefined ? this.endpoint.handle(request, context) : this.endpointReady.then((ep) => ep.handle(request, context))),
+  };
+  private readonly clientHandler: NodeHandler = {
+    handle: (request, context) => {
+      if (!this.serving || this.node === undefined) return Promise.reject(new TributaryError('NETWORK_EXCEPTION', `node ${this.data.id} is not serving`));
+      return this.node.broker.handle(request, context);
+    },
+  };
 
-// A peer's request that comes before this node's endpoint exists waits for it rather than
-// failing: the nodes open in parallel, and the lowest voter of a new quorum campaigns as
-// soon as it opens. Refused, its vote requests to the peers still loading were lost and
-// the first election waited out a whole election timeout (300 to 600 ms of every start).
-let endpointOpened: (ep: NodeEndpoint) => void = () => {};
-const endpointReady = new Promise<NodeEndpoint>((resolve) => (endpointOpened = resolve));
-const peerHandler: NodeHandler = {
-  handle: (request, context) => (endpoint !== undefined ? endpoint.handle(request, context) : endpointReady.then((ep) => ep.handle(request, context))),
-};
+  constructor(
+    private readonly data: NodeWorkerData,
+    /** When this run's code was ready (the entry's imports loaded, or the run handed to an idle worker). */
+    private readonly loadedAt: number,
+  ) {
+    this.log = forwardingLogger(post, data.logLevel);
+    this.peers = new PeerTransport(data.id, () => this.endpoint);
+    // The supervisor's synchronous reads (`cluster.metrics()`, `cluster.metadata`): answered
+    // from this event loop, like the `read` messages below, at once.
+    this.stopSyncReads =
+      data.syncRead !== undefined
+        ? serveSyncReads(
+            data.syncRead,
+            (what, known) => {
+              const node = this.node;
+              if (node === undefined) return { value: undefined };
+              if (what === 'stats') return { value: statsCopy(node.broker.stats) };
+              const image = node.metadata.image;
+              if (image.offset === known) return { value: 'same' };
+              const { copy, transfer } = imageCopy(image);
+              return { value: copy, transfer };
+            },
+            this.log,
+          )
+        : () => {};
+    // Status is what describe() and the supervisor's waits read: sampled often, posted only on a change.
+    this.statusTimer = setInterval(() => this.reportStatus(), 10);
+  }
 
-const clientHandler: NodeHandler = {
-  handle: (request, context) => {
-    if (!serving || node === undefined) return Promise.reject(new TributaryError('NETWORK_EXCEPTION', `node ${data.id} is not serving`));
-    return node.broker.handle(request, context);
-  },
-};
+  onMessage(m: ToNodeWorker): void {
+    switch (m.t) {
+      case 'peer':
+        this.peers.link(m.id, m.port);
+        return;
+      case 'serve': {
+        // The supervisor's own port ('clients') relays requests from its Kafka listeners with their context.
+        const id = this.data.id;
+        this.served.push(m.port);
+        new PortServer(m.port, (to) => (to !== id ? undefined : m.kind === 'peer' ? this.peerHandler : this.serving ? this.clientHandler : undefined), this.log, () => {}, m.kind === 'clients');
+        return;
+      }
+      case 'open':
+        // After the ports to the peers (the supervisor posts them first): opening runs
+        // through to the first campaign without yielding to this port's messages, and the
+        // lowest voter of a new quorum campaigns at once. Opened before them, its vote
+        // requests found no peer and the first election waited out a whole election timeout.
+        void this.open();
+        return;
+      case 'raftLink':
+        this.links.setLink(m.a, m.b, m.up);
+        return;
+      case 'closeBroker':
+        this.serving = false;
+        void (this.node?.closeBroker() ?? Promise.resolve()).finally(() => post({ t: 'brokerClosed' }));
+        return;
+      case 'read': {
+        const node = this.node;
+        if (node === undefined) post({ t: 'read', id: m.id });
+        else if (m.what === 'stats') post({ t: 'read', id: m.id, stats: statsCopy(node.broker.stats) });
+        else {
+          const { copy, transfer } = imageCopy(node.metadata.image);
+          post({ t: 'read', id: m.id, image: copy }, transfer);
+        }
+        return;
+      }
+      case 'close':
+        this.serving = false;
+        void this.close();
+        return;
+    }
+  }
+
+  private async close(): Promise<void> {
+    let clean = true;
+    try {
+      await this.node?.close();
+    } catch {
+      clean = false;
+    }
+    clearInterval(this.statusTimer);
+    this.stopSyncReads();
+    await this.peers.close();
+    // Closed, not told 'closed': the other ends see what a worker's exit shows them (a
+    // closed port, so retriable NETWORK_EXCEPTION for anything sent there).
+    for (const p of this.served) p.close();
+    const node = this.node;
+    if (run === this) run = undefined;
+    // `reusable`: nothing of this run is left, so the worker may run another node.
+    post({ t: 'closed', ...(node !== undefined ? { stats: statsCopy(node.broker.stats) } : {}), reusable: clean });
+  }
+
+  private reportStatus(): void {
+    const node = this.node;
+    if (node === undefined) return;
+    const s: NodeStatus = { active: node.metadata.isActive, fenced: node.broker.isFenced, leaderId: node.metadata.leaderId };
+    const last = this.last;
+    if (last !== undefined && last.active === s.active && last.fenced === s.fenced && last.leaderId === s.leaderId) return;
+    this.last = s;
+    post({ t: 'status', status: s });
+  }
+
+  private async open(): Promise<void> {
+    const data = this.data;
+    try {
+      const node = await ClusterNode.open({
+        id: data.id,
+        voters: data.voters,
+        clusterId: data.clusterId,
+        dataDir: data.dataDir,
+        nodes: this.peers,
+        register: (ep) => {
+          this.endpoint = ep;
+          this.endpointOpened(ep);
+        },
+        isRaftLinkCut: this.links.isCut,
+        clock: systemClock,
+        clusterRunId: data.clusterRunId,
+        controller: data.controller,
+        broker: data.broker,
+        logger: this.log,
+        onControllerActivated: () => post({ t: 'activated' }),
+        ...(data.electionTimeoutMs !== undefined ? { electionTimeoutMs: data.electionTimeoutMs } : {}),
+      });
+      this.node = node;
+      post({ t: 'opened', marks: { loadedAt: this.loadedAt, openedAt: wall() } });
+      this.reportStatus();
+      void node.broker.whenRegistered().then(() => {
+        this.serving = true;
+        node.setServing(true);
+        this.reportStatus();
+        post({ t: 'registered', at: wall() });
+      });
+    } catch (err) {
+      clearInterval(this.statusTimer);
+      post({ t: 'failed', ...errorFields(err) });
+    }
+  }
+}
+
+let run: NodeRun | undefined = new NodeRun(workerData as NodeWorkerData, wall());
 
 control.on('message', (m: ToNodeWorker) => {
-  switch (m.t) {
-    case 'peer':
-      peers.link(m.id, m.port);
-      return;
-    case 'serve':
-      // The supervisor's own port ('clients') relays requests from its Kafka listeners with their context.
-      new PortServer(m.port, (id) => (id !== data.id ? undefined : m.kind === 'peer' ? peerHandler : serving ? clientHandler : undefined), log, () => {}, m.kind === 'clients');
-      return;
-    case 'open':
-      // After the ports to the peers (the supervisor posts them first): opening runs
-      // through to the first campaign without yielding to this port's messages, and the
-      // lowest voter of a new quorum campaigns at once. Opened before them, its vote
-      // requests found no peer and the first election waited out a whole election timeout.
-      void main();
-      return;
-    case 'raftLink':
-      links.setLink(m.a, m.b, m.up);
-      return;
-    case 'closeBroker':
-      serving = false;
-      void (node?.closeBroker() ?? Promise.resolve()).finally(() => post({ t: 'brokerClosed' }));
-      return;
-    case 'read':
-      if (node === undefined) post({ t: 'read', id: m.id });
-      else if (m.what === 'stats') post({ t: 'read', id: m.id, stats: statsCopy(node.broker.stats) });
-      else {
-        const { copy, transfer } = imageCopy(node.metadata.image);
-        post({ t: 'read', id: m.id, image: copy }, transfer);
-      }
-      return;
-    case 'close':
-      serving = false;
-      void (node?.close() ?? Promise.resolve())
-        .catch(() => {})
-        .finally(async () => {
-          clearInterval(statusTimer);
-          await peers.close();
-          post({ t: 'closed', ...(node !== undefined ? { stats: statsCopy(node.broker.stats) } : {}) });
-        });
-      return;
+  if (m.t === 'run') {
+    // An idle worker handed a new node's run (its last run closed cleanly).
+    run = new NodeRun(m.data, wall());
+    return;
   }
+  run?.onMessage(m);
 });
-
-let last: NodeStatus | undefined;
-function reportStatus(): void {
-  if (node === undefined) return;
-  const s: NodeStatus = { active: node.metadata.isActive, fenced: node.broker.isFenced, leaderId: node.metadata.leaderId };
-  if (last !== undefined && last.active === s.active && last.fenced === s.fenced && last.leaderId === s.leaderId) return;
-  last = s;
-  post({ t: 'status', status: s });
-}
-// Status is what describe() and the supervisor's waits read: sampled often, posted only on a change.
-const statusTimer = setInterval(reportStatus, 10);
-
-async function main(): Promise<void> {
-  try {
-    node = await ClusterNode.open({
-      id: data.id,
-      voters: data.voters,
-      clusterId: data.clusterId,
-      dataDir: data.dataDir,
-      nodes: peers,
-      register: (ep) => {
-        endpoint = ep;
-        endpointOpened(ep);
-      },
-      isRaftLinkCut: links.isCut,
-      clock: systemClock,
-      clusterRunId: data.clusterRunId,
-      controller: data.controller,
-      broker: data.broker,
-      logger: log,
-      onControllerActivated: () => post({ t: 'activated' }),
-      ...(data.electionTimeoutMs !== undefined ? { electionTimeoutMs: data.electionTimeoutMs } : {}),
-    });
-    const openedAt = wall();
-    post({ t: 'opened', marks: { loadedAt, openedAt } });
-    reportStatus();
-    const opened = node;
-    void opened.broker.whenRegistered().then(() => {
-      serving = true;
-      opened.setServing(true);
-      reportStatus();
-      post({ t: 'registered', at: wall() });
-    });
-  } catch (err) {
-    clearInterval(statusTimer);
-    post({ t: 'failed', ...errorFields(err) });
-  }
-}
-

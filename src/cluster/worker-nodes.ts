@@ -8,7 +8,9 @@ import type { NodeHandler } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { MetadataImage } from '../metadata/image.js';
-import { imageFromCopy, statsFromCopy, type NodeStats, type NodeStatsCopy } from './node-reads.js';
+import { imageFromCopy, statsFromCopy, type ImageCopy, type NodeStats, type NodeStatsCopy } from './node-reads.js';
+import { SyncReader } from './sync-read.js';
+import { putIdleWorker, takeIdleWorker } from './worker-pool.js';
 import type { FromNodeWorker, NodeStatus, NodeWorkerData, StartMarks, ToNodeWorker } from './worker-protocol.js';
 
 /**
@@ -19,19 +21,19 @@ import type { FromNodeWorker, NodeStatus, NodeWorkerData, StartMarks, ToNodeWork
  * (a worker does not inherit the loader of the thread that starts it).
  * @internal
  */
-export function startWorkerEntry(srcPath: string, distName: string, workerData: unknown): Worker {
+export function startWorkerEntry(srcPath: string, distName: string, workerData: unknown, transferList: TransferListItem[] = []): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL(`./${distName}${here.endsWith('.cjs') ? '.cjs' : '.js'}`, here), { workerData });
+  if (!here.endsWith('.ts')) return new Worker(new URL(`./${distName}${here.endsWith('.cjs') ? '.cjs' : '.js'}`, here), { workerData, transferList });
   const entry = new URL(srcPath, here).href;
   // tsx's ESM entry (`require.resolve` would give its CommonJS one, which cannot register the hooks from here).
   const tsxPackage = createRequire(here).resolve('tsx/package.json');
   const tsx = pathToFileURL(join(dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { workerData, eval: true });
+  return new Worker(boot, { workerData, transferList, eval: true });
 }
 
-function startWorker(data: NodeWorkerData): Worker {
-  return startWorkerEntry('./node-worker.ts', 'node-worker', data);
+function startWorker(data: NodeWorkerData, sync: SyncReader): Worker {
+  return startWorkerEntry('./node-worker.ts', 'node-worker', { ...data, syncRead: sync.end }, [sync.end.port]);
 }
 
 /** One node's worker, as the supervisor sees it. */
@@ -48,6 +50,12 @@ class WorkerNode {
   private readonly createdAt = performance.timeOrigin + performance.now();
   private marks: StartMarks | undefined;
   private gone = false;
+  /** The node closed cleanly and its worker said nothing of the run is left: the worker may run another node. */
+  reusable = false;
+  private ended: () => void = () => {};
+  private readonly listeners: { message: (m: FromNodeWorker) => void; error: (err: Error) => void; exit: () => void };
+  /** Whether the node has opened (before, a synchronous read would wait out the worker's boot). */
+  private isOpen = false;
   private readonly waiting = new Map<string, { resolve: () => void; reject: (e: unknown) => void }[]>();
   private readonly reads = new Map<number, { resolve: (m: Extract<FromNodeWorker, { t: 'read' }>) => void; reject: (e: unknown) => void }>();
   private nextRead = 1;
@@ -55,6 +63,8 @@ class WorkerNode {
   constructor(
     readonly id: number,
     readonly worker: Worker,
+    /** The synchronous reads of the node's counts and image (`cluster.metrics()`, `cluster.metadata`). */
+    private readonly sync: SyncReader,
     runId: string,
     log: Logger,
     onActivated: () => void,
@@ -63,8 +73,9 @@ class WorkerNode {
     this.registered = this.next('registered');
     this.opened.catch(() => {});
     this.registered.catch(() => {});
-    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
-    worker.on('message', (m: FromNodeWorker) => {
+    // The run's end: the worker's exit, or its release to the pool of idle workers.
+    this.exited = new Promise((resolve) => (this.ended = resolve));
+    const message = (m: FromNodeWorker): void => {
       switch (m.t) {
         case 'status':
           this.status = m.status;
@@ -87,9 +98,11 @@ class WorkerNode {
         }
         case 'closed':
           if (m.stats !== undefined) this.lastStats = m.stats;
+          this.reusable = m.reusable === true;
           this.settle(m.t);
           return;
         case 'opened':
+          this.isOpen = true;
           this.marks = m.marks;
           this.settle(m.t);
           return;
@@ -97,7 +110,7 @@ class WorkerNode {
           const k = this.marks;
           if (k !== undefined) {
             const ms = (t: number): number => Math.round(t - this.createdAt);
-            log.debug({ nodeId: id, loadedMs: ms(k.loadedAt), openedMs: ms(k.openedAt), registeredMs: ms(m.at) }, `node ${id}'s worker: entry loaded ${ms(k.loadedAt)} ms, node open ${ms(k.openedAt)} ms, registered ${ms(m.at)} ms after new Worker`);
+            log.debug({ nodeId: id, loadedMs: ms(k.loadedAt), openedMs: ms(k.openedAt), registeredMs: ms(m.at) }, `node ${id}'s worker: entry loaded ${ms(k.loadedAt)} ms, node open ${ms(k.openedAt)} ms, registered ${ms(m.at)} ms after the start (a new worker or an idle one)`);
           }
           this.settle(m.t);
           return;
@@ -105,14 +118,20 @@ class WorkerNode {
         default:
           this.settle(m.t);
       }
-    });
-    worker.on('error', (err) => log.error({ nodeId: id, err }, `node ${id}'s worker failed`));
-    worker.once('exit', () => {
+    };
+    const error = (err: Error): void => log.error({ nodeId: id, err }, `node ${id}'s worker failed`);
+    const exit = (): void => {
+      this.ended();
       this.gone = true;
+      this.sync.close();
       this.status = { active: false, fenced: true, leaderId: -1 };
       this.failAll(new TributaryError('NETWORK_EXCEPTION', `node ${id}'s worker exited`));
       void this.clients.close();
-    });
+    };
+    this.listeners = { message, error, exit };
+    worker.on('message', message);
+    worker.on('error', error);
+    worker.once('exit', exit);
     const { port1, port2 } = new MessageChannel();
     this.post({ t: 'serve', kind: 'clients', port: port2 }, [port2]);
     // What the broker sees of the calling thread's clients: the context of an in-thread client.
@@ -125,6 +144,20 @@ class WorkerNode {
       return;
     }
     this.worker.postMessage(m, transfer);
+  }
+
+  /**
+   * Ends this run without ending the thread: the node closed cleanly (`reusable`), so the
+   * worker goes to the pool of idle workers for a later node. Its ports to this run close
+   * as at an exit.
+   */
+  release(): void {
+    const { message, error, exit } = this.listeners;
+    this.worker.off('message', message);
+    this.worker.off('error', error);
+    this.worker.off('exit', exit);
+    exit();
+    putIdleWorker(this.worker);
   }
 
   /** Resolves when the worker next posts a message of type `t`; rejects if it fails or exits first. */
@@ -145,6 +178,20 @@ class WorkerNode {
       this.reads.set(id, { resolve, reject });
       this.post({ t: 'read', id, what });
     });
+  }
+
+  /**
+   * Reads the node's broker counts, or its metadata image unless its offset is `knownOffset`
+   * (then `'same'`), synchronously (`sync-read.ts`); undefined before the node opened or
+   * once its worker is gone.
+   */
+  readNow(what: 'stats'): NodeStatsCopy | undefined;
+  readNow(what: 'image', knownOffset: number): ImageCopy | 'same' | undefined;
+  readNow(what: 'stats' | 'image', knownOffset?: number): NodeStatsCopy | ImageCopy | 'same' | undefined {
+    if (this.gone || !this.isOpen) return undefined;
+    const value = this.sync.read(what, knownOffset) as NodeStatsCopy | ImageCopy | 'same' | undefined;
+    if (what === 'stats' && value !== undefined) this.lastStats = value as NodeStatsCopy;
+    return value;
   }
 
   private settle(t: string): void {
@@ -209,7 +256,10 @@ export class WorkerNodes {
   /** Starts node `id` in a new worker (once the worker of its last run has exited), and resolves once its node has opened. */
   async open(id: number): Promise<void> {
     await this.exits.get(id);
-    const w = new WorkerNode(id, startWorker(this.settings(id)), this.runId, this.log, this.onActivated);
+    const sync = new SyncReader(`node ${id}'s worker`);
+    const idle = takeIdleWorker();
+    if (idle !== undefined) idle.postMessage({ t: 'run', data: { ...this.settings(id), syncRead: sync.end } } satisfies ToNodeWorker, [sync.end.port]);
+    const w = new WorkerNode(id, idle ?? startWorker(this.settings(id), sync), sync, this.runId, this.log, this.onActivated);
     this.exits.set(id, w.exited);
     void w.exited.then(() => {
       if (this.nodes.get(id) !== w) return; // stopped or killed: already let go
@@ -267,7 +317,8 @@ export class WorkerNodes {
     await done.catch(() => {});
     this.nodes.delete(id);
     this.retire(w);
-    await w.worker.terminate();
+    if (w.reusable) w.release();
+    else await w.worker.terminate();
   }
 
   /** Node `id`'s broker counts, read from its worker now (undefined if it is not running). */
@@ -282,6 +333,26 @@ export class WorkerNodes {
     const w = this.nodes.get(id);
     const m = await w?.read('image').catch(() => undefined);
     return m?.image !== undefined ? imageFromCopy(m.image) : undefined;
+  }
+
+  /** Node `id`'s broker counts, read synchronously now (undefined if it is not running or not open yet). */
+  statsNow(id: number): NodeStats | undefined {
+    const c = this.nodes.get(id)?.readNow('stats');
+    return c !== undefined ? statsFromCopy(c) : undefined;
+  }
+
+  /**
+   * The metadata image of the first of `ids` that is open, read synchronously now; `known`
+   * (the image read last time) is reused when the node's image has the same offset (the
+   * same committed records: every node's committed prefix is the same).
+   */
+  imageNow(ids: readonly number[], known: MetadataImage | undefined): MetadataImage | undefined {
+    for (const id of ids) {
+      const c = this.nodes.get(id)?.readNow('image', known?.offset ?? -2);
+      if (c === 'same') return known;
+      if (c !== undefined) return imageFromCopy(c);
+    }
+    return undefined;
   }
 
   private retire(w: WorkerNode): void {

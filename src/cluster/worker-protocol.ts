@@ -10,6 +10,7 @@ import type { LogLevel } from '../util/logger.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { LogLine } from './worker-log.js';
 import type { ImageCopy, NodeStatsCopy } from './node-reads.js';
+import type { SyncReadEnd } from './sync-read.js';
 
 /** Everything a node worker needs to open its node: plain data (it crosses in `workerData`). */
 export interface NodeWorkerData {
@@ -22,6 +23,8 @@ export interface NodeWorkerData {
   readonly broker: Partial<BrokerConfig>;
   readonly electionTimeoutMs?: number;
   readonly logLevel: LogLevel;
+  /** Where the supervisor reads the node's counts and image synchronously (added by `WorkerNodes`, its port transferred). */
+  readonly syncRead?: SyncReadEnd;
 }
 
 export type ToNodeWorker =
@@ -35,7 +38,9 @@ export type ToNodeWorker =
   | { readonly t: 'closeBroker' }
   | { readonly t: 'close' }
   /** Read the node's internals: its broker's counts, or its metadata image (answered by `read` with the same `id`). */
-  | { readonly t: 'read'; readonly id: number; readonly what: 'stats' | 'image' };
+  | { readonly t: 'read'; readonly id: number; readonly what: 'stats' | 'image' }
+  /** To an idle worker (its last run closed cleanly): run this node, as if started with it as `workerData` (its `syncRead` port transferred). */
+  | { readonly t: 'run'; readonly data: NodeWorkerData };
 
 export interface StartMarks {
   readonly loadedAt: number;
@@ -57,6 +62,6 @@ export type FromNodeWorker =
   | { readonly t: 'activated' }
   | LogLine
   | { readonly t: 'brokerClosed' }
-  /** `stats`: the broker's final counts (the supervisor keeps them past the node's run). */
-  | { readonly t: 'closed'; readonly stats?: NodeStatsCopy }
+  /** `stats`: the broker's final counts (the supervisor keeps them past the node's run); `reusable`: the node closed cleanly and nothing of its run is left, so the worker may run another. */
+  | { readonly t: 'closed'; readonly stats?: NodeStatsCopy; readonly reusable?: boolean }
   | { readonly t: 'read'; readonly id: number; readonly stats?: NodeStatsCopy; readonly image?: ImageCopy };

@@ -1,6 +1,6 @@
 /**
  * The admin APIs: CreateTopics (19), DeleteTopics (20), CreatePartitions (37), DeleteRecords
- * (21), DescribeConfigs (32) and IncrementalAlterConfigs (44), shaped after Kafka's
+ * (21), DescribeConfigs (32), AlterConfigs (33) and IncrementalAlterConfigs (44), shaped after Kafka's
  * `*Request.json` and `*Response.json` at the versions in `api-keys.ts`.
  *
  * The per-topic and per-resource items (`admin-items.ts`) are shared with the controller:
@@ -131,7 +131,7 @@ export interface DeleteRecordsResponse {
 export interface DescribeConfigsRequest {
   readonly apiKey: typeof ApiKey.DescribeConfigs;
   readonly resources: readonly DescribeConfigsResource[];
-  /** Also list where else each value is set (v1+); Tributary answers without synonyms. */
+  /** Also list every level that sets each config, most specific first (v1+). */
   readonly includeSynonyms?: boolean;
   /** Also send each config's documentation (v3+); Tributary answers without it. */
   readonly includeDocumentation?: boolean;
@@ -140,6 +140,30 @@ export interface DescribeConfigsRequest {
 export interface DescribeConfigsResponse {
   readonly apiKey: typeof ApiKey.DescribeConfigs;
   readonly results: readonly DescribeConfigsResult[];
+  readonly throttleTimeMs?: number;
+}
+
+// ---- AlterConfigs (33) ----
+
+/**
+ * Kafka's older way to change configs, which KafkaJS (`admin.alterConfigs`) and
+ * confluent-kafka-python 1.x (`alter_configs`) use: the configs listed for a resource
+ * replace all of its dynamic configs, so one not listed goes back to its default (a null
+ * value removes one too).
+ */
+export interface AlterConfigsRequest {
+  readonly apiKey: typeof ApiKey.AlterConfigs;
+  readonly resources: readonly {
+    readonly resourceType: AlterConfigsResource['resourceType'];
+    readonly resourceName: string;
+    readonly configs: readonly { readonly name: string; readonly value: string | null }[];
+  }[];
+  readonly validateOnly?: boolean;
+}
+
+export interface AlterConfigsResponse {
+  readonly apiKey: typeof ApiKey.AlterConfigs;
+  readonly responses: readonly AlterConfigsResourceResponse[];
   readonly throttleTimeMs?: number;
 }
 

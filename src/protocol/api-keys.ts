@@ -55,6 +55,7 @@ export const ApiKey = {
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
   DescribeConfigs: 32,
+  AlterConfigs: 33,
   SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
@@ -114,6 +115,7 @@ export const apiVersions: { readonly [K in ApiKey]: ApiVersionRange } = {
   [ApiKey.InitProducerId]: range('InitProducerId', 0, 4, 2), // 1 / 4
   [ApiKey.OffsetForLeaderEpoch]: range('OffsetForLeaderEpoch', 2, 4, 4), // none / 2
   [ApiKey.DescribeConfigs]: range('DescribeConfigs', 1, 4, 4), // 2 / ?
+  [ApiKey.AlterConfigs]: range('AlterConfigs', 0, 2, 2), // 1 / 1 (KafkaJS admin.alterConfigs, confluent-kafka-python alter_configs)
   [ApiKey.SaslAuthenticate]: range('SaslAuthenticate', 0, 2, 2), // 1 / 0-1
   [ApiKey.CreatePartitions]: range('CreatePartitions', 0, 3, 2), // 1 / ?
   [ApiKey.DeleteGroups]: range('DeleteGroups', 0, 2, 2), // 1 / ?

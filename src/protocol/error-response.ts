@@ -32,6 +32,14 @@ export const errorResponseApis: ReadonlySet<number> = new Set([
   ApiKey.LeaveGroup,
   ApiKey.CreateTopics,
   ApiKey.DeleteTopics,
+  ApiKey.CreatePartitions,
+  ApiKey.DeleteRecords,
+  ApiKey.DescribeConfigs,
+  ApiKey.AlterConfigs,
+  ApiKey.IncrementalAlterConfigs,
+  ApiKey.DescribeGroups,
+  ApiKey.ListGroups,
+  ApiKey.DeleteGroups,
 ]);
 
 /**
@@ -138,6 +146,41 @@ export function errorResponse(request: Request, code: ErrorCode, message: string
       return { apiKey: ApiKey.SyncGroup, errorCode, protocolType: null, protocolName: null, assignment: new Uint8Array(0), throttleTimeMs: 0 };
     case ApiKey.Heartbeat:
       return { apiKey: ApiKey.Heartbeat, errorCode, throttleTimeMs: 0 };
+    case ApiKey.CreatePartitions:
+      return { apiKey: ApiKey.CreatePartitions, results: list<{ name: unknown }>(request.topics).map((t) => ({ name: text(t?.name), errorCode, errorMessage: message })), throttleTimeMs: 0 };
+    case ApiKey.DeleteRecords:
+      return {
+        apiKey: ApiKey.DeleteRecords,
+        topics: list<{ name: unknown; partitions: unknown }>(request.topics).map((t) => ({
+          name: text(t?.name),
+          partitions: list<{ partitionIndex: unknown }>(t?.partitions).map((p) => ({ partitionIndex: int(p?.partitionIndex), lowWatermark: -1, errorCode })),
+        })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.DescribeConfigs:
+    case ApiKey.AlterConfigs:
+    case ApiKey.IncrementalAlterConfigs: {
+      // Kafka's answer to a resource type it does not serve (a group's, a broker logger's):
+      // every resource asked about, with the error.
+      const resources = list<{ resourceType: unknown; resourceName: unknown }>(request.resources).map((r) => ({
+        resourceType: int(r?.resourceType) as never,
+        resourceName: text(r?.resourceName),
+        errorCode,
+        errorMessage: message,
+      }));
+      if (request.apiKey === ApiKey.DescribeConfigs) return { apiKey: ApiKey.DescribeConfigs, results: resources.map((r) => ({ ...r, configs: [] })), throttleTimeMs: 0 };
+      return { apiKey: request.apiKey, responses: resources, throttleTimeMs: 0 };
+    }
+    case ApiKey.DescribeGroups:
+      return {
+        apiKey: ApiKey.DescribeGroups,
+        groups: list<unknown>(request.groups).map((g) => ({ errorCode, groupId: text(g), groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.ListGroups:
+      return { apiKey: ApiKey.ListGroups, errorCode, groups: [], throttleTimeMs: 0 };
+    case ApiKey.DeleteGroups:
+      return { apiKey: ApiKey.DeleteGroups, results: list<unknown>(request.groupsNames).map((g) => ({ groupId: text(g), errorCode })), throttleTimeMs: 0 };
     default:
       return undefined;
   }

@@ -135,6 +135,11 @@ export const sampleRequests: { readonly [K in ApiKey]: RequestOf<K> } = {
     includeSynonyms: false,
     includeDocumentation: false,
   },
+  [ApiKey.AlterConfigs]: {
+    apiKey: ApiKey.AlterConfigs,
+    resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', value: '1000' }, { name: 'cleanup.policy', value: null }] }],
+    validateOnly: false,
+  },
   [ApiKey.CreatePartitions]: {
     apiKey: ApiKey.CreatePartitions,
     topics: [{ name: 'orders', count: 6, assignments: [[1, 2], [2, 3], [3, 1]] }],

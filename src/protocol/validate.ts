@@ -344,6 +344,10 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
     includeSynonyms: optional(bool),
     includeDocumentation: optional(bool),
   }),
+  [ApiKey.AlterConfigs]: api(ApiKey.AlterConfigs, {
+    resources: array(struct({ resourceType: oneOf([2, 4]), resourceName: string, configs: array(struct({ name: string, value: nullable(string) })) })),
+    validateOnly: optional(bool),
+  }),
   [ApiKey.CreatePartitions]: api(ApiKey.CreatePartitions, {
     topics: array(struct({ name: string, count: int32, assignments: optional(nullable(array(array(int32)))) })),
     timeoutMs,

@@ -171,7 +171,19 @@ interface PendingTimer {
  * alone and fires it, so a driver that awaits between timers (a simulation of
  * asynchronous code, `test/sim/client-sim.ts`) sees each one's effects before the next.
  * Everything given this clock waits in its time: heartbeats, request timeouts, backoffs.
- * @internal
+ * `tributary-log/testing` exports it with `driveClock`, which moves it whenever the
+ * process is idle, to run a whole in-process cluster (`Cluster.start({ clock })`) on it.
+ *
+ * @example
+ * ```ts
+ * import { SimulatedTimerClock } from 'tributary-log/testing';
+ *
+ * const clock = new SimulatedTimerClock(0);
+ * const fired: number[] = [];
+ * clock.setTimer(() => fired.push(clock.now()), 30_000);
+ * clock.advance(60_000);
+ * console.log(fired); // [ 30000 ]
+ * ```
  */
 export class SimulatedTimerClock extends SimulatedClock {
   private seq = 0;
@@ -188,6 +200,10 @@ export class SimulatedTimerClock extends SimulatedClock {
   /** When the next timer falls due, or undefined with none pending. */
   nextTimerAt(): number | undefined {
     return this.earliest()?.at;
+  }
+  /** How many timers were ever started (a driver compares it to see whether anything happened). */
+  get timersStarted(): number {
+    return this.seq;
   }
   /** How many timers are pending. */
   pendingTimers(): number {

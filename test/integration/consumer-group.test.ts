@@ -10,6 +10,8 @@ import type { TopicPartition } from '../../src/client/consumer.js';
 import { serdes } from '../../src/client/serde.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { isTributaryError } from '../../src/util/errors.js';
+import { delay } from '../../src/util/timeout.js';
+import { driveClock, SimulatedTimerClock } from '../../src/testing.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 
 const tempDir = useTempDirs('tributary-groups-');
@@ -27,6 +29,15 @@ async function until(what: string, cond: () => boolean, timeoutMs = 60_000): Pro
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** `until` on simulated time: polls every 10 ms of the clock, gives up after `timeoutMs` of it. */
+async function untilOn(clock: SimulatedTimerClock, what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = clock.now() + timeoutMs;
+  while (!cond()) {
+    if (clock.now() > deadline) throw new Error(`timed out waiting for ${what} (${timeoutMs} simulated ms)`);
+    await delay(10, clock);
   }
 }
 
@@ -110,23 +121,34 @@ describe('consumer groups', () => {
     await Promise.all([runA, runB]);
   });
 
+  // On simulated time (`Cluster.start({ clock })`, driven by `driveClock`): the session
+  // runs out in the clock's time, so a loaded machine can neither expire the live member
+  // early nor make the measured time wrong, and the 3 s pass in milliseconds.
   it('a member that dies (no leave, no heartbeats) is removed after its session timeout', async () => {
-    await using cluster = await Cluster.start();
-    await cluster.admin().createTopics([{ name: 'beats', partitions: 2 }]);
-    const a = cluster.consumerGroup({ groupId: 'g3', topics: ['beats'], from: 'earliest', ...fast });
-    const b = cluster.consumerGroup({ groupId: 'g3', topics: ['beats'], from: 'earliest', ...fast, sessionTimeoutMs: 3000 });
-    const runA = drain(a, []);
-    const runB = drain(b, []);
-    await until('a split', () => a.assignment().length === 1 && b.assignment().length === 1 && a.generationId === b.generationId);
-    const died = Date.now();
-    await b.kill();
-    await until('a owns both partitions', () => a.assignment().length === 2);
-    const removedMs = Date.now() - died;
-    console.log(`a dead member's partitions moved after ${removedMs} ms (session timeout 3000)`);
-    // Not before its session ran out (elapsed time only grows under load).
-    expect(removedMs).toBeGreaterThanOrEqual(2000);
-    await a.close();
-    await Promise.all([runA, runB]);
+    const clock = new SimulatedTimerClock(Date.now());
+    const driver = driveClock(clock);
+    try {
+      await using cluster = await Cluster.start({ clock });
+      await cluster.admin().createTopics([{ name: 'beats', partitions: 2 }]);
+      const a = cluster.consumerGroup({ groupId: 'g3', topics: ['beats'], from: 'earliest', ...fast });
+      const b = cluster.consumerGroup({ groupId: 'g3', topics: ['beats'], from: 'earliest', ...fast, sessionTimeoutMs: 3000 });
+      const runA = drain(a, []);
+      const runB = drain(b, []);
+      await untilOn(clock, 'a split', () => a.assignment().length === 1 && b.assignment().length === 1 && a.generationId === b.generationId);
+      const died = clock.now();
+      await b.kill();
+      await untilOn(clock, 'a owns both partitions', () => a.assignment().length === 2);
+      const removedMs = clock.now() - died;
+      console.log(`a dead member's partitions moved after ${removedMs} simulated ms (session timeout 3000)`);
+      // Not before its session ran out.
+      expect(removedMs).toBeGreaterThanOrEqual(2000);
+      // Simulated time is exact: the session (3000) and the rebalance after it, nothing more.
+      expect(removedMs).toBeLessThan(5000);
+      await a.close();
+      await Promise.all([runA, runB]);
+    } finally {
+      await driver.stop();
+    }
   });
 
   it('after a restart of the whole cluster on the same dataDir, the group resumes from its committed offsets', async () => {
@@ -350,22 +372,30 @@ describe('consumer groups', () => {
   });
 
   it('heartbeats go on while a loop body is slower than the session timeout: the member keeps its partitions', async () => {
-    await using cluster = await Cluster.start();
-    await cluster.admin().createTopics([{ name: 'slow', partitions: 2 }]);
-    await produce(cluster, 'slow', 4);
-    const lost: string[] = [];
-    const g = cluster.consumerGroup({ groupId: 'g10', topics: ['slow'], from: 'earliest', ...fast, sessionTimeoutMs: 3000 });
-    g.on('lost', (tps) => void lost.push(...tps.map(key)));
-    let n = 0;
-    for await (const r of g) {
-      void r;
-      if (n === 0) await new Promise((resolve) => setTimeout(resolve, 5000)); // session timeout 3000
-      if (++n === 4) break;
+    // On simulated time: the loop body's 5 s is the clock's, and a heartbeat cannot be
+    // late because the machine is loaded.
+    const clock = new SimulatedTimerClock(Date.now());
+    const driver = driveClock(clock);
+    try {
+      await using cluster = await Cluster.start({ clock });
+      await cluster.admin().createTopics([{ name: 'slow', partitions: 2 }]);
+      await produce(cluster, 'slow', 4);
+      const lost: string[] = [];
+      const g = cluster.consumerGroup({ groupId: 'g10', topics: ['slow'], from: 'earliest', ...fast, sessionTimeoutMs: 3000 });
+      g.on('lost', (tps) => void lost.push(...tps.map(key)));
+      let n = 0;
+      for await (const r of g) {
+        void r;
+        if (n === 0) await delay(5000, clock); // session timeout 3000
+        if (++n === 4) break;
+      }
+      expect(lost).toEqual([]);
+      expect(g.rebalances).toBe(1);
+      expect(g.assignment().length).toBe(2);
+      await g.close();
+    } finally {
+      await driver.stop();
     }
-    expect(lost).toEqual([]);
-    expect(g.rebalances).toBe(1);
-    expect(g.assignment().length).toBe(2);
-    await g.close();
   });
 
   it('a static member (groupInstanceId) that closes keeps its place: its return within the session timeout gets its partitions back without a rebalance', async () => {

@@ -34,18 +34,24 @@
  * lost OpenReplica once made it a broker that stalled acks=all). A failure throws with the
  * seed and the command that replays it.
  *
+ * The consumer group part (`node-sim-group.ts`, unless NODE_SIM_GROUP=0): two or three
+ * real `ConsumerGroup` members consume the topic while the producer sends, through the
+ * brokers' group shell, with their own faults (kills, closes) and the group simulation's
+ * invariants, checked after every timer; once the sends settle, the group must consume
+ * and commit everything within 60 simulated seconds.
+ *
  * What still runs on real turns (and is settled between timers): the storage flusher's
  * `setImmediate` between syncs; the metadata log's vote and snapshot files are real files
  * in a temporary folder (synchronous writes).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterNode } from '../../src/cluster-node.js';
 import { Admin } from '../../src/client/admin.js';
 import { Consumer, type ConsumerRecord } from '../../src/client/consumer.js';
 import { Producer } from '../../src/client/producer.js';
-import { NodeApiKey } from '../../src/node/node-requests.js';
+import { isRaftFrame } from '../../src/node/node-requests.js';
 import type { Request, ResponseFor } from '../../src/protocol/requests.js';
 import { MemoryStore, type Store } from '../../src/storage/store.js';
 import type { NodeHandler, SendOptions, Transport } from '../../src/transport/transport.js';
@@ -53,6 +59,7 @@ import { SimulatedTimerClock, startTimer, type ClockTimer } from '../../src/util
 import { TributaryError } from '../../src/util/errors.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { Rng } from '../../src/util/rng.js';
+import { NodeSimGroup, type NodeSimGroupResult } from './node-sim-group.js';
 import { routeGlobalTimers } from './sim-timers.js';
 
 export interface NodeSimResult {
@@ -75,9 +82,17 @@ export interface NodeSimResult {
   readonly simulatedMs: number;
   /** A digest of every acknowledgement (record, partition, offset, time): equal for two runs of one seed. */
   readonly digest: string;
+  /** The consumer group part (`node-sim-group.ts`), unless turned off. */
+  readonly group?: NodeSimGroupResult;
+}
+
+export interface NodeSimOptions {
+  /** Runs the consumer group part (`node-sim-group.ts`) beside the producer. Default true (NODE_SIM_GROUP=0 turns it off). */
+  readonly group?: boolean;
 }
 
 const topic = 'sim';
+const trace = process.env['SIMNET_TRACE'] !== undefined;
 const nodeIds = [1, 2, 3];
 
 /**
@@ -111,7 +126,7 @@ class SimNet implements Transport {
   private lose(request: Request, fail: (err: TributaryError) => void, finishRaft: () => void): boolean {
     if (this.loss === 0 || !this.faulty() || !this.rng.chance(this.loss)) return false;
     this.lost++;
-    if ((request.apiKey as number) === NodeApiKey.Raft) finishRaft();
+    if (isRaftFrame(request)) finishRaft();
     else startTimer(this.clock, this.rng.between(100, 1000), () => fail(new TributaryError('NETWORK_EXCEPTION', 'the connection broke with the request in flight')));
     return true;
   }
@@ -162,8 +177,13 @@ class SimNet implements Transport {
           if (settled || this.lose(request, fail, gone)) return;
           startTimer(this.clock, this.rng.between(0, this.delayMaxMs), () => finish(err, value));
         };
+        const t0 = this.clock.now();
         handler.handle(request).then(
-          (v) => back(undefined, v),
+          (v) => {
+            // SIMNET_TRACE=1: every request but Raft's, with its answer, to debug a failing seed.
+            if (trace && !isRaftFrame(request)) console.log(`${t0}-${this.clock.now()} node ${nodeId} ${JSON.stringify(request).slice(0, 400)} -> ${JSON.stringify(v).slice(0, 300)}`);
+            back(undefined, v);
+          },
           (e: unknown) => back(e ?? new TributaryError('UNKNOWN_SERVER_ERROR')),
         );
       });
@@ -177,12 +197,15 @@ class SimNet implements Transport {
 }
 
 /** Runs one seed; resolves with what happened, or rejects naming the seed. */
-export async function runNodeSimulation(seed: number): Promise<NodeSimResult> {
+export async function runNodeSimulation(seed: number, options: NodeSimOptions = {}): Promise<NodeSimResult> {
   const clock = new SimulatedTimerClock(1_700_000_000_000);
-  const dir = mkdtempSync(join(tmpdir(), 'tributary-node-sim-'));
+  // The few real files (vote and snapshot files, checkpoints: written and synced at once)
+  // go to memory where the system has a tmpfs: a sync there costs nothing, and on a disk
+  // the syncs were a third of a seed's time.
+  const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tributary-node-sim-'));
   const restore = routeGlobalTimers(clock);
   try {
-    return await simulate(seed, clock, dir);
+    return await simulate(seed, clock, dir, options.group ?? process.env['NODE_SIM_GROUP'] !== '0');
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(`node simulation seed ${seed}: ${message}\n  replay: NODE_SIM_SEED=${seed} npx vitest run test/sim/node-sim.test.ts`, { cause: err });
@@ -192,7 +215,7 @@ export async function runNodeSimulation(seed: number): Promise<NodeSimResult> {
   }
 }
 
-async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): Promise<NodeSimResult> {
+async function simulate(seed: number, clock: SimulatedTimerClock, dir: string, withGroup: boolean): Promise<NodeSimResult> {
   const rng = new Rng(seed);
   const start = clock.now();
   // Faults (message loss) last while the producer sends; they stop before everything is read back.
@@ -212,6 +235,9 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): 
     throw new Error(why);
   };
 
+  /** The consumer group part, once the topic exists. */
+  let group: NodeSimGroup | undefined;
+
   // ---- the driver: one timer at a time, then what it woke settles ----
   let timers = 0;
   const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -219,6 +245,11 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): 
     if (!clock.runNext()) fail('no timer is pending: the simulation stalled');
     timers++;
     for (let i = 0; i < 4; i++) await turn();
+    try {
+      group?.check();
+    } catch (err) {
+      fail(`${(err as Error).message} (${group!.describe()})`);
+    }
   };
   /** Drives the clock until `p` settles, at most `ms` of simulated time. */
   const until = async <T>(what: string, p: Promise<T>, ms: number): Promise<T> => {
@@ -277,6 +308,9 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): 
   const partitions = 1 + rng.int(4);
   const admin = new Admin(clientNet, { clock, requestTimeoutMs: 5_000 });
   await until('creating the topic', admin.createTopics([{ name: topic, partitions, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]), 20_000);
+  // The consumer group part: its members consume while the producer sends (its own randomness).
+  group = withGroup ? new NodeSimGroup({ seed, clock, net: clientNet, topic, partitions, faulty: () => faulty }) : undefined;
+  group?.start();
   const producer = new Producer(clientNet, { clientId: 'p', idempotent: true, acks: 'all', lingerMs: rng.pick([0, 5]), requestTimeoutMs: 1000, deliveryTimeoutMs: 20_000, retryBackoffMs: 50, retryBackoffMaxMs: 500, randomSeed: seed }, clock);
   const keys = 2 + rng.int(6);
   const count = 100 + rng.int(200);
@@ -332,7 +366,18 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): 
   await until('the killed node restarting', new Promise<void>((resolve, reject) => startTimer(clock, (restartAfterMs ?? 0) + 1, () => void restarted.then(resolve, reject))), 30_000);
   if (settled !== count) fail(`${count - settled} sends never settled`);
   if (Object.keys(failures).length > 0) fail(`sends failed with a quorum and a live leader for every partition: ${JSON.stringify(failures)}`);
-  if (acked.size === 0) fail('no send was acknowledged');
+  if (acked.size === 0) fail(`no send was acknowledged (lost ${nodeNet.lost}+${clientNet.lost})`);
+
+  // ---- the group consumes and commits everything ----
+  const settleFrom = clock.now();
+  if (group !== undefined) {
+    const g = group;
+    await until('the group consuming and committing everything', g.settle(admin, acked), 60_000).catch((err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      fail(message.includes('(group: ') ? message : `${message} (${g.describe()})`);
+    });
+  }
+  const settleMs = clock.now() - settleFrom;
 
   // ---- read everything back ----
   const consumer = new Consumer(clientNet, { clientId: 'c' }, clock);
@@ -382,11 +427,12 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string): 
     if (found !== i) fail(`acknowledged record ${i} at ${md.partition}:${md.offset} is ${found === undefined ? 'lost' : `record ${found} there`}`);
   }
 
+  if (group !== undefined) await until('closing the group members', group.closeAll(), 30_000);
   await until('closing the clients', Promise.all([producer.close(), consumer.close()]), 30_000);
   admin.close();
   clientNet.close();
   const closing = [...nodes.values()].map((n) => n.close());
   await until('closing the nodes', Promise.all(closing), 30_000);
   nodeNet.close();
-  return { seed, sent: count, acked: acked.size, read: read.length, killed, killedController, restarted: restartAfterMs !== undefined, duplicates, failures, lost: nodeNet.lost + clientNet.lost, timers, simulatedMs: clock.now() - start, digest: digest.join(' ') };
+  return { seed, sent: count, acked: acked.size, read: read.length, killed, killedController, restarted: restartAfterMs !== undefined, duplicates, failures, lost: nodeNet.lost + clientNet.lost, timers, simulatedMs: clock.now() - start, digest: digest.join(' '), ...(group !== undefined ? { group: group.result(settleMs) } : {}) };
 }

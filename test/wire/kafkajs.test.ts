@@ -36,7 +36,7 @@ afterAll(async () => {
 }, 120_000);
 
 describe('KafkaJS over the wire, 3 nodes', { timeout: 300_000 }, () => {
-  it('admin creates, describes and deletes topics', async () => {
+  it('admin creates, describes, alters (alterConfigs) and deletes topics', async () => {
     const created = await admin.createTopics({
       topics: [{ topic: 'kjs-admin', numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'retention.ms', value: '3600000' }] }],
       waitForLeaders: true,
@@ -62,6 +62,21 @@ describe('KafkaJS over the wire, 3 nodes', { timeout: 300_000 }, () => {
     const described = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-admin', configNames: ['retention.ms'] }], includeSynonyms: false });
     const entry = described.resources[0]!.configEntries.find((e) => e.configName === 'retention.ms');
     expect(entry?.configValue).toBe('3600000');
+    // includeSynonyms: every level that sets it, most specific first, as Kafka lists them.
+    const withSynonyms = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-admin', configNames: ['retention.ms'] }], includeSynonyms: true });
+    expect(withSynonyms.resources[0]!.configEntries[0]!.configSynonyms).toEqual([
+      { configName: 'retention.ms', configValue: '3600000', configSource: 1 },
+      { configName: 'log.retention.ms', configValue: '604800000', configSource: 5 },
+    ]);
+
+    // alterConfigs (AlterConfigs, key 33) replaces the topic's configs, as in Kafka: the one
+    // listed is set and the one not listed (retention.ms) goes back to its default.
+    const altered = await admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-admin', configEntries: [{ name: 'segment.ms', value: '60000' }] }], validateOnly: false });
+    expect(altered.resources).toEqual([{ errorCode: 0, errorMessage: null, resourceType: ConfigResourceTypes.TOPIC, resourceName: 'kjs-admin' }]);
+    const after = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-admin', configNames: ['retention.ms', 'segment.ms'] }], includeSynonyms: false });
+    expect(Object.fromEntries(after.resources[0]!.configEntries.map((e) => [e.configName, [e.configValue, e.isDefault]]))).toEqual({ 'retention.ms': ['604800000', true], 'segment.ms': ['60000', false] });
+    await expect(admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-admin', configEntries: [{ name: 'no.such.config', value: '1' }] }], validateOnly: false })).rejects.toMatchObject({ type: 'INVALID_CONFIG' });
+    await expect(admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-missing', configEntries: [{ name: 'segment.ms', value: '1' }] }], validateOnly: false })).rejects.toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
 
     const cd = await admin.describeCluster();
     expect(cd.brokers.map((b) => b.nodeId).sort()).toEqual([1, 2, 3]);

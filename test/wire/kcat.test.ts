@@ -1,7 +1,7 @@
 /**
  * kcat 1.7.1 (Debian; librdkafka 2.0.2) against a 3-node cluster with listeners:
  * metadata (`-L`), producing with every compression codec (`-P -z`), consuming from the
- * beginning and from a timestamp (`-C -o s@TS`), and a balanced consumer group of two
+ * beginning and from a timestamp (`-C -o s@TS`), to a LogAppendTime topic, and a balanced consumer group of two
  * (`-G`). librdkafka 2.0.2 is the client with the version traps (wire.md §1.3): a
  * compressed batch that arrives uncompressed, or a group consumer that never starts,
  * fails here.
@@ -85,6 +85,23 @@ describe('kcat over the wire, 3 nodes', { timeout: 300_000 }, () => {
     // A relative start, and an end offset.
     const tail = await runKcat(kcatBase(b, ['-C', '-t', topic, '-o', '-3', '-e', '-f', '%o\\n']));
     expect(tail.trim().split('\n')).toEqual(['17', '18', '19']);
+  });
+
+  it('-P to a topic with message.timestamp.type=LogAppendTime: each line once, stamped with the broker\'s wall clock', async () => {
+    // The produce response carries the stamp (logAppendTimeMs): a stamp that was not a
+    // wall-clock int64 closed the connection, and kcat sent the batch again and again.
+    const topic = 'kcat-log-append-time';
+    await cluster.admin().createTopics([{ name: topic, partitions: 1, replicationFactor: 3, configs: { 'message.timestamp.type': 'LogAppendTime' } }]);
+    const before = Date.now();
+    await runKcat(kcatBase(b, ['-P', '-t', topic, '-X', 'message.timeout.ms=60000', '-X', 'retries=2']), { input: 'a\nb\nc\n' });
+    const after = Date.now();
+    const back = (await runKcat(kcatBase(b, ['-C', '-t', topic, '-o', 'beginning', '-e', '-f', '%o %T %s\n']))).trim().split('\n');
+    expect(back.map((l) => l.replace(/ \d+ /, ' '))).toEqual(['0 a', '1 b', '2 c']);
+    for (const line of back) {
+      const ts = Number(line.split(' ')[1]);
+      expect(ts).toBeGreaterThanOrEqual(before);
+      expect(ts).toBeLessThanOrEqual(after);
+    }
   });
 
   it('-G: two members share a topic, balanced, and commit what they read', async () => {

@@ -66,16 +66,18 @@ describe('confluent-kafka-python over the wire, 3 nodes', { timeout: 300_000 }, 
     expect(again.values).toEqual([]);
   });
 
-  it('AdminClient creates a topic, describes its configs, lists groups and deletes the topic', async () => {
+  it('AdminClient creates a topic, describes and alters its configs, lists groups and deletes the topic', async () => {
     // A group to be listed.
     await cluster.admin().createTopics([{ name: 'py-listed', partitions: 1, replicationFactor: 3 }]);
     await cluster.producer().send('py-listed', [{ value: 'x' }]);
     await runPython<Consumed>('consumer.py', [b, 'py-listed', 'py-listed-group', 1, 120], { timeoutMs: 180_000 });
 
-    const out = await runPython<{ created_partitions: number; configs: Record<string, string>; groups: string[]; after_delete: boolean }>('admin.py', [b, 'py-admin', 4, 3], { timeoutMs: 180_000 });
+    const out = await runPython<{ created_partitions: number; configs: Record<string, string>; altered: Record<string, [string, boolean]>; group_configs_error: string | null; groups: string[]; after_delete: boolean }>('admin.py', [b, 'py-admin', 4, 3], { timeoutMs: 180_000 });
     expect(out.created_partitions).toBe(4);
     expect(out.configs['retention.ms']).toBe('3600000');
     expect(out.configs['cleanup.policy']).toBe('delete');
+    expect(out.altered).toEqual({ 'retention.ms': ['604800000', true], 'segment.ms': ['60000', false] });
+    expect(out.group_configs_error).toBe('INVALID_REQUEST');
     expect(out.groups).toContain('py-listed-group');
     expect(out.after_delete).toBe(false);
     expect(await cluster.admin().listTopics()).not.toContain('py-admin');

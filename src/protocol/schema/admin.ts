@@ -206,6 +206,40 @@ export const CreatePartitionsResponse = {
   ],
 } as const satisfies MessageSpec;
 
+export const AlterConfigsRequest = {
+  apiKey: 33,
+  type: 'request',
+  validVersions: '0-2',
+  flexibleVersions: '2+',
+  fields: [
+    { name: 'resources', type: '[]struct', versions: '0+', fields: [
+      { name: 'resourceType', type: 'int8', versions: '0+' },
+      { name: 'resourceName', type: 'string', versions: '0+' },
+      { name: 'configs', type: '[]struct', versions: '0+', fields: [
+        { name: 'name', type: 'string', versions: '0+' },
+        { name: 'value', type: 'string', versions: '0+', nullableVersions: '0+' },
+      ] },
+    ] },
+    { name: 'validateOnly', type: 'bool', versions: '0+' },
+  ],
+} as const satisfies MessageSpec;
+
+export const AlterConfigsResponse = {
+  apiKey: 33,
+  type: 'response',
+  validVersions: '0-2',
+  flexibleVersions: '2+',
+  fields: [
+    { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'responses', type: '[]struct', versions: '0+', fields: [
+      { name: 'errorCode', type: 'int16', versions: '0+', map: 'error' },
+      { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'resourceType', type: 'int8', versions: '0+' },
+      { name: 'resourceName', type: 'string', versions: '0+' },
+    ] },
+  ],
+} as const satisfies MessageSpec;
+
 export const IncrementalAlterConfigsRequest = {
   apiKey: 44,
   type: 'request',

@@ -44,6 +44,7 @@ export const apiSpecs = {
   22: { request: produce.InitProducerIdRequest, response: produce.InitProducerIdResponse },
   23: { request: fetch.OffsetForLeaderEpochRequest, response: fetch.OffsetForLeaderEpochResponse },
   32: { request: admin.DescribeConfigsRequest, response: admin.DescribeConfigsResponse },
+  33: { request: admin.AlterConfigsRequest, response: admin.AlterConfigsResponse },
   36: { request: sasl.SaslAuthenticateRequest, response: sasl.SaslAuthenticateResponse },
   37: { request: admin.CreatePartitionsRequest, response: admin.CreatePartitionsResponse },
   42: { request: group.DeleteGroupsRequest, response: group.DeleteGroupsResponse },

@@ -24,6 +24,7 @@ export const apiNames: Readonly<Record<number, string>> = {
   25: 'AddOffsetsToTxn',
   26: 'EndTxn',
   32: 'DescribeConfigs',
+  33: 'AlterConfigs',
   36: 'SaslAuthenticate',
   37: 'CreatePartitions',
   42: 'DeleteGroups',

@@ -1,8 +1,9 @@
-"""AdminClient: create topics, describe a topic's configs, list groups, delete topics.
+"""AdminClient: create topics, describe and alter a topic's configs, list groups, delete topics.
 
 usage: admin.py BOOTSTRAP TOPIC PARTITIONS [REPLICATION_FACTOR]"""
 import sys
 import time
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic, ConfigResource
 from common import base_config, report, sasl_config
 
@@ -28,6 +29,20 @@ while True:
 res = ConfigResource(ConfigResource.Type.TOPIC, topic)
 configs = a.describe_configs([res], request_timeout=60)[res].result()
 out['configs'] = {k: v.value for k, v in configs.items()}
+# alter_configs (AlterConfigs, key 33) replaces the topic's configs: retention.ms, not
+# listed, goes back to its default.
+res.set_config('segment.ms', '60000')
+a.alter_configs([res], request_timeout=60)[res].result()
+altered = a.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, topic)], request_timeout=60)
+out['altered'] = {k: [v.value, v.is_default] for k, v in list(altered.values())[0].result().items() if k in ('retention.ms', 'segment.ms')}
+# A resource type Tributary does not serve (a group's configs) is answered INVALID_REQUEST,
+# as Kafka answers one it does not know: not a closed connection (_TRANSPORT).
+try:
+    gres = ConfigResource('group', 'some-group')
+    a.describe_configs([gres], request_timeout=60)[gres].result()
+    out['group_configs_error'] = None
+except KafkaException as e:
+    out['group_configs_error'] = e.args[0].name()
 groups = a.list_groups(timeout=60)
 out['groups'] = sorted(g.id for g in groups)
 dfut = a.delete_topics([topic], operation_timeout=60, request_timeout=60)
