@@ -22,12 +22,12 @@ import type { MetadataImage } from './metadata/image.js';
 import { randomUuid } from './metadata/uuid.js';
 import { ControllerLink } from './node/controller-link.js';
 import { NodeEndpoint } from './node/node-endpoint.js';
-import { NodeApiKey, sendNodeRequest } from './node/node-requests.js';
+import { BrokerLink, LeaderAndIsrSender } from './node/broker-link.js';
 import { TransportRaftNetwork } from './node/raft-link.js';
 import type { Transport } from './transport/transport.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import type { Store } from './storage/store.js';
-import { startTimer, type Clock } from './util/clock.js';
+import type { Clock } from './util/clock.js';
 import { channels, type FencingEvent } from './util/channels.js';
 import { TributaryError } from './util/errors.js';
 import { silentLogger, type Logger } from './util/logger.js';
@@ -40,7 +40,7 @@ export interface ClusterNodeOptions {
   readonly dataDir: string;
   /**
    * How this node reaches the other nodes (and they it): every request between nodes
-   * (to the active controller, Raft's messages, replica fetches, OpenReplica) goes
+   * (to the active controller, Raft's messages, replica fetches, LeaderAndIsr) goes
    * through it. The node's own `NodeEndpoint` answers the other side, handed to
    * `register` as soon as it exists.
    */
@@ -82,7 +82,7 @@ export class ClusterNode {
     const dir = join(o.dataDir, `node-${o.id}`);
     mkdirSync(dir, { recursive: true });
     checkMetaProperties(dir, o.id, o.clusterId, o.voters);
-    const endpoint = new NodeEndpoint(o.id, new TransportRaftNetwork(o.nodes, o.isRaftLinkCut));
+    const endpoint = new NodeEndpoint(o.id, new TransportRaftNetwork(o.nodes, o.isRaftLinkCut, o.clusterId), o.clusterId);
     o.register(endpoint);
     // Topic ids, placement and election timeouts: random per process, as in Kafka.
     const seed = o.seed ?? randomBytes(4).readUInt32BE(0);
@@ -101,31 +101,22 @@ export class ClusterNode {
     });
     endpoint.metadata = metadata;
     let self: ClusterNode | undefined;
-    // The message may be lost, or the follower down: asked again (backoff from 100 ms to
-    // 30 s) while this node leads the partition and the follower is one of its replicas, or
-    // a follower that never opened its replica would stay in the ISR without fetching, hold
-    // acks=all until shrunk out, then leave the partition short of min.insync.replicas for
-    // good (a restarted follower opens only the replicas it has folders for).
-    const askToOpen = (r: number, topic: string, partition: number, attempt: number): void => {
-      sendNodeRequest(o.nodes, r, { apiKey: NodeApiKey.OpenReplica, topic, partition }).catch(() => {
-        const replica = broker.replica(topic, partition);
-        if (self?.brokerStopped === true || replica?.role !== 'leader' || !replica.replicas.includes(r)) return;
-        startTimer(o.clock, Math.min(30_000, 100 * 2 ** attempt), () => askToOpen(r, topic, partition, attempt + 1), true);
-      });
-    };
+    // Sent again while this node leads the partition and the follower is one of its replicas.
+    const leaderAndIsr = new LeaderAndIsrSender(o.nodes, o.id, o.clock, (r, topic, partition) => {
+      const replica = broker.replica(topic, partition);
+      return self?.brokerStopped !== true && replica?.role === 'leader' && replica.replicas.includes(r);
+    });
     const broker = new Broker({
       nodeId: o.id,
       dataDir: dir,
-      controller: new ControllerLink(o.nodes, () => metadata.leaderId, o.clock, () => self?.brokerStopped ?? false, () => self?.brokerClosing ?? false),
-      peers: o.nodes,
+      controller: new ControllerLink(o.nodes, () => metadata.leaderId, o.clock, () => self?.brokerStopped ?? false, () => self?.brokerClosing ?? false, undefined, `broker-${o.id}`),
+      peers: new BrokerLink(o.nodes, `broker-${o.id}-fetcher`),
       clusterId: o.clusterId,
       incarnationId: randomUuid(new Rng(seed ^ 0x5bd1e995)),
       clock: o.clock,
       config: o.broker,
-      // A leader's replica opened: its followers open theirs, told by a message.
-      onLeaderOpened: (topic, partition, replicas) => {
-        for (const r of replicas) if (r !== o.id) askToOpen(r, topic, partition, 0);
-      },
+      // A leader's replica opened: its followers open theirs, told by a LeaderAndIsr request.
+      onLeaderOpened: (topic, partition, replicas) => leaderAndIsr.send(metadata.image, topic, partition, replicas),
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(o.openStore ? { openStore: o.openStore } : {}),
     });
@@ -138,7 +129,10 @@ export class ClusterNode {
     broker.start();
     installGroupShell(broker, { clock: o.clock, seed: (seed ^ 0x2545f491) >>> 0, ...(o.clusterRunId !== undefined ? { clusterRunId: o.clusterRunId } : {}) });
     endpoint.broker = broker;
-    self = new ClusterNode(o.id, metadata, broker, endpoint, offImage);
+    self = new ClusterNode(o.id, metadata, broker, endpoint, () => {
+      leaderAndIsr.close();
+      offImage();
+    });
     return self;
   }
 

@@ -540,6 +540,16 @@ export class Partition {
   }
 
   /**
+   * Whether `tick` can do anything now: acks=all produces are waiting (they may time out),
+   * or a leader has followers (the ISR may shrink) or a proposal to retry. A leader alone
+   * with nothing waiting has nothing to tick, so a broker with 100,000 such partitions
+   * need not visit each every 100 ms.
+   */
+  get needsTick(): boolean {
+    return this.pendingAcks.length > 0 || (this.roleValue === 'leader' && (this.pendingAlter !== undefined || this.replicas.length > 1));
+  }
+
+  /**
    * Time passes: acks=all produces past their timeout fail with REQUEST_TIMED_OUT; a leader
    * proposes to drop ISR members that have not caught up within `replica.lag.time.max.ms`
    * (the ISR it computes the high watermark over keeps them until the controller commits

@@ -4,15 +4,17 @@ import type { Transport } from '../transport/transport.js';
 import type { Clock } from '../util/clock.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { delay } from '../util/timeout.js';
-import { NodeApiKey, sendNodeRequest } from './node-requests.js';
+import { decodeNodeResponse, encodeNodeRequest } from '../protocol/wire/node-codec.js';
+import { controllerRequestBody, controllerResponseFromBody } from './controller-messages.js';
+import { sendFrame } from './node-requests.js';
 
 /** The first pause before a retry, and the longest: a new controller is usually known within one election. */
 const backoffMinMs = 2;
 const backoffMaxMs = 64;
 
 /**
- * A broker's way to the active controller, as a message: each request goes through the
- * nodes' transport to the node this node's own metadata replica names as the Raft
+ * A broker's way to the active controller, as a message: each request, encoded as Kafka's
+ * own request (`controller-messages.ts`), goes through the nodes' transport to the node this node's own metadata replica names as the Raft
  * leader (what Kafka's `NodeToControllerChannelManager` does with the controller id from
  * its metadata cache). A `NOT_CONTROLLER` answer (the leader moved, or has not committed
  * its epoch yet), an unreachable node or no known leader: wait (2 ms, doubling up to
@@ -33,6 +35,7 @@ export class ControllerLink implements ControllerChannel {
     private readonly isStopped: () => boolean,
     private readonly isClosing: () => boolean = () => false,
     private readonly timeoutMs = 30_000,
+    private readonly clientId: string | null = null,
   ) {}
 
   activeControllerId(): number {
@@ -41,6 +44,9 @@ export class ControllerLink implements ControllerChannel {
 
   async submit<R extends ControllerRequest>(request: R): Promise<ControllerResponse<R>> {
     const deadline = this.clock.monotonic() + this.timeoutMs;
+    // Encoded once: a retry to the next controller sends the same bytes.
+    const { apiKey, version, body } = controllerRequestBody(request);
+    const frame = encodeNodeRequest(apiKey, version, body, 0, this.clientId);
     let backoffMs = backoffMinMs;
     for (;;) {
       if (this.isStopped()) throw new TributaryError('CLIENT_CLOSED', 'the broker stopped with the request for the controller waiting');
@@ -52,7 +58,8 @@ export class ControllerLink implements ControllerChannel {
       const leader = this.leaderId();
       if (leader >= 0) {
         try {
-          return (await sendNodeRequest(this.nodes, leader, { apiKey: NodeApiKey.Controller, request })) as ControllerResponse<R>;
+          const answer = await sendFrame(this.nodes, leader, apiKey, frame);
+          return controllerResponseFromBody(request, apiKey, decodeNodeResponse(apiKey, version, answer).body) as ControllerResponse<R>;
         } catch (err) {
           if (!isTributaryError(err) || (err.code !== 'NOT_CONTROLLER' && err.code !== 'NETWORK_EXCEPTION')) throw err;
           // A controller that just lost leadership may still be named leader for a

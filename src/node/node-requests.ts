@@ -1,44 +1,60 @@
 /**
- * The requests one node of a cluster sends another that are not Kafka client requests:
- * a broker's request to the active controller, a Raft message, and a leader's word that
- * a follower should open its replica. They travel through the same `Transport`, in the
- * same request/response envelope (`{ apiKey, ... }`), as every client request, so the
- * same node runs in this thread, in a worker, or (later) behind a socket.
+ * How one node's request reaches another: as Kafka's own bytes. Every request between
+ * nodes (Raft's, a broker's to the controller, a replica fetch, a leader's LeaderAndIsr) is
+ * one encoded Kafka request message (header and body, no size prefix) in a `NodeFrame`,
+ * and its answer is the encoded response in another. The frame travels through the
+ * nodes' `Transport` like any request (its `apiKey` is the message's own, so the
+ * transport's shape check holds); over a `MessagePort` it is one byte buffer, transferred,
+ * instead of a structured clone of nested objects.
  *
- * Their api keys are negative: Tributary-internal, never a Kafka api key, and never
- * accepted from a client (a node's client-facing handler is the broker, which refuses
- * them; only the node-to-node endpoint, `NodeEndpoint`, answers them). Kafka carries
- * these as BrokerRegistration / BrokerHeartbeat / AlterPartition / Envelope (forwarded
- * admin requests), and Vote / BeginQuorumEpoch / EndQuorumEpoch / Fetch / FetchSnapshot
- * for Raft; mapping each onto its Kafka schema is left for the wire-protocol work
- * (docs/design/workers.md).
+ * A client can never send a frame: a client's requests reach the broker, which has no
+ * `frame` API, never the node endpoint (`node-endpoint.ts`).
  * @internal
  */
-import type { ControllerRequest } from '../metadata/requests.js';
-import type { Request, ResponseFor } from '../protocol/requests.js';
-import type { Message } from '../raft/core/kraft.js';
-import type { Transport } from '../transport/transport.js';
+import type { Request } from '../protocol/requests.js';
+import { peekRequestHeader } from '../protocol/wire/node-codec.js';
+import type { SendOptions, Transport } from '../transport/transport.js';
+import { TributaryError } from '../util/errors.js';
 
-export const NodeApiKey = {
-  /** A request for the active controller (what Kafka's brokers send as BrokerRegistration, BrokerHeartbeat, AlterPartition, Envelope). */
-  Controller: -101,
-  /** A Raft message (Kafka's Vote, BeginQuorumEpoch, Fetch, FetchSnapshot and their responses). */
-  Raft: -102,
-  /** A partition's leader opened its replica: the follower opens its own (Kafka's LeaderAndIsr of ZooKeeper days). */
-  OpenReplica: -103,
-} as const;
-
-export type NodeRequest =
-  | { readonly apiKey: typeof NodeApiKey.Controller; readonly request: ControllerRequest }
-  | { readonly apiKey: typeof NodeApiKey.Raft; readonly message: Message }
-  | { readonly apiKey: typeof NodeApiKey.OpenReplica; readonly topic: string; readonly partition: number };
-
-/** Whether a request's api key is one of the node-internal ones. */
-export function isNodeApiKey(apiKey: number): boolean {
-  return apiKey === NodeApiKey.Controller || apiKey === NodeApiKey.Raft || apiKey === NodeApiKey.OpenReplica;
+/** One encoded request or response between nodes. */
+export interface NodeFrame {
+  readonly apiKey: number;
+  readonly frame: Uint8Array;
 }
 
-/** Sends a node request through a transport (whose signature names only Kafka's requests). */
-export function sendNodeRequest(transport: Transport, nodeId: number, request: NodeRequest): Promise<unknown> {
-  return transport.send(nodeId, request as unknown as Request) as Promise<ResponseFor<Request>>;
+/** Whether a request on the nodes' transport is a frame. */
+export function isNodeFrame(request: unknown): request is NodeFrame {
+  return typeof request === 'object' && request !== null && typeof (request as NodeFrame).apiKey === 'number' && (request as NodeFrame).frame instanceof Uint8Array;
+}
+
+/**
+ * Sends one encoded request to `nodeId` and resolves with the encoded response. An answer
+ * that is not a frame is `CORRUPT_MESSAGE`; a transport's own errors pass through.
+ */
+export async function sendFrame(nodes: Transport, nodeId: number, apiKey: number, frame: Uint8Array, options?: SendOptions): Promise<Uint8Array> {
+  const answer: unknown = await nodes.send(nodeId, { apiKey, frame } as unknown as Request, options);
+  if (!isNodeFrame(answer)) throw new TributaryError('CORRUPT_MESSAGE', `node ${nodeId} answered a node request with something other than a response message`);
+  return answer.frame;
+}
+
+/** The frame of an answer. */
+export function responseFrame(apiKey: number, frame: Uint8Array): NodeFrame {
+  return { apiKey, frame };
+}
+
+/**
+ * Whether a request on the nodes' transport is a Raft message (Vote, BeginQuorumEpoch,
+ * FetchSnapshot, or a Fetch in KRaft's form, v15 and later): a simulated network loses
+ * those silently, as KRaft's channel does.
+ */
+export function isRaftFrame(request: unknown): boolean {
+  if (!isNodeFrame(request)) return false;
+  const k = request.apiKey;
+  if (k === 52 || k === 53 || k === 59) return true;
+  if (k !== 1) return false;
+  try {
+    return peekRequestHeader(request.frame).apiVersion >= 15;
+  } catch {
+    return false;
+  }
 }

@@ -18,14 +18,14 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeBatchUncompressed, iterateBatches, isControlBatch, decodeUncompressedBatch, readBatchHeader } from '../record/batch.js';
-import { encodeControlBatch } from '../record/control-record.js';
+import { iterateBatches, isControlBatch, decodeUncompressedBatch, readBatchHeader } from '../record/batch.js';
 import { PartitionLog } from '../storage/partition-log.js';
 import type { Store } from '../storage/store.js';
 import { assert } from '../util/assert.js';
 import { every, systemClock, type Clock, type RepeatingTimer } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { encodeEntry } from './entry-batches.js';
 import { RaftCore, type Entry, type Message, type NodeId, type Ready, type Snapshot } from './core/kraft.js';
 import { readQuorumState, writeQuorumState, type QuorumState } from './quorum-state-file.js';
 import { deleteSnapshotsBefore, latestValidSnapshot, writeSnapshot } from './snapshot-files.js';
@@ -291,14 +291,6 @@ export class RaftNode {
     writeQuorumState(this.dir, state);
     this.quorumState = state;
   }
-}
-
-/** One entry as one record batch: data as the value of one record, or a LEADER_CHANGE control batch. */
-function encodeEntry(e: Entry, leaderId: NodeId, now: number): Buffer {
-  if (e.data === null) {
-    return encodeControlBatch({ type: 'LEADER_CHANGE', leaderId, voters: [], grantingVoters: [] }, { baseOffset: e.offset, partitionLeaderEpoch: e.epoch, now });
-  }
-  return encodeBatchUncompressed([{ key: null, value: e.data }], { baseOffset: e.offset, partitionLeaderEpoch: e.epoch, now });
 }
 
 /** Reads every entry from `from` to the log end. */

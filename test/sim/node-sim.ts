@@ -50,7 +50,7 @@ import { ClusterNode } from '../../src/cluster-node.js';
 import { Admin } from '../../src/client/admin.js';
 import { Consumer, type ConsumerRecord } from '../../src/client/consumer.js';
 import { Producer } from '../../src/client/producer.js';
-import { NodeApiKey } from '../../src/node/node-requests.js';
+import { isRaftFrame } from '../../src/node/node-requests.js';
 import type { Request, ResponseFor } from '../../src/protocol/requests.js';
 import { MemoryStore, type Store } from '../../src/storage/store.js';
 import type { NodeHandler, SendOptions, Transport } from '../../src/transport/transport.js';
@@ -125,7 +125,7 @@ class SimNet implements Transport {
   private lose(request: Request, fail: (err: TributaryError) => void, finishRaft: () => void): boolean {
     if (this.loss === 0 || !this.faulty() || !this.rng.chance(this.loss)) return false;
     this.lost++;
-    if ((request.apiKey as number) === NodeApiKey.Raft) finishRaft();
+    if (isRaftFrame(request)) finishRaft();
     else startTimer(this.clock, this.rng.between(100, 1000), () => fail(new TributaryError('NETWORK_EXCEPTION', 'the connection broke with the request in flight')));
     return true;
   }
@@ -180,7 +180,7 @@ class SimNet implements Transport {
         handler.handle(request).then(
           (v) => {
             // SIMNET_TRACE=1: every request but Raft's, with its answer, to debug a failing seed.
-            if (trace && (request.apiKey as number) !== NodeApiKey.Raft) console.log(`${t0}-${this.clock.now()} node ${nodeId} ${JSON.stringify(request).slice(0, 400)} -> ${JSON.stringify(v).slice(0, 300)}`);
+            if (trace && !isRaftFrame(request)) console.log(`${t0}-${this.clock.now()} node ${nodeId} ${JSON.stringify(request).slice(0, 400)} -> ${JSON.stringify(v).slice(0, 300)}`);
             back(undefined, v);
           },
           (e: unknown) => back(e ?? new TributaryError('UNKNOWN_SERVER_ERROR')),
@@ -365,7 +365,7 @@ async function simulate(seed: number, clock: SimulatedTimerClock, dir: string, w
   await until('the killed node restarting', new Promise<void>((resolve, reject) => startTimer(clock, (restartAfterMs ?? 0) + 1, () => void restarted.then(resolve, reject))), 30_000);
   if (settled !== count) fail(`${count - settled} sends never settled`);
   if (Object.keys(failures).length > 0) fail(`sends failed with a quorum and a live leader for every partition: ${JSON.stringify(failures)}`);
-  if (acked.size === 0) fail('no send was acknowledged');
+  if (acked.size === 0) fail(`no send was acknowledged (lost ${nodeNet.lost}+${clientNet.lost})`);
 
   // ---- the group consumes and commits everything ----
   const settleFrom = clock.now();
