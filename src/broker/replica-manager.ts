@@ -128,6 +128,11 @@ export class ReplicaManager {
     this.o = options;
     this.wakeups = new Wakeups(options.clock);
     this.hwCheckpoint = readHighWatermarkCheckpoint(options.dataDir);
+    // Damage that the logs' background check finds (log-manager.ts) takes the replica offline.
+    options.logs.onStorageFault = (topic, partition, err) => {
+      const h = this.hosted.get(tpKey(topic, partition));
+      if (h) this.storageFailed(h, err);
+    };
     const key = (r: { topic: string; partition: number }) => tpKey(r.topic, r.partition);
     this.fetchers = new ReplicaFetchers({
       nodeId: options.nodeId,

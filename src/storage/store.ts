@@ -85,6 +85,8 @@ export interface StoreFile {
   materialize?(): void;
   /** Notes that the file's content is known durable (recovery trusted it), so a sync with nothing written since can be skipped. */
   markClean?(): void;
+  /** Whether the file exists on disk (one opened with `create` is created at its first write); true if the store cannot say. */
+  readonly onDisk?: boolean;
 }
 
 /**
@@ -302,6 +304,10 @@ class DiskFile implements StoreFile {
 
   markClean(): void {
     this.dirty = false;
+  }
+
+  get onDisk(): boolean {
+    return this.exists;
   }
 
   get pinned(): boolean {
