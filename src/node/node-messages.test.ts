@@ -99,10 +99,12 @@ describe("a broker's requests to the controller in Kafka's requests", () => {
     { type: 'DeleteTopics', topics: [{ name: 'orders' }, { topicId: 'AAAAAAAAAAAAAAAAAAAABA' }] },
     { type: 'CreatePartitions', topics: [{ name: 'orders', count: 6, assignments: null }], validateOnly: true },
     { type: 'IncrementalAlterConfigs', resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', configOperation: 'SET', value: '1000' }] }], validateOnly: false },
+    // AlterConfigs (33), forwarded as itself.
+    { type: 'IncrementalAlterConfigs', resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', value: '1000', configOperation: 'SET' }, { name: 'segment.ms', value: null, configOperation: 'DELETE' }] }], validateOnly: false, replace: true },
   ];
 
   for (const r of requests) {
-    it(`${r.type}${r.type === 'BrokerHeartbeat' && r.wantShutDown ? ' (shutdown, offline replicas)' : ''} arrives as it was sent`, () => {
+    it(`${r.type}${r.type === 'BrokerHeartbeat' && r.wantShutDown ? ' (shutdown, offline replicas)' : ''}${r.type === 'IncrementalAlterConfigs' && r.replace ? ' (AlterConfigs)' : ''} arrives as it was sent`, () => {
       const { apiKey, version, body } = controllerRequestBody(r);
       const { body: decoded } = decodeNodeRequest(encodeNodeRequest(apiKey, version, body));
       expect(controllerRequestFromBody(apiKey, decoded).request).toEqual(r);
