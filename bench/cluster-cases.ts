@@ -3,8 +3,9 @@
  * Each prints one JSON line with its figures and its peak RSS.
  * - `produce <nodes> <acks> <batched|single> <seconds>`: records a second from one
  *   `Producer` to a topic of 1 partition replicated on every node, through the cluster's
- *   in-process transport; `batched` sends arrays of 1,000 records, `single` one record a
- *   call, many calls in flight either way.
+ *   in-process transport; `batched` sends arrays of 1,000 records, `list` the same arrays
+ *   through `sendBatch` (a compact answer), `single` one record a call, many calls in
+ *   flight either way.
  * - `latency <ratePerSec> <seconds>`: a producer sends single records at a fixed rate
  *   (acks=1, linger 0) to a 1-node cluster while a consumer long-polls; each record's
  *   value starts with the `performance.now()` of its send, so the latency is the time the
@@ -27,7 +28,14 @@ import { Cluster } from '../src/cluster.js';
 import type { ProducerOptions } from '../src/client/options.js';
 import type { Producer, ProducerRecord } from '../src/client/producer.js';
 import { inlineTurnBudget } from '../src/transport/turn-budget.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execSync } from 'node:child_process';
+import { PartitionLog } from '../src/storage/partition-log.js';
+import { encodeBatchUncompressed, type RecordInput } from '../src/record/batch.js';
 import { peakRssMiB, percentile, report } from './lib.js';
+import { readLogsDirectly } from './read-ceiling.js';
 
 const [caseName, ...args] = process.argv.slice(2) as [string, ...string[]];
 const recordBytes = 100;
@@ -76,10 +84,14 @@ async function produce(): Promise<void> {
   const records: ProducerRecord[] = Array.from({ length: batchRecords }, () => ({ value }));
   // Either one call of 1,000 records, or 1,000 calls of one record (the promises of one
   // partition resolve in offset order, so the last one's answer means all are answered).
+  // `list`: the same calls of 1,000 through `sendBatch`, answered with a compact
+  // `RecordMetadataList` instead of 1,000 `RecordMetadata` objects.
   const fire =
     mode === 'batched'
       ? () => producer.send(topic, records)
-      : () => {
+      : mode === 'list'
+        ? () => producer.sendBatch(topic, records)
+        : () => {
           for (let i = 0; i < batchRecords - 1; i++) void producer.send(topic, record);
           return producer.send(topic, record);
         };
@@ -107,8 +119,74 @@ async function produce(): Promise<void> {
     worstRecordsPerSec: rates[0]!,
     records: measured,
     cpuPerRecordNs: ((cpu.user + cpu.system) * 1000) / measured,
+    userCpuPerRecordNs: (cpu.user * 1000) / measured,
+    systemCpuPerRecordNs: (cpu.system * 1000) / measured,
     peakRssMiB: peakRssMiB(),
   });
+}
+
+/**
+ * `append-ceiling <pre|encode> <seconds>`: the producer's ceiling measured the way the
+ * producer is (issue 13 item 6: like with like). A `PartitionLog` (flush os) in a fresh
+ * folder appends batches of 1,000 100-byte records for the same 1 s of warm-up and the
+ * same 1-s windows, so it writes as many bytes into the page cache as the producer case
+ * does (the storage section's ceiling writes 200 MB after a `sync`, and the kernel's cost
+ * a byte grows several times past that on this machine); `pre`: batches encoded
+ * beforehand (the brief's "PartitionLog appending the same batches directly"); `encode`:
+ * each batch encoded from the same 1,000 record objects first (the whole job of a
+ * producer call minus the client: records in, bytes in the log). Reports the median
+ * window and the CPU a record, user and system apart.
+ */
+async function appendCeiling(): Promise<void> {
+  const mode = args[0] ?? 'pre';
+  const seconds = Number(args[1] ?? 5);
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-ceiling-'));
+  execSync('sync');
+  try {
+    const log = await PartitionLog.open({ dataDir: dir, topic, partition: 0 });
+    const value = Buffer.alloc(recordBytes, 0x61);
+    const records: RecordInput[] = Array.from({ length: batchRecords }, () => ({ value }));
+    const pre = Array.from({ length: 16 }, () => encodeBatchUncompressed(records, { now: Date.now() }));
+    let n = 0;
+    const step = mode === 'encode' ? () => log.write(encodeBatchUncompressed(records, { now: Date.now() })) : () => log.write(pre[n++ & 15]!);
+    // Windows as in `pipeline`: appends for 1 s, yielding to the loop every 32 batches
+    // (the producer case keeps the loop turning too).
+    const window = async (): Promise<{ rate: number; records: number }> => {
+      const t0 = performance.now();
+      let done = 0;
+      while (performance.now() - t0 < 1000) {
+        for (let i = 0; i < 32; i++) step();
+        done += 32 * batchRecords;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      return { rate: done / ((performance.now() - t0) / 1000), records: done };
+    };
+    await window();
+    const rates: number[] = [];
+    let measured = 0;
+    const cpu0 = process.cpuUsage();
+    for (let w = 0; w < seconds; w++) {
+      const r = await window();
+      rates.push(r.rate);
+      measured += r.records;
+    }
+    const cpu = process.cpuUsage(cpu0);
+    await log.close();
+    rates.sort((a, b) => a - b);
+    report({
+      name: `append-ceiling-${mode}`,
+      recordsPerSec: percentile(rates, 50),
+      bestRecordsPerSec: rates[rates.length - 1]!,
+      worstRecordsPerSec: rates[0]!,
+      records: measured,
+      cpuPerRecordNs: ((cpu.user + cpu.system) * 1000) / measured,
+      userCpuPerRecordNs: (cpu.user * 1000) / measured,
+      systemCpuPerRecordNs: (cpu.system * 1000) / measured,
+      peakRssMiB: peakRssMiB(),
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function latency(): Promise<void> {
@@ -187,7 +265,11 @@ async function latency(): Promise<void> {
 
 async function consume(): Promise<void> {
   const records = Number(args[0] ?? 2_000_000);
-  const cluster = await startWithTopic(1);
+  // A data folder of our own: after the consumer's passes the cluster closes and the
+  // same partition is read again straight from its log (`readLogsDirectly`).
+  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-bench-consume-'));
+  const cluster = await Cluster.start({ nodes: 1, dataDir });
+  await cluster.admin().createTopics([{ name: topic, partitions: 1, replicationFactor: 1 }]);
   const producer = throughputProducer(cluster, 1);
   const value = Buffer.alloc(recordBytes, 0x62);
   const call: ProducerRecord[] = Array.from({ length: batchRecords }, () => ({ value }));
@@ -196,7 +278,7 @@ async function consume(): Promise<void> {
     Array.from({ length: 32 }, async () => {
       while (next < records) {
         next += batchRecords;
-        await producer.send(topic, call);
+        await producer.sendBatch(topic, call);
       }
     }),
   );
@@ -225,9 +307,40 @@ async function consume(): Promise<void> {
   // CPU of the whole process over the three passes (on a loaded machine the wall rate
   // swings with the other work; the CPU a record much less).
   const cpu = process.cpuUsage(cpu0);
+  // One more pass, a record at a time (`for await (const r of consumer)`), timed apart.
+  const consumer = cluster.consumer({ maxWaitMs: 500 });
+  consumer.assign([{ topic, partition: 0 }]);
+  const recordsCpu0 = process.cpuUsage();
+  const recordsT0 = performance.now();
+  await consumer.seek({ topic, partition: 0 }, 'earliest');
+  let one = 0;
+  let oneBytes = 0;
+  for await (const r of consumer) {
+    oneBytes += r.value!.byteLength;
+    if (++one >= written) break;
+  }
+  const recordsS = (performance.now() - recordsT0) / 1000;
+  const recordsCpu = process.cpuUsage(recordsCpu0);
+  await consumer.close();
+  if (oneBytes !== written * recordBytes) throw new Error(`read ${one} records one at a time`);
   await cluster.close();
+  const direct = await readLogsDirectly(dataDir, topic, 1);
+  rmSync(dataDir, { recursive: true, force: true });
+  if (direct.records !== written) throw new Error(`read ${direct.records} records directly, wrote ${written}`);
   rates.sort((a, b) => a - b);
-  report({ name: 'consume', records: written, recordsPerSec: percentile(rates, 50), bestRecordsPerSec: rates[2]!, worstRecordsPerSec: rates[0]!, cpuPerRecordNs: ((cpu.user + cpu.system) * 1000) / (3 * written), peakRssMiB: peakRssMiB() });
+  report({
+    name: 'consume',
+    records: written,
+    recordsPerSec: percentile(rates, 50),
+    bestRecordsPerSec: rates[2]!,
+    worstRecordsPerSec: rates[0]!,
+    cpuPerRecordNs: ((cpu.user + cpu.system) * 1000) / (3 * written),
+    oneAtATimeRecordsPerSec: written / recordsS,
+    oneAtATimeCpuPerRecordNs: ((recordsCpu.user + recordsCpu.system) * 1000) / written,
+    directRecordsPerSec: written / direct.seconds,
+    directCpuPerRecordNs: direct.cpuPerRecordNs,
+    peakRssMiB: peakRssMiB(),
+  });
 }
 
 async function lifecycle(): Promise<void> {
@@ -389,7 +502,7 @@ async function yieldAb(): Promise<void> {
   report(result);
 }
 
-const cases: Record<string, () => Promise<void>> = { produce, latency, consume, lifecycle, stall, 'yield-ab': yieldAb };
+const cases: Record<string, () => Promise<void>> = { produce, 'append-ceiling': appendCeiling, latency, consume, lifecycle, stall, 'yield-ab': yieldAb };
 const run = cases[caseName];
 if (!run) throw new Error(`unknown case ${caseName}`);
 await run();

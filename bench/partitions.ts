@@ -2,7 +2,7 @@
  * `npx tsx bench/partitions.ts [--out file.md] [partitions...]` (default 1 100 1000 10000):
  * on a 1-node cluster with a data folder, one topic of N partitions:
  *
- * - create: `createTopics` until it answers;
+ * - create: `createTopics` until it answers (in steps of 10,000 partitions past that: see `createAll`);
  * - ready: from `createTopics` until every partition has accepted one record (one record
  *   sent to each, explicitly partitioned);
  * - heap, RSS and open descriptors (`/proc/self/fd`) once every partition holds a record;
@@ -15,13 +15,23 @@
  * segments) and SIGKILLs itself 2 s later; the parent times `Cluster.start` plus the first `listOffsets` on the folder,
  * warm (the page cache still holds the files), and counts the bytes recovery scanned.
  *
+ * `--topics`: as many topics of one partition each instead of one topic of N partitions
+ * (keyed produce then sends calls of 1,000 single-record sends spread over the topics).
+ *
+ * Each row also gives the CPU time (user + system) of the ready and keyed phases, the load
+ * average when the row ended, and the **file floor**: the time this machine takes, in the
+ * same run, to do only the file creations a partition's first record needs (its folder,
+ * `partition.metadata`, its first segment file with the record written), N times, in a
+ * folder beside the data. On this shared disk a creation takes 0.03 to 2 ms depending on
+ * what else is writing, so "ready" is best read against the floor measured beside it.
+ *
  * With `--out`, the results are also written as a markdown table, and an SVG plot beside
  * it (same name, `.svg`).
  */
 import { spawnSync } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from '../src/index.js';
@@ -29,23 +39,33 @@ import { Cluster } from '../src/index.js';
 const self = fileURLToPath(import.meta.url);
 const keyedRecords = 200_000;
 
-async function everyPartitionAccepts(cluster: Cluster, topic: string, partitions: number): Promise<void> {
+/** Where the n-th partition lives: partition n of one topic, or partition 0 of the n-th topic (`--topics`). */
+let manyTopics = false;
+const where = (n: number): { topic: string; partition: number } => (manyTopics ? { topic: `bench-${n}`, partition: 0 } : { topic: 'bench', partition: n });
+
+async function everyPartitionAccepts(cluster: Cluster, partitions: number): Promise<void> {
   const producer = cluster.producer({ lingerMs: 5 });
   // Bounded in flight: 100,000 pending sends would measure the promise queue, not the log.
   const window = 2000;
   for (let from = 0; from < partitions; from += window) {
-    await Promise.all(Array.from({ length: Math.min(window, partitions - from) }, (_, i) => producer.send(topic, [{ partition: from + i, value: `v${from + i}` }])));
+    await Promise.all(
+      Array.from({ length: Math.min(window, partitions - from) }, (_, i) => {
+        const w = where(from + i);
+        return producer.send(w.topic, [{ partition: w.partition, value: `v${from + i}` }]);
+      }),
+    );
   }
   await producer.close();
 }
 
-async function keyedRate(cluster: Cluster, topic: string): Promise<number> {
+async function keyedRate(cluster: Cluster, partitions: number): Promise<number> {
   const producer = cluster.producer({ acks: 1, lingerMs: 1 });
   const value = 'x'.repeat(100);
   const t0 = performance.now();
   const calls: Promise<unknown>[] = [];
   for (let i = 0; i < keyedRecords; i += 1000) {
-    calls.push(producer.send(topic, Array.from({ length: 1000 }, (_, j) => ({ key: `key-${i + j}`, value }))));
+    if (manyTopics) calls.push(Promise.all(Array.from({ length: 1000 }, (_, j) => producer.send(`bench-${(i + j) % partitions}`, { key: `key-${i + j}`, value }))));
+    else calls.push(producer.send('bench', Array.from({ length: 1000 }, (_, j) => ({ key: `key-${i + j}`, value }))));
     if (calls.length >= 8) await calls.shift();
   }
   await Promise.all(calls);
@@ -54,6 +74,51 @@ async function keyedRate(cluster: Cluster, topic: string): Promise<number> {
   return keyedRecords / (ms / 1000);
 }
 
+/**
+ * Creates the topic (or topics) in requests of at most 10,000 metadata records, Kafka's
+ * limit per controller operation (`MAX_RECORDS_PER_USER_OP`): a topic of more partitions
+ * grows by `createPartitions` in steps. (One CreateTopics of 100,000 partitions got no
+ * answer within the admin's 30 s here: see bench/results/2026-12-07b-partitions.md.)
+ */
+async function createAll(cluster: Cluster, partitions: number): Promise<void> {
+  const admin = cluster.admin();
+  const step = 10_000;
+  if (manyTopics) {
+    // Two records a topic (the topic and its partition).
+    for (let from = 0; from < partitions; from += step / 2) {
+      await admin.createTopics(Array.from({ length: Math.min(step / 2, partitions - from) }, (_, i) => ({ name: `bench-${from + i}`, partitions: 1 })));
+    }
+    return;
+  }
+  await admin.createTopics([{ name: 'bench', partitions: Math.min(step, partitions) }]);
+  for (let total = step * 2; total - step < partitions; total += step) await admin.createPartitions('bench', Math.min(total, partitions));
+}
+
+/** The file floor (see the top): N times a folder, its `partition.metadata`, and a segment file with one record written. */
+function fileFloorMs(partitions: number, beside: string): number {
+  const root = mkdtempSync(join(beside, 'floor-'));
+  const record = Buffer.alloc(80, 1);
+  try {
+    const t0 = performance.now();
+    for (let n = 0; n < partitions; n++) {
+      const dir = join(root, `bench-${n}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'partition.metadata'), 'version: 0\ntopic_id: AAAAAAAAAAAAAAAAAAAAAA\n');
+      const fd = openSync(join(dir, '00000000000000000000.log'), 'a+');
+      writeSync(fd, record);
+      closeSync(fd);
+    }
+    return performance.now() - t0;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const cpuMs = (since: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1000;
+};
+
 const fds = (): number => readdirSync('/proc/self/fd').length;
 const mib = (n: number): number => n / 1024 / 1024;
 
@@ -61,6 +126,10 @@ interface Row {
   partitions: number;
   createMs: number;
   readyMs: number;
+  readyCpuMs?: number;
+  floorMs?: number;
+  keyedCpuMs?: number;
+  load?: number;
   heapMiB: number;
   rssMiB: number;
   fds: number;
@@ -70,29 +139,48 @@ interface Row {
   restartReadyMs: number;
 }
 
+/** A phase reached, on stderr (a run of 100,000 partitions takes long enough to want to know where it is). */
+const phase = (partitions: number, what: string, t0: number): void => {
+  const m = process.memoryUsage();
+  console.error(`[partitions ${partitions}] ${what} at ${((performance.now() - t0) / 1000).toFixed(1)} s, heap ${mib(m.heapUsed).toFixed(0)} MiB, RSS ${mib(m.rss).toFixed(0)} MiB, load ${loadavg()[0]!.toFixed(1)}`);
+};
+
 async function measure(partitions: number): Promise<Row> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-partitions-'));
+  const tStart = performance.now();
+  const say = (what: string): void => phase(partitions, what, tStart);
   try {
+    const floorMs = fileFloorMs(partitions, dataDir);
+    say('file floor done');
     let cluster = await Cluster.start({ nodes: 1, dataDir });
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
-    await cluster.admin().createTopics([{ name: 'bench', partitions }]);
+    await createAll(cluster, partitions);
     const createMs = performance.now() - t0;
-    await everyPartitionAccepts(cluster, 'bench', partitions);
+    say('created');
+    await everyPartitionAccepts(cluster, partitions);
     const readyMs = performance.now() - t0;
+    const readyCpuMs = cpuMs(c0);
+    say('ready');
     globalThis.gc?.();
     const mem = process.memoryUsage();
     const openFds = fds();
-    const keyedPerSecond = await keyedRate(cluster, 'bench');
+    const c1 = process.cpuUsage();
+    const keyedPerSecond = await keyedRate(cluster, partitions);
+    const keyedCpuMs = cpuMs(c1);
+    say('keyed done');
     const t1 = performance.now();
     await cluster.close();
     const closeMs = performance.now() - t1;
+    say('closed');
     const t2 = performance.now();
     cluster = await Cluster.start({ nodes: 1, dataDir });
     const restartMs = performance.now() - t2;
-    await everyPartitionAccepts(cluster, 'bench', partitions);
+    say('restarted');
+    await everyPartitionAccepts(cluster, partitions);
     const restartReadyMs = performance.now() - t2;
     await cluster.close();
-    return { partitions, createMs, readyMs, heapMiB: mib(mem.heapUsed), rssMiB: mib(mem.rss), fds: openFds, keyedPerSecond, closeMs, restartMs, restartReadyMs };
+    return { partitions, createMs, readyMs, readyCpuMs, floorMs, heapMiB: mib(mem.heapUsed), rssMiB: mib(mem.rss), fds: openFds, keyedPerSecond, keyedCpuMs, closeMs, restartMs, restartReadyMs, load: loadavg()[0]! };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -152,6 +240,7 @@ function svg(rows: Row[]): string {
     { name: 'ready after create (s)', color: '#d62728', values: rows.map((r) => r.readyMs / 1000) },
     { name: 'clean restart (s)', color: '#1f77b4', values: rows.map((r) => r.restartMs / 1000) },
     { name: 'ready after restart (s)', color: '#2ca02c', values: rows.map((r) => r.restartReadyMs / 1000) },
+    ...(rows.every((r) => r.floorMs !== undefined) ? [{ name: 'file floor: the same file creations alone (s)', color: '#7f7f7f', values: rows.map((r) => r.floorMs! / 1000) }] : []),
   ];
   const yMax = Math.max(...series.flatMap((s) => s.values), 0.1);
   const x = (v: number): number => pad + (v / xMax) * (w - 2 * pad);
@@ -195,6 +284,11 @@ if (process.argv[2] === '--plot') {
   const out = outAt >= 0 ? args.splice(outAt, 2)[1] : undefined;
   const crashAt = args.indexOf('--crash');
   const crashMiB = crashAt >= 0 ? Number(args.splice(crashAt, 2)[1]) : undefined;
+  const topicsAt = args.indexOf('--topics');
+  if (topicsAt >= 0) {
+    manyTopics = true;
+    args.splice(topicsAt, 1);
+  }
   const counts = (args.length > 0 ? args : ['1', '100', '1000', '10000']).map(Number);
   const rows: Row[] = [];
   const lines: string[] = [];
@@ -202,12 +296,15 @@ if (process.argv[2] === '--plot') {
     console.log(line);
     lines.push(line);
   };
-  say('| partitions | create | ready (every partition accepted a record) | heap | RSS | fds | keyed produce | close | clean restart (Cluster.start) | ready after restart |');
-  say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+  say(`${manyTopics ? 'As many topics of one partition each' : 'One topic'}; ready CPU and keyed CPU are user + system time of the process in that phase; file floor as described in bench/partitions.ts.`);
+  say('');
+  say('| partitions | create | ready (every partition accepted a record) | heap | RSS | fds | keyed produce | close | clean restart (Cluster.start) | ready after restart | ready CPU | file floor | keyed CPU | load |');
+  say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const n of counts) {
     const r = await measure(n);
     rows.push(r);
-    say(`| ${n} | ${r.createMs.toFixed(0)} ms | ${(r.readyMs / 1000).toFixed(2)} s | ${r.heapMiB.toFixed(0)} MiB | ${r.rssMiB.toFixed(0)} MiB | ${r.fds} | ${Math.round(r.keyedPerSecond).toLocaleString('en')} rec/s | ${(r.closeMs / 1000).toFixed(2)} s | ${(r.restartMs / 1000).toFixed(2)} s | ${(r.restartReadyMs / 1000).toFixed(2)} s |`);
+    say(`| ${n} | ${r.createMs.toFixed(0)} ms | ${sec(r.readyMs)} | ${r.heapMiB.toFixed(0)} MiB | ${r.rssMiB.toFixed(0)} MiB | ${r.fds} | ${Math.round(r.keyedPerSecond).toLocaleString('en')} rec/s | ${sec(r.closeMs)} | ${sec(r.restartMs)} | ${sec(r.restartReadyMs)} | ${sec(r.readyCpuMs!)} | ${sec(r.floorMs!)} | ${sec(r.keyedCpuMs!)} | ${r.load!.toFixed(1)} |`);
   }
   if (crashMiB !== undefined) {
     const c = await crashReopen(crashMiB);

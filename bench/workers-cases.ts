@@ -105,26 +105,35 @@ async function readGroup(group: { run(h: { eachBatch: (b: { records: readonly un
 type Clients = Pick<Cluster, 'producer' | 'consumer'>;
 
 /** The e2e producer: 10,000 records/s in calls of about 10 every millisecond, each record's value its send time. */
-async function e2eProduce(remote: Clients): Promise<{ sent: number }> {
+async function e2eProduce(remote: Clients): Promise<{ sent: number; cpuUsPerRecord: number }> {
   const producer = remote.producer({ lingerMs: 0, acks: 1 });
   const started = performance.now();
   let sent = 0;
   const pending: Promise<unknown>[] = [];
+  // The whole process's CPU (every thread: process.cpuUsage() is per process, in a worker too) over the measured span.
+  let cpu: NodeJS.CpuUsage | undefined;
+  let sentBefore = 0;
   while (performance.now() - started < E2E_WARMUP_MS + E2E_MS) {
     const due = Math.floor(((performance.now() - started) / 1000) * E2E_RATE);
     if (due > sent) {
       // Records sent in the warm-up carry a `w`: the consumer measures from the producer's warm-up end, whenever each thread started.
       const mark = performance.now() - started < E2E_WARMUP_MS ? 'w' : '';
+      if (mark === '' && cpu === undefined) {
+        cpu = process.cpuUsage();
+        sentBefore = sent;
+      }
       const records = Array.from({ length: due - sent }, () => ({ value: mark + String(now()) }));
       sent = due;
       pending.push(producer.send('bench', records));
     }
     await new Promise((r) => setTimeout(r, 1));
   }
+  const used = process.cpuUsage(cpu);
+  const cpuUsPerRecord = (used.user + used.system) / (sent - sentBefore);
   pending.push(producer.send('bench', [{ value: 'end' }]));
   await Promise.all(pending);
   await producer.close();
-  return { sent };
+  return { sent, cpuUsPerRecord };
 }
 
 /** The e2e consumer: the latency of every record after the warm-up, from its send time to this thread's hands. */
@@ -234,10 +243,10 @@ async function main(which: string): Promise<void> {
     const isReady = new Promise<void>((r) => (ready = r));
     const result = e2eConsume(cluster, ready);
     await isReady;
-    const { sent } = await e2eProduce(cluster);
+    const { sent, cpuUsPerRecord } = await e2eProduce(cluster);
     const r = await result;
     await cluster.close();
-    report({ name: which, sent, measured: r.n, p50Ms: Number(r.p50.toFixed(3)), p99Ms: Number(r.p99.toFixed(3)), maxMs: Number(r.max.toFixed(3)) });
+    report({ name: which, sent, measured: r.n, p50Ms: Number(r.p50.toFixed(3)), p99Ms: Number(r.p99.toFixed(3)), maxMs: Number(r.max.toFixed(3)), cpuUsPerRecord: Number(cpuUsPerRecord.toFixed(2)) });
   } else if (which === 'e2e') {
     const cluster = await Cluster.start();
     await cluster.admin().createTopics([{ name: 'bench', partitions: 1 }]);
@@ -245,11 +254,11 @@ async function main(which: string): Promise<void> {
     await firstMessage<string>(consumer);
     const result = firstMessage<{ n: number; p50: number; p99: number; max: number }>(consumer);
     const producer = startWorker({ role: 'e2e-produce', handle: cluster.createHandle() });
-    const { sent } = await firstMessage<{ sent: number }>(producer);
+    const { sent, cpuUsPerRecord } = await firstMessage<{ sent: number; cpuUsPerRecord: number }>(producer);
     const r = await result;
     await Promise.all([producer.terminate(), consumer.terminate()]);
     await cluster.close();
-    report({ name: which, sent, measured: r.n, p50Ms: Number(r.p50.toFixed(3)), p99Ms: Number(r.p99.toFixed(3)), maxMs: Number(r.max.toFixed(3)) });
+    report({ name: which, sent, measured: r.n, p50Ms: Number(r.p50.toFixed(3)), p99Ms: Number(r.p99.toFixed(3)), maxMs: Number(r.max.toFixed(3)), cpuUsPerRecord: Number(cpuUsPerRecord.toFixed(2)) });
   } else throw new Error(`no case ${which}`);
 }
 

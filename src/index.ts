@@ -60,6 +60,7 @@ export type { ListenOptions } from './cluster-listeners.js';
 export type { SaslMechanism, SaslOptions } from './transport/tcp/sasl.js';
 export type { TlsOptions } from './transport/tcp/listener.js';
 export { Producer } from './client/producer.js';
+export { RecordMetadataList } from './client/record-metadata-list.js';
 export type { ProducerRecord, ProducerHeader, RecordMetadata } from './client/accumulator.js';
 export { Consumer, type ConsumerRecord, type ConsumerBatch, type TopicPartition, type SeekTarget } from './client/consumer.js';
 export {

@@ -14,7 +14,7 @@ import { checkOptions, durationMs, func, required, str, type OptionRules } from 
 const waitForRules: OptionRules = { timeoutMs: durationMs(0), intervalMs: durationMs(1), message: str(0, 10_000) };
 
 export { Cluster, type ClusterOptions } from './cluster.js';
-export { driveClock, SimulatedTimerClock, type ClockDriver, type ClockDriverOptions } from './clock-driver.js';
+export { driveClock, SimulatedTimerClock, type ClockDriver, type ClockDriverOptions } from './util/clock-driver.js';
 
 type Hook = (fn: () => Promise<void> | void, timeout?: number) => void;
 

@@ -29,7 +29,7 @@ import { KafkaApis, type GroupHandler } from './kafka-apis.js';
 import { LogManager } from './log-manager.js';
 import type { Partition } from './partition.js';
 import { ProducerIdManager } from './producer-id-manager.js';
-import { ReplicaManager } from './replica-manager.js';
+import { ReplicaManager, type ProducePasses } from './replica-manager.js';
 import type { RequestContext } from './request-context.js';
 
 /** How a broker reaches the active controller: submit a request, resolve with its committed response. */
@@ -188,6 +188,11 @@ export class Broker {
 
   get isFenced(): boolean {
     return this.lifecycle.isFenced;
+  }
+
+  /** What produce requests cost, in passes over their partitions (tests count them). */
+  get producePasses(): Readonly<ProducePasses> {
+    return this.replicas.passes;
   }
 
   /** The replica of a partition on this broker, if open. */

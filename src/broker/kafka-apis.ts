@@ -31,7 +31,7 @@ import type { BrokerTopicStats } from './broker-topic-stats.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
 import { describeClusterResponse } from './metadata-response.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
-import type { ReplicaManager } from './replica-manager.js';
+import type { ProduceEntry, ReplicaManager } from './replica-manager.js';
 import type { RequestContext } from './request-context.js';
 import { perPartition } from './request-helpers.js';
 
@@ -103,7 +103,7 @@ export class KafkaApis {
         return { apiKey: ApiKey.AlterConfigs, responses: r.responses } satisfies P.AlterConfigsResponse;
       }
       case ApiKey.DescribeConfigs: {
-        const r = describeConfigs(this.requireImage(), { type: 'DescribeConfigs', resources: req.resources });
+        const r = describeConfigs(this.requireImage(), { type: 'DescribeConfigs', resources: req.resources, includeSynonyms: req.includeSynonyms ?? false });
         return { apiKey: ApiKey.DescribeConfigs, results: r.results } satisfies P.DescribeConfigsResponse;
       }
       case ApiKey.DeleteRecords:
@@ -135,9 +135,15 @@ export class KafkaApis {
 
   private async handleProduce(req: P.ProduceRequest): Promise<P.ProduceResponse> {
     const now = this.o.clock.monotonic();
-    const responses = await perPartition(req.topicData, (t) => t.partitionData, (name, partitionResponses: P.PartitionProduceResponse[]) => ({ name, partitionResponses }), async (t, pd): Promise<P.PartitionProduceResponse> => {
-      if (isInternalTopic(t.name)) return { index: pd.index, errorCode: 'INVALID_TOPIC_EXCEPTION', baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage: internalProduceMessage(t.name) };
-      return this.o.replicaManager.appendRecords(t.name, pd.index, pd.records, req.acks, req.timeoutMs, now);
+    // The whole request in one call (one pass over its partitions: replica-manager.ts).
+    const entries: ProduceEntry[] = [];
+    for (const t of req.topicData) if (!isInternalTopic(t.name)) for (const pd of t.partitionData) entries.push({ topic: t.name, index: pd.index, records: pd.records });
+    const answers = await this.o.replicaManager.appendRecords(entries, req.acks, req.timeoutMs, now);
+    let k = 0;
+    const responses = req.topicData.map((t): P.TopicProduceResponse => {
+      const internal = isInternalTopic(t.name);
+      const partitionResponses = t.partitionData.map((pd): P.PartitionProduceResponse => (internal ? { index: pd.index, errorCode: 'INVALID_TOPIC_EXCEPTION', baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage: internalProduceMessage(t.name) } : answers[k++]!));
+      return { name: t.name, partitionResponses };
     });
     return { apiKey: ApiKey.Produce, responses, throttleTimeMs: 0 };
   }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { iterateBatches, type BatchHeader } from '../record/batch.js';
+import type { BatchHeader } from '../record/batch.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import type { LogAppendInfo } from '../storage/log.js';
 import { validateBatches, type ValidationRules } from '../storage/log-validator.js';
@@ -11,6 +11,7 @@ import { isTributaryError } from '../util/errors.js';
 import { IsrState } from './core/isr.js';
 import type { LeaderEpochCache, EpochEndOffset, EpochStart } from './core/leader-epoch-cache.js';
 import { ProducerState, type ProducerBatch } from './core/producer-state.js';
+import { loadProducerState } from './producer-state-loader.js';
 import { divergingEpoch, leaderEpochProblem, truncationOffset } from './core/replica-fetch.js';
 
 
@@ -254,6 +255,8 @@ export class Partition {
     this.hw = clamp(options.highWatermark ?? this.log.logStartOffset, this.log.logStartOffset, this.log.logEndOffset);
     // What was recovered from disk is on disk.
     this.flushed = this.log.logEndOffset;
+    // The log's producer-state snapshots (taken at rolls and clean closes) hold this state.
+    this.log.producerSnapshots.source = () => this.producers.snapshot();
     this.rebuildProducerState();
   }
 
@@ -540,6 +543,16 @@ export class Partition {
   }
 
   /**
+   * Whether `tick` can do anything now: acks=all produces are waiting (they may time out),
+   * or a leader has followers (the ISR may shrink) or a proposal to retry. A leader alone
+   * with nothing waiting has nothing to tick, so a broker with 100,000 such partitions
+   * need not visit each every 100 ms.
+   */
+  get needsTick(): boolean {
+    return this.pendingAcks.length > 0 || (this.roleValue === 'leader' && (this.pendingAlter !== undefined || this.replicas.length > 1));
+  }
+
+  /**
    * Time passes: acks=all produces past their timeout fail with REQUEST_TIMED_OUT; a leader
    * proposes to drop ISR members that have not caught up within `replica.lag.time.max.ms`
    * (the ISR it computes the high watermark over keeps them until the controller commits
@@ -782,23 +795,9 @@ export class Partition {
 
   // ---------------------------------------------------------------------- recovery
 
-  /** Replays every batch header in the log into a fresh producer state (after open or a truncation). */
+  /** The producer state from the newest snapshot and the batches after it (after open or a truncation; producer-state-loader.ts). */
   private rebuildProducerState(): void {
-    const batches: { batch: ProducerBatch; firstOffset: number; lastOffset: number; timestamp: number }[] = [];
-    let offset = this.log.logStartOffset;
-    const end = this.log.logEndOffset;
-    while (offset < end) {
-      const { records } = this.log.read(offset, { maxBytes: fetchBytesDefault });
-      let next = offset;
-      for (const { header } of iterateBatches(records)) {
-        const last = header.baseOffset + header.lastOffsetDelta;
-        if (header.producerId >= 0 && last >= offset) batches.push({ batch: producerBatchOf(header), firstOffset: header.baseOffset, lastOffset: last, timestamp: header.maxTimestamp });
-        next = Math.max(next, last + 1);
-      }
-      assert(next > offset, 'a read from below the log end returns a batch');
-      offset = next;
-    }
-    this.producers.rebuild(batches);
+    loadProducerState(this.log, this.producers);
   }
 }
 

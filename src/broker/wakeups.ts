@@ -43,6 +43,22 @@ export class Wakeups {
     });
   }
 
+  /** `wake` for several keys, their waiters all woken on one later turn of the event loop. */
+  wakeMany(keys: readonly string[]): void {
+    let woken: Set<() => void>[] | undefined;
+    for (const key of keys) {
+      const set = this.waiters.get(key);
+      if (!set || set.size === 0) continue;
+      this.waiters.delete(key);
+      (woken ??= []).push(set);
+    }
+    if (woken === undefined) return;
+    const sets = woken;
+    nextTurn(this.clock, () => {
+      for (const set of sets) for (const f of set) f();
+    });
+  }
+
   wakeAll(): void {
     for (const key of [...this.waiters.keys()]) this.wake(key);
   }

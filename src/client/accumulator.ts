@@ -14,6 +14,7 @@ import type { MetadataCache, TopicInfo } from './metadata-cache.js';
 import type { ResolvedProducerOptions } from './options.js';
 import { choosePartition, partitionForKey } from './partitioner.js';
 import { ProducerBatch, fieldBytes, measureHeaders, recordOverheadBytesMax, utf8Bytes, type RecordFields } from './producer-batch.js';
+import { RecordMetadataList } from './record-metadata-list.js';
 
 /**
  * A header of a record to send: a name and a value (text is sent as UTF-8).
@@ -87,6 +88,10 @@ export interface RecordMetadata {
 
 // ----------------------------------------------------------------------- send calls
 
+/** What a call answers with: one record's `RecordMetadata`, an array's `RecordMetadata[]`, or `sendBatch`'s `RecordMetadataList`. */
+export const SendShape = { One: 0, Array: 1, List: 2 } as const;
+export type SendShape = (typeof SendShape)[keyof typeof SendShape];
+
 /**
  * One call to `send`: the records it was given, where their results go, and how many are
  * still unanswered. One of these per call, not per record: an array of a million records
@@ -119,11 +124,16 @@ export class SendOp {
     readonly input: ProducerRecord | readonly ProducerRecord[],
     /** The timestamp of records that carry none. */
     readonly now: number,
-    readonly single: boolean,
-    private readonly resolveFn: (value: RecordMetadata[] | RecordMetadata) => void,
+    readonly shape: SendShape,
+    private readonly resolveFn: (value: RecordMetadata[] | RecordMetadata | RecordMetadataList) => void,
     private readonly rejectFn: (err: unknown) => void,
   ) {
-    this.remaining = single ? 1 : (input as readonly ProducerRecord[]).length;
+    this.remaining = shape === SendShape.One ? 1 : (input as readonly ProducerRecord[]).length;
+  }
+
+  /** Whether the call is of one record (not wrapped in an array). */
+  get single(): boolean {
+    return this.shape === SendShape.One;
   }
 
   /** Records in the call. (A getter, not a field: every field is 8 bytes a call in flight.) */
@@ -145,7 +155,9 @@ export class SendOp {
     if (this.settled) return;
     if (count === this.remaining && this.runs === undefined) {
       this.remaining = -1;
-      if (this.single) {
+      if (this.shape === SendShape.List) {
+        this.resolveFn(this.list([first, count, partition, baseOffset, logAppendTime]));
+      } else if (this.single) {
         const timestamp = logAppendTime >= 0 ? logAppendTime : ((this.input as ProducerRecord).timestamp ?? this.now);
         this.resolveFn({ topic: this.topic, partition, offset: baseOffset < 0 ? -1 : baseOffset, timestamp });
       } else {
@@ -159,8 +171,37 @@ export class SendOp {
     this.remaining -= count;
     if (this.remaining === 0) {
       this.remaining = -1;
-      this.resolveFn(this.single ? this.results()[0]! : this.results());
+      if (this.shape === SendShape.List) {
+        const runs = this.runs;
+        // Batches of different partitions may answer in any order: the list wants index order.
+        const order = Array.from({ length: runs.length / 5 }, (_, r) => r * 5).sort((a, b) => runs[a]! - runs[b]!);
+        this.resolveFn(this.list(order.flatMap((r) => runs.slice(r, r + 5))));
+      } else {
+        this.resolveFn(this.single ? this.results()[0]! : this.results());
+      }
     }
+  }
+
+  /**
+   * The compact answer of `sendBatch`: the runs, and each record's own timestamp only when
+   * some record of a CreateTime run carried one (read when the answer comes, as the
+   * array's results are).
+   */
+  private list(runs: number[]): RecordMetadataList {
+    const records = this.input as readonly ProducerRecord[];
+    let timestamps: Float64Array | undefined;
+    for (let r = 0; r < runs.length; r += 5) {
+      if (runs[r + 4]! >= 0) continue;
+      for (let i = runs[r]!, end = i + runs[r + 1]!; i < end; i++) {
+        const ts = records[i]!.timestamp;
+        if (ts !== undefined) {
+          if (timestamps === undefined) timestamps = new Float64Array(records.length).fill(this.now);
+          timestamps[i] = ts;
+        }
+      }
+    }
+    for (let r = 4; r < runs.length; r += 5) if (runs[r]! < 0) runs[r] = -1;
+    return new RecordMetadataList(this.topic, records.length, runs, this.now, timestamps);
   }
 
   private results(): RecordMetadata[] {
@@ -304,7 +345,7 @@ export class RecordAccumulator {
 
   /** Appends a call's records now, or once its topic's metadata (or memory for an earlier call) is there. */
   append(op: SendOp): void {
-    const info = this.metadata.topic(op.topic);
+    const info = this.metadata.topicInRun(op.topic);
     const state = this.topics.get(op.topic);
     if (info === undefined || info.partitions.length === 0 || state === undefined || state.waiting) {
       this.appendWhenKnown(op);

@@ -25,6 +25,7 @@ import type { Consumer, TopicPartition } from './consumer.js';
 import type { AssignorName, ResolvedConsumerGroupOptions } from './consumer-group-options.js';
 import { computeAssignment, decodeAssignment, encodeAssignment, encodeSubscription, decodeSubscription } from './consumer-protocol.js';
 import { tpKey, type DeliveryHost } from './group-delivery.js';
+import { assignmentChange, coordinatorErrors, heartbeatOutcome, joinFailureOutcome } from './membership.js';
 import { backoffMs, withTimeout } from './retry.js';
 
 /**
@@ -99,8 +100,6 @@ export interface Handover {
   bump(key: string): void;
 }
 
-/** Errors that mean "find the coordinator again". */
-const coordinatorErrors = new Set<ErrorCode>(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT']);
 
 /**
  * One member's membership: its coordinator, member id, generation, the partitions it owns
@@ -399,16 +398,12 @@ export class ConsumerCoordinator implements DeliveryHost {
         this.clock,
       );
       if (this.generation !== generation || this.phase !== 'stable') return;
-      const code = res.errorCode;
-      // A coordinator that holds heartbeats (Tributary's does, until the group changes or
-      // its hold runs out) answers late: heartbeat again at once, so that one is always
-      // waiting there to bring news of a rebalance. One that answers at once is asked
-      // again at the next interval, as Kafka's clients do.
-      again = code === 'NONE' && this.clock.monotonic() - sentAt >= Math.min(50, this.options.heartbeatIntervalMs / 4);
-      if (code === 'REBALANCE_IN_PROGRESS') this.requestRejoin(false);
-      else if (code === 'UNKNOWN_MEMBER_ID' || code === 'ILLEGAL_GENERATION') this.requestRejoin(true);
-      else if (code === 'FENCED_INSTANCE_ID') this.fail(new TributaryError(code, `another member took group.instance.id ${this.options.groupInstanceId}`));
-      else if (coordinatorErrors.has(code)) this.coordinatorId = undefined;
+      // What the answer means is the membership core's (membership.ts); this does it.
+      const outcome = heartbeatOutcome(res.errorCode, this.clock.monotonic() - sentAt, this.options.heartbeatIntervalMs);
+      if (outcome.kind === 'stay') again = outcome.again;
+      else if (outcome.kind === 'rejoin' || outcome.kind === 'rejoin-lost') this.requestRejoin(outcome.kind === 'rejoin-lost');
+      else if (outcome.kind === 'fenced') this.fail(new TributaryError('FENCED_INSTANCE_ID', `another member took group.instance.id ${this.options.groupInstanceId}`));
+      else this.coordinatorId = undefined;
     } catch (err) {
       if (isTributaryError(err) && coordinatorErrors.has(err.code)) this.coordinatorId = undefined;
     } finally {
@@ -439,13 +434,13 @@ export class ConsumerCoordinator implements DeliveryHost {
       } catch (err) {
         if (this.closed) return;
         const e = isTributaryError(err) ? err : new TributaryError('UNKNOWN_SERVER_ERROR', String(err), { cause: err });
-        if (!e.retriable && !coordinatorErrors.has(e.code) && !['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'MEMBER_ID_REQUIRED'].includes(e.code)) {
+        const outcome = joinFailureOutcome(e.code, e.retriable);
+        if (outcome.next === 'fatal') {
           this.fail(e);
           return;
         }
-        if (coordinatorErrors.has(e.code)) this.coordinatorId = undefined;
-        // MEMBER_ID_REQUIRED is the protocol's first step (KIP-394), not a failure: rejoin at once.
-        if (e.code !== 'MEMBER_ID_REQUIRED') await this.sleep(backoffMs(failures++, 50, 1000, this.rng));
+        if (outcome.findCoordinator) this.coordinatorId = undefined;
+        if (outcome.next === 'backoff') await this.sleep(backoffMs(failures++, 50, 1000, this.rng));
       }
     }
   }
@@ -570,13 +565,9 @@ export class ConsumerCoordinator implements DeliveryHost {
    * JoinGroup's subscription said this member owned.
    */
   private async takeAssignment(assigned: readonly TopicPartition[], generationId: number, cooperative: boolean, claimed: readonly TopicPartition[]): Promise<void> {
-    const next = new Set(assigned.map((tp) => tpKey(tp.topic, tp.partition)));
-    const revoked = this.assignment().filter((tp) => !next.has(tpKey(tp.topic, tp.partition)));
-    const added = assigned.filter((tp) => !this.owned.has(tpKey(tp.topic, tp.partition)));
-    // KIP-429: what this member gave up goes to its new owner in the next rebalance. That
-    // counts what the subscription claimed, not only what is still owned: partitions lost
-    // since it was sent (a missed generation) were withheld from the others all the same.
-    if (cooperative && claimed.some((tp) => !next.has(tpKey(tp.topic, tp.partition)))) this.rejoinNeeded = true;
+    const { revoked, added, rejoin } = assignmentChange(this.assignment(), assigned, claimed, cooperative);
+    // KIP-429: what this member gave up goes to its new owner in the next rebalance.
+    if (rejoin) this.rejoinNeeded = true;
     if (revoked.length > 0) await this.revoke(revoked);
     this.ownedGeneration = generationId;
     // Reported before the new partitions are taken: records of them may be handed out (and

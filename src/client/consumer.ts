@@ -345,9 +345,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.notify();
   }
 
-  /** Records one at a time, in offset order within each partition. */
-  async *[Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
-    for await (const batch of this.batches()) yield* batch.records;
+  /**
+   * Records one at a time, in offset order within each partition. Leaving the loop
+   * (`break`, `return`, a throw) ends the iteration as `batches()` does: the rest of the
+   * current chunk is not handed out again (the position is past it).
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<ConsumerRecord> {
+    return new RecordIterator(this.batches());
   }
 
   /**
@@ -701,4 +705,50 @@ function checkTopicPartition(tp: TopicPartition): void {
   if (typeof tp !== 'object' || tp === null) throw new TributaryError('INVALID_ARGUMENT', `a partition must be { topic, partition }, got ${String(tp)}`, { option: 'partition' });
   validateTopicName(tp.topic);
   if (!Number.isInteger(tp.partition) || tp.partition < 0) throw new TributaryError('INVALID_ARGUMENT', `partition must be a non-negative integer, got ${String(tp.partition)}`, { topic: tp.topic, option: 'partition' });
+}
+
+/**
+ * The records of `batches()` one at a time: a record already fetched is one resolved
+ * promise, not an async generator's round (why: `yield*` over a chunk's array inside an
+ * async generator cost 700 to 900 ns a record on this machine, against 120 to 220 ns for
+ * this, measured on 1,000,000 records in chunks of 10,000; a loop over a 2,000,000-record
+ * topic spent more in the iteration than in fetching and decoding).
+ */
+class RecordIterator implements AsyncIterableIterator<ConsumerRecord> {
+  private records: readonly ConsumerRecord[] = [];
+  private index = 0;
+  private ended = false;
+
+  constructor(private readonly source: AsyncGenerator<ConsumerBatch, void, undefined>) {}
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ConsumerRecord> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<ConsumerRecord, undefined>> {
+    if (this.index < this.records.length) return Promise.resolve({ value: this.records[this.index++]!, done: false });
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return this.source.next().then(
+      (r) => {
+        if (r.done === true || this.ended) {
+          this.ended = true;
+          return { value: undefined, done: true };
+        }
+        // `batches()` yields only chunks with records.
+        this.records = r.value.records;
+        this.index = 1;
+        return { value: this.records[0]!, done: false };
+      },
+      (err: unknown) => {
+        this.ended = true;
+        throw err;
+      },
+    );
+  }
+
+  return(): Promise<IteratorResult<ConsumerRecord, undefined>> {
+    this.ended = true;
+    this.records = [];
+    return this.source.return(undefined).then(() => ({ value: undefined, done: true }));
+  }
 }

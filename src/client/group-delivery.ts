@@ -80,17 +80,16 @@ export const tpKey = (topic: string, partition: number): string => `${topic}\u00
 /** The member whose `run` handler is running, so that a `close` from inside it does not wait for itself. */
 const handlerScope = new AsyncLocalStorage<object>();
 
-interface InFlight {
-  readonly key: string;
-  readonly done: Promise<void>;
-}
 
 type Delivered<K, V> = TypedConsumerBatch<K, V> & { readonly key: string; readonly epoch: number };
 
 export class GroupDelivery<K, V> {
   private readonly epochs = new Map<string, number>();
   private readonly revoking = new Set<string>();
-  private inFlight: InFlight | undefined;
+  /** The partition of the record or batch in flight (handed out, its handler or loop body running), if any. */
+  private inFlightKey: string | undefined;
+  /** Those waiting for the one in flight to be done; made only when someone waits (a revoke, a close), not a record. */
+  private inFlightWaiters: (() => void)[] | undefined;
   private iterating = false;
 
   constructor(
@@ -99,28 +98,80 @@ export class GroupDelivery<K, V> {
     private readonly valueSerde: Serde<V> | undefined,
   ) {}
 
-  /** Records one at a time; a record is processed once the loop body returns (asks for the next). */
-  async *records(): AsyncGenerator<TypedConsumerRecord<K, V>, void, undefined> {
-    for await (const batch of this.deliveries()) {
-      let delivered = 0;
-      try {
-        for (const record of batch.records) {
-          if (!this.stillValid(batch.key, batch.epoch)) break;
-          const end = this.begin(batch.key);
-          try {
-            yield record;
-            if (this.counts(batch.key, batch.epoch)) this.host.processed.set(batch.key, record.offset + 1);
-            delivered++;
-          } finally {
-            end();
+  /**
+   * Records one at a time; a record is processed once the loop body returns (asks for the
+   * next). A loop that ends inside a batch (break, throw) leaves the records it did not
+   * process to be read again, by the next loop or by the partition's next owner.
+   *
+   * Written as an iterator, not an async generator: a record already fetched is handed
+   * out as one resolved promise. Why: an async generator's `yield` a record cost 700 to
+   * 900 ns on this machine against 120 to 220 ns for a resolved promise (1,000,000
+   * records), more than fetching and decoding the record.
+   */
+  records(): AsyncIterableIterator<TypedConsumerRecord<K, V>> {
+    const source = this.deliveries();
+    let batch: Delivered<K, V> | undefined;
+    /** Records of `batch` processed (their loop body returned). */
+    let delivered = 0;
+    /** Whether `batch.records[delivered]` is handed out and its loop body running. */
+    let handedOut = false;
+    let ended = false;
+    const done: IteratorResult<TypedConsumerRecord<K, V>, undefined> = { value: undefined, done: true };
+    const step = (): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> => {
+      while (batch !== undefined) {
+        if (delivered < batch.records.length) {
+          if (this.stillValid(batch.key, batch.epoch)) {
+            this.begin(batch.key);
+            handedOut = true;
+            return Promise.resolve({ value: batch.records[delivered]!, done: false });
           }
+          this.rewind(batch, batch.records[delivered]!.offset);
         }
-      } finally {
-        // The loop ended inside the batch (break, throw): the records it did not process
-        // are read again, by the next loop or by the partition's next owner.
-        if (delivered < batch.records.length) this.rewind(batch, batch.records[delivered]!.offset);
+        batch = undefined;
       }
-    }
+      if (ended) return Promise.resolve(done);
+      return source.next().then(
+        (r) => {
+          if (r.done === true || ended) {
+            ended = true;
+            return done;
+          }
+          batch = r.value;
+          delivered = 0;
+          return step();
+        },
+        (err: unknown) => {
+          ended = true;
+          throw err;
+        },
+      );
+    };
+    const iterator: AsyncIterableIterator<TypedConsumerRecord<K, V>> = {
+      [Symbol.asyncIterator]: () => iterator,
+      next: () => {
+        if (handedOut) {
+          // The loop body of the record handed out last returned: it is processed.
+          handedOut = false;
+          const b = batch!;
+          if (this.counts(b.key, b.epoch)) this.host.processed.set(b.key, b.records[delivered]!.offset + 1);
+          delivered++;
+          this.end();
+        }
+        return step();
+      },
+      return: () => {
+        ended = true;
+        // A record whose loop body did not return is not processed: it is read again.
+        if (handedOut) {
+          handedOut = false;
+          this.end();
+        }
+        if (batch !== undefined && delivered < batch.records.length) this.rewind(batch, batch.records[delivered]!.offset);
+        batch = undefined;
+        return source.return(undefined).then(() => done);
+      },
+    };
+    return iterator;
   }
 
   /** Calls the handlers until the member closes; `owner` names the member for `settle`. A handler's error is thrown. */
@@ -130,7 +181,7 @@ export class GroupDelivery<K, V> {
       return;
     }
     for await (const batch of this.deliveries()) {
-      const end = this.begin(batch.key);
+      this.begin(batch.key);
       try {
         try {
           await handlerScope.run(owner, () => handlers.eachBatch({ topic: batch.topic, partition: batch.partition, records: batch.records, highWatermark: batch.highWatermark }));
@@ -141,7 +192,7 @@ export class GroupDelivery<K, V> {
         const last = batch.records[batch.records.length - 1];
         if (last !== undefined && this.counts(batch.key, batch.epoch)) this.host.processed.set(batch.key, last.offset + 1);
       } finally {
-        end();
+        this.end();
       }
     }
   }
@@ -153,8 +204,7 @@ export class GroupDelivery<K, V> {
    */
   async stopHandingOut(keys: readonly string[]): Promise<void> {
     for (const k of keys) this.revoking.add(k);
-    const inFlight = this.inFlight;
-    if (inFlight !== undefined && keys.includes(inFlight.key)) await inFlight.done;
+    if (this.inFlightKey !== undefined && keys.includes(this.inFlightKey)) await this.inFlightDone();
   }
 
   release(keys: readonly string[]): void {
@@ -166,9 +216,8 @@ export class GroupDelivery<K, V> {
    * inside a `run` handler of `owner`, it does not wait: that handler is the one in flight.
    */
   async settle(ms: number, owner: object): Promise<void> {
-    const inFlight = this.inFlight;
-    if (inFlight === undefined || handlerScope.getStore() === owner) return;
-    await withTimeout(inFlight.done, ms, 'the record in flight', this.host.clock).catch(() => undefined);
+    if (this.inFlightKey === undefined || handlerScope.getStore() === owner) return;
+    await withTimeout(this.inFlightDone(), ms, 'the record in flight', this.host.clock).catch(() => undefined);
   }
 
   /** A new epoch for a partition: what was fetched before is dropped. */
@@ -176,14 +225,22 @@ export class GroupDelivery<K, V> {
     this.epochs.set(key, (this.epochs.get(key) ?? 0) + 1);
   }
 
-  private begin(key: string): () => void {
-    let end!: () => void;
-    const done = new Promise<void>((resolve) => (end = resolve));
-    this.inFlight = { key, done };
-    return () => {
-      this.inFlight = undefined;
-      end();
-    };
+  /** A record or batch of partition `key` is handed out (one at a time: one loop or `run`). */
+  private begin(key: string): void {
+    this.inFlightKey = key;
+  }
+
+  /** The record or batch in flight is done: wakes those waiting for it. */
+  private end(): void {
+    this.inFlightKey = undefined;
+    const waiters = this.inFlightWaiters;
+    this.inFlightWaiters = undefined;
+    if (waiters !== undefined) for (const w of waiters) w();
+  }
+
+  /** Resolves once the record or batch in flight is done. */
+  private inFlightDone(): Promise<void> {
+    return new Promise<void>((resolve) => (this.inFlightWaiters ??= []).push(resolve));
   }
 
   /** Whether records of this partition epoch may still be handed out. */

@@ -97,6 +97,30 @@ export class MetadataCache {
     return this.topics.get(name);
   }
 
+  /** Whether a `topicInRun` of the current synchronous run already checked the age. */
+  private agedChecked = false;
+  private readonly agedUnchecked = (): void => {
+    this.agedChecked = false;
+  };
+
+  /**
+   * `topic` for the producer's `send`: the age of the data is checked (a clock reading)
+   * once per synchronous run of lookups, not once a lookup. Why: a loop of 1,000
+   * single-record sends read the monotonic clock 1,000 times, 60 to 150 ns each on this
+   * machine (a tenth of a send's CPU) to learn 1,000 times that five-minute-old data is not
+   * five minutes old. Data that aged during one synchronous run is refreshed at the next
+   * run's first lookup.
+   */
+  topicInRun(name: string): TopicInfo | undefined {
+    if (!this.agedChecked) {
+      this.agedChecked = true;
+      queueMicrotask(this.agedUnchecked);
+      return this.topic(name);
+    }
+    const info = this.topics.get(name);
+    return info === undefined ? this.topic(name) : info;
+  }
+
   /** The cached leader of a partition, or undefined when unknown or leaderless. */
   leader(topic: string, partition: number): PartitionInfo | undefined {
     const p = this.topics.get(topic)?.partitions[partition];

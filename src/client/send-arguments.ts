@@ -9,7 +9,10 @@ import { TributaryError } from '../util/errors.js';
 import { validateTopicName } from '../util/topic-name.js';
 
 /** Throws `INVALID_ARGUMENT` for KafkaJS's call shape, `INVALID_TOPIC_EXCEPTION` for a bad name. */
-export function checkSendArguments(topic: unknown, input: unknown): asserts topic is string {
+export function checkSendArguments(topic: unknown, input: unknown, method: 'send' | 'sendBatch' = 'send'): asserts topic is string {
+  if (method === 'sendBatch' && typeof topic === 'object' && topic !== null && 'topicMessages' in topic) {
+    throw new TributaryError('INVALID_ARGUMENT', "sendBatch takes one topic and its records: producer.sendBatch('orders', [{ key, value }]), not KafkaJS's sendBatch({ topicMessages }) (call it once a topic)", { option: 'topic' });
+  }
   if (typeof topic === 'object' && topic !== null && ('messages' in topic || 'topic' in topic)) {
     const t = (topic as { topic?: unknown }).topic;
     const name = typeof t === 'string' ? JSON.stringify(t) : "'orders'";
@@ -20,5 +23,5 @@ export function checkSendArguments(topic: unknown, input: unknown): asserts topi
     );
   }
   validateTopicName(topic);
-  if (input === undefined) throw new TributaryError('INVALID_RECORD', `send needs records: producer.send(${JSON.stringify(topic)}, [{ key, value }])`, { topic, option: 'records' });
+  if (input === undefined) throw new TributaryError('INVALID_RECORD', `${method} needs records: producer.${method}(${JSON.stringify(topic)}, [{ key, value }])`, { topic, option: 'records' });
 }

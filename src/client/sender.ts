@@ -176,10 +176,14 @@ export class Sender {
         // goes into the node's k-th request, so each request holds one batch per partition.
         let list = byNode.get(leader.leaderId);
         if (list === undefined) byNode.set(leader.leaderId, (list = []));
+        // A request past `slot` holds no batch of this partition yet: this drain put the
+        // partition's earlier batches into requests before `slot`, and every request is
+        // new in this drain. (Checking each candidate's batches instead made a drain over
+        // 1,000 partitions a million comparisons.)
         let req: ProduceRequestPlan | undefined;
         for (let k = slot; k < list.length; k++) {
           const candidate = list[k]!;
-          if (candidate.bytes + b.capacity <= o.maxRequestSize && !candidate.batches.some((x) => x.topic === b.topic && x.partition === b.partition)) {
+          if (candidate.bytes + b.capacity <= o.maxRequestSize) {
             req = candidate;
             slot = k + 1;
             break;
@@ -204,11 +208,17 @@ export class Sender {
   encode(r: ProduceRequestPlan, now: number): ProduceRequest {
     const o = this.options;
     const topicData: TopicProduceData[] = [];
+    // By name: a request over thousands of topics must not search the list per batch.
+    const byTopic = new Map<string, TopicProduceData>();
     for (const b of r.batches) {
       if (o.idempotent) this.txn.stamp(b, this.accumulator.queueFor(b));
       b.writeCrc();
-      let t = topicData.find((x) => x.name === b.topic);
-      if (t === undefined) topicData.push((t = { name: b.topic, partitionData: [] }));
+      let t = byTopic.get(b.topic);
+      if (t === undefined) {
+        t = { name: b.topic, partitionData: [] };
+        byTopic.set(b.topic, t);
+        topicData.push(t);
+      }
       (t.partitionData as { index: number; records: Uint8Array | null }[]).push({ index: b.partition, records: b.bytes! });
     }
     this.requestsInFlight++;
@@ -220,12 +230,9 @@ export class Sender {
   completed(r: ProduceRequestPlan, response: ProduceResponse, now: number): void {
     this.requestsInFlight--;
     this.counts.latency.record(now - r.sentAtMs!);
+    const answers = answersByPartition(response);
     for (const b of r.batches) {
-      let p: PartitionProduceResponse | undefined;
-      for (const t of response.responses) {
-        if (t.name !== b.topic) continue;
-        for (const x of t.partitionResponses) if (x.index === b.partition) p = x;
-      }
+      const p = answers.get(b.topic)?.get(b.partition);
       if (p === undefined) {
         if (this.options.acks === 0) this.succeed(b, -1, -1);
         else this.failed(b, 'UNKNOWN_SERVER_ERROR', 'the response did not answer for this partition', false, now);
@@ -353,6 +360,22 @@ export class Sender {
       b.finish();
     }
   }
+}
+
+/**
+ * A response's answers by topic and partition, looked up once per batch. (Searching the
+ * response for each batch made an answer over 1,000 partitions a million comparisons: 7%
+ * of a keyed producer's CPU over 10,000 partitions.) A partition answered twice keeps its
+ * last answer, as the search did.
+ */
+function answersByPartition(response: ProduceResponse): Map<string, Map<number, PartitionProduceResponse>> {
+  const answers = new Map<string, Map<number, PartitionProduceResponse>>();
+  for (const t of response.responses) {
+    let byIndex = answers.get(t.name);
+    if (byIndex === undefined) answers.set(t.name, (byIndex = new Map()));
+    for (const x of t.partitionResponses) byIndex.set(x.index, x);
+  }
+  return answers;
 }
 
 function errorMessageOf(code: ErrorCode): string {

@@ -2,6 +2,7 @@ import type { RecordHeader } from '../record/batch.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { validateTopicName } from '../util/topic-name.js';
 import type { ProducerHeader, ProducerRecord, RecordMetadata } from './accumulator.js';
+import type { RecordMetadataList } from './record-metadata-list.js';
 import type { Consumer, ConsumerRecord, SeekTarget } from './consumer.js';
 import { resolveConsumerOptions, type ConsumerOptions } from './options.js';
 import { checkOptions, custom, object, required, type OptionRules } from '../util/options.js';
@@ -215,6 +216,18 @@ export class Topic<K, V> {
         return this.clients.producer().send(this.name, out);
       }
       return this.clients.producer().send(this.name, this.serialize(input as TypedProducerRecord<K, V>, 0));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Sends an array of records to this topic; resolves with a compact `RecordMetadataList` (see `Producer.sendBatch`). */
+  sendBatch(records: readonly TypedProducerRecord<K, V>[]): Promise<RecordMetadataList> {
+    try {
+      if (!Array.isArray(records)) throw new TributaryError('INVALID_RECORD', `sendBatch takes an array of records`, { topic: this.name, option: 'records' });
+      const out = new Array<ProducerRecord>(records.length);
+      for (let i = 0; i < records.length; i++) out[i] = this.serialize(records[i]!, i);
+      return this.clients.producer().sendBatch(this.name, out);
     } catch (err) {
       return Promise.reject(err);
     }

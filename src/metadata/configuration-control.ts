@@ -29,6 +29,7 @@ import type {
   DescribeConfigsRequest,
   DescribeConfigsResponse,
   DescribeConfigsResult,
+  DescribeConfigsSynonym,
   IncrementalAlterConfigsRequest,
   IncrementalAlterConfigsResponse,
 } from './requests.js';
@@ -166,11 +167,39 @@ export function describeConfigs(view: MetadataView, req: DescribeConfigsRequest)
     names.sort();
     const configs = names.map((name) => {
       const e = r.resourceType === ConfigResourceType.Topic ? effectiveTopicConfig(view, r.resourceName, name) : effectiveBrokerConfig(view, r.resourceName, name);
-      return { name, value: e.value, readOnly: false, source: e.source, isDefault: e.source === 'DEFAULT_CONFIG', isSensitive: false };
+      const entry = { name, value: e.value, readOnly: false, source: e.source, isDefault: e.source === 'DEFAULT_CONFIG', isSensitive: false };
+      return req.includeSynonyms === true ? { ...entry, synonyms: configSynonyms(view, r.resourceType, r.resourceName, name) } : entry;
     });
     results.push({ resourceType: r.resourceType, resourceName: r.resourceName, ...ok, configs });
   }
   return { results };
+}
+
+/**
+ * Every level that sets a config, most specific first, as Kafka lists them for
+ * `includeSynonyms`: the topic's own value (or the broker's own), the cluster-wide dynamic
+ * default under the broker config's name, and the built-in default. The first is the
+ * effective value.
+ */
+function configSynonyms(view: MetadataView, resourceType: ConfigResourceType, resourceName: string, name: string): DescribeConfigsSynonym[] {
+  const out: DescribeConfigsSynonym[] = [];
+  if (resourceType === ConfigResourceType.Topic) {
+    const def = topicConfigDefs.get(name)!;
+    const own = view.configs(ConfigResourceType.Topic, resourceName).get(name);
+    if (own !== undefined) out.push({ name, value: own, source: 'TOPIC_CONFIG' });
+    const brokerName = def.brokerSynonym ?? name;
+    const clusterWide = def.brokerSynonym === undefined ? undefined : view.configs(ConfigResourceType.Broker, '').get(def.brokerSynonym);
+    if (clusterWide !== undefined) out.push({ name: brokerName, value: clusterWide, source: 'DYNAMIC_DEFAULT_BROKER_CONFIG' });
+    out.push({ name: brokerName, value: def.defaultValue, source: 'DEFAULT_CONFIG' });
+  } else {
+    const def = brokerConfigDefs.get(name)!;
+    const own = resourceName === '' ? undefined : view.configs(ConfigResourceType.Broker, resourceName).get(name);
+    if (own !== undefined) out.push({ name, value: own, source: 'DYNAMIC_BROKER_CONFIG' });
+    const clusterWide = view.configs(ConfigResourceType.Broker, '').get(name);
+    if (clusterWide !== undefined) out.push({ name, value: clusterWide, source: 'DYNAMIC_DEFAULT_BROKER_CONFIG' });
+    out.push({ name, value: def.defaultValue, source: 'DEFAULT_CONFIG' });
+  }
+  return out;
 }
 
 function isBrokerIdText(text: string): boolean {

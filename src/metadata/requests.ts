@@ -24,6 +24,7 @@ import type {
   DescribeConfigsResource,
   DescribeConfigsResourceResult,
   DescribeConfigsResult,
+  DescribeConfigsSynonym,
 } from '../protocol/admin-items.js';
 
 // The per-topic and per-resource items of the admin requests are the protocol's (the client
@@ -44,6 +45,7 @@ export type {
   DescribeConfigsResource,
   DescribeConfigsResourceResult,
   DescribeConfigsResult,
+  DescribeConfigsSynonym,
 };
 
 /** What `Controller.handle` returns: records to append through Raft, and the response that is valid once they commit. */
@@ -109,6 +111,8 @@ export interface IncrementalAlterConfigsResponse {
 export interface DescribeConfigsRequest {
   readonly type: 'DescribeConfigs';
   readonly resources: readonly DescribeConfigsResource[];
+  /** Also list every level that sets each config (`synonyms`), as Kafka's DescribeConfigs v1+. */
+  readonly includeSynonyms?: boolean;
 }
 
 export interface DescribeConfigsResponse {

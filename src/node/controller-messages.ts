@@ -7,7 +7,8 @@
  * | BrokerHeartbeat | BrokerHeartbeatRequest (63) v1 | `offlineReplicas` as Tributary tag 100 (Kafka's `OfflineLogDirs` name directories) |
  * | AlterPartition | AlterPartitionRequest (56) v2 | `newIsr` as Kafka sends it without KIP-903's ISR broker epochs (v3 is decoded too) |
  * | AllocateProducerIds | AllocateProducerIdsRequest (67) v0 | |
- * | CreateTopics, DeleteTopics, CreatePartitions, IncrementalAlterConfigs (AlterConfigs when `replace`) | EnvelopeRequest (58) v0 around the client's request (19, 20, 37, 44, 33) at the newest version the client codec serves | forwarded as Kafka's brokers forward them (KIP-590); no principal (Tributary has none), no client address |
+ * | CreateTopics, DeleteTopics, CreatePartitions, IncrementalAlterConfigs | EnvelopeRequest (58) v0 around the client's request (19, 20, 37, 44) at the newest version the client codec serves | forwarded as Kafka's brokers forward them (KIP-590); no principal (Tributary has none), no client address |
+ * | IncrementalAlterConfigs with `replace` | EnvelopeRequest (58) v0 around AlterConfigs (33) | the client's AlterConfigs, forwarded as it came |
  *
  * The responses lose only `errorMessage` (none of these Kafka responses carries one; it
  * decodes to null), and the in-process `type` tag, which the api key replaces. A
@@ -103,14 +104,10 @@ function clientRequestOf(r: Extract<ControllerRequest, { type: keyof typeof forw
     case 'CreatePartitions':
       return { apiKey: ApiKey.CreatePartitions, topics: r.topics, timeoutMs: forwardedTimeoutMs, validateOnly: r.validateOnly ?? false };
     case 'IncrementalAlterConfigs':
-      // AlterConfigs (33), Kafka's older API, is forwarded as itself: its listed configs
-      // replace the resource's (a DELETE is a null value).
       if (r.replace === true) {
-        return {
-          apiKey: ApiKey.AlterConfigs,
-          resources: r.resources.map((x) => ({ resourceType: x.resourceType, resourceName: x.resourceName, configs: x.configs.map((c) => ({ name: c.name, value: c.configOperation === 'DELETE' ? null : c.value })) })),
-          validateOnly: r.validateOnly ?? false,
-        };
+        // A client's AlterConfigs (the broker made its values SET, and a null DELETE): forwarded as AlterConfigs.
+        const resources = r.resources.map((res) => ({ resourceType: res.resourceType, resourceName: res.resourceName, configs: res.configs.map((c) => ({ name: c.name, value: c.configOperation === 'DELETE' ? null : c.value })) }));
+        return { apiKey: ApiKey.AlterConfigs, resources, validateOnly: r.validateOnly ?? false };
       }
       return { apiKey: ApiKey.IncrementalAlterConfigs, resources: r.resources, validateOnly: r.validateOnly ?? false };
   }
@@ -199,13 +196,10 @@ function controllerRequestOfClient(r: Request): ControllerRequest {
       return { type: 'CreatePartitions', topics: r.topics, validateOnly: r.validateOnly ?? false };
     case ApiKey.IncrementalAlterConfigs:
       return { type: 'IncrementalAlterConfigs', resources: r.resources, validateOnly: r.validateOnly ?? false };
-    case ApiKey.AlterConfigs:
-      return {
-        type: 'IncrementalAlterConfigs',
-        resources: r.resources.map((x) => ({ ...x, configs: x.configs.map((c) => ({ name: c.name, value: c.value, configOperation: c.value === null ? ('DELETE' as const) : ('SET' as const) })) })),
-        validateOnly: r.validateOnly ?? false,
-        replace: true,
-      };
+    case ApiKey.AlterConfigs: {
+      const resources = r.resources.map((res) => ({ resourceType: res.resourceType, resourceName: res.resourceName, configs: res.configs.map((c) => ({ name: c.name, value: c.value, configOperation: c.value === null ? ('DELETE' as const) : ('SET' as const) })) }));
+      return { type: 'IncrementalAlterConfigs', resources, validateOnly: r.validateOnly ?? false, replace: true };
+    }
     default:
       return invalid(`in an Envelope is api ${r.apiKey}, which is not forwarded to the controller`);
   }

@@ -99,12 +99,12 @@ describe("a broker's requests to the controller in Kafka's requests", () => {
     { type: 'DeleteTopics', topics: [{ name: 'orders' }, { topicId: 'AAAAAAAAAAAAAAAAAAAABA' }] },
     { type: 'CreatePartitions', topics: [{ name: 'orders', count: 6, assignments: null }], validateOnly: true },
     { type: 'IncrementalAlterConfigs', resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', configOperation: 'SET', value: '1000' }] }], validateOnly: false },
-    // AlterConfigs (33), forwarded as itself.
-    { type: 'IncrementalAlterConfigs', resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', value: '1000', configOperation: 'SET' }, { name: 'segment.ms', value: null, configOperation: 'DELETE' }] }], validateOnly: false, replace: true },
+    // A client's AlterConfigs: forwarded as AlterConfigs (33), so `replace` arrives too.
+    { type: 'IncrementalAlterConfigs', resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', configOperation: 'SET', value: '1000' }, { name: 'segment.ms', configOperation: 'DELETE', value: null }] }], validateOnly: false, replace: true },
   ];
 
   for (const r of requests) {
-    it(`${r.type}${r.type === 'BrokerHeartbeat' && r.wantShutDown ? ' (shutdown, offline replicas)' : ''}${r.type === 'IncrementalAlterConfigs' && r.replace ? ' (AlterConfigs)' : ''} arrives as it was sent`, () => {
+    it(`${r.type}${r.type === 'BrokerHeartbeat' && r.wantShutDown ? ' (shutdown, offline replicas)' : ''} arrives as it was sent`, () => {
       const { apiKey, version, body } = controllerRequestBody(r);
       const { body: decoded } = decodeNodeRequest(encodeNodeRequest(apiKey, version, body));
       expect(controllerRequestFromBody(apiKey, decoded).request).toEqual(r);
@@ -118,6 +118,7 @@ describe("a broker's requests to the controller in Kafka's requests", () => {
       [requests[3]!, { errorCode: 'NONE', errorMessage: null, topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAABA', partitions: [{ partitionIndex: 0, errorCode: 'NONE', errorMessage: null, leaderId: 1, leaderEpoch: 2, isr: [1, 3], partitionEpoch: 5 }] }] }],
       [requests[4]!, { errorCode: 'NONE', errorMessage: null, producerIdStart: 1000, producerIdLen: 1000 }],
       [requests[6]!, { responses: [{ name: 'orders', topicId: 'AAAAAAAAAAAAAAAAAAAABA', errorCode: 'UNKNOWN_TOPIC_OR_PARTITION', errorMessage: 'no such topic' }] }],
+      [requests[9]!, { responses: [{ resourceType: 2, resourceName: 'orders', errorCode: 'INVALID_CONFIG', errorMessage: 'bad value' }] }],
     ];
     for (const [request, response] of cases) {
       const { apiKey, version, body } = controllerRequestBody(request);

@@ -131,7 +131,7 @@ export interface DeleteRecordsResponse {
 export interface DescribeConfigsRequest {
   readonly apiKey: typeof ApiKey.DescribeConfigs;
   readonly resources: readonly DescribeConfigsResource[];
-  /** Also list where else each value is set (v1+); Tributary answers without synonyms. */
+  /** Also list every level that sets each config, most specific first (v1+). */
   readonly includeSynonyms?: boolean;
   /** Also send each config's documentation (v3+); Tributary answers without it. */
   readonly includeDocumentation?: boolean;

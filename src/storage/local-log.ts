@@ -6,11 +6,13 @@
  * place where bytes meet files.
  * @internal
  */
-import { batchBytesMax, batchHeaderBytes, batchLogOverheadBytes, checkBatch, positions, readInt64 } from '../record/batch.js';
+import { asBuffer, batchBytesMax, batchHeaderBytes, batchLogOverheadBytes, checkBatch, compressionOf, decodeUncompressedBatch, positions, readInt64 } from '../record/batch.js';
+import { decodeBatch } from '../record/codecs/index.js';
 import { assert } from '../util/assert.js';
 import type { Clock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import type { LogConfig } from './log.js';
+import { ProducerSnapshots } from './producer-snapshots.js';
 import { Segment } from './segment.js';
 import type { Store } from './store.js';
 
@@ -27,6 +29,8 @@ const indexMismatch = Symbol('index mismatch');
 export class LocalLog {
   /** The segments, oldest first; the last is the active one. Never empty once loaded. */
   segments: Segment[] = [];
+  /** The producer-state snapshots (producer-snapshots.ts): one taken at every roll, removed by every cut below it. */
+  readonly producerSnapshots: ProducerSnapshots;
   /** Where the last read ended, so a sequential reader skips the index (see tryReadFromSegment). */
   private readAhead: { segment: Segment; offset: number; position: number } | undefined;
 
@@ -37,7 +41,9 @@ export class LocalLog {
     private readonly clock: Clock,
     /** The log's current config (it changes with the topic's configs). */
     private readonly config: () => LogConfig,
-  ) {}
+  ) {
+    this.producerSnapshots = new ProducerSnapshots(store);
+  }
 
   get active(): Segment {
     return this.segments[this.segments.length - 1]!;
@@ -70,6 +76,8 @@ export class LocalLog {
     const old = this.active;
     old.writeIndexFiles(false);
     this.segments.push(this.newSegment(baseOffset));
+    // The state below the new segment (the broker applies this write's batches after it).
+    this.producerSnapshots.take(baseOffset);
     return old;
   }
 
@@ -97,6 +105,7 @@ export class LocalLog {
    */
   truncateTo(offset: number): void {
     this.readAhead = undefined;
+    this.producerSnapshots.truncateTo(offset);
     while (this.segments.length > 1 && this.active.baseOffset >= offset) this.segments.pop()!.deleteFiles();
     const seg = this.active;
     const position = this.findBatchPosition(seg, offset);
@@ -106,6 +115,7 @@ export class LocalLog {
   /** Deletes every segment, last first, and starts an empty one at `offset`. */
   resetTo(offset: number): void {
     this.readAhead = undefined;
+    this.producerSnapshots.deleteAll();
     for (const s of [...this.segments].reverse()) s.deleteFiles();
     this.segments = [this.newSegment(offset)];
     // Created now, not at its first write: its file says where the log starts, with the checkpoint.
@@ -246,6 +256,71 @@ export class LocalLog {
     if (end === p) return Buffer.alloc(0);
     this.readAhead = { segment: seg, offset: nextOffset, position: start + end };
     return bytes.subarray(p, end);
+  }
+
+  /**
+   * The first record at or after `timestamp` at or after `logStartOffset`: each segment
+   * whose max timestamp reaches it is read (through `read`, the log's checked read) from
+   * its time index's hint on, batch by batch.
+   */
+  async offsetForTimestamp(timestamp: number, logStartOffset: number, read: (offset: number) => Uint8Array): Promise<{ offset: number; timestamp: number } | undefined> {
+    for (const seg of [...this.segments]) {
+      if (seg.maxTimestamp < timestamp || seg.nextOffset <= logStartOffset || seg.deleted) continue;
+      let offset = Math.max(seg.offsetBeforeTimestamp(timestamp), logStartOffset, seg.baseOffset);
+      while (offset < seg.nextOffset && !seg.deleted) {
+        const records = read(offset);
+        if (records.length === 0) break;
+        const bytes = asBuffer(records);
+        for (let p = 0; p + batchHeaderBytes <= bytes.length; ) {
+          const size = bytes.readInt32BE(p + positions.batchLength) + batchLogOverheadBytes;
+          const last = readInt64(bytes, p + positions.baseOffset) + bytes.readInt32BE(p + positions.lastOffsetDelta);
+          if (readInt64(bytes, p + positions.maxTimestamp) >= timestamp) {
+            const compressed = compressionOf(bytes.readInt16BE(p + positions.attributes)) !== 'none';
+            for (const r of compressed ? await decodeBatch(bytes, p) : decodeUncompressedBatch(bytes, p)) {
+              if (r.offset >= offset && r.offset >= logStartOffset && r.timestamp >= timestamp) return { offset: r.offset, timestamp: r.timestamp };
+            }
+          }
+          offset = last + 1;
+          p += size;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * CRC-checks up to about `budgetBytes` of the batches recovery trusted without checking
+   * (oldest first), exactly as a read of them would, moving each segment's "verified up
+   * to" mark; returns whether any remain. A damaged batch fails with
+   * KAFKA_STORAGE_ERROR, as a read of it does. A broker runs this in the background after
+   * open (log-manager.ts), so that damage below the recovery point is found without a
+   * reader, and without the open reading the whole log.
+   */
+  verifyUnchecked(budgetBytes: number): boolean {
+    let budget = budgetBytes;
+    for (const seg of this.segments) {
+      while (!seg.deleted && seg.verifiedBytes < seg.uncheckedEnd) {
+        if (budget <= 0) return true;
+        const start = seg.verifiedBytes;
+        let bytes = seg.readBytes(start, Math.min(seg.uncheckedEnd - start, Math.max(budget, batchHeaderBytes)));
+        let p = 0;
+        while (p + batchHeaderBytes <= bytes.length) {
+          const size = bytes.readInt32BE(p + positions.batchLength) + batchLogOverheadBytes;
+          if (size < batchHeaderBytes || size > batchBytesMax) throw this.damaged(seg, `no batch header at byte ${start + p}`);
+          if (p + size > bytes.length) {
+            if (p > 0) break; // the next round reads it whole
+            bytes = seg.readBytes(start, size);
+            if (bytes.length < size) throw this.damaged(seg, `the batch at byte ${start} is cut short`);
+          }
+          if (!checkBatch(bytes, p, p + size).ok) throw this.damaged(seg, `the batch at byte ${start + p} fails its check`);
+          seg.noteChecked(start + p, size);
+          p += size;
+        }
+        if (p === 0) throw this.damaged(seg, `no whole batch at byte ${start}`);
+        budget -= p;
+      }
+    }
+    return false;
   }
 
   /** Rebuilds a segment's indexes by a checked scan, after a read found them wrong. */

@@ -8,6 +8,7 @@
  * @internal
  */
 import { readNumberFile, writeNumberFile } from './log-checks.js';
+import type { EpochEntry } from './log.js';
 import type { Store } from './store.js';
 
 /** Present only between a clean `close()` and the first change after the next open. */
@@ -16,10 +17,24 @@ export const logStartCheckpointFile = 'log-start-offset-checkpoint';
 /** Every segment that ends at or below this offset is fsynced, with its index files. */
 export const recoveryPointFile = 'recovery-point-offset-checkpoint';
 
+/** The files of a log at its clean close: its segments' and producer-state snapshots' base offsets. */
+export interface CleanFiles {
+  readonly segments: readonly number[];
+  readonly snapshots: readonly number[];
+}
+
 /** What the previous run left for one log. */
 export interface CheckpointedState {
   /** The log was closed cleanly and not changed since: every segment can be trusted. */
   readonly clean: boolean;
+  /**
+   * Where the log ended at that clean close, if the marker says (markers written before
+   * issue 13 do not). Recovery checks the files against it: a log that ends elsewhere was
+   * changed behind our back (a segment deleted, appended to or added), and is scanned.
+   */
+  readonly cleanLogEndOffset?: number;
+  /** The leader epoch history at that clean close, if the checkpoints keep it (a broker's data folder does): the epoch file need not be read. */
+  readonly cleanEpochs?: readonly EpochEntry[];
   readonly recoveryPoint: number | undefined;
   readonly logStartOffset: number | undefined;
   /** Whether anything at all is recorded for the log (a new partition has nothing). */
@@ -40,7 +55,13 @@ export interface LogCheckpoints {
   writeRecoveryPoint(offset: number, lowered: boolean): void;
   writeLogStartOffset(offset: number): void;
   /** Everything is durable and the log is closing: the next open trusts every segment. */
-  markCleanShutdown(logEndOffset: number, recoveryPoint: number): void;
+  markCleanShutdown(logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[], files: CleanFiles): void;
+  /**
+   * The names of the segment and snapshot files a clean log had when it closed, if the
+   * checkpoints keep them (a broker's data folder does): the loader then need not list the
+   * folder. Undefined for a log not known clean.
+   */
+  cleanFileNames?(): string[] | undefined;
 }
 
 /** The checkpoints of a log in files of its own folder (a log opened without a `LogManager`). */
@@ -50,8 +71,10 @@ export class FolderCheckpoints implements LogCheckpoints {
   read(listed?: readonly string[]): CheckpointedState {
     const names = listed ?? this.store.list();
     const clean = names.includes(cleanShutdownFile);
+    const cleanLogEndOffset = clean ? readNumberFile(this.store, cleanShutdownFile) : undefined;
     return {
       clean,
+      ...(cleanLogEndOffset === undefined ? {} : { cleanLogEndOffset }),
       recoveryPoint: readNumberFile(this.store, recoveryPointFile),
       logStartOffset: readNumberFile(this.store, logStartCheckpointFile),
       known: names.some((n) => n.endsWith('checkpoint')) || clean,

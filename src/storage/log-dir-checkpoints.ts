@@ -33,8 +33,11 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDir, writeFileAtomic } from './atomic-file.js';
-import { cleanShutdownFile, logStartCheckpointFile, recoveryPointFile, type CheckpointedState, type LogCheckpoints } from './log-checkpoints.js';
+import { segmentFileStem } from './core/offset-index.js';
+import { cleanShutdownFile, logStartCheckpointFile, recoveryPointFile, type CheckpointedState, type CleanFiles, type LogCheckpoints } from './log-checkpoints.js';
+import { snapshotFileName } from './producer-snapshots.js';
 import { readNumberFile } from './log-checks.js';
+import type { EpochEntry } from './log.js';
 import type { Store } from './store.js';
 
 /** How long a raised recovery point may wait to be written with the others. */
@@ -73,13 +76,49 @@ function formatOffsets(offsets: Map<string, number>): string {
   return `0\n${lines.length}\n${lines.map((l) => `${l}\n`).join('')}`;
 }
 
+/** An epoch history as `epoch:startOffset,...`, or `-` for none. */
+function formatEpochs(epochs: readonly EpochEntry[]): string {
+  return epochs.length === 0 ? '-' : epochs.map((e) => `${e.epoch}:${e.startOffset}`).join(',');
+}
+
+function formatOffsetList(offsets: readonly number[]): string {
+  return offsets.length === 0 ? '-' : offsets.join(',');
+}
+
+/** Ascending offsets joined by commas, or `-` for none. */
+function parseOffsets(text: string): number[] | undefined {
+  if (text === '-') return [];
+  const out = text.split(',').map(Number);
+  return out.every((o, i) => Number.isSafeInteger(o) && o >= 0 && (i === 0 || o > out[i - 1]!)) && /^[\d,]+$/.test(text) ? out : undefined;
+}
+
+function parseEpochs(text: string): EpochEntry[] | undefined {
+  if (text === '-') return [];
+  const out: EpochEntry[] = [];
+  for (const part of text.split(',')) {
+    const m = /^(\d+):(\d+)$/.exec(part);
+    if (m === null) return undefined;
+    const e = { epoch: Number(m[1]), startOffset: Number(m[2]) };
+    const last = out[out.length - 1];
+    if (!Number.isSafeInteger(e.startOffset) || e.epoch > 0x7fffffff || (last !== undefined && (e.epoch <= last.epoch || e.startOffset < last.startOffset))) return undefined;
+    out.push(e);
+  }
+  return out;
+}
+
 export class LogDirCheckpoints {
   private readonly recoveryPoints: Map<string, number>;
   private readonly logStartOffsets: Map<string, number>;
-  /** Logs the marker named at open (closed cleanly, unchanged since). */
-  private readonly cleanAtOpen: Set<string>;
-  /** Logs closed cleanly in this run. */
-  private readonly closedClean = new Set<string>();
+  /** Logs the marker named at open (closed cleanly, unchanged since), with their log end offsets if it gave them. */
+  private readonly cleanAtOpen: Map<string, number | undefined>;
+  /** Logs closed cleanly in this run, with their log end offsets. */
+  private readonly closedClean = new Map<string, number>();
+  /** The topic id each log's folder holds (its `partition.metadata`), as the broker last checked or wrote it. */
+  private readonly topicIds = new Map<string, string>();
+  /** The epoch history of each clean log (its `leader-epoch-checkpoint`, synced before the clean close). */
+  private readonly epochs = new Map<string, readonly EpochEntry[]>();
+  /** The segment and snapshot files of each clean log at its close. */
+  private readonly files = new Map<string, CleanFiles>();
   /** Logs opened in this run and not closed cleanly since. */
   private readonly openNow = new Set<string>();
   /** Logs that changed since they were last known clean. */
@@ -95,7 +134,7 @@ export class LogDirCheckpoints {
   private constructor(readonly dir: string, private readonly delayMs: number) {
     this.recoveryPoints = readOffsets(dir, recoveryPointFile);
     this.logStartOffsets = readOffsets(dir, logStartCheckpointFile);
-    this.cleanAtOpen = new Set();
+    this.cleanAtOpen = new Map();
     let marker: string | undefined;
     try {
       marker = readFileSync(join(dir, cleanShutdownFile), 'utf8');
@@ -105,7 +144,24 @@ export class LogDirCheckpoints {
     if (marker !== undefined) {
       for (const line of marker.split('\n')) {
         const m = /^(\S+) (\d+)$/.exec(line);
-        if (m !== null) this.cleanAtOpen.add(key(m[1]!, Number(m[2])));
+        if (m !== null) this.cleanAtOpen.set(key(m[1]!, Number(m[2])), undefined);
+      }
+      // Then, since issue 13, each clean log's end, topic id, epoch history and files:
+      // `topic partition logEndOffset topicId|- epoch:startOffset,...|- segments|- snapshots|-`
+      // lines, the last two base offsets joined by commas (a marker reader of an earlier
+      // version passes over these lines).
+      for (const line of marker.split('\n')) {
+        const m = /^(\S+) (\d+) (\d+) (\S+) (\S+) (\S+) (\S+)$/.exec(line);
+        const k = m === null ? undefined : key(m[1]!, Number(m[2]));
+        if (k === undefined || !this.cleanAtOpen.has(k)) continue;
+        const epochs = parseEpochs(m![5]!);
+        const segments = parseOffsets(m![6]!);
+        const snapshots = parseOffsets(m![7]!);
+        if (epochs === undefined || segments === undefined || snapshots === undefined) continue; // garbled: the files decide
+        this.cleanAtOpen.set(k, Number(m![3]));
+        if (m![4] !== '-') this.topicIds.set(k, m![4]!);
+        this.epochs.set(k, epochs);
+        this.files.set(k, { segments, snapshots });
       }
       rmSync(join(dir, cleanShutdownFile), { force: true });
       fsyncDir(dir);
@@ -145,7 +201,22 @@ export class LogDirCheckpoints {
           return { clean: legacyMarker && !self.mustScan.has(k), recoveryPoint: rp, logStartOffset: ls, known: true };
         }
         const clean = !self.mustScan.has(k) && !self.changed.has(k) && (self.cleanAtOpen.has(k) || self.closedClean.has(k));
-        return { clean, recoveryPoint: self.recoveryPoints.get(k) ?? 0, logStartOffset: self.logStartOffsets.get(k), known: true };
+        const cleanLogEndOffset = self.closedClean.has(k) ? self.closedClean.get(k) : self.cleanAtOpen.get(k);
+        const cleanEpochs = self.epochs.get(k);
+        return {
+          clean,
+          ...(clean && cleanLogEndOffset !== undefined ? { cleanLogEndOffset } : {}),
+          ...(clean && cleanLogEndOffset !== undefined && cleanEpochs !== undefined ? { cleanEpochs } : {}),
+          recoveryPoint: self.recoveryPoints.get(k) ?? 0,
+          logStartOffset: self.logStartOffsets.get(k),
+          known: true,
+        };
+      },
+      cleanFileNames(): string[] | undefined {
+        const files = self.files.get(k);
+        const clean = !self.mustScan.has(k) && !self.changed.has(k) && (self.cleanAtOpen.has(k) || self.closedClean.has(k));
+        if (!clean || files === undefined) return undefined;
+        return [...files.segments.map((b) => `${segmentFileStem(b)}.log`), ...files.snapshots.map(snapshotFileName)];
       },
       removeCleanMarker(): void {
         self.changed.add(k);
@@ -165,11 +236,13 @@ export class LogDirCheckpoints {
         self.set(self.logStartOffsets, k, offset);
         self.flush();
       },
-      markCleanShutdown(_logEndOffset: number, recoveryPoint: number): void {
+      markCleanShutdown(logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[], files: CleanFiles): void {
         self.set(self.recoveryPoints, k, recoveryPoint);
+        self.epochs.set(k, epochs.map((e) => ({ ...e })));
+        self.files.set(k, { segments: [...files.segments], snapshots: [...files.snapshots] });
         self.changed.delete(k);
         self.openNow.delete(k);
-        self.closedClean.add(k);
+        self.closedClean.set(k, logEndOffset);
         self.schedule();
       },
     };
@@ -187,6 +260,20 @@ export class LogDirCheckpoints {
     return { clean, recoveryPoint: this.recoveryPoints.get(k) ?? 0 };
   }
 
+  /**
+   * The topic id a log's folder held when it was closed cleanly, if the marker says and the
+   * log is still clean: the broker then need not read the folder's `partition.metadata`
+   * (the log's end is checked against its files all the same).
+   */
+  cleanTopicId(topic: string, partition: number): string | undefined {
+    return this.peek(topic, partition)?.clean === true ? this.topicIds.get(key(topic, partition)) : undefined;
+  }
+
+  /** The topic id the folder of a log holds (checked or written by the broker), for the marker. */
+  noteTopicId(topic: string, partition: number, topicId: string): void {
+    this.topicIds.set(key(topic, partition), topicId);
+  }
+
   /** The folder of a log was removed (topic deleted, or the folder held another topic): its entries go. */
   forget(topic: string, partition: number): void {
     const k = key(topic, partition);
@@ -196,6 +283,9 @@ export class LogDirCheckpoints {
     this.closedClean.delete(k);
     this.changed.delete(k);
     this.legacy.delete(k);
+    this.topicIds.delete(k);
+    this.epochs.delete(k);
+    this.files.delete(k);
     if (had) this.schedule();
   }
 
@@ -264,12 +354,19 @@ export class LogDirCheckpoints {
     this.flush();
     this.closed = true;
     const clean: string[] = [];
-    for (const k of new Set([...this.cleanAtOpen, ...this.closedClean])) {
+    const ends: string[] = [];
+    for (const k of new Set([...this.cleanAtOpen.keys(), ...this.closedClean.keys()])) {
       if (this.changed.has(k) || this.mustScan.has(k) || this.openNow.has(k)) continue;
       const [topic, partition] = k.split('\u0000');
       clean.push(`${topic} ${partition}\n`);
+      const end = this.closedClean.has(k) ? this.closedClean.get(k) : this.cleanAtOpen.get(k);
+      const epochs = this.epochs.get(k);
+      const files = this.files.get(k);
+      if (end !== undefined && epochs !== undefined && files !== undefined) {
+        ends.push(`${topic} ${partition} ${end} ${this.topicIds.get(k) ?? '-'} ${formatEpochs(epochs)} ${formatOffsetList(files.segments)} ${formatOffsetList(files.snapshots)}\n`);
+      }
     }
-    writeFileAtomic(this.dir, cleanShutdownFile, clean.join(''));
+    writeFileAtomic(this.dir, cleanShutdownFile, clean.join('') + ends.join(''));
   }
 
   /** Stops without writing anything more (a crash, in tests). */

@@ -49,17 +49,24 @@ function segmentBases(store: Store, names: readonly string[] = store.list()): nu
     .sort((a, b) => a - b);
 }
 
-/** Loads the segments of `host`'s folder and recovers what a crash left; returns the log start offset and what recovery did. */
-export function loadLog(host: LoaderHost): { logStartOffset: number; recovery: RecoveryReport } {
+/**
+ * Loads the segments of `host`'s folder and recovers what a crash left; returns the log
+ * start offset and what recovery did. `distrusted` (why) reloads a log whose clean-shutdown
+ * checkpoint disagreed with its files: as after a crash, from the first segment.
+ */
+export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset: number; recovery: RecoveryReport } {
   const started = performance.now();
   const { store, config, local, checkpoints, flusher } = host;
   const now = host.clock.now();
   const interval = config.indexIntervalBytes;
-  // The folder is listed once; again only if leftovers changed it.
-  const names = store.list();
+  // The folder is listed once; again only if leftovers changed it. After a clean close a
+  // broker's data folder names the files instead (a listing per partition less).
+  const recorded = distrusted === undefined ? checkpoints.cleanFileNames?.() : undefined;
+  const names = recorded ?? store.list();
   const state = checkpoints.read(names);
-  const clean = state.clean;
-  host.cleanMarker = clean;
+  const clean = state.clean && distrusted === undefined;
+  host.cleanMarker = state.clean;
+  if (distrusted !== undefined) host.beforeChange(); // the marker goes before anything changes
   const leftovers: string[] = [];
   let changed = false;
 
@@ -83,8 +90,9 @@ export function loadLog(host: LoaderHost): { logStartOffset: number; recovery: R
 
   const bases = segmentBases(store, touched || leftovers.length > 0 ? undefined : names);
   const logStartCheckpoint = state.logStartOffset;
-  const recoveryPoint = clean ? Infinity : (state.recoveryPoint ?? 0);
-  const epochCheckpoint = LeaderEpochFileCache.read(store);
+  const recoveryPoint = clean ? Infinity : distrusted !== undefined ? 0 : (state.recoveryPoint ?? 0);
+  // After a clean close the data folder's marker holds the epoch history the file held (a read per partition less).
+  const epochCheckpoint = clean && state.cleanEpochs !== undefined ? state.cleanEpochs.map((e) => ({ ...e })) : LeaderEpochFileCache.read(store);
   const epochsFromScan: EpochEntry[] = [];
   const scanned = new Set<Segment>();
   let batchesScanned = 0;
@@ -166,6 +174,25 @@ export function loadLog(host: LoaderHost): { logStartOffset: number; recovery: R
     }
   }
 
+  // A clean close recorded where the log ended: files that end elsewhere were changed
+  // behind our back (a last segment deleted, a segment appended to or added), and nothing
+  // in them is trusted: start over, scanning every segment. (A cut made above, at a
+  // damaged batch, explains itself and is reported as such; the trusted segments before it
+  // are CRC-checked by their first read, as always.)
+  // Without a listing, a segment added at the log end is looked for by name.
+  const added = recorded !== undefined && local.active.baseOffset !== local.logEndOffset && store.exists(Segment.fileName(local.logEndOffset, 'log'));
+  if (clean && truncatedBecause === undefined && state.cleanLogEndOffset !== undefined && (added || local.logEndOffset !== state.cleanLogEndOffset)) {
+    const why = added
+      ? `the clean-shutdown checkpoint says the log ends at offset ${state.cleanLogEndOffset}, and a segment file starts there`
+      : `the clean-shutdown checkpoint says the log ends at offset ${state.cleanLogEndOffset}, its files at ${local.logEndOffset}`;
+    local.closeFiles();
+    local.segments = [];
+    return loadLog(host, why);
+  }
+
+  // Producer-state snapshots past the recovered log end describe a tail that is gone.
+  local.producerSnapshots.load(names, local.logEndOffset);
+
   // The log start offset: the checkpoint, but never below the first segment.
   let logStartOffset = Math.max(logStartCheckpoint ?? 0, segments[0]!.baseOffset);
   if (logStartOffset > local.logEndOffset) {
@@ -212,6 +239,7 @@ export function loadLog(host: LoaderHost): { logStartOffset: number; recovery: R
       indexesRebuilt,
       segmentsDeleted,
       leftovers,
+      ...(distrusted === undefined ? {} : { cleanShutdownDistrusted: distrusted }),
       durationMs: performance.now() - started,
     },
   };

@@ -280,6 +280,12 @@ export interface RecoveryReport {
   readonly segmentsDeleted: number;
   /** What was done with files an interrupted operation left (temporary files, compaction's `.cleaned`/`.swap`), one line each. */
   readonly leftovers: readonly string[];
+  /**
+   * Set when the clean-shutdown checkpoint disagreed with the files (the log was changed
+   * behind the library's back after a clean close: a segment deleted, appended to or
+   * added): why; every segment was then scanned, as after a crash.
+   */
+  readonly cleanShutdownDistrusted?: string;
   /** How long opening took. */
   readonly durationMs: number;
 }

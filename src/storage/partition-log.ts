@@ -1,17 +1,11 @@
 import { join } from 'node:path';
 import {
-  asBuffer,
   attributeBits,
   batchHeaderBytes,
-  batchLogOverheadBytes,
-  compressionOf,
   crcStartPosition,
-  decodeUncompressedBatch,
   positions,
-  readInt64,
   writeInt64,
 } from '../record/batch.js';
-import { decodeBatch } from '../record/codecs/index.js';
 import { assert } from '../util/assert.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { crc32c, crc32cUpdate } from '../util/crc32c.js';
@@ -36,6 +30,7 @@ import {
   type ReadOptions,
   type RecoveryReport,
 } from './log.js';
+import type { ProducerSnapshots } from './producer-snapshots.js';
 import type { Segment } from './segment.js';
 import { FileStore, MemoryStore, type Store } from './store.js';
 import { asStorageError, validateConfig } from './log-checks.js';
@@ -239,6 +234,10 @@ export class PartitionLog implements Log {
   /** Number of segments (for tests and monitoring). */
   get segmentCount(): number {
     return this.local.segments.length;
+  }
+  /** The producer-state snapshots; the broker's `Partition` gives them their content. @internal */
+  get producerSnapshots(): ProducerSnapshots {
+    return this.local.producerSnapshots;
   }
   /** The segments, oldest first (tests look at their sizes). @internal */
   protected get segments(): readonly Segment[] {
@@ -460,31 +459,16 @@ export class PartitionLog implements Log {
     return { records, logStartOffset: this._logStartOffset, logEndOffset: this.logEndOffset };
   }
 
+  /** CRC-checks up to about `budgetBytes` of what recovery trusted unchecked; whether any remains (`LocalLog.verifyUnchecked`). @internal */
+  verifyUnchecked(budgetBytes: number): boolean {
+    this.assertUsable();
+    return this.local.verifyUnchecked(budgetBytes);
+  }
+
   async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | undefined> {
     this.assertUsable();
     checkTimes({ timestamp });
-    for (const seg of [...this.local.segments]) {
-      if (seg.maxTimestamp < timestamp || seg.nextOffset <= this._logStartOffset || seg.deleted) continue;
-      let offset = Math.max(seg.offsetBeforeTimestamp(timestamp), this._logStartOffset, seg.baseOffset);
-      while (offset < seg.nextOffset && !seg.deleted) {
-        const { records } = this.read(offset, { maxBytes: readBytesDefault });
-        if (records.length === 0) break;
-        const bytes = asBuffer(records);
-        for (let p = 0; p + batchHeaderBytes <= bytes.length; ) {
-          const size = bytes.readInt32BE(p + positions.batchLength) + batchLogOverheadBytes;
-          const last = readInt64(bytes, p + positions.baseOffset) + bytes.readInt32BE(p + positions.lastOffsetDelta);
-          if (readInt64(bytes, p + positions.maxTimestamp) >= timestamp) {
-            const compressed = compressionOf(bytes.readInt16BE(p + positions.attributes)) !== 'none';
-            for (const r of compressed ? await decodeBatch(bytes, p) : decodeUncompressedBatch(bytes, p)) {
-              if (r.offset >= offset && r.offset >= this._logStartOffset && r.timestamp >= timestamp) return { offset: r.offset, timestamp: r.timestamp };
-            }
-          }
-          offset = last + 1;
-          p += size;
-        }
-      }
-    }
-    return undefined;
+    return this.local.offsetForTimestamp(timestamp, this._logStartOffset, (offset) => this.read(offset, { maxBytes: readBytesDefault }).records);
   }
 
   // --------------------------------------------------------------- truncation, deletion
@@ -661,6 +645,7 @@ export class PartitionLog implements Log {
         return;
       }
       const active = this.local.active;
+      this.local.producerSnapshots.takeAtClose(this.local.segments, this.logEndOffset);
       if (this.changed || !this.recovery.clean) {
         // The fdatasyncs run in the thread pool, side by side (a broker closes all its logs
         // at once: 10,000 partitions are 30,000 of them).
@@ -677,7 +662,9 @@ export class PartitionLog implements Log {
       }
       this.flusher.flushedOffset = this.logEndOffset;
       this.flusher.settleWaiters();
-      this.checkpoints.markCleanShutdown(this.logEndOffset, active.baseOffset);
+      // The files a listing would find (an empty segment may have none).
+      const files = { segments: this.local.segments.filter((seg) => seg.file.onDisk !== false).map((seg) => seg.baseOffset), snapshots: [...this.local.producerSnapshots.onDisk] };
+      this.checkpoints.markCleanShutdown(this.logEndOffset, active.baseOffset, this.leaderEpochCache.entries, files);
     } finally {
       this.local.closeFiles();
       this.store.release();

@@ -85,6 +85,8 @@ export interface StoreFile {
   materialize?(): void;
   /** Notes that the file's content is known durable (recovery trusted it), so a sync with nothing written since can be skipped. */
   markClean?(): void;
+  /** Whether the file exists on disk (one opened with `create` is created at its first write); true if the store cannot say. */
+  readonly onDisk?: boolean;
 }
 
 /**
@@ -96,12 +98,15 @@ export interface StoreFile {
  * later fdatasync through a new descriptor flushes the file's dirty pages all the same
  * (Linux syncs the inode, not the descriptor).
  *
- * The default is a quarter of the process's soft limit on descriptors (Linux's
- * `/proc/self/limits`), at most 4,096 and at least 64: 256 under the common 1,024; the
- * environment variable `TRIBUTARY_OPEN_FILES_MAX` overrides it. The price of a bound
- * below the partitions written in turn: a keyed producer over 10,000 partitions reopens
- * most files it appends to (647 records/s here with 4,096 open, where an open cost
- * 1-2 ms under load); raise the bound (and the process's limit) for such a workload.
+ * The default is the process's soft limit on descriptors (Linux's `/proc/self/limits`)
+ * less 8,192 left for sockets and everything else, but at least a quarter of the limit
+ * and at least 64, at most 65,536: 256 under the common 1,024, 11,808 under 20,000 (this
+ * machine), 57,344 under 65,536; the environment variable `TRIBUTARY_OPEN_FILES_MAX`
+ * overrides it. The price of a bound below the partitions written in turn: a keyed
+ * producer over 10,000 partitions reopens most files it appends to (at most 4,096 open,
+ * the earlier default: 0.23 of one partition's rate, where an open cost 1-2 ms under
+ * load; with all 10,000 open, see bench/results/2026-12-07b-partitions.md); raise the
+ * process's limit for such a workload.
  */
 export const openFilesMaxDefault = defaultOpenFilesMax();
 let openFilesMax = openFilesMaxDefault;
@@ -116,7 +121,7 @@ function defaultOpenFilesMax(): number {
   } catch {
     // No /proc: assume the common default.
   }
-  return Math.max(64, Math.min(4096, Math.floor(soft / 4)));
+  return Math.max(64, Math.min(65_536, Math.max(Math.floor(soft / 4), soft - 8192)));
 }
 
 /**
@@ -200,9 +205,11 @@ export class FileStore implements Store {
   private readonly lock: FolderLock | undefined;
   readonly description: string;
   private firstFileDone = false;
+  /** Whether this store created its folder (so the folder holds nothing yet). */
+  readonly created: boolean;
 
   constructor(readonly dir: string, private readonly options: FileStoreOptions = {}) {
-    mkdirSync(dir, { recursive: true });
+    this.created = mkdirSync(dir, { recursive: true }) !== undefined;
     if (options.lock ?? true) this.lock = FolderLock.acquire(dir);
     this.description = dir;
   }
@@ -297,6 +304,10 @@ class DiskFile implements StoreFile {
 
   markClean(): void {
     this.dirty = false;
+  }
+
+  get onDisk(): boolean {
+    return this.exists;
   }
 
   get pinned(): boolean {

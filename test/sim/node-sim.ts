@@ -30,8 +30,9 @@
  * killed, so the quorum stays, a partition led by it gets a new leader from the live ISR
  * within the broker session timeout (2 s), two live replicas meet `min.insync.replicas`
  * 2, and lost messages only cost retries (backoff at most 500 ms); so a send that fails,
- * with any error, is a producer that gave up or got stuck where it had to recover. A failure throws with the seed and
- * the command that replays it.
+ * with any error, is a producer that gave up or got stuck where it had to recover (a
+ * lost OpenReplica once made it a broker that stalled acks=all). A failure throws with the
+ * seed and the command that replays it.
  *
  * The consumer group part (`node-sim-group.ts`, unless NODE_SIM_GROUP=0): two or three
  * real `ConsumerGroup` members consume the topic while the producer sends, through the

@@ -62,6 +62,12 @@ describe('KafkaJS over the wire, 3 nodes', { timeout: 300_000 }, () => {
     const described = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-admin', configNames: ['retention.ms'] }], includeSynonyms: false });
     const entry = described.resources[0]!.configEntries.find((e) => e.configName === 'retention.ms');
     expect(entry?.configValue).toBe('3600000');
+    // includeSynonyms: every level that sets it, most specific first, as Kafka lists them.
+    const withSynonyms = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-admin', configNames: ['retention.ms'] }], includeSynonyms: true });
+    expect(withSynonyms.resources[0]!.configEntries[0]!.configSynonyms).toEqual([
+      { configName: 'retention.ms', configValue: '3600000', configSource: 1 },
+      { configName: 'log.retention.ms', configValue: '604800000', configSource: 5 },
+    ]);
 
     // alterConfigs (AlterConfigs, key 33) replaces the topic's configs, as in Kafka: the one
     // listed is set and the one not listed (retention.ms) goes back to its default.

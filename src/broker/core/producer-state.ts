@@ -101,6 +101,12 @@ export class ProducerState {
     return { kind: 'append' };
   }
 
+  /** Whether `apply` takes this batch: no newer epoch of its producer is known. */
+  canApply(batch: ProducerBatch): boolean {
+    const entry = this.producers.get(batch.producerId);
+    return batch.producerId < 0 || entry === undefined || batch.producerEpoch >= entry.epoch;
+  }
+
   /** Records a batch that was appended at [firstOffset, lastOffset]. */
   apply(batch: ProducerBatch, firstOffset: number, lastOffset: number, timestamp: number): void {
     if (batch.producerId < 0) return;
@@ -133,4 +139,82 @@ export class ProducerState {
     this.producers.clear();
     for (const b of batches) this.apply(b.batch, b.firstOffset, b.lastOffset, b.timestamp);
   }
+
+  /**
+   * Forgets producers whose last batch lies wholly below `logStartOffset` (their records
+   * were deleted), as Kafka's `ProducerStateManager.truncateAndReload` does after loading a
+   * snapshot taken below the log start.
+   */
+  removeBefore(logStartOffset: number): void {
+    for (const [id, entry] of this.producers) {
+      const last = entry.batches[entry.batches.length - 1];
+      if (last === undefined || last.lastOffset < logStartOffset) this.producers.delete(id);
+    }
+  }
+
+  /**
+   * The state as bytes, for a snapshot file (Kafka's `<offset>.snapshot`): a count, then per
+   * producer its id, epoch, last timestamp and retained batches. Kafka's snapshot keeps
+   * only each producer's last batch; this one keeps all {@link batchesRetainedPerProducer},
+   * so a retry of any of them is still recognised after a restart.
+   */
+  snapshot(): Uint8Array {
+    let bytes = 4;
+    for (const e of this.producers.values()) bytes += producerEntryBytes + e.batches.length * batchEntryBytes;
+    const out = new Uint8Array(bytes);
+    const v = new DataView(out.buffer);
+    v.setUint32(0, this.producers.size);
+    let p = 4;
+    for (const [id, e] of this.producers) {
+      v.setBigInt64(p, BigInt(id));
+      v.setInt16(p + 8, e.epoch);
+      v.setFloat64(p + 10, e.lastTimestamp);
+      v.setUint8(p + 18, e.batches.length);
+      p += producerEntryBytes;
+      for (const b of e.batches) {
+        v.setInt32(p, b.firstSeq);
+        v.setInt32(p + 4, b.lastSeq);
+        v.setFloat64(p + 8, b.firstOffset);
+        v.setFloat64(p + 16, b.lastOffset);
+        p += batchEntryBytes;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Replaces the state by a `snapshot()`'s. Returns false, leaving the state empty, if the
+   * bytes do not hold one exactly (the caller then replays the whole log instead).
+   */
+  restore(bytes: Uint8Array): boolean {
+    this.producers.clear();
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const fail = (): false => (this.producers.clear(), false);
+    if (bytes.length < 4) return fail();
+    const count = v.getUint32(0);
+    let p = 4;
+    for (let i = 0; i < count; i++) {
+      if (p + producerEntryBytes > bytes.length) return fail();
+      const id = Number(v.getBigInt64(p));
+      const epoch = v.getInt16(p + 8);
+      const lastTimestamp = v.getFloat64(p + 10);
+      const n = v.getUint8(p + 18);
+      p += producerEntryBytes;
+      if (!Number.isSafeInteger(id) || id < 0 || epoch < 0 || !Number.isSafeInteger(lastTimestamp) || n > batchesRetainedPerProducer) return fail();
+      if (p + n * batchEntryBytes > bytes.length || this.producers.has(id)) return fail();
+      const batches: BatchMetadata[] = [];
+      for (let j = 0; j < n; j++, p += batchEntryBytes) {
+        const b = { firstSeq: v.getInt32(p), lastSeq: v.getInt32(p + 4), firstOffset: v.getFloat64(p + 8), lastOffset: v.getFloat64(p + 16) };
+        if (b.firstSeq < 0 || b.lastSeq < 0 || !Number.isSafeInteger(b.firstOffset) || !Number.isSafeInteger(b.lastOffset) || b.firstOffset < 0 || b.lastOffset < b.firstOffset) return fail();
+        batches.push(b);
+      }
+      this.producers.set(id, { epoch, batches, lastTimestamp });
+    }
+    return p === bytes.length || fail();
+  }
 }
+
+/** Bytes of a producer in a snapshot: id (8), epoch (2), last timestamp (8), batch count (1). */
+const producerEntryBytes = 19;
+/** Bytes of a retained batch in a snapshot: first and last sequence (4 each), first and last offset (8 each). */
+const batchEntryBytes = 24;

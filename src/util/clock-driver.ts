@@ -6,11 +6,10 @@
  * rebalance delays then run in simulated time: a loaded machine that stalls the event loop
  * for a second moves no simulated time at all, so a heartbeat is never late and a session
  * never expires because the test runner was busy; and a 30 s session timeout passes in
- * milliseconds.
- * @packageDocumentation
+ * milliseconds. Exported by `tributary-log/testing`.
  */
-import { SimulatedTimerClock } from './util/clock.js';
-import { TributaryError } from './util/errors.js';
+import { SimulatedTimerClock } from './clock.js';
+import { TributaryError } from './errors.js';
 
 export { SimulatedTimerClock };
 
@@ -18,8 +17,8 @@ export { SimulatedTimerClock };
 export interface ClockDriverOptions {
   /**
    * How long (real milliseconds) the process must stay idle before the driver moves
-   * simulated time on: no timer due, no file system request in flight, no timer started
-   * or fired since the last look. Default 1.
+   * simulated time on: no timer due, no file system request in flight, nothing queued for
+   * the next turn, no timer started since the last look. Default 1.
    */
   readonly idleMs?: number;
 }
@@ -41,8 +40,12 @@ export interface ClockDriver {
   readonly fired: number;
 }
 
-/** Real work in flight that must finish before simulated time moves: file reads, writes and syncs. */
-const busyResources = new Set(['FSReqCallback', 'FSReqPromise', 'FileHandleReqWrap', 'FSEventWrap']);
+/**
+ * Real work in flight that must finish before simulated time moves: file reads, writes and
+ * syncs, and work queued for the next turn (`setImmediate`: looked at when the driver has
+ * none of its own queued), such as the storage flusher between its syncs.
+ */
+const busyResources = new Set(['FSReqCallback', 'FSReqPromise', 'FileHandleReqWrap', 'Immediate']);
 
 function ioInFlight(): boolean {
   const info = (process as { getActiveResourcesInfo?: () => string[] }).getActiveResourcesInfo?.();

@@ -1,0 +1,65 @@
+/**
+ * The consumer's ceiling, like with like (issue 13 item 6): the very partitions a
+ * consumer case read, read again straight from their `PartitionLog`s on disk after the
+ * cluster closed, with the same per-record output as the consumer: each read (1 MiB, the
+ * consumer's `maxPartitionBytes`) into a fresh buffer (records are views into it), every
+ * record decoded by the consumer's decoder into the consumer's record shape (topic,
+ * partition, offset, timestamp, key and value views, headers, leader epoch), one array a
+ * read as a `ConsumerBatch` holds, each value touched. No CRC check, as the in-process
+ * consumer does not check one (the leader did). What it leaves out is exactly what a
+ * consumer adds: the fetch request and response, the broker's handling, the transport,
+ * positions and fetch-ahead.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { isControlBatch, iterateBatches, type RecordMaker } from '../src/record/batch.js';
+import { decodeBatchWith } from '../src/record/codecs/index.js';
+import { PartitionLog } from '../src/storage/partition-log.js';
+import type { ConsumerRecord } from '../src/client/consumer.js';
+
+export interface ReadCeiling {
+  readonly records: number;
+  readonly seconds: number;
+  readonly cpuPerRecordNs: number;
+}
+
+/** Reads `partitions` of `topic` from a closed cluster's `dataDir`, `passes` times; the median pass counts for time, CPU is over all passes. */
+export async function readLogsDirectly(dataDir: string, topic: string, partitions: number, passes = 3): Promise<ReadCeiling> {
+  const node = readdirSync(dataDir).find((d) => d.startsWith('node-') && readdirSync(join(dataDir, d)).includes(`${topic}-0`));
+  if (node === undefined) throw new Error(`no node folder holds ${topic}-0 in ${dataDir}`);
+  const logs: PartitionLog[] = [];
+  for (let p = 0; p < partitions; p++) logs.push(await PartitionLog.open({ dataDir: join(dataDir, node), topic, partition: p }));
+  const times: number[] = [];
+  let records = 0;
+  const cpu0 = process.cpuUsage();
+  for (let pass = 0; pass < passes; pass++) {
+    const t0 = performance.now();
+    records = 0;
+    let bytes = 0;
+    for (let partition = 0; partition < partitions; partition++) {
+      const log = logs[partition]!;
+      for (let next = log.logStartOffset; next < log.logEndOffset; ) {
+        const { records: data } = log.read(next, { maxBytes: 1 << 20 });
+        const out: ConsumerRecord[] = [];
+        for (const slice of iterateBatches(data)) {
+          const h = slice.header;
+          if (!isControlBatch(h.attributes)) {
+            const leaderEpoch = h.partitionLeaderEpoch;
+            const make: RecordMaker<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({ topic, partition, offset, timestamp, key, value, headers, leaderEpoch });
+            const pending = decodeBatchWith(data, slice.position, false, next, make, out);
+            if (pending !== undefined) await pending;
+          }
+          next = h.baseOffset + h.lastOffsetDelta + 1;
+        }
+        for (const r of out) bytes += r.value!.byteLength;
+        records += out.length;
+      }
+    }
+    times.push((performance.now() - t0) / 1000);
+    if (bytes === 0) throw new Error('read nothing');
+  }
+  const cpu = process.cpuUsage(cpu0);
+  for (const log of logs) await log.close();
+  times.sort((a, b) => a - b);
+  return { records, seconds: times[Math.floor(times.length / 2)]!, cpuPerRecordNs: ((cpu.user + cpu.system) * 1000) / (records * passes) };
+}

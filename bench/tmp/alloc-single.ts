@@ -1,0 +1,21 @@
+import { Session } from 'node:inspector/promises';
+import { Cluster } from '../../src/cluster.js';
+const mode = process.argv[2] ?? 'single';
+const cluster = await Cluster.start({ nodes: 1 });
+await cluster.admin().createTopics([{ name: 'bench', partitions: 1, replicationFactor: 1 }]);
+const producer = cluster.producer({ acks: 1, lingerMs: 1, batchSize: 512 * 1024, bufferMemory: 64 * 1024 * 1024 });
+const record = { value: Buffer.alloc(100, 0x61) };
+const records = Array.from({ length: 1000 }, () => record);
+const fire = mode === 'single' ? () => { for (let i = 0; i < 999; i++) void producer.send('bench', record); return producer.send('bench', record); } : mode === 'list' ? () => producer.sendBatch('bench', records) : () => producer.send('bench', records);
+async function run(ms: number) { const end = performance.now() + ms; await Promise.all(Array.from({ length: 32 }, async () => { while (performance.now() < end) await fire(); })); }
+await run(1000);
+const s = new Session(); s.connect();
+await s.post('HeapProfiler.enable');
+await s.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+await run(2000);
+const { profile } = await s.post('HeapProfiler.stopSampling');
+const self = new Map<string, number>(); let total = 0;
+const walk = (n: any) => { const cf = n.callFrame; const k = `${cf.functionName || '(anon)'} ${cf.url.split('/').slice(-2).join('/')}:${cf.lineNumber}`; self.set(k, (self.get(k) ?? 0) + n.selfSize); total += n.selfSize; for (const c of n.children) walk(c); };
+walk(profile.head);
+for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log((100 * v / total).toFixed(1).padStart(5), k);
+await producer.close(); await cluster.close();
