@@ -109,3 +109,25 @@ describe('Producer.sendBatch: a compact RecordMetadataList', () => {
     await producer.close();
   });
 });
+
+describe('Topic.sendBatch', () => {
+  it('serialises the records and answers with a RecordMetadataList, as Topic.send with an array', async () => {
+    const { Topic } = await import('./topic.js');
+    const { serdes } = await import('./serde.js');
+    const clock = new SimulatedClock();
+    const cluster = new FakeCluster({ topics: { orders: 3 }, clock });
+    const producer = new Producer(cluster, { randomSeed: 5 }, clock);
+    const orders = new Topic('orders', { key: serdes.string, value: serdes.json<{ n: number }>() }, { producer: () => producer, consumer: () => undefined as never });
+    const records = Array.from({ length: 30 }, (_, n) => ({ key: `k${n % 5}`, value: { n } }));
+    const list = await orders.sendBatch(records);
+    expect(list.length).toBe(30);
+    // The same keys go to the same partitions again, each one offset later per repeat.
+    const array = await orders.send(records);
+    expect(list.map((m) => m.partition)).toEqual(array.map((m) => m.partition));
+    const perPartition = new Map<number, number>();
+    for (const m of list) perPartition.set(m.partition, (perPartition.get(m.partition) ?? 0) + 1);
+    expect(array.map((m, i) => m.offset - list.offsetAt(i))).toEqual(array.map((m) => perPartition.get(m.partition)));
+    await expect(orders.sendBatch([{ key: 'x', value: undefined as never }])).rejects.toBeInstanceOf(Error);
+    await producer.close();
+  });
+});

@@ -96,7 +96,7 @@ export class NodeEndpoint implements NodeHandler {
 function joinWithoutSize(chunks: readonly Uint8Array[]): Uint8Array {
   let size = -4;
   for (const c of chunks) size += c.length;
-  const out = Buffer.allocUnsafe(size);
+  const out = Buffer.allocUnsafeSlow(size); // unpooled: the whole buffer, so a port can transfer it
   let at = -4;
   for (const c of chunks) {
     if (at < 0) {

@@ -7,6 +7,7 @@ import { MetadataImage } from '../metadata/image.js';
 import type { Request } from '../protocol/requests.js';
 import { InlineTransport } from '../transport/inline.js';
 import type { Transport } from '../transport/transport.js';
+import { forTransfer } from '../transport/port/messages.js';
 import { SimulatedTimerClock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import { metadataTopicId } from '../util/uuid.js';
@@ -256,5 +257,20 @@ describe('LeaderAndIsr, a leader telling its followers', () => {
     sender.close();
     await settle(clock);
     expect(attempts()).toBe(before);
+  });
+});
+
+describe("a node's answer crosses a port without another copy", () => {
+  it('hands over bytes made for the answer alone, and copies anything else', () => {
+    const own = encodeNodeResponse(52, 1, { errorCode: 'NONE', topics: [] });
+    const transfer: ArrayBuffer[] = [];
+    const out = forTransfer(responseFrame(52, own), transfer) as { frame: Uint8Array };
+    expect(out.frame).toBe(own);
+    expect(transfer).toEqual([own.buffer]);
+    const shared = new Uint8Array(64).subarray(8, 24); // part of a larger buffer: never transferred
+    const transfer2: ArrayBuffer[] = [];
+    const out2 = forTransfer(responseFrame(52, shared), transfer2) as { frame: Uint8Array };
+    expect(out2.frame).not.toBe(shared);
+    expect(transfer2[0]).not.toBe(shared.buffer);
   });
 });

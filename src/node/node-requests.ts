@@ -13,6 +13,7 @@
  */
 import type { Request } from '../protocol/requests.js';
 import { peekRequestHeader } from '../protocol/wire/node-codec.js';
+import { handOver } from '../transport/port/messages.js';
 import type { SendOptions, Transport } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
 
@@ -37,9 +38,13 @@ export async function sendFrame(nodes: Transport, nodeId: number, apiKey: number
   return answer.frame;
 }
 
-/** The frame of an answer. */
+/**
+ * The frame of an answer. Its bytes were encoded for this answer alone, so they are handed
+ * over: a port transport transfers them instead of copying them once more (a replica
+ * Fetch answer is the largest message between nodes).
+ */
 export function responseFrame(apiKey: number, frame: Uint8Array): NodeFrame {
-  return { apiKey, frame };
+  return { apiKey, frame: handOver(frame) };
 }
 
 /**

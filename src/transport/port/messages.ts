@@ -82,6 +82,21 @@ export class Outbox<M> {
   }
 }
 
+/** Byte arrays whose owner gave them up (`handOver`): transferred as they are, never copied. */
+const handedOver = new WeakSet<Uint8Array>();
+
+/**
+ * Gives up `bytes` to the next transport that carries them: a port transport transfers
+ * their buffer instead of copying it, and the caller must never touch them again. Only
+ * for an array that is the whole of an unshared, unpooled `ArrayBuffer` (anything else is
+ * copied as usual). A node's encoded answer is one: made for the message and dropped after.
+ * @internal
+ */
+export function handOver(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) handedOver.add(bytes);
+  return bytes;
+}
+
 /**
  * Copies every byte array in `value` into a buffer of its own and lists those buffers for
  * transfer. The caller's arrays are never detached (the ownership rule of `Transport`: a
@@ -91,6 +106,11 @@ export class Outbox<M> {
  */
 export function forTransfer(value: unknown, transfer: ArrayBuffer[]): unknown {
   if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Uint8Array && handedOver.has(value)) {
+    handedOver.delete(value);
+    transfer.push(value.buffer as ArrayBuffer);
+    return value;
+  }
   if (value instanceof Uint8Array) {
     const copy = new Uint8Array(value.byteLength);
     copy.set(value);
