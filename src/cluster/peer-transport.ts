@@ -4,7 +4,6 @@ import { PortTransport } from '../transport/port/port-transport.js';
 import type { NodeHandler, SendOptions, Transport } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
 import { decodeNodeAnswer, encodeNodeMessage, isNodeRequest, sendFrame, type NodeResponse } from '../node/node-requests.js';
-import { handOver } from '../transport/port/messages.js';
 
 /**
  * A node's way to the other nodes when each node lives in a worker of its own: one
@@ -52,7 +51,7 @@ export class PeerTransport implements Transport {
     const t = this.links.get(nodeId);
     if (t === undefined) throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId} is not reachable`);
     if (!isNodeRequest(request)) return t.send(nodeId, request, options);
-    const answer = await sendFrame(t, nodeId, request.apiKey, handOver(encodeNodeMessage(request)), options); // made for this message alone
+    const answer = await sendFrame(t, nodeId, request.apiKey, encodeNodeMessage(request), options);
     const response: NodeResponse = { apiKey: request.apiKey, body: decodeNodeAnswer(request, answer) };
     return response as unknown as ResponseFor<R>;
   }
