@@ -143,7 +143,7 @@ export class LogManager {
   private readonly logs = new Map<string, PartitionLog>();
 
   constructor(private readonly options: LogManagerOptions) {
-    this.checkpoints = LogDirCheckpoints.open(options.dataDir, options.checkpointDelayMs);
+    this.checkpoints = LogDirCheckpoints.open(options.dataDir, options.checkpointDelayMs, options.clock);
   }
 
   /** The open log of a partition, if any. */

@@ -18,6 +18,14 @@ import { delay, withTimeout } from './retry.js';
 import { bool, checkOptions, clockRule, custom, describeValue, durationMs, type OptionRules } from '../util/options.js';
 import { validateTopicName } from '../util/topic-name.js';
 
+
+/**
+ * An admin call about a topic that should exist (listOffsets, deleteRecords, resetting a
+ * group's offsets) fails with UNKNOWN_TOPIC_OR_PARTITION once the cluster has said so a
+ * few times (a just-created topic may take a refresh or two to reach the node asked), as
+ * Kafka's admin client does, instead of retrying to its timeout.
+ */
+const existingTopic = { unknownAfterRefreshes: 3 } as const;
 /** A group id: a non-empty string of at most 255 characters. */
 function checkGroupId(groupId: unknown): asserts groupId is string {
   if (typeof groupId !== 'string' || groupId.length === 0 || groupId.length > 255) {
@@ -450,7 +458,7 @@ export class Admin {
   private async listOffsetsOf(topic: string, spec: OffsetSpec): Promise<PartitionOffset[]> {
     const timestamp = spec === 'earliest' ? -2 : spec === 'latest' ? -1 : typeof spec === 'object' && spec !== null && Number.isSafeInteger(spec.timestamp) && spec.timestamp >= 0 ? spec.timestamp : undefined;
     if (timestamp === undefined) throw new TributaryError('INVALID_ARGUMENT', `spec must be 'earliest', 'latest' or { timestamp } with a non-negative integer, got ${JSON.stringify(spec)}`, { option: 'spec', topic });
-    const info = await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs);
+    const info = await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs, existingTopic);
     return Promise.all(
       info.partitions.map((p) =>
         this.toLeader<PartitionOffset>(topic, p.partition, async (leader) => {
@@ -587,7 +595,7 @@ export class Admin {
     if (typeof to === 'number' && (!Number.isSafeInteger(to) || to < 0)) throw new TributaryError('INVALID_ARGUMENT', `offset must be a non-negative integer, got ${to}`, { option: 'to', topic });
     let targets: { partition: number; offset: number }[];
     if (typeof to === 'number') {
-      targets = (await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs)).partitions.map((p) => ({ partition: p.partition, offset: to }));
+      targets = (await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs, existingTopic)).partitions.map((p) => ({ partition: p.partition, offset: to }));
     } else {
       const found = await this.listOffsetsOf(topic, to);
       // No record at or after the timestamp: the partition's end, looked up once for all.
@@ -690,7 +698,7 @@ export class Admin {
     if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the admin client is closed');
     const deadline = this.clock.monotonic() + this.timeoutMs;
     for (;;) {
-      const info = await this.metadata.waitForTopic(topic, deadline);
+      const info = await this.metadata.waitForTopic(topic, deadline, existingTopic);
       if (!info.partitions[partition]) throw new TributaryError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${topic}" has no partition ${partition}`, { topic, partition });
       const leader = this.metadata.leader(topic, partition);
       let error: ErrorCode = 'LEADER_NOT_AVAILABLE';

@@ -181,13 +181,17 @@ export class MetadataCache {
    * `UNKNOWN_TOPIC_OR_PARTITION`; a non-retriable topic error (an invalid name) rejects at
    * once.
    */
-  async waitForTopic(name: string, deadlineMs: number): Promise<TopicInfo> {
+  async waitForTopic(name: string, deadlineMs: number, options: { readonly unknownAfterRefreshes?: number } = {}): Promise<TopicInfo> {
     this.want(name);
     const started = this.clock.monotonic();
-    for (;;) {
+    let unknownAnswers = 0;
+    for (let refreshed = false; ; refreshed = true) {
       const known = this.topics.get(name);
       if (known !== undefined && known.partitions.length > 0) return known;
       const error = this.topicErrors.get(name);
+      if (refreshed && error === 'UNKNOWN_TOPIC_OR_PARTITION' && ++unknownAnswers >= (options.unknownAfterRefreshes ?? Infinity)) {
+        throw new TributaryError(error, `topic "${name}" does not exist (the cluster answered UNKNOWN_TOPIC_OR_PARTITION ${unknownAnswers} times)`, { topic: name });
+      }
       if (error !== undefined && error !== 'UNKNOWN_TOPIC_OR_PARTITION' && error !== 'LEADER_NOT_AVAILABLE' && !isRetriableTopicError(error)) {
         throw new TributaryError(error, `topic "${name}": ${error}`, { topic: name });
       }

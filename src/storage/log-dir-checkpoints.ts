@@ -39,6 +39,7 @@ import { snapshotFileName } from './producer-snapshots.js';
 import { readNumberFile } from './log-checks.js';
 import type { EpochEntry } from './log.js';
 import type { Store } from './store.js';
+import { startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
 
 /** How long a raised recovery point may wait to be written with the others. */
 export const checkpointDelayMsDefault = 1000;
@@ -128,10 +129,10 @@ export class LogDirCheckpoints {
   /** Older partition folders whose own files go once their values are durably here. */
   private readonly legacy = new Map<string, Store>();
   private dirty = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: ClockTimer | undefined;
   private closed = false;
 
-  private constructor(readonly dir: string, private readonly delayMs: number) {
+  private constructor(readonly dir: string, private readonly delayMs: number, private readonly clock: Clock) {
     this.recoveryPoints = readOffsets(dir, recoveryPointFile);
     this.logStartOffsets = readOffsets(dir, logStartCheckpointFile);
     this.cleanAtOpen = new Map();
@@ -169,8 +170,8 @@ export class LogDirCheckpoints {
   }
 
   /** Opens the checkpoints of the data folder `dir` (which exists). */
-  static open(dir: string, delayMs = checkpointDelayMsDefault): LogDirCheckpoints {
-    return new LogDirCheckpoints(dir, delayMs);
+  static open(dir: string, delayMs = checkpointDelayMsDefault, clock: Clock = systemClock): LogDirCheckpoints {
+    return new LogDirCheckpoints(dir, delayMs, clock);
   }
 
   /** The checkpoints of one log, whose folder is `store`. */
@@ -310,21 +311,25 @@ export class LogDirCheckpoints {
   private schedule(): void {
     this.dirty = true;
     if (this.timer !== undefined || this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      try {
-        this.flush();
-      } catch {
-        // The next write tries again; a stale recovery point only makes recovery scan more.
-        this.dirty = true;
-      }
-    }, this.delayMs);
-    this.timer.unref();
+    this.timer = startTimer(
+      this.clock,
+      this.delayMs,
+      () => {
+        this.timer = undefined;
+        try {
+          this.flush();
+        } catch {
+          // The next write tries again; a stale recovery point only makes recovery scan more.
+          this.dirty = true;
+        }
+      },
+      true,
+    );
   }
 
   /** Writes both checkpoint files now if anything changed; then removes older folders' own files. */
   flush(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    stopTimer(this.clock, this.timer);
     this.timer = undefined;
     if (!this.dirty) return;
     this.dirty = false;
@@ -372,7 +377,7 @@ export class LogDirCheckpoints {
   /** Stops without writing anything more (a crash, in tests). */
   abandon(): void {
     this.closed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    stopTimer(this.clock, this.timer);
     this.timer = undefined;
   }
 }

@@ -29,3 +29,17 @@ describe('cluster.admin()', () => {
     expect(() => cluster.admin()).toThrow(expect.objectContaining({ code: 'CLIENT_CLOSED' }));
   });
 });
+
+describe('admin calls about a topic that does not exist', () => {
+  it('reject with UNKNOWN_TOPIC_OR_PARTITION once the cluster says so, not at the end of the call timeout', async () => {
+    await using cluster = await Cluster.start();
+    // A timeout far past the test's own: reaching it would fail the test by its timeout.
+    const admin = cluster.admin({ requestTimeoutMs: 3_600_000 });
+    await expect(admin.listOffsets('nowhere', 'latest')).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await expect(admin.deleteRecords('nowhere', { 0: 1 })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await expect(admin.resetGroupOffsets('g', 'nowhere', 'earliest')).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    // A topic created a moment ago is still found.
+    await admin.createTopics([{ name: 'fresh', partitions: 2 }]);
+    expect((await admin.listOffsets('fresh', 'latest')).map((p) => p.offset)).toEqual([0, 0]);
+  });
+});

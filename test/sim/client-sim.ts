@@ -301,7 +301,10 @@ export async function runClientSimulation(seed: number, options: ClientSimOption
   const clock = new SimulatedTimerClock(1_700_000_000_000);
   const restore = routeGlobalTimers(clock);
   try {
-    return await simulate(seed, options, clock);
+    const result = await simulate(seed, options, clock);
+    const global = restore.globalTimers();
+    if (global.length > 0) throw new Error(`client simulation seed ${seed}: a global setTimeout ran (every timer must come from the clock):\n${global[0]}`);
+    return result;
   } finally {
     restore();
   }

@@ -205,7 +205,10 @@ export async function runNodeSimulation(seed: number, options: NodeSimOptions = 
   const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tributary-node-sim-'));
   const restore = routeGlobalTimers(clock);
   try {
-    return await simulate(seed, clock, dir, options.group ?? process.env['NODE_SIM_GROUP'] !== '0');
+    const result = await simulate(seed, clock, dir, options.group ?? process.env['NODE_SIM_GROUP'] !== '0');
+    const global = restore.globalTimers();
+    if (global.length > 0) throw new Error(`a global setTimeout ran in the simulation (every timer must come from the clock):\n${global[0]}`);
+    return result;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(`node simulation seed ${seed}: ${message}\n  replay: NODE_SIM_SEED=${seed} npx vitest run test/sim/node-sim.test.ts`, { cause: err });

@@ -2,16 +2,18 @@
 import type { ClockTimer, SimulatedTimerClock } from '../../src/util/clock.js';
 
 /**
- * Routes the global `setTimeout` to the simulated clock while a run lasts, for what still
- * starts its timers with the global functions rather than through its clock: the storage
- * checkpoint timer (`log-dir-checkpoints.ts`). The clients (the `Producer`'s sender and
- * buffer pool, `Admin`, `Consumer`, `ConsumerGroup`) take every timer from their clock.
- * Returns the undo.
+ * Routes the global `setTimeout` to the simulated clock while a run lasts, so that code
+ * which starts a timer with the global function rather than through its clock still runs
+ * deterministically, and records where the first such timer came from. Nothing in `src/`
+ * should need it any more (the clients, brokers and storage take every timer from their
+ * clock): a simulation fails a seed whose `globalTimers()` is not empty. Returns the undo.
  */
-export function routeGlobalTimers(clock: SimulatedTimerClock): () => void {
+export function routeGlobalTimers(clock: SimulatedTimerClock): (() => void) & { readonly globalTimers: () => readonly string[] } {
   const saved = { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
   const simulated = new WeakSet<object>();
+  const callers: string[] = [];
   globalThis.setTimeout = ((fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    if (callers.length < 3) callers.push(new Error('a global setTimeout').stack ?? 'a global setTimeout');
     const t = clock.setTimer(() => fn(...args), ms ?? 0);
     simulated.add(t);
     return Object.assign(t, { unref: () => t, ref: () => t, hasRef: () => true, refresh: () => t });
@@ -20,9 +22,10 @@ export function routeGlobalTimers(clock: SimulatedTimerClock): () => void {
     if (typeof t === 'object' && t !== null && simulated.has(t)) clock.clearTimer(t as ClockTimer);
     else saved.clearTimeout(t as Parameters<typeof clearTimeout>[0]);
   }) as typeof clearTimeout;
-  return () => {
+  const restore = (): void => {
     globalThis.setTimeout = saved.setTimeout;
     globalThis.clearTimeout = saved.clearTimeout;
   };
+  return Object.assign(restore, { globalTimers: (): readonly string[] => callers });
 }
 
