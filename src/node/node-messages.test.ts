@@ -5,7 +5,11 @@ import type { Message } from '../raft/core/kraft.js';
 import { encodeEntries } from '../raft/entry-batches.js';
 import { MetadataImage } from '../metadata/image.js';
 import type { Request } from '../protocol/requests.js';
+import { MessageChannel } from 'node:worker_threads';
+import { PeerTransport } from '../cluster/peer-transport.js';
 import { InlineTransport } from '../transport/inline.js';
+import { PortServer } from '../transport/port/port-server.js';
+import { silentLogger } from '../util/logger.js';
 import type { Transport } from '../transport/transport.js';
 import { forTransfer } from '../transport/port/messages.js';
 import { SimulatedTimerClock } from '../util/clock.js';
@@ -296,6 +300,42 @@ describe('a typed node request and its answer, encoded where they cross a thread
     expect(code(() => decodeNodeMessage(new Uint8Array(64).fill(0xff)))).toBe('UNSUPPORTED_VERSION'); // api key -1
     const vote1: NodeRequest = { apiKey: 52, apiVersion: nodeApiVersion(52), correlationId: 9, clientId: null, body: raftRequestBody(vote, 'cluster-a').body };
     expect(code(() => decodeNodeAnswer(vote1, new Uint8Array([0, 0, 0, 1, 9, 9])))).toBe('CORRUPT_MESSAGE');
+  });
+});
+
+describe('between workers: typed inside a thread, Kafka bytes across the port', () => {
+  it('a vote crosses a real port encoded and comes back typed; to itself nothing is encoded; garbage across the port is refused with a typed error', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const peers1: PeerTransport = new PeerTransport(1, (): NodeEndpoint => endpoint1);
+    const net1 = new TransportRaftNetwork(peers1, undefined, 'cluster-a');
+    const endpoint1 = new NodeEndpoint(1, net1, 'cluster-a');
+    const net2 = new TransportRaftNetwork(new InlineTransport(), undefined, 'cluster-a');
+    const endpoint2 = new NodeEndpoint(2, net2, 'cluster-a');
+    const got1 = fakeReplica(net1, 1);
+    const got2 = fakeReplica(net2, 2);
+    peers1.link(2, port1);
+    new PortServer(port2, (to) => (to === 2 ? endpoint2 : undefined), silentLogger, () => {});
+    try {
+      net1.transportFor(1).send(vote);
+      for (let i = 0; i < 200 && got1.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(got2).toEqual([vote]);
+      expect(got1).toEqual([{ type: 'voteResponse', from: 2, to: 1, epoch: 7, granted: true, preVote: true, leaderId: -1, leaderEpoch: 7 }]);
+      // Across the port the answer went through the codec (its defaults filled in); to itself, the object as made.
+      const typed: NodeRequest = { apiKey: 52, apiVersion: nodeApiVersion(52), correlationId: 0, clientId: null, body: raftRequestBody({ ...vote, to: 1 }, 'cluster-a').body };
+      const viaPort = await sendNodeRequest<Record<string, unknown>>(peers1, 2, { ...typed, body: raftRequestBody(vote, 'cluster-a').body });
+      expect(viaPort).toMatchObject({ errorCode: 'NONE', nodeEndpoints: [], topics: [{ partitions: [{ voteGranted: true }] }] });
+      const toSelf = await sendNodeRequest<Record<string, unknown>>(peers1, 1, typed);
+      expect(toSelf).toMatchObject({ topics: [{ partitions: [{ voteGranted: true }] }] });
+      expect('nodeEndpoints' in toSelf).toBe(false);
+      for (const garbage of [new Uint8Array([1, 2, 3]), new Uint8Array(64).fill(0x7f)]) {
+        const err: unknown = await peers1.send(2, { apiKey: 52, frame: garbage } as never).then(() => 'answered', (e: unknown) => e);
+        expect(err).toBeInstanceOf(TributaryError);
+        expect((err as TributaryError).code).toBe('INVALID_REQUEST');
+      }
+    } finally {
+      await peers1.close();
+      port2.close();
+    }
   });
 });
 
