@@ -3,6 +3,7 @@ import type { Request, ResponseFor } from '../protocol/requests.js';
 import { PortTransport } from '../transport/port/port-transport.js';
 import type { NodeHandler, SendOptions, Transport } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
+import { decodeNodeAnswer, encodeNodeMessage, isNodeRequest, sendFrame, type NodeResponse } from '../node/node-requests.js';
 
 /**
  * A node's way to the other nodes when each node lives in a worker of its own: one
@@ -10,6 +11,9 @@ import { TributaryError } from '../util/errors.js';
  * workers (the supervisor hands over a new port when a peer restarts, and the old one
  * closes with the dead worker, failing what was in flight with `NETWORK_EXCEPTION`).
  * A request to the node itself (its own controller, say) goes straight to its endpoint.
+ * This is where a typed node request (`NodeRequest`) crosses a thread, so it is encoded
+ * here into one Kafka request message, and the frame of its answer decoded back; the
+ * peer's endpoint decodes the frame into the same typed request.
  * @internal
  */
 export class PeerTransport implements Transport {
@@ -46,7 +50,10 @@ export class PeerTransport implements Transport {
     }
     const t = this.links.get(nodeId);
     if (t === undefined) throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId} is not reachable`);
-    return t.send(nodeId, request, options);
+    if (!isNodeRequest(request)) return t.send(nodeId, request, options);
+    const answer = await sendFrame(t, nodeId, request.apiKey, encodeNodeMessage(request), options);
+    const response: NodeResponse = { apiKey: request.apiKey, body: decodeNodeAnswer(request, answer) };
+    return response as unknown as ResponseFor<R>;
   }
 
   async close(): Promise<void> {

@@ -1,20 +1,20 @@
 import type { BrokerChannel } from '../broker/broker.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
-import { decodeResponse, encodeRequest, servedApiVersions } from '../protocol/wire/codec.js';
-import { encodeNodeRequest, nodeApiVersion, type NodeRequestBody } from '../protocol/wire/node-codec.js';
+import { servedApiVersions } from '../protocol/wire/codec.js';
+import { nodeApiVersion, type NodeRequestBody } from '../protocol/wire/node-codec.js';
 import type { Transport } from '../transport/transport.js';
 import { startTimer, stopTimer, type Clock, type ClockTimer } from '../util/clock.js';
 import { zeroUuid } from '../util/uuid.js';
-import { sendFrame } from './node-requests.js';
+import { sendNodeRequest, type NodeRequest } from './node-requests.js';
 
 const maxVersion = new Map(servedApiVersions.map((a) => [a.apiKey as number, a.maxVersion]));
 
 /**
  * A broker's way to the other brokers (its replica fetcher's Fetch to a partition's
- * leader): each request is encoded by the client codec at the newest version it serves
- * (Fetch v12, with `ReplicaId` naming the follower, as Kafka's followers sent it before
- * KIP-903 moved it into `ReplicaState`), sent as a node frame, and its answer decoded.
+ * leader): each request goes as a `NodeRequest` at the newest version the client codec
+ * serves (Fetch v12, with `ReplicaId` naming the follower, as Kafka's followers sent it
+ * before KIP-903 moved it into `ReplicaState`), encoded only where it crosses a thread.
  * @internal
  */
 export class BrokerLink implements BrokerChannel {
@@ -28,9 +28,7 @@ export class BrokerLink implements BrokerChannel {
   async send<R extends Request>(nodeId: number, request: R): Promise<ResponseFor<R>> {
     const apiVersion = maxVersion.get(request.apiKey)!;
     const correlationId = this.correlationId++;
-    const frame = encodeRequest(request, { apiVersion, correlationId, clientId: this.clientId });
-    const answer = await sendFrame(this.nodes, nodeId, request.apiKey, frame.subarray(4));
-    return decodeResponse(request.apiKey, apiVersion, answer).response as unknown as ResponseFor<R>;
+    return sendNodeRequest<ResponseFor<R>>(this.nodes, nodeId, { apiKey: request.apiKey, apiVersion, correlationId, clientId: this.clientId, body: request });
   }
 }
 
@@ -106,20 +104,20 @@ export class LeaderAndIsrSender {
 
   /** Tells `followers` that this leader opened its replica of `topic`-`partition`. */
   send(image: MetadataImage, topic: string, partition: number, followers: readonly number[]): void {
-    const frame = encodeNodeRequest(4, nodeApiVersion(4), leaderAndIsrBody(this.selfId, image, topic, partition), 0, `broker-${this.selfId}`);
-    for (const r of followers) if (r !== this.selfId) this.attempt(r, topic, partition, frame, retryMinMs);
+    const request: NodeRequest = { apiKey: 4, apiVersion: nodeApiVersion(4), correlationId: 0, clientId: `broker-${this.selfId}`, body: leaderAndIsrBody(this.selfId, image, topic, partition) };
+    for (const r of followers) if (r !== this.selfId) this.attempt(r, topic, partition, request, retryMinMs);
   }
 
-  private attempt(follower: number, topic: string, partition: number, frame: Uint8Array, backoffMs: number): void {
+  private attempt(follower: number, topic: string, partition: number, request: NodeRequest, backoffMs: number): void {
     if (this.closed) return;
-    sendFrame(this.nodes, follower, 4, frame).catch(() => {
+    sendNodeRequest(this.nodes, follower, request).catch(() => {
       if (this.closed || !this.wanted(follower, topic, partition)) return;
       const t = startTimer(
         this.clock,
         backoffMs,
         () => {
           this.timers.delete(t);
-          this.attempt(follower, topic, partition, frame, Math.min(backoffMs * 2, retryMaxMs));
+          this.attempt(follower, topic, partition, request, Math.min(backoffMs * 2, retryMaxMs));
         },
         true,
       );

@@ -4,9 +4,8 @@ import type { Transport } from '../transport/transport.js';
 import type { Clock } from '../util/clock.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { delay } from '../util/timeout.js';
-import { decodeNodeResponse, encodeNodeRequest } from '../protocol/wire/node-codec.js';
 import { controllerRequestBody, controllerResponseFromBody } from './controller-messages.js';
-import { sendFrame } from './node-requests.js';
+import { sendNodeRequest, type NodeRequest } from './node-requests.js';
 
 /** The first pause before a retry, and the longest: a new controller is usually known within one election. */
 const backoffMinMs = 2;
@@ -44,9 +43,9 @@ export class ControllerLink implements ControllerChannel {
 
   async submit<R extends ControllerRequest>(request: R): Promise<ControllerResponse<R>> {
     const deadline = this.clock.monotonic() + this.timeoutMs;
-    // Encoded once: a retry to the next controller sends the same bytes.
+    // Made once: a retry to the next controller sends the same request (never changed once sent).
     const { apiKey, version, body } = controllerRequestBody(request);
-    const frame = encodeNodeRequest(apiKey, version, body, 0, this.clientId);
+    const message: NodeRequest = { apiKey, apiVersion: version, correlationId: 0, clientId: this.clientId, body };
     let backoffMs = backoffMinMs;
     for (;;) {
       if (this.isStopped()) throw new TributaryError('CLIENT_CLOSED', 'the broker stopped with the request for the controller waiting');
@@ -58,8 +57,8 @@ export class ControllerLink implements ControllerChannel {
       const leader = this.leaderId();
       if (leader >= 0) {
         try {
-          const answer = await sendFrame(this.nodes, leader, apiKey, frame);
-          return controllerResponseFromBody(request, apiKey, decodeNodeResponse(apiKey, version, answer).body) as ControllerResponse<R>;
+          const answer = await sendNodeRequest<Record<string, unknown>>(this.nodes, leader, message);
+          return controllerResponseFromBody(request, apiKey, answer as never) as ControllerResponse<R>;
         } catch (err) {
           if (!isTributaryError(err) || (err.code !== 'NOT_CONTROLLER' && err.code !== 'NETWORK_EXCEPTION')) throw err;
           // A controller that just lost leadership may still be named leader for a

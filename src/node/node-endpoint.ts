@@ -2,23 +2,24 @@ import type { Broker } from '../broker/broker.js';
 import type { RequestContext } from '../broker/request-context.js';
 import type { ControllerNode } from '../controller/controller-node.js';
 import type { Request, ResponseFor } from '../protocol/requests.js';
-import { validateRequest } from '../protocol/validate.js';
-import { decodeRequest, encodeResponseChunks } from '../protocol/wire/codec.js';
-import { decodeNodeRequest, encodeNodeResponse, isNodeApi, peekRequestHeader, type NodeRequestBody } from '../protocol/wire/node-codec.js';
+import { isNodeApi, peekRequestHeader, type NodeRequestBody } from '../protocol/wire/node-codec.js';
 import type { NodeHandler } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
 import { controllerRequestFromBody, controllerResponseBody, type ControllerApiKey } from './controller-messages.js';
-import { isNodeFrame, responseFrame } from './node-requests.js';
+import { decodeNodeMessage, encodeNodeAnswer, isNodeFrame, isNodeRequest, responseFrame, type NodeFrame, type NodeRequest, type NodeResponse } from './node-requests.js';
 import type { TransportRaftNetwork } from './raft-link.js';
 
 /**
- * What one node answers to the other nodes. Everything arrives as Kafka's own request
- * bytes in a node frame (`node-requests.ts`) and is answered with the response's bytes:
+ * What one node answers to the other nodes. Everything arrives as Kafka's own request,
+ * typed (`NodeRequest`, `node-requests.ts`), and is answered with the typed response:
  * KRaft's requests (Vote, BeginQuorumEpoch, Fetch v15+, FetchSnapshot) go to the metadata
  * replica's Raft network, the broker's requests to the controller (BrokerRegistration,
  * BrokerHeartbeat, AlterPartition, AllocateProducerIds, Envelope) to this node's
  * controller, a leader's LeaderAndIsr to the broker, and any other Kafka request (a
- * follower's replica Fetch) to the broker, decoded and validated as a client's request is.
+ * follower's replica Fetch) to the broker. A request that crossed from another thread
+ * comes as its bytes (a `NodeFrame`): it is decoded into the same typed request (a
+ * client API's request validated as a client's is), handled on the same path, and its
+ * answer encoded back into a frame.
  *
  * Bytes that are not a frame or do not decode are refused with a typed error
  * (`INVALID_REQUEST`, `UNSUPPORTED_VERSION`), never a crash; a KRaft request for another
@@ -41,22 +42,34 @@ export class NodeEndpoint implements NodeHandler {
   ) {}
 
   async handle<R extends Request>(request: R, context?: RequestContext): Promise<ResponseFor<R>> {
-    if (!isNodeFrame(request)) throw new TributaryError('INVALID_REQUEST', `node ${this.nodeId} takes only encoded node requests`);
-    const { apiKey, frame } = request;
-    const header = peekRequestHeader(frame);
-    if (header.apiKey !== apiKey) throw new TributaryError('INVALID_REQUEST', `a node frame of api ${apiKey} holds a request of api ${header.apiKey}`);
-    if (isNodeApi(header.apiKey, header.apiVersion)) return responseFrame(apiKey, await this.nodeRequest(frame)) as unknown as ResponseFor<R>;
-    if (!this.serving || this.broker === undefined) throw new TributaryError('NETWORK_EXCEPTION', `node ${this.nodeId} is not serving`);
-    const decoded = decodeRequest(frame);
-    const req = validateRequest(decoded.request);
-    const response = await this.broker.handle(req, context);
-    const chunks = encodeResponseChunks(response, { apiVersion: header.apiVersion, correlationId: header.correlationId, request: req });
-    return responseFrame(apiKey, joinWithoutSize(chunks)) as unknown as ResponseFor<R>;
+    if (isNodeFrame(request)) return (await this.handleFrame(request, context)) as unknown as ResponseFor<R>;
+    if (!isNodeRequest(request)) throw new TributaryError('INVALID_REQUEST', `node ${this.nodeId} takes only node requests`);
+    const answer: NodeResponse = { apiKey: request.apiKey, body: await this.answer(request, context) };
+    return answer as unknown as ResponseFor<R>;
   }
 
-  private async nodeRequest(frame: Uint8Array): Promise<Uint8Array> {
-    const { header, body } = decodeNodeRequest(frame);
-    const { apiKey, apiVersion, correlationId } = header;
+  /** A request that crossed from another thread as its bytes: decoded, answered, the answer encoded. */
+  private async handleFrame({ apiKey, frame }: NodeFrame, context?: RequestContext): Promise<NodeFrame> {
+    const header = peekRequestHeader(frame);
+    if (header.apiKey !== apiKey) throw new TributaryError('INVALID_REQUEST', `a node frame of api ${apiKey} holds a request of api ${header.apiKey}`);
+    if (!isNodeApi(header.apiKey, header.apiVersion)) this.checkServing(); // before decoding a request nobody will answer
+    const request = decodeNodeMessage(frame);
+    return responseFrame(apiKey, encodeNodeAnswer(request, await this.answer(request, context)));
+  }
+
+  private checkServing(): Broker {
+    if (!this.serving || this.broker === undefined) throw new TributaryError('NETWORK_EXCEPTION', `node ${this.nodeId} is not serving`);
+    return this.broker;
+  }
+
+  private async answer(request: NodeRequest, context?: RequestContext): Promise<unknown> {
+    if (isNodeApi(request.apiKey, request.apiVersion)) return this.nodeRequest(request);
+    return this.checkServing().handle(request.body as Request, context);
+  }
+
+  private async nodeRequest(request: NodeRequest): Promise<unknown> {
+    const { apiKey, apiVersion, correlationId } = request;
+    const body = request.body as Record<string, unknown>;
     switch (apiKey) {
       case 1:
       case 52:
@@ -71,42 +84,15 @@ export class NodeEndpoint implements NodeHandler {
       case 4: {
         const b = body as NodeRequestBody<4>;
         for (const t of b.topicStates ?? []) for (const p of t.partitionStates ?? []) if (t.topicName) void this.broker?.openReplica(t.topicName, p.partitionIndex ?? -1);
-        return encodeNodeResponse(4, apiVersion, { errorCode: 'NONE', topics: [] }, correlationId);
+        return { errorCode: 'NONE', topics: [] };
       }
       default: {
         const key = apiKey as ControllerApiKey;
-        const { request, inner } = controllerRequestFromBody(key, body);
+        const { request: controllerRequest, inner } = controllerRequestFromBody(key, body);
         if (this.metadata === undefined) throw new TributaryError('NOT_CONTROLLER', `node ${this.nodeId} is starting`);
-        const response = await this.metadata.submit(request);
-        return encodeNodeResponse(key, apiVersion, controllerResponseBody(key, response, inner), correlationId);
+        const response = await this.metadata.submit(controllerRequest);
+        return controllerResponseBody(key, response, inner);
       }
     }
   }
-}
-
-/**
- * The pieces of an encoded response as one message without its 4-byte size. Why pieces:
- * a Fetch answer's record batches are pieces of their own, by reference, so the message is
- * assembled with one allocation of its exact size and one copy of the records. Worked
- * example: a replica Fetch answer with 75 KB of batches, written whole, grows its writer
- * from 256 bytes by doubling (nine reallocations, about 150 KB copied) and is then copied
- * once more to its length. The buffer is a `Buffer`, so the batches decoded from it are
- * `Buffer` views, as the log's own reads are.
- */
-function joinWithoutSize(chunks: readonly Uint8Array[]): Uint8Array {
-  let size = -4;
-  for (const c of chunks) size += c.length;
-  const out = Buffer.allocUnsafeSlow(size); // unpooled: the whole buffer, so a port can transfer it
-  let at = -4;
-  for (const c of chunks) {
-    if (at < 0) {
-      const skip = Math.min(-at, c.length);
-      out.set(c.subarray(skip), 0);
-      at += c.length;
-      continue;
-    }
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

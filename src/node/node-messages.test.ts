@@ -5,7 +5,11 @@ import type { Message } from '../raft/core/kraft.js';
 import { encodeEntries } from '../raft/entry-batches.js';
 import { MetadataImage } from '../metadata/image.js';
 import type { Request } from '../protocol/requests.js';
+import { MessageChannel } from 'node:worker_threads';
+import { PeerTransport } from '../cluster/peer-transport.js';
 import { InlineTransport } from '../transport/inline.js';
+import { PortServer } from '../transport/port/port-server.js';
+import { silentLogger } from '../util/logger.js';
 import type { Transport } from '../transport/transport.js';
 import { forTransfer } from '../transport/port/messages.js';
 import { SimulatedTimerClock } from '../util/clock.js';
@@ -14,7 +18,7 @@ import { metadataTopicId } from '../util/uuid.js';
 import { controllerRequestBody, controllerRequestFromBody, controllerResponseBody, controllerResponseFromBody } from './controller-messages.js';
 import { NodeEndpoint } from './node-endpoint.js';
 import { LeaderAndIsrSender } from './broker-link.js';
-import { isRaftFrame, responseFrame, sendFrame } from './node-requests.js';
+import { decodeNodeAnswer, decodeNodeMessage, encodeNodeAnswer, encodeNodeMessage, isRaftFrame, responseFrame, sendFrame, sendNodeRequest, type NodeRequest } from './node-requests.js';
 import { TransportRaftNetwork } from './raft-link.js';
 import { raftRequestBody, raftRequestFromBody, raftResponseBody, raftResponseFromBody, type RaftRequest, type RaftResponse } from './raft-messages.js';
 
@@ -186,9 +190,15 @@ describe('the node endpoint', () => {
     expect(await refused({ apiKey: 63, frame: encodeNodeRequest(63, 1, { brokerId: 1 }) })).toBe('NOT_CONTROLLER'); // no controller yet
     expect(await refused({ apiKey: 1, frame: new Uint8Array(64).fill(0xff) })).toBe('INVALID_REQUEST');
     expect(isRaftFrame({ apiKey: 52, frame: good })).toBe(true);
-    // And the real thing still works.
+    expect(await refused({ apiKey: 52, apiVersion: 1 })).toBe('INVALID_REQUEST'); // typed, without a body
+    expect(isRaftFrame({ apiKey: 52, frame: good })).toBe(true);
+    // And the real thing still works, framed (as from another thread) and typed (as inline), with the same answer.
     const answer = await sendFrame(nodes, 2, 52, good);
-    expect(decodeNodeResponse(52, 1, answer).body.topics?.[0]?.partitions?.[0]?.voteGranted).toBe(true);
+    const framed = decodeNodeResponse(52, 1, answer).body;
+    expect(framed.topics?.[0]?.partitions?.[0]?.voteGranted).toBe(true);
+    const typed: NodeRequest = { apiKey: 52, apiVersion: nodeApiVersion(52), correlationId: 0, clientId: null, body: raftRequestBody(vote, 'cluster-a').body };
+    expect(isRaftFrame(typed)).toBe(true);
+    expect(await sendNodeRequest(nodes, 2, typed)).toMatchObject({ topics: [{ partitions: [{ voteGranted: true }] }] }); // the body as made, before the codec's defaults
     expect(got1).toEqual([]);
   });
 
@@ -216,12 +226,12 @@ describe('LeaderAndIsr, a leader telling its followers', () => {
       bootstrapNodes: () => [2, 3],
       close: () => {},
       send: (nodeId: number, request: Request) => {
-        const { frame } = request as unknown as { frame: Uint8Array };
-        const { body } = decodeNodeRequest(frame);
+        const { body, apiKey } = request as unknown as NodeRequest;
+        expect(apiKey).toBe(4);
         attempts++;
         if (nodeId === 2 && left-- > 0) return Promise.reject(new TributaryError('NETWORK_EXCEPTION', 'broken'));
         sent.push({ nodeId, topic: (body as { topicStates?: { topicName?: string }[] }).topicStates?.[0]?.topicName });
-        return Promise.resolve(responseFrame(4, encodeNodeResponse(4, 7, { errorCode: 'NONE', topics: [] })) as never);
+        return Promise.resolve({ apiKey: 4, body: { errorCode: 'NONE', topics: [] } } as never);
       },
     };
     return { nodes, sent, attempts: () => attempts };
@@ -257,6 +267,75 @@ describe('LeaderAndIsr, a leader telling its followers', () => {
     sender.close();
     await settle(clock);
     expect(attempts()).toBe(before);
+  });
+});
+
+describe('a typed node request and its answer, encoded where they cross a thread', () => {
+  it('a node API and a client API (the replica Fetch) decode to what was encoded', () => {
+    const vote1: NodeRequest = { apiKey: 52, apiVersion: nodeApiVersion(52), correlationId: 9, clientId: 'raft-client-1', body: raftRequestBody(vote, 'cluster-a').body };
+    const back = decodeNodeMessage(encodeNodeMessage(vote1));
+    expect(back).toMatchObject({ apiKey: 52, apiVersion: vote1.apiVersion, correlationId: 9, clientId: 'raft-client-1' });
+    expect(encodeNodeMessage(back)).toEqual(encodeNodeMessage(vote1));
+    const voteAnswer = raftResponseBody({ type: 'voteResponse', from: 2, to: 1, epoch: 7, granted: true, preVote: true, leaderId: -1, leaderEpoch: 7 });
+    expect(decodeNodeAnswer(vote1, encodeNodeAnswer(vote1, voteAnswer))).toMatchObject({ topics: [{ partitions: [{ voteGranted: true }] }] });
+    const fetchRequest = { apiKey: 1, replicaId: 2, maxWaitMs: 500, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, topics: [{ topic: 'orders', partitions: [{ partition: 0, fetchOffset: 5, partitionMaxBytes: 1 << 20 }] }] };
+    const replicaFetch: NodeRequest = { apiKey: 1, apiVersion: 12, correlationId: 3, clientId: 'broker-2', body: fetchRequest };
+    const decoded = decodeNodeMessage(encodeNodeMessage(replicaFetch));
+    expect(decoded.apiVersion).toBe(12);
+    expect(decoded.body).toMatchObject({ apiKey: 1, replicaId: 2, topics: [{ topic: 'orders', partitions: [{ partition: 0, fetchOffset: 5 }] }] });
+    expect(isRaftFrame(replicaFetch)).toBe(false);
+  });
+
+  it('garbage bytes are refused with typed errors', () => {
+    const code = (f: () => unknown): string => {
+      try {
+        f();
+        return 'decoded';
+      } catch (err) {
+        expect(err).toBeInstanceOf(TributaryError);
+        return (err as TributaryError).code;
+      }
+    };
+    expect(code(() => decodeNodeMessage(new Uint8Array([1, 2, 3])))).toBe('INVALID_REQUEST');
+    expect(code(() => decodeNodeMessage(new Uint8Array(64).fill(0xff)))).toBe('UNSUPPORTED_VERSION'); // api key -1
+    const vote1: NodeRequest = { apiKey: 52, apiVersion: nodeApiVersion(52), correlationId: 9, clientId: null, body: raftRequestBody(vote, 'cluster-a').body };
+    expect(code(() => decodeNodeAnswer(vote1, new Uint8Array([0, 0, 0, 1, 9, 9])))).toBe('CORRUPT_MESSAGE');
+  });
+});
+
+describe('between workers: typed inside a thread, Kafka bytes across the port', () => {
+  it('a vote crosses a real port encoded and comes back typed; to itself nothing is encoded; garbage across the port is refused with a typed error', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const peers1: PeerTransport = new PeerTransport(1, (): NodeEndpoint => endpoint1);
+    const net1 = new TransportRaftNetwork(peers1, undefined, 'cluster-a');
+    const endpoint1 = new NodeEndpoint(1, net1, 'cluster-a');
+    const net2 = new TransportRaftNetwork(new InlineTransport(), undefined, 'cluster-a');
+    const endpoint2 = new NodeEndpoint(2, net2, 'cluster-a');
+    const got1 = fakeReplica(net1, 1);
+    const got2 = fakeReplica(net2, 2);
+    peers1.link(2, port1);
+    new PortServer(port2, (to) => (to === 2 ? endpoint2 : undefined), silentLogger, () => {});
+    try {
+      net1.transportFor(1).send(vote);
+      for (let i = 0; i < 200 && got1.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(got2).toEqual([vote]);
+      expect(got1).toEqual([{ type: 'voteResponse', from: 2, to: 1, epoch: 7, granted: true, preVote: true, leaderId: -1, leaderEpoch: 7 }]);
+      // Across the port the answer went through the codec (its defaults filled in); to itself, the object as made.
+      const typed: NodeRequest = { apiKey: 52, apiVersion: nodeApiVersion(52), correlationId: 0, clientId: null, body: raftRequestBody({ ...vote, to: 1 }, 'cluster-a').body };
+      const viaPort = await sendNodeRequest<Record<string, unknown>>(peers1, 2, { ...typed, body: raftRequestBody(vote, 'cluster-a').body });
+      expect(viaPort).toMatchObject({ errorCode: 'NONE', nodeEndpoints: [], topics: [{ partitions: [{ voteGranted: true }] }] });
+      const toSelf = await sendNodeRequest<Record<string, unknown>>(peers1, 1, typed);
+      expect(toSelf).toMatchObject({ topics: [{ partitions: [{ voteGranted: true }] }] });
+      expect('nodeEndpoints' in toSelf).toBe(false);
+      for (const garbage of [new Uint8Array([1, 2, 3]), new Uint8Array(64).fill(0x7f)]) {
+        const err: unknown = await peers1.send(2, { apiKey: 52, frame: garbage } as never).then(() => 'answered', (e: unknown) => e);
+        expect(err).toBeInstanceOf(TributaryError);
+        expect((err as TributaryError).code).toBe('INVALID_REQUEST');
+      }
+    } finally {
+      await peers1.close();
+      port2.close();
+    }
   });
 });
 

@@ -1,21 +1,52 @@
 /**
- * How one node's request reaches another: as Kafka's own bytes. Every request between
- * nodes (Raft's, a broker's to the controller, a replica fetch, a leader's LeaderAndIsr) is
- * one encoded Kafka request message (header and body, no size prefix) in a `NodeFrame`,
- * and its answer is the encoded response in another. The frame travels through the
- * nodes' `Transport` like any request (its `apiKey` is the message's own, so the
- * transport's shape check holds); over a `MessagePort` it is one byte buffer, transferred,
- * instead of a structured clone of nested objects.
+ * How one node's request reaches another: as Kafka's own request, typed. Every request
+ * between nodes (Raft's, a broker's to the controller, a replica fetch, a leader's
+ * LeaderAndIsr) is a `NodeRequest`: the api key, version, correlation id and client id of
+ * its request header, and its body as the codec reads and writes it (a node API's wire
+ * shape, `node-codec.ts`; for any other API, the replica Fetch, the in-process `Request`
+ * the client codec decodes to). Its answer is a `NodeResponse` with the response body in
+ * the same language. In one thread (`threads: 'inline'`, a node's request to itself) the
+ * typed objects travel as they are and nothing is encoded; where a request crosses to
+ * another thread (`PeerTransport`), it is encoded there as one Kafka request message in a
+ * `NodeFrame` (one byte buffer, transferred, instead of a structured clone of nested
+ * objects), and the node endpoint on the other side decodes the frame into the same typed
+ * request and encodes its answer (`node-endpoint.ts`). One handler, whatever the route.
  *
- * A client can never send a frame: a client's requests reach the broker, which has no
- * `frame` API, never the node endpoint (`node-endpoint.ts`).
+ * **Ownership.** A typed request or response, and every array and byte array in it, is
+ * never changed by anyone once sent: the sender may send the same request again (the
+ * controller link retries one), and the receiver may keep parts of it (a Raft entry's
+ * data, a controller record's lists). The replica Fetch answer's record batches are views
+ * of the buffer the leader read them into: a broker reads each fetch into a buffer of its
+ * own (it never reads `into` a reused one, `storage/log.ts`), so the follower takes them
+ * as they are, and its log's append copies them. A sender that reuses a buffer must copy
+ * what it sends, as the transport contract's ownership rule asks of a client.
+ *
+ * A client can never send a node request: a client's requests reach the broker, never
+ * the node endpoint (`node-endpoint.ts`).
  * @internal
  */
-import type { Request } from '../protocol/requests.js';
-import { peekRequestHeader } from '../protocol/wire/node-codec.js';
+import type { Request, Response } from '../protocol/requests.js';
+import { validateRequest } from '../protocol/validate.js';
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponseChunks } from '../protocol/wire/codec.js';
+import { decodeNodeRequest, decodeNodeResponse, encodeNodeRequest, encodeNodeResponse, isNodeApi, peekRequestHeader, type NodeApiKey } from '../protocol/wire/node-codec.js';
 import { handOver } from '../transport/port/messages.js';
 import type { SendOptions, Transport } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
+
+/** One request between nodes, typed: its header's fields and its body (the module comment). */
+export interface NodeRequest<B = unknown> {
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+  readonly body: B;
+}
+
+/** The answer to a `NodeRequest`: the response body in the request's version. */
+export interface NodeResponse<B = unknown> {
+  readonly apiKey: number;
+  readonly body: B;
+}
 
 /** One encoded request or response between nodes. */
 export interface NodeFrame {
@@ -26,6 +57,23 @@ export interface NodeFrame {
 /** Whether a request on the nodes' transport is a frame. */
 export function isNodeFrame(request: unknown): request is NodeFrame {
   return typeof request === 'object' && request !== null && typeof (request as NodeFrame).apiKey === 'number' && (request as NodeFrame).frame instanceof Uint8Array;
+}
+
+/** Whether a request on the nodes' transport is a typed node request. */
+export function isNodeRequest(request: unknown): request is NodeRequest {
+  if (typeof request !== 'object' || request === null) return false;
+  const r = request as NodeRequest;
+  return typeof r.apiKey === 'number' && typeof r.apiVersion === 'number' && typeof r.correlationId === 'number' && 'body' in r;
+}
+
+/**
+ * Sends one typed request to `nodeId` and resolves with the answer's body. An answer that
+ * is not a `NodeResponse` is `CORRUPT_MESSAGE`; a transport's own errors pass through.
+ */
+export async function sendNodeRequest<B>(nodes: Transport, nodeId: number, request: NodeRequest, options?: SendOptions): Promise<B> {
+  const answer: unknown = await nodes.send(nodeId, request as unknown as Request, options);
+  if (typeof answer !== 'object' || answer === null || !('body' in answer)) throw new TributaryError('CORRUPT_MESSAGE', `node ${nodeId} answered a node request with something other than a response`);
+  return (answer as NodeResponse<B>).body;
 }
 
 /**
@@ -47,19 +95,81 @@ export function responseFrame(apiKey: number, frame: Uint8Array): NodeFrame {
   return { apiKey, frame: handOver(frame) };
 }
 
+/** Encodes a typed request as one Kafka request message (no size prefix). */
+export function encodeNodeMessage(r: NodeRequest): Uint8Array {
+  if (isNodeApi(r.apiKey, r.apiVersion)) return encodeNodeRequest(r.apiKey as NodeApiKey, r.apiVersion, r.body as never, r.correlationId, r.clientId);
+  return encodeRequest(r.body as Request, { apiVersion: r.apiVersion, correlationId: r.correlationId, clientId: r.clientId }).subarray(4);
+}
+
+/**
+ * Decodes one request message from another node into its typed request: `INVALID_REQUEST`
+ * for bytes that do not decode (a request of any API but the node APIs is also validated,
+ * as a client's is), `UNSUPPORTED_VERSION` for a version not served.
+ */
+export function decodeNodeMessage(frame: Uint8Array): NodeRequest {
+  const header = peekRequestHeader(frame);
+  if (isNodeApi(header.apiKey, header.apiVersion)) {
+    const { body } = decodeNodeRequest(frame);
+    return { apiKey: header.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, body };
+  }
+  const decoded = decodeRequest(frame);
+  return { apiKey: header.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, body: validateRequest(decoded.request) };
+}
+
+/** Encodes the answer to `r` as one Kafka response message (no size prefix), in `r`'s version. */
+export function encodeNodeAnswer(r: NodeRequest, body: unknown): Uint8Array {
+  if (isNodeApi(r.apiKey, r.apiVersion)) return encodeNodeResponse(r.apiKey as NodeApiKey, r.apiVersion, body as never, r.correlationId);
+  return joinWithoutSize(encodeResponseChunks(body as Response, { apiVersion: r.apiVersion, correlationId: r.correlationId, request: r.body as Request }));
+}
+
+/** Decodes the response message answering `r`: `CORRUPT_MESSAGE` for bytes that do not decode. */
+export function decodeNodeAnswer(r: NodeRequest, frame: Uint8Array): unknown {
+  if (isNodeApi(r.apiKey, r.apiVersion)) return decodeNodeResponse(r.apiKey as NodeApiKey, r.apiVersion, frame).body;
+  return decodeResponse(r.apiKey as Request['apiKey'], r.apiVersion, frame).response;
+}
+
 /**
  * Whether a request on the nodes' transport is a Raft message (Vote, BeginQuorumEpoch,
- * FetchSnapshot, or a Fetch in KRaft's form, v15 and later): a simulated network loses
- * those silently, as KRaft's channel does.
+ * FetchSnapshot, or a Fetch in KRaft's form, v15 and later), typed or framed: a simulated
+ * network loses those silently, as KRaft's channel does.
  */
 export function isRaftFrame(request: unknown): boolean {
+  if (isNodeRequest(request)) return isRaftApi(request.apiKey, request.apiVersion);
   if (!isNodeFrame(request)) return false;
-  const k = request.apiKey;
-  if (k === 52 || k === 53 || k === 59) return true;
-  if (k !== 1) return false;
   try {
-    return peekRequestHeader(request.frame).apiVersion >= 15;
+    return isRaftApi(request.apiKey, peekRequestHeader(request.frame).apiVersion);
   } catch {
     return false;
   }
+}
+
+function isRaftApi(k: number, version: number): boolean {
+  return k === 52 || k === 53 || k === 59 || (k === 1 && version >= 15);
+}
+
+/**
+ * The pieces of an encoded response as one message without its 4-byte size. Why pieces:
+ * a Fetch answer's record batches are pieces of their own, by reference, so the message is
+ * assembled with one allocation of its exact size and one copy of the records. Worked
+ * example: a replica Fetch answer with 75 KB of batches, written whole, grows its writer
+ * from 256 bytes by doubling (nine reallocations, about 150 KB copied) and is then copied
+ * once more to its length. The buffer is a `Buffer`, so the batches decoded from it are
+ * `Buffer` views, as the log's own reads are.
+ */
+function joinWithoutSize(chunks: readonly Uint8Array[]): Uint8Array {
+  let size = -4;
+  for (const c of chunks) size += c.length;
+  const out = Buffer.allocUnsafeSlow(size); // unpooled: the whole buffer, so a port can transfer it
+  let at = -4;
+  for (const c of chunks) {
+    if (at < 0) {
+      const skip = Math.min(-at, c.length);
+      out.set(c.subarray(skip), 0);
+      at += c.length;
+      continue;
+    }
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

@@ -1,10 +1,9 @@
 import type { Message, NodeId } from '../raft/core/kraft.js';
 import type { RaftEndpoint, RaftNetwork } from '../raft/inline-network.js';
 import type { RaftTransport } from '../raft/raft-node.js';
-import { decodeNodeResponse, encodeNodeRequest, encodeNodeResponse } from '../protocol/wire/node-codec.js';
 import type { Transport } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
-import { sendFrame } from './node-requests.js';
+import { sendNodeRequest } from './node-requests.js';
 import {
   answeredKind,
   answers,
@@ -26,7 +25,7 @@ interface Waiting {
   readonly apiKey: RaftApiKey;
   readonly version: number;
   readonly correlationId: number;
-  readonly resolve: (frame: Uint8Array) => void;
+  readonly resolve: (body: unknown) => void;
   readonly reject: (err: TributaryError) => void;
 }
 
@@ -80,11 +79,11 @@ export class TransportRaftNetwork implements RaftNetwork {
     if (isRaftRequest(m)) {
       if (this.isCut(id, m.to)) return;
       const { apiKey, version, body } = raftRequestBody(m, this.clusterId);
-      const frame = encodeNodeRequest(apiKey, version, body, this.correlationId++, `raft-client-${id}`);
-      sendFrame(this.nodes, m.to, apiKey, frame).then(
+      const request = { apiKey, apiVersion: version, correlationId: this.correlationId++, clientId: `raft-client-${id}`, body };
+      sendNodeRequest<Record<string, unknown>>(this.nodes, m.to, request).then(
         (answer) => {
           if (this.isCut(id, m.to)) return;
-          const response = raftResponseFromBody(m, decodeNodeResponse(apiKey, version, answer).body);
+          const response = raftResponseFromBody(m, answer);
           if (response !== null) this.deliver(response);
         },
         () => {}, // lost: Raft resends
@@ -97,21 +96,21 @@ export class TransportRaftNetwork implements RaftNetwork {
     if (w === undefined || !answers(r, w.request)) return; // nobody waits for it: lost, as on a network
     this.waiting.delete(key);
     if (this.isCut(id, r.to)) return w.reject(new TributaryError('NETWORK_EXCEPTION', `the Raft link ${id}-${r.to} is cut`));
-    w.resolve(encodeNodeResponse(w.apiKey, w.version, raftResponseBody(r), w.correlationId));
+    w.resolve(raftResponseBody(r));
   }
 
   /**
-   * A peer's Raft request, decoded by the endpoint: hands it to the core and resolves with
-   * the encoded response once the core answers. `INVALID_REQUEST` for a body the core
+   * A peer's Raft request (its typed body): hands it to the core and resolves with the
+   * response's body once the core answers. `INVALID_REQUEST` for a body the core
    * cannot take.
    */
-  handleRequest(apiKey: RaftApiKey, version: number, correlationId: number, body: Record<string, unknown>): Promise<Uint8Array> {
+  handleRequest(apiKey: RaftApiKey, version: number, correlationId: number, body: Record<string, unknown>): Promise<unknown> {
     const m = raftRequestFromBody(apiKey, body, this.selfId);
     if (m.type === 'beginEpoch') {
       this.deliver(m);
-      return Promise.resolve(encodeNodeResponse(53, version, beginEpochResponseBody(m), correlationId));
+      return Promise.resolve(beginEpochResponseBody(m));
     }
-    return new Promise<Uint8Array>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const key = `${m.from}:${m.type}`;
       this.waiting.get(key)?.reject(new TributaryError('REQUEST_TIMED_OUT', `a newer ${m.type} from node ${m.from} replaced this one`));
       this.waiting.set(key, { request: m, apiKey, version, correlationId, resolve, reject });
