@@ -111,6 +111,9 @@ export class ReplicaManager {
   private readonly opening = new Map<string, Promise<Hosted | undefined>>();
   /** Partitions asked to open before this broker's metadata had them. */
   private readonly wantOpen = new Set<string>();
+  /** Replicas `applyImage` found to open (data from before a restart), opened `opensPerTurn` at a time by `openFound`. */
+  private readonly found = new Map<string, readonly [topic: string, partition: number]>();
+  private openingFound = false;
   private readonly wakeups: Wakeups;
   /** acks=all produces waiting for their completion, by token. */
   private readonly ackWaiters = new Map<number, (c: Pick<AckCompletion, 'errorCode' | 'firstOffset'>) => void>();
@@ -240,10 +243,11 @@ export class ReplicaManager {
           // with data from before a restart: open it now, so that it catches up and joins
           // (or rejoins) the ISR without waiting for a client to touch it.
           this.wantOpen.delete(tpKey(topic.name, p));
-          void this.openReplica(topic.name, p);
+          this.found.set(tpKey(topic.name, p), [topic.name, p]);
         }
       }
     });
+    if (this.found.size > 0 && !this.openingFound) void this.openFound();
     for (const [id, topic] of this.seenTopics) {
       if (live.has(id)) continue;
       this.seenTopics.delete(id);
@@ -296,6 +300,34 @@ export class ReplicaManager {
       this.opening.set(key, pending);
     }
     return pending;
+  }
+
+  /**
+   * Opens the replicas `applyImage` found, `opensPerTurn` at a time, the event loop turning
+   * between batches (Kafka bounds its log loading by `num.recovery.threads.per.data.dir`).
+   * A restarted node with 10,000 partitions opened them all in the one call that applied
+   * its first image: a second of file calls in one turn, then tens of thousands of file
+   * requests ahead of the metadata log's appends in libuv's queue, so its registration and
+   * heartbeats waited behind every open. A request for a partition not opened yet opens
+   * it at once (`openReplica`), and its queued turn then finds it open.
+   */
+  private async openFound(): Promise<void> {
+    this.openingFound = true;
+    try {
+      while (this.found.size > 0 && !this.stopped) {
+        const batch: (readonly [string, number])[] = [];
+        for (const [key, tp] of this.found) {
+          this.found.delete(key);
+          if (batch.push(tp) === opensPerTurn) break;
+        }
+        // Skipped if its topic went meanwhile (doOpen would wait for it to come back).
+        const still = batch.filter(([topic, partition]) => this.image?.topic(topic)?.partitions[partition] !== undefined);
+        await Promise.all(still.map(([topic, partition]) => this.openReplica(topic, partition).catch(() => undefined)));
+        await new Promise<void>((resolve) => nextTurn(this.o.clock, resolve));
+      }
+    } finally {
+      this.openingFound = false;
+    }
   }
 
   private async doOpen(topic: string, partition: number): Promise<Hosted | undefined> {

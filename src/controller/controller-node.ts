@@ -56,6 +56,9 @@ export class ControllerNode {
   private readonly log: Logger;
   private readonly onActivated: ((epoch: number) => void) | undefined;
   private wasActive = false;
+  private readonly tickMs: number;
+  /** When `tickController` last ran (the clock's monotonic reading), to measure this thread's stalls. */
+  private lastTickAt: number;
 
   private constructor(options: ControllerNodeOptions, raft: RaftNode, qc: QuorumController, clock: Clock) {
     this.id = options.id;
@@ -67,7 +70,9 @@ export class ControllerNode {
     this.log = options.logger ?? silentLogger;
     this.onActivated = options.onActivated;
     this.view = { get leaderReady() { return raft.core.leaderReady; }, propose: (d) => raft.propose(d) };
-    this.timer = every(clock, options.tickMs ?? 50, () => this.tickController());
+    this.tickMs = options.tickMs ?? 50;
+    this.lastTickAt = clock.monotonic();
+    this.timer = every(clock, this.tickMs, () => this.tickController());
   }
 
   static async open(options: ControllerNodeOptions): Promise<ControllerNode> {
@@ -215,7 +220,13 @@ export class ControllerNode {
 
   private tickController(): void {
     if (this.raft.isStopped) return;
-    const outcome = this.qc.tick(this.view, this.clock.now());
+    // A tick later than two intervals means this thread was blocked (partitions being
+    // created or opened, a big delta applied, in the thread brokers may share): nobody
+    // could be heard meanwhile, so the sessions do not age by it (see cluster-control.ts).
+    const at = this.clock.monotonic();
+    const stalledMs = Math.max(0, at - this.lastTickAt - 2 * this.tickMs);
+    this.lastTickAt = at;
+    const outcome = this.qc.tick(this.view, this.clock.now(), stalledMs);
     for (const id of outcome?.fencedBrokers ?? []) {
       this.log.warn({ nodeId: id, controllerId: this.id }, `node ${id} fenced: no heartbeat within the broker session timeout; its partitions move to other replicas`);
     }

@@ -40,8 +40,9 @@ class World {
     return response;
   }
 
-  tick(): readonly number[] {
-    const { records, response } = this.controller.tick(this.now);
+  /** The controller's periodic check; `stalledMs`: how long its thread was blocked just before. */
+  tick(stalledMs = 0): readonly number[] {
+    const { records, response } = this.controller.tick(this.now, stalledMs);
     for (const record of records) {
       const offset = this.log.length;
       this.log.push({ record, offset });
@@ -198,5 +199,64 @@ describe('cluster control: restarts do not wait for a session timeout', () => {
         throw new Error(`seed ${seed}: ${(err as Error).message}\n${trace.join('\n')}`);
       }
     }
+  });
+});
+
+describe("cluster control: the controller's own stall is not charged to the brokers", () => {
+  it('a stall longer than the session timeout fences nobody who heartbeats right after it', () => {
+    const w = new World(11);
+    for (const id of [1, 2]) {
+      w.start(id);
+      w.beat(id);
+    }
+    w.now = 100;
+    w.beat(1);
+    w.beat(2);
+    // The thread is blocked from 150 ms to 10 s: the first tick after it comes before the queued heartbeats.
+    w.now = 10_000;
+    expect(w.tick(10_000 - 150)).toEqual([]);
+    w.beat(1);
+    w.beat(2);
+    expect(w.tick()).toEqual([]);
+    expect(w.controller.image.broker(1)!.fenced).toBe(false);
+    expect(w.controller.image.broker(2)!.fenced).toBe(false);
+    // Without the credit the same tick fences both: the stall is what kept them alive.
+    const v = new World(11);
+    v.start(1);
+    v.beat(1);
+    v.now = 10_000;
+    expect(v.tick()).toEqual([1]);
+  });
+
+  it('a broker that really stops heartbeating is still fenced, one session timeout after the stall ends at the latest', () => {
+    const w = new World(12);
+    w.start(1);
+    w.start(2);
+    w.beat(1);
+    w.beat(2);
+    w.now = 10_000;
+    expect(w.tick(10_000)).toEqual([]); // the whole gap was a stall: no session aged
+    w.beat(1); // broker 2 is gone
+    let fencedAt = -1;
+    for (let t = 10_050; t <= 20_000 && fencedAt < 0; t += 50) {
+      w.now = t;
+      if (t % 200 === 0) w.beat(1);
+      if (w.tick().includes(2)) fencedAt = t;
+    }
+    expect(fencedAt).toBe(10_000 + sessionTimeoutMs);
+    expect(w.controller.image.broker(1)!.fenced).toBe(false);
+    expect(w.controller.image.broker(2)!.fenced).toBe(true);
+  });
+
+  it('a stall credit never carries a session past now: a broker heard during the stall turn ages from then', () => {
+    const w = new World(13);
+    w.start(1);
+    w.now = 5_000;
+    w.beat(1); // heard at 5 s, in the same turn as the stalled tick
+    expect(w.tick(5_000)).toEqual([]);
+    w.now = 5_000 + sessionTimeoutMs - 1;
+    expect(w.tick()).toEqual([]);
+    w.now = 5_000 + sessionTimeoutMs;
+    expect(w.tick()).toEqual([1]);
   });
 });

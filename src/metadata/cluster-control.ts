@@ -23,6 +23,21 @@
  * register. A session this controller has heard from still refuses a new incarnation
  * (DUPLICATE_BROKER_REGISTRATION) until it expires: two live processes claiming one
  * broker id must not take turns.
+ *
+ * ## The controller's own stalls
+ *
+ * A session ages only while the controller could have heard the broker. When the active
+ * controller's thread is blocked (a 1-node cluster creating 10,000 partitions, or
+ * applying a big metadata delta, in the thread its broker shares), no heartbeat can
+ * reach it; when the thread turns again its session check may run before the queued
+ * heartbeat, and would fence a broker that was never gone. So the shell measures how
+ * late its tick came (the stall) and `creditStall` moves every session's last contact
+ * forward by it, never past now: ZooKeeper's and Kafka's tick accounting has the same
+ * effect. Worked example, 2 s sessions: heartbeat at t=0, thread blocked from 0.1 s to
+ * 10 s; the tick at 10 s credits 9.9 s minus the normal tick gap, the session now
+ * reads as heard at about 9.8 s, and the heartbeat queued behind the tick renews it. A
+ * broker that is really gone is still fenced, a session timeout (plus whatever time
+ * the controller itself lost) after it was last heard from.
  */
 import { assert } from '../util/assert.js';
 import { effectiveTopicConfig, isTrue } from './configs.js';
@@ -69,6 +84,16 @@ export function hasValidSession(view: MetadataView, sessions: BrokerSessions, br
   if (broker === undefined || broker.fenced) return false;
   const s = sessions.get(brokerId);
   return s !== undefined && now < s.lastContactMs + timeoutMs;
+}
+
+/**
+ * The controller could hear nobody for `stalledMs` before `now` (its own thread was
+ * blocked; see the file comment): every session's last contact moves forward by that
+ * much, but never past `now`.
+ */
+export function creditStall(sessions: BrokerSessions, stalledMs: number, now: number): void {
+  if (!(stalledMs > 0)) return;
+  for (const [id, s] of sessions) sessions.set(id, { ...s, lastContactMs: Math.max(s.lastContactMs, Math.min(now, s.lastContactMs + stalledMs)) });
 }
 
 /** Unfenced brokers whose sessions expired, in id order: the ones `tick` fences. */

@@ -69,7 +69,7 @@
 import { assert } from '../util/assert.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import type { Rng } from '../util/rng.js';
-import { brokerHeartbeat, expiredBrokers, fenceBroker, presumeSessions, registerBroker, unregisterBroker, type BrokerSessions } from './cluster-control.js';
+import { brokerHeartbeat, creditStall, expiredBrokers, fenceBroker, presumeSessions, registerBroker, unregisterBroker, type BrokerSessions } from './cluster-control.js';
 import { describeConfigs, incrementalAlterConfigs } from './configuration-control.js';
 import { Txn } from './controller-txn.js';
 import { MetadataDelta, MetadataImage } from './image.js';
@@ -224,11 +224,6 @@ export class Controller {
     return this.pending.length - this.pendingHead;
   }
 
-  /** When the broker last heartbeated to this (active) controller, or undefined. */
-  lastContact(brokerId: number): number | undefined {
-    return this.sessions.get(brokerId)?.lastContactMs;
-  }
-
   /**
    * Becomes the active controller. `nextOffset` is the offset the first record it emits
    * will get (the Raft log end offset); every committed record before it has been replayed.
@@ -342,8 +337,9 @@ export class Controller {
     return { records: validateOnly ? [] : this.commit(txn, now), response };
   }
 
-  /** Fences brokers whose sessions expired, and writes a NoOp when the log has been idle. */
-  tick(now: number): ControllerResult<TickOutcome> {
+  /** Fences brokers whose sessions expired (after crediting `stalledMs`, the time the shell's own thread was blocked before `now`), and writes a NoOp when the log has been idle. */
+  tick(now: number, stalledMs = 0): ControllerResult<TickOutcome> {
+    creditStall(this.sessions, stalledMs, now);
     if (!this.active || this.uncommittedRecordCount >= this.config.uncommittedRecordsMax) return { records: [], response: { fencedBrokers: [] } };
     const txn = new Txn(this.speculativeImage, this.nextOffsetValue);
     const stale = expiredBrokers(txn.delta, this.sessions, now, this.config.brokerSessionTimeoutMs);

@@ -185,10 +185,10 @@ export class QuorumController {
     return { ticket: this.propose(raft, records, response) };
   }
 
-  /** The active controller's periodic work (fencing, idle NoOps). */
-  tick(raft: RaftView, now: number): TickOutcome | undefined {
+  /** The active controller's periodic work (fencing, idle NoOps); `stalledMs`: how long the shell's thread was blocked before this tick. */
+  tick(raft: RaftView, now: number, stalledMs = 0): TickOutcome | undefined {
     if (!this.controller.isActive || !raft.leaderReady) return undefined;
-    const { records, response } = this.controller.tick(now);
+    const { records, response } = this.controller.tick(now, stalledMs);
     if (records.length > 0) this.propose(raft, records, response);
     return response;
   }
