@@ -148,6 +148,9 @@ export class ControllerNode {
     try {
       r = this.qc.submit(this.view, request, this.clock.now());
     } catch (err) {
+      // Raft refused the entry and the controller dropped its speculative state: it comes
+      // back now if nothing else waits to commit, else once that has been applied.
+      this.changed();
       return Promise.reject(err);
     }
     if ('outcome' in r) return settleOutcome(r.outcome);
@@ -226,6 +229,7 @@ export class ControllerNode {
       outcome = this.qc.tick(this.view, this.clock.now());
     } catch (err) {
       this.log.error({ nodeId: this.id, err }, `controller ${this.id}: its periodic records could not be written`);
+      this.changed();
       return;
     }
     for (const id of outcome?.fencedBrokers ?? []) {
