@@ -38,7 +38,7 @@ export interface LoaderHost {
  * index files (two opens saved per partition); past it the index files make the restore
  * cheaper than reading the whole segment.
  */
-const smallActiveSegmentBytes = 64 * 1024;
+export const smallActiveSegmentBytes = 64 * 1024;
 
 /** The segment files' base offsets in a folder (listed now unless `names` is given), ascending. */
 function segmentBases(store: Store, names: readonly string[] = store.list()): number[] {

@@ -103,4 +103,38 @@ describe('the cost of a new partition', () => {
     expect(log.logEndOffset).toBe(41);
     await log.close();
   });
+
+  it('a clean close writes no index files for a small active segment, and writes them once it outgrows a restore from its log', async () => {
+    const dataDir = tempDir();
+    const opened: string[] = [];
+    const recording = (dir: string): Store =>
+      new Proxy(new FileStore(dir), {
+        get(target, prop, receiver) {
+          if (prop === 'open') return (name: string, create: boolean) => (opened.push(name), target.open(name, create));
+          const v = Reflect.get(target, prop, receiver) as unknown;
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+    const open = (): Promise<PartitionLog> => PartitionLog.open({ dataDir, topic: 't', partition: 0, config: { indexIntervalBytes: 64 }, openStore: recording });
+    const small = await open();
+    for (let i = 0; i < 40; i++) await small.append(await encodeBatch([{ value: Buffer.from(`v${i}`), timestamp: 1_000 + i }]));
+    await small.close();
+    expect(opened.filter((n) => n.endsWith('index'))).toEqual([]);
+    // Grown past what a clean open restores from the log alone: the close writes both.
+    const big = await open();
+    const value = Buffer.alloc(1_000, 7);
+    for (let i = 0; i < 80; i++) await big.append(await encodeBatch([{ value, timestamp: 2_000 + i }]));
+    opened.length = 0;
+    await big.close();
+    expect([...new Set(opened.filter((n) => n.endsWith('index')))].sort()).toEqual(['00000000000000000000.index', '00000000000000000000.timeindex']);
+    const reopened = await open();
+    expect(reopened.recovery).toMatchObject({ clean: true, segmentsScanned: 0, indexesRebuilt: 0 });
+    expect(reopened.logEndOffset).toBe(120);
+    for (const o of [0, 39, 40, 77, 119]) {
+      const [first] = await decodeBatches(reopened.read(o, { maxBytes: 1 }).records);
+      expect(first?.offset).toBe(o);
+    }
+    expect((await reopened.offsetForTimestamp(2_050))?.offset).toBe(90);
+    await reopened.close();
+  });
 });
