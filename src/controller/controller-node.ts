@@ -103,6 +103,7 @@ export class ControllerNode {
           qc.truncated(offset);
           self?.settle();
         },
+        failed: (err) => self?.failWaiting(`controller ${options.id} stopped: its metadata log could not be written (${err instanceof Error ? err.message : String(err)})`, 'KAFKA_STORAGE_ERROR'),
       },
     };
     const raft = await RaftNode.open(raftOptions);
@@ -148,7 +149,15 @@ export class ControllerNode {
    */
   submit<R extends ControllerRequest>(request: R): Promise<ControllerResponse<R>> {
     if (this.raft.isStopped) return Promise.reject(new TributaryError('NOT_CONTROLLER', `controller ${this.id} is stopped`));
-    const r = this.qc.submit(this.view, request, this.clock.now());
+    let r: ReturnType<QuorumController['submit']>;
+    try {
+      r = this.qc.submit(this.view, request, this.clock.now());
+    } catch (err) {
+      // Raft refused the entry and the controller dropped its speculative state: it comes
+      // back now if nothing else waits to commit, else once that has been applied.
+      this.changed();
+      return Promise.reject(err);
+    }
     if ('outcome' in r) return settleOutcome(r.outcome);
     return new Promise((resolve, reject) => this.waiting.set(r.ticket, { resolve: resolve as (r: unknown) => void, reject }));
   }
@@ -226,7 +235,14 @@ export class ControllerNode {
     const at = this.clock.monotonic();
     const stalledMs = Math.max(0, at - this.lastTickAt - 2 * this.tickMs);
     this.lastTickAt = at;
-    const outcome = this.qc.tick(this.view, this.clock.now(), stalledMs);
+    let outcome: ReturnType<QuorumController['tick']>;
+    try {
+      outcome = this.qc.tick(this.view, this.clock.now(), stalledMs);
+    } catch (err) {
+      this.log.error({ nodeId: this.id, err }, `controller ${this.id}: its periodic records could not be written`);
+      this.changed();
+      return;
+    }
     for (const id of outcome?.fencedBrokers ?? []) {
       this.log.warn({ nodeId: id, controllerId: this.id }, `node ${id} fenced: no heartbeat within the broker session timeout; its partitions move to other replicas`);
     }
@@ -253,8 +269,9 @@ export class ControllerNode {
     }
   }
 
-  private failWaiting(why: string): void {
-    for (const w of this.waiting.values()) w.reject(new TributaryError('NOT_CONTROLLER', why));
+  private failWaiting(why: string, code: 'NOT_CONTROLLER' | 'KAFKA_STORAGE_ERROR' = 'NOT_CONTROLLER'): void {
+    this.timer.stop();
+    for (const w of this.waiting.values()) w.reject(new TributaryError(code, why));
     this.waiting.clear();
   }
 }

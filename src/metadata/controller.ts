@@ -67,32 +67,17 @@
  * are only for bugs (AssertionError).
  */
 import { assert } from '../util/assert.js';
-import type { ErrorCode } from '../util/error-codes.js';
 import type { Rng } from '../util/rng.js';
 import { brokerHeartbeat, creditStall, expiredBrokers, fenceBroker, presumeSessions, registerBroker, unregisterBroker, type BrokerSessions } from './cluster-control.js';
 import { describeConfigs, incrementalAlterConfigs } from './configuration-control.js';
-import { Txn } from './controller-txn.js';
+import { entryBytesMax, entryTooLarge, errorResponse, Txn, userOpTooLarge } from './controller-txn.js';
 import { MetadataDelta, MetadataImage } from './image.js';
 import { allocateProducerIds, producerIdBlockSize } from './producer-id-control.js';
 import { ApiKey, encodeMetadataRecord, metadataRecordName, type MetadataRecord } from './records.js';
 import { alterPartition, createPartitions, createTopics, deleteTopics, electLeaders, type ReplicationSettings } from './replication-control.js';
-import type {
-  AllocateProducerIdsResponse,
-  AlterPartitionResponse,
-  BrokerHeartbeatResponse,
-  BrokerRegistrationResponse,
-  CreatePartitionsResponse,
-  CreateTopicsResponse,
-  DeleteTopicsResponse,
-  DescribeConfigsResponse,
-  ElectLeadersResponse,
-  IncrementalAlterConfigsResponse,
-  ControllerRequest,
-  ControllerResponse,
-  ControllerResult,
-  UnregisterBrokerResponse,
-} from './requests.js';
-import { zeroUuid } from './uuid.js';
+import type { ControllerRequest, ControllerResponse, ControllerResult } from './requests.js';
+
+export { errorResponse } from './controller-txn.js';
 
 // The parts' own exports that are the controller's public face.
 export { describeConfigs, producerIdBlockSize };
@@ -111,6 +96,8 @@ export interface ControllerConfig {
   readonly numPartitionsMax: number;
   /** The most records emitted but not yet committed; past it requests fail with REQUEST_TIMED_OUT. Default {@link uncommittedRecordsMax}. */
   readonly uncommittedRecordsMax: number;
+  /** The most bytes of records one request may write (one Raft entry); past it RECORD_LIST_TOO_LARGE. Default {@link entryBytesMax}. */
+  readonly entryBytesMax: number;
   /** When set, BrokerRegistration requests must carry this cluster id. */
   readonly clusterId: string | undefined;
 }
@@ -136,6 +123,7 @@ export const defaultControllerConfig: ControllerConfig = {
   metadataMaxIdleIntervalMs: 500,
   numPartitionsMax: partitionsPerTopicMax,
   uncommittedRecordsMax,
+  entryBytesMax,
   clusterId: undefined,
 };
 
@@ -296,45 +284,50 @@ export class Controller {
         response: errorResponse(request, 'REQUEST_TIMED_OUT', `${this.uncommittedRecordCount} metadata records are waiting to commit (the most is ${this.config.uncommittedRecordsMax})`),
       };
     }
-    const txn = new Txn(this.speculativeImage, this.nextOffsetValue);
+    const txn = new Txn(this.speculativeImage, this.nextOffsetValue, request.type);
     let response: unknown;
     let validateOnly = false;
-    switch (request.type) {
-      case 'CreateTopics':
-        response = createTopics(txn, request, this.replication);
-        validateOnly = request.validateOnly === true;
-        break;
-      case 'DeleteTopics':
-        response = deleteTopics(txn, request);
-        break;
-      case 'CreatePartitions':
-        response = createPartitions(txn, request, this.replication);
-        validateOnly = request.validateOnly === true;
-        break;
-      case 'IncrementalAlterConfigs':
-        response = incrementalAlterConfigs(txn, request);
-        validateOnly = request.validateOnly === true;
-        break;
-      case 'BrokerRegistration':
-        response = registerBroker(txn, this.sessions, this.config, request, now);
-        break;
-      case 'BrokerHeartbeat':
-        response = brokerHeartbeat(txn, this.sessions, request, now);
-        break;
-      case 'UnregisterBroker':
-        response = unregisterBroker(txn, this.sessions, request);
-        break;
-      case 'AlterPartition':
-        response = alterPartition(txn, request);
-        break;
-      case 'ElectLeaders':
-        response = electLeaders(txn, request);
-        break;
-      case 'AllocateProducerIds':
-        response = allocateProducerIds(txn, request);
-        break;
+    try {
+      switch (request.type) {
+        case 'CreateTopics':
+          response = createTopics(txn, request, this.replication);
+          validateOnly = request.validateOnly === true;
+          break;
+        case 'DeleteTopics':
+          response = deleteTopics(txn, request);
+          break;
+        case 'CreatePartitions':
+          response = createPartitions(txn, request, this.replication);
+          validateOnly = request.validateOnly === true;
+          break;
+        case 'IncrementalAlterConfigs':
+          response = incrementalAlterConfigs(txn, request);
+          validateOnly = request.validateOnly === true;
+          break;
+        case 'BrokerRegistration':
+          response = registerBroker(txn, this.sessions, this.config, request, now);
+          break;
+        case 'BrokerHeartbeat':
+          response = brokerHeartbeat(txn, this.sessions, request, now);
+          break;
+        case 'UnregisterBroker':
+          response = unregisterBroker(txn, this.sessions, request);
+          break;
+        case 'AlterPartition':
+          response = alterPartition(txn, request);
+          break;
+        case 'ElectLeaders':
+          response = electLeaders(txn, request);
+          break;
+        case 'AllocateProducerIds':
+          response = allocateProducerIds(txn, request);
+          break;
+      }
+    } catch (err) {
+      return { records: [], response: userOpTooLarge(request, err) };
     }
-    return { records: validateOnly ? [] : this.commit(txn, now), response };
+    const refused = validateOnly ? undefined : entryTooLarge(request, txn, this.config.entryBytesMax);
+    return refused !== undefined ? { records: [], response: refused } : { records: validateOnly ? [] : this.commit(txn, now), response };
   }
 
   /** Fences brokers whose sessions expired (after crediting `stalledMs`, the time the shell's own thread was blocked before `now`), and writes a NoOp when the log has been idle. */
@@ -368,33 +361,4 @@ function sameRecord(a: MetadataRecord, b: MetadataRecord): boolean {
   if (x.length !== y.length) return false;
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
-}
-
-/** A response to `request` in which everything failed with `code` (a controller that is not active, or is overloaded). */
-export function errorResponse(request: ControllerRequest, code: ErrorCode, message: string): unknown {
-  const e = { errorCode: code, errorMessage: message };
-  switch (request.type) {
-    case 'CreateTopics':
-      return { topics: request.topics.map((t) => ({ name: t.name, topicId: zeroUuid, ...e, numPartitions: -1, replicationFactor: -1 })) } satisfies CreateTopicsResponse;
-    case 'DeleteTopics':
-      return { responses: request.topics.map((t) => ({ name: t.name ?? null, topicId: t.topicId ?? zeroUuid, ...e })) } satisfies DeleteTopicsResponse;
-    case 'CreatePartitions':
-      return { results: request.topics.map((t) => ({ name: t.name, ...e })) } satisfies CreatePartitionsResponse;
-    case 'IncrementalAlterConfigs':
-      return { responses: request.resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, ...e })) } satisfies IncrementalAlterConfigsResponse;
-    case 'DescribeConfigs':
-      return { results: request.resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, ...e, configs: [] })) } satisfies DescribeConfigsResponse;
-    case 'BrokerRegistration':
-      return { ...e, brokerEpoch: -1 } satisfies BrokerRegistrationResponse;
-    case 'BrokerHeartbeat':
-      return { ...e, isCaughtUp: false, isFenced: true, shouldShutDown: false } satisfies BrokerHeartbeatResponse;
-    case 'UnregisterBroker':
-      return e satisfies UnregisterBrokerResponse;
-    case 'AlterPartition':
-      return { ...e, topics: [] } satisfies AlterPartitionResponse;
-    case 'ElectLeaders':
-      return { ...e, replicaElectionResults: [] } satisfies ElectLeadersResponse;
-    case 'AllocateProducerIds':
-      return { ...e, producerIdStart: -1, producerIdLen: 0 } satisfies AllocateProducerIdsResponse;
-  }
 }

@@ -43,6 +43,7 @@ import type { ControllerRequest, ControllerResponse } from './requests.js';
 /** The part of `RaftCore` the composition needs. */
 export interface RaftView {
   readonly leaderReady: boolean;
+  /** May throw a `TributaryError` for an entry the log cannot hold; the controller recovers (see `propose`). */
   propose(data: Uint8Array): { readonly offset: number; readonly epoch: number } | { readonly error: 'NOT_LEADER'; readonly leaderId: number };
 }
 
@@ -199,7 +200,16 @@ export class QuorumController {
   }
 
   private propose(raft: RaftView, records: readonly MetadataRecord[], response: unknown): number {
-    const p = raft.propose(encodeMetadataRecords(records));
+    let p: ReturnType<RaftView['propose']>;
+    try {
+      p = raft.propose(encodeMetadataRecords(records));
+    } catch (err) {
+      // Raft refused the entry (too large for its log): the controller's speculative image
+      // holds records that will never commit. Dropping them is a deactivation; `sync`
+      // activates it again once everything proposed before has been applied.
+      this.controller.deactivate();
+      throw err;
+    }
     // The controller is active only on a leader, and deactivated in the same turn it stops leading.
     assert(!('error' in p), 'the active controller proposes on a leader');
     const ticket = this.nextTicket++;

@@ -52,7 +52,31 @@ export interface ReplicationSettings {
   readonly rng: Rng;
 }
 
+/**
+ * The most partitions one CreateTopics may ask for, all topics together: Kafka's
+ * `ReplicationControlManager.MAX_PARTITIONS_PER_BATCH`, checked (in
+ * `validateTotalNumberOfPartitions`, KAFKA-14996) before anything else, so that an
+ * oversized request fails at once, every topic with POLICY_VIOLATION and
+ * {@link tooManyPartitionsMessage}.
+ */
+export const partitionsPerCreateTopicsMax = 10_000;
+export const tooManyPartitionsMessage = 'Excessively large number of partitions per request.';
+
+/** The partitions a CreateTopics asks for, counted as Kafka counts them (the default for -1; nothing for an invalid count). */
+function requestedPartitions(req: CreateTopicsRequest, defaultNumPartitions: number): number {
+  let total = 0;
+  for (const t of req.topics) {
+    if (t.assignments !== undefined && t.assignments.length > 0) total += t.assignments.length;
+    else if ((t.numPartitions ?? -1) === -1) total += defaultNumPartitions;
+    else if (t.numPartitions! > 0) total += t.numPartitions!;
+  }
+  return total;
+}
+
 export function createTopics(txn: Txn, req: CreateTopicsRequest, settings: ReplicationSettings): CreateTopicsResponse {
+  if (requestedPartitions(req, settings.config.defaultNumPartitions) > partitionsPerCreateTopicsMax) {
+    return { topics: req.topics.map((t) => ({ name: t.name, topicId: zeroUuid, errorCode: 'POLICY_VIOLATION', errorMessage: tooManyPartitionsMessage, numPartitions: -1, replicationFactor: -1 })) };
+  }
   const counts = new Map<string, number>();
   for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
   const results: CreatableTopicResult[] = [];

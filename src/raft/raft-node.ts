@@ -30,6 +30,9 @@ import { RaftCore, type Entry, type Message, type NodeId, type Ready, type Snaps
 import { readQuorumState, writeQuorumState, type QuorumState } from './quorum-state-file.js';
 import { deleteSnapshotsBefore, latestValidSnapshot, writeSnapshot } from './snapshot-files.js';
 
+/** What a proposal gains as a record batch of one record: the batch header (61 bytes) and the record's framing (at most 15), rounded up. */
+const entryFramingBytesMax = 512;
+
 /** The metadata log's topic name, as in KRaft. */
 export const metadataTopic = '__cluster_metadata';
 
@@ -48,6 +51,12 @@ export interface RaftStateMachine {
   changed?(): void;
   /** The log was truncated to `offset`: uncommitted entries at and after it are gone. */
   truncated?(offset: number): void;
+  /**
+   * The node stopped because its log could not be written (`error`, a `TributaryError`
+   * when the log refused the entry): nothing more will commit here, so whatever waits for
+   * a commit must be answered now.
+   */
+  failed?(error: unknown): void;
 }
 
 export interface RaftNodeOptions {
@@ -158,9 +167,16 @@ export class RaftNode {
     this.scheduleDrain();
   }
 
-  /** Proposes an entry (leaders only). */
+  /**
+   * Proposes an entry (leaders only). An entry the log could not store (its record batch
+   * over the log's `max.message.bytes`) is refused here, with RECORD_LIST_TOO_LARGE,
+   * before the core holds it: once in the core it would fail the drain's write and stop
+   * the node.
+   */
   propose(data: Uint8Array): { offset: number; epoch: number } | { error: 'NOT_LEADER'; leaderId: NodeId } {
     this.assertRunning();
+    const bytesMax = this.log.config.maxMessageBytes - entryFramingBytesMax;
+    if (data.length > bytesMax) throw new TributaryError('RECORD_LIST_TOO_LARGE', `a metadata log entry of ${data.length} bytes is over the ${bytesMax} the log holds (max.message.bytes ${this.log.config.maxMessageBytes})`);
     const p = this.core.propose(data);
     this.scheduleDrain();
     return p;
@@ -246,6 +262,7 @@ export class RaftNode {
       // cannot be written. Nothing after the failure is sent, so nothing unsafe escapes.
       this.failure = err;
       this.kill();
+      this.sm.failed?.(err);
     } finally {
       this.draining = false;
       if (!this.core.hasReady() || this.stopped) for (const w of this.idleWaiters.splice(0)) w();

@@ -278,4 +278,30 @@ describe('Cluster', () => {
     await expect(producer.send('small', { value: 'x' })).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
     expect(() => cluster.killNode(9)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
+
+  it('refuses an oversized admin operation at once, as Kafka does (10,000 partitions or records), and goes on serving', async () => {
+    await using cluster = await Cluster.start();
+    // A hang would fail by the test's timeout, never by this request timeout.
+    const admin = cluster.admin({ requestTimeoutMs: 600_000 });
+    // 100,000 partitions made 100,001 records, 3 MB in one metadata log entry over its
+    // 1 MiB limit: the Raft node stopped and the request waited forever.
+    await expect(admin.createTopics([{ name: 't', partitions: 100_000 }])).rejects.toMatchObject({
+      name: 'TributaryError',
+      code: 'POLICY_VIOLATION',
+      message: expect.stringContaining('Excessively large number of partitions per request.'),
+    });
+    await admin.createTopics([{ name: 'normal', partitions: 2 }]);
+    // 10,001 new partitions are 10,001 records: over Kafka's MAX_RECORDS_PER_USER_OP.
+    await expect(admin.createPartitions('normal', 10_003)).rejects.toMatchObject({
+      code: 'POLICY_VIOLATION',
+      message: expect.stringContaining('Unable to perform excessively large batch operation.'),
+    });
+    // The largest topic one request may create: 9,999 partitions (10,000 records); its last partition takes records.
+    await admin.createTopics([{ name: 'largest', partitions: 9_999 }]);
+    const producer = cluster.producer();
+    const sent = await producer.send('largest', { value: 'last', partition: 9_998 });
+    expect(sent.partition).toBe(9_998);
+    await producer.close();
+    expect((await admin.describeTopics(['normal', 'largest'])).map((t) => t.partitions.length)).toEqual([2, 9_999]);
+  });
 });
