@@ -47,6 +47,6 @@ describe('errorResponse', () => {
     expect(errorResponse(broken, 'INVALID_REQUIRED_ACKS', 'acks 2')).toMatchObject({ apiKey: ApiKey.Produce, responses: [] });
     const heartbeat = errorResponse(sampleRequests[ApiKey.Heartbeat], 'CLIENT_CLOSED', 'x');
     expect(heartbeat).toMatchObject({ errorCode: 'UNKNOWN_SERVER_ERROR' });
-    expect(errorResponse(sampleRequests[ApiKey.DescribeCluster], 'INVALID_REQUEST', 'x')).toBeUndefined();
+    expect(errorResponse(sampleRequests[ApiKey.ApiVersions], 'INVALID_REQUEST', 'x')).toBeUndefined();
   });
 });

@@ -40,6 +40,9 @@ export const errorResponseApis: ReadonlySet<number> = new Set([
   ApiKey.DescribeGroups,
   ApiKey.ListGroups,
   ApiKey.DeleteGroups,
+  ApiKey.OffsetFetch,
+  ApiKey.OffsetForLeaderEpoch,
+  ApiKey.DescribeCluster,
 ]);
 
 /**
@@ -181,6 +184,28 @@ export function errorResponse(request: Request, code: ErrorCode, message: string
       return { apiKey: ApiKey.ListGroups, errorCode, groups: [], throttleTimeMs: 0 };
     case ApiKey.DeleteGroups:
       return { apiKey: ApiKey.DeleteGroups, results: list<unknown>(request.groupsNames).map((g) => ({ groupId: text(g), errorCode })), throttleTimeMs: 0 };
+    case ApiKey.OffsetFetch:
+      // v1 carries errors per partition only, v2+ at the top as well (Kafka's getErrorResponse).
+      return {
+        apiKey: ApiKey.OffsetFetch,
+        errorCode,
+        topics: list<{ name: unknown; partitionIndexes: unknown }>(request.topics).map((t) => ({
+          name: text(t?.name),
+          partitions: list<unknown>(t?.partitionIndexes).map((p) => ({ partitionIndex: int(p), committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode })),
+        })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.OffsetForLeaderEpoch:
+      return {
+        apiKey: ApiKey.OffsetForLeaderEpoch,
+        topics: list<{ topic: unknown; partitions: unknown }>(request.topics).map((t) => ({
+          topic: text(t?.topic),
+          partitions: list<{ partition: unknown }>(t?.partitions).map((p) => ({ errorCode, partition: int(p?.partition), leaderEpoch: -1, endOffset: -1 })),
+        })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.DescribeCluster:
+      return { apiKey: ApiKey.DescribeCluster, errorCode, errorMessage: message, endpointType: 1, clusterId: '', controllerId: -1, brokers: [], clusterAuthorizedOperations: -2147483648, throttleTimeMs: 0 };
     default:
       return undefined;
   }
