@@ -87,7 +87,7 @@ export interface BrokerOptions {
   readonly incarnationId: Uuid;
   readonly clock?: Clock;
   readonly config?: Partial<BrokerConfig>;
-  /** Called when this broker opens a partition it leads, so that its followers open theirs. */
+  /** Called when this broker starts a term as a partition's leader (on opening it, or on taking over a replica it followed), so that its followers open theirs. */
   readonly onLeaderOpened?: (topic: string, partition: number, replicas: readonly number[]) => void;
   readonly logger?: Logger;
   /** Opens a partition folder's store (fault-injection tests); default a `FileStore`. */

@@ -281,8 +281,14 @@ export class ReplicaManager {
     }
     const state = { leader: reg.leader, leaderEpoch: reg.leaderEpoch, partitionEpoch: reg.partitionEpoch, replicas: reg.replicas, isr: reg.isr };
     this.o.stats.leadership(h.topic, h.partition, h.replica.role === 'leader' ? h.replica.leaderEpoch : -1, reg.leader === this.o.nodeId ? reg.leaderEpoch : -1);
-    if (reg.leader === this.o.nodeId) h.replica.makeLeader(state, now);
-    else {
+    if (reg.leader === this.o.nodeId) {
+      const newTerm = h.replica.role !== 'leader' || h.replica.leaderEpoch !== reg.leaderEpoch;
+      // A new term, whether the replica just opened or was following: its followers are
+      // told to open theirs. One that missed the previous leader's LeaderAndIsr (it was
+      // unreachable until that leader went) would otherwise never open, never fetch, and
+      // fall out of the ISR for good, leaving acks=all below min.insync.replicas.
+      if (h.replica.makeLeader(state, now) && newTerm) this.o.onLeaderOpened?.(h.topic, h.partition, h.replica.replicas);
+    } else {
       h.replica.makeFollower(state, now);
       if (reg.leader >= 0) this.fetchers.ensure(reg.leader);
     }
@@ -380,7 +386,6 @@ export class ReplicaManager {
     const latest = this.image?.topic(topic);
     if (latest && latest.id === t.id && latest.partitions[partition]) this.applyPartition(h, latest.partitions[partition], this.o.clock.monotonic());
     else void this.dropReplica(topic, partition, t.id, false);
-    if (replica.role === 'leader') this.o.onLeaderOpened?.(topic, partition, replica.replicas);
     return h;
   }
 
