@@ -281,8 +281,18 @@ export class ReplicaManager {
     }
     const state = { leader: reg.leader, leaderEpoch: reg.leaderEpoch, partitionEpoch: reg.partitionEpoch, replicas: reg.replicas, isr: reg.isr };
     this.o.stats.leadership(h.topic, h.partition, h.replica.role === 'leader' ? h.replica.leaderEpoch : -1, reg.leader === this.o.nodeId ? reg.leaderEpoch : -1);
-    if (reg.leader === this.o.nodeId) h.replica.makeLeader(state, now);
-    else {
+    if (reg.leader === this.o.nodeId) {
+      const r = h.replica;
+      const before = r.role === 'leader' ? { epoch: r.leaderEpoch, replicas: r.replicas } : undefined;
+      // A new term (or replica set) here: the followers hear of it (LeaderAndIsr), not only
+      // on the replica's first open. A follower whose first LeaderAndIsr was lost with the
+      // old leader (killed before it could send again) never opened its replica; the new
+      // leader, which already had its replica open, told nobody, and once it shrank the
+      // ISR to itself every acks=all produce failed NOT_ENOUGH_REPLICAS (node sim seed 806).
+      if (r.makeLeader(state, now) && r.role === 'leader' && (before === undefined || before.epoch !== r.leaderEpoch || before.replicas.length !== r.replicas.length || r.replicas.some((x) => !before.replicas.includes(x)))) {
+        this.o.onLeaderOpened?.(h.topic, h.partition, r.replicas);
+      }
+    } else {
       h.replica.makeFollower(state, now);
       if (reg.leader >= 0) this.fetchers.ensure(reg.leader);
     }
@@ -380,7 +390,6 @@ export class ReplicaManager {
     const latest = this.image?.topic(topic);
     if (latest && latest.id === t.id && latest.partitions[partition]) this.applyPartition(h, latest.partitions[partition], this.o.clock.monotonic());
     else void this.dropReplica(topic, partition, t.id, false);
-    if (replica.role === 'leader') this.o.onLeaderOpened?.(topic, partition, replica.replicas);
     return h;
   }
 
