@@ -19,13 +19,23 @@ const segmentBytes = 16 * 1024;
 const segmentsMin = 12;
 const config = { segmentBytes, indexIntervalBytes: 512, flushPolicy: 'os' as const };
 
-/** Starts the append child and SIGKILLs it once the recovery point has passed `segmentsMin` segments. */
-async function crashAfterManySegments(dataDir: string): Promise<void> {
+/**
+ * Starts the append child and SIGKILLs it once the recovery point has passed `segmentsMin`
+ * segments; with `atSegmentCreation` the child kills itself inside the first write to a new
+ * segment, after the file was created and before a byte reached it (bulk-load-child.ts).
+ */
+async function crashAfterManySegments(dataDir: string, atSegmentCreation = false): Promise<void> {
   const dir = join(dataDir, 'crash-0');
-  const child = fork(childPath, [dataDir, String(segmentBytes)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const args = [dataDir, String(segmentBytes), ...(atSegmentCreation ? ['kill-at-segment-creation', String(segmentsMin)] : [])];
+  const child = fork(childPath, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  if (atSegmentCreation) {
+    const signal = await exited;
+    if (signal !== 'SIGKILL') throw new Error(`the child exited without killing itself: ${stderr}`);
+    return;
+  }
   await new Promise<void>((resolve, reject) => {
     child.on('message', (m: { type: string; message?: string }) => {
       if (m.type === 'error') reject(new Error(m.message));
@@ -65,26 +75,34 @@ function segmentBytesFrom(dir: string, from: number): { after: number; total: nu
 }
 
 describe('recovery from the recovery point', () => {
-  it('after a SIGKILL scans only the segments at or after the recovery point, cuts a torn tail there, and scans nothing after a clean close', async () => {
-    const dataDir = tempDir();
+  /**
+   * Cuts a torn tail (half a batch header of garbage) onto the last segment file and
+   * reopens. What recovery must scan: every segment file at or past the recovery point,
+   * except a last one that was empty before the garbage (a kill between a roll's creating
+   * the new segment's file and its first write): nothing of it is valid, so recovery
+   * deletes it whole instead of scanning it (counted in `segmentsDeleted`).
+   */
+  async function reopenWithTornTail(dataDir: string): Promise<{ emptyLast: boolean }> {
     const dir = join(dataDir, 'crash-0');
-    await crashAfterManySegments(dataDir);
-
     const point = recoveryPointOf(dir);
     expect(point).toBeGreaterThan(0);
-    // A torn tail: half a batch header's worth of garbage at the end of the last segment.
-    const last = readdirSync(dir).filter((f) => f.endsWith('.log')).sort().at(-1)!;
+    const logs = readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+    const last = logs.at(-1)!;
+    const emptyLast = statSync(join(dir, last)).size === 0;
     appendFileSync(join(dir, last), Buffer.alloc(37, 0x5a));
     const expected = segmentBytesFrom(dir, point);
-    expect(expected.segments).toBeLessThan(readdirSync(dir).filter((f) => f.endsWith('.log')).length - segmentsMin + 1); // at least segmentsMin segments lie below the point
+    expect(expected.segments).toBeLessThan(logs.length - segmentsMin + 1); // at least segmentsMin segments lie below the point
 
     const log = await PartitionLog.open({ dataDir, topic: 'crash', partition: 0, config });
     const r = log.recovery;
     expect(r.clean).toBe(false);
-    expect(r.segmentsScanned).toBe(expected.segments);
+    expect(r.segmentsScanned).toBe(expected.segments - (emptyLast ? 1 : 0));
+    expect(r.segmentsDeleted).toBe(emptyLast ? 1 : 0);
     expect(r.bytesScanned + r.bytesTruncated).toBe(expected.after);
     expect(r.bytesTruncated).toBeGreaterThanOrEqual(37);
     expect(log.segmentCount).toBeGreaterThanOrEqual(segmentsMin);
+    // Every byte written before the kill is kept: the log ends where the torn segment begins, or inside it.
+    if (emptyLast) expect(log.logEndOffset).toBe(Number(last.slice(0, 20)));
     // Every record below the log end reads back: nothing before the point was lost.
     let offset = log.logStartOffset;
     while (offset < log.logEndOffset) {
@@ -97,5 +115,18 @@ describe('recovery from the recovery point', () => {
     const clean = await PartitionLog.open({ dataDir, topic: 'crash', partition: 0, config });
     expect(clean.recovery).toMatchObject({ clean: true, segmentsScanned: 0, bytesScanned: 0, batchesScanned: 0 });
     await clean.close();
+    return { emptyLast };
+  }
+
+  it('after a SIGKILL scans only the segments at or after the recovery point, cuts a torn tail there, and scans nothing after a clean close', async () => {
+    const dataDir = tempDir();
+    await crashAfterManySegments(dataDir);
+    await reopenWithTornTail(dataDir);
+  }, 60_000);
+
+  it('after a SIGKILL between a roll creating the new segment file and its first write, deletes that segment and loses no earlier byte', async () => {
+    const dataDir = tempDir();
+    await crashAfterManySegments(dataDir, true);
+    expect(await reopenWithTornTail(dataDir)).toEqual({ emptyLast: true });
   }, 60_000);
 });
