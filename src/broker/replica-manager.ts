@@ -282,12 +282,16 @@ export class ReplicaManager {
     const state = { leader: reg.leader, leaderEpoch: reg.leaderEpoch, partitionEpoch: reg.partitionEpoch, replicas: reg.replicas, isr: reg.isr };
     this.o.stats.leadership(h.topic, h.partition, h.replica.role === 'leader' ? h.replica.leaderEpoch : -1, reg.leader === this.o.nodeId ? reg.leaderEpoch : -1);
     if (reg.leader === this.o.nodeId) {
-      const newTerm = h.replica.role !== 'leader' || h.replica.leaderEpoch !== reg.leaderEpoch;
-      // A new term, whether the replica just opened or was following: its followers are
-      // told to open theirs. One that missed the previous leader's LeaderAndIsr (it was
-      // unreachable until that leader went) would otherwise never open, never fetch, and
-      // fall out of the ISR for good, leaving acks=all below min.insync.replicas.
-      if (h.replica.makeLeader(state, now) && newTerm) this.o.onLeaderOpened?.(h.topic, h.partition, h.replica.replicas);
+      const r = h.replica;
+      const before = r.role === 'leader' ? { epoch: r.leaderEpoch, replicas: r.replicas } : undefined;
+      // A new term (or replica set) here: the followers hear of it (LeaderAndIsr), not only
+      // on the replica's first open. A follower whose first LeaderAndIsr was lost with the
+      // old leader (killed before it could send again) never opened its replica; the new
+      // leader, which already had its replica open, told nobody, and once it shrank the
+      // ISR to itself every acks=all produce failed NOT_ENOUGH_REPLICAS (node sim seed 806).
+      if (r.makeLeader(state, now) && r.role === 'leader' && (before === undefined || before.epoch !== r.leaderEpoch || before.replicas.length !== r.replicas.length || r.replicas.some((x) => !before.replicas.includes(x)))) {
+        this.o.onLeaderOpened?.(h.topic, h.partition, r.replicas);
+      }
     } else {
       h.replica.makeFollower(state, now);
       if (reg.leader >= 0) this.fetchers.ensure(reg.leader);
