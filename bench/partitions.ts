@@ -36,7 +36,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from '../src/index.js';
 
-const self = fileURLToPath(import.meta.url);
 const keyedRecords = 200_000;
 
 /** Where the n-th partition lives: partition n of one topic, or partition 0 of the n-th topic (`--topics`). */
@@ -90,8 +89,11 @@ async function createAll(cluster: Cluster, partitions: number): Promise<void> {
     }
     return;
   }
-  await admin.createTopics([{ name: 'bench', partitions: Math.min(step, partitions) }]);
-  for (let total = step * 2; total - step < partitions; total += step) await admin.createPartitions('bench', Math.min(total, partitions));
+  // One request may write at most 10,000 metadata records (Kafka's MAX_RECORDS_PER_USER_OP):
+  // a topic record and 9,999 partitions, then at most 10,000 new partitions a request.
+  const first = Math.min(step - 1, partitions);
+  await admin.createTopics([{ name: 'bench', partitions: first }]);
+  for (let total = first + step; total - step < partitions; total += step) await admin.createPartitions('bench', Math.min(total, partitions));
 }
 
 /** The file floor (see the top): N times a folder, its `partition.metadata`, and a segment file with one record written. */
@@ -186,31 +188,13 @@ async function measure(partitions: number): Promise<Row> {
   }
 }
 
-if (process.argv[2] === '--crash-child') {
-  const [, , , dataDir, mibText] = process.argv;
-  const cluster = await Cluster.start({ nodes: 1, dataDir: dataDir! });
-  // 64 MiB segments: the active segment is always scanned after a crash (Kafka's too), so
-  // what the recovery point saves shows only once segments roll.
-  await cluster.admin().createTopics([{ name: 'bulk', partitions: 4, configs: { 'segment.bytes': String(64 * 1024 * 1024) } }]);
-  const producer = cluster.producer({ acks: 1, lingerMs: 1 });
-  const value = Buffer.alloc(1000, 7);
-  const target = Number(mibText) * 1024 * 1024;
-  const calls: Promise<unknown>[] = [];
-  for (let sent = 0, i = 0; sent < target; sent += 1000 * 1000, i++) {
-    calls.push(producer.send('bulk', Array.from({ length: 1000 }, (_, j) => ({ partition: (i + j) % 4, value }))));
-    if (calls.length >= 8) await calls.shift();
-  }
-  await Promise.all(calls);
-  // The kill lands 2 s after the last acknowledgement: rolled segments are flushed and the
-  // data folder's recovery points written (they may wait up to 1 s), the tails are not.
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  process.kill(process.pid, 'SIGKILL');
-}
+/** The child that bulk-loads and SIGKILLs itself is `bench/reopen.ts`'s (one copy of it). */
+const crashChild = fileURLToPath(new URL('./reopen.ts', import.meta.url));
 
 async function crashReopen(sizeMiB: number): Promise<{ startMs: number; scannedMiB: number; totalMiB: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-crash-reopen-'));
   try {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', self, '--crash-child', dataDir, String(sizeMiB)], { stdio: 'inherit' });
+    const child = spawnSync(process.execPath, ['--import', 'tsx', crashChild, '--crash-child', dataDir, String(sizeMiB)], { stdio: 'inherit' });
     if (child.signal !== 'SIGKILL') throw new Error(`the crash child ended with ${child.status ?? child.signal}`);
     let scanned = 0;
     subscribe('tributary:recovery', (m) => {
@@ -278,7 +262,7 @@ function rowsFromMarkdown(text: string): Row[] {
 if (process.argv[2] === '--plot') {
   const file = process.argv[3]!;
   writeFileSync(file.replace(/\.md$/, '.svg'), svg(rowsFromMarkdown(readFileSync(file, 'utf8'))));
-} else if (process.argv[2] !== '--crash-child') {
+} else {
   const args = process.argv.slice(2);
   const outAt = args.indexOf('--out');
   const out = outAt >= 0 ? args.splice(outAt, 2)[1] : undefined;
