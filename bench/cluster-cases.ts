@@ -111,9 +111,14 @@ async function produce(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   await producer.close();
   await cluster.close();
+  reportWindows(`produce-${nodes}-${acksText}-${mode}`, rates, measured, cpu);
+}
+
+/** Reports a case measured over windows: median, best and worst rate, and CPU a record (user, system). */
+function reportWindows(name: string, rates: number[], measured: number, cpu: NodeJS.CpuUsage): void {
   rates.sort((a, b) => a - b);
   report({
-    name: `produce-${nodes}-${acksText}-${mode}`,
+    name,
     recordsPerSec: percentile(rates, 50),
     bestRecordsPerSec: rates[rates.length - 1]!,
     worstRecordsPerSec: rates[0]!,
@@ -172,18 +177,7 @@ async function appendCeiling(): Promise<void> {
     }
     const cpu = process.cpuUsage(cpu0);
     await log.close();
-    rates.sort((a, b) => a - b);
-    report({
-      name: `append-ceiling-${mode}`,
-      recordsPerSec: percentile(rates, 50),
-      bestRecordsPerSec: rates[rates.length - 1]!,
-      worstRecordsPerSec: rates[0]!,
-      records: measured,
-      cpuPerRecordNs: ((cpu.user + cpu.system) * 1000) / measured,
-      userCpuPerRecordNs: (cpu.user * 1000) / measured,
-      systemCpuPerRecordNs: (cpu.system * 1000) / measured,
-      peakRssMiB: peakRssMiB(),
-    });
+    reportWindows(`append-ceiling-${mode}`, rates, measured, cpu);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
