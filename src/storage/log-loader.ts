@@ -211,7 +211,12 @@ export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset
     const last = epochs[epochs.length - 1];
     if (last === undefined || (e.epoch > last.epoch && e.startOffset > last.startOffset)) epochs.push(e);
   }
-  host.leaderEpochCache.restore(epochs, epochCheckpoint, !fresh);
+  // A clean close may have left the file behind (entries past the recovery point, which a
+  // crash would scan): it holds the first `cleanEpochsInFile`, and the next flush writes it.
+  const inFile = clean && state.cleanEpochs !== undefined ? state.cleanEpochsInFile : undefined;
+  const fileLags = inFile !== undefined && epochCheckpoint !== undefined && inFile < epochCheckpoint.length;
+  host.leaderEpochCache.restore(epochs, fileLags ? epochCheckpoint.slice(0, inFile) : epochCheckpoint, !fresh && !fileLags);
+  if (fileLags) host.leaderEpochCache.markBehind();
 
   if (changed) host.beforeChange();
   if (!fresh && (!clean || changed)) {
