@@ -26,7 +26,7 @@
  * an unclean shutdown; reading on past a damaged batch would serve records after a hole.
  * @internal
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Uuid } from '../metadata/uuid.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
@@ -51,22 +51,6 @@ export interface LogManagerOptions {
   readonly log?: Logger;
   /** How long a raised recovery point may wait to be written with the others (log-dir-checkpoints.ts). */
   readonly checkpointDelayMs?: number;
-}
-
-/** Kafka's `partition.metadata`: the topic id a partition folder holds (written by versions before the journal). */
-const partitionMetadataFile = 'partition.metadata';
-
-/**
- * The topic id a `partition.metadata` names, or undefined if the file is missing or
- * garbled. The line must end in a newline: the file was written in place, and one cut
- * short by a crash must read as garbled, never as another topic's id.
- */
-function recordedTopicId(folder: string): string | undefined {
-  try {
-    return /^topic_id: (\S+)\n/m.exec(readFileSync(join(folder, partitionMetadataFile), 'utf8'))?.[1];
-  } catch {
-    return undefined;
-  }
 }
 
 /** A replica whose storage failed. */
@@ -217,10 +201,10 @@ export class LogManager {
     const folder = join(this.options.dataDir, `${topic}-${partition}`);
     const id = topicId === undefined ? undefined : String(topicId);
     if (id !== undefined) {
-      // After a clean shutdown the marker names the topic id; else the journal; a folder
-      // from before the journal has its own partition.metadata (read once, then journaled).
+      // After a clean shutdown the marker names the topic id; else the journal (which took
+      // over, when it was created, the partition.metadata of folders from before it).
       const cleanId = this.checkpoints.cleanTopicId(topic, partition);
-      const recorded = cleanId === id ? cleanId : (this.topicIds.get(topic, partition) ?? recordedTopicId(folder));
+      const recorded = cleanId === id ? cleanId : this.topicIds.get(topic, partition);
       if (recorded !== undefined && recorded !== id) {
         rmSync(folder, { recursive: true, force: true });
         this.checkpoints.forget(topic, partition);

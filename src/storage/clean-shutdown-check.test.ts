@@ -215,8 +215,7 @@ describe('the epoch history and file names in the data folder marker', () => {
     const fromFile = await open();
     // Not trusted as clean (the epoch file it would fall back on may have been left behind): scanned from the recovery point.
     expect(fromFile.recovery).toMatchObject({ clean: false, segmentsScanned: 1 });
-    expect(read).toContain('leader-epoch-checkpoint');
-    expect(read).toContain('(listing)');
+    expect(read).toContain('(listing)'); // (no epoch file to read: the clean close left it behind)
     expect(fromFile.epochs()).toEqual(history);
     await fromFile.close();
   });

@@ -8,7 +8,7 @@ import { batchHeaderBytes, batchLogOverheadBytes, positions, readInt64 } from '.
 import type { Clock } from '../util/clock.js';
 import { orphanIndexFiles, planLeftovers, segmentsReplacedBySwap } from './core/leftovers.js';
 import { parseSegmentFileName } from './core/offset-index.js';
-import { LeaderEpochFileCache } from './leader-epoch-file-cache.js';
+import { epochCheckpointFile, LeaderEpochFileCache } from './leader-epoch-file-cache.js';
 import type { LocalLog } from './local-log.js';
 import type { LogCheckpoints } from './log-checkpoints.js';
 import type { LogFlusher } from './log-flusher.js';
@@ -61,8 +61,9 @@ export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset
   const interval = config.indexIntervalBytes;
   // The folder is listed once; again only if leftovers changed it. After a clean close a
   // broker's data folder names the files instead (a listing per partition less).
+  // A folder the store has just created holds nothing (a new partition: a listing less).
   const recorded = distrusted === undefined ? checkpoints.cleanFileNames?.() : undefined;
-  const names = recorded ?? store.list();
+  const names = recorded ?? (store.created === true ? [] : store.list());
   const state = checkpoints.read(names);
   const clean = state.clean && distrusted === undefined;
   host.cleanMarker = state.clean;
@@ -92,7 +93,8 @@ export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset
   const logStartCheckpoint = state.logStartOffset;
   const recoveryPoint = clean ? Infinity : distrusted !== undefined ? 0 : (state.recoveryPoint ?? 0);
   // After a clean close the data folder's marker holds the epoch history the file held (a read per partition less).
-  const epochCheckpoint = clean && state.cleanEpochs !== undefined ? state.cleanEpochs.map((e) => ({ ...e })) : LeaderEpochFileCache.read(store);
+  // A listing without the file spares its read (a new partition's: a file-system call less).
+  const epochCheckpoint = clean && state.cleanEpochs !== undefined ? state.cleanEpochs.map((e) => ({ ...e })) : recorded === undefined && !names.includes(epochCheckpointFile) ? undefined : LeaderEpochFileCache.read(store);
   const epochsFromScan: EpochEntry[] = [];
   const scanned = new Set<Segment>();
   let batchesScanned = 0;

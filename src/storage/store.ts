@@ -55,6 +55,8 @@ export interface Store {
   syncDir(): void;
   /** `syncDir` off the main thread. */
   syncDirAsync(): Promise<void>;
+  /** Whether opening the store created its folder, which then holds nothing (a listing can be skipped). */
+  readonly created?: boolean;
   /** Releases the folder lock, if any. */
   release(): void;
   /** Drops this thread's hold on the folder but leaves its lock file, as a crash would (a log abandoned in tests). */

@@ -18,7 +18,8 @@
  * **Ordering.** A line is written (with a synchronous `write`, so it is in the page cache,
  * and survives a SIGKILL, before the call returns) before the folder's first file is
  * created: a crash cannot leave data in a folder whose topic is unrecorded (data written
- * by a version before this one has its `partition.metadata`, still read). Against power
+ * by a version before this one has its `partition.metadata`, read into the journal when it
+ * is first created, so from then on a folder without a line holds no data). Against power
  * loss the line is as durable as the data it describes: under `flush.messages=1` the
  * broker syncs this file with the data, before the acknowledgement (`sync`); otherwise
  * nothing of a new partition is fsynced until its first roll or the clean close, and this
@@ -32,13 +33,27 @@
  * than folders.
  * @internal
  */
-import { closeSync, fdatasync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 
 export const topicIdJournalFile = 'partition-topic-ids';
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/**
+ * The topic id a folder's `partition.metadata` names (Kafka's file, which versions before
+ * the journal wrote), or undefined if it is missing or garbled. The line must end in a
+ * newline: the file was written in place, and one cut short by a crash must read as
+ * garbled, never as another topic's id.
+ */
+function partitionMetadataTopicId(folder: string): string | undefined {
+  try {
+    return /^topic_id: (\S+)\n/m.exec(readFileSync(join(folder, 'partition.metadata'), 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
 
 export class TopicIdJournal {
   private readonly ids = new Map<string, string>();
@@ -49,11 +64,20 @@ export class TopicIdJournal {
   private syncing: Promise<void> | undefined;
 
   private constructor(private readonly dir: string) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(join(dir, topicIdJournalFile), 'utf8');
     } catch {
-      // None yet.
+      // None yet: a new data folder, or one written before the journal, whose partition
+      // folders each hold a partition.metadata. Those are read once, here, so that from
+      // now on a folder without a line holds no data (its line precedes its first file).
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const m = entry.isDirectory() ? /^(.+)-(\d+)$/.exec(entry.name) : null;
+        const id = m === null ? undefined : partitionMetadataTopicId(join(dir, entry.name));
+        if (id !== undefined) this.ids.set(key(m![1]!, Number(m![2])), id);
+      }
+      writeFileAtomic(dir, topicIdJournalFile, this.format());
+      return;
     }
     let lines = 0;
     for (const m of text.matchAll(/^(\S+) (\d+) (\S+)\n/gm)) {
@@ -70,7 +94,7 @@ export class TopicIdJournal {
     return new TopicIdJournal(dir);
   }
 
-  /** The topic id the journal gives a folder, if any. */
+  /** The topic id the journal gives a folder, if any (none: the folder holds no data). */
   get(topic: string, partition: number): string | undefined {
     return this.ids.get(key(topic, partition));
   }
