@@ -9,9 +9,15 @@ import { Cluster } from '../../src/cluster.js';
 import type { ConsumerRecord } from '../../src/client/consumer.js';
 import { serdes } from '../../src/client/serde.js';
 import { waitFor } from '../../src/testing.js';
+import { useSimulatedClock } from '../helpers/sim-clock.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 
 const tempDir = useTempDirs('tributary-cluster-');
+// The failover and config tests run on simulated time: fencing, elections, retries and
+// metadata propagation in the clock's time. The long-poll test stays on wall time: its
+// detector is the test's own (wall-clock) timeout.
+const sim = useSimulatedClock();
+const { clock } = sim;
 
 /** Reads every record below the high watermark of each partition of a topic. */
 async function readAll(cluster: Cluster, topic: string): Promise<Map<number, ConsumerRecord[]>> {
@@ -107,7 +113,7 @@ describe('Cluster', () => {
 
   it('loses no acknowledged record when the leader of every partition is killed in turn (acks=all, RF 3, min.insync.replicas 2)', async () => {
     const dataDir = tempDir();
-    await using cluster = await Cluster.start({ nodes: 3, dataDir, brokerSessionTimeoutMs: 1000 });
+    await using cluster = await Cluster.start({ nodes: 3, dataDir, brokerSessionTimeoutMs: 1000, clock });
     const admin = cluster.admin();
     await admin.createTopics([{ name: 'payments', partitions: 3, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
     const producer = cluster.producer({ acks: 'all', lingerMs: 1, deliveryTimeoutMs: 60_000 });
@@ -147,14 +153,14 @@ describe('Cluster', () => {
     const ackedNow = (): number => [...acked.values()].reduce((n, list) => n + list.length, 0);
     const moreAcked = async (what: string): Promise<void> => {
       const target = ackedNow() + 40;
-      await waitFor(() => ackedNow() >= target, { timeoutMs: 120_000, intervalMs: 20, message: `40 more acknowledged records ${what} (have ${ackedNow()}, failed ${failed})` });
+      await waitFor(() => ackedNow() >= target, { clock, timeoutMs: 120_000, intervalMs: 20, message: `40 more acknowledged records ${what} (have ${ackedNow()}, failed ${failed})` });
     };
     for (let partition = 0; partition < 3; partition++) {
       await moreAcked(`before killing the leader of partition ${partition}`);
       const [desc] = await admin.describeTopics(['payments']);
       const leader = desc!.partitions[partition]!.leader;
       cluster.killNode(leader);
-      await new Promise((r) => setTimeout(r, 300));
+      await sim.sleep(300);
       await cluster.restartNode(leader);
     }
     await moreAcked('after the last restart');
@@ -240,18 +246,18 @@ describe('Cluster', () => {
   }, 30_000);
 
   it('topic configs changed at runtime reach the open logs: a topic made compacted refuses records without a key, and accepts them again once it is not', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     const admin = cluster.admin();
     await admin.createTopics([{ name: 'dyn' }]);
     const producer = cluster.producer({ deliveryTimeoutMs: 5000, requestTimeoutMs: 2000 });
     await producer.send('dyn', { value: 'no key, before' }); // opens the log with cleanup.policy=delete
     await admin.alterConfigs('dyn', { 'cleanup.policy': 'compact' });
     const replica = () => cluster.node(1)!.broker.replica('dyn', 0)!;
-    for (let i = 0; i < 200 && (replica().log as { config: { cleanupPolicy: string } }).config.cleanupPolicy !== 'compact'; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 200 && (replica().log as { config: { cleanupPolicy: string } }).config.cleanupPolicy !== 'compact'; i++) await sim.sleep(5);
     await expect(producer.send('dyn', { value: 'no key' })).rejects.toMatchObject({ code: 'INVALID_RECORD' });
     await producer.send('dyn', { key: 'k', value: 'keyed' });
     await admin.alterConfigs('dyn', { 'cleanup.policy': null });
-    for (let i = 0; i < 200 && (replica().log as { config: { cleanupPolicy: string } }).config.cleanupPolicy !== 'delete'; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 200 && (replica().log as { config: { cleanupPolicy: string } }).config.cleanupPolicy !== 'delete'; i++) await sim.sleep(5);
     await producer.send('dyn', { value: 'no key, after' });
   });
 
