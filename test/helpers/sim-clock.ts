@@ -28,7 +28,21 @@ export interface SimulatedTime {
   sleep(ms: number): Promise<void>;
 }
 
-/** The clock starts at the real time, so record timestamps and retention look as they would. */
+function timeOn(clock: SimulatedTimerClock): SimulatedTime {
+  return {
+    clock,
+    until: async (what, cond, timeoutMs = 60_000) => {
+      await waitFor(async () => (await cond()) || undefined, { clock, timeoutMs, message: `timed out waiting for ${what} (${timeoutMs} simulated ms)` });
+    },
+    sleep: (ms) => delay(ms, clock),
+  };
+}
+
+/**
+ * A simulated clock driven from `beforeAll` to `afterAll` of the file (or `describe`) that
+ * calls it. The clock starts at the real time, so record timestamps and retention look as
+ * they would.
+ */
 export function useSimulatedClock(): SimulatedTime {
   const clock = new SimulatedTimerClock(Date.now());
   let driver: ClockDriver | undefined;
@@ -38,11 +52,12 @@ export function useSimulatedClock(): SimulatedTime {
   afterAll(async () => {
     await driver?.stop();
   });
-  return {
-    clock,
-    until: async (what, cond, timeoutMs = 60_000) => {
-      await waitFor(async () => (await cond()) || undefined, { clock, timeoutMs, message: `timed out waiting for ${what} (${timeoutMs} simulated ms)` });
-    },
-    sleep: (ms) => delay(ms, clock),
-  };
+  return timeOn(clock);
+}
+
+/** A simulated clock driven for one test: `await using sim = simulatedClock()` stops the driver at the end of the block. */
+export function simulatedClock(): SimulatedTime & AsyncDisposable {
+  const clock = new SimulatedTimerClock(Date.now());
+  const driver = driveClock(clock);
+  return { ...timeOn(clock), [Symbol.asyncDispose]: () => driver.stop() };
 }
