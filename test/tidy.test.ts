@@ -112,7 +112,7 @@ const wallClockWaits: Record<string, string> = {
   'test/fuzz/run.ts': 'the fuzzer runner reports progress every 5 s of real time',
   'test/fuzz/targets.ts': 'fuzz targets bound a stuck call by real time, and hand bad options to waitFor itself',
   'test/fuzz/wire.ts': 'the wire fuzzer against a real TCP listener; waits for the heap to settle after GC',
-  'test/integration/cluster.test.ts': "the long-poll test's detector is the test's own wall-clock timeout (on simulated time a held-back fetch would pass)",
+  'test/integration/cluster.test.ts': "the long-poll test's detector is the test's own wall-clock timeout (on simulated time a held-back fetch would pass); the failover test's producer never idles, which starves a simulated clock (it counts acknowledgements, 120 s bounds)",
   'test/integration/group-crash-child.ts': 'a child process that waits for its members before it is killed',
   'test/integration/group-crash.test.ts': "the 90 s wall bound is the detector: on simulated time the dead members' 10-minute sessions would run out and the check could not fail",
   'test/integration/restart-opens.test.ts': 'waits for 400 replicas to open from disk (real file I/O), counted, with a 60 s bound',
