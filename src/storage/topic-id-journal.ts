@@ -16,14 +16,15 @@
  *   against 10,000 `open(O_CREAT)` + `write` + `close` (bench/results/2026-12-07d-partitions.md).
  *
  * **Ordering.** A line is written (with a synchronous `write`, so it is in the page cache,
- * and survives a SIGKILL, before the call returns) before the folder's first file is
- * created: a crash cannot leave data in a folder whose topic is unrecorded (data written
+ * and survives a SIGKILL, before the call returns) before the folder is created, so before
+ * its first file: a crash cannot leave data in a folder whose topic is unrecorded (data written
  * by a version before this one has its `partition.metadata`, read into the journal when it
  * is first created, so from then on a folder without a line holds no data). Against power
  * loss the line is as durable as the data it describes: under `flush.messages=1` the
  * broker syncs this file with the data, before the acknowledgement (`sync`); otherwise
  * nothing of a new partition is fsynced until its first roll or the clean close, and this
- * file is synced at the clean close (and at the first sync of a log after a line).
+ * file is synced before the data folder's checkpoints vouch for a rolled segment
+ * (`syncNow`, at most once a second) and at the clean close, before the marker.
  *
  * **Later lines win.** A folder removed and created again (a topic deleted and created
  * again under the same name) gets a new line before its new data; the last line for a
@@ -122,7 +123,8 @@ export class TopicIdJournal {
 
   /** Makes every line written so far durable (fdatasync in the thread pool; concurrent calls share one). */
   async sync(): Promise<void> {
-    while (this.synced < this.written) {
+    // (A closed journal was synced by `close`; an abandoned one is a crash: nothing to do.)
+    while (this.synced < this.written && this.fd >= 0) {
       if (this.syncing === undefined) {
         const upTo = this.written;
         const fd = this.fd;
