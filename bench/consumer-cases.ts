@@ -20,17 +20,25 @@
  * JIT state (and, until this change, the group's `AsyncLocalStorage` turned on promise
  * hooks for everything after it). `PROFILE=<file>` writes a CPU profile of the counted
  * passes only.
+ *
+ * `paired` (a fifth argument): the reader and the direct read in the same process, pass for
+ * pass, in alternating order (direct first, then the reader first), on the same data: the
+ * partition folders are copied once the topic is filled and read straight from the copy
+ * while the cluster runs. On this shared machine the CPU a record of one and the same
+ * reader swings 2x between processes (another process's load, caches, the collector's
+ * timing); within one process, pass against pass, far less. Reports both readers' CPU a
+ * record and the median of the pairs' ratios (direct / reader).
  */
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, writeFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster } from '../src/cluster.js';
 import type { ProducerRecord } from '../src/client/producer.js';
 import { peakRssMiB, percentile, report } from './lib.js';
-import { readLogsDirectly } from './read-ceiling.js';
+import { openDirect, readLogsDirectly } from './read-ceiling.js';
 
-const [reader = 'bare', partitionsArg = '1', recordsArg = '1000000', passesArg = '3'] = process.argv.slice(2);
+const [reader = 'bare', partitionsArg = '1', recordsArg = '1000000', passesArg = '3', pairing = ''] = process.argv.slice(2);
 const partitions = Number(partitionsArg);
 const records = Number(recordsArg);
 const passes = Number(passesArg);
@@ -159,6 +167,54 @@ try {
     await profileStop();
     if (d.records !== records) throw new Error(`read ${d.records} records directly, wrote ${records}`);
     report({ name: 'consumer', reader, partitions, records, load, recordsPerSec: records / d.seconds, cpuPerRecordNs: d.cpuPerRecordNs, peakRssMiB: peakRssMiB() });
+  } else if (pairing === 'paired') {
+    // A copy of the partition folders (not the lock): read straight from their logs while
+    // the cluster, which holds the originals, keeps running for the reader.
+    const copy = mkdtempSync(join(tmpdir(), 'tributary-bench-consumer-direct-'));
+    try {
+      const node = readdirSync(dataDir).find((d) => d.startsWith('node-'))!;
+      for (let p = 0; p < partitions; p++) cpSync(join(dataDir, node, `${topic}-${p}`), join(copy, node, `${topic}-${p}`), { recursive: true });
+      const direct = await openDirect(copy, topic, partitions);
+      await direct.pass(); // warm-up (and the CRC check of each batch at its first read after open)
+      await pass(0);
+      await profileStart();
+      const mine: Pass[] = [];
+      const theirs: { records: number; cpuUs: number; seconds: number }[] = [];
+      for (let i = 1; i <= passes; i++) {
+        if (i % 2 === 1) {
+          theirs.push(await direct.pass());
+          mine.push(await pass(i));
+        } else {
+          mine.push(await pass(i));
+          theirs.push(await direct.pass());
+        }
+      }
+      await profileStop();
+      await direct.close();
+      for (const t of theirs) if (t.records !== records) throw new Error(`read ${t.records} records directly, wrote ${records}`);
+      const ratios = mine.map((m, i) => theirs[i]!.cpuUs / records / (m.cpuUs / m.counted)).sort((a, b) => a - b);
+      const cpuNs = (mine.reduce((s, p) => s + p.cpuUs, 0) * 1000) / mine.reduce((s, p) => s + p.counted, 0);
+      const directNs = (theirs.reduce((s, p) => s + p.cpuUs, 0) * 1000) / (records * passes);
+      const rates = mine.map((p) => p.counted / p.seconds).sort((a, b) => a - b);
+      const directRates = theirs.map((p) => records / p.seconds).sort((a, b) => a - b);
+      report({
+        name: 'consumer-paired',
+        reader,
+        partitions,
+        records,
+        passes,
+        load,
+        recordsPerSec: percentile(rates, 50),
+        cpuPerRecordNs: cpuNs,
+        directRecordsPerSec: percentile(directRates, 50),
+        directCpuPerRecordNs: directNs,
+        ratioByCpu: directNs / cpuNs,
+        medianPairRatioByCpu: percentile(ratios, 50),
+        peakRssMiB: peakRssMiB(),
+      });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   } else {
     await pass(0); // warm-up
     await profileStart();
