@@ -174,3 +174,34 @@ describe('eachRecord handlers', () => {
     expect(await committed(cluster, 'throwing')).toEqual([7]);
   }, 60_000);
 });
+
+describe('record views', () => {
+  it('a record keeps its key and value after later fetches (bare consumer and group): no buffer a record points into is reused', async () => {
+    await using cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
+    // Many fetches: batches of 20 records, fetches of about 1 KiB a partition (maxPartitionBytes).
+    const t = cluster.topic('work', { key: serdes.string, value: serdes.string });
+    for (let i = 0; i < 2000; i += 20) await t.send(Array.from({ length: 20 }, (_, j) => ({ key: `k${i + j}`, value: `value-${i + j}` })));
+    const consumer = cluster.consumer({ maxWaitMs: 20, maxPartitionBytes: 1024 });
+    consumer.assign([{ topic: 'work', partition: 0 }]);
+    await consumer.seek({ topic: 'work', partition: 0 }, 'earliest');
+    const kept: { key: Uint8Array | null; value: Uint8Array | null }[] = [];
+    let fetches = 0;
+    for await (const batch of consumer.batches()) {
+      fetches++;
+      kept.push(...batch.records);
+      if (kept.length >= 2000) break;
+    }
+    await consumer.close();
+    expect(fetches).toBeGreaterThan(10);
+    expect(kept.map((r) => `${Buffer.from(r.key!).toString()}=${Buffer.from(r.value!).toString()}`)).toEqual(Array.from({ length: 2000 }, (_, i) => `k${i}=value-${i}`));
+
+    const group = cluster.consumerGroup({ groupId: 'views', topics: ['work'], ...settings, maxWaitMs: 20 });
+    const fromGroup: { key: Uint8Array | null; value: Uint8Array | null }[] = [];
+    const run = group.run({ eachRecord: (r) => void fromGroup.push(r) });
+    await waitFor(() => fromGroup.length >= 2000, { timeoutMs: 30_000 });
+    await group.close();
+    await run;
+    expect(fromGroup.map((r) => `${Buffer.from(r.key!).toString()}=${Buffer.from(r.value!).toString()}`)).toEqual(Array.from({ length: 2000 }, (_, i) => `k${i}=value-${i}`));
+  }, 60_000);
+});
