@@ -5,14 +5,17 @@
  * it awaits the close); a close of another member from inside a handler still waits for
  * that member's own handler; a handler that seeks its partition reads from there on.
  *
- * `rebalanceTimeoutMs` (how long a close waits for the handler in flight) is ten minutes
- * here, past the test's timeout: a close that waited for the handler awaiting it would
- * hang the test, never pass it. No assertion depends on the machine's speed.
+ * On simulated time (test/helpers/sim-clock.ts). `rebalanceTimeoutMs` (how long a close
+ * waits for the handler in flight) is ten minutes of the clock: a close that waited for
+ * the handler awaiting it would take those ten minutes, so each close inside a handler
+ * checks that it took less than one. No assertion depends on the machine's speed.
  */
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
 import { serdes } from '../../src/client/serde.js';
-import { waitFor } from '../../src/testing.js';
+import { useSimulatedClock } from '../helpers/sim-clock.js';
+
+const { clock, until, sleep } = useSimulatedClock();
 
 const settings = { heartbeatIntervalMs: 100, sessionTimeoutMs: 10_000, maxWaitMs: 20, autoCommitIntervalMs: 3_600_000, rebalanceTimeoutMs: 600_000, from: 'earliest' } as const;
 
@@ -30,47 +33,54 @@ async function committed(cluster: Cluster, groupId: string): Promise<number[]> {
 describe('close() from inside a run handler', () => {
   for (const where of ['before its first await', 'after an await'] as const) {
     it(`eachRecord, ${where}: close resolves while the handler is in flight; the records before it are committed, not its own`, async () => {
-      await using cluster = await Cluster.start();
+      await using cluster = await Cluster.start({ clock });
       await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
       await produce(cluster, 'work', 10);
       const group = cluster.consumerGroup({ groupId: 'inside', topics: ['work'], value: serdes.string, ...settings });
       const steps: string[] = [];
+      let closeMs = -1;
       const run = group.run({
         eachRecord: async (r) => {
           if (r.offset !== 4) return;
-          if (where === 'after an await') await new Promise((resolve) => setTimeout(resolve, 5));
+          if (where === 'after an await') await sleep(5);
           steps.push('closing');
+          const t0 = clock.now();
           await group.close();
+          closeMs = clock.now() - t0;
           steps.push('closed');
         },
       });
       await run;
       expect(steps).toEqual(['closing', 'closed']);
+      expect(closeMs).toBeGreaterThanOrEqual(0);
+      expect(closeMs).toBeLessThan(60_000); // it did not wait for rebalanceTimeoutMs (10 minutes)
       expect(await committed(cluster, 'inside')).toEqual([4]);
     }, 60_000);
   }
 
   it('eachBatch, after an await: close resolves while the handler is in flight', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
     await produce(cluster, 'work', 10);
     const group = cluster.consumerGroup({ groupId: 'inside-batch', topics: ['work'], value: serdes.string, ...settings });
-    let closedInside = false;
+    let closeMs = -1;
     const run = group.run({
       eachBatch: async () => {
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await sleep(5);
+        const t0 = clock.now();
         await group.close();
-        closedInside = true;
+        closeMs = clock.now() - t0;
       },
     });
     await run;
-    expect(closedInside).toBe(true);
+    expect(closeMs).toBeGreaterThanOrEqual(0);
+    expect(closeMs).toBeLessThan(60_000);
     // The batch in flight was not processed: the commit is where the member started.
     expect(await committed(cluster, 'inside-batch')).toEqual([0]);
   }, 60_000);
 
   it("a close of member A from inside member B's handler waits for A's own handler, then commits its record", async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([
       { name: 'work', partitions: 1 },
       { name: 'other', partitions: 1 },
@@ -93,15 +103,15 @@ describe('close() from inside a run handler', () => {
     let finishedWhenClosed: boolean | undefined;
     const runB = b.run({
       eachRecord: async () => {
-        await new Promise((resolve) => setTimeout(resolve, 1));
-        setTimeout(release, 300);
+        await sleep(1);
+        void sleep(300).then(release);
         await a.close();
         finishedWhenClosed = aFinished;
       },
     });
-    await waitFor(() => aStarted, { timeoutMs: 30_000 });
+    await until('A handling its third record', () => aStarted);
     await produce(cluster, 'other', 1);
-    await waitFor(() => finishedWhenClosed !== undefined, { timeoutMs: 30_000 });
+    await until("B's close of A", () => finishedWhenClosed !== undefined);
     expect(finishedWhenClosed).toBe(true);
     await runA;
     expect(await committed(cluster, 'a')).toEqual([3]);
@@ -112,7 +122,7 @@ describe('close() from inside a run handler', () => {
 
 describe('eachRecord handlers', () => {
   it('synchronous and asynchronous handlers see every record once, in order; processed records are committed', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
     await produce(cluster, 'work', 300);
     for (const kind of ['sync', 'async'] as const) {
@@ -127,7 +137,7 @@ describe('eachRecord handlers', () => {
                 seen.push(r.value!);
               },
       });
-      await waitFor(() => seen.length >= 300, { timeoutMs: 30_000 });
+      await until('300 records', () => seen.length >= 300);
       await group.close();
       await run;
       expect(seen).toEqual(Array.from({ length: 300 }, (_, i) => `v${i}`));
@@ -136,7 +146,7 @@ describe('eachRecord handlers', () => {
   }, 60_000);
 
   it('a synchronous handler that seeks its partition back reads from there on, and the rest of the batch is not handed out', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
     await produce(cluster, 'work', 10);
     const group = cluster.consumerGroup({ groupId: 'seeking', topics: ['work'], value: serdes.string, ...settings });
@@ -151,7 +161,7 @@ describe('eachRecord handlers', () => {
         }
       },
     });
-    await waitFor(() => offsets.length >= 14, { timeoutMs: 30_000 });
+    await until('14 records', () => offsets.length >= 14);
     await group.close();
     await run;
     expect(offsets).toEqual([0, 1, 2, 3, 4, 5, 6, 3, 4, 5, 6, 7, 8, 9]);
@@ -159,7 +169,7 @@ describe('eachRecord handlers', () => {
   }, 60_000);
 
   it('a synchronous handler that throws: run rejects, the member leaves, and the failed record is not committed', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
     await produce(cluster, 'work', 10);
     const group = cluster.consumerGroup({ groupId: 'throwing', topics: ['work'], value: serdes.string, ...settings });
@@ -177,7 +187,7 @@ describe('eachRecord handlers', () => {
 
 describe('record views', () => {
   it('a record keeps its key and value after later fetches (bare consumer and group): no buffer a record points into is reused', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
     // Many fetches: batches of 20 records, fetches of about 1 KiB a partition (maxPartitionBytes).
     const t = cluster.topic('work', { key: serdes.string, value: serdes.string });
@@ -199,7 +209,7 @@ describe('record views', () => {
     const group = cluster.consumerGroup({ groupId: 'views', topics: ['work'], ...settings, maxWaitMs: 20 });
     const fromGroup: { key: Uint8Array | null; value: Uint8Array | null }[] = [];
     const run = group.run({ eachRecord: (r) => void fromGroup.push(r) });
-    await waitFor(() => fromGroup.length >= 2000, { timeoutMs: 30_000 });
+    await until('2,000 records', () => fromGroup.length >= 2000);
     await group.close();
     await run;
     expect(fromGroup.map((r) => `${Buffer.from(r.key!).toString()}=${Buffer.from(r.value!).toString()}`)).toEqual(Array.from({ length: 2000 }, (_, i) => `k${i}=value-${i}`));
