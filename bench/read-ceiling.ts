@@ -3,7 +3,7 @@
  * consumer case read, read again straight from their `PartitionLog`s on disk after the
  * cluster closed, with the same per-record output as the consumer: each read (1 MiB, the
  * consumer's `maxPartitionBytes`) into a fresh buffer (records are views into it), every
- * record decoded by the consumer's decoder into the consumer's record shape (topic,
+ * record decoded by the consumer's decoder (`decodePartitionBatch`) into the consumer's record shape (topic,
  * partition, offset, timestamp, key and value views, headers, leader epoch), one array a
  * read as a `ConsumerBatch` holds, each value touched. No CRC check, as the in-process
  * consumer does not check one (the leader did). What it leaves out is exactly what a
@@ -12,8 +12,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { isControlBatch, iterateBatches, type RecordMaker } from '../src/record/batch.js';
-import { decodeBatchWith } from '../src/record/codecs/index.js';
+import { isControlBatch, iterateBatches } from '../src/record/batch.js';
+import { decodePartitionBatch } from '../src/record/codecs/index.js';
 import { PartitionLog } from '../src/storage/partition-log.js';
 import type { ConsumerRecord } from '../src/client/consumer.js';
 
@@ -50,9 +50,7 @@ export async function openDirect(dataDir: string, topic: string, partitions: num
           for (const slice of iterateBatches(data)) {
             const h = slice.header;
             if (!isControlBatch(h.attributes)) {
-              const leaderEpoch = h.partitionLeaderEpoch;
-              const make: RecordMaker<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({ topic, partition, offset, timestamp, key, value, headers, leaderEpoch });
-              const pending = decodeBatchWith(data, slice.position, false, next, make, out);
+              const pending = decodePartitionBatch(data, slice.position, false, next, topic, partition, out);
               if (pending !== undefined) await pending;
             }
             next = h.baseOffset + h.lastOffsetDelta + 1;
