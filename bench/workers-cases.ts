@@ -23,6 +23,10 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Cluster, connectHandle, type ClusterHandle, type Producer } from '../src/index.js';
 import { percentile, report } from './lib.js';
+import { mark as traceMark, startTrace, traceEvents, type TraceEvent } from './workers-trace.js';
+
+const TRACE = process.env.E2E_TRACE !== undefined;
+if (TRACE) startTrace();
 
 const CALLS = 300;
 const PER_CALL = 1000;
@@ -124,6 +128,7 @@ async function e2eProduce(remote: Clients): Promise<{ sent: number; cpuUsPerReco
       }
       const records = Array.from({ length: due - sent }, () => ({ value: mark + String(now()) }));
       sent = due;
+      if (TRACE) traceMark(`send x${records.length}`);
       pending.push(producer.send('bench', records));
     }
     await new Promise((r) => setTimeout(r, 1));
@@ -137,21 +142,27 @@ async function e2eProduce(remote: Clients): Promise<{ sent: number; cpuUsPerReco
 }
 
 /** The e2e consumer: the latency of every record after the warm-up, from its send time to this thread's hands. */
-async function e2eConsume(remote: Clients, ready: () => void): Promise<{ n: number; p50: number; p99: number; max: number }> {
+async function e2eConsume(remote: Clients, ready: () => void): Promise<{ n: number; p50: number; p99: number; max: number; slow: [number, number][] }> {
   const consumer = remote.consumer({ maxWaitMs: 100 });
   consumer.assign([{ topic: 'bench', partition: 0 }]);
   await consumer.seek({ topic: 'bench', partition: 0 }, 'latest');
   ready();
   const latencies: number[] = [];
+  /** [sent, received] of every measured record, for the trace's slowest samples. */
+  const samples: [number, number][] = [];
   for await (const r of consumer) {
     const at = now();
     const value = Buffer.from(r.value as Uint8Array).toString();
     if (value === 'end') break;
-    if (value[0] !== 'w') latencies.push(at - Number(value));
+    if (value[0] !== 'w') {
+      latencies.push(at - Number(value));
+      if (TRACE) samples.push([Number(value), at]);
+    }
   }
   await consumer.close();
   latencies.sort((a, b) => a - b);
-  return { n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN };
+  samples.sort((a, b) => b[1] - b[0] - (a[1] - a[0]));
+  return { n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN, slow: samples.slice(0, 400) };
 }
 
 async function inWorker(job: WorkerJob): Promise<void> {
@@ -159,8 +170,8 @@ async function inWorker(job: WorkerJob): Promise<void> {
   const port = parentPort!;
   if (job.role === 'produce') port.postMessage(await drive(remote.producer({ lingerMs: 0 })));
   else if (job.role === 'group') port.postMessage(await readGroup(remote.consumerGroup({ groupId: 'bench', topics: ['bench'], autoOffsetReset: 'earliest' }) as never));
-  else if (job.role === 'e2e-produce') port.postMessage(await e2eProduce(remote));
-  else port.postMessage(await e2eConsume(remote, () => port.postMessage('ready')));
+  else if (job.role === 'e2e-produce') port.postMessage({ ...(await e2eProduce(remote)), trace: traceEvents() });
+  else port.postMessage({ ...(await e2eConsume(remote, () => port.postMessage('ready'))), trace: traceEvents() });
   await remote.close();
 }
 
@@ -252,14 +263,38 @@ async function main(which: string): Promise<void> {
     await cluster.admin().createTopics([{ name: 'bench', partitions: 1 }]);
     const consumer = startWorker({ role: 'e2e-consume', handle: cluster.createHandle() });
     await firstMessage<string>(consumer);
-    const result = firstMessage<{ n: number; p50: number; p99: number; max: number }>(consumer);
+    const result = firstMessage<{ n: number; p50: number; p99: number; max: number; slow: [number, number][]; trace: TraceEvent[] }>(consumer);
     const producer = startWorker({ role: 'e2e-produce', handle: cluster.createHandle() });
-    const { sent, cpuUsPerRecord } = await firstMessage<{ sent: number; cpuUsPerRecord: number }>(producer);
+    const { sent, cpuUsPerRecord, trace } = await firstMessage<{ sent: number; cpuUsPerRecord: number; trace: TraceEvent[] }>(producer);
     const r = await result;
+    if (TRACE) printTrace(r.slow, { main: traceEvents(), prod: trace, cons: r.trace });
     await Promise.all([producer.terminate(), consumer.terminate()]);
     await cluster.close();
     report({ name: which, sent, measured: r.n, p50Ms: Number(r.p50.toFixed(3)), p99Ms: Number(r.p99.toFixed(3)), maxMs: Number(r.max.toFixed(3)), cpuUsPerRecord: Number(cpuUsPerRecord.toFixed(2)) });
   } else throw new Error(`no case ${which}`);
+}
+
+/**
+ * The events of every thread around the slowest samples (to stderr): distinct slow
+ * episodes (samples whose send times are 5 ms apart), each with the events from 0.5 ms
+ * before its send to 0.2 ms after its receipt, times relative to the send.
+ */
+function printTrace(slow: readonly [number, number][], traces: Record<string, readonly TraceEvent[]>): void {
+  const all = Object.entries(traces).flatMap(([who, es]) => es.map((e) => ({ ...e, who }))).sort((a, b) => a.t - b.t);
+  const gcs = all.filter((e) => e.what.startsWith('gc'));
+  for (const who of Object.keys(traces)) {
+    const g = gcs.filter((e) => e.who === who);
+    console.error(`${who}: gc pauses ${g.length}, total ${g.reduce((s, e) => s + (e.ms ?? 0), 0).toFixed(1)} ms, over 1 ms: ${g.filter((e) => (e.ms ?? 0) > 1).map((e) => `${e.what} ${(e.ms ?? 0).toFixed(1)}`).join(', ')}`);
+  }
+  const episodes: [number, number][] = [];
+  for (const s of slow) if (episodes.length < 8 && episodes.every((e) => Math.abs(e[0] - s[0]) > 5)) episodes.push(s);
+  for (const [sent, got] of episodes) {
+    console.error(`--- sample sent ${sent.toFixed(3)}, latency ${(got - sent).toFixed(3)} ms`);
+    for (const e of all) {
+      if (e.t + (e.ms ?? 0) < sent - 0.5 || e.t > got + 0.2) continue;
+      console.error(`  ${(e.t - sent).toFixed(3).padStart(8)} ${e.who.padEnd(4)} ${e.what}${e.ms !== undefined ? ` ${e.ms.toFixed(2)} ms` : ''}`);
+    }
+  }
 }
 
 if (!isMainThread) await inWorker(workerData as WorkerJob);
