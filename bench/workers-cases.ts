@@ -20,6 +20,7 @@
  *   this thread: latency from the send call to the consumer's hands, p50 and p99.
  *   `e2e:main`: the same producer and consumer in the cluster's thread, the peer.
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Cluster, connectHandle, type ClusterHandle, type Producer } from '../src/index.js';
 import { percentile, report } from './lib.js';
@@ -265,6 +266,7 @@ async function main(which: string): Promise<void> {
     await firstMessage<string>(consumer);
     const result = firstMessage<{ n: number; p50: number; p99: number; max: number; slow: [number, number][]; trace: TraceEvent[] }>(consumer);
     const producer = startWorker({ role: 'e2e-produce', handle: cluster.createHandle() });
+    if (TRACE) threadCpu(producer);
     const { sent, cpuUsPerRecord, trace } = await firstMessage<{ sent: number; cpuUsPerRecord: number; trace: TraceEvent[] }>(producer);
     const r = await result;
     if (TRACE) printTrace(r.slow, { main: traceEvents(), prod: trace, cons: r.trace });
@@ -272,6 +274,33 @@ async function main(which: string): Promise<void> {
     await cluster.close();
     report({ name: which, sent, measured: r.n, p50Ms: Number(r.p50.toFixed(3)), p99Ms: Number(r.p99.toFixed(3)), maxMs: Number(r.max.toFixed(3)), cpuUsPerRecord: Number(cpuUsPerRecord.toFixed(2)) });
   } else throw new Error(`no case ${which}`);
+}
+
+/**
+ * CPU ms of each thread of this process (Linux `/proc/self/task/<tid>/schedstat`) over 4 s
+ * of the measured phase (from 1.5 s after the producer's worker started), to stderr.
+ */
+function threadCpu(producer: Worker): void {
+  const read = (): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const t of readdirSync('/proc/self/task')) {
+      try {
+        out.set(t, Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+      } catch {
+        // gone
+      }
+    }
+    return out;
+  };
+  let before: Map<string, number>;
+  producer.once('online', () => {
+    setTimeout(() => (before = read()), 1500);
+    setTimeout(() => {
+      const after = read();
+      const rows = [...after].map(([t, ms]) => [t === String(process.pid) ? 'main' : t, ms - (before.get(t) ?? ms)] as const).filter(([, ms]) => ms > 1);
+      console.error(`CPU ms by thread over 4 s (10,000 rec/s): ${rows.map(([t, ms]) => `${t} ${ms.toFixed(0)}`).join(', ')}; total ${rows.reduce((s, [, ms]) => s + ms, 0).toFixed(0)}`);
+    }, 5500);
+  });
 }
 
 /**
