@@ -163,7 +163,7 @@ async function e2eConsume(remote: Clients, ready: () => void): Promise<{ n: numb
   await consumer.close();
   latencies.sort((a, b) => a - b);
   samples.sort((a, b) => b[1] - b[0] - (a[1] - a[0]));
-  return { n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN, slow: samples.slice(0, 400) };
+  return { n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN, slow: samples.slice(0, Math.ceil(samples.length / 100)) };
 }
 
 async function inWorker(job: WorkerJob): Promise<void> {
@@ -315,6 +315,35 @@ function printTrace(slow: readonly [number, number][], traces: Record<string, re
     const g = gcs.filter((e) => e.who === who);
     console.error(`${who}: gc pauses ${g.length}, total ${g.reduce((s, e) => s + (e.ms ?? 0), 0).toFixed(1)} ms, over 1 ms: ${g.filter((e) => (e.ms ?? 0) > 1).map((e) => `${e.what} ${(e.ms ?? 0).toFixed(1)}`).join(', ')}`);
   }
+  // Where each slow sample's time went: in the producer's thread before its request was
+  // posted, the hop to the cluster's thread (posted to received), in the cluster's thread
+  // (its request received to the consumer's fetch answer posted), the hop to the consumer,
+  // and in the consumer's thread. Matched by correlation id on each port.
+  const of = (who: string) => all.filter((e) => e.who === who);
+  const prod = of('prod').filter((e) => e.what.startsWith('post ') && e.what.includes('produce#'));
+  const mainRecv = new Map(of('main').filter((e) => e.what.startsWith('recv ') && e.what.includes('produce#')).flatMap((e) => [...e.what.matchAll(/produce#(\d+)/g)].map((m) => [m[1], e.t] as const)));
+  const mainFetch = of('main').filter((e) => e.what.startsWith('post ') && e.what.includes('fetch#'));
+  const consRecv = new Map(of('cons').filter((e) => e.what.startsWith('recv ') && e.what.includes('fetch#')).flatMap((e) => [...e.what.matchAll(/fetch#(\d+)/g)].map((m) => [m[1], e.t] as const)));
+  const fetchIn = new Map(of('main').filter((e) => e.what.startsWith('recv ') && e.what.includes('fetch#')).flatMap((e) => [...e.what.matchAll(/fetch#(\d+)/g)].map((m) => [m[1], e.t] as const)));
+  const consAsked = new Map(of('cons').filter((e) => e.what.startsWith('post ') && e.what.includes('fetch#')).flatMap((e) => [...e.what.matchAll(/fetch#(\d+)/g)].map((m) => [m[1], e.t] as const)));
+  const sums = [0, 0, 0, 0, 0, 0, 0];
+  let matched = 0;
+  for (const [sent, got] of slow) {
+    const post = prod.find((e) => e.t >= sent);
+    const id = post?.what.match(/produce#(\d+)/)?.[1];
+    const inMain = id !== undefined ? mainRecv.get(id) : undefined;
+    const answer = inMain !== undefined ? mainFetch.find((e) => e.t >= inMain) : undefined;
+    const fid = answer?.what.match(/fetch#(\d+)/)?.[1];
+    const inCons = fid !== undefined ? consRecv.get(fid) : undefined;
+    if (post === undefined || inMain === undefined || answer === undefined || inCons === undefined || inCons > got) continue;
+    matched++;
+    // The fetch answered may have reached the cluster's thread after the produce (the consumer's next fetch still on its way).
+    const ready = Math.max(inMain, fetchIn.get(fid!) ?? inMain);
+    const asked = Math.min(ready, Math.max(inMain, consAsked.get(fid!) ?? inMain));
+    [post.t - sent, inMain - post.t, asked - inMain, ready - asked, answer.t - ready, inCons - answer.t, got - inCons].forEach((ms, i) => (sums[i]! += ms));
+  }
+  const total = sums.reduce((a, b) => a + b, 0);
+  console.error(`the slowest ${slow.length} samples (${matched} matched), share of their latency: ${['producer thread', 'hop to the cluster', 'the consumer not yet asking again', 'its fetch on the way', 'cluster thread', 'hop to the consumer', 'consumer thread'].map((n, i) => `${n} ${((100 * sums[i]!) / total).toFixed(0)}%`).join(', ')}; mean ${(total / Math.max(1, matched)).toFixed(2)} ms`);
   const episodes: [number, number][] = [];
   for (const s of slow) if (episodes.length < 8 && episodes.every((e) => Math.abs(e[0] - s[0]) > 5)) episodes.push(s);
   for (const [sent, got] of episodes) {
