@@ -17,9 +17,6 @@ export class InlineTransport implements Transport {
   private readonly budget = new TurnBudget(inlineTurnBudget.requestsMax, inlineTurnBudget.budgetUs);
   private readonly inFlight = new Set<(err: TributaryError) => void>();
   private closed = false;
-  /** The turn of the last request the budget deferred, while any is still waiting: later requests queue behind it. */
-  private deferred: Promise<void> | undefined;
-  private deferredCount = 0;
 
   /**
    * @param clusterRunId the run of the cluster whose nodes this transport reaches (see {@link Transport.clusterRunId}).
@@ -50,7 +47,7 @@ export class InlineTransport implements Transport {
     const signal = options?.signal;
     if (signal?.aborted) throw abortError(signal);
     if (!isRequestShaped(request)) throw new TributaryError('INVALID_REQUEST', 'not a request: an object with a numeric apiKey');
-    await this.turn();
+    await (this.budget.take() ?? Promise.resolve());
     if (this.closed) throw new TributaryError('NETWORK_EXCEPTION', 'the transport closed before the request was sent');
     const handler = this.nodes.get(nodeId);
     if (handler === undefined) throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId} is not reachable`);
@@ -70,27 +67,6 @@ export class InlineTransport implements Transport {
         (v) => settle(undefined, v),
         (e: unknown) => settle(e ?? new TributaryError('UNKNOWN_SERVER_ERROR')),
       );
-    });
-  }
-
-  /**
-   * Resolves when this request may reach its handler: on a later microtask, or, past the
-   * turn's budget, on a later turn; and never before a request sent earlier. Without the
-   * queue, a request sent after the budget's reset (a producer woken by an answer on the
-   * next turn) went ahead of the requests the budget had deferred, and an idempotent
-   * producer's batches reached the broker out of order: OUT_OF_ORDER_SEQUENCE_NUMBER,
-   * retried after a backoff (the same-thread Producer bench ran at 63k rec/s instead of
-   * 400k+, 157 such answers in 1,600 requests).
-   */
-  private turn(): Promise<void> {
-    const gate = this.budget.take();
-    if (gate === undefined && this.deferred === undefined) return Promise.resolve();
-    // Behind the last deferred request (whose own reaction was registered first, so it reaches its handler first), then its own gate.
-    const mine = (this.deferred ?? Promise.resolve()).then(() => gate);
-    this.deferred = mine;
-    this.deferredCount++;
-    return mine.then(() => {
-      if (--this.deferredCount === 0) this.deferred = undefined;
     });
   }
 
