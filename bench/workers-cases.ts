@@ -50,17 +50,23 @@ if (process.env.E2E_DEBUG) {
   if (!isMainThread) setTimeout(() => console.error(tag, 'eld p50', (h.percentile(50) / 1e6).toFixed(2), 'p99', (h.percentile(99) / 1e6).toFixed(2), 'max', (h.max / 1e6).toFixed(1), stalls.join(' ')), 7500).unref();
 }
 
+/** The last `drive`'s CPU µs per record, the whole process (every thread; `process.cpuUsage()` is per process in a worker too). */
+let driveCpuUsPerRecord = NaN;
+
 async function drive(producer: Producer, calls = CALLS): Promise<number> {
   const value = new Uint8Array(100).fill(7);
   const records = Array.from({ length: PER_CALL }, (_, i) => ({ key: `k${i % 64}`, value }));
   await producer.send('bench', records); // warm-up
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let next = 0;
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
       while (next++ < calls) await producer.send('bench', records);
     }),
   );
+  const used = process.cpuUsage(cpu);
+  driveCpuUsPerRecord = (used.user + used.system) / (calls * PER_CALL);
   return (calls * PER_CALL) / ((performance.now() - started) / 1000);
 }
 
@@ -169,7 +175,10 @@ async function e2eConsume(remote: Clients, ready: () => void): Promise<{ n: numb
 async function inWorker(job: WorkerJob): Promise<void> {
   const remote = await connectHandle(job.handle);
   const port = parentPort!;
-  if (job.role === 'produce') port.postMessage(await drive(remote.producer({ lingerMs: 0 })));
+  if (job.role === 'produce') {
+    const rate = await drive(remote.producer({ lingerMs: 0 }));
+    port.postMessage({ rate, cpuUsPerRecord: driveCpuUsPerRecord });
+  }
   else if (job.role === 'group') port.postMessage(await readGroup(remote.consumerGroup({ groupId: 'bench', topics: ['bench'], autoOffsetReset: 'earliest' }) as never));
   else if (job.role === 'e2e-produce') port.postMessage({ ...(await e2eProduce(remote)), trace: traceEvents() });
   else port.postMessage({ ...(await e2eConsume(remote, () => port.postMessage('ready'))), trace: traceEvents() });
@@ -192,13 +201,17 @@ async function main(which: string): Promise<void> {
     const cluster = await Cluster.start();
     await cluster.admin().createTopics([{ name: 'bench', partitions: 4 }]);
     let rate: number;
+    let cpuUsPerRecord: number;
     if (which === 'worker') {
       const w = startWorker({ role: 'produce', handle: cluster.createHandle() });
-      rate = await firstMessage<number>(w);
+      ({ rate, cpuUsPerRecord } = await firstMessage<{ rate: number; cpuUsPerRecord: number }>(w));
       await w.terminate();
-    } else rate = await drive(cluster.producer({ lingerMs: 0 }));
+    } else {
+      rate = await drive(cluster.producer({ lingerMs: 0 }));
+      cpuUsPerRecord = driveCpuUsPerRecord;
+    }
     await cluster.close();
-    report({ name: which, recordsPerSec: Math.round(rate) });
+    report({ name: which, recordsPerSec: Math.round(rate), cpuUsPerRecord: Number(cpuUsPerRecord.toFixed(2)) });
   } else if (which.startsWith('rf3:')) {
     const threads = which.slice(4) as 'inline' | 'per-node';
     const cluster = await Cluster.start({ nodes: 3, threads });
