@@ -194,6 +194,11 @@ describe('tidy', () => {
     expect(violations).toEqual([]);
   });
 
+  it('scans the pure cores of the clients: the producer\'s sender core is in src/client/core/', () => {
+    const clientCores = files.filter(isPure).map((f) => relative(src, f).split(sep).join('/')).filter((f) => f.startsWith('client/core/'));
+    expect(clientCores).toEqual(expect.arrayContaining(['client/core/sender.ts', 'client/core/transaction-manager.ts', 'client/core/metadata.ts', 'client/core/backoff.ts', 'client/core/sender-batch.ts', 'client/core/producer-counts.ts']));
+  });
+
   it('pure cores import only cores, util and record, and no node: modules', () => {
     const violations: string[] = [];
     for (const file of files.filter(isPure)) {
