@@ -134,7 +134,7 @@ async function runScripts(dir: string): Promise<Record<string, unknown>[]> {
   writeFileSync(join(dir, 'check.cjs'), script('cjs'));
   const tmp = join(dir, 'tmp');
   mkdirSync(tmp, { recursive: true });
-  const cacheDir = join(tmp, 'tributary-log-code-cache');
+  const cacheDir = join(tmp, `tributary-log-code-cache-${process.getuid!()}`);
   const results: Record<string, unknown>[] = [];
   for (const file of ['check.mjs', 'check.cjs']) {
     const { stdout } = await sh(process.execPath, [file], dir, { TMPDIR: tmp });

@@ -11,9 +11,11 @@ import { join } from 'node:path';
  * cache holds the compiled code of what the node ran up to its registration, so the next
  * worker deserializes instead of compiling.
  *
- * Where: `<os.tmpdir()>/tributary-log-code-cache/node-worker-<V8 version>-<sha1 of the
- * bundle>.bin`, as Node 22's own compile cache and `v8-compile-cache` keep theirs in the
- * temporary folder. A different bundle or V8 gets a different file; a file V8 rejects
+ * Where: `<os.tmpdir()>/tributary-log-code-cache-<uid>/node-worker-<V8 version>-<sha1 of
+ * the bundle>.bin`, as Node 22's own compile cache and `v8-compile-cache` keep theirs in the
+ * temporary folder. V8 runs what it deserializes, so the folder is used only if this user
+ * owns it and nobody else may write it (created 0700; a folder someone else made first,
+ * or one open to others, means no cache), and not at all where there are no user ids. A different bundle or V8 gets a different file; a file V8 rejects
  * anyway (flags, a damaged file) is compiled as if absent and written again. Written once,
  * by the first worker that finds none (or a rejected one), after its node registered:
  * temporary file then rename, so a reader never sees half a file. Any error reading or
@@ -26,7 +28,9 @@ import { join } from 'node:path';
  * @internal
  */
 export function codeCacheBoot(bundle: string): string {
-  const dir = process.env.TRIBUTARY_CODE_CACHE === '0' ? '' : join(tmpdir(), 'tributary-log-code-cache');
+  // One folder per user (see `trusted` below: mode 0700, owned by this user, or no cache).
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const dir = process.env.TRIBUTARY_CODE_CACHE === '0' || uid === undefined ? '' : join(tmpdir(), `tributary-log-code-cache-${uid}`);
   // Runs in the new worker as an `eval` script (CommonJS: `require` is there).
   return `
 const fs = require('node:fs');
@@ -39,7 +43,17 @@ const dir = ${JSON.stringify(dir)};
 const source = fs.readFileSync(file, 'utf8');
 let cacheFile;
 let cachedData;
-if (dir !== '') {
+// Compiled code from a file is run as is: only a folder this user alone owns and can write
+// is trusted (a shared temporary folder lets anyone create a folder of this name first).
+const trusted = (d) => {
+  if (d === '' || typeof process.getuid !== 'function') return false;
+  try { fs.mkdirSync(d, { mode: 0o700 }); } catch {}
+  try {
+    const st = fs.lstatSync(d);
+    return st.isDirectory() && st.uid === process.getuid() && (st.mode & 0o077) === 0;
+  } catch { return false; }
+};
+if (trusted(dir)) {
   cacheFile = path.join(dir, 'node-worker-' + process.versions.v8 + '-' + createHash('sha1').update(source).digest('hex') + '.bin');
   try { cachedData = fs.readFileSync(cacheFile); } catch {}
 }
@@ -48,7 +62,6 @@ if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRej
   globalThis[Symbol.for('tributary-log.writeCodeCache')] = () => {
     delete globalThis[Symbol.for('tributary-log.writeCodeCache')];
     try {
-      fs.mkdirSync(dir, { recursive: true });
       const tmp = cacheFile + '.' + process.pid + '-' + require('node:worker_threads').threadId + '.tmp';
       fs.writeFileSync(tmp, script.createCachedData());
       fs.renameSync(tmp, cacheFile);
