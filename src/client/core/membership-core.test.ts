@@ -263,6 +263,16 @@ describe('MembershipCore', () => {
     // The answer still names the member; no SyncGroup follows.
     expect(m.core.answered(join.id, joinAnswer({ generationId: 2, memberId: 'm1', leader: 'm0' }), m.now)).toEqual([]);
     expect(m.core.leaveGroup()).toMatchObject({ node: 2, request: { apiKey: ApiKey.LeaveGroup, members: [{ memberId: 'm1' }] } });
+    // Closed while a generation's revoke step ran: nothing new is taken after it.
+    const c = new Member({ assignor: 'cooperative-sticky', cooperative: true });
+    c.joinAlone([tp('t', 0), tp('t', 1)]);
+    const { taken } = rejoinAsFollower(c, c.heartbeat('REBALANCE_IN_PROGRESS'), 2, [tp('t', 0), tp('t', 2)]);
+    expect(taken).toContainEqual({ kind: 'revoke', partitions: [tp('t', 1)] });
+    c.core.stop(c.now);
+    c.core.partitionsRevoked([tp('t', 1)]);
+    expect(c.core.revokeDone(c.now)).toEqual([]);
+    expect(c.core.assignment()).toEqual([tp('t', 0)]);
+
     m.core.coordinatorUnknown();
     const find = only(m.core.needCoordinator(m.now), ApiKey.FindCoordinator);
     expect(m.core.requestFailed(find.id, new TributaryError('NETWORK_EXCEPTION', 'gone'), m.now)).toEqual([{ kind: 'coordinator-failed', error: expect.objectContaining({ code: 'CLIENT_CLOSED' }) }]);

@@ -545,6 +545,8 @@ export class MembershipCore {
   private afterTakeRevoke(now: number): MembershipAction[] {
     const generationId = this.joinAnswer!.generationId;
     this.ownedGeneration = generationId;
+    // A member that closed meanwhile takes nothing new: `leave` gives up what it owns.
+    if (this.closed) return this.end();
     // Reported before the new partitions are taken: records of them may be handed out (and
     // the group closed) while `assign` still runs, and the event must come first.
     const out: MembershipAction[] = [{ kind: 'rebalanced', generationId, memberId: this.memberId, assigned: this.assigned }];
