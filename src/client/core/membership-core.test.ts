@@ -262,7 +262,10 @@ describe('MembershipCore', () => {
     expect(m.core.stop(m.now)).toEqual([]);
     // The answer still names the member; no SyncGroup follows.
     expect(m.core.answered(join.id, joinAnswer({ generationId: 2, memberId: 'm1', leader: 'm0' }), m.now)).toEqual([]);
-    expect(m.core.leaveGroup()).toMatchObject({ node: 2, request: { apiKey: ApiKey.LeaveGroup, members: [{ memberId: 'm1' }] } });
+    // Leave asked: nothing owned any more (revoked before the JoinGroup), so a LeaveGroup at once.
+    const leave = only(m.core.leave(), ApiKey.LeaveGroup);
+    expect(leave).toMatchObject({ node: 2, timeoutMs: 30_000, request: { members: [{ memberId: 'm1', groupInstanceId: null }] } });
+    expect(m.core.requestFailed(leave.id, new TributaryError('REQUEST_TIMED_OUT', 'slow'), m.now)).toEqual([{ kind: 'left' }]);
     // Closed while a generation's revoke step ran: nothing new is taken after it.
     const c = new Member({ assignor: 'cooperative-sticky', cooperative: true });
     c.joinAlone([tp('t', 0), tp('t', 1)]);
@@ -276,5 +279,28 @@ describe('MembershipCore', () => {
     m.core.coordinatorUnknown();
     const find = only(m.core.needCoordinator(m.now), ApiKey.FindCoordinator);
     expect(m.core.requestFailed(find.id, new TributaryError('NETWORK_EXCEPTION', 'gone'), m.now)).toEqual([{ kind: 'coordinator-failed', error: expect.objectContaining({ code: 'CLIENT_CLOSED' }) }]);
+  });
+
+  it('leave asked: the revoked handlers and a commit first, then LeaveGroup, then left; a static member leaves no LeaveGroup', () => {
+    const m = new Member();
+    m.joinAlone([tp('t', 0), tp('t', 1)]);
+    m.core.stop(m.now);
+    expect(m.core.leave()).toEqual([{ kind: 'leave-revoke', partitions: [tp('t', 0), tp('t', 1)] }]);
+    // Asked twice (close called again): nothing more.
+    expect(m.core.leave()).toEqual([]);
+    const leave = only(m.core.leaveRevokeDone(), ApiKey.LeaveGroup);
+    expect(leave.request).toEqual({ apiKey: ApiKey.LeaveGroup, groupId: 'g', members: [{ memberId: 'm1', groupInstanceId: null, reason: 'the consumer is closing' }] });
+    expect(m.core.assignment()).toHaveLength(2);
+    expect(m.core.answered(leave.id, { apiKey: ApiKey.LeaveGroup, errorCode: 'NONE', members: [] }, m.now)).toEqual([{ kind: 'left' }]);
+    expect(m.core.assignment()).toEqual([]);
+
+    const s = new Member({ groupInstanceId: 'i1' });
+    s.joinAlone([tp('t', 0)]);
+    s.core.stop(s.now);
+    expect(s.core.leave()).toEqual([{ kind: 'leave-revoke', partitions: [tp('t', 0)] }]);
+    expect(s.core.leaveRevokeDone()).toEqual([{ kind: 'left' }]);
+    // Never joined: nothing to give up, nobody to tell.
+    const n = new Member();
+    expect(n.core.leave()).toEqual([{ kind: 'left' }]);
   });
 });

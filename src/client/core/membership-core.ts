@@ -2,7 +2,7 @@
  * A consumer group member's membership as a core: Kafka's `AbstractCoordinator` state
  * machine (with `ConsumerCoordinator`'s rebalance steps), synchronous and without I/O. It
  * takes time and events (an answer arrived, a request failed, a timer fired, a step the
- * shell ran finished, the subscription changed, the member closed) and returns what to do
+ * shell ran finished, the subscription changed, the member closed or asked to leave) and returns what to do
  * next (`MembershipAction`s): requests to send with their timeouts, the rebalance steps to
  * run (`revoke`, `lose`, `assign`), timers it wants, and what to report. No timers,
  * transport, promises or clock reads here: `ConsumerCoordinator` (the shell) sends, runs the
@@ -92,7 +92,7 @@ export interface MembershipEnv {
   readonly backoffMs: (attempts: number) => number;
 }
 
-export type MembershipRequest = FindCoordinatorRequest | JoinGroupRequest | SyncGroupRequest | HeartbeatRequest;
+export type MembershipRequest = FindCoordinatorRequest | JoinGroupRequest | SyncGroupRequest | HeartbeatRequest | LeaveGroupRequest;
 
 /** The timers the core asks for; one of each at a time. */
 export type MembershipTimer = 'heartbeat-now' | 'join-backoff' | 'lookup-backoff' | 'metadata-check';
@@ -104,6 +104,10 @@ export type MembershipAction =
   | { readonly kind: 'timer'; readonly timer: MembershipTimer; readonly afterMs: number }
   /** Stop handing these out, wait for the record in flight, run the `revoked` handlers, commit; then `revokeDone`. */
   | { readonly kind: 'revoke'; readonly partitions: readonly TopicPartition[] }
+  /** Leaving: run the `revoked` handlers and commit (the record in flight is already done); then `leaveRevokeDone`. */
+  | { readonly kind: 'leave-revoke'; readonly partitions: readonly TopicPartition[] }
+  /** The member left (LeaveGroup answered, failed, or not needed): it owns nothing. */
+  | { readonly kind: 'left' }
   /** Already dropped: run the `lost` handlers; then `loseDone`. */
   | { readonly kind: 'lose'; readonly partitions: readonly TopicPartition[] }
   /** Fetch their committed offsets (`partitionsTaken`), seek, run the `assigned` handlers; then `assignDone`. */
@@ -168,6 +172,8 @@ export class MembershipCore {
   /** The leader's partition counts of the topics it assigned last (empty when not the leader). */
   assignedCounts: ReadonlyMap<string, number> = new Map();
   private closed = false;
+  private leaving = false;
+  private leaveRequestId = 0;
   private rejoinNeeded = true;
   private lostNeeded = false;
   private stepValue: JoinStep = 'idle';
@@ -289,6 +295,7 @@ export class MembershipCore {
 
   /** A `send`'s answer. */
   answered(id: number, response: unknown, now: number): MembershipAction[] {
+    if (id === this.leaveRequestId) return this.left();
     if (id === this.lookupRequestId) return this.lookupAnswered(response as FindCoordinatorResponse, now);
     if (id === this.heartbeatRequestId) return this.heartbeatAnswered(response as HeartbeatResponse, now);
     if (id === this.joinRequestId) return this.joinAnswered(response as JoinGroupResponse, now);
@@ -298,6 +305,7 @@ export class MembershipCore {
 
   /** A `send` failed (no answer in time, the connection broke, ...). */
   requestFailed(id: number, error: TributaryError, now: number): MembershipAction[] {
+    if (id === this.leaveRequestId) return this.left();
     if (id === this.lookupRequestId) {
       this.lookupRequestId = 0;
       return error.retriable ? this.lookupRetry(now) : this.lookupFailed(error, now);
@@ -433,20 +441,36 @@ export class MembershipCore {
     return this.joinFailed(error, now, s === 'taking-revoke' || s === 'taking-assign');
   }
 
-  /** The LeaveGroup a closing member sends, if it has one to send (a static member keeps its place). */
-  leaveGroup(): { readonly node: number; readonly request: LeaveGroupRequest; readonly timeoutMs: number } | undefined {
-    const c = this.config;
-    if (this.memberId === '' || c.groupInstanceId !== null || this.coordinatorId === undefined) return undefined;
-    return {
-      node: this.coordinatorId,
-      request: { apiKey: ApiKey.LeaveGroup, groupId: c.groupId, members: [{ memberId: this.memberId, groupInstanceId: null, reason: 'the consumer is closing' }] },
-      timeoutMs: c.requestTimeoutMs,
-    };
+  /**
+   * Leave asked (close, after `stop` and once the record in flight is done): the `revoked`
+   * handlers and a commit for what it owns (`leave-revoke`), then a LeaveGroup (not for a
+   * static member, which keeps its place for its session), then `left`.
+   */
+  leave(): MembershipAction[] {
+    if (this.leaving) return none;
+    this.leaving = true;
+    const owned = this.assignment();
+    if (owned.length > 0 && this.generation >= 0) return [{ kind: 'leave-revoke', partitions: owned }];
+    return this.leaveGroup();
   }
 
-  /** The member left: it owns nothing. */
-  left(): void {
+  /** The `leave-revoke` step finished. */
+  leaveRevokeDone(): MembershipAction[] {
+    return this.leaving ? this.leaveGroup() : none;
+  }
+
+  private leaveGroup(): MembershipAction[] {
+    const c = this.config;
+    if (this.memberId === '' || c.groupInstanceId !== null || this.coordinatorId === undefined) return this.left();
+    this.leaveRequestId = this.nextId++;
+    const request: LeaveGroupRequest = { apiKey: ApiKey.LeaveGroup, groupId: c.groupId, members: [{ memberId: this.memberId, groupInstanceId: null, reason: 'the consumer is closing' }] };
+    return [{ kind: 'send', id: this.leaveRequestId, node: this.coordinatorId, request, timeoutMs: c.requestTimeoutMs, what: 'LeaveGroup' }];
+  }
+
+  private left(): MembershipAction[] {
+    this.leaveRequestId = 0;
     this.owned.clear();
+    return [{ kind: 'left' }];
   }
 
   // ------------------------------------------------------------------ the join sequence
