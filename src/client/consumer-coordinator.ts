@@ -6,9 +6,9 @@
  * requests it returns, keeps its timers on the member's clock, runs the steps that await
  * the application (the `revoked`, `assigned` and `lost` handlers, the commit before
  * partitions are given up, OffsetFetch and seeks for new ones), and feeds every outcome
- * back. Commits (OffsetCommit, OffsetFetch) and LeaveGroup are the shell's. Records are
- * handed out by `group-delivery.ts`; `consumer-group.ts` is the public face over both. The
- * semantics are in docs/design/consumer-groups.md.
+ * back. Commits (OffsetCommit, OffsetFetch) are the shell's. Records are handed out by
+ * `group-delivery.ts`; `consumer-group.ts` is the public face over both. The semantics are
+ * in docs/design/consumer-groups.md.
  * @internal
  */
 import { ApiKey } from '../protocol/api-keys.js';

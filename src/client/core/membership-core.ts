@@ -2,9 +2,9 @@
  * A consumer group member's membership as a core: Kafka's `AbstractCoordinator` state
  * machine (with `ConsumerCoordinator`'s rebalance steps), synchronous and without I/O. It
  * takes time and events (an answer arrived, a request failed, a timer fired, a step the
- * shell ran finished, the subscription changed, the member closed or asked to leave) and returns what to do
- * next (`MembershipAction`s): requests to send with their timeouts, the rebalance steps to
- * run (`revoke`, `lose`, `assign`), timers it wants, and what to report. No timers,
+ * shell ran finished, the subscription changed, the member closed or asked to leave) and
+ * returns what to do next (`MembershipAction`s): requests to send with their timeouts, the
+ * rebalance steps to run (`revoke`, `lose`, `assign`), timers it wants, and what to report. No timers,
  * transport, promises or clock reads here: `ConsumerCoordinator` (the shell) sends, runs the
  * steps (they await the application's handlers, commits and OffsetFetch), keeps the timers on
  * the member's clock, and feeds every outcome back.
@@ -31,7 +31,7 @@
  * or failure of a `send` back (`answered` / `requestFailed`, with its `id`), every timer that
  * fires (`timerFired`; a timer of the same name replaces the one before), and the end of
  * every step (`revokeDone`, `loseDone`, `assignDone`, `topicsResolved`,
- * `assignmentComputed`, `subscriptionChecked`, or `stepFailed`). The partitions a `lose`
+ * `assignmentComputed`, `subscriptionChecked`, `leaveRevokeDone`, or `stepFailed`). The partitions a `lose`
  * names are no longer owned when it is returned; a `revoke`'s are dropped by
  * `partitionsRevoked`, an `assign`'s become owned by `partitionsTaken` once their offsets
  * are known, both called by the shell in the middle of the step.
