@@ -163,7 +163,7 @@ export class ConsumerCoordinator implements DeliveryHost {
         bootstrapNodes: () => transport.bootstrapNodes(),
         encodeSubscription,
         decodeAssignment: (bytes) => decodeAssignment(bytes).partitions,
-        backoffMs: (attempts) => backoffMs(attempts, 50, 1000, this.rng),
+        rng: this.rng,
       },
     );
   }

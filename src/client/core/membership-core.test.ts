@@ -8,6 +8,7 @@ import { ApiKey } from '../../protocol/api-keys.js';
 import type { FindCoordinatorResponse, HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, SyncGroupRequest, SyncGroupResponse } from '../../protocol/group.js';
 import type { ErrorCode } from '../../util/error-codes.js';
 import { TributaryError } from '../../util/errors.js';
+import { Rng } from '../../util/rng.js';
 import type { TopicPartition } from './membership.js';
 import { MembershipCore, type MembershipAction, type MembershipConfig, type SubscriptionData } from './membership-core.js';
 
@@ -16,6 +17,9 @@ const bytes = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stri
 const parse = <T>(b: Uint8Array): T => JSON.parse(new TextDecoder().decode(b)) as T;
 
 type Send = Extract<MembershipAction, { kind: 'send' }>;
+
+/** A first retry waits Kafka's 50 ms, give or take 20%. */
+const firstBackoff = expect.toSatisfy((ms: number) => ms >= 40 && ms <= 60);
 
 /** A member over the core, with a JSON stand-in for the consumer protocol's bytes. */
 class Member {
@@ -40,7 +44,7 @@ class Member {
         bootstrapNodes: () => nodes,
         encodeSubscription: (s: SubscriptionData) => bytes(s),
         decodeAssignment: (b) => parse<TopicPartition[]>(b),
-        backoffMs: (attempts) => 100 * (attempts + 1),
+        rng: new Rng(7),
       },
     );
   }
@@ -179,7 +183,7 @@ describe('MembershipCore', () => {
     const find = only(m.core.heartbeat(m.now), ApiKey.FindCoordinator);
     expect(find.node).toBe(1);
     // Not found yet: the same lookup tries the next node after a backoff.
-    expect(m.core.answered(find.id, findAnswer(0, 'COORDINATOR_NOT_AVAILABLE'), m.now)).toEqual([{ kind: 'timer', timer: 'lookup-backoff', afterMs: 100 }]);
+    expect(m.core.answered(find.id, findAnswer(0, 'COORDINATOR_NOT_AVAILABLE'), m.now)).toEqual([{ kind: 'timer', timer: 'lookup-backoff', afterMs: firstBackoff }]);
     const again = only(m.core.timerFired('lookup-backoff', m.now), ApiKey.FindCoordinator);
     expect(again.node).toBe(2);
     const found = m.core.answered(again.id, findAnswer(3), m.now);
@@ -192,7 +196,7 @@ describe('MembershipCore', () => {
     expect(m.core.revokeDone(m.now)).toEqual([{ kind: 'coordinator', node: 3 }, { kind: 'resolve-topics' }]);
     const join = only(m.core.topicsResolved(['t']), ApiKey.JoinGroup);
     expect(join.node).toBe(3);
-    expect(m.core.requestFailed(join.id, new TributaryError('NOT_COORDINATOR', 'moved'), m.now)).toEqual([{ kind: 'timer', timer: 'join-backoff', afterMs: 100 }]);
+    expect(m.core.requestFailed(join.id, new TributaryError('NOT_COORDINATOR', 'moved'), m.now)).toEqual([{ kind: 'timer', timer: 'join-backoff', afterMs: firstBackoff }]);
     expect(m.core.coordinatorId).toBeUndefined();
     expect(m.findAndJoin(m.core.timerFired('join-backoff', m.now), 1).node).toBe(1);
   });
@@ -206,7 +210,7 @@ describe('MembershipCore', () => {
     expect(m.core.loseDone(m.now)).toEqual([{ kind: 'coordinator', node: 2 }, { kind: 'resolve-topics' }]);
     let join = only(m.core.topicsResolved(['t']), ApiKey.JoinGroup);
     expect((join.request as JoinGroupRequest).memberId).toBe('m1');
-    expect(m.core.answered(join.id, joinAnswer({ errorCode: 'UNKNOWN_MEMBER_ID' }), m.now)).toEqual([{ kind: 'timer', timer: 'join-backoff', afterMs: 100 }]);
+    expect(m.core.answered(join.id, joinAnswer({ errorCode: 'UNKNOWN_MEMBER_ID' }), m.now)).toEqual([{ kind: 'timer', timer: 'join-backoff', afterMs: firstBackoff }]);
     expect(m.core.timerFired('join-backoff', m.now)).toEqual([{ kind: 'coordinator', node: 2 }, { kind: 'resolve-topics' }]);
     join = only(m.core.topicsResolved(['t']), ApiKey.JoinGroup);
     expect((join.request as JoinGroupRequest).memberId).toBe('');

@@ -52,6 +52,8 @@ import type {
 } from '../../protocol/group.js';
 import type { ErrorCode } from '../../util/error-codes.js';
 import { TributaryError } from '../../util/errors.js';
+import type { Rng } from '../../util/rng.js';
+import { backoffMs } from './backoff.js';
 import { assignmentChange, coordinatorErrors, heartbeatOutcome, joinFailureOutcome, type TopicPartition } from './membership.js';
 
 /** What the core needs to know of the member's options. */
@@ -80,7 +82,7 @@ export interface SubscriptionData {
   readonly rackId: null;
 }
 
-/** What the core asks of its surroundings, all pure: the nodes to ask first, the subscription codec, the backoff (with its seeded jitter). */
+/** What the core asks of its surroundings, all pure: the nodes to ask first, the subscription codec, the seeded random source of the backoffs' jitter. */
 export interface MembershipEnv {
   /** The nodes a FindCoordinator may go to, tried in turn. */
   readonly bootstrapNodes: () => readonly number[];
@@ -88,8 +90,8 @@ export interface MembershipEnv {
   readonly encodeSubscription: (subscription: SubscriptionData) => Uint8Array;
   /** Kafka's `ConsumerProtocol` assignment bytes, decoded (throws `TributaryError('CORRUPT_MESSAGE')` on bad bytes). */
   readonly decodeAssignment: (bytes: Uint8Array) => readonly TopicPartition[];
-  /** How long to wait before retry number `attempts` (0 first). */
-  readonly backoffMs: (attempts: number) => number;
+  /** The jitter of every backoff (Kafka's exponential backoff, 50 ms doubling to 1 s, ±20%). */
+  readonly rng: Rng;
 }
 
 export type MembershipRequest = FindCoordinatorRequest | JoinGroupRequest | SyncGroupRequest | HeartbeatRequest | LeaveGroupRequest;
@@ -599,9 +601,14 @@ export class MembershipCore {
     if (outcome.findCoordinator) this.coordinatorId = undefined;
     if (outcome.next === 'backoff') {
       this.stepValue = 'backoff';
-      return [{ kind: 'timer', timer: 'join-backoff', afterMs: this.env.backoffMs(this.failures++) }];
+      return [{ kind: 'timer', timer: 'join-backoff', afterMs: this.backoff(this.failures++) }];
     }
     return this.next(now);
+  }
+
+  /** How long to wait before retry number `attempts` (0 first), as the shell's commits do. */
+  private backoff(attempts: number): number {
+    return backoffMs(attempts, 50, 1000, this.env.rng);
   }
 
   // ------------------------------------------------------------------ the coordinator
@@ -632,7 +639,7 @@ export class MembershipCore {
     if (this.closed) return this.lookupFailed(new TributaryError('CLIENT_CLOSED', 'the consumer group is closed'), now);
     const attempt = this.lookupAttempt!;
     this.lookupAttempt = attempt + 1;
-    return [{ kind: 'timer', timer: 'lookup-backoff', afterMs: this.env.backoffMs(attempt) }];
+    return [{ kind: 'timer', timer: 'lookup-backoff', afterMs: this.backoff(attempt) }];
   }
 
   private coordinatorKnown(node: number, now: number): MembershipAction[] {
