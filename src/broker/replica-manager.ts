@@ -29,7 +29,7 @@ import { ConfigResourceType } from '../metadata/records.js';
 import type { Uuid } from '../metadata/uuid.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
-import { nextTurn, type Clock } from '../util/clock.js';
+import { nextTurn, systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
 import type { BrokerChannel, BrokerConfig, BrokerOptions, ControllerChannel } from './broker.js';
@@ -720,8 +720,13 @@ export class ReplicaManager {
   /**
    * The periodic checkpoint, written off the thread (its fsyncs blocked every request for
    * 10-30 ms on a loaded machine); skipped while the last one is still being written.
+   * On a clock of the caller's (a simulated one: a test or a seeded simulation) it is
+   * written at once, as before: a write that completes whenever the machine gets to it
+   * would make what happens next (a shutdown waiting for it while simulated time runs on,
+   * what a restart reads) depend on the machine's load, not on the seed.
    */
   checkpointHighWatermarksInBackground(): void {
+    if (this.o.clock !== systemClock) return this.checkpointHighWatermarks();
     if (this.stopped || this.hwWriting !== undefined) return;
     this.hwWriting = writeHighWatermarkCheckpointAsync(this.o.dataDir, this.hwEntries())
       .catch(() => {
