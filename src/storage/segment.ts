@@ -473,8 +473,9 @@ export class Segment {
   }
 
   /** Reads `length` bytes at `position` into a fresh buffer. */
-  readBytes(position: number, length: number): Buffer {
-    const buf = Buffer.allocUnsafe(length);
+  /** `own`: in a buffer of its own, never `Buffer`'s pool (it may be handed over to another thread). */
+  readBytes(position: number, length: number, own = false): Buffer {
+    const buf = own ? Buffer.allocUnsafeSlow(length) : Buffer.allocUnsafe(length);
     const n = this.file.read(buf, 0, length, position);
     return n === length ? buf : buf.subarray(0, n);
   }
