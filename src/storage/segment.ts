@@ -472,8 +472,7 @@ export class Segment {
     if (position === this.verifiedBytes) this.verifiedBytes = position + size;
   }
 
-  /** Reads `length` bytes at `position` into a fresh buffer. */
-  /** `own`: in a buffer of its own, never `Buffer`'s pool (it may be handed over to another thread). */
+  /** Reads `length` bytes at `position` into a fresh buffer; with `own`, one of its own, never from `Buffer`'s pool (it may be handed over to another thread). */
   readBytes(position: number, length: number, own = false): Buffer {
     const buf = own ? Buffer.allocUnsafeSlow(length) : Buffer.allocUnsafe(length);
     const n = this.file.read(buf, 0, length, position);
