@@ -11,6 +11,7 @@ import { decodeBatch } from '../record/codecs/index.js';
 import { assert } from '../util/assert.js';
 import type { Clock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
+import { handOverBuffer } from '../util/hand-over.js';
 import type { LogConfig } from './log.js';
 import { ProducerSnapshots } from './producer-snapshots.js';
 import { Segment } from './segment.js';
@@ -25,6 +26,8 @@ assert(readBytesDefault <= readBytesMax, 'a read asks by default for no more tha
 
 /** Returned by a read that found the index and the log disagreeing. */
 const indexMismatch = Symbol('index mismatch');
+/** A read at least this large gets a buffer of its own, which may cross to another thread uncopied if the answer is this large too (smaller ones are copied: cheaper than a transfer). */
+const ownReadMinBytes = 16 * 1024;
 
 export class LocalLog {
   /** The segments, oldest first; the last is the active one. Never empty once loaded. */
@@ -179,9 +182,12 @@ export class LocalLog {
     maxOffset: number,
     into: Buffer | undefined,
   ): Buffer | undefined | typeof indexMismatch {
+    // Whether `bytes` is a buffer of this read's own (not the caller's, not from the pool).
+    let own = false;
     const readSpan = (position: number, length: number): Buffer => {
+      own = (into === undefined || length > into.length) && length >= ownReadMinBytes;
       if (into !== undefined && length <= into.length) return into.subarray(0, seg.file.read(into, 0, length, position));
-      return seg.readBytes(position, length);
+      return own ? seg.readBytes(position, length, true) : seg.readBytes(position, length);
     };
     const cached = this.readAhead;
     const known = cached !== undefined && cached.segment === seg && cached.offset === offset;
@@ -255,7 +261,10 @@ export class LocalLog {
     }
     if (end === p) return Buffer.alloc(0);
     this.readAhead = { segment: seg, offset: nextOffset, position: start + end };
-    return bytes.subarray(p, end);
+    // Nothing else holds this read's buffer: a port transport may transfer it to the
+    // consumer's thread instead of copying it (`util/hand-over.ts`).
+    // (A small answer out of a large read is copied: cheaper than moving the whole buffer.)
+    return own && end - p >= ownReadMinBytes ? (handOverBuffer(bytes.subarray(p, end)) as Buffer) : bytes.subarray(p, end);
   }
 
   /**

@@ -472,9 +472,9 @@ export class Segment {
     if (position === this.verifiedBytes) this.verifiedBytes = position + size;
   }
 
-  /** Reads `length` bytes at `position` into a fresh buffer. */
-  readBytes(position: number, length: number): Buffer {
-    const buf = Buffer.allocUnsafe(length);
+  /** Reads `length` bytes at `position` into a fresh buffer; with `own`, one of its own, never from `Buffer`'s pool (it may be handed over to another thread). */
+  readBytes(position: number, length: number, own = false): Buffer {
+    const buf = own ? Buffer.allocUnsafeSlow(length) : Buffer.allocUnsafe(length);
     const n = this.file.read(buf, 0, length, position);
     return n === length ? buf : buf.subarray(0, n);
   }

@@ -1,5 +1,6 @@
 import { errorCodes, type ErrorCode } from '../../util/error-codes.js';
 import { TributaryError } from '../../util/errors.js';
+import { takeHandedOver } from '../../util/hand-over.js';
 
 /**
  * The messages on a port between a client thread and the cluster's thread. One request
@@ -82,33 +83,22 @@ export class Outbox<M> {
   }
 }
 
-/** Byte arrays whose owner gave them up (`handOver`): transferred as they are, never copied. */
-const handedOver = new WeakSet<Uint8Array>();
-
-/**
- * Gives up `bytes` to the next transport that carries them: a port transport transfers
- * their buffer instead of copying it, and the caller must never touch them again. Only
- * for an array that is the whole of an unshared, unpooled `ArrayBuffer` (anything else is
- * copied as usual). A node's encoded answer is one: made for the message and dropped after.
- * @internal
- */
-export function handOver(bytes: Uint8Array): Uint8Array {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) handedOver.add(bytes);
-  return bytes;
-}
+export { handOver } from '../../util/hand-over.js';
 
 /**
  * Copies every byte array in `value` into a buffer of its own and lists those buffers for
- * transfer. The caller's arrays are never detached (the ownership rule of `Transport`: a
+ * transfer; an array whose buffer was handed over (`util/hand-over.ts`) has that buffer
+ * listed instead, uncopied. The caller's arrays are never detached (the ownership rule of `Transport`: a
  * producer resends the same batch on a retry), and a pooled `Buffer` never lands in a
  * transfer list. Objects and arrays are rebuilt only where they hold bytes.
  * @internal
  */
 export function forTransfer(value: unknown, transfer: ArrayBuffer[]): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (value instanceof Uint8Array && handedOver.has(value)) {
-    handedOver.delete(value);
-    transfer.push(value.buffer as ArrayBuffer);
+  if (value instanceof Uint8Array && takeHandedOver(value)) {
+    // The view crosses as it is (offset and length kept) over its transferred buffer.
+    const buffer = value.buffer as ArrayBuffer;
+    if (!transfer.includes(buffer)) transfer.push(buffer);
     return value;
   }
   if (value instanceof Uint8Array) {
