@@ -12,6 +12,7 @@ import {
   writeInt64,
   type CompressionType,
 } from '../record/batch.js';
+import { forgetChecksummedHere, markChecksummedHere } from '../record/checksummed-here.js';
 import { codecFor } from '../record/codecs/index.js';
 import { assert } from '../util/assert.js';
 import { crc32c } from '../util/crc32c.js';
@@ -286,9 +287,13 @@ export class ProducerBatch {
   writeCrc(): void {
     const bytes = this.bytes;
     assert(bytes !== undefined, 'a batch is closed before its CRC is written');
-    if (this.crcWritten) return;
-    bytes.writeUInt32BE(crc32c(bytes, crcStartPosition), positions.crc);
-    this.crcWritten = true;
+    if (!this.crcWritten) {
+      bytes.writeUInt32BE(crc32c(bytes, crcStartPosition), positions.crc);
+      this.crcWritten = true;
+    }
+    // The leader this request reaches in the same thread need not checksum these bytes
+    // again (record/checksummed-here.ts); over TCP or from a worker it gets a copy, unmarked.
+    markChecksummedHere(bytes);
   }
 
   /**
@@ -310,6 +315,7 @@ export class ProducerBatch {
     this.producerId = producerId;
     this.producerEpoch = producerEpoch;
     this.baseSequence = baseSequence;
+    forgetChecksummedHere(bytes);
     writeInt64(bytes, positions.producerId, producerId);
     bytes.writeInt16BE(producerEpoch, positions.producerEpoch);
     bytes.writeInt32BE(baseSequence, positions.baseSequence);
