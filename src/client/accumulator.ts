@@ -384,7 +384,10 @@ export class RecordAccumulator {
     for (let i = 0; i < records.length; i++) {
       const r = records[i];
       if (typeof r !== 'object' || r === null) throw new TributaryError('INVALID_RECORD', `record ${i} must be an object, got ${r === null ? 'null' : typeof r}`, { topic });
-      const bound = boundOf(r.key, 'key', i, topic) + boundOf(r.value, 'value', i, topic);
+      // The common record (a value of bytes, no key) without the calls.
+      const value = r.value;
+      const key = r.key;
+      const bound = value instanceof Uint8Array && (key === undefined || key === null) ? value.length : boundOf(key, 'key', i, topic) + boundOf(value, 'value', i, topic);
       if (bound > limit || r.headers !== undefined) {
         // The cheap bound (3 bytes per UTF-16 unit) says it might not fit: measure exactly.
         const f = this.scratch;
