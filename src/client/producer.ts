@@ -54,15 +54,16 @@ export { RecordMetadataList } from './record-metadata-list.js';
  * await producer.close();
  * ```
  */
-/** Where `capture` leaves a new promise's resolving functions, for the line after `new Promise(capture)`. */
+/** Where `capture` leaves a new promise's resolve function, for the line after `new Promise(capture)` (a failure resolves it with a rejected promise: `SendOp.fail`). */
 const captured = {
-  resolve: undefined as unknown as (v: RecordMetadata | RecordMetadata[] | RecordMetadataList) => void,
-  reject: undefined as unknown as (e: unknown) => void,
+  resolve: undefined as unknown as (v: RecordMetadata | RecordMetadata[] | RecordMetadataList | Promise<never>) => void,
 };
-function capture(resolve: (v: RecordMetadata | RecordMetadata[] | RecordMetadataList) => void, reject: (e: unknown) => void): void {
+function capture(resolve: (v: RecordMetadata | RecordMetadata[] | RecordMetadataList | Promise<never>) => void): void {
   captured.resolve = resolve;
-  captured.reject = reject;
 }
+
+/** Sends of one synchronous run that share one reading of the wall clock (see `Producer.nowInRun`). */
+const nowReadsEvery = 16;
 
 export class Producer {
   /** The options in force, defaults filled in. @internal */
@@ -73,6 +74,14 @@ export class Producer {
   private readonly accumulator: RecordAccumulator;
   private readonly sender: SenderShell;
   private closed = false;
+  /** The wall clock as `nowInRun` last read it, and how many more sends of this synchronous run may use it. */
+  private nowCached = 0;
+  private nowLeft = 0;
+  private nowResetQueued = false;
+  private readonly nowReset = (): void => {
+    this.nowLeft = 0;
+    this.nowResetQueued = false;
+  };
   private closePromise: Promise<void> | undefined;
 
   constructor(
@@ -145,8 +154,30 @@ export class Producer {
     if (!single && (input as readonly ProducerRecord[]).length === 0) return Promise.resolve(shape === SendShape.List ? new RecordMetadataList(topic, 0, [], this.clock.now(), undefined) : []);
     // One executor for every call (`capture`), not a closure and its context a call.
     const promise = new Promise<RecordMetadata | RecordMetadata[] | RecordMetadataList>(capture);
-    this.accumulator.append(new SendOp(topic, input, this.clock.now(), shape, captured.resolve, captured.reject));
+    this.accumulator.append(new SendOp(topic, input, this.nowInRun(), shape, captured.resolve));
     return promise;
+  }
+
+  /**
+   * The timestamp of the records of a call that carry none (Kafka's `currentTimeMillis`
+   * at `send`), read from the clock once per `nowReadsEvery` sends of one synchronous run,
+   * and again at the next run's first send. Why: `Date.now()` costs 85 to 150 ns here, a
+   * tenth of a single-record send; 16 sends in one synchronous run take a few
+   * microseconds, well below the millisecond a timestamp counts, so the records share
+   * the reading they would almost always have read anyway.
+   */
+  private nowInRun(): number {
+    if (this.nowLeft > 0) {
+      this.nowLeft--;
+      return this.nowCached;
+    }
+    this.nowCached = this.clock.now();
+    this.nowLeft = nowReadsEvery - 1;
+    if (!this.nowResetQueued) {
+      this.nowResetQueued = true;
+      queueMicrotask(this.nowReset);
+    }
+    return this.nowCached;
   }
 
   /**
