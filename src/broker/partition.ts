@@ -474,8 +474,21 @@ export class Partition {
   /** What batches entering this replica are checked against: the log's limits and the topic's rules. */
   private validationRules(assignOffsets: boolean, verifyCrc = true): ValidationRules {
     const c = this.log.config;
+    if (assignOffsets) {
+      // A leader's rules depend on the config alone (no log end): made once per config
+      // and CRC choice, not a batch (with keyed records over 10,000 partitions every
+      // batch holds one record, and each paid for this object).
+      if (this.leaderRulesConfig !== c) {
+        this.leaderRulesConfig = c;
+        const base = { assignOffsets: true, nextOffset: -1, maxMessageBytes: c.maxMessageBytes, keysRequired: c.cleanupPolicy !== 'delete' };
+        this.leaderRules = [{ ...base, verifyCrc: false }, { ...base, verifyCrc: true }];
+      }
+      return this.leaderRules![verifyCrc ? 1 : 0]!;
+    }
     return { assignOffsets, nextOffset: this.log.logEndOffset, maxMessageBytes: c.maxMessageBytes, keysRequired: c.cleanupPolicy !== 'delete', verifyCrc };
   }
+  private leaderRulesConfig: object | undefined;
+  private leaderRules: readonly ValidationRules[] | undefined;
 
   private accepted(firstOffset: number, lastOffset: number, logAppendTime: number, duplicate: boolean, options: ProduceOptions, now: number): ProduceOutcome {
     const pending = options.acks === -1;

@@ -354,7 +354,9 @@ export class PartitionLog implements Log {
       const { position: p, size, header: b } = batches[i]!;
       if (headers !== undefined) {
         const h = i * batchHeaderBytes;
-        input.copy(headers, h, p, p + batchHeaderBytes);
+        // A byte loop, not Buffer.copy: a call into C++ for 61 bytes cost about 0.4 us a
+        // batch (keyed records over 10,000 partitions: a batch a record).
+        for (let k = 0; k < batchHeaderBytes; k++) headers[h + k] = input[p + k]!;
         writeInt64(headers, h + positions.baseOffset, next);
         if (epoch !== undefined) headers.writeInt32BE(epoch, h + positions.partitionLeaderEpoch);
         if (logAppendTime >= 0) {
