@@ -113,6 +113,8 @@ export class SendOp {
   }
   /** Runs of results (5 numbers each), made only when a call's results come in more than one run. */
   private runs: number[] | undefined;
+  /** Whether some record of the call carries its own timestamp (else every CreateTime result is `now`, and the answer reads no record). */
+  timestamped = false;
 
   constructor(
     readonly topic: string,
@@ -197,7 +199,7 @@ export class SendOp {
   private list(runs: number[]): RecordMetadataList {
     const records = this.input as readonly ProducerRecord[];
     let timestamps: Float64Array | undefined;
-    for (let r = 0; r < runs.length; r += 5) {
+    for (let r = 0; r < runs.length && this.timestamped; r += 5) {
       if (runs[r + 4]! >= 0) continue;
       for (let i = runs[r]!, end = i + runs[r + 1]!; i < end; i++) {
         const ts = records[i]!.timestamp;
@@ -221,9 +223,10 @@ export class SendOp {
   private fill(results: RecordMetadata[], first: number, count: number, partition: number, baseOffset: number, logAppendTime: number): void {
     const topic = this.topic;
     const now = this.now;
+    const own = this.timestamped && logAppendTime < 0;
     for (let i = 0; i < count; i++) {
       const index = first + i;
-      const timestamp = logAppendTime >= 0 ? logAppendTime : (this.record(index).timestamp ?? now);
+      const timestamp = logAppendTime >= 0 ? logAppendTime : own ? (this.record(index).timestamp ?? now) : now;
       results[index] = { topic, partition, offset: baseOffset < 0 ? -1 : baseOffset + i, timestamp };
     }
   }
@@ -499,6 +502,7 @@ export class RecordAccumulator {
         if (op.settled) break; // a batch of this call already failed
         const r = many === undefined ? (op.input as ProducerRecord) : many[i]!;
         this.measure(r, f, op.topic, op.now);
+        if (r.timestamp !== undefined) op.timestamped = true;
         const fields = fieldBytes(f);
         if (fields > fieldsMax) this.checkSize(fields, op.topic, i);
         let sticky = false;

@@ -197,6 +197,7 @@ export class ProducerBatch {
     const base = this.baseTimestamp;
     let maxTimestamp = this.maxTimestamp;
     let i = from;
+    let timestamped = false;
     this.wantedBytes = 0;
     const length = records.length;
     for (; i < length; i++) {
@@ -221,6 +222,7 @@ export class ProducerBatch {
       let timestamp = r.timestamp;
       if (timestamp === undefined) timestamp = now;
       else if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0) break;
+      else timestamped = true;
       const delta = timestamp - base;
       // Zig-zag varint sizes inline: 1 byte below 64, 2 below 8192 (the records a batch
       // holds and the values a 100-byte record has); the general functions past that.
@@ -252,6 +254,7 @@ export class ProducerBatch {
       this.pos = pos;
       this.recordCount = count;
       this.maxTimestamp = maxTimestamp;
+      if (timestamped) op.timestamped = true;
       this.addRun(op, from, n);
     }
     return n;
