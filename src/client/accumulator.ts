@@ -12,6 +12,7 @@ import type { Rng } from '../util/rng.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { MetadataCache, TopicInfo } from './metadata-cache.js';
 import type { ResolvedProducerOptions } from './options.js';
+import { murmur2Ascii, toPositive } from '../util/murmur2.js';
 import { choosePartition, partitionForKey } from './partitioner.js';
 import { ProducerBatch, fieldBytes, measureHeaders, recordOverheadBytesMax, utf8Bytes, type RecordFields } from './producer-batch.js';
 import { RecordMetadataList } from './record-metadata-list.js';
@@ -515,8 +516,12 @@ export class RecordAccumulator {
         } else if (o.partitioner !== undefined) {
           partition = choosePartition(o.partitioner, op.topic, f.key === null ? null : typeof f.key === 'string' ? Buffer.from(f.key, 'utf8') : f.key, partitionCount);
         } else if (f.key !== null) {
-          if (typeof f.key === 'string') f.key = Buffer.from(f.key, 'utf8');
-          partition = partitionForKey(f.key, partitionCount);
+          // An ASCII key is hashed from the string itself (its code units are its UTF-8).
+          if (typeof f.key === 'string' && f.keyBytes === f.key.length) partition = toPositive(murmur2Ascii(f.key)) % partitionCount;
+          else {
+            if (typeof f.key === 'string') f.key = Buffer.from(f.key, 'utf8');
+            partition = partitionForKey(f.key, partitionCount);
+          }
         } else {
           sticky = true;
           if (state.sticky < 0 || state.sticky >= partitionCount) state.sticky = this.pickSticky(info, -1);
