@@ -364,7 +364,7 @@ export class RecordAccumulator {
       this.appending.add(op);
       this.blockedOps.push(op);
     } else {
-      this.appendFrom(op, 0, info, 0);
+      this.appendFrom(op, 0, info, 0, state);
     }
   }
 
@@ -488,11 +488,11 @@ export class RecordAccumulator {
    * waits for it: records are appended in call order. `reserved` is memory already
    * reserved for the first new batch.
    */
-  private appendFrom(op: SendOp, start: number, info: TopicInfo, reserved: number): void {
+  private appendFrom(op: SendOp, start: number, info: TopicInfo, reserved: number, known?: TopicState): void {
     const many = op.single ? undefined : (op.input as readonly ProducerRecord[]);
     const recordCount = op.count;
     const f = this.scratch;
-    const state = this.stateOf(op.topic);
+    const state = known ?? this.stateOf(op.topic);
     const partitionCount = info.partitions.length;
     const o = this.options;
     const fieldsMax = o.maxRequestSize - recordOverheadBytesMax - batchHeaderBytes;
