@@ -14,7 +14,7 @@ import type { MetadataCache, TopicInfo } from './metadata-cache.js';
 import type { ResolvedProducerOptions } from './options.js';
 import { murmur2Ascii, toPositive } from '../util/murmur2.js';
 import { choosePartition, partitionForKey } from './partitioner.js';
-import { ProducerBatch, fieldBytes, measureHeaders, recordOverheadBytesMax, utf8Bytes, type RecordFields } from './producer-batch.js';
+import { ProducerBatch, fieldBytes, measureHeaders, recordOverheadBytesMax, utf8Bytes, type RecordFields, type ResolveOne } from './producer-batch.js';
 import { RecordMetadataList } from './record-metadata-list.js';
 
 /**
@@ -352,6 +352,57 @@ export class RecordAccumulator {
   /** Whether the producer has sent to `topic` before (its arguments were checked then). */
   knows(topic: string): boolean {
     return this.topics.has(topic);
+  }
+
+  /**
+   * The light path of a single-record call: appends the record now into its partition's
+   * open batch, with no `SendOp` (the batch keeps `resolve` and the timestamp), and says
+   * true; or does nothing and says false, and the caller takes the general path
+   * (`append`), which waits, opens batches, reports bad records and applies a custom
+   * partitioner. Taken only when the general path would append at once into an open
+   * batch that has room: the topic is known, nothing is waiting for memory, the record is
+   * plain and valid (no headers) and the default partitioner places it. So the records of
+   * a partition stay in call order, and the bytes are those of the general path.
+   */
+  appendOne(topic: string, r: ProducerRecord, now: number, resolve: ResolveOne): boolean {
+    if (this.blocking || this.options.partitioner !== undefined) return false;
+    if (typeof r !== 'object' || r === null || r.headers !== undefined) return false;
+    const info = this.metadata.topicInRun(topic);
+    const state = this.topics.get(topic);
+    if (info === undefined || state === undefined || state.waiting) return false;
+    const partitionCount = info.partitions.length;
+    if (partitionCount === 0) return false;
+    const f = this.scratch;
+    // measure() throws for a bad field: the general path measures again and says so.
+    const key = r.key ?? null;
+    if (key !== null && typeof key !== 'string' && !(key instanceof Uint8Array)) return false;
+    const value = r.value;
+    if (value !== null && typeof value !== 'string' && !(value instanceof Uint8Array)) return false;
+    const ts = r.timestamp;
+    if (ts !== undefined && (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0)) return false;
+    this.measure(r, f, topic, now);
+    const fields = fieldBytes(f);
+    if (fields > this.options.maxRequestSize - recordOverheadBytesMax - batchHeaderBytes) return false;
+    let partition: number;
+    if (r.partition !== undefined) {
+      partition = r.partition;
+      if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) return false;
+    } else if (f.key !== null) {
+      if (typeof f.key === 'string' && f.keyBytes === f.key.length) partition = toPositive(murmur2Ascii(f.key)) % partitionCount;
+      else {
+        if (typeof f.key === 'string') f.key = Buffer.from(f.key, 'utf8');
+        partition = partitionForKey(f.key, partitionCount);
+      }
+    } else {
+      if (state.sticky < 0 || state.sticky >= partitionCount) return false;
+      partition = state.sticky;
+    }
+    const q = state.queues[partition];
+    const tail = q?.tail();
+    if (tail === undefined || !this.fits(tail, f, fields)) return false;
+    tail.appendOne(f, resolve);
+    this.wake();
+    return true;
   }
 
   /** Appends a call's records now, or once its topic's metadata (or memory for an earlier call) is there. */

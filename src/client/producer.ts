@@ -154,7 +154,11 @@ export class Producer {
     if (!single && (input as readonly ProducerRecord[]).length === 0) return Promise.resolve(shape === SendShape.List ? new RecordMetadataList(topic, 0, [], this.clock.now(), undefined) : []);
     // One executor for every call (`capture`), not a closure and its context a call.
     const promise = new Promise<RecordMetadata | RecordMetadata[] | RecordMetadataList>(capture);
-    this.accumulator.append(new SendOp(topic, input, this.nowInRun(), shape, captured.resolve));
+    const now = this.nowInRun();
+    // A single record that goes straight into an open batch costs no SendOp (appendOne).
+    if (!single || !this.accumulator.appendOne(topic, input as ProducerRecord, now, captured.resolve)) {
+      this.accumulator.append(new SendOp(topic, input, now, shape, captured.resolve));
+    }
     return promise;
   }
 
