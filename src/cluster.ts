@@ -31,7 +31,7 @@ import { ClusterListeners, type ListenOptions } from './cluster-listeners.js';
 import type { SaslOptions } from './transport/tcp/sasl.js';
 import type { TlsOptions } from './transport/tcp/listener.js';
 import type { Transport } from './transport/transport.js';
-import { systemClock, type Clock } from './util/clock.js';
+import { every, systemClock, type Clock } from './util/clock.js';
 import { TributaryError } from './util/errors.js';
 import { makeLogger, type Logger, type LogLevel } from './util/logger.js';
 import { withTimeout } from './util/timeout.js';
@@ -789,23 +789,24 @@ export class Cluster {
     // A long wait says what it waits for, every couple of seconds (no quorum yet, a
     // registration refused while an old incarnation's session lives, ...).
     const waiting = new Set(ids);
-    const started = performance.now();
-    const progress = setInterval(() => {
+    // In the cluster's time: on a simulated clock the wait and its progress lines run in it.
+    const started = this.clock.monotonic();
+    const progress = every(this.clock, progressIntervalMs, () => {
       const active = this.activeControllerId();
-      const s = Math.round((performance.now() - started) / 1000);
-      this.log.info({ nodes: [...waiting], activeControllerId: active, waitedMs: Math.round(performance.now() - started) }, `still waiting for node(s) ${[...waiting].join(', ')} to register (${s} s; ${active < 0 ? 'no active controller yet' : `controller ${active}`})`);
-    }, progressIntervalMs);
+      const s = Math.round((this.clock.monotonic() - started) / 1000);
+      this.log.info({ nodes: [...waiting], activeControllerId: active, waitedMs: Math.round(this.clock.monotonic() - started) }, `still waiting for node(s) ${[...waiting].join(', ')} to register (${s} s; ${active < 0 ? 'no active controller yet' : `controller ${active}`})`);
+    });
     try {
       await Promise.all(
         ids.map(async (id) => {
           const n = this.nodes.get(id);
-          if (n) await withTimeout(n.broker.whenRegistered(), timeoutMs, `node ${id} registering with the controller`);
-          else if (this.workers?.has(id)) await withTimeout(this.workers.registered(id), timeoutMs, `node ${id} registering with the controller`);
+          if (n) await withTimeout(n.broker.whenRegistered(), timeoutMs, `node ${id} registering with the controller`, this.clock);
+          else if (this.workers?.has(id)) await withTimeout(this.workers.registered(id), timeoutMs, `node ${id} registering with the controller`, this.clock);
           waiting.delete(id);
         }),
       );
     } finally {
-      clearInterval(progress);
+      progress.stop();
     }
   }
 

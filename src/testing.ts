@@ -9,9 +9,10 @@ import { Cluster, type ClusterOptions } from './cluster.js';
 import { TributaryError } from './util/errors.js';
 import { delay } from './util/timeout.js';
 import { validateClusterOptions } from './cluster-options.js';
-import { checkOptions, durationMs, func, required, str, type OptionRules } from './util/options.js';
+import { checkOptions, clockRule, durationMs, func, required, str, type OptionRules } from './util/options.js';
+import { systemClock, type Clock } from './util/clock.js';
 
-const waitForRules: OptionRules = { timeoutMs: durationMs(0), intervalMs: durationMs(1), message: str(0, 10_000) };
+const waitForRules: OptionRules = { timeoutMs: durationMs(0), intervalMs: durationMs(1), message: str(0, 10_000), clock: clockRule };
 
 export { Cluster, type ClusterOptions } from './cluster.js';
 export { driveClock, SimulatedTimerClock, type ClockDriver, type ClockDriverOptions } from './util/clock-driver.js';
@@ -103,6 +104,12 @@ export interface WaitForOptions {
   readonly intervalMs?: number;
   /** Said in the error when the time runs out. */
   readonly message?: string;
+  /**
+   * Whose time `timeoutMs` and `intervalMs` are: the real clock by default; the
+   * `SimulatedTimerClock` a cluster runs on (`Cluster.start({ clock })`, moved by
+   * `driveClock`) to wait in the cluster's own time, which a loaded machine cannot use up.
+   */
+  readonly clock?: Clock;
 }
 
 /**
@@ -125,7 +132,8 @@ export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitF
   checkOptions(options, waitForRules, 'a waitFor', { aliases: { timeout: 'timeoutMs', interval: 'intervalMs' } });
   const timeoutMs = options.timeoutMs ?? 5000;
   const intervalMs = options.intervalMs ?? 10;
-  const deadline = performance.now() + timeoutMs;
+  const clock = options.clock ?? systemClock;
+  const deadline = clock.monotonic() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
@@ -134,10 +142,10 @@ export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitF
     } catch (err) {
       lastError = err;
     }
-    if (performance.now() >= deadline) {
+    if (clock.monotonic() >= deadline) {
       throw new TributaryError('REQUEST_TIMED_OUT', options.message ?? `condition not met within ${timeoutMs} ms`, lastError === undefined ? {} : { cause: lastError });
     }
-    await delay(intervalMs);
+    await delay(intervalMs, clock);
   }
 }
 

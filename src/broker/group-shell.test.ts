@@ -9,6 +9,12 @@ import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
 import { encodeGroupRecordKey, partitionForGroup } from './core/group-records.js';
 import { groupShellOf, offsetsTopic } from './group-shell.js';
+import { useSimulatedClock } from '../../test/helpers/sim-clock.js';
+
+// On simulated time: broker sessions, fencing, elections and ISR changes run in the
+// clock's time, which a loaded machine cannot use up.
+const sim = useSimulatedClock();
+const { clock } = sim;
 
 async function findCoordinator(cluster: Cluster, groupId: string, via = cluster.transport.bootstrapNodes()[0]!): Promise<P.Coordinator> {
   const res = await cluster.transport.send(via, { apiKey: ApiKey.FindCoordinator, keyType: 0, coordinatorKeys: [groupId] });
@@ -28,12 +34,12 @@ function describePartition(cluster: Cluster, partition: number): string {
 }
 
 /**
- * Retries a request while the coordinator is loading or moving (what a client does). The
- * bound is generous: on a loaded machine (load 10 on 2 cores) a failover that takes a
- * second idle can take many; the tests assert what happens, never how fast.
+ * Retries a request while the coordinator is loading or moving (what a client does), every
+ * 25 ms of the clock, for up to `timeoutMs` of it; the tests assert what happens, never
+ * how fast.
  */
 async function retry<T>(what: string | (() => string), fn: () => Promise<T>, ok: (t: T) => boolean, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = clock.monotonic() + timeoutMs;
   for (;;) {
     let last: T | unknown;
     try {
@@ -42,8 +48,8 @@ async function retry<T>(what: string | (() => string), fn: () => Promise<T>, ok:
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`${typeof what === 'string' ? what : what()}: gave up, last ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 25));
+    if (clock.monotonic() > deadline) throw new Error(`${typeof what === 'string' ? what : what()}: gave up, last ${JSON.stringify(last)}`);
+    await sim.sleep(25);
   }
 }
 
@@ -59,7 +65,7 @@ const committedOffset = (r: P.OffsetFetchResponse): number => r.topics[0]?.parti
 
 describe('GroupShell', () => {
   it('creates __consumer_offsets on the first FindCoordinator (10 partitions, compacted, RF 3, min.insync.replicas 2) and names the leader of the group partition', async () => {
-    await using cluster = await Cluster.start({ nodes: 3 });
+    await using cluster = await Cluster.start({ nodes: 3, clock });
     expect(cluster.metadata.topic(offsetsTopic)).toBeUndefined();
     const c = await findCoordinator(cluster, 'orders-app');
     expect(c.errorCode).toBe('NONE');
@@ -77,7 +83,7 @@ describe('GroupShell', () => {
   });
 
   it('answers NOT_COORDINATOR at a broker that does not lead the group partition, and serves commits and fetches at the one that does', async () => {
-    await using cluster = await Cluster.start({ nodes: 3 });
+    await using cluster = await Cluster.start({ nodes: 3, clock });
     await cluster.admin().createTopics([{ name: 'items', partitions: 1 }]);
     const c = await findCoordinator(cluster, 'g');
     const other = cluster.nodeIdList.find((id) => id !== c.nodeId)!;
@@ -107,7 +113,7 @@ describe('GroupShell', () => {
   it('moves to the next leader when the coordinator is killed: it loads the committed offsets and serves', async () => {
     // The default broker session (2 s, heartbeats every 250 ms): shorter ones fence live
     // brokers whenever the event loop runs late, and the test then fails for that.
-    await using cluster = await Cluster.start({ nodes: 3 });
+    await using cluster = await Cluster.start({ nodes: 3, clock });
     await cluster.admin().createTopics([{ name: 'items', partitions: 1 }]);
     // A group whose coordinator is not the active controller, so killing it keeps the quorum's leader.
     const active = cluster.describe().find((n) => n.activeController)!.id;
@@ -161,7 +167,7 @@ describe('GroupShell', () => {
   it('answers NOT_COORDINATOR when a write cannot commit (the ISR fell below min.insync.replicas), and serves again once it can', async () => {
     // The default broker session (2 s): with 400 ms sessions a late heartbeat timer fenced
     // node 1 itself at load 10, and the test failed for that, not for what it checks.
-    await using cluster = await Cluster.start({ nodes: 3, controllers: 1 });
+    await using cluster = await Cluster.start({ nodes: 3, controllers: 1, clock });
     await cluster.admin().createTopics([{ name: 'items', partitions: 1 }]);
     // A group coordinated by node 1, the only controller, which stays up.
     let groupId = '';

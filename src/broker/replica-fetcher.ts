@@ -77,10 +77,19 @@ export class ReplicaFetchers {
       }
       if (parts.length === 0) return;
       const byTopic = new Map<string, P.FetchPartition[]>();
-      for (const { h, req } of parts) {
+      // The part of each topic-partition, to match the answer's partitions in one lookup
+      // each (a search of `parts` per answered partition was quadratic in the partitions
+      // this broker follows on `leaderId`).
+      const partOf = new Map<string, Map<number, (typeof parts)[number]>>();
+      for (const part of parts) {
+        const { h, req } = part;
         let list = byTopic.get(h.topic);
-        if (!list) byTopic.set(h.topic, (list = []));
+        if (!list) {
+          byTopic.set(h.topic, (list = []));
+          partOf.set(h.topic, new Map());
+        }
         list.push({ partition: h.partition, fetchOffset: req.fetchOffset, lastFetchedEpoch: req.lastFetchedEpoch, currentLeaderEpoch: req.currentLeaderEpoch, partitionMaxBytes: req.maxBytes ?? partitionFetchBytesMax });
+        partOf.get(h.topic)!.set(h.partition, part);
       }
       let res: P.FetchResponse;
       try {
@@ -103,7 +112,7 @@ export class ReplicaFetchers {
       const flushes: Promise<boolean>[] = [];
       for (const t of res.responses) {
         for (const pr of t.partitions) {
-          const part = parts.find((x) => x.h.topic === t.topic && x.h.partition === pr.partitionIndex);
+          const part = partOf.get(t.topic)?.get(pr.partitionIndex);
           if (!part || !host.isHosted(part.h)) continue;
           const response: PartitionFetchResponse = {
             errorCode: pr.errorCode,

@@ -10,26 +10,31 @@ import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
 import { groupShellOf, installGroupShell } from './group-shell.js';
 import type { RequestContext } from './request-context.js';
+import { useSimulatedClock } from '../../test/helpers/sim-clock.js';
+
+// On simulated time: the coordinator's load and the held heartbeat run in the clock's time.
+const sim = useSimulatedClock();
+const { clock } = sim;
 
 const wire: RequestContext = { listenerName: 'PLAINTEXT', clientId: 'billing-service', clientHost: '/10.1.2.3', principal: null };
 
 async function eventually<T>(what: string, fn: () => Promise<T>, ok: (t: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = clock.monotonic() + timeoutMs;
   for (;;) {
     const t = await fn();
     if (ok(t)) return t;
-    if (Date.now() > deadline) throw new Error(`gave up on ${what}: ${JSON.stringify(t)}`);
-    await new Promise((r) => setTimeout(r, 20));
+    if (clock.monotonic() > deadline) throw new Error(`gave up on ${what}: ${JSON.stringify(t)}`);
+    await sim.sleep(20);
   }
 }
 
 describe('request context', () => {
   it('names a wire member by its client id and host, and never holds its heartbeat', async () => {
-    await using cluster = await Cluster.start({ nodes: 1 });
+    await using cluster = await Cluster.start({ nodes: 1, clock });
     const broker = cluster.node(1)!.broker;
     // A coordinator that holds in-process heartbeats for a minute unless the group changes.
     groupShellOf(broker)!.close();
-    installGroupShell(broker, { config: { heartbeatHoldMs: 60_000 } });
+    installGroupShell(broker, { clock, config: { heartbeatHoldMs: 60_000 } });
     const groupId = 'ctx-group';
     await eventually('a coordinator', () => broker.handle({ apiKey: ApiKey.FindCoordinator, keyType: 0, coordinatorKeys: [groupId] }), (r) => r.coordinators[0]!.errorCode === 'NONE');
     const join = (memberId: string): P.JoinGroupRequest => ({ apiKey: ApiKey.JoinGroup, groupId, sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 1_000, memberId, protocolType: 'consumer', protocols: [{ name: 'range', metadata: new Uint8Array([0, 1]) }] });

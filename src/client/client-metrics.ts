@@ -5,7 +5,7 @@
  */
 import { channels, type GroupRebalanceEvent } from '../util/channels.js';
 import type { Logger } from '../util/logger.js';
-import { LatencyHistogram, type LatencySummary } from '../util/metrics.js';
+import type { LatencySummary } from '../util/metrics.js';
 
 /**
  * One partition a consumer reads: its position (the next offset it fetches), the
@@ -103,19 +103,4 @@ export interface ProducerMetrics {
   readonly requestsInFlight: number;
 }
 
-/** A producer's counters. @internal */
-export class ProducerCounts {
-  records = 0;
-  bytes = 0;
-  errors = 0;
-  readonly latency = new LatencyHistogram();
-
-  sent(records: number, bytes: number): void {
-    this.records += records;
-    this.bytes += bytes;
-  }
-
-  snapshot(clientId: string, bufferedBytes: number, requestsInFlight: number): ProducerMetrics {
-    return { kind: 'producer', clientId, recordsSent: this.records, bytesSent: this.bytes, batchErrors: this.errors, produceLatencyMs: this.latency.summary(), bufferedBytes, requestsInFlight };
-  }
-}
+export { ProducerCounts } from './core/producer-counts.js';

@@ -1,12 +1,14 @@
 /**
  * The membership half of a consumer group member, Kafka's `ConsumerCoordinator` (with the
- * `AbstractCoordinator` under it): it finds the group's coordinator, joins (JoinGroup; the
- * leader runs the assignor), syncs (SyncGroup), heartbeats on its own timer, commits
- * (OffsetCommit, OffsetFetch), leaves (LeaveGroup), and runs the rebalance callbacks:
- * `revoked` before partitions are given up, `assigned` once new ones' positions are known,
- * `lost` when the group took them away without asking. Records are handed out by
- * `group-delivery.ts`; `consumer-group.ts` is the public face over both. The semantics
- * are in docs/design/consumer-groups.md.
+ * `AbstractCoordinator` under it), as the shell of `MembershipCore` (`core/membership-core.ts`):
+ * the core decides the join sequence (FindCoordinator, JoinGroup, the leader's assignment,
+ * SyncGroup, what to revoke, lose and take) and the heartbeats; this shell sends the
+ * requests it returns, keeps its timers on the member's clock, runs the steps that await
+ * the application (the `revoked`, `assigned` and `lost` handlers, the commit before
+ * partitions are given up, OffsetFetch and seeks for new ones), and feeds every outcome
+ * back. Commits (OffsetCommit, OffsetFetch) and LeaveGroup are the shell's. Records are
+ * handed out by `group-delivery.ts`; `consumer-group.ts` is the public face over both. The
+ * semantics are in docs/design/consumer-groups.md.
  * @internal
  */
 import { ApiKey } from '../protocol/api-keys.js';
@@ -16,7 +18,7 @@ import type { Transport } from '../transport/transport.js';
 import { startTimer, stopTimer, type Clock, type ClockTimer } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
-import { deferred, type Deferred } from '../util/deferred.js';
+import { deferred } from '../util/deferred.js';
 import { Rng } from '../util/rng.js';
 import { inProcessClientHost } from '../protocol/group.js';
 import type { Admin } from './admin.js';
@@ -25,7 +27,8 @@ import type { Consumer, TopicPartition } from './consumer.js';
 import type { AssignorName, ResolvedConsumerGroupOptions } from './consumer-group-options.js';
 import { computeAssignment, decodeAssignment, encodeAssignment, encodeSubscription, decodeSubscription } from './consumer-protocol.js';
 import { tpKey, type DeliveryHost } from './group-delivery.js';
-import { assignmentChange, coordinatorErrors, heartbeatOutcome, joinFailureOutcome } from './membership.js';
+import { coordinatorErrors } from './core/membership.js';
+import { MembershipCore, type MembershipAction, type MembershipTimer } from './core/membership-core.js';
 import { backoffMs, withTimeout } from './retry.js';
 
 /**
@@ -102,45 +105,33 @@ export interface Handover {
 
 
 /**
- * One member's membership: its coordinator, member id, generation, the partitions it owns
- * and how far it processed and committed each. `start` begins the heartbeat and
- * auto-commit timers and the membership loop; `leave` (close) and `stop` (kill) end them.
+ * One member's membership: the core (`MembershipCore`: coordinator, member id, generation,
+ * the owned partitions, the join sequence and heartbeats) and how far the member processed
+ * and committed each partition. `start` begins the heartbeat and auto-commit timers and the
+ * first join; `leave` (close) and `stop` (kill) end them.
  * @internal
  */
 export class ConsumerCoordinator implements DeliveryHost {
   private readonly rng: Rng;
   private readonly handlers = new Map<RebalanceEvent, RebalanceHandler[]>();
   private handover!: Handover;
+  /** The decisions: what to send, when, and what each answer means. */
+  readonly core: MembershipCore;
 
-  private coordinatorId: number | undefined;
-  private memberIdValue = '';
-  private generation = -1;
-  /** The generation the owned partitions were last confirmed in. */
-  private ownedGeneration = -1;
-  private phase: 'unjoined' | 'joining' | 'stable' = 'unjoined';
-  private rejoinNeeded = true;
-  private lostNeeded = false;
-  /** The owned partitions, by `tpKey`. */
-  readonly owned = new Map<string, TopicPartition>();
   /** Next offset to commit for each owned partition (one past the last processed record). */
   readonly processed = new Map<string, number>();
   /** The last offset committed for each owned partition. */
   readonly committed = new Map<string, number>();
-  private subscribedTopics: string[] = [];
-  private assignedCounts = new Map<string, number>();
   private closed = false;
   /** Wakes every `sleep` at once (close, kill), so no timer of this member outlives it. */
   private readonly sleepers = new Set<() => void>();
   private fatalError: TributaryError | undefined;
-  private wake: Deferred = deferred();
-  /** The heartbeat and auto-commit timers, each rescheduled when it fires, by name. */
+  /** The heartbeat and auto-commit timers, and the core's, by name. */
   private readonly timers = new Map<string, ClockTimer>();
-  private heartbeatInFlight = false;
+  /** Requests waiting for the core's coordinator lookup (commits, OffsetFetch). */
+  private readonly coordinatorWaiters: { resolve: (node: number) => void; reject: (err: unknown) => void }[] = [];
   private commitChain: Promise<void> = Promise.resolve();
-  private membership: Promise<void> = Promise.resolve();
   private readonly joinedOnce = deferred();
-  /** Rebalances completed (JoinGroup + SyncGroup) by this member. */
-  rebalances = 0;
 
   constructor(
     private readonly transport: Transport,
@@ -152,9 +143,30 @@ export class ConsumerCoordinator implements DeliveryHost {
     private readonly admin: Admin,
   ) {
     this.rng = new Rng((clock.now() ^ 0x6a09e667) >>> 0);
+    const o = options;
+    this.core = new MembershipCore(
+      {
+        groupId: o.groupId,
+        groupInstanceId: o.groupInstanceId,
+        assignor: o.assignor,
+        cooperative: o.assignor === 'cooperative-sticky',
+        sessionTimeoutMs: o.sessionTimeoutMs,
+        rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+        requestTimeoutMs: o.requestTimeoutMs,
+        heartbeatIntervalMs: o.heartbeatIntervalMs,
+        metadataMaxAgeMs: o.metadataMaxAgeMs,
+        clientHost: transport.clusterRunId !== undefined ? inProcessClientHost(transport.clusterRunId) : undefined,
+      },
+      {
+        bootstrapNodes: () => transport.bootstrapNodes(),
+        encodeSubscription,
+        decodeAssignment: (bytes) => decodeAssignment(bytes).partitions,
+        backoffMs: (attempts) => backoffMs(attempts, 50, 1000, this.rng),
+      },
+    );
   }
 
-  /** Begins the heartbeat and auto-commit timers and the membership loop; `handover` is the member's delivery. */
+  /** Begins the heartbeat and auto-commit timers and the first join; `handover` is the member's delivery. */
   start(handover: Handover): void {
     this.handover = handover;
     const o = this.options;
@@ -171,9 +183,19 @@ export class ConsumerCoordinator implements DeliveryHost {
       };
       arm();
     };
-    every('heartbeat', o.heartbeatIntervalMs, () => void this.heartbeat());
+    every('heartbeat', o.heartbeatIntervalMs, () => this.run(this.core.heartbeat(this.clock.monotonic())));
     if (o.autoCommit) every('auto-commit', o.autoCommitIntervalMs, () => void this.commitProcessed().catch((err: unknown) => commitFailed(o.logger, o.groupId, err, 'auto-commit')));
-    this.membership = this.runMembership();
+    this.run(this.core.start(this.clock.monotonic()));
+  }
+
+  /** Rebalances completed (JoinGroup + SyncGroup) by this member. */
+  get rebalances(): number {
+    return this.core.rebalances;
+  }
+
+  /** The owned partitions, by `tpKey` (the core's). */
+  get owned(): ReadonlyMap<string, TopicPartition> {
+    return this.core.owned;
   }
 
   isClosed(): boolean {
@@ -186,11 +208,11 @@ export class ConsumerCoordinator implements DeliveryHost {
   }
 
   get memberId(): string {
-    return this.memberIdValue;
+    return this.core.memberId;
   }
 
   get generationId(): number {
-    return this.generation;
+    return this.core.generation;
   }
 
   on(event: RebalanceEvent, handler: RebalanceHandler): void {
@@ -199,7 +221,7 @@ export class ConsumerCoordinator implements DeliveryHost {
 
   /** The partitions this member owns now, sorted. */
   assignment(): TopicPartition[] {
-    return [...this.owned.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+    return this.core.assignment();
   }
 
   whenJoined(): Promise<void> {
@@ -213,36 +235,28 @@ export class ConsumerCoordinator implements DeliveryHost {
    */
   async leave(): Promise<void> {
     const owned = this.assignment();
-    if (owned.length > 0 && this.generation >= 0) {
+    if (owned.length > 0 && this.core.generation >= 0) {
       await this.emit('revoked', owned).catch(() => undefined);
       if (this.options.autoCommit) await this.commitProcessed().catch((err: unknown) => commitFailed(this.options.logger, this.options.groupId, err, 'commit on leaving'));
     }
-    if (this.memberIdValue !== '' && this.options.groupInstanceId === null && this.coordinatorId !== undefined) {
-      await withTimeout(
-        this.send(this.coordinatorId, { apiKey: ApiKey.LeaveGroup, groupId: this.options.groupId, members: [{ memberId: this.memberIdValue, groupInstanceId: null, reason: 'the consumer is closing' }] }),
-        this.options.requestTimeoutMs,
-        'LeaveGroup',
-        this.clock,
-      ).catch(() => undefined);
-    }
-    this.owned.clear();
+    const leave = this.core.leaveGroup();
+    if (leave !== undefined) await withTimeout(this.send(leave.node, leave.request), leave.timeoutMs, 'LeaveGroup', this.clock).catch(() => undefined);
+    this.core.left();
     await this.inner.close();
     this.admin.close();
-    // Not awaited: a static member's JoinGroup may stay parked until the rebalance ends.
-    void this.membership.catch(() => undefined);
   }
 
-  /** Stops the timers, the loop and every wait, without leaving or committing. */
+  /** Stops the timers, the join and every wait, without leaving or committing. */
   stop(): void {
     this.closed = true;
     for (const t of this.timers.values()) stopTimer(this.clock, t);
     this.timers.clear();
-    this.wake.resolve();
     for (const wake of [...this.sleepers]) wake();
+    this.run(this.core.stop(this.clock.monotonic()));
   }
 
-  /** Waits `ms`, or less if `wake` resolves or the member stops; leaves no timer behind. */
-  private sleep(ms: number, wake?: Deferred): Promise<void> {
+  /** Waits `ms`, or less if the member stops; leaves no timer behind. */
+  private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         stopTimer(this.clock, timer);
@@ -251,13 +265,92 @@ export class ConsumerCoordinator implements DeliveryHost {
       };
       const timer = startTimer(this.clock, ms, done);
       this.sleepers.add(done);
-      void wake?.promise.then(done);
     });
   }
 
   private fail(err: TributaryError): void {
     this.fatalError ??= err;
     void this.inner.close();
+  }
+
+  // ------------------------------------------------------------------ the core's actions
+
+  /** Does what the core returned, in order (its contract: `core/membership-core.ts`). */
+  private run(actions: readonly MembershipAction[]): void {
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'send': {
+          const id = a.id;
+          withTimeout(this.send(a.node, a.request), a.timeoutMs, a.what, this.clock).then(
+            (response) => this.run(this.core.answered(id, response, this.clock.monotonic())),
+            (err: unknown) => this.run(this.core.requestFailed(id, asTributaryError(err), this.clock.monotonic())),
+          );
+          break;
+        }
+        case 'timer':
+          this.startCoreTimer(a.timer, a.afterMs);
+          break;
+        case 'revoke':
+          this.revoke(a.partitions).then(
+            () => this.run(this.core.revokeDone(this.clock.monotonic())),
+            (err: unknown) => this.run(this.core.stepFailed(asTributaryError(err), this.clock.monotonic())),
+          );
+          break;
+        case 'lose':
+          this.lose(a.partitions).then(
+            () => this.run(this.core.loseDone(this.clock.monotonic())),
+            (err: unknown) => this.run(this.core.stepFailed(asTributaryError(err), this.clock.monotonic())),
+          );
+          break;
+        case 'assign':
+          this.assign(a.partitions).then(
+            () => this.run(this.core.assignDone(this.clock.monotonic())),
+            (err: unknown) => this.run(this.core.stepFailed(asTributaryError(err), this.clock.monotonic())),
+          );
+          break;
+        case 'resolve-topics':
+          this.resolveTopics().then(
+            (topics) => this.run(this.core.topicsResolved(topics)),
+            (err: unknown) => this.run(this.core.stepFailed(asTributaryError(err), this.clock.monotonic())),
+          );
+          break;
+        case 'compute-assignment':
+          this.computeAssignment(a.join).then(
+            ({ assignments, counts }) => this.run(this.core.assignmentComputed(assignments, counts)),
+            (err: unknown) => this.run(this.core.stepFailed(asTributaryError(err), this.clock.monotonic())),
+          );
+          break;
+        case 'check-subscription':
+          void this.subscriptionChanged()
+            .catch(() => false)
+            .then((changed) => this.run(this.core.subscriptionChecked(changed, this.clock.monotonic())));
+          break;
+        case 'rebalanced':
+          rebalanced(this.options.logger, this.options.groupId, a.memberId, a.generationId, a.assigned);
+          break;
+        case 'joined':
+          this.joinedOnce.resolve();
+          break;
+        case 'coordinator':
+          for (const w of this.coordinatorWaiters.splice(0)) w.resolve(a.node);
+          break;
+        case 'coordinator-failed':
+          for (const w of this.coordinatorWaiters.splice(0)) w.reject(a.error);
+          break;
+        case 'fatal':
+          this.fail(a.error);
+          break;
+      }
+    }
+  }
+
+  private startCoreTimer(name: MembershipTimer, ms: number): void {
+    if (this.closed) return;
+    stopTimer(this.clock, this.timers.get(name));
+    this.timers.set(name, startTimer(this.clock, ms, () => {
+      this.timers.delete(name);
+      this.run(this.core.timerFired(name, this.clock.monotonic()));
+    }));
   }
 
   // ------------------------------------------------------------------ commits
@@ -301,8 +394,8 @@ export class ConsumerCoordinator implements DeliveryHost {
     const request: P.OffsetCommitRequest = {
       apiKey: ApiKey.OffsetCommit,
       groupId: this.options.groupId,
-      generationId: this.generation,
-      memberId: this.memberIdValue,
+      generationId: this.core.generation,
+      memberId: this.core.memberId,
       groupInstanceId: this.options.groupInstanceId,
       topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
     };
@@ -326,29 +419,14 @@ export class ConsumerCoordinator implements DeliveryHost {
     return this.transport.send(node, request);
   }
 
-  /** Finds the group's coordinator, retrying until it is known (or the group closes). */
-  private async findCoordinator(): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
-      if (this.coordinatorId !== undefined) return this.coordinatorId;
-      const nodes = this.transport.bootstrapNodes();
-      const node = nodes[attempt % Math.max(1, nodes.length)];
-      if (node !== undefined) {
-        try {
-          const res = await withTimeout(this.send(node, { apiKey: ApiKey.FindCoordinator, keyType: 0, coordinatorKeys: [this.options.groupId] }), this.options.requestTimeoutMs, 'FindCoordinator', this.clock);
-          const c = res.coordinators[0];
-          if (c !== undefined && c.errorCode === 'NONE') {
-            this.coordinatorId = c.nodeId;
-            return c.nodeId;
-          }
-          if (c !== undefined && c.errorCode === 'INVALID_GROUP_ID') throw new TributaryError('INVALID_GROUP_ID', `group id ${JSON.stringify(this.options.groupId)} is invalid`);
-        } catch (err) {
-          if (!isTributaryError(err) || !err.retriable) throw err;
-        }
-      }
-      // A closing member asks once (for its last commit), and does not wait to ask again.
-      if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the consumer group is closed');
-      await this.sleep(backoffMs(attempt, 50, 1000, this.rng));
-    }
+  /** The group's coordinator, once the core's lookup finds it (or the lookup fails: INVALID_GROUP_ID, the group closed). */
+  private findCoordinator(): Promise<number> {
+    const known = this.core.coordinatorId;
+    if (known !== undefined) return Promise.resolve(known);
+    return new Promise((resolve, reject) => {
+      this.coordinatorWaiters.push({ resolve, reject });
+      this.run(this.core.needCoordinator(this.clock.monotonic()));
+    });
   }
 
   /** A request to the coordinator, finding it again on coordinator errors, for up to `requestTimeoutMs`. */
@@ -365,93 +443,21 @@ export class ConsumerCoordinator implements DeliveryHost {
         if (!isTributaryError(err) || !coordinatorErrors.has(err.code)) throw err;
         code = err.code;
       }
-      this.coordinatorId = undefined;
+      this.core.coordinatorUnknown();
       if (this.clock.monotonic() >= deadline) throw new TributaryError(code, `the coordinator of group ${this.options.groupId} did not answer: ${code}`);
       await this.sleep(backoffMs(attempt, 50, 1000, this.rng));
     }
   }
 
-  // ------------------------------------------------------------------ membership
-
-  private requestRejoin(lost: boolean): void {
-    this.rejoinNeeded = true;
-    if (lost) this.lostNeeded = true;
-    this.wake.resolve();
-  }
-
-  private async heartbeat(): Promise<void> {
-    if (this.closed || this.phase !== 'stable' || this.heartbeatInFlight || this.generation < 0) return;
-    this.heartbeatInFlight = true;
-    let again = false;
-    try {
-      // A coordinator error forgot the coordinator: find it again here, as Kafka's heartbeat
-      // thread does. Nothing else would while the member has nothing to commit, and it
-      // would own its partitions for good after the group moved on (node simulation seed 76).
-      const node = this.coordinatorId ?? (await this.findCoordinator().catch(() => undefined));
-      if (node === undefined || this.closed || this.phase !== 'stable') return;
-      const sentAt = this.clock.monotonic();
-      const generation = this.generation;
-      const res = await withTimeout(
-        this.send(node, { apiKey: ApiKey.Heartbeat, groupId: this.options.groupId, generationId: generation, memberId: this.memberIdValue, groupInstanceId: this.options.groupInstanceId }),
-        this.options.sessionTimeoutMs,
-        'Heartbeat',
-        this.clock,
-      );
-      if (this.generation !== generation || this.phase !== 'stable') return;
-      // What the answer means is the membership core's (membership.ts); this does it.
-      const outcome = heartbeatOutcome(res.errorCode, this.clock.monotonic() - sentAt, this.options.heartbeatIntervalMs);
-      if (outcome.kind === 'stay') again = outcome.again;
-      else if (outcome.kind === 'rejoin' || outcome.kind === 'rejoin-lost') this.requestRejoin(outcome.kind === 'rejoin-lost');
-      else if (outcome.kind === 'fenced') this.fail(new TributaryError('FENCED_INSTANCE_ID', `another member took group.instance.id ${this.options.groupInstanceId}`));
-      else this.coordinatorId = undefined;
-    } catch (err) {
-      if (isTributaryError(err) && coordinatorErrors.has(err.code)) this.coordinatorId = undefined;
-    } finally {
-      this.heartbeatInFlight = false;
-      if (again && !this.closed) startTimer(this.clock, 0, () => void this.heartbeat());
-    }
-  }
-
-  /** The membership loop: join when needed, watch the subscription otherwise. */
-  private async runMembership(): Promise<void> {
-    let failures = 0;
-    let checkedAt = this.clock.monotonic();
-    while (!this.closed) {
-      if (!this.rejoinNeeded) {
-        const wake = this.wake;
-        await this.sleep(Math.max(1, this.options.metadataMaxAgeMs - (this.clock.monotonic() - checkedAt)), wake);
-        if (this.wake === wake && !this.closed && !this.rejoinNeeded) this.wake = deferred();
-        if (this.clock.monotonic() - checkedAt >= this.options.metadataMaxAgeMs && !this.closed) {
-          checkedAt = this.clock.monotonic();
-          if (await this.subscriptionChanged().catch(() => false)) this.rejoinNeeded = true;
-        }
-        continue;
-      }
-      try {
-        await this.joinOnce();
-        failures = 0;
-        this.wake = deferred();
-      } catch (err) {
-        if (this.closed) return;
-        const e = isTributaryError(err) ? err : new TributaryError('UNKNOWN_SERVER_ERROR', String(err), { cause: err });
-        const outcome = joinFailureOutcome(e.code, e.retriable);
-        if (outcome.next === 'fatal') {
-          this.fail(e);
-          return;
-        }
-        if (outcome.findCoordinator) this.coordinatorId = undefined;
-        if (outcome.next === 'backoff') await this.sleep(backoffMs(failures++, 50, 1000, this.rng));
-      }
-    }
-  }
+  // ------------------------------------------------------------------ the steps the core asks for
 
   /** Whether the topics this member subscribes to (a pattern), or their partition counts (the leader), changed. */
   private async subscriptionChanged(): Promise<boolean> {
     const topics = await this.resolveTopics();
-    if (topics.join('\u0000') !== this.subscribedTopics.join('\u0000')) return true;
-    if (this.assignedCounts.size === 0) return false;
-    const counts = await this.partitionCounts([...this.assignedCounts.keys()]);
-    for (const [t, n] of this.assignedCounts) if ((counts.get(t) ?? 0) !== n) return true;
+    if (topics.join('\u0000') !== this.core.subscribedTopics.join('\u0000')) return true;
+    if (this.core.assignedCounts.size === 0) return false;
+    const counts = await this.partitionCounts([...this.core.assignedCounts.keys()]);
+    for (const [t, n] of this.core.assignedCounts) if ((counts.get(t) ?? 0) !== n) return true;
     return false;
   }
 
@@ -471,109 +477,14 @@ export class ConsumerCoordinator implements DeliveryHost {
     return counts;
   }
 
-  private async joinOnce(): Promise<void> {
-    const o = this.options;
-    const cooperative = o.assignor === 'cooperative-sticky';
-    if (this.lostNeeded) {
-      this.lostNeeded = false;
-      await this.lose(this.assignment());
-    }
-    // Eager protocols give everything up before rejoining; cooperative keeps consuming.
-    if (!cooperative && this.owned.size > 0) await this.revoke(this.assignment());
-    const node = await this.findCoordinator();
-    this.subscribedTopics = await this.resolveTopics();
-    // What the subscription claims: the leader's plan withholds from others whatever is claimed.
-    const claimed = cooperative ? this.assignment() : [];
-    const subscription = encodeSubscription({ topics: this.subscribedTopics, userData: null, ownedPartitions: claimed, generationId: cooperative ? this.ownedGeneration : -1, rackId: null });
-    this.phase = 'joining';
-    try {
-      const join = await withTimeout(
-        this.send(node, {
-          apiKey: ApiKey.JoinGroup,
-          groupId: o.groupId,
-          sessionTimeoutMs: o.sessionTimeoutMs,
-          rebalanceTimeoutMs: o.rebalanceTimeoutMs,
-          memberId: this.memberIdValue,
-          groupInstanceId: o.groupInstanceId,
-          protocolType: 'consumer',
-          protocols: [{ name: o.assignor, metadata: subscription }],
-          reason: null,
-          ...(this.transport.clusterRunId !== undefined ? { clientHost: inProcessClientHost(this.transport.clusterRunId) } : {}),
-        }),
-        o.rebalanceTimeoutMs + o.requestTimeoutMs,
-        'JoinGroup',
-        this.clock,
-      );
-      if (join.errorCode === 'MEMBER_ID_REQUIRED') {
-        this.memberIdValue = join.memberId;
-        throw new TributaryError('MEMBER_ID_REQUIRED', 'rejoin with the member id given');
-      }
-      if (join.errorCode === 'UNKNOWN_MEMBER_ID' || join.errorCode === 'FENCED_INSTANCE_ID') {
-        if (join.errorCode === 'FENCED_INSTANCE_ID') throw new TributaryError(join.errorCode, `another member took group.instance.id ${o.groupInstanceId}`);
-        this.memberIdValue = '';
-        this.lostNeeded = true;
-      }
-      if (join.errorCode !== 'NONE') throw new TributaryError(join.errorCode, `JoinGroup of group ${o.groupId}: ${join.errorCode}`);
-      this.memberIdValue = join.memberId;
-      if (cooperative && this.owned.size > 0 && join.generationId !== this.ownedGeneration + 1) {
-        // A generation passed without us: what we owned may have been given to others.
-        await this.lose(this.assignment());
-      }
-      let assignments: P.SyncGroupRequestAssignment[] = [];
-      if (join.leader === join.memberId && !(join as { skipAssignment?: boolean }).skipAssignment) {
-        const members = join.members.map((m) => ({ memberId: m.memberId, subscription: decodeSubscription(m.metadata) }));
-        const counts = await this.partitionCounts([...new Set(members.flatMap((m) => m.subscription.topics))]);
-        const plan = computeAssignment((join.protocolName as AssignorName | null) ?? o.assignor, members, counts);
-        assignments = members.map((m) => ({ memberId: m.memberId, assignment: encodeAssignment({ partitions: plan.get(m.memberId) ?? [], userData: null }) }));
-        this.assignedCounts = new Map([...new Set(members.flatMap((m) => m.subscription.topics))].map((t) => [t, counts.get(t) ?? 0]));
-      } else {
-        this.assignedCounts = new Map();
-      }
-      const sync = await withTimeout(
-        this.send(node, { apiKey: ApiKey.SyncGroup, groupId: o.groupId, generationId: join.generationId, memberId: join.memberId, groupInstanceId: o.groupInstanceId, protocolType: 'consumer', protocolName: join.protocolName, assignments }),
-        o.rebalanceTimeoutMs + o.requestTimeoutMs,
-        'SyncGroup',
-        this.clock,
-      );
-      if (sync.errorCode === 'UNKNOWN_MEMBER_ID') {
-        this.memberIdValue = '';
-        this.lostNeeded = true;
-      }
-      if (sync.errorCode === 'ILLEGAL_GENERATION') this.lostNeeded = true;
-      if (sync.errorCode !== 'NONE') throw new TributaryError(sync.errorCode, `SyncGroup of group ${o.groupId}: ${sync.errorCode}`);
-      this.generation = join.generationId;
-      this.rejoinNeeded = false;
-      this.phase = 'stable';
-      this.rebalances++;
-      // Heartbeat at once in the new generation: a coordinator that holds heartbeats then
-      // has one waiting to bring news of the next rebalance.
-      startTimer(this.clock, 0, () => void this.heartbeat());
-      try {
-        await this.takeAssignment(decodeAssignment(sync.assignment).partitions, join.generationId, cooperative, claimed);
-      } catch (err) {
-        this.rejoinNeeded = true;
-        throw err;
-      }
-      this.joinedOnce.resolve();
-    } finally {
-      if (this.phase === 'joining') this.phase = this.generation >= 0 ? 'stable' : 'unjoined';
-    }
-  }
-
-  /**
-   * Gives up what the new assignment lacks and takes what it adds. `claimed` is what the
-   * JoinGroup's subscription said this member owned.
-   */
-  private async takeAssignment(assigned: readonly TopicPartition[], generationId: number, cooperative: boolean, claimed: readonly TopicPartition[]): Promise<void> {
-    const { revoked, added, rejoin } = assignmentChange(this.assignment(), assigned, claimed, cooperative);
-    // KIP-429: what this member gave up goes to its new owner in the next rebalance.
-    if (rejoin) this.rejoinNeeded = true;
-    if (revoked.length > 0) await this.revoke(revoked);
-    this.ownedGeneration = generationId;
-    // Reported before the new partitions are taken: records of them may be handed out (and
-    // the group closed) while `assign` still runs, and the event must come first.
-    rebalanced(this.options.logger, this.options.groupId, this.memberIdValue, generationId, assigned);
-    if (added.length > 0) await this.assign(added);
+  /** The leader's step: every member's subscription, the partition counts, the assignor's plan, encoded per member. */
+  private async computeAssignment(join: P.JoinGroupResponse): Promise<{ assignments: P.SyncGroupRequestAssignment[]; counts: Map<string, number> }> {
+    const members = join.members.map((m) => ({ memberId: m.memberId, subscription: decodeSubscription(m.metadata) }));
+    const topics = [...new Set(members.flatMap((m) => m.subscription.topics))];
+    const counts = await this.partitionCounts(topics);
+    const plan = computeAssignment((join.protocolName as AssignorName | null) ?? this.options.assignor, members, counts);
+    const assignments = members.map((m) => ({ memberId: m.memberId, assignment: encodeAssignment({ partitions: plan.get(m.memberId) ?? [], userData: null }) }));
+    return { assignments, counts: new Map(topics.map((t) => [t, counts.get(t) ?? 0])) };
   }
 
   /** Waits for the record being processed of these partitions, runs the `revoked` handlers, commits, gives them up. */
@@ -585,21 +496,20 @@ export class ConsumerCoordinator implements DeliveryHost {
       if (this.options.autoCommit) await this.commitProcessed().catch((err: unknown) => commitFailed(this.options.logger, this.options.groupId, err, 'commit before giving partitions up'));
     } finally {
       this.handover.release(keys);
+      this.core.partitionsRevoked(tps);
       for (const k of keys) this.drop(k);
       this.inner.assign(this.assignment());
     }
   }
 
-  /** Partitions taken away without a commit. */
+  /** Partitions taken away without a commit (the core no longer owns them). */
   private async lose(tps: readonly TopicPartition[]): Promise<void> {
-    if (tps.length === 0) return;
     for (const tp of tps) this.drop(tpKey(tp.topic, tp.partition));
     this.inner.assign(this.assignment());
     await this.emit('lost', [...tps]).catch(() => undefined);
   }
 
   private drop(key: string): void {
-    this.owned.delete(key);
     this.processed.delete(key);
     this.committed.delete(key);
     this.handover.bump(key);
@@ -611,11 +521,8 @@ export class ConsumerCoordinator implements DeliveryHost {
     for (const tp of tps) (byTopic.get(tp.topic) ?? byTopic.set(tp.topic, []).get(tp.topic)!).push(tp.partition);
     const res = await this.toCoordinator({ apiKey: ApiKey.OffsetFetch, groupId: this.options.groupId, topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })) });
     if (res.errorCode !== 'NONE') throw new TributaryError(res.errorCode, `OffsetFetch of group ${this.options.groupId}: ${res.errorCode}`);
-    for (const tp of tps) {
-      const key = tpKey(tp.topic, tp.partition);
-      this.owned.set(key, tp);
-      this.handover.bump(key);
-    }
+    this.core.partitionsTaken(tps);
+    for (const tp of tps) this.handover.bump(tpKey(tp.topic, tp.partition));
     this.inner.assign(this.assignment());
     await Promise.all(
       tps.map(async (tp) => {
@@ -637,4 +544,9 @@ export class ConsumerCoordinator implements DeliveryHost {
   private async emit(event: RebalanceEvent, tps: TopicPartition[]): Promise<void> {
     for (const h of this.handlers.get(event) ?? []) await h(tps);
   }
+}
+
+/** Any failure as a `TributaryError` (one that is not: UNKNOWN_SERVER_ERROR, not retriable). */
+function asTributaryError(err: unknown): TributaryError {
+  return isTributaryError(err) ? err : new TributaryError('UNKNOWN_SERVER_ERROR', String(err), { cause: err });
 }

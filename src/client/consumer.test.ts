@@ -9,6 +9,12 @@ import { ApiKey } from '../protocol/api-keys.js';
 import type { FetchResponse } from '../protocol/fetch.js';
 import type { Request } from '../protocol/requests.js';
 import type { Transport } from '../transport/transport.js';
+import { useSimulatedClock } from '../../test/helpers/sim-clock.js';
+
+// The tests that wait run on simulated time: long polls, backoffs and the waits in the
+// clock's time. (The long-poll test stays on wall time: its detector is the test's timeout.)
+const sim = useSimulatedClock();
+const { clock } = sim;
 
 const text = (b: Uint8Array | null): string | null => (b === null ? null : Buffer.from(b).toString());
 const tp = (partition: number, topic = 't') => ({ topic, partition });
@@ -86,10 +92,10 @@ describe('Consumer', () => {
   });
 
   it('pause stops a partition’s records until resume', async () => {
-    const cluster = new FakeCluster({ topics: { t: 2 } });
+    const cluster = new FakeCluster({ topics: { t: 2 }, clock });
     await fill(cluster, 't', 0, ['a0', 'a1']);
     await fill(cluster, 't', 1, ['b0', 'b1']);
-    const c = new Consumer(cluster, { maxWaitMs: 20 });
+    const c = new Consumer(cluster, { maxWaitMs: 20 }, clock);
     c.assign([tp(0), tp(1)]);
     await c.seek(tp(0), 'earliest');
     await c.seek(tp(1), 'earliest');
@@ -97,7 +103,7 @@ describe('Consumer', () => {
     expect(c.paused()).toEqual([tp(0)]);
     expect((await take(c, 2)).map((r) => text(r.value))).toEqual(['b0', 'b1']);
     const fetchesBefore = cluster.stats.requests.Fetch;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sim.sleep(50);
     expect(c.position(tp(0))).toBe(0);
     c.resume([tp(0)]);
     expect((await take(c, 2)).map((r) => text(r.value))).toEqual(['a0', 'a1']);
@@ -106,16 +112,16 @@ describe('Consumer', () => {
   });
 
   it('fetches ahead a bounded amount: a slow loop slows fetching instead of buffering', async () => {
-    const cluster = new FakeCluster({ topics: { t: 1 } });
+    const cluster = new FakeCluster({ topics: { t: 1 }, clock });
     // 200 batches of 10 records, 100 bytes each.
     for (let b = 0; b < 200; b++) cluster.append('t', 0, await encodeBatch(Array.from({ length: 10 }, () => ({ value: Buffer.alloc(100, b) }))));
-    const c = new Consumer(cluster, { maxWaitMs: 20, maxPartitionBytes: 2000 });
+    const c = new Consumer(cluster, { maxWaitMs: 20, maxPartitionBytes: 2000 }, clock);
     c.assign([tp(0)]);
     await c.seek(tp(0), 'earliest');
     let seen = 0;
     for await (const r of c) {
       seen++;
-      if (seen % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      if (seen % 10 === 0) await sim.sleep(1);
       // Each fetch returns about 2000 bytes (one or two batches); fetched data waits only
       // while the loop reads the previous chunk: at most one fetch ahead.
       expect(c.fetchCount * 10).toBeLessThanOrEqual(seen + 30);
@@ -125,31 +131,31 @@ describe('Consumer', () => {
     expect(cluster.stats.fetchesOutstandingMax).toBe(1);
     // Once the loop stops, fetching stops: the data ahead of it is one response at most.
     const count = c.fetchCount;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sim.sleep(50);
     expect(c.fetchCount - count).toBeLessThanOrEqual(1);
     await c.close();
   });
 
   it('resets an out-of-range position as autoOffsetReset says, or fails with OFFSET_OUT_OF_RANGE', async () => {
-    const cluster = new FakeCluster({ topics: { t: 1 } });
+    const cluster = new FakeCluster({ topics: { t: 1 }, clock });
     await fill(cluster, 't', 0, ['a', 'b', 'c']);
-    const earliest = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'earliest' });
+    const earliest = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'earliest' }, clock);
     earliest.assign([tp(0)]);
     await earliest.seek(tp(0), 50);
     expect((await take(earliest, 1))[0]!.offset).toBe(0);
-    const latest = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'latest' });
+    const latest = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'latest' }, clock);
     latest.assign([tp(0)]);
     await latest.seek(tp(0), 50);
-    setTimeout(() => void fill(cluster, 't', 0, ['d']), 50);
+    void sim.sleep(50).then(() => fill(cluster, 't', 0, ['d']));
     expect((await take(latest, 1))[0]).toMatchObject({ offset: 3 });
-    const none = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'none' });
+    const none = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'none' }, clock);
     none.assign([tp(0)]);
     await none.seek(tp(0), 50);
     await expect(take(none, 1)).rejects.toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', topic: 't', partition: 0 });
-    const unset = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'none' });
+    const unset = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'none' }, clock);
     unset.assign([tp(0)]);
     await expect(take(unset, 1)).rejects.toMatchObject({ code: 'OFFSET_OUT_OF_RANGE' });
-    const defaulted = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'earliest' });
+    const defaulted = new Consumer(cluster, { maxWaitMs: 20, autoOffsetReset: 'earliest' }, clock);
     defaulted.assign([tp(0)]);
     expect((await take(defaulted, 1))[0]!.offset).toBe(0);
     for (const c of [earliest, latest, none, unset, defaulted]) await c.close();
@@ -193,8 +199,8 @@ describe('Consumer', () => {
   });
 
   it('close ends the iteration cleanly and refuses further calls', async () => {
-    const cluster = new FakeCluster({ topics: { t: 1 } });
-    const c = new Consumer(cluster, { maxWaitMs: 50 });
+    const cluster = new FakeCluster({ topics: { t: 1 }, clock });
+    const c = new Consumer(cluster, { maxWaitMs: 50 }, clock);
     c.assign([tp(0)]);
     await c.seek(tp(0), 'earliest');
     const loop = (async () => {
@@ -202,7 +208,7 @@ describe('Consumer', () => {
       for await (const _ of c) n++;
       return n;
     })();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sim.sleep(20);
     await c.close();
     expect(await loop).toBe(0);
     expect(() => c.assign([tp(0)])).toThrowError(expect.objectContaining({ code: 'CLIENT_CLOSED' }));

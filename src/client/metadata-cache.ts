@@ -1,40 +1,23 @@
 /**
- * The client's view of where each partition lives: Kafka's client-side `Metadata`.
+ * The client's view of where each partition lives: the shell of Kafka's client-side
+ * `Metadata`. The data and the decisions (when to ask, the backoff, the age) are the core's
+ * (`core/metadata.ts`); this class sends the Metadata requests through the transport,
+ * waits with the clock, and gives the clients that wait on promises (`waitForTopic`,
+ * `refresh`) their promises.
  */
 import { ApiKey } from '../protocol/api-keys.js';
-import type { MetadataResponse } from '../protocol/cluster.js';
 import type { Transport } from '../transport/transport.js';
 import { startTimer, stopTimer, type Clock, type ClockTimer } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
-import { validateTopicName } from '../util/topic-name.js';
-import { backoffMs, delay, isStaleMetadataError, withTimeout } from './retry.js';
+import { ClientMetadata, isRetriableTopicError, type ClientMetadataOptions, type PartitionInfo, type TopicInfo } from './core/metadata.js';
+import { delay, withTimeout } from './retry.js';
 
-/** One partition as the last Metadata response described it. */
-export interface PartitionInfo {
-  readonly partition: number;
-  /** The leader's node id, or -1 while there is none. */
-  readonly leaderId: number;
-  readonly leaderEpoch: number;
-  readonly replicas: readonly number[];
-  readonly isr: readonly number[];
-  readonly errorCode: ErrorCode;
-}
-
-/** One topic: its partitions, dense by index (`partitions[p].partition === p`). */
-export interface TopicInfo {
-  readonly name: string;
-  readonly partitions: readonly PartitionInfo[];
-}
+export type { PartitionInfo, TopicInfo } from './core/metadata.js';
 
 /** Settings of a {@link MetadataCache}. */
-export interface MetadataCacheOptions {
-  /** `metadata.max.age.ms`: data older than this is refreshed on the next lookup. */
-  readonly metadataMaxAgeMs: number;
-  /** `retry.backoff.ms`: the least time between two refreshes, doubling while they fail. */
-  readonly retryBackoffMs: number;
-  readonly retryBackoffMaxMs: number;
+export interface MetadataCacheOptions extends ClientMetadataOptions {
   /** How long one Metadata request may take. */
   readonly requestTimeoutMs: number;
   /**
@@ -63,35 +46,35 @@ export interface MetadataCacheOptions {
  *   node that has not caught up) does not overwrite it, as Kafka's client does.
  */
 export class MetadataCache {
-  private readonly topics = new Map<string, TopicInfo>();
-  /** The error the last response gave for a wanted topic that it did not describe. */
-  private readonly topicErrors = new Map<string, ErrorCode>();
-  private readonly wanted = new Set<string>();
-  private brokers: number[] = [];
-  private nextNode = 0;
-  private refreshedMs = -Infinity;
-  private attemptMs = -Infinity;
-  private failures = 0;
-  private stale = true;
+  /** The decisions and the data (Kafka's `Metadata`): this class only sends its requests and waits. */
+  readonly state: ClientMetadata;
+  /** The state's topics, read directly by the producer's per-send lookup. */
+  private readonly topics: Map<string, TopicInfo>;
   private inflight: Promise<boolean> | undefined;
-  /** Refreshes that reached the cluster (for tests and monitoring). */
-  refreshCount = 0;
 
   constructor(
     private readonly transport: Transport,
     private readonly options: MetadataCacheOptions,
     private readonly clock: Clock,
-    private readonly rng: Rng,
-  ) {}
+    rng: Rng,
+  ) {
+    this.state = new ClientMetadata(options, rng);
+    this.topics = this.state.topics;
+  }
+
+  /** Updates that reached the cluster (for tests and monitoring). */
+  get refreshCount(): number {
+    return this.state.refreshCount;
+  }
 
   /**
    * The cached topic, or undefined; from now on every refresh asks for it. Schedules a
    * refresh when the data is older than `metadataMaxAgeMs`.
    */
   topic(name: string): TopicInfo | undefined {
-    this.want(name);
-    if (this.refreshCount > 0 && this.clock.monotonic() - this.refreshedMs > this.options.metadataMaxAgeMs && this.inflight === undefined) {
-      this.stale = true;
+    this.state.want(name);
+    if (this.inflight === undefined && this.state.expired(this.clock.monotonic())) {
+      this.state.requestUpdate();
       void this.refresh().catch(() => undefined);
     }
     return this.topics.get(name);
@@ -123,38 +106,27 @@ export class MetadataCache {
 
   /** The cached leader of a partition, or undefined when unknown or leaderless. */
   leader(topic: string, partition: number): PartitionInfo | undefined {
-    const p = this.topics.get(topic)?.partitions[partition];
-    return p === undefined || p.leaderId < 0 ? undefined : p;
+    return this.state.leader(topic, partition);
   }
 
   /** Every node id the last response named (sorted), or the bootstrap nodes before one. */
   nodes(): readonly number[] {
-    return this.brokers.length > 0 ? this.brokers : this.transport.bootstrapNodes();
+    return this.state.nodes(this.transport.bootstrapNodes());
   }
 
   /** Adds a topic to those every refresh asks about. */
   want(topic: string): void {
-    if (!this.wanted.has(topic)) {
-      // A name the cluster would refuse never joins the refresh set: one bad call must not
-      // make every later refresh fail (INVALID_TOPIC_EXCEPTION here, at the call).
-      validateTopicName(topic);
-      this.wanted.add(topic);
-      this.stale = true;
-      // A topic never asked about is asked about at once, not after the backoff (Kafka's
-      // requestUpdateForNewTopics): the backoff is for asking again about the same thing.
-      this.newTopics = true;
-    }
+    this.state.want(topic);
   }
-  private newTopics = false;
 
   /** Marks the cache stale after an error, when the error says it may be. */
   invalidate(code: ErrorCode): void {
-    if (isStaleMetadataError(code)) this.stale = true;
+    this.state.invalidate(code);
   }
 
   /** Whether the next `refresh()` will ask the cluster. */
   get isStale(): boolean {
-    return this.stale || this.clock.monotonic() - this.refreshedMs > this.options.metadataMaxAgeMs;
+    return this.state.isStale(this.clock.monotonic());
   }
 
   /**
@@ -167,11 +139,33 @@ export class MetadataCache {
   refresh(): Promise<boolean> {
     if (this.inflight !== undefined) return this.inflight;
     if (!this.isStale) return Promise.resolve(false);
-    const p = this.doRefresh().finally(() => {
-      this.inflight = undefined;
+    this.state.updating = true;
+    return this.track(this.waitAndAsk());
+  }
+
+  /**
+   * Sends an update the state began (`ClientMetadata.beginUpdate`, from the producer's
+   * sender core, which waited out the backoff itself). Resolves true once a node answered;
+   * rejects as `refresh` does.
+   */
+  update(topics: readonly string[]): Promise<boolean> {
+    return this.track(this.ask(topics));
+  }
+
+  /** The refresh under way, if any: resolves (never rejects) when it is over. */
+  whenUpdated(): Promise<void> | undefined {
+    return this.inflight?.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  private track(p: Promise<boolean>): Promise<boolean> {
+    const tracked = p.finally(() => {
+      if (this.inflight === tracked) this.inflight = undefined;
     });
-    this.inflight = p;
-    return p;
+    this.inflight = tracked;
+    return tracked;
   }
 
   /**
@@ -188,7 +182,7 @@ export class MetadataCache {
     for (let refreshed = false; ; refreshed = true) {
       const known = this.topics.get(name);
       if (known !== undefined && known.partitions.length > 0) return known;
-      const error = this.topicErrors.get(name);
+      const error = this.state.topicErrors.get(name);
       if (refreshed && error === 'UNKNOWN_TOPIC_OR_PARTITION' && ++unknownAnswers >= (options.unknownAfterRefreshes ?? Infinity)) {
         throw new TributaryError(error, `topic "${name}" does not exist (the cluster answered UNKNOWN_TOPIC_OR_PARTITION ${unknownAnswers} times)`, { topic: name });
       }
@@ -199,7 +193,7 @@ export class MetadataCache {
       if (now >= deadlineMs) {
         throw new TributaryError(error ?? 'UNKNOWN_TOPIC_OR_PARTITION', `topic "${name}" not present in metadata after ${Math.round(now - started)} ms`, { topic: name });
       }
-      this.stale = true;
+      this.state.requestUpdate();
       try {
         await withDeadline(this.refresh().then(() => undefined), deadlineMs - now, this.clock);
       } catch (err) {
@@ -208,92 +202,42 @@ export class MetadataCache {
     }
   }
 
-  private async doRefresh(): Promise<boolean> {
-    const backoff = this.failures > 0 ? backoffMs(this.failures - 1, this.options.retryBackoffMs, this.options.retryBackoffMaxMs, this.rng) : this.newTopics ? 0 : this.options.retryBackoffMs;
-    const wait = this.attemptMs + backoff - this.clock.monotonic();
+  /** Waits until the state allows the next request (the backoff since the last), then asks. */
+  private async waitAndAsk(): Promise<boolean> {
+    const wait = this.state.updateAllowedAtMs() - this.clock.monotonic();
     if (wait > 0) await delay(wait, this.clock);
-    this.newTopics = false;
-    this.attemptMs = this.clock.monotonic();
-    this.stale = false;
-    const nodes = this.candidateNodes();
+    return this.ask(this.state.beginUpdate(this.clock.monotonic()));
+  }
+
+  /** Asks the nodes in turn for `topics` until one answers; hands the answer (or the failure) to the state. */
+  private async ask(topics: readonly string[]): Promise<boolean> {
+    const nodes = this.state.candidateNodes(this.transport.bootstrapNodes());
     let lastError: unknown = new TributaryError('NETWORK_EXCEPTION', 'no node to ask for metadata');
     for (const node of nodes) {
       try {
         const response = await withTimeout(
           this.transport.send(node, {
             apiKey: ApiKey.Metadata,
-            topics: [...this.wanted].map((name) => ({ name })),
+            topics: topics.map((name) => ({ name })),
             allowAutoTopicCreation: this.options.allowAutoTopicCreation ?? false,
           }),
           this.options.requestTimeoutMs,
           `Metadata request to node ${node}`,
           this.clock,
         );
-        this.refreshCount++;
-        this.apply(response);
-        this.failures = 0;
+        this.state.updated(response, this.clock.monotonic());
         return true;
       } catch (err) {
-        if (!isTributaryError(err) || !err.retriable) throw err;
+        if (!isTributaryError(err) || !err.retriable) {
+          this.state.updating = false;
+          throw err;
+        }
         lastError = err;
       }
     }
-    this.failures++;
-    this.stale = true;
+    this.state.updateFailed(this.clock.monotonic());
     throw lastError;
   }
-
-  /** Known brokers in turn (so one dead node is not asked first every time), then the bootstrap nodes. */
-  private candidateNodes(): number[] {
-    const out: number[] = [];
-    const n = this.brokers.length;
-    for (let i = 0; i < n; i++) out.push(this.brokers[(this.nextNode + i) % n]!);
-    this.nextNode = n === 0 ? 0 : (this.nextNode + 1) % n;
-    for (const b of this.transport.bootstrapNodes()) if (!out.includes(b)) out.push(b);
-    return out;
-  }
-
-  private apply(response: MetadataResponse): void {
-    this.refreshedMs = this.clock.monotonic();
-    if (response.brokers.length > 0) this.brokers = response.brokers.map((b) => b.nodeId).sort((a, b) => a - b);
-    let needsRefresh = false;
-    for (const t of response.topics) {
-      if (t.name === null) continue;
-      if (t.errorCode !== 'NONE') {
-        this.topicErrors.set(t.name, t.errorCode);
-        // A topic the cache knows that one node calls unknown is most likely a node behind
-        // the controller (just restarted): keep what we know and ask again after the
-        // backoff. A topic never seen stays unknown until a refresh finds it. Either way a
-        // retriable topic error makes the cache stale, or a client waiting on it would
-        // wait for metadata.max.age.ms.
-        if (isRetriableTopicError(t.errorCode)) needsRefresh = true;
-        continue;
-      }
-      this.topicErrors.delete(t.name);
-      const old = this.topics.get(t.name);
-      const sorted = [...t.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex);
-      const partitions: PartitionInfo[] = [];
-      for (let i = 0; i < sorted.length; i++) {
-        const p = sorted[i]!;
-        if (p.partitionIndex !== i) break; // a gap: keep the dense prefix only
-        const cached = old?.partitions[i];
-        if (cached !== undefined && p.leaderEpoch < cached.leaderEpoch) {
-          // A node behind the controller: keep what we know is newer.
-          partitions.push(cached);
-          continue;
-        }
-        if (p.leaderId < 0) needsRefresh = true;
-        partitions.push({ partition: i, leaderId: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: p.replicaNodes, isr: p.isrNodes, errorCode: p.errorCode });
-      }
-      this.topics.set(t.name, { name: t.name, partitions });
-    }
-    // A partition without a leader (an election under way): ask again after the backoff.
-    if (needsRefresh) this.stale = true;
-  }
-}
-
-function isRetriableTopicError(code: ErrorCode): boolean {
-  return code === 'UNKNOWN_TOPIC_OR_PARTITION' || code === 'LEADER_NOT_AVAILABLE' || code === 'REQUEST_TIMED_OUT' || code === 'NOT_LEADER_OR_FOLLOWER';
 }
 
 /** Waits for `p` at most `ms`; resolves (without its value) either way, or rejects with its error. */

@@ -4,6 +4,13 @@ import { checkBatch, compressionTypes, readBatchHeader, iterateBatches } from '.
 import { Rng } from '../util/rng.js';
 import { Producer } from './producer.js';
 import type { RecordMetadata } from './accumulator.js';
+import { useSimulatedClock } from '../../test/helpers/sim-clock.js';
+
+// The tests that wait run on simulated time: linger, backoffs, delivery timeouts, maxBlockMs
+// and the fake broker's delayed answers all in the clock's time, so a loaded machine cannot
+// stretch a wait past a timeout.
+const sim = useSimulatedClock();
+const { clock } = sim;
 
 const text = (b: Uint8Array | null): string | null => (b === null ? null : Buffer.from(b).toString());
 
@@ -72,13 +79,13 @@ describe('Producer', () => {
   });
 
   it('batches what accumulates while requests are in flight (lingerMs 0)', async () => {
-    const cluster = new FakeCluster({ topics: { t: 1 } });
+    const cluster = new FakeCluster({ topics: { t: 1 }, clock });
     cluster.inject({ api: 'Produce', kind: 'delay', ms: 30, times: 100 });
-    const producer = new Producer(cluster, { acks: 1, maxInFlight: 1 });
+    const producer = new Producer(cluster, { acks: 1, maxInFlight: 1 }, clock);
     const sends: Promise<RecordMetadata>[] = [];
     for (let i = 0; i < 50; i++) {
       sends.push(producer.send('t', { value: `v${i}` }));
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await sim.sleep(1);
     }
     await Promise.all(sends);
     // One request in flight at a time: the records sent meanwhile went together.
@@ -89,8 +96,8 @@ describe('Producer', () => {
   it('keeps each partition in send order and writes every record once through leader moves, lost answers, duplicates and errors', async () => {
     for (const seed of [1, 2, 3]) {
       const rng = new Rng(seed);
-      const cluster = new FakeCluster({ nodes: [1, 2], topics: { t: 3 } });
-      const producer = new Producer(cluster, { batchSize: 512, retryBackoffMs: 1, retryBackoffMaxMs: 5, randomSeed: seed, requestTimeoutMs: 1000 });
+      const cluster = new FakeCluster({ nodes: [1, 2], topics: { t: 3 }, clock });
+      const producer = new Producer(cluster, { batchSize: 512, retryBackoffMs: 1, retryBackoffMaxMs: 5, randomSeed: seed, requestTimeoutMs: 1000 }, clock);
       const resolved: RecordMetadata[] = [];
       const sends: Promise<void>[] = [];
       for (let i = 0; i < 300; i++) {
@@ -101,7 +108,7 @@ describe('Producer', () => {
         if (rng.chance(0.03)) cluster.inject({ api: 'Produce', kind: 'delay', ms: 5 });
         const value = `r${i}`;
         sends.push(producer.send('t', { key: `k${i % 7}`, value }).then((m) => void resolved.push(m)));
-        if (rng.chance(0.2)) await new Promise((resolve) => setTimeout(resolve, rng.int(3)));
+        if (rng.chance(0.2)) await sim.sleep(rng.int(3));
       }
       await Promise.all(sends);
       for (let p = 0; p < 3; p++) {
@@ -175,19 +182,19 @@ describe('Producer', () => {
   });
 
   it('waits (backpressure) when bufferMemory is full, and resumes as answers free it', async () => {
-    const cluster = new FakeCluster({ topics: { t: 1 } });
+    const cluster = new FakeCluster({ topics: { t: 1 }, clock });
     cluster.inject({ api: 'Produce', kind: 'delay', ms: 40, times: 1000 });
-    const producer = new Producer(cluster, { acks: 1, bufferMemory: 4096, batchSize: 1024, maxRequestSize: 2048, maxInFlight: 1 });
+    const producer = new Producer(cluster, { acks: 1, bufferMemory: 4096, batchSize: 1024, maxRequestSize: 2048, maxInFlight: 1 }, clock);
     const value = Buffer.alloc(300, 2);
     const first = producer.send('t', Array.from({ length: 12 }, () => ({ value }))); // 4 batches: all of the memory
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sim.sleep(5);
     expect(producer.bufferedBytes).toBe(4096);
     let second = false;
     const next = producer.send('t', { value }).then((m) => {
       second = true;
       return m;
     });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sim.sleep(20);
     expect(second).toBe(false);
     expect(producer.bufferedBytes).toBeLessThanOrEqual(4096);
     const [a, b] = await Promise.all([first, next]);
@@ -196,9 +203,9 @@ describe('Producer', () => {
   });
 
   it('rejects a send that waited maxBlockMs for memory with REQUEST_TIMED_OUT naming bufferMemory', async () => {
-    const cluster = new FakeCluster({ topics: { t: 1 } });
+    const cluster = new FakeCluster({ topics: { t: 1 }, clock });
     cluster.inject({ api: 'Produce', kind: 'delay', ms: 300 });
-    const producer = new Producer(cluster, { acks: 1, bufferMemory: 2048, batchSize: 1024, maxRequestSize: 1024, maxBlockMs: 30 });
+    const producer = new Producer(cluster, { acks: 1, bufferMemory: 2048, batchSize: 1024, maxRequestSize: 1024, maxBlockMs: 30 }, clock);
     const first = producer.send('t', Array.from({ length: 6 }, () => ({ value: Buffer.alloc(300) })));
     await expect(producer.send('t', { value: Buffer.alloc(300) })).rejects.toMatchObject({ code: 'REQUEST_TIMED_OUT', option: 'bufferMemory' });
     expect((await first).map((m) => m.offset)).toEqual([0, 1, 2, 3, 4, 5]);
@@ -217,11 +224,11 @@ describe('Producer', () => {
   });
 
   it('flush sends lingering batches at once; close flushes, then refuses sends', async () => {
-    const cluster = new FakeCluster({ topics: { t: 1 } });
-    const producer = new Producer(cluster, { lingerMs: 60_000 });
+    const cluster = new FakeCluster({ topics: { t: 1 }, clock });
+    const producer = new Producer(cluster, { lingerMs: 60_000 }, clock);
     let done = false;
     const sent = producer.send('t', { value: 'a' }).then(() => (done = true));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sim.sleep(10);
     expect(done).toBe(false);
     await producer.flush();
     expect(done).toBe(true);
@@ -233,19 +240,19 @@ describe('Producer', () => {
   });
 
   it('gives up after deliveryTimeoutMs with REQUEST_TIMED_OUT while a partition has no leader', async () => {
-    const cluster = new FakeCluster({ topics: { t: 1 } });
-    const producer = new Producer(cluster, { deliveryTimeoutMs: 150, requestTimeoutMs: 100, retryBackoffMs: 5 });
+    const cluster = new FakeCluster({ topics: { t: 1 }, clock });
+    const producer = new Producer(cluster, { deliveryTimeoutMs: 150, requestTimeoutMs: 100, retryBackoffMs: 5 }, clock);
     await producer.send('t', { value: 'a' });
     cluster.moveLeader('t', 0, -1);
     await expect(producer.send('t', { value: 'b' })).rejects.toMatchObject({ code: 'REQUEST_TIMED_OUT', topic: 't', partition: 0 });
   });
 
   it('waits for a topic that does not exist yet, up to maxBlockMs', async () => {
-    const cluster = new FakeCluster({ topics: {} });
-    const producer = new Producer(cluster, { maxBlockMs: 60, retryBackoffMs: 5 });
+    const cluster = new FakeCluster({ topics: {}, clock });
+    const producer = new Producer(cluster, { maxBlockMs: 60, retryBackoffMs: 5 }, clock);
     await expect(producer.send('nope', { value: 'a' })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 'nope' });
-    setTimeout(() => cluster.createTopic('late', 1), 20);
-    const p2 = new Producer(cluster, { maxBlockMs: 2000, retryBackoffMs: 5 });
+    void sim.sleep(20).then(() => cluster.createTopic('late', 1));
+    const p2 = new Producer(cluster, { maxBlockMs: 2000, retryBackoffMs: 5 }, clock);
     expect((await p2.send('late', { value: 'b' })).offset).toBe(0);
   });
 
@@ -295,8 +302,8 @@ describe('Producer', () => {
   });
 
   it('fails a batch whose outcome stays unknown past its delivery timeout with REQUEST_TIMED_OUT, and writes it at most once', async () => {
-    const cluster = new FakeCluster({ nodes: [1, 2], topics: { t: 2 } });
-    const producer = new Producer(cluster, { retryBackoffMs: 10, retryBackoffMaxMs: 20, requestTimeoutMs: 200, deliveryTimeoutMs: 400 });
+    const cluster = new FakeCluster({ nodes: [1, 2], topics: { t: 2 }, clock });
+    const producer = new Producer(cluster, { retryBackoffMs: 10, retryBackoffMaxMs: 20, requestTimeoutMs: 200, deliveryTimeoutMs: 400 }, clock);
     await producer.send('t', [{ value: 'w0', partition: 0 }, { value: 'w1', partition: 1 }]);
     // Written, and every answer from node 1 lost until the batch expires: its outcome stays
     // unknown, so it must not be numbered again (that attempt would be written).
@@ -317,15 +324,15 @@ describe('Producer', () => {
     // delivery timeout. The batch to t-1 fails for good, so a bump is due, held by the first
     // (unresolved). A send to t-1 after the first's delivery timeout must expire the first
     // and let the bump go on, not wait behind it.
-    const cluster = new FakeCluster({ nodes: [1, 2], topics: { t: 2 } });
-    const producer = new Producer(cluster, { retryBackoffMs: 30_000, retryBackoffMaxMs: 30_000, requestTimeoutMs: 500, deliveryTimeoutMs: 1000 });
+    const cluster = new FakeCluster({ nodes: [1, 2], topics: { t: 2 }, clock });
+    const producer = new Producer(cluster, { retryBackoffMs: 30_000, retryBackoffMaxMs: 30_000, requestTimeoutMs: 500, deliveryTimeoutMs: 1000 }, clock);
     await producer.send('t', [{ value: 'w0', partition: 0 }, { value: 'w1', partition: 1 }]);
     cluster.inject({ api: 'Produce', node: 1, kind: 'network-error', after: true });
     cluster.inject({ api: 'Produce', node: 2, kind: 'error', code: 'INVALID_RECORD' });
     const lost = producer.send('t', { value: 'a', partition: 0 });
     lost.catch(() => {});
     await expect(producer.send('t', { value: 'b', partition: 1 })).rejects.toMatchObject({ code: 'INVALID_RECORD' });
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await sim.sleep(1200);
     expect(await producer.send('t', { value: 'c', partition: 1 })).toMatchObject({ partition: 1, offset: 1 });
     await expect(lost).rejects.toMatchObject({ code: 'REQUEST_TIMED_OUT' });
     expect((await cluster.records('t', 0)).map((r) => text(r.value))).toEqual(['w0', 'a']);
@@ -362,11 +369,11 @@ describe('Producer', () => {
   });
 
   it('does not reserve a whole batchSize for a batch of one record', async () => {
-    const cluster = new FakeCluster({ topics: { t: 200 } });
+    const cluster = new FakeCluster({ topics: { t: 200 }, clock });
     // 200 partitions × a 16 KiB batch each would be 3.2 MB, over bufferMemory.
-    const producer = new Producer(cluster, { acks: 1, batchSize: 16384, bufferMemory: 1 << 20, lingerMs: 60_000, maxBlockMs: 100 });
+    const producer = new Producer(cluster, { acks: 1, batchSize: 16384, bufferMemory: 1 << 20, lingerMs: 60_000, maxBlockMs: 100 }, clock);
     const sends = Array.from({ length: 200 }, (_, p) => producer.send('t', { value: `one record for ${p}`, partition: p }));
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sim.sleep(5);
     expect(producer.bufferedBytes).toBeLessThanOrEqual(200 * 1024);
     expect(producer.bufferedBytes).toBeGreaterThan(0);
     await producer.flush();
@@ -378,7 +385,7 @@ describe('Producer', () => {
       Array.from({ length: 400 }, (_, i) => ({ key: `key-${i}`, value: `keyed ${i}` })),
     ]) {
       const call = producer.send('t', records);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await sim.sleep(5);
       expect(producer.bufferedBytes).toBeLessThanOrEqual(200 * 1024);
       await producer.flush();
       expect((await call).length).toBe(records.length);

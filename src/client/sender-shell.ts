@@ -1,27 +1,32 @@
 /**
  * The sender's shell (the I/O half of Kafka's `Sender` and its `NetworkClient`): runs the
- * sender core (`sender.ts`) when there may be work, and does what it returns. It owns the
- * one microtask that batches a turn's sends, the wake-up timer (linger, retry backoff),
- * compression, the Produce requests through the transport with their request timeout, the
- * metadata refresh, and the InitProducerId exchange. Every timer is the clock's
- * (`startTimer`), so a simulated clock runs the real producer in its own time.
+ * sender core (`core/sender.ts`) when there may be work, and does what it returns. It owns
+ * the one microtask that batches a turn's sends, the wake-up timer (linger, retry and
+ * metadata backoff), compression, and the requests through the transport with their
+ * request timeout: Produce, InitProducerId (to the nodes in turn, as `NetworkClient`'s
+ * least loaded node would be) and Metadata (through `MetadataCache`). It decides nothing:
+ * when to ask for a producer id or metadata, and how long to back off, is the core's.
+ * Every timer is the clock's (`startTimer`), so a simulated clock runs the real producer
+ * in its own time.
  */
-import { ApiKey } from '../protocol/api-keys.js';
 import type { Transport } from '../transport/transport.js';
 import { startTimer, stopTimer, type Clock, type ClockTimer } from '../util/clock.js';
-import { TributaryError, isTributaryError } from '../util/errors.js';
+import { TributaryError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import type { MetadataCache } from './metadata-cache.js';
 import type { ResolvedProducerOptions } from './options.js';
-import { backoffMs, delay, isRetriable, withTimeout } from './retry.js';
+import { withTimeout } from './retry.js';
 import type { RecordAccumulator } from './accumulator.js';
-import { Sender, type ProduceRequestPlan } from './sender.js';
+import type { ProducerBatch } from './producer-batch.js';
+import { Sender, type InitProducerIdSend, type ProduceRequestPlan } from './core/sender.js';
 
 export class SenderShell {
   private runScheduled = false;
   private wakeTimer: ClockTimer | undefined;
   private wakeAtMs = Infinity;
   private readonly runFn = (): void => this.run();
+  private readonly runFnWake = (): void => this.wake();
+  private readonly timerFnNow = (): void => this.wakeAt(this.clock.monotonic());
   private readonly timerFn = (): void => {
     this.wakeTimer = undefined;
     this.wakeAtMs = Infinity;
@@ -29,7 +34,7 @@ export class SenderShell {
   };
 
   /** The decisions: what to send, what an answer means. */
-  readonly core: Sender;
+  readonly core: Sender<ProducerBatch>;
 
   constructor(
     accumulator: RecordAccumulator,
@@ -39,7 +44,7 @@ export class SenderShell {
     private readonly clock: Clock,
     private readonly rng: Rng,
   ) {
-    this.core = new Sender(accumulator, metadata, options, rng);
+    this.core = new Sender<ProducerBatch>(accumulator, metadata.state, options, rng);
   }
 
   /** Runs the core on the next microtask: records sent in the same turn share batches. */
@@ -67,16 +72,15 @@ export class SenderShell {
     this.runScheduled = false;
     const now = this.clock.monotonic();
     const plan = this.core.runOnce(now);
-    if (plan.initProducerId !== undefined) this.initProducerId(plan.initProducerId.bump);
-    if (plan.needMetadata) {
-      const o = this.options;
-      this.metadata.refresh().then(
-        // Run again at once only if the refresh asked the cluster; a cache that was fresh
-        // and still has no leader waits a backoff (running again at once would chain
-        // microtasks forever and starve the event loop).
-        (asked) => (asked ? this.wake() : this.wakeAt(this.clock.monotonic() + o.retryBackoffMs)),
-        () => this.wakeAt(this.clock.monotonic() + o.retryBackoffMs),
-      );
+    if (plan.initProducerId !== undefined) this.initProducerId(plan.initProducerId);
+    if (plan.metadataTopics !== undefined) {
+      // After a failure the core backs off; run it again on a timer, not a microtask (a
+      // transport that fails at once would otherwise chain microtasks and starve the loop).
+      this.metadata.update(plan.metadataTopics).then(this.runFnWake, this.timerFnNow);
+    } else if (plan.awaitMetadata) {
+      const under = this.metadata.whenUpdated();
+      if (under === undefined) this.timerFnNow();
+      else void under.then(this.runFnWake);
     }
     if (plan.wakeAtMs !== Infinity) this.wakeAt(plan.wakeAtMs);
     const requests = plan.requests;
@@ -99,7 +103,7 @@ export class SenderShell {
     );
   }
 
-  private send(r: ProduceRequestPlan, now: number): void {
+  private send(r: ProduceRequestPlan<ProducerBatch>, now: number): void {
     const request = this.core.encode(r, now);
     withTimeout(this.transport.send(r.node, request), this.options.requestTimeoutMs, `Produce request to node ${r.node}`, this.clock).then(
       (response) => {
@@ -113,39 +117,24 @@ export class SenderShell {
     );
   }
 
-  /** Gets a producer id (and epoch) with InitProducerId, again (`bump`) after a sequence was lost; retried with backoff. */
-  private initProducerId(bump: boolean): void {
-    const o = this.options;
-    const core = this.core;
-    const attempt = async (): Promise<{ producerId: number; producerEpoch: number }> => {
-      for (let attempts = 0; ; attempts++) {
-        const nodes = this.metadata.nodes();
-        const node = nodes[attempts % Math.max(1, nodes.length)];
-        try {
-          if (node === undefined) throw new TributaryError('NETWORK_EXCEPTION', 'no node to ask for a producer id');
-          const response = await withTimeout(
-            this.transport.send(node, { apiKey: ApiKey.InitProducerId, transactionalId: null, transactionTimeoutMs: 60_000, producerId: bump ? core.txn.producerId : -1, producerEpoch: bump ? core.txn.producerEpoch : -1 }),
-            o.requestTimeoutMs,
-            `InitProducerId request to node ${node}`,
-            this.clock,
-          );
-          if (response.errorCode === 'NONE') return response;
-          if (!isRetriable(response.errorCode)) throw new TributaryError(response.errorCode, `InitProducerId failed: ${response.errorCode}`);
-        } catch (err) {
-          if (!isTributaryError(err) || !err.retriable) throw err;
-          if (core.closedAndIdle()) throw err;
-        }
-        core.expireWaiting(this.clock.monotonic());
-        await delay(backoffMs(attempts, o.retryBackoffMs, o.retryBackoffMaxMs, this.rng), this.clock);
-      }
-    };
-    attempt().then(
-      (id) => {
-        core.producerIdAssigned(id.producerId, id.producerEpoch, bump);
+  /** Sends the InitProducerId the core asked for, to the known nodes in turn, and hands the answer back. */
+  private initProducerId(send: InitProducerIdSend): void {
+    const nodes = this.metadata.nodes();
+    const node = nodes[send.attempt % Math.max(1, nodes.length)];
+    if (node === undefined) {
+      this.core.producerIdFailed(new TributaryError('NETWORK_EXCEPTION', 'no node to ask for a producer id'), this.clock.monotonic());
+      this.timerFnNow();
+      return;
+    }
+    withTimeout(this.transport.send(node, send.request), this.options.requestTimeoutMs, `InitProducerId request to node ${node}`, this.clock).then(
+      (response) => {
+        this.core.producerIdAnswered(response, this.clock.monotonic());
         this.wake();
       },
-      // The cluster refused to give a producer id: nothing can be sent idempotently.
-      (err: unknown) => core.producerIdRefused(isTributaryError(err) ? err : new TributaryError('UNKNOWN_SERVER_ERROR', String(err))),
+      (err: unknown) => {
+        this.core.producerIdFailed(err, this.clock.monotonic());
+        this.timerFnNow();
+      },
     );
   }
 }

@@ -132,11 +132,62 @@ describe('Sender on its clock', () => {
   });
 });
 
+describe('the sender shell does what the core decides, in the clock’s time', () => {
+  it('retries InitProducerId after a broken connection only when its backoff has passed on the clock', async () => {
+    const clock = new SimulatedTimerClock(1_700_000_000_000);
+    const cluster = new FakeCluster({ topics: { t: 1 }, clock });
+    cluster.inject({ api: 'InitProducerId', kind: 'network-error', times: 2 });
+    const producer = new Producer(cluster, { retryBackoffMs: 1000, retryBackoffMaxMs: 1000 }, clock);
+    let written: number | undefined;
+    void producer.send('t', { value: 'a' }).then((m) => (written = m.offset));
+    await turns();
+    expect(cluster.stats.requests.InitProducerId).toBe(1);
+    // The backoff is 1,000 ms ±20%: nothing is asked again before 800 ms, however many turns pass.
+    clock.advance(799);
+    await turns(20);
+    expect(cluster.stats.requests.InitProducerId).toBe(1);
+    clock.advance(401);
+    await turns();
+    expect(cluster.stats.requests.InitProducerId).toBe(2);
+    clock.advance(1200);
+    await turns();
+    expect(cluster.stats.requests.InitProducerId).toBe(3);
+    expect(written).toBe(0);
+    expect(cluster.stats.requests.Produce).toBe(1);
+    const closing = producer.close();
+    await turns();
+    await closing;
+  });
+
+  it('asks for metadata once for many partitions whose leader moved, when their retries are due', async () => {
+    const clock = new SimulatedTimerClock(1_700_000_000_000);
+    const cluster = new FakeCluster({ nodes: [1, 2], topics: { t: 8 }, clock });
+    const producer = new Producer(cluster, { retryBackoffMs: 500, retryBackoffMaxMs: 500 }, clock);
+    const first = producer.send('t', Array.from({ length: 8 }, (_, partition) => ({ value: `a${partition}`, partition })));
+    await turns();
+    await first;
+    for (let p = 0; p < 8; p++) cluster.moveLeader('t', p, cluster.leaderOf('t', p).leader === 1 ? 2 : 1);
+    const before = cluster.stats.requests.Metadata;
+    const second = producer.send('t', Array.from({ length: 8 }, (_, partition) => ({ value: `b${partition}`, partition })));
+    await turns();
+    // Every batch was refused with NOT_LEADER_OR_FOLLOWER and waits its backoff (500 ms ±20%).
+    expect(cluster.stats.requests.Metadata - before).toBe(0);
+    clock.advance(600);
+    await turns();
+    await second;
+    expect(cluster.stats.requests.Metadata - before).toBe(1);
+    for (let p = 0; p < 8; p++) expect((await cluster.records('t', p)).map((r) => text(r.value))).toEqual([`a${p}`, `b${p}`]);
+    const closing = producer.close();
+    await turns();
+    await closing;
+  });
+});
+
 describe('the sender core', () => {
   it('has no timers, no transport, no promises and reads no clock: time and answers come in, requests go out', () => {
     const banned = /\bsetTimeout\(|\bsetImmediate\(|\bqueueMicrotask\(|\bPromise\b|\basync\b|\bawait\b|\bDate\.now\(|\bperformance\.now\(|\.monotonic\(|\btransport\b|\bTransport\b/;
     const violations: string[] = [];
-    for (const file of ['sender.ts', 'transaction-manager.ts']) {
+    for (const file of ['core/sender.ts', 'core/transaction-manager.ts', 'core/metadata.ts', 'core/backoff.ts', 'core/sender-batch.ts']) {
       readFileSync(new URL(`./${file}`, import.meta.url), 'utf8')
         .split('\n')
         .forEach((line, i) => {

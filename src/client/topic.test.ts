@@ -5,6 +5,11 @@ import { Consumer } from './consumer.js';
 import { Producer } from './producer.js';
 import { serdes, type Serde } from './serde.js';
 import { Topic, type TypedConsumerRecord } from './topic.js';
+import { useSimulatedClock } from '../../test/helpers/sim-clock.js';
+
+// On simulated time: long polls, linger and the waits below run in the clock's time.
+const sim = useSimulatedClock();
+const { clock } = sim;
 
 interface Order {
   id: string;
@@ -12,13 +17,13 @@ interface Order {
 }
 
 function setup(partitions = 2) {
-  const cluster = new FakeCluster({ topics: { orders: partitions } });
-  const producer = new Producer(cluster);
+  const cluster = new FakeCluster({ topics: { orders: partitions }, clock });
+  const producer = new Producer(cluster, {}, clock);
   const consumers: Consumer[] = [];
   const orders = new Topic('orders', { key: serdes.string, value: serdes.json<Order>() }, {
     producer: () => producer,
     consumer: (options) => {
-      const c = new Consumer(cluster, { maxWaitMs: 20, ...options });
+      const c = new Consumer(cluster, { maxWaitMs: 20, ...options }, clock);
       consumers.push(c);
       return c;
     },
@@ -73,7 +78,7 @@ describe('Topic', () => {
     await orders.send({ key: 'old', value: { id: 'old', total: 0 } });
     const stream = orders.consume();
     const next = take(stream, 1);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sim.sleep(50);
     await orders.send({ key: 'new', value: { id: 'new', total: 1 } });
     expect((await next)[0]!.value!.id).toBe('new');
   });
@@ -86,7 +91,7 @@ describe('Topic', () => {
       for await (const _ of stream) n++;
       return n;
     })();
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await sim.sleep(30);
     await stream.close();
     expect(await loop).toBe(0);
   });

@@ -13,9 +13,13 @@ import { MemoryStore, type StoreFile } from '../storage/store.js';
 import { TributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { useTempDirs } from '../../test/helpers/temp-dirs.js';
+import { useSimulatedClock } from '../../test/helpers/sim-clock.js';
 import { ControllerNode } from './controller-node.js';
 
 const tempDir = useTempDirs('tributary-controller-node-');
+// On simulated time: the election, Raft's ticks and the waits below run in the clock's time.
+const sim = useSimulatedClock();
+const { clock } = sim;
 
 /** A metadata log store whose appends throw, as a failing disk's would, once `failing` is set. */
 class FailingStore extends MemoryStore {
@@ -36,12 +40,13 @@ async function openActive(options: { store?: FailingStore; entryBytesMax?: numbe
     id: 1,
     voters: [1],
     dataDir: tempDir(),
-    network: new InlineRaftNetwork(),
+    network: new InlineRaftNetwork(clock),
+    clock,
     seed: 1,
     controller: { metadataMaxIdleIntervalMs: 0, ...(options.entryBytesMax !== undefined ? { entryBytesMax: options.entryBytesMax } : {}) },
     ...(options.store ? { openStore: () => options.store! } : {}),
   });
-  for (let i = 0; i < 500 && !node.isActive; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 500 && !node.isActive; i++) await sim.sleep(10);
   expect(node.isActive).toBe(true);
   const reg = await node.submit({ type: 'BrokerRegistration', brokerId: 1, incarnationId: randomUuid(new Rng(2)) });
   const hb = await node.submit({ type: 'BrokerHeartbeat', brokerId: 1, brokerEpoch: reg.brokerEpoch, currentMetadataOffset: reg.brokerEpoch });
@@ -49,11 +54,11 @@ async function openActive(options: { store?: FailingStore; entryBytesMax?: numbe
   return node;
 }
 
-/** Waits for `p` to settle, counting turns: a request left waiting fails the test by its count, not by a clock. */
+/** Waits for `p` to settle, for 2000 steps of 5 ms of the clock (less than a request's timeout): a request left waiting fails the test. */
 async function settled<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   let out: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
   p.then((value) => (out = { ok: true, value }), (error: unknown) => (out = { ok: false, error }));
-  for (let i = 0; i < 2000 && out === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 2000 && out === undefined; i++) await sim.sleep(5);
   expect(out, 'the request was answered').toBeDefined();
   return out!;
 }
@@ -71,7 +76,7 @@ describe('ControllerNode: a Raft write that cannot happen answers the waiting re
       expect((big as { error: unknown }).error).toMatchObject({ name: 'TributaryError', code: 'RECORD_LIST_TOO_LARGE' });
       expect(node.image.topic('big0')).toBeUndefined();
       // The controller recovered: it is active again and commits.
-      for (let i = 0; i < 500 && !node.isActive; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 500 && !node.isActive; i++) await sim.sleep(10);
       const next = await node.submit({ type: 'CreateTopics', topics: [{ name: 'next', numPartitions: 3, replicationFactor: 1 }] });
       expect(next.topics[0]!.errorCode).toBe('NONE');
       expect(node.image.topic('next')?.partitions.length).toBe(3);

@@ -14,6 +14,7 @@ import type { Transport } from '../transport/transport.js';
 import { forTransfer } from '../transport/port/messages.js';
 import { SimulatedTimerClock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
+import { waitFor } from '../testing.js';
 import { metadataTopicId } from '../util/uuid.js';
 import { controllerRequestBody, controllerRequestFromBody, controllerResponseBody, controllerResponseFromBody } from './controller-messages.js';
 import { NodeEndpoint } from './node-endpoint.js';
@@ -165,7 +166,8 @@ describe('the node endpoint', () => {
   it("carries a vote as a Vote request and the core's answer as its response", async () => {
     const { got1, got2, net1 } = twoNodes();
     net1.transportFor(1).send(vote);
-    await new Promise((r) => setTimeout(r, 20));
+    // In one thread the answer takes turns of the event loop, not time: count turns.
+    for (let i = 0; i < 1000 && got1.length === 0; i++) await new Promise((r) => setImmediate(r));
     expect(got2).toEqual([vote]);
     expect(got1).toEqual([{ type: 'voteResponse', from: 2, to: 1, epoch: 7, granted: true, preVote: true, leaderId: -1, leaderEpoch: 7 }]);
   });
@@ -317,7 +319,8 @@ describe('between workers: typed inside a thread, Kafka bytes across the port', 
     new PortServer(port2, (to) => (to === 2 ? endpoint2 : undefined), silentLogger, () => {});
     try {
       net1.transportFor(1).send(vote);
-      for (let i = 0; i < 200 && got1.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      // A real port between threads: wall time, bounded for a loaded machine.
+      await waitFor(() => got1.length > 0, { timeoutMs: 30_000, message: 'the vote answered across the port' });
       expect(got2).toEqual([vote]);
       expect(got1).toEqual([{ type: 'voteResponse', from: 2, to: 1, epoch: 7, granted: true, preVote: true, leaderId: -1, leaderEpoch: 7 }]);
       // Across the port the answer went through the codec (its defaults filled in); to itself, the object as made.

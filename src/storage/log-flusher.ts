@@ -5,6 +5,7 @@
  * completes, and runs the `interval` policy's timer. See durability.md.
  * @internal
  */
+import { every, type Clock, type RepeatingTimer } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import type { LogCheckpoints } from './log-checkpoints.js';
 import type { Segment } from './segment.js';
@@ -13,6 +14,8 @@ import type { Store } from './store.js';
 /** What the flusher needs from the log it flushes. */
 export interface FlusherHost {
   readonly store: Store;
+  /** The log's clock: the `interval` policy's timer runs in its time. */
+  readonly clock: Clock;
   readonly checkpoints: LogCheckpoints;
   readonly stats: { syncs: number };
   activeSegment(): Segment;
@@ -42,7 +45,7 @@ export class LogFlusher {
   private rollFlushing = false;
   private syncInFlight: Promise<void> | undefined;
   private syncWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
-  private intervalTimer: NodeJS.Timeout | undefined;
+  private intervalTimer: RepeatingTimer | undefined;
 
   constructor(private readonly host: FlusherHost) {}
 
@@ -55,14 +58,15 @@ export class LogFlusher {
 
   /** The `interval` policy: a sync every `ms` while something is unflushed. */
   startInterval(ms: number): void {
-    this.intervalTimer = setInterval(() => {
+    // On the log's clock (a simulated one fires it in its time); a real interval does not
+    // keep the process alive.
+    this.intervalTimer = every(this.host.clock, ms, () => {
       if (this.flushedOffset < this.host.logEndOffset() && this.host.storageError() === undefined) this.sync().catch(() => {});
-    }, ms);
-    this.intervalTimer.unref();
+    }, true);
   }
 
   stopTimers(): void {
-    if (this.intervalTimer) clearInterval(this.intervalTimer);
+    this.intervalTimer?.stop();
     this.intervalTimer = undefined;
   }
 

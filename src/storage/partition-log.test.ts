@@ -10,6 +10,7 @@ import type { LogConfig } from './log.js';
 import { PartitionLog } from './partition-log.js';
 import { FileStore, type Store, type StoreFile } from './store.js';
 import { useTempDirs } from '../../test/helpers/temp-dirs.js';
+import { simulatedClock } from '../../test/helpers/sim-clock.js';
 
 const tempDir = useTempDirs('tributary-plog-');
 
@@ -236,12 +237,15 @@ describe('flush policies', () => {
   });
 
   it('interval: a timer makes appends durable without anyone asking', async () => {
+    // On simulated time: the timer fires in the clock's time (never while a write is in
+    // flight), so a loaded machine can neither fire it between the appends nor starve it.
+    await using sim = simulatedClock();
     const dataDir = tempDir();
-    const log = await PartitionLog.open({ dataDir, topic: 'interval', partition: 0, config: { flushPolicy: 'interval', flushIntervalMs: 10 } });
+    const log = await PartitionLog.open({ dataDir, topic: 'interval', partition: 0, config: { flushPolicy: 'interval', flushIntervalMs: 10 }, clock: sim.clock });
     await log.append(one(0));
     await log.append(one(1));
     expect(log.flushedOffset).toBe(0); // append does not wait for the timer
-    for (let waited = 0; log.flushedOffset < 2 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    for (let waited = 0; log.flushedOffset < 2 && waited < 10_000; waited += 10) await sim.sleep(10);
     expect(log.flushedOffset).toBe(2);
     await log.close();
   });

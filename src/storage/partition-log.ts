@@ -178,6 +178,7 @@ export class PartitionLog implements Log {
     const log = this;
     this.flusher = new LogFlusher({
       store,
+      clock: this.clock,
       checkpoints: this.checkpoints,
       stats: this.stats,
       activeSegment: () => this.local.active,

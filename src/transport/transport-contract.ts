@@ -138,6 +138,25 @@ export function transportContract(name: string, make: MakeTransport, options: Co
       });
     });
 
+    it('keeps the order of requests to one node sent from answers while earlier ones wait (a client flat out)', async () => {
+      // Eight senders, each sending its next request as soon as its last is answered, as a
+      // producer with requests in flight does: past a turn's budget (the in-process
+      // transport) requests wait for a later turn, and one sent after them must not go first.
+      const seen: number[] = [];
+      const total = 3_000;
+      await withTransport(new Map([[1, echoNode(seen)]]), async (t) => {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: 8 }, async () => {
+            while (next < total) await t.send(1, seqRequest(next++));
+          }),
+        );
+      });
+      expect(seen.length).toBe(total);
+      const outOfOrder = seen.findIndex((s, i) => s !== i);
+      expect(outOfOrder, `request ${seen[outOfOrder]} arrived in place ${outOfOrder}`).toBe(-1);
+    });
+
     it('resolves error answers as responses; a thrown error keeps its code (and, off the wire, its retriable flag and message)', async () => {
       const throwing: NodeHandler = {
         handle: async () => {

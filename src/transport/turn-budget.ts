@@ -13,16 +13,23 @@
  * requests a turn with 32 immediates; a budget of 64 requests / 2 ms runs them in the
  * microtask chain and turns the loop once per 64, so timers run at most ~2 ms late from
  * this source (figures in docs/design/clients.md).
+ *
+ * Order: units are granted strictly in the order they were asked for. Once one unit waits
+ * for a later turn, every unit asked for after it waits behind it, even if the next turn
+ * has budget to spare when it is asked: a transport carries a node's requests in the order
+ * they were sent, as a TCP connection does, and an idempotent producer's batches (or any
+ * client's requests) must not overtake each other on the way.
  * @internal
  */
 export class TurnBudget {
   private used = 0;
   private turnStartedMs = 0;
-  private resetScheduled = false;
-  private readonly resetFn = (): void => {
-    this.used = 0;
-    this.resetScheduled = false;
-  };
+  private turnScheduled = false;
+  /** Units waiting for a later turn, in the order they were asked for (`head` is the next to go). */
+  private waiting: Array<() => void> = [];
+  private head = 0;
+  private readonly turnFn = (): void => this.nextTurn();
+  private readonly releaseFn = (): void => this.release();
 
   constructor(
     private readonly requestsMax: number,
@@ -32,18 +39,56 @@ export class TurnBudget {
   /**
    * Counts one unit of work; returns `undefined` when it may run in this turn, or a
    * promise that resolves on a later turn of the loop (after timers and I/O have had
-   * theirs).
+   * theirs), after every unit that was deferred before it.
    */
   take(): Promise<void> | undefined {
     const now = performance.now();
-    if (!this.resetScheduled) {
-      this.resetScheduled = true;
-      this.turnStartedMs = now;
-      setImmediate(this.resetFn);
+    if (!this.turnScheduled) this.startTurn(now);
+    if (this.head === this.waiting.length && this.fits(now)) {
+      this.used++;
+      return undefined;
     }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private fits(now: number): boolean {
+    return this.used < this.requestsMax && (now - this.turnStartedMs) * 1000 <= this.budgetUs;
+  }
+
+  private startTurn(now: number): void {
+    this.turnScheduled = true;
+    this.turnStartedMs = now;
+    this.used = 0;
+    setImmediate(this.turnFn);
+  }
+
+  /** A new turn of the loop: the budget starts again, and the waiting units go first. */
+  private nextTurn(): void {
+    this.turnScheduled = false;
+    this.used = 0;
+    if (this.head < this.waiting.length) {
+      this.startTurn(performance.now());
+      this.release();
+    }
+  }
+
+  /**
+   * Grants the oldest waiting unit if the turn has budget left, then looks again on the
+   * next microtask: the granted unit's continuation (queued when it resolved) runs first,
+   * so the time it takes counts against this turn before the next unit is granted.
+   */
+  private release(): void {
+    if (this.head === this.waiting.length) return;
+    if (!this.fits(performance.now())) return; // the next turn's `nextTurn` goes on
     this.used++;
-    if (this.used <= this.requestsMax && (now - this.turnStartedMs) * 1000 <= this.budgetUs) return undefined;
-    return new Promise((resolve) => setImmediate(resolve));
+    const resolve = this.waiting[this.head]!;
+    this.waiting[this.head++] = undefined as never;
+    if (this.head === this.waiting.length) {
+      this.waiting = [];
+      this.head = 0;
+    }
+    resolve();
+    queueMicrotask(this.releaseFn);
   }
 }
 

@@ -39,6 +39,25 @@ describe('driveClock', () => {
     }
   });
 
+  it('fires timers that are due together in order, each after the promise callbacks of the one before', async () => {
+    const clock = new SimulatedTimerClock(0);
+    const driver = driveClock(clock);
+    try {
+      const seen: string[] = [];
+      const all = Array.from({ length: 200 }, (_, i) =>
+        delay(0, clock).then(() => {
+          seen.push(`${i}`);
+          return Promise.resolve().then(() => seen.push(`${i} then`));
+        }),
+      );
+      await Promise.all(all);
+      expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => [`${i}`, `${i} then`]).flat());
+      expect(clock.now()).toBe(0);
+    } finally {
+      await driver.stop();
+    }
+  });
+
   it('takes only a SimulatedTimerClock', () => {
     expect(() => driveClock(new SimulatedClock(0) as unknown as SimulatedTimerClock)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });

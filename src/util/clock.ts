@@ -68,13 +68,14 @@ export interface RepeatingTimer {
 /**
  * Calls `fn` every `ms` of `clock`'s time until stopped: a real `setInterval` for the
  * system clock or a clock without timers (it keeps the process alive, as a listening
- * server does), otherwise the clock's timer re-armed after each call, so that a simulated
- * clock fires it in its own time.
+ * server does, unless `unref`), otherwise the clock's timer re-armed after each call, so
+ * that a simulated clock fires it in its own time.
  * @internal
  */
-export function every(clock: Clock, ms: number, fn: () => void): RepeatingTimer {
+export function every(clock: Clock, ms: number, fn: () => void, unref = false): RepeatingTimer {
   if (clock.setTimer === undefined || clock === systemClock) {
     const t = setInterval(fn, ms);
+    if (unref) t.unref();
     return { stop: () => clearInterval(t) };
   }
   let stopped = false;

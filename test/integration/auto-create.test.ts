@@ -7,12 +7,17 @@ import { describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { Cluster } from '../../src/index.js';
 import { waitFor } from '../../src/testing.js';
+import { useSimulatedClock } from '../helpers/sim-clock.js';
+
+// On simulated time: request timeouts, maxBlockMs, the background creation and the
+// controlled shutdowns in the clock's time.
+const { clock } = useSimulatedClock();
 
 const typed = (code: string) => expect.objectContaining({ name: 'TributaryError', code });
 
 describe('topics created on first use', () => {
   it("a producer's send to a missing topic creates it with num.partitions and default.replication.factor", async () => {
-    await using cluster = await Cluster.start({ nodes: 3, defaultPartitions: 4, defaultReplicationFactor: 2 });
+    await using cluster = await Cluster.start({ nodes: 3, defaultPartitions: 4, defaultReplicationFactor: 2, clock });
     const producer = cluster.producer({ maxBlockMs: 20_000 });
     const [meta] = await producer.send('fresh', [{ key: 'k', value: 'a' }]);
     expect(meta!.offset).toBe(0);
@@ -26,14 +31,14 @@ describe('topics created on first use', () => {
   });
 
   it('is off with autoCreateTopics: false: the send fails UNKNOWN_TOPIC_OR_PARTITION after maxBlockMs', async () => {
-    await using cluster = await Cluster.start({ autoCreateTopics: false });
+    await using cluster = await Cluster.start({ autoCreateTopics: false, clock });
     const err = await cluster.producer({ maxBlockMs: 300 }).send('missing', { value: 'a' }).catch((e: unknown) => e);
     expect(err).toEqual(typed('UNKNOWN_TOPIC_OR_PARTITION'));
     expect(await cluster.admin().listTopics()).not.toContain('missing');
   });
 
   it('happens only for Metadata requests that allow it: admin and consumers do not create topics', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     const admin = cluster.admin({ requestTimeoutMs: 300 });
     await expect(admin.describeTopics(['by-admin'])).rejects.toEqual(typed('UNKNOWN_TOPIC_OR_PARTITION'));
     await expect(cluster.consumer({ requestTimeoutMs: 300 }).partitionsFor('by-consumer')).rejects.toEqual(typed('UNKNOWN_TOPIC_OR_PARTITION'));
@@ -44,11 +49,11 @@ describe('topics created on first use', () => {
     const r = await cluster.transport.send(1, { apiKey: ApiKey.Metadata, topics: [{ name: 'by-wire' }], allowAutoTopicCreation: true });
     expect(r.topics[0]!.errorCode).toBe('LEADER_NOT_AVAILABLE');
     // Created in the background, as Kafka does: the client asks again and finds it.
-    await waitFor(async () => (await cluster.admin().listTopics()).includes('by-wire'), { timeoutMs: 20_000 });
+    await waitFor(async () => (await cluster.admin().listTopics()).includes('by-wire'), { clock, timeoutMs: 20_000 });
   });
 
   it('never creates internal topics or invalid names, and reports a creation the controller refuses', async () => {
-    await using cluster = await Cluster.start({ nodes: 3 });
+    await using cluster = await Cluster.start({ nodes: 3, clock });
     const send = (topic: string) => cluster.transport.send(1, { apiKey: ApiKey.Metadata, topics: [{ name: topic }], allowAutoTopicCreation: true });
     expect((await send('__consumer_offsets')).topics[0]!.errorCode).toBe('UNKNOWN_TOPIC_OR_PARTITION');
     // Two nodes down: three replicas (the default here) cannot be placed; the producer hears why.
@@ -61,7 +66,7 @@ describe('topics created on first use', () => {
 
 describe('createTopics of an existing topic', () => {
   it('refuses it with TOPIC_ALREADY_EXISTS, or leaves it as it is with ifNotExists', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     const admin = cluster.admin();
     await admin.createTopics([{ name: 'orders', partitions: 2 }]);
     await expect(admin.createTopics([{ name: 'orders' }])).rejects.toEqual(typed('TOPIC_ALREADY_EXISTS'));
@@ -76,7 +81,7 @@ describe('createTopics of an existing topic', () => {
 
 describe('auto.offset.reset has one name', () => {
   it("a group takes autoOffsetReset as a consumer does; from still works; both must agree", async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.producer().send('events', [{ value: 'a' }, { value: 'b' }]);
     for (const options of [{ autoOffsetReset: 'earliest' as const }, { from: 'earliest' as const }]) {
       const group = cluster.consumerGroup({ groupId: `g-${Object.keys(options)[0]}`, topics: ['events'], ...options });

@@ -6,8 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { Cluster, MetadataQuorum, TributaryError, isTributaryError, serdes } from '../../src/index.js';
 import { useCluster, waitFor } from '../../src/testing.js';
+import { useSimulatedClock } from '../helpers/sim-clock.js';
 
 const typed = (code: string, more: Record<string, unknown> = {}) => expect.objectContaining({ name: 'TributaryError', code, ...more });
+
+const { clock } = useSimulatedClock();
 
 describe('bad input through the public API', () => {
   it('a partitioner that throws fails its send, and the cluster still closes', async () => {
@@ -94,7 +97,8 @@ describe('bad input through the public API', () => {
   });
 
   it('bounds every admin call by requestTimeoutMs when the quorum is lost', async () => {
-    await using cluster = await Cluster.start({ nodes: 3 });
+    // On simulated time (as the next test): the request timeout runs out in the clock's time.
+    await using cluster = await Cluster.start({ nodes: 3, clock });
     // Two of the three controllers gone: no quorum, no controller.
     const active = cluster.describe().find((n) => n.activeController)!.id;
     const others = cluster.describe().filter((n) => n.controller && n.id !== active).map((n) => n.id);
@@ -109,14 +113,14 @@ describe('bad input through the public API', () => {
   });
 
   it('createTopics with a replication factor the cluster can hold succeeds right after the active controller stops', async () => {
-    await using cluster = await Cluster.start({ nodes: 3 });
+    await using cluster = await Cluster.start({ nodes: 3, clock });
     const admin = cluster.admin({ requestTimeoutMs: 20_000 });
     for (let round = 0; round < 2; round++) {
       const active = cluster.describe().find((n) => n.activeController)!.id;
       await cluster.stopNode(active);
       await admin.createTopics([{ name: `after-stop-${round}`, partitions: 6, replicationFactor: 2 }]);
       // Any broker answers describeTopics; one just restarted may not have the topic yet (Kafka's metadata is eventually consistent too).
-      const [t] = await waitFor(() => admin.describeTopics([`after-stop-${round}`]).catch(() => undefined), { timeoutMs: 20_000 });
+      const [t] = await waitFor(() => admin.describeTopics([`after-stop-${round}`]).catch(() => undefined), { clock, timeoutMs: 20_000 });
       // The stopped node was fenced by its controlled shutdown: no replica is placed on it.
       for (const p of t!.partitions) {
         expect(p.replicas).toHaveLength(2);

@@ -11,7 +11,7 @@ import { serdes } from '../../src/client/serde.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { isTributaryError } from '../../src/util/errors.js';
 import { delay } from '../../src/util/timeout.js';
-import { driveClock, SimulatedTimerClock } from '../../src/testing.js';
+import { useSimulatedClock } from '../helpers/sim-clock.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 
 const tempDir = useTempDirs('tributary-groups-');
@@ -24,21 +24,18 @@ const tempDir = useTempDirs('tributary-groups-');
  */
 const fast = { heartbeatIntervalMs: 100, sessionTimeoutMs: 10_000, maxWaitMs: 20, autoCommitIntervalMs: 100 } as const;
 
-async function until(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/**
+ * Every test runs on simulated time (`Cluster.start({ clock })`, driven by `driveClock`):
+ * sessions, heartbeats, rebalances, long polls and the waits below run in the clock's
+ * time, so a loaded machine can neither expire a live member nor run a deadline out, and
+ * a session timeout passes in milliseconds.
+ */
+const sim = useSimulatedClock();
+const { clock } = sim;
 
-/** `until` on simulated time: polls every 10 ms of the clock, gives up after `timeoutMs` of it. */
-async function untilOn(clock: SimulatedTimerClock, what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = clock.now() + timeoutMs;
-  while (!cond()) {
-    if (clock.now() > deadline) throw new Error(`timed out waiting for ${what} (${timeoutMs} simulated ms)`);
-    await delay(10, clock);
-  }
+/** Polls every 10 ms of the clock; gives up after `timeoutMs` of it. */
+function until(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
+  return sim.until(what, cond, timeoutMs);
 }
 
 async function produce(cluster: Cluster, topic: string, count: number, from = 0): Promise<void> {
@@ -57,16 +54,16 @@ const key = (tp: TopicPartition): string => `${tp.topic}-${tp.partition}`;
 
 describe('consumer groups', () => {
   it('a new group gets its first record quickly; two members split a 6-partition topic, each partition to exactly one', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'events', partitions: 6 }]);
     await produce(cluster, 'events', 60);
-    const started = Date.now();
+    const started = clock.now();
     const a = cluster.consumerGroup({ groupId: 'g1', topics: ['events'], from: 'earliest', value: serdes.string, ...fast });
     const seenA: { value: string | null; partition: number; offset: number }[] = [];
     const runA = drain(a, seenA);
     await until('the first record', () => seenA.length > 0);
-    const firstRecordMs = Date.now() - started;
-    console.log(`time to first record of a new group: ${firstRecordMs} ms`);
+    const firstRecordMs = clock.now() - started;
+    console.log(`time to first record of a new group: ${firstRecordMs} simulated ms`);
     await until('all 60 records', () => seenA.length >= 60);
     expect(a.assignment().length).toBe(6);
 
@@ -90,7 +87,7 @@ describe('consumer groups', () => {
   });
 
   it('a member that closes hands its partitions over; the other resumes from the committed offsets, losing nothing', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'jobs', partitions: 4 }]);
     const a = cluster.consumerGroup({ groupId: 'g2', topics: ['jobs'], from: 'earliest', value: serdes.string, ...fast });
     // b's session outlasts the test: a gets b's partitions only because b's close leaves.
@@ -103,11 +100,11 @@ describe('consumer groups', () => {
     await produce(cluster, 'jobs', 200);
     await until('some records at b', () => seenB.length >= 20);
     const generation = a.generationId;
-    const leftAt = Date.now();
+    const leftAt = clock.now();
     await b.close();
     await until('a owns every partition', () => a.assignment().length === 4 && a.generationId > generation);
-    const rebalanceMs = Date.now() - leftAt;
-    console.log(`rebalance after a leave: ${rebalanceMs} ms`);
+    const rebalanceMs = clock.now() - leftAt;
+    console.log(`rebalance after a leave: ${rebalanceMs} simulated ms`);
     await produce(cluster, 'jobs', 100, 200);
     await until('all 300 records', () => new Set([...seenA, ...seenB].map((r) => r.value)).size >= 300);
     const all = [...seenA, ...seenB].map((r) => r.value);
@@ -125,36 +122,30 @@ describe('consumer groups', () => {
   // runs out in the clock's time, so a loaded machine can neither expire the live member
   // early nor make the measured time wrong, and the 3 s pass in milliseconds.
   it('a member that dies (no leave, no heartbeats) is removed after its session timeout', async () => {
-    const clock = new SimulatedTimerClock(Date.now());
-    const driver = driveClock(clock);
-    try {
-      await using cluster = await Cluster.start({ clock });
-      await cluster.admin().createTopics([{ name: 'beats', partitions: 2 }]);
-      const a = cluster.consumerGroup({ groupId: 'g3', topics: ['beats'], from: 'earliest', ...fast });
-      const b = cluster.consumerGroup({ groupId: 'g3', topics: ['beats'], from: 'earliest', ...fast, sessionTimeoutMs: 3000 });
-      const runA = drain(a, []);
-      const runB = drain(b, []);
-      await untilOn(clock, 'a split', () => a.assignment().length === 1 && b.assignment().length === 1 && a.generationId === b.generationId);
-      const died = clock.now();
-      await b.kill();
-      await untilOn(clock, 'a owns both partitions', () => a.assignment().length === 2);
-      const removedMs = clock.now() - died;
-      console.log(`a dead member's partitions moved after ${removedMs} simulated ms (session timeout 3000)`);
-      // Not before its session ran out.
-      expect(removedMs).toBeGreaterThanOrEqual(2000);
-      // Simulated time is exact: the session (3000) and the rebalance after it, nothing more.
-      expect(removedMs).toBeLessThan(5000);
-      await a.close();
-      await Promise.all([runA, runB]);
-    } finally {
-      await driver.stop();
-    }
+    await using cluster = await Cluster.start({ clock });
+    await cluster.admin().createTopics([{ name: 'beats', partitions: 2 }]);
+    const a = cluster.consumerGroup({ groupId: 'g3', topics: ['beats'], from: 'earliest', ...fast });
+    const b = cluster.consumerGroup({ groupId: 'g3', topics: ['beats'], from: 'earliest', ...fast, sessionTimeoutMs: 3000 });
+    const runA = drain(a, []);
+    const runB = drain(b, []);
+    await until('a split', () => a.assignment().length === 1 && b.assignment().length === 1 && a.generationId === b.generationId);
+    const died = clock.now();
+    await b.kill();
+    await until('a owns both partitions', () => a.assignment().length === 2);
+    const removedMs = clock.now() - died;
+    console.log(`a dead member's partitions moved after ${removedMs} simulated ms (session timeout 3000)`);
+    // Not before its session ran out.
+    expect(removedMs).toBeGreaterThanOrEqual(2000);
+    // Simulated time is exact: the session (3000) and the rebalance after it, nothing more.
+    expect(removedMs).toBeLessThan(5000);
+    await a.close();
+    await Promise.all([runA, runB]);
   });
 
   it('after a restart of the whole cluster on the same dataDir, the group resumes from its committed offsets', async () => {
     const dataDir = tempDir();
     {
-      await using cluster = await Cluster.start({ nodes: 3, dataDir, });
+      await using cluster = await Cluster.start({ nodes: 3, dataDir, clock });
       await cluster.admin().createTopics([{ name: 'ledger', partitions: 3, replicationFactor: 3 }]);
       await produce(cluster, 'ledger', 90);
       const g = cluster.consumerGroup({ groupId: 'g4', topics: ['ledger'], from: 'earliest', value: serdes.string, ...fast });
@@ -166,14 +157,14 @@ describe('consumer groups', () => {
       await g.close();
     }
     {
-      await using cluster = await Cluster.start({ nodes: 3, dataDir, });
+      await using cluster = await Cluster.start({ nodes: 3, dataDir, clock });
       const g = cluster.consumerGroup({ groupId: 'g4', topics: ['ledger'], from: 'earliest', value: serdes.string, ...fast });
       const seen: { value: string | null; partition: number; offset: number }[] = [];
       const run = drain(g, seen);
       // 49 processed and committed before the restart (the 50th was being processed when
       // the loop broke, so it is read again): 41 remain.
       await until('the rest', () => seen.length >= 41);
-      await new Promise((r) => setTimeout(r, 200));
+      await sim.sleep(200);
       expect(seen.length).toBe(41);
       const values = new Set(seen.map((r) => r.value));
       expect(values.size).toBe(41);
@@ -183,7 +174,7 @@ describe('consumer groups', () => {
   }, 180_000);
 
   it('cooperative-sticky: when a member joins, only the partitions that move are revoked', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'coop', partitions: 6 }]);
     const revokedA: string[] = [];
     const lostA: string[] = [];
@@ -206,7 +197,7 @@ describe('consumer groups', () => {
   });
 
   it('3 nodes, 12 partitions, 4 members killed and added while a producer writes keyed records: every record is read, in order per key', async () => {
-    await using cluster = await Cluster.start({ nodes: 3 });
+    await using cluster = await Cluster.start({ nodes: 3, clock });
     await cluster.admin().createTopics([{ name: 'stream', partitions: 12, replicationFactor: 3 }]);
     const keys = 24;
     const producer = cluster.topic('stream', { key: serdes.string, value: serdes.string });
@@ -231,10 +222,12 @@ describe('consumer groups', () => {
         const batch = Array.from({ length: 24 }, (_, i) => ({ key: `key-${(sent + i) % keys}`, value: `key-${(sent + i) % keys}:${sent + i}` }));
         await producer.send(batch);
         sent += batch.length;
-        await new Promise((r) => setTimeout(r, 5));
+        // Paced in the clock's time: about as many records as the real clock's 5 ms and
+        // send latency gave (on simulated time a send takes no time).
+        await sim.sleep(15);
       }
     })();
-    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const pause = (ms: number) => sim.sleep(ms);
     await pause(500);
     await members[0]!.group.kill(); // dies: its partitions move after the session timeout
     await pause(300);
@@ -278,7 +271,7 @@ describe('consumer groups', () => {
   }, 180_000);
 
   it('run({ eachBatch }), a pattern subscription, manual commits, lag, pause, resume and seek', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'api-1', partitions: 2 }]);
     const t = cluster.topic('api-1', { key: serdes.string, value: serdes.string });
     await t.send(Array.from({ length: 20 }, (_, i) => ({ value: `v${i}`, partition: i % 2 })));
@@ -334,7 +327,7 @@ describe('consumer groups', () => {
   });
 
   it('a loop that breaks inside a fetched batch loses nothing: the next loop starts at the record it broke on, and only processed records are committed', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'chunks', partitions: 1 }]);
     await produce(cluster, 'chunks', 30);
     const g = cluster.consumerGroup({ groupId: 'g8', topics: ['chunks'], from: 'earliest', value: serdes.string, ...fast });
@@ -353,7 +346,7 @@ describe('consumer groups', () => {
   });
 
   it('a pattern picks up a topic created later, and the leader rebalances when a topic grows', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     const admin = cluster.admin();
     await admin.createTopics([{ name: 'metrics-a', partitions: 1 }]);
     const g = cluster.consumerGroup({ groupId: 'g9', topics: /^metrics-/, from: 'earliest', ...fast, metadataMaxAgeMs: 100 });
@@ -374,32 +367,26 @@ describe('consumer groups', () => {
   it('heartbeats go on while a loop body is slower than the session timeout: the member keeps its partitions', async () => {
     // On simulated time: the loop body's 5 s is the clock's, and a heartbeat cannot be
     // late because the machine is loaded.
-    const clock = new SimulatedTimerClock(Date.now());
-    const driver = driveClock(clock);
-    try {
-      await using cluster = await Cluster.start({ clock });
-      await cluster.admin().createTopics([{ name: 'slow', partitions: 2 }]);
-      await produce(cluster, 'slow', 4);
-      const lost: string[] = [];
-      const g = cluster.consumerGroup({ groupId: 'g10', topics: ['slow'], from: 'earliest', ...fast, sessionTimeoutMs: 3000 });
-      g.on('lost', (tps) => void lost.push(...tps.map(key)));
-      let n = 0;
-      for await (const r of g) {
-        void r;
-        if (n === 0) await delay(5000, clock); // session timeout 3000
-        if (++n === 4) break;
-      }
-      expect(lost).toEqual([]);
-      expect(g.rebalances).toBe(1);
-      expect(g.assignment().length).toBe(2);
-      await g.close();
-    } finally {
-      await driver.stop();
+    await using cluster = await Cluster.start({ clock });
+    await cluster.admin().createTopics([{ name: 'slow', partitions: 2 }]);
+    await produce(cluster, 'slow', 4);
+    const lost: string[] = [];
+    const g = cluster.consumerGroup({ groupId: 'g10', topics: ['slow'], from: 'earliest', ...fast, sessionTimeoutMs: 3000 });
+    g.on('lost', (tps) => void lost.push(...tps.map(key)));
+    let n = 0;
+    for await (const r of g) {
+      void r;
+      if (n === 0) await delay(5000, clock); // session timeout 3000
+      if (++n === 4) break;
     }
+    expect(lost).toEqual([]);
+    expect(g.rebalances).toBe(1);
+    expect(g.assignment().length).toBe(2);
+    await g.close();
   });
 
   it('a static member (groupInstanceId) that closes keeps its place: its return within the session timeout gets its partitions back without a rebalance', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'static', partitions: 4 }]);
     // A session far longer than the test: b's return is always within it, however loaded the machine.
     const opts = { groupId: 'g7', topics: ['static'], from: 'earliest', ...fast, sessionTimeoutMs: 300_000 } as const;
@@ -410,7 +397,7 @@ describe('consumer groups', () => {
     const generation = a.generationId;
     const bOwned = b.assignment().map(key);
     await b.close();
-    await new Promise((r) => setTimeout(r, 500));
+    await sim.sleep(500);
     expect(a.generationId).toBe(generation);
     expect(a.assignment().length).toBe(2);
     const b2 = cluster.consumerGroup({ ...opts, groupInstanceId: 'b' });
@@ -424,7 +411,7 @@ describe('consumer groups', () => {
   });
 
   it('members follow the coordinator when its broker is killed: they keep their partitions, commit to the new one, and lose nothing', async () => {
-    await using cluster = await Cluster.start({ nodes: 3, });
+    await using cluster = await Cluster.start({ nodes: 3, clock });
     await cluster.admin().createTopics([{ name: 'moving', partitions: 4, replicationFactor: 3 }]);
     // A group whose coordinator is not the active controller, so the quorum keeps its leader.
     const active = cluster.describe().find((n) => n.activeController)!.id;
@@ -447,7 +434,7 @@ describe('consumer groups', () => {
     await until('200 records', () => new Set(seen.map((r) => r.value)).size >= 200);
     // The new coordinator loaded the generation from the log: the members heartbeat into
     // it and keep their partitions; their commits land there.
-    await new Promise((r) => setTimeout(r, 300));
+    await sim.sleep(300);
     expect(a.generationId).toBe(generation);
     expect(a.assignment().length + b.assignment().length).toBe(4);
     await a.commit();
@@ -463,7 +450,7 @@ describe('consumer groups', () => {
   }, 180_000);
 
   it('rejects bad options, naming the option', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     const bad: [Record<string, unknown>, string][] = [
       [{ topics: ['t'] }, 'groupId'],
       [{ groupId: '', topics: ['t'] }, 'groupId'],

@@ -13,16 +13,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
 import { DiskFaults } from '../helpers/fault-store.js';
+import { useSimulatedClock } from '../helpers/sim-clock.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 
 const tempDir = useTempDirs('tributary-diskfault-');
 
-async function eventually(ok: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+// On simulated time: fencing, leader moves and ISR changes run in the clock's time.
+const sim = useSimulatedClock();
+const clock = sim.clock;
+
+function eventually(ok: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  return sim.until(what, ok, timeoutMs);
 }
 
 async function partitionOf(cluster: Cluster, topic: string, partition: number) {
@@ -52,7 +53,7 @@ const range = (prefix: string, n: number) => Array.from({ length: n }, (_, i) =>
 describe('disk faults', () => {
   it('EACCES appearing under a leader while producing: the replica goes offline, leadership moves, nothing acknowledged is lost', async () => {
     const disks = new DiskFaults();
-    await using cluster = await Cluster.start({ nodes: 3, openStore: disks.openStore, brokerSessionTimeoutMs: 1000 });
+    await using cluster = await Cluster.start({ nodes: 3, openStore: disks.openStore, brokerSessionTimeoutMs: 1000, clock });
     await cluster.admin().createTopics([{ name: 'orders', partitions: 2, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
     const producer = cluster.producer({ acks: 'all', lingerMs: 0 });
     for (const v of range('a', 10)) await producer.send('orders', [{ value: v, partition: 0 }, { value: v, partition: 1 }]);
@@ -85,7 +86,7 @@ describe('disk faults', () => {
   ])('$what at restart: that partition is offline, the node and every other partition serve, and it returns once the fault is gone', async ({ fault }) => {
     const disks = new DiskFaults();
     const dataDir = tempDir();
-    await using cluster = await Cluster.start({ nodes: 1, dataDir, openStore: disks.openStore });
+    await using cluster = await Cluster.start({ nodes: 1, dataDir, openStore: disks.openStore, clock });
     await cluster.admin().createTopics([{ name: 'pair', partitions: 2 }]);
     const producer = cluster.producer({ acks: 'all', lingerMs: 0 });
     for (const v of range('a', 5)) await producer.send('pair', [{ value: v, partition: 0 }, { value: v, partition: 1 }]);
@@ -110,7 +111,7 @@ describe('disk faults', () => {
     const dataDir = tempDir();
     const expected = range('r', 60);
     {
-      await using cluster = await Cluster.start({ nodes: 3, dataDir });
+      await using cluster = await Cluster.start({ nodes: 3, dataDir, clock });
       await cluster.admin().createTopics([{ name: 'audit', replicationFactor: 3, configs: { 'segment.bytes': '1024' } }]);
       const producer = cluster.producer({ acks: 'all', lingerMs: 0 });
       for (const v of expected) await producer.send('audit', [{ value: `${v}-${'x'.repeat(40)}` }]);
@@ -124,7 +125,7 @@ describe('disk faults', () => {
     bytes[middle] = bytes[middle]! ^ 0xff;
     writeFileSync(join(folder, first), bytes);
 
-    await using cluster = await Cluster.start({ nodes: 3, dataDir, brokerSessionTimeoutMs: 1000 });
+    await using cluster = await Cluster.start({ nodes: 3, dataDir, brokerSessionTimeoutMs: 1000, clock });
     await eventually(() => cluster.node(1)!.broker.logs.describeOffline().length === 1, 'the damaged replica to go offline');
     expect(cluster.node(1)!.broker.logs.describeOffline()[0]!.reason).toMatch(/damaged/);
     await eventually(async () => {
@@ -144,7 +145,7 @@ describe('disk faults', () => {
 
   it('ENOSPC: the producer gets KAFKA_STORAGE_ERROR saying the disk is full; nothing is lost and producing resumes once there is room', async () => {
     const disks = new DiskFaults();
-    await using cluster = await Cluster.start({ nodes: 1, openStore: disks.openStore });
+    await using cluster = await Cluster.start({ nodes: 1, openStore: disks.openStore, clock });
     await cluster.admin().createTopics([{ name: 'full' }]);
     const producer = cluster.producer({ acks: 'all', lingerMs: 0, requestTimeoutMs: 1000, deliveryTimeoutMs: 2000, retryBackoffMs: 50 });
     for (const v of range('a', 5)) await producer.send('full', [{ value: v }]);

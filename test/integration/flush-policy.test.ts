@@ -9,14 +9,16 @@
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
 import { DiskFaults } from '../helpers/fault-store.js';
+import { useSimulatedClock } from '../helpers/sim-clock.js';
 
-/** Polls `ok` until it holds (bounded generously: a loaded machine is slow, never wrong). */
-async function eventually(ok: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+// On simulated time: the interval policy's timer runs in the clock's time (the driver never
+// moves it while a sync is in flight).
+const sim = useSimulatedClock();
+const { clock } = sim;
+
+/** Polls `ok` until it holds, in the clock's time. */
+function eventually(ok: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  return sim.until(what, ok, timeoutMs);
 }
 
 describe('flush policies on a cluster', () => {
@@ -70,7 +72,7 @@ describe('flush policies on a cluster', () => {
 
   it('interval syncs on its timer; os never syncs on the write path', async () => {
     const disks = new DiskFaults();
-    await using cluster = await Cluster.start({ nodes: 1, openStore: disks.openStore });
+    await using cluster = await Cluster.start({ nodes: 1, openStore: disks.openStore, clock });
     const admin = cluster.admin();
     await admin.createTopics([{ name: 'timed', configs: { 'flush.ms': '50' } }, { name: 'paged' }]);
     const producer = cluster.producer({ acks: 1, lingerMs: 0 });

@@ -6,13 +6,19 @@
  * flight, and a handler that throws ends its member (it leaves, `run` rejects).
  *
  * Every wait counts events (records seen, partitions owned), with generous bounds; no
- * assertion depends on how fast the machine is.
+ * assertion depends on how fast the machine is. The tests run on simulated time
+ * (test/helpers/sim-clock.ts): heartbeats, sessions, rebalances, the slow handlers and the
+ * waits all run in the clock's time.
  */
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
 import type { ConsumerGroup } from '../../src/client/consumer-group.js';
 import { serdes } from '../../src/client/serde.js';
 import { waitFor } from '../../src/testing.js';
+import { useSimulatedClock } from '../helpers/sim-clock.js';
+
+const sim = useSimulatedClock();
+const { clock } = sim;
 
 /** Short heartbeats and fetch waits; a session long enough that a loaded machine never expires a live member. */
 const settings = { heartbeatIntervalMs: 100, sessionTimeoutMs: 10_000, maxWaitMs: 20, autoCommitIntervalMs: 100, from: 'earliest' } as const;
@@ -32,7 +38,7 @@ const repeats = (seen: Seen): string[] => [...seen].filter(([, n]) => n > 1).map
 /** A member that handles records slowly, so that one is always in flight when a handover comes. */
 function member(cluster: Cluster, groupId: string, mode: 'eachRecord' | 'eachBatch', seen: Seen): { group: ConsumerGroup<Uint8Array | null, string>; done: Promise<void> } {
   const group = cluster.consumerGroup({ groupId, topics: ['work'], value: serdes.string, ...settings });
-  const slow = () => new Promise((resolve) => setTimeout(resolve, 2));
+  const slow = () => sim.sleep(2);
   const done =
     mode === 'eachRecord'
       ? group.run({
@@ -44,7 +50,7 @@ function member(cluster: Cluster, groupId: string, mode: 'eachRecord' | 'eachBat
       : group.run({
           eachBatch: async (b) => {
             // A batch takes a while (a millisecond a record), so a handover finds one in flight.
-            await new Promise((resolve) => setTimeout(resolve, b.records.length));
+            await sim.sleep(b.records.length);
             for (const r of b.records) see(seen, r.partition, r.offset);
           },
         });
@@ -54,7 +60,7 @@ function member(cluster: Cluster, groupId: string, mode: 'eachRecord' | 'eachBat
 describe('clean handovers', () => {
   for (const mode of ['eachRecord', 'eachBatch'] as const) {
     it(`${mode}: across closes and rebalances, every record is read exactly once`, async () => {
-      await using cluster = await Cluster.start();
+      await using cluster = await Cluster.start({ clock });
       await cluster.admin().createTopics([{ name: 'work', partitions: 4 }]);
       const total = 3000;
       await produce(cluster, 'work', total);
@@ -65,7 +71,7 @@ describe('clean handovers', () => {
       // from the others), then the oldest closes (its partitions move), and so on.
       for (let step = 0; step < 8; step++) {
         const before = count();
-        await waitFor(() => count() >= Math.min(total, before + 150), { timeoutMs: 60_000, message: `records flowing before handover ${step}` });
+        await waitFor(() => count() >= Math.min(total, before + 150), { clock, timeoutMs: 60_000, message: `records flowing before handover ${step}` });
         if (step % 2 === 0) members.push(member(cluster, `handover-${mode}`, mode, seen));
         else {
           const leaving = members.shift()!;
@@ -73,7 +79,7 @@ describe('clean handovers', () => {
           await leaving.done;
         }
       }
-      await waitFor(() => seen.size >= total, { timeoutMs: 120_000, message: `all ${total} records` });
+      await waitFor(() => seen.size >= total, { clock, timeoutMs: 120_000, message: `all ${total} records` });
       for (const m of members) await m.group.close();
       await Promise.all(members.map((m) => m.done));
       expect(seen.size).toBe(total);
@@ -84,7 +90,7 @@ describe('clean handovers', () => {
 
 describe('close and failing handlers', () => {
   it('close() waits for the handler in flight, commits its record, then leaves', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
     await produce(cluster, 'work', 5);
     const group = cluster.consumerGroup({ groupId: 'closing', topics: ['work'], value: serdes.string, ...settings, autoCommitIntervalMs: 3_600_000 });
@@ -100,10 +106,10 @@ describe('close and failing handlers', () => {
         finished = true;
       },
     });
-    await waitFor(() => started, { timeoutMs: 30_000 });
+    await waitFor(() => started, { clock, timeoutMs: 30_000 });
     const closing = group.close();
     // Let the handler go a little later; close must not resolve before it has finished.
-    setTimeout(release, 300);
+    void sim.sleep(300).then(release);
     await closing;
     expect(finished).toBe(true);
     await run;
@@ -113,7 +119,7 @@ describe('close and failing handlers', () => {
   }, 60_000);
 
   it('a handler that throws ends its member: run rejects with the error, the member leaves, its partitions move, and the failed record is read again', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 2 }]);
     await produce(cluster, 'work', 40);
     const boom = new Error('handler failed');
@@ -137,7 +143,7 @@ describe('close and failing handlers', () => {
     const seenB: string[] = [];
     const b = cluster.consumerGroup({ groupId: 'failing', topics: ['work'], value: serdes.string, ...settings });
     const runB = b.run({ eachRecord: (r) => void seenB.push(`${r.partition}:${r.offset}`) });
-    await waitFor(() => seenA.length + seenB.length >= 40, { timeoutMs: 30_000 });
+    await waitFor(() => seenA.length + seenB.length >= 40, { clock, timeoutMs: 30_000 });
     expect(seenB).toContain(`${failedAt!.partition}:${failedAt!.offset}`);
     expect(new Set([...seenA, ...seenB]).size).toBe(40);
     expect(seenA.filter((k) => seenB.includes(k))).toEqual([]);

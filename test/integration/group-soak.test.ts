@@ -8,6 +8,11 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
+import { useSimulatedClock } from '../helpers/sim-clock.js';
+
+// On simulated time: heartbeats, long polls and the wait for deliveries in the clock's time.
+const sim = useSimulatedClock();
+const { clock } = sim;
 
 // The test worker does not run with --expose-gc: take the function from a fresh context.
 setFlagsFromString('--expose-gc');
@@ -22,7 +27,7 @@ function usedMiB(): number {
 
 describe('consumer group soak', () => {
   it('20 rounds of 2,000 records of 1 KiB through eachBatch: memory after GC stays flat', async () => {
-    await using cluster = await Cluster.start();
+    await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'soak', partitions: 4 }]);
     const producer = cluster.producer();
     const value = new Uint8Array(1024).fill(7);
@@ -41,7 +46,7 @@ describe('consumer group soak', () => {
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < perRound; i += 200) await producer.send('soak', Array.from({ length: 200 }, (_, j) => ({ key: `k${i + j}`, value })));
       const target = (round + 1) * perRound;
-      while (delivered < target) await new Promise((r) => setTimeout(r, 5));
+      await sim.until(`${target} records delivered`, () => delivered >= target);
       samples.push(usedMiB());
     }
     await group.close();

@@ -7,14 +7,19 @@ import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { crashGroupMember, waitFor } from '../../src/testing.js';
+import { useSimulatedClock } from '../helpers/sim-clock.js';
+
+// On simulated time: the sessions, the rebalance and the coordinator's move run in the
+// clock's time, which a loaded machine cannot use up.
+const { clock } = useSimulatedClock();
 
 describe('group failures in tests', () => {
   it('crashGroupMember: the member stops without leaving, and its partitions move once its session runs out; describeGroup names the coordinator, which moves when its node is killed', async () => {
-    await using cluster = await Cluster.start({ nodes: 3 });
+    await using cluster = await Cluster.start({ nodes: 3, clock });
     await cluster.admin().createTopics([{ name: 'jobs', partitions: 2, replicationFactor: 3 }]);
     const a = cluster.consumerGroup({ groupId: 'kit', topics: ['jobs'], sessionTimeoutMs: 10_000, heartbeatIntervalMs: 100 });
     const b = cluster.consumerGroup({ groupId: 'kit', topics: ['jobs'], sessionTimeoutMs: 3000, heartbeatIntervalMs: 100 });
-    await waitFor(() => a.assignment().length === 1 && b.assignment().length === 1 && a.generationId === b.generationId, { timeoutMs: 60_000 });
+    await waitFor(() => a.assignment().length === 1 && b.assignment().length === 1 && a.generationId === b.generationId, { clock, timeoutMs: 60_000 });
     const d = await cluster.admin().describeGroup('kit');
     const found = await cluster.transport.send(1, { apiKey: ApiKey.FindCoordinator, keyType: 0, coordinatorKeys: ['kit'] });
     expect(d.coordinator).toBe(found.coordinators[0]!.nodeId);
@@ -26,7 +31,7 @@ describe('group failures in tests', () => {
     // Crashed, not closed: it is still a member until its session runs out.
     const right = await cluster.admin().describeGroup('kit');
     expect(right.members.map((m) => m.memberId)).toContain(b.memberId);
-    await waitFor(() => a.assignment().length === 2, { timeoutMs: 60_000, message: "a owns b's partition" });
+    await waitFor(() => a.assignment().length === 2, { clock, timeoutMs: 60_000, message: "a owns b's partition" });
     expect(a.generationId).toBeGreaterThan(generation);
     expect((await cluster.admin().describeGroup('kit')).members.map((m) => m.memberId)).toEqual([a.memberId]);
 
@@ -34,7 +39,7 @@ describe('group failures in tests', () => {
     const moved = await waitFor(async () => {
       const now = await cluster.admin().describeGroup('kit').catch(() => undefined);
       return now !== undefined && now.coordinator !== d.coordinator ? now.coordinator : undefined;
-    }, { timeoutMs: 90_000, message: 'a new coordinator' });
+    }, { clock, timeoutMs: 90_000, message: 'a new coordinator' });
     expect(cluster.nodeIdList.filter((id) => id !== d.coordinator)).toContain(moved);
     await a.close();
   }, 240_000);

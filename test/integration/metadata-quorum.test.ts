@@ -9,7 +9,12 @@ import { MetadataQuorum } from '../../src/controller/metadata-quorum.js';
 import { imageDifference, type MetadataImage } from '../../src/metadata/image.js';
 import { randomUuid } from '../../src/metadata/uuid.js';
 import { Rng } from '../../src/util/rng.js';
+import { useSimulatedClock } from '../helpers/sim-clock.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
+
+// On simulated time: elections, fetches and timeouts of the voters run in the clock's time.
+const sim = useSimulatedClock();
+const { clock } = sim;
 
 const tempDir = useTempDirs('tributary-quorum-');
 const controller = { brokerSessionTimeoutMs: 600_000 };
@@ -43,7 +48,7 @@ async function converged(q: MetadataQuorum): Promise<MetadataImage> {
       const others = q.voterIds.map((id) => q.node(id)).filter((n) => n !== undefined);
       if (others.every((n) => imageDifference(n.image, leader.image) === undefined)) return leader.image;
     }
-    await new Promise((r) => setTimeout(r, 10));
+    await sim.sleep(10);
   }
   throw new Error('the voters did not converge on one image');
 }
@@ -51,7 +56,7 @@ async function converged(q: MetadataQuorum): Promise<MetadataImage> {
 describe('MetadataQuorum on disk', () => {
   it('elects a leader, commits admin requests on every voter, fails over when the leader is killed, and restarts from disk with the same image', async () => {
     const dataDir = tempDir();
-    const q = await MetadataQuorum.start({ voters: 3, dataDir, controller });
+    const q = await MetadataQuorum.start({ voters: 3, dataDir, controller, clock });
     try {
       await q.waitForLeader();
       await registerBrokers(q, [1, 2, 3]);
@@ -78,7 +83,7 @@ describe('MetadataQuorum on disk', () => {
       await q.close();
 
       // Every voter restarted from disk: the same image.
-      const again = await MetadataQuorum.start({ voters: 3, dataDir, controller });
+      const again = await MetadataQuorum.start({ voters: 3, dataDir, controller, clock });
       try {
         await again.waitForLeader();
         // A new leader's first entry commits everything before it; then the images match.
@@ -97,7 +102,7 @@ describe('MetadataQuorum on disk', () => {
 
   it('snapshots the image, drops the log before it, restarts from the snapshot, and sends it to a voter that fell behind', async () => {
     const dataDir = tempDir();
-    const q = await MetadataQuorum.start({ voters: 3, dataDir, controller, snapshotBytes: 2048 });
+    const q = await MetadataQuorum.start({ voters: 3, dataDir, controller, snapshotBytes: 2048, clock });
     try {
       await q.waitForLeader();
       await registerBrokers(q, [1, 2, 3]);
@@ -116,7 +121,7 @@ describe('MetadataQuorum on disk', () => {
       expect(readdirSync(metaDir(follower)).some((f) => f.endsWith('.checkpoint'))).toBe(true);
       await q.close();
 
-      const again = await MetadataQuorum.start({ voters: 3, dataDir, controller, snapshotBytes: 2048 });
+      const again = await MetadataQuorum.start({ voters: 3, dataDir, controller, snapshotBytes: 2048, clock });
       try {
         await again.waitForLeader();
         await again.submit({ type: 'CreateTopics', topics: [{ name: 'probe', numPartitions: 1, replicationFactor: 1 }] });
@@ -132,7 +137,7 @@ describe('MetadataQuorum on disk', () => {
 
   it('answers NOT_CONTROLLER from a voter that does not lead, and refuses a quorum size other than 1, 3 or 5', async () => {
     await expect(MetadataQuorum.start({ voters: 2, dataDir: tempDir() })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
-    const q = await MetadataQuorum.start({ voters: 1, dataDir: tempDir(), controller });
+    const q = await MetadataQuorum.start({ voters: 1, dataDir: tempDir(), controller, clock });
     try {
       const leader = await q.waitForLeader();
       expect(leader.id).toBe(1);
@@ -141,7 +146,7 @@ describe('MetadataQuorum on disk', () => {
     } finally {
       await q.close();
     }
-    const three = await MetadataQuorum.start({ voters: 3, dataDir: tempDir(), controller });
+    const three = await MetadataQuorum.start({ voters: 3, dataDir: tempDir(), controller, clock });
     try {
       const leader = await three.waitForLeader();
       const other = three.node(three.voterIds.find((id) => id !== leader.id)!)!;

@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
+import { useSimulatedClock } from '../helpers/sim-clock.js';
 
-async function until(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+// On simulated time: elections, heartbeats and fencing run in the clock's time.
+const sim = useSimulatedClock();
+const { clock } = sim;
+const until = sim.until;
 
 describe('node boundaries are messages', () => {
   it('a controller cut off from the other voters loses the quorum to them; brokers find the new one by their own metadata', async () => {
-    await using cluster = await Cluster.start({ nodes: 3, brokerSessionTimeoutMs: 4000 });
+    await using cluster = await Cluster.start({ nodes: 3, brokerSessionTimeoutMs: 4000, clock });
     const first = cluster.describe().find((n) => n.activeController)!.id;
     const others = cluster.nodeIdList.filter((id) => id !== first);
     for (const o of others) cluster.setRaftLink(first, o, false);

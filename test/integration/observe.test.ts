@@ -24,17 +24,18 @@ import {
   type RecoveryEvent,
   type Transport,
 } from '../../src/index.js';
+import { useSimulatedClock } from '../helpers/sim-clock.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 
 const tempDir = useTempDirs('tributary-observe-');
 
-/** Waits (polling) until `check` holds; fails after a generous deadline. Counts, never times. */
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+// On simulated time: fencing, registration waits and auto-commits run in the clock's time.
+const sim = useSimulatedClock();
+const { clock } = sim;
+
+/** Waits (polling, in the clock's time) until `check` holds; fails after a generous deadline. Counts, never times. */
+function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  return sim.until(what, check, timeoutMs);
 }
 
 /** A stream that keeps what is written to it, line by line. */
@@ -67,7 +68,7 @@ describe('logger', () => {
   it('a pino logger receives JSON lines with fields and messages', async () => {
     const { stream, lines } = sink();
     const logger: Logger = pino({ level: 'debug' }, stream); // pino satisfies Logger as it is
-    const cluster = await Cluster.start({ logger });
+    const cluster = await Cluster.start({ logger, clock });
     await cluster.close();
     const started = lines.map((l) => JSON.parse(l) as { level: number; msg: string; clusterId?: string }).find((l) => l.msg.startsWith('cluster started'));
     expect(started).toMatchObject({ level: 30, clusterId: cluster.clusterId });
@@ -77,13 +78,13 @@ describe('logger', () => {
   it('a console receives the same lines; the default console logs warnings only; bad logger options are refused', async () => {
     const { stream, lines } = sink();
     const custom = new Console({ stdout: stream, stderr: stream });
-    const a = await Cluster.start({ logger: custom, logLevel: 'info' });
+    const a = await Cluster.start({ logger: custom, logLevel: 'info', clock });
     await a.close();
     expect(lines.some((l) => l.includes('cluster started'))).toBe(true);
 
     const info = vi.spyOn(console, 'info').mockImplementation(() => {});
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const b = await Cluster.start({ nodes: 3, brokerSessionTimeoutMs: 300 });
+    const b = await Cluster.start({ nodes: 3, brokerSessionTimeoutMs: 300, clock });
     b.killNode(3);
     await until(() => b.describe().find((n) => n.id === 3)!.fenced && warn.mock.calls.length > 0, 'a warning about the fenced node');
     await b.close();
@@ -95,7 +96,7 @@ describe('logger', () => {
   });
 
   it('a failed auto-commit is logged as a warning, not swallowed', async () => {
-    await using cluster = await Cluster.start({ logLevel: 'silent' });
+    await using cluster = await Cluster.start({ logLevel: 'silent', clock });
     await cluster.admin().createTopics([{ name: 't' }]);
     await cluster.producer().send('t', [{ value: 'a' }]);
     // A transport on which every OffsetCommit fails (an ACL would do this on Kafka).
@@ -106,7 +107,7 @@ describe('logger', () => {
     };
     const warnings: string[] = [];
     const logger: Logger = { debug() {}, info() {}, warn: (_fields, msg) => warnings.push(String(msg)), error() {} };
-    const group = new ConsumerGroup(refusing, { groupId: 'g', topics: ['t'], from: 'earliest', autoCommitIntervalMs: 20, logger });
+    const group = new ConsumerGroup(refusing, { groupId: 'g', topics: ['t'], from: 'earliest', autoCommitIntervalMs: 20, logger }, clock);
     for await (const r of group) if (r.offset === 0) break;
     await until(() => warnings.some((w) => w.includes('auto-commit failed')), 'the auto-commit warning');
     expect(warnings.find((w) => w.includes('auto-commit failed'))).toContain('no commits for you');
@@ -120,7 +121,7 @@ describe('diagnostics channels', () => {
     const fetched = collect<FetchEvent>(diagnosticChannels.fetch);
     const rebalanced = collect<GroupRebalanceEvent>(diagnosticChannels.rebalance);
     const elected = collect<ElectionEvent>(diagnosticChannels.election);
-    await using cluster = await Cluster.start({ logLevel: 'silent' });
+    await using cluster = await Cluster.start({ logLevel: 'silent', clock });
     await cluster.admin().createTopics([{ name: 'events', partitions: 2 }]);
     await cluster.producer().send('events', [{ key: 'a', value: '1' }, { key: 'a', value: '2' }]);
     const group = cluster.consumerGroup({ groupId: 'g', topics: ['events'], from: 'earliest' });
@@ -139,7 +140,7 @@ describe('diagnostics channels', () => {
 
   it('fencing events when a node stops and returns', async () => {
     const fencing = collect<FencingEvent>(diagnosticChannels.fencing);
-    await using cluster = await Cluster.start({ nodes: 3, logLevel: 'silent' });
+    await using cluster = await Cluster.start({ nodes: 3, logLevel: 'silent', clock });
     await cluster.stopNode(3);
     await until(() => fencing.some((e) => e.nodeId === 3 && e.fenced), 'node 3 fenced');
     await cluster.restartNode(3);
@@ -148,14 +149,14 @@ describe('diagnostics channels', () => {
 
   it('recovery events, and an info line with bytes/s, for a log recovered after a crash', async () => {
     const dataDir = tempDir();
-    const first = await Cluster.start({ dataDir, logLevel: 'silent' });
+    const first = await Cluster.start({ dataDir, logLevel: 'silent', clock });
     await first.admin().createTopics([{ name: 't' }]);
     await first.producer().send('t', Array.from({ length: 100 }, (_, i) => ({ value: `v${i}` })));
     first.killNode(1);
     await first.close();
     const recovered = collect<RecoveryEvent>(diagnosticChannels.recovery);
     const { stream, lines } = sink();
-    await using second = await Cluster.start({ dataDir, logger: pino({ level: 'debug' }, stream) });
+    await using second = await Cluster.start({ dataDir, logger: pino({ level: 'debug' }, stream), clock });
     expect(await second.admin().listOffsets('t', 'latest')).toEqual([expect.objectContaining({ partition: 0, offset: 100 })]);
     const forT = recovered.filter((e) => e.topic === 't');
     expect(forT.map((e) => e.phase)).toEqual(['start', 'end']);
@@ -174,7 +175,7 @@ describe('progress of long waits', () => {
     const messages: string[] = [];
     const logger: Logger = { debug() {}, info: (_f, msg) => messages.push(String(msg)), warn: (_f, msg) => messages.push(String(msg)), error() {} };
     // The controller heard from node 3's old incarnation, so the new one waits out its session (6 s).
-    await using cluster = await Cluster.start({ nodes: 3, brokerSessionTimeoutMs: 6000, logger });
+    await using cluster = await Cluster.start({ nodes: 3, brokerSessionTimeoutMs: 6000, logger, clock });
     cluster.killNode(3);
     await cluster.restartNode(3);
     expect(messages.some((m) => m.startsWith('still waiting for node(s) 3 to register'))).toBe(true);
@@ -183,7 +184,7 @@ describe('progress of long waits', () => {
 
 describe('metrics', () => {
   it('cluster.metrics(): records and bytes in and out, request latency, partitions, controller, elections', async () => {
-    await using cluster = await Cluster.start({ nodes: 3, logLevel: 'silent' });
+    await using cluster = await Cluster.start({ nodes: 3, logLevel: 'silent', clock });
     await cluster.admin().createTopics([{ name: 'orders', partitions: 3, replicationFactor: 3 }, { name: 'solo', partitions: 1, replicationFactor: 1 }]);
     const producer = cluster.producer({ lingerMs: 1 });
     await producer.send('orders', Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
@@ -218,7 +219,7 @@ describe('metrics', () => {
   });
 
   it('consumer.metrics() reports records, fetch latency and lag; producer.metrics() records sent and latency; prometheusText formats them all', async () => {
-    await using cluster = await Cluster.start({ logLevel: 'silent' });
+    await using cluster = await Cluster.start({ logLevel: 'silent', clock });
     await cluster.admin().createTopics([{ name: 'events' }]);
     const producer = cluster.producer({ lingerMs: 1 });
     await producer.send('events', Array.from({ length: 5 }, (_, i) => ({ value: `a${i}` })));

@@ -1,58 +1,95 @@
 /**
  * The producer's sender as a core (Kafka's `Sender.sendProducerData` and `completeBatch`,
- * with `RecordAccumulator.drain`): it takes time and answers and returns requests. No
- * timers, no transport, no promises: `runOnce(now)` drains the accumulator's ready batches
- * into Produce requests, one per leader node with at most one batch per partition, and says
- * what else it needs (a metadata refresh, a producer id, to be woken at a time);
- * `encode(request, now)` numbers and encodes a request's batches for the wire; the answers
- * come back through `completed` and `requestFailed`, which hand them to the batches in
- * order, retry what can be retried, and expire what waited past its delivery timeout.
- * `SenderShell` (`sender-shell.ts`) does the I/O: the transport, the clock's timers,
- * compression, the metadata refresh and InitProducerId.
+ * with `RecordAccumulator.drain`, the idempotent part of `TransactionManager` and the
+ * metadata timing of `NetworkClient`): it takes time and answers and returns requests. No
+ * timers, no transport, no promises. `runOnce(now)` returns a `SendPlan`:
+ * - the Produce requests: the accumulator's ready batches, one request per leader node
+ *   with at most one batch per partition (`encode(request, now)` numbers and encodes one
+ *   for the wire; its answer comes back through `completed` or `requestFailed`, which hand
+ *   it to the batches in order, retry what can be retried, and expire what waited past
+ *   its delivery timeout);
+ * - an InitProducerId (a first producer id, or a new epoch after a lost sequence), whose
+ *   answer comes back through `producerIdAnswered` or `producerIdFailed` (retried after a
+ *   backoff on a retriable error, fatal to the waiting batches otherwise);
+ * - a Metadata request for the wanted topics, when a partition has no known leader or a
+ *   batch waits for fresh metadata after NOT_LEADER_OR_FOLLOWER and the like, once the
+ *   backoff since the last request allows (one request for every partition waiting);
+ *   its answer goes to the shared `ClientMetadata`;
+ * - when to run again at the latest (linger, retry backoff, metadata backoff, delivery timeout).
+ * `SenderShell` (`../sender-shell.ts`) does the I/O: the transport, the clock's timers and
+ * compression.
  */
-import { ApiKey } from '../protocol/api-keys.js';
-import type { PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData } from '../protocol/produce.js';
-import type { ErrorCode } from '../util/error-codes.js';
-import { TributaryError, isTributaryError } from '../util/errors.js';
-import type { Rng } from '../util/rng.js';
-import type { PartitionQueue, RecordAccumulator } from './accumulator.js';
-import { ProducerCounts } from './client-metrics.js';
-import type { MetadataCache } from './metadata-cache.js';
-import type { ResolvedProducerOptions } from './options.js';
-import type { ProducerBatch } from './producer-batch.js';
-import { backoffMs, isRetriable, isStaleMetadataError } from './retry.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import type { InitProducerIdRequest, InitProducerIdResponse, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData } from '../../protocol/produce.js';
+import type { ErrorCode } from '../../util/error-codes.js';
+import { TributaryError, isTributaryError } from '../../util/errors.js';
+import type { Rng } from '../../util/rng.js';
+import { backoffMs, isRetriable, isStaleMetadataError } from './backoff.js';
+import type { ClientMetadata } from './metadata.js';
+import { ProducerCounts } from './producer-counts.js';
+import type { SenderAccumulator, SenderBatch, SenderQueue } from './sender-batch.js';
 import { TransactionManager } from './transaction-manager.js';
 
+/** The producer options the sender core decides by (`ResolvedProducerOptions` has them all). */
+export interface SenderOptions {
+  /** 0, 1 or -1, as the wire carries it. */
+  readonly acks: 0 | 1 | -1;
+  readonly idempotent: boolean;
+  readonly lingerMs: number;
+  readonly compression: string;
+  readonly maxRequestSize: number;
+  readonly deliveryTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly retryBackoffMs: number;
+  readonly retryBackoffMaxMs: number;
+  readonly maxInFlight: number;
+}
+
 /** What a drain decided to send to one node: one batch per partition, at most `maxRequestSize` bytes. */
-export interface ProduceRequestPlan {
+export interface ProduceRequestPlan<B extends SenderBatch = SenderBatch> {
   readonly node: number;
-  readonly batches: ProducerBatch[];
+  readonly batches: B[];
   bytes: number;
   sentAtMs?: number;
+}
+
+/** An InitProducerId to send, and which attempt it is (the shell asks the nodes in turn by it). */
+export interface InitProducerIdSend {
+  readonly request: InitProducerIdRequest;
+  readonly attempt: number;
 }
 
 /**
  * What `runOnce` wants done. Contract for the shell: first close `compress`'s batches with
  * the producer's compression (they are the open batches of `requests` when compression is
- * on), then `encode` and send each request in order and hand each answer back; refresh the
- * metadata when `needMetadata` (then run again); run InitProducerId when `initProducerId`
- * (then `producerIdAssigned` or `producerIdRefused`); run again at `wakeAtMs` at the latest.
+ * on), then `encode` and send each request in order and hand each answer back; send
+ * `initProducerId` and hand its answer to `producerIdAnswered` (or the failure to
+ * `producerIdFailed`); send a Metadata request for `metadataTopics` and give its answer to
+ * the `ClientMetadata` (`updated`, or `updateFailed` when no node answered), then run
+ * again; when `awaitMetadata`, run again once the metadata update under way is over; run
+ * again at `wakeAtMs` at the latest.
  */
-export interface SendPlan {
-  readonly requests: ProduceRequestPlan[];
-  readonly compress: ProducerBatch[];
-  readonly needMetadata: boolean;
-  /** An InitProducerId is due: `bump` (a new epoch for the current id) or not (a first id). */
-  readonly initProducerId: { readonly bump: boolean } | undefined;
+export interface SendPlan<B extends SenderBatch = SenderBatch> {
+  readonly requests: ProduceRequestPlan<B>[];
+  readonly compress: B[];
+  /** Send Metadata for these topics (the core began the update). */
+  readonly metadataTopics: readonly string[] | undefined;
+  /** A metadata update is under way that batches wait for: run again when it is over. */
+  readonly awaitMetadata: boolean;
+  /** Send this InitProducerId. */
+  readonly initProducerId: InitProducerIdSend | undefined;
   /** When to run again if nothing else happens (Infinity: no need). */
   readonly wakeAtMs: number;
 }
 
 /** Shared empty lists (never written to): a run with nothing to compress allocates none. */
-const noBatches: ProducerBatch[] = [];
-const nothingToDo: SendPlan = { requests: [], compress: noBatches, needMetadata: false, initProducerId: undefined, wakeAtMs: Infinity };
+const noBatches: never[] = [];
+const nothingToDo: SendPlan<never> = { requests: [], compress: noBatches, metadataTopics: undefined, awaitMetadata: false, initProducerId: undefined, wakeAtMs: Infinity };
 
-export class Sender {
+/** Kafka's producer asks for a transaction timeout it does not use without transactions; the broker checks it against its maximum. */
+const transactionTimeoutMs = 60_000;
+
+export class Sender<B extends SenderBatch = SenderBatch> {
   readonly counts = new ProducerCounts();
   /** Produce requests sent and not yet answered. */
   requestsInFlight = 0;
@@ -60,14 +97,14 @@ export class Sender {
   flushing = 0;
   /** The producer refuses new sends. */
   closed = false;
-  readonly txn = new TransactionManager();
+  readonly txn = new TransactionManager<B>();
   private sendOrder = 0;
-  private readonly ready: Set<PartitionQueue>;
+  private readonly ready: Set<SenderQueue<B>>;
 
   constructor(
-    private readonly accumulator: RecordAccumulator,
-    private readonly metadata: MetadataCache,
-    private readonly options: ResolvedProducerOptions,
+    private readonly accumulator: SenderAccumulator<B>,
+    private readonly metadata: ClientMetadata,
+    private readonly options: SenderOptions,
     private readonly rng: Rng,
   ) {
     this.ready = accumulator.ready;
@@ -78,9 +115,40 @@ export class Sender {
     return this.closed && this.accumulator.incomplete.size === 0;
   }
 
+  /** InitProducerId answered: a new id, a new epoch after a lost sequence (then every partition numbers from 0 again), or an error (retried after a backoff when retriable). */
+  producerIdAnswered(response: InitProducerIdResponse, now: number): void {
+    const code = response.errorCode;
+    if (code === 'NONE') {
+      this.txn.assigned(response.producerId, response.producerEpoch, this.accumulator.queues());
+      return;
+    }
+    if (!isRetriable(code)) {
+      this.producerIdRefused(new TributaryError(code, `InitProducerId failed: ${code}`));
+      return;
+    }
+    this.producerIdRetry(now);
+  }
+
+  /**
+   * The InitProducerId request failed as a whole (the transport, its timeout, no node to
+   * ask): retried after a backoff when retriable, unless the producer is closed with
+   * nothing left to send; otherwise nothing can be sent idempotently.
+   */
+  producerIdFailed(err: unknown, now: number): void {
+    if (!isTributaryError(err)) this.producerIdRefused(new TributaryError('UNKNOWN_SERVER_ERROR', String(err)));
+    else if (!err.retriable || this.closedAndIdle()) this.producerIdRefused(err);
+    else this.producerIdRetry(now);
+  }
+
+  /** Batches that waited past their delivery timeout fail meanwhile; the next attempt goes after a backoff (`runOnce` returns it then). */
+  private producerIdRetry(now: number): void {
+    this.expireWaiting(now);
+    this.txn.initFailed(now, this.options.retryBackoffMs, this.options.retryBackoffMaxMs, this.rng);
+  }
+
   /** The cluster refused a producer id: nothing can be sent idempotently, every waiting batch fails with `error`. */
-  producerIdRefused(error: TributaryError): void {
-    this.txn.initializing = false;
+  private producerIdRefused(error: TributaryError): void {
+    this.txn.initRefused(error);
     for (const q of [...this.ready]) {
       while (q.size > 0) {
         const b = q.shift();
@@ -92,9 +160,12 @@ export class Sender {
     }
   }
 
-  /** InitProducerId answered: a new id, or a new epoch after a lost sequence (then every partition numbers from 0 again). */
-  producerIdAssigned(producerId: number, producerEpoch: number, bump: boolean): void {
-    this.txn.assigned(producerId, producerEpoch, bump, this.accumulator.queues());
+  /** The InitProducerId to send now, or when to run again for it (nothing while one is unanswered). */
+  private initPlan(now: number): SendPlan<B> {
+    const next = this.txn.nextInit(now);
+    if (next === undefined) return this.txn.retryPending ? { ...nothingToDo, wakeAtMs: this.txn.initRetryAtMs } : nothingToDo;
+    const request: InitProducerIdRequest = { apiKey: ApiKey.InitProducerId, transactionalId: null, transactionTimeoutMs, producerId: next.producerId, producerEpoch: next.producerEpoch };
+    return { ...nothingToDo, initProducerId: { request, attempt: next.attempt } };
   }
 
   /**
@@ -102,26 +173,29 @@ export class Sender {
    * Kafka's clients do, and as the broker requires of an idempotent producer), up to
    * `maxInFlight` requests per partition, grouped by leader.
    */
-  runOnce(now: number): SendPlan {
-    if (this.ready.size === 0) return nothingToDo;
+  runOnce(now: number): SendPlan<B> {
+    const txn = this.txn;
+    // (A failed InitProducerId is retried even when every batch expired meanwhile, as the loop of Kafka's Sender does.)
+    if (this.ready.size === 0 && !txn.retryPending) return nothingToDo;
     const o = this.options;
     // An epoch bump waits until no request is in flight and no partition's next batch is
     // unresolved (may have been written: `TransactionManager.isUnresolved`); until then only
     // those batches are sent, as they are, so that none is numbered again and written twice.
-    const bumping = o.idempotent && this.txn.resetNeeded;
+    const bumping = o.idempotent && txn.resetNeeded;
     // Expire first: an unresolved batch past its delivery timeout fails, and no longer holds the bump.
     if (bumping) this.expireWaiting(now);
-    if (o.idempotent && (this.txn.producerId < 0 || this.txn.initializing || (bumping && this.requestsInFlight === 0 && !this.unresolvedHead()))) {
+    // No id yet, or one being asked for, or a bump that is due: an InitProducerId first (Kafka's
+    // `bumpIdempotentEpochAndResetIdIfNeeded`, then `maybeSendAndPollTransactionalRequest`).
+    if (o.idempotent && (txn.state !== 'ready' || (bumping && this.requestsInFlight === 0 && !this.unresolvedHead()))) {
       this.expireWaiting(now);
-      if (this.txn.initializing) return nothingToDo;
-      this.txn.initializing = true;
-      return { requests: [], compress: noBatches, needMetadata: false, initProducerId: { bump: this.txn.resetNeeded && this.txn.producerId >= 0 }, wakeAtMs: Infinity };
+      if (txn.state !== 'initializing') txn.beginInit(txn.resetNeeded && txn.producerId >= 0);
+      return this.initPlan(now);
     }
     let wakeAt = Infinity;
     let needMetadata = false;
-    const requests: ProduceRequestPlan[] = [];
-    const byNode = new Map<number, ProduceRequestPlan[]>();
-    let compress: ProducerBatch[] | undefined;
+    const requests: ProduceRequestPlan<B>[] = [];
+    const byNode = new Map<number, ProduceRequestPlan<B>[]>();
+    let compress: B[] | undefined;
     for (const q of this.ready) {
       let slot = 0;
       while (q.size > 0) {
@@ -135,14 +209,14 @@ export class Sender {
         // answers out of order, later batches could otherwise push it out of that window,
         // and the retry would be written twice). Until the partition's leader has
         // acknowledged a batch under this producer id, one batch at a time (`ackedProducerId`).
-        if (b.attempts === 0 && o.idempotent && q.pending.length >= (q.ackedProducerId === this.txn.producerId ? o.maxInFlight : 1)) break;
+        if (b.attempts === 0 && o.idempotent && q.pending.length >= (q.ackedProducerId === txn.producerId ? o.maxInFlight : 1)) break;
         if (now - b.createdMs >= o.deliveryTimeoutMs) {
           q.shift();
           if (b.attempts > 0) q.retries--;
           this.expire(q, b, now);
           continue;
         }
-        if (bumping && !this.txn.isUnresolved(b)) break;
+        if (bumping && !txn.isUnresolved(b)) break;
         if (b.state === 'open' && !b.full && o.lingerMs > 0 && this.flushing === 0 && now - b.createdMs < o.lingerMs) {
           wakeAt = Math.min(wakeAt, b.createdMs + o.lingerMs);
           break;
@@ -153,7 +227,7 @@ export class Sender {
         }
         // A retry after a stale-metadata error waits for the refresh it asked for, or it
         // would go straight back to the node that just said it does not lead.
-        const leader = b.awaitingMetadata && this.metadata.isStale ? undefined : this.metadata.leader(q.topic, q.partition);
+        const leader = b.awaitingMetadata && this.metadata.isStale(now) ? undefined : this.metadata.leader(q.topic, q.partition);
         if (leader === undefined) {
           needMetadata = true;
           wakeAt = Math.min(wakeAt, b.createdMs + o.deliveryTimeoutMs);
@@ -180,7 +254,7 @@ export class Sender {
         // partition's earlier batches into requests before `slot`, and every request is
         // new in this drain. (Checking each candidate's batches instead made a drain over
         // 1,000 partitions a million comparisons.)
-        let req: ProduceRequestPlan | undefined;
+        let req: ProduceRequestPlan<B> | undefined;
         for (let k = slot; k < list.length; k++) {
           const candidate = list[k]!;
           if (candidate.bytes + b.capacity <= o.maxRequestSize) {
@@ -200,12 +274,28 @@ export class Sender {
       }
       if (q.size === 0) this.ready.delete(q);
     }
+    let metadataTopics: readonly string[] | undefined;
+    let awaitMetadata = false;
+    if (needMetadata) {
+      // One Metadata request for every partition waiting on it (Kafka's `Metadata.requestUpdate`
+      // with `timeToNextUpdate`): none while one is under way, none before the backoff since
+      // the last allows, and none while the data is fresh (no leader in a fresh answer: an
+      // election under way, so look again after `retryBackoffMs`).
+      const m = this.metadata;
+      if (m.updating) awaitMetadata = true;
+      else if (!m.isStale(now)) wakeAt = Math.min(wakeAt, now + o.retryBackoffMs);
+      else {
+        const allowedAt = m.updateAllowedAtMs();
+        if (allowedAt > now) wakeAt = Math.min(wakeAt, allowedAt);
+        else metadataTopics = m.beginUpdate(now);
+      }
+    }
     if (requests.length === 0 && !needMetadata && wakeAt === Infinity) return nothingToDo;
-    return { requests, compress: compress ?? noBatches, needMetadata, initProducerId: undefined, wakeAtMs: wakeAt };
+    return { requests, compress: compress ?? noBatches, metadataTopics, awaitMetadata, initProducerId: undefined, wakeAtMs: wakeAt };
   }
 
   /** Numbers (idempotence) and checksums a request's batches, which `compress` closed, and builds the Produce request; counts it in flight. */
-  encode(r: ProduceRequestPlan, now: number): ProduceRequest {
+  encode(r: ProduceRequestPlan<B>, now: number): ProduceRequest {
     const o = this.options;
     const topicData: TopicProduceData[] = [];
     // By name: a request over thousands of topics must not search the list per batch.
@@ -227,7 +317,7 @@ export class Sender {
   }
 
   /** The answer to a request `encode` built. Run again afterwards: batches may be due. */
-  completed(r: ProduceRequestPlan, response: ProduceResponse, now: number): void {
+  completed(r: ProduceRequestPlan<B>, response: ProduceResponse, now: number): void {
     this.requestsInFlight--;
     this.counts.latency.record(now - r.sentAtMs!);
     const answers = answersByPartition(response);
@@ -248,7 +338,7 @@ export class Sender {
    * request timeout) failed it, so its outcome is unknown; not sent when compressing its
    * batches failed. Run again afterwards.
    */
-  requestFailed(r: ProduceRequestPlan, err: unknown, sent: boolean, now: number): void {
+  requestFailed(r: ProduceRequestPlan<B>, err: unknown, sent: boolean, now: number): void {
     if (sent) this.requestsInFlight--;
     const code: ErrorCode = isTributaryError(err) ? err.code : 'UNKNOWN_SERVER_ERROR';
     if (!isTributaryError(err) && sent) {
@@ -259,7 +349,7 @@ export class Sender {
     }
   }
 
-  private succeed(b: ProducerBatch, baseOffset: number, logAppendTime: number): void {
+  private succeed(b: B, baseOffset: number, logAppendTime: number): void {
     const q = this.accumulator.queueFor(b);
     q.inFlight--;
     if (b.producerId >= 0) q.ackedProducerId = b.producerId;
@@ -279,7 +369,7 @@ export class Sender {
    * window of 5 and come back as a duplicate), so the producer bumps its epoch and the
    * batch is numbered again under the new one.
    */
-  private failed(b: ProducerBatch, code: ErrorCode, message: string | undefined, unknownOutcome: boolean, now: number): void {
+  private failed(b: B, code: ErrorCode, message: string | undefined, unknownOutcome: boolean, now: number): void {
     const q = this.accumulator.queueFor(b);
     q.inFlight--;
     this.counts.errors++;
@@ -316,7 +406,7 @@ export class Sender {
   }
 
   /** A batch that waited too long to be sent at all: `REQUEST_TIMED_OUT`, or `KAFKA_STORAGE_ERROR` if its last attempt failed on storage (a full disk says so). */
-  private expire(q: PartitionQueue, b: ProducerBatch, now: number): void {
+  private expire(q: SenderQueue<B>, b: B, now: number): void {
     if (b.state === 'open') {
       b.state = 'closed';
       q.pending.push(b);
@@ -349,7 +439,7 @@ export class Sender {
   }
 
   /** Finishes the partition's batches that have answers, in order: a later batch waits for an earlier retry. */
-  private settle(q: PartitionQueue): void {
+  private settle(q: SenderQueue<B>): void {
     const pending = q.pending;
     let n = 0;
     while (n < pending.length && pending[n]!.result !== undefined) n++;

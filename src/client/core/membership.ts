@@ -1,7 +1,7 @@
 /**
  * The decisions of a consumer group member's membership, as pure functions (the core
- * under `consumer-coordinator.ts`, Kafka's `AbstractCoordinator` and
- * `ConsumerCoordinator`): what a heartbeat's answer, a failed join or a new assignment
+ * under `membership-core.ts` and `consumer-coordinator.ts`, Kafka's `AbstractCoordinator`
+ * and `ConsumerCoordinator`): what a heartbeat's answer, a failed join or a new assignment
  * means for the member. They take the answer (and the time it took) and return what to do;
  * the coordinator (the shell) sends the requests, runs the timers on the member's clock and
  * awaits the rebalance handlers. No timers, no transport, no promises here.
@@ -12,8 +12,13 @@
  * commit). docs/design/consumer-groups.md has the diagram.
  * @internal
  */
-import type { ErrorCode } from '../util/error-codes.js';
-import type { TopicPartition } from './consumer.js';
+import type { ErrorCode } from '../../util/error-codes.js';
+
+/** A topic's partition (the same shape as the consumer's `TopicPartition`, kept here so that the core imports no shell). */
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
 
 /** Errors that mean "find the coordinator again". */
 export const coordinatorErrors: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT']);
