@@ -93,6 +93,15 @@ export interface RecordMetadata {
 export const SendShape = { One: 0, Array: 1, List: 2 } as const;
 export type SendShape = (typeof SendShape)[keyof typeof SendShape];
 
+/** Where `capture` leaves a new promise's resolve function, for the line after `new Promise(capture)` (a failure resolves it with a rejected promise: `SendOp.fail`). */
+export const captured = {
+  resolve: undefined as unknown as (v: RecordMetadata | RecordMetadata[] | RecordMetadataList | Promise<never>) => void,
+};
+/** The one executor of every send's promise: no closure and context a call. */
+export function capture(resolve: (v: RecordMetadata | RecordMetadata[] | RecordMetadataList | Promise<never>) => void): void {
+  captured.resolve = resolve;
+}
+
 /**
  * One call to `send`: the records it was given, where their results go, and how many are
  * still unanswered. One of these per call, not per record: an array of a million records

@@ -2,13 +2,14 @@ import type { Transport } from '../transport/transport.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { RecordAccumulator, SendOp, SendShape, type ProducerRecord, type RecordMetadata } from './accumulator.js';
+import { RecordAccumulator, SendOp, SendShape, capture, captured, type ProducerRecord, type RecordMetadata } from './accumulator.js';
 import { BufferPool } from './buffer-pool.js';
 import type { ProducerMetrics } from './client-metrics.js';
 import { MetadataCache } from './metadata-cache.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { SenderShell } from './sender-shell.js';
 import { checkSendArguments } from './send-arguments.js';
+import { SendClock } from './send-clock.js';
 import { RecordMetadataList } from './record-metadata-list.js';
 
 export type { ProducerRecord, RecordMetadata, ProducerHeader } from './accumulator.js';
@@ -54,17 +55,6 @@ export { RecordMetadataList } from './record-metadata-list.js';
  * await producer.close();
  * ```
  */
-/** Where `capture` leaves a new promise's resolve function, for the line after `new Promise(capture)` (a failure resolves it with a rejected promise: `SendOp.fail`). */
-const captured = {
-  resolve: undefined as unknown as (v: RecordMetadata | RecordMetadata[] | RecordMetadataList | Promise<never>) => void,
-};
-function capture(resolve: (v: RecordMetadata | RecordMetadata[] | RecordMetadataList | Promise<never>) => void): void {
-  captured.resolve = resolve;
-}
-
-/** Sends of one synchronous run that share one reading of the wall clock (see `Producer.nowInRun`). */
-const nowReadsEvery = 16;
-
 export class Producer {
   /** The options in force, defaults filled in. @internal */
   readonly options: ResolvedProducerOptions;
@@ -74,14 +64,8 @@ export class Producer {
   private readonly accumulator: RecordAccumulator;
   private readonly sender: SenderShell;
   private closed = false;
-  /** The wall clock as `nowInRun` last read it, and how many more sends of this synchronous run may use it. */
-  private nowCached = 0;
-  private nowLeft = 0;
-  private nowResetQueued = false;
-  private readonly nowReset = (): void => {
-    this.nowLeft = 0;
-    this.nowResetQueued = false;
-  };
+  /** The records' default timestamp, read once per few sends of a synchronous run. */
+  private readonly sendClock: SendClock;
   private closePromise: Promise<void> | undefined;
 
   constructor(
@@ -92,6 +76,7 @@ export class Producer {
     this.options = resolveProducerOptions(options);
     const rng = new Rng(this.options.randomSeed ?? (clock.now() ^ Math.floor(clock.monotonic() * 1000)));
     this.pool = new BufferPool(this.options.bufferMemory, this.options.batchSize, clock);
+    this.sendClock = new SendClock(clock);
     this.metadata = new MetadataCache(transport, this.options, clock, rng.fork());
     this.accumulator = new RecordAccumulator(this.options, this.metadata, this.pool, clock, rng, () => this.sender.wake());
     this.sender = new SenderShell(this.accumulator, transport, this.metadata, this.options, clock, rng);
@@ -154,34 +139,12 @@ export class Producer {
     if (!single && (input as readonly ProducerRecord[]).length === 0) return Promise.resolve(shape === SendShape.List ? new RecordMetadataList(topic, 0, [], this.clock.now(), undefined) : []);
     // One executor for every call (`capture`), not a closure and its context a call.
     const promise = new Promise<RecordMetadata | RecordMetadata[] | RecordMetadataList>(capture);
-    const now = this.nowInRun();
+    const now = this.sendClock.now();
     // A single record that goes straight into an open batch costs no SendOp (appendOne).
     if (!single || !this.accumulator.appendOne(topic, input as ProducerRecord, now, captured.resolve)) {
       this.accumulator.append(new SendOp(topic, input, now, shape, captured.resolve));
     }
     return promise;
-  }
-
-  /**
-   * The timestamp of the records of a call that carry none (Kafka's `currentTimeMillis`
-   * at `send`), read from the clock once per `nowReadsEvery` sends of one synchronous run,
-   * and again at the next run's first send. Why: `Date.now()` costs 85 to 150 ns here, a
-   * tenth of a single-record send; 16 sends in one synchronous run take a few
-   * microseconds, well below the millisecond a timestamp counts, so the records share
-   * the reading they would almost always have read anyway.
-   */
-  private nowInRun(): number {
-    if (this.nowLeft > 0) {
-      this.nowLeft--;
-      return this.nowCached;
-    }
-    this.nowCached = this.clock.now();
-    this.nowLeft = nowReadsEvery - 1;
-    if (!this.nowResetQueued) {
-      this.nowResetQueued = true;
-      queueMicrotask(this.nowReset);
-    }
-    return this.nowCached;
   }
 
   /**

@@ -355,9 +355,7 @@ export class PartitionLog implements Log {
       const { position: p, size, header: b } = batches[i]!;
       if (headers !== undefined) {
         const h = i * batchHeaderBytes;
-        // A byte loop, not Buffer.copy: a call into C++ for 61 bytes cost about 0.4 us a
-        // batch (keyed records over 10,000 partitions: a batch a record).
-        for (let k = 0; k < batchHeaderBytes; k++) headers[h + k] = input[p + k]!;
+        for (let k = 0; k < batchHeaderBytes; k++) headers[h + k] = input[p + k]!; // not Buffer.copy: ~0.4 us a call (storage.md)
         writeInt64(headers, h + positions.baseOffset, next);
         if (epoch !== undefined) headers.writeInt32BE(epoch, h + positions.partitionLeaderEpoch);
         if (logAppendTime >= 0) {
