@@ -52,6 +52,19 @@ export async function groupsBench(): Promise<string> {
       t.peakRssMiB as number,
     ]);
   }
+  // Like with like, pass for pass (consumer-cases.ts, paired): each reader in its own
+  // process, its passes alternating with direct reads of a copy of the same partitions
+  // in that process, so both meet the same machine and heap; CPU summed over 6 passes each.
+  for (const reader of ['bare', 'group-batch', 'group-record'] as const) {
+    const p = await runCase('./consumer-cases.ts', [reader, '12', '300000', '6', 'paired']);
+    const ratio = p.ratioByCpu as number;
+    rows.push([
+      `${reader === 'bare' ? 'bare consumer (batches())' : reader === 'group-batch' ? 'group of 1, eachBatch' : 'group of 1, eachRecord'}, 300,000 records (12 partitions), passes alternating with direct reads of the same partitions in one process`,
+      `${fmt(p.recordsPerSec as number)} rec/s, ${fmt(p.cpuPerRecordNs as number)} ns CPU/rec; direct ${fmt(p.directRecordsPerSec as number)} rec/s, ${fmt(p.directCpuPerRecordNs as number)} ns CPU/rec; ${fmt(ratio, 2)} of direct by CPU (median pair ${fmt(p.medianPairRatioByCpu as number, 2)})`,
+      `>= 0.9 of direct by CPU: ${ratio >= 0.9 ? 'met' : 'MISSED'}`,
+      p.peakRssMiB as number,
+    ]);
+  }
   const l = await runCase('./groups-cases.ts', ['latency', '10000', '3']);
   rows.push(['end-to-end latency through a group of 1, 10,000 rec/s', `p50 ${fmt(l.p50Ms as number, 2)} ms, p99 ${fmt(l.p99Ms as number, 2)} ms, p99.9 ${fmt(l.p999Ms as number, 2)} ms (${fmt(l.samples as number)} samples)`, '', l.peakRssMiB as number]);
   return `## Consumer groups\n\nA 1-node ephemeral cluster per case; default group settings (heartbeat 1,000 ms, session 10,000 ms, initial rebalance delay 0).\n\n${table(['case', 'figure', 'target', 'peak RSS MiB'], rows)}\n`;

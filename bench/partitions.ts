@@ -19,11 +19,13 @@
  * (keyed produce then sends calls of 1,000 single-record sends spread over the topics).
  *
  * Each row also gives the CPU time (user + system) of the ready and keyed phases, the load
- * average when the row ended, and the **file floor**: the time this machine takes, in the
- * same run, to do only the file creations a partition's first record needs (its folder,
- * `partition.metadata`, its first segment file with the record written), N times, in a
- * folder beside the data. On this shared disk a creation takes 0.03 to 2 ms depending on
- * what else is writing, so "ready" is best read against the floor measured beside it.
+ * average when ready was reached and when the row ended, and the **file floor**: the time
+ * this machine takes, in the same run, to do only the file creations a partition's first
+ * record needs (its folder and its first segment file with the record written; before
+ * 2026-12-07d also a `partition.metadata`, now a line of the data folder's topic-id
+ * journal), N times, in a folder beside the data. On this shared disk a creation takes 0.03
+ * to 2 ms depending on what else is writing, so "ready" is best read against the floor
+ * measured beside it (bench/file-creation.ts measures the creations alone, sync and async).
  *
  * With `--out`, the results are also written as a markdown table, and an SVG plot beside
  * it (same name, `.svg`).
@@ -96,7 +98,7 @@ async function createAll(cluster: Cluster, partitions: number): Promise<void> {
   for (let total = first + step; total - step < partitions; total += step) await admin.createPartitions('bench', Math.min(total, partitions));
 }
 
-/** The file floor (see the top): N times a folder, its `partition.metadata`, and a segment file with one record written. */
+/** The file floor (see the top): N times a folder and a segment file with one record written. */
 function fileFloorMs(partitions: number, beside: string): number {
   const root = mkdtempSync(join(beside, 'floor-'));
   const record = Buffer.alloc(80, 1);
@@ -105,7 +107,6 @@ function fileFloorMs(partitions: number, beside: string): number {
     for (let n = 0; n < partitions; n++) {
       const dir = join(root, `bench-${n}`);
       mkdirSync(dir);
-      writeFileSync(join(dir, 'partition.metadata'), 'version: 0\ntopic_id: AAAAAAAAAAAAAAAAAAAAAA\n');
       const fd = openSync(join(dir, '00000000000000000000.log'), 'a+');
       writeSync(fd, record);
       closeSync(fd);
@@ -132,6 +133,7 @@ interface Row {
   floorMs?: number;
   keyedCpuMs?: number;
   load?: number;
+  readyLoad?: number;
   heapMiB: number;
   rssMiB: number;
   fds: number;
@@ -163,6 +165,7 @@ async function measure(partitions: number): Promise<Row> {
     await everyPartitionAccepts(cluster, partitions);
     const readyMs = performance.now() - t0;
     const readyCpuMs = cpuMs(c0);
+    const readyLoad = loadavg()[0]!;
     say('ready');
     globalThis.gc?.();
     const mem = process.memoryUsage();
@@ -182,7 +185,7 @@ async function measure(partitions: number): Promise<Row> {
     await everyPartitionAccepts(cluster, partitions);
     const restartReadyMs = performance.now() - t2;
     await cluster.close();
-    return { partitions, createMs, readyMs, readyCpuMs, floorMs, heapMiB: mib(mem.heapUsed), rssMiB: mib(mem.rss), fds: openFds, keyedPerSecond, keyedCpuMs, closeMs, restartMs, restartReadyMs, load: loadavg()[0]! };
+    return { partitions, createMs, readyMs, readyCpuMs, floorMs, heapMiB: mib(mem.heapUsed), rssMiB: mib(mem.rss), fds: openFds, keyedPerSecond, keyedCpuMs, closeMs, restartMs, restartReadyMs, load: loadavg()[0]!, readyLoad };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -283,12 +286,12 @@ if (process.argv[2] === '--plot') {
   const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
   say(`${manyTopics ? 'As many topics of one partition each' : 'One topic'}; ready CPU and keyed CPU are user + system time of the process in that phase; file floor as described in bench/partitions.ts.`);
   say('');
-  say('| partitions | create | ready (every partition accepted a record) | heap | RSS | fds | keyed produce | close | clean restart (Cluster.start) | ready after restart | ready CPU | file floor | keyed CPU | load |');
+  say('| partitions | create | ready (every partition accepted a record) | heap | RSS | fds | keyed produce | close | clean restart (Cluster.start) | ready after restart | ready CPU | file floor | keyed CPU | load (at ready / at end) |');
   say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const n of counts) {
     const r = await measure(n);
     rows.push(r);
-    say(`| ${n} | ${r.createMs.toFixed(0)} ms | ${sec(r.readyMs)} | ${r.heapMiB.toFixed(0)} MiB | ${r.rssMiB.toFixed(0)} MiB | ${r.fds} | ${Math.round(r.keyedPerSecond).toLocaleString('en')} rec/s | ${sec(r.closeMs)} | ${sec(r.restartMs)} | ${sec(r.restartReadyMs)} | ${sec(r.readyCpuMs!)} | ${sec(r.floorMs!)} | ${sec(r.keyedCpuMs!)} | ${r.load!.toFixed(1)} |`);
+    say(`| ${n} | ${r.createMs.toFixed(0)} ms | ${sec(r.readyMs)} | ${r.heapMiB.toFixed(0)} MiB | ${r.rssMiB.toFixed(0)} MiB | ${r.fds} | ${Math.round(r.keyedPerSecond).toLocaleString('en')} rec/s | ${sec(r.closeMs)} | ${sec(r.restartMs)} | ${sec(r.restartReadyMs)} | ${sec(r.readyCpuMs!)} | ${sec(r.floorMs!)} | ${sec(r.keyedCpuMs!)} | ${r.readyLoad!.toFixed(1)} / ${r.load!.toFixed(1)} |`);
   }
   if (crashMiB !== undefined) {
     const c = await crashReopen(crashMiB);

@@ -3,7 +3,7 @@
  * consumer case read, read again straight from their `PartitionLog`s on disk after the
  * cluster closed, with the same per-record output as the consumer: each read (1 MiB, the
  * consumer's `maxPartitionBytes`) into a fresh buffer (records are views into it), every
- * record decoded by the consumer's decoder into the consumer's record shape (topic,
+ * record decoded by the consumer's decoder (`decodePartitionBatch`) into the consumer's record shape (topic,
  * partition, offset, timestamp, key and value views, headers, leader epoch), one array a
  * read as a `ConsumerBatch` holds, each value touched. No CRC check, as the in-process
  * consumer does not check one (the leader did). What it leaves out is exactly what a
@@ -12,8 +12,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { isControlBatch, iterateBatches, type RecordMaker } from '../src/record/batch.js';
-import { decodeBatchWith } from '../src/record/codecs/index.js';
+import { isControlBatch, iterateBatches } from '../src/record/batch.js';
+import { decodePartitionBatch } from '../src/record/codecs/index.js';
 import { PartitionLog } from '../src/storage/partition-log.js';
 import type { ConsumerRecord } from '../src/client/consumer.js';
 
@@ -23,43 +23,66 @@ export interface ReadCeiling {
   readonly cpuPerRecordNs: number;
 }
 
-/** Reads `partitions` of `topic` from a closed cluster's `dataDir`, `passes` times; the median pass counts for time, CPU is over all passes. */
-export async function readLogsDirectly(dataDir: string, topic: string, partitions: number, passes = 3): Promise<ReadCeiling> {
+/** The partitions of a topic opened straight from their `PartitionLog`s, read a pass at a time. */
+export interface DirectReader {
+  /** One pass over every partition from its log start; CPU of the whole process over it. */
+  pass(): Promise<{ readonly records: number; readonly seconds: number; readonly cpuUs: number }>;
+  close(): Promise<void>;
+}
+
+/** Opens `partitions` of `topic` in `dataDir` (a closed cluster's, or a copy of a running one's node folders). */
+export async function openDirect(dataDir: string, topic: string, partitions: number): Promise<DirectReader> {
   const node = readdirSync(dataDir).find((d) => d.startsWith('node-') && readdirSync(join(dataDir, d)).includes(`${topic}-0`));
   if (node === undefined) throw new Error(`no node folder holds ${topic}-0 in ${dataDir}`);
   const logs: PartitionLog[] = [];
   for (let p = 0; p < partitions; p++) logs.push(await PartitionLog.open({ dataDir: join(dataDir, node), topic, partition: p }));
+  return {
+    async pass() {
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      let records = 0;
+      let bytes = 0;
+      for (let partition = 0; partition < partitions; partition++) {
+        const log = logs[partition]!;
+        for (let next = log.logStartOffset; next < log.logEndOffset; ) {
+          const { records: data } = log.read(next, { maxBytes: 1 << 20 });
+          const out: ConsumerRecord[] = [];
+          for (const slice of iterateBatches(data)) {
+            const h = slice.header;
+            if (!isControlBatch(h.attributes)) {
+              const pending = decodePartitionBatch(data, slice.position, false, next, topic, partition, out);
+              if (pending !== undefined) await pending;
+            }
+            next = h.baseOffset + h.lastOffsetDelta + 1;
+          }
+          for (const r of out) bytes += r.value!.byteLength;
+          records += out.length;
+        }
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      if (bytes === 0) throw new Error('read nothing');
+      return { records, seconds, cpuUs: cpu.user + cpu.system };
+    },
+    async close() {
+      for (const log of logs) await log.close();
+    },
+  };
+}
+
+/** Reads `partitions` of `topic` from a closed cluster's `dataDir`, `passes` times; the median pass counts for time, CPU is over all passes. */
+export async function readLogsDirectly(dataDir: string, topic: string, partitions: number, passes = 3): Promise<ReadCeiling> {
+  const reader = await openDirect(dataDir, topic, partitions);
   const times: number[] = [];
   let records = 0;
-  const cpu0 = process.cpuUsage();
+  let cpuUs = 0;
   for (let pass = 0; pass < passes; pass++) {
-    const t0 = performance.now();
-    records = 0;
-    let bytes = 0;
-    for (let partition = 0; partition < partitions; partition++) {
-      const log = logs[partition]!;
-      for (let next = log.logStartOffset; next < log.logEndOffset; ) {
-        const { records: data } = log.read(next, { maxBytes: 1 << 20 });
-        const out: ConsumerRecord[] = [];
-        for (const slice of iterateBatches(data)) {
-          const h = slice.header;
-          if (!isControlBatch(h.attributes)) {
-            const leaderEpoch = h.partitionLeaderEpoch;
-            const make: RecordMaker<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({ topic, partition, offset, timestamp, key, value, headers, leaderEpoch });
-            const pending = decodeBatchWith(data, slice.position, false, next, make, out);
-            if (pending !== undefined) await pending;
-          }
-          next = h.baseOffset + h.lastOffsetDelta + 1;
-        }
-        for (const r of out) bytes += r.value!.byteLength;
-        records += out.length;
-      }
-    }
-    times.push((performance.now() - t0) / 1000);
-    if (bytes === 0) throw new Error('read nothing');
+    const p = await reader.pass();
+    times.push(p.seconds);
+    records = p.records;
+    cpuUs += p.cpuUs;
   }
-  const cpu = process.cpuUsage(cpu0);
-  for (const log of logs) await log.close();
+  await reader.close();
   times.sort((a, b) => a - b);
-  return { records, seconds: times[Math.floor(times.length / 2)]!, cpuPerRecordNs: ((cpu.user + cpu.system) * 1000) / (records * passes) };
+  return { records, seconds: times[Math.floor(times.length / 2)]!, cpuPerRecordNs: (cpuUs * 1000) / (records * passes) };
 }

@@ -20,9 +20,14 @@
  *   this thread: latency from the send call to the consumer's hands, p50 and p99.
  *   `e2e:main`: the same producer and consumer in the cluster's thread, the peer.
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Cluster, connectHandle, type ClusterHandle, type Producer } from '../src/index.js';
 import { percentile, report } from './lib.js';
+import { mark as traceMark, startTrace, traceEvents, type TraceEvent } from './workers-trace.js';
+
+const TRACE = process.env.E2E_TRACE !== undefined;
+if (TRACE) startTrace();
 
 const CALLS = 300;
 const PER_CALL = 1000;
@@ -45,17 +50,23 @@ if (process.env.E2E_DEBUG) {
   if (!isMainThread) setTimeout(() => console.error(tag, 'eld p50', (h.percentile(50) / 1e6).toFixed(2), 'p99', (h.percentile(99) / 1e6).toFixed(2), 'max', (h.max / 1e6).toFixed(1), stalls.join(' ')), 7500).unref();
 }
 
+/** The last `drive`'s CPU µs per record, the whole process (every thread; `process.cpuUsage()` is per process in a worker too). */
+let driveCpuUsPerRecord = NaN;
+
 async function drive(producer: Producer, calls = CALLS): Promise<number> {
   const value = new Uint8Array(100).fill(7);
   const records = Array.from({ length: PER_CALL }, (_, i) => ({ key: `k${i % 64}`, value }));
   await producer.send('bench', records); // warm-up
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let next = 0;
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
       while (next++ < calls) await producer.send('bench', records);
     }),
   );
+  const used = process.cpuUsage(cpu);
+  driveCpuUsPerRecord = (used.user + used.system) / (calls * PER_CALL);
   return (calls * PER_CALL) / ((performance.now() - started) / 1000);
 }
 
@@ -124,6 +135,7 @@ async function e2eProduce(remote: Clients): Promise<{ sent: number; cpuUsPerReco
       }
       const records = Array.from({ length: due - sent }, () => ({ value: mark + String(now()) }));
       sent = due;
+      if (TRACE) traceMark(`send x${records.length}`);
       pending.push(producer.send('bench', records));
     }
     await new Promise((r) => setTimeout(r, 1));
@@ -137,30 +149,39 @@ async function e2eProduce(remote: Clients): Promise<{ sent: number; cpuUsPerReco
 }
 
 /** The e2e consumer: the latency of every record after the warm-up, from its send time to this thread's hands. */
-async function e2eConsume(remote: Clients, ready: () => void): Promise<{ n: number; p50: number; p99: number; max: number }> {
+async function e2eConsume(remote: Clients, ready: () => void): Promise<{ n: number; p50: number; p99: number; max: number; slow: [number, number][] }> {
   const consumer = remote.consumer({ maxWaitMs: 100 });
   consumer.assign([{ topic: 'bench', partition: 0 }]);
   await consumer.seek({ topic: 'bench', partition: 0 }, 'latest');
   ready();
   const latencies: number[] = [];
+  /** [sent, received] of every measured record, for the trace's slowest samples. */
+  const samples: [number, number][] = [];
   for await (const r of consumer) {
     const at = now();
     const value = Buffer.from(r.value as Uint8Array).toString();
     if (value === 'end') break;
-    if (value[0] !== 'w') latencies.push(at - Number(value));
+    if (value[0] !== 'w') {
+      latencies.push(at - Number(value));
+      if (TRACE) samples.push([Number(value), at]);
+    }
   }
   await consumer.close();
   latencies.sort((a, b) => a - b);
-  return { n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN };
+  samples.sort((a, b) => b[1] - b[0] - (a[1] - a[0]));
+  return { n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN, slow: samples.slice(0, Math.ceil(samples.length / 100)) };
 }
 
 async function inWorker(job: WorkerJob): Promise<void> {
   const remote = await connectHandle(job.handle);
   const port = parentPort!;
-  if (job.role === 'produce') port.postMessage(await drive(remote.producer({ lingerMs: 0 })));
+  if (job.role === 'produce') {
+    const rate = await drive(remote.producer({ lingerMs: 0 }));
+    port.postMessage({ rate, cpuUsPerRecord: driveCpuUsPerRecord });
+  }
   else if (job.role === 'group') port.postMessage(await readGroup(remote.consumerGroup({ groupId: 'bench', topics: ['bench'], autoOffsetReset: 'earliest' }) as never));
-  else if (job.role === 'e2e-produce') port.postMessage(await e2eProduce(remote));
-  else port.postMessage(await e2eConsume(remote, () => port.postMessage('ready')));
+  else if (job.role === 'e2e-produce') port.postMessage({ ...(await e2eProduce(remote)), trace: traceEvents() });
+  else port.postMessage({ ...(await e2eConsume(remote, () => port.postMessage('ready'))), trace: traceEvents() });
   await remote.close();
 }
 
@@ -180,13 +201,17 @@ async function main(which: string): Promise<void> {
     const cluster = await Cluster.start();
     await cluster.admin().createTopics([{ name: 'bench', partitions: 4 }]);
     let rate: number;
+    let cpuUsPerRecord: number;
     if (which === 'worker') {
       const w = startWorker({ role: 'produce', handle: cluster.createHandle() });
-      rate = await firstMessage<number>(w);
+      ({ rate, cpuUsPerRecord } = await firstMessage<{ rate: number; cpuUsPerRecord: number }>(w));
       await w.terminate();
-    } else rate = await drive(cluster.producer({ lingerMs: 0 }));
+    } else {
+      rate = await drive(cluster.producer({ lingerMs: 0 }));
+      cpuUsPerRecord = driveCpuUsPerRecord;
+    }
     await cluster.close();
-    report({ name: which, recordsPerSec: Math.round(rate) });
+    report({ name: which, recordsPerSec: Math.round(rate), cpuUsPerRecord: Number(cpuUsPerRecord.toFixed(2)) });
   } else if (which.startsWith('rf3:')) {
     const threads = which.slice(4) as 'inline' | 'per-node';
     const cluster = await Cluster.start({ nodes: 3, threads });
@@ -252,14 +277,95 @@ async function main(which: string): Promise<void> {
     await cluster.admin().createTopics([{ name: 'bench', partitions: 1 }]);
     const consumer = startWorker({ role: 'e2e-consume', handle: cluster.createHandle() });
     await firstMessage<string>(consumer);
-    const result = firstMessage<{ n: number; p50: number; p99: number; max: number }>(consumer);
+    const result = firstMessage<{ n: number; p50: number; p99: number; max: number; slow: [number, number][]; trace: TraceEvent[] }>(consumer);
     const producer = startWorker({ role: 'e2e-produce', handle: cluster.createHandle() });
-    const { sent, cpuUsPerRecord } = await firstMessage<{ sent: number; cpuUsPerRecord: number }>(producer);
+    if (TRACE) threadCpu(producer);
+    const { sent, cpuUsPerRecord, trace } = await firstMessage<{ sent: number; cpuUsPerRecord: number; trace: TraceEvent[] }>(producer);
     const r = await result;
+    if (TRACE) printTrace(r.slow, { main: traceEvents(), prod: trace, cons: r.trace });
     await Promise.all([producer.terminate(), consumer.terminate()]);
     await cluster.close();
     report({ name: which, sent, measured: r.n, p50Ms: Number(r.p50.toFixed(3)), p99Ms: Number(r.p99.toFixed(3)), maxMs: Number(r.max.toFixed(3)), cpuUsPerRecord: Number(cpuUsPerRecord.toFixed(2)) });
   } else throw new Error(`no case ${which}`);
+}
+
+/**
+ * CPU ms of each thread of this process (Linux `/proc/self/task/<tid>/schedstat`) over 4 s
+ * of the measured phase (from 1.5 s after the producer's worker started), to stderr.
+ */
+function threadCpu(producer: Worker): void {
+  const read = (): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const t of readdirSync('/proc/self/task')) {
+      try {
+        out.set(t, Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+      } catch {
+        // gone
+      }
+    }
+    return out;
+  };
+  let before: Map<string, number>;
+  producer.once('online', () => {
+    setTimeout(() => (before = read()), 1500);
+    setTimeout(() => {
+      const after = read();
+      const rows = [...after].map(([t, ms]) => [t === String(process.pid) ? 'main' : t, ms - (before.get(t) ?? ms)] as const).filter(([, ms]) => ms > 1);
+      console.error(`CPU ms by thread over 4 s (10,000 rec/s): ${rows.map(([t, ms]) => `${t} ${ms.toFixed(0)}`).join(', ')}; total ${rows.reduce((s, [, ms]) => s + ms, 0).toFixed(0)}`);
+    }, 5500);
+  });
+}
+
+/**
+ * The events of every thread around the slowest samples (to stderr): distinct slow
+ * episodes (samples whose send times are 5 ms apart), each with the events from 0.5 ms
+ * before its send to 0.2 ms after its receipt, times relative to the send.
+ */
+function printTrace(slow: readonly [number, number][], traces: Record<string, readonly TraceEvent[]>): void {
+  const all = Object.entries(traces).flatMap(([who, es]) => es.map((e) => ({ ...e, who }))).sort((a, b) => a.t - b.t);
+  const gcs = all.filter((e) => e.what.startsWith('gc'));
+  for (const who of Object.keys(traces)) {
+    const g = gcs.filter((e) => e.who === who);
+    console.error(`${who}: gc pauses ${g.length}, total ${g.reduce((s, e) => s + (e.ms ?? 0), 0).toFixed(1)} ms, over 1 ms: ${g.filter((e) => (e.ms ?? 0) > 1).map((e) => `${e.what} ${(e.ms ?? 0).toFixed(1)}`).join(', ')}`);
+  }
+  // Where each slow sample's time went: in the producer's thread before its request was
+  // posted, the hop to the cluster's thread (posted to received), in the cluster's thread
+  // (its request received to the consumer's fetch answer posted), the hop to the consumer,
+  // and in the consumer's thread. Matched by correlation id on each port.
+  const of = (who: string) => all.filter((e) => e.who === who);
+  const prod = of('prod').filter((e) => e.what.startsWith('post ') && e.what.includes('produce#'));
+  const mainRecv = new Map(of('main').filter((e) => e.what.startsWith('recv ') && e.what.includes('produce#')).flatMap((e) => [...e.what.matchAll(/produce#(\d+)/g)].map((m) => [m[1], e.t] as const)));
+  const mainFetch = of('main').filter((e) => e.what.startsWith('post ') && e.what.includes('fetch#'));
+  const consRecv = new Map(of('cons').filter((e) => e.what.startsWith('recv ') && e.what.includes('fetch#')).flatMap((e) => [...e.what.matchAll(/fetch#(\d+)/g)].map((m) => [m[1], e.t] as const)));
+  const fetchIn = new Map(of('main').filter((e) => e.what.startsWith('recv ') && e.what.includes('fetch#')).flatMap((e) => [...e.what.matchAll(/fetch#(\d+)/g)].map((m) => [m[1], e.t] as const)));
+  const consAsked = new Map(of('cons').filter((e) => e.what.startsWith('post ') && e.what.includes('fetch#')).flatMap((e) => [...e.what.matchAll(/fetch#(\d+)/g)].map((m) => [m[1], e.t] as const)));
+  const sums = [0, 0, 0, 0, 0, 0, 0];
+  let matched = 0;
+  for (const [sent, got] of slow) {
+    const post = prod.find((e) => e.t >= sent);
+    const id = post?.what.match(/produce#(\d+)/)?.[1];
+    const inMain = id !== undefined ? mainRecv.get(id) : undefined;
+    const answer = inMain !== undefined ? mainFetch.find((e) => e.t >= inMain) : undefined;
+    const fid = answer?.what.match(/fetch#(\d+)/)?.[1];
+    const inCons = fid !== undefined ? consRecv.get(fid) : undefined;
+    if (post === undefined || inMain === undefined || answer === undefined || inCons === undefined || inCons > got) continue;
+    matched++;
+    // The fetch answered may have reached the cluster's thread after the produce (the consumer's next fetch still on its way).
+    const ready = Math.max(inMain, fetchIn.get(fid!) ?? inMain);
+    const asked = Math.min(ready, Math.max(inMain, consAsked.get(fid!) ?? inMain));
+    [post.t - sent, inMain - post.t, asked - inMain, ready - asked, answer.t - ready, inCons - answer.t, got - inCons].forEach((ms, i) => (sums[i]! += ms));
+  }
+  const total = sums.reduce((a, b) => a + b, 0);
+  console.error(`the slowest ${slow.length} samples (${matched} matched), share of their latency: ${['producer thread', 'hop to the cluster', 'the consumer not yet asking again', 'its fetch on the way', 'cluster thread', 'hop to the consumer', 'consumer thread'].map((n, i) => `${n} ${((100 * sums[i]!) / total).toFixed(0)}%`).join(', ')}; mean ${(total / Math.max(1, matched)).toFixed(2)} ms`);
+  const episodes: [number, number][] = [];
+  for (const s of slow) if (episodes.length < 8 && episodes.every((e) => Math.abs(e[0] - s[0]) > 5)) episodes.push(s);
+  for (const [sent, got] of episodes) {
+    console.error(`--- sample sent ${sent.toFixed(3)}, latency ${(got - sent).toFixed(3)} ms`);
+    for (const e of all) {
+      if (e.t + (e.ms ?? 0) < sent - 0.5 || e.t > got + 0.2) continue;
+      console.error(`  ${(e.t - sent).toFixed(3).padStart(8)} ${e.who.padEnd(4)} ${e.what}${e.ms !== undefined ? ` ${e.ms.toFixed(2)} ms` : ''}`);
+    }
+  }
 }
 
 if (!isMainThread) await inWorker(workerData as WorkerJob);

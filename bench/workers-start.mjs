@@ -17,4 +17,4 @@ for (let i = 0; i < 5; i++) {
   cpus.push((used.user + used.system) / 1000);
 }
 const sorted = times.map((x) => x[0]).sort((a, b) => a - b);
-process.stdout.write(`${JSON.stringify({ name: `start:${threads}@dist`, firstMs: Math.round(times[0][0]), medianMs: Math.round(sorted[2]), startMs: times.map((x) => Math.round(x[1])).join(' '), allMs: times.map((x) => Math.round(x[0])).join(' '), cpuMs: Math.round([...cpus].sort((a, b) => a - b)[2]) })}\n`);
+process.stdout.write(`${JSON.stringify({ name: `start:${threads}@dist`, firstMs: Math.round(times[0][0]), firstCpuMs: Math.round(cpus[0]), medianMs: Math.round(sorted[2]), startMs: times.map((x) => Math.round(x[1])).join(' '), allMs: times.map((x) => Math.round(x[0])).join(' '), cpuMs: Math.round([...cpus].sort((a, b) => a - b)[2]) })}\n`);

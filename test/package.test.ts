@@ -14,7 +14,7 @@
  * CI's `npm ci` has just filled it), and the registry otherwise.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,13 +124,22 @@ function zstdBatchHex(): string {
   return zstdBatch!.toString('hex');
 }
 
+/**
+ * Runs the check script in ESM, then in CommonJS, each with a temporary folder of its
+ * project's own; `codeCache` lists the per-node code cache files there after each run
+ * (name and modification time).
+ */
 async function runScripts(dir: string): Promise<Record<string, unknown>[]> {
   writeFileSync(join(dir, 'check.mjs'), script('esm'));
   writeFileSync(join(dir, 'check.cjs'), script('cjs'));
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp, { recursive: true });
+  const cacheDir = join(tmp, `tributary-log-code-cache-${process.getuid!()}`);
   const results: Record<string, unknown>[] = [];
   for (const file of ['check.mjs', 'check.cjs']) {
-    const { stdout } = await sh(process.execPath, [file], dir);
-    results.push(JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>);
+    const { stdout } = await sh(process.execPath, [file], dir, { TMPDIR: tmp });
+    const codeCache = existsSync(cacheDir) ? readdirSync(cacheDir).map((name) => `${name} ${statSync(join(cacheDir, name)).mtimeMs}`) : [];
+    results.push({ ...(JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>), codeCache });
   }
   return results;
 }
@@ -200,7 +209,13 @@ describe('the packed package', () => {
       // skipLibCheck off: the package's own declaration files are checked too.
       await sh(join(root, 'node_modules/.bin/tsc'), ['--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'ES2022', '--module', module!, '--moduleResolution', moduleResolution!, '--typeRoots', join(root, 'node_modules/@types'), '--types', 'node', 'types.ts'], dir);
     }
-    for (const result of await runScripts(dir)) {
+    const results = await runScripts(dir);
+    // The first per-node start (ESM) wrote one code cache for the node workers; the second
+    // process (CommonJS, the same bundle in its workers) used it: V8 accepted it, or it
+    // would have been written again.
+    expect(results[0]!.codeCache).toEqual([expect.stringMatching(/^node-worker-.+\.bin \d/)]);
+    expect(results[1]!.codeCache).toEqual(results[0]!.codeCache);
+    for (const result of results) {
       expect(result).toMatchObject({
         clusterSame: true,
         notStartedIsTributaryError: true,

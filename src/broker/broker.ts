@@ -176,7 +176,7 @@ export class Broker {
     const every = (ms: number, fn: () => void) => this.timers.push(everyOn(this.clock, ms, fn));
     every(this.config.heartbeatIntervalMs, () => void this.lifecycle.heartbeat());
     every(100, () => this.replicas.tick());
-    every(this.config.highWatermarkCheckpointIntervalMs, () => this.replicas.checkpointHighWatermarks());
+    every(this.config.highWatermarkCheckpointIntervalMs, () => this.replicas.checkpointHighWatermarksInBackground());
     every(this.config.logRetentionCheckIntervalMs, () => void this.replicas.cleanupLogs());
     void this.lifecycle.heartbeat();
   }

@@ -26,7 +26,7 @@
  * an unclean shutdown; reading on past a damaged batch would serve records after a hole.
  * @internal
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Uuid } from '../metadata/uuid.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
@@ -34,6 +34,7 @@ import { LogDirCheckpoints } from '../storage/log-dir-checkpoints.js';
 import type { LogConfig } from '../storage/log.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { FileStore, type Store } from '../storage/store.js';
+import { TopicIdJournal } from '../storage/topic-id-journal.js';
 import { startTimer, type Clock } from '../util/clock.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -50,22 +51,6 @@ export interface LogManagerOptions {
   readonly log?: Logger;
   /** How long a raised recovery point may wait to be written with the others (log-dir-checkpoints.ts). */
   readonly checkpointDelayMs?: number;
-}
-
-/** Kafka's `partition.metadata`: the topic id a partition folder holds. */
-const partitionMetadataFile = 'partition.metadata';
-
-/**
- * The topic id a `partition.metadata` names, or undefined if the file is missing or
- * garbled. The line must end in a newline: the file is written in place (below), and one
- * cut short by a crash must read as garbled, never as another topic's id.
- */
-function recordedTopicId(folder: string): string | undefined {
-  try {
-    return /^topic_id: (\S+)\n/m.exec(readFileSync(join(folder, partitionMetadataFile), 'utf8'))?.[1];
-  } catch {
-    return undefined;
-  }
 }
 
 /** A replica whose storage failed. */
@@ -141,9 +126,12 @@ export class LogManager {
   private readonly checkpoints: LogDirCheckpoints;
   /** The logs open now, by topic-partition: this manager opens, reconfigures, closes and abandons them. */
   private readonly logs = new Map<string, PartitionLog>();
+  /** The topic id each partition folder holds, one journal for the data folder (topic-id-journal.ts). */
+  private readonly topicIds: TopicIdJournal;
 
   constructor(private readonly options: LogManagerOptions) {
-    this.checkpoints = LogDirCheckpoints.open(options.dataDir, options.checkpointDelayMs, options.clock);
+    this.topicIds = TopicIdJournal.open(options.dataDir);
+    this.checkpoints = LogDirCheckpoints.open(options.dataDir, options.checkpointDelayMs, options.clock, this.topicIds);
   }
 
   /** The open log of a partition, if any. */
@@ -183,8 +171,10 @@ export class LogManager {
     const logs = [...this.logs.values()];
     this.logs.clear();
     await Promise.all(logs.map((log) => log.close().catch(() => {})));
-    // Then the data folder's checkpoints and its clean-shutdown marker (log-dir-checkpoints.ts).
+    // Then the data folder's checkpoints and its clean-shutdown marker (log-dir-checkpoints.ts),
+    // the topic-id journal synced first.
     try {
+      this.topicIds.close();
       this.checkpoints.close();
     } catch (err) {
       // No marker: the next start recovers from the recovery points, which is safe.
@@ -197,44 +187,34 @@ export class LogManager {
     for (const log of this.logs.values()) log.abandon();
     this.logs.clear();
     this.checkpoints.abandon(); // a crash writes no more checkpoints
+    this.topicIds.abandon();
   }
 
   /**
-   * Opens a replica's log; what recovery cut is reported. With `topicId`, the folder's
-   * `partition.metadata` is checked first (Kafka's): a folder left by a deleted topic of
-   * the same name (deleted while this node was down) is removed, not taken for the new
-   * topic's; the file is written before the folder's first file, without an fsync (a
-   * missing or garbled one is written again, never taken for another topic's).
+   * Opens a replica's log; what recovery cut is reported. With `topicId`, the topic id the
+   * folder holds is checked first (Kafka's `partition.metadata`, kept here for all folders
+   * in one journal, `topic-id-journal.ts`): a folder left by a deleted topic of the same
+   * name (deleted while this node was down) is removed, not taken for the new topic's.
+   * The folder's topic id is recorded before the log opens, so before its first file.
    */
   async open(topic: string, partition: number, config: Partial<LogConfig>, topicId?: Uuid): Promise<PartitionLog> {
     const folder = join(this.options.dataDir, `${topic}-${partition}`);
-    // After a clean shutdown the marker names the topic id the folder held (a file read per partition less).
-    const cleanId = topicId === undefined ? undefined : this.checkpoints.cleanTopicId(topic, partition);
-    const recorded = topicId === undefined ? undefined : cleanId === String(topicId) ? cleanId : recordedTopicId(folder);
-    if (recorded !== undefined && recorded !== String(topicId)) {
-      rmSync(folder, { recursive: true, force: true });
-      this.checkpoints.forget(topic, partition);
+    const id = topicId === undefined ? undefined : String(topicId);
+    if (id !== undefined) {
+      // After a clean shutdown the marker names the topic id; else the journal (which took
+      // over, when it was created, the partition.metadata of folders from before it).
+      const cleanId = this.checkpoints.cleanTopicId(topic, partition);
+      const recorded = cleanId === id ? cleanId : this.topicIds.get(topic, partition);
+      if (recorded !== undefined && recorded !== id) {
+        rmSync(folder, { recursive: true, force: true });
+        this.checkpoints.forget(topic, partition);
+        this.topicIds.forget(topic, partition);
+      }
+      this.topicIds.record(topic, partition, id);
     }
-    // Written in place, not through a temp file and a rename: creating a new partition's
-    // files is what a topic of 10,000 partitions waits for (each creation 0.03 to 1 ms on
-    // this machine's disk, more when it is busy), and a file cut short by a crash reads
-    // as garbled (`recordedTopicId`), which is written again, as a missing one is.
-    let metadataWritten = recorded === String(topicId);
-    const writeMetadata = (): void => {
-      if (topicId === undefined || metadataWritten) return;
-      writeFileSync(join(folder, partitionMetadataFile), `version: 0\ntopic_id: ${String(topicId)}\n`);
-      metadataWritten = true;
-    };
     // Without a store of the tests' own: no lock per partition (the Cluster locks the data
     // folder), and no file until the first record.
-    let createdFolder = false;
-    const openStore =
-      this.options.openStore ??
-      ((dir: string) => {
-        const store = new FileStore(dir, { lock: false, beforeFirstFile: writeMetadata });
-        createdFolder = store.created;
-        return store;
-      });
+    const openStore = this.options.openStore ?? ((dir: string) => new FileStore(dir, { lock: false }));
     const checkpoints = this.checkpoints;
     const log = await openPartitionLog(
       { dataDir: this.options.dataDir, topic, partition, config, clock: this.options.clock, openStore, checkpoints: (store) => checkpoints.forLog(topic, partition, store) },
@@ -244,17 +224,7 @@ export class LogManager {
       checkpoints.peek(topic, partition),
     );
     this.logs.set(key(topic, partition), log);
-    // A folder with segments from before and no (or a garbled) partition.metadata gets it
-    // now; a folder just created has none yet, and gets it before its first file.
-    if (topicId !== undefined && !metadataWritten && (this.options.openStore !== undefined || (!createdFolder && readdirSync(folder).some((n) => n.endsWith('.log'))))) {
-      try {
-        writeMetadata();
-      } catch (err) {
-        this.abandon(topic, partition);
-        throw err;
-      }
-    }
-    if (topicId !== undefined) checkpoints.noteTopicId(topic, partition, String(topicId));
+    if (id !== undefined) checkpoints.noteTopicId(topic, partition, id);
     this.verifyInBackground(topic, partition, log);
     const r = log.recovery;
     if (r.cleanShutdownDistrusted !== undefined) this.report(topic, partition, `${r.cleanShutdownDistrusted}: changed since its clean shutdown, so every segment was scanned`);
@@ -340,7 +310,9 @@ export class LogManager {
    */
   async flush(replica: Partition): Promise<void> {
     const point = replica.flushPoint();
-    await replica.log.sync();
+    // A new partition's topic id is as durable as its first acknowledged record.
+    if (this.topicIds.unsynced) await Promise.all([this.topicIds.sync(), replica.log.sync()]);
+    else await replica.log.sync();
     replica.markFlushed(point);
   }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { BatchHeader } from '../record/batch.js';
-import { writeFileAtomic } from '../storage/atomic-file.js';
+import { writeFileAtomic, writeFileAtomicAsync } from '../storage/atomic-file.js';
 import type { LogAppendInfo } from '../storage/log.js';
 import { checksummedHere } from '../record/checksummed-here.js';
 import { validateBatches, type ValidationRules } from '../storage/log-validator.js';
@@ -854,8 +854,16 @@ export interface HighWatermarkEntry {
  * a stale value only makes a restarted replica start from a lower high watermark.
  */
 export function writeHighWatermarkCheckpoint(dataDir: string, entries: readonly HighWatermarkEntry[]): void {
-  const lines = ['0', String(entries.length), ...entries.map((e) => `${e.topic} ${e.partition} ${e.offset}`)];
-  writeFileAtomic(dataDir, highWatermarkCheckpointFile, `${lines.join('\n')}\n`);
+  writeFileAtomic(dataDir, highWatermarkCheckpointFile, formatHighWatermarks(entries));
+}
+
+/** `writeHighWatermarkCheckpoint` off the thread (the periodic checkpoint): one at a time. */
+export function writeHighWatermarkCheckpointAsync(dataDir: string, entries: readonly HighWatermarkEntry[]): Promise<void> {
+  return writeFileAtomicAsync(dataDir, highWatermarkCheckpointFile, formatHighWatermarks(entries));
+}
+
+function formatHighWatermarks(entries: readonly HighWatermarkEntry[]): string {
+  return `${['0', String(entries.length), ...entries.map((e) => `${e.topic} ${e.partition} ${e.offset}`)].join('\n')}\n`;
 }
 
 /**

@@ -36,7 +36,7 @@ import type { BrokerChannel, BrokerConfig, BrokerOptions, ControllerChannel } fr
 import type { BrokerTopicStats } from './broker-topic-stats.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { asStorageFault, isStorageFault, type LogManager } from './log-manager.js';
-import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type AckCompletion, type AlterIsrProposal } from './partition.js';
+import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, writeHighWatermarkCheckpointAsync, type AckCompletion, type AlterIsrProposal } from './partition.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
 import { noAborted } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';
@@ -120,6 +120,8 @@ export class ReplicaManager {
   private nextToken = 1;
   private readonly fetchers: ReplicaFetchers;
   private readonly hwCheckpoint: Map<string, number>;
+  /** The periodic checkpoint being written, if any. */
+  private hwWriting: Promise<void> | undefined;
   private stopped = false;
   /**
    * What produce requests cost, counted per pass rather than per partition: a request
@@ -709,16 +711,32 @@ export class ReplicaManager {
   /** Kafka's `checkpointHighWatermarks`: every replica's high watermark into `replication-offset-checkpoint`. */
   checkpointHighWatermarks(): void {
     if (this.stopped) return;
-    for (const h of this.hosted.values()) this.hwCheckpoint.set(`${h.topic}-${h.partition}`, h.replica.highWatermark);
-    const entries = [...this.hwCheckpoint].map(([k, offset]) => {
-      const i = k.lastIndexOf('-');
-      return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)), offset };
-    });
     try {
-      writeHighWatermarkCheckpoint(this.o.dataDir, entries);
+      writeHighWatermarkCheckpoint(this.o.dataDir, this.hwEntries());
     } catch {
       // A full disk: the next checkpoint tries again; the logs themselves are intact.
     }
+  }
+
+  /**
+   * The periodic checkpoint, written off the thread (its fsyncs blocked every request for
+   * 10-30 ms on a loaded machine); skipped while the last one is still being written.
+   */
+  checkpointHighWatermarksInBackground(): void {
+    if (this.stopped || this.hwWriting !== undefined) return;
+    this.hwWriting = writeHighWatermarkCheckpointAsync(this.o.dataDir, this.hwEntries())
+      .catch(() => {
+        // A full disk: the next checkpoint tries again; the logs themselves are intact.
+      })
+      .finally(() => (this.hwWriting = undefined));
+  }
+
+  private hwEntries(): { topic: string; partition: number; offset: number }[] {
+    for (const h of this.hosted.values()) this.hwCheckpoint.set(`${h.topic}-${h.partition}`, h.replica.highWatermark);
+    return [...this.hwCheckpoint].map(([k, offset]) => {
+      const i = k.lastIndexOf('-');
+      return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)), offset };
+    });
   }
 
   /** Retention and compaction of every hosted replica's log, each up to its high watermark. */
@@ -730,6 +748,7 @@ export class ReplicaManager {
 
   /** A clean shutdown (after the controlled shutdown): checkpoints, stops, closes every log. */
   async shutdown(): Promise<void> {
+    await this.hwWriting; // the last write first: it must not rename over this one
     this.checkpointHighWatermarks();
     this.stop();
     this.hosted.clear();

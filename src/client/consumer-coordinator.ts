@@ -6,9 +6,9 @@
  * requests it returns, keeps its timers on the member's clock, runs the steps that await
  * the application (the `revoked`, `assigned` and `lost` handlers, the commit before
  * partitions are given up, OffsetFetch and seeks for new ones), and feeds every outcome
- * back. Commits (OffsetCommit, OffsetFetch) and LeaveGroup are the shell's. Records are
- * handed out by `group-delivery.ts`; `consumer-group.ts` is the public face over both. The
- * semantics are in docs/design/consumer-groups.md.
+ * back. Commits (OffsetCommit, OffsetFetch) are the shell's. Records are handed out by
+ * `group-delivery.ts`; `consumer-group.ts` is the public face over both. The semantics are
+ * in docs/design/consumer-groups.md.
  * @internal
  */
 import { ApiKey } from '../protocol/api-keys.js';
@@ -132,6 +132,8 @@ export class ConsumerCoordinator implements DeliveryHost {
   private readonly coordinatorWaiters: { resolve: (node: number) => void; reject: (err: unknown) => void }[] = [];
   private commitChain: Promise<void> = Promise.resolve();
   private readonly joinedOnce = deferred();
+  /** Resolves `leave` once the core says the member left. */
+  private leftFn: (() => void) | undefined;
 
   constructor(
     private readonly transport: Transport,
@@ -161,7 +163,7 @@ export class ConsumerCoordinator implements DeliveryHost {
         bootstrapNodes: () => transport.bootstrapNodes(),
         encodeSubscription,
         decodeAssignment: (bytes) => decodeAssignment(bytes).partitions,
-        backoffMs: (attempts) => backoffMs(attempts, 50, 1000, this.rng),
+        rng: this.rng,
       },
     );
   }
@@ -234,14 +236,10 @@ export class ConsumerCoordinator implements DeliveryHost {
    * (not for a static member), then the inner consumer closes.
    */
   async leave(): Promise<void> {
-    const owned = this.assignment();
-    if (owned.length > 0 && this.core.generation >= 0) {
-      await this.emit('revoked', owned).catch(() => undefined);
-      if (this.options.autoCommit) await this.commitProcessed().catch((err: unknown) => commitFailed(this.options.logger, this.options.groupId, err, 'commit on leaving'));
-    }
-    const leave = this.core.leaveGroup();
-    if (leave !== undefined) await withTimeout(this.send(leave.node, leave.request), leave.timeoutMs, 'LeaveGroup', this.clock).catch(() => undefined);
-    this.core.left();
+    await new Promise<void>((resolve) => {
+      this.leftFn = resolve;
+      this.run(this.core.leave());
+    });
     await this.inner.close();
     this.admin.close();
   }
@@ -295,6 +293,12 @@ export class ConsumerCoordinator implements DeliveryHost {
             () => this.run(this.core.revokeDone(this.clock.monotonic())),
             (err: unknown) => this.run(this.core.stepFailed(asTributaryError(err), this.clock.monotonic())),
           );
+          break;
+        case 'leave-revoke':
+          void this.leaveRevoke(a.partitions).then(() => this.run(this.core.leaveRevokeDone()));
+          break;
+        case 'left':
+          this.leftFn?.();
           break;
         case 'lose':
           this.lose(a.partitions).then(
@@ -500,6 +504,12 @@ export class ConsumerCoordinator implements DeliveryHost {
       for (const k of keys) this.drop(k);
       this.inner.assign(this.assignment());
     }
+  }
+
+  /** Leaving: the `revoked` handlers, then a commit of what was processed (with `autoCommit`). */
+  private async leaveRevoke(tps: readonly TopicPartition[]): Promise<void> {
+    await this.emit('revoked', [...tps]).catch(() => undefined);
+    if (this.options.autoCommit) await this.commitProcessed().catch((err: unknown) => commitFailed(this.options.logger, this.options.groupId, err, 'commit on leaving'));
   }
 
   /** Partitions taken away without a commit (the core no longer owns them). */

@@ -164,7 +164,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
       throw new TributaryError('INVALID_ARGUMENT', 'run takes { eachRecord } or { eachBatch }', { option: 'handlers' });
     }
     try {
-      await this.delivery.run(handlers, this);
+      await this.delivery.run(handlers);
     } catch (err) {
       await this.close();
       throw err;
@@ -249,7 +249,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
 
   private async leave(): Promise<void> {
     this.coordinator.stop();
-    await this.delivery.settle(this.options.rebalanceTimeoutMs, this);
+    await this.delivery.settle(this.options.rebalanceTimeoutMs);
     await this.coordinator.leave();
   }
 

@@ -1,7 +1,7 @@
 import { ApiKey } from '../protocol/api-keys.js';
 import type { FetchPartitionResponse, FetchRequest, FetchTopic } from '../protocol/fetch.js';
-import { decodeBatchWith } from '../record/codecs/index.js';
-import { isControlBatch, iterateBatches, type RecordHeader, type RecordMaker } from '../record/batch.js';
+import { decodePartitionBatch } from '../record/codecs/index.js';
+import { isControlBatch, iterateBatches, type RecordHeader } from '../record/batch.js';
 import type { Transport } from '../transport/transport.js';
 import { startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
@@ -441,9 +441,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /**
    * Decodes a partition's fetched data from its position; moves the position past it.
-   * Each record is made once, by the decoder (`decodeBatchWith`): one object a record, no
-   * intermediate record, no headers list for a record without headers; records below the
-   * position are checked and skipped without an object.
+   * Each record is made once, by the decoder's own loop (`decodePartitionBatch`): one
+   * object a record, no intermediate record, no maker call, no headers list for a record
+   * without headers; records below the position are checked and skipped without an object.
    */
   private async decode(s: PartitionState, fetched: CompletedFetch): Promise<ConsumerBatch | undefined> {
     const records: ConsumerRecord[] = [];
@@ -456,10 +456,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       const end = h.baseOffset + h.lastOffsetDelta + 1;
       if (end <= next) continue;
       if (!isControlBatch(h.attributes) && h.recordCount > 0) {
-        const leaderEpoch = h.partitionLeaderEpoch;
-        const make: RecordMaker<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({ topic, partition, offset, timestamp, key, value, headers, leaderEpoch });
         try {
-          const pending = decodeBatchWith(fetched.records, slice.position, this.verifyCrc, next, make, records);
+          const pending = decodePartitionBatch(fetched.records, slice.position, this.verifyCrc, next, topic, partition, records);
           if (pending !== undefined) await pending;
         } catch (err) {
           if (isTributaryError(err)) throw new TributaryError(err.code, `${s.topic}-${s.partition} at offset ${h.baseOffset}: ${err.message}`, { topic: s.topic, partition: s.partition, cause: err });

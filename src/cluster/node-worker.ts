@@ -20,6 +20,7 @@ import { systemClock } from '../util/clock.js';
 import { errorFields } from '../transport/port/messages.js';
 import { TributaryError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import { writeCodeCacheIfAsked } from './code-cache.js';
 import { forwardingLogger } from './worker-log.js';
 import { PeerTransport } from './peer-transport.js';
 import { imageCopy, statsCopy } from './node-reads.js';
@@ -194,6 +195,7 @@ class NodeRun {
         node.setServing(true);
         this.reportStatus();
         post({ t: 'registered', at: wall() });
+        writeCodeCacheIfAsked();
       });
     } catch (err) {
       clearInterval(this.statusTimer);

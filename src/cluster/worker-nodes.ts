@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import { rebuildError } from '../transport/port/messages.js';
 import { PortTransport } from '../transport/port/port-transport.js';
@@ -8,6 +8,7 @@ import type { NodeHandler } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { MetadataImage } from '../metadata/image.js';
+import { codeCacheBoot } from './code-cache.js';
 import { imageFromCopy, statsFromCopy, type ImageCopy, type NodeStats, type NodeStatsCopy } from './node-reads.js';
 import { SyncReader } from './sync-read.js';
 import { putIdleWorker, takeIdleWorker } from './worker-pool.js';
@@ -23,6 +24,8 @@ import type { FromNodeWorker, NodeStatus, NodeWorkerData, StartMarks, ToNodeWork
  */
 export function startWorkerEntry(srcPath: string, distName: string, workerData: unknown, transferList: TransferListItem[] = []): Worker {
   const here = import.meta.url;
+  // A node's worker loads its CommonJS bundle with a V8 code cache (code-cache.ts), from either format.
+  if (!here.endsWith('.ts') && distName === 'node-worker') return new Worker(codeCacheBoot(fileURLToPath(new URL(`./${distName}.cjs`, here))), { eval: true, workerData, transferList });
   if (!here.endsWith('.ts')) return new Worker(new URL(`./${distName}${here.endsWith('.cjs') ? '.cjs' : '.js'}`, here), { workerData, transferList });
   const entry = new URL(srcPath, here).href;
   // tsx's ESM entry (`require.resolve` would give its CommonJS one, which cannot register the hooks from here).

@@ -36,7 +36,8 @@ import { ByteReader } from '../util/byte-reader.js';
 import type { Rng } from '../util/rng.js';
 import { Controller, type ControllerConfig, type TickOutcome } from './controller.js';
 import { MetadataImage, restore, snapshot, snapshotChunks } from './image.js';
-import { decodeMetadataRecords, encodeMetadataRecords, type MetadataRecord } from './records.js';
+import { entryBytesMax } from './controller-txn.js';
+import { decodeMetadataRecords, encodeMetadataRecords, MetadataRecordsWriter, type MetadataRecord } from './records.js';
 import type { ControllerRequest, ControllerResponse } from './requests.js';
 
 /** What proposing to the Raft core gave: the entry's place, or that this node does not lead. */
@@ -181,16 +182,16 @@ export class QuorumController {
    */
   submit<R extends ControllerRequest>(raft: RaftView, request: R, now: number): { readonly ticket: number } | { readonly outcome: Outcome<ControllerResponse<R>> } {
     if (!this.controller.isActive || !raft.leaderReady) return { outcome: notController('this node is not the active controller') };
-    const { records, response } = this.controller.handle(request, now);
+    const { records, response, atomic } = this.controller.handle(request, now);
     if (records.length === 0) return { outcome: { ok: true, response } };
-    return { ticket: this.propose(raft, records, response) };
+    return { ticket: this.propose(raft, records, response, atomic !== false) };
   }
 
   /** The active controller's periodic work (fencing, idle NoOps); `stalledMs`: how long the shell's thread was blocked before this tick. */
   tick(raft: RaftView, now: number, stalledMs = 0): TickOutcome | undefined {
     if (!this.controller.isActive || !raft.leaderReady) return undefined;
-    const { records, response } = this.controller.tick(now, stalledMs);
-    if (records.length > 0) this.propose(raft, records, response);
+    const { records, response, atomic } = this.controller.tick(now, stalledMs);
+    if (records.length > 0) this.propose(raft, records, response, atomic !== false);
     return response;
   }
 
@@ -199,10 +200,15 @@ export class QuorumController {
     return this.answered.splice(0);
   }
 
-  private propose(raft: RaftView, records: readonly MetadataRecord[], response: unknown): number {
-    let p: ReturnType<RaftView['propose']>;
+  /**
+   * Appends `records` to the Raft log: one entry, or (`atomic` false) as many entries of at
+   * most half the entry limit as they need; the ticket is answered when the last commits.
+   */
+  private propose(raft: RaftView, records: readonly MetadataRecord[], response: unknown, atomic: boolean): number {
+    let p!: ReturnType<RaftView['propose']>;
     try {
-      p = raft.propose(encodeMetadataRecords(records));
+      if (atomic) p = raft.propose(encodeMetadataRecords(records));
+      else for (const entry of entriesOf(records, (this.config.entryBytesMax ?? entryBytesMax) / 2)) p = raft.propose(entry);
     } catch (err) {
       // Raft refused the entry (too large for its log): the controller's speculative image
       // holds records that will never commit. Dropping them is a deactivation; `sync`
@@ -220,6 +226,16 @@ export class QuorumController {
   private answer(ticket: number, outcome: Outcome<unknown>): void {
     this.answered.push({ ticket, outcome });
   }
+}
+
+/** `records` encoded as entries of about `bytesMax` (closed once past it: a record is far smaller than the limit). */
+function* entriesOf(records: readonly MetadataRecord[], bytesMax: number): Generator<Uint8Array> {
+  const w = new MetadataRecordsWriter();
+  for (const r of records) {
+    w.add(r);
+    if (w.byteLength >= bytesMax) yield w.take();
+  }
+  if (w.recordCount > 0) yield w.take();
 }
 
 function notController(why: string): { ok: false; error: 'NOT_CONTROLLER'; message: string } {

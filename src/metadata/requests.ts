@@ -50,9 +50,17 @@ export type {
 
 /** What `Controller.handle` returns: records to append through Raft, and the response that is valid once they commit. */
 export interface ControllerResult<R> {
-  /** Records to append atomically and in this order; empty when nothing changes. */
+  /** Records to append in this order; empty when nothing changes. */
   readonly records: readonly MetadataRecord[];
   readonly response: R;
+  /**
+   * `false` for the controller's own work whose records stand alone (fencing and
+   * unfencing a broker, its registration, ISR changes: each partition's record is whole by
+   * itself), which may go into as many metadata log entries as it needs, as Kafka writes a
+   * non-atomic `ControllerResult` in several batches. Otherwise (a user's operation) the
+   * records are one entry, all or nothing. Default `true`.
+   */
+  readonly atomic?: boolean;
 }
 
 // ---- CreateTopics (19) ----

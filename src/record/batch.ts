@@ -695,6 +695,34 @@ const noHeaders: readonly RecordHeader[] = Object.freeze([]);
  * `decodeRecordsSection` checks it; a record without headers shares one empty list.
  */
 export function decodeRecordsSectionWith<T>(body: Uint8Array, header: BatchHeader, fromOffset: number, make: RecordMaker<T>, out: T[]): void {
+  decodeSection(body, header, fromOffset, make as RecordMaker<unknown>, '', 0, out);
+}
+
+/**
+ * A record as a consumer hands it out: a decoded record with the topic and partition it
+ * was read from and the epoch of the leader that appended its batch. (`ConsumerRecord` in
+ * `client/` is this shape; the fields are made in this order.)
+ */
+export interface PartitionRecord extends DecodedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly leaderEpoch: number;
+}
+
+/**
+ * {@link decodeRecordsSectionWith} for the consumer's records ({@link PartitionRecord}),
+ * made by the decoder's own loop rather than by a maker function. Why: the maker's call
+ * site in the loop is shared by every reader of records in the process (the consumer, the
+ * group coordinator loading offsets, the log's own readers), and once it has seen two or
+ * three makers the record's allocation is no longer inlined into the loop; an object
+ * literal here is.
+ */
+export function decodePartitionRecordsSection(body: Uint8Array, header: BatchHeader, fromOffset: number, topic: string, partition: number, out: PartitionRecord[]): void {
+  decodeSection(body, header, fromOffset, undefined, topic, partition, out);
+}
+
+/** The loop of both: `make` for a reader's own records, or none for a {@link PartitionRecord} of `topic` and `partition`. */
+function decodeSection(body: Uint8Array, header: BatchHeader, fromOffset: number, make: RecordMaker<unknown> | undefined, topic: string, partition: number, out: unknown[]): void {
   const count = header.recordCount;
   // Checked before anything is made: a garbled count must not size anything.
   if (count < 0 || count > body.length / recordBytesMin) throw corrupt(`${count} records cannot fit in ${body.length} bytes`);
@@ -706,6 +734,7 @@ export function decodeRecordsSectionWith<T>(body: Uint8Array, header: BatchHeade
   const logAppend = timestampTypeOf(header.attributes) === 'LogAppendTime';
   const baseOffset = header.baseOffset;
   const lastOffsetDelta = header.lastOffsetDelta;
+  const leaderEpoch = header.partitionLeaderEpoch;
   const bytesField = (what: string): Uint8Array | null => {
     const len = r.varint();
     if (len < -1) throw corrupt(`bad ${what} length`);
@@ -754,7 +783,9 @@ export function decodeRecordsSectionWith<T>(body: Uint8Array, header: BatchHeade
       headers = list;
     }
     if (r.position !== recordEnd) throw corrupt(`record ${i} length disagrees with its fields`);
-    if (wanted) out.push(make(offset, logAppend ? header.maxTimestamp : header.baseTimestamp + timestampDelta, key, value, headers));
+    if (!wanted) continue;
+    const timestamp = logAppend ? header.maxTimestamp : header.baseTimestamp + timestampDelta;
+    out.push(make === undefined ? { topic, partition, offset, timestamp, key, value, headers, leaderEpoch } : make(offset, timestamp, key, value, headers));
   }
   if (r.position !== body.length) throw corrupt('bytes left over after the last record');
 }

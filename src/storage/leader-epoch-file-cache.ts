@@ -79,6 +79,36 @@ export class LeaderEpochFileCache extends LeaderEpochCache {
     if (!this.deferWrites) this.writeUnsynced();
   }
 
+  /**
+   * How many leading entries of the history the file holds, synced, if the file holds a
+   * prefix of it (undefined if not: a truncation's rewrite is pending, or a write unsynced).
+   */
+  get entriesInFile(): number | undefined {
+    if (this.unsynced) return undefined;
+    const file = this.durable ?? [];
+    return file.length <= this.list.length && sameEpochs(file, this.list.slice(0, file.length)) ? file.length : undefined;
+  }
+
+  /**
+   * Whether a clean close may leave the file as it is: it holds a synced prefix of the
+   * history, and every entry it lacks starts at or past `recoveryPoint`. Those entries'
+   * batches lie past the recovery point, which after a crash is scanned batch by batch
+   * (each batch's epoch read), and the clean-shutdown marker carries the whole history
+   * (with how much of it the file holds) for a clean open. The next flush that moves the
+   * recovery point past them writes the file first (`syncIfNeeded`), as before. Why: a
+   * clean close wrote and synced the file of every partition that had a new leader term
+   * (a temporary file, a rename, two fsyncs): 6.6 s of a 14.7 s close of 10,000 partitions.
+   */
+  mayStayBehindPast(recoveryPoint: number): boolean {
+    const inFile = this.entriesInFile;
+    return inFile !== undefined && this.list.slice(inFile).every((e) => e.startOffset >= recoveryPoint);
+  }
+
+  /** The file lacks entries of batches in the log (a clean open whose marker said so): the next flush writes it. */
+  markBehind(): void {
+    if (!this.isDurable) this.behind = true;
+  }
+
   /** Writes the file if it is behind, and makes it durable (fsync of it and of the folder). */
   async syncIfNeeded(): Promise<void> {
     if (this.behind) this.writeUnsynced();

@@ -35,6 +35,11 @@ export interface CheckpointedState {
   readonly cleanLogEndOffset?: number;
   /** The leader epoch history at that clean close, if the checkpoints keep it (a broker's data folder does): the epoch file need not be read. */
   readonly cleanEpochs?: readonly EpochEntry[];
+  /**
+   * How many leading entries of `cleanEpochs` the epoch file holds (the rest start past
+   * the recovery point, and the file was left behind at the clean close); undefined: all.
+   */
+  readonly cleanEpochsInFile?: number;
   readonly recoveryPoint: number | undefined;
   readonly logStartOffset: number | undefined;
   /** Whether anything at all is recorded for the log (a new partition has nothing). */
@@ -54,8 +59,14 @@ export interface LogCheckpoints {
   removeCleanMarker(): void;
   writeRecoveryPoint(offset: number, lowered: boolean): void;
   writeLogStartOffset(offset: number): void;
-  /** Everything is durable and the log is closing: the next open trusts every segment. */
-  markCleanShutdown(logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[], files: CleanFiles): void;
+  /**
+   * Everything is durable and the log is closing: the next open trusts every segment.
+   * `epochsInFile`: how many leading entries of `epochs` the epoch file holds, if fewer
+   * (only checkpoints that `keepEpochs` are told so).
+   */
+  markCleanShutdown(logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[], files: CleanFiles, epochsInFile?: number): void;
+  /** The checkpoints carry a clean log's epoch history, so the close may leave the epoch file behind (`LeaderEpochFileCache.mayStayBehindPast`). */
+  readonly keepEpochs?: boolean;
   /**
    * The names of the segment and snapshot files a clean log had when it closed, if the
    * checkpoints keep them (a broker's data folder does): the loader then need not list the

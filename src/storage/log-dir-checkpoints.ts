@@ -118,6 +118,8 @@ export class LogDirCheckpoints {
   private readonly topicIds = new Map<string, string>();
   /** The epoch history of each clean log (its `leader-epoch-checkpoint`, synced before the clean close). */
   private readonly epochs = new Map<string, readonly EpochEntry[]>();
+  /** How many leading entries of `epochs` a clean log's epoch file holds, where fewer than all. */
+  private readonly epochsInFile = new Map<string, number>();
   /** The segment and snapshot files of each clean log at its close. */
   private readonly files = new Map<string, CleanFiles>();
   /** Logs opened in this run and not closed cleanly since. */
@@ -132,7 +134,13 @@ export class LogDirCheckpoints {
   private timer: ClockTimer | undefined;
   private closed = false;
 
-  private constructor(readonly dir: string, private readonly delayMs: number, private readonly clock: Clock) {
+  private constructor(
+    readonly dir: string,
+    private readonly delayMs: number,
+    private readonly clock: Clock,
+    /** What must be durable before the checkpoints are written (the topic-id journal: a recovery point vouches for data whose topic it names). */
+    private readonly beforeFlush?: { syncNow(): void },
+  ) {
     this.recoveryPoints = readOffsets(dir, recoveryPointFile);
     this.logStartOffsets = readOffsets(dir, logStartCheckpointFile);
     this.cleanAtOpen = new Map();
@@ -152,16 +160,24 @@ export class LogDirCheckpoints {
       // lines, the last two base offsets joined by commas (a marker reader of an earlier
       // version passes over these lines).
       for (const line of marker.split('\n')) {
-        const m = /^(\S+) (\d+) (\d+) (\S+) (\S+) (\S+) (\S+)$/.exec(line);
-        const k = m === null ? undefined : key(m[1]!, Number(m[2]));
+        const named = /^(\S+) (\d+) \S/.exec(line);
+        const k = named === null ? undefined : key(named[1]!, Number(named[2]));
         if (k === undefined || !this.cleanAtOpen.has(k)) continue;
-        const epochs = parseEpochs(m![5]!);
-        const segments = parseOffsets(m![6]!);
-        const snapshots = parseOffsets(m![7]!);
-        if (epochs === undefined || segments === undefined || snapshots === undefined) continue; // garbled: the files decide
+        const m = /^(\S+) (\d+) (\d+) (\S+) (\S+) (\S+) (\S+)(?: (\d+))?$/.exec(line);
+        const epochs = m === null ? undefined : parseEpochs(m[5]!);
+        const segments = m === null ? undefined : parseOffsets(m[6]!);
+        const snapshots = m === null ? undefined : parseOffsets(m[7]!);
+        if (epochs === undefined || segments === undefined || snapshots === undefined) {
+          // Garbled: the log is recovered from its recovery point, as after a crash (its
+          // epoch file may have been left behind at the close, which only a scan makes up).
+          this.cleanAtOpen.delete(k);
+          continue;
+        }
         this.cleanAtOpen.set(k, Number(m![3]));
         if (m![4] !== '-') this.topicIds.set(k, m![4]!);
         this.epochs.set(k, epochs);
+        // An eighth field: the epoch file holds only this many of them (the rest start past the recovery point).
+        if (m![8] !== undefined && Number(m![8]) < epochs.length) this.epochsInFile.set(k, Number(m![8]));
         this.files.set(k, { segments, snapshots });
       }
       rmSync(join(dir, cleanShutdownFile), { force: true });
@@ -170,8 +186,8 @@ export class LogDirCheckpoints {
   }
 
   /** Opens the checkpoints of the data folder `dir` (which exists). */
-  static open(dir: string, delayMs = checkpointDelayMsDefault, clock: Clock = systemClock): LogDirCheckpoints {
-    return new LogDirCheckpoints(dir, delayMs, clock);
+  static open(dir: string, delayMs = checkpointDelayMsDefault, clock: Clock = systemClock, beforeFlush?: { syncNow(): void }): LogDirCheckpoints {
+    return new LogDirCheckpoints(dir, delayMs, clock, beforeFlush);
   }
 
   /** The checkpoints of one log, whose folder is `store`. */
@@ -204,10 +220,12 @@ export class LogDirCheckpoints {
         const clean = !self.mustScan.has(k) && !self.changed.has(k) && (self.cleanAtOpen.has(k) || self.closedClean.has(k));
         const cleanLogEndOffset = self.closedClean.has(k) ? self.closedClean.get(k) : self.cleanAtOpen.get(k);
         const cleanEpochs = self.epochs.get(k);
+        const cleanEpochsInFile = self.epochsInFile.get(k);
         return {
           clean,
           ...(clean && cleanLogEndOffset !== undefined ? { cleanLogEndOffset } : {}),
           ...(clean && cleanLogEndOffset !== undefined && cleanEpochs !== undefined ? { cleanEpochs } : {}),
+          ...(clean && cleanLogEndOffset !== undefined && cleanEpochs !== undefined && cleanEpochsInFile !== undefined ? { cleanEpochsInFile } : {}),
           recoveryPoint: self.recoveryPoints.get(k) ?? 0,
           logStartOffset: self.logStartOffsets.get(k),
           known: true,
@@ -237,9 +255,12 @@ export class LogDirCheckpoints {
         self.set(self.logStartOffsets, k, offset);
         self.flush();
       },
-      markCleanShutdown(logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[], files: CleanFiles): void {
+      keepEpochs: true,
+      markCleanShutdown(logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[], files: CleanFiles, epochsInFile?: number): void {
         self.set(self.recoveryPoints, k, recoveryPoint);
         self.epochs.set(k, epochs.map((e) => ({ ...e })));
+        if (epochsInFile !== undefined && epochsInFile < epochs.length) self.epochsInFile.set(k, epochsInFile);
+        else self.epochsInFile.delete(k);
         self.files.set(k, { segments: [...files.segments], snapshots: [...files.snapshots] });
         self.changed.delete(k);
         self.openNow.delete(k);
@@ -286,6 +307,7 @@ export class LogDirCheckpoints {
     this.legacy.delete(k);
     this.topicIds.delete(k);
     this.epochs.delete(k);
+    this.epochsInFile.delete(k);
     this.files.delete(k);
     if (had) this.schedule();
   }
@@ -333,6 +355,7 @@ export class LogDirCheckpoints {
     this.timer = undefined;
     if (!this.dirty) return;
     this.dirty = false;
+    this.beforeFlush?.syncNow();
     writeFileAtomic(this.dir, recoveryPointFile, formatOffsets(this.recoveryPoints));
     writeFileAtomic(this.dir, logStartCheckpointFile, formatOffsets(this.logStartOffsets));
     for (const [, store] of this.legacy) {
@@ -368,7 +391,8 @@ export class LogDirCheckpoints {
       const epochs = this.epochs.get(k);
       const files = this.files.get(k);
       if (end !== undefined && epochs !== undefined && files !== undefined) {
-        ends.push(`${topic} ${partition} ${end} ${this.topicIds.get(k) ?? '-'} ${formatEpochs(epochs)} ${formatOffsetList(files.segments)} ${formatOffsetList(files.snapshots)}\n`);
+        const inFile = this.epochsInFile.get(k);
+        ends.push(`${topic} ${partition} ${end} ${this.topicIds.get(k) ?? '-'} ${formatEpochs(epochs)} ${formatOffsetList(files.segments)} ${formatOffsetList(files.snapshots)}${inFile === undefined ? '' : ` ${inFile}`}\n`);
       }
     }
     writeFileAtomic(this.dir, cleanShutdownFile, clean.join('') + ends.join(''));

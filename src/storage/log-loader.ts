@@ -8,7 +8,7 @@ import { batchHeaderBytes, batchLogOverheadBytes, positions, readInt64 } from '.
 import type { Clock } from '../util/clock.js';
 import { orphanIndexFiles, planLeftovers, segmentsReplacedBySwap } from './core/leftovers.js';
 import { parseSegmentFileName } from './core/offset-index.js';
-import { LeaderEpochFileCache } from './leader-epoch-file-cache.js';
+import { epochCheckpointFile, LeaderEpochFileCache } from './leader-epoch-file-cache.js';
 import type { LocalLog } from './local-log.js';
 import type { LogCheckpoints } from './log-checkpoints.js';
 import type { LogFlusher } from './log-flusher.js';
@@ -61,8 +61,9 @@ export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset
   const interval = config.indexIntervalBytes;
   // The folder is listed once; again only if leftovers changed it. After a clean close a
   // broker's data folder names the files instead (a listing per partition less).
+  // A folder the store has just created holds nothing (a new partition: a listing less).
   const recorded = distrusted === undefined ? checkpoints.cleanFileNames?.() : undefined;
-  const names = recorded ?? store.list();
+  const names = recorded ?? (store.created === true ? [] : store.list());
   const state = checkpoints.read(names);
   const clean = state.clean && distrusted === undefined;
   host.cleanMarker = state.clean;
@@ -92,7 +93,8 @@ export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset
   const logStartCheckpoint = state.logStartOffset;
   const recoveryPoint = clean ? Infinity : distrusted !== undefined ? 0 : (state.recoveryPoint ?? 0);
   // After a clean close the data folder's marker holds the epoch history the file held (a read per partition less).
-  const epochCheckpoint = clean && state.cleanEpochs !== undefined ? state.cleanEpochs.map((e) => ({ ...e })) : LeaderEpochFileCache.read(store);
+  // A listing without the file spares its read (a new partition's: a file-system call less).
+  const epochCheckpoint = clean && state.cleanEpochs !== undefined ? state.cleanEpochs.map((e) => ({ ...e })) : recorded === undefined && !names.includes(epochCheckpointFile) ? undefined : LeaderEpochFileCache.read(store);
   const epochsFromScan: EpochEntry[] = [];
   const scanned = new Set<Segment>();
   let batchesScanned = 0;
@@ -211,7 +213,12 @@ export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset
     const last = epochs[epochs.length - 1];
     if (last === undefined || (e.epoch > last.epoch && e.startOffset > last.startOffset)) epochs.push(e);
   }
-  host.leaderEpochCache.restore(epochs, epochCheckpoint, !fresh);
+  // A clean close may have left the file behind (entries past the recovery point, which a
+  // crash would scan): it holds the first `cleanEpochsInFile`, and the next flush writes it.
+  const inFile = clean && state.cleanEpochs !== undefined ? state.cleanEpochsInFile : undefined;
+  const fileLags = inFile !== undefined && epochCheckpoint !== undefined && inFile < epochCheckpoint.length;
+  host.leaderEpochCache.restore(epochs, fileLags ? epochCheckpoint.slice(0, inFile) : epochCheckpoint, !fresh && !fileLags);
+  if (fileLags) host.leaderEpochCache.markBehind();
 
   if (changed) host.beforeChange();
   if (!fresh && (!clean || changed)) {

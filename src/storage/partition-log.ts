@@ -648,9 +648,9 @@ export class PartitionLog implements Log {
       const active = this.local.active;
       this.local.producerSnapshots.takeAtClose(this.local.segments, this.logEndOffset);
       if (this.changed || !this.recovery.clean) {
-        // The fdatasyncs run in the thread pool, side by side (a broker closes all its logs
-        // at once: 10,000 partitions are 30,000 of them).
-        const syncs: Promise<void>[] = [this.leaderEpochCache.syncIfNeeded()];
+        // The fdatasyncs run in the thread pool, side by side (a broker closes all its logs at once); the
+        // epoch file may stay behind where the checkpoints carry the history (leader-epoch-file-cache.ts).
+        const syncs: Promise<void>[] = this.checkpoints.keepEpochs === true && this.leaderEpochCache.mayStayBehindPast(active.baseOffset) ? [] : [this.leaderEpochCache.syncIfNeeded()];
         for (const seg of this.local.segments) {
           // An empty active segment gets no index files: its file may not even exist. Nor
           // does a small one: a clean open restores it from its log file alone and never
@@ -669,7 +669,7 @@ export class PartitionLog implements Log {
       this.flusher.settleWaiters();
       // The files a listing would find (an empty segment may have none).
       const files = { segments: this.local.segments.filter((seg) => seg.file.onDisk !== false).map((seg) => seg.baseOffset), snapshots: [...this.local.producerSnapshots.onDisk] };
-      this.checkpoints.markCleanShutdown(this.logEndOffset, active.baseOffset, this.leaderEpochCache.entries, files);
+      this.checkpoints.markCleanShutdown(this.logEndOffset, active.baseOffset, this.leaderEpochCache.entries, files, this.leaderEpochCache.entriesInFile ?? 0);
     } finally {
       this.local.closeFiles();
       this.store.release();

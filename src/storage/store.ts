@@ -55,6 +55,8 @@ export interface Store {
   syncDir(): void;
   /** `syncDir` off the main thread. */
   syncDirAsync(): Promise<void>;
+  /** Whether opening the store created its folder, which then holds nothing (a listing can be skipped). */
+  readonly created?: boolean;
   /** Releases the folder lock, if any. */
   release(): void;
   /** Drops this thread's hold on the folder but leaves its lock file, as a crash would (a log abandoned in tests). */
@@ -289,15 +291,11 @@ class DiskFile implements StoreFile {
   used = false;
 
   constructor(readonly path: string, create: boolean, private readonly store: FileStore) {
-    let size = 0;
-    try {
-      size = statSync(path).size;
-      this.exists = true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !create) throw err;
-      this.exists = false;
-    }
-    this.size = size;
+    // Without throwing for a missing file: a new partition's segment file is missing, and
+    // building the ENOENT error cost 25 us of 10,000 partitions' first records (a profile).
+    const stat = statSync(path, { throwIfNoEntry: !create });
+    this.exists = stat !== undefined;
+    this.size = stat?.size ?? 0;
     // What an earlier process wrote may still be only in the page cache.
     this.dirty = this.exists;
   }

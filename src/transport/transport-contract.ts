@@ -138,6 +138,24 @@ export function transportContract(name: string, make: MakeTransport, options: Co
       });
     });
 
+    it('keeps the order of requests to one node across turns of the event loop', async () => {
+      // A send made on the next turn, while requests of this turn may still wait (an
+      // in-process transport defers those past its turn budget), must not overtake them.
+      const seen: number[] = [];
+      await withTransport(new Map([[1, echoNode(seen)]]), async (t) => {
+        const sends: Promise<unknown>[] = [];
+        for (let seq = 0; seq < 10; seq++) sends.push(t.send(1, seqRequest(seq)));
+        const late = new Promise<void>((resolve) => setImmediate(() => {
+          for (let seq = 300; seq < 310; seq++) sends.push(t.send(1, seqRequest(seq)));
+          resolve();
+        }));
+        for (let seq = 10; seq < 200; seq++) sends.push(t.send(1, seqRequest(seq)));
+        await late;
+        await Promise.all(sends);
+        expect(seen).toEqual([...Array.from({ length: 200 }, (_, i) => i), ...Array.from({ length: 10 }, (_, i) => 300 + i)]);
+      });
+    });
+
     it('keeps the order of requests to one node sent from answers while earlier ones wait (a client flat out)', async () => {
       // Eight senders, each sending its next request as soon as its last is answered, as a
       // producer with requests in flight does: past a turn's budget (the in-process

@@ -9,17 +9,16 @@ import { Cluster } from '../../src/cluster.js';
 import type { ConsumerRecord } from '../../src/client/consumer.js';
 import { serdes } from '../../src/client/serde.js';
 import { waitFor } from '../../src/testing.js';
-import { useSimulatedClock } from '../helpers/sim-clock.js';
+import { simulatedClock } from '../helpers/sim-clock.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 
 const tempDir = useTempDirs('tributary-cluster-');
-// The config test runs on simulated time (metadata propagation in the clock's time). The
-// long-poll test stays on wall time: its detector is the test's own (wall-clock) timeout.
-// So does the failover test: it counts acknowledgements (120 s bounds), and its producer
-// never idles, which would starve a simulated clock (the driver moves it only when the
-// process is idle) and make the broker sessions run out slower than on the real clock.
-const sim = useSimulatedClock();
-const { clock } = sim;
+// The config test runs on simulated time (metadata propagation in the clock's time), with
+// a driver of its own so that the other tests run without one. The long-poll test stays on
+// wall time: its detector is the test's own (wall-clock) timeout. So does the failover
+// test: it counts acknowledgements (120 s bounds), and its producer never idles, which
+// would starve a simulated clock (the driver moves it only when the process is idle) and
+// make the broker sessions run out slower than on the real clock.
 
 /** Reads every record below the high watermark of each partition of a topic. */
 async function readAll(cluster: Cluster, topic: string): Promise<Map<number, ConsumerRecord[]>> {
@@ -248,7 +247,8 @@ describe('Cluster', () => {
   }, 30_000);
 
   it('topic configs changed at runtime reach the open logs: a topic made compacted refuses records without a key, and accepts them again once it is not', async () => {
-    await using cluster = await Cluster.start({ clock });
+    await using sim = simulatedClock();
+    await using cluster = await Cluster.start({ clock: sim.clock });
     const admin = cluster.admin();
     await admin.createTopics([{ name: 'dyn' }]);
     const producer = cluster.producer({ deliveryTimeoutMs: 5000, requestTimeoutMs: 2000 });

@@ -8,6 +8,7 @@ import { ApiKey } from '../../protocol/api-keys.js';
 import type { FindCoordinatorResponse, HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, SyncGroupRequest, SyncGroupResponse } from '../../protocol/group.js';
 import type { ErrorCode } from '../../util/error-codes.js';
 import { TributaryError } from '../../util/errors.js';
+import { Rng } from '../../util/rng.js';
 import type { TopicPartition } from './membership.js';
 import { MembershipCore, type MembershipAction, type MembershipConfig, type SubscriptionData } from './membership-core.js';
 
@@ -16,6 +17,9 @@ const bytes = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stri
 const parse = <T>(b: Uint8Array): T => JSON.parse(new TextDecoder().decode(b)) as T;
 
 type Send = Extract<MembershipAction, { kind: 'send' }>;
+
+/** A first retry waits Kafka's 50 ms, give or take 20%. */
+const firstBackoff = expect.toSatisfy((ms: number) => ms >= 40 && ms <= 60);
 
 /** A member over the core, with a JSON stand-in for the consumer protocol's bytes. */
 class Member {
@@ -40,7 +44,7 @@ class Member {
         bootstrapNodes: () => nodes,
         encodeSubscription: (s: SubscriptionData) => bytes(s),
         decodeAssignment: (b) => parse<TopicPartition[]>(b),
-        backoffMs: (attempts) => 100 * (attempts + 1),
+        rng: new Rng(7),
       },
     );
   }
@@ -179,7 +183,7 @@ describe('MembershipCore', () => {
     const find = only(m.core.heartbeat(m.now), ApiKey.FindCoordinator);
     expect(find.node).toBe(1);
     // Not found yet: the same lookup tries the next node after a backoff.
-    expect(m.core.answered(find.id, findAnswer(0, 'COORDINATOR_NOT_AVAILABLE'), m.now)).toEqual([{ kind: 'timer', timer: 'lookup-backoff', afterMs: 100 }]);
+    expect(m.core.answered(find.id, findAnswer(0, 'COORDINATOR_NOT_AVAILABLE'), m.now)).toEqual([{ kind: 'timer', timer: 'lookup-backoff', afterMs: firstBackoff }]);
     const again = only(m.core.timerFired('lookup-backoff', m.now), ApiKey.FindCoordinator);
     expect(again.node).toBe(2);
     const found = m.core.answered(again.id, findAnswer(3), m.now);
@@ -192,7 +196,7 @@ describe('MembershipCore', () => {
     expect(m.core.revokeDone(m.now)).toEqual([{ kind: 'coordinator', node: 3 }, { kind: 'resolve-topics' }]);
     const join = only(m.core.topicsResolved(['t']), ApiKey.JoinGroup);
     expect(join.node).toBe(3);
-    expect(m.core.requestFailed(join.id, new TributaryError('NOT_COORDINATOR', 'moved'), m.now)).toEqual([{ kind: 'timer', timer: 'join-backoff', afterMs: 100 }]);
+    expect(m.core.requestFailed(join.id, new TributaryError('NOT_COORDINATOR', 'moved'), m.now)).toEqual([{ kind: 'timer', timer: 'join-backoff', afterMs: firstBackoff }]);
     expect(m.core.coordinatorId).toBeUndefined();
     expect(m.findAndJoin(m.core.timerFired('join-backoff', m.now), 1).node).toBe(1);
   });
@@ -206,7 +210,7 @@ describe('MembershipCore', () => {
     expect(m.core.loseDone(m.now)).toEqual([{ kind: 'coordinator', node: 2 }, { kind: 'resolve-topics' }]);
     let join = only(m.core.topicsResolved(['t']), ApiKey.JoinGroup);
     expect((join.request as JoinGroupRequest).memberId).toBe('m1');
-    expect(m.core.answered(join.id, joinAnswer({ errorCode: 'UNKNOWN_MEMBER_ID' }), m.now)).toEqual([{ kind: 'timer', timer: 'join-backoff', afterMs: 100 }]);
+    expect(m.core.answered(join.id, joinAnswer({ errorCode: 'UNKNOWN_MEMBER_ID' }), m.now)).toEqual([{ kind: 'timer', timer: 'join-backoff', afterMs: firstBackoff }]);
     expect(m.core.timerFired('join-backoff', m.now)).toEqual([{ kind: 'coordinator', node: 2 }, { kind: 'resolve-topics' }]);
     join = only(m.core.topicsResolved(['t']), ApiKey.JoinGroup);
     expect((join.request as JoinGroupRequest).memberId).toBe('');
@@ -262,9 +266,45 @@ describe('MembershipCore', () => {
     expect(m.core.stop(m.now)).toEqual([]);
     // The answer still names the member; no SyncGroup follows.
     expect(m.core.answered(join.id, joinAnswer({ generationId: 2, memberId: 'm1', leader: 'm0' }), m.now)).toEqual([]);
-    expect(m.core.leaveGroup()).toMatchObject({ node: 2, request: { apiKey: ApiKey.LeaveGroup, members: [{ memberId: 'm1' }] } });
+    // Leave asked: nothing owned any more (revoked before the JoinGroup), so a LeaveGroup at once.
+    const leave = only(m.core.leave(), ApiKey.LeaveGroup);
+    expect(leave).toMatchObject({ node: 2, timeoutMs: 30_000, request: { members: [{ memberId: 'm1', groupInstanceId: null }] } });
+    expect(m.core.requestFailed(leave.id, new TributaryError('REQUEST_TIMED_OUT', 'slow'), m.now)).toEqual([{ kind: 'left' }]);
+    // Closed while a generation's revoke step ran: nothing new is taken after it.
+    const c = new Member({ assignor: 'cooperative-sticky', cooperative: true });
+    c.joinAlone([tp('t', 0), tp('t', 1)]);
+    const { taken } = rejoinAsFollower(c, c.heartbeat('REBALANCE_IN_PROGRESS'), 2, [tp('t', 0), tp('t', 2)]);
+    expect(taken).toContainEqual({ kind: 'revoke', partitions: [tp('t', 1)] });
+    c.core.stop(c.now);
+    c.core.partitionsRevoked([tp('t', 1)]);
+    expect(c.core.revokeDone(c.now)).toEqual([]);
+    expect(c.core.assignment()).toEqual([tp('t', 0)]);
+
     m.core.coordinatorUnknown();
     const find = only(m.core.needCoordinator(m.now), ApiKey.FindCoordinator);
     expect(m.core.requestFailed(find.id, new TributaryError('NETWORK_EXCEPTION', 'gone'), m.now)).toEqual([{ kind: 'coordinator-failed', error: expect.objectContaining({ code: 'CLIENT_CLOSED' }) }]);
+  });
+
+  it('leave asked: the revoked handlers and a commit first, then LeaveGroup, then left; a static member leaves no LeaveGroup', () => {
+    const m = new Member();
+    m.joinAlone([tp('t', 0), tp('t', 1)]);
+    m.core.stop(m.now);
+    expect(m.core.leave()).toEqual([{ kind: 'leave-revoke', partitions: [tp('t', 0), tp('t', 1)] }]);
+    // Asked twice (close called again): nothing more.
+    expect(m.core.leave()).toEqual([]);
+    const leave = only(m.core.leaveRevokeDone(), ApiKey.LeaveGroup);
+    expect(leave.request).toEqual({ apiKey: ApiKey.LeaveGroup, groupId: 'g', members: [{ memberId: 'm1', groupInstanceId: null, reason: 'the consumer is closing' }] });
+    expect(m.core.assignment()).toHaveLength(2);
+    expect(m.core.answered(leave.id, { apiKey: ApiKey.LeaveGroup, errorCode: 'NONE', members: [] }, m.now)).toEqual([{ kind: 'left' }]);
+    expect(m.core.assignment()).toEqual([]);
+
+    const s = new Member({ groupInstanceId: 'i1' });
+    s.joinAlone([tp('t', 0)]);
+    s.core.stop(s.now);
+    expect(s.core.leave()).toEqual([{ kind: 'leave-revoke', partitions: [tp('t', 0)] }]);
+    expect(s.core.leaveRevokeDone()).toEqual([{ kind: 'left' }]);
+    // Never joined: nothing to give up, nobody to tell.
+    const n = new Member();
+    expect(n.core.leave()).toEqual([{ kind: 'left' }]);
   });
 });

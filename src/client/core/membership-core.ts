@@ -2,9 +2,9 @@
  * A consumer group member's membership as a core: Kafka's `AbstractCoordinator` state
  * machine (with `ConsumerCoordinator`'s rebalance steps), synchronous and without I/O. It
  * takes time and events (an answer arrived, a request failed, a timer fired, a step the
- * shell ran finished, the subscription changed, the member closed) and returns what to do
- * next (`MembershipAction`s): requests to send with their timeouts, the rebalance steps to
- * run (`revoke`, `lose`, `assign`), timers it wants, and what to report. No timers,
+ * shell ran finished, the subscription changed, the member closed or asked to leave) and
+ * returns what to do next (`MembershipAction`s): requests to send with their timeouts, the
+ * rebalance steps to run (`revoke`, `lose`, `assign`), timers it wants, and what to report. No timers,
  * transport, promises or clock reads here: `ConsumerCoordinator` (the shell) sends, runs the
  * steps (they await the application's handlers, commits and OffsetFetch), keeps the timers on
  * the member's clock, and feeds every outcome back.
@@ -31,7 +31,7 @@
  * or failure of a `send` back (`answered` / `requestFailed`, with its `id`), every timer that
  * fires (`timerFired`; a timer of the same name replaces the one before), and the end of
  * every step (`revokeDone`, `loseDone`, `assignDone`, `topicsResolved`,
- * `assignmentComputed`, `subscriptionChecked`, or `stepFailed`). The partitions a `lose`
+ * `assignmentComputed`, `subscriptionChecked`, `leaveRevokeDone`, or `stepFailed`). The partitions a `lose`
  * names are no longer owned when it is returned; a `revoke`'s are dropped by
  * `partitionsRevoked`, an `assign`'s become owned by `partitionsTaken` once their offsets
  * are known, both called by the shell in the middle of the step.
@@ -52,6 +52,8 @@ import type {
 } from '../../protocol/group.js';
 import type { ErrorCode } from '../../util/error-codes.js';
 import { TributaryError } from '../../util/errors.js';
+import type { Rng } from '../../util/rng.js';
+import { backoffMs } from './backoff.js';
 import { assignmentChange, coordinatorErrors, heartbeatOutcome, joinFailureOutcome, type TopicPartition } from './membership.js';
 
 /** What the core needs to know of the member's options. */
@@ -80,7 +82,7 @@ export interface SubscriptionData {
   readonly rackId: null;
 }
 
-/** What the core asks of its surroundings, all pure: the nodes to ask first, the subscription codec, the backoff (with its seeded jitter). */
+/** What the core asks of its surroundings, all pure: the nodes to ask first, the subscription codec, the seeded random source of the backoffs' jitter. */
 export interface MembershipEnv {
   /** The nodes a FindCoordinator may go to, tried in turn. */
   readonly bootstrapNodes: () => readonly number[];
@@ -88,11 +90,11 @@ export interface MembershipEnv {
   readonly encodeSubscription: (subscription: SubscriptionData) => Uint8Array;
   /** Kafka's `ConsumerProtocol` assignment bytes, decoded (throws `TributaryError('CORRUPT_MESSAGE')` on bad bytes). */
   readonly decodeAssignment: (bytes: Uint8Array) => readonly TopicPartition[];
-  /** How long to wait before retry number `attempts` (0 first). */
-  readonly backoffMs: (attempts: number) => number;
+  /** The jitter of every backoff (Kafka's exponential backoff, 50 ms doubling to 1 s, ±20%). */
+  readonly rng: Rng;
 }
 
-export type MembershipRequest = FindCoordinatorRequest | JoinGroupRequest | SyncGroupRequest | HeartbeatRequest;
+export type MembershipRequest = FindCoordinatorRequest | JoinGroupRequest | SyncGroupRequest | HeartbeatRequest | LeaveGroupRequest;
 
 /** The timers the core asks for; one of each at a time. */
 export type MembershipTimer = 'heartbeat-now' | 'join-backoff' | 'lookup-backoff' | 'metadata-check';
@@ -104,6 +106,10 @@ export type MembershipAction =
   | { readonly kind: 'timer'; readonly timer: MembershipTimer; readonly afterMs: number }
   /** Stop handing these out, wait for the record in flight, run the `revoked` handlers, commit; then `revokeDone`. */
   | { readonly kind: 'revoke'; readonly partitions: readonly TopicPartition[] }
+  /** Leaving: run the `revoked` handlers and commit (the record in flight is already done); then `leaveRevokeDone`. */
+  | { readonly kind: 'leave-revoke'; readonly partitions: readonly TopicPartition[] }
+  /** The member left (LeaveGroup answered, failed, or not needed): it owns nothing. */
+  | { readonly kind: 'left' }
   /** Already dropped: run the `lost` handlers; then `loseDone`. */
   | { readonly kind: 'lose'; readonly partitions: readonly TopicPartition[] }
   /** Fetch their committed offsets (`partitionsTaken`), seek, run the `assigned` handlers; then `assignDone`. */
@@ -168,6 +174,8 @@ export class MembershipCore {
   /** The leader's partition counts of the topics it assigned last (empty when not the leader). */
   assignedCounts: ReadonlyMap<string, number> = new Map();
   private closed = false;
+  private leaving = false;
+  private leaveRequestId = 0;
   private rejoinNeeded = true;
   private lostNeeded = false;
   private stepValue: JoinStep = 'idle';
@@ -289,6 +297,7 @@ export class MembershipCore {
 
   /** A `send`'s answer. */
   answered(id: number, response: unknown, now: number): MembershipAction[] {
+    if (id === this.leaveRequestId) return this.left();
     if (id === this.lookupRequestId) return this.lookupAnswered(response as FindCoordinatorResponse, now);
     if (id === this.heartbeatRequestId) return this.heartbeatAnswered(response as HeartbeatResponse, now);
     if (id === this.joinRequestId) return this.joinAnswered(response as JoinGroupResponse, now);
@@ -298,6 +307,7 @@ export class MembershipCore {
 
   /** A `send` failed (no answer in time, the connection broke, ...). */
   requestFailed(id: number, error: TributaryError, now: number): MembershipAction[] {
+    if (id === this.leaveRequestId) return this.left();
     if (id === this.lookupRequestId) {
       this.lookupRequestId = 0;
       return error.retriable ? this.lookupRetry(now) : this.lookupFailed(error, now);
@@ -433,20 +443,36 @@ export class MembershipCore {
     return this.joinFailed(error, now, s === 'taking-revoke' || s === 'taking-assign');
   }
 
-  /** The LeaveGroup a closing member sends, if it has one to send (a static member keeps its place). */
-  leaveGroup(): { readonly node: number; readonly request: LeaveGroupRequest; readonly timeoutMs: number } | undefined {
-    const c = this.config;
-    if (this.memberId === '' || c.groupInstanceId !== null || this.coordinatorId === undefined) return undefined;
-    return {
-      node: this.coordinatorId,
-      request: { apiKey: ApiKey.LeaveGroup, groupId: c.groupId, members: [{ memberId: this.memberId, groupInstanceId: null, reason: 'the consumer is closing' }] },
-      timeoutMs: c.requestTimeoutMs,
-    };
+  /**
+   * Leave asked (close, after `stop` and once the record in flight is done): the `revoked`
+   * handlers and a commit for what it owns (`leave-revoke`), then a LeaveGroup (not for a
+   * static member, which keeps its place for its session), then `left`.
+   */
+  leave(): MembershipAction[] {
+    if (this.leaving) return none;
+    this.leaving = true;
+    const owned = this.assignment();
+    if (owned.length > 0 && this.generation >= 0) return [{ kind: 'leave-revoke', partitions: owned }];
+    return this.leaveGroup();
   }
 
-  /** The member left: it owns nothing. */
-  left(): void {
+  /** The `leave-revoke` step finished. */
+  leaveRevokeDone(): MembershipAction[] {
+    return this.leaving ? this.leaveGroup() : none;
+  }
+
+  private leaveGroup(): MembershipAction[] {
+    const c = this.config;
+    if (this.memberId === '' || c.groupInstanceId !== null || this.coordinatorId === undefined) return this.left();
+    this.leaveRequestId = this.nextId++;
+    const request: LeaveGroupRequest = { apiKey: ApiKey.LeaveGroup, groupId: c.groupId, members: [{ memberId: this.memberId, groupInstanceId: null, reason: 'the consumer is closing' }] };
+    return [{ kind: 'send', id: this.leaveRequestId, node: this.coordinatorId, request, timeoutMs: c.requestTimeoutMs, what: 'LeaveGroup' }];
+  }
+
+  private left(): MembershipAction[] {
+    this.leaveRequestId = 0;
     this.owned.clear();
+    return [{ kind: 'left' }];
   }
 
   // ------------------------------------------------------------------ the join sequence
@@ -545,6 +571,8 @@ export class MembershipCore {
   private afterTakeRevoke(now: number): MembershipAction[] {
     const generationId = this.joinAnswer!.generationId;
     this.ownedGeneration = generationId;
+    // A member that closed meanwhile takes nothing new: `leave` gives up what it owns.
+    if (this.closed) return this.end();
     // Reported before the new partitions are taken: records of them may be handed out (and
     // the group closed) while `assign` still runs, and the event must come first.
     const out: MembershipAction[] = [{ kind: 'rebalanced', generationId, memberId: this.memberId, assigned: this.assigned }];
@@ -573,9 +601,14 @@ export class MembershipCore {
     if (outcome.findCoordinator) this.coordinatorId = undefined;
     if (outcome.next === 'backoff') {
       this.stepValue = 'backoff';
-      return [{ kind: 'timer', timer: 'join-backoff', afterMs: this.env.backoffMs(this.failures++) }];
+      return [{ kind: 'timer', timer: 'join-backoff', afterMs: this.backoff(this.failures++) }];
     }
     return this.next(now);
+  }
+
+  /** How long to wait before retry number `attempts` (0 first), as the shell's commits do. */
+  private backoff(attempts: number): number {
+    return backoffMs(attempts, 50, 1000, this.env.rng);
   }
 
   // ------------------------------------------------------------------ the coordinator
@@ -606,7 +639,7 @@ export class MembershipCore {
     if (this.closed) return this.lookupFailed(new TributaryError('CLIENT_CLOSED', 'the consumer group is closed'), now);
     const attempt = this.lookupAttempt!;
     this.lookupAttempt = attempt + 1;
-    return [{ kind: 'timer', timer: 'lookup-backoff', afterMs: this.env.backoffMs(attempt) }];
+    return [{ kind: 'timer', timer: 'lookup-backoff', afterMs: this.backoff(attempt) }];
   }
 
   private coordinatorKnown(node: number, now: number): MembershipAction[] {

@@ -9,6 +9,7 @@ import {
   compressionOf,
   decodeRecordsSection,
   decodeRecordsSectionWith,
+  decodePartitionRecordsSection,
   encodeBatchUncompressed,
   encodeRecords,
   assembleBatch,
@@ -19,6 +20,8 @@ import {
   type DecodedRecord,
   type RecordInput,
   type RecordMaker,
+  type BatchHeader,
+  type PartitionRecord,
 } from '../batch.js';
 import { checkBatchInput } from '../batch-input.js';
 import type { Codec } from './codec.js';
@@ -177,6 +180,35 @@ export async function decodeBatch(bytes: Uint8Array, pos = 0, options: DecodeBat
  * @internal
  */
 export function decodeBatchWith<T>(bytes: Uint8Array, pos: number, verifyCrc: boolean, fromOffset: number, make: RecordMaker<T>, out: T[]): Promise<void> | undefined {
+  const { header, section, compression } = checkedBatch(bytes, pos, verifyCrc);
+  if (compression === 'none') {
+    decodeRecordsSectionWith(section, header, fromOffset, make, out);
+    return undefined;
+  }
+  return codecFor(compression)
+    .decompress(section)
+    .then((body) => decodeRecordsSectionWith(body, header, fromOffset, make, out));
+}
+
+/**
+ * {@link decodeBatchWith} for the consumer's records: pushes a {@link PartitionRecord} of
+ * `topic` and `partition` onto `out` for every record at or past `fromOffset`, made by
+ * the decoder's loop itself (see `decodePartitionRecordsSection` for why).
+ * @internal
+ */
+export function decodePartitionBatch(bytes: Uint8Array, pos: number, verifyCrc: boolean, fromOffset: number, topic: string, partition: number, out: PartitionRecord[]): Promise<void> | undefined {
+  const { header, section, compression } = checkedBatch(bytes, pos, verifyCrc);
+  if (compression === 'none') {
+    decodePartitionRecordsSection(section, header, fromOffset, topic, partition, out);
+    return undefined;
+  }
+  return codecFor(compression)
+    .decompress(section)
+    .then((body) => decodePartitionRecordsSection(body, header, fromOffset, topic, partition, out));
+}
+
+/** The batch at `pos`, checked (its CRC as `verifyCrc` says): its header and its records section, still compressed. */
+function checkedBatch(bytes: Uint8Array, pos: number, verifyCrc: boolean): { header: BatchHeader; section: Buffer; compression: CompressionType } {
   const buf = asBuffer(bytes);
   checkPosition(buf, pos);
   const check = checkBatch(buf, pos, buf.length, verifyCrc);
@@ -187,15 +219,7 @@ export function decodeBatchWith<T>(bytes: Uint8Array, pos: number, verifyCrc: bo
       if (!Number.isSafeInteger(header[field])) throw corruptBatch(`${field} is outside the safe integer range`);
     }
   }
-  const section = buf.subarray(pos + batchHeaderBytes, pos + check.size);
-  const compression = compressionOf(header.attributes);
-  if (compression === 'none') {
-    decodeRecordsSectionWith(section, header, fromOffset, make, out);
-    return undefined;
-  }
-  return codecFor(compression)
-    .decompress(section)
-    .then((body) => decodeRecordsSectionWith(body, header, fromOffset, make, out));
+  return { header, section: buf.subarray(pos + batchHeaderBytes, pos + check.size), compression: compressionOf(header.attributes) };
 }
 
 /**

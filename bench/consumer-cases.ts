@@ -1,0 +1,231 @@
+/**
+ * The consumer against its ceiling, one reader per process (issue 13, item 6: like with
+ * like). `consumer-cases.ts <reader> <partitions> <records> [passes]`:
+ * - fills a topic of `partitions` partitions on a 1-node cluster with its own data folder
+ *   (one partition: unkeyed calls of 1,000 through `sendBatch`, as `cluster-cases.ts
+ *   consume`; more: keyed calls of 1,000, as `groups-cases.ts throughput`), 100-byte values;
+ * - `reader` then reads every record, one uncounted warm-up pass and `passes` counted ones
+ *   (default 3), each from the earliest offset with a fresh reader:
+ *   `direct` (the cluster closed, the same partitions read straight from their logs into
+ *   the consumer's record shape: `read-ceiling.ts`), `bare` (`consumer.batches()`),
+ *   `bare-record` (`for await (const r of consumer)`), `group-batch` (a group of 1,
+ *   `run({ eachBatch })`), `group-record` (`run({ eachRecord })`), `group-iter`
+ *   (`for await (const r of group)`); a new group id a pass.
+ * - prints CPU a record of the whole process (every thread) over the counted passes,
+ *   from each pass's first record on (a group's join, and a seek's ListOffsets, are not
+ *   reading), and the median pass's rate.
+ *
+ * Why one reader a process: `groups-cases.ts throughput` runs the bare consumer, the group
+ * and the direct read one after another in one process, so each meets a different heap and
+ * JIT state (and, until this change, the group's `AsyncLocalStorage` turned on promise
+ * hooks for everything after it). `PROFILE=<file>` writes a CPU profile of the counted
+ * passes only.
+ *
+ * `paired` (a fifth argument): the reader and the direct read in the same process, pass for
+ * pass, in alternating order (direct first, then the reader first), on the same data: the
+ * partition folders are copied once the topic is filled and read straight from the copy
+ * while the cluster runs. On this shared machine the CPU a record of one and the same
+ * reader swings 2x between processes (another process's load, caches, the collector's
+ * timing); within one process, pass against pass, far less. Reports both readers' CPU a
+ * record and the median of the pairs' ratios (direct / reader).
+ */
+import { cpSync, writeFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cluster } from '../src/cluster.js';
+import type { ProducerRecord } from '../src/client/producer.js';
+import { peakRssMiB, percentile, report } from './lib.js';
+import { openDirect, readLogsDirectly } from './read-ceiling.js';
+
+const [reader = 'bare', partitionsArg = '1', recordsArg = '1000000', passesArg = '3', pairing = ''] = process.argv.slice(2);
+const partitions = Number(partitionsArg);
+const records = Number(recordsArg);
+const passes = Number(passesArg);
+const topic = 'events';
+const recordBytes = 100;
+
+const dataDir = mkdtempSync(join(tmpdir(), 'tributary-bench-consumer-'));
+const cluster = await Cluster.start({ nodes: 1, dataDir });
+
+async function fill(): Promise<void> {
+  await cluster.admin().createTopics([{ name: topic, partitions, replicationFactor: 1 }]);
+  const producer = cluster.producer({ acks: 1, lingerMs: 1, batchSize: partitions === 1 ? 512 * 1024 : 256 * 1024, bufferMemory: 64 * 1024 * 1024 });
+  const value = Buffer.alloc(recordBytes, 0x62);
+  const sends: Promise<unknown>[] = [];
+  for (let i = 0; i < records; i += 1000) {
+    const n = Math.min(1000, records - i);
+    const call: ProducerRecord[] = partitions === 1 ? Array.from({ length: n }, () => ({ value })) : Array.from({ length: n }, (_, j) => ({ key: `k${(i + j) % 997}`, value }));
+    sends.push(producer.sendBatch(topic, call));
+    if (sends.length >= 32) await sends.shift();
+  }
+  await Promise.all(sends);
+  await producer.close();
+}
+
+interface Pass {
+  readonly seconds: number;
+  readonly cpuUs: number;
+  readonly counted: number;
+}
+
+/** Reads every record once with a fresh reader; time and CPU from the first record on. */
+async function pass(n: number): Promise<Pass> {
+  const tps = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }));
+  let read = 0;
+  let bytes = 0;
+  let first = 0;
+  let firstCount = 0;
+  let cpu0 = process.cpuUsage();
+  const mark = (count: number) => {
+    if (first === 0) [first, firstCount, cpu0] = [performance.now(), count, process.cpuUsage()];
+  };
+  if (reader === 'bare' || reader === 'bare-record') {
+    const consumer = cluster.consumer({ maxWaitMs: 500 });
+    consumer.assign(tps);
+    for (const tp of tps) await consumer.seek(tp, 'earliest');
+    if (reader === 'bare') {
+      for await (const batch of consumer.batches()) {
+        mark(batch.records.length);
+        for (const r of batch.records) bytes += r.value!.byteLength;
+        if ((read += batch.records.length) >= records) break;
+      }
+    } else {
+      for await (const r of consumer) {
+        mark(1);
+        bytes += r.value!.byteLength;
+        if (++read >= records) break;
+      }
+    }
+    await consumer.close();
+  } else {
+    const group = cluster.consumerGroup({ groupId: `bench-${n}`, topics: [topic], from: 'earliest', autoCommitIntervalMs: 1000 });
+    if (reader === 'group-iter') {
+      for await (const r of group) {
+        mark(1);
+        bytes += r.value!.byteLength;
+        if (++read >= records) break;
+      }
+    } else {
+      let done!: () => void;
+      const finished = new Promise<void>((r) => (done = r));
+      void group.run(
+        reader === 'group-record'
+          ? {
+              eachRecord: (r) => {
+                mark(1);
+                bytes += r.value!.byteLength;
+                if (++read >= records) done();
+              },
+            }
+          : {
+              eachBatch: (batch) => {
+                mark(batch.records.length);
+                for (const r of batch.records) bytes += r.value!.byteLength;
+                if ((read += batch.records.length) >= records) done();
+              },
+            },
+      );
+      await finished;
+    }
+    const end = performance.now();
+    const cpu = process.cpuUsage(cpu0);
+    await group.close();
+    if (read !== records || bytes !== records * recordBytes) throw new Error(`${reader} read ${read} records (${bytes} bytes), wrote ${records}`);
+    return { seconds: (end - first) / 1000, cpuUs: cpu.user + cpu.system, counted: records - firstCount };
+  }
+  const end = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  if (read !== records || bytes !== records * recordBytes) throw new Error(`${reader} read ${read} records (${bytes} bytes), wrote ${records}`);
+  return { seconds: (end - first) / 1000, cpuUs: cpu.user + cpu.system, counted: records - firstCount };
+}
+
+let session: Session | undefined;
+async function profileStart(): Promise<void> {
+  if (process.env.PROFILE === undefined) return;
+  session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+}
+async function profileStop(): Promise<void> {
+  if (session === undefined) return;
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(process.env.PROFILE!, JSON.stringify(profile));
+  session.disconnect();
+}
+
+try {
+  await fill();
+  const load = (await import('node:os')).loadavg()[0]!;
+  if (reader === 'direct') {
+    await cluster.close();
+    await readLogsDirectly(dataDir, topic, partitions, 1); // warm-up
+    await profileStart();
+    const d = await readLogsDirectly(dataDir, topic, partitions, passes);
+    await profileStop();
+    if (d.records !== records) throw new Error(`read ${d.records} records directly, wrote ${records}`);
+    report({ name: 'consumer', reader, partitions, records, load, recordsPerSec: records / d.seconds, cpuPerRecordNs: d.cpuPerRecordNs, peakRssMiB: peakRssMiB() });
+  } else if (pairing === 'paired') {
+    // A copy of the partition folders (not the lock): read straight from their logs while
+    // the cluster, which holds the originals, keeps running for the reader.
+    const copy = mkdtempSync(join(tmpdir(), 'tributary-bench-consumer-direct-'));
+    try {
+      const node = readdirSync(dataDir).find((d) => d.startsWith('node-'))!;
+      for (let p = 0; p < partitions; p++) cpSync(join(dataDir, node, `${topic}-${p}`), join(copy, node, `${topic}-${p}`), { recursive: true });
+      const direct = await openDirect(copy, topic, partitions);
+      await direct.pass(); // warm-up (and the CRC check of each batch at its first read after open)
+      await pass(0);
+      await profileStart();
+      const mine: Pass[] = [];
+      const theirs: { records: number; cpuUs: number; seconds: number }[] = [];
+      for (let i = 1; i <= passes; i++) {
+        if (i % 2 === 1) {
+          theirs.push(await direct.pass());
+          mine.push(await pass(i));
+        } else {
+          mine.push(await pass(i));
+          theirs.push(await direct.pass());
+        }
+      }
+      await profileStop();
+      await direct.close();
+      for (const t of theirs) if (t.records !== records) throw new Error(`read ${t.records} records directly, wrote ${records}`);
+      const ratios = mine.map((m, i) => theirs[i]!.cpuUs / records / (m.cpuUs / m.counted)).sort((a, b) => a - b);
+      const cpuNs = (mine.reduce((s, p) => s + p.cpuUs, 0) * 1000) / mine.reduce((s, p) => s + p.counted, 0);
+      const directNs = (theirs.reduce((s, p) => s + p.cpuUs, 0) * 1000) / (records * passes);
+      const rates = mine.map((p) => p.counted / p.seconds).sort((a, b) => a - b);
+      const directRates = theirs.map((p) => records / p.seconds).sort((a, b) => a - b);
+      report({
+        name: 'consumer-paired',
+        reader,
+        partitions,
+        records,
+        passes,
+        load,
+        recordsPerSec: percentile(rates, 50),
+        cpuPerRecordNs: cpuNs,
+        directRecordsPerSec: percentile(directRates, 50),
+        directCpuPerRecordNs: directNs,
+        ratioByCpu: directNs / cpuNs,
+        medianPairRatioByCpu: percentile(ratios, 50),
+        peakRssMiB: peakRssMiB(),
+      });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  } else {
+    await pass(0); // warm-up
+    await profileStart();
+    const all: Pass[] = [];
+    for (let i = 1; i <= passes; i++) all.push(await pass(i));
+    await profileStop();
+    const rates = all.map((p) => p.counted / p.seconds).sort((a, b) => a - b);
+    const cpuNs = (all.reduce((s, p) => s + p.cpuUs, 0) * 1000) / all.reduce((s, p) => s + p.counted, 0);
+    report({ name: 'consumer', reader, partitions, records, load, recordsPerSec: percentile(rates, 50), cpuPerRecordNs: cpuNs, peakRssMiB: peakRssMiB() });
+  }
+} finally {
+  await cluster.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}

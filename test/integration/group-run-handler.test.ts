@@ -1,0 +1,217 @@
+/**
+ * What a `run` handler may do to its own member (docs/design/consumer-groups.md, "At least
+ * once"; docs/design/clients.md, "Group delivery"): `close()` from inside a handler, before
+ * or after its first `await`, does not wait for that handler (it is the one in flight, and
+ * it awaits the close); a close of another member from inside a handler still waits for
+ * that member's own handler; a handler that seeks its partition reads from there on.
+ *
+ * On simulated time (test/helpers/sim-clock.ts). `rebalanceTimeoutMs` (how long a close
+ * waits for the handler in flight) is ten minutes of the clock: a close that waited for
+ * the handler awaiting it would take those ten minutes, so each close inside a handler
+ * checks that it took less than one. No assertion depends on the machine's speed.
+ */
+import { describe, expect, it } from 'vitest';
+import { Cluster } from '../../src/cluster.js';
+import { serdes } from '../../src/client/serde.js';
+import { useSimulatedClock } from '../helpers/sim-clock.js';
+
+const { clock, until, sleep } = useSimulatedClock();
+
+const settings = { heartbeatIntervalMs: 100, sessionTimeoutMs: 10_000, maxWaitMs: 20, autoCommitIntervalMs: 3_600_000, rebalanceTimeoutMs: 600_000, from: 'earliest' } as const;
+
+async function produce(cluster: Cluster, topic: string, count: number): Promise<void> {
+  const t = cluster.topic(topic, { key: serdes.string, value: serdes.string });
+  await t.send(Array.from({ length: count }, (_, i) => ({ value: `v${i}` })));
+}
+
+async function committed(cluster: Cluster, groupId: string): Promise<number[]> {
+  const d = await cluster.admin().describeGroup(groupId);
+  expect(d.members).toEqual([]);
+  return d.offsets.map((o) => o.committed);
+}
+
+describe('close() from inside a run handler', () => {
+  for (const where of ['before its first await', 'after an await'] as const) {
+    it(`eachRecord, ${where}: close resolves while the handler is in flight; the records before it are committed, not its own`, async () => {
+      await using cluster = await Cluster.start({ clock });
+      await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
+      await produce(cluster, 'work', 10);
+      const group = cluster.consumerGroup({ groupId: 'inside', topics: ['work'], value: serdes.string, ...settings });
+      const steps: string[] = [];
+      let closeMs = -1;
+      const run = group.run({
+        eachRecord: async (r) => {
+          if (r.offset !== 4) return;
+          if (where === 'after an await') await sleep(5);
+          steps.push('closing');
+          const t0 = clock.now();
+          await group.close();
+          closeMs = clock.now() - t0;
+          steps.push('closed');
+        },
+      });
+      await run;
+      expect(steps).toEqual(['closing', 'closed']);
+      expect(closeMs).toBeGreaterThanOrEqual(0);
+      expect(closeMs).toBeLessThan(60_000); // it did not wait for rebalanceTimeoutMs (10 minutes)
+      expect(await committed(cluster, 'inside')).toEqual([4]);
+    }, 60_000);
+  }
+
+  it('eachBatch, after an await: close resolves while the handler is in flight', async () => {
+    await using cluster = await Cluster.start({ clock });
+    await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
+    await produce(cluster, 'work', 10);
+    const group = cluster.consumerGroup({ groupId: 'inside-batch', topics: ['work'], value: serdes.string, ...settings });
+    let closeMs = -1;
+    const run = group.run({
+      eachBatch: async () => {
+        await sleep(5);
+        const t0 = clock.now();
+        await group.close();
+        closeMs = clock.now() - t0;
+      },
+    });
+    await run;
+    expect(closeMs).toBeGreaterThanOrEqual(0);
+    expect(closeMs).toBeLessThan(60_000);
+    // The batch in flight was not processed: the commit is where the member started.
+    expect(await committed(cluster, 'inside-batch')).toEqual([0]);
+  }, 60_000);
+
+  it("a close of member A from inside member B's handler waits for A's own handler, then commits its record", async () => {
+    await using cluster = await Cluster.start({ clock });
+    await cluster.admin().createTopics([
+      { name: 'work', partitions: 1 },
+      { name: 'other', partitions: 1 },
+    ]);
+    await produce(cluster, 'work', 5);
+    const a = cluster.consumerGroup({ groupId: 'a', topics: ['work'], value: serdes.string, ...settings });
+    const b = cluster.consumerGroup({ groupId: 'b', topics: ['other'], value: serdes.string, ...settings });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let aStarted = false;
+    let aFinished = false;
+    const runA = a.run({
+      eachRecord: async (r) => {
+        if (r.offset < 2) return;
+        aStarted = true;
+        await gate; // the third record is slow
+        aFinished = true;
+      },
+    });
+    let finishedWhenClosed: boolean | undefined;
+    const runB = b.run({
+      eachRecord: async () => {
+        await sleep(1);
+        void sleep(300).then(release);
+        await a.close();
+        finishedWhenClosed = aFinished;
+      },
+    });
+    await until('A handling its third record', () => aStarted);
+    await produce(cluster, 'other', 1);
+    await until("B's close of A", () => finishedWhenClosed !== undefined);
+    expect(finishedWhenClosed).toBe(true);
+    await runA;
+    expect(await committed(cluster, 'a')).toEqual([3]);
+    await b.close();
+    await runB;
+  }, 60_000);
+});
+
+describe('eachRecord handlers', () => {
+  it('synchronous and asynchronous handlers see every record once, in order; processed records are committed', async () => {
+    await using cluster = await Cluster.start({ clock });
+    await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
+    await produce(cluster, 'work', 300);
+    for (const kind of ['sync', 'async'] as const) {
+      const group = cluster.consumerGroup({ groupId: `each-${kind}`, topics: ['work'], value: serdes.string, ...settings });
+      const seen: string[] = [];
+      const run = group.run({
+        eachRecord:
+          kind === 'sync'
+            ? (r) => void seen.push(r.value!)
+            : async (r) => {
+                await null;
+                seen.push(r.value!);
+              },
+      });
+      await until('300 records', () => seen.length >= 300);
+      await group.close();
+      await run;
+      expect(seen).toEqual(Array.from({ length: 300 }, (_, i) => `v${i}`));
+      expect(await committed(cluster, `each-${kind}`)).toEqual([300]);
+    }
+  }, 60_000);
+
+  it('a synchronous handler that seeks its partition back reads from there on, and the rest of the batch is not handed out', async () => {
+    await using cluster = await Cluster.start({ clock });
+    await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
+    await produce(cluster, 'work', 10);
+    const group = cluster.consumerGroup({ groupId: 'seeking', topics: ['work'], value: serdes.string, ...settings });
+    const offsets: number[] = [];
+    let sought = false;
+    const run = group.run({
+      eachRecord: (r) => {
+        offsets.push(r.offset);
+        if (r.offset === 6 && !sought) {
+          sought = true;
+          void group.seek({ topic: 'work', partition: 0 }, 3);
+        }
+      },
+    });
+    await until('14 records', () => offsets.length >= 14);
+    await group.close();
+    await run;
+    expect(offsets).toEqual([0, 1, 2, 3, 4, 5, 6, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await committed(cluster, 'seeking')).toEqual([10]);
+  }, 60_000);
+
+  it('a synchronous handler that throws: run rejects, the member leaves, and the failed record is not committed', async () => {
+    await using cluster = await Cluster.start({ clock });
+    await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
+    await produce(cluster, 'work', 10);
+    const group = cluster.consumerGroup({ groupId: 'throwing', topics: ['work'], value: serdes.string, ...settings });
+    const boom = new Error('boom');
+    await expect(
+      group.run({
+        eachRecord: (r) => {
+          if (r.offset === 7) throw boom;
+        },
+      }),
+    ).rejects.toBe(boom);
+    expect(await committed(cluster, 'throwing')).toEqual([7]);
+  }, 60_000);
+});
+
+describe('record views', () => {
+  it('a record keeps its key and value after later fetches (bare consumer and group): no buffer a record points into is reused', async () => {
+    await using cluster = await Cluster.start({ clock });
+    await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
+    // Many fetches: batches of 20 records, fetches of about 1 KiB a partition (maxPartitionBytes).
+    const t = cluster.topic('work', { key: serdes.string, value: serdes.string });
+    for (let i = 0; i < 2000; i += 20) await t.send(Array.from({ length: 20 }, (_, j) => ({ key: `k${i + j}`, value: `value-${i + j}` })));
+    const consumer = cluster.consumer({ maxWaitMs: 20, maxPartitionBytes: 1024 });
+    consumer.assign([{ topic: 'work', partition: 0 }]);
+    await consumer.seek({ topic: 'work', partition: 0 }, 'earliest');
+    const kept: { key: Uint8Array | null; value: Uint8Array | null }[] = [];
+    let fetches = 0;
+    for await (const batch of consumer.batches()) {
+      fetches++;
+      kept.push(...batch.records);
+      if (kept.length >= 2000) break;
+    }
+    await consumer.close();
+    expect(fetches).toBeGreaterThan(10);
+    expect(kept.map((r) => `${Buffer.from(r.key!).toString()}=${Buffer.from(r.value!).toString()}`)).toEqual(Array.from({ length: 2000 }, (_, i) => `k${i}=value-${i}`));
+
+    const group = cluster.consumerGroup({ groupId: 'views', topics: ['work'], ...settings, maxWaitMs: 20 });
+    const fromGroup: { key: Uint8Array | null; value: Uint8Array | null }[] = [];
+    const run = group.run({ eachRecord: (r) => void fromGroup.push(r) });
+    await until('2,000 records', () => fromGroup.length >= 2000);
+    await group.close();
+    await run;
+    expect(fromGroup.map((r) => `${Buffer.from(r.key!).toString()}=${Buffer.from(r.value!).toString()}`)).toEqual(Array.from({ length: 2000 }, (_, i) => `k${i}=value-${i}`));
+  }, 60_000);
+});
