@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { BatchHeader } from '../record/batch.js';
 import { writeFileAtomic, writeFileAtomicAsync } from '../storage/atomic-file.js';
 import type { LogAppendInfo } from '../storage/log.js';
+import { checksummedHere } from '../record/checksummed-here.js';
 import { validateBatches, type ValidationRules } from '../storage/log-validator.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { assert } from '../util/assert.js';
@@ -431,7 +432,10 @@ export class Partition {
     }
     // The one check of these bytes (CRC, structure, size, the topic's rules): what it read
     // serves the producer checks here and goes down to the log, which does not check again.
-    const checked = validateBatches(batches, this.validationRules(true));
+    // The CRC pass only where the bytes crossed a trust boundary: a batch a Producer in
+    // this thread checksummed and handed over in-process is not checksummed again
+    // (record/checksummed-here.ts); bytes from a socket, a worker or a file always are.
+    const checked = validateBatches(batches, this.validationRules(true, !checksummedHere(batches)));
     if (!checked.ok) return error(checked.errorCode, checked.message);
     const validated = checked.value;
     const headers = validated.batches;
@@ -468,10 +472,23 @@ export class Partition {
   }
 
   /** What batches entering this replica are checked against: the log's limits and the topic's rules. */
-  private validationRules(assignOffsets: boolean): ValidationRules {
+  private validationRules(assignOffsets: boolean, verifyCrc = true): ValidationRules {
     const c = this.log.config;
-    return { assignOffsets, nextOffset: this.log.logEndOffset, maxMessageBytes: c.maxMessageBytes, keysRequired: c.cleanupPolicy !== 'delete' };
+    if (assignOffsets) {
+      // A leader's rules depend on the config alone (no log end): made once per config
+      // and CRC choice, not a batch (with keyed records over 10,000 partitions every
+      // batch holds one record, and each paid for this object).
+      if (this.leaderRulesConfig !== c) {
+        this.leaderRulesConfig = c;
+        const base = { assignOffsets: true, nextOffset: -1, maxMessageBytes: c.maxMessageBytes, keysRequired: c.cleanupPolicy !== 'delete' };
+        this.leaderRules = [{ ...base, verifyCrc: false }, { ...base, verifyCrc: true }];
+      }
+      return this.leaderRules![verifyCrc ? 1 : 0]!;
+    }
+    return { assignOffsets, nextOffset: this.log.logEndOffset, maxMessageBytes: c.maxMessageBytes, keysRequired: c.cleanupPolicy !== 'delete', verifyCrc };
   }
+  private leaderRulesConfig: object | undefined;
+  private leaderRules: readonly ValidationRules[] | undefined;
 
   private accepted(firstOffset: number, lastOffset: number, logAppendTime: number, duplicate: boolean, options: ProduceOptions, now: number): ProduceOutcome {
     const pending = options.acks === -1;

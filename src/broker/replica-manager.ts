@@ -516,8 +516,9 @@ export class ReplicaManager {
         const h = leaders[i];
         if (h === undefined) continue;
         const e = entries[i]!;
-        // A replica that stopped leading (or went) while others opened.
-        if (this.hosted.get(tpKey(e.topic, e.index)) !== h || h.replica.role !== 'leader') {
+        // A replica that stopped leading (or went) while others opened (only then did the
+        // loop turn between the lookup and here).
+        if ((toOpen !== undefined && this.hosted.get(tpKey(e.topic, e.index)) !== h) || h.replica.role !== 'leader') {
           out[i] = fail(e.index, 'NOT_LEADER_OR_FOLLOWER');
           continue;
         }

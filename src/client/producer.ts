@@ -2,13 +2,14 @@ import type { Transport } from '../transport/transport.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { RecordAccumulator, SendOp, SendShape, type ProducerRecord, type RecordMetadata } from './accumulator.js';
+import { RecordAccumulator, SendOp, SendShape, capture, captured, type ProducerRecord, type RecordMetadata } from './accumulator.js';
 import { BufferPool } from './buffer-pool.js';
 import type { ProducerMetrics } from './client-metrics.js';
 import { MetadataCache } from './metadata-cache.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { SenderShell } from './sender-shell.js';
 import { checkSendArguments } from './send-arguments.js';
+import { SendClock } from './send-clock.js';
 import { RecordMetadataList } from './record-metadata-list.js';
 
 export type { ProducerRecord, RecordMetadata, ProducerHeader } from './accumulator.js';
@@ -54,16 +55,6 @@ export { RecordMetadataList } from './record-metadata-list.js';
  * await producer.close();
  * ```
  */
-/** Where `capture` leaves a new promise's resolving functions, for the line after `new Promise(capture)`. */
-const captured = {
-  resolve: undefined as unknown as (v: RecordMetadata | RecordMetadata[] | RecordMetadataList) => void,
-  reject: undefined as unknown as (e: unknown) => void,
-};
-function capture(resolve: (v: RecordMetadata | RecordMetadata[] | RecordMetadataList) => void, reject: (e: unknown) => void): void {
-  captured.resolve = resolve;
-  captured.reject = reject;
-}
-
 export class Producer {
   /** The options in force, defaults filled in. @internal */
   readonly options: ResolvedProducerOptions;
@@ -73,6 +64,8 @@ export class Producer {
   private readonly accumulator: RecordAccumulator;
   private readonly sender: SenderShell;
   private closed = false;
+  /** The records' default timestamp, read once per few sends of a synchronous run. */
+  private readonly sendClock: SendClock;
   private closePromise: Promise<void> | undefined;
 
   constructor(
@@ -83,6 +76,7 @@ export class Producer {
     this.options = resolveProducerOptions(options);
     const rng = new Rng(this.options.randomSeed ?? (clock.now() ^ Math.floor(clock.monotonic() * 1000)));
     this.pool = new BufferPool(this.options.bufferMemory, this.options.batchSize, clock);
+    this.sendClock = new SendClock(clock);
     this.metadata = new MetadataCache(transport, this.options, clock, rng.fork());
     this.accumulator = new RecordAccumulator(this.options, this.metadata, this.pool, clock, rng, () => this.sender.wake());
     this.sender = new SenderShell(this.accumulator, transport, this.metadata, this.options, clock, rng);
@@ -145,7 +139,11 @@ export class Producer {
     if (!single && (input as readonly ProducerRecord[]).length === 0) return Promise.resolve(shape === SendShape.List ? new RecordMetadataList(topic, 0, [], this.clock.now(), undefined) : []);
     // One executor for every call (`capture`), not a closure and its context a call.
     const promise = new Promise<RecordMetadata | RecordMetadata[] | RecordMetadataList>(capture);
-    this.accumulator.append(new SendOp(topic, input, this.clock.now(), shape, captured.resolve, captured.reject));
+    const now = this.sendClock.now();
+    // A single record that goes straight into an open batch costs no SendOp (appendOne).
+    if (!single || !this.accumulator.appendOne(topic, input as ProducerRecord, now, captured.resolve)) {
+      this.accumulator.append(new SendOp(topic, input, now, shape, captured.resolve));
+    }
     return promise;
   }
 

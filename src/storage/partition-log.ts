@@ -355,7 +355,7 @@ export class PartitionLog implements Log {
       const { position: p, size, header: b } = batches[i]!;
       if (headers !== undefined) {
         const h = i * batchHeaderBytes;
-        input.copy(headers, h, p, p + batchHeaderBytes);
+        for (let k = 0; k < batchHeaderBytes; k++) headers[h + k] = input[p + k]!; // not Buffer.copy: ~0.4 us a call (storage.md)
         writeInt64(headers, h + positions.baseOffset, next);
         if (epoch !== undefined) headers.writeInt32BE(epoch, h + positions.partitionLeaderEpoch);
         if (logAppendTime >= 0) {
