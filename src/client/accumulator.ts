@@ -397,11 +397,7 @@ export class RecordAccumulator {
       partition = r.partition;
       if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) return false;
     } else if (f.key !== null) {
-      if (typeof f.key === 'string' && f.keyBytes === f.key.length) partition = toPositive(murmur2Ascii(f.key)) % partitionCount;
-      else {
-        if (typeof f.key === 'string') f.key = Buffer.from(f.key, 'utf8');
-        partition = partitionForKey(f.key, partitionCount);
-      }
+      partition = keyedPartition(f, partitionCount);
     } else {
       if (state.sticky < 0 || state.sticky >= partitionCount) return false;
       partition = state.sticky;
@@ -576,12 +572,7 @@ export class RecordAccumulator {
         } else if (o.partitioner !== undefined) {
           partition = choosePartition(o.partitioner, op.topic, f.key === null ? null : typeof f.key === 'string' ? Buffer.from(f.key, 'utf8') : f.key, partitionCount);
         } else if (f.key !== null) {
-          // An ASCII key is hashed from the string itself (its code units are its UTF-8).
-          if (typeof f.key === 'string' && f.keyBytes === f.key.length) partition = toPositive(murmur2Ascii(f.key)) % partitionCount;
-          else {
-            if (typeof f.key === 'string') f.key = Buffer.from(f.key, 'utf8');
-            partition = partitionForKey(f.key, partitionCount);
-          }
+          partition = keyedPartition(f, partitionCount);
         } else {
           sticky = true;
           if (state.sticky < 0 || state.sticky >= partitionCount) state.sticky = this.pickSticky(info, -1);
@@ -769,4 +760,16 @@ function boundOf(v: unknown, what: string, index: number, topic: string): number
   if (typeof v === 'string') return v.length * 3;
   if (v instanceof Uint8Array) return v.length;
   throw new TributaryError('INVALID_RECORD', `record ${index}: a ${what} must be a string, bytes or null, got ${typeof v}`, { topic });
+}
+
+/**
+ * The partition of a record with a key: Kafka's murmur2 of the key's bytes. An ASCII
+ * string key is hashed from the string itself (its code units are its UTF-8); any other
+ * string key is replaced by its UTF-8 bytes first.
+ */
+function keyedPartition(f: RecordFields, partitionCount: number): number {
+  const key = f.key!;
+  if (typeof key === 'string' && f.keyBytes === key.length) return toPositive(murmur2Ascii(key)) % partitionCount;
+  const bytes = typeof key === 'string' ? (f.key = Buffer.from(key, 'utf8')) : key;
+  return partitionForKey(bytes, partitionCount);
 }
