@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { clusterBench } from './cluster.js';
 import { groupsBench } from './groups.js';
 import { metadataBench } from './metadata.js';
+import { partitionsBench } from './partitions-section.js';
 import { remoteBench } from './remote.js';
 import { reopenBench } from './reopen.js';
 import { stallBench } from './stall.js';
@@ -18,7 +19,7 @@ import { wireBench } from './wire.js';
 import { workersBench } from './workers.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, save: { type: 'boolean', default: false } } });
-const sections: Record<string, () => Promise<string>> = { storage: storageBench, metadata: metadataBench, cluster: clusterBench, groups: groupsBench, wire: wireBench, remote: () => remoteBench(), workers: workersBench, stall: () => stallBench(), reopen: () => reopenBench() };
+const sections: Record<string, () => Promise<string>> = { storage: storageBench, metadata: metadataBench, cluster: clusterBench, groups: groupsBench, wire: wireBench, remote: () => remoteBench(), workers: workersBench, partitions: partitionsBench, stall: () => stallBench(), reopen: () => reopenBench() };
 const date = new Date().toISOString().slice(0, 10);
 let out = `# Tributary benchmarks, ${date}\n\nNode ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB.\n\n`;
 for (const [name, run] of Object.entries(sections)) {

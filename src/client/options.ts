@@ -7,6 +7,7 @@
 import type { CompressionType } from '../record/batch.js';
 import { compressionTypes } from '../record/batch.js';
 import { bool, checkOptions, custom, durationMs, func, int, invalidConfig, oneOf, str, type OptionRules } from '../util/options.js';
+import type { SenderOptions } from './core/sender.js';
 import type { Partitioner } from './partitioner.js';
 
 /**
@@ -69,22 +70,12 @@ export interface ProducerOptions {
 }
 
 /** Producer options with every default filled in. @internal */
-export interface ResolvedProducerOptions {
+export interface ResolvedProducerOptions extends SenderOptions {
   readonly clientId: string;
-  /** 0, 1 or -1, as the wire carries it. */
-  readonly acks: 0 | 1 | -1;
-  readonly idempotent: boolean;
   readonly batchSize: number;
-  readonly lingerMs: number;
   readonly compression: CompressionType;
   readonly bufferMemory: number;
   readonly maxBlockMs: number;
-  readonly maxRequestSize: number;
-  readonly deliveryTimeoutMs: number;
-  readonly requestTimeoutMs: number;
-  readonly retryBackoffMs: number;
-  readonly retryBackoffMaxMs: number;
-  readonly maxInFlight: number;
   readonly metadataMaxAgeMs: number;
   readonly partitioner: Partitioner | undefined;
   readonly randomSeed: number | undefined;
