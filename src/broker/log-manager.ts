@@ -115,6 +115,9 @@ export function storageFaultMessage(err: unknown): string {
 export const verifyStepBytes = 4 * 1024 * 1024;
 export const verifyStepPauseMs = 5;
 
+/** What `afterLeaderAppend` says of an append that succeeded (shared, read only). */
+const appendedOk: { readonly message?: string; readonly offline: boolean } = Object.freeze({ offline: false });
+
 export class LogManager {
   /** Told when the background check finds a replica's storage damaged (the replica manager takes it offline). */
   onStorageFault: ((topic: string, partition: number, err: unknown) => void) | undefined;
@@ -248,7 +251,7 @@ export class LogManager {
   }
 
   isOffline(topic: string, partition: number): boolean {
-    return this.offline.has(key(topic, partition));
+    return this.offline.size > 0 && this.offline.has(key(topic, partition)); // no key made per produce while none is
   }
 
   /** The replicas offline, for the broker heartbeat. */
@@ -284,11 +287,11 @@ export class LogManager {
    * whether the replica must go offline.
    */
   afterLeaderAppend(topic: string, partition: number, errorCode: string, message: string | undefined): { message?: string; offline: boolean } {
-    const k = key(topic, partition);
     if (errorCode === 'NONE') {
-      this.diskFull.delete(k);
-      return { offline: false };
+      if (this.diskFull.size > 0) this.diskFull.delete(key(topic, partition));
+      return appendedOk; // every produce's every partition: no key and no object
     }
+    const k = key(topic, partition);
     if (errorCode === 'KAFKA_STORAGE_ERROR') {
       if (isDiskFull(message ?? '')) {
         this.diskFull.add(k);

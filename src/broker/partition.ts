@@ -439,7 +439,7 @@ export class Partition {
     if (!checked.ok) return error(checked.errorCode, checked.message);
     const validated = checked.value;
     const headers = validated.batches;
-    if (headers.length > 1 && headers.some((b) => b.header.producerId >= 0)) return error('INVALID_REQUEST', 'an idempotent producer sends one batch per partition in a request');
+    if (headers.length > 1) for (const b of headers) if (b.header.producerId >= 0) return error('INVALID_REQUEST', 'an idempotent producer sends one batch per partition in a request');
 
     const only = headers[0]!.header;
     if (headers.length === 1 && only.producerId >= 0) {
@@ -461,7 +461,8 @@ export class Partition {
     let offset = info.firstOffset;
     for (const { header: h } of headers) {
       const count = h.lastOffsetDelta + 1;
-      this.producers.apply(producerBatchOf(h), offset, offset + count - 1, h.maxTimestamp);
+      // Only an idempotent producer's batch has state to keep (no object made for the others).
+      if (h.producerId >= 0) this.producers.apply(producerBatchOf(h), offset, offset + count - 1, h.maxTimestamp);
       offset += count;
     }
     assert(offset === info.lastOffset + 1, 'the batches span the offsets the log assigned');
@@ -672,8 +673,9 @@ export class Partition {
   }
 
   /** The acks=all outcomes decided since the last call, in the order they were decided. */
-  drainAcks(): AckCompletion[] {
+  drainAcks(): readonly AckCompletion[] {
     const out = this.completedAcks;
+    if (out.length === 0) return noAcks; // every append asks: no array made for nothing
     this.completedAcks = [];
     return out;
   }
@@ -821,6 +823,8 @@ export class Partition {
 function sameMembers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
 }
+
+const noAcks: readonly AckCompletion[] = Object.freeze([]);
 
 function producerBatchOf(h: BatchHeader): ProducerBatch {
   return { producerId: h.producerId, producerEpoch: h.producerEpoch, baseSequence: h.baseSequence, offsetCount: h.lastOffsetDelta + 1 };

@@ -194,7 +194,9 @@ export class ReplicaManager {
   private settleAll(hs: readonly Hosted[]): void {
     this.passes.settle++;
     let moved: string[] | undefined;
-    for (const h of hs) if (this.settleAcks(h)) (moved ??= []).push(tpKey(h.topic, h.partition));
+    // The keys only when a fetch waits on some partition (a string a partition otherwise).
+    const waiting = this.wakeups.waiting;
+    for (const h of hs) if (this.settleAcks(h) && waiting) (moved ??= []).push(tpKey(h.topic, h.partition));
     if (moved !== undefined) {
       this.passes.wakeSweeps++;
       this.wakeups.wakeMany(moved);
@@ -212,8 +214,16 @@ export class ReplicaManager {
       }
     }
     const s = h.seen;
-    if (p.highWatermark !== s.hw || p.logEndOffset !== s.logEnd || p.logStartOffset !== s.logStart || p.leaderEpoch !== s.leaderEpoch || p.partitionEpoch !== s.partitionEpoch || p.role !== s.role) {
-      h.seen = seenOf(p);
+    const hw = p.highWatermark;
+    const logEnd = p.logEndOffset;
+    if (hw !== s.hw || logEnd !== s.logEnd || p.logStartOffset !== s.logStart || p.leaderEpoch !== s.leaderEpoch || p.partitionEpoch !== s.partitionEpoch || p.role !== s.role) {
+      // In place: a moved partition (every append) made an object here.
+      s.hw = hw;
+      s.logEnd = logEnd;
+      s.logStart = p.logStartOffset;
+      s.leaderEpoch = p.leaderEpoch;
+      s.partitionEpoch = p.partitionEpoch;
+      s.role = p.role;
       return true;
     }
     return false;

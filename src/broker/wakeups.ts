@@ -10,6 +10,11 @@ export class Wakeups {
 
   constructor(private readonly clock: Clock = systemClock) {}
 
+  /** Whether anyone waits on some key: when not, a caller need not even make the keys of what moved. */
+  get waiting(): boolean {
+    return this.waiters.size > 0;
+  }
+
   wait(keys: readonly string[], timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
       let done = false;
@@ -17,7 +22,11 @@ export class Wakeups {
         if (done) return;
         done = true;
         stopTimer(this.clock, timer);
-        for (const k of keys) this.waiters.get(k)?.delete(finish);
+        for (const k of keys) {
+          const set = this.waiters.get(k);
+          // An empty set goes, so that `waiting` says false when nobody waits.
+          if (set !== undefined && set.delete(finish) && set.size === 0) this.waiters.delete(k);
+        }
         resolve();
       };
       const timer = startTimer(this.clock, timeoutMs, finish);

@@ -73,6 +73,9 @@ export class LeaderEpochFileCache extends LeaderEpochCache {
    * what a topic of 10,000 partitions cost until each had accepted one record.
    */
   flushBeforeWrite(): void {
+    // Already marked and deferred: nothing to compare (every keyed write of one record
+    // compared the whole history here, with a closure, until the next flush).
+    if (this.behind && this.deferWrites) return;
     if (this.isDurable) return;
     if (this.store.writeReplacing === undefined) return this.write();
     this.behind = true;
@@ -185,7 +188,9 @@ export class LeaderEpochFileCache extends LeaderEpochCache {
 }
 
 export function sameEpochs(a: readonly EpochEntry[], b: readonly EpochEntry[]): boolean {
-  return a.length === b.length && a.every((e, i) => e.epoch === b[i]!.epoch && e.startOffset === b[i]!.startOffset);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.epoch !== b[i]!.epoch || a[i]!.startOffset !== b[i]!.startOffset) return false;
+  return true;
 }
 
 /** Kafka's leader-epoch-checkpoint: version line, count line, then "epoch startOffset" lines. */

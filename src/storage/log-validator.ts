@@ -14,7 +14,8 @@
  * Pure: no I/O, no clock; an expected failure is returned, never thrown.
  * @internal
  */
-import { asBuffer, checkBatch, readBatchHeader, type BatchHeader } from '../record/batch.js';
+import { asBuffer, attributeBits, batchHeaderBytes, checkBatch, crcStartPosition, positions, readBatchHeader, writeInt64, type BatchHeader } from '../record/batch.js';
+import { crc32c, crc32cUpdate } from '../util/crc32c.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { isTributaryError } from '../util/errors.js';
 import { hasRecordWithoutKey } from './key-check.js';
@@ -109,4 +110,85 @@ export function validateBatches(input: Uint8Array, rules: ValidationRules): Vali
     pos += check.size;
   }
   return { ok: true, value: { bytes, batches, recordCount, maxTimestamp, rules } };
+}
+
+/**
+ * Headers of a leader's write are stamped in one scratch buffer shared by every log of the
+ * thread (writes are synchronous: nothing holds it past the write), grown to the largest
+ * write's batch count up to this many. Why shared: one per log was 10,000 buffers over
+ * 10,000 partitions, each a cache miss on a keyed write of one record.
+ */
+export const scratchBatchesMax = 4096;
+let headerScratch = Buffer.allocUnsafe(batchHeaderBytes * 16);
+
+/** What {@link assignOffsets} made of a write: reused from one write to the next (no object a batch). */
+export const stamped = {
+  /** Header and body of each batch in turn (a leader's), or empty (a follower's: written as they came). */
+  parts: [] as Buffer[],
+  lastOffset: -1,
+  maxTimestamp: -1,
+};
+/** A one-batch write's parts, reused: its body slot is cleared by {@link releaseParts}. */
+const onePair: Buffer[] = [headerScratch.subarray(0, batchHeaderBytes), headerScratch];
+const noParts: Buffer[] = [];
+
+/**
+ * Kafka's `LogValidator.assignOffsetsNonCompressed`, for batches `validateBatches` checked:
+ * a leader's (`assign`) headers are copied into the scratch buffer and stamped there (base
+ * offset from `firstOffset`, `epoch`, and for a LogAppendTime topic the time and the CRC
+ * it changes), and `stamped.parts` holds each stamped header with the caller's untouched
+ * record bytes behind it, for one pwritev. A follower's batches keep their offsets. Either
+ * way `stamped` gets the last offset and the largest timestamp. Why not copy the batches
+ * into one buffer and stamp that: for 100 KB batches the copy into fresh memory cost more
+ * than the write itself (page faults on every new buffer): 330 us per batch against 50 us
+ * for header + writev, measured here. Call {@link releaseParts} after the write.
+ */
+export function assignOffsets(validated: ValidatedBatches, assign: boolean, firstOffset: number, epoch: number | undefined, logAppendTime: number): typeof stamped {
+  const { bytes: input, batches } = validated;
+  const batchCount = batches.length;
+  const headers = assign ? scratchFor(batchCount) : undefined;
+  const parts = !assign ? noParts : batchCount === 1 ? onePair : new Array<Buffer>(batchCount * 2);
+  let next = firstOffset;
+  let maxTimestampIn = -1;
+  for (let i = 0; i < batchCount; i++) {
+    const { position: p, size, header: b } = batches[i]!;
+    if (headers !== undefined) {
+      const h = i * batchHeaderBytes;
+      for (let k = 0; k < batchHeaderBytes; k++) headers[h + k] = input[p + k]!; // not Buffer.copy: ~0.4 us a call (storage.md)
+      writeInt64(headers, h + positions.baseOffset, next);
+      if (epoch !== undefined) headers.writeInt32BE(epoch, h + positions.partitionLeaderEpoch);
+      if (logAppendTime >= 0) {
+        headers.writeInt16BE(headers.readInt16BE(h + positions.attributes) | attributeBits.timestampType, h + positions.attributes);
+        writeInt64(headers, h + positions.maxTimestamp, logAppendTime);
+        const crc = crc32cUpdate(crc32c(headers, h + crcStartPosition, h + batchHeaderBytes), input, p + batchHeaderBytes, p + size);
+        headers.writeUInt32BE(crc, h + positions.crc);
+      }
+      if (batchCount > 1) parts[i * 2] = headers.subarray(h, h + batchHeaderBytes);
+      parts[i * 2 + 1] = input.subarray(p + batchHeaderBytes, p + size);
+    }
+    next = (assign ? next : b.baseOffset) + b.lastOffsetDelta + 1;
+    const maxTimestamp = logAppendTime >= 0 ? logAppendTime : b.maxTimestamp;
+    if (maxTimestamp > maxTimestampIn) maxTimestampIn = maxTimestamp;
+  }
+  stamped.parts = parts;
+  stamped.lastOffset = next - 1;
+  stamped.maxTimestamp = maxTimestampIn;
+  return stamped;
+}
+
+/** After the write of `stamped.parts`: the reused pair lets go of the caller's bytes. */
+export function releaseParts(): void {
+  onePair[1] = headerScratch;
+  stamped.parts = noParts;
+}
+
+function scratchFor(batchCount: number): Buffer {
+  const bytes = batchCount * batchHeaderBytes;
+  if (bytes <= headerScratch.length) return headerScratch;
+  const scratch = Buffer.allocUnsafe(bytes);
+  if (batchCount <= scratchBatchesMax) {
+    headerScratch = scratch;
+    onePair[0] = scratch.subarray(0, batchHeaderBytes);
+  }
+  return scratch;
 }

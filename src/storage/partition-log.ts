@@ -1,14 +1,7 @@
 import { join } from 'node:path';
-import {
-  attributeBits,
-  batchHeaderBytes,
-  crcStartPosition,
-  positions,
-  writeInt64,
-} from '../record/batch.js';
+import { batchHeaderBytes } from '../record/batch.js';
 import { assert } from '../util/assert.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { crc32c, crc32cUpdate } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
 import { checkConfigChanges, checkLogOptions, checkReadOptions, checkTimes } from './log-options.js';
 import { compactLog, truncateCleanerCheckpoint, type CompactionFaults } from './compaction.js';
@@ -18,7 +11,7 @@ import { LocalLog, readBytesDefault, readBytesMax } from './local-log.js';
 import { FolderCheckpoints, type LogCheckpoints } from './log-checkpoints.js';
 import { LogFlusher } from './log-flusher.js';
 import { loadLog, smallActiveSegmentBytes } from './log-loader.js';
-import { validateBatches, type ValidatedBatches } from './log-validator.js';
+import { assignOffsets, releaseParts, scratchBatchesMax, validateBatches, type ValidatedBatches } from './log-validator.js';
 import {
   defaultLogConfig,
   type AppendOptions,
@@ -97,8 +90,6 @@ export interface LogStats {
   rolls: number;
 }
 
-/** Headers of a write are stamped in a scratch buffer that grows to the largest write's batch count, up to this many. */
-const scratchBatchesMax = 4096;
 
 assert(scratchBatchesMax * batchHeaderBytes <= readBytesMax, 'the header scratch buffer stays small');
 
@@ -151,7 +142,6 @@ export class PartitionLog implements Log {
   /** Bumped whenever the tail of the log is cut, so that a flush begun before it does not vouch for what came after. */
   private generation = 0;
   private compaction: Promise<boolean> | undefined;
-  private headerScratch = Buffer.allocUnsafe(batchHeaderBytes * 16);
   private readonly clock: Clock;
   private readonly faults: CompactionFaults | undefined;
 
@@ -334,44 +324,13 @@ export class PartitionLog implements Log {
     const recordCount = validated.recordCount;
     assert(batchCount <= input.length / batchHeaderBytes, 'every batch is at least a header');
 
-    // Copy the 61-byte headers into a scratch buffer and stamp them there (base offset,
-    // leader epoch, LogAppendTime and its CRC), then write headers and the caller's
-    // untouched record bytes with one pwritev. Why not copy the batches into one buffer
-    // and stamp that: for 100 KB batches the copy into fresh memory cost more than the
-    // write itself (page faults on every new buffer): 330 us per batch against 50 us for
-    // header + writev, measured here.
-    // A follower's batches are written as they came; only a leader's are stamped, so only
-    // they take the scratch copy. Offsets, epochs, sizes and timestamps come from the
-    // validated headers, not from the bytes again.
+    // The headers stamped in a scratch buffer, written with the caller's untouched record
+    // bytes in one pwritev (log-validator.ts says why). Offsets, epochs, sizes and
+    // timestamps come from the validated headers, not from the bytes again.
     const batches = validated.batches;
-    const headers = assign ? this.scratchFor(batchCount) : undefined;
     const firstOffset = this.logEndOffset;
     const logAppendTime = c.messageTimestampType === 'LogAppendTime' && assign ? now : -1;
-    const parts: Buffer[] = assign ? new Array<Buffer>(batchCount * 2) : [];
-    const baseOf = (i: number, next: number): number => (assign ? next : batches[i]!.header.baseOffset);
-    let next = firstOffset;
-    let maxTimestampIn = -1;
-    for (let i = 0; i < batchCount; i++) {
-      const { position: p, size, header: b } = batches[i]!;
-      if (headers !== undefined) {
-        const h = i * batchHeaderBytes;
-        for (let k = 0; k < batchHeaderBytes; k++) headers[h + k] = input[p + k]!; // not Buffer.copy: ~0.4 us a call (storage.md)
-        writeInt64(headers, h + positions.baseOffset, next);
-        if (epoch !== undefined) headers.writeInt32BE(epoch, h + positions.partitionLeaderEpoch);
-        if (logAppendTime >= 0) {
-          headers.writeInt16BE(headers.readInt16BE(h + positions.attributes) | attributeBits.timestampType, h + positions.attributes);
-          writeInt64(headers, h + positions.maxTimestamp, logAppendTime);
-          const crc = crc32cUpdate(crc32c(headers, h + crcStartPosition, h + batchHeaderBytes), input, p + batchHeaderBytes, p + size);
-          headers.writeUInt32BE(crc, h + positions.crc);
-        }
-        parts[i * 2] = headers.subarray(h, h + batchHeaderBytes);
-        parts[i * 2 + 1] = input.subarray(p + batchHeaderBytes, p + size);
-      }
-      next = baseOf(i, next) + b.lastOffsetDelta + 1;
-      const maxTimestamp = logAppendTime >= 0 ? logAppendTime : b.maxTimestamp;
-      if (maxTimestamp > maxTimestampIn) maxTimestampIn = maxTimestamp;
-    }
-    const lastOffset = next - 1;
+    const { parts, lastOffset, maxTimestamp: maxTimestampIn } = assignOffsets(validated, assign, firstOffset, epoch, logAppendTime);
 
     this.beforeChange();
     const reason = rollReason(this.local.active.facts(), { bytes: input.length, batchCount, lastOffset, maxTimestamp: maxTimestampIn, now }, c);
@@ -383,7 +342,7 @@ export class PartitionLog implements Log {
     const epochs = this.leaderEpochCache;
     for (let i = 0, base = firstOffset; i < batchCount; i++) {
       const b = batches[i]!.header;
-      base = baseOf(i, base);
+      if (!assign) base = b.baseOffset;
       const batchEpoch = assign && epoch !== undefined ? epoch : b.partitionLeaderEpoch;
       if (batchEpoch >= 0) epochs.assign(batchEpoch, base);
       base += b.lastOffsetDelta + 1;
@@ -397,10 +356,12 @@ export class PartitionLog implements Log {
     } catch (err) {
       epochs.truncateFromEnd(this.logEndOffset);
       throw new TributaryError('KAFKA_STORAGE_ERROR', `writing to segment ${seg.baseOffset} failed: ${String(err)}`, { ...this.context(), cause: err });
+    } finally {
+      releaseParts();
     }
     for (let i = 0, base = firstOffset; i < batchCount; i++) {
       const { size, header: b } = batches[i]!;
-      base = baseOf(i, base);
+      if (!assign) base = b.baseOffset;
       seg.noteBatch(position, base, base + b.lastOffsetDelta, logAppendTime >= 0 ? logAppendTime : b.maxTimestamp, size, c.indexIntervalBytes);
       base += b.lastOffsetDelta + 1;
       position += size;
@@ -413,15 +374,6 @@ export class PartitionLog implements Log {
     const info = this.write(batches, options);
     if (this.config.flushPolicy === 'always') await this.sync();
     return info;
-  }
-
-  /** A buffer for `batchCount` headers, reused from one write to the next (writes are synchronous). */
-  private scratchFor(batchCount: number): Buffer {
-    const bytes = batchCount * batchHeaderBytes;
-    if (bytes <= this.headerScratch.length) return this.headerScratch;
-    const scratch = Buffer.allocUnsafe(bytes);
-    if (batchCount <= scratchBatchesMax) this.headerScratch = scratch;
-    return scratch;
   }
 
   /** Starts a new active segment at `baseOffset`; the flusher makes the old one durable off the write path (log-flusher.ts). */
