@@ -518,8 +518,12 @@ export class ReplicaManager {
       }
     }
     // 2. The appends, then one settle pass over every partition appended to.
-    type Appended = { readonly i: number; readonly h: Hosted; readonly outcome: ReturnType<Partition['appendAsLeader']>; readonly acked: Promise<Pick<AckCompletion, 'errorCode' | 'firstOffset'>> | undefined; flushAt: number };
-    const appended: Appended[] = [];
+    // What each entry's append did, by entry (arrays over the request, not an object a
+    // partition: a keyed request touches thousands of partitions with a record each).
+    type Outcome = ReturnType<Partition['appendAsLeader']>;
+    const outcomes = new Array<Outcome | undefined>(entries.length);
+    let acked: Map<number, Promise<Pick<AckCompletion, 'errorCode' | 'firstOffset'>>> | undefined;
+    let flushAt: number[] | undefined;
     const touched: Hosted[] = [];
     try {
       for (let i = 0; i < entries.length; i++) {
@@ -545,45 +549,50 @@ export class ReplicaManager {
           outcome = { errorCode: 'KAFKA_STORAGE_ERROR', message: asStorageFault(err, e.topic, e.index).message };
         }
         touched.push(h);
-        appended.push({ i, h, outcome, acked: 'pending' in outcome && outcome.pending ? this.ackFor(token) : undefined, flushAt: -1 });
+        outcomes[i] = outcome;
+        if ('pending' in outcome && outcome.pending) (acked ??= new Map()).set(i, this.ackFor(token));
       }
     } finally {
       this.settleAll(touched);
     }
     // 3. What storage made of each append; under flush always, every sync started in one pass.
     const toFlush: Hosted[] = [];
-    for (const a of appended) {
-      const e = entries[a.i]!;
-      const { outcome } = a;
+    for (let i = 0; i < entries.length; i++) {
+      const outcome = outcomes[i];
+      if (outcome === undefined) continue;
+      const e = entries[i]!;
+      const h = leaders[i]!;
       const seen = this.o.logs.afterLeaderAppend(e.topic, e.index, outcome.errorCode, 'message' in outcome ? outcome.message : undefined);
-      if (seen.offline) this.storageFailed(a.h, new TributaryError('KAFKA_STORAGE_ERROR', seen.message ?? 'a write failed'));
+      if (seen.offline) this.storageFailed(h, new TributaryError('KAFKA_STORAGE_ERROR', seen.message ?? 'a write failed'));
       if (outcome.errorCode !== 'NONE' || !('firstOffset' in outcome)) {
-        out[a.i] = fail(e.index, outcome.errorCode, seen.message ?? null);
+        out[i] = fail(e.index, outcome.errorCode, seen.message ?? null);
         continue;
       }
       // Flush always: acks=1 answers after the sync that covers the append; acks=all
       // after the high watermark passes it, which needs every ISR member's sync.
-      if (a.h.replica.config.hwRequiresFlush && !outcome.duplicate) a.flushAt = toFlush.push(a.h) - 1;
+      if (h.replica.config.hwRequiresFlush && !outcome.duplicate) (flushAt ??= new Array<number>(entries.length).fill(-1))[i] = toFlush.push(h) - 1;
     }
     const synced = toFlush.length > 0 ? this.flushReplicas(toFlush) : undefined;
     const syncedOk = synced !== undefined && acks === 1 ? await synced : undefined;
     // 4. The answers: at once, or when acks=all completes.
     const waits: Promise<void>[] = [];
-    for (const a of appended) {
-      if (out[a.i] !== undefined) continue;
-      const e = entries[a.i]!;
-      const outcome = a.outcome as Extract<ReturnType<Partition['appendAsLeader']>, { firstOffset: number }>;
-      if (syncedOk !== undefined && a.flushAt >= 0 && !syncedOk[a.flushAt]) {
-        out[a.i] = fail(e.index, 'KAFKA_STORAGE_ERROR', 'the sync of the append failed');
+    for (let i = 0; i < entries.length; i++) {
+      if (outcomes[i] === undefined || out[i] !== undefined) continue;
+      const e = entries[i]!;
+      const outcome = outcomes[i] as Extract<Outcome, { firstOffset: number }>;
+      const at = flushAt === undefined ? -1 : flushAt[i]!;
+      if (syncedOk !== undefined && at >= 0 && !syncedOk[at]) {
+        out[i] = fail(e.index, 'KAFKA_STORAGE_ERROR', 'the sync of the append failed');
         continue;
       }
       if (!outcome.duplicate) this.o.stats.produced(e.topic, e.index, outcome.firstOffset, outcome.lastOffset, e.records!.length);
-      const done: P.PartitionProduceResponse = { index: e.index, errorCode: 'NONE', baseOffset: outcome.firstOffset, logAppendTimeMs: outcome.logAppendTime >= 0 ? outcome.logAppendTime : -1, logStartOffset: a.h.replica.logStartOffset };
-      if (a.acked === undefined) {
-        out[a.i] = done;
+      const done: P.PartitionProduceResponse = { index: e.index, errorCode: 'NONE', baseOffset: outcome.firstOffset, logAppendTimeMs: outcome.logAppendTime >= 0 ? outcome.logAppendTime : -1, logStartOffset: leaders[i]!.replica.logStartOffset };
+      const ack = acked?.get(i);
+      if (ack === undefined) {
+        out[i] = done;
         continue;
       }
-      waits.push(a.acked.then((ack) => void (out[a.i] = ack.errorCode !== 'NONE' ? fail(e.index, ack.errorCode) : { ...done, baseOffset: ack.firstOffset })));
+      waits.push(ack.then((a) => void (out[i] = a.errorCode !== 'NONE' ? fail(e.index, a.errorCode) : { ...done, baseOffset: a.firstOffset })));
     }
     if (waits.length > 0) await Promise.all(waits);
     return out;
