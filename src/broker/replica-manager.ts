@@ -534,6 +534,8 @@ export class ReplicaManager {
     this.passes.settle++;
     const waiting = this.wakeups.waiting;
     let moved: string[] | undefined;
+    // One options object for the request (the partition reads it during the call, keeps nothing of it).
+    const produceOptions = { acks, timeoutMs, token: 0 };
     try {
       for (let i = 0; i < entries.length; i++) {
         const h = leaders[i];
@@ -549,10 +551,10 @@ export class ReplicaManager {
           out[i] = fail(e.index, 'INVALID_REQUEST', 'no records');
           continue;
         }
-        const token = this.nextToken++;
+        const token = (produceOptions.token = this.nextToken++);
         let outcome: Outcome;
         try {
-          outcome = h.replica.appendAsLeader(e.records, { acks, timeoutMs, token }, now);
+          outcome = h.replica.appendAsLeader(e.records, produceOptions, now);
         } catch (err) {
           if (!isStorageFault(err)) throw err;
           outcome = { errorCode: 'KAFKA_STORAGE_ERROR', message: asStorageFault(err, e.topic, e.index).message };
