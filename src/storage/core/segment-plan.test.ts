@@ -85,6 +85,32 @@ describe('rollReason', () => {
     expect(rollReason(segment(), write({ lastOffset: 101 + relativeOffsetMax }), limits)).toBe('offset-overflow');
   });
 
+  it('reads the index lengths only once the segment spans enough offsets to fill an index', () => {
+    // Limits of 12 offset and 8 time entries; an index holds at most one entry per offset.
+    let reads = 0;
+    const counted = (entries: number): ActiveSegmentFacts => {
+      const base = segment();
+      return {
+        ...base,
+        get offsetIndexEntries() {
+          reads++;
+          return entries;
+        },
+        get timeIndexEntries() {
+          reads++;
+          return entries;
+        },
+      };
+    };
+    // Offsets 100..104 with this write: 5 offsets, a batch and the time index's one more
+    // entry stay within 8 entries, so no index can be full.
+    expect(rollReason(counted(4), write({ lastOffset: 104 }), limits)).toBeUndefined();
+    expect(reads).toBe(0);
+    // Offsets 100..106: 7 + 1 + 1 pass 8, so the lengths are read (and 7 time entries are full).
+    expect(rollReason(counted(7), write({ lastOffset: 106 }), limits)).toBe('index-full');
+    expect(reads).toBeGreaterThan(0);
+  });
+
   it('measures segment.ms from the clock when batches carry no timestamps', () => {
     expect(rollReason(segment({ firstBatchTimestamp: -1 }), write({ maxTimestamp: 1e15, now: 5_060_000 }), limits)).toBeUndefined();
     expect(rollReason(segment({ firstBatchTimestamp: -1 }), write({ now: 5_060_001 }), limits)).toBe('segment-ms');
@@ -112,6 +138,8 @@ describe('rollReason', () => {
           now: fc.integer({ min: 0, max: 200_000 }),
         }),
         (s, w) => {
+          // A real segment's indexes hold at most one entry per offset it spans (the bound rollReason relies on).
+          fc.pre(s.offsetIndexEntries <= w.span + 1 && s.timeIndexEntries <= w.span + 1);
           const seg = { ...s, baseOffset: 100, createdMs: 0 };
           const reason = rollReason(seg, { ...w, lastOffset: 100 + w.span }, { ...limits, segmentMs: 60_000 });
           if (reason === undefined) {

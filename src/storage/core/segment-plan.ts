@@ -76,6 +76,17 @@ export function rollReason(segment: ActiveSegmentFacts, write: IncomingWrite, li
   if (waitedMs > limits.segmentMs) return 'segment-ms';
   const offsetEntriesMax = Math.floor(limits.segmentIndexBytes / offsetIndexEntryBytes);
   const timeEntriesMax = Math.floor(limits.segmentIndexBytes / timeIndexEntryBytes);
+  // An index holds at most one entry per offset of its segment (entries name increasing
+  // offsets), so a segment spanning fewer offsets than the limits allow cannot fill them,
+  // and its index lengths (two more objects a write to read, each a cache miss when keyed
+  // writes go round 10,000 partitions) are not looked at. Worked example: the default
+  // 10 MiB index holds 873,813 time entries; a segment is checked only once it spans that
+  // many offsets less this write's batches. (A time index read from a file with repeated
+  // offsets, which no writer here makes, could only delay an index-full roll.)
+  const entriesBound = write.lastOffset - segment.baseOffset + 1;
+  if (entriesBound + write.batchCount + 1 <= Math.min(offsetEntriesMax, timeEntriesMax)) {
+    return write.lastOffset - segment.baseOffset > relativeOffsetMax ? 'offset-overflow' : undefined;
+  }
   if (segment.offsetIndexEntries + write.batchCount > offsetEntriesMax) return 'index-full';
   if (segment.timeIndexEntries + write.batchCount + 1 > timeEntriesMax) return 'index-full';
   if (write.lastOffset - segment.baseOffset > relativeOffsetMax) return 'offset-overflow';
