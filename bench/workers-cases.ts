@@ -29,7 +29,7 @@ import { mark as traceMark, startTrace, traceEvents, type TraceEvent } from './w
 const TRACE = process.env.E2E_TRACE !== undefined;
 if (TRACE) startTrace();
 
-const CALLS = 300;
+const CALLS = Number(process.env.CALLS ?? 300);
 const PER_CALL = 1000;
 const IN_FLIGHT = 4;
 /** 1,000,000: at 1-2 M rec/s, 200,000 were read in 100-200 ms, too short a span on a loaded machine. */
