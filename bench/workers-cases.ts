@@ -30,6 +30,7 @@ const TRACE = process.env.E2E_TRACE !== undefined;
 if (TRACE) startTrace();
 
 const CALLS = Number(process.env.CALLS ?? 300);
+const WARMUP_CALLS = Number(process.env.WARMUP_CALLS ?? 1);
 const PER_CALL = 1000;
 const IN_FLIGHT = 4;
 /** 1,000,000: at 1-2 M rec/s, 200,000 were read in 100-200 ms, too short a span on a loaded machine. */
@@ -56,7 +57,7 @@ let driveCpuUsPerRecord = NaN;
 async function drive(producer: Producer, calls = CALLS): Promise<number> {
   const value = new Uint8Array(100).fill(7);
   const records = Array.from({ length: PER_CALL }, (_, i) => ({ key: `k${i % 64}`, value }));
-  await producer.send('bench', records); // warm-up
+  for (let i = 0; i < WARMUP_CALLS; i++) await producer.send('bench', records); // warm-up
   const started = performance.now();
   const cpu = process.cpuUsage();
   let next = 0;
@@ -294,24 +295,27 @@ async function main(which: string): Promise<void> {
  * of the measured phase (from 1.5 s after the producer's worker started), to stderr.
  */
 function threadCpu(producer: Worker): void {
-  const read = (): Map<string, number> => {
-    const out = new Map<string, number>();
+  /** Per OS thread: CPU ms (schedstat) and the times it went to sleep (voluntary context switches: each one a wake-up later). */
+  const read = (): Map<string, [number, number]> => {
+    const out = new Map<string, [number, number]>();
     for (const t of readdirSync('/proc/self/task')) {
       try {
-        out.set(t, Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+        const cpu = Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+        const sleeps = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/self/task/${t}/status`, 'utf8'))?.[1] ?? 0);
+        out.set(t, [cpu, sleeps]);
       } catch {
         // gone
       }
     }
     return out;
   };
-  let before: Map<string, number>;
+  let before: Map<string, [number, number]>;
   producer.once('online', () => {
     setTimeout(() => (before = read()), 1500);
     setTimeout(() => {
       const after = read();
-      const rows = [...after].map(([t, ms]) => [t === String(process.pid) ? 'main' : t, ms - (before.get(t) ?? ms)] as const).filter(([, ms]) => ms > 1);
-      console.error(`CPU ms by thread over 4 s (10,000 rec/s): ${rows.map(([t, ms]) => `${t} ${ms.toFixed(0)}`).join(', ')}; total ${rows.reduce((s, [, ms]) => s + ms, 0).toFixed(0)}`);
+      const rows = [...after].map(([t, [ms, sleeps]]) => [t === String(process.pid) ? 'main' : t, ms - (before.get(t)?.[0] ?? ms), sleeps - (before.get(t)?.[1] ?? sleeps)] as const).filter(([, ms]) => ms > 1);
+      console.error(`CPU ms by thread over 4 s (10,000 rec/s), with wake-ups a millisecond: ${rows.map(([t, ms, sleeps]) => `${t} ${ms.toFixed(0)} (${(sleeps / 4000).toFixed(2)}/ms)`).join(', ')}; total ${rows.reduce((s, [, ms]) => s + ms, 0).toFixed(0)}`);
     }, 5500);
   });
 }
@@ -327,6 +331,13 @@ function printTrace(slow: readonly [number, number][], traces: Record<string, re
   for (const who of Object.keys(traces)) {
     const g = gcs.filter((e) => e.who === who);
     console.error(`${who}: gc pauses ${g.length}, total ${g.reduce((s, e) => s + (e.ms ?? 0), 0).toFixed(1)} ms, over 1 ms: ${g.filter((e) => (e.ms ?? 0) > 1).map((e) => `${e.what} ${(e.ms ?? 0).toFixed(1)}`).join(', ')}`);
+  }
+  // Messages each thread posted, and the requests or answers they carried, by API, over the run.
+  for (const who of Object.keys(traces)) {
+    const posts = all.filter((e) => e.who === who && e.what.startsWith('post '));
+    const apis = new Map<string, number>();
+    for (const e of posts) for (const m of e.what.matchAll(/([a-z?0-9]+)#\d+/g)) apis.set(m[1]!, (apis.get(m[1]!) ?? 0) + 1);
+    console.error(`${who}: ${posts.length} messages posted, carrying ${[...apis].map(([api, n]) => `${n} ${api}`).join(', ')}`);
   }
   // Where each slow sample's time went: in the producer's thread before its request was
   // posted, the hop to the cluster's thread (posted to received), in the cluster's thread

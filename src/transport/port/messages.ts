@@ -121,8 +121,9 @@ export const PACK_BYTES_MAX = 1 << 20;
  * @internal
  */
 export function forTransfer(value: unknown, transfer: ArrayBuffer[]): unknown {
-  const plan: CopyPlan = { sizes: [], open: 0, riding: [] };
+  const plan: CopyPlan = { sizes: [], open: 0, riding: [], arrays: 0 };
   planCopies(value, plan);
+  if (plan.arrays === 0) return value; // no bytes (a Fetch request, a Produce answer): nothing to rebuild
   if (plan.open > 0) plan.sizes.push(plan.open);
   return copyOut(value, transfer, plan.sizes.length === 0 ? undefined : new Packer(plan.sizes, transfer));
 }
@@ -132,6 +133,8 @@ interface CopyPlan {
   readonly sizes: number[];
   open: number;
   readonly riding: ArrayBuffer[];
+  /** Byte arrays met, of any kind. */
+  arrays: number;
 }
 
 /**
@@ -189,6 +192,7 @@ function unpooled(n: number): Uint8Array {
 function planCopies(value: unknown, plan: CopyPlan): void {
   if (value === null || typeof value !== 'object') return;
   if (value instanceof Uint8Array) {
+    plan.arrays++;
     const n = value.byteLength;
     if (rides(value, false, plan.riding) || n === 0 || n > PACK_BYTES_MAX) return;
     if (plan.open + n > PACK_BYTES_MAX) {
