@@ -13,7 +13,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { MessagePort, Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Cluster, connectHandle, type ClusterHandle, type Producer } from '../src/index.js';
 
-const CALLS = Number(process.argv[3] ?? 2000);
+/** From the command line, or in a worker from its `workerData` (a worker's `process.argv` is not the parent's). */
+const CALLS = Number((isMainThread ? process.argv[3] : (workerData as { calls?: number }).calls) ?? 2000);
 const WARMUP_CALLS = 100;
 const PER_CALL = 1000;
 
@@ -76,7 +77,7 @@ async function drive(producer: Producer): Promise<{ tid: string; posted: typeof 
 }
 
 if (!isMainThread) {
-  const remote = await connectHandle(workerData as ClusterHandle);
+  const remote = await connectHandle((workerData as { handle: ClusterHandle }).handle);
   const producer = remote.producer({ lingerMs: 0 });
   // `/proc/self` is the process in any thread: the worker reads every thread's figures itself.
   const result = await drive(producer);
@@ -94,7 +95,7 @@ if (!isMainThread) {
   if (which === 'worker') {
     const handle = cluster.createHandle();
     const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-    const w = new Worker(boot, { eval: true, workerData: handle, transferList: [handle.port] });
+    const w = new Worker(boot, { eval: true, workerData: { handle, calls: CALLS }, transferList: [handle.port] });
     let at = { ...posted };
     const r = await new Promise<Awaited<ReturnType<typeof drive>>>((resolve, reject) => {
       w.on('message', (m: unknown) => (m === 'measuring' ? (at = { ...posted }) : resolve(m as Awaited<ReturnType<typeof drive>>)));
