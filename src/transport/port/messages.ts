@@ -45,7 +45,7 @@ export type Answer = { readonly t: 'res'; readonly id: number; readonly res: unk
  * hops later, makes another request. Flushed at the first checkpoint that was 2.9
  * messages a call, each waking the cluster's thread if it slept; flushed at the end of the
  * turn it is 0.5 (two calls' requests a message), and the cluster's thread slept 0.7
- * times a call instead of 1.4. What it costs is no wake-up and no timer: the immediate runs
+ * times a call instead of 1.4-1.7. What it costs is no wake-up and no timer: the immediate runs
  * in the same iteration of the loop, after the I/O callbacks that are already due.
  * @internal
  */
