@@ -250,6 +250,7 @@ export class GroupShell {
       case ApiKey.LeaveGroup:
       case ApiKey.OffsetCommit:
       case ApiKey.OffsetFetch:
+      case ApiKey.OffsetDelete:
         return { apiKey: request.apiKey, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, request)) };
       case ApiKey.ListGroups:
         return this.listGroups(request);

@@ -354,6 +354,7 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
     validateOnly: optional(bool),
   }),
   [ApiKey.DeleteGroups]: api(ApiKey.DeleteGroups, { groupsNames: array(string) }),
+  [ApiKey.OffsetDelete]: api(ApiKey.OffsetDelete, { groupId: string, topics: array(struct({ name: string, partitions: array(struct({ partitionIndex })) })) }),
   [ApiKey.IncrementalAlterConfigs]: api(ApiKey.IncrementalAlterConfigs, {
     resources: array(
       struct({
