@@ -392,7 +392,6 @@ export class Cluster {
     });
   }
 
-  /** The node object (broker and metadata replica) for tests that look inside. @internal */
   /**
    * The cluster's metrics as of now: records and bytes in and out (in total and per
    * topic), request latency by API, under-replicated and offline partitions, the active

@@ -123,6 +123,8 @@ export class ConsumerCoordinator implements DeliveryHost {
   /** The last offset committed for each owned partition. */
   readonly committed = new Map<string, number>();
   private closed = false;
+  /** Set once `leave` is done: commits are refused from then on (the member has no partitions, no generation). */
+  private left = false;
   /** Wakes every `sleep` at once (close, kill), so no timer of this member outlives it. */
   private readonly sleepers = new Set<() => void>();
   private fatalError: TributaryError | undefined;
@@ -240,6 +242,7 @@ export class ConsumerCoordinator implements DeliveryHost {
       this.leftFn = resolve;
       this.run(this.core.leave());
     });
+    this.left = true;
     await this.inner.close();
     this.admin.close();
   }
@@ -366,6 +369,7 @@ export class ConsumerCoordinator implements DeliveryHost {
    * took it away (it would move the new owner's committed offset back).
    */
   commitProcessed(): Promise<void> {
+    if (this.left) return Promise.reject(this.leftError());
     if (this.uncommitted().length === 0) return Promise.resolve();
     const run = this.commitChain.then(() => {
       const offsets = this.uncommitted();
@@ -373,6 +377,10 @@ export class ConsumerCoordinator implements DeliveryHost {
     });
     this.commitChain = run.catch(() => undefined);
     return run;
+  }
+
+  private leftError(): TributaryError {
+    return new TributaryError('CLIENT_CLOSED', `consumer group "${this.options.groupId}": this member is closed and can commit nothing; commit before close() (or in a 'revoked' handler), or use admin().resetGroupOffsets`);
   }
 
   private uncommitted(): OffsetToCommit[] {
@@ -387,6 +395,7 @@ export class ConsumerCoordinator implements DeliveryHost {
 
   /** Sends commits one at a time, in order, so an older commit never lands after a newer one. */
   sendCommit(offsets: readonly OffsetToCommit[]): Promise<void> {
+    if (this.left) return Promise.reject(this.leftError());
     const run = this.commitChain.then(() => this.doCommit(offsets));
     this.commitChain = run.catch(() => undefined);
     return run;

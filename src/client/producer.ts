@@ -166,9 +166,7 @@ export class Producer {
     }
   }
 
-  /**
-   * Refuses further sends (`CLIENT_CLOSED`), then flushes. Safe to call more than once.
-   */
+  /** Refuses further sends (`CLIENT_CLOSED`), then flushes. Safe to call more than once; `await using` calls it. */
   close(): Promise<void> {
     this.closePromise ??= (async () => {
       this.closed = true;
@@ -179,4 +177,5 @@ export class Producer {
     })();
     return this.closePromise;
   }
+  [Symbol.asyncDispose](): Promise<void> { return this.close(); }
 }
