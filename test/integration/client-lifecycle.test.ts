@@ -6,8 +6,15 @@
  * commit that quietly did nothing (or wrote offsets for a member that left).
  */
 import { describe, expect, it } from 'vitest';
-import { Admin, Cluster, Consumer, Producer, serdes, TributaryError } from '../../src/index.js';
-import { waitFor } from '../../src/testing.js';
+import { Admin, Cluster, Consumer, Producer, TributaryError } from '../../src/index.js';
+
+/** A promise that resolves once `count()` has been called `n` times, and that counter. */
+function counter(n: number): { count: () => void; reached: Promise<void> } {
+  let seen = 0;
+  let done!: () => void;
+  const reached = new Promise<void>((resolve) => (done = resolve));
+  return { count: () => void (++seen === n && done()), reached };
+}
 
 const closed = expect.objectContaining({ name: 'TributaryError', code: 'CLIENT_CLOSED' });
 
@@ -45,10 +52,10 @@ describe('client lifecycle', () => {
     await using cluster = await Cluster.start();
     await cluster.admin().createTopics([{ name: 'jobs' }]);
     await cluster.producer().send('jobs', [{ value: 'a' }, { value: 'b' }, { value: 'c' }]);
-    const group = cluster.consumerGroup({ groupId: 'workers', topics: ['jobs'], autoOffsetReset: 'earliest', autoCommit: false, value: serdes.string });
-    const seen: string[] = [];
-    const running = group.run({ eachRecord: (r) => void seen.push(r.value!) });
-    await waitFor(() => seen.length === 3, { timeoutMs: 30_000 });
+    const group = cluster.consumerGroup({ groupId: 'workers', topics: ['jobs'], autoOffsetReset: 'earliest', autoCommit: false });
+    const handled = counter(3);
+    const running = group.run({ eachRecord: handled.count });
+    await handled.reached;
     await group.commit([{ topic: 'jobs', partition: 0, offset: 2 }]);
     await group.close();
     await running;
@@ -66,12 +73,12 @@ describe('client lifecycle', () => {
     await cluster.admin().createTopics([{ name: 'jobs' }]);
     await cluster.producer().send('jobs', [{ value: 'a' }, { value: 'b' }]);
     const group = cluster.consumerGroup({ groupId: 'workers', topics: ['jobs'], autoOffsetReset: 'earliest', autoCommit: false });
-    let handled = 0;
+    const handled = counter(2);
     group.on('revoked', async () => {
       await group.commit();
     });
-    const running = group.run({ eachRecord: () => void handled++ });
-    await waitFor(() => handled === 2, { timeoutMs: 30_000 });
+    const running = group.run({ eachRecord: handled.count });
+    await handled.reached;
     await group.close();
     await running;
     const described = await cluster.admin().describeGroup('workers');
