@@ -224,7 +224,7 @@ describe('the packed package', () => {
       if (/^import /m.test(code!) || examples.length === 0) examples.push(code!);
       else examples[examples.length - 1] += code!;
     }
-    expect(examples.length).toBeGreaterThanOrEqual(8);
+    expect(examples.length).toBeGreaterThanOrEqual(7);
     const files = examples.map((code, i) => {
       writeFileSync(join(dir, `readme-${i}.mts`), code);
       return `readme-${i}.mts`;

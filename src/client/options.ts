@@ -245,7 +245,7 @@ export function resolveProducerOptions(options: ProducerOptions = {}): ResolvedP
   const rawAcks = options.acks ?? 'all';
   const acks: 0 | 1 | -1 = rawAcks === 'all' ? -1 : rawAcks;
   const idempotent = options.idempotent ?? acks === -1;
-  if (idempotent && acks !== -1) throw invalidConfig('idempotent', 'needs acks "all" (an idempotent producer waits for every in-sync replica)', true);
+  if (idempotent && acks !== -1) throw invalidConfig('idempotent', `needs acks "all" (an idempotent producer waits for every in-sync replica); for acks ${String(rawAcks)} pass idempotent: false`, { acks: rawAcks, idempotent });
   const maxInFlight = options.maxInFlight ?? d.maxInFlight;
   if (idempotent && maxInFlight > idempotentInFlightMax) {
     throw invalidConfig('maxInFlight', `must be at most ${idempotentInFlightMax} with idempotence (the broker remembers ${idempotentInFlightMax} batches)`, maxInFlight);

@@ -43,6 +43,20 @@ describe('bad input through the public API', () => {
     expect((await admin.describeTopics(['orders']))[0]!.name).toBe('orders');
   });
 
+  it('an idempotent producer with acks 1 is refused with a message that names the acks and the way out', async () => {
+    await using cluster = await Cluster.start();
+    const err = (() => {
+      try {
+        cluster.producer({ acks: 1, idempotent: true });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toEqual(typed('INVALID_CONFIG', { option: 'idempotent' }));
+    expect((err as Error).message).toContain('for acks 1 pass idempotent: false, got {"acks":1,"idempotent":true}');
+    expect(cluster.producer({ acks: 1, idempotent: false })).toBeDefined();
+  });
+
   it('refuses bad broker settings and election timeouts at Cluster.start, at once', async () => {
     await expect(Cluster.start({ broker: { port: 'x' as unknown as number } })).rejects.toEqual(typed('INVALID_CONFIG', { option: 'broker.port' }));
     await expect(Cluster.start({ broker: { port: 70_000 } })).rejects.toEqual(typed('INVALID_CONFIG', { option: 'broker.port' }));
