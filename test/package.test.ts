@@ -229,9 +229,9 @@ describe('the packed package', () => {
       writeFileSync(join(dir, `readme-${i}.mts`), code);
       return `readme-${i}.mts`;
     });
-    // The README's examples import kafkajs and pino (dev dependencies here).
+    // The README's examples import kafkajs, pino and vitest (dev dependencies here).
     mkdirSync(join(dir, 'node_modules'), { recursive: true });
-    for (const dep of ['kafkajs', 'pino']) symlinkSync(join(root, 'node_modules', dep), join(dir, 'node_modules', dep));
+    for (const dep of ['kafkajs', 'pino', 'vitest']) symlinkSync(join(root, 'node_modules', dep), join(dir, 'node_modules', dep));
     for (const [module, moduleResolution] of [['NodeNext', 'NodeNext'], ['ESNext', 'Bundler']]) {
       await sh(join(root, 'node_modules/.bin/tsc'), ['--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'ES2022', '--module', module!, '--moduleResolution', moduleResolution!, '--typeRoots', join(root, 'node_modules/@types'), '--types', 'node', ...files], dir);
     }
