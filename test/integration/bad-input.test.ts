@@ -4,7 +4,7 @@
  * ends in a typed error at the call, and leaves the cluster (and the client) usable.
  */
 import { describe, expect, it } from 'vitest';
-import { Cluster, MetadataQuorum, TributaryError, isTributaryError, serdes } from '../../src/index.js';
+import { Cluster, MemoryLog, MetadataQuorum, PartitionLog, TributaryError, isTributaryError, serdes } from '../../src/index.js';
 import { useCluster, waitFor } from '../../src/testing.js';
 import { useSimulatedClock } from '../helpers/sim-clock.js';
 
@@ -41,6 +41,13 @@ describe('bad input through the public API', () => {
     await expect(admin.describeTopics([null as unknown as string])).rejects.toEqual(typed('INVALID_TOPIC_EXCEPTION'));
     await expect(admin.deleteRecords('orders', { x: 1 } as unknown as Record<number, number>)).rejects.toEqual(typed('INVALID_ARGUMENT'));
     expect((await admin.describeTopics(['orders']))[0]!.name).toBe('orders');
+  });
+
+  it('a MemoryLog or PartitionLog without options is refused with a typed error, not a TypeError', async () => {
+    expect(() => new MemoryLog(undefined as never)).toThrow(expect.objectContaining({ name: 'TributaryError', code: 'INVALID_ARGUMENT', option: 'options' }));
+    expect(() => new MemoryLog(null as never)).toThrow(TributaryError);
+    await expect(PartitionLog.open(undefined as never)).rejects.toEqual(typed('INVALID_ARGUMENT', { option: 'options' }));
+    expect(new MemoryLog({ topic: 'ok', partition: 0 }).logEndOffset).toBe(0);
   });
 
   it('an idempotent producer with acks 1 is refused with a message that names the acks and the way out', async () => {
