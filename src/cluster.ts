@@ -810,7 +810,7 @@ export class Cluster {
   }
 
   private checkNodeId(id: number): void {
-    if (!this.nodeIds.includes(id)) throw new TributaryError('INVALID_ARGUMENT', `no node ${String(id)} in this cluster (nodes are ${this.nodeIds.join(', ')})`, { option: 'id' });
+    if (!this.nodeIds.includes(id)) throw new TributaryError('INVALID_ARGUMENT', `no node ${typeof id === 'number' ? id : `${JSON.stringify(id)} (a ${typeof id}; node ids are numbers)`} in this cluster (nodes are ${this.nodeIds.join(', ')})`, { option: 'id' });
   }
 
   /** The typed error of a member that needs the node objects, in a cluster whose nodes live in workers. */

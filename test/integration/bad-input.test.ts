@@ -50,6 +50,12 @@ describe('bad input through the public API', () => {
     expect(new MemoryLog({ topic: 'ok', partition: 0 }).logEndOffset).toBe(0);
   });
 
+  it('a node id given as a string is named as one', async () => {
+    await using cluster = await Cluster.start();
+    expect(() => cluster.killNode('1' as never)).toThrow('no node "1" (a string; node ids are numbers) in this cluster (nodes are 1)');
+    expect(() => cluster.killNode(2)).toThrow('no node 2 in this cluster (nodes are 1)');
+  });
+
   it('an idempotent producer with acks 1 is refused with a message that names the acks and the way out', async () => {
     await using cluster = await Cluster.start();
     const err = (() => {
