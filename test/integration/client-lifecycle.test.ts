@@ -6,7 +6,7 @@
  * commit that quietly did nothing (or wrote offsets for a member that left).
  */
 import { describe, expect, it } from 'vitest';
-import { Admin, Cluster, Consumer, Producer, TributaryError } from '../../src/index.js';
+import { Admin, Cluster, Consumer, Producer, serdes, TributaryError, type TopicStream } from '../../src/index.js';
 
 /** A promise that resolves once `count()` has been called `n` times, and that counter. */
 function counter(n: number): { count: () => void; reached: Promise<void> } {
@@ -46,6 +46,27 @@ describe('client lifecycle', () => {
     await producer.close();
     await consumer.close();
     admin.close();
+  });
+
+  it('`await using` closes a topic stream: its consumer stops, and the loop over it ends', async () => {
+    await using cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 'orders' }]);
+    const orders = cluster.topic('orders', { key: serdes.string, value: serdes.string });
+    await orders.send([{ key: 'a', value: '1' }, { key: 'b', value: '2' }]);
+    let stream: TopicStream<string, string>;
+    let first: unknown;
+    {
+      await using s = orders.consume({ from: 'earliest' });
+      stream = s;
+      for await (const r of s) {
+        first = r.value;
+        break;
+      }
+    }
+    expect(first).toBe('1');
+    const after: string[] = [];
+    for await (const r of stream) after.push(r.value!);
+    expect(after).toEqual([]);
   });
 
   it("a consumer group member refuses commit and run after close(), and its last commit stays the group's", async () => {
