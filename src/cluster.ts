@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, renameSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import { PortMembers } from './cluster/port-members.js';
 import { ClusterWorker } from './cluster/cluster-in-worker.js';
 import type { NodeWorkerData } from './cluster/worker-protocol.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
-import { FolderLock } from './storage/folder-lock.js';
+import { FolderLock, makeDataDir } from './storage/folder-lock.js';
 import type { Store } from './storage/store.js';
 import { InlineTransport } from './transport/inline.js';
 import { MessageChannel } from 'node:worker_threads';
@@ -231,7 +231,7 @@ export class Cluster {
     if (options.threads === 'worker') return Cluster.startInWorker(options);
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
-    mkdirSync(dataDir, { recursive: true });
+    makeDataDir(dataDir);
     // One live cluster per data folder, whatever path reaches it and from whichever thread
     // (storage/folder-lock.ts): two would hand out the same offsets.
     const dirLock = FolderLock.acquire(dataDir);

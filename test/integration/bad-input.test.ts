@@ -3,14 +3,18 @@
  * the fuzzer's first run found, each through the package's entry points. Every one
  * ends in a typed error at the call, and leaves the cluster (and the client) usable.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Cluster, MemoryLog, MetadataQuorum, PartitionLog, TributaryError, isTributaryError, serdes } from '../../src/index.js';
 import { useCluster, waitFor } from '../../src/testing.js';
 import { useSimulatedClock } from '../helpers/sim-clock.js';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 
 const typed = (code: string, more: Record<string, unknown> = {}) => expect.objectContaining({ name: 'TributaryError', code, ...more });
 
 const { clock } = useSimulatedClock();
+const tempDir = useTempDirs('tributary-bad-input-');
 
 describe('bad input through the public API', () => {
   it('a partitioner that throws fails its send, and the cluster still closes', async () => {
@@ -48,6 +52,19 @@ describe('bad input through the public API', () => {
     expect(() => new MemoryLog(null as never)).toThrow(TributaryError);
     await expect(PartitionLog.open(undefined as never)).rejects.toEqual(typed('INVALID_ARGUMENT', { option: 'options' }));
     expect(new MemoryLog({ topic: 'ok', partition: 0 }).logEndOffset).toBe(0);
+  });
+
+  it('a data folder that cannot be one (a file in the way) is KAFKA_STORAGE_ERROR naming the path, inline and in a worker', async () => {
+    const file = join(tempDir(), 'not-a-folder');
+    writeFileSync(file, 'x');
+    for (const dataDir of [file, join(file, 'below')]) {
+      for (const threads of ['inline', 'worker'] as const) {
+        const err = await Cluster.start({ dataDir, threads }).catch((e: unknown) => e);
+        // (An error that crosses from a worker keeps its code and message, not its context fields.)
+        expect(err).toEqual(typed('KAFKA_STORAGE_ERROR', threads === 'inline' ? { option: 'dataDir' } : {}));
+        expect((err as Error).message).toContain(`cannot use ${JSON.stringify(dataDir)} as a data folder: a file is in the way`);
+      }
+    }
   });
 
   it('a node id given as a string is named as one', async () => {
