@@ -134,6 +134,9 @@ export class ConsumerCoordinator implements DeliveryHost {
   private readonly coordinatorWaiters: { resolve: (node: number) => void; reject: (err: unknown) => void }[] = [];
   private commitChain: Promise<void> = Promise.resolve();
   private readonly joinedOnce = deferred();
+  private joined = false;
+  /** Resolved when the member stops (closed, crashed, or ended by a fatal error): `whenJoined` must not wait past it. */
+  private readonly ended = deferred();
   /** Resolves `leave` once the core says the member left. */
   private leftFn: (() => void) | undefined;
 
@@ -229,7 +232,11 @@ export class ConsumerCoordinator implements DeliveryHost {
   }
 
   whenJoined(): Promise<void> {
-    return this.joinedOnce.promise;
+    if (this.joined) return Promise.resolve();
+    const ended = this.ended.promise.then(() => {
+      if (!this.joined) throw this.fatalError ?? new TributaryError('CLIENT_CLOSED', `consumer group "${this.options.groupId}": the member closed before it joined the group`);
+    });
+    return Promise.race([this.joinedOnce.promise, ended]);
   }
 
   /**
@@ -250,6 +257,7 @@ export class ConsumerCoordinator implements DeliveryHost {
   /** Stops the timers, the join and every wait, without leaving or committing. */
   stop(): void {
     this.closed = true;
+    this.ended.resolve();
     for (const t of this.timers.values()) stopTimer(this.clock, t);
     this.timers.clear();
     for (const wake of [...this.sleepers]) wake();
@@ -271,6 +279,7 @@ export class ConsumerCoordinator implements DeliveryHost {
 
   private fail(err: TributaryError): void {
     this.fatalError ??= err;
+    this.ended.resolve();
     void this.inner.close();
   }
 
@@ -336,6 +345,7 @@ export class ConsumerCoordinator implements DeliveryHost {
           rebalanced(this.options.logger, this.options.groupId, a.memberId, a.generationId, a.assigned);
           break;
         case 'joined':
+          this.joined = true;
           this.joinedOnce.resolve();
           break;
         case 'coordinator':

@@ -89,6 +89,21 @@ describe('client lifecycle', () => {
     expect(described.offsets).toEqual([expect.objectContaining({ topic: 'jobs', partition: 0, committed: 2 })]);
   });
 
+  it('whenJoined() of a member closed before it joined rejects with CLIENT_CLOSED; of one that joined, it stays resolved', async () => {
+    await using cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 'jobs' }]);
+    const early = cluster.consumerGroup({ groupId: 'workers', topics: ['jobs'] });
+    const joined = early.whenJoined();
+    await early.close();
+    await expect(joined).rejects.toEqual(closed);
+    await expect(early.whenJoined()).rejects.toEqual(closed);
+
+    const member = cluster.consumerGroup({ groupId: 'workers', topics: ['jobs'] });
+    await member.whenJoined();
+    await member.close();
+    await expect(member.whenJoined()).resolves.toBeUndefined();
+  });
+
   it('a commit in a revoked handler during close() still lands', async () => {
     await using cluster = await Cluster.start();
     await cluster.admin().createTopics([{ name: 'jobs' }]);
