@@ -67,6 +67,15 @@ describe('bad input through the public API', () => {
     }
   });
 
+  it("a consumer given KafkaJS's groupId is pointed to consumerGroup", async () => {
+    await using cluster = await Cluster.start();
+    for (const key of ['groupId', 'group.id']) {
+      expect(() => cluster.consumer({ [key]: 'billing' } as never)).toThrow(
+        expect.objectContaining({ code: 'INVALID_CONFIG', option: key, message: `${key} is not a consumer option: a member of a consumer group is cluster.consumerGroup({ groupId, topics }); a consumer reads the partitions it is assigned` }),
+      );
+    }
+  });
+
   it('a node id given as a string is named as one', async () => {
     await using cluster = await Cluster.start();
     expect(() => cluster.killNode('1' as never)).toThrow('no node "1" (a string; node ids are numbers) in this cluster (nodes are 1)');
