@@ -466,12 +466,6 @@ export class Sender<B extends SenderBatch = SenderBatch> {
   }
 }
 
-/**
- * A response's answers by topic and partition, looked up once per batch. (Searching the
- * response for each batch made an answer over 1,000 partitions a million comparisons: 7%
- * of a keyed producer's CPU over 10,000 partitions.) A partition answered twice keeps its
- * last answer, as the search did.
- */
 /** A request's batches in the order `encode` put them on the wire: grouped by topic, topics in order of first appearance. */
 function requestOrder<B extends SenderBatch>(batches: readonly B[]): readonly B[] {
   const first = batches[0];
@@ -502,6 +496,12 @@ function answeredInOrder(response: ProduceResponse, order: readonly SenderBatch[
   return k === order.length ? out : undefined;
 }
 
+/**
+ * A response's answers by topic and partition, looked up once per batch. (Searching the
+ * response for each batch made an answer over 1,000 partitions a million comparisons: 7%
+ * of a keyed producer's CPU over 10,000 partitions.) A partition answered twice keeps its
+ * last answer, as the search did.
+ */
 function answersByPartition(response: ProduceResponse): Map<string, Map<number, PartitionProduceResponse>> {
   const answers = new Map<string, Map<number, PartitionProduceResponse>>();
   for (const t of response.responses) {
