@@ -20,7 +20,6 @@ import type { ProduceResponse } from '../../src/protocol/produce.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { checkBatch, iterateBatches, readBatchHeader } from '../../src/record/batch.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { waitFor } from '../../src/testing.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 
 const tempDir = useTempDirs('tributary-keyed-wide-');
@@ -53,7 +52,12 @@ describe('keyed produce over many partitions', () => {
     const first = consumer[Symbol.asyncIterator]().next();
     // Once its fetch waits at the broker (a condition, not a delay).
     const wakeups = (broker as unknown as { replicas: { wakeups: { waiting: boolean } } }).replicas.wakeups;
-    await waitFor(() => wakeups.waiting);
+    // In process the fetch reaches the broker within a few turns of the event loop: yield
+    // turns until it waits (a bound on turns, not on time).
+    for (let turns = 0; !wakeups.waiting; turns++) {
+      expect(turns).toBeLessThan(100_000);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     before = { ...broker.producePasses };
     await producer.send('wide', [{ partition: 7, key: 'to-7', value: 'wake' }]);
     const got = await first;
