@@ -21,6 +21,17 @@ const cleanShutdownFile = '.kafka_cleanshutdown';
 const recoveryPointFile = 'recovery-point-offset-checkpoint';
 
 /**
+ * What a `LogManager` knows of a log before it opens: what the data folder's checkpoints
+ * say of it (`clean`, `recoveryPoint`: nothing if they do not know it), and whether its
+ * folder may exist (`folderKnown`: false spares a new partition's `access`).
+ */
+export interface Checkpointed {
+  readonly clean?: boolean;
+  readonly recoveryPoint?: number | undefined;
+  readonly folderKnown?: boolean;
+}
+
+/**
  * `checkpointed`: what the data folder's checkpoints say of the log (a `LogManager`'s);
  * without it, the log's own folder is read for them.
  */
@@ -29,7 +40,7 @@ export async function openPartitionLog(
   nodeId: number,
   log: Logger,
   reportBytesMin = recoveryReportBytesMin,
-  checkpointed?: { clean: boolean; recoveryPoint: number | undefined },
+  checkpointed?: Checkpointed,
 ): Promise<PartitionLog> {
   const { topic, partition } = options;
   const bytes = uncleanSegmentBytes(join(options.dataDir, `${topic}-${partition}`), checkpointed);
@@ -57,9 +68,10 @@ export async function openPartitionLog(
  * 0): its segment files at or after the recovery point, the segments below it being
  * durable and trusted (Kafka's `recovery-point-offset-checkpoint`).
  */
-function uncleanSegmentBytes(dir: string, checkpointed: { clean: boolean; recoveryPoint: number | undefined } | undefined): number {
-  // (The clean case first: a file-system call per partition less on a clean restart.)
-  if (checkpointed?.clean === true || !existsSync(dir) || (checkpointed === undefined && existsSync(join(dir, cleanShutdownFile)))) return 0;
+function uncleanSegmentBytes(dir: string, checkpointed: Checkpointed | undefined): number {
+  // (The clean case first: a file-system call per partition less on a clean restart; and
+  // a folder its manager knows absent, a new partition's: nothing to recover, no call.)
+  if (checkpointed?.clean === true || checkpointed?.folderKnown === false || !existsSync(dir) || (checkpointed?.clean === undefined && existsSync(join(dir, cleanShutdownFile)))) return 0;
   let total = 0;
   try {
     const point = checkpointed?.recoveryPoint ?? recoveryPointOf(dir);

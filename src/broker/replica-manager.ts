@@ -22,13 +22,14 @@
  * is woken only by a change, so two long-polling fetches never wake each other in a loop.
  * @internal
  */
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../metadata/image.js';
 import { ConfigResourceType } from '../metadata/records.js';
 import type { Uuid } from '../metadata/uuid.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
+import type { LogConfig } from '../storage/log.js';
 import { nextTurn, systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
@@ -240,7 +241,7 @@ export class ReplicaManager {
       for (let p = 0; p < topic.partitions.length; p++) {
         const h = this.hosted.get(tpKey(topic.name, p));
         if (h && h.topicId === topic.id) this.applyPartition(h, topic.partitions[p]!, now);
-        else if (!h && topic.partitions[p]!.replicas.includes(this.o.nodeId) && (this.wantOpen.has(tpKey(topic.name, p)) || existsSync(join(this.o.dataDir, `${topic.name}-${p}`)))) {
+        else if (!h && topic.partitions[p]!.replicas.includes(this.o.nodeId) && (this.wantOpen.has(tpKey(topic.name, p)) || this.o.logs.hasFolder(topic.name, p))) {
           // A replica its leader opened before this broker's metadata had the topic, or one
           // with data from before a restart: open it now, so that it catches up and joins
           // (or rejoins) the ISR without waiting for a client to touch it.
@@ -364,7 +365,8 @@ export class ReplicaManager {
 
   private async openLog(topic: string, partition: number, image: MetadataImage, t: TopicImage): Promise<Hosted | undefined> {
     // The log manager checks and writes Kafka's partition.metadata (the topic id a folder holds).
-    const log = await this.o.logs.open(topic, partition, logConfigFor(image, topic), t.id);
+    const settings = this.topicSettings(image, topic);
+    const log = await this.o.logs.open(topic, partition, settings.logConfig, t.id);
     const hw = this.hwCheckpoint.get(`${topic}-${partition}`);
     let replica: Partition;
     try {
@@ -375,7 +377,7 @@ export class ReplicaManager {
         ...(hw !== undefined ? { highWatermark: hw } : {}),
         // Under flush always a record counts toward the high watermark only once synced, on
         // the leader and on every follower (docs/design/durability.md).
-        config: { minInsyncReplicas: minInsyncReplicasFor(image, topic), replicaLagTimeMaxMs: this.o.config.replicaLagTimeMaxMs, hwRequiresFlush: log.config.flushPolicy === 'always' },
+        config: { minInsyncReplicas: settings.minInsyncReplicas, replicaLagTimeMaxMs: this.o.config.replicaLagTimeMaxMs, hwRequiresFlush: log.config.flushPolicy === 'always' },
         isReplicaEligible: (id) => {
           const b = this.image?.broker(id);
           return b !== undefined && !b.fenced;
@@ -394,6 +396,21 @@ export class ReplicaManager {
     else void this.dropReplica(topic, partition, t.id, false);
     return h;
   }
+
+  /**
+   * A topic's log config and `min.insync.replicas` in an image, kept for the last image and
+   * topic asked: the replicas a produce opens are mostly of one topic, and each open read
+   * 15 configs through the image. The log config is frozen, so the logs opened with it
+   * share one checked `LogConfig` (`configWithDefaults`).
+   */
+  private topicSettings(image: MetadataImage, topic: string): { logConfig: Readonly<Partial<LogConfig>>; minInsyncReplicas: number } {
+    const last = this.lastSettings;
+    if (last !== undefined && last.image === image && last.topic === topic) return last;
+    const settings = { image, topic, logConfig: Object.freeze(logConfigFor(image, topic)), minInsyncReplicas: minInsyncReplicasFor(image, topic) };
+    this.lastSettings = settings;
+    return settings;
+  }
+  private lastSettings: { image: MetadataImage; topic: string; logConfig: Readonly<Partial<LogConfig>>; minInsyncReplicas: number } | undefined;
 
   private async dropReplica(topic: string, partition: number, topicId: Uuid, deleteFiles: boolean): Promise<void> {
     const key = tpKey(topic, partition);

@@ -29,6 +29,26 @@ const logOptionRules: OptionRules = {
   checkpoints: custom('a function giving a log its checkpoints', (v) => typeof v === 'function'),
 };
 
+/**
+ * The configs already checked, by the identity of their (frozen) overrides: a broker opens
+ * each partition of a topic with the same frozen overrides (replica-manager.ts), so
+ * 10,000 partitions check and copy them once and share one frozen `LogConfig`, instead of
+ * two checks and two copies each. Overrides that are not frozen could change between
+ * opens, so they are checked every time.
+ */
+const checkedConfigs = new WeakMap<object, LogConfig>();
+
+/** `defaultLogConfig` with `overrides`, checked (`validateConfig`) and frozen. */
+export function configWithDefaults(overrides: Partial<LogConfig> | undefined): LogConfig {
+  if (overrides === undefined || !Object.isFrozen(overrides)) return validateConfig({ ...defaultLogConfig, ...overrides });
+  let config = checkedConfigs.get(overrides);
+  if (config === undefined) {
+    config = validateConfig({ ...defaultLogConfig, ...overrides });
+    checkedConfigs.set(overrides, config);
+  }
+  return config;
+}
+
 /** Checks the options of `PartitionLog.open` or `new MemoryLog` (`dataDir` only for the first). */
 export function checkLogOptions(options: unknown, what: 'a PartitionLog' | 'a MemoryLog'): void {
   const rules = what === 'a MemoryLog' ? { ...logOptionRules, dataDir: custom('nothing (a MemoryLog has no folder)', () => false) } : logOptionRules;

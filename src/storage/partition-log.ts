@@ -10,7 +10,7 @@ import { assert } from '../util/assert.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { crc32c, crc32cUpdate } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
-import { checkConfigChanges, checkLogOptions, checkReadOptions, checkTimes } from './log-options.js';
+import { checkConfigChanges, checkLogOptions, checkReadOptions, checkTimes, configWithDefaults } from './log-options.js';
 import { compactLog, truncateCleanerCheckpoint, type CompactionFaults } from './compaction.js';
 import { planRetention, rollReason } from './core/segment-plan.js';
 import { LeaderEpochFileCache } from './leader-epoch-file-cache.js';
@@ -20,7 +20,6 @@ import { LogFlusher } from './log-flusher.js';
 import { loadLog, smallActiveSegmentBytes } from './log-loader.js';
 import { validateBatches, type ValidatedBatches } from './log-validator.js';
 import {
-  defaultLogConfig,
   type AppendOptions,
   type EpochEntry,
   type Log,
@@ -101,6 +100,7 @@ export interface LogStats {
 const scratchBatchesMax = 4096;
 
 assert(scratchBatchesMax * batchHeaderBytes <= readBytesMax, 'the header scratch buffer stays small');
+let headerScratch = Buffer.allocUnsafe(batchHeaderBytes * 16);
 
 /**
  * A partition's log: an ordered sequence of record batches in segment files, with
@@ -151,7 +151,6 @@ export class PartitionLog implements Log {
   /** Bumped whenever the tail of the log is cut, so that a flush begun before it does not vouch for what came after. */
   private generation = 0;
   private compaction: Promise<boolean> | undefined;
-  private headerScratch = Buffer.allocUnsafe(batchHeaderBytes * 16);
   private readonly clock: Clock;
   private readonly faults: CompactionFaults | undefined;
 
@@ -167,7 +166,7 @@ export class PartitionLog implements Log {
     faults: CompactionFaults | undefined,
     checkpoints?: LogCheckpoints,
   ) {
-    this.config = validateConfig({ ...defaultLogConfig, ...config });
+    this.config = configWithDefaults(config);
     this.clock = clock ?? systemClock;
     this.faults = faults;
     this.recovery = { clean: true, segmentsScanned: 0, batchesScanned: 0, bytesScanned: 0, bytesTruncated: 0, indexesRebuilt: 0, segmentsDeleted: 0, leftovers: [], durationMs: 0 };
@@ -201,7 +200,7 @@ export class PartitionLog implements Log {
    */
   static async open(options: PartitionLogOptions): Promise<PartitionLog> {
     checkLogOptions(options, 'a PartitionLog');
-    validateConfig({ ...defaultLogConfig, ...options.config });
+    configWithDefaults(options.config);
     const context = { topic: options.topic, partition: options.partition };
     const dir = join(options.dataDir, `${options.topic}-${options.partition}`);
     let store: Store;
@@ -415,12 +414,12 @@ export class PartitionLog implements Log {
     return info;
   }
 
-  /** A buffer for `batchCount` headers, reused from one write to the next (writes are synchronous). */
+  /** A buffer for `batchCount` headers, shared by every log of the thread: writes are synchronous (one per log was 1 KiB a partition). */
   private scratchFor(batchCount: number): Buffer {
     const bytes = batchCount * batchHeaderBytes;
-    if (bytes <= this.headerScratch.length) return this.headerScratch;
+    if (bytes <= headerScratch.length) return headerScratch;
     const scratch = Buffer.allocUnsafe(bytes);
-    if (batchCount <= scratchBatchesMax) this.headerScratch = scratch;
+    if (batchCount <= scratchBatchesMax) headerScratch = scratch;
     return scratch;
   }
 
