@@ -38,7 +38,7 @@ import { TopicIdJournal } from '../storage/topic-id-journal.js';
 import { startTimer, type Clock } from '../util/clock.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { openPartitionLog } from './log-loader.js';
+import { openPartitionLogNow } from './log-loader.js';
 import type { Partition } from './partition.js';
 
 export interface LogManagerOptions {
@@ -221,7 +221,11 @@ export class LogManager {
    * The folder's topic id is recorded before the log opens, so before its first file.
    */
   async open(topic: string, partition: number, config: Partial<LogConfig>, topicId?: Uuid): Promise<PartitionLog> {
-    const folder = join(this.options.dataDir, `${topic}-${partition}`);
+    return this.openNow(topic, partition, config, topicId);
+  }
+
+  /** `open`, synchronously (the replica manager's opens: see `ReplicaManager.openReplicaNow`). */
+  openNow(topic: string, partition: number, config: Partial<LogConfig>, topicId?: Uuid): PartitionLog {
     const id = topicId === undefined ? undefined : String(topicId);
     if (id !== undefined) {
       // After a clean shutdown the marker names the topic id; else the journal (which took
@@ -229,7 +233,7 @@ export class LogManager {
       const cleanId = this.checkpoints.cleanTopicId(topic, partition);
       const recorded = cleanId === id ? cleanId : this.topicIds.get(topic, partition);
       if (recorded !== undefined && recorded !== id) {
-        rmSync(folder, { recursive: true, force: true });
+        rmSync(join(this.options.dataDir, key(topic, partition)), { recursive: true, force: true });
         this.checkpoints.forget(topic, partition);
         this.topicIds.forget(topic, partition);
       }
@@ -240,7 +244,7 @@ export class LogManager {
     // folder), and no file until the first record.
     const openStore = this.options.openStore ?? ((dir: string) => new FileStore(dir, { lock: false }));
     const checkpoints = this.checkpoints;
-    const log = await openPartitionLog(
+    const log = openPartitionLogNow(
       { dataDir: this.options.dataDir, topic, partition, config, clock: this.options.clock, openStore, checkpoints: (store) => checkpoints.forLog(topic, partition, store) },
       this.options.nodeId,
       this.options.log ?? silentLogger,

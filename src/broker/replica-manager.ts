@@ -60,6 +60,15 @@ export interface ReplicaManagerOptions {
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
+/** A topic's settings for its replicas, and the config maps they came from (`ReplicaManager.topicSettings`). */
+interface TopicSettings {
+  readonly topic: string;
+  readonly own: unknown;
+  readonly defaults: unknown;
+  readonly logConfig: Readonly<Partial<LogConfig>>;
+  readonly minInsyncReplicas: number;
+}
+
 /** A replica this broker hosts, and what `settle` last saw of it. */
 export interface Hosted {
   readonly topic: string;
@@ -109,7 +118,6 @@ export class ReplicaManager {
   private seenDefaultConfigs: unknown;
   private readonly seenTopicConfigs = new Map<string, unknown>();
   private readonly hosted = new Map<string, Hosted>();
-  private readonly opening = new Map<string, Promise<Hosted | undefined>>();
   /** Partitions asked to open before this broker's metadata had them. */
   private readonly wantOpen = new Set<string>();
   /** Replicas `applyImage` found to open (data from before a restart), opened `opensPerTurn` at a time by `openFound`. */
@@ -304,15 +312,16 @@ export class ReplicaManager {
 
   /** Opens this broker's replica of a partition, if the metadata gives it one. */
   async openReplica(topic: string, partition: number): Promise<Hosted | undefined> {
-    const key = tpKey(topic, partition);
-    const open = this.hosted.get(key);
-    if (open) return open;
-    let pending = this.opening.get(key);
-    if (pending === undefined) {
-      pending = this.doOpen(topic, partition).finally(() => this.opening.delete(key));
-      this.opening.set(key, pending);
-    }
-    return pending;
+    return this.openReplicaNow(topic, partition);
+  }
+
+  /**
+   * `openReplica`, synchronously: opening a log is synchronous file work (log-loader.ts),
+   * and the six async calls it went through were six promises and turns of the microtask
+   * queue for each of 10,000 new partitions' first records.
+   */
+  private openReplicaNow(topic: string, partition: number): Hosted | undefined {
+    return this.hosted.get(tpKey(topic, partition)) ?? this.doOpen(topic, partition);
   }
 
   /**
@@ -343,7 +352,7 @@ export class ReplicaManager {
     }
   }
 
-  private async doOpen(topic: string, partition: number): Promise<Hosted | undefined> {
+  private doOpen(topic: string, partition: number): Hosted | undefined {
     const image = this.image;
     const t = image?.topic(topic);
     const reg = t?.partitions[partition];
@@ -354,7 +363,7 @@ export class ReplicaManager {
     }
     if (!reg.replicas.includes(this.o.nodeId) || this.stopped || this.o.logs.isOffline(topic, partition)) return undefined;
     try {
-      return await this.openLog(topic, partition, image, t);
+      return this.openLog(topic, partition, image, t);
     } catch (err) {
       // A storage fault on one folder takes that replica offline, never the process.
       this.o.logs.markOffline(topic, partition, t.id, err);
@@ -363,10 +372,10 @@ export class ReplicaManager {
     }
   }
 
-  private async openLog(topic: string, partition: number, image: MetadataImage, t: TopicImage): Promise<Hosted | undefined> {
+  private openLog(topic: string, partition: number, image: MetadataImage, t: TopicImage): Hosted | undefined {
     // The log manager checks and writes Kafka's partition.metadata (the topic id a folder holds).
     const settings = this.topicSettings(image, topic);
-    const log = await this.o.logs.open(topic, partition, settings.logConfig, t.id);
+    const log = this.o.logs.openNow(topic, partition, settings.logConfig, t.id);
     const hw = this.hwCheckpoint.get(`${topic}-${partition}`);
     let replica: Partition;
     try {
@@ -398,19 +407,22 @@ export class ReplicaManager {
   }
 
   /**
-   * A topic's log config and `min.insync.replicas` in an image, kept for the last image and
-   * topic asked: the replicas a produce opens are mostly of one topic, and each open read
-   * 15 configs through the image. The log config is frozen, so the logs opened with it
-   * share one checked `LogConfig` (`configWithDefaults`).
+   * A topic's log config and `min.insync.replicas`, kept for the last topic asked while its
+   * configs and the cluster-wide defaults stay the same maps (images share unchanged config
+   * maps): the replicas a produce opens are mostly of one topic, and each open read 15
+   * configs through the image. The log config is frozen, so the logs opened with it share
+   * one checked `LogConfig` (`configWithDefaults`).
    */
-  private topicSettings(image: MetadataImage, topic: string): { logConfig: Readonly<Partial<LogConfig>>; minInsyncReplicas: number } {
+  private topicSettings(image: MetadataImage, topic: string): TopicSettings {
+    const own = image.configs(ConfigResourceType.Topic, topic);
+    const defaults = image.configs(ConfigResourceType.Broker, '');
     const last = this.lastSettings;
-    if (last !== undefined && last.image === image && last.topic === topic) return last;
-    const settings = { image, topic, logConfig: Object.freeze(logConfigFor(image, topic)), minInsyncReplicas: minInsyncReplicasFor(image, topic) };
+    if (last !== undefined && last.topic === topic && last.own === own && last.defaults === defaults) return last;
+    const settings = { topic, own, defaults, logConfig: Object.freeze(logConfigFor(image, topic)), minInsyncReplicas: minInsyncReplicasFor(image, topic) };
     this.lastSettings = settings;
     return settings;
   }
-  private lastSettings: { image: MetadataImage; topic: string; logConfig: Readonly<Partial<LogConfig>>; minInsyncReplicas: number } | undefined;
+  private lastSettings: TopicSettings | undefined;
 
   private async dropReplica(topic: string, partition: number, topicId: Uuid, deleteFiles: boolean): Promise<void> {
     const key = tpKey(topic, partition);
@@ -432,10 +444,10 @@ export class ReplicaManager {
     return 'errorCode' in r ? r : { replica: r.replica };
   }
 
-  private async leaderReplica(topic: string, partition: number): Promise<Hosted | { errorCode: ErrorCode }> {
+  private leaderReplica(topic: string, partition: number): Hosted | { errorCode: ErrorCode } {
     const now = this.leaderNow(topic, partition, this.image?.topic(topic));
     if (now !== 'open') return now;
-    const h = await this.openReplica(topic, partition);
+    const h = this.openReplicaNow(topic, partition);
     if (!h) return { errorCode: 'NOT_LEADER_OR_FOLLOWER' };
     if (h.replica.role !== 'leader') return { errorCode: 'NOT_LEADER_OR_FOLLOWER' };
     return h;

@@ -31,7 +31,7 @@ import {
 } from './log.js';
 import type { ProducerSnapshots } from './producer-snapshots.js';
 import type { Segment } from './segment.js';
-import { FileStore, MemoryStore, type Store } from './store.js';
+import { FileStore, type Store } from './store.js';
 import { asStorageError, validateConfig } from './log-checks.js';
 
 export { validateConfig } from './log-checks.js';
@@ -199,6 +199,11 @@ export class PartitionLog implements Log {
    * in `recovery`.
    */
   static async open(options: PartitionLogOptions): Promise<PartitionLog> {
+    return PartitionLog.openNow(options);
+  }
+
+  /** `open`, synchronously (a broker opens 10,000 logs at once: see `LogManager.openNow`). @internal */
+  static openNow(options: PartitionLogOptions): PartitionLog {
     checkLogOptions(options, 'a PartitionLog');
     configWithDefaults(options.config);
     const context = { topic: options.topic, partition: options.partition };
@@ -706,26 +711,5 @@ export class PartitionLog implements Log {
 
   private context(): { topic: string; partition: number } {
     return { topic: this.topic, partition: this.partition };
-  }
-}
-
-/**
- * A partition log in memory: the same engine and contract as the file-backed
- * `PartitionLog`, with nothing durable. For tests and ephemeral clusters.
- *
- * @example
- * ```ts
- * import { MemoryLog, encodeBatch } from 'tributary-log';
- *
- * const log = new MemoryLog({ topic: 'scratch', partition: 0 });
- * await log.append(await encodeBatch([{ value: Buffer.from('hello') }]));
- * console.log(log.logEndOffset); // 1
- * ```
- */
-export class MemoryLog extends PartitionLog {
-  constructor(options: { topic: string; partition: number; config?: Partial<LogConfig>; clock?: Clock }) {
-    checkLogOptions(options, 'a MemoryLog');
-    super(options.topic, options.partition, new MemoryStore(), options.config, options.clock, undefined);
-    this.load();
   }
 }
