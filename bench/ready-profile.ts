@@ -7,6 +7,7 @@
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { subscribe } from 'node:diagnostics_channel';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Cluster } from '../src/index.js';
 
@@ -19,6 +20,12 @@ new PerformanceObserver((list) => {
     gcCount++;
   }
 }).observe({ entryTypes: ['gc'] });
+
+// Fencings of the broker and partition elections in the phase: under load a broker that
+// misses its heartbeats is fenced, and every partition it leads moves twice (away, back).
+const events = { fenced: 0, unfenced: 0, elections: 0 };
+subscribe('tributary:fencing', (m) => ((m as { fenced: boolean }).fenced ? events.fenced++ : events.unfenced++));
+subscribe('tributary:election', () => events.elections++);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tributary-ready-'));
 try {
@@ -70,7 +77,7 @@ try {
   await producer.close();
   const total = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
-  console.log(`ready ${(total / 1000).toFixed(2)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, GC ${gcMs.toFixed(0)} ms in ${gcCount} pauses, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB, load ${loadavg()[0]!.toFixed(1)}`);
+  console.log(`ready ${(total / 1000).toFixed(2)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, GC ${gcMs.toFixed(0)} ms in ${gcCount} pauses, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB, load ${loadavg()[0]!.toFixed(1)}; fenced ${events.fenced}, unfenced ${events.unfenced}, elections ${events.elections}`);
   await cluster.close();
 } finally {
   rmSync(dataDir, { recursive: true, force: true });

@@ -5,6 +5,7 @@
  * arguments of the log's housekeeping calls.
  * @internal
  */
+import { join } from 'node:path';
 import { TributaryError } from '../util/errors.js';
 import { checkOptions, clockRule, custom, object, str, unknownOption, type OptionRules } from '../util/options.js';
 import { validateTopicName } from '../util/topic-name.js';
@@ -47,6 +48,20 @@ export function configWithDefaults(overrides: Partial<LogConfig> | undefined): L
     checkedConfigs.set(overrides, config);
   }
   return config;
+}
+
+/** The last data folder asked for, normalized with a separator (`partitionDir`). */
+let lastDataDir: { dataDir: string; prefix: string } | undefined;
+
+/**
+ * A partition's folder, `path.join(dataDir, topic-partition)` for a checked topic name and
+ * partition (no separator in either), without a `path.join` each time: it normalizes
+ * character by character, 1 KB of garbage a call, and a broker opens 10,000 logs in one
+ * data folder.
+ */
+export function partitionDir(dataDir: string, topic: string, partition: number): string {
+  if (lastDataDir === undefined || lastDataDir.dataDir !== dataDir) lastDataDir = { dataDir, prefix: join(dataDir, '_').slice(0, -1) };
+  return `${lastDataDir.prefix}${topic}-${partition}`;
 }
 
 /** Checks the options of `PartitionLog.open` or `new MemoryLog` (`dataDir` only for the first). */

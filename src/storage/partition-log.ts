@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   attributeBits,
   batchHeaderBytes,
@@ -10,7 +9,7 @@ import { assert } from '../util/assert.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { crc32c, crc32cUpdate } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
-import { checkConfigChanges, checkLogOptions, checkReadOptions, checkTimes, configWithDefaults } from './log-options.js';
+import { checkConfigChanges, checkLogOptions, checkReadOptions, checkTimes, configWithDefaults, partitionDir } from './log-options.js';
 import { compactLog, truncateCleanerCheckpoint, type CompactionFaults } from './compaction.js';
 import { planRetention, rollReason } from './core/segment-plan.js';
 import { LeaderEpochFileCache } from './leader-epoch-file-cache.js';
@@ -207,7 +206,7 @@ export class PartitionLog implements Log {
     checkLogOptions(options, 'a PartitionLog');
     configWithDefaults(options.config);
     const context = { topic: options.topic, partition: options.partition };
-    const dir = join(options.dataDir, `${options.topic}-${options.partition}`);
+    const dir = partitionDir(options.dataDir, options.topic, options.partition);
     let store: Store;
     try {
       store = options.openStore?.(dir) ?? new FileStore(dir);
