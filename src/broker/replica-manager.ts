@@ -387,10 +387,7 @@ export class ReplicaManager {
         // Under flush always a record counts toward the high watermark only once synced, on
         // the leader and on every follower (docs/design/durability.md).
         config: { minInsyncReplicas: settings.minInsyncReplicas, replicaLagTimeMaxMs: this.o.config.replicaLagTimeMaxMs, hwRequiresFlush: log.config.flushPolicy === 'always' },
-        isReplicaEligible: (id) => {
-          const b = this.image?.broker(id);
-          return b !== undefined && !b.fenced;
-        },
+        isReplicaEligible: this.isReplicaEligible,
       });
     } catch (err) {
       this.o.logs.abandon(topic, partition); // a damaged batch read while loading the producer state, a folder turned read-only
@@ -423,6 +420,12 @@ export class ReplicaManager {
     return settings;
   }
   private lastSettings: TopicSettings | undefined;
+
+  /** Whether a broker may join an ISR: registered and not fenced in the latest image (one function for every replica, not a closure each). */
+  private readonly isReplicaEligible = (id: number): boolean => {
+    const b = this.image?.broker(id);
+    return b !== undefined && !b.fenced;
+  };
 
   private async dropReplica(topic: string, partition: number, topicId: Uuid, deleteFiles: boolean): Promise<void> {
     const key = tpKey(topic, partition);
