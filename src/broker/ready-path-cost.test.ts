@@ -77,6 +77,28 @@ describe('the ready path of new partitions', () => {
     }
   });
 
+  it('a topic config changed after its logs opened still reaches them (the open records the configs it used)', async () => {
+    const cluster = await Cluster.start({ nodes: 1, dataDir: tempDir() });
+    try {
+      await cluster.admin().createTopics([{ name: 'later', partitions: 3 }]);
+      const producer = cluster.producer();
+      for (let p = 0; p < 3; p++) expect((await producer.send('later', [{ partition: p, value: 'a', timestamp: 5 }]))[0]!.timestamp).toBe(5);
+      await cluster.admin().alterConfigs('later', { 'message.timestamp.type': 'LogAppendTime' });
+      // The broker applies the change when its metadata has it: the broker stamps the time.
+      for (let p = 0; p < 3; p++) {
+        let stamped = 5;
+        for (let tries = 0; tries < 200 && stamped === 5; tries++) {
+          stamped = (await producer.send('later', [{ partition: p, value: 'b', timestamp: 5 }]))[0]!.timestamp;
+          if (stamped === 5) await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        expect(stamped).toBeGreaterThan(5);
+      }
+      await producer.close();
+    } finally {
+      await cluster.close();
+    }
+  });
+
   it('opening new partitions starts no timer for each (the background check has nothing to check), a crashed log still gets its check', async () => {
     const dataDir = tempDir();
     const clock = new SimulatedTimerClock();

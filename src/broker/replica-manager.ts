@@ -247,14 +247,15 @@ export class ReplicaManager {
       if (this.seenTopics.get(topic.id) === topic) return;
       this.seenTopics.set(topic.id, topic);
       for (let p = 0; p < topic.partitions.length; p++) {
-        const h = this.hosted.get(tpKey(topic.name, p));
+        const key = tpKey(topic.name, p); // (once: a topic of 10,000 partitions is walked at each of its changes)
+        const h = this.hosted.get(key);
         if (h && h.topicId === topic.id) this.applyPartition(h, topic.partitions[p]!, now);
-        else if (!h && topic.partitions[p]!.replicas.includes(this.o.nodeId) && (this.wantOpen.has(tpKey(topic.name, p)) || this.o.logs.hasFolder(topic.name, p))) {
+        else if (!h && topic.partitions[p]!.replicas.includes(this.o.nodeId) && (this.wantOpen.has(key) || this.o.logs.hasFolder(topic.name, p))) {
           // A replica its leader opened before this broker's metadata had the topic, or one
           // with data from before a restart: open it now, so that it catches up and joins
           // (or rejoins) the ISR without waiting for a client to touch it.
-          this.wantOpen.delete(tpKey(topic.name, p));
-          this.found.set(tpKey(topic.name, p), [topic.name, p]);
+          this.wantOpen.delete(key);
+          this.found.set(key, [topic.name, p]);
         }
       }
     });
@@ -375,6 +376,10 @@ export class ReplicaManager {
   private openLog(topic: string, partition: number, image: MetadataImage, t: TopicImage): Hosted | undefined {
     // The log manager checks and writes Kafka's partition.metadata (the topic id a folder holds).
     const settings = this.topicSettings(image, topic);
+    // The configs this log opens with: the next image's config check (applyConfigChanges)
+    // then reconfigures it only if they changed (before, every log of a new topic was
+    // reconfigured once, right after its open, to the same values).
+    if (!this.seenTopicConfigs.has(topic)) this.seenTopicConfigs.set(topic, settings.own);
     const log = this.o.logs.openNow(topic, partition, settings.logConfig, t.id);
     const hw = this.hwCheckpoint.get(`${topic}-${partition}`);
     let replica: Partition;
