@@ -64,9 +64,15 @@ export function partitionDir(dataDir: string, topic: string, partition: number):
   return `${lastDataDir.prefix}${topic}-${partition}`;
 }
 
+const logOptionRulesConfigChecked: OptionRules = { ...logOptionRules, config: object() };
+
 /** Checks the options of `PartitionLog.open` or `new MemoryLog` (`dataDir` only for the first). */
 export function checkLogOptions(options: unknown, what: 'a PartitionLog' | 'a MemoryLog'): void {
-  const rules = what === 'a MemoryLog' ? { ...logOptionRules, dataDir: custom('nothing (a MemoryLog has no folder)', () => false) } : logOptionRules;
+  // A config already checked whole (its names here, its values by `configWithDefaults`) is
+  // not checked name by name again: a broker opens each of 10,000 logs with the same one.
+  const config = (options as { config?: unknown } | undefined)?.config;
+  const checked = typeof config === 'object' && config !== null && checkedConfigs.has(config);
+  const rules = what === 'a MemoryLog' ? { ...logOptionRules, dataDir: custom('nothing (a MemoryLog has no folder)', () => false) } : checked ? logOptionRulesConfigChecked : logOptionRules;
   checkOptions(options, rules, what);
   const o = options as { dataDir?: unknown; topic?: unknown; partition?: unknown };
   validateTopicName(o.topic);
