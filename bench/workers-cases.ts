@@ -7,7 +7,7 @@
  *   through `cluster.createHandle()`. records/s.
  * - `rf3:inline` / `rf3:per-node`: the same Producer in this thread against a 3-node
  *   cluster, a topic of 3 partitions with replication factor 3, acks=all, the nodes in
- *   this thread or one worker each; 100 calls of warm-up, then 300 measured. records/s
+ *   this thread or one worker each; 300 calls of warm-up, then 600 measured. records/s
  *   and CPU µs per record (the whole process: `process.cpuUsage()` counts every thread).
  * - `start:inline` / `start:per-node` / `start:per-node@dist`: start and close a 3-node
  *   cluster, five times; the median and the first (`@dist`: from the built package).
@@ -220,11 +220,12 @@ async function main(which: string): Promise<void> {
     // Warm-up: leaders and followers open, and the code gets optimized. With 'per-node'
     // each node's thread compiles the same code again: after 5 calls of warm-up the 150
     // measured calls were mostly that compiling (6.2 µs of CPU a record per-node, 2.1-3.1
-    // inline; after 300 calls, 2.3-2.6 and 0.7-1.2), so 100 calls warm up before 300
-    // measured (bench/results/2026-12-07f-replication.md). `RF3_WARMUP_CALLS` and
-    // `RF3_CALLS` change them.
-    await drive(producer, Number(process.env.RF3_WARMUP_CALLS ?? 100));
-    const calls = Number(process.env.RF3_CALLS ?? 300);
+    // inline; 100 calls of warm-up were not enough for per-node, 3.7-4.6; after 300,
+    // 2.3-2.6 and 0.7-1.2, at load 13-16), so 300 calls warm up before 600 measured
+    // (bench/results/2026-12-07f-replication.md). `RF3_WARMUP_CALLS` and `RF3_CALLS`
+    // change them.
+    await drive(producer, Number(process.env.RF3_WARMUP_CALLS ?? 300));
+    const calls = Number(process.env.RF3_CALLS ?? 600);
     const cpu = process.cpuUsage();
     const started = performance.now();
     const rate = await drive(producer, calls);
