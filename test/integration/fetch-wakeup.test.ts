@@ -8,7 +8,8 @@
  * Load-proof: the cluster runs on a simulated clock that moves only when the process is
  * idle, so a fetch that waited out its timeout shows as 10 simulated seconds passed, not as
  * a wall-clock bound. The produce is started 0 to 79 microtasks after the fetch, which
- * walks it across the fetch's read (before the fix, 2 to 7 of the 80 landed in the gap, which ones varying from run to run).
+ * walks it across the fetch's read (before the fix, 2 to 6 of the 80 landed in the gap,
+ * which ones varying from run to run).
  */
 import { expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
