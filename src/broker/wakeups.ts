@@ -19,6 +19,12 @@ export class Wakeups {
   private readonly waiters = new Map<string, Set<() => void>>();
   /** Wake-ups per key so far; a key's entry goes with `forget`. */
   private readonly versions = new Map<string, number>();
+  /**
+   * What forgotten keys had counted, plus one each: part of every `version`, so that no
+   * reading ever goes down (a key dropped while others moved could otherwise bring a sum
+   * back to an earlier reading, and a change would pass unseen).
+   */
+  private forgotten = 0;
 
   constructor(private readonly clock: Clock = systemClock) {}
 
@@ -27,7 +33,7 @@ export class Wakeups {
    * something changed on one of them in between.
    */
   version(keys: readonly string[]): number {
-    let v = 0;
+    let v = this.forgotten;
     for (const k of keys) v += this.versions.get(k) ?? 0;
     return v;
   }
@@ -91,7 +97,10 @@ export class Wakeups {
 
   /** Drops the count of a key nobody will wait on again (a replica that went). */
   forget(key: string): void {
+    const v = this.versions.get(key);
+    if (v === undefined) return;
     this.versions.delete(key);
+    this.forgotten += v + 1;
   }
 
   wakeAll(): void {
