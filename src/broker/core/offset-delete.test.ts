@@ -107,3 +107,28 @@ describe('OffsetDelete (KIP-496) in the group coordinator', () => {
     expect(subscribedTopics(new Uint8Array(3))).toBeUndefined();
   });
 });
+
+describe('OffsetDelete against large subscriptions', () => {
+  it("reads each member's subscription once a request, not once a topic named (a request of many topics must not cost topics x subscriptions)", () => {
+    /** Subscription bytes that count how often they are parsed (`subscribedTopics` reads `byteOffset` once a parse). */
+    class Counted extends Uint8Array {
+      static parses = 0;
+      override get byteOffset(): number {
+        Counted.parses++;
+        return super.byteOffset;
+      }
+    }
+    const { send } = coordinator();
+    send(commit('g', [['t2', 0, 7]]));
+    const bytes = subscription('t1', ...Array.from({ length: 50 }, (_, i) => `other-${i}`));
+    const metadata = new Counted(bytes.length);
+    metadata.set(bytes);
+    join(send, 'g', 'consumer', metadata);
+    const topics: [string, number[]][] = Array.from({ length: 200 }, (_, i) => [`gone-${i}`, [0]]);
+    Counted.parses = 0;
+    const r = send<Deleted>(offsetDelete('g', [['t1', [0]], ['t2', [0]], ...topics]));
+    expect(errors(r)).toMatchObject({ 't1:0': 'GROUP_SUBSCRIBED_TO_TOPIC', 't2:0': 'NONE', 'gone-0:0': 'UNKNOWN_TOPIC_OR_PARTITION' });
+    expect(Counted.parses).toBeGreaterThan(0); // the metadata seen is this array (the count can fail)
+    expect(Counted.parses).toBeLessThanOrEqual(2);
+  });
+});
