@@ -84,6 +84,7 @@ describe('OffsetDelete (KIP-496) in the group coordinator', () => {
   it('answers GROUP_ID_NOT_FOUND for an unknown group, NON_EMPTY_GROUP for a non-consumer group with members, and deletes anything of an Empty group', () => {
     const { send } = coordinator();
     expect(send<Deleted>(offsetDelete('nobody', [['t1', [0]]]))).toEqual({ errorCode: 'GROUP_ID_NOT_FOUND', topics: [] });
+    expect(send<Deleted>(offsetDelete('', [['t1', [0]]]))).toEqual({ errorCode: 'INVALID_GROUP_ID', topics: [] }); // Kafka checks the id first
     join(send, 'connect', 'connect', new Uint8Array([1, 2, 3]));
     expect(send<Deleted>(offsetDelete('connect', [['t1', [0]]]))).toEqual({ errorCode: 'NON_EMPTY_GROUP', topics: [] });
     send(commit('empty', [['t1', 0, 1]]));

@@ -203,7 +203,8 @@ export class OffsetMetadataManager {
    * the tombstones to commit.
    */
   deleteOffsets(id: number, req: P.OffsetDeleteRequest, out: CoordinatorResult): void {
-    if (stringTooLong(req.groupId)) return out.reply(id, { errorCode: 'INVALID_GROUP_ID', topics: [] });
+    // Kafka's GroupCoordinatorService.deleteOffsets: an empty group id is INVALID_GROUP_ID, before any lookup.
+    if (req.groupId === '' || stringTooLong(req.groupId)) return out.reply(id, { errorCode: 'INVALID_GROUP_ID', topics: [] });
     if (!this.options.ownsGroup(req.groupId)) return out.reply(id, { errorCode: 'NOT_COORDINATOR', topics: [] });
     const group = this.options.groups.group(req.groupId);
     const invalid = validateOffsetDelete(group);
