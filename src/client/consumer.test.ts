@@ -36,6 +36,31 @@ async function fill(cluster: FakeCluster, topic: string, partition: number, valu
 }
 
 describe('Consumer', () => {
+  it('hands out records that are plain objects: a spread, structuredClone and toStrictEqual keep them whole', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 } });
+    const producer = new Producer(cluster, { lingerMs: 0 });
+    await producer.send('t', [
+      { value: 'a', key: 'k', partition: 0, timestamp: 5 },
+      { value: 'b', partition: 0, timestamp: 6, headers: { h: 'v' } },
+    ]);
+    await producer.close();
+    const consumer = new Consumer(cluster, { maxWaitMs: 0 }, clock);
+    consumer.assign([tp(0)]);
+    await consumer.seek(tp(0), 'earliest');
+    const [a, b] = await take(consumer, 2);
+    await consumer.close();
+    for (const r of [a!, b!]) {
+      expect(Object.getPrototypeOf(r)).toBe(Object.prototype);
+      expect(r.constructor).toBe(Object);
+      expect(Object.keys(r)).toEqual(['topic', 'partition', 'offset', 'timestamp', 'key', 'value', 'headers', 'leaderEpoch']);
+      expect(structuredClone(r)).toStrictEqual(structuredClone({ ...r }));
+      expect({ ...r }).toStrictEqual(r);
+    }
+    expect(a).toStrictEqual({ topic: 't', partition: 0, offset: 0, timestamp: 5, key: Buffer.from('k'), value: Buffer.from('a'), headers: [], leaderEpoch: a!.leaderEpoch });
+    expect(b!.headers).toStrictEqual([{ key: 'h', value: Buffer.from('v') }]);
+    expect(Object.getPrototypeOf(b!.headers[0])).toBe(Object.prototype);
+  });
+
   it('reads from earliest, latest, an offset or a timestamp (ListOffsets)', async () => {
     const cluster = new FakeCluster({ topics: { t: 1 } });
     await fill(cluster, 't', 0, ['a', 'b', 'c', 'd'], (i) => 1000 * (i + 1));
