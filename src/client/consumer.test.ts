@@ -36,6 +36,34 @@ async function fill(cluster: FakeCluster, topic: string, partition: number, valu
 }
 
 describe('Consumer', () => {
+  it('a seek right after assign asks for metadata once, without waiting a backoff', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 } });
+    await fill(cluster, 't', 0, ['a']);
+    let metadataRequests = 0;
+    const counted = new Proxy(cluster, {
+      get(target, prop) {
+        if (prop === 'send') {
+          return (node: number, request: Request) => {
+            if (request.apiKey === ApiKey.Metadata) metadataRequests++;
+            return target.send(node, request as never);
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as Transport;
+    const consumer = new Consumer(counted, { maxWaitMs: 0, retryBackoffMs: 100 }, clock);
+    const started = clock.monotonic();
+    consumer.assign([tp(0)]);
+    await consumer.seek(tp(0), 'earliest');
+    // Before: assign's reset and the seek both marked the cache stale during the one
+    // refresh, so the seek asked again once retryBackoffMs had passed.
+    expect(metadataRequests).toBe(1);
+    expect(clock.monotonic() - started).toBeLessThan(100);
+    expect((await take(consumer, 1)).map((r) => text(r.value))).toEqual(['a']);
+    await consumer.close();
+  });
+
   it('hands out records that are plain objects: a spread, structuredClone and toStrictEqual keep them whole', async () => {
     const cluster = new FakeCluster({ topics: { t: 1 } });
     const producer = new Producer(cluster, { lingerMs: 0 });
