@@ -267,6 +267,68 @@ describe('Consumer', () => {
     expect(() => c.assign([tp(0)])).toThrowError(expect.objectContaining({ code: 'CLIENT_CLOSED' }));
   });
 
+  it('hands out a large fetch a few record batches at a time, fetching ahead from its end; a seek drops the rest', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 }, clock });
+    // Five batches of 300 records: one fetch holds them all.
+    for (let b = 0; b < 5; b++) cluster.append('t', 0, await encodeBatch(Array.from({ length: 300 }, (_, i) => ({ value: Buffer.from(`v${b * 300 + i}`) }))));
+    const c = new Consumer(cluster, { maxWaitMs: 20, maxPartitionBytes: 1 << 20 }, clock);
+    c.assign([tp(0)]);
+    await c.seek(tp(0), 'earliest');
+    const it = c.batches();
+    const first = (await it.next()).value!;
+    // Whole record batches, at least 500 records (Kafka's max.poll.records) unless the data ends.
+    expect(first.records.map((r) => r.offset)).toEqual(Array.from({ length: 600 }, (_, i) => i));
+    expect(c.position(tp(0))).toBe(600);
+    // The next fetch went out when the data's first chunk was handed out, from its end.
+    expect(c.fetchCount).toBe(2);
+    const second = (await it.next()).value!;
+    expect(second.records.map((r) => r.offset)).toEqual(Array.from({ length: 600 }, (_, i) => 600 + i));
+    const third = (await it.next()).value!;
+    expect(third.records.map((r) => text(r.value))).toEqual(Array.from({ length: 300 }, (_, i) => `v${1200 + i}`));
+    expect(c.position(tp(0))).toBe(1500);
+    expect(c.metrics().recordsConsumed).toBe(1500);
+
+    // A seek in the middle of a fetch's data drops the rest of it.
+    await c.seek(tp(0), 100);
+    const again = (await it.next()).value!;
+    expect(again.records[0]!.offset).toBe(100);
+    expect(again.records.length).toBeGreaterThanOrEqual(500);
+    await c.seek(tp(0), 1400);
+    const last = (await it.next()).value!;
+    expect(last.records.map((r) => r.offset)).toEqual(Array.from({ length: 100 }, (_, i) => 1400 + i));
+    await it.return(undefined);
+    await c.close();
+  });
+
+  it('a partition paused in the middle of its fetched data hands out nothing more until resumed', async () => {
+    const cluster = new FakeCluster({ topics: { t: 2 }, clock });
+    for (let b = 0; b < 4; b++) cluster.append('t', 0, await encodeBatch(Array.from({ length: 500 }, (_, i) => ({ value: Buffer.from(`a${b * 500 + i}`) }))));
+    cluster.append('t', 1, await encodeBatch([{ value: Buffer.from("b0") }]));
+    const c = new Consumer(cluster, { maxWaitMs: 20 }, clock);
+    c.assign([tp(0), tp(1)]);
+    await c.seek(tp(0), 'earliest');
+    await c.seek(tp(1), 'earliest');
+    const it = c.batches();
+    const seen: string[] = [];
+    for (;;) {
+      const b = (await it.next()).value!;
+      seen.push(`${b.partition}:${b.records[0]!.offset}`);
+      if (b.partition === 0) {
+        c.pause([tp(0)]);
+        break;
+      }
+    }
+    const other = (await it.next()).value!;
+    expect(other.partition).toBe(1);
+    expect(c.position(tp(0))).toBe(500);
+    c.resume([tp(0)]);
+    const next = (await it.next()).value!;
+    expect(next.partition).toBe(0);
+    expect(next.records[0]!.offset).toBe(500);
+    await it.return(undefined);
+    await c.close();
+  });
+
   it('hands out whole fetched chunks with batches()', async () => {
     const cluster = new FakeCluster({ topics: { t: 1 } });
     await fill(cluster, 't', 0, ['a', 'b', 'c']);
