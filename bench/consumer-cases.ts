@@ -21,7 +21,8 @@
  * hooks for everything after it). `PROFILE=<file>` writes a CPU profile of the counted
  * passes only (paired: one a side, `<file>.reader.json` and `<file>.direct.json`);
  * `ALLOCPROFILE=<file>` an allocation profile of them (sampled, collected objects
- * included).
+ * included; with `ALLOCMINOR=0` only what young collections did not collect: what was
+ * promoted or is still alive).
  *
  * `paired` (a fifth argument): the reader and the direct read in the same process, pass for
  * pass, in alternating order (direct first, then the reader first), on the same data: the
@@ -163,7 +164,7 @@ async function profileStart(): Promise<void> {
     session = new Session();
     session.connect();
     await session.post('HeapProfiler.enable');
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.ALLOCMINOR !== '0' });
     return;
   }
   if (process.env.PROFILE === undefined) return;
