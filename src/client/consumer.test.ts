@@ -300,6 +300,36 @@ describe('Consumer', () => {
     await c.close();
   });
 
+  it('a fetch that ends in a partial batch (KIP-74, as a Kafka broker may answer): the whole batches are handed out once, and the next fetch starts after them', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 }, clock });
+    for (let b = 0; b < 6; b++) cluster.append('t', 0, await encodeBatch(Array.from({ length: 200 }, (_, i) => ({ value: Buffer.from(`v${b * 200 + i}`) }))));
+    // Every answer gets 70 bytes of a batch after its whole batches: a header cut short.
+    const truncating = new Proxy(cluster, {
+      get(target, prop) {
+        if (prop === 'send') {
+          return async (node: number, request: Request) => {
+            const response = (await target.send(node, request as never)) as unknown;
+            if (request.apiKey !== ApiKey.Fetch) return response;
+            const r = response as FetchResponse;
+            return { ...r, responses: r.responses.map((t) => ({ ...t, partitions: t.partitions.map((p) => (p.records === null || p.records.length === 0 ? p : { ...p, records: Buffer.concat([p.records, p.records.subarray(0, 70)]) })) })) };
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as Transport;
+    const c = new Consumer(truncating, { maxWaitMs: 20, maxPartitionBytes: 4_000 }, clock);
+    c.assign([tp(0)]);
+    await c.seek(tp(0), 'earliest');
+    const offsets: number[] = [];
+    for await (const b of c.batches()) {
+      for (const r of b.records) offsets.push(r.offset);
+      if (offsets.length >= 1200) break;
+    }
+    expect(offsets).toEqual(Array.from({ length: 1200 }, (_, i) => i));
+    await c.close();
+  });
+
   it('a partition paused in the middle of its fetched data hands out nothing more until resumed', async () => {
     const cluster = new FakeCluster({ topics: { t: 2 }, clock });
     for (let b = 0; b < 4; b++) cluster.append('t', 0, await encodeBatch(Array.from({ length: 500 }, (_, i) => ({ value: Buffer.from(`a${b * 500 + i}`) }))));

@@ -1,7 +1,7 @@
 import { ApiKey } from '../protocol/api-keys.js';
 import type { FetchPartitionResponse, FetchRequest, FetchTopic } from '../protocol/fetch.js';
 import { decodePartitionBatch } from '../record/codecs/index.js';
-import { batchHeaderBytes, isControlBatch, iterateBatches, type BatchSlice, type RecordHeader } from '../record/batch.js';
+import { batchHeaderBytes, batchLogOverheadBytes, isControlBatch, iterateBatches, positions, type RecordHeader } from '../record/batch.js';
 import type { Transport } from '../transport/transport.js';
 import { startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
@@ -527,11 +527,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     const bytes = d.records;
     const start = d.position;
     let next = d.next;
-    let pos = start;
-    while (bytes.length - pos >= batchHeaderBytes && records.length < chunkRecordsMin) {
-      const slice = batchAt(bytes, pos);
-      if (slice === undefined) {
-        pos = bytes.length;
+    // Where the chunk ends: after the last whole batch taken, or the end of the data once
+    // no whole batch is left (a fetch may end in a partial batch, KIP-74).
+    let pos = bytes.length;
+    for (const slice of iterateBatches(bytes, start)) {
+      if (records.length >= chunkRecordsMin) {
+        pos = slice.position;
         break;
       }
       const h = slice.header;
@@ -539,7 +540,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       if (end > next) {
         if (!isControlBatch(h.attributes) && h.recordCount > 0) {
           try {
-            const pending = decodePartitionBatch(bytes, pos, this.verifyCrc, next, topic, partition, records);
+            const pending = decodePartitionBatch(bytes, slice.position, this.verifyCrc, next, topic, partition, records);
             if (pending !== undefined) await pending;
           } catch (err) {
             if (isTributaryError(err)) throw new TributaryError(err.code, `${s.topic}-${s.partition} at offset ${h.baseOffset}: ${err.message}`, { topic: s.topic, partition: s.partition, cause: err });
@@ -548,10 +549,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         }
         next = end;
       }
-      pos += slice.size;
     }
     if (s.generation !== generation || s.draining !== d) return undefined; // sought while decoding
-    if (bytes.length - pos < batchHeaderBytes) pos = bytes.length; // a partial batch at the end (KIP-74)
     d.position = pos;
     d.next = next;
     this.consumed.records += records.length;
@@ -784,17 +783,24 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   }
 }
 
-/** The whole batch at byte `pos` of fetched data, or undefined where what is left is not one (a partial batch at the end of a fetch). */
-function batchAt(bytes: Uint8Array, pos: number): BatchSlice | undefined {
-  const r = iterateBatches(bytes, pos).next();
-  return r.done === true ? undefined : r.value;
-}
-
-/** The offset after the last whole batch of fetched data (`fetchOffset` if it holds none). */
+/**
+ * The offset after the last whole batch of fetched data (`fetchOffset` if it holds none):
+ * a walk over the batches' lengths, reading only the last one's offsets (as
+ * `iterateBatches` walks them: a batch shorter than its header, or running past the data,
+ * ends the walk).
+ */
 function endOffsetOf(bytes: Uint8Array, fetchOffset: number): number {
-  let end = fetchOffset;
-  for (const slice of iterateBatches(bytes)) end = Math.max(end, slice.header.baseOffset + slice.header.lastOffsetDelta + 1);
-  return end;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let last = -1;
+  for (let pos = 0; bytes.length - pos >= batchHeaderBytes; ) {
+    const size = view.getInt32(pos + positions.batchLength) + batchLogOverheadBytes;
+    if (size < batchHeaderBytes || bytes.length - pos < size) break;
+    last = pos;
+    pos += size;
+  }
+  if (last < 0) return fetchOffset;
+  const baseOffset = Number(view.getBigInt64(last + positions.baseOffset));
+  return Math.max(fetchOffset, baseOffset + view.getInt32(last + positions.lastOffsetDelta) + 1);
 }
 
 function checkPartitionList(partitions: unknown): void {
