@@ -123,6 +123,16 @@ const offsetsTopicWaitMs = 10_000;
 const offsetsTopicPollMs = 10;
 /** How long `watch` and `load` wait for a change to their partition before looking again. */
 const changePollMs = 100;
+/**
+ * How long a wire client's group request waits for this broker's coordinator of its group
+ * to finish loading before it is answered COORDINATOR_LOAD_IN_PROGRESS. FindCoordinator
+ * names a leader as soon as `__consumer_offsets` has one, and the coordinator loads on the
+ * next tick: without the wait, the first request of a fresh cluster gets an error that
+ * some client calls hand to the user instead of retrying (librdkafka's
+ * AlterConsumerGroupOffsets reports it per partition). Kafka's load of an empty partition
+ * finishes while its clients are still retrying FindCoordinator, so they never see it.
+ */
+const loadWaitMsMax = 10_000;
 
 /** The most bytes one read of `__consumer_offsets` returns while loading. */
 const loadReadBytesMax = 1024 * 1024;
@@ -236,6 +246,7 @@ export class GroupShell {
   async handle(request: Request, context?: RequestContext): Promise<unknown> {
     const ctx = context ?? inlineContext;
     if (this.closed) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `the group coordinator of broker ${this.broker.nodeId} is closed`);
+    if (!isInline(context) && 'groupId' in request) await this.awaitLoad(request.groupId);
     switch (request.apiKey) {
       case ApiKey.FindCoordinator:
         return this.findCoordinator(request);
@@ -250,6 +261,7 @@ export class GroupShell {
       case ApiKey.LeaveGroup:
       case ApiKey.OffsetCommit:
       case ApiKey.OffsetFetch:
+      case ApiKey.OffsetDelete:
         return { apiKey: request.apiKey, throttleTimeMs: 0, ...(await this.forGroup(request.groupId, request)) };
       case ApiKey.ListGroups:
         return this.listGroups(request);
@@ -375,6 +387,18 @@ export class GroupShell {
       return groupErrorResponse(request, t.partitions[p]!.leader === this.broker.nodeId ? 'COORDINATOR_LOAD_IN_PROGRESS' : 'NOT_COORDINATOR');
     }
     return this.submit(slot, request, context);
+  }
+
+  /** Waits (at most `loadWaitMsMax`) while this broker leads the group's partition and its coordinator is still loading. */
+  private async awaitLoad(groupId: string): Promise<void> {
+    const deadline = this.clock.monotonic() + loadWaitMsMax;
+    for (;;) {
+      const t = this.broker.metadataImage?.topic(offsetsTopic);
+      if (t === undefined || this.closed || this.clock.monotonic() >= deadline) return;
+      const p = partitionForGroup(groupId, t.partitions.length);
+      if (t.partitions[p]!.leader !== this.broker.nodeId || this.slots.get(p)?.state === 'active') return;
+      await this.broker.waitForChange(offsetsTopic, p, changePollMs);
+    }
   }
 
   private submit<R extends GroupRequest>(slot: Slot, request: R, context?: GroupRequestContext): Promise<GroupResponseFor<R>> {

@@ -120,6 +120,7 @@ export class KafkaApis {
       case ApiKey.ListGroups:
       case ApiKey.DescribeGroups:
       case ApiKey.DeleteGroups:
+      case ApiKey.OffsetDelete:
         if (this.groupHandler === undefined) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `broker ${this.o.nodeId} has no group coordinator`);
         return this.groupHandler(req, context);
       default:

@@ -632,6 +632,11 @@ export class Admin {
     this.closed = true;
   }
 
+  /** `await using admin = cluster.admin()` closes it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
   // ------------------------------------------------------------------ internals
 
   /** Sends to any live node, trying the next on a network error, until the timeout. */

@@ -383,6 +383,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.notify();
   }
 
+  /** `await using consumer = cluster.consumer()` closes it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /**
    * Records one at a time, in offset order within each partition. Leaving the loop
    * (`break`, `return`, a throw) ends the iteration as `batches()` does: the rest of the

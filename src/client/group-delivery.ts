@@ -219,6 +219,7 @@ export class GroupDelivery<K, V> {
 
   /** Calls the handlers until the member closes. A handler's error is thrown. */
   async run(handlers: RunHandlers<K, V>): Promise<void> {
+    if (this.host.isClosed()) throw new TributaryError('CLIENT_CLOSED', 'this consumer group member is closed: run() needs a new member (cluster.consumerGroup(...))');
     this.running = true;
     try {
       await this.runNamed(handlers);

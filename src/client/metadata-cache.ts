@@ -191,7 +191,7 @@ export class MetadataCache {
       }
       const now = this.clock.monotonic();
       if (now >= deadlineMs) {
-        throw new TributaryError(error ?? 'UNKNOWN_TOPIC_OR_PARTITION', `topic "${name}" not present in metadata after ${Math.round(now - started)} ms`, { topic: name });
+        throw new TributaryError(error ?? 'UNKNOWN_TOPIC_OR_PARTITION', `topic "${name}" not present in metadata after ${Math.round(now - started)} ms: check its name, or create it first (admin().createTopics); a send creates a missing topic only where the cluster auto-creates topics (autoCreateTopics)`, { topic: name });
       }
       // A refresh under way answers this wait: marking the cache stale too would make the
       // caller's next `isStale` true and cost a second request a backoff later (a seek

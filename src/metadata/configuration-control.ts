@@ -137,9 +137,13 @@ function planConfigChanges(
   return planned;
 }
 
+/** Kafka's `ConfigResource.Type.BROKER_LOGGER`: a broker's log4j loggers. */
+const brokerLoggerResourceType = 8;
+
 /**
  * DescribeConfigs, served from an image (no records): every requested config of each
- * resource with its effective value and where the value came from.
+ * resource with its effective value and where the value came from. A type other than
+ * TOPIC and BROKER fails for its resource alone, as in Kafka; BROKER_LOGGER lists no loggers.
  */
 export function describeConfigs(view: MetadataView, req: DescribeConfigsRequest): DescribeConfigsResponse {
   const results: DescribeConfigsResult[] = [];
@@ -158,17 +162,22 @@ export function describeConfigs(view: MetadataView, req: DescribeConfigsRequest)
         continue;
       }
       names = [...brokerConfigDefs.keys()];
+    } else if (r.resourceType === brokerLoggerResourceType && isBrokerIdText(r.resourceName)) {
+      // Kafka lists a broker's log4j loggers and their levels; Tributary has none to list.
+      results.push({ resourceType: r.resourceType, resourceName: r.resourceName, ...ok, configs: [] });
+      continue;
     } else {
       results.push(failure('INVALID_REQUEST', `unsupported resource type ${String(r.resourceType)}`));
       continue;
     }
+    const type: ConfigResourceType = r.resourceType;
     const wanted = r.configurationKeys ?? null;
     if (wanted !== null) names = names.filter((n) => wanted.includes(n));
     names.sort();
     const configs = names.map((name) => {
-      const e = r.resourceType === ConfigResourceType.Topic ? effectiveTopicConfig(view, r.resourceName, name) : effectiveBrokerConfig(view, r.resourceName, name);
+      const e = type === ConfigResourceType.Topic ? effectiveTopicConfig(view, r.resourceName, name) : effectiveBrokerConfig(view, r.resourceName, name);
       const entry = { name, value: e.value, readOnly: false, source: e.source, isDefault: e.source === 'DEFAULT_CONFIG', isSensitive: false };
-      return req.includeSynonyms === true ? { ...entry, synonyms: configSynonyms(view, r.resourceType, r.resourceName, name) } : entry;
+      return req.includeSynonyms === true ? { ...entry, synonyms: configSynonyms(view, type, r.resourceName, name) } : entry;
     });
     results.push({ resourceType: r.resourceType, resourceName: r.resourceName, ...ok, configs });
   }

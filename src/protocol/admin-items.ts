@@ -103,7 +103,12 @@ export interface AlterConfigsResourceResponse {
 }
 
 export interface DescribeConfigsResource {
-  readonly resourceType: ConfigResourceType;
+  /**
+   * `ConfigResourceType.Topic` (2) or `.Broker` (4). Kafka's other types (BROKER_LOGGER 8,
+   * CLIENT_METRICS 16, GROUP 32) are accepted and answered INVALID_REQUEST for that
+   * resource alone, as Kafka answers a type it does not describe.
+   */
+  readonly resourceType: ConfigResourceType | number;
   readonly resourceName: string;
   /** The config names to describe, or null for all. Unknown names are left out, as Kafka does. */
   readonly configurationKeys?: readonly string[] | null;
@@ -133,7 +138,7 @@ export interface DescribeConfigsSynonym {
 }
 
 export interface DescribeConfigsResult {
-  readonly resourceType: ConfigResourceType;
+  readonly resourceType: ConfigResourceType | number;
   readonly resourceName: string;
   readonly errorCode: ErrorCode;
   readonly errorMessage: string | null;

@@ -59,6 +59,7 @@ export const ApiKey = {
   SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
+  OffsetDelete: 47,
   IncrementalAlterConfigs: 44,
   DescribeCluster: 60,
 } as const;
@@ -119,6 +120,7 @@ export const apiVersions: { readonly [K in ApiKey]: ApiVersionRange } = {
   [ApiKey.SaslAuthenticate]: range('SaslAuthenticate', 0, 2, 2), // 1 / 0-1
   [ApiKey.CreatePartitions]: range('CreatePartitions', 0, 3, 2), // 1 / ?
   [ApiKey.DeleteGroups]: range('DeleteGroups', 0, 2, 2), // 1 / ?
+  [ApiKey.OffsetDelete]: range('OffsetDelete', 0, 0, 1), // none / 0 (never flexible; librdkafka DeleteConsumerGroupOffsets)
   [ApiKey.IncrementalAlterConfigs]: range('IncrementalAlterConfigs', 0, 1, 1), // none / ?
   [ApiKey.DescribeCluster]: range('DescribeCluster', 0, 1, 0), // none / ?
 };

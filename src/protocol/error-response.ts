@@ -40,6 +40,7 @@ export const errorResponseApis: ReadonlySet<number> = new Set([
   ApiKey.DescribeGroups,
   ApiKey.ListGroups,
   ApiKey.DeleteGroups,
+  ApiKey.OffsetDelete,
   ApiKey.OffsetFetch,
   ApiKey.OffsetForLeaderEpoch,
   ApiKey.DescribeCluster,
@@ -184,6 +185,9 @@ export function errorResponse(request: Request, code: ErrorCode, message: string
       return { apiKey: ApiKey.ListGroups, errorCode, groups: [], throttleTimeMs: 0 };
     case ApiKey.DeleteGroups:
       return { apiKey: ApiKey.DeleteGroups, results: list<unknown>(request.groupsNames).map((g) => ({ groupId: text(g), errorCode })), throttleTimeMs: 0 };
+    case ApiKey.OffsetDelete:
+      // Kafka's getErrorResponse: the error at the top, no topics.
+      return { apiKey: ApiKey.OffsetDelete, errorCode, topics: [], throttleTimeMs: 0 };
     case ApiKey.OffsetFetch:
       // v1 carries errors per partition only, v2+ at the top as well (Kafka's getErrorResponse).
       return {

@@ -1,7 +1,7 @@
 /**
  * The consumer group APIs of the classic protocol: FindCoordinator (10), JoinGroup (11),
  * SyncGroup (14), Heartbeat (12), LeaveGroup (13), OffsetCommit (8), OffsetFetch (9),
- * ListGroups (16), DescribeGroups (15) and DeleteGroups (42), shaped after Kafka's
+ * ListGroups (16), DescribeGroups (15), DeleteGroups (42) and OffsetDelete (47), shaped after Kafka's
  * `*Request.json` and `*Response.json` at the versions in `api-keys.ts`.
  *
  * Member metadata and assignments are opaque bytes to the coordinator, as in Kafka: the
@@ -347,5 +347,31 @@ export interface DeletableGroupResult {
 export interface DeleteGroupsResponse {
   readonly apiKey: typeof ApiKey.DeleteGroups;
   readonly results: readonly DeletableGroupResult[];
+  readonly throttleTimeMs?: number;
+}
+
+// ---- OffsetDelete (47) ----
+
+/**
+ * Deletes a group's committed offsets for some partitions (KIP-496), which only works for
+ * topics no active member of the group subscribes to.
+ */
+export interface OffsetDeleteRequest {
+  readonly apiKey: typeof ApiKey.OffsetDelete;
+  readonly groupId: string;
+  readonly topics: readonly { readonly name: string; readonly partitions: readonly { readonly partitionIndex: number }[] }[];
+}
+
+export interface OffsetDeleteResponsePartition {
+  readonly partitionIndex: number;
+  /** NONE (deleted, or there was none), GROUP_SUBSCRIBED_TO_TOPIC or UNKNOWN_TOPIC_OR_PARTITION. */
+  readonly errorCode: ErrorCode;
+}
+
+export interface OffsetDeleteResponse {
+  readonly apiKey: typeof ApiKey.OffsetDelete;
+  /** A group-wide error (GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, NOT_COORDINATOR, ...); then `topics` is empty. */
+  readonly errorCode: ErrorCode;
+  readonly topics: readonly { readonly name: string; readonly partitions: readonly OffsetDeleteResponsePartition[] }[];
   readonly throttleTimeMs?: number;
 }

@@ -71,6 +71,8 @@ import type {
   ListGroupsResponse,
   OffsetCommitRequest,
   OffsetCommitResponse,
+  OffsetDeleteRequest,
+  OffsetDeleteResponse,
   OffsetFetchRequest,
   OffsetFetchResponse,
   SyncGroupRequest,
@@ -106,6 +108,7 @@ export interface Apis {
   [ApiKey.SaslAuthenticate]: { request: SaslAuthenticateRequest; response: SaslAuthenticateResponse };
   [ApiKey.CreatePartitions]: { request: CreatePartitionsRequest; response: CreatePartitionsResponse };
   [ApiKey.DeleteGroups]: { request: DeleteGroupsRequest; response: DeleteGroupsResponse };
+  [ApiKey.OffsetDelete]: { request: OffsetDeleteRequest; response: OffsetDeleteResponse };
   [ApiKey.IncrementalAlterConfigs]: { request: IncrementalAlterConfigsRequest; response: IncrementalAlterConfigsResponse };
   [ApiKey.DescribeCluster]: { request: DescribeClusterRequest; response: DescribeClusterResponse };
 }

@@ -147,6 +147,7 @@ export const sampleRequests: { readonly [K in ApiKey]: RequestOf<K> } = {
     validateOnly: false,
   },
   [ApiKey.DeleteGroups]: { apiKey: ApiKey.DeleteGroups, groupsNames: ['billing'] },
+  [ApiKey.OffsetDelete]: { apiKey: ApiKey.OffsetDelete, groupId: 'billing', topics: [{ name: 'orders', partitions: [{ partitionIndex: 0 }, { partitionIndex: 1 }] }] },
   [ApiKey.IncrementalAlterConfigs]: {
     apiKey: ApiKey.IncrementalAlterConfigs,
     resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', configOperation: 'SET', value: '1000' }] }],

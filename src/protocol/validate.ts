@@ -339,7 +339,7 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
   }),
   [ApiKey.DescribeConfigs]: api(ApiKey.DescribeConfigs, {
     resources: array(
-      struct({ resourceType: oneOf([2, 4]), resourceName: string, configurationKeys: optional(nullable(array(string))) }),
+      struct({ resourceType: int8, resourceName: string, configurationKeys: optional(nullable(array(string))) }),
     ),
     includeSynonyms: optional(bool),
     includeDocumentation: optional(bool),
@@ -354,6 +354,7 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
     validateOnly: optional(bool),
   }),
   [ApiKey.DeleteGroups]: api(ApiKey.DeleteGroups, { groupsNames: array(string) }),
+  [ApiKey.OffsetDelete]: api(ApiKey.OffsetDelete, { groupId: string, topics: array(struct({ name: string, partitions: array(struct({ partitionIndex })) })) }),
   [ApiKey.IncrementalAlterConfigs]: api(ApiKey.IncrementalAlterConfigs, {
     resources: array(
       struct({

@@ -31,6 +31,9 @@ const logOptionRules: OptionRules = {
 
 /** Checks the options of `PartitionLog.open` or `new MemoryLog` (`dataDir` only for the first). */
 export function checkLogOptions(options: unknown, what: 'a PartitionLog' | 'a MemoryLog'): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TributaryError('INVALID_ARGUMENT', `${what} takes options { ${what === 'a PartitionLog' ? 'dataDir, ' : ''}topic, partition }, got ${options === null ? 'null' : typeof options}`, { option: 'options' });
+  }
   const rules = what === 'a MemoryLog' ? { ...logOptionRules, dataDir: custom('nothing (a MemoryLog has no folder)', () => false) } : logOptionRules;
   checkOptions(options, rules, what);
   const o = options as { dataDir?: unknown; topic?: unknown; partition?: unknown };

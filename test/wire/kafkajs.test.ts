@@ -206,6 +206,21 @@ describe('KafkaJS over the wire, 3 nodes', { timeout: 300_000 }, () => {
     }
   });
 
+  it('describeConfigs answers each resource on its own: a broker, and a broker logger (no loggers) beside it', async () => {
+    // Kafka answers per resource; a whole-request INVALID_REQUEST failed both.
+    const d = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [
+        { type: ConfigResourceTypes.BROKER, name: '1', configNames: ['message.max.bytes'] },
+        { type: ConfigResourceTypes.BROKER_LOGGER, name: '1' },
+      ],
+    });
+    expect(d.resources.map((r) => [r.resourceType, r.errorCode, r.configEntries.map((e) => `${e.configName}=${e.configValue}`)])).toEqual([
+      [ConfigResourceTypes.BROKER, 0, ['message.max.bytes=1048588']],
+      [ConfigResourceTypes.BROKER_LOGGER, 0, []],
+    ]);
+  });
+
   it('fetchOffsets, fetchTopicOffsets and fetchTopicOffsetsByTimestamp', async () => {
     const topic = 'kjs-offsets';
     await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true, timeout: 60_000 });

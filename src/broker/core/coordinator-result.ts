@@ -25,7 +25,8 @@ export type GroupRequest =
   | P.OffsetFetchRequest
   | P.ListGroupsRequest
   | P.DescribeGroupsRequest
-  | P.DeleteGroupsRequest;
+  | P.DeleteGroupsRequest
+  | P.OffsetDeleteRequest;
 
 /** A described group as the coordinator knows it: everything but the authorized operations. */
 export type DescribedGroupBody = Omit<P.DescribedGroup, 'authorizedOperations'>;
@@ -106,5 +107,7 @@ function errorResponseOf(request: GroupRequest, errorCode: ErrorCode): GroupResp
       return { groups: request.groups.map((groupId) => ({ errorCode, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] })) };
     case ApiKey.DeleteGroups:
       return { results: request.groupsNames.map((groupId) => ({ groupId, errorCode })) };
+    case ApiKey.OffsetDelete:
+      return { errorCode, topics: [] };
   }
 }

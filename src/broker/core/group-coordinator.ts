@@ -5,7 +5,7 @@
  * face (`handle`, `tick`, `replay`) over the two managers that do the work, the
  * `GroupMetadataManager` (membership of the classic protocol: JoinGroup, SyncGroup,
  * Heartbeat, LeaveGroup, ListGroups, DescribeGroups) and the `OffsetMetadataManager`
- * (OffsetCommit, OffsetFetch, expiry). It routes requests and records, and does what
+ * (OffsetCommit, OffsetFetch, OffsetDelete, expiry). It routes requests and records, and does what
  * needs both: activation, DeleteGroups and offset expiry. Requests and responses are the
  * request language of `src/protocol/` (see coordinator-result.ts). The diagram and the
  * differences from Kafka are in docs/design/groups.md.
@@ -286,10 +286,9 @@ export class GroupCoordinator {
         this.groups.leave(id, request, now, out);
         break;
       case ApiKey.OffsetCommit:
-        this.offsets.commit(id, request, now, out);
-        break;
       case ApiKey.OffsetFetch:
-        this.offsets.fetch(id, request, out);
+      case ApiKey.OffsetDelete:
+        this.offsets.handle(id, request, now, out);
         break;
       case ApiKey.ListGroups:
         this.groups.list(id, request, out);

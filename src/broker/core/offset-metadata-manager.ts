@@ -1,13 +1,15 @@
 /**
  * The offsets half of a group coordinator, in the shape of Kafka's
  * `OffsetMetadataManager`: OffsetCommit (checked against the membership half, the
- * `GroupMetadataManager`, as Kafka's `validateOffsetCommit` does) and OffsetFetch; the
+ * `GroupMetadataManager`, as Kafka's `validateOffsetCommit` does), OffsetFetch and
+ * OffsetDelete (KIP-496, checked the same way by `offset-delete.ts`); the
  * committed offsets of every group of one `__consumer_offsets` partition (durable state,
  * changed only by {@link OffsetMetadataManager.replay}); the commits emitted and not yet
  * replayed (soft state, so that expiry and deletion never write a tombstone that lands
  * after a newer commit); and the tombstones of expiry and deletion. The contract both
  * halves keep is in group-coordinator.ts. Pure: no I/O, no timers.
  */
+import { ApiKey } from '../../protocol/api-keys.js';
 import { noLeaderEpoch } from '../../protocol/common.js';
 import type * as P from '../../protocol/group.js';
 import type { ErrorCode } from '../../util/error-codes.js';
@@ -15,6 +17,7 @@ import { isInt32, stringTooLong } from './classic-group.js';
 import type { CoordinatorResult, GroupResponseFor } from './coordinator-result.js';
 import type { GroupMetadataManager } from './group-metadata-manager.js';
 import type { OffsetCommitKey, OffsetCommitValue } from './group-records.js';
+import { isSubscribedToTopic, validateOffsetDelete } from './offset-delete.js';
 
 /** The offset OffsetFetch returns for a partition with no committed offset (`OffsetFetchResponse.INVALID_OFFSET`). */
 const noOffset = -1;
@@ -98,6 +101,13 @@ export class OffsetMetadataManager {
     return this.offsets.keys();
   }
 
+  /** OffsetCommit, OffsetFetch and OffsetDelete, as the coordinator routes them here. */
+  handle(id: number, req: P.OffsetCommitRequest | P.OffsetFetchRequest | P.OffsetDeleteRequest, now: number, out: CoordinatorResult): void {
+    if (req.apiKey === ApiKey.OffsetCommit) this.commit(id, req, now, out);
+    else if (req.apiKey === ApiKey.OffsetFetch) this.fetch(id, req, out);
+    else this.deleteOffsets(id, req, out);
+  }
+
   // ---- OffsetCommit ----
 
   commit(id: number, req: P.OffsetCommitRequest, now: number, out: CoordinatorResult): void {
@@ -179,6 +189,46 @@ export class OffsetMetadataManager {
       topics = req.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => partitionOf(t.name, p)) }));
     }
     return { errorCode: 'NONE', topics };
+  }
+
+  // ---- OffsetDelete ----
+
+  /**
+   * OffsetDelete (Kafka's `OffsetMetadataManager.deleteOffsets`): a group-wide error when the
+   * group cannot have offsets deleted (see `validateOffsetDelete`); otherwise, per
+   * partition, UNKNOWN_TOPIC_OR_PARTITION for one that does not exist (Kafka's request
+   * handler checks that first), GROUP_SUBSCRIBED_TO_TOPIC for a topic an active member
+   * subscribes to, and NONE for the rest, with a tombstone where an offset is committed or
+   * on its way (the tombstone lands after it, so the deletion wins). The reply waits for
+   * the tombstones to commit.
+   */
+  deleteOffsets(id: number, req: P.OffsetDeleteRequest, out: CoordinatorResult): void {
+    if (stringTooLong(req.groupId)) return out.reply(id, { errorCode: 'INVALID_GROUP_ID', topics: [] });
+    if (!this.options.ownsGroup(req.groupId)) return out.reply(id, { errorCode: 'NOT_COORDINATOR', topics: [] });
+    const group = this.options.groups.group(req.groupId);
+    const invalid = validateOffsetDelete(group);
+    if (invalid !== 'NONE') return out.reply(id, { errorCode: invalid, topics: [] });
+    const committed = this.offsets.get(req.groupId);
+    const pending = this.pendingCommits.get(req.groupId);
+    const tombstoned = new Set<string>();
+    const before = out.records.length;
+    const topics = req.topics.map((t) => {
+      const subscribed = isSubscribedToTopic(group!, t.name);
+      const partitions = t.partitions.map(({ partitionIndex }): P.OffsetDeleteResponsePartition => {
+        if (t.name === '' || stringTooLong(t.name) || !isInt32(partitionIndex) || partitionIndex < 0 || !this.options.partitionExists(t.name, partitionIndex)) {
+          return { partitionIndex, errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' };
+        }
+        if (subscribed) return { partitionIndex, errorCode: 'GROUP_SUBSCRIBED_TO_TOPIC' };
+        const k = offsetKey(t.name, partitionIndex);
+        if ((committed?.has(k) || pending?.has(k)) && !tombstoned.has(k)) {
+          tombstoned.add(k);
+          out.records.push({ type: 'OffsetCommit', key: { group: req.groupId, topic: t.name, partition: partitionIndex }, value: null });
+        }
+        return { partitionIndex, errorCode: 'NONE' };
+      });
+      return { name: t.name, partitions };
+    });
+    out.reply(id, { errorCode: 'NONE', topics }, out.records.length > before);
   }
 
   // ---- expiry and deletion ----

@@ -1,7 +1,7 @@
 /**
  * The classic consumer group APIs: FindCoordinator (10), JoinGroup (11), SyncGroup (14),
  * Heartbeat (12), LeaveGroup (13), OffsetCommit (8), OffsetFetch (9), ListGroups (16),
- * DescribeGroups (15) and DeleteGroups (42).
+ * DescribeGroups (15), DeleteGroups (42) and OffsetDelete (47).
  *
  * Transcribed from apache/kafka `clients/src/main/resources/common/message/<Name>Request.json`
  * and `<Name>Response.json` (commit 1eb7644), restricted to the versions Tributary speaks; see
@@ -358,3 +358,37 @@ export const DeleteGroupsResponse = {
   ],
 } as const satisfies MessageSpec;
 
+
+export const OffsetDeleteRequest = {
+  apiKey: 47,
+  type: 'request',
+  validVersions: '0',
+  flexibleVersions: 'none',
+  fields: [
+    { name: 'groupId', type: 'string', versions: '0+' },
+    { name: 'topics', type: '[]struct', versions: '0+', fields: [
+      { name: 'name', type: 'string', versions: '0+' },
+      { name: 'partitions', type: '[]struct', versions: '0+', fields: [
+        { name: 'partitionIndex', type: 'int32', versions: '0+' },
+      ] },
+    ] },
+  ],
+} as const satisfies MessageSpec;
+
+export const OffsetDeleteResponse = {
+  apiKey: 47,
+  type: 'response',
+  validVersions: '0',
+  flexibleVersions: 'none',
+  fields: [
+    { name: 'errorCode', type: 'int16', versions: '0+', map: 'error' },
+    { name: 'throttleTimeMs', type: 'int32', versions: '0+', ignorable: true },
+    { name: 'topics', type: '[]struct', versions: '0+', fields: [
+      { name: 'name', type: 'string', versions: '0+' },
+      { name: 'partitions', type: '[]struct', versions: '0+', fields: [
+        { name: 'partitionIndex', type: 'int32', versions: '0+' },
+        { name: 'errorCode', type: 'int16', versions: '0+', map: 'error' },
+      ] },
+    ] },
+  ],
+} as const satisfies MessageSpec;

@@ -48,6 +48,7 @@ export const apiSpecs = {
   36: { request: sasl.SaslAuthenticateRequest, response: sasl.SaslAuthenticateResponse },
   37: { request: admin.CreatePartitionsRequest, response: admin.CreatePartitionsResponse },
   42: { request: group.DeleteGroupsRequest, response: group.DeleteGroupsResponse },
+  47: { request: group.OffsetDeleteRequest, response: group.OffsetDeleteResponse },
   44: { request: admin.IncrementalAlterConfigsRequest, response: admin.IncrementalAlterConfigsResponse },
   60: { request: cluster.DescribeClusterRequest, response: cluster.DescribeClusterResponse },
 } as const satisfies Record<number, ApiSpec>;

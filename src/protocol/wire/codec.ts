@@ -97,7 +97,7 @@ export interface DecodedRequest {
 
 /**
  * Decodes one request message (without its size prefix). Throws `INVALID_REQUEST` for
- * malformed bytes, and `UNSUPPORTED_VERSION` for an unknown API or a version not served
+ * malformed bytes (bytes after the last field are ignored, as Kafka ignores them), and `UNSUPPORTED_VERSION` for an unknown API or a version not served
  * (except the ApiVersions case in {@link DecodedRequest}); the message names the API,
  * version and correlation id when they could be read. Produce v0-v2 are advertised but
  * not served (`versions.ts`): like Kafka 4.0's socket server, the codec refuses them, and
@@ -118,7 +118,12 @@ export function decodeRequest(message: Uint8Array): DecodedRequest {
   const plan = planFor(spec.request, apiVersion, `${apiName(apiKey)} request`);
   r.tags(requestHeaderVersion(apiKey, apiVersion) === 2);
   let value = plan.read(r, { apiKey });
-  r.done(`${apiName(apiKey)} v${apiVersion} request`);
+  // Bytes after the last field are ignored, as Kafka's request parser ignores them (it reads
+  // the fields it knows and never checks the rest). librdkafka 2.0.2 depends on it: its
+  // ListGroups v4 request carries a second empty tag buffer (1 byte), and its OffsetFetch v7
+  // for all of a group's partitions leaves a 4-byte array count placeholder where a 1-byte
+  // null goes (3 bytes), so its ListConsumerGroups and ListConsumerGroupOffsets fail against
+  // a broker that refuses them. The frame's size already bounds what is read.
   const fromWire = adapters[apiKey]?.request?.fromWire;
   if (fromWire) value = fromWire(apiVersion, value, (why) => r.fail(why));
   return { header, request: value as unknown as Request, versionSupported: true };

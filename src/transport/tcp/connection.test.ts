@@ -171,11 +171,11 @@ describe('Connection', () => {
     c.socket.write(encodeRequest({ apiKey: ApiKey.InitProducerId, transactionalId: 'tx-1', transactionTimeoutMs: 60_000 }, { apiVersion: 1, correlationId: 2, clientId: 'tx' }));
     await until(() => c.answers.length === 2, 'two answers');
     expect(calls).toHaveLength(0);
-    // FindCoordinator v2: correlation id, throttle time, error code 35 (UNSUPPORTED_VERSION), then a message.
-    expect(c.answers[0]!.readInt16BE(8)).toBe(35);
+    // FindCoordinator v2: correlation id, throttle time, error code 53 (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, fatal in librdkafka), then a message.
+    expect(c.answers[0]!.readInt16BE(8)).toBe(53);
     expect(c.answers[0]!.toString('latin1')).toContain('transactions');
-    // InitProducerId v1: correlation id, throttle time, error code 35.
-    expect(c.answers[1]!.readInt16BE(8)).toBe(35);
+    // InitProducerId v1: correlation id, throttle time, error code 53.
+    expect(c.answers[1]!.readInt16BE(8)).toBe(53);
     c.socket.destroy();
   });
 });
