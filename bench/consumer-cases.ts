@@ -3,7 +3,8 @@
  * like). `consumer-cases.ts <reader> <partitions> <records> [passes]`:
  * - fills a topic of `partitions` partitions on a 1-node cluster with its own data folder
  *   (one partition: unkeyed calls of 1,000 through `sendBatch`, as `cluster-cases.ts
- *   consume`; more: keyed calls of 1,000, as `groups-cases.ts throughput`), 100-byte values;
+ *   consume`; more: keyed calls of 1,000, as `groups-cases.ts throughput`, or with
+ *   `UNKEYED=1` unkeyed calls of 1,000 to one partition each in turn), 100-byte values;
  * - `reader` then reads every record, one uncounted warm-up pass and `passes` counted ones
  *   (default 3), each from the earliest offset with a fresh reader:
  *   `direct` (the cluster closed, the same partitions read straight from their logs into
@@ -61,7 +62,7 @@ async function fill(): Promise<void> {
   const sends: Promise<unknown>[] = [];
   for (let i = 0; i < records; i += 1000) {
     const n = Math.min(1000, records - i);
-    const call: ProducerRecord[] = partitions === 1 ? Array.from({ length: n }, () => ({ value })) : Array.from({ length: n }, (_, j) => ({ key: `k${(i + j) % 997}`, value }));
+    const call: ProducerRecord[] = partitions === 1 ? Array.from({ length: n }, () => ({ value })) : process.env.UNKEYED !== undefined ? Array.from({ length: n }, () => ({ value, partition: (i / 1000) % partitions })) : Array.from({ length: n }, (_, j) => ({ key: `k${(i + j) % 997}`, value }));
     sends.push(producer.sendBatch(topic, call));
     if (sends.length >= 32) await sends.shift();
   }
