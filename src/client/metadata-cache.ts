@@ -199,7 +199,10 @@ export class MetadataCache {
             : `no node answered the last metadata request (${lastFailure.message}): check that the cluster is running and reachable at the address given`;
         throw new TributaryError(error ?? 'UNKNOWN_TOPIC_OR_PARTITION', `topic "${name}" not present in metadata after ${Math.round(now - started)} ms: ${why}`, { topic: name, cause: lastFailure });
       }
-      this.state.requestUpdate();
+      // A refresh under way answers this wait: marking the cache stale too would make the
+      // caller's next `isStale` true and cost a second request a backoff later (a seek
+      // right after `assign` waited 100 ms, `retryBackoffMs`, for it).
+      if (this.inflight === undefined) this.state.requestUpdate();
       try {
         await withDeadline(
           this.refresh().then(() => {
