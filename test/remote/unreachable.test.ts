@@ -22,7 +22,7 @@ describe('a client whose cluster cannot be reached', () => {
     const port = await closedPort();
     await using remote = connect({ bootstrapServers: `127.0.0.1:${port}` });
     const sent = await remote
-      .producer({ maxBlockMs: 1500 })
+      .producer({ maxBlockMs: 5000 })
       .send('orders', [{ value: 'x' }])
       .then(
         () => undefined,
@@ -34,7 +34,7 @@ describe('a client whose cluster cannot be reached', () => {
     expect((sent as Error).message).toContain(`127.0.0.1:${port}`);
 
     const listed = await remote
-      .admin({ requestTimeoutMs: 1500 })
+      .admin({ requestTimeoutMs: 5000 })
       .listTopics()
       .then(
         () => undefined,
