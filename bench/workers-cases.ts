@@ -7,15 +7,15 @@
  *   through `cluster.createHandle()`. records/s.
  * - `rf3:inline` / `rf3:per-node`: the same Producer in this thread against a 3-node
  *   cluster, a topic of 3 partitions with replication factor 3, acks=all, the nodes in
- *   this thread or one worker each. records/s and CPU µs per record (the whole process:
- *   `process.cpuUsage()` counts every thread).
+ *   this thread or one worker each; 300 calls of warm-up, then 600 measured. records/s
+ *   and CPU µs per record (the whole process: `process.cpuUsage()` counts every thread).
  * - `start:inline` / `start:per-node` / `start:per-node@dist`: start and close a 3-node
  *   cluster, five times; the median and the first (`@dist`: from the built package).
  * - `group:main` / `group:worker`: one consumer group member reading 1,000,000 records
  *   already in a 4-partition topic, in this thread or in a worker. records/s, and CPU µs
  *   per record of the whole process while it reads.
  * - `e2e`: a producer in one worker and a consumer in another, 10,000 records/s in calls
- *   of 10 every millisecond, for 5 s after a 1 s warm-up (counted from the producer's
+ *   of 10 every millisecond, for 5 s after a 6 s warm-up (counted from the producer's
  *   start: its warm-up records are marked and not measured), against a 1-node cluster in
  *   this thread: latency from the send call to the consumer's hands, p50 and p99.
  *   `e2e:main`: the same producer and consumer in the cluster's thread, the peer.
@@ -29,14 +29,27 @@ import { mark as traceMark, startTrace, traceEvents, type TraceEvent } from './w
 const TRACE = process.env.E2E_TRACE !== undefined;
 if (TRACE) startTrace();
 
-const CALLS = 300;
+/**
+ * 1,000 calls measured after 100 unmeasured (both sides alike). Before session 5: 300 after
+ * one, 0.2 s of work in which a fresh isolate's JIT (V8's platform threads compiling) was
+ * most of the CPU counted: 1.2-1.5 µs a record against 0.3-0.5 once warm, and the worker
+ * side, two isolates, compiles twice. `CALLS=300 WARMUP_CALLS=1` gives the old figure.
+ */
+const CALLS = Number(process.env.CALLS ?? 1000);
+const WARMUP_CALLS = Number(process.env.WARMUP_CALLS ?? 100);
 const PER_CALL = 1000;
 const IN_FLIGHT = 4;
 /** 1,000,000: at 1-2 M rec/s, 200,000 were read in 100-200 ms, too short a span on a loaded machine. */
 const GROUP_RECORDS = Number(process.env.GROUP_RECORDS ?? 1_000_000);
 const E2E_RATE = 10_000;
 const E2E_MS = 5000;
-const E2E_WARMUP_MS = 1000;
+/**
+ * 6 s, both sides alike (1 s before session 5, `E2E_WARMUP_MS=1000` for the old figure):
+ * the three isolates' JIT runs on V8's platform threads for several seconds, and with 1 s
+ * it was 29% of the process's CPU in the measured window (560 ms of 1,690 over 4 s; 68 ms
+ * after 6 s), taking the two cores from the threads whose latency is measured.
+ */
+const E2E_WARMUP_MS = Number(process.env.E2E_WARMUP_MS ?? 6000);
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across the threads of a process. */
 const now = (): number => performance.timeOrigin + performance.now();
@@ -53,10 +66,10 @@ if (process.env.E2E_DEBUG) {
 /** The last `drive`'s CPU µs per record, the whole process (every thread; `process.cpuUsage()` is per process in a worker too). */
 let driveCpuUsPerRecord = NaN;
 
-async function drive(producer: Producer, calls = CALLS): Promise<number> {
+async function drive(producer: Producer, calls = CALLS, warmupCalls = WARMUP_CALLS): Promise<number> {
   const value = new Uint8Array(100).fill(7);
   const records = Array.from({ length: PER_CALL }, (_, i) => ({ key: `k${i % 64}`, value }));
-  await producer.send('bench', records); // warm-up
+  for (let i = 0; i < warmupCalls; i++) await producer.send('bench', records); // warm-up
   const started = performance.now();
   const cpu = process.cpuUsage();
   let next = 0;
@@ -217,13 +230,21 @@ async function main(which: string): Promise<void> {
     const cluster = await Cluster.start({ nodes: 3, threads });
     await cluster.admin().createTopics([{ name: 'bench', partitions: 3, replicationFactor: 3 }]);
     const producer = cluster.producer({ lingerMs: 0, acks: 'all' });
-    await drive(producer, 5); // warm-up: leaders and followers open
+    // Warm-up: leaders and followers open, and the code gets optimized. With 'per-node'
+    // each node's thread compiles the same code again: after 5 calls of warm-up the 150
+    // measured calls were mostly that compiling (6.2 µs of CPU a record per-node, 2.1-3.1
+    // inline; 100 calls of warm-up were not enough for per-node, 3.7-4.6; after 300,
+    // 2.3-2.6 and 0.7-1.2, at load 13-16), so 300 calls warm up before 600 measured
+    // (bench/results/2026-12-07f-replication.md). `RF3_WARMUP_CALLS` and `RF3_CALLS`
+    // change them.
+    await drive(producer, Number(process.env.RF3_WARMUP_CALLS ?? 300), 1);
+    const calls = Number(process.env.RF3_CALLS ?? 600);
     const cpu = process.cpuUsage();
     const started = performance.now();
-    const rate = await drive(producer, 150);
+    const rate = await drive(producer, calls, 1);
     const wallS = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
-    const records = 151 * PER_CALL;
+    const records = (calls + 1) * PER_CALL;
     await cluster.close();
     report({ name: which, recordsPerSec: Math.round(rate), cpuUsPerRecord: Number(((used.user + used.system) / records).toFixed(2)), cores: Number(((used.user + used.system) / 1e6 / wallS).toFixed(2)) });
   } else if (which.startsWith('start:')) {
@@ -294,25 +315,28 @@ async function main(which: string): Promise<void> {
  * of the measured phase (from 1.5 s after the producer's worker started), to stderr.
  */
 function threadCpu(producer: Worker): void {
-  const read = (): Map<string, number> => {
-    const out = new Map<string, number>();
+  /** Per OS thread: CPU ms (schedstat) and the times it went to sleep (voluntary context switches: each one a wake-up later). */
+  const read = (): Map<string, [number, number]> => {
+    const out = new Map<string, [number, number]>();
     for (const t of readdirSync('/proc/self/task')) {
       try {
-        out.set(t, Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+        const cpu = Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+        const sleeps = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/self/task/${t}/status`, 'utf8'))?.[1] ?? 0);
+        out.set(t, [cpu, sleeps]);
       } catch {
         // gone
       }
     }
     return out;
   };
-  let before: Map<string, number>;
+  let before: Map<string, [number, number]>;
   producer.once('online', () => {
-    setTimeout(() => (before = read()), 1500);
+    setTimeout(() => (before = read()), E2E_WARMUP_MS + 500);
     setTimeout(() => {
       const after = read();
-      const rows = [...after].map(([t, ms]) => [t === String(process.pid) ? 'main' : t, ms - (before.get(t) ?? ms)] as const).filter(([, ms]) => ms > 1);
-      console.error(`CPU ms by thread over 4 s (10,000 rec/s): ${rows.map(([t, ms]) => `${t} ${ms.toFixed(0)}`).join(', ')}; total ${rows.reduce((s, [, ms]) => s + ms, 0).toFixed(0)}`);
-    }, 5500);
+      const rows = [...after].map(([t, [ms, sleeps]]) => [t === String(process.pid) ? 'main' : t, ms - (before.get(t)?.[0] ?? ms), sleeps - (before.get(t)?.[1] ?? sleeps)] as const).filter(([, ms]) => ms > 1);
+      console.error(`CPU ms by thread over 4 s (10,000 rec/s), with wake-ups a millisecond: ${rows.map(([t, ms, sleeps]) => `${t} ${ms.toFixed(0)} (${(sleeps / 4000).toFixed(2)}/ms)`).join(', ')}; total ${rows.reduce((s, [, ms]) => s + ms, 0).toFixed(0)}`);
+    }, E2E_WARMUP_MS + 4500);
   });
 }
 
@@ -327,6 +351,13 @@ function printTrace(slow: readonly [number, number][], traces: Record<string, re
   for (const who of Object.keys(traces)) {
     const g = gcs.filter((e) => e.who === who);
     console.error(`${who}: gc pauses ${g.length}, total ${g.reduce((s, e) => s + (e.ms ?? 0), 0).toFixed(1)} ms, over 1 ms: ${g.filter((e) => (e.ms ?? 0) > 1).map((e) => `${e.what} ${(e.ms ?? 0).toFixed(1)}`).join(', ')}`);
+  }
+  // Messages each thread posted, and the requests or answers they carried, by API, over the run.
+  for (const who of Object.keys(traces)) {
+    const posts = all.filter((e) => e.who === who && e.what.startsWith('post '));
+    const apis = new Map<string, number>();
+    for (const e of posts) for (const m of e.what.matchAll(/([a-z?0-9]+)#\d+/g)) apis.set(m[1]!, (apis.get(m[1]!) ?? 0) + 1);
+    console.error(`${who}: ${posts.length} messages posted, carrying ${[...apis].map(([api, n]) => `${n} ${api}`).join(', ')}`);
   }
   // Where each slow sample's time went: in the producer's thread before its request was
   // posted, the hop to the cluster's thread (posted to received), in the cluster's thread

@@ -18,9 +18,12 @@ import ts from 'typescript';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 
+// Only the comment right before a declaration is its documentation (as TypeScript reads
+// it): a stray `@internal` comment further up must not take a public member with it (it
+// once removed `Cluster.metrics()` from the published types).
 function internal(text, node) {
-  const ranges = ts.getLeadingCommentRanges(text, node.getFullStart()) ?? [];
-  return ranges.some((r) => text.slice(r.pos, r.end).includes('@internal'));
+  const last = (ts.getLeadingCommentRanges(text, node.getFullStart()) ?? []).at(-1);
+  return last !== undefined && text.slice(last.pos, last.end).includes('@internal');
 }
 
 const memberKinds = new Set([

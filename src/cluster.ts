@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, renameSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import { PortMembers } from './cluster/port-members.js';
 import { ClusterWorker } from './cluster/cluster-in-worker.js';
 import type { NodeWorkerData } from './cluster/worker-protocol.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
-import { FolderLock } from './storage/folder-lock.js';
+import { FolderLock, makeDataDir } from './storage/folder-lock.js';
 import type { Store } from './storage/store.js';
 import { InlineTransport } from './transport/inline.js';
 import { MessageChannel } from 'node:worker_threads';
@@ -231,7 +231,7 @@ export class Cluster {
     if (options.threads === 'worker') return Cluster.startInWorker(options);
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
-    mkdirSync(dataDir, { recursive: true });
+    makeDataDir(dataDir);
     // One live cluster per data folder, whatever path reaches it and from whichever thread
     // (storage/folder-lock.ts): two would hand out the same offsets.
     const dirLock = FolderLock.acquire(dataDir);
@@ -392,7 +392,6 @@ export class Cluster {
     });
   }
 
-  /** The node object (broker and metadata replica) for tests that look inside. @internal */
   /**
    * The cluster's metrics as of now: records and bytes in and out (in total and per
    * topic), request latency by API, under-replicated and offline partitions, the active
@@ -811,7 +810,10 @@ export class Cluster {
   }
 
   private checkNodeId(id: number): void {
-    if (!this.nodeIds.includes(id)) throw new TributaryError('INVALID_ARGUMENT', `no node ${String(id)} in this cluster (nodes are ${this.nodeIds.join(', ')})`, { option: 'id' });
+    if (this.nodeIds.includes(id)) return;
+    // Any value may come from JavaScript: JSON.stringify throws on a bigint (and on an object whose toJSON throws).
+    const given = typeof id === 'number' ? String(id) : `${typeof id === 'string' ? `${JSON.stringify(id)} ` : typeof id === 'bigint' ? `${String(id)}n ` : ''}(a ${id === null ? 'null' : typeof id}; node ids are numbers)`;
+    throw new TributaryError('INVALID_ARGUMENT', `no node ${given} in this cluster (nodes are ${this.nodeIds.join(', ')})`, { option: 'id' });
   }
 
   /** The typed error of a member that needs the node objects, in a cluster whose nodes live in workers. */

@@ -55,6 +55,8 @@ export { serdes, type Serde } from './client/serde.js';
 
 // The cluster and its clients.
 export { Cluster, type ClusterOptions, type ClusterNodeInfo } from './cluster.js';
+export type { BrokerConfig } from './broker/broker.js';
+export type { MetadataImage } from './metadata/image.js';
 export { connect, RemoteCluster, type ConnectOptions } from './connect.js';
 export type { SaslClientOptions } from './transport/tcp/client-sasl.js';
 export type { ListenOptions } from './cluster-listeners.js';

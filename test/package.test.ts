@@ -14,7 +14,7 @@
  * CI's `npm ci` has just filled it), and the registry otherwise.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,13 @@ function script(format: 'esm' | 'cjs'): string {
       out.clusterErrorIsTributaryError = err instanceof main.TributaryError && main.isTributaryError(err);
     }
     out.timeoutIsTributaryError = await testing.waitFor(() => false, { timeoutMs: 1 }).catch((err) => err instanceof main.TributaryError);
+    // The other module format's copy of the library, in the same process (the dual-package
+    // hazard): its errors must still pass this copy's instanceof, and this copy's its.
+    const other = ${format === 'esm' ? "require('tributary-log')" : "await import('tributary-log')"};
+    let otherError;
+    try { await other.encodeBatch([{ value: Buffer.from('z') }], { compression: 'no-such-codec' }); } catch (err) { otherError = err; }
+    out.dualCopies = other.TributaryError !== main.TributaryError;
+    out.dualInstanceof = otherError instanceof main.TributaryError && main.isTributaryError(otherError) && new main.TributaryError('INVALID_CONFIG', 'x') instanceof other.TributaryError && !(new Error('x') instanceof main.TributaryError);
     const compressions = ['none', 'gzip', 'snappy', 'lz4'];
     try { require.resolve('@mongodb-js/zstd'); compressions.push('zstd'); } catch {}
     out.native = ['@node-rs/crc32', 'snappy', 'lz4-napi', '@mongodb-js/zstd'].filter((pkg) => { try { require.resolve(pkg); return true; } catch { return false; } });
@@ -209,6 +216,28 @@ describe('the packed package', () => {
       // skipLibCheck off: the package's own declaration files are checked too.
       await sh(join(root, 'node_modules/.bin/tsc'), ['--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'ES2022', '--module', module!, '--moduleResolution', moduleResolution!, '--typeRoots', join(root, 'node_modules/@types'), '--types', 'node', 'types.ts'], dir);
     }
+    // Every TypeScript example of the README, verbatim, against the installed package: a
+    // block without imports continues the block before it (it uses its names).
+    const readme = readFileSync(join(dir, 'node_modules/tributary-log/README.md'), 'utf8');
+    const examples: string[] = [];
+    for (const [, code] of readme.matchAll(/```ts\n([\s\S]*?)```/g)) {
+      if (/^import /m.test(code!) || examples.length === 0) examples.push(code!);
+      else examples[examples.length - 1] += code!;
+    }
+    expect(examples.length).toBeGreaterThanOrEqual(7);
+    const files = examples.map((code, i) => {
+      writeFileSync(join(dir, `readme-${i}.mts`), code);
+      return `readme-${i}.mts`;
+    });
+    // The README's examples import kafkajs, pino and vitest (dev dependencies here).
+    mkdirSync(join(dir, 'node_modules'), { recursive: true });
+    for (const dep of ['kafkajs', 'pino', 'vitest']) symlinkSync(join(root, 'node_modules', dep), join(dir, 'node_modules', dep));
+    for (const [module, moduleResolution] of [['NodeNext', 'NodeNext'], ['ESNext', 'Bundler']]) {
+      await sh(join(root, 'node_modules/.bin/tsc'), ['--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'ES2022', '--module', module!, '--moduleResolution', moduleResolution!, '--typeRoots', join(root, 'node_modules/@types'), '--types', 'node', ...files], dir);
+    }
+    // The command line the package installs.
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect((await sh(join(dir, 'node_modules/.bin/tributary'), ['--version'], dir)).stdout).toBe(`${version}\n`);
     const results = await runScripts(dir);
     // The first per-node start (ESM) wrote one code cache for the node workers; the second
     // process (CommonJS, the same bundle in its workers) used it: V8 accepted it, or it
@@ -222,6 +251,8 @@ describe('the packed package', () => {
         startedIsCluster: true,
         clusterErrorIsTributaryError: true,
         timeoutIsTributaryError: true,
+        dualCopies: true,
+        dualInstanceof: true,
         native: ['@node-rs/crc32', 'snappy', 'lz4-napi', '@mongodb-js/zstd'],
         consumed: ['none:800', 'none:1', 'gzip:800', 'gzip:1', 'snappy:1200', 'snappy:1', 'lz4:600', 'lz4:1', 'zstd:800', 'zstd:1'],
         zstdRead: ['written by zstd'],

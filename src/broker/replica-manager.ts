@@ -190,9 +190,11 @@ export class ReplicaManager {
   // ------------------------------------------------------------------ settling
 
   /** See the top of this file: the one place where what a partition did is acted on. */
-  private settle(h: Hosted, proposal?: AlterIsrProposal): void {
+  private settle(h: Hosted, proposal?: AlterIsrProposal): boolean {
     if (proposal !== undefined) void this.alterPartition(h, proposal);
-    if (this.settleAcks(h)) this.wakeups.wake(tpKey(h.topic, h.partition));
+    if (!this.settleAcks(h)) return false;
+    this.wakeups.wake(tpKey(h.topic, h.partition));
+    return true;
   }
 
   /**
@@ -442,6 +444,7 @@ export class ReplicaManager {
     h.replica.failAllAcks('NOT_LEADER_OR_FOLLOWER');
     this.settle(h);
     this.wakeups.wake(key);
+    this.wakeups.forget(key);
     await this.o.logs.close(topic, partition);
     if (deleteFiles) rmSync(join(this.o.dataDir, `${topic}-${partition}`), { recursive: true, force: true });
   }
@@ -643,18 +646,22 @@ export class ReplicaManager {
     const start = this.o.clock.monotonic();
     const keys = req.topics.flatMap((t) => t.partitions.map((p) => tpKey(t.topic, p.partition)));
     for (;;) {
-      const { response, bytes, errors } = await this.readFromLocalLog(req);
+      // Read before the partitions are: an append while they are read must not be missed (wakeups.ts).
+      const seen = this.wakeups.version(keys);
+      const { response, bytes, errors, woke } = await this.readFromLocalLog(req);
       const waited = this.o.clock.monotonic() - start;
       if (bytes >= Math.max(1, req.minBytes) || errors || waited >= req.maxWaitMs || this.stopped) return response;
-      await this.wakeups.wait(keys, req.maxWaitMs - waited);
+      // The wake-ups this fetch caused itself (a follower's fetch moving the high watermark) are no news to it.
+      await this.wakeups.wait(keys, req.maxWaitMs - waited, seen + woke);
     }
   }
 
-  private async readFromLocalLog(req: P.FetchRequest): Promise<{ response: P.FetchResponse; bytes: number; errors: boolean }> {
+  private async readFromLocalLog(req: P.FetchRequest): Promise<{ response: P.FetchResponse; bytes: number; errors: boolean; woke: number }> {
     const now = this.o.clock.monotonic();
     const isFollower = req.replicaId >= 0;
     let bytes = 0;
     let errors = false;
+    let woke = 0;
     let budget = req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024;
     const responses: P.FetchTopicResponse[] = [];
     for (const t of req.topics) {
@@ -681,7 +688,7 @@ export class ReplicaManager {
           continue;
         }
         // A follower's fetch may move the high watermark (completing acks) and propose an ISR expansion.
-        this.settle(h, out.proposal);
+        if (this.settle(h, out.proposal)) woke++;
         const res = out.response;
         this.o.stats.fetched(req.replicaId, t.topic, fp.partition, fp.fetchOffset, res.records, res.highWatermark);
         if (res.errorCode !== 'NONE') errors = true;
@@ -702,7 +709,7 @@ export class ReplicaManager {
       }
       responses.push({ topic: t.topic, partitions });
     }
-    return { response: { apiKey: ApiKey.Fetch, errorCode: 'NONE', sessionId: 0, responses, throttleTimeMs: 0 }, bytes, errors };
+    return { response: { apiKey: ApiKey.Fetch, errorCode: 'NONE', sessionId: 0, responses, throttleTimeMs: 0 }, bytes, errors, woke };
   }
 
   // ------------------------------------------------------------------ ISR changes

@@ -23,7 +23,7 @@ export function help(): string {
 Commands:
 ${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
-Run "tributary <command> --help" for a command's options.
+Run "tributary <command> --help" for a command's options, "tributary --version" for the version.
 `;
 }
 

@@ -4,7 +4,9 @@
  * and registers in `dispatch.ts`; `tributary --help` lists them.
  * @internal
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { connect } from '../connect.js';
 import type { CommandIo } from './command.js';
@@ -41,14 +43,32 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-dispatch(process.argv.slice(2), io).then(
-  (code) => {
-    process.exitCode = code;
-    // Everything is closed by now; a handle some library left open must not keep the process up.
-    setTimeout(() => process.exit(code), 2000).unref();
-  },
-  (err: unknown) => {
-    process.stderr.write(`${String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+/** The installed package's version: the nearest package.json above this file (dist/cli.js, or src/cli/main.ts). */
+function version(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
+  }
+  return 'unknown';
+}
+
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  process.stdout.write(`${version()}\n`);
+} else {
+  run();
+}
+
+function run(): void {
+  dispatch(argv, io).then(
+    (code) => {
+      process.exitCode = code;
+      // Everything is closed by now; a handle some library left open must not keep the process up.
+      setTimeout(() => process.exit(code), 2000).unref();
+    },
+    (err: unknown) => {
+      process.stderr.write(`${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

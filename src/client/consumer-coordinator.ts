@@ -123,6 +123,8 @@ export class ConsumerCoordinator implements DeliveryHost {
   /** The last offset committed for each owned partition. */
   readonly committed = new Map<string, number>();
   private closed = false;
+  /** Set once `leave` is done: commits are refused from then on (the member has no partitions, no generation). */
+  private left = false;
   /** Wakes every `sleep` at once (close, kill), so no timer of this member outlives it. */
   private readonly sleepers = new Set<() => void>();
   private fatalError: TributaryError | undefined;
@@ -132,6 +134,9 @@ export class ConsumerCoordinator implements DeliveryHost {
   private readonly coordinatorWaiters: { resolve: (node: number) => void; reject: (err: unknown) => void }[] = [];
   private commitChain: Promise<void> = Promise.resolve();
   private readonly joinedOnce = deferred();
+  private joined = false;
+  /** Resolved when the member stops (closed, crashed, or ended by a fatal error): `whenJoined` must not wait past it. */
+  private readonly ended = deferred();
   /** Resolves `leave` once the core says the member left. */
   private leftFn: (() => void) | undefined;
 
@@ -227,7 +232,11 @@ export class ConsumerCoordinator implements DeliveryHost {
   }
 
   whenJoined(): Promise<void> {
-    return this.joinedOnce.promise;
+    if (this.joined) return Promise.resolve();
+    const ended = this.ended.promise.then(() => {
+      if (!this.joined) throw this.fatalError ?? new TributaryError('CLIENT_CLOSED', `consumer group "${this.options.groupId}": the member closed before it joined the group`);
+    });
+    return Promise.race([this.joinedOnce.promise, ended]);
   }
 
   /**
@@ -240,6 +249,7 @@ export class ConsumerCoordinator implements DeliveryHost {
       this.leftFn = resolve;
       this.run(this.core.leave());
     });
+    this.left = true;
     await this.inner.close();
     this.admin.close();
   }
@@ -247,6 +257,7 @@ export class ConsumerCoordinator implements DeliveryHost {
   /** Stops the timers, the join and every wait, without leaving or committing. */
   stop(): void {
     this.closed = true;
+    this.ended.resolve();
     for (const t of this.timers.values()) stopTimer(this.clock, t);
     this.timers.clear();
     for (const wake of [...this.sleepers]) wake();
@@ -268,6 +279,7 @@ export class ConsumerCoordinator implements DeliveryHost {
 
   private fail(err: TributaryError): void {
     this.fatalError ??= err;
+    this.ended.resolve();
     void this.inner.close();
   }
 
@@ -333,6 +345,7 @@ export class ConsumerCoordinator implements DeliveryHost {
           rebalanced(this.options.logger, this.options.groupId, a.memberId, a.generationId, a.assigned);
           break;
         case 'joined':
+          this.joined = true;
           this.joinedOnce.resolve();
           break;
         case 'coordinator':
@@ -366,6 +379,7 @@ export class ConsumerCoordinator implements DeliveryHost {
    * took it away (it would move the new owner's committed offset back).
    */
   commitProcessed(): Promise<void> {
+    if (this.left) return Promise.reject(this.leftError());
     if (this.uncommitted().length === 0) return Promise.resolve();
     const run = this.commitChain.then(() => {
       const offsets = this.uncommitted();
@@ -373,6 +387,10 @@ export class ConsumerCoordinator implements DeliveryHost {
     });
     this.commitChain = run.catch(() => undefined);
     return run;
+  }
+
+  private leftError(): TributaryError {
+    return new TributaryError('CLIENT_CLOSED', `consumer group "${this.options.groupId}": this member is closed and can commit nothing; commit before close() (or in a 'revoked' handler), or use admin().resetGroupOffsets`);
   }
 
   private uncommitted(): OffsetToCommit[] {
@@ -387,6 +405,7 @@ export class ConsumerCoordinator implements DeliveryHost {
 
   /** Sends commits one at a time, in order, so an older commit never lands after a newer one. */
   sendCommit(offsets: readonly OffsetToCommit[]): Promise<void> {
+    if (this.left) return Promise.reject(this.leftError());
     const run = this.commitChain.then(() => this.doCommit(offsets));
     this.commitChain = run.catch(() => undefined);
     return run;

@@ -139,7 +139,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     return this.coordinator.assignment();
   }
 
-  /** Resolves once this member has joined the group for the first time. */
+  /** Resolves once this member has joined the group for the first time; rejects (CLIENT_CLOSED, or the error that ended it) if it ends first. */
   whenJoined(): Promise<void> {
     return this.coordinator.whenJoined();
   }

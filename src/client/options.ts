@@ -245,7 +245,7 @@ export function resolveProducerOptions(options: ProducerOptions = {}): ResolvedP
   const rawAcks = options.acks ?? 'all';
   const acks: 0 | 1 | -1 = rawAcks === 'all' ? -1 : rawAcks;
   const idempotent = options.idempotent ?? acks === -1;
-  if (idempotent && acks !== -1) throw invalidConfig('idempotent', 'needs acks "all" (an idempotent producer waits for every in-sync replica)', true);
+  if (idempotent && acks !== -1) throw invalidConfig('idempotent', `needs acks "all" (an idempotent producer waits for every in-sync replica); for acks ${String(rawAcks)} pass idempotent: false`, { acks: rawAcks, idempotent });
   const maxInFlight = options.maxInFlight ?? d.maxInFlight;
   if (idempotent && maxInFlight > idempotentInFlightMax) {
     throw invalidConfig('maxInFlight', `must be at most ${idempotentInFlightMax} with idempotence (the broker remembers ${idempotentInFlightMax} batches)`, maxInFlight);
@@ -292,6 +292,9 @@ const consumerAliases: Record<string, string> = {
   maxWaitTimeInMs: 'maxWaitMs', 'fetch.max.wait.ms': 'maxWaitMs', 'fetch.min.bytes': 'minBytes', 'fetch.max.bytes': 'maxBytes',
   maxBytesPerPartition: 'maxPartitionBytes', 'max.partition.fetch.bytes': 'maxPartitionBytes', 'allow.auto.create.topics': 'allowAutoCreateTopics', allowAutoTopicCreation: 'allowAutoCreateTopics', 'client.id': 'clientId', 'check.crcs': 'checkCrcs',
 };
+/** KafkaJS's `kafka.consumer({ groupId })` and Java's `group.id` are a group member here. */
+const groupHint = 'a member of a consumer group is cluster.consumerGroup({ groupId, topics }); a consumer reads the partitions it is assigned';
+const consumerHints: Record<string, string> = { groupId: groupHint, 'group.id': groupHint };
 
 const consumerRules: OptionRules = {
   clientId: str(),
@@ -314,7 +317,7 @@ const consumerRules: OptionRules = {
  * @internal
  */
 export function resolveConsumerOptions(options: ConsumerOptions = {}): ResolvedConsumerOptions {
-  checkOptions(options, consumerRules, 'a consumer', { aliases: consumerAliases });
+  checkOptions(options, consumerRules, 'a consumer', { aliases: consumerAliases, hints: consumerHints });
   const d = consumerDefaults;
   const maxBytes = options.maxBytes ?? d.maxBytes;
   const minBytes = options.minBytes ?? d.minBytes;

@@ -166,9 +166,7 @@ export class Producer {
     }
   }
 
-  /**
-   * Refuses further sends (`CLIENT_CLOSED`), then flushes. Safe to call more than once.
-   */
+  /** Refuses further sends (`CLIENT_CLOSED`), then flushes. Safe to call more than once. */
   close(): Promise<void> {
     this.closePromise ??= (async () => {
       this.closed = true;
@@ -179,4 +177,6 @@ export class Producer {
     })();
     return this.closePromise;
   }
+  /** `await using producer = cluster.producer()` closes it (flushed) at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> { return this.close(); }
 }

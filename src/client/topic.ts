@@ -148,6 +148,8 @@ export interface ConsumeOptions {
  */
 export interface TopicStream<K, V> extends AsyncIterable<TypedConsumerRecord<K, V>> {
   close(): Promise<void>;
+  /** `await using stream = topic.consume()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 function resolveSerde<T>(s: SerdeLike<T>, what: string, topic: string): Serde<T> {
@@ -261,14 +263,12 @@ export class Topic<K, V> {
       }
     }
     const generator = records();
-    return {
-      [Symbol.asyncIterator]: () => generator,
-      close: async () => {
-        closed = true;
-        await consumer?.close();
-        await generator.return(undefined);
-      },
+    const close = async (): Promise<void> => {
+      closed = true;
+      await consumer?.close();
+      await generator.return(undefined);
     };
+    return { [Symbol.asyncIterator]: () => generator, close, [Symbol.asyncDispose]: close };
   }
 
   private serialize(r: TypedProducerRecord<K, V>, index: number): ProducerRecord {

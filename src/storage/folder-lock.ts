@@ -1,8 +1,23 @@
-import { linkSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { TributaryError } from '../util/errors.js';
 import { atomicWriteSuffix, lockFilePrefix } from './core/leftovers.js';
+
+/**
+ * Creates a data folder (and its parents) if it is missing. A path that cannot be a folder
+ * (a file is in the way, no permission) is `KAFKA_STORAGE_ERROR` naming the path, as Kafka
+ * reports a log directory it cannot use, rather than the file system's bare error.
+ */
+export function makeDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way (it must be a folder, or not exist yet)' : (err as Error).message;
+    throw new TributaryError('KAFKA_STORAGE_ERROR', `cannot use ${JSON.stringify(dir)} as a data folder: ${why}`, { option: 'dataDir', cause: err });
+  }
+}
 
 /**
  * An exclusive lock on a folder, held for as long as a log (or a whole cluster) is open in

@@ -68,9 +68,12 @@ const logOptionRulesConfigChecked: OptionRules = { ...logOptionRules, config: ob
 
 /** Checks the options of `PartitionLog.open` or `new MemoryLog` (`dataDir` only for the first). */
 export function checkLogOptions(options: unknown, what: 'a PartitionLog' | 'a MemoryLog'): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TributaryError('INVALID_ARGUMENT', `${what} takes options { ${what === 'a PartitionLog' ? 'dataDir, ' : ''}topic, partition }, got ${options === null ? 'null' : typeof options}`, { option: 'options' });
+  }
   // A config already checked whole (its names here, its values by `configWithDefaults`) is
   // not checked name by name again: a broker opens each of 10,000 logs with the same one.
-  const config = (options as { config?: unknown } | undefined)?.config;
+  const config = (options as { config?: unknown }).config;
   const checked = typeof config === 'object' && config !== null && checkedConfigs.has(config);
   const rules = what === 'a MemoryLog' ? { ...logOptionRules, dataDir: custom('nothing (a MemoryLog has no folder)', () => false) } : checked ? logOptionRulesConfigChecked : logOptionRules;
   checkOptions(options, rules, what);

@@ -23,6 +23,9 @@ export interface TributaryErrorContext {
   readonly cause?: unknown;
 }
 
+/** Marks a `TributaryError` from any copy of the library in this process (see `Symbol.hasInstance` below). */
+const brand = Symbol.for('tributary-log.TributaryError');
+
 /**
  * The one error class for every expected failure in Tributary: a bad argument, an unknown
  * topic, a record too large, a leader that moved. Its `code` is one of Kafka's error
@@ -45,6 +48,20 @@ export interface TributaryErrorContext {
  * ```
  */
 export class TributaryError extends Error {
+  /**
+   * `err instanceof TributaryError` holds for an error made by any copy of this class: a
+   * process that loads both the ES module and the CommonJS build of `tributary-log` (an ES
+   * module application with a CommonJS dependency that uses it too) has two copies, and an
+   * error from one must still pass the other's check. Every instance carries a brand
+   * registered process-wide with `Symbol.for`; the check looks for it.
+   */
+  static override [Symbol.hasInstance](this: abstract new (...args: never[]) => unknown, value: unknown): boolean {
+    // A subclass (an application's own error type) inherits this method: for it, the
+    // ordinary prototype check, or every TributaryError would pass as one of its kind.
+    if (this !== TributaryError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
+
   override name = 'TributaryError';
   /** Kafka's name for the error, such as `'MESSAGE_TOO_LARGE'`. */
   readonly code: ErrorCode;
@@ -70,6 +87,7 @@ export class TributaryError extends Error {
     this.option = context.option;
   }
 }
+Object.defineProperty(TributaryError.prototype, brand, { value: true });
 
 /**
  * Whether `err` is a `TributaryError`, optionally with the given code.

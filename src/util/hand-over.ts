@@ -31,6 +31,11 @@ export function handOverBuffer(bytes: Uint8Array): Uint8Array {
   return bytes;
 }
 
+/** Whether `bytes` were handed over, the mark left in place (to plan a message before it is made). @internal */
+export function isHandedOver(bytes: Uint8Array): boolean {
+  return handedOver.has(bytes);
+}
+
 /** Whether `bytes` were handed over; the mark is taken (a buffer is transferred once). @internal */
 export function takeHandedOver(bytes: Uint8Array): boolean {
   return handedOver.delete(bytes);

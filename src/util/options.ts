@@ -169,6 +169,8 @@ export interface CheckOptions {
   readonly aliases?: Readonly<Record<string, string>>;
   /** Keys allowed without a rule (internal hooks, deprecated names handled by the caller). */
   readonly extra?: readonly string[];
+  /** Names users bring from other clients that have no counterpart here, with what to do instead. */
+  readonly hints?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -202,6 +204,8 @@ export function checkOptions(options: unknown, rules: OptionRules, what: string,
   const record = options as Record<string, unknown>;
   for (const key in record) {
     if (!Object.hasOwn(record, key) || Object.hasOwn(rules, key) || check.extra?.includes(key)) continue;
+    const hint = check.hints !== undefined && Object.hasOwn(check.hints, key) ? check.hints[key] : undefined;
+    if (hint !== undefined) throw new TributaryError('INVALID_CONFIG', `${prefix}${key} is not ${what} option: ${hint}`, { option: `${prefix}${key}` });
     throw unknownOption(`${prefix}${key}`, Object.keys(rules).map((k) => `${prefix}${k}`), what, prefixed(check.aliases, prefix));
   }
   for (const [name, rule] of entriesOf(rules)) {

@@ -34,6 +34,8 @@ describe('topics created on first use', () => {
     await using cluster = await Cluster.start({ autoCreateTopics: false, clock });
     const err = await cluster.producer({ maxBlockMs: 300 }).send('missing', { value: 'a' }).catch((e: unknown) => e);
     expect(err).toEqual(typed('UNKNOWN_TOPIC_OR_PARTITION'));
+    // The message says what to do.
+    expect((err as Error).message).toMatch(/topic "missing" not present in metadata after \d+ ms: check its name, or create it first \(admin\(\)\.createTopics\)/);
     expect(await cluster.admin().listTopics()).not.toContain('missing');
   });
 

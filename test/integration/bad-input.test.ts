@@ -3,14 +3,18 @@
  * the fuzzer's first run found, each through the package's entry points. Every one
  * ends in a typed error at the call, and leaves the cluster (and the client) usable.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Cluster, MetadataQuorum, TributaryError, isTributaryError, serdes } from '../../src/index.js';
+import { Cluster, MemoryLog, MetadataQuorum, PartitionLog, TributaryError, isTributaryError, serdes } from '../../src/index.js';
 import { useCluster, waitFor } from '../../src/testing.js';
 import { useSimulatedClock } from '../helpers/sim-clock.js';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 
 const typed = (code: string, more: Record<string, unknown> = {}) => expect.objectContaining({ name: 'TributaryError', code, ...more });
 
 const { clock } = useSimulatedClock();
+const tempDir = useTempDirs('tributary-bad-input-');
 
 describe('bad input through the public API', () => {
   it('a partitioner that throws fails its send, and the cluster still closes', async () => {
@@ -41,6 +45,59 @@ describe('bad input through the public API', () => {
     await expect(admin.describeTopics([null as unknown as string])).rejects.toEqual(typed('INVALID_TOPIC_EXCEPTION'));
     await expect(admin.deleteRecords('orders', { x: 1 } as unknown as Record<number, number>)).rejects.toEqual(typed('INVALID_ARGUMENT'));
     expect((await admin.describeTopics(['orders']))[0]!.name).toBe('orders');
+  });
+
+  it('a MemoryLog or PartitionLog without options is refused with a typed error, not a TypeError', async () => {
+    expect(() => new MemoryLog(undefined as never)).toThrow(expect.objectContaining({ name: 'TributaryError', code: 'INVALID_ARGUMENT', option: 'options' }));
+    expect(() => new MemoryLog(null as never)).toThrow(TributaryError);
+    await expect(PartitionLog.open(undefined as never)).rejects.toEqual(typed('INVALID_ARGUMENT', { option: 'options' }));
+    expect(new MemoryLog({ topic: 'ok', partition: 0 }).logEndOffset).toBe(0);
+  });
+
+  it('a data folder that cannot be one (a file in the way) is KAFKA_STORAGE_ERROR naming the path, inline and in a worker', async () => {
+    const file = join(tempDir(), 'not-a-folder');
+    writeFileSync(file, 'x');
+    for (const dataDir of [file, join(file, 'below')]) {
+      for (const threads of ['inline', 'worker'] as const) {
+        const err = await Cluster.start({ dataDir, threads }).catch((e: unknown) => e);
+        // (An error that crosses from a worker keeps its code and message, not its context fields.)
+        expect(err).toEqual(typed('KAFKA_STORAGE_ERROR', threads === 'inline' ? { option: 'dataDir' } : {}));
+        expect((err as Error).message).toContain(`cannot use ${JSON.stringify(dataDir)} as a data folder: a file is in the way`);
+      }
+    }
+  });
+
+  it("a consumer given KafkaJS's groupId is pointed to consumerGroup", async () => {
+    await using cluster = await Cluster.start();
+    for (const key of ['groupId', 'group.id']) {
+      expect(() => cluster.consumer({ [key]: 'billing' } as never)).toThrow(
+        expect.objectContaining({ code: 'INVALID_CONFIG', option: key, message: `${key} is not a consumer option: a member of a consumer group is cluster.consumerGroup({ groupId, topics }); a consumer reads the partitions it is assigned` }),
+      );
+    }
+  });
+
+  it('a node id given as a string is named as one', async () => {
+    await using cluster = await Cluster.start();
+    expect(() => cluster.killNode('1' as never)).toThrow('no node "1" (a string; node ids are numbers) in this cluster (nodes are 1)');
+    expect(() => cluster.killNode(2)).toThrow('no node 2 in this cluster (nodes are 1)');
+    // A bigint made JSON.stringify throw a bare TypeError; nothing given may escape as anything but INVALID_ARGUMENT.
+    const hostile = [1n, Symbol('1'), null, undefined, { toJSON: () => { throw new Error('boom'); } }, [1]];
+    for (const id of hostile) expect(() => cluster.killNode(id as never)).toThrow(expect.objectContaining({ name: 'TributaryError', code: 'INVALID_ARGUMENT', option: 'id' }));
+    expect(() => cluster.killNode(1n as never)).toThrow('no node 1n (a bigint; node ids are numbers)');
+  });
+
+  it('an idempotent producer with acks 1 is refused with a message that names the acks and the way out', async () => {
+    await using cluster = await Cluster.start();
+    const err = (() => {
+      try {
+        cluster.producer({ acks: 1, idempotent: true });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toEqual(typed('INVALID_CONFIG', { option: 'idempotent' }));
+    expect((err as Error).message).toContain('for acks 1 pass idempotent: false, got {"acks":1,"idempotent":true}');
+    expect(cluster.producer({ acks: 1, idempotent: false })).toBeDefined();
   });
 
   it('refuses bad broker settings and election timeouts at Cluster.start, at once', async () => {
