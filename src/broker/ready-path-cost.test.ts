@@ -84,15 +84,9 @@ describe('the ready path of new partitions', () => {
       const producer = cluster.producer();
       for (let p = 0; p < 3; p++) expect((await producer.send('later', [{ partition: p, value: 'a', timestamp: 5 }]))[0]!.timestamp).toBe(5);
       await cluster.admin().alterConfigs('later', { 'message.timestamp.type': 'LogAppendTime' });
-      // The broker applies the change when its metadata has it: the broker stamps the time.
-      for (let p = 0; p < 3; p++) {
-        let stamped = 5;
-        for (let tries = 0; tries < 200 && stamped === 5; tries++) {
-          stamped = (await producer.send('later', [{ partition: p, value: 'b', timestamp: 5 }]))[0]!.timestamp;
-          if (stamped === 5) await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-        expect(stamped).toBeGreaterThan(5);
-      }
+      // The broker applies the change when its metadata has it (on one node, with the commit
+      // that answers the request): the broker then stamps the time.
+      for (let p = 0; p < 3; p++) expect((await producer.send('later', [{ partition: p, value: 'b', timestamp: 5 }]))[0]!.timestamp).toBeGreaterThan(5);
       await producer.close();
     } finally {
       await cluster.close();
