@@ -3,7 +3,8 @@
  * like). `consumer-cases.ts <reader> <partitions> <records> [passes]`:
  * - fills a topic of `partitions` partitions on a 1-node cluster with its own data folder
  *   (one partition: unkeyed calls of 1,000 through `sendBatch`, as `cluster-cases.ts
- *   consume`; more: keyed calls of 1,000, as `groups-cases.ts throughput`), 100-byte values;
+ *   consume`; more: keyed calls of 1,000, as `groups-cases.ts throughput`, or with
+ *   `UNKEYED=1` unkeyed calls of 1,000 to one partition each in turn), 100-byte values;
  * - `reader` then reads every record, one uncounted warm-up pass and `passes` counted ones
  *   (default 3), each from the earliest offset with a fresh reader:
  *   `direct` (the cluster closed, the same partitions read straight from their logs into
@@ -19,7 +20,10 @@
  * and the direct read one after another in one process, so each meets a different heap and
  * JIT state (and, until this change, the group's `AsyncLocalStorage` turned on promise
  * hooks for everything after it). `PROFILE=<file>` writes a CPU profile of the counted
- * passes only.
+ * passes only (paired: one a side, `<file>.reader.json` and `<file>.direct.json`);
+ * `ALLOCPROFILE=<file>` an allocation profile of them (sampled, collected objects
+ * included; with `ALLOCMINOR=0` only what young collections did not collect: what was
+ * promoted or is still alive).
  *
  * `paired` (a fifth argument): the reader and the direct read in the same process, pass for
  * pass, in alternating order (direct first, then the reader first), on the same data: the
@@ -27,10 +31,13 @@
  * while the cluster runs. On this shared machine the CPU a record of one and the same
  * reader swings 2x between processes (another process's load, caches, the collector's
  * timing); within one process, pass against pass, far less. Reports both readers' CPU a
- * record and the median of the pairs' ratios (direct / reader).
+ * record and the median of the pairs' ratios (direct / reader), and the collections
+ * (young, full) a pass on each side. Paired readers `direct-async` and `direct-async-batch`
+ * are the direct read handed out as a consumer hands records out (read-ceiling.ts).
  */
 import { cpSync, writeFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster } from '../src/cluster.js';
@@ -55,13 +62,20 @@ async function fill(): Promise<void> {
   const sends: Promise<unknown>[] = [];
   for (let i = 0; i < records; i += 1000) {
     const n = Math.min(1000, records - i);
-    const call: ProducerRecord[] = partitions === 1 ? Array.from({ length: n }, () => ({ value })) : Array.from({ length: n }, (_, j) => ({ key: `k${(i + j) % 997}`, value }));
+    const call: ProducerRecord[] = partitions === 1 ? Array.from({ length: n }, () => ({ value })) : process.env.UNKEYED !== undefined ? Array.from({ length: n }, () => ({ value, partition: (i / 1000) % partitions })) : Array.from({ length: n }, (_, j) => ({ key: `k${(i + j) % 997}`, value }));
     sends.push(producer.sendBatch(topic, call));
     if (sends.length >= 32) await sends.shift();
   }
   await Promise.all(sends);
   await producer.close();
 }
+
+/**
+ * `direct-async` and `direct-async-batch` (paired only): the direct read handed out as an
+ * async generator of chunks, a loop turn apart (read-ceiling.ts): what the shape of an
+ * async consumer costs without any of the consumer's own code.
+ */
+let asyncDirect: Awaited<ReturnType<typeof openDirect>> | undefined;
 
 interface Pass {
   readonly seconds: number;
@@ -80,6 +94,11 @@ async function pass(n: number): Promise<Pass> {
   const mark = (count: number) => {
     if (first === 0) [first, firstCount, cpu0] = [performance.now(), count, process.cpuUsage()];
   };
+  if (reader === 'direct-async' || reader === 'direct-async-batch') {
+    const r = await asyncDirect!.pass(reader === 'direct-async' ? 'async' : 'async-batch');
+    mark(0);
+    return { seconds: r.seconds, cpuUs: r.cpuUs, counted: r.records };
+  }
   if (reader === 'bare' || reader === 'bare-record') {
     const consumer = cluster.consumer({ maxWaitMs: 500 });
     consumer.assign(tps);
@@ -142,6 +161,13 @@ async function pass(n: number): Promise<Pass> {
 
 let session: Session | undefined;
 async function profileStart(): Promise<void> {
+  if (process.env.ALLOCPROFILE !== undefined) {
+    session = new Session();
+    session.connect();
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.ALLOCMINOR !== '0' });
+    return;
+  }
   if (process.env.PROFILE === undefined) return;
   session = new Session();
   session.connect();
@@ -151,9 +177,50 @@ async function profileStart(): Promise<void> {
 }
 async function profileStop(): Promise<void> {
   if (session === undefined) return;
+  if (process.env.ALLOCPROFILE !== undefined) {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(process.env.ALLOCPROFILE, JSON.stringify(profile));
+    session.disconnect();
+    return;
+  }
   const { profile } = await session.post('Profiler.stop');
   writeFileSync(process.env.PROFILE!, JSON.stringify(profile));
   session.disconnect();
+}
+
+/**
+ * Collections over given windows of `performance.now()` time: a `PerformanceObserver` sees
+ * every GC with its start and duration (main thread's pause), and each is given to the
+ * window it started in. Young-generation collections (kind 1) and full ones (kind 2, 4).
+ */
+const gcEntries: PerformanceEntry[] = [];
+const gcObserver = new PerformanceObserver((list) => gcEntries.push(...list.getEntries()));
+gcObserver.observe({ entryTypes: ['gc'] });
+function gcIn(windows: readonly (readonly [number, number])[]): { minor: number; major: number; ms: number } {
+  gcEntries.push(...gcObserver.takeRecords());
+  let minor = 0;
+  let major = 0;
+  let ms = 0;
+  for (const e of gcEntries) {
+    if (!windows.some(([a, b]) => e.startTime >= a && e.startTime < b)) continue;
+    const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0;
+    if (kind === 1) minor++;
+    else if (kind === 2 || kind === 4) major++;
+    ms += e.duration;
+  }
+  return { minor, major, ms };
+}
+
+/** With `PROFILE` in a paired run, one CPU profile a side: `<PROFILE>.reader.json` and `<PROFILE>.direct.json`, each the sum of that side's passes. */
+const sideProfiles: Record<'reader' | 'direct', unknown[]> = { reader: [], direct: [] };
+async function sided<T>(side: 'reader' | 'direct', f: () => Promise<T>): Promise<T> {
+  if (session === undefined) return f();
+  await session.post('Profiler.start');
+  try {
+    return await f();
+  } finally {
+    sideProfiles[side].push((await session.post('Profiler.stop')).profile);
+  }
 }
 
 try {
@@ -175,21 +242,43 @@ try {
       const node = readdirSync(dataDir).find((d) => d.startsWith('node-'))!;
       for (let p = 0; p < partitions; p++) cpSync(join(dataDir, node, `${topic}-${p}`), join(copy, node, `${topic}-${p}`), { recursive: true });
       const direct = await openDirect(copy, topic, partitions);
+      if (reader.startsWith('direct-async')) asyncDirect = direct;
       await direct.pass(); // warm-up (and the CRC check of each batch at its first read after open)
       await pass(0);
-      await profileStart();
+      if (process.env.PROFILE !== undefined) {
+        session = new Session();
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: 200 });
+      }
       const mine: Pass[] = [];
       const theirs: { records: number; cpuUs: number; seconds: number }[] = [];
+      const mineWindows: [number, number][] = [];
+      const theirWindows: [number, number][] = [];
+      const timed = async <T>(windows: [number, number][], f: () => Promise<T>): Promise<T> => {
+        const t0 = performance.now();
+        try {
+          return await f();
+        } finally {
+          windows.push([t0, performance.now()]);
+        }
+      };
       for (let i = 1; i <= passes; i++) {
         if (i % 2 === 1) {
-          theirs.push(await direct.pass());
-          mine.push(await pass(i));
+          theirs.push(await sided('direct', () => timed(theirWindows, () => direct.pass())));
+          mine.push(await sided('reader', () => timed(mineWindows, () => pass(i))));
         } else {
-          mine.push(await pass(i));
-          theirs.push(await direct.pass());
+          mine.push(await sided('reader', () => timed(mineWindows, () => pass(i))));
+          theirs.push(await sided('direct', () => timed(theirWindows, () => direct.pass())));
         }
       }
-      await profileStop();
+      if (session !== undefined) {
+        for (const side of ['reader', 'direct'] as const) writeFileSync(`${process.env.PROFILE}.${side}.json`, JSON.stringify(sideProfiles[side]));
+        session.disconnect();
+        session = undefined;
+      }
+      const gcMine = gcIn(mineWindows);
+      const gcTheirs = gcIn(theirWindows);
       await direct.close();
       for (const t of theirs) if (t.records !== records) throw new Error(`read ${t.records} records directly, wrote ${records}`);
       const ratios = mine.map((m, i) => theirs[i]!.cpuUs / records / (m.cpuUs / m.counted)).sort((a, b) => a - b);
@@ -210,6 +299,13 @@ try {
         directCpuPerRecordNs: directNs,
         ratioByCpu: directNs / cpuNs,
         medianPairRatioByCpu: percentile(ratios, 50),
+        // Collections a pass (a reader pass includes its consumer's or group's start), and their main-thread pause a record.
+        gcMinorPerPass: gcMine.minor / passes,
+        gcMajorPerPass: gcMine.major / passes,
+        gcNsPerRecord: (gcMine.ms * 1e6) / (records * passes),
+        directGcMinorPerPass: gcTheirs.minor / passes,
+        directGcMajorPerPass: gcTheirs.major / passes,
+        directGcNsPerRecord: (gcTheirs.ms * 1e6) / (records * passes),
         peakRssMiB: peakRssMiB(),
       });
     } finally {
@@ -226,6 +322,7 @@ try {
     report({ name: 'consumer', reader, partitions, records, load, recordsPerSec: percentile(rates, 50), cpuPerRecordNs: cpuNs, peakRssMiB: peakRssMiB() });
   }
 } finally {
+  gcObserver.disconnect();
   await cluster.close();
   rmSync(dataDir, { recursive: true, force: true });
 }

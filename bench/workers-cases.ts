@@ -7,8 +7,8 @@
  *   through `cluster.createHandle()`. records/s.
  * - `rf3:inline` / `rf3:per-node`: the same Producer in this thread against a 3-node
  *   cluster, a topic of 3 partitions with replication factor 3, acks=all, the nodes in
- *   this thread or one worker each. records/s and CPU µs per record (the whole process:
- *   `process.cpuUsage()` counts every thread).
+ *   this thread or one worker each; 300 calls of warm-up, then 600 measured. records/s
+ *   and CPU µs per record (the whole process: `process.cpuUsage()` counts every thread).
  * - `start:inline` / `start:per-node` / `start:per-node@dist`: start and close a 3-node
  *   cluster, five times; the median and the first (`@dist`: from the built package).
  * - `group:main` / `group:worker`: one consumer group member reading 1,000,000 records
@@ -230,13 +230,21 @@ async function main(which: string): Promise<void> {
     const cluster = await Cluster.start({ nodes: 3, threads });
     await cluster.admin().createTopics([{ name: 'bench', partitions: 3, replicationFactor: 3 }]);
     const producer = cluster.producer({ lingerMs: 0, acks: 'all' });
-    await drive(producer, 5, 1); // warm-up: leaders and followers open
+    // Warm-up: leaders and followers open, and the code gets optimized. With 'per-node'
+    // each node's thread compiles the same code again: after 5 calls of warm-up the 150
+    // measured calls were mostly that compiling (6.2 µs of CPU a record per-node, 2.1-3.1
+    // inline; 100 calls of warm-up were not enough for per-node, 3.7-4.6; after 300,
+    // 2.3-2.6 and 0.7-1.2, at load 13-16), so 300 calls warm up before 600 measured
+    // (bench/results/2026-12-07f-replication.md). `RF3_WARMUP_CALLS` and `RF3_CALLS`
+    // change them.
+    await drive(producer, Number(process.env.RF3_WARMUP_CALLS ?? 300), 1);
+    const calls = Number(process.env.RF3_CALLS ?? 600);
     const cpu = process.cpuUsage();
     const started = performance.now();
-    const rate = await drive(producer, 150, 1);
+    const rate = await drive(producer, calls, 1);
     const wallS = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
-    const records = 151 * PER_CALL;
+    const records = (calls + 1) * PER_CALL;
     await cluster.close();
     report({ name: which, recordsPerSec: Math.round(rate), cpuUsPerRecord: Number(((used.user + used.system) / records).toFixed(2)), cores: Number(((used.user + used.system) / 1e6 / wallS).toFixed(2)) });
   } else if (which.startsWith('start:')) {

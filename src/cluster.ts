@@ -810,7 +810,10 @@ export class Cluster {
   }
 
   private checkNodeId(id: number): void {
-    if (!this.nodeIds.includes(id)) throw new TributaryError('INVALID_ARGUMENT', `no node ${typeof id === 'number' ? id : `${JSON.stringify(id)} (a ${typeof id}; node ids are numbers)`} in this cluster (nodes are ${this.nodeIds.join(', ')})`, { option: 'id' });
+    if (this.nodeIds.includes(id)) return;
+    // Any value may come from JavaScript: JSON.stringify throws on a bigint (and on an object whose toJSON throws).
+    const given = typeof id === 'number' ? String(id) : `${typeof id === 'string' ? `${JSON.stringify(id)} ` : typeof id === 'bigint' ? `${String(id)}n ` : ''}(a ${id === null ? 'null' : typeof id}; node ids are numbers)`;
+    throw new TributaryError('INVALID_ARGUMENT', `no node ${given} in this cluster (nodes are ${this.nodeIds.join(', ')})`, { option: 'id' });
   }
 
   /** The typed error of a member that needs the node objects, in a cluster whose nodes live in workers. */

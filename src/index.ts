@@ -33,7 +33,8 @@ export {
 } from './record/batch.js';
 
 // The partition log.
-export { PartitionLog, MemoryLog, type PartitionLogOptions, type LogStats } from './storage/partition-log.js';
+export { PartitionLog, type PartitionLogOptions, type LogStats } from './storage/partition-log.js';
+export { MemoryLog } from './storage/memory-log.js';
 export {
   defaultLogConfig,
   type Log,

@@ -21,18 +21,34 @@ const cleanShutdownFile = '.kafka_cleanshutdown';
 const recoveryPointFile = 'recovery-point-offset-checkpoint';
 
 /**
+ * What a `LogManager` knows of a log before it opens: what the data folder's checkpoints
+ * say of it (`clean`, `recoveryPoint`: nothing if they do not know it), and whether its
+ * folder may exist (`folderKnown`: false spares a new partition's `access`).
+ */
+export interface Checkpointed {
+  readonly clean?: boolean;
+  readonly recoveryPoint?: number | undefined;
+  readonly folderKnown?: boolean;
+}
+
+/**
  * `checkpointed`: what the data folder's checkpoints say of the log (a `LogManager`'s);
  * without it, the log's own folder is read for them.
  */
-export async function openPartitionLog(
+export async function openPartitionLog(options: PartitionLogOptions, nodeId: number, log: Logger, reportBytesMin = recoveryReportBytesMin, checkpointed?: Checkpointed): Promise<PartitionLog> {
+  return openPartitionLogNow(options, nodeId, log, reportBytesMin, checkpointed);
+}
+
+/** `openPartitionLog`, synchronously (opening is synchronous file work: `LogManager.openNow`). */
+export function openPartitionLogNow(
   options: PartitionLogOptions,
   nodeId: number,
   log: Logger,
   reportBytesMin = recoveryReportBytesMin,
-  checkpointed?: { clean: boolean; recoveryPoint: number | undefined },
-): Promise<PartitionLog> {
+  checkpointed?: Checkpointed,
+): PartitionLog {
   const { topic, partition } = options;
-  const bytes = uncleanSegmentBytes(join(options.dataDir, `${topic}-${partition}`), checkpointed);
+  const bytes = uncleanSegmentBytes(options.dataDir, `${topic}-${partition}`, checkpointed);
   const where = { nodeId, topic, partition };
   const mb = (n: number): string => (n / 1e6).toFixed(1);
   if (bytes > 0) {
@@ -40,7 +56,7 @@ export async function openPartitionLog(
     say({ ...where, bytes }, `recovering ${topic}-${partition} after an unclean shutdown: ${mb(bytes)} MB of segments to check`);
     if (channels.recovery.hasSubscribers) channels.recovery.publish({ phase: 'start', ...where, bytes } satisfies RecoveryEvent);
   }
-  const opened = await PartitionLog.open(options);
+  const opened = PartitionLog.openNow(options);
   const r = opened.recovery;
   if (!r.clean && (bytes > 0 || r.bytesScanned > 0)) {
     const rate = r.durationMs > 0 ? r.bytesScanned / (r.durationMs / 1000) : 0;
@@ -57,9 +73,12 @@ export async function openPartitionLog(
  * 0): its segment files at or after the recovery point, the segments below it being
  * durable and trusted (Kafka's `recovery-point-offset-checkpoint`).
  */
-function uncleanSegmentBytes(dir: string, checkpointed: { clean: boolean; recoveryPoint: number | undefined } | undefined): number {
-  // (The clean case first: a file-system call per partition less on a clean restart.)
-  if (checkpointed?.clean === true || !existsSync(dir) || (checkpointed === undefined && existsSync(join(dir, cleanShutdownFile)))) return 0;
+function uncleanSegmentBytes(dataDir: string, folder: string, checkpointed: Checkpointed | undefined): number {
+  // (The clean case first: a file-system call per partition less on a clean restart; and
+  // a folder its manager knows absent, a new partition's: nothing to recover, no call.)
+  if (checkpointed?.clean === true || checkpointed?.folderKnown === false) return 0;
+  const dir = join(dataDir, folder);
+  if (!existsSync(dir) || (checkpointed?.clean === undefined && existsSync(join(dir, cleanShutdownFile)))) return 0;
   let total = 0;
   try {
     const point = checkpointed?.recoveryPoint ?? recoveryPointOf(dir);

@@ -26,7 +26,7 @@
  * an unclean shutdown; reading on past a damaged batch would serve records after a hole.
  * @internal
  */
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Uuid } from '../metadata/uuid.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
@@ -38,7 +38,7 @@ import { TopicIdJournal } from '../storage/topic-id-journal.js';
 import { startTimer, type Clock } from '../util/clock.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { openPartitionLog } from './log-loader.js';
+import { openPartitionLogNow } from './log-loader.js';
 import type { Partition } from './partition.js';
 
 export interface LogManagerOptions {
@@ -131,10 +131,33 @@ export class LogManager {
   private readonly logs = new Map<string, PartitionLog>();
   /** The topic id each partition folder holds, one journal for the data folder (topic-id-journal.ts). */
   private readonly topicIds: TopicIdJournal;
+  /**
+   * Names of the partition folders that may exist: the data folder's listing at the first
+   * question, plus every folder a log opened since (an open makes its folder). A name
+   * missing here has no folder, so a new partition costs no file-system call to learn
+   * that; a name present is checked on disk (the folder may have gone since). Before, the
+   * replica manager and the log loader each asked the file system (`access`) about every
+   * new partition: 20,000 calls for a topic of 10,000.
+   */
+  private folders: Set<string> | undefined;
 
   constructor(private readonly options: LogManagerOptions) {
     this.topicIds = TopicIdJournal.open(options.dataDir);
     this.checkpoints = LogDirCheckpoints.open(options.dataDir, options.checkpointDelayMs, options.clock, this.topicIds);
+  }
+
+  /** Whether a partition's folder exists in the data folder (see `folders`). */
+  hasFolder(topic: string, partition: number): boolean {
+    if (this.folders === undefined) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(this.options.dataDir);
+      } catch {
+        // No data folder yet: no partition folder either.
+      }
+      this.folders = new Set(names);
+    }
+    return this.folders.has(key(topic, partition)) && existsSync(join(this.options.dataDir, key(topic, partition)));
   }
 
   /** The open log of a partition, if any. */
@@ -201,7 +224,11 @@ export class LogManager {
    * The folder's topic id is recorded before the log opens, so before its first file.
    */
   async open(topic: string, partition: number, config: Partial<LogConfig>, topicId?: Uuid): Promise<PartitionLog> {
-    const folder = join(this.options.dataDir, `${topic}-${partition}`);
+    return this.openNow(topic, partition, config, topicId);
+  }
+
+  /** `open`, synchronously (the replica manager's opens: see `ReplicaManager.openReplicaNow`). */
+  openNow(topic: string, partition: number, config: Partial<LogConfig>, topicId?: Uuid): PartitionLog {
     const id = topicId === undefined ? undefined : String(topicId);
     if (id !== undefined) {
       // After a clean shutdown the marker names the topic id; else the journal (which took
@@ -209,23 +236,25 @@ export class LogManager {
       const cleanId = this.checkpoints.cleanTopicId(topic, partition);
       const recorded = cleanId === id ? cleanId : this.topicIds.get(topic, partition);
       if (recorded !== undefined && recorded !== id) {
-        rmSync(folder, { recursive: true, force: true });
+        rmSync(join(this.options.dataDir, key(topic, partition)), { recursive: true, force: true });
         this.checkpoints.forget(topic, partition);
         this.topicIds.forget(topic, partition);
       }
       this.topicIds.record(topic, partition, id);
     }
+    const folderKnown = this.hasFolder(topic, partition);
     // Without a store of the tests' own: no lock per partition (the Cluster locks the data
     // folder), and no file until the first record.
     const openStore = this.options.openStore ?? ((dir: string) => new FileStore(dir, { lock: false }));
     const checkpoints = this.checkpoints;
-    const log = await openPartitionLog(
+    const log = openPartitionLogNow(
       { dataDir: this.options.dataDir, topic, partition, config, clock: this.options.clock, openStore, checkpoints: (store) => checkpoints.forLog(topic, partition, store) },
       this.options.nodeId,
       this.options.log ?? silentLogger,
       undefined,
-      checkpoints.peek(topic, partition),
+      { ...checkpoints.peek(topic, partition), folderKnown },
     );
+    this.folders?.add(key(topic, partition));
     this.logs.set(key(topic, partition), log);
     if (id !== undefined) checkpoints.noteTopicId(topic, partition, id);
     this.verifyInBackground(topic, partition, log);
@@ -337,6 +366,9 @@ export class LogManager {
       }
       if (more) startTimer(this.options.clock, verifyStepPauseMs, step, true);
     };
+    // A log with nothing unchecked (a new partition, or one recovery scanned whole) gets no
+    // timer: 10,000 new partitions were 10,000 timers, each firing once to find nothing.
+    if (!log.verifyUnchecked(0)) return;
     startTimer(this.options.clock, verifyStepPauseMs, step, true);
   }
 

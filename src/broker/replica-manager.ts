@@ -22,13 +22,14 @@
  * is woken only by a change, so two long-polling fetches never wake each other in a loop.
  * @internal
  */
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../metadata/image.js';
 import { ConfigResourceType } from '../metadata/records.js';
 import type { Uuid } from '../metadata/uuid.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
+import type { LogConfig } from '../storage/log.js';
 import { nextTurn, systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
@@ -58,6 +59,15 @@ export interface ReplicaManagerOptions {
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/** A topic's settings for its replicas, and the config maps they came from (`ReplicaManager.topicSettings`). */
+interface TopicSettings {
+  readonly topic: string;
+  readonly own: unknown;
+  readonly defaults: unknown;
+  readonly logConfig: Readonly<Partial<LogConfig>>;
+  readonly minInsyncReplicas: number;
+}
 
 /** A replica this broker hosts, and what `settle` last saw of it. */
 export interface Hosted {
@@ -108,7 +118,6 @@ export class ReplicaManager {
   private seenDefaultConfigs: unknown;
   private readonly seenTopicConfigs = new Map<string, unknown>();
   private readonly hosted = new Map<string, Hosted>();
-  private readonly opening = new Map<string, Promise<Hosted | undefined>>();
   /** Partitions asked to open before this broker's metadata had them. */
   private readonly wantOpen = new Set<string>();
   /** Replicas `applyImage` found to open (data from before a restart), opened `opensPerTurn` at a time by `openFound`. */
@@ -181,9 +190,11 @@ export class ReplicaManager {
   // ------------------------------------------------------------------ settling
 
   /** See the top of this file: the one place where what a partition did is acted on. */
-  private settle(h: Hosted, proposal?: AlterIsrProposal): void {
+  private settle(h: Hosted, proposal?: AlterIsrProposal): boolean {
     if (proposal !== undefined) void this.alterPartition(h, proposal);
-    if (this.settleAcks(h)) this.wakeups.wake(tpKey(h.topic, h.partition));
+    if (!this.settleAcks(h)) return false;
+    this.wakeups.wake(tpKey(h.topic, h.partition));
+    return true;
   }
 
   /**
@@ -194,9 +205,7 @@ export class ReplicaManager {
   private settleAll(hs: readonly Hosted[]): void {
     this.passes.settle++;
     let moved: string[] | undefined;
-    // The keys only when a fetch waits on some partition (a string a partition otherwise).
-    const waiting = this.wakeups.waiting;
-    for (const h of hs) if (this.settleAcks(h) && waiting) (moved ??= []).push(tpKey(h.topic, h.partition));
+    for (const h of hs) if (this.settleAcks(h)) (moved ??= []).push(tpKey(h.topic, h.partition));
     if (moved !== undefined) {
       this.passes.wakeSweeps++;
       this.wakeups.wakeMany(moved);
@@ -248,14 +257,15 @@ export class ReplicaManager {
       if (this.seenTopics.get(topic.id) === topic) return;
       this.seenTopics.set(topic.id, topic);
       for (let p = 0; p < topic.partitions.length; p++) {
-        const h = this.hosted.get(tpKey(topic.name, p));
+        const key = tpKey(topic.name, p); // (once: a topic of 10,000 partitions is walked at each of its changes)
+        const h = this.hosted.get(key);
         if (h && h.topicId === topic.id) this.applyPartition(h, topic.partitions[p]!, now);
-        else if (!h && topic.partitions[p]!.replicas.includes(this.o.nodeId) && (this.wantOpen.has(tpKey(topic.name, p)) || existsSync(join(this.o.dataDir, `${topic.name}-${p}`)))) {
+        else if (!h && topic.partitions[p]!.replicas.includes(this.o.nodeId) && (this.wantOpen.has(key) || this.o.logs.hasFolder(topic.name, p))) {
           // A replica its leader opened before this broker's metadata had the topic, or one
           // with data from before a restart: open it now, so that it catches up and joins
           // (or rejoins) the ISR without waiting for a client to touch it.
-          this.wantOpen.delete(tpKey(topic.name, p));
-          this.found.set(tpKey(topic.name, p), [topic.name, p]);
+          this.wantOpen.delete(key);
+          this.found.set(key, [topic.name, p]);
         }
       }
     });
@@ -313,15 +323,16 @@ export class ReplicaManager {
 
   /** Opens this broker's replica of a partition, if the metadata gives it one. */
   async openReplica(topic: string, partition: number): Promise<Hosted | undefined> {
-    const key = tpKey(topic, partition);
-    const open = this.hosted.get(key);
-    if (open) return open;
-    let pending = this.opening.get(key);
-    if (pending === undefined) {
-      pending = this.doOpen(topic, partition).finally(() => this.opening.delete(key));
-      this.opening.set(key, pending);
-    }
-    return pending;
+    return this.openReplicaNow(topic, partition);
+  }
+
+  /**
+   * `openReplica`, synchronously: opening a log is synchronous file work (log-loader.ts),
+   * and the six async calls it went through were six promises and turns of the microtask
+   * queue for each of 10,000 new partitions' first records.
+   */
+  private openReplicaNow(topic: string, partition: number): Hosted | undefined {
+    return this.hosted.get(tpKey(topic, partition)) ?? this.doOpen(topic, partition);
   }
 
   /**
@@ -352,7 +363,7 @@ export class ReplicaManager {
     }
   }
 
-  private async doOpen(topic: string, partition: number): Promise<Hosted | undefined> {
+  private doOpen(topic: string, partition: number): Hosted | undefined {
     const image = this.image;
     const t = image?.topic(topic);
     const reg = t?.partitions[partition];
@@ -363,7 +374,7 @@ export class ReplicaManager {
     }
     if (!reg.replicas.includes(this.o.nodeId) || this.stopped || this.o.logs.isOffline(topic, partition)) return undefined;
     try {
-      return await this.openLog(topic, partition, image, t);
+      return this.openLog(topic, partition, image, t);
     } catch (err) {
       // A storage fault on one folder takes that replica offline, never the process.
       this.o.logs.markOffline(topic, partition, t.id, err);
@@ -372,9 +383,14 @@ export class ReplicaManager {
     }
   }
 
-  private async openLog(topic: string, partition: number, image: MetadataImage, t: TopicImage): Promise<Hosted | undefined> {
+  private openLog(topic: string, partition: number, image: MetadataImage, t: TopicImage): Hosted | undefined {
     // The log manager checks and writes Kafka's partition.metadata (the topic id a folder holds).
-    const log = await this.o.logs.open(topic, partition, logConfigFor(image, topic), t.id);
+    const settings = this.topicSettings(image, topic);
+    // The configs this log opens with: the next image's config check (applyConfigChanges)
+    // then reconfigures it only if they changed (before, every log of a new topic was
+    // reconfigured once, right after its open, to the same values).
+    if (!this.seenTopicConfigs.has(topic)) this.seenTopicConfigs.set(topic, settings.own);
+    const log = this.o.logs.openNow(topic, partition, settings.logConfig, t.id);
     const hw = this.hwCheckpoint.get(`${topic}-${partition}`);
     let replica: Partition;
     try {
@@ -385,11 +401,8 @@ export class ReplicaManager {
         ...(hw !== undefined ? { highWatermark: hw } : {}),
         // Under flush always a record counts toward the high watermark only once synced, on
         // the leader and on every follower (docs/design/durability.md).
-        config: { minInsyncReplicas: minInsyncReplicasFor(image, topic), replicaLagTimeMaxMs: this.o.config.replicaLagTimeMaxMs, hwRequiresFlush: log.config.flushPolicy === 'always' },
-        isReplicaEligible: (id) => {
-          const b = this.image?.broker(id);
-          return b !== undefined && !b.fenced;
-        },
+        config: { minInsyncReplicas: settings.minInsyncReplicas, replicaLagTimeMaxMs: this.o.config.replicaLagTimeMaxMs, hwRequiresFlush: log.config.flushPolicy === 'always' },
+        isReplicaEligible: this.isReplicaEligible,
       });
     } catch (err) {
       this.o.logs.abandon(topic, partition); // a damaged batch read while loading the producer state, a folder turned read-only
@@ -405,6 +418,30 @@ export class ReplicaManager {
     return h;
   }
 
+  /**
+   * A topic's log config and `min.insync.replicas`, kept for the last topic asked while its
+   * configs and the cluster-wide defaults stay the same maps (images share unchanged config
+   * maps): the replicas a produce opens are mostly of one topic, and each open read 15
+   * configs through the image. The log config is frozen, so the logs opened with it share
+   * one checked `LogConfig` (`configWithDefaults`).
+   */
+  private topicSettings(image: MetadataImage, topic: string): TopicSettings {
+    const own = image.configs(ConfigResourceType.Topic, topic);
+    const defaults = image.configs(ConfigResourceType.Broker, '');
+    const last = this.lastSettings;
+    if (last !== undefined && last.topic === topic && last.own === own && last.defaults === defaults) return last;
+    const settings = { topic, own, defaults, logConfig: Object.freeze(logConfigFor(image, topic)), minInsyncReplicas: minInsyncReplicasFor(image, topic) };
+    this.lastSettings = settings;
+    return settings;
+  }
+  private lastSettings: TopicSettings | undefined;
+
+  /** Whether a broker may join an ISR: registered and not fenced in the latest image (one function for every replica, not a closure each). */
+  private readonly isReplicaEligible = (id: number): boolean => {
+    const b = this.image?.broker(id);
+    return b !== undefined && !b.fenced;
+  };
+
   private async dropReplica(topic: string, partition: number, topicId: Uuid, deleteFiles: boolean): Promise<void> {
     const key = tpKey(topic, partition);
     const h = this.hosted.get(key);
@@ -415,6 +452,7 @@ export class ReplicaManager {
     h.replica.failAllAcks('NOT_LEADER_OR_FOLLOWER');
     this.settle(h);
     this.wakeups.wake(key);
+    this.wakeups.forget(key);
     await this.o.logs.close(topic, partition);
     if (deleteFiles) rmSync(join(this.o.dataDir, `${topic}-${partition}`), { recursive: true, force: true });
   }
@@ -425,10 +463,10 @@ export class ReplicaManager {
     return 'errorCode' in r ? r : { replica: r.replica };
   }
 
-  private async leaderReplica(topic: string, partition: number): Promise<Hosted | { errorCode: ErrorCode }> {
+  private leaderReplica(topic: string, partition: number): Hosted | { errorCode: ErrorCode } {
     const now = this.leaderNow(topic, partition, this.image?.topic(topic));
     if (now !== 'open') return now;
-    const h = await this.openReplica(topic, partition);
+    const h = this.openReplicaNow(topic, partition);
     if (!h) return { errorCode: 'NOT_LEADER_OR_FOLLOWER' };
     if (h.replica.role !== 'leader') return { errorCode: 'NOT_LEADER_OR_FOLLOWER' };
     return h;
@@ -532,7 +570,6 @@ export class ReplicaManager {
     let flushAt: number[] | undefined;
     const toFlush: Hosted[] = [];
     this.passes.settle++;
-    const waiting = this.wakeups.waiting;
     let moved: string[] | undefined;
     // One options object for the request (the partition reads it during the call, keeps nothing of it).
     const produceOptions = { acks, timeoutMs, token: 0 };
@@ -562,7 +599,8 @@ export class ReplicaManager {
         outcomes[i] = outcome;
         const pending = 'pending' in outcome && outcome.pending;
         if (pending) (acked ??= new Map()).set(i, this.ackFor(token));
-        if (this.settleAcks(h) && waiting) (moved ??= []).push(tpKey(h.topic, h.partition));
+        // Every key that moved, waited on or not: a fetch reading its partitions counts on the key's version (wakeups.ts).
+        if (this.settleAcks(h)) (moved ??= []).push(tpKey(h.topic, h.partition));
         // What storage made of the append.
         const seen = this.o.logs.afterLeaderAppend(e.topic, e.index, outcome.errorCode, 'message' in outcome ? outcome.message : undefined);
         if (seen.offline) this.storageFailed(h, new TributaryError('KAFKA_STORAGE_ERROR', seen.message ?? 'a write failed'));
@@ -638,18 +676,22 @@ export class ReplicaManager {
     const start = this.o.clock.monotonic();
     const keys = req.topics.flatMap((t) => t.partitions.map((p) => tpKey(t.topic, p.partition)));
     for (;;) {
-      const { response, bytes, errors } = await this.readFromLocalLog(req);
+      // Read before the partitions are: an append while they are read must not be missed (wakeups.ts).
+      const seen = this.wakeups.version(keys);
+      const { response, bytes, errors, woke } = await this.readFromLocalLog(req);
       const waited = this.o.clock.monotonic() - start;
       if (bytes >= Math.max(1, req.minBytes) || errors || waited >= req.maxWaitMs || this.stopped) return response;
-      await this.wakeups.wait(keys, req.maxWaitMs - waited);
+      // The wake-ups this fetch caused itself (a follower's fetch moving the high watermark) are no news to it.
+      await this.wakeups.wait(keys, req.maxWaitMs - waited, seen + woke);
     }
   }
 
-  private async readFromLocalLog(req: P.FetchRequest): Promise<{ response: P.FetchResponse; bytes: number; errors: boolean }> {
+  private async readFromLocalLog(req: P.FetchRequest): Promise<{ response: P.FetchResponse; bytes: number; errors: boolean; woke: number }> {
     const now = this.o.clock.monotonic();
     const isFollower = req.replicaId >= 0;
     let bytes = 0;
     let errors = false;
+    let woke = 0;
     let budget = req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024;
     const responses: P.FetchTopicResponse[] = [];
     for (const t of req.topics) {
@@ -676,7 +718,7 @@ export class ReplicaManager {
           continue;
         }
         // A follower's fetch may move the high watermark (completing acks) and propose an ISR expansion.
-        this.settle(h, out.proposal);
+        if (this.settle(h, out.proposal)) woke++;
         const res = out.response;
         this.o.stats.fetched(req.replicaId, t.topic, fp.partition, fp.fetchOffset, res.records, res.highWatermark);
         if (res.errorCode !== 'NONE') errors = true;
@@ -697,7 +739,7 @@ export class ReplicaManager {
       }
       responses.push({ topic: t.topic, partitions });
     }
-    return { response: { apiKey: ApiKey.Fetch, errorCode: 'NONE', sessionId: 0, responses, throttleTimeMs: 0 }, bytes, errors };
+    return { response: { apiKey: ApiKey.Fetch, errorCode: 'NONE', sessionId: 0, responses, throttleTimeMs: 0 }, bytes, errors, woke };
   }
 
   // ------------------------------------------------------------------ ISR changes

@@ -34,7 +34,7 @@ vi.mock('../record/batch.js', async (importOriginal) => {
 });
 
 const { encodeBatchUncompressed } = await import('../record/batch.js');
-const { MemoryLog } = await import('../storage/partition-log.js');
+const { MemoryLog } = await import('../storage/memory-log.js');
 const { Partition } = await import('./partition.js');
 
 const state = { leader: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1, 2, 3], isr: [1, 2, 3] };

@@ -320,6 +320,8 @@ export class Admin {
   private readonly timeoutMs: number;
   private readonly metadata: MetadataCache;
   private closed = false;
+  /** The last request no node answered (a refused connection, say), to name in a call's timeout. */
+  private lastFailure: { readonly err: TributaryError; readonly atMs: number } | undefined;
 
   constructor(
     private readonly transport: Transport,
@@ -652,6 +654,7 @@ export class Admin {
         } catch (err) {
           if (!isTributaryError(err) || !err.retriable) throw err;
           last = err;
+          this.lastFailure = { err, atMs: this.clock.monotonic() };
         }
       }
       if (this.clock.monotonic() >= deadline) throw last ?? new TributaryError('NETWORK_EXCEPTION', 'no node reachable');
@@ -669,7 +672,15 @@ export class Admin {
    * longer. The work left behind is not called back; its outcome is ignored.
    */
   private bounded<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return withTimeout(call(), this.timeoutMs, `admin ${what}`, this.clock);
+    const startedMs = this.clock.monotonic();
+    return withTimeout(call(), this.timeoutMs, `admin ${what}`, this.clock).catch((err: unknown) => {
+      // A call that timed out while no node answered says why (a refused connection, say).
+      const f = this.lastFailure;
+      if (isTributaryError(err) && err.code === 'REQUEST_TIMED_OUT' && f !== undefined && f.atMs >= startedMs) {
+        throw new TributaryError('REQUEST_TIMED_OUT', `${err.message}; no node answered its last request (${f.err.message}): check that the cluster is running and reachable at the address given`, { cause: f.err });
+      }
+      throw err;
+    });
   }
 
   /** Runs `call` against a group's coordinator (FindCoordinator first), retrying while the coordinator moves or loads, until the timeout. */

@@ -36,6 +36,59 @@ async function fill(cluster: FakeCluster, topic: string, partition: number, valu
 }
 
 describe('Consumer', () => {
+  it('a seek right after assign asks for metadata once, without waiting a backoff', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 } });
+    await fill(cluster, 't', 0, ['a']);
+    let metadataRequests = 0;
+    const counted = new Proxy(cluster, {
+      get(target, prop) {
+        if (prop === 'send') {
+          return (node: number, request: Request) => {
+            if (request.apiKey === ApiKey.Metadata) metadataRequests++;
+            return target.send(node, request as never);
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as Transport;
+    const consumer = new Consumer(counted, { maxWaitMs: 0, retryBackoffMs: 100 }, clock);
+    const started = clock.monotonic();
+    consumer.assign([tp(0)]);
+    await consumer.seek(tp(0), 'earliest');
+    // Before: assign's reset and the seek both marked the cache stale during the one
+    // refresh, so the seek asked again once retryBackoffMs had passed.
+    expect(metadataRequests).toBe(1);
+    expect(clock.monotonic() - started).toBeLessThan(100);
+    expect((await take(consumer, 1)).map((r) => text(r.value))).toEqual(['a']);
+    await consumer.close();
+  });
+
+  it('hands out records that are plain objects: a spread, structuredClone and toStrictEqual keep them whole', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 } });
+    const producer = new Producer(cluster, { lingerMs: 0 });
+    await producer.send('t', [
+      { value: 'a', key: 'k', partition: 0, timestamp: 5 },
+      { value: 'b', partition: 0, timestamp: 6, headers: { h: 'v' } },
+    ]);
+    await producer.close();
+    const consumer = new Consumer(cluster, { maxWaitMs: 0 }, clock);
+    consumer.assign([tp(0)]);
+    await consumer.seek(tp(0), 'earliest');
+    const [a, b] = await take(consumer, 2);
+    await consumer.close();
+    for (const r of [a!, b!]) {
+      expect(Object.getPrototypeOf(r)).toBe(Object.prototype);
+      expect(r.constructor).toBe(Object);
+      expect(Object.keys(r)).toEqual(['topic', 'partition', 'offset', 'timestamp', 'key', 'value', 'headers', 'leaderEpoch']);
+      expect(structuredClone(r)).toStrictEqual(structuredClone({ ...r }));
+      expect({ ...r }).toStrictEqual(r);
+    }
+    expect(a).toStrictEqual({ topic: 't', partition: 0, offset: 0, timestamp: 5, key: Buffer.from('k'), value: Buffer.from('a'), headers: [], leaderEpoch: a!.leaderEpoch });
+    expect(b!.headers).toStrictEqual([{ key: 'h', value: Buffer.from('v') }]);
+    expect(Object.getPrototypeOf(b!.headers[0])).toBe(Object.prototype);
+  });
+
   it('reads from earliest, latest, an offset or a timestamp (ListOffsets)', async () => {
     const cluster = new FakeCluster({ topics: { t: 1 } });
     await fill(cluster, 't', 0, ['a', 'b', 'c', 'd'], (i) => 1000 * (i + 1));
@@ -212,6 +265,98 @@ describe('Consumer', () => {
     await c.close();
     expect(await loop).toBe(0);
     expect(() => c.assign([tp(0)])).toThrowError(expect.objectContaining({ code: 'CLIENT_CLOSED' }));
+  });
+
+  it('hands out a large fetch a few record batches at a time, fetching ahead from its end; a seek drops the rest', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 }, clock });
+    // Five batches of 300 records: one fetch holds them all.
+    for (let b = 0; b < 5; b++) cluster.append('t', 0, await encodeBatch(Array.from({ length: 300 }, (_, i) => ({ value: Buffer.from(`v${b * 300 + i}`) }))));
+    const c = new Consumer(cluster, { maxWaitMs: 20, maxPartitionBytes: 1 << 20 }, clock);
+    c.assign([tp(0)]);
+    await c.seek(tp(0), 'earliest');
+    const it = c.batches();
+    const first = (await it.next()).value!;
+    // Whole record batches, at least 500 records (Kafka's max.poll.records) unless the data ends.
+    expect(first.records.map((r) => r.offset)).toEqual(Array.from({ length: 600 }, (_, i) => i));
+    expect(c.position(tp(0))).toBe(600);
+    // The next fetch went out when the data's first chunk was handed out, from its end.
+    expect(c.fetchCount).toBe(2);
+    const second = (await it.next()).value!;
+    expect(second.records.map((r) => r.offset)).toEqual(Array.from({ length: 600 }, (_, i) => 600 + i));
+    const third = (await it.next()).value!;
+    expect(third.records.map((r) => text(r.value))).toEqual(Array.from({ length: 300 }, (_, i) => `v${1200 + i}`));
+    expect(c.position(tp(0))).toBe(1500);
+    expect(c.metrics().recordsConsumed).toBe(1500);
+
+    // A seek in the middle of a fetch's data drops the rest of it.
+    await c.seek(tp(0), 100);
+    const again = (await it.next()).value!;
+    expect(again.records[0]!.offset).toBe(100);
+    expect(again.records.length).toBeGreaterThanOrEqual(500);
+    await c.seek(tp(0), 1400);
+    const last = (await it.next()).value!;
+    expect(last.records.map((r) => r.offset)).toEqual(Array.from({ length: 100 }, (_, i) => 1400 + i));
+    await it.return(undefined);
+    await c.close();
+  });
+
+  it('a fetch that ends in a partial batch (KIP-74, as a Kafka broker may answer): the whole batches are handed out once, and the next fetch starts after them', async () => {
+    const cluster = new FakeCluster({ topics: { t: 1 }, clock });
+    for (let b = 0; b < 6; b++) cluster.append('t', 0, await encodeBatch(Array.from({ length: 200 }, (_, i) => ({ value: Buffer.from(`v${b * 200 + i}`) }))));
+    // Every answer gets 70 bytes of a batch after its whole batches: a header cut short.
+    const truncating = new Proxy(cluster, {
+      get(target, prop) {
+        if (prop === 'send') {
+          return async (node: number, request: Request) => {
+            const response = (await target.send(node, request as never)) as unknown;
+            if (request.apiKey !== ApiKey.Fetch) return response;
+            const r = response as FetchResponse;
+            return { ...r, responses: r.responses.map((t) => ({ ...t, partitions: t.partitions.map((p) => (p.records === null || p.records.length === 0 ? p : { ...p, records: Buffer.concat([p.records, p.records.subarray(0, 70)]) })) })) };
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as Transport;
+    const c = new Consumer(truncating, { maxWaitMs: 20, maxPartitionBytes: 4_000 }, clock);
+    c.assign([tp(0)]);
+    await c.seek(tp(0), 'earliest');
+    const offsets: number[] = [];
+    for await (const b of c.batches()) {
+      for (const r of b.records) offsets.push(r.offset);
+      if (offsets.length >= 1200) break;
+    }
+    expect(offsets).toEqual(Array.from({ length: 1200 }, (_, i) => i));
+    await c.close();
+  });
+
+  it('a partition paused in the middle of its fetched data hands out nothing more until resumed', async () => {
+    const cluster = new FakeCluster({ topics: { t: 2 }, clock });
+    for (let b = 0; b < 4; b++) cluster.append('t', 0, await encodeBatch(Array.from({ length: 500 }, (_, i) => ({ value: Buffer.from(`a${b * 500 + i}`) }))));
+    cluster.append('t', 1, await encodeBatch([{ value: Buffer.from("b0") }]));
+    const c = new Consumer(cluster, { maxWaitMs: 20 }, clock);
+    c.assign([tp(0), tp(1)]);
+    await c.seek(tp(0), 'earliest');
+    await c.seek(tp(1), 'earliest');
+    const it = c.batches();
+    const seen: string[] = [];
+    for (;;) {
+      const b = (await it.next()).value!;
+      seen.push(`${b.partition}:${b.records[0]!.offset}`);
+      if (b.partition === 0) {
+        c.pause([tp(0)]);
+        break;
+      }
+    }
+    const other = (await it.next()).value!;
+    expect(other.partition).toBe(1);
+    expect(c.position(tp(0))).toBe(500);
+    c.resume([tp(0)]);
+    const next = (await it.next()).value!;
+    expect(next.partition).toBe(0);
+    expect(next.records[0]!.offset).toBe(500);
+    await it.return(undefined);
+    await c.close();
   });
 
   it('hands out whole fetched chunks with batches()', async () => {

@@ -108,6 +108,8 @@ type Delivered<K, V> = TypedConsumerBatch<K, V> & { readonly key: string; readon
 export class GroupDelivery<K, V> {
   private readonly epochs = new Map<string, number>();
   private readonly revoking = new Set<string>();
+  /** Bumped by every change of an epoch or of the partitions being revoked: the run loop's cue to check again. */
+  private changes = 0;
   /** The partition of the record or batch in flight (handed out, its handler or loop body running), if any. */
   private inFlightKey: string | undefined;
   /** Those waiting for the one in flight to be done; made only when someone waits (a revoke, a close), not a record. */
@@ -240,17 +242,36 @@ export class GroupDelivery<K, V> {
       for await (const batch of this.deliveries()) {
         const records = batch.records;
         const key = batch.key;
+        const processed = this.host.processed;
+        // The checks are looked at again only when something they read may have changed: a
+        // seek, a revoke, a new epoch (`changes`), a close, or anything while the loop
+        // awaited a handler's promise. Between two synchronous handler calls nothing else
+        // runs. (Two map lookups and a set a record cost about 45 ns: a group of 1 at 0.64
+        // of reading the log directly, against 0.87 with `eachBatch`.)
+        let seen = -1;
+        let valid = false;
+        let counted = false;
+        const check = (): void => {
+          seen = this.changes;
+          valid = this.stillValid(key, batch.epoch);
+          counted = this.counts(key, batch.epoch);
+        };
         let i = 0;
         try {
           for (; i < records.length; i++) {
-            if (!this.stillValid(key, batch.epoch)) {
+            if (seen !== this.changes || this.host.isClosed()) check();
+            if (!valid) {
               this.rewind(batch, records[i]!.offset);
               break;
             }
             this.begin(key);
             const pending = each(records[i]!);
-            if (pending !== undefined) await pending;
-            if (this.counts(key, batch.epoch)) this.host.processed.set(key, records[i]!.offset + 1);
+            if (pending !== undefined) {
+              await pending;
+              seen = -1;
+            }
+            if (seen !== this.changes) check();
+            if (counted) processed.set(key, records[i]!.offset + 1);
             this.end();
           }
         } catch (err) {
@@ -286,11 +307,13 @@ export class GroupDelivery<K, V> {
    */
   async stopHandingOut(keys: readonly string[]): Promise<void> {
     for (const k of keys) this.revoking.add(k);
+    this.changes++;
     if (this.inFlightKey !== undefined && keys.includes(this.inFlightKey)) await this.inFlightDone();
   }
 
   release(keys: readonly string[]): void {
     for (const k of keys) this.revoking.delete(k);
+    this.changes++;
   }
 
   /**
@@ -320,6 +343,7 @@ export class GroupDelivery<K, V> {
   /** A new epoch for a partition: what was fetched before is dropped. */
   bump(key: string): void {
     this.epochs.set(key, (this.epochs.get(key) ?? 0) + 1);
+    this.changes++;
   }
 
   /** A record or batch of partition `key` is handed out (one at a time: one loop or `run`). */

@@ -179,6 +179,8 @@ export class MetadataCache {
     this.want(name);
     const started = this.clock.monotonic();
     let unknownAnswers = 0;
+    /** Why the last refresh got no answer (no node reachable, say), for the error at the deadline. */
+    let lastFailure: TributaryError | undefined;
     for (let refreshed = false; ; refreshed = true) {
       const known = this.topics.get(name);
       if (known !== undefined && known.partitions.length > 0) return known;
@@ -191,13 +193,27 @@ export class MetadataCache {
       }
       const now = this.clock.monotonic();
       if (now >= deadlineMs) {
-        throw new TributaryError(error ?? 'UNKNOWN_TOPIC_OR_PARTITION', `topic "${name}" not present in metadata after ${Math.round(now - started)} ms: check its name, or create it first (admin().createTopics); a send creates a missing topic only where the cluster auto-creates topics (autoCreateTopics)`, { topic: name });
+        const why =
+          lastFailure === undefined
+            ? 'check its name, or create it first (admin().createTopics); a send creates a missing topic only where the cluster auto-creates topics (autoCreateTopics)'
+            : `no node answered the last metadata request (${lastFailure.message}): check that the cluster is running and reachable at the address given`;
+        throw new TributaryError(error ?? 'UNKNOWN_TOPIC_OR_PARTITION', `topic "${name}" not present in metadata after ${Math.round(now - started)} ms: ${why}`, { topic: name, cause: lastFailure });
       }
-      this.state.requestUpdate();
+      // A refresh under way answers this wait: marking the cache stale too would make the
+      // caller's next `isStale` true and cost a second request a backoff later (a seek
+      // right after `assign` waited 100 ms, `retryBackoffMs`, for it).
+      if (this.inflight === undefined) this.state.requestUpdate();
       try {
-        await withDeadline(this.refresh().then(() => undefined), deadlineMs - now, this.clock);
+        await withDeadline(
+          this.refresh().then(() => {
+            lastFailure = undefined;
+          }),
+          deadlineMs - now,
+          this.clock,
+        );
       } catch (err) {
         if (!isTributaryError(err) || !err.retriable) throw err;
+        lastFailure = err;
       }
     }
   }

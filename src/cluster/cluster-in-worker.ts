@@ -62,7 +62,7 @@ export class ClusterWorker {
             return;
           }
           case 'failed':
-            reject(rebuildError(m.code, m.message));
+            reject(rebuildError(m.code, m.message, m.place));
             void worker.terminate();
             return;
           case 'done': {
@@ -70,7 +70,7 @@ export class ClusterWorker {
             if (!w) return;
             self!.waiting.delete(m.id);
             if (m.code === undefined) w.resolve(m.value);
-            else w.reject(rebuildError(m.code, m.message));
+            else w.reject(rebuildError(m.code, m.message, m.place));
             return;
           }
         }

@@ -5,6 +5,7 @@
  * @internal
  */
 import type { LogLine } from './worker-log.js';
+import type { ErrorPlace } from '../transport/port/messages.js';
 
 export type ClusterOp = 'stopNode' | 'restartNode' | 'killNode' | 'setRaftLink' | 'close' | 'metrics' | 'metadata';
 
@@ -20,8 +21,8 @@ export type ToClusterWorker = { readonly t: 'op'; readonly id: number; readonly 
 
 export type FromClusterWorker =
   | { readonly t: 'started'; readonly clusterId: string; readonly nodeIds: readonly number[]; readonly runId: string; readonly bootstrapServers: string | undefined; readonly port: import('node:worker_threads').MessagePort }
-  | { readonly t: 'failed'; readonly code: string; readonly message: string }
+  | { readonly t: 'failed'; readonly code: string; readonly message: string; readonly place?: ErrorPlace }
   | { readonly t: 'status'; readonly nodes: readonly NodeInfo[] }
   /** `value`: what a read answers (`metrics`: a `ClusterMetrics`; `metadata`: an `ImageCopy`). */
-  | { readonly t: 'done'; readonly id: number; readonly code?: string; readonly message?: string; readonly value?: unknown }
+  | { readonly t: 'done'; readonly id: number; readonly code?: string; readonly message?: string; readonly place?: ErrorPlace; readonly value?: unknown }
   | LogLine;

@@ -90,7 +90,7 @@ class WorkerNode {
           log[m.level]((m.fields ?? {}) as object, m.msg);
           return;
         case 'failed':
-          this.failAll(rebuildError(m.code, m.message));
+          this.failAll(rebuildError(m.code, m.message, m.place));
           return;
         case 'read': {
           const r = this.reads.get(m.id);

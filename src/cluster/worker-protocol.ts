@@ -9,6 +9,7 @@ import type { ControllerConfig } from '../metadata/controller.js';
 import type { LogLevel } from '../util/logger.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { LogLine } from './worker-log.js';
+import type { ErrorPlace } from '../transport/port/messages.js';
 import type { ImageCopy, NodeStatsCopy } from './node-reads.js';
 import type { SyncReadEnd } from './sync-read.js';
 
@@ -56,7 +57,7 @@ export interface NodeStatus {
 export type FromNodeWorker =
   /** `marks`: wall-clock ms of its entry's imports loaded, and its node opened (the start's phases, logged at debug). */
   | { readonly t: 'opened'; readonly marks: StartMarks }
-  | { readonly t: 'failed'; readonly code: string; readonly message: string }
+  | { readonly t: 'failed'; readonly code: string; readonly message: string; readonly place?: ErrorPlace }
   | { readonly t: 'registered'; readonly at: number }
   | { readonly t: 'status'; readonly status: NodeStatus }
   | { readonly t: 'activated' }

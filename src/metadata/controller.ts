@@ -73,7 +73,7 @@ import { describeConfigs, incrementalAlterConfigs } from './configuration-contro
 import { entryBytesMax, entryTooLarge, errorResponse, Txn, userOpTooLarge } from './controller-txn.js';
 import { MetadataDelta, MetadataImage } from './image.js';
 import { allocateProducerIds, producerIdBlockSize } from './producer-id-control.js';
-import { ApiKey, encodeMetadataRecord, metadataRecordName, type MetadataRecord } from './records.js';
+import { ApiKey, metadataRecordName, sameMetadataRecord, type MetadataRecord } from './records.js';
 import { alterPartition, createPartitions, createTopics, deleteTopics, electLeaders, type ReplicationSettings } from './replication-control.js';
 import type { ControllerRequest, ControllerResponse, ControllerResult } from './requests.js';
 
@@ -243,14 +243,13 @@ export class Controller {
    * must be the next one it emitted, at the offset it predicted.
    */
   replay(record: MetadataRecord, offset: number): void {
-    assert(Number.isSafeInteger(offset) && offset > this.committedOffset, `replay at offset ${offset} after ${this.committedOffset}`);
+    if (!Number.isSafeInteger(offset) || offset <= this.committedOffset) assert(false, `replay at offset ${offset} after ${this.committedOffset}`);
     if (this.pendingHead < this.pending.length) {
       const expected = this.pending[this.pendingHead]!;
-      assert(
-        expected.offset === offset && sameRecord(expected.record, record),
-        `the active controller expected ${metadataRecordName(expected.record.apiKey)} at offset ${expected.offset} and replayed ` +
-          `${metadataRecordName(record.apiKey)} at ${offset}: the quorum must deactivate() the controller before replaying another leader's records`,
-      );
+      // (The message is built only when it fails: it was two names looked up per record.)
+      if (expected.offset !== offset || !sameMetadataRecord(expected.record, record)) {
+        assert(false, `the active controller expected ${metadataRecordName(expected.record.apiKey)} at offset ${expected.offset} and replayed ${metadataRecordName(record.apiKey)} at ${offset}: the quorum must deactivate() the controller before replaying another leader's records`);
+      }
       this.pendingHead++;
       if (this.pendingHead === this.pending.length) {
         this.pending = [];
@@ -261,7 +260,7 @@ export class Controller {
         this.pendingHead = 0;
       }
     } else {
-      assert(!this.active, `the active controller replayed ${metadataRecordName(record.apiKey)} at offset ${offset}, which it did not write`);
+      if (this.active) assert(false, `the active controller replayed ${metadataRecordName(record.apiKey)} at offset ${offset}, which it did not write`);
     }
     if (this.committedDelta === null) this.committedDelta = new MetadataDelta(this.committedImage);
     this.committedDelta.replay(record);
@@ -365,11 +364,3 @@ export class Controller {
  */
 const atomicRequests: ReadonlySet<ControllerRequest['type']> = new Set<ControllerRequest['type']>(['CreateTopics', 'DeleteTopics', 'CreatePartitions', 'IncrementalAlterConfigs', 'ElectLeaders', 'AllocateProducerIds', 'DescribeConfigs']);
 
-function sameRecord(a: MetadataRecord, b: MetadataRecord): boolean {
-  if (a === b) return true;
-  const x = encodeMetadataRecord(a);
-  const y = encodeMetadataRecord(b);
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
-}

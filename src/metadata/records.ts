@@ -628,8 +628,41 @@ export function decodeMetadataRecords(bytes: Uint8Array): MetadataRecord[] {
   return out;
 }
 
+const recordNames = new Map<number, string>(Object.entries(ApiKey).map(([name, key]) => [key, `${name}Record`]));
+
 /** A short human-readable name for a record's type, for messages. */
 export function metadataRecordName(apiKey: number): string {
-  for (const [name, key] of Object.entries(ApiKey)) if (key === apiKey) return `${name}Record`;
-  return `apiKey ${apiKey}`;
+  return recordNames.get(apiKey) ?? `apiKey ${apiKey}`;
+}
+
+/**
+ * Whether two records encode to the same bytes. Why not always compare the encodings: the
+ * active controller checks every record it replays against the one it wrote, and encoding
+ * both was 2 encodings of each of a topic's 10,000 partition records; equal fields (the
+ * common case) imply equal bytes, so the encodings are compared only when the fields differ
+ * (`undefined` against a missing field, a typed array).
+ */
+export function sameMetadataRecord(a: MetadataRecord, b: MetadataRecord): boolean {
+  if (a === b || sameFields(a, b)) return true;
+  const x = encodeMetadataRecord(a);
+  const y = encodeMetadataRecord(b);
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** Deep equality of plain data (objects, arrays, primitives); false for anything else, which the caller then compares by encoding. */
+function sameFields(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameFields(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (!Object.hasOwn(b, k) || !sameFields((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
 }

@@ -5,7 +5,8 @@ import { attributeBits, encodeBatchUncompressed, iterateBatches, type RecordInpu
 import { decodeBatch, decodeBatches, encodeBatch } from '../record/codecs/index.js';
 import type { CompactionStep } from './compaction.js';
 import type { LogConfig } from './log.js';
-import { MemoryLog, PartitionLog } from './partition-log.js';
+import { MemoryLog } from './memory-log.js';
+import { PartitionLog } from './partition-log.js';
 import { useTempDirs } from '../../test/helpers/temp-dirs.js';
 
 const tempDir = useTempDirs('tributary-compact-');

@@ -1,4 +1,5 @@
-export { PartitionLog, MemoryLog, type PartitionLogOptions, type LogStats } from './partition-log.js';
+export { PartitionLog, type PartitionLogOptions, type LogStats } from './partition-log.js';
+export { MemoryLog } from './memory-log.js';
 export {
   defaultLogConfig,
   type Log,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { logContract } from './log-contract.js';
-import { MemoryLog, PartitionLog } from './partition-log.js';
+import { MemoryLog } from './memory-log.js';
+import { PartitionLog } from './partition-log.js';
 
 const dirs: string[] = [];
 afterAll(() => {

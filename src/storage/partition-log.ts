@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { batchHeaderBytes } from '../record/batch.js';
 import { assert } from '../util/assert.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
-import { checkConfigChanges, checkLogOptions, checkReadOptions, checkTimes } from './log-options.js';
+import { checkConfigChanges, checkLogOptions, checkReadOptions, checkTimes, configWithDefaults, partitionDir } from './log-options.js';
 import { compactLog, truncateCleanerCheckpoint, type CompactionFaults } from './compaction.js';
 import { planRetention, rollReason } from './core/segment-plan.js';
 import { LeaderEpochFileCache } from './leader-epoch-file-cache.js';
@@ -13,7 +12,6 @@ import { LogFlusher } from './log-flusher.js';
 import { loadLog, smallActiveSegmentBytes } from './log-loader.js';
 import { assignOffsets, releaseParts, scratchBatchesMax, validateBatches, type ValidatedBatches } from './log-validator.js';
 import {
-  defaultLogConfig,
   type AppendOptions,
   type EpochEntry,
   type Log,
@@ -25,7 +23,7 @@ import {
 } from './log.js';
 import type { ProducerSnapshots } from './producer-snapshots.js';
 import type { Segment } from './segment.js';
-import { FileStore, MemoryStore, type Store } from './store.js';
+import { FileStore, type Store } from './store.js';
 import { asStorageError, validateConfig } from './log-checks.js';
 
 export { validateConfig } from './log-checks.js';
@@ -157,7 +155,7 @@ export class PartitionLog implements Log {
     faults: CompactionFaults | undefined,
     checkpoints?: LogCheckpoints,
   ) {
-    this.config = validateConfig({ ...defaultLogConfig, ...config });
+    this.config = configWithDefaults(config);
     this.clock = clock ?? systemClock;
     this.faults = faults;
     this.recovery = { clean: true, segmentsScanned: 0, batchesScanned: 0, bytesScanned: 0, bytesTruncated: 0, indexesRebuilt: 0, segmentsDeleted: 0, leftovers: [], durationMs: 0 };
@@ -190,10 +188,15 @@ export class PartitionLog implements Log {
    * in `recovery`.
    */
   static async open(options: PartitionLogOptions): Promise<PartitionLog> {
+    return PartitionLog.openNow(options);
+  }
+
+  /** `open`, synchronously (a broker opens 10,000 logs at once: see `LogManager.openNow`). @internal */
+  static openNow(options: PartitionLogOptions): PartitionLog {
     checkLogOptions(options, 'a PartitionLog');
-    validateConfig({ ...defaultLogConfig, ...options.config });
+    configWithDefaults(options.config);
     const context = { topic: options.topic, partition: options.partition };
-    const dir = join(options.dataDir, `${options.topic}-${options.partition}`);
+    const dir = partitionDir(options.dataDir, options.topic, options.partition);
     let store: Store;
     try {
       store = options.openStore?.(dir) ?? new FileStore(dir);
@@ -659,26 +662,5 @@ export class PartitionLog implements Log {
 
   private context(): { topic: string; partition: number } {
     return { topic: this.topic, partition: this.partition };
-  }
-}
-
-/**
- * A partition log in memory: the same engine and contract as the file-backed
- * `PartitionLog`, with nothing durable. For tests and ephemeral clusters.
- *
- * @example
- * ```ts
- * import { MemoryLog, encodeBatch } from 'tributary-log';
- *
- * const log = new MemoryLog({ topic: 'scratch', partition: 0 });
- * await log.append(await encodeBatch([{ value: Buffer.from('hello') }]));
- * console.log(log.logEndOffset); // 1
- * ```
- */
-export class MemoryLog extends PartitionLog {
-  constructor(options: { topic: string; partition: number; config?: Partial<LogConfig>; clock?: Clock }) {
-    checkLogOptions(options, 'a MemoryLog');
-    super(options.topic, options.partition, new MemoryStore(), options.config, options.clock, undefined);
-    this.load();
   }
 }

@@ -55,7 +55,10 @@ export class TributaryError extends Error {
    * error from one must still pass the other's check. Every instance carries a brand
    * registered process-wide with `Symbol.for`; the check looks for it.
    */
-  static override [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](this: abstract new (...args: never[]) => unknown, value: unknown): boolean {
+    // A subclass (an application's own error type) inherits this method: for it, the
+    // ordinary prototype check, or every TributaryError would pass as one of its kind.
+    if (this !== TributaryError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
   }
 

@@ -24,7 +24,7 @@ import type { InitProducerIdRequest, InitProducerIdResponse, ProduceRequest, Pro
 import type { Request, ResponseFor } from '../../src/protocol/requests.js';
 import { checkBatch, decodeBatches, iterateBatches, type BatchHeader, type DecodedRecord } from '../../src/record/index.js';
 import { ProducerState } from '../../src/broker/core/producer-state.js';
-import { MemoryLog } from '../../src/storage/partition-log.js';
+import { MemoryLog } from '../../src/storage/memory-log.js';
 import type { LogConfig } from '../../src/storage/log.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { startTimer, stopTimer, systemClock, type Clock } from '../../src/util/clock.js';

@@ -80,6 +80,10 @@ describe('bad input through the public API', () => {
     await using cluster = await Cluster.start();
     expect(() => cluster.killNode('1' as never)).toThrow('no node "1" (a string; node ids are numbers) in this cluster (nodes are 1)');
     expect(() => cluster.killNode(2)).toThrow('no node 2 in this cluster (nodes are 1)');
+    // A bigint made JSON.stringify throw a bare TypeError; nothing given may escape as anything but INVALID_ARGUMENT.
+    const hostile = [1n, Symbol('1'), null, undefined, { toJSON: () => { throw new Error('boom'); } }, [1]];
+    for (const id of hostile) expect(() => cluster.killNode(id as never)).toThrow(expect.objectContaining({ name: 'TributaryError', code: 'INVALID_ARGUMENT', option: 'id' }));
+    expect(() => cluster.killNode(1n as never)).toThrow('no node 1n (a bigint; node ids are numbers)');
   });
 
   it('an idempotent producer with acks 1 is refused with a message that names the acks and the way out', async () => {

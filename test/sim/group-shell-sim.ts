@@ -33,7 +33,7 @@ import type { MetadataImage } from '../../src/metadata/image.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import type * as P from '../../src/protocol/index.js';
 import type { Request } from '../../src/protocol/requests.js';
-import { MemoryLog } from '../../src/storage/partition-log.js';
+import { MemoryLog } from '../../src/storage/memory-log.js';
 import { SimulatedTimerClock, startTimer } from '../../src/util/clock.js';
 import { Rng } from '../../src/util/rng.js';
 import { partitionForGroup } from '../../src/broker/core/group-records.js';

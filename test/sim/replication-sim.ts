@@ -40,7 +40,7 @@ import {
   type PartitionFetchRequest,
   type PartitionFetchResponse,
 } from '../../src/broker/partition.js';
-import { MemoryLog } from '../../src/storage/partition-log.js';
+import { MemoryLog } from '../../src/storage/memory-log.js';
 import type { ErrorCode } from '../../src/util/error-codes.js';
 import { murmur2, toPositive } from '../../src/util/murmur2.js';
 import { Rng } from '../../src/util/rng.js';

@@ -84,6 +84,7 @@ describe('OffsetDelete (KIP-496) in the group coordinator', () => {
   it('answers GROUP_ID_NOT_FOUND for an unknown group, NON_EMPTY_GROUP for a non-consumer group with members, and deletes anything of an Empty group', () => {
     const { send } = coordinator();
     expect(send<Deleted>(offsetDelete('nobody', [['t1', [0]]]))).toEqual({ errorCode: 'GROUP_ID_NOT_FOUND', topics: [] });
+    expect(send<Deleted>(offsetDelete('', [['t1', [0]]]))).toEqual({ errorCode: 'INVALID_GROUP_ID', topics: [] }); // Kafka checks the id first
     join(send, 'connect', 'connect', new Uint8Array([1, 2, 3]));
     expect(send<Deleted>(offsetDelete('connect', [['t1', [0]]]))).toEqual({ errorCode: 'NON_EMPTY_GROUP', topics: [] });
     send(commit('empty', [['t1', 0, 1]]));
@@ -105,5 +106,30 @@ describe('OffsetDelete (KIP-496) in the group coordinator', () => {
     expect(subscribedTopics(new Uint8Array([0xff, 0xff, 0, 0, 0, 0]))).toBeUndefined(); // a negative version
     expect(subscribedTopics(new Uint8Array([0, 0, 0, 0, 0, 1, 0, 1, 0xff]))).toBeUndefined(); // invalid UTF-8
     expect(subscribedTopics(new Uint8Array(3))).toBeUndefined();
+  });
+});
+
+describe('OffsetDelete against large subscriptions', () => {
+  it("reads each member's subscription once a request, not once a topic named (a request of many topics must not cost topics x subscriptions)", () => {
+    /** Subscription bytes that count how often they are parsed (`subscribedTopics` reads `byteOffset` once a parse). */
+    class Counted extends Uint8Array {
+      static parses = 0;
+      override get byteOffset(): number {
+        Counted.parses++;
+        return super.byteOffset;
+      }
+    }
+    const { send } = coordinator();
+    send(commit('g', [['t2', 0, 7]]));
+    const bytes = subscription('t1', ...Array.from({ length: 50 }, (_, i) => `other-${i}`));
+    const metadata = new Counted(bytes.length);
+    metadata.set(bytes);
+    join(send, 'g', 'consumer', metadata);
+    const topics: [string, number[]][] = Array.from({ length: 200 }, (_, i) => [`gone-${i}`, [0]]);
+    Counted.parses = 0;
+    const r = send<Deleted>(offsetDelete('g', [['t1', [0]], ['t2', [0]], ...topics]));
+    expect(errors(r)).toMatchObject({ 't1:0': 'GROUP_SUBSCRIBED_TO_TOPIC', 't2:0': 'NONE', 'gone-0:0': 'UNKNOWN_TOPIC_OR_PARTITION' });
+    expect(Counted.parses).toBeGreaterThan(0); // the metadata seen is this array (the count can fail)
+    expect(Counted.parses).toBeLessThanOrEqual(2);
   });
 });

@@ -27,19 +27,28 @@ export function validateOffsetDelete(group: ClassicGroup | undefined): ErrorCode
 }
 
 /**
- * Whether an active member of the group subscribes to `topic`. Every protocol a member
+ * Which topics the group's active members subscribe to, as a test: every protocol a member
  * offered counts (between rebalances the chosen one is among them); a subscription that
  * cannot be read counts as subscribed to everything, so its offsets are never deleted
- * under a member that may be using them.
+ * under a member that may be using them. Each member's metadata is read once, however
+ * many topics the request names (Kafka keeps the set from the last rebalance): a request
+ * of many topics against a group with large subscriptions must not parse them per topic.
  */
-export function isSubscribedToTopic(group: ClassicGroup, topic: string): boolean {
+export function subscribedTopicsOf(group: ClassicGroup): (topic: string) => boolean {
+  const all = new Set<string>();
   for (const m of group.members.values()) {
     for (const p of m.protocols) {
       const topics = subscribedTopics(p.metadata);
-      if (topics === undefined || topics.includes(topic)) return true;
+      if (topics === undefined) return () => true;
+      for (const t of topics) all.add(t);
     }
   }
-  return false;
+  return (topic) => all.has(topic);
+}
+
+/** Whether an active member of the group subscribes to `topic` (see `subscribedTopicsOf`). */
+export function isSubscribedToTopic(group: ClassicGroup, topic: string): boolean {
+  return subscribedTopicsOf(group)(topic);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -17,7 +17,7 @@ import { isInt32, stringTooLong } from './classic-group.js';
 import type { CoordinatorResult, GroupResponseFor } from './coordinator-result.js';
 import type { GroupMetadataManager } from './group-metadata-manager.js';
 import type { OffsetCommitKey, OffsetCommitValue } from './group-records.js';
-import { isSubscribedToTopic, validateOffsetDelete } from './offset-delete.js';
+import { subscribedTopicsOf, validateOffsetDelete } from './offset-delete.js';
 
 /** The offset OffsetFetch returns for a partition with no committed offset (`OffsetFetchResponse.INVALID_OFFSET`). */
 const noOffset = -1;
@@ -203,7 +203,8 @@ export class OffsetMetadataManager {
    * the tombstones to commit.
    */
   deleteOffsets(id: number, req: P.OffsetDeleteRequest, out: CoordinatorResult): void {
-    if (stringTooLong(req.groupId)) return out.reply(id, { errorCode: 'INVALID_GROUP_ID', topics: [] });
+    // Kafka's GroupCoordinatorService.deleteOffsets: an empty group id is INVALID_GROUP_ID, before any lookup.
+    if (req.groupId === '' || stringTooLong(req.groupId)) return out.reply(id, { errorCode: 'INVALID_GROUP_ID', topics: [] });
     if (!this.options.ownsGroup(req.groupId)) return out.reply(id, { errorCode: 'NOT_COORDINATOR', topics: [] });
     const group = this.options.groups.group(req.groupId);
     const invalid = validateOffsetDelete(group);
@@ -212,8 +213,9 @@ export class OffsetMetadataManager {
     const pending = this.pendingCommits.get(req.groupId);
     const tombstoned = new Set<string>();
     const before = out.records.length;
+    const isSubscribed = subscribedTopicsOf(group!); // the members' subscriptions read once, not once a topic
     const topics = req.topics.map((t) => {
-      const subscribed = isSubscribedToTopic(group!, t.name);
+      const subscribed = isSubscribed(t.name);
       const partitions = t.partitions.map(({ partitionIndex }): P.OffsetDeleteResponsePartition => {
         if (t.name === '' || stringTooLong(t.name) || !isInt32(partitionIndex) || partitionIndex < 0 || !this.options.partitionExists(t.name, partitionIndex)) {
           return { partitionIndex, errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' };

@@ -22,14 +22,14 @@ export type ToServer =
 export type ToClient =
   | { readonly t: 'welcome' }
   | { readonly t: 'res'; readonly id: number; readonly res: unknown }
-  | { readonly t: 'err'; readonly id: number; readonly code: string; readonly message: string }
+  | { readonly t: 'err'; readonly id: number; readonly code: string; readonly message: string; readonly place?: ErrorPlace }
   /** Several answers ready in one turn, in one message. */
   | { readonly t: 'answers'; readonly list: readonly Answer[] }
-  | { readonly t: 'refused'; readonly code: string; readonly message: string }
+  | { readonly t: 'refused'; readonly code: string; readonly message: string; readonly place?: ErrorPlace }
   | { readonly t: 'closed' };
 
 /** @internal */
-export type Answer = { readonly t: 'res'; readonly id: number; readonly res: unknown } | { readonly t: 'err'; readonly id: number; readonly code: string; readonly message: string };
+export type Answer = { readonly t: 'res'; readonly id: number; readonly res: unknown } | { readonly t: 'err'; readonly id: number; readonly code: string; readonly message: string; readonly place?: ErrorPlace };
 
 /**
  * Messages to post on a port, gathered for one turn of the event loop and posted as one
@@ -244,14 +244,40 @@ function copyOut(value: unknown, transfer: ArrayBuffer[], packer: Packer | undef
   return out ?? value;
 }
 
-/** An error as it crosses: its code and message (a `TributaryError` keeps its code; anything else becomes `UNKNOWN_SERVER_ERROR`). @internal */
-export function errorFields(err: unknown): { code: string; message: string } {
-  if (err instanceof TributaryError) return { code: err.code, message: err.message };
+/** Where an error happened, as it crosses a thread (the `TributaryError`'s topic, partition and option). @internal */
+export interface ErrorPlace {
+  readonly topic?: string;
+  readonly partition?: number;
+  readonly option?: string;
+}
+
+/** An error as it crosses: its code, message and place (a `TributaryError` keeps its code; anything else becomes `UNKNOWN_SERVER_ERROR`). @internal */
+export function errorFields(err: unknown): { code: string; message: string; place?: ErrorPlace } {
+  if (err instanceof TributaryError) {
+    if (err.topic === undefined && err.partition === undefined && err.option === undefined) return { code: err.code, message: err.message };
+    const place: { topic?: string; partition?: number; option?: string } = {};
+    if (err.topic !== undefined) place.topic = err.topic;
+    if (err.partition !== undefined) place.partition = err.partition;
+    if (err.option !== undefined) place.option = err.option;
+    return { code: err.code, message: err.message, place };
+  }
   return { code: 'UNKNOWN_SERVER_ERROR', message: err instanceof Error ? err.message : String(err) };
 }
 
-/** The `TributaryError` rebuilt on the receiving side, with the same code, retriable flag and message. @internal */
-export function rebuildError(code: unknown, message: unknown): TributaryError {
+/**
+ * The `TributaryError` rebuilt on the receiving side, with the same code, retriable flag,
+ * message, topic, partition and option. What arrives is not trusted: a field of the wrong
+ * type is left out.
+ * @internal
+ */
+export function rebuildError(code: unknown, message: unknown, place?: unknown): TributaryError {
   const c = typeof code === 'string' && Object.hasOwn(errorCodes, code) ? (code as ErrorCode) : 'UNKNOWN_SERVER_ERROR';
-  return new TributaryError(c, typeof message === 'string' ? message : undefined);
+  const context: { topic?: string; partition?: number; option?: string } = {};
+  if (typeof place === 'object' && place !== null) {
+    const p = place as Record<string, unknown>;
+    if (typeof p.topic === 'string') context.topic = p.topic;
+    if (typeof p.partition === 'number' && Number.isInteger(p.partition)) context.partition = p.partition;
+    if (typeof p.option === 'string') context.option = p.option;
+  }
+  return new TributaryError(c, typeof message === 'string' ? message : undefined, context);
 }

@@ -123,7 +123,7 @@ export class PortTransport implements Transport {
         if (Array.isArray(m.list)) for (const a of m.list) if (a !== null && typeof a === 'object') this.answer(a);
         return;
       case 'refused':
-        this.refused = rebuildError(m.code, m.message);
+        this.refused = rebuildError(m.code, m.message, m.place);
         this.broke(this.refused);
         this.port.close();
         return;
@@ -139,7 +139,7 @@ export class PortTransport implements Transport {
     const p = this.pending.get(m.id);
     if (!p || !this.settle(m.id)) return;
     if (m.t === 'res') p.resolve(m.res);
-    else p.reject(rebuildError(m.code, m.message));
+    else p.reject(rebuildError(m.code, m.message, m.place));
   }
 
   /** Removes a pending request; false when it was settled already. */

@@ -1,0 +1,119 @@
+/**
+ * What the path from `createTopics` to "every partition took its first record" asks of the
+ * file system and of the timers, counted, never timed (issue 13: 10,000 partitions ready
+ * in under 2 s). A new partition's folder and segment file are the two creations it
+ * needs; before, each also paid an `access` in the replica manager, another in the log
+ * loader and a `stat` of its segment file (all certain to find nothing), and a timer of
+ * the background CRC check that had nothing to check.
+ */
+import { randomBytes } from 'node:crypto';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useTempDirs } from '../../test/helpers/temp-dirs.js';
+import { Cluster } from '../index.js';
+import { encodeBatch } from '../record/index.js';
+import { SimulatedTimerClock } from '../util/clock.js';
+import { uuidFromBytes } from '../util/uuid.js';
+import { LogManager } from './log-manager.js';
+
+const tempDir = useTempDirs('tributary-ready-path-');
+const fs = createRequire(import.meta.url)('node:fs') as Record<string, unknown>;
+
+/** Counts the calls of some `node:fs` functions whose first argument lies under `root` (every module's imports see the counting ones). */
+function countFsCalls(root: string, names: readonly string[]): { counts: Record<string, number>; restore: () => void } {
+  const counts: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  const originals = new Map<string, unknown>();
+  for (const name of names) {
+    const original = fs[name] as (...args: unknown[]) => unknown;
+    originals.set(name, original);
+    fs[name] = function counted(this: unknown, ...args: unknown[]) {
+      if (typeof args[0] === 'string' && args[0].startsWith(root)) counts[name]!++;
+      return original.apply(this, args);
+    };
+  }
+  syncBuiltinESMExports();
+  return {
+    counts,
+    restore: () => {
+      for (const [name, original] of originals) fs[name] = original;
+      syncBuiltinESMExports();
+    },
+  };
+}
+
+let restore: (() => void) | undefined;
+afterEach(() => {
+  restore?.();
+  restore = undefined;
+});
+
+describe('the ready path of new partitions', () => {
+  it('a topic of N partitions, one record each: N folders and N segment files made, nothing asked that the broker knows', async () => {
+    const dataDir = tempDir();
+    const cluster = await Cluster.start({ nodes: 1, dataDir });
+    try {
+      const n = 120;
+      const counting = countFsCalls(dataDir, ['existsSync', 'statSync', 'mkdirSync', 'openSync', 'readdirSync', 'accessSync']);
+      restore = counting.restore;
+      await cluster.admin().createTopics([{ name: 'ready', partitions: n }]);
+      const producer = cluster.producer({ lingerMs: 5 });
+      await Promise.all(Array.from({ length: n }, (_, p) => producer.send('ready', [{ partition: p, value: `v${p}` }])));
+      await producer.close();
+      counting.restore();
+      restore = undefined;
+      const c = counting.counts;
+      // One folder and one segment file a partition (the file floor of bench/partitions.ts);
+      // the rest is the node's own files (its metadata log, the topic-id journal), a few
+      // whatever N is.
+      expect(c.mkdirSync).toBe(n);
+      expect(c.openSync).toBeGreaterThanOrEqual(n);
+      expect(c.openSync).toBeLessThan(n + 10);
+      // Before: 2 access and 1 stat a partition.
+      expect(c.existsSync! + c.accessSync!).toBeLessThan(10);
+      expect(c.statSync).toBeLessThan(10);
+      expect(c.readdirSync).toBeLessThan(5);
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it('a topic config changed after its logs opened still reaches them (the open records the configs it used)', async () => {
+    const cluster = await Cluster.start({ nodes: 1, dataDir: tempDir() });
+    try {
+      await cluster.admin().createTopics([{ name: 'later', partitions: 3 }]);
+      const producer = cluster.producer();
+      for (let p = 0; p < 3; p++) expect((await producer.send('later', [{ partition: p, value: 'a', timestamp: 5 }]))[0]!.timestamp).toBe(5);
+      await cluster.admin().alterConfigs('later', { 'message.timestamp.type': 'LogAppendTime' });
+      // The broker applies the change when its metadata has it (on one node, with the commit
+      // that answers the request): the broker then stamps the time.
+      for (let p = 0; p < 3; p++) expect((await producer.send('later', [{ partition: p, value: 'b', timestamp: 5 }]))[0]!.timestamp).toBeGreaterThan(5);
+      await producer.close();
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it('opening new partitions starts no timer for each (the background check has nothing to check), a crashed log still gets its check', async () => {
+    const dataDir = tempDir();
+    const clock = new SimulatedTimerClock();
+    const topicId = uuidFromBytes(randomBytes(16));
+    const logs = new LogManager({ dataDir, nodeId: 1, clock });
+    const before = clock.pendingTimers();
+    for (let p = 0; p < 50; p++) await logs.open('t', p, {}, topicId);
+    // The data folder's checkpoint writer may keep one timer; not one a partition.
+    expect(clock.pendingTimers() - before).toBeLessThanOrEqual(1);
+    expect(logs.hasFolder('t', 0)).toBe(true);
+    expect(logs.hasFolder('t', 50)).toBe(false);
+    // A log with records, dropped as a crash drops it: reopened, what recovery trusted
+    // unchecked (below its recovery point) is checked in the background, on a timer.
+    const log = logs.get('t', 0)!;
+    await log.append(await encodeBatch([{ value: Buffer.from('a') }]));
+    await log.sync();
+    logs.abandonAll();
+    const again = new LogManager({ dataDir, nodeId: 1, clock });
+    const timers = clock.pendingTimers();
+    const reopened = await again.open('t', 0, {}, topicId);
+    if (reopened.verifyUnchecked(0)) expect(clock.pendingTimers()).toBeGreaterThan(timers);
+    await again.closeAll();
+  });
+});
