@@ -1,6 +1,5 @@
-import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { BrokerConfig } from './broker/broker.js';
@@ -19,6 +18,7 @@ import { RaftLinks } from './node/raft-link.js';
 import { WorkerNodes } from './cluster/worker-nodes.js';
 import { PortMembers } from './cluster/port-members.js';
 import { ClusterWorker } from './cluster/cluster-in-worker.js';
+import { makeEphemeralDir } from './cluster/ephemeral-dir.js';
 import type { NodeWorkerData } from './cluster/worker-protocol.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import { FolderLock, makeDataDir } from './storage/folder-lock.js';
@@ -230,7 +230,7 @@ export class Cluster {
     validateClusterOptions(options);
     if (options.threads === 'worker') return Cluster.startInWorker(options);
     const ownsDir = options.dataDir === undefined;
-    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
+    const dataDir = options.dataDir ?? makeEphemeralDir();
     makeDataDir(dataDir);
     // One live cluster per data folder, whatever path reaches it and from whichever thread
     // (storage/folder-lock.ts): two would hand out the same offsets.
@@ -261,7 +261,7 @@ export class Cluster {
   /** `threads: 'worker'`: the whole cluster in one worker; this thread keeps the same API. */
   private static async startInWorker(options: ClusterOptions): Promise<Cluster> {
     const ownsDir = options.dataDir === undefined;
-    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
+    const dataDir = options.dataDir ?? makeEphemeralDir();
     // Functions stay here (the logger gets the worker's lines); the rest is plain data.
     const { logger: _logger, clock: _clock, openStore: _openStore, threads: _threads, ...plain } = options;
     const log = makeLogger(options.logger, options.logLevel);
