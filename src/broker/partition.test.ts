@@ -9,12 +9,11 @@ import { AssertionError } from '../util/assert.js';
 import { useTempDirs } from '../../test/helpers/temp-dirs.js';
 import {
   Partition,
-  readHighWatermarkCheckpoint,
-  writeHighWatermarkCheckpoint,
   type LeaderAndIsr,
   type PartitionConfig,
   type ProduceOutcome,
 } from './partition.js';
+import { readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint } from './offset-checkpoint-file.js';
 
 const tempDir = useTempDirs('tributary-partition-');
 

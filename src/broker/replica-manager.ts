@@ -37,7 +37,8 @@ import type { BrokerChannel, BrokerConfig, BrokerOptions, ControllerChannel } fr
 import type { BrokerTopicStats } from './broker-topic-stats.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { asStorageFault, isStorageFault, type LogManager } from './log-manager.js';
-import { Partition, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, writeHighWatermarkCheckpointAsync, type AckCompletion, type AlterIsrProposal } from './partition.js';
+import { Partition, type AckCompletion, type AlterIsrProposal } from './partition.js';
+import { readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, writeHighWatermarkCheckpointAsync } from './offset-checkpoint-file.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
 import { noAborted } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';

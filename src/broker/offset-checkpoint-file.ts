@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic, writeFileAtomicAsync } from '../storage/atomic-file.js';
+
+/*
+ * Kafka's `replication-offset-checkpoint` (its `OffsetCheckpointFile` as the
+ * `ReplicaManager` keeps high watermarks): one file per data folder, written by the replica
+ * manager, read once at start.
+ */
+
+/** Kafka's per-broker high watermark file, in the data folder. */
+export const highWatermarkCheckpointFile = 'replication-offset-checkpoint';
+
+/** One line of the high watermark checkpoint. */
+export interface HighWatermarkEntry {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/**
+ * Writes the high watermarks of all a broker's partitions to
+ * `<dataDir>/replication-offset-checkpoint`, atomically (temporary file, fsync, rename),
+ * in Kafka's format: a version line `0`, a count line, then `topic partition offset`
+ * lines. Kafka writes it every `replica.high.watermark.checkpoint.interval.ms` (5 s);
+ * a stale value only makes a restarted replica start from a lower high watermark.
+ */
+export function writeHighWatermarkCheckpoint(dataDir: string, entries: readonly HighWatermarkEntry[]): void {
+  writeFileAtomic(dataDir, highWatermarkCheckpointFile, formatHighWatermarks(entries));
+}
+
+/** `writeHighWatermarkCheckpoint` off the thread (the periodic checkpoint): one at a time. */
+export function writeHighWatermarkCheckpointAsync(dataDir: string, entries: readonly HighWatermarkEntry[]): Promise<void> {
+  return writeFileAtomicAsync(dataDir, highWatermarkCheckpointFile, formatHighWatermarks(entries));
+}
+
+function formatHighWatermarks(entries: readonly HighWatermarkEntry[]): string {
+  return `${['0', String(entries.length), ...entries.map((e) => `${e.topic} ${e.partition} ${e.offset}`)].join('\n')}\n`;
+}
+
+/**
+ * Reads `<dataDir>/replication-offset-checkpoint`: topic-partition (`topic-partition`) to
+ * high watermark. A missing or malformed file reads as empty: every replica then starts
+ * from its log start, which is safe (a lower high watermark holds back consumers and
+ * truncation never goes below it; nothing committed is lost).
+ */
+export function readHighWatermarkCheckpoint(dataDir: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let text: string;
+  try {
+    text = readFileSync(join(dataDir, highWatermarkCheckpointFile), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
+    throw err;
+  }
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  const count = Number(lines[1]);
+  if (lines[0] !== '0' || !Number.isInteger(count) || lines.length !== count + 2) return out;
+  const parsed = new Map<string, number>();
+  for (const line of lines.slice(2)) {
+    const parts = line.split(' ');
+    const offset = Number(parts[2]);
+    const partition = Number(parts[1]);
+    if (parts.length !== 3 || !Number.isSafeInteger(offset) || offset < 0 || !Number.isInteger(partition) || partition < 0) return out;
+    parsed.set(`${parts[0]}-${partition}`, offset);
+  }
+  return parsed;
+}
