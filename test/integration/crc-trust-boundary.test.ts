@@ -10,19 +10,9 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 
-const passes = { count: 0, minBytes: Number.POSITIVE_INFINITY };
+vi.mock('../../src/util/crc32c.js', async (original) => (await import('../helpers/crc-count.js')).countingCrc32c(await original()));
 
-vi.mock('../../src/util/crc32c.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/util/crc32c.js')>();
-  const note = (start: number, end: number): void => {
-    if (end - start >= passes.minBytes) passes.count++;
-  };
-  return {
-    ...real,
-    crc32c: (buf: Uint8Array, start = 0, end = buf.length) => (note(start, end), real.crc32c(buf, start, end)),
-    crc32cUpdate: (crc: number, buf: Uint8Array, start = 0, end = buf.length) => (note(start, end), real.crc32cUpdate(crc, buf, start, end)),
-  };
-});
+const { crcPasses: passes } = await import('../helpers/crc-count.js');
 
 const { Cluster } = await import('../../src/cluster.js');
 const { connect } = await import('../../src/connect.js');
