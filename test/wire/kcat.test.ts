@@ -6,22 +6,20 @@
  * compressed batch that arrives uncompressed, or a group consumer that never starts,
  * fails here.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually, kcat, kcatBase, requireClients, runKcat, start, type Running } from './helpers/clients.js';
-import { readAll, startWireCluster, storedCodecs, text, type WireCluster } from './helpers/cluster.js';
+import { clusterForFile, readAll, storedCodecs, text, type WireCluster } from './helpers/cluster.js';
 
 let cluster: WireCluster;
 let b: string;
-
-beforeAll(async () => {
-  requireClients();
-  cluster = await startWireCluster({ nodes: 3 });
-  b = cluster.bootstrapServers;
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.close();
-}, 120_000);
+clusterForFile(
+  { nodes: 3 },
+  (c) => {
+    cluster = c;
+    b = c.bootstrapServers;
+  },
+  requireClients,
+);
 
 interface KcatMetadata {
   brokers: { id: number; name: string }[];

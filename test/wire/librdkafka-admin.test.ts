@@ -7,22 +7,20 @@
  * DeleteRecords and DeleteGroups; and a transactional producer's init_transactions(),
  * which must fail at once with a fatal error rather than wait out its timeout.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually, kcat, kcatBase, requireClients, runPython, start } from './helpers/clients.js';
-import { startWireCluster, type WireCluster } from './helpers/cluster.js';
+import { clusterForFile, type WireCluster } from './helpers/cluster.js';
 
 let cluster: WireCluster;
 let b: string;
-
-beforeAll(async () => {
-  requireClients();
-  cluster = await startWireCluster({ nodes: 3 });
-  b = cluster.bootstrapServers;
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.close();
-}, 120_000);
+clusterForFile(
+  { nodes: 3 },
+  (c) => {
+    cluster = c;
+    b = c.bootstrapServers;
+  },
+  requireClients,
+);
 
 /** [topic, partition, offset, error name or null], as `partitions_of` in rdkafka_admin.py prints them. */
 type Row = [string, number, number, string | null];

@@ -4,22 +4,20 @@
  * a Consumer in a group that commits, and the AdminClient (create and delete topics,
  * describe configs, list groups). The scripts are in test/wire/py/.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireClients, runPython } from './helpers/clients.js';
-import { readAll, startWireCluster, text, type WireCluster } from './helpers/cluster.js';
+import { clusterForFile, readAll, text, type WireCluster } from './helpers/cluster.js';
 
 let cluster: WireCluster;
 let b: string;
-
-beforeAll(async () => {
-  requireClients();
-  cluster = await startWireCluster({ nodes: 3 });
-  b = cluster.bootstrapServers;
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.close();
-}, 120_000);
+clusterForFile(
+  { nodes: 3 },
+  (c) => {
+    cluster = c;
+    b = c.bootstrapServers;
+  },
+  requireClients,
+);
 
 interface Produced {
   acked: { partition: number; offset: number; value: string }[];

@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { Cluster, type ClusterOptions } from '../../../src/cluster.js';
 import type { ConsumerRecord } from '../../../src/client/consumer.js';
 
@@ -17,6 +18,22 @@ export interface ListenOptions {
 }
 
 export type WireCluster = Cluster & { readonly bootstrapServers: string };
+
+/**
+ * One cluster with listeners for a test file's tests: started before them (`before` first,
+ * for a check such as `requireClients`), handed to `use`, closed after them.
+ */
+export function clusterForFile(options: Parameters<typeof startWireCluster>[0], use: (cluster: WireCluster) => void, before?: () => void): void {
+  let cluster: WireCluster | undefined;
+  beforeAll(async () => {
+    before?.();
+    cluster = await startWireCluster(options);
+    use(cluster);
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.close();
+  }, 120_000);
+}
 
 /** Starts a cluster whose every node listens on 127.0.0.1, any free port (unless `listen` says otherwise). */
 export async function startWireCluster(options: ClusterOptions & { readonly listen?: ListenOptions; readonly [option: string]: unknown } = {}): Promise<WireCluster> {
