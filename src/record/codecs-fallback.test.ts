@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { crc32c as nativeCrc32c, crc32cUpdate as nativeCrc32cUpdate } from '../util/crc32c.js';
 import { nativePackages } from '../util/native.js';
+import { isTributaryError } from '../util/errors.js';
 import { codecFor as nativeCodecFor, decodeBatch as nativeDecodeBatch, encodeBatch as nativeEncodeBatch } from './codecs/index.js';
 
 type Codecs = typeof import('./codecs/index.js');
@@ -130,5 +131,43 @@ describe('without the native packages', () => {
       expect(records.map((r) => r.offset)).toEqual(Array.from({ length: 50 }, (_, i) => 7 + i));
       expect(records[49]?.value?.toString()).toBe('value 49 '.repeat(20));
     }
+  });
+});
+
+describe('the JavaScript snappy decoder on hostile blocks', () => {
+  it('a literal whose 4-byte length has its top bit set is CORRUPT_MESSAGE, not an endless loop (snappyjs looped)', async () => {
+    // Declares 10 bytes; a literal tag (63: 4 length bytes follow) with length 0xfffffff0 + 1.
+    const block = Buffer.from([0x0a, 0xfc, 0xf0, 0xff, 0xff, 0xff, 0x61]);
+    await expect(js.codecFor('snappy').decompress(block)).rejects.toSatisfy((e: unknown) => jsErrors.isTributaryError(e, 'CORRUPT_MESSAGE'));
+    await expect(nativeCodecFor('snappy').decompress(block)).rejects.toSatisfy((e: unknown) => isTributaryError(e, 'CORRUPT_MESSAGE'));
+  });
+
+  it('garbage of every kind after a plausible length is CORRUPT_MESSAGE or decodes exactly as the native package', async () => {
+    const jsCodec = js.codecFor('snappy');
+    const nativeCodec = nativeCodecFor('snappy');
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 400 }), fc.uint8Array({ maxLength: 64 }), async (declared, body) => {
+        const varint: number[] = [];
+        for (let v = declared; ; v >>>= 7) {
+          if (v < 0x80) {
+            varint.push(v);
+            break;
+          }
+          varint.push((v & 0x7f) | 0x80);
+        }
+        const block = Buffer.concat([Buffer.from(varint), Buffer.from(body)]);
+        const mine = await jsCodec.decompress(block).then(
+          (b) => b,
+          (e: unknown) => (jsErrors.isTributaryError(e, 'CORRUPT_MESSAGE') ? 'corrupt' : e),
+        );
+        const theirs = await nativeCodec.decompress(block).then(
+          (b) => b,
+          () => 'corrupt',
+        );
+        if (mine !== 'corrupt') expect(Buffer.isBuffer(mine) && mine.length === declared).toBe(true);
+        expect(mine === 'corrupt' ? 'corrupt' : (mine as Buffer).toString('hex')).toBe(theirs === 'corrupt' ? 'corrupt' : (theirs as Buffer).toString('hex'));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

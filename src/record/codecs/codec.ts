@@ -71,6 +71,7 @@ export function corrupt(codec: CompressionType, why: string, cause?: unknown): T
 
 /** @internal Wraps an error thrown by a native decompressor. */
 export function decompressFailed(codec: CompressionType, cause: unknown): TributaryError {
+  if (cause instanceof TributaryError && cause.code === 'CORRUPT_MESSAGE') return cause; // a JavaScript decoder's own verdict
   const message = cause instanceof Error ? cause.message : String(cause);
   return corrupt(codec, message, cause);
 }

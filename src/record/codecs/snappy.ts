@@ -2,6 +2,7 @@ import { ByteReader } from '../../util/byte-reader.js';
 import { asBuffer } from '../batch.js';
 import { loadDependency, loadNative } from '../../util/native.js';
 import { corrupt, decompressedBytesMax, decompressFailed, outputTooLarge, type Codec } from './codec.js';
+import { uncompressRawSnappy } from './snappy-raw.js';
 
 /** What a snappy implementation offers, on raw (unframed) snappy blocks. */
 interface Snappy {
@@ -18,7 +19,6 @@ interface SnappyNative {
 
 interface SnappyJs {
   compress(data: Buffer): Buffer;
-  uncompress(data: Buffer, maxLength?: number): Buffer;
 }
 
 let implementation: Snappy | undefined;
@@ -41,8 +41,9 @@ function snappy(): Snappy {
     const js = loadDependency<SnappyJs>('snappyjs');
     implementation = {
       compress: async (data) => js.compress(data),
-      uncompress: async (block) => js.uncompress(block),
-      uncompressSync: (block) => js.uncompress(block),
+      // Not snappyjs's decoder: it loops forever on some garbage (snappy-raw.ts).
+      uncompress: async (block) => uncompressRawSnappy(block),
+      uncompressSync: (block) => uncompressRawSnappy(block),
     };
   }
   return implementation;
