@@ -53,7 +53,9 @@ function ownTid(): string {
   return readFileSync('/proc/thread-self/stat', 'utf8').split(' ')[0]!;
 }
 
-async function drive(producer: Producer): Promise<{ tid: string; posted: typeof posted; before: ThreadStats; after: ThreadStats; cpuUsPerRecord: number }> {
+type Elu = ReturnType<typeof performance.eventLoopUtilization>;
+
+async function drive(producer: Producer): Promise<{ tid: string; posted: typeof posted; before: ThreadStats; after: ThreadStats; cpuUsPerRecord: number; elu: Elu; wallMs: number }> {
   const value = new Uint8Array(100).fill(7);
   const records = Array.from({ length: PER_CALL }, (_, i) => ({ key: `k${i % 64}`, value }));
   for (let i = 0; i < WARMUP_CALLS; i++) await producer.send('bench', records);
@@ -61,13 +63,19 @@ async function drive(producer: Producer): Promise<{ tid: string; posted: typeof 
   const before = threads();
   const at = { ...posted };
   const cpu = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
+  const t0 = performance.now();
   let next = 0;
   await Promise.all(Array.from({ length: 4 }, async () => {
     while (next++ < CALLS) await producer.send('bench', records);
   }));
   const used = process.cpuUsage(cpu);
+  const elu = performance.eventLoopUtilization(elu0);
+  const wallMs = performance.now() - t0;
   const after = threads();
   return {
+    elu,
+    wallMs,
     tid: ownTid(),
     posted: { messages: posted.messages - at.messages, items: posted.items - at.items, transferred: posted.transferred - at.transferred },
     before,
@@ -97,10 +105,17 @@ if (!isMainThread) {
     const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
     const w = new Worker(boot, { eval: true, workerData: { handle, calls: CALLS }, transferList: [handle.port] });
     let at = { ...posted };
+    let clusterElu0 = performance.eventLoopUtilization();
     const r = await new Promise<Awaited<ReturnType<typeof drive>>>((resolve, reject) => {
-      w.on('message', (m: unknown) => (m === 'measuring' ? (at = { ...posted }) : resolve(m as Awaited<ReturnType<typeof drive>>)));
+      w.on('message', (m: unknown) => {
+        if (m !== 'measuring') return resolve(m as Awaited<ReturnType<typeof drive>>);
+        at = { ...posted };
+        clusterElu0 = performance.eventLoopUtilization();
+      });
       w.once('error', reject);
     });
+    const clusterElu = performance.eventLoopUtilization(clusterElu0);
+    console.log(`event loop a call: cluster busy ${(clusterElu.active * 1000 / CALLS).toFixed(0)} µs, idle ${(clusterElu.idle * 1000 / CALLS).toFixed(0)} µs; producer busy ${(r.elu.active * 1000 / CALLS).toFixed(0)} µs, idle ${(r.elu.idle * 1000 / CALLS).toFixed(0)} µs; wall ${(r.wallMs * 1000 / CALLS).toFixed(0)} µs (${Math.round(CALLS * PER_CALL / (r.wallMs / 1000))} records/s)`);
     workerTid = r.tid;
     result = r;
     const answers = { messages: posted.messages - at.messages, items: posted.items - at.items };
@@ -108,6 +123,7 @@ if (!isMainThread) {
     await w.terminate();
   } else {
     result = await drive(cluster.producer({ lingerMs: 0 }));
+    console.log(`event loop a call: busy ${(result.elu.active * 1000 / CALLS).toFixed(0)} µs, idle ${(result.elu.idle * 1000 / CALLS).toFixed(0)} µs; wall ${(result.wallMs * 1000 / CALLS).toFixed(0)} µs (${Math.round(CALLS * PER_CALL / (result.wallMs / 1000))} records/s)`);
   }
   await cluster.close();
   const p = result.posted;
