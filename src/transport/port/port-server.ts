@@ -4,6 +4,7 @@ import type { Request } from '../../protocol/requests.js';
 import { TributaryError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import type { NodeHandler } from '../transport.js';
+import { ApiKey } from '../../protocol/api-keys.js';
 import { errorFields, forTransfer, Outbox, type Answer, type ToClient } from './messages.js';
 
 /**
@@ -26,9 +27,15 @@ export class PortServer {
    * the client's requests in flight: every one of them is answered before the client
    * sends more, so the client's own limits bound it).
    */
-  private queue: Record<string, unknown>[] = [];
+  private queue: Queued[] = [];
   private queueHead = 0;
   private stepScheduled = false;
+  /**
+   * The buffers under the batches of the Produce requests taken in and not yet answered,
+   * with how many of those requests hold each: a buffer goes back to the client
+   * (`Answer.back`) once no request still waiting or being handled holds it.
+   */
+  private readonly lent = new Map<ArrayBuffer, number>();
   private readonly stepFn = (): void => {
     this.stepScheduled = false;
     if (!this.open) return;
@@ -77,6 +84,7 @@ export class PortServer {
     this.outbox.clear();
     this.queue = [];
     this.queueHead = 0;
+    this.lent.clear();
     this.port.close();
     this.onGone(this, how);
   }
@@ -142,7 +150,10 @@ export class PortServer {
       if (this.done(id)) this.answer({ t: 'err', id, ...errorFields(new TributaryError('INVALID_REQUEST', 'a request came before the handshake')) }, []);
       return;
     }
-    this.queue.push(msg);
+    const req = msg.req;
+    // Counted when the message arrives, for all its requests at once: only requests of one message can share a buffer.
+    const lent = req !== null && typeof req === 'object' && (req as { apiKey?: unknown }).apiKey === ApiKey.Produce ? this.lend(req) : undefined;
+    this.queue.push({ msg, lent });
   }
 
   /**
@@ -168,8 +179,8 @@ export class PortServer {
   }
 
   private step(): void {
-    const msg = this.queue[this.queueHead++];
-    if (msg !== undefined) this.request(msg);
+    const q = this.queue[this.queueHead++];
+    if (q !== undefined) this.request(q.msg, q.lent);
     if (this.queueHead < this.queue.length) {
       this.stepScheduled = true;
       setImmediate(this.stepFn);
@@ -179,12 +190,14 @@ export class PortServer {
     }
   }
 
-  private request(msg: Record<string, unknown>): void {
+  private request(msg: Record<string, unknown>, lent: ArrayBuffer[] | undefined): void {
     const id = msg.id as number;
     const fail = (err: TributaryError): void => {
+      if (lent !== undefined) this.giveBack(lent); // (not sent back: the garbage collector's)
       if (this.done(id)) this.answer({ t: 'err', id, ...errorFields(err) }, []);
     };
     if (this.aborted.has(id)) {
+      if (lent !== undefined) this.giveBack(lent);
       this.done(id); // aborted before its turn: its client no longer waits for it
       return;
     }
@@ -203,15 +216,62 @@ export class PortServer {
     }
     answer.then(
       (res) => {
+        const back = lent === undefined ? undefined : this.giveBack(lent);
         if (this.done(id)) {
           const transfer: ArrayBuffer[] = [];
-          this.answer({ t: 'res', id, res: forTransfer(res, transfer) }, transfer);
+          const out = forTransfer(res, transfer);
+          if (back !== undefined && back.length > 0) {
+            transfer.push(...back);
+            this.answer({ t: 'res', id, res: out, back }, transfer);
+          } else {
+            this.answer({ t: 'res', id, res: out }, transfer);
+          }
         }
       },
       (err: unknown) => {
+        if (lent !== undefined) this.giveBack(lent); // not sent back: kept by nobody, the garbage collector's
         if (this.done(id)) this.answer({ t: 'err', id, ...errorFields(err) }, []);
       },
     );
+  }
+
+  /**
+   * The distinct buffers under a Produce request's batches (whatever shape arrived: only
+   * byte arrays over a plain, non-empty `ArrayBuffer` count), each counted as lent to one
+   * more request in `lent`.
+   */
+  private lend(req: object): ArrayBuffer[] | undefined {
+    let out: ArrayBuffer[] | undefined;
+    const topics = (req as { topicData?: unknown }).topicData;
+    if (!Array.isArray(topics)) return undefined;
+    for (const t of topics as unknown[]) {
+      const parts = (t as { partitionData?: unknown } | null)?.partitionData;
+      if (!Array.isArray(parts)) continue;
+      for (const p of parts as unknown[]) {
+        const records = (p as { records?: unknown } | null)?.records;
+        if (!(records instanceof Uint8Array)) continue;
+        const b = records.buffer;
+        if (!(b instanceof ArrayBuffer) || b.byteLength === 0 || (out !== undefined && out.includes(b))) continue;
+        (out ??= []).push(b);
+        this.lent.set(b, (this.lent.get(b) ?? 0) + 1);
+      }
+    }
+    return out;
+  }
+
+  /** The request that held `buffers` is answered: those no other request holds, to send back. */
+  private giveBack(buffers: readonly ArrayBuffer[]): ArrayBuffer[] {
+    const back: ArrayBuffer[] = [];
+    for (const b of buffers) {
+      const n = (this.lent.get(b) ?? 1) - 1;
+      if (n > 0) {
+        this.lent.set(b, n);
+        continue;
+      }
+      this.lent.delete(b);
+      if (b.byteLength > 0) back.push(b); // (0: detached already, nothing to send)
+    }
+    return back;
   }
 
   /** Whether the answer to `id` is still wanted. */
@@ -233,6 +293,12 @@ export class PortServer {
       this.log.warn({ err }, 'could not answer a client thread');
     }
   }
+}
+
+interface Queued {
+  readonly msg: Record<string, unknown>;
+  /** The buffers this request holds (a Produce request's batches), see `PortServer.lent`. */
+  readonly lent: ArrayBuffer[] | undefined;
 }
 
 function isContext(v: unknown): v is RequestContext {

@@ -4,7 +4,8 @@ import type { Request, ResponseFor } from '../../protocol/requests.js';
 import { TributaryError } from '../../util/errors.js';
 import { abortError } from '../inline.js';
 import { isRequestShaped, type SendOptions, type Transport } from '../transport.js';
-import { forTransfer, Outbox, rebuildError, type Answer, type ToClient, type ToServer } from './messages.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import { forTransfer, Outbox, rebuildError, SpareBuffers, type Answer, type ToClient, type ToServer } from './messages.js';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -32,6 +33,8 @@ export class PortTransport implements Transport {
   readonly ready: Promise<void>;
   /** Requests made in one turn go in one message. */
   private readonly outbox: Outbox<Extract<ToServer, { t: 'req' }>>;
+  /** Buffers the cluster's thread gave back with Produce answers, for the copies of the next Produce requests. */
+  private readonly spare = new SpareBuffers();
 
   constructor(
     private readonly port: MessagePort,
@@ -92,7 +95,7 @@ export class PortTransport implements Transport {
       this.pending.set(id, p);
       if (this.pending.size === 1) this.port.ref();
       const transfer: ArrayBuffer[] = [];
-      const req = forTransfer(request, transfer);
+      const req = forTransfer(request, transfer, request.apiKey === ApiKey.Produce ? this.spare : undefined);
       this.outbox.add({ t: 'req', id, node: nodeId, req, ...(context !== undefined ? { ctx: context } : {}) }, transfer);
     });
   }
@@ -137,6 +140,7 @@ export class PortTransport implements Transport {
 
   private answer(m: Answer): void {
     const p = this.pending.get(m.id);
+    if (m.t === 'res' && Array.isArray(m.back)) for (const b of m.back) this.spare.put(b);
     if (!p || !this.settle(m.id)) return;
     if (m.t === 'res') p.resolve(m.res);
     else p.reject(rebuildError(m.code, m.message, m.place));
