@@ -1,0 +1,186 @@
+/**
+ * How a producer over a handle keeps both threads working: the cluster's side answers a
+ * message of several requests as it works through them (not all at once at its end), and
+ * the buffers that carried a Produce request's batches come back with its answer to carry
+ * the next ones. Everything is counted (messages posted, buffers allocated), never timed.
+ */
+import { MessageChannel, MessagePort } from 'node:worker_threads';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Cluster } from '../../cluster.js';
+import { connectHandle, type ConnectedCluster } from '../../connect-handle.js';
+import { isTributaryError } from '../../util/errors.js';
+import { PortTransport } from './port-transport.js';
+
+type Posted = { t?: string; id?: number; list?: { id?: number }[]; back?: unknown[] };
+
+/** Every message posted on any port while on, with its transfer list's length. */
+function spyPosts(): { posted: { m: Posted; transferred: number }[]; restore(): void } {
+  const proto = MessagePort.prototype as unknown as { postMessage(m: unknown, transfer?: readonly ArrayBuffer[]): void };
+  const original = proto.postMessage;
+  const posted: { m: Posted; transferred: number }[] = [];
+  proto.postMessage = function (this: MessagePort, m: unknown, transfer?: readonly ArrayBuffer[]) {
+    if (m !== null && typeof m === 'object') posted.push({ m: m as Posted, transferred: transfer?.length ?? 0 });
+    original.call(this, m, transfer as ArrayBuffer[]);
+  };
+  return { posted, restore: () => (proto.postMessage = original) };
+}
+
+const ids = (m: Posted): number[] => (m.t === 'answers' || m.t === 'reqs' ? (m.list ?? []).map((a) => a.id!) : [m.id!]);
+
+/** Record `i`'s value: 100 bytes, `i` in the first four, the rest made from `i`, so a stale byte would show. */
+function valueOf(i: number): Uint8Array {
+  const v = Uint8Array.from({ length: 100 }, (_, k) => (i * 7 + k * 13) % 251);
+  new DataView(v.buffer).setUint32(0, i);
+  return v;
+}
+
+describe('a producer over a handle, pipelined', () => {
+  let cluster: Cluster | undefined;
+  let remote: ConnectedCluster | undefined;
+  beforeEach(async () => {
+    cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 't', partitions: 4 }]);
+    remote = await connectHandle(cluster.createHandle());
+  });
+  afterEach(async () => {
+    await remote?.close();
+    await cluster?.close();
+    remote = undefined;
+    cluster = undefined;
+  });
+
+  it('answers a message of several requests request by request, in order, and every record arrives intact', async () => {
+    const producer = remote!.producer({ lingerMs: 0, batchSize: 2048 });
+    // Warm-up: metadata, producer id, and a first acknowledged batch per partition (until then one batch at a time).
+    await producer.send('t', [0, 1, 2, 3].map((partition) => ({ partition, value: 'warm-up' })));
+    const spy = spyPosts();
+    let n = 0;
+    try {
+      // 12 KiB a partition in batches of 2 KiB: five batches a partition go at once, in five requests of one message.
+      for (let call = 0; call < 3; call++) await producer.send('t', Array.from({ length: 480 }, () => ({ partition: n % 4, value: valueOf(n++) })));
+    } finally {
+      spy.restore();
+    }
+    const requests = spy.posted.filter((p) => p.m.t === 'req' || p.m.t === 'reqs');
+    const answers = spy.posted.filter((p) => p.m.t === 'res' || p.m.t === 'answers');
+    const several = requests.filter((p) => ids(p.m).length >= 3);
+    expect(several.length).toBeGreaterThan(0);
+    for (const r of several) {
+      // The answers to one message of k requests: in k messages (before this change, one).
+      const mine = new Set(ids(r.m));
+      const carrying = answers.filter((a) => ids(a.m).some((id) => mine.has(id)));
+      expect(carrying.length).toBe(mine.size);
+    }
+    // Every request answered once.
+    const answered = answers.flatMap((a) => ids(a.m));
+    expect(new Set(answered).size).toBe(answered.length);
+    expect(answered.length).toBe(requests.reduce((s, r) => s + ids(r.m).length, 0));
+
+    const consumer = cluster!.consumer({ maxWaitMs: 10 });
+    consumer.assign([0, 1, 2, 3].map((partition) => ({ topic: 't', partition })));
+    for (const partition of [0, 1, 2, 3]) await consumer.seek({ topic: 't', partition }, 1);
+    let read = 0;
+    for await (const r of consumer) {
+      const i = 4 * (r.offset - 1) + r.partition;
+      expect(Uint8Array.from(r.value as Uint8Array)).toEqual(valueOf(i));
+      if (++read === n) break;
+    }
+    await consumer.close();
+  });
+
+  it('sends the next Produce requests in the buffers the answers brought back: no buffer made a request once warm', async () => {
+    const producer = remote!.producer({ lingerMs: 0 });
+    const call = (from: number) => Array.from({ length: 1000 }, (_, i) => ({ key: `k${i % 64}`, value: valueOf(from + i) }));
+    let n = 0;
+    for (let i = 0; i < 5; i++) await Promise.all([0, 1, 2, 3].map(() => producer.send('t', call((n += 1000) - 1000))));
+    const made: number[] = [];
+    const alloc = Buffer.allocUnsafeSlow;
+    Buffer.allocUnsafeSlow = (size: number) => {
+      made.push(size);
+      return alloc(size);
+    };
+    const spy = spyPosts();
+    try {
+      for (let i = 0; i < 10; i++) await Promise.all([0, 1, 2, 3].map(() => producer.send('t', call((n += 1000) - 1000))));
+    } finally {
+      Buffer.allocUnsafeSlow = alloc;
+      spy.restore();
+    }
+    const sent = spy.posted.filter((p) => p.m.t === 'req' || p.m.t === 'reqs').reduce((s, p) => s + p.transferred, 0);
+    const back = spy.posted.filter((p) => p.m.t === 'res' || p.m.t === 'answers').reduce((s, p) => s + p.transferred, 0);
+    // 40 calls of 1,000 records, about 100 KiB each: a buffer a request crossed, and each came back.
+    expect(sent).toBeGreaterThanOrEqual(40);
+    expect(back).toBe(sent);
+    // A buffer per request before (exact sizes, made and dropped); now the spare ones carry them all.
+    expect(made.length).toBeLessThanOrEqual(2);
+
+    // Every record of every call, byte for byte: no stale byte of a reused buffer got in.
+    const consumer = cluster!.consumer({ maxWaitMs: 10 });
+    consumer.assign([0, 1, 2, 3].map((partition) => ({ topic: 't', partition })));
+    for (const partition of [0, 1, 2, 3]) await consumer.seek({ topic: 't', partition }, 'earliest');
+    const seen = new Uint8Array(n);
+    let read = 0;
+    for await (const r of consumer) {
+      const v = r.value as Uint8Array;
+      const i = new DataView(v.buffer, v.byteOffset, v.byteLength).getUint32(0);
+      // (one comparison, not an expect a record: 60,000 of them)
+      if (i < n && Buffer.compare(v, valueOf(i)) === 0) seen[i]!++;
+      if (++read === n) break;
+    }
+    await consumer.close();
+    expect(seen.every((c) => c === 1)).toBe(true);
+  });
+});
+
+describe('buffers given back, across the boundary', () => {
+  it('a Produce message whose requests share one buffer, or carry no bytes, gets typed answers; the cluster carries on', async () => {
+    await using cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 't' }]);
+    const handle = cluster.createHandle();
+    const answers: Posted[] = [];
+    handle.port.on('message', (m: Posted) => answers.push(m));
+    handle.port.postMessage({ t: 'hello', clientId: 'garbage', clientHost: 'here' });
+    const shared = new Uint8Array(64).fill(9); // not a batch
+    const produce = (records: unknown) => ({ apiKey: 0, transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records }] }] });
+    handle.port.postMessage({
+      t: 'reqs',
+      list: [
+        { id: 1, node: 1, req: produce(shared) },
+        { id: 2, node: 1, req: produce(shared) },
+        { id: 3, node: 1, req: { apiKey: 0, topicData: 5 } },
+        { id: 4, node: 1, req: produce('not bytes') },
+        { id: 5, node: 1, req: { apiKey: 0, topicData: [null, { partitionData: [7, null, { records: shared }] }] } },
+      ],
+    });
+    const settled = (): Posted[] => answers.flatMap((a) => (a.t === 'answers' ? (a.list as Posted[]) : a.t === 'res' || a.t === 'err' ? [a] : []));
+    for (let i = 0; i < 2000 && settled().length < 5; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(settled().map((a) => a.id).sort()).toEqual([1, 2, 3, 4, 5]);
+    // The shared buffer came back once at most, with the last request that held it, never under one still being handled.
+    const backs = settled().flatMap((a) => (Array.isArray(a.back) ? a.back : []));
+    expect(backs.length).toBeLessThanOrEqual(1);
+    expect(backs.every((b) => b instanceof ArrayBuffer)).toBe(true);
+    handle.port.close();
+
+    // The cluster's thread is fine: a producer over a new handle writes.
+    await using remote = await connectHandle(cluster.createHandle());
+    const [meta] = await remote.producer().send('t', [{ value: 'still fine' }]);
+    expect(meta!.offset).toBe(0);
+  });
+
+  it('a client drops what comes back that is not a buffer worth keeping', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const transport = new PortTransport(port2, [1], undefined, { clientId: 'c', clientHost: 'h' });
+    port1.on('message', (m: { t: string; id?: number; list?: { id: number }[] }) => {
+      if (m.t === 'hello') port1.postMessage({ t: 'welcome' });
+      for (const r of m.t === 'req' ? [m as { id: number }] : m.t === 'reqs' ? m.list! : []) {
+        port1.postMessage({ t: 'res', id: r.id, res: { apiKey: 18, errorCode: 'NONE' }, back: [null, 'x', 7, new ArrayBuffer(8), { byteLength: 1 << 20 }] });
+      }
+    });
+    await transport.ready;
+    const res = await transport.send(1, { apiKey: 18 } as never);
+    expect(res).toEqual({ apiKey: 18, errorCode: 'NONE' });
+    await transport.close();
+    port1.close();
+    await expect(transport.send(1, { apiKey: 18 } as never)).rejects.toSatisfy((e) => isTributaryError(e, 'CLIENT_CLOSED'));
+  });
+});
