@@ -49,7 +49,7 @@ describe('a producer over a handle, pipelined', () => {
     cluster = undefined;
   });
 
-  it('answers a message of several requests request by request, in order, and every record arrives intact', async () => {
+  it('answers a message of several requests request by request, and every record arrives intact', async () => {
     const producer = remote!.producer({ lingerMs: 0, batchSize: 2048 });
     // Warm-up: metadata, producer id, and a first acknowledged batch per partition (until then one batch at a time).
     await producer.send('t', [0, 1, 2, 3].map((partition) => ({ partition, value: 'warm-up' })));
