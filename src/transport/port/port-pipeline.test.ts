@@ -138,7 +138,13 @@ describe('buffers given back, across the boundary', () => {
     await cluster.admin().createTopics([{ name: 't' }]);
     const handle = cluster.createHandle();
     const answers: Posted[] = [];
-    handle.port.on('message', (m: Posted) => answers.push(m));
+    const settled = (): Posted[] => answers.flatMap((a) => (a.t === 'answers' ? (a.list as Posted[]) : a.t === 'res' || a.t === 'err' ? [a] : []));
+    const allAnswered = new Promise<void>((resolve) =>
+      handle.port.on('message', (m: Posted) => {
+        answers.push(m);
+        if (settled().length >= 5) resolve();
+      }),
+    );
     handle.port.postMessage({ t: 'hello', clientId: 'garbage', clientHost: 'here' });
     const shared = new Uint8Array(64).fill(9); // not a batch
     const produce = (records: unknown) => ({ apiKey: 0, transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records }] }] });
@@ -152,8 +158,7 @@ describe('buffers given back, across the boundary', () => {
         { id: 5, node: 1, req: { apiKey: 0, topicData: [null, { partitionData: [7, null, { records: shared }] }] } },
       ],
     });
-    const settled = (): Posted[] => answers.flatMap((a) => (a.t === 'answers' ? (a.list as Posted[]) : a.t === 'res' || a.t === 'err' ? [a] : []));
-    for (let i = 0; i < 2000 && settled().length < 5; i++) await new Promise((r) => setTimeout(r, 5));
+    await allAnswered;
     expect(settled().map((a) => a.id).sort()).toEqual([1, 2, 3, 4, 5]);
     // The shared buffer came back once at most, with the last request that held it, never under one still being handled.
     const backs = settled().flatMap((a) => (Array.isArray(a.back) ? a.back : []));

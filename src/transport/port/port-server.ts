@@ -39,8 +39,17 @@ export class PortServer {
   private readonly stepFn = (): void => {
     this.stepScheduled = false;
     if (!this.open) return;
-    this.outbox.flush(); // the answers of the steps before: the client works on them while this thread goes on
-    this.step();
+    try {
+      this.outbox.flush(); // the answers of the steps before: the client works on them while this thread goes on
+      this.step();
+    } catch (err) {
+      // As for a message (the `message` listener): nothing posted on the port may throw in this thread.
+      this.log.warn({ err }, 'dropped a request from a client thread');
+      if (!this.stepScheduled && this.queueHead < this.queue.length) {
+        this.stepScheduled = true;
+        setImmediate(this.stepFn);
+      }
+    }
   };
 
   constructor(
