@@ -29,15 +29,18 @@ proto.postMessage = function (this: MessagePort, m: unknown, transfer?: readonly
   post.call(this, m, transfer);
 };
 
-type ThreadStats = Map<string, { cpuUs: number; sleeps: number; preempted: number }>;
+/** Per OS thread: CPU µs, µs runnable but waiting for a core (the load's share), sleeps, preemptions. */
+type ThreadStats = Map<string, { cpuUs: number; waitUs: number; sleeps: number; preempted: number }>;
 
 function threads(): ThreadStats {
   const out: ThreadStats = new Map();
   for (const t of readdirSync('/proc/self/task')) {
     try {
       const status = readFileSync(`/proc/self/task/${t}/status`, 'utf8');
+      const sched = readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ');
       out.set(t, {
-        cpuUs: Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1000,
+        cpuUs: Number(sched[0]) / 1000,
+        waitUs: Number(sched[1]) / 1000,
         sleeps: Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0),
         preempted: Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0),
       });
@@ -129,12 +132,25 @@ if (!isMainThread) {
   const p = result.posted;
   if (which === 'worker') console.log(`producer thread: ${(p.messages / CALLS).toFixed(2)} messages a call, carrying ${(p.items / CALLS).toFixed(2)} requests and ${(p.transferred / CALLS).toFixed(2)} transferred buffers`);
   console.log(`CPU µs a record, whole process: ${result.cpuUsPerRecord.toFixed(3)} (${which}, ${CALLS} calls, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`);
+  if (which === 'worker') {
+    // Overlap: the time the two JS threads wanted a core (ran, or waited in the run queue
+    // for one), added, over the wall time. About 1 when they take turns (one sleeps while
+    // the other works), up to 2 when both always have work: a figure of the pipeline that
+    // the machine's load does not set, unlike the rate.
+    const wanted = (tid: string | undefined): number => {
+      const a = tid === undefined ? undefined : result.after.get(tid);
+      const b = tid === undefined ? undefined : result.before.get(tid);
+      return a === undefined || b === undefined ? 0 : a.cpuUs - b.cpuUs + a.waitUs - b.waitUs;
+    };
+    const wallUs = result.wallMs * 1000;
+    console.log(`overlap of the two JS threads: ${((wanted(mainTid) + wanted(workerTid)) / wallUs).toFixed(2)} (cluster wanted a core ${((100 * wanted(mainTid)) / wallUs).toFixed(0)}% of the time, producer ${((100 * wanted(workerTid)) / wallUs).toFixed(0)}%)`);
+  }
   for (const [tid, a] of result.after) {
     const b = result.before.get(tid);
     if (b === undefined) continue;
     const cpu = (a.cpuUs - b.cpuUs) / CALLS;
     if (cpu < 1) continue;
     const name = tid === mainTid ? 'cluster (main)' : tid === workerTid ? 'producer (worker)' : `other ${tid}`;
-    console.log(`  ${name.padEnd(18)} CPU ${cpu.toFixed(0).padStart(4)} µs, slept ${((a.sleeps - b.sleeps) / CALLS).toFixed(2)}, preempted ${((a.preempted - b.preempted) / CALLS).toFixed(2)} a call`);
+    console.log(`  ${name.padEnd(18)} CPU ${cpu.toFixed(0).padStart(4)} µs, waited for a core ${((a.waitUs - b.waitUs) / CALLS).toFixed(0).padStart(4)} µs, slept ${((a.sleeps - b.sleeps) / CALLS).toFixed(2)}, preempted ${((a.preempted - b.preempted) / CALLS).toFixed(2)} a call`);
   }
 }
