@@ -121,7 +121,9 @@ export const PACK_BYTES_MAX = 1 << 20;
  * of a producer in a worker (1,000 records of 100 bytes, four partitions) holds about
  * eight batches of 14 KiB: eight zero-filled buffers and eight transfers before, one
  * unzeroed 112 KiB buffer (`Buffer.allocUnsafeSlow`, never the pool) and one transfer
- * now. Every byte of a packed buffer is covered by a copy, so nothing stale crosses.
+ * now. Every byte of a fresh buffer is covered by a copy, so nothing stale crosses; a
+ * Produce request's copies may go in a buffer that came back (`spare`), whose bytes past
+ * them are the same client's earlier copies.
  * @internal
  */
 export function forTransfer(value: unknown, transfer: ArrayBuffer[], spare?: SpareBuffers): unknown {
@@ -149,9 +151,11 @@ const SPARE_BYTES_MIN = 64 * 1024;
  * external, freed only by a garbage collection (and by V8's platform threads after it).
  * A producer in a worker sending calls of 1,000 records made four or five such buffers of
  * about 25 KiB a call, and in two runs of three the cluster's isolate ran a full
- * collection every 200 calls or so (none since). Why it is safe: the broker copies a Produce request's batches into its
- * log before it answers and keeps no view of them (the in-process path relies on the same
- * rule: the producer's `BufferPool` reuses a batch's buffer once it is answered). Only
+ * collection every 200 calls or so (none since).
+ *
+ * Why it is safe: the broker copies a Produce request's batches into its log before it
+ * answers and keeps no view of them (the in-process path relies on the same rule: the
+ * producer's `BufferPool` reuses a batch's buffer once it is answered). Only
  * Produce requests use these buffers and only their buffers come back, so a buffer never
  * ends up held by a receiver that keeps its bytes (a group member's metadata, say). The
  * bytes of a spare buffer past a request's copies are that client's own earlier copies,
