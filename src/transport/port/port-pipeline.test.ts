@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Cluster } from '../../cluster.js';
 import { connectHandle, type ConnectedCluster } from '../../connect-handle.js';
 import { isTributaryError } from '../../util/errors.js';
+import { QUEUED_REQUESTS_MAX } from './port-server.js';
 import { PortTransport } from './port-transport.js';
 
 type Posted = { t?: string; id?: number; list?: { id?: number }[]; back?: unknown[] };
@@ -170,6 +171,30 @@ describe('buffers given back, across the boundary', () => {
     await using remote = await connectHandle(cluster.createHandle());
     const [meta] = await remote.producer().send('t', [{ value: 'still fine' }]);
     expect(meta!.offset).toBe(0);
+  });
+
+  it('a port that posts more requests than may wait gets the excess refused, typed, and the rest answered', async () => {
+    await using cluster = await Cluster.start();
+    const handle = cluster.createHandle();
+    const total = QUEUED_REQUESTS_MAX + 5;
+    const answers: Posted[] = [];
+    const settled = (): Posted[] => answers.flatMap((a) => (a.t === 'answers' ? (a.list as Posted[]) : a.t === 'res' || a.t === 'err' ? [a] : []));
+    let n = 0;
+    const allAnswered = new Promise<void>((resolve) =>
+      handle.port.on('message', (m: Posted) => {
+        answers.push(m);
+        n += m.t === 'answers' ? (m.list ?? []).length : m.t === 'res' || m.t === 'err' ? 1 : 0;
+        if (n >= total) resolve();
+      }),
+    );
+    handle.port.postMessage({ t: 'hello', clientId: 'flood', clientHost: 'here' });
+    handle.port.postMessage({ t: 'reqs', list: Array.from({ length: total }, (_, i) => ({ id: i + 1, node: 1, req: { apiKey: 18 } })) });
+    await allAnswered;
+    const refused = settled().filter((a) => a.t === 'err');
+    expect(refused.map((a) => a.id)).toEqual([1, 2, 3, 4, 5].map((k) => QUEUED_REQUESTS_MAX + k));
+    expect(refused.every((a) => (a as { code?: string }).code === 'INVALID_REQUEST')).toBe(true);
+    expect(settled().length).toBe(total);
+    handle.port.close();
   });
 
   it('a client drops what comes back that is not a buffer worth keeping', async () => {

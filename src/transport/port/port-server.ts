@@ -8,6 +8,14 @@ import { ApiKey } from '../../protocol/api-keys.js';
 import { errorFields, forTransfer, Outbox, type Answer, type ToClient } from './messages.js';
 
 /**
+ * The most requests that wait on one port for their turn (`PortServer.queue`): far above
+ * what a client of ours keeps in flight to a node (a producer's five batches a partition
+ * go in a handful of requests), so only a port posting garbage reaches it.
+ * @internal
+ */
+export const QUEUED_REQUESTS_MAX = 10_000;
+
+/**
  * The cluster's side of a port from a client thread: answers each request by calling the
  * node's handler, in the order the requests arrive. Garbage on the port is answered with a
  * typed error where it names a request, and dropped with a warning where it does not;
@@ -23,9 +31,10 @@ export class PortServer {
   /** Answers ready in one turn go in one message. */
   private readonly outbox: Outbox<Answer>;
   /**
-   * Requests that arrived and are not yet handed to their node, in arrival order (at most
-   * the client's requests in flight: every one of them is answered before the client
-   * sends more, so the client's own limits bound it).
+   * Requests that arrived and are not yet handed to their node, in arrival order. Our
+   * clients' own limits keep it short (a producer's requests in flight to a node, a
+   * consumer's one Fetch); a port that posts more than `QUEUED_REQUESTS_MAX` gets the
+   * excess refused.
    */
   private queue: Queued[] = [];
   private queueHead = 0;
@@ -157,6 +166,10 @@ export class PortServer {
     this.inFlight.add(id);
     if (this.context === undefined) {
       if (this.done(id)) this.answer({ t: 'err', id, ...errorFields(new TributaryError('INVALID_REQUEST', 'a request came before the handshake')) }, []);
+      return;
+    }
+    if (this.queue.length - this.queueHead >= QUEUED_REQUESTS_MAX) {
+      if (this.done(id)) this.answer({ t: 'err', id, ...errorFields(new TributaryError('INVALID_REQUEST', `more than ${QUEUED_REQUESTS_MAX} requests wait on this port`)) }, []);
       return;
     }
     const req = msg.req;
