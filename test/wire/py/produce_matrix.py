@@ -33,7 +33,6 @@ for codec in ['gzip', 'snappy', 'lz4', 'zstd', 'none']:
 produce('null-key', {}, [{'value': b'no key'}])
 produce('null-value', {}, [{'key': b'tombstone', 'value': None}])
 produce('acks1', {'acks': 1}, [{'value': b'acks1'}])
-produce('acks0', {'acks': 0}, [{'value': b'acks0'}])
 # A batch of one uncompressed record with no key or headers and a value of V bytes (V at
 # least 8192, so its length takes 3 varint bytes) is V + 72 bytes: 61 of batch header and
 # 11 of record framing. Kafka refuses a batch larger than max.message.bytes, so V = max - 72
@@ -41,10 +40,18 @@ produce('acks0', {'acks': 0}, [{'value': b'acks0'}])
 big = {'message.max.bytes': max_bytes * 2, 'linger.ms': 0}
 produce('largest', big, [{'value': b'u' * (max_bytes - 72)}])
 produce('one-byte-over', big, [{'value': b'o' * (max_bytes - 71)}])
+# Last: an acks=0 record has no delivery offset, and may reach the log after flush() returns.
+produce('acks0', {'acks': 0}, [{'value': b'acks0'}])
+expected = cases['largest']['reports'][0]['offset'] + 2
 
 c = Consumer(base_config(bootstrap, {'group.id': topic + '-reader', 'enable.auto.commit': False, 'fetch.message.max.bytes': max_bytes * 2}))
 c.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
-lo, hi = c.get_watermark_offsets(TopicPartition(topic, 0), timeout=60)
+deadline = time.time() + 60
+while True:
+    lo, hi = c.get_watermark_offsets(TopicPartition(topic, 0), timeout=60)
+    if hi >= expected or time.time() > deadline:
+        break
+    time.sleep(0.2)
 read = []
 deadline = time.time() + 120
 while len(read) < hi - lo and time.time() < deadline:
