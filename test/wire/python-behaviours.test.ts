@@ -143,6 +143,31 @@ describe('confluent-kafka-python behaviours over the wire, 3 nodes', { timeout: 
     expect(fixed.a_final).toEqual(fixed.a);
   });
 
+  it('every node crashed and restarted while an idempotent Producer sends: each record once, in order, from the producer state each node rebuilt from its log', async () => {
+    const topic = 'pyb-restart';
+    await cluster.admin().createTopics([{ name: topic, partitions: 1, replicationFactor: 3 }]);
+    let crash: (() => void) | undefined;
+    const crashed = new Promise<void>((resolve) => (crash = resolve));
+    const produced = runPython<{ acked: { offset: number; value: string }[]; failed: unknown[]; unflushed: number }>('producer.py', [b, topic, 400, 'all', 'none', 10], {
+      timeoutMs: 420_000,
+      onStderr: (t) => {
+        if (/sent (1\d\d|[2-9]\d\d)/.test(t)) crash?.();
+      },
+    });
+    await crashed;
+    for (const id of [1, 2, 3]) cluster.killNode(id);
+    // Together: a node's restart waits for its registration, which needs a quorum of controllers.
+    await Promise.all([1, 2, 3].map((id) => cluster.restartNode(id)));
+    const out = await produced;
+    expect(out.failed).toEqual([]);
+    expect(out.unflushed).toBe(0);
+    expect(out.acked).toHaveLength(400);
+    // The retried batches were not appended again: the offsets are dense, and the log holds each value once, in order.
+    expect(out.acked.map((a) => a.offset).sort((x, y) => x - y)).toEqual(out.acked.map((_, i) => i));
+    const values = (await readAll(cluster, topic)).map((r) => text(r.value));
+    expect(values).toEqual(Array.from({ length: 400 }, (_, i) => `py-${i}`));
+  }, 600_000);
+
   it('ListOffsets naming one partition twice: each copy is answered INVALID_REQUEST, as Kafka answers it', async () => {
     const topic = 'pyb-list-offsets';
     await cluster.admin().createTopics([{ name: topic, partitions: 2, replicationFactor: 3 }]);
