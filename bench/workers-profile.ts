@@ -63,3 +63,38 @@ if (who !== undefined) {
     for (const [k, v] of [...paths].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`${(v / 1000).toFixed(1).padStart(7)} ms  ${k}`);
   }
 }
+
+/**
+ * `INCL=<share>`: inclusive time (self and callees, each function counted once a sample)
+ * over the last `<share>` of each profile's samples, for `--cpu-prof` profiles that span a
+ * whole run (the warm-up left out).
+ */
+const incl = process.env.INCL;
+if (incl !== undefined) {
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile')).sort()) {
+    const p = JSON.parse(readFileSync(`${dir}/${f}`, 'utf8')) as Profile;
+    const parent = new Map<number, number>();
+    for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    const from = Math.floor(p.samples.length * (1 - Number(incl)));
+    const total = new Map<string, number>();
+    let busy = 0;
+    for (let i = from; i < p.samples.length; i++) {
+      const leaf = byId.get(p.samples[i]!)!;
+      if (leaf.callFrame.functionName === '(idle)' || (leaf.callFrame.functionName === 'dispatch' && leaf.callFrame.url === '')) continue; // a profile started through an in-thread inspector session shows idle as its `dispatch`
+      const dt = p.timeDeltas[i] ?? 0;
+      busy += dt;
+      const seen = new Set<string>();
+      for (let id: number | undefined = leaf.id; id !== undefined; id = parent.get(id)) {
+        const n = byId.get(id)!;
+        const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\/(src|node_modules)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        total.set(key, (total.get(key) ?? 0) + dt);
+      }
+    }
+    if (busy < 50_000) continue;
+    console.log(`\n== ${f}: busy ${(busy / 1000).toFixed(0)} ms in the last ${incl} (inclusive)`);
+    for (const [k, v] of [...total].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((100 * v) / busy).toFixed(1).padStart(5)}%  ${k}`);
+  }
+}
