@@ -81,7 +81,7 @@ let asyncDirect: Awaited<ReturnType<typeof openDirect>> | undefined;
 const partitionBytes = Number(process.env.PARTITION_BYTES ?? 1 << 20);
 
 /** Uncounted passes a side before a paired run's counted ones. */
-const warmUps = Number(process.env.WARMUP ?? 3);
+const warmUps = Number(process.env.WARMUP ?? 8);
 
 /** Fetch requests the bare readers sent, over every pass (warm-up included). */
 let fetchesSeen = 0;
@@ -109,7 +109,7 @@ async function pass(n: number): Promise<Pass> {
     return { seconds: r.seconds, cpuUs: r.cpuUs, counted: r.records };
   }
   if (reader === 'bare' || reader === 'bare-record') {
-    const consumer = cluster.consumer({ maxWaitMs: 500, maxPartitionBytes: partitionBytes });
+    const consumer = cluster.consumer({ maxWaitMs: 500, maxPartitionBytes: partitionBytes, ...(process.env.MAX_BYTES !== undefined ? { maxBytes: Number(process.env.MAX_BYTES) } : {}) });
     consumer.assign(tps);
     for (const tp of tps) await consumer.seek(tp, 'earliest');
     if (reader === 'bare') {
@@ -205,7 +205,10 @@ async function profileStop(): Promise<void> {
  */
 const gcEntries: PerformanceEntry[] = [];
 const gcObserver = new PerformanceObserver((list) => gcEntries.push(...list.getEntries()));
-gcObserver.observe({ entryTypes: ['gc'] });
+// Only with GC=1: Node makes an entry a collection and hands it to the observer on a later
+// turn of the loop, and the direct read never turns the loop, so its collections' entries
+// were made during the reader's passes and counted in its CPU (perf: 1 to 2 ns a record).
+if (process.env.GC !== undefined) gcObserver.observe({ entryTypes: ['gc'] });
 function gcIn(windows: readonly (readonly [number, number])[]): { minor: number; major: number; ms: number } {
   gcEntries.push(...gcObserver.takeRecords());
   let minor = 0;
@@ -290,13 +293,13 @@ try {
       const direct = await openDirect(copy, topic, partitions, partitionBytes);
       if (reader.startsWith('direct-')) asyncDirect = direct;
       // Warm-up (and the CRC check of each batch at its first read after open): `WARMUP`
-      // passes a side, default 3. One was too few: the functions a consumer runs once a
+      // passes a side, default 8. One was too few: the functions a consumer runs once a
       // fetch (some 110 a pass) reached the optimizing compiler only in the third to fifth
       // counted pass, and the compiler's threads then ran 3x the direct side's samples
       // (perf, 2026-12-07g-consumer.md); a consumer that reads for long pays that once.
       for (let w = 0; w < warmUps; w++) {
         await direct.pass();
-        await pass(0);
+        await pass(-1 - w); // a group id of its own each pass (a group that committed would start at the end)
       }
       if (process.env.PROFILE !== undefined) {
         session = new Session();
@@ -310,7 +313,7 @@ try {
       const theirWindows: [number, number][] = [];
       const timed = async <T>(windows: [number, number][], f: () => Promise<T>): Promise<T> => {
         // MARK=1: a line before each pass, to tell the sides apart in --trace-gc output.
-        if (process.env.MARK !== undefined) console.log(`--- ${windows === mineWindows ? reader : 'direct'} pass ${process.hrtime.bigint()}`);
+        if (process.env.MARK !== undefined) console.log(`--- ${windows === mineWindows ? reader : 'direct'} pass ${process.hrtime.bigint()} arrayBuffers ${(process.memoryUsage().arrayBuffers / 1048576).toFixed(1)} MiB`);
         const t0 = performance.now();
         try {
           return await f();
@@ -355,13 +358,17 @@ try {
         directCpuPerRecordNs: directNs,
         ratioByCpu: directNs / cpuNs,
         medianPairRatioByCpu: percentile(ratios, 50),
-        // Collections a pass (a reader pass includes its consumer's or group's start), and their main-thread pause a record.
-        gcMinorPerPass: gcMine.minor / passes,
-        gcMajorPerPass: gcMine.major / passes,
-        gcNsPerRecord: (gcMine.ms * 1e6) / (records * passes),
-        directGcMinorPerPass: gcTheirs.minor / passes,
-        directGcMajorPerPass: gcTheirs.major / passes,
-        directGcNsPerRecord: (gcTheirs.ms * 1e6) / (records * passes),
+        // With GC=1: collections a pass (a reader pass includes its consumer's or group's start), and their main-thread pause a record.
+        ...(process.env.GC === undefined
+          ? {}
+          : {
+              gcMinorPerPass: gcMine.minor / passes,
+              gcMajorPerPass: gcMine.major / passes,
+              gcNsPerRecord: (gcMine.ms * 1e6) / (records * passes),
+              directGcMinorPerPass: gcTheirs.minor / passes,
+              directGcMajorPerPass: gcTheirs.major / passes,
+              directGcNsPerRecord: (gcTheirs.ms * 1e6) / (records * passes),
+            }),
         peakRssMiB: peakRssMiB(),
         ...(fetchesSeen > 0 ? { fetchesPerPass: fetchesSeen / (passes + warmUps) } : {}),
         ...(process.env.THREADS === undefined

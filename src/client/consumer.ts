@@ -190,6 +190,35 @@ interface Draining {
  */
 const chunkRecordsMin = 500;
 
+/**
+ * The fetched data a consumer lets wait to be handed out, in `maxPartitionBytes` (4 MiB by
+ * default): a partition whose last fetch showed a backlog is fetched only while the data
+ * waiting, plus `maxPartitionBytes` for each fetch in flight that may bring that much,
+ * stays within it (or nothing waits at all), and `pump` takes the partitions in turn from
+ * where it stopped, so each gets its share. A partition at its end (a long poll) or not
+ * fetched yet is fetched as before, whatever waits: a consumer of many partitions starts
+ * polling all of them at once, and its first round may bring one response a partition.
+ *
+ * Why: a fetched buffer holds a whole response's bytes, and every record of it holds the
+ * buffer. With 12 partitions and nothing to bound it, 12 MiB of fetched data waited its
+ * turn, each partition's next response behind the other 11 partitions' data, some 25 MB
+ * of records made meanwhile: two young-generation collections, so the buffers (and some
+ * records) were promoted, their bytes freed only by full collections, and the process
+ * ran most of a full collection a pass of 300,000 records, the collector's threads at 90
+ * to 100 ns a record against 20 for reading the log directly (2026-12-07g-consumer.md).
+ * Kafka's consumer bounds one response (`fetch.max.bytes`), not the sum; with the log in
+ * the same process, data waiting costs memory and collector work and buys nothing.
+ */
+const fetchBufferPartitions = 4;
+
+/**
+ * Whether the partition's last fetch said there is more to read than it fetches next (its
+ * high watermark beyond its next fetch offset). Unknown (no fetch yet): no.
+ */
+function hasBacklog(s: PartitionState): boolean {
+  return s.highWatermark >= 0 && (s.draining?.endOffset ?? s.position ?? s.highWatermark) < s.highWatermark;
+}
+
 /** The key of a partition in the consumer's maps. */
 const keyOf = (topic: string, partition: number): string => `${partition}:${topic}`;
 
@@ -231,6 +260,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private readonly metadata: MetadataCache;
   private readonly rng: Rng;
   private readonly states = new Map<string, PartitionState>();
+  /** The states in assignment order, and where `pump` starts looking (it rotates: see `fetchBufferPartitions`). */
+  private stateList: PartitionState[] = [];
+  private fetchCursor = 0;
   /** Partitions with data waiting, in the order it arrived. */
   private readyQueue: PartitionState[] = [];
   /** Fetch requests in flight. */
@@ -305,6 +337,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     }
     this.states.clear();
     for (const [k, s] of next) this.states.set(k, s);
+    this.stateList = [...next.values()];
+    this.fetchCursor = 0;
     this.readyQueue = this.readyQueue.filter((s) => s.assigned);
     this.pump();
   }
@@ -644,7 +678,23 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     const byNode = new Map<number, PartitionState[]>();
     let wakeAt = Infinity;
     let needMetadata = false;
-    for (const s of this.states.values()) {
+    const o = this.options;
+    const bufferMax = fetchBufferPartitions * o.maxPartitionBytes;
+    // The fetched data not handed out yet, and what the fetches in flight for partitions
+    // with a backlog may bring (see `fetchBufferPartitions`).
+    let waiting = 0;
+    for (const s of this.stateList) {
+      if (s.buffered !== undefined) waiting += s.buffered.records.length;
+      if (s.draining !== undefined) waiting += s.draining.records.length - s.draining.position;
+      // A first fetch (backlog unknown) may bring a partition's worth too.
+      if (s.inFlight === s.generation && (s.highWatermark < 0 || hasBacklog(s))) waiting += o.maxPartitionBytes;
+    }
+    const waitingBefore = waiting;
+    const n = this.stateList.length;
+    let lastTaken = -1;
+    for (let k = 0; k < n; k++) {
+      const at = (this.fetchCursor + k) % n;
+      const s = this.stateList[at]!;
       if (s.paused || s.inFlight === s.generation || s.buffered !== undefined || s.resetting || s.error !== undefined) continue;
       if (s.retryAtMs > now) {
         wakeAt = Math.min(wakeAt, s.retryAtMs);
@@ -659,6 +709,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       if (leader === undefined) {
         needMetadata = true;
         continue;
+      }
+      if (hasBacklog(s)) {
+        if (waiting > 0 && waiting + o.maxPartitionBytes > bufferMax) continue;
+        waiting += o.maxPartitionBytes;
+        lastTaken = at;
       }
       // No gate per node: a fetch in flight may be a long poll on partitions at their end,
       // waiting up to maxWaitMs, and must not hold back partitions of the same leader that
@@ -677,8 +732,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         () => this.pumpAt(this.clock.monotonic() + this.options.retryBackoffMs),
       );
     }
+    if (lastTaken >= 0) this.fetchCursor = (lastTaken + 1) % n;
     if (wakeAt !== Infinity) this.pumpAt(wakeAt);
-    for (const [node, list] of byNode) void this.fetch(node, list);
+    // A response brings at most what the buffer has room for (at least one partition's
+    // worth): partitions whose backlog is not known yet are in the request too.
+    const responseBytesMax = Math.min(o.maxBytes, Math.max(o.maxPartitionBytes, bufferMax - waitingBefore));
+    for (const [node, list] of byNode) void this.fetch(node, list, responseBytesMax);
   }
 
   private pumpAt(atMs: number): void {
@@ -720,7 +779,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     );
   }
 
-  private async fetch(node: number, partitions: PartitionState[]): Promise<void> {
+  private async fetch(node: number, partitions: PartitionState[], responseBytesMax: number): Promise<void> {
     const o = this.options;
     this.fetchesOut++;
     const sent = partitions.map((s) => ({ s, generation: s.generation, fetchOffset: s.draining?.endOffset ?? s.position! }));
@@ -736,7 +795,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         partitionMaxBytes: o.maxPartitionBytes,
       });
     }
-    const request: FetchRequest = { apiKey: ApiKey.Fetch, replicaId: -1, maxWaitMs: o.maxWaitMs, minBytes: o.minBytes, maxBytes: o.maxBytes, isolationLevel: 0, topics };
+    const request: FetchRequest = { apiKey: ApiKey.Fetch, replicaId: -1, maxWaitMs: o.maxWaitMs, minBytes: o.minBytes, maxBytes: responseBytesMax, isolationLevel: 0, topics };
     this.fetchCount++;
     try {
       const started = performance.now();
