@@ -400,6 +400,25 @@ describe('Consumer', () => {
     await c.close();
   }, 30_000);
 
+  it('a paused partition\'s fetched data does not hold back the other partitions', async () => {
+    // 4 partitions paused with their data fetched (more than the 4 partitions' worth the
+    // consumer lets wait): the other 4 are still read to the end.
+    const cluster = new FakeCluster({ topics: { t: 8 } });
+    const value = 'v'.repeat(100);
+    for (let p = 0; p < 8; p++) await fill(cluster, 't', p, Array.from({ length: 5_000 }, () => value));
+    const c = new Consumer(cluster, { maxWaitMs: 20, maxPartitionBytes: 256 * 1024 });
+    c.assign(Array.from({ length: 8 }, (_, p) => tp(p)));
+    for (let p = 0; p < 8; p++) await c.seek(tp(p), 'earliest');
+    const read = new Array<number>(8).fill(0);
+    for await (const b of c.batches()) {
+      read[b.partition]! += b.records.length;
+      if (b.partition < 4) c.pause([tp(b.partition)]);
+      if (read.slice(4).every((n) => n === 5_000)) break;
+    }
+    expect(read.slice(4)).toEqual([5_000, 5_000, 5_000, 5_000]);
+    await c.close();
+  }, 30_000);
+
   it('hands out whole fetched chunks with batches()', async () => {
     const cluster = new FakeCluster({ topics: { t: 1 } });
     await fill(cluster, 't', 0, ['a', 'b', 'c']);

@@ -684,6 +684,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     // with a backlog may bring (see `fetchBufferPartitions`).
     let waiting = 0;
     for (const s of this.stateList) {
+      // A paused partition's data waits for the user, not for the others: it does not count.
+      if (s.paused) continue;
       if (s.buffered !== undefined) waiting += s.buffered.records.length;
       if (s.draining !== undefined) waiting += s.draining.records.length - s.draining.position;
       // A first fetch (backlog unknown) may bring a partition's worth too.
