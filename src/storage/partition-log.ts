@@ -333,7 +333,7 @@ export class PartitionLog implements Log {
     const batches = validated.batches;
     const firstOffset = this.logEndOffset;
     const logAppendTime = c.messageTimestampType === 'LogAppendTime' && assign ? now : -1;
-    const { parts, lastOffset, maxTimestamp: maxTimestampIn } = assignOffsets(validated, assign, firstOffset, epoch, logAppendTime);
+    const { parts, whole, wholeBytes, lastOffset, maxTimestamp: maxTimestampIn } = assignOffsets(validated, assign, firstOffset, epoch, logAppendTime);
 
     this.beforeChange();
     const reason = rollReason(this.local.active.facts(), { bytes: input.length, batchCount, lastOffset, maxTimestamp: maxTimestampIn, now }, c);
@@ -354,8 +354,8 @@ export class PartitionLog implements Log {
     const seg = this.local.active;
     let position = seg.size;
     try {
-      if (assign) seg.file.appendv(parts);
-      else seg.file.append(input, 0, input.length);
+      if (wholeBytes > 0) seg.file.append(whole, 0, wholeBytes);
+      else seg.file.appendv(parts);
     } catch (err) {
       epochs.truncateFromEnd(this.logEndOffset);
       throw new TributaryError('KAFKA_STORAGE_ERROR', `writing to segment ${seg.baseOffset} failed: ${String(err)}`, { ...this.context(), cause: err });
