@@ -73,6 +73,8 @@ interface TopicSettings {
 /** A replica this broker hosts, and what `settle` last saw of it. */
 export interface Hosted {
   readonly topic: string;
+  /** `tpKey(topic, partition)`, made once: the key of its wake-ups (a string a produced batch, before). */
+  readonly key: string;
   readonly topicId: Uuid;
   readonly partition: number;
   readonly replica: Partition;
@@ -119,6 +121,8 @@ export class ReplicaManager {
   private seenDefaultConfigs: unknown;
   private readonly seenTopicConfigs = new Map<string, unknown>();
   private readonly hosted = new Map<string, Hosted>();
+  /** `hosted` again by topic, then partition: a produce's lookup of each partition makes no key string (with keyed records over 10,000 partitions, one a batch). */
+  private readonly hostedByTopic = new Map<string, { readonly replicas: (Hosted | undefined)[]; count: number }>();
   /** Partitions asked to open before this broker's metadata had them. */
   private readonly wantOpen = new Set<string>();
   /** Replicas `applyImage` found to open (data from before a restart), opened `opensPerTurn` at a time by `openFound`. */
@@ -194,7 +198,7 @@ export class ReplicaManager {
   private settle(h: Hosted, proposal?: AlterIsrProposal): boolean {
     if (proposal !== undefined) void this.alterPartition(h, proposal);
     if (!this.settleAcks(h)) return false;
-    this.wakeups.wake(tpKey(h.topic, h.partition));
+    this.wakeups.wake(h.key);
     return true;
   }
 
@@ -206,7 +210,7 @@ export class ReplicaManager {
   private settleAll(hs: readonly Hosted[]): void {
     this.passes.settle++;
     let moved: string[] | undefined;
-    for (const h of hs) if (this.settleAcks(h)) (moved ??= []).push(tpKey(h.topic, h.partition));
+    for (const h of hs) if (this.settleAcks(h)) (moved ??= []).push(h.key);
     if (moved !== undefined) {
       this.passes.wakeSweeps++;
       this.wakeups.wakeMany(moved);
@@ -410,8 +414,12 @@ export class ReplicaManager {
       if (this.stopped) return undefined;
       throw err;
     }
-    const h: Hosted = { topic, topicId: t.id, partition, replica, seen: seenOf(replica) };
-    this.hosted.set(tpKey(topic, partition), h);
+    const h: Hosted = { topic, key: tpKey(topic, partition), topicId: t.id, partition, replica, seen: seenOf(replica) };
+    this.hosted.set(h.key, h);
+    let byPartition = this.hostedByTopic.get(topic);
+    if (byPartition === undefined) this.hostedByTopic.set(topic, (byPartition = { replicas: new Array<Hosted | undefined>(t.partitions.length), count: 0 }));
+    if (byPartition.replicas[partition] === undefined) byPartition.count++;
+    byPartition.replicas[partition] = h;
     // The newest registration: the image may have moved on while the log opened.
     const latest = this.image?.topic(topic);
     if (latest && latest.id === t.id && latest.partitions[partition]) this.applyPartition(h, latest.partitions[partition], this.o.clock.monotonic());
@@ -447,7 +455,7 @@ export class ReplicaManager {
     const key = tpKey(topic, partition);
     const h = this.hosted.get(key);
     if (!h || h.topicId !== topicId) return;
-    this.hosted.delete(key);
+    this.unhost(h);
     this.hwCheckpoint.delete(`${topic}-${partition}`);
     // Its waiting acks=all produces would otherwise wait for a replica nobody ticks.
     h.replica.failAllAcks('NOT_LEADER_OR_FOLLOWER');
@@ -479,19 +487,27 @@ export class ReplicaManager {
     if (!reg) return { errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' };
     if (reg.leader !== this.o.nodeId) return { errorCode: reg.leader < 0 ? 'LEADER_NOT_AVAILABLE' : 'NOT_LEADER_OR_FOLLOWER' };
     if (this.o.logs.isOffline(topic, partition)) return { errorCode: 'KAFKA_STORAGE_ERROR' };
-    const h = this.hosted.get(tpKey(topic, partition));
+    const h = this.hostedByTopic.get(topic)?.replicas[partition];
     if (h === undefined) return 'open';
     return h.replica.role === 'leader' ? h : { errorCode: 'NOT_LEADER_OR_FOLLOWER' };
+  }
+
+  private unhost(h: Hosted): void {
+    this.hosted.delete(h.key);
+    const byPartition = this.hostedByTopic.get(h.topic);
+    if (byPartition?.replicas[h.partition] !== h) return;
+    byPartition.replicas[h.partition] = undefined;
+    if (--byPartition.count === 0) this.hostedByTopic.delete(h.topic);
   }
 
   /** A storage fault on an open replica: it goes offline, its waiting produces fail, the controller hears at once. */
   private storageFailed(h: Hosted, err: unknown): void {
     if (this.hosted.get(tpKey(h.topic, h.partition)) !== h) return;
-    this.hosted.delete(tpKey(h.topic, h.partition));
+    this.unhost(h);
     this.o.logs.markOffline(h.topic, h.partition, h.topicId, err);
     h.replica.failAllAcks('KAFKA_STORAGE_ERROR');
     this.settle(h);
-    this.wakeups.wake(tpKey(h.topic, h.partition)); // gone: whoever waits on it hears so at once
+    this.wakeups.wake(h.key); // gone: whoever waits on it hears so at once
     this.o.heartbeat();
   }
 
@@ -601,7 +617,7 @@ export class ReplicaManager {
         const pending = 'pending' in outcome && outcome.pending;
         if (pending) (acked ??= new Map()).set(i, this.ackFor(token));
         // Every key that moved, waited on or not: a fetch reading its partitions counts on the key's version (wakeups.ts).
-        if (this.settleAcks(h)) (moved ??= []).push(tpKey(h.topic, h.partition));
+        if (this.settleAcks(h)) (moved ??= []).push(h.key);
         // What storage made of the append.
         const seen = this.o.logs.afterLeaderAppend(e.topic, e.index, outcome.errorCode, 'message' in outcome ? outcome.message : undefined);
         if (seen.offline) this.storageFailed(h, new TributaryError('KAFKA_STORAGE_ERROR', seen.message ?? 'a write failed'));
@@ -832,6 +848,7 @@ export class ReplicaManager {
     this.checkpointHighWatermarks();
     this.stop();
     this.hosted.clear();
+    this.hostedByTopic.clear();
     await this.o.logs.closeAll();
   }
 
@@ -839,6 +856,7 @@ export class ReplicaManager {
   kill(): void {
     this.stop();
     this.hosted.clear();
+    this.hostedByTopic.clear();
     this.o.logs.abandonAll();
   }
 
