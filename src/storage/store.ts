@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { fsyncDir, writeFileAtomic } from './atomic-file.js';
 import { atomicWriteSuffix } from './core/leftovers.js';
 import { FolderLock } from './folder-lock.js';
+import { writeBehind } from './write-behind.js';
 
 /**
  * Where a partition log keeps its files: a folder on disk (`FileStore`) or a map in
@@ -301,6 +302,8 @@ class DiskFile implements StoreFile {
   slot = -1;
   /** Used since the eviction last looked at it (a second chance). */
   used = false;
+  /** The write-behind session of its last deferred append (0: none); write-behind.ts. */
+  deferredSeq = 0;
 
   constructor(readonly path: string, create: boolean, private readonly store: FileStore) {
     // Without throwing for a missing file: a new partition's segment file is missing, and
@@ -321,7 +324,12 @@ class DiskFile implements StoreFile {
   }
 
   get pinned(): boolean {
-    return this.syncsInFlight > 0;
+    return this.syncsInFlight > 0 || (this.deferredSeq !== 0 && writeBehind.pending(this.deferredSeq));
+  }
+
+  /** Before any use but a deferred append: the deferred appends landed (write-behind.ts). */
+  private landed(): void {
+    if (this.deferredSeq !== 0 && writeBehind.pending(this.deferredSeq)) writeBehind.waitFor(this.deferredSeq);
   }
 
   /** The descriptor, opening (and creating) the file if needed; marks the file most recently used. */
@@ -343,6 +351,7 @@ class DiskFile implements StoreFile {
   /** Closes the descriptor (the file stays usable: its next use reopens it). */
   closeDescriptor(): void {
     if (this.fdValue < 0) return;
+    this.landed();
     // Swap-remove from the open set.
     const last = openFiles.pop()!;
     if (last !== this) {
@@ -353,6 +362,8 @@ class DiskFile implements StoreFile {
     const fd = this.fdValue;
     this.fdValue = -1;
     closeSync(fd);
+    // The worker forgets a failure of this number before any later file can get it.
+    if (this.deferredSeq !== 0) writeBehind.forget(fd);
   }
 
   materialize(): void {
@@ -361,6 +372,7 @@ class DiskFile implements StoreFile {
 
   read(buf: Buffer, offset: number, length: number, position: number): number {
     if (length <= 0 || position >= this.size) return 0;
+    this.landed();
     const fd = this.fd();
     let done = 0;
     while (done < length) {
@@ -372,6 +384,13 @@ class DiskFile implements StoreFile {
   }
   append(buf: Uint8Array, offset: number, length: number): void {
     const fd = this.fd();
+    if (writeBehind.defers(length)) {
+      writeBehind.defer(this, fd, this.size, buf, offset, length);
+      this.size += length;
+      this.dirty = true;
+      return;
+    }
+    this.landed();
     try {
       let done = 0;
       while (done < length) done += writeSync(fd, buf, offset + done, length - done, this.size + done);
@@ -383,6 +402,7 @@ class DiskFile implements StoreFile {
     this.dirty = true;
   }
   appendv(buffers: readonly Uint8Array[]): void {
+    this.landed();
     const fd = this.fd();
     let total = 0;
     for (const b of buffers) total += b.length;
@@ -421,6 +441,7 @@ class DiskFile implements StoreFile {
     }
   }
   writeAt(buf: Uint8Array, position: number): void {
+    this.landed();
     const fd = this.fd();
     let done = 0;
     while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
@@ -428,6 +449,7 @@ class DiskFile implements StoreFile {
     this.dirty = true;
   }
   truncate(size: number): void {
+    this.landed();
     ftruncateSync(this.fd(), size);
     this.size = size;
     this.dirty = true;
@@ -439,6 +461,7 @@ class DiskFile implements StoreFile {
         let fd: number;
         try {
           if (this.closed) throw new Error(`EBADF: ${this.path} was closed before its sync`);
+          this.landed();
           fd = this.fd();
         } catch (err) {
           syncDone();
@@ -460,6 +483,7 @@ class DiskFile implements StoreFile {
   }
   syncNow(): void {
     if (!this.exists || (!this.dirty && this.fdValue < 0)) return;
+    this.landed();
     this.dirty = false;
     fdatasyncSync(this.fd());
   }
