@@ -323,8 +323,13 @@ class DiskFile implements StoreFile {
     return this.exists;
   }
 
+  /**
+   * Not closed by the eviction: an fdatasync in flight holds the descriptor. Deferred
+   * appends in flight do not pin it (closing waits for them): with more partitions in a
+   * request's flight than the bound, pinning them would take the process past its limit.
+   */
   get pinned(): boolean {
-    return this.syncsInFlight > 0 || (this.deferredSeq !== 0 && writeBehind.pending(this.deferredSeq));
+    return this.syncsInFlight > 0;
   }
 
   /** Before any use but a deferred append: the deferred appends landed (write-behind.ts). */

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
+import { openFileCount, setOpenFilesMax } from '../../src/storage/store.js';
 import { writeBehind } from '../../src/storage/write-behind.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 
@@ -62,5 +63,40 @@ describe('write-behind under a keyed producer', () => {
     await producer.send('wide', Array.from({ length: 1000 }, (_, i) => ({ partition: 3, value: `one-${i}` })));
     expect(writeBehind.stats).toEqual(one);
     await producer.close();
+  });
+
+  it('with fewer open files allowed than partitions written: descriptors closed under the bound wait for their writes, and every record is read back in order', async () => {
+    const previous = setOpenFilesMax(8);
+    try {
+      const dataDir = tempDir();
+      await using cluster = await Cluster.start({ nodes: 1, dataDir });
+      await cluster.admin().createTopics([{ name: 'few-fds', partitions }]);
+      const producer = cluster.producer({ acks: 1, lingerMs: 0 });
+      const before = writeBehind.stats.writes;
+      // Calls of 64 records over 64 partitions, one at a time: requests of batches of one or two records.
+      const written = [];
+      for (let c = 0; c < 20; c++) written.push(...(await producer.send('few-fds', Array.from({ length: 64 }, (_, i) => ({ key: `k-${c}-${i}`, value: `${c}:${i}` })))));
+      expect(writeBehind.stats.writes - before).toBeGreaterThan(100);
+      expect(openFileCount()).toBeLessThanOrEqual(8);
+      const byPartition = new Map<number, string[]>();
+      for (const [k, w] of written.entries()) {
+        const list = byPartition.get(w.partition) ?? [];
+        list[w.offset] = `${Math.floor(k / 64)}:${k % 64}`;
+        byPartition.set(w.partition, list);
+      }
+      const consumer = cluster.consumer();
+      const parts = [...byPartition.keys()].map((partition) => ({ topic: 'few-fds', partition }));
+      consumer.assign(parts);
+      for (const tp of parts) await consumer.seek(tp, 'earliest');
+      let read = 0;
+      for await (const r of consumer) {
+        expect(Buffer.from(r.value!).toString()).toBe(byPartition.get(r.partition)![r.offset]);
+        if (++read === written.length) break;
+      }
+      await consumer.close();
+      await producer.close();
+    } finally {
+      setOpenFilesMax(previous);
+    }
   });
 });
