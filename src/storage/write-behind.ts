@@ -158,6 +158,8 @@ export class WriteBehind {
     this.stats.sessions++;
     const w = this.start();
     return new Promise((resolve) => {
+      // Referenced while a session is in flight (its answer is awaited), not otherwise.
+      if (this.waiting.size === 0) w.ref();
       this.waiting.set(s.seq, { resolve, owners: s.owners });
       w.postMessage({ seq: s.seq, count: s.count, meta: s.meta.buffer, data: s.data.buffer }, [s.meta.buffer, s.data.buffer]);
     });
@@ -230,13 +232,12 @@ export class WriteBehind {
     if (this.worker !== undefined) return this.worker;
     const done = new Int32Array(new SharedArrayBuffer(8));
     const worker = new Worker(workerSource, { eval: true, workerData: { done: done.buffer } });
-    // The worker never keeps the process alive: nothing is deferred without a caller waiting on it.
-    worker.unref();
     worker.on('message', (m: { seq: number; failed: (number | string)[] | null }) => {
       if (((m.seq - this.landed) | 0) > 0) this.landed = m.seq;
       const w = this.waiting.get(m.seq);
       if (w === undefined) return;
       this.waiting.delete(m.seq);
+      if (this.waiting.size === 0) worker.unref();
       if (m.failed === null) return w.resolve(noFailures);
       const failed: { owner: number; message: string }[] = [];
       for (let i = 0; i < m.failed.length; i += 2) failed.push({ owner: w.owners[m.failed[i] as number]!, message: m.failed[i + 1] as string });
@@ -250,6 +251,10 @@ export class WriteBehind {
         w.resolve({ failed: w.owners.map((owner) => ({ owner, message: 'EIO: the write-behind worker exited' })) });
       }
     });
+    // Idle, the worker never keeps the process alive. After the listeners: adding a
+    // 'message' listener references the worker's port again (Node 20; a process that had
+    // used it did not exit).
+    worker.unref();
     this.worker = worker;
     this.done = done;
     return worker;

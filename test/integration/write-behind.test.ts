@@ -6,8 +6,10 @@
  * goes on, it resolves and they do. A request over one partition never goes through the
  * worker. Counted in turns of the event loop, never timed.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
 import { openFileCount, setOpenFilesMax } from '../../src/storage/store.js';
@@ -99,4 +101,13 @@ describe('write-behind under a keyed producer', () => {
       setOpenFilesMax(previous);
     }
   });
+
+  it('a process that used it exits by itself once its work is done (the idle worker holds nothing)', async () => {
+    const child = fileURLToPath(new URL('./write-behind-exit-child.ts', import.meta.url));
+    // A generous bound (the child's work takes a second or two), so that a child that never exits is killed, not left behind.
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--import', 'tsx', child, tempDir()], { timeout: 100_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${String(err)} ${stderr}`)) : resolve(stdout))),
+    );
+    expect(Number(/deferred (\d+)/.exec(out)?.[1])).toBeGreaterThan(0);
+  }, 120_000);
 });
