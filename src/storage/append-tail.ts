@@ -44,6 +44,7 @@
  * @internal
  */
 import { markChecksummedHere } from '../record/checksummed-here.js';
+import { assert } from '../util/assert.js';
 import { positions, writeInt64 } from '../record/batch.js';
 import type { ValidatedBatches } from './log-validator.js';
 
@@ -173,6 +174,8 @@ export class AppendTail {
     let i = e.bases.indexOf(offset);
     if (i < 0) return undefined;
     const chunk = e.chunk;
+    // Its memory transferred away would read as empty: a bug (the tail never hands a chunk over, util/hand-over.ts).
+    assert(chunk.buf.length > 0, 'a tail chunk is never transferred away');
     const start = i === 0 ? e.start : e.ends[i - 1]!;
     let end = start;
     for (;;) {
