@@ -95,12 +95,13 @@ describe('AppendTail: a leader’s last appends in memory', () => {
     const all = tail.read(0, 1024 * 1024, 50)!;
     expect(batchesOf(all).map((b) => b.base)).toEqual([0, 10, 20, 30, 40]);
     expect(batchesOf(tail.read(20, 1024 * 1024, 40)!).map((b) => b.base)).toEqual([20, 30]);
-    // Appends of 300 KiB: a 2 MiB chunk holds six, the seventh opens the next chunk.
+    // Appends of ~300 KiB: a 1 MiB chunk holds three, the fourth opens the next chunk.
     const big = new AppendTail();
     const b = run(1, 300, 1024);
-    for (let i = 0; i < 8; i++) big.append(b, i * 300, 0);
-    expect(batchesOf(big.read(0, 8 * 1024 * 1024, 2400)!).map((x) => x.base)).toEqual([0, 300, 600, 900, 1200, 1500]);
-    expect(batchesOf(big.read(1800, 8 * 1024 * 1024, 2400)!).map((x) => x.base)).toEqual([1800, 2100]);
+    for (let i = 0; i < 5; i++) big.append(b, i * 300, 0);
+    expect(batchesOf(big.read(0, 8 * 1024 * 1024, 1500)!).map((x) => x.base)).toEqual([0, 300, 600]);
+    expect(batchesOf(big.read(300, 8 * 1024 * 1024, 1500)!).map((x) => x.base)).toEqual([300, 600]);
+    expect(batchesOf(big.read(900, 8 * 1024 * 1024, 1500)!).map((x) => x.base)).toEqual([900, 1200]);
   });
 
   it('an append that does not follow the last one kept starts the tail over', () => {
@@ -118,7 +119,7 @@ describe('AppendTail: a leader’s last appends in memory', () => {
   it('keeps within its own bound and its broker’s budget, and gives every byte back', () => {
     const budget = new TailBudget(3 * 1024 * 1024);
     const [a, b] = [new AppendTail(budget), new AppendTail(budget)];
-    const v = run(1, 200, 1000); // ~200 KB an append: 1 MiB chunks
+    const v = run(1, 200, 1000); // ~200 KB an append: 512 KiB chunks
     let next = 0;
     for (let i = 0; i < 40; i++) {
       a.append(v, next, 0);
