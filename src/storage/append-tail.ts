@@ -206,6 +206,8 @@ export class AppendTail {
 
   /** Lets go of everything (the replica stopped leading, or went). */
   clear(): void {
+    // Called on every append of a leader without followers: nothing made when nothing is held.
+    if (this.heldBytes === 0 && this.head === this.entries.length) return;
     this.budget.held -= this.heldBytes;
     this.heldBytes = 0;
     this.entries = [];
