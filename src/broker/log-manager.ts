@@ -72,6 +72,8 @@ export interface StorageReport {
 export const storageReportsMax = 1000;
 
 const key = (topic: string, partition: number): string => `${topic}-${partition}`;
+/** The options of every partition folder's store (one object, not one a partition). */
+const unlocked = Object.freeze({ lock: false });
 
 /** The operating-system error code (`EACCES`, `ENOSPC`, ...) behind an error, following causes. */
 export function errnoOf(err: unknown): string | undefined {
@@ -149,7 +151,7 @@ export class LogManager {
   private readonly openStore: (dir: string) => Store;
 
   constructor(private readonly options: LogManagerOptions) {
-    this.openStore = options.openStore ?? ((dir: string) => new FileStore(dir, { lock: false }));
+    this.openStore = options.openStore ?? ((dir: string) => new FileStore(dir, unlocked));
     this.topicIds = TopicIdJournal.open(options.dataDir);
     this.checkpoints = LogDirCheckpoints.open(options.dataDir, options.checkpointDelayMs, options.clock, this.topicIds);
   }

@@ -151,8 +151,8 @@ export class PartitionLog implements Log {
     activeSegment(): Segment {
       return this.log.local.active;
     }
-    syncEpochFile(): Promise<void> {
-      return this.log.leaderEpochCache.syncIfNeeded();
+    syncEpochFile(recoveryPointMoves: boolean): Promise<void> {
+      return this.log.leaderEpochCache.syncIfNeeded(recoveryPointMoves);
     }
     logEndOffset(): number {
       return this.log.logEndOffset;
