@@ -57,7 +57,10 @@ try {
   }
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
-  console.log(`${from === 'src' ? 'source, tsx' : 'dist, plain node'}: ${n} partitions: create ${createMs.toFixed(0)} ms, ready ${(ms / 1000).toFixed(2)} s, CPU user ${s(cpu.user)} s system ${s(cpu.system)} s; file floor ${f.s.toFixed(2)} s (user ${s(f.user)} s system ${s(f.system)} s); load ${loadavg()[0].toFixed(1)}`);
+  // With --expose-gc: the heap the ready phase left (what every later GC must mark).
+  globalThis.gc?.();
+  const heap = globalThis.gc === undefined ? '' : `, heap after GC ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)} MiB`;
+  console.log(`${from === 'src' ? 'source, tsx' : 'dist, plain node'}: ${n} partitions: create ${createMs.toFixed(0)} ms, ready ${(ms / 1000).toFixed(2)} s, CPU user ${s(cpu.user)} s system ${s(cpu.system)} s; file floor ${f.s.toFixed(2)} s (user ${s(f.user)} s system ${s(f.system)} s)${heap}; load ${loadavg()[0].toFixed(1)}`);
   await producer.close();
   await cluster.close();
 } finally {
