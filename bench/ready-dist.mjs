@@ -1,6 +1,6 @@
 /**
- * `node bench/ready-dist.mjs [partitions] [dist|src]` (default 10000 dist; `src` needs
- * `node --import tsx`): the ready phase of `bench/partitions.ts` (a topic of N partitions
+ * `node bench/ready-dist.mjs [partitions] [dist|src] [restart]` (default 10000 dist; `src`
+ * needs `node --import tsx`; `restart` also times a clean restart and its first records): the ready phase of `bench/partitions.ts` (a topic of N partitions
  * created on a 1-node cluster with a data folder, then one record sent to each), timed
  * against the built package in plain Node, as a user runs it, or against the source.
  *
@@ -63,6 +63,23 @@ try {
   console.log(`${from === 'src' ? 'source, tsx' : 'dist, plain node'}: ${n} partitions: create ${createMs.toFixed(0)} ms, ready ${(ms / 1000).toFixed(2)} s, CPU user ${s(cpu.user)} s system ${s(cpu.system)} s; file floor ${f.s.toFixed(2)} s (user ${s(f.user)} s system ${s(f.system)} s)${heap}; load ${loadavg()[0].toFixed(1)}`);
   await producer.close();
   await cluster.close();
+  if (process.argv[4] === 'restart') {
+    // Issue 13's other target: a clean restart of the node (`Cluster.start`), then every
+    // partition takes one more record (each log opens at its first request).
+    const c1 = process.cpuUsage();
+    const t1 = performance.now();
+    const again = await Cluster.start({ dataDir: dir });
+    const startMs = performance.now() - t1;
+    const p2 = again.producer({ lingerMs: 5 });
+    for (let at = 0; at < n; at += 2000) {
+      await Promise.all(Array.from({ length: Math.min(2000, n - at) }, (_, i) => p2.send('bench', [{ partition: at + i, value: `w${at + i}` }])));
+    }
+    const restartMs = performance.now() - t1;
+    const cpu1 = process.cpuUsage(c1);
+    console.log(`clean restart: Cluster.start ${(startMs / 1000).toFixed(2)} s, every partition accepted a record at ${(restartMs / 1000).toFixed(2)} s, CPU user ${s(cpu1.user)} s system ${s(cpu1.system)} s; load ${loadavg()[0].toFixed(1)}`);
+    await p2.close();
+    await again.close();
+  }
 } finally {
   rmSync(base, { recursive: true, force: true });
 }
