@@ -7,8 +7,8 @@
  *   through `cluster.createHandle()`. records/s.
  * - `rf3:inline` / `rf3:per-node`: the same Producer in this thread against a 3-node
  *   cluster, a topic of 3 partitions with replication factor 3, acks=all, the nodes in
- *   this thread or one worker each; 300 calls of warm-up, then 600 measured. records/s
- *   and CPU µs per record (the whole process: `process.cpuUsage()` counts every thread).
+ *   this thread or one worker each; 3,000 calls of warm-up, then 1,000 measured. records/s and CPU µs per record (the whole process: `process.cpuUsage()`
+ *   counts every thread).
  * - `start:inline` / `start:per-node` / `start:per-node@dist`: start and close a 3-node
  *   cluster, five times; the median and the first (`@dist`: from the built package).
  * - `group:main` / `group:worker`: one consumer group member reading 1,000,000 records
@@ -231,14 +231,16 @@ async function main(which: string): Promise<void> {
     await cluster.admin().createTopics([{ name: 'bench', partitions: 3, replicationFactor: 3 }]);
     const producer = cluster.producer({ lingerMs: 0, acks: 'all' });
     // Warm-up: leaders and followers open, and the code gets optimized. With 'per-node'
-    // each node's thread compiles the same code again: after 5 calls of warm-up the 150
-    // measured calls were mostly that compiling (6.2 µs of CPU a record per-node, 2.1-3.1
-    // inline; 100 calls of warm-up were not enough for per-node, 3.7-4.6; after 300,
-    // 2.3-2.6 and 0.7-1.2, at load 13-16), so 300 calls warm up before 600 measured
-    // (bench/results/2026-12-07f-replication.md). `RF3_WARMUP_CALLS` and `RF3_CALLS`
-    // change them.
-    await drive(producer, Number(process.env.RF3_WARMUP_CALLS ?? 300), 1);
-    const calls = Number(process.env.RF3_CALLS ?? 600);
+    // each node's isolate compiles the same code again, and V8's helper threads compile for
+    // a long while: after 5 calls of warm-up the measured calls were mostly that compiling
+    // (6.2 µs of CPU a record per-node, 2.1-3.1 inline), and after 300 still a third of it
+    // (2.3 µs per-node; the helper threads 1.3-1.6 µs a record in the next 300 calls, under
+    // 0.25 from about 2,000 calls on: bench/results/2026-12-07g-pernode.md). Compiling
+    // follows the work done, not the time (a loaded machine gives the process less of both),
+    // so both sides warm up for `RF3_WARMUP_CALLS` (3,000) calls, then measure `RF3_CALLS`
+    // (1,000). `RF3_WARMUP_CALLS=300 RF3_CALLS=600` gives the figure before session 7.
+    await drive(producer, Number(process.env.RF3_WARMUP_CALLS ?? 3000), 1);
+    const calls = Number(process.env.RF3_CALLS ?? 1000);
     const cpu = process.cpuUsage();
     const started = performance.now();
     const rate = await drive(producer, calls, 1);

@@ -5,7 +5,7 @@ import type { NodeHandler } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
 import type { Logger, LogLevel } from '../util/logger.js';
 import type { ClusterOp, FromClusterWorker, NodeInfo, ToClusterWorker } from './cluster-worker-protocol.js';
-import { startWorkerEntry } from './worker-nodes.js';
+import { NODE_WORKER_LIMITS, startWorkerEntry } from './worker-nodes.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { ClusterMetrics } from '../observe/cluster-metrics.js';
 import { imageFromCopy, type ImageCopy } from './node-reads.js';
@@ -39,7 +39,7 @@ export class ClusterWorker {
   /** Starts the worker and its cluster (`options`: plain data; the folder is the worker's to lock). */
   static async start(options: object, logLevel: LogLevel, log: Logger): Promise<ClusterWorker> {
     const sync = new SyncReader("the cluster's worker");
-    const worker = startWorkerEntry('../cluster-worker.ts', 'cluster-worker', { options, logLevel, syncRead: sync.end }, [sync.end.port]);
+    const worker = startWorkerEntry('../cluster-worker.ts', 'cluster-worker', { options, logLevel, syncRead: sync.end }, [sync.end.port], NODE_WORKER_LIMITS);
     let self: ClusterWorker | undefined;
     let pendingStatus: readonly NodeInfo[] = [];
     return new Promise<ClusterWorker>((resolve, reject) => {

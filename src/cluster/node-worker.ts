@@ -10,7 +10,7 @@
  * in one `NodeRun`, and nothing of it outlives its close.
  * @internal
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, resourceLimits, workerData, type MessagePort } from 'node:worker_threads';
 import { ClusterNode } from '../cluster-node.js';
 import type { NodeEndpoint } from '../node/node-endpoint.js';
 import { RaftLinks } from '../node/raft-link.js';
@@ -188,7 +188,7 @@ class NodeRun {
         ...(data.electionTimeoutMs !== undefined ? { electionTimeoutMs: data.electionTimeoutMs } : {}),
       });
       this.node = node;
-      post({ t: 'opened', marks: { loadedAt: this.loadedAt, openedAt: wall() } });
+      post({ t: 'opened', marks: { loadedAt: this.loadedAt, openedAt: wall(), youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb } });
       this.reportStatus();
       void node.broker.whenRegistered().then(() => {
         this.serving = true;

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MessageChannel, Worker, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, type TransferListItem, type WorkerOptions } from 'node:worker_threads';
 import { rebuildError } from '../transport/port/messages.js';
 import { PortTransport } from '../transport/port/port-transport.js';
 import type { NodeHandler } from '../transport/transport.js';
@@ -22,21 +22,48 @@ import type { FromNodeWorker, NodeStatus, NodeWorkerData, StartMarks, ToNodeWork
  * (a worker does not inherit the loader of the thread that starts it).
  * @internal
  */
-export function startWorkerEntry(srcPath: string, distName: string, workerData: unknown, transferList: TransferListItem[] = []): Worker {
+export function startWorkerEntry(srcPath: string, distName: string, workerData: unknown, transferList: TransferListItem[] = [], limits: Pick<WorkerOptions, 'resourceLimits'> = {}): Worker {
   const here = import.meta.url;
   // A node's worker loads its CommonJS bundle with a V8 code cache (code-cache.ts), from either format.
-  if (!here.endsWith('.ts') && distName === 'node-worker') return new Worker(codeCacheBoot(fileURLToPath(new URL(`./${distName}.cjs`, here))), { eval: true, workerData, transferList });
-  if (!here.endsWith('.ts')) return new Worker(new URL(`./${distName}${here.endsWith('.cjs') ? '.cjs' : '.js'}`, here), { workerData, transferList });
+  if (!here.endsWith('.ts') && distName === 'node-worker') return new Worker(codeCacheBoot(fileURLToPath(new URL(`./${distName}.cjs`, here))), { eval: true, workerData, transferList, ...limits });
+  if (!here.endsWith('.ts')) return new Worker(new URL(`./${distName}${here.endsWith('.cjs') ? '.cjs' : '.js'}`, here), { workerData, transferList, ...limits });
   const entry = new URL(srcPath, here).href;
   // tsx's ESM entry (`require.resolve` would give its CommonJS one, which cannot register the hooks from here).
   const tsxPackage = createRequire(here).resolve('tsx/package.json');
   const tsx = pathToFileURL(join(dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { workerData, transferList, eval: true });
+  return new Worker(boot, { workerData, transferList, eval: true, ...limits });
 }
 
+/**
+ * The young generation of a node's worker, MiB (`resourceLimits.maxYoungGenerationSizeMb`;
+ * V8 splits it into two semi-spaces and a space for large new objects, so 16 is a new space
+ * of about 5 MiB). Why not V8's default (48 on this machine's heap size, a 16 MiB new space):
+ * a node's old generation is small (12-13 MiB live in the RF 3 bench), and once the new
+ * space had grown to its maximum (5 s into the bench) V8 found less headroom under the old
+ * generation's limit than one scavenge could promote, so it started incremental marking again
+ * as soon as a mark-compact ended (`--trace-incremental-marking`: "Start (task)" at 12 of
+ * 36 MiB). Each node's isolate then mark-compacted every 100-150 ms for good, reclaiming 4 MiB
+ * each time, and V8's helper threads spent the rest of the run marking, sweeping and
+ * recompiling (55% of their samples in TurboFan, 10% concurrent marking): 28-38
+ * mark-compacts in 10 s of the bench instead of 5, and 1.9-3.1 µs of CPU a replicated record
+ * instead of 1.1-1.4 (`bench/results/2026-12-07g-pernode.md`). With a new space of 5 MiB a
+ * scavenge can promote less than the headroom, and the marking starts only when the old
+ * generation really fills. 24 measured the same as 8 and 16; 32 thrashed like the default.
+ * @internal
+ */
+export const NODE_WORKER_YOUNG_GENERATION_MB = 16;
+
+/**
+ * The resource limits of a worker that runs nodes: one node (`'per-node'`) or the whole
+ * cluster (`'worker'`, `cluster-in-worker.ts`, whose isolate mark-compacted the same way:
+ * 101 times in 20 s of the RF 3 case, every 110-200 ms from 5 s on).
+ * @internal
+ */
+export const NODE_WORKER_LIMITS = { resourceLimits: { maxYoungGenerationSizeMb: NODE_WORKER_YOUNG_GENERATION_MB } } as const;
+
 function startWorker(data: NodeWorkerData, sync: SyncReader): Worker {
-  return startWorkerEntry('./node-worker.ts', 'node-worker', { ...data, syncRead: sync.end }, [sync.end.port]);
+  return startWorkerEntry('./node-worker.ts', 'node-worker', { ...data, syncRead: sync.end }, [sync.end.port], NODE_WORKER_LIMITS);
 }
 
 /** One node's worker, as the supervisor sees it. */
@@ -113,7 +140,7 @@ class WorkerNode {
           const k = this.marks;
           if (k !== undefined) {
             const ms = (t: number): number => Math.round(t - this.createdAt);
-            log.debug({ nodeId: id, loadedMs: ms(k.loadedAt), openedMs: ms(k.openedAt), registeredMs: ms(m.at) }, `node ${id}'s worker: entry loaded ${ms(k.loadedAt)} ms, node open ${ms(k.openedAt)} ms, registered ${ms(m.at)} ms after the start (a new worker or an idle one)`);
+            log.debug({ nodeId: id, loadedMs: ms(k.loadedAt), openedMs: ms(k.openedAt), registeredMs: ms(m.at), youngGenerationMb: k.youngGenerationMb }, `node ${id}'s worker: entry loaded ${ms(k.loadedAt)} ms, node open ${ms(k.openedAt)} ms, registered ${ms(m.at)} ms after the start (a new worker or an idle one)`);
           }
           this.settle(m.t);
           return;

@@ -46,6 +46,8 @@ export type ToNodeWorker =
 export interface StartMarks {
   readonly loadedAt: number;
   readonly openedAt: number;
+  /** The worker's young generation, MiB, as V8 applied its `resourceLimits` (`NODE_WORKER_YOUNG_GENERATION_MB`). */
+  readonly youngGenerationMb?: number | undefined;
 }
 
 export interface NodeStatus {

@@ -90,6 +90,19 @@ describe("threads: 'per-node' and 'worker'", () => {
     await expect(Cluster.start({ threads: 'worker', openStore: () => undefined as never })).rejects.toSatisfy((e) => isTributaryError(e, 'INVALID_CONFIG') && /openStore/.test((e as Error).message));
     await expect(Cluster.start({ threads: 'sideways' as never })).rejects.toSatisfy((e) => isTributaryError(e, 'INVALID_CONFIG'));
   });
+
+  it("each node's worker runs with the small young generation that keeps its isolate from mark-compacting without pause (NODE_WORKER_YOUNG_GENERATION_MB)", async () => {
+    // V8's default young generation (48 MiB here) made each node's isolate mark-compact
+    // every 100-150 ms once its new space had grown (src/cluster/worker-nodes.ts). What the
+    // worker reports is what V8 applied in that thread, new workers and idle ones alike.
+    const reported: unknown[] = [];
+    const logger = { debug: (f: object) => void ('youngGenerationMb' in f && reported.push((f as { youngGenerationMb: unknown }).youngGenerationMb)), info: () => {}, warn: () => {}, error: () => {} };
+    for (let i = 0; i < 2; i++) {
+      const cluster = await Cluster.start({ nodes: 3, threads: 'per-node', logger, logLevel: 'debug' });
+      await cluster.close();
+    }
+    expect(reported).toEqual([16, 16, 16, 16, 16, 16]);
+  }, 120_000);
 });
 
 describe("threads: 'per-node' with listen", () => {

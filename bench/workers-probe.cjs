@@ -1,0 +1,78 @@
+/**
+ * A probe preloaded into every thread of a bench process (`node --require`, which worker
+ * threads inherit): counts what each JS thread posts on its ports (messages, the requests
+ * and answers they carry by kind, transferred buffers) and its GC pauses, and on request
+ * profiles the thread's CPU with the inspector over a window of the caller's choosing.
+ * Commands and answers travel on a `BroadcastChannel` named `tributary-probe` (its own
+ * posts are not counted): `reset`, `snap` (each thread answers with its OS thread id and
+ * counts), `prof-start`, `prof-stop` (each thread writes `<dir>/<tid>.cpuprofile`).
+ * Used by `bench/workers-pernode.ts`; nothing in `src/` knows of it.
+ */
+'use strict';
+const { BroadcastChannel, MessagePort, isMainThread, threadId } = require('node:worker_threads');
+const { readFileSync, writeFileSync } = require('node:fs');
+const { PerformanceObserver } = require('node:perf_hooks');
+
+const tid = readFileSync('/proc/thread-self/stat', 'utf8').split(' ')[0];
+let counts = fresh();
+function fresh() {
+  return { messages: 0, items: 0, transferred: 0, bytes: 0, kinds: {}, gcCount: 0, gcMs: 0 };
+}
+
+/** A short name for one item of a message: `req:<api>` for a request (`f` framed), `res`/`err` for an answer, else its type. */
+function kindOf(item) {
+  if (item === null || typeof item !== 'object') return typeof item;
+  if (item.req !== undefined && typeof item.req === 'object' && item.req !== null) return `req:${item.req.apiKey}${item.req.frame !== undefined ? 'f' : ''}`;
+  if (item.t === 'res') return item.res !== null && typeof item.res === 'object' && item.res.frame !== undefined ? `res:${item.res.apiKey}f` : 'res';
+  return String(item.t ?? '?');
+}
+
+function count(m, transfer) {
+  counts.messages++;
+  const list = m !== null && typeof m === 'object' && Array.isArray(m.list) ? m.list : [m];
+  counts.items += list.length;
+  for (const item of list) {
+    const k = kindOf(item);
+    counts.kinds[k] = (counts.kinds[k] ?? 0) + 1;
+  }
+  if (Array.isArray(transfer)) {
+    counts.transferred += transfer.length;
+    for (const b of transfer) counts.bytes += b && typeof b.byteLength === 'number' ? b.byteLength : 0;
+  }
+}
+
+const proto = MessagePort.prototype;
+const post = proto.postMessage;
+proto.postMessage = function (m, transfer) {
+  count(m, transfer);
+  return post.call(this, m, transfer);
+};
+
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    counts.gcCount++;
+    counts.gcMs += e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+
+let session;
+const channel = new BroadcastChannel('tributary-probe');
+channel.unref();
+channel.onmessage = ({ data }) => {
+  if (data === null || typeof data !== 'object' || data.from !== 'bench') return;
+  if (data.cmd === 'reset') counts = fresh();
+  else if (data.cmd === 'snap') channel.postMessage({ from: 'probe', tid, main: isMainThread, threadId, counts });
+  else if (data.cmd === 'prof-start') {
+    const inspector = require('node:inspector');
+    session = new inspector.Session();
+    session.connect();
+    session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 200 }, () => session.post('Profiler.start')));
+  } else if (data.cmd === 'prof-stop' && session !== undefined) {
+    session.post('Profiler.stop', (err, res) => {
+      if (!err) writeFileSync(`${data.dir}/${isMainThread ? 'main' : `w${threadId}`}-${tid}.cpuprofile`, JSON.stringify(res.profile));
+      session.disconnect();
+      session = undefined;
+      channel.postMessage({ from: 'probe', tid, profiled: true });
+    });
+  }
+};
