@@ -35,7 +35,7 @@
  * (young, full) a pass on each side. Paired readers `direct-async` and `direct-async-batch`
  * are the direct read handed out as a consumer hands records out (read-ceiling.ts).
  */
-import { cpSync, writeFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, writeFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
@@ -77,6 +77,15 @@ async function fill(): Promise<void> {
  */
 let asyncDirect: Awaited<ReturnType<typeof openDirect>> | undefined;
 
+/** The consumer's `maxPartitionBytes` and the direct read's read size (`PARTITION_BYTES`, default 1 MiB as Kafka's). */
+const partitionBytes = Number(process.env.PARTITION_BYTES ?? 1 << 20);
+
+/** Uncounted passes a side before a paired run's counted ones. */
+const warmUps = Number(process.env.WARMUP ?? 8);
+
+/** Fetch requests the bare readers sent, over every pass (warm-up included). */
+let fetchesSeen = 0;
+
 interface Pass {
   readonly seconds: number;
   readonly cpuUs: number;
@@ -94,13 +103,13 @@ async function pass(n: number): Promise<Pass> {
   const mark = (count: number) => {
     if (first === 0) [first, firstCount, cpu0] = [performance.now(), count, process.cpuUsage()];
   };
-  if (reader === 'direct-async' || reader === 'direct-async-batch') {
-    const r = await asyncDirect!.pass(reader === 'direct-async' ? 'async' : 'async-batch');
+  if (reader === 'direct-async' || reader === 'direct-async-batch' || reader === 'direct-sync-batch') {
+    const r = await asyncDirect!.pass(reader.slice('direct-'.length) as 'async' | 'async-batch' | 'sync-batch');
     mark(0);
     return { seconds: r.seconds, cpuUs: r.cpuUs, counted: r.records };
   }
   if (reader === 'bare' || reader === 'bare-record') {
-    const consumer = cluster.consumer({ maxWaitMs: 500 });
+    const consumer = cluster.consumer({ maxWaitMs: 500, maxPartitionBytes: partitionBytes, ...(process.env.MAX_BYTES !== undefined ? { maxBytes: Number(process.env.MAX_BYTES) } : {}) });
     consumer.assign(tps);
     for (const tp of tps) await consumer.seek(tp, 'earliest');
     if (reader === 'bare') {
@@ -116,6 +125,7 @@ async function pass(n: number): Promise<Pass> {
         if (++read >= records) break;
       }
     }
+    fetchesSeen += consumer.fetchCount;
     await consumer.close();
   } else {
     const group = cluster.consumerGroup({ groupId: `bench-${n}`, topics: [topic], from: 'earliest', autoCommitIntervalMs: 1000 });
@@ -195,7 +205,10 @@ async function profileStop(): Promise<void> {
  */
 const gcEntries: PerformanceEntry[] = [];
 const gcObserver = new PerformanceObserver((list) => gcEntries.push(...list.getEntries()));
-gcObserver.observe({ entryTypes: ['gc'] });
+// Only with GC=1: Node makes an entry a collection and hands it to the observer on a later
+// turn of the loop, and the direct read never turns the loop, so its collections' entries
+// were made during the reader's passes and counted in its CPU (perf: 1 to 2 ns a record).
+if (process.env.GC !== undefined) gcObserver.observe({ entryTypes: ['gc'] });
 function gcIn(windows: readonly (readonly [number, number])[]): { minor: number; major: number; ms: number } {
   gcEntries.push(...gcObserver.takeRecords());
   let minor = 0;
@@ -209,6 +222,42 @@ function gcIn(windows: readonly (readonly [number, number])[]): { minor: number;
     ms += e.duration;
   }
   return { minor, major, ms };
+}
+
+/**
+ * CPU by thread (Linux: `/proc/self/task/<tid>/schedstat`, nanoseconds run), summed by the
+ * thread's name: the main thread (`main`) and the rest (`others`: V8's helpers for
+ * parallel scavenges, concurrent marking and compilation, libuv's pool). With `THREADS=1` a paired run
+ * reports each side's CPU a record by thread name: where a process-wide difference is.
+ */
+function threadCpuNs(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        // Node leaves its threads' names as its own: the main thread is the one whose id is the process's.
+        const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+        const name = Number(tid) === process.pid ? 'main' : process.env.THREADS === 'tid' ? `${comm}-${tid}` : comm === 'node' ? 'others' : comm;
+        const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        out.set(name, (out.get(name) ?? 0) + ns);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+const threadTotals: Record<'reader' | 'direct', Map<string, number>> = { reader: new Map(), direct: new Map() };
+async function threaded<T>(side: 'reader' | 'direct', f: () => Promise<T>): Promise<T> {
+  if (process.env.THREADS === undefined) return f();
+  const before = threadCpuNs();
+  try {
+    return await f();
+  } finally {
+    for (const [name, ns] of threadCpuNs()) threadTotals[side].set(name, (threadTotals[side].get(name) ?? 0) + ns - (before.get(name) ?? 0));
+  }
 }
 
 /** With `PROFILE` in a paired run, one CPU profile a side: `<PROFILE>.reader.json` and `<PROFILE>.direct.json`, each the sum of that side's passes. */
@@ -241,10 +290,17 @@ try {
     try {
       const node = readdirSync(dataDir).find((d) => d.startsWith('node-'))!;
       for (let p = 0; p < partitions; p++) cpSync(join(dataDir, node, `${topic}-${p}`), join(copy, node, `${topic}-${p}`), { recursive: true });
-      const direct = await openDirect(copy, topic, partitions);
-      if (reader.startsWith('direct-async')) asyncDirect = direct;
-      await direct.pass(); // warm-up (and the CRC check of each batch at its first read after open)
-      await pass(0);
+      const direct = await openDirect(copy, topic, partitions, partitionBytes);
+      if (reader.startsWith('direct-')) asyncDirect = direct;
+      // Warm-up (and the CRC check of each batch at its first read after open): `WARMUP`
+      // passes a side, default 8. One was too few: the functions a consumer runs once a
+      // fetch (some 110 a pass) reached the optimizing compiler only in the third to fifth
+      // counted pass, and the compiler's threads then ran 3x the direct side's samples
+      // (perf, 2026-12-07g-consumer.md); a consumer that reads for long pays that once.
+      for (let w = 0; w < warmUps; w++) {
+        await direct.pass();
+        await pass(-1 - w); // a group id of its own each pass (a group that committed would start at the end)
+      }
       if (process.env.PROFILE !== undefined) {
         session = new Session();
         session.connect();
@@ -256,6 +312,8 @@ try {
       const mineWindows: [number, number][] = [];
       const theirWindows: [number, number][] = [];
       const timed = async <T>(windows: [number, number][], f: () => Promise<T>): Promise<T> => {
+        // MARK=1: a line before each pass, to tell the sides apart in --trace-gc output.
+        if (process.env.MARK !== undefined) console.log(`--- ${windows === mineWindows ? reader : 'direct'} pass ${process.hrtime.bigint()} arrayBuffers ${(process.memoryUsage().arrayBuffers / 1048576).toFixed(1)} MiB`);
         const t0 = performance.now();
         try {
           return await f();
@@ -265,13 +323,14 @@ try {
       };
       for (let i = 1; i <= passes; i++) {
         if (i % 2 === 1) {
-          theirs.push(await sided('direct', () => timed(theirWindows, () => direct.pass())));
-          mine.push(await sided('reader', () => timed(mineWindows, () => pass(i))));
+          theirs.push(await sided('direct', () => threaded('direct', () => timed(theirWindows, () => direct.pass()))));
+          mine.push(await sided('reader', () => threaded('reader', () => timed(mineWindows, () => pass(i)))));
         } else {
-          mine.push(await sided('reader', () => timed(mineWindows, () => pass(i))));
-          theirs.push(await sided('direct', () => timed(theirWindows, () => direct.pass())));
+          mine.push(await sided('reader', () => threaded('reader', () => timed(mineWindows, () => pass(i)))));
+          theirs.push(await sided('direct', () => threaded('direct', () => timed(theirWindows, () => direct.pass()))));
         }
       }
+      if (process.env.MARK !== undefined) console.log(`--- end pass ${process.hrtime.bigint()}`);
       if (session !== undefined) {
         for (const side of ['reader', 'direct'] as const) writeFileSync(`${process.env.PROFILE}.${side}.json`, JSON.stringify(sideProfiles[side]));
         session.disconnect();
@@ -299,14 +358,27 @@ try {
         directCpuPerRecordNs: directNs,
         ratioByCpu: directNs / cpuNs,
         medianPairRatioByCpu: percentile(ratios, 50),
-        // Collections a pass (a reader pass includes its consumer's or group's start), and their main-thread pause a record.
-        gcMinorPerPass: gcMine.minor / passes,
-        gcMajorPerPass: gcMine.major / passes,
-        gcNsPerRecord: (gcMine.ms * 1e6) / (records * passes),
-        directGcMinorPerPass: gcTheirs.minor / passes,
-        directGcMajorPerPass: gcTheirs.major / passes,
-        directGcNsPerRecord: (gcTheirs.ms * 1e6) / (records * passes),
+        // With GC=1: collections a pass (a reader pass includes its consumer's or group's start), and their main-thread pause a record.
+        ...(process.env.GC === undefined
+          ? {}
+          : {
+              gcMinorPerPass: gcMine.minor / passes,
+              gcMajorPerPass: gcMine.major / passes,
+              gcNsPerRecord: (gcMine.ms * 1e6) / (records * passes),
+              directGcMinorPerPass: gcTheirs.minor / passes,
+              directGcMajorPerPass: gcTheirs.major / passes,
+              directGcNsPerRecord: (gcTheirs.ms * 1e6) / (records * passes),
+            }),
         peakRssMiB: peakRssMiB(),
+        ...(fetchesSeen > 0 ? { fetchesPerPass: fetchesSeen / (passes + warmUps) } : {}),
+        ...(process.env.THREADS === undefined
+          ? {}
+          : Object.fromEntries(
+              (['reader', 'direct'] as const).map((side) => [
+                `${side}ThreadNsPerRecord`,
+                Object.fromEntries([...threadTotals[side]].filter(([, ns]) => ns > 0).map(([name, ns]) => [name, Math.round((ns / (records * passes)) * 10) / 10])),
+              ]),
+            )),
       });
     } finally {
       rmSync(copy, { recursive: true, force: true });

@@ -26,23 +26,23 @@ export interface ReadCeiling {
 /** The partitions of a topic opened straight from their `PartitionLog`s, read a pass at a time. */
 export interface DirectReader {
   /** One pass over every partition from its log start; CPU of the whole process over it. */
-  pass(shape?: 'sync' | 'async' | 'async-batch'): Promise<{ readonly records: number; readonly seconds: number; readonly cpuUs: number }>;
+  pass(shape?: 'sync' | 'sync-batch' | 'async' | 'async-batch'): Promise<{ readonly records: number; readonly seconds: number; readonly cpuUs: number }>;
   close(): Promise<void>;
 }
 
 /** Opens `partitions` of `topic` in `dataDir` (a closed cluster's, or a copy of a running one's node folders). */
-export async function openDirect(dataDir: string, topic: string, partitions: number): Promise<DirectReader> {
+export async function openDirect(dataDir: string, topic: string, partitions: number, readBytes = 1 << 20): Promise<DirectReader> {
   const node = readdirSync(dataDir).find((d) => d.startsWith('node-') && readdirSync(join(dataDir, d)).includes(`${topic}-0`));
   if (node === undefined) throw new Error(`no node folder holds ${topic}-0 in ${dataDir}`);
   const logs: PartitionLog[] = [];
   for (let p = 0; p < partitions; p++) logs.push(await PartitionLog.open({ dataDir: join(dataDir, node), topic, partition: p }));
   return {
-    async pass(shape: 'sync' | 'async' | 'async-batch' = 'sync') {
+    async pass(shape: 'sync' | 'sync-batch' | 'async' | 'async-batch' = 'sync') {
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       let records = 0;
       let bytes = 0;
-      if (shape !== 'sync') {
+      if (shape === 'async' || shape === 'async-batch') {
         // The same reads and decoding, handed out as a consumer hands them: an async
         // generator of chunks (a read's records, or with 'async-batch' whole record batches
         // of at least 500 records, as the consumer's chunks), a turn of the event loop
@@ -51,7 +51,7 @@ export async function openDirect(dataDir: string, topic: string, partitions: num
           for (let partition = 0; partition < partitions; partition++) {
             const log = logs[partition]!;
             for (let next = log.logStartOffset; next < log.logEndOffset; ) {
-              const { records: data } = log.read(next, { maxBytes: 1 << 20 });
+              const { records: data } = log.read(next, { maxBytes: readBytes });
               let out: ConsumerRecord[] = [];
               for (const slice of iterateBatches(data)) {
                 const h = slice.header;
@@ -78,8 +78,8 @@ export async function openDirect(dataDir: string, topic: string, partitions: num
       for (let partition = 0; partition < partitions; partition++) {
         const log = logs[partition]!;
         for (let next = log.logStartOffset; next < log.logEndOffset; ) {
-          const { records: data } = log.read(next, { maxBytes: 1 << 20 });
-          const out: ConsumerRecord[] = [];
+          const { records: data } = log.read(next, { maxBytes: readBytes });
+          let out: ConsumerRecord[] = [];
           for (const slice of iterateBatches(data)) {
             const h = slice.header;
             if (!isControlBatch(h.attributes)) {
@@ -87,6 +87,11 @@ export async function openDirect(dataDir: string, topic: string, partitions: num
               if (pending !== undefined) await pending;
             }
             next = h.baseOffset + h.lastOffsetDelta + 1;
+            if (shape === 'sync-batch' && out.length >= 500) {
+              for (const r of out) bytes += r.value!.byteLength;
+              records += out.length;
+              out = [];
+            }
           }
           for (const r of out) bytes += r.value!.byteLength;
           records += out.length;

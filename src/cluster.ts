@@ -605,7 +605,14 @@ export class Cluster {
     n.kill();
   }
 
-  /** Restarts a stopped or killed node from its files; resolves once it is registered again. */
+  /**
+   * Restarts a stopped or killed node from its files; resolves once it is registered again.
+   * A node registers with the active controller, which needs a majority of the controller
+   * voters running: when this restart leaves fewer running (every node was killed and they
+   * come back one at a time), it resolves once the node runs, and the node registers as soon
+   * as enough voters are back (the restart that makes the majority waits for its own
+   * registration as usual).
+   */
   async restartNode(id: number): Promise<void> {
     this.checkNodeId(id);
     this.checkOpen();
@@ -617,6 +624,11 @@ export class Cluster {
     if (this.nodes.has(id) || this.workers?.has(id)) return;
     await this.listeners?.listenNode(id);
     await this.openNode(id);
+    const running = this.voters.filter((v) => this.nodes.has(v) || this.workers?.has(v) === true).length;
+    if (running <= this.voters.length / 2) {
+      this.log.info({ nodeId: id, runningVoters: running, voters: this.voters }, `node ${id} runs; it registers once a majority of the controller voters (${this.voters.join(', ')}) runs (${running} of ${this.voters.length} now)`);
+      return;
+    }
     await this.waitForNodes([id], 30_000);
   }
 

@@ -33,7 +33,7 @@ import { describeClusterResponse } from './metadata-response.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
 import type { ProduceEntry, ReplicaManager } from './replica-manager.js';
 import type { RequestContext } from './request-context.js';
-import { perPartition } from './request-helpers.js';
+import { duplicatePartitions, partitionKey, perPartition } from './request-helpers.js';
 
 /** The group coordinator's shell, as the broker hands it the group APIs. */
 export type GroupHandler = (request: Request, context?: RequestContext) => Promise<unknown>;
@@ -150,8 +150,13 @@ export class KafkaApis {
   }
 
   private async handleListOffsets(req: P.ListOffsetsRequest): Promise<P.ListOffsetsResponse> {
+    const duplicated = duplicatePartitions(req.topics);
     const topics = await perPartition(req.topics, (t) => t.partitions, (name, partitions: P.ListOffsetsPartitionResponse[]) => ({ name, partitions }), async (t, lp): Promise<P.ListOffsetsPartitionResponse> => {
       const fail = (errorCode: ErrorCode): P.ListOffsetsPartitionResponse => ({ partitionIndex: lp.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
+      // Kafka answers every copy of a partition named twice INVALID_REQUEST rather than
+      // guess which question the client meant (librdkafka pairs answers with questions
+      // by partition, so two different answers would both be read as one of them).
+      if (duplicated.has(partitionKey(t.name, lp.partitionIndex))) return fail('INVALID_REQUEST');
       const r = await this.o.replicaManager.leaderPartition(t.name, lp.partitionIndex);
       if ('errorCode' in r) return fail(r.errorCode);
       const p = r.replica;

@@ -30,6 +30,7 @@ import type { Uuid } from '../metadata/uuid.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
 import type { LogConfig } from '../storage/log.js';
+import { TailBudget } from '../storage/append-tail.js';
 import { nextTurn, systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
@@ -125,6 +126,8 @@ export class ReplicaManager {
   private readonly found = new Map<string, readonly [topic: string, partition: number]>();
   private openingFound = false;
   private readonly wakeups: Wakeups;
+  /** What the leader tails of this broker's replicas keep together (storage/append-tail.ts). */
+  private readonly tailBudget = new TailBudget();
   /** acks=all produces waiting for their completion, by token. */
   private readonly ackWaiters = new Map<number, (c: Pick<AckCompletion, 'errorCode' | 'firstOffset'>) => void>();
   private nextToken = 1;
@@ -404,6 +407,7 @@ export class ReplicaManager {
         // the leader and on every follower (docs/design/durability.md).
         config: { minInsyncReplicas: settings.minInsyncReplicas, replicaLagTimeMaxMs: this.o.config.replicaLagTimeMaxMs, hwRequiresFlush: log.config.flushPolicy === 'always' },
         isReplicaEligible: this.isReplicaEligible,
+        tailBudget: this.tailBudget,
       });
     } catch (err) {
       this.o.logs.abandon(topic, partition); // a damaged batch read while loading the producer state, a folder turned read-only

@@ -21,6 +21,26 @@ export async function perPartition<T extends { readonly name: string }, In, Out,
   return Promise.all(topics.map(async (t) => shape(t.name, await Promise.all(partitionsOf(t).map((p) => fn(t, p))))));
 }
 
+/** One key per topic partition, for sets of them. */
+export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/**
+ * The partitions a per-topic request names more than once (also across two entries for
+ * one topic), by `partitionKey`: Kafka's `duplicatePartitions` of ListOffsets.
+ */
+export function duplicatePartitions(topics: readonly { readonly name: string; readonly partitions: readonly { readonly partitionIndex: number }[] }[]): ReadonlySet<string> {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const t of topics) {
+    for (const p of t.partitions) {
+      const key = partitionKey(t.name, p.partitionIndex);
+      if (seen.has(key)) twice.add(key);
+      else seen.add(key);
+    }
+  }
+  return twice;
+}
+
 /** A small file's text, or undefined if it does not exist. */
 export function readIfExists(file: string): string | undefined {
   try {

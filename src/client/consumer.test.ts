@@ -359,6 +359,66 @@ describe('Consumer', () => {
     await c.close();
   });
 
+  it('lets at most 4 partitions\' worth of fetched data wait over many partitions with a backlog, and reads every partition in turn', async () => {
+    // 12 partitions of 600 KB, fetched 64 KiB at a time: unbounded, each partition had a
+    // response waiting behind the other 11 partitions' data (1.5 MB in all).
+    const cluster = new FakeCluster({ topics: { t: 12 } });
+    const value = 'v'.repeat(1000);
+    for (let p = 0; p < 12; p++) await fill(cluster, 't', p, Array.from({ length: 600 }, () => value));
+    let delivered = 0;
+    const counting = new Proxy(cluster, {
+      get(target, prop) {
+        if (prop === 'send') {
+          return async (node: number, request: Request) => {
+            const response = await target.send(node, request as never);
+            if (request.apiKey === ApiKey.Fetch) for (const t of (response as FetchResponse).responses) for (const x of t.partitions) delivered += x.records?.length ?? 0;
+            return response;
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as Transport;
+    const partitionBytes = 64 * 1024;
+    const c = new Consumer(counting, { maxWaitMs: 20, maxPartitionBytes: partitionBytes });
+    c.assign(Array.from({ length: 12 }, (_, p) => tp(p)));
+    for (let p = 0; p < 12; p++) await c.seek(tp(p), 'earliest');
+    // Measured once every partition has handed out records: the first round (one response
+    // a partition, backlogs not known yet) is not bounded.
+    let waitingMax = 0;
+    const read = new Array<number>(12).fill(0);
+    let total = 0;
+    for await (const b of c.batches()) {
+      read[b.partition]! += b.records.length;
+      if (read.every((n) => n > 0)) waitingMax = Math.max(waitingMax, delivered - c.metrics().bytesConsumed);
+      if ((total += b.records.length) >= 12 * 600) break;
+    }
+    expect(read).toEqual(new Array<number>(12).fill(600));
+    expect(waitingMax).toBeGreaterThan(0);
+    // 4 partitions' worth, and one more of slack for the data of the first round still waiting.
+    expect(waitingMax).toBeLessThanOrEqual(5 * partitionBytes);
+    await c.close();
+  }, 30_000);
+
+  it('a paused partition\'s fetched data does not hold back the other partitions', async () => {
+    // 4 partitions paused with their data fetched (more than the 4 partitions' worth the
+    // consumer lets wait): the other 4 are still read to the end.
+    const cluster = new FakeCluster({ topics: { t: 8 } });
+    const value = 'v'.repeat(100);
+    for (let p = 0; p < 8; p++) await fill(cluster, 't', p, Array.from({ length: 5_000 }, () => value));
+    const c = new Consumer(cluster, { maxWaitMs: 20, maxPartitionBytes: 256 * 1024 });
+    c.assign(Array.from({ length: 8 }, (_, p) => tp(p)));
+    for (let p = 0; p < 8; p++) await c.seek(tp(p), 'earliest');
+    const read = new Array<number>(8).fill(0);
+    for await (const b of c.batches()) {
+      read[b.partition]! += b.records.length;
+      if (b.partition < 4) c.pause([tp(b.partition)]);
+      if (read.slice(4).every((n) => n === 5_000)) break;
+    }
+    expect(read.slice(4)).toEqual([5_000, 5_000, 5_000, 5_000]);
+    await c.close();
+  }, 30_000);
+
   it('hands out whole fetched chunks with batches()', async () => {
     const cluster = new FakeCluster({ topics: { t: 1 } });
     await fill(cluster, 't', 0, ['a', 'b', 'c']);

@@ -16,6 +16,7 @@
 import type { Clock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import type { Consumer, ConsumerBatch, TopicPartition } from './consumer.js';
+import type { BatchIterator } from './consumer-iterators.js';
 import type { Serde } from './serde.js';
 import { withTimeout } from './retry.js';
 import type { TypedConsumerRecord } from './topic.js';
@@ -152,7 +153,8 @@ export class GroupDelivery<K, V> {
    * records), more than fetching and decoding the record.
    */
   records(): AsyncIterableIterator<TypedConsumerRecord<K, V>> {
-    const source = this.deliveries();
+    // Opened at the first `next()`, as an async generator's body would run.
+    let source: BatchIterator | undefined;
     let batch: Delivered<K, V> | undefined;
     /** Records of `batch` processed (their loop body returned). */
     let delivered = 0;
@@ -173,21 +175,42 @@ export class GroupDelivery<K, V> {
         batch = undefined;
       }
       if (ended) return Promise.resolve(done);
-      return source.next().then(
-        (r) => {
-          if (r.done === true || ended) {
+      let next: Delivered<K, V> | null | Promise<Delivered<K, V> | null>;
+      try {
+        if (source === undefined) {
+          source = this.openDeliveries();
+          if (source === undefined) {
             ended = true;
-            return done;
+            return Promise.resolve(done);
           }
-          batch = r.value;
-          delivered = 0;
-          return step();
-        },
-        (err: unknown) => {
-          ended = true;
+        }
+        next = this.nextDelivery(source);
+      } catch (err) {
+        finish();
+        return Promise.reject(err);
+      }
+      const take = (d: Delivered<K, V> | null): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> => {
+        if (d === null || ended) {
+          finish();
+          return Promise.resolve(done);
+        }
+        batch = d;
+        delivered = 0;
+        return step();
+      };
+      if (next instanceof Promise) {
+        return next.then(take, (err: unknown) => {
+          finish();
           throw err;
-        },
-      );
+        });
+      }
+      return take(next);
+    };
+    /** The iteration is over: the consumer's chunks are let go, and another loop may start. */
+    const finish = (): void => {
+      ended = true;
+      if (source !== undefined) this.closeDeliveries(source);
+      source = undefined;
     };
     const iterator: AsyncIterableIterator<TypedConsumerRecord<K, V>> = {
       [Symbol.asyncIterator]: () => iterator,
@@ -203,7 +226,6 @@ export class GroupDelivery<K, V> {
         return step();
       },
       return: () => {
-        ended = true;
         // A record whose loop body did not return is not processed: it is read again.
         if (handedOut) {
           handedOut = false;
@@ -211,7 +233,8 @@ export class GroupDelivery<K, V> {
         }
         if (batch !== undefined && delivered < batch.records.length) this.rewind(batch, batch.records[delivered]!.offset);
         batch = undefined;
-        return source.return(undefined).then(() => done);
+        finish();
+        return Promise.resolve(done);
       },
     };
     return iterator;
@@ -237,9 +260,27 @@ export class GroupDelivery<K, V> {
    * being revoked, the member not closed), since a handler may seek or close.
    */
   private async loop(handlers: RunHandlers<K, V>): Promise<void> {
+    const source = this.openDeliveries();
+    if (source === undefined) return;
+    try {
+      await this.deliver(source, handlers);
+    } finally {
+      this.closeDeliveries(source);
+    }
+  }
+
+  /**
+   * `loop`'s body: a chunk the consumer has ready is taken without a promise (`nextDelivery`),
+   * and the loop awaits only when it must wait for data or for a handler's promise.
+   */
+  private async deliver(source: BatchIterator, handlers: RunHandlers<K, V>): Promise<void> {
     if ('eachRecord' in handlers) {
       const each = handlers.eachRecord;
-      for await (const batch of this.deliveries()) {
+      for (;;) {
+        let next = this.nextDelivery(source);
+        if (next instanceof Promise) next = await next;
+        if (next === null) return;
+        const batch = next;
         const records = batch.records;
         const key = batch.key;
         const processed = this.host.processed;
@@ -283,11 +324,17 @@ export class GroupDelivery<K, V> {
       }
       return;
     }
-    for await (const batch of this.deliveries()) {
+    for (;;) {
+      let next = this.nextDelivery(source);
+      if (next instanceof Promise) next = await next;
+      if (next === null) return;
+      const batch = next;
       this.begin(batch.key);
       try {
         try {
-          await handlers.eachBatch({ topic: batch.topic, partition: batch.partition, records: batch.records, highWatermark: batch.highWatermark });
+          // Awaited only when the handler returns something (a promise), as `eachRecord`.
+          const pending = handlers.eachBatch({ topic: batch.topic, partition: batch.partition, records: batch.records, highWatermark: batch.highWatermark });
+          if (pending !== undefined) await pending;
         } catch (err) {
           this.rewind(batch, batch.records[0]!.offset);
           throw err;
@@ -385,39 +432,61 @@ export class GroupDelivery<K, V> {
     void this.host.inner.seek({ topic: batch.topic, partition: batch.partition }, offset).catch(() => undefined);
   }
 
-  /** Fetched batches of owned partitions, decoded, each with the partition epoch it belongs to. */
-  private async *deliveries(): AsyncGenerator<Delivered<K, V>, void, undefined> {
+  /**
+   * Starts the one iteration of this member's records (a loop or `run`): the consumer's
+   * chunks, or undefined when the member is closed already.
+   */
+  private openDeliveries(): BatchIterator | undefined {
     if (this.iterating) throw new TributaryError('INVALID_ARGUMENT', 'a consumer group is iterated by one loop (or run) at a time');
-    if (this.host.isClosed()) return;
+    if (this.host.isClosed()) return undefined;
     this.iterating = true;
-    let source: AsyncGenerator<ConsumerBatch, void, undefined> | undefined;
-    try {
-      source = this.host.inner.batches();
-      for (;;) {
-        const fatal = this.host.fatal();
-        if (fatal !== undefined) throw fatal;
-        // Not raced against a signal of the member's failure: a failure closes the inner
-        // consumer, which ends this wait. (A race against a promise that never settles
-        // keeps every result alive: 35 MiB per 100,000 small records.)
-        const next = await source.next();
-        const failed = this.host.fatal();
-        if (failed !== undefined) throw failed;
-        if (next.done === true) return;
-        const b = next.value;
-        const key = tpKey(b.topic, b.partition);
-        const epoch = this.epochs.get(key) ?? 0;
-        if (!this.stillValid(key, epoch)) continue;
-        // Without serdes the records are handed out as the consumer made them (one object each).
-        const records = this.keySerde === undefined && this.valueSerde === undefined ? (b.records as unknown as TypedConsumerRecord<K, V>[]) : b.records.map((r) => ({
-          ...r,
-          key: (r.key === null || this.keySerde === undefined ? r.key : this.keySerde.deserialize(r.key)) as K | null,
-          value: (r.value === null || this.valueSerde === undefined ? r.value : this.valueSerde.deserialize(r.value)) as V | null,
-        }));
-        yield { topic: b.topic, partition: b.partition, records, highWatermark: b.highWatermark, key, epoch };
+    return this.host.inner.batches() as BatchIterator;
+  }
+
+  private closeDeliveries(source: BatchIterator): void {
+    this.iterating = false;
+    void source.return().catch(() => undefined);
+  }
+
+  /**
+   * The next fetched batch of an owned partition, decoded, with the partition epoch it
+   * belongs to: now when the consumer has it ready, else a promise of it; null at the end.
+   * Throws the member's failure.
+   *
+   * Not raced against a signal of the member's failure: a failure closes the inner
+   * consumer, which ends the wait. (A race against a promise that never settles keeps
+   * every result alive: 35 MiB per 100,000 small records.)
+   */
+  private nextDelivery(source: BatchIterator): Delivered<K, V> | null | Promise<Delivered<K, V> | null> {
+    for (;;) {
+      const fatal = this.host.fatal();
+      if (fatal !== undefined) throw fatal;
+      const b = source.poll();
+      if (b instanceof Promise) {
+        return b.then((v) => {
+          const d = this.accept(v);
+          return d === undefined ? this.nextDelivery(source) : d;
+        });
       }
-    } finally {
-      this.iterating = false;
-      void source?.return(undefined).catch(() => undefined);
+      const d = this.accept(b);
+      if (d !== undefined) return d;
     }
+  }
+
+  /** A chunk of the consumer as a delivery: null at the end, undefined for a partition no longer owned in its epoch. */
+  private accept(b: ConsumerBatch | null): Delivered<K, V> | null | undefined {
+    const failed = this.host.fatal();
+    if (failed !== undefined) throw failed;
+    if (b === null) return null;
+    const key = tpKey(b.topic, b.partition);
+    const epoch = this.epochs.get(key) ?? 0;
+    if (!this.stillValid(key, epoch)) return undefined;
+    // Without serdes the records are handed out as the consumer made them (one object each).
+    const records = this.keySerde === undefined && this.valueSerde === undefined ? (b.records as unknown as TypedConsumerRecord<K, V>[]) : b.records.map((r) => ({
+      ...r,
+      key: (r.key === null || this.keySerde === undefined ? r.key : this.keySerde.deserialize(r.key)) as K | null,
+      value: (r.value === null || this.valueSerde === undefined ? r.value : this.valueSerde.deserialize(r.value)) as V | null,
+    }));
+    return { topic: b.topic, partition: b.partition, records, highWatermark: b.highWatermark, key, epoch };
   }
 }

@@ -60,3 +60,34 @@ describe('restart on a persistent data folder', () => {
     }, 50_000);
   }
 });
+
+describe('every node killed, then restarted one at a time', () => {
+  it('each restartNode resolves; the node that makes the majority waits for registration, and every node serves after', async () => {
+    const cluster = await Cluster.start({ nodes: 3, dataDir: tempDir() });
+    try {
+      await cluster.admin().createTopics([{ name: 't', partitions: 3, replicationFactor: 3 }]);
+      await fill(cluster, 300);
+      for (const id of cluster.nodeIdList) cluster.killNode(id);
+      // The first restart leaves 1 of 3 voters running: no controller can be elected, so it
+      // must not wait for a registration that cannot happen (it used to time out after 30 s).
+      await cluster.restartNode(1);
+      expect(cluster.describe().filter((n) => n.running).map((n) => n.id)).toEqual([1]);
+      // The second makes a majority: it resolves once node 2 is registered.
+      await cluster.restartNode(2);
+      expect(cluster.describe().find((n) => n.id === 2)!.fenced).toBe(false);
+      await cluster.restartNode(3);
+      await waitForAllServing(cluster);
+      expect(await countRecords(cluster)).toBe(300);
+      await fill(cluster, 30);
+      expect(await countRecords(cluster)).toBe(330);
+    } finally {
+      await cluster.close();
+    }
+  }, 60_000);
+});
+
+/** Waits (counting looks, not time) until every node runs unfenced: node 1 registers in the background. */
+async function waitForAllServing(cluster: Cluster): Promise<void> {
+  for (let i = 0; i < 5_000 && !cluster.describe().every((n) => n.running && !n.fenced); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(cluster.describe().every((n) => n.running && !n.fenced)).toBe(true);
+}

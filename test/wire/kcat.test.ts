@@ -1,8 +1,9 @@
 /**
  * kcat 1.7.1 (Debian; librdkafka 2.0.2) against a 3-node cluster with listeners:
  * metadata (`-L`), producing with every compression codec (`-P -z`), consuming from the
- * beginning and from a timestamp (`-C -o s@TS`), to a LogAppendTime topic, and a balanced consumer group of two
- * (`-G`). librdkafka 2.0.2 is the client with the version traps (wire.md §1.3): a
+ * beginning and from a timestamp (`-C -o s@TS`), to a LogAppendTime topic, a balanced consumer group of two
+ * (`-G`), keys and headers (`-K`, `-H`), offsets (`-o -N`, `-o N`, `-o end`, `-c`), `-Q` and
+ * a group with a regex subscription. librdkafka 2.0.2 is the client with the version traps (wire.md §1.3): a
  * compressed batch that arrives uncompressed, or a group consumer that never starts,
  * fails here.
  */
@@ -154,6 +155,47 @@ describe('kcat over the wire, 3 nodes', { timeout: 300_000 }, () => {
       first.child.kill('SIGTERM');
       second.child.kill('SIGTERM');
       await Promise.all([first.done, second.done]);
+    }
+  });
+
+  it('-P -K with -H headers, and -C with -o -N, -o N, -o end, -c and -e; -Q by time, beginning and end; -G with a regex subscription', async () => {
+    const topic = 'kcat-keys';
+    await cluster.admin().createTopics([{ name: topic, partitions: 1, replicationFactor: 3 }]);
+    // "k:" is an empty value and ":v" an empty key (zero bytes, not null), as kcat sends them.
+    await runKcat(kcatBase(b, ['-P', '-t', topic, '-K', ':', '-H', 'a=1', '-H', 'b=', '-X', 'linger.ms=0']), { input: 'k1:v1\nk2:v2\n:v3\nk4:\n' });
+    const all = await runKcat(kcatBase(b, ['-C', '-t', topic, '-o', 'beginning', '-e', '-f', '%o|%k|%s|%K|%S|%h\n']));
+    expect(all.trim().split('\n')).toEqual(['0|k1|v1|2|2|a=1,b=', '1|k2|v2|2|2|a=1,b=', '2||v3|0|2|a=1,b=', '3|k4||2|0|a=1,b=']);
+    const own = await readAll(cluster, topic);
+    expect(own.map((r) => [text(r.key), text(r.value), r.headers.map((h) => `${h.key}=${text(h.value)}`).join()])).toEqual([
+      ['k1', 'v1', 'a=1,b='],
+      ['k2', 'v2', 'a=1,b='],
+      ['', 'v3', 'a=1,b='],
+      ['k4', '', 'a=1,b='],
+    ]);
+
+    const offsets = async (args: string[]): Promise<string[]> => (await runKcat(kcatBase(b, ['-C', '-t', topic, ...args, '-f', '%o\n']))).split('\n').filter(Boolean);
+    expect(await offsets(['-o', '-2', '-e'])).toEqual(['2', '3']);
+    expect(await offsets(['-o', '1', '-e'])).toEqual(['1', '2', '3']);
+    expect(await offsets(['-o', 'beginning', '-c', '2'])).toEqual(['0', '1']);
+    expect(await offsets(['-o', 'end', '-e'])).toEqual([]);
+
+    // -Q: -1 is the end, -2 the beginning, a time after every record -1 (none).
+    const q = await runKcat(kcatBase(b, ['-Q', '-t', `${topic}:0:-1`]));
+    expect(q).toContain(`${topic} [0] offset 4`);
+    expect(await runKcat(kcatBase(b, ['-Q', '-t', `${topic}:0:-2`]))).toContain(`${topic} [0] offset 0`);
+    const year2100 = 4_102_444_800_000;
+    expect(await runKcat(kcatBase(b, ['-Q', '-t', `${topic}:0:${year2100}`]))).toContain(`${topic} [0] offset -1`);
+
+    // -G with a regex: the group subscribes to every topic the pattern matches (found in the metadata).
+    // -u: unbuffered output (a pipe is otherwise flushed only at exit); only whole lines count.
+    const member = start(kcat, kcatBase(b, ['-G', 'kcat-regex', '^kcat-key.*', '-u', '-f', '%t %o\n', '-X', 'auto.offset.reset=earliest']), { timeoutMs: 240_000 });
+    const lines = (): string[] => member.stdout().slice(0, member.stdout().lastIndexOf('\n') + 1).split('\n').filter(Boolean);
+    try {
+      await eventually('the regex member to read the topic', () => (lines().length >= 4 ? true : undefined), 120_000);
+      expect(lines()).toEqual([0, 1, 2, 3].map((o) => `${topic} ${o}`));
+    } finally {
+      member.child.kill('SIGTERM');
+      await member.done;
     }
   });
 });
