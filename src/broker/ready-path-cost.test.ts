@@ -52,8 +52,10 @@ const fsPromises = createRequire(import.meta.url)('node:fs/promises') as Record<
  * behind another API. Anything of the node's own (its metadata log, the journal, the
  * checkpoints) is not counted: those are per node, not per partition.
  */
-function countPartitionSyncs(nodeDir: string): { syncs: string[]; renames: string[]; restore: () => void } {
+function countPartitionSyncs(nodeDir: string): { syncs: string[]; nodeDirSyncs: string[]; renames: string[]; restore: () => void } {
   const syncs: string[] = [];
+  /** Syncs of `nodeDir` itself (what makes a new partition folder's entry durable). */
+  const nodeDirSyncs: string[] = [];
   const renames: string[] = [];
   const inPartition = (path: string): boolean => path.startsWith(`${nodeDir}/`) && /^[^/]+-\d+(\/|$)/.test(path.slice(nodeDir.length + 1)) && !path.includes('__cluster_metadata');
   const pathOf = (fd: unknown): string => {
@@ -73,6 +75,7 @@ function countPartitionSyncs(nodeDir: string): { syncs: string[]; renames: strin
     wrap(fs, name, (original) => function counted(this: unknown, ...args: unknown[]) {
       const path = pathOf(args[0]);
       if (inPartition(path)) syncs.push(`${name} ${path.slice(nodeDir.length + 1)}`);
+      else if (path === nodeDir) nodeDirSyncs.push(name);
       return original.apply(this, args);
     });
   }
@@ -89,7 +92,13 @@ function countPartitionSyncs(nodeDir: string): { syncs: string[]; renames: strin
   wrap(fsPromises, 'open', (original) => async function counted(this: unknown, ...args: unknown[]) {
     const handle = (await original.apply(this, args)) as { sync: () => Promise<void>; datasync: () => Promise<void> };
     const path = typeof args[0] === 'string' ? args[0] : '';
-    if (inPartition(path)) {
+    if (path === nodeDir) {
+      const own = handle.sync.bind(handle);
+      handle.sync = () => {
+        nodeDirSyncs.push('handle.sync');
+        return own();
+      };
+    } else if (inPartition(path)) {
       for (const m of ['sync', 'datasync'] as const) {
         const own = handle[m].bind(handle);
         handle[m] = () => {
@@ -103,6 +112,7 @@ function countPartitionSyncs(nodeDir: string): { syncs: string[]; renames: strin
   syncBuiltinESMExports();
   return {
     syncs,
+    nodeDirSyncs,
     renames,
     restore: () => {
       for (const [mod, name, original] of originals) mod[name] = original;
@@ -163,6 +173,7 @@ describe('the ready path of new partitions', () => {
       await Promise.all(Array.from({ length: n }, (_, p) => producer.send('lazy', [{ partition: p, value: `v${p}` }])));
       const lazySyncs = counting.syncs.length;
       const lazyRenames = counting.renames.length;
+      const lazyNodeDirSyncs = counting.nodeDirSyncs.length;
       await Promise.all(Array.from({ length: n }, (_, p) => producer.send('ledger', [{ partition: p, value: `v${p}` }])));
       await producer.close();
       counting.restore();
@@ -185,6 +196,10 @@ describe('the ready path of new partitions', () => {
       expect(new Set(segmentSyncs).size).toBe(n);
       expect(ledger.filter((s) => !folderSyncs.includes(s) && !segmentSyncs.includes(s))).toEqual([]);
       expect(counting.renames).toEqual([]);
+      // ... and the node folder is synced once for each new partition folder (its entry
+      // there), the first time the partition is made durable: else a power loss could lose
+      // the folder of an acknowledged record.
+      expect(counting.nodeDirSyncs.length - lazyNodeDirSyncs).toBeGreaterThanOrEqual(n);
       // What a new partition leaves: one folder with one file, its segment; no per-partition
       // checkpoint, marker, topic id or epoch file (those are the data folder's, one each).
       for (const topic of ['lazy', 'ledger']) {

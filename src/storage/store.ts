@@ -18,7 +18,7 @@ import {
   statSync,
 } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fsyncDir, writeFileAtomic } from './atomic-file.js';
 import { atomicWriteSuffix } from './core/leftovers.js';
 import { FolderLock } from './folder-lock.js';
@@ -217,10 +217,13 @@ export class FileStore implements Store {
    * partitions). The kernel resolves it as the joined path; it need not be normalized.
    */
   private readonly prefix: string;
+  /** Whether this store created its folder and has not yet made the folder's own entry durable. */
+  private parentUnsynced: boolean;
 
   constructor(readonly dir: string, private readonly options: FileStoreOptions = {}) {
     this.prefix = dir === '' ? '' : dir.endsWith(sep) ? dir : dir + sep;
     this.created = mkdirSync(dir, { recursive: true }) !== undefined;
+    this.parentUnsynced = this.created;
     if (options.lock ?? true) this.lock = FolderLock.acquire(dir);
     this.description = dir;
   }
@@ -273,16 +276,22 @@ export class FileStore implements Store {
       throw err;
     }
   }
+  /**
+   * Makes the folder's entries durable; the first time, for a folder this store created,
+   * also its own entry in the folder above (a new partition's folder in `node-<id>/`):
+   * without it a power loss could lose the folder of a partition whose first record was
+   * acknowledged under `flush.messages=1`.
+   */
   syncDir(): void {
     fsyncDir(this.dir);
+    if (this.parentUnsynced) {
+      this.parentUnsynced = false;
+      fsyncDir(dirname(this.dir));
+    }
   }
   async syncDirAsync(): Promise<void> {
-    const handle = await openAsync(this.dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    const parent = this.parentUnsynced ? ((this.parentUnsynced = false), dirname(this.dir)) : undefined;
+    await Promise.all([syncFolderAsync(this.dir), parent === undefined ? undefined : syncFolderAsync(parent)]);
   }
   release(): void {
     this.lock?.release();
@@ -590,4 +599,13 @@ class MemoryFile implements StoreFile {
   }
   syncNow(): void {}
   close(): void {}
+}
+
+async function syncFolderAsync(dir: string): Promise<void> {
+  const handle = await openAsync(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
