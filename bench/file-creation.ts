@@ -12,7 +12,12 @@
  *   at a time, each partition's three in order (C = 4, 8, 16, 64). The thread pool has
  *   `UV_THREADPOOL_SIZE` threads (default 4): a concurrency above it only queues;
  * - `sync 2` / `async 2 @C`: without `partition.metadata` (written lazily elsewhere);
- * - `sync 1`: the folder alone.
+ * - `sync 1`: the folder alone;
+ * - `sync 2 after rm`: N folders with a file created and removed (not timed), then `sync 2`
+ *   timed at once: what a removal does to the creations that follow it. On ext4 without a
+ *   journal (this machine's disk) each new inode skips, one lookup each, the inodes freed
+ *   in the last 60 to 360 s (the kernel's `recently_deleted`), so this costs several times
+ *   `sync 2` (bench/results/2026-12-07g-ready.md); on a journalled ext4 about the same.
  *
  * `--fsyncs`: a child process runs a write + fdatasync loop on a file beside the folder
  * for the whole run (as the Raft metadata log, other partitions' flushes and the other
@@ -69,12 +74,23 @@ function asyncWay(ops: 2 | 3, concurrency: number): Way {
   };
 }
 
+/** `sync 2` just after N folders with a file were created and removed (only the second creations are timed: see `timedPart`). */
+const afterRemoval: Way = (root) => {
+  syncWay(2)(root);
+  for (let i = 0; i < n; i++) rmSync(join(root, `t-${i}`), { recursive: true });
+  timedPart.start();
+  syncWay(2)(root);
+};
+/** Where a way starts its timed part, if not at its start. */
+const timedPart = { at: undefined as { t: number; cpu: NodeJS.CpuUsage } | undefined, start(): void { this.at = { t: performance.now(), cpu: process.cpuUsage() }; } };
+
 const allWays: [string, Way][] = [
   ['sync 3', syncWay(3)],
   ...[4, 8, 16, 64].map((c): [string, Way] => [`async 3 @${c}`, asyncWay(3, c)]),
   ['sync 2', syncWay(2)],
   ...[4, 16].map((c): [string, Way] => [`async 2 @${c}`, asyncWay(2, c)]),
   ['sync 1', syncWay(1)],
+  ['sync 2 after rm', afterRemoval],
 ];
 // `--ways 'sync 3,async 3 @4,sync 3'`: these, in this order (repeats allowed), instead of all once.
 const waysAt = args.indexOf('--ways');
@@ -89,9 +105,11 @@ try {
   console.log('| --- | ---: | ---: | ---: | ---: |');
   for (const [name, way] of ways) {
     const root = mkdtempSync(join(base, 'run-'));
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
+    timedPart.at = undefined;
+    let c0 = process.cpuUsage();
+    let t0 = performance.now();
     await way(root);
+    if (timedPart.at !== undefined) ({ t: t0, cpu: c0 } = timedPart.at);
     const ms = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
     console.log(`| ${name} | ${(ms / 1000).toFixed(2)} s | ${((ms * 1000) / n).toFixed(0)} us | ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (${(cpu.user / 1e6).toFixed(2)} / ${(cpu.system / 1e6).toFixed(2)}) | ${loadavg()[0]!.toFixed(1)} |`);

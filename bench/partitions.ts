@@ -23,9 +23,13 @@
  * this machine takes, in the same run, to do only the file creations a partition's first
  * record needs (its folder and its first segment file with the record written; before
  * 2026-12-07d also a `partition.metadata`, now a line of the data folder's topic-id
- * journal), N times, in a folder beside the data. On this shared disk a creation takes 0.03
- * to 2 ms depending on what else is writing, so "ready" is best read against the floor
- * measured beside it (bench/file-creation.ts measures the creations alone, sync and async).
+ * journal), N times, in a folder beside the data, once just before the ready phase and
+ * once just after it, each with its system CPU time. On this machine's disk (ext4 without
+ * a journal) a creation costs 0.02 to 1 ms of kernel time depending on how many files were
+ * removed in the minutes before (the kernel skips recently freed inodes one by one: see
+ * `fileSystemNote`), so "ready" is read against the floors measured beside it, and the
+ * ready phase's system time beside its total (bench/file-creation.ts measures the
+ * creations alone, and after a removal).
  *
  * With `--out`, the results are also written as a markdown table, and an SVG plot beside
  * it (same name, `.svg`).
@@ -98,22 +102,50 @@ async function createAll(cluster: Cluster, partitions: number): Promise<void> {
   for (let total = first + step; total - step < partitions; total += step) await admin.createPartitions('bench', Math.min(total, partitions));
 }
 
-/** The file floor (see the top): N times a folder and a segment file with one record written. */
-function fileFloorMs(partitions: number, beside: string): number {
+/**
+ * The file floor (see the top): N times a folder and a segment file with one record
+ * written, in a folder beside the data that is left in place until the row ends. Why left:
+ * removing 2N inodes just before the ready phase made the ready phase pay for it (on ext4
+ * without a journal, such as this machine's disk, each new inode skips the inodes freed in
+ * the last 60 to 360 s: see `fileSystemNote`), so the bench measured its own cleanup.
+ * Returns the wall time and the system CPU time of the creations.
+ */
+function fileFloor(partitions: number, beside: string): { ms: number; systemMs: number } {
   const root = mkdtempSync(join(beside, 'floor-'));
   const record = Buffer.alloc(80, 1);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let n = 0; n < partitions; n++) {
+    const dir = join(root, `bench-${n}`);
+    mkdirSync(dir);
+    const fd = openSync(join(dir, '00000000000000000000.log'), 'a+');
+    writeSync(fd, record);
+    closeSync(fd);
+  }
+  return { ms: performance.now() - t0, systemMs: process.cpuUsage(c0).system / 1000 };
+}
+
+/**
+ * What the file system under `dir` is, and whether it has the cost that makes "ready" swing
+ * between runs here: ext4 without a journal checks, for each inode it hands out, whether
+ * that inode was freed in the last 60 s (360 s while its inode table block is dirty), and
+ * skips it if so, scanning on (the kernel's `recently_deleted` in `find_inode_bit`). After
+ * a removal of many files (an earlier bench row, a test run, another user of the disk) each
+ * creation scans past all of them: perf put 80% of the creations' system time in that scan
+ * (bench/results/2026-12-07g-ready.md). A journalled ext4 (the usual) skips the check.
+ */
+function fileSystemNote(dir: string): string {
   try {
-    const t0 = performance.now();
-    for (let n = 0; n < partitions; n++) {
-      const dir = join(root, `bench-${n}`);
-      mkdirSync(dir);
-      const fd = openSync(join(dir, '00000000000000000000.log'), 'a+');
-      writeSync(fd, record);
-      closeSync(fd);
-    }
-    return performance.now() - t0;
-  } finally {
-    rmSync(root, { recursive: true, force: true });
+    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => f.length > 3 && dir.startsWith(f[1]!));
+    const m = mounts.sort((a, b) => b[1]!.length - a[1]!.length)[0];
+    if (m === undefined) return '';
+    const [device, mountPoint, type] = m;
+    if (type !== 'ext4') return `${type} at ${mountPoint}`;
+    const name = device!.split('/').pop()!;
+    const journal = readFileSync(`/sys/fs/ext4/${name}/journal_task`, 'utf8').trim();
+    return journal === '<none>' ? `ext4 without a journal at ${mountPoint}: creations after large removals cost several times the floor of a quiet disk (they skip recently freed inodes)` : `ext4 with a journal at ${mountPoint}`;
+  } catch {
+    return '';
   }
 }
 
@@ -130,7 +162,11 @@ interface Row {
   createMs: number;
   readyMs: number;
   readyCpuMs?: number;
+  readySystemMs?: number;
   floorMs?: number;
+  floorSystemMs?: number;
+  floorAfterMs?: number;
+  floorAfterSystemMs?: number;
   keyedCpuMs?: number;
   load?: number;
   readyLoad?: number;
@@ -153,8 +189,14 @@ async function measure(partitions: number): Promise<Row> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-partitions-'));
   const tStart = performance.now();
   const say = (what: string): void => phase(partitions, what, tStart);
+  // The floors' folders stay beside the node's folder until the row ends (see `fileFloor`).
+  // In the data folder itself: the kernel puts new folders near their parent's, and on this
+  // disk what a creation costs depends on which block group it lands in (a floor measured
+  // under another parent read 0.4 s of system time where the ready phase paid 4.6 s).
+  const floors = join(dataDir, 'floors');
+  mkdirSync(floors);
   try {
-    const floorMs = fileFloorMs(partitions, dataDir);
+    const floor = fileFloor(partitions, floors);
     say('file floor done');
     let cluster = await Cluster.start({ nodes: 1, dataDir });
     const c0 = process.cpuUsage();
@@ -164,9 +206,14 @@ async function measure(partitions: number): Promise<Row> {
     say('created');
     await everyPartitionAccepts(cluster, partitions);
     const readyMs = performance.now() - t0;
-    const readyCpuMs = cpuMs(c0);
+    const readyCpu = process.cpuUsage(c0);
+    const readyCpuMs = (readyCpu.user + readyCpu.system) / 1000;
+    const readySystemMs = readyCpu.system / 1000;
     const readyLoad = loadavg()[0]!;
     say('ready');
+    // The floor again, now: the creations of the ready phase ran between the two, and the
+    // first of the creations after a large removal pays for it (see `fileSystemNote`).
+    const floorAfter = fileFloor(partitions, floors);
     globalThis.gc?.();
     const mem = process.memoryUsage();
     const openFds = fds();
@@ -185,7 +232,7 @@ async function measure(partitions: number): Promise<Row> {
     await everyPartitionAccepts(cluster, partitions);
     const restartReadyMs = performance.now() - t2;
     await cluster.close();
-    return { partitions, createMs, readyMs, readyCpuMs, floorMs, heapMiB: mib(mem.heapUsed), rssMiB: mib(mem.rss), fds: openFds, keyedPerSecond, keyedCpuMs, closeMs, restartMs, restartReadyMs, load: loadavg()[0]!, readyLoad };
+    return { partitions, createMs, readyMs, readyCpuMs, readySystemMs, floorMs: floor.ms, floorSystemMs: floor.systemMs, floorAfterMs: floorAfter.ms, floorAfterSystemMs: floorAfter.systemMs, heapMiB: mib(mem.heapUsed), rssMiB: mib(mem.rss), fds: openFds, keyedPerSecond, keyedCpuMs, closeMs, restartMs, restartReadyMs, load: loadavg()[0]!, readyLoad };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -284,14 +331,16 @@ if (process.argv[2] === '--plot') {
     lines.push(line);
   };
   const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-  say(`${manyTopics ? 'As many topics of one partition each' : 'One topic'}; ready CPU and keyed CPU are user + system time of the process in that phase; file floor as described in bench/partitions.ts.`);
+  say(`${manyTopics ? 'As many topics of one partition each' : 'One topic'}; ready CPU and keyed CPU are user + system time of the process in that phase (the system part in brackets: the kernel, mostly the file creations); file floor: the same creations alone, in the same process, just before the ready phase and just after it (its system time in brackets), as described in bench/partitions.ts. Read "ready" against the floors beside it: on this disk the same creations cost from 0.4 s to 10 s of kernel time, depending on what was removed in the minutes before.`);
+  const fsNote = fileSystemNote(tmpdir());
+  if (fsNote !== '') say(`File system of ${tmpdir()}: ${fsNote}.`);
   say('');
-  say('| partitions | create | ready (every partition accepted a record) | heap | RSS | fds | keyed produce | close | clean restart (Cluster.start) | ready after restart | ready CPU | file floor | keyed CPU | load (at ready / at end) |');
+  say('| partitions | create | ready (every partition accepted a record) | heap | RSS | fds | keyed produce | close | clean restart (Cluster.start) | ready after restart | ready CPU (system) | file floor before / after (system) | keyed CPU | load (at ready / at end) |');
   say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const n of counts) {
     const r = await measure(n);
     rows.push(r);
-    say(`| ${n} | ${r.createMs.toFixed(0)} ms | ${sec(r.readyMs)} | ${r.heapMiB.toFixed(0)} MiB | ${r.rssMiB.toFixed(0)} MiB | ${r.fds} | ${Math.round(r.keyedPerSecond).toLocaleString('en')} rec/s | ${sec(r.closeMs)} | ${sec(r.restartMs)} | ${sec(r.restartReadyMs)} | ${sec(r.readyCpuMs!)} | ${sec(r.floorMs!)} | ${sec(r.keyedCpuMs!)} | ${r.readyLoad!.toFixed(1)} / ${r.load!.toFixed(1)} |`);
+    say(`| ${n} | ${r.createMs.toFixed(0)} ms | ${sec(r.readyMs)} | ${r.heapMiB.toFixed(0)} MiB | ${r.rssMiB.toFixed(0)} MiB | ${r.fds} | ${Math.round(r.keyedPerSecond).toLocaleString('en')} rec/s | ${sec(r.closeMs)} | ${sec(r.restartMs)} | ${sec(r.restartReadyMs)} | ${sec(r.readyCpuMs!)} (${sec(r.readySystemMs!)}) | ${sec(r.floorMs!)} (${sec(r.floorSystemMs!)}) / ${sec(r.floorAfterMs!)} (${sec(r.floorAfterSystemMs!)}) | ${sec(r.keyedCpuMs!)} | ${r.readyLoad!.toFixed(1)} / ${r.load!.toFixed(1)} |`);
   }
   if (crashMiB !== undefined) {
     const c = await crashReopen(crashMiB);

@@ -72,6 +72,8 @@ export interface StorageReport {
 export const storageReportsMax = 1000;
 
 const key = (topic: string, partition: number): string => `${topic}-${partition}`;
+/** The options of every partition folder's store (one object, not one a partition). */
+const unlocked = Object.freeze({ lock: false });
 
 /** The operating-system error code (`EACCES`, `ENOSPC`, ...) behind an error, following causes. */
 export function errnoOf(err: unknown): string | undefined {
@@ -141,7 +143,15 @@ export class LogManager {
    */
   private folders: Set<string> | undefined;
 
+  /**
+   * Opens a partition's folder: without a store of the tests' own, no lock per partition
+   * (the Cluster locks the data folder), and no file until the first record. One function
+   * for every open, not a closure each.
+   */
+  private readonly openStore: (dir: string) => Store;
+
   constructor(private readonly options: LogManagerOptions) {
+    this.openStore = options.openStore ?? ((dir: string) => new FileStore(dir, unlocked));
     this.topicIds = TopicIdJournal.open(options.dataDir);
     this.checkpoints = LogDirCheckpoints.open(options.dataDir, options.checkpointDelayMs, options.clock, this.topicIds);
   }
@@ -243,19 +253,18 @@ export class LogManager {
       this.topicIds.record(topic, partition, id);
     }
     const folderKnown = this.hasFolder(topic, partition);
-    // Without a store of the tests' own: no lock per partition (the Cluster locks the data
-    // folder), and no file until the first record.
-    const openStore = this.options.openStore ?? ((dir: string) => new FileStore(dir, { lock: false }));
     const checkpoints = this.checkpoints;
+    const peeked = checkpoints.peek(topic, partition);
     const log = openPartitionLogNow(
-      { dataDir: this.options.dataDir, topic, partition, config, clock: this.options.clock, openStore, checkpoints: (store) => checkpoints.forLog(topic, partition, store) },
+      { dataDir: this.options.dataDir, topic, partition, config, clock: this.options.clock, openStore: this.openStore, checkpoints: (store) => checkpoints.forLog(topic, partition, store) },
       this.options.nodeId,
       this.options.log ?? silentLogger,
       undefined,
-      { ...checkpoints.peek(topic, partition), folderKnown },
+      peeked === undefined ? { folderKnown } : { ...peeked, folderKnown },
     );
-    this.folders?.add(key(topic, partition));
-    this.logs.set(key(topic, partition), log);
+    const k = key(topic, partition);
+    this.folders?.add(k);
+    this.logs.set(k, log);
     if (id !== undefined) checkpoints.noteTopicId(topic, partition, id);
     this.verifyInBackground(topic, partition, log);
     const r = log.recovery;

@@ -1,6 +1,7 @@
 import type { BatchHeader } from '../record/batch.js';
 import type { LogAppendInfo } from '../storage/log.js';
 import { checksummedHere } from '../record/checksummed-here.js';
+import { AppendTail, type TailBudget } from '../storage/append-tail.js';
 import { validateBatches, type ValidationRules } from '../storage/log-validator.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { assert } from '../util/assert.js';
@@ -171,6 +172,8 @@ export interface PartitionOptions {
    * Default: every broker.
    */
   readonly isReplicaEligible?: (brokerId: number) => boolean;
+  /** What this replica's leader tail (storage/append-tail.ts) counts against: its broker's; default one of its own. */
+  readonly tailBudget?: TailBudget;
 }
 
 interface PendingAck {
@@ -240,6 +243,8 @@ export class Partition {
   private leaderEpochStartOffset = 0;
   /** Follower only: the last high watermark the leader sent (with `hwRequiresFlush`, ours waits for the flush to reach it). */
   private leaderHwSeen = 0;
+  /** Leader with followers only: its last appends, to answer follower fetches from memory. */
+  private readonly tail: AppendTail;
 
   constructor(options: PartitionOptions) {
     this.config = { ...defaultPartitionConfig, ...options.config };
@@ -247,6 +252,7 @@ export class Partition {
     this.log = options.log;
     this.brokerId = options.brokerId;
     this.isReplicaEligible = options.isReplicaEligible ?? (() => true);
+    this.tail = new AppendTail(options.tailBudget);
     // Recovery: the log end offset is what the log recovered; the epoch history is the
     // log's checkpoint (rebuilt by the storage layer from batch headers if it was lost).
     this.epochCache = this.log.leaderEpochCache;
@@ -370,6 +376,7 @@ export class Partition {
     if (this.isStale(state)) return false;
     if (this.roleValue === 'leader' || state.leaderEpoch !== this.leaderEpochValue) this.failPendingAcks('NOT_LEADER_OR_FOLLOWER');
     if (this.roleValue === 'leader') this.dropUnwrittenEpoch();
+    this.tail.clear();
     if (this.roleValue !== 'follower' || state.leaderEpoch !== this.leaderEpochValue) this.leaderHwSeen = this.hw;
     this.roleValue = 'follower';
     this.leaderIdValue = state.leader;
@@ -464,6 +471,9 @@ export class Partition {
     }
     assert(offset === info.lastOffset + 1, 'the batches span the offsets the log assigned');
     assert(this.epochCache.latestEpoch === this.leaderEpochValue, 'the leader’s epoch is the latest in its cache');
+    // Kept for the followers' fetches (a LogAppendTime stamp rewrites more than the tail stamps).
+    if (this.replicasValue.length > 1 && info.logAppendTime < 0) this.tail.append(validated, info.firstOffset, this.leaderEpochValue);
+    else this.tail.clear();
     const outcome = this.accepted(info.firstOffset, info.lastOffset, info.logAppendTime, false, options, now);
     this.afterLeaderHwMayMove();
     return outcome;
@@ -539,7 +549,7 @@ export class Partition {
     if (offset > logEnd) return { response: respond('OFFSET_OUT_OF_RANGE') };
     const maxBytes = request.maxBytes ?? fetchBytesDefault;
     const maxOffset = isFollower ? logEnd : this.hw;
-    const records = offset < maxOffset ? this.log.read(offset, { maxBytes, maxOffset }).records : noRecords;
+    const records = offset >= maxOffset ? noRecords : ((isFollower ? this.tail.read(offset, maxBytes, maxOffset) : undefined) ?? this.log.read(offset, { maxBytes, maxOffset }).records);
     if (!isFollower) return { response: respond('NONE', { records }) };
 
     const isr = this.isrState!;
@@ -585,6 +595,7 @@ export class Partition {
       this.pendingAcks = kept;
     }
     if (this.roleValue !== 'leader') return {};
+    this.tail.releaseIdle();
     const pending = this.pendingAlter;
     if (pending !== undefined) {
       if (now - pending.sentMs < this.config.alterPartitionRetryMs) return {};
@@ -640,6 +651,7 @@ export class Partition {
     assert(isr.highWatermark >= this.hw, 'the high watermark never moves back on a leader');
     this.hw = isr.highWatermark;
     assert(this.hw <= this.log.logEndOffset, 'the high watermark is within the log');
+    this.tail.dropBelow(this.hw); // every in-sync follower has it
     this.completeAcks();
   }
 
@@ -666,9 +678,10 @@ export class Partition {
     this.pendingAcks = [];
   }
 
-  /** The replica is going away (its storage failed): every waiting acks=all produce fails with `code`. */
+  /** The replica is going away (dropped, or its storage failed): every waiting acks=all produce fails with `code`, and its tail's memory goes back to its broker. */
   failAllAcks(code: ErrorCode): void {
     this.failPendingAcks(code);
+    this.tail.clear();
   }
 
   /** The acks=all outcomes decided since the last call, in the order they were decided. */
@@ -739,7 +752,10 @@ export class Partition {
       // The fetched bytes enter this replica here: one check (CRC, structure, offsets
       // continuing the log), whose headers serve the producer state too (the log assigns
       // each batch's epoch in the one epoch cache as it writes it).
-      const checked = validateBatches(response.records, this.validationRules(false));
+      // Bytes from a leader's tail in this thread carry the mark of a CRC checked here
+      // (storage/append-tail.ts); from another thread, process or the leader's file they
+      // never do, and are checksummed.
+      const checked = validateBatches(response.records, this.validationRules(false, !checksummedHere(response.records)));
       if (!checked.ok) return { ignored: false, errorCode: checked.errorCode };
       appended = this.log.appendValidated(checked.value, { assignOffsets: false });
       for (const { header } of checked.value.batches) {

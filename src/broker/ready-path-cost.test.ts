@@ -7,7 +7,9 @@
  * the background CRC check that had nothing to check.
  */
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../test/helpers/temp-dirs.js';
 import { Cluster } from '../index.js';
@@ -36,6 +38,84 @@ function countFsCalls(root: string, names: readonly string[]): { counts: Record<
     counts,
     restore: () => {
       for (const [name, original] of originals) fs[name] = original;
+      syncBuiltinESMExports();
+    },
+  };
+}
+
+const fsPromises = createRequire(import.meta.url)('node:fs/promises') as Record<string, unknown>;
+
+/**
+ * Counts the fsyncs and fdatasyncs of files and folders inside a partition folder of
+ * `nodeDir` (a descriptor is named through /proc/self/fd when it is synced), and the
+ * renames there: every way `node:fs` and `node:fs/promises` offer, so a sync cannot hide
+ * behind another API. Anything of the node's own (its metadata log, the journal, the
+ * checkpoints) is not counted: those are per node, not per partition.
+ */
+function countPartitionSyncs(nodeDir: string): { syncs: string[]; nodeDirSyncs: string[]; renames: string[]; restore: () => void } {
+  const syncs: string[] = [];
+  /** Syncs of `nodeDir` itself (what makes a new partition folder's entry durable). */
+  const nodeDirSyncs: string[] = [];
+  const renames: string[] = [];
+  const inPartition = (path: string): boolean => path.startsWith(`${nodeDir}/`) && /^[^/]+-\d+(\/|$)/.test(path.slice(nodeDir.length + 1)) && !path.includes('__cluster_metadata');
+  const pathOf = (fd: unknown): string => {
+    try {
+      return readlinkSync(`/proc/self/fd/${String(fd)}`);
+    } catch {
+      return '';
+    }
+  };
+  const originals: [Record<string, unknown>, string, unknown][] = [];
+  const wrap = (mod: Record<string, unknown>, name: string, make: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): void => {
+    const original = mod[name] as (...args: unknown[]) => unknown;
+    originals.push([mod, name, original]);
+    mod[name] = make(original);
+  };
+  for (const name of ['fsync', 'fsyncSync', 'fdatasync', 'fdatasyncSync']) {
+    wrap(fs, name, (original) => function counted(this: unknown, ...args: unknown[]) {
+      const path = pathOf(args[0]);
+      if (inPartition(path)) syncs.push(`${name} ${path.slice(nodeDir.length + 1)}`);
+      else if (path === nodeDir) nodeDirSyncs.push(name);
+      return original.apply(this, args);
+    });
+  }
+  for (const name of ['rename', 'renameSync']) {
+    wrap(fs, name, (original) => function counted(this: unknown, ...args: unknown[]) {
+      if (typeof args[0] === 'string' && inPartition(args[0])) renames.push(args[0]);
+      return original.apply(this, args);
+    });
+  }
+  wrap(fsPromises, 'rename', (original) => function counted(this: unknown, ...args: unknown[]) {
+    if (typeof args[0] === 'string' && inPartition(args[0])) renames.push(args[0]);
+    return original.apply(this, args);
+  });
+  wrap(fsPromises, 'open', (original) => async function counted(this: unknown, ...args: unknown[]) {
+    const handle = (await original.apply(this, args)) as { sync: () => Promise<void>; datasync: () => Promise<void> };
+    const path = typeof args[0] === 'string' ? args[0] : '';
+    if (path === nodeDir) {
+      const own = handle.sync.bind(handle);
+      handle.sync = () => {
+        nodeDirSyncs.push('handle.sync');
+        return own();
+      };
+    } else if (inPartition(path)) {
+      for (const m of ['sync', 'datasync'] as const) {
+        const own = handle[m].bind(handle);
+        handle[m] = () => {
+          syncs.push(`handle.${m} ${path.slice(nodeDir.length + 1)}`);
+          return own();
+        };
+      }
+    }
+    return handle;
+  });
+  syncBuiltinESMExports();
+  return {
+    syncs,
+    nodeDirSyncs,
+    renames,
+    restore: () => {
+      for (const [mod, name, original] of originals) mod[name] = original;
       syncBuiltinESMExports();
     },
   };
@@ -72,6 +152,69 @@ describe('the ready path of new partitions', () => {
       expect(c.existsSync! + c.accessSync!).toBeLessThan(10);
       expect(c.statSync).toBeLessThan(10);
       expect(c.readdirSync).toBeLessThan(5);
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it('a new partition that took a record costs no fsync and no rename, and leaves one file; under flush.messages=1 only its segment and its folder are synced', async () => {
+    const dataDir = tempDir();
+    const nodeDir = join(dataDir, 'node-1');
+    const n = 40;
+    let cluster = await Cluster.start({ nodes: 1, dataDir });
+    try {
+      const counting = countPartitionSyncs(nodeDir);
+      restore = counting.restore;
+      await cluster.admin().createTopics([
+        { name: 'lazy', partitions: n },
+        { name: 'ledger', partitions: n, configs: { 'flush.messages': '1' } },
+      ]);
+      const producer = cluster.producer({ lingerMs: 5 });
+      await Promise.all(Array.from({ length: n }, (_, p) => producer.send('lazy', [{ partition: p, value: `v${p}` }])));
+      const lazySyncs = counting.syncs.length;
+      const lazyRenames = counting.renames.length;
+      const lazyNodeDirSyncs = counting.nodeDirSyncs.length;
+      await Promise.all(Array.from({ length: n }, (_, p) => producer.send('ledger', [{ partition: p, value: `v${p}` }])));
+      await producer.close();
+      counting.restore();
+      restore = undefined;
+      // The default policy (Kafka's): nothing of a new partition is synced on its way to
+      // accepting its first record (its files become durable at its first roll or the clean
+      // close), and nothing is renamed in its folder.
+      expect(lazySyncs).toBe(0);
+      expect(lazyRenames).toBe(0);
+      // flush.messages=1: each first record is acknowledged after an fdatasync of its
+      // segment (more than one if the partition is flushed again: a retry under load) and
+      // one fsync of its new folder (the entry of its segment file), and nothing else.
+      // (Until 2026-12-07g also its epoch file: created, written, synced and renamed into
+      // place, and its folder synced a second time.)
+      const ledger = counting.syncs.filter((s) => s.includes(' ledger-'));
+      const folderSyncs = ledger.filter((s) => /^handle\.sync ledger-\d+$/.test(s));
+      const segmentSyncs = ledger.filter((s) => /^fdatasync ledger-\d+\/00000000000000000000\.log$/.test(s));
+      expect(new Set(folderSyncs).size).toBe(n);
+      expect(folderSyncs.length).toBe(n);
+      expect(new Set(segmentSyncs).size).toBe(n);
+      expect(ledger.filter((s) => !folderSyncs.includes(s) && !segmentSyncs.includes(s))).toEqual([]);
+      expect(counting.renames).toEqual([]);
+      // ... and the node folder is synced once for each new partition folder (its entry
+      // there), the first time the partition is made durable: else a power loss could lose
+      // the folder of an acknowledged record.
+      expect(counting.nodeDirSyncs.length - lazyNodeDirSyncs).toBeGreaterThanOrEqual(n);
+      // What a new partition leaves: one folder with one file, its segment; no per-partition
+      // checkpoint, marker, topic id or epoch file (those are the data folder's, one each).
+      for (const topic of ['lazy', 'ledger']) {
+        for (let p = 0; p < n; p++) expect(readdirSync(join(nodeDir, `${topic}-${p}`))).toEqual(['00000000000000000000.log']);
+      }
+      const nodeFiles = readdirSync(nodeDir).filter((f) => !/^(lazy|ledger)-\d+$/.test(f));
+      expect(nodeFiles.length).toBeLessThan(10);
+      await cluster.close();
+      // A clean close syncs each changed partition's segment; what it leaves per partition is
+      // still one file (the clean-shutdown state is the data folder's), and a restart finds
+      // every record.
+      for (let p = 0; p < n; p++) expect(readdirSync(join(nodeDir, `lazy-${p}`))).toEqual(['00000000000000000000.log']);
+      cluster = await Cluster.start({ nodes: 1, dataDir });
+      const ends = await cluster.admin().listOffsets('lazy', 'latest');
+      expect(ends.map((e) => e.offset)).toEqual(Array.from({ length: n }, () => 1));
     } finally {
       await cluster.close();
     }

@@ -30,6 +30,8 @@ import type { Uuid } from '../metadata/uuid.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
 import type { LogConfig } from '../storage/log.js';
+import { TailBudget } from '../storage/append-tail.js';
+import { writeBehind, type WriteBehindResult } from '../storage/write-behind.js';
 import { nextTurn, systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
@@ -61,6 +63,14 @@ export interface ReplicaManagerOptions {
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
+/**
+ * A produce request over at least this many partitions has its small appends written by
+ * the write-behind thread. Below it the round trip to that thread costs more than the
+ * system calls it saves (one partition: about 1 us a batch written here against a message
+ * each way).
+ */
+const writeBehindEntriesMin = 16;
+
 /** A topic's settings for its replicas, and the config maps they came from (`ReplicaManager.topicSettings`). */
 interface TopicSettings {
   readonly topic: string;
@@ -73,6 +83,8 @@ interface TopicSettings {
 /** A replica this broker hosts, and what `settle` last saw of it. */
 export interface Hosted {
   readonly topic: string;
+  /** `tpKey(topic, partition)`, made once: the key of its wake-ups (a string a produced batch, before). */
+  readonly key: string;
   readonly topicId: Uuid;
   readonly partition: number;
   readonly replica: Partition;
@@ -119,12 +131,16 @@ export class ReplicaManager {
   private seenDefaultConfigs: unknown;
   private readonly seenTopicConfigs = new Map<string, unknown>();
   private readonly hosted = new Map<string, Hosted>();
+  /** `hosted` again by topic, then partition: a produce's lookup of each partition makes no key string (with keyed records over 10,000 partitions, one a batch). */
+  private readonly hostedByTopic = new Map<string, { readonly replicas: (Hosted | undefined)[]; count: number }>();
   /** Partitions asked to open before this broker's metadata had them. */
   private readonly wantOpen = new Set<string>();
   /** Replicas `applyImage` found to open (data from before a restart), opened `opensPerTurn` at a time by `openFound`. */
   private readonly found = new Map<string, readonly [topic: string, partition: number]>();
   private openingFound = false;
   private readonly wakeups: Wakeups;
+  /** What the leader tails of this broker's replicas keep together (storage/append-tail.ts). */
+  private readonly tailBudget = new TailBudget();
   /** acks=all produces waiting for their completion, by token. */
   private readonly ackWaiters = new Map<number, (c: Pick<AckCompletion, 'errorCode' | 'firstOffset'>) => void>();
   private nextToken = 1;
@@ -194,7 +210,7 @@ export class ReplicaManager {
   private settle(h: Hosted, proposal?: AlterIsrProposal): boolean {
     if (proposal !== undefined) void this.alterPartition(h, proposal);
     if (!this.settleAcks(h)) return false;
-    this.wakeups.wake(tpKey(h.topic, h.partition));
+    this.wakeups.wake(h.key);
     return true;
   }
 
@@ -206,7 +222,7 @@ export class ReplicaManager {
   private settleAll(hs: readonly Hosted[]): void {
     this.passes.settle++;
     let moved: string[] | undefined;
-    for (const h of hs) if (this.settleAcks(h)) (moved ??= []).push(tpKey(h.topic, h.partition));
+    for (const h of hs) if (this.settleAcks(h)) (moved ??= []).push(h.key);
     if (moved !== undefined) {
       this.passes.wakeSweeps++;
       this.wakeups.wakeMany(moved);
@@ -404,14 +420,19 @@ export class ReplicaManager {
         // the leader and on every follower (docs/design/durability.md).
         config: { minInsyncReplicas: settings.minInsyncReplicas, replicaLagTimeMaxMs: this.o.config.replicaLagTimeMaxMs, hwRequiresFlush: log.config.flushPolicy === 'always' },
         isReplicaEligible: this.isReplicaEligible,
+        tailBudget: this.tailBudget,
       });
     } catch (err) {
       this.o.logs.abandon(topic, partition); // a damaged batch read while loading the producer state, a folder turned read-only
       if (this.stopped) return undefined;
       throw err;
     }
-    const h: Hosted = { topic, topicId: t.id, partition, replica, seen: seenOf(replica) };
-    this.hosted.set(tpKey(topic, partition), h);
+    const h: Hosted = { topic, key: tpKey(topic, partition), topicId: t.id, partition, replica, seen: seenOf(replica) };
+    this.hosted.set(h.key, h);
+    let byPartition = this.hostedByTopic.get(topic);
+    if (byPartition === undefined) this.hostedByTopic.set(topic, (byPartition = { replicas: new Array<Hosted | undefined>(t.partitions.length), count: 0 }));
+    if (byPartition.replicas[partition] === undefined) byPartition.count++;
+    byPartition.replicas[partition] = h;
     // The newest registration: the image may have moved on while the log opened.
     const latest = this.image?.topic(topic);
     if (latest && latest.id === t.id && latest.partitions[partition]) this.applyPartition(h, latest.partitions[partition], this.o.clock.monotonic());
@@ -447,7 +468,7 @@ export class ReplicaManager {
     const key = tpKey(topic, partition);
     const h = this.hosted.get(key);
     if (!h || h.topicId !== topicId) return;
-    this.hosted.delete(key);
+    this.unhost(h);
     this.hwCheckpoint.delete(`${topic}-${partition}`);
     // Its waiting acks=all produces would otherwise wait for a replica nobody ticks.
     h.replica.failAllAcks('NOT_LEADER_OR_FOLLOWER');
@@ -479,19 +500,27 @@ export class ReplicaManager {
     if (!reg) return { errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' };
     if (reg.leader !== this.o.nodeId) return { errorCode: reg.leader < 0 ? 'LEADER_NOT_AVAILABLE' : 'NOT_LEADER_OR_FOLLOWER' };
     if (this.o.logs.isOffline(topic, partition)) return { errorCode: 'KAFKA_STORAGE_ERROR' };
-    const h = this.hosted.get(tpKey(topic, partition));
+    const h = this.hostedByTopic.get(topic)?.replicas[partition];
     if (h === undefined) return 'open';
     return h.replica.role === 'leader' ? h : { errorCode: 'NOT_LEADER_OR_FOLLOWER' };
+  }
+
+  private unhost(h: Hosted): void {
+    this.hosted.delete(h.key);
+    const byPartition = this.hostedByTopic.get(h.topic);
+    if (byPartition?.replicas[h.partition] !== h) return;
+    byPartition.replicas[h.partition] = undefined;
+    if (--byPartition.count === 0) this.hostedByTopic.delete(h.topic);
   }
 
   /** A storage fault on an open replica: it goes offline, its waiting produces fail, the controller hears at once. */
   private storageFailed(h: Hosted, err: unknown): void {
     if (this.hosted.get(tpKey(h.topic, h.partition)) !== h) return;
-    this.hosted.delete(tpKey(h.topic, h.partition));
+    this.unhost(h);
     this.o.logs.markOffline(h.topic, h.partition, h.topicId, err);
     h.replica.failAllAcks('KAFKA_STORAGE_ERROR');
     this.settle(h);
-    this.wakeups.wake(tpKey(h.topic, h.partition)); // gone: whoever waits on it hears so at once
+    this.wakeups.wake(h.key); // gone: whoever waits on it hears so at once
     this.o.heartbeat();
   }
 
@@ -574,10 +603,17 @@ export class ReplicaManager {
     let moved: string[] | undefined;
     // One options object for the request (the partition reads it during the call, keeps nothing of it).
     const produceOptions = { acks, timeoutMs, token: 0 };
+    // Over many partitions the small appends are written by a second thread, all of them
+    // in one message, and the request is answered once they landed (write-behind.ts);
+    // a request over a few partitions writes on this thread (no round trip to wait for).
+    const behind = entries.length >= writeBehindEntriesMin;
+    let landed: Promise<WriteBehindResult> | undefined;
+    if (behind) writeBehind.begin();
     try {
       for (let i = 0; i < entries.length; i++) {
         const h = leaders[i];
         if (h === undefined) continue;
+        writeBehind.owner = i;
         const e = entries[i]!;
         // A replica that stopped leading (or went) while others opened (only then did the
         // loop turn between the lookup and here).
@@ -601,7 +637,7 @@ export class ReplicaManager {
         const pending = 'pending' in outcome && outcome.pending;
         if (pending) (acked ??= new Map()).set(i, this.ackFor(token));
         // Every key that moved, waited on or not: a fetch reading its partitions counts on the key's version (wakeups.ts).
-        if (this.settleAcks(h)) (moved ??= []).push(tpKey(h.topic, h.partition));
+        if (this.settleAcks(h)) (moved ??= []).push(h.key);
         // What storage made of the append.
         const seen = this.o.logs.afterLeaderAppend(e.topic, e.index, outcome.errorCode, 'message' in outcome ? outcome.message : undefined);
         if (seen.offline) this.storageFailed(h, new TributaryError('KAFKA_STORAGE_ERROR', seen.message ?? 'a write failed'));
@@ -619,9 +655,19 @@ export class ReplicaManager {
         }
       }
     } finally {
+      if (behind) landed = writeBehind.endAll();
       if (moved !== undefined) {
         this.passes.wakeSweeps++;
         this.wakeups.wakeMany(moved);
+      }
+    }
+    // A write the worker could not make: that replica goes offline (its log's end is past
+    // what its file holds; the reopen's recovery cuts it) and its entry fails.
+    if (landed !== undefined) {
+      for (const f of (await landed).failed) {
+        const h = leaders[f.owner]!;
+        this.storageFailed(h, new TributaryError('KAFKA_STORAGE_ERROR', `writing to ${h.topic}-${h.partition} failed: ${f.message}`));
+        out[f.owner] = fail(entries[f.owner]!.index, 'KAFKA_STORAGE_ERROR', f.message);
       }
     }
     const synced = toFlush.length > 0 ? this.flushReplicas(toFlush) : undefined;
@@ -832,6 +878,7 @@ export class ReplicaManager {
     this.checkpointHighWatermarks();
     this.stop();
     this.hosted.clear();
+    this.hostedByTopic.clear();
     await this.o.logs.closeAll();
   }
 
@@ -839,6 +886,7 @@ export class ReplicaManager {
   kill(): void {
     this.stop();
     this.hosted.clear();
+    this.hostedByTopic.clear();
     this.o.logs.abandonAll();
   }
 

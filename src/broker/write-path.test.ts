@@ -3,6 +3,9 @@
  * it enters its leader's partition, and once where its copy enters each follower's; the
  * log below trusts the check. The CRC-32C function and `checkBatch` are wrapped and every
  * pass over the batch is counted, so a second check anywhere on the path fails here.
+ * A follower in the leader's thread that gets the batch from the leader's in-memory tail
+ * (storage/append-tail.ts) checks its structure but not its CRC, which the leader checked
+ * in this thread; bytes that crossed a thread are checksummed again.
  * (Before: the leader's `Partition` and its `PartitionLog` each ran `checkBatch` over the
  * batch, two structural passes on the leader.)
  */
@@ -41,10 +44,11 @@ const state = { leader: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1, 2, 3
 
 describe('the write path checks a batch once per replica', () => {
   it.each([
-    ['delete', 'CreateTime'],
-    ['compact', 'CreateTime'],
-    ['delete', 'LogAppendTime'],
-  ] as const)('cleanup.policy=%s, message.timestamp.type=%s: one CRC and one check on the leader, one of each on every follower', (cleanupPolicy, messageTimestampType) => {
+    ['delete', 'CreateTime', 'in this thread'],
+    ['compact', 'CreateTime', 'in this thread'],
+    ['delete', 'LogAppendTime', 'in this thread'],
+    ['delete', 'CreateTime', 'across a thread'],
+  ] as const)('cleanup.policy=%s, message.timestamp.type=%s, follower %s: one CRC and one check on the leader; one check on every follower, and its CRC unless the bytes came from the leader’s tail in this thread', (cleanupPolicy, messageTimestampType, where) => {
     const [a, b, c] = [1, 2, 3].map(
       (id) => new Partition({ log: new MemoryLog({ topic: 't', partition: 0, config: { cleanupPolicy, messageTimestampType } }), brokerId: id, config: { minInsyncReplicas: 2 } }),
     );
@@ -64,11 +68,16 @@ describe('the write path checks a batch once per replica', () => {
     // write, not a check.
     const stamp = messageTimestampType === 'LogAppendTime' ? 1 : 0;
     expect({ crc: counts.crc, checks: counts.checks }).toEqual({ crc: 1 + stamp, checks: 1 });
+    // The leader's tail answers in this thread with bytes whose CRC it checked (not a
+    // LogAppendTime topic's, which it does not keep); a structured clone (what a
+    // MessagePort or a worker boundary does) drops that mark.
+    const followerCrc = where === 'in this thread' && stamp === 0 ? 0 : 1;
     for (const [i, f] of [b!, c!].entries()) {
       const req = f.followerFetchRequest()!;
       const { response } = a!.fetchAsLeader(req, 1);
-      expect(f.appendAsFollower(req, response).appended?.recordCount).toBe(10);
-      expect({ crc: counts.crc, checks: counts.checks }).toEqual({ crc: 1 + stamp + (i + 1), checks: 1 + (i + 1) });
+      const answer = where === 'in this thread' ? response : { ...response, records: structuredClone(response.records) };
+      expect(f.appendAsFollower(req, answer).appended?.recordCount).toBe(10);
+      expect({ crc: counts.crc, checks: counts.checks }).toEqual({ crc: 1 + stamp + followerCrc * (i + 1), checks: 1 + (i + 1) });
     }
     counts.minBytes = Number.POSITIVE_INFINITY;
   });

@@ -15,6 +15,11 @@
  *   object in this thread, without the mark);
  * - from a file, a follower's fetch or a user's `PartitionLog.write` the bytes were never
  *   marked.
+ * The second place that marks bytes is a leader's in-memory tail (storage/append-tail.ts):
+ * its views hold batches whose CRC the leader checked (or took with the producer's mark)
+ * as they entered this thread, so a follower in the same thread does not check them
+ * again; a follower in a worker or behind a socket gets them unmarked, like any bytes
+ * that crossed.
  * Nothing a caller passes in as data can forge the mark: it is a property under a
  * module-private `Symbol`, which no wire format, `postMessage` or `structuredClone`
  * carries (they copy a typed array's bytes, never its own properties).

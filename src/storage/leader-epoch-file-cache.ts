@@ -112,8 +112,20 @@ export class LeaderEpochFileCache extends LeaderEpochCache {
     if (!this.isDurable) this.behind = true;
   }
 
-  /** Writes the file if it is behind, and makes it durable (fsync of it and of the folder). */
-  async syncIfNeeded(): Promise<void> {
+  /**
+   * Writes the file if it is behind, and makes it durable (fsync of it and of the folder).
+   * A broker's log (`deferWrites`) does so only when the recovery point is about to move
+   * (`recoveryPointMoves`): the rule is that the file holds every epoch starting below the
+   * recovery point, and a group commit (`flush.messages=1`) syncs batches that stay past
+   * it, whose epochs recovery reads from their headers after a crash. Why: under
+   * `flush.messages=1` each new partition's first acknowledged record also created the
+   * file (a temporary file, a write, a rename, an fdatasync and a second folder fsync):
+   * 4 syncs and a rename a partition where the record needs 2 (its segment, its folder).
+   * A broker's file is always synced or behind (never written unsynced), so nothing is
+   * left unsynced by skipping.
+   */
+  async syncIfNeeded(recoveryPointMoves = true): Promise<void> {
+    if (!recoveryPointMoves && this.deferWrites && !this.unsynced) return;
     if (this.behind) this.writeUnsynced();
     if (!this.unsynced) return;
     this.unsynced = false;

@@ -190,84 +190,99 @@ export class LogDirCheckpoints {
     return new LogDirCheckpoints(dir, delayMs, clock, beforeFlush);
   }
 
-  /** The checkpoints of one log, whose folder is `store`. */
+  /**
+   * The checkpoints of one log, whose folder is `store`: a small object over this one's
+   * maps (an object literal of seven methods was seven closures and a context kept by
+   * every open log, about 500 bytes each: 5 MiB over 10,000 partitions).
+   */
   forLog(topic: string, partition: number, store: Store): LogCheckpoints {
-    const k = key(topic, partition);
-    const self = this;
-    let legacyMarker = false;
+    return new LogDirLogCheckpoints(this, topic, partition, store);
+  }
+
+  /** `LogCheckpoints.read` of one log (see `LogDirLogCheckpoints`). @internal */
+  readFor(view: LogDirLogCheckpoints, listed: readonly string[] | undefined): CheckpointedState {
+    const { k, topic, partition, store } = view;
+    this.openNow.add(k);
+    const names = listed ?? store.list();
+    if (names.every((n) => n.startsWith('.lock') || n === 'partition.metadata')) {
+      // An empty folder (a lock or a topic id at most): whatever is recorded here belongs
+      // to a folder that was removed (a deleted topic of the same name).
+      this.forget(topic, partition);
+      return { clean: false, recoveryPoint: undefined, logStartOffset: undefined, known: false };
+    }
+    const known = this.recoveryPoints.has(k) || this.logStartOffsets.has(k) || this.cleanAtOpen.has(k) || this.closedClean.has(k);
+    if (!known && (names.includes(recoveryPointFile) || names.includes(logStartCheckpointFile) || names.includes(cleanShutdownFile))) {
+      // An older folder with checkpoints of its own: take them over.
+      view.legacyMarker = names.includes(cleanShutdownFile);
+      const rp = readNumberFile(store, recoveryPointFile);
+      const ls = readNumberFile(store, logStartCheckpointFile);
+      if (rp !== undefined && rp > 0) this.recoveryPoints.set(k, rp);
+      if (ls !== undefined && ls > 0) this.logStartOffsets.set(k, ls);
+      this.legacy.set(k, store);
+      this.schedule();
+      return { clean: view.legacyMarker && !this.mustScan.has(k), recoveryPoint: rp, logStartOffset: ls, known: true };
+    }
+    const clean = this.isClean(k);
+    const cleanLogEndOffset = this.closedClean.has(k) ? this.closedClean.get(k) : this.cleanAtOpen.get(k);
+    const cleanEpochs = this.epochs.get(k);
+    const cleanEpochsInFile = this.epochsInFile.get(k);
     return {
-      read(listed?: readonly string[]): CheckpointedState {
-        self.openNow.add(k);
-        const names = listed ?? store.list();
-        if (names.every((n) => n.startsWith('.lock') || n === 'partition.metadata')) {
-          // An empty folder (a lock or a topic id at most): whatever is recorded here belongs
-          // to a folder that was removed (a deleted topic of the same name).
-          self.forget(topic, partition);
-          return { clean: false, recoveryPoint: undefined, logStartOffset: undefined, known: false };
-        }
-        const known = self.recoveryPoints.has(k) || self.logStartOffsets.has(k) || self.cleanAtOpen.has(k) || self.closedClean.has(k);
-        if (!known && (names.includes(recoveryPointFile) || names.includes(logStartCheckpointFile) || names.includes(cleanShutdownFile))) {
-          // An older folder with checkpoints of its own: take them over.
-          legacyMarker = names.includes(cleanShutdownFile);
-          const rp = readNumberFile(store, recoveryPointFile);
-          const ls = readNumberFile(store, logStartCheckpointFile);
-          if (rp !== undefined && rp > 0) self.recoveryPoints.set(k, rp);
-          if (ls !== undefined && ls > 0) self.logStartOffsets.set(k, ls);
-          self.legacy.set(k, store);
-          self.schedule();
-          return { clean: legacyMarker && !self.mustScan.has(k), recoveryPoint: rp, logStartOffset: ls, known: true };
-        }
-        const clean = !self.mustScan.has(k) && !self.changed.has(k) && (self.cleanAtOpen.has(k) || self.closedClean.has(k));
-        const cleanLogEndOffset = self.closedClean.has(k) ? self.closedClean.get(k) : self.cleanAtOpen.get(k);
-        const cleanEpochs = self.epochs.get(k);
-        const cleanEpochsInFile = self.epochsInFile.get(k);
-        return {
-          clean,
-          ...(clean && cleanLogEndOffset !== undefined ? { cleanLogEndOffset } : {}),
-          ...(clean && cleanLogEndOffset !== undefined && cleanEpochs !== undefined ? { cleanEpochs } : {}),
-          ...(clean && cleanLogEndOffset !== undefined && cleanEpochs !== undefined && cleanEpochsInFile !== undefined ? { cleanEpochsInFile } : {}),
-          recoveryPoint: self.recoveryPoints.get(k) ?? 0,
-          logStartOffset: self.logStartOffsets.get(k),
-          known: true,
-        };
-      },
-      cleanFileNames(): string[] | undefined {
-        const files = self.files.get(k);
-        const clean = !self.mustScan.has(k) && !self.changed.has(k) && (self.cleanAtOpen.has(k) || self.closedClean.has(k));
-        if (!clean || files === undefined) return undefined;
-        return [...files.segments.map((b) => `${segmentFileStem(b)}.log`), ...files.snapshots.map(snapshotFileName)];
-      },
-      removeCleanMarker(): void {
-        self.changed.add(k);
-        self.closedClean.delete(k);
-        if (legacyMarker) {
-          store.remove(cleanShutdownFile);
-          store.syncDir();
-          legacyMarker = false;
-        }
-      },
-      writeRecoveryPoint(offset: number, lowered: boolean): void {
-        self.set(self.recoveryPoints, k, offset);
-        if (lowered) self.flush();
-        else self.schedule();
-      },
-      writeLogStartOffset(offset: number): void {
-        self.set(self.logStartOffsets, k, offset);
-        self.flush();
-      },
-      keepEpochs: true,
-      markCleanShutdown(logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[], files: CleanFiles, epochsInFile?: number): void {
-        self.set(self.recoveryPoints, k, recoveryPoint);
-        self.epochs.set(k, epochs.map((e) => ({ ...e })));
-        if (epochsInFile !== undefined && epochsInFile < epochs.length) self.epochsInFile.set(k, epochsInFile);
-        else self.epochsInFile.delete(k);
-        self.files.set(k, { segments: [...files.segments], snapshots: [...files.snapshots] });
-        self.changed.delete(k);
-        self.openNow.delete(k);
-        self.closedClean.set(k, logEndOffset);
-        self.schedule();
-      },
+      clean,
+      ...(clean && cleanLogEndOffset !== undefined ? { cleanLogEndOffset } : {}),
+      ...(clean && cleanLogEndOffset !== undefined && cleanEpochs !== undefined ? { cleanEpochs } : {}),
+      ...(clean && cleanLogEndOffset !== undefined && cleanEpochs !== undefined && cleanEpochsInFile !== undefined ? { cleanEpochsInFile } : {}),
+      recoveryPoint: this.recoveryPoints.get(k) ?? 0,
+      logStartOffset: this.logStartOffsets.get(k),
+      known: true,
     };
+  }
+
+  /** `LogCheckpoints.cleanFileNames` of one log. @internal */
+  cleanFileNamesFor(k: string): string[] | undefined {
+    const files = this.files.get(k);
+    if (!this.isClean(k) || files === undefined) return undefined;
+    return [...files.segments.map((b) => `${segmentFileStem(b)}.log`), ...files.snapshots.map(snapshotFileName)];
+  }
+
+  /** `LogCheckpoints.removeCleanMarker` of one log. @internal */
+  removeCleanMarkerFor(view: LogDirLogCheckpoints): void {
+    this.changed.add(view.k);
+    this.closedClean.delete(view.k);
+    if (view.legacyMarker) {
+      view.store.remove(cleanShutdownFile);
+      view.store.syncDir();
+      view.legacyMarker = false;
+    }
+  }
+
+  /** `LogCheckpoints.writeRecoveryPoint` of one log. @internal */
+  writeRecoveryPointFor(k: string, offset: number, lowered: boolean): void {
+    this.set(this.recoveryPoints, k, offset);
+    if (lowered) this.flush();
+    else this.schedule();
+  }
+
+  /** `LogCheckpoints.writeLogStartOffset` of one log. @internal */
+  writeLogStartOffsetFor(k: string, offset: number): void {
+    this.set(this.logStartOffsets, k, offset);
+    this.flush();
+  }
+
+  /** `LogCheckpoints.markCleanShutdown` of one log. @internal */
+  markCleanShutdownFor(k: string, logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[], files: CleanFiles, epochsInFile?: number): void {
+    this.set(this.recoveryPoints, k, recoveryPoint);
+    this.epochs.set(k, epochs.map((e) => ({ ...e })));
+    if (epochsInFile !== undefined && epochsInFile < epochs.length) this.epochsInFile.set(k, epochsInFile);
+    else this.epochsInFile.delete(k);
+    this.files.set(k, { segments: [...files.segments], snapshots: [...files.snapshots] });
+    this.changed.delete(k);
+    this.openNow.delete(k);
+    this.closedClean.set(k, logEndOffset);
+    this.schedule();
+  }
+
+  private isClean(k: string): boolean {
+    return !this.mustScan.has(k) && !this.changed.has(k) && (this.cleanAtOpen.has(k) || this.closedClean.has(k));
   }
 
   /**
@@ -403,5 +418,41 @@ export class LogDirCheckpoints {
     this.closed = true;
     stopTimer(this.clock, this.timer);
     this.timer = undefined;
+  }
+}
+
+/** One log's checkpoints in its data folder's files (`LogDirCheckpoints.forLog`). @internal */
+export class LogDirLogCheckpoints implements LogCheckpoints {
+  readonly k: string;
+  /** An older folder's own clean-shutdown marker, taken over at open and removed before the first change. */
+  legacyMarker = false;
+  readonly keepEpochs = true;
+
+  constructor(
+    private readonly owner: LogDirCheckpoints,
+    readonly topic: string,
+    readonly partition: number,
+    readonly store: Store,
+  ) {
+    this.k = key(topic, partition);
+  }
+
+  read(listed?: readonly string[]): CheckpointedState {
+    return this.owner.readFor(this, listed);
+  }
+  cleanFileNames(): string[] | undefined {
+    return this.owner.cleanFileNamesFor(this.k);
+  }
+  removeCleanMarker(): void {
+    this.owner.removeCleanMarkerFor(this);
+  }
+  writeRecoveryPoint(offset: number, lowered: boolean): void {
+    this.owner.writeRecoveryPointFor(this.k, offset, lowered);
+  }
+  writeLogStartOffset(offset: number): void {
+    this.owner.writeLogStartOffsetFor(this.k, offset);
+  }
+  markCleanShutdown(logEndOffset: number, recoveryPoint: number, epochs: readonly EpochEntry[], files: CleanFiles, epochsInFile?: number): void {
+    this.owner.markCleanShutdownFor(this.k, logEndOffset, recoveryPoint, epochs, files, epochsInFile);
   }
 }

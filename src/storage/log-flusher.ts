@@ -19,8 +19,13 @@ export interface FlusherHost {
   readonly checkpoints: LogCheckpoints;
   readonly stats: { syncs: number };
   activeSegment(): Segment;
-  /** Makes the epoch file durable if it was written without an fsync (before the batches it covers are vouched for). */
-  syncEpochFile(): Promise<void>;
+  /**
+   * Makes the epoch file durable if it was written without an fsync (before the batches it
+   * covers are vouched for). `recoveryPointMoves`: false for the group commit, which syncs
+   * the active segment but leaves the recovery point where it is (see
+   * `LeaderEpochFileCache.syncIfNeeded`).
+   */
+  syncEpochFile(recoveryPointMoves: boolean): Promise<void>;
   logEndOffset(): number;
   /** Bumped whenever the tail of the log is cut, so that a flush begun before it does not vouch for what came after. */
   generation(): number;
@@ -38,8 +43,8 @@ export class LogFlusher {
   recoveryPoint = 0;
   /** A new partition's folder entries are not yet fsynced: its first sync does that too. */
   dirUnsynced = false;
-  /** Flushes of rolled segments, in roll order. */
-  private rollFlushes: Promise<void> = Promise.resolve();
+  /** Flushes of rolled segments, in roll order (none yet: a log that never rolled keeps no promise). */
+  private rollFlushes: Promise<void> | undefined;
   /** Rolled segments waiting for their flush, in roll order. */
   private rolled: { segment: Segment; upTo: number; generation: number }[] = [];
   private rollFlushing = false;
@@ -81,7 +86,7 @@ export class LogFlusher {
    */
   onRoll(old: Segment, upTo: number): void {
     this.rolled.push({ segment: old, upTo, generation: this.host.generation() });
-    if (this.rolled.length === 1 && !this.rollFlushing) this.rollFlushes = this.rollFlushes.then(() => this.flushRolled());
+    if (this.rolled.length === 1 && !this.rollFlushing) this.rollFlushes = (this.rollFlushes ?? Promise.resolve()).then(() => this.flushRolled());
   }
 
   private async flushRolled(): Promise<void> {
@@ -93,7 +98,7 @@ export class LogFlusher {
         try {
           // A segment removed meanwhile (retention, truncation) has nothing left to make durable.
           const syncOne = async (s: Segment): Promise<void> => (s.deleted ? undefined : Promise.all([s.file.sync(), s.syncIndexFiles()]).then(() => undefined, (err: unknown) => { if (!s.deleted) throw err; }));
-          await Promise.all([...batch.map((r) => syncOne(r.segment)), host.syncEpochFile()]);
+          await Promise.all([...batch.map((r) => syncOne(r.segment)), host.syncEpochFile(true)]);
           await host.store.syncDirAsync();
         } catch (err) {
           if (!host.isClosed()) host.failStorage(err);
@@ -134,7 +139,7 @@ export class LogFlusher {
     const generation = host.generation();
     host.stats.syncs++;
     const dirSync = this.dirUnsynced ? ((this.dirUnsynced = false), host.store.syncDirAsync()) : undefined; // a new partition's first sync makes its files' names durable too
-    const activeSync = Promise.all([seg.file.sync(), dirSync, host.syncEpochFile()]).catch((err: unknown) => {
+    const activeSync = Promise.all([seg.file.sync(), dirSync, host.syncEpochFile(false)]).catch((err: unknown) => {
       // A segment truncated away meanwhile has nothing left to make durable.
       if (!seg.deleted && !host.isClosed()) throw err;
     });

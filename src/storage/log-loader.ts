@@ -65,6 +65,7 @@ export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset
   const recorded = distrusted === undefined ? checkpoints.cleanFileNames?.() : undefined;
   const names = recorded ?? (store.created === true ? [] : store.list());
   const state = checkpoints.read(names);
+  if (names.length === 0 && !state.known && !state.clean && distrusted === undefined) return loadNew(host, state.logStartOffset ?? 0, state.recoveryPoint ?? 0, started);
   const clean = state.clean && distrusted === undefined;
   host.cleanMarker = state.clean;
   if (distrusted !== undefined) host.beforeChange(); // the marker goes before anything changes
@@ -249,6 +250,26 @@ export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset
       ...(distrusted === undefined ? {} : { cleanShutdownDistrusted: distrusted }),
       durationMs: performance.now() - started,
     },
+  };
+}
+
+/**
+ * A folder with nothing in it and nothing recorded for it (a new partition's, which its
+ * store has just created): one empty active segment, whose file its first write creates,
+ * and nothing to recover, check, sync or write. What the general path above concludes for
+ * such a folder, without its plans, sets and lists: an open of 10,000 new partitions made
+ * 35 MiB of garbage in it (2026-12-07g).
+ */
+function loadNew(host: LoaderHost, logStartOffset: number, recoveryPoint: number, started: number): { logStartOffset: number; recovery: RecoveryReport } {
+  const { local, flusher } = host;
+  local.segments.push(local.newSegment(logStartOffset));
+  // Nothing worth an fsync until the first write (the folder's entries become durable with it).
+  flusher.dirUnsynced = true;
+  flusher.recoveryPoint = recoveryPoint;
+  flusher.flushedOffset = logStartOffset;
+  return {
+    logStartOffset,
+    recovery: { clean: false, segmentsScanned: 0, batchesScanned: 0, bytesScanned: 0, bytesTruncated: 0, indexesRebuilt: 0, segmentsDeleted: 0, leftovers: [], durationMs: performance.now() - started },
   };
 }
 

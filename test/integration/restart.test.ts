@@ -6,9 +6,11 @@
  * restart here must finish well before (on a loaded machine, a fresh start takes a
  * fraction of a second).
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
+import { diagnosticChannels, type FencingEvent } from '../../src/util/channels.js';
 
 const tempDir = useTempDirs('tributary-restart-');
 const brokerSessionTimeoutMs = 60_000;
@@ -64,10 +66,21 @@ describe('restart on a persistent data folder', () => {
 describe('every node killed, then restarted one at a time', () => {
   it('each restartNode resolves; the node that makes the majority waits for registration, and every node serves after', async () => {
     const cluster = await Cluster.start({ nodes: 3, dataDir: tempDir() });
+    // Node 1 registers in the background once a majority runs: the controller's unfencing
+    // of it (tributary:fencing) is the event this test waits for.
+    const unfenced = new Set<number>();
+    let wake = (): void => {};
+    const onFencing = (message: unknown): void => {
+      const e = message as FencingEvent;
+      if (!e.fenced) unfenced.add(e.nodeId);
+      wake();
+    };
+    subscribe(diagnosticChannels.fencing, onFencing);
     try {
       await cluster.admin().createTopics([{ name: 't', partitions: 3, replicationFactor: 3 }]);
       await fill(cluster, 300);
       for (const id of cluster.nodeIdList) cluster.killNode(id);
+      unfenced.clear();
       // The first restart leaves 1 of 3 voters running: no controller can be elected, so it
       // must not wait for a registration that cannot happen (it used to time out after 30 s).
       await cluster.restartNode(1);
@@ -76,18 +89,19 @@ describe('every node killed, then restarted one at a time', () => {
       await cluster.restartNode(2);
       expect(cluster.describe().find((n) => n.id === 2)!.fenced).toBe(false);
       await cluster.restartNode(3);
-      await waitForAllServing(cluster);
+      await new Promise<void>((resolve) => {
+        wake = () => {
+          if (unfenced.has(1)) resolve();
+        };
+        wake();
+      });
+      expect(cluster.describe().every((n) => n.running && !n.fenced)).toBe(true);
       expect(await countRecords(cluster)).toBe(300);
       await fill(cluster, 30);
       expect(await countRecords(cluster)).toBe(330);
     } finally {
+      unsubscribe(diagnosticChannels.fencing, onFencing);
       await cluster.close();
     }
   }, 60_000);
 });
-
-/** Waits (counting looks, not time) until every node runs unfenced: node 1 registers in the background. */
-async function waitForAllServing(cluster: Cluster): Promise<void> {
-  for (let i = 0; i < 5_000 && !cluster.describe().every((n) => n.running && !n.fenced); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(cluster.describe().every((n) => n.running && !n.fenced)).toBe(true);
-}

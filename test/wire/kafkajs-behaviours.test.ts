@@ -78,8 +78,15 @@ describe('KafkaJS behaviours over the wire, 3 nodes', { timeout: 300_000 }, () =
     expect((await admin.fetchTopicOffsets('kjb-b')).map((o) => o.low)).toEqual(['3']);
 
     await admin.createPartitions({ topicPartitions: [{ topic: 'kjb-b', count: 3 }] });
-    const md = await admin.fetchTopicMetadata({ topics: ['kjb-b'] });
-    expect(md.topics[0]!.partitions.map((p) => p.partitionId).sort()).toEqual([0, 1, 2]);
+    // Metadata reaches each broker from the controller's log: the broker KafkaJS asks may
+    // not have applied the new partitions yet (as in Kafka), so look again, a bounded
+    // number of times (counted, not timed).
+    let ids: number[] = [];
+    for (let look = 0; look < 500 && ids.length < 3; look++) {
+      const md = await admin.fetchTopicMetadata({ topics: ['kjb-b'] });
+      ids = md.topics[0]!.partitions.map((p) => p.partitionId).sort();
+    }
+    expect(ids).toEqual([0, 1, 2]);
     // The same count again is INVALID_PARTITIONS.
     await expect(admin.createPartitions({ topicPartitions: [{ topic: 'kjb-b', count: 3 }] })).rejects.toMatchObject({ type: 'INVALID_PARTITIONS' });
 

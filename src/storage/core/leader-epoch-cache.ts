@@ -80,7 +80,8 @@ export class LeaderEpochCache {
    * a follower appending the leader's epoch-2 batch at 5 has lost its own epoch-3 tail).
    */
   assign(epoch: number, startOffset: number): boolean {
-    assert(Number.isSafeInteger(epoch) && epoch >= 0 && Number.isSafeInteger(startOffset) && startOffset >= 0, `invalid epoch entry {${epoch}, ${startOffset}}`);
+    // The message only on failure: built on every call, it was two number-to-string conversions and a string a batch.
+    if (!(Number.isSafeInteger(epoch) && epoch >= 0 && Number.isSafeInteger(startOffset) && startOffset >= 0)) assert(false, `invalid epoch entry {${epoch}, ${startOffset}}`);
     const latest = this.latestEntry;
     if (latest !== undefined && latest.epoch === epoch && latest.startOffset <= startOffset) return false;
     while (this.list.length > 0) {

@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { batchLogOverheadBytes, encodeBatchUncompressed, positions, readInt64 } from '../record/batch.js';
+import { checksummedHere } from '../record/checksummed-here.js';
+import { Rng } from '../util/rng.js';
+import { AppendTail, appendTailBytesMax, TailBudget } from './append-tail.js';
+import { validateBatches, type ValidatedBatches } from './log-validator.js';
+import { PartitionLog } from './partition-log.js';
+import { useTempDirs } from '../../test/helpers/temp-dirs.js';
+
+const tempDir = useTempDirs('tributary-tail-');
+
+const leaderRules = { assignOffsets: true, nextOffset: -1, maxMessageBytes: 8 * 1024 * 1024, keysRequired: false } as const;
+
+/** `batches` runs of `records` records of `bytes` bytes each, concatenated, checked as a leader checks them. */
+function run(batches: number, records: number, bytes: number, fill = 0): ValidatedBatches {
+  const parts = Array.from({ length: batches }, (_, b) => encodeBatchUncompressed(Array.from({ length: records }, (_, i) => ({ value: Buffer.alloc(bytes, fill + b + i) })), { now: 1000 }));
+  const checked = validateBatches(Buffer.concat(parts), leaderRules);
+  if (!checked.ok) throw new Error(checked.message);
+  return checked.value;
+}
+
+/** Base offset and end of each whole batch in `bytes`. */
+function batchesOf(bytes: Uint8Array): { base: number; last: number; end: number }[] {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const out: { base: number; last: number; end: number }[] = [];
+  for (let p = 0; p < b.length; ) {
+    const size = b.readInt32BE(p + positions.batchLength) + batchLogOverheadBytes;
+    const base = readInt64(b, p + positions.baseOffset);
+    out.push({ base, last: base + b.readInt32BE(p + positions.lastOffsetDelta), end: p + size });
+    p += size;
+  }
+  expect(out.at(-1)?.end ?? 0).toBe(b.length);
+  return out;
+}
+
+/** The log's bytes from `offset` on, at least `length` of them (reads across segments). */
+function logBytes(log: PartitionLog, offset: number, length: number): Buffer {
+  const parts: Buffer[] = [];
+  let got = 0;
+  let at = offset;
+  while (got < length && at < log.logEndOffset) {
+    const r = Buffer.from(log.read(at, { maxBytes: 4 * 1024 * 1024 }).records);
+    parts.push(r);
+    got += r.length;
+    at = batchesOf(r).at(-1)!.last + 1;
+  }
+  return Buffer.concat(parts);
+}
+
+describe('AppendTail: a leader’s last appends in memory', () => {
+  it('answers a fetch with exactly the bytes the log file holds at those offsets, whole batches within maxBytes and below maxOffset (300 random appends over rolling segments)', async () => {
+    const log = await PartitionLog.open({ dataDir: tempDir(), topic: 't', partition: 0, config: { segmentBytes: 256 * 1024 } });
+    const tail = new AppendTail(new TailBudget(64 * 1024 * 1024));
+    const rng = new Rng(7);
+    let epoch = 0;
+    for (let n = 0; n < 300; n++) {
+      if (rng.int(40) === 0) epoch++;
+      const v = run(1 + rng.int(3), 1 + rng.int(20), rng.int(2000), n);
+      const info = log.appendValidated(v, { assignOffsets: true, leaderEpoch: epoch });
+      tail.append(v, info.firstOffset, epoch);
+    }
+    // Every batch start still in the tail, read with a few budgets.
+    const all = batchesOf(logBytes(log, 0, Number.POSITIVE_INFINITY));
+    let served = 0;
+    for (const { base } of all) {
+      for (const maxBytes of [1, 3_000, 40_000, 1024 * 1024]) {
+        for (const maxOffset of [log.logEndOffset, base + 1 + rng.int(200)]) {
+          const got = tail.read(base, maxBytes, maxOffset);
+          if (got === undefined) continue;
+          served++;
+          expect(checksummedHere(got)).toBe(true);
+          const batches = batchesOf(got);
+          expect(batches[0]!.base).toBe(base);
+          expect(batches.every((b) => b.last < maxOffset)).toBe(true);
+          if (batches.length > 1) expect(got.length).toBeLessThanOrEqual(maxBytes);
+          expect(Buffer.from(got).equals(logBytes(log, base, got.length).subarray(0, got.length))).toBe(true);
+        }
+      }
+    }
+    // The tail holds the newest appends (up to its bound), and serves each of its batch starts.
+    expect(tail.bytes).toBeLessThanOrEqual(appendTailBytesMax);
+    expect(served).toBeGreaterThan(all.length);
+    const newest = all.at(-1)!.base;
+    expect(tail.read(newest, 1, log.logEndOffset)).toBeDefined();
+    // Not a batch start, or past the end: the caller reads the log.
+    if (all.at(-1)!.last > newest) expect(tail.read(newest + 1, 1024, log.logEndOffset)).toBeUndefined();
+    expect(tail.read(log.logEndOffset, 1024, log.logEndOffset + 10)).toBeUndefined();
+    await log.close();
+  });
+
+  it('a read runs across appends in one chunk, and stops at the end of a chunk', () => {
+    const tail = new AppendTail();
+    const v = run(1, 10, 100);
+    for (let i = 0; i < 5; i++) tail.append(v, i * 10, 0);
+    const all = tail.read(0, 1024 * 1024, 50)!;
+    expect(batchesOf(all).map((b) => b.base)).toEqual([0, 10, 20, 30, 40]);
+    expect(batchesOf(tail.read(20, 1024 * 1024, 40)!).map((b) => b.base)).toEqual([20, 30]);
+    // Appends of ~300 KiB: a 1 MiB chunk holds three, the fourth opens the next chunk.
+    const big = new AppendTail();
+    const b = run(1, 300, 1024);
+    for (let i = 0; i < 5; i++) big.append(b, i * 300, 0);
+    expect(batchesOf(big.read(0, 8 * 1024 * 1024, 1500)!).map((x) => x.base)).toEqual([0, 300, 600]);
+    expect(batchesOf(big.read(300, 8 * 1024 * 1024, 1500)!).map((x) => x.base)).toEqual([300, 600]);
+    expect(batchesOf(big.read(900, 8 * 1024 * 1024, 1500)!).map((x) => x.base)).toEqual([900, 1200]);
+  });
+
+  it('an append that does not follow the last one kept starts the tail over', () => {
+    const tail = new AppendTail();
+    const v = run(1, 10, 100);
+    tail.append(v, 0, 0);
+    tail.append(v, 10, 0);
+    tail.append(v, 30, 0); // 20-29 were written past the tail
+    expect(tail.read(0, 1024, 100)).toBeUndefined();
+    expect(tail.read(10, 1024, 100)).toBeUndefined();
+    expect(batchesOf(tail.read(30, 1024, 100)!)[0]!.base).toBe(30);
+    expect(tail.appends).toBe(1);
+  });
+
+  it('keeps within its own bound and its broker’s budget, and gives every byte back', () => {
+    const budget = new TailBudget(3 * 1024 * 1024);
+    const [a, b] = [new AppendTail(budget), new AppendTail(budget)];
+    const v = run(1, 200, 1000); // ~200 KB an append: 512 KiB chunks
+    let next = 0;
+    for (let i = 0; i < 40; i++) {
+      a.append(v, next, 0);
+      b.append(v, next, 0);
+      next += 200;
+      expect(budget.held).toBeLessThanOrEqual(budget.bytesMax);
+      expect(budget.held).toBe(a.bytes + b.bytes);
+    }
+    // Past the budget one of them had to start over; what either holds it serves.
+    expect(a.bytes + b.bytes).toBeGreaterThan(0);
+    for (const t of [a, b]) if (t.appends > 0) expect(t.read(t.nextOffset - 200, 1024 * 1024, next)).toBeDefined();
+    // What every follower has goes; an idle tail lets go of its last chunk at its tick.
+    a.dropBelow(next);
+    b.dropBelow(next - 200);
+    expect(a.appends).toBe(0);
+    a.releaseIdle();
+    expect(a.bytes).toBe(0);
+    b.releaseIdle(); // still holds an append: kept
+    expect(b.appends).toBeLessThanOrEqual(1);
+    b.clear();
+    expect(budget.held).toBe(0);
+
+    // One tail alone: never more than appendTailBytesMax, the newest appends kept.
+    const alone = new AppendTail(new TailBudget(1024 * 1024 * 1024));
+    const mb = run(1, 1000, 1000); // ~1 MB an append
+    for (let i = 0; i < 20; i++) {
+      alone.append(mb, i * 1000, 0);
+      expect(alone.bytes).toBeLessThanOrEqual(appendTailBytesMax);
+    }
+    expect(alone.read(0, 1024 * 1024, 20_000)).toBeUndefined();
+    expect(alone.read(19_000, 1024 * 1024, 20_000)).toBeDefined();
+  });
+});
