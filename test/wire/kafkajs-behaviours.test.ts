@@ -6,35 +6,20 @@
  * eachBatch resolving offsets by hand, pause and resume, seek, and fromBeginning false;
  * sendBatch to several topics; and a transactional producer refused at once.
  */
-import { AssignerProtocol, Kafka, logLevel, type Admin as KafkaAdmin, type Consumer as KafkaConsumer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AssignerProtocol, type Kafka, type Admin as KafkaAdmin, type Consumer as KafkaConsumer } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { eventually } from './helpers/clients.js';
-import { readAll, startWireCluster, text, type WireCluster } from './helpers/cluster.js';
-
-process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+import { readAll, text, type WireCluster } from './helpers/cluster.js';
+import { kafkaJsForFile } from './helpers/kafkajs.js';
 
 let cluster: WireCluster;
 let kafka: Kafka;
 let admin: KafkaAdmin;
-
-beforeAll(async () => {
-  cluster = await startWireCluster({ nodes: 3 });
-  kafka = new Kafka({
-    clientId: 'wire-kjs-behaviours',
-    brokers: cluster.bootstrapServers.split(','),
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 30_000,
-    requestTimeout: 60_000,
-    retry: { retries: 12, initialRetryTime: 200, maxRetryTime: 5_000 },
-  });
-  admin = kafka.admin();
-  await admin.connect();
-}, 120_000);
-
-afterAll(async () => {
-  await admin?.disconnect();
-  await cluster?.close();
-}, 120_000);
+kafkaJsForFile('wire-kjs-behaviours', (c, k, a) => {
+  cluster = c;
+  kafka = k;
+  admin = a;
+});
 
 const offsetsOf = async (groupId: string, topic: string): Promise<string[]> => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions.sort((a, b) => a.partition - b.partition).map((p) => p.offset);
 

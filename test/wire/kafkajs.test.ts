@@ -5,35 +5,20 @@
  * by a new member, and the offset lookups. What KafkaJS is told is checked against what
  * Tributary's own clients read.
  */
-import { CompressionTypes, ConfigResourceTypes, Kafka, logLevel, type Admin as KafkaAdmin, type Consumer as KafkaConsumer, type EachMessagePayload } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CompressionTypes, ConfigResourceTypes, type Kafka, type Admin as KafkaAdmin, type Consumer as KafkaConsumer, type EachMessagePayload } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { eventually } from './helpers/clients.js';
-import { readAll, startWireCluster, storedCodecs, text, type WireCluster } from './helpers/cluster.js';
-
-process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+import { readAll, storedCodecs, text, type WireCluster } from './helpers/cluster.js';
+import { kafkaJsForFile } from './helpers/kafkajs.js';
 
 let cluster: WireCluster;
 let kafka: Kafka;
 let admin: KafkaAdmin;
-
-beforeAll(async () => {
-  cluster = await startWireCluster({ nodes: 3 });
-  kafka = new Kafka({
-    clientId: 'wire-kafkajs',
-    brokers: cluster.bootstrapServers.split(','),
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 30_000,
-    requestTimeout: 60_000,
-    retry: { retries: 12, initialRetryTime: 200, maxRetryTime: 5_000 },
-  });
-  admin = kafka.admin();
-  await admin.connect();
-}, 120_000);
-
-afterAll(async () => {
-  await admin?.disconnect();
-  await cluster?.close();
-}, 120_000);
+kafkaJsForFile('wire-kafkajs', (c, k, a) => {
+  cluster = c;
+  kafka = k;
+  admin = a;
+});
 
 describe('KafkaJS over the wire, 3 nodes', { timeout: 300_000 }, () => {
   it('admin creates, describes, alters (alterConfigs) and deletes topics', async () => {
