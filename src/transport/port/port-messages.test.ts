@@ -6,9 +6,8 @@
  * buffer each, or if requests made in one turn of the event loop cross in several messages.
  */
 import { MessagePort } from 'node:worker_threads';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Cluster } from '../../cluster.js';
-import { connectHandle, type ConnectedCluster } from '../../connect-handle.js';
+import { describe, expect, it } from 'vitest';
+import { useHandleCluster } from '../../../test/helpers/handle-cluster.js';
 import { errorFields, forTransfer, PACK_BYTES_MAX, rebuildError } from './messages.js';
 import { TributaryError } from '../../util/errors.js';
 
@@ -39,22 +38,10 @@ function spyRequests(): { posted: Posted[]; restore(): void } {
 }
 
 describe('a producer over a handle', () => {
-  let cluster: Cluster | undefined;
-  let remote: ConnectedCluster | undefined;
-  beforeEach(async () => {
-    cluster = await Cluster.start();
-    await cluster.admin().createTopics([{ name: 't', partitions: 4 }]);
-    remote = await connectHandle(cluster.createHandle());
-  });
-  afterEach(async () => {
-    await remote?.close();
-    await cluster?.close();
-    remote = undefined;
-    cluster = undefined;
-  });
+  const fixture = useHandleCluster();
 
   it("sends a Produce request's batches in one transferred buffer, and every record arrives", async () => {
-    const producer = remote!.producer({ lingerMs: 0, batchSize: 2048 });
+    const producer = fixture.remote().producer({ lingerMs: 0, batchSize: 2048 });
     await producer.send('t', [{ value: 'warm-up', partition: 0 }]); // metadata and producer id
     const spy = spyRequests();
     try {
@@ -69,7 +56,7 @@ describe('a producer over a handle', () => {
     for (const buffers of requests) expect(new Set(buffers).size).toBe(1);
     for (const p of spy.posted) expect(p.transfer.length).toBe(p.batchBuffers.length);
 
-    const consumer = cluster!.consumer({ maxWaitMs: 10 });
+    const consumer = fixture.cluster().consumer({ maxWaitMs: 10 });
     consumer.assign([0, 1, 2, 3].map((partition) => ({ topic: 't', partition })));
     for (const partition of [0, 1, 2, 3]) await consumer.seek({ topic: 't', partition }, 'earliest');
     let n = 0;
@@ -83,8 +70,8 @@ describe('a producer over a handle', () => {
   });
 
   it('sends the requests made in one turn of the event loop in one message, even when microtasks apart', async () => {
-    const a = remote!.producer({ lingerMs: 0 });
-    const b = remote!.producer({ lingerMs: 0 });
+    const a = fixture.remote().producer({ lingerMs: 0 });
+    const b = fixture.remote().producer({ lingerMs: 0 });
     await Promise.all([a.send('t', [{ value: 'warm-up a' }]), b.send('t', [{ value: 'warm-up b' }])]);
     const spy = spyRequests();
     try {

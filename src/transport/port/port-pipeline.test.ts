@@ -5,9 +5,10 @@
  * the next ones. Everything is counted (messages posted, buffers allocated), never timed.
  */
 import { MessageChannel, MessagePort } from 'node:worker_threads';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../cluster.js';
-import { connectHandle, type ConnectedCluster } from '../../connect-handle.js';
+import { connectHandle } from '../../connect-handle.js';
+import { useHandleCluster } from '../../../test/helpers/handle-cluster.js';
 import { isTributaryError } from '../../util/errors.js';
 import { QUEUED_REQUESTS_MAX } from './port-server.js';
 import { PortTransport } from './port-transport.js';
@@ -36,22 +37,10 @@ function valueOf(i: number): Uint8Array {
 }
 
 describe('a producer over a handle, pipelined', () => {
-  let cluster: Cluster | undefined;
-  let remote: ConnectedCluster | undefined;
-  beforeEach(async () => {
-    cluster = await Cluster.start();
-    await cluster.admin().createTopics([{ name: 't', partitions: 4 }]);
-    remote = await connectHandle(cluster.createHandle());
-  });
-  afterEach(async () => {
-    await remote?.close();
-    await cluster?.close();
-    remote = undefined;
-    cluster = undefined;
-  });
+  const fixture = useHandleCluster();
 
   it('answers a message of several requests request by request, and every record arrives intact', async () => {
-    const producer = remote!.producer({ lingerMs: 0, batchSize: 2048 });
+    const producer = fixture.remote().producer({ lingerMs: 0, batchSize: 2048 });
     // Warm-up: metadata, producer id, and a first acknowledged batch per partition (until then one batch at a time).
     await producer.send('t', [0, 1, 2, 3].map((partition) => ({ partition, value: 'warm-up' })));
     const spy = spyPosts();
@@ -77,7 +66,7 @@ describe('a producer over a handle, pipelined', () => {
     expect(new Set(answered).size).toBe(answered.length);
     expect(answered.length).toBe(requests.reduce((s, r) => s + ids(r.m).length, 0));
 
-    const consumer = cluster!.consumer({ maxWaitMs: 10 });
+    const consumer = fixture.cluster().consumer({ maxWaitMs: 10 });
     consumer.assign([0, 1, 2, 3].map((partition) => ({ topic: 't', partition })));
     for (const partition of [0, 1, 2, 3]) await consumer.seek({ topic: 't', partition }, 1);
     let read = 0;
@@ -90,7 +79,7 @@ describe('a producer over a handle, pipelined', () => {
   });
 
   it('sends the next Produce requests in the buffers the answers brought back: no buffer made a request once warm', async () => {
-    const producer = remote!.producer({ lingerMs: 0 });
+    const producer = fixture.remote().producer({ lingerMs: 0 });
     const call = (from: number) => Array.from({ length: 1000 }, (_, i) => ({ key: `k${i % 64}`, value: valueOf(from + i) }));
     let n = 0;
     for (let i = 0; i < 5; i++) await Promise.all([0, 1, 2, 3].map(() => producer.send('t', call((n += 1000) - 1000))));
@@ -116,7 +105,7 @@ describe('a producer over a handle, pipelined', () => {
     expect(made.length).toBeLessThanOrEqual(2);
 
     // Every record of every call, byte for byte: no stale byte of a reused buffer got in.
-    const consumer = cluster!.consumer({ maxWaitMs: 10 });
+    const consumer = fixture.cluster().consumer({ maxWaitMs: 10 });
     consumer.assign([0, 1, 2, 3].map((partition) => ({ topic: 't', partition })));
     for (const partition of [0, 1, 2, 3]) await consumer.seek({ topic: 't', partition }, 'earliest');
     const seen = new Uint8Array(n);
