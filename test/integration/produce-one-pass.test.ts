@@ -64,9 +64,15 @@ describe('a produce request over many partitions', () => {
       expect({
         requests: after.requests - before.requests,
         lookup: after.lookup - before.lookup,
-        settle: after.settle - before.settle,
         flush: after.flush - before.flush,
-      }).toEqual({ requests: 1, lookup: 1, settle: 2, flush: 1 });
+      }).toEqual({ requests: 1, lookup: 1, flush: 1 });
+      // Two settle passes: the appends', and the flush's once every sync completed. Under
+      // load the broker's tick may sync and settle the partitions first (it flushes what no
+      // produce flushed yet), and an acks=all answer then leaves before the flush's pass is
+      // counted: one or two, never one a partition.
+      const settles = after.settle - before.settle;
+      expect(settles).toBeGreaterThanOrEqual(acks === 1 ? 2 : 1);
+      expect(settles).toBeLessThanOrEqual(2);
       // At most one sweep per settle pass (none when no fetch waits).
       expect(after.wakeSweeps - before.wakeSweeps).toBeLessThanOrEqual(2);
       // Every partition's files were synced before its answer (a sync is per file; the
