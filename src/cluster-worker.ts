@@ -6,7 +6,7 @@
  * over the worker's own port, and reporting the nodes' status and its log lines back.
  * @internal
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import type { FromClusterWorker, ToClusterWorker } from './cluster/cluster-worker-protocol.js';
 import { forwardingLogger } from './cluster/worker-log.js';
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   } catch {
     bootstrapServers = undefined;
   }
-  post({ t: 'started', clusterId: cluster.clusterId, nodeIds: cluster.nodeIdList, runId: handle.runId, bootstrapServers, port: handle.port }, [handle.port]);
+  post({ t: 'started', clusterId: cluster.clusterId, nodeIds: cluster.nodeIdList, runId: handle.runId, bootstrapServers, port: handle.port, youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb }, [handle.port]);
   control.on('message', (m: ToClusterWorker) => {
     if (m?.t !== 'op') return;
     const [a, b, c] = m.args;

@@ -55,6 +55,7 @@ export class ClusterWorker {
             } else pendingStatus = m.nodes;
             return;
           case 'started': {
+            log.debug({ youngGenerationMb: m.youngGenerationMb }, `the cluster's worker started (young generation ${String(m.youngGenerationMb)} MiB)`);
             const transport = new PortTransport(m.port, m.nodeIds, m.runId, { clientId: 'consumer', clientHost: 'inline' });
             self = new ClusterWorker(worker, m.clusterId, m.nodeIds, m.runId, m.bootstrapServers, transport, sync);
             self.nodes = pendingStatus;

@@ -20,7 +20,7 @@ export interface NodeInfo {
 export type ToClusterWorker = { readonly t: 'op'; readonly id: number; readonly op: ClusterOp; readonly args: readonly (number | boolean)[] };
 
 export type FromClusterWorker =
-  | { readonly t: 'started'; readonly clusterId: string; readonly nodeIds: readonly number[]; readonly runId: string; readonly bootstrapServers: string | undefined; readonly port: import('node:worker_threads').MessagePort }
+  | { readonly t: 'started'; readonly clusterId: string; readonly nodeIds: readonly number[]; readonly runId: string; readonly bootstrapServers: string | undefined; readonly port: import('node:worker_threads').MessagePort; /** The worker's young generation, MiB, as V8 applied its `resourceLimits` (`NODE_WORKER_LIMITS`). */ readonly youngGenerationMb?: number | undefined }
   | { readonly t: 'failed'; readonly code: string; readonly message: string; readonly place?: ErrorPlace }
   | { readonly t: 'status'; readonly nodes: readonly NodeInfo[] }
   /** `value`: what a read answers (`metrics`: a `ClusterMetrics`; `metadata`: an `ImageCopy`). */
