@@ -1,7 +1,6 @@
 import { ApiKey } from '../protocol/api-keys.js';
 import type { FetchPartitionResponse, FetchRequest, FetchTopic } from '../protocol/fetch.js';
-import { decodePartitionBatch } from '../record/codecs/index.js';
-import { batchHeaderBytes, batchLogOverheadBytes, isControlBatch, iterateBatches, positions, type RecordHeader } from '../record/batch.js';
+import type { RecordHeader } from '../record/batch.js';
 import type { Transport } from '../transport/transport.js';
 import { startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
@@ -9,6 +8,7 @@ import { TributaryError, isTributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { validateTopicName } from '../util/topic-name.js';
 import type { ConsumerMetrics, ConsumerPartitionMetrics } from './client-metrics.js';
+import { decodeChunk, endOffsetOf, type Draining } from './completed-fetch.js';
 import { BatchIterator, RecordIterator } from './consumer-iterators.js';
 import { LatencyHistogram } from '../util/metrics.js';
 import { MetadataCache } from './metadata-cache.js';
@@ -145,50 +145,6 @@ interface CompletedFetch {
   readonly records: Uint8Array;
   readonly highWatermark: number;
 }
-
-/** A chunk being decoded (see `Consumer.decode`). */
-interface Chunk {
-  /** The partition's generation when the chunk began: a seek meanwhile drops it. */
-  readonly generation: number;
-  readonly records: ConsumerRecord[];
-  /** The byte position the chunk starts at. */
-  readonly start: number;
-  /** The byte position of the next batch to look at. */
-  at: number;
-  /** The byte position the chunk ends at (the next chunk's start). */
-  end: number;
-  /** The offset after the last batch taken: the partition's position once the chunk is handed out. */
-  next: number;
-  /** The base offset of the compressed batch being decoded, for its error's message. */
-  baseOffset: number;
-}
-
-/** A fetch's data being handed out: where the next chunk starts, in bytes and as an offset. */
-interface Draining {
-  readonly generation: number;
-  readonly records: Uint8Array;
-  readonly highWatermark: number;
-  /** The byte position of the next batch to decode. */
-  position: number;
-  /** The offset the next chunk starts from (the partition's position once the previous chunk was handed out). */
-  next: number;
-  /** The offset after the data's last batch: where the next fetch starts. */
-  readonly endOffset: number;
-}
-
-/**
- * The fewest records a chunk of `batches()` holds, unless the fetched data runs out first:
- * a chunk is whole record batches, decoded when the iteration reaches it (Kafka's Java
- * consumer hands out at most `max.poll.records`, 500, a poll, from the fetch in line).
- *
- * Why not a fetch's records at once: the iteration's loop (a `for await` over `batches()`,
- * the iterator, a group's delivery) holds the previous chunk while the next is decoded, so
- * a young-generation collection then copies both. A 1 MiB fetch of 100-byte records is
- * about 9,500 records and 2.3 MB of objects: measured with `--trace-gc-nvp`, 2.3 MB
- * survived each collection a fetch at a time, against 0.1-0.4 MB a record batch at a time
- * and 0.7-0.9 MB for a synchronous loop over the log (bench/results/2026-12-07f-consumer.md).
- */
-const chunkRecordsMin = 500;
 
 /**
  * The fetched data a consumer lets wait to be handed out, in `maxPartitionBytes` (4 MiB by
@@ -553,7 +509,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       }
       let batch: ConsumerBatch | undefined | Promise<ConsumerBatch | undefined>;
       try {
-        batch = this.decode(s, d);
+        batch = decodeChunk(s, d, this.verifyCrc, this.consumed);
       } catch (err) {
         this.dropDraining(s, d);
         throw err;
@@ -594,81 +550,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private leaveQueue(s: PartitionState, i: number): void {
     if (i >= 0) this.readyQueue.splice(i, 1);
     if (s.buffered !== undefined || s.draining !== undefined) this.readyQueue.push(s);
-  }
-
-  /**
-   * Decodes the next chunk of a partition's fetched data (whole record batches, at least
-   * `chunkRecordsMin` records unless the data ends first) from its position, and moves the
-   * position past it. Each record is made once, by the decoder's own loop
-   * (`decodePartitionBatch`): one object a record, no intermediate record, no maker call, no
-   * headers list for a record without headers; records below the position are checked and
-   * skipped without an object. Synchronous unless a batch of the chunk is compressed (its
-   * codec may be asynchronous): then the rest is decoded after it, in order. Undefined when
-   * the chunk held no record for the iteration (control batches only) or the partition was
-   * sought meanwhile.
-   */
-  private decode(s: PartitionState, d: Draining): ConsumerBatch | undefined | Promise<ConsumerBatch | undefined> {
-    const c: Chunk = { generation: s.generation, records: [], start: d.position, at: d.position, end: d.records.length, next: d.next, baseOffset: 0 };
-    const pending = this.decodeSome(s, d, c);
-    return pending === undefined ? this.finishChunk(s, d, c) : this.decodeRest(s, d, c, pending);
-  }
-
-  /** The rest of a chunk after a compressed batch: each decompression awaited in turn. */
-  private async decodeRest(s: PartitionState, d: Draining, c: Chunk, pending: Promise<void>): Promise<ConsumerBatch | undefined> {
-    for (let p: Promise<void> | undefined = pending; p !== undefined; p = this.decodeSome(s, d, c)) {
-      try {
-        await p;
-      } catch (err) {
-        throw inContext(s, c.baseOffset, err);
-      }
-    }
-    return this.finishChunk(s, d, c);
-  }
-
-  /**
-   * Decodes whole batches from `c.at` until the chunk holds `chunkRecordsMin` records or
-   * the data ends (in a partial batch, KIP-74, or at its end); returns a promise while a
-   * compressed batch's records are still coming (call again once it settles).
-   */
-  private decodeSome(s: PartitionState, d: Draining, c: Chunk): Promise<void> | undefined {
-    const bytes = d.records;
-    for (const slice of iterateBatches(bytes, c.at)) {
-      if (c.records.length >= chunkRecordsMin) {
-        c.end = slice.position;
-        return undefined;
-      }
-      c.at = slice.position + slice.size;
-      const h = slice.header;
-      const end = h.baseOffset + h.lastOffsetDelta + 1;
-      if (end <= c.next) continue;
-      const from = c.next;
-      c.next = end;
-      if (isControlBatch(h.attributes) || h.recordCount === 0) continue;
-      let pending: Promise<void> | undefined;
-      try {
-        pending = decodePartitionBatch(bytes, slice.position, this.verifyCrc, from, s.topic, s.partition, c.records);
-      } catch (err) {
-        throw inContext(s, h.baseOffset, err);
-      }
-      if (pending !== undefined) {
-        c.baseOffset = h.baseOffset;
-        return pending;
-      }
-    }
-    c.end = bytes.length;
-    return undefined;
-  }
-
-  /** Moves the partition's position past a decoded chunk; the chunk, unless it holds no record or a seek dropped it. */
-  private finishChunk(s: PartitionState, d: Draining, c: Chunk): ConsumerBatch | undefined {
-    if (s.generation !== c.generation || s.draining !== d) return undefined; // sought while decoding
-    d.position = c.end;
-    d.next = c.next;
-    this.consumed.records += c.records.length;
-    this.consumed.bytes += c.end - c.start;
-    s.position = c.next;
-    s.retries = 0;
-    return c.records.length === 0 ? undefined : { topic: s.topic, partition: s.partition, records: c.records, highWatermark: d.highWatermark };
   }
 
   /** Sends what can be sent: resets for partitions without a position, one fetch per leader node for its fetchable partitions. */
@@ -919,32 +800,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       await delay(backoffMs(attempt, o.retryBackoffMs, o.retryBackoffMaxMs, this.rng), this.clock);
     }
   }
-}
-
-/**
- * The offset after the last whole batch of fetched data (`fetchOffset` if it holds none):
- * a walk over the batches' lengths, reading only the last one's offsets (as
- * `iterateBatches` walks them: a batch shorter than its header, or running past the data,
- * ends the walk).
- */
-function endOffsetOf(bytes: Uint8Array, fetchOffset: number): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let last = -1;
-  for (let pos = 0; bytes.length - pos >= batchHeaderBytes; ) {
-    const size = view.getInt32(pos + positions.batchLength) + batchLogOverheadBytes;
-    if (size < batchHeaderBytes || bytes.length - pos < size) break;
-    last = pos;
-    pos += size;
-  }
-  if (last < 0) return fetchOffset;
-  const baseOffset = Number(view.getBigInt64(last + positions.baseOffset));
-  return Math.max(fetchOffset, baseOffset + view.getInt32(last + positions.lastOffsetDelta) + 1);
-}
-
-/** A decoding failure, said of its partition and batch. */
-function inContext(s: PartitionState, baseOffset: number, err: unknown): unknown {
-  if (!isTributaryError(err)) return err;
-  return new TributaryError(err.code, `${s.topic}-${s.partition} at offset ${baseOffset}: ${err.message}`, { topic: s.topic, partition: s.partition, cause: err });
 }
 
 function checkPartitionList(partitions: unknown): void {
