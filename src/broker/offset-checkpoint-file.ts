@@ -66,3 +66,67 @@ export function readHighWatermarkCheckpoint(dataDir: string): Map<string, number
   }
   return parsed;
 }
+
+/**
+ * A broker's high-watermark checkpoints (Kafka's `ReplicaManager.highWatermarkCheckpoints`
+ * over its `OffsetCheckpointFile`): what the file held at start, kept for the replicas not
+ * open yet and updated from the hosted ones at each write. Moved out of replica-manager.ts.
+ * @internal
+ */
+export class HighWatermarkCheckpoints {
+  private readonly offsets: Map<string, number>;
+  private writing: Promise<void> | undefined;
+
+  constructor(private readonly dataDir: string) {
+    this.offsets = readHighWatermarkCheckpoint(dataDir);
+  }
+
+  /** The checkpointed high watermark of a partition, if any. */
+  get(topic: string, partition: number): number | undefined {
+    return this.offsets.get(`${topic}-${partition}`);
+  }
+
+  /** A replica deleted: its entry goes with the next write. */
+  forget(topic: string, partition: number): void {
+    this.offsets.delete(`${topic}-${partition}`);
+  }
+
+  /** Waits for the background write in flight, if any (a write after it must not be renamed over by it). */
+  async drain(): Promise<void> {
+    await this.writing;
+  }
+
+  /** Writes every entry now; a failure (a full disk) is left to the next write: the logs themselves are intact. */
+  write(replicas: Iterable<HighWatermarkSource>): void {
+    try {
+      writeHighWatermarkCheckpoint(this.dataDir, this.entries(replicas));
+    } catch {
+      // A full disk: the next checkpoint tries again.
+    }
+  }
+
+  /** Writes off the thread; skipped while the last one is still being written. */
+  writeInBackground(replicas: Iterable<HighWatermarkSource>): void {
+    if (this.writing !== undefined) return;
+    this.writing = writeHighWatermarkCheckpointAsync(this.dataDir, this.entries(replicas))
+      .catch(() => {
+        // A full disk: the next checkpoint tries again.
+      })
+      .finally(() => (this.writing = undefined));
+  }
+
+  private entries(replicas: Iterable<HighWatermarkSource>): HighWatermarkEntry[] {
+    for (const r of replicas) this.offsets.set(`${r.topic}-${r.partition}`, r.replica.highWatermark);
+    return [...this.offsets].map(([k, offset]) => {
+      const i = k.lastIndexOf('-');
+      return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)), offset };
+    });
+  }
+}
+
+/** A hosted replica, as the checkpoints read it. */
+export interface HighWatermarkSource {
+  readonly topic: string;
+  readonly partition: number;
+  readonly replica: { readonly highWatermark: number };
+}

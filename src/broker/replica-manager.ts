@@ -40,7 +40,7 @@ import type { BrokerTopicStats } from './broker-topic-stats.js';
 import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { asStorageFault, isStorageFault, type LogManager } from './log-manager.js';
 import { Partition, type AckCompletion, type AlterIsrProposal } from './partition.js';
-import { readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, writeHighWatermarkCheckpointAsync } from './offset-checkpoint-file.js';
+import { HighWatermarkCheckpoints } from './offset-checkpoint-file.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
 import { noAborted } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';
@@ -145,9 +145,7 @@ export class ReplicaManager {
   private readonly ackWaiters = new Map<number, (c: Pick<AckCompletion, 'errorCode' | 'firstOffset'>) => void>();
   private nextToken = 1;
   private readonly fetchers: ReplicaFetchers;
-  private readonly hwCheckpoint: Map<string, number>;
-  /** The periodic checkpoint being written, if any. */
-  private hwWriting: Promise<void> | undefined;
+  private readonly hwCheckpoints: HighWatermarkCheckpoints;
   private stopped = false;
   /**
    * What produce requests cost, counted per pass rather than per partition: a request
@@ -158,7 +156,7 @@ export class ReplicaManager {
   constructor(options: ReplicaManagerOptions) {
     this.o = options;
     this.wakeups = new Wakeups(options.clock);
-    this.hwCheckpoint = readHighWatermarkCheckpoint(options.dataDir);
+    this.hwCheckpoints = new HighWatermarkCheckpoints(options.dataDir);
     // Damage that the logs' background check finds (log-manager.ts) takes the replica offline.
     options.logs.onStorageFault = (topic, partition, err) => {
       const h = this.hosted.get(tpKey(topic, partition));
@@ -408,7 +406,7 @@ export class ReplicaManager {
     // reconfigured once, right after its open, to the same values).
     if (!this.seenTopicConfigs.has(topic)) this.seenTopicConfigs.set(topic, settings.own);
     const log = this.o.logs.openNow(topic, partition, settings.logConfig, t.id);
-    const hw = this.hwCheckpoint.get(`${topic}-${partition}`);
+    const hw = this.hwCheckpoints.get(topic, partition);
     let replica: Partition;
     try {
       if (this.stopped) throw new TributaryError('NETWORK_EXCEPTION', `broker ${this.o.nodeId} stopped while ${topic}-${partition} opened`);
@@ -469,7 +467,7 @@ export class ReplicaManager {
     const h = this.hosted.get(key);
     if (!h || h.topicId !== topicId) return;
     this.unhost(h);
-    this.hwCheckpoint.delete(`${topic}-${partition}`);
+    this.hwCheckpoints.forget(topic, partition);
     // Its waiting acks=all produces would otherwise wait for a replica nobody ticks.
     h.replica.failAllAcks('NOT_LEADER_OR_FOLLOWER');
     this.settle(h);
@@ -831,12 +829,7 @@ export class ReplicaManager {
 
   /** Kafka's `checkpointHighWatermarks`: every replica's high watermark into `replication-offset-checkpoint`. */
   checkpointHighWatermarks(): void {
-    if (this.stopped) return;
-    try {
-      writeHighWatermarkCheckpoint(this.o.dataDir, this.hwEntries());
-    } catch {
-      // A full disk: the next checkpoint tries again; the logs themselves are intact.
-    }
+    if (!this.stopped) this.hwCheckpoints.write(this.hosted.values());
   }
 
   /**
@@ -849,20 +842,7 @@ export class ReplicaManager {
    */
   checkpointHighWatermarksInBackground(): void {
     if (this.o.clock !== systemClock) return this.checkpointHighWatermarks();
-    if (this.stopped || this.hwWriting !== undefined) return;
-    this.hwWriting = writeHighWatermarkCheckpointAsync(this.o.dataDir, this.hwEntries())
-      .catch(() => {
-        // A full disk: the next checkpoint tries again; the logs themselves are intact.
-      })
-      .finally(() => (this.hwWriting = undefined));
-  }
-
-  private hwEntries(): { topic: string; partition: number; offset: number }[] {
-    for (const h of this.hosted.values()) this.hwCheckpoint.set(`${h.topic}-${h.partition}`, h.replica.highWatermark);
-    return [...this.hwCheckpoint].map(([k, offset]) => {
-      const i = k.lastIndexOf('-');
-      return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)), offset };
-    });
+    if (!this.stopped) this.hwCheckpoints.writeInBackground(this.hosted.values());
   }
 
   /** Retention and compaction of every hosted replica's log, each up to its high watermark. */
@@ -874,7 +854,7 @@ export class ReplicaManager {
 
   /** A clean shutdown (after the controlled shutdown): checkpoints, stops, closes every log. */
   async shutdown(): Promise<void> {
-    await this.hwWriting; // the last write first: it must not rename over this one
+    await this.hwCheckpoints.drain(); // the last write first: it must not rename over this one
     this.checkpointHighWatermarks();
     this.stop();
     this.hosted.clear();
