@@ -191,6 +191,31 @@ interface PendingAlter {
 const noRecords = new Uint8Array(0);
 
 /**
+ * A leader's validation rules depend on its log config alone (no log end): made once per
+ * config object and CRC choice, and shared by every partition whose log has that config
+ * (the logs of one topic share one frozen `LogConfig`). Why shared, not kept per partition
+ * as before: with keyed records over 10,000 partitions every batch holds one record, and
+ * a per-partition array and object pair were two more cold cache lines a batch; one
+ * topic's rules stay in the cache. Literals, not spreads: a spread's result got a hidden
+ * class of its own, and the validator's property reads went megamorphic.
+ */
+const leaderRulesByConfig = new WeakMap<object, readonly ValidationRules[]>();
+let lastRulesConfig: object | undefined;
+let lastRules: readonly ValidationRules[] = [];
+function leaderRulesFor(c: PartitionLog['config']): readonly ValidationRules[] {
+  if (c === lastRulesConfig) return lastRules;
+  let rules = leaderRulesByConfig.get(c);
+  if (rules === undefined) {
+    const keysRequired = c.cleanupPolicy !== 'delete';
+    rules = [false, true].map((verifyCrc) => ({ assignOffsets: true, nextOffset: -1, maxMessageBytes: c.maxMessageBytes, keysRequired, verifyCrc }));
+    leaderRulesByConfig.set(c, rules);
+  }
+  lastRulesConfig = c;
+  lastRules = rules;
+  return rules;
+}
+
+/**
  * One replica of one partition on one broker: Kafka's `Partition` (leader and follower
  * roles, ISR, high watermark, leader epochs, idempotent producers) over a `Log`.
  *
@@ -482,23 +507,9 @@ export class Partition {
   /** What batches entering this replica are checked against: the log's limits and the topic's rules. */
   private validationRules(assignOffsets: boolean, verifyCrc = true): ValidationRules {
     const c = this.log.config;
-    if (assignOffsets) {
-      // A leader's rules depend on the config alone (no log end): made once per config
-      // and CRC choice, not a batch (with keyed records over 10,000 partitions every
-      // batch holds one record, and each paid for this object).
-      if (this.leaderRulesConfig !== c) {
-        this.leaderRulesConfig = c;
-        // Literals, not spreads: a spread's result got a hidden class of its own, one per
-        // partition, and the validator's property reads went megamorphic over 10,000 of them.
-        const keysRequired = c.cleanupPolicy !== 'delete';
-        this.leaderRules = [false, true].map((verifyCrc) => ({ assignOffsets: true, nextOffset: -1, maxMessageBytes: c.maxMessageBytes, keysRequired, verifyCrc }));
-      }
-      return this.leaderRules![verifyCrc ? 1 : 0]!;
-    }
+    if (assignOffsets) return leaderRulesFor(c)[verifyCrc ? 1 : 0]!;
     return { assignOffsets, nextOffset: this.log.logEndOffset, maxMessageBytes: c.maxMessageBytes, keysRequired: c.cleanupPolicy !== 'delete', verifyCrc };
   }
-  private leaderRulesConfig: object | undefined;
-  private leaderRules: readonly ValidationRules[] | undefined;
 
   private accepted(firstOffset: number, lastOffset: number, logAppendTime: number, duplicate: boolean, options: ProduceOptions, now: number): ProduceOutcome {
     const pending = options.acks === -1;

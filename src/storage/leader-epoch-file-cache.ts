@@ -52,6 +52,7 @@ export class LeaderEpochFileCache extends LeaderEpochCache {
   restore(entries: readonly EpochStart[], durable: readonly EpochStart[] | undefined, write: boolean): void {
     const fresh = new LeaderEpochCache(entries);
     this.list = fresh.entries.slice();
+    this.listChanged();
     this.durable = durable?.map((e) => ({ ...e }));
     if (write && (durable === undefined || !this.isDurable)) this.write();
   }
@@ -182,6 +183,7 @@ export class LeaderEpochFileCache extends LeaderEpochCache {
   /** Empties the history and the file (the log was reset). */
   clearAndFlush(): void {
     this.list = [];
+    this.listChanged();
     this.write();
   }
 
