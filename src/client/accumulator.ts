@@ -339,8 +339,13 @@ export class RecordAccumulator {
   private readonly topics = new Map<string, TopicState>();
   /** Queues with batches waiting to be sent. */
   readonly ready = new Set<PartitionQueue>();
-  /** Batches not yet finished, for `flush`. */
-  readonly incomplete = new Set<ProducerBatch>();
+  /**
+   * How many batches are not yet finished (`flush` finds them in the queues:
+   * `unfinished`). A count, not a set of them as before: with keyed records over 10,000
+   * partitions every record is a batch, and the set's insert and delete (and its table
+   * growing past 8,000 batches in flight) were a cold hash slot twice a batch.
+   */
+  readonly incomplete = { size: 0 };
   /** Calls whose records are not all in batches yet (waiting for metadata or memory). */
   readonly appending = new Set<SendOp>();
   private readonly appendWaiters = new Map<SendOp, (() => void)[]>();
@@ -431,7 +436,17 @@ export class RecordAccumulator {
 
   /** The queue of a batch's partition. */
   queueFor(b: ProducerBatch): PartitionQueue {
-    return this.topics.get(b.topic)!.queues[b.partition]!;
+    return b.queue;
+  }
+
+  /** Every batch not yet finished (what `flush` waits for): sent and unanswered, or waiting to be sent (a retry is both, listed once). */
+  unfinished(): ProducerBatch[] {
+    const out = new Set<ProducerBatch>();
+    for (const q of this.queues()) {
+      for (const b of q.pending) out.add(b);
+      for (const b of q.unsent()) out.add(b);
+    }
+    return [...out];
   }
 
   /** Every partition queue (for a new producer epoch: sequences start again). */
@@ -441,7 +456,7 @@ export class RecordAccumulator {
 
   /** A finished batch leaves: its memory goes back to the pool, its buffer to the free list when nobody may still read it. */
   deallocate(b: ProducerBatch): void {
-    this.incomplete.delete(b);
+    this.incomplete.size--;
     this.pool.release(b.reservedBytes);
     if (!b.outcomeUnknown) this.pool.deallocate(b.buffer);
   }
@@ -612,9 +627,9 @@ export class RecordAccumulator {
                 return;
               }
             }
-            tail = new ProducerBatch(op.topic, partition, this.pool.allocate(capacity), capacity, this.clock.monotonic(), limit);
+            tail = new ProducerBatch(q, this.pool.allocate(capacity), capacity, this.clock.monotonic(), limit);
             q.push(tail);
-            this.incomplete.add(tail);
+            this.incomplete.size++;
             // A queue holding a batch is in `ready` until the drain empties it.
             this.ready.add(q);
             assert(tail.sizeIn(f, fields) > 0 && tail.pos + tail.sizeIn(f, fields) <= tail.capacity, 'a new batch holds any record that passed checkSize');

@@ -18,7 +18,7 @@ import { assert } from '../util/assert.js';
 import { crc32c } from '../util/crc32c.js';
 import { TributaryError } from '../util/errors.js';
 import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../util/varint.js';
-import type { ProducerHeader, ProducerRecord, RecordMetadata, SendOp } from './accumulator.js';
+import type { PartitionQueue, ProducerHeader, ProducerRecord, RecordMetadata, SendOp } from './accumulator.js';
 
 /** The parts of a record, measured, ready to be written into a batch (reused: no allocation per record). */
 export interface RecordFields {
@@ -117,9 +117,16 @@ export class ProducerBatch {
   /** Whether the CRC in the header is up to date (written once, when the batch is first sent). */
   private crcWritten = false;
 
+  readonly topic: string;
+  readonly partition: number;
+
   constructor(
-    readonly topic: string,
-    readonly partition: number,
+    /**
+     * The partition's queue the batch belongs to, from its creation to its end: the sender
+     * reaches it from the batch (each answer, each retry) without a lookup by topic name
+     * and partition, once a batch with keyed records over 10,000 partitions.
+     */
+    readonly queue: PartitionQueue,
     /** The bytes records are written into; a small batch starts small and grows up to `limit` (see `RecordAccumulator.grow`). */
     public buffer: Buffer,
     /** Bytes reserved in the pool for this batch: the length of `buffer`. */
@@ -127,7 +134,10 @@ export class ProducerBatch {
     readonly createdMs: number,
     /** The most bytes the batch may grow to: `batchSize`, or one record's size if larger. */
     readonly limit: number,
-  ) {}
+  ) {
+    this.topic = queue.topic;
+    this.partition = queue.partition;
+  }
 
   get capacity(): number {
     return this.buffer.length;

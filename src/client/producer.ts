@@ -158,7 +158,7 @@ export class Producer {
       // Calls still appending (waiting for metadata or memory) first: their records are
       // part of "everything sent so far".
       await this.accumulator.appended();
-      const batches = [...this.accumulator.incomplete];
+      const batches = this.accumulator.unfinished();
       this.sender.wake();
       for (const b of batches) await new Promise<void>((resolve) => b.onDone(resolve));
     } finally {
