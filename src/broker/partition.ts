@@ -270,6 +270,13 @@ export class Partition {
   private leaderHwSeen = 0;
   /** Leader with followers only: its last appends, to answer follower fetches from memory. */
   private readonly tail: AppendTail;
+  /**
+   * False while the tail is surely empty (nothing appended to it since its last clear
+   * here): a leader without followers then skips its clear and its drop, each a read of
+   * the tail and of its list, two more cold cache lines a batch with keyed records over
+   * 10,000 partitions.
+   */
+  private tailHolds = false;
 
   constructor(options: PartitionOptions) {
     this.config = { ...defaultPartitionConfig, ...options.config };
@@ -497,8 +504,13 @@ export class Partition {
     assert(offset === info.lastOffset + 1, 'the batches span the offsets the log assigned');
     assert(this.epochCache.latestEpoch === this.leaderEpochValue, 'the leader’s epoch is the latest in its cache');
     // Kept for the followers' fetches (a LogAppendTime stamp rewrites more than the tail stamps).
-    if (this.replicasValue.length > 1 && info.logAppendTime < 0) this.tail.append(validated, info.firstOffset, this.leaderEpochValue);
-    else this.tail.clear();
+    if (this.replicasValue.length > 1 && info.logAppendTime < 0) {
+      this.tail.append(validated, info.firstOffset, this.leaderEpochValue);
+      this.tailHolds = true;
+    } else if (this.tailHolds) {
+      this.tail.clear();
+      this.tailHolds = false;
+    }
     const outcome = this.accepted(info.firstOffset, info.lastOffset, info.logAppendTime, false, options, now);
     this.afterLeaderHwMayMove();
     return outcome;
@@ -662,7 +674,7 @@ export class Partition {
     assert(isr.highWatermark >= this.hw, 'the high watermark never moves back on a leader');
     this.hw = isr.highWatermark;
     assert(this.hw <= this.log.logEndOffset, 'the high watermark is within the log');
-    this.tail.dropBelow(this.hw); // every in-sync follower has it
+    if (this.tailHolds) this.tail.dropBelow(this.hw); // every in-sync follower has it
     this.completeAcks();
   }
 

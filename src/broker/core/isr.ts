@@ -75,7 +75,8 @@ export class IsrState {
   /** Recomputes the high watermark after the leader's own log grew (a single-replica ISR). */
   maybeAdvanceHighWatermark(leaderLogEndOffset: number): boolean {
     let min = leaderLogEndOffset;
-    for (const id of this.isrSet) {
+    // A leader alone in its ISR skips the loop: its iterator was an object a batch.
+    if (this.isrSet.size > 1) for (const id of this.isrSet) {
       if (id === this.leaderId) continue;
       min = Math.min(min, this.followers.get(id)?.logEndOffset ?? -1);
     }
