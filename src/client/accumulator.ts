@@ -16,6 +16,7 @@ import { murmur2Ascii, toPositive } from '../util/murmur2.js';
 import { choosePartition, partitionForKey } from './partitioner.js';
 import { ProducerBatch, fieldBytes, measureHeaders, recordOverheadBytesMax, utf8Bytes, type RecordFields, type ResolveOne } from './producer-batch.js';
 import { RecordMetadataList } from './record-metadata-list.js';
+import { ReadyQueues } from './core/ready-queues.js';
 
 /**
  * A header of a record to send: a name and a value (text is sent as UTF-8).
@@ -269,6 +270,8 @@ export class PartitionQueue {
   ackedProducerId = -1;
   /** Bytes the partition's last batch held when it was sent: its next batch starts that big (a busy partition's batches start big, a quiet one's small). */
   lastBatchBytes = 0;
+  /** Its place in the accumulator's `ready` (`ReadyQueues`), -1 while it is not there. */
+  readySlot = -1;
 
   constructor(
     readonly topic: string,
@@ -337,8 +340,8 @@ interface TopicState {
  */
 export class RecordAccumulator {
   private readonly topics = new Map<string, TopicState>();
-  /** Queues with batches waiting to be sent. */
-  readonly ready = new Set<PartitionQueue>();
+  /** Queues with batches waiting to be sent (core/ready-queues.ts says why not a `Set`). */
+  readonly ready = new ReadyQueues<PartitionQueue>();
   /**
    * How many batches are not yet finished (`flush` finds them in the queues:
    * `unfinished`). A count, not a set of them as before: with keyed records over 10,000

@@ -76,10 +76,17 @@ export interface SenderQueue<B extends SenderBatch> {
   requeue(b: B): void;
 }
 
+/** What the core does with the set of queues that have batches to send: a `Set`'s calls (`ReadyQueues` is the accumulator's). */
+export interface ReadySet<Q> extends Iterable<Q> {
+  readonly size: number;
+  add(q: Q): unknown;
+  delete(q: Q): boolean;
+}
+
 /** What the sender core needs of the `RecordAccumulator`. */
 export interface SenderAccumulator<B extends SenderBatch> {
   /** Queues with batches waiting to be sent; the core removes a queue it emptied. */
-  readonly ready: Set<SenderQueue<B>>;
+  readonly ready: ReadySet<SenderQueue<B>>;
   /** Batches not yet finished. */
   readonly incomplete: { readonly size: number };
   queueFor(b: B): SenderQueue<B>;

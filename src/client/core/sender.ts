@@ -27,7 +27,7 @@ import type { Rng } from '../../util/rng.js';
 import { backoffMs, isRetriable, isStaleMetadataError } from './backoff.js';
 import type { ClientMetadata } from './metadata.js';
 import { ProducerCounts } from './producer-counts.js';
-import type { SenderAccumulator, SenderBatch, SenderQueue } from './sender-batch.js';
+import type { ReadySet, SenderAccumulator, SenderBatch, SenderQueue } from './sender-batch.js';
 import { TransactionManager } from './transaction-manager.js';
 
 /** The producer options the sender core decides by (`ResolvedProducerOptions` has them all). */
@@ -99,7 +99,7 @@ export class Sender<B extends SenderBatch = SenderBatch> {
   closed = false;
   readonly txn = new TransactionManager<B>();
   private sendOrder = 0;
-  private readonly ready: Set<SenderQueue<B>>;
+  private readonly ready: ReadySet<SenderQueue<B>>;
 
   constructor(
     private readonly accumulator: SenderAccumulator<B>,
