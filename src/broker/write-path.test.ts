@@ -33,6 +33,11 @@ vi.mock('../record/batch.js', async (importOriginal) => {
       if (end - pos >= counts.minBytes) counts.checks++;
       return real.checkBatch(bytes, pos, end, verifyCrc);
     },
+    // The validator's numeric form of the same check (record/batch.ts).
+    checkedBatchSize: (buf: Buffer, pos: number, end: number, verifyCrc: boolean) => {
+      if (end - pos >= counts.minBytes) counts.checks++;
+      return real.checkedBatchSize(buf, pos, end, verifyCrc);
+    },
   };
 });
 

@@ -572,6 +572,7 @@ export class RecordAccumulator {
     const fieldsMax = o.maxRequestSize - recordOverheadBytesMax - batchHeaderBytes;
     let lastPartition = -1;
     let lastQueue: PartitionQueue | undefined;
+    let createdMs = -1;
     try {
       for (let i = start; i < recordCount; i++) {
         if (op.settled) break; // a batch of this call already failed
@@ -630,12 +631,15 @@ export class RecordAccumulator {
                 return;
               }
             }
-            tail = new ProducerBatch(q, this.pool.allocate(capacity), capacity, this.clock.monotonic(), limit);
+            // One clock reading a call, not a batch: its batches are made in one synchronous pass.
+            if (createdMs < 0) createdMs = this.clock.monotonic();
+            tail = new ProducerBatch(q, this.pool.allocate(capacity), capacity, createdMs, limit);
             q.push(tail);
             this.incomplete.size++;
             // A queue holding a batch is in `ready` until the drain empties it.
             this.ready.add(q);
-            assert(tail.sizeIn(f, fields) > 0 && tail.pos + tail.sizeIn(f, fields) <= tail.capacity, 'a new batch holds any record that passed checkSize');
+            const size = tail.sizeIn(f, fields);
+            assert(size > 0 && tail.pos + size <= tail.capacity, 'a new batch holds any record that passed checkSize');
           }
         }
         lastPartition = partition;

@@ -512,6 +512,25 @@ export function readBatchHeader(bytes: Uint8Array, pos = 0): BatchHeader {
   };
 }
 
+/** {@link readBatchHeader} for a caller that has checked the batch (`checkedBatchSize`): no argument checks. @internal */
+export function readCheckedBatchHeader(buf: Buffer, pos: number): BatchHeader {
+  return {
+    baseOffset: readInt64(buf, pos + positions.baseOffset),
+    batchLength: buf.readInt32BE(pos + positions.batchLength),
+    partitionLeaderEpoch: buf.readInt32BE(pos + positions.partitionLeaderEpoch),
+    magic: buf[pos + positions.magic]! << 24 >> 24,
+    crc: buf.readUInt32BE(pos + positions.crc),
+    attributes: buf.readInt16BE(pos + positions.attributes),
+    lastOffsetDelta: buf.readInt32BE(pos + positions.lastOffsetDelta),
+    baseTimestamp: readInt64(buf, pos + positions.baseTimestamp),
+    maxTimestamp: readInt64(buf, pos + positions.maxTimestamp),
+    producerId: readInt64(buf, pos + positions.producerId),
+    producerEpoch: buf.readInt16BE(pos + positions.producerEpoch),
+    baseSequence: buf.readInt32BE(pos + positions.baseSequence),
+    recordCount: buf.readInt32BE(pos + positions.recordCount),
+  };
+}
+
 export function compressionOf(attributes: number): CompressionType {
   return compressionTypes[attributes & attributeBits.compressionMask] ?? 'none';
 }
@@ -551,28 +570,37 @@ export const batchBytesMax = 100 * 1024 * 1024;
  * bytes that were already checked (the decoder, given bytes from a checked log).
  */
 export function checkBatch(bytes: Uint8Array, pos: number, end: number, verifyCrc = true): BatchCheck {
-  if (end - pos < batchHeaderBytes) return { ok: false, problem: 'truncated-header' };
-  const buf = asBuffer(bytes);
+  const size = checkedBatchSize(asBuffer(bytes), pos, end, verifyCrc);
+  return size >= 0 ? { ok: true, size } : { ok: false, problem: batchProblems[-1 - size]! };
+}
+
+/** The problems of {@link checkedBatchSize}, by its negative answer: -1 is the first. */
+export const batchProblems: readonly BatchProblem[] = ['truncated-header', 'bad-length', 'truncated-batch', 'bad-magic', 'bad-crc', 'bad-codec', 'bad-offset-delta', 'bad-record-count'];
+
+/**
+ * {@link checkBatch} as a number: the batch's size in bytes, or `-1 - i` for problem
+ * `batchProblems[i]`. For a caller that checks a batch on every produce (the leader's
+ * validator): no result object a batch.
+ * @internal
+ */
+export function checkedBatchSize(buf: Buffer, pos: number, end: number, verifyCrc: boolean): number {
+  if (end - pos < batchHeaderBytes) return -1;
   const batchLength = buf.readInt32BE(pos + positions.batchLength);
-  if (batchLength < batchHeaderBytes - batchLogOverheadBytes || batchLength > batchBytesMax) {
-    return { ok: false, problem: 'bad-length' };
-  }
+  if (batchLength < batchHeaderBytes - batchLogOverheadBytes || batchLength > batchBytesMax) return -2;
   const size = batchLength + batchLogOverheadBytes;
-  if (end - pos < size) return { ok: false, problem: 'truncated-batch' };
-  if (buf[pos + positions.magic] !== 2) return { ok: false, problem: 'bad-magic' };
-  if (verifyCrc && crc32c(buf, pos + crcStartPosition, pos + size) !== buf.readUInt32BE(pos + positions.crc)) {
-    return { ok: false, problem: 'bad-crc' };
-  }
+  if (end - pos < size) return -3;
+  if (buf[pos + positions.magic] !== 2) return -4;
+  if (verifyCrc && crc32c(buf, pos + crcStartPosition, pos + size) !== buf.readUInt32BE(pos + positions.crc)) return -5;
   const attributes = buf.readInt16BE(pos + positions.attributes);
-  if ((attributes & attributeBits.compressionMask) >= compressionTypes.length) return { ok: false, problem: 'bad-codec' };
+  if ((attributes & attributeBits.compressionMask) >= compressionTypes.length) return -6;
   const recordCount = buf.readInt32BE(pos + positions.recordCount);
   const lastOffsetDelta = buf.readInt32BE(pos + positions.lastOffsetDelta);
-  if (lastOffsetDelta < 0) return { ok: false, problem: 'bad-offset-delta' };
+  if (lastOffsetDelta < 0) return -7;
   // Compaction may leave a batch with fewer records than its offset span (and an empty
   // batch kept for its producer state), so recordCount may be below lastOffsetDelta + 1,
   // never above it.
-  if (recordCount < 0 || recordCount > lastOffsetDelta + 1) return { ok: false, problem: 'bad-record-count' };
-  return { ok: true, size };
+  if (recordCount < 0 || recordCount > lastOffsetDelta + 1) return -8;
+  return size;
 }
 
 /** Stamps the base offset (outside the CRC). */

@@ -14,7 +14,7 @@
  * Pure: no I/O, no clock; an expected failure is returned, never thrown.
  * @internal
  */
-import { asBuffer, attributeBits, batchHeaderBytes, checkBatch, crcStartPosition, positions, readBatchHeader, writeInt64, type BatchHeader } from '../record/batch.js';
+import { asBuffer, attributeBits, batchHeaderBytes, batchProblems, checkedBatchSize, crcStartPosition, positions, readCheckedBatchHeader, writeInt64, type BatchHeader } from '../record/batch.js';
 import { assert } from '../util/assert.js';
 import { crc32c, crc32cUpdate } from '../util/crc32c.js';
 import type { ErrorCode } from '../util/error-codes.js';
@@ -83,10 +83,11 @@ export function validateBatches(input: Uint8Array, rules: ValidationRules): Vali
   let maxTimestamp = -1;
   let expected = rules.nextOffset;
   for (let pos = 0; pos < bytes.length; ) {
-    const check = checkBatch(bytes, pos, bytes.length, verifyCrc);
-    if (!check.ok) return refuse('CORRUPT_MESSAGE', `batch ${count} at byte ${pos} is invalid: ${check.problem}`);
-    if (check.size > rules.maxMessageBytes) return refuse('MESSAGE_TOO_LARGE', `a batch of ${check.size} bytes is over max.message.bytes (${rules.maxMessageBytes})`);
-    const header = readBatchHeader(bytes, pos);
+    // The numeric check and the unchecked header read: no result object and no argument checks a batch.
+    const size = checkedBatchSize(bytes, pos, bytes.length, verifyCrc);
+    if (size < 0) return refuse('CORRUPT_MESSAGE', `batch ${count} at byte ${pos} is invalid: ${batchProblems[-1 - size]}`);
+    if (size > rules.maxMessageBytes) return refuse('MESSAGE_TOO_LARGE', `a batch of ${size} bytes is over max.message.bytes (${rules.maxMessageBytes})`);
+    const header = readCheckedBatchHeader(bytes, pos);
     if (rules.assignOffsets) {
       // A producer's batch holds one record per offset it spans (only compaction, on the
       // way to a follower, leaves fewer).
@@ -97,7 +98,7 @@ export function validateBatches(input: Uint8Array, rules: ValidationRules): Vali
         // Kafka's answer since KIP-467: INVALID_RECORD, not retriable (a retry would fail the same way).
         let keyless: boolean;
         try {
-          keyless = hasRecordWithoutKey(bytes, pos, check.size);
+          keyless = hasRecordWithoutKey(bytes, pos, size);
         } catch (err) {
           if (isTributaryError(err)) return refuse(err.code, err.message);
           throw err;
@@ -110,11 +111,11 @@ export function validateBatches(input: Uint8Array, rules: ValidationRules): Vali
     }
     if (header.maxTimestamp > maxTimestamp) maxTimestamp = header.maxTimestamp;
     recordCount += header.recordCount;
-    const batch: ValidatedBatch = { position: pos, size: check.size, header };
+    const batch: ValidatedBatch = { position: pos, size, header };
     if (batches === undefined) batches = [batch];
     else batches.push(batch);
     count++;
-    pos += check.size;
+    pos += size;
   }
   return { ok: true, value: { bytes, batches: batches!, recordCount, maxTimestamp, rules } };
 }
