@@ -77,14 +77,17 @@ export class ReadyQueues<Q extends ReadyMember> implements ReadySet<Q> {
     };
   }
 
+  /** Moves the members down over the holes, in place (no new array an iteration). */
   private compact(): void {
-    if (this.live === this.slots.length) return;
-    const kept: Q[] = [];
-    for (const q of this.slots) {
+    const slots = this.slots;
+    if (this.live === slots.length) return;
+    let kept = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const q = slots[i];
       if (q === undefined) continue;
-      q.readySlot = kept.length;
-      kept.push(q);
+      q.readySlot = kept;
+      slots[kept++] = q;
     }
-    this.slots = kept;
+    slots.length = kept;
   }
 }
