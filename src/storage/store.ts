@@ -402,7 +402,7 @@ class DiskFile implements StoreFile {
   }
   append(buf: Uint8Array, offset: number, length: number): void {
     const fd = this.fd();
-    if (writeBehind.defers(length)) {
+    if (writeBehind.defers(length) || writeBehind.defersBehind(this.deferredSeq, length)) {
       writeBehind.defer(this, fd, this.size, buf, offset, length);
       this.size += length;
       this.dirty = true;
@@ -420,10 +420,20 @@ class DiskFile implements StoreFile {
     this.dirty = true;
   }
   appendv(buffers: readonly Uint8Array[]): void {
-    this.landed();
-    const fd = this.fd();
     let total = 0;
     for (const b of buffers) total += b.length;
+    if (writeBehind.defersBehind(this.deferredSeq, total)) {
+      // Behind a deferred append still in flight: deferred too (write-behind.ts `defersBehind`).
+      const fd = this.fd();
+      for (const b of buffers) {
+        writeBehind.defer(this, fd, this.size, b, 0, b.length);
+        this.size += b.length;
+      }
+      this.dirty = true;
+      return;
+    }
+    this.landed();
+    const fd = this.fd();
     try {
       let done = writevSync(fd, buffers as Uint8Array[], this.size);
       if (done < total) {

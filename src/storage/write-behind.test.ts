@@ -56,6 +56,40 @@ describe('write-behind', () => {
     store.release();
   });
 
+  it('an append of any size behind a deferred append still in flight is deferred too, in order, without waiting for the worker', async () => {
+    const dir = tempDir();
+    const store = new FileStore(dir);
+    const f = store.open('behind.log', true);
+    const g = store.open('alone.log', true);
+    writeBehind.hold(true);
+    writeBehind.begin();
+    f.append(Buffer.from('one;'), 0, 4);
+    const first = writeBehind.endAll();
+    // The worker is held: the first session has not landed. A second request's appends to
+    // the same file, past deferBytesMax (append and appendv), are deferred behind it; a
+    // wait for the worker here would block until the 60 s limit and throw.
+    const before = writeBehind.stats.writes;
+    writeBehind.begin();
+    const big = Buffer.alloc(700, 'b');
+    f.append(big, 0, big.length);
+    f.appendv([Buffer.from('head'), Buffer.alloc(600, 'c')]);
+    // A file with nothing in flight writes a large append at once, as before.
+    g.append(big, 0, big.length);
+    const second = writeBehind.endAll();
+    expect(writeBehind.stats.writes - before).toBe(3);
+    expect(readFileSync(join(dir, 'alone.log'), 'latin1')).toBe(big.toString());
+    expect(readFileSync(join(dir, 'behind.log'), 'latin1')).toBe('');
+    writeBehind.hold(false);
+    expect((await first).failed).toEqual([]);
+    expect((await second).failed).toEqual([]);
+    const want = 'one;' + big.toString() + 'head' + 'c'.repeat(600);
+    expect(readFileSync(join(dir, 'behind.log'), 'latin1')).toBe(want);
+    expect(f.size).toBe(want.length);
+    f.close();
+    g.close();
+    store.release();
+  });
+
   it('truncate, sync and closing the descriptor each wait for the deferred appends first', async () => {
     const dir = tempDir();
     const store = new FileStore(dir);
