@@ -372,6 +372,24 @@ function printTrace(slow: readonly [number, number][], traces: Record<string, re
   const consRecv = new Map(of('cons').filter((e) => e.what.startsWith('recv ') && e.what.includes('fetch#')).flatMap((e) => [...e.what.matchAll(/fetch#(\d+)/g)].map((m) => [m[1], e.t] as const)));
   const fetchIn = new Map(of('main').filter((e) => e.what.startsWith('recv ') && e.what.includes('fetch#')).flatMap((e) => [...e.what.matchAll(/fetch#(\d+)/g)].map((m) => [m[1], e.t] as const)));
   const consAsked = new Map(of('cons').filter((e) => e.what.startsWith('post ') && e.what.includes('fetch#')).flatMap((e) => [...e.what.matchAll(/fetch#(\d+)/g)].map((m) => [m[1], e.t] as const)));
+  // Every produce request that carried measured records, not only the slow ones: the cluster
+  // thread's leg (its request received to the next fetch answer posted), and whether that
+  // fetch answer left before the produce answer (the consumer's thread woken first).
+  {
+    const legs: number[] = [];
+    let fetchFirst = 0;
+    const mainPosts = of('main').filter((e) => e.what.startsWith('post '));
+    for (const [id, t] of mainRecv) {
+      const fetch = mainPosts.find((e) => e.t >= t && e.what.includes('fetch#'));
+      const own = new RegExp(`produce#${id}(?!\\d)`);
+      const res = mainPosts.find((e) => e.t >= t && own.test(e.what));
+      if (fetch === undefined || res === undefined || fetch.t - t > 50) continue;
+      legs.push(fetch.t - t);
+      if (fetch.t <= res.t && mainPosts.indexOf(fetch) < mainPosts.indexOf(res)) fetchFirst++;
+    }
+    legs.sort((a, b) => a - b);
+    console.error(`cluster thread, a produce request received to the next fetch answer posted (${legs.length}): p50 ${percentile(legs, 50).toFixed(3)} ms, p90 ${percentile(legs, 90).toFixed(3)}, p99 ${percentile(legs, 99).toFixed(3)}; fetch answer posted before the produce answer: ${((100 * fetchFirst) / Math.max(1, legs.length)).toFixed(0)}%`);
+  }
   const sums = [0, 0, 0, 0, 0, 0, 0];
   let matched = 0;
   for (const [sent, got] of slow) {
