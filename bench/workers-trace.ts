@@ -31,13 +31,12 @@ function describe(port: object, m: unknown): string {
   let ids = apis.get(port);
   if (ids === undefined) apis.set(port, (ids = new Map()));
   const o = m as { t?: unknown; list?: unknown[] };
-  const items = (Array.isArray(o.list) ? o.list : [o]) as { id?: number; req?: { apiKey?: number }; pq?: unknown; t?: string }[];
+  const items = (Array.isArray(o.list) ? o.list : [o]) as { id?: number; req?: { apiKey?: number }; t?: string }[];
   const names = items.map((r) => {
     if (r.id === undefined) return '';
-    const apiKey = r.pq !== undefined ? 0 : r.req?.apiKey; // (`pq`: a packed Produce request)
-    if (apiKey !== undefined) {
-      ids.set(r.id, apiKey);
-      return `${API_NAMES[apiKey] ?? apiKey}#${r.id}`;
+    if (r.req?.apiKey !== undefined) {
+      ids.set(r.id, r.req.apiKey);
+      return `${API_NAMES[r.req.apiKey] ?? r.req.apiKey}#${r.id}`;
     }
     const api = ids.get(r.id);
     ids.delete(r.id);

@@ -10,7 +10,7 @@ import { Cluster } from '../../cluster.js';
 import { connectHandle } from '../../connect-handle.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 
-type Posted = { t?: string; id?: number; req?: { apiKey?: number }; res?: { apiKey?: number }; pr?: unknown; list?: Posted[] };
+type Posted = { t?: string; id?: number; req?: { apiKey?: number }; res?: { apiKey?: number }; list?: Posted[] };
 
 /** The API of every answer posted on any port while on (an `answers` message gives one entry per answer), in posting order. */
 function spyAnswers(): { answers: number[]; fetchRequests: () => number; restore(): void } {
@@ -22,7 +22,6 @@ function spyAnswers(): { answers: number[]; fetchRequests: () => number; restore
     const p = m as Posted | null;
     for (const a of p?.t === 'answers' || p?.t === 'reqs' ? (p.list ?? []) : p !== null ? [p] : []) {
       if (a.res?.apiKey !== undefined) answers.push(a.res.apiKey);
-      if (a.pr !== undefined) answers.push(ApiKey.Produce); // a packed Produce answer
       if (a.req?.apiKey === ApiKey.Fetch) fetches++;
     }
     original.call(this, m, transfer as ArrayBuffer[]);

@@ -12,10 +12,9 @@ import { isHandedOver, takeHandedOver } from '../../util/hand-over.js';
 export type ToServer =
   | { readonly t: 'hello'; readonly clientId: string; readonly clientHost: string }
   /** `ctx`: who sent the request, relayed by a port the server trusts to say so (a cluster's own relay); ignored otherwise. */
-  /** `pq`, instead of `req`: a Produce request packed as a flat array (`produce-packing.ts`). */
-  | { readonly t: 'req'; readonly id: number; readonly node: number; readonly req?: unknown; readonly pq?: unknown; readonly ctx?: unknown }
+  | { readonly t: 'req'; readonly id: number; readonly node: number; readonly req: unknown; readonly ctx?: unknown }
   /** Several requests ready in one turn, in one message (each as `req` without its `t`). */
-  | { readonly t: 'reqs'; readonly list: readonly { readonly id: number; readonly node: number; readonly req?: unknown; readonly pq?: unknown; readonly ctx?: unknown }[] }
+  | { readonly t: 'reqs'; readonly list: readonly { readonly id: number; readonly node: number; readonly req: unknown; readonly ctx?: unknown }[] }
   | { readonly t: 'abort'; readonly id: number }
   | { readonly t: 'bye' };
 
@@ -34,11 +33,7 @@ export type ToClient =
  * once the request is answered (see `SpareBuffers`).
  * @internal
  */
-export type Answer =
-  | { readonly t: 'res'; readonly id: number; readonly res: unknown; readonly back?: readonly ArrayBuffer[] }
-  /** A Produce answer packed as a flat array (`produce-packing.ts`). */
-  | { readonly t: 'res'; readonly id: number; readonly pr: readonly unknown[]; readonly back?: readonly ArrayBuffer[] }
-  | { readonly t: 'err'; readonly id: number; readonly code: string; readonly message: string; readonly place?: ErrorPlace };
+export type Answer = { readonly t: 'res'; readonly id: number; readonly res: unknown; readonly back?: readonly ArrayBuffer[] } | { readonly t: 'err'; readonly id: number; readonly code: string; readonly message: string; readonly place?: ErrorPlace };
 
 /**
  * Messages to post on a port, gathered for one turn of the event loop and posted as one

@@ -10,10 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { useHandleCluster } from '../../../test/helpers/handle-cluster.js';
 import { errorFields, forTransfer, PACK_BYTES_MAX, rebuildError } from './messages.js';
 import { TributaryError } from '../../util/errors.js';
-import { unpackProduceRequest } from './produce-packing.js';
 
 interface Posted {
-  readonly message: { t?: string; req?: { apiKey?: number }; pq?: unknown; list?: { req?: { apiKey?: number }; pq?: unknown }[] };
+  readonly message: { t?: string; req?: { apiKey?: number }; list?: { req?: { apiKey?: number } }[] };
   /** The buffer under each batch of each Produce request in the message, read before the post detached them. */
   readonly batchBuffers: ArrayBufferLike[][];
   readonly transfer: readonly ArrayBuffer[];
@@ -29,8 +28,7 @@ function spyRequests(): { posted: Posted[]; restore(): void } {
   proto.postMessage = function (this: MessagePort, m: unknown, transfer?: readonly ArrayBuffer[]) {
     const message = m as Posted['message'];
     if (message !== null && typeof message === 'object' && (message.t === 'req' || message.t === 'reqs')) {
-      // (a Produce request crosses packed, `pq`: unpacked here to read its batches)
-      const reqs = (message.t === 'req' ? [message] : (message.list ?? [])).map((r) => (r.pq !== undefined ? unpackProduceRequest(r.pq) : r.req)) as ProduceShape[];
+      const reqs = (message.t === 'req' ? [message.req] : (message.list ?? []).map((r) => r.req)) as ProduceShape[];
       const batchBuffers = reqs.filter((r) => r.apiKey === 0).map((r) => (r.topicData ?? []).flatMap((t) => t.partitionData.map((p) => p.records!.buffer)));
       posted.push({ message, batchBuffers, transfer: [...(transfer ?? [])] });
     }

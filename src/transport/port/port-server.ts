@@ -6,7 +6,6 @@ import type { Logger } from '../../util/logger.js';
 import type { NodeHandler } from '../transport.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { errorFields, forTransfer, Outbox, type Answer, type ToClient } from './messages.js';
-import { packProduceAnswer, unpackProduceRequest } from './produce-packing.js';
 
 /**
  * The most requests that wait on one port for their turn (`PortServer.queue`): far above
@@ -173,17 +172,10 @@ export class PortServer {
       if (this.done(id)) this.answer({ t: 'err', id, ...errorFields(new TributaryError('INVALID_REQUEST', `more than ${QUEUED_REQUESTS_MAX} requests wait on this port`)) }, []);
       return;
     }
-    let req = msg.req;
-    if (msg.pq !== undefined) {
-      req = unpackProduceRequest(msg.pq);
-      if (req === undefined) {
-        if (this.done(id)) this.answer({ t: 'err', id, ...errorFields(new TributaryError('INVALID_REQUEST', 'a packed Produce request that does not unpack')) }, []);
-        return;
-      }
-    }
+    const req = msg.req;
     // Counted when the message arrives, for all its requests at once: only requests of one message can share a buffer.
     const lent = req !== null && typeof req === 'object' && (req as { apiKey?: unknown }).apiKey === ApiKey.Produce ? this.lend(req) : undefined;
-    this.queue.push({ msg, req, lent });
+    this.queue.push({ msg, lent });
   }
 
   /**
@@ -210,7 +202,7 @@ export class PortServer {
 
   private step(): void {
     const q = this.queue[this.queueHead++];
-    if (q !== undefined) this.request(q.msg, q.req, q.lent);
+    if (q !== undefined) this.request(q.msg, q.lent);
     if (this.queueHead < this.queue.length) {
       this.stepScheduled = true;
       setImmediate(this.stepFn);
@@ -220,7 +212,7 @@ export class PortServer {
     }
   }
 
-  private request(msg: Record<string, unknown>, req: unknown, lent: ArrayBuffer[] | undefined): void {
+  private request(msg: Record<string, unknown>, lent: ArrayBuffer[] | undefined): void {
     const id = msg.id as number;
     const fail = (err: TributaryError): void => {
       if (lent !== undefined) this.giveBack(lent); // (not sent back: the garbage collector's)
@@ -231,6 +223,7 @@ export class PortServer {
       this.done(id); // aborted before its turn: its client no longer waits for it
       return;
     }
+    const req = msg.req;
     if (req === null || typeof req !== 'object' || typeof (req as { apiKey?: unknown }).apiKey !== 'number') {
       return fail(new TributaryError('INVALID_REQUEST', 'the message carries no request (an object with an apiKey)'));
     }
@@ -260,13 +253,15 @@ export class PortServer {
           if (this.open) this.outbox.postNow({ t: 'res', id, res: forTransfer(res, transfer) }, transfer);
           return;
         }
-        // A Produce answer holds no byte arrays (offsets and error codes): nothing to copy, and it
-        // crosses packed (`produce-packing.ts`) unless it has a shape the packing does not know.
-        const transfer: ArrayBuffer[] = back !== undefined && back.length > 0 ? back.slice() : [];
-        const withBack = transfer.length > 0 ? { back } : {};
-        const packed = apiKey === ApiKey.Produce ? packProduceAnswer(res) : undefined;
-        if (packed !== undefined) this.answer({ t: 'res', id, pr: packed, ...withBack }, transfer);
-        else this.answer({ t: 'res', id, res: apiKey === ApiKey.Produce ? res : forTransfer(res, transfer), ...withBack }, transfer);
+        // A Produce answer holds no byte arrays (offsets and error codes): nothing to copy, so no walk of it.
+        const transfer: ArrayBuffer[] = [];
+        const out = apiKey === ApiKey.Produce ? res : forTransfer(res, transfer);
+        if (back !== undefined && back.length > 0) {
+          transfer.push(...back);
+          this.answer({ t: 'res', id, res: out, back }, transfer);
+        } else {
+          this.answer({ t: 'res', id, res: out }, transfer);
+        }
       },
       (err: unknown) => {
         if (lent !== undefined) this.giveBack(lent); // not sent back: kept by nobody, the garbage collector's
@@ -337,8 +332,6 @@ export class PortServer {
 
 interface Queued {
   readonly msg: Record<string, unknown>;
-  /** The request (`msg.req`, or `msg.pq` unpacked). */
-  readonly req: unknown;
   /** The buffers this request holds (a Produce request's batches), see `PortServer.lent`. */
   readonly lent: ArrayBuffer[] | undefined;
 }

@@ -6,8 +6,6 @@ import { abortError } from '../inline.js';
 import { isRequestShaped, type SendOptions, type Transport } from '../transport.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { forTransfer, Outbox, rebuildError, SpareBuffers, type Answer, type ToClient, type ToServer } from './messages.js';
-import { packProduceRequest, unpackProduceAnswer } from './produce-packing.js';
-import type { ProduceRequest } from '../../protocol/produce.js';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -97,12 +95,8 @@ export class PortTransport implements Transport {
       this.pending.set(id, p);
       if (this.pending.size === 1) this.port.ref();
       const transfer: ArrayBuffer[] = [];
-      const packed = request.apiKey === ApiKey.Produce ? packProduceRequest(request as ProduceRequest) : undefined;
-      const m: Extract<ToServer, { t: 'req' }> =
-        packed !== undefined
-          ? { t: 'req', id, node: nodeId, pq: forTransfer(packed, transfer, this.spare) }
-          : { t: 'req', id, node: nodeId, req: forTransfer(request, transfer, request.apiKey === ApiKey.Produce ? this.spare : undefined) };
-      this.outbox.add(context !== undefined ? { ...m, ctx: context } : m, transfer);
+      const req = forTransfer(request, transfer, request.apiKey === ApiKey.Produce ? this.spare : undefined);
+      this.outbox.add({ t: 'req', id, node: nodeId, req, ...(context !== undefined ? { ctx: context } : {}) }, transfer);
     });
   }
 
@@ -148,11 +142,8 @@ export class PortTransport implements Transport {
     const p = this.pending.get(m.id);
     if (m.t === 'res' && Array.isArray(m.back)) for (const b of m.back) this.spare.put(b);
     if (!p || !this.settle(m.id)) return;
-    if (m.t === 'err') return p.reject(rebuildError(m.code, m.message, m.place));
-    if (!('pr' in m)) return p.resolve(m.res);
-    const res = unpackProduceAnswer(m.pr);
-    if (res !== undefined) p.resolve(res);
-    else p.reject(new TributaryError('UNKNOWN_SERVER_ERROR', 'a Produce answer from the cluster did not unpack'));
+    if (m.t === 'res') p.resolve(m.res);
+    else p.reject(rebuildError(m.code, m.message, m.place));
   }
 
   /** Removes a pending request; false when it was settled already. */
