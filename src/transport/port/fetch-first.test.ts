@@ -29,10 +29,13 @@ function spyAnswers(): { answers: number[]; fetchRequests: () => number; restore
   return { answers, fetchRequests: () => fetches, restore: () => (proto.postMessage = original) };
 }
 
-/** A few turns of this thread's event loop: a message posted between two ports of this thread has arrived after them. */
+/**
+ * A few turns of this thread's event loop: a message posted between two ports of this
+ * thread arrives on the next turn's poll phase (the port's async handle is signalled at
+ * the post), and the broker parks a Fetch that finds nothing within that turn.
+ */
 async function turns(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-  await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 8; i++) await new Promise((r) => setImmediate(r));
 }
 
 describe('a consumer waiting over a handle', () => {
