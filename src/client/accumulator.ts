@@ -122,8 +122,14 @@ export class SendOp {
   get settled(): boolean {
     return this.remaining < 0;
   }
-  /** Runs of results (5 numbers each), made only when a call's results come in more than one run. */
+  /**
+   * Runs of results (5 numbers each), made only when a call's results come in more than
+   * one run, sized at once for the call's records spread as thinly as its first run (a
+   * keyed call over 1,000 partitions answers a record a run: the array grown by pushes was
+   * copied a dozen times over, about 80 bytes a batch); `runsUsed` slots are filled.
+   */
   private runs: number[] | undefined;
+  private runsUsed = 0;
   /** Whether some record of the call carries its own timestamp (else every CreateTime result is `now`, and the answer reads no record). */
   timestamped = false;
 
@@ -187,10 +193,18 @@ export class SendOp {
       }
       return;
     }
-    (this.runs ??= []).push(first, count, partition, baseOffset, logAppendTime);
+    const runs = (this.runs ??= new Array<number>(5 * Math.ceil(this.remaining / count)));
+    const at = this.runsUsed;
+    runs[at] = first;
+    runs[at + 1] = count;
+    runs[at + 2] = partition;
+    runs[at + 3] = baseOffset;
+    runs[at + 4] = logAppendTime;
+    this.runsUsed = at + 5;
     this.remaining -= count;
     if (this.remaining === 0) {
       this.remaining = -1;
+      runs.length = this.runsUsed;
       if (this.shape === SendShape.List) {
         const runs = this.runs;
         // Batches of different partitions may answer in any order: the list wants index order.
