@@ -48,8 +48,27 @@ export class LocalLog {
     this.producerSnapshots = new ProducerSnapshots(store);
   }
 
+  /**
+   * The active segment, kept by `segmentsChanged` after every change of `segments` (here,
+   * and at the end of a load: log-loader.ts forgets it first). Why: every append reads
+   * the log end offset, and `segments[length - 1]` was three dependent loads (the list, its
+   * storage, the segment), each a cache miss with keyed writes going round 10,000
+   * partitions; undefined (the list read) while a change is under way.
+   */
+  private activeCache: Segment | undefined;
+
   get active(): Segment {
-    return this.segments[this.segments.length - 1]!;
+    return this.activeCache ?? this.segments[this.segments.length - 1]!;
+  }
+
+  /** After any change of `segments`: the active segment is its last again. */
+  segmentsChanged(): void {
+    this.activeCache = this.segments[this.segments.length - 1];
+  }
+
+  /** Before changes of `segments` made from outside (the loader): `active` reads the list until `segmentsChanged`. */
+  forgetActive(): void {
+    this.activeCache = undefined;
   }
 
   get logEndOffset(): number {
@@ -78,7 +97,9 @@ export class LocalLog {
   roll(baseOffset: number): Segment {
     const old = this.active;
     old.writeIndexFiles(false);
+    assert(old === this.segments[this.segments.length - 1], 'the kept active segment is the last');
     this.segments.push(this.newSegment(baseOffset));
+    this.segmentsChanged();
     // The state below the new segment (the broker applies this write's batches after it).
     this.producerSnapshots.take(baseOffset);
     return old;
@@ -92,6 +113,7 @@ export class LocalLog {
   /** Replaces `count` segments from `first` with `seg` (compaction). */
   replaceSegments(first: number, count: number, seg: Segment): void {
     this.segments.splice(first, count, seg);
+    this.segmentsChanged();
     this.readAhead = undefined;
   }
 
@@ -99,6 +121,7 @@ export class LocalLog {
   deleteOldest(count: number): void {
     assert(count < this.segments.length, 'the active segment is never deleted');
     for (const seg of this.segments.splice(0, count)) seg.deleteFiles();
+    this.segmentsChanged();
   }
 
   /**
@@ -109,7 +132,9 @@ export class LocalLog {
   truncateTo(offset: number): void {
     this.readAhead = undefined;
     this.producerSnapshots.truncateTo(offset);
+    this.forgetActive();
     while (this.segments.length > 1 && this.active.baseOffset >= offset) this.segments.pop()!.deleteFiles();
+    this.segmentsChanged();
     const seg = this.active;
     const position = this.findBatchPosition(seg, offset);
     if (position !== undefined) seg.truncateAt(position, this.config().indexIntervalBytes);
@@ -121,6 +146,7 @@ export class LocalLog {
     this.producerSnapshots.deleteAll();
     for (const s of [...this.segments].reverse()) s.deleteFiles();
     this.segments = [this.newSegment(offset)];
+    this.segmentsChanged();
     // Created now, not at its first write: its file says where the log starts, with the checkpoint.
     this.active.file.materialize?.();
   }

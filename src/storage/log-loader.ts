@@ -57,6 +57,8 @@ function segmentBases(store: Store, names: readonly string[] = store.list()): nu
 export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset: number; recovery: RecoveryReport } {
   const started = performance.now();
   const { store, config, local, checkpoints, flusher } = host;
+  // The segments change below: `active` reads the list until the end (`segmentsChanged`).
+  local.forgetActive();
   const now = host.clock.now();
   const interval = config.indexIntervalBytes;
   // The folder is listed once; again only if leftovers changed it. After a clean close a
@@ -235,6 +237,7 @@ export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset
     flusher.recoveryPoint = state.recoveryPoint ?? 0;
   }
   flusher.flushedOffset = local.logEndOffset;
+  local.segmentsChanged();
   return {
     logStartOffset,
     recovery: {
@@ -263,6 +266,7 @@ export function loadLog(host: LoaderHost, distrusted?: string): { logStartOffset
 function loadNew(host: LoaderHost, logStartOffset: number, recoveryPoint: number, started: number): { logStartOffset: number; recovery: RecoveryReport } {
   const { local, flusher } = host;
   local.segments.push(local.newSegment(logStartOffset));
+  local.segmentsChanged();
   // Nothing worth an fsync until the first write (the folder's entries become durable with it).
   flusher.dirUnsynced = true;
   flusher.recoveryPoint = recoveryPoint;
