@@ -37,13 +37,14 @@ import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
 import type { BrokerChannel, BrokerConfig, BrokerOptions, ControllerChannel } from './broker.js';
 import type { BrokerTopicStats } from './broker-topic-stats.js';
-import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
+import { compressionTargetFor, logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { asStorageFault, isStorageFault, type LogManager } from './log-manager.js';
 import { Partition, type AckCompletion, type AlterIsrProposal } from './partition.js';
 import { HighWatermarkCheckpoints } from './offset-checkpoint-file.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
 import { noAborted } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';
+import { convertForAppend, RecompressionGates } from './recompression.js';
 
 export interface ReplicaManagerOptions {
   readonly nodeId: number;
@@ -139,6 +140,8 @@ export class ReplicaManager {
   private readonly found = new Map<string, readonly [topic: string, partition: number]>();
   private openingFound = false;
   private readonly wakeups: Wakeups;
+  /** Each partition's appends in arrival order while batches of its topic are converted (compression.type). */
+  private readonly gates = new RecompressionGates();
   /** What the leader tails of this broker's replicas keep together (storage/append-tail.ts). */
   private readonly tailBudget = new TailBudget();
   /** acks=all produces waiting for their completion, by token. */
@@ -557,11 +560,13 @@ export class ReplicaManager {
     let toOpen: number[] | undefined;
     let lastName: string | undefined;
     let lastTopic: TopicImage | undefined;
+    let convert = false;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       if (e.topic !== lastName) {
         lastName = e.topic;
         lastTopic = this.image?.topic(e.topic);
+        convert ||= lastTopic !== undefined && compressionTargetFor(this.image!, e.topic) !== undefined;
       }
       const r = this.leaderNow(e.topic, e.index, lastTopic);
       if (r === 'open') (toOpen ??= []).push(i);
@@ -583,6 +588,9 @@ export class ReplicaManager {
         }
       }
     }
+    // A topic's compression.type other than producer: its batches are rebuilt in its codec
+    // first, each partition's appends kept in arrival order (recompression.ts).
+    const converted = convert || this.gates.holding ? await convertForAppend(this.gates, entries, leaders, (t) => compressionTargetFor(this.image!, t)) : undefined;
     // 2. One pass over the partitions: each one's append, what it did (acks handed out, a
     // fetch to wake, storage's verdict) and, when nothing is to wait for, its answer, all
     // while its objects are in the cache. Why not a pass per step, as before: a keyed
@@ -615,7 +623,7 @@ export class ReplicaManager {
         const e = entries[i]!;
         // A replica that stopped leading (or went) while others opened (only then did the
         // loop turn between the lookup and here).
-        if ((toOpen !== undefined && this.hosted.get(tpKey(e.topic, e.index)) !== h) || h.replica.role !== 'leader') {
+        if (((toOpen !== undefined || converted !== undefined) && this.hosted.get(tpKey(e.topic, e.index)) !== h) || h.replica.role !== 'leader') {
           out[i] = fail(e.index, 'NOT_LEADER_OR_FOLLOWER');
           continue;
         }
@@ -623,10 +631,15 @@ export class ReplicaManager {
           out[i] = fail(e.index, 'INVALID_REQUEST', 'no records');
           continue;
         }
+        const refused = converted?.refused[i];
+        if (refused !== undefined) {
+          out[i] = fail(e.index, refused.errorCode, refused.message);
+          continue;
+        }
         const token = (produceOptions.token = this.nextToken++);
         let outcome: Outcome;
         try {
-          outcome = h.replica.appendAsLeader(e.records, produceOptions, now);
+          outcome = h.replica.appendAsLeader(converted === undefined ? e.records : converted.records[i]!, produceOptions, now);
         } catch (err) {
           if (!isStorageFault(err)) throw err;
           outcome = { errorCode: 'KAFKA_STORAGE_ERROR', message: asStorageFault(err, e.topic, e.index).message };
@@ -653,6 +666,7 @@ export class ReplicaManager {
         }
       }
     } finally {
+      converted?.hold.release();
       if (behind) landed = writeBehind.endAll();
       if (moved !== undefined) {
         this.passes.wakeSweeps++;
