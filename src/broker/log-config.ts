@@ -7,14 +7,15 @@ import { compressionTarget } from './recompression.js';
 const longMax = 9223372036854775807;
 
 /**
- * A topic's log settings, from its configs in the metadata (its own, else the cluster's
- * dynamic default, else Kafka's default). Kafka's flush settings map to the log's flush
+ * A topic's log settings, from its configs in the metadata (its own, else the dynamic
+ * value of broker `broker`, a broker id as a resource name, else the cluster's dynamic
+ * default, else Kafka's default). Kafka's flush settings map to the log's flush
  * policy: `flush.messages=1` is `always` (fsync before acknowledging), a finite `flush.ms`
  * is `interval`, and Kafka's defaults (both unbounded) are `os`.
  * @internal
  */
-export function logConfigFor(view: MetadataView, topic: string): Partial<LogConfig> {
-  const get = (name: string): string => effectiveTopicConfig(view, topic, name).value;
+export function logConfigFor(view: MetadataView, topic: string, broker?: string): Partial<LogConfig> {
+  const get = (name: string): string => effectiveTopicConfig(view, topic, name, broker).value;
   const num = (name: string): number => {
     const n = Number(get(name));
     return n >= longMax ? Number.MAX_SAFE_INTEGER : n;
@@ -43,8 +44,8 @@ export function logConfigFor(view: MetadataView, topic: string): Partial<LogConf
 }
 
 /** `min.insync.replicas` of a topic. */
-export function minInsyncReplicasFor(view: MetadataView, topic: string): number {
-  return Number(effectiveTopicConfig(view, topic, 'min.insync.replicas').value);
+export function minInsyncReplicasFor(view: MetadataView, topic: string, broker?: string): number {
+  return Number(effectiveTopicConfig(view, topic, 'min.insync.replicas', broker).value);
 }
 
 /**
@@ -52,6 +53,6 @@ export function minInsyncReplicasFor(view: MetadataView, topic: string): number 
  * own, else the cluster-wide `compression.type`, else Kafka's default `producer`), or
  * undefined for `producer`: keep the producer's codec.
  */
-export function compressionTargetFor(view: MetadataView, topic: string): CompressionType | undefined {
-  return compressionTarget(effectiveTopicConfig(view, topic, 'compression.type').value);
+export function compressionTargetFor(view: MetadataView, topic: string, broker?: string): CompressionType | undefined {
+  return compressionTarget(effectiveTopicConfig(view, topic, 'compression.type', broker).value);
 }

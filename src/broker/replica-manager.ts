@@ -77,6 +77,7 @@ interface TopicSettings {
   readonly topic: string;
   readonly own: unknown;
   readonly defaults: unknown;
+  readonly brokerOwn: unknown;
   readonly logConfig: Readonly<Partial<LogConfig>>;
   readonly minInsyncReplicas: number;
 }
@@ -130,6 +131,9 @@ export class ReplicaManager {
   private image: MetadataImage | undefined;
   private readonly seenTopics = new Map<Uuid, TopicImage>();
   private seenDefaultConfigs: unknown;
+  private seenOwnConfigs: unknown;
+  /** This broker's id as a config resource name: its own dynamic configs come before the cluster-wide ones. */
+  private readonly brokerResource: string;
   private readonly seenTopicConfigs = new Map<string, unknown>();
   private readonly hosted = new Map<string, Hosted>();
   /** `hosted` again by topic, then partition: a produce's lookup of each partition makes no key string (with keyed records over 10,000 partitions, one a batch). */
@@ -158,6 +162,7 @@ export class ReplicaManager {
 
   constructor(options: ReplicaManagerOptions) {
     this.o = options;
+    this.brokerResource = String(options.nodeId);
     this.wakeups = new Wakeups(options.clock);
     this.hwCheckpoints = new HighWatermarkCheckpoints(options.dataDir);
     // Damage that the logs' background check finds (log-manager.ts) takes the replica offline.
@@ -302,8 +307,10 @@ export class ReplicaManager {
    */
   private applyConfigChanges(image: MetadataImage): void {
     const defaults = image.configs(ConfigResourceType.Broker, '');
-    const defaultsChanged = defaults !== this.seenDefaultConfigs;
+    const own = image.configs(ConfigResourceType.Broker, this.brokerResource);
+    const defaultsChanged = defaults !== this.seenDefaultConfigs || own !== this.seenOwnConfigs;
     this.seenDefaultConfigs = defaults;
+    this.seenOwnConfigs = own;
     const changed = new Set<string>();
     for (const h of this.hosted.values()) {
       if (changed.has(h.topic)) continue;
@@ -311,7 +318,7 @@ export class ReplicaManager {
       if (defaultsChanged || this.seenTopicConfigs.get(h.topic) !== configs) changed.add(h.topic);
       this.seenTopicConfigs.set(h.topic, configs);
     }
-    for (const topic of changed) this.o.logs.updateConfig(topic, logConfigFor(image, topic));
+    for (const topic of changed) this.o.logs.updateConfig(topic, logConfigFor(image, topic, this.brokerResource));
   }
 
   private applyPartition(h: Hosted, reg: PartitionRegistration, now: number): void {
@@ -451,9 +458,10 @@ export class ReplicaManager {
   private topicSettings(image: MetadataImage, topic: string): TopicSettings {
     const own = image.configs(ConfigResourceType.Topic, topic);
     const defaults = image.configs(ConfigResourceType.Broker, '');
+    const brokerOwn = image.configs(ConfigResourceType.Broker, this.brokerResource);
     const last = this.lastSettings;
-    if (last !== undefined && last.topic === topic && last.own === own && last.defaults === defaults) return last;
-    const settings = { topic, own, defaults, logConfig: Object.freeze(logConfigFor(image, topic)), minInsyncReplicas: minInsyncReplicasFor(image, topic) };
+    if (last !== undefined && last.topic === topic && last.own === own && last.defaults === defaults && last.brokerOwn === brokerOwn) return last;
+    const settings = { topic, own, defaults, brokerOwn, logConfig: Object.freeze(logConfigFor(image, topic, this.brokerResource)), minInsyncReplicas: minInsyncReplicasFor(image, topic, this.brokerResource) };
     this.lastSettings = settings;
     return settings;
   }
@@ -566,7 +574,7 @@ export class ReplicaManager {
       if (e.topic !== lastName) {
         lastName = e.topic;
         lastTopic = this.image?.topic(e.topic);
-        convert ||= lastTopic !== undefined && compressionTargetFor(this.image!, e.topic) !== undefined;
+        convert ||= lastTopic !== undefined && compressionTargetFor(this.image!, e.topic, this.brokerResource) !== undefined;
       }
       const r = this.leaderNow(e.topic, e.index, lastTopic);
       if (r === 'open') (toOpen ??= []).push(i);
@@ -590,7 +598,7 @@ export class ReplicaManager {
     }
     // A topic's compression.type other than producer: its batches are rebuilt in its codec
     // first, each partition's appends kept in arrival order (recompression.ts).
-    const converted = convert || this.gates.holding ? await convertForAppend(this.gates, entries, leaders, (t) => compressionTargetFor(this.image!, t)) : undefined;
+    const converted = convert || this.gates.holding ? await convertForAppend(this.gates, entries, leaders, (t) => compressionTargetFor(this.image!, t, this.brokerResource)) : undefined;
     // 2. One pass over the partitions: each one's append, what it did (acks handed out, a
     // fetch to wake, storage's verdict) and, when nothing is to wait for, its answer, all
     // while its objects are in the cache. Why not a pass per step, as before: a keyed
