@@ -164,8 +164,8 @@ export class Broker {
    * Resolves on the next change to a partition on this broker (an append, a high watermark
    * move, a leadership change), or after `timeoutMs`.
    */
-  waitForChange(topic: string, partition: number, timeoutMs: number): Promise<void> {
-    return this.replicas.waitForChange(topic, partition, timeoutMs);
+  waitForChange(topic: string, partition: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.replicas.waitForChange(topic, partition, timeoutMs, signal);
   }
 
   /** Wakes whoever waits on a partition (a shell that changed it). */

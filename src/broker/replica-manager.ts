@@ -199,8 +199,8 @@ export class ReplicaManager {
   }
 
   /** Resolves on the next change to a partition (see `settle`), or after `timeoutMs`. */
-  waitForChange(topic: string, partition: number, timeoutMs: number): Promise<void> {
-    return this.wakeups.wait([tpKey(topic, partition)], timeoutMs);
+  waitForChange(topic: string, partition: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.wakeups.wait([tpKey(topic, partition)], timeoutMs, undefined, signal);
   }
 
   /** A shell on this broker changed a replica (the group coordinator's appends): settle it. */
