@@ -32,8 +32,8 @@ const controllerDefaults = { brokerSessionTimeoutMs: 2000, defaultNumPartitions:
 const electionTimeoutMsDefault = 300;
 /** The replica fetcher's back-off after a failed fetch (replica-fetcher.ts). */
 const replicaFetchBackoffMs = 100;
-/** `__consumer_offsets` segment size (internal-topics.ts). */
-const offsetsSegmentBytes = 1024 * 1024;
+/** `__consumer_offsets` segment size, as the group shell creates it (Kafka's default). */
+const offsetsSegmentBytes = 100 * 1024 * 1024;
 
 /** Name to value of every read-only broker config, as this node applies it (`view`: for the voters’ addresses and the broker count). */
 export function staticBrokerConfigs(s: NodeConfigSettings, view: MetadataView | undefined): Map<string, string> {
