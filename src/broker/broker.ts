@@ -160,10 +160,7 @@ export class Broker {
     return this.controller.submit(request);
   }
 
-  /**
-   * Resolves on the next change to a partition on this broker (an append, a high watermark
-   * move, a leadership change), or after `timeoutMs`.
-   */
+  /** Resolves on the next change to a partition here (an append, a high watermark move, a leadership change), after `timeoutMs`, or when `signal` aborts. */
   waitForChange(topic: string, partition: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return this.replicas.waitForChange(topic, partition, timeoutMs, signal);
   }
