@@ -249,9 +249,11 @@ export class GroupShell {
     const ctx = context ?? inlineContext;
     if (this.closed) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `the group coordinator of broker ${this.broker.nodeId} is closed`);
     if (!isInline(context) && 'groupId' in request) {
-      await this.awaitLoad(request.groupId, ctx.signal);
+      // (A context that crossed a thread by structured clone could carry a signal-shaped object: only a real one counts.)
+      const signal = ctx.signal instanceof AbortSignal ? ctx.signal : undefined;
+      await this.awaitLoad(request.groupId, signal);
       // The client went while it waited: nobody reads an answer, and a JoinGroup handed on would add a member.
-      if (ctx.signal?.aborted) throw new TributaryError('NETWORK_EXCEPTION', `the client disconnected while the coordinator of group ${JSON.stringify(request.groupId)} loaded`);
+      if (signal?.aborted) throw new TributaryError('NETWORK_EXCEPTION', `the client disconnected while the coordinator of group ${JSON.stringify(request.groupId)} loaded`);
     }
     switch (request.apiKey) {
       case ApiKey.FindCoordinator:
