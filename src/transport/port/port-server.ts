@@ -251,18 +251,31 @@ export class PortServer {
     } catch (err) {
       answer = Promise.reject(err);
     }
+    const apiKey = (req as { apiKey: number }).apiKey;
     answer.then(
       (res) => {
         const back = lent === undefined ? undefined : this.giveBack(lent);
-        if (this.done(id)) {
+        if (!this.done(id)) return;
+        // A Fetch answer leaves at once, not at the end of the turn. Why: a consumer's Fetch
+        // waits in the broker until an append wakes it (`Wakeups`, on the check phase of the
+        // loop iteration that appended); through the outbox its answer waited for another
+        // iteration, and behind the Produce answer of the same append, so the producer's thread
+        // was woken first and took the free core. At once, the consumer's thread is woken first
+        // and one loop iteration earlier. A consumer keeps one Fetch in flight per node, so
+        // there is nothing to gather: the message count is the same.
+        if (apiKey === ApiKey.Fetch) {
           const transfer: ArrayBuffer[] = [];
-          const out = forTransfer(res, transfer);
-          if (back !== undefined && back.length > 0) {
-            transfer.push(...back);
-            this.answer({ t: 'res', id, res: out, back }, transfer);
-          } else {
-            this.answer({ t: 'res', id, res: out }, transfer);
-          }
+          if (this.open) this.outbox.postNow({ t: 'res', id, res: forTransfer(res, transfer) }, transfer);
+          return;
+        }
+        // A Produce answer holds no byte arrays (offsets and error codes): nothing to copy, so no walk of it.
+        const transfer: ArrayBuffer[] = [];
+        const out = apiKey === ApiKey.Produce ? res : forTransfer(res, transfer);
+        if (back !== undefined && back.length > 0) {
+          transfer.push(...back);
+          this.answer({ t: 'res', id, res: out, back }, transfer);
+        } else {
+          this.answer({ t: 'res', id, res: out }, transfer);
         }
       },
       (err: unknown) => {

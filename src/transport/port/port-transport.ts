@@ -98,7 +98,8 @@ export class PortTransport implements Transport {
       this.pending.set(id, p);
       if (this.pending.size === 1) this.port.ref();
       const transfer: ArrayBuffer[] = [];
-      const req = forTransfer(request, transfer, request.apiKey === ApiKey.Produce ? this.spare : undefined);
+      // A Fetch request holds no byte arrays (offsets and sizes): nothing to copy, so no walk of it.
+      const req = request.apiKey === ApiKey.Fetch ? request : forTransfer(request, transfer, request.apiKey === ApiKey.Produce ? this.spare : undefined);
       this.outbox.add({ t: 'req', id, node: nodeId, req, ...(context !== undefined ? { ctx: context } : {}) }, transfer);
     });
   }
