@@ -7,7 +7,7 @@
 import { ConfigResourceTypes } from 'kafkajs';
 import type { Admin as KafkaAdmin } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { requireClients, runPython } from './helpers/clients.js';
+import { eventually, requireClients, runPython } from './helpers/clients.js';
 import type { WireCluster } from './helpers/cluster.js';
 import { kafkaJsForFile } from './helpers/kafkajs.js';
 
@@ -42,9 +42,13 @@ describe('broker configs with real clients, 3 nodes', { timeout: 300_000 }, () =
 
     // KafkaJS refuses the cluster-wide default resource (an empty name): broker 2's own value.
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '2', configEntries: [{ name: 'log.retention.ms', value: '7200000' }] }] });
-    const some = await admin.describeConfigs({
-      includeSynonyms: true,
-      resources: [{ type: ConfigResourceTypes.BROKER, name: '2', configNames: ['log.retention.ms', 'replica.lag.time.max.ms', 'no.such.config'] }],
+    // Broker 2 answers from its metadata image, which follows the controller's commit a moment later (as in Kafka).
+    const some = await eventually('broker 2 to see its new log.retention.ms', async () => {
+      const d = await admin.describeConfigs({
+        includeSynonyms: true,
+        resources: [{ type: ConfigResourceTypes.BROKER, name: '2', configNames: ['log.retention.ms', 'replica.lag.time.max.ms', 'no.such.config'] }],
+      });
+      return d.resources[0]!.configEntries[0]!.configValue === '7200000' ? d : undefined;
     });
     const [own] = some.resources;
     expect(own!.configEntries.map((e) => [e.configName, e.configValue, e.configSource, e.configSynonyms.map((s) => [s.configName, s.configValue, s.configSource])])).toEqual([
