@@ -3,7 +3,7 @@ import type { Request, ResponseFor } from '../protocol/requests.js';
 import { PortTransport } from '../transport/port/port-transport.js';
 import type { NodeHandler, SendOptions, Transport } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
-import { decodeNodeAnswer, encodeNodeMessage, isNodeRequest, sendFrame, type NodeResponse } from '../node/node-requests.js';
+import { decodeNodeAnswer, encodeNodeMessage, isNodeRequest, markFetchRecords, sendForFrame, type NodeResponse } from '../node/node-requests.js';
 
 /**
  * A node's way to the other nodes when each node lives in a worker of its own: one
@@ -51,8 +51,12 @@ export class PeerTransport implements Transport {
     const t = this.links.get(nodeId);
     if (t === undefined) throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId} is not reachable`);
     if (!isNodeRequest(request)) return t.send(nodeId, request, options);
-    const answer = await sendFrame(t, nodeId, request.apiKey, encodeNodeMessage(request), options);
-    const response: NodeResponse = { apiKey: request.apiKey, body: decodeNodeAnswer(request, answer) };
+    const answer = await sendForFrame(t, nodeId, request.apiKey, encodeNodeMessage(request), options);
+    const body = decodeNodeAnswer(request, answer.frame);
+    // A replica Fetch answer of the leader's tail (node-requests.ts, `fetchAnswerFrame`: why
+    // a follower of this process need not checksum it again).
+    markFetchRecords(request, answer, body);
+    const response: NodeResponse = { apiKey: request.apiKey, body };
     return response as unknown as ResponseFor<R>;
   }
 

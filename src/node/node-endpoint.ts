@@ -6,7 +6,7 @@ import { isNodeApi, peekRequestHeader, type NodeRequestBody } from '../protocol/
 import type { NodeHandler } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
 import { controllerRequestFromBody, controllerResponseBody, type ControllerApiKey } from './controller-messages.js';
-import { decodeNodeMessage, encodeNodeAnswer, isNodeFrame, isNodeRequest, responseFrame, type NodeFrame, type NodeRequest, type NodeResponse } from './node-requests.js';
+import { decodeNodeMessage, encodeNodeAnswer, fetchAnswerFrame, isNodeFrame, isNodeRequest, type NodeFrame, type NodeRequest, type NodeResponse } from './node-requests.js';
 import type { TransportRaftNetwork } from './raft-link.js';
 
 /**
@@ -54,7 +54,8 @@ export class NodeEndpoint implements NodeHandler {
     if (header.apiKey !== apiKey) throw new TributaryError('INVALID_REQUEST', `a node frame of api ${apiKey} holds a request of api ${header.apiKey}`);
     if (!isNodeApi(header.apiKey, header.apiVersion)) this.checkServing(); // before decoding a request nobody will answer
     const request = decodeNodeMessage(frame);
-    return responseFrame(apiKey, encodeNodeAnswer(request, await this.answer(request, context)));
+    const body = await this.answer(request, context);
+    return fetchAnswerFrame(request, body, encodeNodeAnswer(request, body));
   }
 
   private checkServing(): Broker {
