@@ -1,7 +1,9 @@
 /**
  * A replica Fetch answer between two node workers of one process (`threads: 'per-node'`)
  * served from the leader's tail crosses `checked`, and the follower takes it without a CRC
- * pass (node-requests.ts, `fetchAnswerFrame`: why that is no trust boundary). Here over a
+ * pass (node-requests.ts, `fetchAnswerFrame`: why that is no trust boundary). The request
+ * and answer cross as typed objects (peer-fetch.ts), checked on each side as the codec
+ * checked the frames: garbage either way is a typed error. Here over a
  * real `MessageChannel`, `PeerTransport` on one side and a `PortServer` with a
  * `NodeEndpoint` on the other, whose broker answers the follower's Fetch from a real
  * leader `Partition` on files: the tail's answer arrives marked and is appended; an answer
@@ -25,6 +27,7 @@ import { silentLogger } from '../util/logger.js';
 import { useTempDirs } from '../../test/helpers/temp-dirs.js';
 import { NodeEndpoint } from './node-endpoint.js';
 import { sendNodeRequest, type NodeRequest } from './node-requests.js';
+import { TributaryError } from '../util/errors.js';
 import { TransportRaftNetwork } from './raft-link.js';
 import { InlineTransport } from '../transport/inline.js';
 
@@ -163,6 +166,49 @@ describe("a replica Fetch answer from the leader's tail, between node workers", 
     } finally {
       await peers.close();
       port2.close();
+    }
+  });
+
+  it('garbage across the port is a typed error: a malformed peer fetch is INVALID_REQUEST at the leader, a malformed answer CORRUPT_MESSAGE at the follower', async () => {
+    const code = (p: Promise<unknown>): Promise<string> =>
+      p.then(
+        () => 'answered',
+        (e: unknown) => (e instanceof TributaryError ? e.code : `untyped ${String(e)}`),
+      );
+    // The leader's side: what a peer posts as a peer fetch.
+    const link = await leaderBehindPort(() => fetchResponse(new Uint8Array(0), 0));
+    try {
+      const raw = (m: unknown): Promise<unknown> => link.peers['links'].get(1)!.send(1, m as never);
+      const good = fetchRequest({ fetchOffset: 0, lastFetchedEpoch: -1, currentLeaderEpoch: 1 } as PartitionFetchRequest);
+      expect(await code(raw({ apiKey: 1, peerFetch: null }))).toBe('INVALID_REQUEST');
+      expect(await code(raw({ apiKey: 1, peerFetch: { ...good, apiVersion: 17 } }))).toBe('INVALID_REQUEST'); // KRaft's Fetch
+      expect(await code(raw({ apiKey: 1, peerFetch: { ...good, body: { apiKey: 1, topics: 'x' } } }))).toBe('INVALID_REQUEST');
+      expect(await code(raw({ apiKey: 1, peerFetch: { ...good, body: { apiKey: 3 } } }))).toBe('INVALID_REQUEST');
+      expect(await code(raw({ apiKey: 1, peerFetch: good }))).toBe('answered');
+    } finally {
+      await link.close();
+    }
+    // The follower's side: what a peer answers.
+    const answers: unknown[] = [
+      { apiKey: 1, body: null },
+      { apiKey: 1, body: { responses: 'x' } },
+      { apiKey: 1, body: { responses: [{ topic: 't', partitions: [{ partitionIndex: 0, errorCode: 'NONE', highWatermark: 0, logStartOffset: 0, records: 'bytes' }] }] } },
+      { apiKey: 1, body: { responses: [{ topic: 't', partitions: [{ partitionIndex: 'zero', errorCode: 'NONE', highWatermark: 0, logStartOffset: 0 }] }] } },
+      { apiKey: 1, body: { responses: [{ topic: 't', partitions: [{ partitionIndex: 0, errorCode: 'NONE', highWatermark: 0, logStartOffset: 0, divergingEpoch: { epoch: 'x' } }] }] } },
+      { frame: new Uint8Array(3) },
+    ];
+    for (const garbage of answers) {
+      const { port1, port2 } = new MessageChannel();
+      new PortServer(port2, (to) => (to === 1 ? { handle: () => Promise.resolve(garbage as never) } : undefined), silentLogger, () => {});
+      const peers = new PeerTransport(2, () => undefined);
+      peers.link(1, port1);
+      try {
+        const req = fetchRequest({ fetchOffset: 0, lastFetchedEpoch: -1, currentLeaderEpoch: 1 } as PartitionFetchRequest);
+        expect(await code(sendNodeRequest(peers, 1, req))).toBe('CORRUPT_MESSAGE');
+      } finally {
+        await peers.close();
+        port2.close();
+      }
     }
   });
 });

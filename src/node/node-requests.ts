@@ -131,7 +131,7 @@ export function responseFrame(apiKey: number, frame: Uint8Array): NodeFrame {
  * break the argument (the writer keeps access): the frame is never one.
  */
 export function fetchAnswerFrame(r: NodeRequest, body: unknown, frame: Uint8Array): NodeFrame {
-  const checked = r.apiKey === 1 && !isNodeApi(r.apiKey, r.apiVersion) && allRecordsMarked(body);
+  const checked = r.apiKey === 1 && !isNodeApi(r.apiKey, r.apiVersion) && recordsAllMarked(body);
   return checked ? { apiKey: r.apiKey, frame: handOver(frame), checked } : responseFrame(r.apiKey, frame);
 }
 
@@ -140,7 +140,7 @@ interface FetchBodyRecords {
 }
 
 /** Whether some partition of a Fetch answer has records, and every one that has is marked. */
-function allRecordsMarked(body: unknown): boolean {
+export function recordsAllMarked(body: unknown): boolean {
   const responses = (body as FetchBodyRecords | undefined)?.responses;
   if (!Array.isArray(responses)) return false;
   let any = false;
@@ -157,11 +157,11 @@ function allRecordsMarked(body: unknown): boolean {
 
 /**
  * Puts this thread's checksummed-here mark on the record batches of a decoded replica Fetch
- * answer whose frame came `checked` from a peer node (`fetchAnswerFrame`). Only
+ * answer that came `checked` from a peer node (`fetchAnswerFrame`, `peer-fetch.ts`). Only
  * `PeerTransport` calls it, for answers on the node ports.
  */
-export function markFetchRecords(r: NodeRequest, answer: NodeFrame, body: unknown): void {
-  if (answer.checked !== true || r.apiKey !== 1 || isNodeApi(r.apiKey, r.apiVersion)) return;
+export function markFetchRecords(r: NodeRequest, checked: boolean | undefined, body: unknown): void {
+  if (checked !== true || r.apiKey !== 1 || isNodeApi(r.apiKey, r.apiVersion)) return;
   const responses = (body as FetchBodyRecords | undefined)?.responses;
   if (!Array.isArray(responses)) return;
   for (const t of responses) for (const p of t.partitions ?? []) if (p.records instanceof Uint8Array && p.records.length > 0) markChecksummedHere(p.records);
