@@ -25,7 +25,9 @@
  * port transport copies them into fresh memory and transfers it, exactly as the frame).
  * @internal
  */
+import type * as P from '../protocol/index.js';
 import { validateRequest } from '../protocol/validate.js';
+import { handOverBuffer } from '../util/hand-over.js';
 import { isNodeApi } from '../protocol/wire/node-codec.js';
 import { TributaryError } from '../util/errors.js';
 import { markFetchRecords, recordsAllMarked, type NodeRequest, type NodeResponse } from './node-requests.js';
@@ -63,9 +65,32 @@ export function readPeerFetch(message: PeerFetch): NodeRequest {
   return { apiKey: 1, apiVersion: request.apiVersion, correlationId: request.correlationId, clientId: request.clientId, body };
 }
 
-/** The leader's answer to a peer fetch: `checked` when every batch is a view of its tail. */
+/**
+ * The leader's answer to a peer fetch: `checked` when every batch is a view of its tail,
+ * and then those views copied here, back to back, into one buffer of fresh memory that is
+ * handed over (`util/hand-over.ts`), so the port transfers it as it is instead of planning
+ * and making the copy itself (the same one copy: the tail's chunks are shared by both
+ * followers and stay with the leader). A fresh buffer written by this thread alone and
+ * transferred is what the trust argument asks (`fetchAnswerFrame` in `node-requests.ts`).
+ */
 export function peerFetchAnswer(body: unknown): PeerFetchAnswer {
-  return recordsAllMarked(body) ? { apiKey: 1, body, checked: true } : { apiKey: 1, body };
+  if (!recordsAllMarked(body)) return { apiKey: 1, body };
+  const res = body as P.FetchResponse;
+  let size = 0;
+  for (const t of res.responses) for (const p of t.partitions) size += p.records?.length ?? 0;
+  const out = Buffer.allocUnsafeSlow(size); // unpooled, every byte written below
+  let at = 0;
+  const responses = res.responses.map((t) => ({
+    ...t,
+    partitions: t.partitions.map((p) => {
+      const records = p.records;
+      if (records === null || records === undefined || records.length === 0) return p;
+      out.set(records, at);
+      const view = handOverBuffer(out.subarray(at, (at += records.length)));
+      return { ...p, records: view };
+    }),
+  }));
+  return { apiKey: 1, body: { ...res, responses }, checked: true };
 }
 
 const isNumber = (v: unknown): boolean => typeof v === 'number' && !Number.isNaN(v);
