@@ -9,6 +9,7 @@ import { TributaryError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { MetadataImage } from '../metadata/image.js';
 import { codeCacheBoot } from './code-cache.js';
+import { relayContext } from './relayed-produce.js';
 import { imageFromCopy, statsFromCopy, type ImageCopy, type NodeStats, type NodeStatsCopy } from './node-reads.js';
 import { SyncReader } from './sync-read.js';
 import { putIdleWorker, takeIdleWorker } from './worker-pool.js';
@@ -239,7 +240,7 @@ class WorkerNode {
   }
 
   /** A handler that forwards to the broker in the worker. */
-  readonly handler: NodeHandler = { handle: (request, context) => this.clients.sendAs(this.id, request, context) };
+  readonly handler: NodeHandler = { handle: (request, context) => this.clients.sendAs(this.id, request, relayContext(request, context)) };
 }
 
 /**
