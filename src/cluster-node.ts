@@ -109,7 +109,7 @@ export class ClusterNode {
     const broker = new Broker({
       nodeId: o.id,
       dataDir: dir,
-      controller: new ControllerLink(o.nodes, () => metadata.leaderId, o.clock, () => self?.brokerStopped ?? false, () => self?.brokerClosing ?? false, undefined, `broker-${o.id}`),
+      controller: new ControllerLink(o.nodes, () => metadata.leaderId, o.clock, () => self?.brokerStopped ?? false, () => self?.brokerClosing ?? false, undefined, `broker-${o.id}`, (l) => metadata.onQuorumChange(l)),
       peers: new BrokerLink(o.nodes, `broker-${o.id}-fetcher`),
       clusterId: o.clusterId,
       incarnationId: randomUuid(new Rng(seed ^ 0x5bd1e995)),
