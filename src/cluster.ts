@@ -15,7 +15,7 @@ import { ClusterStats, type ClusterMetrics, type NodeStats } from './observe/clu
 import { validateClusterOptions } from './cluster-options.js';
 import type { MetadataImage } from './metadata/image.js';
 import { RaftLinks } from './node/raft-link.js';
-import { WorkerNodes } from './cluster/worker-nodes.js';
+import { WorkerNodes, prestartNodeWorkers } from './cluster/worker-nodes.js';
 import { PortMembers } from './cluster/port-members.js';
 import { ClusterWorker } from './cluster/cluster-in-worker.js';
 import { makeEphemeralDir } from './cluster/ephemeral-dir.js';
@@ -229,6 +229,7 @@ export class Cluster {
   static async start(options: ClusterOptions = {}): Promise<Cluster> {
     validateClusterOptions(options);
     if (options.threads === 'worker') return Cluster.startInWorker(options);
+    if (options.threads === 'per-node') prestartNodeWorkers(options.nodes ?? 1);
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? makeEphemeralDir();
     makeDataDir(dataDir);

@@ -207,7 +207,8 @@ class NodeRun {
   }
 }
 
-let run: NodeRun | undefined = new NodeRun(workerData as NodeWorkerData, wall());
+// A worker started ahead of its node (`prestartNodeWorkers`, `{ idle: true }`) waits for a `run`.
+let run: NodeRun | undefined = (workerData as { idle?: true }).idle === true ? undefined : new NodeRun(workerData as NodeWorkerData, wall());
 
 control.on('message', (m: ToNodeWorker) => {
   if (m.t === 'run') {
