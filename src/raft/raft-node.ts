@@ -142,10 +142,10 @@ export class RaftNode {
       );
       if (snapshot) options.stateMachine.restore(snapshot);
       // Save an election timeout where it would only be waited out: a lone voter always
-      // wins; on a new quorum the lowest voter goes first; after a restart, the voter
-      // that led before.
+      // wins; on a new quorum the lowest voter goes first (without a pre-vote:
+      // `campaignFirst`); after a restart, the voter that led before.
       const first = Math.min(...options.voters);
-      if (options.voters.includes(options.id) && (options.voters.length === 1 || (vote === undefined && options.id === first) || vote?.leaderId === options.id)) core.campaign();
+      if (options.voters.includes(options.id) && (options.voters.length === 1 || (vote === undefined && options.id === first) || vote?.leaderId === options.id)) core.campaignFirst();
       const node = new RaftNode(options, log, core, vote);
       node.scheduleDrain();
       return node;
