@@ -52,6 +52,8 @@ export interface ClusterNodeOptions {
   readonly controller: Partial<ControllerConfig>;
   readonly broker: Partial<BrokerConfig>;
   readonly electionTimeoutMs?: number;
+  /** The quorum is new (this start made the cluster's folder): its first voter stands without a pre-vote (`RaftCore.campaignFirst`). */
+  readonly newQuorum?: boolean;
   readonly openStore?: (dir: string) => Store;
   readonly logger?: Logger;
   /** Called each time this node's controller becomes the active one. */
@@ -98,6 +100,7 @@ export class ClusterNode {
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(o.onControllerActivated !== undefined ? { onActivated: o.onControllerActivated } : {}),
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
+      ...(o.newQuorum === true ? { newQuorum: true } : {}),
     });
     endpoint.metadata = metadata;
     let self: ClusterNode | undefined;

@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -182,6 +182,8 @@ export class Cluster {
   private lastImage: MetadataImage | undefined;
   private readonly factories: ClientFactories;
   private dirLock: FolderLock | undefined;
+  /** Set while `start` opens the nodes of a cluster whose folder it made (`NodeWorkerData.newQuorum`). */
+  private newQuorum = false;
   private readonly listeners: ClusterListeners | undefined;
   /** The nodes' workers, with `threads: 'per-node'`. */
   private readonly workers: WorkerNodes | undefined;
@@ -238,7 +240,10 @@ export class Cluster {
     const dirLock = FolderLock.acquire(dataDir);
     let cluster: Cluster;
     try {
+      // A folder without a cluster id is a new cluster: no node of it can hold a vote yet.
+      const newQuorum = !existsSync(join(dataDir, 'cluster.id'));
       cluster = new Cluster(options, dataDir, ownsDir, readOrCreateClusterId(dataDir));
+      cluster.newQuorum = newQuorum;
     } catch (err) {
       dirLock.release();
       throw err;
@@ -249,6 +254,7 @@ export class Cluster {
       checkNodeFolders(dataDir, cluster.nodeIds, cluster.clusterId, cluster.voters);
       await cluster.listeners?.listenAll();
       await Promise.all(cluster.nodeIds.map((id) => cluster.openNode(id)));
+      cluster.newQuorum = false; // a node restarted later opens on what it wrote
       await cluster.waitForNodes(cluster.nodeIds, 30_000);
     } catch (err) {
       await cluster.close();
@@ -737,6 +743,7 @@ export class Cluster {
       },
       broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}), ...this.listeners?.advertised(id) },
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
+      ...(this.newQuorum ? { newQuorum: true } : {}),
       logLevel: o.logLevel ?? (o.logger === undefined ? 'warn' : 'debug'),
     };
   }
@@ -779,6 +786,7 @@ export class Cluster {
       logger: this.log,
       onControllerActivated: () => this.stats.controllerElections++,
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
+      ...(s.newQuorum === true ? { newQuorum: true } : {}),
     });
     if (this.closed) {
       await node.close();

@@ -189,6 +189,7 @@ class NodeRun {
         logger: this.log,
         onControllerActivated: () => post({ t: 'activated' }),
         ...(data.electionTimeoutMs !== undefined ? { electionTimeoutMs: data.electionTimeoutMs } : {}),
+        ...(data.newQuorum === true ? { newQuorum: true } : {}),
       });
       this.node = node;
       post({ t: 'opened', marks: { loadedAt: this.loadedAt, openedAt: wall(), youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb } });

@@ -24,6 +24,8 @@ export interface ControllerNodeOptions {
   readonly clock?: Clock;
   readonly tickMs?: number;
   readonly electionTimeoutMs?: number;
+  /** The quorum is new (this start made the cluster's folder): its first voter stands without a pre-vote (`RaftCore.campaignFirst`). */
+  readonly newQuorum?: boolean;
   readonly controller?: Partial<ControllerConfig>;
   /**
    * Take a snapshot once this many bytes of records were committed since the last one
@@ -90,6 +92,7 @@ export class ControllerNode {
       clock,
       ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
       ...(options.electionTimeoutMs !== undefined ? { electionTimeoutMs: options.electionTimeoutMs } : {}),
+      ...(options.newQuorum === true ? { newQuorum: true } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.openStore !== undefined ? { openStore: options.openStore } : {}),
       stateMachine: {

@@ -76,6 +76,14 @@ export interface RaftNodeOptions {
    * machine can afford less, and fails over in well under a second).
    */
   readonly electionTimeoutMs?: number;
+  /**
+   * The quorum is new: every voter's folder was made by this start, so no voter can hold a
+   * vote or a leader yet. Its first voter then stands without a pre-vote
+   * (`RaftCore.campaignFirst`). Never for a folder that existed: a voter whose folder was
+   * deleted also opens in epoch 0, and must not stand in an epoch its peers may already
+   * have a leader in.
+   */
+  readonly newQuorum?: boolean;
   /** The most entries one fetch answer carries. Default 512. */
   readonly fetchEntriesMax?: number;
   /** Seed of the node's election-timeout randomness. Default: from the node id and the clock. */
@@ -142,10 +150,13 @@ export class RaftNode {
       );
       if (snapshot) options.stateMachine.restore(snapshot);
       // Save an election timeout where it would only be waited out: a lone voter always
-      // wins; on a new quorum the lowest voter goes first (without a pre-vote:
-      // `campaignFirst`); after a restart, the voter that led before.
+      // wins; on a new quorum the lowest voter goes first (without a pre-vote where the
+      // quorum is known to be new: `campaignFirst`); after a restart, the voter that led before.
       const first = Math.min(...options.voters);
-      if (options.voters.includes(options.id) && (options.voters.length === 1 || (vote === undefined && options.id === first) || vote?.leaderId === options.id)) core.campaignFirst();
+      if (options.voters.includes(options.id) && (options.voters.length === 1 || (vote === undefined && options.id === first) || vote?.leaderId === options.id)) {
+        if (options.newQuorum === true) core.campaignFirst();
+        else core.campaign();
+      }
       const node = new RaftNode(options, log, core, vote);
       node.scheduleDrain();
       return node;
