@@ -4,7 +4,7 @@
  *
  * - `main` / `worker`: a Producer sending 100-byte records in calls of 1,000 (four calls
  *   in flight) to a 1-node cluster in this thread, from this thread or from a worker
- *   through `cluster.createHandle()`. records/s.
+ *   through `cluster.createHandle()`; 2,000 calls of warm-up, then 1,000 measured. records/s.
  * - `rf3:inline` / `rf3:per-node`: the same Producer in this thread against a 3-node
  *   cluster, a topic of 3 partitions with replication factor 3, acks=all, the nodes in
  *   this thread or one worker each; 3,000 calls of warm-up, then 1,000 measured. records/s and CPU µs per record (the whole process: `process.cpuUsage()`
@@ -30,13 +30,18 @@ const TRACE = process.env.E2E_TRACE !== undefined;
 if (TRACE) startTrace();
 
 /**
- * 1,000 calls measured after 100 unmeasured (both sides alike). Before session 5: 300 after
+ * 1,000 calls measured after 2,000 unmeasured (both sides alike). Before session 5: 300 after
  * one, 0.2 s of work in which a fresh isolate's JIT (V8's platform threads compiling) was
  * most of the CPU counted: 1.2-1.5 µs a record against 0.3-0.5 once warm, and the worker
- * side, two isolates, compiles twice. `CALLS=300 WARMUP_CALLS=1` gives the old figure.
+ * side, two isolates, compiles twice. `CALLS=300 WARMUP_CALLS=1` gives that figure.
+ * Sessions 5-7 warmed up 100 calls (`WARMUP_CALLS=100`): still compiling, the worker side
+ * more (V8's platform threads 100 µs a call against 45 for the main thread, mostly
+ * TurboFan: `perf` in bench/results/2026-12-07h-workerp.md), CPU 0.65-0.76 µs a record
+ * against 0.47-0.53; after 2,000 calls 0.38-0.45 against 0.31-0.37. Compiling follows the
+ * work done, not the time, so the warm-up is counted in calls, as the RF 3 row's.
  */
 const CALLS = Number(process.env.CALLS ?? 1000);
-const WARMUP_CALLS = Number(process.env.WARMUP_CALLS ?? 100);
+const WARMUP_CALLS = Number(process.env.WARMUP_CALLS ?? 2000);
 const PER_CALL = 1000;
 const IN_FLIGHT = 4;
 /** 1,000,000: at 1-2 M rec/s, 200,000 were read in 100-200 ms, too short a span on a loaded machine. */
@@ -372,6 +377,24 @@ function printTrace(slow: readonly [number, number][], traces: Record<string, re
   const consRecv = new Map(of('cons').filter((e) => e.what.startsWith('recv ') && e.what.includes('fetch#')).flatMap((e) => [...e.what.matchAll(/fetch#(\d+)/g)].map((m) => [m[1], e.t] as const)));
   const fetchIn = new Map(of('main').filter((e) => e.what.startsWith('recv ') && e.what.includes('fetch#')).flatMap((e) => [...e.what.matchAll(/fetch#(\d+)/g)].map((m) => [m[1], e.t] as const)));
   const consAsked = new Map(of('cons').filter((e) => e.what.startsWith('post ') && e.what.includes('fetch#')).flatMap((e) => [...e.what.matchAll(/fetch#(\d+)/g)].map((m) => [m[1], e.t] as const)));
+  // Every produce request that carried measured records, not only the slow ones: the cluster
+  // thread's leg (its request received to the next fetch answer posted), and whether that
+  // fetch answer left before the produce answer (the consumer's thread woken first).
+  {
+    const legs: number[] = [];
+    let fetchFirst = 0;
+    const mainPosts = of('main').filter((e) => e.what.startsWith('post '));
+    for (const [id, t] of mainRecv) {
+      const fetch = mainPosts.find((e) => e.t >= t && e.what.includes('fetch#'));
+      const own = new RegExp(`produce#${id}(?!\\d)`);
+      const res = mainPosts.find((e) => e.t >= t && own.test(e.what));
+      if (fetch === undefined || res === undefined || fetch.t - t > 50) continue;
+      legs.push(fetch.t - t);
+      if (fetch.t <= res.t && mainPosts.indexOf(fetch) < mainPosts.indexOf(res)) fetchFirst++;
+    }
+    legs.sort((a, b) => a - b);
+    console.error(`cluster thread, a produce request received to the next fetch answer posted (${legs.length}): p50 ${percentile(legs, 50).toFixed(3)} ms, p90 ${percentile(legs, 90).toFixed(3)}, p99 ${percentile(legs, 99).toFixed(3)}; fetch answer posted before the produce answer: ${((100 * fetchFirst) / Math.max(1, legs.length)).toFixed(0)}%`);
+  }
   const sums = [0, 0, 0, 0, 0, 0, 0];
   let matched = 0;
   for (const [sent, got] of slow) {

@@ -11,7 +11,30 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { MessagePort, Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { Session } from 'node:inspector';
+import { writeFileSync } from 'node:fs';
 import { Cluster, connectHandle, type ClusterHandle, type Producer } from '../src/index.js';
+
+/**
+ * `PROF=<dir>`: a CPU profile of each JS thread over the measured calls only (started after
+ * the warm-up, through `node:inspector`), written as `<dir>/<thread>.cpuprofile` for
+ * `bench/workers-profile.ts`: the profiles of `--cpu-prof` cover the start too (module
+ * loading through tsx's hooks, 10-20% of each thread's samples).
+ */
+const PROF = process.env.PROF;
+function startProfile(name: string): () => Promise<void> {
+  if (PROF === undefined) return async () => {};
+  const s = new Session();
+  s.connect();
+  const post = (m: string, p?: object): Promise<unknown> => new Promise((res, rej) => s.post(m, p, (e, r) => (e ? rej(e) : res(r))));
+  const started = post('Profiler.enable').then(() => post('Profiler.setSamplingInterval', { interval: 100 })).then(() => post('Profiler.start'));
+  return async () => {
+    await started;
+    const r = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(`${PROF}/${name}.cpuprofile`, JSON.stringify(r.profile));
+    s.disconnect();
+  };
+}
 
 /** From the command line, or in a worker from its `workerData` (a worker's `process.argv` is not the parent's). */
 const CALLS = Number((isMainThread ? process.argv[3] : (workerData as { calls?: number }).calls) ?? 2000);
@@ -63,6 +86,7 @@ async function drive(producer: Producer): Promise<{ tid: string; posted: typeof 
   const records = Array.from({ length: PER_CALL }, (_, i) => ({ key: `k${i % 64}`, value }));
   for (let i = 0; i < WARMUP_CALLS; i++) await producer.send('bench', records);
   parentPort?.postMessage('measuring');
+  const stopProfile = startProfile(isMainThread ? 'main-producer' : 'worker-producer');
   const before = threads();
   const at = { ...posted };
   const cpu = process.cpuUsage();
@@ -76,6 +100,7 @@ async function drive(producer: Producer): Promise<{ tid: string; posted: typeof 
   const elu = performance.eventLoopUtilization(elu0);
   const wallMs = performance.now() - t0;
   const after = threads();
+  await stopProfile();
   return {
     elu,
     wallMs,
@@ -109,15 +134,18 @@ if (!isMainThread) {
     const w = new Worker(boot, { eval: true, workerData: { handle, calls: CALLS }, transferList: [handle.port] });
     let at = { ...posted };
     let clusterElu0 = performance.eventLoopUtilization();
+    let stopProfile = async (): Promise<void> => {};
     const r = await new Promise<Awaited<ReturnType<typeof drive>>>((resolve, reject) => {
       w.on('message', (m: unknown) => {
         if (m !== 'measuring') return resolve(m as Awaited<ReturnType<typeof drive>>);
         at = { ...posted };
         clusterElu0 = performance.eventLoopUtilization();
+        stopProfile = startProfile('cluster');
       });
       w.once('error', reject);
     });
     const clusterElu = performance.eventLoopUtilization(clusterElu0);
+    await stopProfile();
     console.log(`event loop a call: cluster busy ${(clusterElu.active * 1000 / CALLS).toFixed(0)} µs, idle ${(clusterElu.idle * 1000 / CALLS).toFixed(0)} µs; producer busy ${(r.elu.active * 1000 / CALLS).toFixed(0)} µs, idle ${(r.elu.idle * 1000 / CALLS).toFixed(0)} µs; wall ${(r.wallMs * 1000 / CALLS).toFixed(0)} µs (${Math.round(CALLS * PER_CALL / (r.wallMs / 1000))} records/s)`);
     workerTid = r.tid;
     result = r;

@@ -122,6 +122,7 @@ export class ClusterNode {
       onLeaderOpened: (topic, partition, replicas) => leaderAndIsr.send(metadata.image, topic, partition, replicas),
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(o.openStore ? { openStore: o.openStore } : {}),
+      node: { dataDir: dir, voters: o.voters, controller: o.controller, ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}) },
     });
     broker.applyImage(metadata.image);
     const fencing = fencingReporter(o.id, metadata.image, o.logger ?? silentLogger);

@@ -25,7 +25,7 @@ import { TributaryError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { BrokerLifecycleManager } from './broker-lifecycle-manager.js';
 import { BrokerTopicStats } from './broker-topic-stats.js';
-import { KafkaApis, type GroupHandler } from './kafka-apis.js';
+import { KafkaApis, type GroupHandler, type KafkaApisOptions } from './kafka-apis.js';
 import { LogManager } from './log-manager.js';
 import type { Partition } from './partition.js';
 import { ProducerIdManager } from './producer-id-manager.js';
@@ -92,6 +92,8 @@ export interface BrokerOptions {
   readonly logger?: Logger;
   /** Opens a partition folder's store (fault-injection tests); default a `FileStore`. */
   readonly openStore?: (dir: string) => Store;
+  /** The node's settings that DescribeConfigs reports as its read-only broker configs. */
+  readonly node?: KafkaApisOptions['node'];
 }
 
 /** One partition replica host. */
@@ -140,7 +142,7 @@ export class Broker {
       ...(options.onLeaderOpened ? { onLeaderOpened: options.onLeaderOpened } : {}),
     });
     const producerIds = new ProducerIdManager(this.nodeId, this.controller, () => this.lifecycle.brokerEpoch);
-    this.apis = new KafkaApis({ nodeId: this.nodeId, clusterId: options.clusterId, config: this.config, clock, controller: this.controller, replicaManager: this.replicas, producerIds, stats: this.stats });
+    this.apis = new KafkaApis({ nodeId: this.nodeId, clusterId: options.clusterId, config: this.config, clock, controller: this.controller, replicaManager: this.replicas, producerIds, stats: this.stats, ...(options.node !== undefined ? { node: options.node } : {}) });
   }
 
   /** Sets the handler of the group APIs (FindCoordinator, JoinGroup, ..., OffsetFetch): the group coordinator's shell. */
@@ -158,12 +160,9 @@ export class Broker {
     return this.controller.submit(request);
   }
 
-  /**
-   * Resolves on the next change to a partition on this broker (an append, a high watermark
-   * move, a leadership change), or after `timeoutMs`.
-   */
-  waitForChange(topic: string, partition: number, timeoutMs: number): Promise<void> {
-    return this.replicas.waitForChange(topic, partition, timeoutMs);
+  /** Resolves on the next change to a partition here (an append, a high watermark move, a leadership change), after `timeoutMs`, or when `signal` aborts. */
+  waitForChange(topic: string, partition: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.replicas.waitForChange(topic, partition, timeoutMs, signal);
   }
 
   /** Wakes whoever waits on a partition (a shell that changed it). */

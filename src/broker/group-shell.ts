@@ -93,6 +93,8 @@ export interface GroupShellConfig {
   readonly heartbeatHoldMs: number;
   /** The coordinator core's settings (session timeout bounds, offset retention, ...). */
   readonly coordinator: Partial<GroupCoordinatorConfig>;
+  /** How long a wire client's group request waits for its coordinator to load (see `loadWaitMsMax`). Default 10000. */
+  readonly loadWaitMs?: number;
 }
 
 /**
@@ -246,7 +248,13 @@ export class GroupShell {
   async handle(request: Request, context?: RequestContext): Promise<unknown> {
     const ctx = context ?? inlineContext;
     if (this.closed) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `the group coordinator of broker ${this.broker.nodeId} is closed`);
-    if (!isInline(context) && 'groupId' in request) await this.awaitLoad(request.groupId);
+    if (!isInline(context) && 'groupId' in request) {
+      // (A context that crossed a thread by structured clone could carry a signal-shaped object: only a real one counts.)
+      const signal = ctx.signal instanceof AbortSignal ? ctx.signal : undefined;
+      await this.awaitLoad(request.groupId, signal);
+      // The client went while it waited: nobody reads an answer, and a JoinGroup handed on would add a member.
+      if (signal?.aborted) throw new TributaryError('NETWORK_EXCEPTION', `the client disconnected while the coordinator of group ${JSON.stringify(request.groupId)} loaded`);
+    }
     switch (request.apiKey) {
       case ApiKey.FindCoordinator:
         return this.findCoordinator(request);
@@ -389,16 +397,31 @@ export class GroupShell {
     return this.submit(slot, request, context);
   }
 
-  /** Waits (at most `loadWaitMsMax`) while this broker leads the group's partition and its coordinator is still loading. */
-  private async awaitLoad(groupId: string): Promise<void> {
-    const deadline = this.clock.monotonic() + loadWaitMsMax;
-    for (;;) {
-      const t = this.broker.metadataImage?.topic(offsetsTopic);
-      if (t === undefined || this.closed || this.clock.monotonic() >= deadline) return;
-      const p = partitionForGroup(groupId, t.partitions.length);
-      if (t.partitions[p]!.leader !== this.broker.nodeId || this.slots.get(p)?.state === 'active') return;
-      await this.broker.waitForChange(offsetsTopic, p, changePollMs);
+  /**
+   * Waits (at most `loadWaitMsMax`) while this broker leads the group's partition and its
+   * coordinator is still loading; stops at once when `signal` aborts (the client's
+   * connection closed), dropping its wake-up and timer.
+   */
+  private async awaitLoad(groupId: string, signal: AbortSignal | undefined): Promise<void> {
+    const deadline = this.clock.monotonic() + (this.config.loadWaitMs ?? loadWaitMsMax);
+    this.loadWaitsValue++;
+    try {
+      for (;;) {
+        const t = this.broker.metadataImage?.topic(offsetsTopic);
+        if (t === undefined || this.closed || signal?.aborted === true || this.clock.monotonic() >= deadline) return;
+        const p = partitionForGroup(groupId, t.partitions.length);
+        if (t.partitions[p]!.leader !== this.broker.nodeId || this.slots.get(p)?.state === 'active') return;
+        await this.broker.waitForChange(offsetsTopic, p, changePollMs, signal);
+      }
+    } finally {
+      this.loadWaitsValue--;
     }
+  }
+  private loadWaitsValue = 0;
+
+  /** Wire requests waiting for their group's coordinator to load, now (for tests). */
+  get loadWaits(): number {
+    return this.loadWaitsValue;
   }
 
   private submit<R extends GroupRequest>(slot: Slot, request: R, context?: GroupRequestContext): Promise<GroupResponseFor<R>> {

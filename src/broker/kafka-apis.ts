@@ -16,6 +16,7 @@
  * Bad input gets an error response or a typed error, never a crash.
  * @internal
  */
+import { staticBrokerConfigs, type NodeConfigSettings } from './static-broker-configs.js';
 import { describeConfigs } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
 import { ApiKey } from '../protocol/api-keys.js';
@@ -47,6 +48,8 @@ export interface KafkaApisOptions {
   readonly replicaManager: ReplicaManager;
   readonly producerIds: ProducerIdManager;
   readonly stats: BrokerTopicStats;
+  /** The node's settings that DescribeConfigs reports as its read-only broker configs. */
+  readonly node?: Omit<NodeConfigSettings, 'nodeId' | 'clusterId' | 'broker'>;
 }
 
 export class KafkaApis {
@@ -103,7 +106,9 @@ export class KafkaApis {
         return { apiKey: ApiKey.AlterConfigs, responses: r.responses } satisfies P.AlterConfigsResponse;
       }
       case ApiKey.DescribeConfigs: {
-        const r = describeConfigs(this.requireImage(), { type: 'DescribeConfigs', resources: req.resources, includeSynonyms: req.includeSynonyms ?? false });
+        const image = this.requireImage();
+        const staticConfigs = staticBrokerConfigs({ ...this.o.node, nodeId: this.o.nodeId, clusterId: this.o.clusterId, broker: this.o.config }, image);
+        const r = describeConfigs(image, { type: 'DescribeConfigs', resources: req.resources, includeSynonyms: req.includeSynonyms ?? false, includeDocumentation: req.includeDocumentation ?? false }, { brokerId: this.o.nodeId, staticConfigs });
         return { apiKey: ApiKey.DescribeConfigs, results: r.results } satisfies P.DescribeConfigsResponse;
       }
       case ApiKey.DeleteRecords:

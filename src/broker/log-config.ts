@@ -1,19 +1,21 @@
 import { effectiveTopicConfig } from '../metadata/configs.js';
 import type { MetadataView } from '../metadata/image.js';
 import type { CleanupPolicy, LogConfig } from '../storage/log.js';
-import type { TimestampType } from '../record/batch.js';
+import type { CompressionType, TimestampType } from '../record/batch.js';
+import { compressionTarget } from './recompression.js';
 
 const longMax = 9223372036854775807;
 
 /**
- * A topic's log settings, from its configs in the metadata (its own, else the cluster's
- * dynamic default, else Kafka's default). Kafka's flush settings map to the log's flush
+ * A topic's log settings, from its configs in the metadata (its own, else the dynamic
+ * value of broker `broker`, a broker id as a resource name, else the cluster's dynamic
+ * default, else Kafka's default). Kafka's flush settings map to the log's flush
  * policy: `flush.messages=1` is `always` (fsync before acknowledging), a finite `flush.ms`
  * is `interval`, and Kafka's defaults (both unbounded) are `os`.
  * @internal
  */
-export function logConfigFor(view: MetadataView, topic: string): Partial<LogConfig> {
-  const get = (name: string): string => effectiveTopicConfig(view, topic, name).value;
+export function logConfigFor(view: MetadataView, topic: string, broker?: string): Partial<LogConfig> {
+  const get = (name: string): string => effectiveTopicConfig(view, topic, name, broker).value;
   const num = (name: string): number => {
     const n = Number(get(name));
     return n >= longMax ? Number.MAX_SAFE_INTEGER : n;
@@ -33,8 +35,8 @@ export function logConfigFor(view: MetadataView, topic: string): Partial<LogConf
     minCompactionLagMs: num('min.compaction.lag.ms'),
     minCleanableDirtyRatio: Number(get('min.cleanable.dirty.ratio')),
     messageTimestampType: get('message.timestamp.type') as TimestampType,
-    // The log keeps each batch as the producer compressed it; recompressing to the topic's
-    // compression.type is not implemented, so that config is accepted and stored only.
+    // The log keeps each batch as it is given; the topic's compression.type is applied
+    // before, on the leader's append (compressionTargetFor, recompression.ts).
     compressionType: 'producer',
     flushPolicy: flushMessages <= 1 ? 'always' : flushMs < Number.MAX_SAFE_INTEGER ? 'interval' : 'os',
     ...(flushMs < Number.MAX_SAFE_INTEGER ? { flushIntervalMs: Math.max(1, flushMs) } : {}),
@@ -42,6 +44,15 @@ export function logConfigFor(view: MetadataView, topic: string): Partial<LogConf
 }
 
 /** `min.insync.replicas` of a topic. */
-export function minInsyncReplicasFor(view: MetadataView, topic: string): number {
-  return Number(effectiveTopicConfig(view, topic, 'min.insync.replicas').value);
+export function minInsyncReplicasFor(view: MetadataView, topic: string, broker?: string): number {
+  return Number(effectiveTopicConfig(view, topic, 'min.insync.replicas', broker).value);
+}
+
+/**
+ * The codec a topic's batches are stored in, from its effective `compression.type` (its
+ * own, else the cluster-wide `compression.type`, else Kafka's default `producer`), or
+ * undefined for `producer`: keep the producer's codec.
+ */
+export function compressionTargetFor(view: MetadataView, topic: string, broker?: string): CompressionType | undefined {
+  return compressionTarget(effectiveTopicConfig(view, topic, 'compression.type', broker).value);
 }

@@ -37,13 +37,14 @@ import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
 import type { BrokerChannel, BrokerConfig, BrokerOptions, ControllerChannel } from './broker.js';
 import type { BrokerTopicStats } from './broker-topic-stats.js';
-import { logConfigFor, minInsyncReplicasFor } from './log-config.js';
+import { compressionTargetFor, logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { asStorageFault, isStorageFault, type LogManager } from './log-manager.js';
 import { Partition, type AckCompletion, type AlterIsrProposal } from './partition.js';
 import { HighWatermarkCheckpoints } from './offset-checkpoint-file.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
 import { noAborted } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';
+import { convertForAppend, RecompressionGates } from './recompression.js';
 
 export interface ReplicaManagerOptions {
   readonly nodeId: number;
@@ -76,6 +77,7 @@ interface TopicSettings {
   readonly topic: string;
   readonly own: unknown;
   readonly defaults: unknown;
+  readonly brokerOwn: unknown;
   readonly logConfig: Readonly<Partial<LogConfig>>;
   readonly minInsyncReplicas: number;
 }
@@ -129,6 +131,9 @@ export class ReplicaManager {
   private image: MetadataImage | undefined;
   private readonly seenTopics = new Map<Uuid, TopicImage>();
   private seenDefaultConfigs: unknown;
+  private seenOwnConfigs: unknown;
+  /** This broker's id as a config resource name: its own dynamic configs come before the cluster-wide ones. */
+  private readonly brokerResource: string;
   private readonly seenTopicConfigs = new Map<string, unknown>();
   private readonly hosted = new Map<string, Hosted>();
   /** `hosted` again by topic, then partition: a produce's lookup of each partition makes no key string (with keyed records over 10,000 partitions, one a batch). */
@@ -139,6 +144,8 @@ export class ReplicaManager {
   private readonly found = new Map<string, readonly [topic: string, partition: number]>();
   private openingFound = false;
   private readonly wakeups: Wakeups;
+  /** Each partition's appends in arrival order while batches of its topic are converted (compression.type). */
+  private readonly gates = new RecompressionGates();
   /** What the leader tails of this broker's replicas keep together (storage/append-tail.ts). */
   private readonly tailBudget = new TailBudget();
   /** acks=all produces waiting for their completion, by token. */
@@ -155,6 +162,7 @@ export class ReplicaManager {
 
   constructor(options: ReplicaManagerOptions) {
     this.o = options;
+    this.brokerResource = String(options.nodeId);
     this.wakeups = new Wakeups(options.clock);
     this.hwCheckpoints = new HighWatermarkCheckpoints(options.dataDir);
     // Damage that the logs' background check finds (log-manager.ts) takes the replica offline.
@@ -191,8 +199,8 @@ export class ReplicaManager {
   }
 
   /** Resolves on the next change to a partition (see `settle`), or after `timeoutMs`. */
-  waitForChange(topic: string, partition: number, timeoutMs: number): Promise<void> {
-    return this.wakeups.wait([tpKey(topic, partition)], timeoutMs);
+  waitForChange(topic: string, partition: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.wakeups.wait([tpKey(topic, partition)], timeoutMs, undefined, signal);
   }
 
   /** A shell on this broker changed a replica (the group coordinator's appends): settle it. */
@@ -299,8 +307,10 @@ export class ReplicaManager {
    */
   private applyConfigChanges(image: MetadataImage): void {
     const defaults = image.configs(ConfigResourceType.Broker, '');
-    const defaultsChanged = defaults !== this.seenDefaultConfigs;
+    const own = image.configs(ConfigResourceType.Broker, this.brokerResource);
+    const defaultsChanged = defaults !== this.seenDefaultConfigs || own !== this.seenOwnConfigs;
     this.seenDefaultConfigs = defaults;
+    this.seenOwnConfigs = own;
     const changed = new Set<string>();
     for (const h of this.hosted.values()) {
       if (changed.has(h.topic)) continue;
@@ -308,7 +318,7 @@ export class ReplicaManager {
       if (defaultsChanged || this.seenTopicConfigs.get(h.topic) !== configs) changed.add(h.topic);
       this.seenTopicConfigs.set(h.topic, configs);
     }
-    for (const topic of changed) this.o.logs.updateConfig(topic, logConfigFor(image, topic));
+    for (const topic of changed) this.o.logs.updateConfig(topic, logConfigFor(image, topic, this.brokerResource));
   }
 
   private applyPartition(h: Hosted, reg: PartitionRegistration, now: number): void {
@@ -448,9 +458,10 @@ export class ReplicaManager {
   private topicSettings(image: MetadataImage, topic: string): TopicSettings {
     const own = image.configs(ConfigResourceType.Topic, topic);
     const defaults = image.configs(ConfigResourceType.Broker, '');
+    const brokerOwn = image.configs(ConfigResourceType.Broker, this.brokerResource);
     const last = this.lastSettings;
-    if (last !== undefined && last.topic === topic && last.own === own && last.defaults === defaults) return last;
-    const settings = { topic, own, defaults, logConfig: Object.freeze(logConfigFor(image, topic)), minInsyncReplicas: minInsyncReplicasFor(image, topic) };
+    if (last !== undefined && last.topic === topic && last.own === own && last.defaults === defaults && last.brokerOwn === brokerOwn) return last;
+    const settings = { topic, own, defaults, brokerOwn, logConfig: Object.freeze(logConfigFor(image, topic, this.brokerResource)), minInsyncReplicas: minInsyncReplicasFor(image, topic, this.brokerResource) };
     this.lastSettings = settings;
     return settings;
   }
@@ -557,11 +568,13 @@ export class ReplicaManager {
     let toOpen: number[] | undefined;
     let lastName: string | undefined;
     let lastTopic: TopicImage | undefined;
+    let convert = false;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       if (e.topic !== lastName) {
         lastName = e.topic;
         lastTopic = this.image?.topic(e.topic);
+        convert ||= lastTopic !== undefined && compressionTargetFor(this.image!, e.topic, this.brokerResource) !== undefined;
       }
       const r = this.leaderNow(e.topic, e.index, lastTopic);
       if (r === 'open') (toOpen ??= []).push(i);
@@ -583,6 +596,9 @@ export class ReplicaManager {
         }
       }
     }
+    // A topic's compression.type other than producer: its batches are rebuilt in its codec
+    // first, each partition's appends kept in arrival order (recompression.ts).
+    const converted = convert || this.gates.holding ? await convertForAppend(this.gates, entries, leaders, (t) => compressionTargetFor(this.image!, t, this.brokerResource)) : undefined;
     // 2. One pass over the partitions: each one's append, what it did (acks handed out, a
     // fetch to wake, storage's verdict) and, when nothing is to wait for, its answer, all
     // while its objects are in the cache. Why not a pass per step, as before: a keyed
@@ -615,7 +631,7 @@ export class ReplicaManager {
         const e = entries[i]!;
         // A replica that stopped leading (or went) while others opened (only then did the
         // loop turn between the lookup and here).
-        if ((toOpen !== undefined && this.hosted.get(tpKey(e.topic, e.index)) !== h) || h.replica.role !== 'leader') {
+        if (((toOpen !== undefined || converted !== undefined) && this.hosted.get(tpKey(e.topic, e.index)) !== h) || h.replica.role !== 'leader') {
           out[i] = fail(e.index, 'NOT_LEADER_OR_FOLLOWER');
           continue;
         }
@@ -623,10 +639,15 @@ export class ReplicaManager {
           out[i] = fail(e.index, 'INVALID_REQUEST', 'no records');
           continue;
         }
+        const refused = converted?.refused[i];
+        if (refused !== undefined) {
+          out[i] = fail(e.index, refused.errorCode, refused.message);
+          continue;
+        }
         const token = (produceOptions.token = this.nextToken++);
         let outcome: Outcome;
         try {
-          outcome = h.replica.appendAsLeader(e.records, produceOptions, now);
+          outcome = h.replica.appendAsLeader(converted === undefined ? e.records : converted.records[i]!, produceOptions, now);
         } catch (err) {
           if (!isStorageFault(err)) throw err;
           outcome = { errorCode: 'KAFKA_STORAGE_ERROR', message: asStorageFault(err, e.topic, e.index).message };
@@ -653,6 +674,7 @@ export class ReplicaManager {
         }
       }
     } finally {
+      converted?.hold.release();
       if (behind) landed = writeBehind.endAll();
       if (moved !== undefined) {
         this.passes.wakeSweeps++;

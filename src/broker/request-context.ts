@@ -17,6 +17,12 @@ export interface RequestContext {
   readonly clientHost: string;
   /** The authenticated SASL user, or null (`User:ANONYMOUS` in Kafka). */
   readonly principal: string | null;
+  /**
+   * Aborted when the connection the request came on closes: nothing will read its answer,
+   * so a handler that waits (a group request waiting for its coordinator to load) stops
+   * waiting and releases what it holds. Absent for a client in this process.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** The context of a request from a client in this process: what a handler assumes when it gets none. */

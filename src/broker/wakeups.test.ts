@@ -62,4 +62,23 @@ describe('Wakeups', () => {
     await settle(clock);
     expect(done).toBe(true);
   });
+  it('a wait whose signal aborts resolves at once and drops its waiter and timer', async () => {
+    const clock = new SimulatedTimerClock(0);
+    const w = new Wakeups(clock);
+    const gone = new AbortController();
+    let done = false;
+    void w.wait(['a'], 10_000, undefined, gone.signal).then(() => (done = true));
+    expect(clock.pendingTimers()).toBe(1);
+    gone.abort();
+    await settle(clock);
+    expect(done).toBe(true);
+    expect(clock.now()).toBe(0);
+    expect(clock.pendingTimers()).toBe(0);
+    // Its waiter went too: a wake-up of the key finds nobody to schedule.
+    w.wake('a');
+    expect(clock.pendingTimers()).toBe(0);
+    // An already aborted signal: no timer at all.
+    await w.wait(['a'], 10_000, undefined, gone.signal);
+    expect(clock.pendingTimers()).toBe(0);
+  });
 });

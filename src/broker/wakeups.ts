@@ -41,10 +41,12 @@ export class Wakeups {
   /**
    * Resolves on the next wake-up of any of `keys`, or after `timeoutMs`; at once when
    * `seen` (a `version(keys)` read before the caller looked at the partitions) is no longer
-   * current, since the change it would wait for already happened.
+   * current, since the change it would wait for already happened; and at once when `signal`
+   * aborts (the waiter and its timer are dropped then, not at the timeout).
    */
-  wait(keys: readonly string[], timeoutMs: number, seen?: number): Promise<void> {
+  wait(keys: readonly string[], timeoutMs: number, seen?: number, signal?: AbortSignal): Promise<void> {
     if (seen !== undefined && this.version(keys) !== seen) return Promise.resolve();
+    if (signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       let done = false;
       const finish = () => {
@@ -52,9 +54,11 @@ export class Wakeups {
         done = true;
         stopTimer(this.clock, timer);
         for (const k of keys) this.waiters.get(k)?.delete(finish);
+        signal?.removeEventListener('abort', finish);
         resolve();
       };
       const timer = startTimer(this.clock, timeoutMs, finish);
+      signal?.addEventListener('abort', finish, { once: true });
       for (const k of keys) {
         let set = this.waiters.get(k);
         if (!set) this.waiters.set(k, (set = new Set()));

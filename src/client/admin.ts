@@ -450,6 +450,71 @@ export class Admin {
     for (const r of res.responses) if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `topic "${topic}": ${r.errorCode}`, { topic });
   }
 
+  /**
+   * A broker's configs, as Kafka's DescribeConfigs of its BROKER resource: every config with
+   * its value, its source (`DEFAULT_CONFIG`, `STATIC_BROKER_CONFIG` where Tributary's value
+   * is not Kafka's default, `DYNAMIC_BROKER_CONFIG`, `DYNAMIC_DEFAULT_BROKER_CONFIG`) and
+   * whether it is read-only (may not be changed while the cluster runs). Asked of that
+   * broker, as Kafka clients ask.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start();
+   * const configs = await cluster.admin().describeBrokerConfigs(1);
+   * console.log(configs['num.partitions']?.value, configs['log.retention.ms']?.readOnly); // 1 false
+   * ```
+   */
+  async describeBrokerConfigs(nodeId: number): Promise<Record<string, ConfigEntry>> {
+    this.checkOpen();
+    if (!Number.isInteger(nodeId) || nodeId < 0 || nodeId > 0x7fffffff) throw new TributaryError('INVALID_ARGUMENT', `nodeId must be a broker id, got ${describeValue(nodeId)}`, { option: 'nodeId' });
+    const res = await this.bounded('describeBrokerConfigs', () => this.transport.send(nodeId, { apiKey: ApiKey.DescribeConfigs, resources: [{ resourceType: ConfigResourceType.Broker, resourceName: String(nodeId), configurationKeys: null }] }));
+    const r = res.results[0];
+    if (!r) throw new TributaryError('UNKNOWN_SERVER_ERROR', 'DescribeConfigs returned no result');
+    if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `broker ${nodeId}: ${r.errorCode}`);
+    const out: Record<string, ConfigEntry> = {};
+    for (const c of r.configs) out[c.name] = { value: c.value, source: c.source, readOnly: c.readOnly };
+    return out;
+  }
+
+  /**
+   * Sets (a string) or removes (null) dynamic broker configs, Kafka's IncrementalAlterConfigs
+   * of a BROKER resource: of one broker (`nodeId`), or the cluster-wide default (`null`),
+   * which every topic without its own value follows (`log.retention.ms` for `retention.ms`,
+   * ...). A read-only config is refused with `INVALID_REQUEST` (`Cannot update these
+   * configs dynamically`), as Kafka refuses it.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start();
+   * await cluster.admin().alterBrokerConfigs(null, { 'log.retention.ms': '3600000' });
+   * ```
+   */
+  async alterBrokerConfigs(nodeId: number | null, changes: Readonly<Record<string, string | null>>, options: { readonly validateOnly?: boolean } = {}): Promise<void> {
+    this.checkOpen();
+    if (nodeId !== null && (!Number.isInteger(nodeId) || nodeId < 0 || nodeId > 0x7fffffff)) throw new TributaryError('INVALID_ARGUMENT', `nodeId must be a broker id or null (the cluster-wide default), got ${describeValue(nodeId)}`, { option: 'nodeId' });
+    if (typeof changes !== 'object' || changes === null || Array.isArray(changes) || !Object.values(changes).every((v) => v === null || typeof v === 'string')) {
+      throw new TributaryError('INVALID_ARGUMENT', `changes must be an object of config names to a string (set) or null (remove), got ${describeValue(changes)}`, { option: 'changes' });
+    }
+    checkOptions(options, { validateOnly: bool }, 'an alterBrokerConfigs');
+    const resourceName = nodeId === null ? '' : String(nodeId);
+    const res = await this.bounded('alterBrokerConfigs', () => this.toAnyNode({
+      apiKey: ApiKey.IncrementalAlterConfigs,
+      validateOnly: options.validateOnly ?? false,
+      resources: [
+        {
+          resourceType: ConfigResourceType.Broker,
+          resourceName,
+          configs: Object.entries(changes).map(([name, value]) => (value === null ? { name, configOperation: 'DELETE' as const, value: null } : { name, configOperation: 'SET' as const, value })),
+        },
+      ],
+    }));
+    for (const r of res.responses) if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `broker ${JSON.stringify(resourceName)}: ${r.errorCode}`);
+  }
+
   /** The earliest, latest, or first-at-a-timestamp offset of every partition of a topic. */
   async listOffsets(topic: string, spec: OffsetSpec): Promise<PartitionOffset[]> {
     this.checkOpen();

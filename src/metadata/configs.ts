@@ -145,13 +145,21 @@ export interface EffectiveConfig {
   readonly source: ConfigSource;
 }
 
-/** The effective value of a topic config: the topic's own, else the cluster-wide broker default, else the static default. */
-export function effectiveTopicConfig(view: MetadataView, topic: string, name: string): EffectiveConfig {
+/**
+ * The effective value of a topic config: the topic's own, else (on a broker, `broker` its
+ * id as a resource name) that broker's dynamic value of the broker config, else the
+ * cluster-wide broker default, else the static default: Kafka's order.
+ */
+export function effectiveTopicConfig(view: MetadataView, topic: string, name: string, broker?: string): EffectiveConfig {
   const def = topicConfigDefs.get(name);
   if (def === undefined) throw new RangeError(`unknown topic config ${name}`);
   const own = view.configs(ConfigResourceType.Topic, topic).get(name);
   if (own !== undefined) return { name, value: own, source: 'TOPIC_CONFIG' };
   if (def.brokerSynonym !== undefined) {
+    if (broker !== undefined) {
+      const perBroker = view.configs(ConfigResourceType.Broker, broker).get(def.brokerSynonym);
+      if (perBroker !== undefined) return { name, value: perBroker, source: 'DYNAMIC_BROKER_CONFIG' };
+    }
     const clusterWide = view.configs(ConfigResourceType.Broker, '').get(def.brokerSynonym);
     if (clusterWide !== undefined) return { name, value: clusterWide, source: 'DYNAMIC_DEFAULT_BROKER_CONFIG' };
   }

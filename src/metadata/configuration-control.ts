@@ -23,6 +23,7 @@ import {
 } from './configs.js';
 import { fail, fitsString, ok, type Failure, type Txn } from './controller-txn.js';
 import type { MetadataView } from './image.js';
+import { configDocs, configTypeIds, staticBrokerConfigDefs } from './broker-configs.js';
 import { ApiKey, ConfigResourceType } from './records.js';
 import type {
   AlterConfigsResourceResponse,
@@ -95,6 +96,14 @@ function planConfigChanges(
     return fail('INVALID_REQUEST', `unsupported resource type ${String(resourceType)}`);
   }
   const defs = configDefs(resourceType);
+  // Kafka's DynamicBrokerConfig.validateConfigs: a read-only broker config refuses the whole
+  // resource, named in Kafka's words, before any value is looked at.
+  if (resourceType === ConfigResourceType.Broker) {
+    const readOnly = changes.map((c) => c.name).filter((n) => staticBrokerConfigDefs.has(n) && !defs.has(n));
+    if (readOnly.length > 0) return fail('INVALID_REQUEST', `Cannot update these configs dynamically: Set(${[...new Set(readOnly)].join(', ')})`);
+  }
+  // A bad value of a broker config is INVALID_REQUEST in Kafka (KAFKA-13609), of a topic config INVALID_CONFIG.
+  const badValue = resourceType === ConfigResourceType.Broker ? 'INVALID_REQUEST' : 'INVALID_CONFIG';
   const current = view.configs(resourceType, resourceName);
   const planned = new Map<string, string | null>();
   const seen = new Set<string>();
@@ -130,7 +139,7 @@ function planConfigChanges(
     if (next !== null) {
       if (!fitsString(next)) return fail('INVALID_CONFIG', `the value of ${c.name} is too long`);
       const problem = configValueProblem(def, next);
-      if (problem !== undefined) return fail('INVALID_CONFIG', problem);
+      if (problem !== undefined) return fail(badValue, problem);
     }
     if ((current.get(c.name) ?? null) !== next) planned.set(c.name, next);
   }
@@ -141,48 +150,113 @@ function planConfigChanges(
 const brokerLoggerResourceType = 8;
 
 /**
- * DescribeConfigs, served from an image (no records): every requested config of each
- * resource with its effective value and where the value came from. A type other than
- * TOPIC and BROKER fails for its resource alone, as in Kafka; BROKER_LOGGER lists no loggers.
+ * The node a DescribeConfigs is answered on, for its BROKER resource: its id and its
+ * read-only configs with the values it runs with (`src/broker/static-broker-configs.ts`).
+ * Without it (a controller answering) a broker resource lists its dynamic configs only.
  */
-export function describeConfigs(view: MetadataView, req: DescribeConfigsRequest): DescribeConfigsResponse {
+export interface DescribingBroker {
+  readonly brokerId: number;
+  readonly staticConfigs: ReadonlyMap<string, string>;
+}
+
+type Entry = DescribeConfigsResponse['results'][number]['configs'][number];
+
+/**
+ * DescribeConfigs, served from an image (no records): every requested config of each
+ * resource with its effective value and where the value came from, as Kafka's
+ * `ConfigHelper.describeConfigs`:
+ * - TOPIC: every topic config.
+ * - BROKER with the answering broker's id: every broker config, dynamic (read-only false)
+ *   and static (read-only true); another broker's id is INVALID_REQUEST, as Kafka answers
+ *   on the wrong broker (clients send a broker's resource to that broker).
+ * - BROKER `''` (the cluster-wide default): only the dynamic defaults that are set.
+ * - BROKER_LOGGER: no loggers. Any other type fails for its resource alone.
+ * `configurationKeys` keeps the configs named (unknown names are left out); `configType`
+ * is always set, `documentation` when asked (v3+).
+ */
+export function describeConfigs(view: MetadataView, req: DescribeConfigsRequest, broker?: DescribingBroker): DescribeConfigsResponse {
   const results: DescribeConfigsResult[] = [];
   for (const r of req.resources) {
     const failure = (code: ErrorCode, message: string): DescribeConfigsResult => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode: code, errorMessage: message, configs: [] });
-    let names: string[];
+    const wanted = r.configurationKeys ?? null;
+    const pick = (names: Iterable<string>): string[] => [...names].filter((n) => wanted === null || wanted.includes(n)).sort();
+    const done = (configs: Entry[]): void => void results.push({ resourceType: r.resourceType, resourceName: r.resourceName, ...ok, configs });
     if (r.resourceType === ConfigResourceType.Topic) {
       if (view.topicIdOf(r.resourceName) === undefined) {
         results.push(failure('UNKNOWN_TOPIC_OR_PARTITION', `topic ${JSON.stringify(r.resourceName)} does not exist`));
         continue;
       }
-      names = [...topicConfigDefs.keys()];
+      const on = broker === undefined ? undefined : String(broker.brokerId);
+      done(pick(topicConfigDefs.keys()).map((name) => dynamicEntry(view, req, ConfigResourceType.Topic, r.resourceName, name, on)));
     } else if (r.resourceType === ConfigResourceType.Broker) {
       if (r.resourceName !== '' && !isBrokerIdText(r.resourceName)) {
-        results.push(failure('INVALID_REQUEST', `broker resource name ${JSON.stringify(r.resourceName)} is not a broker id or ''`));
+        results.push(failure('INVALID_REQUEST', `Broker id must be an integer, but it is: ${r.resourceName}`));
         continue;
       }
-      names = [...brokerConfigDefs.keys()];
+      if (broker === undefined) {
+        done(pick(brokerConfigDefs.keys()).map((name) => dynamicEntry(view, req, ConfigResourceType.Broker, r.resourceName, name)));
+      } else if (r.resourceName === '') {
+        // Kafka lists the cluster-wide dynamic defaults that are set, and nothing else.
+        const set = view.configs(ConfigResourceType.Broker, '');
+        done(pick([...set.keys()].filter((n) => brokerConfigDefs.has(n))).map((name) => dynamicEntry(view, req, ConfigResourceType.Broker, '', name)));
+      } else if (Number(r.resourceName) !== broker.brokerId) {
+        results.push(failure('INVALID_REQUEST', `Unexpected broker id, expected ${broker.brokerId} or empty string, but received ${r.resourceName}`));
+      } else {
+        const names = pick([...brokerConfigDefs.keys(), ...[...staticBrokerConfigDefs.keys()].filter((n) => broker.staticConfigs.has(n) && !brokerConfigDefs.has(n))]);
+        done(names.map((name) => (brokerConfigDefs.has(name) ? dynamicEntry(view, req, ConfigResourceType.Broker, r.resourceName, name) : staticEntry(req, name, broker.staticConfigs.get(name)!))));
+      }
     } else if (r.resourceType === brokerLoggerResourceType && isBrokerIdText(r.resourceName)) {
       // Kafka lists a broker's log4j loggers and their levels; Tributary has none to list.
-      results.push({ resourceType: r.resourceType, resourceName: r.resourceName, ...ok, configs: [] });
-      continue;
+      done([]);
     } else {
       results.push(failure('INVALID_REQUEST', `unsupported resource type ${String(r.resourceType)}`));
-      continue;
     }
-    const type: ConfigResourceType = r.resourceType;
-    const wanted = r.configurationKeys ?? null;
-    if (wanted !== null) names = names.filter((n) => wanted.includes(n));
-    names.sort();
-    const configs = names.map((name) => {
-      const e = type === ConfigResourceType.Topic ? effectiveTopicConfig(view, r.resourceName, name) : effectiveBrokerConfig(view, r.resourceName, name);
-      const entry = { name, value: e.value, readOnly: false, source: e.source, isDefault: e.source === 'DEFAULT_CONFIG', isSensitive: false };
-      return req.includeSynonyms === true ? { ...entry, synonyms: configSynonyms(view, type, r.resourceName, name) } : entry;
-    });
-    results.push({ resourceType: r.resourceType, resourceName: r.resourceName, ...ok, configs });
   }
   return { results };
 }
+
+/** A topic config, or a dynamic broker config (read-only false): its effective value and source. */
+function dynamicEntry(view: MetadataView, req: DescribeConfigsRequest, type: ConfigResourceType, resourceName: string, name: string, on?: string): Entry {
+  const e = type === ConfigResourceType.Topic ? effectiveTopicConfig(view, resourceName, name, on) : effectiveBrokerConfig(view, resourceName, name);
+  const def = type === ConfigResourceType.Topic ? topicConfigDefs.get(name)! : brokerConfigDefs.get(name)!;
+  const doc = configDocs[type === ConfigResourceType.Topic ? name : (topicNameOfBrokerConfig.get(name) ?? name)] ?? null;
+  let synonyms = req.includeSynonyms === true ? configSynonyms(view, type, resourceName, name, on) : undefined;
+  // The cluster-wide default resource shows only its own level, as Kafka filters it.
+  if (synonyms !== undefined && type === ConfigResourceType.Broker && resourceName === '') synonyms = synonyms.filter((s) => s.source === 'DYNAMIC_DEFAULT_BROKER_CONFIG');
+  return {
+    name,
+    value: e.value,
+    readOnly: false,
+    source: e.source,
+    isDefault: e.source === 'DEFAULT_CONFIG',
+    isSensitive: false,
+    ...(synonyms !== undefined ? { synonyms } : {}),
+    configType: configTypeIds[def.type],
+    ...(req.includeDocumentation === true ? { documentation: doc } : {}),
+  };
+}
+
+/** A read-only broker config with the value the node runs with: STATIC_BROKER_CONFIG where that is not Kafka's default. */
+function staticEntry(req: DescribeConfigsRequest, name: string, value: string): Entry {
+  const def = staticBrokerConfigDefs.get(name)!;
+  const source = value === def.kafkaDefault ? 'DEFAULT_CONFIG' : 'STATIC_BROKER_CONFIG';
+  const synonyms: DescribeConfigsSynonym[] = [{ name, value, source }];
+  if (source === 'STATIC_BROKER_CONFIG' && def.kafkaDefault !== null) synonyms.push({ name, value: def.kafkaDefault, source: 'DEFAULT_CONFIG' });
+  return {
+    name,
+    value,
+    readOnly: true,
+    source,
+    isDefault: source === 'DEFAULT_CONFIG',
+    isSensitive: false,
+    ...(req.includeSynonyms === true ? { synonyms } : {}),
+    configType: configTypeIds[def.type],
+    ...(req.includeDocumentation === true ? { documentation: def.doc } : {}),
+  };
+}
+
+/** A dynamic broker config's topic config (`log.retention.ms` → `retention.ms`), for its documentation. */
+const topicNameOfBrokerConfig: ReadonlyMap<string, string> = new Map([...topicConfigDefs.values()].filter((d) => d.brokerSynonym !== undefined).map((d) => [d.brokerSynonym!, d.name]));
 
 /**
  * Every level that sets a config, most specific first, as Kafka lists them for
@@ -190,13 +264,15 @@ export function describeConfigs(view: MetadataView, req: DescribeConfigsRequest)
  * default under the broker config's name, and the built-in default. The first is the
  * effective value.
  */
-function configSynonyms(view: MetadataView, resourceType: ConfigResourceType, resourceName: string, name: string): DescribeConfigsSynonym[] {
+function configSynonyms(view: MetadataView, resourceType: ConfigResourceType, resourceName: string, name: string, on?: string): DescribeConfigsSynonym[] {
   const out: DescribeConfigsSynonym[] = [];
   if (resourceType === ConfigResourceType.Topic) {
     const def = topicConfigDefs.get(name)!;
     const own = view.configs(ConfigResourceType.Topic, resourceName).get(name);
     if (own !== undefined) out.push({ name, value: own, source: 'TOPIC_CONFIG' });
     const brokerName = def.brokerSynonym ?? name;
+    const perBroker = def.brokerSynonym === undefined || on === undefined ? undefined : view.configs(ConfigResourceType.Broker, on).get(def.brokerSynonym);
+    if (perBroker !== undefined) out.push({ name: brokerName, value: perBroker, source: 'DYNAMIC_BROKER_CONFIG' });
     const clusterWide = def.brokerSynonym === undefined ? undefined : view.configs(ConfigResourceType.Broker, '').get(def.brokerSynonym);
     if (clusterWide !== undefined) out.push({ name: brokerName, value: clusterWide, source: 'DYNAMIC_DEFAULT_BROKER_CONFIG' });
     out.push({ name: brokerName, value: def.defaultValue, source: 'DEFAULT_CONFIG' });

@@ -121,6 +121,8 @@ export interface DescribeConfigsRequest {
   readonly resources: readonly DescribeConfigsResource[];
   /** Also list every level that sets each config (`synonyms`), as Kafka's DescribeConfigs v1+. */
   readonly includeSynonyms?: boolean;
+  /** Also send each config's documentation, as Kafka's DescribeConfigs v3+. */
+  readonly includeDocumentation?: boolean;
 }
 
 export interface DescribeConfigsResponse {

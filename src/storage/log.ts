@@ -93,7 +93,11 @@ export interface LogConfig {
   readonly minCleanableDirtyRatio: number;
   /** `message.timestamp.type`. Default `CreateTime`. */
   readonly messageTimestampType: TimestampType;
-  /** `compression.type`: `producer` keeps the producer's codec. Only `producer` is implemented by the log itself. */
+  /**
+   * `compression.type`: `producer` keeps the producer's codec. Only `producer` is implemented by the log itself:
+   * in a cluster a topic's `compression.type` is applied on the leader's produce path before the append
+   * (docs/design/storage.md), and a `PartitionLog` used on its own stores batches as given.
+   */
   readonly compressionType: 'producer' | CompressionType;
   /** The flush policy. Default `os` (see docs/design/durability.md for why). */
   readonly flushPolicy: FlushPolicy;

@@ -69,10 +69,11 @@ describe('a produce request over many partitions', () => {
       // Two settle passes: the appends', and the flush's once every sync completed. Under
       // load the broker's tick may sync and settle the partitions first (it flushes what no
       // produce flushed yet), and an acks=all answer then leaves before the flush's pass is
-      // counted: one or two, never one a partition.
+      // counted, and is counted in the next round's window instead (3 there): one to
+      // three, never one a partition.
       const settles = after.settle - before.settle;
       expect(settles).toBeGreaterThanOrEqual(acks === 1 ? 2 : 1);
-      expect(settles).toBeLessThanOrEqual(2);
+      expect(settles).toBeLessThanOrEqual(acks === 1 ? 2 : 3);
       // At most one sweep per settle pass (none when no fetch waits).
       expect(after.wakeSweeps - before.wakeSweeps).toBeLessThanOrEqual(2);
       // Every partition's files were synced before its answer (a sync is per file; the

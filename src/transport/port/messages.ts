@@ -71,6 +71,20 @@ export class Outbox<M> {
     setImmediate(this.flushFn);
   }
 
+  /**
+   * Posts `m` at once when nothing waits in the outbox, else adds it there (it then leaves
+   * with the others, in one message). For a message on the latency path whose turn has
+   * nothing else to carry: a consumer's Fetch answer (see `PortServer`).
+   */
+  postNow(m: M, transfer: ArrayBuffer[]): void {
+    if (this.list.length > 0) return this.add(m, transfer);
+    try {
+      this.port.postMessage(m, transfer);
+    } catch (err) {
+      this.onFail(m, err);
+    }
+  }
+
   /** Posts what is gathered now (before a message that must come after it). */
   flush(): void {
     this.scheduled = false;

@@ -27,6 +27,12 @@ export class PortServer {
   private context: RequestContext | undefined;
   private readonly aborted = new Set<number>();
   private readonly inFlight = new Set<number>();
+  /**
+   * Requests relayed from a Kafka listener (a trusted context of a wire client), by id: the
+   * handler's `RequestContext.signal`, aborted when the client's connection closed (the
+   * relaying side sends `abort`) or this port goes, so a handler that waits stops.
+   */
+  private readonly relayed = new Map<number, AbortController>();
   private open = true;
   /** Answers ready in one turn go in one message. */
   private readonly outbox: Outbox<Answer>;
@@ -103,6 +109,8 @@ export class PortServer {
     this.queue = [];
     this.queueHead = 0;
     this.lent.clear();
+    for (const gone of this.relayed.values()) gone.abort();
+    this.relayed.clear();
     this.port.close();
     this.onGone(this, how);
   }
@@ -129,6 +137,7 @@ export class PortServer {
       }
       case 'abort':
         if (typeof msg.id === 'number' && this.inFlight.has(msg.id)) this.aborted.add(msg.id);
+        if (typeof msg.id === 'number') this.relayed.get(msg.id)?.abort();
         return;
       case 'bye':
         this.gone('bye');
@@ -232,22 +241,41 @@ export class PortServer {
     if (handler === undefined) return fail(new TributaryError('NETWORK_EXCEPTION', `node ${String(node)} is not reachable`));
     let answer: Promise<unknown>;
     try {
-      answer = handler.handle(req as Request, this.trustContext && isContext(msg.ctx) ? msg.ctx : this.context);
+      let context = this.trustContext && isContext(msg.ctx) ? msg.ctx : this.context;
+      if (context !== undefined && context !== this.context && context.listenerName !== 'inline') {
+        const gone = new AbortController();
+        this.relayed.set(id, gone);
+        context = { listenerName: context.listenerName, clientId: context.clientId, clientHost: context.clientHost, principal: context.principal, signal: gone.signal };
+      }
+      answer = handler.handle(req as Request, context);
     } catch (err) {
       answer = Promise.reject(err);
     }
+    const apiKey = (req as { apiKey: number }).apiKey;
     answer.then(
       (res) => {
         const back = lent === undefined ? undefined : this.giveBack(lent);
-        if (this.done(id)) {
+        if (!this.done(id)) return;
+        // A Fetch answer leaves at once, not at the end of the turn. Why: a consumer's Fetch
+        // waits in the broker until an append wakes it (`Wakeups`, on the check phase of the
+        // loop iteration that appended); through the outbox its answer waited for another
+        // iteration, and behind the Produce answer of the same append, so the producer's thread
+        // was woken first and took the free core. At once, the consumer's thread is woken first
+        // and one loop iteration earlier. A consumer keeps one Fetch in flight per node, so
+        // there is nothing to gather: the message count is the same.
+        if (apiKey === ApiKey.Fetch) {
           const transfer: ArrayBuffer[] = [];
-          const out = forTransfer(res, transfer);
-          if (back !== undefined && back.length > 0) {
-            transfer.push(...back);
-            this.answer({ t: 'res', id, res: out, back }, transfer);
-          } else {
-            this.answer({ t: 'res', id, res: out }, transfer);
-          }
+          if (this.open) this.outbox.postNow({ t: 'res', id, res: forTransfer(res, transfer) }, transfer);
+          return;
+        }
+        // A Produce answer holds no byte arrays (offsets and error codes): nothing to copy, so no walk of it.
+        const transfer: ArrayBuffer[] = [];
+        const out = apiKey === ApiKey.Produce ? res : forTransfer(res, transfer);
+        if (back !== undefined && back.length > 0) {
+          transfer.push(...back);
+          this.answer({ t: 'res', id, res: out, back }, transfer);
+        } else {
+          this.answer({ t: 'res', id, res: out }, transfer);
         }
       },
       (err: unknown) => {
@@ -299,6 +327,7 @@ export class PortServer {
   /** Whether the answer to `id` is still wanted. */
   private done(id: number): boolean {
     this.inFlight.delete(id);
+    this.relayed.delete(id);
     return !this.aborted.delete(id) && this.open;
   }
 

@@ -78,7 +78,10 @@ export class PortTransport implements Transport {
   sendAs<R extends Request>(nodeId: number, request: R, context: RequestContext | undefined, options?: SendOptions): Promise<ResponseFor<R>> {
     if (this.state === 'closed') return Promise.reject(new TributaryError('CLIENT_CLOSED', 'the transport is closed'));
     if (this.state === 'broken') return Promise.reject(this.refused ?? new TributaryError('NETWORK_EXCEPTION', 'the port to the cluster is closed'));
-    const signal = options?.signal;
+    // A relayed request's context carries its connection's signal, which no port can carry:
+    // it becomes the request's own (the node drops a request its client left before its turn).
+    const signal = options?.signal ?? context?.signal;
+    if (context?.signal !== undefined) context = { listenerName: context.listenerName, clientId: context.clientId, clientHost: context.clientHost, principal: context.principal };
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (!isRequestShaped(request)) return Promise.reject(new TributaryError('INVALID_REQUEST', 'not a request: an object with a numeric apiKey'));
     const id = this.nextId++;
@@ -95,7 +98,8 @@ export class PortTransport implements Transport {
       this.pending.set(id, p);
       if (this.pending.size === 1) this.port.ref();
       const transfer: ArrayBuffer[] = [];
-      const req = forTransfer(request, transfer, request.apiKey === ApiKey.Produce ? this.spare : undefined);
+      // A Fetch request holds no byte arrays (offsets and sizes): nothing to copy, so no walk of it.
+      const req = request.apiKey === ApiKey.Fetch ? request : forTransfer(request, transfer, request.apiKey === ApiKey.Produce ? this.spare : undefined);
       this.outbox.add({ t: 'req', id, node: nodeId, req, ...(context !== undefined ? { ctx: context } : {}) }, transfer);
     });
   }

@@ -82,6 +82,8 @@ export class Connection {
   /** A SaslHandshake came after authentication: the client re-authenticates (KIP-368). */
   private reauthenticating = false;
   private readonly clientHost: string;
+  /** Aborted when this connection closes: its requests' handlers stop waiting (`RequestContext.signal`). */
+  private readonly gone = new AbortController();
 
   constructor(
     private readonly socket: Socket,
@@ -175,7 +177,7 @@ export class Connection {
     if (refusal !== undefined) return this.enqueueFrames([codec.encodeResponse(refusal, respond)]);
     const handler = this.settings.handler();
     if (handler === undefined) return this.enqueueClose('the node is not serving');
-    const context: RequestContext = { listenerName: this.settings.listenerName, clientId: decoded.header.clientId ?? '', clientHost: this.clientHost, principal: this.principal };
+    const context: RequestContext = { listenerName: this.settings.listenerName, clientId: decoded.header.clientId ?? '', clientHost: this.clientHost, principal: this.principal, signal: this.gone.signal };
     const noResponse = request.apiKey === ApiKey.Produce && request.acks === 0;
     const slot: Slot = { ready: false, frames: [], close: undefined };
     this.slots.push(slot);
@@ -349,6 +351,7 @@ export class Connection {
     if (why !== undefined) this.settings.log?.(`${this.clientHost}: closing the connection: ${why}`);
     this.slots.length = 0;
     this.inbox.length = 0;
+    this.gone.abort();
     this.socket.destroy();
     this.onClose();
   }

@@ -1,0 +1,229 @@
+/**
+ * A topic's `compression.type` on the leader's append: Kafka's `LogValidator` path for a
+ * batch whose codec is not the topic's (`validateMessagesAndAssignOffsetsCompressed`, no
+ * in-place assignment, then `buildRecordsAndAssignOffsets`). The batch is rebuilt with the
+ * topic's codec before it reaches the partition's append; `uncompressed` decompresses.
+ *
+ * What the rebuilt batch keeps: every header field (producer id, epoch and base sequence,
+ * so idempotence and transactions see the batch the producer sent; the transactional bit;
+ * base and max timestamps, the timestamp type, the offset span and record count), and the
+ * records section exactly as the producer encoded it (keys, values, headers, each
+ * record's timestamp and offset deltas): only the codec bits and the compressed bytes
+ * change, and the CRC is computed again. Kafka rebuilds the records one by one through a
+ * `MemoryRecordsBuilder`, which gives the same records section for a v2 batch whose offset
+ * deltas are already dense (the leader's validator requires that). A control batch is
+ * never converted (Kafka: "do not compress control records unless they are written
+ * compressed"; a client may not send one at all).
+ *
+ * Every record of a converted batch is decoded once, as Kafka's compressed path iterates
+ * every record: a batch whose CRC is good but whose compressed bytes or records are not
+ * is refused `CORRUPT_MESSAGE`, never rewrapped under a fresh CRC.
+ *
+ * **Order.** The codecs are asynchronous (native packages off the event loop), while the
+ * partition's append is synchronous. {@link RecompressionGates} keeps each partition's
+ * appends in arrival order around the wait: see docs/design/storage.md, "compression.type".
+ * @internal
+ */
+import { assembleBatch, attributeBits, batchHeaderBytes, compressionOf, decodeRecordsSection, isControlBatch, timestampTypeOf, type CompressionType } from '../record/batch.js';
+import { markChecksummedHere } from '../record/checksummed-here.js';
+import { codecFor } from '../record/codecs/index.js';
+import { validateBatches, type ValidationRules } from '../storage/log-validator.js';
+import type { ErrorCode } from '../util/error-codes.js';
+import { isTributaryError } from '../util/errors.js';
+
+/**
+ * The codec a topic's effective `compression.type` stores batches in, or undefined for
+ * `producer` (keep the producer's codec, Kafka's default) and for no value at all.
+ */
+export function compressionTarget(compressionType: string | undefined): CompressionType | undefined {
+  switch (compressionType?.trim()) {
+    case 'uncompressed':
+      return 'none';
+    case 'gzip':
+      return 'gzip';
+    case 'snappy':
+      return 'snappy';
+    case 'lz4':
+      return 'lz4';
+    case 'zstd':
+      return 'zstd';
+    default:
+      return undefined;
+  }
+}
+
+export type Recompressed = { readonly ok: true; readonly bytes: Uint8Array; readonly converted: number } | { readonly ok: false; readonly errorCode: ErrorCode; readonly message: string };
+
+/**
+ * `bytes` (a produce's batches for one partition) with every data batch in `target`'s
+ * codec. Batches already in it come through untouched, and when all are, `bytes` itself
+ * is returned (`converted: 0`). Bytes that fail the leader's checks (`rules`) are returned
+ * as they are, for the partition's append to refuse with its own answer.
+ */
+export async function recompressBatches(bytes: Uint8Array, target: CompressionType, rules: ValidationRules): Promise<Recompressed> {
+  const checked = validateBatches(bytes, rules);
+  if (!checked.ok) return { ok: true, bytes, converted: 0 };
+  const { batches, bytes: buf } = checked.value;
+  let converted = 0;
+  for (const b of batches) if (needsConversion(b.header.attributes, target)) converted++;
+  if (converted === 0) return { ok: true, bytes, converted: 0 };
+  const parts: Uint8Array[] = [];
+  try {
+    for (const { position, size, header } of batches) {
+      const whole = buf.subarray(position, position + size);
+      if (!needsConversion(header.attributes, target)) {
+        parts.push(whole);
+        continue;
+      }
+      const source = compressionOf(header.attributes);
+      const section = whole.subarray(batchHeaderBytes);
+      const records = source === 'none' ? section : await codecFor(source).decompress(section);
+      // Every record decodes, and the count agrees with the header (throws CORRUPT_MESSAGE).
+      decodeRecordsSection(records, header);
+      const packed = target === 'none' ? records : await codecFor(target).compress(records);
+      parts.push(
+        assembleBatch(packed, header.recordCount, header.baseTimestamp, header.maxTimestamp, target, {
+          baseOffset: header.baseOffset,
+          partitionLeaderEpoch: header.partitionLeaderEpoch,
+          producerId: header.producerId,
+          producerEpoch: header.producerEpoch,
+          baseSequence: header.baseSequence,
+          transactional: (header.attributes & attributeBits.transactional) !== 0,
+          timestampType: timestampTypeOf(header.attributes),
+          lastOffsetDelta: header.lastOffsetDelta,
+          deleteHorizon: (header.attributes & attributeBits.deleteHorizon) !== 0,
+        }),
+      );
+    }
+  } catch (err) {
+    if (isTributaryError(err)) return { ok: false, errorCode: err.code, message: err.message };
+    throw err;
+  }
+  const out = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+  // Each batch's CRC was computed here or checked just above: the append need not check it again.
+  markChecksummedHere(out);
+  return { ok: true, bytes: out, converted };
+}
+
+function needsConversion(attributes: number, target: CompressionType): boolean {
+  return !isControlBatch(attributes) && compressionOf(attributes) !== target;
+}
+
+/** One request's hold on the partitions it appends to (see {@link RecompressionGates}). */
+export interface GateHold {
+  /** Resolves once every earlier hold on these partitions was released. */
+  readonly ready: Promise<void>;
+  /** Lets the next request on these partitions go; call once, after the appends. */
+  release(): void;
+}
+
+/**
+ * Arrival order for the appends of partitions whose batches may be converted.
+ *
+ * A produce whose batches need converting waits for its codec; a later produce to the
+ * same partition must not append in that time (an idempotent producer's next batch would
+ * be refused OUT_OF_ORDER_SEQUENCE, and any producer's records would land out of order).
+ * So a request takes a hold on each partition it appends to, all at once and before it
+ * waits for anything, and releases them after its appends; a request whose partition is
+ * held waits for the earlier hold first. Holds are taken in one synchronous step per
+ * request, so every partition sees the requests in one order (arrival) and no two requests
+ * can wait on each other.
+ *
+ * Nothing is held for a partition whose topic keeps the producer's codec unless an earlier
+ * hold is still open on it (a topic whose `compression.type` just changed to `producer`):
+ * with no hold open anywhere, the produce path does not come here at all.
+ */
+export class RecompressionGates {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  /** Whether any partition is held now. */
+  get holding(): boolean {
+    return this.tails.size > 0;
+  }
+
+  /** Whether `key` is held now. */
+  isHeld(key: string): boolean {
+    return this.tails.has(key);
+  }
+
+  /** Takes a hold on each of `keys` (distinct partition keys), behind the holds already taken. */
+  hold(keys: readonly string[]): GateHold {
+    const earlier: Promise<void>[] = [];
+    let open!: () => void;
+    const mine = new Promise<void>((resolve) => (open = resolve));
+    for (const key of keys) {
+      const before = this.tails.get(key);
+      if (before !== undefined) earlier.push(before);
+      this.tails.set(key, mine);
+    }
+    let released = false;
+    return {
+      ready: earlier.length === 0 ? Promise.resolve() : Promise.all(earlier).then(() => undefined),
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const key of keys) if (this.tails.get(key) === mine) this.tails.delete(key);
+        open();
+      },
+    };
+  }
+}
+
+/** What {@link convertForAppend} needs of a partition being appended to (a `Hosted` of the replica manager). */
+export interface ConvertTarget {
+  readonly key: string;
+  readonly topic: string;
+  readonly replica: { readonly log: { readonly config: { readonly maxMessageBytes: number } } };
+}
+
+/**
+ * The convert step of a produce request, between finding each partition's leader and
+ * appending: takes a hold on every partition that converts (or is held), waits for the
+ * earlier holds, converts, and returns the request's records with converted bytes in
+ * place of the originals (`records[i]`), the entries refused (`refused[i]`, an error to
+ * answer with), and the hold to release once the appends are made. Undefined when nothing
+ * of the request converts or is held: the caller goes on at once.
+ */
+export async function convertForAppend(
+  gates: RecompressionGates,
+  entries: readonly { readonly topic: string; readonly records: Uint8Array | null }[],
+  leaders: readonly (ConvertTarget | undefined)[],
+  targetOf: (topic: string) => CompressionType | undefined,
+): Promise<{ hold: GateHold; records: (Uint8Array | null)[]; refused: ({ errorCode: ErrorCode; message: string } | undefined)[] } | undefined> {
+  const keys: string[] = [];
+  const targets = new Array<CompressionType | undefined>(entries.length);
+  let lastTopic: string | undefined;
+  let lastTarget: CompressionType | undefined;
+  for (let i = 0; i < entries.length; i++) {
+    const h = leaders[i];
+    if (h === undefined) continue;
+    if (h.topic !== lastTopic) {
+      lastTopic = h.topic;
+      lastTarget = targetOf(h.topic);
+    }
+    targets[i] = lastTarget;
+    if (lastTarget !== undefined || gates.isHeld(h.key)) keys.push(h.key);
+  }
+  if (keys.length === 0) return undefined;
+  const hold = gates.hold([...new Set(keys)]);
+  try {
+    await hold.ready;
+    const records = entries.map((e) => e.records);
+    const refused = new Array<{ errorCode: ErrorCode; message: string } | undefined>(entries.length);
+    await Promise.all(
+      entries.map(async (e, i) => {
+        const target = targets[i];
+        const h = leaders[i];
+        if (target === undefined || h === undefined || e.records === null || e.records.length === 0) return;
+        const rules: ValidationRules = { assignOffsets: true, nextOffset: -1, maxMessageBytes: h.replica.log.config.maxMessageBytes, keysRequired: false };
+        const r = await recompressBatches(e.records, target, rules);
+        if (r.ok) records[i] = r.bytes;
+        else refused[i] = { errorCode: r.errorCode, message: r.message };
+      }),
+    );
+    return { hold, records, refused };
+  } catch (err) {
+    hold.release();
+    throw err;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The latency path across handles: a consumer's Fetch waiting in the broker is answered
+ * as soon as an append wakes it, and its answer leaves the cluster's thread before the
+ * Produce answer of the same append (so the consumer's thread is woken first). Order of
+ * the posts is counted, never timed.
+ */
+import { MessagePort } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { Cluster } from '../../cluster.js';
+import { connectHandle } from '../../connect-handle.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+
+type Posted = { t?: string; id?: number; req?: { apiKey?: number }; res?: { apiKey?: number }; list?: Posted[] };
+
+/** The API of every answer posted on any port while on (an `answers` message gives one entry per answer), in posting order. */
+function spyAnswers(): { answers: number[]; fetchRequests: () => number; restore(): void } {
+  const proto = MessagePort.prototype as unknown as { postMessage(m: unknown, transfer?: readonly ArrayBuffer[]): void };
+  const original = proto.postMessage;
+  const answers: number[] = [];
+  let fetches = 0;
+  proto.postMessage = function (this: MessagePort, m: unknown, transfer?: readonly ArrayBuffer[]) {
+    const p = m as Posted | null;
+    for (const a of p?.t === 'answers' || p?.t === 'reqs' ? (p.list ?? []) : p !== null ? [p] : []) {
+      if (a.res?.apiKey !== undefined) answers.push(a.res.apiKey);
+      if (a.req?.apiKey === ApiKey.Fetch) fetches++;
+    }
+    original.call(this, m, transfer as ArrayBuffer[]);
+  };
+  return { answers, fetchRequests: () => fetches, restore: () => (proto.postMessage = original) };
+}
+
+/**
+ * A few turns of this thread's event loop: a message posted between two ports of this
+ * thread arrives on the next turn's poll phase (the port's async handle is signalled at
+ * the post), and the broker parks a Fetch that finds nothing within that turn.
+ */
+async function turns(): Promise<void> {
+  for (let i = 0; i < 8; i++) await new Promise((r) => setImmediate(r));
+}
+
+describe('a consumer waiting over a handle', () => {
+  it('gets the records an append wakes it for before the producer gets its acknowledgement, every time', async () => {
+    await using cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 't', partitions: 1 }]);
+    await using producerSide = await connectHandle(cluster.createHandle());
+    await using consumerSide = await connectHandle(cluster.createHandle());
+    const producer = producerSide.producer({ lingerMs: 0, acks: 1 });
+    await producer.send('t', [{ value: 'warm-up' }]);
+    // A long wait: only the append can answer the parked Fetch within the test.
+    const consumer = consumerSide.consumer({ maxWaitMs: 60_000 });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    await consumer.seek({ topic: 't', partition: 0 }, 'latest');
+    const records = consumer[Symbol.asyncIterator]();
+
+    const spy = spyAnswers();
+    try {
+      for (let round = 0; round < 5; round++) {
+        // The consumer's Fetch is on its way (and parked once it arrives): then the append.
+        const asked = spy.fetchRequests();
+        const next = records.next();
+        while (spy.fetchRequests() === asked) await new Promise((r) => setImmediate(r));
+        await turns();
+        const before = spy.answers.length;
+        const [meta] = await producer.send('t', [{ value: `r${round}` }]);
+        const got = await next;
+        expect(got.done).toBe(false);
+        expect(got.value!.offset).toBe(meta!.offset);
+        expect(Buffer.from(got.value!.value as Uint8Array).toString()).toBe(`r${round}`);
+        // The answers posted since the append began: the Fetch's, then the Produce's.
+        const since = spy.answers.slice(before);
+        expect(since.filter((api) => api === ApiKey.Fetch || api === ApiKey.Produce).slice(0, 2)).toEqual([ApiKey.Fetch, ApiKey.Produce]);
+      }
+    } finally {
+      spy.restore();
+    }
+    await consumer.close();
+  });
+});
