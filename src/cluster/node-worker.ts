@@ -193,6 +193,7 @@ class NodeRun {
         logger: this.log,
         onControllerActivated: () => post({ t: 'activated' }),
         ...(data.electionTimeoutMs !== undefined ? { electionTimeoutMs: data.electionTimeoutMs } : {}),
+        ...(data.newQuorum === true ? { newQuorum: true } : {}),
       });
       this.node = node;
       post({ t: 'opened', marks: { loadedAt: this.loadedAt, openedAt: wall(), youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb } });
@@ -211,7 +212,8 @@ class NodeRun {
   }
 }
 
-let run: NodeRun | undefined = new NodeRun(workerData as NodeWorkerData, wall());
+// A worker started ahead of its node (`prestartNodeWorkers`, `{ idle: true }`) waits for a `run`.
+let run: NodeRun | undefined = (workerData as { idle?: true }).idle === true ? undefined : new NodeRun(workerData as NodeWorkerData, wall());
 
 control.on('message', (m: ToNodeWorker) => {
   if (m.t === 'run') {
