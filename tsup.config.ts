@@ -23,11 +23,14 @@ export default defineConfig([{
   shims: true,
 }, {
   // node-worker: the entry of each node's worker with threads: 'per-node', bundled alone
-  // (no shared chunk) with only what a node needs: no clients, listeners or command line,
-  // 390 KB instead of the 555 KB chunk. Three workers load it at every start; it cost
-  // 120 ms of CPU instead of 163 ms. Nothing crosses to it but plain data and ports, so it
-  // needs no class identity with the package's chunk. Not cleaned: the first build cleans
-  // dist/ before either writes.
+  // (no shared chunk) with only what a node needs: no clients, listeners or command line.
+  // 551 KB when it was split out (a20de10), 811 KB at session 8: the node's own code grew
+  // (esbuild's metafile: protocol/ +93 KB since node-to-node requests are Kafka messages,
+  // storage/ +77, node/ +29, broker/ +30), nothing else came in. Three workers load it at
+  // a process's first start, from a V8 code cache (cluster/code-cache.ts): 2 ms to
+  // deserialize and 5 to run its top level a worker. Nothing crosses to it but plain data
+  // and ports, so it needs no class identity with the package's chunk. Not cleaned: the
+  // first build cleans dist/ before either writes.
   entry: { 'node-worker': 'src/cluster/node-worker.ts' },
   format: ['esm', 'cjs'],
   splitting: false,

@@ -10,8 +10,8 @@
  *   (acks=1, linger 0) to a 1-node cluster while a consumer long-polls; each record's
  *   value starts with the `performance.now()` of its send, so the latency is the time the
  *   consumer hands it out minus that.
- * - `consume <records>`: fills a topic, then times a fresh consumer reading it from the
- *   earliest offset.
+ * - `consume <records> [warmUpPasses]`: fills a topic, then times a fresh consumer reading
+ *   it from the earliest offset, after `warmUpPasses` uncounted passes (default 5).
  * - `lifecycle <nodes> <runs>`: starts and closes an ephemeral cluster `runs` times.
  * - `stall <window|linger0> <seconds>`: a producer flat out on a 1-node cluster (32 calls
  *   of one record in flight, or one call at a time with linger 0) while
@@ -279,11 +279,31 @@ async function consume(): Promise<void> {
   await producer.close();
   const [end] = await cluster.admin().listOffsets(topic, 'latest');
   const written = end!.offset;
-  // Three passes, each a fresh consumer from the earliest offset; the median counts. One
-  // uncounted pass first, as the direct read below has one (like with like: both warm).
+  // What the cluster costs while nobody uses it (its timers: Raft, heartbeats, checkpoints),
+  // over one idle second: the consumer's passes pay it, the direct read (after the cluster
+  // closed, and synchronous) does not.
+  const idleCpu0 = process.cpuUsage();
+  const idleT0 = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const idleCpu = process.cpuUsage(idleCpu0);
+  const idleClusterCpuMsPerSec = (idleCpu.user + idleCpu.system) / (performance.now() - idleT0);
+  // Three passes, each a fresh consumer from the earliest offset; the median counts. Before
+  // them, `warmUps` uncounted passes (default 5), so both sides are measured warm, like
+  // with like: the direct read below is one function with one hot loop, compiled by V8's
+  // optimizing compiler within its one warm-up pass, with the decoder the consumer passes
+  // warmed; the consumer's per-fetch code (its fetch, the transport, the broker's Fetch,
+  // the log read: some 220 calls a pass) reaches the compiler only in its 2nd to 5th pass,
+  // 100 to 500 ms of compiler time that a consumer pays once
+  // (bench/results/2026-12-07h-consumer.md). The first pass is reported on its own.
+  const warmUps = Number(args[1] ?? 5);
   const rates: number[] = [];
   let cpu0 = process.cpuUsage();
-  for (let pass = -1; pass < 3; pass++) {
+  let firstPassCpuUs = 0;
+  for (let pass = -warmUps; pass < 3; pass++) {
+    if (pass === -warmUps + 1) {
+      const first = process.cpuUsage(cpu0);
+      firstPassCpuUs = first.user + first.system;
+    }
     if (pass === 0) {
       rates.length = 0;
       cpu0 = process.cpuUsage();
@@ -334,6 +354,9 @@ async function consume(): Promise<void> {
     bestRecordsPerSec: rates[2]!,
     worstRecordsPerSec: rates[0]!,
     cpuPerRecordNs: ((cpu.user + cpu.system) * 1000) / (3 * written),
+    warmUpPasses: warmUps,
+    firstPassCpuPerRecordNs: (firstPassCpuUs * 1000) / written,
+    idleClusterCpuMsPerSec,
     oneAtATimeRecordsPerSec: written / recordsS,
     oneAtATimeCpuPerRecordNs: ((recordsCpu.user + recordsCpu.system) * 1000) / written,
     directRecordsPerSec: written / direct.seconds,

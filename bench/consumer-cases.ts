@@ -80,6 +80,9 @@ let asyncDirect: Awaited<ReturnType<typeof openDirect>> | undefined;
 /** The consumer's `maxPartitionBytes` and the direct read's read size (`PARTITION_BYTES`, default 1 MiB as Kafka's). */
 const partitionBytes = Number(process.env.PARTITION_BYTES ?? 1 << 20);
 
+/** The paired direct read's shape (`DIRECT_SHAPE`): `sync` (default), or `sync-each` (a call a record, like with like for `group-record`). */
+const directShape = (process.env.DIRECT_SHAPE ?? 'sync') as 'sync' | 'sync-each';
+
 /** Uncounted passes a side before a paired run's counted ones. */
 const warmUps = Number(process.env.WARMUP ?? 8);
 
@@ -323,11 +326,11 @@ try {
       };
       for (let i = 1; i <= passes; i++) {
         if (i % 2 === 1) {
-          theirs.push(await sided('direct', () => threaded('direct', () => timed(theirWindows, () => direct.pass()))));
+          theirs.push(await sided('direct', () => threaded('direct', () => timed(theirWindows, () => direct.pass(directShape)))));
           mine.push(await sided('reader', () => threaded('reader', () => timed(mineWindows, () => pass(i)))));
         } else {
           mine.push(await sided('reader', () => threaded('reader', () => timed(mineWindows, () => pass(i)))));
-          theirs.push(await sided('direct', () => threaded('direct', () => timed(theirWindows, () => direct.pass()))));
+          theirs.push(await sided('direct', () => threaded('direct', () => timed(theirWindows, () => direct.pass(directShape)))));
         }
       }
       if (process.env.MARK !== undefined) console.log(`--- end pass ${process.hrtime.bigint()}`);

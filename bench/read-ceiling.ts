@@ -23,10 +23,15 @@ export interface ReadCeiling {
   readonly cpuPerRecordNs: number;
 }
 
+/** What `sync-each` calls a record (a function of its own, not inlined by hand). */
+function each(r: ConsumerRecord): number {
+  return r.value!.byteLength;
+}
+
 /** The partitions of a topic opened straight from their `PartitionLog`s, read a pass at a time. */
 export interface DirectReader {
   /** One pass over every partition from its log start; CPU of the whole process over it. */
-  pass(shape?: 'sync' | 'sync-batch' | 'async' | 'async-batch'): Promise<{ readonly records: number; readonly seconds: number; readonly cpuUs: number }>;
+  pass(shape?: 'sync' | 'sync-batch' | 'sync-each' | 'async' | 'async-batch'): Promise<{ readonly records: number; readonly seconds: number; readonly cpuUs: number }>;
   close(): Promise<void>;
 }
 
@@ -37,7 +42,7 @@ export async function openDirect(dataDir: string, topic: string, partitions: num
   const logs: PartitionLog[] = [];
   for (let p = 0; p < partitions; p++) logs.push(await PartitionLog.open({ dataDir: join(dataDir, node), topic, partition: p }));
   return {
-    async pass(shape: 'sync' | 'sync-batch' | 'async' | 'async-batch' = 'sync') {
+    async pass(shape: 'sync' | 'sync-batch' | 'sync-each' | 'async' | 'async-batch' = 'sync') {
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       let records = 0;
@@ -93,7 +98,11 @@ export async function openDirect(dataDir: string, topic: string, partitions: num
               out = [];
             }
           }
-          for (const r of out) bytes += r.value!.byteLength;
+          if (shape === 'sync-each') {
+            // A call a record, as `run({ eachRecord })` makes one: the same loop handing
+            // each record to a function (like with like for a group's eachRecord).
+            for (let i = 0; i < out.length; i++) bytes += each(out[i]!);
+          } else for (const r of out) bytes += r.value!.byteLength;
           records += out.length;
         }
       }

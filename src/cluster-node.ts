@@ -52,6 +52,8 @@ export interface ClusterNodeOptions {
   readonly controller: Partial<ControllerConfig>;
   readonly broker: Partial<BrokerConfig>;
   readonly electionTimeoutMs?: number;
+  /** The quorum is new (this start made the cluster's folder): its first voter stands without a pre-vote (`RaftCore.campaignFirst`). */
+  readonly newQuorum?: boolean;
   readonly openStore?: (dir: string) => Store;
   readonly logger?: Logger;
   /** Called each time this node's controller becomes the active one. */
@@ -98,6 +100,7 @@ export class ClusterNode {
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(o.onControllerActivated !== undefined ? { onActivated: o.onControllerActivated } : {}),
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
+      ...(o.newQuorum === true ? { newQuorum: true } : {}),
     });
     endpoint.metadata = metadata;
     let self: ClusterNode | undefined;
@@ -109,7 +112,7 @@ export class ClusterNode {
     const broker = new Broker({
       nodeId: o.id,
       dataDir: dir,
-      controller: new ControllerLink(o.nodes, () => metadata.leaderId, o.clock, () => self?.brokerStopped ?? false, () => self?.brokerClosing ?? false, undefined, `broker-${o.id}`),
+      controller: new ControllerLink(o.nodes, () => metadata.leaderId, o.clock, () => self?.brokerStopped ?? false, () => self?.brokerClosing ?? false, undefined, `broker-${o.id}`, (l) => metadata.onQuorumChange(l)),
       peers: new BrokerLink(o.nodes, `broker-${o.id}-fetcher`),
       clusterId: o.clusterId,
       incarnationId: randomUuid(new Rng(seed ^ 0x5bd1e995)),

@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -15,7 +15,7 @@ import { ClusterStats, type ClusterMetrics, type NodeStats } from './observe/clu
 import { validateClusterOptions } from './cluster-options.js';
 import type { MetadataImage } from './metadata/image.js';
 import { RaftLinks } from './node/raft-link.js';
-import { WorkerNodes } from './cluster/worker-nodes.js';
+import { WorkerNodes, prestartNodeWorkers } from './cluster/worker-nodes.js';
 import { PortMembers } from './cluster/port-members.js';
 import { ClusterWorker } from './cluster/cluster-in-worker.js';
 import { makeEphemeralDir } from './cluster/ephemeral-dir.js';
@@ -182,6 +182,8 @@ export class Cluster {
   private lastImage: MetadataImage | undefined;
   private readonly factories: ClientFactories;
   private dirLock: FolderLock | undefined;
+  /** Set while `start` opens the nodes of a cluster whose folder it made (`NodeWorkerData.newQuorum`). */
+  private newQuorum = false;
   private readonly listeners: ClusterListeners | undefined;
   /** The nodes' workers, with `threads: 'per-node'`. */
   private readonly workers: WorkerNodes | undefined;
@@ -229,6 +231,7 @@ export class Cluster {
   static async start(options: ClusterOptions = {}): Promise<Cluster> {
     validateClusterOptions(options);
     if (options.threads === 'worker') return Cluster.startInWorker(options);
+    if (options.threads === 'per-node') prestartNodeWorkers(options.nodes ?? 1);
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? makeEphemeralDir();
     makeDataDir(dataDir);
@@ -237,7 +240,10 @@ export class Cluster {
     const dirLock = FolderLock.acquire(dataDir);
     let cluster: Cluster;
     try {
+      // A folder without a cluster id is a new cluster: no node of it can hold a vote yet.
+      const newQuorum = !existsSync(join(dataDir, 'cluster.id'));
       cluster = new Cluster(options, dataDir, ownsDir, readOrCreateClusterId(dataDir));
+      cluster.newQuorum = newQuorum;
     } catch (err) {
       dirLock.release();
       throw err;
@@ -248,6 +254,7 @@ export class Cluster {
       checkNodeFolders(dataDir, cluster.nodeIds, cluster.clusterId, cluster.voters);
       await cluster.listeners?.listenAll();
       await Promise.all(cluster.nodeIds.map((id) => cluster.openNode(id)));
+      cluster.newQuorum = false; // a node restarted later opens on what it wrote
       await cluster.waitForNodes(cluster.nodeIds, 30_000);
     } catch (err) {
       await cluster.close();
@@ -736,6 +743,7 @@ export class Cluster {
       },
       broker: { ...o.broker, ...(o.autoCreateTopics !== undefined ? { autoCreateTopicsEnable: o.autoCreateTopics } : {}), ...this.listeners?.advertised(id) },
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
+      ...(this.newQuorum ? { newQuorum: true } : {}),
       logLevel: o.logLevel ?? (o.logger === undefined ? 'warn' : 'debug'),
     };
   }
@@ -778,6 +786,7 @@ export class Cluster {
       logger: this.log,
       onControllerActivated: () => this.stats.controllerElections++,
       ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}),
+      ...(s.newQuorum === true ? { newQuorum: true } : {}),
     });
     if (this.closed) {
       await node.close();

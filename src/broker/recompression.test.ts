@@ -27,13 +27,23 @@ const targetOf = (t: (typeof topicTypes)[number], sent: CompressionType): Compre
 
 const rules = { assignOffsets: true, nextOffset: -1, maxMessageBytes: 1_048_588, keysRequired: false };
 
-/** Polls until `check` holds: a node answers from its metadata image, which follows the controller's commit a moment later. */
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
+/**
+ * Waits until `check` holds, checking again after each metadata image node 1 applies (a
+ * node answers from its image, which follows the controller's commit a moment later).
+ * Listens before it checks, so an image applied meanwhile is never missed.
+ */
+async function until(cluster: Cluster, what: string, check: () => Promise<boolean>): Promise<void> {
+  for (let images = 0; images < 1000; images++) {
+    let off = (): void => {};
+    const next = new Promise<void>((resolve) => (off = cluster.node(1)!.metadata.onImage(() => resolve())));
+    try {
+      if (await check()) return;
+      await next;
+    } finally {
+      off();
+    }
   }
-  throw new Error(`gave up waiting for ${what}`);
+  throw new Error(`gave up waiting for ${what} after 1,000 metadata images`);
 }
 
 describe('compression.type on the leader append', { timeout: 240_000 }, () => {
@@ -125,17 +135,17 @@ describe('compression.type on the leader append', { timeout: 240_000 }, () => {
     await producer.send('rc-altered', { value: 'before' });
     const typeOf = async (topic: string) => (await admin.describeConfigs(topic))['compression.type']!.value;
     await admin.alterConfigs('rc-altered', { 'compression.type': 'lz4' });
-    await until('lz4 applied', async () => (await typeOf('rc-altered')) === 'lz4');
+    await until(cluster, 'lz4 applied', async () => (await typeOf('rc-altered')) === 'lz4');
     await producer.send('rc-altered', { value: 'after' });
     await admin.alterConfigs('rc-altered', { 'compression.type': null });
-    await until('producer again', async () => (await typeOf('rc-altered')) === 'producer');
+    await until(cluster, 'producer again', async () => (await typeOf('rc-altered')) === 'producer');
     await producer.send('rc-altered', { value: 'producer again' });
     expect(storedCodecs(cluster, 1, 'rc-altered', 0)).toEqual([codecNumber('snappy'), codecNumber('lz4'), codecNumber('snappy')]);
 
     const handle = cluster.node(1)!.broker;
     const set = await handle.handle({ apiKey: 44, resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'compression.type', configOperation: 'SET', value: 'gzip' }] }], validateOnly: false } as never);
     expect(JSON.stringify(set)).toContain('"errorCode":"NONE"');
-    await until('the cluster-wide gzip applied', async () => (await typeOf('rc-default')) === 'gzip');
+    await until(cluster, 'the cluster-wide gzip applied', async () => (await typeOf('rc-default')) === 'gzip');
     await producer.send('rc-default', { value: 'cluster default' });
     expect(storedCodecs(cluster, 1, 'rc-default', 0)).toEqual([codecNumber('gzip')]);
 

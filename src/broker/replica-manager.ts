@@ -758,7 +758,7 @@ export class ReplicaManager {
     for (;;) {
       // Read before the partitions are: an append while they are read must not be missed (wakeups.ts).
       const seen = this.wakeups.version(keys);
-      const { response, bytes, errors, woke } = await this.readFromLocalLog(req);
+      const { response, bytes, errors, woke } = this.readFromLocalLog(req);
       const waited = this.o.clock.monotonic() - start;
       if (bytes >= Math.max(1, req.minBytes) || errors || waited >= req.maxWaitMs || this.stopped) return response;
       // The wake-ups this fetch caused itself (a follower's fetch moving the high watermark) are no news to it.
@@ -766,7 +766,8 @@ export class ReplicaManager {
     }
   }
 
-  private async readFromLocalLog(req: P.FetchRequest): Promise<{ response: P.FetchResponse; bytes: number; errors: boolean; woke: number }> {
+  /** Synchronous: an await a partition (the lookup is synchronous) was a resumption where V8 deoptimized the read. */
+  private readFromLocalLog(req: P.FetchRequest): { response: P.FetchResponse; bytes: number; errors: boolean; woke: number } {
     const now = this.o.clock.monotonic();
     const isFollower = req.replicaId >= 0;
     let bytes = 0;
@@ -778,7 +779,7 @@ export class ReplicaManager {
       const partitions: P.FetchPartitionResponse[] = [];
       for (const fp of t.partitions) {
         const fail = (errorCode: ErrorCode): P.FetchPartitionResponse => ({ partitionIndex: fp.partition, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, preferredReadReplica: -1, records: null });
-        const h = await this.leaderReplica(t.topic, fp.partition);
+        const h = this.leaderReplica(t.topic, fp.partition);
         if ('errorCode' in h) {
           errors = true;
           partitions.push(fail(h.errorCode));

@@ -12,7 +12,6 @@
  */
 import { parentPort, resourceLimits, workerData, type MessagePort } from 'node:worker_threads';
 import { ClusterNode } from '../cluster-node.js';
-import { keepNoLeaderTails } from '../storage/append-tail.js';
 import type { NodeEndpoint } from '../node/node-endpoint.js';
 import { RaftLinks } from '../node/raft-link.js';
 import { PortServer } from '../transport/port/port-server.js';
@@ -24,6 +23,7 @@ import type { Logger } from '../util/logger.js';
 import { writeCodeCacheIfAsked } from './code-cache.js';
 import { forwardingLogger } from './worker-log.js';
 import { PeerTransport } from './peer-transport.js';
+import { takeRelayedMarks } from './relayed-produce.js';
 import { imageCopy, statsCopy } from './node-reads.js';
 import { serveSyncReads } from './sync-read.js';
 import type { FromNodeWorker, NodeStatus, NodeWorkerData, ToNodeWorker } from './worker-protocol.js';
@@ -31,8 +31,10 @@ import type { FromNodeWorker, NodeStatus, NodeWorkerData, ToNodeWorker } from '.
 /** Wall-clock ms (comparable across threads). */
 const wall = (): number => performance.timeOrigin + performance.now();
 const control = parentPort!;
-// This node's followers are in other workers: a leader tail would not spare them their CRC pass.
-keepNoLeaderTails();
+// Leader tails stay on: this node's followers are in other workers, and a Fetch answer
+// read from the tail crosses to them marked `checked` (node/node-requests.ts,
+// `fetchAnswerFrame`), so it spares them both the leader's read of its file and their
+// CRC pass.
 
 function post(m: FromNodeWorker, transfer: ArrayBuffer[] = []): void {
   control.postMessage(m, transfer);
@@ -63,6 +65,8 @@ class NodeRun {
   private readonly clientHandler: NodeHandler = {
     handle: (request, context) => {
       if (!this.serving || this.node === undefined) return Promise.reject(new TributaryError('NETWORK_EXCEPTION', `node ${this.data.id} is not serving`));
+      // Only the supervisor holds this port ('clients', its contexts trusted): relayed-produce.ts.
+      takeRelayedMarks(request, context);
       return this.node.broker.handle(request, context);
     },
   };
@@ -189,6 +193,7 @@ class NodeRun {
         logger: this.log,
         onControllerActivated: () => post({ t: 'activated' }),
         ...(data.electionTimeoutMs !== undefined ? { electionTimeoutMs: data.electionTimeoutMs } : {}),
+        ...(data.newQuorum === true ? { newQuorum: true } : {}),
       });
       this.node = node;
       post({ t: 'opened', marks: { loadedAt: this.loadedAt, openedAt: wall(), youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb } });
@@ -207,7 +212,8 @@ class NodeRun {
   }
 }
 
-let run: NodeRun | undefined = new NodeRun(workerData as NodeWorkerData, wall());
+// A worker started ahead of its node (`prestartNodeWorkers`, `{ idle: true }`) waits for a `run`.
+let run: NodeRun | undefined = (workerData as { idle?: true }).idle === true ? undefined : new NodeRun(workerData as NodeWorkerData, wall());
 
 control.on('message', (m: ToNodeWorker) => {
   if (m.t === 'run') {

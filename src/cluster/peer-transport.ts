@@ -3,7 +3,8 @@ import type { Request, ResponseFor } from '../protocol/requests.js';
 import { PortTransport } from '../transport/port/port-transport.js';
 import type { NodeHandler, SendOptions, Transport } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
-import { decodeNodeAnswer, encodeNodeMessage, isNodeRequest, sendFrame, type NodeResponse } from '../node/node-requests.js';
+import { isReplicaFetch, takePeerFetchAnswer, type PeerFetch } from '../node/peer-fetch.js';
+import { decodeNodeAnswer, encodeNodeMessage, isNodeRequest, markFetchRecords, sendForFrame, type NodeResponse } from '../node/node-requests.js';
 
 /**
  * A node's way to the other nodes when each node lives in a worker of its own: one
@@ -13,7 +14,9 @@ import { decodeNodeAnswer, encodeNodeMessage, isNodeRequest, sendFrame, type Nod
  * A request to the node itself (its own controller, say) goes straight to its endpoint.
  * This is where a typed node request (`NodeRequest`) crosses a thread, so it is encoded
  * here into one Kafka request message, and the frame of its answer decoded back; the
- * peer's endpoint decodes the frame into the same typed request.
+ * peer's endpoint decodes the frame into the same typed request. The replica Fetch, the
+ * request that runs all the time, crosses as the typed object instead (`PeerFetch`,
+ * node/peer-fetch.ts).
  * @internal
  */
 export class PeerTransport implements Transport {
@@ -51,8 +54,19 @@ export class PeerTransport implements Transport {
     const t = this.links.get(nodeId);
     if (t === undefined) throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId} is not reachable`);
     if (!isNodeRequest(request)) return t.send(nodeId, request, options);
-    const answer = await sendFrame(t, nodeId, request.apiKey, encodeNodeMessage(request), options);
-    const response: NodeResponse = { apiKey: request.apiKey, body: decodeNodeAnswer(request, answer) };
+    if (isReplicaFetch(request)) {
+      // As an object, not a frame (node/peer-fetch.ts: why).
+      const peerFetch: PeerFetch = { apiKey: 1, peerFetch: request };
+      const answer: unknown = await t.send(nodeId, peerFetch as unknown as Request, options);
+      const fetched: NodeResponse = { apiKey: 1, body: takePeerFetchAnswer(request, answer, nodeId) };
+      return fetched as unknown as ResponseFor<R>;
+    }
+    const answer = await sendForFrame(t, nodeId, request.apiKey, encodeNodeMessage(request), options);
+    const body = decodeNodeAnswer(request, answer.frame);
+    // A replica Fetch answer of the leader's tail (node-requests.ts, `fetchAnswerFrame`: why
+    // a follower of this process need not checksum it again).
+    markFetchRecords(request, answer.checked, body);
+    const response: NodeResponse = { apiKey: request.apiKey, body };
     return response as unknown as ResponseFor<R>;
   }
 

@@ -8,10 +8,11 @@ import type { NodeHandler } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { MetadataImage } from '../metadata/image.js';
-import { codeCacheBoot } from './code-cache.js';
+import { bootDataKey, codeCacheBoot } from './code-cache.js';
+import { relayContext } from './relayed-produce.js';
 import { imageFromCopy, statsFromCopy, type ImageCopy, type NodeStats, type NodeStatsCopy } from './node-reads.js';
 import { SyncReader } from './sync-read.js';
-import { putIdleWorker, takeIdleWorker } from './worker-pool.js';
+import { idleWorkerCount, idleWorkersMax, putIdleWorker, takeIdleWorker } from './worker-pool.js';
 import type { FromNodeWorker, NodeStatus, NodeWorkerData, StartMarks, ToNodeWorker } from './worker-protocol.js';
 
 /**
@@ -25,7 +26,10 @@ import type { FromNodeWorker, NodeStatus, NodeWorkerData, StartMarks, ToNodeWork
 export function startWorkerEntry(srcPath: string, distName: string, workerData: unknown, transferList: TransferListItem[] = [], limits: Pick<WorkerOptions, 'resourceLimits'> = {}): Worker {
   const here = import.meta.url;
   // A node's worker loads its CommonJS bundle with a V8 code cache (code-cache.ts), from either format.
-  if (!here.endsWith('.ts') && distName === 'node-worker') return new Worker(codeCacheBoot(fileURLToPath(new URL(`./${distName}.cjs`, here))), { eval: true, workerData, transferList, ...limits });
+  if (!here.endsWith('.ts') && distName === 'node-worker') {
+    const { script, boot } = codeCacheBoot(fileURLToPath(new URL(`./${distName}.cjs`, here)));
+    return new Worker(script, { eval: true, workerData: boot !== undefined ? { ...(workerData as object), [bootDataKey]: boot } : workerData, transferList, ...limits });
+  }
   if (!here.endsWith('.ts')) return new Worker(new URL(`./${distName}${here.endsWith('.cjs') ? '.cjs' : '.js'}`, here), { workerData, transferList, ...limits });
   const entry = new URL(srcPath, here).href;
   // tsx's ESM entry (`require.resolve` would give its CommonJS one, which cannot register the hooks from here).
@@ -64,6 +68,24 @@ export const NODE_WORKER_LIMITS = { resourceLimits: { maxYoungGenerationSizeMb: 
 
 function startWorker(data: NodeWorkerData, sync: SyncReader): Worker {
   return startWorkerEntry('./node-worker.ts', 'node-worker', { ...data, syncRead: sync.end }, [sync.end.port], NODE_WORKER_LIMITS);
+}
+
+/**
+ * Starts node workers ahead of their nodes, into the pool of idle workers, so that `count`
+ * wait there (at most `idleWorkersMax`): `Cluster.start` calls it first, and the workers
+ * boot Node and load the node bundle while the calling thread makes the data folder, takes
+ * its lock and writes the cluster id (fsyncs), instead of after. Each then runs its node
+ * from a `run` message, as an idle worker does. Why: a new worker costs 30-35 ms of CPU
+ * before it can open a node (Node's own bootstrap 20, the bundle 10-13), and the calling
+ * thread's setup before the first `new Worker` took 13-29 ms of a first start on the loaded
+ * machine (measured); started first, the two overlap. A worker started so whose cluster
+ * never comes (the start failed) waits, unref'd, for the next.
+ * @internal
+ */
+export function prestartNodeWorkers(count: number): void {
+  for (let n = Math.min(count, idleWorkersMax) - idleWorkerCount(); n > 0; n--) {
+    putIdleWorker(startWorkerEntry('./node-worker.ts', 'node-worker', { idle: true }, [], NODE_WORKER_LIMITS));
+  }
 }
 
 /** One node's worker, as the supervisor sees it. */
@@ -239,7 +261,7 @@ class WorkerNode {
   }
 
   /** A handler that forwards to the broker in the worker. */
-  readonly handler: NodeHandler = { handle: (request, context) => this.clients.sendAs(this.id, request, context) };
+  readonly handler: NodeHandler = { handle: (request, context) => this.clients.sendAs(this.id, request, relayContext(request, context)) };
 }
 
 /**

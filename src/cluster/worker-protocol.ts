@@ -23,6 +23,8 @@ export interface NodeWorkerData {
   readonly controller: Partial<ControllerConfig>;
   readonly broker: Partial<BrokerConfig>;
   readonly electionTimeoutMs?: number;
+  /** The quorum is new (this start made the cluster's folder): its first voter stands without a pre-vote (`RaftCore.campaignFirst`). */
+  readonly newQuorum?: boolean;
   readonly logLevel: LogLevel;
   /** Where the supervisor reads the node's counts and image synchronously (added by `WorkerNodes`, its port transferred). */
   readonly syncRead?: SyncReadEnd;

@@ -24,6 +24,8 @@ export interface ControllerNodeOptions {
   readonly clock?: Clock;
   readonly tickMs?: number;
   readonly electionTimeoutMs?: number;
+  /** The quorum is new (this start made the cluster's folder): its first voter stands without a pre-vote (`RaftCore.campaignFirst`). */
+  readonly newQuorum?: boolean;
   readonly controller?: Partial<ControllerConfig>;
   /**
    * Take a snapshot once this many bytes of records were committed since the last one
@@ -48,6 +50,9 @@ export class ControllerNode {
   private readonly network: RaftNetwork;
   private readonly waiting = new Map<number, { resolve: (r: unknown) => void; reject: (e: unknown) => void }>();
   private readonly listeners = new Set<ImageListener>();
+  /** Called when entries commit or the known leader changes (`onQuorumChange`). */
+  private readonly quorumListeners = new Set<() => void>();
+  private lastLeaderId = -1;
   private readonly timer: RepeatingTimer;
   private bytesSinceSnapshot = 0;
   private snapshotting = false;
@@ -87,6 +92,7 @@ export class ControllerNode {
       clock,
       ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
       ...(options.electionTimeoutMs !== undefined ? { electionTimeoutMs: options.electionTimeoutMs } : {}),
+      ...(options.newQuorum === true ? { newQuorum: true } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.openStore !== undefined ? { openStore: options.openStore } : {}),
       stateMachine: {
@@ -168,6 +174,17 @@ export class ControllerNode {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Calls `listener` whenever entries commit on this node (a new leader's first entry
+   * included, which is when it becomes the active controller and adds nothing to the
+   * image) or the leader it knows changes: what a request waiting for an active
+   * controller should look again at. Returns the function that stops it.
+   */
+  onQuorumChange(listener: () => void): () => void {
+    this.quorumListeners.add(listener);
+    return () => this.quorumListeners.delete(listener);
+  }
+
   async close(): Promise<void> {
     this.timer.stop();
     this.network.unregister(this.id, this.raft);
@@ -193,6 +210,7 @@ export class ControllerNode {
     this.settle();
     this.noteLeadership();
     if (this.qc.image !== before) for (const l of this.listeners) l(this.qc.image);
+    this.quorumChanged();
     if (this.bytesSinceSnapshot >= this.snapshotBytes && !this.snapshotting) void this.snapshot();
   }
 
@@ -200,6 +218,12 @@ export class ControllerNode {
     this.qc.sync(this.view, this.raft.logEndOffset, this.clock.now());
     this.settle();
     this.noteLeadership();
+    if (this.raft.core.leaderId !== this.lastLeaderId) this.quorumChanged();
+  }
+
+  private quorumChanged(): void {
+    this.lastLeaderId = this.raft.core.leaderId;
+    for (const l of [...this.quorumListeners]) l();
   }
 
   /** Reports this node's controller becoming (or ceasing to be) the active one. */

@@ -6,7 +6,8 @@ import { isNodeApi, peekRequestHeader, type NodeRequestBody } from '../protocol/
 import type { NodeHandler } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
 import { controllerRequestFromBody, controllerResponseBody, type ControllerApiKey } from './controller-messages.js';
-import { decodeNodeMessage, encodeNodeAnswer, isNodeFrame, isNodeRequest, responseFrame, type NodeFrame, type NodeRequest, type NodeResponse } from './node-requests.js';
+import { decodeNodeMessage, encodeNodeAnswer, fetchAnswerFrame, isNodeFrame, isNodeRequest, type NodeFrame, type NodeRequest, type NodeResponse } from './node-requests.js';
+import { isPeerFetch, peerFetchAnswer, readPeerFetch } from './peer-fetch.js';
 import type { TransportRaftNetwork } from './raft-link.js';
 
 /**
@@ -43,6 +44,11 @@ export class NodeEndpoint implements NodeHandler {
 
   async handle<R extends Request>(request: R, context?: RequestContext): Promise<ResponseFor<R>> {
     if (isNodeFrame(request)) return (await this.handleFrame(request, context)) as unknown as ResponseFor<R>;
+    if (isPeerFetch(request)) {
+      // A replica Fetch from another worker, as an object (peer-fetch.ts): validated, answered, the answer marked.
+      const broker = this.checkServing();
+      return peerFetchAnswer(await broker.handle(readPeerFetch(request).body as Request, context)) as unknown as ResponseFor<R>;
+    }
     if (!isNodeRequest(request)) throw new TributaryError('INVALID_REQUEST', `node ${this.nodeId} takes only node requests`);
     const answer: NodeResponse = { apiKey: request.apiKey, body: await this.answer(request, context) };
     return answer as unknown as ResponseFor<R>;
@@ -54,7 +60,8 @@ export class NodeEndpoint implements NodeHandler {
     if (header.apiKey !== apiKey) throw new TributaryError('INVALID_REQUEST', `a node frame of api ${apiKey} holds a request of api ${header.apiKey}`);
     if (!isNodeApi(header.apiKey, header.apiVersion)) this.checkServing(); // before decoding a request nobody will answer
     const request = decodeNodeMessage(frame);
-    return responseFrame(apiKey, encodeNodeAnswer(request, await this.answer(request, context)));
+    const body = await this.answer(request, context);
+    return fetchAnswerFrame(request, body, encodeNodeAnswer(request, body));
   }
 
   private checkServing(): Broker {

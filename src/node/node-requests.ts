@@ -29,6 +29,7 @@ import type { Request, Response } from '../protocol/requests.js';
 import { validateRequest } from '../protocol/validate.js';
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponseChunks } from '../protocol/wire/codec.js';
 import { decodeNodeRequest, decodeNodeResponse, encodeNodeRequest, encodeNodeResponse, isNodeApi, peekRequestHeader, type NodeApiKey } from '../protocol/wire/node-codec.js';
+import { checksummedHere, markChecksummedHere } from '../record/checksummed-here.js';
 import { handOver } from '../transport/port/messages.js';
 import type { SendOptions, Transport } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
@@ -52,6 +53,14 @@ export interface NodeResponse<B = unknown> {
 export interface NodeFrame {
   readonly apiKey: number;
   readonly frame: Uint8Array;
+  /**
+   * On a replica Fetch answer only: every record batch in it is bytes whose CRC the
+   * answering node checked in its own memory (its leader's tail, `storage/append-tail.ts`),
+   * copied into this frame, which was written for this answer alone and handed over
+   * (see `fetchAnswerFrame` for why a follower of the same process may then skip its CRC
+   * pass). Honoured only by `PeerTransport`, on the node ports the supervisor made.
+   */
+  readonly checked?: boolean;
 }
 
 /** Whether a request on the nodes' transport is a frame. */
@@ -81,9 +90,14 @@ export async function sendNodeRequest<B>(nodes: Transport, nodeId: number, reque
  * that is not a frame is `CORRUPT_MESSAGE`; a transport's own errors pass through.
  */
 export async function sendFrame(nodes: Transport, nodeId: number, apiKey: number, frame: Uint8Array, options?: SendOptions): Promise<Uint8Array> {
+  return (await sendForFrame(nodes, nodeId, apiKey, frame, options)).frame;
+}
+
+/** `sendFrame`, resolving with the whole answer (its frame and its `checked` mark). */
+export async function sendForFrame(nodes: Transport, nodeId: number, apiKey: number, frame: Uint8Array, options?: SendOptions): Promise<NodeFrame> {
   const answer: unknown = await nodes.send(nodeId, { apiKey, frame } as unknown as Request, options);
   if (!isNodeFrame(answer)) throw new TributaryError('CORRUPT_MESSAGE', `node ${nodeId} answered a node request with something other than a response message`);
-  return answer.frame;
+  return answer;
 }
 
 /**
@@ -93,6 +107,64 @@ export async function sendFrame(nodes: Transport, nodeId: number, apiKey: number
  */
 export function responseFrame(apiKey: number, frame: Uint8Array): NodeFrame {
   return { apiKey, frame: handOver(frame) };
+}
+
+/**
+ * The frame of a replica Fetch answer (`r` a client-API Fetch, `body` its answer), marked
+ * `checked` when every record batch in it carries this thread's checksummed-here mark
+ * (`record/checksummed-here.ts`: in a node's thread, only its leader tail's views do).
+ *
+ * **Why a follower of the same process may trust the mark (the trust boundary).** The
+ * follower's CRC pass exists to catch bytes changed between the check that let them in and
+ * the follower's log: by a disk, a network, or a hand outside the library. Between two node
+ * workers of one process none of these is in the path: the batches were checked by the
+ * leader as they entered its thread (or taken with the producer's mark) and kept in its
+ * tail, whose chunks are never written again; `encodeNodeAnswer` copies them into a frame
+ * of fresh memory that only this thread has seen; the port transport transfers that
+ * buffer (it is handed over), so the leader's view is detached and nobody can write it
+ * after the post; and the port is one of the node ports the supervisor made between two
+ * node workers, which no user code ever holds (a client's handle reaches a broker, never a
+ * `PeerTransport`). So the bytes the follower decodes are the bytes the leader checked,
+ * exactly as when a follower in the leader's own thread takes a view of its tail. Bytes the
+ * leader read from its file (where disk damage lives) carry no mark, so one such batch
+ * leaves the whole answer unmarked and the follower checks it. A `SharedArrayBuffer` would
+ * break the argument (the writer keeps access): the frame is never one.
+ */
+export function fetchAnswerFrame(r: NodeRequest, body: unknown, frame: Uint8Array): NodeFrame {
+  const checked = r.apiKey === 1 && !isNodeApi(r.apiKey, r.apiVersion) && recordsAllMarked(body);
+  return checked ? { apiKey: r.apiKey, frame: handOver(frame), checked } : responseFrame(r.apiKey, frame);
+}
+
+interface FetchBodyRecords {
+  readonly responses?: readonly { readonly partitions?: readonly { readonly records?: Uint8Array | null }[] }[];
+}
+
+/** Whether some partition of a Fetch answer has records, and every one that has is marked. */
+export function recordsAllMarked(body: unknown): boolean {
+  const responses = (body as FetchBodyRecords | undefined)?.responses;
+  if (!Array.isArray(responses)) return false;
+  let any = false;
+  for (const t of responses) {
+    for (const p of t.partitions ?? []) {
+      const records = p.records;
+      if (records === undefined || records === null || records.length === 0) continue;
+      if (!checksummedHere(records)) return false;
+      any = true;
+    }
+  }
+  return any;
+}
+
+/**
+ * Puts this thread's checksummed-here mark on the record batches of a decoded replica Fetch
+ * answer that came `checked` from a peer node (`fetchAnswerFrame`, `peer-fetch.ts`). Only
+ * `PeerTransport` calls it, for answers on the node ports.
+ */
+export function markFetchRecords(r: NodeRequest, checked: boolean | undefined, body: unknown): void {
+  if (checked !== true || r.apiKey !== 1 || isNodeApi(r.apiKey, r.apiVersion)) return;
+  const responses = (body as FetchBodyRecords | undefined)?.responses;
+  if (!Array.isArray(responses)) return;
+  for (const t of responses) for (const p of t.partitions ?? []) if (p.records instanceof Uint8Array && p.records.length > 0) markChecksummedHere(p.records);
 }
 
 /** Encodes a typed request as one Kafka request message (no size prefix). */

@@ -764,88 +764,14 @@ const noHeaders: readonly RecordHeader[] = Object.freeze([]);
  * `decodeRecordsSection` checks it; a record without headers shares one empty list.
  */
 export function decodeRecordsSectionWith<T>(body: Uint8Array, header: BatchHeader, fromOffset: number, make: RecordMaker<T>, out: T[]): void {
-  decodeSection(body, header, fromOffset, make as RecordMaker<unknown>, '', 0, out);
+  decodeSection(body, header, fromOffset, make as RecordMaker<unknown>, out);
 }
 
 /**
- * A record as a consumer hands it out: a decoded record with the topic and partition it
- * was read from and the epoch of the leader that appended its batch. (`ConsumerRecord` in
- * `client/` is this shape; the fields are made in this order.)
+ * The loop of {@link decodeRecordsSectionWith}. (The consumer's records have a loop of
+ * their own, `decodePartitionRecordsSection` in partition-records.ts: see there why.)
  */
-export interface PartitionRecord extends DecodedRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly leaderEpoch: number;
-}
-
-/**
- * {@link decodeRecordsSectionWith} for the consumer's records ({@link PartitionRecord}),
- * made by the decoder's own loop rather than by a maker function. Why: the maker's call
- * site in the loop is shared by every reader of records in the process (the consumer, the
- * group coordinator loading offsets, the log's own readers), and once it has seen two or
- * three makers the record's allocation is no longer inlined into the loop; an object
- * literal here is.
- */
-export function decodePartitionRecordsSection(body: Uint8Array, header: BatchHeader, fromOffset: number, topic: string, partition: number, out: PartitionRecord[]): void {
-  decodeSection(body, header, fromOffset, undefined, topic, partition, out);
-}
-
-/**
- * Makes a {@link PartitionRecord}: `new PartitionRecordObject(...)` is a plain object (its
- * prototype is `Object.prototype`, its `constructor` is `Object`, its own fields are made
- * in the order below), exactly what the object literal `{ topic, partition, ... }` made.
- *
- * Why not that literal: V8 tracks the objects an object literal makes (allocation sites
- * with mementos) and, when one young-generation collection finds nearly all of a site's
- * recent objects alive while the young generation is at its largest, allocates every later
- * object of that site straight in the old generation, for the life of the process
- * ("pretenuring"). A consumer meets that test by chance: V8 runs a scheduled collection
- * between two macrotasks, which is just after a fetch's 9,500 records were decoded and
- * while the loop holds them all (`--trace-pretenuring`: "(created, found, ratio) (9505,
- * 9505, 1.000000) undecided => tenure"). From then on every record is an old-generation
- * object whose Buffer views are young: each view is kept alive by a dead record until a
- * full collection, young collections copy almost everything, and full collections run
- * every 50 MB (measured: 18 to 19 mark-compacts and 340 to 400 ns a record in a reading
- * pass, against 2 to 4 and 150 to 190 ns when the dice fall the other way). An object made
- * by `new` has no allocation site, so the decision is never taken.
- */
-interface PartitionRecordConstructor {
-  new (topic: string, partition: number, offset: number, timestamp: number, key: Uint8Array | null, value: Uint8Array | null, headers: readonly RecordHeader[], leaderEpoch: number): PartitionRecord;
-}
-const PartitionRecordObject = function PartitionRecordObject(
-  this: { -readonly [K in keyof PartitionRecord]: PartitionRecord[K] },
-  topic: string,
-  partition: number,
-  offset: number,
-  timestamp: number,
-  key: Uint8Array | null,
-  value: Uint8Array | null,
-  headers: readonly RecordHeader[],
-  leaderEpoch: number,
-): void {
-  this.topic = topic;
-  this.partition = partition;
-  this.offset = offset;
-  this.timestamp = timestamp;
-  this.key = key;
-  this.value = value;
-  this.headers = headers;
-  this.leaderEpoch = leaderEpoch;
-} as unknown as PartitionRecordConstructor;
-PartitionRecordObject.prototype = Object.prototype;
-
-/** The same for a record header (`{ key, value }`): a plain object without an allocation site. */
-interface RecordHeaderConstructor {
-  new (key: string, value: Uint8Array | null): RecordHeader;
-}
-const RecordHeaderObject = function RecordHeaderObject(this: { key: string; value: Uint8Array | null }, key: string, value: Uint8Array | null): void {
-  this.key = key;
-  this.value = value;
-} as unknown as RecordHeaderConstructor;
-RecordHeaderObject.prototype = Object.prototype;
-
-/** The loop of both: `make` for a reader's own records, or none for a {@link PartitionRecord} of `topic` and `partition`. */
-function decodeSection(body: Uint8Array, header: BatchHeader, fromOffset: number, make: RecordMaker<unknown> | undefined, topic: string, partition: number, out: unknown[]): void {
+function decodeSection(body: Uint8Array, header: BatchHeader, fromOffset: number, make: RecordMaker<unknown>, out: unknown[]): void {
   const count = header.recordCount;
   // Checked before anything is made: a garbled count must not size anything.
   if (count < 0 || count > body.length / recordBytesMin) throw corrupt(`${count} records cannot fit in ${body.length} bytes`);
@@ -857,7 +783,6 @@ function decodeSection(body: Uint8Array, header: BatchHeader, fromOffset: number
   const logAppend = timestampTypeOf(header.attributes) === 'LogAppendTime';
   const baseOffset = header.baseOffset;
   const lastOffsetDelta = header.lastOffsetDelta;
-  const leaderEpoch = header.partitionLeaderEpoch;
   const bytesField = (what: string): Uint8Array | null => {
     const len = r.varint();
     if (len < -1) throw corrupt(`bad ${what} length`);
@@ -901,14 +826,14 @@ function decodeSection(body: Uint8Array, header: BatchHeader, fromOffset: number
         // malformed sequence with U+FFFD) and so does this: a record Kafka serves must not
         // be unreadable here.
         const keyStart = k.byteOffset - body.byteOffset;
-        list[h] = new RecordHeaderObject(text.toString('utf8', keyStart, keyStart + k.length), bytesField('header value'));
+        list[h] = { key: text.toString('utf8', keyStart, keyStart + k.length), value: bytesField('header value') };
       }
       headers = list;
     }
     if (r.position !== recordEnd) throw corrupt(`record ${i} length disagrees with its fields`);
     if (!wanted) continue;
     const timestamp = logAppend ? header.maxTimestamp : header.baseTimestamp + timestampDelta;
-    out.push(make === undefined ? new PartitionRecordObject(topic, partition, offset, timestamp, key, value, headers, leaderEpoch) : make(offset, timestamp, key, value, headers));
+    out.push(make(offset, timestamp, key, value, headers));
   }
   if (r.position !== body.length) throw corrupt('bytes left over after the last record');
 }

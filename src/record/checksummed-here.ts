@@ -18,11 +18,16 @@
  * The second place that marks bytes is a leader's in-memory tail (storage/append-tail.ts):
  * its views hold batches whose CRC the leader checked (or took with the producer's mark)
  * as they entered this thread, so a follower in the same thread does not check them
- * again; a follower in a worker or behind a socket gets them unmarked, like any bytes
- * that crossed.
+ * again; a follower behind a socket gets them unmarked, like any bytes that crossed.
+ * The one mark that crosses a thread: a follower in another node worker of the same
+ * process (`threads: 'per-node'`) gets a Fetch answer of tail views in a frame marked
+ * `checked`, and its `PeerTransport` puts this mark on the decoded batches
+ * (`node/node-requests.ts`, `fetchAnswerFrame`: only on the node ports the supervisor
+ * made, which no user code holds, for a frame of fresh memory handed over).
  * Nothing a caller passes in as data can forge the mark: it is a property under a
  * module-private `Symbol`, which no wire format, `postMessage` or `structuredClone`
- * carries (they copy a typed array's bytes, never its own properties).
+ * carries (they copy a typed array's bytes, never its own properties); the node ports'
+ * `checked` above is honoured only by `PeerTransport`, whose ports user code never holds.
  *
  * Why a symbol property and not a `WeakSet`: with keyed records over 10,000 partitions
  * every batch holds one record, and a `WeakSet` add a batch cost about 1 us (2% of that

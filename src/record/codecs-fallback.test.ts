@@ -25,8 +25,9 @@ let jsNative: Native;
 let jsErrors: Errors;
 
 beforeAll(async () => {
-  // The native codecs load on first use: load them before the flag is set.
+  // The native codecs and CRC load on first use: load them before the flag is set.
   for (const type of ['snappy', 'lz4', 'zstd'] as const) await nativeCodecFor(type).compress(Buffer.from('warm up'));
+  nativeCrc32c(Buffer.alloc(1024));
   vi.stubEnv('TRIBUTARY_NO_NATIVE', '1');
   vi.resetModules();
   js = await import('./codecs/index.js');

@@ -29,9 +29,11 @@
  * **Trust.** The leader checked each append's CRC as it entered this thread (or took it
  * with the producer's mark, `record/checksummed-here.ts`), and the stamps written here
  * are outside the CRC's span. So each view read from the tail carries the mark: a
- * follower in the same thread does not checksum these bytes again, and a follower in
- * another thread or process gets them without the mark (no `postMessage`, frame or socket
- * carries it) and checks them as before.
+ * follower in the same thread does not checksum these bytes again. A follower in another
+ * node worker of the same process gets them in a replica Fetch answer frame marked
+ * `checked` (`node/node-requests.ts`, `fetchAnswerFrame`, which says why that crosses no
+ * trust boundary) and does not either; a follower in another process gets them without
+ * the mark (no socket carries it) and checks them as before.
  *
  * **Memory.** Chunks of 64 KiB to 1 MiB. Bounded twice: one tail holds at most `appendTailBytesMax`, and every tail
  * of one broker together at most its `TailBudget` (default `tailBudgetBytesDefault`),
@@ -53,23 +55,10 @@ export const appendTailBytesMax = 8 * 1024 * 1024;
 /** The most bytes the tails of one broker keep together, unless its `TailBudget` says otherwise. */
 export const tailBudgetBytesDefault = 32 * 1024 * 1024;
 
-/** What a new `TailBudget` allows in this thread (`keepNoLeaderTails` makes it 0). */
-let threadBudgetBytesMax = tailBudgetBytesDefault;
-
-/**
- * No leader tails in this thread: for a node alone in its worker (`threads: 'per-node'`),
- * whose followers are all in other threads. They checksum what they get anyway, and there
- * the copy into fresh memory cost more than the `pread` it saved (`rf3:per-node`, three
- * pairs: 1.21-1.30 us a record with tails, 1.12-1.22 without).
- */
-export function keepNoLeaderTails(): void {
-  threadBudgetBytesMax = 0;
-}
-
 /** Bytes kept by a group of tails (one broker's), against their common maximum. */
 export class TailBudget {
   held = 0;
-  constructor(readonly bytesMax: number = threadBudgetBytesMax) {}
+  constructor(readonly bytesMax: number = tailBudgetBytesDefault) {}
 }
 
 /** Memory the tail copies appends into, back to back; never written twice (a full chunk is left for a new one). */

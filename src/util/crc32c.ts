@@ -4,8 +4,18 @@ interface Crc32Module {
   crc32c(input: Buffer, initial?: number): number;
 }
 
-/** The native CRC-32C, or undefined when `@node-rs/crc32` (optional) is not installed. */
-const nativeCrc32c = loadNative<Crc32Module>('@node-rs/crc32')?.crc32c;
+/**
+ * The native CRC-32C, or undefined when `@node-rs/crc32` (optional) is not installed;
+ * null until the first checksum long enough to use it. Loaded then, not at import: every
+ * node worker of a `'per-node'` cluster imports this, and loading the addon (resolving the
+ * package, then the addon's own start) cost 1.5-2 ms of CPU of each worker's boot.
+ */
+let nativeCrc32c: Crc32Module['crc32c'] | undefined | null = null;
+
+function native(): Crc32Module['crc32c'] | undefined {
+  if (nativeCrc32c === null) nativeCrc32c = loadNative<Crc32Module>('@node-rs/crc32')?.crc32c;
+  return nativeCrc32c;
+}
 
 /**
  * CRC-32C (Castagnoli), the checksum of Kafka's record batch v2.
@@ -67,12 +77,13 @@ export function crc32cJs(buf: Uint8Array, start = 0, end = buf.length, initial =
  * @internal
  */
 export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
-  if (nativeCrc32c === undefined || end - start < nativeThresholdBytes) return crc32cJs(buf, start, end);
+  const nativeCrc = end - start < nativeThresholdBytes ? undefined : native();
+  if (nativeCrc === undefined) return crc32cJs(buf, start, end);
   const view =
     start === 0 && end === buf.length && Buffer.isBuffer(buf)
       ? buf
       : Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
-  return nativeCrc32c(view) >>> 0;
+  return nativeCrc(view) >>> 0;
 }
 
 /**
@@ -82,6 +93,7 @@ export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
  * @internal
  */
 export function crc32cUpdate(crc: number, buf: Uint8Array, start = 0, end = buf.length): number {
-  if (nativeCrc32c === undefined || end - start < nativeThresholdBytes) return crc32cJs(buf, start, end, crc);
-  return nativeCrc32c(Buffer.from(buf.buffer, buf.byteOffset + start, end - start), crc) >>> 0;
+  const nativeCrc = end - start < nativeThresholdBytes ? undefined : native();
+  if (nativeCrc === undefined) return crc32cJs(buf, start, end, crc);
+  return nativeCrc(Buffer.from(buf.buffer, buf.byteOffset + start, end - start), crc) >>> 0;
 }

@@ -17,6 +17,8 @@
  *
  *   add-nodes N [voters=1,2,3] [observers=100] [election=4] [check-quorum=6] [fetch-max=8]
  *   campaign ID                   stand for election now (through pre-vote)
+ *   campaign-first ID             stand for election as a node that opens does
+ *                                 (`campaignFirst`: no pre-vote in epoch 0)
  *   tick IDS [xK] [stabilize] [quiet]
  *                                 K rounds of one tick per node (and, with `stabilize`,
  *                                 delivery until quiet after each round)
@@ -97,6 +99,9 @@ export class InteractionEnv {
         break;
       case 'campaign':
         this.input(this.node(args[0]), (c) => c.campaign());
+        break;
+      case 'campaign-first':
+        this.input(this.node(args[0]), (c) => c.campaignFirst());
         break;
       case 'tick':
         this.tick(args[0] ?? 'all', args.find((a) => /^x\d+$/.test(a)), flags);

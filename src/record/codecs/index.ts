@@ -9,7 +9,6 @@ import {
   compressionOf,
   decodeRecordsSection,
   decodeRecordsSectionWith,
-  decodePartitionRecordsSection,
   encodeBatchUncompressed,
   encodeRecords,
   assembleBatch,
@@ -21,8 +20,8 @@ import {
   type RecordInput,
   type RecordMaker,
   type BatchHeader,
-  type PartitionRecord,
 } from '../batch.js';
+import { decodePartitionRecordsSection, type PartitionRecord } from '../partition-records.js';
 import { checkBatchInput } from '../batch-input.js';
 import type { Codec } from './codec.js';
 import { gzipCodec } from './gzip.js';
