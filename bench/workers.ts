@@ -57,7 +57,7 @@ export async function workersBench(): Promise<string> {
 
   const prodMain = await median3(f, 'main', 'recordsPerSec');
   const prodWorker = await median3(f, 'worker', 'recordsPerSec');
-  out += `### Producer in a worker vs in the cluster's thread (1 node, 100-byte records, calls of 1,000, 4 in flight; 1,000 calls measured after 2,000 of warm-up, both sides alike; `WARMUP_CALLS=100` gives the figure before session 8)\n\n${table(['where', 'rec/s (load)', 'median', 'CPU per record'], [
+  out += `### Producer in a worker vs in the cluster's thread (1 node, 100-byte records, calls of 1,000, 4 in flight; 1,000 calls measured after 2,000 of warm-up, both sides alike; WARMUP_CALLS=100 gives the figure before session 8)\n\n${table(['where', 'rec/s (load)', 'median', 'CPU per record'], [
     ['main thread', rates(prodMain), fmt(prodMain.value), cpus(prodMain)],
     ['worker', rates(prodWorker), fmt(prodWorker.value), cpus(prodWorker)],
   ])}\n\nworker / main: **${fmt(prodWorker.value / prodMain.value, 2)}** (target ≥ 0.8)\n\n`;
