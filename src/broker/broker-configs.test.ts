@@ -10,25 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Cluster } from '../cluster.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { isTributaryError } from '../util/errors.js';
-
-/**
- * Waits until `check` holds, checking again after each metadata image node 1 applies (a
- * node answers from its image, which follows the controller's commit a moment later).
- * Listens before it checks, so an image applied meanwhile is never missed.
- */
-async function until(cluster: Cluster, what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let images = 0; images < 1000; images++) {
-    let off = (): void => {};
-    const next = new Promise<void>((resolve) => (off = cluster.node(1)!.metadata.onImage(() => resolve())));
-    try {
-      if (await check()) return;
-      await next;
-    } finally {
-      off();
-    }
-  }
-  throw new Error(`gave up waiting for ${what} after 1,000 metadata images`);
-}
+import { untilNodeImage } from '../../test/helpers/node-image.js';
 
 describe('broker configs through the public admin', { timeout: 120_000 }, () => {
   it('describes every broker config a client or operator tool reads, with the values the node applies', async () => {
@@ -66,19 +48,19 @@ describe('broker configs through the public admin', { timeout: 120_000 }, () => 
     const admin = cluster.admin();
     await admin.createTopics([{ name: 'follows' }]);
     await admin.alterBrokerConfigs(null, { 'log.retention.ms': '3600000' });
-    await until(cluster, 'the default applied', async () => (await admin.describeBrokerConfigs(1))['log.retention.ms']!.value === '3600000');
+    await untilNodeImage(cluster, 'the default applied', async () => (await admin.describeBrokerConfigs(1))['log.retention.ms']!.value === '3600000');
     expect((await admin.describeBrokerConfigs(1))['log.retention.ms']).toEqual({ value: '3600000', source: 'DYNAMIC_DEFAULT_BROKER_CONFIG', readOnly: false });
     expect((await admin.describeConfigs('follows'))['retention.ms']).toMatchObject({ value: '3600000', source: 'DYNAMIC_DEFAULT_BROKER_CONFIG' });
     // One broker's own value comes before the cluster-wide one, and applies to its logs.
     await using producer = cluster.producer({ lingerMs: 0 });
     await producer.send('follows', { value: Buffer.alloc(5_000) });
     await admin.alterBrokerConfigs(1, { 'message.max.bytes': '2000' });
-    await until(cluster, 'broker 1’s own value applied', async () => (await admin.describeBrokerConfigs(1))['message.max.bytes']!.value === '2000');
+    await untilNodeImage(cluster, 'broker 1’s own value applied', async () => (await admin.describeBrokerConfigs(1))['message.max.bytes']!.value === '2000');
     expect((await admin.describeBrokerConfigs(1))['message.max.bytes']).toEqual({ value: '2000', source: 'DYNAMIC_BROKER_CONFIG', readOnly: false });
     expect((await admin.describeConfigs('follows'))['max.message.bytes']).toMatchObject({ value: '2000', source: 'DYNAMIC_BROKER_CONFIG' });
     await expect(producer.send('follows', { value: Buffer.alloc(5_000) })).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
     await admin.alterBrokerConfigs(1, { 'message.max.bytes': null });
-    await until(cluster, 'broker 1’s own value removed', async () => (await admin.describeBrokerConfigs(1))['message.max.bytes']!.value === '1048588');
+    await untilNodeImage(cluster, 'broker 1’s own value removed', async () => (await admin.describeBrokerConfigs(1))['message.max.bytes']!.value === '1048588');
     await producer.send('follows', { value: Buffer.alloc(5_000) });
 
     const refused = await admin.alterBrokerConfigs(1, { 'log.retention.ms': '1', 'node.id': '7', 'num.partitions': '3' }).catch((e: unknown) => e);
@@ -94,7 +76,7 @@ describe('broker configs through the public admin', { timeout: 120_000 }, () => 
   it('answers the wire request as Kafka: key filtering, the default resource, another broker’s id, documentation and types', async () => {
     await using cluster = await Cluster.start({ nodes: 2 });
     await cluster.admin().alterBrokerConfigs(null, { 'log.segment.bytes': '2097152' });
-    await until(cluster, 'broker 1 sees the default', async () => (await cluster.admin().describeBrokerConfigs(1))['log.segment.bytes']!.value === '2097152');
+    await untilNodeImage(cluster, 'broker 1 sees the default', async () => (await cluster.admin().describeBrokerConfigs(1))['log.segment.bytes']!.value === '2097152');
     const broker = cluster.node(1)!.broker;
     const r = await broker.handle({
       apiKey: ApiKey.DescribeConfigs,

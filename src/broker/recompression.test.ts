@@ -18,6 +18,7 @@ import { encodeControlBatch } from '../record/control-record.js';
 import { useTempDirs } from '../../test/helpers/temp-dirs.js';
 import { readAll, storedCodecs } from '../../test/wire/helpers/cluster.js';
 import { RecompressionGates, recompressBatches } from './recompression.js';
+import { untilNodeImage } from '../../test/helpers/node-image.js';
 
 const tempDir = useTempDirs('tributary-recompress-');
 const codecs: readonly CompressionType[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -26,25 +27,6 @@ const codecNumber = (c: CompressionType): number => codecs.indexOf(c);
 const targetOf = (t: (typeof topicTypes)[number], sent: CompressionType): CompressionType => (t === 'producer' ? sent : t === 'uncompressed' ? 'none' : t);
 
 const rules = { assignOffsets: true, nextOffset: -1, maxMessageBytes: 1_048_588, keysRequired: false };
-
-/**
- * Waits until `check` holds, checking again after each metadata image node 1 applies (a
- * node answers from its image, which follows the controller's commit a moment later).
- * Listens before it checks, so an image applied meanwhile is never missed.
- */
-async function until(cluster: Cluster, what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let images = 0; images < 1000; images++) {
-    let off = (): void => {};
-    const next = new Promise<void>((resolve) => (off = cluster.node(1)!.metadata.onImage(() => resolve())));
-    try {
-      if (await check()) return;
-      await next;
-    } finally {
-      off();
-    }
-  }
-  throw new Error(`gave up waiting for ${what} after 1,000 metadata images`);
-}
 
 describe('compression.type on the leader append', { timeout: 240_000 }, () => {
   it('stores every producer codec in the codec of every topic compression.type, and every record reads back as sent', async () => {
@@ -135,17 +117,17 @@ describe('compression.type on the leader append', { timeout: 240_000 }, () => {
     await producer.send('rc-altered', { value: 'before' });
     const typeOf = async (topic: string) => (await admin.describeConfigs(topic))['compression.type']!.value;
     await admin.alterConfigs('rc-altered', { 'compression.type': 'lz4' });
-    await until(cluster, 'lz4 applied', async () => (await typeOf('rc-altered')) === 'lz4');
+    await untilNodeImage(cluster, 'lz4 applied', async () => (await typeOf('rc-altered')) === 'lz4');
     await producer.send('rc-altered', { value: 'after' });
     await admin.alterConfigs('rc-altered', { 'compression.type': null });
-    await until(cluster, 'producer again', async () => (await typeOf('rc-altered')) === 'producer');
+    await untilNodeImage(cluster, 'producer again', async () => (await typeOf('rc-altered')) === 'producer');
     await producer.send('rc-altered', { value: 'producer again' });
     expect(storedCodecs(cluster, 1, 'rc-altered', 0)).toEqual([codecNumber('snappy'), codecNumber('lz4'), codecNumber('snappy')]);
 
     const handle = cluster.node(1)!.broker;
     const set = await handle.handle({ apiKey: 44, resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'compression.type', configOperation: 'SET', value: 'gzip' }] }], validateOnly: false } as never);
     expect(JSON.stringify(set)).toContain('"errorCode":"NONE"');
-    await until(cluster, 'the cluster-wide gzip applied', async () => (await typeOf('rc-default')) === 'gzip');
+    await untilNodeImage(cluster, 'the cluster-wide gzip applied', async () => (await typeOf('rc-default')) === 'gzip');
     await producer.send('rc-default', { value: 'cluster default' });
     expect(storedCodecs(cluster, 1, 'rc-default', 0)).toEqual([codecNumber('gzip')]);
 

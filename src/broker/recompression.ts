@@ -24,7 +24,7 @@
  * appends in arrival order around the wait: see docs/design/storage.md, "compression.type".
  * @internal
  */
-import { assembleBatch, attributeBits, batchHeaderBytes, compressionOf, decodeRecordsSection, isControlBatch, timestampTypeOf, type CompressionType } from '../record/batch.js';
+import { assembleBatch, attributeBits, batchHeaderBytes, compressionOf, decodeRecordsSection, isControlBatch, keptBatchOptions, type CompressionType } from '../record/batch.js';
 import { markChecksummedHere } from '../record/checksummed-here.js';
 import { codecFor } from '../record/codecs/index.js';
 import { validateBatches, type ValidationRules } from '../storage/log-validator.js';
@@ -82,17 +82,7 @@ export async function recompressBatches(bytes: Uint8Array, target: CompressionTy
       decodeRecordsSection(records, header);
       const packed = target === 'none' ? records : await codecFor(target).compress(records);
       parts.push(
-        assembleBatch(packed, header.recordCount, header.baseTimestamp, header.maxTimestamp, target, {
-          baseOffset: header.baseOffset,
-          partitionLeaderEpoch: header.partitionLeaderEpoch,
-          producerId: header.producerId,
-          producerEpoch: header.producerEpoch,
-          baseSequence: header.baseSequence,
-          transactional: (header.attributes & attributeBits.transactional) !== 0,
-          timestampType: timestampTypeOf(header.attributes),
-          lastOffsetDelta: header.lastOffsetDelta,
-          deleteHorizon: (header.attributes & attributeBits.deleteHorizon) !== 0,
-        }),
+        assembleBatch(packed, header.recordCount, header.baseTimestamp, header.maxTimestamp, target, keptBatchOptions(header, (header.attributes & attributeBits.deleteHorizon) !== 0)),
       );
     }
   } catch (err) {

@@ -578,6 +578,26 @@ export function compressionOf(attributes: number): CompressionType {
 export function timestampTypeOf(attributes: number): TimestampType {
   return attributes & attributeBits.timestampType ? 'LogAppendTime' : 'CreateTime';
 }
+
+/**
+ * The options that rebuild a batch under the same header (its offsets, leader epoch,
+ * producer id, epoch and sequence, transactional bit and timestamp type) around new
+ * records or a new codec: compaction (with its delete horizon) and the leader's
+ * recompression (`compression.type`) both rebuild batches so.
+ */
+export function keptBatchOptions(header: BatchHeader, deleteHorizon: boolean): BatchOptions {
+  return {
+    baseOffset: header.baseOffset,
+    partitionLeaderEpoch: header.partitionLeaderEpoch,
+    producerId: header.producerId,
+    producerEpoch: header.producerEpoch,
+    baseSequence: header.baseSequence,
+    transactional: (header.attributes & attributeBits.transactional) !== 0,
+    timestampType: timestampTypeOf(header.attributes),
+    lastOffsetDelta: header.lastOffsetDelta,
+    deleteHorizon,
+  };
+}
 export function isControlBatch(attributes: number): boolean {
   return (attributes & attributeBits.control) !== 0;
 }

@@ -11,6 +11,7 @@ import {
   encodeRecords,
   isControlBatch,
   iterateBatches,
+  keptBatchOptions,
   type BatchHeader,
   type DecodedRecord,
 } from '../record/batch.js';
@@ -404,17 +405,7 @@ function checked(seg: Segment, bytes: Buffer, at: number, chunkStart: number): v
 
 async function rebuildBatch(header: BatchHeader, kept: readonly DecodedRecord[], horizon: number | undefined): Promise<Buffer | undefined> {
   const compression = compressionOf(header.attributes);
-  const options = {
-    baseOffset: header.baseOffset,
-    partitionLeaderEpoch: header.partitionLeaderEpoch,
-    producerId: header.producerId,
-    producerEpoch: header.producerEpoch,
-    baseSequence: header.baseSequence,
-    transactional: (header.attributes & attributeBits.transactional) !== 0,
-    timestampType: header.attributes & attributeBits.timestampType ? ('LogAppendTime' as const) : ('CreateTime' as const),
-    lastOffsetDelta: header.lastOffsetDelta,
-    deleteHorizon: horizon !== undefined,
-  };
+  const options = keptBatchOptions(header, horizon !== undefined);
   if (kept.length === 0) {
     // An idempotent producer's batch keeps its (empty) header: the broker's producer state
     // is rebuilt from the last batch of each producer.
