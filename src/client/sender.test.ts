@@ -118,8 +118,10 @@ describe('Sender on its clock', () => {
     await turns();
     expect(cluster.stats.requests.Produce).toBe(1);
     expect(written).toBeUndefined();
-    for (let i = 0; i < 10 && written === undefined; i++) {
-      clock.advance(60_000);
+    // In steps of a second with the answers let in between (one jump of a minute would also
+    // fire the retry's 30 s request timeout before its answer's microtasks ran).
+    for (let i = 0; i < 600 && written === undefined; i++) {
+      clock.advance(1_000);
       await turns();
     }
     // The retry was a duplicate to the broker: the record is written once, at offset 0.

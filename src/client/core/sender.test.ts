@@ -312,21 +312,62 @@ describe('the sender core: metadata', () => {
     expect(sender.runOnce(fourth).requests.map((r) => r.node)).toEqual([2]);
   });
 
-  it('after NOT_LEADER_OR_FOLLOWER, retries a batch only after its backoff and a fresh answer, and goes to the new leader', () => {
+  it('after NOT_LEADER_OR_FOLLOWER, asks for metadata at once and retries to a new leader it names without the rest of the backoff (KIP-951)', () => {
     const { sender, acc, meta } = setup('t', [1], { idempotent: false, acks: 1 });
     const b = new TestBatch('t', 0, 0);
     acc.add(b);
     const plan = sender.runOnce(200);
     sender.completed(plan.requests[0]!, produceAnswer(plan.requests[0]!, 'NOT_LEADER_OR_FOLLOWER'), 201);
     expect(meta.isStale(201)).toBe(true);
-    const asked = firstTimeWhen(sender, 201, 2000, (p) => p.metadataTopics !== undefined || p.requests.length > 0);
-    // Not before the batch's retry backoff (100 ms ±20%), and the metadata first.
-    expect(asked).toBeGreaterThanOrEqual(281);
+    // The metadata is asked for in the backoff (100 ms ±20%), the batch is not sent yet.
+    const next = sender.runOnce(201);
+    expect(next.metadataTopics).toEqual(['t']);
+    expect(next.requests).toEqual([]);
+    expect(next.wakeAtMs).toBeGreaterThanOrEqual(281);
     expect(b.attempts).toBe(1);
-    meta.updated(metadataResponse('t', [3], 1), asked + 5);
-    const resent = sender.runOnce(asked + 5);
+    // The answer names a new leader (epoch 1 > 0): the retry goes now, to it.
+    meta.updated(metadataResponse('t', [3], 1), 210);
+    const resent = sender.runOnce(210);
     expect(resent.requests.map((r) => r.node)).toEqual([3]);
     expect(b.leaderEpoch).toBe(1);
+  });
+
+  it('a retry whose leader did not change waits out its backoff, with fresh metadata', () => {
+    const { sender, acc, meta } = setup('t', [1], { idempotent: false, acks: 1 });
+    const b = new TestBatch('t', 0, 0);
+    acc.add(b);
+    const plan = sender.runOnce(200);
+    sender.completed(plan.requests[0]!, produceAnswer(plan.requests[0]!, 'NOT_LEADER_OR_FOLLOWER'), 201);
+    expect(sender.runOnce(201).metadataTopics).toEqual(['t']);
+    // Same leader, same epoch: nothing before the backoff (100 ms ±20%), the retry after it.
+    meta.updated(metadataResponse('t', [1], 0), 210);
+    const asked = firstTimeWhen(sender, 210, 2000, (p) => p.requests.length > 0);
+    expect(asked).toBeGreaterThanOrEqual(281);
+    expect(b.attempts).toBe(2);
+  });
+
+  it('a retry whose backoff grew while the leader was down goes as soon as the new leader is known, not up to retryBackoffMaxMs later', () => {
+    const { sender, acc, meta } = setup('t', [1], { idempotent: false, acks: 1, retryBackoffMs: 100, retryBackoffMaxMs: 1000 });
+    const b = new TestBatch('t', 0, 0);
+    acc.add(b);
+    let now = 0;
+    // Four attempts to the dead leader, each refused: the backoff grows to 800 ms and more.
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      // Each metadata answer still names the dead node 1 (the controller has not fenced it yet).
+      let sent = sender.runOnce(now);
+      while (sent.requests.length === 0) {
+        if (sent.metadataTopics !== undefined) meta.updated(metadataResponse('t', [1], 0), now);
+        sent = sender.runOnce(++now);
+      }
+      sender.completed(sent.requests[0]!, produceAnswer(sent.requests[0]!, 'NOT_LEADER_OR_FOLLOWER'), ++now);
+    }
+    expect(b.attempts).toBe(4);
+    expect(b.retryAtMs - now).toBeGreaterThan(500);
+    // The election ends 10 ms later: the next answer names node 2 at epoch 1, and the batch goes then.
+    expect(sender.runOnce(now).metadataTopics).toEqual(['t']);
+    meta.updated(metadataResponse('t', [2], 1), now + 10);
+    expect(sender.runOnce(now + 10).requests.map((r) => r.node)).toEqual([2]);
+    expect(b.attempts).toBe(5);
   });
 
   it('with fresh metadata and still no leader, looks again retryBackoffMs later rather than at once', () => {

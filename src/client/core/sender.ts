@@ -221,8 +221,12 @@ export class Sender<B extends SenderBatch = SenderBatch> {
           wakeAt = Math.min(wakeAt, b.createdMs + o.lingerMs);
           break;
         }
-        if (b.retryAtMs > now) {
+        if (b.retryAtMs > now && !this.leaderChangedSince(q, b, now)) {
           wakeAt = Math.min(wakeAt, b.retryAtMs);
+          // Meanwhile the metadata that may name a new leader is asked for (once for every
+          // partition waiting on it, within the metadata's own backoff), as Kafka's client
+          // refreshes it during a retry's backoff.
+          if (b.awaitingMetadata && this.metadata.isStale(now)) needMetadata = true;
           break;
         }
         // A retry after a stale-metadata error waits for the refresh it asked for, or it
@@ -422,6 +426,20 @@ export class Sender<B extends SenderBatch = SenderBatch> {
     const why = b.storageError !== undefined ? `: the last attempt failed: ${b.storageError}` : '';
     b.result = { error: new TributaryError(b.storageError !== undefined ? 'KAFKA_STORAGE_ERROR' : 'REQUEST_TIMED_OUT', `expiring ${b.recordCount} record(s) for ${b.topic}-${b.partition}: ${now - b.createdMs} ms has passed since batch creation (deliveryTimeoutMs ${this.options.deliveryTimeoutMs})${why}`, { topic: b.topic, partition: b.partition }) };
     this.settle(q);
+  }
+
+  /**
+   * Whether a retry's partition has a newer leader (by fresh metadata) than the one its
+   * last attempt went to: it then goes at once, without the rest of its backoff (Kafka's
+   * KIP-951, `ProducerBatch.hasLeaderChangedForTheOngoingRetry`). Why: the backoff grows
+   * with every attempt while a leader is down (100, 200, 400, 800 ms...), and a batch whose
+   * last attempt came just before the election waited up to `retryBackoffMaxMs` with the
+   * new leader known (in the demo, a second of acks=all sends stalled after a failover).
+   */
+  private leaderChangedSince(q: SenderQueue<B>, b: B, now: number): boolean {
+    if (b.attempts === 0 || this.metadata.isStale(now)) return false;
+    const leader = this.metadata.leader(q.topic, q.partition);
+    return leader !== undefined && leader.leaderEpoch > b.leaderEpoch;
   }
 
   /** Whether some partition's next batch is unresolved (see `TransactionManager.isUnresolved`). */
