@@ -363,10 +363,13 @@ describe('the sender core: metadata', () => {
     }
     expect(b.attempts).toBe(4);
     expect(b.retryAtMs - now).toBeGreaterThan(500);
-    // The election ends 10 ms later: the next answer names node 2 at epoch 1, and the batch goes then.
-    expect(sender.runOnce(now).metadataTopics).toEqual(['t']);
-    meta.updated(metadataResponse('t', [2], 1), now + 10);
-    expect(sender.runOnce(now + 10).requests.map((r) => r.node)).toEqual([2]);
+    // The election is over: the next metadata answer (asked for within retryBackoffMs,
+    // long before the batch's retry is due) names node 2 at epoch 1, and the batch goes then.
+    const asked = firstTimeWhen(sender, now, now + 200, (p) => p.metadataTopics !== undefined);
+    expect(asked).toBeGreaterThanOrEqual(now);
+    expect(asked).toBeLessThan(b.retryAtMs - 300);
+    meta.updated(metadataResponse('t', [2], 1), asked + 1);
+    expect(sender.runOnce(asked + 1).requests.map((r) => r.node)).toEqual([2]);
     expect(b.attempts).toBe(5);
   });
 

@@ -223,10 +223,18 @@ export class Sender<B extends SenderBatch = SenderBatch> {
         }
         if (b.retryAtMs > now && !this.leaderChangedSince(q, b, now)) {
           wakeAt = Math.min(wakeAt, b.retryAtMs);
-          // Meanwhile the metadata that may name a new leader is asked for (once for every
-          // partition waiting on it, within the metadata's own backoff), as Kafka's client
-          // refreshes it during a retry's backoff.
-          if (b.awaitingMetadata && this.metadata.isStale(now)) needMetadata = true;
+          // Meanwhile the metadata that may name a new leader is asked for, again while it
+          // names the one that refused (an election takes a while): once for every
+          // partition waiting on it, at most every `retryBackoffMs` (the metadata's own
+          // backoff), until the retry is due.
+          if (b.awaitingMetadata && !this.metadata.updating) {
+            const allowedAt = this.metadata.updateAllowedAtMs();
+            if (allowedAt > now) wakeAt = Math.min(wakeAt, allowedAt);
+            else {
+              this.metadata.requestUpdate();
+              needMetadata = true;
+            }
+          }
           break;
         }
         // A retry after a stale-metadata error waits for the refresh it asked for, or it
