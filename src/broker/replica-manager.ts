@@ -25,11 +25,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../metadata/image.js';
-import { ConfigResourceType } from '../metadata/records.js';
 import type { Uuid } from '../metadata/uuid.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
-import type { LogConfig } from '../storage/log.js';
 import { TailBudget } from '../storage/append-tail.js';
 import { writeBehind, type WriteBehindResult } from '../storage/write-behind.js';
 import { nextTurn, systemClock, type Clock } from '../util/clock.js';
@@ -37,7 +35,6 @@ import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
 import type { BrokerChannel, BrokerConfig, BrokerOptions, ControllerChannel } from './broker.js';
 import type { BrokerTopicStats } from './broker-topic-stats.js';
-import { compressionTargetFor, logConfigFor, minInsyncReplicasFor } from './log-config.js';
 import { asStorageFault, isStorageFault, type LogManager } from './log-manager.js';
 import { Partition, type AckCompletion, type AlterIsrProposal } from './partition.js';
 import { HighWatermarkCheckpoints } from './offset-checkpoint-file.js';
@@ -45,6 +42,7 @@ import { ReplicaFetchers } from './replica-fetcher.js';
 import { noAborted } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';
 import { convertForAppend, RecompressionGates } from './recompression.js';
+import { TopicConfigHandler } from './topic-config-handler.js';
 
 export interface ReplicaManagerOptions {
   readonly nodeId: number;
@@ -71,16 +69,6 @@ const tpKey = (topic: string, partition: number): string => `${topic}\u0000${par
  * each way).
  */
 const writeBehindEntriesMin = 16;
-
-/** A topic's settings for its replicas, and the config maps they came from (`ReplicaManager.topicSettings`). */
-interface TopicSettings {
-  readonly topic: string;
-  readonly own: unknown;
-  readonly defaults: unknown;
-  readonly brokerOwn: unknown;
-  readonly logConfig: Readonly<Partial<LogConfig>>;
-  readonly minInsyncReplicas: number;
-}
 
 /** A replica this broker hosts, and what `settle` last saw of it. */
 export interface Hosted {
@@ -140,11 +128,8 @@ export class ReplicaManager {
   private readonly o: ReplicaManagerOptions;
   private image: MetadataImage | undefined;
   private readonly seenTopics = new Map<Uuid, TopicImage>();
-  private seenDefaultConfigs: unknown;
-  private seenOwnConfigs: unknown;
-  /** This broker's id as a config resource name: its own dynamic configs come before the cluster-wide ones. */
-  private readonly brokerResource: string;
-  private readonly seenTopicConfigs = new Map<string, unknown>();
+  /** The topic configs its replicas open with, and the changes the images bring. */
+  private readonly topicConfigs: TopicConfigHandler;
   private readonly hosted = new Map<string, Hosted>();
   /** `hosted` again by topic, then partition: a produce's lookup of each partition makes no key string (with keyed records over 10,000 partitions, one a batch). */
   private readonly hostedByTopic = new Map<string, { readonly replicas: (Hosted | undefined)[]; count: number }>();
@@ -172,7 +157,7 @@ export class ReplicaManager {
 
   constructor(options: ReplicaManagerOptions) {
     this.o = options;
-    this.brokerResource = String(options.nodeId);
+    this.topicConfigs = new TopicConfigHandler(options.nodeId);
     this.wakeups = new Wakeups(options.clock);
     this.hwCheckpoints = new HighWatermarkCheckpoints(options.dataDir);
     // Damage that the logs' background check finds (log-manager.ts) takes the replica offline.
@@ -312,25 +297,9 @@ export class ReplicaManager {
     }
   }
 
-  /**
-   * Dynamic topic configs: when a topic's configs (or the cluster-wide defaults) change in
-   * the metadata, the open logs of that topic get the new settings (images share
-   * unchanged config maps, so a reference compare finds the changes).
-   */
+  /** Dynamic topic configs: the open logs of a topic whose configs changed get the new settings. */
   private applyConfigChanges(image: MetadataImage): void {
-    const defaults = image.configs(ConfigResourceType.Broker, '');
-    const own = image.configs(ConfigResourceType.Broker, this.brokerResource);
-    const defaultsChanged = defaults !== this.seenDefaultConfigs || own !== this.seenOwnConfigs;
-    this.seenDefaultConfigs = defaults;
-    this.seenOwnConfigs = own;
-    const changed = new Set<string>();
-    for (const h of this.hosted.values()) {
-      if (changed.has(h.topic)) continue;
-      const configs = image.configs(ConfigResourceType.Topic, h.topic);
-      if (defaultsChanged || this.seenTopicConfigs.get(h.topic) !== configs) changed.add(h.topic);
-      this.seenTopicConfigs.set(h.topic, configs);
-    }
-    for (const topic of changed) this.o.logs.updateConfig(topic, logConfigFor(image, topic, this.brokerResource));
+    for (const [topic, config] of this.topicConfigs.changedTopics(image, this.hosted.values())) this.o.logs.updateConfig(topic, config);
   }
 
   private applyPartition(h: Hosted, reg: PartitionRegistration, now: number): void {
@@ -422,11 +391,7 @@ export class ReplicaManager {
 
   private openLog(topic: string, partition: number, image: MetadataImage, t: TopicImage): Hosted | undefined {
     // The log manager checks and writes Kafka's partition.metadata (the topic id a folder holds).
-    const settings = this.topicSettings(image, topic);
-    // The configs this log opens with: the next image's config check (applyConfigChanges)
-    // then reconfigures it only if they changed (before, every log of a new topic was
-    // reconfigured once, right after its open, to the same values).
-    if (!this.seenTopicConfigs.has(topic)) this.seenTopicConfigs.set(topic, settings.own);
+    const settings = this.topicConfigs.settingsFor(image, topic);
     const log = this.o.logs.openNow(topic, partition, settings.logConfig, t.id);
     const hw = this.hwCheckpoints.get(topic, partition);
     let replica: Partition;
@@ -460,25 +425,6 @@ export class ReplicaManager {
     else void this.dropReplica(topic, partition, t.id, false);
     return h;
   }
-
-  /**
-   * A topic's log config and `min.insync.replicas`, kept for the last topic asked while its
-   * configs and the cluster-wide defaults stay the same maps (images share unchanged config
-   * maps): the replicas a produce opens are mostly of one topic, and each open read 15
-   * configs through the image. The log config is frozen, so the logs opened with it share
-   * one checked `LogConfig` (`configWithDefaults`).
-   */
-  private topicSettings(image: MetadataImage, topic: string): TopicSettings {
-    const own = image.configs(ConfigResourceType.Topic, topic);
-    const defaults = image.configs(ConfigResourceType.Broker, '');
-    const brokerOwn = image.configs(ConfigResourceType.Broker, this.brokerResource);
-    const last = this.lastSettings;
-    if (last !== undefined && last.topic === topic && last.own === own && last.defaults === defaults && last.brokerOwn === brokerOwn) return last;
-    const settings = { topic, own, defaults, brokerOwn, logConfig: Object.freeze(logConfigFor(image, topic, this.brokerResource)), minInsyncReplicas: minInsyncReplicasFor(image, topic, this.brokerResource) };
-    this.lastSettings = settings;
-    return settings;
-  }
-  private lastSettings: TopicSettings | undefined;
 
   /** Whether a broker may join an ISR: registered and not fenced in the latest image (one function for every replica, not a closure each). */
   private readonly isReplicaEligible = (id: number): boolean => {
@@ -587,7 +533,7 @@ export class ReplicaManager {
       if (e.topic !== lastName) {
         lastName = e.topic;
         lastTopic = this.image?.topic(e.topic);
-        convert ||= lastTopic !== undefined && compressionTargetFor(this.image!, e.topic, this.brokerResource) !== undefined;
+        convert ||= lastTopic !== undefined && this.topicConfigs.compressionTarget(this.image!, e.topic) !== undefined;
       }
       const r = this.leaderNow(e.topic, e.index, lastTopic);
       if (r === 'open') (toOpen ??= []).push(i);
@@ -611,7 +557,7 @@ export class ReplicaManager {
     }
     // A topic's compression.type other than producer: its batches are rebuilt in its codec
     // first, each partition's appends kept in arrival order (recompression.ts).
-    const converted = convert || this.gates.holding ? await convertForAppend(this.gates, entries, leaders, (t) => compressionTargetFor(this.image!, t, this.brokerResource)) : undefined;
+    const converted = convert || this.gates.holding ? await convertForAppend(this.gates, entries, leaders, (t) => this.topicConfigs.compressionTarget(this.image!, t)) : undefined;
     // 2. One pass over the partitions: each one's append, what it did (acks handed out, a
     // fetch to wake, storage's verdict) and, when nothing is to wait for, its answer, all
     // while its objects are in the cache. Why not a pass per step, as before: a keyed
