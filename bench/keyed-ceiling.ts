@@ -23,7 +23,7 @@
  * most the row could do if its producer and broker cost nothing, and over the 1-partition
  * row's rate of the same run, the keyed/1 ratio it allows.
  */
-import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { WriteBehind, type DeferringFile } from '../src/storage/write-behind.js';
 
@@ -94,7 +94,7 @@ export async function keyedCeiling(batches: readonly WrittenBatch[], files: read
   }
   const source = Buffer.alloc(biggest, 0x5a);
   const fds = files.map((f) => openSync(f, 'r+'));
-  const ends = Float64Array.from(fds, (_fd, i) => readFileSync(files[i]!).length);
+  const ends = Float64Array.from(fds, (fd) => fstatSync(fd).size);
   const deferring: DeferringFile[] = fds.map(() => ({ deferredSeq: 0 }));
   const perSession = Math.max(1, Math.ceil(order.length / Math.max(1, sessions)));
   const writeBehind = new WriteBehind();
