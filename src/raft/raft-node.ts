@@ -256,7 +256,7 @@ export class RaftNode {
    */
   private catchUp(): void {
     const feed = Math.min(this.ticksPassed(), this.core.ticksUntilDue() - 1);
-    for (let i = 0; i < feed; i++) this.core.tick();
+    if (feed > 0) this.core.tick(feed);
     this.tickedAt += feed * this.tickMs;
   }
 
@@ -268,7 +268,7 @@ export class RaftNode {
     this.wakeups++;
     const passed = this.ticksPassed();
     const feed = Math.min(passed, this.core.ticksUntilDue());
-    for (let i = 0; i < feed; i++) this.core.tick();
+    if (feed > 0) this.core.tick(feed);
     this.tickedAt += feed * this.tickMs;
     // Ticks past the deadline are a stalled thread's (partitions being created in the
     // thread nodes share, a loaded machine): they are dropped, as an interval timer drops

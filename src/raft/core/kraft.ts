@@ -209,7 +209,16 @@ export class RaftCore {
 
   // ------------------------------------------------------------------ inputs
 
-  tick(): void {
+  /**
+   * Time passes by `count` ticks (default 1). More than one is for a driver that slept:
+   * at most `ticksUntilDue()` of them, so every tick but the last only counts (it is then
+   * the same as `count` calls of `tick()`, without the walk of each).
+   */
+  tick(count = 1): void {
+    assert(count >= 1 && count <= this.ticksUntilDue(), 'ticks fed at once stop at the deadline');
+    // The ticks before the last: nothing is due in them (ticksUntilDue), so they only count.
+    this.ticks += count - 1;
+    if (this.role !== 'leader') this.electionElapsed += count - 1;
     this.ticks++;
     if (this.role === 'leader') {
       for (const [from, p] of this.parked) if (this.ticks - p.tick >= (this.config.fetchParkTicks ?? 0)) this.answerParked(from);
