@@ -2,7 +2,8 @@
  * What an idle cluster costs: `tsx bench/idle.ts <mode> [seconds]`, one mode a process,
  * one JSON line. Modes: `1` (1 node inline), `3` (3 nodes inline), `3-per-node`
  * (`threads: 'per-node'`), `1-worker` (`threads: 'worker'`), `1-10k` (1 node, a topic of
- * 10,000 partitions, each having taken a record). The CPU is the whole process's
+ * 10,000 partitions, each having taken a record), `1-hb2000` (1 node with Kafka's
+ * default `broker.heartbeat.interval.ms`, 2000, not Tributary's 250). The CPU is the whole process's
  * (`process.cpuUsage()` counts every thread), in ms a second of wall time, over
  * `seconds` (default 6) after a 1 s settle.
  */
@@ -10,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, type ClusterOptions } from '../src/cluster.js';
+import { peakRssMiB } from './lib.js';
 
 export interface IdleFigures {
   readonly mode: string;
@@ -17,6 +19,7 @@ export interface IdleFigures {
   readonly cpuMsPerSec: number;
   /** Of which the kernel's (system time: fsyncs, timers' syscalls). */
   readonly systemMsPerSec: number;
+  readonly peakRssMiB: number;
 }
 
 /** Starts a cluster in `mode`, lets it settle, and measures its idle CPU over `seconds`. */
@@ -26,6 +29,8 @@ export async function measureIdle(mode: string, seconds: number): Promise<IdleFi
   const options: ClusterOptions =
     mode === '1' || mode === '1-10k'
       ? { ...base, nodes: 1 }
+      : mode === '1-hb2000'
+        ? { ...base, nodes: 1, broker: { heartbeatIntervalMs: 2000 } }
       : mode === '3'
         ? { ...base, nodes: 3 }
         : mode === '3-per-node'
@@ -57,7 +62,7 @@ export async function measureIdle(mode: string, seconds: number): Promise<IdleFi
     const cpu = process.cpuUsage(cpu0);
     const wallMs = performance.now() - t0;
     const perSec = (us: number): number => Math.round((us / 1000 / wallMs) * 1000 * 100) / 100;
-    return { mode, seconds, cpuMsPerSec: perSec(cpu.user + cpu.system), systemMsPerSec: perSec(cpu.system) };
+    return { mode, seconds, cpuMsPerSec: perSec(cpu.user + cpu.system), systemMsPerSec: perSec(cpu.system), peakRssMiB: peakRssMiB() };
   } finally {
     await cluster.close();
     rmSync(dataDir, { recursive: true, force: true });
