@@ -2,8 +2,8 @@
  * What an idle cluster costs: `tsx bench/idle.ts <mode> [seconds]`, one mode a process,
  * one JSON line. Modes: `1` (1 node inline), `3` (3 nodes inline), `3-per-node`
  * (`threads: 'per-node'`), `1-worker` (`threads: 'worker'`), `1-10k` (1 node, a topic of
- * 10,000 partitions, each having taken a record), `1-hb2000` (1 node with Kafka's
- * default `broker.heartbeat.interval.ms`, 2000, not Tributary's 250). The CPU is the whole process's
+ * 10,000 partitions, each having taken a record), `1-kafka-hb` (1 node with Kafka's
+ * default broker heartbeat and session, 2000 and 9000 ms, not Tributary's 250 and 2000). The CPU is the whole process's
  * (`process.cpuUsage()` counts every thread), in ms a second of wall time, over
  * `seconds` (default 6) after a 1 s settle.
  */
@@ -29,8 +29,8 @@ export async function measureIdle(mode: string, seconds: number): Promise<IdleFi
   const options: ClusterOptions =
     mode === '1' || mode === '1-10k'
       ? { ...base, nodes: 1 }
-      : mode === '1-hb2000'
-        ? { ...base, nodes: 1, broker: { heartbeatIntervalMs: 2000 } }
+      : mode === '1-kafka-hb'
+        ? { ...base, nodes: 1, brokerSessionTimeoutMs: 9000, broker: { heartbeatIntervalMs: 2000 } }
       : mode === '3'
         ? { ...base, nodes: 3 }
         : mode === '3-per-node'
