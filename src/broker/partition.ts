@@ -611,6 +611,16 @@ export class Partition {
   }
 
   /**
+   * Whether `tick` has work within `alterPartitionRetryMs` (acks=all produces that may time
+   * out, a proposal to retry): the replica manager ticks these every 100 ms, and the ISR
+   * checks of the rest only every `replica.lag.time.max.ms / 2` (Kafka's
+   * `isr-expiration`), so an idle broker walks none of its replicas between those.
+   */
+  get needsPromptTick(): boolean {
+    return this.pendingAcks.length > 0 || (this.roleValue === 'leader' && this.pendingAlter !== undefined);
+  }
+
+  /**
    * Time passes: acks=all produces past their timeout fail with REQUEST_TIMED_OUT; a leader
    * proposes to drop ISR members that have not caught up within `replica.lag.time.max.ms`
    * (the ISR it computes the high watermark over keeps them until the controller commits
