@@ -29,7 +29,8 @@ import { KafkaApis, type GroupHandler, type KafkaApisOptions } from './kafka-api
 import { LogManager } from './log-manager.js';
 import type { Partition } from './partition.js';
 import { ProducerIdManager } from './producer-id-manager.js';
-import { ReplicaManager, type ProducePasses } from './replica-manager.js';
+import type { ProducePasses } from './hosted-partition.js';
+import { ReplicaManager } from './replica-manager.js';
 import type { RequestContext } from './request-context.js';
 
 /** How a broker reaches the active controller: submit a request, resolve with its committed response. */

@@ -32,7 +32,8 @@ import type { BrokerTopicStats } from './broker-topic-stats.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
 import { describeClusterResponse } from './metadata-response.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
-import type { ProduceEntry, ReplicaManager } from './replica-manager.js';
+import type { ProduceEntry } from './hosted-partition.js';
+import type { ReplicaManager } from './replica-manager.js';
 import type { RequestContext } from './request-context.js';
 import { duplicatePartitions, partitionKey, perPartition } from './request-helpers.js';
 

@@ -37,6 +37,7 @@ import type { BrokerChannel, BrokerConfig, BrokerOptions, ControllerChannel } fr
 import type { BrokerTopicStats } from './broker-topic-stats.js';
 import { asStorageFault, isStorageFault, type LogManager } from './log-manager.js';
 import { Partition, type AckCompletion, type AlterIsrProposal } from './partition.js';
+import { tpKey, type Hosted, type ProduceEntry, type ProducePasses } from './hosted-partition.js';
 import { HighWatermarkCheckpoints } from './offset-checkpoint-file.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
 import { noAborted } from './request-helpers.js';
@@ -60,8 +61,6 @@ export interface ReplicaManagerOptions {
   readonly onLeaderOpened?: BrokerOptions['onLeaderOpened'];
 }
 
-const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-
 /**
  * A produce request over at least this many partitions has its small appends written by
  * the write-behind thread. Below it the round trip to that thread costs more than the
@@ -70,50 +69,8 @@ const tpKey = (topic: string, partition: number): string => `${topic}\u0000${par
  */
 const writeBehindEntriesMin = 16;
 
-/** A replica this broker hosts, and what `settle` last saw of it. */
 /** How often replicas with work due soon (acks=all timeouts, proposals to retry, appends to flush) are ticked. */
 const promptTickMs = 100;
-
-export interface Hosted {
-  readonly topic: string;
-  /** `tpKey(topic, partition)`, made once: the key of its wake-ups (a string a produced batch, before). */
-  readonly key: string;
-  readonly topicId: Uuid;
-  readonly partition: number;
-  readonly replica: Partition;
-  /**
-   * What `settleAcks` last saw of the replica, on this object rather than one of its own:
-   * the settle after every append reads them, and a separate object was one more cold
-   * cache line a batch with keyed records over 10,000 partitions.
-   */
-  seenHw: number;
-  seenLogStart: number;
-  seenLogEnd: number;
-  seenLeaderEpoch: number;
-  seenPartitionEpoch: number;
-  seenRole: string;
-}
-
-/** Passes over a produce request's partitions, counted (each one per request, however many partitions). */
-export interface ProducePasses {
-  /** Produce requests appended. */
-  requests: number;
-  /** Passes resolving each partition's leader replica from the metadata image. */
-  lookup: number;
-  /** Passes settling what the appends and syncs did (acks handed out, moves noted). */
-  settle: number;
-  /** Passes starting the syncs of a request's partitions (flush always). */
-  flush: number;
-  /** Sweeps waking the fetches that wait on partitions that moved. */
-  wakeSweeps: number;
-}
-
-/** One partition's part of a produce request. */
-export interface ProduceEntry {
-  readonly topic: string;
-  readonly index: number;
-  readonly records: Uint8Array | null;
-}
 
 /**
  * How many new replicas a produce opens before it lets the event loop turn. Opening a
