@@ -162,3 +162,36 @@ describe("a Produce answer's hop back to the calling thread", () => {
     for (const r of shapes) expect(() => takeRelayedMarks(r as Request, trusted)).not.toThrow();
   });
 });
+
+describe("a node's Produce requests that arrive in one message", () => {
+  /** Sends three Produce requests in one turn (one message) and tells, for each, whether a turn of the node's loop had passed since the first was handed over. */
+  async function turnsSeen(trustContext: boolean): Promise<boolean[]> {
+    const { port1, port2 } = new MessageChannel();
+    let turned: boolean | undefined;
+    const seen: boolean[] = [];
+    const node: NodeHandler = {
+      handle: (r) => {
+        if (turned === undefined) {
+          turned = false;
+          setImmediate(() => (turned = true));
+        }
+        seen.push(turned);
+        return Promise.resolve(goodAnswer(r as ProduceRequest) as never);
+      },
+    };
+    new PortServer(port2, (to) => (to === 1 ? node : undefined), silentLogger, () => {}, trustContext);
+    const clients = new PortTransport(port1, [1], undefined, { clientId: 'relay', clientHost: 'inline' });
+    try {
+      await Promise.all([0, 1, 2].map(() => relayToNode(clients, 1, produce([true]), undefined)));
+      return seen;
+    } finally {
+      await clients.close();
+      port2.close();
+    }
+  }
+
+  it("go to the broker in one turn on the supervisor's port (their appends wake the followers once), one a turn on a client's port", async () => {
+    expect(await turnsSeen(true)).toEqual([false, false, false]);
+    expect(await turnsSeen(false)).toEqual([false, true, true]);
+  });
+});
