@@ -174,7 +174,7 @@ export class Broker {
   start(): void {
     const every = (ms: number, fn: () => void) => this.timers.push(everyOn(this.clock, ms, fn));
     every(this.config.heartbeatIntervalMs, () => void this.lifecycle.heartbeat());
-    every(100, () => this.replicas.tick());
+    every(Math.max(100, this.config.replicaLagTimeMaxMs / 2), () => this.replicas.tick()); // Kafka's isr-expiration; work due sooner: ReplicaManager.tickPromptly
     every(this.config.highWatermarkCheckpointIntervalMs, () => this.replicas.checkpointHighWatermarksInBackground());
     every(this.config.logRetentionCheckIntervalMs, () => void this.replicas.cleanupLogs());
     void this.lifecycle.heartbeat();
