@@ -10,6 +10,7 @@ import { isTributaryError } from '../util/errors.js';
 import { IsrState } from './core/isr.js';
 import type { LeaderEpochCache, EpochEndOffset, EpochStart } from './core/leader-epoch-cache.js';
 import { ProducerState, type ProducerBatch } from './core/producer-state.js';
+import { leaderBatchProblem, legacyMagicProblem } from './produce-batch-checks.js';
 import { loadProducerState } from './producer-state-loader.js';
 import { divergingEpoch, leaderEpochProblem, truncationOffset } from './core/replica-fetch.js';
 
@@ -446,9 +447,10 @@ export class Partition {
    * INVALID_RECORD), whose result the log trusts; the idempotent producer rules (a
    * duplicate returns the original offsets and appends nothing;
    * OUT_OF_ORDER_SEQUENCE_NUMBER; INVALID_PRODUCER_EPOCH); then the append, which assigns
-   * offsets and stamps the leader epoch into each batch. An idempotent producer sends one
-   * batch per partition per request (as Kafka's clients do); a request with several
-   * batches of which one has a producer id is INVALID_REQUEST.
+   * offsets and stamps the leader epoch into each batch. Kafka's produce rules
+   * (`produce-batch-checks.ts`): exactly one batch (INVALID_RECORD for more, idempotent
+   * or not), message format v2, base offset 0, no control batch, a producer id with a
+   * sequence (INVALID_RECORD), CreateTime as sent (INVALID_TIMESTAMP).
    *
    * acks=all returns `pending: true`; the answer arrives as an `AckCompletion` (see
    * `drainAcks`) once the high watermark passes the last offset: NONE when the ISR it was
@@ -471,14 +473,18 @@ export class Partition {
     // The CRC pass only where the bytes crossed a trust boundary: a batch a Producer in
     // this thread checksummed and handed over in-process is not checksummed again
     // (record/checksummed-here.ts); bytes from a socket, a worker or a file always are.
+    const legacy = legacyMagicProblem(batches);
+    if (legacy !== undefined) return error(legacy.errorCode, legacy.message);
     const checked = validateBatches(batches, this.validationRules(true, !checksummedHere(batches)));
     if (!checked.ok) return error(checked.errorCode, checked.message);
     const validated = checked.value;
     const headers = validated.batches;
-    if (headers.length > 1) for (const b of headers) if (b.header.producerId >= 0) return error('INVALID_REQUEST', 'an idempotent producer sends one batch per partition in a request');
+    // Kafka's produce rules past the structure: one batch, base offset 0, no control batch... (produce-batch-checks.ts).
+    const refused = leaderBatchProblem(headers);
+    if (refused !== undefined) return error(refused.errorCode, refused.message);
 
     const only = headers[0]!.header;
-    if (headers.length === 1 && only.producerId >= 0) {
+    if (only.producerId >= 0) {
       const check = this.producers.check(producerBatchOf(only));
       if (check.kind === 'error') return error(check.code, check.message);
       if (check.kind === 'duplicate') return this.accepted(check.firstOffset, check.lastOffset, -1, true, options, now);
