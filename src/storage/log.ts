@@ -14,7 +14,7 @@
  * Offsets are JavaScript numbers (safe integers). Reads return stored bytes as they are:
  * whole v2 record batches, never re-encoded.
  */
-import type { CompressionType, TimestampType } from '../record/batch.js';
+import type { TimestampType } from '../record/batch.js';
 import type { LeaderEpochCache } from './core/leader-epoch-cache.js';
 
 /**
@@ -94,11 +94,14 @@ export interface LogConfig {
   /** `message.timestamp.type`. Default `CreateTime`. */
   readonly messageTimestampType: TimestampType;
   /**
-   * `compression.type`: `producer` keeps the producer's codec. Only `producer` is implemented by the log itself:
-   * in a cluster a topic's `compression.type` is applied on the leader's produce path before the append
-   * (docs/design/storage.md), and a `PartitionLog` used on its own stores batches as given.
+   * `compression.type`: only `producer` (keep the codec each batch was written in), the
+   * default; any other value is refused with `INVALID_CONFIG`. In a cluster a topic's
+   * `compression.type` (`uncompressed`, `gzip`, `snappy`, `lz4`, `zstd`) is applied by the
+   * partition leader before the append (docs/design/storage.md); a `PartitionLog` or
+   * `MemoryLog` used on its own stores batches as given, so encode them in the codec you
+   * want (`encodeBatch(records, { compression })`).
    */
-  readonly compressionType: 'producer' | CompressionType;
+  readonly compressionType: 'producer';
   /** The flush policy. Default `os` (see docs/design/durability.md for why). */
   readonly flushPolicy: FlushPolicy;
   /** For `flushPolicy: 'interval'`: milliseconds between fsyncs. Default 1000. */
