@@ -10,7 +10,7 @@ import { isTributaryError } from '../util/errors.js';
 import { IsrState } from './core/isr.js';
 import type { LeaderEpochCache, EpochEndOffset, EpochStart } from './core/leader-epoch-cache.js';
 import { ProducerState, type ProducerBatch } from './core/producer-state.js';
-import { leaderBatchProblem, legacyMagicProblem } from './produce-batch-checks.js';
+import { createTimeProblem, leaderBatchProblem, legacyMagicProblem } from './produce-batch-checks.js';
 import { loadProducerState } from './producer-state-loader.js';
 import { divergingEpoch, leaderEpochProblem, truncationOffset } from './core/replica-fetch.js';
 
@@ -72,6 +72,12 @@ export interface ProduceOptions {
   readonly timeoutMs?: number;
   /** For acks=all: the caller's id for this produce, echoed in its `AckCompletion`. */
   readonly token?: number;
+  /**
+   * The broker's wall clock when the request came (ms since the epoch), for the topic's
+   * `message.timestamp.before.max.ms` / `after.max.ms` (CreateTime topics); absent, they are
+   * not checked (the group coordinator's own writes).
+   */
+  readonly nowMs?: number;
 }
 
 /** What `appendAsLeader` did. */
@@ -480,7 +486,7 @@ export class Partition {
     const validated = checked.value;
     const headers = validated.batches;
     // Kafka's produce rules past the structure: one batch, base offset 0, no control batch... (produce-batch-checks.ts).
-    const refused = leaderBatchProblem(headers);
+    const refused = leaderBatchProblem(headers, this.log.config.segmentBytes) ?? (options.nowMs === undefined ? undefined : createTimeProblem(headers[0]!.header, options.nowMs, this.log.config));
     if (refused !== undefined) return error(refused.errorCode, refused.message);
 
     const only = headers[0]!.header;

@@ -18,6 +18,8 @@
  * - a base offset other than 0;
  * - a control batch ("Clients are not allowed to write control records");
  * - a producer id with no base sequence;
+ * - a batch larger than `segment.bytes`: RECORD_LIST_TOO_LARGE (checked after a
+ *   `compression.type` conversion, on the bytes that would be written);
  * - a batch that claims LogAppendTime: INVALID_TIMESTAMP ("Producer should not set
  *   timestamp type to LogAppendTime").
  *
@@ -47,10 +49,13 @@ export function legacyMagicProblem(records: Uint8Array): BatchProblem | undefine
 }
 
 /** Kafka's answer to the checked batches of one partition of a produce, or undefined if it takes them. */
-export function leaderBatchProblem(batches: readonly { readonly header: BatchHeader }[]): BatchProblem | undefined {
+export function leaderBatchProblem(batches: readonly { readonly size: number; readonly header: BatchHeader }[], segmentBytes: number): BatchProblem | undefined {
   if (batches.length !== 1) {
     return { errorCode: 'INVALID_RECORD', message: `a produce may hold exactly one record batch per partition, got ${batches.length}` };
   }
+  // Kafka's UnifiedLog.append: a batch that cannot fit a segment (RecordBatchTooLargeException).
+  const size = batches[0]!.size;
+  if (size > segmentBytes) return { errorCode: 'RECORD_LIST_TOO_LARGE', message: `a record batch of ${size} bytes is over the topic's segment.bytes (${segmentBytes})` };
   const h = batches[0]!.header;
   if (h.baseOffset !== 0) return { errorCode: 'INVALID_RECORD', message: `the base offset of a produced record batch must be 0, got ${h.baseOffset}` };
   if ((h.attributes & attributeBits.control) !== 0) return { errorCode: 'INVALID_RECORD', message: 'clients may not write control records' };
@@ -88,3 +93,37 @@ export function hasTransactionalBatch(records: Uint8Array | null): boolean {
 
 /** What a Produce with a transactional batch is answered, on every partition. */
 export const transactionalProduceMessage = 'a transactional batch needs a transactional id this broker serves: Tributary does not serve transactions yet (the transaction APIs 24-28)';
+
+/**
+ * Kafka's `LogValidator.validateTimestamp` for a CreateTime topic: a record whose timestamp
+ * is more than `message.timestamp.before.max.ms` before the broker's clock (`nowMs`) or
+ * more than `after.max.ms` after it is INVALID_TIMESTAMP, and nothing of the batch is
+ * appended. A LogAppendTime topic takes any timestamp (the broker stamps its own).
+ *
+ * Checked on the batch header's first and largest timestamps, not on every record as
+ * Kafka does: those are the bounds of every record a Kafka client writes (the first
+ * record's timestamp is the base, and the producer computes the largest), and reading them
+ * costs nothing, where every record's would cost a walk of every record of every produce
+ * (and a decompression of a compressed batch). A hand-made batch with a record earlier
+ * than its first or later than its stated largest can pass here where Kafka refuses it.
+ */
+export function createTimeProblem(
+  h: BatchHeader,
+  nowMs: number,
+  c: { readonly messageTimestampType: string; readonly messageTimestampBeforeMaxMs: number; readonly messageTimestampAfterMaxMs: number },
+): BatchProblem | undefined {
+  if (c.messageTimestampType !== 'CreateTime') return undefined;
+  const before = c.messageTimestampBeforeMaxMs;
+  const after = c.messageTimestampAfterMaxMs;
+  // Unbounded both ways (Kafka 3.x's defaults): nothing to check.
+  if (before >= Number.MAX_SAFE_INTEGER && after >= Number.MAX_SAFE_INTEGER) return undefined;
+  const outside = (t: number): boolean => t >= 0 && (nowMs - t > before || t - nowMs > after);
+  // The base timestamp is the delete horizon in a batch with that bit (compaction's, never a producer's).
+  const base = (h.attributes & attributeBits.deleteHorizon) === 0 ? h.baseTimestamp : -1;
+  const bad = outside(h.maxTimestamp) ? h.maxTimestamp : outside(base) ? base : undefined;
+  if (bad === undefined) return undefined;
+  return {
+    errorCode: 'INVALID_TIMESTAMP',
+    message: `timestamp ${bad} is out of range: message.timestamp.before.max.ms and after.max.ms allow [${Math.max(0, nowMs - before)}, ${Math.min(Number.MAX_SAFE_INTEGER, nowMs + after)}]`,
+  };
+}

@@ -34,6 +34,8 @@ export function validateConfig(c: LogConfig): LogConfig {
   int('deleteRetentionMs', 0);
   int('minCompactionLagMs', 0);
   int('flushIntervalMs', 1);
+  int('messageTimestampBeforeMaxMs', 0);
+  int('messageTimestampAfterMaxMs', 0);
   if (!['delete', 'compact', 'compact,delete'].includes(c.cleanupPolicy)) bad('cleanupPolicy', `must be delete, compact or compact,delete, got ${String(c.cleanupPolicy)}`);
   if (!['always', 'interval', 'os'].includes(c.flushPolicy)) bad('flushPolicy', `must be always, interval or os, got ${String(c.flushPolicy)}`);
   if (!['CreateTime', 'LogAppendTime'].includes(c.messageTimestampType)) bad('messageTimestampType', `must be CreateTime or LogAppendTime`);

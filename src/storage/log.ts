@@ -94,6 +94,16 @@ export interface LogConfig {
   /** `message.timestamp.type`. Default `CreateTime`. */
   readonly messageTimestampType: TimestampType;
   /**
+   * `message.timestamp.before.max.ms` and `message.timestamp.after.max.ms`: how far before
+   * and after the broker's clock a CreateTime record's timestamp may be. A cluster's
+   * partition leader refuses a produce outside them with `INVALID_TIMESTAMP`; a log used on
+   * its own does not check them (its `write` takes batches from its caller, not a
+   * producer). Default unbounded (`Number.MAX_SAFE_INTEGER`); a topic's default comes from
+   * the cluster (`after` 1 hour, Kafka 4.0).
+   */
+  readonly messageTimestampBeforeMaxMs: number;
+  readonly messageTimestampAfterMaxMs: number;
+  /**
    * `compression.type`: only `producer` (keep the codec each batch was written in), the
    * default; any other value is refused with `INVALID_CONFIG`. In a cluster a topic's
    * `compression.type` (`uncompressed`, `gzip`, `snappy`, `lz4`, `zstd`) is applied by the
@@ -404,6 +414,8 @@ export const defaultLogConfig: LogConfig = Object.freeze({
   minCompactionLagMs: 0,
   minCleanableDirtyRatio: 0.5,
   messageTimestampType: 'CreateTime',
+  messageTimestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+  messageTimestampAfterMaxMs: Number.MAX_SAFE_INTEGER,
   compressionType: 'producer',
   flushPolicy: 'os',
   flushIntervalMs: 1000,

@@ -24,7 +24,7 @@ describe('a standalone log’s compressionType', () => {
       await expect(PartitionLog.open({ dataDir: tempDir(), topic: 't', partition: 0, config: { compressionType: value as 'producer' } })).rejects.toEqual(refusal(value));
       expect(() => new MemoryLog({ topic: 't', partition: 0, config: { compressionType: value as 'producer' } })).toThrow(refusal(value));
     }
-    const err = await PartitionLog.open({ dataDir: tempDir(), topic: 't', partition: 0, config: { compressionType: 'lz4' as 'producer' } }).catch((e: unknown) => e as Error);
+    const err = (await PartitionLog.open({ dataDir: tempDir(), topic: 't', partition: 0, config: { compressionType: 'lz4' as 'producer' } }).catch((e: unknown) => e)) as Error;
     // It names the codecs a topic takes, and how to write one here.
     expect(err.message).toContain('uncompressed, gzip, snappy, lz4, zstd');
     expect(err.message).toContain('encodeBatch');

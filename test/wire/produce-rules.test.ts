@@ -9,8 +9,11 @@
  * - two batches for one partition: INVALID_RECORD (87), idempotent or not;
  * - a base offset other than 0, a control batch, a message-format v1 batch: INVALID_RECORD;
  * - a batch that claims LogAppendTime: INVALID_TIMESTAMP (32);
+ * - KafkaJS records outside `message.timestamp.after.max.ms` (1 hour, Kafka 4.0's default)
+ *   or a topic's `before.max.ms`: INVALID_TIMESTAMP; a LogAppendTime topic takes any;
  * - a transactional batch (no transactional id is served here): every partition of the
  *   request TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53);
+ * - a KafkaJS batch larger than the topic's `segment.bytes`: RECORD_LIST_TOO_LARGE (18);
  * - acks=2 from KafkaJS's producer: INVALID_REQUIRED_ACKS (21).
  *
  * After each refusal the partition's log end offset is read back: nothing was appended.
@@ -148,6 +151,58 @@ describe('Kafka’s produce refusals on a real socket', () => {
       [53, -1n],
     ]);
     expect([await logEnd(0), await logEnd(1)]).toEqual(before);
+  });
+
+  it('KafkaJS records outside message.timestamp.after.max.ms (1 h by default) or a topic’s before.max.ms are INVALID_TIMESTAMP; a LogAppendTime topic takes them', async () => {
+    const admin = cluster.admin();
+    await admin.createTopics([
+      { name: 'ts-bounded', partitions: 1, configs: { 'message.timestamp.before.max.ms': '60000' } },
+      { name: 'ts-append-time', partitions: 1, configs: { 'message.timestamp.type': 'LogAppendTime' } },
+    ]);
+    const kafka = new Kafka({ clientId: 'timestamps', brokers: [cluster.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    const producer = kafka.producer({ retry: { retries: 0 } });
+    await producer.connect();
+    const hour = 3_600_000;
+    const send = (t: string, timestamp: number) =>
+      producer.send({ topic: t, acks: -1, messages: [{ value: 'x', timestamp: String(timestamp) }] }).then(
+        () => 'NONE',
+        (e: unknown) => (e as { type?: string }).type ?? String(e),
+      );
+    // Record timestamps around the broker's clock (the real one here), not deadlines.
+    const t0 = Date.now();
+    const at = (offsetMs: number): number => t0 + offsetMs;
+    try {
+      expect(await send(topic, at(2 * hour))).toBe('INVALID_TIMESTAMP');
+      expect(await send(topic, at(60_000))).toBe('NONE');
+      expect(await send(topic, at(-400 * 24 * hour))).toBe('NONE'); // before: unbounded by default
+      expect(await send('ts-bounded', at(-24 * hour))).toBe('INVALID_TIMESTAMP');
+      expect(await send('ts-bounded', at(-1_000))).toBe('NONE');
+      expect(await send('ts-append-time', at(2 * hour))).toBe('NONE');
+      expect(await send('ts-append-time', at(-24 * hour))).toBe('NONE');
+    } finally {
+      await producer.disconnect();
+    }
+    expect((await admin.listOffsets('ts-bounded', 'latest'))[0]!.offset).toBe(1);
+  });
+
+  it('a KafkaJS batch larger than the topic’s segment.bytes is RECORD_LIST_TOO_LARGE; a smaller one is taken', async () => {
+    const admin = cluster.admin();
+    await admin.createTopics([{ name: 'seg-small', partitions: 1, configs: { 'segment.bytes': '1000' } }]);
+    const kafka = new Kafka({ clientId: 'segment', brokers: [cluster.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    const producer = kafka.producer({ retry: { retries: 0 } });
+    await producer.connect();
+    const send = (bytes: number) =>
+      producer.send({ topic: 'seg-small', acks: -1, messages: [{ value: Buffer.alloc(bytes, 'v') }] }).then(
+        () => 'NONE',
+        (e: unknown) => (e as { type?: string }).type ?? String(e),
+      );
+    try {
+      expect(await send(2_000)).toBe('RECORD_LIST_TOO_LARGE');
+      expect(await send(500)).toBe('NONE');
+    } finally {
+      await producer.disconnect();
+    }
+    expect((await admin.listOffsets('seg-small', 'latest'))[0]!.offset).toBe(1);
   });
 
   it('KafkaJS with acks=2 gets INVALID_REQUIRED_ACKS', async () => {
