@@ -117,11 +117,14 @@ export function createTimeProblem(
   const after = c.messageTimestampAfterMaxMs;
   // Unbounded both ways (Kafka 3.x's defaults): nothing to check.
   if (before >= Number.MAX_SAFE_INTEGER && after >= Number.MAX_SAFE_INTEGER) return undefined;
-  const outside = (t: number): boolean => t >= 0 && (nowMs - t > before || t - nowMs > after);
+  // No closure or object on the way through: this runs on every produce to a CreateTime topic.
+  const max = h.maxTimestamp;
   // The base timestamp is the delete horizon in a batch with that bit (compaction's, never a producer's).
   const base = (h.attributes & attributeBits.deleteHorizon) === 0 ? h.baseTimestamp : -1;
-  const bad = outside(h.maxTimestamp) ? h.maxTimestamp : outside(base) ? base : undefined;
-  if (bad === undefined) return undefined;
+  let bad: number;
+  if (max >= 0 && (nowMs - max > before || max - nowMs > after)) bad = max;
+  else if (base >= 0 && (nowMs - base > before || base - nowMs > after)) bad = base;
+  else return undefined;
   return {
     errorCode: 'INVALID_TIMESTAMP',
     message: `timestamp ${bad} is out of range: message.timestamp.before.max.ms and after.max.ms allow [${Math.max(0, nowMs - before)}, ${Math.min(Number.MAX_SAFE_INTEGER, nowMs + after)}]`,
