@@ -14,14 +14,15 @@
  * - a transactional batch (no transactional id is served here): every partition of the
  *   request TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53);
  * - a KafkaJS batch larger than the topic's `segment.bytes`: RECORD_LIST_TOO_LARGE (18);
- * - acks=2 from KafkaJS's producer: INVALID_REQUIRED_ACKS (21).
+ * - acks=2 from KafkaJS's producer: INVALID_REQUIRED_ACKS (21);
+ * - acks=0 and a refusal: the connection is closed (KafkaApis's `closeConnection`).
  *
  * After each refusal the partition's log end offset is read back: nothing was appended.
  */
 import { createRequire } from 'node:module';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawConnection, requestMessage, sized } from './helpers/raw-client.js';
+import { RawConnection, apiVersionsV0, requestMessage, sized } from './helpers/raw-client.js';
 import { startWireCluster, type WireCluster } from './helpers/cluster.js';
 
 const require = createRequire(import.meta.url);
@@ -62,8 +63,8 @@ function withAttributes(batch: Buffer, change: (attributes: number) => number): 
   return b;
 }
 
-/** Produce v3 (acks 1), written by hand: `records` for each partition index. Returns each partition's [error code, base offset]. */
-async function produce(partitions: [number, Buffer][]): Promise<[number, bigint][]> {
+/** A Produce v3 request frame, written by hand: `records` for each partition index of `topic`. */
+function produceFrame(id: number, acks: number, partitions: [number, Buffer][]): Buffer {
   const name = Buffer.from(topic);
   const parts = partitions.map(([index, records]) => {
     const head = Buffer.alloc(8);
@@ -73,7 +74,7 @@ async function produce(partitions: [number, Buffer][]): Promise<[number, bigint]
   });
   const body = Buffer.concat([
     Buffer.from([0xff, 0xff]), // transactional id: null
-    Buffer.from([0x00, 0x01]), // acks 1
+    Buffer.from([0x00, acks]), // acks (0 or 1 here)
     Buffer.from([0x00, 0x00, 0x75, 0x30]), // timeout 30,000 ms
     Buffer.from([0, 0, 0, 1]),
     Buffer.from([0, name.length]),
@@ -85,8 +86,13 @@ async function produce(partitions: [number, Buffer][]): Promise<[number, bigint]
     })(),
     ...parts,
   ]);
+  return sized(requestMessage(0, 3, id, body));
+}
+
+/** Produce v3 with acks 1 (`produceFrame`). Returns each partition's [error code, base offset]. */
+async function produce(partitions: [number, Buffer][]): Promise<[number, bigint][]> {
   const id = correlationId++;
-  conn.write(sized(requestMessage(0, 3, id, body)));
+  conn.write(produceFrame(id, 1, partitions));
   const frame = await conn.next(60_000);
   if (typeof frame === 'string') throw new Error(`no answer: ${frame}`);
   expect(frame.readInt32BE(0)).toBe(id);
@@ -203,6 +209,22 @@ describe('Kafka’s produce refusals on a real socket', () => {
       await producer.disconnect();
     }
     expect((await admin.listOffsets('seg-small', 'latest'))[0]!.offset).toBe(1);
+  });
+
+  it('acks=0: a refused produce closes the connection (the producer learns of it no other way); a taken one leaves it serving', async () => {
+    const ok = await RawConnection.open(cluster.bootstrapServers);
+    const refused = await RawConnection.open(cluster.bootstrapServers);
+    try {
+      ok.write(produceFrame(1, 0, [[1, await kafkaJsBatch(['acks0'])]]));
+      ok.write(apiVersionsV0(2));
+      const answer = await ok.next(60_000);
+      expect(typeof answer === 'string' ? answer : answer.readInt32BE(0)).toBe(2); // no answer to the produce, then ApiVersions'
+      refused.write(produceFrame(1, 0, [[1, Buffer.concat([await kafkaJsBatch(['a']), await kafkaJsBatch(['b'])])]]));
+      expect(await refused.closedWithin(60_000)).toBe(true);
+    } finally {
+      ok.close();
+      refused.close();
+    }
   });
 
   it('KafkaJS with acks=2 gets INVALID_REQUIRED_ACKS', async () => {
