@@ -456,7 +456,9 @@ export class Partition {
    * offsets and stamps the leader epoch into each batch. Kafka's produce rules
    * (`produce-batch-checks.ts`): exactly one batch (INVALID_RECORD for more, idempotent
    * or not), message format v2, base offset 0, no control batch, a producer id with a
-   * sequence (INVALID_RECORD), CreateTime as sent (INVALID_TIMESTAMP).
+   * sequence (INVALID_RECORD); no LogAppendTime from a producer and, given `nowMs`,
+   * CreateTime timestamps within the topic's bounds (INVALID_TIMESTAMP); a batch within
+   * `segment.bytes` (RECORD_LIST_TOO_LARGE).
    *
    * acks=all returns `pending: true`; the answer arrives as an `AckCompletion` (see
    * `drainAcks`) once the high watermark passes the last offset: NONE when the ISR it was
