@@ -33,7 +33,8 @@ import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage,
 import { describeClusterResponse } from './metadata-response.js';
 import { hasTransactionalBatch, transactionalProduceMessage } from './produce-batch-checks.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
-import type { ProduceEntry, ReplicaManager } from './replica-manager.js';
+import type { ProduceEntry } from './hosted-partition.js';
+import type { ReplicaManager } from './replica-manager.js';
 import type { RequestContext } from './request-context.js';
 import { duplicatePartitions, partitionKey, perPartition } from './request-helpers.js';
 

@@ -206,6 +206,9 @@ const noRecords = new Uint8Array(0);
  * topic's rules stay in the cache. Literals, not spreads: a spread's result got a hidden
  * class of its own, and the validator's property reads went megamorphic.
  */
+/** A leader append's options, one object for every append (the log reads them during the call and keeps nothing). */
+const leaderAppend = { assignOffsets: true, leaderEpoch: 0 };
+
 const leaderRulesByConfig = new WeakMap<object, readonly ValidationRules[]>();
 let lastRulesConfig: object | undefined;
 let lastRules: readonly ValidationRules[] = [];
@@ -259,6 +262,8 @@ export class Partition {
   private leaderEpochValue = -1;
   private partitionEpochValue = -1;
   private replicasValue: readonly number[] = [];
+  /** `replicasValue.length`, kept beside it: a leader's append asks, and the array was one more cold load a batch. */
+  private replicaCount = 0;
   /** The ISR as the controller committed it. */
   private committedIsr: readonly number[] = [];
   /** Leader only: follower fetch state, the maximal ISR (committed plus a pending expansion) and the high watermark math. */
@@ -385,6 +390,7 @@ export class Partition {
     this.leaderEpochValue = state.leaderEpoch;
     this.partitionEpochValue = state.partitionEpoch;
     this.replicasValue = [...state.replicas];
+    this.replicaCount = state.replicas.length;
     this.committedIsr = [...state.isr];
     this.pendingAlter = undefined;
     if (newTerm) {
@@ -422,6 +428,7 @@ export class Partition {
     this.leaderEpochValue = state.leaderEpoch;
     this.partitionEpochValue = state.partitionEpoch;
     this.replicasValue = [...state.replicas];
+    this.replicaCount = state.replicas.length;
     this.committedIsr = [...state.isr];
     this.isrState = undefined;
     this.pendingAlter = undefined;
@@ -501,7 +508,8 @@ export class Partition {
     try {
       // Not `now`: that is monotonic time (acks deadlines, ISR lag); the log stamps
       // LogAppendTime and rolls segments by its own wall clock.
-      info = this.log.appendValidated(validated, { assignOffsets: true, leaderEpoch: this.leaderEpochValue });
+      leaderAppend.leaderEpoch = this.leaderEpochValue;
+      info = this.log.appendValidated(validated, leaderAppend);
     } catch (err) {
       if (isTributaryError(err)) return error(err.code, err.message);
       throw err;
@@ -518,7 +526,7 @@ export class Partition {
     assert(offset === info.lastOffset + 1, 'the batches span the offsets the log assigned');
     assert(this.epochCache.latestEpoch === this.leaderEpochValue, 'the leader’s epoch is the latest in its cache');
     // Kept for the followers' fetches (a LogAppendTime stamp rewrites more than the tail stamps).
-    if (this.replicasValue.length > 1 && info.logAppendTime < 0) {
+    if (this.replicaCount > 1 && info.logAppendTime < 0) {
       this.tail.append(validated, info.firstOffset, this.leaderEpochValue);
       this.tailHolds = true;
     } else if (this.tailHolds) {
@@ -614,6 +622,16 @@ export class Partition {
    */
   get needsTick(): boolean {
     return this.pendingAcks.length > 0 || (this.roleValue === 'leader' && (this.pendingAlter !== undefined || this.replicas.length > 1));
+  }
+
+  /**
+   * Whether `tick` has work within `alterPartitionRetryMs` (acks=all produces that may time
+   * out, a proposal to retry): the replica manager ticks these every 100 ms, and the ISR
+   * checks of the rest only every `replica.lag.time.max.ms / 2` (Kafka's
+   * `isr-expiration`), so an idle broker walks none of its replicas between those.
+   */
+  get needsPromptTick(): boolean {
+    return this.pendingAcks.length > 0 || (this.roleValue === 'leader' && this.pendingAlter !== undefined);
   }
 
   /**
