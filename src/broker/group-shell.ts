@@ -420,6 +420,10 @@ export class GroupShell {
           replicationFactor: rf,
           configs: [
             { name: 'cleanup.policy', value: 'compact' },
+            // Kafka's groupMetadataTopicConfigs: the coordinator's batches are kept as it
+            // writes them (uncompressed, offsets.topic.compression.codec's default), never
+            // converted to a cluster-wide compression.type.
+            { name: 'compression.type', value: 'producer' },
             // Kafka's offsets.topic.segment.bytes: small segments, so compaction can run.
             { name: 'segment.bytes', value: String(100 * 1024 * 1024) },
             // With three replicas a write survives one broker's loss; with fewer, waiting

@@ -10,6 +10,7 @@ import { isTributaryError } from '../util/errors.js';
 import { IsrState } from './core/isr.js';
 import type { LeaderEpochCache, EpochEndOffset, EpochStart } from './core/leader-epoch-cache.js';
 import { ProducerState, type ProducerBatch } from './core/producer-state.js';
+import { createTimeProblem, leaderBatchProblem, legacyMagicProblem } from './produce-batch-checks.js';
 import { loadProducerState } from './producer-state-loader.js';
 import { divergingEpoch, leaderEpochProblem, truncationOffset } from './core/replica-fetch.js';
 
@@ -71,6 +72,12 @@ export interface ProduceOptions {
   readonly timeoutMs?: number;
   /** For acks=all: the caller's id for this produce, echoed in its `AckCompletion`. */
   readonly token?: number;
+  /**
+   * The broker's wall clock when the request came (ms since the epoch), for the topic's
+   * `message.timestamp.before.max.ms` / `after.max.ms` (CreateTime topics); absent, they are
+   * not checked (the group coordinator's own writes).
+   */
+  readonly nowMs?: number;
 }
 
 /** What `appendAsLeader` did. */
@@ -453,9 +460,12 @@ export class Partition {
    * INVALID_RECORD), whose result the log trusts; the idempotent producer rules (a
    * duplicate returns the original offsets and appends nothing;
    * OUT_OF_ORDER_SEQUENCE_NUMBER; INVALID_PRODUCER_EPOCH); then the append, which assigns
-   * offsets and stamps the leader epoch into each batch. An idempotent producer sends one
-   * batch per partition per request (as Kafka's clients do); a request with several
-   * batches of which one has a producer id is INVALID_REQUEST.
+   * offsets and stamps the leader epoch into each batch. Kafka's produce rules
+   * (`produce-batch-checks.ts`): exactly one batch (INVALID_RECORD for more, idempotent
+   * or not), message format v2, base offset 0, no control batch, a producer id with a
+   * sequence (INVALID_RECORD); no LogAppendTime from a producer and, given `nowMs`,
+   * CreateTime timestamps within the topic's bounds (INVALID_TIMESTAMP); a batch within
+   * `segment.bytes` (RECORD_LIST_TOO_LARGE).
    *
    * acks=all returns `pending: true`; the answer arrives as an `AckCompletion` (see
    * `drainAcks`) once the high watermark passes the last offset: NONE when the ISR it was
@@ -478,14 +488,18 @@ export class Partition {
     // The CRC pass only where the bytes crossed a trust boundary: a batch a Producer in
     // this thread checksummed and handed over in-process is not checksummed again
     // (record/checksummed-here.ts); bytes from a socket, a worker or a file always are.
+    const legacy = legacyMagicProblem(batches);
+    if (legacy !== undefined) return error(legacy.errorCode, legacy.message);
     const checked = validateBatches(batches, this.validationRules(true, !checksummedHere(batches)));
     if (!checked.ok) return error(checked.errorCode, checked.message);
     const validated = checked.value;
     const headers = validated.batches;
-    if (headers.length > 1) for (const b of headers) if (b.header.producerId >= 0) return error('INVALID_REQUEST', 'an idempotent producer sends one batch per partition in a request');
+    // Kafka's produce rules past the structure: one batch, base offset 0, no control batch... (produce-batch-checks.ts).
+    const refused = leaderBatchProblem(headers, this.log.config.segmentBytes) ?? (options.nowMs === undefined ? undefined : createTimeProblem(headers[0]!.header, options.nowMs, this.log.config));
+    if (refused !== undefined) return error(refused.errorCode, refused.message);
 
     const only = headers[0]!.header;
-    if (headers.length === 1 && only.producerId >= 0) {
+    if (only.producerId >= 0) {
       const check = this.producers.check(producerBatchOf(only));
       if (check.kind === 'error') return error(check.code, check.message);
       if (check.kind === 'duplicate') return this.accepted(check.firstOffset, check.lastOffset, -1, true, options, now);

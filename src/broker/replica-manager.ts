@@ -542,7 +542,7 @@ export class ReplicaManager {
     this.passes.settle++;
     let moved: string[] | undefined;
     // One options object for the request (the partition reads it during the call, keeps nothing of it).
-    const produceOptions = { acks, timeoutMs, token: 0 };
+    const produceOptions = { acks, timeoutMs, token: 0, nowMs: this.o.clock.now() };
     // Over many partitions the small appends are written by a second thread, all of them
     // in one message, and the request is answered once they landed (write-behind.ts);
     // a request over a few partitions writes on this thread (no round trip to wait for).
