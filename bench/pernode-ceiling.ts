@@ -348,8 +348,10 @@ async function countReal(calls: number, warmupCalls: number): Promise<Record<str
     nodeKinds: (() => {
       // `req:1` a replica Fetch (`f` framed), `res` any answer: a node's answers are its Produce answers (a third of the requests) and its fetch answers.
       const of = (prefix: string): number => Object.entries(kinds).filter(([k]) => k.startsWith(prefix)).reduce((t, [, v]) => t + v, 0);
-      const produceAnswers = requests / NODES;
-      return `${per1k(of('req:1'))} fetch requests, ${per1k(of('res') - produceAnswers)} fetch answers, ${per1k(produceAnswers)} Produce answers, ${per1k(sum((s) => s.counts.items) / NODES - of('req:1') - of('res'))} other`;
+      // The probe names a typed Produce answer `res:0` and a peer fetch answer `res:1+` (with batches) or `res:1-` (since session 10); before, every answer was `res`.
+      const produceAnswers = of('res:0') > 0 ? of('res:0') : requests / NODES;
+      const empty = of('res:1-') > 0 ? ` (${per1k(of('res:1-'))} of them empty)` : '';
+      return `${per1k(of('req:1'))} fetch requests, ${per1k(of('res') - produceAnswers)} fetch answers${empty}, ${per1k(produceAnswers)} Produce answers, ${per1k(sum((s) => s.counts.items) / NODES - of('req:1') - of('res'))} other`;
     })(),
     requestsPer1k: per1k(requests),
     bytesPerRecord: Math.round(bytes / sent),
