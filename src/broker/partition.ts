@@ -10,7 +10,7 @@ import { isTributaryError } from '../util/errors.js';
 import { IsrState } from './core/isr.js';
 import type { LeaderEpochCache, EpochEndOffset, EpochStart } from './core/leader-epoch-cache.js';
 import { ProducerState, type ProducerBatch } from './core/producer-state.js';
-import { createTimeProblem, leaderBatchProblem, legacyMagicProblem } from './produce-batch-checks.js';
+import { createTimeProblem, leaderBatchProblem, leaderRulesFor, legacyMagicProblem } from './produce-batch-checks.js';
 import { loadProducerState } from './producer-state-loader.js';
 import { divergingEpoch, leaderEpochProblem, truncationOffset } from './core/replica-fetch.js';
 
@@ -197,33 +197,9 @@ interface PendingAlter {
 
 const noRecords = new Uint8Array(0);
 
-/**
- * A leader's validation rules depend on its log config alone (no log end): made once per
- * config object and CRC choice, and shared by every partition whose log has that config
- * (the logs of one topic share one frozen `LogConfig`). Why shared, not kept per partition
- * as before: with keyed records over 10,000 partitions every batch holds one record, and
- * a per-partition array and object pair were two more cold cache lines a batch; one
- * topic's rules stay in the cache. Literals, not spreads: a spread's result got a hidden
- * class of its own, and the validator's property reads went megamorphic.
- */
 /** A leader append's options, one object for every append (the log reads them during the call and keeps nothing). */
 const leaderAppend = { assignOffsets: true, leaderEpoch: 0 };
 
-const leaderRulesByConfig = new WeakMap<object, readonly ValidationRules[]>();
-let lastRulesConfig: object | undefined;
-let lastRules: readonly ValidationRules[] = [];
-function leaderRulesFor(c: PartitionLog['config']): readonly ValidationRules[] {
-  if (c === lastRulesConfig) return lastRules;
-  let rules = leaderRulesByConfig.get(c);
-  if (rules === undefined) {
-    const keysRequired = c.cleanupPolicy !== 'delete';
-    rules = [false, true].map((verifyCrc) => ({ assignOffsets: true, nextOffset: -1, maxMessageBytes: c.maxMessageBytes, keysRequired, verifyCrc }));
-    leaderRulesByConfig.set(c, rules);
-  }
-  lastRulesConfig = c;
-  lastRules = rules;
-  return rules;
-}
 
 /**
  * One replica of one partition on one broker: Kafka's `Partition` (leader and follower

@@ -28,6 +28,8 @@
  * @internal
  */
 import { attributeBits, batchLogOverheadBytes, positions, type BatchHeader } from '../record/batch.js';
+import type { PartitionLog } from '../storage/partition-log.js';
+import type { ValidationRules } from '../storage/log-validator.js';
 import type { ErrorCode } from '../util/error-codes.js';
 
 export interface BatchProblem {
@@ -129,4 +131,29 @@ export function createTimeProblem(
     errorCode: 'INVALID_TIMESTAMP',
     message: `timestamp ${bad} is out of range: message.timestamp.before.max.ms and after.max.ms allow [${Math.max(0, nowMs - before)}, ${Math.min(Number.MAX_SAFE_INTEGER, nowMs + after)}]`,
   };
+}
+
+/**
+ * A leader's validation rules depend on its log config alone (no log end): made once per
+ * config object and CRC choice, and shared by every partition whose log has that config
+ * (the logs of one topic share one frozen `LogConfig`). Why shared, not kept per partition
+ * as before: with keyed records over 10,000 partitions every batch holds one record, and
+ * a per-partition array and object pair were two more cold cache lines a batch; one
+ * topic's rules stay in the cache. Literals, not spreads: a spread's result got a hidden
+ * class of its own, and the validator's property reads went megamorphic.
+ */
+const leaderRulesByConfig = new WeakMap<object, readonly ValidationRules[]>();
+let lastRulesConfig: object | undefined;
+let lastRules: readonly ValidationRules[] = [];
+export function leaderRulesFor(c: PartitionLog['config']): readonly ValidationRules[] {
+  if (c === lastRulesConfig) return lastRules;
+  let rules = leaderRulesByConfig.get(c);
+  if (rules === undefined) {
+    const keysRequired = c.cleanupPolicy !== 'delete';
+    rules = [false, true].map((verifyCrc) => ({ assignOffsets: true, nextOffset: -1, maxMessageBytes: c.maxMessageBytes, keysRequired, verifyCrc }));
+    leaderRulesByConfig.set(c, rules);
+  }
+  lastRulesConfig = c;
+  lastRules = rules;
+  return rules;
 }
