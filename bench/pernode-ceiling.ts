@@ -36,8 +36,9 @@
  * a real per-node run.
  *
  * `node --require ./bench/workers-probe.cjs --import tsx bench/pernode-ceiling.ts count`:
- * the RF 3 row's real per-node case (bench/workers-cases.ts `rf3:per-node`: 3,000 calls of
- * warm-up, then 1,000 measured), its threads' posts counted by the probe, and the
+ * the RF 3 row's real per-node case (bench/workers-cases.ts `rf3:per-node`), 1,000 calls of
+ * warm-up (`COUNT_WARMUP_CALLS`; the row's 3,000 are for the JIT, the message pattern is
+ * settled well before), then 1,000 measured (`COUNT_CALLS`), its threads' posts counted by the probe, and the
  * producer's bytes a record and a request (`producer.metrics()`), which the skeleton then
  * uses, so its sizes are the row's.
  */
@@ -45,7 +46,6 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BroadcastChannel, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { partitionForKey } from '../src/client/partitioner.js';
-import { Cluster } from '../src/index.js';
 import { fmt, report, runCase, table, type CaseResult } from './lib.js';
 
 const PER_CALL = 1000;
@@ -297,6 +297,8 @@ async function countReal(calls: number, warmupCalls: number): Promise<Record<str
   };
   const tell = (cmd: string): void => channel.postMessage({ from: 'bench', cmd });
   const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  // Loaded here: the skeleton's processes need none of the library.
+  const { Cluster } = await import('../src/index.js');
   const cluster = await Cluster.start({ nodes: NODES, threads: 'per-node' });
   await cluster.admin().createTopics([{ name: 'bench', partitions: NODES, replicationFactor: 3 }]);
   const producer = cluster.producer({ lingerMs: 0, acks: 'all' });
@@ -405,7 +407,7 @@ export async function pernodeCeilingSection(inline: { value: number; runs: reado
     ['per-batch (a fetch answer carries one batch: more fetch rounds than the real run)', rates(perBatch), fmt(perBatch.median), cpus(perBatch)],
   ])}\n\n`
     + `ceiling for per-node/inline: **${ratio(coalesced)}** (coalesced; pairwise ${pairwise(coalesced)}), **${ratio(perBatch)}** (per-batch; pairwise ${pairwise(perBatch)}). ${verdict} In CPU, which does not depend on the load (the rates above do: under a load past 2, 'inline' gets less than its one core): with both cores always busy, 'per-node' reaches 1.3x an 'inline' that has one core at most at 2 x ${inlineCpu} µs / 1.3 = ${fmt((2 * inlineCpu) / 1.3, 2)} µs of CPU a record over all its threads ('inline' ${inlineCpu} µs, the median run); the 'per-node' row spends ${perNodeCpu} µs (${onTwoCores(perNodeCpu)}x on two busy cores). The skeletons' messages alone cost ${messagesCpu[0]}-${messagesCpu[1]} µs a record: inline's work plus them, ${fmt(inlineCpu + messagesCpu[0]!, 2)}-${fmt(inlineCpu + messagesCpu[1]!, 2)} µs, would allow ${onTwoCores(inlineCpu + messagesCpu[1]!)}-${onTwoCores(inlineCpu + messagesCpu[0]!)}x.\n\n`
-    + `Messages a 1,000 records, as each thread posts them (the real run counted by bench/workers-probe.cjs under the row's case, 3,000 calls of warm-up then 1,000; the skeletons count their own posts; the middle run of three):\n\n${table(['run', 'calling thread: messages (carrying)', 'each node: messages (nodes)', 'each node: carrying', 'each node: buffers transferred', 'rec/s'], [
+    + `Messages a 1,000 records, as each thread posts them (the real run counted by bench/workers-probe.cjs under the row's case, 1,000 calls of warm-up then 1,000; the skeletons count their own posts; the middle run of three):\n\n${table(['run', 'calling thread: messages (carrying)', 'each node: messages (nodes)', 'each node: carrying', 'each node: buffers transferred', 'rec/s'], [
       msgRow(`real 'per-node' (load ${count.load}; producer: ${count.requestsPer1k} Produce requests, ${count.bytesPerRequest} bytes a request, ${count.bytesPerRecord} a record)`, count),
       msgRow('skeleton, coalesced', coalesced.middle),
       msgRow('skeleton, per-batch', perBatch.middle),
@@ -417,9 +419,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (mode === 'skeleton' || mode === 'skeleton:per-batch') {
     const bytesPerRecord = Number(process.argv[3] ?? 113);
     const bytesPerRequest = Number(process.argv[4] ?? 15_852);
-    report(await skeleton(mode === 'skeleton' ? 'coalesced' : 'per-batch', bytesPerRecord, bytesPerRequest, Number(process.env.SKELETON_CALLS ?? 5000), Number(process.env.SKELETON_WARMUP_CALLS ?? 1000)) as Record<string, number | string>);
+    report(await skeleton(mode === 'skeleton' ? 'coalesced' : 'per-batch', bytesPerRecord, bytesPerRequest, Number(process.env.SKELETON_CALLS ?? 3000), Number(process.env.SKELETON_WARMUP_CALLS ?? 500)) as Record<string, number | string>);
   } else if (mode === 'count') {
-    report(await countReal(Number(process.env.RF3_CALLS ?? 1000), Number(process.env.RF3_WARMUP_CALLS ?? 3000)) as Record<string, number | string>);
+    report(await countReal(Number(process.env.COUNT_CALLS ?? 1000), Number(process.env.COUNT_WARMUP_CALLS ?? 1000)) as Record<string, number | string>);
   } else {
     throw new Error(`unknown mode ${mode}: skeleton or count`);
   }
