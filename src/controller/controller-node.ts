@@ -234,8 +234,11 @@ export class ControllerNode {
   private changed(): void {
     this.qc.sync(this.view, this.raft.logEndOffset, this.clock.now());
     this.settle();
-    this.noteLeadership();
-    if (this.raft.core.leaderId !== this.lastLeaderId) this.quorumChanged();
+    // An activation (or its loss) is a quorum change to the listeners too: the node
+    // worker's status (`active`) is posted on these events, and an activation seen here
+    // (the leader-change entry applied in the drain just ended) has no commit after it.
+    const flipped = this.noteLeadership();
+    if (flipped || this.raft.core.leaderId !== this.lastLeaderId) this.quorumChanged();
     this.arm();
   }
 
@@ -244,19 +247,20 @@ export class ControllerNode {
     for (const l of [...this.quorumListeners]) l();
   }
 
-  /** Reports this node's controller becoming (or ceasing to be) the active one. */
-  private noteLeadership(): void {
+  /** Reports this node's controller becoming (or ceasing to be) the active one; whether it did. */
+  private noteLeadership(): boolean {
     const active = this.qc.isActive;
-    if (active === this.wasActive) return;
+    if (active === this.wasActive) return false;
     this.wasActive = active;
     const epoch = this.raft.core.epoch;
     if (!active) {
       this.log.info({ nodeId: this.id, epoch }, `node ${this.id} is no longer the active controller`);
-      return;
+      return true;
     }
     this.log.info({ nodeId: this.id, epoch }, `node ${this.id} is the active controller (epoch ${epoch})`);
     this.onActivated?.(epoch);
     if (channels.election.hasSubscribers) channels.election.publish({ type: 'controller', nodeId: this.id, epoch } satisfies ElectionEvent);
+    return true;
   }
 
   /** Resolves the requests whose entries committed (or were replaced). */

@@ -57,3 +57,29 @@ describe('ControllerNode timer', () => {
     }
   });
 });
+
+describe('ControllerNode quorum listeners', () => {
+  // A node worker posts its status (`active`, read by `Cluster.describe()` in the
+  // per-node modes) on these events only, with a 1 s safety net: an activation no
+  // listener hears is reported late, or (no commit after it) only by the safety net.
+  it('are told when the node becomes the active controller, with no commit after it', async () => {
+    const node = await ControllerNode.open({
+      id: 1,
+      voters: [1],
+      dataDir: tempDir(),
+      network: new InlineRaftNetwork(clock),
+      clock,
+      seed: 1,
+      controller: { metadataMaxIdleIntervalMs: 0 },
+    });
+    try {
+      const heard: boolean[] = [];
+      node.onQuorumChange(() => heard.push(node.isActive));
+      await sim.until('the controller is active', () => node.isActive);
+      await sim.sleep(1_000);
+      expect(heard).toContain(true);
+    } finally {
+      await node.close();
+    }
+  });
+});
