@@ -143,25 +143,7 @@ async function e2eProduce(remote: Clients): Promise<{ sent: number; cpuUsPerReco
   const producer = remote.producer({ lingerMs: 0, acks: 1 });
   const started = performance.now();
   let sent = 0;
-  // The sends still unanswered, not every send's promise: the array of all of them (110,000
-  // promises and their answers, kept to the end) was the producer thread's own garbage
-  // collector load, not the library's: its scavenges took 2-3 ms against 0.5-0.9 ms in the
-  // consumer's thread (bench/results/2026-12-07i-e2e.md).
-  let unanswered = 0;
-  let failed: unknown;
-  let drained: (() => void) | undefined;
-  const track = (p: Promise<unknown>): void => {
-    unanswered++;
-    p.then(
-      () => {
-        if (--unanswered === 0) drained?.();
-      },
-      (err: unknown) => {
-        failed ??= err;
-        if (--unanswered === 0) drained?.();
-      },
-    );
-  };
+  const pending: Promise<unknown>[] = [];
   // The whole process's CPU (every thread: process.cpuUsage() is per process, in a worker too) over the measured span.
   let cpu: NodeJS.CpuUsage | undefined;
   let sentBefore = 0;
@@ -177,15 +159,14 @@ async function e2eProduce(remote: Clients): Promise<{ sent: number; cpuUsPerReco
       const records = Array.from({ length: due - sent }, () => ({ value: mark + String(now()) }));
       sent = due;
       if (TRACE) traceMark(`send x${records.length}`);
-      track(producer.send('bench', records));
+      pending.push(producer.send('bench', records));
     }
     await new Promise((r) => setTimeout(r, 1));
   }
   const used = process.cpuUsage(cpu);
   const cpuUsPerRecord = (used.user + used.system) / (sent - sentBefore);
-  track(producer.send('bench', [{ value: 'end' }]));
-  if (unanswered > 0) await new Promise<void>((r) => (drained = r));
-  if (failed !== undefined) throw failed;
+  pending.push(producer.send('bench', [{ value: 'end' }]));
+  await Promise.all(pending);
   await producer.close();
   return { sent, cpuUsPerRecord };
 }
@@ -343,30 +324,34 @@ async function main(which: string): Promise<void> {
 
 /**
  * CPU ms of each thread of this process (Linux `/proc/self/task/<tid>/schedstat`) over 4 s
- * of the measured phase (from 1.5 s after the producer's worker started), to stderr.
+ * of the measured phase (from 0.5 s after the warm-up), and the ms each was runnable but
+ * waited for a core (on a loaded machine, where the e2e tail goes), to stderr.
  */
 function threadCpu(producer: Worker): void {
-  /** Per OS thread: CPU ms (schedstat) and the times it went to sleep (voluntary context switches: each one a wake-up later). */
-  const read = (): Map<string, [number, number]> => {
-    const out = new Map<string, [number, number]>();
+  /** Per OS thread: CPU ms and ms runnable but waiting for a core (schedstat), and the times it went to sleep (voluntary context switches: each one a wake-up later). */
+  const read = (): Map<string, [number, number, number]> => {
+    const out = new Map<string, [number, number, number]>();
     for (const t of readdirSync('/proc/self/task')) {
       try {
-        const cpu = Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+        const [cpu, wait] = readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ').map((x) => Number(x) / 1e6);
         const sleeps = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/self/task/${t}/status`, 'utf8'))?.[1] ?? 0);
-        out.set(t, [cpu, sleeps]);
+        out.set(t, [cpu!, wait!, sleeps]);
       } catch {
         // gone
       }
     }
     return out;
   };
-  let before: Map<string, [number, number]>;
+  let before: Map<string, [number, number, number]>;
   producer.once('online', () => {
     setTimeout(() => (before = read()), E2E_WARMUP_MS + 500);
     setTimeout(() => {
       const after = read();
-      const rows = [...after].map(([t, [ms, sleeps]]) => [t === String(process.pid) ? 'main' : t, ms - (before.get(t)?.[0] ?? ms), sleeps - (before.get(t)?.[1] ?? sleeps)] as const).filter(([, ms]) => ms > 1);
-      console.error(`CPU ms by thread over 4 s (10,000 rec/s), with wake-ups a millisecond: ${rows.map(([t, ms, sleeps]) => `${t} ${ms.toFixed(0)} (${(sleeps / 4000).toFixed(2)}/ms)`).join(', ')}; total ${rows.reduce((s, [, ms]) => s + ms, 0).toFixed(0)}`);
+      const rows = [...after].map(([t, [ms, wait, sleeps]]) => {
+        const b = before.get(t) ?? [ms, wait, sleeps];
+        return [t === String(process.pid) ? 'main' : t, ms - b[0], wait - b[1], sleeps - b[2]] as const;
+      }).filter(([, ms]) => ms > 1);
+      console.error(`CPU ms by thread over 4 s (10,000 rec/s), with ms waiting for a core and wake-ups a millisecond: ${rows.map(([t, ms, wait, sleeps]) => `${t} ${ms.toFixed(0)} (waited ${wait.toFixed(0)}, ${(sleeps / 4000).toFixed(2)}/ms)`).join(', ')}; total ${rows.reduce((s, [, ms]) => s + ms, 0).toFixed(0)}, waited ${rows.reduce((s, [, , w]) => s + w, 0).toFixed(0)}`);
     }, E2E_WARMUP_MS + 4500);
   });
 }
@@ -440,7 +425,17 @@ function printTrace(slowAll: readonly [number, number][], measured: number, trac
       const v = byLabel.get(key) ?? [0, 0];
       byLabel.set(key, [v[0] + 1, v[1] + (e.ms ?? 0)]);
     }
-    console.error(`produce requests that found no Fetch parked at the broker: ${without} of ${arrivals.length}; timer callbacks over 0.05 ms: ${timers.length}${[...byLabel].sort((a, b) => b[1][1] - a[1][1]).slice(0, 6).map(([l, [n, ms]]) => `; ${l}: ${n}, ${ms.toFixed(1)} ms`).join('')}`);
+    // The consumer's turn-around: a Fetch answer received to its next Fetch posted.
+    const consEvents = of('cons').filter((e) => e.what.includes('fetch#'));
+    const turnaround: number[] = [];
+    for (let i = 0; i < consEvents.length - 1; i++) {
+      if (!consEvents[i]!.what.startsWith('recv ')) continue;
+      const nextPost = consEvents.slice(i + 1, i + 4).find((e) => e.what.startsWith('post '));
+      if (nextPost !== undefined) turnaround.push(nextPost.t - consEvents[i]!.t);
+    }
+    turnaround.sort((a, b) => a - b);
+    console.error(`the consumer's thread, a Fetch answer received to its next Fetch posted (${turnaround.length}): p50 ${percentile(turnaround, 50).toFixed(3)} ms, p90 ${percentile(turnaround, 90).toFixed(3)}, p99 ${percentile(turnaround, 99).toFixed(3)}`);
+    console.error(`produce requests that found no Fetch parked at the broker: ${without} of ${arrivals.length} (${((100 * without) / Math.max(1, arrivals.length)).toFixed(1)}%); timer callbacks over 0.05 ms: ${timers.length}${[...byLabel].sort((a, b) => b[1][1] - a[1][1]).slice(0, 6).map(([l, [n, ms]]) => `; ${l}: ${n}, ${ms.toFixed(1)} ms`).join('')}`);
   }
   const LEGS = ['producer thread', 'hop to the cluster', 'the consumer not yet asking again', 'its fetch on the way', 'cluster thread', 'hop to the consumer', 'consumer thread'];
   /** The thread whose turn each leg waits for: the one that must run for the leg to end. */
