@@ -107,9 +107,11 @@ export class PortTransport implements Transport {
       // to the application, so that the Fetch is parked at the broker while the application
       // works on them. Through the outbox it waited for the end of the turn, after the decoding
       // and every record's handling, and records appended meanwhile found no Fetch parked and
-      // waited for it (11% of the Produce requests of the e2e bench at load 13,
-      // bench/results/2026-12-07i-e2e.md). A consumer keeps one Fetch in flight per node, so
-      // there is little to gather; it joins the outbox only behind requests already there.
+      // waited for it. In the e2e bench (bench/results/2026-12-07i-e2e.md) the consumer's
+      // answer-to-next-Fetch time fell from 0.045 to 0.013 ms (p50) and the p99 from a median
+      // of 1.95 to 1.38 ms (ten interleaved pairs, load 0.8-3). A consumer keeps one Fetch in
+      // flight per node, so there is little to gather; it joins the outbox only behind
+      // requests already there.
       if (fetch) this.outbox.postNow(m, transfer);
       else this.outbox.add(m, transfer);
     });
