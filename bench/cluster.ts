@@ -40,6 +40,8 @@ export async function clusterBench(): Promise<string> {
   const stalls = [await runCase(cases, ['stall', 'window', '3']), await runCase(cases, ['stall', 'linger0', '3'])];
   const one = await runCase(cases, ['lifecycle', '1', '20']);
   const three = await runCase(cases, ['lifecycle', '3', '20']);
+  // What a cluster nobody uses costs: bench/idle.ts, one mode a process (docs/design/idle.md).
+  const [idle1, idle3, idle10k] = [await runCase('./idle.ts', ['1', '6']), await runCase('./idle.ts', ['3', '6']), await runCase('./idle.ts', ['1-10k', '6'])];
 
   const a1 = acks1.recordsPerSec as number;
   const a1l = acks1List.recordsPerSec as number;
@@ -99,6 +101,14 @@ export async function clusterBench(): Promise<string> {
       st.peakRssMiB as number,
     ]);
   }
+  const idleMs = (r: typeof idle1): number => r.cpuMsPerSec as number;
+  rows.push([
+    'an idle cluster: CPU of the whole process (every thread, user + system) over 6 s with nothing produced or consumed',
+    `1 node ${fmt(idleMs(idle1), 1)} ms a second, 3 nodes ${fmt(idleMs(idle3), 1)}, 1 node with 10,000 open partitions ${fmt(idleMs(idle10k), 1)}`,
+    `10,000 partitions: ${fmt(idleMs(idle10k) / idleMs(idle1), 2)} of 1`,
+    `1 node < 1 ms a second: ${met(idleMs(idle1) < 1)}; not growing with partitions (< 1.5 of 1): ${met(idleMs(idle10k) / idleMs(idle1) < 1.5)}`,
+    idle10k.peakRssMiB as number,
+  ]);
   rows.push(['fdatasync of 4 KiB on this disk (context for start + close)', `${fmt(fsync.perSec as number)} /s, p50 ${fmt(fsync.p50Ms as number, 2)} ms, p99 ${fmt(fsync.p99Ms as number, 2)} ms`, '', '', fsync.peakRssMiB as number]);
   for (const [nodes, r, limit] of [
     [1, one, 50],

@@ -23,7 +23,15 @@ function fresh() {
 function kindOf(item) {
   if (item === null || typeof item !== 'object') return typeof item;
   if (item.req !== undefined && typeof item.req === 'object' && item.req !== null) return `req:${item.req.apiKey}${item.req.frame !== undefined ? 'f' : ''}`;
-  if (item.t === 'res') return item.res !== null && typeof item.res === 'object' && item.res.frame !== undefined ? `res:${item.res.apiKey}f` : 'res';
+  if (item.t === 'res') {
+    const r = item.res;
+    if (r === null || typeof r !== 'object') return 'res';
+    if (r.frame !== undefined) return `res:${r.apiKey}f`;
+    // A peer fetch answer (typed), with or without record batches; a Produce answer.
+    if (r.apiKey === 1 && r.body !== undefined) return (r.body.responses ?? []).some((t) => (t.partitions ?? []).some((p) => p.records && p.records.length > 0)) ? 'res:1+' : 'res:1-';
+    if (Array.isArray(r.responses) && r.responses.some((t) => Array.isArray(t.partitionResponses))) return 'res:0';
+    return 'res';
+  }
   return String(item.t ?? '?');
 }
 

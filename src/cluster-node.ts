@@ -128,10 +128,11 @@ export class ClusterNode {
     const fencing = fencingReporter(o.id, metadata.image, o.logger ?? silentLogger);
     const offImage = metadata.onImage((image) => {
       broker.applyImage(image);
+      groupShellOf(broker)?.imageApplied(image);
       fencing(image, metadata.isActive);
     });
     broker.start();
-    installGroupShell(broker, { clock: o.clock, seed: (seed ^ 0x2545f491) >>> 0, ...(o.clusterRunId !== undefined ? { clusterRunId: o.clusterRunId } : {}) });
+    installGroupShell(broker, { clock: o.clock, followsImages: true, seed: (seed ^ 0x2545f491) >>> 0, ...(o.clusterRunId !== undefined ? { clusterRunId: o.clusterRunId } : {}) });
     endpoint.broker = broker;
     self = new ClusterNode(o.id, metadata, broker, endpoint, () => {
       leaderAndIsr.close();

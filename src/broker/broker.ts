@@ -29,7 +29,8 @@ import { KafkaApis, type GroupHandler, type KafkaApisOptions } from './kafka-api
 import { LogManager } from './log-manager.js';
 import type { Partition } from './partition.js';
 import { ProducerIdManager } from './producer-id-manager.js';
-import { ReplicaManager, type ProducePasses } from './replica-manager.js';
+import type { ProducePasses } from './hosted-partition.js';
+import { ReplicaManager } from './replica-manager.js';
 import type { RequestContext } from './request-context.js';
 
 /** How a broker reaches the active controller: submit a request, resolve with its committed response. */
@@ -174,7 +175,7 @@ export class Broker {
   start(): void {
     const every = (ms: number, fn: () => void) => this.timers.push(everyOn(this.clock, ms, fn));
     every(this.config.heartbeatIntervalMs, () => void this.lifecycle.heartbeat());
-    every(100, () => this.replicas.tick());
+    every(Math.max(100, this.config.replicaLagTimeMaxMs / 2), () => this.replicas.tick()); // Kafka's isr-expiration; work due sooner: ReplicaManager.tickPromptly
     every(this.config.highWatermarkCheckpointIntervalMs, () => this.replicas.checkpointHighWatermarksInBackground());
     every(this.config.logRetentionCheckIntervalMs, () => void this.replicas.cleanupLogs());
     void this.lifecycle.heartbeat();

@@ -17,7 +17,10 @@
  *   before it), and replays the records then. If an append fails or leadership moves
  *   first, those replies become NOT_COORDINATOR, the core is dropped and the next one
  *   loads from the committed log;
- * - ticks every core on a timer (rebalance and session deadlines, offset expiry).
+ * - ticks every core on a timer (rebalance and session deadlines, offset expiry): every
+ *   `tickIntervalMs`, or, when its owner tells it of each image the broker applies
+ *   (`followsImages`, `imageApplied`), at the cores' next deadline while nothing is in
+ *   flux, so an idle broker's shell sleeps (docs/design/idle.md).
  *
  * Every wait of the shell is a timer of its `Clock` (`startTimer`): the tick, a held
  * heartbeat, the polls for a leader of `__consumer_offsets` and for the high watermark,
@@ -120,6 +123,24 @@ export type GroupShellBroker = Pick<Broker, 'nodeId' | 'metadataImage' | 'submit
   readonly config: Pick<BrokerConfig, 'host'>;
 };
 
+/** How a shell is made. @internal */
+export interface GroupShellOptions {
+  readonly clock?: Clock;
+  readonly config?: Partial<GroupShellConfig>;
+  /** Fixes the member ids the coordinators hand out (random otherwise). */
+  readonly seed?: number;
+  readonly clusterRunId?: string;
+  /**
+   * The owner calls `imageApplied` after each image the broker applies: the shell then
+   * ticks only while something is in flux and at its cores' deadlines (at least every
+   * `idleTickMsMax`), not every `tickIntervalMs`.
+   */
+  readonly followsImages?: boolean;
+}
+
+/** The longest an idle shell (`followsImages`) sleeps: a safety net, since images and requests wake it. */
+const idleTickMsMax = 1000;
+
 /** How long `ensureOffsetsTopic` waits for every partition of `__consumer_offsets` to have a leader, and how often it looks. */
 const offsetsTopicWaitMs = 10_000;
 const offsetsTopicPollMs = 10;
@@ -179,6 +200,12 @@ export class GroupShell {
   private readonly slots = new Map<number, Slot>();
   private nextId = 1;
   private timer: ClockTimer | undefined;
+  /** The monotonic reading the timer is due at. */
+  private timerAt = Infinity;
+  /** Whether the owner calls `imageApplied` for each image (then the timer sleeps between deadlines). */
+  private readonly followsImages: boolean;
+  /** `__consumer_offsets` as the last tick saw it: an image with another one wakes the shell. */
+  private offsetsTopicSeen: unknown;
   /** `coreNow() - clock.monotonic()`: the wall time at start, less the monotonic reading then. */
   private readonly coreTimeOffset: number;
   private creating: Promise<void> | undefined;
@@ -189,9 +216,10 @@ export class GroupShell {
 
   constructor(
     private readonly broker: GroupShellBroker,
-    options: { readonly clock?: Clock; readonly config?: Partial<GroupShellConfig>; readonly seed?: number; readonly clusterRunId?: string } = {},
+    options: GroupShellOptions = {},
   ) {
     this.clusterRunId = options.clusterRunId;
+    this.followsImages = options.followsImages === true;
     this.config = { ...defaultGroupShellConfig, ...options.config, coordinator: { ...defaultGroupShellConfig.coordinator, ...options.config?.coordinator } };
     assert(Number.isInteger(this.config.offsetsTopicPartitions) && this.config.offsetsTopicPartitions >= 1, 'offsetsTopicPartitions is a positive integer');
     this.clock = options.clock ?? systemClock;
@@ -202,27 +230,55 @@ export class GroupShell {
   /** Starts the tick timer (on the clock; it does not keep the process alive). */
   start(): void {
     if (this.timer !== undefined || this.closed) return;
-    const next = (): void => {
-      this.timer = startTimer(
-        this.clock,
-        this.config.tickIntervalMs,
-        () => {
-          try {
-            this.tick();
-          } finally {
-            if (!this.closed) next();
-          }
-        },
-        true,
-      );
-    };
-    next();
+    this.schedule(this.config.tickIntervalMs);
+  }
+
+  /**
+   * The broker applied `image` (with `followsImages`): a change to `__consumer_offsets`
+   * (a leadership here gained or lost) wakes the timer on the next turn.
+   */
+  imageApplied(image: MetadataImage): void {
+    if (this.followsImages && image.topic(offsetsTopic) !== this.offsetsTopicSeen) this.schedule(0);
+  }
+
+  /** Arms the timer `delayMs` from now, unless it is armed as early already. */
+  private schedule(delayMs: number): void {
+    if (this.closed) return;
+    const at = this.clock.monotonic() + delayMs;
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    stopTimer(this.clock, this.timer);
+    this.timerAt = at;
+    this.timer = startTimer(
+      this.clock,
+      delayMs,
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        let next = this.config.tickIntervalMs;
+        try {
+          next = this.tick();
+        } finally {
+          this.schedule(next);
+        }
+      },
+      true,
+    );
+  }
+
+  /**
+   * With `followsImages`, arms the timer for `slot`'s next deadline (a request may have set
+   * an earlier one: a rebalance begun, a member added), at the old tick's granularity.
+   */
+  private scheduleDeadline(slot: Slot): void {
+    if (!this.followsImages || slot.state !== 'active') return;
+    this.schedule(Math.min(idleTickMsMax, Math.max(this.config.tickIntervalMs, slot.coordinator.nextDeadline() - this.coreNow())));
   }
 
   /** Stops the timer and drops every coordinator (their waiting requests get NOT_COORDINATOR). */
   close(): void {
     this.closed = true;
     stopTimer(this.clock, this.timer);
+    this.timer = undefined;
     this.timer = undefined;
     for (const slot of [...this.slots.values()]) this.drop(slot);
   }
@@ -364,6 +420,10 @@ export class GroupShell {
           replicationFactor: rf,
           configs: [
             { name: 'cleanup.policy', value: 'compact' },
+            // Kafka's groupMetadataTopicConfigs: the coordinator's batches are kept as it
+            // writes them (uncompressed, offsets.topic.compression.codec's default), never
+            // converted to a cluster-wide compression.type.
+            { name: 'compression.type', value: 'producer' },
             // Kafka's offsets.topic.segment.bytes: small segments, so compaction can run.
             { name: 'segment.bytes', value: String(100 * 1024 * 1024) },
             // With three replicas a write survives one broker's loss; with fewer, waiting
@@ -431,7 +491,11 @@ export class GroupShell {
       slot.waiting.set(id, { request, resolve: resolve as (response: GroupResponse) => void });
       const out = slot.coordinator.handle(id, request, this.coreNow(), context);
       this.apply(slot, out);
-      if (request.apiKey !== ApiKey.Heartbeat) this.wakeHeld(slot);
+      if (request.apiKey !== ApiKey.Heartbeat) {
+        this.wakeHeld(slot);
+        // A heartbeat only puts its member's deadline later; anything else may set an earlier one.
+        this.scheduleDeadline(slot);
+      }
     });
   }
 
@@ -611,16 +675,25 @@ export class GroupShell {
 
   // ------------------------------------------------------------------ leadership and time
 
-  private tick(): void {
-    if (this.closed) return;
+  /** Runs the timer's work; returns the delay to the next tick. */
+  private tick(): number {
+    if (this.closed) return this.config.tickIntervalMs;
     const image = this.broker.metadataImage;
     const t = image?.topic(offsetsTopic);
+    this.offsetsTopicSeen = t;
+    // In flux (a leadership to take up or let go, a replica opening, a coordinator
+    // loading): ticks every `tickIntervalMs`, as without `followsImages`.
+    let busy = false;
     for (const slot of [...this.slots.values()]) {
-      if (this.leaderReplica(slot) === undefined) this.drop(slot);
+      if (this.leaderReplica(slot) === undefined) {
+        this.drop(slot);
+        busy = true;
+      } else if (slot.state === 'loading') busy = true;
     }
     if (t !== undefined) {
       for (let p = 0; p < t.partitions.length; p++) {
         if (t.partitions[p]!.leader !== this.broker.nodeId || this.slots.has(p)) continue;
+        busy = true;
         const replica = this.broker.replica(offsetsTopic, p);
         if (replica === undefined) {
           void this.broker.openReplica(offsetsTopic, p);
@@ -631,11 +704,17 @@ export class GroupShell {
       }
     }
     const now = this.coreNow();
+    let due = Infinity;
     for (const slot of this.slots.values()) {
-      if (slot.state !== 'active' || slot.coordinator.nextDeadline() > now) continue;
-      this.apply(slot, slot.coordinator.tick(now));
-      this.wakeHeld(slot);
+      if (slot.state !== 'active') continue;
+      if (slot.coordinator.nextDeadline() <= now) {
+        this.apply(slot, slot.coordinator.tick(now));
+        this.wakeHeld(slot);
+      }
+      due = Math.min(due, slot.coordinator.nextDeadline());
     }
+    if (!this.followsImages || busy) return this.config.tickIntervalMs;
+    return Math.min(idleTickMsMax, Math.max(this.config.tickIntervalMs, due - now));
   }
 
   private startLoad(partition: number, replica: Partition, count: number): void {
@@ -708,7 +787,7 @@ export class GroupShell {
 }
 
 /** Installs a shell on a broker and starts it; returns it. `seed` fixes the member ids the coordinators hand out (random otherwise). */
-export function installGroupShell(broker: Broker, options: { readonly clock?: Clock; readonly config?: Partial<GroupShellConfig>; readonly seed?: number; readonly clusterRunId?: string } = {}): GroupShell {
+export function installGroupShell(broker: Broker, options: GroupShellOptions = {}): GroupShell {
   const shell = new GroupShell(broker, options);
   broker.setGroupHandler((request, context) => shell.handle(request, context));
   shells.set(broker, shell);

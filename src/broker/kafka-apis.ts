@@ -31,8 +31,10 @@ import type { BrokerConfig, ControllerChannel } from './broker.js';
 import type { BrokerTopicStats } from './broker-topic-stats.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
 import { describeClusterResponse } from './metadata-response.js';
+import { hasTransactionalBatch, transactionalProduceMessage } from './produce-batch-checks.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
-import type { ProduceEntry, ReplicaManager } from './replica-manager.js';
+import type { ProduceEntry } from './hosted-partition.js';
+import type { ReplicaManager } from './replica-manager.js';
 import type { RequestContext } from './request-context.js';
 import { duplicatePartitions, partitionKey, perPartition } from './request-helpers.js';
 
@@ -143,7 +145,14 @@ export class KafkaApis {
     const now = this.o.clock.monotonic();
     // The whole request in one call (one pass over its partitions: replica-manager.ts).
     const entries: ProduceEntry[] = [];
-    for (const t of req.topicData) if (!isInternalTopic(t.name)) for (const pd of t.partitionData) entries.push({ topic: t.name, index: pd.index, records: pd.records });
+    let transactional = false;
+    for (const t of req.topicData) {
+      for (const pd of t.partitionData) {
+        transactional ||= hasTransactionalBatch(pd.records);
+        if (!isInternalTopic(t.name)) entries.push({ topic: t.name, index: pd.index, records: pd.records });
+      }
+    }
+    if (transactional) return refuseProduce(req, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', transactionalProduceMessage);
     const answers = await this.o.replicaManager.appendRecords(entries, req.acks, req.timeoutMs, now);
     let k = 0;
     const responses = req.topicData.map((t): P.TopicProduceResponse => {
@@ -203,4 +212,13 @@ export class KafkaApis {
       return { apiKey: ApiKey.InitProducerId, errorCode: code, producerId: -1, producerEpoch: -1, throttleTimeMs: 0 };
     }
   }
+}
+
+/** Every partition of a Produce answered `errorCode`, nothing appended (Kafka's `sendErrorResponseMaybeThrottle`). */
+function refuseProduce(req: P.ProduceRequest, errorCode: ErrorCode, errorMessage: string): P.ProduceResponse {
+  const responses = req.topicData.map((t): P.TopicProduceResponse => ({
+    name: t.name,
+    partitionResponses: t.partitionData.map((pd) => ({ index: pd.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage })),
+  }));
+  return { apiKey: ApiKey.Produce, responses, throttleTimeMs: 0 };
 }

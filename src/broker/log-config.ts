@@ -35,6 +35,8 @@ export function logConfigFor(view: MetadataView, topic: string, broker?: string)
     minCompactionLagMs: num('min.compaction.lag.ms'),
     minCleanableDirtyRatio: Number(get('min.cleanable.dirty.ratio')),
     messageTimestampType: get('message.timestamp.type') as TimestampType,
+    messageTimestampBeforeMaxMs: num('message.timestamp.before.max.ms'),
+    messageTimestampAfterMaxMs: num('message.timestamp.after.max.ms'),
     // The log keeps each batch as it is given; the topic's compression.type is applied
     // before, on the leader's append (compressionTargetFor, recompression.ts).
     compressionType: 'producer',

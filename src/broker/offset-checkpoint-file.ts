@@ -76,6 +76,8 @@ export function readHighWatermarkCheckpoint(dataDir: string): Map<string, number
 export class HighWatermarkCheckpoints {
   private readonly offsets: Map<string, number>;
   private writing: Promise<void> | undefined;
+  /** Whether the file may differ from `offsets` (an entry forgotten, a write that failed, the first write). */
+  private dirty = true;
 
   constructor(private readonly dataDir: string) {
     this.offsets = readHighWatermarkCheckpoint(dataDir);
@@ -88,7 +90,7 @@ export class HighWatermarkCheckpoints {
 
   /** A replica deleted: its entry goes with the next write. */
   forget(topic: string, partition: number): void {
-    this.offsets.delete(`${topic}-${partition}`);
+    if (this.offsets.delete(`${topic}-${partition}`)) this.dirty = true;
   }
 
   /** Waits for the background write in flight, if any (a write after it must not be renamed over by it). */
@@ -105,18 +107,38 @@ export class HighWatermarkCheckpoints {
     }
   }
 
-  /** Writes off the thread; skipped while the last one is still being written. */
+  /**
+   * Writes off the thread; skipped while the last one is still being written, and when no
+   * high watermark moved since the last write (an idle broker of 10,000 partitions wrote
+   * the same 10,000 lines every 5 s: 0.8 ms of CPU a second for nothing).
+   */
   writeInBackground(replicas: Iterable<HighWatermarkSource>): void {
     if (this.writing !== undefined) return;
-    this.writing = writeHighWatermarkCheckpointAsync(this.dataDir, this.entries(replicas))
+    if (!this.update(replicas) && !this.dirty) return;
+    this.dirty = false;
+    this.writing = writeHighWatermarkCheckpointAsync(this.dataDir, this.entries([]))
       .catch(() => {
         // A full disk: the next checkpoint tries again.
+        this.dirty = true;
       })
       .finally(() => (this.writing = undefined));
   }
 
+  /** Takes the replicas' high watermarks; whether any differs from what was held. */
+  private update(replicas: Iterable<HighWatermarkSource>): boolean {
+    let changed = false;
+    for (const r of replicas) {
+      const key = `${r.topic}-${r.partition}`;
+      const hw = r.replica.highWatermark;
+      if (this.offsets.get(key) === hw) continue;
+      this.offsets.set(key, hw);
+      changed = true;
+    }
+    return changed;
+  }
+
   private entries(replicas: Iterable<HighWatermarkSource>): HighWatermarkEntry[] {
-    for (const r of replicas) this.offsets.set(`${r.topic}-${r.partition}`, r.replica.highWatermark);
+    this.update(replicas);
     return [...this.offsets].map(([k, offset]) => {
       const i = k.lastIndexOf('-');
       return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)), offset };

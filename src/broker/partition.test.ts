@@ -179,12 +179,14 @@ describe('idempotent producers', () => {
     expect(b!.logEndOffset).toBe(1);
   });
 
-  it('refuses several batches in one request when one is idempotent', () => {
+  it('refuses several batches for one partition, idempotent or not, as Kafka does (INVALID_RECORD), and appends nothing', () => {
     const [a] = cluster({ minInsyncReplicas: 1 });
     a!.makeLeader(state(1, 0, [1]), 0);
     const two = Buffer.concat([batch(['a'], { producerId: 1, producerEpoch: 0, baseSequence: 0 }), batch(['b'])]);
-    expect(a!.appendAsLeader(two, { acks: 1 }, 0).errorCode).toBe('INVALID_REQUEST');
-    ok(a!.appendAsLeader(Buffer.concat([batch(['a']), batch(['b'])]), { acks: 1 }, 0));
+    expect(a!.appendAsLeader(two, { acks: 1 }, 0).errorCode).toBe('INVALID_RECORD');
+    expect(a!.appendAsLeader(Buffer.concat([batch(['a']), batch(['b'])]), { acks: 1 }, 0).errorCode).toBe('INVALID_RECORD');
+    expect(a!.logEndOffset).toBe(0);
+    ok(a!.appendAsLeader(batch(['a', 'b']), { acks: 1 }, 0));
     expect(a!.logEndOffset).toBe(2);
   });
 });

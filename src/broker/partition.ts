@@ -10,6 +10,7 @@ import { isTributaryError } from '../util/errors.js';
 import { IsrState } from './core/isr.js';
 import type { LeaderEpochCache, EpochEndOffset, EpochStart } from './core/leader-epoch-cache.js';
 import { ProducerState, type ProducerBatch } from './core/producer-state.js';
+import { createTimeProblem, leaderBatchProblem, leaderRulesFor, legacyMagicProblem } from './produce-batch-checks.js';
 import { loadProducerState } from './producer-state-loader.js';
 import { divergingEpoch, leaderEpochProblem, truncationOffset } from './core/replica-fetch.js';
 
@@ -71,6 +72,12 @@ export interface ProduceOptions {
   readonly timeoutMs?: number;
   /** For acks=all: the caller's id for this produce, echoed in its `AckCompletion`. */
   readonly token?: number;
+  /**
+   * The broker's wall clock when the request came (ms since the epoch), for the topic's
+   * `message.timestamp.before.max.ms` / `after.max.ms` (CreateTime topics); absent, they are
+   * not checked (the group coordinator's own writes).
+   */
+  readonly nowMs?: number;
 }
 
 /** What `appendAsLeader` did. */
@@ -190,30 +197,9 @@ interface PendingAlter {
 
 const noRecords = new Uint8Array(0);
 
-/**
- * A leader's validation rules depend on its log config alone (no log end): made once per
- * config object and CRC choice, and shared by every partition whose log has that config
- * (the logs of one topic share one frozen `LogConfig`). Why shared, not kept per partition
- * as before: with keyed records over 10,000 partitions every batch holds one record, and
- * a per-partition array and object pair were two more cold cache lines a batch; one
- * topic's rules stay in the cache. Literals, not spreads: a spread's result got a hidden
- * class of its own, and the validator's property reads went megamorphic.
- */
-const leaderRulesByConfig = new WeakMap<object, readonly ValidationRules[]>();
-let lastRulesConfig: object | undefined;
-let lastRules: readonly ValidationRules[] = [];
-function leaderRulesFor(c: PartitionLog['config']): readonly ValidationRules[] {
-  if (c === lastRulesConfig) return lastRules;
-  let rules = leaderRulesByConfig.get(c);
-  if (rules === undefined) {
-    const keysRequired = c.cleanupPolicy !== 'delete';
-    rules = [false, true].map((verifyCrc) => ({ assignOffsets: true, nextOffset: -1, maxMessageBytes: c.maxMessageBytes, keysRequired, verifyCrc }));
-    leaderRulesByConfig.set(c, rules);
-  }
-  lastRulesConfig = c;
-  lastRules = rules;
-  return rules;
-}
+/** A leader append's options, one object for every append (the log reads them during the call and keeps nothing). */
+const leaderAppend = { assignOffsets: true, leaderEpoch: 0 };
+
 
 /**
  * One replica of one partition on one broker: Kafka's `Partition` (leader and follower
@@ -252,6 +238,8 @@ export class Partition {
   private leaderEpochValue = -1;
   private partitionEpochValue = -1;
   private replicasValue: readonly number[] = [];
+  /** `replicasValue.length`, kept beside it: a leader's append asks, and the array was one more cold load a batch. */
+  private replicaCount = 0;
   /** The ISR as the controller committed it. */
   private committedIsr: readonly number[] = [];
   /** Leader only: follower fetch state, the maximal ISR (committed plus a pending expansion) and the high watermark math. */
@@ -378,6 +366,7 @@ export class Partition {
     this.leaderEpochValue = state.leaderEpoch;
     this.partitionEpochValue = state.partitionEpoch;
     this.replicasValue = [...state.replicas];
+    this.replicaCount = state.replicas.length;
     this.committedIsr = [...state.isr];
     this.pendingAlter = undefined;
     if (newTerm) {
@@ -415,6 +404,7 @@ export class Partition {
     this.leaderEpochValue = state.leaderEpoch;
     this.partitionEpochValue = state.partitionEpoch;
     this.replicasValue = [...state.replicas];
+    this.replicaCount = state.replicas.length;
     this.committedIsr = [...state.isr];
     this.isrState = undefined;
     this.pendingAlter = undefined;
@@ -446,9 +436,12 @@ export class Partition {
    * INVALID_RECORD), whose result the log trusts; the idempotent producer rules (a
    * duplicate returns the original offsets and appends nothing;
    * OUT_OF_ORDER_SEQUENCE_NUMBER; INVALID_PRODUCER_EPOCH); then the append, which assigns
-   * offsets and stamps the leader epoch into each batch. An idempotent producer sends one
-   * batch per partition per request (as Kafka's clients do); a request with several
-   * batches of which one has a producer id is INVALID_REQUEST.
+   * offsets and stamps the leader epoch into each batch. Kafka's produce rules
+   * (`produce-batch-checks.ts`): exactly one batch (INVALID_RECORD for more, idempotent
+   * or not), message format v2, base offset 0, no control batch, a producer id with a
+   * sequence (INVALID_RECORD); no LogAppendTime from a producer and, given `nowMs`,
+   * CreateTime timestamps within the topic's bounds (INVALID_TIMESTAMP); a batch within
+   * `segment.bytes` (RECORD_LIST_TOO_LARGE).
    *
    * acks=all returns `pending: true`; the answer arrives as an `AckCompletion` (see
    * `drainAcks`) once the high watermark passes the last offset: NONE when the ISR it was
@@ -471,14 +464,18 @@ export class Partition {
     // The CRC pass only where the bytes crossed a trust boundary: a batch a Producer in
     // this thread checksummed and handed over in-process is not checksummed again
     // (record/checksummed-here.ts); bytes from a socket, a worker or a file always are.
+    const legacy = legacyMagicProblem(batches);
+    if (legacy !== undefined) return error(legacy.errorCode, legacy.message);
     const checked = validateBatches(batches, this.validationRules(true, !checksummedHere(batches)));
     if (!checked.ok) return error(checked.errorCode, checked.message);
     const validated = checked.value;
     const headers = validated.batches;
-    if (headers.length > 1) for (const b of headers) if (b.header.producerId >= 0) return error('INVALID_REQUEST', 'an idempotent producer sends one batch per partition in a request');
+    // Kafka's produce rules past the structure: one batch, base offset 0, no control batch... (produce-batch-checks.ts).
+    const refused = leaderBatchProblem(headers, this.log.config.segmentBytes) ?? (options.nowMs === undefined ? undefined : createTimeProblem(headers[0]!.header, options.nowMs, this.log.config));
+    if (refused !== undefined) return error(refused.errorCode, refused.message);
 
     const only = headers[0]!.header;
-    if (headers.length === 1 && only.producerId >= 0) {
+    if (only.producerId >= 0) {
       const check = this.producers.check(producerBatchOf(only));
       if (check.kind === 'error') return error(check.code, check.message);
       if (check.kind === 'duplicate') return this.accepted(check.firstOffset, check.lastOffset, -1, true, options, now);
@@ -487,7 +484,8 @@ export class Partition {
     try {
       // Not `now`: that is monotonic time (acks deadlines, ISR lag); the log stamps
       // LogAppendTime and rolls segments by its own wall clock.
-      info = this.log.appendValidated(validated, { assignOffsets: true, leaderEpoch: this.leaderEpochValue });
+      leaderAppend.leaderEpoch = this.leaderEpochValue;
+      info = this.log.appendValidated(validated, leaderAppend);
     } catch (err) {
       if (isTributaryError(err)) return error(err.code, err.message);
       throw err;
@@ -504,7 +502,7 @@ export class Partition {
     assert(offset === info.lastOffset + 1, 'the batches span the offsets the log assigned');
     assert(this.epochCache.latestEpoch === this.leaderEpochValue, 'the leader’s epoch is the latest in its cache');
     // Kept for the followers' fetches (a LogAppendTime stamp rewrites more than the tail stamps).
-    if (this.replicasValue.length > 1 && info.logAppendTime < 0) {
+    if (this.replicaCount > 1 && info.logAppendTime < 0) {
       this.tail.append(validated, info.firstOffset, this.leaderEpochValue);
       this.tailHolds = true;
     } else if (this.tailHolds) {
@@ -600,6 +598,16 @@ export class Partition {
    */
   get needsTick(): boolean {
     return this.pendingAcks.length > 0 || (this.roleValue === 'leader' && (this.pendingAlter !== undefined || this.replicas.length > 1));
+  }
+
+  /**
+   * Whether `tick` has work within `alterPartitionRetryMs` (acks=all produces that may time
+   * out, a proposal to retry): the replica manager ticks these every 100 ms, and the ISR
+   * checks of the rest only every `replica.lag.time.max.ms / 2` (Kafka's
+   * `isr-expiration`), so an idle broker walks none of its replicas between those.
+   */
+  get needsPromptTick(): boolean {
+    return this.pendingAcks.length > 0 || (this.roleValue === 'leader' && this.pendingAlter !== undefined);
   }
 
   /**

@@ -30,13 +30,14 @@ import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
 import { TailBudget } from '../storage/append-tail.js';
 import { writeBehind, type WriteBehindResult } from '../storage/write-behind.js';
-import { nextTurn, systemClock, type Clock } from '../util/clock.js';
+import { nextTurn, startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
 import type { BrokerChannel, BrokerConfig, BrokerOptions, ControllerChannel } from './broker.js';
 import type { BrokerTopicStats } from './broker-topic-stats.js';
 import { asStorageFault, isStorageFault, type LogManager } from './log-manager.js';
 import { Partition, type AckCompletion, type AlterIsrProposal } from './partition.js';
+import { tpKey, type Hosted, type ProduceEntry, type ProducePasses } from './hosted-partition.js';
 import { HighWatermarkCheckpoints } from './offset-checkpoint-file.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
 import { noAborted } from './request-helpers.js';
@@ -60,8 +61,6 @@ export interface ReplicaManagerOptions {
   readonly onLeaderOpened?: BrokerOptions['onLeaderOpened'];
 }
 
-const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-
 /**
  * A produce request over at least this many partitions has its small appends written by
  * the write-behind thread. Below it the round trip to that thread costs more than the
@@ -70,47 +69,8 @@ const tpKey = (topic: string, partition: number): string => `${topic}\u0000${par
  */
 const writeBehindEntriesMin = 16;
 
-/** A replica this broker hosts, and what `settle` last saw of it. */
-export interface Hosted {
-  readonly topic: string;
-  /** `tpKey(topic, partition)`, made once: the key of its wake-ups (a string a produced batch, before). */
-  readonly key: string;
-  readonly topicId: Uuid;
-  readonly partition: number;
-  readonly replica: Partition;
-  /**
-   * What `settleAcks` last saw of the replica, on this object rather than one of its own:
-   * the settle after every append reads them, and a separate object was one more cold
-   * cache line a batch with keyed records over 10,000 partitions.
-   */
-  seenHw: number;
-  seenLogStart: number;
-  seenLogEnd: number;
-  seenLeaderEpoch: number;
-  seenPartitionEpoch: number;
-  seenRole: string;
-}
-
-/** Passes over a produce request's partitions, counted (each one per request, however many partitions). */
-export interface ProducePasses {
-  /** Produce requests appended. */
-  requests: number;
-  /** Passes resolving each partition's leader replica from the metadata image. */
-  lookup: number;
-  /** Passes settling what the appends and syncs did (acks handed out, moves noted). */
-  settle: number;
-  /** Passes starting the syncs of a request's partitions (flush always). */
-  flush: number;
-  /** Sweeps waking the fetches that wait on partitions that moved. */
-  wakeSweeps: number;
-}
-
-/** One partition's part of a produce request. */
-export interface ProduceEntry {
-  readonly topic: string;
-  readonly index: number;
-  readonly records: Uint8Array | null;
-}
+/** How often replicas with work due soon (acks=all timeouts, proposals to retry, appends to flush) are ticked. */
+const promptTickMs = 100;
 
 /**
  * How many new replicas a produce opens before it lets the event loop turn. Opening a
@@ -131,6 +91,9 @@ export class ReplicaManager {
   /** The topic configs its replicas open with, and the changes the images bring. */
   private readonly topicConfigs: TopicConfigHandler;
   private readonly hosted = new Map<string, Hosted>();
+  /** Replicas with work due soon, which the prompt timer (armed while there are any) ticks every `promptTickMs`. */
+  private readonly prompt = new Set<Hosted>();
+  private promptTimer: ClockTimer | undefined;
   /** `hosted` again by topic, then partition: a produce's lookup of each partition makes no key string (with keyed records over 10,000 partitions, one a batch). */
   private readonly hostedByTopic = new Map<string, { readonly replicas: (Hosted | undefined)[]; count: number }>();
   /** Partitions asked to open before this broker's metadata had them. */
@@ -233,6 +196,7 @@ export class ReplicaManager {
   /** Hands out a partition's completed acks; whether it moved (so that its fetches should wake). */
   private settleAcks(h: Hosted): boolean {
     const p = h.replica;
+    if (p.needsPromptTick || (p.config.hwRequiresFlush && p.flushedOffset < p.logEndOffset)) this.tickPromptly(h);
     // An indexed loop: a for-of over the (nearly always empty) answer made an iterator a batch.
     const acks = p.drainAcks();
     for (let k = 0; k < acks.length; k++) {
@@ -299,7 +263,10 @@ export class ReplicaManager {
 
   /** Dynamic topic configs: the open logs of a topic whose configs changed get the new settings. */
   private applyConfigChanges(image: MetadataImage): void {
-    for (const [topic, config] of this.topicConfigs.changedTopics(image, this.hosted.values())) this.o.logs.updateConfig(topic, config);
+    // By topic, not by replica: every image (the idle NoOp's, twice a second) came here, and
+    // a broker of 10,000 partitions of one topic looked up one topic's configs 10,000 times.
+    const topics = Array.from(this.hostedByTopic.keys(), (topic) => ({ topic }));
+    for (const [topic, config] of this.topicConfigs.changedTopics(image, topics)) this.o.logs.updateConfig(topic, config);
   }
 
   private applyPartition(h: Hosted, reg: PartitionRegistration, now: number): void {
@@ -575,7 +542,7 @@ export class ReplicaManager {
     this.passes.settle++;
     let moved: string[] | undefined;
     // One options object for the request (the partition reads it during the call, keeps nothing of it).
-    const produceOptions = { acks, timeoutMs, token: 0 };
+    const produceOptions = { acks, timeoutMs, token: 0, nowMs: this.o.clock.now() };
     // Over many partitions the small appends are written by a second thread, all of them
     // in one message, and the request is answered once they landed (write-behind.ts);
     // a request over a few partitions writes on this thread (no round trip to wait for).
@@ -793,20 +760,50 @@ export class ReplicaManager {
 
   // ------------------------------------------------------------------ housekeeping
 
-  /** Time passes for every replica: acks=all timeouts, ISR shrinks, and (flush always) syncs no produce asked for. */
+  /**
+   * Puts a replica with work due soon (`Partition.needsPromptTick`, or appends to flush)
+   * on the prompt timer's list, arming the timer (every `promptTickMs` while the list
+   * is not empty): the replicas of an idle broker cost no timer at all.
+   */
+  private tickPromptly(h: Hosted): void {
+    this.prompt.add(h);
+    if (this.promptTimer !== undefined || this.stopped) return;
+    this.promptTimer = startTimer(this.o.clock, promptTickMs, () => {
+      this.promptTimer = undefined;
+      if (this.stopped) return;
+      const now = this.o.clock.monotonic();
+      for (const x of [...this.prompt]) {
+        const p = x.replica;
+        if (this.hosted.get(x.key) !== x || !(p.needsPromptTick || (p.config.hwRequiresFlush && p.flushedOffset < p.logEndOffset))) {
+          this.prompt.delete(x);
+          continue;
+        }
+        this.tickReplica(x, now);
+      }
+      if (this.prompt.size > 0) this.tickPromptly([...this.prompt][0]!);
+    }, true);
+  }
+
+  private tickReplica(h: Hosted, now: number): void {
+    if (h.replica.needsTick) {
+      const out = h.replica.tick(now);
+      this.settle(h, out.proposal);
+    }
+    // Flush always, for appends no produce flushed (the group coordinator's writes).
+    if (h.replica.config.hwRequiresFlush && h.replica.flushedOffset < h.replica.logEndOffset) void this.flushReplica(h);
+  }
+
+  /**
+   * Kafka's `isr-expiration`, every `replica.lag.time.max.ms / 2`: time passes for every
+   * replica with something to check (ISR shrinks of leaders with followers; acks=all
+   * timeouts and proposals to retry are the prompt timer's, too).
+   */
   tick(): void {
     if (this.stopped) return;
     const now = this.o.clock.monotonic();
-    for (const h of this.hosted.values()) {
-      // Only replicas with something to time out or to check (10,000 single-replica
-      // leaders were 10,000 ticks and settles every 100 ms for nothing).
-      if (h.replica.needsTick) {
-        const out = h.replica.tick(now);
-        this.settle(h, out.proposal);
-      }
-      // Flush always, for appends no produce flushed (the group coordinator's writes).
-      if (h.replica.config.hwRequiresFlush && h.replica.flushedOffset < h.replica.logEndOffset) void this.flushReplica(h);
-    }
+    // Only replicas with something to time out or to check (10,000 single-replica
+    // leaders were 10,000 ticks and settles every 100 ms for nothing).
+    for (const h of this.hosted.values()) this.tickReplica(h, now);
   }
 
   /** Kafka's `checkpointHighWatermarks`: every replica's high watermark into `replication-offset-checkpoint`. */
@@ -854,6 +851,8 @@ export class ReplicaManager {
 
   private stop(): void {
     this.stopped = true;
+    stopTimer(this.o.clock, this.promptTimer);
+    this.prompt.clear();
     this.wakeups.wakeAll();
     for (const w of this.ackWaiters.values()) w({ errorCode: 'NOT_LEADER_OR_FOLLOWER', firstOffset: -1 });
     this.ackWaiters.clear();

@@ -286,6 +286,8 @@ export class PartitionQueue {
   lastBatchBytes = 0;
   /** Its place in the accumulator's `ready` (`ReadyQueues`), -1 while it is not there. */
   readySlot = -1;
+  readyParked = false;
+  readyDueMs = 0;
 
   constructor(
     readonly topic: string,
@@ -623,7 +625,11 @@ export class RecordAccumulator {
             tail = q.tail();
           }
           if (tail === undefined || !this.fits(tail, f, fields)) {
-            if (tail !== undefined) tail.full = true;
+            if (tail !== undefined) {
+              tail.full = true;
+              // A full batch does not linger: its queue, if parked, goes back to the drain now.
+              this.ready.add(q);
+            }
             const needed = batchHeaderBytes + recordOverheadBytesMax + fields;
             const limit = Math.max(o.batchSize, needed);
             // Memory reserved while this call waited was sized for this very record.

@@ -134,6 +134,48 @@ describe('Sender on its clock', () => {
   });
 });
 
+describe('lingering batches parked until due', () => {
+  it('a batch that fills goes at once while other partitions linger; the lingering ones go when their linger ends, or at a flush', async () => {
+    const clock = new SimulatedTimerClock(1_700_000_000_000);
+    const cluster = new FakeCluster({ topics: { t: 3 }, clock });
+    const producer = new Producer(cluster, { lingerMs: 60_000, batchSize: 256, deliveryTimeoutMs: 600_000 }, clock);
+    const offsets = new Map<string, number>();
+    const send = (partition: number, value: string) => void producer.send('t', { partition, value }).then((m) => offsets.set(value, m.offset));
+    // Partitions 1 and 0 each open a batch that lingers (their queues are parked by the drain).
+    send(1, 'one-0');
+    send(0, 'zero-0');
+    await turns();
+    clock.advance(10_000);
+    await turns();
+    expect(cluster.stats.requests.Produce).toBe(0);
+    // Partition 0's batch fills (256 bytes hold a few 40-byte values): the full batches go
+    // now, 50 s before the first one's linger ends, and the last one lingers.
+    const values = Array.from({ length: 8 }, (_, i) => `zero-${i + 1}-${'x'.repeat(32)}`);
+    for (const v of values) send(0, v);
+    await turns();
+    expect(cluster.stats.requests.Produce).toBeGreaterThan(0);
+    expect(offsets.get('zero-0')).toBe(0);
+    expect(offsets.has('one-0')).toBe(false);
+    const firstBatch = offsets.size;
+    expect(firstBatch).toBeGreaterThan(1);
+    expect(firstBatch).toBeLessThan(1 + values.length);
+    // Partition 1's linger ends (60 s after it opened): it goes, with partition 0's second batch still lingering.
+    clock.advance(50_000);
+    await turns();
+    expect(offsets.get('one-0')).toBe(0);
+    expect(offsets.size).toBe(firstBatch + 1);
+    // A flush sends the parked rest at once.
+    await producer.flush();
+    expect(offsets.size).toBe(2 + values.length);
+    expect((await cluster.records('t', 0)).map((r) => text(r.value))).toEqual(['zero-0', ...values]);
+    expect((await cluster.records('t', 1)).map((r) => text(r.value))).toEqual(['one-0']);
+    values.forEach((v, i) => expect(offsets.get(v)).toBe(i + 1));
+    const closing = producer.close();
+    await turns();
+    await closing;
+  });
+});
+
 describe('the sender shell does what the core decides, in the clock’s time', () => {
   it('retries InitProducerId after a broken connection only when its backoff has passed on the clock', async () => {
     const clock = new SimulatedTimerClock(1_700_000_000_000);

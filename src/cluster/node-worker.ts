@@ -40,6 +40,9 @@ function post(m: FromNodeWorker, transfer: ArrayBuffer[] = []): void {
   control.postMessage(m, transfer);
 }
 
+/** How often a node worker looks at its status besides on the events that change it. */
+const statusSafetyNetMs = 1000;
+
 /** One node's run in this worker, from its data to its close. */
 class NodeRun {
   private node: ClusterNode | undefined;
@@ -96,8 +99,11 @@ class NodeRun {
             this.log,
           )
         : () => {};
-    // Status is what describe() and the supervisor's waits read: sampled often, posted only on a change.
-    this.statusTimer = setInterval(() => this.reportStatus(), 10);
+    // Status is what describe() and the supervisor's waits read, posted only on a change:
+    // looked at on the events that change it (a commit or a leader change of the quorum,
+    // an image applied, which may fence or unfence the broker: see `open`), and every
+    // second as a safety net; not sampled every 10 ms (an idle worker's main cost).
+    this.statusTimer = setInterval(() => this.reportStatus(), statusSafetyNetMs);
   }
 
   onMessage(m: ToNodeWorker): void {
@@ -196,6 +202,8 @@ class NodeRun {
         ...(data.newQuorum === true ? { newQuorum: true } : {}),
       });
       this.node = node;
+      node.metadata.onQuorumChange(() => this.reportStatus());
+      node.metadata.onImage(() => this.reportStatus()); // after the broker's own listener (registered first) applied it
       post({ t: 'opened', marks: { loadedAt: this.loadedAt, openedAt: wall(), youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb } });
       this.reportStatus();
       void node.broker.whenRegistered().then(() => {

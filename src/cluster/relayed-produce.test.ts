@@ -2,7 +2,10 @@
  * The calling thread's Produce requests relayed to a node's worker keep the producer's
  * checksummed-here mark (relayed-produce.ts), over a real `MessageChannel` between the
  * relay's `PortTransport` and a `PortServer` as the node's worker runs it: only when every
- * batch carried the mark, and only on a port whose contexts the server trusts.
+ * batch carried the mark, and only on a port whose contexts the server trusts. The answer
+ * crosses back as the typed Produce response and is checked where it arrives
+ * (`takeProduceAnswer`): anything the producer would misread is `CORRUPT_MESSAGE`; a
+ * Produce request of any shape is taken apart in the node's thread without a throw.
  */
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +17,8 @@ import { PortServer } from '../transport/port/port-server.js';
 import { PortTransport } from '../transport/port/port-transport.js';
 import type { NodeHandler } from '../transport/transport.js';
 import { silentLogger } from '../util/logger.js';
-import { relayContext, takeRelayedMarks } from './relayed-produce.js';
+import { TributaryError } from '../util/errors.js';
+import { relayContext, relayToNode, takeProduceAnswer, takeRelayedMarks } from './relayed-produce.js';
 
 function produce(marked: readonly boolean[]): ProduceRequest {
   return {
@@ -70,5 +74,124 @@ describe("a Produce request's hop from the calling thread to a node's worker", (
     const metadata = { apiKey: 3, topics: null } as unknown as Request;
     expect(relayContext(metadata, undefined)).toBeUndefined();
     expect(relayContext(produce([]), undefined)).toBeUndefined();
+  });
+});
+
+/** Node 1 behind a real port, answering every request with `answer(request)`; the relay's side of it. */
+function nodeAnswering(answer: (r: Request) => unknown): { clients: PortTransport; close: () => Promise<void> } {
+  const { port1, port2 } = new MessageChannel();
+  const node: NodeHandler = {
+    handle: (r, context) => {
+      takeRelayedMarks(r, context);
+      return Promise.resolve(answer(r) as never);
+    },
+  };
+  new PortServer(port2, (to) => (to === 1 ? node : undefined), silentLogger, () => {}, true);
+  const clients = new PortTransport(port1, [1], undefined, { clientId: 'relay', clientHost: 'inline' });
+  return {
+    clients,
+    close: async () => {
+      await clients.close();
+      port2.close();
+    },
+  };
+}
+
+const codeOf = (p: Promise<unknown>): Promise<string> => p.then(() => 'resolved', (err: unknown) => (err instanceof TributaryError ? err.code : `untyped: ${String(err)}`));
+
+/** The answer the broker gives `r` (KafkaApis: its topics and partitions in the request's order). */
+function goodAnswer(r: ProduceRequest): object {
+  return { apiKey: 0, throttleTimeMs: 0, responses: r.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => ({ index: p.index, errorCode: 'NONE', baseOffset: 10, logAppendTimeMs: -1, logStartOffset: 0 })) })) };
+}
+
+describe("a Produce answer's hop back to the calling thread", () => {
+  it('a well-formed answer arrives as it was sent; any other request passes unchecked', async () => {
+    const request = produce([true, true]);
+    const node = nodeAnswering((r) => (r.apiKey === 0 ? goodAnswer(r as ProduceRequest) : { apiKey: 3, anything: 1 }));
+    try {
+      expect(await relayToNode(node.clients, 1, request, undefined)).toEqual(goodAnswer(request));
+      expect(await relayToNode(node.clients, 1, { apiKey: 3, topics: null } as unknown as Request, undefined)).toEqual({ apiKey: 3, anything: 1 });
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('a garbled answer across the port is CORRUPT_MESSAGE, each field the producer reads', async () => {
+    const request = produce([true, true]);
+    const good = goodAnswer(request) as { responses: { partitionResponses: Record<string, unknown>[] }[] };
+    const withPartition = (change: Record<string, unknown>): object => ({ ...good, responses: [{ ...good.responses[0], partitionResponses: [{ ...good.responses[0]!.partitionResponses[0], ...change }, good.responses[0]!.partitionResponses[1]] }] });
+    const garbled: unknown[] = [
+      null,
+      42,
+      'NONE',
+      { apiKey: 1, responses: good.responses },
+      { apiKey: 0, responses: 'x' },
+      { apiKey: 0, responses: [] },
+      { apiKey: 0, responses: [{ name: 'other', partitionResponses: good.responses[0]!.partitionResponses }] },
+      { apiKey: 0, responses: [{ name: 't', partitionResponses: good.responses[0]!.partitionResponses.slice(1) }] },
+      withPartition({ index: 7 }),
+      withPartition({ errorCode: 'NOT_A_CODE' }),
+      withPartition({ errorCode: 3 }),
+      withPartition({ baseOffset: Number.NaN }),
+      withPartition({ baseOffset: '10' }),
+      withPartition({ logAppendTimeMs: 1.5 }),
+      withPartition({ logStartOffset: undefined }),
+      withPartition({ errorMessage: 5 }),
+      withPartition({ recordErrors: [{ batchIndex: 'a' }] }),
+      { ...good, throttleTimeMs: -0.5 },
+    ];
+    for (const bad of garbled) {
+      const node = nodeAnswering(() => bad);
+      try {
+        expect(await codeOf(relayToNode(node.clients, 1, request, undefined)), JSON.stringify(bad) ?? String(bad)).toBe('CORRUPT_MESSAGE');
+      } finally {
+        await node.close();
+      }
+    }
+    expect(() => takeProduceAnswer(request, goodAnswer(request), 1)).not.toThrow();
+  });
+
+  it("a Produce request of any shape is taken apart in the node's thread without a throw (the broker then refuses it, typed)", () => {
+    const trusted = relayContext(produce([true]), undefined);
+    const shapes: unknown[] = [
+      { apiKey: 0 },
+      { apiKey: 0, topicData: 5 },
+      { apiKey: 0, topicData: [null, 3, { partitionData: 'x' }, { partitionData: [null, { records: 'bytes' }, { records: { length: 3 } }] }] },
+      { apiKey: 0, topicData: { length: 2, 0: { partitionData: [] } } },
+    ];
+    for (const r of shapes) expect(() => takeRelayedMarks(r as Request, trusted)).not.toThrow();
+  });
+});
+
+describe("a node's Produce requests that arrive in one message", () => {
+  /** Sends three Produce requests in one turn (one message) and tells, for each, whether a turn of the node's loop had passed since the first was handed over. */
+  async function turnsSeen(trustContext: boolean): Promise<boolean[]> {
+    const { port1, port2 } = new MessageChannel();
+    let turned: boolean | undefined;
+    const seen: boolean[] = [];
+    const node: NodeHandler = {
+      handle: (r) => {
+        if (turned === undefined) {
+          turned = false;
+          setImmediate(() => (turned = true));
+        }
+        seen.push(turned);
+        return Promise.resolve(goodAnswer(r as ProduceRequest) as never);
+      },
+    };
+    new PortServer(port2, (to) => (to === 1 ? node : undefined), silentLogger, () => {}, trustContext);
+    const clients = new PortTransport(port1, [1], undefined, { clientId: 'relay', clientHost: 'inline' });
+    try {
+      await Promise.all([0, 1, 2].map(() => relayToNode(clients, 1, produce([true]), undefined)));
+      return seen;
+    } finally {
+      await clients.close();
+      port2.close();
+    }
+  }
+
+  it("go to the broker in one turn on the supervisor's port (their appends wake the followers once), one a turn on a client's port", async () => {
+    expect(await turnsSeen(true)).toEqual([false, false, false]);
+    expect(await turnsSeen(false)).toEqual([false, true, true]);
   });
 });

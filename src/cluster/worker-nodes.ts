@@ -9,7 +9,7 @@ import { TributaryError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { MetadataImage } from '../metadata/image.js';
 import { bootDataKey, codeCacheBoot } from './code-cache.js';
-import { relayContext } from './relayed-produce.js';
+import { relayToNode } from './relayed-produce.js';
 import { imageFromCopy, statsFromCopy, type ImageCopy, type NodeStats, type NodeStatsCopy } from './node-reads.js';
 import { SyncReader } from './sync-read.js';
 import { idleWorkerCount, idleWorkersMax, putIdleWorker, takeIdleWorker } from './worker-pool.js';
@@ -261,7 +261,7 @@ class WorkerNode {
   }
 
   /** A handler that forwards to the broker in the worker. */
-  readonly handler: NodeHandler = { handle: (request, context) => this.clients.sendAs(this.id, request, relayContext(request, context)) };
+  readonly handler: NodeHandler = { handle: (request, context) => relayToNode(this.clients, this.id, request, context) };
 }
 
 /**

@@ -11,7 +11,7 @@ import type { RaftNetwork } from '../raft/inline-network.js';
 import { RaftNode, type RaftNodeOptions } from '../raft/raft-node.js';
 import type { Entry, Snapshot } from '../raft/core/kraft.js';
 import { channels, type ElectionEvent } from '../util/channels.js';
-import { every, nextTurn, systemClock, type Clock, type RepeatingTimer } from '../util/clock.js';
+import { nextTurn, startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { Rng } from '../util/rng.js';
@@ -42,6 +42,15 @@ export interface ControllerNodeOptions {
 
 type ImageListener = (image: MetadataImage) => void;
 
+/**
+ * The longest the controller's timer sleeps. The active controller wakes for its next
+ * deadline (a broker session to expire, the idle NoOp every
+ * `metadata.max.idle.interval.ms`), no more often than every `tickMs`; a stall of its
+ * thread is measured as the timer's lateness, so the sleep bounds how much of a stall can
+ * go uncounted (see `tickController`).
+ */
+const sleepMsMax = 500;
+
 export class ControllerNode {
   readonly id: number;
   private readonly raft: RaftNode;
@@ -53,7 +62,12 @@ export class ControllerNode {
   /** Called when entries commit or the known leader changes (`onQuorumChange`). */
   private readonly quorumListeners = new Set<() => void>();
   private lastLeaderId = -1;
-  private readonly timer: RepeatingTimer;
+  /** The deadline timer, and the clock's monotonic reading it is due at. */
+  private timer: ClockTimer | undefined;
+  private timerDueAt = Infinity;
+  private stopped = false;
+  /** How many times the timer fired (tests count an idle node's wakeups). */
+  private wakeups = 0;
   private bytesSinceSnapshot = 0;
   private snapshotting = false;
   private readonly snapshotBytes: number;
@@ -62,8 +76,6 @@ export class ControllerNode {
   private readonly onActivated: ((epoch: number) => void) | undefined;
   private wasActive = false;
   private readonly tickMs: number;
-  /** When `tickController` last ran (the clock's monotonic reading), to measure this thread's stalls. */
-  private lastTickAt: number;
 
   private constructor(options: ControllerNodeOptions, raft: RaftNode, qc: QuorumController, clock: Clock) {
     this.id = options.id;
@@ -76,8 +88,12 @@ export class ControllerNode {
     this.onActivated = options.onActivated;
     this.view = { get leaderReady() { return raft.core.leaderReady; }, propose: (d) => raft.propose(d) };
     this.tickMs = options.tickMs ?? 50;
-    this.lastTickAt = clock.monotonic();
-    this.timer = every(clock, this.tickMs, () => this.tickController());
+    this.arm();
+  }
+
+  /** How many times the controller's timer fired: an idle node's wakeups. */
+  get timerWakeups(): number {
+    return this.wakeups;
   }
 
   static async open(options: ControllerNodeOptions): Promise<ControllerNode> {
@@ -186,7 +202,7 @@ export class ControllerNode {
   }
 
   async close(): Promise<void> {
-    this.timer.stop();
+    this.stopTimer();
     this.network.unregister(this.id, this.raft);
     await this.raft.close();
     this.failWaiting('controller closed');
@@ -194,7 +210,7 @@ export class ControllerNode {
 
   /** Stops at once, without a clean shutdown (failure tests). */
   kill(): void {
-    this.timer.stop();
+    this.stopTimer();
     this.network.unregister(this.id, this.raft);
     this.raft.kill();
     this.failWaiting('controller killed');
@@ -212,6 +228,7 @@ export class ControllerNode {
     if (this.qc.image !== before) for (const l of this.listeners) l(this.qc.image);
     this.quorumChanged();
     if (this.bytesSinceSnapshot >= this.snapshotBytes && !this.snapshotting) void this.snapshot();
+    this.arm();
   }
 
   private changed(): void {
@@ -219,6 +236,7 @@ export class ControllerNode {
     this.settle();
     this.noteLeadership();
     if (this.raft.core.leaderId !== this.lastLeaderId) this.quorumChanged();
+    this.arm();
   }
 
   private quorumChanged(): void {
@@ -251,14 +269,43 @@ export class ControllerNode {
     }
   }
 
-  private tickController(): void {
+  /**
+   * Arms the timer for the controller's next deadline: not before `tickMs` from now (the
+   * old tick's granularity), not after `sleepMsMax`, and not again if it is armed as early
+   * already. Called after every change that may move the deadline earlier (a commit, a
+   * leadership change, a request's records).
+   */
+  private arm(): void {
+    if (this.stopped || this.raft.isStopped) return;
+    const delayMs = Math.min(sleepMsMax, Math.max(this.tickMs, this.qc.nextTickDeadline(this.view) - this.clock.now()));
+    const dueAt = this.clock.monotonic() + delayMs;
+    if (this.timer !== undefined && this.timerDueAt <= dueAt) return;
+    stopTimer(this.clock, this.timer);
+    this.timerDueAt = dueAt;
+    this.timer = startTimer(this.clock, delayMs, () => {
+      const lateMs = this.clock.monotonic() - this.timerDueAt;
+      this.timer = undefined;
+      this.timerDueAt = Infinity;
+      this.wakeups++;
+      this.tickController(lateMs);
+      this.arm();
+    });
+  }
+
+  private stopTimer(): void {
+    this.stopped = true;
+    stopTimer(this.clock, this.timer);
+    this.timer = undefined;
+  }
+
+  private tickController(lateMs: number): void {
     if (this.raft.isStopped) return;
-    // A tick later than two intervals means this thread was blocked (partitions being
-    // created or opened, a big delta applied, in the thread brokers may share): nobody
-    // could be heard meanwhile, so the sessions do not age by it (see cluster-control.ts).
-    const at = this.clock.monotonic();
-    const stalledMs = Math.max(0, at - this.lastTickAt - 2 * this.tickMs);
-    this.lastTickAt = at;
+    // A timer later than a tick means this thread was blocked (partitions being created or
+    // opened, a big delta applied, in the thread brokers may share): nobody could be heard
+    // meanwhile, so the sessions do not age by it (see cluster-control.ts). The stall may
+    // have begun before the timer was due, up to `sleepMsMax` before, uncounted: a broker
+    // heard just before it keeps a session timeout (9 s) minus that much.
+    const stalledMs = Math.max(0, lateMs - this.tickMs);
     let outcome: ReturnType<QuorumController['tick']>;
     try {
       outcome = this.qc.tick(this.view, this.clock.now(), stalledMs);
@@ -294,7 +341,7 @@ export class ControllerNode {
   }
 
   private failWaiting(why: string, code: 'NOT_CONTROLLER' | 'KAFKA_STORAGE_ERROR' = 'NOT_CONTROLLER'): void {
-    this.timer.stop();
+    this.stopTimer();
     for (const w of this.waiting.values()) w.reject(new TributaryError(code, why));
     this.waiting.clear();
   }

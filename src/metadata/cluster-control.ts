@@ -105,6 +105,15 @@ export function expiredBrokers(view: MetadataView, sessions: BrokerSessions, now
   return stale.sort((a, b) => a - b);
 }
 
+/** When the first unfenced broker's session expires (`expiredBrokers` names it from then): -Infinity for one without a session, Infinity with none. */
+export function nextSessionExpiry(view: MetadataView, sessions: BrokerSessions, timeoutMs: number): number {
+  let next = Infinity;
+  view.forEachBroker((b) => {
+    if (!b.fenced) next = Math.min(next, (sessions.get(b.id)?.lastContactMs ?? -Infinity) + timeoutMs);
+  });
+  return next;
+}
+
 /**
  * BrokerRegistration: a new broker epoch (the offset of its RegisterBroker record), fenced
  * until it catches up. A new incarnation is refused only while the old one's session is

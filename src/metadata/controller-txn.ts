@@ -152,3 +152,11 @@ export function errorResponse(request: ControllerRequest, code: ErrorCode, messa
       return { ...e, producerIdStart: -1, producerIdLen: 0 } satisfies AllocateProducerIdsResponse;
   }
 }
+
+/**
+ * The requests whose records are one metadata log entry, all or nothing (a user's
+ * operation: CreateTopics, DeleteTopics, ...). The brokers' own (registration, heartbeat,
+ * unregistration, AlterPartition) and the controller's tick are not (see
+ * `ControllerResult.atomic`).
+ */
+export const atomicRequests: ReadonlySet<ControllerRequest['type']> = new Set<ControllerRequest['type']>(['CreateTopics', 'DeleteTopics', 'CreatePartitions', 'IncrementalAlterConfigs', 'ElectLeaders', 'AllocateProducerIds', 'DescribeConfigs']);

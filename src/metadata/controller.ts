@@ -68,9 +68,9 @@
  */
 import { assert } from '../util/assert.js';
 import type { Rng } from '../util/rng.js';
-import { brokerHeartbeat, creditStall, expiredBrokers, fenceBroker, presumeSessions, registerBroker, unregisterBroker, type BrokerSessions } from './cluster-control.js';
+import { brokerHeartbeat, creditStall, expiredBrokers, fenceBroker, nextSessionExpiry, presumeSessions, registerBroker, unregisterBroker, type BrokerSessions } from './cluster-control.js';
 import { describeConfigs, incrementalAlterConfigs } from './configuration-control.js';
-import { entryBytesMax, entryTooLarge, errorResponse, Txn, userOpTooLarge } from './controller-txn.js';
+import { atomicRequests, entryBytesMax, entryTooLarge, errorResponse, Txn, userOpTooLarge } from './controller-txn.js';
 import { MetadataDelta, MetadataImage } from './image.js';
 import { allocateProducerIds, producerIdBlockSize } from './producer-id-control.js';
 import { ApiKey, metadataRecordName, sameMetadataRecord, type MetadataRecord } from './records.js';
@@ -332,6 +332,13 @@ export class Controller {
     return refused !== undefined ? { records: [], response: refused } : { records: validateOnly ? [] : this.commit(txn, now), response };
   }
 
+  /** When `tick` next has work (the first session to expire, the idle NoOp), on `now`'s clock; Infinity while not active. */
+  get nextTickDeadline(): number {
+    if (!this.active) return Infinity;
+    const noOp = this.config.metadataMaxIdleIntervalMs > 0 ? this.lastWriteMs + this.config.metadataMaxIdleIntervalMs : Infinity;
+    return Math.min(noOp, nextSessionExpiry(this.speculativeImage, this.sessions, this.config.brokerSessionTimeoutMs));
+  }
+
   /** Fences brokers whose sessions expired (after crediting `stalledMs`, the time the shell's own thread was blocked before `now`), and writes a NoOp when the log has been idle. */
   tick(now: number, stalledMs = 0): ControllerResult<TickOutcome> {
     creditStall(this.sessions, stalledMs, now);
@@ -355,12 +362,4 @@ export class Controller {
     return txn.records;
   }
 }
-
-/**
- * The requests whose records are one metadata log entry, all or nothing (a user's
- * operation: CreateTopics, DeleteTopics, ...). The brokers' own (registration, heartbeat,
- * unregistration, AlterPartition) and the controller's tick are not (see
- * `ControllerResult.atomic`).
- */
-const atomicRequests: ReadonlySet<ControllerRequest['type']> = new Set<ControllerRequest['type']>(['CreateTopics', 'DeleteTopics', 'CreatePartitions', 'IncrementalAlterConfigs', 'ElectLeaders', 'AllocateProducerIds', 'DescribeConfigs']);
 

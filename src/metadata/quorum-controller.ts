@@ -195,6 +195,11 @@ export class QuorumController {
     return response;
   }
 
+  /** When `tick` next has work (a session to expire, the idle NoOp), on `now`'s clock; Infinity on a node that is not the active controller. */
+  nextTickDeadline(raft: RaftView): number {
+    return this.controller.isActive && raft.leaderReady ? this.controller.nextTickDeadline : Infinity;
+  }
+
   /** Answers that became ready since the last call. */
   takeAnswered(): Answered[] {
     return this.answered.splice(0);

@@ -29,10 +29,11 @@ import type { Request, Response } from '../protocol/requests.js';
 import { validateRequest } from '../protocol/validate.js';
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponseChunks } from '../protocol/wire/codec.js';
 import { decodeNodeRequest, decodeNodeResponse, encodeNodeRequest, encodeNodeResponse, isNodeApi, peekRequestHeader, type NodeApiKey } from '../protocol/wire/node-codec.js';
-import { checksummedHere, markChecksummedHere } from '../record/checksummed-here.js';
+import { checksummedHere } from '../record/checksummed-here.js';
 import { handOver } from '../transport/port/messages.js';
 import type { SendOptions, Transport } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
+import { markBatches } from './typed-answers.js';
 
 /** One request between nodes, typed: its header's fields and its body (the module comment). */
 export interface NodeRequest<B = unknown> {
@@ -164,7 +165,9 @@ export function markFetchRecords(r: NodeRequest, checked: boolean | undefined, b
   if (checked !== true || r.apiKey !== 1 || isNodeApi(r.apiKey, r.apiVersion)) return;
   const responses = (body as FetchBodyRecords | undefined)?.responses;
   if (!Array.isArray(responses)) return;
-  for (const t of responses) for (const p of t.partitions ?? []) if (p.records instanceof Uint8Array && p.records.length > 0) markChecksummedHere(p.records);
+  const batches: Uint8Array[] = [];
+  for (const t of responses) for (const p of t.partitions ?? []) if (p.records instanceof Uint8Array) batches.push(p.records);
+  markBatches(batches);
 }
 
 /** Encodes a typed request as one Kafka request message (no size prefix). */

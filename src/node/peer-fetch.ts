@@ -30,6 +30,7 @@ import { validateRequest } from '../protocol/validate.js';
 import { handOverBuffer } from '../util/hand-over.js';
 import { isNodeApi } from '../protocol/wire/node-codec.js';
 import { TributaryError } from '../util/errors.js';
+import { corruptAnswer, isErrorCode, isInt32, isInt64, isRecord } from './typed-answers.js';
 import { markFetchRecords, recordsAllMarked, type NodeRequest, type NodeResponse } from './node-requests.js';
 
 /** A replica Fetch crossing to another node worker as an object. */
@@ -93,29 +94,25 @@ export function peerFetchAnswer(body: unknown): PeerFetchAnswer {
   return { apiKey: 1, body: { ...res, responses }, checked: true };
 }
 
-const isNumber = (v: unknown): boolean => typeof v === 'number' && !Number.isNaN(v);
-
 /**
  * The follower's side: the Fetch response in an answer from another worker, after
- * checking every field the replica fetcher reads (`CORRUPT_MESSAGE` otherwise), with the
- * batches of a `checked` answer marked as checksummed here.
+ * checking every field the replica fetcher reads (`CORRUPT_MESSAGE` otherwise,
+ * `typed-answers.ts`), with the batches of a `checked` answer marked as checksummed here.
  */
 export function takePeerFetchAnswer(request: NodeRequest, answer: unknown, from: number): unknown {
-  const bad = (why: string): TributaryError => new TributaryError('CORRUPT_MESSAGE', `node ${from} answered a replica fetch with ${why}`);
-  if (typeof answer !== 'object' || answer === null) throw bad('something other than a response');
+  const bad = (why: string): TributaryError => corruptAnswer(`node ${from}`, 'replica fetch', why);
+  if (!isRecord(answer)) throw bad('something other than a response');
   const a = answer as Partial<PeerFetchAnswer>;
   const body = a.body as { responses?: unknown } | null | undefined;
-  if (a.apiKey !== 1 || typeof body !== 'object' || body === null || !Array.isArray(body.responses)) throw bad('something other than a Fetch response');
-  for (const t of body.responses as unknown[]) {
-    const topic = t as { topic?: unknown; partitions?: unknown } | null;
-    if (typeof topic !== 'object' || topic === null || typeof topic.topic !== 'string' || !Array.isArray(topic.partitions)) throw bad('a malformed topic');
-    for (const p of topic.partitions as unknown[]) {
-      const q = p as Record<string, unknown> | null;
-      if (typeof q !== 'object' || q === null || !Number.isInteger(q['partitionIndex']) || typeof q['errorCode'] !== 'string' || !isNumber(q['highWatermark']) || !isNumber(q['logStartOffset'])) throw bad('a malformed partition');
+  if (a.apiKey !== 1 || !isRecord(body) || !Array.isArray(body.responses)) throw bad('something other than a Fetch response');
+  for (const topic of body.responses as unknown[]) {
+    if (!isRecord(topic) || typeof topic['topic'] !== 'string' || !Array.isArray(topic['partitions'])) throw bad('a malformed topic');
+    for (const q of topic['partitions'] as unknown[]) {
+      if (!isRecord(q) || !isInt32(q['partitionIndex']) || !isErrorCode(q['errorCode']) || !isInt64(q['highWatermark']) || !isInt64(q['logStartOffset'])) throw bad('a malformed partition');
       const records = q['records'];
       if (records !== undefined && records !== null && !(records instanceof Uint8Array)) throw bad('records that are not bytes');
-      const d = q['divergingEpoch'] as { epoch?: unknown; endOffset?: unknown } | undefined | null;
-      if (d !== undefined && d !== null && (typeof d !== 'object' || !isNumber(d.epoch) || !isNumber(d.endOffset))) throw bad('a malformed diverging epoch');
+      const d = q['divergingEpoch'];
+      if (d !== undefined && d !== null && (!isRecord(d) || !isInt32(d['epoch']) || !isInt64(d['endOffset']))) throw bad('a malformed diverging epoch');
     }
   }
   markFetchRecords(request, a.checked, body);

@@ -2,7 +2,11 @@
  * `RaftNode`: the shell around `RaftCore`. It owns one kind of I/O each and decides
  * nothing:
  *
- * - time: a timer of the clock calls `core.tick()` every `tickMs`;
+ * - time: one timer of the clock, armed for the core's next deadline
+ *   (`core.ticksUntilDue()`: an election timeout, a fetch to resend, a parked fetch to
+ *   answer, a check-quorum), which feeds the core the ticks that passed when it fires; an
+ *   input feeds the ticks that passed before it is stepped. An idle quorum so wakes at its
+ *   deadlines, not every `tickMs`, while the core sees the same ticks as before;
  * - the log: the partition log `<dataDir>/__cluster_metadata-0`, one record batch per
  *   entry (its base offset the entry's offset, its partition leader epoch the entry's
  *   epoch; a leader-change entry is a LEADER_CHANGE control batch, as in KRaft);
@@ -22,7 +26,7 @@ import { iterateBatches, isControlBatch, decodeUncompressedBatch, readBatchHeade
 import { PartitionLog } from '../storage/partition-log.js';
 import type { Store } from '../storage/store.js';
 import { assert } from '../util/assert.js';
-import { every, systemClock, type Clock, type RepeatingTimer } from '../util/clock.js';
+import { startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { encodeEntry } from './entry-batches.js';
@@ -32,6 +36,13 @@ import { deleteSnapshotsBefore, latestValidSnapshot, writeSnapshot } from './sna
 
 /** What a proposal gains as a record batch of one record: the batch header (61 bytes) and the record's framing (at most 15), rounded up. */
 const entryFramingBytesMax = 512;
+
+/**
+ * The longest the driver sleeps with no deadline (a single-voter leader has none): its
+ * timer keeps the process alive while the node runs, as a listening server does, and
+ * bounds the ticks an input then feeds the core (100 at the default `tickMs`).
+ */
+const idleWakeMsMax = 1000;
 
 /** The metadata log's topic name, as in KRaft. */
 export const metadataTopic = '__cluster_metadata';
@@ -101,7 +112,14 @@ export class RaftNode {
   private readonly transport: RaftTransport;
   private readonly sm: RaftStateMachine;
   private readonly clock: Clock;
-  private readonly timer: RepeatingTimer;
+  private readonly tickMs: number;
+  /** The clock's monotonic reading the core's tick count stands for: ticks are fed from here. */
+  private tickedAt: number;
+  /** The deadline timer, and the monotonic time it is armed for. */
+  private timer: ClockTimer | undefined;
+  private timerAt = Infinity;
+  /** How many times the deadline timer fired (tests count an idle node's wakeups). */
+  private wakeups = 0;
   private draining = false;
   private drainAgain = false;
   private stopped = false;
@@ -119,10 +137,11 @@ export class RaftNode {
     this.sm = options.stateMachine;
     this.clock = options.clock ?? systemClock;
     this.quorumState = quorumState;
-    const tickMs = options.tickMs ?? 10;
-    this.timer = every(this.clock, tickMs, () => this.tick());
+    this.tickMs = options.tickMs ?? 10;
+    this.tickedAt = this.clock.monotonic();
     // The timer keeps the process alive while the node runs, as a listening server
     // does: a program awaiting a commit must not exit under it. `close()` stops it.
+    this.arm();
   }
 
   /** Opens (or creates) a node's log, vote and snapshot, and starts it as a follower or observer. */
@@ -174,8 +193,10 @@ export class RaftNode {
   /** Takes a message from the transport. */
   receive(message: Message): void {
     if (this.stopped) return;
+    this.catchUp();
     this.core.step(message);
     this.scheduleDrain();
+    this.arm();
   }
 
   /**
@@ -188,8 +209,10 @@ export class RaftNode {
     this.assertRunning();
     const bytesMax = this.log.config.maxMessageBytes - entryFramingBytesMax;
     if (data.length > bytesMax) throw new TributaryError('RECORD_LIST_TOO_LARGE', `a metadata log entry of ${data.length} bytes is over the ${bytesMax} the log holds (max.message.bytes ${this.log.config.maxMessageBytes})`);
+    this.catchUp();
     const p = this.core.propose(data);
     this.scheduleDrain();
+    this.arm();
     return p;
   }
 
@@ -207,11 +230,68 @@ export class RaftNode {
     await this.log.deleteRecords(Math.min(endOffset, this.log.logEndOffset));
   }
 
-  /** Runs the core's timers once; the interval timer calls this, and tests may too. */
+  /** Runs the core's timers once, now (tests may; the deadline timer feeds the ticks that passed). */
   tick(): void {
     if (this.stopped) return;
     this.core.tick();
     this.scheduleDrain();
+    this.arm();
+  }
+
+  /** How many times the deadline timer fired since the node opened: an idle node's wakeups. */
+  get timerWakeups(): number {
+    return this.wakeups;
+  }
+
+  /** How many whole ticks of the clock passed since the core's count stands. */
+  private ticksPassed(): number {
+    return Math.floor((this.clock.monotonic() - this.tickedAt) / this.tickMs);
+  }
+
+  /**
+   * Before an input: feeds the core the ticks that passed, up to (not into) its deadline,
+   * so what it stamps (a fetch's arrival, a fetch sent) reads the same tick count as under
+   * a tick every `tickMs`. A deadline already passed is the timer's to act on, which fires
+   * on this turn or the next.
+   */
+  private catchUp(): void {
+    const feed = Math.min(this.ticksPassed(), this.core.ticksUntilDue() - 1);
+    if (feed > 0) this.core.tick(feed);
+    this.tickedAt += feed * this.tickMs;
+  }
+
+  /** The deadline timer fired: the ticks that passed, through the deadline, then the next one. */
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.stopped) return;
+    this.wakeups++;
+    const passed = this.ticksPassed();
+    const feed = Math.min(passed, this.core.ticksUntilDue());
+    if (feed > 0) this.core.tick(feed);
+    this.tickedAt += feed * this.tickMs;
+    // Ticks past the deadline are a stalled thread's (partitions being created in the
+    // thread nodes share, a loaded machine): they are dropped, as an interval timer drops
+    // the calls it could not make, so a stall does not age every timeout at once (every
+    // follower standing for election, the leader resigning, after a 1 s stall).
+    if (passed > feed) this.tickedAt = this.clock.monotonic();
+    this.scheduleDrain();
+    this.arm();
+  }
+
+  /**
+   * Arms the timer for the core's next deadline (at most `idleWakeMsMax` ahead), unless it
+   * is armed as early already: an input that moves the deadline later leaves it, and the
+   * early wakeup re-arms.
+   */
+  private arm(): void {
+    if (this.stopped) return;
+    const due = this.core.ticksUntilDue();
+    const at = Math.min(this.tickedAt + due * this.tickMs, this.clock.monotonic() + idleWakeMsMax);
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    stopTimer(this.clock, this.timer);
+    this.timerAt = at;
+    this.timer = startTimer(this.clock, at - this.clock.monotonic(), () => this.onTimer());
   }
 
   /** Resolves when nothing is waiting to be drained. */
@@ -224,7 +304,7 @@ export class RaftNode {
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.timer.stop();
+    stopTimer(this.clock, this.timer);
     await this.idle();
     await this.log.close();
   }
@@ -237,7 +317,7 @@ export class RaftNode {
   kill(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.timer.stop();
+    stopTimer(this.clock, this.timer);
     this.log.abandon();
     for (const w of this.idleWaiters.splice(0)) w();
   }

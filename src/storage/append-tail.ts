@@ -85,10 +85,21 @@ interface TailEntry {
 }
 
 /**
- * The smallest and largest chunk. A chunk holds about two appends of the size that opened
- * it, up to 1 MiB (a follower fetch's `replica.fetch.max.bytes`): a keyed append of one
- * record (~150 bytes) opens a 64 KiB chunk that holds some 400 of them; the bench's
- * appends of up to 512 KiB share 1 MiB chunks. Why not larger: a chunk that outlives two
+ * The smallest and largest chunk. A chunk holds about eight appends of the size that
+ * opened it, up to 1 MiB (a follower fetch's `replica.fetch.max.bytes`): a keyed append of
+ * one record (~150 bytes) opens a 64 KiB chunk that holds some 400 of them; the bench's
+ * appends of up to 512 KiB share 1 MiB chunks. Why eight and not two: a read stops at the
+ * end of a chunk, so a follower whose next batches straddle two chunks takes them in two
+ * fetch rounds. Worked example, the RF 3 per-node row: a leader appends about 2.4 batches
+ * of 16 KiB at once (one message of Produce requests); chunks of 64 KiB (four of them)
+ * split such a group about every other time, and each follower took 1.25 fetch rounds a
+ * group instead of one, every extra round two messages between threads and a wake-up
+ * each. With chunks of 128-256 KiB the split is rare: messages per 1,000 records 19.8 to
+ * 16.5 (bench/results/2026-12-07i-pernode.md). What it costs: an append of 8-128 KiB
+ * holds a chunk two to four times larger while it is kept (a tail drops its appends once every
+ * follower has them, one or two rounds), so a broker's budget covers fewer such busy
+ * partitions before the rest read their files; appends under 8 KiB (keyed traffic) open
+ * 64 KiB chunks as before. Why not larger: a chunk that outlives two
  * scavenges is promoted, and its memory comes back only with a full collection, which V8
  * starts for every 64 MB of such memory. With 4 MiB chunks the RF 3 bench ran 2.5 full
  * collections per million records (the base, reading into 1 MB buffers that died young,
@@ -134,7 +145,7 @@ export class AppendTail {
     if (this.head < this.entries.length && this.nextOffset !== firstOffset) this.clear();
     let chunk = this.current;
     if (chunk === undefined || chunk.buf.length - chunk.used < size) {
-      const capacity = Math.max(size, Math.min(chunkBytesMax, Math.max(chunkBytesMin, 2 ** Math.ceil(Math.log2(size * 2)))));
+      const capacity = Math.max(size, Math.min(chunkBytesMax, Math.max(chunkBytesMin, 2 ** Math.ceil(Math.log2(size * 8)))));
       this.current = undefined;
       if (chunk !== undefined && chunk.entries === 0) this.release(chunk);
       while (this.head < this.entries.length && this.heldBytes + capacity > appendTailBytesMax) this.dropHead();

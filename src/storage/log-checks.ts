@@ -34,10 +34,17 @@ export function validateConfig(c: LogConfig): LogConfig {
   int('deleteRetentionMs', 0);
   int('minCompactionLagMs', 0);
   int('flushIntervalMs', 1);
+  int('messageTimestampBeforeMaxMs', 0);
+  int('messageTimestampAfterMaxMs', 0);
   if (!['delete', 'compact', 'compact,delete'].includes(c.cleanupPolicy)) bad('cleanupPolicy', `must be delete, compact or compact,delete, got ${String(c.cleanupPolicy)}`);
   if (!['always', 'interval', 'os'].includes(c.flushPolicy)) bad('flushPolicy', `must be always, interval or os, got ${String(c.flushPolicy)}`);
   if (!['CreateTime', 'LogAppendTime'].includes(c.messageTimestampType)) bad('messageTimestampType', `must be CreateTime or LogAppendTime`);
-  if (c.compressionType !== 'producer') bad('compressionType', 'only producer (keep the producer’s codec) is implemented by the log');
+  if (c.compressionType !== 'producer') {
+    bad(
+      'compressionType',
+      `must be 'producer' (a log stores each batch in the codec it was written in), got ${JSON.stringify(c.compressionType)}: a topic's compression.type (uncompressed, gzip, snappy, lz4, zstd) is applied by a cluster's partition leader before the append; on its own, write batches encoded in the codec you want (encodeBatch with { compression })`,
+    );
+  }
   if (typeof c.minCleanableDirtyRatio !== 'number' || !(c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1)) bad('minCleanableDirtyRatio', 'must be in [0, 1]');
   return Object.freeze({ ...c });
 }

@@ -141,6 +141,12 @@ export const stamped = {
    */
   whole: noBytes as Buffer,
   wholeBytes: 0,
+  /**
+   * A leader's small batch is not stamped yet: `fill(dst, at)` copies and stamps it into
+   * `dst` from `at` (`whole` is the scratch to use when the write is not deferred), for
+   * store.ts `appendFilled`; undefined: `whole` holds the bytes.
+   */
+  fill: undefined as ((dst: Buffer, at: number) => void) | undefined,
   lastOffset: -1,
   maxTimestamp: -1,
 };
@@ -199,6 +205,7 @@ export function assignOffsets(validated: ValidatedBatches, assign: boolean, firs
     if (maxTimestamp > maxTimestampIn) maxTimestampIn = maxTimestamp;
   }
   stamped.parts = parts;
+  stamped.fill = undefined;
   stamped.whole = assign ? noBytes : input;
   stamped.wholeBytes = assign ? 0 : input.length;
   stamped.lastOffset = next - 1;
@@ -206,25 +213,46 @@ export function assignOffsets(validated: ValidatedBatches, assign: boolean, firs
   return stamped;
 }
 
-/** `assignOffsets` of a leader's one small batch: header and body copied into the scratch, stamped there (see {@link smallBatchBytesMax}). */
+/** The leader's small batch `stampSmall` took, until `fillSmall` stamps it where it is written. */
+const small = { input: noBytes as Buffer, position: 0, size: 0, firstOffset: 0, epoch: -1, logAppendTime: -1 };
+
+/**
+ * `assignOffsets` of a leader's one small batch: nothing copied yet; `stamped.fill` copies
+ * header and body where the write goes and stamps them there (see {@link smallBatchBytesMax}).
+ * Why not stamp in the scratch now: over many partitions the write is deferred
+ * (write-behind.ts), and the scratch was then copied again into the session's buffer, a
+ * second loop over the batch's bytes.
+ */
 function stampSmall(input: Buffer, batch: ValidatedBatch, firstOffset: number, epoch: number | undefined, logAppendTime: number): typeof stamped {
   const { position: p, size, header: b } = batch;
-  const out = headerScratch;
-  assert(size <= out.length, 'the scratch holds a small batch');
-  for (let k = 0; k < size; k++) out[k] = input[p + k]!; // not Buffer.copy: ~0.4 us a call (storage.md)
-  writeInt64(out, positions.baseOffset, firstOffset);
-  if (epoch !== undefined) out.writeInt32BE(epoch, positions.partitionLeaderEpoch);
-  if (logAppendTime >= 0) {
-    out.writeInt16BE(out.readInt16BE(positions.attributes) | attributeBits.timestampType, positions.attributes);
-    writeInt64(out, positions.maxTimestamp, logAppendTime);
-    out.writeUInt32BE(crc32c(out, crcStartPosition, size), positions.crc);
-  }
+  assert(size <= headerScratch.length, 'the scratch holds a small batch');
+  small.input = input;
+  small.position = p;
+  small.size = size;
+  small.firstOffset = firstOffset;
+  small.epoch = epoch ?? -1;
+  small.logAppendTime = logAppendTime;
   stamped.parts = noParts;
-  stamped.whole = out;
+  stamped.whole = headerScratch;
   stamped.wholeBytes = size;
+  stamped.fill = fillSmall;
   stamped.lastOffset = firstOffset + b.lastOffsetDelta;
   stamped.maxTimestamp = logAppendTime >= 0 ? logAppendTime : b.maxTimestamp;
   return stamped;
+}
+
+/** Copies the batch `stampSmall` took into `out` from `at` and stamps it there: base offset, epoch, and for LogAppendTime the time and the CRC. */
+function fillSmall(out: Buffer, at: number): void {
+  const { input, position: p, size, logAppendTime } = small;
+  for (let k = 0; k < size; k++) out[at + k] = input[p + k]!; // not Buffer.copy: ~0.4 us a call (storage.md)
+  writeInt64(out, at + positions.baseOffset, small.firstOffset);
+  if (small.epoch >= 0) out.writeInt32BE(small.epoch, at + positions.partitionLeaderEpoch);
+  if (logAppendTime >= 0) {
+    out.writeInt16BE(out.readInt16BE(at + positions.attributes) | attributeBits.timestampType, at + positions.attributes);
+    writeInt64(out, at + positions.maxTimestamp, logAppendTime);
+    out.writeUInt32BE(crc32c(out, at + crcStartPosition, at + size), at + positions.crc);
+  }
+  small.input = noBytes;
 }
 
 /** After the write of `stamped.parts`: the reused pair lets go of the caller's bytes. */
@@ -233,6 +261,8 @@ export function releaseParts(): void {
   stamped.parts = noParts;
   stamped.whole = noBytes;
   stamped.wholeBytes = 0;
+  stamped.fill = undefined;
+  small.input = noBytes;
 }
 
 function scratchFor(batchCount: number): Buffer {

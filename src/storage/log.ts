@@ -14,7 +14,7 @@
  * Offsets are JavaScript numbers (safe integers). Reads return stored bytes as they are:
  * whole v2 record batches, never re-encoded.
  */
-import type { CompressionType, TimestampType } from '../record/batch.js';
+import type { TimestampType } from '../record/batch.js';
 import type { LeaderEpochCache } from './core/leader-epoch-cache.js';
 
 /**
@@ -94,11 +94,24 @@ export interface LogConfig {
   /** `message.timestamp.type`. Default `CreateTime`. */
   readonly messageTimestampType: TimestampType;
   /**
-   * `compression.type`: `producer` keeps the producer's codec. Only `producer` is implemented by the log itself:
-   * in a cluster a topic's `compression.type` is applied on the leader's produce path before the append
-   * (docs/design/storage.md), and a `PartitionLog` used on its own stores batches as given.
+   * `message.timestamp.before.max.ms` and `message.timestamp.after.max.ms`: how far before
+   * and after the broker's clock a CreateTime record's timestamp may be. A cluster's
+   * partition leader refuses a produce outside them with `INVALID_TIMESTAMP`; a log used on
+   * its own does not check them (its `write` takes batches from its caller, not a
+   * producer). Default unbounded (`Number.MAX_SAFE_INTEGER`); a topic's default comes from
+   * the cluster (`after` 1 hour, Kafka 4.0).
    */
-  readonly compressionType: 'producer' | CompressionType;
+  readonly messageTimestampBeforeMaxMs: number;
+  readonly messageTimestampAfterMaxMs: number;
+  /**
+   * `compression.type`: only `producer` (keep the codec each batch was written in), the
+   * default; any other value is refused with `INVALID_CONFIG`. In a cluster a topic's
+   * `compression.type` (`uncompressed`, `gzip`, `snappy`, `lz4`, `zstd`) is applied by the
+   * partition leader before the append (docs/design/storage.md); a `PartitionLog` or
+   * `MemoryLog` used on its own stores batches as given, so encode them in the codec you
+   * want (`encodeBatch(records, { compression })`).
+   */
+  readonly compressionType: 'producer';
   /** The flush policy. Default `os` (see docs/design/durability.md for why). */
   readonly flushPolicy: FlushPolicy;
   /** For `flushPolicy: 'interval'`: milliseconds between fsyncs. Default 1000. */
@@ -401,6 +414,8 @@ export const defaultLogConfig: LogConfig = Object.freeze({
   minCompactionLagMs: 0,
   minCleanableDirtyRatio: 0.5,
   messageTimestampType: 'CreateTime',
+  messageTimestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+  messageTimestampAfterMaxMs: Number.MAX_SAFE_INTEGER,
   compressionType: 'producer',
   flushPolicy: 'os',
   flushIntervalMs: 1000,

@@ -23,7 +23,7 @@ import {
 } from './log.js';
 import type { ProducerSnapshots } from './producer-snapshots.js';
 import type { Segment } from './segment.js';
-import { FileStore, type Store } from './store.js';
+import { appendFilled, FileStore, type Store } from './store.js';
 import type { LogStats, PartitionLogOptions } from './partition-log-options.js';
 import { asStorageError, validateConfig } from './log-checks.js';
 
@@ -316,7 +316,7 @@ export class PartitionLog implements Log {
     const batches = validated.batches;
     const firstOffset = this.logEndOffset;
     const logAppendTime = c.messageTimestampType === 'LogAppendTime' && assign ? now : -1;
-    const { parts, whole, wholeBytes, lastOffset, maxTimestamp: maxTimestampIn } = assignOffsets(validated, assign, firstOffset, epoch, logAppendTime);
+    const { parts, whole, wholeBytes, fill, lastOffset, maxTimestamp: maxTimestampIn } = assignOffsets(validated, assign, firstOffset, epoch, logAppendTime);
 
     this.beforeChange();
     const reason = rollReason(this.local.active.facts(), { bytes: input.length, batchCount, lastOffset, maxTimestamp: maxTimestampIn, now }, c);
@@ -337,7 +337,7 @@ export class PartitionLog implements Log {
     const seg = this.local.active;
     let position = seg.size;
     try {
-      if (wholeBytes > 0) seg.file.append(whole, 0, wholeBytes);
+      if (wholeBytes > 0) appendFilled(seg.file, whole, wholeBytes, fill);
       else seg.file.appendv(parts);
     } catch (err) {
       epochs.truncateFromEnd(this.logEndOffset);

@@ -77,6 +77,12 @@ export interface StoreFile {
   append(buf: Uint8Array, offset: number, length: number): void;
   /** Writes several buffers at the end of the file, in order, with one system call where it can; fails as `append` does. */
   appendv(buffers: readonly Uint8Array[]): void;
+  /**
+   * Optional: when an append of `length` bytes would be deferred to the write-behind
+   * thread now, defers it and returns where in `writeBehind.reserved` the caller must put
+   * its bytes, at once; otherwise -1 (then the caller appends). See {@link appendFilled}.
+   */
+  deferAppend?(length: number): number;
   /** Writes at a position (index files rewritten in place). */
   writeAt(buf: Uint8Array, position: number): void;
   truncate(size: number): void;
@@ -301,6 +307,21 @@ export class FileStore implements Store {
   }
 }
 
+/**
+ * Appends `buf`'s first `length` bytes, or with `fill` the `length` bytes that
+ * `fill(dst, at)` writes: into the write-behind session's buffer when the file defers the
+ * append (one copy of a leader's small batch, not a stamp in a scratch buffer and a copy
+ * into the session), else into `buf` from 0, which is then appended. `fill` must write
+ * exactly `length` bytes and keep nothing.
+ */
+export function appendFilled(file: StoreFile, buf: Buffer, length: number, fill: ((dst: Buffer, at: number) => void) | undefined): void {
+  if (fill === undefined) return file.append(buf, 0, length);
+  const at = file.deferAppend === undefined ? -1 : file.deferAppend(length);
+  if (at >= 0) return fill(writeBehind.reserved, at);
+  fill(buf, 0);
+  file.append(buf, 0, length);
+}
+
 class DiskFile implements StoreFile {
   private fdValue = -1;
   size: number;
@@ -399,6 +420,13 @@ class DiskFile implements StoreFile {
       done += n;
     }
     return done;
+  }
+  deferAppend(length: number): number {
+    if (!(writeBehind.defers(length) || writeBehind.defersBehind(this.deferredSeq, length))) return -1;
+    const at = writeBehind.reserve(this, this.fd(), this.size, length);
+    this.size += length;
+    this.dirty = true;
+    return at;
   }
   append(buf: Uint8Array, offset: number, length: number): void {
     const fd = this.fd();

@@ -83,7 +83,8 @@ const waitMsMax = 60_000;
 
 class Session {
   meta = new Float64Array(1024);
-  data = new Uint8Array(64 * 1024);
+  /** A Buffer (its writers stamp integers into it) over its own ArrayBuffer, which `end` transfers. */
+  data = Buffer.from(new ArrayBuffer(64 * 1024));
   count = 0;
   bytes = 0;
   owners: number[] = [];
@@ -135,6 +136,19 @@ export class WriteBehind {
 
   /** Defers the write of `buf[offset, offset + length)` at `position` of `fd` (copied now). */
   defer(file: DeferringFile, fd: number, position: number, buf: Uint8Array, offset: number, length: number): void {
+    const at = this.reserve(file, fd, position, length);
+    const data = this.reserved;
+    if (length <= deferBytesMax) for (let k = 0; k < length; k++) data[at + k] = buf[offset + k]!; // small: a loop beats a copy call
+    else data.set(buf.subarray(offset, offset + length), at);
+  }
+
+  /**
+   * Defers a write of `length` bytes at `position` of `fd` whose bytes the caller puts
+   * into {@link reserved} from the returned index, at once (before any other call here).
+   * Why: a leader's one-record batch is stamped straight into the session's buffer, not
+   * stamped in a scratch buffer and then copied here (log-validator.ts `stampSmall`).
+   */
+  reserve(file: DeferringFile, fd: number, position: number, length: number): number {
     const s = this.open!;
     if ((s.count + 1) * 4 > s.meta.length) {
       const meta = new Float64Array(s.meta.length * 2);
@@ -142,7 +156,7 @@ export class WriteBehind {
       s.meta = meta;
     }
     if (s.bytes + length > s.data.length) {
-      const data = new Uint8Array(Math.max(s.data.length * 2, s.bytes + length));
+      const data = Buffer.from(new ArrayBuffer(Math.max(s.data.length * 2, s.bytes + length)));
       data.set(s.data.subarray(0, s.bytes));
       s.data = data;
     }
@@ -151,15 +165,18 @@ export class WriteBehind {
     s.meta[m + 1] = position;
     s.meta[m + 2] = s.bytes;
     s.meta[m + 3] = length;
-    const data = s.data;
     const at = s.bytes;
-    if (length <= deferBytesMax) for (let k = 0; k < length; k++) data[at + k] = buf[offset + k]!; // small: a loop beats a copy call
-    else data.set(buf.subarray(offset, offset + length), at);
     s.bytes += length;
     s.owners.push(this.owner);
     s.count++;
     this.stats.writes++;
     file.deferredSeq = s.seq;
+    return at;
+  }
+
+  /** The open session's buffer, which {@link reserve} hands out room in. */
+  get reserved(): Buffer {
+    return this.open!.data;
   }
 
   /** Closes the session and sends its writes; resolves once they all landed (or failed). Resolves at once when nothing was deferred. */

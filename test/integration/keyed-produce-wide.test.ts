@@ -19,6 +19,7 @@ import { Producer } from '../../src/client/producer.js';
 import type { ProduceResponse } from '../../src/protocol/produce.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { checkBatch, iterateBatches, readBatchHeader } from '../../src/record/batch.js';
+import { writeBehind } from '../../src/storage/write-behind.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 
@@ -113,9 +114,13 @@ describe('keyed produce over many partitions', () => {
       await using cluster = await Cluster.start({ nodes: 1, dataDir });
       await cluster.admin().createTopics([{ name: 'stamped', partitions, configs: { 'message.timestamp.type': 'LogAppendTime' } }]);
       const producer = cluster.producer({ acks: 1, lingerMs: 0 });
+      const deferred = writeBehind.stats.writes;
       for (let round = 0; round < 3; round++) await producer.send('stamped', keyed(round));
+      // The small batches went through the write-behind session, stamped straight into its buffer.
+      expect(writeBehind.stats.writes - deferred).toBeGreaterThan(partitions);
       await producer.close();
     }
+    const epochs = new Set<number>();
     let batches = 0;
     let keys = 0;
     const folders = readdirSync(join(dataDir, 'node-1')).filter((d) => d.startsWith('stamped-'));
@@ -131,6 +136,7 @@ describe('keyed produce over many partitions', () => {
           const h = readBatchHeader(bytes, slice.position);
           expect(h.baseOffset).toBe(next); // offsets continue within the partition
           expect(h.attributes & 0x08).toBe(0x08); // LogAppendTime
+          epochs.add(h.partitionLeaderEpoch);
           next = h.baseOffset + h.lastOffsetDelta + 1;
           keys += h.recordCount;
           batches++;
@@ -138,6 +144,7 @@ describe('keyed produce over many partitions', () => {
       }
     }
     expect(keys).toBe(3 * records);
+    expect([...epochs]).toEqual([0]); // the leader's epoch, stamped into every batch
     expect(batches).toBeGreaterThan(partitions); // most batches hold one record
   });
 });

@@ -438,7 +438,14 @@ function simulate(seed: number, options: SimOptions): SimResult {
     }
     for (const node of nodes.values()) {
       if (!node.core) continue;
+      // The driver's promise (`RaftCore.ticksUntilDue`): a tick before the deadline only
+      // counts, so `RaftNode` may sleep through it. Checked on every tick of every seed.
+      const quiet = node.core.ticksUntilDue() > 1 && !node.core.hasReady();
+      const before = quiet ? `${node.core.role}/${node.core.epoch}/${node.core.leaderId}/${node.core.highWatermark}` : '';
       node.core.tick();
+      if (quiet && (node.core.hasReady() || `${node.core.role}/${node.core.epoch}/${node.core.leaderId}/${node.core.highWatermark}` !== before)) {
+        fail(`node ${node.id} acted on a tick before the deadline ticksUntilDue named (was ${before})`);
+      }
       sync(node);
       tickController(node);
       if (faults && node.core.role === 'leader' && rng.chance(proposeRate)) {

@@ -76,11 +76,20 @@ export interface SenderQueue<B extends SenderBatch> {
   requeue(b: B): void;
 }
 
-/** What the core does with the set of queues that have batches to send: a `Set`'s calls (`ReadyQueues` is the accumulator's). */
+/**
+ * What the core does with the set of queues that have batches to send: a `Set`'s calls,
+ * and parking a queue whose batch lingers until it is due (`ReadyQueues`, the
+ * accumulator's, says how; `add` of a parked queue brings it back at once).
+ */
 export interface ReadySet<Q> extends Iterable<Q> {
   readonly size: number;
   add(q: Q): unknown;
   delete(q: Q): boolean;
+  /** The queues not parked, in order. */
+  due(): Iterable<Q>;
+  park(q: Q, dueMs: number): void;
+  /** Brings back the parked queues due at `now` (all when `all`); the earliest due time still parked. */
+  wake(now: number, all: boolean): number;
 }
 
 /** What the sender core needs of the `RecordAccumulator`. */

@@ -12,8 +12,9 @@ import type { ErrorCode } from '../../util/error-codes.js';
 import { TributaryError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import { PartitionQueue } from '../accumulator.js';
+import { ReadyQueues } from './ready-queues.js';
 import { ClientMetadata } from './metadata.js';
-import type { SenderAccumulator, SenderBatch, SenderBatchResult, SenderBatchState, SenderQueue } from './sender-batch.js';
+import type { ReadySet, SenderAccumulator, SenderBatch, SenderBatchResult, SenderBatchState, SenderQueue } from './sender-batch.js';
 import { Sender, type ProduceRequestPlan, type SendPlan, type SenderOptions } from './sender.js';
 
 /** A batch of `records` records that is full (sent without lingering); it remembers how it was stamped. */
@@ -57,7 +58,7 @@ class TestBatch implements SenderBatch {
 
 /** The accumulator's part the core uses, over the real `PartitionQueue`. */
 class TestAccumulator implements SenderAccumulator<TestBatch> {
-  readonly ready = new Set<SenderQueue<TestBatch>>();
+  readonly ready = new ReadyQueues<PartitionQueue>() as unknown as ReadySet<SenderQueue<TestBatch>>;
   readonly incomplete = new Set<TestBatch>();
   private readonly byPartition = new Map<string, PartitionQueue>();
   add(b: TestBatch): void {

@@ -191,12 +191,17 @@ export class Sender<B extends SenderBatch = SenderBatch> {
       if (txn.state !== 'initializing') txn.beginInit(txn.resetNeeded && txn.producerId >= 0);
       return this.initPlan(now);
     }
-    let wakeAt = Infinity;
     let needMetadata = false;
     const requests: ProduceRequestPlan<B>[] = [];
     const byNode = new Map<number, ProduceRequestPlan<B>[]>();
     let compress: B[] | undefined;
-    for (const q of this.ready) {
+    // Lingering queues are parked until their batch is due (ready-queues.ts says why); a
+    // flush sends them all. How long a batch may linger: `lingerMs`, never past its
+    // delivery timeout.
+    const lingerMs = Math.min(o.lingerMs, o.deliveryTimeoutMs);
+    const ready = this.ready;
+    let wakeAt = ready.wake(now, this.flushing > 0 || lingerMs <= 0);
+    for (const q of ready.due()) {
       let slot = 0;
       while (q.size > 0) {
         const limit = q.retries > 0 ? 1 : o.maxInFlight;
@@ -217,8 +222,9 @@ export class Sender<B extends SenderBatch = SenderBatch> {
           continue;
         }
         if (bumping && !txn.isUnresolved(b)) break;
-        if (b.state === 'open' && !b.full && o.lingerMs > 0 && this.flushing === 0 && now - b.createdMs < o.lingerMs) {
-          wakeAt = Math.min(wakeAt, b.createdMs + o.lingerMs);
+        if (b.state === 'open' && !b.full && lingerMs > 0 && this.flushing === 0 && now - b.createdMs < lingerMs) {
+          wakeAt = Math.min(wakeAt, b.createdMs + lingerMs);
+          ready.park(q, b.createdMs + lingerMs);
           break;
         }
         if (b.retryAtMs > now && !this.leaderChangedSince(q, b, now)) {
@@ -284,7 +290,7 @@ export class Sender<B extends SenderBatch = SenderBatch> {
         req.batches.push(b);
         req.bytes += b.pos;
       }
-      if (q.size === 0) this.ready.delete(q);
+      if (q.size === 0) ready.delete(q);
     }
     let metadataTopics: readonly string[] | undefined;
     let awaitMetadata = false;

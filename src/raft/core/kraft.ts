@@ -209,7 +209,16 @@ export class RaftCore {
 
   // ------------------------------------------------------------------ inputs
 
-  tick(): void {
+  /**
+   * Time passes by `count` ticks (default 1). More than one is for a driver that slept:
+   * at most `ticksUntilDue()` of them, so every tick but the last only counts (it is then
+   * the same as `count` calls of `tick()`, without the walk of each).
+   */
+  tick(count = 1): void {
+    assert(count >= 1 && count <= this.ticksUntilDue(), 'ticks fed at once stop at the deadline');
+    // The ticks before the last: nothing is due in them (ticksUntilDue), so they only count.
+    this.ticks += count - 1;
+    if (this.role !== 'leader') this.electionElapsed += count - 1;
     this.ticks++;
     if (this.role === 'leader') {
       for (const [from, p] of this.parked) if (this.ticks - p.tick >= (this.config.fetchParkTicks ?? 0)) this.answerParked(from);
@@ -231,6 +240,33 @@ export class RaftCore {
       if (!this.fetchInFlight || this.ticks - this.fetchSentTick > (this.config.fetchParkTicks ?? 0) + 2) this.sendFetch(this.leaderId);
     }
     if (this.role !== 'observer' && this.electionElapsed >= this.electionTimeout) this.startPreVote();
+  }
+
+  /**
+   * How many ticks from now the first one falls that may do more than count: 1 means the
+   * next tick may act; `Infinity`, that no tick will until an input (`step`, `propose`)
+   * arrives. A read, which changes nothing. The ticks before it only count, so a driver
+   * may sleep until then and feed them all at once (`RaftNode` does: an idle quorum wakes
+   * at its deadlines, not every tick). For example, a follower whose fetch is parked at
+   * the leader (fetchParkTicks 10, resent after 13 ticks) with 25 of a 40-tick election
+   * timeout to go is due in 13; a single-voter leader with no fetch parked is never due,
+   * since it has no one to lose a quorum to. Conservative: never later than the truth.
+   */
+  ticksUntilDue(): number {
+    const park = this.config.fetchParkTicks ?? 0;
+    let due = Infinity;
+    if (this.role === 'leader') {
+      for (const p of this.parked.values()) due = Math.min(due, p.tick + park - this.ticks);
+      // Check-quorum: the first voter to fall out of `recent` (a resignation needs one to).
+      for (const v of this.voters) if (v !== this.id) due = Math.min(due, (this.lastFetchTick.get(v) ?? -Infinity) + this.config.checkQuorumTicks + 1 - this.ticks);
+      return Math.max(1, due);
+    }
+    due = this.electionTimeout - this.electionElapsed;
+    if (this.leaderId !== -1 && (this.role === 'follower' || this.role === 'observer')) {
+      if (!this.fetchInFlight) return 1;
+      due = Math.min(due, this.fetchSentTick + park + 3 - this.ticks);
+    }
+    return Math.max(1, due);
   }
 
   /**

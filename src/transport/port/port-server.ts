@@ -212,6 +212,21 @@ export class PortServer {
   private step(): void {
     const q = this.queue[this.queueHead++];
     if (q !== undefined) this.request(q.msg, q.lent);
+    // On the supervisor's own port to a node in a worker (`trustContext`), the Produce
+    // requests queued behind a Produce go in the same step: their appends then wake the
+    // node's followers' parked fetches once, so one fetch answer (one message to each
+    // follower) carries them all, and their acks=all answers come ready in one turn and
+    // share one message. Stepped one by one, the wake-up scheduled by the first append ran
+    // before the next step, and each request took a replica fetch round of its own
+    // (bench/results/2026-12-07i-pernode.md). The producer that gains from the steps (a
+    // client in a worker, working while the cluster's thread handles the rest) is on an
+    // untrusted port, unchanged.
+    if (this.trustContext && q !== undefined && q.lent !== undefined) {
+      while (this.queueHead < this.queue.length && this.queue[this.queueHead]!.lent !== undefined) {
+        const next = this.queue[this.queueHead++]!;
+        this.request(next.msg, next.lent);
+      }
+    }
     if (this.queueHead < this.queue.length) {
       this.stepScheduled = true;
       setImmediate(this.stepFn);
