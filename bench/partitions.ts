@@ -41,6 +41,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from '../src/index.js';
+import { batchesWritten, keyedCeiling, threadCpuNs, type KeyedCeiling } from './keyed-ceiling.js';
 
 const keyedRecords = 200_000;
 
@@ -63,7 +64,7 @@ async function everyPartitionAccepts(cluster: Cluster, partitions: number): Prom
   await producer.close();
 }
 
-async function keyedRate(cluster: Cluster, partitions: number): Promise<number> {
+async function keyedRate(cluster: Cluster, partitions: number): Promise<{ perSecond: number; requests: number }> {
   const producer = cluster.producer({ acks: 1, lingerMs: 1 });
   const value = 'x'.repeat(100);
   const t0 = performance.now();
@@ -75,8 +76,10 @@ async function keyedRate(cluster: Cluster, partitions: number): Promise<number> 
   }
   await Promise.all(calls);
   const ms = performance.now() - t0;
+  // Produce requests answered (the keyed ceiling makes as many write-behind sessions).
+  const requests = producer.metrics().produceLatencyMs.count;
   await producer.close();
-  return keyedRecords / (ms / 1000);
+  return { perSecond: keyedRecords / (ms / 1000), requests };
 }
 
 /**
@@ -110,7 +113,7 @@ async function createAll(cluster: Cluster, partitions: number): Promise<void> {
  * the last 60 to 360 s: see `fileSystemNote`), so the bench measured its own cleanup.
  * Returns the wall time and the system CPU time of the creations.
  */
-function fileFloor(partitions: number, beside: string): { ms: number; systemMs: number } {
+function fileFloor(partitions: number, beside: string): { ms: number; systemMs: number; files: string[] } {
   const root = mkdtempSync(join(beside, 'floor-'));
   const record = Buffer.alloc(80, 1);
   const c0 = process.cpuUsage();
@@ -122,7 +125,9 @@ function fileFloor(partitions: number, beside: string): { ms: number; systemMs: 
     writeSync(fd, record);
     closeSync(fd);
   }
-  return { ms: performance.now() - t0, systemMs: process.cpuUsage(c0).system / 1000 };
+  const ms = performance.now() - t0;
+  const systemMs = process.cpuUsage(c0).system / 1000;
+  return { ms, systemMs, files: Array.from({ length: partitions }, (_, n) => join(root, `bench-${n}`, '00000000000000000000.log')) };
 }
 
 /**
@@ -177,6 +182,12 @@ interface Row {
   closeMs: number;
   restartMs: number;
   restartReadyMs: number;
+  /** The keyed phase's batches (read back from the segment files), its produce requests, the event loop's CPU in it, and the ceiling (bench/keyed-ceiling.ts). */
+  keyedBatches?: number;
+  keyedRequests?: number;
+  keyedLoopCpuMs?: number;
+  ceiling?: KeyedCeiling;
+  ceilingLoad?: number;
 }
 
 /** A phase reached, on stderr (a run of 100,000 partitions takes long enough to want to know where it is). */
@@ -218,13 +229,19 @@ async function measure(partitions: number): Promise<Row> {
     const mem = process.memoryUsage();
     const openFds = fds();
     const c1 = process.cpuUsage();
-    const keyedPerSecond = await keyedRate(cluster, partitions);
+    const loop1 = threadCpuNs();
+    const keyed = await keyedRate(cluster, partitions);
+    const keyedLoopCpuMs = (threadCpuNs() - loop1) / 1e6;
     const keyedCpuMs = cpuMs(c1);
+    const keyedPerSecond = keyed.perSecond;
     say('keyed done');
     const t1 = performance.now();
     await cluster.close();
     const closeMs = performance.now() - t1;
     say('closed');
+    // The keyed phase's batches, as the broker wrote them: every batch past the ready
+    // phase's one record a partition (offset 0).
+    const written = batchesWritten(Array.from({ length: partitions }, (_, n) => join(dataDir, 'node-1', `${where(n).topic}-${where(n).partition}`)), 1);
     const t2 = performance.now();
     cluster = await Cluster.start({ nodes: 1, dataDir });
     const restartMs = performance.now() - t2;
@@ -232,7 +249,12 @@ async function measure(partitions: number): Promise<Row> {
     await everyPartitionAccepts(cluster, partitions);
     const restartReadyMs = performance.now() - t2;
     await cluster.close();
-    return { partitions, createMs, readyMs, readyCpuMs, readySystemMs, floorMs: floor.ms, floorSystemMs: floor.systemMs, floorAfterMs: floorAfter.ms, floorAfterSystemMs: floorAfter.systemMs, heapMiB: mib(mem.heapUsed), rssMiB: mib(mem.rss), fds: openFds, keyedPerSecond, keyedCpuMs, closeMs, restartMs, restartReadyMs, load: loadavg()[0]!, readyLoad };
+    const load = loadavg()[0]!;
+    // Last, so the row's other figures are measured as before: the keyed phase's writes
+    // alone, into the file floor's files (as many, already created).
+    const ceiling = await keyedCeiling(written, floorAfter.files, keyed.requests);
+    say('keyed ceiling done');
+    return { partitions, createMs, readyMs, readyCpuMs, readySystemMs, floorMs: floor.ms, floorSystemMs: floor.systemMs, floorAfterMs: floorAfter.ms, floorAfterSystemMs: floorAfter.systemMs, heapMiB: mib(mem.heapUsed), rssMiB: mib(mem.rss), fds: openFds, keyedPerSecond, keyedCpuMs, closeMs, restartMs, restartReadyMs, load, readyLoad, keyedBatches: written.length, keyedRequests: keyed.requests, keyedLoopCpuMs, ceiling, ceilingLoad: loadavg()[0]! };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -341,6 +363,24 @@ if (process.argv[2] === '--plot') {
     const r = await measure(n);
     rows.push(r);
     say(`| ${n} | ${r.createMs.toFixed(0)} ms | ${sec(r.readyMs)} | ${r.heapMiB.toFixed(0)} MiB | ${r.rssMiB.toFixed(0)} MiB | ${r.fds} | ${Math.round(r.keyedPerSecond).toLocaleString('en')} rec/s | ${sec(r.closeMs)} | ${sec(r.restartMs)} | ${sec(r.restartReadyMs)} | ${sec(r.readyCpuMs!)} (${sec(r.readySystemMs!)}) | ${sec(r.floorMs!)} (${sec(r.floorSystemMs!)}) / ${sec(r.floorAfterMs!)} (${sec(r.floorAfterSystemMs!)}) | ${sec(r.keyedCpuMs!)} | ${r.readyLoad!.toFixed(1)} / ${r.load!.toFixed(1)} |`);
+  }
+  if (rows.some((r) => r.ceiling !== undefined)) {
+    const oneRow = rows.find((r) => r.partitions === 1);
+    const one = oneRow?.keyedPerSecond;
+    const ratio = (perSecond: number): string => (one === undefined ? 'n/a (no 1-partition row)' : (perSecond / one).toFixed(2));
+    // By CPU: records a CPU second of the writes alone (the cheaper way) over the 1-partition row's (its keyed CPU, every thread): a figure the load does not move.
+    const byCpu = (c: KeyedCeiling): string => (oneRow === undefined ? 'n/a' : (oneRow.keyedCpuMs! / Math.min(c.behindCpuMs, c.syncCpuMs)).toFixed(2));
+    say('');
+    say(`Keyed ceiling (bench/keyed-ceiling.ts): the keyed phase's batches (read back from the node's segment files after the phase: their count and sizes) written again, alone, over as many files (the file floor's), in the order of their timestamps: as the broker writes them (appends of at most 512 bytes copied into a write-behind session and written by its one worker, one session a produce request of the row; larger ones written at once) and as a plain loop of writeSync on the event loop, each twice, interleaved, after the row; the best pass is the ceiling. Its records a second over the 1-partition row's keyed rate is the keyed/1 ratio a broker that must write each batch to its partition's file before it answers acks=1 can reach on this machine, with its producer and the rest of its work free. By CPU: the same ratio in records a CPU second (the writes' cheaper way against the 1-partition row's keyed CPU, every thread), which the load does not move, unlike the rates (the rows are measured a minute apart, and under a load past 2 each gets what share of the cores it gets). The event loop's CPU a batch is the main thread's own CPU time in the keyed phase (/proc/thread-self/schedstat) over the batches; the process's (every thread) beside it.`);
+    say('');
+    say('| partitions | keyed batches (produce requests) | bytes a batch | writes alone: as the broker / writeSync loop (CPU) | ceiling | keyed produce (keyed/1) | ceiling for keyed/1 | CPU a keyed batch: event loop (process) | load |');
+    say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of rows) {
+      const c = r.ceiling!;
+      const ceilingRate = keyedRecords / (c.ms / 1000);
+      const us = (ms: number): string => `${((ms * 1000) / r.keyedBatches!).toFixed(1)} us`;
+      say(`| ${r.partitions} | ${r.keyedBatches!.toLocaleString('en')} (${r.keyedRequests!.toLocaleString('en')}) | ${(c.bytes / c.batches).toFixed(0)} | ${c.behindMs.toFixed(0)} ms (${c.behindCpuMs.toFixed(0)}) / ${c.syncMs.toFixed(0)} ms (${c.syncCpuMs.toFixed(0)}) | ${Math.round(ceilingRate).toLocaleString('en')} rec/s | ${Math.round(r.keyedPerSecond).toLocaleString('en')} rec/s (${ratio(r.keyedPerSecond)}) | **${ratio(ceilingRate)}** (by CPU ${byCpu(c)}) | ${us(r.keyedLoopCpuMs!)} (${us(r.keyedCpuMs!)}) | ${r.ceilingLoad!.toFixed(1)} |`);
+    }
   }
   if (crashMiB !== undefined) {
     const c = await crashReopen(crashMiB);

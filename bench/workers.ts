@@ -5,7 +5,8 @@
  * gets; CPU per record does not):
  * - the Producer in a worker vs in the cluster's thread (target: worker ≥ 0.8 of main);
  * - a 3-node RF 3 acks=all cluster, `threads: 'per-node'` vs `'inline'` (target ≥ 1.3x),
- *   with CPU µs per record;
+ *   with CPU µs per record, and its ceiling beside it (bench/pernode-ceiling.ts: the
+ *   skeleton of per-node's messages, no broker work, and the messages a real run posts);
  * - start+close of a 3-node `'per-node'` cluster (target < 300 ms), beside `'inline'`,
  *   from the built package in plain Node (`workers-start.mjs`) and from source (tsx);
  * - a consumer group member in a worker vs in the main thread (target ≥ 0.8), with CPU µs
@@ -18,6 +19,7 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { fmt, runCase, table, type CaseResult } from './lib.js';
+import { pernodeCeilingSection } from './pernode-ceiling.js';
 
 type Run = CaseResult & { load: number };
 
@@ -68,6 +70,7 @@ export async function workersBench(): Promise<string> {
     ["'inline'", rates(rf3Inline), fmt(rf3Inline.value), cpus(rf3Inline)],
     ["'per-node'", rates(rf3PerNode), fmt(rf3PerNode.value), cpus(rf3PerNode)],
   ])}\n\nper-node / inline: **${fmt(rf3PerNode.value / rf3Inline.value, 2)}**; pairwise: ${rf3PerNode.runs.map((r, i) => fmt(Number(r.recordsPerSec) / Number(rf3Inline.runs[i]!.recordsPerSec), 2)).join(', ')} (target ≥ 1.3)\n\n`;
+  out += `#### The ceiling beside it: per-node's messages alone\n\nThe skeleton of 'per-node' (bench/pernode-ceiling.ts): the calling thread and three workers with the ports the supervisor makes, and per call of 1,000 records (4 in flight) the messages a real run posts: the Produce requests to each partition's leader with their batches (the real run's sizes, in 64 KiB buffers that come back with the answers), each leader's answers to its two followers' parked fetches with those bytes (copied into fresh buffers, transferred), the followers' next fetches, and the Produce answers once both followers have fetched past the batch; no broker and no producer work at all. Its records a second is the most 'per-node' can do with this message pattern on this machine, measured in the same run as the 'inline' row above. Two forms bracket the real run's count of fetch rounds (the table below it: the real run's posts counted by bench/workers-probe.cjs): a fetch answer with every byte past the follower's offset (fewer rounds than the real run) and with one batch only (more).\n\n${await pernodeCeilingSection(rf3Inline, rf3PerNode)}\n`;
 
   const startRows: (string | number)[][] = [];
   const dist = existsSync(new URL('../dist/index.js', import.meta.url));
