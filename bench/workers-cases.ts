@@ -24,10 +24,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Cluster, connectHandle, type ClusterHandle, type Producer } from '../src/index.js';
 import { percentile, report } from './lib.js';
-import { mark as traceMark, startTrace, traceEvents, type TraceEvent } from './workers-trace.js';
+import { mark as traceMark, profileWindow, startTrace, traceEvents, type TraceEvent } from './workers-trace.js';
 
 const TRACE = process.env.E2E_TRACE !== undefined;
 if (TRACE) startTrace();
+// The e2e case's three threads, each profiled over the same 3 s of the measured span (7-10 s after its start).
+const PROFILE = process.env.E2E_PROFILE;
+if (PROFILE === 'alloc' || PROFILE === 'cpu') profileWindow(PROFILE, isMainThread ? 'main' : (workerData as { role: string }).role, 7000, 10000);
 
 /**
  * 1,000 calls measured after 2,000 unmeasured (both sides alike). Before session 5: 300 after
@@ -55,6 +58,8 @@ const E2E_MS = 5000;
  * after 6 s), taking the two cores from the threads whose latency is measured.
  */
 const E2E_WARMUP_MS = Number(process.env.E2E_WARMUP_MS ?? 6000);
+/** The trace sorts every sample slower than this (ms) by the leg that held it and what that leg's thread did meanwhile. */
+const SLOW_MS = 0.5;
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across the threads of a process. */
 const now = (): number => performance.timeOrigin + performance.now();
@@ -173,7 +178,7 @@ async function e2eConsume(remote: Clients, ready: () => void): Promise<{ n: numb
   await consumer.seek({ topic: 'bench', partition: 0 }, 'latest');
   ready();
   const latencies: number[] = [];
-  /** [sent, received] of every measured record, for the trace's slowest samples. */
+  /** [sent, received] of every measured record, for the trace's slowest samples (the slowest 1%, and every one over `SLOW_MS`). */
   const samples: [number, number][] = [];
   for await (const r of consumer) {
     const at = now();
@@ -187,7 +192,7 @@ async function e2eConsume(remote: Clients, ready: () => void): Promise<{ n: numb
   await consumer.close();
   latencies.sort((a, b) => a - b);
   samples.sort((a, b) => b[1] - b[0] - (a[1] - a[0]));
-  return { n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN, slow: samples.slice(0, Math.ceil(samples.length / 100)) };
+  return { n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN, slow: samples.filter((x, i) => i < Math.ceil(samples.length / 100) || x[1] - x[0] > SLOW_MS) };
 }
 
 async function inWorker(job: WorkerJob): Promise<void> {
@@ -310,7 +315,7 @@ async function main(which: string): Promise<void> {
     if (TRACE) threadCpu(producer);
     const { sent, cpuUsPerRecord, trace } = await firstMessage<{ sent: number; cpuUsPerRecord: number; trace: TraceEvent[] }>(producer);
     const r = await result;
-    if (TRACE) printTrace(r.slow, { main: traceEvents(), prod: trace, cons: r.trace });
+    if (TRACE) printTrace(r.slow, r.n, { main: traceEvents(), prod: trace, cons: r.trace });
     await Promise.all([producer.terminate(), consumer.terminate()]);
     await cluster.close();
     report({ name: which, sent, measured: r.n, p50Ms: Number(r.p50.toFixed(3)), p99Ms: Number(r.p99.toFixed(3)), maxMs: Number(r.max.toFixed(3)), cpuUsPerRecord: Number(cpuUsPerRecord.toFixed(2)) });
@@ -319,30 +324,34 @@ async function main(which: string): Promise<void> {
 
 /**
  * CPU ms of each thread of this process (Linux `/proc/self/task/<tid>/schedstat`) over 4 s
- * of the measured phase (from 1.5 s after the producer's worker started), to stderr.
+ * of the measured phase (from 0.5 s after the warm-up), and the ms each was runnable but
+ * waited for a core (on a loaded machine, where the e2e tail goes), to stderr.
  */
 function threadCpu(producer: Worker): void {
-  /** Per OS thread: CPU ms (schedstat) and the times it went to sleep (voluntary context switches: each one a wake-up later). */
-  const read = (): Map<string, [number, number]> => {
-    const out = new Map<string, [number, number]>();
+  /** Per OS thread: CPU ms and ms runnable but waiting for a core (schedstat), and the times it went to sleep (voluntary context switches: each one a wake-up later). */
+  const read = (): Map<string, [number, number, number]> => {
+    const out = new Map<string, [number, number, number]>();
     for (const t of readdirSync('/proc/self/task')) {
       try {
-        const cpu = Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+        const [cpu, wait] = readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ').map((x) => Number(x) / 1e6);
         const sleeps = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/self/task/${t}/status`, 'utf8'))?.[1] ?? 0);
-        out.set(t, [cpu, sleeps]);
+        out.set(t, [cpu!, wait!, sleeps]);
       } catch {
         // gone
       }
     }
     return out;
   };
-  let before: Map<string, [number, number]>;
+  let before: Map<string, [number, number, number]>;
   producer.once('online', () => {
     setTimeout(() => (before = read()), E2E_WARMUP_MS + 500);
     setTimeout(() => {
       const after = read();
-      const rows = [...after].map(([t, [ms, sleeps]]) => [t === String(process.pid) ? 'main' : t, ms - (before.get(t)?.[0] ?? ms), sleeps - (before.get(t)?.[1] ?? sleeps)] as const).filter(([, ms]) => ms > 1);
-      console.error(`CPU ms by thread over 4 s (10,000 rec/s), with wake-ups a millisecond: ${rows.map(([t, ms, sleeps]) => `${t} ${ms.toFixed(0)} (${(sleeps / 4000).toFixed(2)}/ms)`).join(', ')}; total ${rows.reduce((s, [, ms]) => s + ms, 0).toFixed(0)}`);
+      const rows = [...after].map(([t, [ms, wait, sleeps]]) => {
+        const b = before.get(t) ?? [ms, wait, sleeps];
+        return [t === String(process.pid) ? 'main' : t, ms - b[0], wait - b[1], sleeps - b[2]] as const;
+      }).filter(([, ms]) => ms > 1);
+      console.error(`CPU ms by thread over 4 s (10,000 rec/s), with ms waiting for a core and wake-ups a millisecond: ${rows.map(([t, ms, wait, sleeps]) => `${t} ${ms.toFixed(0)} (waited ${wait.toFixed(0)}, ${(sleeps / 4000).toFixed(2)}/ms)`).join(', ')}; total ${rows.reduce((s, [, ms]) => s + ms, 0).toFixed(0)}, waited ${rows.reduce((s, [, , w]) => s + w, 0).toFixed(0)}`);
     }, E2E_WARMUP_MS + 4500);
   });
 }
@@ -352,7 +361,8 @@ function threadCpu(producer: Worker): void {
  * episodes (samples whose send times are 5 ms apart), each with the events from 0.5 ms
  * before its send to 0.2 ms after its receipt, times relative to the send.
  */
-function printTrace(slow: readonly [number, number][], traces: Record<string, readonly TraceEvent[]>): void {
+function printTrace(slowAll: readonly [number, number][], measured: number, traces: Record<string, readonly TraceEvent[]>): void {
+  const slow = slowAll.slice(0, Math.ceil(measured / 100));
   const all = Object.entries(traces).flatMap(([who, es]) => es.map((e) => ({ ...e, who }))).sort((a, b) => a.t - b.t);
   const gcs = all.filter((e) => e.what.startsWith('gc'));
   for (const who of Object.keys(traces)) {
@@ -395,24 +405,94 @@ function printTrace(slow: readonly [number, number][], traces: Record<string, re
     legs.sort((a, b) => a - b);
     console.error(`cluster thread, a produce request received to the next fetch answer posted (${legs.length}): p50 ${percentile(legs, 50).toFixed(3)} ms, p90 ${percentile(legs, 90).toFixed(3)}, p99 ${percentile(legs, 99).toFixed(3)}; fetch answer posted before the produce answer: ${((100 * fetchFirst) / Math.max(1, legs.length)).toFixed(0)}%`);
   }
-  const sums = [0, 0, 0, 0, 0, 0, 0];
-  let matched = 0;
-  for (const [sent, got] of slow) {
+  // Was a Fetch parked at the broker when each produce request arrived (the consumer's last
+  // Fetch received and not yet answered)? One that was not waits for the consumer's next.
+  {
+    const fetchPosted = new Map(mainFetch.flatMap((e) => [...e.what.matchAll(/fetch#(\d+)/g)].map((m) => [m[1], e.t] as const)));
+    const parked = [...fetchIn].map(([id, t]) => [t, fetchPosted.get(id) ?? Infinity] as const).sort((a, b) => a[0] - b[0]);
+    let without = 0;
+    let k = 0;
+    const arrivals = [...mainRecv.values()].sort((a, b) => a - b);
+    for (const t of arrivals) {
+      while (k < parked.length - 1 && parked[k + 1]![0] <= t) k++;
+      const p = parked[k];
+      if (p === undefined || !(p[0] <= t && p[1] > t)) without++;
+    }
+    const timers = all.filter((e) => e.what.startsWith('timer'));
+    const byLabel = new Map<string, [number, number]>();
+    for (const e of timers) {
+      const key = `${e.who} ${e.what.slice(6, 70)}`;
+      const v = byLabel.get(key) ?? [0, 0];
+      byLabel.set(key, [v[0] + 1, v[1] + (e.ms ?? 0)]);
+    }
+    // The consumer's turn-around: a Fetch answer received to its next Fetch posted.
+    const consEvents = of('cons').filter((e) => e.what.includes('fetch#'));
+    const turnaround: number[] = [];
+    for (let i = 0; i < consEvents.length - 1; i++) {
+      if (!consEvents[i]!.what.startsWith('recv ')) continue;
+      const nextPost = consEvents.slice(i + 1, i + 4).find((e) => e.what.startsWith('post '));
+      if (nextPost !== undefined) turnaround.push(nextPost.t - consEvents[i]!.t);
+    }
+    turnaround.sort((a, b) => a - b);
+    console.error(`the consumer's thread, a Fetch answer received to its next Fetch posted (${turnaround.length}): p50 ${percentile(turnaround, 50).toFixed(3)} ms, p90 ${percentile(turnaround, 90).toFixed(3)}, p99 ${percentile(turnaround, 99).toFixed(3)}`);
+    console.error(`produce requests that found no Fetch parked at the broker: ${without} of ${arrivals.length} (${((100 * without) / Math.max(1, arrivals.length)).toFixed(1)}%); timer callbacks over 0.05 ms: ${timers.length}${[...byLabel].sort((a, b) => b[1][1] - a[1][1]).slice(0, 6).map(([l, [n, ms]]) => `; ${l}: ${n}, ${ms.toFixed(1)} ms`).join('')}`);
+  }
+  const LEGS = ['producer thread', 'hop to the cluster', 'the consumer not yet asking again', 'its fetch on the way', 'cluster thread', 'hop to the consumer', 'consumer thread'];
+  /** The thread whose turn each leg waits for: the one that must run for the leg to end. */
+  const LEG_THREAD = ['prod', 'main', 'cons', 'main', 'main', 'cons', 'cons'];
+  /** A sample's leg boundaries (send, request posted, received, the consumer's fetch asked, at the cluster, answer posted, received, in hand), or undefined when the trace does not match it. */
+  const legsOf = (sent: number, got: number): number[] | undefined => {
     const post = prod.find((e) => e.t >= sent);
     const id = post?.what.match(/produce#(\d+)/)?.[1];
     const inMain = id !== undefined ? mainRecv.get(id) : undefined;
     const answer = inMain !== undefined ? mainFetch.find((e) => e.t >= inMain) : undefined;
     const fid = answer?.what.match(/fetch#(\d+)/)?.[1];
     const inCons = fid !== undefined ? consRecv.get(fid) : undefined;
-    if (post === undefined || inMain === undefined || answer === undefined || inCons === undefined || inCons > got) continue;
-    matched++;
+    if (post === undefined || inMain === undefined || answer === undefined || inCons === undefined || inCons > got) return undefined;
     // The fetch answered may have reached the cluster's thread after the produce (the consumer's next fetch still on its way).
     const ready = Math.max(inMain, fetchIn.get(fid!) ?? inMain);
     const asked = Math.min(ready, Math.max(inMain, consAsked.get(fid!) ?? inMain));
-    [post.t - sent, inMain - post.t, asked - inMain, ready - asked, answer.t - ready, inCons - answer.t, got - inCons].forEach((ms, i) => (sums[i]! += ms));
+    return [sent, post.t, inMain, asked, ready, answer.t, inCons, got];
+  };
+  const sums = [0, 0, 0, 0, 0, 0, 0];
+  let matched = 0;
+  for (const [sent, got] of slow) {
+    const b = legsOf(sent, got);
+    if (b === undefined) continue;
+    matched++;
+    for (let i = 0; i < 7; i++) sums[i]! += b[i + 1]! - b[i]!;
   }
   const total = sums.reduce((a, b) => a + b, 0);
-  console.error(`the slowest ${slow.length} samples (${matched} matched), share of their latency: ${['producer thread', 'hop to the cluster', 'the consumer not yet asking again', 'its fetch on the way', 'cluster thread', 'hop to the consumer', 'consumer thread'].map((n, i) => `${n} ${((100 * sums[i]!) / total).toFixed(0)}%`).join(', ')}; mean ${(total / Math.max(1, matched)).toFixed(2)} ms`);
+  console.error(`the slowest ${slow.length} samples (${matched} matched), share of their latency: ${LEGS.map((n, i) => `${n} ${((100 * sums[i]!) / total).toFixed(0)}%`).join(', ')}; mean ${(total / Math.max(1, matched)).toFixed(2)} ms`);
+  // Every sample over SLOW_MS, sorted by the leg that held it longest and by what that
+  // leg's thread did meanwhile: a GC pause of its own, a timer callback of its own over
+  // 0.05 ms (E2E_TRACE records those), a GC pause in another thread of the path, or
+  // nothing the trace sees (the thread waited for a core, or ran untraced work).
+  {
+    const over = slowAll.filter(([a, b]) => b - a > SLOW_MS);
+    const busy = all.filter((e) => e.what.startsWith('gc') || e.what.startsWith('timer'));
+    const table = new Map<string, number>();
+    let unmatched = 0;
+    for (const [sent, got] of over) {
+      const b = legsOf(sent, got);
+      if (b === undefined) {
+        unmatched++;
+        continue;
+      }
+      let leg = 0;
+      for (let i = 1; i < 7; i++) if (b[i + 1]! - b[i]! > b[leg + 1]! - b[leg]!) leg = i;
+      const [from, to] = [b[leg]!, b[leg + 1]!];
+      const who = LEG_THREAD[leg]!;
+      const hit = (e: (typeof busy)[number]) => e.t < to && e.t + (e.ms ?? 0) > from;
+      const own = busy.find((e) => e.who === who && hit(e));
+      const other = own === undefined ? busy.find((e) => e.what.startsWith('gc') && e.t < got && e.t + (e.ms ?? 0) > sent) : undefined;
+      const cause = own !== undefined ? (own.what.startsWith('gc') ? `gc in ${who}` : `${own.what.slice(0, 60)} in ${who}`) : other !== undefined ? `gc in ${other.who} (not the leg's thread)` : 'nothing traced';
+      const key = `${LEGS[leg]} | ${cause}`;
+      table.set(key, (table.get(key) ?? 0) + 1);
+    }
+    console.error(`samples over ${SLOW_MS} ms: ${over.length} of ${measured} (${((100 * over.length) / Math.max(1, measured)).toFixed(2)}%), ${unmatched} not matched; by the leg that held each longest | what its thread did:`);
+    for (const [k, n] of [...table].sort((x, y) => y[1] - x[1]).slice(0, 20)) console.error(`  ${String(n).padStart(5)}  ${k}`);
+  }
   const episodes: [number, number][] = [];
   for (const s of slow) if (episodes.length < 8 && episodes.every((e) => Math.abs(e[0] - s[0]) > 5)) episodes.push(s);
   for (const [sent, got] of episodes) {

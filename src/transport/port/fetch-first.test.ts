@@ -2,7 +2,9 @@
  * The latency path across handles: a consumer's Fetch waiting in the broker is answered
  * as soon as an append wakes it, and its answer leaves the cluster's thread before the
  * Produce answer of the same append (so the consumer's thread is woken first). Order of
- * the posts is counted, never timed.
+ * the posts is counted, never timed. And the consumer's next Fetch leaves its thread
+ * before the application gets the records of the last answer, so it is parked at the
+ * broker while the application works on them.
  */
 import { MessagePort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
@@ -49,16 +51,16 @@ describe('a consumer waiting over a handle', () => {
     // A long wait: only the append can answer the parked Fetch within the test.
     const consumer = consumerSide.consumer({ maxWaitMs: 60_000 });
     consumer.assign([{ topic: 't', partition: 0 }]);
+    // Counting from here: a seek asks for data at once (its Fetch leaves in this turn).
+    const spy = spyAnswers();
     await consumer.seek({ topic: 't', partition: 0 }, 'latest');
     const records = consumer[Symbol.asyncIterator]();
-
-    const spy = spyAnswers();
     try {
       for (let round = 0; round < 5; round++) {
         // The consumer's Fetch is on its way (and parked once it arrives): then the append.
-        const asked = spy.fetchRequests();
+        // Round r waits on the consumer's (r + 1)th Fetch (each answer's next is sent as its records are taken).
         const next = records.next();
-        while (spy.fetchRequests() === asked) await new Promise((r) => setImmediate(r));
+        while (spy.fetchRequests() < round + 1) await new Promise((r) => setImmediate(r));
         await turns();
         const before = spy.answers.length;
         const [meta] = await producer.send('t', [{ value: `r${round}` }]);
@@ -69,6 +71,40 @@ describe('a consumer waiting over a handle', () => {
         // The answers posted since the append began: the Fetch's, then the Produce's.
         const since = spy.answers.slice(before);
         expect(since.filter((api) => api === ApiKey.Fetch || api === ApiKey.Produce).slice(0, 2)).toEqual([ApiKey.Fetch, ApiKey.Produce]);
+      }
+    } finally {
+      spy.restore();
+    }
+    await consumer.close();
+  });
+
+  it('has its next Fetch posted before the application gets the records of the last answer, every time', async () => {
+    await using cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 't', partitions: 1 }]);
+    await using producerSide = await connectHandle(cluster.createHandle());
+    await using consumerSide = await connectHandle(cluster.createHandle());
+    const producer = producerSide.producer({ lingerMs: 0, acks: 1 });
+    const consumer = consumerSide.consumer({ maxWaitMs: 60_000 });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    // Counting from here: a seek asks for data at once (its Fetch leaves in this turn).
+    const spy = spyAnswers();
+    await consumer.seek({ topic: 't', partition: 0 }, 'latest');
+    const records = consumer[Symbol.asyncIterator]();
+    try {
+      for (let round = 0; round < 5; round++) {
+        const next = records.next();
+        // Round r: the consumer's (r + 1)th Fetch is parked; the append answers it.
+        while (spy.fetchRequests() < round + 1) await new Promise((r) => setImmediate(r));
+        await turns();
+        expect(spy.fetchRequests()).toBe(round + 1);
+        await producer.send('t', [{ value: `r${round}` }]);
+        const got = await next;
+        // Counted in the turn the record reaches the application: the next Fetch has left already
+        // (through the outbox it left at the end of that turn, after the application's handling).
+        const postedBeforeHandling = spy.fetchRequests() - (round + 1);
+        expect(got.done).toBe(false);
+        expect(Buffer.from(got.value!.value as Uint8Array).toString()).toBe(`r${round}`);
+        expect(postedBeforeHandling).toBe(1);
       }
     } finally {
       spy.restore();

@@ -99,8 +99,21 @@ export class PortTransport implements Transport {
       if (this.pending.size === 1) this.port.ref();
       const transfer: ArrayBuffer[] = [];
       // A Fetch request holds no byte arrays (offsets and sizes): nothing to copy, so no walk of it.
-      const req = request.apiKey === ApiKey.Fetch ? request : forTransfer(request, transfer, request.apiKey === ApiKey.Produce ? this.spare : undefined);
-      this.outbox.add({ t: 'req', id, node: nodeId, req, ...(context !== undefined ? { ctx: context } : {}) }, transfer);
+      const fetch = request.apiKey === ApiKey.Fetch;
+      const req = fetch ? request : forTransfer(request, transfer, request.apiKey === ApiKey.Produce ? this.spare : undefined);
+      const m = { t: 'req', id, node: nodeId, req, ...(context !== undefined ? { ctx: context } : {}) } as const;
+      // And a Fetch leaves at once, not at the end of the turn. Why: a consumer sends its next
+      // Fetch as it takes the records of the last answer, before they are decoded and handed
+      // to the application, so that the Fetch is parked at the broker while the application
+      // works on them. Through the outbox it waited for the end of the turn, after the decoding
+      // and every record's handling, and records appended meanwhile found no Fetch parked and
+      // waited for it. In the e2e bench (bench/results/2026-12-07i-e2e.md) the consumer's
+      // answer-to-next-Fetch time fell from 0.045 to 0.013 ms (p50) and the p99 from a median
+      // of 1.95 to 1.38 ms (ten interleaved pairs, load 0.8-3). A consumer keeps one Fetch in
+      // flight per node, so there is little to gather; it joins the outbox only behind
+      // requests already there.
+      if (fetch) this.outbox.postNow(m, transfer);
+      else this.outbox.add(m, transfer);
     });
   }
 
