@@ -10,27 +10,23 @@ import { InlineRaftNetwork } from '../raft/inline-network.js';
 import { Rng } from '../util/rng.js';
 import { useTempDirs } from '../../test/helpers/temp-dirs.js';
 import { useSimulatedClock } from '../../test/helpers/sim-clock.js';
-import { ControllerNode } from './controller-node.js';
+import { ControllerNode, type ControllerNodeOptions } from './controller-node.js';
 
 const tempDir = useTempDirs('tributary-controller-timer-');
 const sim = useSimulatedClock();
 const { clock } = sim;
 
+/** A one-voter controller on the simulated clock, in a temporary folder. */
+function openSingleVoter(options: Pick<ControllerNodeOptions, 'controller'> & { tickMs?: number }): Promise<ControllerNode> {
+  return ControllerNode.open({ id: 1, voters: [1], dataDir: tempDir(), network: new InlineRaftNetwork(clock), clock, seed: 1, ...options });
+}
+
 describe('ControllerNode timer', () => {
   it('fences a silent broker at its session expiry, though the timer slept to a later wakeup', async () => {
     const sessionMs = 150;
     const tickMs = 50;
-    const node = await ControllerNode.open({
-      id: 1,
-      voters: [1],
-      dataDir: tempDir(),
-      network: new InlineRaftNetwork(clock),
-      clock,
-      seed: 1,
-      tickMs,
-      // No idle NoOp: with no broker, nothing is due and the timer sleeps its longest (500 ms).
-      controller: { metadataMaxIdleIntervalMs: 0, brokerSessionTimeoutMs: sessionMs },
-    });
+    // No idle NoOp: with no broker, nothing is due and the timer sleeps its longest (500 ms).
+    const node = await openSingleVoter({ tickMs, controller: { metadataMaxIdleIntervalMs: 0, brokerSessionTimeoutMs: sessionMs } });
     try {
       await sim.until('the controller is active', () => node.isActive);
       // Let the timer settle into its longest sleep, then register just after one of its
@@ -63,15 +59,7 @@ describe('ControllerNode quorum listeners', () => {
   // per-node modes) on these events only, with a 1 s safety net: an activation no
   // listener hears is reported late, or (no commit after it) only by the safety net.
   it('are told when the node becomes the active controller, with no commit after it', async () => {
-    const node = await ControllerNode.open({
-      id: 1,
-      voters: [1],
-      dataDir: tempDir(),
-      network: new InlineRaftNetwork(clock),
-      clock,
-      seed: 1,
-      controller: { metadataMaxIdleIntervalMs: 0 },
-    });
+    const node = await openSingleVoter({ controller: { metadataMaxIdleIntervalMs: 0 } });
     try {
       const heard: boolean[] = [];
       node.onQuorumChange(() => heard.push(node.isActive));

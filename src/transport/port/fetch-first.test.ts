@@ -9,7 +9,7 @@
 import { MessagePort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../cluster.js';
-import { connectHandle } from '../../connect-handle.js';
+import { connectHandle, type ConnectedCluster } from '../../connect-handle.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 
 type Posted = { t?: string; id?: number; req?: { apiKey?: number }; res?: { apiKey?: number }; list?: Posted[] };
@@ -40,6 +40,19 @@ async function turns(): Promise<void> {
   for (let i = 0; i < 8; i++) await new Promise((r) => setImmediate(r));
 }
 
+/**
+ * A consumer of partition 0 of 't' at the log's end, waiting up to 60 s (only an append
+ * can answer its parked Fetch within a test), and the spy counting from its seek (a seek
+ * asks for data at once: its Fetch leaves in this turn).
+ */
+async function consumeFromEnd(side: ConnectedCluster) {
+  const consumer = side.consumer({ maxWaitMs: 60_000 });
+  consumer.assign([{ topic: 't', partition: 0 }]);
+  const spy = spyAnswers();
+  await consumer.seek({ topic: 't', partition: 0 }, 'latest');
+  return { consumer, spy, records: consumer[Symbol.asyncIterator]() };
+}
+
 describe('a consumer waiting over a handle', () => {
   it('gets the records an append wakes it for before the producer gets its acknowledgement, every time', async () => {
     await using cluster = await Cluster.start();
@@ -48,13 +61,7 @@ describe('a consumer waiting over a handle', () => {
     await using consumerSide = await connectHandle(cluster.createHandle());
     const producer = producerSide.producer({ lingerMs: 0, acks: 1 });
     await producer.send('t', [{ value: 'warm-up' }]);
-    // A long wait: only the append can answer the parked Fetch within the test.
-    const consumer = consumerSide.consumer({ maxWaitMs: 60_000 });
-    consumer.assign([{ topic: 't', partition: 0 }]);
-    // Counting from here: a seek asks for data at once (its Fetch leaves in this turn).
-    const spy = spyAnswers();
-    await consumer.seek({ topic: 't', partition: 0 }, 'latest');
-    const records = consumer[Symbol.asyncIterator]();
+    const { consumer, spy, records } = await consumeFromEnd(consumerSide);
     try {
       for (let round = 0; round < 5; round++) {
         // The consumer's Fetch is on its way (and parked once it arrives): then the append.
@@ -84,12 +91,7 @@ describe('a consumer waiting over a handle', () => {
     await using producerSide = await connectHandle(cluster.createHandle());
     await using consumerSide = await connectHandle(cluster.createHandle());
     const producer = producerSide.producer({ lingerMs: 0, acks: 1 });
-    const consumer = consumerSide.consumer({ maxWaitMs: 60_000 });
-    consumer.assign([{ topic: 't', partition: 0 }]);
-    // Counting from here: a seek asks for data at once (its Fetch leaves in this turn).
-    const spy = spyAnswers();
-    await consumer.seek({ topic: 't', partition: 0 }, 'latest');
-    const records = consumer[Symbol.asyncIterator]();
+    const { consumer, spy, records } = await consumeFromEnd(consumerSide);
     try {
       for (let round = 0; round < 5; round++) {
         const next = records.next();
