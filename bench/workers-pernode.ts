@@ -47,7 +47,7 @@ function readThreads(): Map<string, ThreadStat> {
   return out;
 }
 
-interface Snap { tid: string; main: boolean; threadId: number; counts: { messages: number; items: number; transferred: number; bytes: number; kinds: Record<string, number>; gcCount: number; gcMs: number } }
+interface Snap { tid: string; main: boolean; threadId: number; counts: { messages: number; items: number; transferred: number; bytes: number; kinds: Record<string, number>; gcCount: number; gcMs: number; gcKinds?: Record<string, { n: number; ms: number }>; clones?: Record<string, { n: number; items: number; serNs: number; deNs: number; bytes: number; viewBytes: number; transferred: number }> } }
 
 const channel = new BroadcastChannel('tributary-probe');
 const probes: Snap[] = [];
@@ -123,11 +123,16 @@ for (let w = 0; w < WINDOWS; w++) {
   }
   const per1k = (x: number): string => ((x * 1000) / n).toFixed(2);
   console.log(`\nlast window, per 1,000 records (sleeps: voluntary switches; posts: messages a thread posted, with what they carried):`);
-  for (const r of rows.filter((x) => x.cpuNs > 1e6 || x.role !== 'other').sort((a, b) => b.cpuNs - a.cpuNs)) {
+  for (const r of rows.filter((x) => x.cpuNs > 1e5 || x.role !== 'other').sort((a, b) => b.cpuNs - a.cpuNs)) {
     const s = snaps.find((p) => p.tid === r.t);
     const c = s?.counts;
-    const posts = c === undefined ? '' : `; posts ${per1k(c.messages)} carrying ${Object.entries(c.kinds).map(([k, v]) => `${per1k(v)} ${k}`).join(', ')}; ${per1k(c.transferred)} buffers of ${(c.transferred ? c.bytes / c.transferred / 1024 : 0).toFixed(1)} KiB; gc ${per1k(c.gcCount)} pauses, ${((c.gcMs * 1e6) / n).toFixed(0)} ns/rec`;
-    console.log(`  ${r.role.padEnd(5)} ${r.t.padEnd(8)} ${ns(r.cpuNs / n)} ns/rec, sleeps ${per1k(r.sleeps)}, preempted ${per1k(r.preempted)}${posts}`);
+    const posts = c === undefined ? '' : `; posts ${per1k(c.messages)} carrying ${Object.entries(c.kinds).map(([k, v]) => `${per1k(v)} ${k}`).join(', ')}; ${per1k(c.transferred)} buffers of ${(c.transferred ? c.bytes / c.transferred / 1024 : 0).toFixed(1)} KiB; gc ${per1k(c.gcCount)} pauses, ${((c.gcMs * 1e6) / n).toFixed(0)} ns/rec (${Object.entries(c.gcKinds ?? {}).map(([k, g]) => `kind ${k}: ${per1k(g.n)} x, ${((g.ms * 1e6) / n).toFixed(0)} ns/rec`).join('; ')})`;
+    let comm = '?';
+    try { comm = readFileSync(`/proc/self/task/${r.t}/comm`, 'utf8').trim(); } catch { /* gone */ }
+    console.log(`  ${r.role.padEnd(5)} ${r.t.padEnd(8)} ${comm.padEnd(16)} ${ns(r.cpuNs / n)} ns/rec, sleeps ${per1k(r.sleeps)}, preempted ${per1k(r.preempted)}${posts}`);
+    for (const [k, x] of Object.entries(c?.clones ?? {})) {
+      console.log(`      clone of a message led by ${k} (${x.n} sampled, ${(x.items / x.n).toFixed(1)} items): serialize ${(x.serNs / x.n / 1000).toFixed(1)} us, deserialize ${(x.deNs / x.n / 1000).toFixed(1)} us, ${Math.round((x.bytes - x.viewBytes) / x.n)} bytes besides ${Math.round(x.viewBytes / x.n)} of views (${Math.round(x.transferred / x.n)} transferred)`);
+    }
   }
 }
 channel.close();

@@ -16,7 +16,7 @@ const { PerformanceObserver } = require('node:perf_hooks');
 const tid = readFileSync('/proc/thread-self/stat', 'utf8').split(' ')[0];
 let counts = fresh();
 function fresh() {
-  return { messages: 0, items: 0, transferred: 0, bytes: 0, kinds: {}, gcCount: 0, gcMs: 0 };
+  return { messages: 0, items: 0, transferred: 0, bytes: 0, kinds: {}, gcCount: 0, gcMs: 0, gcKinds: {}, clones: {} };
 }
 
 /** A short name for one item of a message: `req:<api>` for a request (`f` framed), `res`/`err` for an answer, else its type. */
@@ -35,8 +35,50 @@ function kindOf(item) {
   return String(item.t ?? '?');
 }
 
+/**
+ * `PROBE_CLONE=<n>`: every n-th message posted, the time of a structured clone of it
+ * (`v8.serialize` then `v8.deserialize`, the transferred buffers counted apart) and its
+ * bytes without them, by the message's first item's kind: what the object graph costs.
+ */
+const CLONE_EVERY = Number(process.env.PROBE_CLONE ?? 0);
+const v8 = require('node:v8');
+function sampleClone(m, transfer, list) {
+  const k = list.length > 0 ? kindOf(list[0]) : '?';
+  const skip = new Set(Array.isArray(transfer) ? transfer : []);
+  let transferred = 0;
+  for (const b of skip) transferred += b && typeof b.byteLength === 'number' ? b.byteLength : 0;
+  const t0 = process.hrtime.bigint();
+  const bytes = v8.serialize(m);
+  const t1 = process.hrtime.bigint();
+  v8.deserialize(bytes);
+  const t2 = process.hrtime.bigint();
+  // v8.serialize copies every view's bytes (a transfer would not): count the bytes of the views apart.
+  let views = 0;
+  const walk = (x, d) => {
+    if (d > 12 || x === null || typeof x !== 'object') return;
+    if (ArrayBuffer.isView(x)) { views += x.byteLength; return; }
+    for (const v of Array.isArray(x) ? x : Object.values(x)) walk(v, d + 1);
+  };
+  walk(m, 0);
+  const c = (counts.clones[k] ??= { n: 0, items: 0, serNs: 0, deNs: 0, bytes: 0, viewBytes: 0, transferred: 0 });
+  c.n++;
+  c.items += list.length;
+  c.serNs += Number(t1 - t0);
+  c.deNs += Number(t2 - t1);
+  c.bytes += bytes.length;
+  c.viewBytes += views;
+  c.transferred += transferred;
+}
+
 function count(m, transfer) {
   counts.messages++;
+  if (CLONE_EVERY > 0 && counts.messages % CLONE_EVERY === 0) {
+    try {
+      sampleClone(m, transfer, m !== null && typeof m === 'object' && Array.isArray(m.list) ? m.list : [m]);
+    } catch {
+      // a port or another host object: not the hot path's messages
+    }
+  }
   const list = m !== null && typeof m === 'object' && Array.isArray(m.list) ? m.list : [m];
   counts.items += list.length;
   for (const item of list) {
@@ -60,6 +102,11 @@ new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     counts.gcCount++;
     counts.gcMs += e.duration;
+    // By kind (perf_hooks constants: 1 minor, 2 major, 4 incremental, 8 weak callbacks): count and ms.
+    const k = String((e.detail && e.detail.kind) ?? e.kind);
+    const g = (counts.gcKinds[k] ??= { n: 0, ms: 0 });
+    g.n++;
+    g.ms += e.duration;
   }
 }).observe({ entryTypes: ['gc'] });
 
