@@ -72,6 +72,12 @@ const writeBehindEntriesMin = 16;
 /** How often replicas with work due soon (acks=all timeouts, proposals to retry, appends to flush) are ticked. */
 const promptTickMs = 100;
 
+/** A flush-always replica with appends no produce flushed (the group coordinator's writes). */
+const unflushed = (p: Partition): boolean => p.config.hwRequiresFlush && p.flushedOffset < p.logEndOffset;
+
+/** Whether a replica has work within `promptTickMs` (`Partition.needsPromptTick`, or appends to flush). */
+const dueSoon = (p: Partition): boolean => p.needsPromptTick || unflushed(p);
+
 /**
  * How many new replicas a produce opens before it lets the event loop turn. Opening a
  * replica creates its folder and files, 0.1 to 2 ms each on a busy disk: a first record
@@ -196,7 +202,7 @@ export class ReplicaManager {
   /** Hands out a partition's completed acks; whether it moved (so that its fetches should wake). */
   private settleAcks(h: Hosted): boolean {
     const p = h.replica;
-    if (p.needsPromptTick || (p.config.hwRequiresFlush && p.flushedOffset < p.logEndOffset)) this.tickPromptly(h);
+    if (dueSoon(p)) this.tickPromptly(h);
     // An indexed loop: a for-of over the (nearly always empty) answer made an iterator a batch.
     const acks = p.drainAcks();
     for (let k = 0; k < acks.length; k++) {
@@ -761,26 +767,27 @@ export class ReplicaManager {
   // ------------------------------------------------------------------ housekeeping
 
   /**
-   * Puts a replica with work due soon (`Partition.needsPromptTick`, or appends to flush)
-   * on the prompt timer's list, arming the timer (every `promptTickMs` while the list
-   * is not empty): the replicas of an idle broker cost no timer at all.
+   * Puts a replica with work due soon on the prompt timer's list, arming the timer (every
+   * `promptTickMs` while the list is not empty): the replicas of an idle broker cost no
+   * timer at all.
    */
   private tickPromptly(h: Hosted): void {
     this.prompt.add(h);
-    if (this.promptTimer !== undefined || this.stopped) return;
+    this.armPrompt();
+  }
+
+  private armPrompt(): void {
+    if (this.promptTimer !== undefined || this.stopped || this.prompt.size === 0) return;
     this.promptTimer = startTimer(this.o.clock, promptTickMs, () => {
       this.promptTimer = undefined;
       if (this.stopped) return;
       const now = this.o.clock.monotonic();
-      for (const x of [...this.prompt]) {
-        const p = x.replica;
-        if (this.hosted.get(x.key) !== x || !(p.needsPromptTick || (p.config.hwRequiresFlush && p.flushedOffset < p.logEndOffset))) {
-          this.prompt.delete(x);
-          continue;
-        }
-        this.tickReplica(x, now);
+      // Deleting the entry being visited is safe in a Set's iteration.
+      for (const x of this.prompt) {
+        if (this.hosted.get(x.key) !== x || !dueSoon(x.replica)) this.prompt.delete(x);
+        else this.tickReplica(x, now);
       }
-      if (this.prompt.size > 0) this.tickPromptly([...this.prompt][0]!);
+      this.armPrompt();
     }, true);
   }
 
@@ -790,7 +797,7 @@ export class ReplicaManager {
       this.settle(h, out.proposal);
     }
     // Flush always, for appends no produce flushed (the group coordinator's writes).
-    if (h.replica.config.hwRequiresFlush && h.replica.flushedOffset < h.replica.logEndOffset) void this.flushReplica(h);
+    if (unflushed(h.replica)) void this.flushReplica(h);
   }
 
   /**

@@ -255,9 +255,16 @@ export class RaftNode {
    * on this turn or the next.
    */
   private catchUp(): void {
-    const feed = Math.min(this.ticksPassed(), this.core.ticksUntilDue() - 1);
+    this.feedTicks(this.core.ticksUntilDue() - 1);
+  }
+
+  /** Feeds the core the ticks that passed, at most `max`; returns how many passed beyond those. */
+  private feedTicks(max: number): number {
+    const passed = this.ticksPassed();
+    const feed = Math.max(0, Math.min(passed, max));
     if (feed > 0) this.core.tick(feed);
     this.tickedAt += feed * this.tickMs;
+    return passed - feed;
   }
 
   /** The deadline timer fired: the ticks that passed, through the deadline, then the next one. */
@@ -266,15 +273,12 @@ export class RaftNode {
     this.timerAt = Infinity;
     if (this.stopped) return;
     this.wakeups++;
-    const passed = this.ticksPassed();
-    const feed = Math.min(passed, this.core.ticksUntilDue());
-    if (feed > 0) this.core.tick(feed);
-    this.tickedAt += feed * this.tickMs;
+    const beyond = this.feedTicks(this.core.ticksUntilDue());
     // Ticks past the deadline are a stalled thread's (partitions being created in the
     // thread nodes share, a loaded machine): they are dropped, as an interval timer drops
     // the calls it could not make, so a stall does not age every timeout at once (every
     // follower standing for election, the leader resigning, after a 1 s stall).
-    if (passed > feed) this.tickedAt = this.clock.monotonic();
+    if (beyond > 0) this.tickedAt = this.clock.monotonic();
     this.scheduleDrain();
     this.arm();
   }
