@@ -48,7 +48,7 @@ import type { Request } from '../protocol/requests.js';
 import { encodeBatchUncompressed, isControlBatch, iterateBatches } from '../record/batch.js';
 import { decodeBatch } from '../record/codecs/index.js';
 import { assert } from '../util/assert.js';
-import { startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
+import { DeadlineTimer, startTimer, stopTimer, systemClock, type Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -199,9 +199,8 @@ export class GroupShell {
   private readonly clock: Clock;
   private readonly slots = new Map<number, Slot>();
   private nextId = 1;
-  private timer: ClockTimer | undefined;
-  /** The monotonic reading the timer is due at. */
-  private timerAt = Infinity;
+  /** The tick's timer, armed for the next tick (or the cores' next deadline). */
+  private readonly timer: DeadlineTimer;
   /** Whether the owner calls `imageApplied` for each image (then the timer sleeps between deadlines). */
   private readonly followsImages: boolean;
   /** `__consumer_offsets` as the last tick saw it: an image with another one wakes the shell. */
@@ -223,13 +222,14 @@ export class GroupShell {
     this.config = { ...defaultGroupShellConfig, ...options.config, coordinator: { ...defaultGroupShellConfig.coordinator, ...options.config?.coordinator } };
     assert(Number.isInteger(this.config.offsetsTopicPartitions) && this.config.offsetsTopicPartitions >= 1, 'offsetsTopicPartitions is a positive integer');
     this.clock = options.clock ?? systemClock;
+    this.timer = new DeadlineTimer(this.clock, () => this.onTimer(), true);
     this.coreTimeOffset = this.clock.now() - this.clock.monotonic();
     this.rng = new Rng(options.seed ?? randomBytes(4).readUInt32BE(0));
   }
 
   /** Starts the tick timer (on the clock; it does not keep the process alive). */
   start(): void {
-    if (this.timer !== undefined || this.closed) return;
+    if (this.timer.armed || this.closed) return;
     this.schedule(this.config.tickIntervalMs);
   }
 
@@ -243,26 +243,16 @@ export class GroupShell {
 
   /** Arms the timer `delayMs` from now, unless it is armed as early already. */
   private schedule(delayMs: number): void {
-    if (this.closed) return;
-    const at = this.clock.monotonic() + delayMs;
-    if (this.timer !== undefined && this.timerAt <= at) return;
-    stopTimer(this.clock, this.timer);
-    this.timerAt = at;
-    this.timer = startTimer(
-      this.clock,
-      delayMs,
-      () => {
-        this.timer = undefined;
-        this.timerAt = Infinity;
-        let next = this.config.tickIntervalMs;
-        try {
-          next = this.tick();
-        } finally {
-          this.schedule(next);
-        }
-      },
-      true,
-    );
+    if (!this.closed) this.timer.armIn(delayMs);
+  }
+
+  private onTimer(): void {
+    let next = this.config.tickIntervalMs;
+    try {
+      next = this.tick();
+    } finally {
+      this.schedule(next);
+    }
   }
 
   /**
@@ -277,9 +267,7 @@ export class GroupShell {
   /** Stops the timer and drops every coordinator (their waiting requests get NOT_COORDINATOR). */
   close(): void {
     this.closed = true;
-    stopTimer(this.clock, this.timer);
-    this.timer = undefined;
-    this.timer = undefined;
+    this.timer.stop();
     for (const slot of [...this.slots.values()]) this.drop(slot);
   }
 

@@ -11,7 +11,7 @@ import type { RaftNetwork } from '../raft/inline-network.js';
 import { RaftNode, type RaftNodeOptions } from '../raft/raft-node.js';
 import type { Entry, Snapshot } from '../raft/core/kraft.js';
 import { channels, type ElectionEvent } from '../util/channels.js';
-import { nextTurn, startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
+import { DeadlineTimer, nextTurn, systemClock, type Clock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { Rng } from '../util/rng.js';
@@ -62,9 +62,8 @@ export class ControllerNode {
   /** Called when entries commit or the known leader changes (`onQuorumChange`). */
   private readonly quorumListeners = new Set<() => void>();
   private lastLeaderId = -1;
-  /** The deadline timer, and the clock's monotonic reading it is due at. */
-  private timer: ClockTimer | undefined;
-  private timerDueAt = Infinity;
+  /** The deadline timer: it ticks the controller with how late it fired. */
+  private readonly timer: DeadlineTimer;
   private stopped = false;
   /** How many times the timer fired (tests count an idle node's wakeups). */
   private wakeups = 0;
@@ -88,6 +87,7 @@ export class ControllerNode {
     this.onActivated = options.onActivated;
     this.view = { get leaderReady() { return raft.core.leaderReady; }, propose: (d) => raft.propose(d) };
     this.tickMs = options.tickMs ?? 50;
+    this.timer = new DeadlineTimer(clock, (lateMs) => this.onTimer(lateMs));
     this.arm();
   }
 
@@ -282,24 +282,18 @@ export class ControllerNode {
   private arm(): void {
     if (this.stopped || this.raft.isStopped) return;
     const delayMs = Math.min(sleepMsMax, Math.max(this.tickMs, this.qc.nextTickDeadline(this.view) - this.clock.now()));
-    const dueAt = this.clock.monotonic() + delayMs;
-    if (this.timer !== undefined && this.timerDueAt <= dueAt) return;
-    stopTimer(this.clock, this.timer);
-    this.timerDueAt = dueAt;
-    this.timer = startTimer(this.clock, delayMs, () => {
-      const lateMs = this.clock.monotonic() - this.timerDueAt;
-      this.timer = undefined;
-      this.timerDueAt = Infinity;
-      this.wakeups++;
-      this.tickController(lateMs);
-      this.arm();
-    });
+    this.timer.armIn(delayMs);
+  }
+
+  private onTimer(lateMs: number): void {
+    this.wakeups++;
+    this.tickController(lateMs);
+    this.arm();
   }
 
   private stopTimer(): void {
     this.stopped = true;
-    stopTimer(this.clock, this.timer);
-    this.timer = undefined;
+    this.timer.stop();
   }
 
   private tickController(lateMs: number): void {

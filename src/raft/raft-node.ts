@@ -26,7 +26,7 @@ import { iterateBatches, isControlBatch, decodeUncompressedBatch, readBatchHeade
 import { PartitionLog } from '../storage/partition-log.js';
 import type { Store } from '../storage/store.js';
 import { assert } from '../util/assert.js';
-import { startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
+import { DeadlineTimer, systemClock, type Clock } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { encodeEntry } from './entry-batches.js';
@@ -115,9 +115,8 @@ export class RaftNode {
   private readonly tickMs: number;
   /** The clock's monotonic reading the core's tick count stands for: ticks are fed from here. */
   private tickedAt: number;
-  /** The deadline timer, and the monotonic time it is armed for. */
-  private timer: ClockTimer | undefined;
-  private timerAt = Infinity;
+  /** The deadline timer. */
+  private readonly timer: DeadlineTimer;
   /** How many times the deadline timer fired (tests count an idle node's wakeups). */
   private wakeups = 0;
   private draining = false;
@@ -139,6 +138,7 @@ export class RaftNode {
     this.quorumState = quorumState;
     this.tickMs = options.tickMs ?? 10;
     this.tickedAt = this.clock.monotonic();
+    this.timer = new DeadlineTimer(this.clock, () => this.onTimer());
     // The timer keeps the process alive while the node runs, as a listening server
     // does: a program awaiting a commit must not exit under it. `close()` stops it.
     this.arm();
@@ -269,8 +269,6 @@ export class RaftNode {
 
   /** The deadline timer fired: the ticks that passed, through the deadline, then the next one. */
   private onTimer(): void {
-    this.timer = undefined;
-    this.timerAt = Infinity;
     if (this.stopped) return;
     this.wakeups++;
     const beyond = this.feedTicks(this.core.ticksUntilDue());
@@ -291,11 +289,8 @@ export class RaftNode {
   private arm(): void {
     if (this.stopped) return;
     const due = this.core.ticksUntilDue();
-    const at = Math.min(this.tickedAt + due * this.tickMs, this.clock.monotonic() + idleWakeMsMax);
-    if (this.timer !== undefined && this.timerAt <= at) return;
-    stopTimer(this.clock, this.timer);
-    this.timerAt = at;
-    this.timer = startTimer(this.clock, at - this.clock.monotonic(), () => this.onTimer());
+    const now = this.clock.monotonic();
+    this.timer.armIn(Math.min(this.tickedAt + due * this.tickMs, now + idleWakeMsMax) - now);
   }
 
   /** Resolves when nothing is waiting to be drained. */
@@ -308,7 +303,7 @@ export class RaftNode {
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    stopTimer(this.clock, this.timer);
+    this.timer.stop();
     await this.idle();
     await this.log.close();
   }
@@ -321,7 +316,7 @@ export class RaftNode {
   kill(): void {
     if (this.stopped) return;
     this.stopped = true;
-    stopTimer(this.clock, this.timer);
+    this.timer.stop();
     this.log.abandon();
     for (const w of this.idleWaiters.splice(0)) w();
   }

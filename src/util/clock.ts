@@ -231,3 +231,51 @@ export class SimulatedTimerClock extends SimulatedClock {
     return best;
   }
 }
+
+/**
+ * One timer for the earliest of the deadlines a driver asks for: `armIn` re-arms only for
+ * an earlier time (a later one leaves it; its early wakeup asks again). It calls `fn` with
+ * how late it fired (a stalled thread's measure). The Raft driver, the controller and the
+ * group shell sleep to their next deadline on one each (docs/design/idle.md).
+ * @internal
+ */
+export class DeadlineTimer {
+  private timer: ClockTimer | undefined;
+  private at = Infinity;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly fn: (lateMs: number) => void,
+    private readonly unref = false,
+  ) {}
+
+  /** Whether the timer is armed. */
+  get armed(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /** Arms the timer `delayMs` from now, unless it is armed as early already. */
+  armIn(delayMs: number): void {
+    const at = this.clock.monotonic() + delayMs;
+    if (this.timer !== undefined && this.at <= at) return;
+    stopTimer(this.clock, this.timer);
+    this.at = at;
+    this.timer = startTimer(
+      this.clock,
+      delayMs,
+      () => {
+        const lateMs = this.clock.monotonic() - this.at;
+        this.timer = undefined;
+        this.at = Infinity;
+        this.fn(lateMs);
+      },
+      this.unref,
+    );
+  }
+
+  stop(): void {
+    stopTimer(this.clock, this.timer);
+    this.timer = undefined;
+    this.at = Infinity;
+  }
+}
