@@ -23,6 +23,20 @@ function heldController(): { channel: ControllerChannel; sent: { type: string; c
   return { channel, sent, release: (answer) => waiting.shift()!(answer) };
 }
 
+/** Broker 1's lifecycle manager on `channel`, its image at `metadataOffset()`. */
+function manager(channel: ControllerChannel, metadataOffset: () => number): BrokerLifecycleManager {
+  return new BrokerLifecycleManager({
+    nodeId: 1,
+    clusterId: 'c',
+    incarnationId: 'AAAAAAAAAAAAAAAAAAAAAA',
+    controller: channel,
+    endpoint: () => ({ host: 'localhost', port: 0 }),
+    metadataOffset,
+    offlineReplicas: () => [],
+    log: silentLogger,
+  });
+}
+
 async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 }
@@ -31,16 +45,7 @@ describe('BrokerLifecycleManager', () => {
   it('heartbeats again at once when it catches up with its registration while a heartbeat is in flight', async () => {
     let applied = -1;
     const { channel, sent, release } = heldController();
-    const lifecycle = new BrokerLifecycleManager({
-      nodeId: 1,
-      clusterId: 'c',
-      incarnationId: 'AAAAAAAAAAAAAAAAAAAAAA',
-      controller: channel,
-      endpoint: () => ({ host: 'localhost', port: 0 }),
-      metadataOffset: () => applied,
-      offlineReplicas: () => [],
-      log: silentLogger,
-    });
+    const lifecycle = manager(channel, () => applied);
     let registered = false;
     void lifecycle.whenRegistered().then(() => (registered = true));
     void lifecycle.heartbeat();
@@ -73,16 +78,7 @@ describe('BrokerLifecycleManager', () => {
 
   it('sends no extra heartbeat once unfenced, nor after it stopped', async () => {
     const { channel, sent, release } = heldController();
-    const lifecycle = new BrokerLifecycleManager({
-      nodeId: 1,
-      clusterId: 'c',
-      incarnationId: 'AAAAAAAAAAAAAAAAAAAAAA',
-      controller: channel,
-      endpoint: () => ({ host: 'localhost', port: 0 }),
-      metadataOffset: () => 4,
-      offlineReplicas: () => [],
-      log: silentLogger,
-    });
+    const lifecycle = manager(channel, () => 4);
     void lifecycle.heartbeat();
     await settle();
     release({ errorCode: 'NONE', brokerEpoch: 4 });

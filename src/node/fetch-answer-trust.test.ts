@@ -14,7 +14,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type { Broker } from '../broker/broker.js';
-import { Partition, type LeaderAndIsr, type PartitionFetchRequest } from '../broker/partition.js';
+import { Partition, type PartitionFetchRequest } from '../broker/partition.js';
 import { PeerTransport } from '../cluster/peer-transport.js';
 import type * as P from '../protocol/index.js';
 import { encodeNodeResponse, nodeApiVersion } from '../protocol/wire/node-codec.js';
@@ -24,6 +24,7 @@ import { PartitionLog } from '../storage/partition-log.js';
 import { PortServer } from '../transport/port/port-server.js';
 import type { NodeHandler } from '../transport/transport.js';
 import { silentLogger } from '../util/logger.js';
+import { pairState, replicaPair } from '../../test/helpers/replica-pair.js';
 import { useTempDirs } from '../../test/helpers/temp-dirs.js';
 import { NodeEndpoint } from './node-endpoint.js';
 import { sendNodeRequest, type NodeRequest } from './node-requests.js';
@@ -32,7 +33,7 @@ import { TransportRaftNetwork } from './raft-link.js';
 import { InlineTransport } from '../transport/inline.js';
 
 const tempDir = useTempDirs('tributary-fetch-trust-');
-const state: LeaderAndIsr = { leader: 1, leaderEpoch: 1, partitionEpoch: 1, replicas: [1, 2], isr: [1, 2] };
+const state = pairState;
 
 /** The follower's replica Fetch as its fetcher sends it, for one partition. */
 function fetchRequest(req: PartitionFetchRequest): NodeRequest<P.FetchRequest> {
@@ -86,12 +87,8 @@ function recordsOf(res: P.FetchResponse): Uint8Array {
 
 describe("a replica Fetch answer from the leader's tail, between node workers", () => {
   it('crosses a real port marked checked; the follower appends it with the mark, the same bytes as the leader wrote', async () => {
-    const leaderLog = await PartitionLog.open({ dataDir: tempDir(), topic: 't', partition: 0 });
-    const followerLog = await PartitionLog.open({ dataDir: tempDir(), topic: 't', partition: 0 });
-    const leader = new Partition({ log: leaderLog, brokerId: 1 });
-    const follower = new Partition({ log: followerLog, brokerId: 2 });
-    leader.makeLeader(state, 0);
-    follower.makeFollower(state, 0);
+    const { leader, follower } = await replicaPair(tempDir);
+    const [leaderLog, followerLog] = [leader.log, follower.log];
     // The leader checks the batch's CRC as it enters (no producer's mark: it came from another thread).
     const batch = encodeBatchUncompressed(Array.from({ length: 20 }, (_, i) => ({ value: Buffer.alloc(300, i) })), { now: 1000 });
     expect(leader.appendAsLeader(batch, { acks: 1 }, 0).errorCode).toBe('NONE');

@@ -9,14 +9,13 @@
 import { createServer, connect as tcpConnect, type AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { Partition, type LeaderAndIsr, type PartitionFetchResponse } from '../../src/broker/partition.js';
+import type { PartitionFetchResponse } from '../../src/broker/partition.js';
 import { encodeBatchUncompressed } from '../../src/record/batch.js';
 import { checksummedHere } from '../../src/record/checksummed-here.js';
-import { PartitionLog } from '../../src/storage/partition-log.js';
+import { replicaPair } from '../helpers/replica-pair.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 
 const tempDir = useTempDirs('tributary-follower-crc-');
-const state: LeaderAndIsr = { leader: 1, leaderEpoch: 1, partitionEpoch: 1, replicas: [1, 2], isr: [1, 2] };
 
 /** Sends `bytes` to a worker thread and back; the worker flips the last byte when asked (damage on the way). */
 async function throughWorker(bytes: Uint8Array, damage: boolean): Promise<Uint8Array> {
@@ -72,12 +71,8 @@ describe('a follower checks the CRC of bytes that crossed a thread or a socket',
     ['a worker thread', throughWorker],
     ['a TCP socket', throughSocket],
   ] as const)('damaged on the way through %s: CORRUPT_MESSAGE and nothing appended; the undamaged copy is appended', async (_, cross) => {
-    const leaderLog = await PartitionLog.open({ dataDir: tempDir(), topic: 't', partition: 0 });
-    const followerLog = await PartitionLog.open({ dataDir: tempDir(), topic: 't', partition: 0 });
-    const leader = new Partition({ log: leaderLog, brokerId: 1 });
-    const follower = new Partition({ log: followerLog, brokerId: 2 });
-    leader.makeLeader(state, 0);
-    follower.makeFollower(state, 0);
+    const { leader, follower } = await replicaPair(tempDir);
+    const [leaderLog, followerLog] = [leader.log, follower.log];
     const batch = encodeBatchUncompressed(Array.from({ length: 20 }, (_, i) => ({ value: Buffer.alloc(500, i) })), { now: 1000 });
     expect(leader.appendAsLeader(batch, { acks: 1 }, 0).errorCode).toBe('NONE');
 
