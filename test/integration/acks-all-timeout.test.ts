@@ -21,7 +21,10 @@ describe('acks=all produce timeout', () => {
     await cluster.admin().createTopics([{ name: 'acks', partitions: 1, replicationFactor: 3 }]);
     const leader = await waitFor(async () => {
       const p = (await cluster.admin().describeTopics(['acks']))[0]!.partitions[0]!;
-      return p.leader >= 0 && p.isr.length === 3 ? p.leader : undefined;
+      // The leader's own broker must know itself as the leader too: the admin's answer may come from
+      // a node whose metadata is ahead of the leader's (on a loaded machine the produce
+      // below then met UNKNOWN_TOPIC_OR_PARTITION).
+      return p.leader >= 0 && p.isr.length === 3 && cluster.node(p.leader)?.broker.metadataImage?.topic('acks')?.partitions[0]?.leader === p.leader ? p.leader : undefined;
     }, { clock, timeoutMs: 30_000 });
     for (const id of cluster.nodeIdList) if (id !== leader) cluster.killNode(id);
     const broker = cluster.node(leader)!.broker;
