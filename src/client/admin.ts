@@ -144,7 +144,7 @@ export interface ConfigEntry {
  * console.log(first!.offset); // -1: no record is that recent yet
  * ```
  */
-export type OffsetSpec = 'earliest' | 'latest' | { readonly timestamp: number };
+export type OffsetSpec = 'earliest' | 'latest' | 'max-timestamp' | { readonly timestamp: number };
 
 /**
  * An offset per partition, from {@link Admin.listOffsets}.
@@ -515,7 +515,11 @@ export class Admin {
     for (const r of res.responses) if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `broker ${JSON.stringify(resourceName)}: ${r.errorCode}`);
   }
 
-  /** The earliest, latest, or first-at-a-timestamp offset of every partition of a topic. */
+  /**
+   * The earliest, latest, or first-at-a-timestamp offset of every partition of a topic;
+   * `'max-timestamp'`: the first record holding the partition's largest timestamp, with that
+   * timestamp (Kafka's `OffsetSpec.maxTimestamp()`; -1 for an empty partition).
+   */
   async listOffsets(topic: string, spec: OffsetSpec): Promise<PartitionOffset[]> {
     this.checkOpen();
     validateTopicName(topic);
@@ -523,8 +527,8 @@ export class Admin {
   }
 
   private async listOffsetsOf(topic: string, spec: OffsetSpec): Promise<PartitionOffset[]> {
-    const timestamp = spec === 'earliest' ? -2 : spec === 'latest' ? -1 : typeof spec === 'object' && spec !== null && Number.isSafeInteger(spec.timestamp) && spec.timestamp >= 0 ? spec.timestamp : undefined;
-    if (timestamp === undefined) throw new TributaryError('INVALID_ARGUMENT', `spec must be 'earliest', 'latest' or { timestamp } with a non-negative integer, got ${JSON.stringify(spec)}`, { option: 'spec', topic });
+    const timestamp = spec === 'earliest' ? -2 : spec === 'latest' ? -1 : spec === 'max-timestamp' ? -3 : typeof spec === 'object' && spec !== null && Number.isSafeInteger(spec.timestamp) && spec.timestamp >= 0 ? spec.timestamp : undefined;
+    if (timestamp === undefined) throw new TributaryError('INVALID_ARGUMENT', `spec must be 'earliest', 'latest', 'max-timestamp' or { timestamp } with a non-negative integer, got ${JSON.stringify(spec)}`, { option: 'spec', topic });
     const info = await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs, existingTopic);
     return Promise.all(
       info.partitions.map((p) =>
