@@ -70,4 +70,96 @@ describe('a first hour with real clients, 3 nodes', { timeout: 400_000 }, () => 
     // Tributary's own Admin asks for it by name, as Kafka's OffsetSpec.maxTimestamp() does.
     expect(await cluster.admin().listOffsets(topic, 'max-timestamp')).toEqual([{ partition: 0, offset: 11, timestamp: t0 + 20_000 }]);
   });
+
+  it("a topic takes every topic config of Kafka 4.x (codec levels, tiered-storage and throttled-replica configs), refuses remote.storage.enable=true as a broker without tiered storage does, and describes them all", async () => {
+    // Before: each of these was refused INVALID_CONFIG "unknown topic config".
+    const all = {
+      'compression.gzip.level': '5',
+      'compression.lz4.level': '17',
+      'compression.zstd.level': '-5',
+      'local.retention.ms': '-2',
+      'local.retention.bytes': '1000',
+      'remote.storage.enable': 'false',
+      'remote.log.copy.disable': 'true',
+      'remote.log.delete.on.disable': 'false',
+      'leader.replication.throttled.replicas': '0:1,0:2',
+      'follower.replication.throttled.replicas': '*',
+    };
+    const topics = [
+      ['fh-cfg-all', all],
+      ['fh-cfg-gzip-default', { 'compression.gzip.level': '-1' }],
+      ['fh-cfg-tiered', { 'remote.storage.enable': 'true' }],
+      ['fh-cfg-gzip-0', { 'compression.gzip.level': '0' }],
+      ['fh-cfg-zstd-23', { 'compression.zstd.level': '23' }],
+      ['fh-cfg-throttle', { 'leader.replication.throttled.replicas': '0-1' }],
+      // Removed in Kafka 4.0 (KIP-724, KIP-937): Kafka refuses them as unknown, and so does Tributary.
+      ['fh-cfg-gone', { 'message.downconversion.enable': 'true' }],
+    ];
+    type Out = { created: Record<string, [string, string] | null>; described: Record<string, Record<string, [string, number, boolean, boolean]>> };
+    const out = await runPython<Out>('topic_configs.py', [b, JSON.stringify(topics)]);
+    expect(out.created['fh-cfg-all']).toBeNull();
+    expect(out.created['fh-cfg-gzip-default']).toBeNull();
+    expect(out.created['fh-cfg-tiered']).toEqual(['INVALID_CONFIG', 'Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log storage.']);
+    for (const t of ['fh-cfg-gzip-0', 'fh-cfg-zstd-23', 'fh-cfg-throttle', 'fh-cfg-gone']) expect(out.created[t]?.[0], t).toBe('INVALID_CONFIG');
+
+    // Every topic config of Kafka 4.0's LogConfig, no more and no fewer.
+    const described = out.described['fh-cfg-all']!;
+    expect(Object.keys(described).sort()).toEqual(kafka4TopicConfigs);
+    for (const [name, value] of Object.entries(all)) expect(described[name], name).toEqual([value, 1, false, false]); // 1: DYNAMIC_TOPIC_CONFIG
+    expect(out.described['fh-cfg-gzip-default']!['compression.lz4.level']).toEqual(['9', 5, true, false]); // 5: DEFAULT_CONFIG
+
+    // KafkaJS alters and reads one back.
+    const admin = kafkaOf(b).admin();
+    await admin.connect();
+    try {
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'fh-cfg-gzip-default', configEntries: [{ name: 'compression.zstd.level', value: '19' }] }] });
+      const d = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: 'fh-cfg-gzip-default', configNames: ['compression.zstd.level', 'remote.storage.enable'] }] });
+      expect(d.resources[0]!.configEntries.map((e) => [e.configName, e.configValue, e.isDefault])).toEqual([
+        ['compression.zstd.level', '19', false],
+        ['remote.storage.enable', 'false', true],
+      ]);
+      await expect(
+        admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'fh-cfg-gzip-default', configEntries: [{ name: 'remote.storage.enable', value: 'true' }] }] }),
+      ).rejects.toMatchObject({ type: 'INVALID_CONFIG' });
+    } finally {
+      await admin.disconnect();
+    }
+  });
 });
+
+/** The topic configs of Kafka 4.0 (`LogConfig.CONFIG` in apache/kafka, storage module), sorted. */
+const kafka4TopicConfigs = [
+  'cleanup.policy',
+  'compression.gzip.level',
+  'compression.lz4.level',
+  'compression.type',
+  'compression.zstd.level',
+  'delete.retention.ms',
+  'file.delete.delay.ms',
+  'flush.messages',
+  'flush.ms',
+  'follower.replication.throttled.replicas',
+  'index.interval.bytes',
+  'leader.replication.throttled.replicas',
+  'local.retention.bytes',
+  'local.retention.ms',
+  'max.compaction.lag.ms',
+  'max.message.bytes',
+  'message.timestamp.after.max.ms',
+  'message.timestamp.before.max.ms',
+  'message.timestamp.type',
+  'min.cleanable.dirty.ratio',
+  'min.compaction.lag.ms',
+  'min.insync.replicas',
+  'preallocate',
+  'remote.log.copy.disable',
+  'remote.log.delete.on.disable',
+  'remote.storage.enable',
+  'retention.bytes',
+  'retention.ms',
+  'segment.bytes',
+  'segment.index.bytes',
+  'segment.jitter.ms',
+  'segment.ms',
+  'unclean.leader.election.enable',
+];
