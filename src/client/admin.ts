@@ -654,25 +654,31 @@ export class Admin {
    * first record at or after a timestamp, or a given offset, for every partition. The group
    * must have no members (stop its consumers first): a live group would overwrite them.
    * Rejects with the coordinator's error otherwise (`UNKNOWN_MEMBER_ID` for a group with members).
+   * A given offset outside a partition's earliest..latest is moved to the nearer end, as
+   * Kafka's `kafka-consumer-groups.sh --reset-offsets` does. With `dryRun`, resolves with
+   * the offsets it would commit and commits nothing.
    */
-  async resetGroupOffsets(groupId: string, topic: string, to: OffsetSpec | number): Promise<{ partition: number; offset: number }[]> {
+  async resetGroupOffsets(groupId: string, topic: string, to: OffsetSpec | number, options: { readonly dryRun?: boolean } = {}): Promise<{ partition: number; offset: number }[]> {
     this.checkOpen();
     checkGroupId(groupId);
     validateTopicName(topic);
-    return this.bounded('resetGroupOffsets', () => this.resetGroupOffsetsOf(groupId, topic, to));
+    return this.bounded('resetGroupOffsets', () => this.resetGroupOffsetsOf(groupId, topic, to, options.dryRun === true));
   }
 
-  private async resetGroupOffsetsOf(groupId: string, topic: string, to: OffsetSpec | number): Promise<{ partition: number; offset: number }[]> {
+  private async resetGroupOffsetsOf(groupId: string, topic: string, to: OffsetSpec | number, dryRun: boolean): Promise<{ partition: number; offset: number }[]> {
     if (typeof to === 'number' && (!Number.isSafeInteger(to) || to < 0)) throw new TributaryError('INVALID_ARGUMENT', `offset must be a non-negative integer, got ${to}`, { option: 'to', topic });
     let targets: { partition: number; offset: number }[];
     if (typeof to === 'number') {
-      targets = (await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs, existingTopic)).partitions.map((p) => ({ partition: p.partition, offset: to }));
+      const [starts, ends] = await Promise.all([this.listOffsetsOf(topic, 'earliest'), this.listOffsetsOf(topic, 'latest')]);
+      const end = new Map(ends.map((e) => [e.partition, e.offset]));
+      targets = starts.map((s) => ({ partition: s.partition, offset: Math.min(Math.max(to, s.offset), end.get(s.partition)!) }));
     } else {
       const found = await this.listOffsetsOf(topic, to);
       // No record at or after the timestamp: the partition's end, looked up once for all.
       const ends = found.some((p) => p.offset < 0) ? await this.listOffsetsOf(topic, 'latest') : [];
       targets = found.map((p) => ({ partition: p.partition, offset: p.offset >= 0 ? p.offset : ends.find((e) => e.partition === p.partition)!.offset }));
     }
+    if (dryRun) return targets;
     await this.toCoordinator<undefined>(groupId, async (node) => {
       const r = await this.transport.send(node, {
         apiKey: ApiKey.OffsetCommit,

@@ -8,6 +8,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { kcatBase, requireClients, runKcat, runPython } from './helpers/clients.js';
 import { clusterForFile, type WireCluster } from './helpers/cluster.js';
+import type { CommandIo } from '../../src/cli/command.js';
+import { dispatch } from '../../src/cli/dispatch.js';
+import { connect } from '../../src/connect.js';
 import './helpers/kafkajs.js';
 
 let cluster: WireCluster;
@@ -20,6 +23,36 @@ clusterForFile(
   },
   requireClients,
 );
+
+/** [topic, partition, offset, error name or null], as rdkafka_admin.py prints a partition. */
+type Row = [string, number, number, string | null];
+
+/** A `tributary` command line run as the bin runs it (`dispatch`), its clients over TCP. */
+async function cli(argv: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CommandIo = {
+    stdout: (t) => (out += t),
+    log: (l) => (err += `${l}\n`),
+    stderr: (t) => (err += t),
+    readFile: () => '',
+    untilSignal: () => new Promise<void>(() => {}),
+    stdinLines: async function* () {},
+    stdoutIsTty: false,
+    progress: () => {},
+    connect: async (servers, security = {}) => connect({ bootstrapServers: servers, clientId: 'first-hour-cli', ...security }),
+  };
+  const code = await dispatch(argv, io);
+  return { code, out, err };
+}
+
+/** The rows of a table the CLI printed, header left out. */
+const rowsOf = (out: string): string[][] =>
+  out
+    .trimEnd()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(/\s+/));
 
 /** KafkaJS with its retries and timeouts set for a loaded machine. */
 const kafkaOf = (brokers: string): Kafka =>
@@ -124,6 +157,33 @@ describe('a first hour with real clients, 3 nodes', { timeout: 400_000 }, () => 
     } finally {
       await admin.disconnect();
     }
+  });
+
+  it('tributary groups --reset-offsets --to N moves an offset outside a partition to its nearer end, as kafka-consumer-groups.sh does; librdkafka reads the result', async () => {
+    const topic = 'fh-reset';
+    const group = 'fh-reset-group';
+    await cluster.admin().createTopics([{ name: topic, partitions: 2, replicationFactor: 3 }]);
+    await runKcat(kcatBase(b, ['-P', '-t', topic, '-p', '0']), { input: Array.from({ length: 10 }, (_, i) => `v${i}`).join('\n') + '\n' });
+    await runKcat(kcatBase(b, ['-P', '-t', topic, '-p', '1']), { input: 'a\nb\n' });
+    await cluster.admin().deleteRecords(topic, { 0: 3 });
+
+    // Before: 999 was committed as given (lag 0 shown, and a consumer then reset by its own
+    // auto.offset.reset); 1, below the log start of partition 0, the same.
+    const high = await cli(['groups', '--bootstrap-server', b, '--reset-offsets', group, '--topic', topic, '--to', '999', '--execute']);
+    expect(high.code).toBe(0);
+    expect(rowsOf(high.out)).toEqual([[group, topic, '0', '10'], [group, topic, '1', '2']]);
+    expect(high.err).toContain(`partition ${topic}-0 (latest 10)`);
+    expect(high.err).toContain(`partition ${topic}-1 (latest 2)`);
+    const committed = async (): Promise<Row[]> =>
+      ((await runPython<{ groups: { partitions: Row[] }[] }[]>('rdkafka_admin.py', [b, JSON.stringify([{ op: 'list_offsets', group, partitions: null }])]))[0]!.groups[0]!.partitions).sort((x, y) => x[1] - y[1]);
+    expect((await committed()).map((r) => r.slice(0, 3))).toEqual([[topic, 0, 10], [topic, 1, 2]]);
+
+    const dry = await cli(['groups', '--bootstrap-server', b, '--reset-offsets', group, '--topic', topic, '--to', '1']);
+    expect(rowsOf(dry.out)).toEqual([[group, topic, '0', '3'], [group, topic, '1', '1']]);
+    expect(dry.err).toContain(`partition ${topic}-0 (earliest 3)`);
+    expect((await committed()).map((r) => r.slice(0, 3))).toEqual([[topic, 0, 10], [topic, 1, 2]]); // a dry run commits nothing
+    await cli(['groups', '--bootstrap-server', b, '--reset-offsets', group, '--topic', topic, '--to', '1', '--execute']);
+    expect((await committed()).map((r) => r.slice(0, 3))).toEqual([[topic, 0, 3], [topic, 1, 1]]);
   });
 });
 
