@@ -185,6 +185,23 @@ describe('a first hour with real clients, 3 nodes', { timeout: 400_000 }, () => 
     await cli(['groups', '--bootstrap-server', b, '--reset-offsets', group, '--topic', topic, '--to', '1', '--execute']);
     expect((await committed()).map((r) => r.slice(0, 3))).toEqual([[topic, 0, 3], [topic, 1, 1]]);
   });
+
+  it('tributary consume --from N --exit with N outside a partition ends at once, as kcat -o N -e does, instead of waiting forever', async () => {
+    const topic = 'fh-consume-outside';
+    await cluster.admin().createTopics([{ name: topic, partitions: 1, replicationFactor: 3 }]);
+    await runKcat(kcatBase(b, ['-P', '-t', topic, '-p', '0']), { input: Array.from({ length: 10 }, (_, i) => `v${i}`).join('\n') + '\n' });
+    await cluster.admin().deleteRecords(topic, { 0: 4 });
+    // kcat: an offset outside the partition is reset to its end, and -e then exits with nothing printed.
+    for (const o of ['999', '2']) expect(await runKcat(kcatBase(b, ['-C', '-t', topic, '-o', o, '-e', '-f', '%o\n']))).toBe('');
+    // Before: the position was lost to the reset, --exit waited for offsets below the end that never came.
+    for (const o of ['999', '2']) {
+      const r = await cli(['consume', topic, '--bootstrap-server', b, '--from', o, '--exit']);
+      expect(r, o).toMatchObject({ code: 0, out: '' });
+      expect(r.err).toContain(`outside partition ${topic}-0 (earliest 4, latest 10)`);
+    }
+    // Inside the partition it reads from there to the end.
+    expect(await cli(['consume', topic, '--bootstrap-server', b, '--from', '7', '--exit', '--format', '%o %s\n'])).toEqual({ code: 0, out: '7 v7\n8 v8\n9 v9\n', err: '' });
+  });
 });
 
 /** The topic configs of Kafka 4.0 (`LogConfig.CONFIG` in apache/kafka, storage module), sorted. */
