@@ -6,7 +6,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { kcatBase, requireClients, runKcat, runPython } from './helpers/clients.js';
+import { eventually, kcatBase, requireClients, runKcat, runPython } from './helpers/clients.js';
 import { clusterForFile, type WireCluster } from './helpers/cluster.js';
 import type { CommandIo } from '../../src/cli/command.js';
 import { dispatch } from '../../src/cli/dispatch.js';
@@ -201,6 +201,34 @@ describe('a first hour with real clients, 3 nodes', { timeout: 400_000 }, () => 
     }
     // Inside the partition it reads from there to the end.
     expect(await cli(['consume', topic, '--bootstrap-server', b, '--from', '7', '--exit', '--format', '%o %s\n'])).toEqual({ code: 0, out: '7 v7\n8 v8\n9 v9\n', err: '' });
+  });
+
+  it("a topic deleted and created again: the group's old offsets go with it (Kafka's onPartitionsDeleted), so a confluent-kafka consumer reads the new topic from its start", async () => {
+    const topic = 'fh-recreate';
+    const group = 'fh-recreate-group';
+    const admin = kafkaOf(b).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3 }] });
+      await runKcat(kcatBase(b, ['-P', '-t', topic, '-p', '0']), { input: Array.from({ length: 10 }, (_, i) => `old${i}`).join('\n') + '\n' });
+      type Read = { values: string[]; committed: Record<string, number> };
+      const first = await runPython<Read>('consumer.py', [b, topic, group, 10, 120]);
+      expect(first.committed).toEqual({ '0': 10 });
+
+      await admin.deleteTopics({ topics: [topic] });
+      const listed = async (): Promise<Row[]> => (await runPython<{ groups: { partitions: Row[] }[] }[]>('rdkafka_admin.py', [b, JSON.stringify([{ op: 'list_offsets', group, partitions: null }])]))[0]!.groups[0]!.partitions;
+      // Before: the group kept offset 10 for the deleted topic (librdkafka listed it).
+      await eventually('the deleted topic\'s offsets to be gone', async () => ((await listed()).length === 0 ? true : undefined), 120_000, 500);
+
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3 }] });
+      await runKcat(kcatBase(b, ['-P', '-t', topic, '-p', '0']), { input: Array.from({ length: 15 }, (_, i) => `new${i}`).join('\n') + '\n' });
+      // Before: the consumer resumed at the old offset 10 and never saw new0..new9.
+      const second = await runPython<Read>('consumer.py', [b, topic, group, 15, 120]);
+      expect(second.values).toEqual(Array.from({ length: 15 }, (_, i) => `new${i}`));
+      expect(second.committed).toEqual({ '0': 15 });
+    } finally {
+      await admin.disconnect();
+    }
   });
 });
 
