@@ -230,6 +230,23 @@ describe('a first hour with real clients, 3 nodes', { timeout: 400_000 }, () => 
       await admin.disconnect();
     }
   });
+
+  it('tributary topics --alter NAME --partitions N raises the partition count, as kafka-topics.sh --alter; kcat sees the new partitions and writes to them', async () => {
+    const topic = 'fh-alter';
+    expect(await cli(['topics', '--bootstrap-server', b, '--create', topic, '--partitions', '1', '--replication-factor', '3'])).toMatchObject({ code: 0 });
+    // Before: "unknown option --alter", exit 2.
+    expect(await cli(['topics', '--bootstrap-server', b, '--alter', topic, '--partitions', '3'])).toEqual({ code: 0, out: `Topic ${topic} has 3 partitions.\n`, err: '' });
+    const fewer = await cli(['topics', '--bootstrap-server', b, '--alter', topic, '--partitions', '2']);
+    expect(fewer.code).toBe(1);
+    expect(fewer.err).toContain('INVALID_PARTITIONS');
+    expect((await cli(['topics', '--bootstrap-server', b, '--alter', topic])).code).toBe(2);
+    await eventually('kcat to see 3 partitions', async () => {
+      const md = JSON.parse(await runKcat(kcatBase(b, ['-L', '-J', '-t', topic]))) as { topics: { partitions: unknown[] }[] };
+      return md.topics[0]?.partitions.length === 3 ? true : undefined;
+    }, 120_000, 500);
+    await runKcat(kcatBase(b, ['-P', '-t', topic, '-p', '2']), { input: 'to-2\n' });
+    expect(await runKcat(kcatBase(b, ['-C', '-t', topic, '-p', '2', '-o', 'beginning', '-e', '-f', '%p %s\n']))).toBe('2 to-2\n');
+  });
 });
 
 /** The topic configs of Kafka 4.0 (`LogConfig.CONFIG` in apache/kafka, storage module), sorted. */
