@@ -578,7 +578,7 @@ export function readAnswers(buffer: unknown, from: number, asked: (id: number) =
       out.push({ id, error: err as TributaryError });
     }
   }
-  if (next > h.partitions) throw whole('more partitions named than laid out');
+  if (next !== h.partitions) throw whole(`${h.partitions} partition results of which the answers name ${next}`);
   return out;
 }
 
