@@ -38,7 +38,7 @@ function lane(handler: LaneHandler, log: Logger = silentLogger): { lane: Produce
   const { port1, port2 } = new MessageChannel();
   let posts = 0;
   const post = port2.postMessage.bind(port2);
-  port2.postMessage = (m: unknown, t?: readonly Transferable[]) => {
+  port2.postMessage = (m: unknown, t?: readonly ArrayBuffer[]) => {
     posts++;
     post(m, t as never);
   };
