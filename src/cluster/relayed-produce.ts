@@ -109,9 +109,12 @@ export function takeProduceAnswer(request: ProduceRequest, answer: unknown, from
 }
 
 /**
- * The supervisor's relay of one request to node `nodeId` in its worker, over `clients`
- * (the node's `clients` port): a Produce request with its context saying whether its
- * batches carry the producer's mark, and its answer checked where it arrives
+ * The supervisor's relay of one request to node `nodeId` in its worker. A Produce request
+ * of this thread's clients or handles goes on the node's Produce `lane` in the fixed layout
+ * (`produce-lane.ts`, `node/produce-layout.ts`), which carries the producer's mark itself;
+ * any other request (and a Produce a Kafka listener relays, or one the layout cannot hold)
+ * over `clients` (the node's `clients` port): a Produce request with its context saying
+ * whether its batches carry the producer's mark, and its answer checked where it arrives
  * (`takeProduceAnswer`); any other request as it is.
  */
 export function relayToNode(clients: PortTransport, nodeId: number, request: Request, context: RequestContext | undefined, lane?: ProduceLane): Promise<Response> {
