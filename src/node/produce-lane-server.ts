@@ -111,13 +111,16 @@ export class ProduceLaneServer {
         },
       );
     }
-    if (lent.left === 0) this.release(lent, false, true);
+    if (lent.left === 0) this.giveBack(lent); // every request refused as it arrived
   }
 
-  private release(lent: Lent, failed: boolean, none = false): void {
+  /** One more request of `lent`'s message is answered (`failed`: with an error); the last one gives the buffer back, unless one failed. */
+  private release(lent: Lent, failed: boolean): void {
     if (failed) lent.failed = true;
-    if (!none && --lent.left > 0) return;
-    if (lent.left > 0) return;
+    if (--lent.left === 0) this.giveBack(lent);
+  }
+
+  private giveBack(lent: Lent): void {
     if (!lent.failed && lent.buffer.byteLength > 0) this.back.push(lent.buffer);
   }
 
