@@ -30,8 +30,9 @@ import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
 import type { BrokerConfig, ControllerChannel } from './broker.js';
 import type { BrokerTopicStats } from './broker-topic-stats.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
+import { compressionTargetFor } from './log-config.js';
 import { describeClusterResponse } from './metadata-response.js';
-import { hasTransactionalBatch, transactionalProduceMessage } from './produce-batch-checks.js';
+import { hasTransactionalBatch, produceRequestProblem, transactionalProduceMessage } from './produce-batch-checks.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
 import type { ProduceEntry } from './hosted-partition.js';
 import type { ReplicaManager } from './replica-manager.js';
@@ -77,9 +78,9 @@ export class KafkaApis {
     const { controller } = this.o;
     switch (req.apiKey) {
       case ApiKey.Produce:
-        return this.handleProduce(req);
+        return this.handleProduce(req, context);
       case ApiKey.Fetch:
-        return this.o.replicaManager.fetchMessages(req);
+        return this.handleFetch(req, context);
       case ApiKey.ListOffsets:
         return this.handleListOffsets(req);
       case ApiKey.Metadata:
@@ -141,26 +142,73 @@ export class KafkaApis {
     return image;
   }
 
-  private async handleProduce(req: P.ProduceRequest): Promise<P.ProduceResponse> {
+  /**
+   * Each partition in Kafka's order (`KafkaApis.handleProduceRequest`, then
+   * `ReplicaManager.appendRecords` and `appendToLocalLog`): a transactional batch anywhere
+   * refuses the whole request; then per partition an unknown topic or partition
+   * (UNKNOWN_TOPIC_OR_PARTITION), the request-level record checks
+   * (`produceRequestProblem`: no batch, message format, zstd below v7, more than one
+   * batch), an internal topic (INVALID_TOPIC_EXCEPTION), leadership
+   * (NOT_LEADER_OR_FOLLOWER), and last the leader's validation of the batch. So a batch
+   * two rules refuse gets the answer Kafka gives.
+   */
+  private async handleProduce(req: P.ProduceRequest, context: RequestContext | undefined): Promise<P.ProduceResponse> {
     const now = this.o.clock.monotonic();
+    const image = this.o.replicaManager.metadataImage;
+    const apiVersion = context?.apiVersion;
     // The whole request in one call (one pass over its partitions: replica-manager.ts).
     const entries: ProduceEntry[] = [];
+    // What is answered here, by the partition's place in the request (none, mostly: no array then).
+    let early: (P.PartitionProduceResponse | undefined)[] | undefined;
     let transactional = false;
+    let place = 0;
     for (const t of req.topicData) {
+      const topic = image?.topic(t.name);
+      const internal = isInternalTopic(t.name);
       for (const pd of t.partitionData) {
         transactional ||= hasTransactionalBatch(pd.records);
-        if (!isInternalTopic(t.name)) entries.push({ topic: t.name, index: pd.index, records: pd.records });
+        const known = topic !== undefined && pd.index >= 0 && pd.index < topic.partitions.length;
+        // An unknown topic or partition is the replica manager's to answer, from the same image.
+        const problem = known ? produceRequestProblem(pd.records, apiVersion) : undefined;
+        if (problem !== undefined) (early ??= [])[place] = produceError(pd.index, problem.errorCode, problem.message);
+        else if (internal) (early ??= [])[place] = produceError(pd.index, known ? 'INVALID_TOPIC_EXCEPTION' : 'UNKNOWN_TOPIC_OR_PARTITION', known ? internalProduceMessage(t.name) : null);
+        else entries.push({ topic: t.name, index: pd.index, records: pd.records });
+        place++;
       }
     }
     if (transactional) return refuseProduce(req, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', transactionalProduceMessage);
-    const answers = await this.o.replicaManager.appendRecords(entries, req.acks, req.timeoutMs, now);
+    const answers = entries.length > 0 ? await this.o.replicaManager.appendRecords(entries, req.acks, req.timeoutMs, now) : [];
     let k = 0;
+    place = 0; // (only counted when something was answered early)
     const responses = req.topicData.map((t): P.TopicProduceResponse => {
-      const internal = isInternalTopic(t.name);
-      const partitionResponses = t.partitionData.map((pd): P.PartitionProduceResponse => (internal ? { index: pd.index, errorCode: 'INVALID_TOPIC_EXCEPTION', baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage: internalProduceMessage(t.name) } : answers[k++]!));
+      const partitionResponses = t.partitionData.map((): P.PartitionProduceResponse => early?.[place++] ?? answers[k++]!);
       return { name: t.name, partitionResponses };
     });
     return { apiKey: ApiKey.Produce, responses, throttleTimeMs: 0 };
+  }
+
+  /**
+   * A Fetch below v10 (before zstd, KIP-110) of a partition whose topic has
+   * `compression.type=zstd` is answered UNSUPPORTED_COMPRESSION_TYPE for that partition,
+   * as Kafka's `handleFetchRequest` answers it (after the read, as Kafka converts its
+   * answer: the other partitions of the request are served). Kafka decides on the topic's
+   * setting, not on the batches: a zstd batch a producer sent to a `producer` topic
+   * reaches such a fetcher as it is, in Kafka and here.
+   */
+  private async handleFetch(req: P.FetchRequest, context: RequestContext | undefined): Promise<P.FetchResponse> {
+    const response = await this.o.replicaManager.fetchMessages(req);
+    const apiVersion = context?.apiVersion;
+    const image = this.o.replicaManager.metadataImage;
+    if (apiVersion === undefined || apiVersion >= 10 || image === undefined) return response;
+    const broker = String(this.o.nodeId);
+    const zstd = new Set(response.responses.filter((t) => compressionTargetFor(image, t.topic, broker) === 'zstd').map((t) => t.topic));
+    if (zstd.size === 0) return response;
+    const responses = response.responses.map((t): P.FetchTopicResponse => {
+      if (!zstd.has(t.topic)) return t;
+      const partitions = t.partitions.map((p): P.FetchPartitionResponse => ({ partitionIndex: p.partitionIndex, errorCode: 'UNSUPPORTED_COMPRESSION_TYPE', highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, preferredReadReplica: -1, records: null }));
+      return { topic: t.topic, partitions };
+    });
+    return { ...response, responses };
   }
 
   private async handleListOffsets(req: P.ListOffsetsRequest): Promise<P.ListOffsetsResponse> {
@@ -212,6 +260,11 @@ export class KafkaApis {
       return { apiKey: ApiKey.InitProducerId, errorCode: code, producerId: -1, producerEpoch: -1, throttleTimeMs: 0 };
     }
   }
+}
+
+/** One partition of a Produce answered `errorCode`, nothing appended. */
+function produceError(index: number, errorCode: ErrorCode, errorMessage: string | null): P.PartitionProduceResponse {
+  return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage };
 }
 
 /** Every partition of a Produce answered `errorCode`, nothing appended (Kafka's `sendErrorResponseMaybeThrottle`). */

@@ -32,7 +32,7 @@ export function hasRecordWithoutKey(batch: Buffer, pos: number, size: number): b
 }
 
 /** The decompressed records section; every codec has a synchronous path (see the codecs). */
-function decompressSync(compression: 'gzip' | 'snappy' | 'lz4' | 'zstd', section: Buffer): Buffer {
+export function decompressSync(compression: 'gzip' | 'snappy' | 'lz4' | 'zstd', section: Buffer): Buffer {
   switch (compression) {
     case 'gzip':
       return gunzipSync(section, { maxOutputLength: decompressedBytesMax });
