@@ -239,6 +239,13 @@ export class KafkaApis {
 
   private async handleDeleteRecords(req: P.DeleteRecordsRequest): Promise<P.DeleteRecordsResponse> {
     const topics = await perPartition(req.topics, (t) => t.partitions, (name, partitions: P.DeleteRecordsPartitionResult[]) => ({ name, partitions }), async (t, dp): Promise<P.DeleteRecordsPartitionResult> => {
+      // Kafka's ReplicaManager.deleteRecords: an internal topic's records are not a client's
+      // to delete (a group's offsets, or the metadata log); an unknown partition of one is
+      // still UNKNOWN_TOPIC_OR_PARTITION, as Kafka's KafkaApis answers it first.
+      if (isInternalTopic(t.name)) {
+        const known = this.o.replicaManager.metadataImage?.topic(t.name)?.partitions[dp.partitionIndex] !== undefined;
+        return { partitionIndex: dp.partitionIndex, lowWatermark: -1, errorCode: known ? 'INVALID_TOPIC_EXCEPTION' : 'UNKNOWN_TOPIC_OR_PARTITION' };
+      }
       const r = await this.o.replicaManager.leaderPartition(t.name, dp.partitionIndex);
       if ('errorCode' in r) return { partitionIndex: dp.partitionIndex, lowWatermark: -1, errorCode: r.errorCode };
       const p = r.replica;
