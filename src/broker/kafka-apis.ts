@@ -188,27 +188,49 @@ export class KafkaApis {
   }
 
   /**
-   * A Fetch below v10 (before zstd, KIP-110) of a partition whose topic has
-   * `compression.type=zstd` is answered UNSUPPORTED_COMPRESSION_TYPE for that partition,
-   * as Kafka's `handleFetchRequest` answers it (after the read, as Kafka converts its
-   * answer: the other partitions of the request are served). Kafka decides on the topic's
-   * setting, not on the batches: a zstd batch a producer sent to a `producer` topic
-   * reaches such a fetcher as it is, in Kafka and here.
+   * A Fetch, served by the replica manager, then answered as Kafka answers two cases its
+   * read does not decide (`KafkaApis.handleFetchRequest`, `Partition.getLocalLog`):
+   *
+   * - a partition this broker holds a replica of but does not lead, fetched with a
+   *   `current_leader_epoch` other than the one this broker knows: FENCED_LEADER_EPOCH
+   *   (the fetcher's epoch is older) or UNKNOWN_LEADER_EPOCH (newer), not
+   *   NOT_LEADER_OR_FOLLOWER: Kafka checks the epoch before leadership, so a consumer
+   *   still fetching from the old leader learns that its metadata is stale;
+   * - a Fetch below v10 (before zstd, KIP-110) of a partition whose topic has
+   *   `compression.type=zstd`: UNSUPPORTED_COMPRESSION_TYPE for that partition, the rest
+   *   served (after the read, as Kafka converts its answer). Kafka decides on the topic's
+   *   setting, not on the batches: a zstd batch a producer sent to a `producer` topic
+   *   reaches such a fetcher as it is, in Kafka and here.
+   *
+   * The answer names the request's topics and partitions in its order (`readFromLocalLog`).
    */
   private async handleFetch(req: P.FetchRequest, context: RequestContext | undefined): Promise<P.FetchResponse> {
     const response = await this.o.replicaManager.fetchMessages(req);
-    const apiVersion = context?.apiVersion;
     const image = this.o.replicaManager.metadataImage;
-    if (apiVersion === undefined || apiVersion >= 10 || image === undefined) return response;
+    if (image === undefined) return response;
+    const apiVersion = context?.apiVersion;
+    const oldFetcher = apiVersion !== undefined && apiVersion < 10;
     const broker = String(this.o.nodeId);
-    const zstd = new Set(response.responses.filter((t) => compressionTargetFor(image, t.topic, broker) === 'zstd').map((t) => t.topic));
-    if (zstd.size === 0) return response;
-    const responses = response.responses.map((t): P.FetchTopicResponse => {
-      if (!zstd.has(t.topic)) return t;
-      const partitions = t.partitions.map((p): P.FetchPartitionResponse => ({ partitionIndex: p.partitionIndex, errorCode: 'UNSUPPORTED_COMPRESSION_TYPE', highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, preferredReadReplica: -1, records: null }));
-      return { topic: t.topic, partitions };
-    });
-    return { ...response, responses };
+    let responses: P.FetchTopicResponse[] | undefined;
+    for (let i = 0; i < response.responses.length; i++) {
+      const t = response.responses[i]!;
+      const asked = req.topics[i];
+      const zstd = oldFetcher && compressionTargetFor(image, t.topic, broker) === 'zstd';
+      let partitions: P.FetchPartitionResponse[] | undefined;
+      for (let k = 0; k < t.partitions.length; k++) {
+        const p = t.partitions[k]!;
+        let errorCode: ErrorCode | undefined = zstd ? 'UNSUPPORTED_COMPRESSION_TYPE' : undefined;
+        if (errorCode === undefined && (p.errorCode === 'NOT_LEADER_OR_FOLLOWER' || p.errorCode === 'LEADER_NOT_AVAILABLE')) {
+          const epoch = asked?.topic === t.topic ? (asked.partitions[k]?.currentLeaderEpoch ?? -1) : -1;
+          const reg = epoch >= 0 ? image.topic(t.topic)?.partitions[p.partitionIndex] : undefined;
+          if (reg !== undefined && reg.replicas.includes(this.o.nodeId) && epoch !== reg.leaderEpoch) errorCode = epoch < reg.leaderEpoch ? 'FENCED_LEADER_EPOCH' : 'UNKNOWN_LEADER_EPOCH';
+        }
+        if (errorCode === undefined) continue;
+        (partitions ??= [...t.partitions])[k] = { partitionIndex: p.partitionIndex, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, preferredReadReplica: -1, records: null };
+      }
+      if (partitions !== undefined) (responses ??= [...response.responses])[i] = { topic: t.topic, partitions };
+    }
+    return responses === undefined ? response : { ...response, responses };
   }
 
   private async handleListOffsets(req: P.ListOffsetsRequest): Promise<P.ListOffsetsResponse> {
