@@ -8,7 +8,7 @@
  *   INVALID_TIMESTAMP on a LogAppendTime topic, every record named in `record_errors`;
  * - a LogAppendTime topic stamps a KafkaJS producer's records: the Produce answer's
  *   `log_append_time_ms` is the stamp, KafkaJS's consumer reads it, kcat reads `tstype`
- *   logappend;
+ *   logappend and confluent-kafka TIMESTAMP_LOG_APPEND_TIME;
  * - `message.timestamp.before.max.ms` / `after.max.ms` judge every record, not the batch
  *   header's first and largest timestamps: the refused records' indexes come back in
  *   `record_errors` (Produce v8) and nothing of the batch is appended;
@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../src/index.js';
-import { kcatBase, requireClients, runKcat } from './helpers/clients.js';
+import { kcatBase, requireClients, runKcat, runPython } from './helpers/clients.js';
 import { RawConnection, requestMessage, sized } from './helpers/raw-client.js';
 import { nodeAddress, startWireCluster, type WireCluster } from './helpers/cluster.js';
 
@@ -191,6 +191,8 @@ describe('Kafka’s timestamp, version and order rules on a real socket', { time
       [1, 'create'],
     ]);
     expect(seen[1]!.ts).toBe(t);
+    // confluent-kafka (librdkafka 2.0.2) reads the same.
+    expect((await runPython<unknown[]>('timestamp_types.py', [cluster.bootstrapServers, 'create-time', 2], { timeoutMs: 180_000 }))[1]).toEqual([1, 'TIMESTAMP_CREATE_TIME', t]);
     // On a LogAppendTime topic the claim is refused, each record named.
     const [refused] = await produce(await leaderOf('append-time'), 8, 'append-time', [[0, claimLogAppendTime(await batchAt([t, t]))]]);
     expect([refused!.errorCode, refused!.recordErrors.map(([i]) => i)]).toEqual([32, [0, 1]]);
@@ -236,6 +238,10 @@ describe('Kafka’s timestamp, version and order rules on a real socket', { time
     expect(seen.map((r) => [r.payload, r.tstype, r.ts])).toEqual([
       ['a', 'logappend', stamp],
       ['b', 'logappend', stamp],
+    ]);
+    expect(await runPython<unknown[]>('timestamp_types.py', [cluster.bootstrapServers, 'append-time', 2], { timeoutMs: 180_000 })).toEqual([
+      [0, 'TIMESTAMP_LOG_APPEND_TIME', stamp],
+      [1, 'TIMESTAMP_LOG_APPEND_TIME', stamp],
     ]);
   });
 
