@@ -301,6 +301,29 @@ describe('Kafka’s timestamp, version and order rules on a real socket', { time
     expect(await fetchError(4, 'create-time')).toBe(0);
   });
 
+  it('the version reaches a node in its own worker thread: zstd in a Produce v5 is refused there too', async () => {
+    const workers = await startWireCluster({ nodes: 1, threads: 'per-node' });
+    const raw = await RawConnection.open(workers.bootstrapServers);
+    try {
+      await workers.admin().createTopics([{ name: 'in-worker', partitions: 1 }]);
+      const zstd = await encodeBatch([{ value: Buffer.from('z'.repeat(200)) }], { compression: 'zstd' });
+      const answer = async (version: number): Promise<number> => {
+        const id = correlationId++;
+        const body = Buffer.concat([Buffer.from([0xff, 0xff, 0x00, 0x01]), int32(30_000), int32(1), str16('in-worker'), int32(1), int32(0), int32(zstd.length), zstd]);
+        raw.write(sized(requestMessage(0, version, id, body)));
+        const frame = await raw.next(60_000);
+        if (typeof frame === 'string') throw new Error(`no answer: ${frame}`);
+        // correlation id, one topic, its name, one partition, its index: then the error code.
+        return frame.readInt16BE(4 + 4 + 2 + 'in-worker'.length + 4 + 4);
+      };
+      expect(await answer(5)).toBe(76);
+      expect(await answer(7)).toBe(0);
+    } finally {
+      raw.close();
+      await workers.close();
+    }
+  });
+
   it('Kafka’s order: an unknown partition first, then the batch’s shape, then the internal topic and leadership', async () => {
     const leader = await leaderOf('create-time');
     const other = leader === 1 ? 2 : 1;
