@@ -112,14 +112,15 @@ describe('the Fetch path’s refusals against Kafka’s', { timeout: 300_000 }, 
     await kadmin.connect();
     for (const groupId of ['kjs-early', 'kjs-late']) await kadmin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '2' }] });
     await kadmin.disconnect();
-    const firstRead = async (groupId: string, fromBeginning: boolean, whileWaiting?: () => Promise<void>): Promise<[string, string]> => {
+    const firstRead = async (groupId: string, fromBeginning: boolean, whileWaiting?: (joined: Promise<unknown>) => Promise<void>): Promise<[string, string]> => {
       const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
+      const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
       await consumer.connect();
       try {
         await consumer.subscribe({ topic, fromBeginning });
         return await new Promise<[string, string]>((resolve, reject) => {
           consumer.run({ eachMessage: async ({ message }) => resolve([message.offset, message.value!.toString()]) }).catch(reject);
-          void whileWaiting?.().catch(reject);
+          void whileWaiting?.(joined).catch(reject);
         });
       } finally {
         await consumer.disconnect();
@@ -131,12 +132,11 @@ describe('the Fetch path’s refusals against Kafka’s', { timeout: 300_000 }, 
     let produced = 0;
     let stop = false;
     let producing: Promise<void> | undefined;
-    const late = await firstRead('kjs-late', false, () => (producing = (async () => {
-      // Counted, not timed: until the consumer has read one (it joins at an unknown moment).
-      for (let i = 0; i < 400 && !stop; i++) {
-        await producer.send(topic, [{ value: `late${produced++}` }]);
-        await new Promise((r) => setTimeout(r, 250));
-      }
+    const late = await firstRead('kjs-late', false, (joined) => (producing = (async () => {
+      // Once it joined, records until it has read one (its reset to the end comes at an
+      // unknown moment after): counted, not timed, each send a round trip.
+      await joined;
+      for (let i = 0; i < 20_000 && !stop; i++) await producer.send(topic, [{ value: `late${produced++}` }]);
     })()));
     stop = true;
     await producing;
