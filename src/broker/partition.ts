@@ -467,7 +467,7 @@ export class Partition {
     const legacy = legacyMagicProblem(batches);
     if (legacy !== undefined) return error(legacy.errorCode, legacy.message);
     const checked = validateBatches(batches, this.validationRules(true, !checksummedHere(batches)));
-    if (!checked.ok) return error(checked.errorCode, checked.message);
+    if (!checked.ok) return { errorCode: checked.errorCode, message: checked.message, recordErrors: checked.recordErrors };
     let validated = checked.value;
     const headers = validated.batches;
     // Kafka's produce rules past the structure: one batch, base offset 0, no control batch... (produce-batch-checks.ts).

@@ -12,6 +12,7 @@
  * - `message.timestamp.before.max.ms` / `after.max.ms` judge every record, not the batch
  *   header's first and largest timestamps: the refused records' indexes come back in
  *   `record_errors` (Produce v8) and nothing of the batch is appended;
+ * - a compacted topic's records without a key: INVALID_RECORD, each named in `record_errors`;
  * - zstd in a Produce v3-v6 is UNSUPPORTED_COMPRESSION_TYPE (v7 takes it); a Fetch below
  *   v10 of a `compression.type=zstd` topic is UNSUPPORTED_COMPRESSION_TYPE (v10 reads it);
  * - the order of Kafka's refusals: an unknown partition before the batch's shape, the
@@ -46,6 +47,7 @@ beforeAll(async () => {
     { name: 'append-time', partitions: 1, replicationFactor: 1, configs: { 'message.timestamp.type': 'LogAppendTime' } },
     { name: 'bounded', partitions: 1, replicationFactor: 1, configs: { 'message.timestamp.before.max.ms': '60000' } },
     { name: 'zstd-stored', partitions: 1, replicationFactor: 1, configs: { 'compression.type': 'zstd' } },
+    { name: 'compacted', partitions: 1, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' } },
   ]);
 }, 120_000);
 afterAll(async () => {
@@ -263,6 +265,16 @@ describe('Kafka’s timestamp, version and order rules on a real socket', { time
     const [fine] = await produce(await leaderOf('bounded'), 8, 'bounded', [[0, await batchAt([t, t - 1_000, t])]]);
     expect(fine!.errorCode).toBe(0);
     expect(await logEnd('bounded')).toBe(3);
+  });
+
+  it('a compacted topic: the records without a key are named in record_errors (INVALID_RECORD), nothing appended', async () => {
+    const t = Date.now();
+    const keys = ['k0', null, 'k2', null];
+    const records = keys.map((key, i) => Record({ offsetDelta: i, timestampDelta: 0, key: key === null ? null : Buffer.from(key), value: Buffer.from(`v${i}`), headers: {} }));
+    const batch = Buffer.from((await RecordBatch({ records, firstTimestamp: t, maxTimestamp: t, lastOffsetDelta: 3 })).buffer);
+    const [keyless] = await produce(await leaderOf('compacted'), 8, 'compacted', [[0, batch]]);
+    expect([keyless!.errorCode, keyless!.recordErrors.map(([i]) => i)]).toEqual([87, [1, 3]]);
+    expect(await logEnd('compacted')).toBe(0);
   });
 
   it('zstd: a Produce v3-v6 is UNSUPPORTED_COMPRESSION_TYPE, v7 takes it; a Fetch below v10 of a zstd topic is UNSUPPORTED_COMPRESSION_TYPE', async () => {
