@@ -10,7 +10,7 @@ import { isTributaryError } from '../util/errors.js';
 import { IsrState } from './core/isr.js';
 import type { LeaderEpochCache, EpochEndOffset, EpochStart } from './core/leader-epoch-cache.js';
 import { ProducerState, type ProducerBatch } from './core/producer-state.js';
-import { asCreateTimeBatch, claimsLogAppendTime, leaderBatchProblem, leaderRulesFor, legacyMagicProblem, timestampProblem, type RecordError } from './produce-batch-checks.js';
+import { asCreateTimeBatch, claimsLogAppendTime, leaderBatchProblem, leaderRulesFor, legacyMagicProblem, segmentProblem, timestampProblem, type RecordError } from './produce-batch-checks.js';
 import { loadProducerState } from './producer-state-loader.js';
 import { divergingEpoch, leaderEpochProblem, truncationOffset } from './core/replica-fetch.js';
 
@@ -471,7 +471,7 @@ export class Partition {
     let validated = checked.value;
     const headers = validated.batches;
     // Kafka's produce rules past the structure: one batch, base offset 0, no control batch... (produce-batch-checks.ts).
-    const refused = leaderBatchProblem(headers, this.log.config.segmentBytes) ?? timestampProblem(headers[0]!, validated.bytes, options.nowMs, this.log.config);
+    const refused = leaderBatchProblem(headers) ?? timestampProblem(headers[0]!, validated.bytes, options.nowMs, this.log.config) ?? segmentProblem(headers[0]!, this.log.config.segmentBytes);
     if (refused !== undefined) return { errorCode: refused.errorCode, message: refused.message, recordErrors: refused.recordErrors };
     // A producer's LogAppendTime claim a CreateTime topic took: stored as CreateTime, as Kafka does.
     if (claimsLogAppendTime(headers[0]!.header) && this.log.config.messageTimestampType === 'CreateTime') validated = asCreateTimeBatch(validated, this.validationRules(true, false));

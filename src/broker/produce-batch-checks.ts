@@ -18,10 +18,10 @@
  * - a base offset other than 0;
  * - a control batch ("Clients are not allowed to write control records");
  * - a producer id with no base sequence;
- * - a batch larger than `segment.bytes`: RECORD_LIST_TOO_LARGE (checked after a
- *   `compression.type` conversion, on the bytes that would be written);
  * - the records' timestamps (`timestampProblem`): INVALID_TIMESTAMP with the index of
- *   each refused record in `record_errors`.
+ *   each refused record in `record_errors`;
+ * - last, a batch larger than `segment.bytes`: RECORD_LIST_TOO_LARGE (checked after a
+ *   `compression.type` conversion, on the bytes that would be written).
  *
  * Pure, and cheap: the first batch's magic byte before the structure pass, then the
  * header fields that pass already read.
@@ -93,14 +93,15 @@ export function produceRequestProblem(records: Uint8Array | null, apiVersion: nu
 
 const noBatch: BatchProblem = { errorCode: 'INVALID_RECORD', message: 'a produce must hold one record batch for each partition it names' };
 
-/** Kafka's answer to the checked batches of one partition of a produce, or undefined if it takes them. */
-export function leaderBatchProblem(batches: readonly { readonly size: number; readonly header: BatchHeader }[], segmentBytes: number): BatchProblem | undefined {
+/**
+ * Kafka's answer to the header of the checked batches of one partition of a produce, or
+ * undefined if it takes them (its records are {@link timestampProblem}'s, and the size
+ * against `segment.bytes` {@link segmentProblem}'s, in that order).
+ */
+export function leaderBatchProblem(batches: readonly { readonly size: number; readonly header: BatchHeader }[]): BatchProblem | undefined {
   if (batches.length !== 1) {
     return { errorCode: 'INVALID_RECORD', message: `a produce may hold exactly one record batch per partition, got ${batches.length}` };
   }
-  // Kafka's UnifiedLog.append: a batch that cannot fit a segment (RecordBatchTooLargeException).
-  const size = batches[0]!.size;
-  if (size > segmentBytes) return { errorCode: 'RECORD_LIST_TOO_LARGE', message: `a record batch of ${size} bytes is over the topic's segment.bytes (${segmentBytes})` };
   const h = batches[0]!.header;
   if (h.baseOffset !== 0) return { errorCode: 'INVALID_RECORD', message: `the base offset of a produced record batch must be 0, got ${h.baseOffset}` };
   if ((h.attributes & attributeBits.control) !== 0) return { errorCode: 'INVALID_RECORD', message: 'clients may not write control records' };
@@ -108,6 +109,16 @@ export function leaderBatchProblem(batches: readonly { readonly size: number; re
     return { errorCode: 'INVALID_RECORD', message: `invalid sequence number ${h.baseSequence} in a record batch with producer id ${h.producerId}` };
   }
   return undefined;
+}
+
+/**
+ * Kafka's `UnifiedLog.append` after the validator: a batch that cannot fit a segment
+ * (`RecordBatchTooLargeException`, RECORD_LIST_TOO_LARGE), checked last, on the bytes
+ * that would be written (after a `compression.type` conversion).
+ */
+export function segmentProblem(batch: { readonly size: number }, segmentBytes: number): BatchProblem | undefined {
+  const size = batch.size;
+  return size > segmentBytes ? { errorCode: 'RECORD_LIST_TOO_LARGE', message: `a record batch of ${size} bytes is over the topic's segment.bytes (${segmentBytes})` } : undefined;
 }
 
 /**

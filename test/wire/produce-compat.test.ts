@@ -48,6 +48,7 @@ beforeAll(async () => {
     { name: 'bounded', partitions: 1, replicationFactor: 1, configs: { 'message.timestamp.before.max.ms': '60000' } },
     { name: 'zstd-stored', partitions: 1, replicationFactor: 1, configs: { 'compression.type': 'zstd' } },
     { name: 'compacted', partitions: 1, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' } },
+    { name: 'small-segments', partitions: 1, replicationFactor: 1, configs: { 'segment.bytes': '1000' } },
   ]);
 }, 120_000);
 afterAll(async () => {
@@ -80,6 +81,13 @@ function withAttributes(batch: Buffer, change: (attributes: number) => number): 
   const b = Buffer.from(batch);
   b.writeInt16BE(change(b.readInt16BE(21)), 21);
   b.writeUInt32BE(crc32C(b.subarray(21)), 17);
+  return b;
+}
+
+/** `batch` with base offset `offset` (outside the CRC, which stays valid). */
+function withBaseOffset(batch: Buffer, offset: number): Buffer {
+  const b = Buffer.from(batch);
+  b.writeBigInt64BE(BigInt(offset), 0);
   return b;
 }
 
@@ -346,6 +354,13 @@ describe('Kafka’s timestamp, version and order rules on a real socket', { time
     // Two batches sent to a broker that does not lead: INVALID_RECORD (87) before NOT_LEADER_OR_FOLLOWER (6).
     expect((await produce(other, 8, 'create-time', [[0, two]]))[0]!.errorCode).toBe(87);
     expect((await produce(other, 8, 'create-time', [[0, await batchAt([t])]]))[0]!.errorCode).toBe(6);
+    // A batch over segment.bytes with a base offset other than 0: the header's INVALID_RECORD
+    // first (Kafka checks the segment size after its validator), RECORD_LIST_TOO_LARGE (18) alone.
+    const big = await batchAt(Array.from({ length: 120 }, () => t));
+    expect(big.length).toBeGreaterThan(1000);
+    const smallLeader = await leaderOf('small-segments');
+    expect((await produce(smallLeader, 8, 'small-segments', [[0, withBaseOffset(big, 5)]]))[0]!.errorCode).toBe(87);
+    expect((await produce(smallLeader, 8, 'small-segments', [[0, big]]))[0]!.errorCode).toBe(18);
     // An empty records field: INVALID_RECORD.
     expect((await produce(leader, 8, 'create-time', [[0, Buffer.alloc(0)]]))[0]!.errorCode).toBe(87);
     // __consumer_offsets: two batches INVALID_RECORD, one batch INVALID_TOPIC_EXCEPTION (17), an unknown partition 3.
