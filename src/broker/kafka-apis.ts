@@ -116,6 +116,8 @@ export class KafkaApis {
       }
       case ApiKey.DeleteRecords:
         return this.handleDeleteRecords(req);
+      case ApiKey.OffsetForLeaderEpoch:
+        return this.handleOffsetForLeaderEpoch(req);
       case ApiKey.DescribeCluster:
         return describeClusterResponse(this.requireImage(), { host: this.o.config.host, clusterId: this.o.clusterId, controllerId: controller.activeControllerId() });
       case ApiKey.FindCoordinator:
@@ -222,8 +224,8 @@ export class KafkaApis {
         let errorCode: ErrorCode | undefined = zstd ? 'UNSUPPORTED_COMPRESSION_TYPE' : undefined;
         if (errorCode === undefined && (p.errorCode === 'NOT_LEADER_OR_FOLLOWER' || p.errorCode === 'LEADER_NOT_AVAILABLE')) {
           const epoch = asked?.topic === t.topic ? (asked.partitions[k]?.currentLeaderEpoch ?? -1) : -1;
-          const reg = epoch >= 0 ? image.topic(t.topic)?.partitions[p.partitionIndex] : undefined;
-          if (reg !== undefined && reg.replicas.includes(this.o.nodeId) && epoch !== reg.leaderEpoch) errorCode = epoch < reg.leaderEpoch ? 'FENCED_LEADER_EPOCH' : 'UNKNOWN_LEADER_EPOCH';
+          const before = epochBeforeLeadership(image, this.o.nodeId, t.topic, p.partitionIndex, epoch, p.errorCode);
+          if (before !== p.errorCode) errorCode = before;
         }
         if (errorCode === undefined) continue;
         (partitions ??= [...t.partitions])[k] = { partitionIndex: p.partitionIndex, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, preferredReadReplica: -1, records: null };
@@ -242,7 +244,7 @@ export class KafkaApis {
       // by partition, so two different answers would both be read as one of them).
       if (duplicated.has(partitionKey(t.name, lp.partitionIndex))) return fail('INVALID_REQUEST');
       const r = await this.o.replicaManager.leaderPartition(t.name, lp.partitionIndex);
-      if ('errorCode' in r) return fail(r.errorCode);
+      if ('errorCode' in r) return fail(epochBeforeLeadership(this.o.replicaManager.metadataImage, this.o.nodeId, t.name, lp.partitionIndex, lp.currentLeaderEpoch ?? -1, r.errorCode));
       const p = r.replica;
       if (lp.currentLeaderEpoch !== undefined && lp.currentLeaderEpoch >= 0 && lp.currentLeaderEpoch !== p.leaderEpoch) {
         return fail(lp.currentLeaderEpoch < p.leaderEpoch ? 'FENCED_LEADER_EPOCH' : 'UNKNOWN_LEADER_EPOCH');
@@ -280,6 +282,35 @@ export class KafkaApis {
     return { apiKey: ApiKey.DeleteRecords, topics, throttleTimeMs: 0 };
   }
 
+  /**
+   * OffsetForLeaderEpoch (KIP-101, KIP-320): the end offset of an epoch in the leader's
+   * log (the start of the next larger epoch, or the log end offset), with the largest
+   * epoch at most the one asked for; -1 and -1 when the log knows none. A consumer asks it
+   * after a leader change, to learn whether the records it read were truncated away.
+   * Kafka's `ReplicaManager.lastOffsetForLeaderEpoch`: only the leader answers (this is
+   * not a follower's way to truncate here: followers learn it from the Fetch's diverging
+   * epoch), with the epoch checked before leadership as in a Fetch.
+   */
+  private async handleOffsetForLeaderEpoch(req: P.OffsetForLeaderEpochRequest): Promise<P.OffsetForLeaderEpochResponse> {
+    const topics = await Promise.all(
+      req.topics.map(async (t): Promise<P.OffsetForLeaderTopicResult> => ({
+        topic: t.topic,
+        partitions: await Promise.all(
+          t.partitions.map(async (op): Promise<P.EpochEndOffsetResult> => {
+            const fail = (errorCode: ErrorCode): P.EpochEndOffsetResult => ({ errorCode, partition: op.partition, leaderEpoch: -1, endOffset: -1 });
+            const r = await this.o.replicaManager.leaderPartition(t.topic, op.partition);
+            if ('errorCode' in r) return fail(epochBeforeLeadership(this.o.replicaManager.metadataImage, this.o.nodeId, t.topic, op.partition, op.currentLeaderEpoch, r.errorCode));
+            const p = r.replica;
+            if (op.currentLeaderEpoch >= 0 && op.currentLeaderEpoch !== p.leaderEpoch) return fail(op.currentLeaderEpoch < p.leaderEpoch ? 'FENCED_LEADER_EPOCH' : 'UNKNOWN_LEADER_EPOCH');
+            const found = p.log.endOffsetForEpoch(op.leaderEpoch);
+            return { errorCode: 'NONE', partition: op.partition, leaderEpoch: found?.epoch ?? -1, endOffset: found?.endOffset ?? -1 };
+          }),
+        ),
+      })),
+    );
+    return { apiKey: ApiKey.OffsetForLeaderEpoch, topics, throttleTimeMs: 0 };
+  }
+
   private async handleInitProducerId(): Promise<P.InitProducerIdResponse> {
     try {
       const producerId = await this.o.producerIds.generateProducerId();
@@ -289,6 +320,20 @@ export class KafkaApis {
       return { apiKey: ApiKey.InitProducerId, errorCode: code, producerId: -1, producerEpoch: -1, throttleTimeMs: 0 };
     }
   }
+}
+
+/**
+ * Kafka's `Partition.getLocalLog`: a broker that holds a replica of the partition checks
+ * the sender's `currentLeaderEpoch` (-1: none) before leadership, so a sender behind it
+ * gets FENCED_LEADER_EPOCH and one ahead of it UNKNOWN_LEADER_EPOCH where `errorCode`
+ * (NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE) would say only that this broker does
+ * not lead. Any other answer stands.
+ */
+function epochBeforeLeadership(image: MetadataImage | undefined, nodeId: number, topic: string, partition: number, currentLeaderEpoch: number, errorCode: ErrorCode): ErrorCode {
+  if (currentLeaderEpoch < 0 || (errorCode !== 'NOT_LEADER_OR_FOLLOWER' && errorCode !== 'LEADER_NOT_AVAILABLE')) return errorCode;
+  const reg = image?.topic(topic)?.partitions[partition];
+  if (reg === undefined || !reg.replicas.includes(nodeId) || currentLeaderEpoch === reg.leaderEpoch) return errorCode;
+  return currentLeaderEpoch < reg.leaderEpoch ? 'FENCED_LEADER_EPOCH' : 'UNKNOWN_LEADER_EPOCH';
 }
 
 /** One partition of a Produce answered `errorCode`, nothing appended. */

@@ -10,6 +10,9 @@
  *   leadership; it was NOT_LEADER_OR_FOLLOWER), with a newer one UNKNOWN_LEADER_EPOCH,
  *   with its own epoch NOT_LEADER_OR_FOLLOWER; the new leader answers the old epoch
  *   FENCED_LEADER_EPOCH;
+ * - OffsetForLeaderEpoch (KIP-320, what a consumer asks after a leader change): the old
+ *   epoch's end offset from the new leader, the same epoch rules (it was advertised and
+ *   answered UNSUPPORTED_VERSION);
  * - a deleted topic: UNKNOWN_TOPIC_OR_PARTITION;
  * - isolation_level read_committed (librdkafka's default): the same records, and a last
  *   stable offset equal to the high watermark (no transactions, so nothing is open);
@@ -81,6 +84,32 @@ async function fetchOne(nodeId: number, topic: string, part: { partition?: numbe
     const length = frame.readInt32BE(pos);
     const recordBytes = Math.max(0, length);
     return { ...out, recordBytes, firstBaseOffset: recordBytes >= 8 ? frame.readBigInt64BE(pos + 4) : undefined };
+  } finally {
+    conn.close();
+  }
+}
+
+/** OffsetForLeaderEpoch v2 (written by hand) for partition 0 of `topic` to node `nodeId`: [error, leader epoch, end offset]. */
+async function endOffsetFor(nodeId: number, topic: string, currentLeaderEpoch: number, leaderEpoch: number): Promise<[number, number, bigint]> {
+  const name = Buffer.from(topic);
+  const body = Buffer.alloc(4 + 2 + name.length + 4 + 12);
+  let at = body.writeInt32BE(1, 0);
+  at = body.writeInt16BE(name.length, at);
+  at += name.copy(body, at);
+  at = body.writeInt32BE(1, at);
+  at = body.writeInt32BE(0, at);
+  at = body.writeInt32BE(currentLeaderEpoch, at);
+  body.writeInt32BE(leaderEpoch, at);
+  const conn = await RawConnection.open(nodeAddress(cluster, nodeId));
+  try {
+    const id = correlationId++;
+    conn.write(sized(requestMessage(23, 2, id, body)));
+    const frame = await conn.next(60_000);
+    if (typeof frame === 'string') throw new Error(`no answer: ${frame}`);
+    expect(frame.readInt32BE(0)).toBe(id);
+    // throttle, one topic and its name, one partition: error, index, leader epoch, end offset.
+    const pos = 4 + 4 + 4 + 2 + name.length + 4;
+    return [frame.readInt16BE(pos), frame.readInt32BE(pos + 6), frame.readBigInt64BE(pos + 10)];
   } finally {
     conn.close();
   }
@@ -191,6 +220,16 @@ describe('the Fetch path’s refusals against Kafka’s', { timeout: 300_000 }, 
     expect((await fetchOne(after.leader, topic, { fetchOffset: 0, currentLeaderEpoch: before.leaderEpoch })).errorCode).toBe(74);
     const read = await fetchOne(after.leader, topic, { fetchOffset: 0, currentLeaderEpoch: after.leaderEpoch });
     expect([read.errorCode, read.firstBaseOffset]).toEqual([0, 0n]);
+
+    // OffsetForLeaderEpoch (KIP-320: a consumer asks it after a leader change; it was
+    // advertised and answered UNSUPPORTED_VERSION). The old epoch ended where the new
+    // leader's log ended then (offset 1, after 'm'); the new one ends at the log end.
+    expect(await endOffsetFor(after.leader, topic, after.leaderEpoch, before.leaderEpoch)).toEqual([0, before.leaderEpoch, 1n]);
+    expect(await endOffsetFor(after.leader, topic, -1, after.leaderEpoch)).toEqual([0, after.leaderEpoch, 1n]);
+    expect((await endOffsetFor(after.leader, topic, before.leaderEpoch, before.leaderEpoch))[0]).toBe(74);
+    expect((await endOffsetFor(before.leader, topic, before.leaderEpoch, before.leaderEpoch))[0]).toBe(74);
+    expect((await endOffsetFor(before.leader, topic, after.leaderEpoch, before.leaderEpoch))[0]).toBe(6);
+    expect((await endOffsetFor(after.leader, 'no-such-topic', -1, 0))[0]).toBe(3);
 
     const doomedLeader = (await describe1('doomed')).leader;
     await admin.deleteTopics(['doomed']);
