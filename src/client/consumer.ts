@@ -534,7 +534,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /** A chunk was handed out: a partition whose data is all handed out leaves the queue, and may be fetched again. */
   private afterChunk(s: PartitionState, d: Draining): void {
-    if (s.draining === d && d.position >= d.records.length) {
+    if (s.draining === d && d.position >= d.records.length && d.open === undefined) {
       s.draining = undefined;
       this.leaveQueue(s, this.readyQueue.indexOf(s));
       this.pump();
