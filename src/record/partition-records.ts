@@ -238,8 +238,10 @@ export function openPartitionSection(body: Uint8Array, header: BatchHeader, from
  * section ends (then its end is checked: no bytes may be left over); returns whether it
  * ended. Records below the section's `fromOffset` are checked and skipped without an
  * object and do not count. Throws `CORRUPT_MESSAGE` on any inconsistency, never reading
- * outside the section; the records pushed before a damaged one stay pushed (the consumer
- * hands them out, then the failure, as Kafka's consumer does).
+ * outside the section. (A consumer that hands a batch out in parts has handed out its
+ * earlier parts when a later one turns out damaged; the chunk holding the damaged record
+ * fails and its position stays before it. The CRC, when checked, is checked for the whole
+ * batch before its first part.)
  * @internal
  */
 export function decodePartitionSection(c: PartitionSection, out: PartitionRecord[], limit: number): boolean {
