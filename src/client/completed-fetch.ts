@@ -1,5 +1,5 @@
 /**
- * A fetched partition's data being handed out, a chunk of whole record batches at a time
+ * A fetched partition's data being handed out, a chunk of at most 500 records at a time
  * (Kafka's consumer calls the same thing a `CompletedFetch`): where the next chunk starts,
  * decoding it straight into the consumer's records, and moving the partition's position
  * past it. Moved out of consumer.ts (the consumer keeps the fetching and the queue).
