@@ -250,10 +250,15 @@ export class KafkaApis {
         return fail(lp.currentLeaderEpoch < p.leaderEpoch ? 'FENCED_LEADER_EPOCH' : 'UNKNOWN_LEADER_EPOCH');
       }
       const ok = (offset: number, timestamp = -1): P.ListOffsetsPartitionResponse => ({ partitionIndex: lp.partitionIndex, errorCode: 'NONE', timestamp, offset, leaderEpoch: p.leaderEpoch });
+      // Kafka's targets (`ListOffsetsRequest`, `UnifiedLog.fetchOffsetByTimestamp`): -1 latest,
+      // -2 earliest, -3 the largest timestamp (KIP-734), -4 the earliest local offset and -5
+      // the latest tiered one (KIP-405, KIP-1005): with no tiered storage the local log is the
+      // whole log, and nothing is tiered (offset -1). Kafka serves each at any version.
       if (lp.timestamp === -1) return ok(p.highWatermark);
-      if (lp.timestamp === -2) return ok(p.logStartOffset);
-      if (lp.timestamp < 0) return fail('UNSUPPORTED_VERSION');
-      const found = await p.log.offsetForTimestamp(lp.timestamp);
+      if (lp.timestamp === -2 || lp.timestamp === -4) return ok(p.logStartOffset);
+      if (lp.timestamp === -5) return { ...ok(-1), leaderEpoch: -1 };
+      if (lp.timestamp < -5) return fail('UNSUPPORTED_VERSION');
+      const found = await p.log.offsetForTimestamp(lp.timestamp === -3 ? 'max' : lp.timestamp);
       // Only what consumers may read: a record at or past the high watermark is not found yet.
       if (found === undefined || found.offset >= p.highWatermark) return ok(-1);
       return ok(found.offset, found.timestamp);
