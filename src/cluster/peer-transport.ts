@@ -3,7 +3,7 @@ import type { Request, ResponseFor } from '../protocol/requests.js';
 import { PortTransport } from '../transport/port/port-transport.js';
 import type { NodeHandler, SendOptions, Transport } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
-import { isReplicaFetch, takePeerFetchAnswer, type PeerFetch } from '../node/peer-fetch.js';
+import { isReplicaFetch, peerFetchMessage, takePeerFetchAnswer } from '../node/peer-fetch.js';
 import { decodeNodeAnswer, encodeNodeMessage, isNodeRequest, markFetchRecords, sendForFrame, type NodeResponse } from '../node/node-requests.js';
 
 /**
@@ -15,7 +15,7 @@ import { decodeNodeAnswer, encodeNodeMessage, isNodeRequest, markFetchRecords, s
  * This is where a typed node request (`NodeRequest`) crosses a thread, so it is encoded
  * here into one Kafka request message, and the frame of its answer decoded back; the
  * peer's endpoint decodes the frame into the same typed request. The replica Fetch, the
- * request that runs all the time, crosses as the typed object instead (`PeerFetch`,
+ * request that runs all the time, crosses in a fixed binary layout instead (`PeerFetch`,
  * node/peer-fetch.ts).
  * @internal
  */
@@ -55,10 +55,9 @@ export class PeerTransport implements Transport {
     if (t === undefined) throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId} is not reachable`);
     if (!isNodeRequest(request)) return t.send(nodeId, request, options);
     if (isReplicaFetch(request)) {
-      // As an object, not a frame (node/peer-fetch.ts: why).
-      const peerFetch: PeerFetch = { apiKey: 1, peerFetch: request };
-      const answer: unknown = await t.send(nodeId, peerFetch as unknown as Request, options);
-      const fetched: NodeResponse = { apiKey: 1, body: takePeerFetchAnswer(request, answer, nodeId) };
+      // In a fixed binary layout, not a frame (node/peer-fetch.ts: why).
+      const answer: unknown = await t.send(nodeId, peerFetchMessage(request) as unknown as Request, options);
+      const fetched: NodeResponse = { apiKey: 1, body: takePeerFetchAnswer(answer, nodeId) };
       return fetched as unknown as ResponseFor<R>;
     }
     const answer = await sendForFrame(t, nodeId, request.apiKey, encodeNodeMessage(request), options);
