@@ -21,6 +21,8 @@ import { decodeNodeAnswer, encodeNodeMessage, isNodeRequest, markFetchRecords, s
  */
 export class PeerTransport implements Transport {
   private readonly links = new Map<number, PortTransport>();
+  /** Per peer, the buffer of its last replica Fetch answer, to carry the next request to it (node/peer-fetch.ts). */
+  private readonly spares = new Map<number, ArrayBuffer>();
   private closed = false;
 
   constructor(
@@ -31,6 +33,7 @@ export class PeerTransport implements Transport {
   /** The port to peer `id` (replaces an older one: the peer restarted). */
   link(id: number, port: MessagePort): void {
     void this.links.get(id)?.close();
+    this.spares.delete(id);
     if (this.closed) {
       port.close();
       return;
@@ -56,8 +59,13 @@ export class PeerTransport implements Transport {
     if (!isNodeRequest(request)) return t.send(nodeId, request, options);
     if (isReplicaFetch(request)) {
       // In a fixed binary layout, not a frame (node/peer-fetch.ts: why).
-      const answer: unknown = await t.send(nodeId, peerFetchMessage(request) as unknown as Request, options);
-      const fetched: NodeResponse = { apiKey: 1, body: takePeerFetchAnswer(answer, nodeId) };
+      // The last answer's buffer from this node carries the request (peer-fetch.ts, `takePeerFetchAnswer`: why that is safe).
+      const spare = this.spares.get(nodeId);
+      this.spares.delete(nodeId);
+      const answer: unknown = await t.send(nodeId, peerFetchMessage(request, spare) as unknown as Request, options);
+      const { body, spare: next } = takePeerFetchAnswer(answer, nodeId);
+      if (next !== undefined && this.links.get(nodeId) === t) this.spares.set(nodeId, next);
+      const fetched: NodeResponse = { apiKey: 1, body };
       return fetched as unknown as ResponseFor<R>;
     }
     const answer = await sendForFrame(t, nodeId, request.apiKey, encodeNodeMessage(request), options);
@@ -74,5 +82,6 @@ export class PeerTransport implements Transport {
     this.closed = true;
     await Promise.all([...this.links.values()].map((t) => t.close()));
     this.links.clear();
+    this.spares.clear();
   }
 }

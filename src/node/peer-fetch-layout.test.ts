@@ -20,7 +20,7 @@ import { silentLogger } from '../util/logger.js';
 import { NodeEndpoint } from './node-endpoint.js';
 import { sendNodeRequest, type NodeRequest } from './node-requests.js';
 import { peerFetchAnswer, peerFetchMessage, readPeerFetch, takePeerFetchAnswer } from './peer-fetch.js';
-import { answerHeaderBytes, readPeerFetchAnswer, readPeerFetch as readRequestLayout, requestHeaderBytes, writePeerFetch, writePeerFetchAnswer } from './peer-fetch-layout.js';
+import { answerHeaderBytes, isRoundBuffer, roundBufferBytesMax, roundBufferBytesMin, readPeerFetchAnswer, readPeerFetch as readRequestLayout, requestHeaderBytes, writePeerFetch, writePeerFetchAnswer } from './peer-fetch-layout.js';
 import { TransportRaftNetwork } from './raft-link.js';
 
 const request: NodeRequest<P.FetchRequest> = {
@@ -146,7 +146,8 @@ describe('the replica Fetch layout', () => {
     expect(checked).toBe(true);
     expect(body).toEqual({ ...sent, responses: sent.responses.map((t) => ({ ...t, partitions: t.partitions.map((p) => ({ ...p, records: p.records === null ? null : Buffer.from(p.records) })) })) });
     expect(batches.map((b) => b.length)).toEqual([300, 50]);
-    expect(answerBytes.length).toBe(answerBytes.buffer.byteLength); // the whole buffer, to transfer
+    expect(answerBytes.byteOffset).toBe(0); // from the start of a buffer of its own, to transfer
+    expect(answerBytes.buffer.byteLength).toBe(roundBufferBytesMin); // room for the next round
     expect(batches[0]!.buffer).toBe(answerBytes.buffer); // views, not copies
     expect(readPeerFetchAnswer(writePeerFetchAnswer(answer(), false), 'node 1').checked).toBe(false);
   });
@@ -154,11 +155,49 @@ describe('the replica Fetch layout', () => {
   it('the leader flags checked only an answer of marked batches; the follower marks them', () => {
     const marked = answer();
     for (const t of marked.responses) for (const p of t.partitions) if (p.records && p.records.length > 0) markChecksummedHere(p.records);
-    const taken = takePeerFetchAnswer(peerFetchAnswer(marked), 1);
+    const taken = takePeerFetchAnswer(peerFetchAnswer(marked), 1).body;
     expect(checksummedHere(taken.responses[0]!.partitions[0]!.records!)).toBe(true);
     expect(checksummedHere(taken.responses[1]!.partitions[0]!.records!)).toBe(true);
-    const unmarked = takePeerFetchAnswer(peerFetchAnswer(answer()), 1);
+    const unmarked = takePeerFetchAnswer(peerFetchAnswer(answer()), 1).body;
     expect(checksummedHere(unmarked.responses[0]!.partitions[0]!.records!)).toBe(false);
+  });
+
+  it("one buffer carries a round: the request written into the last answer's buffer, the answer into the request's; too small, too large or shared, a fresh one", () => {
+    const round = new ArrayBuffer(roundBufferBytesMin);
+    const q = writePeerFetch(request, request.body, round);
+    expect(q.buffer).toBe(round);
+    expect(readRequestLayout(q).body).toEqual(request.body);
+    const a = writePeerFetchAnswer(answer(), true, round);
+    expect(a.buffer).toBe(round);
+    expect(readPeerFetchAnswer(a, 'node 1').batches.map((b) => b.length)).toEqual([300, 50]);
+    expect(writePeerFetchAnswer(answer(), true, new ArrayBuffer(100)).buffer.byteLength).toBe(roundBufferBytesMin); // too small: fresh
+    const big = { ...answer(), responses: [{ topic: 'a', partitions: [{ ...answer().responses[0]!.partitions[0]!, records: batch(roundBufferBytesMax + 1, 3) }] }] };
+    const large = writePeerFetchAnswer(big, false);
+    expect(large.buffer.byteLength).toBe(large.length); // past the ceiling: exactly its size,
+    expect(isRoundBuffer(large.buffer)).toBe(false); // and not kept for the next round
+    expect(isRoundBuffer(new SharedArrayBuffer(roundBufferBytesMin))).toBe(false);
+    expect(isRoundBuffer(round)).toBe(true);
+  });
+
+  it("over a real port the follower's next request carries the last answer's buffer back: the last answer's batches are empty after it", async () => {
+    const { port1, port2 } = new MessageChannel();
+    const endpoint = new NodeEndpoint(1, new TransportRaftNetwork(new InlineTransport()), 'cluster-a');
+    endpoint.broker = { handle: () => Promise.resolve(answer()) } as unknown as Broker;
+    endpoint.serving = true;
+    new PortServer(port2, (to) => (to === 1 ? endpoint : undefined), silentLogger, () => {});
+    const peers = new PeerTransport(2, () => undefined);
+    peers.link(1, port1);
+    try {
+      const first = await sendNodeRequest<P.FetchResponse>(peers, 1, request);
+      const records = first.responses[0]!.partitions[0]!.records!;
+      expect(Buffer.from(records)).toEqual(Buffer.from(batch(300, 1)));
+      const second = await sendNodeRequest<P.FetchResponse>(peers, 1, request);
+      expect(records.length).toBe(0); // transferred back with the second request (the ownership rule of takePeerFetchAnswer)
+      expect(Buffer.from(second.responses[0]!.partitions[0]!.records!)).toEqual(Buffer.from(batch(300, 1)));
+    } finally {
+      await peers.close();
+      port2.close();
+    }
   });
 
   it('each answer field out of range is CORRUPT_MESSAGE', () => {

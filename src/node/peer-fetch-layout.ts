@@ -106,16 +106,37 @@ function isAscii(s: string): boolean {
   return true;
 }
 
-/** Writes fixed-width fields from the start of a buffer made for them (its exact size). */
+/**
+ * The smallest buffer a request or answer is written into when no buffer came back to
+ * reuse (`into`), and the largest one kept to be reused. Why a floor: the buffer of one
+ * round carries the next (the follower's next request is written into its last answer's
+ * buffer, the leader's answer into its request's), so it must hold a usual answer: at RF 3
+ * with calls of 1,000 records an answer is 30-60 KB. Why a ceiling: a follower catching up
+ * gets answers of up to its fetch's 10 MiB, and such a buffer is not kept between rounds.
+ */
+export const roundBufferBytesMin = 64 * 1024;
+export const roundBufferBytesMax = 1024 * 1024;
+
+/** Whether `b` may carry the next round: a plain (never shared) `ArrayBuffer` of a size worth keeping. */
+export function isRoundBuffer(b: unknown): b is ArrayBuffer {
+  return b instanceof ArrayBuffer && b.byteLength >= roundBufferBytesMin && b.byteLength <= roundBufferBytesMax;
+}
+
+/**
+ * Writes fixed-width fields from the start of a buffer: `into` when it is large enough
+ * (a buffer that came back, see `roundBufferBytesMin`), else a fresh one of at least
+ * `roundBufferBytesMin`; `bytes` is the view of the `size` bytes written.
+ */
 export class LayoutWriter {
   readonly bytes: Buffer;
   private readonly view: DataView;
   at = 0;
 
-  constructor(size: number) {
-    // Unpooled and whole: the buffer is cloned or transferred as it is, and a pooled one would carry its neighbours' bytes.
-    this.bytes = Buffer.allocUnsafeSlow(size);
-    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, size);
+  constructor(size: number, into?: ArrayBuffer) {
+    // Unpooled and whole: the buffer is transferred as it is, and a pooled one would carry its neighbours' bytes.
+    const buffer = into !== undefined && into.byteLength >= size ? into : (Buffer.allocUnsafeSlow(size <= roundBufferBytesMax ? Math.max(size, roundBufferBytesMin) : size).buffer as ArrayBuffer);
+    this.bytes = Buffer.from(buffer, 0, size);
+    this.view = new DataView(buffer, 0, size);
   }
 
   i16(v: number): void {
@@ -244,8 +265,8 @@ export interface PeerFetchHeader {
   readonly clientId: string | null;
 }
 
-/** The request in its layout: the bytes to post (cloned by the port: a few hundred bytes). */
-export function writePeerFetch(h: PeerFetchHeader, r: P.FetchRequest): Uint8Array {
+/** The request in its layout, written into `into` if it fits: the bytes to post (a view from the start of a buffer). */
+export function writePeerFetch(h: PeerFetchHeader, r: P.FetchRequest, into?: ArrayBuffer): Uint8Array {
   const clientIdBytes = stringBytes(h.clientId);
   const rackBytes = stringBytes(r.rackId ?? '');
   const clusterBytes = stringBytes(r.clusterId ?? null);
@@ -263,7 +284,7 @@ export function writePeerFetch(h: PeerFetchHeader, r: P.FetchRequest): Uint8Arra
     forgottenNames.push(n);
     size += 2 + Math.max(0, n) + 4 + t.partitions.length * 4;
   }
-  const w = new LayoutWriter(size);
+  const w = new LayoutWriter(size, into);
   w.u32(requestMagic);
   w.i16(h.apiVersion);
   w.i16(r.isolationLevel);
@@ -360,10 +381,11 @@ export function readPeerFetch(bytes: Uint8Array): { header: PeerFetchHeader; bod
 // ---- the answer ----
 
 /**
- * The answer in its layout, the batches copied in after the header: one buffer of fresh
- * memory, the one copy of the leader's tail this answer makes (the port transfers it).
+ * The answer in its layout, the batches copied in after the header, written into `into`
+ * if it fits (the request's buffer, which came transferred), else into fresh memory: the
+ * one copy of the leader's tail this answer makes (the port transfers the buffer).
  */
-export function writePeerFetchAnswer(res: P.FetchResponse, checked: boolean): Uint8Array {
+export function writePeerFetchAnswer(res: P.FetchResponse, checked: boolean, into?: ArrayBuffer): Uint8Array {
   const names: number[] = [];
   let header = answerHeaderBytes;
   let records = 0;
@@ -380,7 +402,7 @@ export function writePeerFetchAnswer(res: P.FetchResponse, checked: boolean): Ui
       records += p.records?.length ?? 0;
     }
   }
-  const w = new LayoutWriter(header + records);
+  const w = new LayoutWriter(header + records, into);
   w.u32(answerMagic);
   w.i32(records);
   w.i16(errorNumber(res.errorCode));

@@ -29,12 +29,12 @@
  */
 import type * as P from '../protocol/index.js';
 import { validateRequest } from '../protocol/validate.js';
-import { handOver } from '../util/hand-over.js';
+import { handOverBuffer } from '../util/hand-over.js';
 import { isNodeApi } from '../protocol/wire/node-codec.js';
 import { TributaryError } from '../util/errors.js';
 import { corruptAnswer, isRecord, markBatches } from './typed-answers.js';
 import { recordsAllMarked, type NodeRequest } from './node-requests.js';
-import { readPeerFetchAnswer, readPeerFetch as readLayout, writePeerFetch, writePeerFetchAnswer } from './peer-fetch-layout.js';
+import { isRoundBuffer, readPeerFetchAnswer, readPeerFetch as readLayout, writePeerFetch, writePeerFetchAnswer } from './peer-fetch-layout.js';
 
 /** A replica Fetch crossing to another node worker: the request in its layout. */
 export interface PeerFetch {
@@ -53,9 +53,15 @@ export function isReplicaFetch(r: NodeRequest): boolean {
   return r.apiKey === 1 && !isNodeApi(r.apiKey, r.apiVersion);
 }
 
-/** The message `PeerTransport` posts for a replica Fetch (`r` one: `isReplicaFetch`). */
-export function peerFetchMessage(r: NodeRequest): PeerFetch {
-  return { apiKey: 1, peerFetch: writePeerFetch(r, r.body as P.FetchRequest) };
+/**
+ * The message `PeerTransport` posts for a replica Fetch (`r` one: `isReplicaFetch`),
+ * written into `spare` (the buffer of the last answer from the same node) when it fits.
+ * The buffer is handed over: the port transfers it, and the leader writes its answer into
+ * it (`peerFetchAnswer`), so one buffer goes back and forth between a follower and a
+ * leader instead of two fresh ones a round.
+ */
+export function peerFetchMessage(r: NodeRequest, spare?: ArrayBuffer): PeerFetch {
+  return { apiKey: 1, peerFetch: handOverBuffer(writePeerFetch(r, r.body as P.FetchRequest, spare)) };
 }
 
 export function isPeerFetch(request: unknown): request is PeerFetch {
@@ -73,27 +79,44 @@ export function readPeerFetch(message: PeerFetch): NodeRequest {
   return { ...request, body };
 }
 
+/** The buffer a peer fetch came in, for its answer: a plain `ArrayBuffer` this thread now owns (it was transferred or cloned), of a size worth reusing. */
+export function peerFetchBuffer(message: PeerFetch): ArrayBuffer | undefined {
+  const b: unknown = (message.peerFetch as unknown) instanceof Uint8Array ? message.peerFetch.buffer : undefined;
+  return isRoundBuffer(b) ? b : undefined;
+}
+
 /**
  * The leader's answer to a peer fetch, in its layout: `checked` when every batch is a view
- * of its tail. The batches are copied once, straight into the answer's own buffer (fresh,
- * unpooled memory written by this thread alone), which is handed over (`util/hand-over.ts`)
- * so the port transfers it as it is: the one copy the trust argument asks for
- * (`fetchAnswerFrame` in `node-requests.ts`), and the only one.
+ * of its tail. The batches are copied once, straight into the answer's own buffer, which
+ * is handed over (`util/hand-over.ts`) so the port transfers it as it is: the one copy the
+ * trust argument asks for (`fetchAnswerFrame` in `node-requests.ts`), and the only one.
+ * That buffer is `into` when given and large enough: the buffer the request came in
+ * (`peerFetchBuffer`), read whole before the broker was asked, transferred to this thread
+ * and so written by nobody else while it is here (a `SharedArrayBuffer` is never taken:
+ * `isRoundBuffer`); else fresh memory.
  */
-export function peerFetchAnswer(body: unknown): PeerFetchAnswer {
+export function peerFetchAnswer(body: unknown, into?: ArrayBuffer): PeerFetchAnswer {
   const checked = recordsAllMarked(body);
-  return { apiKey: 1, peerFetchAnswer: handOver(writePeerFetchAnswer(body as P.FetchResponse, checked)) };
+  return { apiKey: 1, peerFetchAnswer: handOverBuffer(writePeerFetchAnswer(body as P.FetchResponse, checked, into)) };
 }
 
 /**
  * The follower's side: the Fetch response in an answer from another worker, read from its
  * layout (`CORRUPT_MESSAGE` for anything else), the batches of a `checked` answer marked
- * as checksummed here.
+ * as checksummed here; and the answer's buffer, for the next request to the same node
+ * (`peerFetchMessage`), if it is one worth reusing.
+ *
+ * **Ownership.** The batches are views of that buffer, so they are good until the next
+ * replica Fetch to the same node, which transfers the buffer back (the views become
+ * empty). The replica fetcher is the one sender (`BrokerChannel`): it sends a leader its
+ * next Fetch only once it has appended the last answer (the log copies the bytes, a
+ * follower keeps no view of them) and flushed.
  */
-export function takePeerFetchAnswer(answer: unknown, from: number): P.FetchResponse {
+export function takePeerFetchAnswer(answer: unknown, from: number): { body: P.FetchResponse; spare: ArrayBuffer | undefined } {
   const bytes = isRecord(answer) && answer['apiKey'] === 1 ? answer['peerFetchAnswer'] : undefined;
   if (!(bytes instanceof Uint8Array)) throw corruptAnswer(`node ${from}`, 'replica fetch', 'something other than a fetch answer');
   const { body, checked, batches } = readPeerFetchAnswer(bytes, `node ${from}`);
   if (checked) markBatches(batches);
-  return body;
+  const spare: unknown = bytes.buffer;
+  return { body, spare: isRoundBuffer(spare) ? spare : undefined };
 }
