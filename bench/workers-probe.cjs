@@ -85,6 +85,21 @@ function count(m, transfer) {
       // a port or another host object: not the hot path's messages
     }
   }
+  // The Produce lane's fixed layout (src/node/produce-layout.ts): one buffer (answers: [buffer, ...given back]), its count at 4.
+  const lane = m instanceof ArrayBuffer ? m : Array.isArray(m) && m[0] instanceof ArrayBuffer ? m[0] : undefined;
+  if (lane !== undefined && lane.byteLength >= 24) {
+    const v = new DataView(lane);
+    const k = v.getInt32(0) === 0x54505251 ? 'lane-req:0' : v.getInt32(0) === 0x54505241 ? 'lane-res:0' : 'lane?';
+    const n = v.getInt32(4);
+    counts.items += n;
+    counts.kinds[k] = (counts.kinds[k] ?? 0) + n;
+    counts.kinds[k + '-msgs'] = (counts.kinds[k + '-msgs'] ?? 0) + 1;
+    if (Array.isArray(transfer)) {
+      counts.transferred += transfer.length;
+      for (const b of transfer) counts.bytes += b && typeof b.byteLength === 'number' ? b.byteLength : 0;
+    }
+    return;
+  }
   const list = m !== null && typeof m === 'object' && Array.isArray(m.list) ? m.list : [m];
   counts.items += list.length;
   for (const item of list) {

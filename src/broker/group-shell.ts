@@ -64,6 +64,7 @@ import {
   type GroupResponseFor,
 } from './core/group-coordinator.js';
 import { decodeGroupRecord, encodeGroupRecordKey, encodeGroupRecordValue, partitionForGroup, type GroupRecord } from './core/group-records.js';
+import { DeletedTopics } from './deleted-topics.js';
 import type { Partition } from './partition.js';
 import { inlineContext, isInline, type RequestContext } from './request-context.js';
 
@@ -203,6 +204,8 @@ export class GroupShell {
   private readonly timer: DeadlineTimer;
   /** Whether the owner calls `imageApplied` for each image (then the timer sleeps between deadlines). */
   private readonly followsImages: boolean;
+  /** Topics deleted between the images the shell looked at. */
+  private readonly deletedTopics = new DeletedTopics();
   /** `__consumer_offsets` as the last tick saw it: an image with another one wakes the shell. */
   private offsetsTopicSeen: unknown;
   /** `coreNow() - clock.monotonic()`: the wall time at start, less the monotonic reading then. */
@@ -238,7 +241,15 @@ export class GroupShell {
    * (a leadership here gained or lost) wakes the timer on the next turn.
    */
   imageApplied(image: MetadataImage): void {
+    this.dropOffsetsOfDeletedTopics(image);
     if (this.followsImages && image.topic(offsetsTopic) !== this.offsetsTopicSeen) this.schedule(0);
+  }
+
+  /** Tombstones every group's offsets on topics deleted since the last image (Kafka's `onPartitionsDeleted`). */
+  private dropOffsetsOfDeletedTopics(image: MetadataImage | undefined): void {
+    const deleted = image === undefined ? undefined : this.deletedTopics.since(image);
+    if (deleted === undefined || deleted.size === 0) return;
+    for (const slot of this.slots.values()) if (slot.state === 'active') this.apply(slot, slot.coordinator.onTopicsDeleted(deleted));
   }
 
   /** Arms the timer `delayMs` from now, unless it is armed as early already. */
@@ -667,6 +678,7 @@ export class GroupShell {
   private tick(): number {
     if (this.closed) return this.config.tickIntervalMs;
     const image = this.broker.metadataImage;
+    this.dropOffsetsOfDeletedTopics(image);
     const t = image?.topic(offsetsTopic);
     this.offsetsTopicSeen = t;
     // In flux (a leadership to take up or let go, a replica opening, a coordinator

@@ -30,8 +30,9 @@ import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
 import type { BrokerConfig, ControllerChannel } from './broker.js';
 import type { BrokerTopicStats } from './broker-topic-stats.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
+import { compressionTargetFor } from './log-config.js';
 import { describeClusterResponse } from './metadata-response.js';
-import { hasTransactionalBatch, transactionalProduceMessage } from './produce-batch-checks.js';
+import { hasTransactionalBatch, produceRequestProblem, transactionalProduceMessage } from './produce-batch-checks.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
 import type { ProduceEntry } from './hosted-partition.js';
 import type { ReplicaManager } from './replica-manager.js';
@@ -77,9 +78,9 @@ export class KafkaApis {
     const { controller } = this.o;
     switch (req.apiKey) {
       case ApiKey.Produce:
-        return this.handleProduce(req);
+        return this.handleProduce(req, context);
       case ApiKey.Fetch:
-        return this.o.replicaManager.fetchMessages(req);
+        return this.handleFetch(req, context);
       case ApiKey.ListOffsets:
         return this.handleListOffsets(req);
       case ApiKey.Metadata:
@@ -115,6 +116,8 @@ export class KafkaApis {
       }
       case ApiKey.DeleteRecords:
         return this.handleDeleteRecords(req);
+      case ApiKey.OffsetForLeaderEpoch:
+        return this.handleOffsetForLeaderEpoch(req);
       case ApiKey.DescribeCluster:
         return describeClusterResponse(this.requireImage(), { host: this.o.config.host, clusterId: this.o.clusterId, controllerId: controller.activeControllerId() });
       case ApiKey.FindCoordinator:
@@ -141,26 +144,95 @@ export class KafkaApis {
     return image;
   }
 
-  private async handleProduce(req: P.ProduceRequest): Promise<P.ProduceResponse> {
+  /**
+   * Each partition in Kafka's order (`KafkaApis.handleProduceRequest`, then
+   * `ReplicaManager.appendRecords` and `appendToLocalLog`): a transactional batch anywhere
+   * refuses the whole request; then per partition an unknown topic or partition
+   * (UNKNOWN_TOPIC_OR_PARTITION), the request-level record checks
+   * (`produceRequestProblem`: no batch, message format, zstd below v7, more than one
+   * batch), an internal topic (INVALID_TOPIC_EXCEPTION), leadership
+   * (NOT_LEADER_OR_FOLLOWER), and last the leader's validation of the batch. So a batch
+   * two rules refuse gets the answer Kafka gives.
+   */
+  private async handleProduce(req: P.ProduceRequest, context: RequestContext | undefined): Promise<P.ProduceResponse> {
     const now = this.o.clock.monotonic();
+    const image = this.o.replicaManager.metadataImage;
+    const apiVersion = context?.apiVersion;
     // The whole request in one call (one pass over its partitions: replica-manager.ts).
     const entries: ProduceEntry[] = [];
+    // What is answered here, by the partition's place in the request (none, mostly: no array then).
+    let early: (P.PartitionProduceResponse | undefined)[] | undefined;
     let transactional = false;
+    let place = 0;
     for (const t of req.topicData) {
+      const topic = image?.topic(t.name);
+      const internal = isInternalTopic(t.name);
       for (const pd of t.partitionData) {
         transactional ||= hasTransactionalBatch(pd.records);
-        if (!isInternalTopic(t.name)) entries.push({ topic: t.name, index: pd.index, records: pd.records });
+        const known = topic !== undefined && pd.index >= 0 && pd.index < topic.partitions.length;
+        // An unknown topic or partition is the replica manager's to answer, from the same image.
+        const problem = known ? produceRequestProblem(pd.records, apiVersion) : undefined;
+        if (problem !== undefined) (early ??= [])[place] = produceError(pd.index, problem.errorCode, problem.message);
+        else if (internal) (early ??= [])[place] = produceError(pd.index, known ? 'INVALID_TOPIC_EXCEPTION' : 'UNKNOWN_TOPIC_OR_PARTITION', known ? internalProduceMessage(t.name) : null);
+        else entries.push({ topic: t.name, index: pd.index, records: pd.records });
+        place++;
       }
     }
     if (transactional) return refuseProduce(req, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', transactionalProduceMessage);
-    const answers = await this.o.replicaManager.appendRecords(entries, req.acks, req.timeoutMs, now);
+    const answers = entries.length > 0 ? await this.o.replicaManager.appendRecords(entries, req.acks, req.timeoutMs, now) : [];
     let k = 0;
+    place = 0; // (only counted when something was answered early)
     const responses = req.topicData.map((t): P.TopicProduceResponse => {
-      const internal = isInternalTopic(t.name);
-      const partitionResponses = t.partitionData.map((pd): P.PartitionProduceResponse => (internal ? { index: pd.index, errorCode: 'INVALID_TOPIC_EXCEPTION', baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage: internalProduceMessage(t.name) } : answers[k++]!));
+      const partitionResponses = t.partitionData.map((): P.PartitionProduceResponse => early?.[place++] ?? answers[k++]!);
       return { name: t.name, partitionResponses };
     });
     return { apiKey: ApiKey.Produce, responses, throttleTimeMs: 0 };
+  }
+
+  /**
+   * A Fetch, served by the replica manager, then answered as Kafka answers two cases its
+   * read does not decide (`KafkaApis.handleFetchRequest`, `Partition.getLocalLog`):
+   *
+   * - a partition this broker holds a replica of but does not lead, fetched with a
+   *   `current_leader_epoch` other than the one this broker knows: FENCED_LEADER_EPOCH
+   *   (the fetcher's epoch is older) or UNKNOWN_LEADER_EPOCH (newer), not
+   *   NOT_LEADER_OR_FOLLOWER: Kafka checks the epoch before leadership, so a consumer
+   *   still fetching from the old leader learns that its metadata is stale;
+   * - a Fetch below v10 (before zstd, KIP-110) of a partition whose topic has
+   *   `compression.type=zstd`: UNSUPPORTED_COMPRESSION_TYPE for that partition, the rest
+   *   served (after the read, as Kafka converts its answer). Kafka decides on the topic's
+   *   setting, not on the batches: a zstd batch a producer sent to a `producer` topic
+   *   reaches such a fetcher as it is, in Kafka and here.
+   *
+   * The answer names the request's topics and partitions in its order (`readFromLocalLog`).
+   */
+  private async handleFetch(req: P.FetchRequest, context: RequestContext | undefined): Promise<P.FetchResponse> {
+    const response = await this.o.replicaManager.fetchMessages(req);
+    const image = this.o.replicaManager.metadataImage;
+    if (image === undefined) return response;
+    const apiVersion = context?.apiVersion;
+    const oldFetcher = apiVersion !== undefined && apiVersion < 10;
+    const broker = String(this.o.nodeId);
+    let responses: P.FetchTopicResponse[] | undefined;
+    for (let i = 0; i < response.responses.length; i++) {
+      const t = response.responses[i]!;
+      const asked = req.topics[i];
+      const zstd = oldFetcher && compressionTargetFor(image, t.topic, broker) === 'zstd';
+      let partitions: P.FetchPartitionResponse[] | undefined;
+      for (let k = 0; k < t.partitions.length; k++) {
+        const p = t.partitions[k]!;
+        let errorCode: ErrorCode | undefined = zstd ? 'UNSUPPORTED_COMPRESSION_TYPE' : undefined;
+        if (errorCode === undefined && (p.errorCode === 'NOT_LEADER_OR_FOLLOWER' || p.errorCode === 'LEADER_NOT_AVAILABLE')) {
+          const epoch = asked?.topic === t.topic ? (asked.partitions[k]?.currentLeaderEpoch ?? -1) : -1;
+          const before = epochBeforeLeadership(image, this.o.nodeId, t.topic, p.partitionIndex, epoch, p.errorCode);
+          if (before !== p.errorCode) errorCode = before;
+        }
+        if (errorCode === undefined) continue;
+        (partitions ??= [...t.partitions])[k] = { partitionIndex: p.partitionIndex, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, preferredReadReplica: -1, records: null };
+      }
+      if (partitions !== undefined) (responses ??= [...response.responses])[i] = { topic: t.topic, partitions };
+    }
+    return responses === undefined ? response : { ...response, responses };
   }
 
   private async handleListOffsets(req: P.ListOffsetsRequest): Promise<P.ListOffsetsResponse> {
@@ -172,16 +244,21 @@ export class KafkaApis {
       // by partition, so two different answers would both be read as one of them).
       if (duplicated.has(partitionKey(t.name, lp.partitionIndex))) return fail('INVALID_REQUEST');
       const r = await this.o.replicaManager.leaderPartition(t.name, lp.partitionIndex);
-      if ('errorCode' in r) return fail(r.errorCode);
+      if ('errorCode' in r) return fail(epochBeforeLeadership(this.o.replicaManager.metadataImage, this.o.nodeId, t.name, lp.partitionIndex, lp.currentLeaderEpoch ?? -1, r.errorCode));
       const p = r.replica;
       if (lp.currentLeaderEpoch !== undefined && lp.currentLeaderEpoch >= 0 && lp.currentLeaderEpoch !== p.leaderEpoch) {
         return fail(lp.currentLeaderEpoch < p.leaderEpoch ? 'FENCED_LEADER_EPOCH' : 'UNKNOWN_LEADER_EPOCH');
       }
       const ok = (offset: number, timestamp = -1): P.ListOffsetsPartitionResponse => ({ partitionIndex: lp.partitionIndex, errorCode: 'NONE', timestamp, offset, leaderEpoch: p.leaderEpoch });
+      // Kafka's targets (`ListOffsetsRequest`, `UnifiedLog.fetchOffsetByTimestamp`): -1 latest,
+      // -2 earliest, -3 the largest timestamp (KIP-734), -4 the earliest local offset and -5
+      // the latest tiered one (KIP-405, KIP-1005): with no tiered storage the local log is the
+      // whole log, and nothing is tiered (offset -1). Kafka serves each at any version.
       if (lp.timestamp === -1) return ok(p.highWatermark);
-      if (lp.timestamp === -2) return ok(p.logStartOffset);
-      if (lp.timestamp < 0) return fail('UNSUPPORTED_VERSION');
-      const found = await p.log.offsetForTimestamp(lp.timestamp);
+      if (lp.timestamp === -2 || lp.timestamp === -4) return ok(p.logStartOffset);
+      if (lp.timestamp === -5) return { ...ok(-1), leaderEpoch: -1 };
+      if (lp.timestamp < -5) return fail('UNSUPPORTED_VERSION');
+      const found = await p.log.offsetForTimestamp(lp.timestamp === -3 ? 'max' : lp.timestamp);
       // Only what consumers may read: a record at or past the high watermark is not found yet.
       if (found === undefined || found.offset >= p.highWatermark) return ok(-1);
       return ok(found.offset, found.timestamp);
@@ -191,6 +268,13 @@ export class KafkaApis {
 
   private async handleDeleteRecords(req: P.DeleteRecordsRequest): Promise<P.DeleteRecordsResponse> {
     const topics = await perPartition(req.topics, (t) => t.partitions, (name, partitions: P.DeleteRecordsPartitionResult[]) => ({ name, partitions }), async (t, dp): Promise<P.DeleteRecordsPartitionResult> => {
+      // Kafka's ReplicaManager.deleteRecords: an internal topic's records are not a client's
+      // to delete (a group's offsets, or the metadata log); an unknown partition of one is
+      // still UNKNOWN_TOPIC_OR_PARTITION, as Kafka's KafkaApis answers it first.
+      if (isInternalTopic(t.name)) {
+        const known = this.o.replicaManager.metadataImage?.topic(t.name)?.partitions[dp.partitionIndex] !== undefined;
+        return { partitionIndex: dp.partitionIndex, lowWatermark: -1, errorCode: known ? 'INVALID_TOPIC_EXCEPTION' : 'UNKNOWN_TOPIC_OR_PARTITION' };
+      }
       const r = await this.o.replicaManager.leaderPartition(t.name, dp.partitionIndex);
       if ('errorCode' in r) return { partitionIndex: dp.partitionIndex, lowWatermark: -1, errorCode: r.errorCode };
       const p = r.replica;
@@ -203,6 +287,35 @@ export class KafkaApis {
     return { apiKey: ApiKey.DeleteRecords, topics, throttleTimeMs: 0 };
   }
 
+  /**
+   * OffsetForLeaderEpoch (KIP-101, KIP-320): the end offset of an epoch in the leader's
+   * log (the start of the next larger epoch, or the log end offset), with the largest
+   * epoch at most the one asked for; -1 and -1 when the log knows none. A consumer asks it
+   * after a leader change, to learn whether the records it read were truncated away.
+   * Kafka's `ReplicaManager.lastOffsetForLeaderEpoch`: only the leader answers (this is
+   * not a follower's way to truncate here: followers learn it from the Fetch's diverging
+   * epoch), with the epoch checked before leadership as in a Fetch.
+   */
+  private async handleOffsetForLeaderEpoch(req: P.OffsetForLeaderEpochRequest): Promise<P.OffsetForLeaderEpochResponse> {
+    const topics = await Promise.all(
+      req.topics.map(async (t): Promise<P.OffsetForLeaderTopicResult> => ({
+        topic: t.topic,
+        partitions: await Promise.all(
+          t.partitions.map(async (op): Promise<P.EpochEndOffsetResult> => {
+            const fail = (errorCode: ErrorCode): P.EpochEndOffsetResult => ({ errorCode, partition: op.partition, leaderEpoch: -1, endOffset: -1 });
+            const r = await this.o.replicaManager.leaderPartition(t.topic, op.partition);
+            if ('errorCode' in r) return fail(epochBeforeLeadership(this.o.replicaManager.metadataImage, this.o.nodeId, t.topic, op.partition, op.currentLeaderEpoch, r.errorCode));
+            const p = r.replica;
+            if (op.currentLeaderEpoch >= 0 && op.currentLeaderEpoch !== p.leaderEpoch) return fail(op.currentLeaderEpoch < p.leaderEpoch ? 'FENCED_LEADER_EPOCH' : 'UNKNOWN_LEADER_EPOCH');
+            const found = p.log.endOffsetForEpoch(op.leaderEpoch);
+            return { errorCode: 'NONE', partition: op.partition, leaderEpoch: found?.epoch ?? -1, endOffset: found?.endOffset ?? -1 };
+          }),
+        ),
+      })),
+    );
+    return { apiKey: ApiKey.OffsetForLeaderEpoch, topics, throttleTimeMs: 0 };
+  }
+
   private async handleInitProducerId(): Promise<P.InitProducerIdResponse> {
     try {
       const producerId = await this.o.producerIds.generateProducerId();
@@ -212,6 +325,25 @@ export class KafkaApis {
       return { apiKey: ApiKey.InitProducerId, errorCode: code, producerId: -1, producerEpoch: -1, throttleTimeMs: 0 };
     }
   }
+}
+
+/**
+ * Kafka's `Partition.getLocalLog`: a broker that holds a replica of the partition checks
+ * the sender's `currentLeaderEpoch` (-1: none) before leadership, so a sender behind it
+ * gets FENCED_LEADER_EPOCH and one ahead of it UNKNOWN_LEADER_EPOCH where `errorCode`
+ * (NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE) would say only that this broker does
+ * not lead. Any other answer stands.
+ */
+function epochBeforeLeadership(image: MetadataImage | undefined, nodeId: number, topic: string, partition: number, currentLeaderEpoch: number, errorCode: ErrorCode): ErrorCode {
+  if (currentLeaderEpoch < 0 || (errorCode !== 'NOT_LEADER_OR_FOLLOWER' && errorCode !== 'LEADER_NOT_AVAILABLE')) return errorCode;
+  const reg = image?.topic(topic)?.partitions[partition];
+  if (reg === undefined || !reg.replicas.includes(nodeId) || currentLeaderEpoch === reg.leaderEpoch) return errorCode;
+  return currentLeaderEpoch < reg.leaderEpoch ? 'FENCED_LEADER_EPOCH' : 'UNKNOWN_LEADER_EPOCH';
+}
+
+/** One partition of a Produce answered `errorCode`, nothing appended. */
+function produceError(index: number, errorCode: ErrorCode, errorMessage: string | null): P.PartitionProduceResponse {
+  return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage };
 }
 
 /** Every partition of a Produce answered `errorCode`, nothing appended (Kafka's `sendErrorResponseMaybeThrottle`). */

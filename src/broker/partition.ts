@@ -10,7 +10,7 @@ import { isTributaryError } from '../util/errors.js';
 import { IsrState } from './core/isr.js';
 import type { LeaderEpochCache, EpochEndOffset, EpochStart } from './core/leader-epoch-cache.js';
 import { ProducerState, type ProducerBatch } from './core/producer-state.js';
-import { createTimeProblem, leaderBatchProblem, leaderRulesFor, legacyMagicProblem } from './produce-batch-checks.js';
+import { asCreateTimeBatch, claimsLogAppendTime, leaderBatchProblem, leaderRulesFor, legacyMagicProblem, segmentProblem, timestampProblem, type RecordError } from './produce-batch-checks.js';
 import { loadProducerState } from './producer-state-loader.js';
 import { divergingEpoch, leaderEpochProblem, truncationOffset } from './core/replica-fetch.js';
 
@@ -92,7 +92,7 @@ export type ProduceOutcome =
       /** acks=all: the answer comes later, as an `AckCompletion` with the produce's token. */
       readonly pending: boolean;
     }
-  | { readonly errorCode: ErrorCode; readonly message: string };
+  | { readonly errorCode: ErrorCode; readonly message: string; readonly recordErrors?: readonly RecordError[] };
 
 /** The outcome of an acks=all produce, once the high watermark passed it or it failed. */
 export interface AckCompletion {
@@ -439,8 +439,8 @@ export class Partition {
    * offsets and stamps the leader epoch into each batch. Kafka's produce rules
    * (`produce-batch-checks.ts`): exactly one batch (INVALID_RECORD for more, idempotent
    * or not), message format v2, base offset 0, no control batch, a producer id with a
-   * sequence (INVALID_RECORD); no LogAppendTime from a producer and, given `nowMs`,
-   * CreateTime timestamps within the topic's bounds (INVALID_TIMESTAMP); a batch within
+   * sequence (INVALID_RECORD); every record's timestamp (INVALID_TIMESTAMP, with the
+   * refused records' indexes: `timestampProblem`); a batch within
    * `segment.bytes` (RECORD_LIST_TOO_LARGE).
    *
    * acks=all returns `pending: true`; the answer arrives as an `AckCompletion` (see
@@ -467,12 +467,14 @@ export class Partition {
     const legacy = legacyMagicProblem(batches);
     if (legacy !== undefined) return error(legacy.errorCode, legacy.message);
     const checked = validateBatches(batches, this.validationRules(true, !checksummedHere(batches)));
-    if (!checked.ok) return error(checked.errorCode, checked.message);
-    const validated = checked.value;
+    if (!checked.ok) return { errorCode: checked.errorCode, message: checked.message, recordErrors: checked.recordErrors };
+    let validated = checked.value;
     const headers = validated.batches;
     // Kafka's produce rules past the structure: one batch, base offset 0, no control batch... (produce-batch-checks.ts).
-    const refused = leaderBatchProblem(headers, this.log.config.segmentBytes) ?? (options.nowMs === undefined ? undefined : createTimeProblem(headers[0]!.header, options.nowMs, this.log.config));
-    if (refused !== undefined) return error(refused.errorCode, refused.message);
+    const refused = leaderBatchProblem(headers) ?? timestampProblem(headers[0]!, validated.bytes, options.nowMs, this.log.config) ?? segmentProblem(headers[0]!, this.log.config.segmentBytes);
+    if (refused !== undefined) return { errorCode: refused.errorCode, message: refused.message, recordErrors: refused.recordErrors };
+    // A producer's LogAppendTime claim a CreateTime topic took: stored as CreateTime, as Kafka does.
+    if (claimsLogAppendTime(headers[0]!.header) && this.log.config.messageTimestampType === 'CreateTime') validated = asCreateTimeBatch(validated, this.validationRules(true, false));
 
     const only = headers[0]!.header;
     if (only.producerId >= 0) {

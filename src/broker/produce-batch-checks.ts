@@ -18,23 +18,35 @@
  * - a base offset other than 0;
  * - a control batch ("Clients are not allowed to write control records");
  * - a producer id with no base sequence;
- * - a batch larger than `segment.bytes`: RECORD_LIST_TOO_LARGE (checked after a
- *   `compression.type` conversion, on the bytes that would be written);
- * - a batch that claims LogAppendTime: INVALID_TIMESTAMP ("Producer should not set
- *   timestamp type to LogAppendTime").
+ * - the records' timestamps (`timestampProblem`): INVALID_TIMESTAMP with the index of
+ *   each refused record in `record_errors`;
+ * - last, a batch larger than `segment.bytes`: RECORD_LIST_TOO_LARGE (checked after a
+ *   `compression.type` conversion, on the bytes that would be written).
  *
  * Pure, and cheap: the first batch's magic byte before the structure pass, then the
  * header fields that pass already read.
  * @internal
  */
-import { attributeBits, batchLogOverheadBytes, positions, type BatchHeader } from '../record/batch.js';
+import { asBuffer, attributeBits, batchHeaderBytes, batchLogOverheadBytes, compressionOf, crcStartPosition, decodeRecordsSection, positions, type BatchHeader } from '../record/batch.js';
+import { decompressSync } from '../storage/key-check.js';
 import type { PartitionLog } from '../storage/partition-log.js';
-import type { ValidationRules } from '../storage/log-validator.js';
+import { validateBatches, type ValidatedBatches, type ValidationRules } from '../storage/log-validator.js';
+import { assert } from '../util/assert.js';
+import { crc32c } from '../util/crc32c.js';
 import type { ErrorCode } from '../util/error-codes.js';
+import { TributaryError, isTributaryError } from '../util/errors.js';
 
 export interface BatchProblem {
   readonly errorCode: ErrorCode;
   readonly message: string;
+  /** The refused records, by index in the batch (the Produce answer's `record_errors`, v8+). */
+  readonly recordErrors?: readonly RecordError[];
+}
+
+/** One refused record of a batch: Kafka's `ProduceResponse.RecordError`. */
+export interface RecordError {
+  readonly batchIndex: number;
+  readonly batchIndexErrorMessage: string | null;
 }
 
 /**
@@ -50,24 +62,63 @@ export function legacyMagicProblem(records: Uint8Array): BatchProblem | undefine
   return { errorCode: 'INVALID_RECORD', message: `a produce may only hold record batches of message format v2 (magic 2), got magic ${magic}` };
 }
 
-/** Kafka's answer to the checked batches of one partition of a produce, or undefined if it takes them. */
-export function leaderBatchProblem(batches: readonly { readonly size: number; readonly header: BatchHeader }[], segmentBytes: number): BatchProblem | undefined {
+/**
+ * Kafka's `ProduceRequest.validateRecords`, which its `KafkaApis` runs on each partition
+ * of a Produce whose topic and partition exist, before anything else of the partition
+ * (before the internal-topic check, leadership and the log's own validation): no batch at
+ * all, a first batch of message format v0/v1 (INVALID_RECORD), a zstd batch in a Produce
+ * below v7 (UNSUPPORTED_COMPRESSION_TYPE, KIP-110: a client that speaks only v3-v6 cannot
+ * know zstd), and more than one batch (INVALID_RECORD). `apiVersion`: the Produce version
+ * from the wire, undefined for a request from a client in this process (the newest).
+ * Reads the first batch's magic and attributes and the second batch's existence only;
+ * the structure pass of the leader checks the rest.
+ */
+export function produceRequestProblem(records: Uint8Array | null, apiVersion: number | undefined): BatchProblem | undefined {
+  if (records === null || records.length === 0) return noBatch;
+  const legacy = legacyMagicProblem(records);
+  if (legacy !== undefined) return legacy;
+  if (apiVersion !== undefined && apiVersion < 7 && records.length > positions.attributes + 1 && (records[positions.attributes + 1]! & attributeBits.compressionMask) === 4) {
+    return { errorCode: 'UNSUPPORTED_COMPRESSION_TYPE', message: `a Produce of version ${apiVersion} may not carry zstd batches (Produce v7+ only)` };
+  }
+  if (records.length > positions.batchLength + 4) {
+    const at = positions.batchLength;
+    const length = ((records[at]! << 24) | (records[at + 1]! << 16) | (records[at + 2]! << 8) | records[at + 3]!) >>> 0;
+    // A second batch behind the first: at least its header up to the magic byte, as Kafka's
+    // batch iterator counts one (fewer bytes, or a length that overruns, are the structure
+    // pass's CORRUPT_MESSAGE).
+    if (records.length - (length + batchLogOverheadBytes) >= positions.magic + 1) return { errorCode: 'INVALID_RECORD', message: 'a produce may hold exactly one record batch per partition, got more' };
+  }
+  return undefined;
+}
+
+const noBatch: BatchProblem = { errorCode: 'INVALID_RECORD', message: 'a produce must hold one record batch for each partition it names' };
+
+/**
+ * Kafka's answer to the header of the checked batches of one partition of a produce, or
+ * undefined if it takes them (its records are {@link timestampProblem}'s, and the size
+ * against `segment.bytes` {@link segmentProblem}'s, in that order).
+ */
+export function leaderBatchProblem(batches: readonly { readonly size: number; readonly header: BatchHeader }[]): BatchProblem | undefined {
   if (batches.length !== 1) {
     return { errorCode: 'INVALID_RECORD', message: `a produce may hold exactly one record batch per partition, got ${batches.length}` };
   }
-  // Kafka's UnifiedLog.append: a batch that cannot fit a segment (RecordBatchTooLargeException).
-  const size = batches[0]!.size;
-  if (size > segmentBytes) return { errorCode: 'RECORD_LIST_TOO_LARGE', message: `a record batch of ${size} bytes is over the topic's segment.bytes (${segmentBytes})` };
   const h = batches[0]!.header;
   if (h.baseOffset !== 0) return { errorCode: 'INVALID_RECORD', message: `the base offset of a produced record batch must be 0, got ${h.baseOffset}` };
   if ((h.attributes & attributeBits.control) !== 0) return { errorCode: 'INVALID_RECORD', message: 'clients may not write control records' };
   if (h.producerId >= 0 && h.baseSequence < 0) {
     return { errorCode: 'INVALID_RECORD', message: `invalid sequence number ${h.baseSequence} in a record batch with producer id ${h.producerId}` };
   }
-  if ((h.attributes & attributeBits.timestampType) !== 0) {
-    return { errorCode: 'INVALID_TIMESTAMP', message: 'a producer may not set the timestamp type to LogAppendTime (the broker does, for a LogAppendTime topic)' };
-  }
   return undefined;
+}
+
+/**
+ * Kafka's `UnifiedLog.append` after the validator: a batch that cannot fit a segment
+ * (`RecordBatchTooLargeException`, RECORD_LIST_TOO_LARGE), checked last, on the bytes
+ * that would be written (after a `compression.type` conversion).
+ */
+export function segmentProblem(batch: { readonly size: number }, segmentBytes: number): BatchProblem | undefined {
+  const size = batch.size;
+  return size > segmentBytes ? { errorCode: 'RECORD_LIST_TOO_LARGE', message: `a record batch of ${size} bytes is over the topic's segment.bytes (${segmentBytes})` } : undefined;
 }
 
 /**
@@ -96,41 +147,123 @@ export function hasTransactionalBatch(records: Uint8Array | null): boolean {
 /** What a Produce with a transactional batch is answered, on every partition. */
 export const transactionalProduceMessage = 'a transactional batch needs a transactional id this broker serves: Tributary does not serve transactions yet (the transaction APIs 24-28)';
 
+/** The topic settings {@link timestampProblem} reads. */
+export interface TimestampRules {
+  readonly messageTimestampType: string;
+  readonly messageTimestampBeforeMaxMs: number;
+  readonly messageTimestampAfterMaxMs: number;
+}
+
+/** Whether a batch's header claims LogAppendTime (attribute bit 3). */
+export function claimsLogAppendTime(h: BatchHeader): boolean {
+  return (h.attributes & attributeBits.timestampType) !== 0;
+}
+
 /**
- * Kafka's `LogValidator.validateTimestamp` for a CreateTime topic: a record whose timestamp
- * is more than `message.timestamp.before.max.ms` before the broker's clock (`nowMs`) or
- * more than `after.max.ms` after it is INVALID_TIMESTAMP, and nothing of the batch is
- * appended. A LogAppendTime topic takes any timestamp (the broker stamps its own).
+ * Kafka's `LogValidator.validateTimestamp`, run for every record of a produced batch
+ * (`batch` at `bytes`; `nowMs` the broker's wall clock, absent for the group
+ * coordinator's own writes, whose time is not checked). A record's timestamp is, as
+ * Kafka's reader gives it, the batch's base timestamp plus the record's delta, or the
+ * batch's max timestamp for every record of a batch that claims LogAppendTime. Then:
  *
- * Checked on the batch header's first and largest timestamps, not on every record as
- * Kafka does: those are the bounds of every record a Kafka client writes (the first
- * record's timestamp is the base, and the producer computes the largest), and reading them
- * costs nothing, where every record's would cost a walk of every record of every produce
- * (and a decompression of a compressed batch). A hand-made batch with a record earlier
- * than its first or later than its stated largest can pass here where Kafka refuses it.
+ * - a CreateTime topic: a record whose timestamp (unless -1, "none") is more than
+ *   `message.timestamp.before.max.ms` before `nowMs` or more than `after.max.ms` after
+ *   it is refused;
+ * - a batch that claims LogAppendTime is refused, every record of it, on a LogAppendTime
+ *   topic, or on a CreateTime topic when its max timestamp is -1. On a CreateTime topic
+ *   with a max timestamp in range Kafka takes it, as a CreateTime batch
+ *   ({@link asCreateTimeBatch}).
+ *
+ * The answer is INVALID_TIMESTAMP with one `record_errors` entry per refused record (its
+ * index in the batch), as Kafka's `RecordValidationException` gives, and nothing of the
+ * batch is appended. Kafka's per-record error texts are its own; these say the same in
+ * other words.
+ *
+ * **What is read.** The records are walked only when the header cannot decide: when
+ * `before.max.ms` is bounded (the header holds the first and the largest timestamp, not
+ * the smallest: a producer may send records in any time order), or when the header's
+ * first or largest timestamp is out of range (to name the records). Otherwise the
+ * header's max timestamp, which every Kafka client computes from its records, stands for
+ * them all: with `before.max.ms` unbounded (the default) only the largest timestamp can
+ * be out of range. Why: the walk of a compressed batch is a decompression, on every
+ * produce under Kafka 4.0's default `after.max.ms` of one hour. Kafka computes the max
+ * timestamp itself; a hand-made batch whose header understates its records' largest
+ * timestamp passes here where Kafka refuses it.
  */
-export function createTimeProblem(
-  h: BatchHeader,
-  nowMs: number,
-  c: { readonly messageTimestampType: string; readonly messageTimestampBeforeMaxMs: number; readonly messageTimestampAfterMaxMs: number },
-): BatchProblem | undefined {
-  if (c.messageTimestampType !== 'CreateTime') return undefined;
+export function timestampProblem(batch: { readonly position: number; readonly size: number; readonly header: BatchHeader }, bytes: Uint8Array, nowMs: number | undefined, c: TimestampRules): BatchProblem | undefined {
+  const h = batch.header;
+  const logAppendClaim = claimsLogAppendTime(h);
+  if (c.messageTimestampType !== 'CreateTime') {
+    return logAppendClaim ? everyRecord(h.recordCount, 'a producer may not set the timestamp type to LogAppendTime: the broker stamps it') : undefined;
+  }
+  if (logAppendClaim && h.maxTimestamp === -1) return everyRecord(h.recordCount, 'a batch that claims LogAppendTime must carry a timestamp');
+  if (nowMs === undefined) return undefined;
   const before = c.messageTimestampBeforeMaxMs;
   const after = c.messageTimestampAfterMaxMs;
-  // Unbounded both ways (Kafka 3.x's defaults): nothing to check.
+  // Unbounded both ways (Kafka 3.x's defaults): nothing to check. No closure or object on
+  // the way through: this runs on every produce to a CreateTime topic.
   if (before >= Number.MAX_SAFE_INTEGER && after >= Number.MAX_SAFE_INTEGER) return undefined;
-  // No closure or object on the way through: this runs on every produce to a CreateTime topic.
   const max = h.maxTimestamp;
-  // The base timestamp is the delete horizon in a batch with that bit (compaction's, never a producer's).
-  const base = (h.attributes & attributeBits.deleteHorizon) === 0 ? h.baseTimestamp : -1;
-  let bad: number;
-  if (max >= 0 && (nowMs - max > before || max - nowMs > after)) bad = max;
-  else if (base >= 0 && (nowMs - base > before || base - nowMs > after)) bad = base;
-  else return undefined;
-  return {
-    errorCode: 'INVALID_TIMESTAMP',
-    message: `timestamp ${bad} is out of range: message.timestamp.before.max.ms and after.max.ms allow [${Math.max(0, nowMs - before)}, ${Math.min(Number.MAX_SAFE_INTEGER, nowMs + after)}]`,
-  };
+  const base = logAppendClaim ? max : h.baseTimestamp;
+  const headerOut = (max >= 0 && (nowMs - max > before || max - nowMs > after)) || (base >= 0 && (nowMs - base > before || base - nowMs > after));
+  if (!headerOut && before >= Number.MAX_SAFE_INTEGER) return undefined;
+  const low = Math.max(0, nowMs - before);
+  const high = Math.min(Number.MAX_SAFE_INTEGER, nowMs + after);
+  let timestamps: number[];
+  try {
+    timestamps = recordTimestamps(batch, bytes);
+  } catch (err) {
+    if (isTributaryError(err)) return { errorCode: err.code, message: err.message };
+    throw err;
+  }
+  let errors: RecordError[] | undefined;
+  for (let i = 0; i < timestamps.length; i++) {
+    const t = timestamps[i]!;
+    if (t === -1 || (nowMs - t <= before && t - nowMs <= after)) continue;
+    (errors ??= []).push({ batchIndex: i, batchIndexErrorMessage: `record ${i} has timestamp ${t}, outside [${low}, ${high}] (message.timestamp.before.max.ms and after.max.ms around the broker's clock)` });
+  }
+  if (errors === undefined) return undefined;
+  return { errorCode: 'INVALID_TIMESTAMP', message: `${errors.length} of ${timestamps.length} records have a timestamp outside [${low}, ${high}]`, recordErrors: errors };
+}
+
+/** INVALID_TIMESTAMP for each of a batch's `count` records, for `why`. */
+function everyRecord(count: number, why: string): BatchProblem {
+  const recordErrors: RecordError[] = [];
+  for (let i = 0; i < count; i++) recordErrors.push({ batchIndex: i, batchIndexErrorMessage: why });
+  return { errorCode: 'INVALID_TIMESTAMP', message: why, recordErrors };
+}
+
+/** Each record's timestamp as Kafka's reader gives it; throws CORRUPT_MESSAGE for records that do not decode. */
+function recordTimestamps(batch: { readonly position: number; readonly size: number; readonly header: BatchHeader }, bytes: Uint8Array): number[] {
+  const buf = asBuffer(bytes);
+  const section = buf.subarray(batch.position + batchHeaderBytes, batch.position + batch.size);
+  const compression = compressionOf(batch.header.attributes);
+  let body: Buffer;
+  try {
+    body = compression === 'none' ? section : decompressSync(compression, section);
+  } catch (cause) {
+    if (isTributaryError(cause)) throw cause;
+    throw new TributaryError('CORRUPT_MESSAGE', `a ${compression} batch cannot be decompressed: ${String((cause as Error)?.message ?? cause)}`, { cause });
+  }
+  return decodeRecordsSection(body, batch.header).map((r) => r.timestamp);
+}
+
+/**
+ * A copy of the one checked batch of `validated` as a CreateTime batch (attribute bit 3
+ * cleared, the CRC computed again), checked again under `rules`: what Kafka stores for
+ * a producer's batch that claims LogAppendTime on a CreateTime topic and passes
+ * {@link timestampProblem} (its `assignOffsetsNonCompressed` sets the topic's timestamp
+ * type, and the records' largest timestamp, which for such a batch is its max
+ * timestamp). A copy: the caller's bytes may be a client's own buffer in this process.
+ */
+export function asCreateTimeBatch(validated: ValidatedBatches, rules: ValidationRules): ValidatedBatches {
+  const { position, size } = validated.batches[0]!;
+  const copy = Buffer.from(validated.bytes.subarray(position, position + size));
+  copy.writeInt16BE(copy.readInt16BE(positions.attributes) & ~attributeBits.timestampType, positions.attributes);
+  copy.writeUInt32BE(crc32c(copy, crcStartPosition, size), positions.crc);
+  const checked = validateBatches(copy, rules);
+  assert(checked.ok, 'a checked batch with one attribute bit cleared and its CRC recomputed checks again');
+  return checked.value;
 }
 
 /**

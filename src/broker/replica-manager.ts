@@ -594,6 +594,7 @@ export class ReplicaManager {
         if (seen.offline) this.storageFailed(h, new TributaryError('KAFKA_STORAGE_ERROR', seen.message ?? 'a write failed'));
         if (outcome.errorCode !== 'NONE' || !('firstOffset' in outcome)) {
           out[i] = fail(e.index, outcome.errorCode, seen.message ?? null);
+          if ('recordErrors' in outcome && outcome.recordErrors !== undefined) out[i] = { ...out[i]!, recordErrors: outcome.recordErrors };
           continue;
         }
         // Flush always: acks=1 answers after the sync that covers the append; acks=all

@@ -23,6 +23,12 @@ export interface RequestContext {
    * waiting and releases what it holds. Absent for a client in this process.
    */
   readonly signal?: AbortSignal;
+  /**
+   * The version of the request as it came over the wire, for the rules Kafka ties to a
+   * version (a zstd batch in a Produce below v7, a Fetch below v10 of a zstd topic).
+   * Absent for a client in this process, which speaks the newest.
+   */
+  readonly apiVersion?: number;
 }
 
 /** The context of a request from a client in this process: what a handler assumes when it gets none. */

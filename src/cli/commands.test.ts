@@ -91,7 +91,7 @@ describe('tributary topics', () => {
     expect(typo.err).toContain('unknown option --partitons; did you mean --partitions?');
     const none = await cli(['topics', '--bootstrap-server', bs]);
     expect(none.code).toBe(2);
-    expect(none.err).toContain('one of --list, --create, --describe, --delete');
+    expect(none.err).toContain('one of --list, --create, --alter, --describe, --delete');
     const two = await cli(['topics', '--bootstrap-server', bs, '--list', '--delete', 'x']);
     expect(two.code).toBe(2);
     const noServer = await cli(['topics', '--list']);

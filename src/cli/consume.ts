@@ -12,7 +12,7 @@
 import type { ConsumerRecord } from '../client/consumer.js';
 import { flag, intFlag, parseCommandLine, UsageError, type FlagSpec } from './args.js';
 import type { Command, CommandIo } from './command.js';
-import { clientFlags, clientFlagsUsage, errorLine, parsePosition, reportErrors, withClients } from './remote.js';
+import { clientFlags, clientFlagsUsage, errorLine, parsePosition, reportErrors, withClients, type RemoteClients } from './remote.js';
 
 const flags: Record<string, FlagSpec> = {
   ...clientFlags,
@@ -203,7 +203,11 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
           const partitions = partition !== undefined ? [partition] : all;
           const tps = partitions.map((p) => ({ topic, partition: p }));
           consumer.assign(tps);
-          for (const tp of tps) await consumer.seek(tp, from);
+          // An offset outside a partition starts at its end, as kcat -o and
+          // kafka-console-consumer --offset do (their auto.offset.reset is latest); seeking
+          // there ourselves keeps the position known, so --exit knows there is nothing to read.
+          const starts = typeof from === 'number' ? await outsideOffsets(clients, topic, partitions, from, io) : new Map<number, number>();
+          for (const tp of tps) await consumer.seek(tp, starts.get(tp.partition) ?? from);
           if (exitAtEnd) {
             const admin = clients.admin();
             try {
@@ -245,6 +249,27 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
       return 0;
     }),
   );
+}
+
+/**
+ * The partitions where `offset` is below the earliest or past the latest offset, each
+ * with its latest offset (where reading starts instead), noted on stderr.
+ */
+async function outsideOffsets(clients: RemoteClients, topic: string, partitions: readonly number[], offset: number, io: CommandIo): Promise<Map<number, number>> {
+  const admin = clients.admin();
+  try {
+    const [earliest, latest] = await Promise.all([admin.listOffsets(topic, 'earliest'), admin.listOffsets(topic, 'latest')]);
+    const out = new Map<number, number>();
+    for (const l of latest) {
+      const e = earliest.find((x) => x.partition === l.partition)?.offset ?? 0;
+      if (!partitions.includes(l.partition) || (offset >= e && offset <= l.offset)) continue;
+      out.set(l.partition, l.offset);
+      errorLine(io, `Offset ${offset} is outside partition ${topic}-${l.partition} (earliest ${e}, latest ${l.offset}): reading from its end.`);
+    }
+    return out;
+  } finally {
+    admin.close();
+  }
 }
 
 export const consume: Command = { name: 'consume', summary: "print a topic's records (kcat -C, kafka-console-consumer)", run };

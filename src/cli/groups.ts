@@ -105,18 +105,10 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
           }
           case 'reset-offsets': {
             const groupId = flag(f, 'reset-offsets')!;
-            let planned: { partition: number; offset: number }[];
-            if (f.has('execute')) {
-              planned = await admin.resetGroupOffsets(groupId, topic!, to!);
-            } else {
-              if (typeof to === 'number') planned = (await admin.listOffsets(topic!, 'latest')).map((p) => ({ partition: p.partition, offset: to as number }));
-              else {
-                const found = await admin.listOffsets(topic!, to!);
-                const ends = found.some((p) => p.offset < 0) ? await admin.listOffsets(topic!, 'latest') : [];
-                planned = found.map((p) => ({ partition: p.partition, offset: p.offset >= 0 ? p.offset : (ends.find((e) => e.partition === p.partition)?.offset ?? -1) }));
-              }
-            }
+            const planned = await admin.resetGroupOffsets(groupId, topic!, to!, { dryRun: !f.has('execute') });
             planned.sort((a, b) => a.partition - b.partition);
+            // As Kafka's tool: an offset past a partition's end (or before its start) is moved there, with a note.
+            if (typeof to === 'number') for (const p of planned) if (p.offset !== to) errorLine(io, `Offset ${to} is outside partition ${topic}-${p.partition} (${p.offset < to ? 'latest' : 'earliest'} ${p.offset}): it will be set to ${p.offset}.`);
             io.stdout(table([['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'], ...planned.map((p) => [groupId, topic!, p.partition, p.offset])]));
             if (!f.has('execute')) errorLine(io, 'Dry run: nothing changed. Add --execute to move the offsets.');
             return 0;

@@ -1,5 +1,5 @@
 /**
- * `tributary topics`: list, create, describe and delete topics, as Kafka's
+ * `tributary topics`: list, create, alter (partitions), describe and delete topics, as Kafka's
  * `kafka-topics.sh` does.
  *
  * ```sh
@@ -16,6 +16,7 @@ const flags: Record<string, FlagSpec> = {
   ...clientFlags,
   list: { value: false },
   create: { value: true },
+  alter: { value: true },
   describe: { value: false },
   delete: { value: true },
   partitions: { value: true },
@@ -34,6 +35,8 @@ Actions (one):
       --replication-factor N   replicas of each partition (default: the cluster's)
       --config K=V             a topic config, such as retention.ms=3600000 (repeatable)
       --if-not-exists          a topic that exists already is not an error
+  --alter NAME --partitions N  raise a topic's partition count to N (as kafka-topics.sh
+                               --alter; configs change with the admin's alterConfigs)
   --describe [NAME]            partitions, leaders, replicas, ISR and configs set on the
                                topic (every topic without NAME)
   --delete NAME                delete a topic and its records
@@ -48,11 +51,13 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     io.stdout(usage);
     return 0;
   }
-  const action = oneOf(f, ['list', 'create', 'describe', 'delete']);
+  const action = oneOf(f, ['list', 'create', 'alter', 'describe', 'delete']);
   if (positionals.length > 0 && action !== 'describe') throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   if (action !== 'create') {
-    for (const only of ['partitions', 'replication-factor', 'config', 'if-not-exists']) if (f.has(only)) throw new UsageError(`--${only} goes with --create`);
+    for (const only of ['replication-factor', 'config', 'if-not-exists']) if (f.has(only)) throw new UsageError(`--${only} goes with --create`);
+    if (action !== 'alter' && f.has('partitions')) throw new UsageError('--partitions goes with --create or --alter');
   }
+  if (action === 'alter' && !f.has('partitions')) throw new UsageError('--alter needs --partitions N');
   const partitions = intFlag(f, 'partitions', 1, 1_000_000);
   const replicationFactor = intFlag(f, 'replication-factor', 1, 32767);
   const configs: Record<string, string> = {};
@@ -79,6 +84,12 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
               { ifNotExists: f.has('if-not-exists') },
             );
             io.stdout(`Created topic ${name}.\n`);
+            return 0;
+          }
+          case 'alter': {
+            const name = flag(f, 'alter')!;
+            await admin.createPartitions(name, partitions!);
+            io.stdout(`Topic ${name} has ${partitions} partitions.\n`);
             return 0;
           }
           case 'delete': {
@@ -115,4 +126,4 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   );
 }
 
-export const topics: Command = { name: 'topics', summary: 'list, create, describe and delete topics (kafka-topics.sh)', run };
+export const topics: Command = { name: 'topics', summary: 'list, create, alter, describe and delete topics (kafka-topics.sh)', run };

@@ -144,7 +144,7 @@ export interface ConfigEntry {
  * console.log(first!.offset); // -1: no record is that recent yet
  * ```
  */
-export type OffsetSpec = 'earliest' | 'latest' | { readonly timestamp: number };
+export type OffsetSpec = 'earliest' | 'latest' | 'max-timestamp' | { readonly timestamp: number };
 
 /**
  * An offset per partition, from {@link Admin.listOffsets}.
@@ -515,7 +515,11 @@ export class Admin {
     for (const r of res.responses) if (r.errorCode !== 'NONE') throw new TributaryError(r.errorCode, r.errorMessage ?? `broker ${JSON.stringify(resourceName)}: ${r.errorCode}`);
   }
 
-  /** The earliest, latest, or first-at-a-timestamp offset of every partition of a topic. */
+  /**
+   * The earliest, latest, or first-at-a-timestamp offset of every partition of a topic;
+   * `'max-timestamp'`: the first record holding the partition's largest timestamp, with that
+   * timestamp (Kafka's `OffsetSpec.maxTimestamp()`; -1 for an empty partition).
+   */
   async listOffsets(topic: string, spec: OffsetSpec): Promise<PartitionOffset[]> {
     this.checkOpen();
     validateTopicName(topic);
@@ -523,8 +527,8 @@ export class Admin {
   }
 
   private async listOffsetsOf(topic: string, spec: OffsetSpec): Promise<PartitionOffset[]> {
-    const timestamp = spec === 'earliest' ? -2 : spec === 'latest' ? -1 : typeof spec === 'object' && spec !== null && Number.isSafeInteger(spec.timestamp) && spec.timestamp >= 0 ? spec.timestamp : undefined;
-    if (timestamp === undefined) throw new TributaryError('INVALID_ARGUMENT', `spec must be 'earliest', 'latest' or { timestamp } with a non-negative integer, got ${JSON.stringify(spec)}`, { option: 'spec', topic });
+    const timestamp = spec === 'earliest' ? -2 : spec === 'latest' ? -1 : spec === 'max-timestamp' ? -3 : typeof spec === 'object' && spec !== null && Number.isSafeInteger(spec.timestamp) && spec.timestamp >= 0 ? spec.timestamp : undefined;
+    if (timestamp === undefined) throw new TributaryError('INVALID_ARGUMENT', `spec must be 'earliest', 'latest', 'max-timestamp' or { timestamp } with a non-negative integer, got ${JSON.stringify(spec)}`, { option: 'spec', topic });
     const info = await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs, existingTopic);
     return Promise.all(
       info.partitions.map((p) =>
@@ -650,25 +654,31 @@ export class Admin {
    * first record at or after a timestamp, or a given offset, for every partition. The group
    * must have no members (stop its consumers first): a live group would overwrite them.
    * Rejects with the coordinator's error otherwise (`UNKNOWN_MEMBER_ID` for a group with members).
+   * A given offset outside a partition's earliest..latest is moved to the nearer end, as
+   * Kafka's `kafka-consumer-groups.sh --reset-offsets` does. With `dryRun`, resolves with
+   * the offsets it would commit and commits nothing.
    */
-  async resetGroupOffsets(groupId: string, topic: string, to: OffsetSpec | number): Promise<{ partition: number; offset: number }[]> {
+  async resetGroupOffsets(groupId: string, topic: string, to: OffsetSpec | number, options: { readonly dryRun?: boolean } = {}): Promise<{ partition: number; offset: number }[]> {
     this.checkOpen();
     checkGroupId(groupId);
     validateTopicName(topic);
-    return this.bounded('resetGroupOffsets', () => this.resetGroupOffsetsOf(groupId, topic, to));
+    return this.bounded('resetGroupOffsets', () => this.resetGroupOffsetsOf(groupId, topic, to, options.dryRun === true));
   }
 
-  private async resetGroupOffsetsOf(groupId: string, topic: string, to: OffsetSpec | number): Promise<{ partition: number; offset: number }[]> {
+  private async resetGroupOffsetsOf(groupId: string, topic: string, to: OffsetSpec | number, dryRun: boolean): Promise<{ partition: number; offset: number }[]> {
     if (typeof to === 'number' && (!Number.isSafeInteger(to) || to < 0)) throw new TributaryError('INVALID_ARGUMENT', `offset must be a non-negative integer, got ${to}`, { option: 'to', topic });
     let targets: { partition: number; offset: number }[];
     if (typeof to === 'number') {
-      targets = (await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs, existingTopic)).partitions.map((p) => ({ partition: p.partition, offset: to }));
+      const [starts, ends] = await Promise.all([this.listOffsetsOf(topic, 'earliest'), this.listOffsetsOf(topic, 'latest')]);
+      const end = new Map(ends.map((e) => [e.partition, e.offset]));
+      targets = starts.map((s) => ({ partition: s.partition, offset: Math.min(Math.max(to, s.offset), end.get(s.partition)!) }));
     } else {
       const found = await this.listOffsetsOf(topic, to);
       // No record at or after the timestamp: the partition's end, looked up once for all.
       const ends = found.some((p) => p.offset < 0) ? await this.listOffsetsOf(topic, 'latest') : [];
       targets = found.map((p) => ({ partition: p.partition, offset: p.offset >= 0 ? p.offset : ends.find((e) => e.partition === p.partition)!.offset }));
     }
+    if (dryRun) return targets;
     await this.toCoordinator<undefined>(groupId, async (node) => {
       const r = await this.transport.send(node, {
         apiKey: ApiKey.OffsetCommit,

@@ -23,11 +23,23 @@ export interface ConfigDef {
   /** For numbers: the inclusive bounds. */
   readonly min?: number;
   readonly max?: number;
+  /** For `int`: values also allowed outside `min`..`max` (gzip's -1, "the codec's default"). */
+  readonly alsoAllowed?: readonly number[];
+  /**
+   * For `list`: the pattern every item must match, or the value may be `*`; an empty list
+   * is allowed (Kafka's `ThrottledReplicaListValidator`).
+   */
+  readonly itemPattern?: RegExp;
+  /** A value Kafka takes only with a feature Tributary lacks (tiered storage), refused with Kafka's message. */
+  readonly refused?: { readonly value: string; readonly message: string };
   /** The broker config that gives this topic config its cluster-wide default. */
   readonly brokerSynonym?: string;
 }
 
 const longMax = '9223372036854775807';
+
+/** An item of a throttled-replicas list: `partition:broker`. */
+const throttledReplica = /^[0-9]+:[0-9]+$/;
 
 const topicConfigList: readonly ConfigDef[] = [
   { name: 'cleanup.policy', type: 'list', defaultValue: 'delete', validValues: ['compact', 'delete'], brokerSynonym: 'log.cleanup.policy' },
@@ -38,11 +50,26 @@ const topicConfigList: readonly ConfigDef[] = [
     validValues: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'],
     brokerSynonym: 'compression.type',
   },
+  // The codec levels (KIP-390) are accepted and described; the broker's recompression
+  // (broker/recompression.ts) uses each codec's default level.
+  { name: 'compression.gzip.level', type: 'int', defaultValue: '-1', min: 1, max: 9, alsoAllowed: [-1], brokerSynonym: 'compression.gzip.level' },
+  { name: 'compression.lz4.level', type: 'int', defaultValue: '9', min: 1, max: 17, brokerSynonym: 'compression.lz4.level' },
+  { name: 'compression.zstd.level', type: 'int', defaultValue: '3', min: -131072, max: 22, brokerSynonym: 'compression.zstd.level' },
   { name: 'delete.retention.ms', type: 'long', defaultValue: '86400000', min: 0, brokerSynonym: 'log.cleaner.delete.retention.ms' },
   { name: 'file.delete.delay.ms', type: 'long', defaultValue: '60000', min: 0, brokerSynonym: 'log.segment.delete.delay.ms' },
   { name: 'flush.messages', type: 'long', defaultValue: longMax, min: 1, brokerSynonym: 'log.flush.interval.messages' },
   { name: 'flush.ms', type: 'long', defaultValue: longMax, min: 0, brokerSynonym: 'log.flush.interval.ms' },
+  // Replication quotas: Kafka throttles these replicas only under a broker's
+  // leader/follower.replication.throttled.rate, which Tributary does not have (Kafka's
+  // default rate is unlimited), so they are accepted, described and change nothing.
+  { name: 'follower.replication.throttled.replicas', type: 'list', defaultValue: '', itemPattern: throttledReplica },
   { name: 'index.interval.bytes', type: 'int', defaultValue: '4096', min: 0, brokerSynonym: 'log.index.interval.bytes' },
+  { name: 'leader.replication.throttled.replicas', type: 'list', defaultValue: '', itemPattern: throttledReplica },
+  // Tiered storage (KIP-405): Tributary has none, as a Kafka broker without
+  // remote.log.storage.system.enable. Kafka then refuses remote.storage.enable=true, and the
+  // other four, accepted, change nothing.
+  { name: 'local.retention.bytes', type: 'long', defaultValue: '-2', min: -2, brokerSynonym: 'log.local.retention.bytes' },
+  { name: 'local.retention.ms', type: 'long', defaultValue: '-2', min: -2, brokerSynonym: 'log.local.retention.ms' },
   { name: 'max.compaction.lag.ms', type: 'long', defaultValue: longMax, min: 1, brokerSynonym: 'log.cleaner.max.compaction.lag.ms' },
   { name: 'max.message.bytes', type: 'int', defaultValue: '1048588', min: 0, brokerSynonym: 'message.max.bytes' },
   {
@@ -58,6 +85,14 @@ const topicConfigList: readonly ConfigDef[] = [
   { name: 'min.compaction.lag.ms', type: 'long', defaultValue: '0', min: 0, brokerSynonym: 'log.cleaner.min.compaction.lag.ms' },
   { name: 'min.insync.replicas', type: 'int', defaultValue: '1', min: 1, brokerSynonym: 'min.insync.replicas' },
   { name: 'preallocate', type: 'boolean', defaultValue: 'false', brokerSynonym: 'log.preallocate' },
+  { name: 'remote.log.copy.disable', type: 'boolean', defaultValue: 'false' },
+  { name: 'remote.log.delete.on.disable', type: 'boolean', defaultValue: 'false' },
+  {
+    name: 'remote.storage.enable',
+    type: 'boolean',
+    defaultValue: 'false',
+    refused: { value: 'true', message: 'Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log storage.' },
+  },
   { name: 'retention.bytes', type: 'long', defaultValue: '-1', brokerSynonym: 'log.retention.bytes' },
   { name: 'retention.ms', type: 'long', defaultValue: '604800000', min: -1, brokerSynonym: 'log.retention.ms' },
   { name: 'segment.bytes', type: 'int', defaultValue: '1073741824', min: 14, brokerSynonym: 'log.segment.bytes' },
@@ -94,14 +129,15 @@ export function configValueProblem(def: ConfigDef, value: string): string | unde
   const v = value.trim();
   switch (def.type) {
     case 'boolean':
-      return /^(true|false)$/i.test(v) ? undefined : `${def.name} must be true or false, not ${JSON.stringify(value)}`;
+      if (!/^(true|false)$/i.test(v)) return `${def.name} must be true or false, not ${JSON.stringify(value)}`;
+      return def.refused !== undefined && v.toLowerCase() === def.refused.value ? def.refused.message : undefined;
     case 'int':
     case 'long': {
       if (!/^[+-]?\d+$/.test(v)) return `${def.name} must be an integer, not ${JSON.stringify(value)}`;
       const n = BigInt(v);
       const [lo, hi] = def.type === 'int' ? [BigInt(int32Min), BigInt(int32Max)] : [int64Min, int64Max];
       if (n < lo || n > hi) return `${def.name} ${v} is out of range for a${def.type === 'int' ? 'n int' : ' long'}`;
-      return rangeProblem(def, Number(n));
+      return def.alsoAllowed?.includes(Number(n)) === true ? undefined : rangeProblem(def, Number(n));
     }
     case 'double': {
       const n = v === '' ? Number.NaN : Number(v);
@@ -113,6 +149,10 @@ export function configValueProblem(def: ConfigDef, value: string): string | unde
       return undefined;
     case 'list': {
       const items = splitList(v);
+      if (def.itemPattern !== undefined) {
+        if (v === '*' || items.every((item) => def.itemPattern!.test(item))) return undefined;
+        return `${def.name} must be the literal '*' or a list of replicas in the format [partitionId]:[brokerId],[partitionId]:[brokerId],..., not ${JSON.stringify(value)}`;
+      }
       if (items.length === 0) return `${def.name} must not be empty`;
       for (const item of items) {
         if (def.validValues !== undefined && !def.validValues.includes(item)) return `${def.name} items must be among ${def.validValues.join(', ')}, not ${JSON.stringify(item)}`;

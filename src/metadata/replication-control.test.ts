@@ -42,8 +42,11 @@ describe('internal topics in replication control', () => {
     expect(described.results[0]!.errorCode).toBe('NONE');
   });
 
-  it('refuses validate-only too, and counts the topic as internal before it exists', () => {
+  it('refuses validate-only too; an internal topic that does not exist is unknown first, as Kafka answers (__cluster_metadata never exists as a topic)', () => {
     const handle = committingController(1);
+    expect(handle({ type: 'CreatePartitions', topics: [{ name: '__consumer_offsets', count: 60 }], validateOnly: true }).results[0]!.errorCode).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+    expect(handle({ type: 'CreatePartitions', topics: [{ name: '__cluster_metadata', count: 2 }] }).results[0]!.errorCode).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+    handle({ type: 'CreateTopics', topics: [{ name: '__consumer_offsets', numPartitions: 2, replicationFactor: 1, configs: [{ name: 'cleanup.policy', value: 'compact' }] }] });
     expect(handle({ type: 'CreatePartitions', topics: [{ name: '__consumer_offsets', count: 60 }], validateOnly: true }).results[0]!.errorCode).toBe('INVALID_REQUEST');
   });
 

@@ -222,13 +222,16 @@ export function createPartitions(txn: Txn, req: CreatePartitionsRequest, setting
 }
 
 function createPartitionsFor(txn: Txn, name: string, count: number, assignments: readonly (readonly number[])[] | null, settings: ReplicationSettings): Failure | undefined {
-  // The group coordinator finds a group's partition of __consumer_offsets by hashing its
-  // id modulo the partition count: a new count would move every group to a partition
-  // that holds none of its offsets. Kafka's broker leaves this to its topic tool, which
-  // refuses it with this message; here the controller refuses it, for every client.
-  if (isInternalTopic(name)) return fail('INVALID_REQUEST', `The number of partitions for the internal topic ${name} cannot be changed.`);
+  // An unknown topic first, as Kafka's ReplicationControlManager answers it: so
+  // __cluster_metadata, which is no topic of the metadata (its log is the Raft log), is
+  // UNKNOWN_TOPIC_OR_PARTITION, as in Kafka.
   const topic = txn.delta.topic(name);
   if (topic === undefined) return fail('UNKNOWN_TOPIC_OR_PARTITION', `topic ${JSON.stringify(name)} does not exist`);
+  // The group coordinator finds a group's partition of __consumer_offsets by hashing its
+  // id modulo the partition count: a new count would move every group to a partition
+  // that holds none of its offsets. Kafka's KRaft controller takes it (its topic tool
+  // refuses it with this message); here the controller refuses it, for every client.
+  if (isInternalTopic(name)) return fail('INVALID_REQUEST', `The number of partitions for the internal topic ${name} cannot be changed.`);
   const current = topic.partitions.length;
   if (!Number.isInteger(count) || count <= current) {
     return fail('INVALID_PARTITIONS', count === current ? `topic already has ${current} partitions` : `topic has ${current} partitions; the count can only grow, not become ${count}`);

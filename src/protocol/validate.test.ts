@@ -91,7 +91,8 @@ describe('validateRequest', () => {
       [withAt(sampleRequests[ApiKey.Produce], ['topicData', 0, 'partitionData', 0, 'records'], [1, 2]), 'records: an array is not a Uint8Array'],
       [withAt(sampleRequests[ApiKey.Fetch], ['topics', 0, 'partitions', 0, 'fetchOffset'], 2 ** 53), 'is not a safe int64'],
       [{ ...sampleRequests[ApiKey.Fetch], isolationLevel: 2 }, 'isolationLevel: 2 is not one of 0, 1'],
-      [withAt(sampleRequests[ApiKey.ListOffsets], ['topics', 0, 'partitions', 0, 'timestamp'], -4), 'timestamp: -4 is not a timestamp'],
+      // Any integer is a ListOffsets target (Kafka answers -3, -4, -5 and refuses none); a fraction is not.
+      [withAt(sampleRequests[ApiKey.ListOffsets], ['topics', 0, 'partitions', 0, 'timestamp'], 1.5), 'timestamp: 1.5 is not a timestamp'],
       [withAt(sampleRequests[ApiKey.CreateTopics], ['topics', 0, 'replicationFactor'], 40_000), 'replicationFactor: 40000 is not an int16'],
       [withAt(sampleRequests[ApiKey.Metadata], ['topics', 0, 'topicId'], 'not-a-uuid'), 'topicId: "not-a-uuid" is not a Uuid'],
       [{ ...sampleRequests[ApiKey.FindCoordinator], keyType: 2 }, 'keyType: 2 is not one of 0, 1'],

@@ -217,7 +217,8 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
           struct({
             partitionIndex,
             currentLeaderEpoch: optional(epoch),
-            timestamp: int(-3, Number.MAX_SAFE_INTEGER, 'a timestamp (or -1 latest, -2 earliest, -3 max timestamp)'),
+            // Any value, as in Kafka: each negative one is a target the broker answers per partition.
+            timestamp: int(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'a timestamp (or -1 latest, -2 earliest, -3 max timestamp, -4 earliest local, -5 latest tiered)'),
           }),
         ),
       }),

@@ -296,10 +296,14 @@ export class LocalLog {
   /**
    * The first record at or after `timestamp` at or after `logStartOffset`: each segment
    * whose max timestamp reaches it is read (through `read`, the log's checked read) from
-   * its time index's hint on, batch by batch.
+   * its time index's hint on, batch by batch. `'max'` (Kafka's MAX_TIMESTAMP, -3 on the
+   * wire) asks for the first record holding the largest timestamp of the live segments.
    */
-  async offsetForTimestamp(timestamp: number, logStartOffset: number, read: (offset: number) => Uint8Array): Promise<{ offset: number; timestamp: number } | undefined> {
-    for (const seg of [...this.segments]) {
+  async offsetForTimestamp(target: number | 'max', logStartOffset: number, read: (offset: number) => Uint8Array): Promise<{ offset: number; timestamp: number } | undefined> {
+    const live = this.segments.filter((seg) => seg.nextOffset > logStartOffset && !seg.deleted);
+    const timestamp = target === 'max' ? live.reduce((max, seg) => Math.max(max, seg.maxTimestamp), -1) : target;
+    if (timestamp < 0) return undefined;
+    for (const seg of live) {
       if (seg.maxTimestamp < timestamp || seg.nextOffset <= logStartOffset || seg.deleted) continue;
       let offset = Math.max(seg.offsetBeforeTimestamp(timestamp), logStartOffset, seg.baseOffset);
       while (offset < seg.nextOffset && !seg.deleted) {

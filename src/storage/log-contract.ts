@@ -243,6 +243,22 @@ export function logContract(name: string, makeLog: (config?: Partial<LogConfig>)
       await log.close();
     });
 
+    it("finds the first record holding the largest timestamp ('max', Kafka's MAX_TIMESTAMP), across segments and out of order", async () => {
+      const log = await makeLog({ segmentBytes: 300, indexIntervalBytes: 64 });
+      expect(await log.offsetForTimestamp('max')).toBeUndefined();
+      // Offsets 0..29, one record a batch; the largest timestamp (9_000) is held by offsets 7 and 12.
+      const times = (i: number): number => (i === 7 || i === 12 ? 9_000 : 5_000 + ((i * 37) % 30) * 10);
+      for (let i = 0; i < 30; i++) await log.append(batch(i, 1, { timestamp: times }));
+      expect(await log.offsetForTimestamp('max')).toEqual({ offset: 7, timestamp: 9_000 });
+      // One batch whose records are out of order: the first record at the batch's max is found.
+      await log.append(batch(30, 4, { timestamp: (i) => [9_500, 9_900, 9_100, 9_900][i - 30]! }));
+      expect(await log.offsetForTimestamp('max')).toEqual({ offset: 31, timestamp: 9_900 });
+      // Below the log start it is not found; the largest of what is left is.
+      await log.deleteRecords(32);
+      expect(await log.offsetForTimestamp('max')).toEqual({ offset: 33, timestamp: 9_900 });
+      await log.close();
+    });
+
     it('stamps LogAppendTime when the log is configured for it', async () => {
       const log = await makeLog({ messageTimestampType: 'LogAppendTime' });
       const info = await log.append(batch(0, 2, { timestamp: () => 7 }), { now: 123_456 });

@@ -19,7 +19,7 @@ import { assert } from '../util/assert.js';
 import { crc32c, crc32cUpdate } from '../util/crc32c.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { isTributaryError } from '../util/errors.js';
-import { hasRecordWithoutKey } from './key-check.js';
+import { keylessRecords } from './key-check.js';
 
 /** One checked batch: where it lies in the bytes, its size, and its header as read. */
 export interface ValidatedBatch {
@@ -66,7 +66,13 @@ export interface ValidationRules {
   readonly verifyCrc?: boolean;
 }
 
-export type Validation = { readonly ok: true; readonly value: ValidatedBatches } | { readonly ok: false; readonly errorCode: ErrorCode; readonly message: string };
+/**
+ * A refusal may name the records it refuses, by index in the batch (Kafka's
+ * `ProduceResponse.RecordError`, the Produce answer's `record_errors`).
+ */
+export type Validation =
+  | { readonly ok: true; readonly value: ValidatedBatches }
+  | { readonly ok: false; readonly errorCode: ErrorCode; readonly message: string; readonly recordErrors?: readonly { readonly batchIndex: number; readonly batchIndexErrorMessage: string | null }[] };
 
 const refuse = (errorCode: ErrorCode, message: string): Validation => ({ ok: false, errorCode, message });
 
@@ -96,14 +102,17 @@ export function validateBatches(input: Uint8Array, rules: ValidationRules): Vali
       }
       if (rules.keysRequired) {
         // Kafka's answer since KIP-467: INVALID_RECORD, not retriable (a retry would fail the same way).
-        let keyless: boolean;
+        let keyless: number[];
         try {
-          keyless = hasRecordWithoutKey(bytes, pos, size);
+          keyless = keylessRecords(bytes, pos, size);
         } catch (err) {
           if (isTributaryError(err)) return refuse(err.code, err.message);
           throw err;
         }
-        if (keyless) return refuse('INVALID_RECORD', 'a compacted topic only accepts records with a key');
+        if (keyless.length > 0) {
+          const why = 'a compacted topic only accepts records with a key';
+          return { ok: false, errorCode: 'INVALID_RECORD', message: why, recordErrors: keyless.map((batchIndex) => ({ batchIndex, batchIndexErrorMessage: why })) };
+        }
       }
     } else {
       if (header.baseOffset !== expected) return refuse('INVALID_REQUEST', `batch at offset ${header.baseOffset} does not continue the log (expected ${expected})`);

@@ -360,8 +360,12 @@ export interface Log {
   append(batches: Uint8Array, options?: AppendOptions): Promise<LogAppendInfo>;
   /** Reads whole batches from `offset`. `OFFSET_OUT_OF_RANGE` below the log start or above the log end. */
   read(offset: number, options?: ReadOptions): LogReadResult;
-  /** The earliest offset whose timestamp is >= `timestamp` (the time index), or undefined if none is. */
-  offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | undefined>;
+  /**
+   * The earliest offset whose timestamp is >= `timestamp` (the time index), or undefined if
+   * none is; `'max'`: the earliest offset holding the log's largest timestamp (Kafka's
+   * MAX_TIMESTAMP, KIP-734), undefined for an empty log.
+   */
+  offsetForTimestamp(timestamp: number | 'max'): Promise<{ offset: number; timestamp: number } | undefined>;
   /** Makes everything written so far durable (fdatasync), whatever the policy. Concurrent calls share a sync. */
   sync(): Promise<void>;
   /** Removes every record at or above `offset` (a follower truncating a divergent tail). Never below the log start. */

@@ -404,9 +404,9 @@ export class PartitionLog implements Log {
     return this.local.verifyUnchecked(budgetBytes);
   }
 
-  async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | undefined> {
+  async offsetForTimestamp(timestamp: number | 'max'): Promise<{ offset: number; timestamp: number } | undefined> {
     this.assertUsable();
-    checkTimes({ timestamp });
+    if (timestamp !== 'max') checkTimes({ timestamp });
     return this.local.offsetForTimestamp(timestamp, this._logStartOffset, (offset) => this.read(offset, { maxBytes: readBytesDefault }).records);
   }
 

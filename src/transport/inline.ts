@@ -49,6 +49,8 @@ export class InlineTransport implements Transport {
     if (!isRequestShaped(request)) throw new TributaryError('INVALID_REQUEST', 'not a request: an object with a numeric apiKey');
     await (this.budget.take() ?? Promise.resolve());
     if (this.closed) throw new TributaryError('NETWORK_EXCEPTION', 'the transport closed before the request was sent');
+    // Aborted while it waited its turn: the handler never sees it.
+    if (signal?.aborted) throw abortError(signal);
     const handler = this.nodes.get(nodeId);
     if (handler === undefined) throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId} is not reachable`);
     const answer = handler.handle(request, this.context);

@@ -241,6 +241,18 @@ export function transportContract(name: string, make: MakeTransport, options: Co
       });
     });
 
+    it('abort in the same turn as the send rejects with REQUEST_ABORTED, even where the answer is ready at once', async () => {
+      await withTransport(new Map([[2, echoNode()]]), async (t) => {
+        const ac = new AbortController();
+        const p = t.send(2, seqRequest(1), { signal: ac.signal });
+        ac.abort(new Error('changed my mind'));
+        const err = await rejection(p);
+        expect([err.code, err.retriable]).toEqual(['REQUEST_ABORTED', false]);
+        expect(getEventListeners(ac.signal, 'abort').length).toBe(0);
+        expect(seqOf(await t.send(2, seqRequest(2)))).toBe(2);
+      });
+    });
+
     it('carries bytes of every size intact and never changes or detaches the caller’s arrays', async () => {
       await withTransport(new Map([[1, echoNode()]]), async (t) => {
         const big = new Uint8Array(4 << 20);

@@ -59,6 +59,7 @@ import { ApiKey } from '../../protocol/api-keys.js';
 import { assert } from '../../util/assert.js';
 import type { Rng } from '../../util/rng.js';
 import type { GroupState } from './classic-group.js';
+import { defaultGroupCoordinatorConfig, type GroupCoordinatorConfig } from './group-coordinator-config.js';
 import { CoordinatorResult, groupErrorResponse, type GroupOutput, type GroupRequest, type GroupRequestContext } from './coordinator-result.js';
 import { GroupMetadataManager } from './group-metadata-manager.js';
 import { partitionForGroup, type GroupMetadataValue, type GroupRecord } from './group-records.js';
@@ -77,37 +78,7 @@ export {
 } from './coordinator-result.js';
 export { protocolsPerMemberMax } from './group-metadata-manager.js';
 export type { CommittedOffset } from './offset-metadata-manager.js';
-
-/** The coordinator's settings, with Kafka's config names. */
-export interface GroupCoordinatorConfig {
-  /** `group.min.session.timeout.ms`. Default 6000. */
-  readonly groupMinSessionTimeoutMs: number;
-  /** `group.max.session.timeout.ms`. Default 1800000 (30 minutes). */
-  readonly groupMaxSessionTimeoutMs: number;
-  /** `group.initial.rebalance.delay.ms`: how long the first rebalance of an Empty group waits for more members. Default 0 (Kafka's is 3000). */
-  readonly groupInitialRebalanceDelayMs: number;
-  /** `group.max.size`. Default Kafka's, 2^31 - 1. */
-  readonly groupMaxSize: number;
-  /** `offsets.retention.minutes`, in ms: offsets of an Empty group expire this long after it became Empty. Default 7 days. */
-  readonly offsetsRetentionMs: number;
-  /** `offsets.retention.check.interval.ms`. Default 600000. */
-  readonly offsetsRetentionCheckIntervalMs: number;
-  /** `offset.metadata.max.bytes`: the longest commit metadata, in characters as Kafka counts. Default 4096. */
-  readonly offsetMetadataMaxBytes: number;
-  /** Kafka's `NewMemberJoinTimeoutMs`: a new member's parked JoinGroup expires after this long. Default 300000. */
-  readonly newMemberJoinTimeoutMs: number;
-}
-
-export const defaultGroupCoordinatorConfig: GroupCoordinatorConfig = {
-  groupMinSessionTimeoutMs: 6000,
-  groupMaxSessionTimeoutMs: 1_800_000,
-  groupInitialRebalanceDelayMs: 0,
-  groupMaxSize: 0x7fffffff,
-  offsetsRetentionMs: 7 * 24 * 60 * 60 * 1000,
-  offsetsRetentionCheckIntervalMs: 600_000,
-  offsetMetadataMaxBytes: 4096,
-  newMemberJoinTimeoutMs: 300_000,
-};
+export { defaultGroupCoordinatorConfig, type GroupCoordinatorConfig } from './group-coordinator-config.js';
 
 export interface GroupCoordinatorOptions {
   /** Member ids: `<client.id or group.instance.id>-<uuid>`, the uuid from this generator. */
@@ -316,6 +287,17 @@ export class GroupCoordinator {
       this.nextOffsetExpiryCheck = now + this.config.offsetsRetentionCheckIntervalMs;
       this.expireOffsets(now, out);
     }
+    return out.done();
+  }
+
+  /**
+   * Kafka's `onPartitionsDeleted`: the broker saw `topics` deleted (a topic recreated under
+   * the same name is a new one), so every group's offsets on them, committed or on their
+   * way, get tombstones; a consumer of a recreated topic must not resume at an old offset.
+   */
+  onTopicsDeleted(topics: ReadonlySet<string>): GroupOutput {
+    const out = new CoordinatorResult();
+    if (this.activeFlag) this.offsets.deleteOffsetsOfTopics(topics, out);
     return out.done();
   }
 

@@ -15,7 +15,7 @@ import type { ErrorCode } from '../../util/error-codes.js';
 import type { Rng } from '../../util/rng.js';
 import { ClassicGroup, emptyBytes, isInt32, joinError, sameProtocols, stringTooLong, syncError, unknownMemberId, type ClassicGroupMember, type GroupState } from './classic-group.js';
 import type { CoordinatorResult, DescribedGroupBody, GroupRequestContext } from './coordinator-result.js';
-import type { GroupCoordinatorConfig } from './group-coordinator.js';
+import type { GroupCoordinatorConfig } from './group-coordinator-config.js';
 import { groupBytesMax, type GroupMetadataKey, type GroupMetadataValue } from './group-records.js';
 
 /** The most protocols one JoinGroup may list. Kafka has no limit; a consumer lists one per assignor. */

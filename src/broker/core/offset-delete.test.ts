@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiKey } from '../../protocol/api-keys.js';
 import type * as P from '../../protocol/group.js';
 import { Rng } from '../../util/rng.js';
-import { GroupCoordinator, type GroupRequest } from './group-coordinator.js';
+import { GroupCoordinator, type GroupOutput, type GroupRequest } from './group-coordinator.js';
 import { subscribedTopics } from './offset-delete.js';
 
 /** A ConsumerProtocolSubscription v0: version, topics, null user data. */
@@ -131,5 +131,34 @@ describe('OffsetDelete against large subscriptions', () => {
     expect(errors(r)).toMatchObject({ 't1:0': 'GROUP_SUBSCRIBED_TO_TOPIC', 't2:0': 'NONE', 'gone-0:0': 'UNKNOWN_TOPIC_OR_PARTITION' });
     expect(Counted.parses).toBeGreaterThan(0); // the metadata seen is this array (the count can fail)
     expect(Counted.parses).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('offsets of deleted topics (onTopicsDeleted, Kafka onPartitionsDeleted)', () => {
+  it('tombstones every group\'s offsets on the deleted topics, a subscribed one and one on its way included, and only those', () => {
+    const c = new GroupCoordinator({ rng: new Rng(1), config: { groupInitialRebalanceDelayMs: 0 }, partitionExists: () => true });
+    c.loadFrom([], 0);
+    const committed = (out: GroupOutput): void => {
+      for (const r of out.records) c.replay(r);
+    };
+    committed(c.handle(1, commit('a', [['t1', 0, 5], ['t1', 1, 6], ['t2', 0, 7]]), 1000));
+    committed(c.handle(2, commit('b', [['t2', 1, 8], ['t3', 0, 9]]), 1000));
+    const onTheWay = c.handle(3, commit('c', [['t1', 0, 1]]), 1000); // not yet replayed
+    const out = c.onTopicsDeleted(new Set(['t1', 't2']));
+    expect(out.records.map((r) => (r.type === 'OffsetCommit' ? `${r.key.group}/${r.key.topic}:${r.key.partition}=${r.value === null ? 'tombstone' : 'value'}` : r.type)).sort()).toEqual([
+      'a/t1:0=tombstone',
+      'a/t1:1=tombstone',
+      'a/t2:0=tombstone',
+      'b/t2:1=tombstone',
+      'c/t1:0=tombstone',
+    ]);
+    // The commit on its way lands before its tombstone, as the log orders them.
+    committed(onTheWay);
+    committed(out);
+    expect(c.committedOffsets('a')).toEqual([]);
+    expect(c.committedOffsets('b').map((o) => `${o.topic}:${o.partition}`)).toEqual(['t3:0']);
+    expect(c.committedOffsets('c')).toEqual([]);
+    // Nothing left on them: nothing more to write.
+    expect(c.onTopicsDeleted(new Set(['t1', 't2'])).records).toEqual([]);
   });
 });

@@ -253,6 +253,24 @@ export class OffsetMetadataManager {
   }
 
   /**
+   * Tombstones for every offset of every group on `topics`, committed or on its way (so
+   * none lands after them), for topics the metadata deleted (Kafka's
+   * `OffsetMetadataManager.onPartitionsDeleted`).
+   */
+  deleteOffsetsOfTopics(topics: ReadonlySet<string>, out: CoordinatorResult): void {
+    const groups = new Set([...this.offsets.keys(), ...this.pendingCommits.keys()]);
+    for (const group of groups) {
+      const seen = new Set<string>();
+      for (const p of [...this.committed(group), ...this.pending(group)]) {
+        const k = offsetKey(p.topic, p.partition);
+        if (!topics.has(p.topic) || seen.has(k)) continue;
+        seen.add(k);
+        out.records.push({ type: 'OffsetCommit', key: { group, topic: p.topic, partition: p.partition }, value: null });
+      }
+    }
+  }
+
+  /**
    * Kafka's `cleanupExpiredOffsets`, for an Empty group: tombstones for its offsets that
    * expire at `now`, `retentionMs` after `emptySince` (or, when that is unknown, after
    * each commit's own timestamp), or at a v1 record's expire timestamp; never one with a

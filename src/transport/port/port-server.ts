@@ -260,7 +260,7 @@ export class PortServer {
       if (context !== undefined && context !== this.context && context.listenerName !== 'inline') {
         const gone = new AbortController();
         this.relayed.set(id, gone);
-        context = { listenerName: context.listenerName, clientId: context.clientId, clientHost: context.clientHost, principal: context.principal, signal: gone.signal };
+        context = { listenerName: context.listenerName, clientId: context.clientId, clientHost: context.clientHost, principal: context.principal, signal: gone.signal, ...(typeof context.apiVersion === 'number' ? { apiVersion: context.apiVersion } : {}) };
       }
       answer = handler.handle(req as Request, context);
     } catch (err) {

@@ -81,7 +81,7 @@ export class PortTransport implements Transport {
     // A relayed request's context carries its connection's signal, which no port can carry:
     // it becomes the request's own (the node drops a request its client left before its turn).
     const signal = options?.signal ?? context?.signal;
-    if (context?.signal !== undefined) context = { listenerName: context.listenerName, clientId: context.clientId, clientHost: context.clientHost, principal: context.principal };
+    if (context?.signal !== undefined) context = { listenerName: context.listenerName, clientId: context.clientId, clientHost: context.clientHost, principal: context.principal, ...(context.apiVersion !== undefined ? { apiVersion: context.apiVersion } : {}) };
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (!isRequestShaped(request)) return Promise.reject(new TributaryError('INVALID_REQUEST', 'not a request: an object with a numeric apiKey'));
     const id = this.nextId++;

@@ -78,7 +78,7 @@ describe('Connection', () => {
     const c = new Client(l.port);
     for (let i = 1; i <= 5; i++) c.socket.write(metadataRequest(i));
     await until(() => calls.length === 5, 'five requests handed over');
-    expect(calls[0]!.context).toEqual({ listenerName: 'PLAINTEXT', clientId: 'pipeline-test', clientHost: '/127.0.0.1', principal: null, signal: expect.any(AbortSignal) });
+    expect(calls[0]!.context).toEqual({ listenerName: 'PLAINTEXT', clientId: 'pipeline-test', clientHost: '/127.0.0.1', principal: null, signal: expect.any(AbortSignal), apiVersion: 1 });
     expect(calls[0]!.context!.signal!.aborted).toBe(false);
     for (let i = 4; i >= 0; i--) {
       calls[i]!.resolve(metadataResponse(i + 1));

@@ -177,7 +177,7 @@ export class Connection {
     if (refusal !== undefined) return this.enqueueFrames([codec.encodeResponse(refusal, respond)]);
     const handler = this.settings.handler();
     if (handler === undefined) return this.enqueueClose('the node is not serving');
-    const context: RequestContext = { listenerName: this.settings.listenerName, clientId: decoded.header.clientId ?? '', clientHost: this.clientHost, principal: this.principal, signal: this.gone.signal };
+    const context: RequestContext = { listenerName: this.settings.listenerName, clientId: decoded.header.clientId ?? '', clientHost: this.clientHost, principal: this.principal, signal: this.gone.signal, apiVersion: decoded.header.apiVersion };
     const noResponse = request.apiKey === ApiKey.Produce && request.acks === 0;
     const slot: Slot = { ready: false, frames: [], close: undefined };
     this.slots.push(slot);
