@@ -59,7 +59,7 @@
  */
 import type * as P from '../protocol/index.js';
 import type { ErrorCode } from '../protocol/common.js';
-import { errorCodes } from '../util/error-codes.js';
+import { errorCodes, knownErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
 
 export const requestMagic = 0x3151_4650; // 'PFQ1' little-endian
@@ -82,9 +82,6 @@ const partSnapshot = 4;
 const partRecords = 8;
 const partAborted = 16;
 const partFlagsKnown = partDiverging | partCurrentLeader | partSnapshot | partRecords | partAborted;
-
-const codeByNumber = new Map<number, ErrorCode>();
-for (const [name, info] of Object.entries(errorCodes)) codeByNumber.set(info.code, name as ErrorCode);
 
 /** Kafka's number for an error code (a name outside the table is a bug of the sender's own broker). */
 function errorNumber(code: ErrorCode): number {
@@ -250,7 +247,7 @@ export class LayoutReader {
 
   errorCode(what: string): ErrorCode {
     const n = this.i16();
-    const code = codeByNumber.get(n);
+    const code = knownErrorCode(n);
     if (code === undefined) throw this.bad(`an unknown error code ${n} ${what}`);
     return code;
   }
