@@ -53,7 +53,7 @@
 import type { RequestContext } from '../broker/request-context.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { BatchIndexAndErrorMessage, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData, TopicProduceResponse } from '../protocol/produce.js';
-import { errorCodes, type ErrorCode } from '../util/error-codes.js';
+import { errorCodes, knownErrorCode, type ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
 
 export const REQUESTS_MAGIC = 0x5450_5251; // 'TPRQ'
@@ -98,8 +98,6 @@ export interface LaidRequest {
 /** An answer as the node's worker writes it: the broker's response, or the error its handler failed with. */
 export type LaidAnswer = { readonly id: number; readonly response: ProduceResponse } | { readonly id: number; readonly error: TributaryError };
 
-const knownCodes = new Map<number, ErrorCode>();
-for (const [name, info] of Object.entries(errorCodes) as [ErrorCode, { code: number }][]) knownCodes.set(info.code, name);
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
@@ -561,7 +559,7 @@ export function readAnswers(buffer: unknown, from: number, asked: (id: number) =
       const request = asked(id);
       if (request === undefined) continue;
       try {
-        const code = knownCodes.get(view.getInt32(a + 8));
+        const code = knownErrorCode(view.getInt32(a + 8));
         if (code === undefined) throw whole(`an unknown error code ${view.getInt32(a + 8)}`);
         const flags = view.getInt32(a + 28);
         if ((flags & ~F_PRESENT) !== 0) throw whole(`error flags ${flags}`);
@@ -608,7 +606,7 @@ function readResponse(view: DataView, strings: StringTable, h: Header, errorsAt:
       const r = h.partsAt + k++ * RESULT_BYTES;
       const index = view.getInt32(r + 4);
       if (strings.get(view.getInt32(r)) !== t.name || index !== asked.index) throw bad(`an answer for another partition than ${t.name}-${asked.index}`);
-      const errorCode = knownCodes.get(view.getInt32(r + 8));
+      const errorCode = knownErrorCode(view.getInt32(r + 8));
       if (errorCode === undefined) throw bad(`an unknown error code ${view.getInt32(r + 8)} for ${t.name}-${index}`);
       const baseOffset = getInt64(view, r + 16);
       const logAppendTimeMs = getInt64(view, r + 24);
