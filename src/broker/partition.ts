@@ -111,7 +111,10 @@ export interface PartitionFetchRequest {
   readonly lastFetchedEpoch: number;
   /** The leader epoch the sender believes is current (-1: do not check). */
   readonly currentLeaderEpoch: number;
+  /** At most this many bytes (below 0: Kafka's segment read refuses it, UNKNOWN_SERVER_ERROR if there is data to read). */
   readonly maxBytes?: number;
+  /** Whether the first batch comes whole past `maxBytes` (KIP-74: only until a partition of the request has given data). Default true. */
+  readonly minOneMessage?: boolean;
 }
 
 /** One partition of a Fetch response. */
@@ -572,7 +575,8 @@ export class Partition {
     if (offset > logEnd) return { response: respond('OFFSET_OUT_OF_RANGE') };
     const maxBytes = request.maxBytes ?? fetchBytesDefault;
     const maxOffset = isFollower ? logEnd : this.hw;
-    const records = offset >= maxOffset ? noRecords : ((isFollower ? this.tail.read(offset, maxBytes, maxOffset) : undefined) ?? this.log.read(offset, { maxBytes, maxOffset }).records);
+    const records = offset >= maxOffset ? noRecords : this.readRecords(offset, maxBytes, maxOffset, isFollower, request.minOneMessage ?? true);
+    if (records === undefined) return { response: respond('UNKNOWN_SERVER_ERROR') };
     if (!isFollower) return { response: respond('NONE', { records }) };
 
     const isr = this.isrState!;
@@ -590,6 +594,20 @@ export class Partition {
     }
     this.afterLeaderHwMayMove();
     return { response: respond('NONE', { records }), ...(proposal === undefined ? {} : { proposal }) };
+  }
+
+  /**
+   * Kafka's `LogSegment.read` with `minOneMessage` (KIP-74): whole batches up to `maxBytes`,
+   * the first whole past it only with `minOneMessage`, else none (Kafka's incomplete first
+   * entry, answered empty). A negative `maxBytes` (a Fetch's `max_bytes` of -1) is what
+   * Kafka's segment read throws IllegalArgumentException at: undefined, UNKNOWN_SERVER_ERROR.
+   */
+  private readRecords(offset: number, maxBytes: number, maxOffset: number, isFollower: boolean, minOneMessage: boolean): Uint8Array | undefined {
+    if (maxBytes < 0) return undefined;
+    if (maxBytes === 0 && !minOneMessage) return noRecords;
+    const limit = Math.max(1, maxBytes);
+    const records = (isFollower ? this.tail.read(offset, limit, maxOffset) : undefined) ?? this.log.read(offset, { maxBytes: limit, maxOffset }).records;
+    return !minOneMessage && records.length > maxBytes ? noRecords : records;
   }
 
   /**

@@ -71,6 +71,8 @@ const writeBehindEntriesMin = 16;
 
 /** How often replicas with work due soon (acks=all timeouts, proposals to retry, appends to flush) are ticked. */
 const promptTickMs = 100;
+/** The broker's `fetch.max.bytes` (a Fetch's answer holds at most min(max_bytes, this)); Kafka's default is 55 MiB. */
+const fetchResponseBytesMax = 50 * 1024 * 1024;
 
 /** A flush-always replica with appends no produce flushed (the group coordinator's writes). */
 const unflushed = (p: Partition): boolean => p.config.hwRequiresFlush && p.flushedOffset < p.logEndOffset;
@@ -693,7 +695,12 @@ export class ReplicaManager {
     let bytes = 0;
     let errors = false;
     let woke = 0;
-    let budget = req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024;
+    // Kafka's `readFromLocalLog`: the response limit is min(max_bytes, fetch.max.bytes), and
+    // the first partition with data gets its first batch whole past any limit (KIP-74),
+    // no partition after it anything past the limit. A limit below 0 stays below 0 (Kafka
+    // answers each partition with data to read UNKNOWN_SERVER_ERROR: partition.ts).
+    let budget = Math.min(req.maxBytes, fetchResponseBytesMax);
+    let minOneMessage = true;
     const responses: P.FetchTopicResponse[] = [];
     for (const t of req.topics) {
       const partitions: P.FetchPartitionResponse[] = [];
@@ -708,7 +715,7 @@ export class ReplicaManager {
         let out: ReturnType<Partition['fetchAsLeader']>;
         try {
           out = h.replica.fetchAsLeader(
-            { replicaId: req.replicaId, fetchOffset: fp.fetchOffset, lastFetchedEpoch: isFollower ? (fp.lastFetchedEpoch ?? -1) : -1, currentLeaderEpoch: fp.currentLeaderEpoch ?? -1, maxBytes: Math.max(1, Math.min(fp.partitionMaxBytes, budget)) },
+            { replicaId: req.replicaId, fetchOffset: fp.fetchOffset, lastFetchedEpoch: isFollower ? (fp.lastFetchedEpoch ?? -1) : -1, currentLeaderEpoch: fp.currentLeaderEpoch ?? -1, maxBytes: Math.min(fp.partitionMaxBytes, budget), minOneMessage },
             now,
           );
         } catch (err) {
@@ -725,7 +732,10 @@ export class ReplicaManager {
         if (res.errorCode !== 'NONE') errors = true;
         if (res.divergingEpoch) errors = true; // answer at once: the follower must truncate
         bytes += res.records.length;
-        budget = Math.max(0, budget - res.records.length);
+        if (res.records.length > 0) {
+          minOneMessage = false;
+          budget = Math.max(0, budget - res.records.length);
+        }
         partitions.push({
           partitionIndex: fp.partition,
           errorCode: res.errorCode,

@@ -184,7 +184,8 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
     replicaId,
     maxWaitMs: timeoutMs,
     minBytes: nonNegativeInt32,
-    maxBytes: nonNegativeInt32,
+    // Kafka reads any int32 (a limit below 0 fails the read of a partition with data: replica-manager.ts).
+    maxBytes: int32,
     isolationLevel,
     sessionId: optional(nonNegativeInt32),
     sessionEpoch: optional(int(-1, int32Max, 'a fetch session epoch')),
@@ -198,7 +199,7 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
             fetchOffset: int64,
             lastFetchedEpoch: optional(epoch),
             logStartOffset: optional(int64),
-            partitionMaxBytes: nonNegativeInt32,
+            partitionMaxBytes: int32,
           }),
         ),
       }),
