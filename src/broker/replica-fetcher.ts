@@ -67,6 +67,11 @@ export class ReplicaFetchers {
   private async fetchFrom(leaderId: number): Promise<void> {
     const host = this.host;
     let backoffMs = 0;
+    // Which partition leads the request: it moves each round, as Kafka's fetcher moves a
+    // partition to the end of its list after a fetch. The leader gives the partitions
+    // after the response limit nothing (KIP-74), so a fixed order would starve the last
+    // ones while the first always have a backlog.
+    let round = 0;
     while (!host.isStopped()) {
       if (backoffMs > 0) await delay(backoffMs, host.clock);
       const parts: { h: FollowedReplica; req: PartitionFetchRequest }[] = [];
@@ -76,12 +81,14 @@ export class ReplicaFetchers {
         if (req) parts.push({ h, req });
       }
       if (parts.length === 0) return;
+      const lead = round++ % parts.length;
+      const ordered = lead === 0 ? parts : parts.slice(lead).concat(parts.slice(0, lead));
       const byTopic = new Map<string, P.FetchPartition[]>();
       // The part of each topic-partition, to match the answer's partitions in one lookup
       // each (a search of `parts` per answered partition was quadratic in the partitions
       // this broker follows on `leaderId`).
       const partOf = new Map<string, Map<number, (typeof parts)[number]>>();
-      for (const part of parts) {
+      for (const part of ordered) {
         const { h, req } = part;
         let list = byTopic.get(h.topic);
         if (!list) {
