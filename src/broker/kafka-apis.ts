@@ -150,7 +150,8 @@ export class KafkaApis {
    * refuses the whole request; then per partition an unknown topic or partition
    * (UNKNOWN_TOPIC_OR_PARTITION), the request-level record checks
    * (`produceRequestProblem`: no batch, message format, zstd below v7, more than one
-   * batch), an internal topic (INVALID_TOPIC_EXCEPTION), leadership
+   * batch), `acks` other than -1, 0, 1 (INVALID_REQUIRED_ACKS: `ReplicaManager.appendRecords`
+   * checks it first, for what reached it), an internal topic (INVALID_TOPIC_EXCEPTION), leadership
    * (NOT_LEADER_OR_FOLLOWER), and last the leader's validation of the batch. So a batch
    * two rules refuse gets the answer Kafka gives.
    */
@@ -163,6 +164,7 @@ export class KafkaApis {
     // What is answered here, by the partition's place in the request (none, mostly: no array then).
     let early: (P.PartitionProduceResponse | undefined)[] | undefined;
     let transactional = false;
+    const acksValid = req.acks === -1 || req.acks === 0 || req.acks === 1;
     let place = 0;
     for (const t of req.topicData) {
       const topic = image?.topic(t.name);
@@ -173,6 +175,7 @@ export class KafkaApis {
         // An unknown topic or partition is the replica manager's to answer, from the same image.
         const problem = known ? produceRequestProblem(pd.records, apiVersion) : undefined;
         if (problem !== undefined) (early ??= [])[place] = produceError(pd.index, problem.errorCode, problem.message);
+        else if (!acksValid) (early ??= [])[place] = produceError(pd.index, known ? 'INVALID_REQUIRED_ACKS' : 'UNKNOWN_TOPIC_OR_PARTITION', null);
         else if (internal) (early ??= [])[place] = produceError(pd.index, known ? 'INVALID_TOPIC_EXCEPTION' : 'UNKNOWN_TOPIC_OR_PARTITION', known ? internalProduceMessage(t.name) : null);
         else entries.push({ topic: t.name, index: pd.index, records: pd.records });
         place++;

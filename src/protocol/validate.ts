@@ -176,7 +176,8 @@ const isolationLevel = oneOf([0, 1]);
 const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
   [ApiKey.Produce]: api(ApiKey.Produce, {
     transactionalId: optional(nullable(string)),
-    acks: oneOf([-1, 0, 1], 'INVALID_REQUIRED_ACKS'),
+    // Kafka answers acks other than -1, 0, 1 per partition (INVALID_REQUIRED_ACKS, after the unknown ones: kafka-apis.ts).
+    acks: int(-0x8000, 0x7fff, 'an int16', 'INVALID_REQUIRED_ACKS'),
     timeoutMs,
     topicData: array(struct({ name: string, partitionData: array(struct({ index: partitionIndex, records: nullable(bytes) })) })),
   }),

@@ -14,7 +14,8 @@
  * - a transactional batch (no transactional id is served here): every partition of the
  *   request TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53);
  * - a KafkaJS batch larger than the topic's `segment.bytes`: RECORD_LIST_TOO_LARGE (18);
- * - acks=2 from KafkaJS's producer: INVALID_REQUIRED_ACKS (21);
+ * - acks other than -1, 0, 1 (a raw Produce; KafkaJS's producer with acks=2): INVALID_REQUIRED_ACKS (21)
+ *   per partition, after the unknown partitions (3) and the record checks (87), as Kafka;
  * - acks=0 and a refusal: the connection is closed (KafkaApis's `closeConnection`).
  *
  * After each refusal the partition's log end offset is read back: nothing was appended.
@@ -52,8 +53,8 @@ function kafkaJsBatchOf(values: string[], options: Record<string, unknown> = {})
 }
 
 /** A Produce v3 request frame, written by hand: `records` for each partition index of `topic`. */
-function produceFrame(id: number, acks: number, partitions: [number, Buffer][]): Buffer {
-  const name = Buffer.from(topic);
+function produceFrame(id: number, acks: number, partitions: [number, Buffer][], topicName = topic): Buffer {
+  const name = Buffer.from(topicName);
   const parts = partitions.map(([index, records]) => {
     const head = Buffer.alloc(8);
     head.writeInt32BE(index, 0);
@@ -62,7 +63,11 @@ function produceFrame(id: number, acks: number, partitions: [number, Buffer][]):
   });
   const body = Buffer.concat([
     Buffer.from([0xff, 0xff]), // transactional id: null
-    Buffer.from([0x00, acks]), // acks (0 or 1 here)
+    (() => {
+      const a = Buffer.alloc(2);
+      a.writeInt16BE(acks, 0); // acks
+      return a;
+    })(),
     Buffer.from([0x00, 0x00, 0x75, 0x30]), // timeout 30,000 ms
     Buffer.from([0, 0, 0, 1]),
     Buffer.from([0, name.length]),
@@ -77,10 +82,10 @@ function produceFrame(id: number, acks: number, partitions: [number, Buffer][]):
   return sized(requestMessage(0, 3, id, body));
 }
 
-/** Produce v3 with acks 1 (`produceFrame`). Returns each partition's [error code, base offset]. */
-async function produce(partitions: [number, Buffer][]): Promise<[number, bigint][]> {
+/** Produce v3 with acks 1, or `acks` (`produceFrame`). Returns each partition's [error code, base offset]. */
+async function produce(partitions: [number, Buffer][], acks = 1, topicName = topic): Promise<[number, bigint][]> {
   const id = correlationId++;
-  conn.write(produceFrame(id, 1, partitions));
+  conn.write(produceFrame(id, acks, partitions, topicName));
   const frame = await conn.next(60_000);
   if (typeof frame === 'string') throw new Error(`no answer: ${frame}`);
   expect(frame.readInt32BE(0)).toBe(id);
@@ -212,6 +217,43 @@ describe('Kafka’s produce refusals on a real socket', () => {
       ok.close();
       refused.close();
     }
+  });
+
+  it('acks not -1, 0 or 1: INVALID_REQUIRED_ACKS per partition, after an unknown partition and the record checks, before the batch and internal-topic checks, nothing appended', async () => {
+    const before = [await logEnd(0), await logEnd(1)];
+    const two = Buffer.concat([await kafkaJsBatchOf(['a']), await kafkaJsBatchOf(['b'])]);
+    for (const acks of [2, -2, 32767, -32768]) {
+      // Kafka's order: an unknown partition (3) and a request-level record problem (87, two
+      // batches) keep their own codes (KafkaApis.handleProduceRequest); what reaches
+      // ReplicaManager.appendRecords is answered INVALID_REQUIRED_ACKS (21).
+      expect(await produce([[0, await kafkaJsBatchOf(['ok'])], [1, two], [7, await kafkaJsBatchOf(['nowhere'])]], acks)).toEqual([
+        [21, -1n],
+        [87, -1n],
+        [3, -1n],
+      ]);
+      expect(await produce([[1, await kafkaJsBatchOf(['ok'])]], acks)).toEqual([[21, -1n]]);
+      // A batch the leader's validation refuses (a bad CRC: CORRUPT_MESSAGE with acks 1) is
+      // not looked at: Kafka checks acks before appendToLocalLog.
+      const corrupt = await kafkaJsBatchOf(['flipped']);
+      corrupt[corrupt.length - 1]! ^= 0xff;
+      expect(await produce([[0, corrupt]], acks)).toEqual([[21, -1n]]);
+    }
+    const corrupt = await kafkaJsBatchOf(['flipped']);
+    corrupt[corrupt.length - 1]! ^= 0xff;
+    expect(await produce([[0, corrupt]])).toEqual([[2, -1n]]);
+    // An internal topic: Kafka refuses it in appendToLocalLog, after the acks check.
+    const group = cluster.consumerGroup({ groupId: 'acks-rules', topics: [topic], from: 'earliest' });
+    for await (const r of group) {
+      await group.commit([{ topic: r.topic, partition: r.partition, offset: r.offset + 1 }]);
+      break;
+    }
+    await group.close();
+    const offsetsBatch = await kafkaJsBatchOf(['not an offset']);
+    expect(await produce([[0, offsetsBatch]], 1, '__consumer_offsets')).toEqual([[17, -1n]]);
+    expect(await produce([[0, offsetsBatch]], 2, '__consumer_offsets')).toEqual([[21, -1n]]);
+    expect([await logEnd(0), await logEnd(1)]).toEqual(before);
+    // The connection still serves: the same batch with acks 1 is taken.
+    expect((await produce([[0, await kafkaJsBatchOf(['ok'])]]))[0]![0]).toBe(0);
   });
 
   it('KafkaJS with acks=2 gets INVALID_REQUIRED_ACKS', async () => {
