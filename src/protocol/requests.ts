@@ -23,6 +23,18 @@
  */
 import type { ApiKey } from './api-keys.js';
 import type {
+  AlterPartitionReassignmentsRequest,
+  AlterPartitionReassignmentsResponse,
+  CreateAclsRequest,
+  CreateAclsResponse,
+  DeleteAclsRequest,
+  DeleteAclsResponse,
+  DescribeAclsRequest,
+  DescribeAclsResponse,
+  ListPartitionReassignmentsRequest,
+  ListPartitionReassignmentsResponse,
+} from './acls.js';
+import type {
   AlterConfigsRequest,
   AlterConfigsResponse,
   CreatePartitionsRequest,
@@ -103,11 +115,16 @@ export interface Apis {
   [ApiKey.DeleteRecords]: { request: DeleteRecordsRequest; response: DeleteRecordsResponse };
   [ApiKey.InitProducerId]: { request: InitProducerIdRequest; response: InitProducerIdResponse };
   [ApiKey.OffsetForLeaderEpoch]: { request: OffsetForLeaderEpochRequest; response: OffsetForLeaderEpochResponse };
+  [ApiKey.DescribeAcls]: { request: DescribeAclsRequest; response: DescribeAclsResponse };
+  [ApiKey.CreateAcls]: { request: CreateAclsRequest; response: CreateAclsResponse };
+  [ApiKey.DeleteAcls]: { request: DeleteAclsRequest; response: DeleteAclsResponse };
   [ApiKey.DescribeConfigs]: { request: DescribeConfigsRequest; response: DescribeConfigsResponse };
   [ApiKey.AlterConfigs]: { request: AlterConfigsRequest; response: AlterConfigsResponse };
   [ApiKey.SaslAuthenticate]: { request: SaslAuthenticateRequest; response: SaslAuthenticateResponse };
   [ApiKey.CreatePartitions]: { request: CreatePartitionsRequest; response: CreatePartitionsResponse };
   [ApiKey.DeleteGroups]: { request: DeleteGroupsRequest; response: DeleteGroupsResponse };
+  [ApiKey.AlterPartitionReassignments]: { request: AlterPartitionReassignmentsRequest; response: AlterPartitionReassignmentsResponse };
+  [ApiKey.ListPartitionReassignments]: { request: ListPartitionReassignmentsRequest; response: ListPartitionReassignmentsResponse };
   [ApiKey.OffsetDelete]: { request: OffsetDeleteRequest; response: OffsetDeleteResponse };
   [ApiKey.IncrementalAlterConfigs]: { request: IncrementalAlterConfigsRequest; response: IncrementalAlterConfigsResponse };
   [ApiKey.DescribeCluster]: { request: DescribeClusterRequest; response: DescribeClusterResponse };
