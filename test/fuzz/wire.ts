@@ -41,6 +41,8 @@ export interface WireFuzzOptions {
   readonly pool?: number;
   /** Progress lines (default: none). */
   readonly progress?: (line: string) => void;
+  /** Mutate only the seed frames of these API keys (default: every captured frame). */
+  readonly apiKeys?: readonly number[];
 }
 
 export interface WireFuzzReport {
@@ -207,7 +209,8 @@ export async function fuzzWire(options: WireFuzzOptions): Promise<WireFuzzReport
   const start = Cluster.start as (o: object) => Promise<Cluster & { bootstrapServers: string }>;
   const cluster = await start({ nodes: 1, listen: { port: 0, log: onLog } });
   const address = cluster.bootstrapServers;
-  const seeds = seedFrames();
+  const seeds = seedFrames().filter((m) => options.apiKeys === undefined || options.apiKeys.includes(m.readInt16BE(0)));
+  if (seeds.length === 0) throw new Error(`no seed frames for API keys ${String(options.apiKeys)}`);
   let bytesSent = 0;
   let answers = 0;
   let retired = 0;
