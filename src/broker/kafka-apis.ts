@@ -13,7 +13,8 @@
  * - InitProducerId takes an id from the `ProducerIdManager`;
  * - the ACL APIs answer SECURITY_DISABLED (`acl-apis.ts`: no authorizer), and the
  *   reassignment APIs are answered from the image (`partition-reassignments.ts`: no
- *   replica ever moves);
+ *   replica ever moves); DescribeLogDirs describes the node's folder
+ *   (`describe-log-dirs.ts`);
  * - the group APIs go to the group coordinator's shell, if the broker has one.
  *
  * Bad input gets an error response or a typed error, never a crash.
@@ -36,6 +37,7 @@ import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage,
 import { compressionTargetFor } from './log-config.js';
 import { describeClusterResponse } from './metadata-response.js';
 import { createAcls, deleteAcls, describeAcls } from './acl-apis.js';
+import { describeLogDirs } from './describe-log-dirs.js';
 import { alterPartitionReassignments, listPartitionReassignments } from './partition-reassignments.js';
 import { hasTransactionalBatch, produceRequestProblem, transactionalProduceMessage } from './produce-batch-checks.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
@@ -133,6 +135,10 @@ export class KafkaApis {
         return deleteAcls(req);
       case ApiKey.ListPartitionReassignments:
         return listPartitionReassignments(req);
+      case ApiKey.DescribeLogDirs: {
+        const replicas = this.o.replicaManager;
+        return describeLogDirs({ nodeId: this.o.nodeId, dataDir: this.o.node?.dataDir, image: replicas.metadataImage, replica: (t, p) => replicas.replica(t, p) }, req);
+      }
       case ApiKey.AlterPartitionReassignments:
         return alterPartitionReassignments(this.requireImage(), req);
       case ApiKey.FindCoordinator:

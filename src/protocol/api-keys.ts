@@ -59,6 +59,7 @@ export const ApiKey = {
   DeleteAcls: 31,
   DescribeConfigs: 32,
   AlterConfigs: 33,
+  DescribeLogDirs: 35,
   SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
@@ -126,6 +127,7 @@ export const apiVersions: { readonly [K in ApiKey]: ApiVersionRange } = {
   [ApiKey.DeleteAcls]: range('DeleteAcls', 1, 3, 2), // 1 / 1
   [ApiKey.DescribeConfigs]: range('DescribeConfigs', 1, 4, 4), // 2 / ?
   [ApiKey.AlterConfigs]: range('AlterConfigs', 0, 2, 2), // 1 / 1 (KafkaJS admin.alterConfigs, confluent-kafka-python alter_configs)
+  [ApiKey.DescribeLogDirs]: range('DescribeLogDirs', 1, 4, 2), // none / none (a raw-request test: no client here asks it)
   [ApiKey.SaslAuthenticate]: range('SaslAuthenticate', 0, 2, 2), // 1 / 0-1
   [ApiKey.CreatePartitions]: range('CreatePartitions', 0, 3, 2), // 1 / ?
   [ApiKey.DeleteGroups]: range('DeleteGroups', 0, 2, 2), // 1 / ?

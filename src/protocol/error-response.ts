@@ -38,6 +38,7 @@ export const errorResponseApis: ReadonlySet<number> = new Set([
   ApiKey.CreateAcls,
   ApiKey.DeleteAcls,
   ApiKey.AlterPartitionReassignments,
+  ApiKey.DescribeLogDirs,
   ApiKey.ListPartitionReassignments,
   ApiKey.DescribeConfigs,
   ApiKey.AlterConfigs,
@@ -209,6 +210,10 @@ export function errorResponse(request: Request, code: ErrorCode, message: string
         })),
         throttleTimeMs: 0,
       };
+    case ApiKey.DescribeLogDirs:
+      // Kafka's getErrorResponse puts the error at the top, which v1-v2 do not carry (their
+      // answer would read as "no folders"): one folder with no path carries it there too.
+      return { apiKey: ApiKey.DescribeLogDirs, errorCode, results: [{ errorCode, logDir: '', topics: [] }], throttleTimeMs: 0 };
     case ApiKey.ListPartitionReassignments:
       return { apiKey: ApiKey.ListPartitionReassignments, errorCode, errorMessage: message, topics: [], throttleTimeMs: 0 };
     case ApiKey.OffsetDelete:

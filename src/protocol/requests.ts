@@ -34,6 +34,7 @@ import type {
   ListPartitionReassignmentsRequest,
   ListPartitionReassignmentsResponse,
 } from './acls.js';
+import type { DescribeLogDirsRequest, DescribeLogDirsResponse } from './log-dirs.js';
 import type {
   AlterConfigsRequest,
   AlterConfigsResponse,
@@ -120,6 +121,7 @@ export interface Apis {
   [ApiKey.DeleteAcls]: { request: DeleteAclsRequest; response: DeleteAclsResponse };
   [ApiKey.DescribeConfigs]: { request: DescribeConfigsRequest; response: DescribeConfigsResponse };
   [ApiKey.AlterConfigs]: { request: AlterConfigsRequest; response: AlterConfigsResponse };
+  [ApiKey.DescribeLogDirs]: { request: DescribeLogDirsRequest; response: DescribeLogDirsResponse };
   [ApiKey.SaslAuthenticate]: { request: SaslAuthenticateRequest; response: SaslAuthenticateResponse };
   [ApiKey.CreatePartitions]: { request: CreatePartitionsRequest; response: CreatePartitionsResponse };
   [ApiKey.DeleteGroups]: { request: DeleteGroupsRequest; response: DeleteGroupsResponse };

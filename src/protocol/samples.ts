@@ -165,6 +165,7 @@ export const sampleRequests: { readonly [K in ApiKey]: RequestOf<K> } = {
     validateOnly: false,
   },
   [ApiKey.DeleteGroups]: { apiKey: ApiKey.DeleteGroups, groupsNames: ['billing'] },
+  [ApiKey.DescribeLogDirs]: { apiKey: ApiKey.DescribeLogDirs, topics: [{ topic: 'orders', partitions: [0, 1] }] },
   [ApiKey.AlterPartitionReassignments]: {
     apiKey: ApiKey.AlterPartitionReassignments,
     timeoutMs: 60_000,

@@ -362,6 +362,7 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
     creations: array(struct({ resourceType: int8, resourceName: string, resourcePatternType: optional(int8), principal: string, host: string, operation: int8, permissionType: int8 })),
   }),
   [ApiKey.DeleteAcls]: api(ApiKey.DeleteAcls, { filters: array(struct(aclFilterShape)) }),
+  [ApiKey.DescribeLogDirs]: api(ApiKey.DescribeLogDirs, { topics: nullable(array(struct({ topic: string, partitions: array(int32) }))) }),
   [ApiKey.AlterPartitionReassignments]: api(ApiKey.AlterPartitionReassignments, {
     timeoutMs: optional(int32),
     topics: array(struct({ name: string, partitions: array(struct({ partitionIndex: int32, replicas: nullable(array(int32)) })) })),

@@ -8,11 +8,12 @@ import * as admin from './admin.js';
 import * as cluster from './cluster.js';
 import * as fetch from './fetch.js';
 import * as group from './group.js';
+import * as logDirs from './log-dirs.js';
 import * as produce from './produce.js';
 import * as sasl from './sasl.js';
 import type { MessageSpec } from './spec.js';
 
-export { acls, admin, cluster, fetch, group, produce, sasl };
+export { acls, admin, cluster, fetch, group, logDirs, produce, sasl };
 export type { FieldSpec, MessageSpec, Versions, WireShape } from './spec.js';
 export { inVersions, versionBounds } from './spec.js';
 
@@ -49,6 +50,7 @@ export const apiSpecs = {
   31: { request: acls.DeleteAclsRequest, response: acls.DeleteAclsResponse },
   32: { request: admin.DescribeConfigsRequest, response: admin.DescribeConfigsResponse },
   33: { request: admin.AlterConfigsRequest, response: admin.AlterConfigsResponse },
+  35: { request: logDirs.DescribeLogDirsRequest, response: logDirs.DescribeLogDirsResponse },
   36: { request: sasl.SaslAuthenticateRequest, response: sasl.SaslAuthenticateResponse },
   37: { request: admin.CreatePartitionsRequest, response: admin.CreatePartitionsResponse },
   42: { request: group.DeleteGroupsRequest, response: group.DeleteGroupsResponse },

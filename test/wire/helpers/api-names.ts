@@ -28,6 +28,7 @@ export const apiNames: Readonly<Record<number, string>> = {
   31: 'DeleteAcls',
   32: 'DescribeConfigs',
   33: 'AlterConfigs',
+  35: 'DescribeLogDirs',
   36: 'SaslAuthenticate',
   37: 'CreatePartitions',
   42: 'DeleteGroups',
