@@ -14,7 +14,8 @@
  * - the ACL APIs answer SECURITY_DISABLED (`acl-apis.ts`: no authorizer), and the
  *   reassignment APIs are answered from the image (`partition-reassignments.ts`: no
  *   replica ever moves); DescribeLogDirs describes the node's folder
- *   (`describe-log-dirs.ts`);
+ *   (`describe-log-dirs.ts`); the transaction admin APIs answer from the producer state
+ *   and an empty transaction list (`transaction-apis.ts`);
  * - the group APIs go to the group coordinator's shell, if the broker has one.
  *
  * Bad input gets an error response or a typed error, never a crash.
@@ -38,6 +39,7 @@ import { compressionTargetFor } from './log-config.js';
 import { describeClusterResponse } from './metadata-response.js';
 import { createAcls, deleteAcls, describeAcls } from './acl-apis.js';
 import { describeLogDirs } from './describe-log-dirs.js';
+import { describeProducers, describeTransactions, listTransactions } from './transaction-apis.js';
 import { alterPartitionReassignments, listPartitionReassignments } from './partition-reassignments.js';
 import { hasTransactionalBatch, produceRequestProblem, transactionalProduceMessage } from './produce-batch-checks.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
@@ -135,6 +137,12 @@ export class KafkaApis {
         return deleteAcls(req);
       case ApiKey.ListPartitionReassignments:
         return listPartitionReassignments(req);
+      case ApiKey.DescribeProducers:
+        return describeProducers(this.o.replicaManager, req);
+      case ApiKey.ListTransactions:
+        return listTransactions(req);
+      case ApiKey.DescribeTransactions:
+        return describeTransactions(req);
       case ApiKey.DescribeLogDirs: {
         const replicas = this.o.replicaManager;
         return describeLogDirs({ nodeId: this.o.nodeId, dataDir: this.o.node?.dataDir, image: replicas.metadataImage, replica: (t, p) => replicas.replica(t, p) }, req);

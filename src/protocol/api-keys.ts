@@ -68,6 +68,9 @@ export const ApiKey = {
   OffsetDelete: 47,
   IncrementalAlterConfigs: 44,
   DescribeCluster: 60,
+  DescribeProducers: 61,
+  DescribeTransactions: 65,
+  ListTransactions: 66,
 } as const;
 
 /** The number of one of the APIs Tributary speaks, such as `ApiKey.Fetch` (1). */
@@ -137,6 +140,10 @@ export const apiVersions: { readonly [K in ApiKey]: ApiVersionRange } = {
   [ApiKey.OffsetDelete]: range('OffsetDelete', 0, 0, 1), // none / 0 (never flexible; librdkafka DeleteConsumerGroupOffsets)
   [ApiKey.IncrementalAlterConfigs]: range('IncrementalAlterConfigs', 0, 1, 1), // none / ?
   [ApiKey.DescribeCluster]: range('DescribeCluster', 0, 1, 0), // none / ?
+  // KIP-664's transaction admin APIs: no client here asks them (Kafka's Java admin and franz-go do).
+  [ApiKey.DescribeProducers]: range('DescribeProducers', 0, 0, 0), // none / none
+  [ApiKey.DescribeTransactions]: range('DescribeTransactions', 0, 0, 0), // none / none
+  [ApiKey.ListTransactions]: range('ListTransactions', 0, 1, 0), // none / none
 };
 
 const byNumber = new Map<number, ApiVersionRange>(Object.values(apiVersions).map((r) => [r.apiKey, r]));

@@ -39,6 +39,9 @@ export const errorResponseApis: ReadonlySet<number> = new Set([
   ApiKey.DeleteAcls,
   ApiKey.AlterPartitionReassignments,
   ApiKey.DescribeLogDirs,
+  ApiKey.DescribeProducers,
+  ApiKey.DescribeTransactions,
+  ApiKey.ListTransactions,
   ApiKey.ListPartitionReassignments,
   ApiKey.DescribeConfigs,
   ApiKey.AlterConfigs,
@@ -214,6 +217,23 @@ export function errorResponse(request: Request, code: ErrorCode, message: string
       // Kafka's getErrorResponse puts the error at the top, which v1-v2 do not carry (their
       // answer would read as "no folders"): one folder with no path carries it there too.
       return { apiKey: ApiKey.DescribeLogDirs, errorCode, results: [{ errorCode, logDir: '', topics: [] }], throttleTimeMs: 0 };
+    case ApiKey.DescribeProducers:
+      return {
+        apiKey: ApiKey.DescribeProducers,
+        topics: list<{ name: unknown; partitionIndexes: unknown }>(request.topics).map((t) => ({
+          name: text(t?.name),
+          partitions: list<unknown>(t?.partitionIndexes).map((p) => ({ partitionIndex: int(p), errorCode, errorMessage: message, activeProducers: [] })),
+        })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.DescribeTransactions:
+      return {
+        apiKey: ApiKey.DescribeTransactions,
+        transactionStates: list<unknown>(request.transactionalIds).map((id) => ({ errorCode, transactionalId: text(id), transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topics: [] })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.ListTransactions:
+      return { apiKey: ApiKey.ListTransactions, errorCode, unknownStateFilters: [], transactionStates: [], throttleTimeMs: 0 };
     case ApiKey.ListPartitionReassignments:
       return { apiKey: ApiKey.ListPartitionReassignments, errorCode, errorMessage: message, topics: [], throttleTimeMs: 0 };
     case ApiKey.OffsetDelete:

@@ -30,6 +30,7 @@ export type * from './cluster.js';
 export type * from './admin.js';
 export type * from './acls.js';
 export type * from './log-dirs.js';
+export type * from './transactions.js';
 export type * from './group.js';
 export type * from './sasl.js';
 export { validateRequest, validateRequestOf, requestBytesMax, requestItemsMax, requestStringLengthMax } from './validate.js';

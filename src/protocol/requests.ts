@@ -36,6 +36,14 @@ import type {
 } from './acls.js';
 import type { DescribeLogDirsRequest, DescribeLogDirsResponse } from './log-dirs.js';
 import type {
+  DescribeProducersRequest,
+  DescribeProducersResponse,
+  DescribeTransactionsRequest,
+  DescribeTransactionsResponse,
+  ListTransactionsRequest,
+  ListTransactionsResponse,
+} from './transactions.js';
+import type {
   AlterConfigsRequest,
   AlterConfigsResponse,
   CreatePartitionsRequest,
@@ -130,6 +138,9 @@ export interface Apis {
   [ApiKey.OffsetDelete]: { request: OffsetDeleteRequest; response: OffsetDeleteResponse };
   [ApiKey.IncrementalAlterConfigs]: { request: IncrementalAlterConfigsRequest; response: IncrementalAlterConfigsResponse };
   [ApiKey.DescribeCluster]: { request: DescribeClusterRequest; response: DescribeClusterResponse };
+  [ApiKey.DescribeProducers]: { request: DescribeProducersRequest; response: DescribeProducersResponse };
+  [ApiKey.DescribeTransactions]: { request: DescribeTransactionsRequest; response: DescribeTransactionsResponse };
+  [ApiKey.ListTransactions]: { request: ListTransactionsRequest; response: ListTransactionsResponse };
 }
 
 /** The request type of API `K`: `RequestOf<typeof ApiKey.Fetch>` is `FetchRequest`. */

@@ -165,6 +165,9 @@ export const sampleRequests: { readonly [K in ApiKey]: RequestOf<K> } = {
     validateOnly: false,
   },
   [ApiKey.DeleteGroups]: { apiKey: ApiKey.DeleteGroups, groupsNames: ['billing'] },
+  [ApiKey.DescribeProducers]: { apiKey: ApiKey.DescribeProducers, topics: [{ name: 'orders', partitionIndexes: [0, 1] }] },
+  [ApiKey.DescribeTransactions]: { apiKey: ApiKey.DescribeTransactions, transactionalIds: ['tx-1'] },
+  [ApiKey.ListTransactions]: { apiKey: ApiKey.ListTransactions, stateFilters: ['Ongoing'], producerIdFilters: [], durationFilter: -1 },
   [ApiKey.DescribeLogDirs]: { apiKey: ApiKey.DescribeLogDirs, topics: [{ topic: 'orders', partitions: [0, 1] }] },
   [ApiKey.AlterPartitionReassignments]: {
     apiKey: ApiKey.AlterPartitionReassignments,

@@ -362,6 +362,9 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
     creations: array(struct({ resourceType: int8, resourceName: string, resourcePatternType: optional(int8), principal: string, host: string, operation: int8, permissionType: int8 })),
   }),
   [ApiKey.DeleteAcls]: api(ApiKey.DeleteAcls, { filters: array(struct(aclFilterShape)) }),
+  [ApiKey.DescribeProducers]: api(ApiKey.DescribeProducers, { topics: array(struct({ name: string, partitionIndexes: array(int32) })) }),
+  [ApiKey.DescribeTransactions]: api(ApiKey.DescribeTransactions, { transactionalIds: array(string) }),
+  [ApiKey.ListTransactions]: api(ApiKey.ListTransactions, { stateFilters: array(string), producerIdFilters: array(int64), durationFilter: optional(int64) }),
   [ApiKey.DescribeLogDirs]: api(ApiKey.DescribeLogDirs, { topics: nullable(array(struct({ topic: string, partitions: array(int32) }))) }),
   [ApiKey.AlterPartitionReassignments]: api(ApiKey.AlterPartitionReassignments, {
     timeoutMs: optional(int32),

@@ -12,13 +12,13 @@ describe('wire fuzzing, short run', () => {
     expect(seedFrames().length).toBeGreaterThan(20);
     // The ACL and reassignment APIs are among them (test/wire/capture-admin.ts).
     const keys = new Set(seedFrames().map((m) => m.readInt16BE(0)));
-    for (const k of [29, 30, 31, 35, 45, 46]) expect(keys.has(k), `API ${k}`).toBe(true);
+    for (const k of [29, 30, 31, 35, 45, 46, 61, 65, 66]) expect(keys.has(k), `API ${k}`).toBe(true);
   });
 
   it(
-    'the ACL, reassignment and log-dir APIs alone: their mutated frames get typed answers or a closed connection, never a crash or a hang',
+    'the ACL, reassignment, log-dir and transaction admin APIs alone: their mutated frames get typed answers or a closed connection, never a crash or a hang',
     async () => {
-      const report = await fuzzWire({ frames: 1_500, seed: 20261207, connections: 20, apiKeys: [29, 30, 31, 35, 45, 46] });
+      const report = await fuzzWire({ frames: 1_500, seed: 20261207, connections: 20, apiKeys: [29, 30, 31, 35, 45, 46, 61, 65, 66] });
       expect(report.failures).toEqual([]);
       expect(report.answers).toBeGreaterThan(0);
       expect(report.honestOperations).toBeGreaterThanOrEqual(10);

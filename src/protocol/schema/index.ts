@@ -11,9 +11,10 @@ import * as group from './group.js';
 import * as logDirs from './log-dirs.js';
 import * as produce from './produce.js';
 import * as sasl from './sasl.js';
+import * as transactions from './transactions.js';
 import type { MessageSpec } from './spec.js';
 
-export { acls, admin, cluster, fetch, group, logDirs, produce, sasl };
+export { acls, admin, cluster, fetch, group, logDirs, produce, sasl, transactions };
 export type { FieldSpec, MessageSpec, Versions, WireShape } from './spec.js';
 export { inVersions, versionBounds } from './spec.js';
 
@@ -59,6 +60,9 @@ export const apiSpecs = {
   47: { request: group.OffsetDeleteRequest, response: group.OffsetDeleteResponse },
   44: { request: admin.IncrementalAlterConfigsRequest, response: admin.IncrementalAlterConfigsResponse },
   60: { request: cluster.DescribeClusterRequest, response: cluster.DescribeClusterResponse },
+  61: { request: transactions.DescribeProducersRequest, response: transactions.DescribeProducersResponse },
+  65: { request: transactions.DescribeTransactionsRequest, response: transactions.DescribeTransactionsResponse },
+  66: { request: transactions.ListTransactionsRequest, response: transactions.ListTransactionsResponse },
 } as const satisfies Record<number, ApiSpec>;
 
 export type SpecKey = keyof typeof apiSpecs;

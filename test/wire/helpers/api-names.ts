@@ -36,4 +36,7 @@ export const apiNames: Readonly<Record<number, string>> = {
   45: 'AlterPartitionReassignments',
   46: 'ListPartitionReassignments',
   60: 'DescribeCluster',
+  61: 'DescribeProducers',
+  65: 'DescribeTransactions',
+  66: 'ListTransactions',
 };
