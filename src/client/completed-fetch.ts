@@ -1,11 +1,12 @@
 /**
- * A fetched partition's data being handed out, a chunk of whole record batches at a time
+ * A fetched partition's data being handed out, a chunk of at most 500 records at a time
  * (Kafka's consumer calls the same thing a `CompletedFetch`): where the next chunk starts,
  * decoding it straight into the consumer's records, and moving the partition's position
  * past it. Moved out of consumer.ts (the consumer keeps the fetching and the queue).
  * @internal
  */
-import { decodePartitionBatch } from '../record/codecs/index.js';
+import { openPartitionBatch } from '../record/codecs/index.js';
+import { decodePartitionSection, type PartitionSection } from '../record/partition-records.js';
 import { batchHeaderBytes, batchLogOverheadBytes, isControlBatch, iterateBatches, positions } from '../record/batch.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import type { ConsumerBatch, ConsumerRecord } from './consumer.js';
@@ -28,18 +29,24 @@ export interface Consumed {
 }
 
 /**
- * The fewest records a chunk of `batches()` holds, unless the fetched data runs out first:
- * a chunk is whole record batches, decoded when the iteration reaches it (Kafka's Java
- * consumer hands out at most `max.poll.records`, 500, a poll, from the fetch in line).
+ * The most records a chunk of `batches()` holds (Kafka's `max.poll.records`, 500 by
+ * default): a chunk is the next records of one fetch's data, decoded when the iteration
+ * reaches it, a record batch split across chunks where it holds more (Kafka's
+ * `CompletedFetch` does the same: a batch's record iterator survives between polls).
  *
- * Why not a fetch's records at once: the iteration's loop (a `for await` over `batches()`,
- * the iterator, a group's delivery) holds the previous chunk while the next is decoded, so
- * a young-generation collection then copies both. A 1 MiB fetch of 100-byte records is
- * about 9,500 records and 2.3 MB of objects: measured with `--trace-gc-nvp`, 2.3 MB
- * survived each collection a fetch at a time, against 0.1-0.4 MB a record batch at a time
- * and 0.7-0.9 MB for a synchronous loop over the log (bench/results/2026-12-07f-consumer.md).
+ * Why not a fetch's records at once, or whole record batches: the iteration's loop (a
+ * `for await` over `batches()`, the iterator, a group's delivery) holds the previous chunk
+ * while the next is decoded, so a young-generation collection then copies both. Worked
+ * example: a producer with a 512 KiB `batchSize` writes batches of about 4,800 records of
+ * 100 bytes, about 1.2 MB of record objects each (about 250 bytes a record: the object,
+ * its value view, its timestamp); chunks of whole batches left about 2 MB alive at every
+ * collection that fell while a chunk was decoded (`--trace-gc-nvp` `new_space_survived`:
+ * 1.9-2.0 MB, against 0.35-1.4 MB for a synchronous loop over the log), 17 MB copied and
+ * 24 ms of collector pause a pass of 1,000,000 records against 11 MB and 15 ms, about 14
+ * ns a record with the collector's helper threads (bench/results/2026-12-07j-consumer.md).
+ * Chunks of 500 records leave at most about 250 KB of them alive.
  */
-const chunkRecordsMin = 500;
+export const chunkRecordsMax = 500;
 
 /** A chunk being decoded (see `decodeChunk`). */
 interface Chunk {
@@ -52,9 +59,13 @@ interface Chunk {
   at: number;
   /** The byte position the chunk ends at (the next chunk's start). */
   end: number;
-  /** The offset after the last batch taken: the partition's position once the chunk is handed out. */
+  /** The offset after the last record taken (the last batch's end once it is done): the partition's position once the chunk is handed out. */
   next: number;
-  /** The base offset of the compressed batch being decoded, for its error's message. */
+  /** The batch whose records are being read, if one is open (its records go on in the next chunk when this one is full). */
+  open: PartitionSection | undefined;
+  /** The offset after the open batch. */
+  openEnd: number;
+  /** The base offset of the batch being decoded, for its error's message. */
   baseOffset: number;
 }
 
@@ -69,21 +80,25 @@ export interface Draining {
   next: number;
   /** The offset after the data's last batch: where the next fetch starts. */
   readonly endOffset: number;
+  /** A batch the previous chunk began and did not finish (it held more than a chunk's room): the next chunk goes on with it. */
+  open?: PartitionSection | undefined;
+  /** The offset after that batch. */
+  openEnd?: number;
 }
 
 /**
- * Decodes the next chunk of a partition's fetched data (whole record batches, at least
- * `chunkRecordsMin` records unless the data ends first) from its position, and moves the
- * position past it. Each record is made once, by the decoder's own loop
- * (`decodePartitionBatch`): one object a record, no intermediate record, no maker call, no
- * headers list for a record without headers; records below the position are checked and
- * skipped without an object. Synchronous unless a batch of the chunk is compressed (its
- * codec may be asynchronous): then the rest is decoded after it, in order. Undefined when
- * the chunk held no record for the iteration (control batches only) or the partition was
- * sought meanwhile.
+ * Decodes the next chunk of a partition's fetched data (at most `chunkRecordsMax` records:
+ * the rest of a batch the previous chunk began, then the following batches, the last one
+ * maybe in part) from its position, and moves the position past it. Each record is made
+ * once, by the decoder's own loop (`decodePartitionSection`): one object a record, no
+ * intermediate record, no maker call, no headers list for a record without headers;
+ * records below the position are checked and skipped without an object. Synchronous
+ * unless a batch of the chunk is compressed (its codec may be asynchronous): then the rest
+ * is decoded after it, in order. Undefined when the chunk held no record for the
+ * iteration (control batches only) or the partition was sought meanwhile.
  */
 export function decodeChunk(s: ChunkOwner, d: Draining, verifyCrc: boolean, consumed: Consumed): ConsumerBatch | undefined | Promise<ConsumerBatch | undefined> {
-  const c: Chunk = { generation: s.generation, records: [], start: d.position, at: d.position, end: d.records.length, next: d.next, baseOffset: 0 };
+  const c: Chunk = { generation: s.generation, records: [], start: d.position, at: d.position, end: d.records.length, next: d.next, open: d.open, openEnd: d.openEnd ?? 0, baseOffset: 0 };
   const pending = decodeSome(s, d, c, verifyCrc);
   return pending === undefined ? finishChunk(s, d, c, consumed) : decodeRest(s, d, c, pending, verifyCrc, consumed);
 }
@@ -101,14 +116,38 @@ async function decodeRest(s: ChunkOwner, d: Draining, c: Chunk, pending: Promise
 }
 
 /**
- * Decodes whole batches from `c.at` until the chunk holds `chunkRecordsMin` records or
- * the data ends (in a partial batch, KIP-74, or at its end); returns a promise while a
- * compressed batch's records are still coming (call again once it settles).
+ * Reads the open batch's records into the chunk, up to its room; whether the batch is
+ * done (then the chunk's offset moves past the batch's end).
+ */
+function readOpen(s: ChunkOwner, c: Chunk, open: PartitionSection): boolean {
+  let done: boolean;
+  try {
+    done = decodePartitionSection(open, c.records, chunkRecordsMax);
+  } catch (err) {
+    throw inContext(s, open.header.baseOffset, err);
+  }
+  if (done) {
+    c.open = undefined;
+    c.next = c.openEnd;
+    return true;
+  }
+  // Full: the position is after the last record taken; the batch goes on in the next chunk.
+  c.next = c.records[c.records.length - 1]!.offset + 1;
+  c.end = c.at;
+  return false;
+}
+
+/**
+ * Decodes from `c.at` (after the rest of an open batch) until the chunk holds
+ * `chunkRecordsMax` records or the data ends (in a partial batch, KIP-74, or at its end);
+ * returns a promise while a compressed batch is decompressed (call again once it settles:
+ * the batch is open then).
  */
 function decodeSome(s: ChunkOwner, d: Draining, c: Chunk, verifyCrc: boolean): Promise<void> | undefined {
+  if (c.open !== undefined && !readOpen(s, c, c.open)) return undefined;
   const bytes = d.records;
   for (const slice of iterateBatches(bytes, c.at)) {
-    if (c.records.length >= chunkRecordsMin) {
+    if (c.records.length >= chunkRecordsMax) {
       c.end = slice.position;
       return undefined;
     }
@@ -119,15 +158,22 @@ function decodeSome(s: ChunkOwner, d: Draining, c: Chunk, verifyCrc: boolean): P
     const from = c.next;
     c.next = end;
     if (isControlBatch(h.attributes) || h.recordCount === 0) continue;
-    let pending: Promise<void> | undefined;
+    let open: ReturnType<typeof openPartitionBatch>;
     try {
-      pending = decodePartitionBatch(bytes, slice.position, verifyCrc, from, s.topic, s.partition, c.records);
+      open = openPartitionBatch(bytes, slice.position, verifyCrc, from, s.topic, s.partition);
     } catch (err) {
       throw inContext(s, h.baseOffset, err);
     }
-    if (pending !== undefined) {
+    c.openEnd = end;
+    if (open instanceof Promise) {
       c.baseOffset = h.baseOffset;
-      return pending;
+      return open.then((section) => {
+        c.open = section;
+      });
+    }
+    if (!readOpen(s, c, open)) {
+      c.open = open;
+      return undefined;
     }
   }
   c.end = bytes.length;
@@ -139,6 +185,8 @@ function finishChunk(s: ChunkOwner, d: Draining, c: Chunk, consumed: Consumed): 
   if (s.generation !== c.generation || s.draining !== d) return undefined; // sought while decoding
   d.position = c.end;
   d.next = c.next;
+  d.open = c.open;
+  d.openEnd = c.openEnd;
   consumed.records += c.records.length;
   consumed.bytes += c.end - c.start;
   s.position = c.next;

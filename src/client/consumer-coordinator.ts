@@ -30,6 +30,7 @@ import { tpKey, type DeliveryHost } from './group-delivery.js';
 import { coordinatorErrors } from './core/membership.js';
 import { MembershipCore, type MembershipAction, type MembershipTimer } from './core/membership-core.js';
 import { backoffMs, withTimeout } from './retry.js';
+import { ProcessedOffsets } from './processed-offsets.js';
 
 /**
  * A rebalance event: `assigned` partitions added; `revoked` partitions given up cleanly
@@ -119,7 +120,7 @@ export class ConsumerCoordinator implements DeliveryHost {
   readonly core: MembershipCore;
 
   /** Next offset to commit for each owned partition (one past the last processed record). */
-  readonly processed = new Map<string, number>();
+  readonly processed = new ProcessedOffsets();
   /** The last offset committed for each owned partition. */
   readonly committed = new Map<string, number>();
   private closed = false;

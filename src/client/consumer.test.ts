@@ -267,7 +267,7 @@ describe('Consumer', () => {
     expect(() => c.assign([tp(0)])).toThrowError(expect.objectContaining({ code: 'CLIENT_CLOSED' }));
   });
 
-  it('hands out a large fetch a few record batches at a time, fetching ahead from its end; a seek drops the rest', async () => {
+  it('hands out a large fetch at most 500 records at a time, a batch split across chunks, fetching ahead from its end; a seek drops the rest', async () => {
     const cluster = new FakeCluster({ topics: { t: 1 }, clock });
     // Five batches of 300 records: one fetch holds them all.
     for (let b = 0; b < 5; b++) cluster.append('t', 0, await encodeBatch(Array.from({ length: 300 }, (_, i) => ({ value: Buffer.from(`v${b * 300 + i}`) }))));
@@ -276,23 +276,25 @@ describe('Consumer', () => {
     await c.seek(tp(0), 'earliest');
     const it = c.batches();
     const first = (await it.next()).value!;
-    // Whole record batches, at least 500 records (Kafka's max.poll.records) unless the data ends.
-    expect(first.records.map((r) => r.offset)).toEqual(Array.from({ length: 600 }, (_, i) => i));
-    expect(c.position(tp(0))).toBe(600);
+    // At most 500 records (Kafka's max.poll.records): the second batch is split.
+    expect(first.records.map((r) => r.offset)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    expect(c.position(tp(0))).toBe(500);
     // The next fetch went out when the data's first chunk was handed out, from its end.
     expect(c.fetchCount).toBe(2);
     const second = (await it.next()).value!;
-    expect(second.records.map((r) => r.offset)).toEqual(Array.from({ length: 600 }, (_, i) => 600 + i));
+    expect(second.records.map((r) => r.offset)).toEqual(Array.from({ length: 500 }, (_, i) => 500 + i));
+    expect(c.position(tp(0))).toBe(1000);
     const third = (await it.next()).value!;
-    expect(third.records.map((r) => text(r.value))).toEqual(Array.from({ length: 300 }, (_, i) => `v${1200 + i}`));
+    expect(third.records.map((r) => text(r.value))).toEqual(Array.from({ length: 500 }, (_, i) => `v${1000 + i}`));
     expect(c.position(tp(0))).toBe(1500);
     expect(c.metrics().recordsConsumed).toBe(1500);
 
     // A seek in the middle of a fetch's data drops the rest of it.
-    await c.seek(tp(0), 100);
+    await c.seek(tp(0), 150);
     const again = (await it.next()).value!;
-    expect(again.records[0]!.offset).toBe(100);
-    expect(again.records.length).toBeGreaterThanOrEqual(500);
+    expect(again.records.map((r) => r.offset)).toEqual(Array.from({ length: 500 }, (_, i) => 150 + i));
+    expect(c.position(tp(0))).toBe(650);
+    // A seek while a batch is open (the third, read up to 650) drops it too.
     await c.seek(tp(0), 1400);
     const last = (await it.next()).value!;
     expect(last.records.map((r) => r.offset)).toEqual(Array.from({ length: 100 }, (_, i) => 1400 + i));

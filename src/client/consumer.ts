@@ -60,9 +60,9 @@ export interface ConsumerRecord {
 }
 
 /**
- * Records of one partition, in offset order: whole record batches of one fetch's data, at
- * least 500 records unless that data ends first (a fetch of many batches is handed out a
- * few batches at a time, as Kafka's consumer hands out at most `max.poll.records` a poll).
+ * Records of one partition, in offset order: the next records of one fetch's data, at most
+ * 500 (as Kafka's consumer hands out at most `max.poll.records` a poll); a record batch
+ * larger than that comes in parts, in consecutive chunks.
  *
  * @example
  * ```ts
@@ -410,9 +410,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /**
    * The records of each fetched partition chunk, as one batch: the cheaper way to
-   * consume many records. A chunk is whole record batches of one fetch, at least 500
-   * records unless the fetch's data ends first; the position moves past each chunk as it
-   * is handed out. Ends when the consumer is closed.
+   * consume many records. A chunk is the next records of one fetch, at most 500 (a record
+   * batch may be split across chunks); the position moves past each chunk as it is handed
+   * out. Ends when the consumer is closed.
    */
   batches(): AsyncGenerator<ConsumerBatch, void, undefined> {
     return new BatchIterator(this.pollStep);
@@ -534,7 +534,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /** A chunk was handed out: a partition whose data is all handed out leaves the queue, and may be fetched again. */
   private afterChunk(s: PartitionState, d: Draining): void {
-    if (s.draining === d && d.position >= d.records.length) {
+    if (s.draining === d && d.position >= d.records.length && d.open === undefined) {
       s.draining = undefined;
       this.leaveQueue(s, this.readyQueue.indexOf(s));
       this.pump();

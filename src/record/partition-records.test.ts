@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../util/rng.js';
 import { isTributaryError } from '../util/errors.js';
 import { batchHeaderBytes, decodeRecordsSection, encodeBatchUncompressed, readBatchHeader, type BatchHeader, type RecordInput } from './batch.js';
-import { decodePartitionRecordsSection, type PartitionRecord } from './partition-records.js';
+import { decodePartitionRecordsSection, decodePartitionSection, openPartitionSection, type PartitionRecord } from './partition-records.js';
 
 // The consumer's decoder is a loop of its own (see partition-records.ts); the general one
 // (`decodeRecordsSection`) is the reference. Same bytes in, the same records out, or the
@@ -84,5 +84,51 @@ describe('decodePartitionRecordsSection', () => {
       }
     }
     expect(refused).toBeGreaterThan(500);
+  });
+});
+
+describe('decodePartitionSection (a section in parts, as a consumer hands a large batch out)', () => {
+  /** Decodes `body` in parts of at most `part` records at a time: every part's records, then the error if one is thrown. */
+  function inParts(body: Buffer, header: BatchHeader, fromOffset: number, part: number): { parts: number[][]; error?: string } {
+    const parts: number[][] = [];
+    try {
+      const section = openPartitionSection(body, header, fromOffset, 'orders', 3);
+      for (let done = false; !done; ) {
+        const out: PartitionRecord[] = [];
+        done = decodePartitionSection(section, out, part);
+        expect(out.length).toBeLessThanOrEqual(part);
+        if (!done) expect(out.length).toBe(part); // a part ends early only at the section's end
+        parts.push(out.map((r) => r.offset));
+      }
+      expect(section.done).toBe(true);
+    } catch (err) {
+      if (!isTributaryError(err)) throw err;
+      return { parts, error: `${err.code} ${err.message}` };
+    }
+    return { parts };
+  }
+
+  it('the parts, in order, are the records of the whole section; a damaged section fails with the same error, after the parts before the damage', () => {
+    const rng = new Rng(2727);
+    for (let round = 0; round < 600; round++) {
+      const batch = encodeBatchUncompressed(randomRecords(rng), { baseOffset: 500 + rng.int(100) });
+      const header = readBatchHeader(batch, 0);
+      const body = Buffer.from(batch.subarray(batchHeaderBytes));
+      if (round % 2 === 1) for (let k = 0; k < 1 + rng.int(3); k++) body[rng.int(body.length)] = rng.int(256);
+      const from = header.baseOffset + rng.int(header.recordCount + 1) - 1;
+      const whole: PartitionRecord[] = [];
+      let wholeError: string | undefined;
+      try {
+        decodePartitionRecordsSection(body, header, from, 'orders', 3, whole);
+      } catch (err) {
+        if (!isTributaryError(err)) throw err;
+        wholeError = `${err.code} ${err.message}`;
+      }
+      const split = inParts(body, header, from, 1 + rng.int(6));
+      expect(split.error).toBe(wholeError);
+      const offsets = split.parts.flat();
+      if (wholeError === undefined) expect(offsets).toEqual(whole.map((r) => r.offset));
+      else expect(whole.map((r) => r.offset).slice(0, offsets.length)).toEqual(offsets); // what was handed out before the damage, in order
+    }
   });
 });

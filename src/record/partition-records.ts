@@ -95,13 +95,46 @@ const noHeaders: readonly RecordHeader[] = Object.freeze([]);
 /** The fewest bytes a record takes (as batch.ts): length, attributes, timestamp delta, offset delta, key and value lengths, header count. */
 const recordBytesMin = 7;
 
-/** Where the decoder is in a section: the section's bytes (always a `Buffer`) and the next byte. */
+/**
+ * Where the decoder is in a section: the section's bytes (always a `Buffer`), the next
+ * byte, and, for a section decoded a part at a time ({@link PartitionSection}), how many
+ * of its records are read.
+ */
 class Cursor {
   pos = 0;
   constructor(
     readonly buf: Buffer,
     readonly end: number,
   ) {}
+}
+
+/**
+ * An uncompressed records section being decoded into a consumer's records a part at a
+ * time (`decodePartitionSection` with a limit), as Kafka's `CompletedFetch` iterates a
+ * batch's records across polls: the consumer hands out at most `max.poll.records` a
+ * chunk, and a batch of 4,800 records (a producer's 512 KiB batch of 100-byte records)
+ * is then made into records 500 at a time, when the iteration reaches them, not all at
+ * once. Made by {@link openPartitionSection}, which checks the record count first.
+ * @internal
+ */
+export class PartitionSection extends Cursor {
+  /** The records read so far (made or skipped). */
+  index = 0;
+  constructor(
+    buf: Buffer,
+    readonly count: number,
+    readonly header: BatchHeader,
+    /** Records below this offset are checked and skipped without an object. */
+    readonly fromOffset: number,
+    readonly topic: string,
+    readonly partition: number,
+  ) {
+    super(buf, buf.length);
+  }
+  /** Whether every record of the section is read (and the section's end checked). */
+  get done(): boolean {
+    return this.index >= this.count;
+  }
 }
 
 function corrupt(why: string): TributaryError {
@@ -186,16 +219,48 @@ function readHeaders(c: Cursor, count: number): RecordHeader[] {
  * never reads outside `body`.
  */
 export function decodePartitionRecordsSection(body: Uint8Array, header: BatchHeader, fromOffset: number, topic: string, partition: number, out: PartitionRecord[]): void {
+  decodePartitionSection(openPartitionSection(body, header, fromOffset, topic, partition), out, Infinity);
+}
+
+/**
+ * A records section to decode a part at a time with {@link decodePartitionSection}. Its
+ * record count is checked first (a garbled count must not size anything).
+ * @internal
+ */
+export function openPartitionSection(body: Uint8Array, header: BatchHeader, fromOffset: number, topic: string, partition: number): PartitionSection {
   const count = header.recordCount;
-  // Checked before anything is made: a garbled count must not size anything.
   if (count < 0 || count > body.length / recordBytesMin) throw corrupt(`${count} records cannot fit in ${body.length} bytes`);
-  const c = new Cursor(asBuffer(body), body.length);
+  return new PartitionSection(asBuffer(body), count, header, fromOffset, topic, partition);
+}
+
+/**
+ * Decodes the section's next records onto `out` until `out` holds `limit` records or the
+ * section ends (then its end is checked: no bytes may be left over); returns whether it
+ * ended. Records below the section's `fromOffset` are checked and skipped without an
+ * object and do not count. Throws `CORRUPT_MESSAGE` on any inconsistency, never reading
+ * outside the section. (A consumer that hands a batch out in parts has handed out its
+ * earlier parts when a later one turns out damaged; the chunk holding the damaged record
+ * fails and its position stays before it. The CRC, when checked, is checked for the whole
+ * batch before its first part.)
+ * @internal
+ */
+export function decodePartitionSection(c: PartitionSection, out: PartitionRecord[], limit: number): boolean {
+  const count = c.count;
+  const header = c.header;
+  const fromOffset = c.fromOffset;
+  const topic = c.topic;
+  const partition = c.partition;
   const logAppend = timestampTypeOf(header.attributes) === 'LogAppendTime';
   const baseOffset = header.baseOffset;
   const baseTimestamp = header.baseTimestamp;
   const lastOffsetDelta = header.lastOffsetDelta;
   const leaderEpoch = header.partitionLeaderEpoch;
-  for (let i = 0; i < count; i++) {
+  let i = c.index;
+  for (; i < count; i++) {
+    if (out.length >= limit) {
+      c.index = i;
+      return false;
+    }
     const length = varint(c);
     if (length < recordBytesMin - 1 || length > c.end - c.pos) throw corrupt(`record ${i} has a bad length`);
     const recordEnd = c.pos + length;
@@ -222,5 +287,7 @@ export function decodePartitionRecordsSection(body: Uint8Array, header: BatchHea
     if (!wanted) continue;
     out.push(new PartitionRecordObject(topic, partition, offset, logAppend ? header.maxTimestamp : baseTimestamp + timestampDelta, key, value, headers, leaderEpoch));
   }
-  if (c.pos !== body.length) throw corrupt('bytes left over after the last record');
+  c.index = i;
+  if (c.pos !== c.end) throw corrupt('bytes left over after the last record');
+  return true;
 }

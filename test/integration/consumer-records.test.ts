@@ -119,3 +119,104 @@ describe('consumer records through the public API', () => {
     });
   }
 });
+
+/**
+ * Record batches larger than a chunk: a chunk holds at most 500 records (Kafka's
+ * `max.poll.records`), so a batch of 1,200 is handed out in parts, across chunks, with
+ * every codec; the position and a group's commit may then fall inside a batch.
+ */
+describe('record batches split across chunks', () => {
+  const big = 'records-big';
+  const wanted: Expected[] = [];
+  beforeAll(async () => {
+    await cluster.admin().createTopics([{ name: big, partitions: 1 }]);
+    const t0 = 1_700_100_000_000;
+    let n = 0;
+    for (const compression of compressionTypes) {
+      const producer = cluster.producer({ compression, lingerMs: 0, batchSize: 1 << 20 });
+      const records = Array.from({ length: 1200 }, () => {
+        const i = n++;
+        return {
+          key: i % 7 === 0 ? null : `k${i}`,
+          value: i % 13 === 0 ? null : `v${i}`,
+          headers: i % 4 === 0 ? [{ key: 'n', value: `${i}` }] : [],
+          timestamp: t0 + i,
+          partition: 0,
+        };
+      });
+      const metadata = await producer.send(big, records);
+      await producer.close();
+      records.forEach((r, k) => wanted.push({ offset: metadata[k]!.offset, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }));
+    }
+  }, 60_000);
+
+  it('batches() hands out chunks of at most 500 records, every record as sent, the position after each chunk', async () => {
+    const consumer = cluster.consumer({ maxWaitMs: 20 });
+    const tp = { topic: big, partition: 0 };
+    consumer.assign([tp]);
+    await consumer.seek(tp, 'earliest');
+    const got: ReturnType<typeof seen>[] = [];
+    const sizes: number[] = [];
+    for await (const batch of consumer.batches()) {
+      sizes.push(batch.records.length);
+      for (const r of batch.records) got.push(seen(r));
+      // The position is after the chunk's last record, inside a batch or not.
+      expect(consumer.position(tp)).toBe(batch.records[batch.records.length - 1]!.offset + 1);
+      if (got.length >= wanted.length) break;
+    }
+    await consumer.close();
+    expect(got).toEqual(wanted);
+    expect(Math.max(...sizes)).toBe(500);
+    // Most chunks are full: batches of 1,200 split 500, 500, 200 (+ the next batch's first 300).
+    expect(sizes.filter((s) => s === 500).length).toBeGreaterThanOrEqual(Math.floor(wanted.length / 500) - compressionTypes.length);
+  });
+
+  it('a seek into a batch a chunk left open, and a record at a time from there', async () => {
+    const consumer = cluster.consumer({ maxWaitMs: 20 });
+    const tp = { topic: big, partition: 0 };
+    consumer.assign([tp]);
+    await consumer.seek(tp, 'earliest');
+    const it = consumer.batches();
+    expect((await it.next()).value!.records.length).toBe(500); // the first batch is open at 500
+    await consumer.seek(tp, 1300); // inside the second batch
+    const got: ReturnType<typeof seen>[] = [];
+    for await (const r of consumer) {
+      got.push(seen(r));
+      if (got.length >= wanted.length - 1300) break;
+    }
+    await consumer.close();
+    expect(got).toEqual(wanted.slice(1300));
+  });
+
+  it('a group member that stops inside a batch commits there; the next member goes on from it, nothing lost or repeated', async () => {
+    const groupId = 'records-big-split';
+    const first = cluster.consumerGroup({ groupId, topics: [big], from: 'earliest', maxWaitMs: 20 });
+    const got: ReturnType<typeof seen>[] = [];
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const running = first.run({
+      eachBatch: (b) => {
+        if (got.length >= 700) return;
+        for (const r of b.records) got.push(seen(r));
+        if (got.length >= 700) stop();
+      },
+    });
+    await stopped;
+    await first.close();
+    await running;
+    expect(got.length).toBe(1000); // two chunks of 500: it stopped at 1,000, inside the first batch (offsets 0 to 1,199)
+    const second = cluster.consumerGroup({ groupId, topics: [big], from: 'earliest', maxWaitMs: 20 });
+    let done!: () => void;
+    const all = new Promise<void>((resolve) => (done = resolve));
+    const rest = second.run({
+      eachRecord: (r) => {
+        got.push(seen(r));
+        if (got.length === wanted.length) done();
+      },
+    });
+    await all;
+    await second.close();
+    await rest;
+    expect(got).toEqual(wanted);
+  });
+});

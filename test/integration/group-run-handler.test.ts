@@ -145,6 +145,31 @@ describe('eachRecord handlers', () => {
     }
   }, 60_000);
 
+  it('commit() from inside a synchronous handler commits every record processed before it in the same chunk', async () => {
+    await using cluster = await Cluster.start({ clock });
+    await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
+    await produce(cluster, 'work', 10);
+    // No commit at close: what is committed is what the commit() inside the handler sent.
+    const group = cluster.consumerGroup({ groupId: 'commit-inside', topics: ['work'], value: serdes.string, ...settings, autoCommit: false });
+    let commit: Promise<void> | undefined;
+    const seen: number[] = [];
+    const run = group.run({
+      eachRecord: (r) => {
+        seen.push(r.offset);
+        if (r.offset < 6) return;
+        // Records 0 to 5 are processed (their handlers returned); 6 is in flight and fails,
+        // so nothing after it is processed before the commit is sent.
+        commit = group.commit();
+        throw new Error('stop at 6');
+      },
+    });
+    await expect(run).rejects.toThrow('stop at 6');
+    await commit;
+    await group.close();
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(await committed(cluster, 'commit-inside')).toEqual([6]);
+  }, 60_000);
+
   it('a synchronous handler that seeks its partition back reads from there on, and the rest of the batch is not handed out', async () => {
     await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);

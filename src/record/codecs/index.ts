@@ -21,7 +21,7 @@ import {
   type RecordMaker,
   type BatchHeader,
 } from '../batch.js';
-import { decodePartitionRecordsSection, type PartitionRecord } from '../partition-records.js';
+import { decodePartitionRecordsSection, openPartitionSection, type PartitionRecord, type PartitionSection } from '../partition-records.js';
 import { checkBatchInput } from '../batch-input.js';
 import type { Codec } from './codec.js';
 import { gzipCodec } from './gzip.js';
@@ -204,6 +204,21 @@ export function decodePartitionBatch(bytes: Uint8Array, pos: number, verifyCrc: 
   return codecFor(compression)
     .decompress(section)
     .then((body) => decodePartitionRecordsSection(body, header, fromOffset, topic, partition, out));
+}
+
+/**
+ * {@link decodePartitionBatch} a part at a time: the batch at `pos`, checked the same way
+ * (its CRC as `verifyCrc` says, before anything of it is believed), as a records section
+ * to decode with `decodePartitionSection` (uncompressed, or the promise of its
+ * decompression).
+ * @internal
+ */
+export function openPartitionBatch(bytes: Uint8Array, pos: number, verifyCrc: boolean, fromOffset: number, topic: string, partition: number): PartitionSection | Promise<PartitionSection> {
+  const { header, section, compression } = checkedBatch(bytes, pos, verifyCrc);
+  if (compression === 'none') return openPartitionSection(section, header, fromOffset, topic, partition);
+  return codecFor(compression)
+    .decompress(section)
+    .then((body) => openPartitionSection(body, header, fromOffset, topic, partition));
 }
 
 /** The batch at `pos`, checked (its CRC as `verifyCrc` says): its header and its records section, still compressed. */
