@@ -28,6 +28,12 @@ function kindOf(item) {
     if (r === null || typeof r !== 'object') return 'res';
     if (r.frame !== undefined) return `res:${r.apiKey}f`;
     // A peer fetch answer (typed), with or without record batches; a Produce answer.
+    // A peer fetch answer in its layout (src/node/peer-fetch-layout.ts): the records bytes are the INT32 at byte 4.
+    // `c`: flagged leader-checked (the INT16 at byte 10, bit 1), so the follower skips its CRC pass.
+    if (r.apiKey === 1 && ArrayBuffer.isView(r.peerFetchAnswer) && r.peerFetchAnswer.byteLength >= 12) {
+      const v = new DataView(r.peerFetchAnswer.buffer, r.peerFetchAnswer.byteOffset);
+      return `res:1${v.getInt32(4, true) > 0 ? '+' : '-'}${v.getInt16(10, true) & 1 ? 'c' : ''}`;
+    }
     if (r.apiKey === 1 && r.body !== undefined) return (r.body.responses ?? []).some((t) => (t.partitions ?? []).some((p) => p.records && p.records.length > 0)) ? 'res:1+' : 'res:1-';
     if (Array.isArray(r.responses) && r.responses.some((t) => Array.isArray(t.partitionResponses))) return 'res:0';
     return 'res';

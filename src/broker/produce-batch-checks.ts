@@ -194,9 +194,9 @@ export function timestampProblem(batch: { readonly position: number; readonly si
   const h = batch.header;
   const logAppendClaim = claimsLogAppendTime(h);
   if (c.messageTimestampType !== 'CreateTime') {
-    return logAppendClaim ? everyRecord(h.recordCount, 'a producer may not set the timestamp type to LogAppendTime: the broker stamps it') : undefined;
+    return logAppendClaim ? everyRecord(batch, bytes, 'a producer may not set the timestamp type to LogAppendTime: the broker stamps it') : undefined;
   }
-  if (logAppendClaim && h.maxTimestamp === -1) return everyRecord(h.recordCount, 'a batch that claims LogAppendTime must carry a timestamp');
+  if (logAppendClaim && h.maxTimestamp === -1) return everyRecord(batch, bytes, 'a batch that claims LogAppendTime must carry a timestamp');
   if (nowMs === undefined) return undefined;
   const before = c.messageTimestampBeforeMaxMs;
   const after = c.messageTimestampAfterMaxMs;
@@ -226,8 +226,19 @@ export function timestampProblem(batch: { readonly position: number; readonly si
   return { errorCode: 'INVALID_TIMESTAMP', message: `${errors.length} of ${timestamps.length} records have a timestamp outside [${low}, ${high}]`, recordErrors: errors };
 }
 
-/** INVALID_TIMESTAMP for each of a batch's `count` records, for `why`. */
-function everyRecord(count: number, why: string): BatchProblem {
+/**
+ * INVALID_TIMESTAMP for each record of `batch`, for `why`: the records as decoded, as
+ * Kafka's validator walks them (its header's count alone could claim 2^31 records in 61
+ * bytes); CORRUPT_MESSAGE when they do not decode.
+ */
+function everyRecord(batch: { readonly position: number; readonly size: number; readonly header: BatchHeader }, bytes: Uint8Array, why: string): BatchProblem {
+  let count: number;
+  try {
+    count = recordTimestamps(batch, bytes).length;
+  } catch (err) {
+    if (isTributaryError(err)) return { errorCode: err.code, message: err.message };
+    throw err;
+  }
   const recordErrors: RecordError[] = [];
   for (let i = 0; i < count; i++) recordErrors.push({ batchIndex: i, batchIndexErrorMessage: why });
   return { errorCode: 'INVALID_TIMESTAMP', message: why, recordErrors };

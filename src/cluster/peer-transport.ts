@@ -3,7 +3,7 @@ import type { Request, ResponseFor } from '../protocol/requests.js';
 import { PortTransport } from '../transport/port/port-transport.js';
 import type { NodeHandler, SendOptions, Transport } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
-import { isReplicaFetch, takePeerFetchAnswer, type PeerFetch } from '../node/peer-fetch.js';
+import { isReplicaFetch, peerFetchMessage, takePeerFetchAnswer } from '../node/peer-fetch.js';
 import { decodeNodeAnswer, encodeNodeMessage, isNodeRequest, markFetchRecords, sendForFrame, type NodeResponse } from '../node/node-requests.js';
 
 /**
@@ -15,12 +15,14 @@ import { decodeNodeAnswer, encodeNodeMessage, isNodeRequest, markFetchRecords, s
  * This is where a typed node request (`NodeRequest`) crosses a thread, so it is encoded
  * here into one Kafka request message, and the frame of its answer decoded back; the
  * peer's endpoint decodes the frame into the same typed request. The replica Fetch, the
- * request that runs all the time, crosses as the typed object instead (`PeerFetch`,
+ * request that runs all the time, crosses in a fixed binary layout instead (`PeerFetch`,
  * node/peer-fetch.ts).
  * @internal
  */
 export class PeerTransport implements Transport {
   private readonly links = new Map<number, PortTransport>();
+  /** Per peer, the buffer of its last replica Fetch answer, to carry the next request to it (node/peer-fetch.ts). */
+  private readonly spares = new Map<number, ArrayBuffer>();
   private closed = false;
 
   constructor(
@@ -31,6 +33,7 @@ export class PeerTransport implements Transport {
   /** The port to peer `id` (replaces an older one: the peer restarted). */
   link(id: number, port: MessagePort): void {
     void this.links.get(id)?.close();
+    this.spares.delete(id);
     if (this.closed) {
       port.close();
       return;
@@ -55,10 +58,14 @@ export class PeerTransport implements Transport {
     if (t === undefined) throw new TributaryError('NETWORK_EXCEPTION', `node ${nodeId} is not reachable`);
     if (!isNodeRequest(request)) return t.send(nodeId, request, options);
     if (isReplicaFetch(request)) {
-      // As an object, not a frame (node/peer-fetch.ts: why).
-      const peerFetch: PeerFetch = { apiKey: 1, peerFetch: request };
-      const answer: unknown = await t.send(nodeId, peerFetch as unknown as Request, options);
-      const fetched: NodeResponse = { apiKey: 1, body: takePeerFetchAnswer(request, answer, nodeId) };
+      // In a fixed binary layout, not a frame (node/peer-fetch.ts: why).
+      // The last answer's buffer from this node carries the request (peer-fetch.ts, `takePeerFetchAnswer`: why that is safe).
+      const spare = this.spares.get(nodeId);
+      this.spares.delete(nodeId);
+      const answer: unknown = await t.send(nodeId, peerFetchMessage(request, spare) as unknown as Request, options);
+      const { body, spare: next } = takePeerFetchAnswer(answer, nodeId);
+      if (next !== undefined && this.links.get(nodeId) === t) this.spares.set(nodeId, next);
+      const fetched: NodeResponse = { apiKey: 1, body };
       return fetched as unknown as ResponseFor<R>;
     }
     const answer = await sendForFrame(t, nodeId, request.apiKey, encodeNodeMessage(request), options);
@@ -75,5 +82,6 @@ export class PeerTransport implements Transport {
     this.closed = true;
     await Promise.all([...this.links.values()].map((t) => t.close()));
     this.links.clear();
+    this.spares.clear();
   }
 }

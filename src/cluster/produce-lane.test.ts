@@ -142,6 +142,45 @@ describe('the Produce lane to a node worker', () => {
     }
   });
 
+  it('answers every request when a turn holds more than one message can: more requests or partitions than LANE_*_MAX', async () => {
+    // 1,500 requests in one turn cross in two messages; the node answers them all in one turn,
+    // and those answers must cross in messages the calling thread reads (at most
+    // LANE_REQUESTS_MAX answers each), or every request in flight failed CORRUPT_MESSAGE
+    // though the broker had appended it.
+    const held: (() => void)[] = [];
+    const total = 1500;
+    const handler: LaneHandler = (request) =>
+      new Promise<ProduceResponse>((resolve) => {
+        held.push(() => resolve(ok(request, 7)));
+        if (held.length === total) for (const release of held) release();
+      });
+    const { lane: l, close } = lane(handler);
+    try {
+      const sent = Array.from({ length: total }, (_, i) => outcome(l.send(produce(i % 50), undefined)));
+      const got = await Promise.all(sent);
+      expect(got.filter((g) => g !== 'NONE@7')).toEqual([]);
+      expect(l.counts.messages).toBe(2);
+    } finally {
+      close();
+    }
+  });
+
+  it('keeps a message under LANE_PARTITIONS_MAX partitions: two requests over 40,000 partitions each are both answered', async () => {
+    const wide = (): ProduceRequest => ({ apiKey: 0, acks: -1, timeoutMs: 30_000, topicData: [{ name: 'w', partitionData: Array.from({ length: 40_000 }, (_, index) => ({ index, records: null })) }] });
+    const { lane: l, close } = lane((request) => Promise.resolve(ok(request, 1)));
+    try {
+      const [a, b] = await Promise.all([l.send(wide(), undefined), l.send(wide(), undefined)]);
+      expect([a.responses[0]!.partitionResponses.length, b.responses[0]!.partitionResponses.length]).toEqual([40_000, 40_000]);
+      expect(l.counts.messages).toBe(2);
+      // One request wider than a message can hold does not take the lane (canLayOut), but the typed way.
+      const { canLayOut, LANE_PARTITIONS_MAX } = await import('../node/produce-layout.js');
+      const tooWide: ProduceRequest = { apiKey: 0, acks: -1, timeoutMs: 30_000, topicData: [{ name: 'w', partitionData: Array.from({ length: LANE_PARTITIONS_MAX + 1 }, (_, index) => ({ index, records: null })) }] };
+      expect([canLayOut(wide()), canLayOut(tooWide)]).toEqual([true, false]);
+    } finally {
+      close();
+    }
+  });
+
   it('fails the requests in flight typed when an answer is garbled, or the node goes', async () => {
     const { port1, port2 } = new MessageChannel();
     const l = new ProduceLane(port1, 2);

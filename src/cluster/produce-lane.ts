@@ -34,7 +34,7 @@ import type { ProduceRequest, ProduceResponse } from '../protocol/produce.js';
 import { checksummedHere } from '../record/checksummed-here.js';
 import { PACK_BYTES_MAX, SpareBuffers } from '../transport/port/messages.js';
 import { TributaryError } from '../util/errors.js';
-import { readAnswers, writeRequests, LANE_REQUESTS_MAX, type LaidRequest } from '../node/produce-layout.js';
+import { readAnswers, writeRequests, LANE_PARTITIONS_MAX, LANE_REQUESTS_MAX, type LaidRequest } from '../node/produce-layout.js';
 
 interface Pending {
   readonly request: ProduceRequest;
@@ -55,6 +55,7 @@ export class ProduceLane {
   private readonly pending = new Map<number, Pending>();
   private waiting: LaidRequest[] = [];
   private waitingBytes = 0;
+  private waitingPartitions = 0;
   private scheduled = false;
   private nextId = 1;
   private state: 'open' | 'closed' = 'open';
@@ -79,7 +80,9 @@ export class ProduceLane {
     let checked = true;
     let bytes = 0;
     let batches = 0;
+    let partitions = 0;
     for (const t of request.topicData) {
+      partitions += t.partitionData.length;
       for (const p of t.partitionData) {
         if (p.records === null || p.records.length === 0) continue;
         batches++;
@@ -87,13 +90,16 @@ export class ProduceLane {
         if (checked && !checksummedHere(p.records)) checked = false;
       }
     }
-    // A message stays under PACK_BYTES_MAX where it can: one larger request goes alone.
-    if (this.waiting.length > 0 && (this.waitingBytes + bytes > PACK_BYTES_MAX || this.waiting.length >= LANE_REQUESTS_MAX)) this.flush();
+    // A message stays under PACK_BYTES_MAX where it can (one larger request goes alone), and
+    // always within the reader's maxima (LANE_REQUESTS_MAX requests, LANE_PARTITIONS_MAX
+    // partitions: canLayOut kept each request within the latter), or the node refused it whole.
+    if (this.waiting.length > 0 && (this.waitingBytes + bytes > PACK_BYTES_MAX || this.waiting.length >= LANE_REQUESTS_MAX || this.waitingPartitions + partitions > LANE_PARTITIONS_MAX)) this.flush();
     return new Promise<ProduceResponse>((resolve, reject) => {
       this.pending.set(id, { request, resolve, reject });
       if (this.pending.size === 1) this.port.ref();
       this.waiting.push({ id, request, context, checked: checked && batches > 0 });
       this.waitingBytes += bytes;
+      this.waitingPartitions += partitions;
       if (this.scheduled) return;
       this.scheduled = true;
       setImmediate(this.flushFn);
@@ -113,6 +119,7 @@ export class ProduceLane {
     if (items.length === 0 || this.state === 'closed') return;
     this.waiting = [];
     this.waitingBytes = 0;
+    this.waitingPartitions = 0;
     let buffer: ArrayBuffer;
     try {
       buffer = writeRequests(items, (n) => this.spare.take(n)).buffer;
@@ -167,6 +174,8 @@ export class ProduceLane {
   private fail(err: TributaryError): void {
     this.state = 'closed';
     this.waiting = [];
+    this.waitingBytes = 0;
+    this.waitingPartitions = 0;
     for (const id of [...this.pending.keys()]) this.settle(id, undefined, err);
   }
 }

@@ -2,8 +2,8 @@
  * A replica Fetch answer between two node workers of one process (`threads: 'per-node'`)
  * served from the leader's tail crosses `checked`, and the follower takes it without a CRC
  * pass (node-requests.ts, `fetchAnswerFrame`: why that is no trust boundary). The request
- * and answer cross as typed objects (peer-fetch.ts), checked on each side as the codec
- * checked the frames: garbage either way is a typed error. Here over a
+ * and answer cross in a fixed binary layout (peer-fetch.ts, peer-fetch-layout.ts), checked
+ * on each side as the codec checked the frames: garbage either way is a typed error. Here over a
  * real `MessageChannel`, `PeerTransport` on one side and a `PortServer` with a
  * `NodeEndpoint` on the other, whose broker answers the follower's Fetch from a real
  * leader `Partition` on files: the tail's answer arrives marked and is appended; an answer
@@ -28,6 +28,7 @@ import { pairState, replicaPair } from '../../test/helpers/replica-pair.js';
 import { useTempDirs } from '../../test/helpers/temp-dirs.js';
 import { NodeEndpoint } from './node-endpoint.js';
 import { sendNodeRequest, type NodeRequest } from './node-requests.js';
+import { peerFetchAnswer, peerFetchMessage } from './peer-fetch.js';
 import { TributaryError } from '../util/errors.js';
 import { TransportRaftNetwork } from './raft-link.js';
 import { InlineTransport } from '../transport/inline.js';
@@ -177,16 +178,21 @@ describe("a replica Fetch answer from the leader's tail, between node workers", 
     try {
       const raw = (m: unknown): Promise<unknown> => link.peers['links'].get(1)!.send(1, m as never);
       const good = fetchRequest({ fetchOffset: 0, lastFetchedEpoch: -1, currentLeaderEpoch: 1 } as PartitionFetchRequest);
+      const bytes = peerFetchMessage(good).peerFetch;
       expect(await code(raw({ apiKey: 1, peerFetch: null }))).toBe('INVALID_REQUEST');
-      expect(await code(raw({ apiKey: 1, peerFetch: { ...good, apiVersion: 17 } }))).toBe('INVALID_REQUEST'); // KRaft's Fetch
-      expect(await code(raw({ apiKey: 1, peerFetch: { ...good, body: { apiKey: 1, topics: 'x' } } }))).toBe('INVALID_REQUEST');
-      expect(await code(raw({ apiKey: 1, peerFetch: { ...good, body: { apiKey: 3 } } }))).toBe('INVALID_REQUEST');
-      expect(await code(raw({ apiKey: 1, peerFetch: good }))).toBe('answered');
+      expect(await code(raw({ apiKey: 1, peerFetch: good }))).toBe('INVALID_REQUEST'); // the typed object of session 8: no longer taken
+      expect(await code(raw({ apiKey: 1, peerFetch: peerFetchMessage({ ...good, apiVersion: 17 }).peerFetch }))).toBe('INVALID_REQUEST'); // KRaft's Fetch
+      expect(await code(raw({ apiKey: 1, peerFetch: peerFetchMessage({ ...good, body: { ...good.body, maxBytes: -5 } }).peerFetch }))).toBe('INVALID_REQUEST'); // the validator's
+      expect(await code(raw({ apiKey: 1, peerFetch: bytes.subarray(0, bytes.length - 1) }))).toBe('INVALID_REQUEST');
+      expect(await code(raw({ apiKey: 1, peerFetch: bytes }))).toBe('answered');
     } finally {
       await link.close();
     }
     // The follower's side: what a peer answers.
     const answers: unknown[] = [
+      { apiKey: 1, peerFetchAnswer: null },
+      { apiKey: 1, peerFetchAnswer: new Uint8Array(40) },
+      { apiKey: 2, peerFetchAnswer: peerFetchAnswer(fetchResponse(new Uint8Array(10), 0)).peerFetchAnswer },
       { apiKey: 1, body: null },
       { apiKey: 1, body: { responses: 'x' } },
       { apiKey: 1, body: { responses: [{ topic: 't', partitions: [{ partitionIndex: 0, errorCode: 'NONE', highWatermark: 0, logStartOffset: 0, records: 'bytes' }] }] } },

@@ -7,7 +7,7 @@ import type { NodeHandler } from '../transport/transport.js';
 import { TributaryError } from '../util/errors.js';
 import { controllerRequestFromBody, controllerResponseBody, type ControllerApiKey } from './controller-messages.js';
 import { decodeNodeMessage, encodeNodeAnswer, fetchAnswerFrame, isNodeFrame, isNodeRequest, type NodeFrame, type NodeRequest, type NodeResponse } from './node-requests.js';
-import { isPeerFetch, peerFetchAnswer, readPeerFetch } from './peer-fetch.js';
+import { isPeerFetch, peerFetchAnswer, peerFetchBuffer, readPeerFetch } from './peer-fetch.js';
 import type { TransportRaftNetwork } from './raft-link.js';
 
 /**
@@ -45,9 +45,10 @@ export class NodeEndpoint implements NodeHandler {
   async handle<R extends Request>(request: R, context?: RequestContext): Promise<ResponseFor<R>> {
     if (isNodeFrame(request)) return (await this.handleFrame(request, context)) as unknown as ResponseFor<R>;
     if (isPeerFetch(request)) {
-      // A replica Fetch from another worker, as an object (peer-fetch.ts): validated, answered, the answer marked.
+      // A replica Fetch from another worker in its layout (peer-fetch.ts): read, validated, answered in its buffer.
       const broker = this.checkServing();
-      return peerFetchAnswer(await broker.handle(readPeerFetch(request).body as Request, context)) as unknown as ResponseFor<R>;
+      const fetch = readPeerFetch(request);
+      return peerFetchAnswer(await broker.handle(fetch.body as Request, context), peerFetchBuffer(request)) as unknown as ResponseFor<R>;
     }
     if (!isNodeRequest(request)) throw new TributaryError('INVALID_REQUEST', `node ${this.nodeId} takes only node requests`);
     const answer: NodeResponse = { apiKey: request.apiKey, body: await this.answer(request, context) };

@@ -17,7 +17,7 @@ import type { RequestContext } from '../broker/request-context.js';
 import type { ProduceRequest, ProduceResponse } from '../protocol/produce.js';
 import { isTributaryError, TributaryError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import { readRequestIds, readRequests, writeAnswers, type LaidAnswer } from './produce-layout.js';
+import { LANE_PARTITIONS_MAX, LANE_RECORD_ERRORS_MAX, LANE_REQUESTS_MAX, readRequestIds, readRequests, writeAnswers, type LaidAnswer } from './produce-layout.js';
 import { markBatches } from './typed-answers.js';
 
 /** What the lane hands a request to: the node's broker, or a typed refusal when it does not serve. */
@@ -137,14 +137,71 @@ export class ProduceLaneServer {
     const ready = this.ready;
     if (ready.length === 0 || !this.open) return;
     this.ready = [];
-    const back = this.back;
+    let back = this.back;
     this.back = [];
-    const buffer = writeAnswers(ready);
-    try {
-      if (back.length === 0) this.port.postMessage(buffer, [buffer]);
-      else this.port.postMessage([buffer, ...back], [buffer, ...back]);
-    } catch (err) {
-      this.log.warn({ err }, 'could not answer the calling thread’s Produce requests');
+    // The answers of one turn can pass what one message may hold (the answers of two request
+    // messages, or their partitions): as many messages as the reader's maxima ask, the
+    // buffers given back with the first.
+    for (const chunk of answerChunks(ready)) {
+      const buffer = writeAnswers(chunk);
+      try {
+        if (back.length === 0) this.port.postMessage(buffer, [buffer]);
+        else this.port.postMessage([buffer, ...back], [buffer, ...back]);
+      } catch (err) {
+        this.log.warn({ err }, 'could not answer the calling thread’s Produce requests');
+      }
+      back = [];
     }
   }
+}
+
+/**
+ * `answers` cut into runs that each stay within an answer message's maxima
+ * (`LANE_REQUESTS_MAX` answers, `LANE_PARTITIONS_MAX` partition results,
+ * `LANE_RECORD_ERRORS_MAX` record errors). One answer answers one request, which held at
+ * most `LANE_PARTITIONS_MAX` partitions; one whose record errors alone pass the maximum
+ * keeps the first `LANE_RECORD_ERRORS_MAX` of them (the partition's error code and message
+ * stand), rather than make a message the reader refuses whole.
+ * @internal
+ */
+export function answerChunks(answers: readonly LaidAnswer[]): LaidAnswer[][] {
+  const out: LaidAnswer[][] = [];
+  let chunk: LaidAnswer[] = [];
+  let results = 0;
+  let errors = 0;
+  for (let a of answers) {
+    let r = 0;
+    let e = 0;
+    if ('response' in a) {
+      for (const t of a.response.responses) {
+        r += t.partitionResponses.length;
+        for (const p of t.partitionResponses) e += p.recordErrors?.length ?? 0;
+      }
+      if (e > LANE_RECORD_ERRORS_MAX) {
+        let left = LANE_RECORD_ERRORS_MAX;
+        const responses = a.response.responses.map((t) => ({
+          ...t,
+          partitionResponses: t.partitionResponses.map((p) => {
+            if (p.recordErrors === undefined) return p;
+            const kept = p.recordErrors.slice(0, left);
+            left -= kept.length;
+            return { ...p, recordErrors: kept };
+          }),
+        }));
+        a = { id: a.id, response: { ...a.response, responses } };
+        e = LANE_RECORD_ERRORS_MAX;
+      }
+    }
+    if (chunk.length > 0 && (chunk.length >= LANE_REQUESTS_MAX || results + r > LANE_PARTITIONS_MAX || errors + e > LANE_RECORD_ERRORS_MAX)) {
+      out.push(chunk);
+      chunk = [];
+      results = 0;
+      errors = 0;
+    }
+    chunk.push(a);
+    results += r;
+    errors += e;
+  }
+  if (chunk.length > 0) out.push(chunk);
+  return out;
 }

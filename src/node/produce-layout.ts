@@ -53,7 +53,7 @@
 import type { RequestContext } from '../broker/request-context.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { BatchIndexAndErrorMessage, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData, TopicProduceResponse } from '../protocol/produce.js';
-import { errorCodes, type ErrorCode } from '../util/error-codes.js';
+import { errorCodes, knownErrorCode, type ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
 
 export const REQUESTS_MAGIC = 0x5450_5251; // 'TPRQ'
@@ -69,8 +69,15 @@ export const RECORD_ERROR_BYTES = 8;
 export const LANE_REQUESTS_MAX = 1024;
 /** The most partitions of one message, all its requests together. */
 export const LANE_PARTITIONS_MAX = 1 << 16;
-/** The most distinct strings of one message (topic names, client ids). */
-export const LANE_STRINGS_MAX = 1 << 16;
+/**
+ * The most distinct strings of one message (topic names, client ids, error messages): above
+ * what the other maxima allow (a request message: a topic a partition and four a request; an
+ * answer message: a topic and a message a result, one a record error, three an error), so a
+ * message the writer kept under those is never refused for its strings.
+ */
+export const LANE_STRINGS_MAX = 1 << 22;
+/** The most record errors of one answer message (a batch can name each of its records). */
+export const LANE_RECORD_ERRORS_MAX = 1 << 22;
 /** A Kafka STRING's most bytes. */
 export const LANE_STRING_BYTES_MAX = 0x7fff;
 
@@ -91,8 +98,6 @@ export interface LaidRequest {
 /** An answer as the node's worker writes it: the broker's response, or the error its handler failed with. */
 export type LaidAnswer = { readonly id: number; readonly response: ProduceResponse } | { readonly id: number; readonly error: TributaryError };
 
-const knownCodes = new Map<number, ErrorCode>();
-for (const [name, info] of Object.entries(errorCodes) as [ErrorCode, { code: number }][]) knownCodes.set(info.code, name);
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
@@ -100,7 +105,8 @@ const isInt32 = (v: unknown): v is number => isInt(v, -0x8000_0000, 0x7fff_ffff)
 
 /**
  * Whether `request` can be laid out as it is: the shape and ranges the layout holds (acks an
- * int16, timeoutMs an int32, names strings, records byte arrays or null). Anything else
+ * int16, timeoutMs an int32, names strings, records byte arrays or null, at most
+ * `LANE_PARTITIONS_MAX` partitions). Anything else
  * (a garbled request from `cluster.transport`) goes the typed way, where the broker refuses
  * it as any client's.
  */
@@ -110,10 +116,14 @@ export function canLayOut(request: ProduceRequest): boolean {
   if (txn !== undefined && txn !== null && typeof txn !== 'string') return false;
   const topics: unknown = request.topicData;
   if (!Array.isArray(topics) || topics.length === 0) return false;
+  let partitions = 0;
   for (const t of topics as unknown[]) {
     if (t === null || typeof t !== 'object') return false;
     const { name, partitionData } = t as { name?: unknown; partitionData?: unknown };
     if (typeof name !== 'string' || !Array.isArray(partitionData) || partitionData.length === 0) return false;
+    // More partitions than one message holds: the typed way (the reader would refuse the message whole).
+    partitions += partitionData.length;
+    if (partitions > LANE_PARTITIONS_MAX) return false;
     for (const p of partitionData as unknown[]) {
       if (p === null || typeof p !== 'object') return false;
       const { index, records } = p as { index?: unknown; records?: unknown };
@@ -260,7 +270,7 @@ function readHeader(view: DataView, magic: number, rowBytes: number, partBytes: 
   if (count < 1 || count > LANE_REQUESTS_MAX) throw bad(`a count of ${count}`);
   if (partitions < 0 || partitions > LANE_PARTITIONS_MAX) throw bad(`${partitions} partitions`);
   if (strings < 0 || strings > LANE_STRINGS_MAX) throw bad(`${strings} strings`);
-  if (extra < 0 || extra > (extraBytes === 0 ? 0 : LANE_PARTITIONS_MAX)) throw bad(`a count of ${extra} at 20`);
+  if (extra < 0 || extra > (extraBytes === 0 ? 0 : LANE_RECORD_ERRORS_MAX)) throw bad(`a count of ${extra} at 20`);
   if (used < HEADER_BYTES || used > view.byteLength) throw bad(`${used} bytes used of ${view.byteLength}`);
   const rowsAt = HEADER_BYTES;
   const partsAt = rowsAt + count * rowBytes;
@@ -549,7 +559,7 @@ export function readAnswers(buffer: unknown, from: number, asked: (id: number) =
       const request = asked(id);
       if (request === undefined) continue;
       try {
-        const code = knownCodes.get(view.getInt32(a + 8));
+        const code = knownErrorCode(view.getInt32(a + 8));
         if (code === undefined) throw whole(`an unknown error code ${view.getInt32(a + 8)}`);
         const flags = view.getInt32(a + 28);
         if ((flags & ~F_PRESENT) !== 0) throw whole(`error flags ${flags}`);
@@ -596,7 +606,7 @@ function readResponse(view: DataView, strings: StringTable, h: Header, errorsAt:
       const r = h.partsAt + k++ * RESULT_BYTES;
       const index = view.getInt32(r + 4);
       if (strings.get(view.getInt32(r)) !== t.name || index !== asked.index) throw bad(`an answer for another partition than ${t.name}-${asked.index}`);
-      const errorCode = knownCodes.get(view.getInt32(r + 8));
+      const errorCode = knownErrorCode(view.getInt32(r + 8));
       if (errorCode === undefined) throw bad(`an unknown error code ${view.getInt32(r + 8)} for ${t.name}-${index}`);
       const baseOffset = getInt64(view, r + 16);
       const logAppendTimeMs = getInt64(view, r + 24);

@@ -172,8 +172,11 @@ export function logContract(name: string, makeLog: (config?: Partial<LogConfig>)
       expect(log.endOffsetForEpoch(1)).toEqual({ epoch: 1, endOffset: 4 });
       expect(log.endOffsetForEpoch(3)).toEqual({ epoch: 1, endOffset: 4 });
       expect(log.endOffsetForEpoch(5)).toEqual({ epoch: 5, endOffset: 7 });
-      expect(log.endOffsetForEpoch(9)).toEqual({ epoch: 5, endOffset: 7 });
-      expect(log.endOffsetForEpoch(0)).toBeUndefined();
+      // Kafka's answers (LeaderEpochFileCache.endOffsetFor): past the latest epoch, unknown;
+      // below the earliest, the epoch asked and where the earliest begins; -1, unknown.
+      expect(log.endOffsetForEpoch(9)).toBeUndefined();
+      expect(log.endOffsetForEpoch(0)).toEqual({ epoch: 0, endOffset: 0 });
+      expect(log.endOffsetForEpoch(-1)).toBeUndefined();
       await log.close();
     });
 
@@ -399,7 +402,8 @@ export function logContract(name: string, makeLog: (config?: Partial<LogConfig>)
       ]);
       await log.deleteRecords(8);
       expect(log.epochs()).toEqual([{ epoch: 4, startOffset: 8 }]);
-      expect(log.endOffsetForEpoch(2)).toBeUndefined();
+      // Epoch 2's records are gone: a consumer that committed in it learns where the log now begins.
+      expect(log.endOffsetForEpoch(2)).toEqual({ epoch: 2, endOffset: 8 });
       await log.close();
     });
 

@@ -385,7 +385,12 @@ export interface Log {
   compact(now?: number, upTo?: number): Promise<boolean>;
   /** The leader epoch cache: each epoch and the offset its first batch got. */
   epochs(): readonly EpochEntry[];
-  /** KIP-101's OffsetsForLeaderEpoch: the end offset of `epoch` (the start of the next larger epoch, or the log end), with the largest epoch <= the one asked for. */
+  /**
+   * KIP-101's OffsetsForLeaderEpoch, as Kafka's `UnifiedLog.endOffsetForEpoch`: the end offset of
+   * `epoch` (the start of the next larger epoch, or the log end for the latest) with the largest
+   * epoch <= the one asked for; for an epoch below the earliest known, that epoch and the
+   * earliest's start; undefined for -1, an empty cache, or an epoch past the latest.
+   */
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } | undefined;
   /** Flushes, writes the clean-shutdown marker and releases the folder lock. */
   close(): Promise<void>;

@@ -548,12 +548,9 @@ export class PartitionLog implements Log {
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } | undefined {
     this.assertOpen();
     checkTimes({ epoch: epoch === -1 ? 0 : epoch });
-    const cache = this.leaderEpochCache.entries;
-    let i = cache.length - 1;
-    while (i >= 0 && cache[i]!.epoch > epoch) i--;
-    if (i < 0) return undefined;
-    const endOffset = i === cache.length - 1 ? this.logEndOffset : cache[i + 1]!.startOffset;
-    return { epoch: cache[i]!.epoch, endOffset };
+    // Kafka's UnifiedLog.endOffsetForEpoch: the cache's endOffsetFor, none for an undefined offset.
+    const found = this.leaderEpochCache.endOffsetFor(epoch, this.logEndOffset);
+    return found.endOffset < 0 ? undefined : found;
   }
 
   // ------------------------------------------------------------------------ lifecycle

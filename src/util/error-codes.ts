@@ -197,3 +197,8 @@ for (const [name, info] of Object.entries(errorCodes) as [ErrorCode, ErrorCodeIn
 export function errorCodeFromNumber(code: number): ErrorCode {
   return byNumber.get(code) ?? 'UNKNOWN_SERVER_ERROR';
 }
+
+/** The name for a numeric code, or undefined for a number outside the table (where a reader refuses it). @internal */
+export function knownErrorCode(code: number): ErrorCode | undefined {
+  return byNumber.get(code);
+}

@@ -25,11 +25,9 @@ import { encodeBatch } from '../../src/index.js';
 import { kcatBase, requireClients, runKcat, runPython } from './helpers/clients.js';
 import { RawConnection, requestMessage, sized } from './helpers/raw-client.js';
 import { nodeAddress, startWireCluster, type WireCluster } from './helpers/cluster.js';
+import { kafkaJsBatch, withAttributes } from './helpers/kafkajs-batch.js';
 
 const require = createRequire(import.meta.url);
-const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: (o: Record<string, unknown>) => Promise<{ buffer: Buffer }> };
-const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (o: Record<string, unknown>) => unknown;
-const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
 type KafkaJsRequest = { encode(): Promise<{ buffer: Buffer }> };
 const fetchV4 = require('kafkajs/src/protocol/requests/fetch/v4/request') as (o: Record<string, unknown>) => KafkaJsRequest;
 const fetchV10 = require('kafkajs/src/protocol/requests/fetch/v10/request') as (o: Record<string, unknown>) => KafkaJsRequest;
@@ -68,21 +66,8 @@ async function leaderOf(topic: string, partition = 0): Promise<number> {
   return d!.partitions[partition]!.leader;
 }
 
-/** One KafkaJS batch, a record per timestamp (deltas from the first; `maxTimestamp` the largest unless given). */
-async function batchAt(timestamps: number[], options: Record<string, unknown> = {}): Promise<Buffer> {
-  const first = timestamps[0]!;
-  const records = timestamps.map((t, i) => Record({ offsetDelta: i, timestampDelta: t - first, key: null, value: Buffer.from(`v${i}`), headers: {} }));
-  const encoded = await RecordBatch({ records, firstTimestamp: first, maxTimestamp: Math.max(...timestamps), lastOffsetDelta: timestamps.length - 1, ...options });
-  return Buffer.from(encoded.buffer);
-}
-
-/** `batch` with its attributes changed by `change`, the CRC computed again with KafkaJS's CRC-32C. */
-function withAttributes(batch: Buffer, change: (attributes: number) => number): Buffer {
-  const b = Buffer.from(batch);
-  b.writeInt16BE(change(b.readInt16BE(21)), 21);
-  b.writeUInt32BE(crc32C(b.subarray(21)), 17);
-  return b;
-}
+/** One KafkaJS batch, a record per timestamp (`maxTimestamp` the largest unless given). */
+const batchAt = (timestamps: number[], options: Record<string, unknown> = {}): Promise<Buffer> => kafkaJsBatch(timestamps.map((timestamp, i) => ({ value: `v${i}`, timestamp })), options);
 
 /** `batch` with base offset `offset` (outside the CRC, which stays valid). */
 function withBaseOffset(batch: Buffer, offset: number): Buffer {
@@ -278,8 +263,7 @@ describe('Kafka’s timestamp, version and order rules on a real socket', { time
   it('a compacted topic: the records without a key are named in record_errors (INVALID_RECORD), nothing appended', async () => {
     const t = Date.now();
     const keys = ['k0', null, 'k2', null];
-    const records = keys.map((key, i) => Record({ offsetDelta: i, timestampDelta: 0, key: key === null ? null : Buffer.from(key), value: Buffer.from(`v${i}`), headers: {} }));
-    const batch = Buffer.from((await RecordBatch({ records, firstTimestamp: t, maxTimestamp: t, lastOffsetDelta: 3 })).buffer);
+    const batch = await kafkaJsBatch(keys.map((key, i) => ({ key, value: `v${i}`, timestamp: t })));
     const [keyless] = await produce(await leaderOf('compacted'), 8, 'compacted', [[0, batch]]);
     expect([keyless!.errorCode, keyless!.recordErrors.map(([i]) => i)]).toEqual([87, [1, 3]]);
     expect(await logEnd('compacted')).toBe(0);

@@ -24,12 +24,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawConnection, apiVersionsV0, requestMessage, sized } from './helpers/raw-client.js';
 import { startWireCluster, type WireCluster } from './helpers/cluster.js';
+import { kafkaJsBatch, withAttributes } from './helpers/kafkajs-batch.js';
 
 const require = createRequire(import.meta.url);
 // KafkaJS's own record batch encoder and CRC-32C: an implementation independent of Tributary's.
-const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: (o: Record<string, unknown>) => Promise<{ buffer: Buffer }> };
-const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (o: Record<string, unknown>) => unknown;
-const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
 const Long = require('kafkajs/src/utils/long') as { fromInt(n: number): unknown; fromValue(n: number): unknown };
 
 const topic = 'produce-rules';
@@ -47,20 +45,10 @@ afterAll(async () => {
   await cluster?.close();
 }, 120_000);
 
-/** One batch of `values` from KafkaJS's encoder (`options`: its other fields, e.g. firstOffset, transactional, producerId). */
-async function kafkaJsBatch(values: string[], options: Record<string, unknown> = {}): Promise<Buffer> {
+/** One batch of `values` from KafkaJS's encoder, stamped now (`options`: its other fields, e.g. firstOffset, transactional, producerId). */
+function kafkaJsBatchOf(values: string[], options: Record<string, unknown> = {}): Promise<Buffer> {
   const now = Date.now();
-  const records = values.map((v, i) => Record({ offsetDelta: i, timestampDelta: 0, key: null, value: Buffer.from(v), headers: {} }));
-  const encoded = await RecordBatch({ records, firstTimestamp: now, maxTimestamp: now, lastOffsetDelta: values.length - 1, ...options });
-  return Buffer.from(encoded.buffer);
-}
-
-/** `batch` with its attributes changed by `change`, the CRC computed again with KafkaJS's CRC-32C. */
-function withAttributes(batch: Buffer, change: (attributes: number) => number): Buffer {
-  const b = Buffer.from(batch);
-  b.writeInt16BE(change(b.readInt16BE(21)), 21);
-  b.writeUInt32BE(crc32C(b.subarray(21)), 17);
-  return b;
+  return kafkaJsBatch(values.map((value) => ({ value, timestamp: now })), options);
 }
 
 /** A Produce v3 request frame, written by hand: `records` for each partition index of `topic`. */
@@ -119,30 +107,30 @@ async function logEnd(partition: number): Promise<number> {
 
 describe('Kafka’s produce refusals on a real socket', () => {
   it('two batches for one partition are INVALID_RECORD, idempotent or not; one batch of the same records is taken', async () => {
-    const a = await kafkaJsBatch(['a']);
-    const b = await kafkaJsBatch(['b']);
+    const a = await kafkaJsBatchOf(['a']);
+    const b = await kafkaJsBatchOf(['b']);
     expect(await produce([[0, Buffer.concat([a, b])]])).toEqual([[87, -1n]]);
-    const idempotent = await kafkaJsBatch(['a'], { producerId: Long.fromInt(900), producerEpoch: 0, firstSequence: 0 });
+    const idempotent = await kafkaJsBatchOf(['a'], { producerId: Long.fromInt(900), producerEpoch: 0, firstSequence: 0 });
     expect(await produce([[0, Buffer.concat([idempotent, b])]])).toEqual([[87, -1n]]);
     expect(await logEnd(0)).toBe(0);
     // The other partition of the same request is not held back by the refused one.
-    expect(await produce([[0, Buffer.concat([a, b])], [1, await kafkaJsBatch(['x', 'y'])]])).toEqual([
+    expect(await produce([[0, Buffer.concat([a, b])], [1, await kafkaJsBatchOf(['x', 'y'])]])).toEqual([
       [87, -1n],
       [0, 0n],
     ]);
-    expect(await produce([[0, await kafkaJsBatch(['a', 'b'])]])).toEqual([[0, 0n]]);
+    expect(await produce([[0, await kafkaJsBatchOf(['a', 'b'])]])).toEqual([[0, 0n]]);
     expect(await logEnd(0)).toBe(2);
   });
 
   it('a base offset other than 0, a control batch and a magic v1 batch are INVALID_RECORD', async () => {
     const before = await logEnd(0);
-    expect(await produce([[0, await kafkaJsBatch(['c'], { firstOffset: Long.fromInt(5) })]])).toEqual([[87, -1n]]);
-    expect(await produce([[0, withAttributes(await kafkaJsBatch(['c']), (a) => a | 0x20)]])).toEqual([[87, -1n]]);
-    const v1 = await kafkaJsBatch(['c']);
+    expect(await produce([[0, await kafkaJsBatchOf(['c'], { firstOffset: Long.fromInt(5) })]])).toEqual([[87, -1n]]);
+    expect(await produce([[0, withAttributes(await kafkaJsBatchOf(['c']), (a) => a | 0x20)]])).toEqual([[87, -1n]]);
+    const v1 = await kafkaJsBatchOf(['c']);
     v1[16] = 1;
     expect(await produce([[0, v1]])).toEqual([[87, -1n]]);
     // A magic byte no format has is still CORRUPT_MESSAGE (2), as Kafka's reader answers.
-    const v7 = await kafkaJsBatch(['c']);
+    const v7 = await kafkaJsBatchOf(['c']);
     v7[16] = 7;
     expect(await produce([[0, v7]])).toEqual([[2, -1n]]);
     expect(await logEnd(0)).toBe(before);
@@ -150,8 +138,8 @@ describe('Kafka’s produce refusals on a real socket', () => {
 
   it('a transactional batch refuses every partition of its request TRANSACTIONAL_ID_AUTHORIZATION_FAILED and appends nothing', async () => {
     const before = [await logEnd(0), await logEnd(1)];
-    const txn = await kafkaJsBatch(['t'], { transactional: true, producerId: Long.fromInt(901), producerEpoch: 0, firstSequence: 0 });
-    expect(await produce([[0, txn], [1, await kafkaJsBatch(['plain'])]])).toEqual([
+    const txn = await kafkaJsBatchOf(['t'], { transactional: true, producerId: Long.fromInt(901), producerEpoch: 0, firstSequence: 0 });
+    expect(await produce([[0, txn], [1, await kafkaJsBatchOf(['plain'])]])).toEqual([
       [53, -1n],
       [53, -1n],
     ]);
@@ -214,11 +202,11 @@ describe('Kafka’s produce refusals on a real socket', () => {
     const ok = await RawConnection.open(cluster.bootstrapServers);
     const refused = await RawConnection.open(cluster.bootstrapServers);
     try {
-      ok.write(produceFrame(1, 0, [[1, await kafkaJsBatch(['acks0'])]]));
+      ok.write(produceFrame(1, 0, [[1, await kafkaJsBatchOf(['acks0'])]]));
       ok.write(apiVersionsV0(2));
       const answer = await ok.next(60_000);
       expect(typeof answer === 'string' ? answer : answer.readInt32BE(0)).toBe(2); // no answer to the produce, then ApiVersions'
-      refused.write(produceFrame(1, 0, [[1, Buffer.concat([await kafkaJsBatch(['a']), await kafkaJsBatch(['b'])])]]));
+      refused.write(produceFrame(1, 0, [[1, Buffer.concat([await kafkaJsBatchOf(['a']), await kafkaJsBatchOf(['b'])])]]));
       expect(await refused.closedWithin(60_000)).toBe(true);
     } finally {
       ok.close();

@@ -71,8 +71,8 @@ describe("threads: 'per-node': garbled Produce requests to a node's worker", () 
       cluster.transport.send(leader, req('turn', 0, 'b')),
     ].map(outcome);
     // Aborted once it is on its way (the lane's message leaves at the end of this turn): the
-    // transport rejects it at once. (Aborted in this same turn, InlineTransport misses it: it
-    // looks at the signal before its budget wait and listens only after the handler took it.)
+    // transport rejects it at once. (Aborted in this same turn it is refused too: the
+    // transport contract's case.)
     await new Promise((r) => setImmediate(r));
     abort.abort();
     const got = await Promise.all(sent);

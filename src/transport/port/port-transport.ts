@@ -98,9 +98,11 @@ export class PortTransport implements Transport {
       this.pending.set(id, p);
       if (this.pending.size === 1) this.port.ref();
       const transfer: ArrayBuffer[] = [];
-      // A Fetch request holds no byte arrays (offsets and sizes): nothing to copy, so no walk of it.
+      // A Fetch request holds no byte arrays (offsets and sizes): nothing to copy, so no walk
+      // of it. (A replica Fetch between node workers in its layout, node/peer-fetch.ts, is
+      // bytes and no `topics`: walked, its handed-over buffer transferred.)
       const fetch = request.apiKey === ApiKey.Fetch;
-      const req = fetch ? request : forTransfer(request, transfer, request.apiKey === ApiKey.Produce ? this.spare : undefined);
+      const req = fetch && Array.isArray((request as { topics?: unknown }).topics) ? request : forTransfer(request, transfer, request.apiKey === ApiKey.Produce ? this.spare : undefined);
       const m = { t: 'req', id, node: nodeId, req, ...(context !== undefined ? { ctx: context } : {}) } as const;
       // And a Fetch leaves at once, not at the end of the turn. Why: a consumer sends its next
       // Fetch as it takes the records of the last answer, before they are decoded and handed
