@@ -10,9 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../cluster.js';
 import { connect } from '../connect.js';
-import type { CommandIo } from './command.js';
-import { dispatch } from './dispatch.js';
-import type { ClientSecurity, RemoteClients } from './remote.js';
+import { runCli, type Ran } from '../../test/helpers/cli.js';
 
 let cluster: Cluster;
 let bs: string;
@@ -25,36 +23,9 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-/** The clients for `--bootstrap-server`: over TCP, as the `bin` connects. */
-async function remote(servers: string, security: ClientSecurity = {}): Promise<RemoteClients> {
-  return connect({ bootstrapServers: servers, clientId: 'tributary-cli-test', ...security });
-}
-
-interface Ran {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
-
-async function cli(argv: readonly string[], options: { stdin?: readonly string[]; signal?: Promise<void> } = {}): Promise<Ran> {
-  let out = '';
-  let err = '';
-  const io: CommandIo = {
-    stdout: (t) => (out += t),
-    log: (l) => (err += `${l}\n`),
-    stderr: (t) => (err += t),
-    readFile: () => '',
-    untilSignal: () => options.signal ?? new Promise<void>(() => {}),
-    stdinLines: async function* () {
-      yield* options.stdin ?? [];
-    },
-    stdoutIsTty: false,
-    progress: () => {},
-    connect: remote,
-  };
-  const code = await dispatch(argv, io);
-  return { code, out, err };
-}
+/** A command line as the `bin` runs it, its clients over TCP as the `bin` connects. */
+const cli = (argv: readonly string[], options: { stdin?: readonly string[]; signal?: Promise<void> } = {}): Promise<Ran> =>
+  runCli(argv, { clientId: 'tributary-cli-test', ...options });
 
 describe('tributary topics', () => {
   it('creates, lists, describes and deletes topics, with exit codes scripts can trust', async () => {

@@ -8,9 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { eventually, kcatBase, requireClients, runKcat, runPython } from './helpers/clients.js';
 import { clusterForFile, type WireCluster } from './helpers/cluster.js';
-import type { CommandIo } from '../../src/cli/command.js';
-import { dispatch } from '../../src/cli/dispatch.js';
-import { connect } from '../../src/connect.js';
+import { runCli, type Ran } from '../helpers/cli.js';
 import './helpers/kafkajs.js';
 
 let cluster: WireCluster;
@@ -28,23 +26,7 @@ clusterForFile(
 type Row = [string, number, number, string | null];
 
 /** A `tributary` command line run as the bin runs it (`dispatch`), its clients over TCP. */
-async function cli(argv: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CommandIo = {
-    stdout: (t) => (out += t),
-    log: (l) => (err += `${l}\n`),
-    stderr: (t) => (err += t),
-    readFile: () => '',
-    untilSignal: () => new Promise<void>(() => {}),
-    stdinLines: async function* () {},
-    stdoutIsTty: false,
-    progress: () => {},
-    connect: async (servers, security = {}) => connect({ bootstrapServers: servers, clientId: 'first-hour-cli', ...security }),
-  };
-  const code = await dispatch(argv, io);
-  return { code, out, err };
-}
+const cli = (argv: readonly string[]): Promise<Ran> => runCli(argv, { clientId: 'first-hour-cli' });
 
 /** The rows of a table the CLI printed, header left out. */
 const rowsOf = (out: string): string[][] =>
