@@ -182,7 +182,7 @@ describe("a replica Fetch answer from the leader's tail, between node workers", 
       expect(await code(raw({ apiKey: 1, peerFetch: null }))).toBe('INVALID_REQUEST');
       expect(await code(raw({ apiKey: 1, peerFetch: good }))).toBe('INVALID_REQUEST'); // the typed object of session 8: no longer taken
       expect(await code(raw({ apiKey: 1, peerFetch: peerFetchMessage({ ...good, apiVersion: 17 }).peerFetch }))).toBe('INVALID_REQUEST'); // KRaft's Fetch
-      expect(await code(raw({ apiKey: 1, peerFetch: peerFetchMessage({ ...good, body: { ...good.body, maxBytes: -5 } }).peerFetch }))).toBe('INVALID_REQUEST'); // the validator's
+      expect(await code(raw({ apiKey: 1, peerFetch: peerFetchMessage({ ...good, body: { ...good.body, minBytes: -5 } }).peerFetch }))).toBe('INVALID_REQUEST'); // the validator's
       expect(await code(raw({ apiKey: 1, peerFetch: bytes.subarray(0, bytes.length - 1) }))).toBe('INVALID_REQUEST');
       expect(await code(raw({ apiKey: 1, peerFetch: bytes }))).toBe('answered');
     } finally {
