@@ -119,6 +119,7 @@ const wallClockWaits: Record<string, string> = {
   'test/package.test.ts': "the built package's waitFor on the real clock, rejecting at once",
   'test/remote/cli-tls.test.ts': 'TLS and SASL re-authentication against `tributary serve` over real sockets',
   'test/wire/capture.ts': 'a script (not a test) that captures real clients\' frames through a TCP proxy',
+  'test/wire/capture-admin.ts': 'a script (not a test) that captures real clients\' admin frames through a TCP proxy',
   'test/wire/helpers/clients.ts': 'real Kafka clients (KafkaJS, kcat, confluent-kafka-python) as child processes and over TCP (60 s bounds and up)',
   'test/wire/helpers/cluster.ts': 'reads a topic back over TCP for the real-client tests (bounded)',
   'test/wire/helpers/raw-client.ts': 'a raw TCP client: waits for frames on a real socket (30 s bound)',

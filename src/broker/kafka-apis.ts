@@ -11,6 +11,11 @@
  *   are forwarded to the active controller (AlterConfigs as IncrementalAlterConfigs that
  *   replaces the resource's configs);
  * - InitProducerId takes an id from the `ProducerIdManager`;
+ * - the ACL APIs answer SECURITY_DISABLED (`acl-apis.ts`: no authorizer), and the
+ *   reassignment APIs are answered from the image (`partition-reassignments.ts`: no
+ *   replica ever moves); DescribeLogDirs describes the node's folder
+ *   (`describe-log-dirs.ts`); the transaction admin APIs answer from the producer state
+ *   and an empty transaction list (`transaction-apis.ts`);
  * - the group APIs go to the group coordinator's shell, if the broker has one.
  *
  * Bad input gets an error response or a typed error, never a crash.
@@ -32,6 +37,10 @@ import type { BrokerTopicStats } from './broker-topic-stats.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
 import { compressionTargetFor } from './log-config.js';
 import { describeClusterResponse } from './metadata-response.js';
+import { createAcls, deleteAcls, describeAcls } from './acl-apis.js';
+import { describeLogDirs } from './describe-log-dirs.js';
+import { describeProducers, describeTransactions, listTransactions } from './transaction-apis.js';
+import { alterPartitionReassignments, listPartitionReassignments } from './partition-reassignments.js';
 import { hasTransactionalBatch, produceRequestProblem, transactionalProduceMessage } from './produce-batch-checks.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
 import type { ProduceEntry } from './hosted-partition.js';
@@ -120,6 +129,26 @@ export class KafkaApis {
         return this.handleOffsetForLeaderEpoch(req);
       case ApiKey.DescribeCluster:
         return describeClusterResponse(this.requireImage(), { host: this.o.config.host, clusterId: this.o.clusterId, controllerId: controller.activeControllerId() });
+      case ApiKey.DescribeAcls:
+        return describeAcls(req);
+      case ApiKey.CreateAcls:
+        return createAcls(req);
+      case ApiKey.DeleteAcls:
+        return deleteAcls(req);
+      case ApiKey.ListPartitionReassignments:
+        return listPartitionReassignments(req);
+      case ApiKey.DescribeProducers:
+        return describeProducers(this.o.replicaManager, req);
+      case ApiKey.ListTransactions:
+        return listTransactions(req);
+      case ApiKey.DescribeTransactions:
+        return describeTransactions(req);
+      case ApiKey.DescribeLogDirs: {
+        const replicas = this.o.replicaManager;
+        return describeLogDirs({ nodeId: this.o.nodeId, dataDir: this.o.node?.dataDir, image: replicas.metadataImage, replica: (t, p) => replicas.replica(t, p) }, req);
+      }
+      case ApiKey.AlterPartitionReassignments:
+        return alterPartitionReassignments(this.requireImage(), req);
       case ApiKey.FindCoordinator:
       case ApiKey.JoinGroup:
       case ApiKey.SyncGroup:

@@ -54,14 +54,23 @@ export const ApiKey = {
   DeleteRecords: 21,
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
+  DescribeAcls: 29,
+  CreateAcls: 30,
+  DeleteAcls: 31,
   DescribeConfigs: 32,
   AlterConfigs: 33,
+  DescribeLogDirs: 35,
   SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
+  AlterPartitionReassignments: 45,
+  ListPartitionReassignments: 46,
   OffsetDelete: 47,
   IncrementalAlterConfigs: 44,
   DescribeCluster: 60,
+  DescribeProducers: 61,
+  DescribeTransactions: 65,
+  ListTransactions: 66,
 } as const;
 
 /** The number of one of the APIs Tributary speaks, such as `ApiKey.Fetch` (1). */
@@ -115,14 +124,26 @@ export const apiVersions: { readonly [K in ApiKey]: ApiVersionRange } = {
   [ApiKey.DeleteRecords]: range('DeleteRecords', 0, 2, 2), // 1 / ?
   [ApiKey.InitProducerId]: range('InitProducerId', 0, 4, 2), // 1 / 4
   [ApiKey.OffsetForLeaderEpoch]: range('OffsetForLeaderEpoch', 2, 4, 4), // none / 2
+  // The ACL APIs from Kafka 4.0's floor (v1, KIP-896): KafkaJS and librdkafka 2.x send v1.
+  [ApiKey.DescribeAcls]: range('DescribeAcls', 1, 3, 2), // 1 / 1
+  [ApiKey.CreateAcls]: range('CreateAcls', 1, 3, 2), // 1 / 1
+  [ApiKey.DeleteAcls]: range('DeleteAcls', 1, 3, 2), // 1 / 1
   [ApiKey.DescribeConfigs]: range('DescribeConfigs', 1, 4, 4), // 2 / ?
   [ApiKey.AlterConfigs]: range('AlterConfigs', 0, 2, 2), // 1 / 1 (KafkaJS admin.alterConfigs, confluent-kafka-python alter_configs)
+  [ApiKey.DescribeLogDirs]: range('DescribeLogDirs', 1, 4, 2), // none / none (a raw-request test: no client here asks it)
   [ApiKey.SaslAuthenticate]: range('SaslAuthenticate', 0, 2, 2), // 1 / 0-1
   [ApiKey.CreatePartitions]: range('CreatePartitions', 0, 3, 2), // 1 / ?
   [ApiKey.DeleteGroups]: range('DeleteGroups', 0, 2, 2), // 1 / ?
+  // v1 of AlterPartitionReassignments (KIP-860) only adds allowReplicationFactorChange.
+  [ApiKey.AlterPartitionReassignments]: range('AlterPartitionReassignments', 0, 0, 0), // 0 / 0
+  [ApiKey.ListPartitionReassignments]: range('ListPartitionReassignments', 0, 0, 0), // 0 / 0
   [ApiKey.OffsetDelete]: range('OffsetDelete', 0, 0, 1), // none / 0 (never flexible; librdkafka DeleteConsumerGroupOffsets)
   [ApiKey.IncrementalAlterConfigs]: range('IncrementalAlterConfigs', 0, 1, 1), // none / ?
   [ApiKey.DescribeCluster]: range('DescribeCluster', 0, 1, 0), // none / ?
+  // KIP-664's transaction admin APIs: no client here asks them (Kafka's Java admin and franz-go do).
+  [ApiKey.DescribeProducers]: range('DescribeProducers', 0, 0, 0), // none / none
+  [ApiKey.DescribeTransactions]: range('DescribeTransactions', 0, 0, 0), // none / none
+  [ApiKey.ListTransactions]: range('ListTransactions', 0, 1, 0), // none / none
 };
 
 const byNumber = new Map<number, ApiVersionRange>(Object.values(apiVersions).map((r) => [r.apiKey, r]));

@@ -34,6 +34,15 @@ export const errorResponseApis: ReadonlySet<number> = new Set([
   ApiKey.DeleteTopics,
   ApiKey.CreatePartitions,
   ApiKey.DeleteRecords,
+  ApiKey.DescribeAcls,
+  ApiKey.CreateAcls,
+  ApiKey.DeleteAcls,
+  ApiKey.AlterPartitionReassignments,
+  ApiKey.DescribeLogDirs,
+  ApiKey.DescribeProducers,
+  ApiKey.DescribeTransactions,
+  ApiKey.ListTransactions,
+  ApiKey.ListPartitionReassignments,
   ApiKey.DescribeConfigs,
   ApiKey.AlterConfigs,
   ApiKey.IncrementalAlterConfigs,
@@ -185,6 +194,48 @@ export function errorResponse(request: Request, code: ErrorCode, message: string
       return { apiKey: ApiKey.ListGroups, errorCode, groups: [], throttleTimeMs: 0 };
     case ApiKey.DeleteGroups:
       return { apiKey: ApiKey.DeleteGroups, results: list<unknown>(request.groupsNames).map((g) => ({ groupId: text(g), errorCode })), throttleTimeMs: 0 };
+    // The ACL and reassignment APIs as Kafka's getErrorResponse answers them: the error at
+    // the top where the response has one, and in each item the request named.
+    case ApiKey.DescribeAcls:
+      return { apiKey: ApiKey.DescribeAcls, errorCode, errorMessage: message, resources: [], throttleTimeMs: 0 };
+    case ApiKey.CreateAcls:
+      return { apiKey: ApiKey.CreateAcls, results: list<unknown>(request.creations).map(() => ({ errorCode, errorMessage: message })), throttleTimeMs: 0 };
+    case ApiKey.DeleteAcls:
+      return { apiKey: ApiKey.DeleteAcls, filterResults: list<unknown>(request.filters).map(() => ({ errorCode, errorMessage: message, matchingAcls: [] })), throttleTimeMs: 0 };
+    case ApiKey.AlterPartitionReassignments:
+      return {
+        apiKey: ApiKey.AlterPartitionReassignments,
+        errorCode,
+        errorMessage: message,
+        responses: list<{ name: unknown; partitions: unknown }>(request.topics).map((t) => ({
+          name: text(t?.name),
+          partitions: list<{ partitionIndex: unknown }>(t?.partitions).map((p) => ({ partitionIndex: int(p?.partitionIndex), errorCode, errorMessage: message })),
+        })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.DescribeLogDirs:
+      // Kafka's getErrorResponse puts the error at the top, which v1-v2 do not carry (their
+      // answer would read as "no folders"): one folder with no path carries it there too.
+      return { apiKey: ApiKey.DescribeLogDirs, errorCode, results: [{ errorCode, logDir: '', topics: [] }], throttleTimeMs: 0 };
+    case ApiKey.DescribeProducers:
+      return {
+        apiKey: ApiKey.DescribeProducers,
+        topics: list<{ name: unknown; partitionIndexes: unknown }>(request.topics).map((t) => ({
+          name: text(t?.name),
+          partitions: list<unknown>(t?.partitionIndexes).map((p) => ({ partitionIndex: int(p), errorCode, errorMessage: message, activeProducers: [] })),
+        })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.DescribeTransactions:
+      return {
+        apiKey: ApiKey.DescribeTransactions,
+        transactionStates: list<unknown>(request.transactionalIds).map((id) => ({ errorCode, transactionalId: text(id), transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topics: [] })),
+        throttleTimeMs: 0,
+      };
+    case ApiKey.ListTransactions:
+      return { apiKey: ApiKey.ListTransactions, errorCode, unknownStateFilters: [], transactionStates: [], throttleTimeMs: 0 };
+    case ApiKey.ListPartitionReassignments:
+      return { apiKey: ApiKey.ListPartitionReassignments, errorCode, errorMessage: message, topics: [], throttleTimeMs: 0 };
     case ApiKey.OffsetDelete:
       // Kafka's getErrorResponse: the error at the top, no topics.
       return { apiKey: ApiKey.OffsetDelete, errorCode, topics: [], throttleTimeMs: 0 };

@@ -23,6 +23,27 @@
  */
 import type { ApiKey } from './api-keys.js';
 import type {
+  AlterPartitionReassignmentsRequest,
+  AlterPartitionReassignmentsResponse,
+  CreateAclsRequest,
+  CreateAclsResponse,
+  DeleteAclsRequest,
+  DeleteAclsResponse,
+  DescribeAclsRequest,
+  DescribeAclsResponse,
+  ListPartitionReassignmentsRequest,
+  ListPartitionReassignmentsResponse,
+} from './acls.js';
+import type { DescribeLogDirsRequest, DescribeLogDirsResponse } from './log-dirs.js';
+import type {
+  DescribeProducersRequest,
+  DescribeProducersResponse,
+  DescribeTransactionsRequest,
+  DescribeTransactionsResponse,
+  ListTransactionsRequest,
+  ListTransactionsResponse,
+} from './transactions.js';
+import type {
   AlterConfigsRequest,
   AlterConfigsResponse,
   CreatePartitionsRequest,
@@ -103,14 +124,23 @@ export interface Apis {
   [ApiKey.DeleteRecords]: { request: DeleteRecordsRequest; response: DeleteRecordsResponse };
   [ApiKey.InitProducerId]: { request: InitProducerIdRequest; response: InitProducerIdResponse };
   [ApiKey.OffsetForLeaderEpoch]: { request: OffsetForLeaderEpochRequest; response: OffsetForLeaderEpochResponse };
+  [ApiKey.DescribeAcls]: { request: DescribeAclsRequest; response: DescribeAclsResponse };
+  [ApiKey.CreateAcls]: { request: CreateAclsRequest; response: CreateAclsResponse };
+  [ApiKey.DeleteAcls]: { request: DeleteAclsRequest; response: DeleteAclsResponse };
   [ApiKey.DescribeConfigs]: { request: DescribeConfigsRequest; response: DescribeConfigsResponse };
   [ApiKey.AlterConfigs]: { request: AlterConfigsRequest; response: AlterConfigsResponse };
+  [ApiKey.DescribeLogDirs]: { request: DescribeLogDirsRequest; response: DescribeLogDirsResponse };
   [ApiKey.SaslAuthenticate]: { request: SaslAuthenticateRequest; response: SaslAuthenticateResponse };
   [ApiKey.CreatePartitions]: { request: CreatePartitionsRequest; response: CreatePartitionsResponse };
   [ApiKey.DeleteGroups]: { request: DeleteGroupsRequest; response: DeleteGroupsResponse };
+  [ApiKey.AlterPartitionReassignments]: { request: AlterPartitionReassignmentsRequest; response: AlterPartitionReassignmentsResponse };
+  [ApiKey.ListPartitionReassignments]: { request: ListPartitionReassignmentsRequest; response: ListPartitionReassignmentsResponse };
   [ApiKey.OffsetDelete]: { request: OffsetDeleteRequest; response: OffsetDeleteResponse };
   [ApiKey.IncrementalAlterConfigs]: { request: IncrementalAlterConfigsRequest; response: IncrementalAlterConfigsResponse };
   [ApiKey.DescribeCluster]: { request: DescribeClusterRequest; response: DescribeClusterResponse };
+  [ApiKey.DescribeProducers]: { request: DescribeProducersRequest; response: DescribeProducersResponse };
+  [ApiKey.DescribeTransactions]: { request: DescribeTransactionsRequest; response: DescribeTransactionsResponse };
+  [ApiKey.ListTransactions]: { request: ListTransactionsRequest; response: ListTransactionsResponse };
 }
 
 /** The request type of API `K`: `RequestOf<typeof ApiKey.Fetch>` is `FetchRequest`. */

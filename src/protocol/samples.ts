@@ -135,6 +135,24 @@ export const sampleRequests: { readonly [K in ApiKey]: RequestOf<K> } = {
     includeSynonyms: false,
     includeDocumentation: false,
   },
+  [ApiKey.DescribeAcls]: {
+    apiKey: ApiKey.DescribeAcls,
+    resourceTypeFilter: 2,
+    resourceNameFilter: 'orders',
+    patternTypeFilter: 3,
+    principalFilter: null,
+    hostFilter: null,
+    operation: 2,
+    permissionType: 1,
+  },
+  [ApiKey.CreateAcls]: {
+    apiKey: ApiKey.CreateAcls,
+    creations: [{ resourceType: 2, resourceName: 'orders', resourcePatternType: 3, principal: 'User:alice', host: '*', operation: 3, permissionType: 3 }],
+  },
+  [ApiKey.DeleteAcls]: {
+    apiKey: ApiKey.DeleteAcls,
+    filters: [{ resourceTypeFilter: 2, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: 'User:alice', hostFilter: null, operation: 1, permissionType: 1 }],
+  },
   [ApiKey.AlterConfigs]: {
     apiKey: ApiKey.AlterConfigs,
     resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', value: '1000' }, { name: 'cleanup.policy', value: null }] }],
@@ -147,6 +165,16 @@ export const sampleRequests: { readonly [K in ApiKey]: RequestOf<K> } = {
     validateOnly: false,
   },
   [ApiKey.DeleteGroups]: { apiKey: ApiKey.DeleteGroups, groupsNames: ['billing'] },
+  [ApiKey.DescribeProducers]: { apiKey: ApiKey.DescribeProducers, topics: [{ name: 'orders', partitionIndexes: [0, 1] }] },
+  [ApiKey.DescribeTransactions]: { apiKey: ApiKey.DescribeTransactions, transactionalIds: ['tx-1'] },
+  [ApiKey.ListTransactions]: { apiKey: ApiKey.ListTransactions, stateFilters: ['Ongoing'], producerIdFilters: [], durationFilter: -1 },
+  [ApiKey.DescribeLogDirs]: { apiKey: ApiKey.DescribeLogDirs, topics: [{ topic: 'orders', partitions: [0, 1] }] },
+  [ApiKey.AlterPartitionReassignments]: {
+    apiKey: ApiKey.AlterPartitionReassignments,
+    timeoutMs: 60_000,
+    topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, replicas: [1, 2, 3] }, { partitionIndex: 1, replicas: null }] }],
+  },
+  [ApiKey.ListPartitionReassignments]: { apiKey: ApiKey.ListPartitionReassignments, timeoutMs: 60_000, topics: [{ name: 'orders', partitionIndexes: [0, 1] }] },
   [ApiKey.OffsetDelete]: { apiKey: ApiKey.OffsetDelete, groupId: 'billing', topics: [{ name: 'orders', partitions: [{ partitionIndex: 0 }, { partitionIndex: 1 }] }] },
   [ApiKey.IncrementalAlterConfigs]: {
     apiKey: ApiKey.IncrementalAlterConfigs,

@@ -22,6 +22,7 @@ import { isUuid } from '../util/uuid.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError } from '../util/errors.js';
 import { ApiKey, apiName, isApiKey } from './api-keys.js';
+import type { AclBindingFilter } from './acls.js';
 import type { Request, RequestOf } from './requests.js';
 
 /** The longest string a request may carry: Kafka's strings have an int16 length. */
@@ -172,6 +173,17 @@ function api<K extends ApiKey>(apiKey: K, shape: Omit<Shape<RequestOf<K>>, 'apiK
 const isolationLevel = oneOf([0, 1]);
 
 // ---- the schemas, one per request ----
+
+/** An ACL binding filter (DescribeAcls, DeleteAcls): Kafka's codes stay numbers here; their meaning is the handler's. */
+const aclFilterShape: Shape<AclBindingFilter> = {
+  resourceTypeFilter: int8,
+  resourceNameFilter: nullable(string),
+  patternTypeFilter: optional(int8),
+  principalFilter: nullable(string),
+  hostFilter: nullable(string),
+  operation: int8,
+  permissionType: int8,
+};
 
 const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
   [ApiKey.Produce]: api(ApiKey.Produce, {
@@ -344,6 +356,23 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
     ),
     includeSynonyms: optional(bool),
     includeDocumentation: optional(bool),
+  }),
+  [ApiKey.DescribeAcls]: api(ApiKey.DescribeAcls, aclFilterShape),
+  [ApiKey.CreateAcls]: api(ApiKey.CreateAcls, {
+    creations: array(struct({ resourceType: int8, resourceName: string, resourcePatternType: optional(int8), principal: string, host: string, operation: int8, permissionType: int8 })),
+  }),
+  [ApiKey.DeleteAcls]: api(ApiKey.DeleteAcls, { filters: array(struct(aclFilterShape)) }),
+  [ApiKey.DescribeProducers]: api(ApiKey.DescribeProducers, { topics: array(struct({ name: string, partitionIndexes: array(int32) })) }),
+  [ApiKey.DescribeTransactions]: api(ApiKey.DescribeTransactions, { transactionalIds: array(string) }),
+  [ApiKey.ListTransactions]: api(ApiKey.ListTransactions, { stateFilters: array(string), producerIdFilters: array(int64), durationFilter: optional(int64) }),
+  [ApiKey.DescribeLogDirs]: api(ApiKey.DescribeLogDirs, { topics: nullable(array(struct({ topic: string, partitions: array(int32) }))) }),
+  [ApiKey.AlterPartitionReassignments]: api(ApiKey.AlterPartitionReassignments, {
+    timeoutMs: optional(int32),
+    topics: array(struct({ name: string, partitions: array(struct({ partitionIndex: int32, replicas: nullable(array(int32)) })) })),
+  }),
+  [ApiKey.ListPartitionReassignments]: api(ApiKey.ListPartitionReassignments, {
+    timeoutMs: optional(int32),
+    topics: optional(nullable(array(struct({ name: string, partitionIndexes: array(int32) })))),
   }),
   [ApiKey.AlterConfigs]: api(ApiKey.AlterConfigs, {
     resources: array(struct({ resourceType: oneOf([2, 4]), resourceName: string, configs: array(struct({ name: string, value: nullable(string) })) })),

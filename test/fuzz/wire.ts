@@ -30,6 +30,9 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { Cluster } from '../../src/cluster.js';
 import { Rng } from '../../src/util/rng.js';
+import type { Request } from '../../src/protocol/requests.js';
+import { sampleRequests } from '../../src/protocol/samples.js';
+import { encodeRequest, servedApiVersions } from '../../src/protocol/wire/codec.js';
 import { RawConnection, answersApiVersions, apiVersionsV0, metadataV1, requestMessage, sized } from '../wire/helpers/raw-client.js';
 
 export interface WireFuzzOptions {
@@ -41,6 +44,8 @@ export interface WireFuzzOptions {
   readonly pool?: number;
   /** Progress lines (default: none). */
   readonly progress?: (line: string) => void;
+  /** Mutate only the seed frames of these API keys (default: every captured frame). */
+  readonly apiKeys?: readonly number[];
 }
 
 export interface WireFuzzReport {
@@ -74,6 +79,15 @@ export function seedFrames(): Buffer[] {
     }
   }
   out.push(apiVersionsV0(1).subarray(4), metadataV1(2).subarray(4));
+  // An API no client here writes (DescribeLogDirs, ...): its sample request in Tributary's
+  // own encoding, at its lowest and highest served versions, so it is fuzzed too.
+  const captured = new Set(out.map((m) => m.readInt16BE(0)));
+  for (const a of servedApiVersions) {
+    if (captured.has(a.apiKey)) continue;
+    for (const v of new Set([a.minVersion, a.maxVersion])) {
+      out.push(Buffer.from(encodeRequest(sampleRequests[a.apiKey] as Request, { apiVersion: v, correlationId: 3, clientId: 'fuzz-seed' }).subarray(4)));
+    }
+  }
   return out;
 }
 
@@ -207,7 +221,8 @@ export async function fuzzWire(options: WireFuzzOptions): Promise<WireFuzzReport
   const start = Cluster.start as (o: object) => Promise<Cluster & { bootstrapServers: string }>;
   const cluster = await start({ nodes: 1, listen: { port: 0, log: onLog } });
   const address = cluster.bootstrapServers;
-  const seeds = seedFrames();
+  const seeds = seedFrames().filter((m) => options.apiKeys === undefined || options.apiKeys.includes(m.readInt16BE(0)));
+  if (seeds.length === 0) throw new Error(`no seed frames for API keys ${String(options.apiKeys)}`);
   let bytesSent = 0;
   let answers = 0;
   let retired = 0;

@@ -122,6 +122,13 @@ export class ProducerState {
     entry.lastTimestamp = Math.max(entry.lastTimestamp, timestamp);
   }
 
+  /** Each producer remembered: its epoch, the last sequence it wrote and its last timestamp (Kafka's DescribeProducers). */
+  *entries(): IterableIterator<{ producerId: number; producerEpoch: number; lastSequence: number; lastTimestamp: number }> {
+    for (const [producerId, e] of this.producers) {
+      yield { producerId, producerEpoch: e.epoch, lastSequence: e.batches.at(-1)?.lastSeq ?? -1, lastTimestamp: e.lastTimestamp };
+    }
+  }
+
   /** Forgets producers idle for longer than `producerIdExpirationMs` (Kafka's default is one day). Returns how many. */
   expire(now: number, producerIdExpirationMs: number): number {
     let removed = 0;

@@ -3,15 +3,18 @@
  * in-process types and the property tests read them from.
  * @internal
  */
+import * as acls from './acls.js';
 import * as admin from './admin.js';
 import * as cluster from './cluster.js';
 import * as fetch from './fetch.js';
 import * as group from './group.js';
+import * as logDirs from './log-dirs.js';
 import * as produce from './produce.js';
 import * as sasl from './sasl.js';
+import * as transactions from './transactions.js';
 import type { MessageSpec } from './spec.js';
 
-export { admin, cluster, fetch, group, produce, sasl };
+export { acls, admin, cluster, fetch, group, logDirs, produce, sasl, transactions };
 export type { FieldSpec, MessageSpec, Versions, WireShape } from './spec.js';
 export { inVersions, versionBounds } from './spec.js';
 
@@ -43,14 +46,23 @@ export const apiSpecs = {
   21: { request: admin.DeleteRecordsRequest, response: admin.DeleteRecordsResponse },
   22: { request: produce.InitProducerIdRequest, response: produce.InitProducerIdResponse },
   23: { request: fetch.OffsetForLeaderEpochRequest, response: fetch.OffsetForLeaderEpochResponse },
+  29: { request: acls.DescribeAclsRequest, response: acls.DescribeAclsResponse },
+  30: { request: acls.CreateAclsRequest, response: acls.CreateAclsResponse },
+  31: { request: acls.DeleteAclsRequest, response: acls.DeleteAclsResponse },
   32: { request: admin.DescribeConfigsRequest, response: admin.DescribeConfigsResponse },
   33: { request: admin.AlterConfigsRequest, response: admin.AlterConfigsResponse },
+  35: { request: logDirs.DescribeLogDirsRequest, response: logDirs.DescribeLogDirsResponse },
   36: { request: sasl.SaslAuthenticateRequest, response: sasl.SaslAuthenticateResponse },
   37: { request: admin.CreatePartitionsRequest, response: admin.CreatePartitionsResponse },
   42: { request: group.DeleteGroupsRequest, response: group.DeleteGroupsResponse },
+  45: { request: acls.AlterPartitionReassignmentsRequest, response: acls.AlterPartitionReassignmentsResponse },
+  46: { request: acls.ListPartitionReassignmentsRequest, response: acls.ListPartitionReassignmentsResponse },
   47: { request: group.OffsetDeleteRequest, response: group.OffsetDeleteResponse },
   44: { request: admin.IncrementalAlterConfigsRequest, response: admin.IncrementalAlterConfigsResponse },
   60: { request: cluster.DescribeClusterRequest, response: cluster.DescribeClusterResponse },
+  61: { request: transactions.DescribeProducersRequest, response: transactions.DescribeProducersResponse },
+  65: { request: transactions.DescribeTransactionsRequest, response: transactions.DescribeTransactionsResponse },
+  66: { request: transactions.ListTransactionsRequest, response: transactions.ListTransactionsResponse },
 } as const satisfies Record<number, ApiSpec>;
 
 export type SpecKey = keyof typeof apiSpecs;

@@ -312,7 +312,8 @@ describe('round trips', () => {
     const ranges = Object.fromEntries(advertisedApiVersions.map((a) => [a.apiKey, `${a.minVersion}-${a.maxVersion}`]));
     expect(ranges).toEqual({
       0: '0-9', 1: '4-12', 2: '1-7', 3: '0-12', 8: '2-8', 9: '1-8', 10: '0-4', 11: '0-7', 12: '0-4', 13: '0-5', 14: '0-5', 15: '0-5', 16: '0-4',
-      17: '0-1', 18: '0-4', 19: '2-7', 20: '1-6', 21: '0-2', 22: '0-4', 23: '2-4', 32: '1-4', 33: '0-2', 36: '0-2', 37: '0-3', 42: '0-2', 44: '0-1', 47: '0-0', 60: '0-1',
+      17: '0-1', 18: '0-4', 19: '2-7', 20: '1-6', 21: '0-2', 22: '0-4', 23: '2-4', 29: '1-3', 30: '1-3', 31: '1-3', 32: '1-4', 33: '0-2', 35: '1-4', 36: '0-2', 37: '0-3', 42: '0-2', 44: '0-1',
+      45: '0-0', 46: '0-0', 47: '0-0', 60: '0-1', 61: '0-0', 65: '0-0', 66: '0-1',
     });
     expect(wireApiVersions).toBe(advertisedApiVersions);
     expect(servedApiVersions.find((a) => a.apiKey === ApiKey.Produce)).toEqual({ apiKey: ApiKey.Produce, minVersion: 3, maxVersion: 9 });

@@ -15,6 +15,9 @@ Usage: rdkafka_admin.py BOOTSTRAP OPS_JSON, where OPS_JSON is a list of operatio
   {"op": "describe_groups", "groups": [G, ...]}
   {"op": "list_offsets", "group": G, "partitions": null | [[topic, partition], ...]}
   {"op": "alter_offsets", "group": G, "partitions": [[topic, partition, offset], ...]}
+  {"op": "describe_acls", "acl": ACL}   (ACL: [restype, name, pattern, principal, host, operation, permission],
+  {"op": "create_acls", "acls": [ACL, ...]}      Kafka's numbers; null strings match any in a filter)
+  {"op": "delete_acls", "filters": [ACL, ...]}
 It prints one JSON line: a list with one result per operation, each with "error" (the
 request-level error name, or null) and what the operation returns.
 """
@@ -199,6 +202,40 @@ def run(rk, op):
                         'members': [{'client_id': member_client_id(member(d, j)).decode(),
                                      'assignment': partitions_of(assignment_partitions(member_assignment(member(d, j))))} for j in range(n)],
                     })
+        elif kind in ('describe_acls', 'create_acls', 'delete_acls'):
+            # DescribeAcls (29), CreateAcls (30), DeleteAcls (31): the request-level error,
+            # and for the last two each binding's or filter's own error name and message.
+            errstr = C.create_string_buffer(512)
+            def binding(ctor, a):
+                b = fn(ctor, P, C.c_int, C.c_char_p, C.c_int, C.c_char_p, C.c_char_p, C.c_int, C.c_int, C.c_char_p, C.c_size_t)(
+                    a[0], a[1].encode() if a[1] is not None else None, a[2], a[3].encode() if a[3] is not None else None,
+                    a[4].encode() if a[4] is not None else None, a[5], a[6], errstr, 512)
+                if not b:
+                    raise RuntimeError(errstr.value.decode())
+                return b
+            items = []
+            if kind == 'describe_acls':
+                fn('rd_kafka_DescribeAcls', None, P, P, P, P)(rk, binding('rd_kafka_AclBindingFilter_new', op['acl']), None, q)
+            else:
+                acls = op['acls'] if kind == 'create_acls' else op['filters']
+                ctor = 'rd_kafka_AclBinding_new' if kind == 'create_acls' else 'rd_kafka_AclBindingFilter_new'
+                arr = (P * len(acls))(*[binding(ctor, a) for a in acls])
+                name = 'CreateAcls' if kind == 'create_acls' else 'DeleteAcls'
+                fn('rd_kafka_' + name, None, P, C.POINTER(P), C.c_size_t, P, P)(rk, arr, len(acls), None, q)
+            ev = await_result(q)
+            if not event_error(ev) and kind != 'describe_acls':
+                res = fn('rd_kafka_event_%s_result' % name, P, P)(ev)
+                cnt = C.c_size_t(0)
+                if kind == 'create_acls':
+                    results = fn('rd_kafka_CreateAcls_result_acls', C.POINTER(P), P, SIZE_P)(res, C.byref(cnt))
+                    get_error = fn('rd_kafka_acl_result_error', P, P)
+                else:
+                    results = fn('rd_kafka_DeleteAcls_result_responses', C.POINTER(P), P, SIZE_P)(res, C.byref(cnt))
+                    get_error = fn('rd_kafka_DeleteAcls_result_response_error', P, P)
+                for i in range(cnt.value):
+                    err = get_error(results[i])
+                    items.append([error_name(err), error_string(err).decode() if err else None])
+            out = {'items': items}
         else:
             raise ValueError('unknown op ' + kind)
         out['error'] = name_of(event_error(ev))
