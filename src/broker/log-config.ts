@@ -58,3 +58,16 @@ export function minInsyncReplicasFor(view: MetadataView, topic: string, broker?:
 export function compressionTargetFor(view: MetadataView, topic: string, broker?: string): CompressionType | undefined {
   return compressionTarget(effectiveTopicConfig(view, topic, 'compression.type', broker).value);
 }
+
+/**
+ * The level a topic's batches are rebuilt at in `type` (KIP-390: its effective
+ * `compression.gzip.level` or `compression.zstd.level`), or undefined for a codec whose
+ * level Tributary cannot set (snappy has none; lz4's implementations here compress at one
+ * fixed speed, so `compression.lz4.level` is accepted and not applied).
+ */
+export function compressionLevelFor(view: MetadataView, topic: string, type: CompressionType, broker?: string): number | undefined {
+  const name = type === 'gzip' ? 'compression.gzip.level' : type === 'zstd' ? 'compression.zstd.level' : undefined;
+  if (name === undefined) return undefined;
+  const level = Number(effectiveTopicConfig(view, topic, name, broker).value);
+  return Number.isInteger(level) ? level : undefined;
+}

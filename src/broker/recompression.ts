@@ -19,6 +19,13 @@
  * every record: a batch whose CRC is good but whose compressed bytes or records are not
  * is refused `CORRUPT_MESSAGE`, never rewrapped under a fresh CRC.
  *
+ * **Level.** The batch is compressed at the topic's level for the target codec (KIP-390:
+ * Kafka's validator builds with `Compression.of(type).level(...)` from the topic's
+ * `compression.gzip.level` / `compression.zstd.level` / `compression.lz4.level`). A
+ * batch already in the topic's codec is kept whatever level it was written at, as in
+ * Kafka (the in-place path compares codecs only). lz4 has no level here: see
+ * `compressionLevelFor`.
+ *
  * **Order.** The codecs are asynchronous (native packages off the event loop), while the
  * partition's append is synchronous. {@link RecompressionGates} keeps each partition's
  * appends in arrival order around the wait: see docs/design/storage.md, "compression.type".
@@ -58,9 +65,10 @@ export type Recompressed = { readonly ok: true; readonly bytes: Uint8Array; read
  * `bytes` (a produce's batches for one partition) with every data batch in `target`'s
  * codec. Batches already in it come through untouched, and when all are, `bytes` itself
  * is returned (`converted: 0`). Bytes that fail the leader's checks (`rules`) are returned
- * as they are, for the partition's append to refuse with its own answer.
+ * as they are, for the partition's append to refuse with its own answer. `level` is the
+ * target codec's level (undefined: the codec's default).
  */
-export async function recompressBatches(bytes: Uint8Array, target: CompressionType, rules: ValidationRules): Promise<Recompressed> {
+export async function recompressBatches(bytes: Uint8Array, target: CompressionType, rules: ValidationRules, level?: number): Promise<Recompressed> {
   const checked = validateBatches(bytes, rules);
   if (!checked.ok) return { ok: true, bytes, converted: 0 };
   const { batches, bytes: buf } = checked.value;
@@ -80,7 +88,7 @@ export async function recompressBatches(bytes: Uint8Array, target: CompressionTy
       const records = source === 'none' ? section : await codecFor(source).decompress(section);
       // Every record decodes, and the count agrees with the header (throws CORRUPT_MESSAGE).
       decodeRecordsSection(records, header);
-      const packed = target === 'none' ? records : await codecFor(target).compress(records);
+      const packed = target === 'none' ? records : await codecFor(target).compress(records, level);
       parts.push(
         assembleBatch(packed, header.recordCount, header.baseTimestamp, header.maxTimestamp, target, keptBatchOptions(header, (header.attributes & attributeBits.deleteHorizon) !== 0)),
       );
@@ -171,7 +179,8 @@ export interface ConvertTarget {
  * appending: takes a hold on every partition that converts (or is held), waits for the
  * earlier holds, converts, and returns the request's records with converted bytes in
  * place of the originals (`records[i]`), the entries refused (`refused[i]`, an error to
- * answer with), and the hold to release once the appends are made. Undefined when nothing
+ * answer with), and the hold to release once the appends are made. `levelOf` gives the
+ * level a topic compresses its target codec at. Undefined when nothing
  * of the request converts or is held: the caller goes on at once.
  */
 export async function convertForAppend(
@@ -179,6 +188,7 @@ export async function convertForAppend(
   entries: readonly { readonly topic: string; readonly records: Uint8Array | null }[],
   leaders: readonly (ConvertTarget | undefined)[],
   targetOf: (topic: string) => CompressionType | undefined,
+  levelOf: (topic: string, type: CompressionType) => number | undefined = () => undefined,
 ): Promise<{ hold: GateHold; records: (Uint8Array | null)[]; refused: ({ errorCode: ErrorCode; message: string } | undefined)[] } | undefined> {
   const keys: string[] = [];
   const targets = new Array<CompressionType | undefined>(entries.length);
@@ -206,7 +216,7 @@ export async function convertForAppend(
         const h = leaders[i];
         if (target === undefined || h === undefined || e.records === null || e.records.length === 0) return;
         const rules: ValidationRules = { assignOffsets: true, nextOffset: -1, maxMessageBytes: h.replica.log.config.maxMessageBytes, keysRequired: false };
-        const r = await recompressBatches(e.records, target, rules);
+        const r = await recompressBatches(e.records, target, rules, levelOf(e.topic, target));
         if (r.ok) records[i] = r.bytes;
         else refused[i] = { errorCode: r.errorCode, message: r.message };
       }),

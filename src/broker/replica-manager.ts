@@ -532,7 +532,7 @@ export class ReplicaManager {
     }
     // A topic's compression.type other than producer: its batches are rebuilt in its codec
     // first, each partition's appends kept in arrival order (recompression.ts).
-    const converted = convert || this.gates.holding ? await convertForAppend(this.gates, entries, leaders, (t) => this.topicConfigs.compressionTarget(this.image!, t)) : undefined;
+    const converted = convert || this.gates.holding ? await convertForAppend(this.gates, entries, leaders, (t) => this.topicConfigs.compressionTarget(this.image!, t), (t, type) => this.topicConfigs.compressionLevel(this.image!, t, type)) : undefined;
     // 2. One pass over the partitions: each one's append, what it did (acks handed out, a
     // fetch to wake, storage's verdict) and, when nothing is to wait for, its answer, all
     // while its objects are in the cache. Why not a pass per step, as before: a keyed

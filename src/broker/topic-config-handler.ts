@@ -16,7 +16,7 @@ import type { MetadataImage } from '../metadata/image.js';
 import { ConfigResourceType } from '../metadata/records.js';
 import type { CompressionType } from '../record/batch.js';
 import type { LogConfig } from '../storage/log.js';
-import { compressionTargetFor, logConfigFor, minInsyncReplicasFor } from './log-config.js';
+import { compressionLevelFor, compressionTargetFor, logConfigFor, minInsyncReplicasFor } from './log-config.js';
 
 /** A topic's settings for its replicas, and the config maps they came from. */
 export interface TopicSettings {
@@ -87,5 +87,10 @@ export class TopicConfigHandler {
   /** The codec a topic's batches are rebuilt in (`compression.type` other than `producer`), or undefined. */
   compressionTarget(image: MetadataImage, topic: string): CompressionType | undefined {
     return compressionTargetFor(image, topic, this.brokerResource);
+  }
+
+  /** The level a topic's batches are rebuilt at in `type` (its `compression.<type>.level`), or undefined for the codec's default. */
+  compressionLevel(image: MetadataImage, topic: string, type: CompressionType): number | undefined {
+    return compressionLevelFor(image, topic, type, this.brokerResource);
   }
 }

@@ -103,9 +103,9 @@ export const staticBrokerConfigDefs: ReadonlyMap<string, StaticBrokerConfigDef> 
 export const configDocs: Readonly<Record<string, string>> = {
   'cleanup.policy': 'delete removes old segments by time or size; compact keeps the latest record of each key; both may be set.',
   'compression.type': 'The codec batches are stored in: producer keeps the producer’s; uncompressed, gzip, snappy, lz4 or zstd rebuilds each batch in it.',
-  'compression.gzip.level': 'The gzip level for compression.type=gzip (-1: the codec default); Tributary recompresses at the default.',
-  'compression.lz4.level': 'The lz4 level for compression.type=lz4; Tributary recompresses at the default.',
-  'compression.zstd.level': 'The zstd level for compression.type=zstd; Tributary recompresses at the default.',
+  'compression.gzip.level': 'The gzip level (1 fastest to 9 smallest; -1: zlib’s default, 6) batches are rebuilt at when compression.type=gzip converts them.',
+  'compression.lz4.level': 'The lz4 level for compression.type=lz4: accepted and not applied, as Tributary’s lz4 (lz4-napi, or JavaScript) has one fixed speed and no high-compression mode.',
+  'compression.zstd.level': 'The zstd level (-131072 to 22; higher is smaller and slower) batches are rebuilt at when compression.type=zstd converts them (needs @mongodb-js/zstd).',
   'delete.retention.ms': 'How long a tombstone is kept after compaction.',
   'file.delete.delay.ms': 'How long a deleted segment file waits before it is removed.',
   'flush.messages': 'Records appended between fsyncs (1: fsync before acknowledging).',

@@ -50,8 +50,8 @@ const topicConfigList: readonly ConfigDef[] = [
     validValues: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'],
     brokerSynonym: 'compression.type',
   },
-  // The codec levels (KIP-390) are accepted and described; the broker's recompression
-  // (broker/recompression.ts) uses each codec's default level.
+  // The codec levels (KIP-390): the broker's recompression (broker/recompression.ts) uses
+  // the gzip and zstd levels; lz4's is accepted and not applied (no lz4 levels here).
   { name: 'compression.gzip.level', type: 'int', defaultValue: '-1', min: 1, max: 9, alsoAllowed: [-1], brokerSynonym: 'compression.gzip.level' },
   { name: 'compression.lz4.level', type: 'int', defaultValue: '9', min: 1, max: 17, brokerSynonym: 'compression.lz4.level' },
   { name: 'compression.zstd.level', type: 'int', defaultValue: '3', min: -131072, max: 22, brokerSynonym: 'compression.zstd.level' },

@@ -33,8 +33,13 @@ import { batchBytesMax, type CompressionType } from '../batch.js';
 export interface Codec {
   /** The codec's name as Kafka spells it. */
   readonly name: CompressionType;
-  /** Compresses a batch's records section. */
-  compress(data: Uint8Array): Promise<Buffer>;
+  /**
+   * Compresses a batch's records section, at `level` when given (Kafka's KIP-390 levels:
+   * gzip 1 to 9, or -1 for zlib's default; zstd -131072 to 22). Without one, or for a
+   * codec that has no levels here (snappy; lz4, whose implementations compress at one
+   * fixed speed), the codec's default.
+   */
+  compress(data: Uint8Array, level?: number): Promise<Buffer>;
   /** Decompresses, refusing output over `decompressedBytesMax` with `CORRUPT_MESSAGE`. */
   decompress(data: Uint8Array): Promise<Buffer>;
 }

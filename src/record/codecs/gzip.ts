@@ -1,5 +1,6 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
+import { constants } from 'node:zlib';
 import { decompressedBytesMax, decompressFailed, outputTooLarge, type Codec } from './codec.js';
 
 const gzipAsync = promisify(gzip);
@@ -10,10 +11,12 @@ const gunzipAsync = promisify(gunzip);
  * stream does not say how long its output is, so the bound is enforced while inflating:
  * zlib stops with `ERR_BUFFER_TOO_LARGE` as soon as the output passes the maximum.
  * Concatenated gzip members are read as one stream, as Java's `GZIPInputStream` does.
+ * `level` is zlib's (1 fastest to 9 smallest; -1, the default, is zlib's default 6), the
+ * same scale as Java's `Deflater` that Kafka's `compression.gzip.level` sets.
  */
 export const gzipCodec: Codec = {
   name: 'gzip',
-  compress: (data) => gzipAsync(data),
+  compress: (data, level) => gzipAsync(data, { level: level ?? constants.Z_DEFAULT_COMPRESSION }),
   async decompress(data) {
     try {
       return await gunzipAsync(data, { maxOutputLength: decompressedBytesMax });

@@ -23,6 +23,23 @@ interface Fzstd {
  */
 const nativePackage = '@mongodb-js/zstd';
 const native = (): ZstdModule | undefined => loadNative<ZstdModule>(nativePackage);
+/**
+ * The package's napi binding itself, for compressing at a level: the package's
+ * `index.js` (1.2.2) declares `compress(data, level)` but calls the binding with `data`
+ * alone, so a level given there is dropped and every call compresses at zstd's default 3.
+ * The binding takes the level. Without it (a 1.x release laid out otherwise), compressing
+ * goes through `index.js` at level 3 whatever was asked: see {@link zstdLevelsApplied}.
+ */
+const binding = (): ZstdModule | undefined => (native() === undefined ? undefined : loadNative<ZstdModule>(`${nativePackage}/bindings`));
+
+/**
+ * Whether zstd compression here honours a level (the native binding is loaded), so that a
+ * topic's `compression.zstd.level` is applied rather than zstd's default 3.
+ * @internal
+ */
+export function zstdLevelsApplied(): boolean {
+  return binding() !== undefined;
+}
 
 function decompressJs(data: Uint8Array, bound: number): Buffer {
   let out: Uint8Array;
@@ -35,8 +52,8 @@ function decompressJs(data: Uint8Array, bound: number): Buffer {
   return Buffer.from(out.buffer, out.byteOffset, out.length);
 }
 
-/** The level Kafka's producer uses by default (`compression.zstd.level`, zstd's own default). */
-const zstdLevel = 3;
+/** The level Kafka uses by default (`compression.zstd.level`, zstd's own default). */
+const zstdDefaultLevel = 3;
 
 /**
  * zstd frames (RFC 8878, section 3.1):
@@ -165,15 +182,17 @@ function checkedBound(data: Uint8Array): number {
   return bound;
 }
 
-/** zstd, one frame per records section, at Kafka's default level. */
+/** zstd, one frame per records section, at the level given (Kafka's `compression.zstd.level` scale) or Kafka's default 3. */
 export const zstdCodec: Codec = {
   name: 'zstd',
-  async compress(data) {
+  async compress(data, level) {
     const lib = native();
     if (lib === undefined) {
       throw new TributaryError('UNSUPPORTED_COMPRESSION_TYPE', `zstd compression needs the optional package ${nativePackage} (reading zstd batches does not): npm install ${nativePackage}`);
     }
-    return lib.compress(asBuffer(data), zstdLevel);
+    const input = asBuffer(data);
+    const leveled = level === undefined || level === zstdDefaultLevel ? undefined : binding();
+    return leveled === undefined ? lib.compress(input, zstdDefaultLevel) : leveled.compress(input, level);
   },
   async decompress(data) {
     const bound = checkedBound(data);
