@@ -16,7 +16,6 @@
  *   (Tributary refused the whole request INVALID_REQUEST);
  * - a normal max_bytes: every batch of both partitions, as before.
  */
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import type { FetchRequest } from '../../src/protocol/index.js';
@@ -24,16 +23,11 @@ import { errorCodes, type ErrorCode } from '../../src/util/error-codes.js';
 
 const errorCodeOf = (name: ErrorCode): number => errorCodes[name].code;
 import { nodeAddress, startWireCluster, type WireCluster } from './helpers/cluster.js';
-import { RawConnection, requestMessage, sized } from './helpers/raw-client.js';
-
-const require = createRequire(import.meta.url);
-type KafkaJsRequest = { encode(): Promise<{ buffer: Buffer }> };
-const fetchV11 = require('kafkajs/src/protocol/requests/fetch/v11/request') as (o: Record<string, unknown>) => KafkaJsRequest;
+import { rawFetchV11 } from './helpers/raw-fetch.js';
 
 const topic = 'limits';
 const normal = 1 << 20;
 let cluster: WireCluster;
-let correlationId = 1;
 /** The size of each batch produced, by partition (one record a batch). */
 const batchSizes: number[][] = [[], []];
 
@@ -73,47 +67,8 @@ interface Answer {
 
 /** A Fetch v11 of partitions 0 and 1 on a real socket, read by hand. */
 async function onSocket(c: Case): Promise<Answer[]> {
-  const req = fetchV11({
-    replicaId: -1,
-    maxWaitTime: 0,
-    minBytes: 0,
-    maxBytes: c.maxBytes,
-    isolationLevel: 0,
-    topics: [{ topic, partitions: c.parts.map((p, partition) => ({ partition, fetchOffset: String(p.fetchOffset), currentLeaderEpoch: -1, maxBytes: p.partitionMaxBytes ?? normal })) }],
-    rackId: '',
-  });
-  const conn = await RawConnection.open(nodeAddress(cluster, 1));
-  try {
-    const id = correlationId++;
-    conn.write(sized(requestMessage(1, 11, id, (await req.encode()).buffer)));
-    const frame = await conn.next(60_000);
-    if (typeof frame === 'string') throw new Error(`no answer: ${frame}`);
-    expect(frame.readInt32BE(0)).toBe(id);
-    let pos = 4 + 4; // correlation id, throttle
-    expect(frame.readInt16BE(pos)).toBe(0); // top-level error
-    pos += 2 + 4; // error, session id
-    expect(frame.readInt32BE(pos)).toBe(1);
-    pos += 4;
-    pos += 2 + frame.readInt16BE(pos);
-    expect(frame.readInt32BE(pos)).toBe(2);
-    pos += 4;
-    const out: Answer[] = [];
-    for (let k = 0; k < 2; k++) {
-      expect(frame.readInt32BE(pos)).toBe(k);
-      const errorCode = frame.readInt16BE(pos + 4);
-      const highWatermark = frame.readBigInt64BE(pos + 6);
-      pos += 4 + 2 + 8 + 8 + 8;
-      const aborted = frame.readInt32BE(pos);
-      pos += 4 + Math.max(0, aborted) * 16 + 4; // aborted transactions, preferred read replica
-      const length = Math.max(0, frame.readInt32BE(pos));
-      out.push({ errorCode, highWatermark, records: Buffer.from(frame.subarray(pos + 4, pos + 4 + length)) });
-      pos += 4 + length;
-    }
-    expect(pos).toBe(frame.length);
-    return out;
-  } finally {
-    conn.close();
-  }
+  const parts = c.parts.map((p, partition) => ({ partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes ?? normal }));
+  return (await rawFetchV11(nodeAddress(cluster, 1), topic, parts, { maxBytes: c.maxBytes })).map(({ errorCode, highWatermark, records }) => ({ errorCode, highWatermark, records }));
 }
 
 /** The same request in-process, through the cluster's transport. */

@@ -20,16 +20,12 @@
  *
  * Requests from KafkaJS's own Fetch v11 encoder; answers read byte by byte.
  */
-import { createRequire } from 'node:module';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, requireClients, runPython } from './helpers/clients.js';
 import { nodeAddress, startWireCluster, type WireCluster } from './helpers/cluster.js';
 import { RawConnection, requestMessage, sized } from './helpers/raw-client.js';
-
-const require = createRequire(import.meta.url);
-type KafkaJsRequest = { encode(): Promise<{ buffer: Buffer }> };
-const fetchV11 = require('kafkajs/src/protocol/requests/fetch/v11/request') as (o: Record<string, unknown>) => KafkaJsRequest;
+import { rawFetchV11, type RawFetchAnswer } from './helpers/raw-fetch.js';
 
 let cluster: WireCluster;
 let correlationId = 1;
@@ -42,51 +38,16 @@ afterAll(async () => {
   await cluster?.close();
 }, 120_000);
 
-interface FetchedPartition {
-  errorCode: number;
-  highWatermark: bigint;
-  lastStableOffset: bigint;
-  logStartOffset: bigint;
+interface FetchedPartition extends RawFetchAnswer {
   recordBytes: number;
   firstBaseOffset: bigint | undefined;
 }
 
 /** One partition of a Fetch v11 to node `nodeId`, read by hand. */
 async function fetchOne(nodeId: number, topic: string, part: { partition?: number; fetchOffset: number; currentLeaderEpoch?: number; maxBytes?: number }, request: { maxBytes?: number; isolationLevel?: number } = {}): Promise<FetchedPartition> {
-  const req = fetchV11({
-    replicaId: -1,
-    maxWaitTime: 0,
-    minBytes: 0,
-    maxBytes: request.maxBytes ?? 1 << 20,
-    isolationLevel: request.isolationLevel ?? 0,
-    topics: [{ topic, partitions: [{ partition: part.partition ?? 0, fetchOffset: String(part.fetchOffset), currentLeaderEpoch: part.currentLeaderEpoch ?? -1, maxBytes: part.maxBytes ?? 1 << 20 }] }],
-    rackId: '',
-  });
-  const conn = await RawConnection.open(nodeAddress(cluster, nodeId));
-  try {
-    const id = correlationId++;
-    conn.write(sized(requestMessage(1, 11, id, (await req.encode()).buffer)));
-    const frame = await conn.next(60_000);
-    if (typeof frame === 'string') throw new Error(`no answer: ${frame}`);
-    expect(frame.readInt32BE(0)).toBe(id);
-    let pos = 4 + 4; // correlation id, throttle
-    expect(frame.readInt16BE(pos)).toBe(0); // top-level error
-    pos += 2 + 4; // error, session id
-    expect(frame.readInt32BE(pos)).toBe(1);
-    pos += 4;
-    pos += 2 + frame.readInt16BE(pos);
-    expect(frame.readInt32BE(pos)).toBe(1);
-    pos += 4 + 4; // count, partition index
-    const out = { errorCode: frame.readInt16BE(pos), highWatermark: frame.readBigInt64BE(pos + 2), lastStableOffset: frame.readBigInt64BE(pos + 10), logStartOffset: frame.readBigInt64BE(pos + 18) };
-    pos += 26;
-    const aborted = frame.readInt32BE(pos);
-    pos += 4 + Math.max(0, aborted) * 16 + 4; // aborted transactions, preferred read replica
-    const length = frame.readInt32BE(pos);
-    const recordBytes = Math.max(0, length);
-    return { ...out, recordBytes, firstBaseOffset: recordBytes >= 8 ? frame.readBigInt64BE(pos + 4) : undefined };
-  } finally {
-    conn.close();
-  }
+  const [answer] = await rawFetchV11(nodeAddress(cluster, nodeId), topic, [{ ...part, partition: part.partition ?? 0 }], request);
+  const records = answer!.records;
+  return { ...answer!, recordBytes: records.length, firstBaseOffset: records.length >= 8 ? records.readBigInt64BE(0) : undefined };
 }
 
 /** OffsetForLeaderEpoch v2 (written by hand) for partition 0 of `topic` to node `nodeId`: [error, leader epoch, end offset]. */
