@@ -74,8 +74,9 @@ describe('a produce request over many partitions', () => {
       const settles = after.settle - before.settle;
       expect(settles).toBeGreaterThanOrEqual(acks === 1 ? 2 : 1);
       expect(settles).toBeLessThanOrEqual(acks === 1 ? 2 : 3);
-      // At most one sweep per settle pass (none when no fetch waits).
-      expect(after.wakeSweeps - before.wakeSweeps).toBeLessThanOrEqual(2);
+      // At most one sweep per settle pass (none when no fetch waits): under acks=all the
+      // window may hold a third pass, and its sweep, from the round before.
+      expect(after.wakeSweeps - before.wakeSweeps).toBeLessThanOrEqual(settles);
       // Every partition's files were synced before its answer (a sync is per file; the
       // pass that starts them is one). Its first record also syncs the epoch file, and the
       // broker's tick may sync a partition again meanwhile, so the count per folder varies.
