@@ -17,6 +17,7 @@ const brokerRules: OptionRules = {
   highWatermarkCheckpointIntervalMs: durationMs(10),
   logRetentionCheckIntervalMs: durationMs(10),
   autoCreateTopicsEnable: bool,
+  fetchMaxBytes: int(1024, 2_147_483_647),
   host: str(1, 255),
   port: int(0, 65_535),
 };

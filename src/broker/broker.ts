@@ -59,6 +59,12 @@ export interface BrokerConfig {
   readonly logRetentionCheckIntervalMs: number;
   /** `auto.create.topics.enable`: a Metadata request that allows it creates the missing topics it names. Default true. */
   readonly autoCreateTopicsEnable: boolean;
+  /**
+   * `fetch.max.bytes`: a Fetch's answer holds at most min(its `max_bytes`, this) bytes of
+   * records (but always a first whole batch, KIP-74). At least 1024. Default 57671680
+   * (55 MiB), Kafka's.
+   */
+  readonly fetchMaxBytes?: number;
   /** The host and port the broker advertises in metadata. */
   readonly host: string;
   readonly port: number;
@@ -114,6 +120,11 @@ export class Broker {
   constructor(options: BrokerOptions) {
     this.nodeId = options.nodeId;
     this.config = { ...defaultBrokerConfig, ...options.config };
+    const fetchMaxBytes = this.config.fetchMaxBytes;
+    // Kafka's `ServerConfigs`: fetch.max.bytes is an int, at least 1024.
+    if (fetchMaxBytes !== undefined && !(Number.isInteger(fetchMaxBytes) && fetchMaxBytes >= 1024 && fetchMaxBytes <= 0x7fffffff)) {
+      throw new TributaryError('INVALID_CONFIG', `fetch.max.bytes must be an integer from 1024 to 2147483647, got ${fetchMaxBytes}`);
+    }
     this.controller = options.controller;
     const clock: Clock = (this.clock = options.clock ?? systemClock);
     this.stats = new BrokerTopicStats(this.nodeId, options.logger);

@@ -41,7 +41,7 @@ import { createAcls, deleteAcls, describeAcls } from './acl-apis.js';
 import { describeLogDirs } from './describe-log-dirs.js';
 import { describeProducers, describeTransactions, listTransactions } from './transaction-apis.js';
 import { alterPartitionReassignments, listPartitionReassignments } from './partition-reassignments.js';
-import { hasTransactionalBatch, produceRequestProblem, transactionalProduceMessage } from './produce-batch-checks.js';
+import { hasTransactionalBatch, produceRequestProblem, transactionalProduceMessage, wholeBatchBytes } from './produce-batch-checks.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
 import type { ProduceEntry } from './hosted-partition.js';
 import type { ReplicaManager } from './replica-manager.js';
@@ -91,7 +91,7 @@ export class KafkaApis {
       case ApiKey.Fetch:
         return this.handleFetch(req, context);
       case ApiKey.ListOffsets:
-        return this.handleListOffsets(req);
+        return this.handleListOffsets(req, context?.apiVersion);
       case ApiKey.Metadata:
         return this.topicMetadata.metadata(this.requireImage(), req);
       case ApiKey.ApiVersions:
@@ -206,7 +206,8 @@ export class KafkaApis {
         if (problem !== undefined) (early ??= [])[place] = produceError(pd.index, problem.errorCode, problem.message);
         else if (!acksValid) (early ??= [])[place] = produceError(pd.index, known ? 'INVALID_REQUIRED_ACKS' : 'UNKNOWN_TOPIC_OR_PARTITION', null);
         else if (internal) (early ??= [])[place] = produceError(pd.index, known ? 'INVALID_TOPIC_EXCEPTION' : 'UNKNOWN_TOPIC_OR_PARTITION', known ? internalProduceMessage(t.name) : null);
-        else entries.push({ topic: t.name, index: pd.index, records: pd.records });
+        // Partial bytes after the one whole batch are dropped, as Kafka's `trimInvalidBytes` drops them.
+        else entries.push({ topic: t.name, index: pd.index, records: known && pd.records !== null ? wholeBatchBytes(pd.records) : pd.records });
         place++;
       }
     }
@@ -267,7 +268,14 @@ export class KafkaApis {
     return responses === undefined ? response : { ...response, responses };
   }
 
-  private async handleListOffsets(req: P.ListOffsetsRequest): Promise<P.ListOffsetsResponse> {
+  /**
+   * Kafka's `ReplicaManager.fetchOffset`: per partition, a partition named twice
+   * (INVALID_REQUEST), then a target the request's version may not carry
+   * (`isListOffsetsTimestampUnsupported`, KAFKA-17331: -3 from v7, -4 from v8, -5 from v9,
+   * any other negative value never: UNSUPPORTED_VERSION, before the partition is looked
+   * up), then leadership and the epoch. `apiVersion`: the wire's, undefined in process (the newest).
+   */
+  private async handleListOffsets(req: P.ListOffsetsRequest, apiVersion: number | undefined): Promise<P.ListOffsetsResponse> {
     const duplicated = duplicatePartitions(req.topics);
     const topics = await perPartition(req.topics, (t) => t.partitions, (name, partitions: P.ListOffsetsPartitionResponse[]) => ({ name, partitions }), async (t, lp): Promise<P.ListOffsetsPartitionResponse> => {
       const fail = (errorCode: ErrorCode): P.ListOffsetsPartitionResponse => ({ partitionIndex: lp.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
@@ -275,6 +283,7 @@ export class KafkaApis {
       // guess which question the client meant (librdkafka pairs answers with questions
       // by partition, so two different answers would both be read as one of them).
       if (duplicated.has(partitionKey(t.name, lp.partitionIndex))) return fail('INVALID_REQUEST');
+      if (listOffsetsTargetUnsupported(lp.timestamp, apiVersion)) return fail('UNSUPPORTED_VERSION');
       const r = await this.o.replicaManager.leaderPartition(t.name, lp.partitionIndex);
       if ('errorCode' in r) return fail(epochBeforeLeadership(this.o.replicaManager.metadataImage, this.o.nodeId, t.name, lp.partitionIndex, lp.currentLeaderEpoch ?? -1, r.errorCode));
       const p = r.replica;
@@ -289,7 +298,6 @@ export class KafkaApis {
       if (lp.timestamp === -1) return ok(p.highWatermark);
       if (lp.timestamp === -2 || lp.timestamp === -4) return ok(p.logStartOffset);
       if (lp.timestamp === -5) return { ...ok(-1), leaderEpoch: -1 };
-      if (lp.timestamp < -5) return fail('UNSUPPORTED_VERSION');
       const found = await p.log.offsetForTimestamp(lp.timestamp === -3 ? 'max' : lp.timestamp);
       // Only what consumers may read: a record at or past the high watermark is not found yet.
       if (found === undefined || found.offset >= p.highWatermark) return ok(-1);
@@ -371,6 +379,28 @@ function epochBeforeLeadership(image: MetadataImage | undefined, nodeId: number,
   const reg = image?.topic(topic)?.partitions[partition];
   if (reg === undefined || !reg.replicas.includes(nodeId) || currentLeaderEpoch === reg.leaderEpoch) return errorCode;
   return currentLeaderEpoch < reg.leaderEpoch ? 'FENCED_LEADER_EPOCH' : 'UNKNOWN_LEADER_EPOCH';
+}
+
+/**
+ * The ListOffsets version each negative target needs (Kafka's `timestampMinSupportedVersion`
+ * in `ReplicaManager`): -1 and -2 from v1, -3 (max timestamp, KIP-734) from v7, -4 (earliest
+ * local, KIP-405) from v8, -5 (latest tiered, KIP-1005) from v9. Tributary serves up to
+ * v7, so over the wire -4 and -5 are always refused, as a Kafka broker refuses them in a
+ * v7 request; a client in this process (no version) may ask each.
+ */
+const listOffsetsTargetMinVersion = new Map<number, number>([
+  [-1, 1],
+  [-2, 1],
+  [-3, 7],
+  [-4, 8],
+  [-5, 9],
+]);
+
+/** Kafka's `isListOffsetsTimestampUnsupported`: a negative target unknown, or newer than the request's version. */
+function listOffsetsTargetUnsupported(timestamp: number, apiVersion: number | undefined): boolean {
+  if (timestamp >= 0) return false;
+  const min = listOffsetsTargetMinVersion.get(timestamp);
+  return min === undefined || (apiVersion !== undefined && apiVersion < min);
 }
 
 /** One partition of a Produce answered `errorCode`, nothing appended. */

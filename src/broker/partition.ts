@@ -10,7 +10,7 @@ import { isTributaryError } from '../util/errors.js';
 import { IsrState } from './core/isr.js';
 import type { LeaderEpochCache, EpochEndOffset, EpochStart } from './core/leader-epoch-cache.js';
 import { ProducerState, type ProducerBatch } from './core/producer-state.js';
-import { asCreateTimeBatch, claimsLogAppendTime, leaderBatchProblem, leaderRulesFor, legacyMagicProblem, segmentProblem, timestampProblem } from './produce-batch-checks.js';
+import { asStoredBatch, beforeCrcProblem, claimsLogAppendTime, leaderBatchProblem, leaderRulesFor, legacyMagicProblem, segmentProblem, timestampProblem } from './produce-batch-checks.js';
 import { loadProducerState } from './producer-state-loader.js';
 import { divergingEpoch, leaderEpochProblem, truncationOffset } from './core/replica-fetch.js';
 
@@ -122,6 +122,9 @@ const leaderAppend = { assignOffsets: true, leaderEpoch: 0 };
  * partitions in one `replication-offset-checkpoint` file ({@link writeHighWatermarkCheckpoint})
  * and passes back on open, as Kafka does.
  */
+/** What `timestampProblem` saw of a produced batch's records, reused (appends are synchronous). */
+const recordsSeen = { maxTimestamp: -1 };
+
 export class Partition {
   readonly config: PartitionConfig;
   readonly log: PartitionLog;
@@ -359,17 +362,21 @@ export class Partition {
     // The CRC pass only where the bytes crossed a trust boundary: a batch a Producer in
     // this thread checksummed and handed over in-process is not checksummed again
     // (record/checksummed-here.ts); bytes from a socket, a worker or a file always are.
-    const legacy = legacyMagicProblem(batches);
+    const legacy = legacyMagicProblem(batches) ?? beforeCrcProblem(batches, this.log.config.maxMessageBytes);
     if (legacy !== undefined) return error(legacy.errorCode, legacy.message);
     const checked = validateBatches(batches, this.validationRules(true, !checksummedHere(batches)));
     if (!checked.ok) return { errorCode: checked.errorCode, message: checked.message, recordErrors: checked.recordErrors };
     let validated = checked.value;
     const headers = validated.batches;
     // Kafka's produce rules past the structure: one batch, base offset 0, no control batch... (produce-batch-checks.ts).
-    const refused = leaderBatchProblem(headers) ?? timestampProblem(headers[0]!, validated.bytes, options.nowMs, this.log.config) ?? segmentProblem(headers[0]!, this.log.config.segmentBytes);
+    const refused = leaderBatchProblem(headers) ?? timestampProblem(headers[0]!, validated.bytes, options.nowMs, this.log.config, recordsSeen) ?? segmentProblem(headers[0]!, this.log.config.segmentBytes);
     if (refused !== undefined) return { errorCode: refused.errorCode, message: refused.message, recordErrors: refused.recordErrors };
-    // A producer's LogAppendTime claim a CreateTime topic took: stored as CreateTime, as Kafka does.
-    if (claimsLogAppendTime(headers[0]!.header) && this.log.config.messageTimestampType === 'CreateTime') validated = asCreateTimeBatch(validated, this.validationRules(true, false));
+    // Stored as Kafka stores it on a CreateTime topic: a producer's LogAppendTime claim as
+    // CreateTime, and the records' largest timestamp as the batch's max timestamp.
+    const first = headers[0]!.header;
+    if (this.log.config.messageTimestampType === 'CreateTime' && (claimsLogAppendTime(first) || recordsSeen.maxTimestamp !== first.maxTimestamp)) {
+      validated = asStoredBatch(validated, this.validationRules(true, false), recordsSeen.maxTimestamp);
+    }
 
     const only = headers[0]!.header;
     if (only.producerId >= 0) {

@@ -32,6 +32,7 @@ import { decompressSync } from '../storage/key-check.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { validateBatches, type ValidatedBatches, type ValidationRules } from '../storage/log-validator.js';
 import { assert } from '../util/assert.js';
+import { ByteReader } from '../util/byte-reader.js';
 import { crc32c } from '../util/crc32c.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
@@ -63,31 +64,87 @@ export function legacyMagicProblem(records: Uint8Array): BatchProblem | undefine
 }
 
 /**
+ * Kafka's `ByteBufferLogInputStream.nextBatch` over `records` from `pos`, the iterator
+ * every check of a produce walks: the size of the whole batch there; `endOfBatches` when
+ * fewer than 12 bytes remain, fewer than 17 (no magic byte yet) or fewer than the batch's
+ * length says (a partial batch is the end of the batches, not an error: Kafka appends the
+ * whole batches before it and drops the rest, `UnifiedLog.trimInvalidBytes`); or a
+ * CORRUPT_MESSAGE problem for a length field below 14 (`LegacyRecord.RECORD_OVERHEAD_V0`)
+ * or a magic byte outside 0-2 (read as Java's signed byte), which Kafka's reader throws.
+ */
+export function nextBatchSize(records: Uint8Array, pos: number): number | BatchProblem {
+  const remaining = records.length - pos;
+  if (remaining < batchLogOverheadBytes) return endOfBatches;
+  const at = pos + positions.batchLength;
+  const length = (records[at]! << 24) | (records[at + 1]! << 16) | (records[at + 2]! << 8) | records[at + 3]!;
+  if (length < recordOverheadV0Bytes) return { errorCode: 'CORRUPT_MESSAGE', message: `record size ${length} is less than the minimum record overhead (${recordOverheadV0Bytes})` };
+  if (remaining < positions.magic + 1) return endOfBatches;
+  const magic = records[pos + positions.magic]!;
+  if (magic > 2) return { errorCode: 'CORRUPT_MESSAGE', message: `invalid magic found in record: ${magic > 127 ? magic - 256 : magic}` };
+  const size = length + batchLogOverheadBytes;
+  return remaining < size ? endOfBatches : size;
+}
+
+/** {@link nextBatchSize}: no whole batch from there on. */
+export const endOfBatches = -1;
+/** Kafka's `LegacyRecord.RECORD_OVERHEAD_V0`: the smallest length field its batch reader takes. */
+const recordOverheadV0Bytes = 14;
+
+/**
  * Kafka's `ProduceRequest.validateRecords`, which its `KafkaApis` runs on each partition
  * of a Produce whose topic and partition exist, before anything else of the partition
- * (before the internal-topic check, leadership and the log's own validation): no batch at
- * all, a first batch of message format v0/v1 (INVALID_RECORD), a zstd batch in a Produce
- * below v7 (UNSUPPORTED_COMPRESSION_TYPE, KIP-110: a client that speaks only v3-v6 cannot
- * know zstd), and more than one batch (INVALID_RECORD). `apiVersion`: the Produce version
- * from the wire, undefined for a request from a client in this process (the newest).
- * Reads the first batch's magic and attributes and the second batch's existence only;
- * the structure pass of the leader checks the rest.
+ * (before the internal-topic check, leadership and the log's own validation), walking the
+ * batches as Kafka's reader does ({@link nextBatchSize}): a length below 14 or a magic
+ * byte outside 0-2 (CORRUPT_MESSAGE), no whole batch at all (INVALID_RECORD), a first
+ * batch of message format v0/v1 (INVALID_RECORD), a zstd batch in a Produce below v7
+ * (UNSUPPORTED_COMPRESSION_TYPE, KIP-110: a client that speaks only v3-v6 cannot know
+ * zstd), and a second whole batch (INVALID_RECORD). Bytes after the first batch that are
+ * not a whole batch are no problem here: {@link wholeBatchBytes} drops them, as Kafka does.
+ * `apiVersion`: the Produce version from the wire, undefined for a request from a client
+ * in this process (the newest). Reads the first batch's magic and attributes and the
+ * second batch's length and magic only; the leader checks the rest.
  */
 export function produceRequestProblem(records: Uint8Array | null, apiVersion: number | undefined): BatchProblem | undefined {
   if (records === null || records.length === 0) return noBatch;
+  const first = nextBatchSize(records, 0);
+  if (typeof first !== 'number') return first;
+  if (first === endOfBatches) return noBatch;
   const legacy = legacyMagicProblem(records);
   if (legacy !== undefined) return legacy;
-  if (apiVersion !== undefined && apiVersion < 7 && records.length > positions.attributes + 1 && (records[positions.attributes + 1]! & attributeBits.compressionMask) === 4) {
+  if (apiVersion !== undefined && apiVersion < 7 && (records[positions.attributes + 1]! & attributeBits.compressionMask) === 4) {
     return { errorCode: 'UNSUPPORTED_COMPRESSION_TYPE', message: `a Produce of version ${apiVersion} may not carry zstd batches (Produce v7+ only)` };
   }
-  if (records.length > positions.batchLength + 4) {
-    const at = positions.batchLength;
-    const length = ((records[at]! << 24) | (records[at + 1]! << 16) | (records[at + 2]! << 8) | records[at + 3]!) >>> 0;
-    // A second batch behind the first: at least its header up to the magic byte, as Kafka's
-    // batch iterator counts one (fewer bytes, or a length that overruns, are the structure
-    // pass's CORRUPT_MESSAGE).
-    if (records.length - (length + batchLogOverheadBytes) >= positions.magic + 1) return { errorCode: 'INVALID_RECORD', message: 'a produce may hold exactly one record batch per partition, got more' };
-  }
+  const second = nextBatchSize(records, first);
+  if (typeof second !== 'number') return second;
+  if (second !== endOfBatches) return { errorCode: 'INVALID_RECORD', message: 'a produce may hold exactly one record batch per partition, got more' };
+  return undefined;
+}
+
+/**
+ * The bytes of a produced partition that Kafka appends, for records that passed
+ * {@link produceRequestProblem}: the first batch, without whatever partial bytes follow
+ * it (Kafka's `analyzeAndValidateRecords` counts `validBytes` over the whole batches its
+ * reader yields, and `trimInvalidBytes` cuts the rest). The same array when nothing follows.
+ */
+export function wholeBatchBytes(records: Uint8Array): Uint8Array {
+  const first = nextBatchSize(records, 0);
+  return typeof first === 'number' && first > 0 && first < records.length ? records.subarray(0, first) : records;
+}
+
+/**
+ * What Kafka's `UnifiedLog.analyzeAndValidateRecords` refuses of a client's batch before
+ * its CRC: a base offset other than 0 (INVALID_RECORD), then a batch over
+ * `max.message.bytes` (MESSAGE_TOO_LARGE); only then `isValid` (the CRC, CORRUPT_MESSAGE).
+ * So a batch with a bad CRC and a base offset of 5 is INVALID_RECORD, as in Kafka.
+ * Undefined when `records` holds no whole batch to judge (the structure pass answers).
+ */
+export function beforeCrcProblem(records: Uint8Array, maxMessageBytes: number): BatchProblem | undefined {
+  const size = nextBatchSize(records, 0);
+  if (typeof size !== 'number' || size === endOfBatches) return undefined;
+  const buf = asBuffer(records);
+  const baseOffset = buf.readBigInt64BE(positions.baseOffset);
+  if (baseOffset !== 0n) return { errorCode: 'INVALID_RECORD', message: `the base offset of a produced record batch must be 0, got ${baseOffset}` };
+  if (size > maxMessageBytes) return { errorCode: 'MESSAGE_TOO_LARGE', message: `a batch of ${size} bytes is over max.message.bytes (${maxMessageBytes})` };
   return undefined;
 }
 
@@ -172,26 +229,32 @@ export function claimsLogAppendTime(h: BatchHeader): boolean {
  * - a batch that claims LogAppendTime is refused, every record of it, on a LogAppendTime
  *   topic, or on a CreateTime topic when its max timestamp is -1. On a CreateTime topic
  *   with a max timestamp in range Kafka takes it, as a CreateTime batch
- *   ({@link asCreateTimeBatch}).
+ *   ({@link asStoredBatch}).
  *
  * The answer is INVALID_TIMESTAMP with one `record_errors` entry per refused record (its
  * index in the batch), as Kafka's `RecordValidationException` gives, and nothing of the
  * batch is appended. Kafka's per-record error texts are its own; these say the same in
  * other words.
  *
- * **What is read.** The records are walked only when the header cannot decide: when
- * `before.max.ms` is bounded (the header holds the first and the largest timestamp, not
- * the smallest: a producer may send records in any time order), or when the header's
- * first or largest timestamp is out of range (to name the records). Otherwise the
- * header's max timestamp, which every Kafka client computes from its records, stands for
- * them all: with `before.max.ms` unbounded (the default) only the largest timestamp can
- * be out of range. Why: the walk of a compressed batch is a decompression, on every
- * produce under Kafka 4.0's default `after.max.ms` of one hour. Kafka computes the max
- * timestamp itself; a hand-made batch whose header understates its records' largest
- * timestamp passes here where Kafka refuses it.
+ * **What is read.** Every record's timestamp, as Kafka's validator reads them, whenever
+ * either bound is finite (Kafka 4.0's default `after.max.ms` is one hour): the header's
+ * max timestamp is the producer's word, and a hand-made batch whose header understates
+ * its records' largest timestamp is refused as Kafka refuses it. The walk reads each
+ * record's length and timestamp delta and skips the rest (no object a record); a
+ * compressed batch is decompressed for it, as Kafka's validator decompresses every
+ * compressed batch it is sent. `seen.maxTimestamp` gets the records' largest timestamp
+ * (-1 for none), which Kafka writes into the stored batch's header (`setMaxTimestamp`),
+ * or the header's when the records were not walked (both bounds unbounded, or a LogAppendTime claim).
  */
-export function timestampProblem(batch: { readonly position: number; readonly size: number; readonly header: BatchHeader }, bytes: Uint8Array, nowMs: number | undefined, c: TimestampRules): BatchProblem | undefined {
+export function timestampProblem(
+  batch: { readonly position: number; readonly size: number; readonly header: BatchHeader },
+  bytes: Uint8Array,
+  nowMs: number | undefined,
+  c: TimestampRules,
+  seen: { maxTimestamp: number } = { maxTimestamp: -1 },
+): BatchProblem | undefined {
   const h = batch.header;
+  seen.maxTimestamp = h.maxTimestamp;
   const logAppendClaim = claimsLogAppendTime(h);
   if (c.messageTimestampType !== 'CreateTime') {
     return logAppendClaim ? everyRecord(batch, bytes, 'a producer may not set the timestamp type to LogAppendTime: the broker stamps it') : undefined;
@@ -203,27 +266,77 @@ export function timestampProblem(batch: { readonly position: number; readonly si
   // Unbounded both ways (Kafka 3.x's defaults): nothing to check. No closure or object on
   // the way through: this runs on every produce to a CreateTime topic.
   if (before >= Number.MAX_SAFE_INTEGER && after >= Number.MAX_SAFE_INTEGER) return undefined;
-  const max = h.maxTimestamp;
-  const base = logAppendClaim ? max : h.baseTimestamp;
-  const headerOut = (max >= 0 && (nowMs - max > before || max - nowMs > after)) || (base >= 0 && (nowMs - base > before || base - nowMs > after));
-  if (!headerOut && before >= Number.MAX_SAFE_INTEGER) return undefined;
-  const low = Math.max(0, nowMs - before);
-  const high = Math.min(Number.MAX_SAFE_INTEGER, nowMs + after);
-  let timestamps: number[];
+  let count: number;
   try {
-    timestamps = recordTimestamps(batch, bytes);
+    count = walkTimestamps(batch, bytes);
   } catch (err) {
     if (isTributaryError(err)) return { errorCode: err.code, message: err.message };
     throw err;
   }
+  const timestamps = stampScratch;
   let errors: RecordError[] | undefined;
-  for (let i = 0; i < timestamps.length; i++) {
+  let max = -1;
+  for (let i = 0; i < count; i++) {
     const t = timestamps[i]!;
+    if (t > max) max = t;
     if (t === -1 || (nowMs - t <= before && t - nowMs <= after)) continue;
-    (errors ??= []).push({ batchIndex: i, batchIndexErrorMessage: `record ${i} has timestamp ${t}, outside [${low}, ${high}] (message.timestamp.before.max.ms and after.max.ms around the broker's clock)` });
+    (errors ??= []).push({ batchIndex: i, batchIndexErrorMessage: null });
   }
+  if (!logAppendClaim) seen.maxTimestamp = max;
   if (errors === undefined) return undefined;
-  return { errorCode: 'INVALID_TIMESTAMP', message: `${errors.length} of ${timestamps.length} records have a timestamp outside [${low}, ${high}]`, recordErrors: errors };
+  const low = Math.max(0, nowMs - before);
+  const high = Math.min(Number.MAX_SAFE_INTEGER, nowMs + after);
+  for (const e of errors) (e as { batchIndexErrorMessage: string | null }).batchIndexErrorMessage = `record ${e.batchIndex} has timestamp ${timestamps[e.batchIndex]}, outside [${low}, ${high}] (message.timestamp.before.max.ms and after.max.ms around the broker's clock)`;
+  return { errorCode: 'INVALID_TIMESTAMP', message: `${errors.length} of ${count} records have a timestamp outside [${low}, ${high}]`, recordErrors: errors };
+}
+
+/**
+ * The records' timestamps of the last {@link walkTimestamps}, reused from one batch to the
+ * next (a produce's check is synchronous), grown to the largest batch's record count.
+ */
+let stampScratch = new Float64Array(256);
+
+/**
+ * Reads each record's timestamp of `batch` into {@link stampScratch} and returns the
+ * record count: each record's length, attributes and timestamp delta, the rest skipped.
+ * Throws CORRUPT_MESSAGE for records that do not parse (a length past the end, an overlong
+ * varint, fewer or more bytes than the header's count of records), or that do not
+ * decompress.
+ */
+function walkTimestamps(batch: { readonly position: number; readonly size: number; readonly header: BatchHeader }, bytes: Uint8Array): number {
+  const h = batch.header;
+  const body = recordsBody(batch, bytes);
+  const count = h.recordCount;
+  // Checked before anything is sized: a record is at least 7 bytes.
+  if (count < 0 || count > body.length / 7) throw new TributaryError('CORRUPT_MESSAGE', `${count} records cannot fit in ${body.length} bytes`);
+  if (stampScratch.length < count) stampScratch = new Float64Array(Math.max(count, stampScratch.length * 2));
+  const logAppend = claimsLogAppendTime(h);
+  const r = new ByteReader(body, 'CORRUPT_MESSAGE', 0, body.length, 'corrupt record batch');
+  for (let i = 0; i < count; i++) {
+    const length = r.varint();
+    if (length < 6 || length > r.remaining) throw new TributaryError('CORRUPT_MESSAGE', `record ${i} has a bad length ${length}`);
+    const end = r.position + length;
+    r.skip(1); // attributes
+    const delta = r.varlong();
+    if (r.position > end) throw new TributaryError('CORRUPT_MESSAGE', `record ${i} runs past its length`);
+    stampScratch[i] = logAppend ? h.maxTimestamp : h.baseTimestamp + delta;
+    r.skip(end - r.position);
+  }
+  if (r.remaining !== 0) throw new TributaryError('CORRUPT_MESSAGE', `${r.remaining} bytes follow the batch's ${count} records`);
+  return count;
+}
+
+/** The records section of `batch`, decompressed; CORRUPT_MESSAGE when it does not decompress. */
+function recordsBody(batch: { readonly position: number; readonly size: number; readonly header: BatchHeader }, bytes: Uint8Array): Buffer {
+  const section = asBuffer(bytes).subarray(batch.position + batchHeaderBytes, batch.position + batch.size);
+  const compression = compressionOf(batch.header.attributes);
+  if (compression === 'none') return section;
+  try {
+    return decompressSync(compression, section);
+  } catch (cause) {
+    if (isTributaryError(cause)) throw cause;
+    throw new TributaryError('CORRUPT_MESSAGE', `a ${compression} batch cannot be decompressed: ${String((cause as Error)?.message ?? cause)}`, { cause });
+  }
 }
 
 /**
@@ -234,7 +347,7 @@ export function timestampProblem(batch: { readonly position: number; readonly si
 function everyRecord(batch: { readonly position: number; readonly size: number; readonly header: BatchHeader }, bytes: Uint8Array, why: string): BatchProblem {
   let count: number;
   try {
-    count = recordTimestamps(batch, bytes).length;
+    count = decodeRecordsSection(recordsBody(batch, bytes), batch.header).length;
   } catch (err) {
     if (isTributaryError(err)) return { errorCode: err.code, message: err.message };
     throw err;
@@ -244,36 +357,24 @@ function everyRecord(batch: { readonly position: number; readonly size: number; 
   return { errorCode: 'INVALID_TIMESTAMP', message: why, recordErrors };
 }
 
-/** Each record's timestamp as Kafka's reader gives it; throws CORRUPT_MESSAGE for records that do not decode. */
-function recordTimestamps(batch: { readonly position: number; readonly size: number; readonly header: BatchHeader }, bytes: Uint8Array): number[] {
-  const buf = asBuffer(bytes);
-  const section = buf.subarray(batch.position + batchHeaderBytes, batch.position + batch.size);
-  const compression = compressionOf(batch.header.attributes);
-  let body: Buffer;
-  try {
-    body = compression === 'none' ? section : decompressSync(compression, section);
-  } catch (cause) {
-    if (isTributaryError(cause)) throw cause;
-    throw new TributaryError('CORRUPT_MESSAGE', `a ${compression} batch cannot be decompressed: ${String((cause as Error)?.message ?? cause)}`, { cause });
-  }
-  return decodeRecordsSection(body, batch.header).map((r) => r.timestamp);
-}
-
 /**
- * A copy of the one checked batch of `validated` as a CreateTime batch (attribute bit 3
- * cleared, the CRC computed again), checked again under `rules`: what Kafka stores for
- * a producer's batch that claims LogAppendTime on a CreateTime topic and passes
- * {@link timestampProblem} (its `assignOffsetsNonCompressed` sets the topic's timestamp
- * type, and the records' largest timestamp, which for such a batch is its max
- * timestamp). A copy: the caller's bytes may be a client's own buffer in this process.
+ * A copy of the one checked batch of `validated` as Kafka stores it on a CreateTime topic,
+ * checked again under `rules`: a CreateTime batch (attribute bit 3 cleared: Kafka's
+ * `assignOffsetsNonCompressed` sets the topic's timestamp type on a batch that claimed
+ * LogAppendTime and passed {@link timestampProblem}) whose max timestamp is
+ * `maxTimestamp`, the records' largest (`setMaxTimestamp`: a header that understated or
+ * overstated it is corrected), with the CRC computed again. A copy: the caller's bytes may
+ * be a client's own buffer in this process. Only for a batch that needs it (rare: every
+ * Kafka client writes the true max timestamp and CreateTime).
  */
-export function asCreateTimeBatch(validated: ValidatedBatches, rules: ValidationRules): ValidatedBatches {
+export function asStoredBatch(validated: ValidatedBatches, rules: ValidationRules, maxTimestamp: number): ValidatedBatches {
   const { position, size } = validated.batches[0]!;
   const copy = Buffer.from(validated.bytes.subarray(position, position + size));
   copy.writeInt16BE(copy.readInt16BE(positions.attributes) & ~attributeBits.timestampType, positions.attributes);
+  copy.writeBigInt64BE(BigInt(maxTimestamp), positions.maxTimestamp);
   copy.writeUInt32BE(crc32c(copy, crcStartPosition, size), positions.crc);
   const checked = validateBatches(copy, rules);
-  assert(checked.ok, 'a checked batch with one attribute bit cleared and its CRC recomputed checks again');
+  assert(checked.ok, 'a checked batch with its timestamp type and max timestamp set and its CRC recomputed checks again');
   return checked.value;
 }
 

@@ -71,8 +71,8 @@ const writeBehindEntriesMin = 16;
 
 /** How often replicas with work due soon (acks=all timeouts, proposals to retry, appends to flush) are ticked. */
 const promptTickMs = 100;
-/** The broker's `fetch.max.bytes` (a Fetch's answer holds at most min(max_bytes, this)); Kafka's default is 55 MiB. */
-const fetchResponseBytesMax = 50 * 1024 * 1024;
+/** The broker's `fetch.max.bytes` by default (a Fetch's answer holds at most min(max_bytes, this)): Kafka's, 55 MiB. */
+export const fetchMaxBytesDefault = 57_671_680;
 
 /** A flush-always replica with appends no produce flushed (the group coordinator's writes). */
 const unflushed = (p: Partition): boolean => p.config.hwRequiresFlush && p.flushedOffset < p.logEndOffset;
@@ -699,7 +699,7 @@ export class ReplicaManager {
     // the first partition with data gets its first batch whole past any limit (KIP-74),
     // no partition after it anything past the limit. A limit below 0 stays below 0 (Kafka
     // answers each partition with data to read UNKNOWN_SERVER_ERROR: partition.ts).
-    let budget = Math.min(req.maxBytes, fetchResponseBytesMax);
+    let budget = Math.min(req.maxBytes, this.o.config.fetchMaxBytes ?? fetchMaxBytesDefault);
     let minOneMessage = true;
     const responses: P.FetchTopicResponse[] = [];
     for (const t of req.topics) {
@@ -736,12 +736,18 @@ export class ReplicaManager {
           minOneMessage = false;
           budget = Math.max(0, budget - res.records.length);
         }
+        // Kafka's `createLogReadResult(e)`: a partition answered with an error carries no
+        // offsets (-1 for the high watermark, last stable offset and log start), whatever the
+        // error (ReplicaManager.readFromLog, handleOffsetOutOfRangeError without tiered
+        // storage). One departure: a follower's OFFSET_OUT_OF_RANGE keeps the leader's log
+        // start, which Tributary's follower restarts at (Kafka's asks ListOffsets instead).
+        const offsetsKnown = res.errorCode === 'NONE' || (isFollower && res.errorCode === 'OFFSET_OUT_OF_RANGE');
         partitions.push({
           partitionIndex: fp.partition,
           errorCode: res.errorCode,
-          highWatermark: res.highWatermark,
-          lastStableOffset: res.highWatermark,
-          logStartOffset: res.logStartOffset,
+          highWatermark: offsetsKnown ? res.highWatermark : -1,
+          lastStableOffset: offsetsKnown ? res.highWatermark : -1,
+          logStartOffset: offsetsKnown ? res.logStartOffset : -1,
           ...(res.divergingEpoch ? { divergingEpoch: res.divergingEpoch } : {}),
           abortedTransactions: noAborted,
           preferredReadReplica: -1,

@@ -11,6 +11,7 @@ import type { BrokerConfig } from './broker.js';
 import { defaultGroupCoordinatorConfig } from './core/group-coordinator.js';
 import { defaultGroupShellConfig } from './group-shell.js';
 import { fetchBytesDefault } from './partition.js';
+import { fetchMaxBytesDefault } from './replica-manager.js';
 
 /** What a node was started with that its static configs come from; everything is optional (a broker made alone in a test has less). */
 export interface NodeConfigSettings {
@@ -61,6 +62,7 @@ export function staticBrokerConfigs(s: NodeConfigSettings, view: MetadataView | 
     ['advertised.listeners', listener],
     ['listener.security.protocol.map', `${b.listenerName ?? 'PLAINTEXT'}:${b.listenerName ?? 'PLAINTEXT'}`],
     ['socket.request.max.bytes', String(frameBytesMax)],
+    ['fetch.max.bytes', String(b.fetchMaxBytes ?? fetchMaxBytesDefault)],
     ['num.partitions', String(c.defaultNumPartitions ?? controllerDefaults.defaultNumPartitions)],
     ['default.replication.factor', String(c.defaultReplicationFactor ?? Math.min(3, Math.max(1, voters.length)))],
     ['auto.create.topics.enable', String(b.autoCreateTopicsEnable)],

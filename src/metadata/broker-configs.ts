@@ -59,6 +59,7 @@ const staticList: readonly StaticBrokerConfigDef[] = [
   { name: 'advertised.listeners', type: 'list', kafkaDefault: null, doc: 'The address clients are told to use for this node, as NAME://host:port.' },
   { name: 'listener.security.protocol.map', type: 'list', kafkaDefault: 'SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT', doc: 'The security protocol of each listener name.' },
   { name: 'socket.request.max.bytes', type: 'int', kafkaDefault: '104857600', doc: 'The largest request a client may send; a larger frame closes the connection.' },
+  { name: 'fetch.max.bytes', type: 'int', kafkaDefault: '57671680', doc: 'The most record bytes one Fetch answer holds (the smaller of this and the request\'s max_bytes), except that its first batch always comes whole.' },
   // Logs.
   { name: 'log.dirs', type: 'list', kafkaDefault: null, doc: 'The folder that holds this node’s partitions and metadata log.' },
   { name: 'log.dir', type: 'string', kafkaDefault: '/tmp/kafka-logs', doc: 'The folder that holds this node’s partitions (log.dirs takes precedence).' },

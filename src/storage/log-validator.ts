@@ -76,6 +76,10 @@ export type Validation =
 
 const refuse = (errorCode: ErrorCode, message: string): Validation => ({ ok: false, errorCode, message });
 
+/** {@link checkedBatchSize}'s answers for 'bad-offset-delta' and 'bad-record-count'. */
+const badOffsetDelta = -1 - batchProblems.indexOf('bad-offset-delta');
+const badRecordCount = -1 - batchProblems.indexOf('bad-record-count');
+
 /** Checks every batch in `input` (nothing is accepted unless every batch passes); see the top of this file. */
 export function validateBatches(input: Uint8Array, rules: ValidationRules): Validation {
   const bytes = asBuffer(input);
@@ -91,7 +95,13 @@ export function validateBatches(input: Uint8Array, rules: ValidationRules): Vali
   for (let pos = 0; pos < bytes.length; ) {
     // The numeric check and the unchecked header read: no result object and no argument checks a batch.
     const size = checkedBatchSize(bytes, pos, bytes.length, verifyCrc);
-    if (size < 0) return refuse('CORRUPT_MESSAGE', `batch ${count} at byte ${pos} is invalid: ${batchProblems[-1 - size]}`);
+    if (size < 0) {
+      // A client's batch whose offsets and count disagree (a last offset delta below 0, a
+      // count below 0 or above the span) is Kafka's `LogValidator.validateBatch`
+      // INVALID_RECORD, after the CRC; the same bytes from a leader are corrupt.
+      const offsets = rules.assignOffsets && (size === badOffsetDelta || size === badRecordCount);
+      return refuse(offsets ? 'INVALID_RECORD' : 'CORRUPT_MESSAGE', `batch ${count} at byte ${pos} is invalid: ${batchProblems[-1 - size]}`);
+    }
     if (size > rules.maxMessageBytes) return refuse('MESSAGE_TOO_LARGE', `a batch of ${size} bytes is over max.message.bytes (${rules.maxMessageBytes})`);
     const header = readCheckedBatchHeader(bytes, pos);
     if (rules.assignOffsets) {

@@ -6,7 +6,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { eventually, kcatBase, requireClients, runKcat, runPython } from './helpers/clients.js';
+import { eventually, kcat, kcatBase, requireClients, run, runKcat, runPython } from './helpers/clients.js';
 import { clusterForFile, type WireCluster } from './helpers/cluster.js';
 import { runCli, type Ran } from '../helpers/cli.js';
 import './helpers/kafkajs.js';
@@ -41,7 +41,7 @@ const kafkaOf = (brokers: string): Kafka =>
   new Kafka({ clientId: 'first-hour', brokers: brokers.split(','), logLevel: logLevel.NOTHING, connectionTimeout: 30_000, requestTimeout: 60_000, retry: { retries: 12, initialRetryTime: 200, maxRetryTime: 5_000 } });
 
 describe('a first hour with real clients, 3 nodes', { timeout: 400_000 }, () => {
-  it("ListOffsets answers each of Kafka's targets: -3 max timestamp (kcat -Q, offsets_for_times, KafkaJS), -4 earliest local, -5 latest tiered", async () => {
+  it("ListOffsets refuses Kafka's newer targets (-3 max timestamp, -4 earliest local, -5 latest tiered) in the older versions kcat, offsets_for_times and KafkaJS send, as Kafka 4.x does; Tributary's Admin gets -3", async () => {
     const topic = 'fh-targets';
     await cluster.admin().createTopics([{ name: topic, partitions: 1, replicationFactor: 3 }, { name: `${topic}-empty`, partitions: 1, replicationFactor: 3 }]);
     const t0 = 1_700_000_000_000;
@@ -52,32 +52,35 @@ describe('a first hour with real clients, 3 nodes', { timeout: 400_000 }, () => 
     await producer.send(topic, [5, 1, 9, 3, 9, 2, 7, 8, 0, 4].map((s, i) => ({ value: `v${i}`, timestamp: t0 + s * 1000 })));
     for (const s of [6, 20, 10]) await producer.send(topic, [{ value: `s${s}`, timestamp: t0 + s * 1000 }]);
 
-    // Before: kcat and python were answered UNSUPPORTED_VERSION for -3, and the request
-    // holding -4 or -5 was refused whole (INVALID_REQUEST).
-    const q = async (t: string, target: number): Promise<string> => (await runKcat(kcatBase(b, ['-Q', '-t', `${t}:0:${target}`]))).trim();
-    expect(await q(topic, -3)).toBe(`${topic} [0] offset 11`);
-    expect(await q(topic, -4)).toBe(`${topic} [0] offset 0`);
-    expect(await q(topic, -5)).toBe(`${topic} [0] offset -1`);
-    // An empty partition has no largest timestamp.
-    expect(await q(`${topic}-empty`, -3)).toBe(`${topic}-empty [0] offset -1`);
+    // Kafka 4.x answers a target the request's version does not define UNSUPPORTED_VERSION
+    // (ReplicaManager.isListOffsetsTimestampUnsupported, KAFKA-17331: -3 from ListOffsets
+    // v7, -4 from v8, -5 from v9). librdkafka 2.0.2 (kcat, python) and KafkaJS send older
+    // versions, so a real Kafka broker refuses them each of these; Tributary does too since
+    // s12 (s11 answered them: test/wire/kafka-answers.test.ts has -3 at v7).
+    const q = (t: string, target: number) => run(kcat, kcatBase(b, ['-Q', '-t', `${t}:0:${target}`]));
+    for (const target of [-3, -4, -5]) {
+      const r = await q(topic, target);
+      expect([r.code, r.stderr.trim()]).toEqual([1, '% ERROR: offsets_for_times failed: Broker: API version not supported']);
+    }
+    expect((await runKcat(kcatBase(b, ['-Q', '-t', `${topic}:0:-1`]))).trim()).toBe(`${topic} [0] offset 13`);
 
     const targets = [-1, -2, -3, -4, -5, -6, t0 + 6000];
     const py = await runPython<Record<string, number | string>>('list_offsets_targets.py', [b, topic, ...targets]);
-    // -6 is no target Kafka 4.x serves; Tributary answers the partition UNSUPPORTED_VERSION.
-    expect(py).toEqual({ '-1': 13, '-2': 0, '-3': 11, '-4': 0, '-5': -1, '-6': 'UNSUPPORTED_VERSION', [t0 + 6000]: 2 });
+    // -6 is no target Kafka 4.x serves at any version.
+    expect(py).toEqual({ '-1': 13, '-2': 0, '-3': 'UNSUPPORTED_VERSION', '-4': 'UNSUPPORTED_VERSION', '-5': 'UNSUPPORTED_VERSION', '-6': 'UNSUPPORTED_VERSION', [t0 + 6000]: 2 });
 
-    // After DeleteRecords the earliest local offset is the new log start, and the largest
+    // After DeleteRecords the earliest offset is the new log start, and the largest
     // timestamp is looked for in what is left.
     await cluster.admin().deleteRecords(topic, { 0: 3 });
-    const after = await runPython<Record<string, number | string>>('list_offsets_targets.py', [b, topic, -2, -3, -4]);
-    expect(after).toEqual({ '-2': 3, '-3': 11, '-4': 3 });
+    const after = await runPython<Record<string, number | string>>('list_offsets_targets.py', [b, topic, -2, -3]);
+    expect(after).toEqual({ '-2': 3, '-3': 'UNSUPPORTED_VERSION' });
 
-    // KafkaJS passes the target through fetchTopicOffsetsByTimestamp.
+    // KafkaJS passes the target through fetchTopicOffsetsByTimestamp, in ListOffsets v3 at most.
     const kafka = kafkaOf(b);
     const admin = kafka.admin();
     await admin.connect();
     try {
-      expect(await admin.fetchTopicOffsetsByTimestamp(topic, -3)).toEqual([{ partition: 0, offset: '11' }]);
+      await expect(admin.fetchTopicOffsetsByTimestamp(topic, -3)).rejects.toMatchObject({ type: 'UNSUPPORTED_VERSION' });
     } finally {
       await admin.disconnect();
     }
