@@ -22,7 +22,8 @@ import type { Request, ResponseFor } from '../protocol/requests.js';
 import type { Store } from '../storage/store.js';
 import { every as everyOn, systemClock, type Clock, type RepeatingTimer } from '../util/clock.js';
 import { TributaryError } from '../util/errors.js';
-import type { Logger } from '../util/logger.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import { BrokerLoggers } from './broker-loggers.js';
 import { BrokerLifecycleManager } from './broker-lifecycle-manager.js';
 import { BrokerTopicStats } from './broker-topic-stats.js';
 import { KafkaApis, type GroupHandler, type KafkaApisOptions } from './kafka-apis.js';
@@ -110,6 +111,8 @@ export class Broker {
   /** The logs as storage: opening, flush-always durability, offline replicas. */
   readonly logs: LogManager;
   readonly stats: BrokerTopicStats;
+  /** Its loggers as a BROKER_LOGGER config resource. */
+  readonly loggers: BrokerLoggers;
   private readonly controller: ControllerChannel;
   private readonly lifecycle: BrokerLifecycleManager;
   private readonly replicas: ReplicaManager;
@@ -127,7 +130,9 @@ export class Broker {
     }
     this.controller = options.controller;
     const clock: Clock = (this.clock = options.clock ?? systemClock);
-    this.stats = new BrokerTopicStats(this.nodeId, options.logger);
+    // The broker's lines go through its root logger, whose level IncrementalAlterConfigs of a BROKER_LOGGER sets.
+    this.loggers = new BrokerLoggers(this.nodeId, options.logger ?? silentLogger);
+    this.stats = new BrokerTopicStats(this.nodeId, this.loggers.logger);
     this.logs = new LogManager({ dataDir: options.dataDir, nodeId: this.nodeId, clock, log: this.stats.log, ...(options.openStore ? { openStore: options.openStore } : {}) });
     this.lifecycle = new BrokerLifecycleManager({
       nodeId: this.nodeId,
@@ -154,7 +159,7 @@ export class Broker {
       ...(options.onLeaderOpened ? { onLeaderOpened: options.onLeaderOpened } : {}),
     });
     const producerIds = new ProducerIdManager(this.nodeId, this.controller, () => this.lifecycle.brokerEpoch);
-    this.apis = new KafkaApis({ nodeId: this.nodeId, clusterId: options.clusterId, config: this.config, clock, controller: this.controller, replicaManager: this.replicas, producerIds, stats: this.stats, ...(options.node !== undefined ? { node: options.node } : {}) });
+    this.apis = new KafkaApis({ nodeId: this.nodeId, clusterId: options.clusterId, config: this.config, clock, controller: this.controller, replicaManager: this.replicas, producerIds, stats: this.stats, loggers: this.loggers, ...(options.node !== undefined ? { node: options.node } : {}) });
   }
 
   /** Sets the handler of the group APIs (FindCoordinator, JoinGroup, ..., OffsetFetch): the group coordinator's shell. */

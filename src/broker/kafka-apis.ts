@@ -32,6 +32,8 @@ import type { Clock } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { AutoTopicCreationManager } from './auto-topic-creation-manager.js';
+import { BrokerLoggers, isBrokerLogger } from './broker-loggers.js';
+import { silentLogger } from '../util/logger.js';
 import type { BrokerConfig, ControllerChannel } from './broker.js';
 import type { BrokerTopicStats } from './broker-topic-stats.js';
 import { createTopicsFromClient, deleteTopicsFromClient, internalProduceMessage, isInternalTopic } from './internal-topics.js';
@@ -62,6 +64,8 @@ export interface KafkaApisOptions {
   readonly stats: BrokerTopicStats;
   /** The node's settings that DescribeConfigs reports as its read-only broker configs. */
   readonly node?: Omit<NodeConfigSettings, 'nodeId' | 'clusterId' | 'broker'>;
+  /** The broker's loggers, its BROKER_LOGGER resource (default: a silent root logger). */
+  readonly loggers?: BrokerLoggers;
 }
 
 export class KafkaApis {
@@ -71,6 +75,11 @@ export class KafkaApis {
   constructor(private readonly o: KafkaApisOptions) {
     this.topicMetadata = new AutoTopicCreationManager({ clusterId: o.clusterId, host: o.config.host, controller: o.controller, autoCreateTopicsEnable: o.config.autoCreateTopicsEnable });
   }
+
+  private get loggers(): BrokerLoggers {
+    return (this.defaultLoggers ??= this.o.loggers ?? new BrokerLoggers(this.o.nodeId, silentLogger));
+  }
+  private defaultLoggers: BrokerLoggers | undefined;
 
   setGroupHandler(handler: GroupHandler | undefined): void {
     this.groupHandler = handler;
@@ -107,8 +116,21 @@ export class KafkaApis {
         return { apiKey: ApiKey.CreatePartitions, results: r.results } satisfies P.CreatePartitionsResponse;
       }
       case ApiKey.IncrementalAlterConfigs: {
-        const r = await controller.submit({ type: 'IncrementalAlterConfigs', resources: req.resources, validateOnly: req.validateOnly ?? false });
-        return { apiKey: ApiKey.IncrementalAlterConfigs, responses: r.responses } satisfies P.IncrementalAlterConfigsResponse;
+        // A BROKER_LOGGER resource is the receiving broker's (Kafka's ConfigAdminManager
+        // answers it there); the rest go to the controller, and the answers keep the request's order.
+        const validateOnly = req.validateOnly ?? false;
+        const stored = req.resources.filter((r) => !isBrokerLogger(r));
+        const r = stored.length > 0 || stored.length === req.resources.length ? await controller.submit({ type: 'IncrementalAlterConfigs', resources: stored, validateOnly }) : { responses: [] };
+        if (stored.length === req.resources.length) return { apiKey: ApiKey.IncrementalAlterConfigs, responses: r.responses } satisfies P.IncrementalAlterConfigsResponse;
+        const seen = new Map<string, number>();
+        for (const x of req.resources) if (isBrokerLogger(x)) seen.set(x.resourceName, (seen.get(x.resourceName) ?? 0) + 1);
+        let k = 0;
+        const responses = req.resources.map((x): P.AlterConfigsResourceResponse => {
+          if (!isBrokerLogger(x)) return r.responses[k++]!;
+          if (seen.get(x.resourceName)! > 1) return { resourceType: x.resourceType, resourceName: x.resourceName, errorCode: 'INVALID_REQUEST', errorMessage: 'Each resource must appear at most once.' };
+          return this.loggers.alter(x, validateOnly);
+        });
+        return { apiKey: ApiKey.IncrementalAlterConfigs, responses } satisfies P.IncrementalAlterConfigsResponse;
       }
       case ApiKey.AlterConfigs: {
         // Kafka's older API: SET each listed config (DELETE for a null value), and the
@@ -121,7 +143,9 @@ export class KafkaApis {
         const image = this.requireImage();
         const staticConfigs = staticBrokerConfigs({ ...this.o.node, nodeId: this.o.nodeId, clusterId: this.o.clusterId, broker: this.o.config }, image);
         const r = describeConfigs(image, { type: 'DescribeConfigs', resources: req.resources, includeSynonyms: req.includeSynonyms ?? false, includeDocumentation: req.includeDocumentation ?? false }, { brokerId: this.o.nodeId, staticConfigs });
-        return { apiKey: ApiKey.DescribeConfigs, results: r.results } satisfies P.DescribeConfigsResponse;
+        // A BROKER_LOGGER resource lists this broker's loggers (broker-loggers.ts).
+        const results = r.results.map((x, i) => (isBrokerLogger(x) ? this.loggers.describe(req.resources[i]!) : x));
+        return { apiKey: ApiKey.DescribeConfigs, results } satisfies P.DescribeConfigsResponse;
       }
       case ApiKey.DeleteRecords:
         return this.handleDeleteRecords(req);

@@ -50,6 +50,11 @@ export function incrementalAlterConfigs(txn: Txn, req: IncrementalAlterConfigsRe
       respond(fail('INVALID_REQUEST', 'the resource is listed more than once'));
       continue;
     }
+    // A broker's loggers are the receiving broker's to change (its KafkaApis answers them); never stored.
+    if (r.resourceType !== ConfigResourceType.Topic && r.resourceType !== ConfigResourceType.Broker) {
+      respond(fail('INVALID_REQUEST', `Unknown resource type ${r.resourceType}`));
+      continue;
+    }
     const planned = planConfigChanges(txn.delta, r.resourceType, r.resourceName, req.replace === true ? withUnlistedDeleted(txn.delta, r) : r.configs);
     if ('code' in planned) {
       respond(planned);

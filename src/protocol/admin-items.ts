@@ -79,6 +79,9 @@ export interface CreatePartitionsTopicResult {
   readonly errorMessage: string | null;
 }
 
+/** Kafka's `ConfigResource.Type.BROKER_LOGGER`: a broker's loggers and their levels. */
+export const brokerLoggerResourceType = 8;
+
 /** Kafka's `AlterConfigOp.OpType`. */
 export type AlterConfigOp = 'SET' | 'DELETE' | 'APPEND' | 'SUBTRACT';
 
@@ -89,14 +92,15 @@ export interface AlterableConfig {
 }
 
 export interface AlterConfigsResource {
-  readonly resourceType: ConfigResourceType;
+  /** `ConfigResourceType.Topic` (2), `.Broker` (4), or Kafka's BROKER_LOGGER (8), which the receiving broker answers itself (never the controller). */
+  readonly resourceType: ConfigResourceType | typeof brokerLoggerResourceType;
   /** A topic name; for brokers, a broker id or `''` for the cluster-wide default. */
   readonly resourceName: string;
   readonly configs: readonly AlterableConfig[];
 }
 
 export interface AlterConfigsResourceResponse {
-  readonly resourceType: ConfigResourceType;
+  readonly resourceType: ConfigResourceType | typeof brokerLoggerResourceType;
   readonly resourceName: string;
   readonly errorCode: ErrorCode;
   readonly errorMessage: string | null;

@@ -377,7 +377,7 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
     topics: optional(nullable(array(struct({ name: string, partitionIndexes: array(int32) })))),
   }),
   [ApiKey.AlterConfigs]: api(ApiKey.AlterConfigs, {
-    resources: array(struct({ resourceType: oneOf([2, 4]), resourceName: string, configs: array(struct({ name: string, value: nullable(string) })) })),
+    resources: array(struct({ resourceType: oneOf([2, 4, 8]), resourceName: string, configs: array(struct({ name: string, value: nullable(string) })) })),
     validateOnly: optional(bool),
   }),
   [ApiKey.CreatePartitions]: api(ApiKey.CreatePartitions, {
@@ -390,7 +390,7 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
   [ApiKey.IncrementalAlterConfigs]: api(ApiKey.IncrementalAlterConfigs, {
     resources: array(
       struct({
-        resourceType: oneOf([2, 4]),
+        resourceType: oneOf([2, 4, 8]),
         resourceName: string,
         configs: array(struct({ name: string, configOperation: oneOf(['SET', 'DELETE', 'APPEND', 'SUBTRACT']), value: nullable(string) })),
       }),

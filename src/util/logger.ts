@@ -95,3 +95,43 @@ export function childLogger(parent: Logger, bindings: object): Logger {
   };
   return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
 }
+
+/**
+ * The least severe level `logger` writes, as {@link makeLogger} and {@link childLogger}
+ * built it (a level below it is the shared no-op): `'silent'` when it writes nothing.
+ * A logger of the user's own (pino, console) writes every level. @internal
+ */
+export function levelOf(logger: Logger): LogLevel {
+  for (const name of ['debug', 'info', 'warn', 'error'] as const) if (logger[name] !== noop) return name;
+  return 'silent';
+}
+
+/**
+ * A logger whose level can change while it is in use (a broker's loggers, which
+ * IncrementalAlterConfigs of a BROKER_LOGGER sets): `base`'s methods at or above `level`,
+ * no-ops below it. Never writes a level `base` drops. @internal
+ */
+export class LevelledLogger implements Logger {
+  debug: Logger['debug'] = noop;
+  info: Logger['info'] = noop;
+  warn: Logger['warn'] = noop;
+  error: Logger['error'] = noop;
+  private current: LogLevel = 'silent';
+
+  constructor(
+    private readonly base: Logger,
+    level: LogLevel = levelOf(base),
+  ) {
+    this.setLevel(level);
+  }
+
+  get level(): LogLevel {
+    return this.current;
+  }
+
+  setLevel(level: LogLevel): void {
+    this.current = level;
+    const min = rank[level];
+    for (const name of ['debug', 'info', 'warn', 'error'] as const) this[name] = rank[name] < min ? noop : this.base[name];
+  }
+}

@@ -171,6 +171,24 @@ async function logEnd(topic: string): Promise<number> {
   return (await cluster.admin().listOffsets(topic, 'latest'))[0]!.offset;
 }
 
+/** IncrementalAlterConfigs v0 of one resource, written by hand: [error code, message]. Ops: [name, op (0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT), value]. */
+async function alterConfigsV0(node: number, resourceType: number, resourceName: string, ops: [string, number, string | null][], validateOnly = false): Promise<[number, string | null]> {
+  const str = (t: string): Buffer => Buffer.concat([Buffer.from([0, Buffer.byteLength(t)]), Buffer.from(t)]);
+  const int32 = (n: number): Buffer => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(n, 0);
+    return b;
+  };
+  const configs = ops.map(([name, op, value]) => Buffer.concat([str(name), Buffer.from([op]), value === null ? Buffer.from([0xff, 0xff]) : str(value)]));
+  const body = Buffer.concat([int32(1), Buffer.from([resourceType]), str(resourceName), int32(ops.length), ...configs, Buffer.from([validateOnly ? 1 : 0])]);
+  const frame = await roundTrip(nodeAddress(cluster, node), (id) => sized(requestMessage(44, 0, id, body)));
+  // throttle, one response: error, message.
+  expect(frame.readInt32BE(4)).toBe(1);
+  const errorCode = frame.readInt16BE(8);
+  const len = frame.readInt16BE(10);
+  return [errorCode, len < 0 ? null : frame.subarray(12, 12 + len).toString()];
+}
+
 describe('Kafka’s exact answers on a real socket', { timeout: 300_000 }, () => {
   it('a Fetch partition answered with an error carries -1 for its high watermark, last stable offset and log start offset', async () => {
     const topic = 'answers-fetch';
@@ -320,6 +338,34 @@ describe('Kafka’s exact answers on a real socket', { timeout: 300_000 }, () =>
     try {
       const d = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: String(l0), configNames: ['fetch.max.bytes'] }] });
       expect(d.resources[0]!.configEntries.map((c) => [c.configName, c.configValue, c.readOnly])).toEqual([['fetch.max.bytes', '4096', true]]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('BROKER_LOGGER: DescribeConfigs lists the root logger and its level; IncrementalAlterConfigs sets it, with Kafka’s refusals', async () => {
+    const kafka = new Kafka({ clientId: 'answers-loggers', brokers: cluster.bootstrapServers.split(','), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const describeLoggers = async (name: string): Promise<unknown> => {
+      const d = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER_LOGGER, name }] });
+      return d.resources[0]!.configEntries.map((c) => [c.configName, c.configValue, c.readOnly, c.configSource]);
+    };
+    try {
+      // Before: an empty list. The cluster's logLevel here is `warn` (console, the default): root WARN. Source 6 is DYNAMIC_BROKER_LOGGER_CONFIG.
+      expect(await describeLoggers('1')).toEqual([['root', 'WARN', false, 6]]);
+      // Before: the whole request refused (resource type 8 was not accepted).
+      expect(await alterConfigsV0(1, 8, '1', [['root', 0, 'DEBUG']], true)).toEqual([0, null]);
+      expect(await describeLoggers('1')).toEqual([['root', 'WARN', false, 6]]);
+      expect(await alterConfigsV0(1, 8, '1', [['root', 0, 'ERROR']])).toEqual([0, null]);
+      expect(await describeLoggers('1')).toEqual([['root', 'ERROR', false, 6]]);
+      expect((await alterConfigsV0(1, 8, '1', [['root', 0, 'LOUD']]))[0]).toBe(40); // INVALID_CONFIG
+      expect((await alterConfigsV0(1, 8, '1', [['root', 0, 'info']]))[0]).toBe(40); // levels are upper case
+      expect(await alterConfigsV0(1, 8, '1', [['kafka.server', 0, 'INFO']])).toEqual([40, 'Logger kafka.server does not exist!']);
+      expect((await alterConfigsV0(1, 8, '1', [['root', 1, null]]))[0]).toBe(42); // DELETE root: INVALID_REQUEST
+      expect((await alterConfigsV0(1, 8, '1', [['root', 2, 'INFO']]))[0]).toBe(42); // APPEND
+      expect((await alterConfigsV0(1, 8, '2', [['root', 0, 'INFO']]))[0]).toBe(42); // another node's loggers
+      expect(await describeLoggers('1')).toEqual([['root', 'ERROR', false, 6]]);
     } finally {
       await admin.disconnect();
     }
