@@ -10,14 +10,18 @@
  * batches per fetch.
  *
  * What Kafka answers, in its order (each INVALID_RECORD unless said otherwise):
+ * - while its batch reader walks the bytes: a length field below 14 or a magic byte
+ *   outside 0-2, CORRUPT_MESSAGE; no whole batch at all;
  * - a batch of message format v0 or v1 ("Produce requests with version N are only allowed
  *   to contain record batches with magic version 2");
- * - more than one batch for the partition, idempotent or not, compressed or not ("only
- *   allowed to contain exactly one record batch per partition"; the log's
- *   `getFirstBatchAndMaybeValidateNoMoreBatches` says it again for every leader append);
- * - a base offset other than 0;
- * - a control batch ("Clients are not allowed to write control records");
- * - a producer id with no base sequence;
+ * - a second whole batch for the partition, idempotent or not, compressed or not ("only
+ *   allowed to contain exactly one record batch per partition"); partial bytes after the
+ *   first batch are dropped (`wholeBatchBytes`), as Kafka's `trimInvalidBytes`;
+ * - (at the leader) a base offset other than 0, then a batch over `max.message.bytes`
+ *   (MESSAGE_TOO_LARGE), both before the CRC (`beforeCrcProblem`), then the CRC and the
+ *   structure (CORRUPT_MESSAGE, `validateBatches`);
+ * - an offset span and record count that disagree, a control batch ("Clients are not
+ *   allowed to write control records"), a producer id with no base sequence;
  * - the records' timestamps (`timestampProblem`): INVALID_TIMESTAMP with the index of
  *   each refused record in `record_errors`;
  * - last, a batch larger than `segment.bytes`: RECORD_LIST_TOO_LARGE (checked after a
