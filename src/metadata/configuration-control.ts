@@ -10,6 +10,8 @@
  * partitions it now allows to have a leader (`electLeaderless`), as Kafka's controller does.
  */
 import type { ErrorCode } from '../util/error-codes.js';
+import { isTributaryError } from '../util/errors.js';
+import { validateTopicName } from '../util/topic-name.js';
 import { electLeaderless } from './cluster-control.js';
 import {
   brokerConfigDefs,
@@ -187,8 +189,16 @@ export function describeConfigs(view: MetadataView, req: DescribeConfigsRequest,
     const pick = (names: Iterable<string>): string[] => [...names].filter((n) => wanted === null || wanted.includes(n)).sort();
     const done = (configs: Entry[]): void => void results.push({ resourceType: r.resourceType, resourceName: r.resourceName, ...ok, configs });
     if (r.resourceType === ConfigResourceType.Topic) {
+      // Kafka's ConfigHelper: `Topic.validate` first (INVALID_TOPIC_EXCEPTION with its
+      // reason), then an unknown topic UNKNOWN_TOPIC_OR_PARTITION with no message (a client
+      // prints the code's own text, as against Kafka).
+      const badName = topicNameProblem(r.resourceName);
+      if (badName !== undefined) {
+        results.push(failure('INVALID_TOPIC_EXCEPTION', badName));
+        continue;
+      }
       if (view.topicIdOf(r.resourceName) === undefined) {
-        results.push(failure('UNKNOWN_TOPIC_OR_PARTITION', `topic ${JSON.stringify(r.resourceName)} does not exist`));
+        results.push({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode: 'UNKNOWN_TOPIC_OR_PARTITION', errorMessage: null, configs: [] });
         continue;
       }
       const on = broker === undefined ? undefined : String(broker.brokerId);
@@ -294,4 +304,15 @@ function configSynonyms(view: MetadataView, resourceType: ConfigResourceType, re
 
 function isBrokerIdText(text: string): boolean {
   return /^\d{1,10}$/.test(text) && Number(text) <= 0x7fffffff;
+}
+
+/** Why `name` is no legal topic name (Kafka's `Topic.validate`), or undefined. */
+function topicNameProblem(name: string): string | undefined {
+  try {
+    validateTopicName(name);
+    return undefined;
+  } catch (err) {
+    if (isTributaryError(err)) return err.message;
+    throw err;
+  }
 }

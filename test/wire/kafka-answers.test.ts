@@ -20,7 +20,7 @@
  */
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from './helpers/clients.js';
+import { eventually, requireClients, runPython } from './helpers/clients.js';
 import { nodeAddress, startWireCluster, type WireCluster } from './helpers/cluster.js';
 import { RawConnection, requestMessage, sized } from './helpers/raw-client.js';
 import { rawFetchV11 } from './helpers/raw-fetch.js';
@@ -30,6 +30,7 @@ let cluster: WireCluster;
 let correlationId = 1;
 
 beforeAll(async () => {
+  requireClients();
   cluster = await startWireCluster({ nodes: 3, broker: { fetchMaxBytes: 4096 } });
 }, 120_000);
 afterAll(async () => {
@@ -369,5 +370,16 @@ describe('Kafka’s exact answers on a real socket', { timeout: 300_000 }, () =>
     } finally {
       await admin.disconnect();
     }
+  });
+
+  it('DescribeConfigs of a missing topic: UNKNOWN_TOPIC_OR_PARTITION with no message; of an illegal name: INVALID_TOPIC_EXCEPTION', async () => {
+    await create('answers-described', 1);
+    const out = await runPython<Record<string, unknown>>('describe_topic_configs.py', [cluster.bootstrapServers, 'answers-described', 'answers-missing', 'bad!name']);
+    // Before: librdkafka printed Tributary's message for the missing topic, and the illegal
+    // name was UNKNOWN_TOPIC_OR_PARTITION too. Kafka's ConfigHelper sets no message for the
+    // first (librdkafka prints the code's text) and runs Topic.validate before it.
+    expect(out['answers-described']).toBe(33);
+    expect(out['answers-missing']).toEqual(['UNKNOWN_TOPIC_OR_PART', 'Broker: Unknown topic or partition']);
+    expect((out['bad!name'] as string[])[0]).toBe('TOPIC_EXCEPTION');
   });
 });
