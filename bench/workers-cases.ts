@@ -46,7 +46,8 @@ if (PROFILE === 'alloc' || PROFILE === 'cpu') profileWindow(PROFILE, isMainThrea
 const CALLS = Number(process.env.CALLS ?? 1000);
 const WARMUP_CALLS = Number(process.env.WARMUP_CALLS ?? 2000);
 const PER_CALL = 1000;
-const IN_FLIGHT = 4;
+/** Calls in flight while measuring (`IN_FLIGHT=16`: the RF 3 row's second form; both sides alike). */
+const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 4);
 /** 1,000,000: at 1-2 M rec/s, 200,000 were read in 100-200 ms, too short a span on a loaded machine. */
 const GROUP_RECORDS = Number(process.env.GROUP_RECORDS ?? 1_000_000);
 const E2E_RATE = 10_000;
