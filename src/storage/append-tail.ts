@@ -17,8 +17,11 @@
  * and leader epoch the log wrote; a test compares them with the log's own read). An offset
  * the tail does not hold at a batch start (before its first append, in the middle of a
  * batch, past its end) is `undefined`, and the caller reads the log. A read that meets the
- * end of a chunk stops there (the follower's next fetch goes on from there); one whose
- * offset left the tail reads the file as before.
+ * end of a chunk stops there (the follower's next fetch goes on from there), as Kafka's
+ * read stops at the end of a segment; but the appends still kept when a new chunk opens
+ * are carried into it (`carry`), so what followers have yet to fetch lies in one chunk and
+ * the end of a chunk is met only by appends too large to carry. A read whose offset left
+ * the tail reads the file as before.
  *
  * **Ownership.** A kept copy is never written again once made (an append makes a new
  * one), so a view handed out stays what it was for as long as anyone holds it, which is
@@ -94,8 +97,10 @@ interface TailEntry {
  * of 16 KiB at once (one message of Produce requests); chunks of 64 KiB (four of them)
  * split such a group about every other time, and each follower took 1.25 fetch rounds a
  * group instead of one, every extra round two messages between threads and a wake-up
- * each. With chunks of 128-256 KiB the split is rare: messages per 1,000 records 19.8 to
- * 16.5 (bench/results/2026-12-07i-pernode.md). What it costs: an append of 8-128 KiB
+ * each. With chunks of 128-256 KiB: messages per 1,000 records 19.8 to 16.5
+ * (bench/results/2026-12-07i-pernode.md); still 30% of the follower fetch answers
+ * stopped at a chunk's end, until the kept appends were carried into the next chunk
+ * (`carry`, session 12). What it costs: an append of 8-128 KiB
  * holds a chunk two to four times larger while it is kept (a tail drops its appends once every
  * follower has them, one or two rounds), so a broker's budget covers fewer such busy
  * partitions before the rest read their files; appends under 8 KiB (keyed traffic) open
