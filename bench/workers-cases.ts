@@ -5,7 +5,7 @@
  * - `main` / `worker`: a Producer sending 100-byte records in calls of 1,000 (four calls
  *   in flight) to a 1-node cluster in this thread, from this thread or from a worker
  *   through `cluster.createHandle()`; 2,000 calls of warm-up, then 1,000 measured. records/s.
- * - `rf3:inline` / `rf3:per-node`: the same Producer in this thread against a 3-node
+ * - `rf3:inline` / `rf3:per-node` (`@16`: 16 calls in flight): the same Producer in this thread against a 3-node
  *   cluster, a topic of 3 partitions with replication factor 3, acks=all, the nodes in
  *   this thread or one worker each; 3,000 calls of warm-up, then 1,000 measured. records/s and CPU µs per record (the whole process: `process.cpuUsage()`
  *   counts every thread).
@@ -46,7 +46,11 @@ if (PROFILE === 'alloc' || PROFILE === 'cpu') profileWindow(PROFILE, isMainThrea
 const CALLS = Number(process.env.CALLS ?? 1000);
 const WARMUP_CALLS = Number(process.env.WARMUP_CALLS ?? 2000);
 const PER_CALL = 1000;
-const IN_FLIGHT = 4;
+/**
+ * Calls in flight while measuring: 4, or `IN_FLIGHT`; an RF 3 case named `rf3:<threads>@<n>`
+ * measures with n (the workers section's second RF 3 row, 16 in flight, both sides alike).
+ */
+let IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 4);
 /** 1,000,000: at 1-2 M rec/s, 200,000 were read in 100-200 ms, too short a span on a loaded machine. */
 const GROUP_RECORDS = Number(process.env.GROUP_RECORDS ?? 1_000_000);
 const E2E_RATE = 10_000;
@@ -236,7 +240,8 @@ async function main(which: string): Promise<void> {
     await cluster.close();
     report({ name: which, recordsPerSec: Math.round(rate), cpuUsPerRecord: Number(cpuUsPerRecord.toFixed(2)) });
   } else if (which.startsWith('rf3:')) {
-    const threads = which.slice(4) as 'inline' | 'per-node';
+    const [threads, inFlight] = which.slice(4).split('@') as ['inline' | 'per-node', string | undefined];
+    if (inFlight !== undefined) IN_FLIGHT = Number(inFlight);
     const cluster = await Cluster.start({ nodes: 3, threads });
     await cluster.admin().createTopics([{ name: 'bench', partitions: 3, replicationFactor: 3 }]);
     const producer = cluster.producer({ lingerMs: 0, acks: 'all' });

@@ -26,7 +26,7 @@ const CALLS = Number(process.env.CALLS ?? 300);
 const WINDOWS = Number(process.env.WINDOWS ?? 8);
 const PROF = process.env.PROF;
 const PER_CALL = 1000;
-const IN_FLIGHT = 4;
+const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 4);
 
 interface ThreadStat { cpuNs: number; sleeps: number; preempted: number }
 

@@ -47,6 +47,7 @@ function kindOf(item) {
  * bytes without them, by the message's first item's kind: what the object graph costs.
  */
 const CLONE_EVERY = Number(process.env.PROBE_CLONE ?? 0);
+const SIZES = process.env.PROBE_SIZES === '1';
 const v8 = require('node:v8');
 function sampleClone(m, transfer, list) {
   const k = list.length > 0 ? kindOf(list[0]) : '?';
@@ -94,6 +95,8 @@ function count(m, transfer) {
     counts.items += n;
     counts.kinds[k] = (counts.kinds[k] ?? 0) + n;
     counts.kinds[k + '-msgs'] = (counts.kinds[k + '-msgs'] ?? 0) + 1;
+    // How many a message carries: a histogram (`PROBE_SIZES=1`), the round's size as it leaves.
+    if (SIZES) counts.kinds[`${k} x${n}`] = (counts.kinds[`${k} x${n}`] ?? 0) + 1;
     if (Array.isArray(transfer)) {
       counts.transferred += transfer.length;
       for (const b of transfer) counts.bytes += b && typeof b.byteLength === 'number' ? b.byteLength : 0;
@@ -105,6 +108,13 @@ function count(m, transfer) {
   for (const item of list) {
     const k = kindOf(item);
     counts.kinds[k] = (counts.kinds[k] ?? 0) + 1;
+    // A peer fetch answer's records bytes (the INT32 at byte 4 of its layout): their sum, and with `PROBE_SIZES=1` a histogram in 16 KiB steps.
+    const a = k.startsWith('res:1') && item.res && ArrayBuffer.isView(item.res.peerFetchAnswer) ? item.res.peerFetchAnswer : undefined;
+    if (a !== undefined && a.byteLength >= 8) {
+      const bytes = new DataView(a.buffer, a.byteOffset).getInt32(4, true);
+      counts.kinds['res:1 bytes'] = (counts.kinds['res:1 bytes'] ?? 0) + bytes;
+      if (SIZES) counts.kinds[`res:1 ${Math.ceil(bytes / 16384) * 16}K`] = (counts.kinds[`res:1 ${Math.ceil(bytes / 16384) * 16}K`] ?? 0) + 1;
+    }
   }
   if (Array.isArray(transfer)) {
     counts.transferred += transfer.length;
@@ -114,7 +124,14 @@ function count(m, transfer) {
 
 const proto = MessagePort.prototype;
 const post = proto.postMessage;
+/** With `PROBE_SIZES=1`, messages are also counted by the port they leave on (`@<n>`, numbered in this thread in order of first use). */
+const portIds = new WeakMap();
 proto.postMessage = function (m, transfer) {
+  if (SIZES) {
+    let id = portIds.get(this);
+    if (id === undefined) portIds.set(this, (id = `@${portIds.n = (portIds.n ?? 0) + 1}`));
+    counts.kinds[id] = (counts.kinds[id] ?? 0) + 1;
+  }
   count(m, transfer);
   return post.call(this, m, transfer);
 };

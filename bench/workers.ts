@@ -70,6 +70,14 @@ export async function workersBench(): Promise<string> {
     ["'inline'", rates(rf3Inline), fmt(rf3Inline.value), cpus(rf3Inline)],
     ["'per-node'", rates(rf3PerNode), fmt(rf3PerNode.value), cpus(rf3PerNode)],
   ])}\n\nper-node / inline: **${fmt(rf3PerNode.value / rf3Inline.value, 2)}**; pairwise: ${rf3PerNode.runs.map((r, i) => fmt(Number(r.recordsPerSec) / Number(rf3Inline.runs[i]!.recordsPerSec), 2)).join(', ')} (target ≥ 1.3)\n\n`;
+  // Beside the row, not instead of it: the same cases with 16 calls in flight (the
+  // producer's window, 5 batches a partition, stays full at 4 already; bench/results/2026-12-07k-rounds.md).
+  const rf3Inline16 = await median3(f, 'rf3:inline@16', 'recordsPerSec');
+  const rf3PerNode16 = await median3(f, 'rf3:per-node@16', 'recordsPerSec');
+  out += `#### The same, 16 calls in flight (a second row beside the one above; the target is judged on the row above)\n\n${table(['threads', 'rec/s (load)', 'median', 'CPU per record / cores busy'], [
+    ["'inline', 16 in flight", rates(rf3Inline16), fmt(rf3Inline16.value), cpus(rf3Inline16)],
+    ["'per-node', 16 in flight", rates(rf3PerNode16), fmt(rf3PerNode16.value), cpus(rf3PerNode16)],
+  ])}\n\nper-node / inline at 16 in flight: **${fmt(rf3PerNode16.value / rf3Inline16.value, 2)}**; pairwise: ${rf3PerNode16.runs.map((r, i) => fmt(Number(r.recordsPerSec) / Number(rf3Inline16.runs[i]!.recordsPerSec), 2)).join(', ')}\n\n`;
   out += `#### The ceiling beside it: per-node's messages alone\n\nThe skeleton of 'per-node' (bench/pernode-ceiling.ts): the calling thread and three workers with the ports the supervisor makes, and per call of 1,000 records (4 in flight) the messages a real run posts: the Produce requests to each partition's leader with their batches (the real run's sizes, in 64 KiB buffers that come back with the answers), each leader's answers to its two followers' parked fetches with those bytes (copied into fresh buffers, transferred), the followers' next fetches, and the Produce answers once both followers have fetched past the batch; no broker and no producer work at all. Its records a second is the most 'per-node' can do with this message pattern on this machine, measured in the same run as the 'inline' row above. Two forms bracket the real run's count of fetch rounds (the table below it: the real run's posts counted by bench/workers-probe.cjs): a fetch answer with every byte past the follower's offset (fewer rounds than the real run) and with one batch only (more).\n\n${await pernodeCeilingSection(rf3Inline, rf3PerNode)}\n`;
 
   const startRows: (string | number)[][] = [];

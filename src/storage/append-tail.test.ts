@@ -88,7 +88,7 @@ describe('AppendTail: a leader’s last appends in memory', () => {
     await log.close();
   });
 
-  it('a read runs across appends in one chunk, and stops at the end of a chunk', () => {
+  it('a read runs across appends in one chunk, and stops at the end of a chunk (appends too large to carry)', () => {
     const tail = new AppendTail();
     const v = run(1, 10, 100);
     for (let i = 0; i < 5; i++) tail.append(v, i * 10, 0);
@@ -102,6 +102,35 @@ describe('AppendTail: a leader’s last appends in memory', () => {
     expect(batchesOf(big.read(0, 8 * 1024 * 1024, 1500)!).map((x) => x.base)).toEqual([0, 300, 600]);
     expect(batchesOf(big.read(300, 8 * 1024 * 1024, 1500)!).map((x) => x.base)).toEqual([300, 600]);
     expect(batchesOf(big.read(900, 8 * 1024 * 1024, 1500)!).map((x) => x.base)).toEqual([900, 1200]);
+  });
+
+  it('carries the appends still kept into the next chunk, so one read answers a group that straddled the end of a chunk; views handed out stay as they were', () => {
+    const budget = new TailBudget();
+    const tail = new AppendTail(budget);
+    const v = run(1, 16, 1000); // ~16.3 KB an append: a 128 KiB chunk holds eight
+    for (let i = 0; i < 6; i++) tail.append(v, i * 16, 3);
+    tail.dropBelow(64); // every follower has the first four
+    const held = tail.read(64, 1024 * 1024, 96)!;
+    const heldCopy = Buffer.from(held);
+    expect(batchesOf(held).map((b) => b.base)).toEqual([64, 80]);
+    const oneChunk = tail.bytes;
+    // Two more fill the chunk; the ninth opens the next one, and the four kept go with it.
+    for (let i = 6; i < 9; i++) tail.append(v, i * 16, 3);
+    const all = tail.read(64, 1024 * 1024, 144)!;
+    expect(batchesOf(all).map((b) => b.base)).toEqual([64, 80, 96, 112, 128]);
+    // The bytes are the appends as stamped: each batch equals the one read before, moved.
+    expect(Buffer.from(all.subarray(0, held.length)).equals(heldCopy)).toBe(true);
+    expect(checksummedHere(all)).toBe(true);
+    // A view handed out before is never written (the chunk left is not reused).
+    expect(Buffer.from(held).equals(heldCopy)).toBe(true);
+    // The chunk left is given back: only the new one is held, and the budget agrees.
+    expect(tail.appends).toBe(5);
+    expect(tail.bytes).toBeGreaterThanOrEqual(oneChunk);
+    expect(budget.held).toBe(tail.bytes);
+    for (const from of [80, 96, 112, 128]) expect(batchesOf(tail.read(from, 1024 * 1024, 144)!)[0]!.base).toBe(from);
+    tail.dropBelow(144);
+    tail.releaseIdle();
+    expect(budget.held).toBe(0);
   });
 
   it('an append that does not follow the last one kept starts the tail over', () => {

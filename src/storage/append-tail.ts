@@ -17,8 +17,11 @@
  * and leader epoch the log wrote; a test compares them with the log's own read). An offset
  * the tail does not hold at a batch start (before its first append, in the middle of a
  * batch, past its end) is `undefined`, and the caller reads the log. A read that meets the
- * end of a chunk stops there (the follower's next fetch goes on from there); one whose
- * offset left the tail reads the file as before.
+ * end of a chunk stops there (the follower's next fetch goes on from there), as Kafka's
+ * read stops at the end of a segment; but the appends still kept when a new chunk opens
+ * are carried into it (`carry`), so what followers have yet to fetch lies in one chunk and
+ * the end of a chunk is met only by appends too large to carry. A read whose offset left
+ * the tail reads the file as before.
  *
  * **Ownership.** A kept copy is never written again once made (an append makes a new
  * one), so a view handed out stays what it was for as long as anyone holds it, which is
@@ -94,8 +97,10 @@ interface TailEntry {
  * of 16 KiB at once (one message of Produce requests); chunks of 64 KiB (four of them)
  * split such a group about every other time, and each follower took 1.25 fetch rounds a
  * group instead of one, every extra round two messages between threads and a wake-up
- * each. With chunks of 128-256 KiB the split is rare: messages per 1,000 records 19.8 to
- * 16.5 (bench/results/2026-12-07i-pernode.md). What it costs: an append of 8-128 KiB
+ * each. With chunks of 128-256 KiB: messages per 1,000 records 19.8 to 16.5
+ * (bench/results/2026-12-07i-pernode.md); still 30% of the follower fetch answers
+ * stopped at a chunk's end, until the kept appends were carried into the next chunk
+ * (`carry`, session 12). What it costs: an append of 8-128 KiB
  * holds a chunk two to four times larger while it is kept (a tail drops its appends once every
  * follower has them, one or two rounds), so a broker's budget covers fewer such busy
  * partitions before the rest read their files; appends under 8 KiB (keyed traffic) open
@@ -107,6 +112,11 @@ interface TailEntry {
  */
 const chunkBytesMin = 64 * 1024;
 const chunkBytesMax = 1024 * 1024;
+
+/** A new chunk's size for `bytes` to come: about eight times them, a power of two from 64 KiB to 1 MiB, and never less than `bytes`. */
+function chunkCapacity(bytes: number): number {
+  return Math.max(bytes, Math.min(chunkBytesMax, Math.max(chunkBytesMin, 2 ** Math.ceil(Math.log2(bytes * 8)))));
+}
 
 export class AppendTail {
   private entries: TailEntry[] = [];
@@ -145,7 +155,7 @@ export class AppendTail {
     if (this.head < this.entries.length && this.nextOffset !== firstOffset) this.clear();
     let chunk = this.current;
     if (chunk === undefined || chunk.buf.length - chunk.used < size) {
-      const capacity = Math.max(size, Math.min(chunkBytesMax, Math.max(chunkBytesMin, 2 ** Math.ceil(Math.log2(size * 8)))));
+      let capacity = chunkCapacity(size);
       this.current = undefined;
       if (chunk !== undefined && chunk.entries === 0) this.release(chunk);
       while (this.head < this.entries.length && this.heldBytes + capacity > appendTailBytesMax) this.dropHead();
@@ -153,10 +163,20 @@ export class AppendTail {
         this.clear();
         return;
       }
+      // The appends still kept in the chunk being left go on into the new one (see `carry`).
+      const from = chunk !== undefined && chunk.entries > 0 ? this.keptIn(chunk) : this.entries.length;
+      const carried = from < this.entries.length ? chunk!.used - this.entries[from]!.start : 0;
+      if (carried > 0) {
+        // Room for the carried appends and this one in at most half the chunk.
+        const wanted = Math.max(capacity, Math.min(chunkBytesMax, 2 ** Math.ceil(Math.log2((carried + size) * 2))));
+        if (this.heldBytes + wanted <= appendTailBytesMax && this.budget.held + wanted <= this.budget.bytesMax) capacity = wanted;
+      }
       // Not from Node's pool (a chunk is 64 KiB or more): memory of the tail's alone.
-      chunk = this.current = { buf: Buffer.allocUnsafeSlow(capacity), used: 0, entries: 0 };
+      const fresh: TailChunk = { buf: Buffer.allocUnsafeSlow(capacity), used: 0, entries: 0 };
+      chunk = this.current = fresh;
       this.heldBytes += capacity;
       this.budget.held += capacity;
+      if (carried > 0 && (carried + size) * 2 <= capacity) this.carry(from, fresh);
     }
     const at = chunk.used;
     const bytes = chunk.buf;
@@ -211,6 +231,52 @@ export class AppendTail {
     const view = chunk.buf.subarray(start, end);
     markChecksummedHere(view);
     return view;
+  }
+
+  /** The index of the first kept append in `chunk` (the chunk being filled: its kept appends are the last ones). */
+  private keptIn(chunk: TailChunk): number {
+    let k = this.entries.length;
+    while (k > this.head && this.entries[k - 1]!.chunk === chunk) k--;
+    return k;
+  }
+
+  /**
+   * Copies the kept appends from `from` on (all in the chunk being left) to the start of
+   * `into`, the new chunk, so that what a follower has not fetched yet lies in one chunk
+   * with the append that opened it, and one read answers it.
+   *
+   * **Why.** A read stops at the end of a chunk, so a group of appends that straddles
+   * two chunks is fetched in two rounds. A chunk holds about eight appends, and a
+   * leader appends a group of two to five at a time (one message of Produce requests), so
+   * about every other chunk's end fell inside a group: in the per-node RF 3 bench 157 of
+   * 518 follower fetch answers (30%) stopped at a chunk's end (bench/results/2026-12-07k-rounds.md),
+   * and each such stop cost each follower a second round at once (two messages between
+   * threads and their wake-ups), split the group's acks=all answers in two, and with them
+   * the producer's next requests, so rounds stayed small. The copy is made once a chunk,
+   * of what is kept (the appends not yet acknowledged by every in-sync follower, one or two
+   * groups), and only while it and the new append take at most half the new chunk (a
+   * chunk up to twice its usual size is opened for that, never past `chunkBytesMax` or the
+   * bounds; so an append is not carried again at the next chunk's end unless it is still
+   * kept after half a chunk of appends).
+   *
+   * **Ownership.** The chunk left is never written again: views of it handed out stay
+   * what they were; the appends read from here on are views of the new chunk.
+   */
+  private carry(from: number, into: TailChunk): void {
+    const first = this.entries[from]!;
+    const old = first.chunk;
+    const shift = first.start;
+    const bytes = old.used - shift;
+    into.buf.set(old.buf.subarray(shift, old.used), 0);
+    into.used = bytes;
+    for (let k = from; k < this.entries.length; k++) {
+      const e = this.entries[k]!;
+      this.entries[k] = { chunk: into, start: e.start - shift, firstOffset: e.firstOffset, nextOffset: e.nextOffset, bases: e.bases, ends: e.ends.map((end) => end - shift) };
+      into.entries++;
+      old.entries--;
+    }
+    assert(old.entries === 0, 'every kept append of the chunk left was carried');
+    this.release(old);
   }
 
   /** Lets go of every append that ends at or below `offset` (what every in-sync follower has). */
