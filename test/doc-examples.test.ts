@@ -146,11 +146,11 @@ function sampleFolder(name: string): string {
 }
 
 /**
- * Runs `args` with node in `dir`. `onOut` sees stdout as it grows and may act on the child
+ * Runs `args` with node (or `command`) in `dir`. `onOut` sees stdout as it grows and may act on the child
  * (send it a signal). No wall-clock bound here: the test's timeout is the bound.
  */
-function runNode(dir: string, args: readonly string[], onOut?: (out: string, child: ReturnType<typeof spawn>) => void): Promise<Ran> {
-  const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+function runNode(dir: string, args: readonly string[], onOut?: (out: string, child: ReturnType<typeof spawn>) => void, command = process.execPath): Promise<Ran> {
+  const child = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => {
@@ -258,6 +258,34 @@ describe('README samples, run as written', () => {
     const promised = /\/\/ (worker read .*)$/m.exec(s.files.get('consumer.mjs')!)?.[1];
     expect(promised).toBe('worker read customer-42: o-1 at offset 0');
     expect(ran.out).toBe(`${promised}\n`);
+    expect(ran.code).toBe(0);
+  }, 180_000);
+});
+
+describe('README command lines, run as written', () => {
+  const hasJq = (() => {
+    try {
+      execFileSync('jq', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  // The README pipes into jq; without jq on the machine there is nothing to run it with.
+  it.skipIf(!hasJq)('the produce and consume lines pipe two records in and their values out', async () => {
+    const text = readFileSync(join(root, 'README.md'), 'utf8');
+    const block = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('npx tributary produce'));
+    expect(block).toBeDefined();
+    const { Cluster } = await import('../src/index.js');
+    await using cluster = await Cluster.start({ listen: { port: 0 } });
+    const [bootstrap] = cluster.bootstrapServers.split(',');
+    // `npx tributary` is the bin; here it is the source's entry point, and 127.0.0.1:9092 the served cluster.
+    const script = `tributary() { "${process.execPath}" --import tsx "${join(root, 'src', 'cli', 'main.ts')}" "$@"; }\nset -eo pipefail\n${block!.replaceAll('npx tributary', 'tributary').replaceAll('127.0.0.1:9092', bootstrap!)}`;
+    const dir = sampleFolder('command-lines');
+    const ran = await runNode(dir, ['-c', script], undefined, 'bash');
+    expect(ran.err).toBe('');
+    expect(ran.out).toBe('hello\nworld\n');
     expect(ran.code).toBe(0);
   }, 180_000);
 });
