@@ -289,3 +289,65 @@ describe('README command lines, run as written', () => {
     expect(ran.code).toBe(0);
   }, 180_000);
 });
+
+describe('docs/kafka-names.md', () => {
+  /** The table rows of each `## ... : \`cluster.X(...)\`` section, as [Kafka column, Tributary column]. */
+  function sections(): { factory: string; rows: [string, string][] }[] {
+    const text = readFileSync(join(root, 'docs', 'kafka-names.md'), 'utf8');
+    return text.split(/^## /m).slice(1).map((s) => {
+      const factory = /`cluster\.(\w+)\(/.exec(s.split('\n')[0]!)![1]!;
+      const rows = s.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| ---') && !l.startsWith('| Kafka'))
+        .map((l) => l.slice(2, -2).split(/ (?<!\\)\| /) as [string, string]);
+      return { factory, rows };
+    });
+  }
+  const ticks = (cell: string): string[] => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+
+  it('names only methods and options the clients have: each method exists, each option is known', async () => {
+    const { Cluster } = await import('../src/index.js');
+    await using cluster = await Cluster.start();
+    await cluster.admin().createTopics([{ name: 'names' }]);
+    const make = (factory: string, options: Record<string, unknown>): unknown => {
+      if (factory === 'consumerGroup') return cluster.consumerGroup({ groupId: 'names', topics: ['names'], ...options } as never);
+      return (cluster as unknown as Record<string, (o: unknown) => unknown>)[factory]!(options);
+    };
+    const found = sections();
+    expect(found.map((s) => s.factory)).toEqual(['producer', 'consumer', 'consumerGroup', 'admin']);
+    const missing: string[] = [];
+    let checked = 0;
+    for (const { factory, rows } of found) {
+      const client = make(factory, {}) as Record<string, unknown> & { close(): unknown };
+      for (const [kafka, ours] of rows) {
+        // "the same names": the Kafka column's names are ours too.
+        const tokens = ours.startsWith('the same names') ? [...ticks(kafka), ...ticks(ours)] : ticks(ours);
+        for (const token of tokens) {
+          const call = /^(?:await )?(?:(cluster|admin\(\)|group|consumer|producer)\.)?(\w+)\(/.exec(token);
+          if (call !== null) {
+            const owner = call[1] === 'cluster' ? cluster : call[1] === 'admin()' ? cluster.admin() : client;
+            checked++;
+            if (typeof (owner as unknown as Record<string, unknown>)[call[2]!] !== 'function') missing.push(`${factory}: ${token} (no method ${call[2]})`);
+          } else if (/^[a-z]\w*$/.test(token)) {
+            // A bare name is an option (or, for "the same names", a method): a probe value
+            // is refused for its value, never as an unknown option.
+            if (typeof client[token] === 'function') {
+              checked++;
+              continue;
+            }
+            checked++;
+            let message = '';
+            try {
+              const made = make(factory, { [token]: Symbol('probe') }) as { close(): unknown };
+              await made.close();
+            } catch (err) {
+              message = (err as Error).message;
+            }
+            if (/is not an? \w+ option/.test(message)) missing.push(`${factory}: option ${token}: ${message}`);
+          }
+        }
+      }
+      await client.close();
+    }
+    expect(missing).toEqual([]);
+    expect(checked).toBeGreaterThan(60);
+  }, 120_000);
+});
