@@ -70,7 +70,20 @@ describe("Admin: a group's offsets, partition by partition", () => {
   });
 });
 
-describe('Admin errors a new user meets say what to do', () => {
+describe('Errors a new user meets say what to do', () => {
+  it('a typed topic without serdes', async () => {
+    await using cluster = await Cluster.start();
+    const missing = (() => {
+      try {
+        return cluster.topic('orders', undefined as never);
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(missing).toMatchObject({ name: 'TributaryError', code: 'INVALID_CONFIG', topic: 'orders', message: expect.stringContaining('topic("orders", { key: serdes.string, value: serdes.json() })') });
+    expect(() => cluster.topic('orders', { key: serdes.string } as never)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+  });
+
   it('an existing topic, a missing topic, deleting records past the end', async () => {
     await using cluster = await Cluster.start();
     const admin = cluster.admin();
