@@ -1,7 +1,7 @@
 /**
  * `Admin`: create, delete and describe topics, add partitions, read and change configs,
- * list offsets, delete records and describe the cluster. Speaks only `src/protocol/`
- * through a `Transport`.
+ * list offsets, delete records, describe the cluster, and list, describe, move and delete
+ * consumer groups and their offsets. Speaks only `src/protocol/` through a `Transport`.
  */
 import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
