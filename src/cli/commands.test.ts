@@ -224,9 +224,25 @@ describe('tributary groups', () => {
       const busyDelete = await cli(['groups', '--bootstrap-server', bs, '--delete', 'cli-audit']);
       expect(busyDelete.code).toBe(1);
       expect(busyDelete.err).toContain('NON_EMPTY_GROUP');
+      const busyDeleteOffsets = await cli(['groups', '--bootstrap-server', bs, '--delete-offsets', 'cli-audit', '--topic', 'cli-events']);
+      expect(busyDeleteOffsets.code).toBe(1);
+      expect(busyDeleteOffsets.err).toMatch(/^tributary groups: GROUP_SUBSCRIBED_TO_TOPIC: .*stop its consumers/);
     } finally {
       await remote.close();
     }
+
+    // Kafka's --delete-offsets --topic T:P: one partition's committed offset goes, the other stays.
+    const deletedOffsets = await cli(['groups', '--bootstrap-server', bs, '--delete-offsets', 'cli-audit', '--topic', 'cli-events:1']);
+    expect(deletedOffsets.code).toBe(0);
+    expect(deletedOffsets.out.trimEnd().split('\n').map((l) => l.split(/\s+/))).toEqual([
+      ['TOPIC', 'PARTITION', 'STATUS'],
+      ['cli-events', '1', 'Successful'],
+    ]);
+    const left = await cli(['groups', '--bootstrap-server', bs, '--describe', 'cli-audit', '--format', 'json']);
+    expect((JSON.parse(left.out) as { offsets: { partition: number }[] }).offsets.map((o) => o.partition)).toEqual([0]);
+    const badPartition = await cli(['groups', '--bootstrap-server', bs, '--delete-offsets', 'cli-audit', '--topic', 'cli-events:x']);
+    expect(badPartition.code).toBe(2);
+    expect((await cli(['groups', '--bootstrap-server', bs, '--delete-offsets', 'cli-audit'])).code).toBe(2);
 
     expect(await cli(['groups', '--bootstrap-server', bs, '--delete', 'cli-audit'])).toEqual({ code: 0, out: 'Deleted group cli-audit.\n', err: '' });
     const gone = await cli(['groups', '--bootstrap-server', bs, '--describe', 'cli-audit']);

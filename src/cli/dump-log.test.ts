@@ -107,6 +107,26 @@ describe('tributary dump-log', () => {
     expect(badDump.out).toMatch(/baseOffset: 2 lastOffset: 4 .* crcValid: true/);
   });
 
+  it('prints every record on one line: newlines, control characters, backslashes and bytes that are not UTF-8 escaped', async () => {
+    const dataDir = tempDir();
+    const log = await PartitionLog.open({ dataDir, topic: 'odd', partition: 0 });
+    try {
+      log.write(await encodeBatch([
+        { key: Buffer.from('two\nlines'), value: Buffer.from('tab\there, back\\slash, bell\x07, é') },
+        { key: Buffer.from([0xff, 0x41, 0x5c, 0x0a]), value: Buffer.from('plain text stays as it is') },
+      ]));
+    } finally {
+      await log.close();
+    }
+    const dumped = await cli(['dump-log', dataDir, '--print-data']);
+    expect(dumped.code).toBe(0);
+    const records = dumped.out.split('\n').filter((l) => l.startsWith('| offset:'));
+    expect(records.map((l) => / key: (.*) payload: (.*)$/.exec(l)!.slice(1))).toEqual([
+      ['two\\nlines', 'tab\\there, back\\\\slash, bell\\x07, é'],
+      ['\\xffA\\\\\\x0a', 'plain text stays as it is'],
+    ]);
+  });
+
   it('reads the folder of a log that is open, without its lock and without writing', async () => {
     const dataDir = tempDir();
     const log = await PartitionLog.open({ dataDir, topic: 'live', partition: 0 });

@@ -47,7 +47,8 @@ that do not point at a batch with that base offset in the .log beside it.
 
 Options:
   --print-data   also print each record: offset, timestamp, key and value sizes, header
-                 keys, key and payload (as text)
+                 keys, key and payload (as text; a backslash, control characters and
+                 bytes that are not UTF-8 escaped as \\\\, \\n, \\t, \\r, \\xNN)
   --help         this text
 
 Exit code 0 when every batch and index is sound (a torn tail is reported, and is not a
@@ -176,8 +177,26 @@ class FileWindow {
   }
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A key or payload as text on one line: UTF-8 as it is, with a backslash and the control
+ * characters escaped (`\\`, `\n`, `\t`, `\xNN`); bytes that are not UTF-8 (a metadata
+ * record, say) byte by byte, printable ASCII as it is and the rest as `\xNN`. A payload
+ * holding a newline would otherwise break the one-record-a-line output that scripts read.
+ */
 function text(b: Uint8Array | null): string {
-  return b === null ? 'null' : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+  if (b === null) return 'null';
+  const hex = (n: number): string => `\\x${n.toString(16).padStart(2, '0')}`;
+  let s: string;
+  try {
+    s = utf8.decode(b);
+  } catch {
+    let out = '';
+    for (const byte of b) out += byte === 0x5c ? '\\\\' : byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : hex(byte);
+    return out;
+  }
+  return s.replace(/[\\\x00-\x1f\x7f]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : hex(c.charCodeAt(0))));
 }
 
 /** Dumps one file; true when it is sound. */

@@ -1,5 +1,5 @@
 /**
- * `tributary groups`: list, describe, move and delete consumer groups, as Kafka's
+ * `tributary groups`: list, describe, move and delete consumer groups and their offsets, as Kafka's
  * `kafka-consumer-groups.sh` does.
  *
  * ```sh
@@ -17,6 +17,7 @@ const flags: Record<string, FlagSpec> = {
   list: { value: false },
   describe: { value: true },
   'reset-offsets': { value: true },
+  'delete-offsets': { value: true },
   delete: { value: true },
   topic: { value: true },
   to: { value: true },
@@ -37,6 +38,9 @@ Actions (one):
       --to POS              earliest, latest, an offset, or an ISO time (required)
       --execute             do it; without it the new offsets are only shown (a dry run,
                             as Kafka's tool does)
+  --delete-offsets ID       delete the group's committed offsets of a topic's partitions
+                            (its members must not read the topic)
+      --topic T[:P,P...]    the topic, every partition or those listed (required)
   --delete ID               delete the group and its committed offsets (it must be empty)
 Options:
   --format json             --list and --describe as JSON, for scripts
@@ -49,12 +53,13 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     io.stdout(usage);
     return 0;
   }
-  const action = oneOf(f, ['list', 'describe', 'reset-offsets', 'delete']);
+  const action = oneOf(f, ['list', 'describe', 'reset-offsets', 'delete-offsets', 'delete']);
   const format = flag(f, 'format');
   if (format !== undefined && format !== 'json' && format !== 'table') throw new UsageError(`--format wants json or table, got ${JSON.stringify(format)}`);
   const json = format === 'json';
   if (action !== 'reset-offsets') {
-    for (const only of ['topic', 'to', 'execute', 'dry-run']) if (f.has(only)) throw new UsageError(`--${only} goes with --reset-offsets`);
+    for (const only of ['to', 'execute', 'dry-run']) if (f.has(only)) throw new UsageError(`--${only} goes with --reset-offsets`);
+    if (action !== 'delete-offsets' && f.has('topic')) throw new UsageError('--topic goes with --reset-offsets or --delete-offsets');
   }
   let topic: string | undefined;
   let to: ReturnType<typeof parsePosition> | undefined;
@@ -65,6 +70,20 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     if (toText === undefined) throw new UsageError('--reset-offsets needs --to earliest|latest|OFFSET|TIME');
     to = parsePosition(toText, 'to');
     if (f.has('execute') && f.has('dry-run')) throw new UsageError('--execute and --dry-run cannot go together');
+  }
+  // --delete-offsets --topic T or T:0,2 (Kafka's tool's form).
+  let partitions: number[] | undefined;
+  if (action === 'delete-offsets') {
+    const spec = flag(f, 'topic');
+    if (spec === undefined) throw new UsageError('--delete-offsets needs --topic T or T:P,P...');
+    const colon = spec.lastIndexOf(':');
+    topic = colon < 0 ? spec : spec.slice(0, colon);
+    if (colon >= 0) {
+      partitions = spec.slice(colon + 1).split(',').map((p) => {
+        if (!/^(0|[1-9][0-9]{0,9})$/.test(p) || Number(p) > 0x7fffffff) throw new UsageError(`--topic ${spec}: a partition must be an integer from 0 to 2147483647, got ${JSON.stringify(p)}`);
+        return Number(p);
+      });
+    }
   }
 
   return reportErrors('groups', io, () =>
@@ -111,6 +130,13 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
             if (typeof to === 'number') for (const p of planned) if (p.offset !== to) errorLine(io, `Offset ${to} is outside partition ${topic}-${p.partition} (${p.offset < to ? 'latest' : 'earliest'} ${p.offset}): it will be set to ${p.offset}.`);
             io.stdout(table([['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'], ...planned.map((p) => [groupId, topic!, p.partition, p.offset])]));
             if (!f.has('execute')) errorLine(io, 'Dry run: nothing changed. Add --execute to move the offsets.');
+            return 0;
+          }
+          case 'delete-offsets': {
+            const groupId = flag(f, 'delete-offsets')!;
+            const chosen = partitions ?? (await admin.describeTopics([topic!]))[0]!.partitions.map((p) => p.partition);
+            await admin.deleteGroupOffsets(groupId, chosen.map((partition) => ({ topic: topic!, partition })));
+            io.stdout(table([['TOPIC', 'PARTITION', 'STATUS'], ...chosen.map((p) => [topic!, p, 'Successful'])]));
             return 0;
           }
           case 'delete': {

@@ -1,7 +1,7 @@
 /**
  * `Admin`: create, delete and describe topics, add partitions, read and change configs,
- * list offsets, delete records and describe the cluster. Speaks only `src/protocol/`
- * through a `Transport`.
+ * list offsets, delete records, describe the cluster, and list, describe, move and delete
+ * consumer groups and their offsets. Speaks only `src/protocol/` through a `Transport`.
  */
 import { ApiKey } from '../protocol/api-keys.js';
 import type * as P from '../protocol/index.js';
@@ -12,7 +12,9 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { errorCodes, type ErrorCode } from '../util/error-codes.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import type { TopicPartition } from './consumer.js';
 import { decodeAssignment } from './consumer-protocol.js';
+import { checkGroupId, groupErrorMessage, partitionsByTopic } from './admin-groups.js';
 import { MetadataCache } from './metadata-cache.js';
 import { delay, withTimeout } from './retry.js';
 import { bool, checkOptions, clockRule, custom, describeValue, durationMs, type OptionRules } from '../util/options.js';
@@ -26,13 +28,6 @@ import { validateTopicName } from '../util/topic-name.js';
  * Kafka's admin client does, instead of retrying to its timeout.
  */
 const existingTopic = { unknownAfterRefreshes: 3 } as const;
-/** A group id: a non-empty string of at most 255 characters. */
-function checkGroupId(groupId: unknown): asserts groupId is string {
-  if (typeof groupId !== 'string' || groupId.length === 0 || groupId.length > 255) {
-    throw new TributaryError('INVALID_GROUP_ID', `a group id is a non-empty string of at most 255 characters, got ${describeValue(groupId)}`, { option: 'groupId' });
-  }
-}
-
 /**
  * A topic to create.
  *
@@ -361,7 +356,8 @@ export class Admin {
       });
       for (const r of res.topics) {
         if (r.errorCode === 'NONE' || (options.ifNotExists && r.errorCode === 'TOPIC_ALREADY_EXISTS')) continue;
-        throw new TributaryError(r.errorCode, r.errorMessage ?? `topic "${r.name}": ${r.errorCode}`, { topic: r.name });
+        const message = r.errorMessage ?? `topic "${r.name}": ${r.errorCode}`;
+        throw new TributaryError(r.errorCode, r.errorCode === 'TOPIC_ALREADY_EXISTS' ? `${message} (createTopics(topics, { ifNotExists: true }) leaves existing topics as they are)` : message, { topic: r.name });
       }
       if (options.validateOnly) return;
       await Promise.all(topics.map((t) => this.waitForLeaders(t.name)));
@@ -391,7 +387,7 @@ export class Admin {
     for (const name of names) validateTopicName(name);
     const res = await this.bounded('describeTopics', () => this.toAnyNode({ apiKey: ApiKey.Metadata, topics: names.map((name) => ({ name })), allowAutoTopicCreation: false }));
     return res.topics.map((t) => {
-      if (t.errorCode !== 'NONE') throw new TributaryError(t.errorCode, `topic "${t.name}": ${t.errorCode}`, { topic: t.name ?? undefined });
+      if (t.errorCode !== 'NONE') throw new TributaryError(t.errorCode, t.errorCode === 'UNKNOWN_TOPIC_OR_PARTITION' ? `topic "${t.name}" does not exist` : `topic "${t.name}": ${t.errorCode}`, { topic: t.name ?? undefined });
       return {
         name: t.name ?? '',
         topicId: t.topicId,
@@ -565,6 +561,9 @@ export class Admin {
           if (!r) return { error: 'UNKNOWN_SERVER_ERROR' as ErrorCode };
           if (r.errorCode !== 'NONE') return { error: r.errorCode };
           return { value: r.lowWatermark };
+        }).catch((err: unknown) => {
+          if (!isTributaryError(err) || err.code !== 'OFFSET_OUT_OF_RANGE') throw err;
+          throw new TributaryError('OFFSET_OUT_OF_RANGE', `cannot delete the records of topic "${topic}" partition ${partition} before offset ${offset}: it is past the partition's high watermark (-1 deletes every record up to it)`, { topic, partition, cause: err });
         });
       }),
     ));
@@ -693,6 +692,55 @@ export class Admin {
     return targets;
   }
 
+  /**
+   * Commits the given offsets for a group, each partition its own (Kafka's
+   * `alterConsumerGroupOffsets`; `resetGroupOffsets` moves a whole topic to one position).
+   * The group must have no members: rejects with `UNKNOWN_MEMBER_ID` otherwise, as Kafka.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start();
+   * const admin = cluster.admin();
+   * await admin.createTopics([{ name: 'orders', partitions: 2 }]);
+   * await admin.alterGroupOffsets('billing', [{ topic: 'orders', partition: 0, offset: 0 }, { topic: 'orders', partition: 1, offset: 0 }]);
+   * console.log((await admin.describeGroup('billing')).offsets.length); // 2
+   * ```
+   */
+  async alterGroupOffsets(groupId: string, offsets: readonly { readonly topic: string; readonly partition: number; readonly offset: number }[]): Promise<void> {
+    this.checkOpen();
+    checkGroupId(groupId);
+    const byTopic = partitionsByTopic(offsets, 'alterGroupOffsets', true);
+    await this.bounded('alterGroupOffsets', () => this.toCoordinator<undefined>(groupId, async (node) => {
+      const topics = [...byTopic].map(([name, ps]) => ({ name, partitions: ps.map((p) => ({ partitionIndex: p.partition, committedOffset: p.offset!, committedMetadata: null })) }));
+      const r = await this.transport.send(node, { apiKey: ApiKey.OffsetCommit, groupId, generationId: -1, memberId: '', topics });
+      const failed = r.topics.flatMap((t) => t.partitions).find((p) => p.errorCode !== 'NONE');
+      return failed ? { error: failed.errorCode } : { value: undefined };
+    }));
+  }
+
+  /**
+   * Deletes a group's committed offsets for some partitions (KIP-496, Kafka's
+   * `deleteConsumerGroupOffsets`). Rejects with `GROUP_SUBSCRIBED_TO_TOPIC` for a topic the
+   * group's members still read, `GROUP_ID_NOT_FOUND` for a group that does not exist.
+   */
+  async deleteGroupOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<void> {
+    this.checkOpen();
+    checkGroupId(groupId);
+    const byTopic = partitionsByTopic(partitions, 'deleteGroupOffsets', false);
+    const answered = await this.bounded('deleteGroupOffsets', () => this.toCoordinator<P.OffsetDeleteResponse['topics']>(groupId, async (node) => {
+      const topics = [...byTopic].map(([name, ps]) => ({ name, partitions: ps.map((p) => ({ partitionIndex: p.partition })) }));
+      const r = await this.transport.send(node, { apiKey: ApiKey.OffsetDelete, groupId, topics });
+      return r.errorCode !== 'NONE' ? { error: r.errorCode } : { value: r.topics };
+    }));
+    for (const t of answered) {
+      const failed = t.partitions.find((p) => p.errorCode !== 'NONE');
+      if (failed?.errorCode === 'GROUP_SUBSCRIBED_TO_TOPIC') throw new TributaryError(failed.errorCode, `group "${groupId}" still reads topic "${t.name}": stop its consumers (or drop the topic from their topics) first`, { topic: t.name });
+      if (failed !== undefined) throw new TributaryError(failed.errorCode, `group "${groupId}" topic "${t.name}" partition ${failed.partitionIndex}: ${failed.errorCode}`, { topic: t.name, partition: failed.partitionIndex });
+    }
+  }
+
   /** Deletes a group and its committed offsets. Rejects with `NON_EMPTY_GROUP` while it has members, `GROUP_ID_NOT_FOUND` when there is none. */
   async deleteGroup(groupId: string): Promise<void> {
     this.checkOpen();
@@ -779,7 +827,7 @@ export class Admin {
         error = err.code;
       }
       const retriable = error === 'NOT_COORDINATOR' || error === 'COORDINATOR_LOAD_IN_PROGRESS' || error === 'COORDINATOR_NOT_AVAILABLE' || error === 'NETWORK_EXCEPTION';
-      if (!retriable || this.clock.monotonic() >= deadline) throw new TributaryError(error, `group "${groupId}": ${error}`);
+      if (!retriable || this.clock.monotonic() >= deadline) throw new TributaryError(error, groupErrorMessage(groupId, error));
       await delay(Math.min(200, 10 * 2 ** attempt), this.clock);
     }
   }

@@ -201,6 +201,9 @@ export class Topic<K, V> {
     private readonly clients: TopicClients,
   ) {
     validateTopicName(name);
+    if (serdes === undefined || serdes === null) {
+      throw new TributaryError('INVALID_CONFIG', `topic("${name}") needs the serdes of its keys and values, such as topic("${name}", { key: serdes.string, value: serdes.json() }) (serdes.bytes for raw bytes)`, { topic: name, option: 'serdes' });
+    }
     checkOptions(serdes, { key: required(custom('a serde', () => true)), value: required(custom('a serde', () => true)) }, 'a topic serdes');
     this.keySerde = resolveSerde(serdes.key, 'key', name);
     this.valueSerde = resolveSerde(serdes.value, 'value', name);
