@@ -174,91 +174,90 @@ export class GroupDelivery<K, V> {
    * records), more than fetching and decoding the record.
    */
   records(): AsyncIterableIterator<TypedConsumerRecord<K, V>> {
-    // Opened at the first `next()`, as an async generator's body would run.
-    let source: BatchIterator | undefined;
-    /** The batch being handed out: `index` counts its records processed (their loop body returned). */
-    let run: RecordRun<K, V> | undefined;
-    /** Whether `run.batch.records[run.index]` is handed out and its loop body running. */
-    let handedOut = false;
-    let ended = false;
-    const done: IteratorResult<TypedConsumerRecord<K, V>, undefined> = { value: undefined, done: true };
-    const step = (): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> => {
-      while (run !== undefined) {
-        const batch = run.batch;
-        if (run.index < batch.records.length) {
-          // As in `eachInTurn`: the checks are looked at again only when a seek, a revoke,
-          // a new epoch or a close may have changed what they read (about 5 map lookups a
-          // record otherwise).
-          if (run.seen !== this.changes || this.host.isClosed()) this.recheck(run);
-          if (run.valid) {
-            this.begin(batch.key);
-            handedOut = true;
-            return Promise.resolve({ value: batch.records[run.index]!, done: false });
-          }
-          this.rewind(batch, batch.records[run.index]!.offset);
+    return new GroupRecordIterator(this);
+  }
+
+  /** `records()`'s `next()`: the record handed out last is processed (its loop body returned); the next one. @internal */
+  nextRecord(it: GroupRecordIterator<K, V>): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> {
+    if (it.handedOut) {
+      it.handedOut = false;
+      this.processedOne(it.run!);
+    }
+    return this.stepRecord(it);
+  }
+
+  /** `records()`'s `return()`: a record whose loop body did not return is not processed: it is read again. @internal */
+  endRecords(it: GroupRecordIterator<K, V>): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> {
+    if (it.handedOut) {
+      it.handedOut = false;
+      this.end();
+    }
+    const run = it.run;
+    if (run !== undefined && run.index < run.batch.records.length) this.rewind(run.batch, run.batch.records[run.index]!.offset);
+    it.run = undefined;
+    this.finishRecords(it);
+    return Promise.resolve(recordsDone);
+  }
+
+  /** Hands out the next record of the iteration's batch, or takes the next batch. */
+  private stepRecord(it: GroupRecordIterator<K, V>): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> {
+    for (let run = it.run; run !== undefined; run = it.run = undefined) {
+      const batch = run.batch;
+      if (run.index < batch.records.length) {
+        // As in `eachInTurn`: the checks are looked at again only when a seek, a revoke, a
+        // new epoch or a close may have changed what they read (about 5 map lookups a
+        // record otherwise).
+        if (run.seen !== this.changes || this.host.isClosed()) this.recheck(run);
+        if (run.valid) {
+          this.begin(batch.key);
+          it.handedOut = true;
+          return Promise.resolve({ value: batch.records[run.index]!, done: false });
         }
-        run = undefined;
+        this.rewind(batch, batch.records[run.index]!.offset);
       }
-      if (ended) return Promise.resolve(done);
-      let next: Delivered<K, V> | null | Promise<Delivered<K, V> | null>;
-      try {
-        if (source === undefined) {
-          source = this.openDeliveries();
-          if (source === undefined) {
-            ended = true;
-            return Promise.resolve(done);
-          }
+    }
+    if (it.ended) return Promise.resolve(recordsDone);
+    let next: Delivered<K, V> | null | Promise<Delivered<K, V> | null>;
+    try {
+      if (it.source === undefined) {
+        it.source = this.openDeliveries();
+        if (it.source === undefined) {
+          it.ended = true;
+          return Promise.resolve(recordsDone);
         }
-        next = this.nextDelivery(source);
-      } catch (err) {
-        finish();
-        return Promise.reject(err);
       }
-      const take = (d: Delivered<K, V> | null): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> => {
-        if (d === null || ended) {
-          finish();
-          return Promise.resolve(done);
-        }
-        run = { batch: d, index: 0, seen: -1, valid: false, counted: false };
-        return step();
-      };
-      if (next instanceof Promise) {
-        return next.then(take, (err: unknown) => {
-          finish();
+      next = this.nextDelivery(it.source);
+    } catch (err) {
+      this.finishRecords(it);
+      return Promise.reject(err);
+    }
+    if (next instanceof Promise) {
+      return next.then(
+        (d) => this.takeDelivery(it, d),
+        (err: unknown) => {
+          this.finishRecords(it);
           throw err;
-        });
-      }
-      return take(next);
-    };
-    /** The iteration is over: the consumer's chunks are let go, and another loop may start. */
-    const finish = (): void => {
-      ended = true;
-      if (source !== undefined) this.closeDeliveries(source);
-      source = undefined;
-    };
-    const iterator: AsyncIterableIterator<TypedConsumerRecord<K, V>> = {
-      [Symbol.asyncIterator]: () => iterator,
-      next: () => {
-        if (handedOut) {
-          // The loop body of the record handed out last returned: it is processed.
-          handedOut = false;
-          this.processedOne(run!);
-        }
-        return step();
-      },
-      return: () => {
-        // A record whose loop body did not return is not processed: it is read again.
-        if (handedOut) {
-          handedOut = false;
-          this.end();
-        }
-        if (run !== undefined && run.index < run.batch.records.length) this.rewind(run.batch, run.batch.records[run.index]!.offset);
-        run = undefined;
-        finish();
-        return Promise.resolve(done);
-      },
-    };
-    return iterator;
+        },
+      );
+    }
+    return this.takeDelivery(it, next);
+  }
+
+  /** A delivered batch for the iteration (its records are handed out next), or the end. */
+  private takeDelivery(it: GroupRecordIterator<K, V>, d: Delivered<K, V> | null): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> {
+    if (d === null || it.ended) {
+      this.finishRecords(it);
+      return Promise.resolve(recordsDone);
+    }
+    it.run = { batch: d, index: 0, seen: -1, valid: false, counted: false };
+    return this.stepRecord(it);
+  }
+
+  /** The iteration is over: the consumer's chunks are let go, and another loop may start. */
+  private finishRecords(it: GroupRecordIterator<K, V>): void {
+    it.ended = true;
+    if (it.source !== undefined) this.closeDeliveries(it.source);
+    it.source = undefined;
   }
 
   /** Calls the handlers until the member closes. A handler's error is thrown. */
@@ -551,5 +550,40 @@ export class GroupDelivery<K, V> {
       value: (r.value === null || this.valueSerde === undefined ? r.value : this.valueSerde.deserialize(r.value)) as V | null,
     }));
     return { topic: b.topic, partition: b.partition, records, highWatermark: b.highWatermark, key, epoch };
+  }
+}
+
+const recordsDone: IteratorResult<never, undefined> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * `records()`'s iterator: the iteration's state, its methods handing the work to the
+ * delivery. Why a class and not closures made by `records()` (as it was): one set of
+ * methods, compiled once for every loop of the process, instead of new closures each loop
+ * (esbuild's `keepNames`, which tsx uses, also named a closure made a chunk with a
+ * `defineProperty`); a group's `for await` went from 0.47-0.50 to 0.55-0.59 of reading
+ * the log directly with this and the checks above (bench/results/2026-12-07k-consumer.md).
+ * @internal
+ */
+class GroupRecordIterator<K, V> implements AsyncIterableIterator<TypedConsumerRecord<K, V>> {
+  /** The consumer's chunks, opened at the first `next()` (as an async generator's body would run). */
+  source: BatchIterator | undefined = undefined;
+  /** The batch being handed out: `index` counts its records processed (their loop body returned). */
+  run: RecordRun<K, V> | undefined = undefined;
+  /** Whether `run.batch.records[run.index]` is handed out and its loop body running. */
+  handedOut = false;
+  ended = false;
+
+  constructor(private readonly delivery: GroupDelivery<K, V>) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> {
+    return this.delivery.nextRecord(this);
+  }
+
+  return(): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> {
+    return this.delivery.endRecords(this);
   }
 }
