@@ -346,11 +346,11 @@ export class GroupDelivery<K, V> {
    * `run.index` in flight: the caller awaits it, then `processedOne`). A handler's throw
    * rewinds to its record and is thrown.
    *
-   * Why a synchronous method of its own and not the loop inside `deliver`: V8 compiles a
-   * small synchronous loop better than one inside an async function with a try/catch
-   * around an `await` (CPU profile of a group of 1 reading 1,000,000 records: `deliver`
-   * had 8.6% of the samples, about 28 ns a record at load 5; see
-   * bench/results/2026-12-07k-consumer.md). The checks are looked at again only when
+   * Why a synchronous method of its own and not the loop inside `deliver`: the async loop
+   * keeps one await site, and the record loop is a plain function V8 compiles on its own
+   * (in a CPU profile the handler was then partly inlined into it). Measured against the
+   * loop inside `deliver`, paired runs: inside the noise (0.81 against 0.795 of the direct
+   * read, medians of 12; bench/results/2026-12-07k-consumer.md). The checks are looked at again only when
    * something they read may have changed: a seek, a revoke, a new epoch (`changes`), a
    * close, or anything while the caller awaited a handler's promise (`seen = -1`).
    * Between two synchronous handler calls nothing else runs. The processed offset is
@@ -560,8 +560,9 @@ const recordsDone: IteratorResult<never, undefined> = Object.freeze({ value: und
  * delivery. Why a class and not closures made by `records()` (as it was): one set of
  * methods, compiled once for every loop of the process, instead of new closures each loop
  * (esbuild's `keepNames`, which tsx uses, also named a closure made a chunk with a
- * `defineProperty`); a group's `for await` went from 0.47-0.50 to 0.55-0.59 of reading
- * the log directly with this and the checks above (bench/results/2026-12-07k-consumer.md).
+ * `defineProperty`). With the checks looked at only when something changed (`stepRecord`),
+ * a group's `for await` went from a median 0.495 to 0.575 of the synchronous direct read by
+ * CPU, 12 paired runs a side (bench/results/2026-12-07k-consumer.md).
  * @internal
  */
 class GroupRecordIterator<K, V> implements AsyncIterableIterator<TypedConsumerRecord<K, V>> {
