@@ -33,7 +33,9 @@
  * timing); within one process, pass against pass, far less. Reports both readers' CPU a
  * record and the median of the pairs' ratios (direct / reader), and the collections
  * (young, full) a pass on each side. Paired readers `direct-async` and `direct-async-batch`
- * are the direct read handed out as a consumer hands records out (read-ceiling.ts).
+ * are the direct read handed out as a consumer hands records out (read-ceiling.ts);
+ * `direct-async-record` is it handed out a record a resolved promise, as
+ * `for await (const r of consumer)` does: the floor of the record-at-a-time iterators.
  */
 import { cpSync, writeFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -80,8 +82,8 @@ let asyncDirect: Awaited<ReturnType<typeof openDirect>> | undefined;
 /** The consumer's `maxPartitionBytes` and the direct read's read size (`PARTITION_BYTES`, default 1 MiB as Kafka's). */
 const partitionBytes = Number(process.env.PARTITION_BYTES ?? 1 << 20);
 
-/** The paired direct read's shape (`DIRECT_SHAPE`): `sync` (default), or `sync-each` (a call a record, like with like for `group-record`). */
-const directShape = (process.env.DIRECT_SHAPE ?? 'sync') as 'sync' | 'sync-each';
+/** The paired direct read's shape (`DIRECT_SHAPE`): `sync` (default), `sync-each` (a call a record, like with like for `group-record`) or `async-record` (a resolved promise a record, like with like for `bare-record` and `group-iter`). */
+const directShape = (process.env.DIRECT_SHAPE ?? 'sync') as 'sync' | 'sync-each' | 'async-record';
 
 /** Uncounted passes a side before a paired run's counted ones. */
 const warmUps = Number(process.env.WARMUP ?? 8);
@@ -114,8 +116,8 @@ async function pass(n: number): Promise<Pass> {
   const mark = (count: number) => {
     if (first === 0) [first, firstCount, cpu0] = [performance.now(), count, process.cpuUsage()];
   };
-  if (reader === 'direct-async' || reader === 'direct-async-batch' || reader === 'direct-sync-batch') {
-    const r = await asyncDirect!.pass(reader.slice('direct-'.length) as 'async' | 'async-batch' | 'sync-batch');
+  if (reader === 'direct-async' || reader === 'direct-async-batch' || reader === 'direct-sync-batch' || reader === 'direct-async-record') {
+    const r = await asyncDirect!.pass(reader.slice('direct-'.length) as 'async' | 'async-batch' | 'sync-batch' | 'async-record');
     mark(0);
     return { seconds: r.seconds, cpuUs: r.cpuUs, counted: r.records };
   }

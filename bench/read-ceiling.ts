@@ -28,10 +28,20 @@ function each(r: ConsumerRecord): number {
   return r.value!.byteLength;
 }
 
+/**
+ * How a direct pass hands its records out: `sync` (a loop over each read's records),
+ * `sync-batch` (in arrays of 500), `sync-each` (a call a record), `async` and
+ * `async-batch` (an async generator of chunks), `async-record` (a `for await` loop over an
+ * iterator that hands out each record as one resolved promise, exactly as the consumer's
+ * `RecordIterator` does, the next read decoded synchronously when a read's records are
+ * done: what `for await` a record costs with none of the consumer's code).
+ */
+export type DirectShape = 'sync' | 'sync-batch' | 'sync-each' | 'async' | 'async-batch' | 'async-record';
+
 /** The partitions of a topic opened straight from their `PartitionLog`s, read a pass at a time. */
 export interface DirectReader {
   /** One pass over every partition from its log start; CPU of the whole process over it. */
-  pass(shape?: 'sync' | 'sync-batch' | 'sync-each' | 'async' | 'async-batch'): Promise<{ readonly records: number; readonly seconds: number; readonly cpuUs: number }>;
+  pass(shape?: DirectShape): Promise<{ readonly records: number; readonly seconds: number; readonly cpuUs: number }>;
   close(): Promise<void>;
 }
 
@@ -42,12 +52,44 @@ export async function openDirect(dataDir: string, topic: string, partitions: num
   const logs: PartitionLog[] = [];
   for (let p = 0; p < partitions; p++) logs.push(await PartitionLog.open({ dataDir: join(dataDir, node), topic, partition: p }));
   return {
-    async pass(shape: 'sync' | 'sync-batch' | 'sync-each' | 'async' | 'async-batch' = 'sync') {
+    async pass(shape: DirectShape = 'sync') {
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       let records = 0;
       let bytes = 0;
-      if (shape === 'async' || shape === 'async-batch') {
+      if (shape === 'async-record') {
+        let partition = 0;
+        let next = logs[0]!.logStartOffset;
+        let out: ConsumerRecord[] = [];
+        let index = 0;
+        const done: IteratorResult<ConsumerRecord, undefined> = { value: undefined, done: true };
+        const iterator: AsyncIterableIterator<ConsumerRecord> = {
+          [Symbol.asyncIterator]: () => iterator,
+          next(): Promise<IteratorResult<ConsumerRecord, undefined>> {
+            while (index >= out.length) {
+              if (partition >= partitions) return Promise.resolve(done);
+              const log = logs[partition]!;
+              if (next >= log.logEndOffset) {
+                if (++partition < partitions) next = logs[partition]!.logStartOffset;
+                continue;
+              }
+              const { records: data } = log.read(next, { maxBytes: readBytes });
+              out = [];
+              index = 0;
+              for (const slice of iterateBatches(data)) {
+                const h = slice.header;
+                if (!isControlBatch(h.attributes) && decodePartitionBatch(data, slice.position, false, next, topic, partition, out) !== undefined) throw new Error('async-record reads uncompressed data only');
+                next = h.baseOffset + h.lastOffsetDelta + 1;
+              }
+            }
+            return Promise.resolve({ value: out[index++]!, done: false });
+          },
+        };
+        for await (const r of iterator) {
+          bytes += r.value!.byteLength;
+          records++;
+        }
+      } else if (shape === 'async' || shape === 'async-batch') {
         // The same reads and decoding, handed out as a consumer hands them: an async
         // generator of chunks (a read's records, or with 'async-batch' whole record batches
         // of at least 500 records, as the consumer's chunks), a turn of the event loop

@@ -107,6 +107,26 @@ function onStack(name: string): boolean {
 
 type Delivered<K, V> = TypedConsumerBatch<K, V> & { readonly key: string; readonly epoch: number };
 
+/**
+ * A delivered batch going through `run({ eachRecord })` or a `for await` loop: the next
+ * record to hand out, and what the checks found when last looked at (`seen`: the
+ * delivery's `changes` then, -1 to look again).
+ */
+interface RecordRun<K, V> {
+  readonly batch: Delivered<K, V>;
+  index: number;
+  seen: number;
+  /** The partition is still this member's in the batch's epoch, not being revoked, and the member open: records may be handed out. */
+  valid: boolean;
+  /** A record of the batch that its handler finished counts as processed (`counts`). */
+  counted: boolean;
+}
+
+/** Whether a handler's return value is a promise or another thenable (awaited), not a plain value (not awaited). */
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v instanceof Promise || ((typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function');
+}
+
 export class GroupDelivery<K, V> {
   private readonly epochs = new Map<string, number>();
   private readonly revoking = new Set<string>();
@@ -154,91 +174,90 @@ export class GroupDelivery<K, V> {
    * records), more than fetching and decoding the record.
    */
   records(): AsyncIterableIterator<TypedConsumerRecord<K, V>> {
-    // Opened at the first `next()`, as an async generator's body would run.
-    let source: BatchIterator | undefined;
-    let batch: Delivered<K, V> | undefined;
-    /** Records of `batch` processed (their loop body returned). */
-    let delivered = 0;
-    /** Whether `batch.records[delivered]` is handed out and its loop body running. */
-    let handedOut = false;
-    let ended = false;
-    const done: IteratorResult<TypedConsumerRecord<K, V>, undefined> = { value: undefined, done: true };
-    const step = (): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> => {
-      while (batch !== undefined) {
-        if (delivered < batch.records.length) {
-          if (this.stillValid(batch.key, batch.epoch)) {
-            this.begin(batch.key);
-            handedOut = true;
-            return Promise.resolve({ value: batch.records[delivered]!, done: false });
-          }
-          this.rewind(batch, batch.records[delivered]!.offset);
+    return new GroupRecordIterator(this);
+  }
+
+  /** `records()`'s `next()`: the record handed out last is processed (its loop body returned); the next one. @internal */
+  nextRecord(it: GroupRecordIterator<K, V>): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> {
+    if (it.handedOut) {
+      it.handedOut = false;
+      this.processedOne(it.run!);
+    }
+    return this.stepRecord(it);
+  }
+
+  /** `records()`'s `return()`: a record whose loop body did not return is not processed: it is read again. @internal */
+  endRecords(it: GroupRecordIterator<K, V>): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> {
+    if (it.handedOut) {
+      it.handedOut = false;
+      this.end();
+    }
+    const run = it.run;
+    if (run !== undefined && run.index < run.batch.records.length) this.rewind(run.batch, run.batch.records[run.index]!.offset);
+    it.run = undefined;
+    this.finishRecords(it);
+    return Promise.resolve(recordsDone);
+  }
+
+  /** Hands out the next record of the iteration's batch, or takes the next batch. */
+  private stepRecord(it: GroupRecordIterator<K, V>): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> {
+    for (let run = it.run; run !== undefined; run = it.run = undefined) {
+      const batch = run.batch;
+      if (run.index < batch.records.length) {
+        // As in `eachInTurn`: the checks are looked at again only when a seek, a revoke, a
+        // new epoch or a close may have changed what they read (about 5 map lookups a
+        // record otherwise).
+        if (run.seen !== this.changes || this.host.isClosed()) this.recheck(run);
+        if (run.valid) {
+          this.begin(batch.key);
+          it.handedOut = true;
+          return Promise.resolve({ value: batch.records[run.index]!, done: false });
         }
-        batch = undefined;
+        this.rewind(batch, batch.records[run.index]!.offset);
       }
-      if (ended) return Promise.resolve(done);
-      let next: Delivered<K, V> | null | Promise<Delivered<K, V> | null>;
-      try {
-        if (source === undefined) {
-          source = this.openDeliveries();
-          if (source === undefined) {
-            ended = true;
-            return Promise.resolve(done);
-          }
+    }
+    if (it.ended) return Promise.resolve(recordsDone);
+    let next: Delivered<K, V> | null | Promise<Delivered<K, V> | null>;
+    try {
+      if (it.source === undefined) {
+        it.source = this.openDeliveries();
+        if (it.source === undefined) {
+          it.ended = true;
+          return Promise.resolve(recordsDone);
         }
-        next = this.nextDelivery(source);
-      } catch (err) {
-        finish();
-        return Promise.reject(err);
       }
-      const take = (d: Delivered<K, V> | null): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> => {
-        if (d === null || ended) {
-          finish();
-          return Promise.resolve(done);
-        }
-        batch = d;
-        delivered = 0;
-        return step();
-      };
-      if (next instanceof Promise) {
-        return next.then(take, (err: unknown) => {
-          finish();
+      next = this.nextDelivery(it.source);
+    } catch (err) {
+      this.finishRecords(it);
+      return Promise.reject(err);
+    }
+    if (next instanceof Promise) {
+      return next.then(
+        (d) => this.takeDelivery(it, d),
+        (err: unknown) => {
+          this.finishRecords(it);
           throw err;
-        });
-      }
-      return take(next);
-    };
-    /** The iteration is over: the consumer's chunks are let go, and another loop may start. */
-    const finish = (): void => {
-      ended = true;
-      if (source !== undefined) this.closeDeliveries(source);
-      source = undefined;
-    };
-    const iterator: AsyncIterableIterator<TypedConsumerRecord<K, V>> = {
-      [Symbol.asyncIterator]: () => iterator,
-      next: () => {
-        if (handedOut) {
-          // The loop body of the record handed out last returned: it is processed.
-          handedOut = false;
-          const b = batch!;
-          if (this.counts(b.key, b.epoch)) this.host.processed.note(b.key, b.records[delivered]!.offset + 1);
-          delivered++;
-          this.end();
-        }
-        return step();
-      },
-      return: () => {
-        // A record whose loop body did not return is not processed: it is read again.
-        if (handedOut) {
-          handedOut = false;
-          this.end();
-        }
-        if (batch !== undefined && delivered < batch.records.length) this.rewind(batch, batch.records[delivered]!.offset);
-        batch = undefined;
-        finish();
-        return Promise.resolve(done);
-      },
-    };
-    return iterator;
+        },
+      );
+    }
+    return this.takeDelivery(it, next);
+  }
+
+  /** A delivered batch for the iteration (its records are handed out next), or the end. */
+  private takeDelivery(it: GroupRecordIterator<K, V>, d: Delivered<K, V> | null): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> {
+    if (d === null || it.ended) {
+      this.finishRecords(it);
+      return Promise.resolve(recordsDone);
+    }
+    it.run = { batch: d, index: 0, seen: -1, valid: false, counted: false };
+    return this.stepRecord(it);
+  }
+
+  /** The iteration is over: the consumer's chunks are let go, and another loop may start. */
+  private finishRecords(it: GroupRecordIterator<K, V>): void {
+    it.ended = true;
+    if (it.source !== undefined) this.closeDeliveries(it.source);
+    it.source = undefined;
   }
 
   /** Calls the handlers until the member closes. A handler's error is thrown. */
@@ -281,51 +300,21 @@ export class GroupDelivery<K, V> {
         let next = this.nextDelivery(source);
         if (next instanceof Promise) next = await next;
         if (next === null) return;
-        const batch = next;
-        const records = batch.records;
-        const key = batch.key;
-        const processed = this.host.processed;
-        // The checks are looked at again only when something they read may have changed: a
-        // seek, a revoke, a new epoch (`changes`), a close, or anything while the loop
-        // awaited a handler's promise. Between two synchronous handler calls nothing else
-        // runs. (Two map lookups and a set a record cost about 45 ns: a group of 1 at 0.64
-        // of reading the log directly, against 0.87 with `eachBatch`.) The processed offset
-        // is noted, not set, a record: the map takes it in when anyone next uses it
-        // (processed-offsets.ts).
-        let seen = -1;
-        let valid = false;
-        let counted = false;
-        const check = (): void => {
-          seen = this.changes;
-          valid = this.stillValid(key, batch.epoch);
-          counted = this.counts(key, batch.epoch);
-        };
-        let i = 0;
-        try {
-          for (; i < records.length; i++) {
-            if (seen !== this.changes || this.host.isClosed()) check();
-            if (!valid) {
-              this.rewind(batch, records[i]!.offset);
-              break;
-            }
-            this.begin(key);
-            const pending = each(records[i]!);
-            if (pending !== undefined) {
-              await pending;
-              seen = -1;
-            }
-            if (seen !== this.changes) check();
-            if (counted) processed.note(key, records[i]!.offset + 1);
+        const run: RecordRun<K, V> = { batch: next, index: 0, seen: -1, valid: false, counted: false };
+        for (let pending = this.eachInTurn(each, run); pending !== undefined; pending = this.eachInTurn(each, run)) {
+          // The handler of `run.index` returned a promise: it is in flight until it settles.
+          try {
+            await pending;
+          } catch (err) {
+            // The record whose handler threw is not processed: it is read again.
             this.end();
+            this.rewind(run.batch, run.batch.records[run.index]!.offset);
+            throw err;
           }
-        } catch (err) {
-          // The record whose handler threw is not processed: it is read again.
-          this.end();
-          this.rewind(batch, records[i]!.offset);
-          throw err;
+          run.seen = -1; // anything may have changed while the handler awaited
+          this.processedOne(run);
         }
       }
-      return;
     }
     for (;;) {
       let next = this.nextDelivery(source);
@@ -335,9 +324,9 @@ export class GroupDelivery<K, V> {
       this.begin(batch.key);
       try {
         try {
-          // Awaited only when the handler returns something (a promise), as `eachRecord`.
+          // Awaited only when the handler returns a promise (a thenable), as `eachRecord`.
           const pending = handlers.eachBatch({ topic: batch.topic, partition: batch.partition, records: batch.records, highWatermark: batch.highWatermark });
-          if (pending !== undefined) await pending;
+          if (isThenable(pending)) await pending;
         } catch (err) {
           this.rewind(batch, batch.records[0]!.offset);
           throw err;
@@ -348,6 +337,76 @@ export class GroupDelivery<K, V> {
         this.end();
       }
     }
+  }
+
+  /**
+   * Calls `each` for the records of `run` from `run.index` on, in a plain synchronous loop,
+   * until the batch is done (undefined), its partition is no longer this loop's (the rest
+   * is rewound; undefined), or a handler returns a promise (returned, its record
+   * `run.index` in flight: the caller awaits it, then `processedOne`). A handler's throw
+   * rewinds to its record and is thrown.
+   *
+   * Why a synchronous method of its own and not the loop inside `deliver`: the async loop
+   * keeps one await site, and the record loop is a plain function V8 compiles on its own
+   * (in a CPU profile the handler was then partly inlined into it). Measured against the
+   * loop inside `deliver`, paired runs: inside the noise (0.81 against 0.795 of the direct
+   * read, medians of 12; bench/results/2026-12-07k-consumer.md). The checks are looked at again only when
+   * something they read may have changed: a seek, a revoke, a new epoch (`changes`), a
+   * close, or anything while the caller awaited a handler's promise (`seen = -1`).
+   * Between two synchronous handler calls nothing else runs. The processed offset is
+   * noted, not set, a record: the map takes it in when anyone next uses it
+   * (processed-offsets.ts). A handler's return value is awaited only when it is a
+   * promise or another thenable: `(r) => list.push(r)` returns a number, and an `await`
+   * of it would cost a turn of the microtask queue a record.
+   */
+  private eachInTurn(each: (record: TypedConsumerRecord<K, V>) => unknown, run: RecordRun<K, V>): PromiseLike<unknown> | undefined {
+    const batch = run.batch;
+    const records = batch.records;
+    const key = batch.key;
+    const processed = this.host.processed;
+    let i = run.index;
+    try {
+      for (; i < records.length; i++) {
+        if (run.seen !== this.changes || this.host.isClosed()) this.recheck(run);
+        if (!run.valid) {
+          this.rewind(batch, records[i]!.offset);
+          run.index = records.length;
+          return undefined;
+        }
+        this.inFlightKey = key;
+        const pending = each(records[i]!);
+        if (pending !== undefined && isThenable(pending)) {
+          run.index = i;
+          return pending;
+        }
+        if (run.seen !== this.changes) this.recheck(run);
+        if (run.counted) processed.note(key, records[i]!.offset + 1);
+        this.end();
+      }
+    } catch (err) {
+      // The record whose handler threw is not processed: it is read again.
+      this.end();
+      this.rewind(batch, records[i]!.offset);
+      throw err;
+    }
+    run.index = i;
+    return undefined;
+  }
+
+  /** The record `run.index`, whose handler's promise resolved, is done: noted as processed if it counts; the run moves past it. */
+  private processedOne(run: RecordRun<K, V>): void {
+    if (run.seen !== this.changes) this.recheck(run);
+    if (run.counted) this.host.processed.note(run.batch.key, run.batch.records[run.index]!.offset + 1);
+    this.end();
+    run.index++;
+  }
+
+  /** Looks again at whether the run's records may be handed out, and count once processed. */
+  private recheck(run: RecordRun<K, V>): void {
+    const batch = run.batch;
+    run.seen = this.changes;
+    run.valid = this.stillValid(batch.key, batch.epoch);
+    run.counted = this.counts(batch.key, batch.epoch);
   }
 
   /**
@@ -491,5 +550,41 @@ export class GroupDelivery<K, V> {
       value: (r.value === null || this.valueSerde === undefined ? r.value : this.valueSerde.deserialize(r.value)) as V | null,
     }));
     return { topic: b.topic, partition: b.partition, records, highWatermark: b.highWatermark, key, epoch };
+  }
+}
+
+const recordsDone: IteratorResult<never, undefined> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * `records()`'s iterator: the iteration's state, its methods handing the work to the
+ * delivery. Why a class and not closures made by `records()` (as it was): one set of
+ * methods, compiled once for every loop of the process, instead of new closures each loop
+ * (esbuild's `keepNames`, which tsx uses, also named a closure made a chunk with a
+ * `defineProperty`). With the checks looked at only when something changed (`stepRecord`),
+ * a group's `for await` went from a median 0.495 to 0.575 of the synchronous direct read by
+ * CPU, 12 paired runs a side (bench/results/2026-12-07k-consumer.md).
+ * @internal
+ */
+class GroupRecordIterator<K, V> implements AsyncIterableIterator<TypedConsumerRecord<K, V>> {
+  /** The consumer's chunks, opened at the first `next()` (as an async generator's body would run). */
+  source: BatchIterator | undefined = undefined;
+  /** The batch being handed out: `index` counts its records processed (their loop body returned). */
+  run: RecordRun<K, V> | undefined = undefined;
+  /** Whether `run.batch.records[run.index]` is handed out and its loop body running. */
+  handedOut = false;
+  ended = false;
+
+  constructor(private readonly delivery: GroupDelivery<K, V>) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> {
+    return this.delivery.nextRecord(this);
+  }
+
+  return(): Promise<IteratorResult<TypedConsumerRecord<K, V>, undefined>> {
+    return this.delivery.endRecords(this);
   }
 }

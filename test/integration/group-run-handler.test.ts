@@ -193,6 +193,51 @@ describe('eachRecord handlers', () => {
     expect(await committed(cluster, 'seeking')).toEqual([10]);
   }, 60_000);
 
+  it('a handler that returns a plain value is not awaited (one chunk in one synchronous run); one that returns a thenable is', async () => {
+    await using cluster = await Cluster.start({ clock });
+    await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
+    await produce(cluster, 'work', 10); // one call: one record batch, one chunk
+    // A microtask queued at the first record runs before the next record only if the loop
+    // awaited between them: an await of `list.push(r)`'s number would let it run.
+    const plain = cluster.consumerGroup({ groupId: 'plain-return', topics: ['work'], value: serdes.string, ...settings });
+    const seen: string[] = [];
+    let turned = false;
+    const seenTurned: boolean[] = [];
+    const run = plain.run({
+      eachRecord: (r) => {
+        if (r.offset === 0) queueMicrotask(() => (turned = true));
+        seenTurned.push(turned);
+        return seen.push(r.value!) as unknown as void; // a number, as `(r) => list.push(r)` returns
+      },
+    });
+    await until('10 records', () => seen.length >= 10);
+    await plain.close();
+    await run;
+    expect(seenTurned).toEqual(Array.from({ length: 10 }, () => false));
+    expect(await committed(cluster, 'plain-return')).toEqual([10]);
+
+    // A thenable that is not a Promise is awaited: the next record waits for it.
+    const thenable = cluster.consumerGroup({ groupId: 'thenable-return', topics: ['work'], value: serdes.string, ...settings });
+    const order: string[] = [];
+    const run2 = thenable.run({
+      eachRecord: (r) => {
+        order.push(`start ${r.offset}`);
+        return {
+          then(resolve: () => void) {
+            setImmediate(() => {
+              order.push(`end ${r.offset}`);
+              resolve();
+            });
+          },
+        } as unknown as Promise<void>;
+      },
+    });
+    await until('3 records done', () => order.includes('end 2'));
+    await thenable.close();
+    await run2;
+    expect(order.slice(0, 6)).toEqual(['start 0', 'end 0', 'start 1', 'end 1', 'start 2', 'end 2']);
+  }, 60_000);
+
   it('a synchronous handler that throws: run rejects, the member leaves, and the failed record is not committed', async () => {
     await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
