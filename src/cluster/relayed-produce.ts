@@ -22,14 +22,13 @@
  * @internal
  */
 import type { RequestContext } from '../broker/request-context.js';
-import { inlineContext, isInline } from '../broker/request-context.js';
-import { canLayOut } from '../node/produce-layout.js';
-import type { ProduceLane } from './produce-lane.js';
+import { inlineContext } from '../broker/request-context.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { ProduceRequest, ProduceResponse } from '../protocol/produce.js';
 import type { Request, Response } from '../protocol/requests.js';
 import { checksummedHere } from '../record/checksummed-here.js';
 import type { PortTransport } from '../transport/port/port-transport.js';
+import { laysOut } from '../transport/port/produce-layout.js';
 import type { TributaryError } from '../util/errors.js';
 import { corruptAnswer, isErrorCode, isInt32, isInt64, isRecord, markBatches } from '../node/typed-answers.js';
 
@@ -109,18 +108,16 @@ export function takeProduceAnswer(request: ProduceRequest, answer: unknown, from
 }
 
 /**
- * The supervisor's relay of one request to node `nodeId` in its worker. A Produce request
- * of this thread's clients or handles goes on the node's Produce `lane` in the fixed layout
- * (`produce-lane.ts`, `node/produce-layout.ts`), which carries the producer's mark itself;
- * any other request (and a Produce a Kafka listener relays, or one the layout cannot hold)
- * over `clients` (the node's `clients` port): a Produce request with its context saying
- * whether its batches carry the producer's mark, and its answer checked where it arrives
- * (`takeProduceAnswer`); any other request as it is.
+ * The supervisor's relay of one request to node `nodeId` in its worker, over `clients` (the
+ * node's `clients` port). A Produce request of this thread's clients or handles that the port
+ * transport lays out (`laysOut`, `transport/port/produce-layout.ts`) goes as it is: the
+ * layout carries the producer's mark itself, and the transport reads its answer against it.
+ * Any other Produce request (one a Kafka listener relays, or one the layout cannot hold)
+ * goes with its context saying whether its batches carry the producer's mark, and its
+ * answer checked where it arrives (`takeProduceAnswer`); any other request as it is.
  */
-export function relayToNode(clients: PortTransport, nodeId: number, request: Request, context: RequestContext | undefined, lane?: ProduceLane): Promise<Response> {
-  // The calling thread's own Produce requests take the lane, in the fixed layout; one relayed
-  // from a Kafka listener stays with its connection's other requests on `clients`, in order.
-  if (lane !== undefined && request.apiKey === ApiKey.Produce && isInline(context) && canLayOut(request)) return lane.send(request, context);
+export function relayToNode(clients: PortTransport, nodeId: number, request: Request, context: RequestContext | undefined): Promise<Response> {
+  if (laysOut(request, context)) return clients.sendAs(nodeId, request, context);
   const sent = clients.sendAs(nodeId, request, relayContext(request, context));
   if (request.apiKey !== ApiKey.Produce) return sent;
   return sent.then((answer: unknown) => takeProduceAnswer(request, answer, nodeId));

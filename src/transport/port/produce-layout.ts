@@ -1,10 +1,11 @@
 /**
- * The calling thread's Produce requests to a node's worker, and their answers, as a fixed
- * binary layout (`threads: 'per-node'`, `cluster/produce-lane.ts` and
- * `node/produce-lane-server.ts`): one `ArrayBuffer` a message, transferred, read with a
- * `DataView`; no object graph for the structured clone.
+ * The port transport's own encoding of a Produce request and its answer
+ * (`port-transport.ts`, `port-server.ts`): the Produce requests made on a port in one turn
+ * (in a run, between its other requests) as one `ArrayBuffer`, transferred, read with a
+ * `DataView`; no object graph for the structured clone. Requests of other APIs, and Produce
+ * requests that do not fit (`laysOut`), cross as typed objects, in order with these.
  *
- * Why: the relayed Produce crossed as typed objects (`{ t: 'reqs', list: [{ id, node, req:
+ * Why: a Produce request crossed as typed objects (`{ t: 'reqs', list: [{ id, node, req:
  * { apiKey, acks, timeoutMs, topicData: [{ name, partitionData: [{ index, records }] }] },
  * ctx }] }`, and the answer likewise), and V8's serializer and deserializer walk such a graph
  * property by property: about 2 us to post and 5 us to receive a message of a few requests,
@@ -23,7 +24,7 @@
  * | 12 | int32 strings (0..`LANE_STRINGS_MAX`) |
  * | 16 | int32 bytes used (the buffer may be larger: a reused one) |
  * | 20 | int32 0 |
- * | 24 | requests, `REQUEST_BYTES` each: int32 id (>= 1, unique in the message), int16 acks, uint16 flags (bit 0: every batch checksummed by the calling thread), int32 timeoutMs, int32 transactionalId (string, -1 null, -2 absent), int32 clientId (string, -1: no context), int32 clientHost (string, -1 with no context), int32 principal (string, -1 null), int32 partitions of this request (they follow the previous request's in the partition table) |
+ * | 24 | requests, `REQUEST_BYTES` each: int32 id (>= 1, unique in the message), int16 acks, uint16 flags (bit 0: every batch checksummed by the calling thread), int32 timeoutMs, int32 transactionalId (string, -1 null, -2 absent), int32 clientId (string, -1: no context), int32 clientHost (string, -1 with no context), int32 principal (string, -1 null), int32 partitions of this request (they follow the previous request's in the partition table), int32 node (the node the request is for) |
  * | | partitions, `PARTITION_BYTES` each: int32 topic (string), int32 partition index, int32 flags (bit 0: first partition of its topic in the request, bit 1: records null), int32 batch offset, int32 batch length |
  * | | strings, `STRING_BYTES` each: int32 offset, int32 length (UTF-8 bytes, at most `LANE_STRING_BYTES_MAX`) |
  * | | the strings' bytes, then the batches' bytes |
@@ -50,16 +51,17 @@
  * in flight when the answer message itself is unreadable.
  * @internal
  */
-import type { RequestContext } from '../broker/request-context.js';
-import { ApiKey } from '../protocol/api-keys.js';
-import type { BatchIndexAndErrorMessage, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData, TopicProduceResponse } from '../protocol/produce.js';
-import { errorCodes, knownErrorCode, type ErrorCode } from '../util/error-codes.js';
-import { TributaryError } from '../util/errors.js';
+import type { RequestContext } from '../../broker/request-context.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import type { BatchIndexAndErrorMessage, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData, TopicProduceResponse } from '../../protocol/produce.js';
+import type { Request } from '../../protocol/requests.js';
+import { errorCodes, knownErrorCode, type ErrorCode } from '../../util/error-codes.js';
+import { TributaryError } from '../../util/errors.js';
 
 export const REQUESTS_MAGIC = 0x5450_5251; // 'TPRQ'
 export const ANSWERS_MAGIC = 0x5450_5241; // 'TPRA'
 export const HEADER_BYTES = 24;
-export const REQUEST_BYTES = 32;
+export const REQUEST_BYTES = 36;
 export const PARTITION_BYTES = 20;
 export const STRING_BYTES = 8;
 export const ANSWER_BYTES = 32;
@@ -86,16 +88,18 @@ const F_FIRST_OF_TOPIC = 1;
 const F_RECORDS_NULL = 2;
 const F_PRESENT = 1;
 
-/** One request of a message, as the node's worker reads it (or the relay writes it). */
+/** One request of a message, as the port server reads it (or the port transport writes it). */
 export interface LaidRequest {
   readonly id: number;
+  /** The node the request is for. */
+  readonly node: number;
   readonly request: ProduceRequest;
   readonly context: RequestContext | undefined;
   /** Every batch carried the calling thread's checksummed-here mark when it was copied. */
   readonly checked: boolean;
 }
 
-/** An answer as the node's worker writes it: the broker's response, or the error its handler failed with. */
+/** An answer as the port server writes it: the broker's response, or the error its handler failed with. */
 export type LaidAnswer = { readonly id: number; readonly response: ProduceResponse } | { readonly id: number; readonly error: TributaryError };
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -131,6 +135,18 @@ export function canLayOut(request: ProduceRequest): boolean {
     }
   }
   return true;
+}
+
+/**
+ * Whether the port transport lays `request` out: a Produce request of a client of ours (no
+ * context, or an `'inline'` one without a connection's signal or API version) that fits the
+ * layout (`canLayOut`). A Produce request a Kafka listener relays stays typed, with its
+ * context (signal and API version), and so does a garbled one, which the broker refuses.
+ */
+export function laysOut(request: Request, context: RequestContext | undefined): boolean {
+  if (request.apiKey !== ApiKey.Produce) return false;
+  if (context !== undefined && (context.listenerName !== 'inline' || context.signal !== undefined || context.apiVersion !== undefined)) return false;
+  return canLayOut(request);
 }
 
 /** Strings of one message, each once. */
@@ -210,7 +226,7 @@ export function writeRequests(items: readonly LaidRequest[], take: (bytes: numbe
   let r = requestsAt;
   let p = partitionsAt;
   let at = batchesAt;
-  for (const { id, request, context, checked } of items) {
+  for (const { id, node, request, context, checked } of items) {
     let n = 0;
     for (const t of request.topicData) n += t.partitionData.length;
     view.setInt32(r, id);
@@ -222,6 +238,7 @@ export function writeRequests(items: readonly LaidRequest[], take: (bytes: numbe
     view.setInt32(r + 20, context === undefined ? -1 : strings.of(context.clientHost));
     view.setInt32(r + 24, context === undefined ? -1 : strings.of(context.principal));
     view.setInt32(r + 28, n);
+    view.setInt32(r + 32, node);
     r += REQUEST_BYTES;
     for (const t of request.topicData) {
       const topic = strings.of(t.name);
@@ -339,7 +356,7 @@ export function readRequestIds(buffer: unknown): number[] {
 }
 
 /**
- * Reads a request message in the node's worker: each request, or the `TributaryError`
+ * Reads a request message in the port server's thread: each request, or the `TributaryError`
  * (`INVALID_REQUEST`) that refuses it alone. Throws `INVALID_REQUEST` when the message as a
  * whole does not hold (then `readRequestIds` names what can be answered). The batches are
  * views of `buffer`.
@@ -414,7 +431,7 @@ function readRequest(view: DataView, strings: StringTable, h: Header, r: number,
     topic!.partitionData.push({ index, records });
   }
   const request: ProduceRequest = transactionalId === undefined ? { apiKey: ApiKey.Produce, acks, timeoutMs, topicData } : { apiKey: ApiKey.Produce, transactionalId, acks, timeoutMs, topicData };
-  return { id, request, context, checked: (flags & F_CHECKED) !== 0 };
+  return { id, node: view.getInt32(r + 32), request, context, checked: (flags & F_CHECKED) !== 0 };
 }
 
 // ---- answers ----
@@ -436,7 +453,7 @@ const int32Or = (v: unknown, or: number): number => (isInt32(v) ? v : or);
 /**
  * Lays out the answers of one turn in a fresh buffer. The node's own broker wrote the
  * responses; a field out of its type's range (a bug) is written as -1 or
- * UNKNOWN_SERVER_ERROR rather than thrown, and the relay's checks refuse what matters.
+ * UNKNOWN_SERVER_ERROR rather than thrown, and the reader's checks refuse what matters.
  */
 export function writeAnswers(answers: readonly LaidAnswer[]): ArrayBuffer {
   const strings = new Strings();
@@ -530,19 +547,19 @@ export function writeAnswers(answers: readonly LaidAnswer[]): ArrayBuffer {
   return buffer;
 }
 
-/** The error for an answer message from node `from` that does not hold. */
-function corrupt(from: number, why: string): TributaryError {
-  return new TributaryError('CORRUPT_MESSAGE', `node ${from} answered a Produce request with ${why}`);
+/** The error for an answer message from `from` (`node 2`, `the cluster`) that does not hold. */
+function corrupt(from: string, why: string): TributaryError {
+  return new TributaryError('CORRUPT_MESSAGE', `${from} answered a Produce request with ${why}`);
 }
 
 /**
- * Reads an answer message in the calling thread: for each answer its id and what it
+ * Reads an answer message in the port transport's thread: for each answer its id and what it
  * settles the request with (the response, checked against the request it answers, named by
  * `asked`, or the node's error; `CORRUPT_MESSAGE` when a field does not hold). Throws
  * `CORRUPT_MESSAGE` when the message as a whole does not hold. An id no request waits for
  * (`asked` gives undefined) is skipped.
  */
-export function readAnswers(buffer: unknown, from: number, asked: (id: number) => ProduceRequest | undefined): { id: number; response?: ProduceResponse; error?: TributaryError }[] {
+export function readAnswers(buffer: unknown, from: string, asked: (id: number) => ProduceRequest | undefined): { id: number; response?: ProduceResponse; error?: TributaryError }[] {
   const whole = (why: string): TributaryError => corrupt(from, why);
   if (!(buffer instanceof ArrayBuffer)) throw whole('a message that is not a buffer');
   const view = new DataView(buffer);
@@ -636,4 +653,56 @@ function readResponse(view: DataView, strings: StringTable, h: Header, errorsAt:
   }
   const response: ProduceResponse = (flags & F_PRESENT) !== 0 ? { apiKey: ApiKey.Produce, responses, throttleTimeMs: view.getInt32(a + 12) } : { apiKey: ApiKey.Produce, responses };
   return response;
+}
+
+/**
+ * `answers` cut into runs that each stay within an answer message's maxima
+ * (`LANE_REQUESTS_MAX` answers, `LANE_PARTITIONS_MAX` partition results,
+ * `LANE_RECORD_ERRORS_MAX` record errors): the answers ready in one turn of the server's
+ * thread may pass them (those of two request messages of 1,024 each, or their partitions).
+ * One answer answers one request, which held at most `LANE_PARTITIONS_MAX` partitions; one
+ * whose record errors alone pass the maximum keeps the first `LANE_RECORD_ERRORS_MAX` of
+ * them (the partition's error code and message stand), rather than make a message the
+ * reader refuses whole.
+ */
+export function answerChunks(answers: readonly LaidAnswer[]): LaidAnswer[][] {
+  const out: LaidAnswer[][] = [];
+  let chunk: LaidAnswer[] = [];
+  let results = 0;
+  let errors = 0;
+  for (let a of answers) {
+    let r = 0;
+    let e = 0;
+    if ('response' in a) {
+      for (const t of a.response.responses) {
+        r += t.partitionResponses.length;
+        for (const p of t.partitionResponses) e += p.recordErrors?.length ?? 0;
+      }
+      if (e > LANE_RECORD_ERRORS_MAX) {
+        let left = LANE_RECORD_ERRORS_MAX;
+        const responses = a.response.responses.map((t) => ({
+          ...t,
+          partitionResponses: t.partitionResponses.map((p) => {
+            if (p.recordErrors === undefined) return p;
+            const kept = p.recordErrors.slice(0, left);
+            left -= kept.length;
+            return { ...p, recordErrors: kept };
+          }),
+        }));
+        a = { id: a.id, response: { ...a.response, responses } };
+        e = LANE_RECORD_ERRORS_MAX;
+      }
+    }
+    if (chunk.length > 0 && (chunk.length >= LANE_REQUESTS_MAX || results + r > LANE_PARTITIONS_MAX || errors + e > LANE_RECORD_ERRORS_MAX)) {
+      out.push(chunk);
+      chunk = [];
+      results = 0;
+      errors = 0;
+    }
+    chunk.push(a);
+    results += r;
+    errors += e;
+  }
+  if (chunk.length > 0) out.push(chunk);
+  return out;
 }
