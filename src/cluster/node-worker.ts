@@ -23,7 +23,6 @@ import type { Logger } from '../util/logger.js';
 import { writeCodeCacheIfAsked } from './code-cache.js';
 import { forwardingLogger } from './worker-log.js';
 import { PeerTransport } from './peer-transport.js';
-import { takeRelayedMarks } from './relayed-produce.js';
 import { imageCopy, statsCopy } from './node-reads.js';
 import { serveSyncReads } from './sync-read.js';
 import type { FromNodeWorker, NodeStatus, NodeWorkerData, ToNodeWorker } from './worker-protocol.js';
@@ -68,8 +67,6 @@ class NodeRun {
   private readonly clientHandler: NodeHandler = {
     handle: (request, context) => {
       if (!this.serving || this.node === undefined) return Promise.reject(new TributaryError('NETWORK_EXCEPTION', `node ${this.data.id} is not serving`));
-      // Only the supervisor holds this port ('clients', its contexts trusted): relayed-produce.ts.
-      takeRelayedMarks(request, context);
       return this.node.broker.handle(request, context);
     },
   };
