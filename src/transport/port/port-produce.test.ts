@@ -20,7 +20,7 @@ import { silentLogger, type Logger } from '../../util/logger.js';
 import type { NodeHandler } from '../transport.js';
 import { PortServer } from './port-server.js';
 import { PortTransport } from './port-transport.js';
-import { canLayOut, LANE_PARTITIONS_MAX, readAnswers, writeRequests } from './produce-layout.js';
+import { canLayOut, LAID_PARTITIONS_MAX, readAnswers, writeRequests } from './produce-layout.js';
 
 function produce(partition: number, marked = true, topic = 't'): ProduceRequest {
   const records = encodeBatchUncompressed([{ value: Buffer.alloc(100, partition) }], { now: 1 });
@@ -217,9 +217,9 @@ describe('Produce through the port transport, in its fixed layout', () => {
     }
   });
 
-  it('answers every request when a turn holds more than one buffer can: more requests or partitions than LANE_*_MAX', async () => {
+  it('answers every request when a turn holds more than one buffer can: more requests or partitions than LAID_*_MAX', async () => {
     // 1,500 requests in one turn cross in two buffers; the node answers them all in one turn,
-    // and those answers must cross in buffers the client reads (at most LANE_REQUESTS_MAX
+    // and those answers must cross in buffers the client reads (at most LAID_REQUESTS_MAX
     // answers each), or every request in flight failed CORRUPT_MESSAGE though the node had
     // appended it.
     const held: (() => void)[] = [];
@@ -240,17 +240,17 @@ describe('Produce through the port transport, in its fixed layout', () => {
     }
   });
 
-  it('keeps a buffer under LANE_PARTITIONS_MAX partitions: two requests over 40,000 partitions each are both answered, and a wider one goes typed', async () => {
+  it('keeps a buffer under LAID_PARTITIONS_MAX partitions: two requests over 40,000 partitions each are both answered, and a wider one goes typed', async () => {
     const wide = (n: number): ProduceRequest => ({ apiKey: ApiKey.Produce, acks: -1, timeoutMs: 30_000, topicData: [{ name: 'w', partitionData: Array.from({ length: n }, (_, index) => ({ index, records: null })) }] });
     const { t, sent, close } = await pair((request) => Promise.resolve(ok(request, 1)), { trusted: true });
     try {
       const [a, b] = (await Promise.all([t.send(1, wide(40_000)), t.send(1, wide(40_000))])) as ProduceResponse[];
       expect([a!.responses[0]!.partitionResponses.length, b!.responses[0]!.partitionResponses.length]).toEqual([40_000, 40_000]);
       expect(sent.laid).toBe(2);
-      const tooWide = wide(LANE_PARTITIONS_MAX + 1);
+      const tooWide = wide(LAID_PARTITIONS_MAX + 1);
       expect([canLayOut(wide(40_000)), canLayOut(tooWide)]).toEqual([true, false]);
       const c = (await t.send(1, tooWide)) as ProduceResponse;
-      expect(c.responses[0]!.partitionResponses.length).toBe(LANE_PARTITIONS_MAX + 1);
+      expect(c.responses[0]!.partitionResponses.length).toBe(LAID_PARTITIONS_MAX + 1);
       expect(sent.laid).toBe(2);
     } finally {
       await close();

@@ -8,7 +8,7 @@ import { ApiKey } from '../../protocol/api-keys.js';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/produce.js';
 import { checksummedHere } from '../../record/checksummed-here.js';
 import { forTransfer, Outbox, PACK_BYTES_MAX, rebuildError, SpareBuffers, type Answer, type LaidRequests, type ToClient, type ToServer } from './messages.js';
-import { laysOut, LANE_PARTITIONS_MAX, LANE_REQUESTS_MAX, readAnswers, writeRequests, type LaidRequest } from './produce-layout.js';
+import { laysOut, LAID_PARTITIONS_MAX, LAID_REQUESTS_MAX, readAnswers, writeRequests, type LaidRequest } from './produce-layout.js';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -48,7 +48,7 @@ type Outgoing = Extract<ToServer, { t: 'req' }> | Run | LaidRequests;
  * among the port's other requests (a run closes when another request follows it), so the
  * order per node of the `Transport` contract holds for them as for any request; each keeps
  * its own id, promise, abort and error. A run stays within the reader's maxima
- * (`LANE_REQUESTS_MAX` requests, `LANE_PARTITIONS_MAX` partitions) and under
+ * (`LAID_REQUESTS_MAX` requests, `LAID_PARTITIONS_MAX` partitions) and under
  * `PACK_BYTES_MAX` bytes where it can (one larger request goes alone).
  * @internal
  */
@@ -178,7 +178,7 @@ export class PortTransport implements Transport {
     }
     const last = this.outbox.last();
     let run = last !== undefined && last.t === 'run' ? last : undefined;
-    if (run !== undefined && (run.items.length >= LANE_REQUESTS_MAX || run.partitions + partitions > LANE_PARTITIONS_MAX || run.bytes + bytes > PACK_BYTES_MAX)) run = undefined;
+    if (run !== undefined && (run.items.length >= LAID_REQUESTS_MAX || run.partitions + partitions > LAID_PARTITIONS_MAX || run.bytes + bytes > PACK_BYTES_MAX)) run = undefined;
     if (run === undefined) {
       run = { t: 'run', items: [], bytes: 0, partitions: 0 };
       this.outbox.add(run, []);

@@ -19,14 +19,14 @@
  * | at | field |
  * | --- | --- |
  * | 0 | int32 magic `REQUESTS_MAGIC` |
- * | 4 | int32 requests (1..`LANE_REQUESTS_MAX`) |
- * | 8 | int32 partitions, all requests' together (0..`LANE_PARTITIONS_MAX`) |
- * | 12 | int32 strings (0..`LANE_STRINGS_MAX`) |
+ * | 4 | int32 requests (1..`LAID_REQUESTS_MAX`) |
+ * | 8 | int32 partitions, all requests' together (0..`LAID_PARTITIONS_MAX`) |
+ * | 12 | int32 strings (0..`LAID_STRINGS_MAX`) |
  * | 16 | int32 bytes used (the buffer may be larger: a reused one) |
  * | 20 | int32 0 |
  * | 24 | requests, `REQUEST_BYTES` each: int32 id (>= 1, unique in the message), int16 acks, uint16 flags (bit 0: every batch checksummed by the calling thread), int32 timeoutMs, int32 transactionalId (string, -1 null, -2 absent), int32 clientId (string, -1: no context), int32 clientHost (string, -1 with no context), int32 principal (string, -1 null), int32 partitions of this request (they follow the previous request's in the partition table), int32 node (the node the request is for) |
  * | | partitions, `PARTITION_BYTES` each: int32 topic (string), int32 partition index, int32 flags (bit 0: first partition of its topic in the request, bit 1: records null), int32 batch offset, int32 batch length |
- * | | strings, `STRING_BYTES` each: int32 offset, int32 length (UTF-8 bytes, at most `LANE_STRING_BYTES_MAX`) |
+ * | | strings, `STRING_BYTES` each: int32 offset, int32 length (UTF-8 bytes, at most `LAID_STRING_BYTES_MAX`) |
  * | | the strings' bytes, then the batches' bytes |
  *
  * **Answer message**: the same header with `ANSWERS_MAGIC` (count of answers, partition
@@ -68,20 +68,20 @@ export const ANSWER_BYTES = 32;
 export const RESULT_BYTES = 48;
 export const RECORD_ERROR_BYTES = 8;
 /** The most requests one message carries: far above a turn's worth (a producer keeps five batches a partition in flight). */
-export const LANE_REQUESTS_MAX = 1024;
+export const LAID_REQUESTS_MAX = 1024;
 /** The most partitions of one message, all its requests together. */
-export const LANE_PARTITIONS_MAX = 1 << 16;
+export const LAID_PARTITIONS_MAX = 1 << 16;
 /**
  * The most distinct strings of one message (topic names, client ids, error messages): above
  * what the other maxima allow (a request message: a topic a partition and four a request; an
  * answer message: a topic and a message a result, one a record error, three an error), so a
  * message the writer kept under those is never refused for its strings.
  */
-export const LANE_STRINGS_MAX = 1 << 22;
+export const LAID_STRINGS_MAX = 1 << 22;
 /** The most record errors of one answer message (a batch can name each of its records). */
-export const LANE_RECORD_ERRORS_MAX = 1 << 22;
+export const LAID_RECORD_ERRORS_MAX = 1 << 22;
 /** A Kafka STRING's most bytes. */
-export const LANE_STRING_BYTES_MAX = 0x7fff;
+export const LAID_STRING_BYTES_MAX = 0x7fff;
 
 const F_CHECKED = 1;
 const F_FIRST_OF_TOPIC = 1;
@@ -110,7 +110,7 @@ const isInt32 = (v: unknown): v is number => isInt(v, -0x8000_0000, 0x7fff_ffff)
 /**
  * Whether `request` can be laid out as it is: the shape and ranges the layout holds (acks an
  * int16, timeoutMs an int32, names strings, records byte arrays or null, at most
- * `LANE_PARTITIONS_MAX` partitions). Anything else
+ * `LAID_PARTITIONS_MAX` partitions). Anything else
  * (a garbled request from `cluster.transport`) goes the typed way, where the broker refuses
  * it as any client's.
  */
@@ -127,7 +127,7 @@ export function canLayOut(request: ProduceRequest): boolean {
     if (typeof name !== 'string' || !Array.isArray(partitionData) || partitionData.length === 0) return false;
     // More partitions than one message holds: the typed way (the reader would refuse the message whole).
     partitions += partitionData.length;
-    if (partitions > LANE_PARTITIONS_MAX) return false;
+    if (partitions > LAID_PARTITIONS_MAX) return false;
     for (const p of partitionData as unknown[]) {
       if (p === null || typeof p !== 'object') return false;
       const { index, records } = p as { index?: unknown; records?: unknown };
@@ -284,10 +284,10 @@ function readHeader(view: DataView, magic: number, rowBytes: number, partBytes: 
   const strings = view.getInt32(12);
   const used = view.getInt32(16);
   const extra = view.getInt32(20);
-  if (count < 1 || count > LANE_REQUESTS_MAX) throw bad(`a count of ${count}`);
-  if (partitions < 0 || partitions > LANE_PARTITIONS_MAX) throw bad(`${partitions} partitions`);
-  if (strings < 0 || strings > LANE_STRINGS_MAX) throw bad(`${strings} strings`);
-  if (extra < 0 || extra > (extraBytes === 0 ? 0 : LANE_RECORD_ERRORS_MAX)) throw bad(`a count of ${extra} at 20`);
+  if (count < 1 || count > LAID_REQUESTS_MAX) throw bad(`a count of ${count}`);
+  if (partitions < 0 || partitions > LAID_PARTITIONS_MAX) throw bad(`${partitions} partitions`);
+  if (strings < 0 || strings > LAID_STRINGS_MAX) throw bad(`${strings} strings`);
+  if (extra < 0 || extra > (extraBytes === 0 ? 0 : LAID_RECORD_ERRORS_MAX)) throw bad(`a count of ${extra} at 20`);
   if (used < HEADER_BYTES || used > view.byteLength) throw bad(`${used} bytes used of ${view.byteLength}`);
   const rowsAt = HEADER_BYTES;
   const partsAt = rowsAt + count * rowBytes;
@@ -316,7 +316,7 @@ class StringTable {
     if (cached !== undefined) return cached;
     const at = this.view.getInt32(this.h.stringsAt + i * STRING_BYTES);
     const n = this.view.getInt32(this.h.stringsAt + i * STRING_BYTES + 4);
-    if (n < 0 || n > LANE_STRING_BYTES_MAX || at < this.h.tablesEnd || at > this.h.used - n) throw this.bad(`string ${i} at ${at}, ${n} bytes, outside the message`);
+    if (n < 0 || n > LAID_STRING_BYTES_MAX || at < this.h.tablesEnd || at > this.h.used - n) throw this.bad(`string ${i} at ${at}, ${n} bytes, outside the message`);
     let s: string;
     try {
       s = fatalUtf8.decode(this.bytes.subarray(at, at + n));
@@ -657,11 +657,11 @@ function readResponse(view: DataView, strings: StringTable, h: Header, errorsAt:
 
 /**
  * `answers` cut into runs that each stay within an answer message's maxima
- * (`LANE_REQUESTS_MAX` answers, `LANE_PARTITIONS_MAX` partition results,
- * `LANE_RECORD_ERRORS_MAX` record errors): the answers ready in one turn of the server's
+ * (`LAID_REQUESTS_MAX` answers, `LAID_PARTITIONS_MAX` partition results,
+ * `LAID_RECORD_ERRORS_MAX` record errors): the answers ready in one turn of the server's
  * thread may pass them (those of two request messages of 1,024 each, or their partitions).
- * One answer answers one request, which held at most `LANE_PARTITIONS_MAX` partitions; one
- * whose record errors alone pass the maximum keeps the first `LANE_RECORD_ERRORS_MAX` of
+ * One answer answers one request, which held at most `LAID_PARTITIONS_MAX` partitions; one
+ * whose record errors alone pass the maximum keeps the first `LAID_RECORD_ERRORS_MAX` of
  * them (the partition's error code and message stand), rather than make a message the
  * reader refuses whole.
  */
@@ -678,8 +678,8 @@ export function answerChunks(answers: readonly LaidAnswer[]): LaidAnswer[][] {
         r += t.partitionResponses.length;
         for (const p of t.partitionResponses) e += p.recordErrors?.length ?? 0;
       }
-      if (e > LANE_RECORD_ERRORS_MAX) {
-        let left = LANE_RECORD_ERRORS_MAX;
+      if (e > LAID_RECORD_ERRORS_MAX) {
+        let left = LAID_RECORD_ERRORS_MAX;
         const responses = a.response.responses.map((t) => ({
           ...t,
           partitionResponses: t.partitionResponses.map((p) => {
@@ -690,10 +690,10 @@ export function answerChunks(answers: readonly LaidAnswer[]): LaidAnswer[][] {
           }),
         }));
         a = { id: a.id, response: { ...a.response, responses } };
-        e = LANE_RECORD_ERRORS_MAX;
+        e = LAID_RECORD_ERRORS_MAX;
       }
     }
-    if (chunk.length > 0 && (chunk.length >= LANE_REQUESTS_MAX || results + r > LANE_PARTITIONS_MAX || errors + e > LANE_RECORD_ERRORS_MAX)) {
+    if (chunk.length > 0 && (chunk.length >= LAID_REQUESTS_MAX || results + r > LAID_PARTITIONS_MAX || errors + e > LAID_RECORD_ERRORS_MAX)) {
       out.push(chunk);
       chunk = [];
       results = 0;
