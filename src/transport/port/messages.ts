@@ -8,7 +8,11 @@ import { isHandedOver, takeHandedOver } from '../../util/hand-over.js';
  * answers ready in one turn share a message; record batches ride inside as byte arrays
  * whose buffers are transferred, never one message per record. A run of Produce requests
  * (and their answers) crosses in the fixed layout of `produce-layout.ts` (`laid`), one
- * buffer for the run.
+ * buffer for the run. Posted alone, a run crosses bare, with no object around it: requests
+ * as their `ArrayBuffer`, answers as their buffer or an array of buffers (answer buffers,
+ * told by their magic number, and buffers given back). Why: the structured clone of the
+ * smallest object still costs both threads a serializer and deserializer walk, and a
+ * lone run is the common message of a producer flat out (see `port-transport.ts`).
  * @internal
  */
 export type ToServer =
@@ -81,6 +85,8 @@ export class Outbox<M> {
     private readonly wrap: (list: M[]) => unknown,
     private readonly onFail: (m: M, err: unknown) => void,
     private readonly seal?: (m: M, transfer: ArrayBuffer[]) => M | undefined,
+    /** What a message posted alone crosses as, when not as itself (a laid run: its bare buffers, see `ToServer`). */
+    private readonly alone?: (m: M) => unknown,
   ) {}
 
   /** The message added last and not yet posted: a run that may take one more request. */
@@ -104,7 +110,7 @@ export class Outbox<M> {
   postNow(m: M, transfer: ArrayBuffer[]): void {
     if (this.list.length > 0) return this.add(m, transfer);
     try {
-      this.port.postMessage(m, transfer);
+      this.port.postMessage(this.alone !== undefined ? this.alone(m) : m, transfer);
     } catch (err) {
       this.onFail(m, err);
     }
@@ -139,7 +145,7 @@ export class Outbox<M> {
     }
     for (const e of list) {
       try {
-        this.port.postMessage(e.m, e.transfer);
+        this.port.postMessage(this.alone !== undefined ? this.alone(e.m) : e.m, e.transfer);
       } catch (err) {
         this.onFail(e.m, err);
       }

@@ -9,7 +9,7 @@ import { MessagePort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { useHandleCluster } from '../../../test/helpers/handle-cluster.js';
 import { errorFields, forTransfer, PACK_BYTES_MAX, rebuildError } from './messages.js';
-import { readRequests } from './produce-layout.js';
+import { readRequests, REQUESTS_MAGIC } from './produce-layout.js';
 import { TributaryError } from '../../util/errors.js';
 
 interface Posted {
@@ -28,7 +28,9 @@ function spyRequests(): { posted: Posted[]; restore(): void } {
   const original = proto.postMessage;
   const posted: Posted[] = [];
   proto.postMessage = function (this: MessagePort, m: unknown, transfer?: readonly ArrayBuffer[]) {
-    const message = m as { t?: string; req?: { apiKey?: number }; list?: { t?: string; req?: { apiKey?: number }; buffer?: ArrayBuffer }[]; buffer?: ArrayBuffer };
+    // A laid run posted alone crosses bare, as its buffer.
+    const bare = m instanceof ArrayBuffer && m.byteLength >= 4 && new DataView(m).getInt32(0) === REQUESTS_MAGIC;
+    const message = (bare ? { t: 'laid', buffer: m } : m) as { t?: string; req?: { apiKey?: number }; list?: { t?: string; req?: { apiKey?: number }; buffer?: ArrayBuffer }[]; buffer?: ArrayBuffer };
     if (message !== null && typeof message === 'object' && (message.t === 'req' || message.t === 'reqs' || (message.t === 'laid' && message.buffer !== undefined))) {
       const entries = message.t === 'reqs' ? (message.list ?? []) : [message];
       const out: Posted = { laid: 0, typed: 0, laidBuffers: [], batchBuffers: [], transfer: [...(transfer ?? [])] };

@@ -12,18 +12,21 @@ import { useHandleCluster } from '../../../test/helpers/handle-cluster.js';
 import { isTributaryError } from '../../util/errors.js';
 import { QUEUED_REQUESTS_MAX } from './port-server.js';
 import { PortTransport } from './port-transport.js';
-import { ANSWER_BYTES, HEADER_BYTES, readRequestIds } from './produce-layout.js';
+import { ANSWER_BYTES, ANSWERS_MAGIC, HEADER_BYTES, readRequestIds, REQUESTS_MAGIC } from './produce-layout.js';
 
 type Posted = { t?: string; id?: number; list?: Posted[]; back?: unknown[]; buffer?: ArrayBuffer; buffers?: ArrayBuffer[] };
 
 /** Every message posted on any port while on, with its transfer list's length. */
-function spyPosts(): { posted: { m: Posted; transferred: number; ids: number[] }[]; restore(): void } {
+function spyPosts(): { posted: { m: Posted; transferred: number; ids: number[]; requests: boolean; answers: boolean; back: number }[]; restore(): void } {
   const proto = MessagePort.prototype as unknown as { postMessage(m: unknown, transfer?: readonly ArrayBuffer[]): void };
   const original = proto.postMessage;
-  const posted: { m: Posted; transferred: number; ids: number[] }[] = [];
+  const posted: { m: Posted; transferred: number; ids: number[]; requests: boolean; answers: boolean; back: number }[] = [];
   proto.postMessage = function (this: MessagePort, m: unknown, transfer?: readonly ArrayBuffer[]) {
     // (the ids read before the post detaches a laid message's buffers)
-    if (m !== null && typeof m === 'object') posted.push({ m: m as Posted, transferred: transfer?.length ?? 0, ids: ids(m as Posted) });
+    if (m !== null && typeof m === 'object') {
+      const p = m as Posted;
+      posted.push({ m: p, transferred: transfer?.length ?? 0, ids: ids(p), requests: isRequests(p), answers: isAnswers(p), back: backOf(p) });
+    }
     original.call(this, m, transfer as ArrayBuffer[]);
   };
   return { posted, restore: () => (proto.postMessage = original) };
@@ -34,6 +37,8 @@ function spyPosts(): { posted: { m: Posted; transferred: number; ids: number[] }
  * (`produce-layout.ts`, read as the spy sees it, before the post detaches its buffer).
  */
 function ids(m: Posted): number[] {
+  if (m instanceof ArrayBuffer) return magic(m) === REQUESTS_MAGIC ? readRequestIds(m) : answerIds(m);
+  if (Array.isArray(m)) return (m as ArrayBuffer[]).filter((b) => magic(b) === ANSWERS_MAGIC).flatMap(answerIds);
   if (m.t === 'answers' || m.t === 'reqs') return (m.list ?? []).flatMap(ids);
   if (m.t === 'laid' && m.buffer !== undefined) return readRequestIds(m.buffer);
   if (m.t === 'laid') return (m.buffers ?? []).flatMap(answerIds);
@@ -46,10 +51,14 @@ function answerIds(buffer: ArrayBuffer): number[] {
   return Array.from({ length: view.getInt32(4) }, (_, i) => view.getInt32(HEADER_BYTES + i * ANSWER_BYTES));
 }
 
-/** The request buffers an answer message gives back. */
-const backOf = (m: Posted): number => (m.t === 'answers' ? (m.list ?? []).reduce((n, a) => n + backOf(a), 0) : (m.back?.length ?? 0));
-const isRequests = (m: Posted): boolean => m.t === 'req' || m.t === 'reqs' || (m.t === 'laid' && m.buffer !== undefined);
-const isAnswers = (m: Posted): boolean => m.t === 'res' || m.t === 'answers' || (m.t === 'laid' && m.buffers !== undefined);
+const magic = (b: ArrayBuffer): number => (b.byteLength >= 4 ? new DataView(b).getInt32(0) : 0);
+
+/** The request buffers an answer message gives back (a bare array: the buffers that are not answers). */
+const backOf = (m: Posted): number =>
+  Array.isArray(m) ? (m as ArrayBuffer[]).filter((b) => magic(b) !== ANSWERS_MAGIC).length : m.t === 'answers' ? (m.list ?? []).reduce((n, a) => n + backOf(a), 0) : (m.back?.length ?? 0);
+// A laid run posted alone crosses bare: requests as their buffer, answers as theirs or an array of buffers.
+const isRequests = (m: Posted): boolean => (m instanceof ArrayBuffer ? magic(m) === REQUESTS_MAGIC : m.t === 'req' || m.t === 'reqs' || (m.t === 'laid' && m.buffer !== undefined));
+const isAnswers = (m: Posted): boolean => (m instanceof ArrayBuffer ? magic(m) === ANSWERS_MAGIC : Array.isArray(m) || m.t === 'res' || m.t === 'answers' || (m.t === 'laid' && m.buffers !== undefined));
 
 /** Record `i`'s value: 100 bytes, `i` in the first four, the rest made from `i`, so a stale byte would show. */
 function valueOf(i: number): Uint8Array {
@@ -73,8 +82,8 @@ describe('a producer over a handle, pipelined', () => {
     } finally {
       spy.restore();
     }
-    const requests = spy.posted.filter((p) => isRequests(p.m));
-    const answers = spy.posted.filter((p) => isAnswers(p.m));
+    const requests = spy.posted.filter((p) => p.requests);
+    const answers = spy.posted.filter((p) => p.answers);
     const several = requests.filter((p) => p.ids.length >= 3);
     expect(several.length).toBeGreaterThan(0);
     for (const r of several) {
@@ -118,8 +127,8 @@ describe('a producer over a handle, pipelined', () => {
       Buffer.allocUnsafeSlow = alloc;
       spy.restore();
     }
-    const sent = spy.posted.filter((p) => isRequests(p.m)).reduce((s, p) => s + p.transferred, 0);
-    const back = spy.posted.filter((p) => isAnswers(p.m)).reduce((s, p) => s + backOf(p.m), 0);
+    const sent = spy.posted.filter((p) => p.requests).reduce((s, p) => s + p.transferred, 0);
+    const back = spy.posted.filter((p) => p.answers).reduce((s, p) => s + p.back, 0);
     // 40 calls of 1,000 records, about 100 KiB each: a buffer a message of requests crossed (laid out), and each came back.
     expect(sent).toBeGreaterThanOrEqual(20);
     expect(back).toBe(sent);

@@ -107,6 +107,8 @@ export class PortServer {
         else this.log.warn({ err }, 'could not answer a client thread');
       },
       (m, transfer) => (m.t === 'run' ? layOutAnswers(m, transfer) : m),
+      // Laid answers posted alone cross bare (see `ToServer`): the buffer, or the buffers and those given back.
+      (m) => (m.t !== 'laid' ? m : m.buffers.length === 1 && (m.back === undefined || m.back.length === 0) ? m.buffers[0] : [...m.buffers, ...(m.back ?? [])]),
     );
     port.on('message', (m: unknown) => {
       try {
@@ -141,6 +143,12 @@ export class PortServer {
 
   private onMessage(m: unknown): void {
     if (!this.open) return;
+    if (m instanceof ArrayBuffer) {
+      // Laid Produce requests posted alone, bare (see `ToServer`).
+      this.enqueueLaid(m);
+      this.pump();
+      return;
+    }
     if (m === null || typeof m !== 'object' || typeof (m as { t?: unknown }).t !== 'string') {
       this.log.warn({ type: typeof m }, 'dropped a message that is not a request from a client thread');
       return;
@@ -316,27 +324,28 @@ export class PortServer {
     }
   }
 
+  /** Request `id` failed with `err` (not sent back: the buffers it held are the garbage collector's). */
+  private failed(id: number, lent: ArrayBuffer[] | undefined, laid: boolean, err: unknown): void {
+    if (lent !== undefined) this.giveBack(lent, true);
+    if (!this.done(id)) return;
+    if (laid) this.answerLaid({ id, error: isTributaryError(err) ? err : new TributaryError('UNKNOWN_SERVER_ERROR', err instanceof Error ? err.message : String(err)) }, undefined);
+    else this.answer({ t: 'err', id, ...errorFields(err) }, []);
+  }
+
   private request(msg: Record<string, unknown>, lent: ArrayBuffer[] | undefined, laid: boolean): void {
     const id = msg.id as number;
-    const failWith = (err: unknown): void => {
-      if (lent !== undefined) this.giveBack(lent, true); // (not sent back: the garbage collector's)
-      if (!this.done(id)) return;
-      if (laid) this.answerLaid({ id, error: isTributaryError(err) ? err : new TributaryError('UNKNOWN_SERVER_ERROR', err instanceof Error ? err.message : String(err)) }, undefined);
-      else this.answer({ t: 'err', id, ...errorFields(err) }, []);
-    };
-    const fail = (err: TributaryError): void => failWith(err);
-    if (this.aborted.has(id)) {
+    if (this.aborted.size > 0 && this.aborted.has(id)) {
       if (lent !== undefined) this.giveBack(lent, false);
       this.done(id); // aborted before its turn: its client no longer waits for it
       return;
     }
     const req = msg.req;
     if (req === null || typeof req !== 'object' || typeof (req as { apiKey?: unknown }).apiKey !== 'number') {
-      return fail(new TributaryError('INVALID_REQUEST', 'the message carries no request (an object with an apiKey)'));
+      return this.failed(id, lent, laid, new TributaryError('INVALID_REQUEST', 'the message carries no request (an object with an apiKey)'));
     }
     const node = msg.node;
     const handler = typeof node === 'number' ? this.nodeHandler(node) : undefined;
-    if (handler === undefined) return fail(new TributaryError('NETWORK_EXCEPTION', `node ${String(node)} is not reachable`));
+    if (handler === undefined) return this.failed(id, lent, laid, new TributaryError('NETWORK_EXCEPTION', `node ${String(node)} is not reachable`));
     let answer: Promise<unknown>;
     try {
       let context = this.trustContext && isContext(msg.ctx) ? msg.ctx : this.context;
@@ -377,7 +386,7 @@ export class PortServer {
           this.answer({ t: 'res', id, res: out }, transfer);
         }
       },
-      failWith,
+      (err: unknown) => this.failed(id, lent, laid, err),
     );
   }
 
@@ -427,8 +436,8 @@ export class PortServer {
   /** Whether the answer to `id` is still wanted. */
   private done(id: number): boolean {
     this.inFlight.delete(id);
-    this.relayed.delete(id);
-    return !this.aborted.delete(id) && this.open;
+    if (this.relayed.size > 0) this.relayed.delete(id);
+    return !(this.aborted.size > 0 && this.aborted.delete(id)) && this.open;
   }
 
   private answer(a: Answer, transfer: ArrayBuffer[]): void {

@@ -8,7 +8,12 @@ import { ApiKey } from '../../protocol/api-keys.js';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/produce.js';
 import { checksummedHere } from '../../record/checksummed-here.js';
 import { forTransfer, Outbox, PACK_BYTES_MAX, rebuildError, SpareBuffers, type Answer, type LaidRequests, type ToClient, type ToServer } from './messages.js';
-import { laysOut, LAID_PARTITIONS_MAX, LAID_REQUESTS_MAX, readAnswers, writeRequests, type LaidRequest } from './produce-layout.js';
+import { ANSWERS_MAGIC, laysOut, LAID_PARTITIONS_MAX, LAID_REQUESTS_MAX, readAnswers, readRequestIds, writeRequests, type LaidRequest } from './produce-layout.js';
+
+/** Whether `b` is an answer buffer of the layout (by its magic number), not a buffer given back. */
+function isAnswerBuffer(b: unknown): b is ArrayBuffer {
+  return b instanceof ArrayBuffer && b.byteLength >= 4 && new DataView(b).getInt32(0) === ANSWERS_MAGIC;
+}
 
 interface Pending {
   resolve(value: unknown): void;
@@ -65,8 +70,6 @@ export class PortTransport implements Transport {
   private readonly outbox: Outbox<Outgoing>;
   /** Buffers the cluster's thread gave back with Produce answers, for the copies of the next Produce requests. */
   private readonly spare = new SpareBuffers();
-  /** The ids of the requests a laid message carries, while it waits in the outbox (for `onFail`). */
-  private readonly runIds = new WeakMap<LaidRequests, readonly number[]>();
   /** Who answers, for the errors of an answer that does not hold (`node 2`, `the cluster`). */
   private readonly peerName: string;
 
@@ -86,13 +89,15 @@ export class PortTransport implements Transport {
       port,
       (list) => ({ t: 'reqs', list: list.map((m) => (m.t === 'req' ? { id: m.id, node: m.node, req: m.req, ...(m.ctx !== undefined ? { ctx: m.ctx } : {}) } : (m as LaidRequests))) }) satisfies ToServer,
       (m, err) => {
-        const ids = m.t === 'req' ? [m.id] : m.t === 'laid' ? (this.runIds.get(m) ?? []) : m.items.map((it) => it.id);
+        // A laid message names its ids in its buffer (not detached: the post failed before the transfer).
+        const ids = m.t === 'req' ? [m.id] : m.t === 'laid' ? readRequestIds(m.buffer) : m.items.map((it) => it.id);
         for (const id of ids) {
           const p = this.pending.get(id);
           if (p && this.settle(id)) p.reject(new TributaryError('INVALID_REQUEST', `the request cannot cross the thread boundary: ${(err as Error).message}`));
         }
       },
       (m, transfer) => (m.t === 'run' ? this.layOut(m, transfer) : m),
+      (m) => (m.t === 'laid' ? m.buffer : m),
     );
     port.on('message', (m: ToClient) => this.onMessage(m));
     port.on('close', () => this.broke(new TributaryError('NETWORK_EXCEPTION', 'the port to the cluster closed with the request in flight')));
@@ -209,9 +214,7 @@ export class PortTransport implements Transport {
       return undefined;
     }
     transfer.push(buffer);
-    const m: LaidRequests = { t: 'laid', buffer };
-    this.runIds.set(m, items.map((it) => it.id));
-    return m;
+    return { t: 'laid', buffer };
   }
 
   async close(): Promise<void> {
@@ -225,8 +228,18 @@ export class PortTransport implements Transport {
     this.port.close();
   }
 
-  private onMessage(m: ToClient): void {
+  private onMessage(m: ToClient | ArrayBuffer | unknown[]): void {
     if (m === null || typeof m !== 'object') return;
+    // Laid answers posted alone, bare (see `ToServer`): the answer buffer, or answer buffers and buffers given back.
+    if (m instanceof ArrayBuffer) return this.takeLaid({ t: 'laid', buffers: [m] });
+    if (Array.isArray(m)) {
+      const buffers: ArrayBuffer[] = [];
+      for (const b of m) {
+        if (isAnswerBuffer(b)) buffers.push(b);
+        else this.spare.put(b);
+      }
+      return this.takeLaid({ t: 'laid', buffers });
+    }
     switch (m.t) {
       case 'welcome':
         this.welcomed?.();

@@ -340,9 +340,9 @@ class StringTable {
  * answering a message refused whole); `[]` when not.
  */
 export function readRequestIds(buffer: unknown): number[] {
-  if (!(buffer instanceof ArrayBuffer)) return [];
-  const view = new DataView(buffer);
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return [];
   try {
+    const view = new DataView(buffer);
     const h = readHeader(view, REQUESTS_MAGIC, REQUEST_BYTES, PARTITION_BYTES, 0, (why) => new TributaryError('INVALID_REQUEST', why));
     const ids: number[] = [];
     for (let i = 0; i < h.count; i++) {
