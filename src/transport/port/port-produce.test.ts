@@ -262,6 +262,24 @@ describe('Produce through the port transport, in its fixed layout', () => {
     }
   });
 
+  it('wraps its correlation ids round within an int32 (the layout’s id field), past an id still in flight', async () => {
+    let release: (() => void) | undefined;
+    const { t, close } = await pair((request) => (request.topicData[0]!.partitionData[0]!.index === 9 ? new Promise((resolve) => (release = () => resolve(ok(request, 9)))) : Promise.resolve(ok(request, 1))));
+    try {
+      const ids = t as unknown as { nextId: number };
+      ids.nextId = 1;
+      const held = outcome(t.send(1, produce(9))); // id 1, held
+      ids.nextId = 0x7fff_fffe;
+      const got = await Promise.all([0, 1, 2].map((p) => outcome(t.send(1, produce(p))))); // ids 2^31 - 2, 2^31 - 1, then 2 (1 is in flight)
+      expect(got).toEqual(['NONE@1', 'NONE@1', 'NONE@1']);
+      expect(ids.nextId).toBe(3);
+      release!();
+      expect(await held).toBe('NONE@9');
+    } finally {
+      await close();
+    }
+  });
+
   it('fails the Produce requests in flight typed when an answer is garbled, or the port goes', async () => {
     const { port1, port2 } = new MessageChannel();
     port2.on('message', (m: { t?: string }) => {

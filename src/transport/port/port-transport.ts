@@ -129,7 +129,7 @@ export class PortTransport implements Transport {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (!isRequestShaped(request)) return Promise.reject(new TributaryError('INVALID_REQUEST', 'not a request: an object with a numeric apiKey'));
     const laid = laysOut(request, context) ? (request as ProduceRequest) : undefined;
-    const id = this.nextId++;
+    const id = this.takeId();
     return new Promise<ResponseFor<R>>((resolve, reject) => {
       const p: Pending = { resolve: resolve as (v: unknown) => void, reject, signal, onAbort: undefined, laid };
       if (signal !== undefined) {
@@ -163,6 +163,17 @@ export class PortTransport implements Transport {
       if (fetch) this.outbox.postNow(m, transfer);
       else this.outbox.add(m, transfer);
     });
+  }
+
+  /**
+   * The next correlation id: an int32 from 1 (the layout's id field), wrapping round after
+   * 2^31 - 1 (hours of a producer flat out) past any id still in flight.
+   */
+  private takeId(): number {
+    let id = this.nextId;
+    while (this.pending.has(id)) id = id >= 0x7fff_ffff ? 1 : id + 1;
+    this.nextId = id >= 0x7fff_ffff ? 1 : id + 1;
+    return id;
   }
 
   /** Adds a laid Produce request to the run at the end of the outbox, or opens one there. */
