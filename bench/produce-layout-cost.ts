@@ -1,7 +1,7 @@
-import { writeRequests, readRequests, writeAnswers, type LaidRequest } from '../src/node/produce-layout.js';
+import { writeRequests, readRequests, writeAnswers, type LaidRequest } from '../src/transport/port/produce-layout.js';
 import { SpareBuffers } from '../src/transport/port/messages.js';
 const batch = () => new Uint8Array(16 * 1024 + 500).fill(7);
-const items: LaidRequest[] = [0, 1, 2].map((i) => ({ id: i + 1, checked: true, context: undefined, request: { apiKey: 0, acks: -1, timeoutMs: 30000, topicData: [{ name: 'rf3', partitionData: [{ index: 0, records: batch() }] }] } }));
+const items: LaidRequest[] = [0, 1, 2].map((i) => ({ id: i + 1, node: 1, checked: true, context: undefined, request: { apiKey: 0, acks: -1, timeoutMs: 30000, topicData: [{ name: 'rf3', partitionData: [{ index: 0, records: batch() }] }] } }));
 const spare = new SpareBuffers();
 const N = 20000;
 for (const pass of [0, 1, 2]) {

@@ -14,8 +14,6 @@ import { parentPort, resourceLimits, workerData, type MessagePort } from 'node:w
 import { ClusterNode } from '../cluster-node.js';
 import type { NodeEndpoint } from '../node/node-endpoint.js';
 import { RaftLinks } from '../node/raft-link.js';
-import { ProduceLaneServer } from '../node/produce-lane-server.js';
-import type { ProduceResponse } from '../protocol/produce.js';
 import { PortServer } from '../transport/port/port-server.js';
 import type { NodeHandler } from '../transport/transport.js';
 import { systemClock } from '../util/clock.js';
@@ -25,7 +23,6 @@ import type { Logger } from '../util/logger.js';
 import { writeCodeCacheIfAsked } from './code-cache.js';
 import { forwardingLogger } from './worker-log.js';
 import { PeerTransport } from './peer-transport.js';
-import { takeRelayedMarks } from './relayed-produce.js';
 import { imageCopy, statsCopy } from './node-reads.js';
 import { serveSyncReads } from './sync-read.js';
 import type { FromNodeWorker, NodeStatus, NodeWorkerData, ToNodeWorker } from './worker-protocol.js';
@@ -70,8 +67,6 @@ class NodeRun {
   private readonly clientHandler: NodeHandler = {
     handle: (request, context) => {
       if (!this.serving || this.node === undefined) return Promise.reject(new TributaryError('NETWORK_EXCEPTION', `node ${this.data.id} is not serving`));
-      // Only the supervisor holds this port ('clients', its contexts trusted): relayed-produce.ts.
-      takeRelayedMarks(request, context);
       return this.node.broker.handle(request, context);
     },
   };
@@ -117,11 +112,6 @@ class NodeRun {
         // The supervisor's own port ('clients') relays requests from its Kafka listeners with their context.
         const id = this.data.id;
         this.served.push(m.port);
-        // Its Produce lane: the calling thread's Produce requests in the fixed layout (node/produce-layout.ts).
-        if (m.kind === 'produce') {
-          new ProduceLaneServer(m.port, (request, context) => this.clientHandler.handle(request, context) as Promise<ProduceResponse>, this.log);
-          return;
-        }
         new PortServer(m.port, (to) => (to !== id ? undefined : m.kind === 'peer' ? this.peerHandler : this.serving ? this.clientHandler : undefined), this.log, () => {}, m.kind === 'clients');
         return;
       }

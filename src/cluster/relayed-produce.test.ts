@@ -1,14 +1,15 @@
 /**
- * The calling thread's Produce requests relayed to a node's worker keep the producer's
- * checksummed-here mark (relayed-produce.ts), over a real `MessageChannel` between the
- * relay's `PortTransport` and a `PortServer` as the node's worker runs it: only when every
- * batch carried the mark, and only on a port whose contexts the server trusts. The answer
- * crosses back as the typed Produce response and is checked where it arrives
- * (`takeProduceAnswer`): anything the producer would misread is `CORRUPT_MESSAGE`; a
- * Produce request of any shape is taken apart in the node's thread without a throw.
+ * The calling thread's Produce requests relayed to a node's worker (relayed-produce.ts),
+ * over a real `MessageChannel` between the relay's `PortTransport` and a `PortServer` as the
+ * node's worker runs it. Laid out by the port transport, they keep the producer's
+ * checksummed-here mark: only when every batch carried it, and only on a port the server
+ * trusts. A Produce request that crosses typed (one a Kafka listener relays) has its answer
+ * checked where it arrives (`takeProduceAnswer`): anything the producer would misread is
+ * `CORRUPT_MESSAGE`.
  */
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import type { RequestContext } from '../broker/request-context.js';
 import type { ProduceRequest } from '../protocol/produce.js';
 import type { Request } from '../protocol/requests.js';
 import { encodeBatchUncompressed } from '../record/batch.js';
@@ -18,7 +19,7 @@ import { PortTransport } from '../transport/port/port-transport.js';
 import type { NodeHandler } from '../transport/transport.js';
 import { silentLogger } from '../util/logger.js';
 import { TributaryError } from '../util/errors.js';
-import { relayContext, relayToNode, takeProduceAnswer, takeRelayedMarks } from './relayed-produce.js';
+import { relayToNode, takeProduceAnswer } from './relayed-produce.js';
 
 function produce(marked: readonly boolean[]): ProduceRequest {
   return {
@@ -43,16 +44,15 @@ async function relay(request: Request, trustContext: boolean): Promise<boolean[]
   const { port1, port2 } = new MessageChannel();
   let seen: boolean[] = [];
   const node: NodeHandler = {
-    handle: (r, context) => {
-      takeRelayedMarks(r, context);
+    handle: (r) => {
       seen = ((r as ProduceRequest).topicData ?? []).flatMap((t) => t.partitionData.map((p) => p.records !== null && checksummedHere(p.records)));
-      return Promise.resolve({ apiKey: 0, responses: [], throttleTimeMs: 0 } as never);
+      return Promise.resolve(goodAnswer(r as ProduceRequest) as never);
     },
   };
   new PortServer(port2, (to) => (to === 1 ? node : undefined), silentLogger, () => {}, trustContext);
   const clients = new PortTransport(port1, [1], undefined, { clientId: 'consumer', clientHost: 'inline' });
   try {
-    await clients.sendAs(1, request, relayContext(request, undefined));
+    await relayToNode(clients, 1, request, undefined);
     return seen;
   } finally {
     await clients.close();
@@ -70,21 +70,39 @@ describe("a Produce request's hop from the calling thread to a node's worker", (
     expect(await relay(produce([true, true]), false)).toEqual([false, false]);
   });
 
-  it('leaves the context of any other request as it was', () => {
-    const metadata = { apiKey: 3, topics: null } as unknown as Request;
-    expect(relayContext(metadata, undefined)).toBeUndefined();
-    expect(relayContext(produce([]), undefined)).toBeUndefined();
+  it('marks nothing that crosses typed: a Produce request a Kafka listener relays', async () => {
+    expect(await relayAs(produce([true, true]), listener)).toEqual([false, false]);
   });
 });
+
+/** The context of a request a Kafka listener relays: it crosses typed, with its context. */
+const listener: RequestContext = { listenerName: 'PLAINTEXT', clientId: 'kafkajs', clientHost: '127.0.0.1', principal: null };
+
+async function relayAs(request: Request, context: RequestContext): Promise<boolean[]> {
+  const { port1, port2 } = new MessageChannel();
+  let seen: boolean[] = [];
+  const node: NodeHandler = {
+    handle: (r) => {
+      seen = ((r as ProduceRequest).topicData ?? []).flatMap((t) => t.partitionData.map((p) => p.records !== null && checksummedHere(p.records)));
+      return Promise.resolve(goodAnswer(r as ProduceRequest) as never);
+    },
+  };
+  new PortServer(port2, (to) => (to === 1 ? node : undefined), silentLogger, () => {}, true);
+  const clients = new PortTransport(port1, [1], undefined, { clientId: 'consumer', clientHost: 'inline' });
+  try {
+    await relayToNode(clients, 1, request, context);
+    return seen;
+  } finally {
+    await clients.close();
+    port2.close();
+  }
+}
 
 /** Node 1 behind a real port, answering every request with `answer(request)`; the relay's side of it. */
 function nodeAnswering(answer: (r: Request) => unknown): { clients: PortTransport; close: () => Promise<void> } {
   const { port1, port2 } = new MessageChannel();
   const node: NodeHandler = {
-    handle: (r, context) => {
-      takeRelayedMarks(r, context);
-      return Promise.resolve(answer(r) as never);
-    },
+    handle: (r) => Promise.resolve(answer(r) as never),
   };
   new PortServer(port2, (to) => (to === 1 ? node : undefined), silentLogger, () => {}, true);
   const clients = new PortTransport(port1, [1], undefined, { clientId: 'relay', clientHost: 'inline' });
@@ -116,7 +134,7 @@ describe("a Produce answer's hop back to the calling thread", () => {
     }
   });
 
-  it('a garbled answer across the port is CORRUPT_MESSAGE, each field the producer reads', async () => {
+  it('a garbled answer to a typed Produce request (a Kafka listener relays it) is CORRUPT_MESSAGE, each field the producer reads', async () => {
     const request = produce([true, true]);
     const good = goodAnswer(request) as { responses: { partitionResponses: Record<string, unknown>[] }[] };
     const withPartition = (change: Record<string, unknown>): object => ({ ...good, responses: [{ ...good.responses[0], partitionResponses: [{ ...good.responses[0]!.partitionResponses[0], ...change }, good.responses[0]!.partitionResponses[1]] }] });
@@ -143,23 +161,12 @@ describe("a Produce answer's hop back to the calling thread", () => {
     for (const bad of garbled) {
       const node = nodeAnswering(() => bad);
       try {
-        expect(await codeOf(relayToNode(node.clients, 1, request, undefined)), JSON.stringify(bad) ?? String(bad)).toBe('CORRUPT_MESSAGE');
+        expect(await codeOf(relayToNode(node.clients, 1, request, listener)), JSON.stringify(bad) ?? String(bad)).toBe('CORRUPT_MESSAGE');
       } finally {
         await node.close();
       }
     }
     expect(() => takeProduceAnswer(request, goodAnswer(request), 1)).not.toThrow();
-  });
-
-  it("a Produce request of any shape is taken apart in the node's thread without a throw (the broker then refuses it, typed)", () => {
-    const trusted = relayContext(produce([true]), undefined);
-    const shapes: unknown[] = [
-      { apiKey: 0 },
-      { apiKey: 0, topicData: 5 },
-      { apiKey: 0, topicData: [null, 3, { partitionData: 'x' }, { partitionData: [null, { records: 'bytes' }, { records: { length: 3 } }] }] },
-      { apiKey: 0, topicData: { length: 2, 0: { partitionData: [] } } },
-    ];
-    for (const r of shapes) expect(() => takeRelayedMarks(r as Request, trusted)).not.toThrow();
   });
 });
 

@@ -1,78 +1,30 @@
 /**
  * The Produce request's hop from the calling thread to a node's worker
- * (`threads: 'per-node'`): whether the leader must checksum its batches again.
+ * (`threads: 'per-node'`), over the node's `clients` port (`PortTransport`).
  *
- * The calling thread's producer writes each batch's CRC and marks the bytes
- * (`record/checksummed-here.ts`); in one thread the leader takes that mark and skips its
- * own CRC pass. Across to a node's worker the mark is lost (a `MessagePort` copies bytes,
- * never a property), so the leader checked every batch a second time: about 20 ns a
- * 100-byte record, a third of the CRC work of a replicated record
- * (bench/results/2026-12-07h-pernode.md). Here the supervisor's relay says, in the request
- * context it already sends on that port, that every batch of a Produce request carried
- * the mark when it was copied for the hop (`relayContext`), and the node's worker puts the
- * mark back on the copies (`takeRelayedMarks`).
+ * A Produce request of this thread's clients or handles that the port transport lays out
+ * (`laysOut`, `transport/port/produce-layout.ts`) crosses in the fixed layout: the layout
+ * carries the producer's checksummed-here mark (`record/checksummed-here.ts`) as a flag
+ * that only a port server trusting its port believes (the node's `clients` port, which
+ * only the supervisor holds: the copies are made by the transport into memory no user code
+ * sees), so the leader skips its second CRC pass (about 20 ns a 100-byte record,
+ * bench/results/2026-12-07h-pernode.md); the transport reads the answer against the
+ * request it answers. Any other Produce request (one a Kafka listener relays, whose bytes
+ * came fresh off a socket and carry no mark, or a garbled one) crosses typed, and its
+ * answer is checked here (`takeProduceAnswer`).
  *
- * **Why this is no trust boundary.** The copies are made by the relay's port transport in
- * the same synchronous call that looked at the marks (`PortTransport.sendAs` copies into
- * buffers of its own before it returns), into memory no user code ever sees, and cross on
- * the node's `clients` port, which only the supervisor holds (the port server trusts its
- * contexts for that reason already). A request from a handle's worker or from a Kafka
- * listener reaches the relay as fresh bytes without the mark, so it goes unmarked and is
- * checked, as before. Only Produce requests are marked, only when every batch is.
+ * Before session 12 the mark crossed in the typed request's context (`batchesChecked`, put
+ * back by the node's worker); no typed Produce request carries a mark now, so that went.
  * @internal
  */
 import type { RequestContext } from '../broker/request-context.js';
-import { inlineContext, isInline } from '../broker/request-context.js';
-import { canLayOut } from '../node/produce-layout.js';
-import type { ProduceLane } from './produce-lane.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { ProduceRequest, ProduceResponse } from '../protocol/produce.js';
 import type { Request, Response } from '../protocol/requests.js';
-import { checksummedHere } from '../record/checksummed-here.js';
 import type { PortTransport } from '../transport/port/port-transport.js';
+import { laysOut } from '../transport/port/produce-layout.js';
 import type { TributaryError } from '../util/errors.js';
-import { corruptAnswer, isErrorCode, isInt32, isInt64, isRecord, markBatches } from '../node/typed-answers.js';
-
-/** A request context that also says the Produce request's batches were checksummed by the calling thread. */
-interface RelayedContext extends RequestContext {
-  readonly batchesChecked?: boolean;
-}
-
-/**
- * The record batches of a Produce request, whatever shape it arrived in: in the node's
- * worker this runs before the broker validates the request (`KafkaApis`), so a field of
- * the wrong type is skipped here and refused there (`INVALID_REQUEST`), never a throw.
- */
-function batchesOf(request: Request): Uint8Array[] | undefined {
-  if (request.apiKey !== ApiKey.Produce) return undefined;
-  const out: Uint8Array[] = [];
-  const topics: unknown = (request as ProduceRequest).topicData;
-  if (!Array.isArray(topics)) return out;
-  for (const t of topics as unknown[]) {
-    const parts: unknown = isRecord(t) ? t['partitionData'] : undefined;
-    if (!Array.isArray(parts)) continue;
-    for (const p of parts as unknown[]) {
-      const records: unknown = isRecord(p) ? p['records'] : undefined;
-      if (records instanceof Uint8Array && records.length > 0) out.push(records);
-    }
-  }
-  return out;
-}
-
-/** The context the relay sends with `request` to a node's worker: `context`, plus `batchesChecked` when every batch carries this thread's mark. */
-export function relayContext(request: Request, context: RequestContext | undefined): RequestContext | undefined {
-  const batches = batchesOf(request);
-  if (batches === undefined || batches.length === 0) return context;
-  for (const b of batches) if (!checksummedHere(b)) return context;
-  const relayed: RelayedContext = { ...(context ?? inlineContext), batchesChecked: true };
-  return relayed;
-}
-
-/** In the node's worker: puts the mark back on a relayed Produce request's batches when its (trusted) context says they carried it. */
-export function takeRelayedMarks(request: Request, context: RequestContext | undefined): void {
-  if ((context as RelayedContext | undefined)?.batchesChecked !== true) return;
-  markBatches(batchesOf(request) ?? []);
-}
+import { corruptAnswer, isErrorCode, isInt32, isInt64, isRecord } from '../node/typed-answers.js';
 
 /**
  * In the calling thread: the answer to a Produce request relayed to node `from`, after
@@ -109,19 +61,13 @@ export function takeProduceAnswer(request: ProduceRequest, answer: unknown, from
 }
 
 /**
- * The supervisor's relay of one request to node `nodeId` in its worker. A Produce request
- * of this thread's clients or handles goes on the node's Produce `lane` in the fixed layout
- * (`produce-lane.ts`, `node/produce-layout.ts`), which carries the producer's mark itself;
- * any other request (and a Produce a Kafka listener relays, or one the layout cannot hold)
- * over `clients` (the node's `clients` port): a Produce request with its context saying
- * whether its batches carry the producer's mark, and its answer checked where it arrives
- * (`takeProduceAnswer`); any other request as it is.
+ * The supervisor's relay of one request to node `nodeId` in its worker, over `clients` (the
+ * node's `clients` port). A Produce request the port transport lays out has its answer read
+ * against it there; any other Produce request has its answer checked here
+ * (`takeProduceAnswer`); any other request goes and comes back as it is.
  */
-export function relayToNode(clients: PortTransport, nodeId: number, request: Request, context: RequestContext | undefined, lane?: ProduceLane): Promise<Response> {
-  // The calling thread's own Produce requests take the lane, in the fixed layout; one relayed
-  // from a Kafka listener stays with its connection's other requests on `clients`, in order.
-  if (lane !== undefined && request.apiKey === ApiKey.Produce && isInline(context) && canLayOut(request)) return lane.send(request, context);
-  const sent = clients.sendAs(nodeId, request, relayContext(request, context));
-  if (request.apiKey !== ApiKey.Produce) return sent;
+export function relayToNode(clients: PortTransport, nodeId: number, request: Request, context: RequestContext | undefined): Promise<Response> {
+  const sent = clients.sendAs(nodeId, request, context);
+  if (request.apiKey !== ApiKey.Produce || laysOut(request, context)) return sent;
   return sent.then((answer: unknown) => takeProduceAnswer(request, answer, nodeId));
 }

@@ -9,7 +9,6 @@ import { TributaryError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { MetadataImage } from '../metadata/image.js';
 import { bootDataKey, codeCacheBoot } from './code-cache.js';
-import { ProduceLane } from './produce-lane.js';
 import { relayToNode } from './relayed-produce.js';
 import { imageFromCopy, statsFromCopy, type ImageCopy, type NodeStats, type NodeStatsCopy } from './node-reads.js';
 import { SyncReader } from './sync-read.js';
@@ -94,8 +93,6 @@ class WorkerNode {
   status: NodeStatus = { active: false, fenced: true, leaderId: -1 };
   /** The supervisor's own link to the node's broker (its clients' requests go here). */
   readonly clients: PortTransport;
-  /** The calling thread's Produce requests to the node's broker, in the fixed layout (`produce-lane.ts`). */
-  readonly lane: ProduceLane;
   readonly opened: Promise<void>;
   readonly registered: Promise<void>;
   readonly exited: Promise<void>;
@@ -182,7 +179,6 @@ class WorkerNode {
       this.status = { active: false, fenced: true, leaderId: -1 };
       this.failAll(new TributaryError('NETWORK_EXCEPTION', `node ${id}'s worker exited`));
       void this.clients.close();
-      this.lane.close();
     };
     this.listeners = { message, error, exit };
     worker.on('message', message);
@@ -192,9 +188,6 @@ class WorkerNode {
     this.post({ t: 'serve', kind: 'clients', port: port2 }, [port2]);
     // What the broker sees of the calling thread's clients: the context of an in-thread client.
     this.clients = new PortTransport(port1, [id], runId, { clientId: 'consumer', clientHost: 'inline' });
-    const lane = new MessageChannel();
-    this.post({ t: 'serve', kind: 'produce', port: lane.port2 }, [lane.port2]);
-    this.lane = new ProduceLane(lane.port1, id);
   }
 
   post(m: ToNodeWorker, transfer: TransferListItem[] = []): void {
@@ -268,7 +261,7 @@ class WorkerNode {
   }
 
   /** A handler that forwards to the broker in the worker. */
-  readonly handler: NodeHandler = { handle: (request, context) => relayToNode(this.clients, this.id, request, context, this.lane) };
+  readonly handler: NodeHandler = { handle: (request, context) => relayToNode(this.clients, this.id, request, context) };
 }
 
 /**

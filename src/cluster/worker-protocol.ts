@@ -34,7 +34,7 @@ export type ToNodeWorker =
   /** A port to peer `id`: this node's requests to it go there. */
   | { readonly t: 'peer'; readonly id: number; readonly port: MessagePort }
   /** A port whose requests this node answers: `peer` ones with its node endpoint, `clients` ones with its broker (once serving). */
-  | { readonly t: 'serve'; readonly kind: 'peer' | 'clients' | 'produce'; readonly port: MessagePort }
+  | { readonly t: 'serve'; readonly kind: 'peer' | 'clients'; readonly port: MessagePort }
   | { readonly t: 'raftLink'; readonly a: number; readonly b: number; readonly up: boolean }
   /** Open the node: posted after the ports to the peers and the cut links, so the node's first messages find its peers. */
   | { readonly t: 'open' }

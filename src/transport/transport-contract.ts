@@ -45,6 +45,16 @@ const sync = (assignment: Uint8Array): Request => ({
   assignments: [{ memberId: 'member-1', assignment }],
 });
 const produce = (records: Uint8Array | null): Request => ({ apiKey: ApiKey.Produce, transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 'contract', partitionData: [{ index: 0, records }] }] });
+/** A Produce request to topic `seq-<seq>` (the echo node notes the sequence number), over `partitions` (index 100 and above: unknown to the node). */
+const seqProduce = (seq: number, partitions: readonly number[] = [0]): Request => ({
+  apiKey: ApiKey.Produce,
+  acks: -1,
+  timeoutMs: 1000,
+  topicData: [
+    { name: `seq-${seq}`, partitionData: partitions.map((index) => ({ index, records: new Uint8Array(10 + index).fill(index) })) },
+    { name: 'other', partitionData: [{ index: 1, records: null }] },
+  ],
+});
 
 /** The sequence number of an answer to {@link seqRequest}. */
 function seqOf(answer: unknown): number {
@@ -78,10 +88,19 @@ function echoNode(seen: number[] = []): NodeHandler {
       case ApiKey.SyncGroup:
         return { apiKey: ApiKey.SyncGroup, errorCode: 'NONE', protocolType: 'consumer', protocolName: 'range', assignment: request.assignments[0]!.assignment.slice(), throttleTimeMs: 0 };
       case ApiKey.Produce: {
-        const records = request.topicData[0]!.partitionData[0]!.records;
+        // Each partition in the request's order: its records' size as the base offset, or UNKNOWN_TOPIC_OR_PARTITION from index 100.
+        const first = request.topicData[0]!.name;
+        if (first.startsWith('seq-')) seen.push(Number(first.slice(4)));
         return {
           apiKey: ApiKey.Produce,
-          responses: [{ name: 'contract', partitionResponses: [{ index: 0, errorCode: 'NONE', baseOffset: records === null ? -1 : records.length, logAppendTimeMs: -1, logStartOffset: 0 }] }],
+          responses: request.topicData.map((t) => ({
+            name: t.name,
+            partitionResponses: t.partitionData.map((p) =>
+              p.index >= 100
+                ? { index: p.index, errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' as const, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 }
+                : { index: p.index, errorCode: 'NONE' as const, baseOffset: p.records === null ? -1 : p.records.length, logAppendTimeMs: -1, logStartOffset: 0 },
+            ),
+          })),
           throttleTimeMs: 0,
         };
       }
@@ -173,6 +192,48 @@ export function transportContract(name: string, make: MakeTransport, options: Co
       expect(seen.length).toBe(total);
       const outOfOrder = seen.findIndex((s, i) => s !== i);
       expect(outOfOrder, `request ${seen[outOfOrder]} arrived in place ${outOfOrder}`).toBe(-1);
+    });
+
+    it('keeps the order of Produce requests among other requests to one node', async () => {
+      const seen: number[] = [];
+      await withTransport(new Map([[1, echoNode(seen)]]), async (t) => {
+        const sends = Array.from({ length: 60 }, (_, seq) => t.send(1, seq % 5 === 2 ? seqRequest(seq) : seqProduce(seq)));
+        await Promise.all(sends);
+        const late = Array.from({ length: 10 }, (_, i) => t.send(1, i % 2 === 0 ? seqProduce(100 + i) : seqRequest(100 + i)));
+        await Promise.all(late);
+        expect(seen).toEqual([...Array.from({ length: 60 }, (_, i) => i), ...Array.from({ length: 10 }, (_, i) => 100 + i)]);
+      });
+    });
+
+    it('answers a Produce request of several topics and partitions partition by partition, an unknown partition with its own error code', async () => {
+      await withTransport(new Map([[1, echoNode()]]), async (t) => {
+        const [a, b] = (await Promise.all([t.send(1, seqProduce(1, [0, 3, 101, 2])), t.send(1, seqProduce(2, [105]))])) as ProduceResponse[];
+        const rows = (r: ProduceResponse): string[] => r.responses.flatMap((x) => x.partitionResponses.map((p) => `${x.name}-${p.index}:${p.errorCode}@${p.baseOffset}`));
+        expect(rows(a!)).toEqual(['seq-1-0:NONE@10', 'seq-1-3:NONE@13', 'seq-1-101:UNKNOWN_TOPIC_OR_PARTITION@-1', 'seq-1-2:NONE@12', 'other-1:NONE@-1']);
+        expect(rows(b!)).toEqual(['seq-2-105:UNKNOWN_TOPIC_OR_PARTITION@-1', 'other-1:NONE@-1']);
+      });
+    });
+
+    it('aborts a Produce request like any other: at once, in the same turn as its send, and with no listener left', async () => {
+      const seen: number[] = [];
+      await withTransport(new Map([[1, never], [2, echoNode(seen)]]), async (t) => {
+        const ac = new AbortController();
+        const p = t.send(1, seqProduce(1, [0, 1]), { signal: ac.signal });
+        p.catch(() => {});
+        await new Promise((r) => setImmediate(r));
+        ac.abort(new Error('caller gave up'));
+        expect((await rejection(p)).code).toBe('REQUEST_ABORTED');
+        expect(getEventListeners(ac.signal, 'abort').length).toBe(0);
+        // Aborted in the turn it was sent, among others sent in that turn: only it is rejected.
+        const now = new AbortController();
+        const sent = [t.send(2, seqProduce(2)), t.send(2, seqProduce(3), { signal: now.signal }), t.send(2, seqProduce(4))];
+        now.abort(new Error('changed my mind'));
+        expect((await rejection(sent[1]!)).code).toBe('REQUEST_ABORTED');
+        const [x, z] = (await Promise.all([sent[0], sent[2]])) as ProduceResponse[];
+        expect([x!.responses[0]!.name, z!.responses[0]!.name]).toEqual(['seq-2', 'seq-4']);
+        expect(getEventListeners(now.signal, 'abort').length).toBe(0);
+        expect(((await t.send(2, seqProduce(5))) as ProduceResponse).responses[0]!.partitionResponses[0]!.baseOffset).toBe(10);
+      });
     });
 
     it('resolves error answers as responses; a thrown error keeps its code (and, off the wire, its retriable flag and message)', async () => {

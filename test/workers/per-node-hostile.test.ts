@@ -1,8 +1,9 @@
 /**
  * `threads: 'per-node'`: a Produce request crosses from the calling thread to a node's
- * worker as the typed object (cluster/relayed-produce.ts), validated by the node's broker
- * as a client's request is. Garbled ones sent through the cluster's own transport (the
- * relay to the node workers) each come back as a typed error, and no node worker goes
+ * worker in the port transport's fixed layout (transport/port/produce-layout.ts), or as the
+ * typed object when it does not fit (cluster/relayed-produce.ts), validated by the node's
+ * broker as a client's request is. Garbled ones sent through the cluster's own transport
+ * (the relay to the node workers) each come back as a typed error, and no node worker goes
  * down: the same cluster takes acks=all records afterwards on every partition.
  */
 import { describe, expect, it } from 'vitest';
@@ -40,7 +41,7 @@ describe("threads: 'per-node': garbled Produce requests to a node's worker", () 
     await producer.close();
   }, 60_000);
 
-  it('Produce requests to one node in one turn (one message of the lane) each get their own answer: one for an unknown partition, one for an unknown topic, one aborted, the rest appended in order', async () => {
+  it('Produce requests to one node in one turn (one laid-out buffer on the node’s port) each get their own answer: one for an unknown partition, one for an unknown topic, one aborted, the rest appended in order', async () => {
     await using cluster = await Cluster.start({ nodes: 3, threads: 'per-node' });
     await cluster.admin().createTopics([{ name: 'turn', partitions: 3, replicationFactor: 3 }]);
     const producer = cluster.producer({ acks: 'all', lingerMs: 0 });
@@ -70,7 +71,7 @@ describe("threads: 'per-node': garbled Produce requests to a node's worker", () 
       cluster.transport.send(leader, req('no-such-topic', 0, 'lost')),
       cluster.transport.send(leader, req('turn', 0, 'b')),
     ].map(outcome);
-    // Aborted once it is on its way (the lane's message leaves at the end of this turn): the
+    // Aborted once it is on its way (the port's message leaves at the end of this turn): the
     // transport rejects it at once. (Aborted in this same turn it is refused too: the
     // transport contract's case.)
     await new Promise((r) => setImmediate(r));

@@ -11,8 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../cluster.js';
 import { connectHandle, type ConnectedCluster } from '../../connect-handle.js';
 import { ApiKey } from '../../protocol/api-keys.js';
+import { ANSWERS_MAGIC } from './produce-layout.js';
 
-type Posted = { t?: string; id?: number; req?: { apiKey?: number }; res?: { apiKey?: number }; list?: Posted[] };
+type Posted = { t?: string; id?: number; req?: { apiKey?: number }; res?: { apiKey?: number }; list?: Posted[]; buffers?: ArrayBuffer[] };
 
 /** The API of every answer posted on any port while on (an `answers` message gives one entry per answer), in posting order. */
 function spyAnswers(): { answers: number[]; fetchRequests: () => number; restore(): void } {
@@ -21,9 +22,14 @@ function spyAnswers(): { answers: number[]; fetchRequests: () => number; restore
   const answers: number[] = [];
   let fetches = 0;
   proto.postMessage = function (this: MessagePort, m: unknown, transfer?: readonly ArrayBuffer[]) {
-    const p = m as Posted | null;
+    // Laid Produce answers posted alone cross bare: the answer buffer, or an array of buffers (answers told by their magic).
+    const bare = m instanceof ArrayBuffer ? [m] : Array.isArray(m) ? (m as ArrayBuffer[]) : [];
+    for (const b of bare) if (b.byteLength >= 8 && new DataView(b).getInt32(0) === ANSWERS_MAGIC) for (let i = new DataView(b).getInt32(4); i > 0; i--) answers.push(ApiKey.Produce);
+    const p = (bare.length > 0 || m instanceof ArrayBuffer ? null : m) as Posted | null;
     for (const a of p?.t === 'answers' || p?.t === 'reqs' ? (p.list ?? []) : p !== null ? [p] : []) {
       if (a.res?.apiKey !== undefined) answers.push(a.res.apiKey);
+      // Produce answers in the port transport's fixed layout (produce-layout.ts): one entry for each answer a buffer holds.
+      if (a.t === 'laid' && Array.isArray(a.buffers)) for (const buffer of a.buffers) for (let i = new DataView(buffer).getInt32(4); i > 0; i--) answers.push(ApiKey.Produce);
       if (a.req?.apiKey === ApiKey.Fetch) fetches++;
     }
     original.call(this, m, transfer as ArrayBuffer[]);

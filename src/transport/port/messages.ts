@@ -4,25 +4,32 @@ import { assert } from '../../util/assert.js';
 import { isHandedOver, takeHandedOver } from '../../util/hand-over.js';
 
 /**
- * The messages on a port between a client thread and the cluster's thread. One request
- * or answer per message; record batches ride inside as byte arrays whose buffers are
- * transferred, never one message per record.
+ * The messages on a port between a client thread and the cluster's thread. Requests and
+ * answers ready in one turn share a message; record batches ride inside as byte arrays
+ * whose buffers are transferred, never one message per record. A run of Produce requests
+ * (and their answers) crosses in the fixed layout of `produce-layout.ts` (`laid`), one
+ * buffer for the run. Posted alone, a run crosses bare, with no object around it: requests
+ * as their `ArrayBuffer`, answers as their buffer or an array of buffers (answer buffers,
+ * told by their magic number, and buffers given back). Why: the structured clone of the
+ * smallest object still costs both threads a serializer and deserializer walk, and a
+ * lone run is the common message of a producer flat out (see `port-transport.ts`).
  * @internal
  */
 export type ToServer =
   | { readonly t: 'hello'; readonly clientId: string; readonly clientHost: string }
   /** `ctx`: who sent the request, relayed by a port the server trusts to say so (a cluster's own relay); ignored otherwise. */
   | { readonly t: 'req'; readonly id: number; readonly node: number; readonly req: unknown; readonly ctx?: unknown }
-  /** Several requests ready in one turn, in one message (each as `req` without its `t`). */
-  | { readonly t: 'reqs'; readonly list: readonly { readonly id: number; readonly node: number; readonly req: unknown; readonly ctx?: unknown }[] }
+  /** Produce requests made one after another, in the fixed layout (`produce-layout.ts`). */
+  | LaidRequests
+  /** Several requests ready in one turn, in one message, in the order made (each typed one as `req` without its `t`). */
+  | { readonly t: 'reqs'; readonly list: readonly ({ readonly id: number; readonly node: number; readonly req: unknown; readonly ctx?: unknown } | LaidRequests)[] }
   | { readonly t: 'abort'; readonly id: number }
   | { readonly t: 'bye' };
 
 /** @internal */
 export type ToClient =
   | { readonly t: 'welcome' }
-  | { readonly t: 'res'; readonly id: number; readonly res: unknown }
-  | { readonly t: 'err'; readonly id: number; readonly code: string; readonly message: string; readonly place?: ErrorPlace }
+  | Answer
   /** Several answers ready in one turn, in one message. */
   | { readonly t: 'answers'; readonly list: readonly Answer[] }
   | { readonly t: 'refused'; readonly code: string; readonly message: string; readonly place?: ErrorPlace }
@@ -33,7 +40,17 @@ export type ToClient =
  * once the request is answered (see `SpareBuffers`).
  * @internal
  */
-export type Answer = { readonly t: 'res'; readonly id: number; readonly res: unknown; readonly back?: readonly ArrayBuffer[] } | { readonly t: 'err'; readonly id: number; readonly code: string; readonly message: string; readonly place?: ErrorPlace };
+export type Answer =
+  | { readonly t: 'res'; readonly id: number; readonly res: unknown; readonly back?: readonly ArrayBuffer[] }
+  | { readonly t: 'err'; readonly id: number; readonly code: string; readonly message: string; readonly place?: ErrorPlace }
+  /** The answers of laid Produce requests, in the fixed layout: one buffer each chunk within the reader's maxima (`answerChunks`). */
+  | { readonly t: 'laid'; readonly buffers: readonly ArrayBuffer[]; readonly back?: readonly ArrayBuffer[] };
+
+/** @internal */
+export interface LaidRequests {
+  readonly t: 'laid';
+  readonly buffer: ArrayBuffer;
+}
 
 /**
  * Messages to post on a port, gathered for one turn of the event loop and posted as one
@@ -51,6 +68,11 @@ export type Answer = { readonly t: 'res'; readonly id: number; readonly res: unk
  * turn it is 0.5 (two calls' requests a message), and the cluster's thread slept 0.7
  * times a call instead of 1.4-1.7. What it costs is no wake-up and no timer: the immediate runs
  * in the same iteration of the loop, after the I/O callbacks that are already due.
+ *
+ * `seal`, when given, makes each gathered message final as the outbox posts it: a run of
+ * Produce requests (or answers) that took more as the turn went on is laid out in its buffer
+ * then (`produce-layout.ts`), with that buffer added to its transfer list. `undefined` drops
+ * the message (its owner failed what it carried).
  * @internal
  */
 export class Outbox<M> {
@@ -62,7 +84,16 @@ export class Outbox<M> {
     private readonly port: { postMessage(m: unknown, transfer?: ArrayBuffer[]): void },
     private readonly wrap: (list: M[]) => unknown,
     private readonly onFail: (m: M, err: unknown) => void,
+    private readonly seal?: (m: M, transfer: ArrayBuffer[]) => M | undefined,
+    /** What a message posted alone crosses as, when not as itself (a laid run: its bare buffers, see `ToServer`). */
+    private readonly alone?: (m: M) => unknown,
   ) {}
+
+  /** The message added last and not yet posted: a run that may take one more request. */
+  last(): M | undefined {
+    const list = this.list;
+    return list.length === 0 ? undefined : list[list.length - 1]!.m;
+  }
 
   add(m: M, transfer: ArrayBuffer[]): void {
     this.list.push({ m, transfer });
@@ -79,7 +110,7 @@ export class Outbox<M> {
   postNow(m: M, transfer: ArrayBuffer[]): void {
     if (this.list.length > 0) return this.add(m, transfer);
     try {
-      this.port.postMessage(m, transfer);
+      this.port.postMessage(this.alone !== undefined ? this.alone(m) : m, transfer);
     } catch (err) {
       this.onFail(m, err);
     }
@@ -88,9 +119,22 @@ export class Outbox<M> {
   /** Posts what is gathered now (before a message that must come after it). */
   flush(): void {
     this.scheduled = false;
-    const list = this.list;
+    let list = this.list;
     if (list.length === 0) return;
     this.list = [];
+    const seal = this.seal;
+    if (seal !== undefined) {
+      let sealed: { m: M; transfer: ArrayBuffer[] }[] | undefined;
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i]!;
+        const m = seal(e.m, e.transfer);
+        if (m === e.m && sealed === undefined) continue;
+        sealed ??= list.slice(0, i);
+        if (m !== undefined) sealed.push({ m, transfer: e.transfer });
+      }
+      if (sealed !== undefined) list = sealed;
+      if (list.length === 0) return;
+    }
     if (list.length > 1) {
       try {
         this.port.postMessage(this.wrap(list.map((e) => e.m)), list.flatMap((e) => e.transfer));
@@ -101,7 +145,7 @@ export class Outbox<M> {
     }
     for (const e of list) {
       try {
-        this.port.postMessage(e.m, e.transfer);
+        this.port.postMessage(this.alone !== undefined ? this.alone(e.m) : e.m, e.transfer);
       } catch (err) {
         this.onFail(e.m, err);
       }

@@ -9,16 +9,18 @@ import { MessagePort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { useHandleCluster } from '../../../test/helpers/handle-cluster.js';
 import { errorFields, forTransfer, PACK_BYTES_MAX, rebuildError } from './messages.js';
+import { readRequests, REQUESTS_MAGIC } from './produce-layout.js';
 import { TributaryError } from '../../util/errors.js';
 
 interface Posted {
-  readonly message: { t?: string; req?: { apiKey?: number }; list?: { req?: { apiKey?: number } }[] };
-  /** The buffer under each batch of each Produce request in the message, read before the post detached them. */
+  /** The Produce requests in the message: laid out (`produce-layout.ts`) or typed. */
+  readonly laid: number;
+  readonly typed: number;
+  /** The buffers of laid Produce requests, and for each the buffer under each of its batches (read before the post detached them). */
+  readonly laidBuffers: ArrayBuffer[];
   readonly batchBuffers: ArrayBufferLike[][];
   readonly transfer: readonly ArrayBuffer[];
 }
-
-type ProduceShape = { apiKey?: number; topicData?: { partitionData: { records: Uint8Array | null }[] }[] };
 
 /** Records every request message posted on any port while `on`. */
 function spyRequests(): { posted: Posted[]; restore(): void } {
@@ -26,11 +28,21 @@ function spyRequests(): { posted: Posted[]; restore(): void } {
   const original = proto.postMessage;
   const posted: Posted[] = [];
   proto.postMessage = function (this: MessagePort, m: unknown, transfer?: readonly ArrayBuffer[]) {
-    const message = m as Posted['message'];
-    if (message !== null && typeof message === 'object' && (message.t === 'req' || message.t === 'reqs')) {
-      const reqs = (message.t === 'req' ? [message.req] : (message.list ?? []).map((r) => r.req)) as ProduceShape[];
-      const batchBuffers = reqs.filter((r) => r.apiKey === 0).map((r) => (r.topicData ?? []).flatMap((t) => t.partitionData.map((p) => p.records!.buffer)));
-      posted.push({ message, batchBuffers, transfer: [...(transfer ?? [])] });
+    // A laid run posted alone crosses bare, as its buffer.
+    const bare = m instanceof ArrayBuffer && m.byteLength >= 4 && new DataView(m).getInt32(0) === REQUESTS_MAGIC;
+    const message = (bare ? { t: 'laid', buffer: m } : m) as { t?: string; req?: { apiKey?: number }; list?: { t?: string; req?: { apiKey?: number }; buffer?: ArrayBuffer }[]; buffer?: ArrayBuffer };
+    if (message !== null && typeof message === 'object' && (message.t === 'req' || message.t === 'reqs' || (message.t === 'laid' && message.buffer !== undefined))) {
+      const entries = message.t === 'reqs' ? (message.list ?? []) : [message];
+      const out: Posted = { laid: 0, typed: 0, laidBuffers: [], batchBuffers: [], transfer: [...(transfer ?? [])] };
+      for (const e of entries) {
+        if (e.t === 'laid' && e.buffer !== undefined) {
+          const requests = readRequests(e.buffer);
+          (out as { laid: number }).laid += requests.length;
+          out.laidBuffers.push(e.buffer);
+          for (const r of requests) if (!('error' in r)) out.batchBuffers.push(r.request.topicData.flatMap((t) => t.partitionData.map((p) => p.records!.buffer)));
+        } else if (e.req?.apiKey === 0) (out as { typed: number }).typed++;
+      }
+      posted.push(out);
     }
     original.call(this, m, transfer as ArrayBuffer[]);
   };
@@ -40,7 +52,7 @@ function spyRequests(): { posted: Posted[]; restore(): void } {
 describe('a producer over a handle', () => {
   const fixture = useHandleCluster();
 
-  it("sends a Produce request's batches in one transferred buffer, and every record arrives", async () => {
+  it("sends a Produce request's batches in the one transferred buffer of its layout, and every record arrives", async () => {
     const producer = fixture.remote().producer({ lingerMs: 0, batchSize: 2048 });
     await producer.send('t', [{ value: 'warm-up', partition: 0 }]); // metadata and producer id
     const spy = spyRequests();
@@ -51,10 +63,12 @@ describe('a producer over a handle', () => {
       spy.restore();
     }
     const requests = spy.posted.flatMap((p) => p.batchBuffers);
-    // 10 KiB a partition in batches of 2 KiB: requests of several batches (one per partition), each in one buffer.
+    // 10 KiB a partition in batches of 2 KiB: requests of several batches (one per partition),
+    // every one laid out, each in one buffer, and one transferred buffer for all the requests of a message.
+    expect(spy.posted.reduce((n, p) => n + p.typed, 0)).toBe(0);
     expect(Math.max(...requests.map((b) => b.length))).toBeGreaterThan(1);
     for (const buffers of requests) expect(new Set(buffers).size).toBe(1);
-    for (const p of spy.posted) expect(p.transfer.length).toBe(p.batchBuffers.length);
+    for (const p of spy.posted) expect(p.transfer).toEqual(p.laidBuffers);
 
     const consumer = fixture.cluster().consumer({ maxWaitMs: 10 });
     consumer.assign([0, 1, 2, 3].map((partition) => ({ topic: 't', partition })));
@@ -82,7 +96,7 @@ describe('a producer over a handle', () => {
     } finally {
       spy.restore();
     }
-    expect(spy.posted.map((p) => p.batchBuffers.length)).toEqual([2]);
+    expect(spy.posted.map((p) => [p.laid, p.laidBuffers.length])).toEqual([[2, 1]]);
   });
 });
 

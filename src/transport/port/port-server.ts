@@ -1,11 +1,25 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { RequestContext } from '../../broker/request-context.js';
 import type { Request } from '../../protocol/requests.js';
-import { TributaryError } from '../../util/errors.js';
+import { isTributaryError, TributaryError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import type { NodeHandler } from '../transport.js';
 import { ApiKey } from '../../protocol/api-keys.js';
+import type { ProduceResponse } from '../../protocol/produce.js';
+import { markChecksummedHere } from '../../record/checksummed-here.js';
 import { errorFields, forTransfer, Outbox, type Answer, type ToClient } from './messages.js';
+import { answerChunks, readRequestIds, readRequests, writeAnswers, type LaidAnswer } from './produce-layout.js';
+
+/**
+ * The answers of laid Produce requests ready in one turn, gathered in the outbox (its last
+ * message while it takes more) and laid out when the outbox posts them, with the buffers of
+ * requests that are all answered (`back`).
+ */
+interface AnswerRun {
+  readonly t: 'run';
+  readonly answers: LaidAnswer[];
+  readonly back: ArrayBuffer[];
+}
 
 /**
  * The most requests that wait on one port for their turn (`PortServer.queue`): far above
@@ -21,6 +35,14 @@ export const QUEUED_REQUESTS_MAX = 10_000;
  * typed error where it names a request, and dropped with a warning where it does not;
  * nothing posted on the port can throw in the cluster's thread. The port is unref'd: a
  * client's port never keeps the cluster's thread alive.
+ *
+ * Produce requests that arrive in the fixed layout (`produce-layout.ts`, a `laid` message or
+ * entry) are read where they arrive (a request that does not hold is refused alone,
+ * `INVALID_REQUEST`; a message whose header or request table does not hold, for every id it
+ * names that can be read), take their place in the queue with the typed ones, and are
+ * answered in the layout: the answers ready in one turn in one buffer, cut into as many as
+ * the reader's maxima ask (`answerChunks`). The batches are views of the message's buffer,
+ * which goes back to the client once every request in it is answered and none failed.
  * @internal
  */
 export class PortServer {
@@ -35,7 +57,7 @@ export class PortServer {
   private readonly relayed = new Map<number, AbortController>();
   private open = true;
   /** Answers ready in one turn go in one message. */
-  private readonly outbox: Outbox<Answer>;
+  private readonly outbox: Outbox<Answer | AnswerRun>;
   /**
    * Requests that arrived and are not yet handed to their node, in arrival order. Our
    * clients' own limits keep it short (a producer's requests in flight to a node, a
@@ -48,9 +70,10 @@ export class PortServer {
   /**
    * The buffers under the batches of the Produce requests taken in and not yet answered,
    * with how many of those requests hold each: a buffer goes back to the client
-   * (`Answer.back`) once no request still waiting or being handled holds it.
+   * (`Answer.back`) once no request still waiting or being handled holds it, unless one of
+   * them failed (its handler may have kept a view of it; the garbage collector has it then).
    */
-  private readonly lent = new Map<ArrayBuffer, number>();
+  private readonly lent = new Map<ArrayBuffer, { n: number; failed: boolean }>();
   private readonly stepFn = (): void => {
     this.stepScheduled = false;
     if (!this.open) return;
@@ -76,13 +99,16 @@ export class PortServer {
     /** Whether a request's own context (`ctx`) is believed: only on a port that the cluster itself holds the other end of. */
     private readonly trustContext = false,
   ) {
-    this.outbox = new Outbox(
+    this.outbox = new Outbox<Answer | AnswerRun>(
       port,
-      (list) => ({ t: 'answers', list }) satisfies ToClient,
+      (list) => ({ t: 'answers', list: list as Answer[] }) satisfies ToClient,
       (m, err) => {
         if (m.t === 'res') this.post({ t: 'err', id: m.id, code: 'UNKNOWN_SERVER_ERROR', message: `the response cannot cross the thread boundary: ${(err as Error).message}` });
         else this.log.warn({ err }, 'could not answer a client thread');
       },
+      (m, transfer) => (m.t === 'run' ? layOutAnswers(m, transfer) : m),
+      // Laid answers posted alone cross bare (see `ToServer`): the buffer, or the buffers and those given back.
+      (m) => (m.t !== 'laid' ? m : m.buffers.length === 1 && (m.back === undefined || m.back.length === 0) ? m.buffers[0] : [...m.buffers, ...(m.back ?? [])]),
     );
     port.on('message', (m: unknown) => {
       try {
@@ -117,6 +143,12 @@ export class PortServer {
 
   private onMessage(m: unknown): void {
     if (!this.open) return;
+    if (m instanceof ArrayBuffer) {
+      // Laid Produce requests posted alone, bare (see `ToServer`).
+      this.enqueueLaid(m);
+      this.pump();
+      return;
+    }
     if (m === null || typeof m !== 'object' || typeof (m as { t?: unknown }).t !== 'string') {
       this.log.warn({ type: typeof m }, 'dropped a message that is not a request from a client thread');
       return;
@@ -146,14 +178,19 @@ export class PortServer {
         this.enqueue(msg);
         this.pump();
         return;
+      case 'laid':
+        this.enqueueLaid(msg.buffer);
+        this.pump();
+        return;
       case 'reqs':
         if (!Array.isArray(msg.list)) {
           this.log.warn({}, 'dropped a batch of requests that is not a list from a client thread');
           return;
         }
         for (const r of msg.list as unknown[]) {
-          if (r !== null && typeof r === 'object') this.enqueue(r as Record<string, unknown>);
-          else this.log.warn({ type: typeof r }, 'dropped a message that is not a request from a client thread');
+          if (r === null || typeof r !== 'object') this.log.warn({ type: typeof r }, 'dropped a message that is not a request from a client thread');
+          else if ((r as { t?: unknown }).t === 'laid') this.enqueueLaid((r as { buffer?: unknown }).buffer);
+          else this.enqueue(r as Record<string, unknown>);
         }
         this.pump();
         return;
@@ -184,7 +221,58 @@ export class PortServer {
     const req = msg.req;
     // Counted when the message arrives, for all its requests at once: only requests of one message can share a buffer.
     const lent = req !== null && typeof req === 'object' && (req as { apiKey?: unknown }).apiKey === ApiKey.Produce ? this.lend(req) : undefined;
-    this.queue.push({ msg, lent });
+    this.queue.push({ msg, lent, laid: false });
+  }
+
+  /**
+   * Takes in a message of Produce requests in the fixed layout: each request that holds
+   * waits its turn in `queue` as a typed one does (its batches views of `buffer`, lent to
+   * it); one that does not is refused alone; a message that does not hold as a whole is
+   * refused for every id it names that is not in flight, or dropped with a warning.
+   */
+  private enqueueLaid(buffer: unknown): void {
+    let list: ReturnType<typeof readRequests>;
+    try {
+      list = readRequests(buffer);
+    } catch (err) {
+      const ids = readRequestIds(buffer).filter((id) => !this.inFlight.has(id));
+      if (ids.length === 0) {
+        this.log.warn({ err }, 'dropped a Produce message from a client thread that names no request');
+        return;
+      }
+      const e = isTributaryError(err) ? err : new TributaryError('INVALID_REQUEST', 'an unreadable Produce message');
+      for (const id of ids) this.answerLaid({ id, error: e }, undefined);
+      return;
+    }
+    const b = buffer as ArrayBuffer;
+    const lent = [b];
+    let holders = 0;
+    for (const item of list) {
+      const id = item.id;
+      if (this.inFlight.has(id)) {
+        // The id of a request still being handled: its answer would be taken for the other's.
+        this.log.warn({ id }, 'dropped a Produce request whose id is in flight');
+        continue;
+      }
+      if ('error' in item) {
+        this.answerLaid({ id, error: item.error }, undefined);
+        continue;
+      }
+      this.inFlight.add(id);
+      if (this.context === undefined || this.queue.length - this.queueHead >= QUEUED_REQUESTS_MAX) {
+        const why = this.context === undefined ? 'a request came before the handshake' : `more than ${QUEUED_REQUESTS_MAX} requests wait on this port`;
+        if (this.done(id)) this.answerLaid({ id, error: new TributaryError('INVALID_REQUEST', why) }, undefined);
+        continue;
+      }
+      // The calling thread's mark (its producer wrote these batches' CRC) is believed only on
+      // a port whose other end the cluster itself holds, as a relayed context is.
+      if (item.checked && this.trustContext) {
+        for (const t of item.request.topicData) for (const p of t.partitionData) if (p.records !== null && p.records.length > 0) markChecksummedHere(p.records);
+      }
+      holders++;
+      this.queue.push({ msg: { id, node: item.node, req: item.request, ctx: item.context }, lent, laid: true });
+    }
+    if (holders > 0) this.lent.set(b, { n: holders, failed: false });
   }
 
   /**
@@ -211,7 +299,7 @@ export class PortServer {
 
   private step(): void {
     const q = this.queue[this.queueHead++];
-    if (q !== undefined) this.request(q.msg, q.lent);
+    if (q !== undefined) this.request(q.msg, q.lent, q.laid);
     // On the supervisor's own port to a node in a worker (`trustContext`), the Produce
     // requests queued behind a Produce go in the same step: their appends then wake the
     // node's followers' parked fetches once, so one fetch answer (one message to each
@@ -224,7 +312,7 @@ export class PortServer {
     if (this.trustContext && q !== undefined && q.lent !== undefined) {
       while (this.queueHead < this.queue.length && this.queue[this.queueHead]!.lent !== undefined) {
         const next = this.queue[this.queueHead++]!;
-        this.request(next.msg, next.lent);
+        this.request(next.msg, next.lent, next.laid);
       }
     }
     if (this.queueHead < this.queue.length) {
@@ -236,24 +324,28 @@ export class PortServer {
     }
   }
 
-  private request(msg: Record<string, unknown>, lent: ArrayBuffer[] | undefined): void {
+  /** Request `id` failed with `err` (not sent back: the buffers it held are the garbage collector's). */
+  private failed(id: number, lent: ArrayBuffer[] | undefined, laid: boolean, err: unknown): void {
+    if (lent !== undefined) this.giveBack(lent, true);
+    if (!this.done(id)) return;
+    if (laid) this.answerLaid({ id, error: isTributaryError(err) ? err : new TributaryError('UNKNOWN_SERVER_ERROR', err instanceof Error ? err.message : String(err)) }, undefined);
+    else this.answer({ t: 'err', id, ...errorFields(err) }, []);
+  }
+
+  private request(msg: Record<string, unknown>, lent: ArrayBuffer[] | undefined, laid: boolean): void {
     const id = msg.id as number;
-    const fail = (err: TributaryError): void => {
-      if (lent !== undefined) this.giveBack(lent); // (not sent back: the garbage collector's)
-      if (this.done(id)) this.answer({ t: 'err', id, ...errorFields(err) }, []);
-    };
-    if (this.aborted.has(id)) {
-      if (lent !== undefined) this.giveBack(lent);
+    if (this.aborted.size > 0 && this.aborted.has(id)) {
+      if (lent !== undefined) this.giveBack(lent, false);
       this.done(id); // aborted before its turn: its client no longer waits for it
       return;
     }
     const req = msg.req;
     if (req === null || typeof req !== 'object' || typeof (req as { apiKey?: unknown }).apiKey !== 'number') {
-      return fail(new TributaryError('INVALID_REQUEST', 'the message carries no request (an object with an apiKey)'));
+      return this.failed(id, lent, laid, new TributaryError('INVALID_REQUEST', 'the message carries no request (an object with an apiKey)'));
     }
     const node = msg.node;
     const handler = typeof node === 'number' ? this.nodeHandler(node) : undefined;
-    if (handler === undefined) return fail(new TributaryError('NETWORK_EXCEPTION', `node ${String(node)} is not reachable`));
+    if (handler === undefined) return this.failed(id, lent, laid, new TributaryError('NETWORK_EXCEPTION', `node ${String(node)} is not reachable`));
     let answer: Promise<unknown>;
     try {
       let context = this.trustContext && isContext(msg.ctx) ? msg.ctx : this.context;
@@ -269,8 +361,9 @@ export class PortServer {
     const apiKey = (req as { apiKey: number }).apiKey;
     answer.then(
       (res) => {
-        const back = lent === undefined ? undefined : this.giveBack(lent);
+        const back = lent === undefined ? undefined : this.giveBack(lent, false);
         if (!this.done(id)) return;
+        if (laid) return this.answerLaid({ id, response: res as ProduceResponse }, back);
         // A Fetch answer leaves at once, not at the end of the turn. Why: a consumer's Fetch
         // waits in the broker until an append wakes it (`Wakeups`, on the check phase of the
         // loop iteration that appended); through the outbox its answer waited for another
@@ -293,10 +386,7 @@ export class PortServer {
           this.answer({ t: 'res', id, res: out }, transfer);
         }
       },
-      (err: unknown) => {
-        if (lent !== undefined) this.giveBack(lent); // not sent back: kept by nobody, the garbage collector's
-        if (this.done(id)) this.answer({ t: 'err', id, ...errorFields(err) }, []);
-      },
+      (err: unknown) => this.failed(id, lent, laid, err),
     );
   }
 
@@ -318,23 +408,27 @@ export class PortServer {
         const b = records.buffer;
         if (!(b instanceof ArrayBuffer) || b.byteLength === 0 || (out !== undefined && out.includes(b))) continue;
         (out ??= []).push(b);
-        this.lent.set(b, (this.lent.get(b) ?? 0) + 1);
+        const held = this.lent.get(b);
+        if (held !== undefined) held.n++;
+        else this.lent.set(b, { n: 1, failed: false });
       }
     }
     return out;
   }
 
-  /** The request that held `buffers` is answered: those no other request holds, to send back. */
-  private giveBack(buffers: readonly ArrayBuffer[]): ArrayBuffer[] {
+  /**
+   * The request that held `buffers` is answered (`failed`: with an error, or not at all):
+   * those no other request holds and none failed, to send back.
+   */
+  private giveBack(buffers: readonly ArrayBuffer[], failed: boolean): ArrayBuffer[] {
     const back: ArrayBuffer[] = [];
     for (const b of buffers) {
-      const n = (this.lent.get(b) ?? 1) - 1;
-      if (n > 0) {
-        this.lent.set(b, n);
-        continue;
-      }
+      const held = this.lent.get(b);
+      if (held === undefined) continue;
+      if (failed) held.failed = true;
+      if (--held.n > 0) continue;
       this.lent.delete(b);
-      if (b.byteLength > 0) back.push(b); // (0: detached already, nothing to send)
+      if (!held.failed && b.byteLength > 0) back.push(b); // (0: detached already, nothing to send)
     }
     return back;
   }
@@ -342,12 +436,25 @@ export class PortServer {
   /** Whether the answer to `id` is still wanted. */
   private done(id: number): boolean {
     this.inFlight.delete(id);
-    this.relayed.delete(id);
-    return !this.aborted.delete(id) && this.open;
+    if (this.relayed.size > 0) this.relayed.delete(id);
+    return !(this.aborted.size > 0 && this.aborted.delete(id)) && this.open;
   }
 
   private answer(a: Answer, transfer: ArrayBuffer[]): void {
     if (this.open) this.outbox.add(a, transfer);
+  }
+
+  /** Adds a laid request's answer (and the buffers to give back) to the run at the end of the outbox, or opens one there. */
+  private answerLaid(a: LaidAnswer, back: readonly ArrayBuffer[] | undefined): void {
+    if (!this.open) return;
+    const last = this.outbox.last();
+    let run = last !== undefined && last.t === 'run' ? last : undefined;
+    if (run === undefined) {
+      run = { t: 'run', answers: [], back: [] };
+      this.outbox.add(run, []);
+    }
+    run.answers.push(a);
+    if (back !== undefined) for (const b of back) run.back.push(b);
   }
 
   private post(m: ToClient): void {
@@ -365,6 +472,45 @@ interface Queued {
   readonly msg: Record<string, unknown>;
   /** The buffers this request holds (a Produce request's batches), see `PortServer.lent`. */
   readonly lent: ArrayBuffer[] | undefined;
+  /** It came in the fixed layout, and is answered in it. */
+  readonly laid: boolean;
+}
+
+/**
+ * A run of laid answers as the outbox posts it: one buffer a chunk within the reader's
+ * maxima, added to `transfer` with the buffers given back. The node's own broker wrote the
+ * responses; one the layout cannot hold (a bug in a handler: not a Produce response's shape)
+ * becomes that request's `UNKNOWN_SERVER_ERROR` rather than a throw in this thread.
+ */
+function layOutAnswers(run: AnswerRun, transfer: ArrayBuffer[]): Answer {
+  const buffers: ArrayBuffer[] = [];
+  for (const chunk of answerChunks(run.answers.map(layable))) {
+    let buffer: ArrayBuffer;
+    try {
+      buffer = writeAnswers(chunk);
+    } catch (err) {
+      // A field deeper down that the layout cannot hold (a record error that is not an object): those answers fail typed.
+      const why = `the node's Produce response cannot be laid out: ${(err as Error).message}`;
+      buffer = writeAnswers(chunk.map((a) => ('error' in a ? a : { id: a.id, error: new TributaryError('UNKNOWN_SERVER_ERROR', why) })));
+    }
+    buffers.push(buffer);
+    transfer.push(buffer);
+  }
+  if (run.back.length === 0) return { t: 'laid', buffers };
+  for (const b of run.back) transfer.push(b);
+  return { t: 'laid', buffers, back: run.back };
+}
+
+/** `a`, or an error in its place when its response is not one the layout can hold. */
+function layable(a: LaidAnswer): LaidAnswer {
+  if ('error' in a) return a;
+  const res = a.response as unknown;
+  const ok =
+    res !== null &&
+    typeof res === 'object' &&
+    Array.isArray((res as ProduceResponse).responses) &&
+    (res as ProduceResponse).responses.every((t) => t !== null && typeof t === 'object' && typeof t.name === 'string' && Array.isArray(t.partitionResponses) && t.partitionResponses.every((p) => p !== null && typeof p === 'object'));
+  return ok ? a : { id: a.id, error: new TributaryError('UNKNOWN_SERVER_ERROR', 'the node answered a Produce request with something that is not a Produce response') };
 }
 
 function isContext(v: unknown): v is RequestContext {

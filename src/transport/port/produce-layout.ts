@@ -1,10 +1,11 @@
 /**
- * The calling thread's Produce requests to a node's worker, and their answers, as a fixed
- * binary layout (`threads: 'per-node'`, `cluster/produce-lane.ts` and
- * `node/produce-lane-server.ts`): one `ArrayBuffer` a message, transferred, read with a
- * `DataView`; no object graph for the structured clone.
+ * The port transport's own encoding of a Produce request and its answer
+ * (`port-transport.ts`, `port-server.ts`): the Produce requests made on a port in one turn
+ * (in a run, between its other requests) as one `ArrayBuffer`, transferred, read with a
+ * `DataView`; no object graph for the structured clone. Requests of other APIs, and Produce
+ * requests that do not fit (`laysOut`), cross as typed objects, in order with these.
  *
- * Why: the relayed Produce crossed as typed objects (`{ t: 'reqs', list: [{ id, node, req:
+ * Why: a Produce request crossed as typed objects (`{ t: 'reqs', list: [{ id, node, req:
  * { apiKey, acks, timeoutMs, topicData: [{ name, partitionData: [{ index, records }] }] },
  * ctx }] }`, and the answer likewise), and V8's serializer and deserializer walk such a graph
  * property by property: about 2 us to post and 5 us to receive a message of a few requests,
@@ -18,14 +19,14 @@
  * | at | field |
  * | --- | --- |
  * | 0 | int32 magic `REQUESTS_MAGIC` |
- * | 4 | int32 requests (1..`LANE_REQUESTS_MAX`) |
- * | 8 | int32 partitions, all requests' together (0..`LANE_PARTITIONS_MAX`) |
- * | 12 | int32 strings (0..`LANE_STRINGS_MAX`) |
+ * | 4 | int32 requests (1..`LAID_REQUESTS_MAX`) |
+ * | 8 | int32 partitions, all requests' together (0..`LAID_PARTITIONS_MAX`) |
+ * | 12 | int32 strings (0..`LAID_STRINGS_MAX`) |
  * | 16 | int32 bytes used (the buffer may be larger: a reused one) |
  * | 20 | int32 0 |
- * | 24 | requests, `REQUEST_BYTES` each: int32 id (>= 1, unique in the message), int16 acks, uint16 flags (bit 0: every batch checksummed by the calling thread), int32 timeoutMs, int32 transactionalId (string, -1 null, -2 absent), int32 clientId (string, -1: no context), int32 clientHost (string, -1 with no context), int32 principal (string, -1 null), int32 partitions of this request (they follow the previous request's in the partition table) |
+ * | 24 | requests, `REQUEST_BYTES` each: int32 id (>= 1, unique in the message), int16 acks, uint16 flags (bit 0: every batch checksummed by the calling thread), int32 timeoutMs, int32 transactionalId (string, -1 null, -2 absent), int32 clientId (string, -1: no context), int32 clientHost (string, -1 with no context), int32 principal (string, -1 null), int32 partitions of this request (they follow the previous request's in the partition table), int32 node (the node the request is for) |
  * | | partitions, `PARTITION_BYTES` each: int32 topic (string), int32 partition index, int32 flags (bit 0: first partition of its topic in the request, bit 1: records null), int32 batch offset, int32 batch length |
- * | | strings, `STRING_BYTES` each: int32 offset, int32 length (UTF-8 bytes, at most `LANE_STRING_BYTES_MAX`) |
+ * | | strings, `STRING_BYTES` each: int32 offset, int32 length (UTF-8 bytes, at most `LAID_STRING_BYTES_MAX`) |
  * | | the strings' bytes, then the batches' bytes |
  *
  * **Answer message**: the same header with `ANSWERS_MAGIC` (count of answers, partition
@@ -50,52 +51,55 @@
  * in flight when the answer message itself is unreadable.
  * @internal
  */
-import type { RequestContext } from '../broker/request-context.js';
-import { ApiKey } from '../protocol/api-keys.js';
-import type { BatchIndexAndErrorMessage, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData, TopicProduceResponse } from '../protocol/produce.js';
-import { errorCodes, knownErrorCode, type ErrorCode } from '../util/error-codes.js';
-import { TributaryError } from '../util/errors.js';
+import type { RequestContext } from '../../broker/request-context.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import type { BatchIndexAndErrorMessage, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData, TopicProduceResponse } from '../../protocol/produce.js';
+import type { Request } from '../../protocol/requests.js';
+import { errorCodes, knownErrorCode, type ErrorCode } from '../../util/error-codes.js';
+import { TributaryError } from '../../util/errors.js';
 
 export const REQUESTS_MAGIC = 0x5450_5251; // 'TPRQ'
 export const ANSWERS_MAGIC = 0x5450_5241; // 'TPRA'
 export const HEADER_BYTES = 24;
-export const REQUEST_BYTES = 32;
+export const REQUEST_BYTES = 36;
 export const PARTITION_BYTES = 20;
 export const STRING_BYTES = 8;
 export const ANSWER_BYTES = 32;
 export const RESULT_BYTES = 48;
 export const RECORD_ERROR_BYTES = 8;
 /** The most requests one message carries: far above a turn's worth (a producer keeps five batches a partition in flight). */
-export const LANE_REQUESTS_MAX = 1024;
+export const LAID_REQUESTS_MAX = 1024;
 /** The most partitions of one message, all its requests together. */
-export const LANE_PARTITIONS_MAX = 1 << 16;
+export const LAID_PARTITIONS_MAX = 1 << 16;
 /**
  * The most distinct strings of one message (topic names, client ids, error messages): above
  * what the other maxima allow (a request message: a topic a partition and four a request; an
  * answer message: a topic and a message a result, one a record error, three an error), so a
  * message the writer kept under those is never refused for its strings.
  */
-export const LANE_STRINGS_MAX = 1 << 22;
+export const LAID_STRINGS_MAX = 1 << 22;
 /** The most record errors of one answer message (a batch can name each of its records). */
-export const LANE_RECORD_ERRORS_MAX = 1 << 22;
+export const LAID_RECORD_ERRORS_MAX = 1 << 22;
 /** A Kafka STRING's most bytes. */
-export const LANE_STRING_BYTES_MAX = 0x7fff;
+export const LAID_STRING_BYTES_MAX = 0x7fff;
 
 const F_CHECKED = 1;
 const F_FIRST_OF_TOPIC = 1;
 const F_RECORDS_NULL = 2;
 const F_PRESENT = 1;
 
-/** One request of a message, as the node's worker reads it (or the relay writes it). */
+/** One request of a message, as the port server reads it (or the port transport writes it). */
 export interface LaidRequest {
   readonly id: number;
+  /** The node the request is for. */
+  readonly node: number;
   readonly request: ProduceRequest;
   readonly context: RequestContext | undefined;
   /** Every batch carried the calling thread's checksummed-here mark when it was copied. */
   readonly checked: boolean;
 }
 
-/** An answer as the node's worker writes it: the broker's response, or the error its handler failed with. */
+/** An answer as the port server writes it: the broker's response, or the error its handler failed with. */
 export type LaidAnswer = { readonly id: number; readonly response: ProduceResponse } | { readonly id: number; readonly error: TributaryError };
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -106,7 +110,7 @@ const isInt32 = (v: unknown): v is number => isInt(v, -0x8000_0000, 0x7fff_ffff)
 /**
  * Whether `request` can be laid out as it is: the shape and ranges the layout holds (acks an
  * int16, timeoutMs an int32, names strings, records byte arrays or null, at most
- * `LANE_PARTITIONS_MAX` partitions). Anything else
+ * `LAID_PARTITIONS_MAX` partitions). Anything else
  * (a garbled request from `cluster.transport`) goes the typed way, where the broker refuses
  * it as any client's.
  */
@@ -123,7 +127,7 @@ export function canLayOut(request: ProduceRequest): boolean {
     if (typeof name !== 'string' || !Array.isArray(partitionData) || partitionData.length === 0) return false;
     // More partitions than one message holds: the typed way (the reader would refuse the message whole).
     partitions += partitionData.length;
-    if (partitions > LANE_PARTITIONS_MAX) return false;
+    if (partitions > LAID_PARTITIONS_MAX) return false;
     for (const p of partitionData as unknown[]) {
       if (p === null || typeof p !== 'object') return false;
       const { index, records } = p as { index?: unknown; records?: unknown };
@@ -131,6 +135,18 @@ export function canLayOut(request: ProduceRequest): boolean {
     }
   }
   return true;
+}
+
+/**
+ * Whether the port transport lays `request` out: a Produce request of a client of ours (no
+ * context, or an `'inline'` one without a connection's signal or API version) that fits the
+ * layout (`canLayOut`). A Produce request a Kafka listener relays stays typed, with its
+ * context (signal and API version), and so does a garbled one, which the broker refuses.
+ */
+export function laysOut(request: Request, context: RequestContext | undefined): boolean {
+  if (request.apiKey !== ApiKey.Produce) return false;
+  if (context !== undefined && (context.listenerName !== 'inline' || context.signal !== undefined || context.apiVersion !== undefined)) return false;
+  return canLayOut(request);
 }
 
 /** Strings of one message, each once. */
@@ -210,7 +226,7 @@ export function writeRequests(items: readonly LaidRequest[], take: (bytes: numbe
   let r = requestsAt;
   let p = partitionsAt;
   let at = batchesAt;
-  for (const { id, request, context, checked } of items) {
+  for (const { id, node, request, context, checked } of items) {
     let n = 0;
     for (const t of request.topicData) n += t.partitionData.length;
     view.setInt32(r, id);
@@ -222,6 +238,7 @@ export function writeRequests(items: readonly LaidRequest[], take: (bytes: numbe
     view.setInt32(r + 20, context === undefined ? -1 : strings.of(context.clientHost));
     view.setInt32(r + 24, context === undefined ? -1 : strings.of(context.principal));
     view.setInt32(r + 28, n);
+    view.setInt32(r + 32, node);
     r += REQUEST_BYTES;
     for (const t of request.topicData) {
       const topic = strings.of(t.name);
@@ -267,10 +284,10 @@ function readHeader(view: DataView, magic: number, rowBytes: number, partBytes: 
   const strings = view.getInt32(12);
   const used = view.getInt32(16);
   const extra = view.getInt32(20);
-  if (count < 1 || count > LANE_REQUESTS_MAX) throw bad(`a count of ${count}`);
-  if (partitions < 0 || partitions > LANE_PARTITIONS_MAX) throw bad(`${partitions} partitions`);
-  if (strings < 0 || strings > LANE_STRINGS_MAX) throw bad(`${strings} strings`);
-  if (extra < 0 || extra > (extraBytes === 0 ? 0 : LANE_RECORD_ERRORS_MAX)) throw bad(`a count of ${extra} at 20`);
+  if (count < 1 || count > LAID_REQUESTS_MAX) throw bad(`a count of ${count}`);
+  if (partitions < 0 || partitions > LAID_PARTITIONS_MAX) throw bad(`${partitions} partitions`);
+  if (strings < 0 || strings > LAID_STRINGS_MAX) throw bad(`${strings} strings`);
+  if (extra < 0 || extra > (extraBytes === 0 ? 0 : LAID_RECORD_ERRORS_MAX)) throw bad(`a count of ${extra} at 20`);
   if (used < HEADER_BYTES || used > view.byteLength) throw bad(`${used} bytes used of ${view.byteLength}`);
   const rowsAt = HEADER_BYTES;
   const partsAt = rowsAt + count * rowBytes;
@@ -299,7 +316,7 @@ class StringTable {
     if (cached !== undefined) return cached;
     const at = this.view.getInt32(this.h.stringsAt + i * STRING_BYTES);
     const n = this.view.getInt32(this.h.stringsAt + i * STRING_BYTES + 4);
-    if (n < 0 || n > LANE_STRING_BYTES_MAX || at < this.h.tablesEnd || at > this.h.used - n) throw this.bad(`string ${i} at ${at}, ${n} bytes, outside the message`);
+    if (n < 0 || n > LAID_STRING_BYTES_MAX || at < this.h.tablesEnd || at > this.h.used - n) throw this.bad(`string ${i} at ${at}, ${n} bytes, outside the message`);
     let s: string;
     try {
       s = fatalUtf8.decode(this.bytes.subarray(at, at + n));
@@ -323,9 +340,9 @@ class StringTable {
  * answering a message refused whole); `[]` when not.
  */
 export function readRequestIds(buffer: unknown): number[] {
-  if (!(buffer instanceof ArrayBuffer)) return [];
-  const view = new DataView(buffer);
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return [];
   try {
+    const view = new DataView(buffer);
     const h = readHeader(view, REQUESTS_MAGIC, REQUEST_BYTES, PARTITION_BYTES, 0, (why) => new TributaryError('INVALID_REQUEST', why));
     const ids: number[] = [];
     for (let i = 0; i < h.count; i++) {
@@ -339,7 +356,7 @@ export function readRequestIds(buffer: unknown): number[] {
 }
 
 /**
- * Reads a request message in the node's worker: each request, or the `TributaryError`
+ * Reads a request message in the port server's thread: each request, or the `TributaryError`
  * (`INVALID_REQUEST`) that refuses it alone. Throws `INVALID_REQUEST` when the message as a
  * whole does not hold (then `readRequestIds` names what can be answered). The batches are
  * views of `buffer`.
@@ -414,7 +431,7 @@ function readRequest(view: DataView, strings: StringTable, h: Header, r: number,
     topic!.partitionData.push({ index, records });
   }
   const request: ProduceRequest = transactionalId === undefined ? { apiKey: ApiKey.Produce, acks, timeoutMs, topicData } : { apiKey: ApiKey.Produce, transactionalId, acks, timeoutMs, topicData };
-  return { id, request, context, checked: (flags & F_CHECKED) !== 0 };
+  return { id, node: view.getInt32(r + 32), request, context, checked: (flags & F_CHECKED) !== 0 };
 }
 
 // ---- answers ----
@@ -436,7 +453,7 @@ const int32Or = (v: unknown, or: number): number => (isInt32(v) ? v : or);
 /**
  * Lays out the answers of one turn in a fresh buffer. The node's own broker wrote the
  * responses; a field out of its type's range (a bug) is written as -1 or
- * UNKNOWN_SERVER_ERROR rather than thrown, and the relay's checks refuse what matters.
+ * UNKNOWN_SERVER_ERROR rather than thrown, and the reader's checks refuse what matters.
  */
 export function writeAnswers(answers: readonly LaidAnswer[]): ArrayBuffer {
   const strings = new Strings();
@@ -530,19 +547,19 @@ export function writeAnswers(answers: readonly LaidAnswer[]): ArrayBuffer {
   return buffer;
 }
 
-/** The error for an answer message from node `from` that does not hold. */
-function corrupt(from: number, why: string): TributaryError {
-  return new TributaryError('CORRUPT_MESSAGE', `node ${from} answered a Produce request with ${why}`);
+/** The error for an answer message from `from` (`node 2`, `the cluster`) that does not hold. */
+function corrupt(from: string, why: string): TributaryError {
+  return new TributaryError('CORRUPT_MESSAGE', `${from} answered a Produce request with ${why}`);
 }
 
 /**
- * Reads an answer message in the calling thread: for each answer its id and what it
+ * Reads an answer message in the port transport's thread: for each answer its id and what it
  * settles the request with (the response, checked against the request it answers, named by
  * `asked`, or the node's error; `CORRUPT_MESSAGE` when a field does not hold). Throws
  * `CORRUPT_MESSAGE` when the message as a whole does not hold. An id no request waits for
  * (`asked` gives undefined) is skipped.
  */
-export function readAnswers(buffer: unknown, from: number, asked: (id: number) => ProduceRequest | undefined): { id: number; response?: ProduceResponse; error?: TributaryError }[] {
+export function readAnswers(buffer: unknown, from: string, asked: (id: number) => ProduceRequest | undefined): { id: number; response?: ProduceResponse; error?: TributaryError }[] {
   const whole = (why: string): TributaryError => corrupt(from, why);
   if (!(buffer instanceof ArrayBuffer)) throw whole('a message that is not a buffer');
   const view = new DataView(buffer);
@@ -636,4 +653,56 @@ function readResponse(view: DataView, strings: StringTable, h: Header, errorsAt:
   }
   const response: ProduceResponse = (flags & F_PRESENT) !== 0 ? { apiKey: ApiKey.Produce, responses, throttleTimeMs: view.getInt32(a + 12) } : { apiKey: ApiKey.Produce, responses };
   return response;
+}
+
+/**
+ * `answers` cut into runs that each stay within an answer message's maxima
+ * (`LAID_REQUESTS_MAX` answers, `LAID_PARTITIONS_MAX` partition results,
+ * `LAID_RECORD_ERRORS_MAX` record errors): the answers ready in one turn of the server's
+ * thread may pass them (those of two request messages of 1,024 each, or their partitions).
+ * One answer answers one request, which held at most `LAID_PARTITIONS_MAX` partitions; one
+ * whose record errors alone pass the maximum keeps the first `LAID_RECORD_ERRORS_MAX` of
+ * them (the partition's error code and message stand), rather than make a message the
+ * reader refuses whole.
+ */
+export function answerChunks(answers: readonly LaidAnswer[]): LaidAnswer[][] {
+  const out: LaidAnswer[][] = [];
+  let chunk: LaidAnswer[] = [];
+  let results = 0;
+  let errors = 0;
+  for (let a of answers) {
+    let r = 0;
+    let e = 0;
+    if ('response' in a) {
+      for (const t of a.response.responses) {
+        r += t.partitionResponses.length;
+        for (const p of t.partitionResponses) e += p.recordErrors?.length ?? 0;
+      }
+      if (e > LAID_RECORD_ERRORS_MAX) {
+        let left = LAID_RECORD_ERRORS_MAX;
+        const responses = a.response.responses.map((t) => ({
+          ...t,
+          partitionResponses: t.partitionResponses.map((p) => {
+            if (p.recordErrors === undefined) return p;
+            const kept = p.recordErrors.slice(0, left);
+            left -= kept.length;
+            return { ...p, recordErrors: kept };
+          }),
+        }));
+        a = { id: a.id, response: { ...a.response, responses } };
+        e = LAID_RECORD_ERRORS_MAX;
+      }
+    }
+    if (chunk.length > 0 && (chunk.length >= LAID_REQUESTS_MAX || results + r > LAID_PARTITIONS_MAX || errors + e > LAID_RECORD_ERRORS_MAX)) {
+      out.push(chunk);
+      chunk = [];
+      results = 0;
+      errors = 0;
+    }
+    chunk.push(a);
+    results += r;
+    errors += e;
+  }
+  if (chunk.length > 0) out.push(chunk);
+  return out;
 }

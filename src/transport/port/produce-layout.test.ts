@@ -1,14 +1,14 @@
 /**
- * The Produce lane's fixed layout (produce-layout.ts): requests and answers read back as
+ * The port transport's fixed layout of Produce requests and answers (produce-layout.ts): requests and answers read back as
  * they were written, and every field a hostile sender could set, put out of range one at a
  * time, is a typed error (`INVALID_REQUEST` for a request, `CORRUPT_MESSAGE` for an
  * answer): the request it belongs to alone where the message still holds, the message as a
  * whole where it does not; never another exception. Random bytes and truncations likewise.
  */
 import { describe, expect, it } from 'vitest';
-import type { ProduceRequest, ProduceResponse } from '../protocol/produce.js';
-import { TributaryError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import type { ProduceRequest, ProduceResponse } from '../../protocol/produce.js';
+import { TributaryError } from '../../util/errors.js';
+import { Rng } from '../../util/rng.js';
 import {
   ANSWER_BYTES,
   HEADER_BYTES,
@@ -39,9 +39,9 @@ const a: ProduceRequest = {
 const b: ProduceRequest = { apiKey: 0, transactionalId: 'tx', acks: 1, timeoutMs: 5, topicData: [{ name: 'orders', partitionData: [{ index: 1, records: bytes(10, 3) }] }] };
 const c: ProduceRequest = { apiKey: 0, transactionalId: null, acks: 0, timeoutMs: 0, topicData: [{ name: 'orders', partitionData: [{ index: 0, records: bytes(5, 4) }] }] };
 const items: LaidRequest[] = [
-  { id: 7, request: a, context: undefined, checked: true },
-  { id: 8, request: b, context: { listenerName: 'inline', clientId: 'p-1', clientHost: 'worker-3', principal: null }, checked: false },
-  { id: 9, request: c, context: { listenerName: 'inline', clientId: '', clientHost: 'inline', principal: 'alice' }, checked: false },
+  { id: 7, node: 1, request: a, context: undefined, checked: true },
+  { id: 8, node: 2, request: b, context: { listenerName: 'inline', clientId: 'p-1', clientHost: 'worker-3', principal: null }, checked: false },
+  { id: 9, node: -5, request: c, context: { listenerName: 'inline', clientId: '', clientHost: 'inline', principal: 'alice' }, checked: false },
 ];
 const fresh = (n: number): ArrayBuffer => new ArrayBuffer(n);
 const laid = (): ArrayBuffer => writeRequests(items, fresh).buffer;
@@ -78,7 +78,7 @@ function requestOutcome(buffer: ArrayBuffer): string {
 
 function answerOutcome(buffer: ArrayBuffer): string {
   try {
-    return readAnswers(buffer, 2, asked)
+    return readAnswers(buffer, 'node 2', asked)
       .map((r) => `${r.id}:${r.error !== undefined ? r.error.code : 'ok'}`)
       .join(' ');
   } catch (err) {
@@ -95,7 +95,7 @@ function poke(buffer: ArrayBuffer, at: number, v: number, width: 2 | 4 = 4): Arr
   return copy;
 }
 
-describe('the Produce lane layout', () => {
+describe('the port transport’s Produce layout', () => {
   it('reads requests back as written: topics, null records, transactional ids, contexts, marks', () => {
     const { buffer, used } = writeRequests(items, (n) => new ArrayBuffer(n + 100)); // a reused, larger buffer
     expect(used).toBeLessThan(buffer.byteLength);
@@ -106,6 +106,7 @@ describe('the Produce lane layout', () => {
       if ('error' in r) throw r.error;
       expect(r.id).toBe(items[i]!.id);
       expect(r.checked).toBe(items[i]!.checked);
+      expect(r.node).toBe(items[i]!.node);
       expect(r.context).toEqual(items[i]!.context);
       expect({ ...r.request, topicData: r.request.topicData.map((t) => ({ ...t, partitionData: t.partitionData.map((p) => ({ index: p.index, records: p.records && [...p.records] })) })) }).toEqual({
         ...items[i]!.request,
@@ -120,7 +121,7 @@ describe('the Produce lane layout', () => {
   });
 
   it('reads answers back as written, named by the requests they answer, and skips ids nobody waits for', () => {
-    const read = readAnswers(answersFor(), 2, asked);
+    const read = readAnswers(answersFor(), 'node 2', asked);
     expect(read.map((r) => r.id)).toEqual([7, 8, 9]);
     expect(read[0]!.response).toEqual({
       apiKey: 0,
@@ -137,7 +138,7 @@ describe('the Produce lane layout', () => {
     const err = read[2]!.error!;
     expect(err).toBeInstanceOf(TributaryError);
     expect([err.code, err.message, err.topic, err.partition, err.retriable]).toEqual(['NOT_LEADER_OR_FOLLOWER', 'moved', 'orders', 0, true]);
-    expect(readAnswers(answersFor(), 2, (id) => (id === 8 ? b : undefined)).map((r) => r.id)).toEqual([8]);
+    expect(readAnswers(answersFor(), 'node 2', (id) => (id === 8 ? b : undefined)).map((r) => r.id)).toEqual([8]);
   });
 
   it('lays out only what fits the layout; anything else goes the typed way', () => {
