@@ -127,6 +127,20 @@ describe('tributary dump-log', () => {
     ]);
   });
 
+  it('--print-data keeps a leading byte order mark: text that starts with U+FEFF prints it, as every other character', async () => {
+    const dataDir = tempDir();
+    const log = await PartitionLog.open({ dataDir, topic: 'bom', partition: 0 });
+    try {
+      log.write(await encodeBatch([{ key: Buffer.from('\ufeffkey'), value: Buffer.from([0xef, 0xbb, 0xbf, 0x41]) }]));
+    } finally {
+      await log.close();
+    }
+    const dumped = await cli(['dump-log', dataDir, '--print-data']);
+    expect(dumped.code).toBe(0);
+    const record = dumped.out.split('\n').find((l) => l.startsWith('| offset:'))!;
+    expect(/ key: (.*) payload: (.*)$/.exec(record)!.slice(1)).toEqual(['\ufeffkey', '\ufeffA']);
+  });
+
   it('reads the folder of a log that is open, without its lock and without writing', async () => {
     const dataDir = tempDir();
     const log = await PartitionLog.open({ dataDir, topic: 'live', partition: 0 });

@@ -177,7 +177,8 @@ class FileWindow {
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the data, printed as it is (the decoder's default drops it).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * A key or payload as text on one line: UTF-8 as it is, with a backslash and the control
