@@ -197,7 +197,7 @@ describe('idempotent producers', () => {
     const stored = logs[0]!.read(0).records;
     expect(readBatchHeader(Buffer.from(stored)).maxTimestamp).toBe(5000);
     const [leaderState, followerState] = logs.map((log) => Buffer.from(log.producerSnapshots.source!()));
-    expect(leaderState.readDoubleBE(4 + 10)).toBe(5000); // producer 7's last timestamp
+    expect(leaderState!.readDoubleBE(4 + 10)).toBe(5000); // producer 7's last timestamp
     expect(leaderState).toEqual(followerState);
   });
 
