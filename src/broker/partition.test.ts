@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeUncompressedBatch, encodeBatchUncompressed, iterateBatches } from '../record/batch.js';
+import { crcStartPosition, decodeUncompressedBatch, encodeBatchUncompressed, iterateBatches, positions, readBatchHeader } from '../record/batch.js';
+import { crc32c } from '../util/crc32c.js';
 import { MemoryLog } from '../storage/memory-log.js';
 import { PartitionLog } from '../storage/partition-log.js';
 import type { Log } from '../storage/log.js';
@@ -177,6 +178,27 @@ describe('idempotent producers', () => {
     const retry = ok(b!.appendAsLeader(batch(['a'], p), { acks: -1 }, 3));
     expect(retry).toMatchObject({ firstOffset: 0, lastOffset: 0, duplicate: true });
     expect(b!.logEndOffset).toBe(1);
+  });
+
+  it('keeps the stored (corrected) max timestamp as the producer’s last timestamp, the same on leader and follower', () => {
+    // A hand-made idempotent batch whose header understates its records' largest timestamp:
+    // the leader stores the records' largest (Kafka's setMaxTimestamp), and its producer
+    // state must take that stored value, as the follower's (built from the stored batch) does.
+    const config = { minInsyncReplicas: 1, replicaLagTimeMaxMs: 1000 };
+    const logs = [1, 2].map(() => new MemoryLog({ topic: 't', partition: 0, config: { messageTimestampAfterMaxMs: 3_600_000 } }));
+    const [a, b] = logs.map((log, i) => new Partition({ log, brokerId: i + 1, config }));
+    a!.makeLeader(state(1, 0, [1, 2], 0, [1, 2]), 0);
+    b!.makeFollower(state(1, 0, [1, 2], 0, [1, 2]), 0);
+    const stamped = encodeBatchUncompressed([{ value: Buffer.from('x'), timestamp: 5000 }], { now: 5000, producerId: 7, producerEpoch: 0, baseSequence: 0 });
+    stamped.writeBigInt64BE(1000n, positions.maxTimestamp);
+    stamped.writeUInt32BE(crc32c(stamped, crcStartPosition, stamped.length), positions.crc);
+    ok(a!.appendAsLeader(stamped, { acks: 1, nowMs: 5000 }, 0));
+    pump(a!, b!, 1);
+    const stored = logs[0]!.read(0).records;
+    expect(readBatchHeader(Buffer.from(stored)).maxTimestamp).toBe(5000);
+    const [leaderState, followerState] = logs.map((log) => Buffer.from(log.producerSnapshots.source!()));
+    expect(leaderState!.readDoubleBE(4 + 10)).toBe(5000); // producer 7's last timestamp
+    expect(leaderState).toEqual(followerState);
   });
 
   it('refuses several batches for one partition, idempotent or not, as Kafka does (INVALID_RECORD), and appends nothing', () => {

@@ -397,7 +397,9 @@ export class Partition {
     // The log stamped the leader epoch; its first batch opened the epoch in its cache at
     // the offset makeLeader already assigned here.
     let offset = info.firstOffset;
-    for (const { header: h } of headers) {
+    // The stored headers (`validated`'s), not the producer's: the producer state keeps the
+    // max timestamp as stored, which a follower reads from the stored batch.
+    for (const { header: h } of validated.batches) {
       const count = h.lastOffsetDelta + 1;
       // Only an idempotent producer's batch has state to keep (no object made for the others).
       if (h.producerId >= 0) this.producers.apply(producerBatchOf(h), offset, offset + count - 1, h.maxTimestamp);

@@ -40,7 +40,7 @@ import { Partition, type AckCompletion, type AlterIsrProposal } from './partitio
 import { tpKey, type Hosted, type ProduceEntry, type ProducePasses } from './hosted-partition.js';
 import { HighWatermarkCheckpoints } from './offset-checkpoint-file.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
-import { noAborted } from './request-helpers.js';
+import { noAborted, offsetAfterRecords } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';
 import { convertForAppend, RecompressionGates } from './recompression.js';
 import { TopicConfigHandler } from './topic-config-handler.js';
@@ -680,19 +680,23 @@ export class ReplicaManager {
     for (;;) {
       // Read before the partitions are: an append while they are read must not be missed (wakeups.ts).
       const seen = this.wakeups.version(keys);
-      const { response, bytes, errors, woke } = this.readFromLocalLog(req);
+      const { response, bytes, full, errors, woke } = this.readFromLocalLog(req);
       const waited = this.o.clock.monotonic() - start;
-      if (bytes >= Math.max(1, req.minBytes) || errors || waited >= req.maxWaitMs || this.stopped) return response;
+      // Kafka's `fetchMinBytes`: min_bytes capped at what one answer may hold (min(max_bytes,
+      // fetch.max.bytes)); an answer the limit cut short (more was readable) is as full as it gets.
+      const minBytes = Math.min(req.minBytes, req.maxBytes, this.o.config.fetchMaxBytes ?? fetchMaxBytesDefault);
+      if (bytes >= Math.max(1, minBytes) || full || errors || waited >= req.maxWaitMs || this.stopped) return response;
       // The wake-ups this fetch caused itself (a follower's fetch moving the high watermark) are no news to it.
       await this.wakeups.wait(keys, req.maxWaitMs - waited, seen + woke);
     }
   }
 
   /** Synchronous: an await a partition (the lookup is synchronous) was a resumption where V8 deoptimized the read. */
-  private readFromLocalLog(req: P.FetchRequest): { response: P.FetchResponse; bytes: number; errors: boolean; woke: number } {
+  private readFromLocalLog(req: P.FetchRequest): { response: P.FetchResponse; bytes: number; full: boolean; errors: boolean; woke: number } {
     const now = this.o.clock.monotonic();
     const isFollower = req.replicaId >= 0;
     let bytes = 0;
+    let full = false;
     let errors = false;
     let woke = 0;
     // Kafka's `readFromLocalLog`: the response limit is min(max_bytes, fetch.max.bytes), and
@@ -732,6 +736,8 @@ export class ReplicaManager {
         if (res.errorCode !== 'NONE') errors = true;
         if (res.divergingEpoch) errors = true; // answer at once: the follower must truncate
         bytes += res.records.length;
+        // Cut short by the answer's limit (not the partition's): readable data left behind.
+        if (!full && res.errorCode === 'NONE' && budget < fp.partitionMaxBytes && offsetAfterRecords(res.records, fp.fetchOffset) < (isFollower ? res.logEndOffset : res.highWatermark)) full = true;
         if (res.records.length > 0) {
           minOneMessage = false;
           budget = Math.max(0, budget - res.records.length);
@@ -756,7 +762,7 @@ export class ReplicaManager {
       }
       responses.push({ topic: t.topic, partitions });
     }
-    return { response: { apiKey: ApiKey.Fetch, errorCode: 'NONE', sessionId: 0, responses, throttleTimeMs: 0 }, bytes, errors, woke };
+    return { response: { apiKey: ApiKey.Fetch, errorCode: 'NONE', sessionId: 0, responses, throttleTimeMs: 0 }, bytes, full, errors, woke };
   }
 
   // ------------------------------------------------------------------ ISR changes

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { AbortedTransaction } from '../protocol/fetch.js';
+import { asBuffer, batchHeaderBytes, batchLogOverheadBytes, positions, readInt64 } from '../record/batch.js';
 
 /** The aborted transactions of a fetch answer: none (no transactions yet). */
 export const noAborted: readonly AbortedTransaction[] | null = null;
@@ -49,4 +50,22 @@ export function readIfExists(file: string): string | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/**
+ * The offset after the last whole batch of a fetch answer's `records` read from
+ * `fetchOffset` (`fetchOffset` when it holds none): a walk over the batches' lengths,
+ * reading only the last one's offsets. The leader's own bytes, whole batches.
+ */
+export function offsetAfterRecords(records: Uint8Array, fetchOffset: number): number {
+  const bytes = asBuffer(records);
+  let last = -1;
+  for (let pos = 0; bytes.length - pos >= batchHeaderBytes; ) {
+    const size = bytes.readInt32BE(pos + positions.batchLength) + batchLogOverheadBytes;
+    if (size < batchHeaderBytes || bytes.length - pos < size) break;
+    last = pos;
+    pos += size;
+  }
+  if (last < 0) return fetchOffset;
+  return readInt64(bytes, last + positions.baseOffset) + bytes.readInt32BE(last + positions.lastOffsetDelta) + 1;
 }
