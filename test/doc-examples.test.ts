@@ -13,10 +13,38 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The names each entry exports at run time, for the samples' stand-in package (below). */
+const entryNames = {
+  index: Object.keys(await import('../src/index.js')).filter((n) => n !== 'default'),
+  testing: Object.keys(await import('../src/testing.js')).filter((n) => n !== 'default'),
+};
+
+/**
+ * A module of the samples' stand-in package: it loads the entry's TypeScript source, and
+ * where nothing loads TypeScript in that thread yet (a plain-JavaScript worker, a vitest
+ * child, which leaves `node_modules` to Node) it registers tsx there first.
+ */
+function standIn(entry: keyof typeof entryNames): string {
+  const source = pathToFileURL(join(root, 'src', `${entry}.ts`)).href;
+  const tsx = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'esm', 'api', 'index.mjs')).href;
+  return [
+    'let m;',
+    `try { m = await import(${JSON.stringify(source)}); } catch (e) {`,
+    "  if (e?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;",
+    `  const api = await import(${JSON.stringify(tsx)});`,
+    '  (api.register ?? api.default.register)();',
+    // Another URL than the first attempt's, whose failure Node keeps for that URL.
+    `  m = await import(${JSON.stringify(`${source}?tsx`)});`,
+    '}',
+    `export const { ${entryNames[entry].join(', ')} } = m;`,
+    '',
+  ].join('\n');
+}
 
 function walk(dir: string): string[] {
   const out: string[] = [];
@@ -136,9 +164,13 @@ function sampleFolder(name: string): string {
   const base = join(root, '.tmp', 'readme-samples');
   const pkg = join(base, 'node_modules', 'tributary-log');
   mkdirSync(pkg, { recursive: true });
+  // The samples' own package.json: without it Node resolves `tributary-log` inside this
+  // repository to the repository itself (a package's self-reference, before node_modules),
+  // that is to its built dist/, stale or missing in a fresh clone.
+  writeFileSync(join(base, 'package.json'), JSON.stringify({ name: 'readme-samples', private: true, type: 'module' }));
   writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'tributary-log', type: 'module', exports: { '.': './index.js', './testing': './testing.js' } }));
-  writeFileSync(join(pkg, 'index.js'), `export * from ${JSON.stringify(join(root, 'src', 'index.ts'))};\n`);
-  writeFileSync(join(pkg, 'testing.js'), `export * from ${JSON.stringify(join(root, 'src', 'testing.ts'))};\n`);
+  writeFileSync(join(pkg, 'index.js'), standIn('index'));
+  writeFileSync(join(pkg, 'testing.js'), standIn('testing'));
   const dir = join(base, name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
