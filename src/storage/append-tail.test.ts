@@ -133,6 +133,33 @@ describe('AppendTail: a leader’s last appends in memory', () => {
     expect(budget.held).toBe(0);
   });
 
+  it('a chunk opened for a small append is at most twice its usual size (64 KiB), whether it carries the kept appends or not (followers that do not fetch)', () => {
+    const budget = new TailBudget();
+    const tail = new AppendTail(budget);
+    const small = run(1, 1, 1000); // ~1.1 KB: its usual chunk is 64 KiB
+    const big = run(1, 300, 1000); // ~310 KB: opens a 1 MiB chunk
+    let offset = 0;
+    let grew = 0;
+    const append = (v: ValidatedBatches): void => {
+      const before = tail.bytes;
+      tail.append(v, offset, 0);
+      offset = tail.nextOffset;
+      grew = Math.max(grew, tail.bytes - before);
+    };
+    // Small appends nobody fetches: chunk after chunk, each with more kept in it.
+    for (let i = 0; i < 600; i++) append(small);
+    expect(grew).toBeLessThanOrEqual(2 * 64 * 1024);
+    // A 1 MiB chunk filled with small appends nobody fetches: too much to carry, and the next chunk is a small append's.
+    tail.clear();
+    offset += 1;
+    grew = 0;
+    append(big);
+    const oneBig = tail.bytes;
+    while (tail.bytes === oneBig) append(small);
+    expect(tail.bytes - oneBig).toBe(64 * 1024);
+    expect(budget.held).toBe(tail.bytes);
+  });
+
   it('an append that does not follow the last one kept starts the tail over', () => {
     const tail = new AppendTail();
     const v = run(1, 10, 100);

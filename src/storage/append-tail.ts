@@ -166,17 +166,20 @@ export class AppendTail {
       // The appends still kept in the chunk being left go on into the new one (see `carry`).
       const from = chunk !== undefined && chunk.entries > 0 ? this.keptIn(chunk) : this.entries.length;
       const carried = from < this.entries.length ? chunk!.used - this.entries[from]!.start : 0;
+      let carries = false;
       if (carried > 0) {
-        // Room for the carried appends and this one in at most half the chunk.
-        const wanted = Math.max(capacity, Math.min(chunkBytesMax, 2 ** Math.ceil(Math.log2((carried + size) * 2))));
-        if (this.heldBytes + wanted <= appendTailBytesMax && this.budget.held + wanted <= this.budget.bytesMax) capacity = wanted;
+        // Room for the carried appends and this one in at most half the chunk, a chunk at
+        // most twice the usual size; else nothing is carried, and the chunk is the usual one.
+        const wanted = Math.max(capacity, 2 ** Math.ceil(Math.log2((carried + size) * 2)));
+        carries = wanted <= Math.min(chunkBytesMax, 2 * capacity) && this.heldBytes + wanted <= appendTailBytesMax && this.budget.held + wanted <= this.budget.bytesMax;
+        if (carries) capacity = wanted;
       }
       // Not from Node's pool (a chunk is 64 KiB or more): memory of the tail's alone.
       const fresh: TailChunk = { buf: Buffer.allocUnsafeSlow(capacity), used: 0, entries: 0 };
       chunk = this.current = fresh;
       this.heldBytes += capacity;
       this.budget.held += capacity;
-      if (carried > 0 && (carried + size) * 2 <= capacity) this.carry(from, fresh);
+      if (carries) this.carry(from, fresh);
     }
     const at = chunk.used;
     const bytes = chunk.buf;
