@@ -227,6 +227,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Fetch requests in flight. */
   private fetchesOut = 0;
   private closed = false;
+  /** What closed it when the user did not: its owner, as its errors name it (`the cluster`, `the connection`). @internal */
+  closedWith: string | undefined;
   private signal: { promise: Promise<void>; resolve: () => void } | undefined;
   private pumpTimer: ClockTimer | undefined;
   private pumpAtMs = Infinity;
@@ -513,7 +515,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   // ------------------------------------------------------------------ internals
 
   private checkOpen(): void {
-    if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the consumer is closed');
+    if (this.closed) throw new TributaryError('CLIENT_CLOSED', this.closedWith === undefined ? 'the consumer is closed' : `the consumer is closed: ${this.closedWith} was closed, and the consumers made from it with it`);
   }
 
   private stateOf(tp: TopicPartition): PartitionState {
