@@ -110,7 +110,11 @@ export class ClientFactories {
       own?.release();
       throw err;
     }
-    const off = this.onClose(() => client.close());
+    const off = this.onClose(() => {
+      // Its calls from now on say why it is closed (a send after `cluster.close()`).
+      if (client instanceof Producer || client instanceof Consumer) client.closedWith = this.owner.name;
+      return client.close();
+    });
     const close = client.close.bind(client);
     client.close = () => {
       off();

@@ -66,6 +66,7 @@ export { Producer } from './client/producer.js';
 export { RecordMetadataList } from './client/record-metadata-list.js';
 export type { ProducerRecord, ProducerHeader, RecordMetadata } from './client/accumulator.js';
 export { Consumer, type ConsumerRecord, type ConsumerBatch, type TopicPartition, type SeekTarget } from './client/consumer.js';
+export type { OffsetAndTimestamp, TopicPartitionOffset, TopicPartitionTimestamp } from './client/consumer-offsets.js';
 export {
   Topic,
   type TopicSerdes,

@@ -15,19 +15,13 @@ import { Rng } from '../util/rng.js';
 import type { TopicPartition } from './consumer.js';
 import { decodeAssignment } from './consumer-protocol.js';
 import { checkGroupId, groupErrorMessage, partitionsByTopic } from './admin-groups.js';
+import { existingTopic, lookUpOffsets, type OffsetLookupContext } from './list-offsets.js';
 import { MetadataCache } from './metadata-cache.js';
 import { delay, withTimeout } from './retry.js';
 import { bool, checkOptions, clockRule, custom, describeValue, durationMs, type OptionRules } from '../util/options.js';
 import { validateTopicName } from '../util/topic-name.js';
 
 
-/**
- * An admin call about a topic that should exist (listOffsets, deleteRecords, resetting a
- * group's offsets) fails with UNKNOWN_TOPIC_OR_PARTITION once the cluster has said so a
- * few times (a just-created topic may take a refresh or two to reach the node asked), as
- * Kafka's admin client does, instead of retrying to its timeout.
- */
-const existingTopic = { unknownAfterRefreshes: 3 } as const;
 /**
  * A topic to create.
  *
@@ -314,6 +308,8 @@ export class Admin {
   private readonly clock: Clock;
   private readonly timeoutMs: number;
   private readonly metadata: MetadataCache;
+  /** ListOffsets by leader (list-offsets.ts), shared with the consumer's offset lookups. */
+  private readonly offsetLookup: OffsetLookupContext;
   private closed = false;
   /** The last request no node answered (a refused connection, say), to name in a call's timeout. */
   private lastFailure: { readonly err: TributaryError; readonly atMs: number } | undefined;
@@ -326,6 +322,7 @@ export class Admin {
     this.clock = options.clock ?? systemClock;
     this.timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.metadata = new MetadataCache(transport, { metadataMaxAgeMs: 5000, retryBackoffMs: 20, retryBackoffMaxMs: 500, requestTimeoutMs: this.timeoutMs }, this.clock, new Rng(Date.now() >>> 0));
+    this.offsetLookup = { transport, metadata: this.metadata, clock: this.clock, timeoutMs: this.timeoutMs, checkOpen: () => this.checkOpen() };
   }
 
   /**
@@ -526,17 +523,9 @@ export class Admin {
     const timestamp = spec === 'earliest' ? -2 : spec === 'latest' ? -1 : spec === 'max-timestamp' ? -3 : typeof spec === 'object' && spec !== null && Number.isSafeInteger(spec.timestamp) && spec.timestamp >= 0 ? spec.timestamp : undefined;
     if (timestamp === undefined) throw new TributaryError('INVALID_ARGUMENT', `spec must be 'earliest', 'latest', 'max-timestamp' or { timestamp } with a non-negative integer, got ${JSON.stringify(spec)}`, { option: 'spec', topic });
     const info = await this.metadata.waitForTopic(topic, this.clock.monotonic() + this.timeoutMs, existingTopic);
-    return Promise.all(
-      info.partitions.map((p) =>
-        this.toLeader<PartitionOffset>(topic, p.partition, async (leader) => {
-          const res = await this.transport.send(leader, { apiKey: ApiKey.ListOffsets, replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: p.partition, timestamp }] }] });
-          const r = res.topics[0]?.partitions[0];
-          if (!r) return { error: 'UNKNOWN_SERVER_ERROR' as ErrorCode };
-          if (r.errorCode !== 'NONE') return { error: r.errorCode };
-          return { value: { partition: p.partition, offset: r.offset, timestamp: r.timestamp } };
-        }),
-      ),
-    );
+    const partitions = info.partitions.map((p) => p.partition);
+    const answers = await lookUpOffsets(this.offsetLookup, partitions.map((partition) => ({ topic, partition, timestamp })));
+    return partitions.map((partition, i) => ({ partition, offset: answers[i]!.offset, timestamp: answers[i]!.timestamp }));
   }
 
   /**

@@ -18,6 +18,7 @@ import type { ConsumerMetrics } from './client-metrics.js';
 import { Consumer, type SeekTarget, type TopicPartition } from './consumer.js';
 import { ConsumerCoordinator, type OffsetToCommit, type RebalanceEvent, type RebalanceHandler } from './consumer-coordinator.js';
 import { resolveConsumerGroupOptions, type ConsumerGroupOptions, type ResolvedConsumerGroupOptions } from './consumer-group-options.js';
+import type { OffsetAndTimestamp, TopicPartitionOffset, TopicPartitionTimestamp } from './consumer-offsets.js';
 import { GroupDelivery, tpKey, type RunHandlers } from './group-delivery.js';
 import type { Serde } from './serde.js';
 import type { SerdeLike, TypedConsumerRecord } from './topic.js';
@@ -208,6 +209,21 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     await this.inner.seek(tp, target);
     const p = this.inner.position(tp);
     if (p !== undefined) this.coordinator.processed.set(key, p);
+  }
+
+  /** The log start offset of each partition, as {@link Consumer.beginningOffsets} (any partition, owned or not). */
+  beginningOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    return this.inner.beginningOffsets(partitions);
+  }
+
+  /** The high watermark of each partition, as {@link Consumer.endOffsets} (any partition, owned or not). */
+  endOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    return this.inner.endOffsets(partitions);
+  }
+
+  /** The earliest offset at or after each timestamp, or null, as {@link Consumer.offsetsForTimes} (any partition, owned or not). */
+  offsetsForTimes(query: readonly TopicPartitionTimestamp[]): Promise<(OffsetAndTimestamp | null)[]> {
+    return this.inner.offsetsForTimes(query);
   }
 
   /** Each owned partition's position, high watermark (ListOffsets) and lag. */

@@ -10,6 +10,8 @@ import { validateTopicName } from '../util/topic-name.js';
 import type { ConsumerMetrics, ConsumerPartitionMetrics } from './client-metrics.js';
 import { decodeChunk, endOffsetOf, type Draining } from './completed-fetch.js';
 import { BatchIterator, RecordIterator } from './consumer-iterators.js';
+import { edgeOffsets, offsetsForTimes, type OffsetAndTimestamp, type TopicPartitionOffset, type TopicPartitionTimestamp } from './consumer-offsets.js';
+import type { OffsetLookupContext } from './list-offsets.js';
 import { checkPartitionList, checkTopicPartition } from './topic-partition-checks.js';
 import { LatencyHistogram } from '../util/metrics.js';
 import { MetadataCache } from './metadata-cache.js';
@@ -225,6 +227,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Fetch requests in flight. */
   private fetchesOut = 0;
   private closed = false;
+  /** What closed it when the user did not: its owner, as its errors name it (`the cluster`, `the connection`). @internal */
+  closedWith: string | undefined;
   private signal: { promise: Promise<void>; resolve: () => void } | undefined;
   private pumpTimer: ClockTimer | undefined;
   private pumpAtMs = Infinity;
@@ -234,6 +238,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private readonly fetchLatency = new LatencyHistogram();
   /** Whether fetched batches' CRCs are checked (see the constructor). */
   private readonly verifyCrc: boolean;
+  /** ListOffsets by leader, for `beginningOffsets`, `endOffsets`, `offsetsForTimes`. */
+  private readonly offsetLookup: OffsetLookupContext;
   /** `poll`, for the iterators. */
   private readonly pollStep = (): ReturnType<Consumer['poll']> => this.poll();
 
@@ -250,6 +256,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.verifyCrc = options.checkCrcs !== undefined ? this.options.checkCrcs : transport.clusterRunId === undefined;
     this.rng = new Rng(clock.now() ^ 0x5eed);
     this.metadata = new MetadataCache(transport, this.options, clock, this.rng.fork());
+    this.offsetLookup = { transport, metadata: this.metadata, clock, timeoutMs: this.options.requestTimeoutMs, checkOpen: () => this.checkOpen() };
   }
 
   /**
@@ -358,6 +365,75 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     return this.stateOf(tp).position;
   }
 
+  /**
+   * The log start offset of each partition (Kafka's `beginningOffsets`), in the order
+   * given; the partitions need not be assigned. One ListOffsets per leader node;
+   * `UNKNOWN_TOPIC_OR_PARTITION` for a topic or partition the cluster does not have.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start();
+   * await cluster.admin().createTopics([{ name: 'orders', partitions: 2 }]);
+   * const consumer = cluster.consumer();
+   * const starts = await consumer.beginningOffsets([{ topic: 'orders', partition: 0 }, { topic: 'orders', partition: 1 }]);
+   * console.log(starts.map((s) => s.offset)); // [ 0, 0 ]
+   * await consumer.close();
+   * ```
+   */
+  beginningOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    return edgeOffsets(this.offsetLookup, partitions, 'earliest');
+  }
+
+  /**
+   * The high watermark of each partition (Kafka's `endOffsets`: the offset the next record
+   * appended gets once replicated; no transactions here, so no last stable offset), in the
+   * order given, as `beginningOffsets` does.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start();
+   * await cluster.admin().createTopics([{ name: 'orders' }]);
+   * await cluster.producer().send('orders', [{ value: 'a' }, { value: 'b' }]);
+   * const consumer = cluster.consumer();
+   * const [end] = await consumer.endOffsets([{ topic: 'orders', partition: 0 }]);
+   * console.log(end!.offset); // 2
+   * await consumer.close();
+   * ```
+   */
+  endOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    return edgeOffsets(this.offsetLookup, partitions, 'latest');
+  }
+
+  /**
+   * For each `{ topic, partition, timestamp }`, the earliest offset whose record's
+   * timestamp is at least `timestamp`, with that record's timestamp; `null` where no
+   * record is that late (Kafka's `offsetsForTimes`), in the order given. A negative
+   * timestamp is refused with `INVALID_ARGUMENT`. `seek(tp, { timestamp })` moves there.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'tributary-log';
+   *
+   * await using cluster = await Cluster.start();
+   * await cluster.admin().createTopics([{ name: 'orders' }]);
+   * await cluster.producer().send('orders', [{ value: 'a', timestamp: 1000 }, { value: 'b', timestamp: 2000 }]);
+   * const consumer = cluster.consumer();
+   * const [at, late] = await consumer.offsetsForTimes([
+   *   { topic: 'orders', partition: 0, timestamp: 1500 },
+   *   { topic: 'orders', partition: 0, timestamp: 9000 },
+   * ]);
+   * console.log(at, late); // { topic: 'orders', partition: 0, offset: 1, timestamp: 2000 } null
+   * await consumer.close();
+   * ```
+   */
+  offsetsForTimes(query: readonly TopicPartitionTimestamp[]): Promise<(OffsetAndTimestamp | null)[]> {
+    return offsetsForTimes(this.offsetLookup, query);
+  }
+
   /** Stops fetching these partitions and handing out their records, until `resume`. */
   pause(partitions: readonly TopicPartition[]): void {
     checkPartitionList(partitions);
@@ -439,7 +515,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   // ------------------------------------------------------------------ internals
 
   private checkOpen(): void {
-    if (this.closed) throw new TributaryError('CLIENT_CLOSED', 'the consumer is closed');
+    if (this.closed) throw new TributaryError('CLIENT_CLOSED', this.closedWith === undefined ? 'the consumer is closed' : `the consumer is closed: ${this.closedWith} was closed, and the consumers made from it with it`);
   }
 
   private stateOf(tp: TopicPartition): PartitionState {

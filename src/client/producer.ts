@@ -64,6 +64,8 @@ export class Producer {
   private readonly accumulator: RecordAccumulator;
   private readonly sender: SenderShell;
   private closed = false;
+  /** What closed it when the user did not: its owner, as its errors name it (`the cluster`, `the connection`). @internal */
+  closedWith: string | undefined;
   /** The records' default timestamp, read once per few sends of a synchronous run. */
   private readonly sendClock: SendClock;
   private closePromise: Promise<void> | undefined;
@@ -127,7 +129,7 @@ export class Producer {
   }
 
   private sendAs(topic: string, input: ProducerRecord | readonly ProducerRecord[], shape: SendShape): Promise<RecordMetadata | RecordMetadata[] | RecordMetadataList> {
-    if (this.closed) return Promise.reject(new TributaryError('CLIENT_CLOSED', 'the producer is closed', { topic }));
+    if (this.closed) return Promise.reject(new TributaryError('CLIENT_CLOSED', this.closedWith === undefined ? 'the producer is closed' : `the producer is closed: ${this.closedWith} was closed, and the producers made from it with it`, { topic }));
     const single = shape === SendShape.One;
     try {
       // A topic this producer already sends to was validated the first time.

@@ -57,6 +57,9 @@ export function makeDataDir(dir: string): void {
  * after taking it, which narrows the window to the gap between two renames).
  * @internal
  */
+/** What a refused open says to do (a Cluster's or a PartitionLog's folder: both take `dataDir`). */
+const remedy = 'close the Cluster (or log) that has it open first, or pass another dataDir';
+
 export class FolderLock {
   /** Folders locked by this thread: identity -> path. */
   private static readonly held = new Map<string, string>();
@@ -75,7 +78,7 @@ export class FolderLock {
     const other = FolderLock.held.get(key);
     if (other !== undefined) {
       const alias = other === dir ? '' : ` (as ${other})`;
-      throw new TributaryError('LOG_DIR_LOCKED', `${dir} is already open in this thread${alias}`);
+      throw new TributaryError('LOG_DIR_LOCKED', `${dir} is already open in this thread${alias}: ${remedy}`);
     }
     const path = join(dir, fileName);
     const mine = ownerLine();
@@ -91,7 +94,7 @@ export class FolderLock {
       const owner = parseOwner(readFileOrEmpty(path));
       if (owner !== undefined && isHeld(owner)) {
         const who = owner.pid === process.pid ? `another thread of this process (thread ${owner.thread})` : `process ${owner.pid}`;
-        throw new TributaryError('LOG_DIR_LOCKED', `${dir} is locked by ${who}`);
+        throw new TributaryError('LOG_DIR_LOCKED', `${dir} is locked by ${who}: ${remedy}`);
       }
       // Stale: take it over atomically, then check that no one else did the same in
       // between (the last rename wins; the loser sees the winner's line).

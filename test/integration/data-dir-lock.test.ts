@@ -60,6 +60,11 @@ describe('one live cluster per data folder', () => {
       await using first = await Cluster.start({ dataDir });
       await first.admin().createTopics([{ name: 'ledger' }]);
       expect(await produceOne(first, 'ledger', 'a')).toBe(0);
+      // The refusal says what to do about it.
+      await expect(Cluster.start({ dataDir })).rejects.toMatchObject({
+        code: 'LOG_DIR_LOCKED',
+        message: `${dataDir} is already open in this thread: close the Cluster (or log) that has it open first, or pass another dataDir`,
+      });
       for (const spelling of [link, join(root, '.', 'data', '.'), join(dataDir, '..', 'data'), `${dataDir}/`]) {
         await expect(Cluster.start({ dataDir: spelling }), spelling).rejects.toMatchObject({ code: 'LOG_DIR_LOCKED' });
       }
