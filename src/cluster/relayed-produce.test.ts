@@ -39,8 +39,8 @@ function produce(marked: readonly boolean[]): ProduceRequest {
   };
 }
 
-/** Relays `request` as the supervisor does, and returns whether each batch arrived marked in the node's thread. */
-async function relay(request: Request, trustContext: boolean): Promise<boolean[]> {
+/** Relays `request` (with `context`, a Kafka listener's) as the supervisor does, and returns whether each batch arrived marked in the node's thread. */
+async function relay(request: Request, trustContext: boolean, context?: RequestContext): Promise<boolean[]> {
   const { port1, port2 } = new MessageChannel();
   let seen: boolean[] = [];
   const node: NodeHandler = {
@@ -52,7 +52,7 @@ async function relay(request: Request, trustContext: boolean): Promise<boolean[]
   new PortServer(port2, (to) => (to === 1 ? node : undefined), silentLogger, () => {}, trustContext);
   const clients = new PortTransport(port1, [1], undefined, { clientId: 'consumer', clientHost: 'inline' });
   try {
-    await relayToNode(clients, 1, request, undefined);
+    await relayToNode(clients, 1, request, context);
     return seen;
   } finally {
     await clients.close();
@@ -78,24 +78,8 @@ describe("a Produce request's hop from the calling thread to a node's worker", (
 /** The context of a request a Kafka listener relays: it crosses typed, with its context. */
 const listener: RequestContext = { listenerName: 'PLAINTEXT', clientId: 'kafkajs', clientHost: '127.0.0.1', principal: null };
 
-async function relayAs(request: Request, context: RequestContext): Promise<boolean[]> {
-  const { port1, port2 } = new MessageChannel();
-  let seen: boolean[] = [];
-  const node: NodeHandler = {
-    handle: (r) => {
-      seen = ((r as ProduceRequest).topicData ?? []).flatMap((t) => t.partitionData.map((p) => p.records !== null && checksummedHere(p.records)));
-      return Promise.resolve(goodAnswer(r as ProduceRequest) as never);
-    },
-  };
-  new PortServer(port2, (to) => (to === 1 ? node : undefined), silentLogger, () => {}, true);
-  const clients = new PortTransport(port1, [1], undefined, { clientId: 'consumer', clientHost: 'inline' });
-  try {
-    await relayToNode(clients, 1, request, context);
-    return seen;
-  } finally {
-    await clients.close();
-    port2.close();
-  }
+function relayAs(request: Request, context: RequestContext): Promise<boolean[]> {
+  return relay(request, true, context);
 }
 
 /** Node 1 behind a real port, answering every request with `answer(request)`; the relay's side of it. */

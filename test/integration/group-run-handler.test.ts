@@ -13,30 +13,19 @@
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
 import { serdes } from '../../src/client/serde.js';
+import { committedOffsets, groupRunSettings, produceValues } from '../helpers/group-run.js';
 import { useSimulatedClock } from '../helpers/sim-clock.js';
 
 const { clock, until, sleep } = useSimulatedClock();
 
-const settings = { heartbeatIntervalMs: 100, sessionTimeoutMs: 10_000, maxWaitMs: 20, autoCommitIntervalMs: 3_600_000, rebalanceTimeoutMs: 600_000, from: 'earliest' } as const;
-
-async function produce(cluster: Cluster, topic: string, count: number): Promise<void> {
-  const t = cluster.topic(topic, { key: serdes.string, value: serdes.string });
-  await t.send(Array.from({ length: count }, (_, i) => ({ value: `v${i}` })));
-}
-
-async function committed(cluster: Cluster, groupId: string): Promise<number[]> {
-  const d = await cluster.admin().describeGroup(groupId);
-  expect(d.members).toEqual([]);
-  return d.offsets.map((o) => o.committed);
-}
 
 describe('close() from inside a run handler', () => {
   for (const where of ['before its first await', 'after an await'] as const) {
     it(`eachRecord, ${where}: close resolves while the handler is in flight; the records before it are committed, not its own`, async () => {
       await using cluster = await Cluster.start({ clock });
       await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
-      await produce(cluster, 'work', 10);
-      const group = cluster.consumerGroup({ groupId: 'inside', topics: ['work'], value: serdes.string, ...settings });
+      await produceValues(cluster, 'work', 10);
+      const group = cluster.consumerGroup({ groupId: 'inside', topics: ['work'], value: serdes.string, ...groupRunSettings });
       const steps: string[] = [];
       let closeMs = -1;
       const run = group.run({
@@ -54,15 +43,15 @@ describe('close() from inside a run handler', () => {
       expect(steps).toEqual(['closing', 'closed']);
       expect(closeMs).toBeGreaterThanOrEqual(0);
       expect(closeMs).toBeLessThan(60_000); // it did not wait for rebalanceTimeoutMs (10 minutes)
-      expect(await committed(cluster, 'inside')).toEqual([4]);
+      expect(await committedOffsets(cluster, 'inside')).toEqual([4]);
     }, 60_000);
   }
 
   it('eachBatch, after an await: close resolves while the handler is in flight', async () => {
     await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
-    await produce(cluster, 'work', 10);
-    const group = cluster.consumerGroup({ groupId: 'inside-batch', topics: ['work'], value: serdes.string, ...settings });
+    await produceValues(cluster, 'work', 10);
+    const group = cluster.consumerGroup({ groupId: 'inside-batch', topics: ['work'], value: serdes.string, ...groupRunSettings });
     let closeMs = -1;
     const run = group.run({
       eachBatch: async () => {
@@ -76,7 +65,7 @@ describe('close() from inside a run handler', () => {
     expect(closeMs).toBeGreaterThanOrEqual(0);
     expect(closeMs).toBeLessThan(60_000);
     // The batch in flight was not processed: the commit is where the member started.
-    expect(await committed(cluster, 'inside-batch')).toEqual([0]);
+    expect(await committedOffsets(cluster, 'inside-batch')).toEqual([0]);
   }, 60_000);
 
   it("a close of member A from inside member B's handler waits for A's own handler, then commits its record", async () => {
@@ -85,9 +74,9 @@ describe('close() from inside a run handler', () => {
       { name: 'work', partitions: 1 },
       { name: 'other', partitions: 1 },
     ]);
-    await produce(cluster, 'work', 5);
-    const a = cluster.consumerGroup({ groupId: 'a', topics: ['work'], value: serdes.string, ...settings });
-    const b = cluster.consumerGroup({ groupId: 'b', topics: ['other'], value: serdes.string, ...settings });
+    await produceValues(cluster, 'work', 5);
+    const a = cluster.consumerGroup({ groupId: 'a', topics: ['work'], value: serdes.string, ...groupRunSettings });
+    const b = cluster.consumerGroup({ groupId: 'b', topics: ['other'], value: serdes.string, ...groupRunSettings });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let aStarted = false;
@@ -110,11 +99,11 @@ describe('close() from inside a run handler', () => {
       },
     });
     await until('A handling its third record', () => aStarted);
-    await produce(cluster, 'other', 1);
+    await produceValues(cluster, 'other', 1);
     await until("B's close of A", () => finishedWhenClosed !== undefined);
     expect(finishedWhenClosed).toBe(true);
     await runA;
-    expect(await committed(cluster, 'a')).toEqual([3]);
+    expect(await committedOffsets(cluster, 'a')).toEqual([3]);
     await b.close();
     await runB;
   }, 60_000);
@@ -124,9 +113,9 @@ describe('eachRecord handlers', () => {
   it('synchronous and asynchronous handlers see every record once, in order; processed records are committed', async () => {
     await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
-    await produce(cluster, 'work', 300);
+    await produceValues(cluster, 'work', 300);
     for (const kind of ['sync', 'async'] as const) {
-      const group = cluster.consumerGroup({ groupId: `each-${kind}`, topics: ['work'], value: serdes.string, ...settings });
+      const group = cluster.consumerGroup({ groupId: `each-${kind}`, topics: ['work'], value: serdes.string, ...groupRunSettings });
       const seen: string[] = [];
       const run = group.run({
         eachRecord:
@@ -141,16 +130,16 @@ describe('eachRecord handlers', () => {
       await group.close();
       await run;
       expect(seen).toEqual(Array.from({ length: 300 }, (_, i) => `v${i}`));
-      expect(await committed(cluster, `each-${kind}`)).toEqual([300]);
+      expect(await committedOffsets(cluster, `each-${kind}`)).toEqual([300]);
     }
   }, 60_000);
 
   it('commit() from inside a synchronous handler commits every record processed before it in the same chunk', async () => {
     await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
-    await produce(cluster, 'work', 10);
+    await produceValues(cluster, 'work', 10);
     // No commit at close: what is committed is what the commit() inside the handler sent.
-    const group = cluster.consumerGroup({ groupId: 'commit-inside', topics: ['work'], value: serdes.string, ...settings, autoCommit: false });
+    const group = cluster.consumerGroup({ groupId: 'commit-inside', topics: ['work'], value: serdes.string, ...groupRunSettings, autoCommit: false });
     let commit: Promise<void> | undefined;
     const seen: number[] = [];
     const run = group.run({
@@ -167,14 +156,14 @@ describe('eachRecord handlers', () => {
     await commit;
     await group.close();
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(await committed(cluster, 'commit-inside')).toEqual([6]);
+    expect(await committedOffsets(cluster, 'commit-inside')).toEqual([6]);
   }, 60_000);
 
   it('a synchronous handler that seeks its partition back reads from there on, and the rest of the batch is not handed out', async () => {
     await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
-    await produce(cluster, 'work', 10);
-    const group = cluster.consumerGroup({ groupId: 'seeking', topics: ['work'], value: serdes.string, ...settings });
+    await produceValues(cluster, 'work', 10);
+    const group = cluster.consumerGroup({ groupId: 'seeking', topics: ['work'], value: serdes.string, ...groupRunSettings });
     const offsets: number[] = [];
     let sought = false;
     const run = group.run({
@@ -190,16 +179,16 @@ describe('eachRecord handlers', () => {
     await group.close();
     await run;
     expect(offsets).toEqual([0, 1, 2, 3, 4, 5, 6, 3, 4, 5, 6, 7, 8, 9]);
-    expect(await committed(cluster, 'seeking')).toEqual([10]);
+    expect(await committedOffsets(cluster, 'seeking')).toEqual([10]);
   }, 60_000);
 
   it('a handler that returns a plain value is not awaited (one chunk in one synchronous run); one that returns a thenable is', async () => {
     await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
-    await produce(cluster, 'work', 10); // one call: one record batch, one chunk
+    await produceValues(cluster, 'work', 10); // one call: one record batch, one chunk
     // A microtask queued at the first record runs before the next record only if the loop
     // awaited between them: an await of `list.push(r)`'s number would let it run.
-    const plain = cluster.consumerGroup({ groupId: 'plain-return', topics: ['work'], value: serdes.string, ...settings });
+    const plain = cluster.consumerGroup({ groupId: 'plain-return', topics: ['work'], value: serdes.string, ...groupRunSettings });
     const seen: string[] = [];
     let turned = false;
     const seenTurned: boolean[] = [];
@@ -214,10 +203,10 @@ describe('eachRecord handlers', () => {
     await plain.close();
     await run;
     expect(seenTurned).toEqual(Array.from({ length: 10 }, () => false));
-    expect(await committed(cluster, 'plain-return')).toEqual([10]);
+    expect(await committedOffsets(cluster, 'plain-return')).toEqual([10]);
 
     // A thenable that is not a Promise is awaited: the next record waits for it.
-    const thenable = cluster.consumerGroup({ groupId: 'thenable-return', topics: ['work'], value: serdes.string, ...settings });
+    const thenable = cluster.consumerGroup({ groupId: 'thenable-return', topics: ['work'], value: serdes.string, ...groupRunSettings });
     const order: string[] = [];
     const run2 = thenable.run({
       eachRecord: (r) => {
@@ -241,8 +230,8 @@ describe('eachRecord handlers', () => {
   it('a synchronous handler that throws: run rejects, the member leaves, and the failed record is not committed', async () => {
     await using cluster = await Cluster.start({ clock });
     await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
-    await produce(cluster, 'work', 10);
-    const group = cluster.consumerGroup({ groupId: 'throwing', topics: ['work'], value: serdes.string, ...settings });
+    await produceValues(cluster, 'work', 10);
+    const group = cluster.consumerGroup({ groupId: 'throwing', topics: ['work'], value: serdes.string, ...groupRunSettings });
     const boom = new Error('boom');
     await expect(
       group.run({
@@ -251,7 +240,7 @@ describe('eachRecord handlers', () => {
         },
       }),
     ).rejects.toBe(boom);
-    expect(await committed(cluster, 'throwing')).toEqual([7]);
+    expect(await committedOffsets(cluster, 'throwing')).toEqual([7]);
   }, 60_000);
 });
 
@@ -276,7 +265,7 @@ describe('record views', () => {
     expect(fetches).toBeGreaterThan(10);
     expect(kept.map((r) => `${Buffer.from(r.key!).toString()}=${Buffer.from(r.value!).toString()}`)).toEqual(Array.from({ length: 2000 }, (_, i) => `k${i}=value-${i}`));
 
-    const group = cluster.consumerGroup({ groupId: 'views', topics: ['work'], ...settings, maxWaitMs: 20 });
+    const group = cluster.consumerGroup({ groupId: 'views', topics: ['work'], ...groupRunSettings, maxWaitMs: 20 });
     const fromGroup: { key: Uint8Array | null; value: Uint8Array | null }[] = [];
     const run = group.run({ eachRecord: (r) => void fromGroup.push(r) });
     await until('2,000 records', () => fromGroup.length >= 2000);
