@@ -191,7 +191,11 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     return this.coordinator.commitProcessed();
   }
 
-  /** Stops handing out (and fetching) these owned partitions' records until `resume`. */
+  /**
+   * Stops fetching these owned partitions' records until `resume`. As with Kafka's
+   * `pause` (which takes effect at the next `poll`), records already handed out in the
+   * batch in hand are still delivered; no new batch of these partitions follows.
+   */
   pause(partitions: readonly TopicPartition[]): void {
     this.inner.pause(partitions);
   }
