@@ -72,8 +72,9 @@ export async function lookUpOffsets(ctx: OffsetLookupContext, queries: readonly 
   await Promise.all(
     [...topics].map(async (topic) => {
       const info = await ctx.metadata.waitForTopic(topic, deadline, existingTopic);
+      const known = new Set(info.partitions.map((p) => p.partition));
       for (const e of entries.values()) {
-        if (e.q.topic === topic && !info.partitions.some((p) => p.partition === e.q.partition)) {
+        if (e.q.topic === topic && !known.has(e.q.partition)) {
           throw new TributaryError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${topic}" has no partition ${e.q.partition} (it has ${info.partitions.length})`, { topic, partition: e.q.partition });
         }
       }
@@ -84,7 +85,7 @@ export async function lookUpOffsets(ctx: OffsetLookupContext, queries: readonly 
     const pending = [...entries.values()].filter((e) => e.answer === undefined);
     // A partition appears once a request: the same partition with two timestamps goes in two rounds.
     const byNode = new Map<number, Map<string, Entry>>();
-    const deferred: Entry[] = [];
+    const deferred = new Set<Entry>();
     for (const e of pending) {
       e.error = undefined;
       const leader = ctx.metadata.leader(e.q.topic, e.q.partition);
@@ -96,12 +97,12 @@ export async function lookUpOffsets(ctx: OffsetLookupContext, queries: readonly 
       let list = byNode.get(leader.leaderId);
       if (list === undefined) byNode.set(leader.leaderId, (list = new Map()));
       const tpKey = `${e.q.partition}:${e.q.topic}`;
-      if (list.has(tpKey)) deferred.push(e);
+      if (list.has(tpKey)) deferred.add(e);
       else list.set(tpKey, e);
     }
     await Promise.all([...byNode].map(([node, list]) => askNode(ctx, node, [...list.values()])));
-    const failed = pending.filter((e) => e.answer === undefined && !deferred.includes(e));
-    if (failed.length === 0 && deferred.length === 0) return queries.map((q) => entries.get(`${q.partition}:${q.timestamp}:${q.topic}`)!.answer!);
+    const failed = pending.filter((e) => e.answer === undefined && !deferred.has(e));
+    if (failed.length === 0 && deferred.size === 0) return queries.map((q) => entries.get(`${q.partition}:${q.timestamp}:${q.topic}`)!.answer!);
     for (const e of failed) {
       const code = e.error ?? 'UNKNOWN_SERVER_ERROR';
       if (!(isRetriable(code) || isStaleMetadataError(code)) || ctx.clock.monotonic() >= deadline) {
@@ -118,16 +119,19 @@ export async function lookUpOffsets(ctx: OffsetLookupContext, queries: readonly 
 
 /** One ListOffsets to a node for these partitions (each at most once); sets each entry's answer or error. */
 async function askNode(ctx: OffsetLookupContext, node: number, list: readonly Entry[]): Promise<void> {
-  const topics: { name: string; partitions: ListOffsetsTopic['partitions'][number][] }[] = [];
+  const byTopic = new Map<string, { name: string; partitions: ListOffsetsTopic['partitions'][number][] }>();
   for (const e of list) {
-    let t = topics.find((x) => x.name === e.q.topic);
-    if (t === undefined) topics.push((t = { name: e.q.topic, partitions: [] }));
+    let t = byTopic.get(e.q.topic);
+    if (t === undefined) byTopic.set(e.q.topic, (t = { name: e.q.topic, partitions: [] }));
     t.partitions.push({ partitionIndex: e.q.partition, currentLeaderEpoch: ctx.metadata.leader(e.q.topic, e.q.partition)?.leaderEpoch ?? -1, timestamp: e.q.timestamp });
   }
   try {
-    const res = await withTimeout(ctx.transport.send(node, { apiKey: ApiKey.ListOffsets, replicaId: -1, isolationLevel: 0, topics }), ctx.timeoutMs, `ListOffsets request to node ${node}`, ctx.clock);
+    const res = await withTimeout(ctx.transport.send(node, { apiKey: ApiKey.ListOffsets, replicaId: -1, isolationLevel: 0, topics: [...byTopic.values()] }), ctx.timeoutMs, `ListOffsets request to node ${node}`, ctx.clock);
+    // Indexed once: an answer may hold every partition of a topic of thousands.
+    const answered = new Map<string, (typeof res.topics)[number]['partitions'][number]>();
+    for (const t of res.topics) for (const p of t.partitions) answered.set(`${p.partitionIndex}:${t.name}`, p);
     for (const e of list) {
-      const p = res.topics.find((t) => t.name === e.q.topic)?.partitions.find((x) => x.partitionIndex === e.q.partition);
+      const p = answered.get(`${e.q.partition}:${e.q.topic}`);
       if (p === undefined) {
         e.error = 'UNKNOWN_SERVER_ERROR';
         e.message = `node ${node} did not answer for topic "${e.q.topic}" partition ${e.q.partition} in its ListOffsets response`;
