@@ -48,7 +48,7 @@ import type { ProducerIdManager } from './producer-id-manager.js';
 import type { ProduceEntry } from './hosted-partition.js';
 import type { ReplicaManager } from './replica-manager.js';
 import type { RequestContext } from './request-context.js';
-import { duplicatePartitions, partitionKey, perPartition } from './request-helpers.js';
+import { duplicatePartitions, noRecords, partitionKey, perPartition } from './request-helpers.js';
 
 /** The group coordinator's shell, as the broker hands it the group APIs. */
 export type GroupHandler = (request: Request, context?: RequestContext) => Promise<unknown>;
@@ -285,7 +285,9 @@ export class KafkaApis {
           if (before !== p.errorCode) errorCode = before;
         }
         if (errorCode === undefined) continue;
-        (partitions ??= [...t.partitions])[k] = { partitionIndex: p.partitionIndex, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, preferredReadReplica: -1, records: null };
+        // Kafka's zstd refusal is `FetchResponse.partitionResponse` as it is (records null);
+        // an epoch answer comes from its `readFromLog` (records empty, as every other error).
+        (partitions ??= [...t.partitions])[k] = { partitionIndex: p.partitionIndex, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, preferredReadReplica: -1, records: zstd ? null : noRecords };
       }
       if (partitions !== undefined) (responses ??= [...response.responses])[i] = { topic: t.topic, partitions };
     }

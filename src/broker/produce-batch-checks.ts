@@ -239,20 +239,16 @@ export function claimsLogAppendTime(h: BatchHeader): boolean {
  * batch is appended. Kafka's per-record error texts are its own; these say the same in
  * other words.
  *
- * **What is read.** Every record's timestamp of an uncompressed batch, as Kafka's
- * validator reads them, whenever either bound is finite (Kafka 4.0's default
- * `after.max.ms` is one hour): the header's max timestamp is the producer's word, and a
- * hand-made batch whose header understates its records' largest timestamp is refused as
- * Kafka refuses it. The walk reads each record's length and timestamp delta and skips the
- * rest (no object a record): about 30 ns a record (bench/results/2026-12-07k-edges.md).
- * A compressed batch is walked only when the header cannot decide (`before.max.ms`
- * bounded, or the header's first or largest timestamp out of range): its walk is a
- * decompression, 0.3 us a record for lz4 and 4.5 us for zstd here, where Kafka's
- * validator decompresses every compressed batch anyway; so a hand-made compressed batch
- * whose header understates its largest timestamp still passes here where Kafka refuses it
- * (docs/design/real-clients.md). `seen.maxTimestamp` gets the records' largest timestamp
- * (-1 for none), which Kafka writes into the stored batch's header (`setMaxTimestamp`), or
- * the header's when the records were not walked.
+ * **What is read.** Every record's timestamp of every batch a CreateTime topic takes,
+ * as Kafka's validator reads them, whatever the bounds (unbounded both ways, Kafka 3.x's
+ * defaults, the records' largest timestamp still goes into the stored header) and the
+ * codec (Kafka decompresses every compressed batch): a hand-made batch whose header
+ * understates its records' largest timestamp is refused or corrected as Kafka does. The
+ * walk reads each record's length and timestamp delta and skips the rest (no object a
+ * record): about 20 ns a record uncompressed (bench/results/2026-12-07k-edges.md); a
+ * compressed batch is decompressed first (bench/results/2026-12-08a-wire.md for the
+ * cost). `seen.maxTimestamp` gets the records' largest timestamp (-1 for none), which
+ * Kafka writes into the stored batch's header (`setMaxTimestamp`).
  */
 export function timestampProblem(
   batch: { readonly position: number; readonly size: number; readonly header: BatchHeader },
@@ -271,16 +267,10 @@ export function timestampProblem(
   if (nowMs === undefined) return undefined;
   const before = c.messageTimestampBeforeMaxMs;
   const after = c.messageTimestampAfterMaxMs;
-  // Unbounded both ways (Kafka 3.x's defaults): nothing to check. No closure or object on
-  // the way through: this runs on every produce to a CreateTime topic.
-  if (before >= Number.MAX_SAFE_INTEGER && after >= Number.MAX_SAFE_INTEGER) return undefined;
-  if (compressionOf(h.attributes) !== 'none' && before >= Number.MAX_SAFE_INTEGER) {
-    // A compressed batch whose header is in range is taken on its header's word (see above: the walk would be a decompression).
-    const max = h.maxTimestamp;
-    const base = logAppendClaim ? max : h.baseTimestamp;
-    const headerOut = (max >= 0 && max - nowMs > after) || (base >= 0 && base - nowMs > after);
-    if (!headerOut) return undefined;
-  }
+  // Every record is read, whatever the bounds and the codec: Kafka's validator walks every
+  // record of every batch (`assignOffsetsNonCompressed`, and the compressed path, which
+  // decompresses) and writes the records' largest timestamp into the stored header, even
+  // when no bound applies (Kafka 3.x's defaults) and the header was in range.
   let count: number;
   try {
     count = walkTimestamps(batch, bytes);

@@ -4,16 +4,16 @@
  * in-place assignment, then `buildRecordsAndAssignOffsets`). The batch is rebuilt with the
  * topic's codec before it reaches the partition's append; `uncompressed` decompresses.
  *
- * What the rebuilt batch keeps: every header field (producer id, epoch and base sequence,
- * so idempotence and transactions see the batch the producer sent; the transactional bit;
- * base and max timestamps, the timestamp type, the offset span and record count), and the
- * records section exactly as the producer encoded it (keys, values, headers, each
- * record's timestamp and offset deltas): only the codec bits and the compressed bytes
- * change, and the CRC is computed again. Kafka rebuilds the records one by one through a
- * `MemoryRecordsBuilder`, which gives the same records section for a v2 batch whose offset
- * deltas are already dense (the leader's validator requires that). A control batch is
- * never converted (Kafka: "do not compress control records unless they are written
- * compressed"; a client may not send one at all).
+ * What the rebuilt batch keeps, as Kafka's `MemoryRecordsBuilder` builds it: the
+ * producer id, epoch and base sequence (idempotence and transactions see the batch the
+ * producer sent), the transactional bit and the timestamp type, and every record's key,
+ * value, headers and timestamp. The rest comes from the records, not from the producer's
+ * header: the base timestamp is the first record's, the max timestamp the records'
+ * largest, the offset deltas 0, 1, 2, ... (the span the record count), record attributes
+ * 0, no delete horizon; then the CRC. For a batch every Kafka client writes these are the
+ * producer's own values; a hand-made header that said otherwise is not kept (before s13
+ * it was). A control batch is never converted (Kafka: "do not compress control records
+ * unless they are written compressed"; a client may not send one at all).
  *
  * Every record of a converted batch is decoded once, as Kafka's compressed path iterates
  * every record: a batch whose CRC is good but whose compressed bytes or records are not
@@ -31,7 +31,7 @@
  * appends in arrival order around the wait: see docs/design/storage.md, "compression.type".
  * @internal
  */
-import { assembleBatch, attributeBits, batchHeaderBytes, compressionOf, decodeRecordsSection, isControlBatch, keptBatchOptions, type CompressionType } from '../record/batch.js';
+import { assembleBatch, batchHeaderBytes, compressionOf, decodeRecordsSection, encodeRecords, isControlBatch, keptBatchOptions, type BatchHeader, type BatchOptions, type CompressionType } from '../record/batch.js';
 import { markChecksummedHere } from '../record/checksummed-here.js';
 import { codecFor } from '../record/codecs/index.js';
 import { validateBatches, type ValidationRules } from '../storage/log-validator.js';
@@ -86,12 +86,11 @@ export async function recompressBatches(bytes: Uint8Array, target: CompressionTy
       const source = compressionOf(header.attributes);
       const section = whole.subarray(batchHeaderBytes);
       const records = source === 'none' ? section : await codecFor(source).decompress(section);
-      // Every record decodes, and the count agrees with the header (throws CORRUPT_MESSAGE).
-      decodeRecordsSection(records, header);
-      const packed = target === 'none' ? records : await codecFor(target).compress(records, level);
-      parts.push(
-        assembleBatch(packed, header.recordCount, header.baseTimestamp, header.maxTimestamp, target, keptBatchOptions(header, (header.attributes & attributeBits.deleteHorizon) !== 0)),
-      );
+      // Every record decodes, and the count agrees with the header (throws CORRUPT_MESSAGE);
+      // then the records are written again as Kafka's `MemoryRecordsBuilder` writes them.
+      const rebuilt = encodeRecords(decodeRecordsSection(records, header), 0);
+      const packed = target === 'none' ? rebuilt.body : await codecFor(target).compress(rebuilt.body, level);
+      parts.push(assembleBatch(packed, header.recordCount, rebuilt.baseTimestamp, rebuilt.maxTimestamp, target, rebuiltBatchOptions(header)));
     }
   } catch (err) {
     if (isTributaryError(err)) return { ok: false, errorCode: err.code, message: err.message };
@@ -101,6 +100,16 @@ export async function recompressBatches(bytes: Uint8Array, target: CompressionTy
   // Each batch's CRC was computed here or checked just above: the append need not check it again.
   markChecksummedHere(out);
   return { ok: true, bytes: out, converted };
+}
+
+/**
+ * The header fields a rebuilt batch takes from the producer's: Kafka's
+ * `buildRecordsAndAssignOffsets` passes the producer id, epoch, base sequence and the
+ * transactional bit to its builder, and nothing else. The offset span is the record count
+ * (offset deltas 0, 1, 2, ...), and no delete horizon (attribute bit 6) is set.
+ */
+function rebuiltBatchOptions(header: BatchHeader): BatchOptions {
+  return { ...keptBatchOptions(header, false), lastOffsetDelta: header.recordCount - 1 };
 }
 
 function needsConversion(attributes: number, target: CompressionType): boolean {

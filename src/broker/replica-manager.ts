@@ -40,7 +40,7 @@ import { Partition, type AckCompletion, type AlterIsrProposal } from './partitio
 import { tpKey, type Hosted, type ProduceEntry, type ProducePasses } from './hosted-partition.js';
 import { HighWatermarkCheckpoints } from './offset-checkpoint-file.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
-import { noAborted, offsetAfterRecords } from './request-helpers.js';
+import { noAborted, noRecords, offsetAfterRecords } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';
 import { convertForAppend, RecompressionGates } from './recompression.js';
 import { TopicConfigHandler } from './topic-config-handler.js';
@@ -709,7 +709,11 @@ export class ReplicaManager {
     for (const t of req.topics) {
       const partitions: P.FetchPartitionResponse[] = [];
       for (const fp of t.partitions) {
-        const fail = (errorCode: ErrorCode): P.FetchPartitionResponse => ({ partitionIndex: fp.partition, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, preferredReadReplica: -1, records: null });
+        // Empty records, not null: Kafka's erroneous partitions (`FetchResponse.partitionResponse`,
+        // records null) pass `KafkaApis.maybeConvertFetchedData` like the rest, whose
+        // `recordsOrFail` gives MemoryRecords.EMPTY; only its own UNSUPPORTED_COMPRESSION_TYPE
+        // answer stays null (kafka-apis.ts).
+        const fail = (errorCode: ErrorCode): P.FetchPartitionResponse => ({ partitionIndex: fp.partition, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, preferredReadReplica: -1, records: noRecords });
         const h = this.leaderReplica(t.topic, fp.partition);
         if ('errorCode' in h) {
           errors = true;

@@ -9,6 +9,9 @@ import { asBuffer, batchHeaderBytes, batchLogOverheadBytes, positions, readInt64
 /** The aborted transactions of a fetch answer: none (no transactions yet). */
 export const noAborted: readonly AbortedTransaction[] | null = null;
 
+/** The records of a fetch answer's partition with an error: empty (not null: see `ReplicaManager.readFromLocalLog`). */
+export const noRecords: Uint8Array = new Uint8Array(0);
+
 /**
  * Answers each partition of a per-topic request concurrently, keeping the request's
  * order: `fn` per partition, `shape` builds each topic's entry of the response.

@@ -35,7 +35,7 @@ describe('errorResponse', () => {
         const frame = encodeResponse(answer, { apiVersion: v, correlationId: 7, request });
         const back = decodeResponse(api, v, frame.subarray(4)).response;
         const codes = errorCodes(back).filter((c) => c !== 'NONE');
-        // Every error field says it (Fetch keeps its top-level code NONE, as Kafka does).
+        // Every error field says it (Fetch at the top too, as Kafka's `FetchRequest.getErrorResponse`).
         expect(codes.length, `${name} v${v}`).toBeGreaterThan(0);
         expect(new Set(codes), `${name} v${v}`).toEqual(new Set(['NOT_COORDINATOR']));
       }

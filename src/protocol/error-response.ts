@@ -77,11 +77,13 @@ export function errorResponse(request: Request, code: ErrorCode, message: string
         throttleTimeMs: 0,
       };
     case ApiKey.Fetch:
-      // Kafka's FetchRequest.getErrorResponse: every partition asked for, with the error, and no records.
+      // Kafka's FetchRequest.getErrorResponse (below v13): the error at the top (v7+) and in
+      // every partition asked for, records null (`partitionResponse`, never converted), the
+      // request's session id.
       return {
         apiKey: ApiKey.Fetch,
-        errorCode: 'NONE',
-        sessionId: 0,
+        errorCode,
+        sessionId: int(request.sessionId) < 0 ? 0 : int(request.sessionId),
         responses: list<{ topic: unknown; partitions: unknown }>(request.topics).map((t) => ({
           topic: text(t?.topic),
           partitions: list<{ partition: unknown }>(t?.partitions).map((p) => ({

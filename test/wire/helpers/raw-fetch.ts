@@ -29,10 +29,19 @@ export interface RawFetchAnswer {
   readonly logStartOffset: bigint;
   /** The partition's record bytes (empty when it has none). */
   readonly records: Buffer;
+  /** The records field's length as sent: -1 for null (Kafka's own early error answers), 0 for empty. */
+  readonly recordsLength: number;
 }
 
 /** Sends the Fetch to `address` and reads its answer: one per partition asked, in order; expects no top-level error. */
 export async function rawFetchV11(address: string, topic: string, parts: readonly RawFetchPart[], request: { maxBytes?: number; isolationLevel?: number } = {}): Promise<RawFetchAnswer[]> {
+  const answer = await rawFetchV11Whole(address, topic, parts, request);
+  expect(answer.errorCode).toBe(0); // top-level error
+  return answer.partitions;
+}
+
+/** {@link rawFetchV11} with the answer's top-level error code and session id (a request refused whole carries its error there too). */
+export async function rawFetchV11Whole(address: string, topic: string, parts: readonly RawFetchPart[], request: { maxBytes?: number; isolationLevel?: number } = {}): Promise<{ errorCode: number; sessionId: number; partitions: RawFetchAnswer[] }> {
   const req = fetchV11({
     replicaId: -1,
     maxWaitTime: 0,
@@ -50,7 +59,8 @@ export async function rawFetchV11(address: string, topic: string, parts: readonl
     if (typeof frame === 'string') throw new Error(`no answer: ${frame}`);
     expect(frame.readInt32BE(0)).toBe(id);
     let pos = 4 + 4; // correlation id, throttle
-    expect(frame.readInt16BE(pos)).toBe(0); // top-level error
+    const errorCode = frame.readInt16BE(pos);
+    const sessionId = frame.readInt32BE(pos + 2);
     pos += 2 + 4; // error, session id
     expect(frame.readInt32BE(pos)).toBe(1);
     pos += 4;
@@ -64,12 +74,13 @@ export async function rawFetchV11(address: string, topic: string, parts: readonl
       pos += 4 + 2 + 8 + 8 + 8;
       const aborted = frame.readInt32BE(pos);
       pos += 4 + Math.max(0, aborted) * 16 + 4; // aborted transactions, preferred read replica
-      const length = Math.max(0, frame.readInt32BE(pos));
-      out.push({ ...answer, records: Buffer.from(frame.subarray(pos + 4, pos + 4 + length)) });
+      const recordsLength = frame.readInt32BE(pos);
+      const length = Math.max(0, recordsLength);
+      out.push({ ...answer, records: Buffer.from(frame.subarray(pos + 4, pos + 4 + length)), recordsLength });
       pos += 4 + length;
     }
     expect(pos).toBe(frame.length);
-    return out;
+    return { errorCode, sessionId, partitions: out };
   } finally {
     conn.close();
   }
