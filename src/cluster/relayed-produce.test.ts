@@ -107,6 +107,22 @@ function goodAnswer(r: ProduceRequest): object {
 }
 
 describe("a Produce answer's hop back to the calling thread", () => {
+  it('the transport decides once whether a Produce request crosses laid out, and says so to the relay', async () => {
+    const node = nodeAnswering((r) => (r.apiKey === 0 ? goodAnswer(r as ProduceRequest) : { apiKey: 3, anything: 1 }));
+    const listener: RequestContext = { listenerName: 'PLAINTEXT', clientId: 'kcat', clientHost: '/127.0.0.1', principal: null, apiVersion: 9 };
+    try {
+      const laid = node.clients.relay(1, produce([true]), undefined);
+      const typed = node.clients.relay(1, produce([true]), listener);
+      const other = node.clients.relay(1, { apiKey: 3, topics: null } as unknown as Request, undefined);
+      expect([laid.laid, typed.laid, other.laid]).toEqual([true, false, false]);
+      expect(await laid.answer).toEqual(goodAnswer(produce([true])));
+      expect(await typed.answer).toEqual(goodAnswer(produce([true])));
+      expect(await other.answer).toEqual({ apiKey: 3, anything: 1 });
+    } finally {
+      await node.close();
+    }
+  });
+
   it('a well-formed answer arrives as it was sent; any other request passes unchecked', async () => {
     const request = produce([true, true]);
     const node = nodeAnswering((r) => (r.apiKey === 0 ? goodAnswer(r as ProduceRequest) : { apiKey: 3, anything: 1 }));

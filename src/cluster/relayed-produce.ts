@@ -22,7 +22,6 @@ import { ApiKey } from '../protocol/api-keys.js';
 import type { ProduceRequest, ProduceResponse } from '../protocol/produce.js';
 import type { Request, Response } from '../protocol/requests.js';
 import type { PortTransport } from '../transport/port/port-transport.js';
-import { laysOut } from '../transport/port/produce-layout.js';
 import type { TributaryError } from '../util/errors.js';
 import { corruptAnswer, isErrorCode, isInt32, isInt64, isRecord } from '../node/typed-answers.js';
 
@@ -67,7 +66,8 @@ export function takeProduceAnswer(request: ProduceRequest, answer: unknown, from
  * (`takeProduceAnswer`); any other request goes and comes back as it is.
  */
 export function relayToNode(clients: PortTransport, nodeId: number, request: Request, context: RequestContext | undefined): Promise<Response> {
-  const sent = clients.sendAs(nodeId, request, context);
-  if (request.apiKey !== ApiKey.Produce || laysOut(request, context)) return sent;
-  return sent.then((answer: unknown) => takeProduceAnswer(request, answer, nodeId));
+  // The transport decides the layout once (before s13 `laysOut` ran here a second time).
+  const sent = clients.relay(nodeId, request, context);
+  if (request.apiKey !== ApiKey.Produce || sent.laid) return sent.answer;
+  return sent.answer.then((answer: unknown) => takeProduceAnswer(request, answer, nodeId));
 }

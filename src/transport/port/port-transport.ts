@@ -120,17 +120,28 @@ export class PortTransport implements Transport {
    * @internal
    */
   sendAs<R extends Request>(nodeId: number, request: R, context: RequestContext | undefined, options?: SendOptions): Promise<ResponseFor<R>> {
-    if (this.state === 'closed') return Promise.reject(new TributaryError('CLIENT_CLOSED', 'the transport is closed'));
-    if (this.state === 'broken') return Promise.reject(this.refused ?? new TributaryError('NETWORK_EXCEPTION', 'the port to the cluster is closed'));
+    return this.relay(nodeId, request, context, options).answer;
+  }
+
+  /**
+   * `sendAs`, also saying whether the request crossed in the Produce layout (`laysOut`,
+   * decided once, here): its answer is then read against it by this transport, and a
+   * relay checks only the answers of typed Produce requests (`cluster/relayed-produce.ts`).
+   * @internal
+   */
+  relay<R extends Request>(nodeId: number, request: R, context: RequestContext | undefined, options?: SendOptions): { readonly answer: Promise<ResponseFor<R>>; readonly laid: boolean } {
+    const refused = (err: Error): { answer: Promise<ResponseFor<R>>; laid: boolean } => ({ answer: Promise.reject(err), laid: false });
+    if (this.state === 'closed') return refused(new TributaryError('CLIENT_CLOSED', 'the transport is closed'));
+    if (this.state === 'broken') return refused(this.refused ?? new TributaryError('NETWORK_EXCEPTION', 'the port to the cluster is closed'));
     // A relayed request's context carries its connection's signal, which no port can carry:
     // it becomes the request's own (the node drops a request its client left before its turn).
     const signal = options?.signal ?? context?.signal;
     if (context?.signal !== undefined) context = { listenerName: context.listenerName, clientId: context.clientId, clientHost: context.clientHost, principal: context.principal, ...(context.apiVersion !== undefined ? { apiVersion: context.apiVersion } : {}) };
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (!isRequestShaped(request)) return Promise.reject(new TributaryError('INVALID_REQUEST', 'not a request: an object with a numeric apiKey'));
+    if (signal?.aborted) return refused(abortError(signal));
+    if (!isRequestShaped(request)) return refused(new TributaryError('INVALID_REQUEST', 'not a request: an object with a numeric apiKey'));
     const laid = laysOut(request, context) ? (request as ProduceRequest) : undefined;
     const id = this.takeId();
-    return new Promise<ResponseFor<R>>((resolve, reject) => {
+    const answer = new Promise<ResponseFor<R>>((resolve, reject) => {
       const p: Pending = { resolve: resolve as (v: unknown) => void, reject, signal, onAbort: undefined, laid };
       if (signal !== undefined) {
         p.onAbort = () => {
@@ -163,6 +174,7 @@ export class PortTransport implements Transport {
       if (fetch) this.outbox.postNow(m, transfer);
       else this.outbox.add(m, transfer);
     });
+    return { answer, laid: laid !== undefined };
   }
 
   /**
