@@ -33,6 +33,7 @@
  */
 import { asBuffer, attributeBits, batchHeaderBytes, batchLogOverheadBytes, compressionOf, crcStartPosition, decodeRecordsSection, positions, type BatchHeader } from '../record/batch.js';
 import { decompressSync } from '../storage/key-check.js';
+import { takeAhead } from './decompressed-ahead.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { validateBatches, type ValidatedBatches, type ValidationRules } from '../storage/log-validator.js';
 import { assert } from '../util/assert.js';
@@ -359,6 +360,8 @@ function recordsBody(batch: { readonly position: number; readonly size: number; 
   const section = asBuffer(bytes).subarray(batch.position + batchHeaderBytes, batch.position + batch.size);
   const compression = compressionOf(batch.header.attributes);
   if (compression === 'none') return section;
+  const ahead = compression === 'zstd' ? takeAhead(bytes, batch.position, batch.header.crc) : undefined;
+  if (ahead !== undefined) return ahead;
   try {
     return decompressSync(compression, section);
   } catch (cause) {

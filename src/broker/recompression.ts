@@ -35,6 +35,7 @@ import { assembleBatch, batchHeaderBytes, compressionOf, decodeRecordsSection, e
 import { markChecksummedHere } from '../record/checksummed-here.js';
 import { codecFor } from '../record/codecs/index.js';
 import { validateBatches, type ValidationRules } from '../storage/log-validator.js';
+import { decompressAhead, zstdBatchAhead } from './decompressed-ahead.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { isTributaryError } from '../util/errors.js';
 
@@ -185,7 +186,8 @@ export interface ConvertTarget {
 
 /**
  * The convert step of a produce request, between finding each partition's leader and
- * appending: takes a hold on every partition that converts (or is held), waits for the
+ * appending: takes a hold on every partition that converts (or is held, or gets a zstd
+ * batch to decompress ahead: decompressed-ahead.ts), waits for the
  * earlier holds, converts, and returns the request's records with converted bytes in
  * place of the originals (`records[i]`), the entries refused (`refused[i]`, an error to
  * answer with), and the hold to release once the appends are made. `levelOf` gives the
@@ -211,7 +213,7 @@ export async function convertForAppend(
       lastTarget = targetOf(h.topic);
     }
     targets[i] = lastTarget;
-    if (lastTarget !== undefined || gates.isHeld(h.key)) keys.push(h.key);
+    if (lastTarget !== undefined || gates.isHeld(h.key) || zstdBatchAhead(entries[i]!.records)) keys.push(h.key);
   }
   if (keys.length === 0) return undefined;
   const hold = gates.hold([...new Set(keys)]);
@@ -223,6 +225,8 @@ export async function convertForAppend(
       entries.map(async (e, i) => {
         const target = targets[i];
         const h = leaders[i];
+        // A zstd batch kept in its codec: its records decompressed ahead for the timestamp check (decompressed-ahead.ts).
+        if (target === undefined && h !== undefined && zstdBatchAhead(e.records)) return decompressAhead(e.records!);
         if (target === undefined || h === undefined || e.records === null || e.records.length === 0) return;
         const rules: ValidationRules = { assignOffsets: true, nextOffset: -1, maxMessageBytes: h.replica.log.config.maxMessageBytes, keysRequired: false };
         const r = await recompressBatches(e.records, target, rules, levelOf(e.topic, target));

@@ -43,6 +43,7 @@ import { ReplicaFetchers } from './replica-fetcher.js';
 import { noAborted, noRecords, offsetAfterRecords } from './request-helpers.js';
 import { Wakeups } from './wakeups.js';
 import { convertForAppend, RecompressionGates } from './recompression.js';
+import { forgetAhead, zstdBatchAhead } from './decompressed-ahead.js';
 import { TopicConfigHandler } from './topic-config-handler.js';
 
 export interface ReplicaManagerOptions {
@@ -510,6 +511,7 @@ export class ReplicaManager {
         lastTopic = this.image?.topic(e.topic);
         convert ||= lastTopic !== undefined && this.topicConfigs.compressionTarget(this.image!, e.topic) !== undefined;
       }
+      convert ||= zstdBatchAhead(e.records);
       const r = this.leaderNow(e.topic, e.index, lastTopic);
       if (r === 'open') (toOpen ??= []).push(i);
       else if ('errorCode' in r) out[i] = fail(e.index, r.errorCode);
@@ -609,7 +611,10 @@ export class ReplicaManager {
         }
       }
     } finally {
-      converted?.hold.release();
+      if (converted !== undefined) {
+        converted.hold.release();
+        for (const e of entries) forgetAhead(e.records);
+      }
       if (behind) landed = writeBehind.endAll();
       if (moved !== undefined) {
         this.passes.wakeSweeps++;

@@ -11,13 +11,15 @@
  *   null records and its error at the top as well;
  * - `LogValidator` reads every record's timestamp of a compressed batch too (it
  *   decompresses it), refuses one out of range and writes the records' largest into the
- *   stored header;
+ *   stored header (gzip from KafkaJS's encoder; zstd, which the leader decompresses ahead
+ *   of the append, from Tributary's with the header rewritten);
  * - a batch the topic's `compression.type` rebuilds takes its base and max timestamps from
  *   its records (`buildRecordsAndAssignOffsets`, `MemoryRecordsBuilder`);
  * - with both `message.timestamp.*.max.ms` unbounded the stored max timestamp is still the
  *   records' largest (`assignOffsetsNonCompressed` always calls `setMaxTimestamp`).
  */
 import { createRequire } from 'node:module';
+import { encodeBatch } from '../../src/record/codecs/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, requireClients } from './helpers/clients.js';
 import { nodeAddress, readAll, startWireCluster, type WireCluster } from './helpers/cluster.js';
@@ -28,6 +30,7 @@ import { kafkaJsBatch } from './helpers/kafkajs-batch.js';
 const require = createRequire(import.meta.url);
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: (o: Record<string, unknown>) => Promise<{ buffer: Buffer }> };
 const KafkaJsRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as (o: Record<string, unknown>) => unknown;
+const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
 /** KafkaJS's codec number for gzip (built in; no codec to register). */
 const gzip = 1;
 
@@ -154,6 +157,27 @@ describe('Kafka’s exact answers, part two', () => {
     const [base, max, attributes] = await storedHeader(topic);
     expect([base, max, attributes & 7]).toEqual([now - 5_000, now - 1_000, gzip]);
     expect(await cluster.admin().listOffsets(topic, 'max-timestamp')).toEqual([{ partition: 0, offset: 1, timestamp: now - 1_000 }]);
+  });
+
+  it('a zstd batch (decompressed ahead of the append, off the event loop) is checked and corrected the same way', async () => {
+    const topic = 's13-zstd-timestamps';
+    await create(topic, 1);
+    const now = Date.now();
+    const hour = 3_600_000;
+    const zstdBatch = async (timestamps: number[], maxTimestamp: number): Promise<Buffer> => {
+      const b = Buffer.from(await encodeBatch(timestamps.map((timestamp, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`), timestamp })), { compression: 'zstd', now }));
+      b.writeBigInt64BE(BigInt(maxTimestamp), 35);
+      b.writeUInt32BE(crc32C(b.subarray(21)), 17); // KafkaJS's CRC-32C
+      return b;
+    };
+    expect(await produceV8(topic, await zstdBatch([now, now, now + 2 * hour], now))).toEqual([32, [2]]);
+    expect(await produceV8(topic, await zstdBatch([now - 5_000, now - 1_000], now - 5_000))).toEqual([0, []]);
+    const [, max, attributes] = await storedHeader(topic);
+    expect([max, attributes & 7]).toEqual([now - 1_000, 4]);
+    // Several in one request's turn, each its own batch: every answer right, in order.
+    const answers = await Promise.all([1, 2, 3].map(async (k) => produceV8(topic, await zstdBatch([now - k * 100, now - k * 10], now - k * 100))));
+    expect(answers).toEqual([[0, []], [0, []], [0, []]]);
+    expect((await readAll(cluster, topic)).map((r) => Buffer.from(r.value!).toString())).toEqual(['v0', 'v1', 'v0', 'v1', 'v0', 'v1', 'v0', 'v1']);
   });
 
   it('a batch the topic’s compression.type rebuilds takes its base and max timestamps from its records', async () => {

@@ -1,0 +1,80 @@
+/**
+ * zstd records sections decompressed before a produce's synchronous append, by the native
+ * codec off the event loop, for the leader's check of every record's timestamp
+ * (`timestampProblem` in produce-batch-checks.ts, Kafka's `LogValidator`, which
+ * decompresses every compressed batch).
+ *
+ * Why: the append is synchronous, and the only synchronous zstd decoder here is the
+ * JavaScript one (`fzstd`; the native package has no synchronous call): about 4.3 us a
+ * 100-byte record, against about 0.5 us for the native decoder through the thread pool,
+ * 8 in flight (bench/results/2026-12-08a-wire.md). The other codecs decompress
+ * synchronously in native code (lz4, snappy) or zlib (gzip) at 0.15 to 0.4 us a record,
+ * about what the hop to the thread pool alone costs, so they are not sent ahead.
+ *
+ * The produce waits for its decompression under the recompression gates (recompression.ts
+ * `convertForAppend`), which keep each partition's appends in arrival order. A body is
+ * found again by the memory the produced batch lies in (its `ArrayBuffer` and offset: a
+ * frame's bytes may reach the append as another view of the same memory) and by the
+ * batch's CRC, which the append verifies before it reads the body; it is taken once and
+ * forgotten (`forgetAhead` after the request's appends), so memory a later frame reuses
+ * never finds a stale body.
+ * @internal
+ */
+import { attributeBits, batchHeaderBytes, batchLogOverheadBytes, positions } from '../record/batch.js';
+import { codecFor } from '../record/codecs/index.js';
+
+interface Ahead {
+  readonly byteOffset: number;
+  readonly crc: number;
+  readonly body: Buffer;
+}
+
+const bodies = new WeakMap<ArrayBufferLike, Ahead[]>();
+
+/** zstd's codec number in the attributes. */
+const zstdCodec = 4;
+
+/** Whether `records` (a produce's bytes for one partition) starts with a v2 zstd batch whose records section lies within them. */
+export function zstdBatchAhead(records: Uint8Array | null): boolean {
+  if (records === null || records.length <= batchHeaderBytes || records[positions.magic] !== 2) return false;
+  if ((records[positions.attributes + 1]! & attributeBits.compressionMask) !== zstdCodec) return false;
+  const size = batchLogOverheadBytes + ((records[8]! << 24) | (records[9]! << 16) | (records[10]! << 8) | records[11]!);
+  return size > batchHeaderBytes && size <= records.length;
+}
+
+/**
+ * Decompresses the records section of the zstd batch at the front of `records` (see
+ * {@link zstdBatchAhead}) and keeps it for {@link takeAhead}. A section that does not
+ * decompress keeps nothing: the append's own check then answers CORRUPT_MESSAGE.
+ */
+export async function decompressAhead(records: Uint8Array): Promise<void> {
+  const size = batchLogOverheadBytes + ((records[8]! << 24) | (records[9]! << 16) | (records[10]! << 8) | records[11]!);
+  const crc = ((records[positions.crc]! << 24) | (records[positions.crc + 1]! << 16) | (records[positions.crc + 2]! << 8) | records[positions.crc + 3]!) >>> 0;
+  let body: Buffer;
+  try {
+    body = await codecFor('zstd').decompress(records.subarray(batchHeaderBytes, size));
+  } catch {
+    return;
+  }
+  let list = bodies.get(records.buffer);
+  if (list === undefined) bodies.set(records.buffer, (list = []));
+  list.push({ byteOffset: records.byteOffset, crc, body });
+}
+
+/** The body {@link decompressAhead} kept for the batch at `bytes[position]` with CRC `crc` (verified by the caller), taken once; undefined if none. */
+export function takeAhead(bytes: Uint8Array, position: number, crc: number): Buffer | undefined {
+  const list = bodies.get(bytes.buffer);
+  if (list === undefined) return undefined;
+  const at = bytes.byteOffset + position;
+  const i = list.findIndex((a) => a.byteOffset === at && a.crc === crc);
+  if (i < 0) return undefined;
+  const body = list[i]!.body;
+  list.splice(i, 1);
+  if (list.length === 0) bodies.delete(bytes.buffer);
+  return body;
+}
+
+/** Forgets whatever was kept for `records` and not taken (an append refused before its timestamps were read). */
+export function forgetAhead(records: Uint8Array | null): void {
+  if (records !== null) bodies.delete(records.buffer);
+}
