@@ -364,12 +364,13 @@ export class Partition {
     // (record/checksummed-here.ts); bytes from a socket, a worker or a file always are.
     const legacy = legacyMagicProblem(batches) ?? beforeCrcProblem(batches, this.log.config.maxMessageBytes);
     if (legacy !== undefined) return error(legacy.errorCode, legacy.message);
-    const checked = validateBatches(batches, this.validationRules(true, !checksummedHere(batches)));
+    const trusted = checksummedHere(batches);
+    const checked = validateBatches(batches, this.validationRules(true, !trusted));
     if (!checked.ok) return { errorCode: checked.errorCode, message: checked.message, recordErrors: checked.recordErrors };
     let validated = checked.value;
     const headers = validated.batches;
     // Kafka's produce rules past the structure: one batch, base offset 0, no control batch... (produce-batch-checks.ts).
-    const refused = leaderBatchProblem(headers) ?? timestampProblem(headers[0]!, validated.bytes, options.nowMs, this.log.config, recordsSeen) ?? segmentProblem(headers[0]!, this.log.config.segmentBytes);
+    const refused = leaderBatchProblem(headers) ?? timestampProblem(headers[0]!, validated.bytes, options.nowMs, this.log.config, recordsSeen, trusted) ?? segmentProblem(headers[0]!, this.log.config.segmentBytes);
     if (refused !== undefined) return { errorCode: refused.errorCode, message: refused.message, recordErrors: refused.recordErrors };
     // Stored as Kafka stores it on a CreateTime topic: a producer's LogAppendTime claim as
     // CreateTime, and the records' largest timestamp as the batch's max timestamp.

@@ -249,7 +249,8 @@ export function claimsLogAppendTime(h: BatchHeader): boolean {
  * record): about 20 ns a record uncompressed (bench/results/2026-12-07k-edges.md); a
  * compressed batch is decompressed first (bench/results/2026-12-08a-wire.md for the
  * cost). `seen.maxTimestamp` gets the records' largest timestamp (-1 for none), which
- * Kafka writes into the stored batch's header (`setMaxTimestamp`).
+ * Kafka writes into the stored batch's header (`setMaxTimestamp`); for a `trusted` batch
+ * whose records were not read, the header's.
  */
 export function timestampProblem(
   batch: { readonly position: number; readonly size: number; readonly header: BatchHeader },
@@ -257,6 +258,7 @@ export function timestampProblem(
   nowMs: number | undefined,
   c: TimestampRules,
   seen: { maxTimestamp: number } = { maxTimestamp: -1 },
+  trusted = false,
 ): BatchProblem | undefined {
   const h = batch.header;
   seen.maxTimestamp = h.maxTimestamp;
@@ -272,6 +274,16 @@ export function timestampProblem(
   // record of every batch (`assignOffsetsNonCompressed`, and the compressed path, which
   // decompresses) and writes the records' largest timestamp into the stored header, even
   // when no bound applies (Kafka 3.x's defaults) and the header was in range.
+  // Except a batch a Producer in this thread built and checksummed (`trusted`: the mark of
+  // record/checksummed-here.ts, which nothing from outside the library carries): its
+  // header's max timestamp is its records' largest by construction (record/batch.ts), so
+  // the header decides wherever the smallest timestamp is not needed (`before.max.ms`
+  // unbounded, Kafka's default): no walk of the records, and no decompression of a
+  // compressed batch to learn what its header says (bench/results/2026-12-08a-wire.md).
+  if (trusted && !logAppendClaim && before >= Number.MAX_SAFE_INTEGER) {
+    if (after >= Number.MAX_SAFE_INTEGER) return undefined;
+    if (!(h.maxTimestamp >= 0 && h.maxTimestamp - nowMs > after)) return undefined;
+  }
   let count: number;
   try {
     count = walkTimestamps(batch, bytes);
