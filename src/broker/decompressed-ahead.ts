@@ -21,6 +21,7 @@
  * @internal
  */
 import { attributeBits, batchHeaderBytes, batchLogOverheadBytes, positions } from '../record/batch.js';
+import { checksummedHere } from '../record/checksummed-here.js';
 import { codecFor } from '../record/codecs/index.js';
 
 interface Ahead {
@@ -36,7 +37,11 @@ const zstdCodec = 4;
 
 /** Whether `records` (a produce's bytes for one partition) starts with a v2 zstd batch whose records section lies within them. */
 export function zstdBatchAhead(records: Uint8Array | null): boolean {
-  if (records === null || records.length <= batchHeaderBytes || records[positions.magic] !== 2) return false;
+  // A batch a Producer in this thread built is taken on its header (produce-batch-checks.ts
+  // `timestampProblem`, `trusted`), so nothing would read the body: not sent ahead. (With
+  // `before.max.ms` bounded its records are read after all, by the synchronous decoder.)
+  if (records === null || checksummedHere(records)) return false;
+  if (records.length <= batchHeaderBytes || records[positions.magic] !== 2) return false;
   if ((records[positions.attributes + 1]! & attributeBits.compressionMask) !== zstdCodec) return false;
   const size = batchLogOverheadBytes + ((records[8]! << 24) | (records[9]! << 16) | (records[10]! << 8) | records[11]!);
   return size > batchHeaderBytes && size <= records.length;

@@ -2,8 +2,8 @@
  * A batch a Producer in this thread built and checksummed is trusted for its header's max
  * timestamp (record/checksummed-here.ts): the leader decides the timestamp bounds from the
  * header and does not decompress a compressed batch to read each record. These are the
- * outcomes that trust must not change, through the public API, for every codec that
- * writes everywhere: a record past `message.timestamp.after.max.ms` refuses its send;
+ * outcomes that trust must not change, through the public API, for every codec (zstd
+ * writes with the native package, installed here): a record past `message.timestamp.after.max.ms` refuses its send;
  * out-of-order timestamps in one compressed batch keep the largest as the partition's
  * max timestamp (ListOffsets -3), as Kafka stores it; a topic with `before.max.ms`
  * bounded still reads each record (the smallest timestamp is not in the header).
@@ -14,7 +14,7 @@ import { Cluster } from '../../src/cluster.js';
 const hour = 3_600_000;
 const typed = (code: string) => expect.objectContaining({ name: 'TributaryError', code });
 
-describe.each(['none', 'gzip', 'lz4', 'snappy'] as const)('trusted in-process batches, compression %s', (compression) => {
+describe.each(['none', 'gzip', 'lz4', 'snappy', 'zstd'] as const)('trusted in-process batches, compression %s', (compression) => {
   it('bounds hold and the stored max timestamp is the records\' largest', async () => {
     await using cluster = await Cluster.start();
     const admin = cluster.admin();
