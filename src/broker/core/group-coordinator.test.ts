@@ -855,13 +855,14 @@ describe('GroupCoordinator: offset expiry', () => {
     commit(0, 2 * day);
     commit(1, -1);
     commit(2, undefined);
-    expect(s.committed.map((r) => (r.type === 'OffsetCommit' ? r.value?.expireTimestamp : undefined))).toEqual([5 + 2 * day, null, null]);
+    commit(3, Number.MAX_SAFE_INTEGER);
+    expect(s.committed.map((r) => (r.type === 'OffsetCommit' ? r.value?.expireTimestamp : undefined))).toEqual([5 + 2 * day, null, null, Number.MAX_SAFE_INTEGER]);
     s.tick(2 * day - 1); // a check just before the expire timestamp
-    expect(s.fetchOffsets('simple')).toEqual({ 't:0': 7, 't:1': 7, 't:2': 7 });
+    expect(s.fetchOffsets('simple')).toEqual({ 't:0': 7, 't:1': 7, 't:2': 7, 't:3': 7 });
     s.tick(day);
-    expect(s.fetchOffsets('simple')).toEqual({ 't:1': 7, 't:2': 7 });
+    expect(s.fetchOffsets('simple')).toEqual({ 't:1': 7, 't:2': 7, 't:3': 7 });
     s.tick(8 * day);
-    expect(s.fetchOffsets('simple')).toEqual({});
+    expect(s.fetchOffsets('simple')).toEqual({ 't:3': 7 });
     // The record format keeps the expire timestamp across a reload.
     const reloaded = new GroupCoordinator({ rng: new Rng(3), config: { offsetsRetentionMs: 10 * day, offsetsRetentionCheckIntervalMs: day } });
     reloaded.loadFrom(s.committed.slice(0, 1), 6);

@@ -145,12 +145,10 @@ export class OffsetMetadataManager {
     // OffsetCommit v2-v4's retention: -1 (the default) leaves the offset to the group's expiry;
     // any other value gives it Kafka's own expire timestamp (`expireTimestampMs`), written in
     // an OffsetCommitValue v1.
+    // A retention so long that the sum leaves the safe integers is forever (Kafka's long
+    // overflows there, and expires the offset at once).
     const retentionMs = req.retentionTimeMs ?? defaultRetentionTimeMs;
-    const expireTimestamp = retentionMs === defaultRetentionTimeMs ? null : now + retentionMs;
-    if (expireTimestamp !== null && !Number.isSafeInteger(expireTimestamp)) {
-      for (const v of valid) v.result.errorCode = 'INVALID_COMMIT_OFFSET_SIZE';
-      return respond(false);
-    }
+    const expireTimestamp = retentionMs === defaultRetentionTimeMs ? null : Math.min(now + retentionMs, Number.MAX_SAFE_INTEGER);
     for (const v of valid) {
       const metadata = v.p.committedMetadata ?? '';
       const leaderEpoch = v.p.committedLeaderEpoch ?? noLeaderEpoch;
