@@ -293,9 +293,10 @@ export class OffsetMetadataManager {
     const committed = this.committed(group);
     const pending = this.pendingCommits.get(group);
     const expired = committed.filter((c) => {
-      if (pending?.has(offsetKey(c.topic, c.partition)) || subscribed(c.topic)) return false;
-      if (c.value.expireTimestamp !== null) return now >= c.value.expireTimestamp;
-      return now - (emptySince ?? c.value.commitTimestamp) >= retentionMs;
+      if (pending?.has(offsetKey(c.topic, c.partition))) return false;
+      const due = c.value.expireTimestamp !== null ? now >= c.value.expireTimestamp : now - (emptySince ?? c.value.commitTimestamp) >= retentionMs;
+      // Asked last: reading the members' subscriptions is the dear part (see expirableGroups).
+      return due && !subscribed(c.topic);
     });
     if (expired.length === committed.length && pending === undefined) {
       this.deleteAllOffsets(group, out);
