@@ -303,6 +303,7 @@ export class GroupShell {
   async handle(request: Request, context?: RequestContext): Promise<unknown> {
     const ctx = context ?? inlineContext;
     if (this.closed) throw new TributaryError('COORDINATOR_NOT_AVAILABLE', `the group coordinator of broker ${this.broker.nodeId} is closed`);
+    if (request.apiKey === ApiKey.OffsetFetch && request.groups !== undefined) return this.offsetFetchBatch(request, context);
     if (!isInline(context) && 'groupId' in request) {
       // (A context that crossed a thread by structured clone could carry a signal-shaped object: only a real one counts.)
       const signal = ctx.signal instanceof AbortSignal ? ctx.signal : undefined;
@@ -335,6 +336,26 @@ export class GroupShell {
       default:
         throw new TributaryError('UNSUPPORTED_VERSION', `API ${request.apiKey} is not a group API`);
     }
+  }
+
+  /**
+   * A batched OffsetFetch (v8, KIP-709): each group answered as its own OffsetFetch, by this
+   * broker's coordinator of it, and a group this broker does not coordinate answered
+   * NOT_COORDINATOR on its own, as Kafka's `KafkaApis.handleOffsetFetchRequestFromCoordinator`
+   * does (the client asks that group's coordinator again). A group's error comes with no topics.
+   */
+  private async offsetFetchBatch(request: P.OffsetFetchRequest, context: RequestContext | undefined): Promise<P.OffsetFetchResponse> {
+    const signal = !isInline(context) && context?.signal instanceof AbortSignal ? context.signal : undefined;
+    const groups = await Promise.all(
+      (request.groups ?? []).map(async (g): Promise<P.OffsetFetchResponseGroup> => {
+        if (!isInline(context)) await this.awaitLoad(g.groupId, signal);
+        if (signal?.aborted) throw new TributaryError('NETWORK_EXCEPTION', `the client disconnected while the coordinator of group ${JSON.stringify(g.groupId)} loaded`);
+        const one: P.OffsetFetchRequest = { apiKey: ApiKey.OffsetFetch, groupId: g.groupId, topics: g.topics, ...(request.requireStable === undefined ? {} : { requireStable: request.requireStable }) };
+        const res = await this.forGroup(g.groupId, one);
+        return { groupId: g.groupId, topics: res.errorCode === 'NONE' ? res.topics : [], errorCode: res.errorCode };
+      }),
+    );
+    return { apiKey: ApiKey.OffsetFetch, throttleTimeMs: 0, topics: [], errorCode: 'NONE', groups };
   }
 
   // ------------------------------------------------------------------ FindCoordinator

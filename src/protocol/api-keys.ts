@@ -21,7 +21,8 @@
  * stops before it, and the in-process types keep the older shape:
  * - Fetch stops at v12: v13 names topics by id instead of name.
  * - OffsetCommit stops at v8 and OffsetFetch at v8: v9 is KIP-848's consumer protocol.
- *   OffsetFetch v8 batches groups; the wire adapter turns it into the one-group shape.
+ *   OffsetFetch v8 batches groups; the wire adapter turns a batch of one into the one-group
+ *   shape, and keeps any other batch in `groups` (answered group by group).
  * - Produce stops at v9: v10 and v11 add only KIP-951's leader-discovery tagged fields.
  *
  * Worked example: for Metadata, KafkaJS (max v6) negotiates v6 and librdkafka 2.x (max

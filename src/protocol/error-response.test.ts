@@ -42,6 +42,19 @@ describe('errorResponse', () => {
     });
   }
 
+  it('OffsetFetch v8 with several groups: each group carries the error, none of its topics', () => {
+    const request: Request = { apiKey: ApiKey.OffsetFetch, groupId: 'a', topics: null, groups: [{ groupId: 'a', topics: null }, { groupId: 'b', topics: [{ name: 't', partitionIndexes: [0] }] }] };
+    const answer = errorResponse(request, 'NOT_COORDINATOR', 'moved')!;
+    const frame = encodeResponse(answer, { apiVersion: 8, correlationId: 7, request });
+    const back = decodeResponse(ApiKey.OffsetFetch, 8, frame.subarray(4)).response as { groups?: unknown };
+    expect(back.groups).toEqual([
+      { groupId: 'a', topics: [], errorCode: 'NOT_COORDINATOR' },
+      { groupId: 'b', topics: [], errorCode: 'NOT_COORDINATOR' },
+    ]);
+    // An older version cannot carry several groups: the encoder refuses, never drops one.
+    expect(() => encodeResponse(answer, { apiVersion: 7, correlationId: 7, request })).toThrow(/several groups/);
+  });
+
   it('a request of any shape gets an answer, and a Tributary-only code goes out as UNKNOWN_SERVER_ERROR', () => {
     const broken = { apiKey: ApiKey.Produce, acks: 2, topicData: 'nonsense' } as unknown as Request;
     expect(errorResponse(broken, 'INVALID_REQUIRED_ACKS', 'acks 2')).toMatchObject({ apiKey: ApiKey.Produce, responses: [] });

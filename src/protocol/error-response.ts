@@ -242,6 +242,10 @@ export function errorResponse(request: Request, code: ErrorCode, message: string
       // Kafka's getErrorResponse: the error at the top, no topics.
       return { apiKey: ApiKey.OffsetDelete, errorCode, topics: [], throttleTimeMs: 0 };
     case ApiKey.OffsetFetch:
+      // A batch (v8): each group with the error and no topics (Kafka's getErrorResponse).
+      if (Array.isArray(request.groups)) {
+        return { apiKey: ApiKey.OffsetFetch, errorCode: 'NONE', topics: [], groups: list<{ groupId: unknown }>(request.groups).map((g) => ({ groupId: text(g?.groupId), topics: [], errorCode })), throttleTimeMs: 0 };
+      }
       // v1 carries errors per partition only, v2+ at the top as well (Kafka's getErrorResponse).
       return {
         apiKey: ApiKey.OffsetFetch,

@@ -242,6 +242,13 @@ export interface OffsetFetchRequestTopic {
   readonly partitionIndexes: readonly number[];
 }
 
+/** One group of a batched OffsetFetch (v8, KIP-709). */
+export interface OffsetFetchRequestGroup {
+  readonly groupId: string;
+  /** The partitions wanted, or null for every partition the group has committed. */
+  readonly topics: readonly OffsetFetchRequestTopic[] | null;
+}
+
 export interface OffsetFetchRequest {
   readonly apiKey: typeof ApiKey.OffsetFetch;
   readonly groupId: string;
@@ -249,6 +256,13 @@ export interface OffsetFetchRequest {
   readonly topics: readonly OffsetFetchRequestTopic[] | null;
   /** Wait for pending transactional commits instead of answering UNSTABLE_OFFSET_COMMIT (v7+). */
   readonly requireStable?: boolean;
+  /**
+   * A batch of groups (v8, KIP-709: Kafka's admin asks the offsets of several groups with one
+   * coordinator at once). Present only for a batch of other than one group; then every group
+   * is answered in the response's `groups`, and `groupId` and `topics` are the first group's
+   * (`''` and null for none).
+   */
+  readonly groups?: readonly OffsetFetchRequestGroup[];
 }
 
 export interface OffsetFetchResponsePartition {
@@ -265,12 +279,22 @@ export interface OffsetFetchResponseTopic {
   readonly partitions: readonly OffsetFetchResponsePartition[];
 }
 
+/** One group's answer in a batched OffsetFetch (v8). */
+export interface OffsetFetchResponseGroup {
+  readonly groupId: string;
+  readonly topics: readonly OffsetFetchResponseTopic[];
+  /** The group's error, such as NOT_COORDINATOR (then no topics). */
+  readonly errorCode: ErrorCode;
+}
+
 export interface OffsetFetchResponse {
   readonly apiKey: typeof ApiKey.OffsetFetch;
   readonly topics: readonly OffsetFetchResponseTopic[];
   /** A group-level error (v2+), such as COORDINATOR_LOAD_IN_PROGRESS. */
   readonly errorCode: ErrorCode;
   readonly throttleTimeMs?: number;
+  /** The answer to a request's `groups`, one per group in its order (then `topics` is empty and `errorCode` NONE). */
+  readonly groups?: readonly OffsetFetchResponseGroup[];
 }
 
 // ---- ListGroups (16) ----

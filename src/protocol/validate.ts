@@ -263,6 +263,7 @@ const checks: { readonly [K in ApiKey]: Check<RequestOf<K>> } = {
     groupId: string,
     topics: nullable(array(struct({ name: string, partitionIndexes: array(partitionIndex) }))),
     requireStable: optional(bool),
+    groups: optional(array(struct({ groupId: string, topics: nullable(array(struct({ name: string, partitionIndexes: array(partitionIndex) }))) }))),
   }),
   [ApiKey.FindCoordinator]: api(ApiKey.FindCoordinator, {
     keyType: oneOf([0, 1]),

@@ -821,6 +821,54 @@ describe('GroupCoordinator: offset expiry', () => {
     expect(c.tick(10 * day).records).toEqual([{ type: 'OffsetCommit', key: { group: 'old', topic: 't', partition: 0 }, value: null }]);
   });
 
+  it('a Stable consumer group keeps the offsets of topics its members subscribe to; those of other topics expire from their commit, and the group stays', () => {
+    // ConsumerProtocolSubscription v0 of topic 't' (version, topics, user data null).
+    const subscription = sub(0, 0, 0, 0, 0, 1, 0, 1, 0x74, 0xff, 0xff, 0xff, 0xff);
+    const s = new Shell({ offsetsRetentionMs: 10 * day, offsetsRetentionCheckIntervalMs: day, groupMaxSessionTimeoutMs: 3 * day });
+    const { members: [a], generation } = s.stableGroup('g', 1, { sessionTimeoutMs: 2 * day, protocols: [{ name: 'range', metadata: subscription }] });
+    s.commitOffsets('g', a!, generation, { 't:0': 4, 'old:0': 9 });
+    for (let i = 0; i < 9; i++) {
+      s.tick(day);
+      s.heartbeat('g', a!, generation);
+    }
+    expect(s.fetchOffsets('g')).toEqual({ 't:0': 4, 'old:0': 9 });
+    s.tick(day);
+    expect(s.fetchOffsets('g')).toEqual({ 't:0': 4 });
+    expect(s.committed.at(-1)).toEqual({ type: 'OffsetCommit', key: { group: 'g', topic: 'old', partition: 0 }, value: null });
+    expect(s.coordinator.groupState('g')).toBe('Stable');
+    // Even when every offset it has is of a topic nobody reads, a group with members is not deleted.
+    s.heartbeat('g', a!, generation);
+    s.commitOffsets('g', a!, generation, { 'other:0': 1 });
+    const before = s.committed.length;
+    s.tick(11 * day);
+    expect(s.coordinator.groupState('g')).toBe('Empty'); // its member's session ran out meanwhile
+    expect(s.committed.slice(before).filter((r) => r.type === 'GroupMetadata' && r.value === null)).toEqual([]);
+  });
+
+  it('an offset committed with a retention of its own (OffsetCommit v2-v4) expires at its expire timestamp (an OffsetCommitValue v1); -1 is the broker retention', () => {
+    const s = new Shell({ offsetsRetentionMs: 10 * day, offsetsRetentionCheckIntervalMs: day });
+    s.now = 5;
+    const commit = (partition: number, retentionTimeMs: number | undefined): void => {
+      const id = s.send({ apiKey: ApiKey.OffsetCommit, groupId: 'simple', generationId: -1, memberId: '', ...(retentionTimeMs === undefined ? {} : { retentionTimeMs }), topics: [{ name: 't', partitions: [{ partitionIndex: partition, committedOffset: 7, committedLeaderEpoch: -1, committedMetadata: null }] }] });
+      expect(s.commitErrors(id)).toEqual(['NONE']);
+    };
+    commit(0, 2 * day);
+    commit(1, -1);
+    commit(2, undefined);
+    commit(3, Number.MAX_SAFE_INTEGER);
+    expect(s.committed.map((r) => (r.type === 'OffsetCommit' ? r.value?.expireTimestamp : undefined))).toEqual([5 + 2 * day, null, null, Number.MAX_SAFE_INTEGER]);
+    s.tick(2 * day - 1); // a check just before the expire timestamp
+    expect(s.fetchOffsets('simple')).toEqual({ 't:0': 7, 't:1': 7, 't:2': 7, 't:3': 7 });
+    s.tick(day);
+    expect(s.fetchOffsets('simple')).toEqual({ 't:1': 7, 't:2': 7, 't:3': 7 });
+    s.tick(8 * day);
+    expect(s.fetchOffsets('simple')).toEqual({ 't:3': 7 });
+    // The record format keeps the expire timestamp across a reload.
+    const reloaded = new GroupCoordinator({ rng: new Rng(3), config: { offsetsRetentionMs: 10 * day, offsetsRetentionCheckIntervalMs: day } });
+    reloaded.loadFrom(s.committed.slice(0, 1), 6);
+    expect(reloaded.committedOffsets('simple')[0]!.value.expireTimestamp).toBe(5 + 2 * day);
+  });
+
   it('a commit on its way is never expired', () => {
     const s = new Shell({ offsetsRetentionMs: 1000, offsetsRetentionCheckIntervalMs: 1000 });
     s.commitOffsets('simple', '', -1, { 't:0': 1 });

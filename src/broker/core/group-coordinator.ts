@@ -321,12 +321,15 @@ export class GroupCoordinator {
   /**
    * Kafka's `cleanupGroupMetadata`: in an Empty group, offsets expire `offsetsRetentionMs`
    * after the group became Empty (or, for a group that only stores offsets, after each
-   * commit); a commit still on its way is never expired. An Empty group left with no
-   * offsets is deleted.
+   * commit); in a Stable consumer group, offsets of topics no member subscribes to expire
+   * `offsetsRetentionMs` after their commit; an offset committed with a retention of its own
+   * (OffsetCommit v2-v4) at its expire timestamp. A commit still on its way is never
+   * expired. An Empty group left with no offsets is deleted.
    */
   private expireOffsets(now: number, out: CoordinatorResult): void {
-    for (const { groupId, emptySince } of this.groups.expirableGroups()) {
-      if (this.offsets.cleanupExpiredOffsets(groupId, now, this.config.offsetsRetentionMs, emptySince, out)) this.groups.deleteGroup(groupId, now, out);
+    for (const { groupId, emptySince, subscribed } of this.groups.expirableGroups()) {
+      const allExpired = this.offsets.cleanupExpiredOffsets(groupId, now, this.config.offsetsRetentionMs, emptySince, out, subscribed);
+      if (allExpired && subscribed === undefined) this.groups.deleteGroup(groupId, now, out);
     }
   }
 

@@ -11,7 +11,7 @@ import type { ErrorCode } from '../../util/error-codes.js';
 import type { ClassicGroup } from './classic-group.js';
 
 /** The protocol type of consumer groups; only their subscriptions can be read. */
-const consumerProtocolType = 'consumer';
+export const consumerProtocolType = 'consumer';
 /** A subscription never lists more topics than its bytes can hold (4 bytes a topic, at least); a bound for malformed counts. */
 const topicBytesMin = 2;
 

@@ -21,6 +21,8 @@ import { subscribedTopicsOf, validateOffsetDelete } from './offset-delete.js';
 
 /** The offset OffsetFetch returns for a partition with no committed offset (`OffsetFetchResponse.INVALID_OFFSET`). */
 const noOffset = -1;
+/** OffsetCommit's `retentionTimeMs` that asks for the broker's retention (`OffsetCommitRequest.DEFAULT_RETENTION_TIME`). */
+const defaultRetentionTimeMs = -1;
 
 type OffsetFetchResponse = GroupResponseFor<P.OffsetFetchRequest>;
 
@@ -140,6 +142,13 @@ export class OffsetMetadataManager {
       for (const v of valid) v.result.errorCode = fenced;
       return respond(false);
     }
+    // OffsetCommit v2-v4's retention: -1 (the default) leaves the offset to the group's expiry;
+    // any other value gives it Kafka's own expire timestamp (`expireTimestampMs`), written in
+    // an OffsetCommitValue v1.
+    // A retention so long that the sum leaves the safe integers is forever (Kafka's long
+    // overflows there, and expires the offset at once).
+    const retentionMs = req.retentionTimeMs ?? defaultRetentionTimeMs;
+    const expireTimestamp = retentionMs === defaultRetentionTimeMs ? null : Math.min(now + retentionMs, Number.MAX_SAFE_INTEGER);
     for (const v of valid) {
       const metadata = v.p.committedMetadata ?? '';
       const leaderEpoch = v.p.committedLeaderEpoch ?? noLeaderEpoch;
@@ -154,7 +163,7 @@ export class OffsetMetadataManager {
       out.records.push({
         type: 'OffsetCommit',
         key: { group: req.groupId, topic: v.topic, partition: v.p.partitionIndex },
-        value: { offset: v.p.committedOffset, leaderEpoch, metadata, commitTimestamp: now, expireTimestamp: null },
+        value: { offset: v.p.committedOffset, leaderEpoch, metadata, commitTimestamp: now, expireTimestamp },
       });
       this.addPending(req.groupId, v.topic, v.p.partitionIndex);
     }
@@ -271,19 +280,23 @@ export class OffsetMetadataManager {
   }
 
   /**
-   * Kafka's `cleanupExpiredOffsets`, for an Empty group: tombstones for its offsets that
-   * expire at `now`, `retentionMs` after `emptySince` (or, when that is unknown, after
-   * each commit's own timestamp), or at a v1 record's expire timestamp; never one with a
-   * commit on its way. True when every committed offset expired and nothing is pending:
-   * the group has no offsets left and may be deleted.
+   * Kafka's `cleanupExpiredOffsets`: tombstones for the group's offsets that expire at
+   * `now`, never one with a commit on its way, nor one of a topic the group's members
+   * subscribe to (`subscribed`, for a Stable consumer group). An offset with an expire
+   * timestamp of its own (OffsetCommit v2-v4's retention) expires then; any other
+   * `retentionMs` after `emptySince` (an Empty group: when it became Empty) or, when that is
+   * undefined (a simple consumer's group, an old record, a Stable group), after its commit.
+   * True when every committed offset expired and nothing is pending: the group has no
+   * offsets left and, if Empty, may be deleted.
    */
-  cleanupExpiredOffsets(group: string, now: number, retentionMs: number, emptySince: number | undefined, out: CoordinatorResult): boolean {
+  cleanupExpiredOffsets(group: string, now: number, retentionMs: number, emptySince: number | undefined, out: CoordinatorResult, subscribed: (topic: string) => boolean = () => false): boolean {
     const committed = this.committed(group);
     const pending = this.pendingCommits.get(group);
     const expired = committed.filter((c) => {
       if (pending?.has(offsetKey(c.topic, c.partition))) return false;
-      if (c.value.expireTimestamp !== null) return now >= c.value.expireTimestamp;
-      return now - (emptySince ?? c.value.commitTimestamp) >= retentionMs;
+      const due = c.value.expireTimestamp !== null ? now >= c.value.expireTimestamp : now - (emptySince ?? c.value.commitTimestamp) >= retentionMs;
+      // Asked last: reading the members' subscriptions is the dear part (see expirableGroups).
+      return due && !subscribed(c.topic);
     });
     if (expired.length === committed.length && pending === undefined) {
       this.deleteAllOffsets(group, out);

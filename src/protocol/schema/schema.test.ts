@@ -29,7 +29,8 @@ function agree<T extends true>(): T | undefined {
  * - FindCoordinator v0-v3 carry one `key` and one coordinator at the top level; v4 batches
  *   them in `coordinatorKeys` and `coordinators`.
  * - LeaveGroup v0-v2 carry one `memberId`; v3+ carry `members`.
- * - OffsetFetch v8 batches groups in `groups`; the in-process request is one group (v7's shape).
+ * - OffsetFetch v8 batches groups in `groups`; the in-process request is one group (v7's shape)
+ *   with the batch in an optional `groups` (KIP-709) when it holds other than one group.
  * - DeleteTopics v1-v5 carry `topicNames`; v6 carries `topics` by name or id.
  * - CreatePartitions carries each new partition's replicas as `{ brokerIds }`; in process, a
  *   plain array of broker ids.
@@ -48,7 +49,6 @@ type Exceptions = {
       | '(top): port is only in the description';
   };
   [ApiKey.LeaveGroup]: { request: '(top): memberId is only in the description'; response: never };
-  [ApiKey.OffsetFetch]: { request: '(top): groups is only in the description'; response: '(top): groups is only in the description' };
   [ApiKey.DeleteTopics]: { request: '(top): topicNames is only in the description'; response: never };
   [ApiKey.CreatePartitions]: { request: 'topics: assignments is an array of arrays in the in-process type'; response: never };
   [ApiKey.DescribeConfigs]: { request: never; response: 'results.configs: isDefault is only in the in-process type' };

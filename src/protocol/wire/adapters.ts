@@ -122,32 +122,44 @@ export const adapters: { readonly [key: number]: ApiAdapters } = {
     },
   },
 
-  // OffsetFetch v8 batches groups; the in-process request and response are for one group.
+  // OffsetFetch v8 batches groups (KIP-709). A batch of one group is the in-process one-group
+  // shape; any other batch (several groups, or none) also keeps every group in `groups`, and
+  // its answer comes back in the response's `groups`.
   [ApiKey.OffsetFetch]: {
     request: {
       toWire(version, value) {
-        if (version < 8) return value;
+        const batch = value['groups'];
+        if (version < 8) {
+          if (batch !== undefined) cannot('OffsetFetch', version, 'several groups (v8+)');
+          return value;
+        }
+        if (batch !== undefined) return { ...without(value, 'groupId', 'topics', 'groups'), groups: batch };
         return { ...without(value, 'groupId', 'topics'), groups: [{ groupId: value['groupId'], topics: value['topics'] }] };
       },
-      fromWire(version, value, fail) {
+      fromWire(version, value) {
         if (version < 8) return without(value, 'groups');
         const groups = arr(value['groups']);
-        if (groups.length !== 1) fail(`an OffsetFetch v8 request for ${groups.length} groups (Tributary answers one group per request)`);
-        const g = groups[0]!;
-        return { ...without(value, 'groups'), groupId: g['groupId'], topics: g['topics'] };
+        const first = groups[0];
+        const one = { ...without(value, 'groups'), groupId: first?.['groupId'] ?? '', topics: first?.['topics'] ?? null };
+        return groups.length === 1 ? one : { ...one, groups: groups.map((g) => ({ groupId: g['groupId'], topics: g['topics'] })) };
       },
     },
     response: {
       toWire(version, value, request) {
-        if (version < 8) return value;
+        const batch = value['groups'];
+        if (version < 8) {
+          if (batch !== undefined) cannot('OffsetFetch', version, 'the answers of several groups (v8+)');
+          return value;
+        }
+        if (batch !== undefined) return { ...without(value, 'topics', 'errorCode', 'groups'), groups: batch };
         const groupId = request?.['groupId'];
         if (typeof groupId !== 'string') return cannot('OffsetFetch', version, 'a response without the request it answers (v8 names the group)');
         return { ...without(value, 'topics', 'errorCode'), groups: [{ groupId, topics: value['topics'], errorCode: value['errorCode'] }] };
       },
-      fromWire(version, value, fail) {
+      fromWire(version, value) {
         if (version < 8) return without(value, 'groups');
         const groups = arr(value['groups']);
-        if (groups.length !== 1) fail(`an OffsetFetch v8 response for ${groups.length} groups, to a request for one`);
+        if (groups.length !== 1) return { ...without(value, 'groups'), topics: [], errorCode: 'NONE', groups };
         const g = groups[0]!;
         return { ...without(value, 'groups'), topics: g['topics'], errorCode: g['errorCode'] };
       },
