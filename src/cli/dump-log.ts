@@ -48,7 +48,8 @@ that do not point at a batch with that base offset in the .log beside it.
 Options:
   --print-data   also print each record: offset, timestamp, key and value sizes, header
                  keys, key and payload (as text; a backslash, control characters and
-                 bytes that are not UTF-8 escaped as \\\\, \\n, \\t, \\r, \\xNN)
+                 bytes that are not UTF-8 escaped as \\\\, \\n, \\t, \\r, \\xNN; C1
+                 controls such as U+0085 and U+2028, U+2029 as \\uXXXX)
   --help         this text
 
 Exit code 0 when every batch and index is sound (a torn tail is reported, and is not a
@@ -182,9 +183,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * A key or payload as text on one line: UTF-8 as it is, with a backslash and the control
- * characters escaped (`\\`, `\n`, `\t`, `\xNN`); bytes that are not UTF-8 (a metadata
- * record, say) byte by byte, printable ASCII as it is and the rest as `\xNN`. A payload
- * holding a newline would otherwise break the one-record-a-line output that scripts read.
+ * characters escaped (`\\`, `\n`, `\t`, `\xNN`), and the C1 controls and U+2028, U+2029,
+ * where other line splitters break (Python's `splitlines`), as `\uXXXX`; bytes that are
+ * not UTF-8 (a metadata record, say) byte by byte, printable ASCII as it is and the rest
+ * as `\xNN`. A payload holding a newline would otherwise break the one-record-a-line
+ * output that scripts read.
  */
 function text(b: Uint8Array | null): string {
   if (b === null) return 'null';
@@ -197,7 +200,16 @@ function text(b: Uint8Array | null): string {
     for (const byte of b) out += byte === 0x5c ? '\\\\' : byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : hex(byte);
     return out;
   }
-  return s.replace(/[\\\x00-\x1f\x7f]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : hex(c.charCodeAt(0))));
+  // C1 controls (U+0085 NEL among them) and U+2028, U+2029 are code points, not bytes:
+  // `\uXXXX`, so `\x85` keeps meaning the byte 0x85 of text that is not UTF-8.
+  return s.replace(/[\\\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => {
+    if (c === '\\') return '\\\\';
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    const n = c.charCodeAt(0);
+    return n <= 0x7f ? hex(n) : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** Dumps one file; true when it is sound. */
