@@ -21,16 +21,20 @@ import { decodeBatch } from '../record/codecs/index.js';
 import { attributeBits, batchHeaderBytes, batchLogOverheadBytes, checkBatch, compressionOf, crcStartPosition, readBatchHeader, timestampTypeOf } from '../record/batch.js';
 import { offsetIndexEntryBytes, parseSegmentFileName, segmentFileStem, timeIndexEntryBytes } from '../storage/core/offset-index.js';
 import { crc32c } from '../util/crc32c.js';
-import { parseCommandLine, UsageError, type FlagSpec } from './args.js';
+import { atMostOne, parseCommandLine, UsageError, type FlagSpec } from './args.js';
 import type { Command, CommandIo } from './command.js';
 import { errorLine } from './remote.js';
 
 const flags: Record<string, FlagSpec> = {
   'print-data': { value: false },
   help: { value: false },
+  // kafka-dump-log.sh's spellings.
+  files: { value: true },
+  'print-data-log': { value: false },
 };
 
 const usage = `Usage: tributary dump-log DIR|FILE [options]
+       tributary dump-log --files FILE[,FILE...] [--print-data-log]   (kafka-dump-log.sh's spelling)
 
 Prints the record batches of segment files (.log), and the entries of their offset
 (.index) and time (.timeindex) indexes: every such file under DIR (a data folder, or
@@ -274,18 +278,24 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     io.stdout(usage);
     return 0;
   }
-  const path = positionals[0];
-  if (path === undefined) throw new UsageError('which folder or file? tributary dump-log DIR|FILE');
-  let files: string[];
-  try {
-    files = segmentFiles(path);
-  } catch (err) {
-    errorLine(io, `tributary dump-log: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
-  }
-  if (!files.some((file) => file.endsWith('.log')) && !statSync(path).isFile()) {
-    errorLine(io, `tributary dump-log: no .log segment files under ${path}`);
-    return 1;
+  const listed = f.get('files')?.[0];
+  if (listed !== undefined && positionals.length > 0) throw new UsageError('a DIR|FILE argument and --files cannot go together');
+  const paths = listed !== undefined ? listed.split(',').filter((p) => p !== '') : positionals;
+  if (paths.length === 0) throw new UsageError('which folder or file? tributary dump-log DIR|FILE (or --files FILE,FILE)');
+  const printData = atMostOne(f, ['print-data', 'print-data-log']) !== undefined;
+  const files: string[] = [];
+  for (const path of paths) {
+    try {
+      const found = segmentFiles(path);
+      if (!found.some((file) => file.endsWith('.log')) && !statSync(path).isFile()) {
+        errorLine(io, `tributary dump-log: no .log segment files under ${path}`);
+        return 1;
+      }
+      files.push(...found);
+    } catch (err) {
+      errorLine(io, `tributary dump-log: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+      return 1;
+    }
   }
   let sound = true;
   for (const [i, file] of files.entries()) {
@@ -293,7 +303,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     try {
       const parsed = parseSegmentFileName(basename(file));
       const kind = parsed?.suffix;
-      const ok = kind === 'index' || kind === 'timeindex' ? dumpIndex(file, kind, parsed!.baseOffset, io) : await dumpFile(file, f.has('print-data'), io);
+      const ok = kind === 'index' || kind === 'timeindex' ? dumpIndex(file, kind, parsed!.baseOffset, io) : await dumpFile(file, printData, io);
       if (!ok) sound = false;
     } catch (err) {
       sound = false;
