@@ -146,6 +146,38 @@ describe('TSDoc examples', () => {
   }, 120_000);
 });
 
+describe('TSDoc on the public API', () => {
+  it('every public member of every exported class has TSDoc a user sees on hover (its own, or the interface or base class it implements)', async () => {
+    const ts = (await import('typescript')).default;
+    const entries = [join(root, 'src', 'index.ts'), join(root, 'src', 'testing.ts')];
+    const program = ts.createProgram(entries, { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true });
+    const checker = program.getTypeChecker();
+    const undocumented = new Set<string>();
+    let checked = 0;
+    for (const entry of entries) {
+      for (let symbol of checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(entry)!)!)) {
+        if (symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+        if (!(symbol.flags & ts.SymbolFlags.Class)) continue;
+        const declaration = symbol.declarations!.find(ts.isClassDeclaration)!;
+        const file = relative(root, declaration.getSourceFile().fileName);
+        for (const member of declaration.members) {
+          if (ts.isConstructorDeclaration(member) || ts.isClassStaticBlockDeclaration(member) || ts.isSemicolonClassElement(member) || ts.isIndexSignatureDeclaration(member)) continue;
+          if (member.name === undefined || ts.isPrivateIdentifier(member.name)) continue;
+          if (ts.getCombinedModifierFlags(member) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+          if (ts.getJSDocTags(member).some((t) => t.tagName.text === 'internal')) continue;
+          const own = checker.getSymbolAtLocation(member.name);
+          checked++;
+          // Overloads share one symbol: the documentation of any of them shows.
+          if (own !== undefined && own.getDocumentationComment(checker).length > 0) continue;
+          undocumented.add(`${symbol.name}.${member.name.getText()} (${file}:${declaration.getSourceFile().getLineAndCharacterOfPosition(member.getStart()).line + 1})`);
+        }
+      }
+    }
+    expect([...undocumented]).toEqual([]);
+    expect(checked).toBeGreaterThan(200);
+  }, 120_000);
+});
+
 /** What a sample run did. */
 interface Ran {
   readonly code: number | null;
