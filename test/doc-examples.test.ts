@@ -340,6 +340,23 @@ describe('README samples, run as written', () => {
   }, 180_000);
 });
 
+describe('examples/, run as the README says (npx tsx examples/NAME.ts)', () => {
+  // Each says what it shows on its last line; a run that fails or loses data exits non-zero.
+  for (const [name, last] of [
+    ['partition-log', /^ok: every record came back/],
+    ['pubsub-service', /^after a restart: read 100 orders/],
+    ['demo', /^ok: nothing acknowledged was lost/],
+  ] as const) {
+    it(`${name}.ts runs and exits 0`, async () => {
+      const ran = await runNode(root, ['--import', 'tsx', join('examples', `${name}.ts`)]);
+      // The demo kills a node: the cluster's warning that it was fenced is what a reader should see.
+      expect(ran.err.split('\n').filter((l) => l !== '' && !(name === 'demo' && /^\[tributary\] node \d fenced: no heartbeat/.test(l)))).toEqual([]);
+      expect(ran.out.trimEnd().split('\n').at(-1)).toMatch(last);
+      expect([ran.code, ran.signal]).toEqual([0, null]);
+    }, 180_000);
+  }
+});
+
 describe('README command lines, run as written', () => {
   const hasJq = (() => {
     try {
