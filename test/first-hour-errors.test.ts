@@ -36,6 +36,14 @@ describe("a new user's first errors", () => {
     expect((await auto.admin().describeTopics(['made-by-send']))[0]!.partitions).toHaveLength(3);
   }, 120_000);
 
+  it("a simulated clock with the nodes in workers: INVALID_CONFIG, as the README says (it runs only with the nodes inline)", async () => {
+    for (const threads of ['worker', 'per-node'] as const) {
+      const err = await failure(Cluster.start({ threads, clock: new SimulatedTimerClock(0) }));
+      expect(err.code).toBe('INVALID_CONFIG');
+      expect(err.message).toMatch(new RegExp(`clock is not supported with threads: '${threads}'`));
+    }
+  });
+
   it('a client of a closed cluster: CLIENT_CLOSED, for clients made before and after the close', async () => {
     const cluster = await Cluster.start();
     await cluster.admin().createTopics([{ name: 't' }]);
