@@ -158,6 +158,7 @@ export interface ClusterNodeInfo {
 export class Cluster {
   /** The cluster's id, kept in every node's meta.properties. */
   readonly clusterId: string;
+  /** The folder the nodes keep their data in: the `dataDir` option, or a temporary folder (removed on `close()`) when it was left out. */
   readonly dataDir: string;
   /** How clients reach the nodes: requests carried within this thread. */
   readonly transport: Transport;
@@ -707,10 +708,12 @@ export class Cluster {
     void rm(dir, { recursive: true, force: true }).catch(() => {});
   }
 
+  /** `close()`, for `await using cluster = await Cluster.start()`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  /** True once `close()` has been called: every client call then rejects with `CLIENT_CLOSED`. */
   get isClosed(): boolean {
     return this.closed;
   }

@@ -128,10 +128,12 @@ export class ConnectedCluster {
     await this.transport.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  /** True once `close()` has been called: the clients made from it are closed, and new ones are refused with `CLIENT_CLOSED`. */
   get isClosed(): boolean {
     return this.closed;
   }

@@ -110,10 +110,12 @@ export class RemoteCluster {
     await Promise.all([...closing, this.tcp.close()]);
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  /** True once `close()` has been called: the clients made from it are closed, and new ones are refused with `CLIENT_CLOSED`. */
   get isClosed(): boolean {
     return this.closed;
   }

@@ -146,6 +146,38 @@ describe('TSDoc examples', () => {
   }, 120_000);
 });
 
+describe('TSDoc on the public API', () => {
+  it('every public member of every exported class has TSDoc a user sees on hover (its own, or the interface or base class it implements)', async () => {
+    const ts = (await import('typescript')).default;
+    const entries = [join(root, 'src', 'index.ts'), join(root, 'src', 'testing.ts')];
+    const program = ts.createProgram(entries, { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true });
+    const checker = program.getTypeChecker();
+    const undocumented = new Set<string>();
+    let checked = 0;
+    for (const entry of entries) {
+      for (let symbol of checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(entry)!)!)) {
+        if (symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+        if (!(symbol.flags & ts.SymbolFlags.Class)) continue;
+        const declaration = symbol.declarations!.find(ts.isClassDeclaration)!;
+        const file = relative(root, declaration.getSourceFile().fileName);
+        for (const member of declaration.members) {
+          if (ts.isConstructorDeclaration(member) || ts.isClassStaticBlockDeclaration(member) || ts.isSemicolonClassElement(member) || ts.isIndexSignatureDeclaration(member)) continue;
+          if (member.name === undefined || ts.isPrivateIdentifier(member.name)) continue;
+          if (ts.getCombinedModifierFlags(member) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+          if (ts.getJSDocTags(member).some((t) => t.tagName.text === 'internal')) continue;
+          const own = checker.getSymbolAtLocation(member.name);
+          checked++;
+          // Overloads share one symbol: the documentation of any of them shows.
+          if (own !== undefined && own.getDocumentationComment(checker).length > 0) continue;
+          undocumented.add(`${symbol.name}.${member.name.getText()} (${file}:${declaration.getSourceFile().getLineAndCharacterOfPosition(member.getStart()).line + 1})`);
+        }
+      }
+    }
+    expect([...undocumented]).toEqual([]);
+    expect(checked).toBeGreaterThan(200);
+  }, 120_000);
+});
+
 /** What a sample run did. */
 interface Ran {
   readonly code: number | null;
@@ -308,6 +340,23 @@ describe('README samples, run as written', () => {
   }, 180_000);
 });
 
+describe('examples/, run as the README says (npx tsx examples/NAME.ts)', () => {
+  // Each says what it shows on its last line; a run that fails or loses data exits non-zero.
+  for (const [name, last] of [
+    ['partition-log', /^ok: every record came back/],
+    ['pubsub-service', /^after a restart: read 100 orders/],
+    ['demo', /^ok: nothing acknowledged was lost/],
+  ] as const) {
+    it(`${name}.ts runs and exits 0`, async () => {
+      const ran = await runNode(root, ['--import', 'tsx', join('examples', `${name}.ts`)]);
+      // The demo kills a node: the cluster's warning that it was fenced is what a reader should see.
+      expect(ran.err.split('\n').filter((l) => l !== '' && !(name === 'demo' && /^\[tributary\] node \d fenced: no heartbeat/.test(l)))).toEqual([]);
+      expect(ran.out.trimEnd().split('\n').at(-1)).toMatch(last);
+      expect([ran.code, ran.signal]).toEqual([0, null]);
+    }, 180_000);
+  }
+});
+
 describe('README command lines, run as written', () => {
   const hasJq = (() => {
     try {
@@ -398,3 +447,64 @@ describe('docs/kafka-names.md', () => {
     expect(checked).toBeGreaterThan(60);
   }, 120_000);
 });
+
+describe('what README.md and docs/*.md point at', () => {
+  const pages = ['README.md', ...readdirSync(join(root, 'docs')).filter((n) => n.endsWith('.md')).map((n) => `docs/${n}`)];
+
+  it('every file and folder they name exists (paths from the repository root; a bare file name in one of the folders they cite)', () => {
+    const folders = ['', 'bench/results', 'docs', 'docs/design', 'examples', 'src', 'test', 'scripts'];
+    const generated = (JSON.parse(readFileSync(join(root, 'typedoc.json'), 'utf8')) as { out: string }).out;
+    const missing: string[] = [];
+    let checked = 0;
+    for (const page of pages) {
+      const raw = readFileSync(join(root, page), 'utf8');
+      const text = raw.replace(/```[\s\S]*?```/g, '');
+      const named = [...text.matchAll(/`([^`\s]+)`/g), ...text.matchAll(/\]\(([^)\s#]+)[^)]*\)/g)].map((m) => m[1]!);
+      for (const name of named) {
+        if (/^[a-z]+:/.test(name) || /[<>*|]/.test(name)) continue; // a URL, or a pattern such as bench/results/<date>.md
+        if (name.replace(/\/$/, '') === generated) continue; // made by `npm run docs`
+        const isPath = /^(src|test|bench|docs|examples|scripts)\/[\w./-]*$/.test(name);
+        const isFile = /^[\w.-]+\.(md|ts|mjs|json)$/.test(name) && !name.startsWith('.');
+        if (!isPath && !isFile) continue;
+        checked++;
+        const found = isPath ? statSafe(join(root, name)) : folders.some((f) => statSafe(join(root, f, name)));
+        // A README sample's own file (the worker's consumer.mjs) is written by the sample.
+        if (!found && !raw.includes(`\n// ${name}:`)) missing.push(`${page}: ${name}`);
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(checked).toBeGreaterThan(20);
+  });
+
+  it("the Scripts table's flags are ones its scripts read, and `sim --only` lists every simulation", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const rows = readme.slice(readme.indexOf('## Scripts')).split('\n').filter((l) => l.startsWith('| `npm run '));
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+    const unknown: string[] = [];
+    for (const row of rows) {
+      const script = /^\| `npm run ([\w:]+)/.exec(row)![1]!;
+      expect(scripts[script], `package.json script ${script}`).toBeDefined();
+      const file = /tsx(?: --[\w-]+)* (\S+\.ts)/.exec(scripts[script]!)?.[1];
+      if (file === undefined) continue; // build, docs: not a script of ours
+      const source = readFileSync(join(root, file), 'utf8');
+      for (const [, flag] of row.matchAll(/--([a-z][\w-]*)/g)) if (!source.includes(`--${flag}`) && !new RegExp(`\\b${flag}\\s*:\\s*\\{`).test(source) && !source.includes(`arg('${flag}')`)) unknown.push(`${script}: --${flag}`);
+      const only = /--only ([\w|\\-]+\\\|[\w|\\-]+)/.exec(row)?.[1];
+      if (script === 'sim') {
+        const listed = only!.split('\\|').sort();
+        const sims = /const sims: Record<string, Sim> = \{([^}]*)\}/.exec(source)![1]!.split(',').map((e) => e.split(':')[0]!.trim().replace(/'/g, '')).sort();
+        expect(listed).toEqual(sims);
+      }
+    }
+    expect(unknown).toEqual([]);
+  });
+});
+
+function statSafe(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -13,7 +13,8 @@
  * npm resolves the tarball's dependencies through its cache first (`--prefer-offline`;
  * CI's `npm ci` has just filled it), and the registry otherwise.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -59,6 +60,8 @@ function script(format: 'esm' | 'cjs'): string {
 (async () => {
   const out = { format: '${format}' };
   out.clusterSame = testing.Cluster === main.Cluster;
+  // The third entry point of \`exports\`.
+  out.packageVersion = require('tributary-log/package.json').version;
   const before = [];
   const after = [];
   const cluster = testing.useCluster({ nodes: 1 }, { before: (fn) => before.push(fn), after: (fn) => after.push(fn) });
@@ -151,6 +154,37 @@ async function runScripts(dir: string): Promise<Record<string, unknown>[]> {
   return results;
 }
 
+/**
+ * Runs the installed bin's `serve` on free ports, and against it `topics --create`,
+ * `produce` (a line on stdin) and `consume --max 1`; then stops `serve` with SIGTERM.
+ */
+async function servedRoundTrip(bin: string, cwd: string): Promise<{ created: string; consumed: string; serveExit: number | null }> {
+  const serve = spawn(bin, ['serve', '--port', '0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    const bootstrap = await new Promise<string>((resolve, reject) => {
+      serve.stdout.on('data', (d) => {
+        out += String(d);
+        const line = /^bootstrap\.servers=(\S+)\n/m.exec(out);
+        if (line !== null) resolve(line[1]!);
+      });
+      serve.on('exit', (code) => reject(new Error(`serve exited ${code} before it was ready`)));
+    });
+    const created = (await sh(bin, ['topics', '--bootstrap-server', bootstrap, '--create', 'cli'], cwd)).stdout;
+    const produce = spawn(bin, ['produce', 'cli', '--bootstrap-server', bootstrap, '--key-separator', ':'], { cwd, stdio: ['pipe', 'ignore', 'inherit'] });
+    produce.stdin.end('k:v\n');
+    const [produced] = (await once(produce, 'exit')) as [number | null];
+    expect(produced).toBe(0);
+    const consumed = (await sh(bin, ['consume', 'cli', '--bootstrap-server', bootstrap, '--from', 'earliest', '--max', '1', '--format', '%k=%s\n'], cwd)).stdout;
+    const exited = once(serve, 'exit') as Promise<[number | null]>;
+    serve.kill('SIGTERM');
+    const [serveExit] = await exited;
+    return { created, consumed, serveExit };
+  } finally {
+    if (serve.exitCode === null && serve.signalCode === null) serve.kill('SIGKILL');
+  }
+}
+
 describe('the packed package', () => {
   beforeAll(async () => {
     const { encodeBatch } = await import('../src/record/codecs/index.js');
@@ -212,7 +246,7 @@ describe('the packed package', () => {
         '}',
       ].join('\n'),
     );
-    for (const [module, moduleResolution] of [['NodeNext', 'NodeNext'], ['CommonJS', 'Node10'], ['ESNext', 'Bundler']]) {
+    for (const [module, moduleResolution] of [['NodeNext', 'NodeNext'], ['Node16', 'Node16'], ['CommonJS', 'Node10'], ['ESNext', 'Bundler']]) {
       // skipLibCheck off: the package's own declaration files are checked too.
       await sh(join(root, 'node_modules/.bin/tsc'), ['--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'ES2022', '--module', module!, '--moduleResolution', moduleResolution!, '--typeRoots', join(root, 'node_modules/@types'), '--types', 'node', 'types.ts'], dir);
     }
@@ -237,7 +271,11 @@ describe('the packed package', () => {
     }
     // The command line the package installs.
     const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-    expect((await sh(join(dir, 'node_modules/.bin/tributary'), ['--version'], dir)).stdout).toBe(`${version}\n`);
+    const bin = join(dir, 'node_modules/.bin/tributary');
+    expect((await sh(bin, ['--version'], dir)).stdout).toBe(`${version}\n`);
+    expect((await sh(bin, ['--help'], dir)).stdout).toMatch(/^Usage: tributary <command>[\s\S]*serve[\s\S]*topics[\s\S]*produce[\s\S]*consume[\s\S]*groups[\s\S]*dump-log/);
+    // The built bin end to end: serve, then a topic, a record in and out through it, then SIGTERM.
+    expect(await servedRoundTrip(bin, dir)).toEqual({ created: 'Created topic cli.\n', consumed: 'k=v\n', serveExit: 0 });
     const results = await runScripts(dir);
     // The first per-node start (ESM) wrote one code cache for the node workers; the second
     // process (CommonJS, the same bundle in its workers) used it: V8 accepted it, or it
@@ -259,6 +297,7 @@ describe('the packed package', () => {
         zstdWrite: 'ok',
         perNodeOffset: 0,
         workerOffset: 0,
+        packageVersion: version,
       });
     }
   }, stepTimeoutMs * 2);

@@ -10,6 +10,12 @@ export interface FlagSpec {
   readonly value: boolean;
   /** May be given more than once (values collect into a list). */
   readonly repeat?: boolean;
+  /**
+   * With `value`: the value may be left out (`--create --topic T`, Kafka's spelling, beside
+   * `--create T`). The next argument is the value unless it is a flag; left out, the value
+   * is ''.
+   */
+  readonly optional?: boolean;
 }
 
 export type ParsedFlags = Map<string, string[]>;
@@ -50,9 +56,13 @@ export function parseCommandLine(argv: readonly string[], specs: Readonly<Record
       if (eq >= 0) value = arg.slice(eq + 1);
       else {
         const next = argv[i + 1];
-        if (next === undefined || next.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-        value = next;
-        i++;
+        if (next === undefined || next.startsWith('--')) {
+          if (!spec.optional) throw new UsageError(`--${name} needs a value`);
+          value = '';
+        } else {
+          value = next;
+          i++;
+        }
       }
     } else if (eq >= 0) throw new UsageError(`--${name} takes no value`);
     const list = out.get(name) ?? [];
@@ -108,4 +118,29 @@ export function intFlag(flags: ParsedFlags, name: string, min: number, max: numb
   const n = Number(text);
   if (!/^-?\d+$/.test(text) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
   return n;
+}
+
+/**
+ * What an action works on, said either as its value or with another flag, Kafka's way:
+ * `--create T` or `--create --topic T` (kafka-topics.sh), `--describe G` or
+ * `--describe --group G` (kafka-consumer-groups.sh). Both given must agree.
+ */
+export function subject(flags: ParsedFlags, action: string, other: string, what: string): string {
+  const own = flag(flags, action) ?? '';
+  const named = flag(flags, other);
+  if (named === '') throw new UsageError(`--${other} needs a value`);
+  if (own !== '' && named !== undefined && own !== named) throw new UsageError(`--${action} ${own} and --${other} ${named} name different ${what}s`);
+  const name = own !== '' ? own : named;
+  if (name === undefined) throw new UsageError(`--${action} needs a ${what}: --${action} ${what === 'topic' ? 'NAME' : 'ID'} or --${action} --${other} ${what === 'topic' ? 'NAME' : 'ID'}`);
+  return name;
+}
+
+/**
+ * The flag among `names` that was given (at most one: two are a usage error), or undefined:
+ * for a Kafka spelling beside Tributary's (`--from-beginning` and `--from`).
+ */
+export function atMostOne(flags: ParsedFlags, names: readonly string[]): string | undefined {
+  const given = names.filter((n) => flags.has(n));
+  if (given.length > 1) throw new UsageError(`${given.map((n) => `--${n}`).join(' and ')} cannot go together`);
+  return given[0];
 }

@@ -10,9 +10,9 @@
  * @internal
  */
 import type { ConsumerRecord } from '../client/consumer.js';
-import { flag, intFlag, parseCommandLine, UsageError, type FlagSpec } from './args.js';
+import { atMostOne, flag, intFlag, parseCommandLine, UsageError, type FlagSpec } from './args.js';
 import type { Command, CommandIo } from './command.js';
-import { clientFlags, clientFlagsUsage, errorLine, parsePosition, reportErrors, withClients, type RemoteClients } from './remote.js';
+import { clientFlags, clientFlagsUsage, errorLine, parsePosition, reportErrors, topicOf, withClients, type RemoteClients } from './remote.js';
 
 const flags: Record<string, FlagSpec> = {
   ...clientFlags,
@@ -22,6 +22,12 @@ const flags: Record<string, FlagSpec> = {
   max: { value: true },
   format: { value: true },
   exit: { value: false },
+  // kafka-console-consumer.sh's spellings.
+  topic: { value: true },
+  'from-beginning': { value: false },
+  offset: { value: true },
+  'max-messages': { value: true },
+  property: { value: true, repeat: true },
 };
 
 const usage = `Usage: tributary consume TOPIC --bootstrap-server H:P [options]
@@ -45,6 +51,10 @@ Options:
                       %K key bytes   %S value bytes   %% a percent sign
                       {topic} {partition} {offset} {timestamp} {key} {value} {headers}
                       \\n newline  \\t tab
+                    (kafka-console-consumer.sh's --property print.key=true is '%k\\t%s\\n')
+  --topic T         the topic, as kafka-console-consumer.sh names it
+  --from-beginning, --offset POS, --max-messages N
+                    kafka-console-consumer.sh's names of --from earliest, --from POS, --max N
 ${clientFlagsUsage}
 `;
 
@@ -129,11 +139,12 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     io.stdout(usage);
     return 0;
   }
-  const topic = positionals[0];
-  if (topic === undefined) throw new UsageError('which topic? tributary consume TOPIC --bootstrap-server H:P');
-  const from = parsePosition(flag(f, 'from') ?? 'latest', 'from');
+  const topic = topicOf(positionals[0], f, 'consume');
+  if (f.has('property')) throw new UsageError(`--property: tributary consume prints with --format, a template: --format '%k\\t%s\\n' prints the key, a tab and the value (print.key=true); %p partition, %o offset, %T timestamp, %h headers`);
+  const fromFlag = atMostOne(f, ['from', 'from-beginning', 'offset']);
+  const from = parsePosition(fromFlag === 'from-beginning' ? 'earliest' : fromFlag === undefined ? 'latest' : flag(f, fromFlag)!, fromFlag ?? 'from');
   const partition = intFlag(f, 'partition', 0, 2 ** 31 - 1);
-  const max = intFlag(f, 'max', 1, Number.MAX_SAFE_INTEGER);
+  const max = intFlag(f, atMostOne(f, ['max', 'max-messages']) ?? 'max', 1, Number.MAX_SAFE_INTEGER);
   const groupId = flag(f, 'group');
   const exitAtEnd = f.has('exit');
   if (groupId !== undefined) {

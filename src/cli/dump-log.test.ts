@@ -127,6 +127,26 @@ describe('tributary dump-log', () => {
     ]);
   });
 
+  it('--print-data escapes the characters other line splitters break on: C1 controls (U+0085 NEL) and U+2028, U+2029 as \\uXXXX', async () => {
+    // Python's str.splitlines, JavaScript's line terminators in source and some log
+    // shippers split at U+0085, U+2028 and U+2029: printed as they are, one record would
+    // read as two lines.
+    const dataDir = tempDir();
+    const log = await PartitionLog.open({ dataDir, topic: 'lines', partition: 0 });
+    try {
+      log.write(await encodeBatch([{ key: Buffer.from('nel\u0085key'), value: Buffer.from('a\u2028b\u2029c\u0080d\u009fe\u00a0f, é stays') }]));
+    } finally {
+      await log.close();
+    }
+    const dumped = await cli(['dump-log', dataDir, '--print-data']);
+    expect(dumped.code).toBe(0);
+    const records = dumped.out.split('\n').filter((l) => l.startsWith('| offset:'));
+    expect(records).toHaveLength(1);
+    expect(/ key: (.*) payload: (.*)$/.exec(records[0]!)!.slice(1)).toEqual(['nel\\u0085key', 'a\\u2028b\\u2029c\\u0080d\\u009fe\u00a0f, é stays']);
+    // Every line of the output splits as it does at '\n' alone.
+    expect(dumped.out.split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/)).toEqual(dumped.out.split('\n'));
+  });
+
   it('--print-data keeps a leading byte order mark: text that starts with U+FEFF prints it, as every other character', async () => {
     const dataDir = tempDir();
     const log = await PartitionLog.open({ dataDir, topic: 'bom', partition: 0 });

@@ -21,16 +21,20 @@ import { decodeBatch } from '../record/codecs/index.js';
 import { attributeBits, batchHeaderBytes, batchLogOverheadBytes, checkBatch, compressionOf, crcStartPosition, readBatchHeader, timestampTypeOf } from '../record/batch.js';
 import { offsetIndexEntryBytes, parseSegmentFileName, segmentFileStem, timeIndexEntryBytes } from '../storage/core/offset-index.js';
 import { crc32c } from '../util/crc32c.js';
-import { parseCommandLine, UsageError, type FlagSpec } from './args.js';
+import { atMostOne, parseCommandLine, UsageError, type FlagSpec } from './args.js';
 import type { Command, CommandIo } from './command.js';
 import { errorLine } from './remote.js';
 
 const flags: Record<string, FlagSpec> = {
   'print-data': { value: false },
   help: { value: false },
+  // kafka-dump-log.sh's spellings.
+  files: { value: true },
+  'print-data-log': { value: false },
 };
 
 const usage = `Usage: tributary dump-log DIR|FILE [options]
+       tributary dump-log --files FILE[,FILE...] [--print-data-log]   (kafka-dump-log.sh's spelling)
 
 Prints the record batches of segment files (.log), and the entries of their offset
 (.index) and time (.timeindex) indexes: every such file under DIR (a data folder, or
@@ -48,7 +52,8 @@ that do not point at a batch with that base offset in the .log beside it.
 Options:
   --print-data   also print each record: offset, timestamp, key and value sizes, header
                  keys, key and payload (as text; a backslash, control characters and
-                 bytes that are not UTF-8 escaped as \\\\, \\n, \\t, \\r, \\xNN)
+                 bytes that are not UTF-8 escaped as \\\\, \\n, \\t, \\r, \\xNN; C1
+                 controls such as U+0085 and U+2028, U+2029 as \\uXXXX)
   --help         this text
 
 Exit code 0 when every batch and index is sound (a torn tail is reported, and is not a
@@ -182,9 +187,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * A key or payload as text on one line: UTF-8 as it is, with a backslash and the control
- * characters escaped (`\\`, `\n`, `\t`, `\xNN`); bytes that are not UTF-8 (a metadata
- * record, say) byte by byte, printable ASCII as it is and the rest as `\xNN`. A payload
- * holding a newline would otherwise break the one-record-a-line output that scripts read.
+ * characters escaped (`\\`, `\n`, `\t`, `\xNN`), and the C1 controls and U+2028, U+2029,
+ * where other line splitters break (Python's `splitlines`), as `\uXXXX`; bytes that are
+ * not UTF-8 (a metadata record, say) byte by byte, printable ASCII as it is and the rest
+ * as `\xNN`. A payload holding a newline would otherwise break the one-record-a-line
+ * output that scripts read.
  */
 function text(b: Uint8Array | null): string {
   if (b === null) return 'null';
@@ -197,7 +204,16 @@ function text(b: Uint8Array | null): string {
     for (const byte of b) out += byte === 0x5c ? '\\\\' : byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : hex(byte);
     return out;
   }
-  return s.replace(/[\\\x00-\x1f\x7f]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : hex(c.charCodeAt(0))));
+  // C1 controls (U+0085 NEL among them) and U+2028, U+2029 are code points, not bytes:
+  // `\uXXXX`, so `\x85` keeps meaning the byte 0x85 of text that is not UTF-8.
+  return s.replace(/[\\\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => {
+    if (c === '\\') return '\\\\';
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    const n = c.charCodeAt(0);
+    return n <= 0x7f ? hex(n) : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** Dumps one file; true when it is sound. */
@@ -262,18 +278,24 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     io.stdout(usage);
     return 0;
   }
-  const path = positionals[0];
-  if (path === undefined) throw new UsageError('which folder or file? tributary dump-log DIR|FILE');
-  let files: string[];
-  try {
-    files = segmentFiles(path);
-  } catch (err) {
-    errorLine(io, `tributary dump-log: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
-  }
-  if (!files.some((file) => file.endsWith('.log')) && !statSync(path).isFile()) {
-    errorLine(io, `tributary dump-log: no .log segment files under ${path}`);
-    return 1;
+  const listed = f.get('files')?.[0];
+  if (listed !== undefined && positionals.length > 0) throw new UsageError('a DIR|FILE argument and --files cannot go together');
+  const paths = listed !== undefined ? listed.split(',').filter((p) => p !== '') : positionals;
+  if (paths.length === 0) throw new UsageError('which folder or file? tributary dump-log DIR|FILE (or --files FILE,FILE)');
+  const printData = atMostOne(f, ['print-data', 'print-data-log']) !== undefined;
+  const files: string[] = [];
+  for (const path of paths) {
+    try {
+      const found = segmentFiles(path);
+      if (!found.some((file) => file.endsWith('.log')) && !statSync(path).isFile()) {
+        errorLine(io, `tributary dump-log: no .log segment files under ${path}`);
+        return 1;
+      }
+      files.push(...found);
+    } catch (err) {
+      errorLine(io, `tributary dump-log: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+      return 1;
+    }
   }
   let sound = true;
   for (const [i, file] of files.entries()) {
@@ -281,7 +303,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     try {
       const parsed = parseSegmentFileName(basename(file));
       const kind = parsed?.suffix;
-      const ok = kind === 'index' || kind === 'timeindex' ? dumpIndex(file, kind, parsed!.baseOffset, io) : await dumpFile(file, f.has('print-data'), io);
+      const ok = kind === 'index' || kind === 'timeindex' ? dumpIndex(file, kind, parsed!.baseOffset, io) : await dumpFile(file, printData, io);
       if (!ok) sound = false;
     } catch (err) {
       sound = false;

@@ -8,19 +8,26 @@
  * ```
  * @internal
  */
-import { flag, oneOf, parseCommandLine, UsageError, type FlagSpec } from './args.js';
+import { atMostOne, flag, oneOf, parseCommandLine, subject, UsageError, type FlagSpec } from './args.js';
 import type { Command, CommandIo } from './command.js';
 import { clientFlags, clientFlagsUsage, errorLine, parsePosition, reportErrors, table, withClients } from './remote.js';
 
 const flags: Record<string, FlagSpec> = {
   ...clientFlags,
   list: { value: false },
-  describe: { value: true },
-  'reset-offsets': { value: true },
-  'delete-offsets': { value: true },
-  delete: { value: true },
+  // Each action names its group as its value or with --group, kafka-consumer-groups.sh's spelling.
+  describe: { value: true, optional: true },
+  'reset-offsets': { value: true, optional: true },
+  'delete-offsets': { value: true, optional: true },
+  delete: { value: true, optional: true },
+  group: { value: true },
   topic: { value: true },
   to: { value: true },
+  // kafka-consumer-groups.sh's ways to say --to.
+  'to-earliest': { value: false },
+  'to-latest': { value: false },
+  'to-offset': { value: true },
+  'to-datetime': { value: true },
   execute: { value: false },
   'dry-run': { value: false },
   format: { value: true },
@@ -28,14 +35,16 @@ const flags: Record<string, FlagSpec> = {
 
 const usage = `Usage: tributary groups --bootstrap-server H:P ACTION [options]
 
-Actions (one):
+Actions (one); ID is the action's value or, as kafka-consumer-groups.sh has it, --group ID:
   --list                    the groups' ids, one a line
   --describe ID             the group's state, members and what each owns, and every
                             committed offset with the log end offset and the lag
   --reset-offsets ID        move the group's committed offsets for a topic (the group must
                             have no members: stop its consumers first)
       --topic T             the topic (required)
-      --to POS              earliest, latest, an offset, or an ISO time (required)
+      --to POS              earliest, latest, an offset, or an ISO time (required; or
+                            Kafka's --to-earliest, --to-latest, --to-offset N,
+                            --to-datetime TIME)
       --execute             do it; without it the new offsets are only shown (a dry run,
                             as Kafka's tool does)
   --delete-offsets ID       delete the group's committed offsets of a topic's partitions
@@ -57,8 +66,12 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const format = flag(f, 'format');
   if (format !== undefined && format !== 'json' && format !== 'table') throw new UsageError(`--format wants json or table, got ${JSON.stringify(format)}`);
   const json = format === 'json';
+  const toFlag = atMostOne(f, ['to', 'to-earliest', 'to-latest', 'to-offset', 'to-datetime']);
+  if (action === 'list' && f.has('group')) throw new UsageError('--group goes with --describe, --reset-offsets, --delete-offsets or --delete');
+  const groupId = action === 'list' ? '' : subject(f, action, 'group', 'group');
   if (action !== 'reset-offsets') {
-    for (const only of ['to', 'execute', 'dry-run']) if (f.has(only)) throw new UsageError(`--${only} goes with --reset-offsets`);
+    if (toFlag !== undefined) throw new UsageError(`--${toFlag} goes with --reset-offsets`);
+    for (const only of ['execute', 'dry-run']) if (f.has(only)) throw new UsageError(`--${only} goes with --reset-offsets`);
     if (action !== 'delete-offsets' && f.has('topic')) throw new UsageError('--topic goes with --reset-offsets or --delete-offsets');
   }
   let topic: string | undefined;
@@ -66,9 +79,11 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   if (action === 'reset-offsets') {
     topic = flag(f, 'topic');
     if (topic === undefined) throw new UsageError('--reset-offsets needs --topic T');
-    const toText = flag(f, 'to');
-    if (toText === undefined) throw new UsageError('--reset-offsets needs --to earliest|latest|OFFSET|TIME');
-    to = parsePosition(toText, 'to');
+    if (toFlag === undefined) throw new UsageError('--reset-offsets needs --to earliest|latest|OFFSET|TIME');
+    const toText = toFlag === 'to-earliest' ? 'earliest' : toFlag === 'to-latest' ? 'latest' : flag(f, toFlag)!;
+    if (toFlag === 'to-offset' && !/^\d+$/.test(toText)) throw new UsageError(`--to-offset wants an offset, got ${JSON.stringify(toText)}`);
+    if (toFlag === 'to-datetime' && !/^\d{4}-\d{2}-\d{2}/.test(toText)) throw new UsageError(`--to-datetime wants a time such as 2026-12-06T10:00:00.000, got ${JSON.stringify(toText)}`);
+    to = parsePosition(toText, toFlag);
     if (f.has('execute') && f.has('dry-run')) throw new UsageError('--execute and --dry-run cannot go together');
   }
   // --delete-offsets --topic T or T:0,2 (Kafka's tool's form).
@@ -97,23 +112,25 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
             return 0;
           }
           case 'describe': {
-            const d = await admin.describeGroup(flag(f, 'describe')!);
+            const d = await admin.describeGroup(groupId);
             if (json) {
               io.stdout(`${JSON.stringify(d)}\n`);
               return 0;
             }
             const owner = new Map<string, { memberId: string; clientId: string }>();
             for (const m of d.members) for (const tp of m.assignment) owner.set(`${tp.partition}:${tp.topic}`, m);
-            const rows: (string | number)[][] = [['TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'CLIENT-ID']];
+            // kafka-consumer-groups.sh's columns, in its order (scripts pick them by position:
+            // LAG is the sixth); HOST is '-': the group's description does not carry it.
+            const rows: (string | number)[][] = [['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID']];
             const seen = new Set<string>();
             for (const o of d.offsets) {
               const key = `${o.partition}:${o.topic}`;
               seen.add(key);
               const m = owner.get(key);
-              rows.push([o.topic, o.partition, o.committed, o.end < 0 ? '-' : o.end, o.lag < 0 ? '-' : o.lag, m?.memberId ?? '-', m?.clientId ?? '-']);
+              rows.push([d.groupId, o.topic, o.partition, o.committed, o.end < 0 ? '-' : o.end, o.lag < 0 ? '-' : o.lag, m?.memberId ?? '-', '-', m?.clientId ?? '-']);
             }
             // Owned partitions without a committed offset yet.
-            for (const m of d.members) for (const tp of m.assignment) if (!seen.has(`${tp.partition}:${tp.topic}`)) rows.push([tp.topic, tp.partition, '-', '-', '-', m.memberId, m.clientId]);
+            for (const m of d.members) for (const tp of m.assignment) if (!seen.has(`${tp.partition}:${tp.topic}`)) rows.push([d.groupId, tp.topic, tp.partition, '-', '-', '-', m.memberId, '-', m.clientId]);
             let out = `Group ${d.groupId}: state ${d.state}, ${d.members.length} member${d.members.length === 1 ? '' : 's'}${d.protocol ? `, assignor ${d.protocol}` : ''}, coordinator ${d.coordinator}\n\n`;
             out += table(rows);
             if (d.members.length > 0) {
@@ -123,7 +140,6 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
             return 0;
           }
           case 'reset-offsets': {
-            const groupId = flag(f, 'reset-offsets')!;
             const planned = await admin.resetGroupOffsets(groupId, topic!, to!, { dryRun: !f.has('execute') });
             planned.sort((a, b) => a.partition - b.partition);
             // As Kafka's tool: an offset past a partition's end (or before its start) is moved there, with a note.
@@ -133,14 +149,12 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
             return 0;
           }
           case 'delete-offsets': {
-            const groupId = flag(f, 'delete-offsets')!;
             const chosen = partitions ?? (await admin.describeTopics([topic!]))[0]!.partitions.map((p) => p.partition);
             await admin.deleteGroupOffsets(groupId, chosen.map((partition) => ({ topic: topic!, partition })));
             io.stdout(table([['TOPIC', 'PARTITION', 'STATUS'], ...chosen.map((p) => [topic!, p, 'Successful'])]));
             return 0;
           }
           case 'delete': {
-            const groupId = flag(f, 'delete')!;
             await admin.deleteGroup(groupId);
             io.stdout(`Deleted group ${groupId}.\n`);
             return 0;

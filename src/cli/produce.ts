@@ -10,9 +10,9 @@
  */
 import { compressionTypes, type CompressionType } from '../record/batch.js';
 import type { ProducerRecord, RecordMetadata } from '../client/producer.js';
-import { flag, intFlag, parseCommandLine, UsageError, type FlagSpec } from './args.js';
+import { flag, intFlag, parseCommandLine, UsageError, type FlagSpec, type ParsedFlags } from './args.js';
 import type { Command, CommandIo } from './command.js';
-import { clientFlags, clientFlagsUsage, errorLine, reportErrors, withClients } from './remote.js';
+import { clientFlags, clientFlagsUsage, errorLine, reportErrors, topicOf, withClients } from './remote.js';
 
 const flags: Record<string, FlagSpec> = {
   ...clientFlags,
@@ -22,6 +22,9 @@ const flags: Record<string, FlagSpec> = {
   compression: { value: true },
   header: { value: true, repeat: true },
   'print-metadata': { value: false },
+  // kafka-console-producer.sh's spellings.
+  topic: { value: true },
+  property: { value: true, repeat: true },
 };
 
 const usage = `Usage: tributary produce TOPIC --bootstrap-server H:P [options] < records
@@ -37,6 +40,9 @@ Options:
   --compression C          none, gzip, snappy, lz4 or zstd (default none)
   --header K=V             a header on every record (repeatable)
   --print-metadata         print "TOPIC-PARTITION@OFFSET" for each record written
+  --topic TOPIC            the topic, as kafka-console-producer.sh names it
+  --property K=V           kafka-console-producer.sh's parse.key=true (key and value split
+                           at key.separator, a tab unless --property key.separator=S)
 ${clientFlagsUsage}
 `;
 
@@ -49,9 +55,8 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
     io.stdout(usage);
     return 0;
   }
-  const topic = positionals[0];
-  if (topic === undefined) throw new UsageError('which topic? tributary produce TOPIC --bootstrap-server H:P');
-  const separator = flag(f, 'key-separator');
+  const topic = topicOf(positionals[0], f, 'produce');
+  const separator = separatorOf(f);
   if (separator === '') throw new UsageError('--key-separator cannot be empty');
   const partition = intFlag(f, 'partition', 0, 2 ** 31 - 1);
   const acksText = flag(f, 'acks') ?? 'all';
@@ -123,3 +128,26 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
 }
 
 export const produce: Command = { name: 'produce', summary: 'send standard input to a topic, one record a line (kafka-console-producer)', run };
+
+/**
+ * The key separator: `--key-separator S`, or kafka-console-producer.sh's
+ * `--property parse.key=true` with `key.separator` (a tab by default); undefined when
+ * lines are values only. A `key.separator` without `parse.key=true` is not used, as in Kafka.
+ */
+function separatorOf(f: ParsedFlags): string | undefined {
+  const properties = new Map<string, string>();
+  for (const kv of f.get('property') ?? []) {
+    const eq = kv.indexOf('=');
+    const name = eq < 0 ? kv : kv.slice(0, eq);
+    if (name !== 'parse.key' && name !== 'key.separator') throw new UsageError(`--property ${name}: known are parse.key and key.separator (--header K=V adds a header; --acks, --compression and --partition are flags)`);
+    if (eq < 0) throw new UsageError(`--property wants NAME=VALUE, got ${JSON.stringify(kv)}`);
+    properties.set(name, kv.slice(eq + 1));
+  }
+  const parseKey = properties.get('parse.key');
+  if (parseKey !== undefined && parseKey !== 'true' && parseKey !== 'false') throw new UsageError(`--property parse.key wants true or false, got ${JSON.stringify(parseKey)}`);
+  const own = flag(f, 'key-separator');
+  if (own !== undefined && parseKey !== undefined) throw new UsageError('--key-separator and --property parse.key cannot go together');
+  const separator = own ?? (parseKey === 'true' ? (properties.get('key.separator') ?? '\t') : undefined);
+  if (separator === '') throw new UsageError(`${own !== undefined ? '--key-separator' : '--property key.separator'} cannot be empty`);
+  return separator;
+}

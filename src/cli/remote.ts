@@ -189,3 +189,15 @@ export function parsePosition(text: string, option: string): Position {
   }
   throw new UsageError(`--${option} wants earliest, latest, an offset, or an ISO time such as 2026-12-06T10:00:00Z; got ${JSON.stringify(text)}`);
 }
+
+/**
+ * The topic of `produce` and `consume`: the argument (`tributary consume orders`) or
+ * `--topic orders`, the Kafka console tools' spelling; both given must agree.
+ */
+export function topicOf(positional: string | undefined, f: ParsedFlags, command: string): string {
+  const named = flag(f, 'topic');
+  if (positional !== undefined && named !== undefined && positional !== named) throw new UsageError(`${positional} and --topic ${named} name different topics`);
+  const topic = positional ?? named;
+  if (topic === undefined || topic === '') throw new UsageError(`which topic? tributary ${command} TOPIC --bootstrap-server H:P (or --topic TOPIC)`);
+  return topic;
+}

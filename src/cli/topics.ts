@@ -8,17 +8,20 @@
  * ```
  * @internal
  */
-import { flag, intFlag, oneOf, parseCommandLine, UsageError, type FlagSpec } from './args.js';
+import { isTributaryError, TributaryError } from '../util/errors.js';
+import { intFlag, oneOf, parseCommandLine, subject, UsageError, type FlagSpec } from './args.js';
 import type { Command, CommandIo } from './command.js';
 import { clientFlags, clientFlagsUsage, reportErrors, withClients } from './remote.js';
 
 const flags: Record<string, FlagSpec> = {
   ...clientFlags,
   list: { value: false },
-  create: { value: true },
-  alter: { value: true },
-  describe: { value: false },
-  delete: { value: true },
+  // Each action names its topic as its value or with --topic, kafka-topics.sh's spelling.
+  create: { value: true, optional: true },
+  alter: { value: true, optional: true },
+  describe: { value: true, optional: true },
+  delete: { value: true, optional: true },
+  topic: { value: true },
   partitions: { value: true },
   'replication-factor': { value: true },
   config: { value: true, repeat: true },
@@ -28,7 +31,7 @@ const flags: Record<string, FlagSpec> = {
 
 const usage = `Usage: tributary topics --bootstrap-server H:P ACTION [options]
 
-Actions (one):
+Actions (one); NAME is the action's value or, as kafka-topics.sh has it, --topic NAME:
   --list                       the topics' names, one a line
   --create NAME                create a topic
       --partitions N           partitions (default: the cluster's num.partitions)
@@ -53,6 +56,13 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   }
   const action = oneOf(f, ['list', 'create', 'alter', 'describe', 'delete']);
   if (positionals.length > 0 && action !== 'describe') throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (action === 'list' && f.has('topic')) throw new UsageError('--topic goes with --create, --alter, --describe or --delete');
+  // --describe T, --describe --topic T, or the older --describe with T after the flags.
+  if (action === 'describe' && positionals.length > 0) {
+    if (f.get('describe')![0] !== '') throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    f.set('describe', [positionals[0]!]);
+  }
+  const name = action === 'list' ? '' : action === 'describe' && !f.has('topic') && f.get('describe')![0] === '' ? '' : subject(f, action, 'topic', 'topic');
   if (action !== 'create') {
     for (const only of ['replication-factor', 'config', 'if-not-exists']) if (f.has(only)) throw new UsageError(`--${only} goes with --create`);
     if (action !== 'alter' && f.has('partitions')) throw new UsageError('--partitions goes with --create or --alter');
@@ -78,28 +88,31 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
             return 0;
           }
           case 'create': {
-            const name = flag(f, 'create')!;
-            await admin.createTopics(
-              [{ name, ...(partitions !== undefined ? { partitions } : {}), ...(replicationFactor !== undefined ? { replicationFactor } : {}), ...(Object.keys(configs).length > 0 ? { configs } : {}) }],
-              { ifNotExists: f.has('if-not-exists') },
-            );
+            await admin
+              .createTopics(
+                [{ name, ...(partitions !== undefined ? { partitions } : {}), ...(replicationFactor !== undefined ? { replicationFactor } : {}), ...(Object.keys(configs).length > 0 ? { configs } : {}) }],
+                { ifNotExists: f.has('if-not-exists') },
+              )
+              .catch((err: unknown) => {
+                // The admin's message names its API option; here the flag is what to type.
+                if (isTributaryError(err, 'TOPIC_ALREADY_EXISTS')) throw new TributaryError('TOPIC_ALREADY_EXISTS', `topic ${name} already exists (--if-not-exists leaves an existing topic as it is)`, { topic: name, cause: err });
+                throw err;
+              });
             io.stdout(`Created topic ${name}.\n`);
             return 0;
           }
           case 'alter': {
-            const name = flag(f, 'alter')!;
             await admin.createPartitions(name, partitions!);
             io.stdout(`Topic ${name} has ${partitions} partitions.\n`);
             return 0;
           }
           case 'delete': {
-            const name = flag(f, 'delete')!;
             await admin.deleteTopics([name]);
             io.stdout(`Deleted topic ${name}.\n`);
             return 0;
           }
           case 'describe': {
-            const names = positionals.length > 0 ? positionals : (await admin.listTopics()).filter((n) => !(excludeInternal && n.startsWith('__'))).sort();
+            const names = name !== '' ? [name] : (await admin.listTopics()).filter((n) => !(excludeInternal && n.startsWith('__'))).sort();
             const described = await admin.describeTopics(names);
             let out = '';
             for (const t of described) {

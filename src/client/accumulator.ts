@@ -501,7 +501,7 @@ export class RecordAccumulator {
   private checkSize(fields: number, topic: string, index: number): void {
     const size = fields + recordOverheadBytesMax + batchHeaderBytes;
     if (size > this.options.maxRequestSize) {
-      throw new TributaryError('MESSAGE_TOO_LARGE', `record ${index} is ${size} bytes with its batch header, more than maxRequestSize (${this.options.maxRequestSize})`, { topic });
+      throw new TributaryError('MESSAGE_TOO_LARGE', `record ${index} is ${size} bytes with its batch header, more than maxRequestSize (${this.options.maxRequestSize}): raise the producer's maxRequestSize (max.request.size) and the topic's max.message.bytes, or send smaller records`, { topic });
     }
   }
 

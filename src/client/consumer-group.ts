@@ -273,6 +273,7 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     await this.coordinator.leave();
   }
 
+  /** `close()`, for `await using group = cluster.consumerGroup(...)`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -120,6 +120,7 @@ export class RecordMetadataList implements Iterable<RecordMetadata> {
     return { topic: this.topic, partition: this.runs[r + 2]!, offset: base < 0 ? -1 : base + i - this.runs[r]!, timestamp: this.timestampIn(r, i) };
   }
 
+  /** Each record's metadata in the order sent, as `at(0)`, `at(1)`, ...: `for (const m of list)` and `[...list]` work as on the array `send` answers. */
   *[Symbol.iterator](): Iterator<RecordMetadata> {
     const runs = this.runs;
     const topic = this.topic;

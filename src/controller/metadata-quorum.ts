@@ -94,6 +94,7 @@ export interface SubmitOptions {
  * ```
  */
 export class MetadataQuorum {
+  /** The voters' node ids, 1 to `voters`. */
   readonly voterIds: readonly number[];
   private readonly nodes = new Map<number, ControllerNode>();
   private readonly network: InlineRaftNetwork;
@@ -111,6 +112,7 @@ export class MetadataQuorum {
     this.network = new InlineRaftNetwork(options.clock);
   }
 
+  /** Starts the voters (3 unless `voters` says otherwise) on their logs in `dataDir` (a temporary folder without it) and resolves once each runs; the election may still be under way (`waitForLeader()`). */
   static async start(options: MetadataQuorumOptions = {}): Promise<MetadataQuorum> {
     checkOptions(options, quorumRules, 'a metadata quorum');
     const ownsDir = options.dataDir === undefined;
@@ -229,6 +231,7 @@ export class MetadataQuorum {
     this.network.setLink(a, b, up);
   }
 
+  /** Stops every voter; removes the data folder when the quorum made it. Calling it again does nothing. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -238,6 +241,7 @@ export class MetadataQuorum {
     if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

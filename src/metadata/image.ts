@@ -156,10 +156,12 @@ export class MetadataImage implements MetadataView {
     readonly partitionCount: number,
   ) {}
 
+  /** Topics in the cluster, internal ones (`__consumer_offsets`) included. */
   get topicCount(): number {
     return this.topicsById.size;
   }
 
+  /** Registered brokers, fenced ones included. */
   get brokerCount(): number {
     return this.brokers.size;
   }
@@ -171,15 +173,18 @@ export class MetadataImage implements MetadataView {
     return delta.apply(offset);
   }
 
+  /** The topic of that name, or undefined when there is none. */
   topic(name: string): TopicImage | undefined {
     const id = this.topicIdsByName.get(name);
     return id === undefined ? undefined : this.topicsById.get(id);
   }
 
+  /** The topic with that topic id, or undefined when there is none. */
   topicById(id: Uuid): TopicImage | undefined {
     return this.topicsById.get(id);
   }
 
+  /** The topic id of the topic of that name, or undefined when there is none. */
   topicIdOf(name: string): Uuid | undefined {
     return this.topicIdsByName.get(name);
   }
@@ -189,18 +194,22 @@ export class MetadataImage implements MetadataView {
     return other !== undefined && other !== name ? other : undefined;
   }
 
+  /** A partition's registration (leader, leader epoch, replicas, ISR), or undefined when the topic or partition does not exist. */
   partition(topicId: Uuid, partitionId: number): PartitionRegistration | undefined {
     return this.topicsById.get(topicId)?.partitions[partitionId];
   }
 
+  /** The broker's registration (listeners, fenced or not), or undefined when no broker has that id. */
   broker(id: number): BrokerRegistration | undefined {
     return this.brokers.get(id);
   }
 
+  /** Calls `fn` with every registered broker, in no particular order (`brokerList()` sorts them). */
   forEachBroker(fn: (broker: BrokerRegistration) => void): void {
     this.brokers.forEach(fn);
   }
 
+  /** Calls `fn` with every topic, in no particular order, without the array `topics()` would spread into. */
   forEachTopic(fn: (topic: TopicImage) => void): void {
     this.topicsById.forEach(fn);
   }

@@ -190,11 +190,13 @@ export class SimulatedTimerClock extends SimulatedClock {
   private seq = 0;
   /** Pending timers, unordered: a simulation has tens of them, and a scan is cheaper than keeping a heap. */
   private readonly timers = new Map<number, PendingTimer>();
+  /** Calls `fn` once the clock has been moved `ms` on (`advance`, `runNext`, or `driveClock`); never on the wall clock. */
   setTimer(fn: () => void, ms: number): ClockTimer {
     const seq = this.seq++;
     this.timers.set(seq, { at: this.ms + Math.max(0, ms), seq, fn });
     return { seq };
   }
+  /** Cancels a timer `setTimer` returned; one that has fired or was cleared is ignored. */
   clearTimer(timer: ClockTimer): void {
     this.timers.delete((timer as { seq: number }).seq);
   }

@@ -62,6 +62,7 @@ export class TributaryError extends Error {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
   }
 
+  /** Always `'TributaryError'`; tell errors apart by `code`. */
   override name = 'TributaryError';
   /** Kafka's name for the error, such as `'MESSAGE_TOO_LARGE'`. */
   readonly code: ErrorCode;
