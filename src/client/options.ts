@@ -39,8 +39,8 @@ export interface ProducerOptions {
   readonly batchSize?: number;
   /**
    * `linger.ms`: how long a batch that is not full waits for more records. With 0 (the
-   * default), a batch is sent as soon as a request may go, and records that arrive while
-   * requests are in flight gather in the next batch.
+   * default; Kafka's before 4.0, which made it 5), a batch is sent as soon as a request may
+   * go, and records that arrive while requests are in flight gather in the next batch.
    */
   readonly lingerMs?: number;
   /** `compression.type`: `'none'` (default), `'gzip'`, `'snappy'`, `'lz4'` or `'zstd'`. */
