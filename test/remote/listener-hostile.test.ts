@@ -5,8 +5,12 @@
  *   stops taking requests once the socket's write buffer is full, so the answers it holds
  *   stay bounded (before, every request already read from the socket was handed to the
  *   broker and its answer buffered: 1,000 pipelined Fetches of 1 MiB held 800 MiB);
+ * - a TLS listener given plain bytes, or nothing at all: the first is refused at once, the
+ *   second closed after `connections.max.idle.ms` like any idle connection.
  */
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../src/broker/request-context.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
@@ -92,5 +96,26 @@ describe('the listener under a client that does not read', () => {
     await until(() => ids.length === 1000, 'a thousand answers');
     expect(ids).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
     expect(handled()).toBe(1000);
+  });
+});
+
+describe('a TLS listener under clients that do not speak TLS', () => {
+  const testdata = fileURLToPath(new URL('../../src/transport/tcp/testdata/', import.meta.url));
+  const tls = { key: readFileSync(`${testdata}key.pem`), cert: readFileSync(`${testdata}cert.pem`) };
+
+  it('plain Kafka bytes are refused at once; a connection that never starts its handshake is closed after connections.max.idle.ms, not after node:tls’s 120 s', async () => {
+    listener = new KafkaListener({ tls, limits: { connectionsMaxIdleMs: 300 }, handler: () => undefined });
+    await listener.listen();
+    const plain = open(listener.port);
+    let plainClosed = false;
+    plain.on('close', () => (plainClosed = true));
+    plain.write(encodeRequest({ apiKey: ApiKey.ApiVersions, clientSoftwareName: 'x', clientSoftwareVersion: '1' }, { apiVersion: 0, correlationId: 1, clientId: 'plain' }));
+    const silent = open(listener.port);
+    let silentClosed = false;
+    silent.on('close', () => (silentClosed = true));
+    await until(() => plainClosed, 'the plain connection closed');
+    // Kafka's idle check covers connections still in their TLS handshake; 30 s is far
+    // below the 120 s node:tls would otherwise wait, and far above 300 ms at any load.
+    await until(() => silentClosed, 'the silent connection closed', 30_000);
   });
 });

@@ -128,7 +128,9 @@ export class KafkaListener {
     const onSocket = (socket: Socket) => this.accept(socket);
     const tls = this.options.tls;
     const server = tls
-      ? createTlsServer({ key: toPem(tls.key), cert: toPem(tls.cert), ...(tls.ca !== undefined ? { ca: toPem(tls.ca), requestCert: true, rejectUnauthorized: true } : {}) }, onSocket)
+      ? // A connection still in its TLS handshake is idle like any other (Kafka's idle check
+        // covers every channel): without handshakeTimeout node:tls holds a silent one 120 s.
+        createTlsServer({ key: toPem(tls.key), cert: toPem(tls.cert), handshakeTimeout: Math.min(this.limits.connectionsMaxIdleMs, 2_147_483_647), ...(tls.ca !== undefined ? { ca: toPem(tls.ca), requestCert: true, rejectUnauthorized: true } : {}) }, onSocket)
       : createServer(onSocket);
     server.maxConnections = this.limits.maxConnections;
     // A failed TLS handshake is the client's problem, not the listener's.
