@@ -23,4 +23,20 @@ describe('bad input through the public API (session 13)', () => {
     const cluster = await Cluster.start({ listen: { port: 0, connectionsMaxIdleMs: 2 ** 31 - 1, maxConnections: 2 ** 31 - 1, socketRequestMaxBytes: 2 ** 31 - 1 } });
     await cluster.close();
   });
+
+  it('a close hook that is not a function is refused at onClose; one that throws does not stop the cluster from closing the rest', async () => {
+    const cluster = await Cluster.start();
+    expect(() => cluster.onClose(5 as never)).toThrow(typed('INVALID_ARGUMENT'));
+    let after = false;
+    cluster.onClose(() => {
+      throw new Error('a hook that throws at once');
+    });
+    cluster.onClose(() => {
+      after = true;
+    });
+    const producer = cluster.producer();
+    await cluster.close();
+    expect(after).toBe(true);
+    await expect(producer.send('t', { value: 'x' })).rejects.toEqual(typed('CLIENT_CLOSED'));
+  });
 });
