@@ -220,7 +220,9 @@ function checkMetaProperties(dir: string, nodeId: number, clusterId: string, vot
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    // A node folder that is a file (ENOTDIR), a meta.properties that is a folder (EISDIR), no permission: the file is named.
+    if (code !== 'ENOENT') throw new TributaryError('KAFKA_STORAGE_ERROR', `cannot read ${file}: ${code ?? String(err)}`, { cause: err });
   }
   const write = () => writeFileAtomic(dir, 'meta.properties', `version=1\nnode.id=${nodeId}\ncluster.id=${clusterId}\ncontroller.quorum.voters=${voters.join(',')}\n`);
   if (text === undefined) return readOnly ? undefined : write();
@@ -230,6 +232,14 @@ function checkMetaProperties(dir: string, nodeId: number, clusterId: string, vot
       .filter((l) => l.includes('='))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
   );
+  // Kafka's MetaProperties reads versions 0 and 1 and refuses any other (a later format it cannot know).
+  const version = props.get('version');
+  if (version !== undefined && version !== '0' && version !== '1') {
+    throw new TributaryError('KAFKA_STORAGE_ERROR', `${file} is version ${version}; this version of Tributary reads versions 0 and 1`);
+  }
+  if (props.get('node.id') === undefined && props.get('cluster.id') === undefined) {
+    throw new TributaryError('INCONSISTENT_CLUSTER_ID', `${file} names no node id and no cluster id (this is node ${nodeId} of cluster ${clusterId})`);
+  }
   if (props.get('node.id') !== String(nodeId) || props.get('cluster.id') !== clusterId) {
     throw new TributaryError(
       'INCONSISTENT_CLUSTER_ID',
