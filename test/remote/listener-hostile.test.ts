@@ -50,7 +50,7 @@ function open(port: number): Socket {
 /** Reads size-prefixed frames from a socket, returning each frame's correlation id. */
 function readCorrelationIds(s: Socket): number[] {
   const ids: number[] = [];
-  let buffered = Buffer.alloc(0);
+  let buffered: Buffer = Buffer.alloc(0);
   s.on('data', (d: Buffer) => {
     buffered = buffered.length === 0 ? d : Buffer.concat([buffered, d]);
     while (buffered.length >= 8 && buffered.length >= 4 + buffered.readInt32BE(0)) {
