@@ -4,7 +4,7 @@
  * inside or a setting that silently means something else.
  */
 import { describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/index.js';
+import { Cluster, connect } from '../../src/index.js';
 
 const typed = (code: string, more: Record<string, unknown> = {}) => expect.objectContaining({ name: 'TributaryError', code, ...more });
 
@@ -38,5 +38,30 @@ describe('bad input through the public API (session 13)', () => {
     await cluster.close();
     expect(after).toBe(true);
     await expect(producer.send('t', { value: 'x' })).rejects.toEqual(typed('CLIENT_CLOSED'));
+  });
+
+  it('connect({ bootstrapServers }) checks its options as every other entry point does: unknown keys (with KafkaJS names pointed home), wrong types, timers past 2^31 - 1 ms', () => {
+    const bootstrapServers = '127.0.0.1:9092';
+    const refused = (options: Record<string, unknown>, option: string, words: string): void => {
+      let err: unknown;
+      try {
+        connect({ bootstrapServers, ...options } as never);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(options)).toEqual(typed('INVALID_CONFIG', { option }));
+      expect((err as Error).message).toContain(words);
+    };
+    refused({ foo: 1 }, 'foo', 'foo is not a connection option');
+    refused({ requestTimeout: 5000 }, 'requestTimeout', 'requestTimeoutMs');
+    refused({ ssl: true }, 'ssl', 'tls');
+    refused({ tls: 5 }, 'tls', 'tls must be true, false or node:tls options');
+    // A Node timer of 2^31 ms or more fires at once: every request would time out as it is sent.
+    refused({ requestTimeoutMs: 1e12 }, 'requestTimeoutMs', 'requestTimeoutMs must be');
+    refused({ connectionSetupTimeoutMs: 2 ** 31 }, 'connectionSetupTimeoutMs', 'connectionSetupTimeoutMs must be');
+    refused({ clock: {} }, 'clock', 'clock must be a Clock');
+    // What is right is taken (no connection is made until a client asks).
+    const remote = connect({ bootstrapServers, tls: false, requestTimeoutMs: 2 ** 31 - 1, clientId: 'ok' });
+    return remote.close();
   });
 });
