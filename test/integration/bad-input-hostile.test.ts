@@ -4,7 +4,7 @@
  * inside or a setting that silently means something else.
  */
 import { describe, expect, it } from 'vitest';
-import { Cluster, connect } from '../../src/index.js';
+import { Cluster, connect, prometheusText } from '../../src/index.js';
 
 const typed = (code: string, more: Record<string, unknown> = {}) => expect.objectContaining({ name: 'TributaryError', code, ...more });
 
@@ -63,5 +63,11 @@ describe('bad input through the public API (session 13)', () => {
     // What is right is taken (no connection is made until a client asks).
     const remote = connect({ bootstrapServers, tls: false, requestTimeoutMs: 2 ** 31 - 1, clientId: 'ok' });
     return remote.close();
+  });
+
+  it('prometheusText given something other than metrics() snapshots is INVALID_ARGUMENT, not a TypeError or a silent empty text', async () => {
+    for (const bad of [null, 5, {}, { kind: 'broker' }]) expect(() => prometheusText(bad as never), String(bad)).toThrow(typed('INVALID_ARGUMENT', { option: 'snapshots' }));
+    await using cluster = await Cluster.start();
+    expect(prometheusText(cluster.metrics())).toContain('# TYPE tributary_records_in_total counter');
   });
 });
