@@ -4,6 +4,7 @@
  * is a clean recovery, or a typed error naming the file, never an untyped crash or a
  * silently adopted folder.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +52,29 @@ describe('a damaged data folder at Cluster.start', () => {
     expect((err as Error).message).toBe(`${file} names no node id and no cluster id (this is node 1 of cluster ${good.match(/cluster.id=(.*)/)![1]})`);
     // Put back, the folder opens with its records.
     writeFileSync(file, good);
+    await using cluster = await Cluster.start({ dataDir });
+    expect((await cluster.admin().listOffsets('t', 'latest'))[0]!.offset).toBe(2);
+  });
+
+  // Root ignores chmod; `chattr +i` (an immutable folder: nothing can be created in it) needs
+  // root and a filesystem that has it. Where it does not work, the test says so and passes.
+  it('a data folder nothing can be written in (chattr +i) is KAFKA_STORAGE_ERROR naming it, inline and in a worker; its records are intact after', async () => {
+    const dataDir = await dataFolder();
+    try {
+      execFileSync('chattr', ['+i', dataDir], { stdio: 'ignore' });
+    } catch {
+      console.warn('chattr +i is not available here: the read-only data folder case is not run');
+      return;
+    }
+    try {
+      for (const threads of ['inline', 'worker'] as const) {
+        const err = await Cluster.start({ dataDir, threads }).catch((e: unknown) => e);
+        expect(err, threads).toEqual(typed('KAFKA_STORAGE_ERROR'));
+        expect((err as Error).message).toContain(`cannot use ${JSON.stringify(dataDir)} as a data folder: cannot write its lock file`);
+      }
+    } finally {
+      execFileSync('chattr', ['-i', dataDir]);
+    }
     await using cluster = await Cluster.start({ dataDir });
     expect((await cluster.admin().listOffsets('t', 'latest'))[0]!.offset).toBe(2);
   });
