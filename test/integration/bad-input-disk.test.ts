@@ -78,4 +78,25 @@ describe('a damaged data folder at Cluster.start', () => {
     await using cluster = await Cluster.start({ dataDir });
     expect((await cluster.admin().listOffsets('t', 'latest'))[0]!.offset).toBe(2);
   });
+
+  it('a node folder nothing can be created or removed in (chattr +i) is KAFKA_STORAGE_ERROR naming the file; nothing is left open, so the folder opens once writable again', async () => {
+    const dataDir = await dataFolder();
+    const nodeDir = join(dataDir, 'node-1');
+    try {
+      execFileSync('chattr', ['+i', nodeDir], { stdio: 'ignore' });
+    } catch {
+      console.warn('chattr +i is not available here: the immutable node folder case is not run');
+      return;
+    }
+    try {
+      const err = await Cluster.start({ dataDir }).catch((e: unknown) => e);
+      expect(err).toEqual(typed('KAFKA_STORAGE_ERROR'));
+      expect((err as Error).message).toContain(`cannot open the node folder ${nodeDir}: EPERM`);
+    } finally {
+      execFileSync('chattr', ['-i', nodeDir]);
+    }
+    // The metadata quorum the failed start had opened was closed with it (its folder's lock went too).
+    await using cluster = await Cluster.start({ dataDir });
+    expect((await cluster.admin().listOffsets('t', 'latest'))[0]!.offset).toBe(2);
+  });
 });
