@@ -51,13 +51,15 @@ export class ClientFactories {
    * the function that removes it.
    */
   onClose(fn: () => Promise<void> | void): () => void {
+    if (typeof fn !== 'function') throw new TributaryError('INVALID_ARGUMENT', `onClose takes a function, got ${typeof fn}`, { option: 'fn' });
     this.closeHooks.add(fn);
     return () => this.closeHooks.delete(fn);
   }
 
   /** Closes every client made here (and runs every other close hook), in the order they were made. */
   async closeAll(): Promise<void> {
-    for (const hook of [...this.closeHooks]) await Promise.resolve(hook()).catch(() => {});
+    // A hook that throws at once, like one that rejects, does not keep the rest from running.
+    for (const hook of [...this.closeHooks]) await Promise.resolve().then(hook).catch(() => {});
     this.closeHooks.clear();
   }
 

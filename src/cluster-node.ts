@@ -29,7 +29,7 @@ import { writeFileAtomic } from './storage/atomic-file.js';
 import type { Store } from './storage/store.js';
 import type { Clock } from './util/clock.js';
 import { channels, type FencingEvent } from './util/channels.js';
-import { TributaryError } from './util/errors.js';
+import { isTributaryError, TributaryError } from './util/errors.js';
 import { silentLogger, type Logger } from './util/logger.js';
 import { Rng } from './util/rng.js';
 
@@ -109,7 +109,7 @@ export class ClusterNode {
       const replica = broker.replica(topic, partition);
       return self?.brokerStopped !== true && replica?.role === 'leader' && replica.replicas.includes(r);
     });
-    const broker = new Broker({
+    const broker = await openBroker(dir, metadata, () => new Broker({
       nodeId: o.id,
       dataDir: dir,
       controller: new ControllerLink(o.nodes, () => metadata.leaderId, o.clock, () => self?.brokerStopped ?? false, () => self?.brokerClosing ?? false, undefined, `broker-${o.id}`, (l) => metadata.onQuorumChange(l)),
@@ -123,7 +123,7 @@ export class ClusterNode {
       ...(o.logger !== undefined ? { logger: o.logger } : {}),
       ...(o.openStore ? { openStore: o.openStore } : {}),
       node: { dataDir: dir, voters: o.voters, controller: o.controller, ...(o.electionTimeoutMs !== undefined ? { electionTimeoutMs: o.electionTimeoutMs } : {}) },
-    });
+    }));
     broker.applyImage(metadata.image);
     const fencing = fencingReporter(o.id, metadata.image, o.logger ?? silentLogger);
     const offImage = metadata.onImage((image) => {
@@ -200,6 +200,26 @@ function fencingReporter(nodeId: number, initial: MetadataImage, log: Logger): (
   };
 }
 
+/**
+ * Makes the node's broker (its log manager opens the folder's checkpoints). If that fails,
+ * the metadata replica already open is closed (its timers, and its folder's lock, would
+ * otherwise outlive the failed start), and a file system error (a node folder nothing can
+ * be created or removed in: EPERM, EROFS, EACCES) becomes KAFKA_STORAGE_ERROR naming the
+ * file, as the other failures of a data folder at start are.
+ */
+async function openBroker(dir: string, metadata: ControllerNode, make: () => Broker): Promise<Broker> {
+  try {
+    return make();
+  } catch (err) {
+    await metadata.close().catch(() => {});
+    const sys = err as NodeJS.ErrnoException;
+    if (!isTributaryError(err) && typeof sys.code === 'string' && typeof sys.syscall === 'string') {
+      throw new TributaryError('KAFKA_STORAGE_ERROR', `cannot open the node folder ${dir}: ${sys.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
 /** Checks every node folder a cluster will open before any opens, so that a refused start writes nothing. */
 export function checkNodeFolders(dataDir: string, ids: readonly number[], clusterId: string, voters: readonly number[]): void {
   for (const id of ids) checkMetaProperties(join(dataDir, `node-${id}`), id, clusterId, voters, true);
@@ -220,7 +240,9 @@ function checkMetaProperties(dir: string, nodeId: number, clusterId: string, vot
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    // A node folder that is a file (ENOTDIR), a meta.properties that is a folder (EISDIR), no permission: the file is named.
+    if (code !== 'ENOENT') throw new TributaryError('KAFKA_STORAGE_ERROR', `cannot read ${file}: ${code ?? String(err)}`, { cause: err });
   }
   const write = () => writeFileAtomic(dir, 'meta.properties', `version=1\nnode.id=${nodeId}\ncluster.id=${clusterId}\ncontroller.quorum.voters=${voters.join(',')}\n`);
   if (text === undefined) return readOnly ? undefined : write();
@@ -230,6 +252,14 @@ function checkMetaProperties(dir: string, nodeId: number, clusterId: string, vot
       .filter((l) => l.includes('='))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
   );
+  // Kafka's MetaProperties reads versions 0 and 1 and refuses any other (a later format it cannot know).
+  const version = props.get('version');
+  if (version !== undefined && version !== '0' && version !== '1') {
+    throw new TributaryError('KAFKA_STORAGE_ERROR', `${file} is version ${version}; this version of Tributary reads versions 0 and 1`);
+  }
+  if (props.get('node.id') === undefined && props.get('cluster.id') === undefined) {
+    throw new TributaryError('INCONSISTENT_CLUSTER_ID', `${file} names no node id and no cluster id (this is node ${nodeId} of cluster ${clusterId})`);
+  }
   if (props.get('node.id') !== String(nodeId) || props.get('cluster.id') !== clusterId) {
     throw new TributaryError(
       'INCONSISTENT_CLUSTER_ID',

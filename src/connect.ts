@@ -14,6 +14,7 @@ import { ClientFactories } from './client-factories.js';
 import { TcpClientTransport, type TcpClientOptions } from './transport/tcp/client.js';
 import type { Transport } from './transport/transport.js';
 import { systemClock, type Clock } from './util/clock.js';
+import { checkOptions, clockRule, custom, durationMs, int, isPlainObject, object, required, str, type OptionRules } from './util/options.js';
 
 /**
  * Options of {@link connect}, by the names of Kafka's client configs.
@@ -38,6 +39,37 @@ export interface ConnectOptions extends TcpClientOptions {
 }
 
 /**
+ * The options of `connect({ bootstrapServers })`, checked as every entry point's are
+ * (`util/options.ts`): an unknown key is refused with the nearest name, and the timers are
+ * at most 2^31 - 1 ms (a Node timer longer than that fires at once, so `requestTimeoutMs:
+ * 1e12` timed every request out as it was sent). The TCP client checks the values again
+ * (it is also built without this table, for a cluster's own clients).
+ */
+const connectRules: OptionRules = {
+  bootstrapServers: required(custom('host:port entries, as a list or comma-separated', (v) => typeof v === 'string' || Array.isArray(v))),
+  clientId: str(0, 32767),
+  sasl: object(),
+  tls: custom('true, false or node:tls options', (v) => typeof v === 'boolean' || isPlainObject(v)),
+  maxInFlightRequestsPerConnection: int(1, 2 ** 31 - 1),
+  requestTimeoutMs: durationMs(1),
+  reconnectBackoffMs: durationMs(0),
+  reconnectBackoffMaxMs: durationMs(0),
+  connectionSetupTimeoutMs: durationMs(1),
+  apiVersionsMax: object(),
+  clock: clockRule,
+};
+
+/** Names KafkaJS and Kafka's configs use for them. */
+const connectAliases: Record<string, string> = {
+  brokers: 'bootstrapServers',
+  'bootstrap.servers': 'bootstrapServers',
+  ssl: 'tls',
+  requestTimeout: 'requestTimeoutMs',
+  connectionTimeout: 'connectionSetupTimeoutMs',
+  'client.id': 'clientId',
+};
+
+/**
  * A cluster reached over TCP: the same client factories as a `Cluster` (`topic()`,
  * `producer()`, `consumer()`, `consumerGroup()`, `admin()`), and `close()`, which closes
  * every client made from it (flushing producers, committing and leaving groups), then every
@@ -54,6 +86,7 @@ export class RemoteCluster {
 
   /** @internal Use {@link connect}. */
   constructor(options: ConnectOptions) {
+    checkOptions(options, connectRules, 'a connection', { aliases: connectAliases });
     this.tcp = new TcpClientTransport(options);
     this.transport = this.tcp;
     this.factories = new ClientFactories({

@@ -118,6 +118,7 @@ const wallClockWaits: Record<string, string> = {
   'test/integration/restart-opens.test.ts': 'waits for 400 replicas to open from disk (real file I/O), counted, with a 60 s bound',
   'test/package.test.ts': "the built package's waitFor on the real clock, rejecting at once",
   'test/remote/cli-tls.test.ts': 'TLS and SASL re-authentication against `tributary serve` over real sockets',
+  'test/remote/listener-hostile.test.ts': "real sockets: the listener's idle close is a real socket timer (300 ms, waited for with a 30 s bound), and answers are polled for (60 s bounds)",
   'test/wire/capture.ts': 'a script (not a test) that captures real clients\' frames through a TCP proxy',
   'test/wire/capture-admin.ts': 'a script (not a test) that captures real clients\' admin frames through a TCP proxy',
   'test/wire/helpers/clients.ts': 'real Kafka clients (KafkaJS, kcat, confluent-kafka-python) as child processes and over TCP (60 s bounds and up)',

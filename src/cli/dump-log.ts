@@ -130,7 +130,10 @@ function dumpIndex(path: string, kind: 'index' | 'timeindex', baseOffset: number
         if (offset <= prevOffset || position <= prevPosition) problems.push(`entry ${i / entryBytes} (offset ${offset}, position ${position}) does not increase`);
         prevOffset = offset;
         prevPosition = position;
-        if (reader !== undefined) {
+        if (reader !== undefined && position < 0) {
+          // A garbled entry: nothing to read there (a Buffer of a negative size would throw).
+          problems.push(`Index offset: ${offset}, log offset: none (position ${position} is outside the log) at position ${position}`);
+        } else if (reader !== undefined) {
           const head = reader.bytes(position, batchHeaderBytes);
           const found = head.length < batchHeaderBytes ? undefined : readBatchHeader(head, 0).baseOffset;
           if (found !== offset) problems.push(`Index offset: ${offset}, log offset: ${found ?? 'none (past the end of the log)'} at position ${position}`);
@@ -166,6 +169,8 @@ class FileWindow {
   }
   /** `length` bytes at `position` (fewer at the end of the file). */
   bytes(position: number, length: number): Buffer {
+    // Past the end (a garbled index entry's position): nothing, not a Buffer of a negative size.
+    if (position >= this.size) return Buffer.alloc(0);
     const end = Math.min(position + length, this.size);
     if (position >= this.bufStart && end <= this.bufStart + this.buf.length) return this.buf.subarray(position - this.bufStart, end - this.bufStart);
     const want = Math.max(end - position, Math.min(readChunkBytes, this.size - position));

@@ -3,6 +3,7 @@
  * snapshots: counters end in `_total`, latencies are histograms in seconds, per-topic
  * and per-partition values carry labels. Serve it from any HTTP handler.
  */
+import { TributaryError } from '../util/errors.js';
 import type { ConsumerMetrics, ProducerMetrics } from '../client/client-metrics.js';
 import type { LatencySummary } from '../util/metrics.js';
 import type { ClusterMetrics } from './cluster-metrics.js';
@@ -68,6 +69,13 @@ function formatValue(v: number): string {
  * ```
  */
 export function prometheusText(...snapshots: readonly (ClusterMetrics | ProducerMetrics | ConsumerMetrics)[]): string {
+  snapshots.forEach((m, i) => {
+    // A snapshot of another kind would be left out silently; null would be a TypeError inside.
+    const kind = m !== null && typeof m === 'object' ? (m as { kind?: unknown }).kind : undefined;
+    if (kind !== 'cluster' && kind !== 'producer' && kind !== 'consumer') {
+      throw new TributaryError('INVALID_ARGUMENT', `prometheusText takes metrics() snapshots of a cluster, producer or consumer; argument ${i} is ${m === null ? 'null' : typeof m === 'object' ? 'an object without a known kind' : typeof m}`, { option: 'snapshots' });
+    }
+  });
   const out = new Exposition();
   const clusters = snapshots.filter((m): m is ClusterMetrics => m.kind === 'cluster');
   const producers = snapshots.filter((m): m is ProducerMetrics => m.kind === 'producer');

@@ -86,11 +86,16 @@ export class FolderLock {
     // temporary file; link fails if the name exists), so no one ever reads a lock that
     // exists but does not yet name its owner.
     const tmp = `${path}.${process.pid}-${threadId}${atomicWriteSuffix}`;
-    writeFileSync(tmp, mine);
+    try {
+      writeFileSync(tmp, mine);
+    } catch (err) {
+      // A read-only folder (EROFS, an immutable one's EPERM, EACCES): the folder is named.
+      throw new TributaryError('KAFKA_STORAGE_ERROR', `cannot use ${JSON.stringify(dir)} as a data folder: cannot write its lock file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { option: 'dataDir', cause: err });
+    }
     try {
       linkSync(tmp, path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new TributaryError('KAFKA_STORAGE_ERROR', `cannot use ${JSON.stringify(dir)} as a data folder: cannot write its lock file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { option: 'dataDir', cause: err });
       const owner = parseOwner(readFileOrEmpty(path));
       if (owner !== undefined && isHeld(owner)) {
         const who = owner.pid === process.pid ? `another thread of this process (thread ${owner.thread})` : `process ${owner.pid}`;

@@ -30,7 +30,7 @@
  * before its first change, as before.
  * @internal
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDir, writeFileAtomic } from './atomic-file.js';
 import { segmentFileStem } from './core/offset-index.js';
@@ -180,7 +180,13 @@ export class LogDirCheckpoints {
         if (m![8] !== undefined && Number(m![8]) < epochs.length) this.epochsInFile.set(k, Number(m![8]));
         this.files.set(k, { segments, snapshots });
       }
-      rmSync(join(dir, cleanShutdownFile), { force: true });
+      // unlink, not rmSync: on a folder where nothing can be removed (EPERM), rmSync's
+      // fallback to rmdir reports a baffling ENOTDIR instead of the EPERM.
+      try {
+        unlinkSync(join(dir, cleanShutdownFile));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
       fsyncDir(dir);
     }
   }

@@ -15,6 +15,8 @@
  * console.log(info.logAppendTime); // 1700000000000
  * ```
  */
+import { TributaryError } from './errors.js';
+
 export interface Clock {
   /** Wall-clock milliseconds since the Unix epoch (record timestamps, retention). */
   now(): number;
@@ -139,7 +141,7 @@ export const systemClock: Clock = {
 export class SimulatedClock implements Clock {
   protected ms: number;
   constructor(startMs = 1_700_000_000_000) {
-    this.ms = startMs;
+    this.ms = checkedMs(startMs, 'startMs');
   }
   now(): number {
     return this.ms;
@@ -149,14 +151,27 @@ export class SimulatedClock implements Clock {
   }
   /** Moves both readings forward by `ms`. */
   advance(ms: number): void {
-    if (ms < 0) throw new RangeError('a simulated clock cannot go backwards');
+    if (checkedMs(ms, 'ms') < 0) throw backwards(ms);
     this.set(this.ms + ms);
   }
   /** Moves both readings forward to `ms` (never backwards). */
   set(ms: number): void {
-    if (ms < this.ms) throw new RangeError('a simulated clock cannot go backwards');
+    if (checkedMs(ms, 'ms') < this.ms) throw backwards(ms - this.ms);
     this.ms = ms;
   }
+}
+
+/**
+ * A reading must be a finite number: `advance(NaN)` made every reading NaN, and every
+ * deadline measured on them never came (a timer due at NaN never fires).
+ */
+function checkedMs(ms: unknown, option: string): number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new TributaryError('INVALID_ARGUMENT', `${option} must be a finite number of milliseconds, got ${String(ms)}`, { option });
+  return ms;
+}
+
+function backwards(byMs: number): TributaryError {
+  return new TributaryError('INVALID_ARGUMENT', `a simulated clock cannot go backwards (by ${-byMs} ms)`, { option: 'ms' });
 }
 
 interface PendingTimer {
@@ -223,7 +238,7 @@ export class SimulatedTimerClock extends SimulatedClock {
   }
   /** Moves both readings forward to `ms`, firing the timers due on the way. */
   override set(ms: number): void {
-    if (ms < this.ms) throw new RangeError('a simulated clock cannot go backwards');
+    if (checkedMs(ms, 'ms') < this.ms) throw backwards(ms - this.ms);
     for (let t = this.earliest(); t !== undefined && t.at <= ms; t = this.earliest()) this.runNext();
     this.ms = ms;
   }

@@ -128,7 +128,12 @@ describe('SimulatedClock', () => {
     expect(clock.now()).toBe(1000);
     clock.advance(5);
     expect(clock.monotonic()).toBe(1005);
-    expect(() => clock.advance(-1)).toThrow(RangeError);
+    expect(() => clock.advance(-1)).toThrow(expect.objectContaining({ name: 'TributaryError', code: 'INVALID_ARGUMENT' }));
+    // A reading that is not a finite number would stop every deadline measured on it.
+    expect(() => clock.advance(Number.NaN)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', option: 'ms' }));
+    expect(() => clock.set(Number.POSITIVE_INFINITY)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => new SimulatedClock(Number.NaN)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', option: 'startMs' }));
+    expect(clock.now()).toBe(1005);
   });
 });
 

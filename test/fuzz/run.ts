@@ -6,14 +6,17 @@
  *   npm run fuzz                         500 API inputs and 2000 wire frames from a random seed
  *   npm run fuzz -- --runs 20000         a long run of the API fuzzer (alone)
  *   npm run fuzz -- --frames 1000000     a long run of the wire-frame fuzzer (alone)
+ *   npm run fuzz -- --decoders 200000    a long run of the byte decoders of decoders.ts (alone)
  *   npm run fuzz -- --seed 1234          replay a run (with the same --runs)
  *   npm run fuzz -- --only Admin         one target's inputs of that run (see --list)
  *   npm run fuzz -- --seed 1234 --index 341   one input of that run
  *
  * Suites are pluggable: each entry of `suites` is a fuzzer and the flag that sizes it
- * (`--runs` for the API targets of targets.ts, `--frames` for the wire fuzzer of wire.ts).
+ * (`--runs` for the API targets of targets.ts, `--frames` for the wire fuzzer of wire.ts,
+ * `--decoders` for the decoders of bytes from other nodes, threads and the disk, decoders.ts).
  */
 import { formatReport, runFuzz } from './harness.js';
+import { decoderTargets } from './decoders.js';
 import { apiTargets } from './targets.js';
 import { fuzzWire } from './wire.js';
 
@@ -55,6 +58,15 @@ export const suites: Suite[] = [
         },
       });
       return { report: formatReport(report, `--runs ${runs}${only !== undefined ? ` --only ${JSON.stringify(only)}` : ''}`), findings: report.findings.length };
+    },
+  },
+  {
+    name: 'decoders',
+    flag: 'decoders',
+    defaultRuns: 5000,
+    async run(seed, runs) {
+      const report = await runFuzz(decoderTargets, { seed, runs, ...(index !== undefined ? { index } : {}) });
+      return { report: formatReport(report, `--decoders ${runs}`), findings: report.findings.length };
     },
   },
   {

@@ -128,7 +128,9 @@ export class KafkaListener {
     const onSocket = (socket: Socket) => this.accept(socket);
     const tls = this.options.tls;
     const server = tls
-      ? createTlsServer({ key: toPem(tls.key), cert: toPem(tls.cert), ...(tls.ca !== undefined ? { ca: toPem(tls.ca), requestCert: true, rejectUnauthorized: true } : {}) }, onSocket)
+      ? // A connection still in its TLS handshake is idle like any other (Kafka's idle check
+        // covers every channel): without handshakeTimeout node:tls holds a silent one 120 s.
+        createTlsServer({ key: toPem(tls.key), cert: toPem(tls.cert), handshakeTimeout: Math.min(this.limits.connectionsMaxIdleMs, 2_147_483_647), ...(tls.ca !== undefined ? { ca: toPem(tls.ca), requestCert: true, rejectUnauthorized: true } : {}) }, onSocket)
       : createServer(onSocket);
     server.maxConnections = this.limits.maxConnections;
     // A failed TLS handshake is the client's problem, not the listener's.
@@ -189,9 +191,13 @@ function toPem(value: string | Uint8Array): string | Buffer {
 
 /** Checks a listener's limits; throws `INVALID_CONFIG` naming the Kafka config. */
 export function validateLimits(l: ListenerLimits): void {
+  // At most 2^31 - 1: a frame's size is an int32, Kafka's max.connections default is
+  // Integer.MAX_VALUE, and a Node timer cannot wait longer (socket.setTimeout(2 ** 31)
+  // fires after 1 ms: every connection would be idle at once).
+  const max = 2_147_483_647;
   const check = (name: keyof ListenerLimits, kafka: string, min: number) => {
     const v = l[name];
-    if (!Number.isInteger(v) || v < min) throw new TributaryError('INVALID_CONFIG', `${kafka} must be an integer of at least ${min}, got ${String(v)}`, { option: name });
+    if (!Number.isInteger(v) || v < min || v > max) throw new TributaryError('INVALID_CONFIG', `${kafka} must be an integer from ${min} to ${max}, got ${String(v)}`, { option: name });
   };
   check('socketRequestMaxBytes', 'socket.request.max.bytes', 1);
   check('maxConnections', 'max.connections', 1);
