@@ -358,6 +358,21 @@ export class GroupDelivery<K, V> {
    * (processed-offsets.ts). A handler's return value is awaited only when it is a
    * promise or another thenable: `(r) => list.push(r)` returns a number, and an `await`
    * of it would cost a turn of the microtask queue a record.
+   *
+   * The partition is marked in flight once for the whole synchronous run of handlers, and
+   * the mark cleared (`end`, which wakes whoever waits for it) when the run stops: the
+   * batch done, the partition no longer this loop's, a throw; a handler that returned a
+   * promise keeps it until `processedOne`. Why that is the same as a mark a record: the
+   * mark is read only by `stopHandingOut` (a revoke) and `settle` (a close), and between
+   * two synchronous handler calls nothing else runs, so they can only be called from inside
+   * a handler of the run. A close from there does not wait (`settle` finds the run loop
+   * on the stack); a revoke from there bumps `changes`, so the very next record is not
+   * handed out (`recheck`: the partition is revoking), the run stops, and the revoke's wait
+   * is woken; its continuation is a microtask, which runs after the run returns in either
+   * shape. Each record is still noted processed when its handler returns. Worked example
+   * (bench/results/2026-12-08a-consumer.md): a record cost a field write, a read of the
+   * waiters and a field write more, and a group of 1 `eachRecord` went from ... of the
+   * direct read to ... .
    */
   private eachInTurn(each: (record: TypedConsumerRecord<K, V>) => unknown, run: RecordRun<K, V>): PromiseLike<unknown> | undefined {
     const batch = run.batch;
@@ -365,23 +380,26 @@ export class GroupDelivery<K, V> {
     const key = batch.key;
     const processed = this.host.processed;
     let i = run.index;
+    // In flight from the first handler call of this synchronous run to its end, not set and
+    // cleared a record: see the method's comment.
+    this.inFlightKey = key;
     try {
       for (; i < records.length; i++) {
         if (run.seen !== this.changes || this.host.isClosed()) this.recheck(run);
         if (!run.valid) {
+          this.end();
           this.rewind(batch, records[i]!.offset);
           run.index = records.length;
           return undefined;
         }
-        this.inFlightKey = key;
         const pending = each(records[i]!);
         if (pending !== undefined && isThenable(pending)) {
+          // In flight (still marked) until the caller's await of it, then `processedOne`.
           run.index = i;
           return pending;
         }
         if (run.seen !== this.changes) this.recheck(run);
         if (run.counted) processed.note(key, records[i]!.offset + 1);
-        this.end();
       }
     } catch (err) {
       // The record whose handler threw is not processed: it is read again.
@@ -389,6 +407,7 @@ export class GroupDelivery<K, V> {
       this.rewind(batch, records[i]!.offset);
       throw err;
     }
+    this.end();
     run.index = i;
     return undefined;
   }
