@@ -130,7 +130,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 export class GroupDelivery<K, V> {
   private readonly epochs = new Map<string, number>();
   private readonly revoking = new Set<string>();
-  /** Bumped by every change of an epoch or of the partitions being revoked: the run loop's cue to check again. */
+  /** Bumped by every change of an epoch or of the partitions being revoked, and when the member stops: the run loop's cue to check again. */
   private changes = 0;
   /** The partition of the record or batch in flight (handed out, its handler or loop body running), if any. */
   private inFlightKey: string | undefined;
@@ -205,9 +205,9 @@ export class GroupDelivery<K, V> {
       const batch = run.batch;
       if (run.index < batch.records.length) {
         // As in `eachInTurn`: the checks are looked at again only when a seek, a revoke, a
-        // new epoch or a close may have changed what they read (about 5 map lookups a
-        // record otherwise).
-        if (run.seen !== this.changes || this.host.isClosed()) this.recheck(run);
+        // new epoch or a close (`stopped`) may have changed what they read (about 5 map
+        // lookups a record otherwise).
+        if (run.seen !== this.changes) this.recheck(run);
         if (run.valid) {
           this.begin(batch.key);
           it.handedOut = true;
@@ -351,8 +351,9 @@ export class GroupDelivery<K, V> {
    * (in a CPU profile the handler was then partly inlined into it). Measured against the
    * loop inside `deliver`, paired runs: inside the noise (0.81 against 0.795 of the direct
    * read, medians of 12; bench/results/2026-12-07k-consumer.md). The checks are looked at again only when
-   * something they read may have changed: a seek, a revoke, a new epoch (`changes`), a
-   * close, or anything while the caller awaited a handler's promise (`seen = -1`).
+   * something they read may have changed: a seek, a revoke, a new epoch, a close (each
+   * bumps `changes`; a close through `stopped`), or anything while the caller awaited a
+   * handler's promise (`seen = -1`).
    * Between two synchronous handler calls nothing else runs. The processed offset is
    * noted, not set, a record: the map takes it in when anyone next uses it
    * (processed-offsets.ts). A handler's return value is awaited only when it is a
@@ -385,7 +386,7 @@ export class GroupDelivery<K, V> {
     this.inFlightKey = key;
     try {
       for (; i < records.length; i++) {
-        if (run.seen !== this.changes || this.host.isClosed()) this.recheck(run);
+        if (run.seen !== this.changes) this.recheck(run);
         if (!run.valid) {
           this.end();
           this.rewind(batch, records[i]!.offset);
@@ -466,6 +467,15 @@ export class GroupDelivery<K, V> {
   async settle(ms: number): Promise<void> {
     if (this.inFlightKey === undefined || (this.running && onStack(this.runName))) return;
     await withTimeout(this.inFlightDone(), ms, 'the record in flight', this.host.clock).catch(() => undefined);
+  }
+
+  /**
+   * The member stopped (a close, a kill, a fatal error: `host.isClosed()` is true from now
+   * on): the loops look at their checks again before the next record, so they need not
+   * call `isClosed()` a record.
+   */
+  stopped(): void {
+    this.changes++;
   }
 
   /** A new epoch for a partition: what was fetched before is dropped. */
