@@ -1,6 +1,6 @@
 import { ApiKey } from '../protocol/api-keys.js';
 import type { FetchPartitionResponse, FetchRequest, FetchTopic } from '../protocol/fetch.js';
-import type { RecordHeader } from '../record/batch.js';
+import type { RecordHeader, TimestampType } from '../record/batch.js';
 import type { Transport } from '../transport/transport.js';
 import { startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
@@ -59,6 +59,8 @@ export interface ConsumerRecord {
   readonly headers: readonly RecordHeader[];
   /** The epoch of the leader that appended the record's batch. */
   readonly leaderEpoch: number;
+  /** What `timestamp` is: the producer's (`CreateTime`) or the broker's at append (`LogAppendTime`, a topic's `message.timestamp.type`); from the record's batch, as Kafka's `ConsumerRecord.timestampType()`. */
+  readonly timestampType: TimestampType;
 }
 
 /**
