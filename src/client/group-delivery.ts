@@ -384,10 +384,12 @@ export class GroupDelivery<K, V> {
    * on the stack); a revoke from there bumps `changes`, so the very next record is not
    * handed out (`recheck`: the partition is revoking), the run stops, and the revoke's wait
    * is woken; its continuation is a microtask, which runs after the run returns in either
-   * shape. Each record is still noted processed when its handler returns. Worked example
-   * (bench/results/2026-12-08a-consumer.md): a record cost a field write, a read of the
-   * waiters and a field write more, and a group of 1 `eachRecord` went from ... of the
-   * direct read to ... .
+   * shape. Each record is still noted processed when its handler returns. Measured
+   * (bench/results/2026-12-08a-consumer.md): the mark a record was two field writes and a
+   * read of the waiters; without it, and without `isClosed()` a record (`stopped`), a
+   * group of 1 `eachRecord` on one partition went from a median 0.82 to 0.86 of the
+   * direct read by CPU (16 paired runs a side, new ahead in 11); on twelve partitions no
+   * gain was seen (per-chunk costs dominate there).
    */
   private eachInTurn(each: (record: TypedConsumerRecord<K, V>) => unknown, run: RecordRun<K, V>): PromiseLike<unknown> | undefined {
     const batch = run.batch;
