@@ -102,6 +102,8 @@ export interface Handover {
   release(keys: readonly string[]): void;
   /** A new epoch for a partition: records fetched before are dropped. */
   bump(key: string): void;
+  /** The member stopped (`isClosed()` turned true): no record is handed out from now on. */
+  stopped(): void;
 }
 
 
@@ -258,6 +260,7 @@ export class ConsumerCoordinator implements DeliveryHost {
   /** Stops the timers, the join and every wait, without leaving or committing. */
   stop(): void {
     this.closed = true;
+    this.handover.stopped();
     this.ended.resolve();
     for (const t of this.timers.values()) stopTimer(this.clock, t);
     this.timers.clear();

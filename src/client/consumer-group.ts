@@ -230,25 +230,25 @@ export class ConsumerGroup<K = Uint8Array | null, V = Uint8Array | null> impleme
     return this.inner.offsetsForTimes(query);
   }
 
-  /** Each owned partition's position, high watermark (ListOffsets) and lag. */
+  /**
+   * Each owned partition's position, high watermark and lag: the high watermarks from one
+   * ListOffsets per leader node holding every owned partition it leads (as
+   * `endOffsets`), not one per topic sent to a single node.
+   */
   async lag(): Promise<PartitionLag[]> {
-    const out: PartitionLag[] = [];
-    const byTopic = new Map<string, TopicPartition[]>();
-    for (const tp of this.coordinator.owned.values()) (byTopic.get(tp.topic) ?? byTopic.set(tp.topic, []).get(tp.topic)!).push(tp);
-    for (const [topic, tps] of byTopic) {
-      const ends = await this.admin.listOffsets(topic, 'latest');
-      for (const tp of tps) {
-        const hw = ends.find((e) => e.partition === tp.partition)?.offset ?? 0;
-        let position: number | undefined;
-        try {
-          position = this.inner.position(tp);
-        } catch {
-          position = undefined;
-        }
-        const from = position ?? this.coordinator.committed.get(tpKey(tp.topic, tp.partition)) ?? hw;
-        out.push({ topic, partition: tp.partition, position, highWatermark: hw, lag: Math.max(0, hw - from) });
+    const owned = [...this.coordinator.owned.values()];
+    const ends = owned.length === 0 ? [] : await this.inner.endOffsets(owned);
+    const out: PartitionLag[] = owned.map((tp, i) => {
+      const hw = ends[i]!.offset;
+      let position: number | undefined;
+      try {
+        position = this.inner.position(tp);
+      } catch {
+        position = undefined;
       }
-    }
+      const from = position ?? this.coordinator.committed.get(tpKey(tp.topic, tp.partition)) ?? hw;
+      return { topic: tp.topic, partition: tp.partition, position, highWatermark: hw, lag: Math.max(0, hw - from) };
+    });
     return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
   }
 

@@ -80,11 +80,11 @@ describe('Consumer', () => {
     for (const r of [a!, b!]) {
       expect(Object.getPrototypeOf(r)).toBe(Object.prototype);
       expect(r.constructor).toBe(Object);
-      expect(Object.keys(r)).toEqual(['topic', 'partition', 'offset', 'timestamp', 'key', 'value', 'headers', 'leaderEpoch']);
+      expect(Object.keys(r)).toEqual(['topic', 'partition', 'offset', 'timestamp', 'key', 'value', 'headers', 'leaderEpoch', 'timestampType']);
       expect(structuredClone(r)).toStrictEqual(structuredClone({ ...r }));
       expect({ ...r }).toStrictEqual(r);
     }
-    expect(a).toStrictEqual({ topic: 't', partition: 0, offset: 0, timestamp: 5, key: Buffer.from('k'), value: Buffer.from('a'), headers: [], leaderEpoch: a!.leaderEpoch });
+    expect(a).toStrictEqual({ topic: 't', partition: 0, offset: 0, timestamp: 5, key: Buffer.from('k'), value: Buffer.from('a'), headers: [], leaderEpoch: a!.leaderEpoch, timestampType: 'CreateTime' });
     expect(b!.headers).toStrictEqual([{ key: 'h', value: Buffer.from('v') }]);
     expect(Object.getPrototypeOf(b!.headers[0])).toBe(Object.prototype);
   });

@@ -1,6 +1,6 @@
 import { ApiKey } from '../protocol/api-keys.js';
 import type { FetchPartitionResponse, FetchRequest, FetchTopic } from '../protocol/fetch.js';
-import type { RecordHeader } from '../record/batch.js';
+import type { RecordHeader, TimestampType } from '../record/batch.js';
 import type { Transport } from '../transport/transport.js';
 import { startTimer, stopTimer, systemClock, type Clock, type ClockTimer } from '../util/clock.js';
 import type { ErrorCode } from '../util/error-codes.js';
@@ -11,7 +11,7 @@ import type { ConsumerMetrics, ConsumerPartitionMetrics } from './client-metrics
 import { decodeChunk, endOffsetOf, type Draining } from './completed-fetch.js';
 import { BatchIterator, RecordIterator } from './consumer-iterators.js';
 import { edgeOffsets, offsetsForTimes, type OffsetAndTimestamp, type TopicPartitionOffset, type TopicPartitionTimestamp } from './consumer-offsets.js';
-import type { OffsetLookupContext } from './list-offsets.js';
+import { lookUpOffsets, type OffsetLookupContext } from './list-offsets.js';
 import { checkPartitionList, checkTopicPartition } from './topic-partition-checks.js';
 import { LatencyHistogram } from '../util/metrics.js';
 import { MetadataCache } from './metadata-cache.js';
@@ -59,6 +59,8 @@ export interface ConsumerRecord {
   readonly headers: readonly RecordHeader[];
   /** The epoch of the leader that appended the record's batch. */
   readonly leaderEpoch: number;
+  /** What `timestamp` is: the producer's (`CreateTime`) or the broker's at append (`LogAppendTime`, a topic's `message.timestamp.type`); from the record's batch, as Kafka's `ConsumerRecord.timestampType()`. */
+  readonly timestampType: TimestampType;
 }
 
 /**
@@ -832,55 +834,16 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     s.retries++;
   }
 
-  /** ListOffsets for one partition at its leader, retrying stale-metadata errors for up to `requestTimeoutMs`. */
+  /**
+   * ListOffsets for one partition at its leader, through the lookup `beginningOffsets` and
+   * `endOffsets` use (list-offsets.ts: retries of stale-metadata and retriable errors for up
+   * to `requestTimeoutMs`, a stale cache refreshed first). No record at or after a timestamp
+   * asked: the end of the log, as a seek to it means.
+   */
   private async listOffset(s: PartitionState, timestamp: number): Promise<number> {
-    const o = this.options;
-    const deadline = this.clock.monotonic() + o.requestTimeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      let code: ErrorCode;
-      let message: string;
-      try {
-        await this.metadata.waitForTopic(s.topic, deadline);
-        // A stale cache (the last try failed with a stale-metadata error, or it aged) asks the
-        // cluster first: `waitForTopic` returns at once for a known topic, and a seek would
-        // ask a dead leader until its deadline, again on every rejoin (node simulation seed 44).
-        if (this.metadata.isStale) await this.metadata.refresh().catch(() => false);
-        const leader = this.metadata.leader(s.topic, s.partition);
-        if (leader === undefined) {
-          code = 'LEADER_NOT_AVAILABLE';
-          message = `no leader for ${s.topic}-${s.partition}`;
-        } else {
-          const response = await withTimeout(
-            this.transport.send(leader.leaderId, {
-              apiKey: ApiKey.ListOffsets,
-              replicaId: -1,
-              isolationLevel: 0,
-              topics: [{ name: s.topic, partitions: [{ partitionIndex: s.partition, currentLeaderEpoch: leader.leaderEpoch, timestamp }] }],
-            }),
-            o.requestTimeoutMs,
-            `ListOffsets request to node ${leader.leaderId}`,
-            this.clock,
-          );
-          const p = response.topics.find((t) => t.name === s.topic)?.partitions.find((x) => x.partitionIndex === s.partition);
-          code = p?.errorCode ?? 'UNKNOWN_SERVER_ERROR';
-          message = `ListOffsets for ${s.topic}-${s.partition}: ${code}`;
-          if (p !== undefined && code === 'NONE') {
-            if (p.offset >= 0) return p.offset;
-            // No record at or after the timestamp: the end of the log, as a seek to it means.
-            if (timestamp >= 0) return this.listOffset(s, -1);
-            code = 'UNKNOWN_SERVER_ERROR';
-          }
-        }
-      } catch (err) {
-        if (!isTributaryError(err)) throw err;
-        code = err.code;
-        message = err.message;
-      }
-      this.metadata.invalidate(code);
-      if (!(isRetriable(code) || isStaleMetadataError(code)) || this.clock.monotonic() >= deadline || this.closed) {
-        throw new TributaryError(code, message, { topic: s.topic, partition: s.partition });
-      }
-      await delay(backoffMs(attempt, o.retryBackoffMs, o.retryBackoffMaxMs, this.rng), this.clock);
-    }
+    const [answer] = await lookUpOffsets(this.offsetLookup, [{ topic: s.topic, partition: s.partition, timestamp }], { topicMayBeNew: true });
+    if (answer!.offset >= 0) return answer!.offset;
+    if (timestamp >= 0) return this.listOffset(s, -1);
+    throw new TributaryError('UNKNOWN_SERVER_ERROR', `ListOffsets for ${s.topic}-${s.partition} answered offset ${answer!.offset}`, { topic: s.topic, partition: s.partition });
   }
 }

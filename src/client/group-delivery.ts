@@ -130,7 +130,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 export class GroupDelivery<K, V> {
   private readonly epochs = new Map<string, number>();
   private readonly revoking = new Set<string>();
-  /** Bumped by every change of an epoch or of the partitions being revoked: the run loop's cue to check again. */
+  /** Bumped by every change of an epoch or of the partitions being revoked, and when the member stops: the run loop's cue to check again. */
   private changes = 0;
   /** The partition of the record or batch in flight (handed out, its handler or loop body running), if any. */
   private inFlightKey: string | undefined;
@@ -139,6 +139,8 @@ export class GroupDelivery<K, V> {
   private iterating = false;
   /** Whether `run`'s loop is running. */
   private running = false;
+  /** Rejects the `run` under way: a close gave up waiting for its handler. */
+  private abandon: ((err: TributaryError) => void) | undefined;
   /**
    * The name of this delivery's run loop, unique in the process (`tributaryGroupRun<n>`),
    * and the loop under that name: a call made from inside one of its handlers, before or
@@ -205,9 +207,9 @@ export class GroupDelivery<K, V> {
       const batch = run.batch;
       if (run.index < batch.records.length) {
         // As in `eachInTurn`: the checks are looked at again only when a seek, a revoke, a
-        // new epoch or a close may have changed what they read (about 5 map lookups a
-        // record otherwise).
-        if (run.seen !== this.changes || this.host.isClosed()) this.recheck(run);
+        // new epoch or a close (`stopped`) may have changed what they read (about 5 map
+        // lookups a record otherwise).
+        if (run.seen !== this.changes) this.recheck(run);
         if (run.valid) {
           this.begin(batch.key);
           it.handedOut = true;
@@ -260,14 +262,26 @@ export class GroupDelivery<K, V> {
     it.source = undefined;
   }
 
-  /** Calls the handlers until the member closes. A handler's error is thrown. */
+  /**
+   * Calls the handlers until the member closes. A handler's error is thrown. A handler
+   * whose promise has not settled when a close gives up waiting for it (`settle`, after
+   * `rebalanceTimeoutMs`) is abandoned: `run` rejects with REQUEST_TIMED_OUT (its topic
+   * and partition) instead of waiting for it for ever; its record is not processed.
+   *
+   * Why one race a `run` and not one a handler's promise: a race attaches a reaction to
+   * `abandoned` each time, and a promise that never settles keeps every reaction (and what
+   * it holds) alive (35 MiB per 100,000 small records, nextDelivery's note); once a run
+   * there is nothing to keep.
+   */
   async run(handlers: RunHandlers<K, V>): Promise<void> {
     if (this.host.isClosed()) throw new TributaryError('CLIENT_CLOSED', 'this consumer group member is closed: run() needs a new member (cluster.consumerGroup(...))');
     this.running = true;
+    const abandoned = new Promise<never>((_resolve, reject) => (this.abandon = reject));
     try {
-      await this.runNamed(handlers);
+      await Promise.race([this.runNamed(handlers), abandoned]);
     } finally {
       this.running = false;
+      this.abandon = undefined;
     }
   }
 
@@ -351,13 +365,31 @@ export class GroupDelivery<K, V> {
    * (in a CPU profile the handler was then partly inlined into it). Measured against the
    * loop inside `deliver`, paired runs: inside the noise (0.81 against 0.795 of the direct
    * read, medians of 12; bench/results/2026-12-07k-consumer.md). The checks are looked at again only when
-   * something they read may have changed: a seek, a revoke, a new epoch (`changes`), a
-   * close, or anything while the caller awaited a handler's promise (`seen = -1`).
+   * something they read may have changed: a seek, a revoke, a new epoch, a close (each
+   * bumps `changes`; a close through `stopped`), or anything while the caller awaited a
+   * handler's promise (`seen = -1`).
    * Between two synchronous handler calls nothing else runs. The processed offset is
    * noted, not set, a record: the map takes it in when anyone next uses it
    * (processed-offsets.ts). A handler's return value is awaited only when it is a
    * promise or another thenable: `(r) => list.push(r)` returns a number, and an `await`
    * of it would cost a turn of the microtask queue a record.
+   *
+   * The partition is marked in flight once for the whole synchronous run of handlers, and
+   * the mark cleared (`end`, which wakes whoever waits for it) when the run stops: the
+   * batch done, the partition no longer this loop's, a throw; a handler that returned a
+   * promise keeps it until `processedOne`. Why that is the same as a mark a record: the
+   * mark is read only by `stopHandingOut` (a revoke) and `settle` (a close), and between
+   * two synchronous handler calls nothing else runs, so they can only be called from inside
+   * a handler of the run. A close from there does not wait (`settle` finds the run loop
+   * on the stack); a revoke from there bumps `changes`, so the very next record is not
+   * handed out (`recheck`: the partition is revoking), the run stops, and the revoke's wait
+   * is woken; its continuation is a microtask, which runs after the run returns in either
+   * shape. Each record is still noted processed when its handler returns. Measured
+   * (bench/results/2026-12-08a-consumer.md): the mark a record was two field writes and a
+   * read of the waiters; without it, and without `isClosed()` a record (`stopped`), a
+   * group of 1 `eachRecord` on one partition went from a median 0.82 to 0.86 of the
+   * direct read by CPU (16 paired runs a side, new ahead in 11); on twelve partitions no
+   * gain was seen (per-chunk costs dominate there).
    */
   private eachInTurn(each: (record: TypedConsumerRecord<K, V>) => unknown, run: RecordRun<K, V>): PromiseLike<unknown> | undefined {
     const batch = run.batch;
@@ -365,23 +397,26 @@ export class GroupDelivery<K, V> {
     const key = batch.key;
     const processed = this.host.processed;
     let i = run.index;
+    // In flight from the first handler call of this synchronous run to its end, not set and
+    // cleared a record: see the method's comment.
+    this.inFlightKey = key;
     try {
       for (; i < records.length; i++) {
-        if (run.seen !== this.changes || this.host.isClosed()) this.recheck(run);
+        if (run.seen !== this.changes) this.recheck(run);
         if (!run.valid) {
+          this.end();
           this.rewind(batch, records[i]!.offset);
           run.index = records.length;
           return undefined;
         }
-        this.inFlightKey = key;
         const pending = each(records[i]!);
         if (pending !== undefined && isThenable(pending)) {
+          // In flight (still marked) until the caller's await of it, then `processedOne`.
           run.index = i;
           return pending;
         }
         if (run.seen !== this.changes) this.recheck(run);
         if (run.counted) processed.note(key, records[i]!.offset + 1);
-        this.end();
       }
     } catch (err) {
       // The record whose handler threw is not processed: it is read again.
@@ -389,6 +424,7 @@ export class GroupDelivery<K, V> {
       this.rewind(batch, records[i]!.offset);
       throw err;
     }
+    this.end();
     run.index = i;
     return undefined;
   }
@@ -445,8 +481,35 @@ export class GroupDelivery<K, V> {
    * awaits the close's outcome through another path.
    */
   async settle(ms: number): Promise<void> {
-    if (this.inFlightKey === undefined || (this.running && onStack(this.runName))) return;
-    await withTimeout(this.inFlightDone(), ms, 'the record in flight', this.host.clock).catch(() => undefined);
+    const key = this.inFlightKey;
+    if (key === undefined || (this.running && onStack(this.runName))) return;
+    try {
+      await withTimeout(this.inFlightDone(), ms, 'the record in flight', this.host.clock);
+    } catch (err) {
+      // The handler (or loop body) is abandoned: no longer in flight, so the close's own
+      // revoke does not wait for it in turn, and a new epoch of its partition, so that its
+      // record does not count as processed should it settle later. A `run` says so (a
+      // `for await` body is the caller's own code: its loop ends when the body returns,
+      // the member being closed).
+      if (this.inFlightKey === key) {
+        this.bump(key);
+        this.end();
+      }
+      const [topic = '', p = '-1'] = key.split('\u0000');
+      const partition = Number(p);
+      this.abandon?.(
+        new TributaryError('REQUEST_TIMED_OUT', `the run handler of ${topic}-${partition} did not settle within rebalanceTimeoutMs (${ms} ms) of close(): abandoned, its record (or batch) not committed`, { topic, partition, cause: err }),
+      );
+    }
+  }
+
+  /**
+   * The member stopped (a close, a kill, a fatal error: `host.isClosed()` is true from now
+   * on): the loops look at their checks again before the next record, so they need not
+   * call `isClosed()` a record.
+   */
+  stopped(): void {
+    this.changes++;
   }
 
   /** A new epoch for a partition: what was fetched before is dropped. */

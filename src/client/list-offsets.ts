@@ -1,6 +1,7 @@
 /**
- * ListOffsets for many partitions at once, shared by `Admin.listOffsets` and the
- * consumer's `beginningOffsets`, `endOffsets` and `offsetsForTimes`: one request per
+ * ListOffsets for many partitions at once, shared by `Admin.listOffsets`, the consumer's
+ * `beginningOffsets`, `endOffsets`, `offsetsForTimes` and seeks (`'earliest'`, `'latest'`,
+ * `{ timestamp }`), and a group's `lag()`: one request per
  * leader node holding every partition it leads (as Kafka's consumer groups its
  * ListOffsets by leader), the partitions whose leader moved asked again after a metadata
  * refresh, until the timeout.
@@ -47,6 +48,16 @@ export interface OffsetLookupContext {
   checkOpen(): void;
 }
 
+/** How a lookup waits for its topics. */
+export interface LookupOptions {
+  /**
+   * The topic may have just been created (a consumer's seek at its assignment): its
+   * metadata is waited for until the timeout, not given up as UNKNOWN_TOPIC_OR_PARTITION
+   * after `existingTopic.unknownAfterRefreshes` answers saying it does not exist.
+   */
+  readonly topicMayBeNew?: boolean;
+}
+
 interface Entry {
   readonly q: OffsetQuery;
   answer: OffsetAnswer | undefined;
@@ -60,7 +71,7 @@ interface Entry {
  * UNKNOWN_TOPIC_OR_PARTITION; a partition's non-retriable error, or a retriable one still
  * there at the timeout, rejects with that error.
  */
-export async function lookUpOffsets(ctx: OffsetLookupContext, queries: readonly OffsetQuery[]): Promise<OffsetAnswer[]> {
+export async function lookUpOffsets(ctx: OffsetLookupContext, queries: readonly OffsetQuery[], options: LookupOptions = {}): Promise<OffsetAnswer[]> {
   ctx.checkOpen();
   const deadline = ctx.clock.monotonic() + ctx.timeoutMs;
   const entries = new Map<string, Entry>();
@@ -71,7 +82,7 @@ export async function lookUpOffsets(ctx: OffsetLookupContext, queries: readonly 
   const topics = new Set([...entries.values()].map((e) => e.q.topic));
   await Promise.all(
     [...topics].map(async (topic) => {
-      const info = await ctx.metadata.waitForTopic(topic, deadline, existingTopic);
+      const info = await ctx.metadata.waitForTopic(topic, deadline, options.topicMayBeNew === true ? {} : existingTopic);
       const known = new Set(info.partitions.map((p) => p.partition));
       for (const e of entries.values()) {
         if (e.q.topic === topic && !known.has(e.q.partition)) {
@@ -80,6 +91,10 @@ export async function lookUpOffsets(ctx: OffsetLookupContext, queries: readonly 
       }
     }),
   );
+  // A stale cache (a request failed with a stale-metadata error, or it aged) asks the
+  // cluster first: `waitForTopic` returns at once for a known topic, and a seek would ask a
+  // dead leader until its deadline, again on every rejoin (node simulation seed 44).
+  if (ctx.metadata.isStale) await ctx.metadata.refresh().catch(() => false);
   for (let attempt = 0; ; attempt++) {
     ctx.checkOpen();
     const pending = [...entries.values()].filter((e) => e.answer === undefined);

@@ -1,4 +1,4 @@
-import type { RecordHeader } from '../record/batch.js';
+import type { RecordHeader, TimestampType } from '../record/batch.js';
 import { TributaryError, isTributaryError } from '../util/errors.js';
 import { validateTopicName } from '../util/topic-name.js';
 import type { ProducerHeader, ProducerRecord, RecordMetadata } from './accumulator.js';
@@ -103,6 +103,8 @@ export interface TypedConsumerRecord<K, V> {
   readonly value: V | null;
   readonly headers: readonly RecordHeader[];
   readonly leaderEpoch: number;
+  /** `CreateTime` (the producer's timestamp) or `LogAppendTime` (the broker's), from the record's batch. */
+  readonly timestampType: TimestampType;
 }
 
 /**
@@ -312,6 +314,7 @@ export class Topic<K, V> {
       value: read(this.valueSerde, r.value, 'value'),
       headers: r.headers,
       leaderEpoch: r.leaderEpoch,
+      timestampType: r.timestampType,
     };
   }
 }

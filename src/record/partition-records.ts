@@ -22,17 +22,19 @@
  * @internal
  */
 import { TributaryError } from '../util/errors.js';
-import { asBuffer, timestampTypeOf, type BatchHeader, type DecodedRecord, type RecordHeader } from './batch.js';
+import { asBuffer, timestampTypeOf, type BatchHeader, type DecodedRecord, type RecordHeader, type TimestampType } from './batch.js';
 
 /**
  * A record as a consumer hands it out: a decoded record with the topic and partition it
- * was read from and the epoch of the leader that appended its batch. (`ConsumerRecord` in
- * `client/` is this shape; the fields are made in this order.)
+ * was read from, the epoch of the leader that appended its batch, and what its timestamp
+ * is (its batch's attribute, Kafka's `ConsumerRecord.timestampType()`). (`ConsumerRecord`
+ * in `client/` is this shape; the fields are made in this order.)
  */
 export interface PartitionRecord extends DecodedRecord {
   readonly topic: string;
   readonly partition: number;
   readonly leaderEpoch: number;
+  readonly timestampType: TimestampType;
 }
 
 /**
@@ -55,7 +57,7 @@ export interface PartitionRecord extends DecodedRecord {
  * by `new` has no allocation site, so the decision is never taken.
  */
 interface PartitionRecordConstructor {
-  new (topic: string, partition: number, offset: number, timestamp: number, key: Uint8Array | null, value: Uint8Array | null, headers: readonly RecordHeader[], leaderEpoch: number): PartitionRecord;
+  new (topic: string, partition: number, offset: number, timestamp: number, key: Uint8Array | null, value: Uint8Array | null, headers: readonly RecordHeader[], leaderEpoch: number, timestampType: TimestampType): PartitionRecord;
 }
 const PartitionRecordObject = function PartitionRecordObject(
   this: { -readonly [K in keyof PartitionRecord]: PartitionRecord[K] },
@@ -67,6 +69,7 @@ const PartitionRecordObject = function PartitionRecordObject(
   value: Uint8Array | null,
   headers: readonly RecordHeader[],
   leaderEpoch: number,
+  timestampType: TimestampType,
 ): void {
   this.topic = topic;
   this.partition = partition;
@@ -76,6 +79,7 @@ const PartitionRecordObject = function PartitionRecordObject(
   this.value = value;
   this.headers = headers;
   this.leaderEpoch = leaderEpoch;
+  this.timestampType = timestampType;
 } as unknown as PartitionRecordConstructor;
 PartitionRecordObject.prototype = Object.prototype;
 
@@ -250,7 +254,8 @@ export function decodePartitionSection(c: PartitionSection, out: PartitionRecord
   const fromOffset = c.fromOffset;
   const topic = c.topic;
   const partition = c.partition;
-  const logAppend = timestampTypeOf(header.attributes) === 'LogAppendTime';
+  const timestampType = timestampTypeOf(header.attributes);
+  const logAppend = timestampType === 'LogAppendTime';
   const baseOffset = header.baseOffset;
   const baseTimestamp = header.baseTimestamp;
   const lastOffsetDelta = header.lastOffsetDelta;
@@ -285,7 +290,7 @@ export function decodePartitionSection(c: PartitionSection, out: PartitionRecord
     const headers = headerCount > 0 ? readHeaders(c, headerCount) : noHeaders;
     if (c.pos !== recordEnd) throw corrupt(`record ${i} length disagrees with its fields`);
     if (!wanted) continue;
-    out.push(new PartitionRecordObject(topic, partition, offset, logAppend ? header.maxTimestamp : baseTimestamp + timestampDelta, key, value, headers, leaderEpoch));
+    out.push(new PartitionRecordObject(topic, partition, offset, logAppend ? header.maxTimestamp : baseTimestamp + timestampDelta, key, value, headers, leaderEpoch, timestampType));
   }
   c.index = i;
   if (c.pos !== c.end) throw corrupt('bytes left over after the last record');

@@ -3,7 +3,9 @@
  * once"; docs/design/clients.md, "Group delivery"): `close()` from inside a handler, before
  * or after its first `await`, does not wait for that handler (it is the one in flight, and
  * it awaits the close); a close of another member from inside a handler still waits for
- * that member's own handler; a handler that seeks its partition reads from there on.
+ * that member's own handler; a handler that seeks its partition reads from there on; a
+ * handler whose promise never settles is abandoned by a close after `rebalanceTimeoutMs`,
+ * and `run` rejects with REQUEST_TIMED_OUT.
  *
  * On simulated time (test/helpers/sim-clock.ts). `rebalanceTimeoutMs` (how long a close
  * waits for the handler in flight) is ten minutes of the clock: a close that waited for
@@ -107,6 +109,50 @@ describe('close() from inside a run handler', () => {
     await b.close();
     await runB;
   }, 60_000);
+});
+
+describe('a handler whose promise never settles', () => {
+  for (const mode of ['eachRecord', 'eachBatch'] as const) {
+    it(`${mode}: close() goes on after rebalanceTimeoutMs, and run() rejects with REQUEST_TIMED_OUT; the abandoned record is not committed`, async () => {
+      await using cluster = await Cluster.start({ clock });
+      await cluster.admin().createTopics([{ name: 'work', partitions: 1 }]);
+      await produceValues(cluster, 'work', 3); // one batch: 0, 1, 2
+      // A close stops heartbeats before it waits for the handler: a rebalance timeout within
+      // the session (10 s) lets its commit through.
+      const rebalanceTimeoutMs = 5_000;
+      const group = cluster.consumerGroup({ groupId: `hung-${mode}`, topics: ['work'], value: serdes.string, ...groupRunSettings, rebalanceTimeoutMs });
+      const seen: number[] = [];
+      const never = new Promise<void>(() => undefined);
+      const run =
+        mode === 'eachRecord'
+          ? group.run({
+              eachRecord: (r) => {
+                seen.push(r.offset);
+                return r.offset === 4 ? never : undefined;
+              },
+            })
+          : group.run({
+              eachBatch: (b) => {
+                seen.push(...b.records.map((r) => r.offset));
+                return b.records[0]!.offset === 3 ? never : undefined;
+              },
+            });
+      let outcome: unknown;
+      run.catch((err: unknown) => (outcome = err));
+      await until('the first batch', () => seen.length >= 3);
+      await produceValues(cluster, 'work', 5); // another: 3 to 7
+      await until('the hung handler', () => seen.length >= (mode === 'eachRecord' ? 5 : 8));
+      const t0 = clock.now();
+      await group.close();
+      const closeMs = clock.now() - t0;
+      expect(closeMs).toBeGreaterThanOrEqual(rebalanceTimeoutMs);
+      await until('run to settle', () => outcome !== undefined);
+      expect(outcome).toMatchObject({ name: 'TributaryError', code: 'REQUEST_TIMED_OUT', topic: 'work', partition: 0 });
+      expect(String((outcome as Error).message)).toContain('abandoned');
+      // eachRecord: 0 to 3 processed, 4 abandoned. eachBatch: the first batch processed, the second abandoned.
+      expect(await committedOffsets(cluster, `hung-${mode}`)).toEqual([mode === 'eachRecord' ? 4 : 3]);
+    }, 60_000);
+  }
 });
 
 describe('eachRecord handlers', () => {

@@ -428,7 +428,10 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
     // How the member consumes: run({ eachRecord }), run({ eachBatch }) (a batch counts once its
     // handler returns), or a for await loop (a record counts once the body asks for the next).
     // Drawn apart from the main stream, as the static members are.
-    const mode = new Rng((seed * 7919 + incarnations) >>> 0).pick(['eachRecord', 'eachRecord', 'eachBatch', 'for await'] as const);
+    // 'eachRecord sync': a handler that returns undefined for most records (processed before
+    // it returns: the delivery calls it in synchronous runs, marking its partition in flight
+    // once a run) and a promise for the others (slow, or one in three).
+    const mode = new Rng((seed * 7919 + incarnations) >>> 0).pick(['eachRecord', 'eachRecord sync', 'eachRecord sync', 'eachBatch', 'for await'] as const);
     const handle = async (topic: string, partition: number, offsets: readonly number[]): Promise<void> => {
       // Slow handlers are one of the faults: once faults stop, a backlog drains at 0 to 20 ms a call.
       const ms = chaos && rng.chance(slowRate) ? rng.between(500, 2500) : rng.between(0, 20);
@@ -442,10 +445,53 @@ async function simulate(seed: number, options: ClientSimOptions, clock: Simulate
       }
       while (state.done.has(state.prefix)) state.prefix++;
     };
+    /** The offset a seek inside the handler moved a partition to: the next record of it handed out must be that one. */
+    const soughtTo = new Map<string, number>();
+    const forget = (tps: readonly { topic: string; partition: number }[]): void => {
+      for (const tp of tps) soughtTo.delete(`${tp.topic}-${tp.partition}`);
+    };
+    group.on('revoked', forget);
+    group.on('lost', forget);
+    const handleNow = (topic: string, partition: number, offset: number): void => {
+      const state = processed.get(`${topic}-${partition}`)!;
+      if (state.done.has(offset)) redelivered++;
+      state.done.add(offset);
+      while (state.done.has(state.prefix)) state.prefix++;
+    };
     const consuming =
       mode === 'eachRecord'
         ? group.run({ eachRecord: (r) => handle(r.topic, r.partition, [r.offset]) })
-        : mode === 'eachBatch'
+        : mode === 'eachRecord sync'
+          ? group.run({
+              eachRecord: (r) => {
+                // Handed out only while the member is open and owns the partition (a revoke
+                // marks it first, a close or a kill stops the member first).
+                if (me.state !== 'live') violations.push(`${name} (${me.state}) was handed ${r.topic}-${r.partition}@${r.offset}`);
+                else if (!group.assignment().some((tp) => tp.topic === r.topic && tp.partition === r.partition)) violations.push(`${name} was handed ${r.topic}-${r.partition}@${r.offset}, which it does not own`);
+                const key = `${r.topic}-${r.partition}`;
+                const expected = soughtTo.get(key);
+                if (expected !== undefined) {
+                  soughtTo.delete(key);
+                  if (r.offset !== expected) violations.push(`${name} sought ${key} to ${expected}, then was handed ${r.offset}`);
+                }
+                if ((chaos && rng.chance(slowRate)) || rng.chance(1 / 3)) return handle(r.topic, r.partition, [r.offset]);
+                handleNow(r.topic, r.partition, r.offset);
+                // Now and then, from inside the synchronous run: a seek back (the rest of the
+                // chunk must not follow; the next record of the partition is the one sought),
+                // or a close of this member (no record may follow).
+                if (chaos && rng.chance(0.02)) {
+                  const to = Math.max(0, r.offset - rng.int(3));
+                  soughtTo.set(key, to);
+                  note(`${name} seeks ${key} to ${to} inside its handler`);
+                  void group.seek({ topic: r.topic, partition: r.partition }, to).catch(() => soughtTo.delete(key));
+                } else if (chaos && rng.chance(0.002) && me.state === 'live') {
+                  note(`${name} closes itself inside its handler`);
+                  close(me);
+                }
+                return undefined;
+              },
+            })
+          : mode === 'eachBatch'
           ? group.run({ eachBatch: (b) => handle(b.topic, b.partition, b.records.map((r) => r.offset)) })
           : (async () => {
               for await (const r of group) await handle(r.topic, r.partition, [r.offset]);
