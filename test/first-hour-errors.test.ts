@@ -83,5 +83,17 @@ describe("a new user's first errors", () => {
     expect(wrongOut.code).toBe('CORRUPT_MESSAGE');
     expect(wrongOut.message).toMatch(/topic "plain": cannot deserialize the value at plain-0@0: value is not valid UTF-8 JSON/);
     expect([wrongOut.topic, wrongOut.partition]).toEqual(['plain', 0]);
+    // A consumer group with serdes says the same.
+    const group = cluster.consumerGroup({ groupId: 'first-hour', topics: ['plain'], autoOffsetReset: 'earliest', value: serdes.json() });
+    try {
+      const inGroup = await failure((async () => {
+        for await (const r of group) return r;
+      })());
+      expect(inGroup.code).toBe('CORRUPT_MESSAGE');
+      expect(inGroup.message).toMatch(/topic "plain": cannot deserialize the value at plain-0@0: value is not valid UTF-8 JSON/);
+      expect([inGroup.topic, inGroup.partition]).toEqual(['plain', 0]);
+    } finally {
+      await group.close();
+    }
   }, 60_000);
 });

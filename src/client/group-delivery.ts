@@ -18,7 +18,7 @@ import { TributaryError } from '../util/errors.js';
 import type { Consumer, ConsumerBatch, TopicPartition } from './consumer.js';
 import type { BatchIterator } from './consumer-iterators.js';
 import type { ProcessedOffsets } from './processed-offsets.js';
-import type { Serde } from './serde.js';
+import { deserializeField, type Serde } from './serde.js';
 import { withTimeout } from './retry.js';
 import type { TypedConsumerRecord } from './topic.js';
 
@@ -609,8 +609,8 @@ export class GroupDelivery<K, V> {
     // Without serdes the records are handed out as the consumer made them (one object each).
     const records = this.keySerde === undefined && this.valueSerde === undefined ? (b.records as unknown as TypedConsumerRecord<K, V>[]) : b.records.map((r) => ({
       ...r,
-      key: (r.key === null || this.keySerde === undefined ? r.key : this.keySerde.deserialize(r.key)) as K | null,
-      value: (r.value === null || this.valueSerde === undefined ? r.value : this.valueSerde.deserialize(r.value)) as V | null,
+      key: (r.key === null || this.keySerde === undefined ? r.key : deserializeField(this.keySerde, r.key, r, 'key')) as K | null,
+      value: (r.value === null || this.valueSerde === undefined ? r.value : deserializeField(this.valueSerde, r.value, r, 'value')) as V | null,
     }));
     return { topic: b.topic, partition: b.partition, records, highWatermark: b.highWatermark, key, epoch };
   }

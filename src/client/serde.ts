@@ -107,3 +107,22 @@ export const serdes = {
     };
   },
 } as const;
+
+/**
+ * `serde.deserialize(bytes)` for the key or value of the record at `r`; a serde that
+ * throws becomes CORRUPT_MESSAGE naming the topic, partition and offset (and keeping the
+ * serde's error as `cause`), wherever typed records are handed out (`Topic.consume`, a
+ * consumer group with serdes).
+ * @internal
+ */
+export function deserializeField<T>(serde: Serde<T>, bytes: Uint8Array, r: { readonly topic: string; readonly partition: number; readonly offset: number }, what: 'key' | 'value'): T {
+  try {
+    return serde.deserialize(bytes);
+  } catch (err) {
+    throw new TributaryError('CORRUPT_MESSAGE', `topic "${r.topic}": cannot deserialize the ${what} at ${r.topic}-${r.partition}@${r.offset}: ${(err as Error)?.message ?? String(err)}`, {
+      topic: r.topic,
+      partition: r.partition,
+      cause: err,
+    });
+  }
+}

@@ -7,7 +7,7 @@ import type { Consumer, ConsumerRecord, SeekTarget } from './consumer.js';
 import { resolveConsumerOptions, type ConsumerOptions } from './options.js';
 import { checkOptions, custom, object, required, type OptionRules } from '../util/options.js';
 import type { Producer } from './producer.js';
-import type { Serde } from './serde.js';
+import { deserializeField, type Serde } from './serde.js';
 
 /**
  * A serde, or a function that makes one (so `serdes.string` works as well as `serdes.string()`).
@@ -293,25 +293,13 @@ export class Topic<K, V> {
   }
 
   private deserialize(r: ConsumerRecord): TypedConsumerRecord<K, V> {
-    const read = <T>(serde: Serde<T>, bytes: Uint8Array | null, what: string): T | null => {
-      if (bytes === null) return null;
-      try {
-        return serde.deserialize(bytes);
-      } catch (err) {
-        throw new TributaryError('CORRUPT_MESSAGE', `topic "${this.name}": cannot deserialize the ${what} at ${r.topic}-${r.partition}@${r.offset}: ${(err as Error)?.message ?? String(err)}`, {
-          topic: this.name,
-          partition: r.partition,
-          cause: err,
-        });
-      }
-    };
     return {
       topic: r.topic,
       partition: r.partition,
       offset: r.offset,
       timestamp: r.timestamp,
-      key: read(this.keySerde, r.key, 'key'),
-      value: read(this.valueSerde, r.value, 'value'),
+      key: r.key === null ? null : deserializeField(this.keySerde, r.key, r, 'key'),
+      value: r.value === null ? null : deserializeField(this.valueSerde, r.value, r, 'value'),
       headers: r.headers,
       leaderEpoch: r.leaderEpoch,
       timestampType: r.timestampType,
