@@ -79,7 +79,18 @@ export function takeAhead(bytes: Uint8Array, position: number, crc: number): Buf
   return body;
 }
 
-/** Forgets whatever was kept for `records` and not taken (an append refused before its timestamps were read). */
+/**
+ * Forgets what was kept for the batch at the front of `records` and not taken (an append
+ * refused before its timestamps were read): only that, as another request's records may
+ * lie in the same `ArrayBuffer` (Node's pool puts small allocations in one 8 KiB buffer),
+ * their bodies kept and not yet taken.
+ */
 export function forgetAhead(records: Uint8Array | null): void {
-  if (records !== null) bodies.delete(records.buffer);
+  if (records === null) return;
+  const list = bodies.get(records.buffer);
+  if (list === undefined) return;
+  const at = records.byteOffset;
+  const rest = list.filter((a) => a.byteOffset !== at);
+  if (rest.length === 0) bodies.delete(records.buffer);
+  else if (rest.length < list.length) bodies.set(records.buffer, rest);
 }
