@@ -5,11 +5,37 @@
  * make the broker hold at once.
  */
 import { describe, expect, it } from 'vitest';
-import { positions } from '../record/batch.js';
+import { batchHeaderBytes, batchLogOverheadBytes, positions } from '../record/batch.js';
 import { encodeBatch } from '../record/codecs/index.js';
-import { decompressAhead, forgetAhead, takeAhead, zstdBatchAhead } from './decompressed-ahead.js';
+import { aheadBytesMax, decompressAhead, forgetAhead, takeAhead, zstdBatchAhead } from './decompressed-ahead.js';
 
 const crcOf = (b: Uint8Array): number => Buffer.from(b.buffer, b.byteOffset, b.length).readUInt32BE(positions.crc);
+
+/**
+ * A v2 zstd batch whose records section is a zstd frame of RLE blocks standing for
+ * `bytes` bytes (4 bytes of frame a 128 KiB block): what a hostile client sends to make a
+ * decoder allocate. Its CRC is whatever `crc` says (nothing ahead of the append checks it).
+ */
+function zstdBomb(bytes: number, crc: number): Uint8Array {
+  const block = 128 * 1024;
+  const blocks = Math.ceil(bytes / block);
+  const frame = Buffer.alloc(6 + blocks * 4);
+  frame.writeUInt32LE(0xfd2fb528, 0);
+  frame[4] = 0; // no content size, no checksum, no dictionary, a window descriptor
+  frame[5] = 7 << 3; // window 2^17 = 128 KiB
+  for (let i = 0; i < blocks; i++) {
+    const header = (block << 3) | (1 << 1) | (i === blocks - 1 ? 1 : 0);
+    frame.writeUIntLE(header, 6 + i * 4, 3);
+    frame[6 + i * 4 + 3] = 0x61;
+  }
+  const batch = Buffer.alloc(batchHeaderBytes + frame.length);
+  batch.writeInt32BE(batch.length - batchLogOverheadBytes, 8);
+  batch[positions.magic] = 2;
+  batch.writeUInt32BE(crc, positions.crc);
+  batch.writeInt16BE(4, positions.attributes);
+  frame.copy(batch, batchHeaderBytes);
+  return batch;
+}
 
 describe('zstd bodies decompressed ahead of the append', () => {
   it("one request's forgetAhead leaves another request's body in the same ArrayBuffer alone", async () => {
@@ -30,5 +56,25 @@ describe('zstd bodies decompressed ahead of the append', () => {
     expect(body, "the second request's body").toBeDefined();
     expect(body!.length).toBeGreaterThan(0);
     forgetAhead(second);
+  });
+
+  it('a frame of many zstd bombs is not held in memory at once: what is kept ahead stays under its bound', async () => {
+    // Three batches of about 1.3 KiB each that decompress to 40 MiB apiece; a frame of a
+    // thousand such partitions would ask for 40 GB held until the appends.
+    const bombs = [1, 2, 3].map((crc) => zstdBomb(40 * 1024 * 1024, crc));
+    for (const b of bombs) expect(zstdBatchAhead(b)).toBe(true);
+    await Promise.all(bombs.map((b) => decompressAhead(b)));
+    let kept = 0;
+    for (const b of bombs) {
+      const body = takeAhead(b, 0, crcOf(b));
+      if (body !== undefined) kept += body.length;
+    }
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(aheadBytesMax);
+    for (const b of bombs) forgetAhead(b);
+    // What was taken or forgotten no longer counts: the next one is kept again.
+    const again = zstdBomb(40 * 1024 * 1024, 9);
+    await decompressAhead(again);
+    expect(takeAhead(again, 0, crcOf(again))?.length).toBe(40 * 1024 * 1024);
   });
 });

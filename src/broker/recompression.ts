@@ -35,7 +35,7 @@ import { assembleBatch, batchHeaderBytes, compressionOf, decodeRecordsSection, e
 import { markChecksummedHere } from '../record/checksummed-here.js';
 import { codecFor } from '../record/codecs/index.js';
 import { validateBatches, type ValidationRules } from '../storage/log-validator.js';
-import { decompressAhead, zstdBatchAhead } from './decompressed-ahead.js';
+import { decompressAhead, forgetAhead, zstdBatchAhead } from './decompressed-ahead.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { isTributaryError } from '../util/errors.js';
 
@@ -237,6 +237,8 @@ export async function convertForAppend(
     return { hold, records, refused };
   } catch (err) {
     hold.release();
+    // What was decompressed ahead for this request no longer counts against the bound.
+    for (const e of entries) forgetAhead(e.records);
     throw err;
   }
 }
