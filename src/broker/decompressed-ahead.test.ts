@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { batchHeaderBytes, batchLogOverheadBytes, positions } from '../record/batch.js';
 import { encodeBatch } from '../record/codecs/index.js';
 import { aheadBytesMax, decompressAhead, forgetAhead, takeAhead, zstdBatchAhead } from './decompressed-ahead.js';
+import { convertForAppend, RecompressionGates } from './recompression.js';
 
 const crcOf = (b: Uint8Array): number => Buffer.from(b.buffer, b.byteOffset, b.length).readUInt32BE(positions.crc);
 
@@ -76,5 +77,22 @@ describe('zstd bodies decompressed ahead of the append', () => {
     const again = zstdBomb(40 * 1024 * 1024, 9);
     await decompressAhead(again);
     expect(takeAhead(again, 0, crcOf(again))?.length).toBe(40 * 1024 * 1024);
+  });
+
+  it("a zstd batch into a topic whose compression.type is zstd is decompressed ahead too (nothing converts it; its append reads every record)", async () => {
+    const batch = await encodeBatch([{ key: Buffer.from('k'), value: Buffer.from('zstd into zstd '.repeat(10)) }], { compression: 'zstd' });
+    for (const target of [undefined, 'zstd', 'lz4'] as const) {
+      const records = new Uint8Array(batch);
+      const leader = { key: `t-${target}-0`, topic: `t-${target}`, replica: { log: { config: { maxMessageBytes: 1_048_588 } } } };
+      const converted = await convertForAppend(new RecompressionGates(), [{ topic: leader.topic, records }], [leader], () => target);
+      expect(converted, String(target)).toBeDefined();
+      const appended = converted!.records[0]!;
+      const body = takeAhead(appended, 0, crcOf(appended));
+      // lz4: the batch is rebuilt in lz4 (a new batch, read synchronously by its append); zstd or none: the producer's batch, kept ahead.
+      if (target === 'lz4') expect(body, String(target)).toBeUndefined();
+      else expect(body?.length, String(target)).toBeGreaterThan(0);
+      converted!.hold.release();
+      forgetAhead(records);
+    }
   });
 });

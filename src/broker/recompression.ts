@@ -225,8 +225,12 @@ export async function convertForAppend(
       entries.map(async (e, i) => {
         const target = targets[i];
         const h = leaders[i];
-        // A zstd batch kept in its codec: its records decompressed ahead for the timestamp check (decompressed-ahead.ts).
-        if (target === undefined && h !== undefined && zstdBatchAhead(e.records)) return decompressAhead(e.records!);
+        // A zstd batch kept in its codec: its records decompressed ahead for the timestamp check
+        // (decompressed-ahead.ts). Also into a zstd topic, whose conversion leaves a zstd batch as it is.
+        if ((target === undefined || target === 'zstd') && h !== undefined && zstdBatchAhead(e.records)) {
+          await decompressAhead(e.records!);
+          if (target === undefined) return;
+        }
         if (target === undefined || h === undefined || e.records === null || e.records.length === 0) return;
         const rules: ValidationRules = { assignOffsets: true, nextOffset: -1, maxMessageBytes: h.replica.log.config.maxMessageBytes, keysRequired: false };
         const r = await recompressBatches(e.records, target, rules, levelOf(e.topic, target));
