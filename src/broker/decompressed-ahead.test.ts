@@ -95,4 +95,23 @@ describe('zstd bodies decompressed ahead of the append', () => {
       forgetAhead(records);
     }
   });
+
+  it('a zstd batch into a LogAppendTime topic is not decompressed ahead, nor its partition held for it (its append reads no timestamp)', async () => {
+    const batch = await encodeBatch([{ key: Buffer.from('k'), value: Buffer.from('log append time '.repeat(10)) }], { compression: 'zstd' });
+    for (const messageTimestampType of ['CreateTime', 'LogAppendTime'] as const) {
+      const records = new Uint8Array(batch);
+      const gates = new RecompressionGates();
+      const leader = { key: `l-${messageTimestampType}-0`, topic: `l-${messageTimestampType}`, replica: { log: { config: { maxMessageBytes: 1_048_588, messageTimestampType } } } };
+      const converted = await convertForAppend(gates, [{ topic: leader.topic, records }], [leader], () => undefined);
+      if (messageTimestampType === 'LogAppendTime') {
+        expect(converted).toBeUndefined();
+        expect(gates.holding).toBe(false);
+        expect(takeAhead(records, 0, crcOf(records))).toBeUndefined();
+      } else {
+        expect(takeAhead(records, 0, crcOf(records))?.length).toBeGreaterThan(0);
+        converted!.hold.release();
+      }
+      forgetAhead(records);
+    }
+  });
 });

@@ -181,7 +181,17 @@ export class RecompressionGates {
 export interface ConvertTarget {
   readonly key: string;
   readonly topic: string;
-  readonly replica: { readonly log: { readonly config: { readonly maxMessageBytes: number } } };
+  readonly replica: { readonly log: { readonly config: { readonly maxMessageBytes: number; readonly messageTimestampType?: string } } };
+}
+
+/**
+ * Whether the batch at the front of `records` is decompressed ahead of its append into `h`
+ * (decompressed-ahead.ts): a zstd batch into a CreateTime topic, whose append reads every
+ * record's timestamp. A LogAppendTime topic's append reads none (the broker stamps them),
+ * so its body would be decompressed for nothing, and its partition held while it was.
+ */
+function readsAhead(h: ConvertTarget, records: Uint8Array | null): boolean {
+  return h.replica.log.config.messageTimestampType !== 'LogAppendTime' && zstdBatchAhead(records);
 }
 
 /**
@@ -213,7 +223,7 @@ export async function convertForAppend(
       lastTarget = targetOf(h.topic);
     }
     targets[i] = lastTarget;
-    if (lastTarget !== undefined || gates.isHeld(h.key) || zstdBatchAhead(entries[i]!.records)) keys.push(h.key);
+    if (lastTarget !== undefined || gates.isHeld(h.key) || readsAhead(h, entries[i]!.records)) keys.push(h.key);
   }
   if (keys.length === 0) return undefined;
   const hold = gates.hold([...new Set(keys)]);
@@ -227,7 +237,7 @@ export async function convertForAppend(
         const h = leaders[i];
         // A zstd batch kept in its codec: its records decompressed ahead for the timestamp check
         // (decompressed-ahead.ts). Also into a zstd topic, whose conversion leaves a zstd batch as it is.
-        if ((target === undefined || target === 'zstd') && h !== undefined && zstdBatchAhead(e.records)) {
+        if ((target === undefined || target === 'zstd') && h !== undefined && readsAhead(h, e.records)) {
           await decompressAhead(e.records!);
           if (target === undefined) return;
         }
