@@ -17,12 +17,13 @@
  * frame's bytes may reach the append as another view of the same memory) and by the
  * batch's CRC, which the append verifies before it reads the body; it is taken once and
  * forgotten (`forgetAhead` after the request's appends), so memory a later frame reuses
- * never finds a stale body.
+ * never finds a stale body. At most {@link aheadBytesMax} bytes are held ahead at once,
+ * over every request in flight; a batch past it is decompressed by its append, as before.
  * @internal
  */
 import { attributeBits, batchHeaderBytes, batchLogOverheadBytes, positions } from '../record/batch.js';
 import { checksummedHere } from '../record/checksummed-here.js';
-import { codecFor } from '../record/codecs/index.js';
+import { codecFor, zstdOutputBound } from '../record/codecs/index.js';
 
 interface Ahead {
   readonly byteOffset: number;
@@ -31,6 +32,20 @@ interface Ahead {
 }
 
 const bodies = new WeakMap<ArrayBufferLike, Ahead[]>();
+
+/**
+ * The most bytes of bodies held ahead at once, over every request in flight (what a
+ * section's frame headers say it decompresses to is counted before it is decompressed).
+ * Why a bound: a zstd section of RLE blocks stands for 32,768 times its size, so one
+ * frame of many partitions' small batches could ask for gigabytes, all held until the
+ * request's appends; the synchronous path decompresses one batch at a time and drops it.
+ * A batch past the bound is not sent ahead: its append decompresses it synchronously.
+ * @internal
+ */
+export const aheadBytesMax = 64 * 1024 * 1024;
+
+/** Bytes held ahead now (kept bodies, and bounds of decompressions under way). */
+let aheadBytes = 0;
 
 /** zstd's codec number in the attributes. */
 const zstdCodec = 4;
@@ -55,12 +70,23 @@ export function zstdBatchAhead(records: Uint8Array | null): boolean {
 export async function decompressAhead(records: Uint8Array): Promise<void> {
   const size = batchLogOverheadBytes + ((records[8]! << 24) | (records[9]! << 16) | (records[10]! << 8) | records[11]!);
   const crc = ((records[positions.crc]! << 24) | (records[positions.crc + 1]! << 16) | (records[positions.crc + 2]! << 8) | records[positions.crc + 3]!) >>> 0;
-  let body: Buffer;
+  const section = records.subarray(batchHeaderBytes, size);
+  let bound: number;
   try {
-    body = await codecFor('zstd').decompress(records.subarray(batchHeaderBytes, size));
+    bound = zstdOutputBound(section);
   } catch {
     return;
   }
+  if (aheadBytes + bound > aheadBytesMax) return;
+  aheadBytes += bound;
+  let body: Buffer;
+  try {
+    body = await codecFor('zstd').decompress(section);
+  } catch {
+    aheadBytes -= bound;
+    return;
+  }
+  aheadBytes += body.length - bound;
   let list = bodies.get(records.buffer);
   if (list === undefined) bodies.set(records.buffer, (list = []));
   list.push({ byteOffset: records.byteOffset, crc, body });
@@ -75,11 +101,27 @@ export function takeAhead(bytes: Uint8Array, position: number, crc: number): Buf
   if (i < 0) return undefined;
   const body = list[i]!.body;
   list.splice(i, 1);
+  aheadBytes -= body.length;
   if (list.length === 0) bodies.delete(bytes.buffer);
   return body;
 }
 
-/** Forgets whatever was kept for `records` and not taken (an append refused before its timestamps were read). */
+/**
+ * Forgets what was kept for the batch at the front of `records` and not taken (an append
+ * refused before its timestamps were read): only that, as another request's records may
+ * lie in the same `ArrayBuffer` (Node's pool puts small allocations in one 8 KiB buffer),
+ * their bodies kept and not yet taken.
+ */
 export function forgetAhead(records: Uint8Array | null): void {
-  if (records !== null) bodies.delete(records.buffer);
+  if (records === null) return;
+  const list = bodies.get(records.buffer);
+  if (list === undefined) return;
+  const at = records.byteOffset;
+  const rest: Ahead[] = [];
+  for (const a of list) {
+    if (a.byteOffset !== at) rest.push(a);
+    else aheadBytes -= a.body.length;
+  }
+  if (rest.length === 0) bodies.delete(records.buffer);
+  else if (rest.length < list.length) bodies.set(records.buffer, rest);
 }

@@ -35,7 +35,7 @@ import { assembleBatch, batchHeaderBytes, compressionOf, decodeRecordsSection, e
 import { markChecksummedHere } from '../record/checksummed-here.js';
 import { codecFor } from '../record/codecs/index.js';
 import { validateBatches, type ValidationRules } from '../storage/log-validator.js';
-import { decompressAhead, zstdBatchAhead } from './decompressed-ahead.js';
+import { decompressAhead, forgetAhead, zstdBatchAhead } from './decompressed-ahead.js';
 import type { ErrorCode } from '../util/error-codes.js';
 import { isTributaryError } from '../util/errors.js';
 
@@ -181,7 +181,17 @@ export class RecompressionGates {
 export interface ConvertTarget {
   readonly key: string;
   readonly topic: string;
-  readonly replica: { readonly log: { readonly config: { readonly maxMessageBytes: number } } };
+  readonly replica: { readonly log: { readonly config: { readonly maxMessageBytes: number; readonly messageTimestampType?: string } } };
+}
+
+/**
+ * Whether the batch at the front of `records` is decompressed ahead of its append into `h`
+ * (decompressed-ahead.ts): a zstd batch into a CreateTime topic, whose append reads every
+ * record's timestamp. A LogAppendTime topic's append reads none (the broker stamps them),
+ * so its body would be decompressed for nothing, and its partition held while it was.
+ */
+function readsAhead(h: ConvertTarget, records: Uint8Array | null): boolean {
+  return h.replica.log.config.messageTimestampType !== 'LogAppendTime' && zstdBatchAhead(records);
 }
 
 /**
@@ -213,7 +223,7 @@ export async function convertForAppend(
       lastTarget = targetOf(h.topic);
     }
     targets[i] = lastTarget;
-    if (lastTarget !== undefined || gates.isHeld(h.key) || zstdBatchAhead(entries[i]!.records)) keys.push(h.key);
+    if (lastTarget !== undefined || gates.isHeld(h.key) || readsAhead(h, entries[i]!.records)) keys.push(h.key);
   }
   if (keys.length === 0) return undefined;
   const hold = gates.hold([...new Set(keys)]);
@@ -225,8 +235,12 @@ export async function convertForAppend(
       entries.map(async (e, i) => {
         const target = targets[i];
         const h = leaders[i];
-        // A zstd batch kept in its codec: its records decompressed ahead for the timestamp check (decompressed-ahead.ts).
-        if (target === undefined && h !== undefined && zstdBatchAhead(e.records)) return decompressAhead(e.records!);
+        // A zstd batch kept in its codec: its records decompressed ahead for the timestamp check
+        // (decompressed-ahead.ts). Also into a zstd topic, whose conversion leaves a zstd batch as it is.
+        if ((target === undefined || target === 'zstd') && h !== undefined && readsAhead(h, e.records)) {
+          await decompressAhead(e.records!);
+          if (target === undefined) return;
+        }
         if (target === undefined || h === undefined || e.records === null || e.records.length === 0) return;
         const rules: ValidationRules = { assignOffsets: true, nextOffset: -1, maxMessageBytes: h.replica.log.config.maxMessageBytes, keysRequired: false };
         const r = await recompressBatches(e.records, target, rules, levelOf(e.topic, target));
@@ -237,6 +251,8 @@ export async function convertForAppend(
     return { hold, records, refused };
   } catch (err) {
     hold.release();
+    // What was decompressed ahead for this request no longer counts against the bound.
+    for (const e of entries) forgetAhead(e.records);
     throw err;
   }
 }
