@@ -106,9 +106,39 @@ describe('ACL APIs with no authorizer, through KafkaJS', { timeout: 180_000 }, (
   });
 });
 
+/**
+ * Resolves once every node's broker has `topic` in its metadata image. Brokers learn a new
+ * topic from the metadata log each on its own fetch after the controller commits it, as in
+ * KRaft (Kafka's own tests wait the same way: `ensureConsistentKRaftMetadata`), and KafkaJS
+ * waits only for the broker that created it (`waitForLeaders`) while its
+ * `fetchTopicMetadata` asks a random connected broker and does not retry
+ * UNKNOWN_TOPIC_OR_PARTITION. Waits on the nodes' image events, never on a timer.
+ */
+async function everyNodeKnows(topic: string): Promise<void> {
+  await Promise.all(
+    cluster.nodeIdList.map(
+      (id) =>
+        new Promise<void>((resolve) => {
+          const node = cluster.node(id)!;
+          if (node.broker.metadataImage?.topic(topic) !== undefined) return resolve();
+          const off = node.metadata.onImage((image) => {
+            if (image.topic(topic) === undefined) return;
+            off();
+            resolve();
+          });
+        }),
+    ),
+  );
+}
+
 describe('partition reassignment APIs, through KafkaJS', { timeout: 180_000 }, () => {
-  it('listPartitionReassignments is empty; alterPartitionReassignments moves nothing and says why per partition', async () => {
+  // Both tests read 'orders' through whichever broker KafkaJS picks: created once, known to every node.
+  beforeAll(async () => {
     await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
+    await everyNodeKnows('orders');
+  }, 120_000);
+
+  it('listPartitionReassignments is empty; alterPartitionReassignments moves nothing and says why per partition', async () => {
     expect(await admin.listPartitionReassignments({})).toEqual({ topics: [] });
     expect(await admin.listPartitionReassignments({ topics: [{ topic: 'orders', partitions: [0, 1] }, { topic: 'missing', partitions: [0] }] })).toEqual({ topics: [] });
 

@@ -845,6 +845,21 @@ describe('GroupCoordinator: offset expiry', () => {
     expect(s.committed.slice(before).filter((r) => r.type === 'GroupMetadata' && r.value === null)).toEqual([]);
   });
 
+  it('a Stable consumer group whose subscription Kafka cannot read (no user data field: not a whole ConsumerProtocolSubscription v0) keeps every offset', () => {
+    // Version 0, topics ['t'], and the bytes end where v0's user data should be: Kafka's
+    // deserializeSubscription fails (SchemaException), so it knows no subscribed topics and expires nothing.
+    const cut = sub(0, 0, 0, 0, 0, 1, 0, 1, 0x74);
+    const s = new Shell({ offsetsRetentionMs: 10 * day, offsetsRetentionCheckIntervalMs: day, groupMaxSessionTimeoutMs: 3 * day });
+    const { members: [a], generation } = s.stableGroup('g', 1, { sessionTimeoutMs: 2 * day, protocols: [{ name: 'range', metadata: cut }] });
+    s.commitOffsets('g', a!, generation, { 't:0': 4, 'old:0': 9 });
+    for (let i = 0; i < 12; i++) {
+      s.tick(day);
+      s.heartbeat('g', a!, generation);
+    }
+    expect(s.coordinator.groupState('g')).toBe('Stable');
+    expect(s.fetchOffsets('g')).toEqual({ 't:0': 4, 'old:0': 9 });
+  });
+
   it('an offset committed with a retention of its own (OffsetCommit v2-v4) expires at its expire timestamp (an OffsetCommitValue v1); -1 is the broker retention', () => {
     const s = new Shell({ offsetsRetentionMs: 10 * day, offsetsRetentionCheckIntervalMs: day });
     s.now = 5;

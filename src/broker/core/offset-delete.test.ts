@@ -106,6 +106,12 @@ describe('OffsetDelete (KIP-496) in the group coordinator', () => {
     expect(subscribedTopics(new Uint8Array([0xff, 0xff, 0, 0, 0, 0]))).toBeUndefined(); // a negative version
     expect(subscribedTopics(new Uint8Array([0, 0, 0, 0, 0, 1, 0, 1, 0xff]))).toBeUndefined(); // invalid UTF-8
     expect(subscribedTopics(new Uint8Array(3))).toBeUndefined();
+    // Kafka reads the whole v0 (topics, then user data): bytes that end before the user data, or whose user data runs past the end, are not one.
+    expect(subscribedTopics(new Uint8Array([0, 0, 0, 0, 0, 1, 0, 1, 0x74]))).toBeUndefined();
+    expect(subscribedTopics(new Uint8Array([0, 0, 0, 0, 0, 0]))).toBeUndefined();
+    expect(subscribedTopics(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1]))).toBeUndefined();
+    expect(subscribedTopics(new Uint8Array([0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xfe]))).toBeUndefined();
+    expect(subscribedTopics(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 7, 9, 9]))).toEqual([]); // user data, then a later version's fields
   });
 });
 

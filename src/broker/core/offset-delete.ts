@@ -5,7 +5,8 @@
  * operator can drop the offsets of a topic the group stopped reading without deleting the
  * whole group. The subscribed topics are read from the members' ConsumerProtocolSubscription
  * metadata (Kafka's `ConsumerProtocol.deserializeSubscription`: an int16 version, then the
- * topics as an int32-counted array of int16-length strings; only that prefix is read). Pure.
+ * topics as an int32-counted array of int16-length strings and the user data, v0, which
+ * every later version starts with; what follows is not read). Pure.
  */
 import type { ErrorCode } from '../../util/error-codes.js';
 import type { ClassicGroup } from './classic-group.js';
@@ -73,5 +74,10 @@ export function subscribedTopics(metadata: Uint8Array): string[] | undefined {
     }
     p += length;
   }
+  // v0's user data (nullable bytes) must be whole too, as Kafka reads all of v0: bytes that
+  // end before it are not a subscription Kafka can read, and it then knows no topics.
+  if (p + 4 > metadata.byteLength) return undefined;
+  const userData = view.getInt32(p);
+  if (userData < -1 || p + 4 + Math.max(userData, 0) > metadata.byteLength) return undefined;
   return topics;
 }
