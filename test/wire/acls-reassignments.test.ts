@@ -18,6 +18,7 @@ import type { Request } from '../../src/protocol/requests.js';
 import { decodeResponse, encodeRequest } from '../../src/protocol/wire/codec.js';
 import { clusterForFile, type WireCluster } from './helpers/cluster.js';
 import { RawConnection } from './helpers/raw-client.js';
+import { everyNodeKnows } from '../helpers/node-image.js';
 
 let cluster: WireCluster;
 clusterForFile({ nodes: 2 }, (c) => (cluster = c));
@@ -106,36 +107,11 @@ describe('ACL APIs with no authorizer, through KafkaJS', { timeout: 180_000 }, (
   });
 });
 
-/**
- * Resolves once every node's broker has `topic` in its metadata image. Brokers learn a new
- * topic from the metadata log each on its own fetch after the controller commits it, as in
- * KRaft (Kafka's own tests wait the same way: `ensureConsistentKRaftMetadata`), and KafkaJS
- * waits only for the broker that created it (`waitForLeaders`) while its
- * `fetchTopicMetadata` asks a random connected broker and does not retry
- * UNKNOWN_TOPIC_OR_PARTITION. Waits on the nodes' image events, never on a timer.
- */
-async function everyNodeKnows(topic: string): Promise<void> {
-  await Promise.all(
-    cluster.nodeIdList.map(
-      (id) =>
-        new Promise<void>((resolve) => {
-          const node = cluster.node(id)!;
-          if (node.broker.metadataImage?.topic(topic) !== undefined) return resolve();
-          const off = node.metadata.onImage((image) => {
-            if (image.topic(topic) === undefined) return;
-            off();
-            resolve();
-          });
-        }),
-    ),
-  );
-}
-
 describe('partition reassignment APIs, through KafkaJS', { timeout: 180_000 }, () => {
   // Both tests read 'orders' through whichever broker KafkaJS picks: created once, known to every node.
   beforeAll(async () => {
     await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
-    await everyNodeKnows('orders');
+    await everyNodeKnows(cluster, 'orders');
   }, 120_000);
 
   it('listPartitionReassignments is empty; alterPartitionReassignments moves nothing and says why per partition', async () => {

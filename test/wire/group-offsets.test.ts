@@ -23,6 +23,7 @@ import { eventually } from './helpers/clients.js';
 import type { WireCluster } from './helpers/cluster.js';
 import { kafkaJsForFile } from './helpers/kafkajs.js';
 import { RawConnection, requestMessage, sized } from './helpers/raw-client.js';
+import { everyNodeKnows } from '../helpers/node-image.js';
 
 const require = createRequire(import.meta.url);
 type KafkaJsRequest = { apiKey: number; apiVersion: number; encode(): Promise<{ buffer: Buffer }> };
@@ -167,6 +168,7 @@ describe('the group coordinator answers offset requests as Kafka does, 3 nodes',
   it('OffsetFetch v8 with several groups (KIP-709): each group answered, NOT_COORDINATOR for one another broker coordinates, none for a batch of none', async () => {
     const topic = 'kjo-batch';
     await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 3 }], waitForLeaders: true, timeout: 60_000 });
+    await everyNodeKnows(cluster, topic);
     // Three groups with one coordinator, and one with another: found by asking (a group's
     // coordinator is the leader of its __consumer_offsets partition).
     const byNode = new Map<number, string[]>();
@@ -235,6 +237,7 @@ describe('the group coordinator answers offset requests as Kafka does, 3 nodes',
     const topic = 'kjo-commit';
     const groupId = 'kjo-commit-g';
     await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 3 }], waitForLeaders: true, timeout: 60_000 });
+    await everyNodeKnows(cluster, topic);
     // Records, so the offsets committed below are inside the partitions (a member would reset one past the end).
     const producer = kafka.producer();
     await producer.connect();
