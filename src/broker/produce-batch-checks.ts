@@ -148,7 +148,7 @@ export function beforeCrcProblem(records: Uint8Array, maxMessageBytes: number): 
   const buf = asBuffer(records);
   const baseOffset = buf.readBigInt64BE(positions.baseOffset);
   if (baseOffset !== 0n) return { errorCode: 'INVALID_RECORD', message: `the base offset of a produced record batch must be 0, got ${baseOffset}` };
-  if (size > maxMessageBytes) return { errorCode: 'MESSAGE_TOO_LARGE', message: `a batch of ${size} bytes is over max.message.bytes (${maxMessageBytes})` };
+  if (size > maxMessageBytes) return { errorCode: 'MESSAGE_TOO_LARGE', message: `a batch of ${size} bytes is over max.message.bytes (${maxMessageBytes}): raise the topic's max.message.bytes, or send smaller batches` };
   return undefined;
 }
 

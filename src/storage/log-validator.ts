@@ -102,7 +102,7 @@ export function validateBatches(input: Uint8Array, rules: ValidationRules): Vali
       const offsets = rules.assignOffsets && (size === badOffsetDelta || size === badRecordCount);
       return refuse(offsets ? 'INVALID_RECORD' : 'CORRUPT_MESSAGE', `batch ${count} at byte ${pos} is invalid: ${batchProblems[-1 - size]}`);
     }
-    if (size > rules.maxMessageBytes) return refuse('MESSAGE_TOO_LARGE', `a batch of ${size} bytes is over max.message.bytes (${rules.maxMessageBytes})`);
+    if (size > rules.maxMessageBytes) return refuse('MESSAGE_TOO_LARGE', `a batch of ${size} bytes is over max.message.bytes (${rules.maxMessageBytes}): raise the topic's max.message.bytes, or send smaller batches`);
     const header = readCheckedBatchHeader(bytes, pos);
     if (rules.assignOffsets) {
       // A producer's batch holds one record per offset it spans (only compaction, on the

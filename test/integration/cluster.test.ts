@@ -279,7 +279,8 @@ describe('Cluster', () => {
     // A missing topic is created on first use (auto-create.test.ts); a bad name is refused.
     await expect(producer.send('no/such/topic', { value: 'x' })).rejects.toMatchObject({ code: 'INVALID_TOPIC_EXCEPTION' });
     await expect(producer.send('small', { value: 'x', partition: 7 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', option: 'partition' });
-    await expect(producer.send('small', { value: Buffer.alloc(4000) })).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+    // The broker's refusal (over the topic's max.message.bytes) says what to raise.
+    await expect(producer.send('small', { value: Buffer.alloc(4000) })).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE', message: expect.stringMatching(/over max\.message\.bytes \(2000\): raise the topic's max\.message\.bytes, or send smaller batches/) });
     await expect(producer.send('small', { value: Buffer.alloc(2 * 1024 * 1024) })).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
     await expect(admin.describeTopics(['nope'])).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
     await producer.close();
