@@ -9,23 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
 import { Consumer } from '../../src/client/consumer.js';
-import { ApiKey } from '../../src/protocol/api-keys.js';
-import type { Transport } from '../../src/transport/transport.js';
+import { countingListOffsets } from '../helpers/counting-transport.js';
 import { isTributaryError } from '../../src/util/errors.js';
-
-/** A transport that counts the ListOffsets requests sent to each node. */
-function countingListOffsets(inner: Transport): { transport: Transport; perNode: Map<number, number> } {
-  const perNode = new Map<number, number>();
-  const transport: Transport = {
-    bootstrapNodes: () => inner.bootstrapNodes(),
-    send: (nodeId, request, options) => {
-      if (request.apiKey === ApiKey.ListOffsets) perNode.set(nodeId, (perNode.get(nodeId) ?? 0) + 1);
-      return inner.send(nodeId, request, options);
-    },
-    close: async () => {},
-  };
-  return { transport, perNode };
-}
 
 describe('Consumer beginningOffsets, endOffsets, offsetsForTimes', () => {
   it('answers log start offsets, high watermarks and timestamp lookups in the order asked, null where no record is that late', async () => {

@@ -11,25 +11,10 @@
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster.js';
 import { ConsumerGroup } from '../../src/client/consumer-group.js';
-import { ApiKey } from '../../src/protocol/api-keys.js';
-import type { Transport } from '../../src/transport/transport.js';
+import { countingListOffsets } from '../helpers/counting-transport.js';
 import { useSimulatedClock } from '../helpers/sim-clock.js';
 
 const { clock, until } = useSimulatedClock();
-
-/** A transport that counts the ListOffsets requests sent to each node. */
-function countingListOffsets(inner: Transport): { transport: Transport; perNode: Map<number, number> } {
-  const perNode = new Map<number, number>();
-  const transport: Transport = {
-    bootstrapNodes: () => inner.bootstrapNodes(),
-    send: (nodeId, request, options) => {
-      if (request.apiKey === ApiKey.ListOffsets) perNode.set(nodeId, (perNode.get(nodeId) ?? 0) + 1);
-      return inner.send(nodeId, request, options);
-    },
-    close: async () => {},
-  };
-  return { transport, perNode };
-}
 
 describe('a group looks offsets up at each partition leader', () => {
   it('lag(): one ListOffsets per leader node over every owned partition of two topics; seeks ask the right leader once', async () => {
