@@ -244,7 +244,14 @@ function checkMetaProperties(dir: string, nodeId: number, clusterId: string, vot
     // A node folder that is a file (ENOTDIR), a meta.properties that is a folder (EISDIR), no permission: the file is named.
     if (code !== 'ENOENT') throw new TributaryError('KAFKA_STORAGE_ERROR', `cannot read ${file}: ${code ?? String(err)}`, { cause: err });
   }
-  const write = () => writeFileAtomic(dir, 'meta.properties', `version=1\nnode.id=${nodeId}\ncluster.id=${clusterId}\ncontroller.quorum.voters=${voters.join(',')}\n`);
+  const write = () => {
+    try {
+      writeFileAtomic(dir, 'meta.properties', `version=1\nnode.id=${nodeId}\ncluster.id=${clusterId}\ncontroller.quorum.voters=${voters.join(',')}\n`);
+    } catch (err) {
+      // A node folder nothing can be created in (EROFS, EACCES, an immutable one's EPERM), or a full disk: the file is named.
+      throw new TributaryError('KAFKA_STORAGE_ERROR', `cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    }
+  };
   if (text === undefined) return readOnly ? undefined : write();
   const props = new Map(
     text

@@ -208,7 +208,9 @@ export class SimulatedTimerClock extends SimulatedClock {
   /** Calls `fn` once the clock has been moved `ms` on (`advance`, `runNext`, or `driveClock`); never on the wall clock. */
   setTimer(fn: () => void, ms: number): ClockTimer {
     const seq = this.seq++;
-    this.timers.set(seq, { at: this.ms + Math.max(0, ms), seq, fn });
+    // NaN (a delay computed from a missing deadline) is due at once, as setTimeout has it:
+    // due at NaN, the timer would compare as the earliest forever and hold back every other.
+    this.timers.set(seq, { at: this.ms + (Number.isNaN(ms) ? 0 : Math.max(0, ms)), seq, fn });
     return { seq };
   }
   /** Cancels a timer `setTimer` returned; one that has fired or was cleared is ignored. */

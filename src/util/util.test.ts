@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { crc32c, crc32cJs } from './crc32c.js';
 import { murmur2, toPositive } from './murmur2.js';
 import { Rng } from './rng.js';
-import { SimulatedClock } from './clock.js';
+import { SimulatedClock, SimulatedTimerClock } from './clock.js';
 import { ByteReader } from './byte-reader.js';
 import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong, writeUnsignedVarint, sizeOfUnsignedVarint } from './varint.js';
 import { validateTopicName } from './topic-name.js';
@@ -134,6 +134,20 @@ describe('SimulatedClock', () => {
     expect(() => clock.set(Number.POSITIVE_INFINITY)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => new SimulatedClock(Number.NaN)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', option: 'startMs' }));
     expect(clock.now()).toBe(1005);
+  });
+
+  it('a timer started with NaN ms is due at once, as node:timers has it, and does not hold back the others', () => {
+    // A delay computed from an undefined deadline is NaN: setTimeout fires it after 1 ms.
+    // Due at NaN, it was the earliest timer forever (every comparison with NaN is false),
+    // and no timer after it ever fired.
+    const clock = new SimulatedTimerClock(0);
+    const fired: string[] = [];
+    clock.setTimer(() => fired.push('nan'), Number.NaN);
+    clock.setTimer(() => fired.push('later'), 100);
+    expect(clock.nextTimerAt()).toBe(0);
+    clock.advance(1000);
+    expect(fired).toEqual(['nan', 'later']);
+    expect(clock.pendingTimers()).toBe(0);
   });
 });
 

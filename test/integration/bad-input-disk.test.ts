@@ -99,4 +99,29 @@ describe('a damaged data folder at Cluster.start', () => {
     await using cluster = await Cluster.start({ dataDir });
     expect((await cluster.admin().listOffsets('t', 'latest'))[0]!.offset).toBe(2);
   });
+
+  it('a meta.properties from before controller.quorum.voters, in a node folder nothing can be created in, is KAFKA_STORAGE_ERROR naming the file; once writable it opens and gets the key', async () => {
+    const dataDir = await dataFolder();
+    const nodeDir = join(dataDir, 'node-1');
+    const file = join(nodeDir, 'meta.properties');
+    // What Tributary wrote before the voters were recorded: the key is added at the next open.
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^controller\.quorum\.voters=.*\n/m, ''));
+    try {
+      execFileSync('chattr', ['+i', nodeDir], { stdio: 'ignore' });
+    } catch {
+      console.warn('chattr +i is not available here: the immutable node folder case is not run');
+      return;
+    }
+    try {
+      const err = await Cluster.start({ dataDir }).catch((e: unknown) => e);
+      expect(err).toEqual(typed('KAFKA_STORAGE_ERROR'));
+      expect((err as Error).message).toContain(file);
+      expect((err as Error).message).toContain('EPERM');
+    } finally {
+      execFileSync('chattr', ['-i', nodeDir]);
+    }
+    await using cluster = await Cluster.start({ dataDir });
+    expect((await cluster.admin().listOffsets('t', 'latest'))[0]!.offset).toBe(2);
+    expect(readFileSync(file, 'utf8')).toContain('controller.quorum.voters=1\n');
+  });
 });

@@ -26,6 +26,7 @@ import type { ProduceRequest, ProduceResponse } from '../../protocol/produce.js'
 import type { Request, Response, ResponseFor } from '../../protocol/requests.js';
 import { decodeResponse, encodeRequest, servedApiVersions } from '../../protocol/wire/codec.js';
 import { isTributaryError, TributaryError } from '../../util/errors.js';
+import { durationMsMax } from '../../util/options.js';
 import { saslExchange, type SaslClientOptions } from './client-sasl.js';
 import { FrameReader } from './frame-reader.js';
 
@@ -436,9 +437,11 @@ function isIp(host: string): boolean {
  * clients do (`rebalance.timeout.ms` + 5 s for JoinGroup).
  */
 function timeoutFor(request: Request, requestTimeoutMs: number): number {
-  if (request.apiKey === ApiKey.Fetch) return requestTimeoutMs + Math.max(0, request.maxWaitMs);
-  if (request.apiKey === ApiKey.JoinGroup) return Math.max(requestTimeoutMs, request.rebalanceTimeoutMs + 5000);
-  return requestTimeoutMs;
+  // At most 2^31 - 1 ms, the longest a Node timer waits: a longer one fires after 1 ms, so
+  // requestTimeoutMs 2^31 - 1 (which connect() accepts) plus a Fetch's wait timed it out at once.
+  if (request.apiKey === ApiKey.Fetch) return Math.min(requestTimeoutMs + Math.max(0, request.maxWaitMs), durationMsMax);
+  if (request.apiKey === ApiKey.JoinGroup) return Math.min(Math.max(requestTimeoutMs, request.rebalanceTimeoutMs + 5000), durationMsMax);
+  return Math.min(requestTimeoutMs, durationMsMax);
 }
 
 /**
