@@ -148,7 +148,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const groupId = flag(f, 'group');
   const exitAtEnd = f.has('exit');
   if (groupId !== undefined) {
-    if (typeof from !== 'string') throw new UsageError('with --group, --from is earliest or latest (where a partition without a committed offset starts); move a group with "tributary groups --reset-offsets"');
+    if (typeof from !== 'string') throw new UsageError(`with --group, --${fromFlag ?? 'from'} is earliest or latest (where a partition without a committed offset starts); move a group with "tributary groups --reset-offsets"`);
     if (partition !== undefined) throw new UsageError('--partition and --group cannot go together: the group assigns the partitions');
     if (exitAtEnd) throw new UsageError('--exit and --group cannot go together');
   }

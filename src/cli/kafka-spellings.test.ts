@@ -74,6 +74,12 @@ describe("Kafka's flag spellings", () => {
     const twice = await cli(['consume', 'ks-lines', '--bootstrap-server', bs, '--from-beginning', '--from', 'latest']);
     expect(twice.code).toBe(2);
     expect(twice.err).toMatch(/--from and --from-beginning cannot go together/);
+    // With --group an offset is refused, naming the flag that was typed.
+    for (const spelling of ['--offset', '--from']) {
+      const grouped = await cli(['consume', 'ks-lines', '--bootstrap-server', bs, '--group', 'ks-g', spelling, '1']);
+      expect(grouped.code).toBe(2);
+      expect(grouped.err).toMatch(new RegExp(`with --group, ${spelling} is earliest or latest`));
+    }
     const twoTopics = await cli(['produce', 'ks-lines', '--bootstrap-server', bs, '--topic', 'other'], ['x']);
     expect(twoTopics.code).toBe(2);
     expect(twoTopics.err).toMatch(/ks-lines and --topic other name different topics/);
