@@ -117,20 +117,20 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
               io.stdout(`${JSON.stringify(d)}\n`);
               return 0;
             }
-            const owner = new Map<string, { memberId: string; clientId: string }>();
+            const owner = new Map<string, { memberId: string; clientId: string; clientHost: string }>();
             for (const m of d.members) for (const tp of m.assignment) owner.set(`${tp.partition}:${tp.topic}`, m);
             // kafka-consumer-groups.sh's columns, in its order (scripts pick them by position:
-            // LAG is the sixth); HOST is '-': the group's description does not carry it.
+            // LAG is the sixth).
             const rows: (string | number)[][] = [['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID']];
             const seen = new Set<string>();
             for (const o of d.offsets) {
               const key = `${o.partition}:${o.topic}`;
               seen.add(key);
               const m = owner.get(key);
-              rows.push([d.groupId, o.topic, o.partition, o.committed, o.end < 0 ? '-' : o.end, o.lag < 0 ? '-' : o.lag, m?.memberId ?? '-', '-', m?.clientId ?? '-']);
+              rows.push([d.groupId, o.topic, o.partition, o.committed, o.end < 0 ? '-' : o.end, o.lag < 0 ? '-' : o.lag, m?.memberId ?? '-', m?.clientHost || '-', m?.clientId ?? '-']);
             }
             // Owned partitions without a committed offset yet.
-            for (const m of d.members) for (const tp of m.assignment) if (!seen.has(`${tp.partition}:${tp.topic}`)) rows.push([d.groupId, tp.topic, tp.partition, '-', '-', '-', m.memberId, '-', m.clientId]);
+            for (const m of d.members) for (const tp of m.assignment) if (!seen.has(`${tp.partition}:${tp.topic}`)) rows.push([d.groupId, tp.topic, tp.partition, '-', '-', '-', m.memberId, m.clientHost || '-', m.clientId]);
             let out = `Group ${d.groupId}: state ${d.state}, ${d.members.length} member${d.members.length === 1 ? '' : 's'}${d.protocol ? `, assignor ${d.protocol}` : ''}, coordinator ${d.coordinator}\n\n`;
             out += table(rows);
             if (d.members.length > 0) {

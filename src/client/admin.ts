@@ -229,6 +229,8 @@ export interface GroupDescription {
     readonly memberId: string;
     readonly groupInstanceId: string | null;
     readonly clientId: string;
+    /** Where the member connected from, as Kafka's `MemberDescription.host()`: `/127.0.0.1` over TCP, `in-process:<id>` for a member in the cluster's process. */
+    readonly clientHost: string;
     readonly assignment: readonly { readonly topic: string; readonly partition: number }[];
   }[];
   /** Committed offsets, with the partition's end (high watermark) and the lag between them. */
@@ -631,6 +633,7 @@ export class Admin {
         memberId: m.memberId,
         groupInstanceId: m.groupInstanceId,
         clientId: m.clientId,
+        clientHost: m.clientHost,
         assignment: described.protocolType === 'consumer' && m.memberAssignment.length > 0 ? decodeAssignment(m.memberAssignment).partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition })) : [],
       })),
       offsets,

@@ -24,6 +24,8 @@ describe('Admin and consumer groups', () => {
     expect(d.state).toBe('Stable');
     expect(d.protocol).toBe('range');
     expect(d.members).toHaveLength(1);
+    // Kafka's MemberDescription.host(): here the in-process connection's name (over TCP, /127.0.0.1: test/remote/group-client-host.test.ts).
+    expect(d.members[0]!.clientHost).toMatch(/^in-process:/);
     expect(d.members[0]!.assignment.map((tp) => tp.partition).sort()).toEqual([0, 1, 2, 3]);
     // The loop broke inside its 30th body: that record counts as not processed (at least once).
     expect(d.offsets.reduce((n, o) => n + o.committed, 0)).toBe(29);
