@@ -21,7 +21,7 @@
  * over every request in flight; a batch past it is decompressed by its append, as before.
  * @internal
  */
-import { attributeBits, batchHeaderBytes, batchLogOverheadBytes, positions } from '../record/batch.js';
+import { asBuffer, attributeBits, batchHeaderBytes, batchLogOverheadBytes, positions } from '../record/batch.js';
 import { checksummedHere } from '../record/checksummed-here.js';
 import { codecFor, zstdOutputBound } from '../record/codecs/index.js';
 
@@ -58,8 +58,13 @@ export function zstdBatchAhead(records: Uint8Array | null): boolean {
   if (records === null || checksummedHere(records)) return false;
   if (records.length <= batchHeaderBytes || records[positions.magic] !== 2) return false;
   if ((records[positions.attributes + 1]! & attributeBits.compressionMask) !== zstdCodec) return false;
-  const size = batchLogOverheadBytes + ((records[8]! << 24) | (records[9]! << 16) | (records[10]! << 8) | records[11]!);
+  const size = frontBatchSize(records);
   return size > batchHeaderBytes && size <= records.length;
+}
+
+/** The size in bytes of the batch at the front of `records` (its length field plus the 12 bytes before it). */
+function frontBatchSize(records: Uint8Array): number {
+  return batchLogOverheadBytes + asBuffer(records).readInt32BE(positions.batchLength);
 }
 
 /**
@@ -68,9 +73,8 @@ export function zstdBatchAhead(records: Uint8Array | null): boolean {
  * decompress keeps nothing: the append's own check then answers CORRUPT_MESSAGE.
  */
 export async function decompressAhead(records: Uint8Array): Promise<void> {
-  const size = batchLogOverheadBytes + ((records[8]! << 24) | (records[9]! << 16) | (records[10]! << 8) | records[11]!);
-  const crc = ((records[positions.crc]! << 24) | (records[positions.crc + 1]! << 16) | (records[positions.crc + 2]! << 8) | records[positions.crc + 3]!) >>> 0;
-  const section = records.subarray(batchHeaderBytes, size);
+  const crc = asBuffer(records).readUInt32BE(positions.crc);
+  const section = records.subarray(batchHeaderBytes, frontBatchSize(records));
   let bound: number;
   try {
     bound = zstdOutputBound(section);
