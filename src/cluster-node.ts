@@ -26,10 +26,11 @@ import { BrokerLink, LeaderAndIsrSender } from './node/broker-link.js';
 import { TransportRaftNetwork } from './node/raft-link.js';
 import type { Transport } from './transport/transport.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
+import { asStorageError } from './storage/log-checks.js';
 import type { Store } from './storage/store.js';
 import type { Clock } from './util/clock.js';
 import { channels, type FencingEvent } from './util/channels.js';
-import { isTributaryError, TributaryError } from './util/errors.js';
+import { TributaryError } from './util/errors.js';
 import { silentLogger, type Logger } from './util/logger.js';
 import { Rng } from './util/rng.js';
 
@@ -212,11 +213,7 @@ async function openBroker(dir: string, metadata: ControllerNode, make: () => Bro
     return make();
   } catch (err) {
     await metadata.close().catch(() => {});
-    const sys = err as NodeJS.ErrnoException;
-    if (!isTributaryError(err) && typeof sys.code === 'string' && typeof sys.syscall === 'string') {
-      throw new TributaryError('KAFKA_STORAGE_ERROR', `cannot open the node folder ${dir}: ${sys.message}`, { cause: err });
-    }
-    throw err;
+    throw asStorageError(err, `cannot open the node folder ${dir}`);
   }
 }
 

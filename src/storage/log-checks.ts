@@ -53,7 +53,7 @@ export function validateConfig(c: LogConfig): LogConfig {
  * An operating-system error (a folder that is a file, no permission, EIO) as
  * `KAFKA_STORAGE_ERROR`; typed errors (the lock, a bad config) and bugs pass through.
  */
-export function asStorageError(err: unknown, what: string, context: { topic: string; partition: number }): unknown {
+export function asStorageError(err: unknown, what: string, context: { topic?: string; partition?: number } = {}): unknown {
   if (err instanceof TributaryError || !(err instanceof Error) || (err as NodeJS.ErrnoException).code === undefined) return err;
   return new TributaryError('KAFKA_STORAGE_ERROR', `${what}: ${err.message}`, { ...context, cause: err });
 }
